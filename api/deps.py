@@ -1,0 +1,61 @@
+"""Dependencies shared by the routers, declared once as Annotated aliases."""
+
+import re
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request, Response
+from sqlmodel import Session
+
+from matchmaker.db import for_writing, session_scope
+from matchmaker.settings import Settings
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_PAGE = 200
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the running app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for this request: committed when the endpoint returns, rolled back if it raises."""
+    engine = request.app.state.engine
+    if request.method not in READ_METHODS:
+        engine = for_writing(engine)
+    with session_scope(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, at most 200.")]
+Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The ETag of the version being changed, e.g. "3"; a stale one gets 412.'
+        ),
+    ] = None,
+) -> int | None:
+    """The version an If-Match header names; None when absent or `*`; -1 when unparseable."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.match(if_match)
+    # A tag we never issued can never match the current version, which is what -1 achieves.
+    return int(match.group(1)) if match else -1
+
+
+IfMatch = Annotated[int | None, Depends(expected_version)]
+
+
+def set_etag(response: Response, version: int) -> None:
+    """Expose a resource's version as its ETag."""
+    response.headers["ETag"] = f'"{version}"'

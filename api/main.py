@@ -1,0 +1,50 @@
+"""The application factory: builds the app for given settings, engine opened in its lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.limits import BodySizeLimit
+from api.routers import calls, health, organisations
+from matchmaker import db
+from matchmaker.settings import Settings, get_settings
+
+DESCRIPTION = """
+Finds the partners a research consortium is missing. Organisations publish profiles,
+coordinators publish calls for proposals, and the service suggests who fits.
+
+Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details.
+Lists are paginated with `limit` (at most 200) and `offset`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the database engine is created when it starts, not at import."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = db.create_db_engine(settings)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.head_revision = db.head_revision()
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="matchmaker",
+        summary="Partner suggestions for research consortia in public-private health calls.",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(organisations.router)
+    app.include_router(calls.router)
+    return app

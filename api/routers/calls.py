@@ -1,0 +1,77 @@
+"""Calls for proposals over HTTP."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import IfMatch, Limit, Offset, SessionDep, set_etag
+from api.errors import problem_responses
+from matchmaker import calls as service
+from models.call import CallCreate, CallPublic, CallStatus, CallUpdate
+from models.common import Page
+
+router = APIRouter(prefix="/calls", tags=["calls"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CallPublic,
+    responses=problem_responses(409, 413, 422),
+)
+def create_call(data: CallCreate, session: SessionDep, response: Response) -> CallPublic:
+    """Publish a call for proposals; its identifier must be unique (409 otherwise)."""
+    call = service.create_call(session, data=data)
+    response.headers["Location"] = f"/calls/{call.id}"
+    set_etag(response, call.version)
+    return service.to_public(call, today=date.today())
+
+
+@router.get("", response_model=Page[CallPublic], responses=problem_responses(422))
+def list_calls(
+    session: SessionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: Annotated[list[CallStatus], Query()] = [],  # noqa: B006
+    programme: Annotated[list[str], Query(max_length=100)] = [],  # noqa: B006
+) -> Page[CallPublic]:
+    """List calls, filtered by status and programme (both may repeat)."""
+    today = date.today()
+    items, total = service.list_calls(
+        session, statuses=status, programmes=programme, today=today, limit=limit, offset=offset
+    )
+    return Page(
+        items=[service.to_public(item, today=today) for item in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{call_id}", response_model=CallPublic, responses=problem_responses(404))
+def read_call(call_id: int, session: SessionDep, response: Response) -> CallPublic:
+    """Read one call; its version is the ETag."""
+    call = service.get_call(session, call_id=call_id)
+    set_etag(response, call.version)
+    return service.to_public(call, today=date.today())
+
+
+@router.patch(
+    "/{call_id}", response_model=CallPublic, responses=problem_responses(404, 409, 412, 413, 422)
+)
+def update_call(
+    call_id: int, data: CallUpdate, session: SessionDep, response: Response, if_match: IfMatch
+) -> CallPublic:
+    """Change some fields of a call; send If-Match to refuse overwriting a newer version."""
+    call = service.update_call(session, call_id=call_id, data=data, expected_version=if_match)
+    set_etag(response, call.version)
+    return service.to_public(call, today=date.today())
+
+
+@router.delete(
+    "/{call_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404, 412)
+)
+def delete_call(call_id: int, session: SessionDep, if_match: IfMatch) -> None:
+    """Delete a call."""
+    service.delete_call(session, call_id=call_id, expected_version=if_match)

@@ -1,0 +1,119 @@
+"""Calls for proposals: create, read, list, update, delete."""
+
+from collections.abc import Collection, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from matchmaker.errors import Conflict, InvalidInput
+from matchmaker.repository import (
+    get_or_raise,
+    paginate,
+    record_change,
+    versioned_delete,
+    versioned_update,
+)
+from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
+
+ENTITY = "call"
+
+
+def check_call_rules(values: Mapping[str, Any]) -> None:
+    """Refuse calls whose fields contradict each other."""
+    opening, deadline = values.get("opening_date"), values.get("deadline")
+    if opening is not None and deadline is not None and str(opening) > str(deadline):
+        raise InvalidInput("deadline must not be before opening_date.", field="deadline")
+    max_partners = values.get("max_partners")
+    required = sum((values.get("required_stakeholders") or {}).values())
+    if max_partners is not None and max_partners < required:
+        raise InvalidInput(
+            f"max_partners ({max_partners}) is smaller than the {required} partners "
+            "required_stakeholders asks for.",
+            field="max_partners",
+        )
+
+
+def _check_identifier_free(session: Session, identifier: str, *, except_id: int | None) -> None:
+    existing = session.scalar(select(Call.id).where(Call.identifier == identifier))
+    if existing is not None and existing != except_id:
+        raise Conflict(f"A call with identifier {identifier!r} already exists (id {existing}).")
+
+
+def create_call(session: Session, *, data: CallCreate) -> Call:
+    """Store a new call; its identifier must be unique."""
+    values = data.model_dump(mode="json")
+    check_call_rules(data.model_dump())
+    _check_identifier_free(session, data.identifier, except_id=None)
+    call = Call(**data.model_dump(exclude={"required_stakeholders"}))
+    call.required_stakeholders = values["required_stakeholders"]
+    session.add(call)
+    try:
+        session.flush()
+    except IntegrityError as error:  # a concurrent request took the identifier first
+        raise Conflict(f"A call with identifier {data.identifier!r} already exists.") from error
+    record_change(session, entity=ENTITY, entity_id=call.id)  # type: ignore[arg-type]
+    return call
+
+
+def get_call(session: Session, *, call_id: int) -> Call:
+    """Load one call or raise NotFound."""
+    return get_or_raise(session, Call, call_id, noun="call")
+
+
+def list_calls(
+    session: Session,
+    *,
+    statuses: Collection[CallStatus] = (),
+    programmes: Collection[str] = (),
+    today: date,
+    limit: int,
+    offset: int,
+) -> tuple[list[Call], int]:
+    """One page of calls, filtered by status (as of today) and programme, oldest first."""
+    statement = select(Call).order_by(Call.id)  # type: ignore[arg-type]
+    if programmes:
+        statement = statement.where(Call.programme.in_(programmes))  # type: ignore[union-attr]
+    if statuses:
+        conditions = {
+            CallStatus.closed: Call.deadline < today,  # type: ignore[operator]
+            CallStatus.forthcoming: (Call.opening_date > today)  # type: ignore[operator]
+            & or_(Call.deadline.is_(None), Call.deadline >= today),  # type: ignore[union-attr,operator]
+            CallStatus.open: or_(Call.opening_date.is_(None), Call.opening_date <= today)  # type: ignore[union-attr,operator]
+            & or_(Call.deadline.is_(None), Call.deadline >= today),  # type: ignore[union-attr,operator]
+        }
+        statement = statement.where(or_(*(conditions[status] for status in set(statuses))))
+    return paginate(session, statement, limit=limit, offset=offset)
+
+
+def update_call(
+    session: Session, *, call_id: int, data: CallUpdate, expected_version: int | None = None
+) -> Call:
+    """Change the fields given, if the client's version is current and the result is valid."""
+    call = get_call(session, call_id=call_id)
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    merged = {**call.model_dump(), **data.model_dump(exclude_unset=True)}
+    check_call_rules(merged)
+    if "identifier" in changes:
+        _check_identifier_free(session, changes["identifier"], except_id=call.id)
+    for field in ("opening_date", "deadline"):
+        if field in changes:
+            changes[field] = getattr(data, field)
+    return versioned_update(
+        session, call, changes, entity=ENTITY, expected_version=expected_version
+    )
+
+
+def delete_call(session: Session, *, call_id: int, expected_version: int | None = None) -> None:
+    """Delete a call."""
+    call = get_call(session, call_id=call_id)
+    versioned_delete(session, call, entity=ENTITY, expected_version=expected_version)
+
+
+def to_public(call: Call, *, today: date) -> CallPublic:
+    """A call as the API shows it, with its status as of today."""
+    return CallPublic.model_validate(
+        {**call.model_dump(), "status": call_status(call.opening_date, call.deadline, today)}
+    )

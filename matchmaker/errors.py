@@ -1,0 +1,45 @@
+"""Typed domain errors; they know nothing of HTTP (api/errors.py maps them to statuses)."""
+
+
+class DomainError(Exception):
+    """Base of every error the domain reports to a caller."""
+
+    title = "Request failed"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    """The resource asked for does not exist."""
+
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (a duplicate key, a concurrent write)."""
+
+    title = "Conflict"
+
+
+class PreconditionFailed(DomainError):
+    """The client's version of the resource is stale."""
+
+    title = "Precondition failed"
+
+
+class InvalidInput(DomainError):
+    """Input that is well-formed but breaks a rule spanning several fields."""
+
+    title = "Invalid input"
+
+    def __init__(self, detail: str, *, field: str) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class PermissionDenied(DomainError):
+    """The caller may not do this."""
+
+    title = "Forbidden"

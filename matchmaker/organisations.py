@@ -1,0 +1,80 @@
+"""Organisation profiles: create, read, list, update, delete."""
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from matchmaker.repository import (
+    get_or_raise,
+    paginate,
+    record_change,
+    versioned_delete,
+    versioned_update,
+)
+from models.organisation import Organisation, OrganisationCreate, OrganisationUpdate
+
+ENTITY = "organisation"
+
+
+def create_organisation(session: Session, *, data: OrganisationCreate) -> Organisation:
+    """Store a new profile."""
+    organisation = Organisation(**data.model_dump(mode="json"))
+    session.add(organisation)
+    session.flush()
+    record_change(session, entity=ENTITY, entity_id=organisation.id)  # type: ignore[arg-type]
+    return organisation
+
+
+def get_organisation(session: Session, *, organisation_id: int) -> Organisation:
+    """Load one profile or raise NotFound."""
+    return get_or_raise(session, Organisation, organisation_id, noun="organisation")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_organisations(
+    session: Session,
+    *,
+    stakeholder_types: Collection[str] = (),
+    countries: Collection[str] = (),
+    q: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Organisation], int]:
+    """One page of profiles, filtered by type, country and a name fragment, oldest first."""
+    statement = select(Organisation).order_by(Organisation.id)  # type: ignore[arg-type]
+    if stakeholder_types:
+        statement = statement.where(Organisation.stakeholder_type.in_(stakeholder_types))  # type: ignore[attr-defined]
+    if countries:
+        statement = statement.where(Organisation.country.in_(countries))  # type: ignore[attr-defined]
+    if q:
+        statement = statement.where(
+            Organisation.name.ilike(f"%{_escape_like(q)}%", escape="\\")  # type: ignore[attr-defined]
+        )
+    return paginate(session, statement, limit=limit, offset=offset)
+
+
+def update_organisation(
+    session: Session,
+    *,
+    organisation_id: int,
+    data: OrganisationUpdate,
+    expected_version: int | None = None,
+) -> Organisation:
+    """Change the fields given, if the client's version is current."""
+    organisation = get_organisation(session, organisation_id=organisation_id)
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    return versioned_update(
+        session, organisation, changes, entity=ENTITY, expected_version=expected_version
+    )
+
+
+def delete_organisation(
+    session: Session, *, organisation_id: int, expected_version: int | None = None
+) -> None:
+    """Delete a profile and everything stored about it."""
+    organisation = get_organisation(session, organisation_id=organisation_id)
+    versioned_delete(session, organisation, entity=ENTITY, expected_version=expected_version)

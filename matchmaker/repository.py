@@ -1,0 +1,91 @@
+"""Queries every resource shares: fetch by id, paginate, versioned update and delete."""
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlmodel import Session, SQLModel
+
+from matchmaker.errors import InvalidInput, NotFound, PreconditionFailed
+from models.change import Change
+from models.common import utc_now
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def get_or_raise(session: Session, model: type[M], entity_id: int, *, noun: str) -> M:
+    """Load one row by primary key or raise NotFound naming the resource."""
+    row = session.get(model, entity_id)
+    if row is None:
+        raise NotFound(f"No {noun} with id {entity_id}.")
+    return row
+
+
+def paginate(
+    session: Session, statement: Select[Any], *, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """Run a filtered select for one page and count every row that matches."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.scalars(statement.limit(limit).offset(offset)).all()
+    return list(rows), int(total or 0)
+
+
+def record_change(session: Session, *, entity: str, entity_id: int) -> None:
+    """Append to the change log so that other workers pick the write up."""
+    session.add(Change(entity=entity, entity_id=entity_id))
+
+
+def check_version(row: Any, expected_version: int | None) -> None:
+    """Refuse a write made against a version of the row that is no longer current."""
+    if expected_version is not None and row.version != expected_version:
+        raise PreconditionFailed(
+            f"The resource is at version {row.version}, not {expected_version}; "
+            "read it again and retry."
+        )
+
+
+def versioned_update(
+    session: Session,
+    row: M,
+    changes: Mapping[str, Any],
+    *,
+    entity: str,
+    expected_version: int | None,
+) -> M:
+    """Apply changes only if nobody else changed the row since it was read; bump its version."""
+    check_version(row, expected_version)
+    model = type(row)
+    table = model.__table__  # type: ignore[attr-defined]
+    for field, value in changes.items():
+        if value is None and not table.c[field].nullable:
+            raise InvalidInput(f"{field} cannot be null.", field=field)
+    current = row.version  # type: ignore[attr-defined]
+    result = session.execute(
+        update(model)
+        .where(table.c.id == row.id, table.c.version == current)  # type: ignore[attr-defined]
+        .values(**changes, version=current + 1, updated_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise PreconditionFailed("The resource was changed by another request; read it again.")
+    record_change(session, entity=entity, entity_id=row.id)  # type: ignore[attr-defined]
+    session.refresh(row)
+    return row
+
+
+def versioned_delete(
+    session: Session, row: Any, *, entity: str, expected_version: int | None
+) -> None:
+    """Delete a row unless it changed since the client read it."""
+    check_version(row, expected_version)
+    model = type(row)
+    table = model.__table__
+    result = session.execute(
+        delete(model)
+        .where(table.c.id == row.id, table.c.version == row.version)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise PreconditionFailed("The resource was changed by another request; read it again.")
+    record_change(session, entity=entity, entity_id=row.id)
+    session.expunge(row)

@@ -1,0 +1,47 @@
+"""Service settings, read from `MATCHMAKER_*` environment variables."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; each is documented in README.md."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHMAKER_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///matchmaker.db",
+        description="SQLAlchemy URL of the database; a SQLite file in the working directory "
+        "by default, or postgresql+psycopg://user:password@host/dbname.",
+    )
+    max_body_bytes: int = Field(
+        default=2_000_000,
+        ge=1024,
+        description="Largest request body accepted, in bytes; larger ones get 413.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=15_000,
+        ge=0,
+        description="How long a SQLite connection waits for a lock before giving up.",
+    )
+    refit_drift: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Share of profiles added, changed or removed since the last fit after "
+        "which the matcher's vocabulary is refitted in the background.",
+    )
+    sync_interval_seconds: float = Field(
+        default=0.2,
+        ge=0,
+        description="How often, at most, a worker checks the database for writes made by "
+        "other workers before answering a matching request.",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the settings read from the environment, once per process."""
+    return Settings()

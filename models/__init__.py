@@ -1,0 +1,21 @@
+"""SQLModel tables and API schemas; no queries, no I/O."""
+
+from sqlalchemy import MetaData
+from sqlmodel import SQLModel
+
+# A fixed naming convention keeps constraint names identical across databases and migrations.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+from models.call import Call  # noqa: E402
+from models.change import Change  # noqa: E402
+from models.organisation import Organisation  # noqa: E402
+
+metadata: MetaData = SQLModel.metadata
+
+__all__ = ["Call", "Change", "Organisation", "metadata"]

@@ -1,0 +1,78 @@
+"""Types shared by every resource: stakeholder types, clean text, country codes, pages."""
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Generic, TypeVar
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
+
+
+class StakeholderType(StrEnum):
+    """The kinds of organisation a public-private health consortium joins."""
+
+    academia = "academia"
+    industry = "industry"
+    sme = "sme"
+    patient_organisation = "patient_organisation"
+    regulator = "regulator"
+    healthcare_provider = "healthcare_provider"
+    public_body = "public_body"
+    other = "other"
+
+
+# Tabs and line breaks are text; every other C0/C1 control character is refused.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: str) -> str:
+    """Normalise text to NFC and refuse control characters."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return unicodedata.normalize("NFC", value)
+
+
+def clean_line(value: str) -> str:
+    """Clean a one-line value: NFC, no control characters or line breaks, trimmed."""
+    value = clean_text(value).strip()
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be a single line")
+    return value
+
+
+def country_code(value: str) -> str:
+    """Upper-case an ISO 3166-1 alpha-2 code and check it exists."""
+    code = value.strip().upper()
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def as_utc(value: datetime) -> datetime:
+    """Read a naive timestamp (as SQLite returns them) as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def utc_now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+Text = Annotated[str, AfterValidator(clean_text)]
+Line = Annotated[str, AfterValidator(clean_line)]
+CountryCode = Annotated[str, AfterValidator(country_code)]
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc), PlainSerializer(lambda v: as_utc(v))]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, how many match in all, and where the page starts."""
+
+    items: list[T]
+    total: int = Field(ge=0)
+    limit: int = Field(ge=1)
+    offset: int = Field(ge=0)
