@@ -1,0 +1,186 @@
+"""Calls for proposals over HTTP: every verb, its errors, validation and derived status."""
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.test_organisations import assert_problem
+from tests.factories import call_payload, create_call
+
+TODAY = date.today()
+
+
+def test_create_call_returns_it_with_status(client: TestClient) -> None:
+    """Creating answers 201 with the stored call, its derived status and an ETag."""
+    response = client.post("/calls", json=call_payload())
+    assert response.status_code == 201
+    body = response.json()
+    assert body["identifier"] == "IHI-2023-05-02"
+    assert body["required_stakeholders"] == {"academia": 2, "industry": 1, "sme": 1}
+    assert body["status"] == "closed"
+    assert body["min_countries"] == 3
+    assert response.headers["location"] == f"/calls/{body['id']}"
+    assert response.headers["etag"] == '"1"'
+
+
+def test_create_call_defaults(client: TestClient) -> None:
+    """Only identifier and title are required; min_countries defaults to 3."""
+    response = client.post("/calls", json={"identifier": "X-1", "title": "Anything"})
+    body = response.json()
+    assert response.status_code == 201
+    assert body["min_countries"] == 3
+    assert body["max_partners"] is None
+    assert body["required_stakeholders"] == {}
+    assert body["status"] == "open"
+
+
+def test_duplicate_call_identifier_is_409(client: TestClient) -> None:
+    """A second call with the same identifier is a conflict, and only one is stored."""
+    create_call(client)
+    body = assert_problem(client.post("/calls", json=call_payload(title="Other")), 409)
+    assert "IHI-2023-05-02" in body["detail"]
+    assert client.get("/calls").json()["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("opening", "deadline", "status"),
+    [
+        (TODAY - timedelta(days=10), TODAY + timedelta(days=10), "open"),
+        (TODAY, TODAY, "open"),
+        (TODAY + timedelta(days=1), TODAY + timedelta(days=30), "forthcoming"),
+        (TODAY - timedelta(days=30), TODAY - timedelta(days=1), "closed"),
+        (None, None, "open"),
+    ],
+)
+def test_call_status_is_derived_from_dates(
+    client: TestClient, opening: date | None, deadline: date | None, status: str
+) -> None:
+    """Status is forthcoming before opening, closed after the deadline, open in between."""
+    payload = call_payload(
+        opening_date=opening and opening.isoformat(), deadline=deadline and deadline.isoformat()
+    )
+    created = client.post("/calls", json=payload).json()
+    assert created["status"] == status
+    listed = client.get("/calls", params={"status": status}).json()
+    assert [item["id"] for item in listed["items"]] == [created["id"]]
+
+
+def test_list_calls_filters_by_status_and_programme(client: TestClient) -> None:
+    """Status and programme filters combine and may repeat."""
+    soon = (TODAY + timedelta(days=5)).isoformat()
+    later = (TODAY + timedelta(days=50)).isoformat()
+    create_call(client, identifier="A-1", programme="IHI", opening_date=None, deadline=later)
+    create_call(client, identifier="A-2", programme="IMI2")
+    create_call(client, identifier="A-3", programme="IHI", opening_date=soon, deadline=later)
+    both = client.get("/calls", params=[("status", "open"), ("status", "forthcoming")]).json()
+    assert [item["identifier"] for item in both["items"]] == ["A-1", "A-3"]
+    ihi_open = client.get("/calls", params={"status": "open", "programme": "IHI"}).json()
+    assert [item["identifier"] for item in ihi_open["items"]] == ["A-1"]
+    imi = client.get("/calls", params={"programme": "IMI2"}).json()
+    assert [item["identifier"] for item in imi["items"]] == ["A-2"]
+    assert_problem(client.get("/calls", params={"status": "ongoing"}), 422, "query.status.0")
+
+
+def test_list_calls_paginates(client: TestClient) -> None:
+    """limit and offset select a page; total counts every match."""
+    for number in range(3):
+        create_call(client, identifier=f"P-{number}")
+    page = client.get("/calls", params={"limit": 1, "offset": 1}).json()
+    assert page["total"] == 3
+    assert [item["identifier"] for item in page["items"]] == ["P-1"]
+    assert_problem(client.get("/calls", params={"limit": 500}), 422, "query.limit")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("identifier", ""),
+        ("identifier", "has space"),
+        ("identifier", "i" * 121),
+        ("title", ""),
+        ("title", "t" * 501),
+        ("programme", "p" * 101),
+        ("description", "d" * 50_001),
+        ("required_stakeholders", {"pharma": 1}),
+        ("required_stakeholders", {"academia": -1}),
+        ("required_stakeholders", {"academia": "two"}),
+        ("min_countries", -1),
+        ("min_countries", 51),
+        ("max_partners", 0),
+        ("opening_date", "yesterday"),
+        ("deadline", "2024-02-30"),
+        ("status", "open"),
+        ("id", 5),
+    ],
+)
+def test_create_call_validates_every_field(client: TestClient, field: str, value: Any) -> None:
+    """Each invalid field is refused with 422 naming it, and nothing is stored."""
+    body = assert_problem(client.post("/calls", json=call_payload(**{field: value})), 422)
+    assert any(error["field"].split(".")[0] == field for error in body["errors"]), body
+    assert client.get("/calls").json()["total"] == 0
+
+
+def test_create_call_refuses_deadline_before_opening(client: TestClient) -> None:
+    """A deadline before the opening date is 422 on deadline."""
+    payload = call_payload(opening_date="2024-03-01", deadline="2024-02-01")
+    assert_problem(client.post("/calls", json=payload), 422, "deadline")
+
+
+def test_create_call_refuses_max_partners_below_requirements(client: TestClient) -> None:
+    """max_partners must leave room for every required partner."""
+    payload = call_payload(max_partners=3, required_stakeholders={"academia": 2, "sme": 2})
+    body = assert_problem(client.post("/calls", json=payload), 422, "max_partners")
+    assert "4 partners" in body["detail"]
+
+
+def test_update_call_changes_fields_and_version(client: TestClient) -> None:
+    """PATCH changes the fields sent and bumps the version."""
+    created = create_call(client)
+    response = client.patch(f"/calls/{created['id']}", json={"deadline": "2030-01-01"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["deadline"] == "2030-01-01"
+    assert body["status"] == "open"
+    assert body["version"] == 2
+    assert body["title"] == created["title"]
+
+
+def test_update_call_checks_rules_against_stored_values(client: TestClient) -> None:
+    """A PATCH that would make the stored call contradict itself is refused."""
+    created = create_call(client)
+    url = f"/calls/{created['id']}"
+    assert_problem(client.patch(url, json={"deadline": "2020-01-01"}), 422, "deadline")
+    assert_problem(client.patch(url, json={"max_partners": 2}), 422, "max_partners")
+    assert_problem(client.patch(url, json={"title": None}), 422, "title")
+    assert client.get(url).json()["version"] == 1
+
+
+def test_update_call_identifier_to_taken_one_is_409(client: TestClient) -> None:
+    """Renaming a call to another call's identifier is a conflict."""
+    create_call(client, identifier="A-1")
+    second = create_call(client, identifier="A-2")
+    assert_problem(client.patch(f"/calls/{second['id']}", json={"identifier": "A-1"}), 409)
+    renamed = client.patch(f"/calls/{second['id']}", json={"identifier": "A-2"})
+    assert renamed.status_code == 200
+
+
+def test_update_call_with_stale_if_match_is_412(client: TestClient) -> None:
+    """A PATCH against an old version changes nothing."""
+    created = create_call(client)
+    url = f"/calls/{created['id']}"
+    client.patch(url, json={"title": "New title"})
+    assert_problem(client.patch(url, json={"title": "Lost"}, headers={"If-Match": '"1"'}), 412)
+    assert_problem(client.patch(url, json={"title": "Lost"}, headers={"If-Match": "junk"}), 412)
+    assert client.get(url).json()["title"] == "New title"
+
+
+def test_delete_call_removes_it(client: TestClient) -> None:
+    """DELETE answers 204, after which the call is 404."""
+    created = create_call(client)
+    url = f"/calls/{created['id']}"
+    assert client.delete(url).status_code == 204
+    assert_problem(client.get(url), 404)
+    assert_problem(client.delete(url), 404)
+    assert_problem(client.patch(url, json={"title": "x"}), 404)

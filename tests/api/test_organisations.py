@@ -1,0 +1,247 @@
+"""Organisation profiles over HTTP: every verb, its errors and every field's validation."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import create_organisation, organisation_payload
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    """Check a response is a problem details document with the status (and field) expected."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["detail"]
+    if field is not None:
+        assert field in [error["field"] for error in body["errors"]], body
+    return body
+
+
+def test_create_organisation_returns_profile_with_private_fields(client: TestClient) -> None:
+    """Creating answers 201 with the stored profile, its location, ETag and contact email."""
+    response = client.post("/organisations", json=organisation_payload(country="nl"))
+    assert response.status_code == 201
+    body = response.json()
+    assert body["id"] == 1
+    assert body["country"] == "NL"
+    assert body["contact_email"] == "partnering@lumc.example"
+    assert body["version"] == 1
+    assert response.headers["location"] == "/organisations/1"
+    assert response.headers["etag"] == '"1"'
+    assert body["activities"][0]["year"] == 2022
+
+
+def test_read_organisation_hides_contact_email(client: TestClient) -> None:
+    """Anyone can read a profile, but not its personal data."""
+    created = create_organisation(client)
+    response = client.get(f"/organisations/{created['id']}")
+    assert response.status_code == 200
+    body = response.json()
+    assert "contact_email" not in body
+    assert body["name"] == "Leiden University Medical Center"
+    assert response.headers["etag"] == '"1"'
+
+
+def test_list_organisations_filters_and_hides_contact_email(client: TestClient) -> None:
+    """Lists filter by type, country (repeatable) and name fragment."""
+    create_organisation(client, name="Oncology SME", stakeholder_type="sme", country="DE")
+    create_organisation(client, name="Cardio University", stakeholder_type="academia")
+    create_organisation(
+        client, name="Patients Europe", stakeholder_type="patient_organisation", country="BE"
+    )
+    by_type = client.get("/organisations", params={"stakeholder_type": "sme"}).json()
+    assert [item["name"] for item in by_type["items"]] == ["Oncology SME"]
+    by_country = client.get("/organisations", params=[("country", "de"), ("country", "BE")])
+    assert [item["name"] for item in by_country.json()["items"]] == [
+        "Oncology SME",
+        "Patients Europe",
+    ]
+    by_name = client.get("/organisations", params={"q": "UNIVERSITY"}).json()
+    assert by_name["total"] == 1
+    assert by_name["items"][0]["name"] == "Cardio University"
+    assert all("contact_email" not in item for item in by_type["items"])
+
+
+def test_list_organisations_name_filter_treats_wildcards_literally(client: TestClient) -> None:
+    """A % or _ in the search text matches only itself."""
+    create_organisation(client, name="Alpha 100% Bio")
+    create_organisation(client, name="Beta Bio")
+    assert client.get("/organisations", params={"q": "%"}).json()["total"] == 1
+    assert client.get("/organisations", params={"q": "_"}).json()["total"] == 0
+
+
+def test_list_organisations_paginates(client: TestClient) -> None:
+    """limit and offset select a page; total counts every match."""
+    for number in range(5):
+        create_organisation(client, name=f"Organisation {number}")
+    page = client.get("/organisations", params={"limit": 2, "offset": 3}).json()
+    assert page["total"] == 5
+    assert page["limit"] == 2
+    assert page["offset"] == 3
+    assert [item["name"] for item in page["items"]] == ["Organisation 3", "Organisation 4"]
+    beyond = client.get("/organisations", params={"offset": 10}).json()
+    assert beyond["items"] == []
+    assert beyond["total"] == 5
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 0}, "query.limit"),
+        ({"limit": 201}, "query.limit"),
+        ({"offset": -1}, "query.offset"),
+        ({"stakeholder_type": "pharma"}, "query.stakeholder_type.0"),
+        ({"country": "XX"}, "query.country.0"),
+    ],
+)
+def test_list_organisations_rejects_bad_parameters(
+    client: TestClient, params: dict[str, Any], field: str
+) -> None:
+    """Out-of-range pages and unknown filters are 422 naming the parameter."""
+    assert_problem(client.get("/organisations", params=params), 422, field)
+
+
+def test_list_organisations_accepts_largest_page(client: TestClient) -> None:
+    """limit=200 is the largest page allowed."""
+    assert client.get("/organisations", params={"limit": 200}).json()["limit"] == 200
+
+
+def test_update_organisation_changes_only_given_fields(client: TestClient) -> None:
+    """PATCH changes the fields sent, bumps the version and keeps the rest."""
+    created = create_organisation(client)
+    response = client.patch(f"/organisations/{created['id']}", json={"city": "Utrecht"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["city"] == "Utrecht"
+    assert body["name"] == created["name"]
+    assert body["version"] == 2
+    assert response.headers["etag"] == '"2"'
+    assert body["updated_at"] >= created["updated_at"]
+
+
+def test_update_organisation_with_stale_if_match_changes_nothing(client: TestClient) -> None:
+    """A PATCH against an old version gets 412 and the profile stays as it was."""
+    created = create_organisation(client)
+    url = f"/organisations/{created['id']}"
+    assert client.patch(url, json={"city": "Delft"}, headers={"If-Match": '"1"'}).status_code == 200
+    stale = client.patch(url, json={"city": "Utrecht"}, headers={"If-Match": '"1"'})
+    assert_problem(stale, 412)
+    assert client.get(url).json()["city"] == "Delft"
+
+
+def test_update_organisation_refuses_null_for_required_field(client: TestClient) -> None:
+    """Setting a required field to null is 422, not a database error."""
+    created = create_organisation(client)
+    url = f"/organisations/{created['id']}"
+    assert_problem(client.patch(url, json={"name": None}), 422, "name")
+    assert_problem(client.patch(url, json={"keywords": None}), 422, "keywords")
+    assert client.get(url).json()["version"] == 1
+
+
+def test_delete_organisation_removes_it(client: TestClient) -> None:
+    """DELETE answers 204, after which the profile is 404 and gone from lists."""
+    created = create_organisation(client)
+    url = f"/organisations/{created['id']}"
+    assert client.delete(url).status_code == 204
+    assert_problem(client.get(url), 404)
+    assert client.get("/organisations").json()["total"] == 0
+    assert_problem(client.delete(url), 404)
+
+
+def test_delete_organisation_with_stale_if_match_keeps_it(client: TestClient) -> None:
+    """A DELETE against an old version gets 412 and the profile survives."""
+    created = create_organisation(client)
+    url = f"/organisations/{created['id']}"
+    client.patch(url, json={"city": "Delft"})
+    assert_problem(client.delete(url, headers={"If-Match": '"1"'}), 412)
+    assert client.get(url).status_code == 200
+    assert client.delete(url, headers={"If-Match": '"2"'}).status_code == 204
+
+
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+def test_unknown_organisation_is_404(client: TestClient, method: str) -> None:
+    """Every verb on a missing id answers 404 problem details."""
+    kwargs = {"json": {"city": "X"}} if method == "patch" else {}
+    body = assert_problem(getattr(client, method)("/organisations/999", **kwargs), 404)
+    assert body["detail"] == "No organisation with id 999."
+
+
+def test_non_integer_organisation_id_is_422(client: TestClient) -> None:
+    """A path id that is not a number is invalid input, not a 500."""
+    assert_problem(client.get("/organisations/abc"), 422, "path.organisation_id")
+
+
+LONG = "x" * 20_001
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", ""),
+        ("name", "n" * 301),
+        ("name", "two\nlines"),
+        ("stakeholder_type", "pharma"),
+        ("country", "XX"),
+        ("country", "NLD"),
+        ("city", "c" * 201),
+        ("description", LONG),
+        ("description", "bell\x07"),
+        ("keywords", ["k"] * 51),
+        ("keywords", ["k" * 101]),
+        ("keywords", [""]),
+        ("activities", [{"title": "t"}] * 301),
+        ("activities", [{"title": ""}]),
+        ("activities", [{"title": "t", "year": 1800}]),
+        ("activities", [{"title": "t", "url": "not a url"}]),
+        ("activities", [{"title": "t", "budget": 3}]),
+        ("website", "ftp//nowhere"),
+        ("contact_email", "not-an-email"),
+        ("id", 7),
+        ("version", 3),
+        ("created_at", "2020-01-01T00:00:00Z"),
+    ],
+)
+def test_create_organisation_validates_every_field(
+    client: TestClient, field: str, value: Any
+) -> None:
+    """Each invalid field is refused with 422 naming it, and nothing is stored."""
+    response = client.post("/organisations", json=organisation_payload(**{field: value}))
+    body = assert_problem(response, 422)
+    assert any(error["field"].split(".")[0] == field for error in body["errors"]), body
+    assert client.get("/organisations").json()["total"] == 0
+
+
+@pytest.mark.parametrize("field", ["name", "stakeholder_type", "country"])
+def test_create_organisation_requires_core_fields(client: TestClient, field: str) -> None:
+    """Name, stakeholder type and country are required."""
+    payload = organisation_payload()
+    del payload[field]
+    assert_problem(client.post("/organisations", json=payload), 422, field)
+
+
+def test_create_organisation_normalises_text_to_nfc(client: TestClient) -> None:
+    """Decomposed accents are stored composed, so matching sees one spelling."""
+    decomposed = "Universite\u0301 de Lie\u0300ge"
+    body = create_organisation(client, name=decomposed)
+    assert body["name"] == "Universit\u00e9 de Li\u00e8ge"
+
+
+def test_malformed_json_is_422(client: TestClient) -> None:
+    """A body that is not JSON is invalid input."""
+    response = client.post(
+        "/organisations", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 422)
+
+
+def test_over_large_body_is_413_and_stores_nothing(client: TestClient) -> None:
+    """A body over the configured limit is refused before it is parsed."""
+    payload = organisation_payload(description="d" * 2_100_000)
+    body = assert_problem(client.post("/organisations", json=payload), 413)
+    assert "bytes" in body["detail"]
+    assert client.get("/organisations").json()["total"] == 0

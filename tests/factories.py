@@ -1,0 +1,62 @@
+"""Plain keyword-only factories with realistic defaults."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+
+def organisation_payload(**overrides: Any) -> dict[str, Any]:
+    """A valid profile body, with any field overridden."""
+    payload: dict[str, Any] = {
+        "name": "Leiden University Medical Center",
+        "stakeholder_type": "academia",
+        "country": "NL",
+        "city": "Leiden",
+        "description": "Clinical oncology research, liquid biopsy and biobanking.",
+        "keywords": ["oncology", "biobank"],
+        "activities": [
+            {
+                "title": "Early detection of colorectal cancer",
+                "summary": "Methylation markers in plasma.",
+                "year": 2022,
+                "url": "https://cordis.europa.eu/project/id/101000001",
+            }
+        ],
+        "website": "https://www.lumc.nl/",
+        "contact_email": "partnering@lumc.example",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def call_payload(**overrides: Any) -> dict[str, Any]:
+    """A valid call body, with any field overridden."""
+    payload: dict[str, Any] = {
+        "identifier": "IHI-2023-05-02",
+        "title": "Early detection of cancer with liquid biopsy",
+        "programme": "IHI",
+        "description": "Validate minimally invasive tools for early cancer detection.",
+        "required_stakeholders": {"academia": 2, "industry": 1, "sme": 1},
+        "min_countries": 3,
+        "max_partners": 12,
+        "opening_date": "2023-10-10",
+        "deadline": "2024-02-21",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def create_organisation(client: TestClient, **overrides: Any) -> dict[str, Any]:
+    """Register a profile through the API and return the answer's body."""
+    response = client.post("/organisations", json=organisation_payload(**overrides))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def create_call(client: TestClient, **overrides: Any) -> dict[str, Any]:
+    """Publish a call through the API and return the answer's body."""
+    response = client.post("/calls", json=call_payload(**overrides))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body

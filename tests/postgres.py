@@ -1,0 +1,111 @@
+"""A throwaway PostgreSQL server for the test session, started from the installed binaries."""
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+
+def find_bindir() -> Path | None:
+    """The folder holding initdb and pg_ctl, or None when PostgreSQL is not installed."""
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).resolve().parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    return candidates[0].parent if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _as_user(command: list[str], user: str | None) -> list[str]:
+    # PostgreSQL refuses to run as root, so as root the server runs as the postgres user.
+    return ["runuser", "-u", user, "--", *command] if user else command
+
+
+@contextmanager
+def running_server() -> Iterator[str]:
+    """Start a server on loopback in a temporary folder; yield its admin URL; stop it after."""
+    bindir = find_bindir()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL is not installed (scripts/test installs it).")
+    user = "postgres" if os.geteuid() == 0 else None
+    folder = Path(tempfile.mkdtemp(prefix="matchmaker-pg-"))
+    data = folder / "data"
+    if user:
+        record = pwd.getpwnam(user)
+        os.chown(folder, record.pw_uid, record.pw_gid)
+    role = user or pwd.getpwuid(os.geteuid()).pw_name
+    subprocess.run(
+        _as_user(
+            [str(bindir / "initdb"), "-D", str(data), "-U", role, "-A", "trust", "-E", "UTF8"],
+            user,
+        ),
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    options = f"-h 127.0.0.1 -p {port} -k {folder} -F -c fsync=off -c full_page_writes=off"
+    subprocess.run(
+        _as_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(folder / "log"),
+                "-w",
+                "start",
+            ],
+            user,
+        ),
+        check=True,
+        capture_output=True,
+    )
+    url = f"postgresql+psycopg://{role}@127.0.0.1:{port}/postgres"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(f"host=127.0.0.1 port={port} user={role} dbname=postgres").close()
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        subprocess.run(
+            _as_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], user),
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """Create an empty database and return its URL."""
+    conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop a database, closing any connection still open to it."""
+    conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
