@@ -7,8 +7,9 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routers import calls, health, organisations
+from api.routers import calls, health, matching, organisations
 from matchmaker import db
+from matchmaker.matching import MatchingService
 from matchmaker.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -30,6 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.head_revision = db.head_revision()
+        app.state.matching = MatchingService(engine=engine, refit_drift=settings.refit_drift)
+        if db.current_revision(engine) == app.state.head_revision:
+            app.state.matching.start()
         try:
             yield
         finally:
@@ -47,4 +51,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(organisations.router)
     app.include_router(calls.router)
+    app.include_router(matching.router)
     return app

@@ -4,7 +4,7 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -63,6 +63,27 @@ def get_call(session: Session, *, call_id: int) -> Call:
     return get_or_raise(session, Call, call_id, noun="call")
 
 
+def _calls_where(
+    statement: Select[Any],
+    *,
+    statuses: Collection[CallStatus],
+    programmes: Collection[str],
+    today: date,
+) -> Select[Any]:
+    if programmes:
+        statement = statement.where(Call.programme.in_(programmes))  # type: ignore[union-attr]
+    if statuses:
+        not_closed = or_(Call.deadline.is_(None), Call.deadline >= today)  # type: ignore[union-attr,operator]
+        conditions = {
+            CallStatus.closed: Call.deadline < today,  # type: ignore[operator]
+            CallStatus.forthcoming: (Call.opening_date > today) & not_closed,  # type: ignore[operator]
+            CallStatus.open: or_(Call.opening_date.is_(None), Call.opening_date <= today)  # type: ignore[union-attr,operator]
+            & not_closed,
+        }
+        statement = statement.where(or_(*(conditions[status] for status in set(statuses))))
+    return statement
+
+
 def list_calls(
     session: Session,
     *,
@@ -73,19 +94,21 @@ def list_calls(
     offset: int,
 ) -> tuple[list[Call], int]:
     """One page of calls, filtered by status (as of today) and programme, oldest first."""
-    statement = select(Call).order_by(Call.id)  # type: ignore[arg-type]
-    if programmes:
-        statement = statement.where(Call.programme.in_(programmes))  # type: ignore[union-attr]
-    if statuses:
-        conditions = {
-            CallStatus.closed: Call.deadline < today,  # type: ignore[operator]
-            CallStatus.forthcoming: (Call.opening_date > today)  # type: ignore[operator]
-            & or_(Call.deadline.is_(None), Call.deadline >= today),  # type: ignore[union-attr,operator]
-            CallStatus.open: or_(Call.opening_date.is_(None), Call.opening_date <= today)  # type: ignore[union-attr,operator]
-            & or_(Call.deadline.is_(None), Call.deadline >= today),  # type: ignore[union-attr,operator]
-        }
-        statement = statement.where(or_(*(conditions[status] for status in set(statuses))))
+    statement = _calls_where(
+        select(Call).order_by(Call.id),  # type: ignore[arg-type]
+        statuses=statuses,
+        programmes=programmes,
+        today=today,
+    )
     return paginate(session, statement, limit=limit, offset=offset)
+
+
+def call_ids_with_status(
+    session: Session, *, statuses: Collection[CallStatus], today: date
+) -> list[int]:
+    """The ids of every call with one of the statuses as of today."""
+    statement = _calls_where(select(Call.id), statuses=statuses, programmes=(), today=today)
+    return list(session.scalars(statement).all())
 
 
 def update_call(

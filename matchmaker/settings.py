@@ -33,12 +33,6 @@ class Settings(BaseSettings):
         description="Share of profiles added, changed or removed since the last fit after "
         "which the matcher's vocabulary is refitted in the background.",
     )
-    sync_interval_seconds: float = Field(
-        default=0.2,
-        ge=0,
-        description="How often, at most, a worker checks the database for writes made by "
-        "other workers before answering a matching request.",
-    )
 
 
 @lru_cache

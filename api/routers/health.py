@@ -1,5 +1,7 @@
 """Liveness and readiness: the database answers and its schema is current."""
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -10,6 +12,17 @@ from matchmaker import db
 router = APIRouter(tags=["health"])
 
 
+class IndexHealth(BaseModel):
+    """What the matching index holds and how fresh it is."""
+
+    documents: int
+    calls: int
+    vocabulary: int
+    fitted_at: datetime | None
+    drift: float
+    refitting: bool
+
+
 class Health(BaseModel):
     """The service's state."""
 
@@ -17,6 +30,7 @@ class Health(BaseModel):
     database: str
     schema_revision: str | None
     latest_revision: str | None
+    index: IndexHealth
 
 
 @router.get("/health", response_model=Health, responses=problem_responses(503))
@@ -38,6 +52,18 @@ def read_health(request: Request) -> Health | JSONResponse:
             detail=f"The database schema is at {current}, not the latest {latest}; "
             "run `matchmaker db upgrade`.",
         )
+    stats = request.app.state.matching.stats()
     return Health(
-        status="ok", database=engine.dialect.name, schema_revision=current, latest_revision=latest
+        status="ok",
+        database=engine.dialect.name,
+        schema_revision=current,
+        latest_revision=latest,
+        index=IndexHealth(
+            documents=stats.documents,
+            calls=stats.calls,
+            vocabulary=stats.vocabulary,
+            fitted_at=stats.fitted_at,
+            drift=round(stats.drift, 4),
+            refitting=stats.refitting,
+        ),
     )

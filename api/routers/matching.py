@@ -1,0 +1,166 @@
+"""Partner suggestions, fitting calls, similar organisations and free-text search."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from api.deps import SessionDep
+from api.errors import problem_responses
+from matchmaker import suggestions as service
+from matchmaker.matching import MatchingService
+from matchmaker.suggestions import Found
+from models.call import CallStatus
+from models.common import CountryCode, StakeholderType
+from models.matching import (
+    CallMatch,
+    CallMatches,
+    CallSummary,
+    MatchedTerm,
+    RefitStarted,
+    SearchRequest,
+    Suggestion,
+    Suggestions,
+)
+from models.organisation import OrganisationSummary
+
+router = APIRouter(tags=["matching"])
+
+
+def get_matching(request: Request) -> MatchingService:
+    """The process's matching service."""
+    matching: MatchingService = request.app.state.matching
+    return matching
+
+
+MatchingDep = Annotated[MatchingService, Depends(get_matching)]
+TypeFilter = Annotated[
+    list[StakeholderType], Query(description="Only these stakeholder types (may repeat).")
+]
+CountryFilter = Annotated[
+    list[CountryCode], Query(description="Only these countries (may repeat).")
+]
+MatchLimit = Annotated[int, Query(ge=1, le=200, description="How many results, at most 200.")]
+
+
+def _terms(found: Found[Any]) -> list[MatchedTerm]:
+    return [MatchedTerm(term=t.term, weight=round(t.weight, 6)) for t in found.match.matched_terms]
+
+
+def _suggestions(found: list[Found[Any]]) -> Suggestions:
+    return Suggestions(
+        items=[
+            Suggestion(
+                organisation=OrganisationSummary.model_validate(item.row),
+                score=round(item.match.score, 6),
+                matched_terms=_terms(item),
+            )
+            for item in found
+        ]
+    )
+
+
+@router.get(
+    "/calls/{call_id}/suggestions", response_model=Suggestions, responses=problem_responses(404)
+)
+def list_call_suggestions(
+    call_id: int,
+    session: SessionDep,
+    matching: MatchingDep,
+    stakeholder_type: TypeFilter = [],  # noqa: B006
+    country: CountryFilter = [],  # noqa: B006
+    limit: MatchLimit = 20,
+) -> Suggestions:
+    """Organisations that best fit a call, best first, with the terms they share with it."""
+    found = service.suggestions_for_call(
+        session,
+        matching,
+        call_id=call_id,
+        stakeholder_types=stakeholder_type,
+        countries=country,
+        limit=limit,
+    )
+    return _suggestions(found)
+
+
+@router.post("/search", response_model=Suggestions, responses=problem_responses(413, 422))
+def search_organisations(
+    data: SearchRequest, session: SessionDep, matching: MatchingDep
+) -> Suggestions:
+    """Organisations that best fit a free text, with the same filters as suggestions."""
+    found = service.search_organisations(
+        session,
+        matching,
+        text=data.text,
+        stakeholder_types=data.stakeholder_type,
+        countries=data.country,
+        limit=data.limit,
+    )
+    return _suggestions(found)
+
+
+@router.get(
+    "/organisations/{organisation_id}/similar",
+    response_model=Suggestions,
+    responses=problem_responses(404),
+)
+def list_similar_organisations(
+    organisation_id: int,
+    session: SessionDep,
+    matching: MatchingDep,
+    stakeholder_type: TypeFilter = [],  # noqa: B006
+    country: CountryFilter = [],  # noqa: B006
+    limit: MatchLimit = 20,
+) -> Suggestions:
+    """Organisations whose expertise is most like this one's."""
+    found = service.similar_organisations(
+        session,
+        matching,
+        organisation_id=organisation_id,
+        stakeholder_types=stakeholder_type,
+        countries=country,
+        limit=limit,
+    )
+    return _suggestions(found)
+
+
+@router.get(
+    "/organisations/{organisation_id}/calls",
+    response_model=CallMatches,
+    responses=problem_responses(404),
+)
+def list_organisation_calls(
+    organisation_id: int,
+    session: SessionDep,
+    matching: MatchingDep,
+    status: Annotated[
+        list[CallStatus], Query(description="Only calls with these statuses (may repeat).")
+    ] = [],  # noqa: B006
+    limit: MatchLimit = 20,
+) -> CallMatches:
+    """The calls whose scope best fits this organisation's expertise."""
+    today = date.today()
+    found = service.calls_for_organisation(
+        session,
+        matching,
+        organisation_id=organisation_id,
+        statuses=status,
+        today=today,
+        limit=limit,
+    )
+    return CallMatches(
+        items=[
+            CallMatch(
+                call=CallSummary.model_validate(service.call_summary(item.row, today=today)),
+                score=round(item.match.score, 6),
+                matched_terms=_terms(item),
+            )
+            for item in found
+        ]
+    )
+
+
+@router.post("/admin/refit", status_code=status.HTTP_202_ACCEPTED, response_model=RefitStarted)
+def refit_index(matching: MatchingDep) -> RefitStarted:
+    """Refit the matching vocabulary in the background; readers keep the current index."""
+    return RefitStarted(started=matching.request_refit())

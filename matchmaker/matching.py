@@ -1,0 +1,255 @@
+"""The process-wide matching index, kept in step with the database through its change log.
+
+Every matching request first catches up with the change log (one indexed query when nothing
+changed), so a write made through any worker is reflected in the next suggestion any worker
+serves. Changed profiles are re-transformed with the current vocabulary, deleted ones masked;
+when the share of changes passes `refit_drift`, a fresh index is built in a background thread
+and swapped in with one reference assignment.
+"""
+
+import logging
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from matchmaker.errors import NotFound
+from matchmaker.matcher import Match, TfidfMatcher
+from matchmaker.text import call_text, organisation_text
+from models.call import Call
+from models.change import Change
+from models.organisation import Organisation
+
+logger = logging.getLogger(__name__)
+
+ORGANISATION_FACETS = ("stakeholder_type", "country")
+# Up to this many profiles a refit is quick enough to run on the request path; above it, a
+# catch-up with more changed profiles than this rebuilds rather than upserting one by one.
+SMALL_CORPUS = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What the index holds and how fresh it is."""
+
+    documents: int
+    calls: int
+    vocabulary: int
+    fitted_at: datetime | None
+    drift: float
+    last_change: int
+    refitting: bool
+
+
+def _facets(organisation: Organisation) -> dict[str, str]:
+    return {"stakeholder_type": str(organisation.stakeholder_type), "country": organisation.country}
+
+
+def _filters(
+    stakeholder_types: Collection[str], countries: Collection[str]
+) -> dict[str, set[str]] | None:
+    pairs = (("stakeholder_type", stakeholder_types), ("country", countries))
+    return {name: set(values) for name, values in pairs if values} or None
+
+
+def _fit_organisations(organisations: Sequence[Organisation]) -> TfidfMatcher:
+    return TfidfMatcher().fit(
+        [organisation.id for organisation in organisations],  # type: ignore[misc]
+        [organisation_text(organisation) for organisation in organisations],
+        facets={
+            name: [_facets(organisation)[name] for organisation in organisations]
+            for name in ORGANISATION_FACETS
+        },
+    )
+
+
+def _fit_calls(calls: Sequence[Call]) -> TfidfMatcher:
+    return TfidfMatcher().fit(
+        [call.id for call in calls],  # type: ignore[misc]
+        [call_text(call) for call in calls],
+    )
+
+
+class MatchingService:
+    """Owns the organisation and call indexes of one process and keeps them current."""
+
+    def __init__(self, *, engine: Engine, refit_drift: float) -> None:
+        self.engine = engine
+        self.refit_drift = refit_drift
+        self._organisations: TfidfMatcher | None = None
+        self._calls: TfidfMatcher | None = None
+        self._last_change = 0
+        self._sync_lock = threading.Lock()
+        self._refit_lock = threading.Lock()
+        self._refit_thread: threading.Thread | None = None
+
+    # building and keeping current
+
+    def _latest_change(self, session: Session) -> int:
+        return int(session.scalar(select(func.max(Change.id))) or 0)
+
+    def _build(self) -> tuple[TfidfMatcher, TfidfMatcher, int]:
+        with Session(self.engine) as session:
+            last_change = self._latest_change(session)
+            organisations = session.scalars(select(Organisation)).all()
+            calls = session.scalars(select(Call)).all()
+            return _fit_organisations(organisations), _fit_calls(calls), last_change
+
+    def start(self) -> None:
+        """Fit both indexes from the database; call once before serving."""
+        organisations, calls, last_change = self._build()
+        with self._sync_lock:
+            self._organisations, self._calls, self._last_change = organisations, calls, last_change
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Apply every logged change after the last one seen (caller holds the sync lock)."""
+        assert self._organisations is not None
+        assert self._calls is not None
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(Change.id, Change.entity, Change.entity_id)
+                .where(Change.id > self._last_change)
+                .order_by(Change.id)  # type: ignore[arg-type]
+            ).all()
+            if not rows:
+                return
+            changed: dict[str, set[int]] = {"organisation": set(), "call": set()}
+            for _, entity, entity_id in rows:
+                changed.setdefault(entity, set()).add(entity_id)
+            if len(changed["organisation"]) > max(
+                SMALL_CORPUS, self.refit_drift * self._organisations.n_documents
+            ):
+                # A bulk load: one fit is far cheaper than thousands of single upserts.
+                self._organisations, self._calls, self._last_change = self._build()
+                return
+            self._apply(session, Organisation, changed["organisation"], self._organisations)
+            self._apply(session, Call, changed["call"], self._calls)
+            self._last_change = rows[-1][0]
+        if self._organisations.drift > self.refit_drift:
+            if self._organisations.n_documents <= SMALL_CORPUS:
+                # Fitting a small corpus takes milliseconds, so new words count at once.
+                self._organisations, self._calls, self._last_change = self._build()
+            else:
+                self.request_refit()
+
+    @staticmethod
+    def _apply(session: Session, model: Any, ids: set[int], matcher: TfidfMatcher) -> None:
+        if not ids:
+            return
+        present = session.scalars(select(model).where(model.id.in_(ids))).all()
+        for row in present:
+            if model is Organisation:
+                matcher.upsert(row.id, organisation_text(row), _facets(row))
+            else:
+                matcher.upsert(row.id, call_text(row))
+        for missing in ids - {row.id for row in present}:
+            matcher.remove(missing)
+
+    def sync(self) -> None:
+        """Catch up with writes made by any worker; cheap when nothing changed."""
+        if self._organisations is None:
+            self.start()
+            return
+        with Session(self.engine) as session:
+            if self._latest_change(session) <= self._last_change:
+                return
+        with self._sync_lock:
+            self._catch_up()
+
+    def request_refit(self) -> bool:
+        """Refit in the background unless a refit is already running; say whether one started."""
+        with self._refit_lock:
+            if self._refit_thread is not None and self._refit_thread.is_alive():
+                return False
+            self._refit_thread = threading.Thread(
+                target=self._refit, name="matchmaker-refit", daemon=True
+            )
+            self._refit_thread.start()
+            return True
+
+    def _refit(self) -> None:
+        try:
+            organisations, calls, last_change = self._build()
+            with self._sync_lock:
+                self._organisations, self._calls = organisations, calls
+                self._last_change = last_change
+                self._catch_up()
+        except Exception:  # a failed refit keeps the current index serving
+            logger.exception("Background refit failed; the current index stays in use")
+
+    def wait_for_refit(self, timeout: float | None = None) -> None:
+        """Block until a running background refit has finished (for tests and the CLI)."""
+        thread = self._refit_thread
+        if thread is not None:
+            thread.join(timeout)
+
+    # queries
+
+    def _organisation_index(self) -> TfidfMatcher:
+        self.sync()
+        assert self._organisations is not None
+        return self._organisations
+
+    def suggest_for_text(
+        self,
+        text: str,
+        *,
+        stakeholder_types: Collection[str] = (),
+        countries: Collection[str] = (),
+        exclude_ids: Collection[int] = (),
+        limit: int = 20,
+    ) -> list[Match]:
+        """Organisations whose expertise best matches a text, filtered, best first."""
+        return self._organisation_index().query(
+            text,
+            k=limit,
+            filters=_filters(stakeholder_types, countries),
+            exclude_ids=exclude_ids,
+        )
+
+    def suggest_for_call(self, call: Call, **filters: Any) -> list[Match]:
+        """Organisations that best fit a call, filtered, best first."""
+        return self.suggest_for_text(call_text(call), **filters)
+
+    def similar_organisations(
+        self,
+        organisation_id: int,
+        *,
+        stakeholder_types: Collection[str] = (),
+        countries: Collection[str] = (),
+        limit: int = 20,
+    ) -> list[Match]:
+        """Organisations with expertise like the given one's, itself excluded."""
+        index = self._organisation_index()
+        if organisation_id not in index:
+            raise NotFound(f"No organisation with id {organisation_id}.")
+        return index.similar(
+            organisation_id, k=limit, filters=_filters(stakeholder_types, countries)
+        )
+
+    def calls_for_organisation(
+        self, organisation: Organisation, *, call_ids: Collection[int] | None, limit: int = 20
+    ) -> list[Match]:
+        """Calls whose scope best matches an organisation's expertise, among the given ids."""
+        self.sync()
+        assert self._calls is not None
+        return self._calls.query(organisation_text(organisation), k=limit, include_ids=call_ids)
+
+    def stats(self) -> IndexStats:
+        """Sizes and freshness of the indexes."""
+        organisations, calls = self._organisations, self._calls
+        thread = self._refit_thread
+        return IndexStats(
+            documents=organisations.n_documents if organisations else 0,
+            calls=calls.n_documents if calls else 0,
+            vocabulary=organisations.vocabulary_size if organisations else 0,
+            fitted_at=organisations.fitted_at if organisations else None,
+            drift=organisations.drift if organisations else 0.0,
+            last_change=self._last_change,
+            refitting=thread is not None and thread.is_alive(),
+        )

@@ -1,0 +1,115 @@
+"""Matching requests: resolve what to match, ask the index, and load what it found."""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from matchmaker.calls import call_ids_with_status, get_call
+from matchmaker.matcher import Match
+from matchmaker.matching import MatchingService
+from matchmaker.organisations import get_organisation
+from models.call import Call, CallStatus, call_status
+from models.organisation import Organisation
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Found(Generic[R]):
+    """A stored row the index matched, with its score and shared terms."""
+
+    row: R
+    match: Match
+
+
+def _load(session: Session, model: Any, matches: Sequence[Match]) -> list[Found[Any]]:
+    """Load matched rows in one query, in rank order, skipping any deleted meanwhile."""
+    if not matches:
+        return []
+    rows = session.scalars(select(model).where(model.id.in_([m.id for m in matches]))).all()
+    by_id = {row.id: row for row in rows}
+    return [Found(by_id[m.id], m) for m in matches if m.id in by_id]
+
+
+def suggestions_for_call(
+    session: Session,
+    matching: MatchingService,
+    *,
+    call_id: int,
+    stakeholder_types: Collection[str] = (),
+    countries: Collection[str] = (),
+    limit: int = 20,
+) -> list[Found[Organisation]]:
+    """The organisations that best fit a call."""
+    call = get_call(session, call_id=call_id)
+    matches = matching.suggest_for_call(
+        call, stakeholder_types=stakeholder_types, countries=countries, limit=limit
+    )
+    return _load(session, Organisation, matches)
+
+
+def search_organisations(
+    session: Session,
+    matching: MatchingService,
+    *,
+    text: str,
+    stakeholder_types: Collection[str] = (),
+    countries: Collection[str] = (),
+    limit: int = 20,
+) -> list[Found[Organisation]]:
+    """The organisations that best fit a free text."""
+    matches = matching.suggest_for_text(
+        text, stakeholder_types=stakeholder_types, countries=countries, limit=limit
+    )
+    return _load(session, Organisation, matches)
+
+
+def similar_organisations(
+    session: Session,
+    matching: MatchingService,
+    *,
+    organisation_id: int,
+    stakeholder_types: Collection[str] = (),
+    countries: Collection[str] = (),
+    limit: int = 20,
+) -> list[Found[Organisation]]:
+    """Organisations with expertise like the given one's."""
+    get_organisation(session, organisation_id=organisation_id)
+    matches = matching.similar_organisations(
+        organisation_id, stakeholder_types=stakeholder_types, countries=countries, limit=limit
+    )
+    return _load(session, Organisation, matches)
+
+
+def calls_for_organisation(
+    session: Session,
+    matching: MatchingService,
+    *,
+    organisation_id: int,
+    statuses: Collection[CallStatus] = (),
+    today: date,
+    limit: int = 20,
+) -> list[Found[Call]]:
+    """The calls whose scope best fits an organisation, optionally only those with a status."""
+    organisation = get_organisation(session, organisation_id=organisation_id)
+    call_ids = None
+    if statuses:
+        call_ids = call_ids_with_status(session, statuses=statuses, today=today)
+    matches = matching.calls_for_organisation(organisation, call_ids=call_ids, limit=limit)
+    return _load(session, Call, matches)
+
+
+def call_summary(call: Call, *, today: date) -> dict[str, Any]:
+    """A call's identifying fields with its status as of today."""
+    return {
+        "id": call.id,
+        "identifier": call.identifier,
+        "title": call.title,
+        "programme": call.programme,
+        "deadline": call.deadline,
+        "status": call_status(call.opening_date, call.deadline, today),
+    }

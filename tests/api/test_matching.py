@@ -1,0 +1,222 @@
+"""Suggestions, fitting calls, similar organisations and search over HTTP."""
+
+import threading
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.test_organisations import assert_problem
+from tests.factories import create_call, create_organisation
+
+ONCOLOGY_SME = {
+    "name": "Oncomark Diagnostics",
+    "stakeholder_type": "sme",
+    "country": "DE",
+    "description": "Liquid biopsy assays detecting circulating tumour DNA for early cancer "
+    "detection in oncology.",
+    "keywords": ["liquid biopsy", "oncology"],
+    "activities": [],
+}
+CARDIOLOGY_UNIVERSITY = {
+    "name": "Cardio University",
+    "stakeholder_type": "academia",
+    "country": "FR",
+    "description": "Cardiology research on heart failure and cardiovascular imaging.",
+    "keywords": ["cardiology", "heart failure"],
+    "activities": [],
+}
+ONCOLOGY_PATIENTS = {
+    "name": "Cancer Patients Europe",
+    "stakeholder_type": "patient_organisation",
+    "country": "BE",
+    "description": "Patient advocacy for people living with cancer; patient engagement in "
+    "oncology trials and early detection programmes.",
+    "keywords": ["cancer", "patient engagement"],
+    "activities": [],
+}
+CANCER_CALL = {
+    "identifier": "IHI-2024-07-01",
+    "title": "Early cancer detection with liquid biopsy",
+    "description": "Validate liquid biopsy tests for early detection of cancer, with "
+    "patients engaged in oncology pathways.",
+    "required_stakeholders": {"academia": 1, "sme": 1},
+    "max_partners": 8,
+    "opening_date": None,
+    "deadline": None,
+}
+
+
+def _corpus(client: TestClient) -> dict[str, int]:
+    ids = {
+        "sme": create_organisation(client, **ONCOLOGY_SME)["id"],
+        "university": create_organisation(client, **CARDIOLOGY_UNIVERSITY)["id"],
+        "patients": create_organisation(client, **ONCOLOGY_PATIENTS)["id"],
+    }
+    ids["call"] = create_call(client, **CANCER_CALL)["id"]
+    return ids
+
+
+def _names(body: dict[str, Any]) -> list[str]:
+    return [item["organisation"]["name"] for item in body["items"]]
+
+
+def test_oncology_call_ranks_oncology_sme_above_cardiology_university(client: TestClient) -> None:
+    """The obvious partner comes first, the unrelated one last or not at all."""
+    ids = _corpus(client)
+    body = client.get(f"/calls/{ids['call']}/suggestions").json()
+    names = _names(body)
+    assert names[0] == "Oncomark Diagnostics"
+    assert "Cardio University" not in names
+    scores = [item["score"] for item in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    assert 0 < scores[-1] <= scores[0] <= 1
+
+
+def test_suggestions_explain_with_shared_terms(client: TestClient) -> None:
+    """Each suggestion names terms its profile shares with the call."""
+    ids = _corpus(client)
+    top = client.get(f"/calls/{ids['call']}/suggestions").json()["items"][0]
+    terms = [term["term"] for term in top["matched_terms"]]
+    assert "liquid biopsy" in terms
+    assert all(term["weight"] > 0 for term in top["matched_terms"])
+    assert set(top["organisation"]) == {"id", "name", "stakeholder_type", "country"}
+
+
+def test_suggestions_filter_by_type_and_country(client: TestClient) -> None:
+    """stakeholder_type and country filters keep only matching organisations."""
+    ids = _corpus(client)
+    url = f"/calls/{ids['call']}/suggestions"
+    only_patients = client.get(url, params={"stakeholder_type": "patient_organisation"}).json()
+    assert _names(only_patients) == ["Cancer Patients Europe"]
+    two_countries = client.get(url, params=[("country", "be"), ("country", "FR")]).json()
+    assert _names(two_countries) == ["Cancer Patients Europe"]
+    nothing = client.get(url, params={"country": "DE", "stakeholder_type": "academia"}).json()
+    assert nothing["items"] == []
+    assert_problem(client.get(url, params={"stakeholder_type": "pharma"}), 422)
+    assert_problem(client.get(url, params={"limit": 0}), 422, "query.limit")
+
+
+def test_suggestions_limit(client: TestClient) -> None:
+    """limit caps the number of suggestions."""
+    ids = _corpus(client)
+    body = client.get(f"/calls/{ids['call']}/suggestions", params={"limit": 1}).json()
+    assert _names(body) == ["Oncomark Diagnostics"]
+
+
+def test_suggestions_for_unknown_call_is_404(client: TestClient) -> None:
+    """Asking for a call that does not exist is a 404 problem."""
+    assert_problem(client.get("/calls/404/suggestions"), 404)
+
+
+def test_created_profile_appears_in_next_suggestion(client: TestClient) -> None:
+    """A new profile is suggested at once, without an explicit refit."""
+    ids = _corpus(client)
+    create_organisation(
+        client,
+        name="Biopsy Labs",
+        stakeholder_type="industry",
+        country="NL",
+        description="Liquid biopsy and early cancer detection assays.",
+        keywords=[],
+        activities=[],
+    )
+    body = client.get(f"/calls/{ids['call']}/suggestions").json()
+    assert "Biopsy Labs" in _names(body)
+
+
+def test_edited_profile_changes_next_suggestion(client: TestClient) -> None:
+    """Editing a profile's expertise moves it in the very next ranking."""
+    ids = _corpus(client)
+    url = f"/calls/{ids['call']}/suggestions"
+    assert "Cardio University" not in _names(client.get(url).json())
+    client.patch(
+        f"/organisations/{ids['university']}",
+        json={"description": "Liquid biopsy for early cancer detection in oncology clinics."},
+    )
+    assert "Cardio University" in _names(client.get(url).json())
+
+
+def test_deleted_profile_is_never_suggested(client: TestClient) -> None:
+    """A deleted profile disappears from the next suggestion."""
+    ids = _corpus(client)
+    client.delete(f"/organisations/{ids['sme']}")
+    body = client.get(f"/calls/{ids['call']}/suggestions").json()
+    assert "Oncomark Diagnostics" not in _names(body)
+    assert _names(body) == ["Cancer Patients Europe"]
+
+
+def test_search_matches_free_text(client: TestClient) -> None:
+    """POST /search ranks organisations against any text, with filters."""
+    _corpus(client)
+    body = client.post("/search", json={"text": "heart failure imaging"}).json()
+    assert _names(body) == ["Cardio University"]
+    filtered = client.post(
+        "/search", json={"text": "cancer", "stakeholder_type": ["patient_organisation"]}
+    ).json()
+    assert _names(filtered) == ["Cancer Patients Europe"]
+    assert client.post("/search", json={"text": "the and of"}).json()["items"] == []
+    assert_problem(client.post("/search", json={"text": ""}), 422, "text")
+    assert_problem(client.post("/search", json={"text": "x", "limit": 500}), 422, "limit")
+
+
+def test_similar_organisations_exclude_itself(client: TestClient) -> None:
+    """Similar organisations share expertise and never include the organisation asked about."""
+    ids = _corpus(client)
+    body = client.get(f"/organisations/{ids['sme']}/similar").json()
+    assert _names(body) == ["Cancer Patients Europe"]
+    assert_problem(client.get("/organisations/999/similar"), 404)
+
+
+def test_calls_for_organisation_filter_by_status(client: TestClient) -> None:
+    """An organisation sees the calls that fit it, optionally only open ones."""
+    ids = _corpus(client)
+    create_call(
+        client,
+        identifier="CLOSED-1",
+        title="Liquid biopsy in oncology",
+        description="Cancer detection",
+        opening_date="2020-01-01",
+        deadline="2020-06-01",
+    )
+    every = client.get(f"/organisations/{ids['sme']}/calls").json()
+    assert {item["call"]["identifier"] for item in every["items"]} == {
+        "IHI-2024-07-01",
+        "CLOSED-1",
+    }
+    open_only = client.get(f"/organisations/{ids['sme']}/calls", params={"status": "open"}).json()
+    assert [item["call"]["identifier"] for item in open_only["items"]] == ["IHI-2024-07-01"]
+    assert open_only["items"][0]["call"]["status"] == "open"
+    assert open_only["items"][0]["matched_terms"]
+    assert_problem(client.get("/organisations/999/calls"), 404)
+
+
+def test_health_reports_index_statistics(client: TestClient) -> None:
+    """The health answer counts indexed profiles and calls and the vocabulary."""
+    _corpus(client)
+    client.get("/calls/1/suggestions")
+    index = client.get("/health").json()["index"]
+    assert index["documents"] == 3
+    assert index["calls"] == 1
+    assert index["vocabulary"] > 10
+
+
+def test_concurrent_refit_never_fails_or_empties_answers(client: TestClient) -> None:
+    """Suggestions served while refits run are never errors and never empty."""
+    ids = _corpus(client)
+    stop = threading.Event()
+
+    def refit_repeatedly() -> None:
+        while not stop.is_set():
+            client.post("/admin/refit")
+
+    refitter = threading.Thread(target=refit_repeatedly)
+    refitter.start()
+    try:
+        for _ in range(40):
+            response = client.get(f"/calls/{ids['call']}/suggestions")
+            assert response.status_code == 200
+            assert _names(response.json())[0] == "Oncomark Diagnostics"
+    finally:
+        stop.set()
+        refitter.join()
+    assert client.post("/admin/refit").status_code == 202
