@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routers import calls, health, matching, organisations
+from api.routers import calls, consortia, health, matching, organisations
 from matchmaker import db
 from matchmaker.matching import MatchingService
 from matchmaker.settings import Settings, get_settings
@@ -51,5 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(organisations.router)
     app.include_router(calls.router)
+    app.include_router(consortia.router)
     app.include_router(matching.router)
     return app

@@ -4,7 +4,7 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -17,6 +17,7 @@ from matchmaker.repository import (
     versioned_update,
 )
 from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
+from models.consortium import Consortium
 
 ENTITY = "call"
 
@@ -130,8 +131,13 @@ def update_call(
 
 
 def delete_call(session: Session, *, call_id: int, expected_version: int | None = None) -> None:
-    """Delete a call."""
+    """Delete a call, unless consortium drafts are written for it."""
     call = get_call(session, call_id=call_id)
+    drafts = session.scalar(select(func.count()).where(Consortium.call_id == call_id))
+    if drafts:
+        raise Conflict(
+            f"{drafts} consortium draft(s) are written for this call; delete them first."
+        )
     versioned_delete(session, call, entity=ENTITY, expected_version=expected_version)
 
 

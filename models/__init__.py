@@ -14,8 +14,9 @@ SQLModel.metadata.naming_convention = {
 
 from models.call import Call  # noqa: E402
 from models.change import Change  # noqa: E402
+from models.consortium import Consortium, ConsortiumMember  # noqa: E402
 from models.organisation import Organisation  # noqa: E402
 
 metadata: MetaData = SQLModel.metadata
 
-__all__ = ["Call", "Change", "Organisation", "metadata"]
+__all__ = ["Call", "Change", "Consortium", "ConsortiumMember", "Organisation", "metadata"]

@@ -1,0 +1,141 @@
+"""Consortium drafts over HTTP: the draft, its members, and what it still lacks."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlmodel import Session
+
+from api.deps import IfMatch, Limit, Offset, SessionDep, set_etag
+from api.errors import problem_responses
+from matchmaker import consortia as service
+from models.common import Page
+from models.consortium import (
+    Consortium,
+    ConsortiumCreate,
+    ConsortiumPublic,
+    ConsortiumUpdate,
+    MemberRole,
+)
+
+router = APIRouter(prefix="/consortia", tags=["consortia"])
+
+
+def _answer(session: Session, consortium: Consortium, response: Response) -> ConsortiumPublic:
+    set_etag(response, consortium.version)
+    return service.to_public(session, consortium)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConsortiumPublic,
+    responses=problem_responses(413, 422),
+)
+def create_consortium(
+    data: ConsortiumCreate, session: SessionDep, response: Response
+) -> ConsortiumPublic:
+    """Start a draft consortium for a call, optionally with its first members."""
+    consortium = service.create_consortium(session, data=data)
+    response.headers["Location"] = f"/consortia/{consortium.id}"
+    return _answer(session, consortium, response)
+
+
+@router.get("", response_model=Page[ConsortiumPublic], responses=problem_responses(422))
+def list_consortia(
+    session: SessionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    call_id: Annotated[int | None, Query(description="Only drafts for this call.")] = None,
+) -> Page[ConsortiumPublic]:
+    """List drafts, optionally only those for one call."""
+    items, total = service.list_consortia(session, call_id=call_id, limit=limit, offset=offset)
+    return Page(
+        items=[service.to_public(session, item) for item in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{consortium_id}", response_model=ConsortiumPublic, responses=problem_responses(404))
+def read_consortium(
+    consortium_id: int, session: SessionDep, response: Response
+) -> ConsortiumPublic:
+    """Read a draft with its members; its version is the ETag."""
+    consortium = service.get_consortium(session, consortium_id=consortium_id)
+    return _answer(session, consortium, response)
+
+
+@router.patch(
+    "/{consortium_id}",
+    response_model=ConsortiumPublic,
+    responses=problem_responses(404, 412, 413, 422),
+)
+def update_consortium(
+    consortium_id: int,
+    data: ConsortiumUpdate,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch,
+) -> ConsortiumPublic:
+    """Rename a draft or move it to another call."""
+    consortium = service.update_consortium(
+        session, consortium_id=consortium_id, data=data, expected_version=if_match
+    )
+    return _answer(session, consortium, response)
+
+
+@router.delete(
+    "/{consortium_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(404, 412),
+)
+def delete_consortium(consortium_id: int, session: SessionDep, if_match: IfMatch) -> None:
+    """Delete a draft (the organisations in it stay)."""
+    service.delete_consortium(session, consortium_id=consortium_id, expected_version=if_match)
+
+
+@router.put(
+    "/{consortium_id}/members/{organisation_id}",
+    response_model=ConsortiumPublic,
+    responses=problem_responses(404, 412, 422),
+)
+def put_consortium_member(
+    consortium_id: int,
+    organisation_id: int,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch,
+    data: MemberRole | None = None,
+) -> ConsortiumPublic:
+    """Add an organisation to the draft, or change its role; a new coordinator demotes the old."""
+    consortium = service.put_member(
+        session,
+        consortium_id=consortium_id,
+        organisation_id=organisation_id,
+        role=(data or MemberRole()).role,
+        expected_version=if_match,
+    )
+    return _answer(session, consortium, response)
+
+
+@router.delete(
+    "/{consortium_id}/members/{organisation_id}",
+    response_model=ConsortiumPublic,
+    responses=problem_responses(404, 412),
+)
+def delete_consortium_member(
+    consortium_id: int,
+    organisation_id: int,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch,
+) -> ConsortiumPublic:
+    """Take an organisation out of the draft."""
+    consortium = service.remove_member(
+        session,
+        consortium_id=consortium_id,
+        organisation_id=organisation_id,
+        expected_version=if_match,
+    )
+    return _answer(session, consortium, response)

@@ -1,0 +1,189 @@
+"""Consortium drafts: create, read, list, update, delete, and their members."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from matchmaker.errors import InvalidInput, NotFound
+from matchmaker.repository import get_or_raise, paginate, versioned_delete, versioned_update
+from models.call import Call
+from models.consortium import (
+    Consortium,
+    ConsortiumCreate,
+    ConsortiumMember,
+    ConsortiumPublic,
+    ConsortiumUpdate,
+    MemberIn,
+    MemberPublic,
+    Role,
+)
+from models.organisation import Organisation, OrganisationSummary
+
+ENTITY = "consortium"
+
+
+def _check_call(session: Session, call_id: int) -> None:
+    if session.get(Call, call_id) is None:
+        raise InvalidInput(f"No call with id {call_id}.", field="call_id")
+
+
+def _check_members(session: Session, members: Sequence[MemberIn]) -> None:
+    ids = [member.organisation_id for member in members]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise InvalidInput(f"Organisations listed twice: {duplicates}.", field="members")
+    if sum(member.role is Role.coordinator for member in members) > 1:
+        raise InvalidInput("A consortium has at most one coordinator.", field="members")
+    found = set(session.scalars(select(Organisation.id).where(Organisation.id.in_(ids))).all())  # type: ignore[union-attr]
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise InvalidInput(f"No organisations with ids {missing}.", field="members")
+
+
+def create_consortium(session: Session, *, data: ConsortiumCreate) -> Consortium:
+    """Store a new draft for an existing call, with its first members."""
+    _check_call(session, data.call_id)
+    _check_members(session, data.members)
+    consortium = Consortium(name=data.name, call_id=data.call_id)
+    session.add(consortium)
+    session.flush()
+    session.add_all(
+        ConsortiumMember(
+            consortium_id=consortium.id,  # type: ignore[arg-type]
+            organisation_id=member.organisation_id,
+            role=member.role,
+        )
+        for member in data.members
+    )
+    session.flush()
+    return consortium
+
+
+def get_consortium(session: Session, *, consortium_id: int) -> Consortium:
+    """Load one draft or raise NotFound."""
+    return get_or_raise(session, Consortium, consortium_id, noun="consortium")
+
+
+def members_of(
+    session: Session, *, consortium_id: int
+) -> list[tuple[ConsortiumMember, Organisation]]:
+    """A draft's members with their organisations, in the order they joined."""
+    rows = session.execute(
+        select(ConsortiumMember, Organisation)
+        .join(Organisation, Organisation.id == ConsortiumMember.organisation_id)  # type: ignore[arg-type]
+        .where(ConsortiumMember.consortium_id == consortium_id)
+        .order_by(ConsortiumMember.id)  # type: ignore[arg-type]
+    ).all()
+    return [(member, organisation) for member, organisation in rows]
+
+
+def to_public(session: Session, consortium: Consortium) -> ConsortiumPublic:
+    """A draft as the API shows it, members included."""
+    members = members_of(session, consortium_id=consortium.id)  # type: ignore[arg-type]
+    return ConsortiumPublic(
+        id=consortium.id,  # type: ignore[arg-type]
+        name=consortium.name,
+        call_id=consortium.call_id,
+        members=[
+            MemberPublic(
+                organisation=OrganisationSummary.model_validate(organisation), role=member.role
+            )
+            for member, organisation in members
+        ],
+        created_at=consortium.created_at,
+        updated_at=consortium.updated_at,
+        version=consortium.version,
+    )
+
+
+def list_consortia(
+    session: Session, *, call_id: int | None = None, limit: int, offset: int
+) -> tuple[list[Consortium], int]:
+    """One page of drafts, optionally for one call, oldest first."""
+    statement = select(Consortium).order_by(Consortium.id)  # type: ignore[arg-type]
+    if call_id is not None:
+        statement = statement.where(Consortium.call_id == call_id)
+    return paginate(session, statement, limit=limit, offset=offset)
+
+
+def update_consortium(
+    session: Session,
+    *,
+    consortium_id: int,
+    data: ConsortiumUpdate,
+    expected_version: int | None = None,
+) -> Consortium:
+    """Rename a draft or move it to another call."""
+    consortium = get_consortium(session, consortium_id=consortium_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("call_id") is not None:
+        _check_call(session, changes["call_id"])
+    return versioned_update(
+        session, consortium, changes, entity=ENTITY, expected_version=expected_version
+    )
+
+
+def delete_consortium(
+    session: Session, *, consortium_id: int, expected_version: int | None = None
+) -> None:
+    """Delete a draft and its member list (never the organisations)."""
+    consortium = get_consortium(session, consortium_id=consortium_id)
+    session.execute(delete(ConsortiumMember).where(ConsortiumMember.consortium_id == consortium.id))
+    versioned_delete(session, consortium, entity=ENTITY, expected_version=expected_version)
+
+
+def put_member(
+    session: Session,
+    *,
+    consortium_id: int,
+    organisation_id: int,
+    role: Role,
+    expected_version: int | None = None,
+) -> Consortium:
+    """Add an organisation to a draft or change its role; a new coordinator demotes the old."""
+    consortium = get_consortium(session, consortium_id=consortium_id)
+    if session.get(Organisation, organisation_id) is None:
+        raise NotFound(f"No organisation with id {organisation_id}.")
+    members = {m.organisation_id: m for m, _ in members_of(session, consortium_id=consortium_id)}
+    if role is Role.coordinator:
+        for member in members.values():
+            if member.role == Role.coordinator and member.organisation_id != organisation_id:
+                member.role = Role.partner
+    member = members.get(organisation_id)
+    if member is None:
+        session.add(
+            ConsortiumMember(
+                consortium_id=consortium_id, organisation_id=organisation_id, role=role
+            )
+        )
+    else:
+        member.role = role
+    session.flush()
+    return versioned_update(
+        session, consortium, {}, entity=ENTITY, expected_version=expected_version
+    )
+
+
+def remove_member(
+    session: Session,
+    *,
+    consortium_id: int,
+    organisation_id: int,
+    expected_version: int | None = None,
+) -> Consortium:
+    """Take an organisation out of a draft."""
+    consortium = get_consortium(session, consortium_id=consortium_id)
+    result = session.execute(
+        delete(ConsortiumMember).where(
+            ConsortiumMember.consortium_id == consortium_id,
+            ConsortiumMember.organisation_id == organisation_id,
+        )
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(
+            f"Organisation {organisation_id} is not a member of consortium {consortium_id}."
+        )
+    return versioned_update(
+        session, consortium, {}, entity=ENTITY, expected_version=expected_version
+    )

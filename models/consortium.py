@@ -1,0 +1,124 @@
+"""Consortium drafts: a named set of organisations preparing a proposal for one call."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.common import Line, UtcDatetime, utc_now
+from models.organisation import OrganisationSummary
+
+MAX_MEMBERS = 200
+
+
+class Role(StrEnum):
+    """A member's role in the consortium."""
+
+    coordinator = "coordinator"
+    partner = "partner"
+
+
+class Consortium(SQLModel, table=True):
+    """A draft consortium as stored."""
+
+    __tablename__ = "consortia"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    call_id: int = Field(
+        # No cascade: deleting a call that drafts are written for is refused, not silent.
+        sa_column=Column(Integer, ForeignKey("calls.id"), nullable=False, index=True)
+    )
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    version: int = Field(default=1)
+
+
+class ConsortiumMember(SQLModel, table=True):
+    """One organisation in a draft, with its role."""
+
+    __tablename__ = "consortium_members"
+    __table_args__ = (UniqueConstraint("consortium_id", "organisation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consortium_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("consortia.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    organisation_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    role: Role = Field(default=Role.partner, sa_type=String(20))
+
+
+class MemberIn(BaseModel):
+    """An organisation to put in a draft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organisation_id: int
+    role: Role = Role.partner
+
+
+class ConsortiumCreate(BaseModel):
+    """A new draft for a call, optionally with its first members."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Liquid biopsy consortium",
+                    "call_id": 1,
+                    "members": [{"organisation_id": 1, "role": "coordinator"}],
+                }
+            ]
+        },
+    )
+
+    name: Annotated[Line, PydanticField(min_length=1, max_length=200)]
+    call_id: int
+    members: Annotated[list[MemberIn], PydanticField(max_length=MAX_MEMBERS)] = []
+
+
+class ConsortiumUpdate(BaseModel):
+    """A partial update of a draft's own fields (members have their own endpoints)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "LB-EU"}]})
+
+    name: Annotated[Line, PydanticField(min_length=1, max_length=200)] | None = None
+    call_id: int | None = None
+
+
+class MemberRole(BaseModel):
+    """The role to give a member."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role = Role.partner
+
+
+class MemberPublic(BaseModel):
+    """A member as shown: the organisation and its role."""
+
+    organisation: OrganisationSummary
+    role: Role
+
+
+class ConsortiumPublic(BaseModel):
+    """A draft as shown, with its members."""
+
+    id: int
+    name: str
+    call_id: int
+    members: list[MemberPublic]
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    version: int

@@ -1,0 +1,143 @@
+"""Consortium drafts over HTTP: the draft, its members and its errors."""
+
+from fastapi.testclient import TestClient
+
+from tests.api.test_organisations import assert_problem
+from tests.factories import create_call, create_organisation
+
+
+def _setup(client: TestClient) -> tuple[int, int, int]:
+    call = create_call(client)
+    first = create_organisation(client, name="First University")
+    second = create_organisation(client, name="Second SME", stakeholder_type="sme")
+    return call["id"], first["id"], second["id"]
+
+
+def test_create_consortium_with_members(client: TestClient) -> None:
+    """A draft is stored with its members, roles and an ETag."""
+    call_id, first, second = _setup(client)
+    response = client.post(
+        "/consortia",
+        json={
+            "name": "LB-EU",
+            "call_id": call_id,
+            "members": [
+                {"organisation_id": first, "role": "coordinator"},
+                {"organisation_id": second},
+            ],
+        },
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["name"] == "LB-EU"
+    assert [(m["organisation"]["name"], m["role"]) for m in body["members"]] == [
+        ("First University", "coordinator"),
+        ("Second SME", "partner"),
+    ]
+    assert response.headers["location"] == f"/consortia/{body['id']}"
+    assert client.get(f"/consortia/{body['id']}").json() == body
+
+
+def test_create_consortium_rejects_bad_references(client: TestClient) -> None:
+    """Unknown calls or organisations, duplicates and two coordinators are 422."""
+    call_id, first, _ = _setup(client)
+    assert_problem(client.post("/consortia", json={"name": "x", "call_id": 99}), 422, "call_id")
+    for members in (
+        [{"organisation_id": 99}],
+        [{"organisation_id": first}, {"organisation_id": first}],
+        [
+            {"organisation_id": first, "role": "coordinator"},
+            {"organisation_id": 2, "role": "coordinator"},
+        ],
+        [{"organisation_id": first, "role": "leader"}],
+    ):
+        response = client.post(
+            "/consortia", json={"name": "x", "call_id": call_id, "members": members}
+        )
+        assert_problem(response, 422)
+    assert_problem(client.post("/consortia", json={"name": "", "call_id": call_id}), 422, "name")
+    assert client.get("/consortia").json()["total"] == 0
+
+
+def test_members_are_added_changed_and_removed(client: TestClient) -> None:
+    """PUT adds or re-roles a member, a new coordinator demotes the old, DELETE removes."""
+    call_id, first, second = _setup(client)
+    draft = client.post("/consortia", json={"name": "D", "call_id": call_id}).json()
+    url = f"/consortia/{draft['id']}/members"
+    added = client.put(f"{url}/{first}", json={"role": "coordinator"})
+    assert added.status_code == 200
+    assert added.json()["version"] == 2
+    body = client.put(f"{url}/{second}", json={"role": "coordinator"}).json()
+    assert [(m["organisation"]["id"], m["role"]) for m in body["members"]] == [
+        (first, "partner"),
+        (second, "coordinator"),
+    ]
+    body = client.delete(f"{url}/{first}").json()
+    assert [m["organisation"]["id"] for m in body["members"]] == [second]
+    assert_problem(client.delete(f"{url}/{first}"), 404)
+    assert_problem(client.put(f"{url}/999"), 404)
+    assert client.put(f"{url}/{first}").json()["members"][-1]["role"] == "partner"
+
+
+def test_stale_member_change_is_412(client: TestClient) -> None:
+    """Member changes honour If-Match on the draft's version."""
+    call_id, first, second = _setup(client)
+    draft = client.post("/consortia", json={"name": "D", "call_id": call_id}).json()
+    url = f"/consortia/{draft['id']}/members"
+    client.put(f"{url}/{first}")
+    assert_problem(client.put(f"{url}/{second}", headers={"If-Match": '"1"'}), 412)
+    assert len(client.get(f"/consortia/{draft['id']}").json()["members"]) == 1
+
+
+def test_update_and_delete_consortium(client: TestClient) -> None:
+    """A draft can be renamed and deleted; its organisations stay."""
+    call_id, first, _ = _setup(client)
+    draft = client.post(
+        "/consortia",
+        json={"name": "D", "call_id": call_id, "members": [{"organisation_id": first}]},
+    ).json()
+    url = f"/consortia/{draft['id']}"
+    assert client.patch(url, json={"name": "Renamed"}).json()["name"] == "Renamed"
+    assert_problem(client.patch(url, json={"call_id": 99}), 422, "call_id")
+    assert_problem(client.patch(url, json={"name": None}), 422, "name")
+    assert client.delete(url).status_code == 204
+    assert_problem(client.get(url), 404)
+    assert client.get(f"/organisations/{first}").status_code == 200
+
+
+def test_list_consortia_filters_by_call(client: TestClient) -> None:
+    """Drafts list per call, paginated."""
+    call_id, _, _ = _setup(client)
+    other = create_call(client, identifier="OTHER-1")["id"]
+    client.post("/consortia", json={"name": "A", "call_id": call_id})
+    client.post("/consortia", json={"name": "B", "call_id": other})
+    body = client.get("/consortia", params={"call_id": other}).json()
+    assert [item["name"] for item in body["items"]] == ["B"]
+    assert body["total"] == 1
+    assert client.get("/consortia", params={"limit": 1}).json()["total"] == 2
+
+
+def test_deleting_organisation_removes_it_from_drafts(client: TestClient) -> None:
+    """A deleted organisation leaves every draft it was in."""
+    call_id, first, second = _setup(client)
+    draft = client.post(
+        "/consortia",
+        json={
+            "name": "D",
+            "call_id": call_id,
+            "members": [{"organisation_id": first}, {"organisation_id": second}],
+        },
+    ).json()
+    client.delete(f"/organisations/{first}")
+    members = client.get(f"/consortia/{draft['id']}").json()["members"]
+    assert [m["organisation"]["id"] for m in members] == [second]
+
+
+def test_call_with_drafts_cannot_be_deleted(client: TestClient) -> None:
+    """Deleting a call that drafts are written for is refused with 409, losing nothing."""
+    call_id, _, _ = _setup(client)
+    draft = client.post("/consortia", json={"name": "D", "call_id": call_id}).json()
+    assert_problem(client.delete(f"/calls/{call_id}"), 409)
+    assert client.get(f"/consortia/{draft['id']}").status_code == 200
+    client.delete(f"/consortia/{draft['id']}")
+    assert client.delete(f"/calls/{call_id}").status_code == 204
