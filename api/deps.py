@@ -5,9 +5,12 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from matchmaker.auth import Principal, authenticate
 from matchmaker.db import for_writing, session_scope
+from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -31,6 +34,38 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key: organisation keys come back when an organisation is created; "
+    "admins issue coordinator and admin keys.",
+)
+
+
+def get_actor(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal | None:
+    """Who is calling: None without a key; 401 for a key that is not valid."""
+    if credentials is None:
+        return None
+    admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    return authenticate(session, token=credentials.credentials, admin_token=admin_token)
+
+
+ActorDep = Annotated[Principal | None, Depends(get_actor)]
+
+
+def get_writer(request: Request, actor: ActorDep) -> Principal | None:
+    """The caller of a write, counted against the write rate limit unless an admin."""
+    if actor is None or not actor.is_admin:
+        limiter: WriteRateLimit = request.app.state.write_limit
+        client = request.client.host if request.client else "unknown"
+        limiter.check(actor.rate_key if actor else f"client:{client}")
+    return actor
+
+
+WriterDep = Annotated[Principal | None, Depends(get_writer)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, at most 200.")]
 Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]
 

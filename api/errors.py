@@ -17,6 +17,8 @@ from matchmaker.errors import (
     NotFound,
     PermissionDenied,
     PreconditionFailed,
+    RateLimited,
+    Unauthenticated,
 )
 
 logger = logging.getLogger("matchmaker.api")
@@ -29,6 +31,8 @@ STATUS_OF: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     InvalidInput: 422,
     PermissionDenied: 403,
+    Unauthenticated: 401,
+    RateLimited: 429,
 }
 
 
@@ -117,8 +121,13 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput):
         errors = [FieldError(field=exc.field, message=exc.detail)]
     status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
+    headers = None
+    if isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(
-        request, status=status, title=exc.title, detail=exc.detail, errors=errors
+        request, status=status, title=exc.title, detail=exc.detail, errors=errors, headers=headers
     )
 
 

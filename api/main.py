@@ -3,13 +3,15 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from api.deps import get_actor
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routers import calls, consortia, health, matching, organisations
+from api.routers import admin, calls, consortia, health, matching, organisations
 from matchmaker import db
 from matchmaker.matching import MatchingService
+from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -31,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.head_revision = db.head_revision()
+        app.state.write_limit = WriteRateLimit(settings.write_rate_limit)
         app.state.matching = MatchingService(engine=engine, refit_drift=settings.refit_drift)
         if db.current_revision(engine) == app.state.head_revision:
             app.state.matching.start()
@@ -45,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        # Every request's key is checked, so a wrong or revoked key is 401 even on public reads.
+        dependencies=[Depends(get_actor)],
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -53,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calls.router)
     app.include_router(consortia.router)
     app.include_router(matching.router)
+    app.include_router(admin.router)
     return app

@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from matchmaker.auth import Principal, require_role
 from matchmaker.errors import Conflict, InvalidInput
 from matchmaker.repository import (
     get_or_raise,
@@ -16,6 +17,7 @@ from matchmaker.repository import (
     versioned_delete,
     versioned_update,
 )
+from models.apikey import KeyRole
 from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
 from models.consortium import Consortium
 
@@ -43,8 +45,9 @@ def _check_identifier_free(session: Session, identifier: str, *, except_id: int 
         raise Conflict(f"A call with identifier {identifier!r} already exists (id {existing}).")
 
 
-def create_call(session: Session, *, data: CallCreate) -> Call:
-    """Store a new call; its identifier must be unique."""
+def create_call(session: Session, *, data: CallCreate, actor: Principal | None) -> Call:
+    """Store a new call (coordinators and admins); its identifier must be unique."""
+    require_role(actor, {KeyRole.coordinator})
     values = data.model_dump(mode="json")
     check_call_rules(data.model_dump())
     _check_identifier_free(session, data.identifier, except_id=None)
@@ -113,10 +116,16 @@ def call_ids_with_status(
 
 
 def update_call(
-    session: Session, *, call_id: int, data: CallUpdate, expected_version: int | None = None
+    session: Session,
+    *,
+    call_id: int,
+    data: CallUpdate,
+    actor: Principal | None,
+    expected_version: int | None = None,
 ) -> Call:
-    """Change the fields given, if the client's version is current and the result is valid."""
+    """Change the fields given (coordinators and admins), if the version is current."""
     call = get_call(session, call_id=call_id)
+    require_role(actor, {KeyRole.coordinator})
     changes = data.model_dump(mode="json", exclude_unset=True)
     merged = {**call.model_dump(), **data.model_dump(exclude_unset=True)}
     check_call_rules(merged)
@@ -130,9 +139,12 @@ def update_call(
     )
 
 
-def delete_call(session: Session, *, call_id: int, expected_version: int | None = None) -> None:
-    """Delete a call, unless consortium drafts are written for it."""
+def delete_call(
+    session: Session, *, call_id: int, actor: Principal | None, expected_version: int | None = None
+) -> None:
+    """Delete a call (coordinators and admins), unless drafts are written for it."""
     call = get_call(session, call_id=call_id)
+    require_role(actor, {KeyRole.coordinator})
     drafts = session.scalar(select(func.count()).where(Consortium.call_id == call_id))
     if drafts:
         raise Conflict(

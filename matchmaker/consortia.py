@@ -5,8 +5,10 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from matchmaker.auth import Principal, require_key, require_organisation, require_role
 from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.repository import get_or_raise, paginate, versioned_delete, versioned_update
+from models.apikey import KeyRole
 from models.call import Call
 from models.consortium import (
     Consortium,
@@ -41,11 +43,16 @@ def _check_members(session: Session, members: Sequence[MemberIn]) -> None:
         raise InvalidInput(f"No organisations with ids {missing}.", field="members")
 
 
-def create_consortium(session: Session, *, data: ConsortiumCreate) -> Consortium:
-    """Store a new draft for an existing call, with its first members."""
+def create_consortium(
+    session: Session, *, data: ConsortiumCreate, actor: Principal | None
+) -> Consortium:
+    """Store a new draft for an existing call, owned by the calling organisation."""
+    actor = require_role(actor, {KeyRole.organisation})
     _check_call(session, data.call_id)
     _check_members(session, data.members)
-    consortium = Consortium(name=data.name, call_id=data.call_id)
+    consortium = Consortium(
+        name=data.name, call_id=data.call_id, owner_organisation_id=actor.organisation_id
+    )
     session.add(consortium)
     session.flush()
     session.add_all(
@@ -60,9 +67,11 @@ def create_consortium(session: Session, *, data: ConsortiumCreate) -> Consortium
     return consortium
 
 
-def get_consortium(session: Session, *, consortium_id: int) -> Consortium:
-    """Load one draft or raise NotFound."""
-    return get_or_raise(session, Consortium, consortium_id, noun="consortium")
+def get_consortium(session: Session, *, consortium_id: int, actor: Principal | None) -> Consortium:
+    """Load one draft its owner (or an admin) asks for, or raise NotFound."""
+    consortium = get_or_raise(session, Consortium, consortium_id, noun="consortium")
+    require_organisation(actor, consortium.owner_organisation_id)
+    return consortium
 
 
 def members_of(
@@ -85,6 +94,7 @@ def to_public(session: Session, consortium: Consortium) -> ConsortiumPublic:
         id=consortium.id,  # type: ignore[arg-type]
         name=consortium.name,
         call_id=consortium.call_id,
+        owner_organisation_id=consortium.owner_organisation_id,
         members=[
             MemberPublic(
                 organisation=OrganisationSummary.model_validate(organisation), role=member.role
@@ -98,10 +108,18 @@ def to_public(session: Session, consortium: Consortium) -> ConsortiumPublic:
 
 
 def list_consortia(
-    session: Session, *, call_id: int | None = None, limit: int, offset: int
+    session: Session,
+    *,
+    actor: Principal | None,
+    call_id: int | None = None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[Consortium], int]:
-    """One page of drafts, optionally for one call, oldest first."""
+    """One page of the caller's drafts (every draft for an admin), oldest first."""
+    actor = require_key(actor)
     statement = select(Consortium).order_by(Consortium.id)  # type: ignore[arg-type]
+    if not actor.is_admin:
+        statement = statement.where(Consortium.owner_organisation_id == actor.organisation_id)
     if call_id is not None:
         statement = statement.where(Consortium.call_id == call_id)
     return paginate(session, statement, limit=limit, offset=offset)
@@ -112,10 +130,11 @@ def update_consortium(
     *,
     consortium_id: int,
     data: ConsortiumUpdate,
+    actor: Principal | None,
     expected_version: int | None = None,
 ) -> Consortium:
     """Rename a draft or move it to another call."""
-    consortium = get_consortium(session, consortium_id=consortium_id)
+    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("call_id") is not None:
         _check_call(session, changes["call_id"])
@@ -125,10 +144,14 @@ def update_consortium(
 
 
 def delete_consortium(
-    session: Session, *, consortium_id: int, expected_version: int | None = None
+    session: Session,
+    *,
+    consortium_id: int,
+    actor: Principal | None,
+    expected_version: int | None = None,
 ) -> None:
     """Delete a draft and its member list (never the organisations)."""
-    consortium = get_consortium(session, consortium_id=consortium_id)
+    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
     session.execute(delete(ConsortiumMember).where(ConsortiumMember.consortium_id == consortium.id))
     versioned_delete(session, consortium, entity=ENTITY, expected_version=expected_version)
 
@@ -139,10 +162,11 @@ def put_member(
     consortium_id: int,
     organisation_id: int,
     role: Role,
+    actor: Principal | None,
     expected_version: int | None = None,
 ) -> Consortium:
     """Add an organisation to a draft or change its role; a new coordinator demotes the old."""
-    consortium = get_consortium(session, consortium_id=consortium_id)
+    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
     if session.get(Organisation, organisation_id) is None:
         raise NotFound(f"No organisation with id {organisation_id}.")
     members = {m.organisation_id: m for m, _ in members_of(session, consortium_id=consortium_id)}
@@ -170,10 +194,11 @@ def remove_member(
     *,
     consortium_id: int,
     organisation_id: int,
+    actor: Principal | None,
     expected_version: int | None = None,
 ) -> Consortium:
     """Take an organisation out of a draft."""
-    consortium = get_consortium(session, consortium_id=consortium_id)
+    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
     result = session.execute(
         delete(ConsortiumMember).where(
             ConsortiumMember.consortium_id == consortium_id,
@@ -187,3 +212,17 @@ def remove_member(
     return versioned_update(
         session, consortium, {}, entity=ENTITY, expected_version=expected_version
     )
+
+
+def memberships_of(session: Session, *, organisation_id: int) -> list[dict[str, object]]:
+    """The drafts an organisation is a member of: draft id, name, call and role."""
+    rows = session.execute(
+        select(Consortium.id, Consortium.name, Consortium.call_id, ConsortiumMember.role)
+        .join(ConsortiumMember, ConsortiumMember.consortium_id == Consortium.id)  # type: ignore[arg-type]
+        .where(ConsortiumMember.organisation_id == organisation_id)
+        .order_by(Consortium.id)  # type: ignore[arg-type]
+    ).all()
+    return [
+        {"consortium_id": cid, "name": name, "call_id": call_id, "role": role}
+        for cid, name, call_id, role in rows
+    ]

@@ -43,3 +43,19 @@ class PermissionDenied(DomainError):
     """The caller may not do this."""
 
     title = "Forbidden"
+
+
+class Unauthenticated(DomainError):
+    """The request needs a valid API key and has none (or a wrong, revoked one)."""
+
+    title = "Unauthorized"
+
+
+class RateLimited(DomainError):
+    """Too many writes from one key or client; retry after the given seconds."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+from scipy import sparse
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
@@ -202,6 +204,7 @@ class MatchingService:
         stakeholder_types: Collection[str] = (),
         countries: Collection[str] = (),
         exclude_ids: Collection[int] = (),
+        include_ids: Collection[int] | None = None,
         limit: int = 20,
     ) -> list[Match]:
         """Organisations whose expertise best matches a text, filtered, best first."""
@@ -210,7 +213,23 @@ class MatchingService:
             k=limit,
             filters=_filters(stakeholder_types, countries),
             exclude_ids=exclude_ids,
+            include_ids=include_ids,
         )
+
+    def vectors(self, texts: Sequence[str]) -> list[sparse.csr_array]:
+        """L2-normalised TF-IDF rows of texts in the current vocabulary (for diversity)."""
+        index = self._organisation_index()
+        width = max(index.vocabulary_size, 1)
+        rows = []
+        for text in texts:
+            vector = index.transform_query(text)
+            rows.append(
+                sparse.csr_array(
+                    (vector.weights, (np.zeros(vector.terms.size, dtype=np.int32), vector.terms)),
+                    shape=(1, width),
+                )
+            )
+        return rows
 
     def suggest_for_call(self, call: Call, **filters: Any) -> list[Match]:
         """Organisations that best fit a call, filtered, best first."""

@@ -5,6 +5,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlmodel import Session
 
+from matchmaker.auth import Principal, issue_key, require_organisation
 from matchmaker.repository import (
     get_or_raise,
     paginate,
@@ -12,18 +13,25 @@ from matchmaker.repository import (
     versioned_delete,
     versioned_update,
 )
+from models.apikey import KeyCreate, KeyRole
 from models.organisation import Organisation, OrganisationCreate, OrganisationUpdate
 
 ENTITY = "organisation"
 
 
-def create_organisation(session: Session, *, data: OrganisationCreate) -> Organisation:
-    """Store a new profile."""
+def create_organisation(
+    session: Session, *, data: OrganisationCreate
+) -> tuple[Organisation, str]:
+    """Store a new profile; return it with its owner key's token (shown only this once)."""
     organisation = Organisation(**data.model_dump(mode="json"))
     session.add(organisation)
     session.flush()
     record_change(session, entity=ENTITY, entity_id=organisation.id)  # type: ignore[arg-type]
-    return organisation
+    _, token = issue_key(
+        session,
+        data=KeyCreate(role=KeyRole.organisation, organisation_id=organisation.id, label="owner"),
+    )
+    return organisation, token
 
 
 def get_organisation(session: Session, *, organisation_id: int) -> Organisation:
@@ -62,10 +70,12 @@ def update_organisation(
     *,
     organisation_id: int,
     data: OrganisationUpdate,
+    actor: Principal | None,
     expected_version: int | None = None,
 ) -> Organisation:
-    """Change the fields given, if the client's version is current."""
+    """Change the fields given, if the caller owns the profile and its version is current."""
     organisation = get_organisation(session, organisation_id=organisation_id)
+    require_organisation(actor, organisation_id)
     changes = data.model_dump(mode="json", exclude_unset=True)
     return versioned_update(
         session, organisation, changes, entity=ENTITY, expected_version=expected_version
@@ -73,8 +83,13 @@ def update_organisation(
 
 
 def delete_organisation(
-    session: Session, *, organisation_id: int, expected_version: int | None = None
+    session: Session,
+    *,
+    organisation_id: int,
+    actor: Principal | None,
+    expected_version: int | None = None,
 ) -> None:
-    """Delete a profile and everything stored about it."""
+    """Delete a profile and everything stored about it: its keys, its drafts, its memberships."""
     organisation = get_organisation(session, organisation_id=organisation_id)
+    require_organisation(actor, organisation_id)
     versioned_delete(session, organisation, entity=ENTITY, expected_version=expected_version)

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +25,17 @@ class Settings(BaseSettings):
         default=15_000,
         ge=0,
         description="How long a SQLite connection waits for a lock before giving up.",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="A bearer token that acts as an admin key (for bootstrapping; "
+        "`matchmaker keys create --role admin` issues revocable ones).",
+    )
+    write_rate_limit: int = Field(
+        default=120,
+        ge=0,
+        description="Writes a minute allowed per API key, or per client address without "
+        "one, in each worker process; 0 turns the limit off. Admin keys are never limited.",
     )
     refit_drift: float = Field(
         default=0.2,

@@ -8,10 +8,12 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import select
 from sqlmodel import Session
 
+from matchmaker.auth import Principal
 from matchmaker.calls import call_ids_with_status, get_call
 from matchmaker.matcher import Match
 from matchmaker.matching import MatchingService
 from matchmaker.organisations import get_organisation
+from matchmaker.proposals import needs_of_draft
 from models.call import Call, CallStatus, call_status
 from models.organisation import Organisation
 
@@ -43,13 +45,37 @@ def suggestions_for_call(
     stakeholder_types: Collection[str] = (),
     countries: Collection[str] = (),
     limit: int = 20,
+    missing_for: int | None = None,
+    actor: Principal | None = None,
 ) -> list[Found[Organisation]]:
-    """The organisations that best fit a call."""
+    """The organisations that best fit a call, or only those a draft still needs."""
     call = get_call(session, call_id=call_id)
+    exclude: Collection[int] = ()
+    if missing_for is not None:
+        types, new_countries, exclude = needs_of_draft(
+            session, consortium_id=missing_for, actor=actor
+        )
+        if not types and not new_countries:
+            return []
+        stakeholder_types = _narrow(stakeholder_types, types)
+        countries = _narrow(countries, new_countries)
+        if not stakeholder_types or not countries:
+            return []
     matches = matching.suggest_for_call(
-        call, stakeholder_types=stakeholder_types, countries=countries, limit=limit
+        call,
+        stakeholder_types=stakeholder_types,
+        countries=countries,
+        exclude_ids=exclude,
+        limit=limit,
     )
     return _load(session, Organisation, matches)
+
+
+def _narrow(asked: Collection[str], allowed: Collection[str]) -> list[str]:
+    """The asked values that are allowed; all allowed when none was asked for."""
+    if not allowed:
+        return list(asked)
+    return [value for value in asked if value in allowed] if asked else list(allowed)
 
 
 def search_organisations(

@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from models.apikey import ApiKey  # noqa: E402
 from models.call import Call  # noqa: E402
 from models.change import Change  # noqa: E402
 from models.consortium import Consortium, ConsortiumMember  # noqa: E402
@@ -19,4 +20,4 @@ from models.organisation import Organisation  # noqa: E402
 
 metadata: MetaData = SQLModel.metadata
 
-__all__ = ["Call", "Change", "Consortium", "ConsortiumMember", "Organisation", "metadata"]
+__all__ = ["ApiKey", "Call", "Change", "Consortium", "ConsortiumMember", "Organisation", "metadata"]

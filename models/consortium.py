@@ -33,6 +33,13 @@ class Consortium(SQLModel, table=True):
         # No cascade: deleting a call that drafts are written for is refused, not silent.
         sa_column=Column(Integer, ForeignKey("calls.id"), nullable=False, index=True)
     )
+    # The organisation whose key created the draft; deleting it deletes its drafts.
+    owner_organisation_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     version: int = Field(default=1)
@@ -118,7 +125,116 @@ class ConsortiumPublic(BaseModel):
     id: int
     name: str
     call_id: int
+    owner_organisation_id: int | None
     members: list[MemberPublic]
     created_at: UtcDatetime
     updated_at: UtcDatetime
     version: int
+
+
+class Membership(BaseModel):
+    """A draft an organisation is in, as its data export lists it."""
+
+    consortium_id: int
+    name: str
+    call_id: int
+    role: Role
+
+
+class TermWeight(BaseModel):
+    """A term shared with the call, and its contribution to the score."""
+
+    term: str
+    weight: float
+
+
+class ProposalRequest(BaseModel):
+    """Organisations that must be in or out, and how many alternatives to propose."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"include": [], "exclude": [], "alternatives": 1}]},
+    )
+
+    include: Annotated[list[int], PydanticField(max_length=MAX_MEMBERS)] = []
+    exclude: Annotated[list[int], PydanticField(max_length=1000)] = []
+    alternatives: Annotated[int, PydanticField(ge=0, le=5)] = 0
+
+
+class ProposedMember(BaseModel):
+    """A proposed partner: the requirement it fills and why it was chosen."""
+
+    organisation: OrganisationSummary
+    fills: str
+    included: bool
+    score: float
+    matched_terms: list[TermWeight]
+
+
+class ShortfallOut(BaseModel):
+    """A requirement a proposal cannot meet, and by how much."""
+
+    requirement: str
+    stakeholder_type: str | None
+    needed: int
+    achieved: int
+    message: str
+
+
+class ProposalOut(BaseModel):
+    """One proposed consortium."""
+
+    feasible: bool
+    method: str
+    objective: float
+    total_score: float
+    diversity_penalty: float
+    members: list[ProposedMember]
+    shortfalls: list[ShortfallOut]
+
+
+class EffectiveRequirements(BaseModel):
+    """The requirements a proposal was built for (max_partners filled in when the call has none)."""
+
+    required_stakeholders: dict[str, int]
+    min_countries: int
+    max_partners: int
+
+
+class Proposals(BaseModel):
+    """The best consortium for a call, then the alternatives asked for."""
+
+    call_id: int
+    requirements: EffectiveRequirements
+    items: list[ProposalOut]
+
+
+class GapCandidate(BaseModel):
+    """An organisation that could close a gap, with its fit and the reasons."""
+
+    organisation: OrganisationSummary
+    score: float
+    relevance: float
+    matched_terms: list[TermWeight]
+    reasons: list[str]
+
+
+class RequirementGap(BaseModel):
+    """One requirement of the call, how far the draft is from it, and who could close it."""
+
+    requirement: str
+    stakeholder_type: str | None = None
+    required: int
+    present: int
+    missing: int
+    message: str
+    candidates: list[GapCandidate]
+
+
+class Gaps(BaseModel):
+    """Every requirement of the draft's call, met or not."""
+
+    consortium_id: int
+    call_id: int
+    satisfied: bool
+    requirements: list[RequirementGap]

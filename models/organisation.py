@@ -138,3 +138,9 @@ class OrganisationPrivate(OrganisationPublic):
     """A profile as its owner sees it, personal data included."""
 
     contact_email: str | None
+
+
+class OrganisationCreated(OrganisationPrivate):
+    """A profile just created, with the owner key's token: shown this once, stored only hashed."""
+
+    api_key: str

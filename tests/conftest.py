@@ -6,6 +6,7 @@ starts itself). `MATCHMAKER_TEST_DATABASES=sqlite` limits a run to SQLite.
 
 import itertools
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,22 +34,50 @@ def postgres_admin_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per test session, copied for every test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = db.create_db_engine(Settings(database_url=f"sqlite:///{path}"))
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_url: str) -> str:
+    """A PostgreSQL database migrated once per test session, the template of every test's."""
+    url = postgres.create_database(postgres_admin_url, "matchmaker_template")
+    engine = db.create_db_engine(Settings(database_url=url))
+    db.upgrade(engine)
+    engine.dispose()
+    return "matchmaker_template"
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh, empty database on each configured backend."""
+    """The URL of a fresh database, already migrated, on each configured backend."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     admin_url = request.getfixturevalue("postgres_admin_url")
+    template = request.getfixturevalue("postgres_template")
     name = f"test_{os.getpid()}_{next(_database_numbers)}"
-    yield postgres.create_database(admin_url, name)
+    yield postgres.create_database(admin_url, name, template=template)
     postgres.drop_database(admin_url, name)
+
+
+ADMIN_TOKEN = "test-admin-token"
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Settings pointing at the test's own database."""
-    return Settings(database_url=database_url)
+    """Settings pointing at the test's own database, with a known admin token, no rate limit."""
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, write_rate_limit=0)
 
 
 @pytest.fixture
@@ -61,7 +90,26 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    """An HTTP client talking to the app through ASGI, lifespan included."""
+def started(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """The app, started (its lifespan runs around the test), with an anonymous client."""
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+def _sharing(started: TestClient, headers: dict[str, str] | None = None) -> TestClient:
+    """Another client of the started app, on the same event loop (no second lifespan)."""
+    other = TestClient(started.app, raise_server_exceptions=False, headers=headers)
+    other.portal = started.portal
+    return other
+
+
+@pytest.fixture
+def client(started: TestClient) -> TestClient:
+    """An HTTP client acting as an admin, through ASGI; permission tests use `anonymous`."""
+    return _sharing(started, {"Authorization": f"Bearer {ADMIN_TOKEN}"})
+
+
+@pytest.fixture
+def anonymous(started: TestClient) -> TestClient:
+    """An HTTP client with no API key."""
+    return _sharing(started)

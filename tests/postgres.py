@@ -96,11 +96,12 @@ def running_server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def create_database(admin_url: str, name: str) -> str:
-    """Create an empty database and return its URL."""
+def create_database(admin_url: str, name: str, *, template: str | None = None) -> str:
+    """Create a database (empty, or a copy of a template) and return its URL."""
     conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from tests.conftest import ADMIN_TOKEN
 from tests.factories import call_payload, organisation_payload
 
 
@@ -39,10 +40,18 @@ def uvicorn_worker(database_url: str) -> Iterator[httpx.Client]:
             "--log-level",
             "warning",
         ],
-        env={**os.environ, "MATCHMAKER_DATABASE_URL": database_url},
+        env={
+            **os.environ,
+            "MATCHMAKER_DATABASE_URL": database_url,
+            "MATCHMAKER_ADMIN_TOKEN": ADMIN_TOKEN,
+        },
     )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=10,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        ) as client:
             deadline = time.monotonic() + 30
             while True:
                 try:

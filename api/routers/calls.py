@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import IfMatch, Limit, Offset, SessionDep, set_etag
+from api.deps import IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
 from matchmaker import calls as service
 from models.call import CallCreate, CallPublic, CallStatus, CallUpdate
@@ -18,11 +18,13 @@ router = APIRouter(prefix="/calls", tags=["calls"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CallPublic,
-    responses=problem_responses(409, 413, 422),
+    responses=problem_responses(401, 403, 409, 413, 422, 429),
 )
-def create_call(data: CallCreate, session: SessionDep, response: Response) -> CallPublic:
-    """Publish a call for proposals; its identifier must be unique (409 otherwise)."""
-    call = service.create_call(session, data=data)
+def create_call(
+    data: CallCreate, session: SessionDep, response: Response, actor: WriterDep
+) -> CallPublic:
+    """Publish a call (coordinator or admin key); its identifier must be unique (409)."""
+    call = service.create_call(session, data=data, actor=actor)
     response.headers["Location"] = f"/calls/{call.id}"
     set_etag(response, call.version)
     return service.to_public(call, today=date.today())
@@ -58,20 +60,31 @@ def read_call(call_id: int, session: SessionDep, response: Response) -> CallPubl
 
 
 @router.patch(
-    "/{call_id}", response_model=CallPublic, responses=problem_responses(404, 409, 412, 413, 422)
+    "/{call_id}",
+    response_model=CallPublic,
+    responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 429),
 )
 def update_call(
-    call_id: int, data: CallUpdate, session: SessionDep, response: Response, if_match: IfMatch
+    call_id: int,
+    data: CallUpdate,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch,
+    actor: WriterDep,
 ) -> CallPublic:
-    """Change some fields of a call; send If-Match to refuse overwriting a newer version."""
-    call = service.update_call(session, call_id=call_id, data=data, expected_version=if_match)
+    """Change some fields of a call (coordinator or admin key); If-Match refuses stale writes."""
+    call = service.update_call(
+        session, call_id=call_id, data=data, actor=actor, expected_version=if_match
+    )
     set_etag(response, call.version)
     return service.to_public(call, today=date.today())
 
 
 @router.delete(
-    "/{call_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404, 412)
+    "/{call_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409, 412, 429),
 )
-def delete_call(call_id: int, session: SessionDep, if_match: IfMatch) -> None:
-    """Delete a call."""
-    service.delete_call(session, call_id=call_id, expected_version=if_match)
+def delete_call(call_id: int, session: SessionDep, if_match: IfMatch, actor: WriterDep) -> None:
+    """Delete a call (coordinator or admin key), unless drafts are written for it (409)."""
+    service.delete_call(session, call_id=call_id, actor=actor, expected_version=if_match)

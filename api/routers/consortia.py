@@ -5,15 +5,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from sqlmodel import Session
 
-from api.deps import IfMatch, Limit, Offset, SessionDep, set_etag
+from api.deps import ActorDep, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
+from api.routers.matching import MatchingDep
 from matchmaker import consortia as service
+from matchmaker import proposals
 from models.common import Page
 from models.consortium import (
     Consortium,
     ConsortiumCreate,
     ConsortiumPublic,
     ConsortiumUpdate,
+    Gaps,
     MemberRole,
 )
 
@@ -29,26 +32,29 @@ def _answer(session: Session, consortium: Consortium, response: Response) -> Con
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ConsortiumPublic,
-    responses=problem_responses(413, 422),
+    responses=problem_responses(401, 403, 413, 422, 429),
 )
 def create_consortium(
-    data: ConsortiumCreate, session: SessionDep, response: Response
+    data: ConsortiumCreate, session: SessionDep, response: Response, actor: WriterDep
 ) -> ConsortiumPublic:
-    """Start a draft consortium for a call, optionally with its first members."""
-    consortium = service.create_consortium(session, data=data)
+    """Start a draft for a call with your organisation's key; only you and admins see it."""
+    consortium = service.create_consortium(session, data=data, actor=actor)
     response.headers["Location"] = f"/consortia/{consortium.id}"
     return _answer(session, consortium, response)
 
 
-@router.get("", response_model=Page[ConsortiumPublic], responses=problem_responses(422))
+@router.get("", response_model=Page[ConsortiumPublic], responses=problem_responses(401, 422))
 def list_consortia(
     session: SessionDep,
+    actor: ActorDep,
     limit: Limit = 50,
     offset: Offset = 0,
     call_id: Annotated[int | None, Query(description="Only drafts for this call.")] = None,
 ) -> Page[ConsortiumPublic]:
-    """List drafts, optionally only those for one call."""
-    items, total = service.list_consortia(session, call_id=call_id, limit=limit, offset=offset)
+    """List your drafts (an admin sees all), optionally only those for one call."""
+    items, total = service.list_consortia(
+        session, actor=actor, call_id=call_id, limit=limit, offset=offset
+    )
     return Page(
         items=[service.to_public(session, item) for item in items],
         total=total,
@@ -57,19 +63,21 @@ def list_consortia(
     )
 
 
-@router.get("/{consortium_id}", response_model=ConsortiumPublic, responses=problem_responses(404))
+@router.get(
+    "/{consortium_id}", response_model=ConsortiumPublic, responses=problem_responses(401, 403, 404)
+)
 def read_consortium(
-    consortium_id: int, session: SessionDep, response: Response
+    consortium_id: int, session: SessionDep, response: Response, actor: ActorDep
 ) -> ConsortiumPublic:
-    """Read a draft with its members; its version is the ETag."""
-    consortium = service.get_consortium(session, consortium_id=consortium_id)
+    """Read your draft with its members; its version is the ETag."""
+    consortium = service.get_consortium(session, consortium_id=consortium_id, actor=actor)
     return _answer(session, consortium, response)
 
 
 @router.patch(
     "/{consortium_id}",
     response_model=ConsortiumPublic,
-    responses=problem_responses(404, 412, 413, 422),
+    responses=problem_responses(401, 403, 404, 412, 413, 422, 429),
 )
 def update_consortium(
     consortium_id: int,
@@ -77,10 +85,11 @@ def update_consortium(
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
+    actor: WriterDep,
 ) -> ConsortiumPublic:
-    """Rename a draft or move it to another call."""
+    """Rename your draft or move it to another call."""
     consortium = service.update_consortium(
-        session, consortium_id=consortium_id, data=data, expected_version=if_match
+        session, consortium_id=consortium_id, data=data, actor=actor, expected_version=if_match
     )
     return _answer(session, consortium, response)
 
@@ -88,17 +97,21 @@ def update_consortium(
 @router.delete(
     "/{consortium_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(404, 412),
+    responses=problem_responses(401, 403, 404, 412, 429),
 )
-def delete_consortium(consortium_id: int, session: SessionDep, if_match: IfMatch) -> None:
-    """Delete a draft (the organisations in it stay)."""
-    service.delete_consortium(session, consortium_id=consortium_id, expected_version=if_match)
+def delete_consortium(
+    consortium_id: int, session: SessionDep, if_match: IfMatch, actor: WriterDep
+) -> None:
+    """Delete your draft (the organisations in it stay)."""
+    service.delete_consortium(
+        session, consortium_id=consortium_id, actor=actor, expected_version=if_match
+    )
 
 
 @router.put(
     "/{consortium_id}/members/{organisation_id}",
     response_model=ConsortiumPublic,
-    responses=problem_responses(404, 412, 422),
+    responses=problem_responses(401, 403, 404, 412, 422, 429),
 )
 def put_consortium_member(
     consortium_id: int,
@@ -106,6 +119,7 @@ def put_consortium_member(
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
+    actor: WriterDep,
     data: MemberRole | None = None,
 ) -> ConsortiumPublic:
     """Add an organisation to the draft, or change its role; a new coordinator demotes the old."""
@@ -114,6 +128,7 @@ def put_consortium_member(
         consortium_id=consortium_id,
         organisation_id=organisation_id,
         role=(data or MemberRole()).role,
+        actor=actor,
         expected_version=if_match,
     )
     return _answer(session, consortium, response)
@@ -122,7 +137,7 @@ def put_consortium_member(
 @router.delete(
     "/{consortium_id}/members/{organisation_id}",
     response_model=ConsortiumPublic,
-    responses=problem_responses(404, 412),
+    responses=problem_responses(401, 403, 404, 412, 429),
 )
 def delete_consortium_member(
     consortium_id: int,
@@ -130,12 +145,26 @@ def delete_consortium_member(
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
+    actor: WriterDep,
 ) -> ConsortiumPublic:
     """Take an organisation out of the draft."""
     consortium = service.remove_member(
         session,
         consortium_id=consortium_id,
         organisation_id=organisation_id,
+        actor=actor,
         expected_version=if_match,
     )
     return _answer(session, consortium, response)
+
+
+@router.get(
+    "/{consortium_id}/gaps", response_model=Gaps, responses=problem_responses(401, 403, 404)
+)
+def read_consortium_gaps(
+    consortium_id: int, session: SessionDep, matching: MatchingDep, actor: ActorDep
+) -> Gaps:
+    """Each requirement of the call: how far your draft is from it, and who could close it."""
+    return proposals.gaps_for_consortium(
+        session, matching, consortium_id=consortium_id, actor=actor
+    )

@@ -3,21 +3,22 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import SessionDep
+from api.deps import ActorDep, SessionDep
 from api.errors import problem_responses
+from matchmaker import proposals
 from matchmaker import suggestions as service
 from matchmaker.matching import MatchingService
 from matchmaker.suggestions import Found
 from models.call import CallStatus
 from models.common import CountryCode, StakeholderType
+from models.consortium import ProposalRequest, Proposals
 from models.matching import (
     CallMatch,
     CallMatches,
     CallSummary,
     MatchedTerm,
-    RefitStarted,
     SearchRequest,
     Suggestion,
     Suggestions,
@@ -67,9 +68,17 @@ def list_call_suggestions(
     call_id: int,
     session: SessionDep,
     matching: MatchingDep,
+    actor: ActorDep,
     stakeholder_type: TypeFilter = [],  # noqa: B006
     country: CountryFilter = [],  # noqa: B006
     limit: MatchLimit = 20,
+    missing_for: Annotated[
+        int | None,
+        Query(
+            description="A draft consortium's id (your key): only the stakeholder types, or "
+            "failing that the countries, it still needs, and none of its members."
+        ),
+    ] = None,
 ) -> Suggestions:
     """Organisations that best fit a call, best first, with the terms they share with it."""
     found = service.suggestions_for_call(
@@ -79,8 +88,30 @@ def list_call_suggestions(
         stakeholder_types=stakeholder_type,
         countries=country,
         limit=limit,
+        missing_for=missing_for,
+        actor=actor,
     )
     return _suggestions(found)
+
+
+@router.post(
+    "/calls/{call_id}/consortium",
+    response_model=Proposals,
+    responses=problem_responses(404, 413, 422),
+)
+def propose_consortium(
+    call_id: int, session: SessionDep, matching: MatchingDep, data: ProposalRequest | None = None
+) -> Proposals:
+    """Propose the consortium that meets the call's requirements with the most relevance.
+
+    Nothing is stored. `include` organisations are always in, `exclude` ones never; with
+    `alternatives` the next-best consortia follow, each differing in at least one member.
+    When a requirement cannot be met, the best partial consortium comes back with the
+    shortfalls that say which requirement fails and why.
+    """
+    return proposals.propose_for_call(
+        session, matching, call_id=call_id, request=data or ProposalRequest()
+    )
 
 
 @router.post("/search", response_model=Suggestions, responses=problem_responses(413, 422))
@@ -158,9 +189,3 @@ def list_organisation_calls(
             for item in found
         ]
     )
-
-
-@router.post("/admin/refit", status_code=status.HTTP_202_ACCEPTED, response_model=RefitStarted)
-def refit_index(matching: MatchingDep) -> RefitStarted:
-    """Refit the matching vocabulary in the background; readers keep the current index."""
-    return RefitStarted(started=matching.request_refit())

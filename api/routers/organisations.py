@@ -4,12 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import IfMatch, Limit, Offset, SessionDep, set_etag
+from api.deps import ActorDep, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
 from matchmaker import organisations as service
+from matchmaker.auth import can_see_private
 from models.common import CountryCode, Page, StakeholderType
 from models.organisation import (
+    Organisation,
     OrganisationCreate,
+    OrganisationCreated,
     OrganisationPrivate,
     OrganisationPublic,
     OrganisationUpdate,
@@ -18,20 +21,25 @@ from models.organisation import (
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
 
+def _private(organisation: Organisation, response: Response) -> OrganisationPrivate:
+    set_etag(response, organisation.version)
+    return OrganisationPrivate.model_validate(organisation, from_attributes=True)
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=OrganisationPrivate,
-    responses=problem_responses(413, 422),
+    response_model=OrganisationCreated,
+    responses=problem_responses(401, 413, 422, 429),
 )
 def create_organisation(
-    data: OrganisationCreate, session: SessionDep, response: Response
-) -> OrganisationPrivate:
-    """Register an organisation profile; the answer includes its private fields."""
-    organisation = service.create_organisation(session, data=data)
+    data: OrganisationCreate, session: SessionDep, response: Response, _writer: WriterDep
+) -> OrganisationCreated:
+    """Register a profile; the answer carries its owner key (`api_key`), shown only this once."""
+    organisation, token = service.create_organisation(session, data=data)
     response.headers["Location"] = f"/organisations/{organisation.id}"
-    set_etag(response, organisation.version)
-    return OrganisationPrivate.model_validate(organisation, from_attributes=True)
+    profile = _private(organisation, response)
+    return OrganisationCreated(**profile.model_dump(), api_key=token)
 
 
 @router.get("", response_model=Page[OrganisationPublic], responses=problem_responses(422))
@@ -43,7 +51,7 @@ def list_organisations(
     country: Annotated[list[CountryCode], Query()] = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
 ) -> Page[OrganisationPublic]:
-    """List profiles, filtered by stakeholder type, country (both may repeat) and name."""
+    """List public profiles, filtered by stakeholder type, country (both may repeat) and name."""
     items, total = service.list_organisations(
         session,
         stakeholder_types=stakeholder_type,
@@ -61,13 +69,17 @@ def list_organisations(
 
 
 @router.get(
-    "/{organisation_id}", response_model=OrganisationPublic, responses=problem_responses(404)
+    "/{organisation_id}",
+    response_model=OrganisationPrivate | OrganisationPublic,
+    responses=problem_responses(401, 404),
 )
 def read_organisation(
-    organisation_id: int, session: SessionDep, response: Response
-) -> OrganisationPublic:
-    """Read one profile's public fields; its version is the ETag."""
+    organisation_id: int, session: SessionDep, response: Response, actor: ActorDep
+) -> OrganisationPrivate | OrganisationPublic:
+    """Read a profile; its owner and admins also see its personal data. The ETag is its version."""
     organisation = service.get_organisation(session, organisation_id=organisation_id)
+    if can_see_private(actor, organisation_id):
+        return _private(organisation, response)
     set_etag(response, organisation.version)
     return OrganisationPublic.model_validate(organisation)
 
@@ -75,7 +87,7 @@ def read_organisation(
 @router.patch(
     "/{organisation_id}",
     response_model=OrganisationPrivate,
-    responses=problem_responses(404, 412, 413, 422),
+    responses=problem_responses(401, 403, 404, 412, 413, 422, 429),
 )
 def update_organisation(
     organisation_id: int,
@@ -83,20 +95,28 @@ def update_organisation(
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
+    actor: WriterDep,
 ) -> OrganisationPrivate:
-    """Change some fields of a profile; send If-Match to refuse overwriting a newer version."""
+    """Change some fields of your profile; send If-Match to refuse overwriting a newer version."""
     organisation = service.update_organisation(
-        session, organisation_id=organisation_id, data=data, expected_version=if_match
+        session,
+        organisation_id=organisation_id,
+        data=data,
+        actor=actor,
+        expected_version=if_match,
     )
-    set_etag(response, organisation.version)
-    return OrganisationPrivate.model_validate(organisation, from_attributes=True)
+    return _private(organisation, response)
 
 
 @router.delete(
     "/{organisation_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(404, 412),
+    responses=problem_responses(401, 403, 404, 412, 429),
 )
-def delete_organisation(organisation_id: int, session: SessionDep, if_match: IfMatch) -> None:
-    """Delete a profile and everything stored about it."""
-    service.delete_organisation(session, organisation_id=organisation_id, expected_version=if_match)
+def delete_organisation(
+    organisation_id: int, session: SessionDep, if_match: IfMatch, actor: WriterDep
+) -> None:
+    """Delete your profile and everything stored about it: keys, drafts and memberships."""
+    service.delete_organisation(
+        session, organisation_id=organisation_id, actor=actor, expected_version=if_match
+    )

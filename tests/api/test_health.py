@@ -7,6 +7,7 @@ from api.main import create_app
 from matchmaker import db
 from matchmaker.settings import Settings
 from tests.api.test_organisations import assert_problem
+from tests.conftest import ADMIN_TOKEN
 from tests.factories import create_call, create_organisation
 
 
@@ -19,8 +20,9 @@ def test_health_reports_database_and_latest_revision(client: TestClient, engine:
     assert body["latest_revision"] == db.head_revision()
 
 
-def test_health_is_503_when_schema_is_behind(settings: Settings) -> None:
+def test_health_is_503_when_schema_is_behind(settings: Settings, engine: Engine) -> None:
     """An unmigrated database is reported unhealthy, with the command that fixes it."""
+    db.downgrade(engine, "base")
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         body = assert_problem(client.get("/health"), 503)
     assert "matchmaker db upgrade" in body["detail"]
@@ -36,7 +38,8 @@ def test_docs_render(client: TestClient) -> None:
 
 def test_restart_keeps_all_data(settings: Settings, engine: Engine) -> None:
     """Data written by one app instance is there for the next one on the same database."""
-    with TestClient(create_app(settings)) as first:
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with TestClient(create_app(settings), headers=admin) as first:
         organisation = create_organisation(first)
         call = create_call(first)
         first.patch(f"/organisations/{organisation['id']}", json={"city": "Delft"})

@@ -31,15 +31,16 @@ def test_create_organisation_returns_profile_with_private_fields(client: TestCli
     assert body["country"] == "NL"
     assert body["contact_email"] == "partnering@lumc.example"
     assert body["version"] == 1
+    assert body["api_key"].startswith("mm_")
     assert response.headers["location"] == "/organisations/1"
     assert response.headers["etag"] == '"1"'
     assert body["activities"][0]["year"] == 2022
 
 
-def test_read_organisation_hides_contact_email(client: TestClient) -> None:
+def test_read_organisation_hides_contact_email(client: TestClient, anonymous: TestClient) -> None:
     """Anyone can read a profile, but not its personal data."""
     created = create_organisation(client)
-    response = client.get(f"/organisations/{created['id']}")
+    response = anonymous.get(f"/organisations/{created['id']}")
     assert response.status_code == 200
     body = response.json()
     assert "contact_email" not in body

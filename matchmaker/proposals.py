@@ -1,0 +1,355 @@
+"""Whole consortia for a call, and what a draft consortium still lacks.
+
+The matcher ranks organisations by their fit to the call; the solver in
+`matchmaker.consortium` picks the set that meets the call's requirements with the most
+relevance; the gap analysis compares a draft with the call and ranks who could close each gap.
+"""
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+import pycountry
+from sqlalchemy import select
+from sqlmodel import Session
+
+from matchmaker.auth import Principal
+from matchmaker.calls import get_call
+from matchmaker.consortia import get_consortium, members_of
+from matchmaker.consortium import Candidate, Proposal, Requirements, propose_consortia
+from matchmaker.errors import InvalidInput
+from matchmaker.matcher import Match
+from matchmaker.matching import MatchingService
+from matchmaker.text import call_text, organisation_text
+from models.call import Call
+from models.consortium import (
+    EffectiveRequirements,
+    GapCandidate,
+    Gaps,
+    ProposalOut,
+    ProposalRequest,
+    Proposals,
+    ProposedMember,
+    RequirementGap,
+    ShortfallOut,
+    TermWeight,
+)
+from models.organisation import Organisation, OrganisationSummary
+
+# A call without max_partners gets the smallest consortium that meets its requirements, plus
+# this many partners of free choice.
+DEFAULT_EXTRA_PARTNERS = 2
+# Candidates the solver sees: the best of each required type, and the best overall.
+CANDIDATES_PER_TYPE = 30
+CANDIDATES_OVERALL = 60
+# Only the start of a long profile is used to compare partners with each other (diversity).
+DIVERSITY_TEXT_CHARS = 5_000
+GAP_CANDIDATES = 5
+# Gap candidates are ranked by relevance plus these bonuses, each stated in their reasons.
+NEW_COUNTRY_BONUS = 0.05
+PAST_PARTNER_BONUS = 0.03
+PAST_PARTNER_CAP = 3
+ALL_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def effective_requirements(call: Call) -> EffectiveRequirements:
+    """The call's requirements, with a size limit even when the call sets none."""
+    required = {kind: count for kind, count in call.required_stakeholders.items() if count > 0}
+    size = call.max_partners or (
+        max(sum(required.values()), call.min_countries, 1) + DEFAULT_EXTRA_PARTNERS
+    )
+    return EffectiveRequirements(
+        required_stakeholders=required, min_countries=call.min_countries, max_partners=size
+    )
+
+
+def _terms(match: Match | None) -> list[TermWeight]:
+    if match is None:
+        return []
+    return [TermWeight(term=t.term, weight=round(t.weight, 6)) for t in match.matched_terms]
+
+
+def _organisations(session: Session, ids: Iterable[int]) -> dict[int, Organisation]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Organisation).where(Organisation.id.in_(wanted))).all()  # type: ignore[union-attr]
+    return {row.id: row for row in rows}  # type: ignore[misc]
+
+
+def _candidate_matches(
+    matching: MatchingService,
+    text: str,
+    *,
+    types: Iterable[str],
+    include: Collection[int],
+    exclude: Collection[int],
+) -> dict[int, Match]:
+    found: dict[int, Match] = {}
+    batches = [
+        matching.suggest_for_text(
+            text, stakeholder_types=[kind], exclude_ids=exclude, limit=CANDIDATES_PER_TYPE
+        )
+        for kind in types
+    ]
+    batches.append(matching.suggest_for_text(text, exclude_ids=exclude, limit=CANDIDATES_OVERALL))
+    if include:
+        batches.append(matching.suggest_for_text(text, include_ids=include, limit=len(include)))
+    for batch in batches:
+        for match in batch:
+            found.setdefault(match.id, match)
+    return found
+
+
+def _proposal_out(
+    proposal: Proposal, organisations: Mapping[int, Organisation], matches: Mapping[int, Match]
+) -> ProposalOut:
+    return ProposalOut(
+        feasible=proposal.feasible,
+        method=proposal.method,
+        objective=round(proposal.objective, 6),
+        total_score=round(proposal.total_score, 6),
+        diversity_penalty=round(proposal.diversity_penalty, 6),
+        members=[
+            ProposedMember(
+                organisation=OrganisationSummary.model_validate(organisations[member.id]),
+                fills=member.fills,
+                included=member.included,
+                score=round(member.score, 6),
+                matched_terms=_terms(matches.get(member.id)),
+            )
+            for member in proposal.members
+        ],
+        shortfalls=[
+            ShortfallOut(
+                requirement=shortfall.requirement,
+                stakeholder_type=shortfall.stakeholder_type,
+                needed=shortfall.needed,
+                achieved=shortfall.achieved,
+                message=shortfall.message,
+            )
+            for shortfall in proposal.shortfalls
+        ],
+    )
+
+
+def propose_for_call(
+    session: Session, matching: MatchingService, *, call_id: int, request: ProposalRequest
+) -> Proposals:
+    """The best consortium for a call (and alternatives), without storing anything."""
+    call = get_call(session, call_id=call_id)
+    requirements = effective_requirements(call)
+    include, exclude = set(request.include), set(request.exclude)
+    if include & exclude:
+        raise InvalidInput(
+            f"Organisations both included and excluded: {sorted(include & exclude)}.",
+            field="exclude",
+        )
+    known = _organisations(session, include)
+    if unknown := sorted(include - set(known)):
+        raise InvalidInput(f"No organisations with ids {unknown}.", field="include")
+    text = call_text(call)
+    matches = _candidate_matches(
+        matching,
+        text,
+        types=requirements.required_stakeholders,
+        include=include,
+        exclude=exclude,
+    )
+    organisations = {**_organisations(session, matches), **known}
+    ordered = list(organisations.values())
+    vectors = matching.vectors([organisation_text(row)[:DIVERSITY_TEXT_CHARS] for row in ordered])
+    candidates = [
+        Candidate(
+            id=row.id,  # type: ignore[arg-type]
+            stakeholder_type=str(row.stakeholder_type),
+            country=row.country,
+            score=matches[row.id].score if row.id in matches else 0.0,
+            vector=vector,
+        )
+        for row, vector in zip(ordered, vectors, strict=True)
+    ]
+    proposals = propose_consortia(
+        candidates,
+        Requirements(
+            required=requirements.required_stakeholders,
+            min_countries=requirements.min_countries,
+            max_partners=requirements.max_partners,
+        ),
+        include=include,
+        exclude=exclude,
+        alternatives=request.alternatives,
+    )
+    return Proposals(
+        call_id=call_id,
+        requirements=requirements,
+        items=[_proposal_out(proposal, organisations, matches) for proposal in proposals],
+    )
+
+
+class _Draft:
+    """A draft's members as the gap analysis sees them."""
+
+    def __init__(self, members: Sequence[Organisation]) -> None:
+        self.ids = {member.id for member in members}
+        self.types = Counter(str(member.stakeholder_type) for member in members)
+        self.countries = {member.country for member in members}
+        self.size = len(members)
+        self.projects: dict[str, list[str]] = {}
+        for member in members:
+            for activity in member.activities:
+                if activity.get("url"):
+                    self.projects.setdefault(activity["url"], []).append(member.name)
+
+
+def _rank_gap_candidates(
+    session: Session,
+    matches: Sequence[Match],
+    draft: _Draft,
+    *,
+    countries_short: bool,
+) -> list[GapCandidate]:
+    organisations = _organisations(session, (match.id for match in matches))
+    ranked = []
+    for match in matches:
+        organisation = organisations.get(match.id)
+        if organisation is None:
+            continue
+        reasons = [f"fits the call (relevance {match.score:.3f})"]
+        score = match.score
+        if countries_short and organisation.country not in draft.countries:
+            score += NEW_COUNTRY_BONUS
+            reasons.append(f"brings a new country ({organisation.country})")
+        partners = sorted(
+            {
+                name
+                for activity in organisation.activities
+                for name in draft.projects.get(activity.get("url") or "", ())
+            }
+        )
+        if partners:
+            score += PAST_PARTNER_BONUS * min(len(partners), PAST_PARTNER_CAP)
+            reasons.append("worked before with " + ", ".join(partners))
+        ranked.append(
+            GapCandidate(
+                organisation=OrganisationSummary.model_validate(organisation),
+                score=round(score, 6),
+                relevance=round(match.score, 6),
+                matched_terms=_terms(match),
+                reasons=reasons,
+            )
+        )
+    ranked.sort(key=lambda candidate: (-candidate.score, candidate.organisation.id))
+    return ranked[:GAP_CANDIDATES]
+
+
+def _draft_and_call(
+    session: Session, *, consortium_id: int, actor: Principal | None
+) -> tuple[Call, _Draft]:
+    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
+    call = get_call(session, call_id=consortium.call_id)
+    members = [organisation for _, organisation in members_of(session, consortium_id=consortium_id)]
+    return call, _Draft(members)
+
+
+def gaps_for_consortium(
+    session: Session, matching: MatchingService, *, consortium_id: int, actor: Principal | None
+) -> Gaps:
+    """Each requirement of the call: how far the draft is from it, and who could close it."""
+    call, draft = _draft_and_call(session, consortium_id=consortium_id, actor=actor)
+    requirements = effective_requirements(call)
+    text = call_text(call)
+    countries_missing = max(0, requirements.min_countries - len(draft.countries))
+    pool = GAP_CANDIDATES * 4
+    gaps = []
+    for kind, needed in requirements.required_stakeholders.items():
+        present = draft.types[kind]
+        missing = max(0, needed - present)
+        candidates = []
+        if missing:
+            matches = matching.suggest_for_text(
+                text, stakeholder_types=[kind], exclude_ids=draft.ids, limit=pool
+            )
+            candidates = _rank_gap_candidates(
+                session, matches, draft, countries_short=countries_missing > 0
+            )
+        gaps.append(
+            RequirementGap(
+                requirement="stakeholder_type",
+                stakeholder_type=kind,
+                required=needed,
+                present=present,
+                missing=missing,
+                message=(
+                    f"Needs {missing} more {kind} partner(s)."
+                    if missing
+                    else f"Has the {needed} {kind} partner(s) required."
+                ),
+                candidates=candidates,
+            )
+        )
+    country_candidates = []
+    if countries_missing:
+        matches = matching.suggest_for_text(
+            text,
+            countries=ALL_COUNTRIES - draft.countries,
+            exclude_ids=draft.ids,
+            limit=pool,
+        )
+        country_candidates = _rank_gap_candidates(session, matches, draft, countries_short=True)
+    gaps.append(
+        RequirementGap(
+            requirement="countries",
+            required=requirements.min_countries,
+            present=len(draft.countries),
+            missing=countries_missing,
+            message=(
+                f"Needs partners from {countries_missing} more country(ies)."
+                if countries_missing
+                else f"Covers the {requirements.min_countries} countries required."
+            ),
+            candidates=country_candidates,
+        )
+    )
+    excess = max(0, draft.size - requirements.max_partners)
+    gaps.append(
+        RequirementGap(
+            requirement="size",
+            required=requirements.max_partners,
+            present=draft.size,
+            missing=excess,
+            message=(
+                f"Has {excess} partner(s) more than the limit of {requirements.max_partners}."
+                if excess
+                else f"Within the limit of {requirements.max_partners} partners."
+            ),
+            candidates=[],
+        )
+    )
+    return Gaps(
+        consortium_id=consortium_id,
+        call_id=call.id,  # type: ignore[arg-type]
+        satisfied=all(gap.missing == 0 for gap in gaps),
+        requirements=gaps,
+    )
+
+
+def needs_of_draft(
+    session: Session, *, consortium_id: int, actor: Principal | None
+) -> tuple[list[str], frozenset[str], set[int]]:
+    """What a draft still needs: missing types, countries that would be new, current members.
+
+    The countries are all countries when the draft is not short of countries; the types are
+    empty when it lacks no type (and then only a country gap, if any, is worth filling).
+    """
+    call, draft = _draft_and_call(session, consortium_id=consortium_id, actor=actor)
+    requirements = effective_requirements(call)
+    types = [
+        kind
+        for kind, needed in requirements.required_stakeholders.items()
+        if draft.types[kind] < needed
+    ]
+    short_of_countries = len(draft.countries) < requirements.min_countries
+    countries = ALL_COUNTRIES - draft.countries if short_of_countries else ALL_COUNTRIES
+    if not types and not short_of_countries:
+        countries = frozenset()
+    return types, countries, draft.ids

@@ -1,0 +1,336 @@
+"""Who may do what: every resource and verb with no key, another organisation's key, a
+coordinator's key, an admin's key and the owner's key; refusals change nothing."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, MetaData, select
+
+from tests.api.test_organisations import assert_problem
+from tests.conftest import ADMIN_TOKEN
+from tests.factories import call_payload, create_call, create_organisation, organisation_payload
+
+ACTORS = ("anonymous", "other_organisation", "coordinator", "admin", "owner")
+
+
+@dataclass
+class World:
+    """Two organisations, a coordinator, a call, a draft owned by the first organisation."""
+
+    tokens: dict[str, str | None]
+    owner_id: int
+    other_id: int
+    call_id: int
+    consortium_id: int
+    spare_key_id: int
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """Headers that present a token (none for None)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@pytest.fixture
+def world(client: TestClient) -> World:
+    """The cast every permission test uses."""
+    owner = create_organisation(client, name="Owner Org")
+    other = create_organisation(client, name="Other Org")
+    coordinator = client.post("/admin/keys", json={"role": "coordinator"}).json()
+    spare = client.post(
+        "/admin/keys", json={"role": "organisation", "organisation_id": owner["id"]}
+    ).json()
+    call = create_call(client, identifier="AUTH-1")
+    draft = client.post(
+        "/consortia",
+        json={
+            "name": "Draft",
+            "call_id": call["id"],
+            "members": [{"organisation_id": owner["id"]}],
+        },
+        headers=bearer(owner["api_key"]),
+    ).json()
+    return World(
+        tokens={
+            "anonymous": None,
+            "other_organisation": other["api_key"],
+            "coordinator": coordinator["token"],
+            "admin": ADMIN_TOKEN,
+            "owner": owner["api_key"],
+        },
+        owner_id=owner["id"],
+        other_id=other["id"],
+        call_id=call["id"],
+        consortium_id=draft["id"],
+        spare_key_id=spare["id"],
+    )
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to prove a refused request changed nothing."""
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        return {
+            name: sorted(map(tuple, connection.execute(select(table)).all()), key=repr)
+            for name, table in metadata.tables.items()
+        }
+
+
+OWNER_ONLY = {"anonymous": 401, "other_organisation": 403, "coordinator": 403}
+ADMIN_ONLY = {"anonymous": 401, "other_organisation": 403, "coordinator": 403, "owner": 403}
+COORDINATORS = {"anonymous": 401, "other_organisation": 403, "owner": 403}
+
+# (method, path, body, refusals by actor, success status)
+CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, int], int]] = [
+    ("PATCH", "/organisations/{owner_id}", {"city": "Gent"}, OWNER_ONLY, 200),
+    ("DELETE", "/organisations/{owner_id}", None, OWNER_ONLY, 204),
+    ("GET", "/organisations/{owner_id}/export", None, OWNER_ONLY, 200),
+    ("POST", "/organisations/{owner_id}/keys", None, OWNER_ONLY, 201),
+    ("POST", "/calls", call_payload(identifier="NEW-1"), COORDINATORS, 201),
+    ("PATCH", "/calls/{call_id}", {"title": "Renamed"}, COORDINATORS, 200),
+    ("DELETE", "/calls/{call_id}", None, {**COORDINATORS, "coordinator": 409, "admin": 409}, 409),
+    (
+        "POST",
+        "/consortia",
+        {"name": "Mine", "call_id": 1},
+        {"anonymous": 401, "coordinator": 403},
+        201,
+    ),
+    ("GET", "/consortia/{consortium_id}", None, OWNER_ONLY, 200),
+    ("PATCH", "/consortia/{consortium_id}", {"name": "New"}, OWNER_ONLY, 200),
+    ("DELETE", "/consortia/{consortium_id}", None, OWNER_ONLY, 204),
+    ("PUT", "/consortia/{consortium_id}/members/{other_id}", None, OWNER_ONLY, 200),
+    ("DELETE", "/consortia/{consortium_id}/members/{owner_id}", None, OWNER_ONLY, 200),
+    ("GET", "/consortia/{consortium_id}/gaps", None, OWNER_ONLY, 200),
+    ("POST", "/admin/keys", {"role": "coordinator"}, ADMIN_ONLY, 201),
+    ("GET", "/admin/keys", None, ADMIN_ONLY, 200),
+    ("DELETE", "/admin/keys/{spare_key_id}", None, OWNER_ONLY, 200),
+    ("POST", "/admin/refit", None, ADMIN_ONLY, 202),
+]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize(
+    ("method", "path", "body", "refusals", "success"),
+    CASES,
+    ids=[f"{method} {path}" for method, path, *_ in CASES],
+)
+def test_permissions(
+    client: TestClient,
+    anonymous: TestClient,
+    engine: Engine,
+    world: World,
+    actor: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    refusals: dict[str, int],
+    success: int,
+) -> None:
+    """Each actor gets the status its role allows; a refusal leaves the database as it was."""
+    url = path.format(**vars(world))
+    before = snapshot(engine)
+    response = anonymous.request(method, url, json=body, headers=bearer(world.tokens[actor]))
+    expected = refusals.get(actor, success)
+    assert response.status_code == expected, response.text
+    if expected in (401, 403):
+        assert_problem(response, expected)
+        assert snapshot(engine) == before
+    if expected == 401:
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_anyone_may_register_an_organisation(anonymous: TestClient) -> None:
+    """Registration needs no key and hands back the new organisation's key once."""
+    response = anonymous.post("/organisations", json=organisation_payload())
+    assert response.status_code == 201
+    token = response.json()["api_key"]
+    organisation_id = response.json()["id"]
+    assert "api_key" not in anonymous.get(f"/organisations/{organisation_id}").json()
+    edit = anonymous.patch(
+        f"/organisations/{organisation_id}", json={"city": "Delft"}, headers=bearer(token)
+    )
+    assert edit.status_code == 200
+
+
+def test_contact_email_only_for_owner_and_admin(
+    client: TestClient, anonymous: TestClient, world: World
+) -> None:
+    """Personal data shows to the owner and admins only: never in lists or to others."""
+    url = f"/organisations/{world.owner_id}"
+    for actor in ACTORS:
+        body = anonymous.get(url, headers=bearer(world.tokens[actor])).json()
+        assert ("contact_email" in body) == (actor in ("admin", "owner")), actor
+    for actor in ACTORS:
+        listing = anonymous.get("/organisations", headers=bearer(world.tokens[actor])).text
+        assert "partnering@lumc.example" not in listing
+
+
+def test_personal_data_never_in_matching_answers(
+    client: TestClient, anonymous: TestClient, world: World
+) -> None:
+    """Suggestions, search, similar and drafts never carry contact emails."""
+    owner = bearer(world.tokens["owner"])
+    answers = [
+        anonymous.get(f"/calls/{world.call_id}/suggestions"),
+        anonymous.post("/search", json={"text": "oncology biobank"}),
+        anonymous.get(f"/organisations/{world.owner_id}/similar"),
+        anonymous.get(f"/consortia/{world.consortium_id}", headers=owner),
+        anonymous.get(f"/consortia/{world.consortium_id}/gaps", headers=owner),
+        anonymous.post(f"/calls/{world.call_id}/consortium", json={}),
+    ]
+    assert answers[1].json()["items"], "the search should find the profiles"
+    for response in answers:
+        assert response.status_code == 200, response.text
+        assert "@lumc.example" not in response.text
+        assert "contact_email" not in response.text
+
+
+def test_invalid_and_revoked_keys_are_401(
+    client: TestClient, anonymous: TestClient, world: World
+) -> None:
+    """Unknown, malformed and revoked tokens are refused, even on public reads."""
+    for token in ("mm_nothing_here", "garbage", world.tokens["owner"][:-2] + "xx"):
+        assert_problem(anonymous.get("/organisations", headers=bearer(token)), 401)
+    key = client.post("/admin/keys", json={"role": "coordinator"}).json()
+    assert (
+        anonymous.post(
+            "/calls", json=call_payload(identifier="K-1"), headers=bearer(key["token"])
+        ).status_code
+        == 201
+    )
+    client.delete(f"/admin/keys/{key['id']}")
+    revoked = anonymous.post(
+        "/calls", json=call_payload(identifier="K-2"), headers=bearer(key["token"])
+    )
+    assert_problem(revoked, 401)
+
+
+def test_keys_are_stored_only_as_hashes(client: TestClient, engine: Engine, world: World) -> None:
+    """No table holds a token's secret; listings never show one."""
+    dump = repr(snapshot(engine))
+    for token in (world.tokens["owner"], world.tokens["coordinator"]):
+        assert token is not None
+        assert token.split("_", 2)[2] not in dump
+    listing = client.get("/admin/keys").json()
+    assert listing["total"] == 4
+    assert all("token" not in key and "secret_hash" not in key for key in listing["items"])
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/organisations", "id"),
+        ("/organisations", "version"),
+        ("/organisations", "created_at"),
+        ("/organisations", "api_key"),
+        ("/calls", "id"),
+        ("/calls", "version"),
+        ("/calls", "updated_at"),
+        ("/consortia", "owner_organisation_id"),
+        ("/consortia", "id"),
+    ],
+)
+def test_server_owned_fields_are_rejected_on_create(
+    client: TestClient, engine: Engine, world: World, path: str, field: str
+) -> None:
+    """Clients cannot set ids, owners, versions or timestamps."""
+    bodies = {
+        "/organisations": organisation_payload(),
+        "/calls": call_payload(identifier="SRV-1"),
+        "/consortia": {"name": "x", "call_id": world.call_id},
+    }
+    before = snapshot(engine)
+    response = client.post(path, json={**bodies[path], field: 99})
+    assert_problem(response, 422, field)
+    assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/organisations/{owner_id}", "id"),
+        ("/organisations/{owner_id}", "version"),
+        ("/calls/{call_id}", "created_at"),
+        ("/consortia/{consortium_id}", "owner_organisation_id"),
+    ],
+)
+def test_server_owned_fields_are_rejected_on_update(
+    client: TestClient, engine: Engine, world: World, path: str, field: str
+) -> None:
+    """PATCH refuses server-owned fields too."""
+    before = snapshot(engine)
+    assert_problem(client.patch(path.format(**vars(world)), json={field: 1}), 422, field)
+    assert snapshot(engine) == before
+
+
+def test_deleting_organisation_removes_its_keys_and_drafts(
+    client: TestClient, anonymous: TestClient, engine: Engine, world: World
+) -> None:
+    """After deletion nothing of the organisation remains: profile, keys, drafts, memberships."""
+    other_draft = client.post(
+        "/consortia",
+        json={
+            "name": "Other",
+            "call_id": world.call_id,
+            "members": [{"organisation_id": world.owner_id}],
+        },
+        headers=bearer(world.tokens["other_organisation"]),
+    ).json()
+    owner = bearer(world.tokens["owner"])
+    assert anonymous.delete(f"/organisations/{world.owner_id}", headers=owner).status_code == 204
+    tables = snapshot(engine)
+    assert all(row[4] != world.owner_id for row in tables["api_keys"])
+    assert [row[0] for row in tables["consortia"]] == [other_draft["id"]]
+    assert tables["consortium_members"] == []
+    assert "partnering@lumc.example" in repr(tables["organisations"])  # the other organisation's
+    assert len(tables["organisations"]) == 1
+    assert_problem(anonymous.get("/organisations", headers=owner), 401)
+
+
+def test_export_holds_everything_about_the_organisation(
+    anonymous: TestClient, world: World
+) -> None:
+    """The owner's export has its private profile, its keys (no secrets) and its drafts."""
+    body = anonymous.get(
+        f"/organisations/{world.owner_id}/export", headers=bearer(world.tokens["owner"])
+    ).json()
+    assert body["profile"]["contact_email"] == "partnering@lumc.example"
+    assert len(body["api_keys"]) == 2
+    assert all("token" not in key for key in body["api_keys"])
+    assert [draft["name"] for draft in body["consortia_owned"]] == ["Draft"]
+    assert body["consortia_member_of"] == [
+        {
+            "consortium_id": world.consortium_id,
+            "name": "Draft",
+            "call_id": world.call_id,
+            "role": "partner",
+        }
+    ]
+
+
+def test_write_rate_limit_answers_429_with_retry_after(settings: Any, engine: Engine) -> None:
+    """Past the per-minute write limit a client gets 429 and Retry-After; admins are exempt."""
+    from api.main import create_app
+
+    limited = settings.model_copy(update={"write_rate_limit": 3})
+    with TestClient(create_app(limited), raise_server_exceptions=False) as anonymous:
+        statuses = [
+            anonymous.post("/organisations", json=organisation_payload()).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [201, 201, 201, 429]
+        refused = anonymous.post("/organisations", json=organisation_payload())
+        assert_problem(refused, 429)
+        assert int(refused.headers["retry-after"]) >= 1
+        assert anonymous.get("/organisations").json()["total"] == 3
+        admin = bearer(ADMIN_TOKEN)
+        for _ in range(5):
+            assert (
+                anonymous.post(
+                    "/organisations", json=organisation_payload(), headers=admin
+                ).status_code
+                == 201
+            )
