@@ -1,0 +1,224 @@
+"""Time consortium proposals over 10k and 100k synthetic candidates: solver versus greedy.
+
+Run from the repository root: ``python -m benchmarks.consortium`` (``--help`` for options).
+
+Each row is the median of ``--repeats`` runs (after one warm-up) of `propose_consortia` on the same
+call, split into: turning the candidate objects into arrays (plus the pool's diversity penalty
+matrix), preselection, building the integer program, the HiGHS solve (``scipy.optimize.milp``),
+the greedy heuristic, and the rest (shortfall diagnosis, labelling members). The split comes from
+timing wrappers put around the module's own functions for the duration of a run, so the code
+measured is the code the service runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from matchmaker import consortium
+from matchmaker.consortium import Candidate, Method, Proposal, Requirements, propose_consortia
+
+# A realistic mix for IMI/IHI calls: mostly companies, a fifth academia, few patient groups.
+TYPE_MIX = {
+    "industry": 0.35,
+    "sme": 0.20,
+    "academia": 0.20,
+    "research_organisation": 0.15,
+    "patient_organisation": 0.04,
+    "healthcare_provider": 0.04,
+    "regulator": 0.02,
+}
+COUNTRIES = (
+    *("DE", "FR", "NL", "BE", "IT", "ES", "SE", "DK", "CH", "GB", "AT", "FI", "IE", "PL", "PT"),
+    *("NO", "CZ", "GR", "HU", "IL", "RO", "SI", "EE", "LT", "LV", "SK", "HR", "BG", "LU", "CY"),
+    *("MT", "IS"),
+)
+REQUIRED = {
+    "academia": 3,
+    "industry": 3,
+    "sme": 2,
+    "patient_organisation": 1,
+    "healthcare_provider": 1,
+    "regulator": 1,
+}
+CALLS = {
+    # A typical IHI topic: the minimums, eight countries, room for 25 partners.
+    "typical": Requirements(required=REQUIRED, min_countries=8, max_partners=25),
+    # A tight one: exactly the minimums, each from a different country.
+    "tight": Requirements(required=REQUIRED, min_countries=11, max_partners=11),
+}
+TIMED = ("_build_pool", "_preselect", "_solve_milp", "milp", "_greedy")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured configuration: the run with the median total time, split by function."""
+
+    candidates: int
+    call: str
+    method: Method
+    alternatives: int
+    pool: int
+    seconds: dict[str, float]
+    proposals: list[Proposal]
+
+
+def synthetic_candidates(n: int, *, seed: int, topics: int = 40, dim: int = 64) -> list[Candidate]:
+    """Candidates with the type mix above, skewed countries, beta scores and topic vectors."""
+    rng = np.random.default_rng(seed)
+    types = rng.choice(list(TYPE_MIX), size=n, p=list(TYPE_MIX.values()))
+    country_weights = 1 / np.arange(1, len(COUNTRIES) + 1)
+    countries = rng.choice(COUNTRIES, size=n, p=country_weights / country_weights.sum())
+    scores = rng.beta(2, 8, size=n)
+    # Organisations on the same topic are near-duplicates (cosine ~0.8), as real matches are.
+    centroids = rng.normal(size=(topics, dim))
+    vectors = centroids[rng.integers(topics, size=n)] + 0.5 * rng.normal(size=(n, dim))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return [
+        Candidate(id=k, stakeholder_type=str(t), country=str(c), score=float(s), vector=v)
+        for k, (t, c, s, v) in enumerate(zip(types, countries, scores, vectors, strict=True))
+    ]
+
+
+@contextmanager
+def timed_internals() -> Iterator[tuple[dict[str, float], list[int]]]:
+    """Accumulate the time spent in each function of TIMED and record preselected pool sizes."""
+    spent = dict.fromkeys(TIMED, 0.0)
+    pools: list[int] = []
+    originals = {name: getattr(consortium, name) for name in TIMED}
+
+    def wrap(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                result = function(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - start
+            if name == "_preselect":
+                pools.append(len(result))
+            return result
+
+        return timed
+
+    for name, function in originals.items():
+        setattr(consortium, name, wrap(name, function))
+    try:
+        yield spent, pools
+    finally:
+        for name, function in originals.items():
+            setattr(consortium, name, function)
+
+
+def measure(
+    candidates: list[Candidate],
+    *,
+    call: str,
+    method: Method,
+    alternatives: int,
+    repeats: int,
+    include: set[int],
+    exclude: set[int],
+) -> Row:
+    """Time ``repeats`` identical proposals (after a warm-up) and keep the median run."""
+    runs: list[tuple[dict[str, float], int, list[Proposal]]] = []
+    for _ in range(repeats + 1):
+        with timed_internals() as (spent, pools):
+            start = time.perf_counter()
+            proposals = propose_consortia(
+                candidates,
+                CALLS[call],
+                include=include,
+                exclude=exclude,
+                alternatives=alternatives,
+                method=method,
+                time_limit=30.0,
+            )
+            spent["total"] = time.perf_counter() - start
+        runs.append((dict(spent), pools[0], proposals))
+    # One whole run, not per-column medians, so that the parts add up to the total.
+    seconds, pool, proposals = sorted(runs[1:], key=lambda run: run[0]["total"])[repeats // 2]
+    return Row(len(candidates), call, method, alternatives, pool, seconds, proposals)
+
+
+def render(rows: list[Row]) -> str:
+    """A Markdown table: time per part (and its share of the total), objectives, feasibility."""
+    header = (
+        "| candidates | call | method | alts | pool | total ms | to arrays | preselect | "
+        "build MILP | HiGHS (milp) | greedy | rest | objective(s) | feasible |"
+    )
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for row in rows:
+        s = row.seconds
+        parts = {
+            "arrays": s["_build_pool"] - s["_preselect"],
+            "preselect": s["_preselect"],
+            "build": s["_solve_milp"] - s["milp"],
+            "milp": s["milp"],
+            "greedy": s["_greedy"],
+            "rest": s["total"] - s["_build_pool"] - s["_solve_milp"] - s["_greedy"],
+        }
+        cells = " | ".join(f"{v * 1e3:.1f} ({v / s['total']:.0%})" for v in parts.values())
+        methods = "+".join(sorted({p.method for p in row.proposals}))
+        objectives = " / ".join(f"{p.objective:.4f}" for p in row.proposals)
+        lines.append(
+            f"| {row.candidates:,} | {row.call} | {methods} | {row.alternatives} | {row.pool} | "
+            f"{s['total'] * 1e3:.1f} | {cells} | {objectives} | "
+            f"{all(p.feasible for p in row.proposals)} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Generate the candidates, measure each configuration, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    configurations: list[tuple[str, Method, int]] = [
+        ("typical", "milp", 0),
+        ("typical", "greedy", 0),
+        ("typical", "milp", 2),
+        ("typical", "greedy", 2),
+        ("tight", "milp", 0),
+        ("tight", "greedy", 0),
+    ]
+    rows = []
+    for n in args.sizes:
+        candidates = synthetic_candidates(n, seed=args.seed)
+        industry = [c.id for c in candidates if c.stakeholder_type == "industry"]
+        include, exclude = set(industry[:2]), set(industry[2:5])  # committed EFPIA partners
+        for call, method, alternatives in configurations:
+            rows.append(
+                measure(
+                    candidates,
+                    call=call,
+                    method=method,
+                    alternatives=alternatives,
+                    repeats=args.repeats,
+                    include=include,
+                    exclude=exclude,
+                )
+            )
+    for name, requirements in CALLS.items():
+        print(
+            f"{name}: min_countries={requirements.min_countries}, "
+            f"max_partners={requirements.max_partners}, "
+            f"required={dict(requirements.required)}"
+        )
+    print(
+        "2 included and 3 excluded industry partners; per_type_limit=30, diversity_weight=0.5, "
+        f"similarity_threshold=0.5; median of {args.repeats} runs; objectives per proposal.\n"
+    )
+    print(render(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,933 @@
+"""Consortium proposals: the partners that meet a call's requirements with the most relevance.
+
+Pure domain code (no web framework, no database). The caller passes the candidates the matcher
+found, the call's requirements and the organisations already in or ruled out;
+`propose_consortia` returns the best consortium, and on request the next-best alternatives.
+
+Definitions, for a consortium S (a set of candidates):
+
+- ``relevance(S) = sum(score_i for i in S)``
+- ``penalty(S) = diversity_weight * sum(sim(i, j))`` over the pairs ``i < j`` in S from the same
+  country with ``sim(i, j) > max(similarity_threshold, 0)``, where ``sim`` is the dot product of
+  the candidates' vectors (cosine when they are L2-normalised) and a candidate without a vector
+  is similar to no one. Near-duplicate partners (same expertise and same country) cost points;
+  partners that merely share a country or an expertise cost nothing.
+- ``objective(S) = relevance(S) - penalty(S)``
+- ``shortfall(S) = sum over required types t of max(0, required[t] - |S of type t|)
+  + max(0, min_countries - |countries of S|)``, the number of unfilled places.
+
+S is *admissible* when it holds every included candidate, no excluded one, and at most
+``max_partners`` members. The proposal is the admissible S with the smallest shortfall and, among
+those, the highest objective. It is *feasible* when its shortfall is zero; otherwise it is the best
+partial consortium, and its `Shortfall` records say which requirements it misses and why.
+
+Solving. The candidates are first cut down to a pool (see `_preselect`): the best
+``per_type_limit`` of every stakeholder type, the included ones, and the best candidate of every
+(needed type, uncovered country) so that the pool can always reach the same coverage as the full
+list; with ``diversity_weight == 0`` and ``per_type_limit >= max_partners`` the pool also keeps the
+optimum, and otherwise the result is optimal over the pool. The pool becomes a mixed-integer
+program solved by HiGHS through `scipy.optimize.milp`:
+
+- binary ``x_i`` (member or not; fixed to 1 when included);
+- ``y_ij >= x_i + x_j - 1`` in [0, 1] for each penalised pair, with cost ``weight * sim(i, j)``
+  (only those pairs get a variable; continuous, as its positive cost settles it on 0 or 1);
+- ``z_c <= sum(x_i in country c)`` in [0, 1] marks a covered country;
+- slacks ``s_t`` and ``s_countries`` on the coverage rows
+  ``sum(x_i of type t) + s_t >= required[t]`` and ``sum(z_c) + s_countries >= min_countries``;
+- ``sum(x_i) <= max_partners``;
+- minimise ``-relevance + penalty + M * (sum of slacks)`` with
+  ``M = 1 + sum(pool scores) + sum(pool pair penalties)``, larger than any objective difference,
+  so one more filled place always beats any amount of relevance (the lexicographic order above).
+
+The relative gap tolerance is zero, so a proposal reported with ``method="milp"`` is proven optimal
+(to HiGHS's absolute gap of 1e-6). ``time_limit`` is the solver's budget for the whole call; when it
+runs out before an optimum is proven (or ``method="greedy"`` is asked for), a greedy construction
+followed by a swap local search produces the proposal and it is reported with ``method="greedy"``.
+
+Shortfalls. Each unmet type minimum and the country minimum get a `Shortfall` with what was needed
+and what the proposal reaches. A ``"size"`` shortfall is added when the size limit is what keeps
+places unfilled (more partners could fill more of them; ``needed`` is then the smallest
+consortium that would), and when the included partners alone exceed the limit (the proposal is
+then exactly the included partners and has no alternatives).
+
+Alternatives use no-good cuts: after a proposal P, the next one must leave out at least one of P's
+members that were not included (``sum(x_i for i in P minus include) <= |P minus include| - 1``). It
+must also have the first proposal's shortfall, so alternatives to a feasible proposal are feasible;
+fewer alternatives than asked for come back when no such consortium is left.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from matchmaker.errors import InvalidInput
+
+__all__ = [
+    "FILLS_ADDITIONAL",
+    "FILLS_COUNTRY",
+    "Candidate",
+    "InvalidConsortiumRequest",
+    "Member",
+    "Method",
+    "Proposal",
+    "Requirements",
+    "Shortfall",
+    "propose_consortia",
+]
+
+Method = Literal["milp", "greedy"]
+Vector: TypeAlias = "NDArray[np.floating] | sparse.sparray | sparse.spmatrix"
+Mask: TypeAlias = NDArray[np.bool_]
+
+FILLS_COUNTRY = "country coverage"
+FILLS_ADDITIONAL = "additional partner"
+
+# Objective changes smaller than this are rounding, not improvements (scores are O(1) cosines).
+_IMPROVEMENT = 1e-9
+# Bounds the local search; each step strictly improves, so this only guards against pathologies.
+_MAX_LOCAL_SEARCH_STEPS = 10_000
+
+
+class InvalidConsortiumRequest(InvalidInput, ValueError):
+    """A request that cannot be interpreted (not one that cannot be met: that is a Shortfall)."""
+
+    title = "Invalid consortium request"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An organisation the matcher found relevant to the call, with its score (>= 0).
+
+    ``vector`` is optional: a dense or sparse row (1-D, or 1 x d), L2-normalised by the caller,
+    used only for the diversity penalty (similarity is the dot product).
+    """
+
+    id: int
+    stakeholder_type: str
+    country: str
+    score: float
+    vector: Vector | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.score) and self.score >= 0):
+            raise InvalidConsortiumRequest(
+                f"Candidate {self.id} has score {self.score!r}; scores must be finite and >= 0.",
+                field="candidates",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Requirements:
+    """What a call asks of a consortium: minimum partners per type, distinct countries, size."""
+
+    required: Mapping[str, int]
+    max_partners: int
+    min_countries: int = 0
+
+    def __post_init__(self) -> None:
+        for name, value in (
+            ("max_partners", self.max_partners),
+            ("min_countries", self.min_countries),
+        ):
+            _check_count(value, name)
+        for stakeholder_type, count in self.required.items():
+            _check_count(count, f"required[{stakeholder_type!r}]")
+        object.__setattr__(self, "required", dict(self.required))
+
+
+@dataclass(frozen=True)
+class Member:
+    """One partner of a proposal and the requirement it fills.
+
+    ``fills`` is the stakeholder type whose minimum it counts towards, else `FILLS_COUNTRY` when
+    it brings a country the minimum needs, else `FILLS_ADDITIONAL`.
+    """
+
+    id: int
+    stakeholder_type: str
+    country: str
+    score: float
+    fills: str
+    included: bool
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A requirement the proposal misses.
+
+    ``requirement`` is ``"stakeholder_type"`` (``needed`` partners of ``stakeholder_type``, the
+    proposal has ``achieved``), ``"countries"`` (``needed`` distinct countries, ``achieved``
+    covered) or ``"size"`` (the other requirements or the included partners take ``needed``
+    partners, the limit allows ``achieved``).
+    """
+
+    requirement: Literal["stakeholder_type", "countries", "size"]
+    stakeholder_type: str | None
+    needed: int
+    achieved: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed consortium: members, objective = total_score - diversity_penalty, shortfalls."""
+
+    members: tuple[Member, ...]
+    objective: float
+    total_score: float
+    diversity_penalty: float
+    feasible: bool
+    shortfalls: tuple[Shortfall, ...]
+    method: Method
+
+    @property
+    def member_ids(self) -> frozenset[int]:
+        """The ids of the members."""
+        return frozenset(member.id for member in self.members)
+
+
+def propose_consortia(
+    candidates: Sequence[Candidate],
+    requirements: Requirements,
+    *,
+    include: Collection[int] = (),
+    exclude: Collection[int] = (),
+    alternatives: int = 0,
+    per_type_limit: int = 30,
+    diversity_weight: float = 0.5,
+    similarity_threshold: float = 0.5,
+    time_limit: float = 5.0,
+    method: Method = "milp",
+) -> list[Proposal]:
+    """Propose the best consortium, then up to ``alternatives`` next-best ones (see module doc).
+
+    ``include`` ids must be candidates and are always members; ``exclude`` ids never are (unknown
+    ones are ignored). ``time_limit`` is the solver's budget in seconds for the whole call;
+    ``method="greedy"`` skips the solver. Raises `InvalidConsortiumRequest` for inputs that make no
+    sense; requirements that cannot be met are reported in each proposal's ``shortfalls``.
+    """
+    _check_options(
+        alternatives=alternatives,
+        per_type_limit=per_type_limit,
+        diversity_weight=diversity_weight,
+        similarity_threshold=similarity_threshold,
+        time_limit=time_limit,
+        method=method,
+    )
+    deadline = time.perf_counter() + time_limit
+    pool = _build_pool(
+        candidates,
+        requirements,
+        include=include,
+        exclude=exclude,
+        per_type_limit=per_type_limit,
+        diversity_weight=diversity_weight,
+        similarity_threshold=similarity_threshold,
+    )
+    n_included = int(pool.included.sum())
+    if n_included > pool.max_partners:
+        too_many = Shortfall(
+            requirement="size",
+            stakeholder_type=None,
+            needed=n_included,
+            achieved=pool.max_partners,
+            message=(
+                f"The {n_included} included partners exceed the limit of {pool.max_partners}; "
+                "no partner was added."
+            ),
+        )
+        return [_proposal(pool, pool.included.copy(), method, too_many)]
+
+    first = _solve(pool, method=method, deadline=deadline, cuts=[], max_shortfall=None)
+    selection, used = first if first is not None else (_greedy(pool, cuts=[]), "greedy")
+    shortfall = _shortfall(pool, selection)
+    size = _size_shortfall(pool, shortfall, method=used, deadline=deadline) if shortfall else None
+    proposals = [_proposal(pool, selection, used, size)]
+
+    cuts: list[Mask] = []
+    for _ in range(alternatives):
+        free = selection & ~pool.included
+        if not free.any():
+            break
+        cuts.append(free)
+        found = _solve(pool, method=method, deadline=deadline, cuts=cuts, max_shortfall=shortfall)
+        if found is None:
+            break
+        selection, used = found
+        proposals.append(_proposal(pool, selection, used, size))
+    return proposals
+
+
+def _check_count(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise InvalidConsortiumRequest(
+            f"{name} must be a non-negative integer, got {value!r}.", field=name
+        )
+
+
+def _check_options(
+    *,
+    alternatives: int,
+    per_type_limit: int,
+    diversity_weight: float,
+    similarity_threshold: float,
+    time_limit: float,
+    method: str,
+) -> None:
+    _check_count(alternatives, "alternatives")
+    _check_count(per_type_limit, "per_type_limit")
+    if per_type_limit < 1:
+        raise InvalidConsortiumRequest("per_type_limit must be at least 1.", field="per_type_limit")
+    for name, value in (
+        ("diversity_weight", diversity_weight),
+        ("similarity_threshold", similarity_threshold),
+        ("time_limit", time_limit),
+    ):
+        if not (math.isfinite(value) and value >= 0):
+            raise InvalidConsortiumRequest(
+                f"{name} must be finite and >= 0, got {value!r}.", field=name
+            )
+    if method not in ("milp", "greedy"):
+        raise InvalidConsortiumRequest(
+            f"method must be 'milp' or 'greedy', got {method!r}.", field="method"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class _Pool:
+    """The preselected candidates as arrays; index i is the i-th pool member."""
+
+    candidates: list[Candidate]
+    ids: NDArray[np.int64]
+    types: NDArray[np.intp]  # codes into type_names
+    countries: NDArray[np.intp]  # codes local to the pool
+    scores: NDArray[np.float64]
+    included: Mask
+    penalty: sparse.csr_array  # symmetric, diversity_weight * sim for penalised pairs, else 0
+    need: NDArray[np.int64]  # minimum per type code
+    type_names: list[str]
+    min_countries: int
+    max_partners: int
+    eligible_per_type: NDArray[np.int64]  # over all candidates, not just the pool
+    eligible_countries: int
+
+    @property
+    def size(self) -> int:
+        return len(self.candidates)
+
+
+def _build_pool(
+    candidates: Sequence[Candidate],
+    requirements: Requirements,
+    *,
+    include: Collection[int],
+    exclude: Collection[int],
+    per_type_limit: int,
+    diversity_weight: float,
+    similarity_threshold: float,
+) -> _Pool:
+    ids = np.array([c.id for c in candidates], dtype=np.int64)
+    scores = np.array([c.score for c in candidates], dtype=np.float64)
+    types, type_names = _codes(
+        [c.stakeholder_type for c in candidates], first=requirements.required
+    )
+    countries, _ = _codes([c.country for c in candidates])
+    # Sorting, not np.unique: NumPy 2's hash-based unique is ~50x slower on 100k distinct ids.
+    sorted_ids = np.sort(ids)
+    if (sorted_ids[1:] == sorted_ids[:-1]).any():
+        raise InvalidConsortiumRequest("Candidate ids must be unique.", field="candidates")
+
+    include_ids, exclude_ids = set(include), set(exclude)
+    if both := include_ids & exclude_ids:
+        raise InvalidConsortiumRequest(
+            f"Organisations both included and excluded: {sorted(both)}.", field="include"
+        )
+    included = np.isin(ids, np.fromiter(include_ids, np.int64, len(include_ids)))
+    if unknown := include_ids - set(ids[included].tolist()):
+        raise InvalidConsortiumRequest(
+            f"Included organisations are not candidates: {sorted(unknown)}.", field="include"
+        )
+    eligible = ~np.isin(ids, np.fromiter(exclude_ids, np.int64, len(exclude_ids)))
+
+    need = np.zeros(len(type_names), dtype=np.int64)
+    need[: len(requirements.required)] = list(requirements.required.values())  # listed first
+    remaining = np.maximum(need - np.bincount(types[included], minlength=need.size), 0)
+    missing_countries = requirements.min_countries - np.unique(countries[included]).size
+    chosen = _preselect(
+        types,
+        countries,
+        scores,
+        eligible=eligible & ~included,
+        included=included,
+        remaining=remaining,
+        countries_needed=missing_countries > 0,
+        per_type_limit=per_type_limit,
+    )
+    pool = [candidates[i] for i in chosen.tolist()]
+    pool_countries = np.unique(countries[chosen], return_inverse=True)[1].astype(np.intp)
+    return _Pool(
+        candidates=pool,
+        ids=ids[chosen],
+        types=types[chosen],
+        countries=pool_countries,
+        scores=scores[chosen],
+        included=included[chosen],
+        penalty=_penalty_matrix(pool, pool_countries, diversity_weight, similarity_threshold),
+        need=need,
+        type_names=type_names,
+        min_countries=requirements.min_countries,
+        max_partners=requirements.max_partners,
+        eligible_per_type=np.bincount(types[eligible], minlength=need.size),
+        eligible_countries=int(np.count_nonzero(np.bincount(countries[eligible]))),
+    )
+
+
+def _preselect(
+    types: NDArray[np.intp],
+    countries: NDArray[np.intp],
+    scores: NDArray[np.float64],
+    *,
+    eligible: Mask,
+    included: Mask,
+    remaining: NDArray[np.int64],
+    countries_needed: bool,
+    per_type_limit: int,
+) -> NDArray[np.intp]:
+    """Indices of the pool: included, top of each type, best of each (needed type, country).
+
+    Why the pool loses no coverage: take any admissible S. Give each new country S covers (up to
+    the number still missing) one representative member of S from it; swap that member for the
+    pool's best candidate of the same (type, country), or of the same country among types with no
+    remaining need. The remaining places of a type t still short of its minimum are filled from
+    the pool's top ``max(per_type_limit, remaining[t])`` of t. The result is in the pool, no larger
+    than S, and covers every type and country at least as far as S, so the smallest shortfall
+    over the pool equals the one over all candidates. Ties at a cut-off are broken arbitrarily
+    (but deterministically).
+    """
+    candidate_idx = np.flatnonzero(eligible)
+    candidate_types = types[candidate_idx]
+    parts = [np.flatnonzero(included)]
+    for t in np.flatnonzero(np.bincount(candidate_types)).tolist():  # a handful of types
+        of_type = candidate_idx[candidate_types == t]
+        parts.append(_top(of_type, scores[of_type], max(per_type_limit, int(remaining[t]))))
+    if countries_needed:
+        covered = np.zeros(int(countries.max(initial=-1)) + 1, dtype=bool)
+        covered[countries[included]] = True
+        new = candidate_idx[~covered[countries[candidate_idx]]]
+        # Types with no remaining need are interchangeable for country coverage: one group.
+        group = np.where(remaining[types[new]] > 0, types[new], -1)
+        key = (group + 1) * covered.size + countries[new]
+        parts.append(new[_best_per_key(key, scores[new])])
+    return np.unique(np.concatenate(parts)).astype(np.intp)
+
+
+def _codes(values: list[str], *, first: Collection[str] = ()) -> tuple[NDArray[np.intp], list[str]]:
+    """Integer codes for ``values`` and the names they stand for (``first`` get the lowest)."""
+    code = {name: k for k, name in enumerate(first)}
+    codes = np.fromiter(
+        (code.setdefault(value, len(code)) for value in values), dtype=np.intp, count=len(values)
+    )
+    return codes, list(code)
+
+
+def _top(indices: NDArray[np.intp], scores: NDArray[np.float64], k: int) -> NDArray[np.intp]:
+    """The ``k`` indices with the highest scores, in linear time."""
+    if indices.size <= k:
+        return indices
+    return indices[np.argpartition(-scores, k - 1)[:k]]
+
+
+def _best_per_key(key: NDArray[np.intp], scores: NDArray[np.float64]) -> NDArray[np.intp]:
+    """For each distinct key, the position of its highest score (the first one on ties)."""
+    if not key.size:
+        return key
+    best = np.full(int(key.max()) + 1, -np.inf)
+    np.maximum.at(best, key, scores)
+    hits = np.flatnonzero(scores == best[key])
+    first = np.full(best.size, key.size)
+    np.minimum.at(first, key[hits], hits)
+    return first[first < key.size]
+
+
+def _as_row(vector: Vector) -> sparse.csr_array:
+    if sparse.issparse(vector):
+        return sparse.csr_array(vector.reshape((1, -1)))
+    return sparse.csr_array(np.asarray(vector, dtype=np.float64).reshape(1, -1))
+
+
+def _penalty_matrix(
+    pool: list[Candidate],
+    countries: NDArray[np.intp],
+    diversity_weight: float,
+    similarity_threshold: float,
+) -> sparse.csr_array:
+    n = len(pool)
+    with_vector = np.array([k for k, c in enumerate(pool) if c.vector is not None], dtype=np.intp)
+    if diversity_weight == 0 or with_vector.size < 2:
+        return sparse.csr_array((n, n), dtype=np.float64)
+    vectors = [pool[k].vector for k in with_vector.tolist()]
+    if any(sparse.issparse(v) for v in vectors):
+        rows = [_as_row(v) for v in vectors]
+        if len({row.shape[1] for row in rows}) > 1:
+            raise InvalidConsortiumRequest(
+                "Candidate vectors differ in length.", field="candidates"
+            )
+        stacked = sparse.vstack(rows, format="csr")
+        gram = (stacked @ stacked.T).toarray()
+    else:
+        dense = [np.asarray(v, dtype=np.float64).ravel() for v in vectors]
+        if len({v.size for v in dense}) > 1:
+            raise InvalidConsortiumRequest(
+                "Candidate vectors differ in length.", field="candidates"
+            )
+        matrix = np.vstack(dense)
+        gram = matrix @ matrix.T
+    local = countries[with_vector]
+    penalised = (local[:, None] == local[None, :]) & (gram > max(similarity_threshold, 0.0))
+    a, b = np.nonzero(np.triu(penalised, k=1))
+    weights = diversity_weight * gram[a, b]
+    i, j = with_vector[a], with_vector[b]
+    return sparse.coo_array(
+        (np.r_[weights, weights], (np.r_[i, j], np.r_[j, i])), shape=(n, n)
+    ).tocsr()
+
+
+def _type_counts(pool: _Pool, selection: Mask) -> NDArray[np.int64]:
+    return np.bincount(pool.types[selection], minlength=pool.need.size)
+
+
+def _covered(pool: _Pool, selection: Mask) -> int:
+    return int(np.unique(pool.countries[selection]).size)
+
+
+def _shortfall(pool: _Pool, selection: Mask) -> int:
+    types_short = np.maximum(pool.need - _type_counts(pool, selection), 0).sum()
+    return int(types_short) + max(0, pool.min_countries - _covered(pool, selection))
+
+
+def _penalty(pool: _Pool, selection: Mask) -> float:
+    chosen = selection.astype(np.float64)
+    return float(chosen @ (pool.penalty @ chosen)) / 2
+
+
+def _solve(
+    pool: _Pool,
+    *,
+    method: Method,
+    deadline: float,
+    cuts: list[Mask],
+    max_shortfall: int | None,
+) -> tuple[Mask, Method] | None:
+    """The best selection under the cuts, the method that found it; None if none is left."""
+    if method == "milp":
+        status, selection = _solve_milp(
+            pool, deadline=deadline, cuts=cuts, max_shortfall=max_shortfall
+        )
+        if status == "optimal" and selection is not None:
+            return selection, "milp"
+        if status == "infeasible" and max_shortfall is not None:
+            return None
+    selection = _greedy(pool, cuts=cuts)
+    if max_shortfall is not None and _shortfall(pool, selection) > max_shortfall:
+        return None
+    return selection, "greedy"
+
+
+def _solve_milp(
+    pool: _Pool,
+    *,
+    deadline: float,
+    cuts: list[Mask],
+    max_shortfall: int | None = None,
+    minimise_size: bool = False,
+) -> tuple[Literal["optimal", "infeasible", "failed"], Mask | None]:
+    """Solve the program of the module doc; ``minimise_size`` swaps relevance for fewest members."""
+    remaining_time = deadline - time.perf_counter()
+    if remaining_time <= 0:
+        return "failed", None
+    n = pool.size
+    if minimise_size:
+        pair_i = pair_j = np.empty(0, dtype=np.intp)
+        pair_w = np.empty(0)
+    else:
+        upper = sparse.triu(pool.penalty, k=1).tocoo()
+        pair_i, pair_j, pair_w = upper.row.astype(np.intp), upper.col.astype(np.intp), upper.data
+    n_pairs = pair_i.size
+    required_types = np.flatnonzero(pool.need > 0)
+    n_required = required_types.size
+    use_countries = pool.min_countries > 0
+    n_countries = int(pool.countries.max(initial=-1)) + 1 if use_countries else 0
+
+    n_vars = 0
+
+    def block(size: int) -> NDArray[np.intp]:
+        nonlocal n_vars
+        n_vars += size
+        return np.arange(n_vars - size, n_vars)
+
+    x, y, z = block(n), block(n_pairs), block(n_countries)
+    s_types, s_countries = block(n_required), block(1 if use_countries else 0)
+    slacks = np.r_[s_types, s_countries]
+
+    rows: list[NDArray[np.intp]] = []
+    cols: list[NDArray[np.intp]] = []
+    vals: list[NDArray[np.float64]] = []
+    lower: list[NDArray[np.float64]] = []
+    upper_bounds: list[NDArray[np.float64]] = []
+    n_rows = 0
+
+    def add_rows(
+        row: NDArray[np.intp],
+        col: NDArray[np.intp],
+        value: float | NDArray[np.float64],
+        low: float | NDArray[np.float64],
+        high: float | NDArray[np.float64],
+    ) -> None:
+        nonlocal n_rows
+        low_bounds = np.atleast_1d(np.asarray(low, dtype=np.float64))
+        rows.append(n_rows + row)
+        cols.append(col)
+        vals.append(np.broadcast_to(np.asarray(value, dtype=np.float64), col.shape))
+        lower.append(low_bounds)
+        upper_bounds.append(np.atleast_1d(np.asarray(high, dtype=np.float64)))
+        n_rows += low_bounds.size
+
+    if n_required:
+        row_of_type = np.full(pool.need.size, -1)
+        row_of_type[required_types] = np.arange(n_required)
+        members = np.flatnonzero(row_of_type[pool.types] >= 0)
+        add_rows(
+            np.r_[row_of_type[pool.types[members]], np.arange(n_required)],
+            np.r_[members, s_types],
+            1.0,
+            pool.need[required_types].astype(np.float64),
+            np.full(n_required, np.inf),
+        )
+    if use_countries:
+        add_rows(
+            np.r_[pool.countries, np.arange(n_countries)],
+            np.r_[x, z],
+            np.r_[np.full(n, -1.0), np.ones(n_countries)],
+            np.full(n_countries, -np.inf),
+            np.zeros(n_countries),
+        )
+        add_rows(
+            np.zeros(n_countries + 1, dtype=np.intp),
+            np.r_[z, s_countries],
+            1.0,
+            pool.min_countries,
+            np.inf,
+        )
+    if not minimise_size:
+        add_rows(np.zeros(n, dtype=np.intp), x, 1.0, 0, pool.max_partners)
+    if n_pairs:
+        pair_rows = np.arange(n_pairs)
+        add_rows(
+            np.r_[pair_rows, pair_rows, pair_rows],
+            np.r_[pair_i, pair_j, y],
+            np.r_[np.ones(2 * n_pairs), -np.ones(n_pairs)],
+            np.full(n_pairs, -np.inf),
+            np.ones(n_pairs),
+        )
+    if cuts:
+        cut_matrix = np.vstack(cuts)
+        cut_rows, cut_cols = np.nonzero(cut_matrix)
+        add_rows(
+            cut_rows,
+            cut_cols,
+            1.0,
+            np.full(len(cuts), -np.inf),
+            cut_matrix.sum(axis=1) - 1.0,
+        )
+    if max_shortfall is not None and slacks.size:
+        add_rows(np.zeros(slacks.size, dtype=np.intp), slacks, 1.0, -np.inf, max_shortfall)
+
+    cost = np.zeros(n_vars)
+    if minimise_size:
+        cost[x] = 1.0
+        cost[slacks] = n + 1.0
+    else:
+        cost[x] = -pool.scores
+        cost[y] = pair_w
+        cost[slacks] = 1.0 + pool.scores.sum() + pair_w.sum()
+    lb = np.zeros(n_vars)
+    ub = np.ones(n_vars)
+    lb[x] = pool.included
+    ub[s_types] = pool.need[required_types]
+    ub[s_countries] = pool.min_countries
+    integrality = np.zeros(n_vars, dtype=np.uint8)
+    integrality[x] = 1
+    if not n_vars:
+        return "optimal", np.zeros(0, dtype=bool)
+
+    constraints = []
+    if n_rows:
+        matrix = sparse.csr_array(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n_rows, n_vars),
+        )
+        constraints.append(
+            LinearConstraint(matrix, np.concatenate(lower), np.concatenate(upper_bounds))
+        )
+    result = milp(
+        cost,
+        integrality=integrality,
+        bounds=Bounds(lb, ub),
+        constraints=constraints,
+        options={"time_limit": remaining_time, "mip_rel_gap": 0.0},
+    )
+    if result.status == 2:
+        return "infeasible", None
+    if result.status != 0 or result.x is None:
+        return "failed", None
+    selection = result.x[:n] > 0.5
+    broken_cut = any(int(selection[cut].sum()) == int(cut.sum()) for cut in cuts)
+    if (not minimise_size and selection.sum() > pool.max_partners) or broken_cut:
+        return "failed", None  # numerical trouble; never hand back a selection that breaks a rule
+    return "optimal", selection
+
+
+@dataclass
+class _State:
+    """A selection with the counts the greedy moves need, kept in step incrementally."""
+
+    selection: Mask
+    type_counts: NDArray[np.int64]
+    country_counts: NDArray[np.int64]
+    neighbour_penalty: NDArray[np.float64]  # penalty each candidate would pay with the selection
+
+    @classmethod
+    def of(cls, pool: _Pool, selection: Mask) -> _State:
+        n_countries = int(pool.countries.max(initial=-1)) + 1
+        return cls(
+            selection=selection.copy(),
+            type_counts=_type_counts(pool, selection),
+            country_counts=np.bincount(pool.countries[selection], minlength=n_countries),
+            neighbour_penalty=pool.penalty @ selection.astype(np.float64),
+        )
+
+    def toggle(self, pool: _Pool, i: int, *, on: bool) -> None:
+        step = 1 if on else -1
+        self.selection[i] = on
+        self.type_counts[pool.types[i]] += step
+        self.country_counts[pool.countries[i]] += step
+        start, end = pool.penalty.indptr[i], pool.penalty.indptr[i + 1]
+        self.neighbour_penalty[pool.penalty.indices[start:end]] += (
+            step * pool.penalty.data[start:end]
+        )
+
+    def add_gains(self, pool: _Pool) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Places filled and objective gained by adding each candidate (meaningless if in)."""
+        covered = int((self.country_counts > 0).sum())
+        type_gain = self.type_counts[pool.types] < pool.need[pool.types]
+        country_gain = (self.country_counts[pool.countries] == 0) & (covered < pool.min_countries)
+        return (
+            type_gain.astype(np.int64) + country_gain,
+            pool.scores - self.neighbour_penalty,
+        )
+
+    def drop_loss(self, pool: _Pool, i: int) -> tuple[int, float]:
+        """Places lost and objective lost by removing member ``i``."""
+        covered = int((self.country_counts > 0).sum())
+        t, c = pool.types[i], pool.countries[i]
+        places = int(self.type_counts[t] <= pool.need[t]) + int(
+            self.country_counts[c] == 1 and covered <= pool.min_countries
+        )
+        return places, float(pool.scores[i] - self.neighbour_penalty[i])
+
+    def blocked(self, cuts: NDArray[np.bool_]) -> Mask:
+        """Candidates whose addition would rebuild a whole earlier proposal."""
+        if not cuts.size:
+            return np.zeros(self.selection.size, dtype=bool)
+        missing = (cuts & ~self.selection).sum(axis=1)
+        return cuts[missing == 1].any(axis=0)
+
+
+def _greedy(pool: _Pool, *, cuts: list[Mask]) -> Mask:
+    """Greedy construction (most places filled, then most objective), then swap local search."""
+    n = pool.size
+    cut_matrix = np.vstack(cuts) if cuts else np.zeros((0, n), dtype=bool)
+    state = _State.of(pool, pool.included)
+    while state.selection.sum() < pool.max_partners:
+        places, gain = state.add_gains(pool)
+        open_ = ~state.selection & ~state.blocked(cut_matrix) & ((places > 0) | (gain > 0))
+        options = np.flatnonzero(open_)
+        if not options.size:
+            break
+        best = options[np.lexsort((-gain[options], -places[options]))[0]]
+        state.toggle(pool, int(best), on=True)
+
+    for _ in range(_MAX_LOCAL_SEARCH_STEPS):
+        move = _best_move(pool, state, cut_matrix)
+        if move is None:
+            break
+        out, into = move
+        if out is not None:
+            state.toggle(pool, out, on=False)
+        if into is not None:
+            state.toggle(pool, into, on=True)
+    return state.selection
+
+
+def _best_move(
+    pool: _Pool, state: _State, cut_matrix: NDArray[np.bool_]
+) -> tuple[int | None, int | None] | None:
+    """The add, drop or swap that most improves (places, objective); None at a local optimum."""
+    best: tuple[int, float] = (0, _IMPROVEMENT)  # (places gained, objective gained) to beat
+    move: tuple[int | None, int | None] | None = None
+
+    def consider(
+        places: NDArray[np.int64], gain: NDArray[np.float64], allowed: Mask, out: int | None
+    ) -> None:
+        nonlocal best, move
+        options = np.flatnonzero(allowed)
+        if options.size:
+            k = int(options[np.lexsort((-gain[options], -places[options]))[0]])
+            if (int(places[k]), float(gain[k])) > best:
+                best, move = (int(places[k]), float(gain[k])), (out, k)
+
+    if state.selection.sum() < pool.max_partners:
+        places, gain = state.add_gains(pool)
+        consider(places, gain, ~state.selection & ~state.blocked(cut_matrix), None)
+    for out in np.flatnonzero(state.selection & ~pool.included).tolist():
+        lost_places, lost_gain = state.drop_loss(pool, out)
+        if (-lost_places, -lost_gain) > best:
+            best, move = (-lost_places, -lost_gain), (out, None)
+        state.toggle(pool, out, on=False)
+        places, gain = state.add_gains(pool)
+        allowed = ~state.selection & ~state.blocked(cut_matrix)
+        allowed[out] = False
+        consider(places - lost_places, gain - lost_gain, allowed, out)
+        state.toggle(pool, out, on=True)
+    return move
+
+
+def _size_shortfall(
+    pool: _Pool, shortfall: int, *, method: Method, deadline: float
+) -> Shortfall | None:
+    """A "size" shortfall when the limit, not the candidates, keeps places unfilled."""
+    included = pool.included
+    type_gap = np.maximum(pool.need - _type_counts(pool, included), 0)
+    type_reachable = np.minimum(type_gap, pool.eligible_per_type - _type_counts(pool, included))
+    country_gap = max(0, pool.min_countries - _covered(pool, included))
+    country_reachable = min(country_gap, pool.eligible_countries - _covered(pool, included))
+    # Taking every eligible candidate reaches every reachable place at once.
+    unlimited_shortfall = int((type_gap - type_reachable).sum()) + country_gap - country_reachable
+    lower_bound = int(included.sum()) + max(int(type_reachable.sum()), country_reachable)
+    needed: int | None = None
+    if method == "milp" and shortfall > unlimited_shortfall:
+        status, smallest = _solve_milp(pool, deadline=deadline, cuts=[], minimise_size=True)
+        # The shortfall is proven minimal, so the limit binds even if this second solve fails.
+        needed = max(lower_bound, pool.max_partners + 1)
+        if status == "optimal" and smallest is not None:
+            needed = max(needed, int(smallest.sum()))
+    elif lower_bound > pool.max_partners:
+        needed = lower_bound
+    if needed is None or needed <= pool.max_partners:
+        return None
+    return Shortfall(
+        requirement="size",
+        stakeholder_type=None,
+        needed=needed,
+        achieved=pool.max_partners,
+        message=(
+            f"Meeting the other requirements takes at least {needed} partners; "
+            f"the limit is {pool.max_partners}."
+        ),
+    )
+
+
+def _proposal(pool: _Pool, selection: Mask, method: Method, size: Shortfall | None) -> Proposal:
+    """The proposal for a selection: members (included first, then by score) and shortfalls."""
+    members = np.flatnonzero(selection)
+    members = members[
+        np.lexsort((pool.ids[members], -pool.scores[members], ~pool.included[members]))
+    ]
+    places_left = pool.need.copy()
+    fills: dict[int, str] = {}
+    for i in members.tolist():
+        t = pool.types[i]
+        if places_left[t] > 0:
+            places_left[t] -= 1
+            fills[i] = pool.type_names[t]
+    covered = {int(pool.countries[i]) for i in fills}
+    for i in members.tolist():
+        if i in fills:
+            continue
+        country = int(pool.countries[i])
+        if country not in covered and len(covered) < pool.min_countries:
+            fills[i] = FILLS_COUNTRY
+        else:
+            fills[i] = FILLS_ADDITIONAL
+        covered.add(country)
+
+    shortfalls = [*_coverage_shortfalls(pool, selection), *([size] if size else [])]
+    total = float(pool.scores[members].sum())
+    penalty = _penalty(pool, selection)
+    return Proposal(
+        members=tuple(
+            Member(
+                id=pool.candidates[i].id,
+                stakeholder_type=pool.candidates[i].stakeholder_type,
+                country=pool.candidates[i].country,
+                score=pool.candidates[i].score,
+                fills=fills[i],
+                included=bool(pool.included[i]),
+            )
+            for i in members.tolist()
+        ),
+        objective=total - penalty,
+        total_score=total,
+        diversity_penalty=penalty,
+        feasible=not shortfalls,
+        shortfalls=tuple(shortfalls),
+        method=method,
+    )
+
+
+def _coverage_shortfalls(pool: _Pool, selection: Mask) -> list[Shortfall]:
+    shortfalls = []
+    counts = _type_counts(pool, selection)
+    for t in np.flatnonzero(counts < pool.need).tolist():
+        name, needed, achieved = pool.type_names[t], int(pool.need[t]), int(counts[t])
+        eligible = int(pool.eligible_per_type[t])
+        reason = (
+            f"only {eligible} eligible candidate(s) exist"
+            if eligible < needed
+            else f"the best consortium within the other requirements has {achieved}"
+        )
+        shortfalls.append(
+            Shortfall(
+                requirement="stakeholder_type",
+                stakeholder_type=name,
+                needed=needed,
+                achieved=achieved,
+                message=f"Needs {needed} {name} partner(s); {reason}.",
+            )
+        )
+    covered = _covered(pool, selection)
+    if covered < pool.min_countries:
+        reason = (
+            f"eligible candidates come from only {pool.eligible_countries}"
+            if pool.eligible_countries < pool.min_countries
+            else f"the best consortium within the other requirements covers {covered}"
+        )
+        shortfalls.append(
+            Shortfall(
+                requirement="countries",
+                stakeholder_type=None,
+                needed=pool.min_countries,
+                achieved=covered,
+                message=f"Needs partners from {pool.min_countries} countries; {reason}.",
+            )
+        )
+    return shortfalls
