@@ -1,0 +1,643 @@
+"""Unit tests of the TF-IDF matcher on tiny corpora with obvious answers."""
+
+import pickle
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics.pairwise import cosine_similarity
+
+from matchmaker import matcher as matcher_module
+from matchmaker.errors import NotFound
+from matchmaker.matcher import Match, QueryVector, TfidfMatcher
+
+ONCOMARK, CARDIO_UNI, RARE_PATIENTS, ONCO_HOSPITAL, AGRITECH = 1, 2, 3, 4, 5
+
+ORGANISATIONS = {
+    ONCOMARK: (
+        "Oncomark Diagnostics is an SME building AI software that reads tumour biopsies "
+        "and cancer imaging for oncology clinics.",
+        "sme",
+        "DE",
+    ),
+    CARDIO_UNI: (
+        "University cardiology department studying heart failure, cardiac imaging and "
+        "arrhythmia in clinical cohorts.",
+        "university",
+        "FR",
+    ),
+    RARE_PATIENTS: (
+        "Patient organisation representing people living with rare diseases and their carers.",
+        "patient_organisation",
+        "BE",
+    ),
+    ONCO_HOSPITAL: (
+        "Hospital oncology unit running cancer clinical trials and tumour biobanks.",
+        "hospital",
+        "DE",
+    ),
+    AGRITECH: (
+        "Agritech company optimising irrigation with soil sensors for farmers.",
+        "sme",
+        "ES",
+    ),
+}
+
+ONCOLOGY_CALL = (
+    "Expected outcome: earlier cancer detection. Scope: proposals should develop AI analysis "
+    "of tumour biopsies and imaging for oncology."
+)
+
+
+def fit_organisations(**params: object) -> TfidfMatcher:
+    """Fit a matcher on ORGANISATIONS with their stakeholder type and country as facets."""
+    ids = list(ORGANISATIONS)
+    texts = [text for text, _, _ in ORGANISATIONS.values()]
+    facets = {
+        "stakeholder_type": [kind for _, kind, _ in ORGANISATIONS.values()],
+        "country": [country for _, _, country in ORGANISATIONS.values()],
+    }
+    return TfidfMatcher(**params).fit(ids, texts, facets)  # type: ignore[arg-type]
+
+
+def cancer_labs(n: int) -> TfidfMatcher:
+    """Fit n cancer labs; even ids are in DE, odd in FR; the lowest ids say "cancer" most."""
+    ids = list(range(1, n + 1))
+    texts = [
+        " ".join(["cancer"] * (n + 1 - i) + [f"lab{chr(97 + i)}", "tumour genomics"]) for i in ids
+    ]
+    countries = ["DE" if i % 2 == 0 else "FR" for i in ids]
+    return TfidfMatcher().fit(ids, texts, {"country": countries})
+
+
+def ranked_ids(results: list[Match]) -> list[int]:
+    """Return the ids of results in rank order."""
+    return [result.id for result in results]
+
+
+def test_oncology_call_ranks_oncology_sme_above_cardiology_university() -> None:
+    """The oncology SME comes first and the cardiology university (only "imaging") after."""
+    results = fit_organisations().query(ONCOLOGY_CALL, k=10)
+
+    assert ranked_ids(results) == [ONCOMARK, ONCO_HOSPITAL, CARDIO_UNI]
+    assert results[0].score > results[1].score > results[2].score > 0
+
+
+def test_documents_without_shared_terms_are_not_returned() -> None:
+    """Documents scoring 0 are left out even when k asks for more."""
+    results = fit_organisations().query("soil irrigation sensors", k=10)
+
+    assert ranked_ids(results) == [AGRITECH]
+
+
+def test_facet_filter_excludes_other_values() -> None:
+    """A stakeholder-type filter keeps only documents of the listed types."""
+    results = fit_organisations().query(ONCOLOGY_CALL, filters={"stakeholder_type": {"hospital"}})
+
+    assert ranked_ids(results) == [ONCO_HOSPITAL]
+
+
+def test_facet_filters_combine_and_accept_a_bare_string() -> None:
+    """Two facets must both match; a bare string means a one-value set."""
+    matcher = fit_organisations()
+
+    results = matcher.query(ONCOLOGY_CALL, filters={"stakeholder_type": "sme", "country": {"DE"}})
+
+    assert ranked_ids(results) == [ONCOMARK]
+
+
+def test_facet_filter_with_unknown_value_returns_nothing() -> None:
+    """Filtering on a value no document has gives an empty ranking."""
+    assert fit_organisations().query(ONCOLOGY_CALL, filters={"country": {"XX"}}) == []
+
+
+def test_facet_filter_on_unknown_facet_raises() -> None:
+    """A filter on a facet that was not declared at fit is a caller error."""
+    with pytest.raises(ValueError, match="unknown facet 'region'"):
+        fit_organisations().query(ONCOLOGY_CALL, filters={"region": {"north"}})
+
+
+def test_facet_filter_still_returns_k_results_when_enough_match() -> None:
+    """Filters apply before ranking, so k filtered results come back, best first."""
+    matcher = cancer_labs(10)
+
+    assert ranked_ids(matcher.query("cancer", k=3)) == [1, 2, 3]
+    assert ranked_ids(matcher.query("cancer", k=3, filters={"country": {"DE"}})) == [2, 4, 6]
+
+
+def test_exclude_ids_drops_documents_and_still_returns_k() -> None:
+    """Excluded ids never appear and the next best fill their places."""
+    results = cancer_labs(10).query("cancer", k=3, exclude_ids={1, 2})
+
+    assert ranked_ids(results) == [3, 4, 5]
+
+
+def test_include_ids_restricts_ranking_to_given_ids() -> None:
+    """With include_ids only those ids (that match) are ranked; unknown ids are ignored."""
+    results = cancer_labs(10).query("cancer", k=5, include_ids=[9, 4, 7, 404])
+
+    assert ranked_ids(results) == [4, 7, 9]
+
+
+def test_matched_terms_name_shared_terms_best_first() -> None:
+    """Explanations list terms in both texts, by descending contribution, summing to the score."""
+    matcher = fit_organisations(explain_terms=50)
+
+    best = matcher.query(ONCOLOGY_CALL, k=1)[0]
+
+    terms = [matched.term for matched in best.matched_terms]
+    weights = [matched.weight for matched in best.matched_terms]
+    assert set(terms) == {
+        "ai",
+        "biopsies",
+        "cancer",
+        "imaging",
+        "imaging oncology",
+        "oncology",
+        "tumour",
+        "tumour biopsies",
+    }
+    assert weights == sorted(weights, reverse=True)
+    assert sum(weights) == pytest.approx(best.score, rel=1e-12)
+
+
+def test_matched_terms_never_name_terms_absent_from_the_document() -> None:
+    """A query term the document lacks is never part of its explanation."""
+    matcher = fit_organisations()
+
+    results = matcher.query("cardiac imaging of tumour", k=10)
+
+    explained = {result.id: {m.term for m in result.matched_terms} for result in results}
+    assert explained == {
+        CARDIO_UNI: {"cardiac", "cardiac imaging", "imaging"},
+        ONCOMARK: {"imaging", "tumour"},
+        ONCO_HOSPITAL: {"tumour"},
+    }
+
+
+def test_explain_terms_caps_the_number_of_matched_terms() -> None:
+    """Each result carries at most explain_terms terms."""
+    best = fit_organisations(explain_terms=2).query(ONCOLOGY_CALL, k=1)[0]
+
+    assert len(best.matched_terms) == 2
+
+
+def test_upserted_new_document_is_visible_in_next_query_without_refit() -> None:
+    """A new document is ranked right after upsert, with the vocabulary unchanged."""
+    matcher = fit_organisations()
+    fitted_at, vocabulary_size = matcher.fitted_at, matcher.vocabulary_size
+
+    matcher.upsert(6, "Farm cooperative testing soil sensors and irrigation.", {"country": "NL"})
+
+    assert ranked_ids(matcher.query("soil irrigation", k=5)) == [6, AGRITECH]
+    assert ranked_ids(matcher.query("soil", filters={"country": {"NL"}})) == [6]
+    assert (matcher.fitted_at, matcher.vocabulary_size) == (fitted_at, vocabulary_size)
+    assert matcher.n_documents == 6
+
+
+def test_upsert_edit_changes_ranking_and_replaces_old_row() -> None:
+    """An edited document is ranked by its new text only and appears once."""
+    matcher = fit_organisations()
+
+    matcher.upsert(RARE_PATIENTS, "Patient organisation for people living with cancer.", {})
+
+    assert ranked_ids(matcher.query("cancer patient organisation", k=10)) == [
+        RARE_PATIENTS,
+        ONCO_HOSPITAL,
+        ONCOMARK,
+    ]
+    assert matcher.query("rare diseases carers") == []
+    assert matcher.n_documents == 5
+
+
+def test_upsert_replaces_facets_of_an_edited_document() -> None:
+    """The facets given with an edit replace the old ones; omitted facets become missing."""
+    matcher = fit_organisations()
+
+    matcher.upsert(ONCOMARK, ORGANISATIONS[ONCOMARK][0], {"country": "IT"})
+
+    assert ranked_ids(matcher.query(ONCOLOGY_CALL, filters={"country": {"IT"}})) == [ONCOMARK]
+    assert matcher.query(ONCOLOGY_CALL, filters={"stakeholder_type": {"sme"}}) == []
+
+
+def test_upsert_with_unknown_facet_raises() -> None:
+    """Facets are declared at fit; an upsert cannot invent one."""
+    with pytest.raises(ValueError, match="unknown facets"):
+        fit_organisations().upsert(6, "cancer", {"region": "north"})
+
+
+def test_remove_masks_document() -> None:
+    """A removed document is no longer returned, counted or contained."""
+    matcher = fit_organisations()
+
+    assert matcher.remove(ONCOMARK) is True
+
+    assert ranked_ids(matcher.query(ONCOLOGY_CALL, k=10)) == [ONCO_HOSPITAL, CARDIO_UNI]
+    assert ONCOMARK not in matcher
+    assert matcher.n_documents == 4
+    assert matcher.remove(ONCOMARK) is False
+
+
+def test_similar_excludes_the_document_itself() -> None:
+    """The documents most like the oncology SME are the other oncology/imaging ones."""
+    results = fit_organisations().similar(ONCOMARK, k=10)
+
+    assert ranked_ids(results) == [ONCO_HOSPITAL, CARDIO_UNI]
+
+
+def test_similar_uses_an_upserted_row() -> None:
+    """similar works for a document that only lives in the delta block."""
+    matcher = fit_organisations()
+    matcher.upsert(6, "Clinic running cancer clinical trials.", {})
+
+    assert ranked_ids(matcher.similar(6, k=2)) == [ONCO_HOSPITAL, CARDIO_UNI]
+
+
+def test_similar_of_unknown_document_raises_not_found() -> None:
+    """Asking for documents like one that is not indexed is a NotFound."""
+    with pytest.raises(NotFound):
+        fit_organisations().similar(404)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "the and of which would",
+        "project proposal consortium expected outcome scope horizon europe",
+        "2025 2026 100 000",
+        "Krebsfrüherkennung mit künstlicher Intelligenz für Tumorbiopsien",
+        "早期癌症检测 人工智能",
+        "\u0627\u0644\u0633\u0631\u0637\u0627\u0646 \u202e reversed \u202c",
+        "\x00\ud800\udfff\ufffe emoji 🧬🧪 ((((.*+?[]{}|\\",
+        "a" * 100_000,
+        "cancer " * 150_000,
+    ],
+)
+def test_degenerate_queries_return_a_list_without_raising(text: str) -> None:
+    """Empty, stop-word, numeric, foreign, adversarial and huge (1 MB) queries never raise."""
+    results = fit_organisations().query(text, k=3)
+
+    assert isinstance(results, list)
+    assert all(result.score > 0 for result in results)
+
+
+def test_stop_word_only_query_returns_nothing() -> None:
+    """Boilerplate alone matches no one."""
+    assert fit_organisations().query("The proposal should address the expected outcomes.") == []
+
+
+def test_accents_are_stripped_from_queries_and_documents() -> None:
+    """ "Tumóur" finds "tumour", because accents are folded the same way on both sides."""
+    assert ranked_ids(fit_organisations().query("tumóur")) == [ONCO_HOSPITAL, ONCOMARK]
+
+
+def test_empty_corpus_gives_a_fitted_matcher_that_returns_nothing() -> None:
+    """Fitting no documents works; every query returns [] and upserts have no vocabulary."""
+    matcher = TfidfMatcher().fit([], [], {"country": []})
+
+    assert matcher.query("cancer") == []
+    assert (matcher.n_documents, matcher.vocabulary_size, matcher.drift) == (0, 0, 0.0)
+    matcher.upsert(1, "cancer", {"country": "DE"})
+    assert matcher.query("cancer") == []
+    assert list(matcher.score_ids("cancer", [1])) == [0.0]
+    assert (matcher.n_documents, matcher.drift) == (1, 1.0)
+
+
+def test_stop_word_only_corpus_gives_an_empty_vocabulary() -> None:
+    """Documents made only of stop words fit to an empty, queryable matcher."""
+    matcher = TfidfMatcher().fit([1, 2], ["the project", "a proposal"])
+
+    assert (matcher.vocabulary_size, matcher.n_documents) == (0, 2)
+    assert matcher.query("project") == []
+
+
+def test_one_document_corpus_can_be_queried() -> None:
+    """With a single document min_df/max_df are relaxed and its terms still match."""
+    matcher = TfidfMatcher().fit([7], ["Oncology imaging"])
+
+    assert ranked_ids(matcher.query("imaging")) == [7]
+
+
+def test_three_document_corpus_keeps_terms_of_one_document() -> None:
+    """A tiny corpus keeps terms that occur once (min_df does not apply below 10 documents)."""
+    matcher = TfidfMatcher().fit([1, 2, 3], ["tumour genomics", "cardiac imaging", "soil"])
+
+    assert ranked_ids(matcher.query("soil")) == [3]
+    assert matcher.vocabulary_size == 7
+
+
+def test_min_df_drops_singleton_terms_in_a_larger_corpus() -> None:
+    """From 10 documents on, a term in a single document is not in the vocabulary."""
+    texts = ["cancer genomics"] * 5 + ["cardiac imaging"] * 4 + ["cardiac unicorn"]
+    matcher = TfidfMatcher().fit(list(range(10)), texts)
+
+    assert matcher.query("unicorn") == []
+    assert ranked_ids(matcher.query("cancer", k=2)) == [0, 1]
+
+
+def test_bounds_that_prune_every_term_are_relaxed() -> None:
+    """When min_df would leave no term at all, the matcher keeps every term instead."""
+    texts = [f"topic{chr(97 + i)}" for i in range(12)]
+    matcher = TfidfMatcher().fit(list(range(12)), texts)
+
+    assert ranked_ids(matcher.query("topicc")) == [2]
+
+
+def test_drift_counts_distinct_added_changed_and_removed_documents() -> None:
+    """Drift is the share of documents touched since fit, over those fitted or added."""
+    matcher = fit_organisations()
+    assert matcher.drift == 0.0
+
+    matcher.upsert(6, "new cancer lab")
+    assert matcher.drift == pytest.approx(1 / 6)
+    matcher.upsert(ONCOMARK, "edited")
+    assert matcher.drift == pytest.approx(2 / 6)
+    matcher.remove(CARDIO_UNI)
+    assert matcher.drift == pytest.approx(3 / 6)
+    matcher.upsert(ONCOMARK, "edited twice")
+    matcher.remove(404)
+    assert matcher.drift == pytest.approx(3 / 6)
+
+    matcher.fit([1], ["cancer"])
+    assert matcher.drift == 0.0
+
+
+def test_score_ids_agrees_with_query_scores() -> None:
+    """score_ids gives the query's cosine per id, in the order asked, 0 for unknown ids."""
+    matcher = fit_organisations()
+    matcher.upsert(6, "cancer imaging lab")
+    by_id = {result.id: result.score for result in matcher.query(ONCOLOGY_CALL, k=10)}
+
+    scores = matcher.score_ids(ONCOLOGY_CALL, [6, AGRITECH, ONCOMARK, 404, CARDIO_UNI])
+
+    expected = [by_id[6], 0.0, by_id[ONCOMARK], 0.0, by_id[CARDIO_UNI]]
+    assert scores.tolist() == expected
+
+
+def test_transform_query_equals_the_vectorizers_transform() -> None:
+    """The matcher's own query transform gives sklearn's TF-IDF vector for the same text."""
+    matcher = fit_organisations()
+    text = ONCOLOGY_CALL + " cancer cancer imaging tumóur"
+
+    vector = matcher.transform_query(text)
+
+    assert matcher.vectorizer_ is not None
+    expected = matcher.vectorizer_.transform([text])
+    assert vector.terms.tolist() == sorted(expected.indices.tolist())
+    np.testing.assert_allclose(vector.weights, expected[:, vector.terms].toarray()[0], rtol=1e-6)
+
+
+def test_query_vector_is_reused_and_retransformed_after_refit() -> None:
+    """A QueryVector gives the same results as its text, even after the vocabulary changes."""
+    matcher = fit_organisations()
+    vector = matcher.transform_query(ONCOLOGY_CALL)
+    assert isinstance(vector, QueryVector)
+    assert matcher.query(vector) == matcher.query(ONCOLOGY_CALL)
+
+    matcher.fit([10, 11], ["tumour biopsies", "heart"])
+
+    assert matcher.query(vector) == matcher.query(ONCOLOGY_CALL)
+    assert ranked_ids(matcher.query(vector)) == [10]
+    np.testing.assert_allclose(matcher.score_ids(vector, [10, 11]), [1.0, 0.0], rtol=1e-6)
+
+
+class GatedTexts(Sequence[str]):
+    """Texts whose iteration waits for `release`, so a test can act while fit reads them."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.reading = threading.Event()
+        self.release = threading.Event()
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]  # no slices needed
+        return self.texts[index]
+
+    def __iter__(self) -> Iterator[str]:
+        self.reading.set()
+        self.release.wait(timeout=10)
+        yield from self.texts
+
+
+def test_updates_made_during_a_fit_do_not_wait_and_are_replayed_onto_the_new_index() -> None:
+    """Upserts and removes during a refit apply at once and survive the swap to the new index."""
+    matcher = fit_organisations()
+    texts = GatedTexts(["cancer imaging", "cardiac imaging"])
+    fitting = threading.Thread(target=matcher.fit, args=([10, 11], texts))
+    fitting.start()
+    assert texts.reading.wait(timeout=10)
+
+    matcher.upsert(12, "cancer biobank")
+    matcher.remove(10)
+    served_meanwhile = ranked_ids(matcher.query("cancer", k=10))
+    still_fitting = fitting.is_alive()
+    texts.release.set()
+    fitting.join(timeout=10)
+
+    assert still_fitting
+    assert served_meanwhile == [12, ONCO_HOSPITAL, ONCOMARK]
+    assert ranked_ids(matcher.query("cancer", k=10)) == [12]
+    assert (10 in matcher, 11 in matcher, matcher.n_documents) == (False, True, 2)
+    assert matcher.drift == pytest.approx(2 / 3)
+
+
+def test_compaction_preserves_results() -> None:
+    """Merging the delta into the base (automatically or on demand) changes no result."""
+    auto = fit_organisations(max_delta_rows=1)
+    manual = fit_organisations()
+    for matcher in (auto, manual):
+        matcher.upsert(6, "Clinic running cancer clinical trials.", {"country": "DE"})
+        matcher.upsert(7, "Imaging lab for tumour biopsies.", {"country": "FR"})
+        matcher.upsert(ONCO_HOSPITAL, "Hospital oncology unit with tumour biobanks.", {})
+        matcher.remove(CARDIO_UNI)
+    before = manual.query(ONCOLOGY_CALL, k=10)
+
+    manual.compact()
+
+    assert manual.query(ONCOLOGY_CALL, k=10) == before
+    assert auto.query(ONCOLOGY_CALL, k=10) == before
+    assert ranked_ids(before) == [7, ONCOMARK, ONCO_HOSPITAL, 6]
+    assert manual.query("cancer", filters={"country": {"DE"}}) == auto.query(
+        "cancer", filters={"country": {"DE"}}
+    )
+    assert manual.drift == auto.drift == pytest.approx(4 / 7)
+
+
+def test_chunked_scoring_of_a_huge_query_matches_single_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Scoring in posting-list chunks gives the same ranking and explanations as one pass."""
+    matcher = fit_organisations()
+    matcher.upsert(6, "cancer imaging tumour oncology", {})
+    single = matcher.query(ONCOLOGY_CALL, k=10)
+
+    monkeypatch.setattr(matcher_module, "_GATHER_CHUNK", 2)
+
+    chunked = matcher.query(ONCOLOGY_CALL, k=10)
+
+    assert ranked_ids(chunked) == ranked_ids(single)
+    assert [r.matched_terms for r in chunked] == [r.matched_terms for r in single]
+    np.testing.assert_allclose([r.score for r in chunked], [r.score for r in single], rtol=1e-12)
+
+
+def test_methods_raise_not_fitted_before_fit() -> None:
+    """Everything but fit raises sklearn's NotFittedError on an unfitted matcher."""
+    matcher = TfidfMatcher()
+    calls = [
+        lambda: matcher.query("cancer"),
+        lambda: matcher.similar(1),
+        lambda: matcher.score_ids("cancer", [1]),
+        lambda: matcher.upsert(1, "cancer"),
+        lambda: matcher.remove(1),
+        lambda: 1 in matcher,
+        lambda: matcher.n_documents,
+        lambda: matcher.drift,
+    ]
+    for call in calls:
+        with pytest.raises(NotFittedError):
+            call()
+
+
+def test_fit_rejects_duplicate_ids_and_mismatched_lengths() -> None:
+    """Ids must be unique and aligned with texts and facets."""
+    with pytest.raises(ValueError, match="unique"):
+        TfidfMatcher().fit([1, 1], ["a b", "c d"])
+    with pytest.raises(ValueError, match="2 ids but 1 texts"):
+        TfidfMatcher().fit([1, 2], ["a b"])
+    with pytest.raises(ValueError, match="facet 'country'"):
+        TfidfMatcher().fit([1, 2], ["a b", "c d"], {"country": ["DE"]})
+
+
+def test_extra_stop_words_with_punctuation_do_not_warn() -> None:
+    """Custom stop words are tokenised like texts, so sklearn's consistency check is quiet."""
+    matcher = TfidfMatcher(extra_stop_words={"follow-up", "e.g.", "Réseau"}).fit(
+        [1, 2], ["follow-up of cancer", "réseau cardiac"]
+    )
+
+    assert ranked_ids(matcher.query("follow-up cancer réseau")) == [1]
+
+
+def test_pickle_round_trip_preserves_results() -> None:
+    """A pickled matcher answers like the original and can still be updated."""
+    matcher = fit_organisations()
+    matcher.upsert(6, "cancer lab", {})
+
+    restored = pickle.loads(pickle.dumps(matcher))
+
+    assert restored.query(ONCOLOGY_CALL, k=10) == matcher.query(ONCOLOGY_CALL, k=10)
+    restored.upsert(7, "tumour biobanks", {})
+    assert ranked_ids(restored.query("tumour biobanks")) == [7, ONCO_HOSPITAL, ONCOMARK]
+
+
+def test_concurrent_queries_never_see_errors_or_half_applied_updates() -> None:
+    """Readers racing a writer (upserts, removes, compactions, refits) always get whole answers."""
+    anchors = {1: "oncology cancer tumour imaging", 2: "oncology cancer biopsy", 3: "cancer lab"}
+    others = {i: f"cardiac heart lab{i} imaging" for i in range(100, 130)}
+    corpus = {**anchors, **others}
+    matcher = TfidfMatcher(max_delta_rows=4).fit(list(corpus), list(corpus.values()))
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    answered = [0, 0, 0]
+
+    def write() -> None:
+        rng = np.random.default_rng(0)
+        step = 0
+        while not stop.is_set():
+            step += 1
+            doc_id = int(rng.integers(200, 220))
+            try:
+                matcher.upsert(doc_id, f"cancer imaging note {step}")
+                if step % 3 == 0:
+                    matcher.remove(int(rng.integers(200, 220)))
+                if step % 50 == 0:
+                    matcher.fit(list(corpus), list(corpus.values()))
+            except BaseException as error:
+                errors.append(error)
+
+    def read(slot: int) -> None:
+        while not stop.is_set():
+            try:
+                results = matcher.query("oncology cancer", k=50)
+                ids = ranked_ids(results)
+                assert {1, 2, 3} <= set(ids), ids
+                assert len(ids) == len(set(ids)), ids
+                assert matcher.similar(1, k=2)
+                assert matcher.score_ids("oncology", [1, 2]).min() > 0
+            except BaseException as error:
+                errors.append(error)
+                return
+            answered[slot] += 1
+
+    threads = [threading.Thread(target=write)] + [
+        threading.Thread(target=read, args=(slot,)) for slot in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.5)
+    stop.set()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert min(answered) > 0
+
+
+WORDS = ["tumour", "cardiac", "vaccine", "genome", "imaging", "biopsy", "registry", "robotics"]
+texts_strategy = st.lists(st.sampled_from(WORDS), min_size=0, max_size=8).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    corpus=st.lists(texts_strategy, min_size=1, max_size=25),
+    edits=st.lists(st.tuples(st.integers(0, 30), texts_strategy | st.none()), max_size=6),
+    query=texts_strategy,
+    k=st.integers(1, 8),
+)
+def test_top_k_equals_brute_force_cosine(
+    corpus: list[str], edits: list[tuple[int, str | None]], query: str, k: int
+) -> None:
+    """Top-k (after upserts and removes) equals a dense brute-force cosine ranking."""
+    matcher = TfidfMatcher(max_delta_rows=3).fit(range(len(corpus)), corpus)
+    live = dict(enumerate(corpus))
+    for doc_id, text in edits:
+        if text is None:
+            matcher.remove(doc_id)
+            live.pop(doc_id, None)
+        else:
+            matcher.upsert(doc_id, text)
+            live[doc_id] = text
+
+    results = matcher.query(query, k=k)
+
+    ids = sorted(live)
+    q = matcher.transform_query(query)
+    if not live or matcher.vocabulary_size == 0 or q.terms.size == 0:
+        assert results == []
+        return
+    dense = np.zeros((len(ids), matcher.vocabulary_size))
+    for row, doc_id in enumerate(ids):
+        vector = matcher.transform_query(live[doc_id])
+        dense[row, vector.terms] = vector.weights
+    q_dense = np.zeros((1, matcher.vocabulary_size))
+    q_dense[0, q.terms] = q.weights
+    scores = cosine_similarity(dense, q_dense)[:, 0]
+    expected = sorted(
+        ((score, doc_id) for doc_id, score in zip(ids, scores, strict=True) if score > 1e-9),
+        key=lambda pair: (-pair[0], pair[1]),
+    )[:k]
+    assert len(results) == len(expected)
+    np.testing.assert_allclose(
+        [result.score for result in results], [score for score, _ in expected], atol=1e-6
+    )
+    by_id = dict(zip(ids, scores, strict=True))
+    for result in results:
+        assert result.score == pytest.approx(by_id[result.id], abs=1e-6)
