@@ -1,0 +1,250 @@
+"""Whole consortia for a call, a draft's gaps, and suggestions for what a draft still needs."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.test_organisations import assert_problem
+from tests.factories import create_call, create_organisation
+
+ONCOLOGY = "liquid biopsy early cancer detection oncology tumour DNA screening"
+PROFILES = [
+    ("Leiden Oncology University", "academia", "NL", ONCOLOGY + " clinical validation"),
+    ("Heidelberg Cancer Institute", "academia", "DE", ONCOLOGY + " biobank cohorts"),
+    ("Paris Cardiology School", "academia", "FR", "heart failure cardiology imaging"),
+    ("BiopsyTech SME", "sme", "BE", ONCOLOGY + " assay development"),
+    ("PharmaCo", "industry", "CH", ONCOLOGY + " companion diagnostics drug development"),
+    ("Cancer Patients Europe", "patient_organisation", "BE", ONCOLOGY + " patient engagement"),
+    ("Madrid Screening Hospital", "healthcare_provider", "ES", ONCOLOGY + " screening clinic"),
+]
+REQUIRED = {"academia": 2, "sme": 1, "industry": 1}
+
+
+@pytest.fixture
+def ids(client: TestClient) -> dict[str, int]:
+    """The corpus and a cancer call, by short name."""
+    found = {
+        name: create_organisation(
+            client,
+            name=name,
+            stakeholder_type=kind,
+            country=country,
+            description=text,
+            keywords=[],
+            activities=[],
+        )["id"]
+        for name, kind, country, text in PROFILES
+    }
+    found["call"] = create_call(
+        client,
+        identifier="CANCER-1",
+        title="Early cancer detection with liquid biopsy",
+        description="Clinical validation of liquid biopsy for early cancer detection.",
+        required_stakeholders=REQUIRED,
+        min_countries=3,
+        max_partners=6,
+    )["id"]
+    return found
+
+
+def _names(members: list[dict[str, Any]]) -> set[str]:
+    return {member["organisation"]["name"] for member in members}
+
+
+def test_proposal_meets_every_requirement(client: TestClient, ids: dict[str, int]) -> None:
+    """The proposed consortium has the required types, countries and size, and says why."""
+    body = client.post(f"/calls/{ids['call']}/consortium", json={}).json()
+    best = body["items"][0]
+    assert best["feasible"] is True
+    assert best["shortfalls"] == []
+    members = best["members"]
+    kinds = [member["organisation"]["stakeholder_type"] for member in members]
+    for kind, count in REQUIRED.items():
+        assert kinds.count(kind) >= count
+    assert len({member["organisation"]["country"] for member in members}) >= 3
+    assert len(members) <= 6
+    assert "Paris Cardiology School" not in _names(members)
+    assert body["requirements"] == {
+        "required_stakeholders": REQUIRED,
+        "min_countries": 3,
+        "max_partners": 6,
+    }
+    biopsy = next(m for m in members if m["organisation"]["name"] == "BiopsyTech SME")
+    assert biopsy["fills"] == "sme"
+    assert biopsy["matched_terms"], biopsy
+    assert all(term["weight"] > 0 for term in biopsy["matched_terms"])
+
+
+def test_proposal_honours_include_and_exclude(client: TestClient, ids: dict[str, int]) -> None:
+    """Included organisations are always in, excluded ones never."""
+    body = client.post(
+        f"/calls/{ids['call']}/consortium",
+        json={
+            "include": [ids["Paris Cardiology School"]],
+            "exclude": [ids["Heidelberg Cancer Institute"]],
+        },
+    ).json()
+    names = _names(body["items"][0]["members"])
+    assert "Paris Cardiology School" in names
+    assert "Heidelberg Cancer Institute" not in names
+    included = [m for m in body["items"][0]["members"] if m["included"]]
+    assert [m["organisation"]["name"] for m in included] == ["Paris Cardiology School"]
+
+
+def test_proposal_alternatives_differ(client: TestClient, ids: dict[str, int]) -> None:
+    """Alternatives each differ from the proposals before them, best first."""
+    items = client.post(f"/calls/{ids['call']}/consortium", json={"alternatives": 2}).json()[
+        "items"
+    ]
+    assert len(items) == 3
+    sets = [frozenset(_names(item["members"])) for item in items]
+    assert len(set(sets)) == 3
+    objectives = [item["objective"] for item in items]
+    assert objectives == sorted(objectives, reverse=True)
+
+
+def test_proposal_reports_the_requirement_it_cannot_meet(
+    client: TestClient, ids: dict[str, int]
+) -> None:
+    """When no regulator exists, the best partial consortium comes back with that shortfall."""
+    client.patch(
+        f"/calls/{ids['call']}",
+        json={"required_stakeholders": {**REQUIRED, "regulator": 1}},
+    )
+    best = client.post(f"/calls/{ids['call']}/consortium", json={}).json()["items"][0]
+    assert best["feasible"] is False
+    assert [
+        (s["requirement"], s["stakeholder_type"], s["needed"], s["achieved"])
+        for s in best["shortfalls"]
+    ] == [("stakeholder_type", "regulator", 1, 0)]
+    kinds = [member["organisation"]["stakeholder_type"] for member in best["members"]]
+    assert kinds.count("academia") >= 2
+    assert "sme" in kinds
+
+
+def test_proposal_rejects_contradictory_input(client: TestClient, ids: dict[str, int]) -> None:
+    """Unknown includes and include/exclude overlaps are 422; unknown calls 404."""
+    url = f"/calls/{ids['call']}/consortium"
+    assert_problem(client.post(url, json={"include": [999]}), 422, "include")
+    one = ids["BiopsyTech SME"]
+    assert_problem(client.post(url, json={"include": [one], "exclude": [one]}), 422, "exclude")
+    assert_problem(client.post(url, json={"alternatives": 9}), 422, "alternatives")
+    assert_problem(client.post("/calls/999/consortium", json={}), 404)
+
+
+def _draft(client: TestClient, ids: dict[str, int], *names: str) -> int:
+    owner = client.post(
+        "/admin/keys", json={"role": "organisation", "organisation_id": ids[names[0]]}
+    )
+    token = owner.json()["token"]
+    response = client.post(
+        "/consortia",
+        json={
+            "name": "Draft",
+            "call_id": ids["call"],
+            "members": [{"organisation_id": ids[name]} for name in names],
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.text
+    draft_id: int = response.json()["id"]
+    return draft_id
+
+
+def _gap(body: dict[str, Any], requirement: str, kind: str | None = None) -> dict[str, Any]:
+    return next(
+        gap
+        for gap in body["requirements"]
+        if gap["requirement"] == requirement and gap.get("stakeholder_type") == kind
+    )
+
+
+def test_complete_draft_has_no_gaps(client: TestClient, ids: dict[str, int]) -> None:
+    """A draft meeting every requirement is satisfied and proposes nobody."""
+    draft = _draft(
+        client,
+        ids,
+        "Leiden Oncology University",
+        "Heidelberg Cancer Institute",
+        "BiopsyTech SME",
+        "PharmaCo",
+    )
+    body = client.get(f"/consortia/{draft}/gaps").json()
+    assert body["satisfied"] is True
+    assert all(gap["missing"] == 0 and gap["candidates"] == [] for gap in body["requirements"])
+    assert _gap(body, "countries")["present"] == 4
+
+
+def test_gap_appears_with_candidates_and_closes(client: TestClient, ids: dict[str, int]) -> None:
+    """A draft missing its SME sees the gap, the SME as candidate, and the gap close once added."""
+    draft = _draft(
+        client, ids, "Leiden Oncology University", "Heidelberg Cancer Institute", "PharmaCo"
+    )
+    body = client.get(f"/consortia/{draft}/gaps").json()
+    assert body["satisfied"] is False
+    sme = _gap(body, "stakeholder_type", "sme")
+    assert (sme["required"], sme["present"], sme["missing"]) == (1, 0, 1)
+    assert [c["organisation"]["name"] for c in sme["candidates"]] == ["BiopsyTech SME"]
+    assert sme["candidates"][0]["reasons"] == [
+        f"fits the call (relevance {sme['candidates'][0]['relevance']:.3f})"
+    ]
+    assert _gap(body, "stakeholder_type", "academia")["missing"] == 0
+    client.put(f"/consortia/{draft}/members/{ids['BiopsyTech SME']}")
+    assert client.get(f"/consortia/{draft}/gaps").json()["satisfied"] is True
+
+
+def test_country_gap_proposes_new_countries_only(client: TestClient, ids: dict[str, int]) -> None:
+    """A draft short of countries is offered partners from countries it lacks."""
+    draft = _draft(client, ids, "BiopsyTech SME", "Cancer Patients Europe")
+    body = client.get(f"/consortia/{draft}/gaps").json()
+    countries = _gap(body, "countries")
+    assert (countries["present"], countries["missing"]) == (1, 2)
+    offered = {c["organisation"]["country"] for c in countries["candidates"]}
+    assert all(
+        f"brings a new country ({c['organisation']['country']})" in c["reasons"]
+        for c in countries["candidates"]
+    )
+    industry = _gap(body, "stakeholder_type", "industry")["candidates"]
+    assert industry[0]["reasons"][1] == "brings a new country (CH)"
+    assert industry[0]["score"] == pytest.approx(industry[0]["relevance"] + 0.05, abs=1e-5)
+    assert offered
+    assert "BE" not in offered
+
+
+def test_gap_for_a_type_nobody_has(client: TestClient, ids: dict[str, int]) -> None:
+    """A required type no organisation has is a gap with no candidates, said plainly."""
+    client.patch(f"/calls/{ids['call']}", json={"required_stakeholders": {"regulator": 1}})
+    draft = _draft(client, ids, "Leiden Oncology University")
+    regulator = _gap(client.get(f"/consortia/{draft}/gaps").json(), "stakeholder_type", "regulator")
+    assert regulator["missing"] == 1
+    assert regulator["candidates"] == []
+    assert "regulator" in regulator["message"]
+
+
+def test_oversized_draft_is_a_size_gap(client: TestClient, ids: dict[str, int]) -> None:
+    """A draft above max_partners reports by how many."""
+    client.patch(f"/calls/{ids['call']}", json={"max_partners": 5})
+    draft = _draft(client, ids, *[name for name, *_ in PROFILES[:6]])
+    size = _gap(client.get(f"/consortia/{draft}/gaps").json(), "size")
+    assert (size["required"], size["present"], size["missing"]) == (5, 6, 1)
+
+
+def test_suggestions_missing_for_rank_only_what_the_draft_needs(
+    client: TestClient, ids: dict[str, int]
+) -> None:
+    """missing_for keeps the types the draft lacks and leaves out its members."""
+    draft = _draft(client, ids, "Leiden Oncology University", "BiopsyTech SME")
+    url = f"/calls/{ids['call']}/suggestions"
+    body = client.get(url, params={"missing_for": draft}).json()
+    kinds = {item["organisation"]["stakeholder_type"] for item in body["items"]}
+    assert kinds == {"academia", "industry"}
+    names = {item["organisation"]["name"] for item in body["items"]}
+    assert "Leiden Oncology University" not in names
+    only_industry = client.get(
+        url, params={"missing_for": draft, "stakeholder_type": "industry"}
+    ).json()
+    assert [i["organisation"]["name"] for i in only_industry["items"]] == ["PharmaCo"]
+    nothing = client.get(url, params={"missing_for": draft, "stakeholder_type": "sme"}).json()
+    assert nothing["items"] == []
+    assert_problem(client.get(url, params={"missing_for": 999}), 404)
