@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -12,6 +12,7 @@ from matchmaker.auth import Principal, authenticate
 from matchmaker.db import for_writing, session_scope
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings
+from models.common import MAX_ID
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_PAGE = 200
@@ -67,7 +68,8 @@ def get_writer(request: Request, actor: ActorDep) -> Principal | None:
 
 WriterDep = Annotated[Principal | None, Depends(get_writer)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, at most 200.")]
-Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many items to skip.")]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 

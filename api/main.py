@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 from api.deps import get_actor
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.openapi import install_openapi
 from api.routers import admin, calls, consortia, health, matching, organisations
 from matchmaker import db
 from matchmaker.matching import MatchingService
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            # A refit still reading the database must finish before its connections close.
+            app.state.matching.wait_for_refit()
             engine.dispose()
 
     app = FastAPI(
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(get_actor)],
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(organisations.router)

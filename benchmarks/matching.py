@@ -90,7 +90,13 @@ def rss_bytes() -> int:
         with open("/proc/self/statm", encoding="ascii") as handle:
             return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return peak_rss_bytes()
+
+
+def peak_rss_bytes() -> int:
+    """Return the process's peak resident set size (kilobytes on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def timed(function: Callable[[], object], repeat: int) -> np.ndarray:
@@ -171,19 +177,20 @@ def bench_size(
 
     def full_product(query: str) -> np.ndarray:
         vector = matcher.transform_query(query)
-        q = np.zeros(matrix.shape[1])
+        q = np.zeros(matrix.shape[1], dtype=np.float32)
         q[vector.terms] = vector.weights
         scores = matrix @ q
-        top = np.argpartition(-scores, K)[:K]
+        top = np.argpartition(-scores, min(K, scores.size - 1))[:K]
+        top = top[scores[top] > 0]
         return top[np.argsort(-scores[top], kind="stable")]
 
     iterator = iter(queries)
     product_seconds = timed(lambda: full_product(next(iterator)), n_queries)
-    overlaps = [
-        len({match.id for match in matcher.query(vector, k=K)} & set(full_product(query).tolist()))
-        / K
-        for query, vector in zip(queries[:50], vectors[:50], strict=True)
-    ]
+    overlaps = []
+    for query, vector in zip(queries[:50], vectors[:50], strict=True):
+        got = {match.id for match in matcher.query(vector, k=K)}
+        expected = set(full_product(query).tolist())
+        overlaps.append(len(got & expected) / max(len(got), len(expected), 1))
     row |= {
         "baseline X_csr @ q p50 / p99 (ms)": (
             f"{ms(product_seconds, 50)} / {ms(product_seconds, 99)}"
@@ -204,7 +211,7 @@ def bench_size(
         refit = f"~{(fit_seconds + np.median(query_seconds)) * 1000:,.0f} (fit + query)"
     row["baseline refit per request (ms)"] = refit
 
-    similar_ids = rng.choice(ids, size=50, replace=False).tolist()
+    similar_ids = rng.choice(ids, size=min(50, n), replace=False).tolist()
     iterator = iter(similar_ids)
     similar_seconds = timed(lambda: matcher.similar(next(iterator), k=K), len(similar_ids))
     row["similar p50 / p99 (ms)"] = f"{ms(similar_seconds, 50)} / {ms(similar_seconds, 99)}"
@@ -229,6 +236,7 @@ def bench_size(
         "query after upserts p50 / p99 (ms)": f"{ms(after_seconds, 50)} / {ms(after_seconds, 99)}",
         "compact() (ms)": ms(compact_seconds, 50),
         "drift after upserts": f"{matcher.drift:.3f}",
+        "process peak RSS so far (MiB)": mib(peak_rss_bytes()),
     }
     return row
 

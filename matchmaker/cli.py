@@ -5,12 +5,18 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from matchmaker import db
+from matchmaker import auth, db
+from matchmaker.cli_import import import_app
+from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
+from models.apikey import KeyCreate, KeyRole
 
 app = typer.Typer(help="Partner suggestions for research consortia.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="API key commands.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(import_app, name="import")
 
 
 @db_app.command("upgrade")
@@ -31,6 +37,44 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision."
     db.downgrade(engine, revision)
     typer.echo(f"Database at revision {db.current_revision(engine)}.")
     engine.dispose()
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[KeyRole, typer.Option(help="What the key may do.")],
+    organisation: Annotated[
+        int | None, typer.Option(help="The organisation an organisation key belongs to.")
+    ] = None,
+    label: Annotated[str, typer.Option(help="A note on who holds the key.")] = "",
+) -> None:
+    """Issue an API key and print its token (shown this once; only its hash is stored)."""
+    engine = db.create_db_engine(get_settings())
+    try:
+        with db.session_scope(db.for_writing(engine)) as session:
+            key, token = auth.issue_key(
+                session, data=KeyCreate(role=role, organisation_id=organisation, label=label)
+            )
+            typer.echo(f"Key {key.id} ({role}): {token}")
+    except DomainError as error:
+        typer.echo(f"Error: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
+    """Revoke an API key for good."""
+    engine = db.create_db_engine(get_settings())
+    try:
+        with db.session_scope(db.for_writing(engine)) as session:
+            auth.revoke_key(session, key_id=key_id)
+        typer.echo(f"Key {key_id} revoked.")
+    except DomainError as error:
+        typer.echo(f"Error: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
 
 
 @app.command()

@@ -77,8 +77,9 @@ DOMAIN_STOP_WORDS: Final[frozenset[str]] = frozenset(
 # At least two word characters including one letter: years and amounts ("2025", "EUR 3
 # million") would otherwise link every call of the same year, while "covid19" or "5g" survive.
 _WORD_PATTERN: Final = r"(?u)\b(?=\w*[^\W\d_])\w\w+\b"
-# Posting entries sliced at once; bounds a huge query's scratch memory (~8 bytes each).
-_GATHER_CHUNK: Final = 1 << 20
+# Posting entries sliced at once: bounds a huge query's scratch memory (~16 bytes each) while
+# a long call text (a few hundred terms, ~1M entries at 100k documents) still takes one pass.
+_GATHER_CHUNK: Final = 1 << 22
 # Delta rows before a merge when max_delta_rows is None: a sixty-fourth of the base, so the
 # per-upsert copy of the delta stays small while the full-matrix merge is amortised.
 _MIN_DELTA_ROWS: Final = 256
@@ -196,8 +197,10 @@ class _Snapshot:
             position = self.facet_position(name)
             wanted = (values,) if isinstance(values, str) else values
             levels = self.facet_levels[position]
-            codes = [levels[str(value)] for value in wanted if str(value) in levels]
-            mask &= np.isin(self.facet_codes[position], codes)
+            # One flag per level plus a last, always-False one that missing values (-1) index.
+            allowed = np.zeros(len(levels) + 1, dtype=bool)
+            allowed[[levels[str(value)] for value in wanted if str(value) in levels]] = True
+            mask &= allowed[self.facet_codes[position]]
         return mask
 
     # vectors
@@ -270,9 +273,9 @@ class _Snapshot:
         return total, kept
 
     def _entries_of(
-        self, terms: np.ndarray, weights: np.ndarray, slot: np.ndarray, kept: sp.csc_matrix | None
+        self, terms: np.ndarray, weights: np.ndarray, chosen: np.ndarray, kept: sp.csc_matrix | None
     ) -> _Entries:
-        """Return the (row, query position, contribution) entries of rows whose slot is set."""
+        """Return the (row, query position, contribution) entries of the `chosen` rows (a mask)."""
         if kept is not None:
             parts: Iterable[tuple[int, sp.csc_matrix]] = [(0, kept)]
         else:
@@ -280,12 +283,12 @@ class _Snapshot:
             parts = ((p.start, self.base[:, terms[p]]) for p in self._base_chunks(terms))
         found = []
         for first, columns in parts:
-            hit = np.flatnonzero(slot[columns.indices] >= 0)
+            hit = np.flatnonzero(chosen[columns.indices])
             positions = np.searchsorted(columns.indptr, hit, side="right") - 1 + first
             contributions = columns.data[hit].astype(np.float64) * weights[positions]
             found.append((columns.indices[hit].astype(np.int64), positions, contributions))
         rows, positions, contributions = self._delta_entries(terms, weights)
-        in_delta = slot[rows] >= 0
+        in_delta = chosen[rows]
         found.append((rows[in_delta], positions[in_delta], contributions[in_delta]))
         return _concatenate(found)
 
@@ -311,10 +314,11 @@ class _Snapshot:
         top = self.top_k(scores, k)
         if top.size == 0:
             return []
-        slot = np.full(self.n_rows, -1, dtype=np.int64)
-        slot[top] = np.arange(top.size)
-        rows, positions, contributions = self._entries_of(terms, weights, slot, kept)
-        ranks = slot[rows]
+        chosen = np.zeros(self.n_rows, dtype=bool)
+        chosen[top] = True
+        rows, positions, contributions = self._entries_of(terms, weights, chosen, kept)
+        by_row = np.argsort(top)
+        ranks = by_row[np.searchsorted(top, rows, sorter=by_row)]
         order = np.lexsort((positions, -contributions, ranks))
         ranks, positions, contributions = ranks[order], positions[order], contributions[order]
         starts = np.searchsorted(ranks, np.arange(top.size + 1))
@@ -399,14 +403,34 @@ class _Snapshot:
         )
 
     def compacted(self) -> _Snapshot:
-        """Return a copy with the delta merged into the base and masked rows dropped."""
-        live = np.flatnonzero(self.alive)
-        merged = self.document_matrix(live)
+        """Return a copy with the delta merged into the base and masked rows dropped.
+
+        Works on the CSC arrays directly: live rows keep their order and delta rows, the newest,
+        go last, so each delta entry lands at the end of its term's column.
+        """
+        base, alive = self.base, self.alive
+        index_dtype = base.indices.dtype
+        new_row = (np.cumsum(alive) - 1).astype(index_dtype)
+        keep = alive[base.indices]
+        kept_before = np.zeros(keep.size + 1, dtype=np.int64)
+        np.cumsum(keep, out=kept_before[1:])
+        kept_indptr = kept_before[base.indptr]
+        in_delta = alive[self.delta_rows]
+        delta_terms = self.delta_terms[in_delta]
+        at = kept_indptr[delta_terms + 1]
+        indices = np.insert(new_row[base.indices[keep]], at, new_row[self.delta_rows[in_delta]])
+        data = np.insert(base.data[keep], at, self.delta_data[in_delta])
+        delta_before = np.zeros(self.terms.size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(delta_terms, minlength=self.terms.size), out=delta_before[1:])
+        live = np.flatnonzero(alive)
+        merged = sp.csc_matrix(
+            (data, indices, kept_indptr + delta_before), shape=(live.size, self.terms.size)
+        )
         ids = self.ids[live]
         order = np.argsort(ids, kind="stable")
         return replace(
             self,
-            base=_compact_csc(merged.tocsc()),
+            base=_compact_csc(merged),
             delta_terms=np.zeros(0, dtype=np.int32),
             delta_rows=_NO_INTS,
             delta_data=np.zeros(0, dtype=np.float32),

@@ -185,7 +185,7 @@ class MatchingService:
             logger.exception("Background refit failed; the current index stays in use")
 
     def wait_for_refit(self, timeout: float | None = None) -> None:
-        """Block until a running background refit has finished (for tests and the CLI)."""
+        """Block until a running background refit has finished (at shutdown, and in tests)."""
         thread = self._refit_thread
         if thread is not None:
             thread.join(timeout)

@@ -9,7 +9,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
-from models.common import Line, UtcDatetime, utc_now
+from models.common import Id, Line, UtcDatetime, utc_now
 
 
 class KeyRole(StrEnum):
@@ -49,7 +49,7 @@ class KeyCreate(BaseModel):
     )
 
     role: KeyRole
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     label: Annotated[Line, PydanticField(max_length=200)] = ""
 
 

@@ -60,6 +60,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Ids fit a 32-bit signed integer on every database; larger numbers are invalid input.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[str, AfterValidator(clean_text)]
 Line = Annotated[str, AfterValidator(clean_line)]
 CountryCode = Annotated[str, AfterValidator(country_code)]

@@ -9,7 +9,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.common import Line, UtcDatetime, utc_now
+from models.common import Id, Line, UtcDatetime, utc_now
 from models.organisation import OrganisationSummary
 
 MAX_MEMBERS = 200
@@ -70,7 +70,7 @@ class MemberIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    organisation_id: int
+    organisation_id: Id
     role: Role = Role.partner
 
 
@@ -91,7 +91,7 @@ class ConsortiumCreate(BaseModel):
     )
 
     name: Annotated[Line, PydanticField(min_length=1, max_length=200)]
-    call_id: int
+    call_id: Id
     members: Annotated[list[MemberIn], PydanticField(max_length=MAX_MEMBERS)] = []
 
 
@@ -101,7 +101,7 @@ class ConsortiumUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "LB-EU"}]})
 
     name: Annotated[Line, PydanticField(min_length=1, max_length=200)] | None = None
-    call_id: int | None = None
+    call_id: Id | None = None
 
 
 class MemberRole(BaseModel):
@@ -156,8 +156,8 @@ class ProposalRequest(BaseModel):
         json_schema_extra={"examples": [{"include": [], "exclude": [], "alternatives": 1}]},
     )
 
-    include: Annotated[list[int], PydanticField(max_length=MAX_MEMBERS)] = []
-    exclude: Annotated[list[int], PydanticField(max_length=1000)] = []
+    include: Annotated[list[Id], PydanticField(max_length=MAX_MEMBERS)] = []
+    exclude: Annotated[list[Id], PydanticField(max_length=1000)] = []
     alternatives: Annotated[int, PydanticField(ge=0, le=5)] = 0
 
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 
-from api.deps import ActorDep, Limit, Offset, SessionDep, WriterDep
+from api.deps import ActorDep, IdPath, Limit, Offset, SessionDep, WriterDep
 from api.errors import problem_responses
 from api.routers.matching import MatchingDep
 from matchmaker import accounts as service
@@ -60,7 +60,7 @@ def list_keys(
 @router.delete(
     "/admin/keys/{key_id}", response_model=KeyPublic, responses=problem_responses(401, 403, 404)
 )
-def revoke_key(key_id: int, session: SessionDep, actor: WriterDep) -> KeyPublic:
+def revoke_key(key_id: IdPath, session: SessionDep, actor: WriterDep) -> KeyPublic:
     """Revoke a key for good (admins: any key; organisations: their own)."""
     return KeyPublic.model_validate(service.revoke_key(session, key_id=key_id, actor=actor))
 
@@ -73,7 +73,7 @@ def revoke_key(key_id: int, session: SessionDep, actor: WriterDep) -> KeyPublic:
     tags=["organisations"],
 )
 def create_organisation_key(
-    organisation_id: int, session: SessionDep, actor: WriterDep
+    organisation_id: IdPath, session: SessionDep, actor: WriterDep
 ) -> IssuedKey:
     """Issue another key for your organisation (e.g. before revoking a leaked one)."""
     key, token = service.issue_organisation_key(
@@ -89,7 +89,7 @@ def create_organisation_key(
     tags=["organisations"],
 )
 def export_organisation(
-    organisation_id: int, session: SessionDep, actor: ActorDep
+    organisation_id: IdPath, session: SessionDep, actor: ActorDep
 ) -> OrganisationExport:
     """Everything stored about your organisation: profile, keys (no secrets) and drafts."""
     return OrganisationExport.model_validate(

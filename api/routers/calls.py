@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
+from api.deps import IdPath, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
 from matchmaker import calls as service
 from models.call import CallCreate, CallPublic, CallStatus, CallUpdate
@@ -52,7 +52,7 @@ def list_calls(
 
 
 @router.get("/{call_id}", response_model=CallPublic, responses=problem_responses(404))
-def read_call(call_id: int, session: SessionDep, response: Response) -> CallPublic:
+def read_call(call_id: IdPath, session: SessionDep, response: Response) -> CallPublic:
     """Read one call; its version is the ETag."""
     call = service.get_call(session, call_id=call_id)
     set_etag(response, call.version)
@@ -65,7 +65,7 @@ def read_call(call_id: int, session: SessionDep, response: Response) -> CallPubl
     responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 429),
 )
 def update_call(
-    call_id: int,
+    call_id: IdPath,
     data: CallUpdate,
     session: SessionDep,
     response: Response,
@@ -85,6 +85,6 @@ def update_call(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409, 412, 429),
 )
-def delete_call(call_id: int, session: SessionDep, if_match: IfMatch, actor: WriterDep) -> None:
+def delete_call(call_id: IdPath, session: SessionDep, if_match: IfMatch, actor: WriterDep) -> None:
     """Delete a call (coordinator or admin key), unless drafts are written for it (409)."""
     service.delete_call(session, call_id=call_id, actor=actor, expected_version=if_match)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from sqlmodel import Session
 
-from api.deps import ActorDep, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
+from api.deps import ActorDep, IdPath, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
 from api.routers.matching import MatchingDep
 from matchmaker import consortia as service
@@ -67,7 +67,7 @@ def list_consortia(
     "/{consortium_id}", response_model=ConsortiumPublic, responses=problem_responses(401, 403, 404)
 )
 def read_consortium(
-    consortium_id: int, session: SessionDep, response: Response, actor: ActorDep
+    consortium_id: IdPath, session: SessionDep, response: Response, actor: ActorDep
 ) -> ConsortiumPublic:
     """Read your draft with its members; its version is the ETag."""
     consortium = service.get_consortium(session, consortium_id=consortium_id, actor=actor)
@@ -80,7 +80,7 @@ def read_consortium(
     responses=problem_responses(401, 403, 404, 412, 413, 422, 429),
 )
 def update_consortium(
-    consortium_id: int,
+    consortium_id: IdPath,
     data: ConsortiumUpdate,
     session: SessionDep,
     response: Response,
@@ -100,7 +100,7 @@ def update_consortium(
     responses=problem_responses(401, 403, 404, 412, 429),
 )
 def delete_consortium(
-    consortium_id: int, session: SessionDep, if_match: IfMatch, actor: WriterDep
+    consortium_id: IdPath, session: SessionDep, if_match: IfMatch, actor: WriterDep
 ) -> None:
     """Delete your draft (the organisations in it stay)."""
     service.delete_consortium(
@@ -114,8 +114,8 @@ def delete_consortium(
     responses=problem_responses(401, 403, 404, 412, 422, 429),
 )
 def put_consortium_member(
-    consortium_id: int,
-    organisation_id: int,
+    consortium_id: IdPath,
+    organisation_id: IdPath,
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
@@ -140,8 +140,8 @@ def put_consortium_member(
     responses=problem_responses(401, 403, 404, 412, 429),
 )
 def delete_consortium_member(
-    consortium_id: int,
-    organisation_id: int,
+    consortium_id: IdPath,
+    organisation_id: IdPath,
     session: SessionDep,
     response: Response,
     if_match: IfMatch,
@@ -162,7 +162,7 @@ def delete_consortium_member(
     "/{consortium_id}/gaps", response_model=Gaps, responses=problem_responses(401, 403, 404)
 )
 def read_consortium_gaps(
-    consortium_id: int, session: SessionDep, matching: MatchingDep, actor: ActorDep
+    consortium_id: IdPath, session: SessionDep, matching: MatchingDep, actor: ActorDep
 ) -> Gaps:
     """Each requirement of the call: how far your draft is from it, and who could close it."""
     return proposals.gaps_for_consortium(

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import ActorDep, SessionDep
+from api.deps import ActorDep, IdPath, SessionDep
 from api.errors import problem_responses
 from matchmaker import proposals
 from matchmaker import suggestions as service
@@ -65,7 +65,7 @@ def _suggestions(found: list[Found[Any]]) -> Suggestions:
     "/calls/{call_id}/suggestions", response_model=Suggestions, responses=problem_responses(404)
 )
 def list_call_suggestions(
-    call_id: int,
+    call_id: IdPath,
     session: SessionDep,
     matching: MatchingDep,
     actor: ActorDep,
@@ -100,7 +100,7 @@ def list_call_suggestions(
     responses=problem_responses(404, 413, 422),
 )
 def propose_consortium(
-    call_id: int, session: SessionDep, matching: MatchingDep, data: ProposalRequest | None = None
+    call_id: IdPath, session: SessionDep, matching: MatchingDep, data: ProposalRequest | None = None
 ) -> Proposals:
     """Propose the consortium that meets the call's requirements with the most relevance.
 
@@ -136,7 +136,7 @@ def search_organisations(
     responses=problem_responses(404),
 )
 def list_similar_organisations(
-    organisation_id: int,
+    organisation_id: IdPath,
     session: SessionDep,
     matching: MatchingDep,
     stakeholder_type: TypeFilter = [],  # noqa: B006
@@ -161,7 +161,7 @@ def list_similar_organisations(
     responses=problem_responses(404),
 )
 def list_organisation_calls(
-    organisation_id: int,
+    organisation_id: IdPath,
     session: SessionDep,
     matching: MatchingDep,
     status: Annotated[

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import ActorDep, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
+from api.deps import ActorDep, IdPath, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
 from matchmaker import organisations as service
 from matchmaker.auth import can_see_private
@@ -74,7 +74,7 @@ def list_organisations(
     responses=problem_responses(401, 404),
 )
 def read_organisation(
-    organisation_id: int, session: SessionDep, response: Response, actor: ActorDep
+    organisation_id: IdPath, session: SessionDep, response: Response, actor: ActorDep
 ) -> OrganisationPrivate | OrganisationPublic:
     """Read a profile; its owner and admins also see its personal data. The ETag is its version."""
     organisation = service.get_organisation(session, organisation_id=organisation_id)
@@ -90,7 +90,7 @@ def read_organisation(
     responses=problem_responses(401, 403, 404, 412, 413, 422, 429),
 )
 def update_organisation(
-    organisation_id: int,
+    organisation_id: IdPath,
     data: OrganisationUpdate,
     session: SessionDep,
     response: Response,
@@ -114,7 +114,7 @@ def update_organisation(
     responses=problem_responses(401, 403, 404, 412, 429),
 )
 def delete_organisation(
-    organisation_id: int, session: SessionDep, if_match: IfMatch, actor: WriterDep
+    organisation_id: IdPath, session: SessionDep, if_match: IfMatch, actor: WriterDep
 ) -> None:
     """Delete your profile and everything stored about it: keys, drafts and memberships."""
     service.delete_organisation(

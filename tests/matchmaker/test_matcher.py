@@ -116,6 +116,16 @@ def test_facet_filter_with_unknown_value_returns_nothing() -> None:
     assert fit_organisations().query(ONCOLOGY_CALL, filters={"country": {"XX"}}) == []
 
 
+def test_documents_with_a_missing_facet_value_match_no_filter_on_it() -> None:
+    """None and "" mean missing: such documents pass no filter on that facet."""
+    matcher = TfidfMatcher().fit(
+        [1, 2, 3, 4], ["cancer lab"] * 4, {"country": ["DE", None, "", "FR"]}
+    )
+
+    assert ranked_ids(matcher.query("cancer", filters={"country": {"DE", "FR", ""}})) == [1, 4]
+    assert ranked_ids(matcher.query("cancer")) == [1, 2, 3, 4]
+
+
 def test_facet_filter_on_unknown_facet_raises() -> None:
     """A filter on a facet that was not declared at fit is a caller error."""
     with pytest.raises(ValueError, match="unknown facet 'region'"):
@@ -294,7 +304,7 @@ def test_stop_word_only_query_returns_nothing() -> None:
 
 
 def test_accents_are_stripped_from_queries_and_documents() -> None:
-    """ "Tumóur" finds "tumour", because accents are folded the same way on both sides."""
+    """Accents are folded the same way in queries and documents, so "tumóur" finds "tumour"."""
     assert ranked_ids(fit_organisations().query("tumóur")) == [ONCO_HOSPITAL, ONCOMARK]
 
 
@@ -356,14 +366,14 @@ def test_drift_counts_distinct_added_changed_and_removed_documents() -> None:
     assert matcher.drift == 0.0
 
     matcher.upsert(6, "new cancer lab")
-    assert matcher.drift == pytest.approx(1 / 6)
+    assert matcher.drift == 1 / 6
     matcher.upsert(ONCOMARK, "edited")
-    assert matcher.drift == pytest.approx(2 / 6)
+    assert matcher.drift == 2 / 6
     matcher.remove(CARDIO_UNI)
-    assert matcher.drift == pytest.approx(3 / 6)
+    assert matcher.drift == 3 / 6
     matcher.upsert(ONCOMARK, "edited twice")
     matcher.remove(404)
-    assert matcher.drift == pytest.approx(3 / 6)
+    assert matcher.drift == 3 / 6
 
     matcher.fit([1], ["cancer"])
     assert matcher.drift == 0.0
@@ -447,7 +457,7 @@ def test_updates_made_during_a_fit_do_not_wait_and_are_replayed_onto_the_new_ind
     assert served_meanwhile == [12, ONCO_HOSPITAL, ONCOMARK]
     assert ranked_ids(matcher.query("cancer", k=10)) == [12]
     assert (10 in matcher, 11 in matcher, matcher.n_documents) == (False, True, 2)
-    assert matcher.drift == pytest.approx(2 / 3)
+    assert matcher.drift == 2 / 3
 
 
 def test_compaction_preserves_results() -> None:
@@ -469,7 +479,26 @@ def test_compaction_preserves_results() -> None:
     assert manual.query("cancer", filters={"country": {"DE"}}) == auto.query(
         "cancer", filters={"country": {"DE"}}
     )
-    assert manual.drift == auto.drift == pytest.approx(4 / 7)
+    assert manual.drift == auto.drift == 4 / 7
+
+
+def test_compaction_keeps_every_stored_vector() -> None:
+    """After compact() each live document has exactly the vector it had before."""
+    matcher = cancer_labs(12)
+    matcher.upsert(3, "tumour genomics cancer cancer")
+    matcher.upsert(40, "genomics")
+    matcher.upsert(41, "cancer tumour")
+    matcher.remove(5)
+    matcher.remove(40)
+    before = matcher.document_matrix()
+
+    matcher.compact()
+
+    after = matcher.document_matrix()
+    assert matcher.ids().tolist() == [1, 2, 3, 4, *range(6, 13), 41]
+    assert after.shape == before.shape
+    assert (after != before).nnz == 0
+    assert after.has_sorted_indices
 
 
 def test_chunked_scoring_of_a_huge_query_matches_single_pass(

@@ -1,0 +1,128 @@
+"""The `matchmaker import` commands: CORDIS organisations and calls from a file or a URL."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from sqlalchemy import Engine
+
+from matchmaker import db
+from matchmaker.cordis import Progress as ProgressCallback
+from matchmaker.importer import (
+    BATCH_SIZE,
+    ImportSummary,
+    SourceError,
+    import_calls,
+    import_cordis,
+)
+from matchmaker.settings import get_settings
+
+import_app = typer.Typer(
+    help="Import organisations and calls (CORDIS open data, JSON).", no_args_is_help=True
+)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _migrated_engine() -> Engine:
+    engine = db.create_db_engine(get_settings())
+    if db.current_revision(engine) is None:
+        engine.dispose()
+        _fail("the database has no tables yet; run `matchmaker db upgrade` first.")
+    return engine
+
+
+@contextmanager
+def _progress_bar() -> Iterator[ProgressCallback | None]:
+    """A rich progress bar per file on a terminal; nothing when stderr is redirected."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total or None)
+            bar.update(tasks[name], completed=done, total=total or None)
+
+        yield report
+
+
+def _print(summary: ImportSummary) -> None:
+    for line in summary.lines():
+        typer.echo(line)
+
+
+@import_app.command("cordis")
+def import_cordis_command(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR",
+            help="Folder with organisations.csv, participations.csv, projects.csv, topics.csv.",
+        ),
+    ],
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Organisations written per transaction.")
+    ] = BATCH_SIZE,
+) -> None:
+    """Create or update organisations, with their projects as activities, from CORDIS CSVs."""
+    engine = _migrated_engine()
+    try:
+        with _progress_bar() as progress:
+            summary = import_cordis(engine, directory, batch_size=batch_size, progress=progress)
+    except SourceError as error:
+        _fail(str(error))
+    finally:
+        engine.dispose()
+    _print(summary)
+
+
+@import_app.command("calls")
+def import_calls_command(
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE_OR_URL",
+            help="A CORDIS topics CSV or a JSON list of calls: a path or an http(s) URL.",
+        ),
+    ],
+) -> None:
+    """Create or update calls by identifier from a topics CSV or a JSON list of calls."""
+    # Whoever invokes the command may hand over the HTTP client (the tests use MockTransport).
+    client = ctx.obj.get("http_client") if isinstance(ctx.obj, dict) else None
+    if client is not None and not isinstance(client, httpx.Client):
+        _fail("http_client must be an httpx.Client.")
+    engine = _migrated_engine()
+    try:
+        with _progress_bar() as progress:
+            summary = import_calls(engine, source, client=client, progress=progress)
+    except SourceError as error:
+        _fail(str(error))
+    finally:
+        engine.dispose()
+    _print(summary)

@@ -1,0 +1,567 @@
+"""Bulk imports into a real database: CORDIS organisations, calls from CSV, JSON and URLs."""
+
+import json
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
+from typer.testing import CliRunner
+
+from matchmaker import db
+from matchmaker.cli_import import import_app
+from matchmaker.importer import (
+    ImportSummary,
+    Rejected,
+    import_calls,
+    import_cordis,
+    import_organisations_json,
+)
+from matchmaker.settings import Settings, get_settings
+from models.call import Call
+from models.change import Change
+from models.organisation import Organisation
+
+EXTRACT = Path(__file__).resolve().parents[1] / "data" / "cordis"
+EXTRACT_ORGANISATIONS = 52
+INTELLIGENTSIA = "cordis:952669496"
+
+
+def snapshot(engine: Engine, *, timestamps: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """Every organisation, call and change-log row, in id order (timestamps optional)."""
+    skip = set() if timestamps else {"created_at", "updated_at"}
+    with engine.connect() as connection:
+        return {
+            table.name: [
+                {key: value for key, value in row.items() if key not in skip}
+                for row in connection.execute(select(table).order_by(table.c.id)).mappings()
+            ]
+            for table in (Organisation.__table__, Call.__table__, Change.__table__)  # type: ignore[attr-defined]
+        }
+
+
+def organisation(engine: Engine, external_id: str) -> Organisation:
+    """One stored profile by its external id."""
+    with Session(engine) as session:
+        return session.scalars(
+            select(Organisation).where(col(Organisation.external_id) == external_id)
+        ).one()
+
+
+def count(engine: Engine, model: type) -> int:
+    """How many rows a table holds."""
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def counts(summary: ImportSummary) -> tuple[int, int, int, int]:
+    """(created, updated, unchanged, rejected)."""
+    return summary.created, summary.updated, summary.unchanged, len(summary.rejected)
+
+
+# --------------------------------------------------------------------------------------------
+# CORDIS organisations
+
+
+def test_cordis_extract_creates_every_organisation(engine: Engine) -> None:
+    """The 52 organisations of the test extract are created, typed, and logged as changes."""
+    summary = import_cordis(engine, EXTRACT, batch_size=10)
+
+    assert counts(summary) == (EXTRACT_ORGANISATIONS, 0, 0, 0)
+    assert summary.notes == []
+    assert count(engine, Organisation) == EXTRACT_ORGANISATIONS
+    assert count(engine, Change) == EXTRACT_ORGANISATIONS
+    with Session(engine) as session:
+        types = Counter(session.scalars(select(col(Organisation.stakeholder_type))))
+    assert types == {
+        "academia": 33,
+        "healthcare_provider": 9,
+        "sme": 5,
+        "other": 2,
+        "public_body": 2,
+        "patient_organisation": 1,
+    }
+
+
+def test_cordis_profile_fields_and_activities_for_one_organisation(engine: Engine) -> None:
+    """Intelligentsia's profile: mapped fields and its five projects, newest first."""
+    import_cordis(engine, EXTRACT)
+
+    profile = organisation(engine, INTELLIGENTSIA)
+    assert (profile.name, profile.stakeholder_type, profile.country, profile.city) == (
+        "INTELLIGENTSIA CONSULTANTS SARL",
+        "sme",
+        "LU",
+        "Bertrange",
+    )
+    assert profile.website == "http://www.intelligentsia-consultants.com/"
+    assert profile.description == (
+        "Private company (SME) in Bertrange, Luxembourg. "
+        "Took part in 5 Horizon Europe projects in CORDIS."
+    )
+    assert profile.keywords == []
+    assert [(a["title"], a["year"], a["url"]) for a in profile.activities] == [
+        (
+            "Advancing scientific collaboration in phage therapy for treating Pseudomonas "
+            "aeruginosa and Staphylococcus aureus (participant)",
+            2024,
+            "https://cordis.europa.eu/project/id/101159555",
+        ),
+        (
+            "Twinning to develop ELTE's research and innovation capacity in quantum reservoir "
+            "computing (participant)",
+            2024,
+            "https://cordis.europa.eu/project/id/101156088",
+        ),
+        (
+            "Research and Innovation Strategy for Lviv Polytechnic National University "
+            "dedicated to White-Emitting Organic Lighting Systems (participant)",
+            2024,
+            "https://cordis.europa.eu/project/id/101155017",
+        ),
+        (
+            "QRC-4-ESP: EIC Pathfinder Open (participant)",
+            2023,
+            "https://cordis.europa.eu/project/id/101129663",
+        ),
+        (
+            "SUSNANO: Twinning Western Balkans Special (participant)",
+            2021,
+            "https://cordis.europa.eu/project/id/101059266",
+        ),
+    ]
+    summaries = [a["summary"] for a in profile.activities]
+    assert summaries[0].startswith("ASCLEPIUS\u2019s overall aim is to boost the scientific")
+    assert [len(s) for s in summaries[:3]] == [994, 991, 999]
+    assert all(s.endswith("…") for s in summaries[:3])
+    assert summaries[3:] == ["EIC Pathfinder Open", "Twinning Western Balkans Special"]
+
+
+def test_cordis_project_without_objective_takes_the_topic_text(engine: Engine) -> None:
+    """A project with no objective is summed up by its topic's description, cut to 1000."""
+    import_cordis(engine, EXTRACT)
+
+    (activity,) = organisation(engine, "cordis:999588978").activities
+    assert activity["title"] == "TWIN4EarLiStAge: Twinning Bottom-Up (coordinator)"
+    assert activity["year"] == 2023
+    assert activity["summary"].startswith("Expected Outcome:")
+    assert len(activity["summary"]) == 994
+
+
+def test_cordis_countries_uk_and_el_are_stored_as_gb_and_gr(engine: Engine) -> None:
+    """CORDIS's UK and EL rows come out as GB and GR."""
+    import_cordis(engine, EXTRACT)
+
+    assert organisation(engine, "cordis:999990752").country == "GB"  # LOUGHBOROUGH UNIVERSITY
+    assert organisation(engine, "cordis:999588978").country == "GR"  # PANEPISTIMIO KRITIS
+
+
+def test_second_cordis_import_changes_nothing(engine: Engine) -> None:
+    """A re-run finds every row unchanged and leaves the database exactly as it was."""
+    import_cordis(engine, EXTRACT, batch_size=10)
+    before = snapshot(engine)
+
+    summary = import_cordis(engine, EXTRACT, batch_size=10)
+
+    assert counts(summary) == (0, 0, EXTRACT_ORGANISATIONS, 0)
+    assert snapshot(engine) == before
+
+
+def test_changed_cordis_row_updates_the_profile_and_logs_the_change(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A city changed in the source updates that profile only, bumps its version, logs it."""
+    folder = tmp_path / "cordis"
+    shutil.copytree(EXTRACT, folder)
+    import_cordis(engine, folder)
+    path = folder / "organisations.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(",LU,Bertrange,", ",LU,Luxembourg,"),
+        encoding="utf-8",
+    )
+
+    summary = import_cordis(engine, folder)
+
+    assert counts(summary) == (0, 1, EXTRACT_ORGANISATIONS - 1, 0)
+    profile = organisation(engine, INTELLIGENTSIA)
+    assert (profile.city, profile.version) == ("Luxembourg", 2)
+    assert profile.description.startswith("Private company (SME) in Luxembourg, Luxembourg.")
+    with Session(engine) as session:
+        last = session.scalars(select(Change).order_by(col(Change.id).desc()).limit(1)).one()
+    assert (last.entity, last.entity_id) == ("organisation", profile.id)
+    assert count(engine, Change) == EXTRACT_ORGANISATIONS + 1
+
+
+class Interrupted(Exception):
+    """Stands for a crash or Ctrl-C in the middle of an import."""
+
+
+def test_interrupted_import_rerun_equals_one_clean_run(engine: Engine, tmp_path: Path) -> None:
+    """Stopped after its first batch and run again, an import ends where a clean run does."""
+
+    def stop(handled: int) -> None:
+        raise Interrupted(handled)
+
+    with pytest.raises(Interrupted):
+        import_cordis(engine, EXTRACT, batch_size=10, on_batch=stop)
+    assert count(engine, Organisation) == 10
+
+    summary = import_cordis(engine, EXTRACT, batch_size=10)
+    assert counts(summary) == (EXTRACT_ORGANISATIONS - 10, 0, 10, 0)
+
+    clean = db.create_db_engine(Settings(database_url=f"sqlite:///{tmp_path / 'clean.db'}"))
+    try:
+        db.upgrade(clean)
+        import_cordis(clean, EXTRACT, batch_size=10)
+        assert snapshot(engine, timestamps=False) == snapshot(clean, timestamps=False)
+    finally:
+        clean.dispose()
+
+
+def bad_extract(tmp_path: Path) -> Path:
+    """A copy of the extract with bad rows appended to each file (and two good ones)."""
+    folder = tmp_path / "cordis"
+    shutil.copytree(EXTRACT, folder)
+    appended = {
+        # the extract's organisations.csv ends on line 53
+        "organisations.csv": [
+            ",NO ID SA,,PRC,true,BE,Gent,,,",
+            "12AB,LETTERS SA,,PRC,true,BE,Gent,,,",
+            "883780969,ARCSEC AGAIN,,PRC,true,BE,Kuurne,,,",
+            "900000001,Nowhere Ltd,,PRC,false,XX,Town,,,",
+            "900000002,,,OTH,false,FR,Paris,,,",
+            f"900000003,{'A' * 301},,PRC,false,FR,Paris,,,",
+            "900000004,Short Row,PRC",
+            "900000005,No Country Ltd,,PRC,false,,Paris,,,",
+            '900000006,"Two\nLines GmbH",,PRC,false,DE,Berlin,,,',
+            "900000007,Good Ltd,,PRC,false,EL,Athens,,,",
+            "900000008,Bad Country Ltd,,PRC,false,ZZ,Town,,,",
+        ],
+        # participations.csv ends on line 65
+        "participations.csv": [
+            "999999999,883780969,participant,1,0,mjarmak",
+            "101221404,900000099,participant,3,0,mjarmak",
+            ",883780969,participant,1,0,mjarmak",
+        ],
+        # projects.csv ends on line 13
+        "projects.csv": ["101059266,AGAIN,,,HORIZON,,ERC-2022-POC1,,,,,,,,false,mjarmak"],
+        # topics.csv ends on line 109; its records span several lines each
+        "topics.csv": ["ERC-2022-POC1,Again,,,,,,,"],
+    }
+    for name, rows in appended.items():
+        with (folder / name).open("a", encoding="utf-8", newline="") as file:
+            file.write("".join(row + "\n" for row in rows))
+    return folder
+
+
+def test_bad_rows_are_reported_by_file_and_line_and_the_rest_imported(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Each bad row is named with its file, starting line and reason; no row aborts the run."""
+    summary = import_cordis(engine, bad_extract(tmp_path), batch_size=10)
+
+    assert summary.rejected == [
+        Rejected("organisations.csv", "organisationID is empty", line=54),
+        Rejected("organisations.csv", "organisationID '12AB' is not a number", line=55),
+        Rejected(
+            "organisations.csv", "organisationID 883780969 appears again (first on line 2)", line=56
+        ),
+        Rejected(
+            "organisations.csv",
+            "country: Value error, 'XX' is not an ISO 3166-1 alpha-2 country code",
+            line=57,
+        ),
+        Rejected(
+            "organisations.csv",
+            "name: Value should have at least 1 item after validation, not 0",
+            line=58,
+        ),
+        Rejected(
+            "organisations.csv",
+            "name: Value should have at most 300 items after validation, not 301",
+            line=59,
+        ),
+        Rejected("organisations.csv", "expected 10 fields, found 3", line=60),
+        Rejected("organisations.csv", "country is empty", line=61),
+        Rejected(
+            "organisations.csv",
+            "country: Value error, 'ZZ' is not an ISO 3166-1 alpha-2 country code",
+            line=65,
+        ),
+        Rejected("participations.csv", "projectID 999999999 is not in projects.csv", line=66),
+        Rejected(
+            "participations.csv", "organisationID 900000099 is not in organisations.csv", line=67
+        ),
+        Rejected("participations.csv", "projectID is empty", line=68),
+        Rejected("projects.csv", "project 101059266 appears again (first on line 2)", line=14),
+        Rejected("topics.csv", "topic ERC-2022-POC1 appears again (first on line 2)", line=110),
+    ]
+    assert counts(summary)[:3] == (EXTRACT_ORGANISATIONS + 2, 0, 0)
+    assert organisation(engine, "cordis:900000006").name == "Two Lines GmbH"
+    assert organisation(engine, "cordis:900000007").country == "GR"
+    assert "  organisations.csv line 54: organisationID is empty" in summary.lines()
+
+
+def test_missing_cordis_file_is_a_source_error(engine: Engine, tmp_path: Path) -> None:
+    """A folder without topics.csv cannot be imported at all: a clear error, nothing written."""
+    from matchmaker.importer import SourceError
+
+    folder = tmp_path / "cordis"
+    shutil.copytree(EXTRACT, folder)
+    (folder / "topics.csv").unlink()
+
+    with pytest.raises(SourceError, match=r"Cannot read topics\.csv"):
+        import_cordis(engine, folder)
+    assert count(engine, Organisation) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Calls
+
+
+def stored_call(engine: Engine, identifier: str) -> Call:
+    """One stored call by identifier."""
+    with Session(engine) as session:
+        return session.scalars(select(Call).where(col(Call.identifier) == identifier)).one()
+
+
+def test_calls_from_the_topics_csv(engine: Engine) -> None:
+    """Every topic becomes a call: dates in all formats, programme from the code."""
+    summary = import_calls(engine, EXTRACT / "topics.csv")
+
+    assert counts(summary) == (9, 0, 0, 0)
+    cancer = stored_call(engine, "HORIZON-MISS-2023-CANCER-01-03")
+    assert (cancer.title, cancer.programme) == (
+        "Pragmatic clinical trials on minimally invasive diagnostics",
+        "EU Mission: Cancer",
+    )
+    assert (cancer.opening_date, cancer.deadline) == (date(2023, 1, 12), date(2023, 4, 12))
+    assert (cancer.required_stakeholders, cancer.min_countries) == ({}, 3)
+    assert cancer.description.startswith("Expected Outcome:")
+    space = stored_call(engine, "HORIZON-EIC-2024-PATHFINDERCHALLENGES-01-05")
+    assert (space.opening_date, space.deadline) == (date(2024, 6, 20), date(2024, 10, 16))
+    assert space.programme == "EIC"
+    erc = stored_call(engine, "ERC-2022-POC1")
+    assert (erc.programme, erc.opening_date, erc.deadline, erc.min_countries) == (
+        "ERC",
+        None,
+        None,
+        1,
+    )
+    assert count(engine, Change) == 9
+
+
+def test_second_calls_import_changes_nothing(engine: Engine) -> None:
+    """Re-importing the same topics leaves every call unchanged."""
+    import_calls(engine, EXTRACT / "topics.csv")
+    before = snapshot(engine)
+
+    summary = import_calls(engine, EXTRACT / "topics.csv")
+
+    assert counts(summary) == (0, 0, 9, 0)
+    assert snapshot(engine) == before
+
+
+def call(**overrides: Any) -> dict[str, Any]:
+    """A CallCreate-shaped dict."""
+    values: dict[str, Any] = {
+        "identifier": "IHI-2024-07-01",
+        "title": "Patient-centred clinical trial endpoints",
+        "programme": "IHI",
+        "description": "Validate patient-reported outcomes as trial endpoints.",
+        "required_stakeholders": {"academia": 2, "patient_organisation": 1},
+        "opening_date": "2024-04-10",
+        "deadline": "2024-09-19",
+    }
+    values.update(overrides)
+    return values
+
+
+def write_json(path: Path, items: Any) -> Path:
+    """Write a JSON document and return its path."""
+    path.write_text(json.dumps(items), encoding="utf-8")
+    return path
+
+
+def test_calls_from_a_json_list_with_bad_items(engine: Engine, tmp_path: Path) -> None:
+    """Valid calls are created; each bad item is reported by its position in the list."""
+    source = write_json(
+        tmp_path / "calls.json",
+        [
+            call(),
+            call(identifier="IHI-2024-07-02", required_stakeholders={}),
+            call(identifier="IHI-2024-07-03", title=""),
+            "not a call",
+            call(),
+            call(identifier="IHI-2024-07-04", deadline="2024-01-01"),
+            call(identifier="IHI-2024-07-05", budget=1_000_000),
+        ],
+    )
+
+    summary = import_calls(engine, source)
+
+    assert counts(summary)[:3] == (2, 0, 0)
+    assert summary.rejected == [
+        Rejected(
+            "calls.json", "title: Value should have at least 1 item after validation, not 0", item=3
+        ),
+        Rejected("calls.json", "not a JSON object", item=4),
+        Rejected("calls.json", "identifier IHI-2024-07-01 appears again (first on item 1)", item=5),
+        Rejected("calls.json", "deadline: deadline must not be before opening_date.", item=6),
+        Rejected("calls.json", "budget: Extra inputs are not permitted", item=7),
+    ]
+    stored = stored_call(engine, "IHI-2024-07-01")
+    assert stored.required_stakeholders == {"academia": 2, "patient_organisation": 1}
+    assert stored.deadline == date(2024, 9, 19)
+
+
+def test_calls_json_update_changes_only_the_fields_it_gives(engine: Engine, tmp_path: Path) -> None:
+    """A later file without required_stakeholders moves the deadline and keeps the rest."""
+    import_calls(engine, write_json(tmp_path / "first.json", [call()]))
+    later = call(deadline="2024-10-01")
+    del later["required_stakeholders"]
+
+    summary = import_calls(engine, write_json(tmp_path / "later.json", [later]))
+
+    assert counts(summary) == (0, 1, 0, 0)
+    stored = stored_call(engine, "IHI-2024-07-01")
+    assert (stored.deadline, stored.version) == (date(2024, 10, 1), 2)
+    assert stored.required_stakeholders == {"academia": 2, "patient_organisation": 1}
+
+
+def serving(files: dict[str, tuple[bytes, str]], seen: list[str]) -> httpx.Client:
+    """An httpx client whose transport serves the given paths and 404s the rest."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path in files:
+            body, content_type = files[request.url.path]
+            return httpx.Response(200, content=body, headers={"content-type": content_type})
+        return httpx.Response(404)
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def test_calls_from_urls_through_an_injected_client(engine: Engine) -> None:
+    """A JSON list and a topics CSV are fetched with the given client and imported."""
+    seen: list[str] = []
+    files = {
+        "/calls": (json.dumps([call()]).encode(), "application/json"),
+        "/topics.csv": ((EXTRACT / "topics.csv").read_bytes(), "text/csv"),
+    }
+    with serving(files, seen) as client:
+        from_json = import_calls(engine, "https://calls.example/calls", client=client)
+        from_csv = import_calls(engine, "https://calls.example/topics.csv", client=client)
+
+    assert seen == ["https://calls.example/calls", "https://calls.example/topics.csv"]
+    assert counts(from_json) == (1, 0, 0, 0)
+    assert counts(from_csv) == (9, 0, 0, 0)
+    assert count(engine, Call) == 10
+
+
+# --------------------------------------------------------------------------------------------
+# Profiles from JSON
+
+
+def test_organisations_json_requires_an_external_id(engine: Engine, tmp_path: Path) -> None:
+    """Items without an external_id, or failing validation, are rejected by position."""
+    profile = {"name": "Oncomark", "stakeholder_type": "sme", "country": "NL"}
+    source = write_json(
+        tmp_path / "organisations.json",
+        [
+            {"external_id": "demo:1", **profile},
+            profile,
+            {"external_id": "demo:2", **profile, "country": "UK"},
+        ],
+    )
+
+    summary = import_organisations_json(engine, source)
+
+    assert counts(summary)[:3] == (1, 0, 0)
+    assert summary.rejected == [
+        Rejected(
+            "organisations.json",
+            "external_id: a string of 1 to 64 characters is required",
+            item=2,
+        ),
+        Rejected(
+            "organisations.json",
+            "country: Value error, 'UK' is not an ISO 3166-1 alpha-2 country code",
+            item=3,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# The command line
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> Iterator[dict[str, str]]:
+    """Environment pointing the CLI at the test database (settings are read afresh)."""
+    get_settings.cache_clear()
+    yield {"MATCHMAKER_DATABASE_URL": settings.database_url}
+    get_settings.cache_clear()
+
+
+def test_cli_import_cordis_prints_the_summary(engine: Engine, cli_env: dict[str, str]) -> None:
+    """`matchmaker import cordis DIR` imports and prints created/updated/unchanged/rejected."""
+    result = CliRunner().invoke(import_app, ["cordis", str(EXTRACT)], env=cli_env)
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "organisations: 52 created, 0 updated, 0 unchanged, 0 rejected.\n"
+
+
+def test_cli_unreachable_url_fails_with_a_clear_message(
+    engine: Engine, cli_env: dict[str, str]
+) -> None:
+    """A URL that cannot be reached ends the command with one error line and exit code 1."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    url = "https://calls.example/topics.csv"
+    with httpx.Client(transport=httpx.MockTransport(refuse)) as client:
+        result = CliRunner().invoke(
+            import_app, ["calls", url], env=cli_env, obj={"http_client": client}
+        )
+
+    assert result.exit_code == 1
+    assert result.output == (f"Error: Could not fetch {url}: [Errno 111] Connection refused.\n")
+    assert "Traceback" not in result.output
+    assert count(engine, Call) == 0
+
+
+def test_cli_http_error_status_fails_with_a_clear_message(
+    engine: Engine, cli_env: dict[str, str]
+) -> None:
+    """A 404 is reported as such, with exit code 1."""
+    url = "https://calls.example/missing.json"
+    with serving({}, []) as client:
+        result = CliRunner().invoke(
+            import_app, ["calls", url], env=cli_env, obj={"http_client": client}
+        )
+
+    assert result.exit_code == 1
+    assert result.output == f"Error: Could not fetch {url}: HTTP 404 Not Found.\n"
+
+
+def test_cli_refuses_a_database_without_tables(tmp_path: Path) -> None:
+    """Importing into a database that was never migrated says to run `db upgrade` first."""
+    get_settings.cache_clear()
+    try:
+        env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+        result = CliRunner().invoke(import_app, ["cordis", str(EXTRACT)], env=env)
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: the database has no tables yet; run `matchmaker db upgrade` first.\n"
+    )
