@@ -19,9 +19,7 @@ from models.organisation import Organisation, OrganisationCreate, OrganisationUp
 ENTITY = "organisation"
 
 
-def create_organisation(
-    session: Session, *, data: OrganisationCreate
-) -> tuple[Organisation, str]:
+def create_organisation(session: Session, *, data: OrganisationCreate) -> tuple[Organisation, str]:
     """Store a new profile; return it with its owner key's token (shown only this once)."""
     organisation = Organisation(**data.model_dump(mode="json"))
     session.add(organisation)
