@@ -21,6 +21,7 @@ from matchmaker.matcher import Match
 from matchmaker.matching import MatchingService
 from matchmaker.text import call_text, organisation_text
 from models.call import Call
+from models.common import EXTRA_COUNTRIES
 from models.consortium import (
     EffectiveRequirements,
     GapCandidate,
@@ -48,7 +49,7 @@ GAP_CANDIDATES = 5
 NEW_COUNTRY_BONUS = 0.05
 PAST_PARTNER_BONUS = 0.03
 PAST_PARTNER_CAP = 3
-ALL_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+ALL_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries) | EXTRA_COUNTRIES
 
 
 def effective_requirements(call: Call) -> EffectiveRequirements:

@@ -2,14 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict
-from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
-from models.common import Id, Line, UtcDatetime, utc_now
+from models.common import Id, UtcDatetime, line, utc_now
 
 
 class KeyRole(StrEnum):
@@ -50,7 +48,7 @@ class KeyCreate(BaseModel):
 
     role: KeyRole
     organisation_id: Id | None = None
-    label: Annotated[Line, PydanticField(max_length=200)] = ""
+    label: line(200) = ""
 
 
 class KeyPublic(BaseModel):

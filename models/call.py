@@ -9,7 +9,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, DateTime
 from sqlmodel import Field, SQLModel
 
-from models.common import Line, StakeholderType, Text, UtcDatetime, utc_now
+from models.common import StakeholderType, UtcDatetime, line, text, utc_now
 
 MAX_CALL_DESCRIPTION = 50_000
 
@@ -84,9 +84,9 @@ class CallCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
     identifier: Identifier
-    title: Annotated[Line, PydanticField(min_length=1, max_length=500)]
-    programme: Annotated[Line, PydanticField(max_length=100)] | None = None
-    description: Annotated[Text, PydanticField(max_length=MAX_CALL_DESCRIPTION)] = ""
+    title: line(500, min_length=1)
+    programme: line(100) | None = None
+    description: text(MAX_CALL_DESCRIPTION) = ""
     required_stakeholders: Requirements = {}
     min_countries: Annotated[int, PydanticField(ge=0, le=50)] = 3
     max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = None
@@ -102,9 +102,9 @@ class CallUpdate(BaseModel):
     )
 
     identifier: Identifier | None = None
-    title: Annotated[Line, PydanticField(min_length=1, max_length=500)] | None = None
-    programme: Annotated[Line, PydanticField(max_length=100)] | None = None
-    description: Annotated[Text, PydanticField(max_length=MAX_CALL_DESCRIPTION)] | None = None
+    title: line(500, min_length=1) | None = None
+    programme: line(100) | None = None
+    description: text(MAX_CALL_DESCRIPTION) | None = None
     required_stakeholders: Requirements | None = None
     min_countries: Annotated[int, PydanticField(ge=0, le=50)] | None = None
     max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = None

@@ -4,10 +4,10 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, StringConstraints
 
 
 class StakeholderType(StrEnum):
@@ -42,10 +42,14 @@ def clean_line(value: str) -> str:
     return value
 
 
+# Kosovo has no ISO 3166-1 code yet; the EU (CORDIS included) and ISO's user-assigned range use XK.
+EXTRA_COUNTRIES = frozenset({"XK"})
+
+
 def country_code(value: str) -> str:
-    """Upper-case an ISO 3166-1 alpha-2 code and check it exists."""
+    """Upper-case an ISO 3166-1 alpha-2 code (or XK, Kosovo) and check it exists."""
     code = value.strip().upper()
-    if pycountry.countries.get(alpha_2=code) is None:
+    if code not in EXTRA_COUNTRIES and pycountry.countries.get(alpha_2=code) is None:
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
     return code
 
@@ -65,6 +69,26 @@ MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[str, AfterValidator(clean_text)]
 Line = Annotated[str, AfterValidator(clean_line)]
+
+
+def line(max_length: int, *, min_length: int = 0) -> Any:
+    """A one-line text field: trimmed, length-checked (with a plain message), then cleaned."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(clean_line),
+    ]
+
+
+def text(max_length: int, *, min_length: int = 0) -> Any:
+    """A multi-line text field: length-checked, then cleaned."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length),
+        AfterValidator(clean_text),
+    ]
+
+
 CountryCode = Annotated[str, AfterValidator(country_code)]
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc), PlainSerializer(lambda v: as_utc(v))]
 

@@ -9,7 +9,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.common import Id, Line, UtcDatetime, utc_now
+from models.common import Id, UtcDatetime, line, utc_now
 from models.organisation import OrganisationSummary
 
 MAX_MEMBERS = 200
@@ -90,7 +90,7 @@ class ConsortiumCreate(BaseModel):
         },
     )
 
-    name: Annotated[Line, PydanticField(min_length=1, max_length=200)]
+    name: line(200, min_length=1)
     call_id: Id
     members: Annotated[list[MemberIn], PydanticField(max_length=MAX_MEMBERS)] = []
 
@@ -100,7 +100,7 @@ class ConsortiumUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "LB-EU"}]})
 
-    name: Annotated[Line, PydanticField(min_length=1, max_length=200)] | None = None
+    name: line(200, min_length=1) | None = None
     call_id: Id | None = None
 
 

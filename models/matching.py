@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.call import CallStatus
-from models.common import CountryCode, StakeholderType, Text
+from models.common import CountryCode, StakeholderType, text
 from models.organisation import OrganisationSummary
 
 
@@ -74,7 +74,7 @@ class SearchRequest(BaseModel):
         },
     )
 
-    text: Annotated[Text, Field(min_length=1, max_length=50_000)]
+    text: text(50_000, min_length=1)
     stakeholder_type: Annotated[list[StakeholderType], Field(max_length=8)] = []
     country: Annotated[list[CountryCode], Field(max_length=250)] = []
     limit: Annotated[int, Field(ge=1, le=200)] = 20

@@ -8,13 +8,13 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, DateTime, String
 from sqlmodel import Field, SQLModel
 
-from models.common import CountryCode, Line, StakeholderType, Text, UtcDatetime, utc_now
+from models.common import CountryCode, StakeholderType, UtcDatetime, line, text, utc_now
 
 MAX_DESCRIPTION = 20_000
 MAX_KEYWORDS = 50
 MAX_ACTIVITIES = 300
 
-Keyword = Annotated[Line, PydanticField(min_length=1, max_length=100)]
+Keyword = line(100, min_length=1)
 Url = Annotated[AnyHttpUrl, PydanticField(max_length=500)]
 
 
@@ -23,8 +23,8 @@ class Activity(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[Line, PydanticField(min_length=1, max_length=500)]
-    summary: Annotated[Text, PydanticField(max_length=5_000)] = ""
+    title: line(500, min_length=1)
+    summary: text(5_000) = ""
     year: Annotated[int, PydanticField(ge=1900, le=2100)] | None = None
     url: Url | None = None
 
@@ -80,11 +80,11 @@ class OrganisationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
-    name: Annotated[Line, PydanticField(min_length=1, max_length=300)]
+    name: line(300, min_length=1)
     stakeholder_type: StakeholderType
     country: CountryCode
-    city: Annotated[Line, PydanticField(max_length=200)] | None = None
-    description: Annotated[Text, PydanticField(max_length=MAX_DESCRIPTION)] = ""
+    city: line(200) | None = None
+    description: text(MAX_DESCRIPTION) = ""
     keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] = []
     activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] = []
     website: Url | None = None
@@ -98,11 +98,11 @@ class OrganisationUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"city": "Utrecht", "keywords": ["ctDNA"]}]}
     )
 
-    name: Annotated[Line, PydanticField(min_length=1, max_length=300)] | None = None
+    name: line(300, min_length=1) | None = None
     stakeholder_type: StakeholderType | None = None
     country: CountryCode | None = None
-    city: Annotated[Line, PydanticField(max_length=200)] | None = None
-    description: Annotated[Text, PydanticField(max_length=MAX_DESCRIPTION)] | None = None
+    city: line(200) | None = None
+    description: text(MAX_DESCRIPTION) | None = None
     keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] | None = None
     activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] | None = None
     website: Url | None = None

@@ -279,12 +279,12 @@ def test_bad_rows_are_reported_by_file_and_line_and_the_rest_imported(
         ),
         Rejected(
             "organisations.csv",
-            "name: Value should have at least 1 item after validation, not 0",
+            "name: String should have at least 1 character",
             line=58,
         ),
         Rejected(
             "organisations.csv",
-            "name: Value should have at most 300 items after validation, not 301",
+            "name: String should have at most 300 characters",
             line=59,
         ),
         Rejected("organisations.csv", "expected 10 fields, found 3", line=60),
@@ -408,9 +408,7 @@ def test_calls_from_a_json_list_with_bad_items(engine: Engine, tmp_path: Path) -
 
     assert counts(summary)[:3] == (2, 0, 0)
     assert summary.rejected == [
-        Rejected(
-            "calls.json", "title: Value should have at least 1 item after validation, not 0", item=3
-        ),
+        Rejected("calls.json", "title: String should have at least 1 character", item=3),
         Rejected("calls.json", "not a JSON object", item=4),
         Rejected("calls.json", "identifier IHI-2024-07-01 appears again (first on item 1)", item=5),
         Rejected("calls.json", "deadline: deadline must not be before opening_date.", item=6),
