@@ -62,9 +62,9 @@ def create_call(session: Session, *, data: CallCreate, actor: Principal | None) 
     return call
 
 
-def get_call(session: Session, *, call_id: int) -> Call:
-    """Load one call or raise NotFound."""
-    return get_or_raise(session, Call, call_id, noun="call")
+def get_call(session: Session, *, call_id: int, for_update: bool = False) -> Call:
+    """Load one call (locked for a write with `for_update`) or raise NotFound."""
+    return get_or_raise(session, Call, call_id, noun="call", for_update=for_update)
 
 
 def _calls_where(
@@ -124,7 +124,7 @@ def update_call(
     expected_version: int | None = None,
 ) -> Call:
     """Change the fields given (coordinators and admins), if the version is current."""
-    call = get_call(session, call_id=call_id)
+    call = get_call(session, call_id=call_id, for_update=True)
     require_role(actor, {KeyRole.coordinator})
     changes = data.model_dump(mode="json", exclude_unset=True)
     merged = {**call.model_dump(), **data.model_dump(exclude_unset=True)}
@@ -143,7 +143,7 @@ def delete_call(
     session: Session, *, call_id: int, actor: Principal | None, expected_version: int | None = None
 ) -> None:
     """Delete a call (coordinators and admins), unless drafts are written for it."""
-    call = get_call(session, call_id=call_id)
+    call = get_call(session, call_id=call_id, for_update=True)
     require_role(actor, {KeyRole.coordinator})
     drafts = session.scalar(select(func.count()).where(Consortium.call_id == call_id))
     if drafts:

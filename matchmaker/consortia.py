@@ -134,7 +134,7 @@ def update_consortium(
     expected_version: int | None = None,
 ) -> Consortium:
     """Rename a draft or move it to another call."""
-    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
+    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("call_id") is not None:
         _check_call(session, changes["call_id"])
@@ -151,7 +151,7 @@ def delete_consortium(
     expected_version: int | None = None,
 ) -> None:
     """Delete a draft and its member list (never the organisations)."""
-    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
+    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
     session.execute(delete(ConsortiumMember).where(ConsortiumMember.consortium_id == consortium.id))
     versioned_delete(session, consortium, entity=ENTITY, expected_version=expected_version)
 
@@ -166,7 +166,7 @@ def put_member(
     expected_version: int | None = None,
 ) -> Consortium:
     """Add an organisation to a draft or change its role; a new coordinator demotes the old."""
-    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
+    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
     if session.get(Organisation, organisation_id) is None:
         raise NotFound(f"No organisation with id {organisation_id}.")
     members = {m.organisation_id: m for m, _ in members_of(session, consortium_id=consortium_id)}
@@ -198,7 +198,7 @@ def remove_member(
     expected_version: int | None = None,
 ) -> Consortium:
     """Take an organisation out of a draft."""
-    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
+    consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
     result = session.execute(
         delete(ConsortiumMember).where(
             ConsortiumMember.consortium_id == consortium_id,

@@ -32,9 +32,13 @@ def create_organisation(session: Session, *, data: OrganisationCreate) -> tuple[
     return organisation, token
 
 
-def get_organisation(session: Session, *, organisation_id: int) -> Organisation:
-    """Load one profile or raise NotFound."""
-    return get_or_raise(session, Organisation, organisation_id, noun="organisation")
+def get_organisation(
+    session: Session, *, organisation_id: int, for_update: bool = False
+) -> Organisation:
+    """Load one profile (locked for a write with `for_update`) or raise NotFound."""
+    return get_or_raise(
+        session, Organisation, organisation_id, noun="organisation", for_update=for_update
+    )
 
 
 def _escape_like(text: str) -> str:
@@ -72,7 +76,7 @@ def update_organisation(
     expected_version: int | None = None,
 ) -> Organisation:
     """Change the fields given, if the caller owns the profile and its version is current."""
-    organisation = get_organisation(session, organisation_id=organisation_id)
+    organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
     require_organisation(actor, organisation_id)
     changes = data.model_dump(mode="json", exclude_unset=True)
     return versioned_update(
@@ -88,6 +92,6 @@ def delete_organisation(
     expected_version: int | None = None,
 ) -> None:
     """Delete a profile and everything stored about it: its keys, its drafts, its memberships."""
-    organisation = get_organisation(session, organisation_id=organisation_id)
+    organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
     require_organisation(actor, organisation_id)
     versioned_delete(session, organisation, entity=ENTITY, expected_version=expected_version)

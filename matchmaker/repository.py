@@ -13,9 +13,16 @@ from models.common import utc_now
 M = TypeVar("M", bound=SQLModel)
 
 
-def get_or_raise(session: Session, model: type[M], entity_id: int, *, noun: str) -> M:
-    """Load one row by primary key or raise NotFound naming the resource."""
-    row = session.get(model, entity_id)
+def get_or_raise(
+    session: Session, model: type[M], entity_id: int, *, noun: str, for_update: bool = False
+) -> M:
+    """Load one row by primary key or raise NotFound naming the resource.
+
+    `for_update` locks the row until the transaction ends (SELECT ... FOR UPDATE on
+    PostgreSQL; SQLite's write transactions already hold the database lock), so a write based
+    on what was read cannot race another writer.
+    """
+    row = session.get(model, entity_id, with_for_update=for_update or None)
     if row is None:
         raise NotFound(f"No {noun} with id {entity_id}.")
     return row
