@@ -67,9 +67,13 @@ def create_consortium(
     return consortium
 
 
-def get_consortium(session: Session, *, consortium_id: int, actor: Principal | None) -> Consortium:
-    """Load one draft its owner (or an admin) asks for, or raise NotFound."""
-    consortium = get_or_raise(session, Consortium, consortium_id, noun="consortium")
+def get_consortium(
+    session: Session, *, consortium_id: int, actor: Principal | None, for_update: bool = False
+) -> Consortium:
+    """Load one draft its owner (or an admin) asks for (locked for a write), or NotFound."""
+    consortium = get_or_raise(
+        session, Consortium, consortium_id, noun="consortium", for_update=for_update
+    )
     require_organisation(actor, consortium.owner_organisation_id)
     return consortium
 
