@@ -1,7 +1,6 @@
 """Real uvicorn processes of the app on loopback, for tests that need real HTTP."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,13 +10,7 @@ from contextlib import contextmanager
 import httpx
 
 from tests.conftest import ADMIN_TOKEN
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.postgres import free_port
 
 
 @contextmanager

@@ -1,0 +1,277 @@
+"""Load test: 4 uvicorn workers on loopback under a bounded mix of reads, writes and matching.
+
+    python -m benchmarks.load --database sqlite --clients 50 --duration 60
+    python -m benchmarks.load --database postgres
+
+Starts the service with `matchmaker serve --workers 4` on a fresh database holding the demo
+data (PostgreSQL: a throwaway server on loopback, as the tests start one), runs `--clients`
+concurrent clients for `--duration` seconds, prints requests per second and p50/p95/p99 per
+operation (`health` is the baseline: no work but a database ping), then checks that the
+database holds exactly the writes that were acknowledged.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from matchmaker import db
+from matchmaker.demo import load_demo
+from matchmaker.settings import Settings
+from models.organisation import Organisation
+from tests import postgres
+
+ADMIN = "load-test-admin"
+WEIGHTS = {
+    "health": 5,
+    "read_organisation": 20,
+    "list_organisations": 10,
+    "suggestions": 30,
+    "search": 10,
+    "proposal": 5,
+    "create_organisation": 10,
+    "update_organisation": 10,
+}
+
+
+@dataclass
+class Results:
+    """Latencies and outcomes per operation, and every acknowledged write."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    created: dict[int, str] = field(default_factory=dict)  # id -> last acknowledged description
+
+
+@contextlib.contextmanager
+def database(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh database of the given kind, migrated and holding the demo data."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'load.db'}"
+        prepare(url)
+        yield url
+        return
+    with postgres.running_server() as admin_url:
+        url = postgres.create_database(admin_url, "load")
+        prepare(url)
+        yield url
+
+
+def prepare(url: str) -> None:
+    """Migrate and load the demo data."""
+    engine = db.create_db_engine(Settings(database_url=url))
+    db.upgrade(engine)
+    load_demo(engine)
+    engine.dispose()
+
+
+@contextlib.contextmanager
+def service(url: str, workers: int) -> Iterator[str]:
+    """`matchmaker serve` with several workers on loopback; yield its base URL."""
+    port = postgres.free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "matchmaker.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-demo",
+        ],
+        env={
+            **os.environ,
+            "MATCHMAKER_DATABASE_URL": url,
+            "MATCHMAKER_ADMIN_TOKEN": ADMIN,
+            "MATCHMAKER_WRITE_RATE_LIMIT": "0",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the service did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+async def client_loop(
+    number: int, http: httpx.AsyncClient, deadline: float, results: Results, rng: random.Random
+) -> None:
+    """One client: pick an operation by weight, time it, record it, until the deadline."""
+    operations, weights = zip(*WEIGHTS.items(), strict=True)
+    mine: list[int] = []
+    writes = 0
+    while time.monotonic() < deadline:
+        operation = rng.choices(operations, weights)[0]
+        if operation == "update_organisation" and not mine:
+            operation = "create_organisation"
+        started = time.perf_counter()
+        try:
+            ok = await perform(operation, number, writes, http, mine, results, rng)
+        except httpx.HTTPError:
+            ok = False
+        results.latencies[operation].append(time.perf_counter() - started)
+        if not ok:
+            results.errors[operation] += 1
+        writes += 1
+
+
+async def perform(
+    operation: str,
+    number: int,
+    sequence: int,
+    http: httpx.AsyncClient,
+    mine: list[int],
+    results: Results,
+    rng: random.Random,
+) -> bool:
+    """Send one request of the operation; return whether it got the answer expected."""
+    call_id = rng.randint(1, 40)
+    organisation_id = rng.randint(1, 350)
+    if operation == "health":
+        response = await http.get("/health")
+    elif operation == "read_organisation":
+        response = await http.get(f"/organisations/{organisation_id}")
+    elif operation == "list_organisations":
+        response = await http.get("/organisations", params={"limit": 50, "country": "DE"})
+    elif operation == "suggestions":
+        response = await http.get(f"/calls/{call_id}/suggestions", params={"limit": 20})
+    elif operation == "search":
+        response = await http.post("/search", json={"text": "cancer screening with patients"})
+    elif operation == "proposal":
+        response = await http.post(f"/calls/{call_id}/consortium", json={})
+    elif operation == "create_organisation":
+        description = f"load client {number} write {sequence}: oncology imaging biobank"
+        response = await http.post(
+            "/organisations",
+            json={
+                "name": f"Load {number}-{sequence}",
+                "stakeholder_type": "sme",
+                "country": "NL",
+                "description": description,
+            },
+        )
+        if response.status_code == 201:
+            mine.append(response.json()["id"])
+            results.created[response.json()["id"]] = description
+        return response.status_code == 201
+    else:
+        target = rng.choice(mine)
+        description = f"load client {number} update {sequence}: proteomics"
+        response = await http.patch(f"/organisations/{target}", json={"description": description})
+        if response.status_code == 200:
+            results.created[target] = description
+        return response.status_code == 200
+    return response.status_code == 200
+
+
+async def run_load(base: str, clients: int, duration: float, seed: int) -> tuple[Results, float]:
+    """Run the clients against the service; return what they saw and the elapsed time."""
+    results = Results()
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, limits=limits, headers={"Authorization": f"Bearer {ADMIN}"}
+    ) as http:
+        started = time.monotonic()
+        deadline = started + duration
+        await asyncio.gather(
+            *(
+                client_loop(n, http, deadline, results, random.Random(seed * 1000 + n))
+                for n in range(clients)
+            )
+        )
+        return results, time.monotonic() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The share-quantile of values, in milliseconds."""
+    if len(values) < 2:
+        return 1000 * (values[0] if values else 0.0)
+    return 1000 * statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
+
+
+def check_writes(url: str, results: Results) -> tuple[int, int]:
+    """Count acknowledged writes missing or different in the database (both must be 0)."""
+    engine = db.create_db_engine(Settings(database_url=url))
+    with engine.connect() as connection:
+        stored = dict(
+            connection.execute(
+                select(Organisation.id, Organisation.description).where(
+                    Organisation.id.in_(list(results.created))  # type: ignore[union-attr]
+                )
+            ).all()
+        )
+    engine.dispose()
+    missing = sum(1 for key in results.created if key not in stored)
+    different = sum(
+        1 for key, text in results.created.items() if key in stored and stored[key] != text
+    )
+    return missing, different
+
+
+def main() -> None:
+    """Parse arguments, run the load, print the table and the write check."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder, database(args.database, Path(folder)) as url:
+        with service(url, args.workers) as base:
+            results, elapsed = asyncio.run(run_load(base, args.clients, args.duration, args.seed))
+        missing, different = check_writes(url, results)
+    total = sum(len(v) for v in results.latencies.values())
+    print(
+        f"\n{args.database}, {args.workers} workers, {args.clients} clients, "
+        f"{elapsed:.0f} s: {total} requests, {total / elapsed:.0f} requests/s\n"
+    )
+    print(
+        f"{'operation':<22}{'count':>8}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}"
+    )
+    for operation in WEIGHTS:
+        values = results.latencies.get(operation, [])
+        print(
+            f"{operation:<22}{len(values):>8}{len(values) / elapsed:>8.1f}"
+            f"{percentile(values, 0.50):>9.1f}{percentile(values, 0.95):>9.1f}"
+            f"{percentile(values, 0.99):>9.1f}{results.errors.get(operation, 0):>8}"
+        )
+    print(
+        f"\nacknowledged writes checked: {len(results.created)} organisations, "
+        f"{missing} missing, {different} not as last acknowledged"
+    )
+    if missing or different:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
