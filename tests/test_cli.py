@@ -1,0 +1,85 @@
+"""The `matchmaker` command: serve with demo data, migrations and keys."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from matchmaker.cli import app
+from tests.postgres import free_port
+
+DEMO = Path(__file__).parent.parent / "matchmaker" / "demo"
+
+
+def _env(database: Path) -> dict[str, str]:
+    return {"MATCHMAKER_DATABASE_URL": f"sqlite:///{database}"}
+
+
+def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
+    """`matchmaker serve` on a new database migrates it, loads the demo data and serves it."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "matchmaker.cli", "serve", "--port", str(port)],
+        env={**os.environ, **_env(tmp_path / "new.db")},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "serve exited"
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
+        organisations = json.loads((DEMO / "organisations.json").read_text(encoding="utf-8"))
+        calls = json.loads((DEMO / "calls.json").read_text(encoding="utf-8"))
+        assert httpx.get(f"{base}/organisations").json()["total"] == len(organisations)
+        assert httpx.get(f"{base}/calls").json()["total"] == len(calls)
+        suggestions = httpx.get(f"{base}/calls/1/suggestions").json()["items"]
+        assert len(suggestions) == 20
+        assert httpx.get(f"{base}/docs").status_code == 200
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert f"Loaded the demo data: {len(organisations)} organisations" in output
+
+
+def test_db_upgrade_and_downgrade(tmp_path: Path) -> None:
+    """`db upgrade` reaches the latest revision; `db downgrade base` removes it."""
+    runner = CliRunner()
+    env = _env(tmp_path / "m.db")
+    upgraded = runner.invoke(app, ["db", "upgrade"], env=env)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "Database at revision" in upgraded.output
+    downgraded = runner.invoke(app, ["db", "downgrade", "base"], env=env)
+    assert downgraded.exit_code == 0
+    assert "Database at revision None." in downgraded.output
+
+
+def test_keys_create_and_revoke(tmp_path: Path) -> None:
+    """`keys create` prints a working token once; `keys revoke` ends it; errors are clear."""
+    runner = CliRunner()
+    env = _env(tmp_path / "k.db")
+    runner.invoke(app, ["db", "upgrade"], env=env)
+    created = runner.invoke(app, ["keys", "create", "--role", "coordinator"], env=env)
+    assert created.exit_code == 0, created.output
+    assert created.output.startswith("Key 1 (coordinator): mm_")
+    assert runner.invoke(app, ["keys", "revoke", "1"], env=env).output == "Key 1 revoked.\n"
+    missing = runner.invoke(app, ["keys", "revoke", "9"], env=env)
+    assert missing.exit_code == 1
+    assert "No API key with id 9." in missing.output
+    orphan = runner.invoke(app, ["keys", "create", "--role", "organisation"], env=env)
+    assert orphan.exit_code == 1
+    assert "names its organisation" in orphan.output
