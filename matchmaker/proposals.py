@@ -5,8 +5,10 @@ The matcher ranks organisations by their fit to the call; the solver in
 relevance; the gap analysis compares a draft with the call and ranks who could close each gap.
 """
 
+import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 import pycountry
 from sqlalchemy import select
@@ -42,8 +44,11 @@ DEFAULT_EXTRA_PARTNERS = 2
 # Candidates the solver sees: the best of each required type, and the best overall.
 CANDIDATES_PER_TYPE = 30
 CANDIDATES_OVERALL = 60
-# Only the start of a long profile is used to compare partners with each other (diversity).
-DIVERSITY_TEXT_CHARS = 5_000
+# Only the start of a long profile (name, description, keywords, latest activities) is used to
+# compare partners with each other for the diversity term; it is transformed once per profile
+# version and vocabulary, then cached.
+DIVERSITY_TEXT_CHARS = 2_000
+DIVERSITY_CACHE_SIZE = 20_000
 GAP_CANDIDATES = 5
 # Gap candidates are ranked by relevance plus these bonuses, each stated in their reasons.
 NEW_COUNTRY_BONUS = 0.05
@@ -99,6 +104,29 @@ def _candidate_matches(
         for match in batch:
             found.setdefault(match.id, match)
     return found
+
+
+_vector_cache: dict[tuple[int, int, object], Any] = {}
+_vector_cache_lock = threading.Lock()
+
+
+def _diversity_vectors(matching: MatchingService, rows: Sequence[Organisation]) -> list[Any]:
+    """Each profile's TF-IDF row for the diversity term, cached per version and vocabulary."""
+    fitted = matching.stats().fitted_at
+    keys = [(row.id, row.version, fitted) for row in rows]
+    with _vector_cache_lock:
+        found = {key: _vector_cache[key] for key in keys if key in _vector_cache}
+    missing = [(key, row) for key, row in zip(keys, rows, strict=True) if key not in found]
+    if missing:
+        fresh = matching.vectors(
+            [organisation_text(row)[:DIVERSITY_TEXT_CHARS] for _, row in missing]
+        )
+        with _vector_cache_lock:
+            if len(_vector_cache) > DIVERSITY_CACHE_SIZE:
+                _vector_cache.clear()
+            for (key, _), vector in zip(missing, fresh, strict=True):
+                _vector_cache[key] = found[key] = vector
+    return [found[key] for key in keys]
 
 
 def _proposal_out(
@@ -158,7 +186,7 @@ def propose_for_call(
     )
     organisations = {**_organisations(session, matches), **known}
     ordered = list(organisations.values())
-    vectors = matching.vectors([organisation_text(row)[:DIVERSITY_TEXT_CHARS] for row in ordered])
+    vectors = _diversity_vectors(matching, ordered)
     candidates = [
         Candidate(
             id=row.id,  # type: ignore[arg-type]
