@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from api import web
 from api.deps import get_actor
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
@@ -63,4 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consortia.router)
     app.include_router(matching.router)
     app.include_router(admin.router)
+    app.include_router(web.router)
+    app.mount(web.STATIC_URL, web.static_files(), name="web-static")
     return app

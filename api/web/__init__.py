@@ -1,0 +1,25 @@
+"""The web interface: server-rendered pages over the same services the JSON API calls.
+
+Mount it in the app factory with::
+
+    app.include_router(web.router)
+    app.mount(web.STATIC_URL, web.static_files(), name="web-static")
+"""
+
+from fastapi import APIRouter
+from starlette.staticfiles import StaticFiles
+
+from api.web import drafts, pages
+from api.web.templating import STATIC_DIR, STATIC_URL
+
+router = APIRouter(include_in_schema=False)
+router.include_router(pages.router)
+router.include_router(drafts.router)
+
+
+def static_files() -> StaticFiles:
+    """The stylesheet, script and icon the pages load; nothing is fetched from elsewhere."""
+    return StaticFiles(directory=STATIC_DIR)
+
+
+__all__ = ["STATIC_URL", "router", "static_files"]

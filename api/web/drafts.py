@@ -1,0 +1,279 @@
+"""The consortium builder: proposals for a call, and the drafts an organisation edits.
+
+Proposals are public and rendered with the page. Drafts are private to the organisation that
+owns them, so their fragments and downloads are fetched by the page's script with the key the
+user signed in with (`Authorization: Bearer`, never a cookie); the services check the key
+exactly as they do for the JSON API. Changes to a draft go to the JSON API itself.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from api.deps import ActorDep, IdPath, SessionDep
+from api.routers.matching import MatchingDep
+from api.web.pages import not_found_page
+from api.web.templating import PRIVATE_HEADERS, render
+from matchmaker import calls as calls_service
+from matchmaker import consortia as consortia_service
+from matchmaker import organisations as organisations_service
+from matchmaker import proposals
+from matchmaker.auth import require_key
+from matchmaker.errors import InvalidInput, NotFound
+from models.common import MAX_ID
+from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
+
+router = APIRouter()
+
+ALTERNATIVES = 2
+TERMS_SHOWN = 5
+MAX_PINNED = 50
+CSV_COLUMNS = ("organisation_id", "name", "stakeholder_type", "country", "role")
+# A spreadsheet runs a cell that starts like a formula; a leading apostrophe keeps it text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+OrganisationIds = Annotated[
+    list[Annotated[int, Field(ge=1, le=MAX_ID)]], Query(max_length=MAX_PINNED)
+]
+
+
+class SessionInfo(BaseModel):
+    """Who a key stands for, so the page can say whose drafts it shows."""
+
+    role: str
+    organisation_id: int | None
+    organisation_name: str | None
+
+
+@router.get("/ui/session")
+def read_session(session: SessionDep, actor: ActorDep) -> JSONResponse:
+    """Check the key the user pasted (401 if it stands for nobody) and say who it is."""
+    principal = require_key(actor)
+    name = None
+    if principal.organisation_id is not None:
+        name = organisations_service.get_organisation(
+            session, organisation_id=principal.organisation_id
+        ).name
+    info = SessionInfo(
+        role=str(principal.role),
+        organisation_id=principal.organisation_id,
+        organisation_name=name,
+    )
+    return JSONResponse(info.model_dump(), headers=PRIVATE_HEADERS)
+
+
+def _builder_url(call_id: int) -> Callable[[Sequence[int], Sequence[int]], str]:
+    def url(include: Sequence[int], exclude: Sequence[int]) -> str:
+        query = [("include", i) for i in include] + [("exclude", i) for i in exclude]
+        path = f"/ui/calls/{call_id}/consortium"
+        return f"{path}?{urlencode(query)}" if query else path
+
+    return url
+
+
+def _member_ids(proposal: ProposalOut) -> list[int]:
+    return [member.organisation.id for member in proposal.members]
+
+
+@router.get("/ui/calls/{call_id}/consortium")
+def read_builder_page(
+    request: Request,
+    call_id: IdPath,
+    session: SessionDep,
+    matching: MatchingDep,
+    include: OrganisationIds = [],  # noqa: B006
+    exclude: OrganisationIds = [],  # noqa: B006
+) -> HTMLResponse:
+    """The consortium proposed for a call and its alternatives, to start a draft from."""
+    try:
+        call = calls_service.get_call(session, call_id=call_id)
+    except NotFound as missing:
+        return not_found_page(request, missing)
+    include, exclude = list(dict.fromkeys(include)), list(dict.fromkeys(exclude))
+    error: str | None = None
+    try:
+        proposed = proposals.propose_for_call(
+            session,
+            matching,
+            call_id=call_id,
+            request=ProposalRequest(include=include, exclude=exclude, alternatives=ALTERNATIVES),
+        )
+    except InvalidInput as invalid:
+        error = invalid.detail
+        include, exclude = [], []
+        proposed = proposals.propose_for_call(
+            session,
+            matching,
+            call_id=call_id,
+            request=ProposalRequest(alternatives=ALTERNATIVES),
+        )
+    best, *others = proposed.items
+    best_ids = set(_member_ids(best))
+    alternatives = [
+        {
+            "proposal": other,
+            "added": [m for m in other.members if m.organisation.id not in best_ids],
+            "dropped": [
+                m for m in best.members if m.organisation.id not in set(_member_ids(other))
+            ],
+        }
+        for other in others
+    ]
+    excluded = []
+    for organisation_id in exclude:
+        try:
+            excluded.append(
+                organisations_service.get_organisation(session, organisation_id=organisation_id)
+            )
+        except NotFound:
+            continue
+    return render(
+        request,
+        "builder.html",
+        {
+            "call": calls_service.to_public(call, today=date.today()),
+            "requirements": proposed.requirements,
+            "best": best,
+            "alternatives": alternatives,
+            "include": include,
+            "exclude": exclude,
+            "excluded": excluded,
+            "error": error,
+            "terms_shown": TERMS_SHOWN,
+            "builder_url": _builder_url(call_id),
+        },
+    )
+
+
+@router.get("/ui/drafts")
+def list_drafts_page(request: Request) -> HTMLResponse:
+    """The signed-in organisation's drafts (loaded by the page's script with its key)."""
+    return render(request, "drafts.html")
+
+
+def _drafts(
+    session: Session, actor: ActorDep, call_id: int | None
+) -> list[tuple[ConsortiumPublic, dict[str, object]]]:
+    items, _ = consortia_service.list_consortia(
+        session, actor=actor, call_id=call_id, limit=200, offset=0
+    )
+    calls: dict[int, dict[str, object]] = {}
+    rows = []
+    for item in items:
+        if item.call_id not in calls:
+            call = calls_service.get_call(session, call_id=item.call_id)
+            calls[item.call_id] = {"id": call.id, "identifier": call.identifier}
+        rows.append((consortia_service.to_public(session, item), calls[item.call_id]))
+    return rows
+
+
+@router.get("/ui/drafts/panel")
+def read_drafts_panel(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    call_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> HTMLResponse:
+    """A fragment: the caller's drafts, optionally only those for one call (needs a key)."""
+    return render(
+        request,
+        "_drafts_panel.html",
+        {"drafts": _drafts(session, actor, call_id), "call_id": call_id},
+        private=True,
+    )
+
+
+@router.get("/ui/consortia/{consortium_id}")
+def read_draft_page(request: Request, consortium_id: IdPath) -> HTMLResponse:
+    """The draft editor; its private content is loaded by the page's script with the key."""
+    return render(request, "draft.html", {"consortium_id": consortium_id})
+
+
+@router.get("/ui/consortia/{consortium_id}/panel")
+def read_draft_panel(
+    request: Request,
+    consortium_id: IdPath,
+    session: SessionDep,
+    matching: MatchingDep,
+    actor: ActorDep,
+) -> HTMLResponse:
+    """A fragment: the draft's members and, per requirement, whether it is met and who fits."""
+    consortium = consortia_service.get_consortium(session, consortium_id=consortium_id, actor=actor)
+    draft = consortia_service.to_public(session, consortium)
+    gaps = proposals.gaps_for_consortium(
+        session, matching, consortium_id=consortium_id, actor=actor
+    )
+    call = calls_service.get_call(session, call_id=draft.call_id)
+    return render(
+        request,
+        "_draft_panel.html",
+        {
+            "draft": draft,
+            "gaps": gaps,
+            "call": calls_service.to_public(call, today=date.today()),
+            "terms_shown": TERMS_SHOWN,
+        },
+        private=True,
+    )
+
+
+def _readable_draft(session: Session, consortium_id: int, actor: ActorDep) -> ConsortiumPublic:
+    consortium = consortia_service.get_consortium(session, consortium_id=consortium_id, actor=actor)
+    return consortia_service.to_public(session, consortium)
+
+
+def _download(content: str, *, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={**PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _csv_cell(value: object) -> str:
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+@router.get("/ui/consortia/{consortium_id}/export.csv")
+def export_draft_csv(consortium_id: IdPath, session: SessionDep, actor: ActorDep) -> Response:
+    """The draft's members as CSV: organisation id, name, stakeholder type, country, role."""
+    draft = _readable_draft(session, consortium_id, actor)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for member in draft.members:
+        organisation = member.organisation
+        writer.writerow(
+            [
+                organisation.id,
+                _csv_cell(organisation.name),
+                str(organisation.stakeholder_type),
+                organisation.country,
+                str(member.role),
+            ]
+        )
+    return _download(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        filename=f"consortium-{consortium_id}.csv",
+    )
+
+
+@router.get("/ui/consortia/{consortium_id}/export.json")
+def export_draft_json(consortium_id: IdPath, session: SessionDep, actor: ActorDep) -> Response:
+    """The draft as the JSON API shows it (`GET /consortia/{id}`), as a file."""
+    draft = _readable_draft(session, consortium_id, actor)
+    return _download(
+        json.dumps(draft.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
+        media_type="application/json",
+        filename=f"consortium-{consortium_id}.json",
+    )

@@ -1,0 +1,419 @@
+"""Public pages: calls with their suggestions, organisation profiles, and the forms.
+
+Every page reads through the services the JSON routers call; nothing here scores, matches or
+decides who may do what. The forms post to the JSON API from the browser (see `app.js`).
+"""
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
+
+from api.deps import IdPath, SessionDep
+from api.routers.matching import MatchingDep
+from api.web.templating import render
+from matchmaker import calls as calls_service
+from matchmaker import organisations as organisations_service
+from matchmaker import suggestions as suggestions_service
+from matchmaker.errors import NotFound
+from matchmaker.matching import MatchingService
+from matchmaker.proposals import effective_requirements
+from models.call import CallStatus, call_status
+from models.common import StakeholderType, country_code
+from models.organisation import OrganisationPublic
+
+router = APIRouter()
+
+PER_PAGE = 25
+SUGGESTIONS = 20
+TERMS_SHOWN = 6
+FITTING_CALLS = 8
+SIMILAR = 6
+# Calls are read in chunks this large to build the filter choices and apply the text search.
+CALL_CHUNK = 1000
+Text = Annotated[str, Query(max_length=200)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def not_found_page(request: Request, error: NotFound) -> HTMLResponse:
+    """The page for a call, organisation or draft that does not exist."""
+    return render(request, "not_found.html", {"detail": error.detail}, status_code=404)
+
+
+def _stakeholder_type(value: str) -> str:
+    return value if value in {item.value for item in StakeholderType} else ""
+
+
+def _country(value: str) -> str:
+    try:
+        return country_code(value) if value else ""
+    except ValueError:
+        return ""
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """Where a page of a list starts and the links to its neighbours."""
+
+    page: int
+    pages: int
+    total: int
+    first: int
+    last: int
+    previous_url: str | None
+    next_url: str | None
+
+
+def _pager(path: str, params: dict[str, str], *, page: int, total: int) -> Pager:
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(page, pages)
+
+    def link(number: int) -> str:
+        query = {key: value for key, value in params.items() if value}
+        if number > 1:
+            query["page"] = str(number)
+        return f"{path}?{urlencode(query)}" if query else path
+
+    return Pager(
+        page=page,
+        pages=pages,
+        total=total,
+        first=min(total, (page - 1) * PER_PAGE + 1),
+        last=min(total, page * PER_PAGE),
+        previous_url=link(page - 1) if page > 1 else None,
+        next_url=link(page + 1) if page < pages else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """What the list of calls shows and searches of one call."""
+
+    id: int
+    identifier: str
+    title: str
+    programme: str | None
+    opening_date: date | None
+    deadline: date | None
+    words: str
+
+    def matches(self, words: Sequence[str]) -> bool:
+        """Whether every word occurs in the identifier, title or programme."""
+        return all(word in self.words for word in words)
+
+
+class CallDirectory:
+    """The list page's view of every call, read again only after the data changed.
+
+    The JSON API filters calls by status and programme but not by words or deadline, and the
+    page also offers every programme as a choice; reading every call (descriptions included)
+    on each request costs far more than the 300 ms a page may take on the CORDIS slice. The
+    change log that keeps the matching index current says when to read them again.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: tuple[int, list[CallRow]] | None = None
+
+    def rows(self, session: Session, matching: MatchingService, *, today: date) -> list[CallRow]:
+        """Every call's row, as of the latest change the matching service has seen."""
+        matching.sync()
+        version = matching.stats().last_change
+        state = self._state
+        if state is not None and state[0] == version:
+            return state[1]
+        with self._lock:
+            state = self._state
+            if state is not None and state[0] == version:
+                return state[1]
+            rows: list[CallRow] = []
+            while True:
+                chunk, total = calls_service.list_calls(
+                    session, today=today, limit=CALL_CHUNK, offset=len(rows)
+                )
+                rows.extend(
+                    CallRow(
+                        id=call.id,  # type: ignore[arg-type]
+                        identifier=call.identifier,
+                        title=call.title,
+                        programme=call.programme,
+                        opening_date=call.opening_date,
+                        deadline=call.deadline,
+                        words=f"{call.identifier} {call.title} {call.programme or ''}".casefold(),
+                    )
+                    for call in chunk
+                )
+                if not chunk or len(rows) >= total:
+                    break
+            self._state = (version, rows)
+        return rows
+
+
+def _call_directory(request: Request) -> CallDirectory:
+    directory: CallDirectory | None = getattr(request.app.state, "web_call_directory", None)
+    if directory is None:
+        directory = request.app.state.web_call_directory = CallDirectory()
+    return directory
+
+
+_STATUS_ORDER = {CallStatus.open: 0, CallStatus.forthcoming: 1, CallStatus.closed: 2}
+
+
+@router.get("/")
+def read_root() -> RedirectResponse:
+    """Send visitors of the bare address to the list of calls."""
+    return RedirectResponse("/ui/calls", status_code=303)
+
+
+@router.get("/ui")
+@router.get("/ui/")
+def read_web_root() -> RedirectResponse:
+    """The web interface starts at the list of calls."""
+    return RedirectResponse("/ui/calls", status_code=303)
+
+
+@router.get("/ui/calls")
+def list_calls_page(
+    request: Request,
+    session: SessionDep,
+    matching: MatchingDep,
+    q: Text = "",
+    programme: Text = "",
+    status: Text = "",
+    deadline_from: Text = "",
+    deadline_to: Text = "",
+    page: PageNumber = 1,
+) -> HTMLResponse:
+    """Calls for proposals, searched by words and filtered by programme, status and deadline."""
+    today = date.today()
+    calls = _call_directory(request).rows(session, matching, today=today)
+    programmes = sorted({call.programme for call in calls if call.programme})
+    status = status if status in {item.value for item in CallStatus} else ""
+    earliest, latest = _date(deadline_from), _date(deadline_to)
+    words = q.casefold().split()
+    found = []
+    for call in calls:
+        call_state = call_status(call.opening_date, call.deadline, today)
+        if programme and call.programme != programme:
+            continue
+        if status and call_state != status:
+            continue
+        if earliest and (call.deadline is None or call.deadline < earliest):
+            continue
+        if latest and (call.deadline is None or call.deadline > latest):
+            continue
+        if words and not call.matches(words):
+            continue
+        found.append((call, call_state))
+    # Open calls first, then forthcoming, then closed; the nearest deadline first within each.
+    found.sort(
+        key=lambda pair: (
+            _STATUS_ORDER[pair[1]],
+            (pair[0].deadline or date.max).toordinal()
+            * (-1 if pair[1] is CallStatus.closed else 1),
+            pair[0].id,
+        )
+    )
+    params = {
+        "q": q,
+        "programme": programme,
+        "status": status,
+        "deadline_from": earliest.isoformat() if earliest else "",
+        "deadline_to": latest.isoformat() if latest else "",
+    }
+    pager = _pager("/ui/calls", params, page=page, total=len(found))
+    start = (pager.page - 1) * PER_PAGE
+    return render(
+        request,
+        "calls.html",
+        {
+            "calls": found[start : start + PER_PAGE],
+            "pager": pager,
+            "filters": params,
+            "programmes": programmes,
+            "statuses": [item.value for item in CallStatus],
+            "filtered": any(params.values()),
+        },
+    )
+
+
+@router.get("/ui/calls/{call_id}")
+def read_call_page(
+    request: Request,
+    call_id: IdPath,
+    session: SessionDep,
+    matching: MatchingDep,
+    stakeholder_type: Text = "",
+    country: Text = "",
+) -> HTMLResponse:
+    """A call with its requirements and the organisations that fit it best, with why."""
+    try:
+        call = calls_service.get_call(session, call_id=call_id)
+    except NotFound as error:
+        return not_found_page(request, error)
+    stakeholder_type, country = _stakeholder_type(stakeholder_type), _country(country)
+    found = suggestions_service.suggestions_for_call(
+        session,
+        matching,
+        call_id=call_id,
+        stakeholder_types=[stakeholder_type] if stakeholder_type else [],
+        countries=[country] if country else [],
+        limit=SUGGESTIONS,
+    )
+    return render(
+        request,
+        "call.html",
+        {
+            "call": calls_service.to_public(call, today=date.today()),
+            "requirements": effective_requirements(call),
+            "suggestions": [
+                {
+                    "organisation": item.row,
+                    "score": item.match.score,
+                    "terms": [term.term for term in item.match.matched_terms[:TERMS_SHOWN]],
+                }
+                for item in found
+            ],
+            "filters": {"stakeholder_type": stakeholder_type, "country": country},
+        },
+    )
+
+
+@router.get("/ui/organisations")
+def list_organisations_page(
+    request: Request,
+    session: SessionDep,
+    q: Text = "",
+    stakeholder_type: Text = "",
+    country: Text = "",
+    page: PageNumber = 1,
+) -> HTMLResponse:
+    """Organisation profiles, filtered by name, stakeholder type and country."""
+    stakeholder_type, country = _stakeholder_type(stakeholder_type), _country(country)
+    params = {"q": q.strip(), "stakeholder_type": stakeholder_type, "country": country}
+
+    def fetch(number: int) -> tuple[list[Any], int]:
+        return organisations_service.list_organisations(
+            session,
+            stakeholder_types=[stakeholder_type] if stakeholder_type else [],
+            countries=[country] if country else [],
+            q=params["q"] or None,
+            limit=PER_PAGE,
+            offset=(number - 1) * PER_PAGE,
+        )
+
+    items, total = fetch(page)
+    pager = _pager("/ui/organisations", params, page=page, total=total)
+    if pager.page != page:
+        items, total = fetch(pager.page)
+    return render(
+        request,
+        "organisations.html",
+        {
+            "organisations": items,
+            "pager": pager,
+            "filters": params,
+            "filtered": any(params.values()),
+        },
+    )
+
+
+@router.get("/ui/organisations/new")
+def create_organisation_page(request: Request) -> HTMLResponse:
+    """The form an organisation registers its profile with; its key is shown once after."""
+    return render(request, "organisation_form.html", {"organisation": None})
+
+
+@router.get("/ui/organisations/{organisation_id}")
+def read_organisation_page(
+    request: Request, organisation_id: IdPath, session: SessionDep, matching: MatchingDep
+) -> HTMLResponse:
+    """A public profile with the calls that fit it and the organisations most like it."""
+    try:
+        organisation = organisations_service.get_organisation(
+            session, organisation_id=organisation_id
+        )
+    except NotFound as error:
+        return not_found_page(request, error)
+    today = date.today()
+    fitting = suggestions_service.calls_for_organisation(
+        session,
+        matching,
+        organisation_id=organisation_id,
+        statuses=[CallStatus.open, CallStatus.forthcoming],
+        today=today,
+        limit=FITTING_CALLS,
+    )
+    similar = suggestions_service.similar_organisations(
+        session, matching, organisation_id=organisation_id, limit=SIMILAR
+    )
+    return render(
+        request,
+        "organisation.html",
+        {
+            "organisation": OrganisationPublic.model_validate(organisation),
+            "calls": [
+                {
+                    "call": suggestions_service.call_summary(item.row, today=today),
+                    "score": item.match.score,
+                    "terms": [term.term for term in item.match.matched_terms[:TERMS_SHOWN]],
+                }
+                for item in fitting
+            ],
+            "similar": [{"organisation": item.row, "score": item.match.score} for item in similar],
+        },
+    )
+
+
+@router.get("/ui/organisations/{organisation_id}/edit")
+def update_organisation_page(
+    request: Request, organisation_id: IdPath, session: SessionDep
+) -> HTMLResponse:
+    """The form an organisation edits its own profile with, signed in with its key."""
+    try:
+        organisation = organisations_service.get_organisation(
+            session, organisation_id=organisation_id
+        )
+    except NotFound as error:
+        return not_found_page(request, error)
+    return render(
+        request,
+        "organisation_form.html",
+        {"organisation": OrganisationPublic.model_validate(organisation)},
+    )
+
+
+@router.get("/ui/organisation-picker")
+def list_organisation_picker(request: Request, session: SessionDep, q: Text = "") -> HTMLResponse:
+    """A fragment: organisations whose name contains the words typed, to add to a draft."""
+    q = q.strip()
+    items: list[Any] = []
+    total = 0
+    if q:
+        items, total = organisations_service.list_organisations(session, q=q, limit=10, offset=0)
+    return render(request, "_organisation_picker.html", {"q": q, "items": items, "total": total})
+
+
+@router.get("/ui/sign-in")
+def sign_in_page(request: Request) -> HTMLResponse:
+    """Where a user gives the organisation key this browser tab then sends with its requests."""
+    return render(request, "sign_in.html")
+
+
+@router.post("/ui/{path:path}")
+def explain_script_needed(request: Request, path: str) -> HTMLResponse:
+    """Forms send their data with a script; without one they land here, not in a URL."""
+    return render(request, "script_needed.html", status_code=400)

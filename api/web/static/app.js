@@ -1,0 +1,604 @@
+// matchmaker's web pages: the little script that signs in with an organisation key and
+// sends the pages' changes to the JSON API.
+//
+// The key lives in sessionStorage (this tab only, gone when it closes) and travels only in
+// the Authorization header of same-origin fetches: no cookie carries it, so no other site
+// can make the browser use it (no CSRF), and it never appears in a URL. Text from the
+// server is inserted with textContent; HTML fragments come from this site's own templates.
+(function () {
+  "use strict";
+
+  var KEY = "matchmaker.key";
+  var WHO = "matchmaker.who";
+
+  function storage() {
+    try {
+      return window.sessionStorage;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function currentKey() {
+    var store = storage();
+    return store ? store.getItem(KEY) : null;
+  }
+
+  function currentWho() {
+    var store = storage();
+    try {
+      return store ? JSON.parse(store.getItem(WHO) || "null") : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function remember(key, who) {
+    var store = storage();
+    if (!store) {
+      throw new Error("This browser does not allow session storage, which signing in needs.");
+    }
+    store.setItem(KEY, key);
+    store.setItem(WHO, JSON.stringify(who));
+  }
+
+  function forget() {
+    var store = storage();
+    if (store) {
+      store.removeItem(KEY);
+      store.removeItem(WHO);
+    }
+  }
+
+  // One place that talks to the server: JSON in, the key in the header, no cookies.
+  function request(method, url, options) {
+    options = options || {};
+    var headers = { Accept: options.accept || "application/json" };
+    var key = options.key || currentKey();
+    if (key) {
+      headers.Authorization = "Bearer " + key;
+    }
+    if (options.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+    }
+    if (options.version !== undefined && options.version !== null) {
+      headers["If-Match"] = '"' + options.version + '"';
+    }
+    return fetch(url, {
+      method: method,
+      headers: headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      credentials: "omit",
+      cache: "no-store",
+    });
+  }
+
+  function problemOf(response) {
+    return response
+      .json()
+      .catch(function () {
+        return {};
+      })
+      .then(function (problem) {
+        problem.status = response.status;
+        problem.detail = problem.detail || response.statusText || "The request failed.";
+        return problem;
+      });
+  }
+
+  function announce(message, kind) {
+    var status = document.getElementById("status");
+    if (!status) {
+      return;
+    }
+    status.textContent = message;
+    status.className = "status status-" + (kind || "info");
+    status.hidden = !message;
+  }
+
+  function signInUrl() {
+    return "/ui/sign-in?next=" + encodeURIComponent(location.pathname + location.search);
+  }
+
+  // Show what fits the signed-in state: [data-when="signed-in"] or [data-when="signed-out"].
+  function applySession() {
+    var who = currentKey() ? currentWho() : null;
+    document.querySelectorAll("[data-when]").forEach(function (element) {
+      var wanted = element.getAttribute("data-when") === "signed-in";
+      element.hidden = wanted !== Boolean(who);
+    });
+    document.querySelectorAll("[data-who-name]").forEach(function (element) {
+      element.textContent = who ? who.organisation_name || who.role + " key" : "";
+    });
+    document.querySelectorAll("[data-who-link]").forEach(function (element) {
+      element.href = who && who.organisation_id ? "/ui/organisations/" + who.organisation_id : "/ui/drafts";
+    });
+    document.querySelectorAll("[data-owner-only]").forEach(function (element) {
+      var owner = element.getAttribute("data-owner-only");
+      element.hidden = !who || (who.role !== "admin" && String(who.organisation_id) !== owner);
+    });
+    document.querySelectorAll("[data-sign-in-link]").forEach(function (element) {
+      if (location.pathname !== "/ui/sign-in") {
+        element.href = signInUrl();
+      }
+    });
+    return who;
+  }
+
+  // Private fragments (drafts) are rendered by the server for the key in the header.
+  function loadFragment(container) {
+    var url = container.getAttribute("data-fragment");
+    container.setAttribute("aria-busy", "true");
+    return request("GET", url, { accept: "text/html" })
+      .then(function (response) {
+        if (!response.ok) {
+          return problemOf(response).then(function (problem) {
+            showFragmentProblem(container, problem);
+            return false;
+          });
+        }
+        return response.text().then(function (html) {
+          container.innerHTML = html;
+          return true;
+        });
+      })
+      .catch(function () {
+        showFragmentProblem(container, { detail: "The server could not be reached.", status: 0 });
+        return false;
+      })
+      .finally(function () {
+        container.removeAttribute("aria-busy");
+      });
+  }
+
+  function showFragmentProblem(container, problem) {
+    var box = document.createElement("div");
+    box.className = "notice notice-error";
+    var text = document.createElement("p");
+    if (problem.status === 401) {
+      text.textContent = "Your key is no longer valid. Sign in again.";
+      forget();
+      applySession();
+    } else if (problem.status === 403) {
+      text.textContent = "This belongs to another organisation: sign in with its key to see it.";
+    } else {
+      text.textContent = problem.detail;
+    }
+    box.appendChild(text);
+    container.replaceChildren(box);
+  }
+
+  function safeNext() {
+    var next = new URLSearchParams(location.search).get("next") || "";
+    // Only paths on this site: no scheme, no host, no protocol-relative "//".
+    return /^\/ui\/[^/\\]/.test(next) || next === "/ui/" ? next : "/ui/drafts";
+  }
+
+  function setupSignIn() {
+    var form = document.getElementById("sign-in-form");
+    if (!form) {
+      return;
+    }
+    var error = document.getElementById("sign-in-error");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var key = form.elements.key.value.trim();
+      error.hidden = true;
+      if (!key) {
+        error.textContent = "Paste your organisation key.";
+        error.hidden = false;
+        error.focus();
+        return;
+      }
+      request("GET", "/ui/session", { key: key })
+        .then(function (response) {
+          if (!response.ok) {
+            return problemOf(response).then(function (problem) {
+              throw new Error(
+                problem.status === 401
+                  ? "This key is not valid: it is unknown, mistyped or revoked."
+                  : problem.detail,
+              );
+            });
+          }
+          return response.json();
+        })
+        .then(function (who) {
+          remember(key, who);
+          form.reset();
+          location.assign(safeNext());
+        })
+        .catch(function (failure) {
+          error.textContent = failure.message;
+          error.hidden = false;
+          error.focus();
+        });
+    });
+  }
+
+  function setupSignOut() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action='sign-out']");
+      if (!button) {
+        return;
+      }
+      forget();
+      applySession();
+      announce("Signed out: this tab no longer holds your key.", "info");
+    });
+  }
+
+  // The builder: "propose with my organisation in it", and creating a draft from a proposal.
+  function setupBuilder(who) {
+    var includeMe = document.querySelector("[data-include-me]");
+    if (includeMe && who && who.organisation_id) {
+      var included = (includeMe.getAttribute("data-included") || "").split(",");
+      if (included.indexOf(String(who.organisation_id)) === -1) {
+        var base = includeMe.getAttribute("data-builder-url");
+        includeMe.href = base + (base.indexOf("?") === -1 ? "?" : "&") + "include=" + who.organisation_id;
+        includeMe.hidden = false;
+      }
+    }
+    var form = document.getElementById("draft-form");
+    if (!form) {
+      return;
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var me = currentWho();
+      var chosen = form.querySelector("input[name='proposal']:checked");
+      var ids = chosen.getAttribute("data-members").split(",").filter(Boolean).map(Number);
+      var members = ids.map(function (id) {
+        return {
+          organisation_id: id,
+          role: me && me.organisation_id === id ? "coordinator" : "partner",
+        };
+      });
+      var button = form.querySelector("button[type='submit']");
+      button.disabled = true;
+      announce("Creating the draft…", "info");
+      request("POST", "/consortia", {
+        body: {
+          name: form.elements.name.value.trim(),
+          call_id: Number(form.getAttribute("data-call-id")),
+          members: members,
+        },
+      })
+        .then(function (response) {
+          if (!response.ok) {
+            return problemOf(response).then(function (problem) {
+              throw new Error(problem.detail);
+            });
+          }
+          return response.json();
+        })
+        .then(function (draft) {
+          location.assign("/ui/consortia/" + draft.id);
+        })
+        .catch(function (failure) {
+          button.disabled = false;
+          announce("The draft was not created: " + failure.message, "error");
+          document.getElementById("status").focus();
+        });
+    });
+  }
+
+  // The draft editor: every change goes to the JSON API with the draft's version (If-Match),
+  // then the panel is rendered again by the server.
+  function setupDraft() {
+    var panel = document.getElementById("draft-panel");
+    if (!panel || panel.hidden) {
+      return;
+    }
+    var consortiumId = panel.getAttribute("data-consortium-id");
+
+    function version() {
+      var draft = panel.querySelector("[data-draft]");
+      return draft ? draft.getAttribute("data-version") : null;
+    }
+
+    function reload(message, kind, focusTarget) {
+      return loadFragment(panel).then(function (loaded) {
+        if (loaded && message) {
+          announce(message, kind);
+        }
+        var target = focusTarget && panel.querySelector(focusTarget);
+        if (target) {
+          target.focus();
+        }
+      });
+    }
+
+    function change(method, url, body, done) {
+      announce("Saving…", "info");
+      return request(method, url, { body: body, version: version() }).then(function (response) {
+        if (response.ok) {
+          return reload(done, "ok", "#coverage-summary");
+        }
+        return problemOf(response).then(function (problem) {
+          if (problem.status === 412) {
+            return reload("The draft was changed elsewhere; here it is as it is now. Try again.", "error");
+          }
+          announce("Not saved: " + problem.detail, "error");
+        });
+      });
+    }
+
+    panel.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-action]");
+      if (!button) {
+        return;
+      }
+      var action = button.getAttribute("data-action");
+      var organisationId = button.getAttribute("data-organisation-id");
+      var name = button.getAttribute("data-name");
+      var memberUrl = "/consortia/" + consortiumId + "/members/" + organisationId;
+      if (action === "add-member") {
+        button.disabled = true;
+        change("PUT", memberUrl, { role: "partner" }, "Added " + name + ".");
+      } else if (action === "remove-member") {
+        button.disabled = true;
+        change("DELETE", memberUrl, undefined, "Removed " + name + ".");
+      } else if (action === "set-role") {
+        button.disabled = true;
+        change("PUT", memberUrl, { role: button.getAttribute("data-role") }, name + " is now the coordinator.");
+      } else if (action === "export") {
+        exportDraft(consortiumId, button.getAttribute("data-format"));
+      } else if (action === "delete-draft") {
+        if (!window.confirm("Delete this draft? The organisations stay.")) {
+          return;
+        }
+        request("DELETE", "/consortia/" + consortiumId, { version: version() }).then(function (response) {
+          if (response.ok) {
+            location.assign("/ui/drafts");
+          } else {
+            problemOf(response).then(function (problem) {
+              announce("Not deleted: " + problem.detail, "error");
+            });
+          }
+        });
+      }
+    });
+
+    panel.addEventListener("submit", function (event) {
+      var form = event.target.closest("form[data-action='find-organisations']");
+      if (!form) {
+        return;
+      }
+      event.preventDefault();
+      var results = panel.querySelector("#finder-results");
+      var query = form.elements.q.value.trim();
+      results.setAttribute("data-fragment", "/ui/organisation-picker?q=" + encodeURIComponent(query));
+      loadFragment(results);
+    });
+
+    reload();
+  }
+
+  function filenameOf(response, fallback) {
+    var header = response.headers.get("Content-Disposition") || "";
+    var match = /filename="([^"]+)"/.exec(header);
+    return match ? match[1] : fallback;
+  }
+
+  function exportDraft(consortiumId, format) {
+    var url = "/ui/consortia/" + consortiumId + "/export." + format;
+    request("GET", url, { accept: format === "csv" ? "text/csv" : "application/json" })
+      .then(function (response) {
+        if (!response.ok) {
+          return problemOf(response).then(function (problem) {
+            throw new Error(problem.detail);
+          });
+        }
+        return response.blob().then(function (blob) {
+          var link = document.createElement("a");
+          link.href = URL.createObjectURL(blob);
+          link.download = filenameOf(response, "consortium-" + consortiumId + "." + format);
+          document.body.appendChild(link);
+          link.click();
+          link.remove();
+          setTimeout(function () {
+            URL.revokeObjectURL(link.href);
+          }, 1000);
+          announce("Downloaded " + link.download + ".", "ok");
+        });
+      })
+      .catch(function (failure) {
+        announce("The download failed: " + failure.message, "error");
+      });
+  }
+
+  // The organisation form: POST to register (the key comes back once), PATCH to edit.
+  function setupOrganisationForm(who) {
+    var form = document.getElementById("organisation-form");
+    if (!form) {
+      return;
+    }
+    var organisationId = form.getAttribute("data-organisation-id");
+    var summary = document.getElementById("form-errors");
+    var loadedVersion = null;
+    var submit = form.querySelector("button[type='submit']");
+
+    if (organisationId) {
+      var mayEdit = who && (who.role === "admin" || String(who.organisation_id) === organisationId);
+      submit.disabled = !mayEdit;
+      document.getElementById("not-owner").hidden = !who || mayEdit;
+      if (mayEdit) {
+        request("GET", "/organisations/" + organisationId).then(function (response) {
+          if (!response.ok) {
+            return;
+          }
+          loadedVersion = (response.headers.get("ETag") || "").replace(/\D/g, "") || null;
+          return response.json().then(function (profile) {
+            form.elements.contact_email.value = profile.contact_email || "";
+          });
+        });
+      }
+    }
+
+    function clearErrors() {
+      summary.hidden = true;
+      summary.replaceChildren();
+      form.querySelectorAll(".field-error").forEach(function (element) {
+        element.hidden = true;
+        element.textContent = "";
+      });
+      form.querySelectorAll("[aria-invalid]").forEach(function (element) {
+        element.removeAttribute("aria-invalid");
+      });
+    }
+
+    function showErrors(problem) {
+      var heading = document.createElement("p");
+      heading.textContent = problem.detail;
+      summary.appendChild(heading);
+      var list = document.createElement("ul");
+      (problem.errors || []).forEach(function (error) {
+        var field = String(error.field).split(".")[0];
+        var input = form.elements[field];
+        var slot = document.getElementById("error-" + field);
+        var item = document.createElement("li");
+        if (input && slot) {
+          input.setAttribute("aria-invalid", "true");
+          slot.textContent = error.message;
+          slot.hidden = false;
+          var link = document.createElement("a");
+          link.href = "#" + input.id;
+          link.textContent = input.labels[0].textContent.replace("*", "").trim() + ": " + error.message;
+          item.appendChild(link);
+        } else {
+          item.textContent = error.field + ": " + error.message;
+        }
+        list.appendChild(item);
+      });
+      if (list.children.length) {
+        summary.appendChild(list);
+      }
+      summary.hidden = false;
+      summary.focus();
+    }
+
+    function valueOf(name) {
+      var value = form.elements[name].value.trim();
+      return value === "" ? null : value;
+    }
+
+    function body() {
+      var data = {
+        name: form.elements.name.value.trim(),
+        stakeholder_type: form.elements.stakeholder_type.value,
+        country: form.elements.country.value,
+        city: valueOf("city"),
+        website: valueOf("website"),
+        contact_email: valueOf("contact_email"),
+        description: form.elements.description.value.trim(),
+        keywords: form.elements.keywords.value
+          .split(/[,\n]/)
+          .map(function (word) {
+            return word.trim();
+          })
+          .filter(Boolean),
+      };
+      if (!organisationId) {
+        // A new profile leaves out what was not given instead of sending nulls.
+        Object.keys(data).forEach(function (name) {
+          if (data[name] === null || data[name] === "") {
+            delete data[name];
+          }
+        });
+      }
+      return data;
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearErrors();
+      submit.disabled = true;
+      var sending = organisationId
+        ? request("PATCH", "/organisations/" + organisationId, { body: body(), version: loadedVersion })
+        : request("POST", "/organisations", { body: body() });
+      sending
+        .then(function (response) {
+          if (!response.ok) {
+            return problemOf(response).then(function (problem) {
+              if (problem.status === 412) {
+                problem.detail = "The profile was changed since this page loaded: reload it, then make your change again.";
+              }
+              showErrors(problem);
+            });
+          }
+          return response.json().then(function (profile) {
+            if (organisationId) {
+              loadedVersion = profile.version;
+              announce("Saved your profile.", "ok");
+              document.getElementById("status").focus();
+              return;
+            }
+            showNewKey(form, profile);
+          });
+        })
+        .catch(function () {
+          showErrors({ detail: "The server could not be reached; nothing was saved." });
+        })
+        .finally(function () {
+          submit.disabled = false;
+        });
+    });
+  }
+
+  function showNewKey(form, profile) {
+    var panel = document.getElementById("key-panel");
+    document.getElementById("new-key").textContent = profile.api_key;
+    document.getElementById("new-profile-link").href = "/ui/organisations/" + profile.id;
+    remember(profile.api_key, {
+      role: "organisation",
+      organisation_id: profile.id,
+      organisation_name: profile.name,
+    });
+    form.hidden = true;
+    panel.hidden = false;
+    applySession();
+    panel.focus();
+  }
+
+  function setupCopyKey() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action='copy-key']");
+      if (!button) {
+        return;
+      }
+      var code = document.getElementById("new-key");
+      var hint = document.getElementById("copy-hint");
+      var selectKey = function () {
+        var range = document.createRange();
+        range.selectNodeContents(code);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        hint.textContent = "Selected: press Ctrl+C (or ⌘+C) to copy it.";
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(code.textContent).then(function () {
+          hint.textContent = "Copied. Paste it into your password manager now.";
+        }, selectKey);
+      } else {
+        selectKey();
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var who = applySession();
+    setupSignIn();
+    setupSignOut();
+    setupCopyKey();
+    setupBuilder(who);
+    setupOrganisationForm(who);
+    setupDraft();
+    document.querySelectorAll("[data-fragment]").forEach(function (container) {
+      if (container.id !== "draft-panel" && !container.hidden && container.closest("[hidden]") === null) {
+        loadFragment(container);
+      }
+    });
+  });
+})();

@@ -1,0 +1,121 @@
+"""Jinja2 templates for the web pages: shared filters and the headers every page carries."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pycountry
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from models.common import StakeholderType
+
+WEB_DIR = Path(__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+STATIC_URL = "/ui/static"
+
+# Scripts and styles come only from this origin and never inline, so markup that slipped
+# through escaping still cannot run; the organisation key in sessionStorage stays out of reach.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+# Fragments and downloads that show a private draft must not linger in any cache.
+PRIVATE_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
+
+STAKEHOLDER_LABELS = {
+    StakeholderType.academia: "Academia",
+    StakeholderType.industry: "Industry",
+    StakeholderType.sme: "SME",
+    StakeholderType.patient_organisation: "Patient organisation",
+    StakeholderType.regulator: "Regulator",
+    StakeholderType.healthcare_provider: "Healthcare provider",
+    StakeholderType.public_body: "Public body",
+    StakeholderType.other: "Other",
+}
+COUNTRIES = sorted(
+    ((country.alpha_2, country.name) for country in pycountry.countries),
+    key=lambda pair: pair[1],
+)
+_COUNTRY_NAMES = dict(COUNTRIES)
+
+
+def stakeholder_label(value: str | None) -> str:
+    """A stakeholder type as people write it: `patient_organisation` is "Patient organisation"."""
+    if value is None:
+        return ""
+    try:
+        return STAKEHOLDER_LABELS[StakeholderType(value)]
+    except ValueError:
+        return value.replace("_", " ").capitalize()
+
+
+def country_name(code: str | None) -> str:
+    """A country's English short name from its ISO code, or the code when unknown."""
+    if not code:
+        return ""
+    return _COUNTRY_NAMES.get(code.upper(), code)
+
+
+def fills_label(fills: str) -> str:
+    """What a proposed member is there for, in words."""
+    if fills in {item.value for item in StakeholderType}:
+        return stakeholder_label(fills)
+    return fills.capitalize()
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["stakeholder"] = stakeholder_label
+    environment.filters["country"] = country_name
+    environment.filters["fills"] = fills_label
+    environment.globals["static_url"] = STATIC_URL
+    environment.globals["stakeholder_types"] = [
+        (item.value, STAKEHOLDER_LABELS[item]) for item in StakeholderType
+    ]
+    environment.globals["countries"] = COUNTRIES
+    return environment
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    private: bool = False,
+) -> HTMLResponse:
+    """Render a template with the security headers every page sends."""
+    return templates.TemplateResponse(
+        request,
+        name,
+        dict(context or {}),
+        status_code=status_code,
+        headers=PRIVATE_HEADERS if private else PAGE_HEADERS,
+    )

@@ -1,0 +1,531 @@
+"""The web pages, rendered by the server: status, key content, headers, no external assets."""
+
+import csv
+import io
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import create_call, create_organisation
+
+CALL_TEXT = "Liquid biopsy for early cancer detection, with patients involved from the start."
+
+
+class Page(HTMLParser):
+    """What a test needs from a page: assets it loads, links, labels and form controls."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.assets: list[str] = []
+        self.labels: set[str] = set()
+        self.controls: list[dict[str, str]] = []
+        self.rows: list[dict[str, str]] = []
+        self.inline_scripts = 0
+        self.inline_styles = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Collect the attributes of the tags the tests look at."""
+        found = {name: value or "" for name, value in attrs}
+        if tag == "script":
+            if "src" in found:
+                self.assets.append(found["src"])
+            else:
+                self.inline_scripts += 1
+        if tag == "link" and found.get("rel") in {"stylesheet", "icon", "preload"}:
+            self.assets.append(found["href"])
+        if tag in {"img", "iframe", "source", "video", "audio", "embed"} and "src" in found:
+            self.assets.append(found["src"])
+        if tag == "style" or "style" in found:
+            self.inline_styles += 1
+        if tag == "label" and "for" in found:
+            self.labels.add(found["for"])
+        if tag in {"input", "select", "textarea"} and found.get("type") not in {"hidden", "radio"}:
+            self.controls.append(found)
+        if tag == "tr" and "data-organisation-id" in found:
+            self.rows.append(found)
+
+
+def _corpus(client: TestClient) -> dict[str, Any]:
+    """A call and organisations of every type it needs, plus one that fits nothing."""
+    call = create_call(
+        client,
+        identifier="IHI-2024-LB-01",
+        title="Liquid biopsy for early cancer detection",
+        programme="IHI",
+        description=CALL_TEXT,
+        required_stakeholders={"academia": 1, "sme": 1, "patient_organisation": 1},
+        min_countries=2,
+        max_partners=4,
+        opening_date="2024-01-10",
+        deadline="2099-03-01",
+    )
+    rows = [
+        ("Leiden Liquid Biopsy Lab", "academia", "NL", "Liquid biopsy and early cancer detection."),
+        ("Oslo Cancer Institute", "academia", "NO", "Early cancer detection and biomarkers."),
+        ("Biopsy Assays BV", "sme", "NL", "Liquid biopsy assays for cancer."),
+        ("Detect GmbH", "sme", "DE", "Cancer detection diagnostics, liquid samples."),
+        ("Patients Against Cancer", "patient_organisation", "BE", "Cancer patients involved."),
+        ("Rare Patients Europe", "patient_organisation", "FR", "Patients with rare cancer."),
+        ("Soil Works", "industry", "ES", "Soil, agriculture and compost."),
+    ]
+    organisations = {
+        name: create_organisation(
+            client,
+            name=name,
+            stakeholder_type=kind,
+            country=country,
+            description=text,
+            keywords=[],
+            activities=[],
+            contact_email=f"contact@{name.split()[0].lower()}.example",
+        )
+        for name, kind, country, text in rows
+    }
+    return {"call": call, "organisations": organisations}
+
+
+def _bearer(organisation: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {organisation['api_key']}"}
+
+
+def _draft(
+    client: TestClient, corpus: dict[str, Any], owner: str, members: list[str]
+) -> dict[str, Any]:
+    organisations = corpus["organisations"]
+    response = client.post(
+        "/consortia",
+        headers=_bearer(organisations[owner]),
+        json={
+            "name": "LB draft",
+            "call_id": corpus["call"]["id"],
+            "members": [{"organisation_id": organisations[name]["id"]} for name in members],
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_root_and_web_root_redirect_to_the_call_list(anonymous: TestClient) -> None:
+    """The bare address and /ui send the visitor to the list of calls."""
+    for path in ("/", "/ui", "/ui/"):
+        response = anonymous.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/ui/calls"
+
+
+def test_call_list_searches_words_and_filters_programme_status_and_deadline(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Search words, programme, status and deadline range each narrow the list of calls."""
+    create_call(
+        client,
+        identifier="IHI-OPEN",
+        title="Liquid biopsy",
+        programme="IHI",
+        opening_date="2024-01-01",
+        deadline="2099-01-01",
+    )
+    create_call(
+        client,
+        identifier="IMI-CLOSED",
+        title="Antimicrobial resistance",
+        programme="IMI2",
+        opening_date="2019-01-01",
+        deadline="2020-01-01",
+    )
+    create_call(
+        client,
+        identifier="IHI-SOON",
+        title="Digital twins of the heart",
+        programme="IHI",
+        opening_date="2098-01-01",
+        deadline="2098-06-01",
+    )
+
+    def listed(query: str) -> list[str]:
+        response = anonymous.get(f"/ui/calls{query}")
+        assert response.status_code == 200
+        return re.findall(r'<span class="identifier">([^<]+)</span>', response.text)
+
+    assert listed("") == ["IHI-OPEN", "IHI-SOON", "IMI-CLOSED"]
+    assert listed("?q=biopsy+liquid") == ["IHI-OPEN"]
+    assert listed("?q=imi-closed") == ["IMI-CLOSED"]
+    assert listed("?programme=IHI") == ["IHI-OPEN", "IHI-SOON"]
+    assert listed("?status=forthcoming") == ["IHI-SOON"]
+    assert listed("?deadline_from=2021-01-01&deadline_to=2098-12-31") == ["IHI-SOON"]
+    assert listed("?programme=IHI&status=closed") == []
+    page = anonymous.get("/ui/calls").text
+    assert '<option value="IMI2">IMI2</option>' in page
+    assert "Showing 1\N{EN DASH}3 of 3 calls" in page
+
+
+def test_call_list_ignores_filter_values_it_does_not_know(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A made-up status or an unreadable date shows every call instead of an error."""
+    create_call(client)
+    response = anonymous.get("/ui/calls?status=bogus&deadline_from=tomorrow&page=9")
+    assert response.status_code == 200
+    assert "IHI-2023-05-02" in response.text
+    assert "Showing 1\N{EN DASH}1 of 1 calls" in response.text
+
+
+def test_call_list_pages_through_many_calls(client: TestClient, anonymous: TestClient) -> None:
+    """Past 25 calls the list has a next page that keeps the filters."""
+    for number in range(27):
+        create_call(client, identifier=f"IHI-{number:02d}", deadline=f"2099-01-{number + 1:02d}")
+    first = anonymous.get("/ui/calls?programme=IHI").text
+    assert "Showing 1\N{EN DASH}25 of 27 calls" in first
+    assert 'href="/ui/calls?programme=IHI&amp;page=2" rel="next"' in first
+    second = anonymous.get("/ui/calls?programme=IHI&page=2").text
+    assert "Showing 26\N{EN DASH}27 of 27 calls" in second
+    assert re.findall(r'<span class="identifier">([^<]+)</span>', second) == ["IHI-25", "IHI-26"]
+
+
+def test_call_page_shows_requirements_and_ranked_suggestions_with_shared_terms(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The call page lists what the call requires and who fits, best first, with why."""
+    corpus = _corpus(client)
+    response = anonymous.get(f"/ui/calls/{corpus['call']['id']}")
+    assert response.status_code == 200
+    page = response.text
+    assert "Liquid biopsy for early cancer detection" in page
+    assert "<dt>Patient organisation</dt><dd>1</dd>" in page
+    assert "<dt>Countries, at least</dt><dd>2</dd>" in page
+    assert "<dt>Partners, at most</dt><dd>4</dd>" in page
+    rows = Page(page).rows
+    names = {org["id"]: name for name, org in corpus["organisations"].items()}
+    ranked = [names[int(row["data-organisation-id"])] for row in rows]
+    assert ranked[0] == "Leiden Liquid Biopsy Lab"
+    assert "Soil Works" not in ranked
+    assert "<li>liquid biopsy</li>" in page
+    assert f'href="/ui/calls/{corpus["call"]["id"]}/consortium"' in page
+
+
+def test_call_page_filters_suggestions_by_stakeholder_type_and_country(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Suggestions narrow to one stakeholder type and one country, and say so in the form."""
+    corpus = _corpus(client)
+    call_id = corpus["call"]["id"]
+    page = anonymous.get(f"/ui/calls/{call_id}?stakeholder_type=sme&country=de").text
+    ids = [int(row["data-organisation-id"]) for row in Page(page).rows]
+    assert ids == [corpus["organisations"]["Detect GmbH"]["id"]]
+    assert '<option value="sme" selected>SME</option>' in page
+    assert '<option value="DE" selected>Germany</option>' in page
+    unknown = anonymous.get(f"/ui/calls/{call_id}?stakeholder_type=wizard&country=XX")
+    assert unknown.status_code == 200
+    assert len(Page(unknown.text).rows) == 6
+
+
+def test_unknown_call_and_organisation_pages_are_html_404s(anonymous: TestClient) -> None:
+    """A page for something that does not exist says so in HTML, with status 404."""
+    for path in ("/ui/calls/999", "/ui/organisations/999", "/ui/organisations/999/edit"):
+        response = anonymous.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "with id 999" in response.text
+
+
+def test_builder_page_shows_the_proposal_with_what_each_member_fills(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The builder proposes a consortium meeting the call, each member with its requirement."""
+    corpus = _corpus(client)
+    call_id = corpus["call"]["id"]
+    response = anonymous.get(f"/ui/calls/{call_id}/consortium")
+    assert response.status_code == 200
+    page = response.text
+    assert "Meets every requirement of the call with 4 partners." in page
+    assert re.search(r'data-label="Fills">Patient organisation</td>', page)
+    assert "Alternative 1" in page
+    members = re.search(r'id="proposal-0" value="0" checked data-members="([\d,]+)"', page)
+    assert members is not None
+    assert len(members.group(1).split(",")) == 4
+    assert 'id="draft-form"' in page
+
+
+def test_builder_page_keeps_and_leaves_out_the_organisations_asked(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """`include` pins an organisation into the proposal and `exclude` keeps one out of it."""
+    corpus = _corpus(client)
+    organisations = corpus["organisations"]
+    kept, dropped = organisations["Rare Patients Europe"], organisations["Leiden Liquid Biopsy Lab"]
+    page = anonymous.get(
+        f"/ui/calls/{corpus['call']['id']}/consortium",
+        params={"include": kept["id"], "exclude": dropped["id"]},
+    ).text
+    ids = {int(row["data-organisation-id"]) for row in Page(page).rows}
+    assert kept["id"] in ids
+    assert dropped["id"] not in ids
+    assert 'Rare Patients Europe</a> <span class="badge badge-pinned">Kept</span>' in page
+    assert "Left out:" in page
+
+
+def test_builder_page_explains_an_unknown_organisation_and_proposes_without_it(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """An `include` naming no organisation is reported and the plain proposal is shown."""
+    corpus = _corpus(client)
+    response = anonymous.get(f"/ui/calls/{corpus['call']['id']}/consortium?include=9999")
+    assert response.status_code == 200
+    assert "No organisations with ids [9999]." in response.text
+    assert "Meets every requirement" in response.text
+
+
+def test_organisation_page_shows_the_profile_but_never_the_contact_email(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A public profile page has the expertise, fitting calls and look-alikes, no personal data."""
+    corpus = _corpus(client)
+    organisation = corpus["organisations"]["Biopsy Assays BV"]
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    assert "<h1>Biopsy Assays BV</h1>" in page
+    assert "Liquid biopsy assays for cancer." in page
+    assert "Liquid biopsy for early cancer detection</a>" in page
+    assert "Similar organisations" in page
+    assert "contact@biopsy.example" not in page
+    assert "@" not in re.sub(r"<footer.*</footer>", "", page, flags=re.S)
+
+
+def test_organisation_list_filters_by_name_type_and_country(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The organisation list narrows by a name fragment, a stakeholder type and a country."""
+    _corpus(client)
+
+    def listed(query: str) -> list[str]:
+        page = anonymous.get(f"/ui/organisations{query}").text
+        return re.findall(r'<th scope="row" data-label="Name"><a [^>]+>([^<]+)</a>', page)
+
+    assert len(listed("")) == 7
+    assert listed("?q=patients") == ["Patients Against Cancer", "Rare Patients Europe"]
+    assert listed("?stakeholder_type=sme&country=NL") == ["Biopsy Assays BV"]
+
+
+def test_every_form_control_has_a_label(client: TestClient, anonymous: TestClient) -> None:
+    """Each input, select and textarea on every page is named by a label."""
+    corpus = _corpus(client)
+    organisation_id = corpus["organisations"]["Detect GmbH"]["id"]
+    paths = [
+        "/ui/calls",
+        f"/ui/calls/{corpus['call']['id']}",
+        f"/ui/calls/{corpus['call']['id']}/consortium",
+        "/ui/organisations",
+        "/ui/organisations/new",
+        f"/ui/organisations/{organisation_id}/edit",
+        "/ui/sign-in",
+    ]
+    for path in paths:
+        page = Page(anonymous.get(path).text)
+        assert page.controls, path
+        unlabelled = [c for c in page.controls if c.get("id") not in page.labels]
+        assert unlabelled == [], path
+
+
+def test_edit_form_is_filled_with_the_public_profile_only(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The edit form starts from the public profile; the e-mail is fetched later with the key."""
+    corpus = _corpus(client)
+    organisation = corpus["organisations"]["Detect GmbH"]
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}/edit").text
+    assert 'value="Detect GmbH"' in page
+    assert '<option value="sme" selected>SME</option>' in page
+    assert '<option value="DE" selected>Germany</option>' in page
+    assert "contact@detect.example" not in page
+    assert f'data-organisation-id="{organisation["id"]}"' in page
+
+
+def test_session_says_whom_a_key_stands_for(client: TestClient, anonymous: TestClient) -> None:
+    """The sign-in check names the key's organisation, and refuses a key that is not valid."""
+    organisation = create_organisation(client, name="Oncomark Diagnostics")
+    response = anonymous.get("/ui/session", headers=_bearer(organisation))
+    assert response.status_code == 200
+    assert response.json() == {
+        "role": "organisation",
+        "organisation_id": organisation["id"],
+        "organisation_name": "Oncomark Diagnostics",
+    }
+    assert response.headers["cache-control"] == "no-store"
+    assert anonymous.get("/ui/session").status_code == 401
+    invalid = anonymous.get("/ui/session", headers={"Authorization": "Bearer mm_nope_nope"})
+    assert invalid.status_code == 401
+
+
+def test_draft_panel_is_shown_only_to_the_owner_key_or_an_admin(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Without a key the draft panel is 401, with another organisation's key 403."""
+    corpus = _corpus(client)
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    path = f"/ui/consortia/{draft['id']}/panel"
+    assert anonymous.get(path).status_code == 401
+    other = corpus["organisations"]["Detect GmbH"]
+    assert anonymous.get(path, headers=_bearer(other)).status_code == 403
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    assert anonymous.get(path, headers=_bearer(owner)).status_code == 200
+    assert client.get(path).status_code == 200
+    shell = anonymous.get(f"/ui/consortia/{draft['id']}")
+    assert shell.status_code == 200
+    assert "Biopsy Assays BV" not in shell.text
+
+
+def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Met requirements say so; a missing type lists the organisations that would close it."""
+    corpus = _corpus(client)
+    names = ["Oslo Cancer Institute", "Biopsy Assays BV"]
+    draft = _draft(client, corpus, "Biopsy Assays BV", names)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    response = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=_bearer(owner))
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    page = response.text
+    assert f'data-version="{draft["version"]}"' in page
+    met = dict(re.findall(r'data-requirement="(\w+)" data-met="(true|false)"', page))
+    assert met == {
+        "academia": "true",
+        "sme": "true",
+        "patient_organisation": "false",
+        "countries": "true",
+        "size": "true",
+    }
+    sections = page.split('<li class="requirement ')[1:]
+    gap = next(part for part in sections if 'data-requirement="patient_organisation"' in part)
+    candidate_ids = re.findall(r'data-action="add-member" data-organisation-id="(\d+)"', gap)
+    patient_ids = {
+        str(corpus["organisations"][name]["id"])
+        for name in ("Patients Against Cancer", "Rare Patients Europe")
+    }
+    assert set(candidate_ids[:2]) == patient_ids
+    assert "1 requirement(s) not met yet." in page
+    assert 'aria-label="Remove Oslo Cancer Institute"' in page
+
+
+def test_drafts_panel_lists_only_the_callers_drafts(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """An organisation's list of drafts has its own and not another organisation's."""
+    corpus = _corpus(client)
+    mine = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    theirs = _draft(client, corpus, "Detect GmbH", ["Detect GmbH"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    page = anonymous.get("/ui/drafts/panel", headers=_bearer(owner)).text
+    assert f'href="/ui/consortia/{mine["id"]}"' in page
+    assert f'href="/ui/consortia/{theirs["id"]}"' not in page
+    for_call = anonymous.get(
+        f"/ui/drafts/panel?call_id={corpus['call']['id']}", headers=_bearer(owner)
+    )
+    assert f'href="/ui/consortia/{mine["id"]}"' in for_call.text
+    assert anonymous.get("/ui/drafts/panel").status_code == 401
+
+
+def test_draft_exports_as_csv_with_one_row_per_member(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The CSV has the agreed columns, one row per member, and a name cannot run as a formula."""
+    corpus = _corpus(client)
+    tricky = create_organisation(client, name="=HYPERLINK(1)", stakeholder_type="sme")
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    client.put(
+        f"/consortia/{draft['id']}/members/{owner['id']}", json={"role": "coordinator"}
+    ).raise_for_status()
+    client.put(f"/consortia/{draft['id']}/members/{tricky['id']}").raise_for_status()
+    response = anonymous.get(f"/ui/consortia/{draft['id']}/export.csv", headers=_bearer(owner))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert (
+        response.headers["content-disposition"]
+        == f'attachment; filename="consortium-{draft["id"]}.csv"'
+    )
+    assert list(csv.reader(io.StringIO(response.text))) == [
+        ["organisation_id", "name", "stakeholder_type", "country", "role"],
+        [str(owner["id"]), "Biopsy Assays BV", "sme", "NL", "coordinator"],
+        [str(tricky["id"]), "'=HYPERLINK(1)", "sme", "NL", "partner"],
+    ]
+    assert anonymous.get(f"/ui/consortia/{draft['id']}/export.csv").status_code == 401
+
+
+def test_draft_exports_as_json_equal_to_the_api_answer(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The JSON download is the draft exactly as `GET /consortia/{id}` answers it."""
+    corpus = _corpus(client)
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV", "Detect GmbH"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    response = anonymous.get(f"/ui/consortia/{draft['id']}/export.json", headers=_bearer(owner))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.json() == client.get(f"/consortia/{draft['id']}").json()
+    other = corpus["organisations"]["Detect GmbH"]
+    export = anonymous.get(f"/ui/consortia/{draft['id']}/export.json", headers=_bearer(other))
+    assert export.status_code == 403
+
+
+def test_pages_load_only_assets_of_this_site_and_send_a_strict_policy(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Every page loads its script, style and icon from this site, none inline, under a CSP."""
+    corpus = _corpus(client)
+    organisation_id = corpus["organisations"]["Detect GmbH"]["id"]
+    call_id = corpus["call"]["id"]
+    paths = [
+        "/ui/calls",
+        f"/ui/calls/{call_id}",
+        f"/ui/calls/{call_id}/consortium",
+        "/ui/organisations",
+        f"/ui/organisations/{organisation_id}",
+        "/ui/organisations/new",
+        f"/ui/organisations/{organisation_id}/edit",
+        "/ui/sign-in",
+        "/ui/drafts",
+        "/ui/consortia/1",
+    ]
+    assets: set[str] = set()
+    for path in paths:
+        response = anonymous.get(path)
+        assert response.status_code == 200, path
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy
+        assert "default-src 'self'" in policy
+        assert response.headers["x-frame-options"] == "DENY"
+        page = Page(response.text)
+        assert page.inline_scripts == 0, path
+        assert page.inline_styles == 0, path
+        assets.update(page.assets)
+    assert assets == {"/ui/static/app.css", "/ui/static/app.js", "/ui/static/favicon.svg"}
+    for asset in assets:
+        response = anonymous.get(asset)
+        assert response.status_code == 200, asset
+        body = response.text
+        assert re.findall(r"url\(|@import|https?://(?!www\.w3\.org/2000/svg)", body) == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/ui/sign-in", "/ui/organisations/new", "/ui/drafts", "/ui/organisations/1/edit"]
+)
+def test_a_form_posted_without_script_is_refused_and_stores_nothing(
+    anonymous: TestClient, client: TestClient, path: str
+) -> None:
+    """Without JavaScript a form lands on an explanation page; nothing is created."""
+    response = anonymous.post(path, data={"name": "Sneaky", "key": "mm_x_y"})
+    assert response.status_code == 400
+    assert "This form needs JavaScript" in response.text
+    assert client.get("/organisations").json()["total"] == 0
+
+
+def test_web_pages_stay_out_of_the_openapi_schema(anonymous: TestClient) -> None:
+    """The OpenAPI document describes the JSON API only, not the pages."""
+    paths = anonymous.get("/openapi.json").json()["paths"]
+    assert [path for path in paths if path == "/" or path.startswith("/ui")] == []
