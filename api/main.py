@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(organisations.router)
     app.include_router(calls.router)
+    app.include_router(calls.programmes_router)
     app.include_router(consortia.router)
     app.include_router(matching.router)
     app.include_router(admin.router)

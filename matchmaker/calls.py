@@ -1,16 +1,18 @@
 """Calls for proposals: create, read, list, update, delete."""
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from matchmaker.auth import Principal, require_role
 from matchmaker.errors import Conflict, InvalidInput
 from matchmaker.repository import (
+    contains,
     get_or_raise,
     paginate,
     record_change,
@@ -22,6 +24,7 @@ from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, ca
 from models.consortium import Consortium
 
 ENTITY = "call"
+CallSort = Literal["id", "deadline"]
 
 
 def check_call_rules(values: Mapping[str, Any]) -> None:
@@ -67,51 +70,95 @@ def get_call(session: Session, *, call_id: int, for_update: bool = False) -> Cal
     return get_or_raise(session, Call, call_id, noun="call", for_update=for_update)
 
 
-def _calls_where(
-    statement: Select[Any],
-    *,
-    statuses: Collection[CallStatus],
-    programmes: Collection[str],
-    today: date,
-) -> Select[Any]:
-    if programmes:
-        statement = statement.where(Call.programme.in_(programmes))  # type: ignore[union-attr]
-    if statuses:
-        not_closed = or_(Call.deadline.is_(None), Call.deadline >= today)  # type: ignore[union-attr,operator]
+@dataclass(frozen=True, kw_only=True)
+class CallFilters:
+    """What a list of calls can be narrowed by; empty means no restriction."""
+
+    statuses: Collection[CallStatus] = ()
+    programmes: Collection[str] = ()
+    q: str | None = None
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+
+
+def _status_cases(today: date) -> tuple[Any, Any, Any]:
+    not_closed = or_(Call.deadline.is_(None), Call.deadline >= today)  # type: ignore[union-attr,operator]
+    closed = Call.deadline < today  # type: ignore[operator]
+    forthcoming = (Call.opening_date > today) & not_closed  # type: ignore[operator]
+    opened = or_(Call.opening_date.is_(None), Call.opening_date <= today) & not_closed  # type: ignore[union-attr,operator]
+    return opened, forthcoming, closed
+
+
+def _calls_where(statement: Select[Any], *, filters: CallFilters, today: date) -> Select[Any]:
+    if filters.programmes:
+        statement = statement.where(Call.programme.in_(filters.programmes))  # type: ignore[union-attr]
+    if filters.statuses:
+        opened, forthcoming, closed = _status_cases(today)
         conditions = {
-            CallStatus.closed: Call.deadline < today,  # type: ignore[operator]
-            CallStatus.forthcoming: (Call.opening_date > today) & not_closed,  # type: ignore[operator]
-            CallStatus.open: or_(Call.opening_date.is_(None), Call.opening_date <= today)  # type: ignore[union-attr,operator]
-            & not_closed,
+            CallStatus.open: opened,
+            CallStatus.forthcoming: forthcoming,
+            CallStatus.closed: closed,
         }
-        statement = statement.where(or_(*(conditions[status] for status in set(statuses))))
+        statement = statement.where(or_(*(conditions[status] for status in set(filters.statuses))))
+    for word in (filters.q or "").split():
+        statement = statement.where(
+            or_(
+                contains(Call.identifier, word),
+                contains(Call.title, word),
+                contains(Call.programme, word),
+            )
+        )
+    if filters.deadline_from is not None:
+        statement = statement.where(Call.deadline >= filters.deadline_from)  # type: ignore[operator]
+    if filters.deadline_to is not None:
+        statement = statement.where(Call.deadline <= filters.deadline_to)  # type: ignore[operator]
     return statement
+
+
+def _by_deadline(statement: Select[Any], today: date) -> Select[Any]:
+    """Open calls, then forthcoming, then closed; the nearest deadline first in each."""
+    opened, forthcoming, closed = _status_cases(today)
+    group = case((opened, 0), (forthcoming, 1), else_=2)
+    upcoming = case((closed, None), else_=Call.deadline)
+    return statement.order_by(
+        group,
+        upcoming.asc().nulls_last(),
+        Call.deadline.desc().nulls_last(),  # type: ignore[union-attr]
+        Call.id,
+    )
 
 
 def list_calls(
     session: Session,
     *,
-    statuses: Collection[CallStatus] = (),
-    programmes: Collection[str] = (),
+    filters: CallFilters = CallFilters(),
+    sort: CallSort = "id",
     today: date,
     limit: int,
     offset: int,
 ) -> tuple[list[Call], int]:
-    """One page of calls, filtered by status (as of today) and programme, oldest first."""
-    statement = _calls_where(
-        select(Call).order_by(Call.id),  # type: ignore[arg-type]
-        statuses=statuses,
-        programmes=programmes,
-        today=today,
-    )
+    """One page of calls, filtered; oldest first, or by status and nearest deadline."""
+    statement = _calls_where(select(Call), filters=filters, today=today)
+    if sort == "deadline":
+        statement = _by_deadline(statement, today)
+    else:
+        statement = statement.order_by(Call.id)  # type: ignore[arg-type]
     return paginate(session, statement, limit=limit, offset=offset)
+
+
+def list_programmes(session: Session) -> list[str]:
+    """Every programme a call names, sorted."""
+    rows = session.scalars(
+        select(Call.programme).where(Call.programme.is_not(None)).distinct()  # type: ignore[union-attr]
+    ).all()
+    return sorted(row for row in rows if row)
 
 
 def call_ids_with_status(
     session: Session, *, statuses: Collection[CallStatus], today: date
 ) -> list[int]:
     """The ids of every call with one of the statuses as of today."""
-    statement = _calls_where(select(Call.id), statuses=statuses, programmes=(), today=today)
+    statement = _calls_where(select(Call.id), filters=CallFilters(statuses=statuses), today=today)
     return list(session.scalars(statement).all())
 
 

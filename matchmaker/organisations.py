@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from matchmaker.auth import Principal, issue_key, require_organisation
 from matchmaker.repository import (
+    contains,
     get_or_raise,
     paginate,
     record_change,
@@ -41,10 +42,6 @@ def get_organisation(
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_organisations(
     session: Session,
     *,
@@ -61,9 +58,7 @@ def list_organisations(
     if countries:
         statement = statement.where(Organisation.country.in_(countries))  # type: ignore[attr-defined]
     if q:
-        statement = statement.where(
-            Organisation.name.ilike(f"%{_escape_like(q)}%", escape="\\")  # type: ignore[attr-defined]
-        )
+        statement = statement.where(contains(Organisation.name, q))
     return paginate(session, statement, limit=limit, offset=offset)
 
 

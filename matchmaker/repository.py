@@ -37,6 +37,12 @@ def paginate(
     return list(rows), int(total or 0)
 
 
+def contains(column: Any, text: str) -> Any:
+    """A case-insensitive "column contains text" condition; % and _ match only themselves."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
 def record_change(session: Session, *, entity: str, entity_id: int) -> None:
     """Append to the change log so that other workers pick the write up."""
     session.add(Change(entity=entity, entity_id=entity_id))

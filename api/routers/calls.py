@@ -4,10 +4,12 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
 
 from api.deps import IdPath, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
 from matchmaker import calls as service
+from matchmaker.calls import CallSort
 from models.call import CallCreate, CallPublic, CallStatus, CallUpdate
 from models.common import Page
 
@@ -37,11 +39,34 @@ def list_calls(
     offset: Offset = 0,
     status: Annotated[list[CallStatus], Query()] = [],  # noqa: B006
     programme: Annotated[list[str], Query(max_length=100)] = [],  # noqa: B006
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Words that must each appear in the identifier, title or programme.",
+        ),
+    ] = None,
+    deadline_from: Annotated[date | None, Query(description="Deadline on or after.")] = None,
+    deadline_to: Annotated[date | None, Query(description="Deadline on or before.")] = None,
+    sort: Annotated[
+        CallSort,
+        Query(
+            description="`id` (oldest first) or `deadline` (open, forthcoming, then closed; "
+            "nearest deadline first)."
+        ),
+    ] = "id",
 ) -> Page[CallPublic]:
-    """List calls, filtered by status and programme (both may repeat)."""
+    """List calls, filtered by status, programme (both may repeat), words and deadline."""
     today = date.today()
+    filters = service.CallFilters(
+        statuses=status,
+        programmes=programme,
+        q=q,
+        deadline_from=deadline_from,
+        deadline_to=deadline_to,
+    )
     items, total = service.list_calls(
-        session, statuses=status, programmes=programme, today=today, limit=limit, offset=offset
+        session, filters=filters, sort=sort, today=today, limit=limit, offset=offset
     )
     return Page(
         items=[service.to_public(item, today=today) for item in items],
@@ -88,3 +113,18 @@ def update_call(
 def delete_call(call_id: IdPath, session: SessionDep, if_match: IfMatch, actor: WriterDep) -> None:
     """Delete a call (coordinator or admin key), unless drafts are written for it (409)."""
     service.delete_call(session, call_id=call_id, actor=actor, expected_version=if_match)
+
+
+programmes_router = APIRouter(tags=["calls"])
+
+
+class Programmes(BaseModel):
+    """Every programme a call names."""
+
+    items: list[str]
+
+
+@programmes_router.get("/programmes", response_model=Programmes)
+def list_programmes(session: SessionDep) -> Programmes:
+    """Every programme some call names, sorted, for filter choices."""
+    return Programmes(items=service.list_programmes(session))

@@ -10,6 +10,7 @@ from api.errors import problem_responses
 from matchmaker import proposals
 from matchmaker import suggestions as service
 from matchmaker.matching import MatchingService
+from matchmaker.ranking import RankedMatch
 from matchmaker.suggestions import Found
 from models.call import CallStatus
 from models.common import CountryCode, StakeholderType
@@ -19,11 +20,12 @@ from models.matching import (
     CallMatches,
     CallSummary,
     MatchedTerm,
+    Reason,
     SearchRequest,
     Suggestion,
     Suggestions,
 )
-from models.organisation import OrganisationSummary
+from models.organisation import Organisation, OrganisationSummary
 
 router = APIRouter(tags=["matching"])
 
@@ -44,17 +46,31 @@ CountryFilter = Annotated[
 MatchLimit = Annotated[int, Query(ge=1, le=200, description="How many results, at most 200.")]
 
 
-def _terms(found: Found[Any]) -> list[MatchedTerm]:
+def _terms(found: Found[Any, Any]) -> list[MatchedTerm]:
     return [MatchedTerm(term=t.term, weight=round(t.weight, 6)) for t in found.match.matched_terms]
 
 
-def _suggestions(found: list[Found[Any]]) -> Suggestions:
+def _reasons(match: RankedMatch) -> list[Reason]:
+    return [
+        Reason(
+            signal=reason.signal,
+            value=round(reason.value, 6),
+            factor=round(reason.factor, 6),
+            detail=reason.detail,
+            organisation_ids=list(reason.organisation_ids),
+        )
+        for reason in match.reasons
+    ]
+
+
+def _suggestions(found: list[Found[Organisation, RankedMatch]]) -> Suggestions:
     return Suggestions(
         items=[
             Suggestion(
                 organisation=OrganisationSummary.model_validate(item.row),
                 score=round(item.match.score, 6),
                 matched_terms=_terms(item),
+                reasons=_reasons(item.match),
             )
             for item in found
         ]
@@ -80,7 +96,11 @@ def list_call_suggestions(
         ),
     ] = None,
 ) -> Suggestions:
-    """Organisations that best fit a call, best first, with the terms they share with it."""
+    """Organisations that best fit a call, best first, with the terms they share and why.
+
+    Ranked by text similarity times track record (and, with `missing_for`, past projects with
+    the draft's members); each suggestion's reasons give every factor of its score.
+    """
     found = service.suggestions_for_call(
         session,
         matching,

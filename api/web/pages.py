@@ -4,8 +4,6 @@ Every page reads through the services the JSON routers call; nothing here scores
 decides who may do what. The forms post to the JSON API from the browser (see `app.js`).
 """
 
-import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -13,7 +11,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import Session
 
 from api.deps import IdPath, SessionDep
 from api.routers.matching import MatchingDep
@@ -22,7 +19,6 @@ from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
 from matchmaker import suggestions as suggestions_service
 from matchmaker.errors import NotFound
-from matchmaker.matching import MatchingService
 from matchmaker.proposals import effective_requirements
 from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code
@@ -36,7 +32,6 @@ TERMS_SHOWN = 6
 FITTING_CALLS = 8
 SIMILAR = 6
 # Calls are read in chunks this large to build the filter choices and apply the text search.
-CALL_CHUNK = 1000
 Text = Annotated[str, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
@@ -98,80 +93,6 @@ def _pager(path: str, params: dict[str, str], *, page: int, total: int) -> Pager
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CallRow:
-    """What the list of calls shows and searches of one call."""
-
-    id: int
-    identifier: str
-    title: str
-    programme: str | None
-    opening_date: date | None
-    deadline: date | None
-    words: str
-
-    def matches(self, words: Sequence[str]) -> bool:
-        """Whether every word occurs in the identifier, title or programme."""
-        return all(word in self.words for word in words)
-
-
-class CallDirectory:
-    """The list page's view of every call, read again only after the data changed.
-
-    The JSON API filters calls by status and programme but not by words or deadline, and the
-    page also offers every programme as a choice; reading every call (descriptions included)
-    on each request costs far more than the 300 ms a page may take on the CORDIS slice. The
-    change log that keeps the matching index current says when to read them again.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._state: tuple[int, list[CallRow]] | None = None
-
-    def rows(self, session: Session, matching: MatchingService, *, today: date) -> list[CallRow]:
-        """Every call's row, as of the latest change the matching service has seen."""
-        matching.sync()
-        version = matching.stats().last_change
-        state = self._state
-        if state is not None and state[0] == version:
-            return state[1]
-        with self._lock:
-            state = self._state
-            if state is not None and state[0] == version:
-                return state[1]
-            rows: list[CallRow] = []
-            while True:
-                chunk, total = calls_service.list_calls(
-                    session, today=today, limit=CALL_CHUNK, offset=len(rows)
-                )
-                rows.extend(
-                    CallRow(
-                        id=call.id,  # type: ignore[arg-type]
-                        identifier=call.identifier,
-                        title=call.title,
-                        programme=call.programme,
-                        opening_date=call.opening_date,
-                        deadline=call.deadline,
-                        words=f"{call.identifier} {call.title} {call.programme or ''}".casefold(),
-                    )
-                    for call in chunk
-                )
-                if not chunk or len(rows) >= total:
-                    break
-            self._state = (version, rows)
-        return rows
-
-
-def _call_directory(request: Request) -> CallDirectory:
-    directory: CallDirectory | None = getattr(request.app.state, "web_call_directory", None)
-    if directory is None:
-        directory = request.app.state.web_call_directory = CallDirectory()
-    return directory
-
-
-_STATUS_ORDER = {CallStatus.open: 0, CallStatus.forthcoming: 1, CallStatus.closed: 2}
-
-
 @router.get("/")
 def read_root() -> RedirectResponse:
     """Send visitors of the bare address to the list of calls."""
@@ -189,7 +110,6 @@ def read_web_root() -> RedirectResponse:
 def list_calls_page(
     request: Request,
     session: SessionDep,
-    matching: MatchingDep,
     q: Text = "",
     programme: Text = "",
     status: Text = "",
@@ -199,34 +119,29 @@ def list_calls_page(
 ) -> HTMLResponse:
     """Calls for proposals, searched by words and filtered by programme, status and deadline."""
     today = date.today()
-    calls = _call_directory(request).rows(session, matching, today=today)
-    programmes = sorted({call.programme for call in calls if call.programme})
     status = status if status in {item.value for item in CallStatus} else ""
     earliest, latest = _date(deadline_from), _date(deadline_to)
-    words = q.casefold().split()
-    found = []
-    for call in calls:
-        call_state = call_status(call.opening_date, call.deadline, today)
-        if programme and call.programme != programme:
-            continue
-        if status and call_state != status:
-            continue
-        if earliest and (call.deadline is None or call.deadline < earliest):
-            continue
-        if latest and (call.deadline is None or call.deadline > latest):
-            continue
-        if words and not call.matches(words):
-            continue
-        found.append((call, call_state))
-    # Open calls first, then forthcoming, then closed; the nearest deadline first within each.
-    found.sort(
-        key=lambda pair: (
-            _STATUS_ORDER[pair[1]],
-            (pair[0].deadline or date.max).toordinal()
-            * (-1 if pair[1] is CallStatus.closed else 1),
-            pair[0].id,
-        )
+    filters = calls_service.CallFilters(
+        statuses=[CallStatus(status)] if status else (),
+        programmes=[programme] if programme else (),
+        q=q,
+        deadline_from=earliest,
+        deadline_to=latest,
     )
+    page = max(page, 1)
+    while True:
+        calls, total = calls_service.list_calls(
+            session,
+            filters=filters,
+            sort="deadline",
+            today=today,
+            limit=PER_PAGE,
+            offset=(page - 1) * PER_PAGE,
+        )
+        if calls or page == 1 or not total:
+            break
+        page = -(-total // PER_PAGE)  # past the end: show the last page instead
+    found = [(call, call_status(call.opening_date, call.deadline, today)) for call in calls]
     params = {
         "q": q,
         "programme": programme,
@@ -234,16 +149,15 @@ def list_calls_page(
         "deadline_from": earliest.isoformat() if earliest else "",
         "deadline_to": latest.isoformat() if latest else "",
     }
-    pager = _pager("/ui/calls", params, page=page, total=len(found))
-    start = (pager.page - 1) * PER_PAGE
+    pager = _pager("/ui/calls", params, page=page, total=total)
     return render(
         request,
         "calls.html",
         {
-            "calls": found[start : start + PER_PAGE],
+            "calls": found,
             "pager": pager,
             "filters": params,
-            "programmes": programmes,
+            "programmes": calls_service.list_programmes(session),
             "statuses": [item.value for item in CallStatus],
             "filtered": any(params.values()),
         },

@@ -184,3 +184,53 @@ def test_delete_call_removes_it(client: TestClient) -> None:
     assert_problem(client.get(url), 404)
     assert_problem(client.delete(url), 404)
     assert_problem(client.patch(url, json={"title": "x"}), 404)
+
+
+def test_list_calls_searches_words_and_deadlines(client: TestClient) -> None:
+    """q needs every word in identifier, title or programme; deadlines bound the range."""
+    create_call(client, identifier="HLTH-1", title="Cancer screening", deadline="2030-03-01")
+    create_call(client, identifier="HLTH-2", title="Heart failure care", deadline="2030-06-01")
+    create_call(
+        client,
+        identifier="CL5-1",
+        title="Battery recycling",
+        programme="CL5",
+        deadline="2030-09-01",
+    )
+    by_words = client.get("/calls", params={"q": "hlth SCREENING"}).json()
+    assert [item["identifier"] for item in by_words["items"]] == ["HLTH-1"]
+    assert client.get("/calls", params={"q": "%"}).json()["total"] == 0
+    ranged = client.get(
+        "/calls", params={"deadline_from": "2030-04-01", "deadline_to": "2030-12-31"}
+    ).json()
+    assert [item["identifier"] for item in ranged["items"]] == ["HLTH-2", "CL5-1"]
+    assert_problem(client.get("/calls", params={"deadline_to": "soon"}), 422, "query.deadline_to")
+
+
+def test_list_calls_sorted_by_deadline(client: TestClient) -> None:
+    """sort=deadline lists open calls, then forthcoming, then closed, nearest deadline first."""
+    soon = (TODAY + timedelta(days=3)).isoformat()
+    later = (TODAY + timedelta(days=30)).isoformat()
+    create_call(client, identifier="CLOSED-OLD", opening_date=None, deadline="2020-01-01")
+    create_call(client, identifier="OPEN-LATE", opening_date=None, deadline=later)
+    create_call(client, identifier="SOON", opening_date=soon, deadline=later)
+    create_call(client, identifier="CLOSED-NEW", opening_date=None, deadline="2024-01-01")
+    create_call(client, identifier="OPEN-SOON", opening_date=None, deadline=soon)
+    body = client.get("/calls", params={"sort": "deadline"}).json()
+    assert [item["identifier"] for item in body["items"]] == [
+        "OPEN-SOON",
+        "OPEN-LATE",
+        "SOON",
+        "CLOSED-NEW",
+        "CLOSED-OLD",
+    ]
+    assert_problem(client.get("/calls", params={"sort": "title"}), 422, "query.sort")
+
+
+def test_programmes_lists_each_programme_once(client: TestClient) -> None:
+    """GET /programmes offers every programme a call names, sorted."""
+    create_call(client, identifier="A", programme="IHI")
+    create_call(client, identifier="B", programme="CL5")
+    create_call(client, identifier="C", programme="IHI")
+    create_call(client, identifier="D", programme=None)
+    assert client.get("/programmes").json() == {"items": ["CL5", "IHI"]}
