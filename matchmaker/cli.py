@@ -1,11 +1,15 @@
 """The `matchmaker` command: serve the API, migrate the database, import data."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 import uvicorn
+from sqlmodel import Session
 
 from matchmaker import auth, db
+from matchmaker.cli_evaluate import evaluate_command
 from matchmaker.cli_import import import_app
 from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
@@ -17,6 +21,7 @@ app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="API key commands.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
+app.command("evaluate")(evaluate_command)
 
 
 @db_app.command("upgrade")
@@ -39,6 +44,20 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision."
     engine.dispose()
 
 
+@contextmanager
+def _writing() -> Iterator[Session]:
+    """A committed session on the configured database; domain errors end the command cleanly."""
+    engine = db.create_db_engine(get_settings())
+    try:
+        with db.session_scope(db.for_writing(engine)) as session:
+            yield session
+    except DomainError as error:
+        typer.echo(f"Error: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
 @keys_app.command("create")
 def keys_create(
     role: Annotated[KeyRole, typer.Option(help="What the key may do.")],
@@ -48,33 +67,19 @@ def keys_create(
     label: Annotated[str, typer.Option(help="A note on who holds the key.")] = "",
 ) -> None:
     """Issue an API key and print its token (shown this once; only its hash is stored)."""
-    engine = db.create_db_engine(get_settings())
-    try:
-        with db.session_scope(db.for_writing(engine)) as session:
-            key, token = auth.issue_key(
-                session, data=KeyCreate(role=role, organisation_id=organisation, label=label)
-            )
-            typer.echo(f"Key {key.id} ({role}): {token}")
-    except DomainError as error:
-        typer.echo(f"Error: {error.detail}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
+    with _writing() as session:
+        key, token = auth.issue_key(
+            session, data=KeyCreate(role=role, organisation_id=organisation, label=label)
+        )
+    typer.echo(f"Key {key.id} ({role}): {token}")
 
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
     """Revoke an API key for good."""
-    engine = db.create_db_engine(get_settings())
-    try:
-        with db.session_scope(db.for_writing(engine)) as session:
-            auth.revoke_key(session, key_id=key_id)
-        typer.echo(f"Key {key_id} revoked.")
-    except DomainError as error:
-        typer.echo(f"Error: {error.detail}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
+    with _writing() as session:
+        auth.revoke_key(session, key_id=key_id)
+    typer.echo(f"Key {key_id} revoked.")
 
 
 @app.command()
