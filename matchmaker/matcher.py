@@ -4,7 +4,7 @@ Public API::
 
     m = TfidfMatcher(min_df=2, max_df=0.5, ngram_range=(1, 2), sublinear_tf=True,
                      max_features=None, extra_stop_words=DOMAIN_STOP_WORDS, explain_terms=5,
-                     min_documents_for_df=10, max_delta_rows=None)
+                     min_documents_for_df=10, max_delta_rows=None, vocabulary_sample=None)
     m.fit(ids, texts, facets={"country": [...], "stakeholder_type": [...]}) -> m
     m.query(text_or_vector, k=20, filters={"country": {"DE"}}, exclude_ids=(), include_ids=None)
         -> list[Match]
@@ -19,9 +19,15 @@ Public API::
 How it works. `fit` learns a vocabulary and IDF weights with scikit-learn's `TfidfVectorizer`
 (rows L2-normalised, so a dot product is the cosine) and stores the document-term matrix
 column-wise (CSC): each column is the posting list of one term. A query touches only the columns
-of its own terms: ``X[:, T] @ q[T]`` gives a dense score vector, documents outside the filters
-are zeroed, and `np.argpartition` picks the top k, which alone are sorted (ties broken by id)
-and explained by their largest per-term contributions ``q_t * d_t``.
+of its own terms: ``X[:, T] @ q[T]`` (scipy's C++ column gather and product, called directly)
+gives a dense score vector, documents outside the filters are zeroed, and `np.argpartition`
+picks the top k, which alone are sorted (ties broken by id) and explained by their largest
+per-term contributions ``q_t * d_t``. The explanation reads the k rows from a second, row-wise
+(CSR) copy of the matrix, so it costs O(k x row length) rather than a pass over the query's
+posting lists; that copy doubles the index arrays and also makes `similar` O(row). The query
+text is analysed like the vectorizer does, with the analyzer built once per vocabulary.
+With `vocabulary_sample`, a very large corpus learns its vocabulary and IDF from a sample.
+`matchmaker.index_store` saves the arrays and maps them back read-only, shared by processes.
 
 Updates never refit. `upsert` transforms the text with the frozen vocabulary and appends the row
 to a small delta block kept sorted by term (so it is searched like posting lists); the old row of
@@ -43,9 +49,12 @@ huge or foreign texts give a (possibly empty) ranking.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
+import unicodedata
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from numbers import Integral, Real
@@ -58,6 +67,14 @@ from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from matchmaker.errors import NotFound
+
+try:
+    # The C++ kernels behind ``X[:, T] @ q``, called directly: scipy's indexing and
+    # validation cost more than the arithmetic for a short query. Private, hence the fallback.
+    from scipy.sparse._sparsetools import csc_matvec as _csc_matvec
+    from scipy.sparse._sparsetools import csr_row_index as _gather_columns
+except ImportError:  # pragma: no cover - depends on the scipy build
+    _csc_matvec = _gather_columns = None
 
 DOMAIN_STOP_WORDS: Final[frozenset[str]] = frozenset(
     """
@@ -80,6 +97,11 @@ _WORD_PATTERN: Final = r"(?u)\b(?=\w*[^\W\d_])\w\w+\b"
 # Posting entries sliced at once: bounds a huge query's scratch memory (~16 bytes each) while
 # a long call text (a few hundred terms, ~1M entries at 100k documents) still takes one pass.
 _GATHER_CHUNK: Final = 1 << 22
+# Texts transformed at once after a sampled vocabulary fit: bounds the scratch memory.
+_TRANSFORM_CHUNK: Final = 50_000
+# _WORD_PATTERN without its look-ahead, which triples the regex's cost: tokens starting with a
+# letter pass it anyway, and the few starting with a digit or "_" are checked with the original.
+_FAST_WORD_PATTERN: Final = re.compile(r"(?u)\b\w\w+\b")
 # Delta rows before a merge when max_delta_rows is None: a sixty-fourth of the base, so the
 # per-upsert copy of the delta stays small while the full-matrix merge is amortised.
 _MIN_DELTA_ROWS: Final = 256
@@ -89,6 +111,8 @@ _NO_INTS = np.zeros(0, dtype=np.int64)
 
 # (row, position of the term in the query, contribution q_t * d_t), one entry per shared term.
 _Entries = tuple[np.ndarray, np.ndarray, np.ndarray]
+# Some base columns copied out as a CSC block: (pointers, rows, data).
+_Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,19 +142,114 @@ class QueryVector:
     weights: np.ndarray
 
 
+class _QueryTransformer:
+    """A fitted vectorizer's transform of one text, its analyzer built once per vocabulary.
+
+    Computes what ``vectorizer.transform([text])`` does (counts, 1 + ln tf, times idf,
+    L2 norm) without sklearn's per-call validation and analyzer construction, which cost
+    more than the maths for one text.
+    """
+
+    __slots__ = ("_analyze", "_idf", "_ngram_range", "_stop_words", "_sublinear", "vectorizer")
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        self.vectorizer = vectorizer
+        self._idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+        self._sublinear = bool(vectorizer.sublinear_tf)
+        self._ngram_range = tuple(vectorizer.ngram_range)
+        plain = (
+            vectorizer.analyzer == "word"
+            and vectorizer.input == "content"
+            and vectorizer.tokenizer is None
+            and vectorizer.preprocessor is None
+        )
+        if plain:
+            preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+            if vectorizer.strip_accents == "unicode" and vectorizer.lowercase:
+                preprocess = _lower_without_accents
+            if vectorizer.token_pattern == _WORD_PATTERN:
+                tokenize = _fast_word_tokenizer(re.compile(_WORD_PATTERN))
+            self._analyze = lambda text: tokenize(preprocess(text))
+            self._stop_words = vectorizer.get_stop_words() or frozenset()
+        else:  # pragma: no cover - the matcher always builds a plain word analyzer
+            self._analyze = vectorizer.build_analyzer()
+            self._stop_words = None
+
+    def __reduce__(self) -> tuple[type[_QueryTransformer], tuple[TfidfVectorizer]]:
+        return type(self), (self.vectorizer,)
+
+    def ngrams(self, text: str) -> list[str]:
+        """Return the text's terms like the vectorizer's analyzer (order aside)."""
+        tokens = self._analyze(text)
+        if self._stop_words is None:
+            return tokens
+        stop_words = self._stop_words
+        tokens = [token for token in tokens if token not in stop_words]
+        low, high = self._ngram_range
+        grams = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), min(high, len(tokens)) + 1):
+            if n == 2:
+                grams += [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+            else:
+                grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        return grams
+
+    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return the text's term indices (sorted) and L2-normalised TF-IDF weights."""
+        get = self.vectorizer.vocabulary_.get
+        # Counted first so each distinct term is looked up once in the (large) vocabulary.
+        counted = Counter(self.ngrams(text))
+        found = [(j, n) for gram, n in counted.items() if (j := get(gram)) is not None]
+        pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(pairs[:, 0])
+        terms, tf = pairs[order, 0], pairs[order, 1].astype(np.float64)
+        if self._sublinear:
+            tf = 1.0 + np.log(tf)
+        weights = tf * self._idf[terms]
+        if terms.size:
+            weights /= np.sqrt(np.dot(weights, weights))
+        return terms.astype(np.int32), weights.astype(np.float32)
+
+
+def _lower_without_accents(text: str) -> str:
+    """Return sklearn's ``strip_accents_unicode(text.lower())`` without its per-character loop."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    normalized = unicodedata.normalize("NFKD", text)
+    marks = {ord(c): None for c in set(normalized) if unicodedata.combining(c)}
+    return normalized.translate(marks) if marks else normalized
+
+
+def _fast_word_tokenizer(exact: re.Pattern[str]) -> Callable[[str], list[str]]:
+    """Return a tokenizer equal to ``exact.findall`` for `_WORD_PATTERN`, about 3x faster."""
+
+    def tokenize(text: str) -> list[str]:
+        return [
+            token
+            for token in _FAST_WORD_PATTERN.findall(text)
+            if not (token[0].isdecimal() or token[0] == "_") or exact.fullmatch(token)
+        ]
+
+    return tokenize
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _Snapshot:
     """Everything a query reads, immutable once published.
 
-    Rows ``0 .. n_base - 1`` live in ``base`` (CSC); rows ``n_base ..`` are the delta, stored as
-    entries sorted by term. ``alive`` masks removed and superseded rows; ``id_order`` (sorted
-    live ids) and ``row_order`` map ids to rows.
+    Rows ``0 .. n_base - 1`` live in ``base`` (CSC, scored column by column) and again in
+    ``base_rows`` (CSR, to explain and compare single rows without a scan); rows ``n_base ..``
+    are the delta, stored as entries sorted by term. ``alive`` masks removed and superseded
+    rows; ``id_order`` (sorted live ids) and ``row_order`` map ids to rows.
     """
 
     vectorizer: TfidfVectorizer | None
+    transformer: _QueryTransformer | None
     vocabulary_token: str
     terms: np.ndarray
     base: sp.csc_matrix
+    base_rows: sp.csr_matrix
     delta_terms: np.ndarray
     delta_rows: np.ndarray
     delta_data: np.ndarray
@@ -184,8 +303,11 @@ class _Snapshot:
         filters: Mapping[str, Collection[str] | str] | None,
         exclude_ids: Collection[int],
         include_ids: Collection[int] | None,
-    ) -> np.ndarray:
-        """Return the mask of live rows that pass every filter."""
+    ) -> np.ndarray | None:
+        """Return the mask of live rows that pass every filter, or None when every row does."""
+        restricted = bool(filters) or include_ids is not None or len(exclude_ids) > 0
+        if not restricted and self.id_order.size == self.n_rows:
+            return None
         mask = self.alive.copy()
         if include_ids is not None:
             allowed = np.zeros_like(mask)
@@ -206,133 +328,172 @@ class _Snapshot:
     # vectors
 
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return the text's term indices (sorted) and L2-normalised TF-IDF weights.
-
-        Computes what ``vectorizer.transform([text])`` does (counts, 1 + ln tf, times idf,
-        L2 norm) without sklearn's per-call validation, which costs more than the maths for
-        one short text.
-        """
-        vectorizer = self.vectorizer
-        if vectorizer is None:
+        """Return the text's term indices (sorted) and L2-normalised TF-IDF weights."""
+        if self.transformer is None:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
-        vocabulary = vectorizer.vocabulary_
-        found = np.fromiter(
-            (
-                j
-                for token in vectorizer.build_analyzer()(text)
-                if (j := vocabulary.get(token)) is not None
-            ),
-            dtype=np.int64,
-        )
-        terms, counts = np.unique(found, return_counts=True)
-        tf = counts.astype(np.float64)
-        if vectorizer.sublinear_tf:
-            tf = 1.0 + np.log(tf)
-        weights = tf * vectorizer.idf_[terms]
-        if terms.size:
-            weights /= np.sqrt(np.dot(weights, weights))
-        return terms.astype(np.int32), weights.astype(np.float32)
+        return self.transformer(text)
 
     def row_vector(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return the stored terms and weights of one row (a scan of the base, O(nnz))."""
+        """Return the stored terms (sorted) and weights of one row."""
         if row >= self.n_base:
             picked = np.flatnonzero(self.delta_rows == row)
             return self.delta_terms[picked], self.delta_data[picked]
-        picked = np.flatnonzero(self.base.indices == row)
-        terms = np.searchsorted(self.base.indptr, picked, side="right") - 1
-        return terms.astype(np.int32), self.base.data[picked]
+        start, end = self.base_rows.indptr[row : row + 2]
+        stored = slice(int(start), int(end))
+        return self.base_rows.indices[stored].astype(np.int32), self.base_rows.data[stored]
 
     # scoring
 
     def _base_chunks(self, terms: np.ndarray) -> list[slice]:
         """Split the query's terms into slices of about `_GATHER_CHUNK` posting entries each."""
         lengths = self.base.indptr[terms + 1].astype(np.int64) - self.base.indptr[terms]
+        total = int(lengths.sum())
+        if total <= _GATHER_CHUNK:
+            return [slice(0, int(terms.size))]
         chunk = (np.cumsum(lengths) - lengths) // _GATHER_CHUNK
         bounds = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), int(terms.size)]
         return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
+    def _columns(self, terms: np.ndarray) -> _Columns:
+        """Copy the base columns (posting lists) of `terms` into one small CSC block."""
+        base = self.base
+        index_dtype = base.indptr.dtype
+        terms = terms.astype(index_dtype, copy=False)
+        starts = base.indptr[terms]
+        pointers = np.zeros(terms.size + 1, dtype=index_dtype)
+        np.cumsum(base.indptr[terms + 1] - starts, out=pointers[1:])
+        if _gather_columns is None:  # pragma: no cover - depends on the scipy build
+            columns = base[:, terms]
+            return columns.indptr, columns.indices, columns.data
+        rows = np.empty(int(pointers[-1]), dtype=base.indices.dtype)
+        data = np.empty(rows.size, dtype=base.data.dtype)
+        _gather_columns(terms.size, terms, base.indptr, base.indices, base.data, rows, data)
+        return pointers, rows, data
+
+    def _accumulate(self, columns: _Columns, weights: np.ndarray, out: np.ndarray) -> None:
+        """Add ``columns @ weights`` (float64) to `out`, a score per base row."""
+        pointers, rows, data = columns
+        if _csc_matvec is None:  # pragma: no cover - depends on the scipy build
+            shape = (self.n_base, pointers.size - 1)
+            out += sp.csc_matrix((data, rows, pointers), shape=shape) @ weights
+            return
+        _csc_matvec(self.n_base, pointers.size - 1, pointers, rows, data, weights, out)
+
     def _delta_entries(self, terms: np.ndarray, weights: np.ndarray) -> _Entries:
+        if self.delta_terms.size == 0:
+            return _NO_INTS, _NO_INTS, np.zeros(0, dtype=np.float64)
         starts = np.searchsorted(self.delta_terms, terms, side="left")
         counts = np.searchsorted(self.delta_terms, terms, side="right") - starts
         return _gather(starts, counts, self.delta_rows, self.delta_data, weights)
 
-    def scores(
-        self, terms: np.ndarray, weights: np.ndarray
-    ) -> tuple[np.ndarray, sp.csc_matrix | None]:
-        """Return the cosine of every row and, unless the query was chunked, its base columns."""
+    def scores(self, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Return the cosine of every row with a query vector."""
         total = np.zeros(self.n_rows, dtype=np.float64)
-        parts = self._base_chunks(terms) if terms.size else []
-        kept = None
-        for part in parts:
-            columns = self.base[:, terms[part]]
+        if terms.size and self.base.nnz:
             # float64 like the delta's sums, so compaction cannot reorder near-ties.
-            total[: self.n_base] += columns @ weights[part].astype(np.float64)
-            kept = columns if len(parts) == 1 else None
-        rows, _, contributions = self._delta_entries(terms, weights)
-        total += np.bincount(rows, weights=contributions, minlength=self.n_rows)
-        return total, kept
+            weights64 = weights.astype(np.float64)
+            base_scores = total[: self.n_base]
+            for part in self._base_chunks(terms):
+                self._accumulate(self._columns(terms[part]), weights64[part], base_scores)
+        if self.delta_terms.size:
+            rows, _, contributions = self._delta_entries(terms, weights)
+            total += np.bincount(rows, weights=contributions, minlength=self.n_rows)
+        return total
 
-    def _entries_of(
-        self, terms: np.ndarray, weights: np.ndarray, chosen: np.ndarray, kept: sp.csc_matrix | None
-    ) -> _Entries:
-        """Return the (row, query position, contribution) entries of the `chosen` rows (a mask)."""
-        if kept is not None:
-            parts: Iterable[tuple[int, sp.csc_matrix]] = [(0, kept)]
-        else:
-            # A huge query was scored in chunks; slice its columns again, one chunk at a time.
-            parts = ((p.start, self.base[:, terms[p]]) for p in self._base_chunks(terms))
+    def _entries_of(self, terms: np.ndarray, weights: np.ndarray, top: np.ndarray) -> _Entries:
+        """Return the (row, query position, contribution) entries of the `top` rows.
+
+        Reads the top rows' own stored vectors (CSR) and intersects them with the query's
+        sorted terms, so the cost depends on k, not on the length of the posting lists.
+        """
         found = []
-        for first, columns in parts:
-            hit = np.flatnonzero(chosen[columns.indices])
-            positions = np.searchsorted(columns.indptr, hit, side="right") - 1 + first
-            contributions = columns.data[hit].astype(np.float64) * weights[positions]
-            found.append((columns.indices[hit].astype(np.int64), positions, contributions))
-        rows, positions, contributions = self._delta_entries(terms, weights)
-        in_delta = chosen[rows]
-        found.append((rows[in_delta], positions[in_delta], contributions[in_delta]))
+        base_top = top[top < self.n_base]
+        if base_top.size and terms.size:
+            indptr = self.base_rows.indptr
+            starts = indptr[base_top].astype(np.int64)
+            counts = indptr[base_top + 1] - starts
+            offsets, owner = _ranges(starts, counts)
+            stored, data = self.base_rows.indices[offsets], self.base_rows.data[offsets]
+            rows = base_top[owner]
+            # Query vectors come sorted by term; a hand-made one may not be.
+            ordered = bool(np.all(terms[1:] > terms[:-1]))
+            sorter = None if ordered else np.argsort(terms, kind="stable")
+            positions = np.searchsorted(terms, stored, sorter=sorter)
+            positions = np.minimum(positions, terms.size - 1)
+            if sorter is not None:
+                positions = sorter[positions]
+            hit = terms[positions] == stored
+            positions = positions[hit]
+            contributions = data[hit].astype(np.float64) * weights[positions]
+            found.append((rows[hit], positions, contributions))
+        if self.delta_terms.size:
+            rows, positions, contributions = self._delta_entries(terms, weights)
+            in_top = np.isin(rows, top)
+            found.append((rows[in_top], positions[in_top], contributions[in_top]))
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            return _NO_INTS, _NO_INTS, np.zeros(0, dtype=np.float64)
         return _concatenate(found)
 
-    def top_k(self, scores: np.ndarray, k: int) -> np.ndarray:
-        """Return the rows of the k best positive scores, best first, ties by ascending id."""
-        rows = np.flatnonzero(scores > 0)
+    def top_k(self, scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
+        """Return the rows of the k best positive scores in `mask`, best first, ties by id."""
+        # Partitioning only the positive scores: introselect slows down on the many zeros of a
+        # short query, and a long query's positives are nearly every row anyway.
+        positive = scores > 0
+        if mask is not None:
+            positive &= mask
+        rows = np.flatnonzero(positive)
         if rows.size > k:
             chosen = scores[rows]
-            floor = chosen[np.argpartition(-chosen, k - 1)[:k]].min()
+            floor = chosen[np.argpartition(chosen, chosen.size - k)[chosen.size - k :]].min()
             # Keep every row tied with the k-th so the id tie-break, not argpartition, decides.
             rows = rows[chosen >= floor]
         order = np.lexsort((self.ids[rows], -scores[rows]))[:k]
         return rows[order]
 
     def search(
-        self, terms: np.ndarray, weights: np.ndarray, *, k: int, mask: np.ndarray, n_terms: int
+        self,
+        terms: np.ndarray,
+        weights: np.ndarray,
+        *,
+        k: int,
+        mask: np.ndarray | None,
+        n_terms: int,
     ) -> list[Match]:
-        """Rank the rows in `mask` against a query vector and explain the top k."""
+        """Rank the rows in `mask` (all live rows when None) and explain the top k."""
         if k == 0 or terms.size == 0:
             return []
-        scores, kept = self.scores(terms, weights)
-        scores[~mask] = 0.0
-        top = self.top_k(scores, k)
+        scores = self.scores(terms, weights)
+        top = self.top_k(scores, k, mask)
         if top.size == 0:
             return []
-        chosen = np.zeros(self.n_rows, dtype=bool)
-        chosen[top] = True
-        rows, positions, contributions = self._entries_of(terms, weights, chosen, kept)
+        ids, top_scores = self.ids[top].tolist(), scores[top].tolist()
+        if n_terms == 0:
+            return [
+                Match(id=i, score=s, matched_terms=()) for i, s in zip(ids, top_scores, strict=True)
+            ]
+        rows, positions, contributions = self._entries_of(terms, weights, top)
         by_row = np.argsort(top)
         ranks = by_row[np.searchsorted(top, rows, sorter=by_row)]
         order = np.lexsort((positions, -contributions, ranks))
-        ranks, positions, contributions = ranks[order], positions[order], contributions[order]
-        starts = np.searchsorted(ranks, np.arange(top.size + 1))
-        names = self.terms[terms[positions]]
-        return [
-            Match(
-                id=int(self.ids[row]),
-                score=float(scores[row]),
-                matched_terms=tuple(
-                    MatchedTerm(term=str(names[j]), weight=float(contributions[j]))
-                    for j in range(starts[rank], min(starts[rank + 1], starts[rank] + n_terms))
-                ),
+        ranks = ranks[order]
+        # Only the first n_terms entries of each row become objects.
+        keep = np.arange(order.size) - np.searchsorted(ranks, ranks) < n_terms
+        shown = order[keep]
+        starts = np.searchsorted(ranks[keep], np.arange(top.size + 1)).tolist()
+        names = self.terms[terms[positions[shown]]].tolist()
+        weights_shown = contributions[shown].tolist()
+        terms_of = [
+            tuple(
+                MatchedTerm(term=names[j], weight=weights_shown[j])
+                for j in range(starts[rank], starts[rank + 1])
             )
-            for rank, row in enumerate(top.tolist())
+            for rank in range(top.size)
+        ]
+        return [
+            Match(id=i, score=s, matched_terms=matched)
+            for i, s, matched in zip(ids, top_scores, terms_of, strict=True)
         ]
 
     # copy-on-write updates
@@ -431,6 +592,7 @@ class _Snapshot:
         return replace(
             self,
             base=_compact_csc(merged),
+            base_rows=_compact_csr(merged),
             delta_terms=np.zeros(0, dtype=np.int32),
             delta_rows=_NO_INTS,
             delta_data=np.zeros(0, dtype=np.float32),
@@ -449,7 +611,7 @@ class _Snapshot:
             shape=(self.n_delta + 1, n_terms),
             dtype=np.float32,
         )
-        stacked = sp.vstack([self.base.tocsr(), delta], format="csr")
+        stacked = sp.vstack([self.base_rows, delta], format="csr")
         return stacked[np.where(rows < 0, self.n_rows, rows)]
 
     def nbytes(self) -> int:
@@ -458,6 +620,9 @@ class _Snapshot:
             self.base.data,
             self.base.indices,
             self.base.indptr,
+            self.base_rows.data,
+            self.base_rows.indices,
+            self.base_rows.indptr,
             self.delta_terms,
             self.delta_rows,
             self.delta_data,
@@ -478,19 +643,54 @@ def _gather(
     Returns each entry's row, the position of its term in the query and its contribution
     ``q_t * d_t``, without a Python loop.
     """
-    total = int(counts.sum())
-    if total == 0:
+    offsets, positions = _ranges(starts, counts)
+    if offsets.size == 0:
         return _NO_INTS, _NO_INTS, np.zeros(0, dtype=np.float64)
-    ends = np.cumsum(counts)
-    offsets = np.repeat(starts - (ends - counts), counts) + np.arange(total, dtype=np.int64)
-    positions = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
     contributions = data[offsets].astype(np.float64) * weights[positions]
     return rows[offsets].astype(np.int64), positions, contributions
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the offsets of the ranges ``[start, start + count)`` end to end, and whose each is."""
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    offsets = np.repeat(starts - (ends - counts), counts) + np.arange(total, dtype=np.int64)
+    return offsets, np.repeat(np.arange(counts.size, dtype=np.int64), counts)
 
 
 def _concatenate(parts: Sequence[_Entries]) -> _Entries:
     rows, positions, contributions = (np.concatenate(column) for column in zip(*parts, strict=True))
     return rows, positions, contributions
+
+
+def _shared_compressed(
+    kind: type[sp.csr_matrix] | type[sp.csc_matrix],
+    arrays: Mapping[str, np.ndarray],
+    prefix: str,
+    shape: tuple[int, int],
+) -> Any:
+    """Wrap stored CSR/CSC arrays in a matrix without copying or scanning them.
+
+    scipy's constructor would convert (and so copy) memory-mapped arrays and may read every
+    index; these arrays come canonical from `_compact_csr`/`_compact_csc`.
+    """
+    matrix = kind(shape, dtype=arrays[f"{prefix}_data"].dtype)
+    matrix.data = arrays[f"{prefix}_data"]
+    matrix.indices = arrays[f"{prefix}_indices"]
+    matrix.indptr = arrays[f"{prefix}_indptr"]
+    matrix.has_sorted_indices = True
+    matrix.has_canonical_format = True
+    return matrix
+
+
+def _compact_csr(matrix: sp.spmatrix) -> sp.csr_matrix:
+    """Return `matrix` as canonical CSR with float32 data and the narrowest safe index type."""
+    csr = sp.csr_matrix(matrix, dtype=np.float32)
+    csr.sum_duplicates()
+    index_dtype = np.int32 if csr.nnz < np.iinfo(np.int32).max else np.int64
+    csr.indices = csr.indices.astype(index_dtype, copy=False)
+    csr.indptr = csr.indptr.astype(index_dtype, copy=False)
+    return csr
 
 
 def _compact_csc(matrix: sp.spmatrix) -> sp.csc_matrix:
@@ -537,6 +737,11 @@ class TfidfMatcher(BaseEstimator):
     max_delta_rows : int or None
         Upserted rows kept beside the base matrix before they are merged into it; None
         means max(256, n_base / 64).
+    vocabulary_sample : int or None
+        Learn the vocabulary and IDF weights from a seeded random sample of this many texts
+        (then transform every text with them, in chunks) when the corpus is larger; None
+        learns from every text. Bounds fit time and memory on very large corpora (1M texts)
+        at the cost of terms that occur only outside the sample.
     """
 
     def __init__(
@@ -551,6 +756,7 @@ class TfidfMatcher(BaseEstimator):
         explain_terms: int = 5,
         min_documents_for_df: int = 10,
         max_delta_rows: int | None = None,
+        vocabulary_sample: int | None = None,
     ) -> None:
         self.min_df = min_df
         self.max_df = max_df
@@ -561,6 +767,7 @@ class TfidfMatcher(BaseEstimator):
         self.explain_terms = explain_terms
         self.min_documents_for_df = min_documents_for_df
         self.max_delta_rows = max_delta_rows
+        self.vocabulary_sample = vocabulary_sample
         self._snapshot: _Snapshot | None = None
         self._init_locks()
 
@@ -589,6 +796,97 @@ class TfidfMatcher(BaseEstimator):
         super().__setstate__(state)
         self._init_locks()
 
+    # persistence (see matchmaker.index_store)
+
+    def _export(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Return the compacted index's arrays and its JSON-safe rest, for `index_store`."""
+        snapshot = self._fitted()
+        if snapshot.n_delta or snapshot.id_order.size != snapshot.n_rows:
+            snapshot = snapshot.compacted()
+        arrays = {
+            "base_data": snapshot.base.data,
+            "base_indices": snapshot.base.indices,
+            "base_indptr": snapshot.base.indptr,
+            "rows_data": snapshot.base_rows.data,
+            "rows_indices": snapshot.base_rows.indices,
+            "rows_indptr": snapshot.base_rows.indptr,
+            "ids": snapshot.ids,
+            "id_order": snapshot.id_order,
+            "row_order": snapshot.row_order,
+            "touched": np.array(sorted(snapshot.touched), dtype=np.int64),
+            **{f"facet_{i}": codes for i, codes in enumerate(snapshot.facet_codes)},
+        }
+        vectorizer = snapshot.vectorizer
+        vectorizer_params = None
+        if vectorizer is not None:
+            arrays["idf"] = np.asarray(vectorizer.idf_)
+            vectorizer_params = {
+                name: list(value) if isinstance(value, tuple) else value
+                for name, value in vectorizer.get_params().items()
+                if name != "dtype"
+            }
+        params = self.get_params()
+        meta = {
+            "params": {
+                **params,
+                "ngram_range": list(params["ngram_range"]),
+                "extra_stop_words": sorted(params["extra_stop_words"]),
+            },
+            "vectorizer": vectorizer_params,
+            "terms": snapshot.terms.tolist(),
+            "shape": [snapshot.n_base, int(snapshot.terms.size)],
+            "facets": [
+                {"name": name, "levels": levels}
+                for name, levels in zip(snapshot.facet_names, snapshot.facet_levels, strict=True)
+            ],
+            "fitted_at": snapshot.fitted_at.isoformat(),
+            "n_fitted": snapshot.n_fitted,
+            "n_added": snapshot.n_added,
+        }
+        return arrays, meta
+
+    @classmethod
+    def _restore(cls, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> Self:
+        """Return a matcher over `arrays` (used as they are: memory maps stay shared)."""
+        params = dict(meta["params"])
+        params["ngram_range"] = tuple(params["ngram_range"])
+        params["extra_stop_words"] = frozenset(params["extra_stop_words"])
+        matcher = cls(**params)
+        terms = np.array(meta["terms"], dtype=object).reshape(-1)
+        vectorizer = None
+        if meta["vectorizer"] is not None:
+            vectorizer_params = dict(meta["vectorizer"])
+            vectorizer_params["ngram_range"] = tuple(vectorizer_params["ngram_range"])
+            vectorizer = TfidfVectorizer(**vectorizer_params, dtype=np.float32)
+            vectorizer.vocabulary_ = {term: j for j, term in enumerate(terms.tolist())}
+            vectorizer.idf_ = np.array(arrays["idf"])
+            vectorizer.stop_words_ = None
+        n_base, n_terms = meta["shape"]
+        facet_names = tuple(facet["name"] for facet in meta["facets"])
+        matcher._snapshot = _Snapshot(
+            vectorizer=vectorizer,
+            transformer=_QueryTransformer(vectorizer) if vectorizer is not None else None,
+            vocabulary_token=uuid.uuid4().hex,
+            terms=terms,
+            base=_shared_compressed(sp.csc_matrix, arrays, "base", (n_base, n_terms)),
+            base_rows=_shared_compressed(sp.csr_matrix, arrays, "rows", (n_base, n_terms)),
+            delta_terms=np.zeros(0, dtype=np.int32),
+            delta_rows=_NO_INTS,
+            delta_data=np.zeros(0, dtype=np.float32),
+            ids=arrays["ids"],
+            alive=np.ones(n_base, dtype=bool),
+            id_order=arrays["id_order"],
+            row_order=arrays["row_order"],
+            facet_names=facet_names,
+            facet_levels=tuple(dict(facet["levels"]) for facet in meta["facets"]),
+            facet_codes=tuple(arrays[f"facet_{i}"] for i in range(len(facet_names))),
+            fitted_at=datetime.fromisoformat(meta["fitted_at"]),
+            n_fitted=int(meta["n_fitted"]),
+            touched=frozenset(arrays["touched"].tolist()),
+            n_added=int(meta["n_added"]),
+        )
+        return matcher
+
     def _fitted(self) -> _Snapshot:
         snapshot = self._snapshot
         if snapshot is None:
@@ -613,6 +911,8 @@ class TfidfMatcher(BaseEstimator):
             raise ValueError("explain_terms and min_documents_for_df must be >= 0")
         if self.max_delta_rows is not None and self.max_delta_rows < 0:
             raise ValueError("max_delta_rows must be >= 0 or None")
+        if self.vocabulary_sample is not None and self.vocabulary_sample < 1:
+            raise ValueError("vocabulary_sample must be >= 1 or None")
 
     def _stop_words(self) -> list[str]:
         # Normalised with the texts' own preprocessing and tokenisation, so sklearn finds them
@@ -649,19 +949,33 @@ class TfidfMatcher(BaseEstimator):
         if not texts:
             return None, sp.csr_matrix((0, 0), dtype=np.float32)
         stop_words = self._stop_words()
-        min_df, max_df = self._df_bounds(len(texts))
+        learn_from = texts
+        sample = self.vocabulary_sample
+        if sample is not None and len(texts) > sample:
+            picked = np.random.default_rng(0).choice(len(texts), size=sample, replace=False)
+            learn_from = [texts[i] for i in np.sort(picked).tolist()]
+
+        def fit_transform(vectorizer: TfidfVectorizer) -> sp.spmatrix:
+            if learn_from is texts:
+                return vectorizer.fit_transform(texts)
+            vectorizer.fit(learn_from)
+            chunks = range(0, len(texts), _TRANSFORM_CHUNK)
+            parts = [vectorizer.transform(texts[i : i + _TRANSFORM_CHUNK]) for i in chunks]
+            return sp.vstack(parts, format="csr")
+
+        min_df, max_df = self._df_bounds(len(learn_from))
         try:
             vectorizer = self._vectorizer(min_df=min_df, max_df=max_df, stop_words=stop_words)
-            matrix = vectorizer.fit_transform(texts)
+            matrix = fit_transform(vectorizer)
         except ValueError:
             # sklearn raises when no term survives: the bounds pruned everything, or the texts
             # hold no token at all (empty, or stop words only). Relax the bounds once.
             vectorizer = self._vectorizer(min_df=1, max_df=1.0, stop_words=stop_words)
             try:
-                matrix = vectorizer.fit_transform(texts)
+                matrix = fit_transform(vectorizer)
             except ValueError:
                 analyse = vectorizer.build_analyzer()
-                if any(analyse(text) for text in texts):
+                if any(analyse(text) for text in learn_from):
                     raise
                 return None, sp.csr_matrix((len(texts), 0), dtype=np.float32)
         # Every pruned term, kept only for introspection; it can outweigh the vocabulary.
@@ -724,9 +1038,11 @@ class TfidfMatcher(BaseEstimator):
         order = np.argsort(id_array, kind="stable")
         return _Snapshot(
             vectorizer=vectorizer,
+            transformer=_QueryTransformer(vectorizer) if vectorizer is not None else None,
             vocabulary_token=uuid.uuid4().hex,
             terms=terms,
             base=_compact_csc(matrix),
+            base_rows=_compact_csr(matrix),
             delta_terms=np.zeros(0, dtype=np.int32),
             delta_rows=_NO_INTS,
             delta_data=np.zeros(0, dtype=np.float32),
@@ -851,6 +1167,8 @@ class TfidfMatcher(BaseEstimator):
             raise NotFound(f"document {doc_id} is not indexed")
         terms, weights = snapshot.row_vector(row)
         mask = snapshot.candidates(filters, exclude_ids, include_ids)
+        if mask is None:
+            mask = snapshot.alive.copy()
         mask[row] = False
         return snapshot.search(terms, weights, k=k, mask=mask, n_terms=self.explain_terms)
 
@@ -861,7 +1179,7 @@ class TfidfMatcher(BaseEstimator):
         found, rows = snapshot.lookup(ids)
         result = np.zeros(found.size, dtype=np.float64)
         if terms.size and rows.size:
-            result[found] = snapshot.scores(terms, weights)[0][rows]
+            result[found] = snapshot.scores(terms, weights)[rows]
         return result
 
     def __contains__(self, doc_id: object) -> bool:

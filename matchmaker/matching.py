@@ -5,6 +5,10 @@ changed), so a write made through any worker is reflected in the next suggestion
 serves. Changed profiles are re-transformed with the current vocabulary, deleted ones masked;
 when the share of changes passes `refit_drift`, a fresh index is built in a background thread
 and swapped in with one reference assignment.
+
+Organisations are indexed by `matchmaker.ranking.ProfileIndex`: suggestions and search are
+ranked by text similarity, track record and (for a draft) past partners, each a reason on the
+suggestion; "similar organisations" and the diversity vectors use its text index alone.
 """
 
 import logging
@@ -17,10 +21,11 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from matchmaker.errors import NotFound
 from matchmaker.matcher import Match, TfidfMatcher
+from matchmaker.ranking import ProfileIndex, RankedMatch, text_only
 from matchmaker.text import call_text, organisation_text
 from models.call import Call
 from models.change import Change
@@ -58,10 +63,10 @@ def _filters(
     return {name: set(values) for name, values in pairs if values} or None
 
 
-def _fit_organisations(organisations: Sequence[Organisation]) -> TfidfMatcher:
-    return TfidfMatcher().fit(
+def _fit_organisations(organisations: Sequence[Organisation]) -> ProfileIndex:
+    return ProfileIndex().fit(
         [organisation.id for organisation in organisations],  # type: ignore[misc]
-        [organisation_text(organisation) for organisation in organisations],
+        organisations,
         facets={
             name: [_facets(organisation)[name] for organisation in organisations]
             for name in ORGANISATION_FACETS
@@ -82,7 +87,7 @@ class MatchingService:
     def __init__(self, *, engine: Engine, refit_drift: float) -> None:
         self.engine = engine
         self.refit_drift = refit_drift
-        self._organisations: TfidfMatcher | None = None
+        self._organisations: ProfileIndex | None = None
         self._calls: TfidfMatcher | None = None
         self._last_change = 0
         self._sync_lock = threading.Lock()
@@ -94,7 +99,7 @@ class MatchingService:
     def _latest_change(self, session: Session) -> int:
         return int(session.scalar(select(func.max(Change.id))) or 0)
 
-    def _build(self) -> tuple[TfidfMatcher, TfidfMatcher, int]:
+    def _build(self) -> tuple[ProfileIndex, TfidfMatcher, int]:
         with Session(self.engine) as session:
             last_change = self._latest_change(session)
             organisations = session.scalars(select(Organisation)).all()
@@ -129,8 +134,8 @@ class MatchingService:
                 # A bulk load: one fit is far cheaper than thousands of single upserts.
                 self._organisations, self._calls, self._last_change = self._build()
                 return
-            self._apply(session, Organisation, changed["organisation"], self._organisations)
-            self._apply(session, Call, changed["call"], self._calls)
+            self._apply_organisations(session, changed["organisation"], self._organisations)
+            self._apply_calls(session, changed["call"], self._calls)
             self._last_change = rows[-1][0]
         if self._organisations.drift > self.refit_drift:
             if self._organisations.n_documents <= SMALL_CORPUS:
@@ -140,15 +145,22 @@ class MatchingService:
                 self.request_refit()
 
     @staticmethod
-    def _apply(session: Session, model: Any, ids: set[int], matcher: TfidfMatcher) -> None:
+    def _apply_organisations(session: Session, ids: set[int], index: ProfileIndex) -> None:
         if not ids:
             return
-        present = session.scalars(select(model).where(model.id.in_(ids))).all()
+        present = session.scalars(select(Organisation).where(col(Organisation.id).in_(ids))).all()
         for row in present:
-            if model is Organisation:
-                matcher.upsert(row.id, organisation_text(row), _facets(row))
-            else:
-                matcher.upsert(row.id, call_text(row))
+            index.upsert(row.id, row, _facets(row))  # type: ignore[arg-type]
+        for missing in ids - {row.id for row in present}:
+            index.remove(missing)
+
+    @staticmethod
+    def _apply_calls(session: Session, ids: set[int], matcher: TfidfMatcher) -> None:
+        if not ids:
+            return
+        present = session.scalars(select(Call).where(col(Call.id).in_(ids))).all()
+        for row in present:
+            matcher.upsert(row.id, call_text(row))  # type: ignore[arg-type]
         for missing in ids - {row.id for row in present}:
             matcher.remove(missing)
 
@@ -192,7 +204,7 @@ class MatchingService:
 
     # queries
 
-    def _organisation_index(self) -> TfidfMatcher:
+    def _organisation_index(self) -> ProfileIndex:
         self.sync()
         assert self._organisations is not None
         return self._organisations
@@ -205,20 +217,26 @@ class MatchingService:
         countries: Collection[str] = (),
         exclude_ids: Collection[int] = (),
         include_ids: Collection[int] | None = None,
+        partner_ids: Collection[int] = (),
         limit: int = 20,
-    ) -> list[Match]:
-        """Organisations whose expertise best matches a text, filtered, best first."""
-        return self._organisation_index().query(
+    ) -> list[RankedMatch]:
+        """Organisations that best fit a text, filtered, best first, each with its reasons.
+
+        Ranked by text similarity times track record; with `partner_ids` (a draft's members)
+        past projects shared with them count too (see `matchmaker.ranking`).
+        """
+        return self._organisation_index().rank(
             text,
             k=limit,
             filters=_filters(stakeholder_types, countries),
             exclude_ids=exclude_ids,
             include_ids=include_ids,
+            partner_ids=partner_ids,
         )
 
     def vectors(self, texts: Sequence[str]) -> list[sparse.csr_array]:
         """L2-normalised TF-IDF rows of texts in the current vocabulary (for diversity)."""
-        index = self._organisation_index()
+        index = self._organisation_index().matcher
         width = max(index.vocabulary_size, 1)
         rows = []
         for text in texts:
@@ -231,7 +249,7 @@ class MatchingService:
             )
         return rows
 
-    def suggest_for_call(self, call: Call, **filters: Any) -> list[Match]:
+    def suggest_for_call(self, call: Call, **filters: Any) -> list[RankedMatch]:
         """Organisations that best fit a call, filtered, best first."""
         return self.suggest_for_text(call_text(call), **filters)
 
@@ -242,14 +260,15 @@ class MatchingService:
         stakeholder_types: Collection[str] = (),
         countries: Collection[str] = (),
         limit: int = 20,
-    ) -> list[Match]:
-        """Organisations with expertise like the given one's, itself excluded."""
-        index = self._organisation_index()
+    ) -> list[RankedMatch]:
+        """Organisations with expertise like the given one's, itself excluded (text alone)."""
+        index = self._organisation_index().matcher
         if organisation_id not in index:
             raise NotFound(f"No organisation with id {organisation_id}.")
-        return index.similar(
+        found = index.similar(
             organisation_id, k=limit, filters=_filters(stakeholder_types, countries)
         )
+        return [text_only(match) for match in found]
 
     def calls_for_organisation(
         self, organisation: Organisation, *, call_ids: Collection[int] | None, limit: int = 20

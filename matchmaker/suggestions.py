@@ -14,21 +14,23 @@ from matchmaker.matcher import Match
 from matchmaker.matching import MatchingService
 from matchmaker.organisations import get_organisation
 from matchmaker.proposals import needs_of_draft
+from matchmaker.ranking import RankedMatch
 from models.call import Call, CallStatus, call_status
 from models.organisation import Organisation
 
 R = TypeVar("R")
+M = TypeVar("M", bound=Match)
 
 
 @dataclass(frozen=True, slots=True)
-class Found(Generic[R]):
-    """A stored row the index matched, with its score and shared terms."""
+class Found(Generic[R, M]):
+    """A stored row the index matched, with its score and shared terms (and reasons, if ranked)."""
 
     row: R
-    match: Match
+    match: M
 
 
-def _load(session: Session, model: Any, matches: Sequence[Match]) -> list[Found[Any]]:
+def _load(session: Session, model: Any, matches: Sequence[M]) -> list[Found[Any, M]]:
     """Load matched rows in one query, in rank order, skipping any deleted meanwhile."""
     if not matches:
         return []
@@ -47,8 +49,11 @@ def suggestions_for_call(
     limit: int = 20,
     missing_for: int | None = None,
     actor: Principal | None = None,
-) -> list[Found[Organisation]]:
-    """The organisations that best fit a call, or only those a draft still needs."""
+) -> list[Found[Organisation, RankedMatch]]:
+    """The organisations that best fit a call, or only those a draft still needs.
+
+    For a draft, its members are left out and past projects with them count in the ranking.
+    """
     call = get_call(session, call_id=call_id)
     exclude: Collection[int] = ()
     if missing_for is not None:
@@ -66,6 +71,7 @@ def suggestions_for_call(
         stakeholder_types=stakeholder_types,
         countries=countries,
         exclude_ids=exclude,
+        partner_ids=exclude,
         limit=limit,
     )
     return _load(session, Organisation, matches)
@@ -86,7 +92,7 @@ def search_organisations(
     stakeholder_types: Collection[str] = (),
     countries: Collection[str] = (),
     limit: int = 20,
-) -> list[Found[Organisation]]:
+) -> list[Found[Organisation, RankedMatch]]:
     """The organisations that best fit a free text."""
     matches = matching.suggest_for_text(
         text, stakeholder_types=stakeholder_types, countries=countries, limit=limit
@@ -102,7 +108,7 @@ def similar_organisations(
     stakeholder_types: Collection[str] = (),
     countries: Collection[str] = (),
     limit: int = 20,
-) -> list[Found[Organisation]]:
+) -> list[Found[Organisation, RankedMatch]]:
     """Organisations with expertise like the given one's."""
     get_organisation(session, organisation_id=organisation_id)
     matches = matching.similar_organisations(
@@ -119,7 +125,7 @@ def calls_for_organisation(
     statuses: Collection[CallStatus] = (),
     today: date,
     limit: int = 20,
-) -> list[Found[Call]]:
+) -> list[Found[Call, Match]]:
     """The calls whose scope best fits an organisation, optionally only those with a status."""
     organisation = get_organisation(session, organisation_id=organisation_id)
     call_ids = None

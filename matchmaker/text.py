@@ -4,24 +4,48 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 # Keywords are the organisation's own words for its expertise; repeating them gives them more
-# weight than a passing mention in a long description (tf is sublinear, so 3 copies ~ 2x).
-KEYWORD_REPEAT = 3
+# weight than a passing mention in a long description. Profiles are indexed with raw term
+# counts (matchmaker.ranking.MATCHER_SETTINGS), so 2 copies weigh 2x, as 3 copies did under the
+# earlier 1 + ln(tf); CORDIS profiles have no keywords, so the benchmark cannot tune this one.
+KEYWORD_REPEAT = 2
 
 
 class ProfileLike(Protocol):
-    """Anything with an organisation profile's matchable fields."""
+    """Anything with an organisation profile's matchable fields (read-only)."""
 
-    name: str
-    description: str
-    keywords: Sequence[str]
-    activities: Sequence[Mapping[str, Any]]
+    @property
+    def name(self) -> str:
+        """The organisation's name."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """What it says about its expertise."""
+        ...
+
+    @property
+    def keywords(self) -> Sequence[str]:
+        """Its own words for its expertise."""
+        ...
+
+    @property
+    def activities(self) -> Sequence[Mapping[str, Any]]:
+        """Past projects or publications: title, summary, year, url."""
+        ...
 
 
 class CallLike(Protocol):
-    """Anything with a call's matchable fields."""
+    """Anything with a call's matchable fields (read-only)."""
 
-    title: str
-    description: str
+    @property
+    def title(self) -> str:
+        """The call's title."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """The call's scope."""
+        ...
 
 
 def _join(parts: Iterable[str | None]) -> str:

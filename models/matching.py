@@ -1,7 +1,7 @@
 """Schemas of matching answers: suggestions, call matches and free-text search."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,12 +17,36 @@ class MatchedTerm(BaseModel):
     weight: float
 
 
+class Reason(BaseModel):
+    """One signal behind a suggestion's score: the evidence, its factor in the score, and why."""
+
+    signal: Literal["text_similarity", "track_record", "past_partners"] = Field(
+        description="text_similarity: cosine of the TF-IDF vectors of the text and the profile; "
+        "track_record: past projects or activities in the profile; past_partners: past "
+        "projects shared with the draft's members (suggestions for a draft only)."
+    )
+    value: float = Field(
+        description="The evidence: the cosine, or a number of past projects or activities."
+    )
+    factor: float = Field(description="What this signal multiplies the score by.")
+    detail: str = Field(description="The reason in words.")
+    organisation_ids: list[int] = Field(
+        default=[], description="For past_partners: the draft members it worked with."
+    )
+
+
 class Suggestion(BaseModel):
-    """An organisation suggested for a call or a text, with why."""
+    """An organisation suggested for a call or a text, with why.
+
+    `score` is the product of the reasons' factors: text similarity (0 to 1) times the
+    track-record factor (1 with no past activity, growing with their number's fourth root),
+    times, for a draft, the past-partner factor.
+    """
 
     organisation: OrganisationSummary
     score: float
     matched_terms: list[MatchedTerm]
+    reasons: list[Reason]
 
 
 class Suggestions(BaseModel):

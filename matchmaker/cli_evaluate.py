@@ -1,0 +1,84 @@
+"""The `matchmaker evaluate` command: the consortium-recovery benchmark on a CORDIS folder."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matchmaker.cordis import SourceError
+from matchmaker.evaluate import (
+    CANCER_MISSION,
+    MIN_CONSORTIUM,
+    TEST_SHARE,
+    format_table,
+    plot,
+    run,
+)
+
+
+def evaluate_command(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="A CORDIS folder (organisations.csv, participations.csv, projects.csv, "
+            "topics.csv), as `matchmaker import cordis` reads."
+        ),
+    ],
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the results as JSON here.")
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option(help="Also draw the results as a PNG chart here.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Which pseudo-random share of topics is held out.")] = 0,
+    test_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of the other topics with text held out."),
+    ] = TEST_SHARE,
+    test_pattern: Annotated[
+        str, typer.Option(help="Topic codes always held out (a regular expression).")
+    ] = CANCER_MISSION,
+    min_consortium: Annotated[
+        int, typer.Option(min=1, help="Smallest consortium a project query may have.")
+    ] = MIN_CONSORTIUM,
+    check_leaks: Annotated[
+        bool,
+        typer.Option(
+            "--check-leaks/--no-check-leaks",
+            help="Check that no test-part text reached a profile (a few seconds).",
+        ),
+    ] = True,
+) -> None:
+    """Measure how well suggestions recover real consortia, against baselines, and print it.
+
+    Topics are split into a profile part and a test part; profiles come from the profile part
+    only; each test topic and test project asks for its real participants. See
+    docs/matching.md for the protocol and the metrics.
+    """
+    try:
+        report = run(
+            directory,
+            seed=seed,
+            test_share=test_share,
+            test_pattern=test_pattern,
+            min_consortium=min_consortium,
+            check_leaks=check_leaks,
+            progress=lambda message: typer.echo(message, err=True),
+        )
+    except SourceError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from None
+    summary = report.benchmark
+    typer.echo(
+        f"{summary['profiles']} profiles; queries {summary['queries']}; "
+        f"no profile (cold start) {summary['cold_start_share']}; "
+        f"leaked test texts: {summary.get('leaked_test_texts', 'not checked')}"
+    )
+    typer.echo(format_table(report))
+    if json_path is not None:
+        json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"Wrote {json_path}.")
+    if chart is not None:
+        plot(report, chart)
+        typer.echo(f"Wrote {chart}.")

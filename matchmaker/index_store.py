@@ -1,0 +1,182 @@
+"""Save a fitted `TfidfMatcher` index to a folder and map it back, shared between processes.
+
+A saved index is a cache of the database: `key` names the database state it reflects (the
+caller passes e.g. the latest change-log id and the schema revision), and `load` returns None
+unless the folder holds an index this module wrote for exactly that key. Nothing is unpickled:
+the arrays are ``.npy`` files read with ``allow_pickle=False`` and everything else is JSON.
+
+Layout, one folder per key under the configured folder::
+
+    <folder>/tfidf-<sha256(key)[:16]>/
+        manifest.json   format, version, key, matcher and vectorizer parameters, facet levels,
+                        and the name, dtype and shape of every array
+        terms.json      the vocabulary, a JSON list of terms (term j is column j)
+        *.npy           CSC and CSR arrays, ids, id order, facet codes, idf, touched ids
+
+`save` writes a temporary folder beside it and renames it into place, so a reader never sees a
+half-written index, then deletes the folders of other keys. `load` memory-maps the arrays
+read-only (``np.load(mmap_mode="r")``): worker processes that load the same index share one
+copy through the page cache. Updates after a load never write into those maps: upserts go to
+the delta block and every per-row array that changes is copied first (copy-on-write).
+"""
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from matchmaker.matcher import TfidfMatcher
+
+FORMAT: Final = "matchmaker.tfidf-index"
+FORMAT_VERSION: Final = 1
+MANIFEST: Final = "manifest.json"
+TERMS: Final = "terms.json"
+_PREFIX: Final = "tfidf-"
+
+logger = logging.getLogger(__name__)
+
+
+def index_path(folder: str | os.PathLike[str], key: str) -> Path:
+    """Return the folder that holds (or would hold) the index saved under `key`."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return Path(folder) / f"{_PREFIX}{digest}"
+
+
+def save(matcher: TfidfMatcher, folder: str | os.PathLike[str], key: str) -> Path:
+    """Write the matcher's index (compacted) under `folder` for `key`; return its folder."""
+    arrays, meta = matcher._export()
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    target = index_path(root, key)
+    temporary = root / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    temporary.mkdir()
+    try:
+        manifest_arrays = {}
+        for name, array in arrays.items():
+            path = temporary / f"{name}.npy"
+            np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+            manifest_arrays[name] = {"dtype": array.dtype.str, "shape": list(array.shape)}
+        _write_json(temporary / TERMS, meta.pop("terms"))
+        manifest = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "key": key,
+            "arrays": manifest_arrays,
+            **meta,
+        }
+        # The manifest goes last: a folder without one is never loaded.
+        _write_json(temporary / MANIFEST, manifest)
+        _replace_folder(temporary, target)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    for other in root.glob(f"{_PREFIX}*"):
+        # Processes that mapped an older index keep their pages until they drop it.
+        if other != target and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
+    return target
+
+
+def load(folder: str | os.PathLike[str], key: str) -> TfidfMatcher | None:
+    """Return the matcher saved under `folder` for `key`, its arrays memory-mapped, else None.
+
+    None when nothing was saved for `key`, or the folder was not written by this module's
+    format version, or any file is missing, truncated or inconsistent with the manifest.
+    """
+    path = index_path(folder, key)
+    if not (path / MANIFEST).is_file():
+        return None
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        if not _is_manifest(manifest, key):
+            logger.warning(
+                "ignoring index %s: not a version %d index for this key", path, FORMAT_VERSION
+            )
+            return None
+        arrays = {
+            name: _mapped(path / f"{name}.npy", spec) for name, spec in manifest["arrays"].items()
+        }
+        terms = json.loads((path / TERMS).read_text(encoding="utf-8"))
+        _check_consistent(manifest, arrays, terms)
+        return TfidfMatcher._restore(arrays, {**manifest, "terms": terms})
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        logger.warning("ignoring unreadable index %s: %s", path, error)
+        return None
+
+
+def _write_json(path: Path, value: Any) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        json.dump(value, handle, ensure_ascii=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _replace_folder(source: Path, target: Path) -> None:
+    """Move `source` to `target`, replacing an index already there (same key, same content)."""
+    try:
+        source.rename(target)
+    except OSError:
+        if not target.exists():
+            raise
+        retired = target.with_name(f".{target.name}.{uuid.uuid4().hex}.old")
+        target.rename(retired)
+        source.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        # Make the rename durable (POSIX; directories cannot be opened on Windows).
+        descriptor = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _is_manifest(manifest: Any, key: str) -> bool:
+    return (
+        isinstance(manifest, dict)
+        and manifest.get("format") == FORMAT
+        and manifest.get("version") == FORMAT_VERSION
+        and manifest.get("key") == key
+        and isinstance(manifest.get("arrays"), dict)
+    )
+
+
+def _mapped(path: Path, spec: dict[str, Any]) -> np.ndarray:
+    """Memory-map one array read-only and check it against the manifest."""
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    if array.dtype.str != spec["dtype"] or list(array.shape) != spec["shape"]:
+        raise ValueError(f"{path.name} is {array.dtype.str} {array.shape}, manifest says {spec}")
+    return array
+
+
+def _check_consistent(manifest: dict[str, Any], arrays: dict[str, np.ndarray], terms: Any) -> None:
+    """Raise ValueError unless the arrays form the index the manifest describes (O(1) checks)."""
+    n_rows, n_terms = manifest["shape"]
+    if not isinstance(terms, list) or len(terms) != n_terms:
+        raise ValueError("terms.json does not match the vocabulary size")
+    for prefix, n_pointers in (("base", n_terms + 1), ("rows", n_rows + 1)):
+        indptr, indices = arrays[f"{prefix}_indptr"], arrays[f"{prefix}_indices"]
+        if (
+            indptr.shape != (n_pointers,)
+            or indices.shape != arrays[f"{prefix}_data"].shape
+            or indptr[0] != 0
+            or indptr[-1] != indices.size
+        ):
+            raise ValueError(f"{prefix} arrays are inconsistent")
+    for name in (
+        "ids",
+        "id_order",
+        "row_order",
+        *(f"facet_{i}" for i in range(len(manifest["facets"]))),
+    ):
+        if arrays[name].shape != (n_rows,):
+            raise ValueError(f"{name} has {arrays[name].shape[0]} entries for {n_rows} rows")
+    if manifest["vectorizer"] is not None and arrays["idf"].shape != (n_terms,):
+        raise ValueError("idf does not match the vocabulary size")

@@ -1,0 +1,528 @@
+"""Partner suggestions ranked by text similarity, track record and past partnerships.
+
+One ranking serves the API (`MatchingService`) and the consortium-recovery evaluation
+(`matchmaker.evaluate`), so what is measured is what is served::
+
+    score = cosine(text, profile)
+            x (1 + past activities) ** TRACK_RECORD_EXPONENT
+            x (1 + past projects shared with the given partners) ** PARTNER_EXPONENT
+
+Each factor is one reason on the suggestion; the score is their product. The cosine comes from
+the TF-IDF index (`TfidfMatcher`, settings in `MATCHER_SETTINGS`); the track record is the
+number of activities (past projects) in the profile; past partnerships are the activities whose
+URL also appears in the profile of an organisation the caller names (a draft's members). A
+profile that shares no term with the text scores 0 whatever its record, and so is never
+suggested. docs/matching.md gives the measurements behind every constant.
+
+Ranking is one vectorised pass: the matcher gives the cosine of every indexed profile
+(`score_ids`), the factors are arrays aligned with it, filters are a boolean mask, and
+`np.argpartition` picks the top k; only those k are then explained (the matcher's `query`
+restricted to them returns their shared terms).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Final, Literal, Self, cast
+
+import numpy as np
+
+from matchmaker.matcher import Match, QueryVector, TfidfMatcher
+from matchmaker.text import ProfileLike, organisation_text
+
+# Measured on the consortium-recovery benchmark (docs/matching.md): the recall@50 plateau spans
+# 0.2 to 0.3 on three splits and on both query kinds; the middle of it is taken.
+TRACK_RECORD_EXPONENT: Final = 0.25
+# Measured on draft queries (a project's coordinator given, the rest of its consortium to find):
+# 0.5 recovers the most, and the square root keeps one big shared network from outweighing fit.
+PARTNER_EXPONENT: Final = 0.5
+# Raw term counts, not 1 + log: a profile's vector is then the sum of its activities', so the
+# themes an organisation keeps working on outweigh one-off ones (+0.08 recall@50 on topics).
+MATCHER_SETTINGS: Final[Mapping[str, Any]] = {"sublinear_tf": False}
+_TERMS_IN_DETAIL: Final = 3
+
+Signal = Literal["text_similarity", "track_record", "past_partners"]
+TEXT_SIMILARITY: Final = "text_similarity"
+TRACK_RECORD: Final = "track_record"
+PAST_PARTNERS: Final = "past_partners"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One signal behind a score: the evidence (`value`), its `factor` in the score, and why."""
+
+    signal: Signal
+    value: float
+    factor: float
+    detail: str
+    organisation_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RankedMatch(Match):
+    """A ranked profile: final score, shared terms, and the reasons whose factors make the score."""
+
+    reasons: tuple[Reason, ...]
+
+
+def new_matcher() -> TfidfMatcher:
+    """A TF-IDF matcher with the measured settings for organisation profiles."""
+    return TfidfMatcher(**MATCHER_SETTINGS)
+
+
+def activity_keys(profile: ProfileLike) -> frozenset[str]:
+    """What identifies a profile's past projects across profiles: their URLs."""
+    urls = (str(activity.get("url") or "").strip() for activity in profile.activities)
+    return frozenset(url for url in urls if url)
+
+
+@dataclass(frozen=True, slots=True)
+class PastPartners:
+    """Per organisation, how many past projects it shares with the given partners, and with whom."""
+
+    shared: Mapping[int, int]
+    partners: Mapping[int, tuple[int, ...]]
+
+    @property
+    def most(self) -> int:
+        """The largest number of shared projects (0 when nobody shares one)."""
+        return max(self.shared.values(), default=0)
+
+
+NO_PARTNERS: Final = PastPartners({}, {})
+
+
+def past_partners(
+    partner_keys: Mapping[int, Collection[str]], members: Mapping[str, Collection[int]]
+) -> PastPartners:
+    """Count each organisation's past projects with the partners, from the projects' members.
+
+    `partner_keys` maps each partner to its activity keys, `members` each key to the
+    organisations whose profiles list it. A partner is not its own past partner.
+    """
+    keys_of: dict[int, set[str]] = defaultdict(set)
+    with_whom: dict[int, set[int]] = defaultdict(set)
+    for partner, keys in partner_keys.items():
+        for key in keys:
+            for organisation in members.get(key, ()):
+                if organisation != partner:
+                    keys_of[organisation].add(key)
+                    with_whom[organisation].add(partner)
+    return PastPartners(
+        shared={organisation: len(keys) for organisation, keys in keys_of.items()},
+        partners={organisation: tuple(sorted(ids)) for organisation, ids in with_whom.items()},
+    )
+
+
+def explain_text(match: Match) -> Reason:
+    """The text-similarity reason of a match: its cosine and the terms that weigh most."""
+    terms = ", ".join(f"'{term.term}'" for term in match.matched_terms[:_TERMS_IN_DETAIL])
+    shares = f"shares {terms} with the text" if terms else "shares terms with the text"
+    return Reason(
+        signal=TEXT_SIMILARITY,
+        value=match.score,
+        factor=match.score,
+        detail=f"{shares} (cosine {match.score:.3f})",
+    )
+
+
+def text_only(match: Match) -> RankedMatch:
+    """A plain similarity match as a ranked one whose only reason is the text."""
+    return RankedMatch(match.id, match.score, match.matched_terms, (explain_text(match),))
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """The exponents of the two evidence factors (0 turns a factor off)."""
+
+    track_record_exponent: float = TRACK_RECORD_EXPONENT
+    partner_exponent: float = PARTNER_EXPONENT
+
+    def track_record(self, activities: np.ndarray | int) -> np.ndarray:
+        """How much a record of `activities` past projects multiplies a fit (1 for none)."""
+        return np.power(1.0 + np.asarray(activities, dtype=np.float64), self.track_record_exponent)
+
+    def partners(self, shared: np.ndarray | int) -> np.ndarray:
+        """How much `shared` past projects with the given partners multiply a score (1 for none)."""
+        return np.power(1.0 + np.asarray(shared, dtype=np.float64), self.partner_exponent)
+
+    def scores(
+        self, cosine: np.ndarray, activities: np.ndarray, shared: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The final scores: cosine x track-record factor (x past-partner factor), vectorised."""
+        score = np.asarray(cosine, dtype=np.float64) * self.track_record(activities)
+        if shared is not None:
+            score = score * self.partners(shared)
+        return score
+
+    def reasons(
+        self,
+        match: Match,
+        activities: int,
+        shared: int | None = None,
+        partners: tuple[int, ...] = (),
+    ) -> tuple[Reason, ...]:
+        """One reason per factor of a score (past partners only when `shared` is given)."""
+        found = [explain_text(match), self._track_reason(activities)]
+        if shared is not None:
+            found.append(self._partner_reason(shared, partners))
+        return tuple(found)
+
+    def _track_reason(self, activities: int) -> Reason:
+        factor = float(self.track_record(activities))
+        projects = "past project or activity" if activities == 1 else "past projects or activities"
+        return Reason(
+            signal=TRACK_RECORD,
+            value=float(activities),
+            factor=factor,
+            detail=f"{activities} {projects} in its profile (x{factor:.2f})",
+        )
+
+    def _partner_reason(self, shared: int, partners: tuple[int, ...]) -> Reason:
+        factor = float(self.partners(shared))
+        if not shared:
+            detail = "no past project with the given partners (x1.00)"
+        else:
+            projects = "past project" if shared == 1 else "past projects"
+            who = "1 of the given partners" if len(partners) == 1 else f"{len(partners)} of them"
+            detail = f"{shared} {projects} with {who} (x{factor:.2f})"
+        return Reason(
+            signal=PAST_PARTNERS,
+            value=float(shared),
+            factor=factor,
+            detail=detail,
+            organisation_ids=partners,
+        )
+
+
+def top_rows(score: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the k best positive scores, best first, ties by ascending id."""
+    rows = np.flatnonzero(score > 0)
+    if rows.size > k:
+        chosen = score[rows]
+        floor = chosen[np.argpartition(-chosen, k - 1)[:k]].min()
+        # Every row tied with the k-th stays, so the id tie-break, not argpartition, decides.
+        rows = rows[chosen >= floor]
+    return rows[np.lexsort((ids[rows], -score[rows]))[:k]]
+
+
+def _encode(value: str | None) -> str | None:
+    return str(value) if value is not None and value != "" else None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Record:
+    """Per indexed profile, aligned with `ids` (sorted): activities and facet codes.
+
+    Facet levels only ever grow (a code never changes meaning); -1 is a missing value, which
+    no filter matches, as in the matcher.
+    """
+
+    ids: np.ndarray
+    activities: np.ndarray
+    facet_names: tuple[str, ...]
+    facet_levels: tuple[Mapping[str, int], ...]
+    facet_codes: tuple[np.ndarray, ...]
+
+    @classmethod
+    def build(
+        cls,
+        ids: np.ndarray,
+        activities: np.ndarray,
+        facets: Mapping[str, Sequence[str | None]],
+    ) -> _Record:
+        order = np.argsort(ids, kind="stable")
+        levels_out, codes_out = [], []
+        for values in facets.values():
+            if len(values) != ids.size:
+                raise ValueError(f"{len(values)} facet values for {ids.size} profiles")
+            encoded = [_encode(value) for value in values]
+            levels: dict[str, int] = {}
+            for value in encoded:
+                if value is not None:
+                    levels.setdefault(value, len(levels))
+            codes = np.fromiter(
+                (-1 if value is None else levels[value] for value in encoded),
+                dtype=np.int32,
+                count=ids.size,
+            )
+            levels_out.append(levels)
+            codes_out.append(codes[order])
+        return cls(
+            ids[order], activities[order], tuple(facets), tuple(levels_out), tuple(codes_out)
+        )
+
+    def positions(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of `ids` are indexed, and their positions."""
+        if self.ids.size == 0 or ids.size == 0:
+            return np.zeros(ids.size, dtype=bool), np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.ids, ids), self.ids.size - 1)
+        found = self.ids[at] == ids
+        return found, at[found]
+
+    def candidates(
+        self,
+        filters: Mapping[str, Collection[str] | str] | None,
+        exclude_ids: Collection[int],
+        include_ids: Collection[int] | None,
+    ) -> np.ndarray:
+        """The mask of profiles that pass every filter (the matcher's semantics)."""
+        mask = np.ones(self.ids.size, dtype=bool)
+        if include_ids is not None:
+            mask[:] = False
+            mask[self.positions(_id_array(include_ids))[1]] = True
+        if len(exclude_ids):
+            mask[self.positions(_id_array(exclude_ids))[1]] = False
+        for name, values in (filters or {}).items():
+            if name not in self.facet_names:
+                raise ValueError(f"unknown facet {name!r}; known: {list(self.facet_names)}")
+            position = self.facet_names.index(name)
+            levels = self.facet_levels[position]
+            wanted = (values,) if isinstance(values, str) else values
+            # One flag per level plus a last, always-False one that missing values (-1) index.
+            allowed = np.zeros(len(levels) + 1, dtype=bool)
+            allowed[[levels[str(value)] for value in wanted if str(value) in levels]] = True
+            mask &= allowed[self.facet_codes[position]]
+        return mask
+
+    def with_profile(
+        self, doc_id: int, activities: int, facets: Mapping[str, str | None]
+    ) -> _Record:
+        unknown = set(facets) - set(self.facet_names)
+        if unknown:
+            raise ValueError(f"unknown facets {sorted(unknown)}; known: {list(self.facet_names)}")
+        levels_out, values = [], []
+        for name, levels in zip(self.facet_names, self.facet_levels, strict=True):
+            value = _encode(facets.get(name))
+            if value is not None and value not in levels:
+                levels = {**levels, value: len(levels)}
+            levels_out.append(levels)
+            values.append(-1 if value is None else levels[value])
+        at = int(np.searchsorted(self.ids, doc_id))
+        if at < self.ids.size and self.ids[at] == doc_id:
+            counts = self.activities.copy()
+            counts[at] = activities
+            codes = []
+            for old, code in zip(self.facet_codes, values, strict=True):
+                new = old.copy()
+                new[at] = code
+                codes.append(new)
+            return replace(
+                self, activities=counts, facet_levels=tuple(levels_out), facet_codes=tuple(codes)
+            )
+        return replace(
+            self,
+            ids=np.insert(self.ids, at, doc_id),
+            activities=np.insert(self.activities, at, activities),
+            facet_levels=tuple(levels_out),
+            facet_codes=tuple(
+                np.insert(old, at, value)
+                for old, value in zip(self.facet_codes, values, strict=True)
+            ),
+        )
+
+    def without(self, doc_id: int) -> _Record:
+        at = int(np.searchsorted(self.ids, doc_id))
+        if at < self.ids.size and self.ids[at] == doc_id:
+            return replace(
+                self,
+                ids=np.delete(self.ids, at),
+                activities=np.delete(self.activities, at),
+                facet_codes=tuple(np.delete(codes, at) for codes in self.facet_codes),
+            )
+        return self
+
+
+def _id_array(ids: Collection[int]) -> np.ndarray:
+    return np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
+
+
+_EMPTY_RECORD = _Record(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), (), (), ())
+
+
+class ProfileIndex:
+    """Organisation profiles indexed for suggestions: text, track record and past projects.
+
+    `fit` indexes profiles (anything with a name, description, keywords and activities) with
+    their facets; `upsert` and `remove` keep it current, visible to the next `rank`. The text
+    index is a `TfidfMatcher` (exposed as `matcher`, for similarity and statistics). Track
+    records and facets are sorted arrays replaced whole on each update (one reference
+    assignment: a reader sees the old or the new ones). Activity keys live in two dicts that
+    writers change one key at a time under the lock while readers only look keys up.
+    """
+
+    def __init__(self, matcher: TfidfMatcher | None = None, weights: Weights | None = None) -> None:
+        self.matcher = matcher if matcher is not None else new_matcher()
+        self.weights = weights if weights is not None else Weights()
+        self._record = _EMPTY_RECORD
+        self._keys: dict[int, frozenset[str]] = {}
+        self._members: dict[str, frozenset[int]] = {}
+        self._lock = threading.Lock()
+
+    def fit(
+        self,
+        ids: Sequence[int],
+        profiles: Sequence[ProfileLike],
+        facets: Mapping[str, Sequence[str | None]] | None = None,
+    ) -> Self:
+        """Index `profiles` under `ids` (replacing everything indexed) and return self."""
+        id_list = [int(doc_id) for doc_id in ids]
+        if len(id_list) != len(profiles):
+            raise ValueError(f"{len(id_list)} ids but {len(profiles)} profiles")
+        facets = dict(facets or {})
+        with self._lock:
+            self.matcher.fit(id_list, [organisation_text(p) for p in profiles], facets=facets)
+            counts = np.fromiter(
+                (len(p.activities) for p in profiles), dtype=np.int64, count=len(id_list)
+            )
+            record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets)
+            keys = {doc_id: activity_keys(p) for doc_id, p in zip(id_list, profiles, strict=True)}
+            members: dict[str, set[int]] = defaultdict(set)
+            for doc_id, found in keys.items():
+                for key in found:
+                    members[key].add(doc_id)
+            self._keys = {doc_id: found for doc_id, found in keys.items() if found}
+            self._members = {key: frozenset(owners) for key, owners in members.items()}
+            self._record = record
+        return self
+
+    def upsert(
+        self, doc_id: int, profile: ProfileLike, facets: Mapping[str, str | None] | None = None
+    ) -> None:
+        """Index or replace one profile (facets left out become missing), seen by the next rank."""
+        doc_id, facets = int(doc_id), dict(facets or {})
+        text = organisation_text(profile)
+        with self._lock:
+            record = self._record.with_profile(doc_id, len(profile.activities), facets)
+            self.matcher.upsert(doc_id, text, facets)
+            self._set_keys(doc_id, activity_keys(profile))
+            self._record = record
+
+    def remove(self, doc_id: int) -> bool:
+        """Stop suggesting `doc_id`; return whether it was indexed."""
+        doc_id = int(doc_id)
+        with self._lock:
+            removed = self.matcher.remove(doc_id)
+            self._set_keys(doc_id, frozenset())
+            self._record = self._record.without(doc_id)
+        return removed
+
+    def _set_keys(self, doc_id: int, keys: frozenset[str]) -> None:
+        """Replace a profile's activity keys (the caller holds the lock)."""
+        old = self._keys.get(doc_id, frozenset())
+        for key in old - keys:
+            left = self._members.get(key, frozenset()) - {doc_id}
+            if left:
+                self._members[key] = left
+            else:
+                self._members.pop(key, None)
+        for key in keys - old:
+            self._members[key] = self._members.get(key, frozenset()) | {doc_id}
+        if keys:
+            self._keys[doc_id] = keys
+        else:
+            self._keys.pop(doc_id, None)
+
+    def past_partners(self, partner_ids: Iterable[int]) -> PastPartners:
+        """Who took part in past projects with the given (indexed) organisations."""
+        keys = {int(p): self._keys.get(int(p), frozenset()) for p in partner_ids}
+        return past_partners(keys, self._members)
+
+    def rank(
+        self,
+        query: str | QueryVector,
+        *,
+        k: int = 20,
+        filters: Mapping[str, Collection[str] | str] | None = None,
+        exclude_ids: Collection[int] = (),
+        include_ids: Collection[int] | None = None,
+        partner_ids: Collection[int] = (),
+        weights: Weights | None = None,
+    ) -> list[RankedMatch]:
+        """The k profiles that best fit `query` among those passing the filters, best first.
+
+        With `partner_ids` (a draft's members, say) past projects shared with them count too,
+        and each suggestion gets a past-partner reason. `weights` overrides the index's own.
+        """
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        matcher = self.matcher
+        vector = query if isinstance(query, QueryVector) else matcher.transform_query(query)
+        record = self._record
+        mask = record.candidates(filters, exclude_ids, include_ids)
+        if k == 0 or not mask.any():
+            return []
+        shared = partners = None
+        if partner_ids:
+            partners = self.past_partners(partner_ids)
+            shared = np.zeros(record.ids.size, dtype=np.int64)
+            with_shared = _id_array(list(partners.shared))
+            found, at = record.positions(with_shared)
+            shared[at] = [partners.shared[int(i)] for i in with_shared[found]]
+        cosine = matcher.score_ids(vector, cast(Sequence[int], record.ids))
+        weights = self.weights if weights is None else weights
+        score = weights.scores(cosine, record.activities, shared)
+        score[~mask] = 0.0
+        top = top_rows(score, record.ids, k)
+        if top.size == 0:
+            return []
+        explained = {
+            match.id: match
+            for match in matcher.query(vector, k=top.size, include_ids=record.ids[top])
+        }
+        ranked = []
+        for row in top.tolist():
+            doc_id = int(record.ids[row])
+            match = explained.get(doc_id)
+            if match is None:
+                continue  # removed between the two reads
+            text_match = Match(doc_id, float(cosine[row]), match.matched_terms)
+            ranked.append(
+                RankedMatch(
+                    doc_id,
+                    float(score[row]),
+                    match.matched_terms,
+                    weights.reasons(
+                        text_match,
+                        int(record.activities[row]),
+                        None if shared is None else int(shared[row]),
+                        partners.partners.get(doc_id, ()) if partners is not None else (),
+                    ),
+                )
+            )
+        return ranked
+
+    # statistics, from the text index
+
+    @property
+    def n_documents(self) -> int:
+        """Number of indexed profiles."""
+        return self.matcher.n_documents
+
+    @property
+    def drift(self) -> float:
+        """Share of profiles added, changed or removed since the text index was fitted."""
+        return self.matcher.drift
+
+    @property
+    def vocabulary_size(self) -> int:
+        """Terms in the text index's vocabulary."""
+        return self.matcher.vocabulary_size
+
+    @property
+    def fitted_at(self) -> datetime:
+        """When the text index's vocabulary was fitted (UTC)."""
+        return self.matcher.fitted_at
+
+    def __contains__(self, doc_id: object) -> bool:
+        """Whether `doc_id` is indexed."""
+        return doc_id in self.matcher
+
+    def activity_count(self, doc_id: int) -> int:
+        """The number of activities indexed for a profile (0 when it is not indexed)."""
+        found, at = self._record.positions(np.asarray([int(doc_id)], dtype=np.int64))
+        return int(self._record.activities[at[0]]) if found[0] else 0

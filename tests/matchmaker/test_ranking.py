@@ -1,0 +1,270 @@
+"""The suggestion ranking: text similarity times track record (times past partners), exactly."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from matchmaker.matcher import TfidfMatcher
+from matchmaker.ranking import (
+    MATCHER_SETTINGS,
+    PastPartners,
+    ProfileIndex,
+    RankedMatch,
+    Weights,
+    activity_keys,
+    past_partners,
+    top_rows,
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A profile with the fields the ranking reads."""
+
+    name: str
+    description: str = ""
+    keywords: Sequence[str] = ()
+    activities: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+
+
+def blank_activities(count: int, *, prefix: str = "p") -> tuple[dict[str, Any], ...]:
+    """Activities with no text (so they leave the cosine alone), each with its own URL."""
+    return tuple(
+        {"title": "", "summary": "", "url": f"https://example.org/{prefix}/{i}"}
+        for i in range(count)
+    )
+
+
+BIOPSY = "liquid biopsy for early cancer detection"
+BIOPSY_CALL = "Early cancer detection with liquid biopsy"
+
+
+def index_of(
+    profiles: Mapping[int, Profile], kinds: Mapping[int, str] | None = None
+) -> ProfileIndex:
+    """A ProfileIndex over the profiles, with a stakeholder_type facet."""
+    ids = list(profiles)
+    kinds = kinds or {}
+    return ProfileIndex().fit(
+        ids,
+        [profiles[i] for i in ids],
+        facets={"stakeholder_type": [kinds.get(i, "academia") for i in ids]},
+    )
+
+
+def test_track_record_factor_is_fourth_root_of_one_plus_activities() -> None:
+    """0 activities multiply by 1, 15 by 2, 80 by 3."""
+    assert Weights().track_record(np.array([0, 15, 80])).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_partner_factor_is_square_root_of_one_plus_shared_projects() -> None:
+    """0 shared projects multiply by 1, 3 by 2, 8 by 3."""
+    assert Weights().partners(np.array([0, 3, 8])).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_scores_multiply_cosine_by_every_factor() -> None:
+    """score = cosine x track-record factor x partner factor."""
+    score = Weights().scores(np.array([0.5, 0.5, 0.25]), np.array([0, 15, 15]), np.array([0, 0, 3]))
+    assert score.tolist() == [0.5, 1.0, 1.0]
+
+
+def test_zero_exponents_leave_the_cosine_alone() -> None:
+    """With both exponents 0 the score is the text similarity."""
+    weights = Weights(track_record_exponent=0.0, partner_exponent=0.0)
+    assert weights.scores(np.array([0.3]), np.array([300]), np.array([9])).tolist() == [0.3]
+
+
+def test_top_rows_breaks_ties_by_ascending_id_and_drops_zeros() -> None:
+    """Equal scores come out in id order; a zero score is never chosen."""
+    score = np.array([0.5, 0.9, 0.5, 0.0, 0.5])
+    ids = np.array([40, 10, 30, 5, 20])
+    assert top_rows(score, ids, 3).tolist() == [1, 4, 2]
+    assert top_rows(score, ids, 10).tolist() == [1, 4, 2, 0]
+
+
+def test_activity_keys_are_the_activity_urls() -> None:
+    """Activities are identified across profiles by their URL; those without one are not."""
+    profile = Profile(
+        "A",
+        activities=(
+            {"title": "x", "url": " https://cordis.europa.eu/project/id/1 "},
+            {"title": "y", "url": None},
+            {"title": "z"},
+        ),
+    )
+    assert activity_keys(profile) == frozenset({"https://cordis.europa.eu/project/id/1"})
+
+
+def test_past_partners_counts_distinct_shared_projects_and_never_the_partner_itself() -> None:
+    """An organisation's count is the projects it shares with any partner; it names them."""
+    members = {"p1": {1, 2, 3}, "p2": {1, 2}, "p3": {4, 2}, "p4": {5}}
+    found = past_partners({1: {"p1", "p2"}, 4: {"p3"}}, members)
+    assert found == PastPartners(
+        shared={2: 3, 3: 1},
+        partners={2: (1, 4), 3: (1,)},
+    )
+    assert found.most == 3
+
+
+def test_equal_text_fit_ranks_the_longer_track_record_first_by_its_factor() -> None:
+    """Two profiles with the same text: the one with 15 past projects scores exactly twice."""
+    index = index_of(
+        {
+            1: Profile("Newcomer", BIOPSY),
+            2: Profile("Veteran", BIOPSY, activities=blank_activities(15)),
+            3: Profile("Cardiology", "heart failure imaging"),
+        }
+    )
+    ranked = index.rank(BIOPSY_CALL)
+    assert [match.id for match in ranked] == [2, 1]
+    assert ranked[0].score == 2 * ranked[1].score
+    assert [reason.value for reason in ranked[0].reasons] == [ranked[1].score, 15.0]
+
+
+def test_profile_sharing_no_term_is_never_suggested_whatever_its_record() -> None:
+    """A long record cannot make up for no shared term: the score is 0 and it is left out."""
+    index = index_of(
+        {
+            1: Profile("Biopsy lab", BIOPSY),
+            2: Profile("Big cardiology centre", "heart failure", activities=blank_activities(300)),
+        }
+    )
+    assert [match.id for match in index.rank(BIOPSY_CALL)] == [1]
+    assert index.rank("the and of") == []
+
+
+def test_every_suggestion_explains_each_factor_of_its_score() -> None:
+    """Reasons are text similarity and track record; their factors multiply to the score."""
+    index = index_of(
+        {
+            1: Profile("Biopsy lab", BIOPSY, activities=blank_activities(3)),
+            2: Profile("Oncology", "cancer detection", activities=blank_activities(1)),
+        }
+    )
+    for match in index.rank(BIOPSY_CALL):
+        assert isinstance(match, RankedMatch)
+        assert [reason.signal for reason in match.reasons] == ["text_similarity", "track_record"]
+        assert np.prod([reason.factor for reason in match.reasons]) == pytest.approx(
+            match.score, rel=1e-12
+        )
+    top = index.rank(BIOPSY_CALL)[0]
+    assert top.reasons[1].detail == "3 past projects or activities in its profile (x1.41)"
+    assert top.reasons[0].detail == (
+        "shares 'biopsy', 'early', 'early cancer' with the text (cosine 0.801)"
+    )
+    assert [term.term for term in top.matched_terms[:3]] == ["biopsy", "early", "early cancer"]
+
+
+def test_partners_boost_who_worked_with_them_and_the_reason_names_them() -> None:
+    """Sharing 3 past projects with the draft's member doubles a score, and says with whom."""
+    shared = blank_activities(3, prefix="shared")
+    index = index_of(
+        {
+            1: Profile("Draft member", "cardiology", activities=shared),
+            2: Profile("Old partner", BIOPSY, activities=shared),
+            3: Profile("Stranger", BIOPSY, activities=blank_activities(3, prefix="own")),
+        }
+    )
+    ranked = index.rank(BIOPSY_CALL, exclude_ids={1}, partner_ids={1})
+    assert [match.id for match in ranked] == [2, 3]
+    assert ranked[0].score == 2 * ranked[1].score
+    partner_reason = ranked[0].reasons[2]
+    assert (partner_reason.signal, partner_reason.value, partner_reason.factor) == (
+        "past_partners",
+        3.0,
+        2.0,
+    )
+    assert partner_reason.organisation_ids == (1,)
+    assert partner_reason.detail == "3 past projects with 1 of the given partners (x2.00)"
+    assert ranked[1].reasons[2].detail == "no past project with the given partners (x1.00)"
+    assert [len(match.reasons) for match in index.rank(BIOPSY_CALL)] == [2, 2]
+
+
+def test_filters_apply_before_ranking() -> None:
+    """Facet filters, include and exclude ids keep only the allowed profiles."""
+    index = index_of(
+        {1: Profile("A", BIOPSY), 2: Profile("B", BIOPSY), 3: Profile("C", "early cancer")},
+        kinds={1: "academia", 2: "sme", 3: "sme"},
+    )
+    assert [m.id for m in index.rank(BIOPSY_CALL, filters={"stakeholder_type": "sme"})] == [2, 3]
+    assert [m.id for m in index.rank(BIOPSY_CALL, exclude_ids={1, 2})] == [3]
+    assert [m.id for m in index.rank(BIOPSY_CALL, include_ids=[3, 99])] == [3]
+    assert index.rank(BIOPSY_CALL, filters={"stakeholder_type": ["regulator"]}) == []
+    with pytest.raises(ValueError, match="unknown facet 'country'"):
+        index.rank(BIOPSY_CALL, filters={"country": "DE"})
+
+
+def test_upserts_and_removals_are_seen_by_the_next_ranking() -> None:
+    """A new profile, a longer record, a new facet value and a removal all count at once."""
+    index = index_of({1: Profile("A", BIOPSY), 2: Profile("B", BIOPSY)})
+    index.upsert(
+        3, Profile("C", BIOPSY, activities=blank_activities(15)), {"stakeholder_type": "sme"}
+    )
+    ranked = index.rank(BIOPSY_CALL)
+    assert [m.id for m in ranked] == [3, 1, 2]
+    assert ranked[0].score == 2 * ranked[1].score
+    assert [m.id for m in index.rank(BIOPSY_CALL, filters={"stakeholder_type": "sme"})] == [3]
+    index.upsert(
+        1, Profile("A", BIOPSY, activities=blank_activities(80)), {"stakeholder_type": "x"}
+    )
+    assert [m.id for m in index.rank(BIOPSY_CALL)] == [1, 3, 2]
+    assert index.activity_count(1) == 80
+    assert index.remove(3) is True
+    assert index.remove(3) is False
+    assert [m.id for m in index.rank(BIOPSY_CALL)] == [1, 2]
+    assert index.activity_count(3) == 0
+    assert 3 not in index
+    assert index.n_documents == 2
+
+
+def test_past_partners_follow_edited_activities() -> None:
+    """Editing a profile's activities changes who shares a past project with it."""
+    shared = blank_activities(1, prefix="joint")
+    index = index_of({1: Profile("Member", "x", activities=shared), 2: Profile("B", BIOPSY)})
+    assert index.past_partners({1}).shared == {}
+    index.upsert(2, Profile("B", BIOPSY, activities=shared), {"stakeholder_type": "academia"})
+    assert index.past_partners({1}).shared == {2: 1}
+    index.remove(1)
+    assert index.past_partners({1}).shared == {}
+
+
+def test_ranking_equals_a_brute_force_over_every_profile() -> None:
+    """The vectorised ranking returns exactly the top k of cosine x factors over all profiles."""
+    rng = np.random.default_rng(7)
+    words = ["cancer", "biopsy", "tumour", "heart", "imaging", "soil", "battery", "patient"]
+    profiles = {
+        100 + i: Profile(
+            f"Org {i}",
+            " ".join(rng.choice(words, size=6)),
+            activities=blank_activities(int(rng.integers(0, 40)), prefix=str(i)),
+        )
+        for i in range(60)
+    }
+    index = index_of(profiles)
+    text = "cancer biopsy patient trial"
+    matcher = TfidfMatcher(**MATCHER_SETTINGS).fit(
+        list(profiles), [f"{p.name}\n{p.description}" for p in profiles.values()]
+    )
+    cosine = matcher.score_ids(text, list(profiles))
+    counts = np.array([len(p.activities) for p in profiles.values()])
+    expected = sorted(
+        (
+            (-(c * (1 + n) ** 0.25), i)
+            for i, c, n in zip(profiles, cosine, counts, strict=True)
+            if c > 0
+        )
+    )[:25]
+    ranked = index.rank(text, k=25)
+    assert [m.id for m in ranked] == [i for _, i in expected]
+    assert [m.score for m in ranked] == pytest.approx([-s for s, _ in expected], rel=1e-9)
+
+
+def test_rank_rejects_negative_k_and_answers_nothing_for_zero() -> None:
+    """k must not be negative; k = 0 asks for nothing."""
+    index = index_of({1: Profile("A", BIOPSY)})
+    assert index.rank(BIOPSY_CALL, k=0) == []
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        index.rank(BIOPSY_CALL, k=-1)
