@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 from sqlmodel import Session
 
 from matchmaker.auth import Principal, authenticate
 from matchmaker.db import for_writing, session_scope
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings
-from models.common import MAX_ID
+from models.common import MAX_ID, clean_line
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_PAGE = 200
@@ -70,6 +71,8 @@ WriterDep = Annotated[Principal | None, Depends(get_writer)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, at most 200.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many items to skip.")]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+# Free text in a query string: one line, NFC, no control characters (PostgreSQL refuses NUL).
+QueryLine = Annotated[str, AfterValidator(clean_line)]
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
-from api.deps import IdPath, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
+from api.deps import IdPath, IfMatch, Limit, Offset, QueryLine, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
 from matchmaker import calls as service
 from matchmaker.calls import CallSort
@@ -38,9 +38,9 @@ def list_calls(
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[list[CallStatus], Query()] = [],  # noqa: B006
-    programme: Annotated[list[str], Query(max_length=100)] = [],  # noqa: B006
+    programme: Annotated[list[QueryLine], Query(max_length=100)] = [],  # noqa: B006
     q: Annotated[
-        str | None,
+        QueryLine | None,
         Query(
             max_length=200,
             description="Words that must each appear in the identifier, title or programme.",

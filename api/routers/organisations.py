@@ -4,7 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import ActorDep, IdPath, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
+from api.deps import (
+    ActorDep,
+    IdPath,
+    IfMatch,
+    Limit,
+    Offset,
+    QueryLine,
+    SessionDep,
+    WriterDep,
+    set_etag,
+)
 from api.errors import problem_responses
 from matchmaker import organisations as service
 from matchmaker.auth import can_see_private
@@ -49,7 +59,7 @@ def list_organisations(
     offset: Offset = 0,
     stakeholder_type: Annotated[list[StakeholderType], Query()] = [],  # noqa: B006
     country: Annotated[list[CountryCode], Query()] = [],  # noqa: B006
-    q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
+    q: Annotated[QueryLine | None, Query(max_length=200, description="Part of the name.")] = None,
 ) -> Page[OrganisationPublic]:
     """List public profiles, filtered by stakeholder type, country (both may repeat) and name."""
     items, total = service.list_organisations(

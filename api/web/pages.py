@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import IdPath, SessionDep
+from api.deps import IdPath, QueryLine, SessionDep
 from api.routers.matching import MatchingDep
 from api.web.templating import render
 from matchmaker import calls as calls_service
@@ -32,7 +32,7 @@ TERMS_SHOWN = 6
 FITTING_CALLS = 8
 SIMILAR = 6
 # Calls are read in chunks this large to build the filter choices and apply the text search.
-Text = Annotated[str, Query(max_length=200)]
+Text = Annotated[QueryLine, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
 

@@ -234,3 +234,10 @@ def test_programmes_lists_each_programme_once(client: TestClient) -> None:
     create_call(client, identifier="C", programme="IHI")
     create_call(client, identifier="D", programme=None)
     assert client.get("/programmes").json() == {"items": ["CL5", "IHI"]}
+
+
+def test_query_text_with_control_characters_is_422(client: TestClient) -> None:
+    """A NUL or other control character in a search or filter is invalid input, not a 500."""
+    assert_problem(client.get("/calls", params={"programme": "a\x00b"}), 422, "query.programme.0")
+    assert_problem(client.get("/calls", params={"q": "x\x01"}), 422, "query.q")
+    assert_problem(client.get("/organisations", params={"q": "\x00"}), 422, "query.q")
