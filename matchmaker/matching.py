@@ -119,9 +119,9 @@ class MatchingService:
         assert self._calls is not None
         with Session(self.engine) as session:
             rows = session.execute(
-                select(Change.id, Change.entity, Change.entity_id)
-                .where(Change.id > self._last_change)
-                .order_by(Change.id)  # type: ignore[arg-type]
+                select(col(Change.id), col(Change.entity), col(Change.entity_id))
+                .where(col(Change.id) > self._last_change)
+                .order_by(col(Change.id))
             ).all()
             if not rows:
                 return

@@ -34,14 +34,16 @@ import numpy as np
 from matchmaker.matcher import Match, QueryVector, TfidfMatcher
 from matchmaker.text import ProfileLike, organisation_text
 
-# Measured on the consortium-recovery benchmark (docs/matching.md): the recall@50 plateau spans
-# 0.2 to 0.3 on three splits and on both query kinds; the middle of it is taken.
+# Measured on the consortium-recovery benchmark (docs/matching.md): recall@50 on topic queries
+# peaks at 0.25 on each of three splits (0.125 and 0.375 lose 0.005 to 0.022, 0 loses 0.06+).
 TRACK_RECORD_EXPONENT: Final = 0.25
-# Measured on draft queries (a project's coordinator given, the rest of its consortium to find):
-# 0.5 recovers the most, and the square root keeps one big shared network from outweighing fit.
+# Draft queries (a coordinator given, the rest of its consortium to find): 0 to 0.5 adds 0.018
+# to 0.035 recall@50 on every split; 0.5 to 1 is flat (-0.008 to +0.009), and the square root
+# keeps a long shared history (x9 at 8 projects with 1) from outweighing the fit to the call.
 PARTNER_EXPONENT: Final = 0.5
-# Raw term counts, not 1 + log: a profile's vector is then the sum of its activities', so the
-# themes an organisation keeps working on outweigh one-off ones (+0.08 recall@50 on topics).
+# Raw term counts, not 1 + log tf: a profile's vector is then the sum of its activities', so the
+# themes an organisation keeps working on outweigh one-off ones: +0.010 to +0.017 recall@50 on
+# topic queries on every split (project queries: -0.016 to -0.002).
 MATCHER_SETTINGS: Final[Mapping[str, Any]] = {"sublinear_tf": False}
 _TERMS_IN_DETAIL: Final = 3
 
@@ -86,14 +88,6 @@ class PastPartners:
 
     shared: Mapping[int, int]
     partners: Mapping[int, tuple[int, ...]]
-
-    @property
-    def most(self) -> int:
-        """The largest number of shared projects (0 when nobody shares one)."""
-        return max(self.shared.values(), default=0)
-
-
-NO_PARTNERS: Final = PastPartners({}, {})
 
 
 def past_partners(
@@ -368,14 +362,21 @@ class ProfileIndex:
         ids: Sequence[int],
         profiles: Sequence[ProfileLike],
         facets: Mapping[str, Sequence[str | None]] | None = None,
+        *,
+        fit_text: bool = True,
     ) -> Self:
-        """Index `profiles` under `ids` (replacing everything indexed) and return self."""
+        """Index `profiles` under `ids` (replacing everything indexed) and return self.
+
+        With `fit_text` False the matcher keeps the text index it has (one loaded from a saved
+        copy of the same profiles, say) and only the track records and activity keys are built.
+        """
         id_list = [int(doc_id) for doc_id in ids]
         if len(id_list) != len(profiles):
             raise ValueError(f"{len(id_list)} ids but {len(profiles)} profiles")
         facets = dict(facets or {})
         with self._lock:
-            self.matcher.fit(id_list, [organisation_text(p) for p in profiles], facets=facets)
+            if fit_text:
+                self.matcher.fit(id_list, [organisation_text(p) for p in profiles], facets=facets)
             counts = np.fromiter(
                 (len(p.activities) for p in profiles), dtype=np.int64, count=len(id_list)
             )

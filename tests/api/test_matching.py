@@ -3,6 +3,7 @@
 import threading
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.test_organisations import assert_problem
@@ -220,3 +221,67 @@ def test_concurrent_refit_never_fails_or_empties_answers(client: TestClient) -> 
         stop.set()
         refitter.join()
     assert client.post("/admin/refit").status_code == 202
+
+
+def _project(number: int) -> dict[str, Any]:
+    return {"title": "Past project", "url": f"https://cordis.europa.eu/project/id/{number}"}
+
+
+def test_suggestions_give_reasons_whose_factors_make_the_score(client: TestClient) -> None:
+    """Each suggestion states its text fit and track record; their factors multiply to the score."""
+    ids = _corpus(client)
+    client.patch(
+        f"/organisations/{ids['sme']}", json={"activities": [_project(n) for n in range(1, 16)]}
+    )
+    items = client.get(f"/calls/{ids['call']}/suggestions").json()["items"]
+    for item in items:
+        reasons = item["reasons"]
+        assert [reason["signal"] for reason in reasons] == ["text_similarity", "track_record"]
+        assert reasons[0]["factor"] * reasons[1]["factor"] == pytest.approx(item["score"], abs=2e-6)
+    sme = next(item for item in items if item["organisation"]["id"] == ids["sme"])
+    assert (sme["reasons"][1]["value"], sme["reasons"][1]["factor"]) == (15.0, 2.0)
+    assert sme["reasons"][1]["detail"] == "15 past projects or activities in its profile (x2.00)"
+    searched = client.post("/search", json={"text": "heart failure imaging"}).json()["items"]
+    assert [reason["signal"] for reason in searched[0]["reasons"]] == [
+        "text_similarity",
+        "track_record",
+    ]
+
+
+def test_draft_suggestions_favour_and_name_its_members_past_partners(client: TestClient) -> None:
+    """For a draft, an SME that shared a past project with a member outranks a closer stranger."""
+    member = create_organisation(
+        client, **{**CARDIOLOGY_UNIVERSITY, "activities": [_project(1), _project(2), _project(3)]}
+    )["id"]
+    stranger = create_organisation(
+        client, **{**ONCOLOGY_SME, "name": "Liquid Biopsy SME", "activities": [_project(9)]}
+    )["id"]
+    partner = create_organisation(
+        client, **{**ONCOLOGY_SME, "name": "Partner SME", "activities": [_project(1)]}
+    )["id"]
+    call = create_call(client, **{**CANCER_CALL, "required_stakeholders": {"sme": 1}})["id"]
+    token = client.post(
+        "/admin/keys", json={"role": "organisation", "organisation_id": member}
+    ).json()["token"]
+    draft = client.post(
+        "/consortia",
+        json={"name": "Draft", "call_id": call, "members": [{"organisation_id": member}]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert draft.status_code == 201, draft.text
+    items = client.get(
+        f"/calls/{call}/suggestions", params={"missing_for": draft.json()["id"]}
+    ).json()["items"]
+    assert [item["organisation"]["id"] for item in items] == [partner, stranger]
+    past = items[0]["reasons"][2]
+    assert (past["signal"], past["value"], past["organisation_ids"]) == (
+        "past_partners",
+        1.0,
+        [member],
+    )
+    assert past["factor"] == pytest.approx(2**0.5, abs=1e-6)
+    assert items[1]["reasons"][2]["value"] == 0.0
+    assert items[1]["reasons"][0]["value"] > items[0]["reasons"][0]["value"]
+    for item in items:
+        factors = [reason["factor"] for reason in item["reasons"]]
+        assert factors[0] * factors[1] * factors[2] == pytest.approx(item["score"], abs=2e-6)

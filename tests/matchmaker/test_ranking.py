@@ -106,7 +106,6 @@ def test_past_partners_counts_distinct_shared_projects_and_never_the_partner_its
         shared={2: 3, 3: 1},
         partners={2: (1, 4), 3: (1,)},
     )
-    assert found.most == 3
 
 
 def test_equal_text_fit_ranks_the_longer_track_record_first_by_its_factor() -> None:
@@ -268,3 +267,19 @@ def test_rank_rejects_negative_k_and_answers_nothing_for_zero() -> None:
     assert index.rank(BIOPSY_CALL, k=0) == []
     with pytest.raises(ValueError, match="k must be >= 0"):
         index.rank(BIOPSY_CALL, k=-1)
+
+
+def test_fit_can_keep_an_already_fitted_text_index() -> None:
+    """With fit_text False only track records and keys are built, on the matcher as it is."""
+    profiles = [Profile("A", BIOPSY), Profile("B", BIOPSY, activities=blank_activities(15))]
+    matcher = TfidfMatcher(**MATCHER_SETTINGS).fit(
+        [1, 2], [BIOPSY, BIOPSY], facets={"stakeholder_type": ["sme", "sme"]}
+    )
+    fitted_at = matcher.fitted_at
+    index = ProfileIndex(matcher).fit(
+        [1, 2], profiles, facets={"stakeholder_type": ["sme", "sme"]}, fit_text=False
+    )
+    assert (index.matcher, index.matcher.fitted_at) == (matcher, fitted_at)
+    ranked = index.rank(BIOPSY_CALL)
+    assert [m.id for m in ranked] == [2, 1]
+    assert ranked[0].score == 2 * ranked[1].score
