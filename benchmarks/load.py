@@ -33,6 +33,7 @@ from matchmaker.demo import load_demo
 from matchmaker.settings import Settings
 from models.organisation import Organisation
 from tests import postgres
+from tests.servers import wait_until_healthy
 
 ADMIN = "load-test-admin"
 WEIGHTS = {
@@ -105,16 +106,7 @@ def service(url: str, workers: int) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the service did not start")
-            time.sleep(0.2)
+        wait_until_healthy(base, process, seconds=120)
         yield base
     finally:
         process.terminate()

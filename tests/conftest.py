@@ -18,6 +18,7 @@ from api.main import create_app
 from matchmaker import db
 from matchmaker.settings import Settings
 from tests import postgres
+from tests.servers import ADMIN_TOKEN
 
 BACKENDS = [
     name.strip()
@@ -69,9 +70,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     name = f"test_{os.getpid()}_{next(_database_numbers)}"
     yield postgres.create_database(admin_url, name, template=template)
     postgres.drop_database(admin_url, name)
-
-
-ADMIN_TOKEN = "test-admin-token"
 
 
 @pytest.fixture

@@ -6,11 +6,29 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
-from tests.conftest import ADMIN_TOKEN
 from tests.postgres import free_port
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+def wait_until_healthy(base_url: str, process: subprocess.Popen[Any], *, seconds: float) -> None:
+    """Poll /health until it answers 200; fail if the process exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base_url}/health", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not answer within {seconds} s")
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -45,16 +63,7 @@ def uvicorn_server(database_url: str, **env: str) -> Iterator[httpx.Client]:
             timeout=30,
             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         ) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, "uvicorn exited"
-                assert time.monotonic() < deadline, "uvicorn did not start"
-                time.sleep(0.1)
+            wait_until_healthy(str(client.base_url).rstrip("/"), process, seconds=60)
             yield client
     finally:
         process.terminate()

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -12,6 +11,7 @@ from typer.testing import CliRunner
 
 from matchmaker.cli import app
 from tests.postgres import free_port
+from tests.servers import wait_until_healthy
 
 DEMO = Path(__file__).parent.parent / "matchmaker" / "demo"
 
@@ -33,16 +33,7 @@ def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "serve exited"
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
+        wait_until_healthy(base, process, seconds=90)
         organisations = json.loads((DEMO / "organisations.json").read_text(encoding="utf-8"))
         calls = json.loads((DEMO / "calls.json").read_text(encoding="utf-8"))
         assert httpx.get(f"{base}/organisations").json()["total"] == len(organisations)
