@@ -34,7 +34,16 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session for a request that only reads, whatever its method (POST /search, say)."""
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# Read-only POST endpoints must not take SQLite's write lock while they rank: it would queue
+# every writer behind them.
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 bearer = HTTPBearer(
     auto_error=False,
@@ -44,7 +53,7 @@ bearer = HTTPBearer(
 
 
 def get_actor(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:

@@ -34,9 +34,12 @@ from models.organisation import Organisation
 logger = logging.getLogger(__name__)
 
 ORGANISATION_FACETS = ("stakeholder_type", "country")
-# Up to this many profiles a refit is quick enough to run on the request path; above it, a
-# catch-up with more changed profiles than this rebuilds rather than upserting one by one.
-SMALL_CORPUS = 2_000
+# Up to this many profiles a refit takes milliseconds, so it runs on the request path and new
+# words count at once; larger corpora refit in the background (under a steady stream of writes,
+# refitting a few hundred profiles on the request path stalled every worker for seconds).
+SYNC_REFIT_MAX = 100
+# A catch-up with more changed profiles than this rebuilds rather than upserting one by one.
+BULK_CHANGES = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,7 @@ class MatchingService:
             for _, entity, entity_id in rows:
                 changed.setdefault(entity, set()).add(entity_id)
             if len(changed["organisation"]) > max(
-                SMALL_CORPUS, self.refit_drift * self._organisations.n_documents
+                BULK_CHANGES, self.refit_drift * self._organisations.n_documents
             ):
                 # A bulk load: one fit is far cheaper than thousands of single upserts.
                 self._organisations, self._calls, self._last_change = self._build()
@@ -138,8 +141,7 @@ class MatchingService:
             self._apply_calls(session, changed["call"], self._calls)
             self._last_change = rows[-1][0]
         if self._organisations.drift > self.refit_drift:
-            if self._organisations.n_documents <= SMALL_CORPUS:
-                # Fitting a small corpus takes milliseconds, so new words count at once.
+            if self._organisations.n_documents <= SYNC_REFIT_MAX:
                 self._organisations, self._calls, self._last_change = self._build()
             else:
                 self.request_refit()

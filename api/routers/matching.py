@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import ActorDep, IdPath, SessionDep
+from api.deps import ActorDep, IdPath, ReadSessionDep, SessionDep
 from api.errors import problem_responses
 from matchmaker import proposals
 from matchmaker import suggestions as service
@@ -120,7 +120,10 @@ def list_call_suggestions(
     responses=problem_responses(404, 413, 422),
 )
 def propose_consortium(
-    call_id: IdPath, session: SessionDep, matching: MatchingDep, data: ProposalRequest | None = None
+    call_id: IdPath,
+    session: ReadSessionDep,
+    matching: MatchingDep,
+    data: ProposalRequest | None = None,
 ) -> Proposals:
     """Propose the consortium that meets the call's requirements with the most relevance.
 
@@ -136,7 +139,7 @@ def propose_consortium(
 
 @router.post("/search", response_model=Suggestions, responses=problem_responses(413, 422))
 def search_organisations(
-    data: SearchRequest, session: SessionDep, matching: MatchingDep
+    data: SearchRequest, session: ReadSessionDep, matching: MatchingDep
 ) -> Suggestions:
     """Organisations that best fit a free text, with the same filters as suggestions."""
     found = service.search_organisations(
