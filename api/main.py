@@ -36,7 +36,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.head_revision = db.head_revision()
         app.state.write_limit = WriteRateLimit(settings.write_rate_limit)
-        app.state.matching = MatchingService(engine=engine, refit_drift=settings.refit_drift)
+        app.state.matching = MatchingService(
+            engine=engine,
+            refit_drift=settings.refit_drift,
+            index_dir=settings.matching_index_dir(),
+        )
         if db.current_revision(engine) == app.state.head_revision:
             app.state.matching.start()
         try:

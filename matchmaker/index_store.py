@@ -1,4 +1,7 @@
-"""Save a fitted `TfidfMatcher` index to a folder and map it back, shared between processes.
+"""Save a fitted index to a folder and map it back, shared between processes.
+
+What is saved is a `TfidfMatcher` or a whole `ProfileIndex` (its text index, track records,
+facets and past-project memberships); `load` is told which kind it expects.
 
 A saved index is a cache of the database: `key` names the database state it reflects (the
 caller passes e.g. the latest change-log id and the schema revision), and `load` returns None
@@ -27,15 +30,22 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
+
 from matchmaker.matcher import TfidfMatcher
+from matchmaker.ranking import ProfileIndex
 
 FORMAT: Final = "matchmaker.tfidf-index"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 MANIFEST: Final = "manifest.json"
 TERMS: Final = "terms.json"
 _PREFIX: Final = "tfidf-"
@@ -49,9 +59,12 @@ def index_path(folder: str | os.PathLike[str], key: str) -> Path:
     return Path(folder) / f"{_PREFIX}{digest}"
 
 
-def save(matcher: TfidfMatcher, folder: str | os.PathLike[str], key: str) -> Path:
-    """Write the matcher's index (compacted) under `folder` for `key`; return its folder."""
-    arrays, meta = matcher._export()
+Saved = TypeVar("Saved", TfidfMatcher, ProfileIndex)
+
+
+def save(index: TfidfMatcher | ProfileIndex, folder: str | os.PathLike[str], key: str) -> Path:
+    """Write the index (compacted) under `folder` for `key`; return its folder."""
+    arrays, meta = index._export()
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
     target = index_path(root, key)
@@ -68,6 +81,7 @@ def save(matcher: TfidfMatcher, folder: str | os.PathLike[str], key: str) -> Pat
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "key": key,
+            "kind": type(index).__name__,
             "arrays": manifest_arrays,
             **meta,
         }
@@ -84,20 +98,26 @@ def save(matcher: TfidfMatcher, folder: str | os.PathLike[str], key: str) -> Pat
     return target
 
 
-def load(folder: str | os.PathLike[str], key: str) -> TfidfMatcher | None:
-    """Return the matcher saved under `folder` for `key`, its arrays memory-mapped, else None.
+def load(
+    folder: str | os.PathLike[str], key: str, kind: type[Saved] = TfidfMatcher
+) -> Saved | None:
+    """Return the index of `kind` saved under `folder` for `key`, memory-mapped, else None.
 
-    None when nothing was saved for `key`, or the folder was not written by this module's
-    format version, or any file is missing, truncated or inconsistent with the manifest.
+    None when nothing was saved for `key`, or the folder holds another kind, or was not
+    written by this module's format version, or any file is missing, truncated or
+    inconsistent with the manifest.
     """
     path = index_path(folder, key)
     if not (path / MANIFEST).is_file():
         return None
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        if not _is_manifest(manifest, key):
+        if not _is_manifest(manifest, key, kind.__name__):
             logger.warning(
-                "ignoring index %s: not a version %d index for this key", path, FORMAT_VERSION
+                "ignoring index %s: not a version %d %s index for this key",
+                path,
+                FORMAT_VERSION,
+                kind.__name__,
             )
             return None
         arrays = {
@@ -105,10 +125,30 @@ def load(folder: str | os.PathLike[str], key: str) -> TfidfMatcher | None:
         }
         terms = json.loads((path / TERMS).read_text(encoding="utf-8"))
         _check_consistent(manifest, arrays, terms)
-        return TfidfMatcher._restore(arrays, {**manifest, "terms": terms})
+        return kind._restore(arrays, {**manifest, "terms": terms})
     except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         logger.warning("ignoring unreadable index %s: %s", path, error)
         return None
+
+
+@contextlib.contextmanager
+def locked(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold the folder's lock, exclusive across processes and threads, for a load-or-build.
+
+    An advisory `flock` on ``<folder>/.lock`` (POSIX); where there is none, no lock is taken
+    and concurrent builders each fit and save the same index, which is wasteful, not wrong.
+    """
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("a") as handle:
+        if fcntl is None:
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -138,12 +178,13 @@ def _replace_folder(source: Path, target: Path) -> None:
             os.close(descriptor)
 
 
-def _is_manifest(manifest: Any, key: str) -> bool:
+def _is_manifest(manifest: Any, key: str, kind: str) -> bool:
     return (
         isinstance(manifest, dict)
         and manifest.get("format") == FORMAT
         and manifest.get("version") == FORMAT_VERSION
         and manifest.get("key") == key
+        and manifest.get("kind") == kind
         and isinstance(manifest.get("arrays"), dict)
     )
 

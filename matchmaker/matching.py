@@ -11,18 +11,23 @@ ranked by text similarity, track record and (for a draft) past partners, each a 
 suggestion; "similar organisations" and the diversity vectors use its text index alone.
 """
 
+import hashlib
 import logging
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from alembic.runtime.migration import MigrationContext
 from scipy import sparse
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
+from matchmaker import index_store, matcher, ranking
+from matchmaker import text as text_module
 from matchmaker.errors import NotFound
 from matchmaker.matcher import Match, TfidfMatcher
 from matchmaker.ranking import ProfileIndex, RankedMatch, text_only
@@ -40,6 +45,11 @@ ORGANISATION_FACETS = ("stakeholder_type", "country")
 SYNC_REFIT_MAX = 100
 # A catch-up with more changed profiles than this rebuilds rather than upserting one by one.
 BULK_CHANGES = 2_000
+# A saved index is only as good as the code that built it: its key names this code.
+_INDEX_MODULES = (matcher, ranking, text_module)
+_INDEX_CODE = hashlib.sha256(
+    b"".join(Path(str(module.__file__)).read_bytes() for module in _INDEX_MODULES)
+).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +63,7 @@ class IndexStats:
     drift: float
     last_change: int
     refitting: bool
+    mapped: bool
 
 
 def _facets(organisation: Organisation) -> dict[str, str]:
@@ -87,9 +98,12 @@ def _fit_calls(calls: Sequence[Call]) -> TfidfMatcher:
 class MatchingService:
     """Owns the organisation and call indexes of one process and keeps them current."""
 
-    def __init__(self, *, engine: Engine, refit_drift: float) -> None:
+    def __init__(
+        self, *, engine: Engine, refit_drift: float, index_dir: Path | None = None
+    ) -> None:
         self.engine = engine
         self.refit_drift = refit_drift
+        self.index_dir = index_dir
         self._organisations: ProfileIndex | None = None
         self._calls: TfidfMatcher | None = None
         self._last_change = 0
@@ -102,12 +116,50 @@ class MatchingService:
     def _latest_change(self, session: Session) -> int:
         return int(session.scalar(select(func.max(Change.id))) or 0)
 
+    def _state_key(self, session: Session, last_change: int) -> str:
+        """What a saved organisation index must have been built from to be used now.
+
+        The code that builds indexes, the schema, the last change and a digest of the
+        organisations table (a database restored from a backup and written again may reach
+        the same change number with other rows; it will not have the same latest update).
+        """
+        count, last_id, last_update = session.execute(
+            select(func.count(), func.max(Organisation.id), func.max(Organisation.updated_at))
+        ).one()
+        revision = MigrationContext.configure(session.connection()).get_current_revision()
+        return (
+            f"code {_INDEX_CODE} schema {revision} change {last_change} "
+            f"organisations {count} max id {last_id} updated {last_update}"
+        )
+
+    def _organisation_index(self, session: Session, last_change: int) -> ProfileIndex:
+        """The organisation index for the database's state: the saved one, else a new fit.
+
+        With an index folder, one process at a time fits and saves while the others wait
+        and then map what it saved, so the workers of one machine fit once and share it.
+        """
+        if self.index_dir is None:
+            return _fit_organisations(session.scalars(select(Organisation)).all())
+        key = self._state_key(session, last_change)
+        with index_store.locked(self.index_dir):
+            saved = index_store.load(self.index_dir, key, ProfileIndex)
+            if saved is not None:
+                return saved
+            fitted = _fit_organisations(session.scalars(select(Organisation)).all())
+            try:
+                index_store.save(fitted, self.index_dir, key)
+            except OSError:
+                logger.exception("Could not save the matching index to %s", self.index_dir)
+                return fitted
+            # Serve from the mapped copy, which the other workers share, not this one.
+            return index_store.load(self.index_dir, key, ProfileIndex) or fitted
+
     def _build(self) -> tuple[ProfileIndex, TfidfMatcher, int]:
         with Session(self.engine) as session:
             last_change = self._latest_change(session)
-            organisations = session.scalars(select(Organisation)).all()
+            organisations = self._organisation_index(session, last_change)
             calls = session.scalars(select(Call)).all()
-            return _fit_organisations(organisations), _fit_calls(calls), last_change
+            return organisations, _fit_calls(calls), last_change
 
     def start(self) -> None:
         """Fit both indexes from the database; call once before serving."""
@@ -206,7 +258,7 @@ class MatchingService:
 
     # queries
 
-    def _organisation_index(self) -> ProfileIndex:
+    def _current_organisations(self) -> ProfileIndex:
         self.sync()
         assert self._organisations is not None
         return self._organisations
@@ -227,7 +279,7 @@ class MatchingService:
         Ranked by text similarity times track record; with `partner_ids` (a draft's members)
         past projects shared with them count too (see `matchmaker.ranking`).
         """
-        return self._organisation_index().rank(
+        return self._current_organisations().rank(
             text,
             k=limit,
             filters=_filters(stakeholder_types, countries),
@@ -238,7 +290,7 @@ class MatchingService:
 
     def vectors(self, texts: Sequence[str]) -> list[sparse.csr_array]:
         """L2-normalised TF-IDF rows of texts in the current vocabulary (for diversity)."""
-        index = self._organisation_index().matcher
+        index = self._current_organisations().matcher
         width = max(index.vocabulary_size, 1)
         rows = []
         for text in texts:
@@ -264,7 +316,7 @@ class MatchingService:
         limit: int = 20,
     ) -> list[RankedMatch]:
         """Organisations with expertise like the given one's, itself excluded (text alone)."""
-        index = self._organisation_index().matcher
+        index = self._current_organisations().matcher
         if organisation_id not in index:
             raise NotFound(f"No organisation with id {organisation_id}.")
         found = index.similar(
@@ -292,4 +344,5 @@ class MatchingService:
             drift=organisations.drift if organisations else 0.0,
             last_change=self._last_change,
             refitting=thread is not None and thread.is_alive(),
+            mapped=organisations.mapped if organisations else False,
         )

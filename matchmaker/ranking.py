@@ -22,12 +22,13 @@ restricted to them returns their shared terms).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Final, Literal, Self, cast
+from typing import Any, Final, Literal, Protocol, Self, TypeVar, cast
 
 import numpy as np
 
@@ -46,6 +47,7 @@ PARTNER_EXPONENT: Final = 0.5
 # topic queries on every split (project queries: -0.016 to -0.002).
 MATCHER_SETTINGS: Final[Mapping[str, Any]] = {"sublinear_tf": False}
 _TERMS_IN_DETAIL: Final = 3
+KeyT = TypeVar("KeyT", contravariant=True)
 
 Signal = Literal["text_similarity", "track_record", "past_partners"]
 TEXT_SIMILARITY: Final = "text_similarity"
@@ -82,6 +84,21 @@ def activity_keys(profile: ProfileLike) -> frozenset[str]:
     return frozenset(url for url in urls if url)
 
 
+def key_hash(key: str) -> int:
+    """A 64-bit number for an activity key, so that keys can be held in (mapped) arrays.
+
+    Two distinct URLs share a number with odds of about n^2 / 2^65: below 1e-7 for a
+    million distinct past projects.
+    """
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def activity_hashes(profile: ProfileLike) -> frozenset[int]:
+    """The numbers (`key_hash`) of a profile's activity keys."""
+    return frozenset(key_hash(key) for key in activity_keys(profile))
+
+
 @dataclass(frozen=True, slots=True)
 class PastPartners:
     """Per organisation, how many past projects it shares with the given partners, and with whom."""
@@ -90,15 +107,21 @@ class PastPartners:
     partners: Mapping[int, tuple[int, ...]]
 
 
+class Members(Protocol[KeyT]):
+    """Who lists a past project: `get(key, default)`, as a dict from key to organisations."""
+
+    def get(self, key: KeyT, default: Collection[int], /) -> Collection[int]: ...
+
+
 def past_partners(
-    partner_keys: Mapping[int, Collection[str]], members: Mapping[str, Collection[int]]
+    partner_keys: Mapping[int, Collection[KeyT]], members: Members[KeyT]
 ) -> PastPartners:
     """Count each organisation's past projects with the partners, from the projects' members.
 
     `partner_keys` maps each partner to its activity keys, `members` each key to the
     organisations whose profiles list it. A partner is not its own past partner.
     """
-    keys_of: dict[int, set[str]] = defaultdict(set)
+    keys_of: dict[int, set[KeyT]] = defaultdict(set)
     with_whom: dict[int, set[int]] = defaultdict(set)
     for partner, keys in partner_keys.items():
         for key in keys:
@@ -338,6 +361,113 @@ def _id_array(ids: Collection[int]) -> np.ndarray:
 _EMPTY_RECORD = _Record(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), (), (), ())
 
 
+class _Partnerships:
+    """Which profiles list which past projects (activity key hashes), both ways.
+
+    The profiles of the last fit are sorted arrays (which a saved index memory-maps and
+    processes share): `ids` with, per id, a range of `keys` (CSR), and every (key, id) pair
+    sorted by key, so the members of a project are one `searchsorted` away. Profiles changed
+    since then live in two small dicts, the overlay, which writers change one key at a time
+    under the index's lock while readers only look keys up; an overlaid profile's array
+    entries are ignored (an empty overlay entry is a removed profile).
+    """
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        indptr: np.ndarray,
+        keys: np.ndarray,
+        pair_keys: np.ndarray,
+        pair_ids: np.ndarray,
+    ) -> None:
+        self.ids, self.indptr, self.keys = ids, indptr, keys
+        self.pair_keys, self.pair_ids = pair_keys, pair_ids
+        self._overlay: dict[int, frozenset[int]] = {}
+        self._overlay_members: dict[int, frozenset[int]] = {}
+
+    @classmethod
+    def build(cls, keys_of: Mapping[int, Collection[int]]) -> _Partnerships:
+        """Arrays for profiles given as id -> activity key hashes."""
+        ids = np.array(sorted(doc_id for doc_id, keys in keys_of.items() if keys), np.int64)
+        rows = [np.array(sorted(keys_of[int(doc_id)]), dtype=np.int64) for doc_id in ids]
+        counts = np.fromiter((row.size for row in rows), dtype=np.int64, count=len(rows))
+        indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        keys = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        owners = np.repeat(ids, counts)
+        order = np.lexsort((owners, keys))
+        return cls(ids, indptr, keys, keys[order], owners[order])
+
+    @classmethod
+    def empty(cls) -> _Partnerships:
+        return cls.build({})
+
+    def keys_of(self, doc_id: int) -> frozenset[int]:
+        """The activity key hashes of one profile."""
+        overlaid = self._overlay.get(doc_id)
+        if overlaid is not None:
+            return overlaid
+        at = int(np.searchsorted(self.ids, doc_id))
+        if at < self.ids.size and self.ids[at] == doc_id:
+            return frozenset(self.keys[self.indptr[at] : self.indptr[at + 1]].tolist())
+        return frozenset()
+
+    def get(self, key: int, default: Collection[int] = ()) -> Collection[int]:
+        """The profiles that list a project (the `members` mapping `past_partners` reads)."""
+        lo = int(np.searchsorted(self.pair_keys, key, side="left"))
+        hi = int(np.searchsorted(self.pair_keys, key, side="right"))
+        members = {int(doc_id) for doc_id in self.pair_ids[lo:hi].tolist()}
+        if self._overlay:
+            members = {doc_id for doc_id in members if doc_id not in self._overlay}
+        members |= self._overlay_members.get(key, frozenset())
+        return members or default
+
+    def set(self, doc_id: int, keys: frozenset[int]) -> None:
+        """Replace one profile's keys (the caller holds the index's lock)."""
+        old = self.keys_of(doc_id)
+        self._overlay[doc_id] = keys
+        for key in old - keys:
+            left = self._overlay_members.get(key, frozenset()) - {doc_id}
+            if left:
+                self._overlay_members[key] = left
+            else:
+                self._overlay_members.pop(key, None)
+        for key in keys:
+            self._overlay_members[key] = self._overlay_members.get(key, frozenset()) | {doc_id}
+
+    def compacted(self) -> _Partnerships:
+        """The same partnerships with the overlay folded into the arrays."""
+        if not self._overlay:
+            return self
+        keys_of = {
+            int(doc_id): self.keys_of(int(doc_id))
+            for doc_id in self.ids.tolist()
+            if int(doc_id) not in self._overlay
+        }
+        keys_of.update(self._overlay)
+        return _Partnerships.build(keys_of)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays to save (overlay folded in)."""
+        compact = self.compacted()
+        return {
+            "partner_ids": compact.ids,
+            "partner_indptr": compact.indptr,
+            "partner_keys": compact.keys,
+            "pair_keys": compact.pair_keys,
+            "pair_ids": compact.pair_ids,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> _Partnerships:
+        return cls(
+            arrays["partner_ids"],
+            arrays["partner_indptr"],
+            arrays["partner_keys"],
+            arrays["pair_keys"],
+            arrays["pair_ids"],
+        )
+
+
 class ProfileIndex:
     """Organisation profiles indexed for suggestions: text, track record and past projects.
 
@@ -353,9 +483,10 @@ class ProfileIndex:
         self.matcher = matcher if matcher is not None else new_matcher()
         self.weights = weights if weights is not None else Weights()
         self._record = _EMPTY_RECORD
-        self._keys: dict[int, frozenset[str]] = {}
-        self._members: dict[str, frozenset[int]] = {}
+        self._partners = _Partnerships.empty()
         self._lock = threading.Lock()
+        # Whether the arrays came from a saved index (memory-mapped, shared between processes).
+        self.mapped = False
 
     def fit(
         self,
@@ -381,13 +512,9 @@ class ProfileIndex:
                 (len(p.activities) for p in profiles), dtype=np.int64, count=len(id_list)
             )
             record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets)
-            keys = {doc_id: activity_keys(p) for doc_id, p in zip(id_list, profiles, strict=True)}
-            members: dict[str, set[int]] = defaultdict(set)
-            for doc_id, found in keys.items():
-                for key in found:
-                    members[key].add(doc_id)
-            self._keys = {doc_id: found for doc_id, found in keys.items() if found}
-            self._members = {key: frozenset(owners) for key, owners in members.items()}
+            self._partners = _Partnerships.build(
+                {doc_id: activity_hashes(p) for doc_id, p in zip(id_list, profiles, strict=True)}
+            )
             self._record = record
         return self
 
@@ -400,7 +527,7 @@ class ProfileIndex:
         with self._lock:
             record = self._record.with_profile(doc_id, len(profile.activities), facets)
             self.matcher.upsert(doc_id, text, facets)
-            self._set_keys(doc_id, activity_keys(profile))
+            self._partners.set(doc_id, activity_hashes(profile))
             self._record = record
 
     def remove(self, doc_id: int) -> bool:
@@ -408,30 +535,15 @@ class ProfileIndex:
         doc_id = int(doc_id)
         with self._lock:
             removed = self.matcher.remove(doc_id)
-            self._set_keys(doc_id, frozenset())
+            self._partners.set(doc_id, frozenset())
             self._record = self._record.without(doc_id)
         return removed
 
-    def _set_keys(self, doc_id: int, keys: frozenset[str]) -> None:
-        """Replace a profile's activity keys (the caller holds the lock)."""
-        old = self._keys.get(doc_id, frozenset())
-        for key in old - keys:
-            left = self._members.get(key, frozenset()) - {doc_id}
-            if left:
-                self._members[key] = left
-            else:
-                self._members.pop(key, None)
-        for key in keys - old:
-            self._members[key] = self._members.get(key, frozenset()) | {doc_id}
-        if keys:
-            self._keys[doc_id] = keys
-        else:
-            self._keys.pop(doc_id, None)
-
     def past_partners(self, partner_ids: Iterable[int]) -> PastPartners:
         """Who took part in past projects with the given (indexed) organisations."""
-        keys = {int(p): self._keys.get(int(p), frozenset()) for p in partner_ids}
-        return past_partners(keys, self._members)
+        partners = self._partners
+        keys = {int(p): partners.keys_of(int(p)) for p in partner_ids}
+        return past_partners(keys, partners)
 
     def rank(
         self,
@@ -496,6 +608,59 @@ class ProfileIndex:
                 )
             )
         return ranked
+
+    # saving and loading (see `matchmaker.index_store`)
+
+    def _export(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The whole index as arrays and a JSON-safe rest: text index, records, partnerships."""
+        with self._lock:
+            arrays, meta = self.matcher._export()
+            record, partnership_arrays = self._record, self._partners.arrays()
+        arrays.update(
+            record_ids=record.ids,
+            record_activities=record.activities,
+            **{f"record_facet_{i}": codes for i, codes in enumerate(record.facet_codes)},
+            **partnership_arrays,
+        )
+        meta["record_facets"] = [
+            {"name": name, "levels": dict(levels)}
+            for name, levels in zip(record.facet_names, record.facet_levels, strict=True)
+        ]
+        return arrays, meta
+
+    @classmethod
+    def _restore(cls, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> Self:
+        """An index over saved arrays, used as they are (memory maps stay shared).
+
+        Raises ValueError when the arrays do not fit together.
+        """
+        facets = meta["record_facets"]
+        ids = arrays["record_ids"]
+        codes = tuple(arrays[f"record_facet_{i}"] for i in range(len(facets)))
+        if any(array.shape != ids.shape for array in (arrays["record_activities"], *codes)):
+            raise ValueError("record arrays differ in length")
+        partners = _Partnerships.from_arrays(arrays)
+        if (
+            partners.indptr.shape != (partners.ids.size + 1,)
+            or partners.indptr[0] != 0
+            or partners.indptr[-1] != partners.keys.size
+            or partners.pair_keys.shape != partners.keys.shape
+            or partners.pair_ids.shape != partners.keys.shape
+        ):
+            raise ValueError("partnership arrays are inconsistent")
+        index = cls(TfidfMatcher._restore(arrays, meta))
+        if index.matcher.n_documents != ids.size:
+            raise ValueError(f"{ids.size} records for {index.matcher.n_documents} profiles")
+        index._record = _Record(
+            ids,
+            arrays["record_activities"],
+            tuple(facet["name"] for facet in facets),
+            tuple({str(k): int(v) for k, v in facet["levels"].items()} for facet in facets),
+            codes,
+        )
+        index._partners = partners
+        index.mapped = True
+        return index
 
     # statistics, from the text index
 

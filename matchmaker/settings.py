@@ -1,9 +1,11 @@
 """Service settings, read from `MATCHMAKER_*` environment variables."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -37,6 +39,13 @@ class Settings(BaseSettings):
         description="Writes a minute allowed per API key, or per client address without "
         "one, in each worker process; 0 turns the limit off. Admin keys are never limited.",
     )
+    index_dir: Path | None = Field(
+        default=None,
+        description="Folder where the fitted organisation index is saved, so that a worker "
+        "starts without refitting and the workers on one machine share one memory-mapped "
+        "copy. Unset: `<database file>.index` beside a SQLite database file, and not saved "
+        "for other databases.",
+    )
     refit_drift: float = Field(
         default=0.2,
         gt=0,
@@ -44,6 +53,15 @@ class Settings(BaseSettings):
         description="Share of profiles added, changed or removed since the last fit after "
         "which the matcher's vocabulary is refitted in the background.",
     )
+
+    def matching_index_dir(self) -> Path | None:
+        """Where the matching index is saved: `index_dir`, else beside a SQLite file."""
+        if self.index_dir is not None:
+            return self.index_dir
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(f"{url.database}.index")
+        return None
 
 
 @lru_cache

@@ -32,8 +32,8 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen[Any], *, seconds
 
 
 @contextmanager
-def uvicorn_server(database_url: str, **env: str) -> Iterator[httpx.Client]:
-    """Run one uvicorn process of the app; yield an admin client for it; stop it after."""
+def uvicorn_server(database_url: str, *, workers: int = 1, **env: str) -> Iterator[httpx.Client]:
+    """Run uvicorn with the app (one worker unless told); yield an admin client; stop it after."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -48,6 +48,8 @@ def uvicorn_server(database_url: str, **env: str) -> Iterator[httpx.Client]:
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         env={
             **os.environ,

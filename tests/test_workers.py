@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,3 +48,24 @@ def test_write_through_one_worker_is_visible_through_another(
 
         first.delete(f"/organisations/{created['id']}")
         _within_a_second(lambda: _names(second, call["id"]) == [])
+
+
+def test_workers_of_one_machine_fit_once_and_share_the_saved_index(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """Two workers starting together: one fits and saves, both serve that mapped copy."""
+    elsewhere = str(tmp_path / "elsewhere")
+    with uvicorn_server(database_url, MATCHMAKER_INDEX_DIR=elsewhere) as writer:
+        call = writer.post("/calls", json=call_payload(opening_date=None, deadline=None)).json()
+        writer.post("/organisations", json=organisation_payload(name="Liquid Biopsy SME"))
+    folder = tmp_path / "index"
+    with uvicorn_server(database_url, workers=2, MATCHMAKER_INDEX_DIR=str(folder)) as both:
+        fits = set()
+        for _ in range(20):  # a new connection each time, so both workers answer
+            index = both.get("/health", headers={"Connection": "close"}).json()["index"]
+            assert index["mapped"] is True
+            assert index["documents"] == 1
+            fits.add(index["fitted_at"])
+        assert _names(both, call["id"]) == ["Liquid Biopsy SME"]
+    assert len(fits) == 1
+    assert len(list(folder.glob("tfidf-*"))) == 1

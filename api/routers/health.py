@@ -4,7 +4,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.errors import problem_response, problem_responses
 from matchmaker import db
@@ -21,6 +21,10 @@ class IndexHealth(BaseModel):
     fitted_at: datetime | None
     drift: float
     refitting: bool
+    mapped: bool = Field(
+        description="Whether the organisation index is the saved copy, memory-mapped and "
+        "shared by the workers of this machine (see MATCHMAKER_INDEX_DIR)."
+    )
 
 
 class Health(BaseModel):
@@ -65,5 +69,6 @@ def read_health(request: Request) -> Health | JSONResponse:
             fitted_at=stats.fitted_at,
             drift=round(stats.drift, 4),
             refitting=stats.refitting,
+            mapped=stats.mapped,
         ),
     )

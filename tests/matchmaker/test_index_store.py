@@ -10,6 +10,8 @@ import pytest
 from matchmaker import index_store
 from matchmaker.index_store import load, save
 from matchmaker.matcher import Match, TfidfMatcher
+from matchmaker.ranking import ProfileIndex
+from tests.matchmaker.test_ranking import Profile
 
 PROFILES = {
     1: ("Oncology SME building AI software that reads tumour biopsies and cancer images.", "sme"),
@@ -227,3 +229,25 @@ def test_index_without_vocabulary_round_trips(tmp_path: Path, texts: list[str]) 
     assert loaded is not None
     assert loaded.query(CALL) == []
     assert loaded.n_documents == len(texts)
+
+
+def test_a_profile_index_is_loaded_only_as_a_profile_index(tmp_path: Path) -> None:
+    """Records and facets come back; asking for a plain matcher under that key gives None."""
+    profiles = [
+        Profile("", text, activities=({"title": "t", "url": f"https://example.org/{i % 2}"},))
+        for i, (text, _) in enumerate(PROFILES.values())
+    ]
+    kinds = [kind for _, kind in PROFILES.values()]
+    index = ProfileIndex().fit(list(PROFILES), profiles, {"stakeholder_type": kinds})
+
+    save(index, tmp_path, KEY)
+    loaded = load(tmp_path, KEY, ProfileIndex)
+
+    assert load(tmp_path, KEY) is None
+    assert loaded is not None
+    assert loaded.mapped
+    filters = {"stakeholder_type": {"sme"}}
+    for kwargs in ({}, {"filters": filters}, {"partner_ids": [1]}):
+        assert loaded.rank(CALL, k=5, **kwargs) == index.rank(CALL, k=5, **kwargs)
+    assert loaded.past_partners([1]) == index.past_partners([1])
+    assert loaded.past_partners([1]).shared == {3: 1, 5: 1}

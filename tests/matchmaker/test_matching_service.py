@@ -1,0 +1,150 @@
+"""The matching service saves its organisation index and later starts from it, never stale."""
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from matchmaker import db
+from matchmaker.auth import Principal
+from matchmaker.matching import MatchingService
+from matchmaker.organisations import create_organisation, delete_organisation
+from matchmaker.settings import Settings
+from models.apikey import KeyRole
+from models.organisation import OrganisationCreate
+from tests.factories import organisation_payload
+
+CALL = "liquid biopsy for early cancer detection"
+
+
+def add(engine: Engine, **overrides: object) -> int:
+    """Store one profile through the domain code (which logs the change); return its id."""
+    with db.session_scope(db.for_writing(engine)) as session:
+        organisation, _ = create_organisation(
+            session, data=OrganisationCreate(**organisation_payload(**overrides))
+        )
+        return int(organisation.id)  # type: ignore[arg-type]
+
+
+def started(engine: Engine, index_dir: Path | None, refit_drift: float = 0.2) -> MatchingService:
+    service = MatchingService(engine=engine, refit_drift=refit_drift, index_dir=index_dir)
+    service.start()
+    return service
+
+
+def ranked(service: MatchingService, **filters: object) -> list[tuple[int, float]]:
+    return [(m.id, m.score) for m in service.suggest_for_text(CALL, **filters)]  # type: ignore[arg-type]
+
+
+def test_second_start_maps_the_saved_index_instead_of_refitting(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Same database state: the second service uses the first one's fit, memory-mapped."""
+    first_id = add(engine, name="Biopsy lab")
+    add(engine, name="Cardiology centre", description="Heart failure imaging.", keywords=[])
+    folder = tmp_path / "index"
+
+    first = started(engine, folder)
+    second = started(engine, folder)
+
+    assert first.stats().mapped
+    assert second.stats().mapped
+    assert second.stats().fitted_at == first.stats().fitted_at
+    assert ranked(second) == ranked(first)
+    assert ranked(second)[0][0] == first_id
+    assert ranked(second, stakeholder_types=["sme"]) == []
+    assert len(list(folder.glob("tfidf-*"))) == 1
+
+
+def test_a_write_after_saving_is_never_served_from_the_stale_copy(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A profile added after the save is in the next start's suggestions (a new fit)."""
+    add(engine, name="Biopsy lab")
+    folder = tmp_path / "index"
+    first = started(engine, folder)
+
+    newcomer = add(engine, name="Plasma SME", stakeholder_type="sme")
+    second = started(engine, folder)
+
+    assert second.stats().fitted_at != first.stats().fitted_at
+    assert newcomer in [doc_id for doc_id, _ in ranked(second, stakeholder_types=["sme"])]
+
+
+def test_writes_after_loading_are_applied_and_leave_the_saved_files_alone(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Upserts and removals on a mapped index work (copy-on-write); the files do not change."""
+    biopsy = add(engine, name="Biopsy lab")
+    folder = tmp_path / "index"
+    started(engine, folder)
+    service = started(engine, folder, refit_drift=1.0)  # no refit: every write is an upsert
+    [saved_folder] = folder.glob("tfidf-*")
+    saved = {path.name: path.read_bytes() for path in saved_folder.iterdir()}
+
+    newcomer = add(engine, name="Plasma SME", stakeholder_type="sme")
+    with db.session_scope(db.for_writing(engine)) as session:
+        delete_organisation(session, organisation_id=biopsy, actor=Principal(KeyRole.admin))
+
+    assert [doc_id for doc_id, _ in ranked(service)] == [newcomer]
+    assert service.stats().mapped
+    assert {path.name: path.read_bytes() for path in saved_folder.iterdir()} == saved
+
+
+def test_past_partners_survive_the_round_trip(engine: Engine, tmp_path: Path) -> None:
+    """Suggestions for a draft count shared projects the same from a fit and from the copy."""
+    member = add(engine, name="Coordinator", description="Oncology.", keywords=[])
+    partner = add(engine, name="Former partner lab")
+    add(
+        engine,
+        name="Stranger lab",
+        activities=[{"title": "Other", "url": "https://cordis.europa.eu/project/id/9"}],
+    )
+    fitted = started(engine, None)
+    folder = tmp_path / "index"
+    started(engine, folder)
+    mapped = started(engine, folder)
+
+    from_fit = fitted.suggest_for_text(CALL, exclude_ids=[member], partner_ids=[member])
+    from_copy = mapped.suggest_for_text(CALL, exclude_ids=[member], partner_ids=[member])
+
+    assert mapped.stats().mapped
+    assert not fitted.stats().mapped
+    assert from_copy == from_fit
+    shared = {m.id: m.reasons[-1].value for m in from_copy}
+    assert shared[partner] == 1.0
+    assert set(shared.values()) == {0.0, 1.0}
+
+
+def test_databases_at_the_same_change_number_do_not_share_an_index(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """A copy of the database that diverged (a restored backup, say) gets its own fit."""
+    engines = []
+    for name in ("original.db", "restored.db"):
+        shutil.copyfile(sqlite_template, tmp_path / name)
+        engines.append(db.create_db_engine(Settings(database_url=f"sqlite:///{tmp_path / name}")))
+    original_db, restored_db = engines
+    for engine in engines:
+        add(engine, name="Biopsy lab")
+    original_id = add(
+        original_db,
+        name="Cardiology SME",
+        stakeholder_type="sme",
+        description="Heart failure imaging.",
+        keywords=[],
+        activities=[],
+    )
+    restored_id = add(restored_db, name="Biopsy SME", stakeholder_type="sme")
+    folder = tmp_path / "index"
+
+    original = started(original_db, folder)
+    restored = started(restored_db, folder)
+
+    assert original_id == restored_id  # same ids and change numbers, different rows
+    assert original.stats().last_change == restored.stats().last_change
+    assert ranked(original, stakeholder_types=["sme"]) == []
+    assert [doc_id for doc_id, _ in ranked(restored, stakeholder_types=["sme"])] == [restored_id]
+    assert restored.stats().fitted_at != original.stats().fitted_at
+    for engine in engines:
+        engine.dispose()
