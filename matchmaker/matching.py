@@ -66,7 +66,7 @@ class IndexStats:
     mapped: bool
 
 
-def _facets(organisation: Organisation) -> dict[str, str]:
+def _facets(organisation: Any) -> dict[str, str]:
     return {"stakeholder_type": str(organisation.stakeholder_type), "country": organisation.country}
 
 
@@ -77,7 +77,21 @@ def _filters(
     return {name: set(values) for name, values in pairs if values} or None
 
 
-def _fit_organisations(organisations: Sequence[Organisation]) -> ProfileIndex:
+# What a fit reads of each organisation: plain rows, not ORM objects (a tenth of the memory at
+# a million profiles, and no identity map).
+_FIT_COLUMNS = (
+    col(Organisation.id),
+    col(Organisation.name),
+    col(Organisation.description),
+    col(Organisation.keywords),
+    col(Organisation.activities),
+    col(Organisation.stakeholder_type),
+    col(Organisation.country),
+)
+
+
+def _fit_organisations(session: Session) -> ProfileIndex:
+    organisations = session.execute(select(*_FIT_COLUMNS).order_by(col(Organisation.id))).all()
     return ProfileIndex().fit(
         [organisation.id for organisation in organisations],  # type: ignore[misc]
         organisations,
@@ -139,13 +153,13 @@ class MatchingService:
         and then map what it saved, so the workers of one machine fit once and share it.
         """
         if self.index_dir is None:
-            return _fit_organisations(session.scalars(select(Organisation)).all())
+            return _fit_organisations(session)
         key = self._state_key(session, last_change)
         with index_store.locked(self.index_dir):
             saved = index_store.load(self.index_dir, key, ProfileIndex)
             if saved is not None:
                 return saved
-            fitted = _fit_organisations(session.scalars(select(Organisation)).all())
+            fitted = _fit_organisations(session)
             try:
                 index_store.save(fitted, self.index_dir, key)
             except OSError:

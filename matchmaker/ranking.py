@@ -45,7 +45,9 @@ PARTNER_EXPONENT: Final = 0.5
 # Raw term counts, not 1 + log tf: a profile's vector is then the sum of its activities', so the
 # themes an organisation keeps working on outweigh one-off ones: +0.010 to +0.017 recall@50 on
 # topic queries on every split (project queries: -0.016 to -0.002).
-MATCHER_SETTINGS: Final[Mapping[str, Any]] = {"sublinear_tf": False}
+# Above 100,000 profiles the vocabulary and IDF are learned from a seeded sample of 100,000
+# (benchmarks/scale.py: a full fit of 1M profiles would hold every n-gram of every text).
+MATCHER_SETTINGS: Final[Mapping[str, Any]] = {"sublinear_tf": False, "vocabulary_sample": 100_000}
 _TERMS_IN_DETAIL: Final = 3
 KeyT = TypeVar("KeyT", contravariant=True)
 

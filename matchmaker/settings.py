@@ -39,12 +39,12 @@ class Settings(BaseSettings):
         description="Writes a minute allowed per API key, or per client address without "
         "one, in each worker process; 0 turns the limit off. Admin keys are never limited.",
     )
-    index_dir: Path | None = Field(
+    index_dir: str | None = Field(
         default=None,
         description="Folder where the fitted organisation index is saved, so that a worker "
         "starts without refitting and the workers on one machine share one memory-mapped "
         "copy. Unset: `<database file>.index` beside a SQLite database file, and not saved "
-        "for other databases.",
+        "for other databases; empty: not saved.",
     )
     refit_drift: float = Field(
         default=0.2,
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     def matching_index_dir(self) -> Path | None:
         """Where the matching index is saved: `index_dir`, else beside a SQLite file."""
         if self.index_dir is not None:
-            return self.index_dir
+            return Path(self.index_dir) if self.index_dir else None
         url = make_url(self.database_url)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             return Path(f"{url.database}.index")
