@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +57,9 @@ class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     created: dict[int, str] = field(default_factory=dict)  # id -> last acknowledged description
+    # Every request as (latency s, start s after the first, operation, status or exception).
+    requests: list[tuple[float, float, str, str]] = field(default_factory=list)
+    began: float = 0.0
 
 
 @contextlib.contextmanager
@@ -82,9 +85,10 @@ def prepare(url: str) -> None:
 
 
 @contextlib.contextmanager
-def service(url: str, workers: int) -> Iterator[str]:
-    """`matchmaker serve` with several workers on loopback; yield its base URL."""
+def service(url: str, workers: int, log: Path) -> Iterator[str]:
+    """`matchmaker serve` with several workers on loopback, its log to `log`; yield its URL."""
     port = postgres.free_port()
+    log_file = log.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -104,7 +108,7 @@ def service(url: str, workers: int) -> Iterator[str]:
             "MATCHMAKER_WRITE_RATE_LIMIT": "0",
         },
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log_file,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -113,6 +117,7 @@ def service(url: str, workers: int) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=60)
+        log_file.close()
 
 
 async def client_loop(
@@ -128,10 +133,12 @@ async def client_loop(
             operation = "create_organisation"
         started = time.perf_counter()
         try:
-            ok = await perform(operation, number, writes, http, mine, results, rng)
-        except httpx.HTTPError:
-            ok = False
-        results.latencies[operation].append(time.perf_counter() - started)
+            ok, outcome = await perform(operation, number, writes, http, mine, results, rng)
+        except httpx.HTTPError as error:
+            ok, outcome = False, type(error).__name__
+        latency = time.perf_counter() - started
+        results.latencies[operation].append(latency)
+        results.requests.append((latency, started - results.began, operation, outcome))
         if not ok:
             results.errors[operation] += 1
         writes += 1
@@ -145,8 +152,9 @@ async def perform(
     mine: list[int],
     results: Results,
     rng: random.Random,
-) -> bool:
-    """Send one request of the operation; return whether it got the answer expected."""
+) -> tuple[bool, str]:
+    """Send one request of the operation; return whether it got the answer expected, and its
+    status code."""
     call_id = rng.randint(1, 40)
     organisation_id = rng.randint(1, 350)
     if operation == "health":
@@ -175,15 +183,14 @@ async def perform(
         if response.status_code == 201:
             mine.append(response.json()["id"])
             results.created[response.json()["id"]] = description
-        return response.status_code == 201
+        return response.status_code == 201, str(response.status_code)
     else:
         target = rng.choice(mine)
         description = f"load client {number} update {sequence}: proteomics"
         response = await http.patch(f"/organisations/{target}", json={"description": description})
         if response.status_code == 200:
             results.created[target] = description
-        return response.status_code == 200
-    return response.status_code == 200
+    return response.status_code == 200, str(response.status_code)
 
 
 async def warm_up(base: str, seconds: float) -> None:
@@ -203,6 +210,7 @@ async def run_load(base: str, clients: int, duration: float, seed: int) -> tuple
         base_url=base, timeout=60, limits=limits, headers={"Authorization": f"Bearer {ADMIN}"}
     ) as http:
         started = time.monotonic()
+        results.began = time.perf_counter()
         deadline = started + duration
         await asyncio.gather(
             *(
@@ -249,9 +257,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, database(args.database, Path(folder)) as url:
-        with service(url, args.workers) as base:
+        log = Path(folder) / "server.log"
+        with service(url, args.workers, log) as base:
             results, elapsed = asyncio.run(run_load(base, args.clients, args.duration, args.seed))
         missing, different = check_writes(url, results)
+        replaced = log.read_text().count("died")
     total = sum(len(v) for v in results.latencies.values())
     print(
         f"\n{args.database}, {args.workers} workers, {args.clients} clients, "
@@ -268,10 +278,17 @@ def main() -> None:
             f"{percentile(values, 0.50):>9.1f}{percentile(values, 0.95):>9.1f}"
             f"{percentile(values, 0.99):>9.1f}{results.errors.get(operation, 0):>8}"
         )
+    print(f"\nworkers replaced by the supervisor (missed a health-check ping): {replaced}")
     print(
-        f"\nacknowledged writes checked: {len(results.created)} organisations, "
+        f"acknowledged writes checked: {len(results.created)} organisations, "
         f"{missing} missing, {different} not as last acknowledged"
     )
+    failed = Counter((op, outcome) for _, _, op, outcome in results.requests if outcome[0] != "2")
+    if failed:
+        print("failures: " + ", ".join(f"{op} {why} x{n}" for (op, why), n in failed.items()))
+    print("slowest requests (latency s, started at s, operation, outcome):")
+    for latency, at, operation, outcome in sorted(results.requests, reverse=True)[:10]:
+        print(f"  {latency:7.2f} {at:7.2f}  {operation:<22}{outcome}")
     if missing or different:
         raise SystemExit(1)
 

@@ -12,7 +12,7 @@ size, so past partnerships exist) and then, in the same run:
   reads every profile and fits (what every worker did before indexes were saved);
 - **first start**: the same with an empty index folder: fit, save, map the saved copy;
 - **restart**: a fresh process with that folder: it maps the saved copy instead of fitting;
-- **N workers**: a real `uvicorn --workers N` on the database and the folder; the time until
+- **N workers**: `matchmaker serve --workers N` on the database and the folder; the time until
   every worker has started (each logs "Application startup complete"), then, after the
   workers served suggestions, their memory from /proc/<pid>/smaps_rollup (Linux): RSS
   counts shared pages in every process, PSS splits them between the processes sharing
@@ -146,8 +146,8 @@ def serve(url: str, index_dir: str, workers: int, query: str) -> dict[str, float
     """
     port = free_port()
     environment = {**os.environ, "MATCHMAKER_DATABASE_URL": url, "MATCHMAKER_INDEX_DIR": index_dir}
-    command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
-    command += ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
+    command = [sys.executable, "-m", "matchmaker.cli", "serve", "--no-demo"]
+    command += ["--port", str(port), "--workers", str(workers)]
     began = time.perf_counter()
     process = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
@@ -156,6 +156,8 @@ def serve(url: str, index_dir: str, workers: int, query: str) -> dict[str, float
         # Each worker logs this once its lifespan (the index start-up) is done.
         for line in process.stderr:
             started += "Application startup complete" in line
+            if "died" in line:
+                raise RuntimeError(f"a worker was replaced while starting: {line.strip()}")
             if started == workers:
                 break
         ready = time.perf_counter() - began

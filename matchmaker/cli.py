@@ -15,6 +15,11 @@ from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
 from models.apikey import KeyCreate, KeyRole
 
+# uvicorn's default is 5 s. A worker fitting a large index, or starved of CPU under load, can
+# miss a 5 s ping; the supervisor then kills it mid-request and the replacement fits again
+# (seen with 4 workers on 2 cores: benchmarks/startup.py and benchmarks/load.py).
+WORKER_HEALTHCHECK_TIMEOUT = 120
+
 app = typer.Typer(help="Partner suggestions for research consortia.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -87,6 +92,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    worker_healthcheck_timeout: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seconds a worker may take to answer the supervisor's ping before it is "
+            "killed and replaced (with --workers above 1).",
+        ),
+    ] = WORKER_HEALTHCHECK_TIMEOUT,
     demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Load the demo data into an empty database.")
     ] = True,
@@ -108,6 +121,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        timeout_worker_healthcheck=worker_healthcheck_timeout,
         log_level="info",
     )
 
