@@ -48,13 +48,14 @@ huge or foreign texts give a (possibly empty) ranking.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import re
 import threading
 import unicodedata
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from numbers import Integral, Real
@@ -130,6 +131,36 @@ class Match:
     id: int
     score: float
     matched_terms: tuple[MatchedTerm, ...]
+
+
+_new_object = object.__new__
+# The slot descriptors' setters, which frozen dataclasses' __init__ reaches via __setattr__.
+_set_term, _set_weight = vars(MatchedTerm)["term"].__set__, vars(MatchedTerm)["weight"].__set__
+_set_id, _set_score = vars(Match)["id"].__set__, vars(Match)["score"].__set__
+_set_matched = vars(Match)["matched_terms"].__set__
+
+
+def _matched_terms(terms: list[str], weights: list[float]) -> list[MatchedTerm]:
+    """Return ``[MatchedTerm(t, w) ...]`` built without the frozen dataclass's __init__.
+
+    Equal objects at a third of the cost: the slots are set by their C descriptors, one
+    `map` per field, instead of a Python __init__ call per object.
+    """
+    made = list(map(_new_object, itertools.repeat(MatchedTerm, len(terms))))
+    collections.deque(map(_set_term, made, terms), maxlen=0)
+    collections.deque(map(_set_weight, made, weights), maxlen=0)
+    return made
+
+
+def _matches(
+    ids: list[int], scores: list[float], matched: Iterable[tuple[MatchedTerm, ...]]
+) -> list[Match]:
+    """Return ``[Match(i, s, m) ...]`` built like `_matched_terms`."""
+    made = list(map(_new_object, itertools.repeat(Match, len(ids))))
+    collections.deque(map(_set_id, made, ids), maxlen=0)
+    collections.deque(map(_set_score, made, scores), maxlen=0)
+    collections.deque(map(_set_matched, made, matched), maxlen=0)
+    return made
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -344,30 +375,30 @@ class _Snapshot:
 
     # scoring
 
-    def _base_chunks(self, terms: np.ndarray) -> list[slice]:
-        """Split the query's terms into slices of about `_GATHER_CHUNK` posting entries each."""
-        lengths = self.base.indptr[terms + 1].astype(np.int64) - self.base.indptr[terms]
-        total = int(lengths.sum())
-        if total <= _GATHER_CHUNK:
-            return [slice(0, int(terms.size))]
-        chunk = (np.cumsum(lengths) - lengths) // _GATHER_CHUNK
-        bounds = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), int(terms.size)]
-        return [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    def _base_postings(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Return the query terms as base column indices, their posting list ends, and total.
 
-    def _columns(self, terms: np.ndarray) -> _Columns:
-        """Copy the base columns (posting lists) of `terms` into one small CSC block."""
+        ``ends[i] - ends[i - 1]`` (``ends[i]`` for i = 0) is the length of term i's column;
+        computed once and shared by the chunking and the gather.
+        """
+        indptr = self.base.indptr
+        columns = terms.astype(indptr.dtype, copy=False)
+        lengths = indptr[columns + 1] - indptr[columns]
+        ends = lengths.cumsum(dtype=np.int64)
+        return columns, ends, int(ends[-1])
+
+    def _columns(self, columns: np.ndarray, ends: np.ndarray) -> _Columns:
+        """Copy the base columns (posting lists) `columns`, `ends` as from `_base_postings`."""
         base = self.base
-        index_dtype = base.indptr.dtype
-        terms = terms.astype(index_dtype, copy=False)
-        starts = base.indptr[terms]
-        pointers = np.zeros(terms.size + 1, dtype=index_dtype)
-        np.cumsum(base.indptr[terms + 1] - starts, out=pointers[1:])
+        pointers = np.empty(columns.size + 1, dtype=base.indptr.dtype)
+        pointers[0] = 0
+        pointers[1:] = ends
         if _gather_columns is None:  # pragma: no cover - depends on the scipy build
-            columns = base[:, terms]
-            return columns.indptr, columns.indices, columns.data
+            block = base[:, columns]
+            return block.indptr, block.indices, block.data
         rows = np.empty(int(pointers[-1]), dtype=base.indices.dtype)
         data = np.empty(rows.size, dtype=base.data.dtype)
-        _gather_columns(terms.size, terms, base.indptr, base.indices, base.data, rows, data)
+        _gather_columns(columns.size, columns, base.indptr, base.indices, base.data, rows, data)
         return pointers, rows, data
 
     def _accumulate(self, columns: _Columns, weights: np.ndarray, out: np.ndarray) -> None:
@@ -388,69 +419,112 @@ class _Snapshot:
 
     def scores(self, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Return the cosine of every row with a query vector."""
-        total = np.zeros(self.n_rows, dtype=np.float64)
-        if terms.size and self.base.nnz:
+        total = np.zeros(self.ids.size, dtype=np.float64)
+        if terms.size and self.base.indices.size:
             # float64 like the delta's sums, so compaction cannot reorder near-ties.
             weights64 = weights.astype(np.float64)
-            base_scores = total[: self.n_base]
-            for part in self._base_chunks(terms):
-                self._accumulate(self._columns(terms[part]), weights64[part], base_scores)
+            base_scores = total[: self.base.shape[0]]
+            columns, ends, n_entries = self._base_postings(terms)
+            if n_entries <= _GATHER_CHUNK:
+                self._accumulate(self._columns(columns, ends), weights64, base_scores)
+            else:
+                # Slices of about `_GATHER_CHUNK` posting entries each: bounded scratch memory.
+                firsts = np.zeros_like(ends)
+                firsts[1:] = ends[:-1]
+                chunk = firsts // _GATHER_CHUNK
+                bounds = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), int(terms.size)]
+                for a, b in itertools.pairwise(bounds):
+                    part = ends[a:b] - (ends[a - 1] if a else 0)
+                    block = self._columns(columns[a:b], part)
+                    self._accumulate(block, weights64[a:b], base_scores)
         if self.delta_terms.size:
             rows, _, contributions = self._delta_entries(terms, weights)
             total += np.bincount(rows, weights=contributions, minlength=self.n_rows)
         return total
 
-    def _entries_of(self, terms: np.ndarray, weights: np.ndarray, top: np.ndarray) -> _Entries:
-        """Return the (row, query position, contribution) entries of the `top` rows.
+    def _entries_of(
+        self, terms: np.ndarray, weights: np.ndarray, top: np.ndarray
+    ) -> tuple[_Entries, bool]:
+        """Return the (rank in `top`, query position, contribution) entries of the `top` rows.
 
-        Reads the top rows' own stored vectors (CSR) and intersects them with the query's
-        sorted terms, so the cost depends on k, not on the length of the posting lists.
+        Copies the top rows' own stored vectors (CSR, in `top`'s order) and intersects them
+        with the query's sorted terms, so the cost depends on k, not on the posting lists.
+        The flag says whether the entries already come ordered by rank, then position.
         """
         found = []
-        base_top = top[top < self.n_base]
+        ordered = True
+        base_ranks = None
+        if self.delta_terms.size or self.ids.size > self.base.shape[0]:
+            base_ranks = (top < self.base.shape[0]).nonzero()[0]
+        base_top = top if base_ranks is None else top[base_ranks]
         if base_top.size and terms.size:
-            indptr = self.base_rows.indptr
-            starts = indptr[base_top].astype(np.int64)
-            counts = indptr[base_top + 1] - starts
-            offsets, owner = _ranges(starts, counts)
-            stored, data = self.base_rows.indices[offsets], self.base_rows.data[offsets]
-            rows = base_top[owner]
+            matrix = self.base_rows
+            indptr = matrix.indptr
+            pointers = np.empty(base_top.size + 1, dtype=indptr.dtype)
+            pointers[0] = 0
+            picked = base_top.astype(indptr.dtype, copy=False)
+            np.cumsum(indptr[picked + 1] - indptr[picked], out=pointers[1:])
+            stored = np.empty(int(pointers[-1]), dtype=matrix.indices.dtype)
+            data = np.empty(stored.size, dtype=matrix.data.dtype)
+            if _gather_columns is None:  # pragma: no cover - depends on the scipy build
+                block = matrix[picked]
+                stored, data = block.indices, block.data
+            else:
+                _gather_columns(
+                    picked.size, picked, indptr, matrix.indices, matrix.data, stored, data
+                )
             # Query vectors come sorted by term; a hand-made one may not be.
-            ordered = bool(np.all(terms[1:] > terms[:-1]))
+            ordered = terms.size < 2 or bool((terms[1:] > terms[:-1]).all())
+            # Each copied row is sorted by term, so then its entries are sorted by position.
             sorter = None if ordered else np.argsort(terms, kind="stable")
-            positions = np.searchsorted(terms, stored, sorter=sorter)
-            positions = np.minimum(positions, terms.size - 1)
+            positions = terms.searchsorted(stored, sorter=sorter)
+            np.minimum(positions, terms.size - 1, out=positions)
             if sorter is not None:
                 positions = sorter[positions]
-            hit = terms[positions] == stored
+            hit = (terms[positions] == stored).nonzero()[0]
             positions = positions[hit]
             contributions = data[hit].astype(np.float64) * weights[positions]
-            found.append((rows[hit], positions, contributions))
+            # The entry's row among the copied ones: rows were copied best first.
+            ranks = pointers.searchsorted(hit, side="right") - 1
+            if base_ranks is not None:
+                ranks = base_ranks[ranks]
+            found.append((ranks, positions, contributions))
         if self.delta_terms.size:
             rows, positions, contributions = self._delta_entries(terms, weights)
             in_top = np.isin(rows, top)
-            found.append((rows[in_top], positions[in_top], contributions[in_top]))
+            by_row = np.argsort(top)
+            ranks = by_row[np.searchsorted(top, rows[in_top], sorter=by_row)]
+            found.append((ranks, positions[in_top], contributions[in_top]))
+            ordered = False
         if len(found) == 1:
-            return found[0]
+            return found[0], ordered
         if not found:
-            return _NO_INTS, _NO_INTS, np.zeros(0, dtype=np.float64)
-        return _concatenate(found)
+            return (_NO_INTS, _NO_INTS, np.zeros(0, dtype=np.float64)), True
+        return _concatenate(found), False
 
     def top_k(self, scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
         """Return the rows of the k best positive scores in `mask`, best first, ties by id."""
+        return self._top(scores, k, mask)[0]
+
+    def _top(
+        self, scores: np.ndarray, k: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return `top_k`'s rows and their scores."""
         # Partitioning only the positive scores: introselect slows down on the many zeros of a
         # short query, and a long query's positives are nearly every row anyway.
         positive = scores > 0
         if mask is not None:
             positive &= mask
-        rows = np.flatnonzero(positive)
+        rows = positive.nonzero()[0]
+        chosen = scores[rows]
         if rows.size > k:
-            chosen = scores[rows]
-            floor = chosen[np.argpartition(chosen, chosen.size - k)[chosen.size - k :]].min()
+            kth = chosen.size - k
+            floor = chosen[chosen.argpartition(kth)[kth]]
             # Keep every row tied with the k-th so the id tie-break, not argpartition, decides.
-            rows = rows[chosen >= floor]
-        order = np.lexsort((self.ids[rows], -scores[rows]))[:k]
-        return rows[order]
+            kept = (chosen >= floor).nonzero()[0]
+            rows, chosen = rows[kept], chosen[kept]
+        order = np.lexsort((self.ids[rows], -chosen))[:k]
+        return rows[order], chosen[order]
 
     def search(
         self,
@@ -465,36 +539,29 @@ class _Snapshot:
         if k == 0 or terms.size == 0:
             return []
         scores = self.scores(terms, weights)
-        top = self.top_k(scores, k, mask)
-        if top.size == 0:
+        top, top_scores = self._top(scores, k, mask)
+        n_top = top.size
+        if n_top == 0:
             return []
-        ids, top_scores = self.ids[top].tolist(), scores[top].tolist()
+        ids = self.ids[top].tolist()
         if n_terms == 0:
-            return [
-                Match(id=i, score=s, matched_terms=()) for i, s in zip(ids, top_scores, strict=True)
-            ]
-        rows, positions, contributions = self._entries_of(terms, weights, top)
-        by_row = np.argsort(top)
-        ranks = by_row[np.searchsorted(top, rows, sorter=by_row)]
-        order = np.lexsort((positions, -contributions, ranks))
+            return _matches(ids, top_scores.tolist(), itertools.repeat((), n_top))
+        (ranks, positions, contributions), ordered = self._entries_of(terms, weights, top)
+        # Per row, largest contribution first, ties by query position (so by term index);
+        # lexsort is stable, so entries already ordered by rank and position need two keys.
+        keys = (-contributions, ranks) if ordered else (positions, -contributions, ranks)
+        order = np.lexsort(keys)
         ranks = ranks[order]
+        counts = np.bincount(ranks, minlength=n_top)
+        firsts = counts.cumsum() - counts
         # Only the first n_terms entries of each row become objects.
-        keep = np.arange(order.size) - np.searchsorted(ranks, ranks) < n_terms
+        keep = (np.arange(order.size) - firsts[ranks] < n_terms).nonzero()[0]
         shown = order[keep]
-        starts = np.searchsorted(ranks[keep], np.arange(top.size + 1)).tolist()
+        bounds = [0, *np.minimum(counts, n_terms).cumsum().tolist()]
         names = self.terms[terms[positions[shown]]].tolist()
-        weights_shown = contributions[shown].tolist()
-        terms_of = [
-            tuple(
-                MatchedTerm(term=names[j], weight=weights_shown[j])
-                for j in range(starts[rank], starts[rank + 1])
-            )
-            for rank in range(top.size)
-        ]
-        return [
-            Match(id=i, score=s, matched_terms=matched)
-            for i, s, matched in zip(ids, top_scores, terms_of, strict=True)
-        ]
+        matched = _matched_terms(names, contributions[shown].tolist())
+        grouped = map(tuple, map(matched.__getitem__, map(slice, bounds, bounds[1:])))
+        return _matches(ids, top_scores.tolist(), grouped)
 
     # copy-on-write updates
 
