@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m benchmarks.scale [--sizes 10000 100000 1000000] [--data-dir PATH]
+    python -m benchmarks.scale [--sizes 10000 100000 1000000] [--data-dir PATH] [--no-fts]
 
 Profiles come from `benchmarks.matching`'s builder (real CORDIS sentences, seeded). Queries are
 real call-topic texts: "long" is the whole text (title and description, ~650 words), "short"
@@ -238,6 +238,7 @@ def bench_size(
     vocabulary_sample: int,
     seed: int,
     figures: dict[str, float],
+    fts: bool = True,
 ) -> dict[str, str]:
     """Run every measurement on n profiles; return the table column (and raw `figures`)."""
     rng = np.random.default_rng(seed)
@@ -278,6 +279,9 @@ def bench_size(
         row |= measure_queries(matcher, matrix, label, queries, repeats, figures)
     print(f"  {n:,}: matcher measured", flush=True)
 
+    if not fts:
+        row["process peak RSS so far (MiB)"] = mib(peak_rss_bytes())
+        return row
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fts.sqlite"
         start = time.perf_counter()
@@ -295,6 +299,7 @@ def bench_size(
 def growth_table(sizes: Sequence[int], figures: Sequence[dict[str, float]]) -> None:
     """Print how each figure grows from one size to the next."""
     names = ["fit", "arrays", "long kernel", "long query", "long fts", "short query", "short fts"]
+    names = [name for name in names if all(name in figure for figure in figures)]
     print("\ngrowth between consecutive sizes (x)")
     print("step".ljust(22) + "".join(name.rjust(13) for name in names))
     for (a, fa), (b, fb) in zip(
@@ -416,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--fts-queries", type=int, default=30)
+    parser.add_argument("--no-fts", action="store_true", help="skip the SQLite FTS5 comparison")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--vocabulary-sample", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=20_240_601)
@@ -471,6 +477,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 vocabulary_sample=args.vocabulary_sample,
                 seed=args.seed,
                 figures=figures[-1],
+                fts=not args.no_fts,
             )
         )
         print(f"  {n:,} documents measured in {time.perf_counter() - started:,.0f} s", flush=True)
