@@ -66,7 +66,19 @@ def sweep_rankers(seed: int, *, grid: bool) -> list[Ranker]:
         MatchmakerRanker(_label(t, p), weights=Weights(t, p), shares=product)
         for t, p in sorted(variants)
     ]
-    rankers.append(MatchmakerRanker("text only", weights=Weights(0.0, 0.0), shares=product))
+    rankers += [
+        MatchmakerRanker(name, weights=weights, shares=product)
+        for name, weights in (
+            ("no similar projects", Weights(similar_projects_exponent=0.0)),
+            ("no call-frequency weighting", Weights(call_frequency_exponent=0.0)),
+            ("similar projects ^1", Weights(similar_projects_exponent=1.0)),
+            (
+                "before similar projects (track record x partners)",
+                Weights(similar_projects_exponent=0.0, call_frequency_exponent=0.0),
+            ),
+            ("text only", Weights(0.0, 0.0, 0.0, 0.0)),
+        )
+    ]
     rankers.append(BalancedRanker("stakeholder-balanced", shares=product))
     rankers.append(ActivityRanker("activities: best", top=1))
     rankers.append(ActivityRanker("activities: mean of best 3", top=3))

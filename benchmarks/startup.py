@@ -161,15 +161,19 @@ def serve(url: str, index_dir: str, workers: int, query: str) -> dict[str, float
             if started == workers:
                 break
         ready = time.perf_counter() - began
-        threading.Thread(target=process.stderr.read, daemon=True).start()  # keep the pipe empty
+        log: list[str] = []
+        threading.Thread(target=lambda: log.extend(process.stderr), daemon=True).start()
         wait_until_healthy(f"http://127.0.0.1:{port}", process, seconds=60)
         for _ in range(8 * workers):  # fresh connections, so that every worker serves some
-            httpx.post(
+            response = httpx.post(
                 f"http://127.0.0.1:{port}/search",
                 json={"text": query},
                 headers={"Connection": "close"},
                 timeout=600,
-            ).raise_for_status()
+            )
+            if response.status_code != 200:
+                time.sleep(1)
+                raise RuntimeError(f"search answered {response.status_code}:\n{''.join(log)}")
         memory = [smaps_rollup(pid) for pid in children(process.pid)]
     finally:
         process.terminate()

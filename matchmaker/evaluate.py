@@ -113,6 +113,8 @@ class Benchmark:
     profiles: tuple[Profile, ...]
     queries: tuple[Query, ...]
     test_topics: frozenset[str]
+    # The calls the service would have stored: the profile part's topics with a text.
+    call_texts: tuple[str, ...]
     profile_projects: int
     test_projects: int
     test_texts: tuple[str, ...]
@@ -133,7 +135,7 @@ class Benchmark:
 
     def leaked_texts(self) -> list[str]:
         """Test-part texts (project titles and objectives, topic titles and texts) found in a
-        profile; empty when the split holds.
+        profile or a stored call's text; empty when the split holds.
 
         Texts the profile part also has (a topic run again under a new code with the same
         title or text) are in `reused_texts` and not checked: profiles hold them legitimately.
@@ -147,7 +149,7 @@ class Benchmark:
                 *profile.keywords,
                 *(activity_text(activity) for activity in profile.activities),
             )
-        }
+        } | {one_line(text) for text in self.call_texts}
         corpus = "\n".join(sorted(pieces))
         return [
             text
@@ -302,10 +304,18 @@ def load_benchmark(
             if coordinator in profiled:
                 add("draft", pid, text, consortium - {coordinator}, frozenset({coordinator}))
     unique = tuple(dict.fromkeys(test_texts))
+    stored_calls = [
+        call_from_topic({**row, "topic": code})
+        for code, row in sorted(topic_rows.items())
+        if code not in test_topics and row.get("description", "").strip()
+    ]
     return Benchmark(
         profiles=tuple(profiles),
         queries=tuple(queries),
         test_topics=test_topics,
+        call_texts=tuple(
+            call_text(_QueryText(call["title"], call["description"])) for call in stored_calls
+        ),
         profile_projects=len(profile_projects),
         test_projects=len(projects) - len(profile_projects),
         test_texts=unique,
@@ -375,7 +385,7 @@ class Ranker(Protocol):
 
     name: str
 
-    def fit(self, profiles: Sequence[Profile]) -> Self:
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
         """Index the profiles."""
         ...
 
@@ -401,7 +411,7 @@ class RandomRanker:
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
 
-    def fit(self, profiles: Sequence[Profile]) -> Self:
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
         """Remember the ids."""
         self.ids_ = np.asarray([profile.id for profile in profiles], dtype=np.int64)
         self.rng_ = np.random.default_rng(self.seed)
@@ -418,7 +428,7 @@ class PopularityRanker:
 
     name = "popularity"
 
-    def fit(self, profiles: Sequence[Profile]) -> Self:
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
         """Order the profiles once."""
         ids = np.asarray([profile.id for profile in profiles], dtype=np.int64)
         counts = np.asarray([profile.participations for profile in profiles], dtype=np.float64)
@@ -435,7 +445,7 @@ class TfidfRanker:
 
     name = "tfidf"
 
-    def fit(self, profiles: Sequence[Profile]) -> Self:
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
         """Fit the vectorizer on the profile texts."""
         self.ids_ = np.asarray([profile.id for profile in profiles], dtype=np.int64)
         self.vectorizer_ = TfidfVectorizer()
@@ -464,7 +474,7 @@ class Bm25Ranker:
         self.k1 = k1
         self.b = b
 
-    def fit(self, profiles: Sequence[Profile]) -> Self:
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
         """Count terms and precompute every (document, term) weight."""
         self.ids_ = np.asarray([profile.id for profile in profiles], dtype=np.int64)
         self.vectorizer_ = CountVectorizer()
@@ -509,17 +519,18 @@ class MatchmakerRanker:
         self.shares = shares
         self.index: ProfileIndex | None = None
 
-    def fit(self, profiles: Sequence[Profile]) -> Self:
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
         """Index the profiles as the service indexes organisations."""
         if self.shares is not None:
             if self.shares.index is None:
-                self.shares.fit(profiles)
+                self.shares.fit(profiles, call_texts)
             self.index = self.shares.index
             return self
         self.index = ProfileIndex(TfidfMatcher(**self.matcher_settings)).fit(
             [profile.id for profile in profiles],
             profiles,
             facets={"stakeholder_type": [profile.stakeholder_type for profile in profiles]},
+            call_texts=call_texts,
         )
         return self
 
@@ -548,7 +559,7 @@ class ActivityRanker:
         self.name = name
         self.top = top
 
-    def fit(self, profiles: Sequence[Profile]) -> Self:
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
         """Index every distinct activity text and which profiles list it."""
         columns: dict[str, int] = {}
         rows, cols = [], []
@@ -595,9 +606,9 @@ class BalancedRanker:
         self.name = name
         self.shares = shares
 
-    def fit(self, profiles: Sequence[Profile]) -> Self:
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
         """Learn each type's share of past participations."""
-        self.shares.fit(profiles)
+        self.shares.fit(profiles, call_texts)
         totals: dict[str, int] = defaultdict(int)
         for profile in profiles:
             totals[profile.stakeholder_type] += len(profile.activities)
@@ -753,7 +764,7 @@ def evaluate(
         if progress is not None:
             progress(f"fitting {ranker.name}")
         started = time.perf_counter()
-        ranker.fit(benchmark.profiles)
+        ranker.fit(benchmark.profiles, benchmark.call_texts)
         report.fit_seconds[ranker.name] = round(time.perf_counter() - started, 3)
         for kind in KINDS:
             queries = benchmark.of_kind(kind)

@@ -90,7 +90,7 @@ _FIT_COLUMNS = (
 )
 
 
-def _fit_organisations(session: Session) -> ProfileIndex:
+def _fit_organisations(session: Session, calls: Sequence[Call]) -> ProfileIndex:
     organisations = session.execute(select(*_FIT_COLUMNS).order_by(col(Organisation.id))).all()
     return ProfileIndex().fit(
         [organisation.id for organisation in organisations],  # type: ignore[misc]
@@ -99,6 +99,7 @@ def _fit_organisations(session: Session) -> ProfileIndex:
             name: [_facets(organisation)[name] for organisation in organisations]
             for name in ORGANISATION_FACETS
         },
+        call_texts=[call_text(call) for call in calls],
     )
 
 
@@ -134,32 +135,39 @@ class MatchingService:
         """What a saved organisation index must have been built from to be used now.
 
         The code that builds indexes, the schema, the last change and a digest of the
-        organisations table (a database restored from a backup and written again may reach
-        the same change number with other rows; it will not have the same latest update).
+        organisations and calls tables (a database restored from a backup and written again
+        may reach the same change number with other rows; it will not have the same latest
+        update). Calls count because their texts weight the query terms.
         """
         count, last_id, last_update = session.execute(
             select(func.count(), func.max(Organisation.id), func.max(Organisation.updated_at))
         ).one()
+        calls, last_call_update = session.execute(
+            select(func.count(), func.max(Call.updated_at))
+        ).one()
         revision = MigrationContext.configure(session.connection()).get_current_revision()
         return (
             f"code {_INDEX_CODE} schema {revision} change {last_change} "
-            f"organisations {count} max id {last_id} updated {last_update}"
+            f"organisations {count} max id {last_id} updated {last_update} "
+            f"calls {calls} updated {last_call_update}"
         )
 
-    def _organisation_index(self, session: Session, last_change: int) -> ProfileIndex:
+    def _organisation_index(
+        self, session: Session, last_change: int, calls: Sequence[Call]
+    ) -> ProfileIndex:
         """The organisation index for the database's state: the saved one, else a new fit.
 
         With an index folder, one process at a time fits and saves while the others wait
         and then map what it saved, so the workers of one machine fit once and share it.
         """
         if self.index_dir is None:
-            return _fit_organisations(session)
+            return _fit_organisations(session, calls)
         key = self._state_key(session, last_change)
         with index_store.locked(self.index_dir):
             saved = index_store.load(self.index_dir, key, ProfileIndex)
             if saved is not None:
                 return saved
-            fitted = _fit_organisations(session)
+            fitted = _fit_organisations(session, calls)
             try:
                 index_store.save(fitted, self.index_dir, key)
             except OSError:
@@ -171,8 +179,8 @@ class MatchingService:
     def _build(self) -> tuple[ProfileIndex, TfidfMatcher, int]:
         with Session(self.engine) as session:
             last_change = self._latest_change(session)
-            organisations = self._organisation_index(session, last_change)
             calls = session.scalars(select(Call)).all()
+            organisations = self._organisation_index(session, last_change, calls)
             return organisations, _fit_calls(calls), last_change
 
     def start(self) -> None:

@@ -33,7 +33,7 @@ from typing import Any, Final, Literal, Protocol, Self, TypeVar, cast
 import numpy as np
 
 from matchmaker.matcher import Match, QueryVector, TfidfMatcher
-from matchmaker.text import ProfileLike, organisation_text
+from matchmaker.text import ProfileLike, organisation_text, project_text
 
 # Measured on the consortium-recovery benchmark (docs/matching.md): recall@50 on topic queries
 # peaks at 0.25 on each of three splits (0.125 and 0.375 lose 0.005 to 0.022, 0 loses 0.06+).
@@ -48,13 +48,31 @@ PARTNER_EXPONENT: Final = 0.5
 # Above 100,000 profiles the vocabulary and IDF are learned from a seeded sample of 100,000
 # (benchmarks/scale.py: a full fit of 1M profiles would hold every n-gram of every text).
 MATCHER_SETTINGS: Final[Mapping[str, Any]] = {"sublinear_tf": False, "vocabulary_sample": 100_000}
+# Past projects like the text (helper study on three splits, docs/matching.md): the projects
+# index holds one document per distinct past project (by URL), 1 + log tf; an organisation's
+# evidence is the sum of the cosines of its projects among the NEIGHBOUR_PROJECTS closest to
+# the text, and multiplies the score by (1 + SCALE x evidence) ** EXPONENT.
+PROJECT_MATCHER_SETTINGS: Final[Mapping[str, Any]] = {
+    "sublinear_tf": True,
+    "vocabulary_sample": 100_000,
+}
+NEIGHBOUR_PROJECTS: Final = 150
+SIMILAR_PROJECTS_SCALE: Final = 10.0
+SIMILAR_PROJECTS_EXPONENT: Final = 2.0
+# Query terms that many stored calls share (work-programme boilerplate) weigh less: each query
+# weight is multiplied by (ln((1 + calls) / (1 + calls with the term)) + 1) ** this, then the
+# query is normalised again.
+CALL_FREQUENCY_EXPONENT: Final = 1.0
+_PROJECTS_IN_DETAIL: Final = 2
+_PROJECTS: Final = "projects."  # prefix of the projects index's arrays in a saved index
 _TERMS_IN_DETAIL: Final = 3
 KeyT = TypeVar("KeyT", contravariant=True)
 
-Signal = Literal["text_similarity", "track_record", "past_partners"]
+Signal = Literal["text_similarity", "track_record", "similar_projects", "past_partners"]
 TEXT_SIMILARITY: Final = "text_similarity"
 TRACK_RECORD: Final = "track_record"
 PAST_PARTNERS: Final = "past_partners"
+SIMILAR_PROJECTS: Final = "similar_projects"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +84,8 @@ class Reason:
     factor: float
     detail: str
     organisation_ids: tuple[int, ...] = ()
+    # similar_projects: (activity key hash, cosine) of each past project among the closest.
+    projects: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +176,12 @@ def text_only(match: Match) -> RankedMatch:
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """The exponents of the two evidence factors (0 turns a factor off)."""
+    """The exponents of the evidence factors and of the query weighting (0 turns one off)."""
 
     track_record_exponent: float = TRACK_RECORD_EXPONENT
     partner_exponent: float = PARTNER_EXPONENT
+    similar_projects_exponent: float = SIMILAR_PROJECTS_EXPONENT
+    call_frequency_exponent: float = CALL_FREQUENCY_EXPONENT
 
     def track_record(self, activities: np.ndarray | int) -> np.ndarray:
         """How much a record of `activities` past projects multiplies a fit (1 for none)."""
@@ -169,11 +191,22 @@ class Weights:
         """How much `shared` past projects with the given partners multiply a score (1 for none)."""
         return np.power(1.0 + np.asarray(shared, dtype=np.float64), self.partner_exponent)
 
+    def similar_projects(self, evidence: np.ndarray | float) -> np.ndarray:
+        """How much past projects close to the text (summed cosines) multiply a score."""
+        scaled = SIMILAR_PROJECTS_SCALE * np.asarray(evidence, dtype=np.float64)
+        return np.power(1.0 + scaled, self.similar_projects_exponent)
+
     def scores(
-        self, cosine: np.ndarray, activities: np.ndarray, shared: np.ndarray | None = None
+        self,
+        cosine: np.ndarray,
+        activities: np.ndarray,
+        shared: np.ndarray | None = None,
+        similar: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The final scores: cosine x track-record factor (x past-partner factor), vectorised."""
+        """The final scores: cosine x track record (x similar projects) (x past partners)."""
         score = np.asarray(cosine, dtype=np.float64) * self.track_record(activities)
+        if similar is not None:
+            score = score * self.similar_projects(similar)
         if shared is not None:
             score = score * self.partners(shared)
         return score
@@ -184,12 +217,39 @@ class Weights:
         activities: int,
         shared: int | None = None,
         partners: tuple[int, ...] = (),
+        similar: tuple[tuple[int, float], ...] | None = None,
     ) -> tuple[Reason, ...]:
-        """One reason per factor of a score (past partners only when `shared` is given)."""
+        """One reason per factor of a score (similar projects and past partners when given)."""
         found = [explain_text(match), self._track_reason(activities)]
+        if similar is not None:
+            found.append(self._similar_reason(similar))
         if shared is not None:
             found.append(self._partner_reason(shared, partners))
         return tuple(found)
+
+    def _similar_reason(self, projects: tuple[tuple[int, float], ...]) -> Reason:
+        evidence = float(sum(cosine for _, cosine in projects))
+        factor = float(self.similar_projects(evidence))
+        if not projects:
+            detail = f"none of its past projects is among the {NEIGHBOUR_PROJECTS} closest (x1.00)"
+        else:
+            best = ", ".join(f"{cosine:.2f}" for _, cosine in projects[:_PROJECTS_IN_DETAIL])
+            many = (
+                "1 of its past projects is"
+                if len(projects) == 1
+                else (f"{len(projects)} of its past projects are")
+            )
+            detail = (
+                f"{many} among the {NEIGHBOUR_PROJECTS} past projects closest to the text "
+                f"(cosine {best}; x{factor:.2f})"
+            )
+        return Reason(
+            signal=SIMILAR_PROJECTS,
+            value=evidence,
+            factor=factor,
+            detail=detail,
+            projects=projects,
+        )
 
     def _track_reason(self, activities: int) -> Reason:
         factor = float(self.track_record(activities))
@@ -470,6 +530,17 @@ class _Partnerships:
         )
 
 
+def _project_texts(profiles: Iterable[ProfileLike]) -> dict[int, str]:
+    """Each distinct past project's text by key hash, the first listing of it winning."""
+    texts: dict[int, str] = {}
+    for profile in profiles:
+        for activity in profile.activities:
+            url = str(activity.get("url") or "").strip()
+            if url:
+                texts.setdefault(key_hash(url), project_text(activity))
+    return texts
+
+
 class ProfileIndex:
     """Organisation profiles indexed for suggestions: text, track record and past projects.
 
@@ -484,6 +555,10 @@ class ProfileIndex:
     def __init__(self, matcher: TfidfMatcher | None = None, weights: Weights | None = None) -> None:
         self.matcher = matcher if matcher is not None else new_matcher()
         self.weights = weights if weights is not None else Weights()
+        # One document per distinct past project (activity key hash), for similar projects.
+        self.projects = TfidfMatcher(**PROJECT_MATCHER_SETTINGS)
+        # Per vocabulary term of each index, the call-frequency weight of a query term.
+        self._call_weights: tuple[np.ndarray, np.ndarray] | None = None
         self._record = _EMPTY_RECORD
         self._partners = _Partnerships.empty()
         self._lock = threading.Lock()
@@ -496,29 +571,43 @@ class ProfileIndex:
         profiles: Sequence[ProfileLike],
         facets: Mapping[str, Sequence[str | None]] | None = None,
         *,
-        fit_text: bool = True,
+        call_texts: Iterable[str] = (),
     ) -> Self:
         """Index `profiles` under `ids` (replacing everything indexed) and return self.
 
-        With `fit_text` False the matcher keeps the text index it has (one loaded from a saved
-        copy of the same profiles, say) and only the track records and activity keys are built.
+        `call_texts` are the stored calls' texts: query terms common among them weigh less.
         """
         id_list = [int(doc_id) for doc_id in ids]
         if len(id_list) != len(profiles):
             raise ValueError(f"{len(id_list)} ids but {len(profiles)} profiles")
         facets = dict(facets or {})
+        keys = {doc_id: activity_hashes(p) for doc_id, p in zip(id_list, profiles, strict=True)}
         with self._lock:
-            if fit_text:
-                self.matcher.fit(id_list, [organisation_text(p) for p in profiles], facets=facets)
+            self.matcher.fit(id_list, [organisation_text(p) for p in profiles], facets=facets)
+            texts = _project_texts(profiles)
+            self.projects.fit(list(texts), list(texts.values()))
+            self._call_weights = self._weights_for(call_texts)
             counts = np.fromiter(
                 (len(p.activities) for p in profiles), dtype=np.int64, count=len(id_list)
             )
             record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets)
-            self._partners = _Partnerships.build(
-                {doc_id: activity_hashes(p) for doc_id, p in zip(id_list, profiles, strict=True)}
-            )
+            self._partners = _Partnerships.build(keys)
             self._record = record
         return self
+
+    def _weights_for(self, call_texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each index's per-term call-frequency weight, ln((1 + n) / (1 + df)) + 1; None if
+        there are no calls."""
+        texts = list(call_texts)
+        if not texts:
+            return None
+        weights = []
+        for matcher in (self.matcher, self.projects):
+            document_frequency = np.zeros(max(matcher.vocabulary_size, 1), dtype=np.float64)
+            for text in texts:
+                document_frequency[np.unique(matcher.transform_query(text).terms)] += 1
+            weights.append(np.log((1 + len(texts)) / (1 + document_frequency)) + 1)
+        return weights[0], weights[1]
 
     def upsert(
         self, doc_id: int, profile: ProfileLike, facets: Mapping[str, str | None] | None = None
@@ -529,7 +618,12 @@ class ProfileIndex:
         with self._lock:
             record = self._record.with_profile(doc_id, len(profile.activities), facets)
             self.matcher.upsert(doc_id, text, facets)
+            old = self._partners.keys_of(doc_id)
             self._partners.set(doc_id, activity_hashes(profile))
+            for key, project_text in _project_texts([profile]).items():
+                if key not in self.projects:
+                    self.projects.upsert(key, project_text)
+            self._drop_orphan_projects(old)
             self._record = record
 
     def remove(self, doc_id: int) -> bool:
@@ -537,15 +631,61 @@ class ProfileIndex:
         doc_id = int(doc_id)
         with self._lock:
             removed = self.matcher.remove(doc_id)
+            old = self._partners.keys_of(doc_id)
             self._partners.set(doc_id, frozenset())
+            self._drop_orphan_projects(old)
             self._record = self._record.without(doc_id)
         return removed
+
+    def _drop_orphan_projects(self, keys: Iterable[int]) -> None:
+        """Unindex the past projects no profile lists any more (the caller holds the lock)."""
+        for key in keys:
+            if not self._partners.get(key, ()):
+                self.projects.remove(key)
 
     def past_partners(self, partner_ids: Iterable[int]) -> PastPartners:
         """Who took part in past projects with the given (indexed) organisations."""
         partners = self._partners
         keys = {int(p): partners.keys_of(int(p)) for p in partner_ids}
         return past_partners(keys, partners)
+
+    def similar_projects(
+        self, text: str, weights: Weights | None = None
+    ) -> dict[int, list[tuple[int, float]]]:
+        """Per organisation, its past projects among the NEIGHBOUR_PROJECTS closest to `text`:
+        (activity key hash, cosine), closest first."""
+        weights = self.weights if weights is None else weights
+        projects = self.projects
+        if projects.n_documents == 0:
+            return {}
+        vector = self._weighted(projects, text, 1, weights)
+        keys = projects.ids()
+        cosine = projects.score_ids(vector, cast(Sequence[int], keys))
+        top = top_rows(cosine, keys, NEIGHBOUR_PROJECTS)
+        found: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for row in top.tolist():
+            for organisation in self._partners.get(int(keys[row]), ()):
+                found[organisation].append((int(keys[row]), float(cosine[row])))
+        return found
+
+    def _weighted(
+        self, matcher: TfidfMatcher, query: str | QueryVector, which: int, weights: Weights
+    ) -> QueryVector:
+        """The query in `matcher`'s vocabulary, its terms weighted by how rare they are in calls."""
+        if isinstance(query, QueryVector) and which == 1:
+            query = query.text  # a vector of the profile index; the projects index needs its own
+        vector = query if isinstance(query, QueryVector) else matcher.transform_query(query)
+        call_weights = self._call_weights
+        if call_weights is None or not weights.call_frequency_exponent or not vector.terms.size:
+            return vector
+        table = call_weights[which]
+        if table.size < matcher.vocabulary_size:
+            return vector  # a refit vocabulary the weights do not know yet
+        scaled = vector.weights * np.power(table[vector.terms], weights.call_frequency_exponent)
+        norm = float(np.linalg.norm(scaled))
+        if norm == 0.0:
+            return vector
+        return replace(vector, weights=(scaled / norm).astype(vector.weights.dtype))
 
     def rank(
         self,
@@ -565,8 +705,9 @@ class ProfileIndex:
         """
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
+        weights = self.weights if weights is None else weights
         matcher = self.matcher
-        vector = query if isinstance(query, QueryVector) else matcher.transform_query(query)
+        vector = self._weighted(matcher, query, 0, weights)
         record = self._record
         mask = record.candidates(filters, exclude_ids, include_ids)
         if k == 0 or not mask.any():
@@ -574,13 +715,15 @@ class ProfileIndex:
         shared = partners = None
         if partner_ids:
             partners = self.past_partners(partner_ids)
-            shared = np.zeros(record.ids.size, dtype=np.int64)
-            with_shared = _id_array(list(partners.shared))
-            found, at = record.positions(with_shared)
-            shared[at] = [partners.shared[int(i)] for i in with_shared[found]]
+            shared = self._aligned(record, partners.shared)
+        similar = evidence = None
+        if weights.similar_projects_exponent:
+            evidence = self.similar_projects(vector.text, weights)
+            similar = self._aligned(
+                record, {doc_id: sum(c for _, c in found) for doc_id, found in evidence.items()}
+            )
         cosine = matcher.score_ids(vector, cast(Sequence[int], record.ids))
-        weights = self.weights if weights is None else weights
-        score = weights.scores(cosine, record.activities, shared)
+        score = weights.scores(cosine, record.activities, shared, similar)
         score[~mask] = 0.0
         top = top_rows(score, record.ids, k)
         if top.size == 0:
@@ -606,10 +749,21 @@ class ProfileIndex:
                         int(record.activities[row]),
                         None if shared is None else int(shared[row]),
                         partners.partners.get(doc_id, ()) if partners is not None else (),
+                        None if evidence is None else tuple(evidence.get(doc_id, ())),
                     ),
                 )
             )
         return ranked
+
+    @staticmethod
+    def _aligned(record: _Record, values: Mapping[int, float]) -> np.ndarray:
+        """`values` by organisation id as an array aligned with the record (0 elsewhere)."""
+        aligned = np.zeros(record.ids.size, dtype=np.float64)
+        if values:
+            ids = _id_array(list(values))
+            found, at = record.positions(ids)
+            aligned[at] = [values[int(i)] for i in ids[found]]
+        return aligned
 
     # saving and loading (see `matchmaker.index_store`)
 
@@ -617,7 +771,13 @@ class ProfileIndex:
         """The whole index as arrays and a JSON-safe rest: text index, records, partnerships."""
         with self._lock:
             arrays, meta = self.matcher._export()
+            project_arrays, project_meta = self.projects._export()
             record, partnership_arrays = self._record, self._partners.arrays()
+            call_weights = self._call_weights
+        arrays.update({f"{_PROJECTS}{name}": array for name, array in project_arrays.items()})
+        meta["projects"] = project_meta
+        if call_weights is not None:
+            arrays["call_weights_profiles"], arrays["call_weights_projects"] = call_weights
         arrays.update(
             record_ids=record.ids,
             record_activities=record.activities,
@@ -651,6 +811,16 @@ class ProfileIndex:
         ):
             raise ValueError("partnership arrays are inconsistent")
         index = cls(TfidfMatcher._restore(arrays, meta))
+        index.projects = TfidfMatcher._restore(
+            {
+                name.removeprefix(_PROJECTS): array
+                for name, array in arrays.items()
+                if name.startswith(_PROJECTS)
+            },
+            meta["projects"],
+        )
+        if "call_weights_profiles" in arrays:
+            index._call_weights = (arrays["call_weights_profiles"], arrays["call_weights_projects"])
         if index.matcher.n_documents != ids.size:
             raise ValueError(f"{ids.size} records for {index.matcher.n_documents} profiles")
         index._record = _Record(

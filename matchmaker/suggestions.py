@@ -14,7 +14,7 @@ from matchmaker.matcher import Match
 from matchmaker.matching import MatchingService
 from matchmaker.organisations import get_organisation
 from matchmaker.proposals import needs_of_draft
-from matchmaker.ranking import RankedMatch
+from matchmaker.ranking import SIMILAR_PROJECTS, RankedMatch, Reason, key_hash
 from models.call import Call, CallStatus, call_status
 from models.organisation import Organisation
 
@@ -28,6 +28,37 @@ class Found(Generic[R, M]):
 
     row: R
     match: M
+
+
+@dataclass(frozen=True, slots=True)
+class PastProject:
+    """One of a suggested organisation's past projects that is close to the text."""
+
+    title: str
+    url: str
+    cosine: float
+
+
+def past_projects(organisation: Organisation, reason: Reason) -> list[PastProject]:
+    """The projects a similar-projects reason refers to, named from the profile, closest first."""
+    listed = {}
+    for activity in organisation.activities:
+        url = str(activity.get("url") or "").strip()
+        if url:
+            listed.setdefault(key_hash(url), (str(activity.get("title") or ""), url))
+    return [
+        PastProject(*listed[key], cosine=cosine) for key, cosine in reason.projects if key in listed
+    ]
+
+
+def describe(organisation: Organisation, reason: Reason) -> str:
+    """A reason's sentence; for similar projects, with the closest projects' titles."""
+    projects = past_projects(organisation, reason) if reason.signal == SIMILAR_PROJECTS else []
+    if not projects:
+        return reason.detail
+    named = "; ".join(f"'{p.title}' (cosine {p.cosine:.2f})" for p in projects[:2])
+    more = f" and {len(projects) - 2} more" if len(projects) > 2 else ""
+    return f"past projects close to the text: {named}{more} (x{reason.factor:.2f})"
 
 
 def _load(session: Session, model: Any, matches: Sequence[M]) -> list[Found[Any, M]]:

@@ -1,5 +1,6 @@
 """What text each entity contributes to matching, defined once so indexing and explanation agree."""
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -55,6 +56,16 @@ def _join(parts: Iterable[str | None]) -> str:
 def activity_text(activity: Mapping[str, Any]) -> str:
     """The text of one past project or publication: its title and summary."""
     return _join((activity.get("title"), activity.get("summary")))
+
+
+# What the CORDIS importer appends to an activity's title: "ACRONYM: title (coordinator)".
+_ROLE_SUFFIX = re.compile(r" \((?:coordinator|participant|associated partner|third party)\)$")
+
+
+def project_text(activity: Mapping[str, Any]) -> str:
+    """A past project's own text, the same for every partner: the activity's text without
+    the role the importer appends to the title."""
+    return _join((_ROLE_SUFFIX.sub("", activity.get("title") or ""), activity.get("summary")))
 
 
 def organisation_text(organisation: ProfileLike) -> str:

@@ -17,21 +17,35 @@ class MatchedTerm(BaseModel):
     weight: float
 
 
+class PastProject(BaseModel):
+    """A past project of the suggested organisation that is close to the text."""
+
+    title: str
+    url: str
+    cosine: float = Field(description="Cosine of the project's text with the text matched.")
+
+
 class Reason(BaseModel):
     """One signal behind a suggestion's score: the evidence, its factor in the score, and why."""
 
-    signal: Literal["text_similarity", "track_record", "past_partners"] = Field(
-        description="text_similarity: cosine of the TF-IDF vectors of the text and the profile; "
-        "track_record: past projects or activities in the profile; past_partners: past "
-        "projects shared with the draft's members (suggestions for a draft only)."
+    signal: Literal["text_similarity", "track_record", "similar_projects", "past_partners"] = Field(
+        description="text_similarity: cosine of the TF-IDF vectors of the text and the "
+        "profile; track_record: past projects or activities in the profile; "
+        "similar_projects: the organisation's past projects among the 150 closest to the "
+        "text; past_partners: past projects shared with the draft's members (suggestions "
+        "for a draft only)."
     )
     value: float = Field(
-        description="The evidence: the cosine, or a number of past projects or activities."
+        description="The evidence: the cosine, a number of past projects or activities, or "
+        "(similar_projects) the sum of the cosines of the close past projects."
     )
     factor: float = Field(description="What this signal multiplies the score by.")
     detail: str = Field(description="The reason in words.")
     organisation_ids: list[int] = Field(
         default=[], description="For past_partners: the draft members it worked with."
+    )
+    projects: list[PastProject] = Field(
+        default=[], description="For similar_projects: the close past projects, closest first."
     )
 
 

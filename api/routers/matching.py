@@ -20,6 +20,7 @@ from models.matching import (
     CallMatches,
     CallSummary,
     MatchedTerm,
+    PastProject,
     Reason,
     SearchRequest,
     Suggestion,
@@ -50,16 +51,20 @@ def _terms(found: Found[Any, Any]) -> list[MatchedTerm]:
     return [MatchedTerm(term=t.term, weight=round(t.weight, 6)) for t in found.match.matched_terms]
 
 
-def _reasons(match: RankedMatch) -> list[Reason]:
+def _reasons(found: Found[Organisation, RankedMatch]) -> list[Reason]:
     return [
         Reason(
             signal=reason.signal,
             value=round(reason.value, 6),
             factor=round(reason.factor, 6),
-            detail=reason.detail,
+            detail=service.describe(found.row, reason),
             organisation_ids=list(reason.organisation_ids),
+            projects=[
+                PastProject(title=p.title, url=p.url, cosine=round(p.cosine, 6))
+                for p in service.past_projects(found.row, reason)
+            ],
         )
-        for reason in match.reasons
+        for reason in found.match.reasons
     ]
 
 
@@ -70,7 +75,7 @@ def _suggestions(found: list[Found[Organisation, RankedMatch]]) -> Suggestions:
                 organisation=OrganisationSummary.model_validate(item.row),
                 score=round(item.match.score, 6),
                 matched_terms=_terms(item),
-                reasons=_reasons(item.match),
+                reasons=_reasons(item),
             )
             for item in found
         ]

@@ -1,5 +1,6 @@
 """Suggestions, fitting calls, similar organisations and search over HTTP."""
 
+import math
 import threading
 from typing import Any
 
@@ -236,8 +237,13 @@ def test_suggestions_give_reasons_whose_factors_make_the_score(client: TestClien
     items = client.get(f"/calls/{ids['call']}/suggestions").json()["items"]
     for item in items:
         reasons = item["reasons"]
-        assert [reason["signal"] for reason in reasons] == ["text_similarity", "track_record"]
-        assert reasons[0]["factor"] * reasons[1]["factor"] == pytest.approx(item["score"], abs=2e-6)
+        assert [reason["signal"] for reason in reasons] == [
+            "text_similarity",
+            "track_record",
+            "similar_projects",
+        ]
+        factors = [reason["factor"] for reason in reasons]
+        assert math.prod(factors) == pytest.approx(item["score"], abs=2e-6)
     sme = next(item for item in items if item["organisation"]["id"] == ids["sme"])
     assert (sme["reasons"][1]["value"], sme["reasons"][1]["factor"]) == (15.0, 2.0)
     assert sme["reasons"][1]["detail"] == "15 past projects or activities in its profile (x2.00)"
@@ -245,7 +251,31 @@ def test_suggestions_give_reasons_whose_factors_make_the_score(client: TestClien
     assert [reason["signal"] for reason in searched[0]["reasons"]] == [
         "text_similarity",
         "track_record",
+        "similar_projects",
     ]
+
+
+def test_a_past_project_close_to_the_call_is_named_in_the_reasons(client: TestClient) -> None:
+    """The similar-projects reason names the organisation's close project, title and URL."""
+    url = "https://cordis.europa.eu/project/id/77"
+    title = "EARLYDX: liquid biopsy for early cancer detection (coordinator)"
+    project = {"title": title, "summary": CANCER_CALL["description"], "url": url}
+    with_project = create_organisation(
+        client, **{**ONCOLOGY_SME, "name": "With project", "activities": [project]}
+    )["id"]
+    create_organisation(client, **{**ONCOLOGY_SME, "name": "Without", "activities": []})
+    call = create_call(client, **CANCER_CALL)["id"]
+    items = client.get(f"/calls/{call}/suggestions").json()["items"]
+    assert items[0]["organisation"]["id"] == with_project
+    similar = items[0]["reasons"][2]
+    assert similar["signal"] == "similar_projects"
+    [named] = similar["projects"]
+    assert (named["title"], named["url"]) == (title, url)
+    assert named["cosine"] == pytest.approx(similar["value"], abs=1e-5)
+    assert similar["factor"] == pytest.approx((1 + 10 * similar["value"]) ** 2, rel=1e-5)
+    assert f"'{title}'" in similar["detail"]
+    assert items[1]["reasons"][2]["projects"] == []
+    assert items[1]["reasons"][2]["factor"] == 1.0
 
 
 def test_draft_suggestions_favour_and_name_its_members_past_partners(client: TestClient) -> None:
@@ -273,15 +303,15 @@ def test_draft_suggestions_favour_and_name_its_members_past_partners(client: Tes
         f"/calls/{call}/suggestions", params={"missing_for": draft.json()["id"]}
     ).json()["items"]
     assert [item["organisation"]["id"] for item in items] == [partner, stranger]
-    past = items[0]["reasons"][2]
+    past = items[0]["reasons"][3]
     assert (past["signal"], past["value"], past["organisation_ids"]) == (
         "past_partners",
         1.0,
         [member],
     )
     assert past["factor"] == pytest.approx(2**0.5, abs=1e-6)
-    assert items[1]["reasons"][2]["value"] == 0.0
+    assert items[1]["reasons"][3]["value"] == 0.0
     assert items[1]["reasons"][0]["value"] > items[0]["reasons"][0]["value"]
     for item in items:
         factors = [reason["factor"] for reason in item["reasons"]]
-        assert factors[0] * factors[1] * factors[2] == pytest.approx(item["score"], abs=2e-6)
+        assert math.prod(factors) == pytest.approx(item["score"], abs=2e-6)

@@ -15,6 +15,7 @@ from matchmaker.ranking import (
     RankedMatch,
     Weights,
     activity_keys,
+    key_hash,
     past_partners,
     top_rows,
 )
@@ -120,7 +121,7 @@ def test_equal_text_fit_ranks_the_longer_track_record_first_by_its_factor() -> N
     ranked = index.rank(BIOPSY_CALL)
     assert [match.id for match in ranked] == [2, 1]
     assert ranked[0].score == 2 * ranked[1].score
-    assert [reason.value for reason in ranked[0].reasons] == [ranked[1].score, 15.0]
+    assert [reason.value for reason in ranked[0].reasons] == [ranked[1].score, 15.0, 0.0]
 
 
 def test_profile_sharing_no_term_is_never_suggested_whatever_its_record() -> None:
@@ -136,7 +137,7 @@ def test_profile_sharing_no_term_is_never_suggested_whatever_its_record() -> Non
 
 
 def test_every_suggestion_explains_each_factor_of_its_score() -> None:
-    """Reasons are text similarity and track record; their factors multiply to the score."""
+    """Reasons are text, track record and similar projects; their factors make the score."""
     index = index_of(
         {
             1: Profile("Biopsy lab", BIOPSY, activities=blank_activities(3)),
@@ -145,7 +146,11 @@ def test_every_suggestion_explains_each_factor_of_its_score() -> None:
     )
     for match in index.rank(BIOPSY_CALL):
         assert isinstance(match, RankedMatch)
-        assert [reason.signal for reason in match.reasons] == ["text_similarity", "track_record"]
+        assert [reason.signal for reason in match.reasons] == [
+            "text_similarity",
+            "track_record",
+            "similar_projects",
+        ]
         assert np.prod([reason.factor for reason in match.reasons]) == pytest.approx(
             match.score, rel=1e-12
         )
@@ -170,7 +175,7 @@ def test_partners_boost_who_worked_with_them_and_the_reason_names_them() -> None
     ranked = index.rank(BIOPSY_CALL, exclude_ids={1}, partner_ids={1})
     assert [match.id for match in ranked] == [2, 3]
     assert ranked[0].score == 2 * ranked[1].score
-    partner_reason = ranked[0].reasons[2]
+    partner_reason = ranked[0].reasons[3]
     assert (partner_reason.signal, partner_reason.value, partner_reason.factor) == (
         "past_partners",
         3.0,
@@ -178,8 +183,8 @@ def test_partners_boost_who_worked_with_them_and_the_reason_names_them() -> None
     )
     assert partner_reason.organisation_ids == (1,)
     assert partner_reason.detail == "3 past projects with 1 of the given partners (x2.00)"
-    assert ranked[1].reasons[2].detail == "no past project with the given partners (x1.00)"
-    assert [len(match.reasons) for match in index.rank(BIOPSY_CALL)] == [2, 2]
+    assert ranked[1].reasons[3].detail == "no past project with the given partners (x1.00)"
+    assert [len(match.reasons) for match in index.rank(BIOPSY_CALL)] == [3, 3]
 
 
 def test_filters_apply_before_ranking() -> None:
@@ -269,17 +274,67 @@ def test_rank_rejects_negative_k_and_answers_nothing_for_zero() -> None:
         index.rank(BIOPSY_CALL, k=-1)
 
 
-def test_fit_can_keep_an_already_fitted_text_index() -> None:
-    """With fit_text False only track records and keys are built, on the matcher as it is."""
-    profiles = [Profile("A", BIOPSY), Profile("B", BIOPSY, activities=blank_activities(15))]
-    matcher = TfidfMatcher(**MATCHER_SETTINGS).fit(
-        [1, 2], [BIOPSY, BIOPSY], facets={"stakeholder_type": ["sme", "sme"]}
+def project(number: int, text: str, role: str = "participant") -> dict[str, Any]:
+    """A past project as the CORDIS importer writes it: the role appended to the title."""
+    return {
+        "title": f"P{number}: {text} ({role})",
+        "summary": text,
+        "url": f"https://cordis.europa.eu/project/id/{number}",
+    }
+
+
+def test_past_projects_close_to_the_text_multiply_the_score_and_are_named() -> None:
+    """An organisation whose past project is close to the call gets (1 + 10 x cosine)^2."""
+    index = index_of(
+        {
+            1: Profile("Lab A", BIOPSY, activities=(project(1, BIOPSY_CALL),)),
+            2: Profile("Lab B", BIOPSY, activities=(project(2, "heart failure imaging"),)),
+            3: Profile("Lab C", "cardiology", activities=(project(1, BIOPSY_CALL, "coordinator"),)),
+        }
     )
-    fitted_at = matcher.fitted_at
-    index = ProfileIndex(matcher).fit(
-        [1, 2], profiles, facets={"stakeholder_type": ["sme", "sme"]}, fit_text=False
+    ranked = {match.id: match for match in index.rank(BIOPSY_CALL)}
+    similar = {doc_id: match.reasons[2] for doc_id, match in ranked.items()}
+    assert similar[1].signal == "similar_projects"
+    assert similar[1].projects == similar[3].projects
+    [(key, cosine)] = similar[1].projects
+    assert key == key_hash("https://cordis.europa.eu/project/id/1")
+    assert cosine > 0.5
+    assert similar[1].factor == pytest.approx((1 + 10 * cosine) ** 2)
+    assert similar[2].projects == ()
+    assert similar[2].factor == 1.0
+    assert "1 of its past projects is among the 150" in similar[1].detail
+    assert ranked[1].score / ranked[2].score == pytest.approx(
+        similar[1].factor * ranked[1].reasons[0].factor / ranked[2].reasons[0].factor, rel=1e-6
     )
-    assert (index.matcher, index.matcher.fitted_at) == (matcher, fitted_at)
-    ranked = index.rank(BIOPSY_CALL)
-    assert [m.id for m in ranked] == [2, 1]
-    assert ranked[0].score == 2 * ranked[1].score
+
+
+def test_projects_index_follows_upserts_and_removals() -> None:
+    """A project enters with its first listing profile and leaves with its last one."""
+    index = index_of({1: Profile("A", BIOPSY, activities=(project(1, BIOPSY_CALL),))})
+    key_1, key_2 = (key_hash(f"https://cordis.europa.eu/project/id/{n}") for n in (1, 2))
+    index.upsert(2, Profile("B", BIOPSY, activities=(project(1, BIOPSY_CALL), project(2, "x"))))
+    assert key_1 in index.projects
+    assert key_2 in index.projects
+    index.remove(1)
+    assert key_1 in index.projects  # B still lists it
+    index.upsert(2, Profile("B", BIOPSY, activities=(project(2, "x"),)))
+    assert key_1 not in index.projects
+    assert list(index.similar_projects(BIOPSY_CALL)) == []
+    index.remove(2)
+    assert key_2 not in index.projects
+
+
+def test_terms_common_to_many_calls_weigh_less_in_the_query() -> None:
+    """With calls that all mention cancer, a biopsy profile outranks a cancer profile."""
+    profiles = {1: Profile("Cancer", "cancer cancer"), 2: Profile("Biopsy", "biopsy biopsy")}
+    ids, values = list(profiles), list(profiles.values())
+    plain = ProfileIndex().fit(ids, values)
+    calls = ["cancer screening", "cancer vaccines", "cancer registries", "biopsy devices"]
+    weighted = ProfileIndex().fit(ids, values, call_texts=calls)
+    query = "cancer biopsy"
+    plain_scores = {m.id: m.score for m in plain.rank(query)}
+    weighted_scores = {m.id: m.score for m in weighted.rank(query)}
+    assert plain_scores[1] == pytest.approx(plain_scores[2])
+    assert weighted_scores[2] > weighted_scores[1]
+    ablated = weighted.rank(query, weights=Weights(call_frequency_exponent=0.0))
+    assert {m.id: m.score for m in ablated} == pytest.approx(plain_scores)
