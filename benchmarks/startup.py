@@ -227,7 +227,8 @@ def measure(
                 f"{workers} workers, each fits: PSS sum (MiB)": mib(alone["pss"]),
             }
         else:
-            row[f"{workers} workers, each fits"] = "not run (memory)"
+            for name in ("all ready (s)", "RSS sum (MiB)", "PSS sum (MiB)"):
+                row[f"{workers} workers, each fits: {name}"] = "not run (memory)"
     return row
 
 
@@ -260,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 seed=args.seed,
             )
         )
-        print(f"  {n:,} profiles measured", flush=True)
+        print(f"  {n:,} profiles measured: {json.dumps(rows[-1])}", flush=True)
     print_table(rows)
     print(f"load average at the end {os.getloadavg()[0]:.1f}", file=sys.stderr)
 
