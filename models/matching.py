@@ -54,7 +54,8 @@ class Suggestion(BaseModel):
 
     `score` is the product of the reasons' factors: text similarity (0 to 1) times the
     track-record factor (1 with no past activity, growing with their number's fourth root),
-    times, for a draft, the past-partner factor.
+    times the similar-projects factor (1 with no past project among those closest to the
+    text), times, for a draft, the past-partner factor.
     """
 
     organisation: OrganisationSummary
