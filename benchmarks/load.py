@@ -33,7 +33,7 @@ from matchmaker.demo import load_demo
 from matchmaker.settings import Settings
 from models.organisation import Organisation
 from tests import postgres
-from tests.servers import wait_until_healthy
+from tests.servers import stop, wait_until_healthy
 
 ADMIN = "load-test-admin"
 # Unmeasured requests first, so that worker start-up (each fits its index) is not measured.
@@ -109,14 +109,14 @@ def service(url: str, workers: int, log: Path) -> Iterator[str]:
         },
         stdout=subprocess.DEVNULL,
         stderr=log_file,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, process, seconds=120)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        stop(process, seconds=60)
         log_file.close()
 
 

@@ -55,7 +55,7 @@ from matchmaker.settings import Settings
 from models.common import StakeholderType, utc_now
 from models.organisation import Organisation
 from tests.postgres import free_port
-from tests.servers import wait_until_healthy
+from tests.servers import stop, wait_until_healthy
 
 BATCH = 20_000
 ACTIVITIES = 2
@@ -149,7 +149,9 @@ def serve(url: str, index_dir: str, workers: int, query: str) -> dict[str, float
     command = [sys.executable, "-m", "matchmaker.cli", "serve", "--no-demo"]
     command += ["--port", str(port), "--workers", str(workers)]
     began = time.perf_counter()
-    process = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, env=environment, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     assert process.stderr is not None
     try:
         started = 0
@@ -176,8 +178,7 @@ def serve(url: str, index_dir: str, workers: int, query: str) -> dict[str, float
                 raise RuntimeError(f"search answered {response.status_code}:\n{''.join(log)}")
         memory = [smaps_rollup(pid) for pid in children(process.pid)]
     finally:
-        process.terminate()
-        process.wait(timeout=120)
+        stop(process, seconds=120)
     return {
         "ready": ready,
         "rss": sum(m["Rss"] for m in memory),

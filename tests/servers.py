@@ -1,6 +1,8 @@
 """Real uvicorn processes of the app on loopback, for tests that need real HTTP."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -31,6 +33,21 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen[Any], *, seconds
         time.sleep(0.1)
 
 
+def stop(process: subprocess.Popen[Any], *, seconds: float = 30) -> None:
+    """Stop a server started with `start_new_session=True`, its worker processes included.
+
+    SIGTERM to the whole process group, then SIGKILL to whatever outlived it: a worker still in
+    its start-up (fitting an index) can miss the supervisor's shutdown and be left orphaned.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=seconds)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=seconds)
+
+
 @contextmanager
 def uvicorn_server(database_url: str, *, workers: int = 1, **env: str) -> Iterator[httpx.Client]:
     """Run uvicorn with the app (one worker unless told); yield an admin client; stop it after."""
@@ -58,6 +75,7 @@ def uvicorn_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
             "MATCHMAKER_WRITE_RATE_LIMIT": "0",
             **env,
         },
+        start_new_session=True,
     )
     try:
         with httpx.Client(
@@ -68,5 +86,4 @@ def uvicorn_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
             wait_until_healthy(str(client.base_url).rstrip("/"), process, seconds=60)
             yield client
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
