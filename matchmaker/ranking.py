@@ -442,8 +442,9 @@ class _Partnerships:
         pair_keys: np.ndarray,
         pair_ids: np.ndarray,
     ) -> None:
-        self.ids, self.indptr, self.keys = ids, indptr, keys
-        self.pair_keys, self.pair_ids = pair_keys, pair_ids
+        # Plain views: a memory map's own indexing goes through Python for every access.
+        self.ids, self.indptr, self.keys = (_plain(a) for a in (ids, indptr, keys))
+        self.pair_keys, self.pair_ids = _plain(pair_keys), _plain(pair_ids)
         self._overlay: dict[int, frozenset[int]] = {}
         self._overlay_members: dict[int, frozenset[int]] = {}
 
@@ -482,6 +483,28 @@ class _Partnerships:
             members = {doc_id for doc_id in members if doc_id not in self._overlay}
         members |= self._overlay_members.get(key, frozenset())
         return members or default
+
+    def listings(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (position in `keys`, profile) such that the profile lists that key."""
+        lo = np.searchsorted(self.pair_keys, keys, side="left")
+        counts = np.searchsorted(self.pair_keys, keys, side="right") - lo
+        which = np.repeat(np.arange(keys.size), counts)
+        offsets = np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        owners = self.pair_ids[np.repeat(lo, counts) + offsets]
+        overlay = self._overlay
+        if overlay:
+            kept = ~np.isin(owners, np.fromiter(overlay, dtype=np.int64, count=len(overlay)))
+            which, owners = which[kept], owners[kept]
+            extra = [
+                (position, owner)
+                for position, key in enumerate(keys.tolist())
+                for owner in self._overlay_members.get(key, ())
+            ]
+            if extra:
+                added = np.array(extra, dtype=np.int64)
+                which = np.concatenate((which, added[:, 0]))
+                owners = np.concatenate((owners, added[:, 1]))
+        return which, owners
 
     def set(self, doc_id: int, keys: frozenset[int]) -> None:
         """Replace one profile's keys (the caller holds the index's lock)."""
@@ -528,6 +551,37 @@ class _Partnerships:
             arrays["pair_keys"],
             arrays["pair_ids"],
         )
+
+
+def _plain(array: np.ndarray) -> np.ndarray:
+    """The array as a plain ndarray (a view of a memory map's pages, no copy)."""
+    return array.view(np.ndarray) if isinstance(array, np.memmap) else array
+
+
+@dataclass(frozen=True, slots=True)
+class _Listings:
+    """Close past projects and who lists them: aligned arrays, closest projects first."""
+
+    owners: np.ndarray
+    keys: np.ndarray
+    cosines: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _Listings:
+        nothing = np.zeros(0, dtype=np.int64)
+        return cls(nothing, nothing, np.zeros(0, dtype=np.float64))
+
+    def summed(self, record: _Record) -> np.ndarray:
+        """Per profile of the record, the sum of the cosines of its close projects."""
+        total = np.zeros(record.ids.size, dtype=np.float64)
+        found, at = record.positions(self.owners)
+        np.add.at(total, at, self.cosines[found])
+        return total
+
+    def of(self, doc_id: int) -> tuple[tuple[int, float], ...]:
+        """One organisation's close projects: (key hash, cosine), closest first."""
+        rows = np.flatnonzero(self.owners == doc_id)
+        return tuple(zip(self.keys[rows].tolist(), self.cosines[rows].tolist(), strict=True))
 
 
 def _project_texts(profiles: Iterable[ProfileLike]) -> dict[int, str]:
@@ -649,24 +703,19 @@ class ProfileIndex:
         keys = {int(p): partners.keys_of(int(p)) for p in partner_ids}
         return past_partners(keys, partners)
 
-    def similar_projects(
-        self, text: str, weights: Weights | None = None
-    ) -> dict[int, list[tuple[int, float]]]:
-        """Per organisation, its past projects among the NEIGHBOUR_PROJECTS closest to `text`:
-        (activity key hash, cosine), closest first."""
+    def similar_projects(self, text: str, weights: Weights | None = None) -> _Listings:
+        """The past projects among the NEIGHBOUR_PROJECTS closest to `text`, with who lists
+        them: one entry per (organisation, project), closest projects first."""
         weights = self.weights if weights is None else weights
         projects = self.projects
         if projects.n_documents == 0:
-            return {}
+            return _Listings.empty()
         vector = self._weighted(projects, text, 1, weights)
         keys = projects.ids()
         cosine = projects.score_ids(vector, cast(Sequence[int], keys))
         top = top_rows(cosine, keys, NEIGHBOUR_PROJECTS)
-        found: dict[int, list[tuple[int, float]]] = defaultdict(list)
-        for row in top.tolist():
-            for organisation in self._partners.get(int(keys[row]), ()):
-                found[organisation].append((int(keys[row]), float(cosine[row])))
-        return found
+        which, owners = self._partners.listings(keys[top])
+        return _Listings(owners, keys[top][which], cosine[top][which])
 
     def _weighted(
         self, matcher: TfidfMatcher, query: str | QueryVector, which: int, weights: Weights
@@ -719,9 +768,7 @@ class ProfileIndex:
         similar = evidence = None
         if weights.similar_projects_exponent:
             evidence = self.similar_projects(vector.text, weights)
-            similar = self._aligned(
-                record, {doc_id: sum(c for _, c in found) for doc_id, found in evidence.items()}
-            )
+            similar = evidence.summed(record)
         cosine = matcher.score_ids(vector, cast(Sequence[int], record.ids))
         score = weights.scores(cosine, record.activities, shared, similar)
         score[~mask] = 0.0
@@ -749,7 +796,7 @@ class ProfileIndex:
                         int(record.activities[row]),
                         None if shared is None else int(shared[row]),
                         partners.partners.get(doc_id, ()) if partners is not None else (),
-                        None if evidence is None else tuple(evidence.get(doc_id, ())),
+                        None if evidence is None else evidence.of(doc_id),
                     ),
                 )
             )
@@ -824,11 +871,11 @@ class ProfileIndex:
         if index.matcher.n_documents != ids.size:
             raise ValueError(f"{ids.size} records for {index.matcher.n_documents} profiles")
         index._record = _Record(
-            ids,
-            arrays["record_activities"],
+            _plain(ids),
+            _plain(arrays["record_activities"]),
             tuple(facet["name"] for facet in facets),
             tuple({str(k): int(v) for k, v in facet["levels"].items()} for facet in facets),
-            codes,
+            tuple(_plain(array) for array in codes),
         )
         index._partners = partners
         index.mapped = True

@@ -315,11 +315,13 @@ def test_projects_index_follows_upserts_and_removals() -> None:
     index.upsert(2, Profile("B", BIOPSY, activities=(project(1, BIOPSY_CALL), project(2, "x"))))
     assert key_1 in index.projects
     assert key_2 in index.projects
+    assert sorted(index.similar_projects(BIOPSY_CALL).owners.tolist()) == [1, 2]
     index.remove(1)
     assert key_1 in index.projects  # B still lists it
+    assert index.similar_projects(BIOPSY_CALL).owners.tolist() == [2]
     index.upsert(2, Profile("B", BIOPSY, activities=(project(2, "x"),)))
     assert key_1 not in index.projects
-    assert list(index.similar_projects(BIOPSY_CALL)) == []
+    assert index.similar_projects(BIOPSY_CALL).owners.tolist() == []
     index.remove(2)
     assert key_2 not in index.projects
 
