@@ -4,6 +4,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -140,6 +141,19 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _busy(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning(
+        "No database connection free for %s %s: %s", request.method, request.url.path, exc
+    )
+    response = problem_response(
+        request,
+        status=503,
+        detail="The service is too busy to take this request now; retry shortly.",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
@@ -152,4 +166,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Every pooled connection taken for longer than the pool's timeout: overload, not a bug.
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -36,8 +36,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.head_revision = db.head_revision()
         app.state.write_limit = WriteRateLimit(settings.write_rate_limit)
+        # The matching index reads the change log while a request holds a connection of the
+        # main pool; from the same pool, a saturated worker deadlocked until the pool's
+        # timeout (benchmarks/load.py on PostgreSQL). Its own small pool cannot: its holders
+        # never wait for the main one.
+        matching_engine = db.create_db_engine(settings, pool_size=2, max_overflow=3)
         app.state.matching = MatchingService(
-            engine=engine,
+            engine=matching_engine,
             refit_drift=settings.refit_drift,
             index_dir=settings.matching_index_dir(),
         )
@@ -48,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             # A refit still reading the database must finish before its connections close.
             app.state.matching.wait_for_refit()
+            matching_engine.dispose()
             engine.dispose()
 
     app = FastAPI(

@@ -261,7 +261,11 @@ def main() -> None:
         with service(url, args.workers, log) as base:
             results, elapsed = asyncio.run(run_load(base, args.clients, args.duration, args.seed))
         missing, different = check_writes(url, results)
-        replaced = log.read_text().count("died")
+        server_log = log.read_text()
+        replaced = server_log.count("died")
+        errors = [block for block in server_log.split("\n\n") if "Traceback" in block]
+        if errors:
+            print(f"{len(errors)} server errors; the last one:\n{errors[-1][-4000:]}")
     total = sum(len(v) for v in results.latencies.values())
     print(
         f"\n{args.database}, {args.workers} workers, {args.clients} clients, "

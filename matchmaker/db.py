@@ -24,14 +24,19 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_db_engine(settings: Settings) -> Engine:
-    """Build the engine: SQLite in WAL mode with a busy timeout, PostgreSQL over psycopg 3."""
+def create_db_engine(settings: Settings, **pool: int) -> Engine:
+    """Build the engine: SQLite in WAL mode with a busy timeout, PostgreSQL over psycopg 3.
+
+    `pool` sets the connection pool's `pool_size` and `max_overflow` (SQLAlchemy's defaults,
+    5 and 10, otherwise).
+    """
     url = settings.database_url
     if not is_sqlite(url):
         url = str(make_url(url).set(drivername="postgresql+psycopg"))
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **pool)
     engine = create_engine(
         url,
+        **pool,
         connect_args={
             "check_same_thread": False,
             "timeout": settings.sqlite_busy_timeout_ms / 1000,
