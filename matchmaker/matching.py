@@ -7,8 +7,13 @@ when the share of changes passes `refit_drift`, a fresh index is built in a back
 and swapped in with one reference assignment.
 
 Organisations are indexed by `matchmaker.ranking.ProfileIndex`: suggestions and search are
-ranked by text similarity, track record and (for a draft) past partners, each a reason on the
-suggestion; "similar organisations" and the diversity vectors use its text index alone.
+ranked by text similarity, track record, similar past projects and (for a draft) past
+partners, each a reason on the suggestion; "similar organisations" and the diversity vectors
+use its text index alone.
+
+With an index folder, the organisation index is saved (`matchmaker.index_store`), keyed to the
+database's state, and a worker that starts, or refits, on a state already saved maps those
+files instead of fitting; the workers of one machine share their pages.
 """
 
 import hashlib

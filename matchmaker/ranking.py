@@ -1,17 +1,22 @@
-"""Partner suggestions ranked by text similarity, track record and past partnerships.
+"""Partner suggestions ranked by text similarity, track record, similar past projects and
+past partnerships.
 
 One ranking serves the API (`MatchingService`) and the consortium-recovery evaluation
 (`matchmaker.evaluate`), so what is measured is what is served::
 
-    score = cosine(text, profile)
+    score = cosine(text', profile)
             x (1 + past activities) ** TRACK_RECORD_EXPONENT
+            x (1 + SIMILAR_PROJECTS_SCALE x similar) ** SIMILAR_PROJECTS_EXPONENT
             x (1 + past projects shared with the given partners) ** PARTNER_EXPONENT
 
 Each factor is one reason on the suggestion; the score is their product. The cosine comes from
-the TF-IDF index (`TfidfMatcher`, settings in `MATCHER_SETTINGS`); the track record is the
-number of activities (past projects) in the profile; past partnerships are the activities whose
-URL also appears in the profile of an organisation the caller names (a draft's members). A
-profile that shares no term with the text scores 0 whatever its record, and so is never
+the TF-IDF index (`TfidfMatcher`, settings in `MATCHER_SETTINGS`), text' being the text's
+vector with terms that many stored calls share weighted down (`CALL_FREQUENCY_EXPONENT`); the
+track record is the number of activities (past projects) in the profile; `similar` is the sum
+of the cosines of the profile's past projects among the NEIGHBOUR_PROJECTS closest to the text,
+in a second index of one document per distinct project; past partnerships are the activities
+whose URL also appears in the profile of an organisation the caller names (a draft's members).
+A profile that shares no term with the text scores 0 whatever its record, and so is never
 suggested. docs/matching.md gives the measurements behind every constant.
 
 Ranking is one vectorised pass: the matcher gives the cosine of every indexed profile
