@@ -141,6 +141,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    # SQLite gave up waiting for the write lock (MATCHMAKER_SQLITE_BUSY_TIMEOUT_MS): overload.
+    if "database is locked" in str(exc):
+        return await _busy(request, exc)
+    return await _unexpected_error(request, exc)
+
+
 async def _busy(request: Request, exc: Exception) -> JSONResponse:
     logger.warning(
         "No database connection free for %s %s: %s", request.method, request.url.path, exc
@@ -168,4 +175,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     # Every pooled connection taken for longer than the pool's timeout: overload, not a bug.
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
+    app.add_exception_handler(sqlalchemy.exc.OperationalError, _operational_error)
     app.add_exception_handler(Exception, _unexpected_error)
