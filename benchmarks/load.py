@@ -144,6 +144,17 @@ async def client_loop(
         writes += 1
 
 
+def outcome(response: httpx.Response) -> str:
+    """The status code, and for an error the problem's detail, so every failure is explained."""
+    if response.status_code < 400:
+        return str(response.status_code)
+    try:
+        detail = str(response.json().get("detail", ""))
+    except ValueError:
+        detail = response.text
+    return f"{response.status_code} ({detail[:120]})"
+
+
 async def perform(
     operation: str,
     number: int,
@@ -183,14 +194,14 @@ async def perform(
         if response.status_code == 201:
             mine.append(response.json()["id"])
             results.created[response.json()["id"]] = description
-        return response.status_code == 201, str(response.status_code)
+        return response.status_code == 201, outcome(response)
     else:
         target = rng.choice(mine)
         description = f"load client {number} update {sequence}: proteomics"
         response = await http.patch(f"/organisations/{target}", json={"description": description})
         if response.status_code == 200:
             results.created[target] = description
-    return response.status_code == 200, str(response.status_code)
+    return response.status_code == 200, outcome(response)
 
 
 async def warm_up(base: str, seconds: float) -> None:
