@@ -621,6 +621,9 @@ class ProfileIndex:
         self._record = _EMPTY_RECORD
         self._partners = _Partnerships.empty()
         self._lock = threading.Lock()
+        # Bumped by every change, so that a cached answer is never read across one.
+        self._generation = 0
+        self._last_similar: tuple[tuple[str, float, int], _Listings] | None = None
         # Whether the arrays came from a saved index (memory-mapped, shared between processes).
         self.mapped = False
 
@@ -652,6 +655,7 @@ class ProfileIndex:
             record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets)
             self._partners = _Partnerships.build(keys)
             self._record = record
+            self._generation += 1
         return self
 
     def _weights_for(self, call_texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -684,6 +688,7 @@ class ProfileIndex:
                     self.projects.upsert(key, project_text)
             self._drop_orphan_projects(old)
             self._record = record
+            self._generation += 1
 
     def remove(self, doc_id: int) -> bool:
         """Stop suggesting `doc_id`; return whether it was indexed."""
@@ -694,6 +699,7 @@ class ProfileIndex:
             self._partners.set(doc_id, frozenset())
             self._drop_orphan_projects(old)
             self._record = self._record.without(doc_id)
+            self._generation += 1
         return removed
 
     def _drop_orphan_projects(self, keys: Iterable[int]) -> None:
@@ -712,6 +718,12 @@ class ProfileIndex:
         """The past projects among the NEIGHBOUR_PROJECTS closest to `text`, with who lists
         them: one entry per (organisation, project), closest projects first."""
         weights = self.weights if weights is None else weights
+        # A proposal ranks the same call text once per stakeholder type: the last answer is
+        # kept, for as long as no fit, upsert or removal changed the index.
+        key = (text, weights.call_frequency_exponent, self._generation)
+        last = self._last_similar
+        if last is not None and last[0] == key:
+            return last[1]
         projects = self.projects
         if projects.n_documents == 0:
             return _Listings.empty()
@@ -720,14 +732,16 @@ class ProfileIndex:
         cosine = projects.score_ids(vector, cast(Sequence[int], keys))
         top = top_rows(cosine, keys, NEIGHBOUR_PROJECTS)
         which, owners = self._partners.listings(keys[top])
-        return _Listings(owners, keys[top][which], cosine[top][which])
+        found = _Listings(owners, keys[top][which], cosine[top][which])
+        self._last_similar = (key, found)
+        return found
 
     def _weighted(
         self, matcher: TfidfMatcher, query: str | QueryVector, which: int, weights: Weights
     ) -> QueryVector:
-        """The query in `matcher`'s vocabulary, its terms weighted by how rare they are in calls."""
-        if isinstance(query, QueryVector) and which == 1:
-            query = query.text  # a vector of the profile index; the projects index needs its own
+        """The query in `matcher`'s vocabulary (a vector must be of that vocabulary), its terms
+        weighted by how rare they are in calls; `which` picks the weights: 0 profiles, 1
+        projects."""
         vector = query if isinstance(query, QueryVector) else matcher.transform_query(query)
         call_weights = self._call_weights
         if call_weights is None or not weights.call_frequency_exponent or not vector.terms.size:

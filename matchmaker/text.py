@@ -4,6 +4,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from matchmaker.cordis import ROLE_LABELS
+
 # Keywords are the organisation's own words for its expertise; repeating them gives them more
 # weight than a passing mention in a long description. Profiles are indexed with raw term
 # counts (matchmaker.ranking.MATCHER_SETTINGS), so 2 copies weigh 2x, as 3 copies did under the
@@ -59,13 +61,16 @@ def activity_text(activity: Mapping[str, Any]) -> str:
 
 
 # What the CORDIS importer appends to an activity's title: "ACRONYM: title (coordinator)".
-_ROLE_SUFFIX = re.compile(r" \((?:coordinator|participant|associated partner|third party)\)$")
+_ROLE_SUFFIX = re.compile(
+    r" \((?:" + "|".join(re.escape(label) for label in ROLE_LABELS.values()) + r")\)$"
+)
 
 
 def project_text(activity: Mapping[str, Any]) -> str:
     """A past project's own text, the same for every partner: the activity's text without
     the role the importer appends to the title."""
-    return _join((_ROLE_SUFFIX.sub("", activity.get("title") or ""), activity.get("summary")))
+    title = _ROLE_SUFFIX.sub("", activity.get("title") or "")
+    return activity_text({**activity, "title": title})
 
 
 def organisation_text(organisation: ProfileLike) -> str:

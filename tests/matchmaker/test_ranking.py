@@ -316,6 +316,7 @@ def test_projects_index_follows_upserts_and_removals() -> None:
     assert key_1 in index.projects
     assert key_2 in index.projects
     assert sorted(index.similar_projects(BIOPSY_CALL).owners.tolist()) == [1, 2]
+    assert index.similar_projects(BIOPSY_CALL) is index.similar_projects(BIOPSY_CALL)
     index.remove(1)
     assert key_1 in index.projects  # B still lists it
     assert index.similar_projects(BIOPSY_CALL).owners.tolist() == [2]
