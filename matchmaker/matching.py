@@ -58,6 +58,33 @@ _INDEX_CODE = hashlib.sha256(
 
 
 @dataclass(frozen=True, slots=True)
+class Vectorizer:
+    """One fitted vocabulary, turning texts into rows comparable with each other.
+
+    A background refit swaps the vocabulary; rows made before and after it differ in width, so
+    whoever compares rows (a proposal's diversity term) takes one `Vectorizer` and keys any
+    cache by its `fitted_at`.
+    """
+
+    matcher: TfidfMatcher
+    fitted_at: datetime
+
+    def __call__(self, texts: Sequence[str]) -> list[sparse.csr_array]:
+        """L2-normalised TF-IDF rows of texts, one per text."""
+        width = max(self.matcher.vocabulary_size, 1)
+        rows = []
+        for text in texts:
+            vector = self.matcher.transform_query(text)
+            rows.append(
+                sparse.csr_array(
+                    (vector.weights, (np.zeros(vector.terms.size, dtype=np.int32), vector.terms)),
+                    shape=(1, width),
+                )
+            )
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
 class IndexStats:
     """What the index holds and how fresh it is."""
 
@@ -315,20 +342,10 @@ class MatchingService:
             partner_ids=partner_ids,
         )
 
-    def vectors(self, texts: Sequence[str]) -> list[sparse.csr_array]:
-        """L2-normalised TF-IDF rows of texts in the current vocabulary (for diversity)."""
-        index = self._current_organisations().matcher
-        width = max(index.vocabulary_size, 1)
-        rows = []
-        for text in texts:
-            vector = index.transform_query(text)
-            rows.append(
-                sparse.csr_array(
-                    (vector.weights, (np.zeros(vector.terms.size, dtype=np.int32), vector.terms)),
-                    shape=(1, width),
-                )
-            )
-        return rows
+    def vectorizer(self) -> Vectorizer:
+        """The current vocabulary, so that several texts are transformed with the same one."""
+        index = self._current_organisations()
+        return Vectorizer(index.matcher, index.fitted_at)
 
     def suggest_for_call(self, call: Call, **filters: Any) -> list[RankedMatch]:
         """Organisations that best fit a call, filtered, best first."""

@@ -111,16 +111,18 @@ _vector_cache_lock = threading.Lock()
 
 
 def _diversity_vectors(matching: MatchingService, rows: Sequence[Organisation]) -> list[Any]:
-    """Each profile's TF-IDF row for the diversity term, cached per version and vocabulary."""
-    fitted = matching.stats().fitted_at
-    keys = [(row.id, row.version, fitted) for row in rows]
+    """Each profile's TF-IDF row for the diversity term, cached per version and vocabulary.
+
+    Every row comes from one vocabulary: rows made before and after a background refit differ
+    in width, and mixing them made a proposal fail under load.
+    """
+    vectorize = matching.vectorizer()
+    keys = [(row.id, row.version, vectorize.fitted_at) for row in rows]
     with _vector_cache_lock:
         found = {key: _vector_cache[key] for key in keys if key in _vector_cache}
     missing = [(key, row) for key, row in zip(keys, rows, strict=True) if key not in found]
     if missing:
-        fresh = matching.vectors(
-            [organisation_text(row)[:DIVERSITY_TEXT_CHARS] for _, row in missing]
-        )
+        fresh = vectorize([organisation_text(row)[:DIVERSITY_TEXT_CHARS] for _, row in missing])
         with _vector_cache_lock:
             if len(_vector_cache) > DIVERSITY_CACHE_SIZE:
                 _vector_cache.clear()

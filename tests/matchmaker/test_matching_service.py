@@ -5,13 +5,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from matchmaker import db
+from matchmaker import db, proposals
 from matchmaker.auth import Principal
 from matchmaker.matching import MatchingService
 from matchmaker.organisations import create_organisation, delete_organisation
 from matchmaker.settings import Settings
 from models.apikey import KeyRole
-from models.organisation import OrganisationCreate
+from models.organisation import Organisation, OrganisationCreate
 from tests.factories import organisation_payload
 
 CALL = "liquid biopsy for early cancer detection"
@@ -148,3 +148,34 @@ def test_databases_at_the_same_change_number_do_not_share_an_index(
     assert restored.stats().fitted_at != original.stats().fitted_at
     for engine in engines:
         engine.dispose()
+
+
+class RefitsOnNextUse(MatchingService):
+    """A service whose background refit lands just as the next request reads the index."""
+
+    armed = False
+
+    def _current_organisations(self):  # type: ignore[no-untyped-def]
+        if self.armed:
+            self.armed = False
+            self.request_refit()
+            self.wait_for_refit()
+        return super()._current_organisations()
+
+
+def test_a_proposals_diversity_rows_share_one_vocabulary_across_a_refit(engine: Engine) -> None:
+    """Rows cached before a refit are not mixed with rows made after it (a 422 under load)."""
+    first = add(engine, name="Biopsy lab")
+    service = RefitsOnNextUse(engine=engine, refit_drift=10.0, index_dir=None)
+    service.start()
+    with db.session_scope(engine) as session:
+        before = proposals._diversity_vectors(service, [session.get(Organisation, first)])
+    second = add(engine, name="Xenotransplantation", description="Porcine kidney xenografts.")
+    service.armed = True
+    with db.session_scope(engine) as session:
+        rows = [session.get(Organisation, first), session.get(Organisation, second)]
+        after = proposals._diversity_vectors(service, rows)
+
+    widths = {row.shape[1] for row in after}
+    assert widths == {service.stats().vocabulary}
+    assert widths != {before[0].shape[1]}
