@@ -131,6 +131,10 @@ def load(
         return None
 
 
+class FolderUnusable(OSError):
+    """The index folder cannot be created or written (a read-only or root-owned volume)."""
+
+
 @contextlib.contextmanager
 def locked(folder: str | os.PathLike[str]) -> Iterator[None]:
     """Hold the folder's lock, exclusive across processes and threads, for a load-or-build.
@@ -139,8 +143,12 @@ def locked(folder: str | os.PathLike[str]) -> Iterator[None]:
     and concurrent builders each fit and save the same index, which is wasteful, not wrong.
     """
     root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("a") as handle:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        handle = (root / ".lock").open("a")
+    except OSError as error:
+        raise FolderUnusable(f"cannot use {root} for the matching index: {error}") from error
+    with handle:
         if fcntl is None:
             yield
             return

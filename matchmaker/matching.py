@@ -142,6 +142,23 @@ def _fit_calls(calls: Sequence[Call]) -> TfidfMatcher:
     )
 
 
+def _saved_or_fitted(
+    session: Session, folder: Path, key: str, calls: Sequence[Call]
+) -> ProfileIndex:
+    """Under the folder's lock: map the index saved for `key`, else fit, save and map it."""
+    saved = index_store.load(folder, key, ProfileIndex)
+    if saved is not None:
+        return saved
+    fitted = _fit_organisations(session, calls)
+    try:
+        index_store.save(fitted, folder, key)
+    except OSError:
+        logger.exception("Could not save the matching index to %s", folder)
+        return fitted
+    # Serve from the mapped copy, which the other workers share, not this one.
+    return index_store.load(folder, key, ProfileIndex) or fitted
+
+
 class MatchingService:
     """Owns the organisation and call indexes of one process and keeps them current."""
 
@@ -195,18 +212,13 @@ class MatchingService:
         if self.index_dir is None:
             return _fit_organisations(session, calls)
         key = self._state_key(session, last_change)
-        with index_store.locked(self.index_dir):
-            saved = index_store.load(self.index_dir, key, ProfileIndex)
-            if saved is not None:
-                return saved
-            fitted = _fit_organisations(session, calls)
-            try:
-                index_store.save(fitted, self.index_dir, key)
-            except OSError:
-                logger.exception("Could not save the matching index to %s", self.index_dir)
-                return fitted
-            # Serve from the mapped copy, which the other workers share, not this one.
-            return index_store.load(self.index_dir, key, ProfileIndex) or fitted
+        try:
+            with index_store.locked(self.index_dir):
+                return _saved_or_fitted(session, self.index_dir, key, calls)
+        except index_store.FolderUnusable as error:
+            # Serving without a saved index beats not starting: each worker fits its own.
+            logger.error("%s; the index is not saved, each worker fits its own", error)
+            return _fit_organisations(session, calls)
 
     def _build(self) -> tuple[ProfileIndex, TfidfMatcher, int]:
         with Session(self.engine) as session:

@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from matchmaker import db, proposals
@@ -179,3 +180,18 @@ def test_a_proposals_diversity_rows_share_one_vocabulary_across_a_refit(engine: 
     widths = {row.shape[1] for row in after}
     assert widths == {service.stats().vocabulary}
     assert widths != {before[0].shape[1]}
+
+
+def test_an_unusable_index_folder_falls_back_to_fitting_in_memory(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder that cannot be created (a root-owned volume, say) costs the saving, not service."""
+    biopsy = add(engine, name="Biopsy lab")
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+
+    service = started(engine, blocker / "index")
+
+    assert not service.stats().mapped
+    assert ranked(service)[0][0] == biopsy
+    assert "cannot use" in caplog.text
