@@ -540,13 +540,33 @@ class _Snapshot:
             return []
         scores = self.scores(terms, weights)
         top, top_scores = self._top(scores, k, mask)
+        if top.size == 0:
+            return []
+        return self.explain(terms, weights, top, n_terms=n_terms, scores=top_scores)
+
+    def explain(
+        self,
+        terms: np.ndarray,
+        weights: np.ndarray,
+        top: np.ndarray,
+        *,
+        n_terms: int,
+        scores: np.ndarray | None = None,
+    ) -> list[Match]:
+        """Return a `Match` for each of the rows `top`, in order, with its best n_terms terms.
+
+        `scores` are the rows' cosines when the caller has them; otherwise they are summed
+        from the shared terms' contributions (equal up to rounding).
+        """
         n_top = top.size
         if n_top == 0:
             return []
         ids = self.ids[top].tolist()
-        if n_terms == 0:
-            return _matches(ids, top_scores.tolist(), itertools.repeat((), n_top))
+        if n_terms == 0 and scores is not None:
+            return _matches(ids, scores.tolist(), itertools.repeat((), n_top))
         (ranks, positions, contributions), ordered = self._entries_of(terms, weights, top)
+        if scores is None:
+            scores = np.bincount(ranks, weights=contributions, minlength=n_top)
         # Per row, largest contribution first, ties by query position (so by term index);
         # lexsort is stable, so entries already ordered by rank and position need two keys.
         keys = (-contributions, ranks) if ordered else (positions, -contributions, ranks)
@@ -561,7 +581,7 @@ class _Snapshot:
         names = self.terms[terms[positions[shown]]].tolist()
         matched = _matched_terms(names, contributions[shown].tolist())
         grouped = map(tuple, map(matched.__getitem__, map(slice, bounds, bounds[1:])))
-        return _matches(ids, top_scores.tolist(), grouped)
+        return _matches(ids, scores.tolist(), grouped)
 
     # copy-on-write updates
 
@@ -1238,6 +1258,17 @@ class TfidfMatcher(BaseEstimator):
             mask = snapshot.alive.copy()
         mask[row] = False
         return snapshot.search(terms, weights, k=k, mask=mask, n_terms=self.explain_terms)
+
+    def explain(self, text: str | QueryVector, ids: Sequence[int]) -> list[Match]:
+        """Return a `Match` for each indexed id of `ids`, in their order, without ranking.
+
+        For results ranked elsewhere (on `score_ids` and other factors): the cost depends on
+        the number of ids, not on the index. Ids not indexed are left out.
+        """
+        snapshot = self._fitted()
+        terms, weights = self._query_vector(snapshot, text)
+        _, rows = snapshot.lookup(ids)
+        return snapshot.explain(terms, weights, rows, n_terms=self.explain_terms)
 
     def score_ids(self, text: str | QueryVector, ids: Sequence[int]) -> np.ndarray:
         """Return the cosine of `text` with each of `ids` (0.0 for ids not indexed)."""

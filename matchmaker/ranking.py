@@ -796,7 +796,7 @@ class ProfileIndex:
             return []
         explained = {
             match.id: match
-            for match in matcher.query(vector, k=top.size, include_ids=record.ids[top])
+            for match in matcher.explain(vector, cast(Sequence[int], record.ids[top]))
         }
         ranked = []
         for row in top.tolist():

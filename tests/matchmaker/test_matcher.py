@@ -392,6 +392,19 @@ def test_score_ids_agrees_with_query_scores() -> None:
     assert scores.tolist() == expected
 
 
+def test_explain_covers_ids_without_shared_terms_and_leaves_out_removed_ones() -> None:
+    """explain() answers for any indexed id, even one the query would not rank."""
+    matcher = fit_organisations()
+    matcher.remove(RARE_PATIENTS)
+
+    explained = matcher.explain(ONCOLOGY_CALL, [AGRITECH, RARE_PATIENTS, ONCOMARK])
+
+    assert [e.id for e in explained] == [AGRITECH, ONCOMARK]
+    assert explained[0].score == 0.0
+    assert explained[0].matched_terms == ()
+    assert explained[1].matched_terms == matcher.query(ONCOLOGY_CALL, k=1)[0].matched_terms
+
+
 def test_transform_query_equals_the_vectorizers_transform() -> None:
     """The matcher's own query transform gives sklearn's TF-IDF vector for the same text."""
     matcher = fit_organisations()
@@ -727,3 +740,10 @@ def test_explanations_equal_brute_force_contributions(
             rebuilt = Match(result.id, result.score, tuple(expected))
             assert result == rebuilt
             assert hash(result) == hash(rebuilt)
+        # explain() gives the same terms for ids ranked elsewhere, in the order asked.
+        backwards = [r.id for r in reversed(results)]
+        explained = matcher.explain(asked, [*backwards, 404])
+        assert [e.id for e in explained] == backwards
+        for alone, ranked in zip(explained, reversed(results), strict=True):
+            assert alone.matched_terms == ranked.matched_terms
+            assert alone.score == pytest.approx(ranked.score, abs=1e-6)
