@@ -27,7 +27,7 @@ PASSWORD = "compose-password"
 # Compose's interpolation forms used in compose.yaml: ${NAME:-default} and ${NAME:?error}.
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<kind>[-?])(?P<rest>[^}]*))?\}")
 
-pytestmark = pytest.mark.skipif(
+needs_postgres = pytest.mark.skipif(
     "postgres" not in BACKENDS, reason="MATCHMAKER_TEST_DATABASES leaves PostgreSQL out"
 )
 
@@ -71,6 +71,7 @@ def test_the_wheel_ships_every_file_the_service_reads(installed: Path) -> None:
     assert missing == []
 
 
+@needs_postgres
 def test_composes_service_starts_its_workers_on_postgresql_and_serves(
     installed: Path, postgres_admin_url: str, tmp_path: Path
 ) -> None:
