@@ -1,6 +1,5 @@
 """The one engine factory, sessions, and the Alembic migrations run from code."""
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -18,13 +17,6 @@ import migrations
 from matchmaker.settings import Settings
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
-# One lock per SQLite database: the writing transactions of one process take turns here.
-_writer_locks: dict[str, threading.Lock] = {}
-_writer_locks_guard = threading.Lock()
-
-
-class WriterQueueTimeout(exc.TimeoutError):
-    """A write waited for its turn longer than SQLite's busy timeout: the service is overloaded."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -45,7 +37,6 @@ def create_db_engine(settings: Settings, **pool: int) -> Engine:
     engine = create_engine(
         url,
         **pool,
-        execution_options={"sqlite_busy_seconds": settings.sqlite_busy_timeout_ms / 1000},
         connect_args={
             "check_same_thread": False,
             "timeout": settings.sqlite_busy_timeout_ms / 1000,
@@ -84,35 +75,9 @@ def for_writing(engine: Engine) -> Engine:
 
 
 @contextmanager
-def _turn_to_write(engine: Engine) -> Iterator[None]:
-    """On SQLite, wait for this process's other writing transactions to finish first.
-
-    SQLite lets one writer in at a time and makes the others poll, sleeping up to 100 ms
-    between tries, so under load a writer could lose to newcomers again and again. Queued on a
-    lock instead, a process's writers go in as soon as the one before them is done, and only
-    one per process polls SQLite. Readers never wait here.
-    """
-    options = engine.get_execution_options()
-    if options.get("sqlite_begin") != "IMMEDIATE":
-        yield
-        return
-    with _writer_locks_guard:
-        lock = _writer_locks.setdefault(str(engine.url), threading.Lock())
-    if not lock.acquire(timeout=options.get("sqlite_busy_seconds", -1)):
-        raise WriterQueueTimeout("database is locked: no turn to write within the busy timeout")
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back when it raises.
-
-    A session for writing on SQLite (`for_writing`) first waits for its turn (`_turn_to_write`).
-    """
-    with _turn_to_write(engine), Session(engine, expire_on_commit=False) as session:
+    """A session that commits when the block succeeds and rolls back when it raises."""
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

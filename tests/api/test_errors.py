@@ -5,7 +5,6 @@ import sqlalchemy.exc
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from matchmaker import db
 from matchmaker.settings import Settings
 
 
@@ -13,7 +12,6 @@ from matchmaker.settings import Settings
     ("error", "status"),
     [
         (sqlalchemy.exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"), 503),
-        (db.WriterQueueTimeout("database is locked: no turn to write"), 503),
         (
             sqlalchemy.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked")),
             503,
