@@ -31,11 +31,12 @@ from scipy import sparse
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from matchmaker import index_store, matcher, ranking
+from matchmaker import db, index_store, matcher, ranking
 from matchmaker import text as text_module
 from matchmaker.errors import NotFound
 from matchmaker.matcher import Match, TfidfMatcher
 from matchmaker.ranking import ProfileIndex, RankedMatch, text_only
+from matchmaker.repository import compact_changes
 from matchmaker.text import call_text, organisation_text
 from models.call import Call
 from models.change import Change
@@ -233,6 +234,18 @@ class MatchingService:
         with self._sync_lock:
             self._organisations, self._calls, self._last_change = organisations, calls, last_change
             self._catch_up()
+        self._compact_changes()
+
+    def _compact_changes(self) -> None:
+        """Keep the change log at one row per entity (at start and after a background refit)."""
+        try:
+            with db.session_scope(db.for_writing(self.engine)) as session:
+                removed = compact_changes(session)
+        except Exception:  # the log only grows until the next try; serving matters more
+            logger.exception("Could not compact the change log")
+            return
+        if removed:
+            logger.info("Compacted the change log: %d superseded rows removed", removed)
 
     def _catch_up(self) -> None:
         """Apply every logged change after the last one seen (caller holds the sync lock)."""
@@ -315,6 +328,8 @@ class MatchingService:
                 self._catch_up()
         except Exception:  # a failed refit keeps the current index serving
             logger.exception("Background refit failed; the current index stays in use")
+            return
+        self._compact_changes()
 
     def wait_for_refit(self, timeout: float | None = None) -> None:
         """Block until a running background refit has finished (at shutdown, and in tests)."""

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, func, select, update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from matchmaker.errors import InvalidInput, NotFound, PreconditionFailed
 from models.change import Change
@@ -46,6 +46,19 @@ def contains(column: Any, text: str) -> Any:
 def record_change(session: Session, *, entity: str, entity_id: int) -> None:
     """Append to the change log so that other workers pick the write up."""
     session.add(Change(entity=entity, entity_id=entity_id))
+
+
+def compact_changes(session: Session) -> int:
+    """Delete the change-log rows a later row for the same entity supersedes; return how many.
+
+    A worker catches up by reading which entities changed after the last change it saw, so
+    only each entity's latest row matters: every deleted row leaves a later one for the same
+    entity, and the latest change number stays. The log then holds one row per entity ever
+    written instead of one per write.
+    """
+    latest = select(func.max(col(Change.id))).group_by(col(Change.entity), col(Change.entity_id))
+    result = session.execute(delete(Change).where(col(Change.id).not_in(latest)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def check_version(row: Any, expected_version: int | None) -> None:

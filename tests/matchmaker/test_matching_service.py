@@ -4,15 +4,21 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
 
 from matchmaker import db, proposals
 from matchmaker.auth import Principal
 from matchmaker.matching import MatchingService
-from matchmaker.organisations import create_organisation, delete_organisation
+from matchmaker.organisations import (
+    create_organisation,
+    delete_organisation,
+    update_organisation,
+)
 from matchmaker.settings import Settings
 from models.apikey import KeyRole
-from models.organisation import Organisation, OrganisationCreate
+from models.change import Change
+from models.organisation import Organisation, OrganisationCreate, OrganisationUpdate
 from tests.factories import organisation_payload
 
 CALL = "liquid biopsy for early cancer detection"
@@ -195,3 +201,37 @@ def test_an_unusable_index_folder_falls_back_to_fitting_in_memory(
     assert not service.stats().mapped
     assert ranked(service)[0][0] == biopsy
     assert "cannot use" in caplog.text
+
+
+def change_rows(engine: Engine) -> list[tuple[int, str, int]]:
+    with Session(engine) as session:
+        return [
+            (row.id, row.entity, row.entity_id)  # type: ignore[misc]
+            for row in session.scalars(select(Change).order_by(col(Change.id)))
+        ]
+
+
+def test_the_change_log_keeps_one_row_per_entity_and_no_worker_misses_a_change(
+    engine: Engine,
+) -> None:
+    """Superseded rows go at start; a worker that was behind still catches up with everything."""
+    biopsy = add(engine, name="Biopsy lab")
+    behind = started(engine, None, refit_drift=10.0)  # its last change: the biopsy lab's row
+    renamed = OrganisationUpdate(name="Liquid biopsy lab")
+    admin = Principal(KeyRole.admin)
+    for _ in range(3):
+        with db.session_scope(db.for_writing(engine)) as session:
+            update_organisation(session, organisation_id=biopsy, data=renamed, actor=admin)
+    plasma = add(engine, name="Plasma SME", stakeholder_type="sme")
+    with db.session_scope(db.for_writing(engine)) as session:
+        delete_organisation(session, organisation_id=plasma, actor=admin)
+    before = change_rows(engine)
+
+    started(engine, None)  # another worker starts, and compacts the log
+
+    after = change_rows(engine)
+    assert len(before) == 6
+    assert after == [row for row in before if row[0] in (before[3][0], before[5][0])]
+    assert after[-1] == before[-1]  # the latest change number stays
+    assert [doc_id for doc_id, _ in ranked(behind)] == [biopsy]
+    assert behind.stats().documents == 1
