@@ -249,11 +249,11 @@ class MatchingService:
         assert self._organisations is not None
         assert self._calls is not None
         entities = self._organisations.n_documents + self._calls.n_documents
-        with Session(self.engine) as session:
-            logged = session.scalar(select(func.count()).select_from(Change)) or 0
-        if logged <= 2 * entities + self.CHANGE_LOG_SLACK:
-            return
         try:
+            with Session(self.engine) as session:
+                logged = session.scalar(select(func.count()).select_from(Change)) or 0
+            if logged <= 2 * entities + self.CHANGE_LOG_SLACK:
+                return
             with db.session_scope(db.for_writing(self.engine)) as session:
                 removed = compact_changes(session)
         except Exception:  # the log only grows until the next try; serving matters more
