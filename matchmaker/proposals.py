@@ -21,6 +21,7 @@ from matchmaker.consortium import Candidate, Proposal, Requirements, propose_con
 from matchmaker.errors import InvalidInput
 from matchmaker.matcher import Match
 from matchmaker.matching import MatchingService
+from matchmaker.ranking import activity_key
 from matchmaker.text import call_text, organisation_text
 from models.call import Call
 from models.common import EXTRA_COUNTRIES
@@ -228,8 +229,8 @@ class _Draft:
         self.projects: dict[str, list[str]] = {}
         for member in members:
             for activity in member.activities:
-                if activity.get("url"):
-                    self.projects.setdefault(activity["url"], []).append(member.name)
+                if key := activity_key(activity):
+                    self.projects.setdefault(key, []).append(member.name)
 
 
 def _rank_gap_candidates(
@@ -254,7 +255,7 @@ def _rank_gap_candidates(
             {
                 name
                 for activity in organisation.activities
-                for name in draft.projects.get(activity.get("url") or "", ())
+                for name in draft.projects.get(activity_key(activity), ())
             }
         )
         if partners:

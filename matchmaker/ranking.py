@@ -105,10 +105,14 @@ def new_matcher() -> TfidfMatcher:
     return TfidfMatcher(**MATCHER_SETTINGS)
 
 
+def activity_key(activity: Mapping[str, Any]) -> str:
+    """What identifies a past project across profiles: its URL ("" when it has none)."""
+    return str(activity.get("url") or "").strip()
+
+
 def activity_keys(profile: ProfileLike) -> frozenset[str]:
-    """What identifies a profile's past projects across profiles: their URLs."""
-    urls = (str(activity.get("url") or "").strip() for activity in profile.activities)
-    return frozenset(url for url in urls if url)
+    """The keys (`activity_key`) of a profile's past projects."""
+    return frozenset(key for key in map(activity_key, profile.activities) if key)
 
 
 def key_hash(key: str) -> int:
@@ -594,9 +598,8 @@ def _project_texts(profiles: Iterable[ProfileLike]) -> dict[int, str]:
     texts: dict[int, str] = {}
     for profile in profiles:
         for activity in profile.activities:
-            url = str(activity.get("url") or "").strip()
-            if url:
-                texts.setdefault(key_hash(url), project_text(activity))
+            if key := activity_key(activity):
+                texts.setdefault(key_hash(key), project_text(activity))
     return texts
 
 

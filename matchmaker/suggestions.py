@@ -14,7 +14,7 @@ from matchmaker.matcher import Match
 from matchmaker.matching import MatchingService
 from matchmaker.organisations import get_organisation
 from matchmaker.proposals import needs_of_draft
-from matchmaker.ranking import SIMILAR_PROJECTS, RankedMatch, Reason, key_hash
+from matchmaker.ranking import SIMILAR_PROJECTS, RankedMatch, Reason, activity_key, key_hash
 from models.call import Call, CallStatus, call_status
 from models.organisation import Organisation
 
@@ -41,20 +41,21 @@ class PastProject:
 
 def past_projects(organisation: Organisation, reason: Reason) -> list[PastProject]:
     """The projects a similar-projects reason refers to, named from the profile, closest first."""
+    if not reason.projects:
+        return []
     listed = {}
     for activity in organisation.activities:
-        url = str(activity.get("url") or "").strip()
-        if url:
-            listed.setdefault(key_hash(url), (str(activity.get("title") or ""), url))
+        if key := activity_key(activity):
+            listed.setdefault(key_hash(key), (str(activity.get("title") or ""), key))
     return [
         PastProject(*listed[key], cosine=cosine) for key, cosine in reason.projects if key in listed
     ]
 
 
-def describe(organisation: Organisation, reason: Reason) -> str:
-    """A reason's sentence; for similar projects, with the closest projects' titles."""
-    projects = past_projects(organisation, reason) if reason.signal == SIMILAR_PROJECTS else []
-    if not projects:
+def describe(reason: Reason, projects: Sequence[PastProject]) -> str:
+    """A reason's sentence; for similar projects, with the titles of `projects` (its own, from
+    `past_projects`)."""
+    if reason.signal != SIMILAR_PROJECTS or not projects:
         return reason.detail
     named = "; ".join(f"'{p.title}' (cosine {p.cosine:.2f})" for p in projects[:2])
     more = f" and {len(projects) - 2} more" if len(projects) > 2 else ""

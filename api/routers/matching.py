@@ -52,20 +52,23 @@ def _terms(found: Found[Any, Any]) -> list[MatchedTerm]:
 
 
 def _reasons(found: Found[Organisation, RankedMatch]) -> list[Reason]:
-    return [
-        Reason(
-            signal=reason.signal,
-            value=round(reason.value, 6),
-            factor=round(reason.factor, 6),
-            detail=service.describe(found.row, reason),
-            organisation_ids=list(reason.organisation_ids),
-            projects=[
-                PastProject(title=p.title, url=p.url, cosine=round(p.cosine, 6))
-                for p in service.past_projects(found.row, reason)
-            ],
+    reasons = []
+    for reason in found.match.reasons:
+        projects = service.past_projects(found.row, reason)
+        reasons.append(
+            Reason(
+                signal=reason.signal,
+                value=round(reason.value, 6),
+                factor=round(reason.factor, 6),
+                detail=service.describe(reason, projects),
+                organisation_ids=list(reason.organisation_ids),
+                projects=[
+                    PastProject(title=p.title, url=p.url, cosine=round(p.cosine, 6))
+                    for p in projects
+                ],
+            )
         )
-        for reason in found.match.reasons
-    ]
+    return reasons
 
 
 def _suggestions(found: list[Found[Organisation, RankedMatch]]) -> Suggestions:
