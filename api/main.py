@@ -12,7 +12,7 @@ from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.routers import admin, calls, consortia, health, matching, organisations
 from matchmaker import db
-from matchmaker.matching import MatchingService
+from matchmaker.matching.service import MatchingService
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings, get_settings
 

@@ -21,8 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from matchmaker import consortium
-from matchmaker.consortium import Candidate, Method, Proposal, Requirements, propose_consortia
+from matchmaker.consortium import solver as consortium
+from matchmaker.consortium.solver import (
+    Candidate,
+    Method,
+    Proposal,
+    Requirements,
+    propose_consortia,
+)
 
 # A realistic mix for IMI/IHI calls: mostly companies, a fifth academia, few patient groups.
 TYPE_MIX = {

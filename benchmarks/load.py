@@ -29,7 +29,7 @@ import httpx
 from sqlalchemy import select
 
 from matchmaker import db
-from matchmaker.demo import load_demo
+from matchmaker.importers.demo import load_demo
 from matchmaker.settings import Settings
 from models.organisation import Organisation
 from tests import postgres
@@ -93,7 +93,7 @@ def service(url: str, workers: int, log: Path) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "matchmaker.cli",
+            "matchmaker.cli.main",
             "serve",
             "--port",
             str(port),

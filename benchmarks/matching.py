@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matchmaker.matcher import TfidfMatcher
+from matchmaker.matching.text_index import TfidfMatcher
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cordis"
 STAKEHOLDER_TYPES = ["sme", "large_company", "university", "research", "hospital", "patient"]

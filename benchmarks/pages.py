@@ -26,7 +26,7 @@ from sqlmodel import Session, col
 
 from api.main import create_app
 from matchmaker import db
-from matchmaker.importer import import_calls, import_cordis
+from matchmaker.importers.runner import import_calls, import_cordis
 from matchmaker.settings import Settings
 from models.call import Call
 from models.organisation import Organisation

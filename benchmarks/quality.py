@@ -5,7 +5,7 @@ Run from the repository root::
     python -m benchmarks.quality [--data-dir ../shared/data/cordis] [--seeds 0 1 2]
         [--no-sweep] [--no-grid] [--out benchmarks/results]
 
-Runs `matchmaker.evaluate` (the same code as `matchmaker evaluate DIR`) on the CORDIS
+Runs `matchmaker.evaluation.protocol` (the same code as `matchmaker evaluate DIR`) on the CORDIS
 development slice for each seed (each seed holds out a different 20% of the topics), with the
 baselines (random, popularity, scikit-learn TF-IDF, BM25) and the product's ranking in the same
 run. The first seed gives the main table; with the sweep, ablations of the product's ranking
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from matchmaker.evaluate import (
+from matchmaker.evaluation.protocol import (
     KINDS,
     RECALL_AT,
     ActivityRanker,
@@ -37,7 +37,12 @@ from matchmaker.evaluate import (
     plot,
     run,
 )
-from matchmaker.ranking import MATCHER_SETTINGS, PARTNER_EXPONENT, TRACK_RECORD_EXPONENT, Weights
+from matchmaker.matching.profile_index import (
+    MATCHER_SETTINGS,
+    PARTNER_EXPONENT,
+    TRACK_RECORD_EXPONENT,
+    Weights,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = ROOT / ".." / "shared" / "data" / "cordis"

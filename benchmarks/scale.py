@@ -23,7 +23,7 @@ sample of that many profiles and transforms the rest in chunks (``TfidfMatcher(
 vocabulary_sample=...)``); the table says so. Latencies pool `--repeats` passes over the
 queries, the methods interleaved per query; p50 and p99 are over that pool.
 
-``--persist`` measures `matchmaker.index_store` instead: fit, save, then `--workers` fresh
+``--persist`` measures `matchmaker.matching.saved_index` instead: fit, save, then `--workers` fresh
 processes that each load the index, answer 21 queries and touch every page of the mapped
 arrays; their memory is read from /proc/<pid>/smaps_rollup (Linux) while all are alive. RSS
 counts shared pages once per process, PSS splits them between the processes sharing them.
@@ -55,8 +55,8 @@ from benchmarks.matching import (
     rss_bytes,
     synthesise_profiles,
 )
-from matchmaker import index_store
-from matchmaker.matcher import TfidfMatcher
+from matchmaker.matching import saved_index as index_store
+from matchmaker.matching.text_index import TfidfMatcher
 
 try:
     from scipy.sparse._sparsetools import csc_matvec, csr_row_index

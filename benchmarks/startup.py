@@ -50,7 +50,7 @@ from benchmarks.matching import (
 )
 from benchmarks.scale import smaps_rollup
 from matchmaker import db
-from matchmaker.matching import MatchingService
+from matchmaker.matching.service import MatchingService
 from matchmaker.settings import Settings
 from models.common import StakeholderType, utc_now
 from models.organisation import Organisation
@@ -146,7 +146,7 @@ def serve(url: str, index_dir: str, workers: int, query: str) -> dict[str, float
     """
     port = free_port()
     environment = {**os.environ, "MATCHMAKER_DATABASE_URL": url, "MATCHMAKER_INDEX_DIR": index_dir}
-    command = [sys.executable, "-m", "matchmaker.cli", "serve", "--no-demo"]
+    command = [sys.executable, "-m", "matchmaker.cli.main", "serve", "--no-demo"]
     command += ["--port", str(port), "--workers", str(workers)]
     began = time.perf_counter()
     process = subprocess.Popen(

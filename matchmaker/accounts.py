@@ -6,9 +6,9 @@ from sqlmodel import Session
 
 from matchmaker import auth
 from matchmaker.auth import Principal, require_organisation, require_role
-from matchmaker.consortia import list_consortia, memberships_of, to_public
+from matchmaker.consortium.drafts import list_consortia, memberships_of, to_public
 from matchmaker.errors import NotFound
-from matchmaker.matching import MatchingService
+from matchmaker.matching.service import MatchingService
 from matchmaker.organisations import get_organisation
 from models.apikey import ApiKey, KeyCreate, KeyPublic, KeyRole
 from models.organisation import OrganisationPrivate

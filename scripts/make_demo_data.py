@@ -1,4 +1,4 @@
-"""Regenerate matchmaker/demo/*.json from the CORDIS development slice.
+"""Regenerate matchmaker/importers/demo/*.json from the CORDIS development slice.
 
     .venv/bin/python scripts/make_demo_data.py [--cordis ../shared/data/cordis]
 
@@ -6,8 +6,9 @@ Picks about 40 call topics that have text, health topics first (every Cancer Mis
 then by how densely the title and text speak of health), and the organisations that took part
 in their projects (at most 350: every patient organisation, regulator and healthcare provider
 first, then the most active, with some of every stakeholder type). Profiles are mapped by
-matchmaker/cordis.py, exactly as `matchmaker import cordis` maps them, then trimmed to keep the
-files small. See matchmaker/demo/README.md for what is illustrative rather than CORDIS data.
+matchmaker/importers/cordis.py, exactly as `matchmaker import cordis` maps them, then trimmed to
+keep the files small. See matchmaker/importers/demo/README.md for what is illustrative rather
+than CORDIS data.
 """
 
 import argparse
@@ -19,15 +20,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from matchmaker import cordis
-from matchmaker.cordis import Rejected
+from matchmaker.importers import cordis
+from matchmaker.importers.cordis import Rejected
 from models.call import CallCreate
 from models.common import StakeholderType
 from models.organisation import OrganisationCreate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORDIS = ROOT / ".." / "shared" / "data" / "cordis"
-DEMO_DIR = ROOT / "matchmaker" / "demo"
+DEMO_DIR = ROOT / "matchmaker" / "importers" / "demo"
 
 CALLS = 40
 ORGANISATIONS = 350

@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
-from matchmaker.cli import app
+from matchmaker.cli.main import app
 from tests.postgres import free_port
 from tests.servers import wait_until_healthy
 
-DEMO = Path(__file__).parent.parent / "matchmaker" / "demo"
+DEMO = Path(__file__).parent.parent / "matchmaker" / "importers" / "demo"
 
 
 def _env(database: Path) -> dict[str, str]:
@@ -24,7 +24,7 @@ def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
     """`matchmaker serve` on a new database migrates it, loads the demo data and serves it."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "matchmaker.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "matchmaker.cli.main", "serve", "--port", str(port)],
         env={**os.environ, **_env(tmp_path / "new.db")},
         cwd=tmp_path,
         stdout=subprocess.PIPE,

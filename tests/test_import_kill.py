@@ -62,7 +62,7 @@ def _import(database_url: str, directory: Path) -> subprocess.Popen[bytes]:
         [
             sys.executable,
             "-m",
-            "matchmaker.cli",
+            "matchmaker.cli.main",
             "import",
             "cordis",
             str(directory),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from matchmaker.demo import load_demo
+from matchmaker.importers.demo import load_demo
 from tests.conftest import ADMIN_TOKEN
 from tests.servers import uvicorn_server
 

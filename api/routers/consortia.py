@@ -8,8 +8,8 @@ from sqlmodel import Session
 from api.deps import ActorDep, IdPath, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
 from api.routers.matching import MatchingDep
-from matchmaker import consortia as service
-from matchmaker import proposals
+from matchmaker.consortium import drafts as service
+from matchmaker.consortium import proposals
 from models.common import Page
 from models.consortium import (
     Consortium,

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import ActorDep, IdPath, ReadSessionDep, SessionDep
 from api.errors import problem_responses
-from matchmaker import proposals
-from matchmaker import suggestions as service
-from matchmaker.matching import MatchingService
-from matchmaker.ranking import RankedMatch
-from matchmaker.suggestions import Found
+from matchmaker.consortium import proposals
+from matchmaker.matching import suggestions as service
+from matchmaker.matching.profile_index import RankedMatch
+from matchmaker.matching.service import MatchingService
+from matchmaker.matching.suggestions import Found
 from models.call import CallStatus
 from models.common import CountryCode, StakeholderType
 from models.consortium import ProposalRequest, Proposals

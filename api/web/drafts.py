@@ -24,10 +24,10 @@ from api.routers.matching import MatchingDep
 from api.web.pages import not_found_page
 from api.web.templating import PRIVATE_HEADERS, render
 from matchmaker import calls as calls_service
-from matchmaker import consortia as consortia_service
 from matchmaker import organisations as organisations_service
-from matchmaker import proposals
 from matchmaker.auth import require_key
+from matchmaker.consortium import drafts as consortia_service
+from matchmaker.consortium import proposals
 from matchmaker.errors import InvalidInput, NotFound
 from models.common import MAX_ID
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest

@@ -17,9 +17,9 @@ from api.routers.matching import MatchingDep
 from api.web.templating import render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
-from matchmaker import suggestions as suggestions_service
+from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.errors import NotFound
-from matchmaker.proposals import effective_requirements
+from matchmaker.matching import suggestions as suggestions_service
 from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code
 from models.organisation import OrganisationPublic

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy import sparse
 
-from matchmaker.consortium import (
+from matchmaker.consortium.solver import (
     FILLS_ADDITIONAL,
     FILLS_COUNTRY,
     Candidate,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from matchmaker import cordis
-from matchmaker.cordis import (
+from matchmaker.importers import cordis
+from matchmaker.importers.cordis import (
     MAX_SUMMARY,
     Project,
     Rejected,

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from matchmaker.demo import CALLS_JSON, ORGANISATIONS_JSON, load_demo
-from matchmaker.importer import import_calls
+from matchmaker.importers.demo import CALLS_JSON, ORGANISATIONS_JSON, load_demo
+from matchmaker.importers.runner import import_calls
 from models.call import Call, call_status
 from models.common import StakeholderType
 from models.organisation import Organisation

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from matchmaker.cli import app
-from matchmaker.evaluate import (
+from matchmaker.cli.main import app
+from matchmaker.evaluation.protocol import (
     ActivityRanker,
     Benchmark,
     Bm25Ranker,
@@ -27,7 +27,7 @@ from matchmaker.evaluate import (
     split_topics,
     type_coverage_at,
 )
-from matchmaker.text import organisation_text
+from matchmaker.matching.text import organisation_text
 
 CORDIS_EXTRACT = Path(__file__).resolve().parents[1] / "data" / "cordis"
 

@@ -15,8 +15,8 @@ from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from matchmaker import db
-from matchmaker.cli_import import import_app
-from matchmaker.importer import (
+from matchmaker.cli.imports import import_app
+from matchmaker.importers.runner import (
     ImportSummary,
     Rejected,
     import_calls,
@@ -310,7 +310,7 @@ def test_bad_rows_are_reported_by_file_and_line_and_the_rest_imported(
 
 def test_missing_cordis_file_is_a_source_error(engine: Engine, tmp_path: Path) -> None:
     """A folder without topics.csv cannot be imported at all: a clear error, nothing written."""
-    from matchmaker.importer import SourceError
+    from matchmaker.importers.runner import SourceError
 
     folder = tmp_path / "cordis"
     shutil.copytree(EXTRACT, folder)

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matchmaker import index_store
-from matchmaker.index_store import load, save
-from matchmaker.matcher import Match, TfidfMatcher
-from matchmaker.ranking import ProfileIndex
+from matchmaker.matching import saved_index as index_store
+from matchmaker.matching.profile_index import ProfileIndex
+from matchmaker.matching.saved_index import load, save
+from matchmaker.matching.text_index import Match, TfidfMatcher
 from tests.matchmaker.test_ranking import Profile
 
 PROFILES = {

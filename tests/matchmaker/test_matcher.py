@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics.pairwise import cosine_similarity
 
-from matchmaker import matcher as matcher_module
 from matchmaker.errors import NotFound
-from matchmaker.matcher import Match, MatchedTerm, QueryVector, TfidfMatcher
+from matchmaker.matching import text_index as matcher_module
+from matchmaker.matching.text_index import Match, MatchedTerm, QueryVector, TfidfMatcher
 
 ONCOMARK, CARDIO_UNI, RARE_PATIENTS, ONCO_HOSPITAL, AGRITECH = 1, 2, 3, 4, 5
 

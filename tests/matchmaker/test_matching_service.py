@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from matchmaker import db, proposals
+from matchmaker import db
 from matchmaker.auth import Principal
-from matchmaker.matching import MatchingService
+from matchmaker.consortium import proposals
+from matchmaker.matching.service import MatchingService
 from matchmaker.organisations import (
     create_organisation,
     delete_organisation,

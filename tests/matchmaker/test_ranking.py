@@ -7,8 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from matchmaker.matcher import TfidfMatcher
-from matchmaker.ranking import (
+from matchmaker.matching.profile_index import (
     MATCHER_SETTINGS,
     PastPartners,
     ProfileIndex,
@@ -19,6 +18,7 @@ from matchmaker.ranking import (
     past_partners,
     top_rows,
 )
+from matchmaker.matching.text_index import TfidfMatcher
 
 
 @dataclass(frozen=True)

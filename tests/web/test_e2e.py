@@ -16,7 +16,7 @@ import pytest
 from playwright import sync_api
 
 from matchmaker import db
-from matchmaker.demo import load_demo
+from matchmaker.importers.demo import load_demo
 from matchmaker.settings import Settings
 from tests.servers import uvicorn_server
 

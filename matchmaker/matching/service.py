@@ -6,14 +6,14 @@ serves. Changed profiles are re-transformed with the current vocabulary, deleted
 when the share of changes passes `refit_drift`, a fresh index is built in a background thread
 and swapped in with one reference assignment.
 
-Organisations are indexed by `matchmaker.ranking.ProfileIndex`: suggestions and search are
-ranked by text similarity, track record, similar past projects and (for a draft) past
+Organisations are indexed by `matchmaker.matching.profile_index.ProfileIndex`: suggestions
+and search are ranked by text similarity, track record, similar past projects and (for a draft) past
 partners, each a reason on the suggestion; "similar organisations" and the diversity vectors
 use its text index alone.
 
-With an index folder, the organisation index is saved (`matchmaker.index_store`), keyed to the
-database's state, and a worker that starts, or refits, on a state already saved maps those
-files instead of fitting; the workers of one machine share their pages.
+With an index folder, the organisation index is saved (`matchmaker.matching.saved_index`),
+keyed to the database's state, and a worker that starts, or refits, on a state already saved
+maps those files instead of fitting; the workers of one machine share their pages.
 """
 
 import hashlib
@@ -31,13 +31,16 @@ from scipy import sparse
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from matchmaker import db, index_store, matcher, ranking
-from matchmaker import text as text_module
+from matchmaker import db
 from matchmaker.errors import NotFound
-from matchmaker.matcher import Match, TfidfMatcher
-from matchmaker.ranking import ProfileIndex, RankedMatch, text_only
+from matchmaker.matching import profile_index as ranking
+from matchmaker.matching import saved_index as index_store
+from matchmaker.matching import text as text_module
+from matchmaker.matching import text_index as matcher
+from matchmaker.matching.profile_index import ProfileIndex, RankedMatch, text_only
+from matchmaker.matching.text import call_text, organisation_text
+from matchmaker.matching.text_index import Match, TfidfMatcher
 from matchmaker.repository import compact_changes
-from matchmaker.text import call_text, organisation_text
 from models.call import Call
 from models.change import Change
 from models.organisation import Organisation
@@ -373,7 +376,7 @@ class MatchingService:
         """Organisations that best fit a text, filtered, best first, each with its reasons.
 
         Ranked by text similarity times track record; with `partner_ids` (a draft's members)
-        past projects shared with them count too (see `matchmaker.ranking`).
+        past projects shared with them count too (see `matchmaker.matching.profile_index`).
         """
         return self._current_organisations().rank(
             text,

@@ -19,8 +19,8 @@ from rich.progress import (
 from sqlalchemy import Engine
 
 from matchmaker import db
-from matchmaker.cordis import Progress as ProgressCallback
-from matchmaker.importer import (
+from matchmaker.importers.cordis import Progress as ProgressCallback
+from matchmaker.importers.runner import (
     BATCH_SIZE,
     ImportSummary,
     SourceError,

@@ -9,8 +9,8 @@ import uvicorn
 from sqlmodel import Session
 
 from matchmaker import auth, db
-from matchmaker.cli_evaluate import evaluate_command
-from matchmaker.cli_import import import_app
+from matchmaker.cli.evaluate import evaluate_command
+from matchmaker.cli.imports import import_app
 from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
 from models.apikey import KeyCreate, KeyRole
@@ -109,7 +109,7 @@ def serve(
     engine = db.create_db_engine(settings)
     db.upgrade(engine)
     if demo:
-        from matchmaker.demo import load_demo
+        from matchmaker.importers.demo import load_demo
 
         loaded = load_demo(engine)
         if loaded:
@@ -127,7 +127,7 @@ def serve(
 
 
 def main() -> None:
-    """Entry point for `python -m matchmaker.cli`."""
+    """Entry point for `python -m matchmaker.cli.main`."""
     app()
 
 

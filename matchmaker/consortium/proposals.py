@@ -1,7 +1,7 @@
 """Whole consortia for a call, and what a draft consortium still lacks.
 
 The matcher ranks organisations by their fit to the call; the solver in
-`matchmaker.consortium` picks the set that meets the call's requirements with the most
+`matchmaker.consortium.solver` picks the set that meets the call's requirements with the most
 relevance; the gap analysis compares a draft with the call and ranks who could close each gap.
 """
 
@@ -16,13 +16,13 @@ from sqlmodel import Session
 
 from matchmaker.auth import Principal
 from matchmaker.calls import get_call
-from matchmaker.consortia import get_consortium, members_of
-from matchmaker.consortium import Candidate, Proposal, Requirements, propose_consortia
+from matchmaker.consortium.drafts import get_consortium, members_of
+from matchmaker.consortium.solver import Candidate, Proposal, Requirements, propose_consortia
 from matchmaker.errors import InvalidInput
-from matchmaker.matcher import Match
-from matchmaker.matching import MatchingService
-from matchmaker.ranking import activity_key
-from matchmaker.text import call_text, organisation_text
+from matchmaker.matching.profile_index import activity_key
+from matchmaker.matching.service import MatchingService
+from matchmaker.matching.text import call_text, organisation_text
+from matchmaker.matching.text_index import Match
 from models.call import Call
 from models.common import EXTRA_COUNTRIES
 from models.consortium import (

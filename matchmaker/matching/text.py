@@ -4,12 +4,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from matchmaker.cordis import ROLE_LABELS
+from matchmaker.importers.cordis import ROLE_LABELS
 
 # Keywords are the organisation's own words for its expertise; repeating them gives them more
 # weight than a passing mention in a long description. Profiles are indexed with raw term
-# counts (matchmaker.ranking.MATCHER_SETTINGS), so 2 copies weigh 2x, as 3 copies did under the
-# earlier 1 + ln(tf); CORDIS profiles have no keywords, so the benchmark cannot tune this one.
+# counts (`MATCHER_SETTINGS` in matchmaker.matching.profile_index), so 2 copies weigh 2x, as
+# 3 copies did under the earlier 1 + ln(tf); CORDIS profiles have no keywords, so the
+# benchmark cannot tune this one.
 KEYWORD_REPEAT = 2
 
 

@@ -8,7 +8,7 @@ The protocol, on a CORDIS folder (the files `matchmaker import cordis` reads):
    part. The draw hashes each topic code with the seed, so it does not depend on the order of
    the files or on a random-number library.
 2. Profiles are built from the profile part only, with the importer's own rules
-   (`matchmaker.cordis`): an organisation's activities are its profile-part projects. An
+   (`matchmaker.importers.cordis`): an organisation's activities are its profile-part projects. An
    organisation without one has no profile (cold start): it can be neither suggested nor found.
 3. Queries. A test topic with a text asks with the topic's title and description (as the call
    importer would store it); its relevant set is every organisation in a project funded under
@@ -24,8 +24,8 @@ The protocol, on a CORDIS folder (the files `matchmaker import cordis` reads):
 
 Rankers see only the profiles and the query text (and a draft's partners): `random`,
 `popularity` (most profile-part participations), `tfidf` (scikit-learn's defaults),
-`bm25` (Okapi BM25 over scikit-learn's token counts) and `matchmaker` (`matchmaker.ranking`,
-the code the API serves). Pure: no database, no web framework.
+`bm25` (Okapi BM25 over scikit-learn's token counts) and `matchmaker`
+(`matchmaker.matching.profile_index`, the code the API serves). Pure: no database, no web framework.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from matchmaker.cordis import (
+from matchmaker.importers.cordis import (
     ORGANISATIONS_FILE,
     PARTICIPATIONS_FILE,
     PROJECTS_FILE,
@@ -60,9 +60,9 @@ from matchmaker.cordis import (
     read_projects,
     read_topics,
 )
-from matchmaker.matcher import TfidfMatcher
-from matchmaker.ranking import MATCHER_SETTINGS, ProfileIndex, Weights, top_rows
-from matchmaker.text import activity_text, call_text, organisation_text
+from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex, Weights, top_rows
+from matchmaker.matching.text import activity_text, call_text, organisation_text
+from matchmaker.matching.text_index import TfidfMatcher
 
 CANCER_MISSION: Final = r"^HORIZON-MISS-\d{4}-CANCER-"
 TEST_SHARE: Final = 0.2
@@ -497,7 +497,7 @@ class Bm25Ranker:
 
 
 class MatchmakerRanker:
-    """The product's ranking (`matchmaker.ranking.ProfileIndex`): what the API serves.
+    """The product's ranking (`ProfileIndex`): what the API serves.
 
     `weights` and `matcher_settings` change it for ablations; a ranker that `shares` another's
     index uses (and if need be fits) that one, so variants that differ only in weights cost

@@ -41,8 +41,8 @@ try:
 except ImportError:  # not on Windows
     fcntl = None  # type: ignore[assignment]
 
-from matchmaker.matcher import TfidfMatcher
-from matchmaker.ranking import ProfileIndex
+from matchmaker.matching.profile_index import ProfileIndex
+from matchmaker.matching.text_index import TfidfMatcher
 
 FORMAT: Final = "matchmaker.tfidf-index"
 FORMAT_VERSION: Final = 2

@@ -10,11 +10,17 @@ from sqlmodel import Session
 
 from matchmaker.auth import Principal
 from matchmaker.calls import call_ids_with_status, get_call
-from matchmaker.matcher import Match
-from matchmaker.matching import MatchingService
+from matchmaker.consortium.proposals import needs_of_draft
+from matchmaker.matching.profile_index import (
+    SIMILAR_PROJECTS,
+    RankedMatch,
+    Reason,
+    activity_key,
+    key_hash,
+)
+from matchmaker.matching.service import MatchingService
+from matchmaker.matching.text_index import Match
 from matchmaker.organisations import get_organisation
-from matchmaker.proposals import needs_of_draft
-from matchmaker.ranking import SIMILAR_PROJECTS, RankedMatch, Reason, activity_key, key_hash
 from models.call import Call, CallStatus, call_status
 from models.organisation import Organisation
 

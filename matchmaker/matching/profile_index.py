@@ -2,7 +2,7 @@
 past partnerships.
 
 One ranking serves the API (`MatchingService`) and the consortium-recovery evaluation
-(`matchmaker.evaluate`), so what is measured is what is served::
+(`matchmaker.evaluation.protocol`), so what is measured is what is served::
 
     score = cosine(text', profile)
             x (1 + past activities) ** TRACK_RECORD_EXPONENT
@@ -37,8 +37,8 @@ from typing import Any, Final, Literal, Protocol, Self, TypeVar, cast
 
 import numpy as np
 
-from matchmaker.matcher import Match, QueryVector, TfidfMatcher
-from matchmaker.text import ProfileLike, organisation_text, project_text
+from matchmaker.matching.text import ProfileLike, organisation_text, project_text
+from matchmaker.matching.text_index import Match, QueryVector, TfidfMatcher
 
 # Measured on the consortium-recovery benchmark (docs/matching.md): recall@50 on topic queries
 # peaks at 0.25 on each of three splits (0.125 and 0.375 lose 0.005 to 0.022, 0 loses 0.06+).
@@ -834,7 +834,7 @@ class ProfileIndex:
             aligned[at] = [values[int(i)] for i in ids[found]]
         return aligned
 
-    # saving and loading (see `matchmaker.index_store`)
+    # saving and loading (see `matchmaker.matching.saved_index`)
 
     def _export(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """The whole index as arrays and a JSON-safe rest: text index, records, partnerships."""

@@ -27,7 +27,8 @@ per-term contributions ``q_t * d_t``. The explanation reads the k rows from a se
 posting lists; that copy doubles the index arrays and also makes `similar` O(row). The query
 text is analysed like the vectorizer does, with the analyzer built once per vocabulary.
 With `vocabulary_sample`, a very large corpus learns its vocabulary and IDF from a sample.
-`matchmaker.index_store` saves the arrays and maps them back read-only, shared by processes.
+`matchmaker.matching.saved_index` saves the arrays and maps them back read-only, shared by
+processes.
 
 Updates never refit. `upsert` transforms the text with the frozen vocabulary and appends the row
 to a small delta block kept sorted by term (so it is searched like posting lists); the old row of
@@ -883,7 +884,7 @@ class TfidfMatcher(BaseEstimator):
         super().__setstate__(state)
         self._init_locks()
 
-    # persistence (see matchmaker.index_store)
+    # persistence (see matchmaker.matching.saved_index)
 
     def _export(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Return the compacted index's arrays and its JSON-safe rest, for `index_store`."""

@@ -22,7 +22,9 @@ from sqlalchemy import Engine, insert, select
 from sqlmodel import col
 
 from matchmaker.calls import check_call_rules
-from matchmaker.cordis import (
+from matchmaker.db import for_writing, session_scope
+from matchmaker.errors import InvalidInput
+from matchmaker.importers.cordis import (
     ORGANISATIONS_FILE,
     PARTICIPATIONS_FILE,
     PROJECTS_FILE,
@@ -37,8 +39,6 @@ from matchmaker.cordis import (
     read_projects,
     read_topics,
 )
-from matchmaker.db import for_writing, session_scope
-from matchmaker.errors import InvalidInput
 from matchmaker.repository import record_change
 from models.call import Call, CallCreate
 from models.common import utc_now

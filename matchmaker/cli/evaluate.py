@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from matchmaker.cordis import SourceError
-from matchmaker.evaluate import (
+from matchmaker.evaluation.protocol import (
     CANCER_MISSION,
     MIN_CONSORTIUM,
     TEST_SHARE,
@@ -15,6 +14,7 @@ from matchmaker.evaluate import (
     plot,
     run,
 )
+from matchmaker.importers.cordis import SourceError
 
 
 def evaluate_command(

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from matchmaker.importer import import_calls, import_organisations_json
+from matchmaker.importers.runner import import_calls, import_organisations_json
 from models.call import Call
 from models.organisation import Organisation
 

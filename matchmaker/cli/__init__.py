@@ -1,0 +1,1 @@
+"""The `matchmaker` command: the place that wires settings, database, services and importers."""

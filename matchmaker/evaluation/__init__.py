@@ -1,0 +1,1 @@
+"""Evaluation: the consortium-recovery protocol and its metrics on real CORDIS data."""

@@ -1,0 +1,1 @@
+"""Importers: CORDIS files and call lists turned into profiles and calls, and the demo data."""
