@@ -11,7 +11,7 @@ from matchmaker.matching import saved_index as index_store
 from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.saved_index import load, save
 from matchmaker.matching.text_index import Match, TfidfMatcher
-from tests.matchmaker.test_ranking import Profile
+from tests.matchmaker.matching.test_profile_index import Profile
 
 PROFILES = {
     1: ("Oncology SME building AI software that reads tumour biopsies and cancer images.", "sme"),

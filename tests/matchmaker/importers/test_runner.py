@@ -28,7 +28,7 @@ from models.call import Call
 from models.change import Change
 from models.organisation import Organisation
 
-EXTRACT = Path(__file__).resolve().parents[1] / "data" / "cordis"
+EXTRACT = Path(__file__).resolve().parents[2] / "data" / "cordis"
 EXTRACT_ORGANISATIONS = 52
 INTELLIGENTSIA = "cordis:952669496"
 

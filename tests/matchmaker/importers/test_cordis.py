@@ -29,7 +29,7 @@ from matchmaker.importers.cordis import (
 from models.common import StakeholderType
 from models.organisation import MAX_ACTIVITIES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LABELLED = ROOT / "tests" / "data" / "labelled_organisations.csv"
 DOCS = ROOT / "docs" / "import.md"
 

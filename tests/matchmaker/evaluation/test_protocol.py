@@ -29,7 +29,7 @@ from matchmaker.evaluation.protocol import (
 )
 from matchmaker.matching.text import organisation_text
 
-CORDIS_EXTRACT = Path(__file__).resolve().parents[1] / "data" / "cordis"
+CORDIS_EXTRACT = Path(__file__).resolve().parents[2] / "data" / "cordis"
 
 TOPIC_COLUMNS = ["topic", "topicTitle", "action_type", "opening_date", "deadline", "description"]
 PROJECT_COLUMNS = ["id", "acronym", "title", "objective", "topics", "topicTitle", "startDate"]
