@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from matchmaker.auth import Principal, authenticate
 from matchmaker.db import for_writing, session_scope
+from matchmaker.matching.service import MatchingService
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings
 from models.common import MAX_ID, clean_line
@@ -40,11 +41,18 @@ def get_read_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_matching(request: Request) -> MatchingService:
+    """The process's matching service."""
+    matching: MatchingService = request.app.state.matching
+    return matching
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # Read-only POST endpoints must not take SQLite's write lock while they rank: it would queue
 # every writer behind them.
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+MatchingDep = Annotated[MatchingService, Depends(get_matching)]
 bearer = HTTPBearer(
     auto_error=False,
     description="An API key: organisation keys come back when an organisation is created; "

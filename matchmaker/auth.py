@@ -1,4 +1,4 @@
-"""API keys and who may do what.
+"""Who is calling and what they may do: tokens checked, roles and ownership required.
 
 A token is `mm_<prefix>_<secret>`. The prefix finds the stored key; the secret is checked
 against its SHA-256 hash in constant time. Tokens are 256-bit random values, so a fast hash
@@ -7,18 +7,15 @@ is enough (there is nothing to brute-force, unlike a password).
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from matchmaker.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from matchmaker.repository import paginate
-from models.apikey import ApiKey, KeyCreate, KeyRole
-from models.common import utc_now
-from models.organisation import Organisation
+from matchmaker.errors import PermissionDenied, Unauthenticated
+from models.apikey import ApiKey, KeyRole
 
 TOKEN_PREFIX = "mm"  # noqa: S105 - the fixed marker that starts every token, not a secret
 
@@ -42,38 +39,14 @@ class Principal:
         return f"key:{self.key_id}" if self.key_id is not None else f"role:{self.role}"
 
 
+# The service's own operator, acting as an admin: the command line, and a registration that
+# issues the new organisation's first key.
+OPERATOR: Final = Principal(role=KeyRole.admin)
+
+
 def hash_secret(secret: str) -> str:
     """The stored form of a key's secret."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def issue_key(session: Session, *, data: KeyCreate) -> tuple[ApiKey, str]:
-    """Store a new key and return it with its token, which is never stored."""
-    if data.role is KeyRole.organisation:
-        if data.organisation_id is None:
-            raise InvalidInput(
-                "An organisation key names its organisation.", field="organisation_id"
-            )
-        if session.get(Organisation, data.organisation_id) is None:
-            raise InvalidInput(
-                f"No organisation with id {data.organisation_id}.", field="organisation_id"
-            )
-    elif data.organisation_id is not None:
-        raise InvalidInput(
-            f"A {data.role} key belongs to no organisation.", field="organisation_id"
-        )
-    prefix = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
-    key = ApiKey(
-        prefix=prefix,
-        secret_hash=hash_secret(secret),
-        role=data.role,
-        organisation_id=data.organisation_id,
-        label=data.label,
-    )
-    session.add(key)
-    session.flush()
-    return key, f"{TOKEN_PREFIX}_{prefix}_{secret}"
 
 
 def authenticate(session: Session, *, token: str, admin_token: str | None) -> Principal:
@@ -119,24 +92,3 @@ def require_organisation(actor: Principal | None, organisation_id: int | None) -
 def can_see_private(actor: Principal | None, organisation_id: int) -> bool:
     """Whether the caller may read an organisation's personal data."""
     return actor is not None and (actor.is_admin or actor.organisation_id == organisation_id)
-
-
-def list_keys(
-    session: Session, *, organisation_id: int | None = None, limit: int, offset: int
-) -> tuple[list[ApiKey], int]:
-    """One page of keys (their hashes stay inside), optionally one organisation's."""
-    statement = select(ApiKey).order_by(ApiKey.id)  # type: ignore[arg-type]
-    if organisation_id is not None:
-        statement = statement.where(ApiKey.organisation_id == organisation_id)
-    return paginate(session, statement, limit=limit, offset=offset)
-
-
-def revoke_key(session: Session, *, key_id: int) -> ApiKey:
-    """Revoke a key for good; revoking twice changes nothing."""
-    key = session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFound(f"No API key with id {key_id}.")
-    if key.revoked_at is None:
-        key.revoked_at = utc_now()
-        session.flush()
-    return key

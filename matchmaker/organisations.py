@@ -1,11 +1,14 @@
-"""Organisation profiles: create, read, list, update, delete."""
+"""Organisation profiles: create, read, list, update, delete, and export everything stored."""
 
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from matchmaker.auth import Principal, issue_key, require_organisation
+from matchmaker.auth import OPERATOR, Principal, require_organisation
+from matchmaker.consortium.drafts import list_consortia, memberships_of, to_public
+from matchmaker.keys import issue_key, list_keys
 from matchmaker.repository import (
     contains,
     get_or_raise,
@@ -14,8 +17,13 @@ from matchmaker.repository import (
     versioned_delete,
     versioned_update,
 )
-from models.apikey import KeyCreate, KeyRole
-from models.organisation import Organisation, OrganisationCreate, OrganisationUpdate
+from models.apikey import KeyCreate, KeyPublic, KeyRole
+from models.organisation import (
+    Organisation,
+    OrganisationCreate,
+    OrganisationPrivate,
+    OrganisationUpdate,
+)
 
 ENTITY = "organisation"
 
@@ -29,6 +37,7 @@ def create_organisation(session: Session, *, data: OrganisationCreate) -> tuple[
     _, token = issue_key(
         session,
         data=KeyCreate(role=KeyRole.organisation, organisation_id=organisation.id, label="owner"),
+        actor=OPERATOR,
     )
     return organisation, token
 
@@ -90,3 +99,22 @@ def delete_organisation(
     organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
     require_organisation(actor, organisation_id)
     versioned_delete(session, organisation, entity=ENTITY, expected_version=expected_version)
+
+
+def export_organisation(
+    session: Session, *, organisation_id: int, actor: Principal | None
+) -> dict[str, Any]:
+    """Everything stored about an organisation, for its owner or an admin."""
+    organisation = get_organisation(session, organisation_id=organisation_id)
+    require_organisation(actor, organisation_id)
+    owner = Principal(role=KeyRole.organisation, organisation_id=organisation_id)
+    keys, _ = list_keys(
+        session, actor=owner, organisation_id=organisation_id, limit=10_000, offset=0
+    )
+    drafts, _ = list_consortia(session, actor=owner, limit=10_000, offset=0)
+    return {
+        "profile": OrganisationPrivate.model_validate(organisation, from_attributes=True),
+        "api_keys": [KeyPublic.model_validate(key, from_attributes=True) for key in keys],
+        "consortia_owned": [to_public(session, draft) for draft in drafts],
+        "consortia_member_of": memberships_of(session, organisation_id=organisation_id),
+    }

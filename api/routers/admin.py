@@ -3,10 +3,10 @@
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 
-from api.deps import ActorDep, IdPath, Limit, Offset, SessionDep, WriterDep
+from api.deps import ActorDep, IdPath, Limit, MatchingDep, Offset, SessionDep, WriterDep
 from api.errors import problem_responses
-from api.routers.matching import MatchingDep
-from matchmaker import accounts as service
+from matchmaker import keys, organisations
+from matchmaker.matching.service import request_refit
 from models.apikey import IssuedKey, KeyCreate, KeyPublic
 from models.common import Page
 from models.consortium import ConsortiumPublic, Membership
@@ -37,7 +37,7 @@ def _issued(key: object, token: str) -> IssuedKey:
 )
 def create_key(data: KeyCreate, session: SessionDep, actor: WriterDep) -> IssuedKey:
     """Issue a key of any role (admin key); its token is shown only in this answer."""
-    key, token = service.issue_key(session, data=data, actor=actor)
+    key, token = keys.issue_key(session, data=data, actor=actor)
     return _issued(key, token)
 
 
@@ -48,7 +48,7 @@ def list_keys(
     session: SessionDep, actor: ActorDep, limit: Limit = 50, offset: Offset = 0
 ) -> Page[KeyPublic]:
     """List every key, never its secret (admin key)."""
-    items, total = service.list_keys(session, actor=actor, limit=limit, offset=offset)
+    items, total = keys.list_keys(session, actor=actor, limit=limit, offset=offset)
     return Page(
         items=[KeyPublic.model_validate(item) for item in items],
         total=total,
@@ -62,7 +62,7 @@ def list_keys(
 )
 def revoke_key(key_id: IdPath, session: SessionDep, actor: WriterDep) -> KeyPublic:
     """Revoke a key for good (admins: any key; organisations: their own)."""
-    return KeyPublic.model_validate(service.revoke_key(session, key_id=key_id, actor=actor))
+    return KeyPublic.model_validate(keys.revoke_key(session, key_id=key_id, actor=actor))
 
 
 @router.post(
@@ -76,9 +76,7 @@ def create_organisation_key(
     organisation_id: IdPath, session: SessionDep, actor: WriterDep
 ) -> IssuedKey:
     """Issue another key for your organisation (e.g. before revoking a leaked one)."""
-    key, token = service.issue_organisation_key(
-        session, organisation_id=organisation_id, actor=actor
-    )
+    key, token = keys.issue_organisation_key(session, organisation_id=organisation_id, actor=actor)
     return _issued(key, token)
 
 
@@ -93,7 +91,7 @@ def export_organisation(
 ) -> OrganisationExport:
     """Everything stored about your organisation: profile, keys (no secrets) and drafts."""
     return OrganisationExport.model_validate(
-        service.export_organisation(session, organisation_id=organisation_id, actor=actor)
+        organisations.export_organisation(session, organisation_id=organisation_id, actor=actor)
     )
 
 
@@ -105,4 +103,4 @@ def export_organisation(
 )
 def refit_index(matching: MatchingDep, actor: ActorDep) -> RefitStarted:
     """Refit the matching vocabulary in the background (admin key); readers keep the old index."""
-    return RefitStarted(started=service.request_refit(matching, actor=actor))
+    return RefitStarted(started=request_refit(matching, actor=actor))

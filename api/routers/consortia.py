@@ -5,9 +5,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from sqlmodel import Session
 
-from api.deps import ActorDep, IdPath, IfMatch, Limit, Offset, SessionDep, WriterDep, set_etag
+from api.deps import (
+    ActorDep,
+    IdPath,
+    IfMatch,
+    Limit,
+    MatchingDep,
+    Offset,
+    SessionDep,
+    WriterDep,
+    set_etag,
+)
 from api.errors import problem_responses
-from api.routers.matching import MatchingDep
 from matchmaker.consortium import drafts as service
 from matchmaker.consortium import proposals
 from models.common import Page

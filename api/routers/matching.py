@@ -3,14 +3,13 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from api.deps import ActorDep, IdPath, ReadSessionDep, SessionDep
+from api.deps import ActorDep, IdPath, MatchingDep, ReadSessionDep, SessionDep
 from api.errors import problem_responses
 from matchmaker.consortium import proposals
 from matchmaker.matching import suggestions as service
 from matchmaker.matching.profile_index import RankedMatch
-from matchmaker.matching.service import MatchingService
 from matchmaker.matching.suggestions import Found
 from models.call import CallStatus
 from models.common import CountryCode, StakeholderType
@@ -31,13 +30,6 @@ from models.organisation import Organisation, OrganisationSummary
 router = APIRouter(tags=["matching"])
 
 
-def get_matching(request: Request) -> MatchingService:
-    """The process's matching service."""
-    matching: MatchingService = request.app.state.matching
-    return matching
-
-
-MatchingDep = Annotated[MatchingService, Depends(get_matching)]
 TypeFilter = Annotated[
     list[StakeholderType], Query(description="Only these stakeholder types (may repeat).")
 ]

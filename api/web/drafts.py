@@ -19,8 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.deps import ActorDep, IdPath, SessionDep
-from api.routers.matching import MatchingDep
+from api.deps import ActorDep, IdPath, MatchingDep, SessionDep
 from api.web.pages import not_found_page
 from api.web.templating import PRIVATE_HEADERS, render
 from matchmaker import calls as calls_service

@@ -12,8 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import IdPath, QueryLine, SessionDep
-from api.routers.matching import MatchingDep
+from api.deps import IdPath, MatchingDep, QueryLine, SessionDep
 from api.web.templating import render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service

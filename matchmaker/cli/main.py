@@ -8,7 +8,8 @@ import typer
 import uvicorn
 from sqlmodel import Session
 
-from matchmaker import auth, db
+from matchmaker import db, keys
+from matchmaker.auth import OPERATOR
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
 from matchmaker.errors import DomainError
@@ -73,9 +74,8 @@ def keys_create(
 ) -> None:
     """Issue an API key and print its token (shown this once; only its hash is stored)."""
     with _writing() as session:
-        key, token = auth.issue_key(
-            session, data=KeyCreate(role=role, organisation_id=organisation, label=label)
-        )
+        data = KeyCreate(role=role, organisation_id=organisation, label=label)
+        key, token = keys.issue_key(session, data=data, actor=OPERATOR)
     typer.echo(f"Key {key.id} ({role}): {token}")
 
 
@@ -83,7 +83,7 @@ def keys_create(
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
     """Revoke an API key for good."""
     with _writing() as session:
-        auth.revoke_key(session, key_id=key_id)
+        keys.revoke_key(session, key_id=key_id, actor=OPERATOR)
     typer.echo(f"Key {key_id} revoked.")
 
 

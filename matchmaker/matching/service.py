@@ -32,6 +32,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from matchmaker import db
+from matchmaker.auth import Principal, require_role
 from matchmaker.errors import NotFound
 from matchmaker.matching import profile_index as ranking
 from matchmaker.matching import saved_index as index_store
@@ -435,3 +436,9 @@ class MatchingService:
             refitting=thread is not None and thread.is_alive(),
             mapped=organisations.mapped if organisations else False,
         )
+
+
+def request_refit(matching: MatchingService, *, actor: Principal | None) -> bool:
+    """Start a background refit of the matching index (admins only)."""
+    require_role(actor, ())
+    return matching.request_refit()
