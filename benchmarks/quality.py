@@ -5,7 +5,7 @@ Run from the repository root::
     python -m benchmarks.quality [--data-dir ../shared/data/cordis] [--seeds 0 1 2]
         [--no-sweep] [--no-grid] [--out benchmarks/results]
 
-Runs `matchmaker.evaluation.protocol` (the same code as `matchmaker evaluate DIR`) on the CORDIS
+Runs `matchmaker.evaluation` (the same code as `matchmaker evaluate DIR`) on the CORDIS
 development slice for each seed (each seed holds out a different 20% of the topics), with the
 baselines (random, popularity, scikit-learn TF-IDF, BM25) and the product's ranking in the same
 run. The first seed gives the main table; with the sweep, ablations of the product's ranking
@@ -23,20 +23,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from matchmaker.evaluation.protocol import (
-    KINDS,
-    RECALL_AT,
-    ActivityRanker,
-    BalancedRanker,
-    MatchmakerRanker,
-    Ranker,
-    Report,
-    Result,
-    default_rankers,
-    format_table,
-    plot,
-    run,
-)
+import numpy as np
+
+from benchmarks.rankers import ActivityRanker, BalancedRanker
+from matchmaker.evaluation.protocol import KINDS, NDCG_AT, RECALL_AT
+from matchmaker.evaluation.rankers import MatchmakerRanker, Ranker, default_rankers
+from matchmaker.evaluation.report import Report, Result, format_table, run
 from matchmaker.matching.profile_index import (
     MATCHER_SETTINGS,
     PARTNER_EXPONENT,
@@ -135,6 +127,36 @@ def robustness_table(reports: Sequence[Report]) -> str:
             )
     lines.append(f"| **{PRODUCT} / best baseline** | " + " | ".join(ratios) + " |")
     return "\n".join(lines)
+
+
+def plot(report: Report, path: Path | str) -> None:
+    """Bar charts of recall and nDCG per ranker, one panel per query kind, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rankers = list(dict.fromkeys(result.ranker for result in report.results))
+    metrics = [*(f"recall@{k}" for k in RECALL_AT), f"nDCG@{NDCG_AT}"]
+    figure, axes = plt.subplots(1, len(KINDS), figsize=(5 * len(KINDS), 4), sharey=True)
+    width = 0.8 / len(rankers)
+    for axis, kind in zip(np.atleast_1d(axes), KINDS, strict=True):
+        for position, name in enumerate(rankers):
+            result = report.result(name, kind)
+            if result is None:
+                continue
+            values = [*(result.recall[k] for k in RECALL_AT), result.ndcg]
+            axis.bar(np.arange(len(metrics)) + position * width, values, width=width, label=name)
+        queries = report.benchmark.get("queries", {}).get(kind, 0)
+        axis.set_title(f"{kind} queries ({queries})")
+        axis.set_xticks(np.arange(len(metrics)) + width * (len(rankers) - 1) / 2, metrics)
+        axis.grid(axis="y", alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("mean over queries")
+    np.atleast_1d(axes)[0].legend(fontsize="small")
+    figure.suptitle("Consortium recovery")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
 
 
 def plot_robustness(reports: Sequence[Report], path: Path) -> None:

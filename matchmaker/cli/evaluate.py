@@ -6,14 +6,8 @@ from typing import Annotated
 
 import typer
 
-from matchmaker.evaluation.protocol import (
-    CANCER_MISSION,
-    MIN_CONSORTIUM,
-    TEST_SHARE,
-    format_table,
-    plot,
-    run,
-)
+from matchmaker.evaluation.protocol import CANCER_MISSION, MIN_CONSORTIUM, TEST_SHARE
+from matchmaker.evaluation.report import format_table, run
 from matchmaker.importers.cordis import SourceError
 
 
@@ -27,9 +21,6 @@ def evaluate_command(
     ],
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the results as JSON here.")
-    ] = None,
-    chart: Annotated[
-        Path | None, typer.Option(help="Also draw the results as a PNG chart here.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Which pseudo-random share of topics is held out.")] = 0,
     test_share: Annotated[
@@ -54,7 +45,8 @@ def evaluate_command(
 
     Topics are split into a profile part and a test part; profiles come from the profile part
     only; each test topic and test project asks for its real participants. See
-    docs/matching.md for the protocol and the metrics.
+    docs/matching.md for the protocol and the metrics; `python -m benchmarks.quality` also
+    draws charts and runs the ablations.
     """
     try:
         report = run(
@@ -79,6 +71,3 @@ def evaluate_command(
     if json_path is not None:
         json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
         typer.echo(f"Wrote {json_path}.")
-    if chart is not None:
-        plot(report, chart)
-        typer.echo(f"Wrote {chart}.")

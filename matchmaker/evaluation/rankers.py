@@ -1,0 +1,192 @@
+"""The rankers the evaluation compares. They see only the profiles and the query text (and a
+draft's partners): `random`,
+`popularity` (most profile-part participations), `tfidf` (scikit-learn's defaults),
+`bm25` (Okapi BM25 over scikit-learn's token counts) and `matchmaker`
+(`matchmaker.matching.profile_index`, the code the API serves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, Self
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from matchmaker.evaluation.protocol import Profile, Query
+from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex, Weights, top_rows
+from matchmaker.matching.text import organisation_text
+from matchmaker.matching.text_index import TfidfMatcher
+
+
+class Ranker(Protocol):
+    """Something that ranks profiles for a query: fitted once, asked per query."""
+
+    name: str
+
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+        """Index the profiles."""
+        ...
+
+    def rank(self, query: Query, k: int) -> list[int]:
+        """The ids of the k profiles that best fit the query, best first."""
+        ...
+
+
+def top_ids(scores: np.ndarray, ids: np.ndarray, k: int) -> list[int]:
+    """The ids of the k best positive scores, best first, ties by ascending id."""
+    return ids[top_rows(scores, ids, k)].tolist()
+
+
+def _texts(profiles: Sequence[Profile]) -> list[str]:
+    return [organisation_text(profile) for profile in profiles]
+
+
+class RandomRanker:
+    """Profiles in a random order (seeded): what chance alone recovers."""
+
+    name = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+        """Remember the ids."""
+        self.ids_ = np.asarray([profile.id for profile in profiles], dtype=np.int64)
+        self.rng_ = np.random.default_rng(self.seed)
+        return self
+
+    def rank(self, query: Query, k: int) -> list[int]:
+        """k ids drawn without replacement."""
+        picked = self.rng_.choice(self.ids_.size, size=min(k, self.ids_.size), replace=False)
+        return self.ids_[picked].tolist()
+
+
+class PopularityRanker:
+    """The organisations with the most profile-part participations first, whatever the text."""
+
+    name = "popularity"
+
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+        """Order the profiles once."""
+        ids = np.asarray([profile.id for profile in profiles], dtype=np.int64)
+        counts = np.asarray([profile.participations for profile in profiles], dtype=np.float64)
+        self.order_ = top_ids(counts, ids, ids.size)
+        return self
+
+    def rank(self, query: Query, k: int) -> list[int]:
+        """The same ranking for every query."""
+        return self.order_[:k]
+
+
+class TfidfRanker:
+    """Cosine of scikit-learn `TfidfVectorizer` vectors with its default settings."""
+
+    name = "tfidf"
+
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+        """Fit the vectorizer on the profile texts."""
+        self.ids_ = np.asarray([profile.id for profile in profiles], dtype=np.int64)
+        self.vectorizer_ = TfidfVectorizer()
+        self.matrix_ = self.vectorizer_.fit_transform(_texts(profiles)).tocsr()
+        return self
+
+    def rank(self, query: Query, k: int) -> list[int]:
+        """Profiles by cosine with the query."""
+        vector = self.vectorizer_.transform([query.text])
+        scores = (self.matrix_ @ vector.T).toarray().ravel()
+        return top_ids(scores, self.ids_, k)
+
+
+class Bm25Ranker:
+    """Okapi BM25 over scikit-learn `CountVectorizer` counts (default tokens), vectorised.
+
+    score(d, q) = sum over query terms t of qtf(t) * idf(t) * tf(t, d) * (k1 + 1)
+    / (tf(t, d) + k1 * (1 - b + b * |d| / avgdl)), with idf(t) = ln(1 + (N - df + 0.5) /
+    (df + 0.5)) (the non-negative variant Lucene uses). The query's own term counts weigh
+    terms, as Robertson's formula does with k3 unbounded, because queries are long texts here.
+    """
+
+    name = "bm25"
+
+    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1 = k1
+        self.b = b
+
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+        """Count terms and precompute every (document, term) weight."""
+        self.ids_ = np.asarray([profile.id for profile in profiles], dtype=np.int64)
+        self.vectorizer_ = CountVectorizer()
+        counts = self.vectorizer_.fit_transform(_texts(profiles)).tocoo()
+        n_documents = counts.shape[0]
+        df = np.bincount(counts.col, minlength=counts.shape[1])
+        idf = np.log1p((n_documents - df + 0.5) / (df + 0.5))
+        length = np.bincount(counts.row, weights=counts.data, minlength=n_documents)
+        norm = self.k1 * (1 - self.b + self.b * length / max(length.mean(), 1e-12))
+        tf = counts.data.astype(np.float64)
+        weights = idf[counts.col] * tf * (self.k1 + 1) / (tf + norm[counts.row])
+        self.weights_ = sp.csr_matrix((weights, (counts.row, counts.col)), shape=counts.shape)
+        return self
+
+    def rank(self, query: Query, k: int) -> list[int]:
+        """Profiles by BM25 score."""
+        counts = self.vectorizer_.transform([query.text]).astype(np.float64)
+        scores = (self.weights_ @ counts.T).toarray().ravel()
+        return top_ids(scores, self.ids_, k)
+
+
+class MatchmakerRanker:
+    """The product's ranking (`ProfileIndex`): what the API serves.
+
+    `weights` and `matcher_settings` change it for ablations; a ranker that `shares` another's
+    index uses (and if need be fits) that one, so variants that differ only in weights cost
+    one fit.
+    """
+
+    def __init__(
+        self,
+        name: str = "matchmaker",
+        *,
+        weights: Weights | None = None,
+        matcher_settings: Mapping[str, Any] | None = None,
+        shares: MatchmakerRanker | None = None,
+    ) -> None:
+        self.name = name
+        self.weights = weights if weights is not None else Weights()
+        settings = MATCHER_SETTINGS if matcher_settings is None else matcher_settings
+        self.matcher_settings = dict(settings)
+        self.shares = shares
+        self.index: ProfileIndex | None = None
+
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+        """Index the profiles as the service indexes organisations."""
+        if self.shares is not None:
+            if self.shares.index is None:
+                self.shares.fit(profiles, call_texts)
+            self.index = self.shares.index
+            return self
+        self.index = ProfileIndex(TfidfMatcher(**self.matcher_settings)).fit(
+            [profile.id for profile in profiles],
+            profiles,
+            facets={"stakeholder_type": [profile.stakeholder_type for profile in profiles]},
+            call_texts=call_texts,
+        )
+        return self
+
+    def rank(self, query: Query, k: int) -> list[int]:
+        """Ranked by text, track record and (for a draft) past partners."""
+        assert self.index is not None, "fit first"
+        found = self.index.rank(
+            query.text,
+            k=k,
+            exclude_ids=query.partners,
+            partner_ids=query.partners,
+            weights=self.weights,
+        )
+        return [match.id for match in found]
+
+
+def default_rankers(seed: int = 0) -> list[Ranker]:
+    """The baselines and the product's ranker, in table order."""
+    return [RandomRanker(seed), PopularityRanker(), TfidfRanker(), Bm25Ranker(), MatchmakerRanker()]
