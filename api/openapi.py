@@ -65,4 +65,6 @@ def install_openapi(app: FastAPI) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
+    # Replacing the method is FastAPI's documented way to extend the schema; mypy refuses
+    # assignments to methods.
     app.openapi = openapi  # type: ignore[method-assign]

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_role
 from matchmaker.errors import Conflict, InvalidInput
@@ -16,6 +16,7 @@ from matchmaker.repository import (
     get_or_raise,
     paginate,
     record_change,
+    stored_id,
     versioned_delete,
     versioned_update,
 )
@@ -43,7 +44,7 @@ def check_call_rules(values: Mapping[str, Any]) -> None:
 
 
 def _check_identifier_free(session: Session, identifier: str, *, except_id: int | None) -> None:
-    existing = session.scalar(select(Call.id).where(Call.identifier == identifier))
+    existing = session.scalar(select(col(Call.id)).where(col(Call.identifier) == identifier))
     if existing is not None and existing != except_id:
         raise Conflict(f"A call with identifier {identifier!r} already exists (id {existing}).")
 
@@ -61,7 +62,7 @@ def create_call(session: Session, *, data: CallCreate, actor: Principal | None) 
         session.flush()
     except IntegrityError as error:  # a concurrent request took the identifier first
         raise Conflict(f"A call with identifier {data.identifier!r} already exists.") from error
-    record_change(session, entity=ENTITY, entity_id=call.id)  # type: ignore[arg-type]
+    record_change(session, entity=ENTITY, entity_id=stored_id(call))
     return call
 
 
@@ -82,16 +83,17 @@ class CallFilters:
 
 
 def _status_cases(today: date) -> tuple[Any, Any, Any]:
-    not_closed = or_(Call.deadline.is_(None), Call.deadline >= today)  # type: ignore[union-attr,operator]
-    closed = Call.deadline < today  # type: ignore[operator]
-    forthcoming = (Call.opening_date > today) & not_closed  # type: ignore[operator]
-    opened = or_(Call.opening_date.is_(None), Call.opening_date <= today) & not_closed  # type: ignore[union-attr,operator]
+    deadline, opening_date = col(Call.deadline), col(Call.opening_date)
+    not_closed = or_(deadline.is_(None), deadline >= today)
+    closed = deadline < today
+    forthcoming = (opening_date > today) & not_closed
+    opened = or_(opening_date.is_(None), opening_date <= today) & not_closed
     return opened, forthcoming, closed
 
 
 def _calls_where(statement: Select[Any], *, filters: CallFilters, today: date) -> Select[Any]:
     if filters.programmes:
-        statement = statement.where(Call.programme.in_(filters.programmes))  # type: ignore[union-attr]
+        statement = statement.where(col(Call.programme).in_(filters.programmes))
     if filters.statuses:
         opened, forthcoming, closed = _status_cases(today)
         conditions = {
@@ -109,9 +111,9 @@ def _calls_where(statement: Select[Any], *, filters: CallFilters, today: date) -
             )
         )
     if filters.deadline_from is not None:
-        statement = statement.where(Call.deadline >= filters.deadline_from)  # type: ignore[operator]
+        statement = statement.where(col(Call.deadline) >= filters.deadline_from)
     if filters.deadline_to is not None:
-        statement = statement.where(Call.deadline <= filters.deadline_to)  # type: ignore[operator]
+        statement = statement.where(col(Call.deadline) <= filters.deadline_to)
     return statement
 
 
@@ -123,8 +125,8 @@ def _by_deadline(statement: Select[Any], today: date) -> Select[Any]:
     return statement.order_by(
         group,
         upcoming.asc().nulls_last(),
-        Call.deadline.desc().nulls_last(),  # type: ignore[union-attr]
-        Call.id,
+        col(Call.deadline).desc().nulls_last(),
+        col(Call.id),
     )
 
 
@@ -142,14 +144,14 @@ def list_calls(
     if sort == "deadline":
         statement = _by_deadline(statement, today)
     else:
-        statement = statement.order_by(Call.id)  # type: ignore[arg-type]
+        statement = statement.order_by(col(Call.id))
     return paginate(session, statement, limit=limit, offset=offset)
 
 
 def list_programmes(session: Session) -> list[str]:
     """Every programme a call names, sorted."""
     rows = session.scalars(
-        select(Call.programme).where(Call.programme.is_not(None)).distinct()  # type: ignore[union-attr]
+        select(col(Call.programme)).where(col(Call.programme).is_not(None)).distinct()
     ).all()
     return sorted(row for row in rows if row)
 
@@ -158,7 +160,9 @@ def call_ids_with_status(
     session: Session, *, statuses: Collection[CallStatus], today: date
 ) -> list[int]:
     """The ids of every call with one of the statuses as of today."""
-    statement = _calls_where(select(Call.id), filters=CallFilters(statuses=statuses), today=today)
+    statement = _calls_where(
+        select(col(Call.id)), filters=CallFilters(statuses=statuses), today=today
+    )
     return list(session.scalars(statement).all())
 
 
@@ -192,7 +196,7 @@ def delete_call(
     """Delete a call (coordinators and admins), unless drafts are written for it."""
     call = get_call(session, call_id=call_id, for_update=True)
     require_role(actor, {KeyRole.coordinator})
-    drafts = session.scalar(select(func.count()).where(Consortium.call_id == call_id))
+    drafts = session.scalar(select(func.count()).where(col(Consortium.call_id) == call_id))
     if drafts:
         raise Conflict(
             f"{drafts} consortium draft(s) are written for this call; delete them first."

@@ -1,9 +1,9 @@
 """Queries every resource shares: fetch by id, paginate, versioned update and delete."""
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import CursorResult, Result, Select, delete, func, inspect, select, update
 from sqlmodel import Session, SQLModel, col
 
 from matchmaker.errors import InvalidInput, NotFound, PreconditionFailed
@@ -11,6 +11,38 @@ from models.change import Change
 from models.common import utc_now
 
 M = TypeVar("M", bound=SQLModel)
+
+
+class HasId(Protocol):
+    """A table row with an integer primary key, which the database assigns."""
+
+    id: int | None
+
+
+class Versioned(HasId, Protocol):
+    """A table row with a version number that every write bumps."""
+
+    version: int
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+def stored_id(row: HasId) -> int:
+    """The id of a row that is in the database (loaded or flushed), where it is never None."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id until it is flushed.")
+    return row.id
+
+
+def matched_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched.
+
+    `Session.execute` is typed to return a `Result`; for these statements it is a `CursorResult`.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"Expected the CursorResult of an UPDATE or DELETE, got {result!r}.")
+    return int(result.rowcount)
 
 
 def get_or_raise(
@@ -57,8 +89,7 @@ def compact_changes(session: Session) -> int:
     written instead of one per write.
     """
     latest = select(func.max(col(Change.id))).group_by(col(Change.entity), col(Change.entity_id))
-    result = session.execute(delete(Change).where(col(Change.id).not_in(latest)))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return matched_rows(session.execute(delete(Change).where(col(Change.id).not_in(latest))))
 
 
 def check_version(row: Any, expected_version: int | None) -> None:
@@ -72,29 +103,29 @@ def check_version(row: Any, expected_version: int | None) -> None:
 
 def versioned_update(
     session: Session,
-    row: M,
+    row: V,
     changes: Mapping[str, Any],
     *,
     entity: str,
     expected_version: int | None,
-) -> M:
+) -> V:
     """Apply changes only if nobody else changed the row since it was read; bump its version."""
     check_version(row, expected_version)
     model = type(row)
-    table = model.__table__  # type: ignore[attr-defined]
+    table = inspect(model).local_table
     for field, value in changes.items():
         if value is None and not table.c[field].nullable:
             raise InvalidInput(f"{field} cannot be null.", field=field)
-    current = row.version  # type: ignore[attr-defined]
+    current = row.version
     result = session.execute(
         update(model)
-        .where(table.c.id == row.id, table.c.version == current)  # type: ignore[attr-defined]
+        .where(table.c.id == row.id, table.c.version == current)
         .values(**changes, version=current + 1, updated_at=utc_now())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if matched_rows(result) != 1:
         raise PreconditionFailed("The resource was changed by another request; read it again.")
-    record_change(session, entity=entity, entity_id=row.id)  # type: ignore[attr-defined]
+    record_change(session, entity=entity, entity_id=stored_id(row))
     session.refresh(row)
     return row
 
@@ -111,7 +142,7 @@ def versioned_delete(
         .where(table.c.id == row.id, table.c.version == row.version)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if matched_rows(result) != 1:
         raise PreconditionFailed("The resource was changed by another request; read it again.")
     record_change(session, entity=entity, entity_id=row.id)
     session.expunge(row)

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
@@ -48,7 +49,7 @@ class KeyCreate(BaseModel):
 
     role: KeyRole
     organisation_id: Id | None = None
-    label: line(200) = ""
+    label: Annotated[str, line(200)] = ""
 
 
 class KeyPublic(BaseModel):

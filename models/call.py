@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
+from pydantic.json_schema import JsonDict
 from sqlalchemy import JSON, DateTime
 from sqlmodel import Field, SQLModel
 
@@ -64,7 +65,7 @@ Requirements = Annotated[
     PydanticField(max_length=len(StakeholderType)),
 ]
 
-_EXAMPLE = {
+_EXAMPLE: JsonDict = {
     "identifier": "IHI-2023-05-02",
     "title": "Integrated solutions for early cancer detection",
     "programme": "IHI",
@@ -84,9 +85,9 @@ class CallCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
     identifier: Identifier
-    title: line(500, min_length=1)
-    programme: line(100) | None = None
-    description: text(MAX_CALL_DESCRIPTION) = ""
+    title: Annotated[str, line(500, min_length=1)]
+    programme: Annotated[str, line(100)] | None = None
+    description: Annotated[str, text(MAX_CALL_DESCRIPTION)] = ""
     required_stakeholders: Requirements = {}
     min_countries: Annotated[int, PydanticField(ge=0, le=50)] = 3
     max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = None
@@ -102,9 +103,9 @@ class CallUpdate(BaseModel):
     )
 
     identifier: Identifier | None = None
-    title: line(500, min_length=1) | None = None
-    programme: line(100) | None = None
-    description: text(MAX_CALL_DESCRIPTION) | None = None
+    title: Annotated[str, line(500, min_length=1)] | None = None
+    programme: Annotated[str, line(100)] | None = None
+    description: Annotated[str, text(MAX_CALL_DESCRIPTION)] | None = None
     required_stakeholders: Requirements | None = None
     min_countries: Annotated[int, PydanticField(ge=0, le=50)] | None = None
     max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = None

@@ -2,11 +2,14 @@
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import pycountry
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, StringConstraints
 
 
@@ -71,22 +74,31 @@ Text = Annotated[str, AfterValidator(clean_text)]
 Line = Annotated[str, AfterValidator(clean_line)]
 
 
-def line(max_length: int, *, min_length: int = 0) -> Any:
-    """A one-line text field: trimmed, length-checked (with a plain message), then cleaned."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(clean_line),
-    ]
+@dataclass(frozen=True)
+class _TextRules(GroupedMetadata):
+    """Length limits, then a cleaner: pydantic unpacks them in order from `Annotated[str, ...]`."""
+
+    max_length: int
+    min_length: int
+    single_line: bool
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(
+            strip_whitespace=self.single_line or None,
+            min_length=self.min_length,
+            max_length=self.max_length,
+        )
+        yield AfterValidator(clean_line if self.single_line else clean_text)
 
 
-def text(max_length: int, *, min_length: int = 0) -> Any:
-    """A multi-line text field: length-checked, then cleaned."""
-    return Annotated[
-        str,
-        StringConstraints(min_length=min_length, max_length=max_length),
-        AfterValidator(clean_text),
-    ]
+def line(max_length: int, *, min_length: int = 0) -> GroupedMetadata:
+    """One-line text rules, `Annotated[str, line(n)]`: trimmed, length-checked, then cleaned."""
+    return _TextRules(max_length=max_length, min_length=min_length, single_line=True)
+
+
+def text(max_length: int, *, min_length: int = 0) -> GroupedMetadata:
+    """Multi-line text rules, `Annotated[str, text(n)]`: length-checked, then cleaned."""
+    return _TextRules(max_length=max_length, min_length=min_length, single_line=False)
 
 
 CountryCode = Annotated[str, AfterValidator(country_code)]

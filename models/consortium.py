@@ -90,7 +90,7 @@ class ConsortiumCreate(BaseModel):
         },
     )
 
-    name: line(200, min_length=1)
+    name: Annotated[str, line(200, min_length=1)]
     call_id: Id
     members: Annotated[list[MemberIn], PydanticField(max_length=MAX_MEMBERS)] = []
 
@@ -100,7 +100,7 @@ class ConsortiumUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "LB-EU"}]})
 
-    name: line(200, min_length=1) | None = None
+    name: Annotated[str, line(200, min_length=1)] | None = None
     call_id: Id | None = None
 
 

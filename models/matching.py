@@ -113,7 +113,7 @@ class SearchRequest(BaseModel):
         },
     )
 
-    text: text(50_000, min_length=1)
+    text: Annotated[str, text(50_000, min_length=1)]
     stakeholder_type: Annotated[list[StakeholderType], Field(max_length=8)] = []
     country: Annotated[list[CountryCode], Field(max_length=250)] = []
     limit: Annotated[int, Field(ge=1, le=200)] = 20

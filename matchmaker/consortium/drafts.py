@@ -3,11 +3,18 @@
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_key, require_organisation, require_role
 from matchmaker.errors import InvalidInput, NotFound
-from matchmaker.repository import get_or_raise, paginate, versioned_delete, versioned_update
+from matchmaker.repository import (
+    get_or_raise,
+    matched_rows,
+    paginate,
+    stored_id,
+    versioned_delete,
+    versioned_update,
+)
 from models.apikey import KeyRole
 from models.call import Call
 from models.consortium import (
@@ -37,7 +44,9 @@ def _check_members(session: Session, members: Sequence[MemberIn]) -> None:
         raise InvalidInput(f"Organisations listed twice: {duplicates}.", field="members")
     if sum(member.role is Role.coordinator for member in members) > 1:
         raise InvalidInput("A consortium has at most one coordinator.", field="members")
-    found = set(session.scalars(select(Organisation.id).where(Organisation.id.in_(ids))).all())  # type: ignore[union-attr]
+    found = set(
+        session.scalars(select(col(Organisation.id)).where(col(Organisation.id).in_(ids))).all()
+    )
     missing = [i for i in ids if i not in found]
     if missing:
         raise InvalidInput(f"No organisations with ids {missing}.", field="members")
@@ -55,9 +64,10 @@ def create_consortium(
     )
     session.add(consortium)
     session.flush()
+    consortium_id = stored_id(consortium)
     session.add_all(
         ConsortiumMember(
-            consortium_id=consortium.id,  # type: ignore[arg-type]
+            consortium_id=consortium_id,
             organisation_id=member.organisation_id,
             role=member.role,
         )
@@ -84,18 +94,19 @@ def members_of(
     """A draft's members with their organisations, in the order they joined."""
     rows = session.execute(
         select(ConsortiumMember, Organisation)
-        .join(Organisation, Organisation.id == ConsortiumMember.organisation_id)  # type: ignore[arg-type]
-        .where(ConsortiumMember.consortium_id == consortium_id)
-        .order_by(ConsortiumMember.id)  # type: ignore[arg-type]
+        .join(Organisation, col(Organisation.id) == col(ConsortiumMember.organisation_id))
+        .where(col(ConsortiumMember.consortium_id) == consortium_id)
+        .order_by(col(ConsortiumMember.id))
     ).all()
     return [(member, organisation) for member, organisation in rows]
 
 
 def to_public(session: Session, consortium: Consortium) -> ConsortiumPublic:
     """A draft as the API shows it, members included."""
-    members = members_of(session, consortium_id=consortium.id)  # type: ignore[arg-type]
+    consortium_id = stored_id(consortium)
+    members = members_of(session, consortium_id=consortium_id)
     return ConsortiumPublic(
-        id=consortium.id,  # type: ignore[arg-type]
+        id=consortium_id,
         name=consortium.name,
         call_id=consortium.call_id,
         owner_organisation_id=consortium.owner_organisation_id,
@@ -121,11 +132,11 @@ def list_consortia(
 ) -> tuple[list[Consortium], int]:
     """One page of the caller's drafts (every draft for an admin), oldest first."""
     actor = require_key(actor)
-    statement = select(Consortium).order_by(Consortium.id)  # type: ignore[arg-type]
+    statement = select(Consortium).order_by(col(Consortium.id))
     if not actor.is_admin:
-        statement = statement.where(Consortium.owner_organisation_id == actor.organisation_id)
+        statement = statement.where(col(Consortium.owner_organisation_id) == actor.organisation_id)
     if call_id is not None:
-        statement = statement.where(Consortium.call_id == call_id)
+        statement = statement.where(col(Consortium.call_id) == call_id)
     return paginate(session, statement, limit=limit, offset=offset)
 
 
@@ -156,7 +167,9 @@ def delete_consortium(
 ) -> None:
     """Delete a draft and its member list (never the organisations)."""
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
-    session.execute(delete(ConsortiumMember).where(ConsortiumMember.consortium_id == consortium.id))
+    session.execute(
+        delete(ConsortiumMember).where(col(ConsortiumMember.consortium_id) == consortium.id)
+    )
     versioned_delete(session, consortium, entity=ENTITY, expected_version=expected_version)
 
 
@@ -175,9 +188,9 @@ def put_member(
         raise NotFound(f"No organisation with id {organisation_id}.")
     members = {m.organisation_id: m for m, _ in members_of(session, consortium_id=consortium_id)}
     if role is Role.coordinator:
-        for member in members.values():
-            if member.role == Role.coordinator and member.organisation_id != organisation_id:
-                member.role = Role.partner
+        for other in members.values():
+            if other.role == Role.coordinator and other.organisation_id != organisation_id:
+                other.role = Role.partner
     member = members.get(organisation_id)
     if member is None:
         session.add(
@@ -205,11 +218,11 @@ def remove_member(
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
     result = session.execute(
         delete(ConsortiumMember).where(
-            ConsortiumMember.consortium_id == consortium_id,
-            ConsortiumMember.organisation_id == organisation_id,
+            col(ConsortiumMember.consortium_id) == consortium_id,
+            col(ConsortiumMember.organisation_id) == organisation_id,
         )
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if matched_rows(result) == 0:
         raise NotFound(
             f"Organisation {organisation_id} is not a member of consortium {consortium_id}."
         )
@@ -221,10 +234,15 @@ def remove_member(
 def memberships_of(session: Session, *, organisation_id: int) -> list[dict[str, object]]:
     """The drafts an organisation is a member of: draft id, name, call and role."""
     rows = session.execute(
-        select(Consortium.id, Consortium.name, Consortium.call_id, ConsortiumMember.role)
-        .join(ConsortiumMember, ConsortiumMember.consortium_id == Consortium.id)  # type: ignore[arg-type]
-        .where(ConsortiumMember.organisation_id == organisation_id)
-        .order_by(Consortium.id)  # type: ignore[arg-type]
+        select(
+            col(Consortium.id),
+            col(Consortium.name),
+            col(Consortium.call_id),
+            col(ConsortiumMember.role),
+        )
+        .join(ConsortiumMember, col(ConsortiumMember.consortium_id) == col(Consortium.id))
+        .where(col(ConsortiumMember.organisation_id) == organisation_id)
+        .order_by(col(Consortium.id))
     ).all()
     return [
         {"consortium_id": cid, "name": name, "call_id": call_id, "role": role}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pycountry
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from matchmaker.auth import Principal
 from matchmaker.calls import get_call
@@ -23,6 +23,7 @@ from matchmaker.matching.profile_index import activity_key
 from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.matching.text_index import Match
+from matchmaker.repository import stored_id
 from models.call import Call
 from models.common import EXTRA_COUNTRIES
 from models.consortium import (
@@ -79,8 +80,8 @@ def _organisations(session: Session, ids: Iterable[int]) -> dict[int, Organisati
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = session.scalars(select(Organisation).where(Organisation.id.in_(wanted))).all()  # type: ignore[union-attr]
-    return {row.id: row for row in rows}  # type: ignore[misc]
+    rows = session.scalars(select(Organisation).where(col(Organisation.id).in_(wanted))).all()
+    return {stored_id(row): row for row in rows}
 
 
 def _candidate_matches(
@@ -118,7 +119,7 @@ def _diversity_vectors(matching: MatchingService, rows: Sequence[Organisation]) 
     in width, and mixing them made a proposal fail under load.
     """
     vectorize = matching.vectorizer()
-    keys = [(row.id, row.version, vectorize.fitted_at) for row in rows]
+    keys = [(stored_id(row), row.version, vectorize.fitted_at) for row in rows]
     with _vector_cache_lock:
         found = {key: _vector_cache[key] for key in keys if key in _vector_cache}
     missing = [(key, row) for key, row in zip(keys, rows, strict=True) if key not in found]
@@ -192,13 +193,13 @@ def propose_for_call(
     vectors = _diversity_vectors(matching, ordered)
     candidates = [
         Candidate(
-            id=row.id,  # type: ignore[arg-type]
+            id=organisation_id,
             stakeholder_type=str(row.stakeholder_type),
             country=row.country,
-            score=matches[row.id].score if row.id in matches else 0.0,
+            score=matches[organisation_id].score if organisation_id in matches else 0.0,
             vector=vector,
         )
-        for row, vector in zip(ordered, vectors, strict=True)
+        for (organisation_id, row), vector in zip(organisations.items(), vectors, strict=True)
     ]
     proposals = propose_consortia(
         candidates,
@@ -222,7 +223,7 @@ class _Draft:
     """A draft's members as the gap analysis sees them."""
 
     def __init__(self, members: Sequence[Organisation]) -> None:
-        self.ids = {member.id for member in members}
+        self.ids = {stored_id(member) for member in members}
         self.types = Counter(str(member.stakeholder_type) for member in members)
         self.countries = {member.country for member in members}
         self.size = len(members)
@@ -359,7 +360,7 @@ def gaps_for_consortium(
     )
     return Gaps(
         consortium_id=consortium_id,
-        call_id=call.id,  # type: ignore[arg-type]
+        call_id=call.id,
         satisfied=all(gap.missing == 0 for gap in gaps),
         requirements=gaps,
     )

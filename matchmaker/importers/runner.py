@@ -39,7 +39,7 @@ from matchmaker.importers.cordis import (
     read_projects,
     read_topics,
 )
-from matchmaker.repository import record_change
+from matchmaker.repository import record_change, stored_id
 from models.call import Call, CallCreate
 from models.common import utc_now
 from models.organisation import Organisation, OrganisationCreate
@@ -158,8 +158,8 @@ def _write_organisations(
                 )
             )
         session.flush()
-        for entity_id in (*new_ids, *(row.id for row in updated)):
-            record_change(session, entity=ORGANISATION_ENTITY, entity_id=entity_id)  # type: ignore[arg-type]
+        for entity_id in (*new_ids, *(stored_id(row) for row in updated)):
+            record_change(session, entity=ORGANISATION_ENTITY, entity_id=entity_id)
     summary.created += len(created)
     summary.updated += len(updated)
 
@@ -216,7 +216,7 @@ def _write_calls(
         session.add_all(created)
         session.flush()
         for row in (*created, *updated):
-            record_change(session, entity=CALL_ENTITY, entity_id=row.id)  # type: ignore[arg-type]
+            record_change(session, entity=CALL_ENTITY, entity_id=stored_id(row))
     summary.created += len(created)
     summary.updated += len(updated)
 

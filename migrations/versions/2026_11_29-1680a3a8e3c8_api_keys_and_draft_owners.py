@@ -8,7 +8,7 @@ Create Date: 2026-11-29 15:55:42.504217
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "1680a3a8e3c8"

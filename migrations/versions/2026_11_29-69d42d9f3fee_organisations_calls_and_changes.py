@@ -8,7 +8,7 @@ Create Date: 2026-11-29 15:46:07.855456
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "69d42d9f3fee"

@@ -8,7 +8,7 @@ Create Date: 2026-11-29 15:53:47.003687
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "9cfc7fa5ad23"
