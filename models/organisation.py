@@ -1,10 +1,12 @@
 """Organisation profiles: the table and the schemas the API reads and writes."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr
 from pydantic import Field as PydanticField
+from pydantic.json_schema import JsonDict
 from sqlalchemy import JSON, DateTime, String
 from sqlmodel import Field, SQLModel
 
@@ -14,8 +16,17 @@ MAX_DESCRIPTION = 20_000
 MAX_KEYWORDS = 50
 MAX_ACTIVITIES = 300
 
-Keyword = line(100, min_length=1)
+Keyword = Annotated[str, line(100, min_length=1)]
 Url = Annotated[AnyHttpUrl, PydanticField(max_length=500)]
+
+
+class ProjectRole(StrEnum):
+    """The part an organisation played in a past project, as CORDIS names them."""
+
+    coordinator = "coordinator"
+    participant = "participant"
+    associated_partner = "associated_partner"
+    third_party = "third_party"
 
 
 class Activity(BaseModel):
@@ -23,10 +34,13 @@ class Activity(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: line(500, min_length=1)
-    summary: text(5_000) = ""
+    title: Annotated[str, line(500, min_length=1)]
+    summary: Annotated[str, text(5_000)] = ""
     year: Annotated[int, PydanticField(ge=1900, le=2100)] | None = None
     url: Url | None = None
+    role: ProjectRole | None = PydanticField(
+        default=None, description="The organisation's part in the project (none for a publication)."
+    )
 
 
 class OrganisationFields(SQLModel):
@@ -55,7 +69,7 @@ class Organisation(OrganisationFields, table=True):
     version: int = Field(default=1)
 
 
-_EXAMPLE = {
+_EXAMPLE: JsonDict = {
     "name": "Oncomark Diagnostics",
     "stakeholder_type": "sme",
     "country": "NL",
@@ -80,11 +94,11 @@ class OrganisationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
-    name: line(300, min_length=1)
+    name: Annotated[str, line(300, min_length=1)]
     stakeholder_type: StakeholderType
     country: CountryCode
-    city: line(200) | None = None
-    description: text(MAX_DESCRIPTION) = ""
+    city: Annotated[str, line(200)] | None = None
+    description: Annotated[str, text(MAX_DESCRIPTION)] = ""
     keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] = []
     activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] = []
     website: Url | None = None
@@ -98,11 +112,11 @@ class OrganisationUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"city": "Utrecht", "keywords": ["ctDNA"]}]}
     )
 
-    name: line(300, min_length=1) | None = None
+    name: Annotated[str, line(300, min_length=1)] | None = None
     stakeholder_type: StakeholderType | None = None
     country: CountryCode | None = None
-    city: line(200) | None = None
-    description: text(MAX_DESCRIPTION) | None = None
+    city: Annotated[str, line(200)] | None = None
+    description: Annotated[str, text(MAX_DESCRIPTION)] | None = None
     keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] | None = None
     activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] | None = None
     website: Url | None = None

@@ -8,7 +8,6 @@ import csv
 import io
 import re
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,9 +18,10 @@ from urllib.parse import urlsplit
 
 import pycountry
 from pydantic import TypeAdapter, ValidationError
+from sklearn.feature_extraction.text import strip_accents_unicode
 
 from models.common import StakeholderType
-from models.organisation import MAX_ACTIVITIES, Url
+from models.organisation import MAX_ACTIVITIES, ProjectRole, Url
 
 ORGANISATIONS_FILE = "organisations.csv"
 PARTICIPATIONS_FILE = "participations.csv"
@@ -260,10 +260,7 @@ ACTIVITY_TYPES = {
 
 def fold(text: str) -> str:
     """Lower-case and strip accents so that 'Hôpital' and 'HOPITAL' compare equal."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    return strip_accents_unicode(text.casefold())
 
 
 def base_type(activity_type: str, sme: str) -> StakeholderType:
@@ -448,11 +445,12 @@ def classify(activity_type: str, sme: str, name: str, website: str | None) -> Cl
 # Projects, topics and activities
 
 _YEAR_IN_CODE = re.compile(r"(?:^|-)(20\d\d)(?:-|$)")
-ROLE_LABELS = {
-    "coordinator": "coordinator",
-    "participant": "participant",
-    "associatedPartner": "associated partner",
-    "thirdParty": "third party",
+# CORDIS's role codes as an activity's `role`; any other code leaves the role empty.
+ROLES = {
+    "coordinator": ProjectRole.coordinator,
+    "participant": ProjectRole.participant,
+    "associatedPartner": ProjectRole.associated_partner,
+    "thirdParty": ProjectRole.third_party,
 }
 # When an organisation is listed twice in one project, the stronger role is kept.
 ROLE_RANK = {"coordinator": 0, "participant": 1, "associatedPartner": 2, "thirdParty": 3}
@@ -550,28 +548,23 @@ def project_from_row(row: Mapping[str, str], topics: Mapping[str, Topic]) -> Pro
 def build_activities(
     participations: Sequence[tuple[str, str]], projects: Mapping[str, Project]
 ) -> list[dict[str, Any]]:
-    """An organisation's projects as activities, most recent first, at most MAX_ACTIVITIES.
-
-    The role is appended to the title, e.g. "ACRONYM: topic title (coordinator)", because an
-    activity has no field of its own for it.
-    """
+    """An organisation's projects as activities, most recent first, at most MAX_ACTIVITIES."""
     rows = []
     for project_id, role in participations:
         project = projects.get(project_id)
         if project is None:
             continue
-        suffix = f" ({ROLE_LABELS.get(role, role)})" if role else ""
-        title = truncate(project.title, MAX_ACTIVITY_TITLE - len(suffix)) + suffix
-        rows.append((project.year or 0, project_id, title, project))
+        rows.append((project.year or 0, project_id, role, project))
     rows.sort(key=lambda item: (item[0], int(item[1]) if item[1].isdigit() else 0), reverse=True)
     return [
         {
-            "title": title,
+            "title": truncate(project.title, MAX_ACTIVITY_TITLE),
             "summary": project.summary,
             "year": project.year,
             "url": PROJECT_URL.format(project_id=project_id),
+            "role": ROLES.get(role),
         }
-        for _, project_id, title, project in rows[:MAX_ACTIVITIES]
+        for _, project_id, role, project in rows[:MAX_ACTIVITIES]
     ]
 
 
@@ -585,7 +578,7 @@ def merge_roles(participations: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return list(best.items())
 
 
-def describe(
+def organisation_description(
     *,
     activity_type: str,
     sme: str,
@@ -637,7 +630,7 @@ def organisation_from_row(
         "stakeholder_type": kind.value,
         "country": country,
         "city": city,
-        "description": describe(
+        "description": organisation_description(
             activity_type=activity_type,
             sme=sme,
             city=city,

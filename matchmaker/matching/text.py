@@ -1,10 +1,7 @@
 """What text each entity contributes to matching, defined once so indexing and explanation agree."""
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
-
-from matchmaker.importers.cordis import ROLE_LABELS
 
 # Keywords are the organisation's own words for its expertise; repeating them gives them more
 # weight than a passing mention in a long description. Profiles are indexed with raw term
@@ -34,7 +31,7 @@ class ProfileLike(Protocol):
 
     @property
     def activities(self) -> Sequence[Mapping[str, Any]]:
-        """Past projects or publications: title, summary, year, url."""
+        """Past projects or publications: title, summary, year, url, role."""
         ...
 
 
@@ -57,21 +54,8 @@ def _join(parts: Iterable[str | None]) -> str:
 
 
 def activity_text(activity: Mapping[str, Any]) -> str:
-    """The text of one past project or publication: its title and summary."""
+    """One past project's or publication's text, the same for every partner: title and summary."""
     return _join((activity.get("title"), activity.get("summary")))
-
-
-# What the CORDIS importer appends to an activity's title: "ACRONYM: title (coordinator)".
-_ROLE_SUFFIX = re.compile(
-    r" \((?:" + "|".join(re.escape(label) for label in ROLE_LABELS.values()) + r")\)$"
-)
-
-
-def project_text(activity: Mapping[str, Any]) -> str:
-    """A past project's own text, the same for every partner: the activity's text without
-    the role the importer appends to the title."""
-    title = _ROLE_SUFFIX.sub("", activity.get("title") or "")
-    return activity_text({**activity, "title": title})
 
 
 def organisation_text(organisation: ProfileLike) -> str:
