@@ -10,6 +10,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueCons
 from sqlmodel import Field, SQLModel
 
 from models.common import Id, UtcDatetime, line, utc_now
+from models.matching import MatchedTerm
 from models.organisation import OrganisationSummary
 
 MAX_MEMBERS = 200
@@ -141,13 +142,6 @@ class Membership(BaseModel):
     role: Role
 
 
-class TermWeight(BaseModel):
-    """A term shared with the call, and its contribution to the score."""
-
-    term: str
-    weight: float
-
-
 class ProposalRequest(BaseModel):
     """Organisations that must be in or out, and how many alternatives to propose."""
 
@@ -168,7 +162,7 @@ class ProposedMember(BaseModel):
     fills: str
     included: bool
     score: float
-    matched_terms: list[TermWeight]
+    matched_terms: list[MatchedTerm]
 
 
 class ShortfallOut(BaseModel):
@@ -215,7 +209,7 @@ class GapCandidate(BaseModel):
     organisation: OrganisationSummary
     score: float
     relevance: float
-    matched_terms: list[TermWeight]
+    matched_terms: list[MatchedTerm]
     reasons: list[str]
 
 

@@ -1,7 +1,7 @@
 """Partner suggestions, fitting calls, similar organisations and free-text search."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -9,23 +9,14 @@ from api.deps import ActorDep, IdPath, MatchingDep, ReadSessionDep, SessionDep
 from api.errors import problem_responses
 from matchmaker.consortium import proposals
 from matchmaker.matching import suggestions as service
-from matchmaker.matching.profile_index import RankedMatch
-from matchmaker.matching.suggestions import Found
 from models.call import CallStatus
 from models.common import CountryCode, StakeholderType
 from models.consortium import ProposalRequest, Proposals
 from models.matching import (
-    CallMatch,
     CallMatches,
-    CallSummary,
-    MatchedTerm,
-    PastProject,
-    Reason,
     SearchRequest,
-    Suggestion,
     Suggestions,
 )
-from models.organisation import Organisation, OrganisationSummary
 
 router = APIRouter(tags=["matching"])
 
@@ -37,44 +28,6 @@ CountryFilter = Annotated[
     list[CountryCode], Query(description="Only these countries (may repeat).")
 ]
 MatchLimit = Annotated[int, Query(ge=1, le=200, description="How many results, at most 200.")]
-
-
-def _terms(found: Found[Any, Any]) -> list[MatchedTerm]:
-    return [MatchedTerm(term=t.term, weight=round(t.weight, 6)) for t in found.match.matched_terms]
-
-
-def _reasons(found: Found[Organisation, RankedMatch]) -> list[Reason]:
-    reasons = []
-    for reason in found.match.reasons:
-        projects = service.past_projects(found.row, reason)
-        reasons.append(
-            Reason(
-                signal=reason.signal,
-                value=round(reason.value, 6),
-                factor=round(reason.factor, 6),
-                detail=service.describe(reason, projects),
-                organisation_ids=list(reason.organisation_ids),
-                projects=[
-                    PastProject(title=p.title, url=p.url, cosine=round(p.cosine, 6))
-                    for p in projects
-                ],
-            )
-        )
-    return reasons
-
-
-def _suggestions(found: list[Found[Organisation, RankedMatch]]) -> Suggestions:
-    return Suggestions(
-        items=[
-            Suggestion(
-                organisation=OrganisationSummary.model_validate(item.row),
-                score=round(item.match.score, 6),
-                matched_terms=_terms(item),
-                reasons=_reasons(item),
-            )
-            for item in found
-        ]
-    )
 
 
 @router.get(
@@ -111,7 +64,7 @@ def list_call_suggestions(
         missing_for=missing_for,
         actor=actor,
     )
-    return _suggestions(found)
+    return service.suggestions(found)
 
 
 @router.post(
@@ -150,7 +103,7 @@ def search_organisations(
         countries=data.country,
         limit=data.limit,
     )
-    return _suggestions(found)
+    return service.suggestions(found)
 
 
 @router.get(
@@ -175,7 +128,7 @@ def list_similar_organisations(
         countries=country,
         limit=limit,
     )
-    return _suggestions(found)
+    return service.suggestions(found)
 
 
 @router.get(
@@ -202,13 +155,4 @@ def list_organisation_calls(
         today=today,
         limit=limit,
     )
-    return CallMatches(
-        items=[
-            CallMatch(
-                call=CallSummary.model_validate(service.call_summary(item.row, today=today)),
-                score=round(item.match.score, 6),
-                matched_terms=_terms(item),
-            )
-            for item in found
-        ]
-    )
+    return service.call_matches(found, today=today)

@@ -18,6 +18,7 @@ from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
 from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.errors import NotFound
+from matchmaker.matching import explanations
 from matchmaker.matching import suggestions as suggestions_service
 from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code
@@ -280,7 +281,7 @@ def read_organisation_page(
             "organisation": OrganisationPublic.model_validate(organisation),
             "calls": [
                 {
-                    "call": suggestions_service.call_summary(item.row, today=today),
+                    "call": explanations.call_summary(item.row, today=today),
                     "score": item.match.score,
                     "terms": [term.term for term in item.match.matched_terms[:TERMS_SHOWN]],
                 }

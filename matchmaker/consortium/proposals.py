@@ -19,6 +19,7 @@ from matchmaker.calls import get_call
 from matchmaker.consortium.drafts import get_consortium, members_of
 from matchmaker.consortium.solver import Candidate, Proposal, Requirements, propose_consortia
 from matchmaker.errors import InvalidInput
+from matchmaker.matching.explanations import matched_terms
 from matchmaker.matching.profile_index import activity_key
 from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text import call_text, organisation_text
@@ -36,8 +37,8 @@ from models.consortium import (
     ProposedMember,
     RequirementGap,
     ShortfallOut,
-    TermWeight,
 )
+from models.matching import MatchedTerm
 from models.organisation import Organisation, OrganisationSummary
 
 # A call without max_partners gets the smallest consortium that meets its requirements, plus
@@ -70,10 +71,8 @@ def effective_requirements(call: Call) -> EffectiveRequirements:
     )
 
 
-def _terms(match: Match | None) -> list[TermWeight]:
-    if match is None:
-        return []
-    return [TermWeight(term=t.term, weight=round(t.weight, 6)) for t in match.matched_terms]
+def _terms(match: Match | None) -> list[MatchedTerm]:
+    return [] if match is None else matched_terms(match.matched_terms)
 
 
 def _organisations(session: Session, ids: Iterable[int]) -> dict[int, Organisation]:

@@ -15,9 +15,10 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from matchmaker.evaluation.protocol import Profile, Query
-from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex, Weights, top_rows
+from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex, Weights
 from matchmaker.matching.text import organisation_text
 from matchmaker.matching.text_index import TfidfMatcher
+from matchmaker.matching.topk import top_k
 
 
 class Ranker(Protocol):
@@ -36,7 +37,7 @@ class Ranker(Protocol):
 
 def top_ids(scores: np.ndarray, ids: np.ndarray, k: int) -> list[int]:
     """The ids of the k best positive scores, best first, ties by ascending id."""
-    return ids[top_rows(scores, ids, k)].tolist()
+    return ids[top_k(scores, ids, k)].tolist()
 
 
 def _texts(profiles: Sequence[Profile]) -> list[str]:

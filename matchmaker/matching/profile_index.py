@@ -37,8 +37,9 @@ from typing import Any, Final, Literal, Protocol, Self, TypeVar, cast
 
 import numpy as np
 
-from matchmaker.matching.text import ProfileLike, organisation_text, project_text
+from matchmaker.matching.text import ProfileLike, activity_text, organisation_text
 from matchmaker.matching.text_index import Match, QueryVector, TfidfMatcher
+from matchmaker.matching.topk import top_k
 
 # Measured on the consortium-recovery benchmark (docs/matching.md): recall@50 on topic queries
 # peaks at 0.25 on each of three splits (0.125 and 0.375 lose 0.005 to 0.022, 0 loses 0.06+).
@@ -285,17 +286,6 @@ class Weights:
             detail=detail,
             organisation_ids=partners,
         )
-
-
-def top_rows(score: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """The positions of the k best positive scores, best first, ties by ascending id."""
-    rows = np.flatnonzero(score > 0)
-    if rows.size > k:
-        chosen = score[rows]
-        floor = chosen[np.argpartition(-chosen, k - 1)[:k]].min()
-        # Every row tied with the k-th stays, so the id tie-break, not argpartition, decides.
-        rows = rows[chosen >= floor]
-    return rows[np.lexsort((ids[rows], -score[rows]))[:k]]
 
 
 def _encode(value: str | None) -> str | None:
@@ -599,7 +589,7 @@ def _project_texts(profiles: Iterable[ProfileLike]) -> dict[int, str]:
     for profile in profiles:
         for activity in profile.activities:
             if key := activity_key(activity):
-                texts.setdefault(key_hash(key), project_text(activity))
+                texts.setdefault(key_hash(key), activity_text(activity))
     return texts
 
 
@@ -648,7 +638,7 @@ class ProfileIndex:
         facets = dict(facets or {})
         keys = {doc_id: activity_hashes(p) for doc_id, p in zip(id_list, profiles, strict=True)}
         with self._lock:
-            self.matcher.fit(id_list, [organisation_text(p) for p in profiles], facets=facets)
+            self.matcher.fit(id_list, [organisation_text(p) for p in profiles])
             texts = _project_texts(profiles)
             self.projects.fit(list(texts), list(texts.values()))
             self._call_weights = self._weights_for(call_texts)
@@ -683,7 +673,7 @@ class ProfileIndex:
         text = organisation_text(profile)
         with self._lock:
             record = self._record.with_profile(doc_id, len(profile.activities), facets)
-            self.matcher.upsert(doc_id, text, facets)
+            self.matcher.upsert(doc_id, text)
             old = self._partners.keys_of(doc_id)
             self._partners.set(doc_id, activity_hashes(profile))
             for key, project_text in _project_texts([profile]).items():
@@ -711,6 +701,21 @@ class ProfileIndex:
             if not self._partners.get(key, ()):
                 self.projects.remove(key)
 
+    def similar(
+        self,
+        doc_id: int,
+        *,
+        k: int = 20,
+        filters: Mapping[str, Collection[str] | str] | None = None,
+    ) -> list[Match]:
+        """The k profiles whose text is most like `doc_id`'s, itself excluded, among those
+        passing the filters (text alone); NotFound when `doc_id` is not indexed."""
+        include = None
+        if filters:
+            record = self._record
+            include = record.ids[record.candidates(filters, (), None)]
+        return self.matcher.similar(doc_id, k=k, include_ids=include)
+
     def past_partners(self, partner_ids: Iterable[int]) -> PastPartners:
         """Who took part in past projects with the given (indexed) organisations."""
         partners = self._partners
@@ -733,7 +738,7 @@ class ProfileIndex:
         vector = self._weighted(projects, text, 1, weights)
         keys = projects.ids()
         cosine = projects.score_ids(vector, cast(Sequence[int], keys))
-        top = top_rows(cosine, keys, NEIGHBOUR_PROJECTS)
+        top = top_k(cosine, keys, NEIGHBOUR_PROJECTS)
         which, owners = self._partners.listings(keys[top])
         found = _Listings(owners, keys[top][which], cosine[top][which])
         self._last_similar = (key, found)
@@ -794,7 +799,7 @@ class ProfileIndex:
         cosine = matcher.score_ids(vector, cast(Sequence[int], record.ids))
         score = weights.scores(cosine, record.activities, shared, similar)
         score[~mask] = 0.0
-        top = top_rows(score, record.ids, k)
+        top = top_k(score, record.ids, k)
         if top.size == 0:
             return []
         explained = {

@@ -11,10 +11,10 @@ the arrays are ``.npy`` files read with ``allow_pickle=False`` and everything el
 Layout, one folder per key under the configured folder::
 
     <folder>/tfidf-<sha256(key)[:16]>/
-        manifest.json   format, version, key, matcher and vectorizer parameters, facet levels,
+        manifest.json   format, version, key, matcher and vectorizer parameters,
                         and the name, dtype and shape of every array
         terms.json      the vocabulary, a JSON list of terms (term j is column j)
-        *.npy           CSC and CSR arrays, ids, id order, facet codes, idf, touched ids
+        *.npy           CSC and CSR arrays, ids, id order, idf, touched ids
 
 `save` writes a temporary folder beside it and renames it into place, so a reader never sees a
 half-written index, then deletes the folders of other keys. `load` memory-maps the arrays
@@ -45,7 +45,7 @@ from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.text_index import TfidfMatcher
 
 FORMAT: Final = "matchmaker.tfidf-index"
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
 MANIFEST: Final = "manifest.json"
 TERMS: Final = "terms.json"
 _PREFIX: Final = "tfidf-"
@@ -223,7 +223,6 @@ def _check_consistent(manifest: dict[str, Any], arrays: dict[str, np.ndarray], t
         "ids",
         "id_order",
         "row_order",
-        *(f"facet_{i}" for i in range(len(manifest["facets"]))),
     ):
         if arrays[name].shape != (n_rows,):
             raise ValueError(f"{name} has {arrays[name].shape[0]} entries for {n_rows} rows")

@@ -34,6 +34,7 @@ from sqlmodel import Session, col
 from matchmaker import db
 from matchmaker.auth import Principal, require_role
 from matchmaker.errors import NotFound
+from matchmaker.matching import analyzer, topk
 from matchmaker.matching import profile_index as ranking
 from matchmaker.matching import saved_index as index_store
 from matchmaker.matching import text as text_module
@@ -56,7 +57,7 @@ SYNC_REFIT_MAX = 100
 # A catch-up with more changed profiles than this rebuilds rather than upserting one by one.
 BULK_CHANGES = 2_000
 # A saved index is only as good as the code that built it: its key names this code.
-_INDEX_MODULES = (matcher, ranking, text_module)
+_INDEX_MODULES = (analyzer, matcher, ranking, text_module, topk)
 _INDEX_CODE = hashlib.sha256(
     b"".join(Path(str(module.__file__)).read_bytes() for module in _INDEX_MODULES)
 ).hexdigest()[:16]
@@ -406,7 +407,7 @@ class MatchingService:
         limit: int = 20,
     ) -> list[RankedMatch]:
         """Organisations with expertise like the given one's, itself excluded (text alone)."""
-        index = self._current_organisations().matcher
+        index = self._current_organisations()
         if organisation_id not in index:
             raise NotFound(f"No organisation with id {organisation_id}.")
         found = index.similar(

@@ -11,17 +11,15 @@ from sqlmodel import Session
 from matchmaker.auth import Principal
 from matchmaker.calls import call_ids_with_status, get_call
 from matchmaker.consortium.proposals import needs_of_draft
+from matchmaker.matching import explanations
 from matchmaker.matching.profile_index import (
-    SIMILAR_PROJECTS,
     RankedMatch,
-    Reason,
-    activity_key,
-    key_hash,
 )
 from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text_index import Match
 from matchmaker.organisations import get_organisation
-from models.call import Call, CallStatus, call_status
+from models.call import Call, CallStatus
+from models.matching import CallMatches, Suggestions
 from models.organisation import Organisation
 
 R = TypeVar("R")
@@ -36,36 +34,16 @@ class Found(Generic[R, M]):
     match: M
 
 
-@dataclass(frozen=True, slots=True)
-class PastProject:
-    """One of a suggested organisation's past projects that is close to the text."""
-
-    title: str
-    url: str
-    cosine: float
+def suggestions(found: Sequence[Found[Organisation, RankedMatch]]) -> Suggestions:
+    """Found organisations as the API answers them."""
+    return Suggestions(items=[explanations.suggestion(item.row, item.match) for item in found])
 
 
-def past_projects(organisation: Organisation, reason: Reason) -> list[PastProject]:
-    """The projects a similar-projects reason refers to, named from the profile, closest first."""
-    if not reason.projects:
-        return []
-    listed = {}
-    for activity in organisation.activities:
-        if key := activity_key(activity):
-            listed.setdefault(key_hash(key), (str(activity.get("title") or ""), key))
-    return [
-        PastProject(*listed[key], cosine=cosine) for key, cosine in reason.projects if key in listed
-    ]
-
-
-def describe(reason: Reason, projects: Sequence[PastProject]) -> str:
-    """A reason's sentence; for similar projects, with the titles of `projects` (its own, from
-    `past_projects`)."""
-    if reason.signal != SIMILAR_PROJECTS or not projects:
-        return reason.detail
-    named = "; ".join(f"'{p.title}' (cosine {p.cosine:.2f})" for p in projects[:2])
-    more = f" and {len(projects) - 2} more" if len(projects) > 2 else ""
-    return f"past projects close to the text: {named}{more} (x{reason.factor:.2f})"
+def call_matches(found: Sequence[Found[Call, Match]], *, today: date) -> CallMatches:
+    """Found calls as the API answers them."""
+    return CallMatches(
+        items=[explanations.call_match(item.row, item.match, today=today) for item in found]
+    )
 
 
 def _load(session: Session, model: Any, matches: Sequence[M]) -> list[Found[Any, M]]:
@@ -171,15 +149,3 @@ def calls_for_organisation(
         call_ids = call_ids_with_status(session, statuses=statuses, today=today)
     matches = matching.calls_for_organisation(organisation, call_ids=call_ids, limit=limit)
     return _load(session, Call, matches)
-
-
-def call_summary(call: Call, *, today: date) -> dict[str, Any]:
-    """A call's identifying fields with its status as of today."""
-    return {
-        "id": call.id,
-        "identifier": call.identifier,
-        "title": call.title,
-        "programme": call.programme,
-        "deadline": call.deadline,
-        "status": call_status(call.opening_date, call.deadline, today),
-    }

@@ -5,13 +5,13 @@ Public API::
     m = TfidfMatcher(min_df=2, max_df=0.5, ngram_range=(1, 2), sublinear_tf=True,
                      max_features=None, extra_stop_words=DOMAIN_STOP_WORDS, explain_terms=5,
                      min_documents_for_df=10, max_delta_rows=None, vocabulary_sample=None)
-    m.fit(ids, texts, facets={"country": [...], "stakeholder_type": [...]}) -> m
-    m.query(text_or_vector, k=20, filters={"country": {"DE"}}, exclude_ids=(), include_ids=None)
+    m.fit(ids, texts) -> m
+    m.query(text_or_vector, k=20, exclude_ids=(), include_ids=None)
         -> list[Match]
-    m.similar(doc_id, k=20, filters=None, exclude_ids=(), include_ids=None) -> list[Match]
+    m.similar(doc_id, k=20, exclude_ids=(), include_ids=None) -> list[Match]
     m.score_ids(text_or_vector, ids) -> np.ndarray (float64 cosine per id, 0.0 when unknown)
     m.transform_query(text) -> QueryVector   (transform once, reuse across calls)
-    m.upsert(doc_id, text, facets=None); m.remove(doc_id) -> bool; m.compact()
+    m.upsert(doc_id, text); m.remove(doc_id) -> bool; m.compact()
     m.document_matrix(ids=None) -> scipy.sparse.csr_matrix (L2-normalised rows)
     doc_id in m; m.ids(); m.n_documents; m.vocabulary_size; m.fitted_at; m.drift
     m.nnz; m.nbytes; m.vectorizer_
@@ -20,15 +20,15 @@ How it works. `fit` learns a vocabulary and IDF weights with scikit-learn's `Tfi
 (rows L2-normalised, so a dot product is the cosine) and stores the document-term matrix
 column-wise (CSC): each column is the posting list of one term. A query touches only the columns
 of its own terms: ``X[:, T] @ q[T]`` (scipy's C++ column gather and product, called directly)
-gives a dense score vector, documents outside the filters are zeroed, and `np.argpartition`
-picks the top k, which alone are sorted (ties broken by id) and explained by their largest
-per-term contributions ``q_t * d_t``. The explanation reads the k rows from a second, row-wise
-(CSR) copy of the matrix, so it costs O(k x row length) rather than a pass over the query's
-posting lists; that copy doubles the index arrays and also makes `similar` O(row). The query
-text is analysed like the vectorizer does, with the analyzer built once per vocabulary.
-With `vocabulary_sample`, a very large corpus learns its vocabulary and IDF from a sample.
-`matchmaker.matching.saved_index` saves the arrays and maps them back read-only, shared by
-processes.
+gives a dense score vector, documents outside `include_ids` (or in `exclude_ids`) are zeroed,
+and `np.argpartition` picks the top k, which alone are sorted (ties broken by id) and explained
+by their largest per-term contributions ``q_t * d_t``. The explanation reads the k rows from a
+second, row-wise (CSR) copy of the matrix, so it costs O(k x row length) rather than a pass over
+the query's posting lists; that copy doubles the index arrays and also makes `similar` O(row).
+The query text is analysed like the vectorizer does, with the analyzer built once per
+vocabulary. With `vocabulary_sample`, a very large corpus learns its vocabulary and IDF from a
+sample. `matchmaker.matching.saved_index` saves the arrays and maps them back read-only, shared
+by processes.
 
 Updates never refit. `upsert` transforms the text with the frozen vocabulary and appends the row
 to a small delta block kept sorted by term (so it is searched like posting lists); the old row of
@@ -39,24 +39,21 @@ documents added, changed or removed since the last fit; the caller refits past a
 Thread safety. All state lives in one immutable `_Snapshot`. Writers (`upsert`, `remove`,
 `compact`) hold a lock, build a new `_Snapshot` beside the current one and publish it with a
 single reference assignment; readers take `self._snapshot` once and never see a half-applied
-update. `fit` builds its index without that lock (one fit at a time) while it journals the
-updates made meanwhile, then replays them onto the new index and swaps it in under the lock.
+update. `fit` builds its index without that lock and swaps it in with one assignment.
 
-Unknown facets in `fit`/`upsert`/filters raise `ValueError`; `similar` of an id that is not
+The index knows documents by id only: what else is known of an organisation (its type and
+country, its track record) lives in `profile_index`, which filters with `include_ids`.
+`similar` of an id that is not
 indexed raises `matchmaker.errors.NotFound`. Query texts never raise: empty, stop-word-only,
 huge or foreign texts give a (possibly empty) ranking.
 """
 
 from __future__ import annotations
 
-import collections
 import itertools
-import re
 import threading
-import unicodedata
 import uuid
-from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from numbers import Integral, Real
@@ -66,9 +63,16 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matchmaker.errors import NotFound
+from matchmaker.matching.analyzer import (
+    DOMAIN_STOP_WORDS,
+    WORD_PATTERN,
+    QueryTransformer,
+    stop_words,
+)
+from matchmaker.matching.topk import top_k
 
 try:
     # The C++ kernels behind ``X[:, T] @ q``, called directly: scipy's indexing and
@@ -78,32 +82,12 @@ try:
 except ImportError:  # pragma: no cover - depends on the scipy build
     _csc_matvec = _gather_columns = None
 
-DOMAIN_STOP_WORDS: Final[frozenset[str]] = frozenset(
-    """
-    project projects proposal proposals consortium consortia call calls topic topics
-    expected outcome outcomes scope activity activities research innovation innovative
-    eu horizon europe european action actions applicant applicants participant participants
-    partner partners beneficiary beneficiaries programme programmes work funding funded
-    should will shall must may could would also including include includes etc
-    new results result impact impacts objective objectives aim aims approach approaches
-    address addressing contribute contribution contributions relevant specific particular
-    different various key main well need needs within across based use using used ensure
-    support supporting develop developing deliver year years cluster destination pillar
-    """.split()  # noqa: SIM905 - a word list reads better as a paragraph than as 95 lines
-)
-"""Words in nearly every call text or profile that say nothing about a topic."""
 
-# At least two word characters including one letter: years and amounts ("2025", "EUR 3
-# million") would otherwise link every call of the same year, while "covid19" or "5g" survive.
-_WORD_PATTERN: Final = r"(?u)\b(?=\w*[^\W\d_])\w\w+\b"
 # Posting entries sliced at once: bounds a huge query's scratch memory (~16 bytes each) while
 # a long call text (a few hundred terms, ~1M entries at 100k documents) still takes one pass.
 _GATHER_CHUNK: Final = 1 << 22
 # Texts transformed at once after a sampled vocabulary fit: bounds the scratch memory.
 _TRANSFORM_CHUNK: Final = 50_000
-# _WORD_PATTERN without its look-ahead, which triples the regex's cost: tokens starting with a
-# letter pass it anyway, and the few starting with a digit or "_" are checked with the original.
-_FAST_WORD_PATTERN: Final = re.compile(r"(?u)\b\w\w+\b")
 # Delta rows before a merge when max_delta_rows is None: a sixty-fourth of the base, so the
 # per-upsert copy of the delta stays small while the full-matrix merge is amortised.
 _MIN_DELTA_ROWS: Final = 256
@@ -134,36 +118,6 @@ class Match:
     matched_terms: tuple[MatchedTerm, ...]
 
 
-_new_object = object.__new__
-# The slot descriptors' setters, which frozen dataclasses' __init__ reaches via __setattr__.
-_set_term, _set_weight = vars(MatchedTerm)["term"].__set__, vars(MatchedTerm)["weight"].__set__
-_set_id, _set_score = vars(Match)["id"].__set__, vars(Match)["score"].__set__
-_set_matched = vars(Match)["matched_terms"].__set__
-
-
-def _matched_terms(terms: list[str], weights: list[float]) -> list[MatchedTerm]:
-    """Return ``[MatchedTerm(t, w) ...]`` built without the frozen dataclass's __init__.
-
-    Equal objects at a third of the cost: the slots are set by their C descriptors, one
-    `map` per field, instead of a Python __init__ call per object.
-    """
-    made = list(map(_new_object, itertools.repeat(MatchedTerm, len(terms))))
-    collections.deque(map(_set_term, made, terms), maxlen=0)
-    collections.deque(map(_set_weight, made, weights), maxlen=0)
-    return made
-
-
-def _matches(
-    ids: list[int], scores: list[float], matched: Iterable[tuple[MatchedTerm, ...]]
-) -> list[Match]:
-    """Return ``[Match(i, s, m) ...]`` built like `_matched_terms`."""
-    made = list(map(_new_object, itertools.repeat(Match, len(ids))))
-    collections.deque(map(_set_id, made, ids), maxlen=0)
-    collections.deque(map(_set_score, made, scores), maxlen=0)
-    collections.deque(map(_set_matched, made, matched), maxlen=0)
-    return made
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class QueryVector:
     """A query transformed with one fitted vocabulary; re-transformed from `text` after a refit."""
@@ -172,98 +126,6 @@ class QueryVector:
     vocabulary_token: str
     terms: np.ndarray
     weights: np.ndarray
-
-
-class _QueryTransformer:
-    """A fitted vectorizer's transform of one text, its analyzer built once per vocabulary.
-
-    Computes what ``vectorizer.transform([text])`` does (counts, 1 + ln tf, times idf,
-    L2 norm) without sklearn's per-call validation and analyzer construction, which cost
-    more than the maths for one text.
-    """
-
-    __slots__ = ("_analyze", "_idf", "_ngram_range", "_stop_words", "_sublinear", "vectorizer")
-
-    def __init__(self, vectorizer: TfidfVectorizer) -> None:
-        self.vectorizer = vectorizer
-        self._idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-        self._sublinear = bool(vectorizer.sublinear_tf)
-        self._ngram_range = tuple(vectorizer.ngram_range)
-        plain = (
-            vectorizer.analyzer == "word"
-            and vectorizer.input == "content"
-            and vectorizer.tokenizer is None
-            and vectorizer.preprocessor is None
-        )
-        if plain:
-            preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
-            if vectorizer.strip_accents == "unicode" and vectorizer.lowercase:
-                preprocess = _lower_without_accents
-            if vectorizer.token_pattern == _WORD_PATTERN:
-                tokenize = _fast_word_tokenizer(re.compile(_WORD_PATTERN))
-            self._analyze = lambda text: tokenize(preprocess(text))
-            self._stop_words = vectorizer.get_stop_words() or frozenset()
-        else:  # pragma: no cover - the matcher always builds a plain word analyzer
-            self._analyze = vectorizer.build_analyzer()
-            self._stop_words = None
-
-    def __reduce__(self) -> tuple[type[_QueryTransformer], tuple[TfidfVectorizer]]:
-        return type(self), (self.vectorizer,)
-
-    def ngrams(self, text: str) -> list[str]:
-        """Return the text's terms like the vectorizer's analyzer (order aside)."""
-        tokens = self._analyze(text)
-        if self._stop_words is None:
-            return tokens
-        stop_words = self._stop_words
-        tokens = [token for token in tokens if token not in stop_words]
-        low, high = self._ngram_range
-        grams = list(tokens) if low == 1 else []
-        for n in range(max(low, 2), min(high, len(tokens)) + 1):
-            if n == 2:
-                grams += [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
-            else:
-                grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-        return grams
-
-    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return the text's term indices (sorted) and L2-normalised TF-IDF weights."""
-        get = self.vectorizer.vocabulary_.get
-        # Counted first so each distinct term is looked up once in the (large) vocabulary.
-        counted = Counter(self.ngrams(text))
-        found = [(j, n) for gram, n in counted.items() if (j := get(gram)) is not None]
-        pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
-        order = np.argsort(pairs[:, 0])
-        terms, tf = pairs[order, 0], pairs[order, 1].astype(np.float64)
-        if self._sublinear:
-            tf = 1.0 + np.log(tf)
-        weights = tf * self._idf[terms]
-        if terms.size:
-            weights /= np.sqrt(np.dot(weights, weights))
-        return terms.astype(np.int32), weights.astype(np.float32)
-
-
-def _lower_without_accents(text: str) -> str:
-    """Return sklearn's ``strip_accents_unicode(text.lower())`` without its per-character loop."""
-    text = text.lower()
-    if text.isascii():
-        return text
-    normalized = unicodedata.normalize("NFKD", text)
-    marks = {ord(c): None for c in set(normalized) if unicodedata.combining(c)}
-    return normalized.translate(marks) if marks else normalized
-
-
-def _fast_word_tokenizer(exact: re.Pattern[str]) -> Callable[[str], list[str]]:
-    """Return a tokenizer equal to ``exact.findall`` for `_WORD_PATTERN`, about 3x faster."""
-
-    def tokenize(text: str) -> list[str]:
-        return [
-            token
-            for token in _FAST_WORD_PATTERN.findall(text)
-            if not (token[0].isdecimal() or token[0] == "_") or exact.fullmatch(token)
-        ]
-
-    return tokenize
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -277,7 +139,7 @@ class _Snapshot:
     """
 
     vectorizer: TfidfVectorizer | None
-    transformer: _QueryTransformer | None
+    transformer: QueryTransformer | None
     vocabulary_token: str
     terms: np.ndarray
     base: sp.csc_matrix
@@ -289,9 +151,6 @@ class _Snapshot:
     alive: np.ndarray
     id_order: np.ndarray
     row_order: np.ndarray
-    facet_names: tuple[str, ...]
-    facet_levels: tuple[dict[str, int], ...]
-    facet_codes: tuple[np.ndarray, ...]
     fitted_at: datetime
     n_fitted: int
     touched: frozenset[int]
@@ -309,7 +168,7 @@ class _Snapshot:
     def n_delta(self) -> int:
         return self.n_rows - self.n_base
 
-    # ids and facets
+    # ids
 
     def lookup(self, ids: Collection[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return which of `ids` are live and the rows of those that are."""
@@ -324,20 +183,14 @@ class _Snapshot:
         found, rows = self.lookup([doc_id])
         return int(rows[0]) if found[0] else None
 
-    def facet_position(self, name: str) -> int:
-        try:
-            return self.facet_names.index(name)
-        except ValueError:
-            raise ValueError(f"unknown facet {name!r}; known: {list(self.facet_names)}") from None
-
     def candidates(
         self,
-        filters: Mapping[str, Collection[str] | str] | None,
         exclude_ids: Collection[int],
         include_ids: Collection[int] | None,
     ) -> np.ndarray | None:
-        """Return the mask of live rows that pass every filter, or None when every row does."""
-        restricted = bool(filters) or include_ids is not None or len(exclude_ids) > 0
+        """Return the mask of live rows allowed (in `include_ids` when given, not in
+        `exclude_ids`), or None when every row is."""
+        restricted = include_ids is not None or len(exclude_ids) > 0
         if not restricted and self.id_order.size == self.n_rows:
             return None
         mask = self.alive.copy()
@@ -347,14 +200,6 @@ class _Snapshot:
             mask &= allowed
         if len(exclude_ids):
             mask[self.lookup(exclude_ids)[1]] = False
-        for name, values in (filters or {}).items():
-            position = self.facet_position(name)
-            wanted = (values,) if isinstance(values, str) else values
-            levels = self.facet_levels[position]
-            # One flag per level plus a last, always-False one that missing values (-1) index.
-            allowed = np.zeros(len(levels) + 1, dtype=bool)
-            allowed[[levels[str(value)] for value in wanted if str(value) in levels]] = True
-            mask &= allowed[self.facet_codes[position]]
         return mask
 
     # vectors
@@ -503,30 +348,6 @@ class _Snapshot:
             return (_NO_INTS, _NO_INTS, np.zeros(0, dtype=np.float64)), True
         return _concatenate(found), False
 
-    def top_k(self, scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
-        """Return the rows of the k best positive scores in `mask`, best first, ties by id."""
-        return self._top(scores, k, mask)[0]
-
-    def _top(
-        self, scores: np.ndarray, k: int, mask: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Return `top_k`'s rows and their scores."""
-        # Partitioning only the positive scores: introselect slows down on the many zeros of a
-        # short query, and a long query's positives are nearly every row anyway.
-        positive = scores > 0
-        if mask is not None:
-            positive &= mask
-        rows = positive.nonzero()[0]
-        chosen = scores[rows]
-        if rows.size > k:
-            kth = chosen.size - k
-            floor = chosen[chosen.argpartition(kth)[kth]]
-            # Keep every row tied with the k-th so the id tie-break, not argpartition, decides.
-            kept = (chosen >= floor).nonzero()[0]
-            rows, chosen = rows[kept], chosen[kept]
-        order = np.lexsort((self.ids[rows], -chosen))[:k]
-        return rows[order], chosen[order]
-
     def search(
         self,
         terms: np.ndarray,
@@ -540,10 +361,10 @@ class _Snapshot:
         if k == 0 or terms.size == 0:
             return []
         scores = self.scores(terms, weights)
-        top, top_scores = self._top(scores, k, mask)
+        top = top_k(scores, self.ids, k, mask)
         if top.size == 0:
             return []
-        return self.explain(terms, weights, top, n_terms=n_terms, scores=top_scores)
+        return self.explain(terms, weights, top, n_terms=n_terms, scores=scores[top])
 
     def explain(
         self,
@@ -564,7 +385,7 @@ class _Snapshot:
             return []
         ids = self.ids[top].tolist()
         if n_terms == 0 and scores is not None:
-            return _matches(ids, scores.tolist(), itertools.repeat((), n_top))
+            return list(map(Match, ids, scores.tolist(), itertools.repeat((), n_top)))
         (ranks, positions, contributions), ordered = self._entries_of(terms, weights, top)
         if scores is None:
             scores = np.bincount(ranks, weights=contributions, minlength=n_top)
@@ -580,19 +401,14 @@ class _Snapshot:
         shown = order[keep]
         bounds = [0, *np.minimum(counts, n_terms).cumsum().tolist()]
         names = self.terms[terms[positions[shown]]].tolist()
-        matched = _matched_terms(names, contributions[shown].tolist())
+        matched = list(map(MatchedTerm, names, contributions[shown].tolist()))
         grouped = map(tuple, map(matched.__getitem__, map(slice, bounds, bounds[1:])))
-        return _matches(ids, scores.tolist(), grouped)
+        return list(map(Match, ids, scores.tolist(), grouped))
 
     # copy-on-write updates
 
-    def with_row(
-        self, doc_id: int, terms: np.ndarray, weights: np.ndarray, facets: Mapping[str, str | None]
-    ) -> _Snapshot:
+    def with_row(self, doc_id: int, terms: np.ndarray, weights: np.ndarray) -> _Snapshot:
         """Return a copy with `doc_id` (re)indexed as a new delta row."""
-        unknown = set(facets) - set(self.facet_names)
-        if unknown:
-            raise ValueError(f"unknown facets {sorted(unknown)}; known: {list(self.facet_names)}")
         row = self.n_rows
         old_row = self.row_of(doc_id)
         alive = np.append(self.alive, True)
@@ -605,16 +421,6 @@ class _Snapshot:
             id_order = self.id_order
             row_order = self.row_order.copy()
             row_order[int(np.searchsorted(self.id_order, doc_id))] = row
-        levels_out, codes_out = [], []
-        for name, levels, codes in zip(
-            self.facet_names, self.facet_levels, self.facet_codes, strict=True
-        ):
-            raw = facets.get(name)
-            value = str(raw) if raw is not None and raw != "" else None
-            if value is not None and value not in levels:
-                levels = {**levels, value: len(levels)}
-            levels_out.append(levels)
-            codes_out.append(np.append(codes, levels[value] if value is not None else -1))
         at_terms = np.searchsorted(self.delta_terms, terms, side="right")
         touched, n_added = self.touched, self.n_added
         if doc_id not in touched:
@@ -629,8 +435,6 @@ class _Snapshot:
             alive=alive,
             id_order=id_order,
             row_order=row_order,
-            facet_levels=tuple(levels_out),
-            facet_codes=tuple(codes_out),
             touched=touched,
             n_added=n_added,
         )
@@ -688,7 +492,6 @@ class _Snapshot:
             alive=np.ones(live.size, dtype=bool),
             id_order=ids[order],
             row_order=order.astype(np.int64),
-            facet_codes=tuple(codes[live] for codes in self.facet_codes),
         )
 
     def document_matrix(self, rows: np.ndarray) -> sp.csr_matrix:
@@ -718,7 +521,6 @@ class _Snapshot:
             self.alive,
             self.id_order,
             self.row_order,
-            *self.facet_codes,
         ]
         return sum(int(array.nbytes) for array in arrays)
 
@@ -791,22 +593,8 @@ def _compact_csc(matrix: sp.spmatrix) -> sp.csc_matrix:
     return csc
 
 
-def _facet_codes(values: Sequence[str | None]) -> tuple[dict[str, int], np.ndarray]:
-    """Encode one facet's values as integer codes (-1 for missing), vectorised."""
-    raw = np.array(["" if value is None else str(value) for value in values], dtype=str)
-    levels, codes = np.unique(raw, return_inverse=True)
-    lookup = {str(level): code for code, level in enumerate(levels.tolist())}
-    codes = codes.astype(np.int32)
-    if "" in lookup:
-        # Missing values get -1 so no filter matches them; later levels renumber upwards.
-        missing = lookup.pop("")
-        codes = np.where(codes == missing, -1, codes - (codes > missing))
-        lookup = {level: code - (code > missing) for level, code in lookup.items()}
-    return lookup, codes.astype(np.int32)
-
-
 class TfidfMatcher(BaseEstimator):
-    """Rank documents by TF-IDF cosine to a query, with facet filters and live updates.
+    """Rank documents by TF-IDF cosine to a query, with live updates.
 
     Parameters
     ----------
@@ -860,11 +648,8 @@ class TfidfMatcher(BaseEstimator):
         self._init_locks()
 
     def _init_locks(self) -> None:
-        # _lock orders writers; _fit_lock lets one fit build at a time, during which _journal
-        # records the updates to replay onto the new index.
+        # Orders writers; readers never take it.
         self._lock = threading.Lock()
-        self._fit_lock = threading.Lock()
-        self._journal: list[tuple[int, str | None, dict[str, str | None]]] | None = None
 
     # estimator plumbing
 
@@ -875,8 +660,7 @@ class TfidfMatcher(BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         """Return the picklable state: parameters and the current index, no locks."""
         state = dict(super().__getstate__())
-        for name in ("_lock", "_fit_lock", "_journal"):
-            state.pop(name, None)
+        state.pop("_lock", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -902,7 +686,6 @@ class TfidfMatcher(BaseEstimator):
             "id_order": snapshot.id_order,
             "row_order": snapshot.row_order,
             "touched": np.array(sorted(snapshot.touched), dtype=np.int64),
-            **{f"facet_{i}": codes for i, codes in enumerate(snapshot.facet_codes)},
         }
         vectorizer = snapshot.vectorizer
         vectorizer_params = None
@@ -923,10 +706,6 @@ class TfidfMatcher(BaseEstimator):
             "vectorizer": vectorizer_params,
             "terms": snapshot.terms.tolist(),
             "shape": [snapshot.n_base, int(snapshot.terms.size)],
-            "facets": [
-                {"name": name, "levels": levels}
-                for name, levels in zip(snapshot.facet_names, snapshot.facet_levels, strict=True)
-            ],
             "fitted_at": snapshot.fitted_at.isoformat(),
             "n_fitted": snapshot.n_fitted,
             "n_added": snapshot.n_added,
@@ -950,10 +729,9 @@ class TfidfMatcher(BaseEstimator):
             vectorizer.idf_ = np.array(arrays["idf"])
             vectorizer.stop_words_ = None
         n_base, n_terms = meta["shape"]
-        facet_names = tuple(facet["name"] for facet in meta["facets"])
         matcher._snapshot = _Snapshot(
             vectorizer=vectorizer,
-            transformer=_QueryTransformer(vectorizer) if vectorizer is not None else None,
+            transformer=QueryTransformer(vectorizer) if vectorizer is not None else None,
             vocabulary_token=uuid.uuid4().hex,
             terms=terms,
             base=_shared_compressed(sp.csc_matrix, arrays, "base", (n_base, n_terms)),
@@ -965,9 +743,6 @@ class TfidfMatcher(BaseEstimator):
             alive=np.ones(n_base, dtype=bool),
             id_order=arrays["id_order"],
             row_order=arrays["row_order"],
-            facet_names=facet_names,
-            facet_levels=tuple(dict(facet["levels"]) for facet in meta["facets"]),
-            facet_codes=tuple(arrays[f"facet_{i}"] for i in range(len(facet_names))),
             fitted_at=datetime.fromisoformat(meta["fitted_at"]),
             n_fitted=int(meta["n_fitted"]),
             touched=frozenset(arrays["touched"].tolist()),
@@ -1003,12 +778,8 @@ class TfidfMatcher(BaseEstimator):
             raise ValueError("vocabulary_sample must be >= 1 or None")
 
     def _stop_words(self) -> list[str]:
-        # Normalised with the texts' own preprocessing and tokenisation, so sklearn finds them
-        # consistent (and does not warn) whatever extra words a caller passes.
         probe = self._vectorizer(min_df=1, max_df=1.0, stop_words=None)
-        preprocess, tokenize = probe.build_preprocessor(), probe.build_tokenizer()
-        words = ENGLISH_STOP_WORDS | frozenset(self.extra_stop_words)
-        return sorted({token for word in words for token in tokenize(preprocess(word))})
+        return stop_words(probe, self.extra_stop_words)
 
     def _vectorizer(
         self, *, min_df: float, max_df: float, stop_words: list[str] | None
@@ -1016,7 +787,7 @@ class TfidfMatcher(BaseEstimator):
         return TfidfVectorizer(
             strip_accents="unicode",
             lowercase=True,
-            token_pattern=_WORD_PATTERN,
+            token_pattern=WORD_PATTERN,
             stop_words=stop_words,
             ngram_range=self.ngram_range,
             min_df=min_df,
@@ -1036,7 +807,7 @@ class TfidfMatcher(BaseEstimator):
     def _fit_vectorizer(self, texts: Sequence[str]) -> tuple[TfidfVectorizer | None, sp.spmatrix]:
         if not texts:
             return None, sp.csr_matrix((0, 0), dtype=np.float32)
-        stop_words = self._stop_words()
+        words = self._stop_words()
         learn_from = texts
         sample = self.vocabulary_sample
         if sample is not None and len(texts) > sample:
@@ -1053,12 +824,12 @@ class TfidfMatcher(BaseEstimator):
 
         min_df, max_df = self._df_bounds(len(learn_from))
         try:
-            vectorizer = self._vectorizer(min_df=min_df, max_df=max_df, stop_words=stop_words)
+            vectorizer = self._vectorizer(min_df=min_df, max_df=max_df, stop_words=words)
             matrix = fit_transform(vectorizer)
         except ValueError:
             # sklearn raises when no term survives: the bounds pruned everything, or the texts
             # hold no token at all (empty, or stop words only). Relax the bounds once.
-            vectorizer = self._vectorizer(min_df=1, max_df=1.0, stop_words=stop_words)
+            vectorizer = self._vectorizer(min_df=1, max_df=1.0, stop_words=words)
             try:
                 matrix = fit_transform(vectorizer)
             except ValueError:
@@ -1076,35 +847,23 @@ class TfidfMatcher(BaseEstimator):
         self,
         ids: Sequence[int],
         texts: Sequence[str],
-        facets: Mapping[str, Sequence[str | None]] | None = None,
     ) -> Self:
         """Learn the vocabulary from `texts`, index them under `ids` and return self.
 
-        The new index is built without blocking queries or updates; updates made meanwhile
-        are replayed onto it before it replaces the old one.
+        Readers keep the old index until the new one replaces it in one assignment. Updates
+        made during a fit are not carried over: the caller that refits while it updates (the
+        matching service) builds a new index aside and applies its change log to it.
         """
         self._validate()
-        with self._fit_lock:
-            with self._lock:
-                self._journal = []
-            try:
-                snapshot = self._build(ids, texts, facets)
-                with self._lock:
-                    for doc_id, text, doc_facets in self._journal:
-                        # The new fit may declare other facets; it keeps the ones it knows.
-                        known = {k: v for k, v in doc_facets.items() if k in snapshot.facet_names}
-                        snapshot = self._applied(snapshot, doc_id, text, known)
-                    self._snapshot = snapshot
-            finally:
-                with self._lock:
-                    self._journal = None
+        snapshot = self._build(ids, texts)
+        with self._lock:
+            self._snapshot = snapshot
         return self
 
     def _build(
         self,
         ids: Sequence[int],
         texts: Sequence[str],
-        facets: Mapping[str, Sequence[str | None]] | None,
     ) -> _Snapshot:
         id_array = np.asarray(list(ids), dtype=np.int64).reshape(-1)
         texts = list(texts)
@@ -1114,19 +873,14 @@ class TfidfMatcher(BaseEstimator):
             raise TypeError("every text must be a str")
         if np.unique(id_array).size != id_array.size:
             raise ValueError("ids must be unique")
-        facets = dict(facets or {})
-        for name, values in facets.items():
-            if len(values) != id_array.size:
-                raise ValueError(f"facet {name!r} has {len(values)} values for {id_array.size} ids")
         vectorizer, matrix = self._fit_vectorizer(texts)
         terms = (
             vectorizer.get_feature_names_out() if vectorizer is not None else np.zeros(0, object)
         )
-        encoded = [_facet_codes(list(values)) for values in facets.values()]
         order = np.argsort(id_array, kind="stable")
         return _Snapshot(
             vectorizer=vectorizer,
-            transformer=_QueryTransformer(vectorizer) if vectorizer is not None else None,
+            transformer=QueryTransformer(vectorizer) if vectorizer is not None else None,
             vocabulary_token=uuid.uuid4().hex,
             terms=terms,
             base=_compact_csc(matrix),
@@ -1138,56 +892,35 @@ class TfidfMatcher(BaseEstimator):
             alive=np.ones(id_array.size, dtype=bool),
             id_order=id_array[order],
             row_order=order.astype(np.int64),
-            facet_names=tuple(facets),
-            facet_levels=tuple(levels for levels, _ in encoded),
-            facet_codes=tuple(codes for _, codes in encoded),
             fitted_at=datetime.now(UTC),
             n_fitted=int(id_array.size),
             touched=frozenset(),
             n_added=0,
         )
 
-    def _applied(
-        self,
-        snapshot: _Snapshot,
-        doc_id: int,
-        text: str | None,
-        facets: Mapping[str, str | None],
-    ) -> _Snapshot:
-        """Return `snapshot` with one upsert (or, when `text` is None, one removal) applied."""
-        if text is None:
-            return snapshot.without(doc_id) or snapshot
+    def _applied(self, snapshot: _Snapshot, doc_id: int, text: str) -> _Snapshot:
+        """Return `snapshot` with one document (re)indexed, merged into the base past the
+        delta's limit."""
         terms, weights = snapshot.transform(text)
-        updated = snapshot.with_row(doc_id, terms, weights, facets)
+        updated = snapshot.with_row(doc_id, terms, weights)
         limit = self.max_delta_rows
         if limit is None:
             limit = max(_MIN_DELTA_ROWS, updated.n_base // _DELTA_SHARE)
         return updated.compacted() if updated.n_delta > limit else updated
 
-    def upsert(
-        self, doc_id: int, text: str, facets: Mapping[str, str | None] | None = None
-    ) -> None:
-        """Index or replace one document with the current vocabulary; visible to the next query.
-
-        `facets` replaces the document's facet values; facets left out become missing.
-        """
+    def upsert(self, doc_id: int, text: str) -> None:
+        """Index or replace one document with the current vocabulary; visible to the next query."""
         if not isinstance(text, str):
             raise TypeError("text must be a str")
-        doc_id, facets = int(doc_id), dict(facets or {})
+        doc_id = int(doc_id)
         with self._lock:
-            self._snapshot = self._applied(self._fitted(), doc_id, text, facets)
-            if self._journal is not None:
-                self._journal.append((doc_id, text, facets))
+            self._snapshot = self._applied(self._fitted(), doc_id, text)
 
     def remove(self, doc_id: int) -> bool:
         """Stop returning `doc_id`; return whether it was indexed."""
         doc_id = int(doc_id)
         with self._lock:
-            snapshot = self._fitted()
-            if self._journal is not None:
-                # Journalled even when absent here: the fit being built may have indexed it.
-                self._journal.append((doc_id, None, {}))
-            updated = snapshot.without(doc_id)
+            updated = self._fitted().without(doc_id)
             if updated is None:
                 return False
             self._snapshot = updated
@@ -1225,16 +958,15 @@ class TfidfMatcher(BaseEstimator):
         text: str | QueryVector,
         *,
         k: int = 20,
-        filters: Mapping[str, Collection[str] | str] | None = None,
         exclude_ids: Collection[int] = (),
         include_ids: Collection[int] | None = None,
     ) -> list[Match]:
-        """Return up to k documents most similar to `text` that pass the filters, best first."""
+        """Return up to k documents most similar to `text` among those allowed, best first."""
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         snapshot = self._fitted()
         terms, weights = self._query_vector(snapshot, text)
-        mask = snapshot.candidates(filters, exclude_ids, include_ids)
+        mask = snapshot.candidates(exclude_ids, include_ids)
         return snapshot.search(terms, weights, k=k, mask=mask, n_terms=self.explain_terms)
 
     def similar(
@@ -1242,7 +974,6 @@ class TfidfMatcher(BaseEstimator):
         doc_id: int,
         *,
         k: int = 20,
-        filters: Mapping[str, Collection[str] | str] | None = None,
         exclude_ids: Collection[int] = (),
         include_ids: Collection[int] | None = None,
     ) -> list[Match]:
@@ -1254,7 +985,7 @@ class TfidfMatcher(BaseEstimator):
         if row is None:
             raise NotFound(f"document {doc_id} is not indexed")
         terms, weights = snapshot.row_vector(row)
-        mask = snapshot.candidates(filters, exclude_ids, include_ids)
+        mask = snapshot.candidates(exclude_ids, include_ids)
         if mask is None:
             mask = snapshot.alive.copy()
         mask[row] = False
