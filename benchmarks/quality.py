@@ -29,12 +29,8 @@ from benchmarks.rankers import ActivityRanker, BalancedRanker
 from matchmaker.evaluation.protocol import KINDS, NDCG_AT, RECALL_AT
 from matchmaker.evaluation.rankers import MatchmakerRanker, Ranker, default_rankers
 from matchmaker.evaluation.report import Report, Result, format_table, run
-from matchmaker.matching.profile_index import (
-    MATCHER_SETTINGS,
-    PARTNER_EXPONENT,
-    TRACK_RECORD_EXPONENT,
-    Weights,
-)
+from matchmaker.matching.profile_index import MATCHER_SETTINGS
+from matchmaker.matching.scoring import PARTNER_EXPONENT, TRACK_RECORD_EXPONENT, Weights
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = ROOT / ".." / "shared" / "data" / "cordis"

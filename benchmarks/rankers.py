@@ -12,7 +12,8 @@ import scipy.sparse as sp
 
 from matchmaker.evaluation.protocol import Profile, Query
 from matchmaker.evaluation.rankers import MatchmakerRanker, top_ids
-from matchmaker.matching.profile_index import MATCHER_SETTINGS, Weights
+from matchmaker.matching.profile_index import MATCHER_SETTINGS
+from matchmaker.matching.scoring import Weights
 from matchmaker.matching.text import activity_text
 from matchmaker.matching.text_index import TfidfMatcher
 

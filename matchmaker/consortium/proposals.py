@@ -20,7 +20,7 @@ from matchmaker.consortium.drafts import get_consortium, members_of
 from matchmaker.consortium.solver import Candidate, Proposal, Requirements, propose_consortia
 from matchmaker.errors import InvalidInput
 from matchmaker.matching.explanations import matched_terms
-from matchmaker.matching.profile_index import activity_key
+from matchmaker.matching.past_projects import activity_key
 from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.matching.text_index import Match

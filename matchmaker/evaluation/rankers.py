@@ -15,7 +15,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from matchmaker.evaluation.protocol import Profile, Query
-from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex, Weights
+from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex
+from matchmaker.matching.scoring import Weights
 from matchmaker.matching.text import organisation_text
 from matchmaker.matching.text_index import TfidfMatcher
 from matchmaker.matching.topk import top_k

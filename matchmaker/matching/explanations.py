@@ -5,13 +5,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from matchmaker.matching.profile_index import (
-    SIMILAR_PROJECTS,
-    RankedMatch,
-    Reason,
-    activity_key,
-    key_hash,
-)
+from matchmaker.matching.past_projects import activity_key, key_hash
+from matchmaker.matching.scoring import SIMILAR_PROJECTS, RankedMatch, Reason
 from matchmaker.matching.text_index import Match, MatchedTerm
 from models import matching as schemas
 from models.call import Call, call_status

@@ -1,53 +1,44 @@
-"""Partner suggestions ranked by text similarity, track record, similar past projects and
-past partnerships.
+"""The profile index: organisation profiles indexed for suggestions, with the one table of
+what is known of each (id, facets such as stakeholder type and country, track record).
 
 One ranking serves the API (`MatchingService`) and the consortium-recovery evaluation
-(`matchmaker.evaluation.protocol`), so what is measured is what is served::
+(`matchmaker.evaluation`), so what is measured is what is served. The evidence comes from the
+TF-IDF text index (`TfidfMatcher`, settings in `MATCHER_SETTINGS`; query terms that many
+stored calls share weigh less), the track record (activities in the profile), and
+`past_projects` (similar past projects, in a second index of one document per distinct
+project, and past partnerships with the organisations the caller names); `scoring` combines
+them. A profile that shares no term with the text scores 0 whatever its record, and so is
+never suggested.
 
-    score = cosine(text', profile)
-            x (1 + past activities) ** TRACK_RECORD_EXPONENT
-            x (1 + SIMILAR_PROJECTS_SCALE x similar) ** SIMILAR_PROJECTS_EXPONENT
-            x (1 + past projects shared with the given partners) ** PARTNER_EXPONENT
-
-Each factor is one reason on the suggestion; the score is their product. The cosine comes from
-the TF-IDF index (`TfidfMatcher`, settings in `MATCHER_SETTINGS`), text' being the text's
-vector with terms that many stored calls share weighted down (`CALL_FREQUENCY_EXPONENT`); the
-track record is the number of activities (past projects) in the profile; `similar` is the sum
-of the cosines of the profile's past projects among the NEIGHBOUR_PROJECTS closest to the text,
-in a second index of one document per distinct project; past partnerships are the activities
-whose URL also appears in the profile of an organisation the caller names (a draft's members).
-A profile that shares no term with the text scores 0 whatever its record, and so is never
-suggested. docs/matching.md gives the measurements behind every constant.
-
-Ranking is one vectorised pass: the matcher gives the cosine of every indexed profile
+Ranking is one vectorised pass: the text index gives the cosine of every indexed profile
 (`score_ids`), the factors are arrays aligned with it, filters are a boolean mask, and
-`np.argpartition` picks the top k; only those k are then explained (the matcher's `query`
-restricted to them returns their shared terms).
+`top_k` picks the k best; only those k are then explained (`TfidfMatcher.explain`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Final, Literal, Protocol, Self, TypeVar, cast
+from typing import Any, Final, Self, cast
 
 import numpy as np
 
-from matchmaker.matching.text import ProfileLike, activity_text, organisation_text
+from matchmaker.matching.past_projects import (
+    Listings,
+    Partnerships,
+    PastPartners,
+    activity_hashes,
+    past_partners,
+    plain_array,
+    project_texts,
+)
+from matchmaker.matching.scoring import NEIGHBOUR_PROJECTS, RankedMatch, Weights
+from matchmaker.matching.text import ProfileLike, organisation_text
 from matchmaker.matching.text_index import Match, QueryVector, TfidfMatcher
 from matchmaker.matching.topk import top_k
 
-# Measured on the consortium-recovery benchmark (docs/matching.md): recall@50 on topic queries
-# peaks at 0.25 on each of three splits (0.125 and 0.375 lose 0.005 to 0.022, 0 loses 0.06+).
-TRACK_RECORD_EXPONENT: Final = 0.25
-# Draft queries (a coordinator given, the rest of its consortium to find): 0 to 0.5 adds 0.018
-# to 0.035 recall@50 on every split; 0.5 to 1 is flat (-0.008 to +0.009), and the square root
-# keeps a long shared history (x9 at 8 projects with 1) from outweighing the fit to the call.
-PARTNER_EXPONENT: Final = 0.5
 # Raw term counts, not 1 + log tf: a profile's vector is then the sum of its activities', so the
 # themes an organisation keeps working on outweigh one-off ones: +0.010 to +0.017 recall@50 on
 # topic queries on every split (project queries: -0.016 to -0.002).
@@ -62,230 +53,12 @@ PROJECT_MATCHER_SETTINGS: Final[Mapping[str, Any]] = {
     "sublinear_tf": True,
     "vocabulary_sample": 100_000,
 }
-NEIGHBOUR_PROJECTS: Final = 150
-SIMILAR_PROJECTS_SCALE: Final = 10.0
-SIMILAR_PROJECTS_EXPONENT: Final = 2.0
-# Query terms that many stored calls share (work-programme boilerplate) weigh less: each query
-# weight is multiplied by (ln((1 + calls) / (1 + calls with the term)) + 1) ** this, then the
-# query is normalised again.
-CALL_FREQUENCY_EXPONENT: Final = 1.0
-_PROJECTS_IN_DETAIL: Final = 2
 _PROJECTS: Final = "projects."  # prefix of the projects index's arrays in a saved index
-_TERMS_IN_DETAIL: Final = 3
-KeyT = TypeVar("KeyT", contravariant=True)
-
-Signal = Literal["text_similarity", "track_record", "similar_projects", "past_partners"]
-TEXT_SIMILARITY: Final = "text_similarity"
-TRACK_RECORD: Final = "track_record"
-PAST_PARTNERS: Final = "past_partners"
-SIMILAR_PROJECTS: Final = "similar_projects"
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One signal behind a score: the evidence (`value`), its `factor` in the score, and why."""
-
-    signal: Signal
-    value: float
-    factor: float
-    detail: str
-    organisation_ids: tuple[int, ...] = ()
-    # similar_projects: (activity key hash, cosine) of each past project among the closest.
-    projects: tuple[tuple[int, float], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RankedMatch(Match):
-    """A ranked profile: final score, shared terms, and the reasons whose factors make the score."""
-
-    reasons: tuple[Reason, ...]
 
 
 def new_matcher() -> TfidfMatcher:
     """A TF-IDF matcher with the measured settings for organisation profiles."""
     return TfidfMatcher(**MATCHER_SETTINGS)
-
-
-def activity_key(activity: Mapping[str, Any]) -> str:
-    """What identifies a past project across profiles: its URL ("" when it has none)."""
-    return str(activity.get("url") or "").strip()
-
-
-def activity_keys(profile: ProfileLike) -> frozenset[str]:
-    """The keys (`activity_key`) of a profile's past projects."""
-    return frozenset(key for key in map(activity_key, profile.activities) if key)
-
-
-def key_hash(key: str) -> int:
-    """A 64-bit number for an activity key, so that keys can be held in (mapped) arrays.
-
-    Two distinct URLs share a number with odds of about n^2 / 2^65: below 1e-7 for a
-    million distinct past projects.
-    """
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "little", signed=True)
-
-
-def activity_hashes(profile: ProfileLike) -> frozenset[int]:
-    """The numbers (`key_hash`) of a profile's activity keys."""
-    return frozenset(key_hash(key) for key in activity_keys(profile))
-
-
-@dataclass(frozen=True, slots=True)
-class PastPartners:
-    """Per organisation, how many past projects it shares with the given partners, and with whom."""
-
-    shared: Mapping[int, int]
-    partners: Mapping[int, tuple[int, ...]]
-
-
-class Members(Protocol[KeyT]):
-    """Who lists a past project: `get(key, default)`, as a dict from key to organisations."""
-
-    def get(self, key: KeyT, default: Collection[int], /) -> Collection[int]: ...
-
-
-def past_partners(
-    partner_keys: Mapping[int, Collection[KeyT]], members: Members[KeyT]
-) -> PastPartners:
-    """Count each organisation's past projects with the partners, from the projects' members.
-
-    `partner_keys` maps each partner to its activity keys, `members` each key to the
-    organisations whose profiles list it. A partner is not its own past partner.
-    """
-    keys_of: dict[int, set[KeyT]] = defaultdict(set)
-    with_whom: dict[int, set[int]] = defaultdict(set)
-    for partner, keys in partner_keys.items():
-        for key in keys:
-            for organisation in members.get(key, ()):
-                if organisation != partner:
-                    keys_of[organisation].add(key)
-                    with_whom[organisation].add(partner)
-    return PastPartners(
-        shared={organisation: len(keys) for organisation, keys in keys_of.items()},
-        partners={organisation: tuple(sorted(ids)) for organisation, ids in with_whom.items()},
-    )
-
-
-def explain_text(match: Match) -> Reason:
-    """The text-similarity reason of a match: its cosine and the terms that weigh most."""
-    terms = ", ".join(f"'{term.term}'" for term in match.matched_terms[:_TERMS_IN_DETAIL])
-    shares = f"shares {terms} with the text" if terms else "shares terms with the text"
-    return Reason(
-        signal=TEXT_SIMILARITY,
-        value=match.score,
-        factor=match.score,
-        detail=f"{shares} (cosine {match.score:.3f})",
-    )
-
-
-def text_only(match: Match) -> RankedMatch:
-    """A plain similarity match as a ranked one whose only reason is the text."""
-    return RankedMatch(match.id, match.score, match.matched_terms, (explain_text(match),))
-
-
-@dataclass(frozen=True, slots=True)
-class Weights:
-    """The exponents of the evidence factors and of the query weighting (0 turns one off)."""
-
-    track_record_exponent: float = TRACK_RECORD_EXPONENT
-    partner_exponent: float = PARTNER_EXPONENT
-    similar_projects_exponent: float = SIMILAR_PROJECTS_EXPONENT
-    call_frequency_exponent: float = CALL_FREQUENCY_EXPONENT
-
-    def track_record(self, activities: np.ndarray | int) -> np.ndarray:
-        """How much a record of `activities` past projects multiplies a fit (1 for none)."""
-        return np.power(1.0 + np.asarray(activities, dtype=np.float64), self.track_record_exponent)
-
-    def partners(self, shared: np.ndarray | int) -> np.ndarray:
-        """How much `shared` past projects with the given partners multiply a score (1 for none)."""
-        return np.power(1.0 + np.asarray(shared, dtype=np.float64), self.partner_exponent)
-
-    def similar_projects(self, evidence: np.ndarray | float) -> np.ndarray:
-        """How much past projects close to the text (summed cosines) multiply a score."""
-        scaled = SIMILAR_PROJECTS_SCALE * np.asarray(evidence, dtype=np.float64)
-        return np.power(1.0 + scaled, self.similar_projects_exponent)
-
-    def scores(
-        self,
-        cosine: np.ndarray,
-        activities: np.ndarray,
-        shared: np.ndarray | None = None,
-        similar: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """The final scores: cosine x track record (x similar projects) (x past partners)."""
-        score = np.asarray(cosine, dtype=np.float64) * self.track_record(activities)
-        if similar is not None:
-            score = score * self.similar_projects(similar)
-        if shared is not None:
-            score = score * self.partners(shared)
-        return score
-
-    def reasons(
-        self,
-        match: Match,
-        activities: int,
-        shared: int | None = None,
-        partners: tuple[int, ...] = (),
-        similar: tuple[tuple[int, float], ...] | None = None,
-    ) -> tuple[Reason, ...]:
-        """One reason per factor of a score (similar projects and past partners when given)."""
-        found = [explain_text(match), self._track_reason(activities)]
-        if similar is not None:
-            found.append(self._similar_reason(similar))
-        if shared is not None:
-            found.append(self._partner_reason(shared, partners))
-        return tuple(found)
-
-    def _similar_reason(self, projects: tuple[tuple[int, float], ...]) -> Reason:
-        evidence = float(sum(cosine for _, cosine in projects))
-        factor = float(self.similar_projects(evidence))
-        if not projects:
-            detail = f"none of its past projects is among the {NEIGHBOUR_PROJECTS} closest (x1.00)"
-        else:
-            best = ", ".join(f"{cosine:.2f}" for _, cosine in projects[:_PROJECTS_IN_DETAIL])
-            many = (
-                "1 of its past projects is"
-                if len(projects) == 1
-                else (f"{len(projects)} of its past projects are")
-            )
-            detail = (
-                f"{many} among the {NEIGHBOUR_PROJECTS} past projects closest to the text "
-                f"(cosine {best}; x{factor:.2f})"
-            )
-        return Reason(
-            signal=SIMILAR_PROJECTS,
-            value=evidence,
-            factor=factor,
-            detail=detail,
-            projects=projects,
-        )
-
-    def _track_reason(self, activities: int) -> Reason:
-        factor = float(self.track_record(activities))
-        projects = "past project or activity" if activities == 1 else "past projects or activities"
-        return Reason(
-            signal=TRACK_RECORD,
-            value=float(activities),
-            factor=factor,
-            detail=f"{activities} {projects} in its profile (x{factor:.2f})",
-        )
-
-    def _partner_reason(self, shared: int, partners: tuple[int, ...]) -> Reason:
-        factor = float(self.partners(shared))
-        if not shared:
-            detail = "no past project with the given partners (x1.00)"
-        else:
-            projects = "past project" if shared == 1 else "past projects"
-            who = "1 of the given partners" if len(partners) == 1 else f"{len(partners)} of them"
-            detail = f"{shared} {projects} with {who} (x{factor:.2f})"
-        return Reason(
-            signal=PAST_PARTNERS,
-            value=float(shared),
-            factor=factor,
-            detail=detail,
-            organisation_ids=partners,
-        )
 
 
 def _encode(value: str | None) -> str | None:
@@ -422,177 +195,6 @@ def _id_array(ids: Collection[int]) -> np.ndarray:
 _EMPTY_RECORD = _Record(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), (), (), ())
 
 
-class _Partnerships:
-    """Which profiles list which past projects (activity key hashes), both ways.
-
-    The profiles of the last fit are sorted arrays (which a saved index memory-maps and
-    processes share): `ids` with, per id, a range of `keys` (CSR), and every (key, id) pair
-    sorted by key, so the members of a project are one `searchsorted` away. Profiles changed
-    since then live in two small dicts, the overlay, which writers change one key at a time
-    under the index's lock while readers only look keys up; an overlaid profile's array
-    entries are ignored (an empty overlay entry is a removed profile).
-    """
-
-    def __init__(
-        self,
-        ids: np.ndarray,
-        indptr: np.ndarray,
-        keys: np.ndarray,
-        pair_keys: np.ndarray,
-        pair_ids: np.ndarray,
-    ) -> None:
-        # Plain views: a memory map's own indexing goes through Python for every access.
-        self.ids, self.indptr, self.keys = (_plain(a) for a in (ids, indptr, keys))
-        self.pair_keys, self.pair_ids = _plain(pair_keys), _plain(pair_ids)
-        self._overlay: dict[int, frozenset[int]] = {}
-        self._overlay_members: dict[int, frozenset[int]] = {}
-
-    @classmethod
-    def build(cls, keys_of: Mapping[int, Collection[int]]) -> _Partnerships:
-        """Arrays for profiles given as id -> activity key hashes."""
-        ids = np.array(sorted(doc_id for doc_id, keys in keys_of.items() if keys), np.int64)
-        rows = [np.array(sorted(keys_of[int(doc_id)]), dtype=np.int64) for doc_id in ids]
-        counts = np.fromiter((row.size for row in rows), dtype=np.int64, count=len(rows))
-        indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        keys = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        owners = np.repeat(ids, counts)
-        order = np.lexsort((owners, keys))
-        return cls(ids, indptr, keys, keys[order], owners[order])
-
-    @classmethod
-    def empty(cls) -> _Partnerships:
-        return cls.build({})
-
-    def keys_of(self, doc_id: int) -> frozenset[int]:
-        """The activity key hashes of one profile."""
-        overlaid = self._overlay.get(doc_id)
-        if overlaid is not None:
-            return overlaid
-        at = int(np.searchsorted(self.ids, doc_id))
-        if at < self.ids.size and self.ids[at] == doc_id:
-            return frozenset(self.keys[self.indptr[at] : self.indptr[at + 1]].tolist())
-        return frozenset()
-
-    def get(self, key: int, default: Collection[int] = ()) -> Collection[int]:
-        """The profiles that list a project (the `members` mapping `past_partners` reads)."""
-        lo = int(np.searchsorted(self.pair_keys, key, side="left"))
-        hi = int(np.searchsorted(self.pair_keys, key, side="right"))
-        members = {int(doc_id) for doc_id in self.pair_ids[lo:hi].tolist()}
-        if self._overlay:
-            members = {doc_id for doc_id in members if doc_id not in self._overlay}
-        members |= self._overlay_members.get(key, frozenset())
-        return members or default
-
-    def listings(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every (position in `keys`, profile) such that the profile lists that key."""
-        lo = np.searchsorted(self.pair_keys, keys, side="left")
-        counts = np.searchsorted(self.pair_keys, keys, side="right") - lo
-        which = np.repeat(np.arange(keys.size), counts)
-        offsets = np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        owners = self.pair_ids[np.repeat(lo, counts) + offsets]
-        overlay = self._overlay
-        if overlay:
-            kept = ~np.isin(owners, np.fromiter(overlay, dtype=np.int64, count=len(overlay)))
-            which, owners = which[kept], owners[kept]
-            extra = [
-                (position, owner)
-                for position, key in enumerate(keys.tolist())
-                for owner in self._overlay_members.get(key, ())
-            ]
-            if extra:
-                added = np.array(extra, dtype=np.int64)
-                which = np.concatenate((which, added[:, 0]))
-                owners = np.concatenate((owners, added[:, 1]))
-        return which, owners
-
-    def set(self, doc_id: int, keys: frozenset[int]) -> None:
-        """Replace one profile's keys (the caller holds the index's lock)."""
-        old = self.keys_of(doc_id)
-        self._overlay[doc_id] = keys
-        for key in old - keys:
-            left = self._overlay_members.get(key, frozenset()) - {doc_id}
-            if left:
-                self._overlay_members[key] = left
-            else:
-                self._overlay_members.pop(key, None)
-        for key in keys:
-            self._overlay_members[key] = self._overlay_members.get(key, frozenset()) | {doc_id}
-
-    def compacted(self) -> _Partnerships:
-        """The same partnerships with the overlay folded into the arrays."""
-        if not self._overlay:
-            return self
-        keys_of = {
-            int(doc_id): self.keys_of(int(doc_id))
-            for doc_id in self.ids.tolist()
-            if int(doc_id) not in self._overlay
-        }
-        keys_of.update(self._overlay)
-        return _Partnerships.build(keys_of)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays to save (overlay folded in)."""
-        compact = self.compacted()
-        return {
-            "partner_ids": compact.ids,
-            "partner_indptr": compact.indptr,
-            "partner_keys": compact.keys,
-            "pair_keys": compact.pair_keys,
-            "pair_ids": compact.pair_ids,
-        }
-
-    @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> _Partnerships:
-        return cls(
-            arrays["partner_ids"],
-            arrays["partner_indptr"],
-            arrays["partner_keys"],
-            arrays["pair_keys"],
-            arrays["pair_ids"],
-        )
-
-
-def _plain(array: np.ndarray) -> np.ndarray:
-    """The array as a plain ndarray (a view of a memory map's pages, no copy)."""
-    return array.view(np.ndarray) if isinstance(array, np.memmap) else array
-
-
-@dataclass(frozen=True, slots=True)
-class _Listings:
-    """Close past projects and who lists them: aligned arrays, closest projects first."""
-
-    owners: np.ndarray
-    keys: np.ndarray
-    cosines: np.ndarray
-
-    @classmethod
-    def empty(cls) -> _Listings:
-        nothing = np.zeros(0, dtype=np.int64)
-        return cls(nothing, nothing, np.zeros(0, dtype=np.float64))
-
-    def summed(self, record: _Record) -> np.ndarray:
-        """Per profile of the record, the sum of the cosines of its close projects."""
-        total = np.zeros(record.ids.size, dtype=np.float64)
-        found, at = record.positions(self.owners)
-        np.add.at(total, at, self.cosines[found])
-        return total
-
-    def of(self, doc_id: int) -> tuple[tuple[int, float], ...]:
-        """One organisation's close projects: (key hash, cosine), closest first."""
-        rows = np.flatnonzero(self.owners == doc_id)
-        return tuple(zip(self.keys[rows].tolist(), self.cosines[rows].tolist(), strict=True))
-
-
-def _project_texts(profiles: Iterable[ProfileLike]) -> dict[int, str]:
-    """Each distinct past project's text by key hash, the first listing of it winning."""
-    texts: dict[int, str] = {}
-    for profile in profiles:
-        for activity in profile.activities:
-            if key := activity_key(activity):
-                texts.setdefault(key_hash(key), activity_text(activity))
-    return texts
-
-
 class ProfileIndex:
     """Organisation profiles indexed for suggestions: text, track record and past projects.
 
@@ -612,11 +214,11 @@ class ProfileIndex:
         # Per vocabulary term of each index, the call-frequency weight of a query term.
         self._call_weights: tuple[np.ndarray, np.ndarray] | None = None
         self._record = _EMPTY_RECORD
-        self._partners = _Partnerships.empty()
+        self._partners = Partnerships.empty()
         self._lock = threading.Lock()
         # Bumped by every change, so that a cached answer is never read across one.
         self._generation = 0
-        self._last_similar: tuple[tuple[str, float, int], _Listings] | None = None
+        self._last_similar: tuple[tuple[str, float, int], Listings] | None = None
         # Whether the arrays came from a saved index (memory-mapped, shared between processes).
         self.mapped = False
 
@@ -639,14 +241,14 @@ class ProfileIndex:
         keys = {doc_id: activity_hashes(p) for doc_id, p in zip(id_list, profiles, strict=True)}
         with self._lock:
             self.matcher.fit(id_list, [organisation_text(p) for p in profiles])
-            texts = _project_texts(profiles)
+            texts = project_texts(profiles)
             self.projects.fit(list(texts), list(texts.values()))
             self._call_weights = self._weights_for(call_texts)
             counts = np.fromiter(
                 (len(p.activities) for p in profiles), dtype=np.int64, count=len(id_list)
             )
             record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets)
-            self._partners = _Partnerships.build(keys)
+            self._partners = Partnerships.build(keys)
             self._record = record
             self._generation += 1
         return self
@@ -676,7 +278,7 @@ class ProfileIndex:
             self.matcher.upsert(doc_id, text)
             old = self._partners.keys_of(doc_id)
             self._partners.set(doc_id, activity_hashes(profile))
-            for key, project_text in _project_texts([profile]).items():
+            for key, project_text in project_texts([profile]).items():
                 if key not in self.projects:
                     self.projects.upsert(key, project_text)
             self._drop_orphan_projects(old)
@@ -722,7 +324,7 @@ class ProfileIndex:
         keys = {int(p): partners.keys_of(int(p)) for p in partner_ids}
         return past_partners(keys, partners)
 
-    def similar_projects(self, text: str, weights: Weights | None = None) -> _Listings:
+    def similar_projects(self, text: str, weights: Weights | None = None) -> Listings:
         """The past projects among the NEIGHBOUR_PROJECTS closest to `text`, with who lists
         them: one entry per (organisation, project), closest projects first."""
         weights = self.weights if weights is None else weights
@@ -734,13 +336,13 @@ class ProfileIndex:
             return last[1]
         projects = self.projects
         if projects.n_documents == 0:
-            return _Listings.empty()
+            return Listings.empty()
         vector = self._weighted(projects, text, 1, weights)
         keys = projects.ids()
         cosine = projects.score_ids(vector, cast(Sequence[int], keys))
         top = top_k(cosine, keys, NEIGHBOUR_PROJECTS)
         which, owners = self._partners.listings(keys[top])
-        found = _Listings(owners, keys[top][which], cosine[top][which])
+        found = Listings(owners, keys[top][which], cosine[top][which])
         self._last_similar = (key, found)
         return found
 
@@ -875,7 +477,7 @@ class ProfileIndex:
         codes = tuple(arrays[f"record_facet_{i}"] for i in range(len(facets)))
         if any(array.shape != ids.shape for array in (arrays["record_activities"], *codes)):
             raise ValueError("record arrays differ in length")
-        partners = _Partnerships.from_arrays(arrays)
+        partners = Partnerships.from_arrays(arrays)
         if (
             partners.indptr.shape != (partners.ids.size + 1,)
             or partners.indptr[0] != 0
@@ -898,11 +500,11 @@ class ProfileIndex:
         if index.matcher.n_documents != ids.size:
             raise ValueError(f"{ids.size} records for {index.matcher.n_documents} profiles")
         index._record = _Record(
-            _plain(ids),
-            _plain(arrays["record_activities"]),
+            plain_array(ids),
+            plain_array(arrays["record_activities"]),
             tuple(facet["name"] for facet in facets),
             tuple({str(k): int(v) for k, v in facet["levels"].items()} for facet in facets),
-            tuple(_plain(array) for array in codes),
+            tuple(plain_array(array) for array in codes),
         )
         index._partners = partners
         index.mapped = True

@@ -34,12 +34,13 @@ from sqlmodel import Session, col
 from matchmaker import db
 from matchmaker.auth import Principal, require_role
 from matchmaker.errors import NotFound
-from matchmaker.matching import analyzer, topk
+from matchmaker.matching import analyzer, past_projects, scoring, topk
 from matchmaker.matching import profile_index as ranking
 from matchmaker.matching import saved_index as index_store
 from matchmaker.matching import text as text_module
 from matchmaker.matching import text_index as matcher
-from matchmaker.matching.profile_index import ProfileIndex, RankedMatch, text_only
+from matchmaker.matching.profile_index import ProfileIndex
+from matchmaker.matching.scoring import RankedMatch, text_only
 from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.matching.text_index import Match, TfidfMatcher
 from matchmaker.repository import compact_changes
@@ -57,7 +58,7 @@ SYNC_REFIT_MAX = 100
 # A catch-up with more changed profiles than this rebuilds rather than upserting one by one.
 BULK_CHANGES = 2_000
 # A saved index is only as good as the code that built it: its key names this code.
-_INDEX_MODULES = (analyzer, matcher, ranking, text_module, topk)
+_INDEX_MODULES = (analyzer, matcher, past_projects, ranking, scoring, text_module, topk)
 _INDEX_CODE = hashlib.sha256(
     b"".join(Path(str(module.__file__)).read_bytes() for module in _INDEX_MODULES)
 ).hexdigest()[:16]

@@ -12,9 +12,7 @@ from matchmaker.auth import Principal
 from matchmaker.calls import call_ids_with_status, get_call
 from matchmaker.consortium.proposals import needs_of_draft
 from matchmaker.matching import explanations
-from matchmaker.matching.profile_index import (
-    RankedMatch,
-)
+from matchmaker.matching.scoring import RankedMatch
 from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text_index import Match
 from matchmaker.organisations import get_organisation
