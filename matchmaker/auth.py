@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from matchmaker.errors import PermissionDenied, Unauthenticated
 from models.apikey import ApiKey, KeyRole
@@ -55,7 +55,7 @@ def authenticate(session: Session, *, token: str, admin_token: str | None) -> Pr
         return Principal(role=KeyRole.admin)
     parts = token.split("_", 2)
     if len(parts) == 3 and parts[0] == TOKEN_PREFIX:
-        key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+        key = session.scalar(select(ApiKey).where(col(ApiKey.prefix) == parts[1]))
         if (
             key is not None
             and key.revoked_at is None

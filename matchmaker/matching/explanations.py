@@ -34,12 +34,14 @@ def past_projects(organisation: Organisation, reason: Reason) -> list[PastProjec
     """The projects a similar-projects reason refers to, named from the profile, closest first."""
     if not reason.projects:
         return []
-    listed = {}
+    listed: dict[int, tuple[str, str]] = {}
     for activity in organisation.activities:
         if key := activity_key(activity):
             listed.setdefault(key_hash(key), (str(activity.get("title") or ""), key))
     return [
-        PastProject(*listed[key], cosine=cosine) for key, cosine in reason.projects if key in listed
+        PastProject(title=listed[key][0], url=listed[key][1], cosine=cosine)
+        for key, cosine in reason.projects
+        if key in listed
     ]
 
 

@@ -24,7 +24,10 @@ KeyT = TypeVar("KeyT", contravariant=True)
 class Aligned(Protocol):
     """Per-profile arrays aligned with sorted `ids` (the profile index's records)."""
 
-    ids: np.ndarray
+    @property
+    def ids(self) -> np.ndarray:
+        """The profiles' ids, sorted."""
+        ...
 
     def positions(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of `ids` are present, and their positions."""

@@ -132,7 +132,7 @@ _FIT_COLUMNS = (
 def _fit_organisations(session: Session, calls: Sequence[Call]) -> ProfileIndex:
     organisations = session.execute(select(*_FIT_COLUMNS).order_by(col(Organisation.id))).all()
     return ProfileIndex().fit(
-        [organisation.id for organisation in organisations],  # type: ignore[misc]
+        [organisation.id for organisation in organisations],
         organisations,
         facets={
             name: [_facets(organisation)[name] for organisation in organisations]
