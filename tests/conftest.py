@@ -1,7 +1,8 @@
 """Fixtures: every test gets its own migrated database and a client over the ASGI app.
 
 Database-backed tests run once on SQLite and once on PostgreSQL (a server this test session
-starts itself). `MATCHMAKER_TEST_DATABASES=sqlite` limits a run to SQLite.
+starts itself). `MATCHMAKER_TEST_DATABASES=sqlite` limits a run to SQLite. Every test that needs
+the PostgreSQL server is marked `postgres` here, so `-m "not postgres"` leaves them all out.
 """
 
 import itertools
@@ -26,11 +27,33 @@ BACKENDS = [
     if name.strip()
 ]
 _database_numbers = itertools.count()
+_deselected = 0  # tests left out by -m or -k, counted by pytest_deselected
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `postgres` the tests that use the server directly (database_url's param has it)."""
+    for item in items:
+        if "postgres_admin_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Count the tests `-m` or `-k` left out, for pytest_sessionfinish."""
+    global _deselected
+    _deselected += len(items)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run whose every test a marker or keyword left out passes (pytest would exit 5)."""
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and _deselected:
+        session.exitstatus = pytest.ExitCode.OK
 
 
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
-    """One PostgreSQL server for the whole test session."""
+    """One PostgreSQL server for the whole test session (skips if the run leaves PostgreSQL out)."""
+    if "postgres" not in BACKENDS:
+        pytest.skip("MATCHMAKER_TEST_DATABASES leaves PostgreSQL out")
     with postgres.running_server() as url:
         yield url
 
@@ -57,7 +80,12 @@ def postgres_template(postgres_admin_url: str) -> str:
     return "matchmaker_template"
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(
+    params=[
+        pytest.param(name, marks=pytest.mark.postgres) if name == "postgres" else name
+        for name in BACKENDS
+    ]
+)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh database, already migrated, on each configured backend."""
     if request.param == "sqlite":

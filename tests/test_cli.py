@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
@@ -20,6 +21,7 @@ def _env(database: Path) -> dict[str, str]:
     return {"MATCHMAKER_DATABASE_URL": f"sqlite:///{database}"}
 
 
+@pytest.mark.slow
 def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
     """`matchmaker serve` on a new database migrates it, loads the demo data and serves it."""
     port = free_port()

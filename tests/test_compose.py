@@ -17,7 +17,6 @@ import psycopg
 import pytest
 import yaml
 
-from tests.conftest import BACKENDS
 from tests.postgres import free_port
 from tests.servers import stop, wait_until_healthy
 
@@ -27,9 +26,8 @@ PASSWORD = "compose-password"
 # Compose's interpolation forms used in compose.yaml: ${NAME:-default} and ${NAME:?error}.
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<kind>[-?])(?P<rest>[^}]*))?\}")
 
-needs_postgres = pytest.mark.skipif(
-    "postgres" not in BACKENDS, reason="MATCHMAKER_TEST_DATABASES leaves PostgreSQL out"
-)
+# Building and installing the wheel takes seconds; the compose test also starts the service.
+pytestmark = pytest.mark.slow
 
 
 def interpolate(value: str, environment: dict[str, str]) -> str:
@@ -71,7 +69,6 @@ def test_the_wheel_ships_every_file_the_service_reads(installed: Path) -> None:
     assert missing == []
 
 
-@needs_postgres
 def test_composes_service_starts_its_workers_on_postgresql_and_serves(
     installed: Path, postgres_admin_url: str, tmp_path: Path
 ) -> None:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select, text
 
 from matchmaker import db
@@ -16,6 +17,9 @@ from models.organisation import Organisation
 
 FIXTURE = Path(__file__).parent / "data" / "cordis"
 COPIES = 40  # each fixture organisation is copied this many times under new ids
+
+# Imports a grown CORDIS extract three times (one run killed) in subprocesses.
+pytestmark = pytest.mark.slow
 
 
 def _grow_fixture(target: Path) -> int:

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from matchmaker.importers.demo import load_demo
-from tests.conftest import ADMIN_TOKEN
-from tests.servers import uvicorn_server
+from tests.servers import ADMIN_TOKEN, uvicorn_server
 
 CHECKS = ",".join(
     [
@@ -22,6 +21,8 @@ CHECKS = ",".join(
     ]
 )
 EXAMPLES_PER_OPERATION = 20
+
+pytestmark = pytest.mark.slow
 
 
 def test_schemathesis_finds_no_server_error_or_schema_violation(

@@ -6,10 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from tests.factories import call_payload, organisation_payload
 from tests.servers import uvicorn_server
+
+# Each test starts uvicorn with several workers, each fitting the matcher index.
+pytestmark = pytest.mark.slow
 
 
 def _within_a_second(check: Callable[[], bool]) -> float:

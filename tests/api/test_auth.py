@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, select
 
-from tests.api.test_organisations import assert_problem
-from tests.conftest import ADMIN_TOKEN
 from tests.factories import call_payload, create_call, create_organisation, organisation_payload
+from tests.helpers import assert_problem
+from tests.servers import ADMIN_TOKEN
 
 ACTORS = ("anonymous", "other_organisation", "coordinator", "admin", "owner")
 

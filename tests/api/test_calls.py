@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_organisations import assert_problem
 from tests.factories import call_payload, create_call
+from tests.helpers import assert_problem
 
 TODAY = date.today()
 

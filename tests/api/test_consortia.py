@@ -2,8 +2,8 @@
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_organisations import assert_problem
 from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem
 
 
 def _setup(client: TestClient) -> tuple[int, int, int]:

@@ -6,9 +6,9 @@ from sqlalchemy import Engine
 from api.main import create_app
 from matchmaker import db
 from matchmaker.settings import Settings
-from tests.api.test_organisations import assert_problem
-from tests.conftest import ADMIN_TOKEN
 from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem
+from tests.servers import ADMIN_TOKEN
 
 
 def test_health_reports_database_and_latest_revision(client: TestClient, engine: Engine) -> None:

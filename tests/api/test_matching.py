@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_organisations import assert_problem
 from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem
 
 ONCOLOGY_SME = {
     "name": "Oncomark Diagnostics",
@@ -258,8 +258,13 @@ def test_suggestions_give_reasons_whose_factors_make_the_score(client: TestClien
 def test_a_past_project_close_to_the_call_is_named_in_the_reasons(client: TestClient) -> None:
     """The similar-projects reason names the organisation's close project, title and URL."""
     url = "https://cordis.europa.eu/project/id/77"
-    title = "EARLYDX: liquid biopsy for early cancer detection (coordinator)"
-    project = {"title": title, "summary": CANCER_CALL["description"], "url": url}
+    title = "EARLYDX: liquid biopsy for early cancer detection"
+    project = {
+        "title": title,
+        "summary": CANCER_CALL["description"],
+        "url": url,
+        "role": "coordinator",
+    }
     with_project = create_organisation(
         client, **{**ONCOLOGY_SME, "name": "With project", "activities": [project]}
     )["id"]

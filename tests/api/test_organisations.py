@@ -6,20 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import create_organisation, organisation_payload
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    """Check a response is a problem details document with the status (and field) expected."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["detail"]
-    if field is not None:
-        assert field in [error["field"] for error in body["errors"]], body
-    return body
+from tests.helpers import assert_problem
 
 
 def test_create_organisation_returns_profile_with_private_fields(client: TestClient) -> None:
@@ -175,6 +162,41 @@ def test_unknown_organisation_is_404(client: TestClient, method: str) -> None:
 def test_non_integer_organisation_id_is_422(client: TestClient) -> None:
     """A path id that is not a number is invalid input, not a 500."""
     assert_problem(client.get("/organisations/abc"), 422, "path.organisation_id")
+
+
+def test_activity_role_is_stored_and_returned(client: TestClient) -> None:
+    """An activity's role is returned as given; an activity without one has a null role."""
+    activities = [
+        {"title": "EARLYDX: early detection", "role": "coordinator"},
+        {"title": "A review of liquid biopsy"},
+    ]
+    created = create_organisation(client, activities=activities)
+    read = client.get(f"/organisations/{created['id']}").json()
+    for body in (created, read):
+        assert body["activities"] == [
+            {
+                "title": "EARLYDX: early detection",
+                "summary": "",
+                "year": None,
+                "url": None,
+                "role": "coordinator",
+            },
+            {
+                "title": "A review of liquid biopsy",
+                "summary": "",
+                "year": None,
+                "url": None,
+                "role": None,
+            },
+        ]
+
+
+def test_activity_with_an_unknown_role_is_422(client: TestClient) -> None:
+    """A role that is not one of CORDIS's four is refused, naming the activity's field."""
+    activities = [{"title": "EARLYDX", "role": "associatedPartner"}]
+    response = client.post("/organisations", json=organisation_payload(activities=activities))
+    assert_problem(response, 422, "activities.0.role")
+    assert client.get("/organisations").json()["total"] == 0
 
 
 LONG = "x" * 20_001

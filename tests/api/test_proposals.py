@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_organisations import assert_problem
 from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem
 
 ONCOLOGY = "liquid biopsy early cancer detection oncology tumour DNA screening"
 PROFILES = [

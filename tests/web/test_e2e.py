@@ -40,7 +40,7 @@ CALL_IDENTIFIER = "HORIZON-MISS-2023-CANCER-01-01"
 TIMEOUT_MS = 15_000
 
 # Debian's chromium is installed by scripts/test; without it these tests fail rather than skip.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 
 from matchmaker.importers import cordis
 from matchmaker.importers.cordis import (
+    MAX_ACTIVITY_TITLE,
     MAX_SUMMARY,
     Project,
     Rejected,
@@ -27,7 +28,7 @@ from matchmaker.importers.cordis import (
     year_in_code,
 )
 from models.common import StakeholderType
-from models.organisation import MAX_ACTIVITIES
+from models.organisation import MAX_ACTIVITIES, ProjectRole
 
 ROOT = Path(__file__).resolve().parents[3]
 LABELLED = ROOT / "tests" / "data" / "labelled_organisations.csv"
@@ -301,11 +302,40 @@ def test_activities_keep_the_most_recent_three_hundred() -> None:
     assert years == sorted(years, reverse=True)
     assert years[-1] == 1990
     assert activities[0] == {
-        "title": "P279: t (participant)",
+        "title": "P279: t",
         "summary": "s",
         "year": 2029,
         "url": "https://cordis.europa.eu/project/id/379",
+        "role": "participant",
     }
+
+
+def test_activities_carry_the_role_and_leave_the_title_alone() -> None:
+    """Each CORDIS role code becomes the activity's role; the title is the project's, whole."""
+    long_title = "word " * 99 + "words"  # as long as a title may be: not cut
+    projects = {
+        "1": Project(acronym="A", title="A: t", summary="s", year=2021),
+        "2": Project(acronym="B", title="B: t", summary="s", year=2022),
+        "3": Project(acronym="C", title="C: t", summary="s", year=2023),
+        "4": Project(acronym="D", title=long_title, summary="s", year=2024),
+        "5": Project(acronym="E", title="E: t", summary="s", year=2025),
+    }
+    participations = [
+        ("1", "coordinator"),
+        ("2", "participant"),
+        ("3", "associatedPartner"),
+        ("4", "thirdParty"),
+        ("5", "partnerOther"),
+    ]
+    activities = build_activities(participations, projects)
+    assert [(item["title"], item["role"]) for item in activities] == [
+        ("E: t", None),
+        (long_title, ProjectRole.third_party),
+        ("C: t", ProjectRole.associated_partner),
+        ("B: t", ProjectRole.participant),
+        ("A: t", ProjectRole.coordinator),
+    ]
+    assert len(long_title) == MAX_ACTIVITY_TITLE
 
 
 def test_stronger_role_kept_when_listed_twice_in_a_project() -> None:

@@ -109,33 +109,34 @@ def test_cordis_profile_fields_and_activities_for_one_organisation(engine: Engin
     assert [(a["title"], a["year"], a["url"]) for a in profile.activities] == [
         (
             "Advancing scientific collaboration in phage therapy for treating Pseudomonas "
-            "aeruginosa and Staphylococcus aureus (participant)",
+            "aeruginosa and Staphylococcus aureus",
             2024,
             "https://cordis.europa.eu/project/id/101159555",
         ),
         (
             "Twinning to develop ELTE's research and innovation capacity in quantum reservoir "
-            "computing (participant)",
+            "computing",
             2024,
             "https://cordis.europa.eu/project/id/101156088",
         ),
         (
             "Research and Innovation Strategy for Lviv Polytechnic National University "
-            "dedicated to White-Emitting Organic Lighting Systems (participant)",
+            "dedicated to White-Emitting Organic Lighting Systems",
             2024,
             "https://cordis.europa.eu/project/id/101155017",
         ),
         (
-            "QRC-4-ESP: EIC Pathfinder Open (participant)",
+            "QRC-4-ESP: EIC Pathfinder Open",
             2023,
             "https://cordis.europa.eu/project/id/101129663",
         ),
         (
-            "SUSNANO: Twinning Western Balkans Special (participant)",
+            "SUSNANO: Twinning Western Balkans Special",
             2021,
             "https://cordis.europa.eu/project/id/101059266",
         ),
     ]
+    assert [a["role"] for a in profile.activities] == ["participant"] * 5
     summaries = [a["summary"] for a in profile.activities]
     assert summaries[0].startswith("ASCLEPIUS\u2019s overall aim is to boost the scientific")
     assert [len(s) for s in summaries[:3]] == [994, 991, 999]
@@ -148,7 +149,8 @@ def test_cordis_project_without_objective_takes_the_topic_text(engine: Engine) -
     import_cordis(engine, EXTRACT)
 
     (activity,) = organisation(engine, "cordis:999588978").activities
-    assert activity["title"] == "TWIN4EarLiStAge: Twinning Bottom-Up (coordinator)"
+    assert activity["title"] == "TWIN4EarLiStAge: Twinning Bottom-Up"
+    assert activity["role"] == "coordinator"
     assert activity["year"] == 2023
     assert activity["summary"].startswith("Expected Outcome:")
     assert len(activity["summary"]) == 994

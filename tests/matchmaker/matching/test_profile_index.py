@@ -1,34 +1,16 @@
 """The suggestion ranking: text similarity times track record (times past partners), exactly."""
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pytest
 
-from matchmaker.matching.profile_index import (
-    MATCHER_SETTINGS,
-    PastPartners,
-    ProfileIndex,
-    RankedMatch,
-    Weights,
-    activity_keys,
-    key_hash,
-    past_partners,
-    top_rows,
-)
+from matchmaker.matching.past_projects import PastPartners, activity_keys, key_hash, past_partners
+from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex
+from matchmaker.matching.scoring import RankedMatch, Weights
 from matchmaker.matching.text_index import TfidfMatcher
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A profile with the fields the ranking reads."""
-
-    name: str
-    description: str = ""
-    keywords: Sequence[str] = ()
-    activities: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+from tests.helpers import Profile
 
 
 def blank_activities(count: int, *, prefix: str = "p") -> tuple[dict[str, Any], ...]:
@@ -76,14 +58,6 @@ def test_zero_exponents_leave_the_cosine_alone() -> None:
     """With both exponents 0 the score is the text similarity."""
     weights = Weights(track_record_exponent=0.0, partner_exponent=0.0)
     assert weights.scores(np.array([0.3]), np.array([300]), np.array([9])).tolist() == [0.3]
-
-
-def test_top_rows_breaks_ties_by_ascending_id_and_drops_zeros() -> None:
-    """Equal scores come out in id order; a zero score is never chosen."""
-    score = np.array([0.5, 0.9, 0.5, 0.0, 0.5])
-    ids = np.array([40, 10, 30, 5, 20])
-    assert top_rows(score, ids, 3).tolist() == [1, 4, 2]
-    assert top_rows(score, ids, 10).tolist() == [1, 4, 2, 0]
 
 
 def test_activity_keys_are_the_activity_urls() -> None:
@@ -201,6 +175,42 @@ def test_filters_apply_before_ranking() -> None:
         index.rank(BIOPSY_CALL, filters={"country": "DE"})
 
 
+def test_profiles_missing_a_facet_value_pass_no_filter_on_it() -> None:
+    """None and "" mean missing: such profiles pass no filter on that facet."""
+    profiles = {i: Profile(f"Lab {i}", BIOPSY) for i in (1, 2, 3, 4)}
+    index = ProfileIndex().fit(
+        list(profiles), list(profiles.values()), facets={"country": ["DE", None, "", "FR"]}
+    )
+    allowed = index.rank(BIOPSY_CALL, filters={"country": {"DE", "FR", ""}})
+    assert sorted(m.id for m in allowed) == [1, 4]
+    assert sorted(m.id for m in index.rank(BIOPSY_CALL)) == [1, 2, 3, 4]
+
+
+def test_an_upsert_replaces_the_facets_and_omitted_ones_become_missing() -> None:
+    """The facets given with an edit replace the old ones; a facet left out becomes missing."""
+    index = ProfileIndex().fit(
+        [1, 2],
+        [Profile("A", BIOPSY), Profile("B", BIOPSY)],
+        facets={"stakeholder_type": ["sme", "sme"], "country": ["DE", "DE"]},
+    )
+    index.upsert(1, Profile("A", BIOPSY), {"country": "IT"})
+    assert [m.id for m in index.rank(BIOPSY_CALL, filters={"country": "IT"})] == [1]
+    assert [m.id for m in index.rank(BIOPSY_CALL, filters={"stakeholder_type": "sme"})] == [2]
+    with pytest.raises(ValueError, match="unknown facets"):
+        index.upsert(3, Profile("C", BIOPSY), {"region": "north"})
+
+
+def test_similar_profiles_are_filtered_by_the_same_facets_as_rankings() -> None:
+    """`similar` excludes the profile itself and keeps only profiles passing the filters."""
+    index = index_of(
+        {1: Profile("A", BIOPSY), 2: Profile("B", BIOPSY), 3: Profile("C", "early cancer")},
+        kinds={1: "academia", 2: "academia", 3: "sme"},
+    )
+    assert [m.id for m in index.similar(1, k=5)] == [2, 3]
+    assert [m.id for m in index.similar(1, k=5, filters={"stakeholder_type": "sme"})] == [3]
+    assert index.similar(1, k=5, filters={"stakeholder_type": "regulator"}) == []
+
+
 def test_upserts_and_removals_are_seen_by_the_next_ranking() -> None:
     """A new profile, a longer record, a new facet value and a removal all count at once."""
     index = index_of({1: Profile("A", BIOPSY), 2: Profile("B", BIOPSY)})
@@ -275,11 +285,12 @@ def test_rank_rejects_negative_k_and_answers_nothing_for_zero() -> None:
 
 
 def project(number: int, text: str, role: str = "participant") -> dict[str, Any]:
-    """A past project as the CORDIS importer writes it: the role appended to the title."""
+    """A past project as the CORDIS importer writes it, with the organisation's role."""
     return {
-        "title": f"P{number}: {text} ({role})",
+        "title": f"P{number}: {text}",
         "summary": text,
         "url": f"https://cordis.europa.eu/project/id/{number}",
+        "role": role,
     }
 
 

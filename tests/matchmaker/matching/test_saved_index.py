@@ -11,7 +11,7 @@ from matchmaker.matching import saved_index as index_store
 from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.saved_index import load, save
 from matchmaker.matching.text_index import Match, TfidfMatcher
-from tests.matchmaker.matching.test_profile_index import Profile
+from tests.helpers import Profile
 
 PROFILES = {
     1: ("Oncology SME building AI software that reads tumour biopsies and cancer images.", "sme"),
@@ -25,13 +25,8 @@ KEY = "changelog:42 schema:20260101_organisations"
 
 
 def fitted() -> TfidfMatcher:
-    """Fit a matcher on PROFILES with the stakeholder type as a facet."""
-    ids = list(PROFILES)
-    return TfidfMatcher().fit(
-        ids,
-        [text for text, _ in PROFILES.values()],
-        {"stakeholder_type": [kind for _, kind in PROFILES.values()]},
-    )
+    """Fit a matcher on the texts of PROFILES."""
+    return TfidfMatcher().fit(list(PROFILES), [text for text, _ in PROFILES.values()])
 
 
 def results(matches: list[Match]) -> list[tuple[int, float, list[tuple[str, float]]]]:
@@ -40,7 +35,7 @@ def results(matches: list[Match]) -> list[tuple[int, float, list[tuple[str, floa
 
 
 def test_round_trip_gives_identical_results(tmp_path: Path) -> None:
-    """A loaded index ranks, filters, explains and scores exactly like the saved one."""
+    """A loaded index ranks, restricts, explains and scores exactly like the saved one."""
     matcher = fitted()
 
     save(matcher, tmp_path, KEY)
@@ -48,9 +43,9 @@ def test_round_trip_gives_identical_results(tmp_path: Path) -> None:
 
     assert loaded is not None
     assert results(loaded.query(CALL, k=5)) == results(matcher.query(CALL, k=5))
-    filters = {"stakeholder_type": {"sme"}}
-    assert results(loaded.query(CALL, k=5, filters=filters)) == results(
-        matcher.query(CALL, k=5, filters=filters)
+    smes = [i for i, (_, kind) in PROFILES.items() if kind == "sme"]
+    assert results(loaded.query(CALL, k=5, include_ids=smes)) == results(
+        matcher.query(CALL, k=5, include_ids=smes)
     )
     assert results(loaded.similar(3, k=5)) == results(matcher.similar(3, k=5))
     np.testing.assert_array_equal(
@@ -66,7 +61,7 @@ def test_round_trip_gives_identical_results(tmp_path: Path) -> None:
 def test_round_trip_after_updates_keeps_them_and_the_drift(tmp_path: Path) -> None:
     """Upserts and removals made before saving are in the saved index, drift included."""
     matcher = fitted()
-    matcher.upsert(6, "Cancer imaging start-up with tumour AI", {"stakeholder_type": "sme"})
+    matcher.upsert(6, "Cancer imaging start-up with tumour AI")
     matcher.remove(1)
     save(matcher, tmp_path, KEY)
 
@@ -165,8 +160,8 @@ def test_upsert_remove_and_compact_after_load_work(tmp_path: Path) -> None:
     assert loaded is not None
     before = np.load(index_store.index_path(tmp_path, KEY) / "base_data.npy")
 
-    loaded.upsert(6, "Cancer imaging start-up with tumour AI", {"stakeholder_type": "sme"})
-    loaded.upsert(2, "Cardiology and cancer imaging department", {"stakeholder_type": "uni"})
+    loaded.upsert(6, "Cancer imaging start-up with tumour AI")
+    loaded.upsert(2, "Cardiology and cancer imaging department")
     assert loaded.remove(1)
     updated = [m.id for m in loaded.query(CALL, k=5)]
     loaded.compact()
@@ -183,7 +178,7 @@ def test_saving_another_key_replaces_the_old_index(tmp_path: Path) -> None:
     """Only the newest database state stays on disk."""
     matcher = fitted()
     first = save(matcher, tmp_path, KEY)
-    matcher.upsert(6, "Cancer imaging start-up", {"stakeholder_type": "sme"})
+    matcher.upsert(6, "Cancer imaging start-up")
 
     second = save(matcher, tmp_path, "changelog:43 schema:20260101_organisations")
 

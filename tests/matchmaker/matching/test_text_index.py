@@ -4,7 +4,6 @@ import pickle
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pytest
@@ -56,24 +55,24 @@ ONCOLOGY_CALL = (
 
 
 def fit_organisations(**params: object) -> TfidfMatcher:
-    """Fit a matcher on ORGANISATIONS with their stakeholder type and country as facets."""
+    """Fit a matcher on the texts of ORGANISATIONS."""
     ids = list(ORGANISATIONS)
     texts = [text for text, _, _ in ORGANISATIONS.values()]
-    facets = {
-        "stakeholder_type": [kind for _, kind, _ in ORGANISATIONS.values()],
-        "country": [country for _, _, country in ORGANISATIONS.values()],
-    }
-    return TfidfMatcher(**params).fit(ids, texts, facets)  # type: ignore[arg-type]
+    return TfidfMatcher(**params).fit(ids, texts)  # type: ignore[arg-type]
+
+
+def in_country(country: str) -> list[int]:
+    """The ids of ORGANISATIONS in one country."""
+    return [i for i, (_, _, where) in ORGANISATIONS.items() if where == country]
 
 
 def cancer_labs(n: int) -> TfidfMatcher:
-    """Fit n cancer labs; even ids are in DE, odd in FR; the lowest ids say "cancer" most."""
+    """Fit n cancer labs; the lowest ids say "cancer" most."""
     ids = list(range(1, n + 1))
     texts = [
         " ".join(["cancer"] * (n + 1 - i) + [f"lab{chr(97 + i)}", "tumour genomics"]) for i in ids
     ]
-    countries = ["DE" if i % 2 == 0 else "FR" for i in ids]
-    return TfidfMatcher().fit(ids, texts, {"country": countries})
+    return TfidfMatcher().fit(ids, texts)
 
 
 def ranked_ids(results: list[Match]) -> list[int]:
@@ -96,49 +95,12 @@ def test_documents_without_shared_terms_are_not_returned() -> None:
     assert ranked_ids(results) == [AGRITECH]
 
 
-def test_facet_filter_excludes_other_values() -> None:
-    """A stakeholder-type filter keeps only documents of the listed types."""
-    results = fit_organisations().query(ONCOLOGY_CALL, filters={"stakeholder_type": {"hospital"}})
-
-    assert ranked_ids(results) == [ONCO_HOSPITAL]
-
-
-def test_facet_filters_combine_and_accept_a_bare_string() -> None:
-    """Two facets must both match; a bare string means a one-value set."""
-    matcher = fit_organisations()
-
-    results = matcher.query(ONCOLOGY_CALL, filters={"stakeholder_type": "sme", "country": {"DE"}})
-
-    assert ranked_ids(results) == [ONCOMARK]
-
-
-def test_facet_filter_with_unknown_value_returns_nothing() -> None:
-    """Filtering on a value no document has gives an empty ranking."""
-    assert fit_organisations().query(ONCOLOGY_CALL, filters={"country": {"XX"}}) == []
-
-
-def test_documents_with_a_missing_facet_value_match_no_filter_on_it() -> None:
-    """None and "" mean missing: such documents pass no filter on that facet."""
-    matcher = TfidfMatcher().fit(
-        [1, 2, 3, 4], ["cancer lab"] * 4, {"country": ["DE", None, "", "FR"]}
-    )
-
-    assert ranked_ids(matcher.query("cancer", filters={"country": {"DE", "FR", ""}})) == [1, 4]
-    assert ranked_ids(matcher.query("cancer")) == [1, 2, 3, 4]
-
-
-def test_facet_filter_on_unknown_facet_raises() -> None:
-    """A filter on a facet that was not declared at fit is a caller error."""
-    with pytest.raises(ValueError, match="unknown facet 'region'"):
-        fit_organisations().query(ONCOLOGY_CALL, filters={"region": {"north"}})
-
-
-def test_facet_filter_still_returns_k_results_when_enough_match() -> None:
-    """Filters apply before ranking, so k filtered results come back, best first."""
+def test_include_ids_still_returns_k_results_when_enough_match() -> None:
+    """The allowed ids apply before ranking, so k allowed results come back, best first."""
     matcher = cancer_labs(10)
 
     assert ranked_ids(matcher.query("cancer", k=3)) == [1, 2, 3]
-    assert ranked_ids(matcher.query("cancer", k=3, filters={"country": {"DE"}})) == [2, 4, 6]
+    assert ranked_ids(matcher.query("cancer", k=3, include_ids=range(2, 11, 2))) == [2, 4, 6]
 
 
 def test_exclude_ids_drops_documents_and_still_returns_k() -> None:
@@ -203,10 +165,10 @@ def test_upserted_new_document_is_visible_in_next_query_without_refit() -> None:
     matcher = fit_organisations()
     fitted_at, vocabulary_size = matcher.fitted_at, matcher.vocabulary_size
 
-    matcher.upsert(6, "Farm cooperative testing soil sensors and irrigation.", {"country": "NL"})
+    matcher.upsert(6, "Farm cooperative testing soil sensors and irrigation.")
 
     assert ranked_ids(matcher.query("soil irrigation", k=5)) == [6, AGRITECH]
-    assert ranked_ids(matcher.query("soil", filters={"country": {"NL"}})) == [6]
+    assert ranked_ids(matcher.query("soil", include_ids=[6])) == [6]
     assert (matcher.fitted_at, matcher.vocabulary_size) == (fitted_at, vocabulary_size)
     assert matcher.n_documents == 6
 
@@ -215,7 +177,7 @@ def test_upsert_edit_changes_ranking_and_replaces_old_row() -> None:
     """An edited document is ranked by its new text only and appears once."""
     matcher = fit_organisations()
 
-    matcher.upsert(RARE_PATIENTS, "Patient organisation for people living with cancer.", {})
+    matcher.upsert(RARE_PATIENTS, "Patient organisation for people living with cancer.")
 
     assert ranked_ids(matcher.query("cancer patient organisation", k=10)) == [
         RARE_PATIENTS,
@@ -224,22 +186,6 @@ def test_upsert_edit_changes_ranking_and_replaces_old_row() -> None:
     ]
     assert matcher.query("rare diseases carers") == []
     assert matcher.n_documents == 5
-
-
-def test_upsert_replaces_facets_of_an_edited_document() -> None:
-    """The facets given with an edit replace the old ones; omitted facets become missing."""
-    matcher = fit_organisations()
-
-    matcher.upsert(ONCOMARK, ORGANISATIONS[ONCOMARK][0], {"country": "IT"})
-
-    assert ranked_ids(matcher.query(ONCOLOGY_CALL, filters={"country": {"IT"}})) == [ONCOMARK]
-    assert matcher.query(ONCOLOGY_CALL, filters={"stakeholder_type": {"sme"}}) == []
-
-
-def test_upsert_with_unknown_facet_raises() -> None:
-    """Facets are declared at fit; an upsert cannot invent one."""
-    with pytest.raises(ValueError, match="unknown facets"):
-        fit_organisations().upsert(6, "cancer", {"region": "north"})
 
 
 def test_remove_masks_document() -> None:
@@ -264,7 +210,7 @@ def test_similar_excludes_the_document_itself() -> None:
 def test_similar_uses_an_upserted_row() -> None:
     """similar works for a document that only lives in the delta block."""
     matcher = fit_organisations()
-    matcher.upsert(6, "Clinic running cancer clinical trials.", {})
+    matcher.upsert(6, "Clinic running cancer clinical trials.")
 
     assert ranked_ids(matcher.similar(6, k=2)) == [ONCO_HOSPITAL, CARDIO_UNI]
 
@@ -311,11 +257,11 @@ def test_accents_are_stripped_from_queries_and_documents() -> None:
 
 def test_empty_corpus_gives_a_fitted_matcher_that_returns_nothing() -> None:
     """Fitting no documents works; every query returns [] and upserts have no vocabulary."""
-    matcher = TfidfMatcher().fit([], [], {"country": []})
+    matcher = TfidfMatcher().fit([], [])
 
     assert matcher.query("cancer") == []
     assert (matcher.n_documents, matcher.vocabulary_size, matcher.drift) == (0, 0, 0.0)
-    matcher.upsert(1, "cancer", {"country": "DE"})
+    matcher.upsert(1, "cancer")
     assert matcher.query("cancer") == []
     assert list(matcher.score_ids("cancer", [1])) == [0.0]
     assert (matcher.n_documents, matcher.drift) == (1, 1.0)
@@ -432,46 +378,14 @@ def test_query_vector_is_reused_and_retransformed_after_refit() -> None:
     np.testing.assert_allclose(matcher.score_ids(vector, [10, 11]), [1.0, 0.0], rtol=1e-6)
 
 
-class GatedTexts(Sequence[str]):
-    """Texts whose iteration waits for `release`, so a test can act while fit reads them."""
-
-    def __init__(self, texts: list[str]) -> None:
-        self.texts = texts
-        self.reading = threading.Event()
-        self.release = threading.Event()
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    def __getitem__(self, index: int) -> str:  # type: ignore[override]  # no slices needed
-        return self.texts[index]
-
-    def __iter__(self) -> Iterator[str]:
-        self.reading.set()
-        self.release.wait(timeout=10)
-        yield from self.texts
-
-
-def test_updates_made_during_a_fit_do_not_wait_and_are_replayed_onto_the_new_index() -> None:
-    """Upserts and removes during a refit apply at once and survive the swap to the new index."""
+def test_a_refit_replaces_the_index_in_one_step_and_keeps_no_earlier_update() -> None:
+    """After a fit the index holds exactly the fitted texts: the caller (the matching service)
+    re-applies its change log to a new index, so the matcher replays nothing itself."""
     matcher = fit_organisations()
-    texts = GatedTexts(["cancer imaging", "cardiac imaging"])
-    fitting = threading.Thread(target=matcher.fit, args=([10, 11], texts))
-    fitting.start()
-    assert texts.reading.wait(timeout=10)
-
     matcher.upsert(12, "cancer biobank")
-    matcher.remove(10)
-    served_meanwhile = ranked_ids(matcher.query("cancer", k=10))
-    still_fitting = fitting.is_alive()
-    texts.release.set()
-    fitting.join(timeout=10)
-
-    assert still_fitting
-    assert served_meanwhile == [12, ONCO_HOSPITAL, ONCOMARK]
-    assert ranked_ids(matcher.query("cancer", k=10)) == [12]
-    assert (10 in matcher, 11 in matcher, matcher.n_documents) == (False, True, 2)
-    assert matcher.drift == 2 / 3
+    matcher.fit([10, 11], ["cancer imaging", "cardiac imaging"])
+    assert ranked_ids(matcher.query("cancer", k=10)) == [10]
+    assert (12 in matcher, matcher.n_documents, matcher.drift) == (False, 2, 0.0)
 
 
 def test_compaction_preserves_results() -> None:
@@ -479,9 +393,9 @@ def test_compaction_preserves_results() -> None:
     auto = fit_organisations(max_delta_rows=1)
     manual = fit_organisations()
     for matcher in (auto, manual):
-        matcher.upsert(6, "Clinic running cancer clinical trials.", {"country": "DE"})
-        matcher.upsert(7, "Imaging lab for tumour biopsies.", {"country": "FR"})
-        matcher.upsert(ONCO_HOSPITAL, "Hospital oncology unit with tumour biobanks.", {})
+        matcher.upsert(6, "Clinic running cancer clinical trials.")
+        matcher.upsert(7, "Imaging lab for tumour biopsies.")
+        matcher.upsert(ONCO_HOSPITAL, "Hospital oncology unit with tumour biobanks.")
         matcher.remove(CARDIO_UNI)
     before = manual.query(ONCOLOGY_CALL, k=10)
 
@@ -490,8 +404,8 @@ def test_compaction_preserves_results() -> None:
     assert manual.query(ONCOLOGY_CALL, k=10) == before
     assert auto.query(ONCOLOGY_CALL, k=10) == before
     assert ranked_ids(before) == [7, ONCOMARK, ONCO_HOSPITAL, 6]
-    assert manual.query("cancer", filters={"country": {"DE"}}) == auto.query(
-        "cancer", filters={"country": {"DE"}}
+    assert manual.query("cancer", include_ids=in_country("DE")) == auto.query(
+        "cancer", include_ids=in_country("DE")
     )
     assert manual.drift == auto.drift == 4 / 7
 
@@ -520,7 +434,7 @@ def test_chunked_scoring_of_a_huge_query_matches_single_pass(
 ) -> None:
     """Scoring in posting-list chunks gives the same ranking and explanations as one pass."""
     matcher = fit_organisations()
-    matcher.upsert(6, "cancer imaging tumour oncology", {})
+    matcher.upsert(6, "cancer imaging tumour oncology")
     single = matcher.query(ONCOLOGY_CALL, k=10)
 
     monkeypatch.setattr(matcher_module, "_GATHER_CHUNK", 2)
@@ -551,13 +465,11 @@ def test_methods_raise_not_fitted_before_fit() -> None:
 
 
 def test_fit_rejects_duplicate_ids_and_mismatched_lengths() -> None:
-    """Ids must be unique and aligned with texts and facets."""
+    """Ids must be unique and aligned with texts."""
     with pytest.raises(ValueError, match="unique"):
         TfidfMatcher().fit([1, 1], ["a b", "c d"])
     with pytest.raises(ValueError, match="2 ids but 1 texts"):
         TfidfMatcher().fit([1, 2], ["a b"])
-    with pytest.raises(ValueError, match="facet 'country'"):
-        TfidfMatcher().fit([1, 2], ["a b", "c d"], {"country": ["DE"]})
 
 
 def test_extra_stop_words_with_punctuation_do_not_warn() -> None:
@@ -572,12 +484,12 @@ def test_extra_stop_words_with_punctuation_do_not_warn() -> None:
 def test_pickle_round_trip_preserves_results() -> None:
     """A pickled matcher answers like the original and can still be updated."""
     matcher = fit_organisations()
-    matcher.upsert(6, "cancer lab", {})
+    matcher.upsert(6, "cancer lab")
 
     restored = pickle.loads(pickle.dumps(matcher))
 
     assert restored.query(ONCOLOGY_CALL, k=10) == matcher.query(ONCOLOGY_CALL, k=10)
-    restored.upsert(7, "tumour biobanks", {})
+    restored.upsert(7, "tumour biobanks")
     assert ranked_ids(restored.query("tumour biobanks")) == [7, ONCO_HOSPITAL, ONCOMARK]
 
 
