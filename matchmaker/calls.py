@@ -13,18 +13,17 @@ from matchmaker.auth import Principal, require_role
 from matchmaker.errors import Conflict, InvalidInput
 from matchmaker.repository import (
     contains,
+    create,
     get_or_raise,
     paginate,
-    record_change,
-    stored_id,
     versioned_delete,
     versioned_update,
 )
 from models.apikey import KeyRole
 from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
+from models.change import Entity
 from models.consortium import Consortium
 
-ENTITY = "call"
 CallSort = Literal["id", "deadline"]
 
 
@@ -57,13 +56,10 @@ def create_call(session: Session, *, data: CallCreate, actor: Principal | None) 
     _check_identifier_free(session, data.identifier, except_id=None)
     call = Call(**data.model_dump(exclude={"required_stakeholders"}))
     call.required_stakeholders = values["required_stakeholders"]
-    session.add(call)
     try:
-        session.flush()
+        return create(session, call, entity=Entity.call)
     except IntegrityError as error:  # a concurrent request took the identifier first
         raise Conflict(f"A call with identifier {data.identifier!r} already exists.") from error
-    record_change(session, entity=ENTITY, entity_id=stored_id(call))
-    return call
 
 
 def get_call(session: Session, *, call_id: int, for_update: bool = False) -> Call:
@@ -186,7 +182,7 @@ def update_call(
         if field in changes:
             changes[field] = getattr(data, field)
     return versioned_update(
-        session, call, changes, entity=ENTITY, expected_version=expected_version
+        session, call, changes, entity=Entity.call, expected_version=expected_version
     )
 
 
@@ -201,7 +197,7 @@ def delete_call(
         raise Conflict(
             f"{drafts} consortium draft(s) are written for this call; delete them first."
         )
-    versioned_delete(session, call, entity=ENTITY, expected_version=expected_version)
+    versioned_delete(session, call, entity=Entity.call, expected_version=expected_version)
 
 
 def to_public(call: Call, *, today: date) -> CallPublic:

@@ -11,13 +11,14 @@ from matchmaker.consortium.drafts import list_consortia, memberships_of, to_publ
 from matchmaker.keys import issue_key, list_keys
 from matchmaker.repository import (
     contains,
+    create,
     get_or_raise,
     paginate,
-    record_change,
     versioned_delete,
     versioned_update,
 )
 from models.apikey import KeyCreate, KeyPublic, KeyRole
+from models.change import Entity
 from models.organisation import (
     Organisation,
     OrganisationCreate,
@@ -25,15 +26,12 @@ from models.organisation import (
     OrganisationUpdate,
 )
 
-ENTITY = "organisation"
-
 
 def create_organisation(session: Session, *, data: OrganisationCreate) -> tuple[Organisation, str]:
     """Store a new profile; return it with its owner key's token (shown only this once)."""
-    organisation = Organisation(**data.model_dump(mode="json"))
-    session.add(organisation)
-    session.flush()
-    record_change(session, entity=ENTITY, entity_id=organisation.id)  # type: ignore[arg-type]
+    organisation = create(
+        session, Organisation(**data.model_dump(mode="json")), entity=Entity.organisation
+    )
     _, token = issue_key(
         session,
         data=KeyCreate(role=KeyRole.organisation, organisation_id=organisation.id, label="owner"),
@@ -84,7 +82,11 @@ def update_organisation(
     require_organisation(actor, organisation_id)
     changes = data.model_dump(mode="json", exclude_unset=True)
     return versioned_update(
-        session, organisation, changes, entity=ENTITY, expected_version=expected_version
+        session,
+        organisation,
+        changes,
+        entity=Entity.organisation,
+        expected_version=expected_version,
     )
 
 
@@ -98,7 +100,9 @@ def delete_organisation(
     """Delete a profile and everything stored about it: its keys, its drafts, its memberships."""
     organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
     require_organisation(actor, organisation_id)
-    versioned_delete(session, organisation, entity=ENTITY, expected_version=expected_version)
+    versioned_delete(
+        session, organisation, entity=Entity.organisation, expected_version=expected_version
+    )
 
 
 def export_organisation(

@@ -1,13 +1,30 @@
-"""Queries every resource shares: fetch by id, paginate, versioned update and delete."""
+"""Queries every resource shares: fetch by id, paginate, and the one write path.
 
-from collections.abc import Mapping
+Every write to a logged entity goes through `create` or `versioned_update` (or their batch
+forms, for imports), so a row's version and updated_at are bumped, and its change logged, in
+one place.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import CursorResult, Result, Select, delete, func, inspect, select, update
+from sqlalchemy import (
+    CursorResult,
+    Result,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlmodel import Session, SQLModel, col
 
 from matchmaker.errors import InvalidInput, NotFound, PreconditionFailed
-from models.change import Change
+from models.change import Change, Entity
 from models.common import utc_now
 
 M = TypeVar("M", bound=SQLModel)
@@ -26,6 +43,7 @@ class Versioned(HasId, Protocol):
 
 
 V = TypeVar("V", bound=Versioned)
+R = TypeVar("R", bound=HasId)
 
 
 def stored_id(row: HasId) -> int:
@@ -75,9 +93,43 @@ def contains(column: Any, text: str) -> Any:
     return column.ilike(f"%{escaped}%", escape="\\")
 
 
-def record_change(session: Session, *, entity: str, entity_id: int) -> None:
-    """Append to the change log so that other workers pick the write up."""
-    session.add(Change(entity=entity, entity_id=entity_id))
+def record_changes(session: Session, *, entity: Entity, entity_ids: Iterable[int]) -> None:
+    """Append to the change log, in one executemany INSERT, so other workers pick the writes up."""
+    rows = [{"entity": entity, "entity_id": entity_id} for entity_id in entity_ids]
+    if rows:
+        session.execute(insert(Change), rows)
+
+
+def record_change(session: Session, *, entity: Entity, entity_id: int) -> None:
+    """Append one write to the change log."""
+    record_changes(session, entity=entity, entity_ids=[entity_id])
+
+
+def create(session: Session, row: R, *, entity: Entity) -> R:
+    """Store a new row and log it; flushing assigns its id (and version 1, from the table).
+
+    The flush raises IntegrityError when a unique key is taken; callers that expect it catch it.
+    """
+    session.add(row)
+    session.flush()
+    record_change(session, entity=entity, entity_id=stored_id(row))
+    return row
+
+
+def create_many(
+    session: Session, model: type[SQLModel], rows: Sequence[Mapping[str, Any]], *, entity: Entity
+) -> list[int]:
+    """Store new rows given as column values, in batched INSERTs, and log each; return their ids.
+
+    `create` for bulk imports: no ORM objects, since building them costs more than the writing.
+    The table's defaults fill what the values leave out (timestamps, version 1).
+    """
+    if not rows:
+        return []
+    table: Table = inspect(model).local_table
+    ids = sorted(session.scalars(insert(table).returning(table.c.id), rows))
+    record_changes(session, entity=entity, entity_ids=ids)
+    return ids
 
 
 def compact_changes(session: Session) -> int:
@@ -106,32 +158,58 @@ def versioned_update(
     row: V,
     changes: Mapping[str, Any],
     *,
-    entity: str,
+    entity: Entity,
     expected_version: int | None,
 ) -> V:
     """Apply changes only if nobody else changed the row since it was read; bump its version."""
     check_version(row, expected_version)
-    model = type(row)
-    table = inspect(model).local_table
-    for field, value in changes.items():
-        if value is None and not table.c[field].nullable:
-            raise InvalidInput(f"{field} cannot be null.", field=field)
-    current = row.version
-    result = session.execute(
-        update(model)
-        .where(table.c.id == row.id, table.c.version == current)
-        .values(**changes, version=current + 1, updated_at=utc_now())
-        .execution_options(synchronize_session=False)
-    )
-    if matched_rows(result) != 1:
-        raise PreconditionFailed("The resource was changed by another request; read it again.")
-    record_change(session, entity=entity, entity_id=stored_id(row))
+    versioned_update_many(session, [(row, changes)], entity=entity)
     session.refresh(row)
     return row
 
 
+def versioned_update_many(
+    session: Session, updates: Sequence[tuple[V, Mapping[str, Any]]], *, entity: Entity
+) -> None:
+    """Apply each row's changes and bump its version, unless the row changed since it was read.
+
+    The rows are of one kind; those changing the same fields share one executemany UPDATE.
+    Each update is logged. The rows are expired: read again, they show what was stored.
+    """
+    if not updates:
+        return
+    session.flush()  # what is pending goes first, as an ORM UPDATE's autoflush would send it
+    table: Table = inspect(type(updates[0][0])).local_table
+    now = utc_now()
+    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row, changes in updates:
+        for field, value in changes.items():
+            if value is None and not table.c[field].nullable:
+                raise InvalidInput(f"{field} cannot be null.", field=field)
+        by_fields.setdefault(tuple(changes), []).append(
+            {
+                **changes,
+                "version": row.version + 1,
+                "updated_at": now,
+                "row_id": stored_id(row),
+                "read_version": row.version,
+            }
+        )
+    for fields, parameters in by_fields.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"), table.c.version == bindparam("read_version"))
+            .values({name: bindparam(name) for name in (*fields, "version", "updated_at")})
+        )
+        if matched_rows(session.execute(statement, parameters)) != len(parameters):
+            raise PreconditionFailed("The resource was changed by another request; read it again.")
+    record_changes(session, entity=entity, entity_ids=[stored_id(row) for row, _ in updates])
+    for row, _ in updates:
+        session.expire(row)
+
+
 def versioned_delete(
-    session: Session, row: Any, *, entity: str, expected_version: int | None
+    session: Session, row: Any, *, entity: Entity, expected_version: int | None
 ) -> None:
     """Delete a row unless it changed since the client read it."""
     check_version(row, expected_version)

@@ -1,6 +1,16 @@
 """The change log: one row per write, so every worker can catch up with the others."""
 
+from enum import StrEnum
+
 from sqlmodel import Field, SQLModel
+
+
+class Entity(StrEnum):
+    """What a change-log row is about: every kind of row whose writes are logged."""
+
+    organisation = "organisation"
+    call = "call"
+    consortium = "consortium"
 
 
 class Change(SQLModel, table=True):
@@ -9,5 +19,5 @@ class Change(SQLModel, table=True):
     __tablename__ = "changes"
 
     id: int | None = Field(default=None, primary_key=True)
-    entity: str = Field(max_length=40)
+    entity: str = Field(max_length=40)  # an Entity, stored as plain text
     entity_id: int = Field(index=True)

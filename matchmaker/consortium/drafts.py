@@ -17,6 +17,7 @@ from matchmaker.repository import (
 )
 from models.apikey import KeyRole
 from models.call import Call
+from models.change import Entity
 from models.consortium import (
     Consortium,
     ConsortiumCreate,
@@ -28,8 +29,6 @@ from models.consortium import (
     Role,
 )
 from models.organisation import Organisation, OrganisationSummary
-
-ENTITY = "consortium"
 
 
 def _check_call(session: Session, call_id: int) -> None:
@@ -154,7 +153,7 @@ def update_consortium(
     if changes.get("call_id") is not None:
         _check_call(session, changes["call_id"])
     return versioned_update(
-        session, consortium, changes, entity=ENTITY, expected_version=expected_version
+        session, consortium, changes, entity=Entity.consortium, expected_version=expected_version
     )
 
 
@@ -170,7 +169,9 @@ def delete_consortium(
     session.execute(
         delete(ConsortiumMember).where(col(ConsortiumMember.consortium_id) == consortium.id)
     )
-    versioned_delete(session, consortium, entity=ENTITY, expected_version=expected_version)
+    versioned_delete(
+        session, consortium, entity=Entity.consortium, expected_version=expected_version
+    )
 
 
 def put_member(
@@ -202,7 +203,7 @@ def put_member(
         member.role = role
     session.flush()
     return versioned_update(
-        session, consortium, {}, entity=ENTITY, expected_version=expected_version
+        session, consortium, {}, entity=Entity.consortium, expected_version=expected_version
     )
 
 
@@ -227,7 +228,7 @@ def remove_member(
             f"Organisation {organisation_id} is not a member of consortium {consortium_id}."
         )
     return versioned_update(
-        session, consortium, {}, entity=ENTITY, expected_version=expected_version
+        session, consortium, {}, entity=Entity.consortium, expected_version=expected_version
     )
 
 

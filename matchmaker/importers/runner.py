@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from matchmaker.calls import check_call_rules
@@ -39,9 +39,9 @@ from matchmaker.importers.cordis import (
     read_projects,
     read_topics,
 )
-from matchmaker.repository import record_change, stored_id
+from matchmaker.repository import create_many, versioned_update_many
 from models.call import Call, CallCreate
-from models.common import utc_now
+from models.change import Entity
 from models.organisation import Organisation, OrganisationCreate
 
 __all__ = [
@@ -57,9 +57,6 @@ __all__ = [
 BATCH_SIZE = 500
 MAX_DOWNLOAD_BYTES = 200_000_000
 HTTP_TIMEOUT_SECONDS = 30.0
-
-ORGANISATION_ENTITY = "organisation"
-CALL_ENTITY = "call"
 
 
 @dataclass
@@ -118,48 +115,20 @@ def _write_organisations(
             )
         }
         created: list[dict[str, Any]] = []
-        updated: list[Organisation] = []
-        now = utc_now()
+        updated: list[tuple[Organisation, dict[str, Any]]] = []
         for external_id, data in batch:
             row = existing.get(external_id)
             if row is None:
-                created.append(
-                    {
-                        **data.model_dump(mode="json"),
-                        "external_id": external_id,
-                        "created_at": now,
-                        "updated_at": now,
-                        "version": 1,
-                    }
-                )
+                created.append({**data.model_dump(mode="json"), "external_id": external_id})
                 continue
             # Only the fields the source gives are its to change (CORDIS has no keywords).
             changes = _differences(row, data.model_dump(mode="json", exclude_unset=True))
-            if not changes:
+            if changes:
+                updated.append((row, changes))
+            else:
                 summary.unchanged += 1
-                continue
-            for name, value in changes.items():
-                setattr(row, name, value)
-            row.version += 1
-            row.updated_at = now
-            updated.append(row)
-        # One executemany INSERT per batch, then one query for the new ids: building ORM
-        # objects one by one, or INSERT ... RETURNING, took most of the import's time.
-        new_ids: list[int] = []
-        if created:
-            session.execute(insert(Organisation), created)
-            new_ids = list(
-                session.scalars(
-                    select(col(Organisation.id))
-                    .where(
-                        col(Organisation.external_id).in_([row["external_id"] for row in created])
-                    )
-                    .order_by(col(Organisation.id))
-                )
-            )
-        session.flush()
-        for entity_id in (*new_ids, *(stored_id(row) for row in updated)):
-            record_change(session, entity=ORGANISATION_ENTITY, entity_id=entity_id)
+        create_many(session, Organisation, created, entity=Entity.organisation)
+        versioned_update_many(session, updated, entity=Entity.organisation)
     summary.created += len(created)
     summary.updated += len(updated)
 
@@ -181,8 +150,8 @@ def _write_calls(
                 select(Call).where(col(Call.identifier).in_(keys)).with_for_update()
             )
         }
-        created: list[Call] = []
-        updated: list[Call] = []
+        created: list[dict[str, Any]] = []
+        updated: list[tuple[Call, dict[str, Any]]] = []
         for data, where in batch:
             row = existing.get(data.identifier)
             if row is None:
@@ -190,7 +159,7 @@ def _write_calls(
                 values["required_stakeholders"] = data.model_dump(mode="json")[
                     "required_stakeholders"
                 ]
-                created.append(Call(**values))
+                created.append(values)
                 continue
             given = data.model_dump(exclude_unset=True)
             if "required_stakeholders" in given:
@@ -208,15 +177,9 @@ def _write_calls(
                     replace(where, reason=f"{error.field}: {error.detail} (with the stored call)")
                 )
                 continue
-            for name, value in changes.items():
-                setattr(row, name, value)
-            row.version += 1
-            row.updated_at = utc_now()
-            updated.append(row)
-        session.add_all(created)
-        session.flush()
-        for row in (*created, *updated):
-            record_change(session, entity=CALL_ENTITY, entity_id=stored_id(row))
+            updated.append((row, changes))
+        create_many(session, Call, created, entity=Entity.call)
+        versioned_update_many(session, updated, entity=Entity.call)
     summary.created += len(created)
     summary.updated += len(updated)
 

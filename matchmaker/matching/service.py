@@ -45,7 +45,7 @@ from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.matching.text_index import Match, TfidfMatcher
 from matchmaker.repository import compact_changes
 from models.call import Call
-from models.change import Change
+from models.change import Change, Entity
 from models.organisation import Organisation
 
 logger = logging.getLogger(__name__)
@@ -280,17 +280,17 @@ class MatchingService:
             ).all()
             if not rows:
                 return
-            changed: dict[str, set[int]] = {"organisation": set(), "call": set()}
+            changed: dict[str, set[int]] = {Entity.organisation: set(), Entity.call: set()}
             for _, entity, entity_id in rows:
                 changed.setdefault(entity, set()).add(entity_id)
-            if len(changed["organisation"]) > max(
+            if len(changed[Entity.organisation]) > max(
                 BULK_CHANGES, self.refit_drift * self._organisations.n_documents
             ):
                 # A bulk load: one fit is far cheaper than thousands of single upserts.
                 self._organisations, self._calls, self._last_change = self._build()
                 return
-            self._apply_organisations(session, changed["organisation"], self._organisations)
-            self._apply_calls(session, changed["call"], self._calls)
+            self._apply_organisations(session, changed[Entity.organisation], self._organisations)
+            self._apply_calls(session, changed[Entity.call], self._calls)
             self._last_change = rows[-1][0]
         if self._organisations.drift > self.refit_drift:
             if self._organisations.n_documents <= SYNC_REFIT_MAX:

@@ -498,6 +498,35 @@ def test_organisations_json_requires_an_external_id(engine: Engine, tmp_path: Pa
     ]
 
 
+def test_organisations_json_update_bumps_the_version_once_and_a_rerun_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A changed profile goes to version 2 with one change row; the same file again does nothing."""
+    profile = {"external_id": "demo:1", "name": "Oncomark", "stakeholder_type": "sme"}
+    import_organisations_json(
+        engine, write_json(tmp_path / "first.json", [{**profile, "country": "NL"}])
+    )
+    later = write_json(tmp_path / "later.json", [{**profile, "country": "BE", "city": "Gent"}])
+
+    summary = import_organisations_json(engine, later)
+
+    assert counts(summary) == (0, 1, 0, 0)
+    stored = organisation(engine, "demo:1")
+    assert (stored.country, stored.city, stored.version) == ("BE", "Gent", 2)
+    assert stored.updated_at > stored.created_at
+    with Session(engine) as session:
+        logged = session.execute(
+            select(col(Change.entity), col(Change.entity_id)).order_by(col(Change.id))
+        ).all()
+    assert [tuple(row) for row in logged] == [("organisation", stored.id)] * 2
+    before = snapshot(engine)
+
+    again = import_organisations_json(engine, later)
+
+    assert counts(again) == (0, 0, 1, 0)
+    assert snapshot(engine) == before
+
+
 # --------------------------------------------------------------------------------------------
 # The command line
 
