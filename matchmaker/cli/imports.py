@@ -1,6 +1,6 @@
 """The `matchmaker import` commands: CORDIS organisations and calls from a file or a URL."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -76,6 +76,19 @@ def _print(summary: ImportSummary) -> None:
         typer.echo(line)
 
 
+def _run(run: Callable[[Engine, ProgressCallback | None], ImportSummary]) -> None:
+    """Run one import on the migrated database with a progress bar, and print its summary."""
+    engine = _migrated_engine()
+    try:
+        with _progress_bar() as progress:
+            summary = run(engine, progress)
+    except SourceError as error:
+        _fail(str(error))
+    finally:
+        engine.dispose()
+    _print(summary)
+
+
 @import_app.command("cordis")
 def import_cordis_command(
     directory: Annotated[
@@ -90,15 +103,11 @@ def import_cordis_command(
     ] = BATCH_SIZE,
 ) -> None:
     """Create or update organisations, with their projects as activities, from CORDIS CSVs."""
-    engine = _migrated_engine()
-    try:
-        with _progress_bar() as progress:
-            summary = import_cordis(engine, directory, batch_size=batch_size, progress=progress)
-    except SourceError as error:
-        _fail(str(error))
-    finally:
-        engine.dispose()
-    _print(summary)
+    _run(
+        lambda engine, progress: import_cordis(
+            engine, directory, batch_size=batch_size, progress=progress
+        )
+    )
 
 
 @import_app.command("calls")
@@ -117,12 +126,4 @@ def import_calls_command(
     client = ctx.obj.get("http_client") if isinstance(ctx.obj, dict) else None
     if client is not None and not isinstance(client, httpx.Client):
         _fail("http_client must be an httpx.Client.")
-    engine = _migrated_engine()
-    try:
-        with _progress_bar() as progress:
-            summary = import_calls(engine, source, client=client, progress=progress)
-    except SourceError as error:
-        _fail(str(error))
-    finally:
-        engine.dispose()
-    _print(summary)
+    _run(lambda engine, progress: import_calls(engine, source, client=client, progress=progress))

@@ -483,20 +483,7 @@ class _Snapshot:
         merged = sp.csc_matrix(
             (data, indices, kept_indptr + delta_before), shape=(live.size, self.terms.size)
         )
-        ids = self.ids[live]
-        order = np.argsort(ids, kind="stable")
-        return replace(
-            self,
-            base=_compact_csc(merged),
-            base_rows=_compact_csr(merged),
-            delta_terms=np.zeros(0, dtype=np.int32),
-            delta_rows=_NO_INTS,
-            delta_data=np.zeros(0, dtype=np.float32),
-            ids=ids,
-            alive=np.ones(live.size, dtype=bool),
-            id_order=ids[order],
-            row_order=order.astype(np.int64),
-        )
+        return replace(self, **_base_only(merged, self.ids[live]))
 
     def document_matrix(self, rows: np.ndarray) -> sp.csr_matrix:
         """Return the stored vectors of `rows` (-1 gives an empty row) as CSR, O(nnz)."""
@@ -575,6 +562,23 @@ def _shared_compressed(
     matrix.has_sorted_indices = True
     matrix.has_canonical_format = True
     return matrix
+
+
+def _base_only(matrix: sp.spmatrix, ids: np.ndarray) -> dict[str, Any]:
+    """The fields of a snapshot whose rows are all in the base `matrix` (ids in row order): no
+    delta, every row alive."""
+    order = np.argsort(ids, kind="stable")
+    return {
+        "base": _compact_csc(matrix),
+        "base_rows": _compact_csr(matrix),
+        "delta_terms": np.zeros(0, dtype=np.int32),
+        "delta_rows": _NO_INTS,
+        "delta_data": np.zeros(0, dtype=np.float32),
+        "ids": ids,
+        "alive": np.ones(ids.size, dtype=bool),
+        "id_order": ids[order],
+        "row_order": order.astype(np.int64),
+    }
 
 
 def _compact(matrix: sp.spmatrix, kind: type[Any]) -> Any:
@@ -884,21 +888,12 @@ class TfidfMatcher(BaseEstimator):
         terms = (
             vectorizer.get_feature_names_out() if vectorizer is not None else np.zeros(0, object)
         )
-        order = np.argsort(id_array, kind="stable")
         return _Snapshot(
             vectorizer=vectorizer,
             transformer=QueryTransformer(vectorizer) if vectorizer is not None else None,
             vocabulary_token=uuid.uuid4().hex,
             terms=terms,
-            base=_compact_csc(matrix),
-            base_rows=_compact_csr(matrix),
-            delta_terms=np.zeros(0, dtype=np.int32),
-            delta_rows=_NO_INTS,
-            delta_data=np.zeros(0, dtype=np.float32),
-            ids=id_array,
-            alive=np.ones(id_array.size, dtype=bool),
-            id_order=id_array[order],
-            row_order=order.astype(np.int64),
+            **_base_only(matrix, id_array),
             fitted_at=datetime.now(UTC),
             n_fitted=int(id_array.size),
             touched=frozenset(),
