@@ -25,8 +25,6 @@ from models.organisation import Organisation
 
 ADMIN_ONLY: tuple[KeyRole, ...] = ()
 
-__all__ = ["OPERATOR", "issue_key", "issue_organisation_key", "list_keys", "revoke_key"]
-
 
 def issue_key(session: Session, *, data: KeyCreate, actor: Principal | None) -> tuple[ApiKey, str]:
     """Store a new key of any role (admins only) and return it with its token, never stored."""
