@@ -5,10 +5,8 @@ The matcher ranks organisations by their fit to the call; the solver in
 relevance; the gap analysis compares a draft with the call and ranks who could close each gap.
 """
 
-import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
 
 import pycountry
 from sqlalchemy import select
@@ -21,8 +19,9 @@ from matchmaker.consortium.solver import Candidate, Proposal, Requirements, prop
 from matchmaker.errors import InvalidInput
 from matchmaker.matching.explanations import matched_terms
 from matchmaker.matching.past_projects import activity_key
+from matchmaker.matching.profile_index import Selection
 from matchmaker.matching.service import MatchingService
-from matchmaker.matching.text import call_text, organisation_text
+from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
 from matchmaker.repository import stored_id
 from models.call import Call
@@ -47,11 +46,6 @@ DEFAULT_EXTRA_PARTNERS = 2
 # Candidates the solver sees: the best of each required type, and the best overall.
 CANDIDATES_PER_TYPE = 30
 CANDIDATES_OVERALL = 60
-# Only the start of a long profile (name, description, keywords, latest activities) is used to
-# compare partners with each other for the diversity term; it is transformed once per profile
-# version and vocabulary, then cached.
-DIVERSITY_TEXT_CHARS = 2_000
-DIVERSITY_CACHE_SIZE = 20_000
 GAP_CANDIDATES = 5
 # Gap candidates are ranked by relevance plus these bonuses, each stated in their reasons.
 NEW_COUNTRY_BONUS = 0.05
@@ -91,45 +85,19 @@ def _candidate_matches(
     include: Collection[int],
     exclude: Collection[int],
 ) -> dict[int, Match]:
-    found: dict[int, Match] = {}
-    batches = [
-        matching.suggest_for_text(
-            text, stakeholder_types=[kind], exclude_ids=exclude, limit=CANDIDATES_PER_TYPE
-        )
-        for kind in types
+    """The solver's candidates, from one scoring of the call: the best of each required type,
+    the best overall, and the organisations the caller includes."""
+    selections = [
+        Selection(k=CANDIDATES_PER_TYPE, filters={"stakeholder_type": kind}) for kind in types
     ]
-    batches.append(matching.suggest_for_text(text, exclude_ids=exclude, limit=CANDIDATES_OVERALL))
+    selections.append(Selection(k=CANDIDATES_OVERALL))
     if include:
-        batches.append(matching.suggest_for_text(text, include_ids=include, limit=len(include)))
-    for batch in batches:
+        selections.append(Selection(k=len(include), include_ids=include))
+    found: dict[int, Match] = {}
+    for batch in matching.suggest_many(text, selections, exclude_ids=exclude):
         for match in batch:
             found.setdefault(match.id, match)
     return found
-
-
-_vector_cache: dict[tuple[int, int, object], Any] = {}
-_vector_cache_lock = threading.Lock()
-
-
-def _diversity_vectors(matching: MatchingService, rows: Sequence[Organisation]) -> list[Any]:
-    """Each profile's TF-IDF row for the diversity term, cached per version and vocabulary.
-
-    Every row comes from one vocabulary: rows made before and after a background refit differ
-    in width, and mixing them made a proposal fail under load.
-    """
-    vectorize = matching.vectorizer()
-    keys = [(stored_id(row), row.version, vectorize.fitted_at) for row in rows]
-    with _vector_cache_lock:
-        found = {key: _vector_cache[key] for key in keys if key in _vector_cache}
-    missing = [(key, row) for key, row in zip(keys, rows, strict=True) if key not in found]
-    if missing:
-        fresh = vectorize([organisation_text(row)[:DIVERSITY_TEXT_CHARS] for _, row in missing])
-        with _vector_cache_lock:
-            if len(_vector_cache) > DIVERSITY_CACHE_SIZE:
-                _vector_cache.clear()
-            for (key, _), vector in zip(missing, fresh, strict=True):
-                _vector_cache[key] = found[key] = vector
-    return [found[key] for key in keys]
 
 
 def _proposal_out(
@@ -188,17 +156,17 @@ def propose_for_call(
         exclude=exclude,
     )
     organisations = {**_organisations(session, matches), **known}
-    ordered = list(organisations.values())
-    vectors = _diversity_vectors(matching, ordered)
+    # Every vector from one read of the index, so that all are of one vocabulary.
+    vectors = matching.profile_vectors(list(organisations))
     candidates = [
         Candidate(
             id=organisation_id,
             stakeholder_type=str(row.stakeholder_type),
             country=row.country,
             score=matches[organisation_id].score if organisation_id in matches else 0.0,
-            vector=vector,
+            vector=vectors[position],
         )
-        for (organisation_id, row), vector in zip(organisations.items(), vectors, strict=True)
+        for position, (organisation_id, row) in enumerate(organisations.items())
     ]
     proposals = propose_consortia(
         candidates,
@@ -292,42 +260,49 @@ def gaps_for_consortium(
     text = call_text(call)
     countries_missing = max(0, requirements.min_countries - len(draft.countries))
     pool = GAP_CANDIDATES * 4
-    gaps = []
-    for kind, needed in requirements.required_stakeholders.items():
-        present = draft.types[kind]
-        missing = max(0, needed - present)
-        candidates = []
-        if missing:
-            matches = matching.suggest_for_text(
-                text, stakeholder_types=[kind], exclude_ids=draft.ids, limit=pool
-            )
-            candidates = _rank_gap_candidates(
-                session, matches, draft, countries_short=countries_missing > 0
-            )
-        gaps.append(
-            RequirementGap(
-                requirement="stakeholder_type",
-                stakeholder_type=kind,
-                required=needed,
-                present=present,
-                missing=missing,
-                message=(
-                    f"Needs {missing} more {kind} partner(s)."
-                    if missing
-                    else f"Has the {needed} {kind} partner(s) required."
-                ),
-                candidates=candidates,
-            )
-        )
-    country_candidates = []
+    # One scoring of the call for every gap: a selection per missing type, one for new countries.
+    missing = {
+        kind: max(0, needed - draft.types[kind])
+        for kind, needed in requirements.required_stakeholders.items()
+    }
+    # The key None is the selection of new countries.
+    selections: dict[str | None, Selection] = {
+        kind: Selection(k=pool, filters={"stakeholder_type": kind})
+        for kind, count in missing.items()
+        if count
+    }
     if countries_missing:
-        matches = matching.suggest_for_text(
-            text,
-            countries=ALL_COUNTRIES - draft.countries,
-            exclude_ids=draft.ids,
-            limit=pool,
+        selections[None] = Selection(k=pool, filters={"country": ALL_COUNTRIES - draft.countries})
+    found = dict(
+        zip(
+            selections,
+            matching.suggest_many(text, list(selections.values()), exclude_ids=draft.ids)
+            if selections
+            else [],
+            strict=True,
         )
-        country_candidates = _rank_gap_candidates(session, matches, draft, countries_short=True)
+    )
+    gaps = [
+        RequirementGap(
+            requirement="stakeholder_type",
+            stakeholder_type=kind,
+            required=needed,
+            present=draft.types[kind],
+            missing=missing[kind],
+            message=(
+                f"Needs {missing[kind]} more {kind} partner(s)."
+                if missing[kind]
+                else f"Has the {needed} {kind} partner(s) required."
+            ),
+            candidates=_rank_gap_candidates(
+                session, found.get(kind, []), draft, countries_short=countries_missing > 0
+            ),
+        )
+        for kind, needed in requirements.required_stakeholders.items()
+    ]
+    country_candidates = _rank_gap_candidates(
+        session, found.get(None, []), draft, countries_short=True
+    )
     gaps.append(
         RequirementGap(
             requirement="countries",

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Final, Self, cast
 
 import numpy as np
+import scipy.sparse as sp
 
 from matchmaker.matching.past_projects import (
     Listings,
@@ -188,6 +189,19 @@ class _Record:
         return self
 
 
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """One slice of a ranking: the `k` best of the profiles passing `filters` (and among
+    `include_ids`, when given)."""
+
+    k: int = 20
+    filters: Mapping[str, Collection[str] | str] | None = None
+    include_ids: Collection[int] | None = None
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
 def _id_array(ids: Collection[int]) -> np.ndarray:
     return np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
 
@@ -216,9 +230,6 @@ class ProfileIndex:
         self._record = _EMPTY_RECORD
         self._partners = Partnerships.empty()
         self._lock = threading.Lock()
-        # Bumped by every change, so that a cached answer is never read across one.
-        self._generation = 0
-        self._last_similar: tuple[tuple[str, float, int], Listings] | None = None
         # Whether the arrays came from a saved index (memory-mapped, shared between processes).
         self.mapped = False
 
@@ -250,7 +261,6 @@ class ProfileIndex:
             record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets)
             self._partners = Partnerships.build(keys)
             self._record = record
-            self._generation += 1
         return self
 
     def _weights_for(self, call_texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -283,7 +293,6 @@ class ProfileIndex:
                     self.projects.upsert(key, project_text)
             self._drop_orphan_projects(old)
             self._record = record
-            self._generation += 1
 
     def remove(self, doc_id: int) -> bool:
         """Stop suggesting `doc_id`; return whether it was indexed."""
@@ -294,7 +303,6 @@ class ProfileIndex:
             self._partners.set(doc_id, frozenset())
             self._drop_orphan_projects(old)
             self._record = self._record.without(doc_id)
-            self._generation += 1
         return removed
 
     def _drop_orphan_projects(self, keys: Iterable[int]) -> None:
@@ -328,12 +336,6 @@ class ProfileIndex:
         """The past projects among the NEIGHBOUR_PROJECTS closest to `text`, with who lists
         them: one entry per (organisation, project), closest projects first."""
         weights = self.weights if weights is None else weights
-        # A proposal ranks the same call text once per stakeholder type: the last answer is
-        # kept, for as long as no fit, upsert or removal changed the index.
-        key = (text, weights.call_frequency_exponent, self._generation)
-        last = self._last_similar
-        if last is not None and last[0] == key:
-            return last[1]
         projects = self.projects
         if projects.n_documents == 0:
             return Listings.empty()
@@ -342,9 +344,7 @@ class ProfileIndex:
         cosine = projects.score_ids(vector, cast(Sequence[int], keys))
         top = top_k(cosine, keys, NEIGHBOUR_PROJECTS)
         which, owners = self._partners.listings(keys[top])
-        found = Listings(owners, keys[top][which], cosine[top][which])
-        self._last_similar = (key, found)
-        return found
+        return Listings(owners, keys[top][which], cosine[top][which])
 
     def _weighted(
         self, matcher: TfidfMatcher, query: str | QueryVector, which: int, weights: Weights
@@ -381,15 +381,39 @@ class ProfileIndex:
         With `partner_ids` (a draft's members, say) past projects shared with them count too,
         and each suggestion gets a past-partner reason. `weights` overrides the index's own.
         """
-        if k < 0:
-            raise ValueError(f"k must be >= 0, got {k}")
+        selection = Selection(k=k, filters=filters, include_ids=include_ids)
+        return self.rank_many(
+            query, [selection], exclude_ids=exclude_ids, partner_ids=partner_ids, weights=weights
+        )[0]
+
+    def rank_many(
+        self,
+        query: str | QueryVector,
+        selections: Sequence[Selection],
+        *,
+        exclude_ids: Collection[int] = (),
+        partner_ids: Collection[int] = (),
+        weights: Weights | None = None,
+    ) -> list[list[RankedMatch]]:
+        """The best profiles of each selection, from one scoring pass over the index.
+
+        A proposal needs the best of each stakeholder type and the best overall for one call:
+        the query is scored once and each selection is a mask and a top k of the same scores.
+        """
+        if any(selection.k < 0 for selection in selections):
+            raise ValueError(f"k must be >= 0, got {[s.k for s in selections]}")
         weights = self.weights if weights is None else weights
         matcher = self.matcher
         vector = self._weighted(matcher, query, 0, weights)
         record = self._record
-        mask = record.candidates(filters, exclude_ids, include_ids)
-        if k == 0 or not mask.any():
-            return []
+        masks = [
+            record.candidates(selection.filters, exclude_ids, selection.include_ids)
+            for selection in selections
+        ]
+        if not any(
+            selection.k and mask.any() for selection, mask in zip(selections, masks, strict=True)
+        ):
+            return [[] for _ in selections]
         shared = partners = None
         if partner_ids:
             partners = self.past_partners(partner_ids)
@@ -400,36 +424,40 @@ class ProfileIndex:
             similar = evidence.summed(record)
         cosine = matcher.score_ids(vector, cast(Sequence[int], record.ids))
         score = weights.scores(cosine, record.activities, shared, similar)
-        score[~mask] = 0.0
-        top = top_k(score, record.ids, k)
-        if top.size == 0:
-            return []
+        tops = [
+            top_k(score, record.ids, selection.k, mask) if selection.k else _NO_ROWS
+            for selection, mask in zip(selections, masks, strict=True)
+        ]
+        rows = np.unique(np.concatenate(tops)) if tops else _NO_ROWS
         explained = {
             match.id: match
-            for match in matcher.explain(vector, cast(Sequence[int], record.ids[top]))
+            for match in matcher.explain(vector, cast(Sequence[int], record.ids[rows]))
         }
-        ranked = []
-        for row in top.tolist():
+        ranked: dict[int, RankedMatch] = {}
+        for row in rows.tolist():
             doc_id = int(record.ids[row])
             match = explained.get(doc_id)
             if match is None:
                 continue  # removed between the two reads
             text_match = Match(doc_id, float(cosine[row]), match.matched_terms)
-            ranked.append(
-                RankedMatch(
-                    doc_id,
-                    float(score[row]),
-                    match.matched_terms,
-                    weights.reasons(
-                        text_match,
-                        int(record.activities[row]),
-                        None if shared is None else int(shared[row]),
-                        partners.partners.get(doc_id, ()) if partners is not None else (),
-                        None if evidence is None else evidence.of(doc_id),
-                    ),
-                )
+            ranked[row] = RankedMatch(
+                doc_id,
+                float(score[row]),
+                match.matched_terms,
+                weights.reasons(
+                    text_match,
+                    int(record.activities[row]),
+                    None if shared is None else int(shared[row]),
+                    partners.partners.get(doc_id, ()) if partners is not None else (),
+                    None if evidence is None else evidence.of(doc_id),
+                ),
             )
-        return ranked
+        return [[ranked[row] for row in top.tolist() if row in ranked] for top in tops]
+
+    def vectors(self, ids: Sequence[int]) -> sp.csr_matrix:
+        """The indexed profiles' L2-normalised text rows, one per id (empty when not indexed),
+        all of one vocabulary, so that their dot products are cosines."""
+        return self.matcher.document_matrix(ids)
 
     @staticmethod
     def _aligned(record: _Record, values: Mapping[int, float]) -> np.ndarray:

@@ -9,7 +9,7 @@ and swapped in with one reference assignment.
 Organisations are indexed by `matchmaker.matching.profile_index.ProfileIndex`: suggestions
 and search are ranked by text similarity, track record, similar past projects and (for a draft) past
 partners, each a reason on the suggestion; "similar organisations" and the diversity vectors
-use its text index alone.
+use its text index alone, and a proposal scores the call once for all its selections.
 
 With an index folder, the organisation index is saved (`matchmaker.matching.saved_index`),
 keyed to the database's state, and a worker that starts, or refits, on a state already saved
@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from alembic.runtime.migration import MigrationContext
 from scipy import sparse
 from sqlalchemy import Engine, func, select
@@ -39,7 +38,7 @@ from matchmaker.matching import profile_index as ranking
 from matchmaker.matching import saved_index as index_store
 from matchmaker.matching import text as text_module
 from matchmaker.matching import text_index as matcher
-from matchmaker.matching.profile_index import ProfileIndex
+from matchmaker.matching.profile_index import ProfileIndex, Selection
 from matchmaker.matching.scoring import RankedMatch, text_only
 from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.matching.text_index import Match, TfidfMatcher
@@ -62,33 +61,6 @@ _INDEX_MODULES = (analyzer, matcher, past_projects, ranking, scoring, text_modul
 _INDEX_CODE = hashlib.sha256(
     b"".join(Path(str(module.__file__)).read_bytes() for module in _INDEX_MODULES)
 ).hexdigest()[:16]
-
-
-@dataclass(frozen=True, slots=True)
-class Vectorizer:
-    """One fitted vocabulary, turning texts into rows comparable with each other.
-
-    A background refit swaps the vocabulary; rows made before and after it differ in width, so
-    whoever compares rows (a proposal's diversity term) takes one `Vectorizer` and keys any
-    cache by its `fitted_at`.
-    """
-
-    matcher: TfidfMatcher
-    fitted_at: datetime
-
-    def __call__(self, texts: Sequence[str]) -> list[sparse.csr_array]:
-        """L2-normalised TF-IDF rows of texts, one per text."""
-        width = max(self.matcher.vocabulary_size, 1)
-        rows = []
-        for text in texts:
-            vector = self.matcher.transform_query(text)
-            rows.append(
-                sparse.csr_array(
-                    (vector.weights, (np.zeros(vector.terms.size, dtype=np.int32), vector.terms)),
-                    shape=(1, width),
-                )
-            )
-        return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,10 +362,20 @@ class MatchingService:
             partner_ids=partner_ids,
         )
 
-    def vectorizer(self) -> Vectorizer:
-        """The current vocabulary, so that several texts are transformed with the same one."""
-        index = self._current_organisations()
-        return Vectorizer(index.matcher, index.fitted_at)
+    def suggest_many(
+        self,
+        text: str,
+        selections: Sequence[Selection],
+        *,
+        exclude_ids: Collection[int] = (),
+    ) -> list[list[RankedMatch]]:
+        """The best organisations of each selection for one text, scored once (see
+        `ProfileIndex.rank_many`); the text alone with its track record, no partners."""
+        return self._current_organisations().rank_many(text, selections, exclude_ids=exclude_ids)
+
+    def profile_vectors(self, ids: Sequence[int]) -> sparse.csr_matrix:
+        """Indexed organisations' text rows, one vocabulary for all (see `ProfileIndex.vectors`)."""
+        return self._current_organisations().vectors(ids)
 
     def suggest_for_call(self, call: Call, **filters: Any) -> list[RankedMatch]:
         """Organisations that best fit a call, filtered, best first."""

@@ -9,7 +9,6 @@ from sqlmodel import Session, col
 
 from matchmaker import db
 from matchmaker.auth import Principal
-from matchmaker.consortium import proposals
 from matchmaker.matching.service import MatchingService
 from matchmaker.organisations import (
     create_organisation,
@@ -19,7 +18,7 @@ from matchmaker.organisations import (
 from matchmaker.settings import Settings
 from models.apikey import KeyRole
 from models.change import Change
-from models.organisation import Organisation, OrganisationCreate, OrganisationUpdate
+from models.organisation import OrganisationCreate, OrganisationUpdate
 from tests.factories import organisation_payload
 
 CALL = "liquid biopsy for early cancer detection"
@@ -172,21 +171,19 @@ class RefitsOnNextUse(MatchingService):
 
 
 def test_a_proposals_diversity_rows_share_one_vocabulary_across_a_refit(engine: Engine) -> None:
-    """Rows cached before a refit are not mixed with rows made after it (a 422 under load)."""
+    """All of a proposal's rows come from one index read, even when a refit lands meanwhile."""
     first = add(engine, name="Biopsy lab")
     service = RefitsOnNextUse(engine=engine, refit_drift=10.0, index_dir=None)
     service.start()
-    with db.session_scope(engine) as session:
-        before = proposals._diversity_vectors(service, [session.get(Organisation, first)])
+    before = service.profile_vectors([first])
     second = add(engine, name="Xenotransplantation", description="Porcine kidney xenografts.")
     service.armed = True
-    with db.session_scope(engine) as session:
-        rows = [session.get(Organisation, first), session.get(Organisation, second)]
-        after = proposals._diversity_vectors(service, rows)
+    after = service.profile_vectors([first, second])
 
-    widths = {row.shape[1] for row in after}
-    assert widths == {service.stats().vocabulary}
-    assert widths != {before[0].shape[1]}
+    assert after.shape == (2, service.stats().vocabulary)
+    assert after.shape[1] != before.shape[1]
+    assert (after.getnnz(axis=1) > 0).tolist() == [True, True]
+    assert (after @ after.T).diagonal() == pytest.approx([1.0, 1.0])
 
 
 def test_an_unusable_index_folder_falls_back_to_fitting_in_memory(
