@@ -27,6 +27,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import select
+from sqlmodel import col
 
 from matchmaker import db
 from matchmaker.importers.demo import load_demo
@@ -243,13 +244,12 @@ def check_writes(url: str, results: Results) -> tuple[int, int]:
     """Count acknowledged writes missing or different in the database (both must be 0)."""
     engine = db.create_db_engine(Settings(database_url=url))
     with engine.connect() as connection:
-        stored = dict(
-            connection.execute(
-                select(Organisation.id, Organisation.description).where(
-                    Organisation.id.in_(list(results.created))  # type: ignore[union-attr]
-                )
-            ).all()
-        )
+        rows = connection.execute(
+            select(col(Organisation.id), col(Organisation.description)).where(
+                col(Organisation.id).in_(list(results.created))
+            )
+        ).all()
+        stored: dict[int | None, str] = {row[0]: row[1] for row in rows}
     engine.dispose()
     missing = sum(1 for key in results.created if key not in stored)
     different = sum(

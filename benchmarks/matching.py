@@ -227,7 +227,7 @@ def bench_size(
 
     def upsert() -> None:
         doc_id, text = next(plan)
-        matcher.upsert(doc_id, text, {"country": "DE", "stakeholder_type": "sme"})
+        matcher.upsert(doc_id, text)
 
     upsert_seconds = timed(upsert, n_upserts)
     iterator = iter(queries)

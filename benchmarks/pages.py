@@ -108,9 +108,9 @@ def run(database_url: str, repeat: int) -> None:
             json={"name": "Benchmark Owner", "stakeholder_type": "sme", "country": "NL"},
         ).json()
         anonymous = TestClient(admin.app)
-        anonymous.portal = admin.portal  # type: ignore[attr-defined]
+        anonymous.portal = admin.portal
         keyed = TestClient(admin.app, headers={"Authorization": f"Bearer {owner['api_key']}"})
-        keyed.portal = admin.portal  # type: ignore[attr-defined]
+        keyed.portal = admin.portal
         draft_ids = []
         for call_id in call_ids:
             proposal = keyed.post(f"/calls/{call_id}/consortium").json()["items"][0]

@@ -164,7 +164,8 @@ def serve(url: str, index_dir: str, workers: int, query: str) -> dict[str, float
                 break
         ready = time.perf_counter() - began
         log: list[str] = []
-        threading.Thread(target=lambda: log.extend(process.stderr), daemon=True).start()
+        errors = process.stderr
+        threading.Thread(target=lambda: log.extend(errors), daemon=True).start()
         wait_until_healthy(f"http://127.0.0.1:{port}", process, seconds=60)
         for _ in range(8 * workers):  # fresh connections, so that every worker serves some
             response = httpx.post(

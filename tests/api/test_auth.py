@@ -192,7 +192,9 @@ def test_invalid_and_revoked_keys_are_401(
     client: TestClient, anonymous: TestClient, world: World
 ) -> None:
     """Unknown, malformed and revoked tokens are refused, even on public reads."""
-    for token in ("mm_nothing_here", "garbage", world.tokens["owner"][:-2] + "xx"):
+    owner = world.tokens["owner"]
+    assert owner is not None
+    for token in ("mm_nothing_here", "garbage", owner[:-2] + "xx"):
         assert_problem(anonymous.get("/organisations", headers=bearer(token)), 401)
     key = client.post("/admin/keys", json={"role": "coordinator"}).json()
     assert (

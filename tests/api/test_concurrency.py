@@ -45,7 +45,7 @@ def test_concurrent_writes_to_different_fields_all_land(client: TestClient) -> N
     """Blind PATCHes of different fields at the same time are all applied."""
     created = create_organisation(client)
     url = f"/organisations/{created['id']}"
-    changes = [
+    changes: list[dict[str, object]] = [
         {"city": "Gent"},
         {"keywords": ["proteomics"]},
         {"website": "https://example.org/"},

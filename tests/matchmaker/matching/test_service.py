@@ -9,6 +9,7 @@ from sqlmodel import Session, col
 
 from matchmaker import db
 from matchmaker.auth import Principal
+from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.service import MatchingService
 from matchmaker.organisations import (
     create_organisation,
@@ -162,7 +163,7 @@ class RefitsOnNextUse(MatchingService):
 
     armed = False
 
-    def _current_organisations(self):  # type: ignore[no-untyped-def]
+    def _current_organisations(self) -> ProfileIndex:
         if self.armed:
             self.armed = False
             self.request_refit()
