@@ -7,7 +7,9 @@ call, split into: turning the candidate objects into arrays (plus the pool's div
 matrix), preselection, building the integer program, the HiGHS solve (``scipy.optimize.milp``),
 the greedy heuristic, and the rest (shortfall diagnosis, labelling members). The split comes from
 timing wrappers put around the module's own functions for the duration of a run, so the code
-measured is the code the service runs.
+measured is the code the service runs. ``--member-cost`` (one or more values) sets the solver's
+per-member cost (0 by default: proposals grow to the call's ``max_partners``); the ``members``
+column gives each proposal's size.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Row:
     call: str
     method: Method
     alternatives: int
+    member_cost: float
     pool: int
     seconds: dict[str, float]
     proposals: list[Proposal]
@@ -130,6 +133,7 @@ def measure(
     repeats: int,
     include: set[int],
     exclude: set[int],
+    member_cost: float = 0.0,
 ) -> Row:
     """Time ``repeats`` identical proposals (after a warm-up) and keep the median run."""
     runs: list[tuple[dict[str, float], int, list[Proposal]]] = []
@@ -143,20 +147,22 @@ def measure(
                 exclude=exclude,
                 alternatives=alternatives,
                 method=method,
+                member_cost=member_cost,
                 time_limit=30.0,
             )
             spent["total"] = time.perf_counter() - start
         runs.append((dict(spent), pools[0], proposals))
     # One whole run, not per-column medians, so that the parts add up to the total.
     seconds, pool, proposals = sorted(runs[1:], key=lambda run: run[0]["total"])[repeats // 2]
-    return Row(len(candidates), call, method, alternatives, pool, seconds, proposals)
+    return Row(len(candidates), call, method, alternatives, member_cost, pool, seconds, proposals)
 
 
 def render(rows: list[Row]) -> str:
     """A Markdown table: time per part (and its share of the total), objectives, feasibility."""
     header = (
-        "| candidates | call | method | alts | pool | total ms | to arrays | preselect | "
-        "build MILP | HiGHS (milp) | greedy | rest | objective(s) | feasible |"
+        "| candidates | call | method | alts | member cost | pool | total ms | to arrays | "
+        "preselect | build MILP | HiGHS (milp) | greedy | rest | objective(s) | members | "
+        "feasible |"
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for row in rows:
@@ -172,10 +178,11 @@ def render(rows: list[Row]) -> str:
         cells = " | ".join(f"{v * 1e3:.1f} ({v / s['total']:.0%})" for v in parts.values())
         methods = "+".join(sorted({p.method for p in row.proposals}))
         objectives = " / ".join(f"{p.objective:.4f}" for p in row.proposals)
+        sizes = " / ".join(str(len(p.members)) for p in row.proposals)
         lines.append(
-            f"| {row.candidates:,} | {row.call} | {methods} | {row.alternatives} | {row.pool} | "
-            f"{s['total'] * 1e3:.1f} | {cells} | {objectives} | "
-            f"{all(p.feasible for p in row.proposals)} |"
+            f"| {row.candidates:,} | {row.call} | {methods} | {row.alternatives} | "
+            f"{row.member_cost:g} | {row.pool} | {s['total'] * 1e3:.1f} | {cells} | "
+            f"{objectives} | {sizes} | {all(p.feasible for p in row.proposals)} |"
         )
     return "\n".join(lines)
 
@@ -186,6 +193,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--member-cost",
+        type=float,
+        nargs="+",
+        default=[0.0],
+        help="per-member cost(s) passed to propose_consortia; each value gets its own rows",
+    )
     args = parser.parse_args()
 
     configurations: list[tuple[str, Method, int]] = [
@@ -201,18 +215,20 @@ def main() -> None:
         candidates = synthetic_candidates(n, seed=args.seed)
         industry = [c.id for c in candidates if c.stakeholder_type == "industry"]
         include, exclude = set(industry[:2]), set(industry[2:5])  # committed EFPIA partners
-        for call, method, alternatives in configurations:
-            rows.append(
-                measure(
-                    candidates,
-                    call=call,
-                    method=method,
-                    alternatives=alternatives,
-                    repeats=args.repeats,
-                    include=include,
-                    exclude=exclude,
+        for member_cost in args.member_cost:
+            for call, method, alternatives in configurations:
+                rows.append(
+                    measure(
+                        candidates,
+                        call=call,
+                        method=method,
+                        alternatives=alternatives,
+                        repeats=args.repeats,
+                        include=include,
+                        exclude=exclude,
+                        member_cost=member_cost,
+                    )
                 )
-            )
     for name, requirements in CALLS.items():
         print(
             f"{name}: min_countries={requirements.min_countries}, "

@@ -12,7 +12,8 @@ Definitions, for a consortium S (a set of candidates):
   the candidates' vectors (cosine when they are L2-normalised) and a candidate without a vector
   is similar to no one. Near-duplicate partners (same expertise and same country) cost points;
   partners that merely share a country or an expertise cost nothing.
-- ``objective(S) = relevance(S) - penalty(S)``
+- ``objective(S) = relevance(S) - penalty(S) - member_cost * |S|``; ``member_cost >= 0`` is what
+  a member must bring to be worth a place (0 by default).
 - ``shortfall(S) = sum over required types t of max(0, required[t] - |S of type t|)
   + max(0, min_countries - |countries of S|)``, the number of unfilled places.
 
@@ -21,6 +22,14 @@ S is *admissible* when it holds every included candidate, no excluded one, and a
 those, the highest objective. It is *feasible* when its shortfall is zero; otherwise it is the best
 partial consortium, and its `Shortfall` records say which requirements it misses and why.
 
+The member cost makes ``max_partners`` a limit rather than a target. As the shortfall comes first,
+the places the requirements ask for are filled with the best candidates that fill them, even
+when those score below the cost; a further member joins only when its score minus the penalty it
+adds exceeds ``member_cost`` (and, among members that fill no place, one whose contribution is
+below the cost is left out). Included candidates are members whatever their score. With
+``member_cost = 0`` every candidate scores ``>= 0``, so a proposal grows to ``max_partners``
+unless the diversity penalty stops it.
+
 Solving. The candidates are first cut down to a pool (see `_preselect`): the best
 ``per_type_limit`` of every stakeholder type, the included ones, and the best candidate of every
 (needed type, uncovered country) so that the pool can always reach the same coverage as the full
@@ -28,21 +37,23 @@ list; with ``diversity_weight == 0`` and ``per_type_limit >= max_partners`` the 
 optimum, and otherwise the result is optimal over the pool. The pool becomes a mixed-integer
 program solved by HiGHS through `scipy.optimize.milp`:
 
-- binary ``x_i`` (member or not; fixed to 1 when included);
+- binary ``x_i`` (member or not; fixed to 1 when included), with cost ``member_cost - score_i``;
 - ``y_ij >= x_i + x_j - 1`` in [0, 1] for each penalised pair, with cost ``weight * sim(i, j)``
   (only those pairs get a variable; continuous, as its positive cost settles it on 0 or 1);
 - ``z_c <= sum(x_i in country c)`` in [0, 1] marks a covered country;
 - slacks ``s_t`` and ``s_countries`` on the coverage rows
   ``sum(x_i of type t) + s_t >= required[t]`` and ``sum(z_c) + s_countries >= min_countries``;
 - ``sum(x_i) <= max_partners``;
-- minimise ``-relevance + penalty + M * (sum of slacks)`` with
-  ``M = 1 + sum(pool scores) + sum(pool pair penalties)``, larger than any objective difference,
-  so one more filled place always beats any amount of relevance (the lexicographic order above).
+- minimise ``-objective + M * (sum of slacks)`` with
+  ``M = 1 + sum(|score_i - member_cost| over the pool) + sum(pool pair penalties)``, larger than
+  any objective difference between two selections, so one more filled place always beats any
+  amount of relevance (the lexicographic order above).
 
 The relative gap tolerance is zero, so a proposal reported with ``method="milp"`` is proven optimal
 (to HiGHS's absolute gap of 1e-6). ``time_limit`` is the solver's budget for the whole call; when it
 runs out before an optimum is proven (or ``method="greedy"`` is asked for), a greedy construction
-followed by a swap local search produces the proposal and it is reported with ``method="greedy"``.
+followed by a local search (add, drop or swap one member) produces the proposal and it is reported
+with ``method="greedy"``.
 
 Shortfalls. Each unmet type minimum and the country minimum get a `Shortfall` with what was needed
 and what the proposal reaches. A ``"size"`` shortfall is added when the size limit is what keeps
@@ -179,7 +190,13 @@ class Shortfall:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A proposed consortium: members, objective = total_score - diversity_penalty, shortfalls."""
+    """A proposed consortium: its members, how good it is, what it misses.
+
+    ``total_score`` is the sum of the members' scores, ``diversity_penalty`` the penalty of the
+    module doc, and ``objective = total_score - diversity_penalty - member_cost * len(members)``,
+    the value the solver maximised (so ``objective`` is comparable between the proposals of one
+    call; with the default ``member_cost = 0`` it is ``total_score - diversity_penalty``).
+    """
 
     members: tuple[Member, ...]
     objective: float
@@ -205,13 +222,16 @@ def propose_consortia(
     per_type_limit: int = 30,
     diversity_weight: float = 0.5,
     similarity_threshold: float = 0.5,
+    member_cost: float = 0.0,
     time_limit: float = 5.0,
     method: Method = "milp",
 ) -> list[Proposal]:
     """Propose the best consortium, then up to ``alternatives`` next-best ones (see module doc).
 
     ``include`` ids must be candidates and are always members; ``exclude`` ids never are (unknown
-    ones are ignored). ``time_limit`` is the solver's budget in seconds for the whole call;
+    ones are ignored). ``member_cost`` (finite, >= 0) is subtracted from the objective once per
+    member: partners beyond the required places join only when they bring more than that (see
+    the module doc). ``time_limit`` is the solver's budget in seconds for the whole call;
     ``method="greedy"`` skips the solver. Raises `InvalidConsortiumRequest` for inputs that make no
     sense; requirements that cannot be met are reported in each proposal's ``shortfalls``.
     """
@@ -220,6 +240,7 @@ def propose_consortia(
         per_type_limit=per_type_limit,
         diversity_weight=diversity_weight,
         similarity_threshold=similarity_threshold,
+        member_cost=member_cost,
         time_limit=time_limit,
         method=method,
     )
@@ -232,6 +253,7 @@ def propose_consortia(
         per_type_limit=per_type_limit,
         diversity_weight=diversity_weight,
         similarity_threshold=similarity_threshold,
+        member_cost=member_cost,
     )
     n_included = int(pool.included.sum())
     if n_included > pool.max_partners:
@@ -280,6 +302,7 @@ def _check_options(
     per_type_limit: int,
     diversity_weight: float,
     similarity_threshold: float,
+    member_cost: float,
     time_limit: float,
     method: str,
 ) -> None:
@@ -290,6 +313,7 @@ def _check_options(
     for name, value in (
         ("diversity_weight", diversity_weight),
         ("similarity_threshold", similarity_threshold),
+        ("member_cost", member_cost),
         ("time_limit", time_limit),
     ):
         if not (math.isfinite(value) and value >= 0):
@@ -317,6 +341,7 @@ class _Pool:
     type_names: list[str]
     min_countries: int
     max_partners: int
+    member_cost: float
     eligible_per_type: NDArray[np.int64]  # over all candidates, not just the pool
     eligible_countries: int
 
@@ -334,6 +359,7 @@ def _build_pool(
     per_type_limit: int,
     diversity_weight: float,
     similarity_threshold: float,
+    member_cost: float,
 ) -> _Pool:
     ids = np.array([c.id for c in candidates], dtype=np.int64)
     scores = np.array([c.score for c in candidates], dtype=np.float64)
@@ -386,6 +412,7 @@ def _build_pool(
         type_names=type_names,
         min_countries=requirements.min_countries,
         max_partners=requirements.max_partners,
+        member_cost=float(member_cost),
         eligible_per_type=np.bincount(types[eligible], minlength=need.size),
         eligible_countries=int(np.count_nonzero(np.bincount(countries[eligible]))),
     )
@@ -656,9 +683,10 @@ def _solve_milp(
         cost[x] = 1.0
         cost[slacks] = n + 1.0
     else:
-        cost[x] = -pool.scores
+        contribution = pool.scores - pool.member_cost  # objective of each member, before penalties
+        cost[x] = -contribution
         cost[y] = pair_w
-        cost[slacks] = 1.0 + pool.scores.sum() + pair_w.sum()
+        cost[slacks] = 1.0 + np.abs(contribution).sum() + pair_w.sum()
     lb = np.zeros(n_vars)
     ub = np.ones(n_vars)
     lb[x] = pool.included
@@ -732,7 +760,7 @@ class _State:
         country_gain = (self.country_counts[pool.countries] == 0) & (covered < pool.min_countries)
         return (
             type_gain.astype(np.int64) + country_gain,
-            pool.scores - self.neighbour_penalty,
+            pool.scores - self.neighbour_penalty - pool.member_cost,
         )
 
     def drop_loss(self, pool: _Pool, i: int) -> tuple[int, float]:
@@ -742,7 +770,7 @@ class _State:
         places = int(self.type_counts[t] <= pool.need[t]) + int(
             self.country_counts[c] == 1 and covered <= pool.min_countries
         )
-        return places, float(pool.scores[i] - self.neighbour_penalty[i])
+        return places, float(pool.scores[i] - self.neighbour_penalty[i] - pool.member_cost)
 
     def blocked(self, cuts: NDArray[np.bool_]) -> Mask:
         """Candidates whose addition would rebuild a whole earlier proposal."""
@@ -753,7 +781,7 @@ class _State:
 
 
 def _greedy(pool: _Pool, *, cuts: list[Mask]) -> Mask:
-    """Greedy construction (most places filled, then most objective), then swap local search."""
+    """Greedy construction (most places filled, then most objective), then add/drop/swap search."""
     n = pool.size
     cut_matrix = np.vstack(cuts) if cuts else np.zeros((0, n), dtype=bool)
     state = _State.of(pool, pool.included)
@@ -885,7 +913,7 @@ def _proposal(pool: _Pool, selection: Mask, method: Method, size: Shortfall | No
             )
             for i in members.tolist()
         ),
-        objective=total - penalty,
+        objective=total - penalty - pool.member_cost * members.size,
         total_score=total,
         diversity_penalty=penalty,
         feasible=not shortfalls,

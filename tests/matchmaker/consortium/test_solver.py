@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import cast
 
@@ -64,6 +64,7 @@ class Instance:
     similarity_threshold: float
     alternatives: int
     per_type_limit: int
+    member_cost: float = 0.0
 
     def propose(
         self, *, method: Method = "milp", alternatives: int | None = None
@@ -78,6 +79,7 @@ class Instance:
             per_type_limit=self.per_type_limit,
             diversity_weight=self.diversity_weight,
             similarity_threshold=self.similarity_threshold,
+            member_cost=self.member_cost,
             time_limit=30.0,
             method=method,
         )
@@ -118,10 +120,12 @@ class BruteForce:
                     sim = float(np.dot(vi, vj))
                     if sim > max(instance.similarity_threshold, 0.0):
                         weights[i, j] = instance.diversity_weight * sim
-        self.objective = self.subsets @ scores - 0.5 * np.einsum(
-            "si,ij,sj->s", self.subsets, weights, self.subsets
-        )
         self.size = self.subsets.sum(axis=1)
+        self.objective = (
+            self.subsets @ scores
+            - 0.5 * np.einsum("si,ij,sj->s", self.subsets, weights, self.subsets)
+            - instance.member_cost * self.size
+        )
         included = np.isin(self.ids, list(instance.include))
         excluded = np.isin(self.ids, list(instance.exclude))
         self.unlimited = self.subsets[:, included].all(axis=1) & ~self.subsets[:, excluded].any(
@@ -165,7 +169,7 @@ def instances(
     max_candidates: int = 9,
     per_type_limits: st.SearchStrategy[int] = st.just(30),
 ) -> Instance:
-    """Small random requests: 2-4 types, 1-4 countries, optional vectors, random include/exclude."""
+    """Small random requests: 2-4 types, 1-4 countries, optional vectors, include/exclude, cost."""
     types = draw(st.lists(st.sampled_from(TYPES), min_size=2, max_size=4, unique=True))
     countries = draw(st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=4, unique=True))
     n = draw(st.integers(0, max_candidates))
@@ -203,6 +207,7 @@ def instances(
         similarity_threshold=draw(st.sampled_from(THRESHOLDS)),
         alternatives=draw(st.integers(0, 3)),
         per_type_limit=draw(per_type_limits),
+        member_cost=draw(st.sampled_from((0.0, 0.3, 0.75))),
     )
 
 
@@ -221,6 +226,12 @@ def _check_common(instance: Instance, brute: BruteForce, proposal: Proposal) -> 
     row = brute.index_of(ids)
     assert proposal.objective == pytest.approx(brute.objective[row], abs=1e-9)
     assert proposal.total_score == pytest.approx(sum(m.score for m in proposal.members))
+    assert proposal.objective == pytest.approx(
+        proposal.total_score
+        - proposal.diversity_penalty
+        - instance.member_cost * len(proposal.members),
+        abs=1e-9,
+    )
     assert proposal.feasible == (not proposal.shortfalls)
 
     coverage = {(s.requirement, s.stakeholder_type): s for s in proposal.shortfalls}
@@ -305,7 +316,7 @@ def test_preselection_never_loses_coverage_and_keeps_optimum_without_diversity(
 @settings(DETERMINISTIC, max_examples=150)
 @given(instance=instances())
 def test_greedy_respects_rules_and_reports_its_own_shortfalls(instance: Instance) -> None:
-    """Greedy proposals keep include/exclude/size/cuts and report exactly what they miss."""
+    """Greedy proposals keep include/exclude/size/cuts, report what they miss, drop dead weight."""
     brute = BruteForce(instance)
     proposals = instance.propose(method="greedy")
     for k, proposal in enumerate(proposals):
@@ -319,6 +330,15 @@ def test_greedy_respects_rules_and_reports_its_own_shortfalls(instance: Instance
                 proposal.objective
                 <= brute.best_objective(brute.admissible, int(brute.shortfall[row])) + TOLERANCE
             )
+        # A local optimum: no member can be left out without losing a place or objective.
+        for member in proposal.members:
+            if member.included:
+                continue
+            smaller = brute.index_of(proposal.member_ids - {member.id})
+            assert (brute.shortfall[smaller], -brute.objective[smaller]) >= (
+                brute.shortfall[row],
+                -brute.objective[row] - TOLERANCE,
+            ), member.id
 
 
 def test_diversity_penalty_swaps_near_duplicate_same_country_partner() -> None:
@@ -581,6 +601,9 @@ ANY_SIZE = Requirements(required={}, max_partners=2)
         lambda: propose_consortia([Candidate(1, "sme", "FR", 1.0)] * 2, ANY_SIZE),
         lambda: propose_consortia([], ANY_SIZE, alternatives=-1),
         lambda: propose_consortia([], ANY_SIZE, time_limit=-1.0),
+        lambda: propose_consortia([], ANY_SIZE, member_cost=-0.1),
+        lambda: propose_consortia([], ANY_SIZE, member_cost=float("nan")),
+        lambda: propose_consortia([], ANY_SIZE, member_cost=float("inf")),
         lambda: propose_consortia([], ANY_SIZE, method=cast("Method", "exact")),
     ],
     ids=[
@@ -591,6 +614,9 @@ ANY_SIZE = Requirements(required={}, max_partners=2)
         "duplicate-ids",
         "negative-alternatives",
         "negative-time",
+        "negative-member-cost",
+        "nan-member-cost",
+        "infinite-member-cost",
         "unknown-method",
     ],
 )
@@ -607,3 +633,120 @@ def test_empty_request_gives_empty_feasible_proposal() -> None:
     assert len(proposals) == 1
     assert proposals[0].members == ()
     assert proposals[0].feasible
+
+
+def _call_with_extras() -> tuple[list[Candidate], Requirements]:
+    """Two required types from two countries (0.9, 0.8) and three extras (0.7, 0.2, 0.1)."""
+    candidates = [
+        Candidate(1, "academia", "FR", 0.9),
+        Candidate(2, "industry", "DE", 0.8),
+        Candidate(3, "sme", "NL", 0.7),
+        Candidate(4, "academia", "BE", 0.2),
+        Candidate(5, "industry", "FR", 0.1),
+    ]
+    requirements = Requirements(
+        required={"academia": 1, "industry": 1}, min_countries=2, max_partners=10
+    )
+    return candidates, requirements
+
+
+@pytest.mark.parametrize("method", ["milp", "greedy"])
+def test_member_cost_stops_proposal_where_relevance_stops(method: Method) -> None:
+    """With a cost of 0.3 the limit of 10 is not a target: only the 0.7 extra joins the two."""
+    candidates, requirements = _call_with_extras()
+
+    padded = propose_consortia(candidates, requirements, method=method)[0]
+    proposal = propose_consortia(candidates, requirements, member_cost=0.3, method=method)[0]
+
+    assert padded.member_ids == {1, 2, 3, 4, 5}
+    assert proposal.method == method
+    assert proposal.feasible
+    assert [(m.id, m.fills) for m in proposal.members] == [
+        (1, "academia"),
+        (2, "industry"),
+        (3, FILLS_ADDITIONAL),
+    ]
+    assert proposal.total_score == pytest.approx(2.4)
+    assert proposal.objective == pytest.approx(2.4 - 3 * 0.3)
+
+
+@pytest.mark.parametrize("method", ["milp", "greedy"])
+def test_member_cost_still_fills_required_places_below_cost(method: Method) -> None:
+    """A 0.05 patient organisation and a 0.1 partner from a third country are still needed."""
+    candidates, _ = _call_with_extras()
+    candidates = [*candidates, Candidate(6, "patient_organisation", "FR", 0.05)]
+    requirements = Requirements(
+        required={"academia": 1, "industry": 1, "patient_organisation": 1},
+        min_countries=3,
+        max_partners=10,
+    )
+
+    proposal = propose_consortia(candidates, requirements, member_cost=0.75, method=method)[0]
+
+    assert proposal.feasible
+    assert [(m.id, m.fills) for m in proposal.members] == [
+        (1, "academia"),
+        (2, "industry"),
+        (3, FILLS_COUNTRY),
+        (6, "patient_organisation"),
+    ]
+    assert proposal.objective == pytest.approx(0.9 + 0.8 + 0.7 + 0.05 - 4 * 0.75)
+
+
+@pytest.mark.parametrize("method", ["milp", "greedy"])
+def test_member_cost_keeps_included_members_below_cost(method: Method) -> None:
+    """Committed partners stay whatever their score; the cost only decides about the others."""
+    candidates, requirements = _call_with_extras()
+
+    proposal = propose_consortia(
+        candidates, requirements, include={5}, member_cost=0.3, method=method
+    )[0]
+
+    assert [(m.id, m.included) for m in proposal.members] == [
+        (5, True),
+        (1, False),
+        (2, False),
+        (3, False),
+    ]
+
+
+@pytest.mark.parametrize("method", ["milp", "greedy"])
+def test_member_cost_leaves_out_partner_made_redundant_by_later_ones(method: Method) -> None:
+    """Greedy first takes the 0.6 partner, then two 0.5 ones each near it; it must drop it again.
+
+    Costs 0.3 each, near-duplicate pairs (cosine 0.71) cost 0.25 * 0.71 = 0.18: {2, 3} scores
+    0.4 against 0.35 for all three.
+    """
+    candidates = [
+        Candidate(1, "academia", "FR", 0.6, vector=PALETTE[2]),
+        Candidate(2, "academia", "FR", 0.5, vector=PALETTE[0]),
+        Candidate(3, "academia", "FR", 0.5, vector=PALETTE[1]),
+    ]
+    requirements = Requirements(required={}, max_partners=3)
+
+    proposal = propose_consortia(
+        candidates, requirements, diversity_weight=0.25, member_cost=0.3, method=method
+    )[0]
+
+    assert proposal.member_ids == {2, 3}
+    assert proposal.objective == pytest.approx(0.4)
+
+
+@settings(DETERMINISTIC, max_examples=100)
+@given(instance=instances(), larger_limit=st.integers(0, 5))
+def test_with_member_cost_a_larger_limit_leaves_an_unfilled_proposal_alone(
+    instance: Instance, larger_limit: int
+) -> None:
+    """A proposal below its limit does not change (in objective) when the limit grows."""
+    if instance.member_cost == 0:
+        return
+    first = instance.propose(alternatives=0)[0]
+    if first.shortfalls or len(first.members) >= instance.requirements.max_partners:
+        return
+    grown = Requirements(
+        required=instance.requirements.required,
+        min_countries=instance.requirements.min_countries,
+        max_partners=instance.requirements.max_partners + larger_limit,
+    )
+    again = replace(instance, requirements=grown).propose(alternatives=0)[0]
+    assert again.objective == pytest.approx(first.objective, abs=TOLERANCE)
