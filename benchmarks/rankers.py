@@ -46,7 +46,7 @@ class ActivityRanker:
         self.owner_.data[:] = 1.0
         self.matcher_ = TfidfMatcher(**MATCHER_SETTINGS).fit(range(len(columns)), list(columns))
         self.columns_ = np.arange(len(columns))
-        self.factor_ = Weights().track_record(np.diff(self.owner_.indptr))
+        self.factor_ = np.exp(Weights.fitted().track_term(np.diff(self.owner_.indptr)))
         return self
 
     def rank(self, query: Query, k: int) -> list[int]:

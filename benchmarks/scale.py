@@ -15,13 +15,16 @@ its title. Measured per corpus size, in the same run:
   by the weights (float64 sums, like the matcher), partition out the top k of the positive
   scores; once through scipy's public ``X[:, T] @ q`` and once calling the same C++ kernels
   directly, which is the floor the ratio column compares against;
+- updates: upserts that each bring a word no profile has, whether the next query finds the
+  word, and the `compact()` that merges them (recomputing every IDF weight);
 - SQLite FTS5 ranking the same texts by bm25 (a temp file; the query is an OR of its distinct
   words after the matcher's tokenizer and stop words, each quoted), on fewer queries.
 
-Above `--vocabulary-sample` documents the matcher learns its vocabulary and IDF from a seeded
-sample of that many profiles and transforms the rest in chunks (``TfidfMatcher(
-vocabulary_sample=...)``); the table says so. Latencies pool `--repeats` passes over the
-queries, the methods interleaved per query; p50 and p99 are over that pool.
+Above `--vocabulary-sample` documents the matcher chooses its phrases from a seeded sample of
+that many profiles and counts every text in chunks, its words and document frequencies coming
+from every text (``TfidfMatcher(vocabulary_sample=...)``); the table says so. Latencies pool
+`--repeats` passes over the queries, the methods interleaved per query; p50 and p99 are over
+that pool.
 
 ``--persist`` measures `matchmaker.matching.saved_index` instead: fit, save, then `--workers` fresh
 processes that each load the index, answer 21 queries and touch every page of the mapped
@@ -244,6 +247,30 @@ def measure_fts(
     }
 
 
+def measure_updates(
+    matcher: TfidfMatcher, texts: Sequence[str], n_upserts: int = 200
+) -> dict[str, str]:
+    """Time upserts that each bring a word no profile has (profile i edited, one made-up word
+    added), whether the next query finds each word, then one `compact()` (which merges them
+    and recomputes every IDF weight). Runs last: it changes the index."""
+    words = [f"neologism{i:05d}x" for i in range(n_upserts)]
+    seconds = np.empty(n_upserts)
+    found = 0
+    for i, word in enumerate(words):
+        start = time.perf_counter()
+        matcher.upsert(i, f"{texts[i]} {word}")
+        seconds[i] = time.perf_counter() - start
+        found += [match.id for match in matcher.query(word, k=1)] == [i]
+    start = time.perf_counter()
+    matcher.compact()
+    compact_seconds = time.perf_counter() - start
+    return {
+        f"upsert bringing a new word p50 / p99 (ms), {n_upserts} upserts": p50_p99(seconds),
+        "new words found by the next query": f"{found / n_upserts:.0%}",
+        "compact() after them (s)": f"{compact_seconds:,.2f}",
+    }
+
+
 def bench_size(
     n: int,
     projects: Sequence[str],
@@ -294,12 +321,13 @@ def bench_size(
 
     # The kernels read the matcher's own CSC matrix.
     assert matcher._snapshot is not None
-    matrix = matcher._snapshot.base
+    matrix = matcher._snapshot.postings.base
     for label, queries in (("long", long_queries), ("short", short_queries)):
         row |= measure_queries(matcher, matrix, label, queries, repeats, figures, allowed)
     print(f"  {n:,}: matcher measured", flush=True)
 
     if not fts:
+        row |= measure_updates(matcher, texts)
         row["process peak RSS so far (MiB)"] = mib(peak_rss_bytes())
         return row
     with tempfile.TemporaryDirectory() as folder:
@@ -312,6 +340,7 @@ def bench_size(
         for label, queries in (("long", long_queries), ("short", short_queries)):
             row |= measure_fts(connection, matcher, label, queries[:n_fts_queries], figures)
         connection.close()
+    row |= measure_updates(matcher, texts)
     row["process peak RSS so far (MiB)"] = mib(peak_rss_bytes())
     return row
 
@@ -354,9 +383,9 @@ def load_worker(folder: Path, key: str, data_dir: Path) -> None:
     for topic in topics[1:21]:
         matcher.query(topic, k=K)
     # Worst case for sharing: every page of every mapped array resident in this process.
-    snapshot = matcher._snapshot
-    assert snapshot is not None
-    for matrix in (snapshot.base, snapshot.base_rows):
+    assert matcher._snapshot is not None
+    postings = matcher._snapshot.postings
+    for matrix in (postings.base, postings.base_rows):
         for array in (matrix.data, matrix.indices, matrix.indptr):
             float(np.asarray(array[:: max(1, 4096 // array.itemsize)]).sum())
     print(f"ready {loaded:.3f} {first:.3f}", flush=True)

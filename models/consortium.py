@@ -222,6 +222,11 @@ class RequirementGap(BaseModel):
     present: int
     missing: int
     message: str
+    available: int | None = PydanticField(
+        default=None,
+        description="For a stakeholder type: how many organisations of that type exist "
+        "outside the draft.",
+    )
     candidates: list[GapCandidate]
 
 

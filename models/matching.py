@@ -21,26 +21,33 @@ class PastProject(BaseModel):
     """A past project of the suggested organisation that is close to the text."""
 
     title: str
-    url: str
+    url: str | None = Field(
+        default=None, description="The project's page, when the profile gives one."
+    )
     cosine: float = Field(description="Cosine of the project's text with the text matched.")
 
 
 class Reason(BaseModel):
-    """One signal behind a suggestion's score: the evidence, its factor in the score, and why."""
+    """One signal behind a suggestion's score: the evidence, how much it moves the score, and
+    why, in a sentence."""
 
     signal: Literal["text_similarity", "track_record", "similar_projects", "past_partners"] = Field(
         description="text_similarity: cosine of the TF-IDF vectors of the text and the "
-        "profile; track_record: past projects or activities in the profile; "
+        "profile; track_record: distinct past projects or activities in the profile; "
         "similar_projects: the organisation's past projects among the 150 closest to the "
         "text; past_partners: past projects shared with the draft's members (suggestions "
         "for a draft only)."
     )
     value: float = Field(
-        description="The evidence: the cosine, a number of past projects or activities, or "
-        "(similar_projects) the sum of the cosines of the close past projects."
+        description="The evidence: the cosine (0 to 1), a number of past projects or "
+        "activities, or (similar_projects) the sum of the cosines of the close past projects."
     )
-    factor: float = Field(description="What this signal multiplies the score by.")
-    detail: str = Field(description="The reason in words.")
+    factor: float = Field(
+        description="How much this signal multiplies the odds of a fit: for text_similarity "
+        "the cosine's whole part (at most 1); for the others at least 1 and at most a "
+        "documented cap (docs/matching.md)."
+    )
+    detail: str = Field(description="The reason in a sentence.")
     organisation_ids: list[int] = Field(
         default=[], description="For past_partners: the draft members it worked with."
     )
@@ -52,14 +59,15 @@ class Reason(BaseModel):
 class Suggestion(BaseModel):
     """An organisation suggested for a call or a text, with why.
 
-    `score` is the product of the reasons' factors: text similarity (0 to 1) times the
-    track-record factor (1 with no past activity, growing with their number's fourth root),
-    times the similar-projects factor (1 with no past project among those closest to the
-    text), times, for a draft, the past-partner factor.
+    `score` is in [0, 1] and reads as how well the organisation fits: a logistic model in
+    which the text similarity dominates and the track record, similar past projects and (for
+    a draft) past partnerships each multiply the odds by a bounded factor (docs/matching.md).
+    An organisation that shares no term with the text is offered only when a stakeholder type
+    is asked for, after those that do, with the reason "Shares no terms".
     """
 
     organisation: OrganisationSummary
-    score: float
+    score: float = Field(ge=0, le=1, description="How well it fits, from 0 to 1.")
     matched_terms: list[MatchedTerm]
     reasons: list[Reason]
 
@@ -68,6 +76,11 @@ class Suggestions(BaseModel):
     """Suggestions, best first."""
 
     items: list[Suggestion]
+    available: int | None = Field(
+        default=None,
+        description="For a call's suggestions: how many organisations pass the filters asked "
+        "for (of a stakeholder type, say), the most this list could hold.",
+    )
 
 
 class CallSummary(BaseModel):

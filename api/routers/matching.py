@@ -51,10 +51,13 @@ def list_call_suggestions(
 ) -> Suggestions:
     """Organisations that best fit a call, best first, with the terms they share and why.
 
-    Ranked by text similarity times track record (and, with `missing_for`, past projects with
-    the draft's members); each suggestion's reasons give every factor of its score.
+    Ranked mostly by text similarity, with bounded evidence from the track record, similar
+    past projects and (with `missing_for`) past projects with the draft's members; each
+    suggestion's reasons give every factor of its score. Filtered to a stakeholder type,
+    organisations of that type that share no term with the call follow the others, and
+    `available` says how many organisations pass the filters.
     """
-    found = service.suggestions_for_call(
+    found, available = service.suggestions_for_call(
         session,
         matching,
         call_id=call_id,
@@ -64,7 +67,7 @@ def list_call_suggestions(
         missing_for=missing_for,
         actor=actor,
     )
-    return service.suggestions(found)
+    return service.suggestions(found, subject="the call", available=available)
 
 
 @router.post(
@@ -103,7 +106,7 @@ def search_organisations(
         countries=data.country,
         limit=data.limit,
     )
-    return service.suggestions(found)
+    return service.suggestions(found, subject="the search")
 
 
 @router.get(
@@ -128,7 +131,7 @@ def list_similar_organisations(
         countries=country,
         limit=limit,
     )
-    return service.suggestions(found)
+    return service.suggestions(found, subject="this organisation")
 
 
 @router.get(

@@ -179,7 +179,7 @@ def read_call_page(
     except NotFound as error:
         return not_found_page(request, error)
     stakeholder_type, country = _stakeholder_type(stakeholder_type), _country(country)
-    found = suggestions_service.suggestions_for_call(
+    found, _ = suggestions_service.suggestions_for_call(
         session,
         matching,
         call_id=call_id,
@@ -196,10 +196,14 @@ def read_call_page(
             "suggestions": [
                 {
                     "organisation": item.row,
-                    "score": item.match.score,
-                    "terms": [term.term for term in item.match.matched_terms[:TERMS_SHOWN]],
+                    "score": shown.score,
+                    "terms": [term.term for term in shown.matched_terms[:TERMS_SHOWN]],
+                    "evidence": [
+                        reason.detail for reason in shown.reasons if explanations.drove(reason)
+                    ],
                 }
                 for item in found
+                for shown in [explanations.suggestion(item.row, item.match, subject="the call")]
             ],
             "filters": {"stakeholder_type": stakeholder_type, "country": country},
         },

@@ -5,6 +5,7 @@ The matcher ranks organisations by their fit to the call; the solver in
 relevance; the gap analysis compares a draft with the call and ranks who could close each gap.
 """
 
+import statistics
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
@@ -18,7 +19,7 @@ from matchmaker.consortium.drafts import get_consortium, members_of
 from matchmaker.consortium.solver import Candidate, Proposal, Requirements, propose_consortia
 from matchmaker.errors import InvalidInput
 from matchmaker.matching.explanations import matched_terms
-from matchmaker.matching.past_projects import activity_key
+from matchmaker.matching.past_projects import project_id
 from matchmaker.matching.profile_index import Selection
 from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text import call_text
@@ -46,8 +47,14 @@ DEFAULT_EXTRA_PARTNERS = 2
 # Candidates the solver sees: the best of each required type, and the best overall.
 CANDIDATES_PER_TYPE = 30
 CANDIDATES_OVERALL = 60
+# Beyond the places the call requires, a partner joins a proposal only when its score is at
+# least this share of the typical required member's (`_required_fit`): max_partners is a
+# limit, not a target, and a draft started from a proposal keeps room for the partners the
+# writer still has to add.
+EXTRA_PARTNER_FIT = 0.75
 GAP_CANDIDATES = 5
-# Gap candidates are ranked by relevance plus these bonuses, each stated in their reasons.
+# Gap candidates are ranked by relevance raised by these bonuses, each stated in their reasons:
+# each closes that share of the distance to 1, so a score stays in [0, 1].
 NEW_COUNTRY_BONUS = 0.05
 PAST_PARTNER_BONUS = 0.03
 PAST_PARTNER_CAP = 3
@@ -88,7 +95,8 @@ def _candidate_matches(
     """The solver's candidates, from one scoring of the call: the best of each required type,
     the best overall, and the organisations the caller includes."""
     selections = [
-        Selection(k=CANDIDATES_PER_TYPE, filters={"stakeholder_type": kind}) for kind in types
+        Selection(k=CANDIDATES_PER_TYPE, filters={"stakeholder_type": kind}, fill=True)
+        for kind in types
     ]
     selections.append(Selection(k=CANDIDATES_OVERALL))
     if include:
@@ -98,6 +106,18 @@ def _candidate_matches(
         for match in batch:
             found.setdefault(match.id, match)
     return found
+
+
+def _required_fit(candidates: Sequence[Candidate], requirements: EffectiveRequirements) -> float:
+    """The median score of the best candidates for the required places (the best `count` of
+    each required type; the best overall when the call requires no type)."""
+    best: list[float] = []
+    for kind, count in requirements.required_stakeholders.items():
+        scores = sorted((c.score for c in candidates if c.stakeholder_type == kind), reverse=True)
+        best.extend(scores[:count])
+    if not best:
+        best = sorted((c.score for c in candidates), reverse=True)[:1]
+    return float(statistics.median(best)) if best else 0.0
 
 
 def _proposal_out(
@@ -178,6 +198,7 @@ def propose_for_call(
         include=include,
         exclude=exclude,
         alternatives=request.alternatives,
+        member_cost=EXTRA_PARTNER_FIT * _required_fit(candidates, requirements),
     )
     return Proposals(
         call_id=call_id,
@@ -194,11 +215,11 @@ class _Draft:
         self.types = Counter(str(member.stakeholder_type) for member in members)
         self.countries = {member.country for member in members}
         self.size = len(members)
-        self.projects: dict[str, list[str]] = {}
+        self.projects: dict[int, list[str]] = {}
         for member in members:
             for activity in member.activities:
-                if key := activity_key(activity):
-                    self.projects.setdefault(key, []).append(member.name)
+                if (number := project_id(activity)) is not None:
+                    self.projects.setdefault(number, []).append(member.name)
 
 
 def _rank_gap_candidates(
@@ -214,21 +235,26 @@ def _rank_gap_candidates(
         organisation = organisations.get(match.id)
         if organisation is None:
             continue
-        reasons = [f"fits the call (relevance {match.score:.3f})"]
-        score = match.score
+        reasons = [
+            f"Fits the call ({match.score:.0%})"
+            if match.matched_terms
+            else "Shares no terms with the call"
+        ]
+        bonus = 0.0
         if countries_short and organisation.country not in draft.countries:
-            score += NEW_COUNTRY_BONUS
-            reasons.append(f"brings a new country ({organisation.country})")
+            bonus += NEW_COUNTRY_BONUS
+            reasons.append(f"Brings a new country ({organisation.country})")
         partners = sorted(
             {
                 name
                 for activity in organisation.activities
-                for name in draft.projects.get(activity_key(activity), ())
+                for name in draft.projects.get(project_id(activity) or 0, ())
             }
         )
         if partners:
-            score += PAST_PARTNER_BONUS * min(len(partners), PAST_PARTNER_CAP)
-            reasons.append("worked before with " + ", ".join(partners))
+            bonus += PAST_PARTNER_BONUS * min(len(partners), PAST_PARTNER_CAP)
+            reasons.append("Worked before with " + ", ".join(partners))
+        score = 1.0 - (1.0 - match.score) * (1.0 - bonus)
         ranked.append(
             GapCandidate(
                 organisation=OrganisationSummary.model_validate(organisation),
@@ -267,7 +293,7 @@ def gaps_for_consortium(
     }
     # The key None is the selection of new countries.
     selections: dict[str | None, Selection] = {
-        kind: Selection(k=pool, filters={"stakeholder_type": kind})
+        kind: Selection(k=pool, filters={"stakeholder_type": kind}, fill=True)
         for kind, count in missing.items()
         if count
     }
@@ -294,6 +320,7 @@ def gaps_for_consortium(
                 if missing[kind]
                 else f"Has the {needed} {kind} partner(s) required."
             ),
+            available=matching.count(stakeholder_types=[kind], exclude_ids=draft.ids),
             candidates=_rank_gap_candidates(
                 session, found.get(kind, []), draft, countries_short=countries_missing > 0
             ),

@@ -1,5 +1,6 @@
 """Metrics of one ranking against the organisations to find: recall@k, nDCG@k and the
-share of their stakeholder types covered in the top k.
+share of their stakeholder types covered in the top k; and the share of suggestions whose
+text similarity is below a threshold.
 """
 
 from __future__ import annotations
@@ -34,3 +35,10 @@ def type_coverage_at(
         return 0.0
     offered = {types[i] for i in ranked[:k] if i in types}
     return len(needed & offered) / len(needed)
+
+
+def share_below(values: Sequence[float], threshold: float) -> float | None:
+    """Share of `values` strictly below `threshold` (None when there is none to count)."""
+    if not values:
+        return None
+    return sum(1 for value in values if value < threshold) / len(values)

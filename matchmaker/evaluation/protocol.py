@@ -2,14 +2,29 @@
 
 The protocol, on a CORDIS folder (the files `matchmaker import cordis` reads):
 
-1. Split by call topic. Every topic matching `test_pattern` (by default the Cancer Mission,
-   ``HORIZON-MISS-<year>-CANCER-*``) and a fixed pseudo-random `test_share` of the other topics
-   that have a text go to the test part; every other topic, and its projects, to the profile
-   part. The draw hashes each topic code with the seed, so it does not depend on the order of
-   the files or on a random-number library.
+1. Split by call topic, in one of two ways (`split`):
+   - ``random`` (the default): every topic matching `test_pattern` (by default the Cancer
+     Mission, ``HORIZON-MISS-<year>-CANCER-*``) and a fixed pseudo-random `test_share` of the
+     other topics that have a text go to the test part; every other topic, and its projects,
+     to the profile part. The draw hashes each topic code with the seed, so it does not depend
+     on the order of the files or on a random-number library.
+   - ``temporal``: today's profiles, tomorrow's calls. Topics whose code carries a year in
+     `profile_years` (2021 and 2022), and their projects, are the profile part; topics of
+     `query_from` (2023) and later, and their projects, the test part. The year is the one in
+     the topic code (``HORIZON-CL5-2023-...``): most projects of the slice have no start date.
+     A topic whose code has no year is in neither part.
 2. Profiles are built from the profile part only, with the importer's own rules
-   (`matchmaker.importers.cordis`): an organisation's activities are its profile-part projects. An
-   organisation without one has no profile (cold start): it can be neither suggested nor found.
+   (`matchmaker.importers.cordis`): an organisation's activities are its profile-part projects.
+   An organisation without one has no profile (cold start): it can be neither suggested nor
+   found. Every profile goes through the schema the API validates (`OrganisationCreate`), as
+   both the importer and ``POST /organisations`` do, and is kept as it would be stored; how the
+   data arrived is the `mode`:
+   - ``imported``: as `matchmaker import cordis` stores it: each activity with its CORDIS URL
+     and the organisation's role, and the profile part's topics with a text stored as calls
+     (their texts weight query terms by call frequency).
+   - ``http``: as an organisation submits itself over the API: each past project as
+     ``{title, summary, year}`` only (no URL, no role, no CORDIS id), and no call stored (a new
+     deployment). The same organisations, with the same facts, either way.
 3. Queries. A test topic with a text asks with the topic's title and description (as the call
    importer would store it); its relevant set is every organisation in a project funded under
    the topic. A test project with an objective and at least `min_consortium` organisations asks
@@ -20,8 +35,10 @@ The protocol, on a CORDIS folder (the files `matchmaker import cordis` reads):
 4. Metrics, averaged over the queries of a kind: recall@50 and recall@200 (share of the
    relevant organisations in the top k), nDCG@50 (binary gain, ideal = all relevant first) and
    stakeholder-type coverage@50 (share of the stakeholder types among the relevant
-   organisations that at least one organisation in the top 50 has).
-
+   organisations that at least one organisation in the top 50 has). For the product's ranking
+   also the share of its top 20 suggestions whose text cosine (the value of the text-similarity
+   reason it gives them) is below 0.1, pooled over the queries of a kind: suggestions that the
+   rest of the evidence, not the text, put there.
 
 The metrics are in `metrics`, the rankers in `rankers`, running and reporting in `report`.
 Pure: no database, no web framework.
@@ -36,6 +53,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+from pydantic import ValidationError
 
 from matchmaker.importers.cordis import (
     ORGANISATIONS_FILE,
@@ -52,8 +71,10 @@ from matchmaker.importers.cordis import (
     read_participations,
     read_projects,
     read_topics,
+    year_in_code,
 )
 from matchmaker.matching.text import activity_text, call_text
+from models.organisation import OrganisationCreate
 
 CANCER_MISSION: Final = r"^HORIZON-MISS-\d{4}-CANCER-"
 TEST_SHARE: Final = 0.2
@@ -62,6 +83,14 @@ RECALL_AT: Final = (50, 200)
 NDCG_AT: Final = 50
 COVERAGE_AT: Final = 50
 KINDS: Final = ("topic", "project", "draft")
+SPLITS: Final = ("random", "temporal")
+MODES: Final = ("imported", "http")
+PROFILE_YEARS: Final = (2021, 2022)
+QUERY_FROM: Final = 2023
+LOW_COSINE_AT: Final = 20
+LOW_COSINE_BELOW: Final = 0.1
+# The fields of a past project an organisation submits over the API.
+SUBMITTED_ACTIVITY_FIELDS: Final = ("title", "summary", "year")
 # Texts shorter than this are too generic to prove a leak (an acronym, "Twinning").
 _MIN_LEAK_CHARS: Final = 20
 _LEAK_PREFIX_CHARS: Final = 200
@@ -103,7 +132,8 @@ class Benchmark:
     profiles: tuple[Profile, ...]
     queries: tuple[Query, ...]
     test_topics: frozenset[str]
-    # The calls the service would have stored: the profile part's topics with a text.
+    # The calls the service would have stored: the profile part's topics with a text when
+    # imported, none when fed over HTTP (a new deployment).
     call_texts: tuple[str, ...]
     profile_projects: int
     test_projects: int
@@ -111,6 +141,8 @@ class Benchmark:
     reused_texts: frozenset[str]
     skipped: Mapping[str, int]
     rejected: int
+    split: str = "random"
+    mode: str = "imported"
 
     def of_kind(self, kind: str) -> list[Query]:
         """The queries of one kind."""
@@ -176,6 +208,54 @@ def split_topics(
     return frozenset(matching | set(others[: round(test_share * len(others))]))
 
 
+def temporal_split(
+    codes: Iterable[str],
+    *,
+    profile_years: Iterable[int] = PROFILE_YEARS,
+    query_from: int = QUERY_FROM,
+) -> tuple[frozenset[str], frozenset[str]]:
+    """(profile topics, test topics) by the year in each code: the profile years' topics, and
+    those of `query_from` and later. A code without a year is in neither."""
+    years = frozenset(profile_years)
+    if any(year >= query_from for year in years):
+        raise ValueError(f"profile years {sorted(years)} must all be before {query_from}")
+    profile, test = set(), set()
+    for code in codes:
+        year = year_in_code(code)
+        if year in years:
+            profile.add(code)
+        elif year is not None and year >= query_from:
+            test.add(code)
+    return frozenset(profile), frozenset(test)
+
+
+def submitted_fields(fields: Mapping[str, Any], mode: str) -> dict[str, Any]:
+    """The fields of an organisation as the `mode` hands them to the API's schema.
+
+    ``imported``: the importer's fields unchanged. ``http``: each activity reduced to what an
+    organisation submits about a past project (`SUBMITTED_ACTIVITY_FIELDS`).
+    """
+    if mode == "imported":
+        return dict(fields)
+    if mode == "http":
+        return {
+            **fields,
+            "activities": [
+                {name: activity[name] for name in SUBMITTED_ACTIVITY_FIELDS if name in activity}
+                for activity in fields.get("activities", ())
+            ],
+        }
+    raise ValueError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
+
+
+def stored_profile(fields: Mapping[str, Any], mode: str) -> dict[str, Any]:
+    """An organisation as the service stores it: validated by `OrganisationCreate` (the schema
+    of ``POST /organisations`` and of the importer) and dumped as JSON, as the database keeps
+    it. Raises pydantic's ValidationError where the API would answer 422."""
+    submitted = submitted_fields(fields, mode)
+    return OrganisationCreate.model_validate(submitted).model_dump(mode="json")
+
+
 @dataclass(frozen=True, slots=True)
 class _QueryText:
     title: str
@@ -185,12 +265,25 @@ class _QueryText:
 def load_benchmark(
     directory: Path | str,
     *,
+    split: str = "random",
+    mode: str = "imported",
     seed: int = 0,
     test_share: float = TEST_SHARE,
     test_pattern: str = CANCER_MISSION,
     min_consortium: int = MIN_CONSORTIUM,
+    profile_years: Iterable[int] = PROFILE_YEARS,
+    query_from: int = QUERY_FROM,
 ) -> Benchmark:
-    """Read a CORDIS folder, split it by topic, and build the profiles and the queries."""
+    """Read a CORDIS folder, split it by topic, and build the profiles and the queries.
+
+    `seed`, `test_share` and `test_pattern` shape the ``random`` split, `profile_years` and
+    `query_from` the ``temporal`` one; `mode` is how the profiles arrived (``imported`` or
+    ``http``, see the module's description).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
     folder = Path(directory)
     if not folder.is_dir():
         raise SourceError(f"{folder} is not a folder.")
@@ -208,15 +301,23 @@ def load_benchmark(
     participations = read_participations(folder / PARTICIPATIONS_FILE, projects, rejected)
 
     topic_of = {pid: project_rows[pid]["topics"].strip() for pid in projects}
-    with_text = [code for code, row in topic_rows.items() if row.get("description", "").strip()]
-    test_topics = split_topics(
-        with_text,
-        set(topic_of.values()),
-        test_pattern=test_pattern,
-        test_share=test_share,
-        seed=seed,
-    )
-    profile_projects = {pid: p for pid, p in projects.items() if topic_of[pid] not in test_topics}
+    codes = set(topic_rows) | set(topic_of.values())
+    if split == "temporal":
+        profile_topics, test_topics = temporal_split(
+            codes, profile_years=profile_years, query_from=query_from
+        )
+    else:
+        with_text = [code for code, row in topic_rows.items() if row.get("description", "").strip()]
+        test_topics = split_topics(
+            with_text,
+            set(topic_of.values()),
+            test_pattern=test_pattern,
+            test_share=test_share,
+            seed=seed,
+        )
+        profile_topics = frozenset(codes - test_topics)
+    profile_projects = {pid: p for pid, p in projects.items() if topic_of[pid] in profile_topics}
+    test_projects = sum(1 for pid in projects if topic_of[pid] in test_topics)
 
     members: dict[str, set[int]] = defaultdict(set)
     coordinators: dict[str, int] = {}
@@ -229,11 +330,15 @@ def load_benchmark(
     profiles = []
     # iter_organisations takes each organisation's participations out of the mapping it reads.
     remaining = {org: list(rows_of) for org, rows_of in participations.items()}
-    for _, record in iter_organisations(
+    for line, record in iter_organisations(
         folder / ORGANISATIONS_FILE, remaining, profile_projects, rejected
     ):
-        fields = record.fields
-        if not fields["activities"]:
+        if not record.fields["activities"]:
+            continue
+        try:
+            fields = stored_profile(record.fields, mode)
+        except ValidationError as error:
+            rejected.append(Rejected(ORGANISATIONS_FILE, f"invalid profile: {error}", line=line))
             continue
         raw_id = record.external_id.removeprefix("cordis:")
         organisation_id = int(raw_id)
@@ -243,7 +348,7 @@ def load_benchmark(
                 id=organisation_id,
                 name=fields["name"],
                 description=fields["description"],
-                keywords=(),
+                keywords=tuple(fields["keywords"]),
                 activities=tuple(fields["activities"]),
                 stakeholder_type=fields["stakeholder_type"],
                 country=fields["country"],
@@ -294,10 +399,12 @@ def load_benchmark(
             if coordinator in profiled:
                 add("draft", pid, text, consortium - {coordinator}, frozenset({coordinator}))
     unique = tuple(dict.fromkeys(test_texts))
+    # The calls the service would have stored: none on a new deployment (http), else the
+    # profile part's topics with a text.
     stored_calls = [
         call_from_topic({**row, "topic": code})
         for code, row in sorted(topic_rows.items())
-        if code not in test_topics and row.get("description", "").strip()
+        if mode == "imported" and code in profile_topics and row.get("description", "").strip()
     ]
     return Benchmark(
         profiles=tuple(profiles),
@@ -307,11 +414,13 @@ def load_benchmark(
             call_text(_QueryText(call["title"], call["description"])) for call in stored_calls
         ),
         profile_projects=len(profile_projects),
-        test_projects=len(projects) - len(profile_projects),
+        test_projects=test_projects,
         test_texts=unique,
         reused_texts=_reused(unique, profile_projects, project_rows, topic_rows),
         skipped=skipped,
         rejected=len(rejected),
+        split=split,
+        mode=mode,
     )
 
 

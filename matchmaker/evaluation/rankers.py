@@ -2,13 +2,14 @@
 draft's partners): `random`,
 `popularity` (most profile-part participations), `tfidf` (scikit-learn's defaults),
 `bm25` (Okapi BM25 over scikit-learn's token counts) and `matchmaker`
-(`matchmaker.matching.profile_index`, the code the API serves).
+(`matchmaker.matching.profile_index`, the code the API serves). A ranker that can also give
+its suggestions' text cosines (`TextFit`: the product's) gets the low-cosine share measured.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,7 +17,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from matchmaker.evaluation.protocol import Profile, Query
 from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex
-from matchmaker.matching.scoring import Weights
+from matchmaker.matching.scoring import TEXT_SIMILARITY, RankedMatch, Weights
 from matchmaker.matching.text import organisation_text
 from matchmaker.matching.text_index import TfidfMatcher
 from matchmaker.matching.topk import top_k
@@ -33,6 +34,15 @@ class Ranker(Protocol):
 
     def rank(self, query: Query, k: int) -> list[int]:
         """The ids of the k profiles that best fit the query, best first."""
+        ...
+
+
+@runtime_checkable
+class TextFit(Protocol):
+    """A ranker that can say how well its suggestions' texts fit a query (the text cosine)."""
+
+    def text_cosines(self, query: Query, ids: Sequence[int]) -> list[float]:
+        """The text cosine of each of `ids` (suggested for `query`) with the query."""
         ...
 
 
@@ -155,11 +165,13 @@ class MatchmakerRanker:
         shares: MatchmakerRanker | None = None,
     ) -> None:
         self.name = name
-        self.weights = weights if weights is not None else Weights()
+        self.weights = weights if weights is not None else Weights.fitted()
         settings = MATCHER_SETTINGS if matcher_settings is None else matcher_settings
         self.matcher_settings = dict(settings)
         self.shares = shares
         self.index: ProfileIndex | None = None
+        # The last query ranked and the text cosine of each suggestion, from its reasons.
+        self._last: tuple[Query, dict[int, float]] | None = None
 
     def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
         """Index the profiles as the service indexes organisations."""
@@ -186,7 +198,27 @@ class MatchmakerRanker:
             partner_ids=query.partners,
             weights=self.weights,
         )
+        cosines = {match.id: _text(match) for match in found}
+        self._last = (query, {i: value for i, value in cosines.items() if value is not None})
         return [match.id for match in found]
+
+    def text_cosines(self, query: Query, ids: Sequence[int]) -> list[float]:
+        """The text cosine of each of `ids` with the query: the `value` of the text-similarity
+        reason the ranking gave it (the cosine with the query as the ranking weighted it) when
+        `ids` come from the last `rank` of this query; else, or for an id without such a
+        reason, the text index's plain cosine (`score_ids`)."""
+        assert self.index is not None, "fit first"
+        given = self._last[1] if self._last is not None and self._last[0] == query else {}
+        missing = [i for i in ids if i not in given]
+        if missing:
+            plain = self.index.matcher.score_ids(query.text, missing)
+            given = {**given, **dict(zip(missing, plain.tolist(), strict=True))}
+        return [given[i] for i in ids]
+
+
+def _text(match: RankedMatch) -> float | None:
+    """The text cosine a ranked match's reasons give (None when none is a text reason)."""
+    return next((r.value for r in match.reasons if r.signal == TEXT_SIMILARITY), None)
 
 
 def default_rankers(seed: int = 0) -> list[Ranker]:

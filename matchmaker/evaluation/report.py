@@ -10,48 +10,63 @@ from typing import Any
 
 import numpy as np
 
-from matchmaker.evaluation.metrics import ndcg_at, recall_at, type_coverage_at
+from matchmaker.evaluation.metrics import ndcg_at, recall_at, share_below, type_coverage_at
 from matchmaker.evaluation.protocol import (
     CANCER_MISSION,
     COVERAGE_AT,
     KINDS,
+    LOW_COSINE_AT,
+    LOW_COSINE_BELOW,
     MIN_CONSORTIUM,
     NDCG_AT,
+    PROFILE_YEARS,
+    QUERY_FROM,
     RECALL_AT,
     TEST_SHARE,
     Benchmark,
     load_benchmark,
 )
-from matchmaker.evaluation.rankers import Ranker, default_rankers
+from matchmaker.evaluation.rankers import Ranker, TextFit, default_rankers
 
 
 def run(
     directory: Path | str,
     *,
+    split: str = "random",
+    mode: str = "imported",
     seed: int = 0,
     test_share: float = TEST_SHARE,
     test_pattern: str = CANCER_MISSION,
     min_consortium: int = MIN_CONSORTIUM,
+    profile_years: Sequence[int] = PROFILE_YEARS,
+    query_from: int = QUERY_FROM,
     rankers: Sequence[Ranker] | None = None,
     check_leaks: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Load a CORDIS folder, check the split, and evaluate the rankers (the defaults if None)."""
-    settings = {
-        "directory": Path(directory).name,
-        "seed": seed,
-        "test_share": test_share,
-        "test_pattern": test_pattern,
-        "min_consortium": min_consortium,
-    }
+    """Load a CORDIS folder, check the split, and evaluate the rankers (the defaults if None).
+
+    `split` and `mode` are the protocol's (`matchmaker.evaluation.protocol`); the settings of
+    the other split are left out of the report's settings.
+    """
+    settings: dict[str, Any] = {"directory": Path(directory).name, "split": split, "mode": mode}
+    if split == "temporal":
+        settings |= {"profile_years": list(profile_years), "query_from": query_from}
+    else:
+        settings |= {"test_share": test_share, "test_pattern": test_pattern}
+    settings |= {"seed": seed, "min_consortium": min_consortium}
     if progress is not None:
-        progress(f"reading {Path(directory).name}")
+        progress(f"reading {Path(directory).name} ({split} split, {mode})")
     benchmark = load_benchmark(
         directory,
+        split=split,
+        mode=mode,
         seed=seed,
         test_share=test_share,
         test_pattern=test_pattern,
         min_consortium=min_consortium,
+        profile_years=profile_years,
+        query_from=query_from,
     )
     report = evaluate(
         benchmark,
@@ -78,6 +93,9 @@ class Result:
     ndcg: float
     type_coverage: float
     ms_per_query: float
+    # Share of the top LOW_COSINE_AT suggestions, pooled over the queries, whose text cosine is
+    # below LOW_COSINE_BELOW; None for a ranker that gives no cosines (`TextFit`).
+    low_cosine_share: float | None = None
 
 
 @dataclass
@@ -125,7 +143,10 @@ class Report:
 def describe_benchmark(benchmark: Benchmark) -> dict[str, Any]:
     """The benchmark's size: profiles, projects per part, queries and cold-start share per kind."""
     return {
+        "split": benchmark.split,
+        "mode": benchmark.mode,
         "profiles": len(benchmark.profiles),
+        "stored_calls": len(benchmark.call_texts),
         "test_topics": len(benchmark.test_topics),
         "profile_projects": benchmark.profile_projects,
         "test_projects": benchmark.test_projects,
@@ -158,7 +179,7 @@ def evaluate(
             if progress is not None:
                 progress(f"{ranker.name}: {len(queries)} {kind} queries")
             recalls: dict[int, list[float]] = {k: [] for k in RECALL_AT}
-            ndcgs, coverages, elapsed = [], [], 0.0
+            ndcgs, coverages, cosines, elapsed = [], [], [], 0.0
             for query in queries:
                 started = time.perf_counter()
                 ranked = ranker.rank(query, depth + len(query.partners))
@@ -168,6 +189,9 @@ def evaluate(
                     recalls[k].append(recall_at(ranked, query.relevant, k))
                 ndcgs.append(ndcg_at(ranked, query.relevant, NDCG_AT))
                 coverages.append(type_coverage_at(ranked, query.relevant, types, COVERAGE_AT))
+                if isinstance(ranker, TextFit):
+                    cosines.extend(ranker.text_cosines(query, ranked[:LOW_COSINE_AT]))
+            low = share_below(cosines, LOW_COSINE_BELOW) if isinstance(ranker, TextFit) else None
             report.results.append(
                 Result(
                     ranker=ranker.name,
@@ -177,6 +201,7 @@ def evaluate(
                     ndcg=_mean(ndcgs),
                     type_coverage=_mean(coverages),
                     ms_per_query=round(1000 * elapsed / max(len(queries), 1), 2),
+                    low_cosine_share=None if low is None else round(low, 4),
                 )
             )
     return report
@@ -192,7 +217,8 @@ def format_table(report: Report) -> str:
     header = (
         "| queries | ranker | "
         + " | ".join(f"recall@{k}" for k in RECALL_AT)
-        + f" | nDCG@{NDCG_AT} | types@{COVERAGE_AT} | recall@{first} vs best baseline | ms/query |"
+        + f" | nDCG@{NDCG_AT} | types@{COVERAGE_AT} | recall@{first} vs best baseline"
+        + f" | top {LOW_COSINE_AT}: cosine < {LOW_COSINE_BELOW:g} | ms/query |"
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for kind in KINDS:
@@ -201,10 +227,11 @@ def format_table(report: Report) -> str:
             ratio = ""
             if result.ranker == "matchmaker" and best is not None and best.recall[first] > 0:
                 ratio = f"{result.recall[first] / best.recall[first]:.2f}x {best.ranker}"
+            low = "" if result.low_cosine_share is None else f"{result.low_cosine_share:.3f}"
             lines.append(
                 f"| {kind} ({result.queries}) | {result.ranker} | "
                 + " | ".join(f"{result.recall[k]:.3f}" for k in RECALL_AT)
-                + f" | {result.ndcg:.3f} | {result.type_coverage:.3f} | {ratio} | "
+                + f" | {result.ndcg:.3f} | {result.type_coverage:.3f} | {ratio} | {low} | "
                 f"{result.ms_per_query:.1f} |"
             )
     return "\n".join(lines)

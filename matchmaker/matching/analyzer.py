@@ -1,19 +1,38 @@
-"""How a text becomes terms: tokens, stop words and n-grams as scikit-learn's analyzer makes
-them, and one text's TF-IDF vector with a fitted vocabulary.
+"""How a text becomes terms, and the vocabulary that gives each term a column and an IDF weight.
 
-The index (`text_index`) learns its vocabulary with `TfidfVectorizer`; `QueryTransformer`
-turns one query text into the same vector `vectorizer.transform([text])` would give, with the
-vectorizer's own analyzer (`build_analyzer()`, built once per vocabulary) and without
-`transform`'s per-call validation: 0.014 ms instead of 0.93 ms for a call title (mean over 200
-CORDIS topic titles, a one-off measurement; the analyzer itself is a few microseconds).
+Tokens, stop words and n-grams are scikit-learn's: `counter` configures a `CountVectorizer`
+whose analyzer (`build_analyzer()`, built once per fit) every text goes through, and the text
+index (`text_index`) fits its vocabulary with it. A `Vocabulary` turns one text into the
+vector `TfidfVectorizer.transform([text])` would give with the same terms and IDF weights,
+without `transform`'s per-call validation: 0.014 ms instead of 0.93 ms for a call title (mean
+over 200 CORDIS topic titles, a one-off measurement; the analyzer itself is a few
+microseconds).
+
+Every word is a term. The fit keeps every word of every text, whatever its document frequency
+(`min_df` and `max_df` bound phrases, n-grams of two or more words, only), and a text upserted
+later that brings a word the vocabulary lacks adds it at once (`Vocabulary.indexed`): the word
+gets the next column and the IDF of a word found in one document (`smooth_idf`). Phrases are
+learned by a fit only: a phrase used by one document links it to no other beyond what its
+words do, and keeping every phrase of every text would keep all of those (on the quality
+benchmark's 22,418 CORDIS profiles: 257k terms instead of 154k, the vocabulary's dict growing
+with the corpus in every worker), while growing phrases on upsert would mean counting every
+phrase not yet a term. So an upsert adds words, not phrases; the next fit learns them.
+
+A vocabulary is immutable: adding words returns a new one that shares the fit's dict and
+copies only the words added since the last compaction (`recent`), which `settled` folds into
+the rest, so a reader holding an older vocabulary never sees a column it does not know.
 """
 
 from collections import Counter
-from collections.abc import Collection
-from typing import Final
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from numbers import Integral
+from typing import Any, Final, Self
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+from sklearn.preprocessing import normalize
 
 DOMAIN_STOP_WORDS: Final[frozenset[str]] = frozenset(
     """
@@ -34,8 +53,26 @@ DOMAIN_STOP_WORDS: Final[frozenset[str]] = frozenset(
 # million") would otherwise link every call of the same year, while "covid19" or "5g" survive.
 WORD_PATTERN: Final = r"(?u)\b(?=\w*[^\W\d_])\w\w+\b"
 
+_NO_IDF = np.zeros(0, dtype=np.float64)
+# Texts counted at once after a sampled fit: bounds the scratch memory.
+_COUNT_CHUNK: Final = 50_000
 
-def stop_words(probe: TfidfVectorizer, extra: Collection[str]) -> list[str]:
+
+def counter(ngram_range: tuple[int, int], extra_stop_words: Collection[str]) -> CountVectorizer:
+    """The vectorizer whose analyzer makes the terms: accents stripped, lowercased, WORD_PATTERN
+    tokens, English and `extra_stop_words` removed, n-grams of `ngram_range` words."""
+    settings: dict[str, Any] = {
+        "strip_accents": "unicode",
+        "lowercase": True,
+        "token_pattern": WORD_PATTERN,
+        "ngram_range": tuple(ngram_range),
+        "dtype": np.float32,
+    }
+    probe = CountVectorizer(**settings)
+    return CountVectorizer(**settings, stop_words=_stop_words(probe, extra_stop_words))
+
+
+def _stop_words(probe: CountVectorizer, extra: Collection[str]) -> list[str]:
     """English and `extra` stop words, normalised with the probe vectorizer's own preprocessing
     and tokenisation, so scikit-learn finds them consistent (and does not warn)."""
     preprocess, tokenize = probe.build_preprocessor(), probe.build_tokenizer()
@@ -43,32 +80,318 @@ def stop_words(probe: TfidfVectorizer, extra: Collection[str]) -> list[str]:
     return sorted({token for word in words for token in tokenize(preprocess(word))})
 
 
-class QueryTransformer:
-    """A fitted vectorizer's transform of one text, its analyzer built once per vocabulary."""
+def is_word(term: str) -> bool:
+    """Whether a term is one word (the analyzer joins the words of a phrase with spaces)."""
+    return " " not in term
 
-    __slots__ = ("_analyze", "_idf", "_sublinear", "vectorizer")
 
-    def __init__(self, vectorizer: TfidfVectorizer) -> None:
-        self.vectorizer = vectorizer
-        self._idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-        self._sublinear = bool(vectorizer.sublinear_tf)
-        self._analyze = vectorizer.build_analyzer()
+def smooth_idf(document_frequency: Any, n_documents: int) -> Any:
+    """scikit-learn's smoothed IDF, ``ln((1 + n) / (1 + df)) + 1``, elementwise."""
+    return np.log((1.0 + n_documents) / (1.0 + np.asarray(document_frequency, np.float64))) + 1.0
 
-    def __reduce__(self) -> tuple[type["QueryTransformer"], tuple[TfidfVectorizer]]:
-        return type(self), (self.vectorizer,)
 
-    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The text's term indices (sorted) and L2-normalised TF-IDF weights."""
-        get = self.vectorizer.vocabulary_.get
-        # Counted first so each distinct term is looked up once in the (large) vocabulary.
-        counted = Counter(self._analyze(text))
-        found = [(j, n) for gram, n in counted.items() if (j := get(gram)) is not None]
-        pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
-        order = np.argsort(pairs[:, 0])
-        terms, tf = pairs[order, 0], pairs[order, 1].astype(np.float64)
-        if self._sublinear:
+def count_texts(
+    analyze: Callable[[str], list[str]],
+    columns: dict[str, int],
+    texts: Iterable[str],
+) -> sp.csr_matrix:
+    """Count the terms of `texts` (a row each) in the columns of `columns`, adding to it (in
+    place) every word it lacks; phrases it lacks are left out."""
+    indices: list[int] = []
+    counts: list[int] = []
+    indptr = [0]
+    get = columns.get
+    for text in texts:
+        for gram, count in Counter(analyze(text)).items():
+            column = get(gram)
+            if column is None:
+                if not is_word(gram):
+                    continue
+                column = columns[gram] = len(columns)
+            indices.append(column)
+            counts.append(count)
+        indptr.append(len(indices))
+    return sp.csr_matrix(
+        (
+            np.asarray(counts, dtype=np.float32),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(indptr, dtype=np.int64),
+        ),
+        shape=(len(indptr) - 1, len(columns)),
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Vocabulary:
+    """The terms of one index, a column each, and their IDF weights; immutable.
+
+    Columns ``0 .. terms.size - 1`` are named by `terms` and weighed by `idf`; they are the
+    fit's terms (`fitted`, shared by every vocabulary grown from that fit) and the words added
+    before the last compaction (`grown`). The words added since then follow, in `recent`.
+    """
+
+    counter: CountVectorizer
+    sublinear_tf: bool
+    fitted: Mapping[str, int]
+    terms: np.ndarray
+    idf: np.ndarray
+    grown: Mapping[str, int] = field(default_factory=dict)
+    recent: Mapping[str, int] = field(default_factory=dict)
+    recent_terms: tuple[str, ...] = ()
+    recent_idf: np.ndarray = field(default_factory=lambda: _NO_IDF)
+    analyze: Callable[[str], list[str]] = field(default=None)  # type: ignore[assignment]
+
+    @classmethod
+    def of(
+        cls,
+        columns: dict[str, int],
+        terms: np.ndarray,
+        idf: np.ndarray,
+        *,
+        ngram_range: tuple[int, int],
+        extra_stop_words: Collection[str],
+        sublinear_tf: bool,
+    ) -> Self:
+        """The vocabulary of `terms` (column j is ``terms[j]``, `columns` the reverse map)."""
+        analyzer = counter(ngram_range, extra_stop_words)
+        # What `TfidfMatcher.vectorizer_` shows: the terms of the fit.
+        analyzer.vocabulary_ = columns
+        return cls(analyzer, sublinear_tf=sublinear_tf, fitted=columns, terms=terms, idf=idf)
+
+    def __post_init__(self) -> None:
+        if self.analyze is None:
+            # Built once per fit and shared by the vocabularies grown from it.
+            object.__setattr__(self, "analyze", self.counter.build_analyzer())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled without the analyzer, which is rebuilt from the counter."""
+        names = [name for name in self.__dataclass_fields__ if name != "analyze"]
+        return _vocabulary, (dict(zip(names, (getattr(self, n) for n in names), strict=True)),)
+
+    @property
+    def size(self) -> int:
+        """Number of terms (columns)."""
+        return int(self.terms.size) + len(self.recent_terms)
+
+    def _counted(self, text: str, *, grow: bool) -> tuple[list[tuple[int, int]], list[str]]:
+        """The text's terms as (column, count) pairs; with `grow`, its words the vocabulary
+        lacks get the next columns and are returned too, in column order."""
+        get = self.fitted.get
+        found = [(get(gram), count, gram) for gram, count in Counter(self.analyze(text)).items()]
+        known = [(column, count) for column, count, _ in found if column is not None]
+        if len(known) == len(found) or not (grow or self.grown or self.recent):
+            return known, []
+        new: list[str] = []
+        for column, count, gram in found:
+            if column is not None:
+                continue
+            column = self.grown.get(gram) if self.grown else None
+            if column is None and self.recent:
+                column = self.recent.get(gram)
+            if column is None:
+                if not grow or not is_word(gram):
+                    continue
+                new.append(gram)
+                column = self.size + len(new) - 1
+            known.append((column, count))
+        return known, new
+
+    def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The text's term columns (sorted) and L2-normalised TF-IDF weights; words the
+        vocabulary lacks are left out."""
+        return self._weighed(self._counted(text, grow=False)[0])
+
+    def indexed(self, text: str, n_documents: int) -> tuple["Vocabulary", np.ndarray, np.ndarray]:
+        """The vocabulary with the text's new words added, and the text's vector in it.
+
+        A new word's IDF is that of a word in one of `n_documents` documents.
+        """
+        known, new = self._counted(text, grow=True)
+        vocabulary = self
+        if new:
+            start = self.size
+            idf = np.full(len(new), smooth_idf(1, n_documents), dtype=np.float64)
+            vocabulary = replace(
+                self,
+                recent={**self.recent, **{word: start + i for i, word in enumerate(new)}},
+                recent_terms=(*self.recent_terms, *new),
+                recent_idf=np.concatenate([self.recent_idf, idf]),
+            )
+        terms, weights = vocabulary._weighed(known)
+        return vocabulary, terms, weights
+
+    def _weighed(self, pairs: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        counted = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(counted[:, 0])
+        terms, tf = counted[order, 0], counted[order, 1].astype(np.float64)
+        if self.sublinear_tf:
             tf = 1.0 + np.log(tf)
-        weights = tf * self._idf[terms]
+        weights = tf * self.idf_of(terms)
         if terms.size:
             weights /= np.sqrt(np.dot(weights, weights))
         return terms.astype(np.int32), weights.astype(np.float32)
+
+    def idf_of(self, columns: np.ndarray) -> np.ndarray:
+        """The IDF weight of each column."""
+        settled = self.idf.size
+        if not self.recent_terms or columns.size == 0 or int(columns.max()) < settled:
+            return np.asarray(self.idf[columns], dtype=np.float64)
+        found = np.empty(columns.size, dtype=np.float64)
+        old = columns < settled
+        found[old] = self.idf[columns[old]]
+        found[~old] = self.recent_idf[columns[~old] - settled]
+        return found
+
+    def all_idf(self) -> np.ndarray:
+        """The IDF weight of every column, in column order."""
+        if not self.recent_terms:
+            return np.asarray(self.idf, dtype=np.float64)
+        return np.concatenate([self.idf, self.recent_idf])
+
+    def names(self, columns: np.ndarray) -> list[str]:
+        """The term of each column."""
+        settled = self.terms.size
+        if not self.recent_terms or columns.size == 0 or int(columns.max()) < settled:
+            names: list[str] = self.terms[columns].tolist()
+            return names
+        terms, recent = self.terms, self.recent_terms
+        return [str(terms[j]) if j < settled else recent[j - settled] for j in columns.tolist()]
+
+    def all_terms(self) -> list[str]:
+        """Every term, in column order."""
+        return [*self.terms.tolist(), *self.recent_terms]
+
+    def settled(self, idf: np.ndarray) -> "Vocabulary":
+        """The same terms with new IDF weights (one per column) and the recent words folded
+        into the others (at a compaction)."""
+        if idf.shape != (self.size,):
+            raise ValueError(f"{idf.size} IDF weights for {self.size} terms")
+        if not self.recent_terms:
+            return replace(self, idf=idf)
+        terms = np.concatenate([self.terms, np.array(self.recent_terms, dtype=object)])
+        return replace(
+            self,
+            grown={**self.grown, **self.recent},
+            terms=terms,
+            idf=idf,
+            recent={},
+            recent_terms=(),
+            recent_idf=_NO_IDF,
+        )
+
+
+def _vocabulary(fields: dict[str, Any]) -> Vocabulary:
+    return Vocabulary(**fields)
+
+
+def learned(
+    texts: Sequence[str],
+    *,
+    ngram_range: tuple[int, int],
+    extra_stop_words: Collection[str],
+    sublinear_tf: bool,
+    min_df: float,
+    max_df: float,
+    max_features: int | None,
+    min_documents_for_df: int,
+    sample: int | None,
+) -> tuple[Vocabulary, sp.csr_matrix]:
+    """The vocabulary of `texts` and their TF-IDF rows (CSR, float32, L2-normalised).
+
+    Every word is a term; a phrase is one when its document frequency is within
+    [`min_df`, `max_df`] (counts, or shares of the texts; from `min_documents_for_df` texts on)
+    and among the `max_features` most frequent phrases. With `sample`, phrases are chosen in a
+    seeded random sample of that many texts, then every text is counted (words the sample
+    lacks added). IDF weights come from the document frequencies in all `texts`.
+    """
+    learn_from = texts
+    if sample is not None and len(texts) > sample:
+        picked = np.random.default_rng(0).choice(len(texts), size=sample, replace=False)
+        learn_from = [texts[i] for i in np.sort(picked).tolist()]
+    learner = counter(ngram_range, extra_stop_words)
+    try:
+        counts = learner.fit_transform(learn_from)
+        # The terms by column, read from the fitted dict (get_feature_names_out sorts it).
+        names = np.empty(len(learner.vocabulary_), dtype=object)
+        names[list(learner.vocabulary_.values())] = list(learner.vocabulary_)
+    except ValueError:
+        # scikit-learn raises when the texts hold no token at all (empty, or stop words).
+        counts = sp.csr_matrix((len(learn_from), 0), dtype=np.float32)
+        names = np.zeros(0, dtype=object)
+    del learner  # its vocabulary holds every n-gram of every text
+    bounds = _phrase_bounds(counts.shape[0], min_df, max_df, min_documents_for_df)
+    keep = _kept(names, counts, bounds, max_features)
+    columns = {term: j for j, term in enumerate(names[keep].tolist())}
+    if learn_from is texts:
+        counts = counts[:, np.flatnonzero(keep)]
+    else:
+        analyze = counter(ngram_range, extra_stop_words).build_analyzer()
+        parts = [
+            count_texts(analyze, columns, texts[i : i + _COUNT_CHUNK])
+            for i in range(0, len(texts), _COUNT_CHUNK)
+        ]
+        # Later chunks may have added words: every part as wide as the vocabulary.
+        width = len(columns)
+        counts = sp.vstack(
+            [sp.csr_matrix((p.data, p.indices, p.indptr), (p.shape[0], width)) for p in parts],
+            format="csr",
+        )
+    terms = np.array(list(columns), dtype=object).reshape(-1)
+    idf = smooth_idf(np.bincount(counts.indices, minlength=len(columns)), len(texts))
+    vocabulary = Vocabulary.of(
+        columns,
+        terms,
+        idf,
+        ngram_range=ngram_range,
+        extra_stop_words=extra_stop_words,
+        sublinear_tf=sublinear_tf,
+    )
+    return vocabulary, _weighed(counts, idf, sublinear_tf)
+
+
+def _phrase_bounds(
+    n_documents: int, min_df: float, max_df: float, min_documents_for_df: int
+) -> tuple[float, float]:
+    """The document frequencies a phrase may have, as counts: (at least, at most)."""
+    if n_documents < min_documents_for_df:
+        return 1, n_documents
+    low = min_df if isinstance(min_df, Integral) else min_df * n_documents
+    high = max_df if isinstance(max_df, Integral) else max_df * n_documents
+    return (low, n_documents) if high < low else (low, high)
+
+
+def _kept(
+    names: np.ndarray,
+    counts: sp.csr_matrix,
+    bounds: tuple[float, float],
+    max_features: int | None,
+) -> np.ndarray:
+    """Which of the terms counted in `counts` (columns named `names`) to keep: every word, and
+    the phrases within the document-frequency `bounds` (the most frequent `max_features`)."""
+    words = np.fromiter(map(is_word, names.tolist()), dtype=bool, count=names.size)
+    document_frequency = np.bincount(counts.indices, minlength=names.size)
+    low, high = bounds
+    phrases = ~words & (document_frequency >= low) & (document_frequency <= high)
+    chosen = np.flatnonzero(phrases)
+    if max_features is not None and chosen.size > max_features:
+        # The most frequent phrases, ties by column (as TfidfVectorizer's max_features).
+        frequency = np.asarray(counts.sum(axis=0)).ravel()[chosen]
+        order = np.argsort(-frequency, kind="stable")
+        phrases[chosen[order[max_features:]]] = False
+    keep = words | phrases
+    if not keep.any():
+        # No word, and the bounds left no phrase: keep every phrase rather than none.
+        keep[:] = True
+    return keep
+
+
+def _weighed(counts: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool) -> sp.csr_matrix:
+    """Term counts as L2-normalised TF-IDF rows."""
+    tf = counts.data.astype(np.float64)
+    if sublinear_tf:
+        tf = 1.0 + np.log(tf)
+    data = (tf * idf[counts.indices]).astype(np.float32)
+    rows = sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+    if rows.nnz:
+        normalize(rows, norm="l2", copy=False)
+    return rows

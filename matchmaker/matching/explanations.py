@@ -1,12 +1,20 @@
 """Matches explained as the API shows them: shared terms, reasons in sentences, and the past
 projects a reason names, turned into the response schemas in this one place."""
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from typing import Any, Final
 
-from matchmaker.matching.past_projects import activity_key, key_hash
-from matchmaker.matching.scoring import SIMILAR_PROJECTS, RankedMatch, Reason
+from matchmaker.matching.past_projects import listed_projects
+from matchmaker.matching.scoring import (
+    NEIGHBOUR_PROJECTS,
+    PAST_PARTNERS,
+    SIMILAR_PROJECTS,
+    TEXT_SIMILARITY,
+    TRACK_RECORD,
+    RankedMatch,
+    Reason,
+)
 from matchmaker.matching.text_index import Match, MatchedTerm
 from models import matching as schemas
 from models.call import Call, call_status
@@ -14,75 +22,139 @@ from models.organisation import Organisation, OrganisationSummary
 
 # Weights and scores are rounded in answers: more digits say nothing a person can use.
 DIGITS = 6
+# Shared terms named in a sentence, and past projects named by title.
+TERMS_IN_SENTENCE: Final = 3
+PROJECTS_IN_SENTENCE: Final = 3
+# Evidence shown beside the shared terms on a page when it multiplies the odds by this much.
+EVIDENCE_SHOWN: Final = frozenset({SIMILAR_PROJECTS, PAST_PARTNERS})
+FACTOR_SHOWN: Final = 1.5
+# Words that match but tell a person nothing about a shared topic (seen as "shared terms" on
+# demo calls and CORDIS profiles); a term made only of them, or of numbers, is never shown.
+GENERIC_WORDS: Final = frozenset(
+    """
+    early late non life choice high low large small good better best first last long short
+    able available current currently future past present recent way ways part parts form
+    type types level levels area areas field fields case cases set number numbers time times
+    make makes made provide provides provided allow allows enable enables improve improved
+    improving increase increased increasing reduce reduced reducing state order general
+    common possible potential important major scale real world related open group groups
+    process processes system systems service services tool tools people person public
+    private sector sectors international national regional local global society social
+    development solution solutions method methods management quality value values health
+    countries country member members
+    """.split()  # noqa: SIM905 - a word list reads better as a paragraph than as 60 lines
+)
 
 
 def matched_terms(terms: Iterable[MatchedTerm]) -> list[schemas.MatchedTerm]:
-    """The shared terms of a match as the API shows them."""
-    return [schemas.MatchedTerm(term=t.term, weight=round(t.weight, DIGITS)) for t in terms]
-
-
-@dataclass(frozen=True, slots=True)
-class PastProject:
-    """One of a suggested organisation's past projects that is close to the text."""
-
-    title: str
-    url: str
-    cosine: float
-
-
-def past_projects(organisation: Organisation, reason: Reason) -> list[PastProject]:
-    """The projects a similar-projects reason refers to, named from the profile, closest first."""
-    if not reason.projects:
-        return []
-    listed: dict[int, tuple[str, str]] = {}
-    for activity in organisation.activities:
-        if key := activity_key(activity):
-            listed.setdefault(key_hash(key), (str(activity.get("title") or ""), key))
+    """The shared terms of a match as the API shows them, generic ones left out."""
     return [
-        PastProject(title=listed[key][0], url=listed[key][1], cosine=cosine)
-        for key, cosine in reason.projects
-        if key in listed
+        schemas.MatchedTerm(term=t.term, weight=round(t.weight, DIGITS))
+        for t in terms
+        if telling(t.term)
     ]
 
 
-def reason_sentence(reason: Reason, projects: Sequence[PastProject]) -> str:
-    """A reason's sentence; for similar projects, with the titles of `projects` (its own, from
-    `past_projects`)."""
-    if reason.signal != SIMILAR_PROJECTS or not projects:
-        return reason.detail
-    named = "; ".join(f"'{p.title}' (cosine {p.cosine:.2f})" for p in projects[:2])
-    more = f" and {len(projects) - 2} more" if len(projects) > 2 else ""
-    return f"past projects close to the text: {named}{more} (x{reason.factor:.2f})"
+def telling(term: str) -> bool:
+    """Whether a shared term says something about a topic (not only generic words or numbers)."""
+    return any(word not in GENERIC_WORDS and not word.isdigit() for word in term.split())
 
 
-def reasons(organisation: Organisation, match: RankedMatch) -> list[schemas.Reason]:
+def _listing(names: Sequence[str], limit: int) -> str:
+    shown = ", ".join(names[:limit])
+    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def drove(reason: schemas.Reason) -> bool:
+    """Whether a track-record reason moved the score enough to show beside the shared terms."""
+    return reason.signal in EVIDENCE_SHOWN and reason.factor >= FACTOR_SHOWN
+
+
+def reason_sentence(
+    reason: Reason,
+    *,
+    subject: str,
+    terms: Sequence[str] = (),
+    projects: Sequence[schemas.PastProject] = (),
+) -> str:
+    """A reason as a sentence a person reads; `subject` names what was matched ("the call")."""
+    if reason.signal == TEXT_SIMILARITY:
+        if reason.value <= 0:
+            return f"Shares no terms with {subject}"
+        if not terms:
+            return f"Shares some general terms with {subject}"
+        return f"Shares {_listing(terms, TERMS_IN_SENTENCE)} with {subject}"
+    if reason.signal == TRACK_RECORD:
+        count = int(reason.value)
+        if not count:
+            return "Lists no past projects"
+        return "Lists " + _plural(count, "past project or activity", "past projects or activities")
+    if reason.signal == SIMILAR_PROJECTS:
+        if not projects:
+            return (
+                f"None of its past projects is among the {NEIGHBOUR_PROJECTS} closest to {subject}"
+            )
+        titles = [f"'{project.title}'" for project in projects]
+        many = _plural(len(projects), "similar past project", "similar past projects")
+        return f"Took part in {many}: {_listing(titles, PROJECTS_IN_SENTENCE)}"
+    assert reason.signal == PAST_PARTNERS
+    shared = int(reason.value)
+    if not shared:
+        return "Has no past project with your partners"
+    who = f"{len(reason.organisation_ids)} of your partners"
+    return f"Worked with {who} in {_plural(shared, 'past project', 'past projects')}"
+
+
+def _past_projects(
+    listed: Mapping[int, Mapping[str, Any]], reason: Reason
+) -> list[schemas.PastProject]:
+    """The projects a similar-projects reason refers to, named from the profile, closest first."""
+    return [
+        schemas.PastProject(
+            title=str(listed[number].get("title") or ""),
+            url=listed[number].get("url"),
+            cosine=round(cosine, DIGITS),
+        )
+        for number, cosine in reason.projects
+        if number in listed
+    ]
+
+
+def reasons(
+    organisation: Organisation, match: RankedMatch, *, subject: str = "the text"
+) -> list[schemas.Reason]:
     """A ranked match's reasons as the API shows them, past projects named from the profile."""
+    listed = listed_projects(organisation) if match.reasons else {}
+    terms = [term.term for term in matched_terms(match.matched_terms)]
     shown = []
     for reason in match.reasons:
-        projects = past_projects(organisation, reason)
+        projects = _past_projects(listed, reason)
         shown.append(
             schemas.Reason(
                 signal=reason.signal,
                 value=round(reason.value, DIGITS),
                 factor=round(reason.factor, DIGITS),
-                detail=reason_sentence(reason, projects),
+                detail=reason_sentence(reason, subject=subject, terms=terms, projects=projects),
                 organisation_ids=list(reason.organisation_ids),
-                projects=[
-                    schemas.PastProject(title=p.title, url=p.url, cosine=round(p.cosine, DIGITS))
-                    for p in projects
-                ],
+                projects=projects,
             )
         )
     return shown
 
 
-def suggestion(organisation: Organisation, match: RankedMatch) -> schemas.Suggestion:
+def suggestion(
+    organisation: Organisation, match: RankedMatch, *, subject: str = "the text"
+) -> schemas.Suggestion:
     """One suggested organisation with its score, shared terms and reasons."""
     return schemas.Suggestion(
         organisation=OrganisationSummary.model_validate(organisation),
         score=round(match.score, DIGITS),
         matched_terms=matched_terms(match.matched_terms),
-        reasons=reasons(organisation, match),
+        reasons=reasons(organisation, match, subject=subject),
     )
 
 

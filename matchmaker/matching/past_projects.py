@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from matchmaker.matching.text import ProfileLike, activity_text
+from matchmaker.matching.text import ProfileLike, activity_key, activity_text
 
 KeyT = TypeVar("KeyT", contravariant=True)
 
@@ -34,29 +34,35 @@ class Aligned(Protocol):
         ...
 
 
-def activity_key(activity: Mapping[str, Any]) -> str:
-    """What identifies a past project across profiles: its URL ("" when it has none)."""
-    return str(activity.get("url") or "").strip()
-
-
-def activity_keys(profile: ProfileLike) -> frozenset[str]:
-    """The keys (`activity_key`) of a profile's past projects."""
-    return frozenset(key for key in map(activity_key, profile.activities) if key)
-
-
 def key_hash(key: str) -> int:
     """A 64-bit number for an activity key, so that keys can be held in (mapped) arrays.
 
-    Two distinct URLs share a number with odds of about n^2 / 2^65: below 1e-7 for a
+    Two distinct projects share a number with odds of about n^2 / 2^65: below 1e-7 for a
     million distinct past projects.
     """
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)
 
 
-def activity_hashes(profile: ProfileLike) -> frozenset[int]:
-    """The numbers (`key_hash`) of a profile's activity keys."""
-    return frozenset(key_hash(key) for key in activity_keys(profile))
+def project_id(activity: Mapping[str, Any]) -> int | None:
+    """The number that identifies a past project across profiles (`text.activity_key`, hashed);
+    None when its title has no word."""
+    key = activity_key(activity)
+    return key_hash(key) if key else None
+
+
+def project_ids(profile: ProfileLike) -> frozenset[int]:
+    """The numbers (`project_id`) of a profile's past projects."""
+    return frozenset(n for n in map(project_id, profile.activities) if n is not None)
+
+
+def listed_projects(profile: ProfileLike) -> dict[int, Mapping[str, Any]]:
+    """A profile's past projects by number, the first listing of each."""
+    listed: dict[int, Mapping[str, Any]] = {}
+    for activity in profile.activities:
+        if (number := project_id(activity)) is not None:
+            listed.setdefault(number, activity)
+    return listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,10 +263,9 @@ class Listings:
 
 
 def project_texts(profiles: Iterable[ProfileLike]) -> dict[int, str]:
-    """Each distinct past project's text by key hash, the first listing of it winning."""
+    """Each distinct past project's text by number, the first listing of it winning."""
     texts: dict[int, str] = {}
     for profile in profiles:
-        for activity in profile.activities:
-            if key := activity_key(activity):
-                texts.setdefault(key_hash(key), activity_text(activity))
+        for number, activity in listed_projects(profile).items():
+            texts.setdefault(number, activity_text(activity))
     return texts

@@ -30,13 +30,13 @@ from matchmaker.matching.past_projects import (
     Listings,
     Partnerships,
     PastPartners,
-    activity_hashes,
     past_partners,
     plain_array,
+    project_ids,
     project_texts,
 )
 from matchmaker.matching.scoring import NEIGHBOUR_PROJECTS, RankedMatch, Weights
-from matchmaker.matching.text import ProfileLike, organisation_text
+from matchmaker.matching.text import ProfileLike, distinct_activities, organisation_text
 from matchmaker.matching.text_index import Match, QueryVector, TfidfMatcher
 from matchmaker.matching.topk import top_k
 
@@ -197,9 +197,32 @@ class Selection:
     k: int = 20
     filters: Mapping[str, Collection[str] | str] | None = None
     include_ids: Collection[int] | None = None
+    # Also rank the profiles that share no term with the query, after those that do, by their
+    # evidence: asked for when every organisation of a required type must be offered.
+    fill: bool = False
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What is known of every indexed profile for one query, aligned with `ids`: the text
+    cosine, distinct past projects, projects shared with the given partners (None without
+    partners) and the summed cosines of its close past projects (None when not weighed)."""
+
+    ids: np.ndarray
+    cosine: np.ndarray
+    projects: np.ndarray
+    shared: np.ndarray | None
+    similar: np.ndarray | None
+    partners: PastPartners | None
+    listings: Listings | None
+
+
+def _track_record(profile: ProfileLike) -> int:
+    """The number of distinct past projects and activities in a profile."""
+    return len(distinct_activities(profile.activities))
 
 
 def _id_array(ids: Collection[int]) -> np.ndarray:
@@ -222,7 +245,7 @@ class ProfileIndex:
 
     def __init__(self, matcher: TfidfMatcher | None = None, weights: Weights | None = None) -> None:
         self.matcher = matcher if matcher is not None else new_matcher()
-        self.weights = weights if weights is not None else Weights()
+        self.weights = weights if weights is not None else Weights.fitted()
         # One document per distinct past project (activity key hash), for similar projects.
         self.projects = TfidfMatcher(**PROJECT_MATCHER_SETTINGS)
         # Per vocabulary term of each index, the call-frequency weight of a query term.
@@ -249,15 +272,13 @@ class ProfileIndex:
         if len(id_list) != len(profiles):
             raise ValueError(f"{len(id_list)} ids but {len(profiles)} profiles")
         facets = dict(facets or {})
-        keys = {doc_id: activity_hashes(p) for doc_id, p in zip(id_list, profiles, strict=True)}
+        keys = {doc_id: project_ids(p) for doc_id, p in zip(id_list, profiles, strict=True)}
         with self._lock:
             self.matcher.fit(id_list, [organisation_text(p) for p in profiles])
             texts = project_texts(profiles)
             self.projects.fit(list(texts), list(texts.values()))
             self._call_weights = self._weights_for(call_texts)
-            counts = np.fromiter(
-                (len(p.activities) for p in profiles), dtype=np.int64, count=len(id_list)
-            )
+            counts = np.fromiter(map(_track_record, profiles), dtype=np.int64, count=len(id_list))
             record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets)
             self._partners = Partnerships.build(keys)
             self._record = record
@@ -284,10 +305,10 @@ class ProfileIndex:
         doc_id, facets = int(doc_id), dict(facets or {})
         text = organisation_text(profile)
         with self._lock:
-            record = self._record.with_profile(doc_id, len(profile.activities), facets)
+            record = self._record.with_profile(doc_id, _track_record(profile), facets)
             self.matcher.upsert(doc_id, text)
             old = self._partners.keys_of(doc_id)
-            self._partners.set(doc_id, activity_hashes(profile))
+            self._partners.set(doc_id, project_ids(profile))
             for key, project_text in project_texts([profile]).items():
                 if key not in self.projects:
                     self.projects.upsert(key, project_text)
@@ -375,13 +396,15 @@ class ProfileIndex:
         include_ids: Collection[int] | None = None,
         partner_ids: Collection[int] = (),
         weights: Weights | None = None,
+        fill: bool = False,
     ) -> list[RankedMatch]:
         """The k profiles that best fit `query` among those passing the filters, best first.
 
         With `partner_ids` (a draft's members, say) past projects shared with them count too,
         and each suggestion gets a past-partner reason. `weights` overrides the index's own.
+        With `fill`, profiles that share no term with the query follow (see `Selection`).
         """
-        selection = Selection(k=k, filters=filters, include_ids=include_ids)
+        selection = Selection(k=k, filters=filters, include_ids=include_ids, fill=fill)
         return self.rank_many(
             query, [selection], exclude_ids=exclude_ids, partner_ids=partner_ids, weights=weights
         )[0]
@@ -414,18 +437,15 @@ class ProfileIndex:
             selection.k and mask.any() for selection, mask in zip(selections, masks, strict=True)
         ):
             return [[] for _ in selections]
-        shared = partners = None
-        if partner_ids:
-            partners = self.past_partners(partner_ids)
-            shared = self._aligned(record, partners.shared)
-        similar = evidence = None
-        if weights.similar_projects_exponent:
-            evidence = self.similar_projects(vector.text, weights)
-            similar = evidence.summed(record)
-        cosine = matcher.score_ids(vector, cast(Sequence[int], record.ids))
-        score = weights.scores(cosine, record.activities, shared, similar)
+        found = self._evidence(record, vector, partner_ids, weights)
+        cosine, shared, similar = found.cosine, found.shared, found.similar
+        partners, evidence = found.partners, found.listings
+        filled = weights.scores(cosine, record.activities, shared, similar)
+        score = np.where(cosine > 0, filled, 0.0)
         tops = [
-            top_k(score, record.ids, selection.k, mask) if selection.k else _NO_ROWS
+            top_k(filled if selection.fill else score, record.ids, selection.k, mask)
+            if selection.k
+            else _NO_ROWS
             for selection, mask in zip(selections, masks, strict=True)
         ]
         rows = np.unique(np.concatenate(tops)) if tops else _NO_ROWS
@@ -439,13 +459,12 @@ class ProfileIndex:
             match = explained.get(doc_id)
             if match is None:
                 continue  # removed between the two reads
-            text_match = Match(doc_id, float(cosine[row]), match.matched_terms)
             ranked[row] = RankedMatch(
                 doc_id,
-                float(score[row]),
+                float(filled[row]),
                 match.matched_terms,
                 weights.reasons(
-                    text_match,
+                    float(cosine[row]),
                     int(record.activities[row]),
                     None if shared is None else int(shared[row]),
                     partners.partners.get(doc_id, ()) if partners is not None else (),
@@ -453,6 +472,45 @@ class ProfileIndex:
                 ),
             )
         return [[ranked[row] for row in top.tolist() if row in ranked] for top in tops]
+
+    def evidence(
+        self,
+        query: str | QueryVector,
+        *,
+        partner_ids: Collection[int] = (),
+        weights: Weights | None = None,
+    ) -> Evidence:
+        """Every indexed profile's evidence for a query, as arrays aligned with `Evidence.ids`
+        (what `rank` scores; the score's coefficients are fitted on it)."""
+        weights = self.weights if weights is None else weights
+        vector = self._weighted(self.matcher, query, 0, weights)
+        return self._evidence(self._record, vector, partner_ids, weights)
+
+    def _evidence(
+        self,
+        record: _Record,
+        vector: QueryVector,
+        partner_ids: Collection[int],
+        weights: Weights,
+    ) -> Evidence:
+        shared = partners = None
+        if partner_ids:
+            partners = self.past_partners(partner_ids)
+            shared = self._aligned(record, partners.shared)
+        similar = listings = None
+        if weights.similar_projects:
+            listings = self.similar_projects(vector.text, weights)
+            similar = listings.summed(record)
+        cosine = self.matcher.score_ids(vector, cast(Sequence[int], record.ids))
+        return Evidence(record.ids, cosine, record.activities, shared, similar, partners, listings)
+
+    def count(
+        self,
+        filters: Mapping[str, Collection[str] | str] | None = None,
+        exclude_ids: Collection[int] = (),
+    ) -> int:
+        """How many indexed profiles pass the filters (the most a filled ranking can hold)."""
+        return int(self._record.candidates(filters, exclude_ids, None).sum())
 
     def vectors(self, ids: Sequence[int]) -> sp.csr_matrix:
         """The indexed profiles' L2-normalised text rows, one per id (empty when not indexed),

@@ -11,9 +11,10 @@ the arrays are ``.npy`` files read with ``allow_pickle=False`` and everything el
 Layout, one folder per key under the configured folder::
 
     <folder>/tfidf-<sha256(key)[:16]>/
-        manifest.json   format, version, key, matcher and vectorizer parameters,
-                        and the name, dtype and shape of every array
-        terms.json      the vocabulary, a JSON list of terms (term j is column j)
+        manifest.json   format, version, key, matcher parameters, the words the fit left
+                        out as too common, and the name, dtype and shape of every array
+        terms.json      the vocabulary, a JSON list of terms (term j is column j), the
+                        words added since the fit included
         *.npy           CSC and CSR arrays, ids, id order, idf, touched ids
 
 `save` writes a temporary folder beside it and renames it into place, so a reader never sees a
@@ -45,7 +46,7 @@ from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.text_index import TfidfMatcher
 
 FORMAT: Final = "matchmaker.tfidf-index"
-FORMAT_VERSION: Final = 3
+FORMAT_VERSION: Final = 4
 MANIFEST: Final = "manifest.json"
 TERMS: Final = "terms.json"
 _PREFIX: Final = "tfidf-"
@@ -226,5 +227,5 @@ def _check_consistent(manifest: dict[str, Any], arrays: dict[str, np.ndarray], t
     ):
         if arrays[name].shape != (n_rows,):
             raise ValueError(f"{name} has {arrays[name].shape[0]} entries for {n_rows} rows")
-    if manifest["vectorizer"] is not None and arrays["idf"].shape != (n_terms,):
+    if arrays["idf"].shape != (n_terms,):
         raise ValueError("idf does not match the vocabulary size")

@@ -1,81 +1,88 @@
-"""How a suggestion's score is computed from its evidence, and the reasons that explain it::
+"""How a suggestion's score is computed from its evidence: one number in [0, 1] that reads as
+"how well this organisation fits", in which the text fit dominates and evidence is bounded::
 
-    score = cosine(text', profile)
-            x (1 + past activities) ** TRACK_RECORD_EXPONENT
-            x (1 + SIMILAR_PROJECTS_SCALE x similar) ** SIMILAR_PROJECTS_EXPONENT
-            x (1 + past projects shared with the given partners) ** PARTNER_EXPONENT
+    score = 1 / (1 + exp(-(intercept + text x ln(max(cosine, COSINE_FLOOR)) + evidence)))
+    evidence = track_record     x ln(1 + min(past projects, TRACK_RECORD_CAP))
+             + similar_projects x ln(1 + SIMILAR_PROJECTS_SCALE x min(similar, SIMILAR_CAP))
+             + past_partners    x ln(1 + min(projects shared with the partners, PARTNERS_CAP))
 
-Each factor is one `Reason` on the suggestion; the score is their product. `profile_index`
-gathers the evidence (the cosine from the text index, the track record, similar past projects
-and past partnerships from `past_projects`) and `Weights` turns it into scores, vectorised.
-docs/matching.md gives the measurements behind every constant.
+A logistic model: the odds of a fit are ``exp(intercept) x cosine ** text x exp(evidence)``,
+so each signal *multiplies the odds* by its `Reason.factor`. Every evidence term is at least 0
+and capped, and `Weights` refuses coefficients whose evidence, all caps reached, would
+multiply the odds by 3 ** text or more: an organisation whose text fit is at least three times
+another's therefore always ranks above it, whatever either's track record. The coefficients are
+fitted on the CORDIS development data (benchmarks/fit_score.py) and shipped as JSON beside this
+module (`score_model.json`); docs/matching.md gives the figures.
+
+`profile_index` gathers the evidence (the cosine from the text index, the track record, similar
+past projects and past partnerships from `past_projects`) and `Weights.scores` turns it into
+scores, vectorised. Sentences for people are written from the `Reason`s in `explanations`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import math
+from dataclasses import dataclass, fields
+from functools import cache
+from importlib import resources
 from typing import Final, Literal
 
 import numpy as np
 
 from matchmaker.matching.text_index import Match
 
-# Measured on the consortium-recovery benchmark (docs/matching.md): recall@50 on topic queries
-# peaks at 0.25 on each of three splits (0.125 and 0.375 lose 0.005 to 0.022, 0 loses 0.06+).
-TRACK_RECORD_EXPONENT: Final = 0.25
-# Draft queries (a coordinator given, the rest of its consortium to find): 0 to 0.5 adds 0.018
-# to 0.035 recall@50 on every split; 0.5 to 1 is flat (-0.008 to +0.009), and the square root
-# keeps a long shared history (x9 at 8 projects with 1) from outweighing the fit to the call.
-PARTNER_EXPONENT: Final = 0.5
+# A cosine below this counts as no text fit at all: the text term of the score bottoms out
+# here, so organisations that share no term with the text are ranked among themselves by their
+# evidence (when a selection asks for every organisation of a type, say).
+COSINE_FLOOR: Final = 1e-3
+# Caps of the evidence features: beyond them more evidence adds nothing.
+TRACK_RECORD_CAP: Final = 50
+SIMILAR_CAP: Final = 1.0
+PARTNERS_CAP: Final = 3
 # Past projects like the text: an organisation's evidence is the sum of the cosines of its
 # projects among the NEIGHBOUR_PROJECTS closest to the text (see `profile_index`).
 NEIGHBOUR_PROJECTS: Final = 150
 SIMILAR_PROJECTS_SCALE: Final = 10.0
-SIMILAR_PROJECTS_EXPONENT: Final = 2.0
 # Query terms that many stored calls share (work-programme boilerplate) weigh less: each query
 # weight is multiplied by (ln((1 + calls) / (1 + calls with the term)) + 1) ** this, then the
 # query is normalised again.
 CALL_FREQUENCY_EXPONENT: Final = 1.0
-_PROJECTS_IN_DETAIL: Final = 2
-_TERMS_IN_DETAIL: Final = 3
+# The text fit dominates: evidence at its caps multiplies the odds by less than this power of
+# the text coefficient (3 ** text), so a three-times better text fit always wins.
+DOMINANCE_RATIO: Final = 3.0
 
 Signal = Literal["text_similarity", "track_record", "similar_projects", "past_partners"]
 TEXT_SIMILARITY: Final = "text_similarity"
 TRACK_RECORD: Final = "track_record"
 PAST_PARTNERS: Final = "past_partners"
 SIMILAR_PROJECTS: Final = "similar_projects"
+MODEL_FILE: Final = "score_model.json"
 
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One signal behind a score: the evidence (`value`), its `factor` in the score, and why."""
+    """One signal behind a score: the evidence (`value`) and how much it multiplies the odds of
+    a fit (`factor`; for the text, the cosine's whole contribution, cosine ** text)."""
 
     signal: Signal
     value: float
     factor: float
-    detail: str
     organisation_ids: tuple[int, ...] = ()
-    # similar_projects: (activity key hash, cosine) of each past project among the closest.
+    # similar_projects: (project number, cosine) of each past project among the closest.
     projects: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RankedMatch(Match):
-    """A ranked profile: final score, shared terms, and the reasons whose factors make the score."""
+    """A ranked profile: final score, shared terms, and the reasons behind the score."""
 
     reasons: tuple[Reason, ...]
 
 
 def explain_text(match: Match) -> Reason:
-    """The text-similarity reason of a match: its cosine and the terms that weigh most."""
-    terms = ", ".join(f"'{term.term}'" for term in match.matched_terms[:_TERMS_IN_DETAIL])
-    shares = f"shares {terms} with the text" if terms else "shares terms with the text"
-    return Reason(
-        signal=TEXT_SIMILARITY,
-        value=match.score,
-        factor=match.score,
-        detail=f"{shares} (cosine {match.score:.3f})",
-    )
+    """The text-similarity reason of a plain similarity match (its score is the cosine)."""
+    return Reason(signal=TEXT_SIMILARITY, value=match.score, factor=match.score)
 
 
 def text_only(match: Match) -> RankedMatch:
@@ -83,105 +90,131 @@ def text_only(match: Match) -> RankedMatch:
     return RankedMatch(match.id, match.score, match.matched_terms, (explain_text(match),))
 
 
+def _log1p(values: np.ndarray | float, cap: float, scale: float = 1.0) -> np.ndarray:
+    return np.log1p(scale * np.minimum(np.asarray(values, dtype=np.float64), cap))
+
+
+def text_feature(cosine: np.ndarray | float) -> np.ndarray:
+    """ln of the cosine, floored at COSINE_FLOOR."""
+    return np.log(np.maximum(np.asarray(cosine, dtype=np.float64), COSINE_FLOOR))
+
+
+def track_feature(projects: np.ndarray | float) -> np.ndarray:
+    """ln(1 + distinct past projects), capped."""
+    return _log1p(projects, TRACK_RECORD_CAP)
+
+
+def similar_feature(similar: np.ndarray | float) -> np.ndarray:
+    """ln(1 + SCALE x summed cosines of close past projects), capped."""
+    return _log1p(similar, SIMILAR_CAP, SIMILAR_PROJECTS_SCALE)
+
+
+def partners_feature(shared: np.ndarray | float) -> np.ndarray:
+    """ln(1 + past projects shared with the given partners), capped."""
+    return _log1p(shared, PARTNERS_CAP)
+
+
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """The exponents of the evidence factors and of the query weighting (0 turns one off)."""
+    """The score's coefficients (a logistic model over bounded features; see the module).
 
-    track_record_exponent: float = TRACK_RECORD_EXPONENT
-    partner_exponent: float = PARTNER_EXPONENT
-    similar_projects_exponent: float = SIMILAR_PROJECTS_EXPONENT
+    Setting an evidence coefficient to 0 turns that signal off (the benchmarks' ablations).
+    """
+
+    intercept: float
+    text: float
+    track_record: float
+    similar_projects: float
+    past_partners: float
     call_frequency_exponent: float = CALL_FREQUENCY_EXPONENT
 
-    def track_record(self, activities: np.ndarray | int) -> np.ndarray:
-        """How much a record of `activities` past projects multiplies a fit (1 for none)."""
-        return np.power(1.0 + np.asarray(activities, dtype=np.float64), self.track_record_exponent)
+    def __post_init__(self) -> None:
+        values = [getattr(self, field.name) for field in fields(self)]
+        if not all(math.isfinite(value) for value in values):
+            raise ValueError(f"score coefficients must be finite: {self}")
+        if self.text <= 0 or min(self.track_record, self.similar_projects, self.past_partners) < 0:
+            raise ValueError(f"the text coefficient must be > 0 and the others >= 0: {self}")
+        if self.evidence_cap >= self.text * math.log(DOMINANCE_RATIO):
+            raise ValueError(
+                f"evidence at its caps multiplies the odds by {math.exp(self.evidence_cap):.2f}, "
+                f"not less than {DOMINANCE_RATIO:g} ** {self.text:g}: the text must dominate"
+            )
 
-    def partners(self, shared: np.ndarray | int) -> np.ndarray:
-        """How much `shared` past projects with the given partners multiply a score (1 for none)."""
-        return np.power(1.0 + np.asarray(shared, dtype=np.float64), self.partner_exponent)
+    @classmethod
+    def fitted(cls) -> Weights:
+        """The coefficients shipped with the package (`score_model.json`)."""
+        return _fitted()
 
-    def similar_projects(self, evidence: np.ndarray | float) -> np.ndarray:
-        """How much past projects close to the text (summed cosines) multiply a score."""
-        scaled = SIMILAR_PROJECTS_SCALE * np.asarray(evidence, dtype=np.float64)
-        return np.power(1.0 + scaled, self.similar_projects_exponent)
+    def replace(self, **changes: float) -> Weights:
+        """These coefficients with some changed (an ablation, say)."""
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        return Weights(**(values | changes))
+
+    @property
+    def evidence_cap(self) -> float:
+        """The largest evidence term: all signals at their caps (ln of the odds multiplier)."""
+        return float(
+            self.track_record * track_feature(TRACK_RECORD_CAP)
+            + self.similar_projects * similar_feature(SIMILAR_CAP)
+            + self.past_partners * partners_feature(PARTNERS_CAP)
+        )
+
+    def text_term(self, cosine: np.ndarray | float) -> np.ndarray:
+        """The text's part of the log-odds."""
+        return self.text * text_feature(cosine)
+
+    def track_term(self, projects: np.ndarray | float) -> np.ndarray:
+        """The track record's part of the log-odds (distinct past projects in the profile)."""
+        return self.track_record * track_feature(projects)
+
+    def similar_term(self, similar: np.ndarray | float) -> np.ndarray:
+        """The similar past projects' part of the log-odds (summed cosines of close projects)."""
+        return self.similar_projects * similar_feature(similar)
+
+    def partners_term(self, shared: np.ndarray | float) -> np.ndarray:
+        """The past partnerships' part of the log-odds (projects shared with given partners)."""
+        return self.past_partners * partners_feature(shared)
 
     def scores(
         self,
         cosine: np.ndarray,
-        activities: np.ndarray,
+        projects: np.ndarray,
         shared: np.ndarray | None = None,
         similar: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The final scores: cosine x track record (x similar projects) (x past partners)."""
-        score = np.asarray(cosine, dtype=np.float64) * self.track_record(activities)
+        """The scores in [0, 1] of aligned evidence arrays (missing evidence counts as none)."""
+        logit = self.intercept + self.text_term(cosine) + self.track_term(projects)
         if similar is not None:
-            score = score * self.similar_projects(similar)
+            logit = logit + self.similar_term(similar)
         if shared is not None:
-            score = score * self.partners(shared)
-        return score
+            logit = logit + self.partners_term(shared)
+        return 1.0 / (1.0 + np.exp(-logit))
 
     def reasons(
         self,
-        match: Match,
-        activities: int,
+        cosine: float,
+        projects: int,
         shared: int | None = None,
         partners: tuple[int, ...] = (),
         similar: tuple[tuple[int, float], ...] | None = None,
     ) -> tuple[Reason, ...]:
-        """One reason per factor of a score (similar projects and past partners when given)."""
-        found = [explain_text(match), self._track_reason(activities)]
+        """One reason per signal of a score (similar projects and past partners when given)."""
+        found = [
+            Reason(TEXT_SIMILARITY, cosine, float(np.exp(self.text_term(cosine)))),
+            Reason(TRACK_RECORD, float(projects), float(np.exp(self.track_term(projects)))),
+        ]
         if similar is not None:
-            found.append(self._similar_reason(similar))
+            evidence = float(sum(value for _, value in similar))
+            factor = float(np.exp(self.similar_term(evidence)))
+            found.append(Reason(SIMILAR_PROJECTS, evidence, factor, projects=similar))
         if shared is not None:
-            found.append(self._partner_reason(shared, partners))
+            factor = float(np.exp(self.partners_term(shared)))
+            found.append(Reason(PAST_PARTNERS, float(shared), factor, organisation_ids=partners))
         return tuple(found)
 
-    def _similar_reason(self, projects: tuple[tuple[int, float], ...]) -> Reason:
-        evidence = float(sum(cosine for _, cosine in projects))
-        factor = float(self.similar_projects(evidence))
-        if not projects:
-            detail = f"none of its past projects is among the {NEIGHBOUR_PROJECTS} closest (x1.00)"
-        else:
-            best = ", ".join(f"{cosine:.2f}" for _, cosine in projects[:_PROJECTS_IN_DETAIL])
-            many = (
-                "1 of its past projects is"
-                if len(projects) == 1
-                else (f"{len(projects)} of its past projects are")
-            )
-            detail = (
-                f"{many} among the {NEIGHBOUR_PROJECTS} past projects closest to the text "
-                f"(cosine {best}; x{factor:.2f})"
-            )
-        return Reason(
-            signal=SIMILAR_PROJECTS,
-            value=evidence,
-            factor=factor,
-            detail=detail,
-            projects=projects,
-        )
 
-    def _track_reason(self, activities: int) -> Reason:
-        factor = float(self.track_record(activities))
-        projects = "past project or activity" if activities == 1 else "past projects or activities"
-        return Reason(
-            signal=TRACK_RECORD,
-            value=float(activities),
-            factor=factor,
-            detail=f"{activities} {projects} in its profile (x{factor:.2f})",
-        )
-
-    def _partner_reason(self, shared: int, partners: tuple[int, ...]) -> Reason:
-        factor = float(self.partners(shared))
-        if not shared:
-            detail = "no past project with the given partners (x1.00)"
-        else:
-            projects = "past project" if shared == 1 else "past projects"
-            who = "1 of the given partners" if len(partners) == 1 else f"{len(partners)} of them"
-            detail = f"{shared} {projects} with {who} (x{factor:.2f})"
-        return Reason(
-            signal=PAST_PARTNERS,
-            value=float(shared),
-            factor=factor,
-            detail=detail,
-            organisation_ids=partners,
-        )
+@cache
+def _fitted() -> Weights:
+    text = resources.files(__package__).joinpath(MODEL_FILE).read_text(encoding="utf-8")
+    coefficients = json.loads(text)["coefficients"]
+    return Weights(**{name: float(value) for name, value in coefficients.items()})

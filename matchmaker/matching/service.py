@@ -33,7 +33,7 @@ from sqlmodel import Session, col
 from matchmaker import db
 from matchmaker.auth import Principal, require_role
 from matchmaker.errors import NotFound
-from matchmaker.matching import analyzer, past_projects, scoring, topk
+from matchmaker.matching import analyzer, past_projects, postings, scoring, topk
 from matchmaker.matching import profile_index as ranking
 from matchmaker.matching import saved_index as index_store
 from matchmaker.matching import text as text_module
@@ -57,7 +57,7 @@ SYNC_REFIT_MAX = 100
 # A catch-up with more changed profiles than this rebuilds rather than upserting one by one.
 BULK_CHANGES = 2_000
 # A saved index is only as good as the code that built it: its key names this code.
-_INDEX_MODULES = (analyzer, matcher, past_projects, ranking, scoring, text_module, topk)
+_INDEX_MODULES = (analyzer, matcher, past_projects, postings, ranking, scoring, text_module, topk)
 _INDEX_CODE = hashlib.sha256(
     b"".join(Path(str(module.__file__)).read_bytes() for module in _INDEX_MODULES)
 ).hexdigest()[:16]
@@ -350,8 +350,10 @@ class MatchingService:
     ) -> list[RankedMatch]:
         """Organisations that best fit a text, filtered, best first, each with its reasons.
 
-        Ranked by text similarity times track record; with `partner_ids` (a draft's members)
-        past projects shared with them count too (see `matchmaker.matching.profile_index`).
+        Ranked by text similarity with bounded evidence; with `partner_ids` (a draft's members)
+        past projects shared with them count too (see `matchmaker.matching.scoring`). Asked for
+        stakeholder types, every organisation of those types can come back, those that share
+        no term with the text last.
         """
         return self._current_organisations().rank(
             text,
@@ -360,6 +362,7 @@ class MatchingService:
             exclude_ids=exclude_ids,
             include_ids=include_ids,
             partner_ids=partner_ids,
+            fill=bool(stakeholder_types),
         )
 
     def suggest_many(
@@ -372,6 +375,18 @@ class MatchingService:
         """The best organisations of each selection for one text, scored once (see
         `ProfileIndex.rank_many`); the text alone with its track record, no partners."""
         return self._current_organisations().rank_many(text, selections, exclude_ids=exclude_ids)
+
+    def count(
+        self,
+        *,
+        stakeholder_types: Collection[str] = (),
+        countries: Collection[str] = (),
+        exclude_ids: Collection[int] = (),
+    ) -> int:
+        """How many indexed organisations pass the filters."""
+        return self._current_organisations().count(
+            _filters(stakeholder_types, countries), exclude_ids
+        )
 
     def profile_vectors(self, ids: Sequence[int]) -> sparse.csr_matrix:
         """Indexed organisations' text rows, one vocabulary for all (see `ProfileIndex.vectors`)."""

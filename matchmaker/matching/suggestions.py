@@ -32,9 +32,18 @@ class Found(Generic[R, M]):
     match: M
 
 
-def suggestions(found: Sequence[Found[Organisation, RankedMatch]]) -> Suggestions:
-    """Found organisations as the API answers them."""
-    return Suggestions(items=[explanations.suggestion(item.row, item.match) for item in found])
+def suggestions(
+    found: Sequence[Found[Organisation, RankedMatch]],
+    *,
+    subject: str = "the text",
+    available: int | None = None,
+) -> Suggestions:
+    """Found organisations as the API answers them; `subject` names what they were matched
+    with in the reasons' sentences ("the call", "the search")."""
+    return Suggestions(
+        items=[explanations.suggestion(item.row, item.match, subject=subject) for item in found],
+        available=available,
+    )
 
 
 def call_matches(found: Sequence[Found[Call, Match]], *, today: date) -> CallMatches:
@@ -63,8 +72,9 @@ def suggestions_for_call(
     limit: int = 20,
     missing_for: int | None = None,
     actor: Principal | None = None,
-) -> list[Found[Organisation, RankedMatch]]:
-    """The organisations that best fit a call, or only those a draft still needs.
+) -> tuple[list[Found[Organisation, RankedMatch]], int]:
+    """The organisations that best fit a call, or only those a draft still needs, and how
+    many organisations pass the filters (of the type asked for, say).
 
     For a draft, its members are left out and past projects with them count in the ranking.
     """
@@ -75,11 +85,14 @@ def suggestions_for_call(
             session, consortium_id=missing_for, actor=actor
         )
         if not types and not new_countries:
-            return []
+            return [], 0
         stakeholder_types = _narrow(stakeholder_types, types)
         countries = _narrow(countries, new_countries)
         if not stakeholder_types or not countries:
-            return []
+            return [], 0
+    available = matching.count(
+        stakeholder_types=stakeholder_types, countries=countries, exclude_ids=exclude
+    )
     matches = matching.suggest_for_call(
         call,
         stakeholder_types=stakeholder_types,
@@ -88,7 +101,7 @@ def suggestions_for_call(
         partner_ids=exclude,
         limit=limit,
     )
-    return _load(session, Organisation, matches)
+    return _load(session, Organisation, matches), available
 
 
 def _narrow(asked: Collection[str], allowed: Collection[str]) -> list[str]:

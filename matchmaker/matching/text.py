@@ -1,7 +1,10 @@
 """What text each entity contributes to matching, defined once so indexing and explanation agree."""
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
+
+from sklearn.feature_extraction.text import strip_accents_unicode
 
 # Keywords are the organisation's own words for its expertise; repeating them gives them more
 # weight than a passing mention in a long description. Profiles are indexed with raw term
@@ -53,6 +56,34 @@ def _join(parts: Iterable[str | None]) -> str:
     return "\n".join(part for part in parts if part)
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def activity_key(activity: Mapping[str, Any]) -> str:
+    """What identifies a past project across profiles, whichever way it arrived: its title
+    without case, accents or punctuation ("" when the title has no word).
+
+    Never its URL (an organisation submitting its profile rarely gives one, and a URL must not
+    change a score), its role, or its year (often missing on one side of the same project).
+    """
+    title = strip_accents_unicode(str(activity.get("title") or "")).lower()
+    return " ".join(_WORDS.findall(title))
+
+
+def distinct_activities(activities: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The activities with each past project once (its first listing); listing a project
+    twice must not count twice. Activities without a key are all kept."""
+    seen: set[str] = set()
+    kept = []
+    for activity in activities:
+        key = activity_key(activity)
+        if key and key in seen:
+            continue
+        seen.add(key)
+        kept.append(activity)
+    return kept
+
+
 def activity_text(activity: Mapping[str, Any]) -> str:
     """One past project's or publication's text, the same for every partner: title and summary."""
     return _join((activity.get("title"), activity.get("summary")))
@@ -66,7 +97,7 @@ def organisation_text(organisation: ProfileLike) -> str:
             organisation.name,
             organisation.description,
             *([keywords] * KEYWORD_REPEAT if keywords else []),
-            *(activity_text(activity) for activity in organisation.activities),
+            *(activity_text(a) for a in distinct_activities(organisation.activities)),
         )
     )
 

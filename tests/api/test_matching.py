@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from matchmaker.matching.scoring import Weights
 from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem
 
@@ -224,12 +225,21 @@ def test_concurrent_refit_never_fails_or_empties_answers(client: TestClient) -> 
     assert client.post("/admin/refit").status_code == 202
 
 
+WEIGHTS = Weights.fitted()
+
+
 def _project(number: int) -> dict[str, Any]:
-    return {"title": "Past project", "url": f"https://cordis.europa.eu/project/id/{number}"}
+    return {"title": f"Past project {number}", "year": 2020}
+
+
+def _score_of(reasons: list[dict[str, Any]]) -> float:
+    """The score the reasons' factors make: they multiply the odds of a fit."""
+    odds = math.exp(WEIGHTS.intercept) * math.prod(reason["factor"] for reason in reasons)
+    return odds / (1 + odds)
 
 
 def test_suggestions_give_reasons_whose_factors_make_the_score(client: TestClient) -> None:
-    """Each suggestion states its text fit and track record; their factors multiply to the score."""
+    """Each suggestion states its text fit and track record; their factors make the score."""
     ids = _corpus(client)
     client.patch(
         f"/organisations/{ids['sme']}", json={"activities": [_project(n) for n in range(1, 16)]}
@@ -242,11 +252,12 @@ def test_suggestions_give_reasons_whose_factors_make_the_score(client: TestClien
             "track_record",
             "similar_projects",
         ]
-        factors = [reason["factor"] for reason in reasons]
-        assert math.prod(factors) == pytest.approx(item["score"], abs=2e-6)
+        assert _score_of(reasons) == pytest.approx(item["score"], abs=2e-6)
+        assert 0 < item["score"] < 1
     sme = next(item for item in items if item["organisation"]["id"] == ids["sme"])
-    assert (sme["reasons"][1]["value"], sme["reasons"][1]["factor"]) == (15.0, 2.0)
-    assert sme["reasons"][1]["detail"] == "15 past projects or activities in its profile (x2.00)"
+    assert sme["reasons"][1]["value"] == 15.0
+    assert sme["reasons"][1]["factor"] == pytest.approx(16**WEIGHTS.track_record, abs=1e-6)
+    assert sme["reasons"][1]["detail"] == "Lists 15 past projects or activities"
     searched = client.post("/search", json={"text": "heart failure imaging"}).json()["items"]
     assert [reason["signal"] for reason in searched[0]["reasons"]] == [
         "text_similarity",
@@ -277,14 +288,15 @@ def test_a_past_project_close_to_the_call_is_named_in_the_reasons(client: TestCl
     [named] = similar["projects"]
     assert (named["title"], named["url"]) == (title, url)
     assert named["cosine"] == pytest.approx(similar["value"], abs=1e-5)
-    assert similar["factor"] == pytest.approx((1 + 10 * similar["value"]) ** 2, rel=1e-5)
-    assert f"'{title}'" in similar["detail"]
+    expected = (1 + 10 * min(similar["value"], 3)) ** WEIGHTS.similar_projects
+    assert similar["factor"] == pytest.approx(expected, rel=1e-5)
+    assert similar["detail"] == f"Took part in 1 similar past project: '{title}'"
     assert items[1]["reasons"][2]["projects"] == []
     assert items[1]["reasons"][2]["factor"] == 1.0
 
 
 def test_draft_suggestions_favour_and_name_its_members_past_partners(client: TestClient) -> None:
-    """For a draft, an SME that shared a past project with a member outranks a closer stranger."""
+    """For a draft, a member's past partner gets a bounded boost and a reason naming the member."""
     member = create_organisation(
         client, **{**CARDIOLOGY_UNIVERSITY, "activities": [_project(1), _project(2), _project(3)]}
     )["id"]
@@ -307,16 +319,16 @@ def test_draft_suggestions_favour_and_name_its_members_past_partners(client: Tes
     items = client.get(
         f"/calls/{call}/suggestions", params={"missing_for": draft.json()["id"]}
     ).json()["items"]
-    assert [item["organisation"]["id"] for item in items] == [partner, stranger]
-    past = items[0]["reasons"][3]
+    by_id = {item["organisation"]["id"]: item for item in items}
+    assert set(by_id) == {partner, stranger}
+    past = by_id[partner]["reasons"][3]
     assert (past["signal"], past["value"], past["organisation_ids"]) == (
         "past_partners",
         1.0,
         [member],
     )
-    assert past["factor"] == pytest.approx(2**0.5, abs=1e-6)
-    assert items[1]["reasons"][3]["value"] == 0.0
-    assert items[1]["reasons"][0]["value"] > items[0]["reasons"][0]["value"]
+    assert past["factor"] == pytest.approx(2**WEIGHTS.past_partners, abs=1e-6)
+    assert past["detail"] == "Worked with 1 of your partners in 1 past project"
+    assert by_id[stranger]["reasons"][3]["value"] == 0.0
     for item in items:
-        factors = [reason["factor"] for reason in item["reasons"]]
-        assert math.prod(factors) == pytest.approx(item["score"], abs=2e-6)
+        assert _score_of(item["reasons"]) == pytest.approx(item["score"], abs=2e-6)

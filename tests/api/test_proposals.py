@@ -1,5 +1,6 @@
 """Whole consortia for a call, a draft's gaps, and suggestions for what a draft still needs."""
 
+import statistics
 from typing import Any
 
 import pytest
@@ -187,7 +188,7 @@ def test_gap_appears_with_candidates_and_closes(client: TestClient, ids: dict[st
     assert (sme["required"], sme["present"], sme["missing"]) == (1, 0, 1)
     assert [c["organisation"]["name"] for c in sme["candidates"]] == ["BiopsyTech SME"]
     assert sme["candidates"][0]["reasons"] == [
-        f"fits the call (relevance {sme['candidates'][0]['relevance']:.3f})"
+        f"Fits the call ({sme['candidates'][0]['relevance']:.0%})"
     ]
     assert _gap(body, "stakeholder_type", "academia")["missing"] == 0
     client.put(f"/consortia/{draft}/members/{ids['BiopsyTech SME']}")
@@ -202,12 +203,13 @@ def test_country_gap_proposes_new_countries_only(client: TestClient, ids: dict[s
     assert (countries["present"], countries["missing"]) == (1, 2)
     offered = {c["organisation"]["country"] for c in countries["candidates"]}
     assert all(
-        f"brings a new country ({c['organisation']['country']})" in c["reasons"]
+        f"Brings a new country ({c['organisation']['country']})" in c["reasons"]
         for c in countries["candidates"]
     )
     industry = _gap(body, "stakeholder_type", "industry")["candidates"]
-    assert industry[0]["reasons"][1] == "brings a new country (CH)"
-    assert industry[0]["score"] == pytest.approx(industry[0]["relevance"] + 0.05, abs=1e-5)
+    assert industry[0]["reasons"][1] == "Brings a new country (CH)"
+    relevance = industry[0]["relevance"]
+    assert industry[0]["score"] == pytest.approx(1 - (1 - relevance) * 0.95, abs=1e-5)
     assert offered
     assert "BE" not in offered
 
@@ -248,3 +250,72 @@ def test_suggestions_missing_for_rank_only_what_the_draft_needs(
     nothing = client.get(url, params={"missing_for": draft, "stakeholder_type": "sme"}).json()
     assert nothing["items"] == []
     assert_problem(client.get(url, params={"missing_for": 999}), 404)
+
+
+def test_a_required_regulator_sharing_no_word_with_the_call_is_still_offered(
+    client: TestClient, ids: dict[str, int]
+) -> None:
+    """Every required type is served: the agency fills the place and the gap names it."""
+    agency = create_organisation(
+        client,
+        name="Medicines Agency",
+        stakeholder_type="regulator",
+        country="NL",
+        description="Evaluates and supervises medicinal products for human use.",
+        keywords=[],
+        activities=[],
+    )["id"]
+    call = create_call(
+        client,
+        identifier="CANCER-REG",
+        title="Early cancer detection with liquid biopsy",
+        description="Clinical validation of liquid biopsy for early cancer detection.",
+        required_stakeholders={"academia": 1, "regulator": 1},
+        min_countries=2,
+        max_partners=12,
+    )["id"]
+    best = client.post(f"/calls/{call}/consortium", json={}).json()["items"][0]
+    assert best["feasible"] is True
+    regulator = next(m for m in best["members"] if m["fills"] == "regulator")
+    assert regulator["organisation"]["id"] == agency
+    assert regulator["matched_terms"] == []
+    answer = client.get(f"/calls/{call}/suggestions", params={"stakeholder_type": "regulator"})
+    assert answer.json()["available"] == 1
+    suggested = answer.json()["items"]
+    assert [item["organisation"]["id"] for item in suggested] == [agency]
+    assert suggested[0]["reasons"][0]["detail"] == "Shares no terms with the call"
+    assert client.get(f"/calls/{call}/suggestions").json()["items"][-1]["organisation"]["id"] != (
+        agency
+    )
+    draft = client.post(
+        "/consortia",
+        json={
+            "name": "Draft",
+            "call_id": call,
+            "members": [{"organisation_id": ids["Leiden Oncology University"]}],
+        },
+    ).json()["id"]
+    gap = _gap(client.get(f"/consortia/{draft}/gaps").json(), "stakeholder_type", "regulator")
+    assert [c["organisation"]["id"] for c in gap["candidates"]] == [agency]
+    assert gap["available"] == 1
+    assert gap["candidates"][0]["reasons"] == ["Shares no terms with the call"]
+
+
+def test_a_proposal_stops_where_relevance_stops(client: TestClient, ids: dict[str, int]) -> None:
+    """Extra partners join only when they fit about as well as the required ones."""
+    call = create_call(
+        client,
+        identifier="CANCER-ROOMY",
+        title="Early cancer detection with liquid biopsy",
+        description="Clinical validation of liquid biopsy for early cancer detection.",
+        required_stakeholders={"academia": 1, "sme": 1},
+        min_countries=2,
+        max_partners=20,
+    )["id"]
+    best = client.post(f"/calls/{call}/consortium", json={}).json()["items"][0]
+    names = _names(best["members"])
+    assert "Paris Cardiology School" not in names  # shares no term with the call
+    assert len(names) < 7
+    required = [m["score"] for m in best["members"] if m["fills"]]
+    extras = [m["score"] for m in best["members"] if not m["fills"]]
+    assert all(score >= 0.75 * statistics.median(required) for score in extras)

@@ -3,23 +3,38 @@
 import csv
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Self
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
-from matchmaker.evaluation.metrics import ndcg_at, recall_at, type_coverage_at
-from matchmaker.evaluation.protocol import Benchmark, Profile, Query, load_benchmark, split_topics
+from matchmaker.evaluation.metrics import ndcg_at, recall_at, share_below, type_coverage_at
+from matchmaker.evaluation.protocol import (
+    Benchmark,
+    Profile,
+    Query,
+    load_benchmark,
+    split_topics,
+    stored_profile,
+    temporal_split,
+)
 from matchmaker.evaluation.rankers import (
     Bm25Ranker,
     MatchmakerRanker,
     PopularityRanker,
     RandomRanker,
+    TextFit,
     TfidfRanker,
 )
 from matchmaker.evaluation.report import evaluate, format_table
+from matchmaker.importers.cordis import year_in_code
+from matchmaker.matching.scoring import TEXT_SIMILARITY
 from matchmaker.matching.text import organisation_text
+from models.organisation import OrganisationCreate, ProjectRole
 
 CORDIS_EXTRACT = Path(__file__).resolve().parents[2] / "data" / "cordis"
 
@@ -334,3 +349,279 @@ def test_evaluate_command_fails_cleanly_on_a_missing_folder(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "nowhere")])
     assert result.exit_code == 1
     assert "is not a folder" in result.output
+
+
+# --------------------------------------------------------------------------------------------
+# The temporal split, the HTTP-fed mode and the low-cosine share
+
+EXTRACT_PROFILE_ACRONYMS = {"SUSNANO", "ViEWS", "LEGATO", "STREXIT2"}  # topics of 2021-2022
+EXTRACT_TEST_ACRONYMS = {
+    "QRC-4-ESP",
+    "Arturo",
+    "ENDEAVOR",
+    "HELIOS",
+    "QUEST",
+    "ASCLEPIUS",
+    "TWIN4EarLiStAge",
+    "AstrAware",
+}
+
+
+def test_temporal_split_goes_by_the_year_in_the_topic_code() -> None:
+    """2021-2022 codes are the profile part, 2023 and later the test part, the rest neither."""
+    codes = [
+        "HORIZON-WIDERA-2021-ACCESS-02-01",
+        "ERC-2022-POC1",
+        "HORIZON-MISS-2023-CANCER-01-01",
+        "HORIZON-EIC-2024-PATHFINDERCHALLENGES-01-05",
+        "HORIZON-KDT-JU-1-IA-Focus-Topic-1",
+        "H2020-SC1-2020-SINGLE-STAGE",
+    ]
+    assert temporal_split(codes) == (
+        {"HORIZON-WIDERA-2021-ACCESS-02-01", "ERC-2022-POC1"},
+        {"HORIZON-MISS-2023-CANCER-01-01", "HORIZON-EIC-2024-PATHFINDERCHALLENGES-01-05"},
+    )
+    assert temporal_split(codes, profile_years=(2022,), query_from=2024) == (
+        {"ERC-2022-POC1"},
+        {"HORIZON-EIC-2024-PATHFINDERCHALLENGES-01-05"},
+    )
+    with pytest.raises(ValueError, match="before 2022"):
+        temporal_split(codes, profile_years=(2021, 2022), query_from=2022)
+
+
+@pytest.mark.parametrize("mode", ["imported", "http"])
+def test_temporal_split_of_the_cordis_extract_keeps_later_projects_out_of_profiles(
+    mode: str,
+) -> None:
+    """Profiles hold only projects of 2021-2022 topics; queries come only from 2023+ topics
+    and their projects (whose start dates, 2024 and 2025, would not have told them apart)."""
+    benchmark = load_benchmark(CORDIS_EXTRACT, split="temporal", mode=mode)
+    assert (benchmark.split, benchmark.mode) == ("temporal", mode)
+    assert (benchmark.profile_projects, benchmark.test_projects) == (4, 8)
+    assert benchmark.test_topics == {
+        "HORIZON-EIC-2023-PATHFINDEROPEN-01-01",
+        "HORIZON-EIC-2024-PATHFINDERCHALLENGES-01-05",
+        "HORIZON-MISS-2023-CANCER-01-01",
+        "HORIZON-MISS-2023-CANCER-01-03",
+        "HORIZON-WIDERA-2023-ACCESS-02-01",
+        "HORIZON-WIDERA-2023-ACCESS-02-02",
+    }
+    activities = [activity for profile in benchmark.profiles for activity in profile.activities]
+    assert {activity["title"].split(":")[0] for activity in activities} == (
+        EXTRACT_PROFILE_ACRONYMS
+    )
+    assert max(activity["year"] for activity in activities) == 2022
+    texts = "\n".join(organisation_text(profile) for profile in benchmark.profiles)
+    assert not [acronym for acronym in EXTRACT_TEST_ACRONYMS if acronym in texts]
+    with (CORDIS_EXTRACT / "projects.csv").open(newline="", encoding="utf-8") as file:
+        later = {
+            row["id"] for row in csv.DictReader(file) if (year_in_code(row["topics"]) or 0) >= 2023
+        }
+    assert [(q.kind, q.key) for q in benchmark.queries] == [
+        ("topic", "HORIZON-WIDERA-2023-ACCESS-02-01"),
+        ("topic", "HORIZON-WIDERA-2023-ACCESS-02-02"),
+        ("project", "101156088"),
+        ("project", "101155017"),
+    ]
+    assert all(q.key in later for q in benchmark.queries if q.kind != "topic")
+    assert len(benchmark.profiles) == 13
+    assert benchmark.leaked_texts() == []
+
+
+def test_temporal_split_ignores_start_dates_and_stores_only_earlier_calls(slice_dir: Path) -> None:
+    """Every project of the tiny slice starts in 2023; the 2022 topics' are profiles all the
+    same. Imported, the 2022 topic with a text is a stored call; over HTTP none is."""
+    imported = load_benchmark(slice_dir, split="temporal")
+    assert {profile.id for profile in imported.profiles} == ids(1, 2, 3, 7, 8)
+    assert imported.test_topics == {CANCER, CHIPS}
+    assert [(q.kind, q.key) for q in imported.queries] == [
+        ("topic", CANCER),
+        ("project", "1"),
+        ("draft", "1"),
+    ]
+    assert imported.skipped["topic"] == 1  # CHIPS: its only winner has no profile
+    assert imported.call_texts == (
+        "Battery materials\nBatteryprofileword: new battery chemistries for storage.",
+    )
+    http = load_benchmark(slice_dir, split="temporal", mode="http")
+    assert http.call_texts == ()
+    assert http.queries == imported.queries
+
+
+def test_http_mode_submits_past_projects_without_url_or_role_through_the_api_schema() -> None:
+    """Over HTTP each past project is title, summary and year: the same facts as imported,
+    without a URL or a role, and every profile is one `POST /organisations` accepts."""
+    imported = load_benchmark(CORDIS_EXTRACT, test_share=0.5)
+    http = load_benchmark(CORDIS_EXTRACT, test_share=0.5, mode="http")
+    assert (http.mode, http.call_texts) == ("http", ())
+    assert imported.call_texts != ()
+    assert [p.id for p in http.profiles] == [p.id for p in imported.profiles]
+    for by_http, by_import in zip(http.profiles, imported.profiles, strict=True):
+        assert by_import.activities
+        assert all(a["url"].startswith("https://cordis.europa.eu/") for a in by_import.activities)
+        assert {a["role"] for a in by_import.activities} <= {role.value for role in ProjectRole}
+        assert all(a["url"] is None and a["role"] is None for a in by_http.activities)
+        assert [(a["title"], a["summary"], a["year"]) for a in by_http.activities] == [
+            (a["title"], a["summary"], a["year"]) for a in by_import.activities
+        ]
+        submitted = {
+            "name": by_http.name,
+            "stakeholder_type": by_http.stakeholder_type,
+            "country": by_http.country,
+            "description": by_http.description,
+            "activities": [
+                {"title": a["title"], "summary": a["summary"], "year": a["year"]}
+                for a in by_http.activities
+            ],
+        }
+        stored = OrganisationCreate.model_validate(submitted).model_dump(mode="json")
+        assert tuple(stored["activities"]) == by_http.activities
+    assert http.queries == imported.queries
+
+
+def test_stored_profile_goes_through_the_api_schema_in_either_mode() -> None:
+    """The schema's normalisation applies (NFC, trimmed lines, upper-case country); over HTTP
+    a past project loses its URL and role; what the API would refuse raises."""
+    fields: dict[str, Any] = {
+        "name": " Cafe\u0301 Lab ",
+        "stakeholder_type": "sme",
+        "country": "de",
+        "city": None,
+        "description": "Private company (SME) in Germany.",
+        "website": None,
+        "activities": [
+            {
+                "title": "Cafe\u0301 roasting",
+                "summary": "Roasting.",
+                "year": 2022,
+                "url": "https://cordis.europa.eu/project/id/7",
+                "role": ProjectRole.coordinator,
+            }
+        ],
+    }
+    imported = stored_profile(fields, "imported")
+    assert (imported["name"], imported["country"]) == ("Caf\u00e9 Lab", "DE")
+    assert imported["activities"] == [
+        {
+            "title": "Caf\u00e9 roasting",
+            "summary": "Roasting.",
+            "year": 2022,
+            "url": "https://cordis.europa.eu/project/id/7",
+            "role": "coordinator",
+        }
+    ]
+    http = stored_profile(fields, "http")
+    assert http["activities"] == [
+        {
+            "title": "Caf\u00e9 roasting",
+            "summary": "Roasting.",
+            "year": 2022,
+            "url": None,
+            "role": None,
+        }
+    ]
+    assert {k: v for k, v in http.items() if k != "activities"} == {
+        k: v for k, v in imported.items() if k != "activities"
+    }
+    too_old = {**fields, "activities": [{**fields["activities"][0], "year": 1850}]}
+    for mode in ("imported", "http"):
+        with pytest.raises(ValidationError):
+            stored_profile(too_old, mode)
+    with pytest.raises(ValueError, match="unknown mode"):
+        stored_profile(fields, "ftp")
+    with pytest.raises(ValueError, match="unknown split"):
+        load_benchmark(CORDIS_EXTRACT, split="yearly")
+
+
+def test_ndcg_on_a_hand_computed_ranking_cut_at_k() -> None:
+    """Relevant at ranks 2 and 4 of 5, four relevant, k = 4: (1/log2 3 + 1/log2 5) over the
+    ideal 1 + 1/log2 3 + 1/2 + 1/log2 5."""
+    gain = 0.6309297536 + 0.4306765581
+    ideal = 1 + 0.6309297536 + 0.5 + 0.4306765581
+    assert ndcg_at([5, 1, 7, 2, 3], {1, 2, 3, 4}, 4) == pytest.approx(gain / ideal)
+    assert ndcg_at([5, 1, 7, 2, 3], {1, 2, 3, 4}, 4) == pytest.approx(0.41443, abs=1e-5)
+    assert ndcg_at([5, 1, 7, 2, 3], {1, 2, 3, 4}, 1) == 0.0
+    assert ndcg_at([], {1}, 50) == 0.0
+
+
+def test_share_below_counts_values_strictly_below_the_threshold() -> None:
+    """0.1 itself is not below 0.1; nothing to count is no share."""
+    assert share_below([0.05, 0.1, 0.2, 0.099], 0.1) == 0.5
+    assert share_below([0.0], 0.1) == 1.0
+    assert share_below([], 0.1) is None
+
+
+class _FixedRanker:
+    """Ranks the ids listed per query key; odd ids fit the text (0.5), even ones do not (0.05)."""
+
+    name = "fixed"
+
+    def __init__(self, rankings: dict[str, list[int]]) -> None:
+        self.rankings = rankings
+        self.asked: list[list[int]] = []
+
+    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+        return self
+
+    def rank(self, query: Query, k: int) -> list[int]:
+        return self.rankings[query.key][:k]
+
+    def text_cosines(self, query: Query, ids: Sequence[int]) -> list[float]:
+        self.asked.append(list(ids))
+        return [0.5 if i % 2 else 0.05 for i in ids]
+
+
+def test_low_cosine_share_pools_the_top_20_of_every_query_without_the_partners() -> None:
+    """Topic: 10 of the first 20 of 25, then 2 of a 3-long list: 12 of 23 (not the mean of
+    the two shares, 0.583). Draft: partner 2 is dropped, so 4, 6, ..., 20 of 1, 3, ..., 21."""
+    profiles = tuple(Profile(i, f"O{i}", "", (), (), "sme", "DE", 1) for i in range(1, 26))
+    queries = (
+        Query("topic", "a", "text", frozenset({1}), 0),
+        Query("topic", "b", "text", frozenset({5}), 0),
+        Query("draft", "c", "text", frozenset({3}), 0, frozenset({2})),
+    )
+    benchmark = Benchmark(
+        profiles, queries, frozenset(), (), 0, 0, (), frozenset(), {}, 0, "random", "imported"
+    )
+    ranker = _FixedRanker({"a": list(range(1, 26)), "b": [2, 4, 5], "c": list(range(1, 26))})
+    assert isinstance(ranker, TextFit)
+    assert not isinstance(PopularityRanker(), TextFit)
+    report = evaluate(benchmark, [ranker, PopularityRanker()])
+    topic, draft = report.result("fixed", "topic"), report.result("fixed", "draft")
+    assert topic is not None
+    assert draft is not None
+    assert topic.low_cosine_share == round(12 / 23, 4)
+    assert draft.low_cosine_share == 0.45
+    assert ranker.asked[2] == [1, *range(3, 22)]
+    assert report.result("popularity", "topic").low_cosine_share is None  # type: ignore[union-attr]
+    assert "| topic (2) | fixed | 1.000 | 1.000 |" in format_table(report)
+    assert (
+        format_table(report)
+        .splitlines()[0]
+        .endswith("| recall@50 vs best baseline | top 20: cosine < 0.1 | ms/query |")
+    )
+
+
+def test_the_products_text_cosines_are_its_text_similarity_reasons() -> None:
+    """After ranking a query, the cosines are the values of the text-similarity reasons the
+    ranking gave; for another query (or ids it did not rank), the text index's plain cosine."""
+    profiles = [
+        Profile(1, "Battery lab", "sodium battery cathodes storage", (), (), "academia", "DE", 1),
+        Profile(2, "Grid lab", "battery storage for the grid", (), (), "industry", "FR", 4),
+        Profile(3, "Soil lab", "soil carbon storage farming", (), (), "academia", "DE", 2),
+        Profile(4, "Farm coop", "soil carbon farming practice", (), (), "other", "NL", 3),
+    ]
+    calls = ["storage for the grid", "storage of soil carbon", "grid storage"]
+    ranker = MatchmakerRanker().fit(profiles, calls)
+    query = Query("topic", "t", "sodium battery storage", frozenset({1}), 0)
+    ranked = ranker.rank(query, 10)
+    assert 1 in ranked
+    assert ranker.index is not None
+    reasons = {
+        match.id: next(r.value for r in match.reasons if r.signal == TEXT_SIMILARITY)
+        for match in ranker.index.rank(query.text, k=10)
+    }
+    assert ranker.text_cosines(query, ranked) == [reasons[i] for i in ranked]
+    other = Query("topic", "u", query.text, frozenset({2}), 0)
+    plain = ranker.index.matcher.score_ids(query.text, [4, *ranked]).tolist()
+    assert ranker.text_cosines(other, [4, *ranked]) == plain

@@ -1,24 +1,31 @@
-"""The suggestion ranking: text similarity times track record (times past partners), exactly."""
+"""The suggestion ranking: text similarity first, each piece of evidence a bounded factor."""
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pytest
 
-from matchmaker.matching.past_projects import PastPartners, activity_keys, key_hash, past_partners
+from matchmaker.matching.past_projects import (
+    PastPartners,
+    past_partners,
+    project_id,
+    project_ids,
+)
 from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex, Selection
 from matchmaker.matching.scoring import RankedMatch, Weights
+from matchmaker.matching.text import activity_key
 from matchmaker.matching.text_index import TfidfMatcher
 from tests.helpers import Profile
 
+WEIGHTS = Weights.fitted()
 
-def blank_activities(count: int, *, prefix: str = "p") -> tuple[dict[str, Any], ...]:
-    """Activities with no text (so they leave the cosine alone), each with its own URL."""
-    return tuple(
-        {"title": "", "summary": "", "url": f"https://example.org/{prefix}/{i}"}
-        for i in range(count)
-    )
+
+def blank_activities(count: int, *, first: int = 1000) -> tuple[dict[str, Any], ...]:
+    """Activities whose titles are numbers (no matchable word, so they leave the cosine alone),
+    each a distinct past project."""
+    return tuple({"title": f"#{first + i}", "summary": ""} for i in range(count))
 
 
 BIOPSY = "liquid biopsy for early cancer detection"
@@ -38,39 +45,25 @@ def index_of(
     )
 
 
-def test_track_record_factor_is_fourth_root_of_one_plus_activities() -> None:
-    """0 activities multiply by 1, 15 by 2, 80 by 3."""
-    assert Weights().track_record(np.array([0, 15, 80])).tolist() == [1.0, 2.0, 3.0]
+def odds(score: float) -> float:
+    """The odds of a fit that a score in (0, 1) stands for."""
+    return score / (1 - score)
 
 
-def test_partner_factor_is_square_root_of_one_plus_shared_projects() -> None:
-    """0 shared projects multiply by 1, 3 by 2, 8 by 3."""
-    assert Weights().partners(np.array([0, 3, 8])).tolist() == [1.0, 2.0, 3.0]
-
-
-def test_scores_multiply_cosine_by_every_factor() -> None:
-    """score = cosine x track-record factor x partner factor."""
-    score = Weights().scores(np.array([0.5, 0.5, 0.25]), np.array([0, 15, 15]), np.array([0, 0, 3]))
-    assert score.tolist() == [0.5, 1.0, 1.0]
-
-
-def test_zero_exponents_leave_the_cosine_alone() -> None:
-    """With both exponents 0 the score is the text similarity."""
-    weights = Weights(track_record_exponent=0.0, partner_exponent=0.0)
-    assert weights.scores(np.array([0.3]), np.array([300]), np.array([9])).tolist() == [0.3]
-
-
-def test_activity_keys_are_the_activity_urls() -> None:
-    """Activities are identified across profiles by their URL; those without one are not."""
-    profile = Profile(
-        "A",
-        activities=(
-            {"title": "x", "url": " https://cordis.europa.eu/project/id/1 "},
-            {"title": "y", "url": None},
-            {"title": "z"},
-        ),
-    )
-    assert activity_keys(profile) == frozenset({"https://cordis.europa.eu/project/id/1"})
+def test_activity_key_is_the_folded_title_whatever_the_url_role_or_year() -> None:
+    """The same project submitted over HTTP or imported from CORDIS has one identity."""
+    imported = {
+        "title": "ÉLAN: Early Lung-cancer Analysis",
+        "url": "https://cordis.europa.eu/project/id/1",
+        "role": "coordinator",
+        "year": 2019,
+    }
+    submitted = {"title": "élan early lung cancer analysis", "summary": "Our part: imaging."}
+    assert activity_key(imported) == activity_key(submitted) == "elan early lung cancer analysis"
+    assert project_id(imported) == project_id(submitted) is not None
+    assert project_id({"title": "!!"}) is None
+    profile = Profile("A", activities=(imported, submitted, {"title": "Other"}))
+    assert project_ids(profile) == {project_id(imported), project_id({"title": "other"})}
 
 
 def test_past_partners_counts_distinct_shared_projects_and_never_the_partner_itself() -> None:
@@ -83,8 +76,8 @@ def test_past_partners_counts_distinct_shared_projects_and_never_the_partner_its
     )
 
 
-def test_equal_text_fit_ranks_the_longer_track_record_first_by_its_factor() -> None:
-    """Two profiles with the same text: the one with 15 past projects scores exactly twice."""
+def test_equal_text_fit_ranks_the_longer_track_record_first_by_a_bounded_factor() -> None:
+    """Two profiles with the same text: 15 past projects multiply the odds by 16 ** weight."""
     index = index_of(
         {
             1: Profile("Newcomer", BIOPSY),
@@ -94,24 +87,39 @@ def test_equal_text_fit_ranks_the_longer_track_record_first_by_its_factor() -> N
     )
     ranked = index.rank(BIOPSY_CALL)
     assert [match.id for match in ranked] == [2, 1]
-    assert ranked[0].score == 2 * ranked[1].score
-    assert [reason.value for reason in ranked[0].reasons] == [ranked[1].score, 15.0, 0.0]
+    ratio = odds(ranked[0].score) / odds(ranked[1].score)
+    assert ratio == pytest.approx(16**WEIGHTS.track_record, rel=1e-9)
+    assert [reason.value for reason in ranked[0].reasons][1:] == [15.0, 0.0]
 
 
-def test_profile_sharing_no_term_is_never_suggested_whatever_its_record() -> None:
-    """A long record cannot make up for no shared term: the score is 0 and it is left out."""
+def test_listing_a_project_twice_counts_once() -> None:
+    """A repeated activity adds neither to the track record nor to the text."""
+    once = Profile("Lab", BIOPSY, activities=({"title": "Biopsy trial", "summary": BIOPSY},))
+    twice = Profile("Lab", BIOPSY, activities=(*once.activities, *once.activities))
+    scores = [index_of({1: profile}).rank(BIOPSY_CALL)[0] for profile in (once, twice)]
+    assert scores[0].score == pytest.approx(scores[1].score, rel=1e-12)
+    assert scores[1].reasons[1].value == 1.0
+
+
+def test_profile_sharing_no_term_is_suggested_only_to_fill_a_type() -> None:
+    """No shared term: left out of a plain ranking, offered last when every one is asked for."""
     index = index_of(
         {
             1: Profile("Biopsy lab", BIOPSY),
             2: Profile("Big cardiology centre", "heart failure", activities=blank_activities(300)),
+            3: Profile("Small cardiology lab", "heart failure"),
         }
     )
     assert [match.id for match in index.rank(BIOPSY_CALL)] == [1]
     assert index.rank("the and of") == []
+    filled = index.rank(BIOPSY_CALL, fill=True)
+    assert [match.id for match in filled] == [1, 2, 3]  # the longer record first among the rest
+    assert [match.reasons[0].value for match in filled[1:]] == [0.0, 0.0]
+    assert filled[0].score > 0.1 > 0.01 > filled[1].score > filled[2].score > 0
 
 
-def test_every_suggestion_explains_each_factor_of_its_score() -> None:
-    """Reasons are text, track record and similar projects; their factors make the score."""
+def test_every_suggestion_explains_each_signal_of_its_score() -> None:
+    """Reasons are text, track record and similar projects; their factors make the odds."""
     index = index_of(
         {
             1: Profile("Biopsy lab", BIOPSY, activities=blank_activities(3)),
@@ -125,39 +133,33 @@ def test_every_suggestion_explains_each_factor_of_its_score() -> None:
             "track_record",
             "similar_projects",
         ]
-        assert np.prod([reason.factor for reason in match.reasons]) == pytest.approx(
-            match.score, rel=1e-12
-        )
+        factors = np.prod([reason.factor for reason in match.reasons])
+        assert np.exp(WEIGHTS.intercept) * factors == pytest.approx(odds(match.score), rel=1e-9)
     top = index.rank(BIOPSY_CALL)[0]
-    assert top.reasons[1].detail == "3 past projects or activities in its profile (x1.41)"
-    assert top.reasons[0].detail == (
-        "shares 'biopsy', 'early', 'early cancer' with the text (cosine 0.801)"
-    )
+    assert top.reasons[1].factor == pytest.approx(4**WEIGHTS.track_record, rel=1e-12)
+    assert top.reasons[0].factor == pytest.approx(top.reasons[0].value ** WEIGHTS.text, rel=1e-9)
     assert [term.term for term in top.matched_terms[:3]] == ["biopsy", "early", "early cancer"]
 
 
 def test_partners_boost_who_worked_with_them_and_the_reason_names_them() -> None:
-    """Sharing 3 past projects with the draft's member doubles a score, and says with whom."""
-    shared = blank_activities(3, prefix="shared")
+    """Sharing 3 past projects with the draft's member multiplies the odds by 4 ** weight."""
+    shared = blank_activities(3, first=2000)
     index = index_of(
         {
             1: Profile("Draft member", "cardiology", activities=shared),
             2: Profile("Old partner", BIOPSY, activities=shared),
-            3: Profile("Stranger", BIOPSY, activities=blank_activities(3, prefix="own")),
+            3: Profile("Stranger", BIOPSY, activities=blank_activities(3, first=3000)),
         }
     )
     ranked = index.rank(BIOPSY_CALL, exclude_ids={1}, partner_ids={1})
     assert [match.id for match in ranked] == [2, 3]
-    assert ranked[0].score == 2 * ranked[1].score
+    ratio = odds(ranked[0].score) / odds(ranked[1].score)
+    assert ratio == pytest.approx(4**WEIGHTS.past_partners, rel=1e-9)
     partner_reason = ranked[0].reasons[3]
-    assert (partner_reason.signal, partner_reason.value, partner_reason.factor) == (
-        "past_partners",
-        3.0,
-        2.0,
-    )
+    assert (partner_reason.signal, partner_reason.value) == ("past_partners", 3.0)
+    assert partner_reason.factor == pytest.approx(4**WEIGHTS.past_partners, rel=1e-12)
     assert partner_reason.organisation_ids == (1,)
-    assert partner_reason.detail == "3 past projects with 1 of the given partners (x2.00)"
-    assert ranked[1].reasons[3].detail == "no past project with the given partners (x1.00)"
+    assert ranked[1].reasons[3].factor == 1.0
     assert [len(match.reasons) for match in index.rank(BIOPSY_CALL)] == [3, 3]
 
 
@@ -219,7 +221,7 @@ def test_upserts_and_removals_are_seen_by_the_next_ranking() -> None:
     )
     ranked = index.rank(BIOPSY_CALL)
     assert [m.id for m in ranked] == [3, 1, 2]
-    assert ranked[0].score == 2 * ranked[1].score
+    assert odds(ranked[0].score) / odds(ranked[1].score) == pytest.approx(16**WEIGHTS.track_record)
     assert [m.id for m in index.rank(BIOPSY_CALL, filters={"stakeholder_type": "sme"})] == [3]
     index.upsert(
         1, Profile("A", BIOPSY, activities=blank_activities(80)), {"stakeholder_type": "x"}
@@ -236,7 +238,7 @@ def test_upserts_and_removals_are_seen_by_the_next_ranking() -> None:
 
 def test_past_partners_follow_edited_activities() -> None:
     """Editing a profile's activities changes who shares a past project with it."""
-    shared = blank_activities(1, prefix="joint")
+    shared = blank_activities(1, first=5000)
     index = index_of({1: Profile("Member", "x", activities=shared), 2: Profile("B", BIOPSY)})
     assert index.past_partners({1}).shared == {}
     index.upsert(2, Profile("B", BIOPSY, activities=shared), {"stakeholder_type": "academia"})
@@ -246,14 +248,14 @@ def test_past_partners_follow_edited_activities() -> None:
 
 
 def test_ranking_equals_a_brute_force_over_every_profile() -> None:
-    """The vectorised ranking returns exactly the top k of cosine x factors over all profiles."""
+    """The vectorised ranking returns exactly the top k of the logistic score over all profiles."""
     rng = np.random.default_rng(7)
     words = ["cancer", "biopsy", "tumour", "heart", "imaging", "soil", "battery", "patient"]
     profiles = {
         100 + i: Profile(
             f"Org {i}",
             " ".join(rng.choice(words, size=6)),
-            activities=blank_activities(int(rng.integers(0, 40)), prefix=str(i)),
+            activities=blank_activities(int(rng.integers(0, 40)), first=1000 * i),
         )
         for i in range(60)
     }
@@ -264,12 +266,14 @@ def test_ranking_equals_a_brute_force_over_every_profile() -> None:
     )
     cosine = matcher.score_ids(text, list(profiles))
     counts = np.array([len(p.activities) for p in profiles.values()])
+    logit = [
+        WEIGHTS.intercept + WEIGHTS.text * math.log(c) + WEIGHTS.track_record * math.log1p(n)
+        for c, n in zip(np.maximum(cosine, 1e-3), counts, strict=True)
+    ]
     expected = sorted(
-        (
-            (-(c * (1 + n) ** 0.25), i)
-            for i, c, n in zip(profiles, cosine, counts, strict=True)
-            if c > 0
-        )
+        (-1 / (1 + math.exp(-value)), i)
+        for i, c, value in zip(profiles, cosine, logit, strict=True)
+        if c > 0
     )[:25]
     ranked = index.rank(text, k=25)
     assert [m.id for m in ranked] == [i for _, i in expected]
@@ -295,7 +299,7 @@ def project(number: int, text: str, role: str = "participant") -> dict[str, Any]
 
 
 def test_past_projects_close_to_the_text_multiply_the_score_and_are_named() -> None:
-    """An organisation whose past project is close to the call gets (1 + 10 x cosine)^2."""
+    """A past project close to the call multiplies the odds by (1 + 10 x cosine) ** weight."""
     index = index_of(
         {
             1: Profile("Lab A", BIOPSY, activities=(project(1, BIOPSY_CALL),)),
@@ -308,13 +312,12 @@ def test_past_projects_close_to_the_text_multiply_the_score_and_are_named() -> N
     assert similar[1].signal == "similar_projects"
     assert similar[1].projects == similar[3].projects
     [(key, cosine)] = similar[1].projects
-    assert key == key_hash("https://cordis.europa.eu/project/id/1")
+    assert key == project_id(project(1, BIOPSY_CALL))
     assert cosine > 0.5
-    assert similar[1].factor == pytest.approx((1 + 10 * cosine) ** 2)
+    assert similar[1].factor == pytest.approx((1 + 10 * cosine) ** WEIGHTS.similar_projects)
     assert similar[2].projects == ()
     assert similar[2].factor == 1.0
-    assert "1 of its past projects is among the 150" in similar[1].detail
-    assert ranked[1].score / ranked[2].score == pytest.approx(
+    assert odds(ranked[1].score) / odds(ranked[2].score) == pytest.approx(
         similar[1].factor * ranked[1].reasons[0].factor / ranked[2].reasons[0].factor, rel=1e-6
     )
 
@@ -347,7 +350,7 @@ def test_rank_many_gives_each_selection_what_rank_gives() -> None:
 def test_projects_index_follows_upserts_and_removals() -> None:
     """A project enters with its first listing profile and leaves with its last one."""
     index = index_of({1: Profile("A", BIOPSY, activities=(project(1, BIOPSY_CALL),))})
-    key_1, key_2 = (key_hash(f"https://cordis.europa.eu/project/id/{n}") for n in (1, 2))
+    key_1, key_2 = (project_id(project(n, text)) for n, text in ((1, BIOPSY_CALL), (2, "x")))
     index.upsert(2, Profile("B", BIOPSY, activities=(project(1, BIOPSY_CALL), project(2, "x"))))
     assert key_1 in index.projects
     assert key_2 in index.projects
@@ -374,5 +377,5 @@ def test_terms_common_to_many_calls_weigh_less_in_the_query() -> None:
     weighted_scores = {m.id: m.score for m in weighted.rank(query)}
     assert plain_scores[1] == pytest.approx(plain_scores[2])
     assert weighted_scores[2] > weighted_scores[1]
-    ablated = weighted.rank(query, weights=Weights(call_frequency_exponent=0.0))
+    ablated = weighted.rank(query, weights=WEIGHTS.replace(call_frequency_exponent=0.0))
     assert {m.id: m.score for m in ablated} == pytest.approx(plain_scores)

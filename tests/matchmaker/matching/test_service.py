@@ -151,8 +151,11 @@ def test_databases_at_the_same_change_number_do_not_share_an_index(
 
     assert original_id == restored_id  # same ids and change numbers, different rows
     assert original.stats().last_change == restored.stats().last_change
-    assert ranked(original, stakeholder_types=["sme"]) == []
-    assert [doc_id for doc_id, _ in ranked(restored, stakeholder_types=["sme"])] == [restored_id]
+    assert [doc_id for doc_id, _ in ranked(original)] == [1]  # only the lab shares terms
+    assert [doc_id for doc_id, _ in ranked(restored)] == [1, restored_id]
+    [(_, unrelated)] = ranked(original, stakeholder_types=["sme"])  # offered, sharing no term
+    [(_, related)] = ranked(restored, stakeholder_types=["sme"])
+    assert unrelated < 0.001 < related
     assert restored.stats().fitted_at != original.stats().fitted_at
     for engine in engines:
         engine.dispose()

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from matchmaker.errors import NotFound
-from matchmaker.matching import text_index as matcher_module
+from matchmaker.matching import postings as postings_module
 from matchmaker.matching.text_index import Match, MatchedTerm, QueryVector, TfidfMatcher
 
 ONCOMARK, CARDIO_UNI, RARE_PATIENTS, ONCO_HOSPITAL, AGRITECH = 1, 2, 3, 4, 5
@@ -78,6 +79,30 @@ def cancer_labs(n: int) -> TfidfMatcher:
 def ranked_ids(results: list[Match]) -> list[int]:
     """Return the ids of results in rank order."""
     return [result.id for result in results]
+
+
+def terms_of(matcher: TfidfMatcher) -> list[str]:
+    """Every term of the matcher's vocabulary, in column order."""
+    assert matcher._snapshot is not None
+    return matcher._snapshot.vocabulary.all_terms()
+
+
+def reference_rows(matcher: TfidfMatcher, texts: list[str], *queries: str) -> np.ndarray:
+    """The rows scikit-learn's TfidfVectorizer gives `texts` (then `queries`) over the
+    matcher's vocabulary (same analyzer and tf), its IDF fitted on `texts`, columns in the
+    matcher's order."""
+    analyzer = matcher.vectorizer_
+    reference = TfidfVectorizer(
+        strip_accents="unicode",
+        token_pattern=analyzer.token_pattern,
+        stop_words=list(analyzer.get_stop_words() or ()),
+        ngram_range=matcher.ngram_range,
+        sublinear_tf=matcher.sublinear_tf,
+        vocabulary=terms_of(matcher),
+    )
+    reference.fit(texts)
+    dense: np.ndarray = reference.transform([*texts, *queries]).toarray()
+    return dense
 
 
 def test_oncology_call_ranks_oncology_sme_above_cardiology_university() -> None:
@@ -161,7 +186,8 @@ def test_explain_terms_caps_the_number_of_matched_terms() -> None:
 
 
 def test_upserted_new_document_is_visible_in_next_query_without_refit() -> None:
-    """A new document is ranked right after upsert, with the vocabulary unchanged."""
+    """A new document is ranked right after upsert, its new words added to the vocabulary
+    (its new phrases are not: a fit learns phrases)."""
     matcher = fit_organisations()
     fitted_at, vocabulary_size = matcher.fitted_at, matcher.vocabulary_size
 
@@ -169,7 +195,9 @@ def test_upserted_new_document_is_visible_in_next_query_without_refit() -> None:
 
     assert ranked_ids(matcher.query("soil irrigation", k=5)) == [6, AGRITECH]
     assert ranked_ids(matcher.query("soil", include_ids=[6])) == [6]
-    assert (matcher.fitted_at, matcher.vocabulary_size) == (fitted_at, vocabulary_size)
+    assert ranked_ids(matcher.query("cooperative farm")) == [6]
+    assert matcher.fitted_at == fitted_at
+    assert terms_of(matcher)[vocabulary_size:] == ["farm", "cooperative", "testing"]
     assert matcher.n_documents == 6
 
 
@@ -255,24 +283,27 @@ def test_accents_are_stripped_from_queries_and_documents() -> None:
     assert ranked_ids(fit_organisations().query("tumóur")) == [ONCO_HOSPITAL, ONCOMARK]
 
 
-def test_empty_corpus_gives_a_fitted_matcher_that_returns_nothing() -> None:
-    """Fitting no documents works; every query returns [] and upserts have no vocabulary."""
+def test_empty_corpus_gives_a_fitted_matcher_that_grows_with_upserts() -> None:
+    """Fitting no documents works and every query returns []; upserted words are then found."""
     matcher = TfidfMatcher().fit([], [])
 
     assert matcher.query("cancer") == []
     assert (matcher.n_documents, matcher.vocabulary_size, matcher.drift) == (0, 0, 0.0)
     matcher.upsert(1, "cancer")
-    assert matcher.query("cancer") == []
-    assert list(matcher.score_ids("cancer", [1])) == [0.0]
-    assert (matcher.n_documents, matcher.drift) == (1, 1.0)
+    assert ranked_ids(matcher.query("cancer")) == [1]
+    np.testing.assert_allclose(matcher.score_ids("cancer", [1, 2]), [1.0, 0.0], rtol=1e-6)
+    assert (matcher.n_documents, matcher.vocabulary_size, matcher.drift) == (1, 1, 1.0)
 
 
 def test_stop_word_only_corpus_gives_an_empty_vocabulary() -> None:
-    """Documents made only of stop words fit to an empty, queryable matcher."""
+    """Documents made only of stop words fit to an empty, queryable matcher; upserted stop
+    words add nothing."""
     matcher = TfidfMatcher().fit([1, 2], ["the project", "a proposal"])
 
     assert (matcher.vocabulary_size, matcher.n_documents) == (0, 2)
     assert matcher.query("project") == []
+    matcher.upsert(3, "the projects of the consortium")
+    assert matcher.vocabulary_size == 0
 
 
 def test_one_document_corpus_can_be_queried() -> None:
@@ -290,21 +321,37 @@ def test_three_document_corpus_keeps_terms_of_one_document() -> None:
     assert matcher.vocabulary_size == 7
 
 
-def test_min_df_drops_singleton_terms_in_a_larger_corpus() -> None:
-    """From 10 documents on, a term in a single document is not in the vocabulary."""
+def test_min_df_drops_singleton_phrases_but_keeps_every_word() -> None:
+    """From 10 documents on, a phrase in a single document is not in the vocabulary; a word
+    in a single document is, and matches that document."""
     texts = ["cancer genomics"] * 5 + ["cardiac imaging"] * 4 + ["cardiac unicorn"]
     matcher = TfidfMatcher().fit(list(range(10)), texts)
 
-    assert matcher.query("unicorn") == []
+    found = matcher.query("cardiac unicorn")[0]
+    assert found.id == 9
+    assert [term.term for term in found.matched_terms] == ["unicorn", "cardiac"]
+    assert "cardiac unicorn" not in terms_of(matcher)
+    assert "cardiac imaging" in terms_of(matcher)
     assert ranked_ids(matcher.query("cancer", k=2)) == [0, 1]
 
 
 def test_bounds_that_prune_every_term_are_relaxed() -> None:
-    """When min_df would leave no term at all, the matcher keeps every term instead."""
-    texts = [f"topic{chr(97 + i)}" for i in range(12)]
-    matcher = TfidfMatcher().fit(list(range(12)), texts)
+    """When the bounds would leave no term at all (phrases only), every phrase is kept."""
+    texts = [f"topic{chr(97 + i)} alpha{chr(97 + i)}" for i in range(12)]
+    matcher = TfidfMatcher(ngram_range=(2, 2)).fit(list(range(12)), texts)
 
-    assert ranked_ids(matcher.query("topicc")) == [2]
+    assert ranked_ids(matcher.query("topicc alphac")) == [2]
+    assert matcher.vocabulary_size == 12
+
+
+def test_max_df_and_max_features_bound_phrases_never_words() -> None:
+    """A word in every document stays a term; phrases are bounded and capped."""
+    texts = [f"cancer genomics lab{chr(97 + i)}" for i in range(10)] + ["heart imaging"] * 2
+    matcher = TfidfMatcher(max_features=1).fit(list(range(12)), texts)
+
+    assert ranked_ids(matcher.query("cancer", k=3)) == [0, 1, 2]
+    phrases = [term for term in terms_of(matcher) if " " in term]
+    assert phrases == ["heart imaging"]
 
 
 def test_drift_counts_distinct_added_changed_and_removed_documents() -> None:
@@ -351,17 +398,20 @@ def test_explain_covers_ids_without_shared_terms_and_leaves_out_removed_ones() -
     assert explained[1].matched_terms == matcher.query(ONCOLOGY_CALL, k=1)[0].matched_terms
 
 
-def test_transform_query_equals_the_vectorizers_transform() -> None:
-    """The matcher's own query transform gives sklearn's TF-IDF vector for the same text."""
-    matcher = fit_organisations()
-    text = ONCOLOGY_CALL + " cancer cancer imaging tumóur"
+@pytest.mark.parametrize("sublinear_tf", [True, False])
+def test_fit_and_transform_equal_scikit_learns_tfidf(sublinear_tf: bool) -> None:
+    """The stored rows and a query's vector are what TfidfVectorizer gives over the same
+    vocabulary and texts (IDF from exact document frequencies)."""
+    texts = [text for text, _, _ in ORGANISATIONS.values()] * 3
+    matcher = TfidfMatcher(sublinear_tf=sublinear_tf).fit(range(len(texts)), texts)
+    query = ONCOLOGY_CALL + " cancer cancer imaging tumóur"
 
-    vector = matcher.transform_query(text)
+    expected = reference_rows(matcher, texts, query)
 
-    assert matcher.vectorizer_ is not None
-    expected = matcher.vectorizer_.transform([text])
-    assert vector.terms.tolist() == sorted(expected.indices.tolist())
-    np.testing.assert_allclose(vector.weights, expected[:, vector.terms].toarray()[0], rtol=1e-6)
+    np.testing.assert_allclose(matcher.document_matrix().toarray(), expected[:-1], atol=1e-6)
+    vector = matcher.transform_query(query)
+    assert vector.terms.tolist() == np.flatnonzero(expected[-1]).tolist()
+    np.testing.assert_allclose(vector.weights, expected[-1][vector.terms], rtol=1e-6)
 
 
 def test_query_vector_is_reused_and_retransformed_after_refit() -> None:
@@ -388,30 +438,40 @@ def test_a_refit_replaces_the_index_in_one_step_and_keeps_no_earlier_update() ->
     assert (12 in matcher, matcher.n_documents, matcher.drift) == (False, 2, 0.0)
 
 
-def test_compaction_preserves_results() -> None:
-    """Merging the delta into the base (automatically or on demand) changes no result."""
-    auto = fit_organisations(max_delta_rows=1)
+def test_compaction_recomputes_every_idf_from_the_live_documents() -> None:
+    """After compact() (on demand or automatic) every live row is the TF-IDF of its text over
+    the documents then indexed: what a fit of those texts on the same vocabulary gives."""
+    auto = fit_organisations(max_delta_rows=0)  # compacts after every upsert
     manual = fit_organisations()
+    live = {doc_id: text for doc_id, (text, _, _) in ORGANISATIONS.items()}
     for matcher in (auto, manual):
         matcher.upsert(6, "Clinic running cancer clinical trials.")
-        matcher.upsert(7, "Imaging lab for tumour biopsies.")
-        matcher.upsert(ONCO_HOSPITAL, "Hospital oncology unit with tumour biobanks.")
+        matcher.upsert(7, "Imaging lab for tumour biopsies and liquid biopsy.")
         matcher.remove(CARDIO_UNI)
-    before = manual.query(ONCOLOGY_CALL, k=10)
-
+        matcher.upsert(ONCO_HOSPITAL, "Hospital oncology unit with tumour biobanks.")
+    live |= {
+        6: "Clinic running cancer clinical trials.",
+        7: "Imaging lab for tumour biopsies and liquid biopsy.",
+        ONCO_HOSPITAL: "Hospital oncology unit with tumour biobanks.",
+    }
+    del live[CARDIO_UNI]
     manual.compact()
 
-    assert manual.query(ONCOLOGY_CALL, k=10) == before
-    assert auto.query(ONCOLOGY_CALL, k=10) == before
-    assert ranked_ids(before) == [7, ONCOMARK, ONCO_HOSPITAL, 6]
-    assert manual.query("cancer", include_ids=in_country("DE")) == auto.query(
-        "cancer", include_ids=in_country("DE")
-    )
+    for matcher in (manual, auto):
+        expected = reference_rows(matcher, [live[doc_id] for doc_id in sorted(live)])
+        after = matcher.document_matrix()
+        np.testing.assert_allclose(after.toarray(), expected, atol=1e-6)
+        assert after.has_sorted_indices
+        assert matcher.ids().tolist() == sorted(live)
+    found = [matcher.query(ONCOLOGY_CALL, k=10) for matcher in (manual, auto)]
+    assert ranked_ids(found[0]) == ranked_ids(found[1]) == [ONCOMARK, 7, ONCO_HOSPITAL, 6]
+    scores = [[match.score for match in matches] for matches in found]
+    np.testing.assert_allclose(scores[0], scores[1], rtol=1e-6)
     assert manual.drift == auto.drift == 4 / 7
 
 
-def test_compaction_keeps_every_stored_vector() -> None:
-    """After compact() each live document has exactly the vector it had before."""
+def test_compaction_keeps_every_live_document_and_its_terms() -> None:
+    """compact() drops removed rows, keeps the others with the same terms, re-weighted."""
     matcher = cancer_labs(12)
     matcher.upsert(3, "tumour genomics cancer cancer")
     matcher.upsert(40, "genomics")
@@ -425,8 +485,8 @@ def test_compaction_keeps_every_stored_vector() -> None:
     after = matcher.document_matrix()
     assert matcher.ids().tolist() == [1, 2, 3, 4, *range(6, 13), 41]
     assert after.shape == before.shape
-    assert (after != before).nnz == 0
-    assert after.has_sorted_indices
+    assert ((after != 0) != (before != 0)).nnz == 0
+    np.testing.assert_allclose(np.linalg.norm(after.toarray(), axis=1), 1.0, rtol=1e-6)
 
 
 def test_chunked_scoring_of_a_huge_query_matches_single_pass(
@@ -437,7 +497,7 @@ def test_chunked_scoring_of_a_huge_query_matches_single_pass(
     matcher.upsert(6, "cancer imaging tumour oncology")
     single = matcher.query(ONCOLOGY_CALL, k=10)
 
-    monkeypatch.setattr(matcher_module, "_GATHER_CHUNK", 2)
+    monkeypatch.setattr(postings_module, "_GATHER_CHUNK", 2)
 
     chunked = matcher.query(ONCOLOGY_CALL, k=10)
 
@@ -494,7 +554,8 @@ def test_pickle_round_trip_preserves_results() -> None:
 
 
 def test_concurrent_queries_never_see_errors_or_half_applied_updates() -> None:
-    """Readers racing a writer (upserts, removes, compactions, refits) always get whole answers."""
+    """Readers racing a writer (upserts that add words, removes, compactions, refits) always
+    get whole answers, and name only terms their vocabulary knows."""
     anchors = {1: "oncology cancer tumour imaging", 2: "oncology cancer biopsy", 3: "cancer lab"}
     others = {i: f"cardiac heart lab{i} imaging" for i in range(100, 130)}
     corpus = {**anchors, **others}
@@ -510,7 +571,7 @@ def test_concurrent_queries_never_see_errors_or_half_applied_updates() -> None:
             step += 1
             doc_id = int(rng.integers(200, 220))
             try:
-                matcher.upsert(doc_id, f"cancer imaging note {step}")
+                matcher.upsert(doc_id, f"cancer imaging note{step}")
                 if step % 3 == 0:
                     matcher.remove(int(rng.integers(200, 220)))
                 if step % 50 == 0:
@@ -527,6 +588,13 @@ def test_concurrent_queries_never_see_errors_or_half_applied_updates() -> None:
                 assert len(ids) == len(set(ids)), ids
                 assert matcher.similar(1, k=2)
                 assert matcher.score_ids("oncology", [1, 2]).min() > 0
+                for match in matcher.query("note5 note50 note500 note5000", k=5):
+                    assert {t.term for t in match.matched_terms} <= {
+                        "note5",
+                        "note50",
+                        "note500",
+                        "note5000",
+                    }
             except BaseException as error:
                 errors.append(error)
                 return
@@ -633,7 +701,7 @@ def test_explanations_equal_brute_force_contributions(
     unsorted = QueryVector(
         vector.text, vector.vocabulary_token, vector.terms[order], vector.weights[order]
     )
-    names = matcher.vectorizer_.get_feature_names_out() if matcher.vectorizer_ else []
+    names = terms_of(matcher)
     for asked in (vector, unsorted):
         results = matcher.query(asked, k=k)
         assert [r.id for r in results] == [r.id for r in matcher.query(vector, k=k)]

@@ -1,0 +1,70 @@
+"""Reasons a person reads: plain sentences, telling terms only, past projects by title."""
+
+from matchmaker.matching.explanations import matched_terms, reason_sentence, reasons, telling
+from matchmaker.matching.past_projects import project_id
+from matchmaker.matching.scoring import RankedMatch, Reason
+from matchmaker.matching.text_index import MatchedTerm
+from models import matching as schemas
+from models.common import StakeholderType
+from models.organisation import Organisation
+
+
+def test_generic_words_and_numbers_are_never_shown_as_shared_terms() -> None:
+    """'early', 'non', 'life', 'choice' and numbers say nothing; 'wearable sensors' does."""
+    terms = [MatchedTerm(t, 0.1) for t in ("early", "non life", "2030", "wearable sensors")]
+    assert [term.term for term in matched_terms(terms)] == ["wearable sensors"]
+    assert telling("early parkinson")
+    assert not telling("choice")
+
+
+def test_sentences_name_terms_projects_and_partners() -> None:
+    """Each signal reads as one sentence about the subject matched."""
+    text = Reason("text_similarity", 0.4, 0.2)
+    assert (
+        reason_sentence(text, subject="the call", terms=["wearable sensors", "gait", "parkinson"])
+        == "Shares wearable sensors, gait, parkinson with the call"
+    )
+    assert reason_sentence(Reason("text_similarity", 0.0, 0.0), subject="the call") == (
+        "Shares no terms with the call"
+    )
+    assert reason_sentence(Reason("track_record", 1, 1.1), subject="the call") == (
+        "Lists 1 past project or activity"
+    )
+    projects = [schemas.PastProject(title=t, cosine=0.5) for t in ("A", "B", "C", "D")]
+    similar = Reason("similar_projects", 2.0, 3.0, projects=((1, 0.5),))
+    assert reason_sentence(similar, subject="the call", projects=projects) == (
+        "Took part in 4 similar past projects: 'A', 'B', 'C' and 1 more"
+    )
+    partners = Reason("past_partners", 3, 1.4, organisation_ids=(7, 9))
+    assert reason_sentence(partners, subject="the call") == (
+        "Worked with 2 of your partners in 3 past projects"
+    )
+
+
+def test_past_projects_are_named_from_the_profile_with_or_without_a_url() -> None:
+    """A similar-projects reason names the profile's own titles, closest first."""
+    first = {"title": "GAITWEAR: gait sensors", "summary": "wearables"}
+    second = {"title": "Tremor registry", "url": "https://cordis.europa.eu/project/id/9"}
+    organisation = Organisation(
+        id=1,
+        name="Lab",
+        stakeholder_type=StakeholderType.sme,
+        country="DE",
+        activities=[first, second],
+    )
+    found = (
+        Reason(
+            "similar_projects",
+            1.2,
+            2.0,
+            projects=((project_id(second) or 0, 0.7), (project_id(first) or 0, 0.5)),
+        ),
+    )
+    [shown] = reasons(organisation, RankedMatch(1, 0.8, (), found), subject="the call")
+    assert [(p.title, p.url) for p in shown.projects] == [
+        ("Tremor registry", "https://cordis.europa.eu/project/id/9"),
+        ("GAITWEAR: gait sensors", None),
+    ]
+    assert shown.detail == (
+        "Took part in 2 similar past projects: 'Tremor registry', 'GAITWEAR: gait sensors'"
+    )

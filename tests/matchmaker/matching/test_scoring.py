@@ -1,0 +1,185 @@
+"""The suggestion score: in [0, 1], text first, every piece of evidence bounded, and the same
+facts give the same score whatever path the profile came in by."""
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matchmaker.matching.profile_index import ProfileIndex
+from matchmaker.matching.scoring import (
+    DOMINANCE_RATIO,
+    PARTNERS_CAP,
+    SIMILAR_CAP,
+    TRACK_RECORD_CAP,
+    Weights,
+)
+from tests.helpers import Profile
+
+WEIGHTS = Weights.fitted()
+DETERMINISTIC = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+WORDS = [
+    "wearable",
+    "gait",
+    "sensors",
+    "parkinsonian",
+    "tremor",
+    "graphene",
+    "semiconductor",
+    "biopsy",
+    "oncology",
+    "registry",
+    "vaccine",
+    "kidney",
+]
+QUERY = "wearable gait sensors for parkinsonian tremor"
+
+
+def test_the_shipped_coefficients_let_the_text_dominate() -> None:
+    """All evidence at its caps multiplies the odds by less than a 3x better text fit does."""
+    assert math.exp(WEIGHTS.evidence_cap) < DOMINANCE_RATIO**WEIGHTS.text
+    assert WEIGHTS.text > 0
+    assert min(WEIGHTS.track_record, WEIGHTS.similar_projects, WEIGHTS.past_partners) >= 0
+
+
+def test_coefficients_that_would_let_evidence_win_are_refused() -> None:
+    """A model whose evidence could outweigh a 3x text fit, or a negative one, is an error."""
+    with pytest.raises(ValueError, match="the text must dominate"):
+        WEIGHTS.replace(similar_projects=10.0)
+    with pytest.raises(ValueError, match="must be > 0"):
+        WEIGHTS.replace(track_record=-0.1)
+    with pytest.raises(ValueError, match="finite"):
+        WEIGHTS.replace(intercept=math.nan)
+
+
+def test_evidence_beyond_its_cap_adds_nothing() -> None:
+    """Past projects, similar projects and shared projects stop counting at their caps."""
+    cosine = np.array([0.4, 0.4])
+    scores = WEIGHTS.scores(
+        cosine,
+        np.array([TRACK_RECORD_CAP, 10 * TRACK_RECORD_CAP]),
+        np.array([PARTNERS_CAP, 5 * PARTNERS_CAP]),
+        np.array([SIMILAR_CAP, 50.0]),
+    )
+    assert scores[0] == scores[1]
+    assert 0 < scores[0] < 1
+
+
+def test_scores_are_the_logistic_of_the_summed_terms() -> None:
+    """score = 1 / (1 + exp(-(intercept + text ln cosine + evidence)))."""
+    [score] = WEIGHTS.scores(np.array([0.3]), np.array([4]), np.array([2]), np.array([0.5]))
+    logit = (
+        WEIGHTS.intercept
+        + WEIGHTS.text * math.log(0.3)
+        + WEIGHTS.track_record * math.log(5)
+        + WEIGHTS.partners_term(2)
+        + WEIGHTS.similar_projects * math.log(1 + 10 * 0.5)
+    )
+    assert score == pytest.approx(1 / (1 + math.exp(-logit)), rel=1e-12)
+
+
+def _activity(words: Sequence[str], number: int, url: str | None = None) -> dict[str, Any]:
+    activity: dict[str, Any] = {"title": f"{words[0]} study {number}", "summary": " ".join(words)}
+    if url is not None:
+        activity["url"] = url
+    return activity
+
+
+@st.composite
+def corpora(draw: st.DrawFn) -> list[Profile]:
+    """A few profiles with random texts and random track records over a small vocabulary."""
+    profiles = []
+    for i in range(draw(st.integers(2, 6))):
+        text = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8))
+        activities = [
+            _activity(draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=5)), n)
+            for n in range(draw(st.integers(0, 12)))
+        ]
+        profiles.append(Profile(f"Org {i}", " ".join(text), activities=tuple(activities)))
+    return profiles
+
+
+def _ranked(profiles: Sequence[Profile], query: str = QUERY) -> dict[int, float]:
+    index = ProfileIndex().fit(range(len(profiles)), profiles)
+    return {match.id: match.score for match in index.rank(query, k=len(profiles), fill=True)}
+
+
+@settings(DETERMINISTIC)
+@given(profiles=corpora())
+def test_a_three_times_better_text_fit_ranks_first_whatever_the_track_records(
+    profiles: list[Profile],
+) -> None:
+    """The organisation whose cosine is at least 3x everyone else's is first; scores in [0, 1]."""
+    index = ProfileIndex().fit(range(len(profiles)), profiles)
+    ranked = index.rank(QUERY, k=len(profiles), fill=True)
+    assert all(0 <= match.score <= 1 for match in ranked)
+    cosines = sorted((match.reasons[0].value, match.id) for match in ranked)
+    if len(cosines) >= 2 and cosines[-1][0] >= 3 * cosines[-2][0] and cosines[-1][0] > 0.003:
+        assert ranked[0].id == cosines[-1][1]
+
+
+@settings(DETERMINISTIC)
+@given(profiles=corpora(), data=st.data())
+def test_a_url_changes_no_score(profiles: list[Profile], data: st.DataObject) -> None:
+    """Adding, removing or changing past projects' URLs leaves every score as it was."""
+    before = _ranked(profiles)
+    with_urls = [
+        Profile(
+            p.name,
+            p.description,
+            activities=tuple(
+                {**a, "url": data.draw(st.sampled_from(["https://a.example/1", "https://b.eu/"]))}
+                for a in p.activities
+            ),
+        )
+        for p in profiles
+    ]
+    assert _ranked(with_urls) == pytest.approx(before, rel=1e-9)
+
+
+@settings(DETERMINISTIC)
+@given(profiles=corpora(), data=st.data())
+def test_repeating_an_activity_raises_no_score(
+    profiles: list[Profile], data: st.DataObject
+) -> None:
+    """Listing one of its past projects again never raises an organisation's score."""
+    before = _ranked(profiles)
+    who = data.draw(st.integers(0, len(profiles) - 1))
+    profile = profiles[who]
+    if not profile.activities:
+        return
+    repeated = data.draw(st.sampled_from(list(profile.activities)))
+    changed = list(profiles)
+    changed[who] = Profile(
+        profile.name, profile.description, activities=(*profile.activities, dict(repeated))
+    )
+    after = _ranked(changed)
+    assert after.get(who, 0.0) <= before.get(who, 0.0) + 1e-12
+
+
+def test_the_new_sme_outranks_a_popular_organisation_with_little_text_fit() -> None:
+    """The issue's case: the gait-sensor SME is first although a big graphene company has
+    many past projects close to wearable sensors."""
+    sme = Profile(
+        "GaitSense",
+        "Wearable gait sensors measuring tremor and freezing of gait in Parkinsonian syndromes",
+    )
+    graphene = Profile(
+        "Graphene Flagship Industry",
+        "graphene semiconductor materials",
+        activities=tuple(
+            _activity(["graphene", "wearable", "sensors", "semiconductor"], n) for n in range(40)
+        ),
+    )
+    ranked = _ranked([graphene, sme])
+    assert list(ranked) == [1, 0]
