@@ -177,13 +177,14 @@ class Vocabulary:
         """The text's terms as (column, count) pairs; with `grow`, its words the vocabulary
         lacks get the next columns and are returned too, in column order."""
         get = self.fitted.get
-        found = [(get(gram), count, gram) for gram, count in Counter(self.analyze(text)).items()]
-        known = [(column, count) for column, count, _ in found if column is not None]
-        if len(known) == len(found) or not (grow or self.grown or self.recent):
+        counted = Counter(self.analyze(text))
+        # Counted first so that each distinct term is looked up once in the (large) dict.
+        known = [(column, n) for gram, n in counted.items() if (column := get(gram)) is not None]
+        if len(known) == len(counted) or not (grow or self.grown or self.recent):
             return known, []
         new: list[str] = []
-        for column, count, gram in found:
-            if column is not None:
+        for gram, count in counted.items():
+            if gram in self.fitted:
                 continue
             column = self.grown.get(gram) if self.grown else None
             if column is None and self.recent:

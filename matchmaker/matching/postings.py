@@ -250,22 +250,14 @@ class Postings:
     def scores(self, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Return the cosine of every row with a query vector."""
         total = np.zeros(self.ids.size, dtype=np.float64)
+        # Terms newer than the base (added since its last compaction) are in the delta only.
         in_base = terms < self.base.shape[1]
-        if not in_base.all():
-            # Terms newer than the base have postings in the delta only.
-            terms, weights, delta_terms, delta_weights = (
-                terms[in_base],
-                weights[in_base],
-                terms,
-                weights,
-            )
-        else:
-            delta_terms, delta_weights = terms, weights
-        if terms.size and self.base.indices.size:
+        base_terms = terms if in_base.all() else terms[in_base]
+        if base_terms.size and self.base.indices.size:
             # float64 like the delta's sums, so compaction cannot reorder near-ties.
-            weights64 = weights.astype(np.float64)
+            weights64 = (weights if base_terms is terms else weights[in_base]).astype(np.float64)
             base_scores = total[: self.base.shape[0]]
-            columns, ends, n_entries = self._base_postings(terms)
+            columns, ends, n_entries = self._base_postings(base_terms)
             if n_entries <= _GATHER_CHUNK:
                 self._accumulate(self._columns(columns, ends), weights64, base_scores)
             else:
@@ -273,13 +265,13 @@ class Postings:
                 firsts = np.zeros_like(ends)
                 firsts[1:] = ends[:-1]
                 chunk = firsts // _GATHER_CHUNK
-                bounds = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), int(terms.size)]
+                bounds = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), int(columns.size)]
                 for a, b in itertools.pairwise(bounds):
                     part = ends[a:b] - (ends[a - 1] if a else 0)
                     block = self._columns(columns[a:b], part)
                     self._accumulate(block, weights64[a:b], base_scores)
         if self.delta_terms.size:
-            rows, _, contributions = self._delta_entries(delta_terms, delta_weights)
+            rows, _, contributions = self._delta_entries(terms, weights)
             total += np.bincount(rows, weights=contributions, minlength=self.n_rows)
         return total
 

@@ -378,9 +378,12 @@ class ProfileIndex:
         if call_weights is None or not weights.call_frequency_exponent or not vector.terms.size:
             return vector
         table = call_weights[which]
-        if table.size < matcher.vocabulary_size:
-            return vector  # a refit vocabulary the weights do not know yet
-        scaled = vector.weights * np.power(table[vector.terms], weights.call_frequency_exponent)
+        # Words added to the vocabulary since the fit (columns past the table) are in no stored
+        # call: they get the weight of a term no call uses, the table's largest.
+        known = vector.terms < table.size
+        factors = np.full(vector.terms.size, table.max() if table.size else 1.0)
+        factors[known] = table[vector.terms[known]]
+        scaled = vector.weights * np.power(factors, weights.call_frequency_exponent)
         norm = float(np.linalg.norm(scaled))
         if norm == 0.0:
             return vector

@@ -50,9 +50,10 @@ from models.organisation import Organisation
 logger = logging.getLogger(__name__)
 
 ORGANISATION_FACETS = ("stakeholder_type", "country")
-# Up to this many profiles a refit takes milliseconds, so it runs on the request path and new
-# words count at once; larger corpora refit in the background (under a steady stream of writes,
-# refitting a few hundred profiles on the request path stalled every worker for seconds).
+# Up to this many profiles a refit takes milliseconds, so it runs on the request path (new
+# phrases count at once; new words always do, the vocabulary grows); larger corpora refit in
+# the background (under a steady stream of writes, refitting a few hundred profiles on the
+# request path stalled every worker for seconds).
 SYNC_REFIT_MAX = 100
 # A catch-up with more changed profiles than this rebuilds rather than upserting one by one.
 BULK_CHANGES = 2_000

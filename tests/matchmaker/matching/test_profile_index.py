@@ -379,3 +379,16 @@ def test_terms_common_to_many_calls_weigh_less_in_the_query() -> None:
     assert weighted_scores[2] > weighted_scores[1]
     ablated = weighted.rank(query, weights=WEIGHTS.replace(call_frequency_exponent=0.0))
     assert {m.id: m.score for m in ablated} == pytest.approx(plain_scores)
+
+
+def test_call_frequency_weighting_survives_a_new_word() -> None:
+    """A word added after the fit does not switch the calls' weighting off for other queries."""
+    profiles = {1: Profile("Cancer", "cancer cancer"), 2: Profile("Biopsy", "biopsy biopsy")}
+    calls = ["cancer screening", "cancer vaccines", "cancer registries", "biopsy devices"]
+    index = ProfileIndex().fit(list(profiles), list(profiles.values()), call_texts=calls)
+    before = {m.id: m.score for m in index.rank("cancer biopsy")}
+    index.upsert(3, Profile("Xeno", "xenotransplantation"))
+    after = {m.id: m.score for m in index.rank("cancer biopsy")}
+    assert after == pytest.approx(before, rel=1e-9)
+    assert after[2] > after[1]
+    assert [m.id for m in index.rank("xenotransplantation")] == [3]

@@ -494,12 +494,13 @@ def test_chunked_scoring_of_a_huge_query_matches_single_pass(
 ) -> None:
     """Scoring in posting-list chunks gives the same ranking and explanations as one pass."""
     matcher = fit_organisations()
-    matcher.upsert(6, "cancer imaging tumour oncology")
-    single = matcher.query(ONCOLOGY_CALL, k=10)
+    matcher.upsert(6, "cancer imaging tumour oncology theranostics")  # a new word too
+    query = ONCOLOGY_CALL + " theranostics"
+    single = matcher.query(query, k=10)
 
     monkeypatch.setattr(postings_module, "_GATHER_CHUNK", 2)
 
-    chunked = matcher.query(ONCOLOGY_CALL, k=10)
+    chunked = matcher.query(query, k=10)
 
     assert ranked_ids(chunked) == ranked_ids(single)
     assert [r.matched_terms for r in chunked] == [r.matched_terms for r in single]
