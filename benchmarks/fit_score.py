@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, minimize
+from scipy.optimize import Bounds, LinearConstraint, brentq, minimize
 
 from matchmaker.evaluation.protocol import MODES, load_benchmark
 from matchmaker.matching import scoring
@@ -151,14 +151,13 @@ def main() -> None:
     weight = np.concatenate([np.full(y.size, w) for _, y, w in groups])
     positive = float(np.average(labels, weights=weight))
     weight = weight * np.where(labels, 0.5 / positive, 0.5 / (1 - positive))
-    # The intercept: the balanced logistic likelihood's root, by bisection (it is monotone).
+    # The intercept: the root of the balanced logistic likelihood's gradient (monotone in it).
     offset = matrix @ np.array([coefficients[name] for name in FEATURES])
-    lo, hi = -50.0, 50.0
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        gradient = float(np.sum(weight * (labels - 1 / (1 + np.exp(-(mid + offset))))))
-        lo, hi = (mid, hi) if gradient > 0 else (lo, mid)
-    coefficients = {"intercept": (lo + hi) / 2, **coefficients}
+
+    def gradient(intercept: float) -> float:
+        return float(np.sum(weight * (labels - 1 / (1 + np.exp(-(intercept + offset))))))
+
+    coefficients = {"intercept": brentq(gradient, -50.0, 50.0), **coefficients}
     coefficients = {name: round(value, 4) for name, value in coefficients.items()}
     final = Weights(**coefficients)
     print(

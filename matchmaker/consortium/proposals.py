@@ -19,7 +19,7 @@ from matchmaker.consortium.drafts import get_consortium, members_of
 from matchmaker.consortium.solver import Candidate, Proposal, Requirements, propose_consortia
 from matchmaker.errors import InvalidInput
 from matchmaker.matching.explanations import matched_terms
-from matchmaker.matching.past_projects import project_id
+from matchmaker.matching.past_projects import project_id, project_ids
 from matchmaker.matching.profile_index import Selection
 from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text import call_text
@@ -247,8 +247,8 @@ def _rank_gap_candidates(
         partners = sorted(
             {
                 name
-                for activity in organisation.activities
-                for name in draft.projects.get(project_id(activity) or 0, ())
+                for number in project_ids(organisation)
+                for name in draft.projects.get(number, ())
             }
         )
         if partners:
@@ -308,6 +308,7 @@ def gaps_for_consortium(
             strict=True,
         )
     )
+    available = matching.type_counts(requirements.required_stakeholders, exclude_ids=draft.ids)
     gaps = [
         RequirementGap(
             requirement="stakeholder_type",
@@ -320,7 +321,7 @@ def gaps_for_consortium(
                 if missing[kind]
                 else f"Has the {needed} {kind} partner(s) required."
             ),
-            available=matching.count(stakeholder_types=[kind], exclude_ids=draft.ids),
+            available=available[kind],
             candidates=_rank_gap_candidates(
                 session, found.get(kind, []), draft, countries_short=countries_missing > 0
             ),

@@ -70,7 +70,8 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def drove(reason: schemas.Reason) -> bool:
-    """Whether a track-record reason moved the score enough to show beside the shared terms."""
+    """Whether a similar-projects or past-partner reason moved the score enough to show beside
+    the shared terms on a page."""
     return reason.signal in EVIDENCE_SHOWN and reason.factor >= FACTOR_SHOWN
 
 
@@ -128,7 +129,8 @@ def reasons(
     organisation: Organisation, match: RankedMatch, *, subject: str = "the text"
 ) -> list[schemas.Reason]:
     """A ranked match's reasons as the API shows them, past projects named from the profile."""
-    listed = listed_projects(organisation) if match.reasons else {}
+    named = any(reason.projects for reason in match.reasons)
+    listed = listed_projects(organisation) if named else {}
     terms = [term.term for term in matched_terms(match.matched_terms)]
     shown = []
     for reason in match.reasons:

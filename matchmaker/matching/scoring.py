@@ -21,6 +21,7 @@ scores, vectorised. Sentences for people are written from the `Reason`s in `expl
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, fields
@@ -147,8 +148,7 @@ class Weights:
 
     def replace(self, **changes: float) -> Weights:
         """These coefficients with some changed (an ablation, say)."""
-        values = {field.name: getattr(self, field.name) for field in fields(self)}
-        return Weights(**(values | changes))
+        return dataclasses.replace(self, **changes)
 
     @property
     def evidence_cap(self) -> float:

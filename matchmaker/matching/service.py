@@ -389,6 +389,16 @@ class MatchingService:
             _filters(stakeholder_types, countries), exclude_ids
         )
 
+    def type_counts(
+        self, stakeholder_types: Collection[str], *, exclude_ids: Collection[int] = ()
+    ) -> dict[str, int]:
+        """How many indexed organisations there are of each type, from one read of the index."""
+        index = self._current_organisations()
+        return {
+            kind: index.count({"stakeholder_type": [kind]}, exclude_ids)
+            for kind in stakeholder_types
+        }
+
     def profile_vectors(self, ids: Sequence[int]) -> sparse.csr_matrix:
         """Indexed organisations' text rows, one vocabulary for all (see `ProfileIndex.vectors`)."""
         return self._current_organisations().vectors(ids)
