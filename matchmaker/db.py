@@ -1,5 +1,8 @@
 """The one engine factory, sessions, and the Alembic migrations run from code."""
 
+import logging
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +20,13 @@ import migrations
 from matchmaker.settings import Settings
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+# A read-only file or a full disk needs an operator, not a quick retry.
+UNWRITABLE_RETRY_AFTER = 30
+# SQLite's result codes for a database that cannot be written now (a read-only file, a full
+# disk, or a failed write: a file-size limit gives SQLITE_IOERR_WRITE, not SQLITE_FULL).
+_UNWRITABLE_SQLITE = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR")
+
+logger = logging.getLogger(__name__)
 
 
 def is_sqlite(url: str) -> bool:
@@ -74,16 +84,81 @@ def for_writing(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin="IMMEDIATE")
 
 
+def is_unwritable(error: BaseException) -> bool:
+    """Whether a driver error says the database cannot be written now, rather than a bug."""
+    name = getattr(getattr(error, "orig", error), "sqlite_errorname", None)
+    return isinstance(name, str) and name.startswith(_UNWRITABLE_SQLITE)
+
+
+class _WriteOutage:
+    """Says once that a database stopped taking writes and once that it takes them again."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._refused = 0
+
+    def refused(self, error: BaseException) -> None:
+        with self._lock:
+            self._refused += 1
+            if self._since is not None:
+                return
+            self._since = time.monotonic()
+        cause = getattr(error, "orig", error)
+        logger.warning(
+            "The database %s cannot be written (%s); writes answer 503 until it can",
+            self.name,
+            cause,
+        )
+
+    def written(self) -> None:
+        with self._lock:
+            if self._since is None:
+                return
+            seconds, refused = time.monotonic() - self._since, self._refused
+            self._since, self._refused = None, 0
+        logger.warning(
+            "The database %s takes writes again, after %.0f s and %d refused writes",
+            self.name,
+            seconds,
+            refused,
+        )
+
+
+_outages: dict[str, _WriteOutage] = {}
+_outages_lock = threading.Lock()
+
+
+def _outage(engine: Engine) -> _WriteOutage:
+    name = engine.url.render_as_string(hide_password=True)
+    with _outages_lock:
+        return _outages.setdefault(name, _WriteOutage(name))
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["flushed"] = True
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back when it raises."""
+    """A session that commits when the block succeeds and rolls back when it raises.
+
+    A database that cannot be written (see `is_unwritable`) is logged once when writes start
+    failing and once when one succeeds again, not once per request.
+    """
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as error:
             session.rollback()
+            if is_unwritable(error):
+                _outage(engine).refused(error)
             raise
+        if session.info.get("flushed"):
+            _outage(engine).written()
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -12,16 +12,21 @@ Layout, one folder per key under the configured folder::
 
     <folder>/tfidf-<sha256(key)[:16]>/
         manifest.json   format, version, key, matcher parameters, the words the fit left
-                        out as too common, and the name, dtype and shape of every array
+                        out as too common, the name, dtype and shape of every array, the
+                        SHA-256 of every other file, and its own SHA-256
         terms.json      the vocabulary, a JSON list of terms (term j is column j), the
                         words added since the fit included
         *.npy           CSC and CSR arrays, ids, id order, idf, touched ids
 
-`save` writes a temporary folder beside it and renames it into place, so a reader never sees a
-half-written index, then deletes the folders of other keys. `load` memory-maps the arrays
-read-only (``np.load(mmap_mode="r")``): worker processes that load the same index share one
-copy through the page cache. Updates after a load never write into those maps: upserts go to
-the delta block and every per-row array that changes is copied first (copy-on-write).
+`save` writes a temporary folder beside it, syncs every file to disk and renames it into place,
+so a reader never sees a half-written index, then deletes the folders of other keys and what
+an interrupted save left behind. `load` reads every file's checksum back before using it: a
+file torn by a crash or corrupted on disk makes `load` return None (the caller refits), never
+a crash or an index of garbage. It memory-maps the arrays read-only
+(``np.load(mmap_mode="r")``): worker processes that load the same index share one copy
+through the page cache (the checksum reads warm that cache). Updates after a load never write
+into those maps: upserts go to the delta block and every per-row array that changes is copied
+first (copy-on-write).
 """
 
 import contextlib
@@ -33,7 +38,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, BinaryIO, Final, TextIO, TypeVar
 
 import numpy as np
 
@@ -46,7 +51,7 @@ from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.text_index import TfidfMatcher
 
 FORMAT: Final = "matchmaker.tfidf-index"
-FORMAT_VERSION: Final = 4
+FORMAT_VERSION: Final = 5
 MANIFEST: Final = "manifest.json"
 TERMS: Final = "terms.json"
 _PREFIX: Final = "tfidf-"
@@ -64,7 +69,12 @@ Saved = TypeVar("Saved", TfidfMatcher, ProfileIndex)
 
 
 def save(index: TfidfMatcher | ProfileIndex, folder: str | os.PathLike[str], key: str) -> Path:
-    """Write the index (compacted) under `folder` for `key`; return its folder."""
+    """Write the index (compacted) under `folder` for `key`; return its folder.
+
+    Raises OSError when the folder cannot be written (a full disk), leaving no partial index.
+    Processes that share the folder save under `locked`: a save removes what an interrupted
+    one left behind.
+    """
     arrays, meta = index._export()
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
@@ -73,21 +83,27 @@ def save(index: TfidfMatcher | ProfileIndex, folder: str | os.PathLike[str], key
     temporary.mkdir()
     try:
         manifest_arrays = {}
+        checksums = {}
         for name, array in arrays.items():
             path = temporary / f"{name}.npy"
-            np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+            with path.open("wb") as handle:
+                np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+                _sync(handle)
             manifest_arrays[name] = {"dtype": array.dtype.str, "shape": list(array.shape)}
+            checksums[path.name] = _checksum(path)
         _write_json(temporary / TERMS, meta.pop("terms"))
+        checksums[TERMS] = _checksum(temporary / TERMS)
         manifest = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "key": key,
             "kind": type(index).__name__,
             "arrays": manifest_arrays,
+            "checksums": checksums,
             **meta,
         }
         # The manifest goes last: a folder without one is never loaded.
-        _write_json(temporary / MANIFEST, manifest)
+        _write_json(temporary / MANIFEST, signed(manifest))
         _replace_folder(temporary, target)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -96,6 +112,10 @@ def save(index: TfidfMatcher | ProfileIndex, folder: str | os.PathLike[str], key
         # Processes that mapped an older index keep their pages until they drop it.
         if other != target and other.is_dir():
             shutil.rmtree(other, ignore_errors=True)
+    for leftover in (*root.glob(f".{_PREFIX}*.tmp"), *root.glob(f".{_PREFIX}*.old")):
+        # A save killed half-way (or out of space) leaves its temporary folder behind.
+        if leftover.is_dir() and leftover != temporary:
+            shutil.rmtree(leftover, ignore_errors=True)
     return target
 
 
@@ -105,8 +125,8 @@ def load(
     """Return the index of `kind` saved under `folder` for `key`, memory-mapped, else None.
 
     None when nothing was saved for `key`, or the folder holds another kind, or was not
-    written by this module's format version, or any file is missing, truncated or
-    inconsistent with the manifest.
+    written by this module's format version, or any file is missing, truncated, fails its
+    checksum or is inconsistent with the manifest: each is logged, and the caller refits.
     """
     path = index_path(folder, key)
     if not (path / MANIFEST).is_file():
@@ -121,6 +141,9 @@ def load(
                 kind.__name__,
             )
             return None
+        if not _is_signed(manifest):
+            raise ValueError("manifest.json fails its checksum")
+        _check_files(path, manifest)
         arrays = {
             name: _mapped(path / f"{name}.npy", spec) for name, spec in manifest["arrays"].items()
         }
@@ -160,11 +183,46 @@ def locked(folder: str | os.PathLike[str]) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def signed(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest with its own checksum, over its other fields, added."""
+    body = {name: value for name, value in manifest.items() if name != "checksum"}
+    return {**body, "checksum": _digest_json(body)}
+
+
+def _is_signed(manifest: Any) -> bool:
+    return isinstance(manifest, dict) and manifest == signed(manifest)
+
+
+def _digest_json(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _checksum(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _check_files(path: Path, manifest: dict[str, Any]) -> None:
+    """Raise ValueError unless the folder holds every file the manifest lists, intact."""
+    checksums = manifest.get("checksums")
+    expected = {f"{name}.npy" for name in manifest["arrays"]} | {TERMS}
+    if not isinstance(checksums, dict) or set(checksums) != expected:
+        raise ValueError("the manifest does not list a checksum for every file")
+    for name, digest in checksums.items():
+        if _checksum(path / name) != digest:
+            raise ValueError(f"{name} fails its checksum (torn or corrupted)")
+
+
+def _sync(handle: BinaryIO | TextIO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
 def _write_json(path: Path, value: Any) -> None:
     with path.open("w", encoding="utf-8") as handle:
         json.dump(value, handle, ensure_ascii=False)
-        handle.flush()
-        os.fsync(handle.fileno())
+        _sync(handle)
 
 
 def _replace_folder(source: Path, target: Path) -> None:

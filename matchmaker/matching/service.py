@@ -132,8 +132,11 @@ def _saved_or_fitted(
     fitted = _fit_organisations(session, calls)
     try:
         index_store.save(fitted, folder, key)
-    except OSError:
-        logger.exception("Could not save the matching index to %s", folder)
+    except OSError as error:
+        # A full disk: this worker serves the index it fitted; the next fit tries again.
+        logger.error(
+            "Could not save the matching index to %s (%s); serving it from memory", folder, error
+        )
         return fitted
     # Serve from the mapped copy, which the other workers share, not this one.
     return index_store.load(folder, key, ProfileIndex) or fitted

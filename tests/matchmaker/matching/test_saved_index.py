@@ -1,7 +1,10 @@
 """Tests of the saved matcher index: round trip, keys, refusals and shared memory maps."""
 
+import hashlib
 import json
+import logging
 import pickle
+import resource
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,17 @@ def fitted() -> TfidfMatcher:
 def results(matches: list[Match]) -> list[tuple[int, float, list[tuple[str, float]]]]:
     """Return matches as plain tuples, so results of two matchers compare exactly."""
     return [(m.id, m.score, [(t.term, t.weight) for t in m.matched_terms]) for m in matches]
+
+
+def resign(path: Path) -> None:
+    """Recompute the manifest's checksums after a test edited files, as if this module had
+    written them, so that the checks behind the checksums are what refuses the folder."""
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["checksums"] = {
+        name: hashlib.sha256((path / name).read_bytes()).hexdigest()
+        for name in manifest["checksums"]
+    }
+    (path / "manifest.json").write_text(json.dumps(index_store.signed(manifest)))
 
 
 def test_round_trip_gives_identical_results(tmp_path: Path) -> None:
@@ -90,7 +104,7 @@ def test_manifest_of_another_format_gives_none(tmp_path: Path) -> None:
     """A folder with a manifest this module did not write (or an older version) is ignored."""
     path = save(fitted(), tmp_path, KEY)
     manifest = json.loads((path / "manifest.json").read_text())
-    (path / "manifest.json").write_text(json.dumps({**manifest, "version": 0}))
+    (path / "manifest.json").write_text(json.dumps(index_store.signed({**manifest, "version": 0})))
 
     assert load(tmp_path, KEY) is None
 
@@ -108,6 +122,7 @@ def test_truncated_array_gives_none(tmp_path: Path) -> None:
     path = save(fitted(), tmp_path, KEY)
     data = np.load(path / "base_data.npy")
     np.save(path / "base_data.npy", data[:-1])
+    resign(path)
 
     assert load(tmp_path, KEY) is None
 
@@ -127,8 +142,70 @@ def test_pickled_array_is_never_unpickled(tmp_path: Path) -> None:
     manifest = json.loads((path / "manifest.json").read_text())
     manifest["arrays"]["ids"] = {"dtype": "|O", "shape": [5]}
     (path / "manifest.json").write_text(json.dumps(manifest))
+    resign(path)
 
     assert load(tmp_path, KEY) is None
+
+
+def test_corrupted_array_fails_its_checksum_and_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bytes flipped inside an array, shape and dtype intact, refuse the index (no garbage)."""
+    path = save(fitted(), tmp_path, KEY)
+    data = bytearray((path / "base_data.npy").read_bytes())
+    data[-3] ^= 0xFF
+    (path / "base_data.npy").write_bytes(bytes(data))
+
+    with caplog.at_level(logging.WARNING):
+        assert load(tmp_path, KEY) is None
+
+    assert "base_data.npy fails its checksum (torn or corrupted)" in caplog.text
+
+
+@pytest.mark.parametrize("name", ["terms.json", "ids.npy", "manifest.json"])
+def test_torn_file_gives_none(tmp_path: Path, name: str) -> None:
+    """A file cut short (a crash between write and sync) refuses the index, whichever it is."""
+    path = save(fitted(), tmp_path, KEY)
+    data = (path / name).read_bytes()
+    (path / name).write_bytes(data[: len(data) // 2])
+
+    assert load(tmp_path, KEY) is None
+
+
+def test_edited_manifest_fails_its_own_checksum(tmp_path: Path) -> None:
+    """A manifest changed after the save, still valid JSON, is refused."""
+    path = save(fitted(), tmp_path, KEY)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["shape"][0] += 1
+    (path / "manifest.json").write_text(json.dumps(manifest))
+
+    assert load(tmp_path, KEY) is None
+
+
+def test_save_on_a_full_disk_raises_and_leaves_no_partial_index(tmp_path: Path) -> None:
+    """Out of space half-way (a file-size limit stands in), save raises and leaves nothing."""
+    matcher = fitted()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, hard))
+    try:
+        with pytest.raises(OSError, match="File too large"):
+            save(matcher, tmp_path, KEY)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+    assert list(tmp_path.iterdir()) == []
+    assert load(tmp_path, KEY) is None
+
+
+def test_save_removes_what_an_interrupted_save_left(tmp_path: Path) -> None:
+    """Temporary folders of a save killed half-way are removed by the next save."""
+    leftover = tmp_path / ".tfidf-0123456789abcdef.feed.tmp"
+    leftover.mkdir()
+    (leftover / "base_data.npy").write_bytes(b"\x93NUMPY")
+
+    path = save(fitted(), tmp_path, KEY)
+
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
 def test_loaded_base_arrays_are_read_only_memory_maps(tmp_path: Path) -> None:
