@@ -7,8 +7,11 @@ then by how densely the title and text speak of health), and the organisations t
 in their projects (at most 350: every patient organisation, regulator and healthcare provider
 first, then the most active, with some of every stakeholder type). Profiles are mapped by
 matchmaker/importers/cordis.py, exactly as `matchmaker import cordis` maps them, then trimmed to
-keep the files small. See matchmaker/importers/demo/README.md for what is illustrative rather
-than CORDIS data.
+keep the files small. The development slice holds no IHI or IMI topic (they are kept aside for
+evaluation), so three illustrative IHI-style health calls from `demo_health_calls.json` beside
+this script are added, open on DEMO_TODAY with the nearest deadlines, so that the calls page
+opens on one. See matchmaker/importers/demo/README.md for what is illustrative rather than
+CORDIS data.
 """
 
 import argparse
@@ -29,6 +32,7 @@ from models.organisation import OrganisationCreate
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORDIS = ROOT / ".." / "shared" / "data" / "cordis"
 DEMO_DIR = ROOT / "matchmaker" / "importers" / "demo"
+HEALTH_CALLS = Path(__file__).resolve().parent / "demo_health_calls.json"
 
 CALLS = 40
 ORGANISATIONS = 350
@@ -152,6 +156,9 @@ def main() -> None:
             required_stakeholders=requirements(fields["title"], fields["description"]),
         )
         calls.append(CallCreate.model_validate(fields).model_dump(mode="json", exclude_unset=True))
+    for item in json.loads(HEALTH_CALLS.read_text(encoding="utf-8")):
+        calls.append(CallCreate.model_validate(item).model_dump(mode="json", exclude_unset=True))
+    calls.sort(key=lambda call: call["identifier"])
 
     # Organisations in the chosen topics' projects, and how often.
     chosen_projects = {p for c in chosen for p in projects_of_topic[c.row["topic"]]}

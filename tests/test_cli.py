@@ -47,6 +47,8 @@ def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert f"Loaded the demo data: {len(organisations)} organisations" in output
+    assert f"Web interface: {base}/ui/calls\n" in output
+    assert f"API docs: {base}/docs (ReDoc: {base}/redoc)\n" in output
 
 
 def test_db_upgrade_and_downgrade(tmp_path: Path) -> None:

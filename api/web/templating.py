@@ -5,11 +5,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import pycountry
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from matchmaker.countries import COUNTRY_GROUPS, country_name
+from matchmaker.wording import STAKEHOLDER_LABELS, plural, stakeholder_label, stakeholder_noun
 from models.common import StakeholderType
 
 WEB_DIR = Path(__file__).parent
@@ -40,39 +41,6 @@ PAGE_HEADERS = {
 # Fragments and downloads that show a private draft must not linger in any cache.
 PRIVATE_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
 
-STAKEHOLDER_LABELS = {
-    StakeholderType.academia: "Academia",
-    StakeholderType.industry: "Industry",
-    StakeholderType.sme: "SME",
-    StakeholderType.patient_organisation: "Patient organisation",
-    StakeholderType.regulator: "Regulator",
-    StakeholderType.healthcare_provider: "Healthcare provider",
-    StakeholderType.public_body: "Public body",
-    StakeholderType.other: "Other",
-}
-COUNTRIES = sorted(
-    ((country.alpha_2, country.name) for country in pycountry.countries),
-    key=lambda pair: pair[1],
-)
-_COUNTRY_NAMES = dict(COUNTRIES)
-
-
-def stakeholder_label(value: str | None) -> str:
-    """A stakeholder type as people write it: `patient_organisation` is "Patient organisation"."""
-    if value is None:
-        return ""
-    try:
-        return STAKEHOLDER_LABELS[StakeholderType(value)]
-    except ValueError:
-        return value.replace("_", " ").capitalize()
-
-
-def country_name(code: str | None) -> str:
-    """A country's English short name from its ISO code, or the code when unknown."""
-    if not code:
-        return ""
-    return _COUNTRY_NAMES.get(code.upper(), code)
-
 
 def fills_label(fills: str) -> str:
     """What a proposed member is there for, in words."""
@@ -92,11 +60,13 @@ def _environment() -> jinja2.Environment:
     environment.filters["stakeholder"] = stakeholder_label
     environment.filters["country"] = country_name
     environment.filters["fills"] = fills_label
+    environment.filters["stakeholder_noun"] = stakeholder_noun
+    environment.globals["plural"] = plural
     environment.globals["static_url"] = STATIC_URL
     environment.globals["stakeholder_types"] = [
         (item.value, STAKEHOLDER_LABELS[item]) for item in StakeholderType
     ]
-    environment.globals["countries"] = COUNTRIES
+    environment.globals["country_groups"] = COUNTRY_GROUPS
     return environment
 
 

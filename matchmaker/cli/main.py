@@ -115,6 +115,11 @@ def serve(
         if loaded:
             typer.echo(f"Loaded the demo data: {loaded}.")
     engine.dispose()
+    # A wildcard address listens on every interface; this machine answers on loopback.
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    typer.echo(f"Web interface: {base}/ui/calls")
+    typer.echo(f"API docs: {base}/docs (ReDoc: {base}/redoc)")
     uvicorn.run(
         "api.main:create_app",
         factory=True,

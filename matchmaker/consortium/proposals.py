@@ -25,6 +25,7 @@ from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
 from matchmaker.repository import stored_id
+from matchmaker.wording import plural, stakeholder_noun
 from models.call import Call
 from models.common import EXTRA_COUNTRIES
 from models.consortium import (
@@ -317,9 +318,9 @@ def gaps_for_consortium(
             present=draft.types[kind],
             missing=missing[kind],
             message=(
-                f"Needs {missing[kind]} more {kind} partner(s)."
+                f"Needs {missing[kind]} more {stakeholder_noun(kind, missing[kind])}."
                 if missing[kind]
-                else f"Has the {needed} {kind} partner(s) required."
+                else f"Has the {needed} {stakeholder_noun(kind, needed)} required."
             ),
             available=available[kind],
             candidates=_rank_gap_candidates(
@@ -338,9 +339,9 @@ def gaps_for_consortium(
             present=len(draft.countries),
             missing=countries_missing,
             message=(
-                f"Needs partners from {countries_missing} more country(ies)."
+                f"Needs partners from {plural(countries_missing, 'more country')}."
                 if countries_missing
-                else f"Covers the {requirements.min_countries} countries required."
+                else f"Covers the {plural(requirements.min_countries, 'country')} required."
             ),
             candidates=country_candidates,
         )
@@ -353,9 +354,10 @@ def gaps_for_consortium(
             present=draft.size,
             missing=excess,
             message=(
-                f"Has {excess} partner(s) more than the limit of {requirements.max_partners}."
+                f"Has {plural(excess, 'partner')} more than the limit of "
+                f"{requirements.max_partners}."
                 if excess
-                else f"Within the limit of {requirements.max_partners} partners."
+                else f"Within the limit of {plural(requirements.max_partners, 'partner')}."
             ),
             candidates=[],
         )

@@ -81,6 +81,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from matchmaker.errors import InvalidInput
+from matchmaker.wording import plural, stakeholder_noun
 
 __all__ = [
     "FILLS_ADDITIONAL",
@@ -929,7 +930,8 @@ def _coverage_shortfalls(pool: _Pool, selection: Mask) -> list[Shortfall]:
         name, needed, achieved = pool.type_names[t], int(pool.need[t]), int(counts[t])
         eligible = int(pool.eligible_per_type[t])
         reason = (
-            f"only {eligible} eligible candidate(s) exist"
+            f"only {plural(eligible, 'eligible candidate')} "
+            f"{'exists' if eligible == 1 else 'exist'}"
             if eligible < needed
             else f"the best consortium within the other requirements has {achieved}"
         )
@@ -939,13 +941,13 @@ def _coverage_shortfalls(pool: _Pool, selection: Mask) -> list[Shortfall]:
                 stakeholder_type=name,
                 needed=needed,
                 achieved=achieved,
-                message=f"Needs {needed} {name} partner(s); {reason}.",
+                message=f"Needs {needed} {stakeholder_noun(name, needed)}; {reason}.",
             )
         )
     covered = _covered(pool, selection)
     if covered < pool.min_countries:
         reason = (
-            f"eligible candidates come from only {pool.eligible_countries}"
+            f"eligible candidates come from only {plural(pool.eligible_countries, 'country')}"
             if pool.eligible_countries < pool.min_countries
             else f"the best consortium within the other requirements covers {covered}"
         )
@@ -955,7 +957,7 @@ def _coverage_shortfalls(pool: _Pool, selection: Mask) -> list[Shortfall]:
                 stakeholder_type=None,
                 needed=pool.min_countries,
                 achieved=covered,
-                message=f"Needs partners from {pool.min_countries} countries; {reason}.",
+                message=f"Needs partners from {plural(pool.min_countries, 'country')}; {reason}.",
             )
         )
     return shortfalls

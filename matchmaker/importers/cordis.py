@@ -107,7 +107,10 @@ def read_csv(
         columns = [column.strip() for column in header]
         missing = [column for column in required if column not in columns]
         if missing:
-            raise SourceError(f"{name} lacks the column(s) {', '.join(missing)}.")
+            raise SourceError(
+                f"{name} lacks the {'column' if len(missing) == 1 else 'columns'} "
+                f"{', '.join(missing)}."
+            )
     except StopIteration:
         text.close()
         raise SourceError(f"{name} is empty.") from None
@@ -182,14 +185,49 @@ _URL = TypeAdapter(Url)
 _TOP_LEVEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 
 
+# CORDIS's export turned the characters its encoding lacked into "?": bullets, typographic
+# apostrophes, quotes, hyphens and dashes (U+2022, U+2019, U+201C/D, U+2011, U+2013). Only the
+# patterns that cannot be a real question mark are repaired; "Why? Because" and a "?" at the
+# end of a line stay.
+_LOST_BULLET = re.compile(r"^(\s*)\?(?=\s)", re.MULTILINE)  # "? Develop ..." opens a list item
+# "country?s", "don?t", "we?re": a letter, "?", then the end of an English contraction.
+_LOST_APOSTROPHE = re.compile(r"(?<=[^\W\d_])\?(?=(?:s|t|d|m|re|ll|ve)\b)")
+# "socio?economic": a (non-breaking) hyphen between two lower-case words.
+_LOST_HYPHEN = re.compile(r"(?<=[a-z])\?(?=[a-z]{2})")
+# "?supply chain?": an opening quote after a space or bracket, closed on the same line (a
+# footnote number may follow the closing quote).
+_LOST_QUOTES = re.compile(r"(?<![^\s(\[/])\?(?=[^\s?])([^?\n]{1,150}?[^\s?])\?(?![^\W\d_])")
+# "employees? work-life balance": a plural's possessive apostrophe before a lower-case word.
+_LOST_PLURAL_POSSESSIVE = re.compile(r"(?<=[a-z]s)\?(?= [a-z])")
+# "effect ? both short- and long-term ? of": a dash between words.
+_LOST_DASH = re.compile(r"(?<=[\w,)]) \?(?= [\w(])")
+# Invisible format characters (zero-width spaces, byte-order marks, direction controls); the
+# zero-width (non-)joiners are spelling in some scripts and stay.
+_INVISIBLE = re.compile(r"[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def repair_text(value: str) -> str:
+    """Undo what CORDIS's export lost: "?" for bullets, apostrophes, quotes and dashes."""
+    value = _INVISIBLE.sub("", value)
+    if "?" not in value:
+        return value
+    value = _LOST_BULLET.sub(r"\1•", value)
+    value = _LOST_APOSTROPHE.sub("'", value)
+    value = _LOST_HYPHEN.sub("-", value)
+    value = _LOST_QUOTES.sub(r'"\1"', value)
+    value = _LOST_PLURAL_POSSESSIVE.sub("'", value)
+    return _LOST_DASH.sub(" \N{EN DASH}", value)
+
+
 def one_line(value: str) -> str:
     """Collapse every run of white space (line breaks included) into one space."""
-    return _SPACES.sub(" ", _CONTROL.sub(" ", value)).strip()
+    return _SPACES.sub(" ", _CONTROL.sub(" ", repair_text(value))).strip()
 
 
 def clean_paragraphs(value: str) -> str:
-    """Keep line breaks but drop control characters and trailing spaces."""
-    lines = (line.strip() for line in _CONTROL.sub(" ", value).replace("\r", "\n").split("\n"))
+    """Keep line breaks but drop control characters and trailing spaces; repair lost marks."""
+    text = _CONTROL.sub(" ", value).replace("\r", "\n")
+    lines = (line.strip() for line in repair_text(text).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -399,7 +437,15 @@ RULES: tuple[Rule, ...] = (
             r"|\binstitut regional du cancer\b",
             r"\bassistance publique\b|\bhospices civils\b|\bcentre hospitalier\b"
             r"|\bcentro hospitalar\b",
+            # comprehensive cancer centres and research hospitals whose names say neither
+            r"\bistituto europeo di oncologia\b|\binstitut catala d'?oncologia\b"
+            r"|\binstituto portugues de oncologia\b",
+            r"\bistituto (nazionale )?(per lo studio e la cura )?(dei )?tumori\b",
+            r"\bgustave roussy\b|\binstitut curie\b|\bantoni van leeuwenhoek\b"
+            r"|\bcentro cardiologico monzino\b",
         ),
+        # a research institute beside a university medical centre is not the centre
+        unless=_words(r"\ban ?der universit(a|ae)tsmedizin\b"),
         hosts=re.compile(r"(^|[.-])(chu|chru)[.-]"),
     ),
     Rule(
@@ -417,6 +463,8 @@ RULES: tuple[Rule, ...] = (
         unless=_words(
             r"associ|asociaci|federa|verband|\bnetz\b|network|reseau|alliance|acheteurs"
             r"|\bclub\b|\bklub\b|\bonlus\b|medical school|school of medicine",
+            # the Institute of Cancer Research's legal name keeps a hospital it no longer runs
+            r"\binstitute of cancer research\b",
         ),
         hosts=re.compile(r"hospital(?!ity)|hopital|ospedale|ziekenhuis|klinikum|uniklinik"),
     ),

@@ -1,13 +1,12 @@
 """End to end in a real headless Chromium against a real uvicorn serving the demo data.
 
-The browser is Debian's `chromium` (installed by `scripts/test`), driven by Playwright;
-Playwright's own browser downloads are never used. Screenshots of the key pages are saved
-under `test-artifacts/screenshots/`.
+The browser is Debian's `chromium` (installed by `scripts/test`), driven by Playwright (see
+`conftest.py`); Playwright's own browser downloads are never used. Screenshots of the key pages
+are saved under `test-artifacts/screenshots/`.
 """
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,22 +14,6 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from matchmaker import db
-from matchmaker.importers.demo import load_demo
-from matchmaker.settings import Settings
-from tests.servers import uvicorn_server
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -41,30 +24,6 @@ TIMEOUT_MS = 15_000
 
 # Debian's chromium is installed by scripts/test; without it these tests fail rather than skip.
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """A uvicorn process serving a migrated SQLite file with the demo data loaded."""
-    path = tmp_path_factory.mktemp("e2e") / "demo.db"
-    url = f"sqlite:///{path}"
-    engine = db.create_db_engine(Settings(database_url=url))
-    db.upgrade(engine)
-    load_demo(engine)
-    engine.dispose()
-    with uvicorn_server(url) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Debian's Chromium, headless, launched by Playwright without any download."""
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 def _shot(page: object, name: str) -> Path:

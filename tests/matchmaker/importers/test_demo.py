@@ -1,6 +1,7 @@
 """The shipped demo data: what it holds, and loading it only into an empty database."""
 
 import json
+import re
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
+from matchmaker.calls import list_calls
 from matchmaker.importers.demo import CALLS_JSON, ORGANISATIONS_JSON, load_demo
 from matchmaker.importers.runner import import_calls
 from models.call import Call, call_status
@@ -94,3 +96,40 @@ def test_demo_has_every_stakeholder_type_and_open_forthcoming_closed_calls() -> 
 def test_demo_files_stay_small() -> None:
     """Both JSON files together stay under 2 MB."""
     assert ORGANISATIONS_JSON.stat().st_size + CALLS_JSON.stat().st_size < 2_000_000
+
+
+def test_demo_opens_on_an_open_ihi_style_health_call(engine: Engine) -> None:
+    """The calls page (open first, nearest deadline first) starts with an open IHI-style call."""
+    load_demo(engine)
+
+    with Session(engine) as session:
+        first_page, _ = list_calls(session, sort="deadline", today=DEMO_TODAY, limit=25, offset=0)
+        health = [
+            call
+            for call in first_page
+            if call.programme == "IHI"
+            and call_status(call.opening_date, call.deadline, DEMO_TODAY).value == "open"
+        ]
+
+    assert first_page[0].programme == "IHI"
+    assert len(health) == 3
+    for call in health:
+        mix = call.required_stakeholders
+        assert {
+            "academia",
+            "industry",
+            "sme",
+            "patient_organisation",
+            "healthcare_provider",
+        } <= set(mix)
+        assert mix["healthcare_provider"] >= 2
+        assert call.identifier.startswith("DEMO-IHI-")
+        assert "not an IHI call" in call.description
+
+
+def test_demo_call_texts_keep_no_bullet_or_apostrophe_lost_to_a_question_mark() -> None:
+    """No demo text starts a line with "?" or has one inside a word ("employees?s", "don?t")."""
+    calls = demo(CALLS_JSON)
+    texts = [call["description"] for call in calls] + [call["title"] for call in calls]
+
+    assert [text for text in texts if re.search(r"(?m)^\s*\?\s|[a-z]\?(?:s|t)\b", text)] == []

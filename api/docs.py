@@ -1,0 +1,62 @@
+"""The interactive API docs, Swagger UI at /docs and ReDoc at /redoc, without a CDN.
+
+Their scripts and stylesheet are the copies the `fastapi-offline` package ships and keeps up to
+date; this server serves them, so the docs work on a server without internet. The pages are
+plain routes, like FastAPI's own docs: no key is checked and no database is read to show them.
+"""
+
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from starlette.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+
+from api.web import STATIC_URL
+
+DOCS_URL = "/docs"
+REDOC_URL = "/redoc"
+ASSETS_URL = "/docs-assets"
+ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
+FAVICON_URL = f"{STATIC_URL}/favicon.svg"
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve /docs and /redoc from this server's own copies of Swagger UI and ReDoc."""
+    openapi_url = app.openapi_url or "/openapi.json"
+    oauth2_redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{openapi_url}",
+            title=f"{app.title} · API docs",
+            oauth2_redirect_url=f"{root}{oauth2_redirect_url}",
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{FAVICON_URL}",
+            swagger_ui_parameters=app.swagger_ui_parameters,
+        )
+
+    async def swagger_ui_redirect(request: Request) -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{openapi_url}",
+            title=f"{app.title} · API reference",
+            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{FAVICON_URL}",
+            with_google_fonts=False,
+        )
+
+    app.add_route(DOCS_URL, swagger_ui, include_in_schema=False)
+    app.add_route(oauth2_redirect_url, swagger_ui_redirect, include_in_schema=False)
+    app.add_route(REDOC_URL, redoc, include_in_schema=False)
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")

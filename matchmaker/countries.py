@@ -1,0 +1,56 @@
+"""Countries as Horizon Europe sees them: EU Member States, Associated Countries, the rest.
+
+Pickers list the countries that take part on equal terms first; `country_name` is the one place
+that turns a code into the name people see.
+"""
+
+import unicodedata
+
+import pycountry
+
+# fmt: off
+EU_MEMBER_STATES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+})
+# Countries whose association agreement to Horizon Europe applies (the Commission's "List of
+# participating countries in Horizon Europe", 2025): Canada, New Zealand and the Republic of
+# Korea for Pillar II only; Switzerland from the 2025 work programme on. Kosovo's code (XK)
+# is not in ISO 3166-1 but is used by the EU, so it is named here.
+ASSOCIATED_COUNTRIES = frozenset({
+    "AL", "AM", "BA", "CA", "CH", "FO", "GB", "GE", "IL", "IS", "KR",
+    "MD", "ME", "MK", "NO", "NZ", "RS", "TN", "TR", "UA", "XK",
+})
+# fmt: on
+EXTRA_NAMES = {"XK": "Kosovo"}
+COUNTRY_NAMES = {
+    country.alpha_2: getattr(country, "common_name", None) or country.name
+    for country in pycountry.countries
+} | EXTRA_NAMES
+
+
+def _sort_key(pair: tuple[str, str]) -> str:
+    """Alphabetical by name, accents ignored ("Åland Islands" sorts with the A's)."""
+    return unicodedata.normalize("NFKD", pair[1]).encode("ascii", "ignore").decode().casefold()
+
+
+def _listed(codes: frozenset[str] | set[str]) -> list[tuple[str, str]]:
+    return sorted(((code, COUNTRY_NAMES[code]) for code in codes), key=_sort_key)
+
+
+# (group name, [(code, name), ...]) in the order a picker lists them.
+COUNTRY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("EU Member States", _listed(EU_MEMBER_STATES)),
+    ("Associated Countries (Horizon Europe)", _listed(ASSOCIATED_COUNTRIES)),
+    (
+        "Other countries and territories",
+        _listed(set(COUNTRY_NAMES) - EU_MEMBER_STATES - ASSOCIATED_COUNTRIES),
+    ),
+]
+
+
+def country_name(code: str | None) -> str:
+    """A country's English short name from its code ("South Korea" for KR), or the code."""
+    if not code:
+        return ""
+    return COUNTRY_NAMES.get(code.upper(), code)

@@ -1,0 +1,70 @@
+"""Words for people: plural forms and stakeholder-type names, the same in every message and page.
+
+Messages never put a plural ending in brackets or show a raw `patient_organisation`: a count
+goes through `plural`, a stakeholder type through `stakeholder_label` (a heading, a badge) or
+`stakeholder_noun` (inside a sentence).
+"""
+
+from models.common import StakeholderType
+
+STAKEHOLDER_LABELS = {
+    StakeholderType.academia: "Academia",
+    StakeholderType.industry: "Industry",
+    StakeholderType.sme: "SME",
+    StakeholderType.patient_organisation: "Patient organisation",
+    StakeholderType.regulator: "Regulator",
+    StakeholderType.healthcare_provider: "Healthcare provider",
+    StakeholderType.public_body: "Public body",
+    StakeholderType.other: "Other",
+}
+# How a sentence names one member of each type, and several: "needs 2 academic partners".
+STAKEHOLDER_NOUNS = {
+    StakeholderType.academia: ("academic partner", "academic partners"),
+    StakeholderType.industry: ("industry partner", "industry partners"),
+    StakeholderType.sme: ("SME", "SMEs"),
+    StakeholderType.patient_organisation: ("patient organisation", "patient organisations"),
+    StakeholderType.regulator: ("regulator", "regulators"),
+    StakeholderType.healthcare_provider: ("healthcare provider", "healthcare providers"),
+    StakeholderType.public_body: ("public body", "public bodies"),
+    StakeholderType.other: ("other partner", "other partners"),
+}
+_VOWELS = frozenset("aeiou")
+
+
+def plural_form(singular: str) -> str:
+    """The regular English plural: country → countries, match → matches, partner → partners."""
+    if singular.endswith("y") and singular[-2:-1] not in _VOWELS:
+        return singular[:-1] + "ies"
+    if singular.endswith(("s", "x", "z", "ch", "sh")):
+        return singular + "es"
+    return singular + "s"
+
+
+def plural(count: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun: "1 country", "2 countries", "0 partners"."""
+    return f"{count} {singular if count == 1 else plural or plural_form(singular)}"
+
+
+def _stakeholder_type(value: str) -> StakeholderType | None:
+    try:
+        return StakeholderType(value)
+    except ValueError:
+        return None
+
+
+def stakeholder_label(value: str | None) -> str:
+    """A stakeholder type as a heading or badge says it: "Patient organisation"."""
+    if not value:
+        return ""
+    kind = _stakeholder_type(value)
+    return STAKEHOLDER_LABELS[kind] if kind else value.replace("_", " ").capitalize()
+
+
+def stakeholder_noun(value: str, count: int = 1) -> str:
+    """A stakeholder type inside a sentence, singular or plural: "patient organisations"."""
+    kind = _stakeholder_type(value)
+    if kind is None:
+        singular = value.replace("_", " ")
+        return singular if count == 1 else plural_form(singular)
+    one, many = STAKEHOLDER_NOUNS[kind]
+    return one if count == 1 else many

@@ -1,0 +1,101 @@
+"""Plural forms and stakeholder-type names, and the messages that use them."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from matchmaker.consortium.solver import Candidate, Requirements, propose_consortia
+from matchmaker.wording import (
+    STAKEHOLDER_LABELS,
+    STAKEHOLDER_NOUNS,
+    plural,
+    stakeholder_label,
+    stakeholder_noun,
+)
+from models.common import StakeholderType
+
+ROOT = Path(__file__).resolve().parents[2]
+# "partner(s)", "country(ies)": a plural left to the reader. "http(s)" is a scheme, not a count.
+BRACKETED_PLURAL = re.compile(r"\w\((?:s|es|ies)\)")
+
+
+@pytest.mark.parametrize(
+    ("count", "singular", "expected"),
+    [
+        (0, "partner", "0 partners"),
+        (1, "partner", "1 partner"),
+        (2, "partner", "2 partners"),
+        (1, "country", "1 country"),
+        (3, "country", "3 countries"),
+        (2, "more country", "2 more countries"),
+        (2, "day", "2 days"),
+        (2, "match", "2 matches"),
+        (2, "consortium draft", "2 consortium drafts"),
+    ],
+)
+def test_plural_takes_the_singular_for_one_and_the_regular_plural_otherwise(
+    count: int, singular: str, expected: str
+) -> None:
+    """One of a thing is singular; none or several take the English plural."""
+    assert plural(count, singular) == expected
+
+
+def test_plural_takes_an_irregular_form_when_given() -> None:
+    """An irregular plural is passed in, not guessed."""
+    assert plural(2, "person", "people") == "2 people"
+    assert plural(1, "person", "people") == "1 person"
+
+
+def test_every_stakeholder_type_has_a_label_and_nouns() -> None:
+    """Every type is named for a heading and for a sentence, in the singular and plural."""
+    assert set(STAKEHOLDER_LABELS) == set(StakeholderType) == set(STAKEHOLDER_NOUNS)
+    assert stakeholder_label("patient_organisation") == "Patient organisation"
+    assert stakeholder_label("sme") == "SME"
+    assert stakeholder_label("") == ""
+    assert stakeholder_noun("patient_organisation", 2) == "patient organisations"
+    assert stakeholder_noun("academia", 1) == "academic partner"
+    assert stakeholder_noun("public_body", 3) == "public bodies"
+    assert stakeholder_noun("sme", 2) == "SMEs"
+    assert all("_" not in stakeholder_noun(kind, n) for kind in StakeholderType for n in (1, 2))
+
+
+def test_unknown_type_reads_as_words_not_as_a_code() -> None:
+    """A type the enum does not know still loses its underscores."""
+    assert stakeholder_label("research_council") == "Research council"
+    assert stakeholder_noun("research_council", 2) == "research councils"
+
+
+def test_shortfall_messages_name_types_in_words_with_their_plural() -> None:
+    """The solver's shortfalls say "2 patient organisations", never "patient_organisation(s)"."""
+    candidates = [
+        Candidate(1, "academia", "FR", 0.9),
+        Candidate(2, "patient_organisation", "BE", 0.5),
+    ]
+    requirements = Requirements(
+        required={"academia": 1, "patient_organisation": 2}, min_countries=3, max_partners=5
+    )
+
+    proposal = propose_consortia(candidates, requirements)[0]
+
+    assert [shortfall.message for shortfall in proposal.shortfalls] == [
+        "Needs 2 patient organisations; only 1 eligible candidate exists.",
+        "Needs partners from 3 countries; eligible candidates come from only 2 countries.",
+    ]
+
+
+def test_product_code_leaves_no_plural_in_brackets() -> None:
+    """No message, page or script of the product writes "(s)" for a count."""
+    sources = [
+        *ROOT.joinpath("matchmaker").rglob("*.py"),
+        *ROOT.joinpath("api").rglob("*.py"),
+        *ROOT.joinpath("api", "web", "templates").glob("*.html"),
+        *ROOT.joinpath("api", "web", "static").glob("*.js"),
+    ]
+    offenders = {
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sources
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if BRACKETED_PLURAL.search(line.replace("http(s)", ""))
+    }
+    assert offenders == set()
