@@ -6,15 +6,15 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator
 from sqlmodel import Session
 
 from matchmaker.auth import Principal, authenticate
 from matchmaker.db import for_writing, session_scope
+from matchmaker.errors import Unauthenticated
 from matchmaker.matching.service import MatchingService
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings
-from models.common import MAX_ID, clean_line
+from models.common import MAX_ID, Id, line
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_PAGE = 200
@@ -61,37 +61,59 @@ bearer = HTTPBearer(
 
 
 def get_actor(
+    request: Request,
     session: ReadSessionDep,
     settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
-    """Who is calling: None without a key; 401 for a key that is not valid."""
-    if credentials is None:
+    """Who is calling: None without an Authorization header; 401 for anything but one valid key.
+
+    HTTPBearer (kept for the OpenAPI schema) reads another scheme, a missing token or a second
+    header as no credentials at all; a client sending credentials must never silently run as
+    anonymous, so the header is read here.
+    """
+    values = request.headers.getlist("authorization")
+    if not values:
         return None
+    scheme, _, token = values[0].strip().partition(" ")
+    token = token.strip()
+    if len(values) > 1 or scheme.lower() != "bearer" or not token or " " in token:
+        raise Unauthenticated("Send exactly one Authorization header of the form 'Bearer <token>'.")
     admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
-    return authenticate(session, token=credentials.credentials, admin_token=admin_token)
+    return authenticate(session, token=token, admin_token=admin_token)
 
 
 ActorDep = Annotated[Principal | None, Depends(get_actor)]
 
 
 def get_writer(request: Request, actor: ActorDep) -> Principal | None:
-    """The caller of a write, counted against the write rate limit unless an admin."""
+    """The caller of a write, counted against the write rate limit unless an admin.
+
+    Every write counts against the client's address, and a keyed one also against its
+    organisation (or key): minting keys or registering organisations buys no extra writes.
+    """
     if actor is None or not actor.is_admin:
         limiter: WriteRateLimit = request.app.state.write_limit
         client = request.client.host if request.client else "unknown"
-        limiter.check(actor.rate_key if actor else f"client:{client}")
+        identities = [f"address:{client}"]
+        if actor is not None:
+            identities.append(actor.rate_key)
+        limiter.check(*identities)
     return actor
 
 
 WriterDep = Annotated[Principal | None, Depends(get_writer)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, at most 200.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many items to skip.")]
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-# Free text in a query string: one line, NFC, no control characters (PostgreSQL refuses NUL).
-QueryLine = Annotated[str, AfterValidator(clean_line)]
+# Every id a caller sends, in a path, a query or a body, is the one bounded `Id` type: a number
+# past the database's integer range is 422, not an overflow inside the driver.
+IdPath = Annotated[Id, Path()]
+# Free text in a query string: one line, NFC, no control characters (PostgreSQL refuses NUL),
+# at most 200 characters once normalised.
+QueryLine = Annotated[str, line(200)]
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+# Versions are 32-bit integers: ten digits at most, so a longer tag cannot match any version.
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,10})"\s*$')
 
 
 def expected_version(

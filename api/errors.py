@@ -10,7 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from matchmaker import db
 from matchmaker.errors import (
     Conflict,
     DomainError,
@@ -133,18 +136,46 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return problem_response(
         request,
         status=exc.status_code,
         detail=str(exc.detail),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes on the request's path (Starlette names one route's only)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
     # SQLite gave up waiting for the write lock (MATCHMAKER_SQLITE_BUSY_TIMEOUT_MS): overload.
     if "database is locked" in str(exc):
         return await _busy(request, exc)
+    if db.is_unwritable(exc):
+        # Logged once per outage by matchmaker.db, not once per request.
+        return problem_response(
+            request,
+            status=503,
+            detail="The database cannot take writes now (read-only or out of space); reads "
+            "still work. Retry later.",
+            headers={"Retry-After": str(db.UNWRITABLE_RETRY_AFTER)},
+        )
     return await _unexpected_error(request, exc)
 
 
@@ -168,8 +199,43 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+class UnexpectedErrors:
+    """Answer an unexpected error with a 500 problem document, keeping the connection open.
+
+    Starlette's outermost handler for `Exception` answers and then re-raises, and uvicorn
+    closes a connection whose app raised: the client's next request on it failed too. Here
+    the error is answered and not raised again; only one raised after the answer started,
+    when nothing else can be said, goes on up.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; turn an exception raised before the answer started into a 500."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = await _unexpected_error(Request(scope), exc)
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error, expected or not, a problem details response."""
+    app.add_middleware(UnexpectedErrors)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

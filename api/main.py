@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI
 
 from api import web
 from api.deps import get_actor
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.head_revision = db.head_revision()
-        app.state.write_limit = WriteRateLimit(settings.write_rate_limit)
+        app.state.write_limit = WriteRateLimit(settings.write_rate_limit, engine=engine)
         # The matching index reads the change log while a request holds a connection of the
         # main pool; from the same pool, a saturated worker deadlocked until the pool's
         # timeout (benchmarks/load.py on PostgreSQL). Its own small pool cannot: its holders
@@ -64,9 +65,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Every request's key is checked, so a wrong or revoked key is 401 even on public reads.
         dependencies=[Depends(get_actor)],
+        # Served by install_docs from the package's own copies of Swagger UI and ReDoc.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(organisations.router)

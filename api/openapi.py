@@ -15,6 +15,7 @@ DESCRIPTIONS = {
     "413": "Content Too Large",
     "422": "Invalid input",
     "429": "Too Many Requests",
+    "503": "Service Unavailable (the database is busy or cannot take writes; see Retry-After)",
 }
 
 
@@ -30,7 +31,7 @@ def _complete(method: str, operation: dict[str, Any]) -> None:
     if operation.get("requestBody"):
         wanted += ["400", "413"]
     if method in WRITE_METHODS:
-        wanted.append("429")
+        wanted += ["429", "503"]
     for status in wanted:
         # FastAPI documents its own 422 body as application/json; ours are problem details.
         if status not in responses or status == "422":

@@ -35,7 +35,10 @@ class Principal:
 
     @property
     def rate_key(self) -> str:
-        """The identity write limits count against."""
+        """The identity write limits count against: the organisation, whichever of its keys
+        writes (it can mint more); otherwise the key."""
+        if self.organisation_id is not None:
+            return f"organisation:{self.organisation_id}"
         return f"key:{self.key_id}" if self.key_id is not None else f"role:{self.role}"
 
 

@@ -19,6 +19,7 @@ from matchmaker.repository import (
     versioned_delete,
     versioned_update,
 )
+from matchmaker.wording import plural
 from models.apikey import KeyRole
 from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
 from models.change import Entity
@@ -39,6 +40,13 @@ def check_call_rules(values: Mapping[str, Any]) -> None:
             f"max_partners ({max_partners}) is smaller than the {required} partners "
             "required_stakeholders asks for.",
             field="max_partners",
+        )
+    min_countries = values.get("min_countries") or 0
+    if max_partners is not None and max_partners < min_countries:
+        raise InvalidInput(
+            f"min_countries ({min_countries}) is more than max_partners ({max_partners}): "
+            "each country needs a partner of its own, so no consortium could meet the call.",
+            field="min_countries",
         )
 
 
@@ -171,8 +179,8 @@ def update_call(
     expected_version: int | None = None,
 ) -> Call:
     """Change the fields given (coordinators and admins), if the version is current."""
-    call = get_call(session, call_id=call_id, for_update=True)
     require_role(actor, {KeyRole.coordinator})
+    call = get_call(session, call_id=call_id, for_update=True)
     changes = data.model_dump(mode="json", exclude_unset=True)
     merged = {**call.model_dump(), **data.model_dump(exclude_unset=True)}
     check_call_rules(merged)
@@ -190,12 +198,13 @@ def delete_call(
     session: Session, *, call_id: int, actor: Principal | None, expected_version: int | None = None
 ) -> None:
     """Delete a call (coordinators and admins), unless drafts are written for it."""
-    call = get_call(session, call_id=call_id, for_update=True)
     require_role(actor, {KeyRole.coordinator})
+    call = get_call(session, call_id=call_id, for_update=True)
     drafts = session.scalar(select(func.count()).where(col(Consortium.call_id) == call_id))
     if drafts:
         raise Conflict(
-            f"{drafts} consortium draft(s) are written for this call; delete them first."
+            f"{plural(drafts, 'consortium draft')} {'is' if drafts == 1 else 'are'} written "
+            "for this call; delete them first."
         )
     versioned_delete(session, call, entity=Entity.call, expected_version=expected_version)
 

@@ -6,7 +6,7 @@ token is shown once, when it is issued.
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from matchmaker.auth import (
@@ -14,16 +14,19 @@ from matchmaker.auth import (
     TOKEN_PREFIX,
     Principal,
     hash_secret,
+    require_key,
     require_organisation,
     require_role,
 )
-from matchmaker.errors import InvalidInput, NotFound
+from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.repository import get_or_raise, paginate
 from models.apikey import ApiKey, KeyCreate, KeyRole
 from models.common import utc_now
 from models.organisation import Organisation
 
 ADMIN_ONLY: tuple[KeyRole, ...] = ()
+# Enough to rotate keys and give a few systems their own; revoked keys do not count.
+MAX_ACTIVE_KEYS = 20
 
 
 def issue_key(session: Session, *, data: KeyCreate, actor: Principal | None) -> tuple[ApiKey, str]:
@@ -59,9 +62,22 @@ def issue_key(session: Session, *, data: KeyCreate, actor: Principal | None) -> 
 def issue_organisation_key(
     session: Session, *, organisation_id: int, actor: Principal | None
 ) -> tuple[ApiKey, str]:
-    """Issue another key for an organisation (its owner or an admin), e.g. to rotate keys."""
-    get_or_raise(session, Organisation, organisation_id, noun="organisation")
+    """Issue another key for an organisation (its owner or an admin), e.g. to rotate keys.
+
+    An organisation holds at most MAX_ACTIVE_KEYS keys that are not revoked (409 past it).
+    """
     require_organisation(actor, organisation_id)
+    get_or_raise(session, Organisation, organisation_id, noun="organisation")
+    active = session.scalar(
+        select(func.count()).where(
+            col(ApiKey.organisation_id) == organisation_id, col(ApiKey.revoked_at).is_(None)
+        )
+    )
+    if (active or 0) >= MAX_ACTIVE_KEYS:
+        raise Conflict(
+            f"The organisation already has {MAX_ACTIVE_KEYS} keys; revoke one before issuing "
+            "another."
+        )
     data = KeyCreate(role=KeyRole.organisation, organisation_id=organisation_id, label="owner")
     return issue_key(session, data=data, actor=OPERATOR)
 
@@ -86,11 +102,17 @@ def list_keys(
 
 
 def revoke_key(session: Session, *, key_id: int, actor: Principal | None) -> ApiKey:
-    """Revoke a key for good (admins any key, organisations their own); twice changes nothing."""
+    """Revoke a key for good (admins any key, organisations their own); twice changes nothing.
+
+    The caller is authorised before the lookup, and another organisation's key is NotFound
+    like a missing one, so that no caller learns which key ids exist.
+    """
+    actor = require_key(actor)
+    if not actor.is_admin and actor.organisation_id is None:
+        raise PermissionDenied("Only an organisation's own key or an admin may revoke keys.")
     key = session.get(ApiKey, key_id)
-    if key is None:
+    if key is None or not (actor.is_admin or key.organisation_id == actor.organisation_id):
         raise NotFound(f"No API key with id {key_id}.")
-    require_organisation(actor, key.organisation_id)
     if key.revoked_at is None:
         key.revoked_at = utc_now()
         session.flush()

@@ -4,7 +4,7 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from matchmaker.auth import OPERATOR, Principal, require_organisation
 from matchmaker.consortium.drafts import list_consortia, memberships_of, to_public
@@ -16,9 +16,11 @@ from matchmaker.repository import (
     paginate,
     versioned_delete,
     versioned_update,
+    versioned_update_many,
 )
 from models.apikey import KeyCreate, KeyPublic, KeyRole
 from models.change import Entity
+from models.consortium import Consortium, ConsortiumMember
 from models.organisation import (
     Organisation,
     OrganisationCreate,
@@ -78,8 +80,8 @@ def update_organisation(
     expected_version: int | None = None,
 ) -> Organisation:
     """Change the fields given, if the caller owns the profile and its version is current."""
-    organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
     require_organisation(actor, organisation_id)
+    organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
     changes = data.model_dump(mode="json", exclude_unset=True)
     return versioned_update(
         session,
@@ -97,9 +99,24 @@ def delete_organisation(
     actor: Principal | None,
     expected_version: int | None = None,
 ) -> None:
-    """Delete a profile and everything stored about it: its keys, its drafts, its memberships."""
-    organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
+    """Delete a profile and everything stored about it: its keys, its drafts, its memberships.
+
+    Other organisations' drafts it was in lose a member, which changes them: their versions
+    are bumped, so that a write based on the member list read before is refused (412).
+    """
     require_organisation(actor, organisation_id)
+    organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
+    drafts = session.scalars(
+        select(Consortium)
+        .join(ConsortiumMember, col(ConsortiumMember.consortium_id) == col(Consortium.id))
+        .where(
+            col(ConsortiumMember.organisation_id) == organisation_id,
+            col(Consortium.owner_organisation_id) != organisation_id,
+        )
+        .order_by(col(Consortium.id))
+        .with_for_update()
+    ).all()
+    versioned_update_many(session, [(draft, {}) for draft in drafts], entity=Entity.consortium)
     versioned_delete(
         session, organisation, entity=Entity.organisation, expected_version=expected_version
     )
@@ -108,9 +125,12 @@ def delete_organisation(
 def export_organisation(
     session: Session, *, organisation_id: int, actor: Principal | None
 ) -> dict[str, Any]:
-    """Everything stored about an organisation, for its owner or an admin."""
-    organisation = get_organisation(session, organisation_id=organisation_id)
+    """Everything stored about an organisation, for its owner or an admin.
+
+    Drafts of other organisations that list it are not in it: they are their owners' data.
+    """
     require_organisation(actor, organisation_id)
+    organisation = get_organisation(session, organisation_id=organisation_id)
     owner = Principal(role=KeyRole.organisation, organisation_id=organisation_id)
     keys, _ = list_keys(
         session, actor=owner, organisation_id=organisation_id, limit=10_000, offset=0

@@ -36,8 +36,9 @@ class Settings(BaseSettings):
     write_rate_limit: int = Field(
         default=120,
         ge=0,
-        description="Writes a minute allowed per API key, or per client address without "
-        "one, in each worker process; 0 turns the limit off. Admin keys are never limited.",
+        description="Writes a minute allowed per client address and, for a key, per "
+        "organisation (per key for a coordinator key), counted in the database that every "
+        "worker process shares; 0 turns the limit off. Admin keys are never limited.",
     )
     index_dir: str | None = Field(
         default=None,

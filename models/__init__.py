@@ -17,7 +17,17 @@ from models.call import Call  # noqa: E402
 from models.change import Change  # noqa: E402
 from models.consortium import Consortium, ConsortiumMember  # noqa: E402
 from models.organisation import Organisation  # noqa: E402
+from models.ratelimit import RateLimitCounter  # noqa: E402
 
 metadata: MetaData = SQLModel.metadata
 
-__all__ = ["ApiKey", "Call", "Change", "Consortium", "ConsortiumMember", "Organisation", "metadata"]
+__all__ = [
+    "ApiKey",
+    "Call",
+    "Change",
+    "Consortium",
+    "ConsortiumMember",
+    "Organisation",
+    "RateLimitCounter",
+    "metadata",
+]

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
 from sqlalchemy import JSON, DateTime
@@ -57,8 +57,12 @@ class Call(CallFields, table=True):
     version: int = Field(default=1)
 
 
+# Topic identifiers are case-insensitive in practice: stored upper-case, so that "rt-call-1"
+# and "RT-CALL-1" are one identifier, which the unique index then holds once.
 Identifier = Annotated[
-    str, PydanticField(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+    str,
+    PydanticField(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"),
+    AfterValidator(str.upper),
 ]
 Requirements = Annotated[
     dict[StakeholderType, Annotated[int, PydanticField(ge=0, le=100)]],

@@ -10,7 +10,9 @@ from typing import Annotated, Generic, TypeVar
 
 import pycountry
 from annotated_types import GroupedMetadata
-from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, GetJsonSchemaHandler, PlainSerializer
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 
 class StakeholderType(StrEnum):
@@ -28,20 +30,48 @@ class StakeholderType(StrEnum):
 
 # Tabs and line breaks are text; every other C0/C1 control character is refused.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Explicit direction embeddings, overrides and isolates reorder what a reader sees ("Trojan
+# Source", spoofed names); the implicit marks (U+200E, U+200F, U+061C) are harmless and kept.
+_DIRECTION_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Zero-width joiners are spelling in Persian, Indic scripts and emoji sequences.
+_JOINERS = frozenset("\u200c\u200d")
+# Letters and symbols that draw nothing, which a name could be made of to look empty.
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 
 
 def clean_text(value: str) -> str:
-    """Normalise text to NFC and refuse control characters."""
+    """Normalise text to NFC; refuse control characters and direction overrides."""
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
+    if _DIRECTION_CONTROL.search(value):
+        raise ValueError("must not contain direction overrides (U+202A-U+202E, U+2066-U+2069)")
     return unicodedata.normalize("NFC", value)
 
 
+def _invisible(character: str) -> bool:
+    return (
+        character.isspace()
+        or character in _BLANK
+        or unicodedata.category(character) in ("Cf", "Mn", "Me", "Zl", "Zp")
+    )
+
+
 def clean_line(value: str) -> str:
-    """Clean a one-line value: NFC, no control characters or line breaks, trimmed."""
+    """Clean a one-line value: NFC, trimmed, no line breaks and no invisible format characters.
+
+    Format characters (zero-width spaces, byte-order marks, word joiners) other than the
+    joiners some scripts need, and line or paragraph separators, are refused; so is a value
+    with characters that are all invisible.
+    """
     value = clean_text(value).strip()
-    if "\n" in value or "\r" in value:
+    if any(character in "\n\r\u2028\u2029\x85" for character in value):
         raise ValueError("must be a single line")
+    if any(
+        unicodedata.category(character) == "Cf" and character not in _JOINERS for character in value
+    ):
+        raise ValueError("must not contain invisible format characters (such as U+200B, U+FEFF)")
+    if value and all(_invisible(character) for character in value):
+        raise ValueError("must contain a visible character")
     return value
 
 
@@ -76,28 +106,64 @@ Line = Annotated[str, AfterValidator(clean_line)]
 
 @dataclass(frozen=True)
 class _TextRules(GroupedMetadata):
-    """Length limits, then a cleaner: pydantic unpacks them in order from `Annotated[str, ...]`."""
+    """A cleaner, then length limits on the cleaned text: pydantic unpacks them in order.
+
+    Lengths are counted after Unicode normalisation, which can lengthen text (U+1D160 becomes
+    three code points): counted before, a value within the limit could be stored over it.
+    """
 
     max_length: int
     min_length: int
     single_line: bool
 
     def __iter__(self) -> Iterator[object]:
-        yield from StringConstraints(
-            strip_whitespace=self.single_line or None,
-            min_length=self.min_length,
-            max_length=self.max_length,
-        )
         yield AfterValidator(clean_line if self.single_line else clean_text)
+        yield AfterValidator(self.check_length)
+        yield WithJsonSchemaLengths(min_length=self.min_length, max_length=self.max_length)
+
+    def check_length(self, value: str) -> str:
+        """Refuse a cleaned value outside the length limits (in pydantic's own words)."""
+        if len(value) > self.max_length:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": self.max_length},
+            )
+        if len(value) < self.min_length:
+            plural = "" if self.min_length == 1 else "s"
+            raise PydanticCustomError(
+                "string_too_short",
+                f"String should have at least {{min_length}} character{plural}",
+                {"min_length": self.min_length},
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class WithJsonSchemaLengths:
+    """Show length limits that a validator checks in the JSON schema, as maxLength/minLength."""
+
+    min_length: int
+    max_length: int
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The string's schema with its limits."""
+        schema = handler(core_schema)
+        schema["maxLength"] = self.max_length
+        if self.min_length:
+            schema["minLength"] = self.min_length
+        return schema
 
 
 def line(max_length: int, *, min_length: int = 0) -> GroupedMetadata:
-    """One-line text rules, `Annotated[str, line(n)]`: trimmed, length-checked, then cleaned."""
+    """One-line text rules, `Annotated[str, line(n)]`: cleaned and trimmed, then length-checked."""
     return _TextRules(max_length=max_length, min_length=min_length, single_line=True)
 
 
 def text(max_length: int, *, min_length: int = 0) -> GroupedMetadata:
-    """Multi-line text rules, `Annotated[str, text(n)]`: length-checked, then cleaned."""
+    """Multi-line text rules, `Annotated[str, text(n)]`: cleaned, then length-checked."""
     return _TextRules(max_length=max_length, min_length=min_length, single_line=False)
 
 

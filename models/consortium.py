@@ -126,7 +126,7 @@ class ConsortiumPublic(BaseModel):
     id: int
     name: str
     call_id: int
-    owner_organisation_id: int | None
+    owner_organisation_id: int
     members: list[MemberPublic]
     created_at: UtcDatetime
     updated_at: UtcDatetime

@@ -69,7 +69,7 @@ def revoke_key(key_id: IdPath, session: SessionDep, actor: WriterDep) -> KeyPubl
     "/organisations/{organisation_id}/keys",
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
-    responses=problem_responses(401, 403, 404, 429),
+    responses=problem_responses(401, 403, 404, 409, 429),
     tags=["organisations"],
 )
 def create_organisation_key(

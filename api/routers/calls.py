@@ -11,9 +11,11 @@ from api.errors import problem_responses
 from matchmaker import calls as service
 from matchmaker.calls import CallSort
 from models.call import CallCreate, CallPublic, CallStatus, CallUpdate
-from models.common import Page
+from models.common import Page, line
 
 router = APIRouter(prefix="/calls", tags=["calls"])
+
+Programme = Annotated[str, line(100)]
 
 
 @router.post(
@@ -38,7 +40,7 @@ def list_calls(
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[list[CallStatus], Query()] = [],  # noqa: B006
-    programme: Annotated[list[QueryLine], Query(max_length=100)] = [],  # noqa: B006
+    programme: Annotated[list[Programme], Query(max_length=100)] = [],  # noqa: B006
     q: Annotated[
         QueryLine | None,
         Query(

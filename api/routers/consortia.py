@@ -19,7 +19,7 @@ from api.deps import (
 from api.errors import problem_responses
 from matchmaker.consortium import drafts as service
 from matchmaker.consortium import proposals
-from models.common import Page
+from models.common import Id, Page
 from models.consortium import (
     Consortium,
     ConsortiumCreate,
@@ -58,7 +58,7 @@ def list_consortia(
     actor: ActorDep,
     limit: Limit = 50,
     offset: Offset = 0,
-    call_id: Annotated[int | None, Query(description="Only drafts for this call.")] = None,
+    call_id: Annotated[Id | None, Query(description="Only drafts for this call.")] = None,
 ) -> Page[ConsortiumPublic]:
     """List your drafts (an admin sees all), optionally only those for one call."""
     items, total = service.list_consortia(

@@ -10,7 +10,7 @@ from api.errors import problem_responses
 from matchmaker.consortium import proposals
 from matchmaker.matching import suggestions as service
 from models.call import CallStatus
-from models.common import CountryCode, StakeholderType
+from models.common import CountryCode, Id, StakeholderType
 from models.consortium import ProposalRequest, Proposals
 from models.matching import (
     CallMatches,
@@ -42,7 +42,7 @@ def list_call_suggestions(
     country: CountryFilter = [],  # noqa: B006
     limit: MatchLimit = 20,
     missing_for: Annotated[
-        int | None,
+        Id | None,
         Query(
             description="A draft consortium's id (your key): only the stakeholder types, or "
             "failing that the countries, it still needs, and none of its members."

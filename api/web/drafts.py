@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.deps import ActorDep, IdPath, MatchingDep, SessionDep
@@ -28,7 +28,7 @@ from matchmaker.auth import require_key
 from matchmaker.consortium import drafts as consortia_service
 from matchmaker.consortium import proposals
 from matchmaker.errors import InvalidInput, NotFound
-from models.common import MAX_ID
+from models.common import Id
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
 
 router = APIRouter()
@@ -39,9 +39,7 @@ MAX_PINNED = 50
 CSV_COLUMNS = ("organisation_id", "name", "stakeholder_type", "country", "role")
 # A spreadsheet runs a cell that starts like a formula; a leading apostrophe keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-OrganisationIds = Annotated[
-    list[Annotated[int, Field(ge=1, le=MAX_ID)]], Query(max_length=MAX_PINNED)
-]
+OrganisationIds = Annotated[list[Id], Query(max_length=MAX_PINNED)]
 
 
 class SessionInfo(BaseModel):
@@ -179,7 +177,7 @@ def read_drafts_panel(
     request: Request,
     session: SessionDep,
     actor: ActorDep,
-    call_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    call_id: Annotated[Id | None, Query()] = None,
 ) -> HTMLResponse:
     """A fragment: the caller's drafts, optionally only those for one call (needs a key)."""
     return render(

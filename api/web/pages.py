@@ -331,7 +331,21 @@ def sign_in_page(request: Request) -> HTMLResponse:
     return render(request, "sign_in.html")
 
 
-@router.post("/ui/{path:path}")
-def explain_script_needed(request: Request, path: str) -> HTMLResponse:
+# Where the pages' forms post when no script sends them (tests check every form is here). Only
+# these: a catch-all POST route would make every unknown page a 405 instead of a 404.
+FORM_ACTIONS = (
+    "/ui/drafts",
+    "/ui/sign-in",
+    "/ui/organisations/new",
+    "/ui/organisations/{organisation_id}/edit",
+    "/ui/organisation-picker",
+)
+
+
+def explain_script_needed(request: Request) -> HTMLResponse:
     """Forms send their data with a script; without one they land here, not in a URL."""
     return render(request, "script_needed.html", status_code=400)
+
+
+for _action in FORM_ACTIONS:
+    router.add_api_route(_action, explain_script_needed, methods=["POST"])

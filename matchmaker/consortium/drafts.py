@@ -5,10 +5,9 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
-from matchmaker.auth import Principal, require_key, require_organisation, require_role
-from matchmaker.errors import InvalidInput, NotFound
+from matchmaker.auth import Principal, require_key, require_role
+from matchmaker.errors import InvalidInput, NotFound, PermissionDenied
 from matchmaker.repository import (
-    get_or_raise,
     matched_rows,
     paginate,
     stored_id,
@@ -19,6 +18,7 @@ from models.apikey import KeyRole
 from models.call import Call
 from models.change import Entity
 from models.consortium import (
+    MAX_MEMBERS,
     Consortium,
     ConsortiumCreate,
     ConsortiumMember,
@@ -51,11 +51,28 @@ def _check_members(session: Session, members: Sequence[MemberIn]) -> None:
         raise InvalidInput(f"No organisations with ids {missing}.", field="members")
 
 
+def _require_draft_reader(actor: Principal | None) -> Principal:
+    """Refuse, before any lookup, callers that can read no draft: no key, or a key with no
+    organisation that is not an admin's (a coordinator's)."""
+    actor = require_key(actor)
+    if not actor.is_admin and actor.organisation_id is None:
+        raise PermissionDenied("Drafts belong to organisations: use an organisation's key.")
+    return actor
+
+
 def create_consortium(
     session: Session, *, data: ConsortiumCreate, actor: Principal | None
 ) -> Consortium:
-    """Store a new draft for an existing call, owned by the calling organisation."""
+    """Store a new draft for an existing call, owned by the calling organisation.
+
+    Only an organisation's key creates drafts: every draft has an owner, and an admin's or a
+    coordinator's key has no organisation to give it.
+    """
     actor = require_role(actor, {KeyRole.organisation})
+    if actor.organisation_id is None:
+        raise PermissionDenied(
+            "A draft belongs to the organisation whose key creates it: use that key."
+        )
     _check_call(session, data.call_id)
     _check_members(session, data.members)
     consortium = Consortium(
@@ -79,11 +96,17 @@ def create_consortium(
 def get_consortium(
     session: Session, *, consortium_id: int, actor: Principal | None, for_update: bool = False
 ) -> Consortium:
-    """Load one draft its owner (or an admin) asks for (locked for a write), or NotFound."""
-    consortium = get_or_raise(
-        session, Consortium, consortium_id, noun="consortium", for_update=for_update
-    )
-    require_organisation(actor, consortium.owner_organisation_id)
+    """Load one draft its owner (or an admin) asks for (locked for a write), or NotFound.
+
+    The caller is authorised before the lookup, and another organisation's draft is NotFound
+    like a missing one, so that no caller learns which draft ids exist.
+    """
+    actor = _require_draft_reader(actor)
+    consortium = session.get(Consortium, consortium_id, with_for_update=for_update or None)
+    if consortium is None or not (
+        actor.is_admin or consortium.owner_organisation_id == actor.organisation_id
+    ):
+        raise NotFound(f"No consortium with id {consortium_id}.")
     return consortium
 
 
@@ -129,10 +152,13 @@ def list_consortia(
     limit: int,
     offset: int,
 ) -> tuple[list[Consortium], int]:
-    """One page of the caller's drafts (every draft for an admin), oldest first."""
+    """One page of the caller's drafts, oldest first: every draft for an admin, the drafts its
+    organisation owns for an organisation key, none for any other key."""
     actor = require_key(actor)
     statement = select(Consortium).order_by(col(Consortium.id))
     if not actor.is_admin:
+        if actor.organisation_id is None:
+            return [], 0
         statement = statement.where(col(Consortium.owner_organisation_id) == actor.organisation_id)
     if call_id is not None:
         statement = statement.where(col(Consortium.call_id) == call_id)
@@ -188,6 +214,11 @@ def put_member(
     if session.get(Organisation, organisation_id) is None:
         raise NotFound(f"No organisation with id {organisation_id}.")
     members = {m.organisation_id: m for m, _ in members_of(session, consortium_id=consortium_id)}
+    if organisation_id not in members and len(members) >= MAX_MEMBERS:
+        raise InvalidInput(
+            f"A draft has at most {MAX_MEMBERS} members; remove one first.",
+            field="organisation_id",
+        )
     if role is Role.coordinator:
         for other in members.values():
             if other.role == Role.coordinator and other.organisation_id != organisation_id:
@@ -233,7 +264,11 @@ def remove_member(
 
 
 def memberships_of(session: Session, *, organisation_id: int) -> list[dict[str, object]]:
-    """The drafts an organisation is a member of: draft id, name, call and role."""
+    """The drafts an organisation owns and is a member of: draft id, name, call and role.
+
+    Another organisation's draft that lists it is left out: the draft is its owner's private
+    plan, which the member may not read either.
+    """
     rows = session.execute(
         select(
             col(Consortium.id),
@@ -242,7 +277,10 @@ def memberships_of(session: Session, *, organisation_id: int) -> list[dict[str, 
             col(ConsortiumMember.role),
         )
         .join(ConsortiumMember, col(ConsortiumMember.consortium_id) == col(Consortium.id))
-        .where(col(ConsortiumMember.organisation_id) == organisation_id)
+        .where(
+            col(ConsortiumMember.organisation_id) == organisation_id,
+            col(Consortium.owner_organisation_id) == organisation_id,
+        )
         .order_by(col(Consortium.id))
     ).all()
     return [

@@ -1,9 +1,19 @@
 """Consortium drafts over HTTP: the draft, its members and its errors."""
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem
+
+
+def _post_draft(client: TestClient, *, json: dict[str, Any]) -> Any:
+    """POST a draft with the key of a new organisation that owns it (admins create none)."""
+    owner = create_organisation(client, name="Draft Owner")
+    return client.post(
+        "/consortia", json=json, headers={"Authorization": f"Bearer {owner['api_key']}"}
+    )
 
 
 def _setup(client: TestClient) -> tuple[int, int, int]:
@@ -16,8 +26,8 @@ def _setup(client: TestClient) -> tuple[int, int, int]:
 def test_create_consortium_with_members(client: TestClient) -> None:
     """A draft is stored with its members, roles and an ETag."""
     call_id, first, second = _setup(client)
-    response = client.post(
-        "/consortia",
+    response = _post_draft(
+        client,
         json={
             "name": "LB-EU",
             "call_id": call_id,
@@ -41,7 +51,7 @@ def test_create_consortium_with_members(client: TestClient) -> None:
 def test_create_consortium_rejects_bad_references(client: TestClient) -> None:
     """Unknown calls or organisations, duplicates and two coordinators are 422."""
     call_id, first, _ = _setup(client)
-    assert_problem(client.post("/consortia", json={"name": "x", "call_id": 99}), 422, "call_id")
+    assert_problem(_post_draft(client, json={"name": "x", "call_id": 99}), 422, "call_id")
     for members in (
         [{"organisation_id": 99}],
         [{"organisation_id": first}, {"organisation_id": first}],
@@ -51,18 +61,16 @@ def test_create_consortium_rejects_bad_references(client: TestClient) -> None:
         ],
         [{"organisation_id": first, "role": "leader"}],
     ):
-        response = client.post(
-            "/consortia", json={"name": "x", "call_id": call_id, "members": members}
-        )
+        response = _post_draft(client, json={"name": "x", "call_id": call_id, "members": members})
         assert_problem(response, 422)
-    assert_problem(client.post("/consortia", json={"name": "", "call_id": call_id}), 422, "name")
+    assert_problem(_post_draft(client, json={"name": "", "call_id": call_id}), 422, "name")
     assert client.get("/consortia").json()["total"] == 0
 
 
 def test_members_are_added_changed_and_removed(client: TestClient) -> None:
     """PUT adds or re-roles a member, a new coordinator demotes the old, DELETE removes."""
     call_id, first, second = _setup(client)
-    draft = client.post("/consortia", json={"name": "D", "call_id": call_id}).json()
+    draft = _post_draft(client, json={"name": "D", "call_id": call_id}).json()
     url = f"/consortia/{draft['id']}/members"
     added = client.put(f"{url}/{first}", json={"role": "coordinator"})
     assert added.status_code == 200
@@ -82,7 +90,7 @@ def test_members_are_added_changed_and_removed(client: TestClient) -> None:
 def test_stale_member_change_is_412(client: TestClient) -> None:
     """Member changes honour If-Match on the draft's version."""
     call_id, first, second = _setup(client)
-    draft = client.post("/consortia", json={"name": "D", "call_id": call_id}).json()
+    draft = _post_draft(client, json={"name": "D", "call_id": call_id}).json()
     url = f"/consortia/{draft['id']}/members"
     client.put(f"{url}/{first}")
     assert_problem(client.put(f"{url}/{second}", headers={"If-Match": '"1"'}), 412)
@@ -92,8 +100,8 @@ def test_stale_member_change_is_412(client: TestClient) -> None:
 def test_update_and_delete_consortium(client: TestClient) -> None:
     """A draft can be renamed and deleted; its organisations stay."""
     call_id, first, _ = _setup(client)
-    draft = client.post(
-        "/consortia",
+    draft = _post_draft(
+        client,
         json={"name": "D", "call_id": call_id, "members": [{"organisation_id": first}]},
     ).json()
     url = f"/consortia/{draft['id']}"
@@ -109,8 +117,8 @@ def test_list_consortia_filters_by_call(client: TestClient) -> None:
     """Drafts list per call, paginated."""
     call_id, _, _ = _setup(client)
     other = create_call(client, identifier="OTHER-1")["id"]
-    client.post("/consortia", json={"name": "A", "call_id": call_id})
-    client.post("/consortia", json={"name": "B", "call_id": other})
+    _post_draft(client, json={"name": "A", "call_id": call_id})
+    _post_draft(client, json={"name": "B", "call_id": other})
     body = client.get("/consortia", params={"call_id": other}).json()
     assert [item["name"] for item in body["items"]] == ["B"]
     assert body["total"] == 1
@@ -120,8 +128,8 @@ def test_list_consortia_filters_by_call(client: TestClient) -> None:
 def test_deleting_organisation_removes_it_from_drafts(client: TestClient) -> None:
     """A deleted organisation leaves every draft it was in."""
     call_id, first, second = _setup(client)
-    draft = client.post(
-        "/consortia",
+    draft = _post_draft(
+        client,
         json={
             "name": "D",
             "call_id": call_id,
@@ -136,7 +144,7 @@ def test_deleting_organisation_removes_it_from_drafts(client: TestClient) -> Non
 def test_call_with_drafts_cannot_be_deleted(client: TestClient) -> None:
     """Deleting a call that drafts are written for is refused with 409, losing nothing."""
     call_id, _, _ = _setup(client)
-    draft = client.post("/consortia", json={"name": "D", "call_id": call_id}).json()
+    draft = _post_draft(client, json={"name": "D", "call_id": call_id}).json()
     assert_problem(client.delete(f"/calls/{call_id}"), 409)
     assert client.get(f"/consortia/{draft['id']}").status_code == 200
     client.delete(f"/consortia/{draft['id']}")

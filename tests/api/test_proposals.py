@@ -287,6 +287,10 @@ def test_a_required_regulator_sharing_no_word_with_the_call_is_still_offered(
     assert client.get(f"/calls/{call}/suggestions").json()["items"][-1]["organisation"]["id"] != (
         agency
     )
+    owner = client.post(
+        "/admin/keys",
+        json={"role": "organisation", "organisation_id": ids["Leiden Oncology University"]},
+    ).json()["token"]
     draft = client.post(
         "/consortia",
         json={
@@ -294,6 +298,7 @@ def test_a_required_regulator_sharing_no_word_with_the_call_is_still_offered(
             "call_id": call,
             "members": [{"organisation_id": ids["Leiden Oncology University"]}],
         },
+        headers={"Authorization": f"Bearer {owner}"},
     ).json()["id"]
     gap = _gap(client.get(f"/consortia/{draft}/gaps").json(), "stakeholder_type", "regulator")
     assert [c["organisation"]["id"] for c in gap["candidates"]] == [agency]

@@ -23,13 +23,27 @@ class Page(HTMLParser):
         self.labels: set[str] = set()
         self.controls: list[dict[str, str]] = []
         self.rows: list[dict[str, str]] = []
+        self.ids: list[str] = []
+        self.options: list[tuple[str, str]] = []  # (optgroup label, value) of each option
+        self._optgroup = ""
         self.inline_scripts = 0
         self.inline_styles = 0
         self.feed(html)
 
+    def handle_endtag(self, tag: str) -> None:
+        """Leave an option group."""
+        if tag == "optgroup":
+            self._optgroup = ""
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Collect the attributes of the tags the tests look at."""
         found = {name: value or "" for name, value in attrs}
+        if "id" in found:
+            self.ids.append(found["id"])
+        if tag == "optgroup":
+            self._optgroup = found.get("label", "")
+        if tag == "option":
+            self.options.append((self._optgroup, found.get("value", "")))
         if tag == "script":
             if "src" in found:
                 self.assets.append(found["src"])
@@ -172,7 +186,7 @@ def test_call_list_ignores_filter_values_it_does_not_know(
     response = anonymous.get("/ui/calls?status=bogus&deadline_from=tomorrow&page=9")
     assert response.status_code == 200
     assert "IHI-2023-05-02" in response.text
-    assert "Showing 1\N{EN DASH}1 of 1 calls" in response.text
+    assert "Showing 1\N{EN DASH}1 of 1 call" in response.text
 
 
 def test_call_list_pages_through_many_calls(client: TestClient, anonymous: TestClient) -> None:
@@ -311,7 +325,7 @@ def test_organisation_list_filters_by_name_type_and_country(
 
 
 def test_every_form_control_has_a_label(client: TestClient, anonymous: TestClient) -> None:
-    """Each input, select and textarea on every page is named by a label."""
+    """Each input, select and textarea on every page is named by a label; no id is repeated."""
     corpus = _corpus(client)
     organisation_id = corpus["organisations"]["Detect GmbH"]["id"]
     paths = [
@@ -328,6 +342,33 @@ def test_every_form_control_has_a_label(client: TestClient, anonymous: TestClien
         assert page.controls, path
         unlabelled = [c for c in page.controls if c.get("id") not in page.labels]
         assert unlabelled == [], path
+        assert sorted(page.ids) == sorted(set(page.ids)), path
+
+
+def test_country_pickers_list_member_states_then_associated_countries_then_the_rest(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """EU Member States come first, then Horizon Europe's Associated Countries, then the rest."""
+    corpus = _corpus(client)
+    for path in (
+        "/ui/organisations",
+        "/ui/organisations/new",
+        f"/ui/calls/{corpus['call']['id']}",
+    ):
+        options = [item for item in Page(anonymous.get(path).text).options if item[0]]
+        countries = [item for item in options if len(item[1]) == 2 and item[1].isupper()]
+        groups = list(dict.fromkeys(group for group, _ in countries))
+        assert groups == [
+            "EU Member States",
+            "Associated Countries (Horizon Europe)",
+            "Other countries and territories",
+        ], path
+        by_group = {g: [code for group, code in countries if group == g] for g in groups}
+        assert len(by_group["EU Member States"]) == 27
+        assert by_group["EU Member States"][:3] == ["AT", "BE", "BG"]
+        assert {"NO", "CH", "GB", "IL", "XK", "UA"} <= set(by_group[groups[1]])
+        assert {"AQ", "BV", "US"} <= set(by_group[groups[2]])
+        assert countries.index((groups[1], "NO")) < countries.index((groups[2], "AQ"))
 
 
 def test_edit_form_is_filled_with_the_public_profile_only(
@@ -363,13 +404,13 @@ def test_session_says_whom_a_key_stands_for(client: TestClient, anonymous: TestC
 def test_draft_panel_is_shown_only_to_the_owner_key_or_an_admin(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """Without a key the draft panel is 401, with another organisation's key 403."""
+    """Without a key the draft panel is 401, with another organisation's key 404."""
     corpus = _corpus(client)
     draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
     path = f"/ui/consortia/{draft['id']}/panel"
     assert anonymous.get(path).status_code == 401
     other = corpus["organisations"]["Detect GmbH"]
-    assert anonymous.get(path, headers=_bearer(other)).status_code == 403
+    assert anonymous.get(path, headers=_bearer(other)).status_code == 404
     owner = corpus["organisations"]["Biopsy Assays BV"]
     assert anonymous.get(path, headers=_bearer(owner)).status_code == 200
     assert client.get(path).status_code == 200
@@ -407,8 +448,40 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
         for name in ("Patients Against Cancer", "Rare Patients Europe")
     }
     assert set(candidate_ids[:2]) == patient_ids
-    assert "1 requirement(s) not met yet." in page
+    assert "1 requirement not met yet." in page
+    assert "Needs 1 more patient organisation." in page
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
+
+
+def test_draft_panel_counts_read_as_people_write_them(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Counts take the right plural, types are named in words; more than asked is not "2 of 1"."""
+    corpus = _corpus(client)
+    names = ["Leiden Liquid Biopsy Lab", "Oslo Cancer Institute"]
+    draft = _draft(client, corpus, "Leiden Liquid Biopsy Lab", names)
+    owner = corpus["organisations"]["Leiden Liquid Biopsy Lab"]
+    page = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=_bearer(owner)).text
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+    counts = dict(
+        re.findall(
+            r'<span class="requirement-name">([^<]+)</span>\s*'
+            r'<span class="requirement-count">([^<]+)</span>',
+            page,
+        )
+    )
+    assert counts == {
+        "Academia": "2 (at least 1)",
+        "SME": "0 of 1",
+        "Patient organisation": "0 of 1",
+        "Countries": "2 of 2",
+        "Partners": "2 of at most 4",
+    }
+    assert "2 requirements not met yet." in text
+    assert "Needs 1 more SME." in text
+    assert "Needs 1 more patient organisation." in text
+    assert not re.search(r"\w\((?:s|es|ies)\)|_", text)
 
 
 def test_drafts_panel_lists_only_the_callers_drafts(
@@ -470,7 +543,7 @@ def test_draft_exports_as_json_equal_to_the_api_answer(
     assert response.json() == client.get(f"/consortia/{draft['id']}").json()
     other = corpus["organisations"]["Detect GmbH"]
     export = anonymous.get(f"/ui/consortia/{draft['id']}/export.json", headers=_bearer(other))
-    assert export.status_code == 403
+    assert export.status_code == 404
 
 
 def test_pages_load_only_assets_of_this_site_and_send_a_strict_policy(
