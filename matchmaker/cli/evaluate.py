@@ -1,14 +1,33 @@
 """The `matchmaker evaluate` command: the consortium-recovery benchmark on a CORDIS folder."""
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from matchmaker.evaluation.protocol import CANCER_MISSION, MIN_CONSORTIUM, TEST_SHARE
+from matchmaker.evaluation.protocol import (
+    CANCER_MISSION,
+    MIN_CONSORTIUM,
+    TEST_SHARE,
+)
 from matchmaker.evaluation.report import format_table, run
 from matchmaker.importers.cordis import SourceError
+
+
+class Split(StrEnum):
+    """The protocol's splits (`SPLITS`), as choices."""
+
+    random = "random"
+    temporal = "temporal"
+
+
+class Mode(StrEnum):
+    """The protocol's modes (`MODES`), as choices."""
+
+    imported = "imported"
+    http = "http"
 
 
 def evaluate_command(
@@ -22,7 +41,23 @@ def evaluate_command(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the results as JSON here.")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Which pseudo-random share of topics is held out.")] = 0,
+    split: Annotated[
+        Split,
+        typer.Option(
+            help="random: a seeded share of the topics held out; temporal: profiles from "
+            "2021-2022 topics, queries from 2023 and later."
+        ),
+    ] = Split.random,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            help="How the profiles arrived: imported from CORDIS (calls stored), or submitted "
+            "over HTTP (no URL, no role, no call stored)."
+        ),
+    ] = Mode.imported,
+    seed: Annotated[
+        int, typer.Option(help="Which pseudo-random share of topics is held out (random split).")
+    ] = 0,
     test_share: Annotated[
         float,
         typer.Option(min=0.0, max=1.0, help="Share of the other topics with text held out."),
@@ -51,6 +86,8 @@ def evaluate_command(
     try:
         report = run(
             directory,
+            split=split.value,
+            mode=mode.value,
             seed=seed,
             test_share=test_share,
             test_pattern=test_pattern,

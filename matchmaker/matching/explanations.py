@@ -42,6 +42,8 @@ GENERIC_WORDS: Final = frozenset(
     private sector sectors international national regional local global society social
     development solution solutions method methods management quality value values health
     countries country member members
+    company companies body bodies establishment establishments organisation organisations
+    organization organizations secondary sme smes took cordis coordinating coordinated
     """.split()  # noqa: SIM905 - a word list reads better as a paragraph than as 60 lines
 )
 

@@ -40,16 +40,17 @@ from matchmaker.matching.text import ProfileLike, distinct_activities, organisat
 from matchmaker.matching.text_index import Match, QueryVector, TfidfMatcher
 from matchmaker.matching.topk import top_k
 
-# Raw term counts, not 1 + log tf: a profile's vector is then the sum of its activities', so the
-# themes an organisation keeps working on outweigh one-off ones: +0.010 to +0.017 recall@50 on
-# topic queries on every split (project queries: -0.016 to -0.002).
+# 1 + log tf (sublinear), as for past projects: under the bounded score (scoring.py) it beats
+# raw counts on every cell of both splits and both modes, +0.01 to +0.03 recall@50 (the
+# temporal split's project queries the most; docs/matching.md). Raw counts had won under the
+# earlier, unbounded score, whose evidence factors did the work of a text fit.
 # Above 100,000 profiles the vocabulary and IDF are learned from a seeded sample of 100,000
 # (benchmarks/scale.py: a full fit of 1M profiles would hold every n-gram of every text).
-MATCHER_SETTINGS: Final[Mapping[str, Any]] = {"sublinear_tf": False, "vocabulary_sample": 100_000}
-# Past projects like the text (helper study on three splits, docs/matching.md): the projects
-# index holds one document per distinct past project (by URL), 1 + log tf; an organisation's
-# evidence is the sum of the cosines of its projects among the NEIGHBOUR_PROJECTS closest to
-# the text, and multiplies the score by (1 + SCALE x evidence) ** EXPONENT.
+MATCHER_SETTINGS: Final[Mapping[str, Any]] = {"sublinear_tf": True, "vocabulary_sample": 100_000}
+# Past projects like the text: the projects index holds one document per distinct past project
+# (by `past_projects.project_id`), 1 + log tf; an organisation's evidence is the sum of the
+# cosines of its projects among the NEIGHBOUR_PROJECTS closest to the text (scoring.py bounds
+# what it adds to the score).
 PROJECT_MATCHER_SETTINGS: Final[Mapping[str, Any]] = {
     "sublinear_tf": True,
     "vocabulary_sample": 100_000,

@@ -7,11 +7,11 @@ from typing import Any, Protocol
 from sklearn.feature_extraction.text import strip_accents_unicode
 
 # Keywords are the organisation's own words for its expertise; repeating them gives them more
-# weight than a passing mention in a long description. Profiles are indexed with raw term
-# counts (`MATCHER_SETTINGS` in matchmaker.matching.profile_index), so 2 copies weigh 2x, as
-# 3 copies did under the earlier 1 + ln(tf); CORDIS profiles have no keywords, so the
-# benchmark cannot tune this one.
-KEYWORD_REPEAT = 2
+# weight than a passing mention in a long description. Profiles are indexed with 1 + ln(tf)
+# (`MATCHER_SETTINGS` in matchmaker.matching.profile_index), so 3 copies weigh 2.1x one
+# mention (as 2 copies weighed 2x under the raw counts used before); CORDIS profiles have no
+# keywords, so the benchmark cannot tune this one.
+KEYWORD_REPEAT = 3
 
 
 class ProfileLike(Protocol):

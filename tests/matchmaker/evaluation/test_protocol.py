@@ -11,9 +11,12 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from matchmaker.cli.evaluate import Mode, Split
 from matchmaker.cli.main import app
 from matchmaker.evaluation.metrics import ndcg_at, recall_at, share_below, type_coverage_at
 from matchmaker.evaluation.protocol import (
+    MODES,
+    SPLITS,
     Benchmark,
     Profile,
     Query,
@@ -342,6 +345,26 @@ def test_evaluate_command_prints_the_table_and_writes_json(slice_dir: Path, tmp_
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["settings"]["test_share"] == 0.0
     assert data["benchmark"]["leaked_test_texts"] == 0
+
+
+def test_evaluate_command_runs_the_temporal_split_on_http_fed_profiles(tmp_path: Path) -> None:
+    """`--split temporal --mode http` reaches the protocol: the report's settings say so and
+    its queries are the extract's 2023+ topics; an unknown split is a usage error."""
+    json_path = tmp_path / "quality.json"
+    args = ["evaluate", str(CORDIS_EXTRACT), "--split", "temporal", "--mode", "http"]
+    result = CliRunner().invoke(app, [*args, "--no-check-leaks", "--json", str(json_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert (data["settings"]["split"], data["settings"]["mode"]) == ("temporal", "http")
+    assert data["settings"]["profile_years"] == [2021, 2022]
+    assert "test_share" not in data["settings"]
+    expected = load_benchmark(CORDIS_EXTRACT, split="temporal", mode="http")
+    assert data["benchmark"]["queries"]["topic"] == len(expected.of_kind("topic"))
+    refused = CliRunner().invoke(app, ["evaluate", str(CORDIS_EXTRACT), "--split", "yearly"])
+    assert refused.exit_code == 2
+    assert "yearly" in refused.output
+    assert tuple(Split) == SPLITS
+    assert tuple(Mode) == MODES
 
 
 def test_evaluate_command_fails_cleanly_on_a_missing_folder(tmp_path: Path) -> None:

@@ -1,5 +1,11 @@
 """Reasons a person reads: plain sentences, telling terms only, past projects by title."""
 
+import re
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from matchmaker.importers.cordis import ACTIVITY_TYPES, organisation_description
+from matchmaker.matching.analyzer import DOMAIN_STOP_WORDS
 from matchmaker.matching.explanations import matched_terms, reason_sentence, reasons, telling
 from matchmaker.matching.past_projects import project_id
 from matchmaker.matching.scoring import RankedMatch, Reason
@@ -15,6 +21,21 @@ def test_generic_words_and_numbers_are_never_shown_as_shared_terms() -> None:
     assert [term.term for term in matched_terms(terms)] == ["wearable sensors"]
     assert telling("early parkinson")
     assert not telling("choice")
+
+
+def test_the_importers_own_description_words_are_never_shown_as_shared_terms() -> None:
+    """An imported profile's description is the importer's sentence ("Private company (SME) in
+    Paris, France. Took part in 12 Horizon Europe projects in CORDIS, coordinating 3."): of its
+    words only the place and what kind of education say something; a profile submitted over
+    HTTP has none of them, so showing them would also tell the two paths apart."""
+    said = set()
+    for code in ACTIVITY_TYPES:
+        text = organisation_description(
+            activity_type=code, sme="true", city="Paris", country="FR", projects=12, coordinated=3
+        )
+        words = set(re.findall(r"[a-z]+", text.lower())) - ENGLISH_STOP_WORDS - DOMAIN_STOP_WORDS
+        said |= {word for word in words if telling(word)}
+    assert said == {"paris", "france", "higher", "education"}
 
 
 def test_sentences_name_terms_projects_and_partners() -> None:
