@@ -1,0 +1,326 @@
+"""From suggestion to conversation over HTTP: partner requests, interest, contact, the inbox.
+
+Contact addresses are never part of these answers until a request is accepted, and then only
+in that request, for its two parties (matchmaker.partnering.contacts).
+"""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from api.deps import ActorDep, IdPath, Limit, Offset, SessionDep, SettingsDep, WriterDep
+from api.errors import problem_responses
+from api.openapi import PUBLIC, security
+from matchmaker.partnering import contacts, requests
+from matchmaker.partnering.ranking import PartnerRequestIndex
+from models.apikey import KeyRole
+from models.common import Page, utc_now
+from models.partnering import (
+    BlockCreate,
+    BlockPublic,
+    ContactRequestCreate,
+    ContactRequestPublic,
+    ContactStatus,
+    Inbox,
+    InterestCreate,
+    PartnerRequestCreate,
+    PartnerRequestMatches,
+    PartnerRequestPublic,
+)
+
+router = APIRouter(tags=["partnering"])
+ORGANISATION_KEY = security(KeyRole.organisation)
+MatchLimit = Annotated[int, Query(ge=1, le=200, description="How many results, at most 200.")]
+
+
+def _index(request: Request) -> PartnerRequestIndex:
+    index: PartnerRequestIndex = request.app.state.partner_requests
+    return index
+
+
+@router.post(
+    "/calls/{call_id}/partner-requests",
+    openapi_extra=ORGANISATION_KEY,
+    status_code=status.HTTP_201_CREATED,
+    response_model=PartnerRequestPublic,
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+)
+def create_partner_request(
+    call_id: IdPath,
+    data: PartnerRequestCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    actor: WriterDep,
+) -> PartnerRequestPublic:
+    """Publish what partners your organisation seeks for a call (your organisation's key).
+
+    Open until the call's deadline or an earlier `closes_on`; your contact address is not part
+    of it. An organisation has at most `MATCHMAKER_MAX_OPEN_PARTNER_REQUESTS` open at once.
+    """
+    today = date.today()
+    row, call, organisation = requests.create_partner_request(
+        session,
+        call_id=call_id,
+        data=data,
+        actor=actor,
+        max_open=settings.max_open_partner_requests,
+        today=today,
+    )
+    response.headers["Location"] = f"/partner-requests/{row.id}"
+    return requests.to_public(row, call, organisation, today=today)
+
+
+@router.get(
+    "/calls/{call_id}/partner-requests",
+    openapi_extra=PUBLIC,
+    response_model=Page[PartnerRequestPublic],
+    responses=problem_responses(404, 422),
+)
+def list_call_partner_requests(
+    call_id: IdPath, session: SessionDep, limit: Limit = 50, offset: Offset = 0
+) -> Page[PartnerRequestPublic]:
+    """A call's open partner requests, newest first."""
+    today = date.today()
+    rows, total = requests.list_call_requests(
+        session, call_id=call_id, today=today, limit=limit, offset=offset
+    )
+    return Page(
+        items=[requests.to_public(*row, today=today) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/partner-requests/{request_id}",
+    openapi_extra=PUBLIC,
+    response_model=PartnerRequestPublic,
+    responses=problem_responses(404, 422),
+)
+def read_partner_request(request_id: IdPath, session: SessionDep) -> PartnerRequestPublic:
+    """One partner request, open, closed or withdrawn."""
+    row = requests.get_partner_request(session, request_id=request_id)
+    return requests.to_public(*row, today=date.today())
+
+
+@router.delete(
+    "/partner-requests/{request_id}",
+    openapi_extra=ORGANISATION_KEY,
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 429),
+)
+def withdraw_partner_request(request_id: IdPath, session: SessionDep, actor: WriterDep) -> None:
+    """Withdraw your partner request: it is no longer listed or answerable."""
+    requests.withdraw_partner_request(session, request_id=request_id, actor=actor)
+
+
+@router.get(
+    "/organisations/{organisation_id}/partner-requests",
+    openapi_extra=PUBLIC,
+    response_model=PartnerRequestMatches,
+    responses=problem_responses(404, 422),
+)
+def list_organisation_partner_requests(
+    organisation_id: IdPath, request: Request, session: SessionDep, limit: MatchLimit = 20
+) -> PartnerRequestMatches:
+    """The open partner requests this organisation fits, best first, with why.
+
+    A request fits an organisation of a type and in a country it seeks; they are ranked by the
+    similarity of the profile's text with the request's (the call's title, the expertise
+    sought and the pitch), as calls are for `/organisations/{id}/calls`; those sharing no term
+    come last, soonest closing first. The organisation's own requests are left out.
+    """
+    items = _index(request).rank(
+        session, organisation_id=organisation_id, today=date.today(), limit=limit
+    )
+    return PartnerRequestMatches(items=items)
+
+
+@router.post(
+    "/partner-requests/{request_id}/interest",
+    openapi_extra=ORGANISATION_KEY,
+    status_code=status.HTTP_201_CREATED,
+    response_model=ContactRequestPublic,
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+)
+def express_interest(
+    request_id: IdPath,
+    data: InterestCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    actor: WriterDep,
+) -> ContactRequestPublic:
+    """Answer a partner request with a plain-text message to its publisher (your key).
+
+    The publisher accepts or declines it in its inbox; only on acceptance do both of you see
+    each other's contact address. Unanswered, it expires after
+    `MATCHMAKER_CONTACT_REQUEST_DAYS` days.
+    """
+    now = utc_now()
+    row = contacts.express_interest(
+        session,
+        partner_request_id=request_id,
+        data=data,
+        actor=actor,
+        expiry_days=settings.contact_request_days,
+        max_open=settings.max_open_contact_requests,
+        now=now,
+    )
+    response.headers["Location"] = f"/contact-requests/{row.id}"
+    return contacts.present(session, [row], viewer_id=row.sender_organisation_id, now=now)[0]
+
+
+@router.post(
+    "/organisations/{organisation_id}/contact-requests",
+    openapi_extra=ORGANISATION_KEY,
+    status_code=status.HTTP_201_CREATED,
+    response_model=ContactRequestPublic,
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+)
+def create_contact_request(
+    organisation_id: IdPath,
+    data: ContactRequestCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    actor: WriterDep,
+) -> ContactRequestPublic:
+    """Write to an organisation (a suggested partner, say) about a call or your draft.
+
+    The recipient accepts or declines it in its inbox; only on acceptance do both of you see
+    each other's contact address.
+    """
+    now = utc_now()
+    row = contacts.contact_organisation(
+        session,
+        organisation_id=organisation_id,
+        data=data,
+        actor=actor,
+        expiry_days=settings.contact_request_days,
+        max_open=settings.max_open_contact_requests,
+        now=now,
+    )
+    response.headers["Location"] = f"/contact-requests/{row.id}"
+    return contacts.present(session, [row], viewer_id=row.sender_organisation_id, now=now)[0]
+
+
+@router.get(
+    "/inbox",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=Inbox,
+    responses=problem_responses(401, 403, 422),
+)
+def read_inbox(
+    session: SessionDep,
+    actor: ActorDep,
+    status: Annotated[
+        list[ContactStatus], Query(description="Only requests with these statuses (may repeat).")
+    ] = [],  # noqa: B006
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Inbox:
+    """The requests your organisation received, and those it sent, newest first."""
+    return contacts.read_inbox(
+        session, actor=actor, statuses=status, limit=limit, offset=offset, now=utc_now()
+    )
+
+
+@router.get(
+    "/contact-requests/{request_id}",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=ContactRequestPublic,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def read_contact_request(
+    request_id: IdPath, session: SessionDep, actor: ActorDep
+) -> ContactRequestPublic:
+    """One request you sent or received."""
+    return contacts.get_contact_request(session, request_id=request_id, actor=actor, now=utc_now())
+
+
+ANSWER_PROBLEMS = problem_responses(401, 403, 404, 409, 422, 429)
+
+
+@router.post(
+    "/contact-requests/{request_id}/accept",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=ContactRequestPublic,
+    responses=ANSWER_PROBLEMS,
+)
+def accept_contact_request(
+    request_id: IdPath, session: SessionDep, actor: WriterDep
+) -> ContactRequestPublic:
+    """Accept a request you received: you both see each other's contact address from now on."""
+    return contacts.answer_contact_request(
+        session, request_id=request_id, accept=True, actor=actor, now=utc_now()
+    )
+
+
+@router.post(
+    "/contact-requests/{request_id}/decline",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=ContactRequestPublic,
+    responses=ANSWER_PROBLEMS,
+)
+def decline_contact_request(
+    request_id: IdPath, session: SessionDep, actor: WriterDep
+) -> ContactRequestPublic:
+    """Decline a request you received; nothing is revealed to either side."""
+    return contacts.answer_contact_request(
+        session, request_id=request_id, accept=False, actor=actor, now=utc_now()
+    )
+
+
+@router.post(
+    "/contact-requests/{request_id}/withdraw",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=ContactRequestPublic,
+    responses=ANSWER_PROBLEMS,
+)
+def withdraw_contact_request(
+    request_id: IdPath, session: SessionDep, actor: WriterDep
+) -> ContactRequestPublic:
+    """Withdraw a request you sent that is still waiting for an answer."""
+    return contacts.withdraw_contact_request(
+        session, request_id=request_id, actor=actor, now=utc_now()
+    )
+
+
+@router.get(
+    "/inbox/blocks",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=list[BlockPublic],
+    responses=problem_responses(401, 403),
+)
+def list_blocks(session: SessionDep, actor: ActorDep) -> list[BlockPublic]:
+    """The organisations yours blocks."""
+    return contacts.list_blocks(session, actor=actor)
+
+
+@router.post(
+    "/inbox/blocks",
+    openapi_extra=ORGANISATION_KEY,
+    status_code=status.HTTP_201_CREATED,
+    response_model=BlockPublic,
+    responses=problem_responses(401, 403, 404, 413, 422, 429),
+)
+def create_block(data: BlockCreate, session: SessionDep, actor: WriterDep) -> BlockPublic:
+    """Refuse further requests from an organisation; its pending ones are declined."""
+    return contacts.block_organisation(
+        session, organisation_id=data.organisation_id, actor=actor, now=utc_now()
+    )
+
+
+@router.delete(
+    "/inbox/blocks/{organisation_id}",
+    openapi_extra=ORGANISATION_KEY,
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 422, 429),
+)
+def delete_block(organisation_id: IdPath, session: SessionDep, actor: WriterDep) -> None:
+    """Accept requests from an organisation again."""
+    contacts.unblock_organisation(session, organisation_id=organisation_id, actor=actor)

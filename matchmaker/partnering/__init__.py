@@ -1,0 +1,1 @@
+"""From suggestion to conversation: partner requests, contact requests and notifications."""

@@ -1,0 +1,507 @@
+"""Expressions of interest and contact requests: a message, then acceptance or not.
+
+The privacy rule: neither party's contact address is shown to the other until the recipient
+accepts; then both see each other's. Declined, withdrawn and expired requests reveal nothing.
+Only the two parties (and no admin acting for nobody) read a request.
+
+Abuse limits: a sender has at most `max_open` pending requests at once, one pending request per
+recipient and subject, nothing to an organisation that blocked it, and every write counts
+against the write rate limit (api.deps). Messages are plain text, rendered escaped.
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlmodel import Session, col
+
+from matchmaker.auth import Principal
+from matchmaker.calls import get_call
+from matchmaker.consortium.drafts import get_consortium
+from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.requests import get_partner_request, require_organisation_key, status_of
+from matchmaker.repository import stored_id
+from models.call import Call, call_status
+from models.common import as_utc
+from models.matching import CallSummary
+from models.organisation import Organisation, OrganisationSummary
+from models.partnering import (
+    BlockPublic,
+    ContactKind,
+    ContactRequest,
+    ContactRequestCreate,
+    ContactRequestPublic,
+    ContactStatus,
+    Inbox,
+    InterestCreate,
+    OrganisationBlock,
+    PartnerRequestStatus,
+)
+
+INBOX_HINT = "Read it, and accept or decline it, in your inbox: GET /inbox with your key."
+
+
+def effective_status(request: ContactRequest, *, now: datetime) -> ContactStatus:
+    """A request's status now: a pending one past its expiry reads as expired."""
+    if request.status == ContactStatus.pending and as_utc(request.expires_at) <= now:
+        return ContactStatus.expired
+    return ContactStatus(request.status)
+
+
+def _live(now: datetime) -> ColumnElement[bool]:
+    """The condition of a request still waiting for an answer."""
+    return and_(
+        col(ContactRequest.status) == ContactStatus.pending.value,
+        col(ContactRequest.expires_at) > now,
+    )
+
+
+def _organisation(session: Session, organisation_id: int, *, lock: bool = False) -> Organisation:
+    organisation = session.get(Organisation, organisation_id, with_for_update=lock or None)
+    if organisation is None:
+        raise NotFound(f"No organisation with id {organisation_id}.")
+    return organisation
+
+
+def _check_sender(
+    session: Session,
+    *,
+    sender_id: int,
+    recipient_id: int,
+    max_open: int,
+    now: datetime,
+    partner_request_id: int | None = None,
+) -> tuple[Organisation, Organisation]:
+    """Refuse a request to oneself, to an organisation that blocks the sender, past the
+    sender's limit of pending requests, or repeating one still pending; return both parties."""
+    if sender_id == recipient_id:
+        raise InvalidInput("An organisation cannot write to itself.", field="organisation_id")
+    # Locking the sender's row serialises its requests, so that two at once cannot both pass
+    # the limit (SQLite's write lock does the same).
+    sender = _organisation(session, sender_id, lock=True)
+    recipient = _organisation(session, recipient_id)
+    blocked = session.get(OrganisationBlock, (recipient_id, sender_id))
+    if blocked is not None:
+        raise PermissionDenied("This organisation does not accept requests from yours.")
+    pending = session.scalars(
+        select(ContactRequest).where(
+            col(ContactRequest.sender_organisation_id) == sender_id,
+            _live(now),
+        )
+    ).all()
+    if len(pending) >= max_open:
+        raise Conflict(
+            f"Your organisation has {len(pending)} requests waiting for an answer, the most "
+            "allowed; wait for answers or withdraw one."
+        )
+    for other in pending:
+        if (
+            other.recipient_organisation_id == recipient_id
+            and other.partner_request_id == partner_request_id
+        ):
+            raise Conflict(
+                f"Your request {other.id} to this organisation is still waiting for an answer."
+            )
+    return sender, recipient
+
+
+def _notify_received(
+    session: Session, request: ContactRequest, sender: Organisation, call: Call | None
+) -> None:
+    what = "An expression of interest" if request.kind == ContactKind.interest else "A message"
+    about = f" about the call {call.identifier} ({call.title})" if call is not None else ""
+    enqueue(
+        session,
+        organisation_id=request.recipient_organisation_id,
+        event=Event.request_received,
+        subject=f"{what} from {sender.name}",
+        body=(
+            f"{what} from {sender.name} ({sender.country}){about}:\n\n{request.message}\n\n"
+            f"{INBOX_HINT} Their contact address is shown to you, and yours to them, only if "
+            "you accept.\n"
+        ),
+    )
+
+
+def _store(
+    session: Session,
+    *,
+    kind: ContactKind,
+    sender: Organisation,
+    recipient: Organisation,
+    message: str,
+    call: Call | None,
+    consortium_id: int | None,
+    partner_request_id: int | None,
+    expiry_days: int,
+    now: datetime,
+) -> ContactRequest:
+    request = ContactRequest(
+        kind=kind.value,
+        sender_organisation_id=stored_id(sender),
+        recipient_organisation_id=stored_id(recipient),
+        partner_request_id=partner_request_id,
+        call_id=call.id if call is not None else None,
+        consortium_id=consortium_id,
+        message=message,
+        created_at=now,
+        expires_at=now + timedelta(days=expiry_days),
+    )
+    session.add(request)
+    session.flush()
+    _notify_received(session, request, sender, call)
+    return request
+
+
+def express_interest(
+    session: Session,
+    *,
+    partner_request_id: int,
+    data: InterestCreate,
+    actor: Principal | None,
+    expiry_days: int,
+    max_open: int,
+    now: datetime,
+) -> ContactRequest:
+    """Answer an open partner request with a message to its publisher."""
+    _, sender_id = require_organisation_key(actor)
+    partner_request, call, owner = get_partner_request(session, request_id=partner_request_id)
+    if status_of(partner_request, call, today=now.date()) is not PartnerRequestStatus.open:
+        raise Conflict("This partner request is no longer open.")
+    sender, recipient = _check_sender(
+        session,
+        sender_id=sender_id,
+        recipient_id=stored_id(owner),
+        max_open=max_open,
+        now=now,
+        partner_request_id=partner_request_id,
+    )
+    return _store(
+        session,
+        kind=ContactKind.interest,
+        sender=sender,
+        recipient=recipient,
+        message=data.message,
+        call=call,
+        consortium_id=None,
+        partner_request_id=partner_request_id,
+        expiry_days=expiry_days,
+        now=now,
+    )
+
+
+def contact_organisation(
+    session: Session,
+    *,
+    organisation_id: int,
+    data: ContactRequestCreate,
+    actor: Principal | None,
+    expiry_days: int,
+    max_open: int,
+    now: datetime,
+) -> ContactRequest:
+    """Write to an organisation about a call or one of your drafts."""
+    _, sender_id = require_organisation_key(actor)
+    if data.call_id is None and data.consortium_id is None:
+        raise InvalidInput("Name the call or your draft the message is about.", field="call_id")
+    call_id = data.call_id
+    if data.consortium_id is not None:
+        draft = get_consortium(session, consortium_id=data.consortium_id, actor=actor)
+        if call_id is not None and call_id != draft.call_id:
+            raise InvalidInput("The draft is for another call.", field="consortium_id")
+        call_id = draft.call_id
+    assert call_id is not None
+    try:
+        call = get_call(session, call_id=call_id)
+    except NotFound as error:
+        raise InvalidInput(error.detail, field="call_id") from None
+    sender, recipient = _check_sender(
+        session, sender_id=sender_id, recipient_id=organisation_id, max_open=max_open, now=now
+    )
+    return _store(
+        session,
+        kind=ContactKind.contact,
+        sender=sender,
+        recipient=recipient,
+        message=data.message,
+        call=call,
+        consortium_id=data.consortium_id,
+        partner_request_id=None,
+        expiry_days=expiry_days,
+        now=now,
+    )
+
+
+def _call_summary(call: Call | None, today: date) -> CallSummary | None:
+    if call is None:
+        return None
+    return CallSummary(
+        id=stored_id(call),
+        identifier=call.identifier,
+        title=call.title,
+        programme=call.programme,
+        deadline=call.deadline,
+        status=call_status(call.opening_date, call.deadline, today),
+    )
+
+
+def present(
+    session: Session, requests: Sequence[ContactRequest], *, viewer_id: int, now: datetime
+) -> list[ContactRequestPublic]:
+    """Requests as one of their parties sees them: the counterpart's contact address only on
+    an accepted request, the sender's draft only to the sender."""
+    organisation_ids = {
+        i
+        for request in requests
+        for i in (request.sender_organisation_id, request.recipient_organisation_id)
+    }
+    organisations = {
+        stored_id(o): o
+        for o in session.scalars(
+            select(Organisation).where(col(Organisation.id).in_(organisation_ids))
+        )
+    }
+    call_ids = {request.call_id for request in requests if request.call_id is not None}
+    calls = {
+        stored_id(c): c for c in session.scalars(select(Call).where(col(Call.id).in_(call_ids)))
+    }
+    shown = []
+    for request in requests:
+        sent = request.sender_organisation_id == viewer_id
+        counterpart = organisations[
+            request.recipient_organisation_id if sent else request.sender_organisation_id
+        ]
+        status = effective_status(request, now=now)
+        call = calls.get(request.call_id) if request.call_id is not None else None
+        shown.append(
+            ContactRequestPublic(
+                id=stored_id(request),
+                kind=ContactKind(request.kind),
+                direction="sent" if sent else "received",
+                status=status,
+                counterpart=OrganisationSummary.model_validate(counterpart),
+                partner_request_id=request.partner_request_id,
+                call=_call_summary(call, now.date()),
+                consortium_id=request.consortium_id if sent else None,
+                message=request.message,
+                created_at=request.created_at,
+                expires_at=request.expires_at,
+                answered_at=request.answered_at,
+                contact_email=(
+                    counterpart.contact_email if status is ContactStatus.accepted else None
+                ),
+            )
+        )
+    return shown
+
+
+def _box(
+    session: Session,
+    *,
+    column: object,
+    viewer_id: int,
+    statuses: Sequence[ContactStatus],
+    limit: int,
+    offset: int,
+    now: datetime,
+) -> tuple[list[ContactRequest], int]:
+    statement = select(ContactRequest).where(column == viewer_id)  # type: ignore[arg-type]
+    if statuses:
+        wanted: list[ColumnElement[bool]] = []
+        stored = [
+            s.value for s in statuses if s not in (ContactStatus.pending, ContactStatus.expired)
+        ]
+        if stored:
+            wanted.append(col(ContactRequest.status).in_(stored))
+        if ContactStatus.pending in statuses:
+            wanted.append(_live(now))
+        if ContactStatus.expired in statuses:
+            wanted.append(
+                and_(
+                    col(ContactRequest.status) == ContactStatus.pending.value,
+                    col(ContactRequest.expires_at) <= now,
+                )
+            )
+        statement = statement.where(or_(*wanted))
+    total = session.scalar(select(func.count()).select_from(statement.subquery()))
+    rows = session.scalars(
+        statement.order_by(col(ContactRequest.id).desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), int(total or 0)
+
+
+def read_inbox(
+    session: Session,
+    *,
+    actor: Principal | None,
+    statuses: Sequence[ContactStatus] = (),
+    limit: int,
+    offset: int,
+    now: datetime,
+) -> Inbox:
+    """The requests the calling organisation received and sent, newest first."""
+    _, viewer_id = require_organisation_key(actor)
+    received, received_total = _box(
+        session,
+        column=col(ContactRequest.recipient_organisation_id),
+        viewer_id=viewer_id,
+        statuses=statuses,
+        limit=limit,
+        offset=offset,
+        now=now,
+    )
+    sent, sent_total = _box(
+        session,
+        column=col(ContactRequest.sender_organisation_id),
+        viewer_id=viewer_id,
+        statuses=statuses,
+        limit=limit,
+        offset=offset,
+        now=now,
+    )
+    return Inbox(
+        received=present(session, received, viewer_id=viewer_id, now=now),
+        sent=present(session, sent, viewer_id=viewer_id, now=now),
+        received_total=received_total,
+        sent_total=sent_total,
+    )
+
+
+def _party_request(
+    session: Session, *, request_id: int, actor: Principal | None, for_update: bool = False
+) -> tuple[ContactRequest, int]:
+    """A request one of whose parties is calling, or NotFound (for anyone else alike)."""
+    _, viewer_id = require_organisation_key(actor)
+    request = session.get(ContactRequest, request_id, with_for_update=for_update or None)
+    if request is None or viewer_id not in (
+        request.sender_organisation_id,
+        request.recipient_organisation_id,
+    ):
+        raise NotFound(f"No contact request with id {request_id}.")
+    return request, viewer_id
+
+
+def get_contact_request(
+    session: Session, *, request_id: int, actor: Principal | None, now: datetime
+) -> ContactRequestPublic:
+    """One request, for either of its parties."""
+    request, viewer_id = _party_request(session, request_id=request_id, actor=actor)
+    return present(session, [request], viewer_id=viewer_id, now=now)[0]
+
+
+def answer_contact_request(
+    session: Session, *, request_id: int, accept: bool, actor: Principal | None, now: datetime
+) -> ContactRequestPublic:
+    """Accept or decline a pending request (its recipient only); the sender is told."""
+    request, viewer_id = _party_request(
+        session, request_id=request_id, actor=actor, for_update=True
+    )
+    if request.recipient_organisation_id != viewer_id:
+        raise PermissionDenied("Only the recipient accepts or declines a request.")
+    status = effective_status(request, now=now)
+    if status is not ContactStatus.pending:
+        raise Conflict(f"This request is {status}, no longer waiting for an answer.")
+    request.status = (ContactStatus.accepted if accept else ContactStatus.declined).value
+    request.answered_at = now
+    session.add(request)
+    session.flush()
+    recipient = _organisation(session, viewer_id)
+    if accept:
+        address = recipient.contact_email or "(none given in its profile)"
+        enqueue(
+            session,
+            organisation_id=request.sender_organisation_id,
+            event=Event.request_accepted,
+            subject=f"{recipient.name} accepted your request",
+            body=(
+                f"{recipient.name} accepted your request. Write to them at {address}.\n\n"
+                "They now see your contact address too.\n"
+            ),
+        )
+    else:
+        enqueue(
+            session,
+            organisation_id=request.sender_organisation_id,
+            event=Event.request_declined,
+            subject=f"{recipient.name} declined your request",
+            body=f"{recipient.name} declined your request.\n",
+        )
+    return present(session, [request], viewer_id=viewer_id, now=now)[0]
+
+
+def withdraw_contact_request(
+    session: Session, *, request_id: int, actor: Principal | None, now: datetime
+) -> ContactRequestPublic:
+    """Withdraw a pending request (its sender only); nothing is revealed to either side."""
+    request, viewer_id = _party_request(
+        session, request_id=request_id, actor=actor, for_update=True
+    )
+    if request.sender_organisation_id != viewer_id:
+        raise PermissionDenied("Only the sender withdraws a request.")
+    status = effective_status(request, now=now)
+    if status is not ContactStatus.pending:
+        raise Conflict(f"This request is {status}, no longer waiting for an answer.")
+    request.status = ContactStatus.withdrawn.value
+    request.answered_at = now
+    session.add(request)
+    session.flush()
+    return present(session, [request], viewer_id=viewer_id, now=now)[0]
+
+
+def block_organisation(
+    session: Session, *, organisation_id: int, actor: Principal | None, now: datetime
+) -> BlockPublic:
+    """Refuse further requests from an organisation; its pending ones are declined, silently."""
+    _, viewer_id = require_organisation_key(actor)
+    if organisation_id == viewer_id:
+        raise InvalidInput("An organisation cannot block itself.", field="organisation_id")
+    blocked = _organisation(session, organisation_id)
+    block = session.get(OrganisationBlock, (viewer_id, organisation_id))
+    if block is None:
+        block = OrganisationBlock(
+            organisation_id=viewer_id, blocked_organisation_id=organisation_id, created_at=now
+        )
+        session.add(block)
+    for request in session.scalars(
+        select(ContactRequest).where(
+            col(ContactRequest.sender_organisation_id) == organisation_id,
+            col(ContactRequest.recipient_organisation_id) == viewer_id,
+            _live(now),
+        )
+    ):
+        request.status = ContactStatus.declined.value
+        request.answered_at = now
+        session.add(request)
+    session.flush()
+    return BlockPublic(
+        organisation=OrganisationSummary.model_validate(blocked), created_at=block.created_at
+    )
+
+
+def unblock_organisation(
+    session: Session, *, organisation_id: int, actor: Principal | None
+) -> None:
+    """Accept requests from an organisation again."""
+    _, viewer_id = require_organisation_key(actor)
+    session.execute(
+        delete(OrganisationBlock).where(
+            col(OrganisationBlock.organisation_id) == viewer_id,
+            col(OrganisationBlock.blocked_organisation_id) == organisation_id,
+        )
+    )
+
+
+def list_blocks(session: Session, *, actor: Principal | None) -> list[BlockPublic]:
+    """The organisations the caller blocks, most recent first."""
+    _, viewer_id = require_organisation_key(actor)
+    rows = session.execute(
+        select(OrganisationBlock, Organisation)
+        .join(Organisation, col(Organisation.id) == col(OrganisationBlock.blocked_organisation_id))
+        .where(col(OrganisationBlock.organisation_id) == viewer_id)
+        .order_by(col(OrganisationBlock.created_at).desc())
+    ).all()
+    return [
+        BlockPublic(organisation=OrganisationSummary.model_validate(o), created_at=b.created_at)
+        for b, o in rows
+    ]

@@ -1,0 +1,200 @@
+"""Partner requests: an organisation looking for partners for a call publishes what it seeks.
+
+A request is open until the earlier of its own closing day and the call's deadline, unless its
+publisher withdrew it. It shows who is looking, never their contact address or draft.
+"""
+
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select
+from sqlmodel import Session, col
+
+from matchmaker.auth import Principal, require_role
+from matchmaker.calls import get_call
+from matchmaker.consortium.drafts import get_consortium
+from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from matchmaker.repository import stored_id
+from models.apikey import KeyRole
+from models.call import Call, call_status
+from models.common import utc_now
+from models.matching import CallSummary
+from models.organisation import Organisation, OrganisationSummary
+from models.partnering import (
+    PartnerRequest,
+    PartnerRequestCreate,
+    PartnerRequestPublic,
+    PartnerRequestStatus,
+)
+
+
+def require_organisation_key(actor: Principal | None) -> tuple[Principal, int]:
+    """Refuse every caller but an organisation's key (admins included: they have no
+    organisation to act for); return the key and its organisation."""
+    actor = require_role(actor, {KeyRole.organisation})
+    if actor.organisation_id is None:
+        raise PermissionDenied("This acts for an organisation: use that organisation's key.")
+    return actor, actor.organisation_id
+
+
+def closing_day(request: PartnerRequest, call: Call) -> date | None:
+    """The last day a request is open: the earlier of its own and the call's deadline."""
+    days = [day for day in (request.closes_on, call.deadline) if day is not None]
+    return min(days) if days else None
+
+
+def status_of(request: PartnerRequest, call: Call, *, today: date) -> PartnerRequestStatus:
+    """Whether a request is open, closed or withdrawn today."""
+    if request.withdrawn_at is not None:
+        return PartnerRequestStatus.withdrawn
+    last = closing_day(request, call)
+    if last is not None and last < today:
+        return PartnerRequestStatus.closed
+    return PartnerRequestStatus.open
+
+
+def open_requests(today: date) -> Select[PartnerRequest, Call, Organisation]:
+    """The statement selecting the requests open today with their calls and publishers."""
+    return (
+        select(PartnerRequest, Call, Organisation)
+        .join(Call, col(Call.id) == col(PartnerRequest.call_id))
+        .join(Organisation, col(Organisation.id) == col(PartnerRequest.organisation_id))
+        .where(
+            col(PartnerRequest.withdrawn_at).is_(None),
+            or_(col(PartnerRequest.closes_on).is_(None), col(PartnerRequest.closes_on) >= today),
+            or_(col(Call.deadline).is_(None), col(Call.deadline) >= today),
+        )
+    )
+
+
+def to_public(
+    request: PartnerRequest, call: Call, organisation: Organisation, *, today: date
+) -> PartnerRequestPublic:
+    """A request as anyone may read it."""
+    return PartnerRequestPublic(
+        id=stored_id(request),
+        call=CallSummary(
+            id=stored_id(call),
+            identifier=call.identifier,
+            title=call.title,
+            programme=call.programme,
+            deadline=call.deadline,
+            status=call_status(call.opening_date, call.deadline, today),
+        ),
+        organisation=OrganisationSummary.model_validate(organisation),
+        stakeholder_types=request.stakeholder_types,
+        countries=request.countries,
+        expertise=request.expertise,
+        pitch=request.pitch,
+        closes_on=closing_day(request, call),
+        status=status_of(request, call, today=today),
+        created_at=request.created_at,
+    )
+
+
+def create_partner_request(
+    session: Session,
+    *,
+    call_id: int,
+    data: PartnerRequestCreate,
+    actor: Principal | None,
+    max_open: int,
+    today: date,
+) -> tuple[PartnerRequest, Call, Organisation]:
+    """Publish a request for an open call, as the calling organisation (at most `max_open`
+    open at once)."""
+    _, organisation_id = require_organisation_key(actor)
+    call = get_call(session, call_id=call_id)
+    if call.deadline is not None and call.deadline < today:
+        raise Conflict(f"The call's deadline ({call.deadline}) has passed.")
+    if data.closes_on is not None and data.closes_on < today:
+        raise InvalidInput("closes_on must not be in the past.", field="closes_on")
+    if data.closes_on is not None and call.deadline is not None and data.closes_on > call.deadline:
+        raise InvalidInput(
+            f"closes_on must not be after the call's deadline ({call.deadline}).",
+            field="closes_on",
+        )
+    if data.consortium_id is not None:
+        draft = get_consortium(session, consortium_id=data.consortium_id, actor=actor)
+        if draft.call_id != call_id:
+            raise InvalidInput("The draft is for another call.", field="consortium_id")
+    organisation = session.get(Organisation, organisation_id, with_for_update=True)
+    if organisation is None:
+        raise NotFound(f"No organisation with id {organisation_id}.")
+    count = session.scalar(
+        select(func.count()).select_from(
+            open_requests(today)
+            .where(col(PartnerRequest.organisation_id) == organisation_id)
+            .subquery()
+        )
+    )
+    if (count or 0) >= max_open:
+        raise Conflict(
+            f"Your organisation already has {count} open partner requests, the most allowed; "
+            "withdraw one first."
+        )
+    request = PartnerRequest(
+        call_id=call_id,
+        organisation_id=organisation_id,
+        consortium_id=data.consortium_id,
+        stakeholder_types=sorted(set(map(str, data.stakeholder_types))),
+        countries=sorted(set(data.countries)),
+        expertise=data.expertise,
+        pitch=data.pitch,
+        closes_on=data.closes_on,
+    )
+    session.add(request)
+    session.flush()
+    return request, call, organisation
+
+
+def get_partner_request(
+    session: Session, *, request_id: int, for_update: bool = False
+) -> tuple[PartnerRequest, Call, Organisation]:
+    """One request (withdrawn and closed ones too) with its call and publisher, or NotFound."""
+    statement = (
+        select(PartnerRequest, Call, Organisation)
+        .join(Call, col(Call.id) == col(PartnerRequest.call_id))
+        .join(Organisation, col(Organisation.id) == col(PartnerRequest.organisation_id))
+        .where(col(PartnerRequest.id) == request_id)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=PartnerRequest)
+    row = session.execute(statement).one_or_none()
+    if row is None:
+        raise NotFound(f"No partner request with id {request_id}.")
+    request, call, organisation = row
+    return request, call, organisation
+
+
+def list_call_requests(
+    session: Session, *, call_id: int, today: date, limit: int, offset: int
+) -> tuple[list[tuple[PartnerRequest, Call, Organisation]], int]:
+    """One page of a call's open requests, newest first."""
+    get_call(session, call_id=call_id)
+    statement = (
+        open_requests(today)
+        .where(col(PartnerRequest.call_id) == call_id)
+        .order_by(col(PartnerRequest.id).desc())
+    )
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.execute(statement.limit(limit).offset(offset)).all()
+    return [(request, call, organisation) for request, call, organisation in rows], int(total or 0)
+
+
+def withdraw_partner_request(session: Session, *, request_id: int, actor: Principal | None) -> None:
+    """Withdraw a request (its publisher only); it is no longer listed or answerable."""
+    _, organisation_id = require_organisation_key(actor)
+    request, _, _ = get_partner_request(session, request_id=request_id, for_update=True)
+    if request.organisation_id != organisation_id:
+        raise PermissionDenied("Only the organisation that published a request withdraws it.")
+    if request.withdrawn_at is None:
+        request.withdrawn_at = request.updated_at = utc_now()
+        session.add(request)
+        session.flush()
+
+
+def fits(request: PartnerRequest, organisation: Organisation) -> bool:
+    """Whether an organisation is of a type and in a country the request seeks."""
+    return (
+        not request.stakeholder_types or organisation.stakeholder_type in request.stakeholder_types
+    ) and (not request.countries or organisation.country in request.countries)

@@ -1,0 +1,441 @@
+"""Partner requests, expressions of interest, contact requests, blocks and the outbox.
+
+An organisation publishes a partner request for a call ("looking for partners"); another answers
+it with an expression of interest, or writes to an organisation directly with a contact request.
+Both are `ContactRequest` rows: a message from a sender to a recipient that the recipient
+accepts or declines. Only once accepted does either side see the other's contact address.
+Every event that someone should hear about is an `OutboxMessage`, written in the same
+transaction as the change, and delivered by `matchmaker notify run`.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+from pydantic.json_schema import JsonDict
+from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, Integer
+from sqlmodel import Field, SQLModel
+
+from models.common import CountryCode, Id, StakeholderType, UtcDatetime, text, utc_now
+from models.matching import CallSummary, MatchedTerm, Reason
+from models.organisation import OrganisationSummary
+
+MAX_MESSAGE = 2_000
+MAX_EXPERTISE = 2_000
+MAX_PITCH = 500
+MAX_COUNTRIES = 60
+
+
+def _reference(table: str, *, ondelete: str, nullable: bool) -> Column[int]:
+    """An indexed foreign key column to `table`.id."""
+    return Column(
+        Integer, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=True
+    )
+
+
+class PartnerRequest(SQLModel, table=True):
+    """A call's "looking for partners" announcement, published by one organisation."""
+
+    __tablename__ = "partner_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(sa_column=_reference("calls", ondelete="CASCADE", nullable=False))
+    organisation_id: int = Field(
+        sa_column=_reference("organisations", ondelete="CASCADE", nullable=False)
+    )
+    # The publisher's own draft it is for; private to the publisher, never shown to others.
+    consortium_id: int | None = Field(
+        default=None, sa_column=_reference("consortia", ondelete="SET NULL", nullable=True)
+    )
+    stakeholder_types: list[str] = Field(default_factory=list, sa_type=JSON)
+    countries: list[str] = Field(default_factory=list, sa_type=JSON)
+    expertise: str = Field(default="", max_length=MAX_EXPERTISE)
+    pitch: str = Field(default="", max_length=MAX_PITCH)
+    # Open until the call's deadline or this earlier day, whichever comes first.
+    closes_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True, index=True))
+    withdrawn_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+
+
+class ContactKind(StrEnum):
+    """What a contact request answers: a partner request, or a suggestion."""
+
+    interest = "interest"
+    contact = "contact"
+
+
+class ContactStatus(StrEnum):
+    """Where a contact request stands; `expired` is derived from `expires_at`."""
+
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    withdrawn = "withdrawn"
+    expired = "expired"
+
+
+class ContactRequest(SQLModel, table=True):
+    """A message from one organisation to another, waiting to be accepted or declined."""
+
+    __tablename__ = "contact_requests"
+    __table_args__ = (
+        Index("ix_contact_requests_sender_status", "sender_organisation_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # a ContactKind
+    sender_organisation_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    recipient_organisation_id: int = Field(
+        sa_column=_reference("organisations", ondelete="CASCADE", nullable=False)
+    )
+    partner_request_id: int | None = Field(
+        default=None, sa_column=_reference("partner_requests", ondelete="SET NULL", nullable=True)
+    )
+    call_id: int | None = Field(
+        default=None, sa_column=_reference("calls", ondelete="SET NULL", nullable=True)
+    )
+    # The sender's draft it names; shown to the sender only.
+    consortium_id: int | None = Field(
+        default=None, sa_column=_reference("consortia", ondelete="SET NULL", nullable=True)
+    )
+    message: str = Field(max_length=MAX_MESSAGE)
+    # pending, accepted, declined or withdrawn (a ContactStatus); pending past expires_at reads
+    # as expired.
+    status: str = Field(default=ContactStatus.pending.value, max_length=16)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    answered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class OrganisationBlock(SQLModel, table=True):
+    """An organisation that refuses requests from another."""
+
+    __tablename__ = "organisation_blocks"
+
+    organisation_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    blocked_organisation_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbox message stands."""
+
+    pending = "pending"
+    sent = "sent"
+    # Nobody to send it to: the recipient has no contact address.
+    skipped = "skipped"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification to deliver, written in the transaction of the change it reports."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The e-mail's Message-ID, the same on every attempt, so that receivers drop repeats.
+    message_id: str = Field(max_length=200, unique=True)
+    event: str = Field(max_length=40)
+    organisation_id: int = Field(
+        sa_column=_reference("organisations", ondelete="CASCADE", nullable=False)
+    )
+    subject: str = Field(max_length=300)
+    body: str = Field(max_length=20_000)
+    status: str = Field(default=OutboxStatus.pending.value, max_length=16)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    next_attempt_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+# Schemas
+
+Message = Annotated[str, text(MAX_MESSAGE, min_length=1)]
+Expertise = Annotated[str, text(MAX_EXPERTISE)]
+Pitch = Annotated[str, text(MAX_PITCH)]
+
+_SUMMARY: JsonDict = {
+    "id": 12,
+    "name": "Oncomark Diagnostics",
+    "stakeholder_type": "sme",
+    "country": "NL",
+}
+_OTHER: JsonDict = {
+    "id": 31,
+    "name": "European Liver Patients' Association",
+    "stakeholder_type": "patient_organisation",
+    "country": "BE",
+}
+_CALL: JsonDict = {
+    "id": 3,
+    "identifier": "IHI-2023-05-02",
+    "title": "Integrated solutions for early cancer detection",
+    "programme": "IHI",
+    "deadline": "2027-02-21",
+    "status": "open",
+}
+PARTNER_REQUEST_EXAMPLE: JsonDict = {
+    "id": 7,
+    "call": _CALL,
+    "organisation": _SUMMARY,
+    "stakeholder_types": ["patient_organisation"],
+    "countries": [],
+    "expertise": "Patient panels for liver disease screening studies.",
+    "pitch": "Our liquid biopsy consortium needs patients involved from the start.",
+    "closes_on": "2027-01-31",
+    "status": "open",
+    "created_at": "2026-12-06T09:00:00Z",
+}
+CONTACT_REQUEST_EXAMPLE: JsonDict = {
+    "id": 41,
+    "kind": "interest",
+    "direction": "received",
+    "status": "accepted",
+    "counterpart": _OTHER,
+    "partner_request_id": 7,
+    "call": _CALL,
+    "consortium_id": None,
+    "message": "We run patient panels on liver disease and would like to join.",
+    "created_at": "2026-12-06T10:00:00Z",
+    "expires_at": "2026-12-20T10:00:00Z",
+    "answered_at": "2026-12-07T08:30:00Z",
+    "contact_email": "partnering@elpa.example",
+}
+
+
+class PartnerRequestCreate(BaseModel):
+    """A new partner request for a call: who is sought and why."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "stakeholder_types": ["patient_organisation"],
+                    "expertise": "Patient panels for liver disease screening studies.",
+                    "pitch": "Our liquid biopsy consortium needs patients involved early.",
+                    "closes_on": "2027-01-31",
+                }
+            ]
+        },
+    )
+
+    consortium_id: Id | None = PydanticField(
+        default=None, description="Your draft for this call that the request is for (optional)."
+    )
+    stakeholder_types: Annotated[list[StakeholderType], PydanticField(max_length=8)] = (
+        PydanticField(default=[], description="The kinds of partner sought; empty: any kind.")
+    )
+    countries: Annotated[list[CountryCode], PydanticField(max_length=MAX_COUNTRIES)] = (
+        PydanticField(default=[], description="The countries sought; empty: any country.")
+    )
+    expertise: Expertise = PydanticField(
+        default="", description="The expertise sought, in plain text (at most 2,000 characters)."
+    )
+    pitch: Pitch = PydanticField(
+        default="", description="Why join, in a few sentences (at most 500 characters)."
+    )
+    closes_on: date | None = PydanticField(
+        default=None,
+        description="The last day the request is open, no later than the call's deadline; "
+        "unset: the call's deadline.",
+    )
+
+
+class PartnerRequestStatus(StrEnum):
+    """Whether a partner request can still be answered."""
+
+    open = "open"
+    closed = "closed"
+    withdrawn = "withdrawn"
+
+
+class PartnerRequestPublic(BaseModel):
+    """A partner request as anyone may read it (no contact address, no draft)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PARTNER_REQUEST_EXAMPLE]})
+
+    id: int = PydanticField(description="The request's id.")
+    call: CallSummary = PydanticField(description="The call the partners are sought for.")
+    organisation: OrganisationSummary = PydanticField(description="Who is looking.")
+    stakeholder_types: list[StakeholderType] = PydanticField(
+        description="The kinds of partner sought; empty: any kind."
+    )
+    countries: list[str] = PydanticField(description="The countries sought; empty: any.")
+    expertise: str = PydanticField(description="The expertise sought.")
+    pitch: str = PydanticField(description="Why join.")
+    closes_on: date | None = PydanticField(
+        description="The last day it is open: the earlier of its own closing day and the "
+        "call's deadline."
+    )
+    status: PartnerRequestStatus = PydanticField(
+        description="open; closed after `closes_on`; withdrawn by its publisher."
+    )
+    created_at: UtcDatetime = PydanticField(description="When it was published (UTC).")
+
+
+class PartnerRequestMatch(BaseModel):
+    """An open partner request that fits an organisation, with why."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "request": PARTNER_REQUEST_EXAMPLE,
+                    "score": 0.41,
+                    "matched_terms": [{"term": "liver disease", "weight": 0.22}],
+                    "reasons": [
+                        {
+                            "signal": "text_similarity",
+                            "value": 0.41,
+                            "factor": 0.41,
+                            "detail": "Shares liver disease with the request",
+                            "organisation_ids": [],
+                            "projects": [],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    request: PartnerRequestPublic = PydanticField(description="The partner request.")
+    score: float = PydanticField(
+        ge=0, le=1, description="Cosine of the profile's and the request's texts, 0 to 1."
+    )
+    matched_terms: list[MatchedTerm] = PydanticField(
+        description="The terms the profile and the request share, heaviest first."
+    )
+    reasons: list[Reason] = PydanticField(description="Why it fits, in sentences.")
+
+
+class PartnerRequestMatches(BaseModel):
+    """Open partner requests that fit an organisation, best first."""
+
+    items: list[PartnerRequestMatch] = PydanticField(description="The requests, best first.")
+
+
+class InterestCreate(BaseModel):
+    """An answer to a partner request: a plain-text message to its publisher."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"message": "We run patient panels; can we talk?"}]},
+    )
+
+    message: Message = PydanticField(
+        description="Plain text, at most 2,000 characters; shown escaped, never as markup."
+    )
+
+
+class ContactRequestCreate(BaseModel):
+    """A message to an organisation, naming the call or your draft it is about."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"call_id": 3, "message": "Your biobank fits our proposal."}]
+        },
+    )
+
+    call_id: Id | None = PydanticField(default=None, description="The call it is about.")
+    consortium_id: Id | None = PydanticField(
+        default=None, description="Your draft it is about (its call is named too)."
+    )
+    message: Message = PydanticField(
+        description="Plain text, at most 2,000 characters; shown escaped, never as markup."
+    )
+
+
+class ContactRequestPublic(BaseModel):
+    """A contact request or expression of interest as one of its two parties sees it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [CONTACT_REQUEST_EXAMPLE]})
+
+    id: int = PydanticField(description="The request's id.")
+    kind: ContactKind = PydanticField(
+        description="interest: an answer to a partner request; contact: a direct message."
+    )
+    direction: str = PydanticField(description="sent or received, as you see it.")
+    status: ContactStatus = PydanticField(
+        description="pending until the recipient accepts or declines, the sender withdraws, "
+        "or it expires unanswered."
+    )
+    counterpart: OrganisationSummary = PydanticField(description="The other organisation.")
+    partner_request_id: int | None = PydanticField(
+        description="The partner request it answers (interest only)."
+    )
+    call: CallSummary | None = PydanticField(description="The call it is about.")
+    consortium_id: int | None = PydanticField(
+        description="The sender's draft it names; shown to the sender only."
+    )
+    message: str = PydanticField(description="The sender's message (plain text).")
+    created_at: UtcDatetime = PydanticField(description="When it was sent (UTC).")
+    expires_at: UtcDatetime = PydanticField(description="When it expires if unanswered (UTC).")
+    answered_at: UtcDatetime | None = PydanticField(
+        description="When it was accepted, declined or withdrawn (UTC)."
+    )
+    contact_email: str | None = PydanticField(
+        description="The other organisation's contact address: only once accepted."
+    )
+
+
+class Inbox(BaseModel):
+    """The requests you received and those you sent, newest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "received": [CONTACT_REQUEST_EXAMPLE],
+                    "sent": [],
+                    "received_total": 1,
+                    "sent_total": 0,
+                }
+            ]
+        }
+    )
+
+    received: list[ContactRequestPublic] = PydanticField(description="Received, newest first.")
+    sent: list[ContactRequestPublic] = PydanticField(description="Sent, newest first.")
+    received_total: int = PydanticField(description="How many you received in all.")
+    sent_total: int = PydanticField(description="How many you sent in all.")
+
+
+class BlockCreate(BaseModel):
+    """An organisation whose requests you no longer accept."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"organisation_id": 31}]}
+    )
+
+    organisation_id: Id = PydanticField(description="The organisation to block.")
+
+
+class BlockPublic(BaseModel):
+    """An organisation you block."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"organisation": _OTHER, "created_at": "2026-12-06T11:00:00Z"}]
+        }
+    )
+
+    organisation: OrganisationSummary = PydanticField(description="The organisation blocked.")
+    created_at: UtcDatetime = PydanticField(description="Since when (UTC).")

@@ -1,0 +1,396 @@
+"""Partner requests, expressions of interest, contact requests, the inbox, blocks and limits."""
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select, update
+from sqlmodel import Session, col
+
+from matchmaker.settings import Settings
+from models.common import utc_now
+from models.partnering import ContactRequest, OutboxMessage
+from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem
+from tests.servers import ADMIN_TOKEN
+
+SOON = (date.today() + timedelta(days=60)).isoformat()
+LATER = (date.today() + timedelta(days=90)).isoformat()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The test database, no write rate limit, and small abuse limits to reach in a test."""
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        write_rate_limit=0,
+        max_open_partner_requests=2,
+        max_open_contact_requests=2,
+    )
+
+
+class Party:
+    """An organisation registered through the API, with a client sending its own key."""
+
+    def __init__(self, client: TestClient, **profile: Any) -> None:
+        body = create_organisation(client, **profile)
+        self.id: int = body["id"]
+        self.email: str | None = body["contact_email"]
+        self.client = TestClient(
+            client.app,
+            raise_server_exceptions=False,
+            headers={"Authorization": f"Bearer {body['api_key']}"},
+        )
+        self.client.portal = client.portal
+
+
+@pytest.fixture
+def call(client: TestClient) -> dict[str, Any]:
+    """An open call, its deadline 90 days away."""
+    return create_call(
+        client,
+        identifier="IHI-2027-01-01",
+        title="Liver disease screening",
+        description="Early detection of liver disease in primary care.",
+        opening_date=None,
+        deadline=LATER,
+    )
+
+
+@pytest.fixture
+def publisher(client: TestClient) -> Party:
+    """A university looking for partners."""
+    return Party(client, name="Leiden University", contact_email="partnering@leiden.example")
+
+
+@pytest.fixture
+def patients(client: TestClient) -> Party:
+    """A patient organisation that answers requests."""
+    return Party(
+        client,
+        name="European Liver Patients",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Patient panels and advocacy for people with liver disease.",
+        keywords=["liver disease", "patient panels"],
+        activities=[],
+        contact_email="hello@liver-patients.example",
+    )
+
+
+def publish(party: Party, call_id: int, **overrides: Any) -> dict[str, Any]:
+    """Publish a partner request as `party` and return the answer's body."""
+    body = {
+        "stakeholder_types": ["patient_organisation"],
+        "expertise": "Patient panels for liver disease screening.",
+        "pitch": "Join a consortium on early detection.",
+        **overrides,
+    }
+    response = party.client.post(f"/calls/{call_id}/partner-requests", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def interest(party: Party, request_id: int, message: str = "We would like to join.") -> Any:
+    """Express interest in a partner request as `party`."""
+    return party.client.post(f"/partner-requests/{request_id}/interest", json={"message": message})
+
+
+def test_partner_request_is_listed_for_its_call_until_withdrawn(
+    anonymous: TestClient, call: dict[str, Any], publisher: Party
+) -> None:
+    """A published request is listed for its call, without any address, until withdrawn."""
+    created = publish(publisher, call["id"], closes_on=SOON)
+    assert created["organisation"]["id"] == publisher.id
+    assert created["closes_on"] == SOON
+    assert created["status"] == "open"
+    assert created["stakeholder_types"] == ["patient_organisation"]
+    listed = anonymous.get(f"/calls/{call['id']}/partner-requests").json()
+    assert [item["id"] for item in listed["items"]] == [created["id"]]
+    assert listed["total"] == 1
+    assert anonymous.get(f"/partner-requests/{created['id']}").json() == created
+    assert publisher.client.delete(f"/partner-requests/{created['id']}").status_code == 204
+    listed = anonymous.get(f"/calls/{call['id']}/partner-requests").json()
+    assert (listed["items"], listed["total"]) == ([], 0)
+    assert anonymous.get(f"/partner-requests/{created['id']}").json()["status"] == "withdrawn"
+
+
+def test_partner_request_stays_open_until_the_call_deadline_at_most(
+    call: dict[str, Any], publisher: Party
+) -> None:
+    """Without closes_on a request closes with the call; a later or past closes_on is refused."""
+    assert publish(publisher, call["id"])["closes_on"] == LATER
+    late = (date.today() + timedelta(days=91)).isoformat()
+    response = publisher.client.post(
+        f"/calls/{call['id']}/partner-requests", json={"closes_on": late}
+    )
+    assert_problem(response, 422, "closes_on")
+    past = (date.today() - timedelta(days=1)).isoformat()
+    response = publisher.client.post(
+        f"/calls/{call['id']}/partner-requests", json={"closes_on": past}
+    )
+    assert_problem(response, 422, "closes_on")
+
+
+def test_partner_request_for_a_closed_call_is_refused(client: TestClient, publisher: Party) -> None:
+    """A call whose deadline has passed takes no new requests (409)."""
+    closed = create_call(client, identifier="OLD-1", opening_date=None, deadline="2024-01-01")
+    response = publisher.client.post(f"/calls/{closed['id']}/partner-requests", json={})
+    assert_problem(response, 409)
+
+
+def test_partner_requests_need_an_organisation_key(
+    anonymous: TestClient, client: TestClient, call: dict[str, Any]
+) -> None:
+    """Anonymous callers get 401; an admin key, which acts for no organisation, 403."""
+    assert_problem(anonymous.post(f"/calls/{call['id']}/partner-requests", json={}), 401)
+    assert_problem(client.post(f"/calls/{call['id']}/partner-requests", json={}), 403)
+
+
+def test_only_the_publisher_withdraws_a_partner_request(
+    call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """Another organisation's key cannot withdraw a request (403)."""
+    created = publish(publisher, call["id"])
+    assert_problem(patients.client.delete(f"/partner-requests/{created['id']}"), 403)
+
+
+def test_partner_request_tied_to_a_draft_of_another_call_is_refused(
+    client: TestClient, call: dict[str, Any], publisher: Party
+) -> None:
+    """A draft for another call cannot be named (422); another organisation's draft is 404."""
+    other = create_call(client, identifier="OTHER-1", opening_date=None, deadline=LATER)
+    draft = publisher.client.post(
+        "/consortia", json={"name": "Draft", "call_id": other["id"], "members": []}
+    )
+    assert draft.status_code == 201, draft.text
+    response = publisher.client.post(
+        f"/calls/{call['id']}/partner-requests", json={"consortium_id": draft.json()["id"]}
+    )
+    assert_problem(response, 422, "consortium_id")
+    own = publisher.client.post(
+        "/consortia", json={"name": "Draft", "call_id": call["id"], "members": []}
+    ).json()
+    created = publish(publisher, call["id"], consortium_id=own["id"])
+    assert "consortium_id" not in created
+
+
+def test_open_partner_requests_per_organisation_are_limited(
+    call: dict[str, Any], publisher: Party
+) -> None:
+    """Past the setting's number of open requests the next is refused until one is withdrawn."""
+    first = publish(publisher, call["id"])
+    publish(publisher, call["id"])
+    response = publisher.client.post(f"/calls/{call['id']}/partner-requests", json={})
+    assert_problem(response, 409)
+    publisher.client.delete(f"/partner-requests/{first['id']}")
+    publish(publisher, call["id"])
+
+
+def test_partner_requests_for_an_organisation_rank_fitting_ones_first(
+    client: TestClient,
+    anonymous: TestClient,
+    call: dict[str, Any],
+    publisher: Party,
+    patients: Party,
+) -> None:
+    """Requests the profile fits come best first with shared terms; others' types are left out,
+    and so are the organisation's own requests."""
+    other = Party(client, name="Another University", contact_email="x@another.example")
+    off_topic = publish(
+        other, call["id"], expertise="Robotic surgery instruments.", pitch="Hardware."
+    )
+    on_topic = publish(publisher, call["id"])
+    publish(publisher, call["id"], stakeholder_types=["industry"])
+    own = publish(patients, call["id"], stakeholder_types=[])
+    ranked = anonymous.get(f"/organisations/{patients.id}/partner-requests").json()["items"]
+    assert [item["request"]["id"] for item in ranked] == [on_topic["id"], off_topic["id"]]
+    best = ranked[0]
+    assert best["score"] > ranked[1]["score"]
+    assert "liver disease" in [term["term"] for term in best["matched_terms"]]
+    assert best["reasons"][0]["signal"] == "text_similarity"
+    assert best["reasons"][0]["detail"].startswith("Shares ")
+    assert best["reasons"][0]["detail"].endswith("with the request")
+    assert own["id"] not in [item["request"]["id"] for item in ranked]
+    assert_problem(anonymous.get("/organisations/999999/partner-requests"), 404)
+
+
+def test_interest_reaches_the_publisher_and_acceptance_shows_both_addresses(
+    call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+) -> None:
+    """The inbox holds the message without addresses; once accepted both see each other's."""
+    request = publish(publisher, call["id"])
+    sent = interest(patients, request["id"], "We run <b>patient panels</b>.")
+    assert sent.status_code == 201, sent.text
+    sent_body = sent.json()
+    assert sent_body["status"] == "pending"
+    assert sent_body["direction"] == "sent"
+    assert sent_body["contact_email"] is None
+    assert sent_body["counterpart"]["id"] == publisher.id
+    inbox = publisher.client.get("/inbox").json()
+    assert inbox["received_total"] == 1
+    received = inbox["received"][0]
+    assert received["message"] == "We run <b>patient panels</b>."
+    assert received["kind"] == "interest"
+    assert received["partner_request_id"] == request["id"]
+    assert received["call"]["id"] == call["id"]
+    assert received["contact_email"] is None
+    accepted = publisher.client.post(f"/contact-requests/{received['id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["contact_email"] == patients.email
+    mine = patients.client.get(f"/contact-requests/{received['id']}").json()
+    assert (mine["status"], mine["contact_email"]) == ("accepted", publisher.email)
+    with Session(engine) as session:
+        events = session.scalars(
+            select(col(OutboxMessage.event)).order_by(col(OutboxMessage.id))
+        ).all()
+    assert events == ["request_received", "request_accepted"]
+
+
+def test_declined_and_withdrawn_requests_reveal_nothing(
+    call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """Neither side sees an address after a decline or a withdrawal."""
+    request = publish(publisher, call["id"])
+    first = interest(patients, request["id"]).json()
+    declined = publisher.client.post(f"/contact-requests/{first['id']}/decline").json()
+    assert (declined["status"], declined["contact_email"]) == ("declined", None)
+    second = interest(patients, request["id"]).json()
+    withdrawn = patients.client.post(f"/contact-requests/{second['id']}/withdraw").json()
+    assert (withdrawn["status"], withdrawn["contact_email"]) == ("withdrawn", None)
+    response = publisher.client.post(f"/contact-requests/{second['id']}/accept")
+    assert_problem(response, 409)
+    for party in (publisher, patients):
+        inbox = party.client.get("/inbox").json()
+        assert [r["contact_email"] for r in inbox["received"] + inbox["sent"]] == [None, None]
+
+
+def test_unanswered_request_expires_and_cannot_be_accepted(
+    call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+) -> None:
+    """Past its expiry a pending request reads as expired, and accepting it is 409."""
+    request = publish(publisher, call["id"])
+    sent = interest(patients, request["id"]).json()
+    with Session(engine) as session:
+        session.execute(update(ContactRequest).values(expires_at=utc_now() - timedelta(seconds=1)))
+        session.commit()
+    assert patients.client.get(f"/contact-requests/{sent['id']}").json()["status"] == "expired"
+    assert_problem(publisher.client.post(f"/contact-requests/{sent['id']}/accept"), 409)
+    expired = publisher.client.get("/inbox", params={"status": "expired"}).json()
+    assert [r["id"] for r in expired["received"]] == [sent["id"]]
+    assert publisher.client.get("/inbox", params={"status": "pending"}).json()["received"] == []
+
+
+def test_expiry_follows_the_setting(
+    call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """A request expires contact_request_days (14 by default) after it was sent."""
+    sent = interest(patients, publish(publisher, call["id"])["id"]).json()
+    created = date.fromisoformat(sent["created_at"][:10])
+    assert date.fromisoformat(sent["expires_at"][:10]) == created + timedelta(days=14)
+
+
+def test_blocked_sender_is_refused_and_its_pending_requests_declined(
+    call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+) -> None:
+    """A block declines the sender's pending requests and refuses new ones; unblocking ends it."""
+    request = publish(publisher, call["id"])
+    pending = interest(patients, request["id"]).json()
+    blocked = publisher.client.post("/inbox/blocks", json={"organisation_id": patients.id})
+    assert blocked.status_code == 201, blocked.text
+    assert blocked.json()["organisation"]["id"] == patients.id
+    assert patients.client.get(f"/contact-requests/{pending['id']}").json()["status"] == (
+        "declined"
+    )
+    with Session(engine) as session:
+        before = session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert_problem(interest(patients, request["id"]), 403)
+    body = {"call_id": call["id"], "message": "Hello again."}
+    assert_problem(
+        patients.client.post(f"/organisations/{publisher.id}/contact-requests", json=body), 403
+    )
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == before
+    listed = publisher.client.get("/inbox/blocks").json()
+    assert [b["organisation"]["id"] for b in listed] == [patients.id]
+    assert publisher.client.delete(f"/inbox/blocks/{patients.id}").status_code == 204
+    assert interest(patients, request["id"]).status_code == 201
+
+
+def test_pending_requests_per_sender_are_limited(
+    client: TestClient, call: dict[str, Any], patients: Party
+) -> None:
+    """A sender has at most max_open_contact_requests pending, and one per recipient and
+    subject; an answer frees a place."""
+    recipients = [
+        Party(client, name=f"Hospital {n}", stakeholder_type="healthcare_provider")
+        for n in range(3)
+    ]
+    body = {"call_id": call["id"], "message": "Shall we work together?"}
+    first = patients.client.post(f"/organisations/{recipients[0].id}/contact-requests", json=body)
+    assert first.status_code == 201, first.text
+    again = patients.client.post(f"/organisations/{recipients[0].id}/contact-requests", json=body)
+    assert_problem(again, 409)
+    second = patients.client.post(f"/organisations/{recipients[1].id}/contact-requests", json=body)
+    assert second.status_code == 201
+    third = patients.client.post(f"/organisations/{recipients[2].id}/contact-requests", json=body)
+    assert_problem(third, 409)
+    recipients[0].client.post(f"/contact-requests/{first.json()['id']}/decline")
+    third = patients.client.post(f"/organisations/{recipients[2].id}/contact-requests", json=body)
+    assert third.status_code == 201, third.text
+
+
+def test_contact_request_names_a_call_or_the_senders_draft(
+    call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """No call nor draft is 422; another's draft is 404; one's own draft names its call."""
+    path = f"/organisations/{publisher.id}/contact-requests"
+    assert_problem(patients.client.post(path, json={"message": "Hi"}), 422, "call_id")
+    draft = publisher.client.post(
+        "/consortia", json={"name": "Draft", "call_id": call["id"], "members": []}
+    ).json()
+    response = patients.client.post(path, json={"consortium_id": draft["id"], "message": "Hi"})
+    assert_problem(response, 404)
+    own = patients.client.post(
+        "/consortia", json={"name": "Draft", "call_id": call["id"], "members": []}
+    ).json()
+    sent = patients.client.post(path, json={"consortium_id": own["id"], "message": "Hi"}).json()
+    assert (sent["call"]["id"], sent["consortium_id"]) == (call["id"], own["id"])
+    received = publisher.client.get("/inbox").json()["received"][0]
+    assert received["consortium_id"] is None
+
+
+def test_messages_are_plain_text_of_at_most_2000_characters(
+    call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """A longer message, an empty one or one with control characters is 422."""
+    request = publish(publisher, call["id"])
+    assert_problem(interest(patients, request["id"], "x" * 2001), 422, "message")
+    assert_problem(interest(patients, request["id"], ""), 422, "message")
+    assert_problem(interest(patients, request["id"], "bell\x07"), 422, "message")
+    assert interest(patients, request["id"], "x" * 2000).status_code == 201
+
+
+def test_only_the_parties_read_a_request_and_only_the_recipient_answers(
+    client: TestClient, call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """A third organisation gets 404; the sender cannot accept its own request (403)."""
+    sent = interest(patients, publish(publisher, call["id"])["id"]).json()
+    third = Party(client, name="Bystander")
+    assert_problem(third.client.get(f"/contact-requests/{sent['id']}"), 404)
+    assert_problem(third.client.post(f"/contact-requests/{sent['id']}/accept"), 404)
+    assert_problem(patients.client.post(f"/contact-requests/{sent['id']}/accept"), 403)
+    assert_problem(client.get("/inbox"), 403)
+
+
+def test_interest_in_a_withdrawn_request_or_ones_own_is_refused(
+    call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """A withdrawn request takes no interest (409); nor does one write to oneself (422)."""
+    request = publish(publisher, call["id"])
+    assert_problem(interest(publisher, request["id"]), 422)
+    publisher.client.delete(f"/partner-requests/{request['id']}")
+    assert_problem(interest(patients, request["id"]), 409)

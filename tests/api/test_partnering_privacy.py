@@ -1,0 +1,153 @@
+"""The privacy rule, walked: before a request is accepted neither party's contact address is
+in any answer the other can get (every API read, every web page, the notifications); after,
+each finds the other's, and only in that request."""
+
+import itertools
+import re
+from typing import Any
+
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
+
+from api.web import drafts, pages
+from models.partnering import OutboxMessage
+from tests.factories import create_call, create_organisation
+
+PARAMETER = re.compile(r"{(\w+)}")
+
+
+class Party:
+    """An organisation with a client sending its own key."""
+
+    def __init__(self, client: TestClient, **profile: Any) -> None:
+        body = create_organisation(client, **profile)
+        self.id: int = body["id"]
+        self.email: str = body["contact_email"]
+        self.client = TestClient(
+            client.app,
+            raise_server_exceptions=False,
+            headers={"Authorization": f"Bearer {body['api_key']}"},
+        )
+        self.client.portal = client.portal
+
+
+def readable_paths(client: TestClient) -> list[str]:
+    """Every GET path of the API (from its OpenAPI document) and of the web interface."""
+    document = client.get("/openapi.json").json()
+    api = [path for path, item in document["paths"].items() if "get" in item]
+    web = [
+        route.path
+        for route in [*pages.router.routes, *drafts.router.routes]
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ())
+    ]
+    return sorted({*api, *web})
+
+
+def walk(
+    viewer: TestClient, paths: list[str], ids: dict[str, list[int]], search_text: str
+) -> dict[str, str]:
+    """Each concrete URL the viewer can ask for, with the text of its answer (reads that take
+    a POST body included)."""
+    answers = {}
+    for path in paths:
+        names = PARAMETER.findall(path)
+        assert set(names) <= set(ids), f"no ids for {path}"
+        for values in itertools.product(*(ids[name] for name in names)):
+            url = path
+            for name, value in zip(names, values, strict=True):
+                url = url.replace(f"{{{name}}}", str(value))
+            response = viewer.get(url)
+            assert response.status_code < 500, (url, response.text)
+            answers[f"GET {url}"] = response.text
+    for call_id in ids["call_id"]:
+        response = viewer.post(f"/calls/{call_id}/consortium", json={})
+        answers[f"POST /calls/{call_id}/consortium"] = response.text
+    answers["POST /search"] = viewer.post("/search", json={"text": search_text}).text
+    return answers
+
+
+def revealing(answers: dict[str, str], address: str) -> list[str]:
+    """The answers that contain the address."""
+    return sorted(url for url, text in answers.items() if address in text)
+
+
+def test_no_address_is_visible_to_the_other_party_before_acceptance_and_both_after(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    """Walk every readable endpoint and page as each party and as nobody, before and after."""
+    call = create_call(client, identifier="PRIV-1", opening_date=None, deadline="2099-01-01")
+    writer = Party(
+        client,
+        name="Writer University",
+        description="Liver disease screening studies.",
+        contact_email="writer@private.example",
+    )
+    partner = Party(
+        client,
+        name="Liver Patients",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Patient panels for liver disease screening.",
+        contact_email="partner@private.example",
+    )
+    draft = writer.client.post(
+        "/consortia",
+        json={
+            "name": "Screening",
+            "call_id": call["id"],
+            "members": [{"organisation_id": writer.id}, {"organisation_id": partner.id}],
+        },
+    )
+    assert draft.status_code == 201, draft.text
+    posted = writer.client.post(
+        f"/calls/{call['id']}/partner-requests",
+        json={"stakeholder_types": ["patient_organisation"], "expertise": "Patient panels."},
+    )
+    assert posted.status_code == 201
+    partner_request = posted.json()
+    sent = partner.client.post(
+        f"/partner-requests/{partner_request['id']}/interest", json={"message": "Count us in."}
+    )
+    contacted = writer.client.post(
+        f"/organisations/{partner.id}/contact-requests",
+        json={"consortium_id": draft.json()["id"], "message": "About our draft."},
+    )
+    for response in (posted, sent, contacted):
+        assert response.status_code == 201, response.text
+        assert writer.email not in response.text
+        assert partner.email not in response.text
+    interest_id, contact_id = sent.json()["id"], contacted.json()["id"]
+    ids = {
+        "organisation_id": [writer.id, partner.id],
+        "call_id": [call["id"]],
+        "consortium_id": [draft.json()["id"]],
+        "request_id": [partner_request["id"], interest_id, contact_id],
+    }
+    paths = readable_paths(client)
+    assert "/inbox" in paths
+    assert "/ui/calls/{call_id}" in paths
+    text = "liver disease patient panels screening"
+
+    for viewer, other in ((writer, partner), (partner, writer)):
+        assert revealing(walk(viewer.client, paths, ids, text), other.email) == []
+    for party in (writer, partner):
+        assert revealing(walk(anonymous, paths, ids, text), party.email) == []
+    with Session(engine) as session:
+        bodies = session.scalars(select(col(OutboxMessage.body))).all()
+    assert len(bodies) == 2
+    assert [body for body in bodies if "@private.example" in body] == []
+
+    accepted = writer.client.post(f"/contact-requests/{interest_id}/accept")
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["contact_email"] == partner.email
+
+    expected = ["GET /contact-requests/{interest}", "GET /inbox"]
+    for viewer, other in ((writer, partner), (partner, writer)):
+        found = revealing(walk(viewer.client, paths, ids, text), other.email)
+        assert found == [url.format(interest=interest_id) for url in expected]
+    for party in (writer, partner):
+        assert revealing(walk(anonymous, paths, ids, text), party.email) == []
+    pending = writer.client.get(f"/contact-requests/{contact_id}").json()
+    assert (pending["status"], pending["contact_email"]) == ("pending", None)

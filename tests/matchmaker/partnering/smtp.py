@@ -1,0 +1,85 @@
+"""A real SMTP server on loopback (aiosmtpd) that records what it receives."""
+
+import asyncio
+import email
+import email.policy
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from tests.postgres import free_port
+
+
+class Recorder:
+    """An aiosmtpd handler keeping every message; it can stall at the n-th one."""
+
+    def __init__(self, *, stall_at: int | None = None) -> None:
+        self.messages: list[EmailMessage] = []
+        self.stall_at = stall_at
+        self.released = threading.Event()
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        """Keep the message; at `stall_at`, wait for `released` before answering."""
+        content = envelope.content
+        assert isinstance(content, bytes)
+        message = email.message_from_bytes(
+            content.replace(b"\r\n", b"\n"), policy=email.policy.default
+        )
+        assert isinstance(message, EmailMessage)
+        with self._lock:
+            self.messages.append(message)
+            count = len(self.messages)
+        if self.stall_at is not None and count == self.stall_at:
+            while not self.released.is_set():
+                await asyncio.sleep(0.05)
+        return "250 Message accepted for delivery"
+
+    def message_ids(self) -> list[str]:
+        """The Message-ID of each message received, in order."""
+        with self._lock:
+            return [str(message["Message-ID"]) for message in self.messages]
+
+    def wait_for(self, count: int, *, seconds: float = 30) -> None:
+        """Block until `count` messages arrived."""
+        deadline = time.monotonic() + seconds
+        while len(self.messages) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.messages)} of {count} messages arrived")
+            time.sleep(0.02)
+
+
+class Credentials:
+    """An aiosmtpd authenticator accepting one user name and password."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.expected = (username.encode(), password.encode())
+        self.logins: list[str] = []
+
+    def __call__(
+        self, server: Any, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        """Accept only the expected login."""
+        if isinstance(data, LoginPassword) and (data.login, data.password) == self.expected:
+            self.logins.append(data.login.decode())
+            return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+
+@contextmanager
+def smtp_server(recorder: Recorder, **options: Any) -> Iterator[int]:
+    """Run an SMTP server on a free loopback port; yield the port."""
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield port
+    finally:
+        recorder.released.set()
+        controller.stop()

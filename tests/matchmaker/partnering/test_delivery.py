@@ -1,0 +1,259 @@
+"""Delivering the outbox to a real SMTP server on loopback: once each, with a stable id,
+never twice at once, and nothing lost when a worker is killed mid-batch."""
+
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
+
+from matchmaker import db
+from matchmaker.partnering.delivery import (
+    SmtpSender,
+    SmtpServer,
+    deliver_pending,
+    parse_smtp_url,
+    retry_delay,
+)
+from matchmaker.partnering.outbox import Event, enqueue
+from models.common import StakeholderType, utc_now
+from models.organisation import Organisation
+from models.partnering import OutboxMessage
+from tests.matchmaker.partnering.smtp import Credentials, Recorder, smtp_server
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def seed(engine: Engine, count: int, *, address: str | None = "team@lab.example") -> list[str]:
+    """Store one organisation and `count` notifications for it; return their Message-IDs."""
+    with db.session_scope(db.for_writing(engine)) as session:
+        organisation = Organisation(
+            name="Lab",
+            stakeholder_type=StakeholderType.academia,
+            country="NL",
+            contact_email=address,
+        )
+        session.add(organisation)
+        session.flush()
+        assert organisation.id is not None
+        return [
+            enqueue(
+                session,
+                organisation_id=organisation.id,
+                event=Event.request_received,
+                subject=f"Message {number}",
+                body=f"Body {number}\n",
+            ).message_id
+            for number in range(count)
+        ]
+
+
+def statuses(engine: Engine) -> list[str]:
+    """Every outbox message's status, oldest first."""
+    with Session(engine) as session:
+        return list(
+            session.scalars(select(col(OutboxMessage.status)).order_by(col(OutboxMessage.id)))
+        )
+
+
+def local(port: int) -> SmtpServer:
+    """The loopback server without credentials."""
+    return SmtpServer("127.0.0.1", port, None, None, implicit_tls=False)
+
+
+def test_smtp_url_is_read_with_credentials_and_default_ports() -> None:
+    """User, password (percent-decoded), host and port; 25 or 465 when no port is given."""
+    assert parse_smtp_url("smtp://mailer:p%40ss@mail.example:587") == SmtpServer(
+        "mail.example", 587, "mailer", "p@ss", implicit_tls=False
+    )
+    assert parse_smtp_url("smtps://mail.example") == SmtpServer(
+        "mail.example", 465, None, None, implicit_tls=True
+    )
+    with pytest.raises(ValueError, match="smtp://"):
+        parse_smtp_url("http://mail.example")
+
+
+def test_retry_waits_double_each_time_up_to_a_day() -> None:
+    """One minute after the first failure, then 2, 4, ...; never more than a day."""
+    assert [retry_delay(n) for n in (1, 2, 3)] == [
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+    ]
+    assert retry_delay(40) == timedelta(days=1)
+
+
+def test_each_message_is_sent_once_with_its_stable_message_id(engine: Engine) -> None:
+    """A pass sends every due message to the organisation's address; the next sends none."""
+    ids = seed(engine, 3)
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        sender = SmtpSender(local(port))
+        done = deliver_pending(engine, send=sender, mail_from="noreply@matchmaker.example")
+        again = deliver_pending(engine, send=sender, mail_from="noreply@matchmaker.example")
+        sender.close()
+    assert (done.sent, done.skipped, done.failed) == (3, 0, 0)
+    assert again.sent == 0
+    assert recorder.message_ids() == ids
+    first = recorder.messages[0]
+    assert (first["To"], first["From"], first["Subject"]) == (
+        "team@lab.example",
+        "noreply@matchmaker.example",
+        "Message 0",
+    )
+    assert first["Auto-Submitted"] == "auto-generated"
+    assert first.get_content() == "Body 0\n"
+    assert statuses(engine) == ["sent"] * 3
+
+
+def test_message_to_an_organisation_without_address_is_skipped(engine: Engine) -> None:
+    """No address, nothing to send: marked skipped, never retried."""
+    seed(engine, 1, address=None)
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        done = deliver_pending(engine, send=SmtpSender(local(port)), mail_from="a@b.example")
+    assert (done.sent, done.skipped) == (0, 1)
+    assert recorder.messages == []
+    assert statuses(engine) == ["skipped"]
+
+
+def test_unreachable_server_leaves_messages_for_a_later_pass(engine: Engine) -> None:
+    """A refused connection stops the pass; the message waits a minute, then goes out."""
+    ids = seed(engine, 2)
+    closed = SmtpSender(local(_closed_port()), timeout=2)
+    done = deliver_pending(engine, send=closed, mail_from="a@b.example")
+    assert (done.sent, done.failed) == (0, 1)
+    assert statuses(engine) == ["pending", "pending"]
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        sender = SmtpSender(local(port))
+        soon = deliver_pending(engine, send=sender, mail_from="a@b.example")
+        assert soon.sent == 1  # the failed one waits for its retry
+        later = utc_now() + timedelta(minutes=2)
+        deliver_pending(engine, send=sender, mail_from="a@b.example", clock=lambda: later)
+        sender.close()
+    assert sorted(recorder.message_ids()) == sorted(ids)
+    with Session(engine) as session:
+        attempts = session.scalars(
+            select(col(OutboxMessage.attempts)).order_by(col(OutboxMessage.id))
+        ).all()
+    assert attempts == [2, 1]
+
+
+def _closed_port() -> int:
+    from tests.postgres import free_port
+
+    return free_port()
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_starttls_when_offered_then_login_with_the_credentials_of_the_url(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server offering STARTTLS gets TLS (its certificate verified) before the login."""
+    seed(engine, 1)
+    cert, key = _certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    recorder = Recorder()
+    credentials = Credentials("mailer", "s3cret")
+    with smtp_server(
+        recorder,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=credentials,
+        auth_required=True,
+    ) as port:
+        sender = SmtpSender(parse_smtp_url(f"smtp://mailer:s3cret@127.0.0.1:{port}"))
+        done = deliver_pending(engine, send=sender, mail_from="a@b.example")
+        sender.close()
+    assert (done.sent, done.failed) == (1, 0)
+    assert credentials.logins == ["mailer"]
+
+
+def test_concurrent_workers_never_send_one_message_twice(engine: Engine) -> None:
+    """Four workers drain one outbox at once: every message arrives exactly once."""
+    ids = seed(engine, 40)
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+
+        def work() -> None:
+            sender = SmtpSender(local(port))
+            deliver_pending(engine, send=sender, mail_from="a@b.example")
+            sender.close()
+
+        workers = [threading.Thread(target=work) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+    assert sorted(recorder.message_ids()) == sorted(ids)
+    assert statuses(engine) == ["sent"] * 40
+
+
+def _notify_run(database_url: str, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "matchmaker.cli.main", "notify", "run"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "MATCHMAKER_DATABASE_URL": database_url,
+            "MATCHMAKER_SMTP_URL": f"smtp://127.0.0.1:{port}",
+            "MATCHMAKER_MAIL_FROM": "noreply@matchmaker.example",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_batch_loses_nothing_and_repeats_carry_the_same_id(
+    engine: Engine, database_url: str
+) -> None:
+    """`matchmaker notify run` killed while the server holds its 10th message: the restarted
+    pass delivers the rest; the 10th arrives twice, under one Message-ID; none is lost."""
+    ids = seed(engine, 30)
+    recorder = Recorder(stall_at=10)
+    with smtp_server(recorder) as port:
+        first = _notify_run(database_url, port)
+        try:
+            recorder.wait_for(10)
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.communicate(timeout=30)
+        recorder.released.set()
+        assert statuses(engine) == ["sent"] * 9 + ["pending"] * 21
+        second = _notify_run(database_url, port)
+        output, _ = second.communicate(timeout=60)
+        assert second.returncode == 0, output
+    assert "Sent 21, skipped 0 (no address), failed 0." in output
+    received = recorder.message_ids()
+    assert len(received) == 31
+    assert sorted(set(received)) == sorted(ids)
+    assert [i for i in set(received) if received.count(i) > 1] == [ids[9]]
+    repeats = [m for m in recorder.messages if m["Message-ID"] == ids[9]]
+    assert [m.get_content() for m in repeats] == ["Body 9\n", "Body 9\n"]
+    assert statuses(engine) == ["sent"] * 30
