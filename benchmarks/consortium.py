@@ -10,20 +10,29 @@ timing wrappers put around the module's own functions for the duration of a run,
 measured is the code the service runs. ``--member-cost`` (one or more values) sets the solver's
 per-member cost (0 by default: proposals grow to the call's ``max_partners``); the ``members``
 column gives each proposal's size.
+
+``--rules-calls N`` instead times N synthetic calls (random type minimums, country minimums and
+sizes) over the same candidates twice: without programme rules and with the Horizon Europe
+consortium rule (three independent entities in distinct Member States or Associated Countries,
+one in a Member State), evaluated on ``--rules-date`` for Pillar II. A tenth of the candidates
+belong to groups of two to five affiliated entities.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 
 from matchmaker.consortium import solver as consortium
+from matchmaker.consortium.eligibility import Context, solver_rules
 from matchmaker.consortium.solver import (
     Candidate,
     Method,
@@ -31,6 +40,8 @@ from matchmaker.consortium.solver import (
     Requirements,
     propose_consortia,
 )
+from matchmaker.country_statuses import StatusTable
+from models.call import RuleSet
 
 # A realistic mix for IMI/IHI calls: mostly companies, a fifth academia, few patient groups.
 TYPE_MIX = {
@@ -89,10 +100,71 @@ def synthetic_candidates(n: int, *, seed: int, topics: int = 40, dim: int = 64) 
     centroids = rng.normal(size=(topics, dim))
     vectors = centroids[rng.integers(topics, size=n)] + 0.5 * rng.normal(size=(n, dim))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    # A tenth of the organisations belong to groups of 2-5 affiliated entities.
+    grouped = rng.random(n) < 0.1
+    groups = np.where(grouped, rng.integers(max(1, n // 35), size=n), -1)
     return [
-        Candidate(id=k, stakeholder_type=str(t), country=str(c), score=float(s), vector=v)
-        for k, (t, c, s, v) in enumerate(zip(types, countries, scores, vectors, strict=True))
+        Candidate(
+            id=k,
+            stakeholder_type=str(t),
+            country=str(c),
+            score=float(s),
+            vector=v,
+            group=f"group-{g}" if g >= 0 else None,
+        )
+        for k, (t, c, s, v, g) in enumerate(
+            zip(types, countries, scores, vectors, groups, strict=True)
+        )
     ]
+
+
+def rules_comparison(
+    candidates: list[Candidate], *, calls: int, seed: int, on: date, repeats: int
+) -> str:
+    """A Markdown table: per-call solve time (median of ``repeats``) with rules off and on."""
+    rng = np.random.default_rng(seed)
+    rules = solver_rules(
+        Context(
+            rule_set=RuleSet.horizon_europe, part="pillar-2", on=on, table=StatusTable.shipped()
+        )
+    )
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    feasible: dict[bool, int] = {False: 0, True: 0}
+    methods: dict[bool, set[str]] = {False: set(), True: set()}
+    for _ in range(calls):
+        required = {
+            str(t): int(rng.integers(0, 4))
+            for t in rng.choice(list(TYPE_MIX), size=int(rng.integers(1, 5)), replace=False)
+        }
+        size = int(rng.integers(max(3, sum(required.values())), 26))
+        min_countries = int(rng.integers(0, min(size, 9) + 1))
+        for with_rules in (False, True):
+            requirements = Requirements(
+                required=required,
+                min_countries=min_countries,
+                max_partners=size,
+                rules=rules if with_rules else None,
+            )
+            runs = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                proposal = propose_consortia(candidates, requirements, time_limit=30.0)[0]
+                runs.append(time.perf_counter() - start)
+            timings[with_rules].append(statistics.median(runs))
+            feasible[with_rules] += proposal.feasible
+            methods[with_rules].add(proposal.method)
+    lines = [
+        "| rules | calls | median ms | p90 ms | max ms | total s | feasible | methods |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for with_rules, label in ((False, "off"), (True, "horizon-europe")):
+        times = np.array(timings[with_rules]) * 1e3
+        lines.append(
+            f"| {label} | {calls} | {np.median(times):.1f} | {np.percentile(times, 90):.1f} | "
+            f"{times.max():.1f} | {times.sum() / 1e3:.2f} | {feasible[with_rules]}/{calls} | "
+            f"{'+'.join(sorted(methods[with_rules]))} |"
+        )
+    return "\n".join(lines)
 
 
 @contextmanager
@@ -200,7 +272,28 @@ def main() -> None:
         default=[0.0],
         help="per-member cost(s) passed to propose_consortia; each value gets its own rows",
     )
+    parser.add_argument(
+        "--rules-calls",
+        type=int,
+        default=0,
+        help="time this many synthetic calls with programme rules off and on (instead)",
+    )
+    parser.add_argument("--rules-date", type=date.fromisoformat, default=date(2024, 6, 1))
     args = parser.parse_args()
+    if args.rules_calls:
+        for n in args.sizes:
+            print(f"{n:,} candidates, seed {args.seed}, rules evaluated on {args.rules_date}:\n")
+            candidates = synthetic_candidates(n, seed=args.seed)
+            print(
+                rules_comparison(
+                    candidates,
+                    calls=args.rules_calls,
+                    seed=args.seed,
+                    on=args.rules_date,
+                    repeats=args.repeats,
+                )
+            )
+        return
 
     configurations: list[tuple[str, Method, int]] = [
         ("typical", "milp", 0),

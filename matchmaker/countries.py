@@ -5,23 +5,21 @@ that turns a code into the name people see.
 """
 
 import unicodedata
+from datetime import date
 
 import pycountry
 
-# fmt: off
-EU_MEMBER_STATES = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
-    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-})
-# Countries whose association agreement to Horizon Europe applies (the Commission's "List of
-# participating countries in Horizon Europe", 2025): Canada, New Zealand and the Republic of
-# Korea for Pillar II only; Switzerland from the 2025 work programme on. Kosovo's code (XK)
-# is not in ISO 3166-1 but is used by the EU, so it is named here.
-ASSOCIATED_COUNTRIES = frozenset({
-    "AL", "AM", "BA", "CA", "CH", "FO", "GB", "GE", "IL", "IS", "KR",
-    "MD", "ME", "MK", "NO", "NZ", "RS", "TN", "TR", "UA", "XK",
-})
-# fmt: on
+from matchmaker.country_statuses import CountryStatus, StatusTable
+
+# One source of truth: the country-status table (matchmaker/data/country_statuses.csv, each row
+# with its source), read as of today. Associated Countries include those associated to one part
+# only (Canada, New Zealand and the Republic of Korea to Pillar II). Kosovo's code (XK) is not in
+# ISO 3166-1 but is used by the EU, so it is named here.
+_TABLE = StatusTable.shipped()
+EU_MEMBER_STATES = _TABLE.countries(
+    CountryStatus.member_state, programme="horizon-europe", part=None, on=date.today()
+)
+ASSOCIATED_COUNTRIES = _TABLE.associated_to_some_part(programme="horizon-europe", on=date.today())
 EXTRA_NAMES = {"XK": "Kosovo"}
 COUNTRY_NAMES = {
     country.alpha_2: getattr(country, "common_name", None) or country.name

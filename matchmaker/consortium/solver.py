@@ -61,6 +61,21 @@ places unfilled (more partners could fill more of them; ``needed`` is then the s
 consortium that would), and when the included partners alone exceed the limit (the proposal is
 then exactly the included partners and has no alternatives).
 
+Programme rules (``Requirements.rules``, built by `matchmaker.consortium.eligibility`). With
+E the candidates established in an eligible country (a Member State or Associated Country) and
+``entity`` a candidate's group (affiliated entities share one), binary ``w_i <= x_i`` for i in
+E marks the independent core: ``sum(w_i in country c) <= 1`` per country,
+``sum(w_i of entity g) <= 1`` per group, ``sum(w_i) + s_entities >= independent_entities``;
+``sum(x_i in a Member State) + s_member_state >= 1``; ``sum(x_i contributing in kind) +
+s_in_kind >= min_in_kind``; with ``no_in_kind`` no candidate contributing in kind is eligible
+(an included one is reported). Rule slacks cost ``(U + 1)`` times the other slacks' cost, U the
+largest type and country shortfall, so a proposal meets the rules whenever any admissible
+consortium in the pool does, and misses as few type or country places as it can within them.
+The pool keeps, for every eligible country, its best candidates of three distinct groups: a
+core of three can always swap a member outside the pool for one of those, so the pool loses no
+way to meet the rules. The greedy fallback first builds such a core from the best candidates
+(Member State first when one is missing) and never drops it.
+
 Alternatives use no-good cuts: after a proposal P, the next one must leave out at least one of P's
 members that were not included (``sum(x_i for i in P minus include) <= |P minus include| - 1``). It
 must also have the first proposal's shortfall, so alternatives to a feasible proposal are feasible;
@@ -87,6 +102,7 @@ __all__ = [
     "FILLS_ADDITIONAL",
     "FILLS_COUNTRY",
     "Candidate",
+    "ConsortiumRules",
     "InvalidConsortiumRequest",
     "Member",
     "Method",
@@ -102,6 +118,11 @@ Mask: TypeAlias = NDArray[np.bool_]
 
 FILLS_COUNTRY = "country coverage"
 FILLS_ADDITIONAL = "additional partner"
+# The programme rules' names, as eligibility.py reports them.
+ENTITIES_RULE = "independent-entities"
+MEMBER_STATE_RULE = "member-state"
+IN_KIND_RULE = "in-kind-contributor"
+STAGE_ONE_RULE = "stage-1-applicants"
 
 # Objective changes smaller than this are rounding, not improvements (scores are O(1) cosines).
 _IMPROVEMENT = 1e-9
@@ -128,6 +149,15 @@ class Candidate:
     country: str
     score: float
     vector: Vector | None = field(default=None, compare=False, repr=False)
+    # Affiliated entities share a group and count as one entity for the programme rules.
+    group: str | None = None
+    # Takes part with in-kind contributions (IHI industry members and contributing partners).
+    in_kind: bool = False
+
+    @property
+    def entity(self) -> str:
+        """The independence key: the declared group, else the candidate itself."""
+        return f"group:{self.group.strip().casefold()}" if self.group else f"id:{self.id}"
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.score) and self.score >= 0):
@@ -138,12 +168,32 @@ class Candidate:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConsortiumRules:
+    """A programme's admissibility rules as constraints (see the module doc)."""
+
+    independent_entities: int = 0
+    eligible_countries: frozenset[str] = frozenset()
+    member_states: frozenset[str] = frozenset()
+    min_in_kind: int = 0
+    no_in_kind: bool = False
+
+    def __post_init__(self) -> None:
+        _check_count(self.independent_entities, "independent_entities")
+        _check_count(self.min_in_kind, "min_in_kind")
+        if self.min_in_kind and self.no_in_kind:
+            raise InvalidConsortiumRequest(
+                "min_in_kind and no_in_kind contradict each other.", field="rules"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Requirements:
     """What a call asks of a consortium: minimum partners per type, distinct countries, size."""
 
     required: Mapping[str, int]
     max_partners: int
     min_countries: int = 0
+    rules: ConsortiumRules | None = None
 
     def __post_init__(self) -> None:
         for name, value in (
@@ -182,11 +232,13 @@ class Shortfall:
     partners, the limit allows ``achieved``).
     """
 
-    requirement: Literal["stakeholder_type", "countries", "size"]
+    requirement: Literal["stakeholder_type", "countries", "size", "eligibility"]
     stakeholder_type: str | None
     needed: int
     achieved: int
     message: str
+    # For an "eligibility" shortfall: the rule that fails (eligibility.py's rule names).
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +325,7 @@ def propose_consortia(
     first = _solve(pool, method=method, deadline=deadline, cuts=[], max_shortfall=None)
     selection, used = first if first is not None else (_greedy(pool, cuts=[]), "greedy")
     shortfall = _shortfall(pool, selection)
+    rule_shortfall = sum(_rule_gaps(pool, selection).values())
     size = _size_shortfall(pool, shortfall, method=used, deadline=deadline) if shortfall else None
     proposals = [_proposal(pool, selection, used, size)]
 
@@ -282,7 +335,13 @@ def propose_consortia(
         if not free.any():
             break
         cuts.append(free)
-        found = _solve(pool, method=method, deadline=deadline, cuts=cuts, max_shortfall=shortfall)
+        found = _solve(
+            pool,
+            method=method,
+            deadline=deadline,
+            cuts=cuts,
+            max_shortfall=(rule_shortfall, shortfall),
+        )
         if found is None:
             break
         selection, used = found
@@ -345,6 +404,7 @@ class _Pool:
     member_cost: float
     eligible_per_type: NDArray[np.int64]  # over all candidates, not just the pool
     eligible_countries: int
+    rule: _RuleArrays | None = None
 
     @property
     def size(self) -> int:
@@ -384,6 +444,10 @@ def _build_pool(
             f"Included organisations are not candidates: {sorted(unknown)}.", field="include"
         )
     eligible = ~np.isin(ids, np.fromiter(exclude_ids, np.int64, len(exclude_ids)))
+    rules = requirements.rules
+    in_kind = np.array([c.in_kind for c in candidates], dtype=bool)
+    if rules is not None and rules.no_in_kind:
+        eligible &= ~in_kind
 
     need = np.zeros(len(type_names), dtype=np.int64)
     need[: len(requirements.required)] = list(requirements.required.values())  # listed first
@@ -399,6 +463,8 @@ def _build_pool(
         countries_needed=missing_countries > 0,
         per_type_limit=per_type_limit,
     )
+    if rules is not None:
+        chosen = np.union1d(chosen, _rule_preselect(candidates, rules, eligible & ~included))
     pool = [candidates[i] for i in chosen.tolist()]
     pool_countries = np.unique(countries[chosen], return_inverse=True)[1].astype(np.intp)
     return _Pool(
@@ -416,7 +482,54 @@ def _build_pool(
         member_cost=float(member_cost),
         eligible_per_type=np.bincount(types[eligible], minlength=need.size),
         eligible_countries=int(np.count_nonzero(np.bincount(countries[eligible]))),
+        rule=None if rules is None else _RuleArrays.of(pool, rules),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class _RuleArrays:
+    """The programme rules over the pool: who is in an eligible country, a Member State, which
+    entity (group) each candidate is, who contributes in kind."""
+
+    rules: ConsortiumRules
+    eligible: Mask
+    member_state: Mask
+    entities: NDArray[np.intp]
+    in_kind: Mask
+
+    @classmethod
+    def of(cls, pool: list[Candidate], rules: ConsortiumRules) -> _RuleArrays:
+        entities, _ = _codes([c.entity for c in pool])
+        return cls(
+            rules=rules,
+            eligible=np.array([c.country in rules.eligible_countries for c in pool], dtype=bool),
+            member_state=np.array([c.country in rules.member_states for c in pool], dtype=bool),
+            entities=entities,
+            in_kind=np.array([c.in_kind for c in pool], dtype=bool),
+        )
+
+
+def _rule_preselect(
+    candidates: Sequence[Candidate], rules: ConsortiumRules, eligible: Mask
+) -> NDArray[np.intp]:
+    """For each eligible country its best candidates of distinct entities (as many as the core
+    needs), and the best in-kind candidates the rules ask for."""
+    keep: list[int] = []
+    per_country: dict[str, set[str]] = {}
+    order = sorted(np.flatnonzero(eligible).tolist(), key=lambda i: -candidates[i].score)
+    in_kind_kept = 0
+    for i in order:
+        candidate = candidates[i]
+        if candidate.in_kind and in_kind_kept < rules.min_in_kind:
+            keep.append(i)
+            in_kind_kept += 1
+        if candidate.country not in rules.eligible_countries:
+            continue
+        seen = per_country.setdefault(candidate.country, set())
+        if len(seen) < max(rules.independent_entities, 1) and candidate.entity not in seen:
+            seen.add(candidate.entity)
+            keep.append(i)
+    return np.array(sorted(set(keep)), dtype=np.intp)
 
 
 def _preselect(
@@ -542,6 +655,54 @@ def _shortfall(pool: _Pool, selection: Mask) -> int:
     return int(types_short) + max(0, pool.min_countries - _covered(pool, selection))
 
 
+def _max_matching(rows: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A maximum matching of (entity, country) pairs by augmenting paths (pools are small)."""
+    options: dict[int, list[int]] = {}
+    for entity, country in rows:
+        options.setdefault(entity, []).append(country)
+    owner: dict[int, int] = {}  # country -> entity
+
+    def augment(entity: int, seen: set[int]) -> bool:
+        for country in options[entity]:
+            if country in seen:
+                continue
+            seen.add(country)
+            if country not in owner or augment(owner[country], seen):
+                owner[country] = entity
+                return True
+        return False
+
+    for entity in sorted(options):
+        augment(entity, set())
+    return sorted((entity, country) for country, entity in owner.items())
+
+
+def _core(pool: _Pool, selection: Mask) -> list[tuple[int, int]]:
+    """The largest independent core of a selection: (entity, country) codes."""
+    if pool.rule is None:
+        return []
+    members = np.flatnonzero(selection & pool.rule.eligible)
+    return _max_matching(
+        [(int(pool.rule.entities[i]), int(pool.countries[i])) for i in members.tolist()]
+    )
+
+
+def _rule_gaps(pool: _Pool, selection: Mask) -> dict[str, int]:
+    """How far a selection is from each programme rule (0 when met; empty without rules)."""
+    if pool.rule is None:
+        return {}
+    rules, arrays = pool.rule.rules, pool.rule
+    in_kind = int((selection & arrays.in_kind).sum())
+    return {
+        ENTITIES_RULE: max(0, rules.independent_entities - len(_core(pool, selection))),
+        MEMBER_STATE_RULE: int(
+            rules.independent_entities > 0 and not (selection & arrays.member_state).any()
+        ),
+        IN_KIND_RULE: max(0, rules.min_in_kind - in_kind),
+        STAGE_ONE_RULE: in_kind if rules.no_in_kind else 0,
+    }
+
+
 def _penalty(pool: _Pool, selection: Mask) -> float:
     chosen = selection.astype(np.float64)
     return float(chosen @ (pool.penalty @ chosen)) / 2
@@ -553,7 +714,7 @@ def _solve(
     method: Method,
     deadline: float,
     cuts: list[Mask],
-    max_shortfall: int | None,
+    max_shortfall: tuple[int, int] | None,
 ) -> tuple[Mask, Method] | None:
     """The best selection under the cuts, the method that found it; None if none is left."""
     if method == "milp":
@@ -565,8 +726,13 @@ def _solve(
         if status == "infeasible" and max_shortfall is not None:
             return None
     selection = _greedy(pool, cuts=cuts)
-    if max_shortfall is not None and _shortfall(pool, selection) > max_shortfall:
+    if max_shortfall is not None and (
+        sum(_rule_gaps(pool, selection).values()) > max_shortfall[0]
+        or _shortfall(pool, selection) > max_shortfall[1]
+    ):
         return None
+    if any(int(selection[cut].sum()) == int(cut.sum()) for cut in cuts):
+        return None  # the greedy's locked core rebuilt an earlier proposal
     return selection, "greedy"
 
 
@@ -575,7 +741,7 @@ def _solve_milp(
     *,
     deadline: float,
     cuts: list[Mask],
-    max_shortfall: int | None = None,
+    max_shortfall: tuple[int, int] | None = None,
     minimise_size: bool = False,
 ) -> tuple[Literal["optimal", "infeasible", "failed"], Mask | None]:
     """Solve the program of the module doc; ``minimise_size`` swaps relevance for fewest members."""
@@ -605,6 +771,15 @@ def _solve_milp(
     x, y, z = block(n), block(n_pairs), block(n_countries)
     s_types, s_countries = block(n_required), block(1 if use_countries else 0)
     slacks = np.r_[s_types, s_countries]
+    arrays = pool.rule
+    rules = arrays.rules if arrays is not None else None
+    core_idx = np.flatnonzero(arrays.eligible) if arrays is not None else np.empty(0, np.intp)
+    use_core = rules is not None and rules.independent_entities > 0
+    w = block(core_idx.size if use_core else 0)
+    s_entities, s_member_state = block(1 if use_core else 0), block(1 if use_core else 0)
+    use_in_kind = rules is not None and rules.min_in_kind > 0
+    s_in_kind = block(1 if use_in_kind else 0)
+    rule_slacks = np.r_[s_entities, s_member_state, s_in_kind]
 
     rows: list[NDArray[np.intp]] = []
     cols: list[NDArray[np.intp]] = []
@@ -676,25 +851,75 @@ def _solve_milp(
             np.full(len(cuts), -np.inf),
             cut_matrix.sum(axis=1) - 1.0,
         )
+    if use_core and arrays is not None and rules is not None:
+        k = np.arange(core_idx.size)
+        add_rows(
+            np.r_[k, k],
+            np.r_[w, core_idx],
+            np.r_[np.ones(k.size), -np.ones(k.size)],
+            np.full(k.size, -np.inf),
+            np.zeros(k.size),
+        )
+        for codes in (pool.countries[core_idx], arrays.entities[core_idx]):
+            _, row_of, sizes = np.unique(codes, return_inverse=True, return_counts=True)
+            add_rows(
+                row_of.astype(np.intp), w, 1.0, np.full(sizes.size, -np.inf), np.ones(sizes.size)
+            )
+        add_rows(
+            np.zeros(w.size + 1, dtype=np.intp),
+            np.r_[w, s_entities],
+            1.0,
+            rules.independent_entities,
+            np.inf,
+        )
+        member_states = np.flatnonzero(arrays.member_state)
+        add_rows(
+            np.zeros(member_states.size + 1, dtype=np.intp),
+            np.r_[member_states, s_member_state],
+            1.0,
+            1.0,
+            np.inf,
+        )
+    if use_in_kind and arrays is not None and rules is not None:
+        in_kind = np.flatnonzero(arrays.in_kind)
+        add_rows(
+            np.zeros(in_kind.size + 1, dtype=np.intp),
+            np.r_[in_kind, s_in_kind],
+            1.0,
+            rules.min_in_kind,
+            np.inf,
+        )
     if max_shortfall is not None and slacks.size:
-        add_rows(np.zeros(slacks.size, dtype=np.intp), slacks, 1.0, -np.inf, max_shortfall)
+        add_rows(np.zeros(slacks.size, dtype=np.intp), slacks, 1.0, -np.inf, max_shortfall[1])
+    if max_shortfall is not None and rule_slacks.size:
+        add_rows(
+            np.zeros(rule_slacks.size, dtype=np.intp), rule_slacks, 1.0, -np.inf, max_shortfall[0]
+        )
 
+    contribution = pool.scores - pool.member_cost  # objective of each member, before penalties
     cost = np.zeros(n_vars)
     if minimise_size:
         cost[x] = 1.0
         cost[slacks] = n + 1.0
     else:
-        contribution = pool.scores - pool.member_cost  # objective of each member, before penalties
         cost[x] = -contribution
         cost[y] = pair_w
         cost[slacks] = 1.0 + np.abs(contribution).sum() + pair_w.sum()
+    # A rule place outweighs every type and country place together (lexicographic order).
+    place_cost = n + 1.0 if minimise_size else 1.0 + np.abs(contribution).sum() + pair_w.sum()
+    most_places = float(pool.need[required_types].sum() + pool.min_countries)
+    cost[rule_slacks] = (most_places + 1.0) * place_cost
     lb = np.zeros(n_vars)
     ub = np.ones(n_vars)
     lb[x] = pool.included
     ub[s_types] = pool.need[required_types]
     ub[s_countries] = pool.min_countries
+    if rules is not None:
+        ub[s_entities] = rules.independent_entities
+        ub[s_in_kind] = rules.min_in_kind
     integrality = np.zeros(n_vars, dtype=np.uint8)
     integrality[x] = 1
+    integrality[w] = 1
     if not n_vars:
         return "optimal", np.zeros(0, dtype=bool)
 
@@ -785,7 +1010,8 @@ def _greedy(pool: _Pool, *, cuts: list[Mask]) -> Mask:
     """Greedy construction (most places filled, then most objective), then add/drop/swap search."""
     n = pool.size
     cut_matrix = np.vstack(cuts) if cuts else np.zeros((0, n), dtype=bool)
-    state = _State.of(pool, pool.included)
+    locked = _rule_core(pool)
+    state = _State.of(pool, locked)
     while state.selection.sum() < pool.max_partners:
         places, gain = state.add_gains(pool)
         open_ = ~state.selection & ~state.blocked(cut_matrix) & ((places > 0) | (gain > 0))
@@ -796,7 +1022,7 @@ def _greedy(pool: _Pool, *, cuts: list[Mask]) -> Mask:
         state.toggle(pool, int(best), on=True)
 
     for _ in range(_MAX_LOCAL_SEARCH_STEPS):
-        move = _best_move(pool, state, cut_matrix)
+        move = _best_move(pool, state, cut_matrix, locked)
         if move is None:
             break
         out, into = move
@@ -807,8 +1033,56 @@ def _greedy(pool: _Pool, *, cuts: list[Mask]) -> Mask:
     return state.selection
 
 
+def _rule_core(pool: _Pool) -> Mask:
+    """The included candidates plus, with rules, the best ones that meet them: in-kind
+    contributors first if needed, then independent entities in new eligible countries (one in a
+    Member State when none is yet), each the best-scoring that fills a place, within the limit."""
+    selection = pool.included.copy()
+    arrays = pool.rule
+    if arrays is None:
+        return selection
+    rules = arrays.rules
+    room = pool.max_partners - int(selection.sum())
+    order = np.lexsort((pool.ids, -pool.scores))
+    for i in order.tolist():
+        if room <= 0 or int((selection & arrays.in_kind).sum()) >= rules.min_in_kind:
+            break
+        if arrays.in_kind[i] and not selection[i]:
+            selection[i] = True
+            room -= 1
+    while room > 0 and len(core := _core(pool, selection)) < rules.independent_entities:
+        used_entities = {entity for entity, _ in core}
+        used_countries = {country for _, country in core}
+        new = [
+            i
+            for i in np.flatnonzero(arrays.eligible & ~selection).tolist()
+            if int(arrays.entities[i]) not in used_entities
+            and int(pool.countries[i]) not in used_countries
+        ]
+        if not new:
+            break
+        need_state = not (selection & arrays.member_state).any()
+        type_short = _type_counts(pool, selection) < pool.need
+        best = min(
+            new,
+            key=lambda i: (
+                not (need_state and arrays.member_state[i]),
+                not type_short[pool.types[i]],
+                -pool.scores[i],
+                pool.ids[i],
+            ),
+        )
+        selection[best] = True
+        room -= 1
+    if room > 0 and rules.independent_entities and not (selection & arrays.member_state).any():
+        options = np.flatnonzero(arrays.member_state & ~selection)
+        if options.size:
+            selection[options[np.argmax(pool.scores[options])]] = True
+    return selection
+
+
 def _best_move(
-    pool: _Pool, state: _State, cut_matrix: NDArray[np.bool_]
+    pool: _Pool, state: _State, cut_matrix: NDArray[np.bool_], locked: Mask
 ) -> tuple[int | None, int | None] | None:
     """The add, drop or swap that most improves (places, objective); None at a local optimum."""
     best: tuple[int, float] = (0, _IMPROVEMENT)  # (places gained, objective gained) to beat
@@ -827,7 +1101,7 @@ def _best_move(
     if state.selection.sum() < pool.max_partners:
         places, gain = state.add_gains(pool)
         consider(places, gain, ~state.selection & ~state.blocked(cut_matrix), None)
-    for out in np.flatnonzero(state.selection & ~pool.included).tolist():
+    for out in np.flatnonzero(state.selection & ~locked).tolist():
         lost_places, lost_gain = state.drop_loss(pool, out)
         if (-lost_places, -lost_gain) > best:
             best, move = (-lost_places, -lost_gain), (out, None)
@@ -899,7 +1173,11 @@ def _proposal(pool: _Pool, selection: Mask, method: Method, size: Shortfall | No
             fills[i] = FILLS_ADDITIONAL
         covered.add(country)
 
-    shortfalls = [*_coverage_shortfalls(pool, selection), *([size] if size else [])]
+    shortfalls = [
+        *_rule_shortfalls(pool, selection),
+        *_coverage_shortfalls(pool, selection),
+        *([size] if size else []),
+    ]
     total = float(pool.scores[members].sum())
     penalty = _penalty(pool, selection)
     return Proposal(
@@ -958,6 +1236,73 @@ def _coverage_shortfalls(pool: _Pool, selection: Mask) -> list[Shortfall]:
                 needed=pool.min_countries,
                 achieved=covered,
                 message=f"Needs partners from {plural(pool.min_countries, 'country')}; {reason}.",
+            )
+        )
+    return shortfalls
+
+
+def _rule_shortfalls(pool: _Pool, selection: Mask) -> list[Shortfall]:
+    """A shortfall naming each programme rule the selection fails, and what would fix it."""
+    if pool.rule is None:
+        return []
+    rules, gaps = pool.rule.rules, _rule_gaps(pool, selection)
+    core = _core(pool, selection)
+    country_of = {int(pool.countries[i]): pool.candidates[i].country for i in range(pool.size)}
+    used = sorted(country_of[country] for _, country in core)
+    shortfalls = []
+    if gaps[ENTITIES_RULE]:
+        missing = gaps[ENTITIES_RULE]
+        other = f" other than {', '.join(used)}" if used else ""
+        shortfalls.append(
+            Shortfall(
+                requirement="eligibility",
+                stakeholder_type=None,
+                needed=rules.independent_entities,
+                achieved=len(core),
+                rule=ENTITIES_RULE,
+                message=(
+                    f"The programme needs {rules.independent_entities} independent legal "
+                    "entities, each in a different Member State or Associated Country; the "
+                    f"candidates allow {len(core)}: needs "
+                    f"{plural(missing, 'more independent entity', 'more independent entities')} "
+                    f"established in a Member State or Associated Country{other}."
+                ),
+            )
+        )
+    if gaps[MEMBER_STATE_RULE]:
+        shortfalls.append(
+            Shortfall(
+                requirement="eligibility",
+                stakeholder_type=None,
+                needed=1,
+                achieved=0,
+                rule=MEMBER_STATE_RULE,
+                message="The programme needs a partner established in an EU Member State; "
+                "no candidate within the other requirements is.",
+            )
+        )
+    if gaps[IN_KIND_RULE]:
+        shortfalls.append(
+            Shortfall(
+                requirement="eligibility",
+                stakeholder_type=None,
+                needed=rules.min_in_kind,
+                achieved=rules.min_in_kind - gaps[IN_KIND_RULE],
+                rule=IN_KIND_RULE,
+                message="The call needs an industry member or contributing partner that "
+                "contributes in kind; no candidate does.",
+            )
+        )
+    if gaps[STAGE_ONE_RULE]:
+        shortfalls.append(
+            Shortfall(
+                requirement="eligibility",
+                stakeholder_type=None,
+                needed=0,
+                achieved=gaps[STAGE_ONE_RULE],
+                rule=STAGE_ONE_RULE,
+                message="Stage 1 of a two-stage call admits no industry member or contributing "
+                "partner; remove the included ones (the industry consortium joins at stage 2).",
             )
         )
     return shortfalls

@@ -1,0 +1,88 @@
+"""`matchmaker rules`: show the country-status table the programme rules use, add rows."""
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import Session
+
+from matchmaker import db, rules
+from matchmaker.auth import OPERATOR
+from matchmaker.country_statuses import PARTS, sources
+from matchmaker.errors import DomainError
+from matchmaker.settings import get_settings
+from models.rules import CountryStatusCreate, CountryStatusPublic
+
+rules_app = typer.Typer(help="Programme rules: the country-status table.", no_args_is_help=True)
+
+
+def _rows() -> tuple[list[CountryStatusPublic], bool]:
+    """Every row, and whether the database's added rows could be read."""
+    engine = db.create_db_engine(get_settings())
+    try:
+        with Session(engine) as session:
+            return rules.table_rows(session), True
+    except (OperationalError, ProgrammingError):  # not migrated yet: the shipped rows alone
+        return rules.shipped_table_rows(), False
+    finally:
+        engine.dispose()
+
+
+@rules_app.command("show")
+def rules_show(
+    country: Annotated[str | None, typer.Option(help="Only this country's rows.")] = None,
+) -> None:
+    """Print each country's status per programme part and period, with the sources."""
+    rows, from_database = _rows()
+    if country:
+        rows = [row for row in rows if row.country == country.upper()]
+    typer.echo(rules.render_table(rows))
+    if not from_database:
+        typer.echo("\n(The database is not migrated: shipped rows only.)")
+    typer.echo("\nSources:")
+    for source in sources().values():
+        typer.echo(f"  [{source.key}] {source.title}; {source.section}. {source.url}")
+
+
+@rules_app.command("add")
+def rules_add(
+    country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code (XK for Kosovo).")],
+    status: Annotated[str, typer.Argument(help="member_state, associated or non_associated.")],
+    valid_from: Annotated[str, typer.Option("--from", help="First day in force (YYYY-MM-DD).")],
+    source: Annotated[str, typer.Option(help="The document the row comes from.")],
+    parts: Annotated[
+        str, typer.Option(help=f"';'-separated parts: all, {', '.join(PARTS)}.")
+    ] = "all",
+    except_parts: Annotated[str, typer.Option(help="';'-separated parts excluded.")] = "",
+    valid_to: Annotated[str | None, typer.Option("--to", help="Last day in force.")] = None,
+    note: Annotated[str, typer.Option(help="What the row says, in a sentence.")] = "",
+) -> None:
+    """Add a row without a release; it takes over from its start date, earlier rows stay."""
+    try:
+        data = CountryStatusCreate.model_validate(
+            {
+                "country": country,
+                "status": status,
+                "parts": [p for p in parts.split(";") if p],
+                "except_parts": [p for p in except_parts.split(";") if p],
+                "valid_from": date.fromisoformat(valid_from),
+                "valid_to": date.fromisoformat(valid_to) if valid_to else None,
+                "source": source,
+                "note": note,
+            }
+        )
+    except (ValidationError, ValueError) as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from None
+    engine = db.create_db_engine(get_settings())
+    try:
+        with db.session_scope(db.for_writing(engine)) as session:
+            row = rules.add_country_status(session, data=data, actor=OPERATOR)
+            typer.echo(f"Added row {row.id}: {row.country} {row.status} from {row.valid_from}.")
+    except DomainError as error:
+        typer.echo(f"Error: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()

@@ -1,0 +1,147 @@
+"""The country-status table as the service sees it: shipped rows plus the rows admins added."""
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from matchmaker.auth import Principal, require_role
+from matchmaker.consortium.eligibility import Context
+from matchmaker.country_statuses import StatusRow, StatusTable, parse_row, shipped_rows, sources
+from matchmaker.errors import InvalidInput
+from models.call import Call, RuleSet
+from models.rules import CountryStatusCreate, CountryStatusPublic, CountryStatusRow
+
+
+def _as_status_row(row: CountryStatusRow) -> StatusRow:
+    return parse_row(
+        {
+            "country": row.country,
+            "programme": row.programme,
+            "status": row.status,
+            "parts": row.parts,
+            "except_parts": row.except_parts,
+            "valid_from": row.valid_from.isoformat(),
+            "valid_to": row.valid_to.isoformat() if row.valid_to else "",
+            "source": row.source,
+            "note": row.note,
+        },
+        shipped=False,
+    )
+
+
+def added_rows(session: Session) -> list[CountryStatusRow]:
+    """The rows admins added, oldest first (a later row wins a tie)."""
+    return list(session.scalars(select(CountryStatusRow).order_by(col(CountryStatusRow.id))))
+
+
+def status_table(session: Session) -> StatusTable:
+    """The shipped rows, then the added ones."""
+    return StatusTable.shipped([_as_status_row(row) for row in added_rows(session)])
+
+
+def call_context(session: Session, call: Call, *, today: date | None = None) -> Context:
+    """The rules of a call: its rule set and part, on its deadline (today when it has none)."""
+    return Context(
+        rule_set=RuleSet(call.rule_set),
+        part=call.programme_part,
+        on=call.deadline or today or date.today(),
+        table=status_table(session),
+        two_stage=call.two_stage,
+    )
+
+
+def add_country_status(
+    session: Session, *, data: CountryStatusCreate, actor: Principal | None
+) -> CountryStatusRow:
+    """Add a row (admins only); nothing is overwritten, so past evaluations stay reproducible."""
+    require_role(actor, set())
+    if data.valid_to is not None and data.valid_to < data.valid_from:
+        raise InvalidInput("valid_to must not be before valid_from.", field="valid_to")
+    row = CountryStatusRow(
+        country=data.country,
+        programme=data.programme,
+        status=data.status,
+        parts=";".join(data.parts),
+        except_parts=";".join(data.except_parts),
+        valid_from=data.valid_from,
+        valid_to=data.valid_to,
+        source=data.source,
+        note=data.note,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def shipped_table_rows() -> list[CountryStatusPublic]:
+    """The rows shipped with the package, each shipped row's source spelled out."""
+    cited = sources()
+    return [
+        CountryStatusPublic(
+            country=row.country,
+            programme=row.programme,
+            status=row.status.value,
+            parts=sorted(row.parts),
+            except_parts=sorted(row.except_parts),
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            source=(
+                f"{cited[row.source].title}, {cited[row.source].section}: {cited[row.source].url}"
+                if row.source in cited
+                else row.source
+            ),
+            note=row.note,
+            shipped=True,
+        )
+        for row in shipped_rows()
+    ]
+
+
+def table_rows(session: Session) -> list[CountryStatusPublic]:
+    """Every row: shipped, then added (with when)."""
+    rows = shipped_table_rows()
+    for added in added_rows(session):
+        parsed = _as_status_row(added)
+        rows.append(
+            CountryStatusPublic(
+                country=parsed.country,
+                programme=parsed.programme,
+                status=parsed.status.value,
+                parts=sorted(parsed.parts),
+                except_parts=sorted(parsed.except_parts),
+                valid_from=parsed.valid_from,
+                valid_to=parsed.valid_to,
+                source=parsed.source,
+                note=parsed.note,
+                shipped=False,
+                added_at=added.created_at,
+            )
+        )
+    return rows
+
+
+def render_table(rows: list[CountryStatusPublic]) -> str:
+    """The table as aligned text, one row a line (the CLI's `rules show`)."""
+    header = ("country", "status", "parts", "except", "from", "to", "origin", "note")
+    lines = [
+        (
+            row.country,
+            row.status,
+            ",".join(row.parts),
+            ",".join(row.except_parts) or "-",
+            row.valid_from.isoformat(),
+            row.valid_to.isoformat() if row.valid_to else "-",
+            "shipped" if row.shipped else "added",
+            row.note,
+        )
+        for row in rows
+    ]
+    widths = [max(len(header[k]), *(len(line[k]) for line in lines)) for k in range(7)]
+    text = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line[:7], widths, strict=True))
+        + "  "
+        + line[7]
+        for line in [header, *lines]
+    ]
+    return "\n".join(text)

@@ -1,0 +1,200 @@
+"""Programme rules over HTTP: a draft's eligibility, the gaps view, proposals, admin rows."""
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from matchmaker.cli.main import app
+from tests.factories import create_call, create_organisation
+
+TEXT = "liquid biopsy early cancer detection oncology screening"
+
+
+def _org(
+    client: TestClient, name: str, country: str, kind: str = "academia", **extra: object
+) -> int:
+    body = create_organisation(
+        client,
+        name=name,
+        stakeholder_type=kind,
+        country=country,
+        description=TEXT,
+        keywords=[],
+        activities=[],
+        website=None,
+        **extra,
+    )
+    return int(body["id"])
+
+
+def _draft(client: TestClient, call_id: int, *members: int) -> int:
+    """A draft owned by its first member (an admin reads and changes it too)."""
+    owner = client.post("/admin/keys", json={"role": "organisation", "organisation_id": members[0]})
+    response = client.post(
+        "/consortia",
+        json={
+            "name": "Draft",
+            "call_id": call_id,
+            "members": [{"organisation_id": member} for member in members],
+        },
+        headers={"Authorization": f"Bearer {owner.json()['token']}"},
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _horizon_call(client: TestClient, **overrides: object) -> int:
+    return int(
+        create_call(
+            client,
+            identifier=str(overrides.pop("identifier", "HORIZON-CL4-2024-01")),
+            programme="Horizon Europe Cluster 4 (Digital, Industry and Space)",
+            required_stakeholders={},
+            deadline=str(overrides.pop("deadline", "2024-09-17")),
+            **overrides,
+        )["id"]
+    )
+
+
+def test_call_takes_its_rule_set_from_the_programme(client: TestClient) -> None:
+    """An IHI call gets ihi in Pillar II; a cluster call horizon-europe; another none."""
+    ihi = create_call(client)
+    cluster = client.get(f"/calls/{_horizon_call(client)}").json()
+    other = create_call(client, identifier="EIT-1", programme="EIT")
+    assert (ihi["rule_set"], ihi["programme_part"], ihi["two_stage"]) == ("ihi", "pillar-2", False)
+    assert (cluster["rule_set"], cluster["programme_part"]) == ("horizon-europe", "pillar-2")
+    assert (other["rule_set"], other["programme_part"]) == ("none", None)
+    explicit = create_call(client, identifier="X-1", programme="EIT", rule_set="horizon-europe")
+    assert explicit["rule_set"] == "horizon-europe"
+
+
+def test_draft_eligibility_reports_each_rule_and_who_could_fix_it(client: TestClient) -> None:
+    """DE + FR + a Swiss partner in 2024: two entities, and a Norwegian candidate would fix it."""
+    call = _horizon_call(client)
+    de, fr = _org(client, "Heidelberg", "DE"), _org(client, "Sorbonne", "FR")
+    ch = _org(client, "ETH", "CH")
+    norway = _org(client, "Oslo University", "NO")
+    _org(client, "Heidelberg Clinic", "DE")
+    draft = _draft(client, call, de, fr, ch)
+
+    body = client.get(f"/consortia/{draft}/eligibility").json()
+    assert (body["rule_set"], body["evaluated_on"], body["eligible"]) == (
+        "horizon-europe",
+        "2024-09-17",
+        False,
+    )
+    entities, member_state = body["rules"]
+    assert (entities["rule"], entities["met"]) == ("independent-entities", False)
+    assert entities["fix"] == (
+        "Needs 1 more independent entity established in a Member State or Associated Country "
+        "other than DE and FR."
+    )
+    assert "Art. 22(2)" in entities["source"]
+    assert [c["organisation"]["id"] for c in entities["candidates"]] == [norway]
+    assert member_state["met"] is True
+    swiss = next(p for p in body["participants"] if p["organisation"]["id"] == ch)
+    assert (swiss["country_status"], swiss["funded"]) == ("non_associated", False)
+
+    gaps = client.get(f"/consortia/{draft}/gaps").json()
+    assert gaps["satisfied"] is False
+    assert gaps["eligibility"]["rules"][0]["met"] is False
+
+    client.put(f"/consortia/{draft}/members/{norway}")
+    assert client.get(f"/consortia/{draft}/eligibility").json()["eligible"] is True
+
+
+def test_affiliated_members_count_once(client: TestClient) -> None:
+    """Two members of one declared group are one entity; a similar name is flagged for review."""
+    call = _horizon_call(client)
+    first = _org(client, "Acme Research GmbH", "DE", group="Acme")
+    second = _org(client, "Acme Research SAS", "FR", group="Acme")
+    third = _org(client, "Acme Research BV", "NL")
+    draft = _draft(client, call, first, second, third)
+    body = client.get(f"/consortia/{draft}/eligibility").json()
+    assert body["rules"][0]["met"] is False
+    assert body["rules"][0]["message"].startswith("Has 2 independent entities")
+    assert {tuple(flag["organisation_ids"]) for flag in body["likely_affiliates"]} == {
+        (first, third),
+        (second, third),
+    }
+
+
+def test_proposal_is_eligible_by_construction(client: TestClient) -> None:
+    """The proposal leaves out the better-scoring Swiss partner (2024) to meet the rule."""
+    call = _horizon_call(client, max_partners=3)
+    de, fr = _org(client, "Heidelberg", "DE"), _org(client, "Sorbonne", "FR")
+    _org(client, "ETH oncology liquid biopsy screening", "CH")
+    norway = _org(client, "Oslo", "NO")
+    body = client.post(f"/calls/{call}/consortium", json={}).json()
+    best = body["items"][0]
+    assert best["feasible"] is True
+    assert {m["organisation"]["id"] for m in best["members"]} == {de, fr, norway}
+
+
+def test_impossible_proposal_names_the_failing_rule(client: TestClient) -> None:
+    """With partners in DE and the US only, the answer names the rule and the fix."""
+    call = _horizon_call(client)
+    _org(client, "Heidelberg", "DE")
+    _org(client, "Boston", "US")
+    best = client.post(f"/calls/{call}/consortium", json={}).json()["items"][0]
+    assert best["feasible"] is False
+    rules = [s["rule"] for s in best["shortfalls"] if s["requirement"] == "eligibility"]
+    assert rules == ["independent-entities"]
+
+
+def test_admin_row_changes_later_deadlines_only(client: TestClient, anonymous: TestClient) -> None:
+    """An added row (Morocco associated from 2026) is listed and counts from its date on."""
+    row = {
+        "country": "MA",
+        "status": "associated",
+        "valid_from": "2026-01-01",
+        "source": "Test source",
+    }
+    assert anonymous.post("/admin/country-statuses", json=row).status_code == 401
+    created = client.post("/admin/country-statuses", json=row)
+    assert created.status_code == 201, created.text
+    added = [r for r in created.json() if not r["shipped"]]
+    assert [(r["country"], r["valid_from"]) for r in added] == [("MA", "2026-01-01")]
+    assert len(anonymous.get("/rules/countries").json()) == len(created.json())
+
+    de, fr, ma = _org(client, "A", "DE"), _org(client, "B", "FR"), _org(client, "C", "MA")
+    before = _draft(
+        client, _horizon_call(client, identifier="OLD-1", deadline="2025-06-01"), de, fr, ma
+    )
+    after = _draft(
+        client, _horizon_call(client, identifier="NEW-1", deadline="2026-06-01"), de, fr, ma
+    )
+    assert client.get(f"/consortia/{before}/eligibility").json()["eligible"] is False
+    assert client.get(f"/consortia/{after}/eligibility").json()["eligible"] is True
+
+
+def test_rules_show_prints_the_table_with_sources(tmp_path: Path) -> None:
+    """`matchmaker rules show` lists statuses with dates and parts, and cites the sources."""
+    env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    added = runner.invoke(
+        app,
+        ["rules", "add", "MA", "associated", "--from", "2026-01-01", "--source", "Test"],
+        env=env,
+    )
+    assert added.output == "Added row 1: MA associated from 2026-01-01.\n"
+    shown = runner.invoke(app, ["rules", "show", "--country", "GB"], env=env)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0].split() == [
+        "country",
+        "status",
+        "parts",
+        "except",
+        "from",
+        "to",
+        "origin",
+        "note",
+    ]
+    assert lines[1].split()[:6] == ["GB", "non_associated", "all", "-", "2021-01-01", "2023-12-31"]
+    assert lines[2].split()[:6] == ["GB", "associated", "all", "eic-fund", "2024-01-01", "-"]
+    assert "eur-lex.europa.eu" in shown.output
+    morocco = runner.invoke(app, ["rules", "show", "--country", "MA"], env=env)
+    assert "added" in morocco.output.splitlines()[1]

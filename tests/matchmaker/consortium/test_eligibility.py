@@ -1,0 +1,252 @@
+"""Programme rules: real cases from the programmes' documents (docs/eligibility.md cites each)."""
+
+from datetime import date
+
+import pytest
+
+from matchmaker.consortium.eligibility import (
+    ENTITIES_RULE,
+    IN_KIND_RULE,
+    MEMBER_STATE_RULE,
+    STAGE_ONE_RULE,
+    Context,
+    Participant,
+    check,
+    default_rule_set,
+    independent_entities,
+    likely_affiliates,
+)
+from matchmaker.country_statuses import CountryStatus, StatusTable, parse_row
+from models.call import RuleSet
+
+TABLE = StatusTable.shipped()
+HE = RuleSet.horizon_europe
+REG = "Regulation (EU) 2021/695, Art. 22(2)"
+LIST = "List of participating countries in Horizon Europe, V2.8"
+ISERD = "ISERD, Consortium composition (UK + NO + IS not eligible)"
+CH = "Euresearch, Jan/Feb 2025: Switzerland from 1 January 2025"
+UK = "UK association in force 1 January 2024, except the EIC Fund"
+SB = "Science|Business 2024: Canada, New Zealand, Korea for Pillar II"
+EG = "Agence Europe 2025: Egypt, transitional from 10 April 2025"
+
+
+def _members(*countries: str, groups: dict[int, str] | None = None) -> list[Participant]:
+    groups = groups or {}
+    return [
+        Participant(id=k, name=f"Org {k}", country=country, group=groups.get(k))
+        for k, country in enumerate(countries, start=1)
+    ]
+
+
+def _failing(
+    countries: tuple[str, ...],
+    on: date,
+    part: str | None = "pillar-2",
+    groups: dict[int, str] | None = None,
+) -> set[str]:
+    context = Context(rule_set=HE, part=part, on=on, table=TABLE)
+    report = check(_members(*countries, groups=groups), context)
+    return {rule.rule for rule in report.rules if not rule.met}
+
+
+# (source, countries, deadline, part, groups, rules that fail)
+CASES = [
+    (REG, ("DE", "FR", "IT"), date(2024, 2, 21), "pillar-2", None, set()),
+    (REG, ("DE", "FR"), date(2024, 2, 21), "pillar-2", None, {ENTITIES_RULE}),
+    (REG, ("DE", "DE", "FR"), date(2024, 2, 21), "pillar-2", None, {ENTITIES_RULE}),
+    (ISERD, ("GB", "NO", "IS"), date(2024, 5, 1), "pillar-2", None, {MEMBER_STATE_RULE}),
+    (REG, ("DE", "NO", "TR"), date(2022, 9, 1), "pillar-2", None, set()),
+    (REG, ("DE", "FR", "US"), date(2024, 2, 21), "pillar-2", None, {ENTITIES_RULE}),
+    (CH, ("DE", "FR", "CH"), date(2024, 9, 17), "pillar-2", None, {ENTITIES_RULE}),
+    (CH, ("DE", "FR", "CH"), date(2025, 9, 17), "pillar-2", None, set()),
+    (UK, ("DE", "FR", "GB"), date(2023, 4, 12), "pillar-2", None, {ENTITIES_RULE}),
+    (UK, ("DE", "FR", "GB"), date(2024, 4, 12), "pillar-2", None, set()),
+    (UK, ("DE", "FR", "GB"), date(2024, 4, 12), "eic-fund", None, {ENTITIES_RULE}),
+    (SB, ("DE", "FR", "KR"), date(2025, 10, 1), "pillar-2", None, set()),
+    (SB, ("DE", "FR", "KR"), date(2025, 10, 1), "pillar-1", None, {ENTITIES_RULE}),
+    (SB, ("DE", "FR", "KR"), date(2024, 10, 1), "pillar-2", None, {ENTITIES_RULE}),
+    (SB, ("DE", "FR", "CA"), date(2024, 9, 1), "pillar-2", None, set()),
+    (SB, ("DE", "FR", "CA"), date(2024, 9, 1), None, None, {ENTITIES_RULE}),
+    (LIST, ("DE", "FR", "NZ"), date(2023, 9, 1), "pillar-2", None, set()),
+    (LIST, ("DE", "FR", "NZ"), date(2023, 9, 1), "pillar-3", None, {ENTITIES_RULE}),
+    (EG, ("DE", "FR", "EG"), date(2025, 3, 1), "pillar-2", None, {ENTITIES_RULE}),
+    (EG, ("DE", "FR", "EG"), date(2025, 5, 1), "pillar-2", None, set()),
+    (
+        REG,
+        ("DE", "FR", "IT"),
+        date(2024, 2, 21),
+        "pillar-2",
+        {1: "Acme", 2: "acme"},
+        {ENTITIES_RULE},
+    ),
+    (REG, ("DE", "FR", "IT", "ES"), date(2024, 2, 21), "pillar-2", {1: "A", 2: "A"}, set()),
+]
+
+
+@pytest.mark.parametrize(("source", "countries", "on", "part", "groups", "failing"), CASES)
+def test_horizon_europe_cases_from_the_documents(
+    source: str,
+    countries: tuple[str, ...],
+    on: date,
+    part: str | None,
+    groups: dict[int, str] | None,
+    failing: set[str],
+) -> None:
+    """Each documented case passes or fails exactly the rules the documents say."""
+    assert _failing(countries, on, part, groups) == failing, source
+
+
+def test_affiliated_entities_in_two_countries_count_once() -> None:
+    """A group with members in DE and FR is one entity: only one of its countries counts."""
+    members = _members("DE", "FR", "IT", groups={1: "Acme", 2: "Acme"})
+    core = independent_entities(members, frozenset({"DE", "FR", "IT"}))
+    assert len(core) == 2
+    assert {p.country for p in core} in ({"DE", "IT"}, {"FR", "IT"})
+
+
+def test_failing_rule_says_what_would_fix_it() -> None:
+    """The fix names the countries already used and where a new partner may come from."""
+    context = Context(rule_set=HE, part="pillar-2", on=date(2024, 2, 21), table=TABLE)
+    report = check(_members("DE", "FR", "BE", "BE", groups={3: "x", 4: "x"})[:2], context)
+    entities = report.rules[0]
+    assert entities.fix == (
+        "Needs 1 more independent entity established in a Member State or Associated "
+        "Country other than DE and FR."
+    )
+    assert "DE" not in entities.fix_countries
+    assert "NO" in entities.fix_countries
+    assert "US" not in entities.fix_countries
+
+
+def test_member_outside_eligible_countries_takes_part_unfunded() -> None:
+    """A US member is marked as taking part without automatic funding, and counts for nothing."""
+    context = Context(rule_set=HE, part="pillar-2", on=date(2024, 2, 21), table=TABLE)
+    report = check(_members("DE", "FR", "IT", "US"), context)
+    assert report.eligible
+    us = report.participants[3]
+    assert (us.country_status, us.funded) == (CountryStatus.non_associated, False)
+
+
+def _ihi(*, two_stage: bool) -> Context:
+    return Context(
+        rule_set=RuleSet.ihi,
+        part="pillar-2",
+        on=date(2024, 4, 17),
+        table=TABLE,
+        two_stage=two_stage,
+    )
+
+
+IHI_MEMBERS = [
+    Participant(id=1, name="Leiden UMC", country="NL", stakeholder_type="academia"),
+    Participant(id=2, name="Oncomark", country="BE", stakeholder_type="sme"),
+    Participant(id=3, name="PharmaCo", country="DE", stakeholder_type="industry"),
+]
+
+
+def test_ihi_single_stage_with_industry_member_is_eligible_and_marks_it_unfunded() -> None:
+    """IHI call 7 conditions: the industry member contributes in kind and is not funded."""
+    report = check(IHI_MEMBERS, _ihi(two_stage=False))
+    assert report.eligible
+    assert [p.funded for p in report.participants] == [True, True, False]
+    assert "in-kind" in report.participants[2].note
+
+
+def test_ihi_single_stage_without_in_kind_contributor_fails() -> None:
+    """Without an industry member or contributing partner the contribution share cannot be met."""
+    members = [*IHI_MEMBERS[:2], Participant(id=4, name="Paris Uni", country="FR")]
+    report = check(members, _ihi(two_stage=False))
+    assert {r.rule for r in report.rules if not r.met} == {IN_KIND_RULE}
+
+
+def test_ihi_industry_declared_funded_is_not_an_in_kind_contributor() -> None:
+    """An industry organisation that declares it is no IHI contributor is funded."""
+    members = [
+        *IHI_MEMBERS[:2],
+        Participant(
+            id=3, name="X", country="DE", ihi_contributor=False, stakeholder_type="industry"
+        ),
+    ]
+    report = check(members, _ihi(two_stage=False))
+    assert report.participants[2].funded
+    assert not report.eligible
+
+
+def test_ihi_stage_one_refuses_industry_members() -> None:
+    """IHI Guide for Applicants 2.1: in stage 1 the applicant consortium has no industry."""
+    report = check(IHI_MEMBERS, _ihi(two_stage=True))
+    assert {r.rule for r in report.rules if not r.met} == {STAGE_ONE_RULE}
+    assert check(
+        [*IHI_MEMBERS[:2], Participant(id=5, name="U", country="FR")], _ihi(two_stage=True)
+    ).eligible
+
+
+def test_rule_set_none_has_no_rules() -> None:
+    """A call with rule set none is only held to its own conditions."""
+    context = Context(rule_set=RuleSet.none, part=None, on=date(2024, 1, 1), table=TABLE)
+    assert check(_members("US"), context).rules == ()
+
+
+@pytest.mark.parametrize(
+    ("programme", "min_countries", "expected"),
+    [
+        ("IHI", 3, (RuleSet.ihi, "pillar-2")),
+        ("Horizon Europe Cluster 4 (Digital, Industry and Space)", 3, (HE, "pillar-2")),
+        ("EU Mission: Cancer", 3, (HE, "pillar-2")),
+        ("Horizon Europe Cluster 1 (Health)", 1, (RuleSet.none, None)),
+        ("ERC", 1, (RuleSet.none, None)),
+        (None, 3, (RuleSet.none, None)),
+    ],
+)
+def test_default_rule_set_from_programme(
+    programme: str | None, min_countries: int, expected: tuple[RuleSet, str | None]
+) -> None:
+    """IHI and collaborative Horizon Europe calls get their rules; ERC and CSAs do not."""
+    assert default_rule_set(programme, min_countries=min_countries) == expected
+
+
+def test_later_row_takes_over_and_earlier_dates_keep_the_old_status() -> None:
+    """An added row (Morocco associated from 2026) changes later dates only."""
+    row = parse_row(
+        {
+            "country": "MA",
+            "programme": "horizon-europe",
+            "status": "associated",
+            "valid_from": "2026-01-01",
+            "source": "test",
+        },
+        shipped=False,
+    )
+    table = StatusTable.shipped([row])
+    status = {
+        on: table.status("MA", programme="horizon-europe", part="pillar-2", on=on)
+        for on in (date(2025, 6, 1), date(2026, 6, 1))
+    }
+    assert status == {
+        date(2025, 6, 1): CountryStatus.non_associated,
+        date(2026, 6, 1): CountryStatus.associated,
+    }
+
+
+def test_likely_affiliates_are_flagged_not_merged() -> None:
+    """Same website host or near-identical names are flagged; declared groups are not."""
+    members = [
+        Participant(
+            id=1, name="Siemens Healthineers AG", country="DE", website="https://www.siemens.com"
+        ),
+        Participant(id=2, name="Siemens Healthineers GmbH", country="AT"),
+        Participant(id=3, name="Siemens France", country="FR", website="http://siemens.com/fr"),
+        Participant(id=4, name="Leiden University", country="NL", group="L"),
+        Participant(id=5, name="Leiden Universty", country="NL", group="L"),
+    ]
+    assert likely_affiliates(members) == [
+        (1, 2, "Near-identical names."),
+        (1, 3, "Same website host (siemens.com)."),
+    ]
+
+
+def test_shipped_table_rows_all_cite_a_known_source() -> None:
+    """Every shipped row names a source listed in the sources file."""
+    from matchmaker.country_statuses import shipped_rows, sources
+
+    assert {row.source for row in shipped_rows()} <= set(sources())
