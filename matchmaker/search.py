@@ -1,0 +1,175 @@
+"""Full-text search over calls and organisation profiles, with the database's own engine.
+
+SQLite answers with FTS5 (`porter unicode61 remove_diacritics 2`), PostgreSQL with a
+`tsvector` column under a GIN index and the `matchmaker` text search configuration (English
+stemming; accents ignored through `unaccent`). The migration `5e0c7b2d9a14` creates the search
+tables and the triggers that keep them in step with every write to `calls` and
+`organisations`, so no write path can forget them. This module only reads them: which rows
+match a query, how well (the engine's own rank), and a snippet that shows why.
+
+A query is words, which must all appear (in any searched field, in any form the stemmer maps
+to the same stem); `"quoted words"` must appear side by side; a word ending in `*` matches
+every word it begins. Punctuation inside a word makes a phrase of its parts, so a topic
+identifier such as `HORIZON-HLTH-2024` finds itself.
+"""
+
+# ruff: noqa: S608  # SQL is built only from this file's constants; values are bound
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Float, Integer, Subquery, bindparam, column, text
+from sqlmodel import Session
+
+Searched = Literal["calls", "organisations"]
+
+# The searched tables' names; the schema comparison leaves them (and FTS5's shadow tables,
+# `<name>_data`, `_idx`, `_content`, `_docsize`, `_config`) out, as the models do not declare them.
+SEARCH_TABLES = ("calls_search", "organisations_search")
+# FTS5 bm25 weights, in the virtual tables' column order: a word in a title or a name counts
+# ten times one in a long description. PostgreSQL's weights A-D follow the same order.
+_BM25_WEIGHTS = {
+    "calls": "10.0, 10.0, 3.0, 1.0",  # identifier, title, programme, description
+    "organisations": "10.0, 1.0, 4.0, 0.5",  # name, description, keywords, activities
+}
+_COLUMNS = {
+    "calls": ("identifier", "title", "programme", "description"),
+    "organisations": ("name", "description", "keywords", "activities"),
+}
+# Where a snippet is taken from: the text a list does not show already.
+_SNIPPET_COLUMNS = {
+    "calls": ("description",),
+    "organisations": ("description", "keywords", "activities"),
+}
+# Highlight marks around each matched word: control characters, which the models refuse in
+# any stored text, so they cannot be forged; they are split off before anything is rendered.
+_START, _STOP = "\x02", "\x03"
+_SNIPPET_WORDS = 24
+_ELLIPSIS = "…"
+_WORD = re.compile(r"[^\W_]+")
+_TERM = re.compile(r'"([^"]*)"?(\*?)|(\S+)')
+
+
+def is_search_table(name: str) -> bool:
+    """Whether a table belongs to full-text search (its own or FTS5's shadow tables)."""
+    return any(name == table or name.startswith(f"{table}_") for table in SEARCH_TABLES)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """Words that must appear side by side (one word: anywhere); `prefix`: the last one begins."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed search: every term must match."""
+
+    terms: tuple[Term, ...]
+
+    @classmethod
+    def parse(cls, typed: str) -> "Query":
+        """Read words, `"phrases"` and `prefix*` words from what a user typed."""
+        terms = []
+        for quoted, star, bare in _TERM.findall(typed):
+            source = bare or quoted
+            words = tuple(word.lower() for word in _WORD.findall(source))
+            if words:
+                terms.append(Term(words, prefix=bool(star) or bare.endswith("*")))
+        return cls(tuple(terms))
+
+    def fts5(self) -> str:
+        """The query in FTS5's syntax: each term a quoted string, `*` after a prefix."""
+        return " ".join(
+            '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "") for term in self.terms
+        )
+
+    def tsquery(self) -> str:
+        """The query in `to_tsquery`'s syntax: `&` between terms, `<->` inside a phrase."""
+        parts = []
+        for term in self.terms:
+            words = [f"'{word}'" for word in term.words]
+            if term.prefix:
+                words[-1] += ":*"
+            parts.append(" <-> ".join(words))
+        return " & ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A piece of a snippet; `hit` when it is a word the query matched."""
+
+    text: str
+    hit: bool
+
+
+Snippet = tuple[Segment, ...]
+
+
+def _segments(marked: str) -> Snippet:
+    segments = []
+    for index, piece in enumerate(re.split(f"[{_START}{_STOP}]", marked)):
+        if piece:
+            segments.append(Segment(piece, hit=index % 2 == 1))
+    return tuple(segments)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def matches(session: Session, searched: Searched, query: Query) -> Subquery:
+    """The rows matching a query: a subquery of `id` and `rank` (higher is better).
+
+    A query with no words matches nothing.
+    """
+    columns = (column("id", Integer), column("rank", Float))
+    if not query.terms:
+        return text("SELECT 0 AS id, 0.0 AS rank WHERE 1 = 0").columns(*columns).subquery("hits")
+    table = f"{searched}_search"
+    if _dialect(session) == "sqlite":
+        statement = text(
+            f"SELECT rowid AS id, -bm25({table}, {_BM25_WEIGHTS[searched]}) AS rank "
+            f"FROM {table} WHERE {table} MATCH :search_query"
+        ).bindparams(search_query=query.fts5())
+    else:
+        # Normalisation 1 divides by 1 + log(length), so a long profile does not win by size.
+        statement = text(
+            f"SELECT s.id, ts_rank(s.document, q.query, 1) AS rank FROM {table} AS s, "
+            "to_tsquery('matchmaker', :search_query) AS q(query) WHERE s.document @@ q.query"
+        ).bindparams(search_query=query.tsquery())
+    return statement.columns(*columns).subquery("hits")
+
+
+def snippets(
+    session: Session, searched: Searched, query: Query, ids: Collection[int]
+) -> dict[int, Snippet]:
+    """For each of these rows that matches, the passage that matched, its words marked."""
+    if not query.terms or not ids:
+        return {}
+    table = f"{searched}_search"
+    shown = _SNIPPET_COLUMNS[searched]
+    if _dialect(session) == "sqlite":
+        # FTS5 takes one column, or -1 for the one with the best hits.
+        column_index = _COLUMNS[searched].index(shown[0]) if len(shown) == 1 else -1
+        statement = text(
+            f"SELECT rowid, snippet({table}, {column_index}, char(2), char(3), '{_ELLIPSIS}', "
+            f"{_SNIPPET_WORDS}) FROM {table} WHERE {table} MATCH :search_query "
+            "AND rowid IN :ids"
+        ).bindparams(search_query=query.fts5())
+    else:
+        body = " || ' · ' || ".join(f"coalesce(s.{name}, '')" for name in shown)
+        statement = text(
+            f"SELECT s.id, ts_headline('matchmaker', {body}, q.query, :options) FROM {table} "
+            "AS s, to_tsquery('matchmaker', :search_query) AS q(query) "
+            "WHERE s.document @@ q.query AND s.id IN :ids"
+        ).bindparams(
+            search_query=query.tsquery(),
+            options=f"StartSel={_START}, StopSel={_STOP}, MaxFragments=2, "
+            f'MaxWords={_SNIPPET_WORDS}, MinWords=8, FragmentDelimiter=" {_ELLIPSIS} "',
+        )
+    statement = statement.bindparams(bindparam("ids", value=list(ids), expanding=True))
+    return {int(row_id): _segments(marked or "") for row_id, marked in session.execute(statement)}

@@ -1,0 +1,234 @@
+"""Full-text search on each database's own engine: ranking, snippets, accents, phrases, writes."""
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from matchmaker import search
+from matchmaker.calls import CallFilters, list_calls
+from matchmaker.db import session_scope
+from matchmaker.organisations import list_organisations
+from matchmaker.repository import create_many
+from matchmaker.search import Query, Segment, Term
+from models.change import Entity
+from models.organisation import Organisation
+from tests.factories import create_call, create_organisation
+
+TODAY = date(2026, 12, 6)
+
+
+def call_ids(client: TestClient, q: str, **params: str) -> list[str]:
+    """The identifiers of the calls a search finds, in the order the API lists them."""
+    body = client.get("/calls", params={"q": q, **params}).json()
+    return [item["identifier"] for item in body["items"]]
+
+
+def organisation_names(client: TestClient, q: str) -> list[str]:
+    """The names of the organisations a search finds, in the order the API lists them."""
+    body = client.get("/organisations", params={"q": q}).json()
+    return [item["name"] for item in body["items"]]
+
+
+def test_query_parse_reads_words_phrases_and_prefixes() -> None:
+    """Bare words, quoted phrases, `*` prefixes and punctuated identifiers become terms."""
+    query = Query.parse('Liquid "early  Detection" onco* HORIZON-HLTH-2024 "rare dis"* %')
+    assert query.terms == (
+        Term(("liquid",)),
+        Term(("early", "detection")),
+        Term(("onco",), prefix=True),
+        Term(("horizon", "hlth", "2024")),
+        Term(("rare", "dis"), prefix=True),
+    )
+    assert query.fts5() == ('"liquid" "early detection" "onco"* "horizon hlth 2024" "rare dis"*')
+    assert query.tsquery() == (
+        "'liquid' & 'early' <-> 'detection' & 'onco':* & 'horizon' <-> 'hlth' <-> '2024' "
+        "& 'rare' <-> 'dis':*"
+    )
+    assert Query.parse("% _ ' \"").terms == ()
+
+
+def test_call_search_reads_the_description(client: TestClient) -> None:
+    """A word only the scope names finds the call (the issue's Parkinson example)."""
+    create_call(
+        client,
+        identifier="IHI-2025-PD",
+        title="Digital endpoints for neurodegeneration",
+        description="Wearables to follow Parkinson's disease progression at home.",
+    )
+    create_call(client, identifier="IHI-2025-HF", title="Heart failure", description="Cardiology.")
+    assert call_ids(client, "Parkinson") == ["IHI-2025-PD"]
+    assert call_ids(client, "parkinson wearables") == ["IHI-2025-PD"]
+    assert call_ids(client, "parkinson cardiology") == []
+
+
+def test_call_search_ranks_title_matches_above_description_matches(client: TestClient) -> None:
+    """The engine's rank orders results: a word in the title outweighs one in the scope."""
+    create_call(
+        client,
+        identifier="A-1",
+        title="Rare disease registries",
+        description="Data standards for registries of patients with a biobank.",
+    )
+    create_call(
+        client,
+        identifier="B-2",
+        title="Biobank networks for oncology",
+        description="Sharing tumour samples across hospitals.",
+    )
+    create_call(client, identifier="C-3", title="Soil health", description="Compost.")
+    assert call_ids(client, "biobank") == ["B-2", "A-1"]
+    assert call_ids(client, "biobank", sort="id") == ["A-1", "B-2"]
+
+
+def test_search_ignores_accents_both_ways(client: TestClient) -> None:
+    """Zurich finds Zürich, sante finds Santé, and Épidémiology finds epidemiology."""
+    create_organisation(
+        client,
+        name="Universität Zürich",
+        description="Santé publique and epidemiology.",
+        keywords=[],
+        activities=[],
+    )
+    create_organisation(client, name="Leiden Lab", description="Oncology.", activities=[])
+    assert organisation_names(client, "zurich") == ["Universität Zürich"]
+    assert organisation_names(client, "universitat sante") == ["Universität Zürich"]
+    assert organisation_names(client, "Épidémiology") == ["Universität Zürich"]
+
+
+def test_phrase_needs_the_words_side_by_side(client: TestClient) -> None:
+    """A quoted phrase matches only adjacent words; the bare words match either order."""
+    create_call(client, identifier="P-1", title="Early cancer detection", description="")
+    create_call(client, identifier="P-2", title="Detection of cancer, early", description="")
+    assert call_ids(client, '"cancer detection"') == ["P-1"]
+    assert sorted(call_ids(client, "cancer detection")) == ["P-1", "P-2"]
+    assert call_ids(client, "p-2") == ["P-2"]
+
+
+def test_prefix_query_matches_word_beginnings(client: TestClient) -> None:
+    """`onco*` finds oncology and oncogenes; `onco` alone finds neither."""
+    create_organisation(
+        client, name="Alpha", description="Paediatric oncology.", keywords=[], activities=[]
+    )
+    create_organisation(
+        client, name="Beta", description="Oncogenes in mice.", keywords=[], activities=[]
+    )
+    create_organisation(
+        client, name="Gamma", description="Cardiology.", keywords=["once"], activities=[]
+    )
+    assert sorted(organisation_names(client, "onco*")) == ["Alpha", "Beta"]
+    assert organisation_names(client, "onco") == []
+
+
+def test_organisation_search_reads_keywords_and_activities(client: TestClient) -> None:
+    """Keywords and past projects' titles and summaries are searched, not only names."""
+    create_organisation(
+        client,
+        name="Keyword Org",
+        description="",
+        keywords=["pharmacovigilance"],
+        activities=[],
+    )
+    create_organisation(
+        client,
+        name="Project Org",
+        description="",
+        keywords=[],
+        activities=[{"title": "EPIDRUG", "summary": "Epigenetic drug screening in zebrafish."}],
+    )
+    assert organisation_names(client, "pharmacovigilance") == ["Keyword Org"]
+    assert organisation_names(client, "zebrafish") == ["Project Org"]
+    assert organisation_names(client, "epidrug") == ["Project Org"]
+
+
+def test_a_write_is_searchable_at_once_and_a_delete_gone_at_once(client: TestClient) -> None:
+    """Create, edit and delete through the API: the next search sees each change."""
+    call = create_call(client, identifier="W-1", title="Antimicrobial resistance", description="")
+    assert call_ids(client, "antimicrobial") == ["W-1"]
+    client.patch(f"/calls/{call['id']}", json={"title": "Vaccine hesitancy"})
+    assert call_ids(client, "antimicrobial") == []
+    assert call_ids(client, "vaccine") == ["W-1"]
+    assert client.delete(f"/calls/{call['id']}").status_code == 204
+    assert call_ids(client, "vaccine") == []
+
+    organisation = create_organisation(client, name="Microbiome Institute", activities=[])
+    assert organisation_names(client, "microbiome") == ["Microbiome Institute"]
+    client.patch(f"/organisations/{organisation['id']}", json={"keywords": ["metagenomics"]})
+    assert organisation_names(client, "metagenomics") == ["Microbiome Institute"]
+    assert client.delete(f"/organisations/{organisation['id']}").status_code == 204
+    assert organisation_names(client, "microbiome") == []
+
+
+def test_batch_writes_of_imports_are_searchable(engine: Engine) -> None:
+    """Rows an import writes in one executemany INSERT are indexed too, by the triggers."""
+    values = [
+        {"name": f"Lab {word}", "stakeholder_type": "academia", "country": "NL"}
+        for word in ("proteomics", "genomics")
+    ]
+    with session_scope(engine) as session:
+        create_many(session, Organisation, values, entity=Entity.organisation)
+    with Session(engine) as session:
+        found, total = list_organisations(session, q="genomics", limit=10, offset=0)
+    assert ([row.name for row in found], total) == (["Lab genomics"], 1)
+
+
+def test_snippets_mark_the_matched_words_and_keep_text_as_text(client: TestClient) -> None:
+    """A snippet shows the matching passage of the scope with each hit marked, and no marks.
+
+    Markup in the text is never a mark (PostgreSQL's headline even drops tags); pages escape
+    every segment (tests/web checks the rendering).
+    """
+    create_call(
+        client,
+        identifier="S-1",
+        title="Trials",
+        description="Pragmatic <b>trials</b> of minimally invasive diagnostics in Zürich.",
+    )
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    query = Query.parse("zurich diagnostic*")
+    with Session(engine) as session:
+        calls, _ = list_calls(
+            session, filters=CallFilters(q="zurich diagnostic*"), today=TODAY, limit=5, offset=0
+        )
+        found = search.snippets(session, "calls", query, [call.id for call in calls if call.id])
+    (snippet,) = found.values()
+    assert [segment.text for segment in snippet if segment.hit] == ["diagnostics", "Zürich"]
+    assert "".join(segment.text for segment in snippet).startswith("Pragmatic ")
+    assert Segment(" in ", hit=False) in snippet
+
+
+def test_search_without_words_matches_nothing(client: TestClient) -> None:
+    """A search of only punctuation finds nothing (never everything); an empty one filters not."""
+    create_call(client, identifier="N-1", title="100% recyclable", description="")
+    assert call_ids(client, "%") == []
+    assert call_ids(client, "") == ["N-1"]
+
+
+@pytest.mark.parametrize("q", ['"unclosed', "AND OR NOT", "NEAR(a b)", "a:b", "x' | 'y", "-*"])
+def test_search_syntax_of_the_engines_is_never_passed_through(client: TestClient, q: str) -> None:
+    """Operators of FTS5 or tsquery in the text are words or nothing, never a 500."""
+    create_call(client, identifier="Q-1", title="And or not near", description="")
+    response = client.get("/calls", params={"q": q})
+    assert response.status_code == 200
+
+
+def test_search_triggers_exist_after_every_migration(engine: Engine) -> None:
+    """A later migration that rebuilds calls or organisations must not lose search's triggers."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            statement = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            statement = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        names = set(connection.execute(text(statement)).scalars())
+    expected = (
+        {
+            f"{table}_search_{event}"
+            for table in ("calls", "organisations")
+            for event in ("insert", "update", "delete")
+        }
+        if engine.dialect.name == "sqlite"
+        else {"calls_search_sync", "organisations_search_sync"}
+    )
+    assert expected <= names
