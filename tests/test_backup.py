@@ -1,0 +1,80 @@
+"""`matchmaker db backup FILE`: a consistent copy of a SQLite database, restorable (issue 21)."""
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.main import create_app
+from matchmaker.cli.main import app
+from matchmaker.settings import Settings, get_settings
+from tests.factories import create_call, create_organisation
+from tests.servers import ADMIN_TOKEN
+
+TABLES = ("organisations", "calls", "changes", "api_keys")
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each command reads its own environment (get_settings caches per process)."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(path) as connection:
+        return {
+            table: connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+            for table in TABLES
+        }
+
+
+def test_backup_restores_every_row(tmp_path: Path, sqlite_template: Path) -> None:
+    """A backup taken by the command, restored as the database of a new app, holds every row
+    and serves the same suggestions."""
+    source = tmp_path / "live.db"
+    source.write_bytes(sqlite_template.read_bytes())
+    settings = Settings(
+        database_url=f"sqlite:///{source}", admin_token=ADMIN_TOKEN, write_rate_limit=0
+    )
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with TestClient(create_app(settings), headers=admin) as client:
+        create_call(client, opening_date=None, deadline=None)
+        for n in range(5):
+            create_organisation(client, name=f"Liquid Biopsy Lab {n}")
+        suggested = client.get("/calls/1/suggestions").json()
+        # Taken while the app holds its connections open, as a running service would.
+        backup = tmp_path / "backups" / "copy.db"
+        backup.parent.mkdir()
+        result = CliRunner().invoke(
+            app,
+            ["db", "backup", str(backup)],
+            env={"MATCHMAKER_DATABASE_URL": settings.database_url},
+        )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Backed up the database to {backup} (")
+    assert list(backup.parent.iterdir()) == [backup]  # no temporary file left behind
+
+    restored = tmp_path / "restored.db"
+    restored.write_bytes(backup.read_bytes())
+    assert _rows(restored) == _rows(source)
+    restored_settings = Settings(database_url=f"sqlite:///{restored}", index_dir="")
+    with TestClient(create_app(restored_settings)) as client:
+        assert client.get("/organisations").json()["total"] == 5
+        assert client.get("/calls/1/suggestions").json() == suggested
+
+
+def test_backup_refuses_postgresql_and_names_pg_dump(tmp_path: Path) -> None:
+    """PostgreSQL is backed up with its own tools."""
+    result = CliRunner().invoke(
+        app,
+        ["db", "backup", str(tmp_path / "copy.db")],
+        env={"MATCHMAKER_DATABASE_URL": "postgresql+psycopg://u@127.0.0.1:1/x"},
+    )
+    assert result.exit_code == 1
+    assert "pg_dump" in result.output
+    assert not (tmp_path / "copy.db").exists()

@@ -1,0 +1,40 @@
+"""The PostgreSQL outage of issue 21 against a real server: the test's own server stopped as a
+crash would and started again while clients read suggestions and create profiles."""
+
+import pytest
+
+from benchmarks.faults import postgres_outage, run_outage
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+WORKERS = 2
+
+
+def test_postgres_outage_serves_reads_from_memory_loses_no_write_and_recovers() -> None:
+    """No 500; reads answered (stale) during the outage, writes 503; every acknowledged write
+    stored; healthy within 5 s of the restart; one log line each way per worker, no traceback."""
+    with postgres_outage(WORKERS) as running:
+        outcome = run_outage(
+            running.server,
+            lose=running.lose,
+            restore=running.restore,
+            outage=4,
+            before=1.5,
+            after=1.5,
+        )
+        stored = running.names()
+        log = running.server.log
+
+    assert set(outcome.by_status("read")) == {200}
+    during = outcome.during("read")
+    assert len(during) > 10
+    assert all(answer.stale for answer in during)
+    assert set(outcome.by_status("write")) <= {201, 503}
+    assert {answer.status for answer in outcome.during("write")} == {503}
+    assert len(outcome.acknowledged()) > 10
+    assert set(outcome.acknowledged()) <= stored
+    assert outcome.recovery < 5
+    went, back = log.count("cannot be reached ("), log.count("can be reached again, after")
+    assert 1 <= went <= WORKERS
+    assert back == went
+    assert "Traceback" not in log
