@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from matchmaker.auth import Principal, authenticate
@@ -53,24 +52,15 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 MatchingDep = Annotated[MatchingService, Depends(get_matching)]
-bearer = HTTPBearer(
-    auto_error=False,
-    description="An API key: organisation keys come back when an organisation is created; "
-    "admins issue coordinator and admin keys.",
-)
 
 
-def get_actor(
-    request: Request,
-    session: ReadSessionDep,
-    settings: SettingsDep,
-    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal | None:
+def get_actor(request: Request, session: ReadSessionDep, settings: SettingsDep) -> Principal | None:
     """Who is calling: None without an Authorization header; 401 for anything but one valid key.
 
-    HTTPBearer (kept for the OpenAPI schema) reads another scheme, a missing token or a second
-    header as no credentials at all; a client sending credentials must never silently run as
-    anonymous, so the header is read here.
+    The header is read here rather than by FastAPI's HTTPBearer, which reads another scheme, a
+    missing token or a second header as no credentials at all: a client sending credentials
+    must never silently run as anonymous. Which operations take which key is declared per
+    operation in the OpenAPI document (`api.openapi.security`).
     """
     values = request.headers.getlist("authorization")
     if not values:

@@ -8,7 +8,7 @@ import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,11 +23,15 @@ from matchmaker.errors import (
     PreconditionFailed,
     RateLimited,
     Unauthenticated,
+    Unavailable,
 )
+from matchmaker.messages import field_path, human_message
+from models import examples as ex
 
 logger = logging.getLogger("matchmaker.api")
 
 PROBLEM_JSON = "application/problem+json"
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
 STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
@@ -37,25 +41,36 @@ STATUS_OF: dict[type[DomainError], int] = {
     PermissionDenied: 403,
     Unauthenticated: 401,
     RateLimited: 429,
+    Unavailable: 503,
 }
 
 
 class FieldError(BaseModel):
     """One invalid field: where it is and what is wrong."""
 
-    field: str
-    message: str
+    field: str = Field(
+        description="Where the problem is: a body field (`activities.0.url`), `query.<name>`, "
+        "`path.<name>`, or `body` for the body as a whole."
+    )
+    message: str = Field(description="What is wrong, in a sentence for people.")
 
 
 class Problem(BaseModel):
     """An RFC 9457 problem details document."""
 
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    errors: list[FieldError] | None = None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.PROBLEM))
+
+    type: str = Field(
+        default="about:blank",
+        description="Always `about:blank`: the status says what kind of problem this is.",
+    )
+    title: str = Field(description="The kind of problem, the same for every occurrence.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong this time, in a sentence for people.")
+    instance: str | None = Field(default=None, description="The path of the request that failed.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="For invalid input: each invalid field and what is wrong with it."
+    )
 
 
 def problem_response(
@@ -94,27 +109,40 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _field_name(location: tuple[Any, ...]) -> str:
-    parts = [str(part) for part in location if part not in ("body",)]
-    return ".".join(parts) or "body"
+def _not_json(request: Request, exc: RequestValidationError, position: int) -> JSONResponse:
+    """400 for a body that does not parse as JSON, saying where it stops making sense."""
+    document = exc.body if isinstance(exc.body, str) else ""
+    line = document.count("\n", 0, position) + 1
+    column = position - document.rfind("\n", 0, position)
+    reason = str((exc.errors()[0].get("ctx") or {}).get("error", "it does not parse"))
+    where = f"line {line}, column {column} (character {position + 1})"
+    return problem_response(
+        request,
+        status=400,
+        title="Body is not JSON",
+        detail=f"The request body is not valid JSON: {reason} at {where}.",
+        errors=[FieldError(field="body", message=f"Not valid JSON: {reason} at {where}.")],
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    details = exc.errors()
+    if details and details[0].get("type") == "json_invalid":
+        location = tuple(details[0].get("loc", ()))
+        position = location[-1] if location and isinstance(location[-1], int) else 0
+        return _not_json(request, exc, position)
     errors = [
-        FieldError(
-            field=_field_name(tuple(error.get("loc", ()))),
-            message=error["msg"].removeprefix("Value error, "),
-        )
-        for error in exc.errors()
+        FieldError(field=field_path(tuple(error.get("loc", ()))), message=human_message(error))
+        for error in details
     ]
-    fields = ", ".join(dict.fromkeys(error.field for error in errors))
+    fields = list(dict.fromkeys(error.field for error in errors))
+    if len(errors) == 1:
+        detail = f"{errors[0].field}: {errors[0].message}"
+    else:
+        detail = f"Some values are not valid: {', '.join(fields)}."
     return problem_response(
-        request,
-        status=422,
-        title="Invalid input",
-        detail=f"Invalid value for: {fields}.",
-        errors=errors,
+        request, status=422, title="Invalid input", detail=detail, errors=errors
     )
 
 
@@ -127,7 +155,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, Unauthenticated):
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, RateLimited):
+    elif isinstance(exc, RateLimited | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(
         request, status=status, title=exc.title, detail=exc.detail, errors=errors, headers=headers
@@ -139,12 +167,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
-    return problem_response(
-        request,
-        status=exc.status_code,
-        detail=str(exc.detail),
-        headers=headers,
-    )
+    detail = str(exc.detail)
+    if detail == FASTAPI_BODY_ERROR:
+        # FastAPI's words for a body it could not decode at all (not UTF-8, say).
+        detail = "The request body could not be read: send JSON encoded as UTF-8."
+    return problem_response(request, status=exc.status_code, detail=detail, headers=headers)
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

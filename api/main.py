@@ -11,15 +11,29 @@ from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
-from api.routers import admin, calls, consortia, health, matching, organisations
+from api.routers import (
+    admin,
+    calls,
+    consortia,
+    health,
+    matching,
+    organisations,
+    partnering,
+)
+from api.stale import StaleMarker
 from matchmaker import db
 from matchmaker.matching.service import MatchingService
+from matchmaker.partnering.ranking import PartnerRequestIndex
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings, get_settings
 
 DESCRIPTION = """
 Finds the partners a research consortium is missing. Organisations publish profiles,
-coordinators publish calls for proposals, and the service suggests who fits.
+programme offices publish calls for proposals (with a `publisher` key), and the service
+suggests who fits.
+
+Reads are public. Each operation lists the key roles it takes (`admin`, `publisher`,
+`organisation`; `coordinator` is the old name of `publisher`, still accepted).
 
 Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details.
 Lists are paginated with `limit` (at most 200) and `offset`.
@@ -52,8 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            # A refit still reading the database must finish before its connections close.
-            app.state.matching.wait_for_refit()
+            # A refit still reading the database gets the shutdown's grace period to finish
+            # before its connections close; after that it is abandoned, never installed.
+            app.state.matching.stop(settings.shutdown_timeout)
             matching_engine.dispose()
             engine.dispose()
 
@@ -73,12 +88,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     install_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(StaleMarker)
     app.include_router(health.router)
     app.include_router(organisations.router)
     app.include_router(calls.router)
     app.include_router(calls.programmes_router)
     app.include_router(consortia.router)
     app.include_router(matching.router)
+    app.include_router(partnering.router)
+    app.state.partner_requests = PartnerRequestIndex()
     app.include_router(admin.router)
     app.include_router(web.router)
     app.mount(web.STATIC_URL, web.static_files(), name="web-static")

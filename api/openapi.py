@@ -1,13 +1,24 @@
 """The OpenAPI document, completed with the problem responses every operation can give."""
 
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.errors import PROBLEM_JSON, Problem
+from models.apikey import KeyRole
 
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+SCHEME = "apiKey"
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key, sent as `Authorization: Bearer mm_...`. An organisation key "
+    "comes back when an organisation registers; admins issue `publisher` keys (which publish "
+    "calls, and change only the calls they published; `coordinator` is their old name, still "
+    "accepted) and `admin` keys. Each operation lists the roles it takes; an operation with "
+    "no key listed is public, and one whose key is optional shows more to the roles listed.",
+}
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 DESCRIPTIONS = {
     "400": "Bad Request (a body that cannot be parsed)",
@@ -17,6 +28,23 @@ DESCRIPTIONS = {
     "429": "Too Many Requests",
     "503": "Service Unavailable (the database is busy or cannot take writes; see Retry-After)",
 }
+
+
+def security(*roles: KeyRole, optional: bool = False) -> dict[str, Any]:
+    """A route's `openapi_extra`: the key roles it takes (none: public), or shows more to."""
+    if not roles:
+        return {"security": []}
+    requirement = {SCHEME: [role.value for role in roles]}
+    return {"security": [{}, requirement] if optional else [requirement]}
+
+
+PUBLIC = security()
+
+
+def answer_example(status: int, example: Any) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses` entry: an example answer of its own, for an answer that is more
+    than its model's example composed (a list that shows several kinds of item)."""
+    return {status: {"content": {"application/json": {"example": example}}}}
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -38,6 +66,50 @@ def _complete(method: str, operation: dict[str, Any]) -> None:
             responses[status] = _problem(DESCRIPTIONS[status])
 
 
+MISSING: Final = object()
+
+
+def example_of(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """An example of a schema, composed from the examples of its parts; MISSING if a part has
+    none. A model's own example wins; lists hold one item; a nullable part is null only when it
+    has no example of its own."""
+    if "$ref" in schema:
+        return example_of(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    for key in ("examples", "example", "const", "default"):
+        if key in schema:
+            return schema[key][0] if key == "examples" else schema[key]
+    if "anyOf" in schema:
+        branches = [branch for branch in schema["anyOf"] if branch.get("type") != "null"]
+        for branch in branches:
+            found = example_of(branch, components)
+            if found is not MISSING:
+                return found
+        return None if len(branches) < len(schema["anyOf"]) else MISSING
+    if "enum" in schema:
+        return schema["enum"][0]
+    if schema.get("type") == "array":
+        item = example_of(schema.get("items", {}), components)
+        return MISSING if item is MISSING else [item]
+    if "properties" in schema:
+        composed = {
+            name: example_of(part, components) for name, part in schema["properties"].items()
+        }
+        return MISSING if MISSING in composed.values() else composed
+    return MISSING
+
+
+def _add_examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
+    """Give every success answer with a body an example (Swagger UI and ReDoc show it)."""
+    for status, response in operation.get("responses", {}).items():
+        if not status.startswith("2"):
+            continue
+        for media in response.get("content", {}).values():
+            if "example" not in media and "examples" not in media and "schema" in media:
+                found = example_of(media["schema"], components)
+                if found is not MISSING:
+                    media["example"] = found
+
+
 def install_openapi(app: FastAPI) -> None:
     """Document, for every operation, the problem responses the service can always give."""
 
@@ -51,6 +123,7 @@ def install_openapi(app: FastAPI) -> None:
                 routes=app.routes,
             )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
+            schema["components"]["securitySchemes"] = {SCHEME: SECURITY_SCHEME}
             components.pop("HTTPValidationError", None)
             components.pop("ValidationError", None)
             components.update(
@@ -63,6 +136,7 @@ def install_openapi(app: FastAPI) -> None:
             for path in schema["paths"].values():
                 for method, operation in path.items():
                     _complete(method, operation)
+                    _add_examples(operation, components)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -64,7 +64,10 @@ def authenticate(session: Session, *, token: str, admin_token: str | None) -> Pr
             and key.revoked_at is None
             and hmac.compare_digest(hash_secret(parts[2]), key.secret_hash)
         ):
-            return Principal(role=key.role, organisation_id=key.organisation_id, key_id=key.id)
+            # KeyRole(...) also reads a role stored under an old name (coordinator).
+            return Principal(
+                role=KeyRole(key.role), organisation_id=key.organisation_id, key_id=key.id
+            )
     raise Unauthenticated("The API key is not valid (unknown, malformed or revoked).")
 
 

@@ -9,10 +9,10 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from matchmaker import search
 from matchmaker.auth import Principal, require_role
-from matchmaker.errors import Conflict, InvalidInput
+from matchmaker.errors import Conflict, InvalidInput, PermissionDenied
 from matchmaker.repository import (
-    contains,
     create,
     get_or_raise,
     paginate,
@@ -25,7 +25,7 @@ from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, ca
 from models.change import Entity
 from models.consortium import Consortium
 
-CallSort = Literal["id", "deadline"]
+CallSort = Literal["id", "deadline", "relevance"]
 
 
 def check_call_rules(values: Mapping[str, Any]) -> None:
@@ -57,17 +57,30 @@ def _check_identifier_free(session: Session, identifier: str, *, except_id: int 
 
 
 def create_call(session: Session, *, data: CallCreate, actor: Principal | None) -> Call:
-    """Store a new call (coordinators and admins); its identifier must be unique."""
-    require_role(actor, {KeyRole.coordinator})
+    """Store a new call (publishers and admins); its identifier must be unique."""
+    actor = require_role(actor, {KeyRole.publisher})
     values = data.model_dump(mode="json")
     check_call_rules(data.model_dump())
     _check_identifier_free(session, data.identifier, except_id=None)
-    call = Call(**data.model_dump(exclude={"required_stakeholders"}))
+    call = Call(
+        **data.model_dump(exclude={"required_stakeholders"}), created_by_key_id=actor.key_id
+    )
     call.required_stakeholders = values["required_stakeholders"]
     try:
         return create(session, call, entity=Entity.call)
     except IntegrityError as error:  # a concurrent request took the identifier first
         raise Conflict(f"A call with identifier {data.identifier!r} already exists.") from error
+
+
+def _editable_call(session: Session, *, call_id: int, actor: Principal | None) -> Call:
+    """The call, locked, if the caller may change it: an admin, or the key that published it."""
+    actor = require_role(actor, {KeyRole.publisher})
+    call = get_call(session, call_id=call_id, for_update=True)
+    if not actor.is_admin and (actor.key_id is None or call.created_by_key_id != actor.key_id):
+        raise PermissionDenied(
+            "A publisher key changes only the calls it published; ask an admin to change this one."
+        )
+    return call
 
 
 def get_call(session: Session, *, call_id: int, for_update: bool = False) -> Call:
@@ -106,14 +119,6 @@ def _calls_where(statement: Select[Any], *, filters: CallFilters, today: date) -
             CallStatus.closed: closed,
         }
         statement = statement.where(or_(*(conditions[status] for status in set(filters.statuses))))
-    for word in (filters.q or "").split():
-        statement = statement.where(
-            or_(
-                contains(Call.identifier, word),
-                contains(Call.title, word),
-                contains(Call.programme, word),
-            )
-        )
     if filters.deadline_from is not None:
         statement = statement.where(col(Call.deadline) >= filters.deadline_from)
     if filters.deadline_to is not None:
@@ -138,14 +143,26 @@ def list_calls(
     session: Session,
     *,
     filters: CallFilters = CallFilters(),
-    sort: CallSort = "id",
+    sort: CallSort | None = None,
     today: date,
     limit: int,
     offset: int,
 ) -> tuple[list[Call], int]:
-    """One page of calls, filtered; oldest first, or by status and nearest deadline."""
-    statement = _calls_where(select(Call), filters=filters, today=today)
-    if sort == "deadline":
+    """One page of calls, filtered; oldest first, by status and nearest deadline, or by relevance.
+
+    `q` is a full-text search (see `matchmaker.search`) over identifier, title, programme and
+    description; without a `sort`, its results come best first.
+    """
+    statement = select(Call)
+    hits = None
+    if filters.q and filters.q.strip():
+        hits = search.matches(session, "calls", search.Query.parse(filters.q))
+        statement = statement.join(hits, hits.c.id == col(Call.id))
+    statement = _calls_where(statement, filters=filters, today=today)
+    sort = sort or ("relevance" if hits is not None else "id")
+    if sort == "relevance" and hits is not None:
+        statement = statement.order_by(hits.c.rank.desc(), col(Call.id))
+    elif sort == "deadline":
         statement = _by_deadline(statement, today)
     else:
         statement = statement.order_by(col(Call.id))
@@ -178,9 +195,8 @@ def update_call(
     actor: Principal | None,
     expected_version: int | None = None,
 ) -> Call:
-    """Change the fields given (coordinators and admins), if the version is current."""
-    require_role(actor, {KeyRole.coordinator})
-    call = get_call(session, call_id=call_id, for_update=True)
+    """Change the fields given (its publisher's key or an admin), if the version is current."""
+    call = _editable_call(session, call_id=call_id, actor=actor)
     changes = data.model_dump(mode="json", exclude_unset=True)
     merged = {**call.model_dump(), **data.model_dump(exclude_unset=True)}
     check_call_rules(merged)
@@ -189,6 +205,9 @@ def update_call(
     for field in ("opening_date", "deadline"):
         if field in changes:
             changes[field] = getattr(data, field)
+    for field in ("rule_set", "two_stage"):  # not nullable: null leaves them as they are
+        if changes.get(field, "") is None:
+            del changes[field]
     return versioned_update(
         session, call, changes, entity=Entity.call, expected_version=expected_version
     )
@@ -197,9 +216,8 @@ def update_call(
 def delete_call(
     session: Session, *, call_id: int, actor: Principal | None, expected_version: int | None = None
 ) -> None:
-    """Delete a call (coordinators and admins), unless drafts are written for it."""
-    require_role(actor, {KeyRole.coordinator})
-    call = get_call(session, call_id=call_id, for_update=True)
+    """Delete a call (its publisher's key or an admin), unless drafts are written for it."""
+    call = _editable_call(session, call_id=call_id, actor=actor)
     drafts = session.scalar(select(func.count()).where(col(Consortium.call_id) == call_id))
     if drafts:
         raise Conflict(

@@ -1,10 +1,13 @@
 """The one engine factory, sessions, and the Alembic migrations run from code."""
 
 import logging
+import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +16,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlmodel import Session
 
 import migrations
+from matchmaker.errors import Unavailable
 from matchmaker.settings import Settings
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
@@ -25,6 +29,14 @@ UNWRITABLE_RETRY_AFTER = 30
 # SQLite's result codes for a database that cannot be written now (a read-only file, a full
 # disk, or a failed write: a file-size limit gives SQLITE_IOERR_WRITE, not SQLITE_FULL).
 _UNWRITABLE_SQLITE = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR")
+# A server restarting or failing over is back within seconds.
+UNREACHABLE_RETRY_AFTER = 5
+# libpq waits without end for a server that never answers (a partition, unlike a refused
+# connection); a request should fall back to the index in memory well before a client gives up.
+POSTGRES_CONNECT_TIMEOUT = 5
+# PostgreSQL's SQLSTATEs for a connection that failed or a server shutting down or starting up
+# (class 08, and 57P01-57P03 "operator intervention").
+_UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +55,14 @@ def create_db_engine(settings: Settings, **pool: int) -> Engine:
     url = settings.database_url
     if not is_sqlite(url):
         url = str(make_url(url).set(drivername="postgresql+psycopg"))
-        return create_engine(url, pool_pre_ping=True, **pool)
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT},
+            **pool,
+        )
+        _watch_reachability(engine)
+        return engine
     engine = create_engine(
         url,
         **pool,
@@ -74,6 +93,7 @@ def create_db_engine(settings: Settings, **pool: int) -> Engine:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
+    _watch_reachability(engine)
     return engine
 
 
@@ -90,14 +110,20 @@ def is_unwritable(error: BaseException) -> bool:
     return isinstance(name, str) and name.startswith(_UNWRITABLE_SQLITE)
 
 
-class _WriteOutage:
-    """Says once that a database stopped taking writes and once that it takes them again."""
+class _Outage:
+    """Says once that a database stopped doing something and once that it does it again."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, lost: str, back: str) -> None:
         self.name = name
+        self._lost, self._back = lost, back
         self._lock = threading.Lock()
         self._since: float | None = None
         self._refused = 0
+
+    @property
+    def ongoing(self) -> bool:
+        """Whether the last attempt failed."""
+        return self._since is not None
 
     def refused(self, error: BaseException) -> None:
         with self._lock:
@@ -105,35 +131,103 @@ class _WriteOutage:
             if self._since is not None:
                 return
             self._since = time.monotonic()
-        cause = getattr(error, "orig", error)
-        logger.warning(
-            "The database %s cannot be written (%s); writes answer 503 until it can",
-            self.name,
-            cause,
-        )
+        logger.warning(self._lost, self.name, getattr(error, "orig", error))
 
-    def written(self) -> None:
+    def ended(self) -> None:
         with self._lock:
             if self._since is None:
                 return
             seconds, refused = time.monotonic() - self._since, self._refused
             self._since, self._refused = None, 0
-        logger.warning(
-            "The database %s takes writes again, after %.0f s and %d refused writes",
-            self.name,
-            seconds,
-            refused,
-        )
+        logger.warning(self._back, self.name, seconds, refused)
 
 
-_outages: dict[str, _WriteOutage] = {}
+_outages: dict[tuple[str, str], _Outage] = {}
 _outages_lock = threading.Lock()
+_MESSAGES = {
+    "write": (
+        "The database %s cannot be written (%s); writes answer 503 until it can",
+        "The database %s takes writes again, after %.0f s and %d refused writes",
+    ),
+    "reach": (
+        "The database %s cannot be reached (%s); matching reads answer from memory, marked "
+        "stale, and other requests answer 503 until it is back",
+        "The database %s can be reached again, after %.0f s and %d failed attempts",
+    ),
+}
 
 
-def _outage(engine: Engine) -> _WriteOutage:
+def _outage(engine: Engine, kind: str) -> _Outage:
+    """The one outage of this kind per database in this process (every engine on it shares it)."""
     name = engine.url.render_as_string(hide_password=True)
     with _outages_lock:
-        return _outages.setdefault(name, _WriteOutage(name))
+        if (kind, name) not in _outages:
+            lost, back = _MESSAGES[kind]
+            _outages[kind, name] = _Outage(name, lost=lost, back=back)
+        return _outages[kind, name]
+
+
+def is_unreachable(engine: Engine) -> bool:
+    """Whether the last attempt to reach this engine's database failed (degraded mode)."""
+    return _outage(engine, "reach").ongoing
+
+
+# Per request (an ASGI middleware sets it): whether the database could not be reached while
+# answering it, so that an answer made anyway is known to come from memory. A mutable holder,
+# because a request's threads work on copies of its context.
+_unreached_in_request: ContextVar[list[bool] | None] = ContextVar("unreached", default=None)
+
+
+@contextmanager
+def noting_unreachable() -> Iterator[list[bool]]:
+    """Within the block, note whether the database could not be reached: the list yielded
+    holds True once it could not."""
+    holder: list[bool] = []
+    token = _unreached_in_request.set(holder)
+    try:
+        yield holder
+    finally:
+        _unreached_in_request.reset(token)
+
+
+def _is_unreachable(context: ExceptionContext) -> bool:
+    error = context.original_exception
+    if context.is_disconnect:
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_UNREACHABLE_SQLSTATES):
+        return True
+    if context.connection is not None:
+        return False
+    # No connection yet: connecting failed. A SQLite file that cannot be opened counts; any
+    # other SQLite error while connecting (a pragma on a read-only file) is not an outage.
+    if context.dialect.name == "sqlite":
+        return getattr(error, "sqlite_errorname", None) == "SQLITE_CANTOPEN"
+    return isinstance(error, context.dialect.loaded_dbapi.OperationalError)
+
+
+def _watch_reachability(engine: Engine) -> None:
+    """Turn a database that cannot be reached into `Unavailable`, logged once per outage."""
+    outage = _outage(engine, "reach")
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> BaseException | None:
+        # A failed pre-ping makes the pool reconnect; only if that fails is it an outage.
+        if context.is_pre_ping or not _is_unreachable(context):
+            return None
+        outage.refused(context.original_exception)
+        holder = _unreached_in_request.get()
+        if holder is not None and not holder:
+            holder.append(True)
+        return Unavailable(
+            "The database cannot be reached now; matching reads are answered from memory, "
+            "this request needs the database. Retry shortly.",
+            retry_after=UNREACHABLE_RETRY_AFTER,
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, _record: Any) -> None:
+        outage.ended()
 
 
 @event.listens_for(Session, "after_flush")
@@ -155,10 +249,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException as error:
             session.rollback()
             if is_unwritable(error):
-                _outage(engine).refused(error)
+                _outage(engine, "write").refused(error)
             raise
         if session.info.get("flushed"):
-            _outage(engine).written()
+            _outage(engine, "write").ended()
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -196,3 +290,34 @@ def ping(engine: Engine) -> None:
     """Run a trivial query; raises when the database cannot be reached."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def backup_sqlite(url: str, target: Path) -> int:
+    """Copy a SQLite database to `target` with SQLite's online backup API, consistent while
+    the service reads and writes it (WAL: the copy is one snapshot and blocks no writer).
+
+    Written to a temporary file beside `target`, checked, and renamed over it, so `target` is
+    always a whole database. Returns the number of pages copied.
+    """
+    source_path = make_url(url).database
+    if not source_path or source_path == ":memory:" or not Path(source_path).exists():
+        raise FileNotFoundError(f"No SQLite database file at {source_path!r}")
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        with (
+            closing(sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)) as source,
+            closing(sqlite3.connect(partial)) as copy,
+        ):
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
+            (check,) = copy.execute("PRAGMA quick_check").fetchone()
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"the copy fails its check: {check}")
+            pages = int(copy.execute("PRAGMA page_count").fetchone()[0])
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return pages

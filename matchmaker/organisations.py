@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from matchmaker import search
 from matchmaker.auth import OPERATOR, Principal, require_organisation
 from matchmaker.consortium.drafts import list_consortia, memberships_of, to_public
 from matchmaker.keys import issue_key, list_keys
 from matchmaker.repository import (
-    contains,
     create,
     get_or_raise,
     paginate,
@@ -60,14 +60,22 @@ def list_organisations(
     limit: int,
     offset: int,
 ) -> tuple[list[Organisation], int]:
-    """One page of profiles, filtered by type, country and a name fragment, oldest first."""
-    statement = select(Organisation).order_by(Organisation.id)  # type: ignore[arg-type]
+    """One page of profiles, filtered by type, country and a search, oldest or best first.
+
+    `q` is a full-text search (see `matchmaker.search`) over name, description, keywords and
+    activities; its results come best first.
+    """
+    statement = select(Organisation)
+    if q and q.strip():
+        hits = search.matches(session, "organisations", search.Query.parse(q))
+        statement = statement.join(hits, hits.c.id == col(Organisation.id)).order_by(
+            hits.c.rank.desc()
+        )
+    statement = statement.order_by(col(Organisation.id))
     if stakeholder_types:
         statement = statement.where(Organisation.stakeholder_type.in_(stakeholder_types))  # type: ignore[attr-defined]
     if countries:
         statement = statement.where(Organisation.country.in_(countries))  # type: ignore[attr-defined]
-    if q:
-        statement = statement.where(contains(Organisation.name, q))
     return paginate(session, statement, limit=limit, offset=offset)
 
 

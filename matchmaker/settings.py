@@ -37,7 +37,7 @@ class Settings(BaseSettings):
         default=120,
         ge=0,
         description="Writes a minute allowed per client address and, for a key, per "
-        "organisation (per key for a coordinator key), counted in the database that every "
+        "organisation (per key for a publisher key), counted in the database that every "
         "worker process shares; 0 turns the limit off. Admin keys are never limited.",
     )
     index_dir: str | None = Field(
@@ -53,6 +53,40 @@ class Settings(BaseSettings):
         le=1,
         description="Share of profiles added, changed or removed since the last fit after "
         "which the matcher's vocabulary is refitted in the background.",
+    )
+    shutdown_timeout: int = Field(
+        default=30,
+        ge=1,
+        description="Seconds `matchmaker serve` lets requests in flight finish after SIGTERM "
+        "before closing their connections; a background refit still running after as long "
+        "is abandoned.",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="Where `matchmaker notify run` sends e-mail: smtp://user:password@host:587 "
+        "(STARTTLS when the server offers it) or smtps://... (TLS from the start); unset: "
+        "notifications wait in the outbox.",
+    )
+    mail_from: str = Field(
+        default="matchmaker@localhost",
+        description="The From address of notification e-mails.",
+    )
+    contact_request_days: int = Field(
+        default=14,
+        ge=1,
+        description="Days a contact request or expression of interest waits for an answer "
+        "before it expires.",
+    )
+    max_open_contact_requests: int = Field(
+        default=20,
+        ge=1,
+        description="Contact requests and expressions of interest an organisation may have "
+        "waiting for an answer at once.",
+    )
+    max_open_partner_requests: int = Field(
+        default=10,
+        ge=1,
+        description="Partner requests an organisation may have open at once.",
     )
 
     def matching_index_dir(self) -> Path | None:

@@ -17,7 +17,14 @@ from models.call import Call  # noqa: E402
 from models.change import Change  # noqa: E402
 from models.consortium import Consortium, ConsortiumMember  # noqa: E402
 from models.organisation import Organisation  # noqa: E402
+from models.partnering import (  # noqa: E402
+    ContactRequest,
+    OrganisationBlock,
+    OutboxMessage,
+    PartnerRequest,
+)
 from models.ratelimit import RateLimitCounter  # noqa: E402
+from models.rules import CountryStatusRow  # noqa: E402
 
 metadata: MetaData = SQLModel.metadata
 
@@ -27,7 +34,12 @@ __all__ = [
     "Change",
     "Consortium",
     "ConsortiumMember",
+    "ContactRequest",
+    "CountryStatusRow",
     "Organisation",
+    "OrganisationBlock",
+    "OutboxMessage",
+    "PartnerRequest",
     "RateLimitCounter",
     "metadata",
 ]

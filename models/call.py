@@ -2,14 +2,15 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
 from sqlalchemy import JSON, DateTime
 from sqlmodel import Field, SQLModel
 
+from models import examples as ex
 from models.common import StakeholderType, UtcDatetime, line, text, utc_now
 
 MAX_CALL_DESCRIPTION = 50_000
@@ -32,6 +33,37 @@ def call_status(opening_date: date | None, deadline: date | None, today: date) -
     return CallStatus.open
 
 
+class RuleSet(StrEnum):
+    """The programme rules a consortium must meet (docs/eligibility.md cites each)."""
+
+    horizon_europe = "horizon-europe"
+    ihi = "ihi"
+    none = "none"
+
+
+# Parts of Horizon Europe that associations can be limited to (matchmaker.country_statuses).
+ProgrammePart = Literal["pillar-1", "pillar-2", "pillar-3", "widening", "eic-fund"]
+
+
+def default_rule_set(
+    programme: str | None, *, min_countries: int = 3
+) -> tuple[RuleSet, ProgrammePart | None]:
+    """The rule set and programme part a call gets from its programme label when it names none.
+
+    IHI calls get ``ihi`` (an institutionalised partnership of Pillar II); Horizon Europe
+    clusters and missions get ``horizon-europe`` in Pillar II, unless the call asks for fewer
+    than three countries (ERC, MSCA and CSAs are not bound by the three-entity rule); anything
+    else gets ``none`` (docs/eligibility.md).
+    """
+    label = (programme or "").casefold()
+    if "ihi" in label.split() or "innovative health" in label or label.startswith("ihi"):
+        return RuleSet.ihi, "pillar-2"
+    collaborative = label.startswith("horizon europe cluster") or label.startswith("eu mission")
+    if collaborative and min_countries >= 3:
+        return RuleSet.horizon_europe, "pillar-2"
+    return RuleSet.none, None
+
+
 class CallFields(SQLModel):
     """What a call says, shared by the table and the schemas."""
 
@@ -43,6 +75,10 @@ class CallFields(SQLModel):
     max_partners: int | None = Field(default=None)
     opening_date: date | None = Field(default=None, index=True)
     deadline: date | None = Field(default=None, index=True)
+    # Defaults from the programme when a call is created without one (eligibility.py).
+    rule_set: str = Field(default=RuleSet.none.value, max_length=32)
+    programme_part: str | None = Field(default=None, max_length=32)
+    two_stage: bool = Field(default=False)
 
 
 class Call(CallFields, table=True):
@@ -52,6 +88,11 @@ class Call(CallFields, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     required_stakeholders: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    # The key that published the call, which alone (with admins) may change it; null for calls
+    # an admin token or an import created, and for calls published before it was recorded. No
+    # foreign key: SQLite adds one only by rebuilding `calls`, which drafts point at, and the
+    # keys that publish (publisher and admin keys) are revoked, never deleted.
+    created_by_key_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     version: int = Field(default=1)
@@ -83,20 +124,75 @@ _EXAMPLE: JsonDict = {
 }
 
 
+# What each field of a call means, shared by the schemas that show it.
+CALL_FIELDS: dict[str, str] = {
+    "id": "The call's id, used in every URL about it.",
+    "identifier": "The call's topic identifier, such as HORIZON-HLTH-2024-DISEASE-03-01 "
+    "(letters, digits, `.`, `_`, `/` and `-`): unique, compared without case, stored "
+    "upper-case.",
+    "title": "The call's title.",
+    "programme": "The funding programme, such as IHI, IMI2 or HORIZON; null when unknown.",
+    "description": "The call's scope and expected outcomes: the text partners are matched against.",
+    "required_stakeholders": "How many partners of each stakeholder type a consortium needs, "
+    'such as {"academia": 2, "sme": 1}.',
+    "min_countries": "How many different countries a consortium must span.",
+    "max_partners": "The most partners a consortium may have; null when the call sets no limit.",
+    "opening_date": "The day the call opens for submissions (null: already open).",
+    "deadline": "The day submissions close (null: no deadline known).",
+    "rule_set": "The programme's consortium rules the call is checked against.",
+    "programme_part": "The part of Horizon Europe, where associations differ by part.",
+    "two_stage": "Whether the call has two stages (IHI: stage 1 admits no industry members).",
+    "status": "Where the call stands today, from its dates: `forthcoming`, `open` or `closed`.",
+    "created_at": "When the call was stored (UTC).",
+    "updated_at": "When the call last changed (UTC).",
+    "version": "Goes up by one on every change; send it in If-Match to refuse stale writes "
+    "(it is also the ETag).",
+}
+
+
 class CallCreate(BaseModel):
     """A new call for proposals; server-owned fields are refused."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
-    identifier: Identifier
-    title: Annotated[str, line(500, min_length=1)]
-    programme: Annotated[str, line(100)] | None = None
-    description: Annotated[str, text(MAX_CALL_DESCRIPTION)] = ""
-    required_stakeholders: Requirements = {}
-    min_countries: Annotated[int, PydanticField(ge=0, le=50)] = 3
-    max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = None
-    opening_date: date | None = None
-    deadline: date | None = None
+    identifier: Identifier = PydanticField(description=CALL_FIELDS["identifier"])
+    title: Annotated[str, line(500, min_length=1)] = PydanticField(description=CALL_FIELDS["title"])
+    programme: Annotated[str, line(100)] | None = PydanticField(
+        default=None, description=CALL_FIELDS["programme"]
+    )
+    description: Annotated[str, text(MAX_CALL_DESCRIPTION)] = PydanticField(
+        default="", description=CALL_FIELDS["description"]
+    )
+    required_stakeholders: Requirements = PydanticField(
+        default={}, description=CALL_FIELDS["required_stakeholders"]
+    )
+    min_countries: Annotated[int, PydanticField(ge=0, le=50)] = PydanticField(
+        default=3, description=CALL_FIELDS["min_countries"]
+    )
+    max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = PydanticField(
+        default=None, description=CALL_FIELDS["max_partners"]
+    )
+    opening_date: date | None = PydanticField(default=None, description=CALL_FIELDS["opening_date"])
+    deadline: date | None = PydanticField(default=None, description=CALL_FIELDS["deadline"])
+    rule_set: RuleSet | None = PydanticField(
+        default=None,
+        description="The programme's consortium rules; by default taken from the programme "
+        "(IHI -> ihi, Horizon Europe clusters and missions -> horizon-europe, else none).",
+    )
+    programme_part: ProgrammePart | None = PydanticField(
+        default=None, description="The part of Horizon Europe, where associations differ by part."
+    )
+    two_stage: bool = PydanticField(
+        default=False, description="A two-stage call (IHI: stage 1 admits no industry members)."
+    )
+
+    @model_validator(mode="after")
+    def _rule_set_from_programme(self) -> Self:
+        """Every way a call comes in (API, import, demo) gets the programme's rule set."""
+        if self.rule_set is None:
+            self.rule_set, part = default_rule_set(self.programme, min_countries=self.min_countries)
+            self.programme_part = self.programme_part or part
+        return self
 
 
 class CallUpdate(BaseModel):
@@ -106,33 +202,57 @@ class CallUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"deadline": "2024-03-05"}]}
     )
 
-    identifier: Identifier | None = None
-    title: Annotated[str, line(500, min_length=1)] | None = None
-    programme: Annotated[str, line(100)] | None = None
-    description: Annotated[str, text(MAX_CALL_DESCRIPTION)] | None = None
-    required_stakeholders: Requirements | None = None
-    min_countries: Annotated[int, PydanticField(ge=0, le=50)] | None = None
-    max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = None
-    opening_date: date | None = None
-    deadline: date | None = None
+    identifier: Identifier | None = PydanticField(
+        default=None, description=CALL_FIELDS["identifier"]
+    )
+    title: Annotated[str, line(500, min_length=1)] | None = PydanticField(
+        default=None, description=CALL_FIELDS["title"]
+    )
+    programme: Annotated[str, line(100)] | None = PydanticField(
+        default=None, description=CALL_FIELDS["programme"]
+    )
+    description: Annotated[str, text(MAX_CALL_DESCRIPTION)] | None = PydanticField(
+        default=None, description=CALL_FIELDS["description"]
+    )
+    required_stakeholders: Requirements | None = PydanticField(
+        default=None, description=CALL_FIELDS["required_stakeholders"]
+    )
+    min_countries: Annotated[int, PydanticField(ge=0, le=50)] | None = PydanticField(
+        default=None, description=CALL_FIELDS["min_countries"]
+    )
+    max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = PydanticField(
+        default=None, description=CALL_FIELDS["max_partners"]
+    )
+    opening_date: date | None = PydanticField(default=None, description=CALL_FIELDS["opening_date"])
+    deadline: date | None = PydanticField(default=None, description=CALL_FIELDS["deadline"])
+    rule_set: RuleSet | None = PydanticField(default=None, description=CALL_FIELDS["rule_set"])
+    programme_part: ProgrammePart | None = PydanticField(
+        default=None, description=CALL_FIELDS["programme_part"]
+    )
+    two_stage: bool | None = PydanticField(default=None, description=CALL_FIELDS["two_stage"])
 
 
 class CallPublic(BaseModel):
     """A call as anyone may read it, with its status derived from today's date."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.CALL_PUBLIC))
 
-    id: int
-    identifier: str
-    title: str
-    programme: str | None
-    description: str
-    required_stakeholders: dict[StakeholderType, int]
-    min_countries: int
-    max_partners: int | None
-    opening_date: date | None
-    deadline: date | None
-    status: CallStatus
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    version: int
+    id: int = PydanticField(description=CALL_FIELDS["id"])
+    identifier: str = PydanticField(description=CALL_FIELDS["identifier"])
+    title: str = PydanticField(description=CALL_FIELDS["title"])
+    programme: str | None = PydanticField(description=CALL_FIELDS["programme"])
+    description: str = PydanticField(description=CALL_FIELDS["description"])
+    required_stakeholders: dict[StakeholderType, int] = PydanticField(
+        description=CALL_FIELDS["required_stakeholders"]
+    )
+    min_countries: int = PydanticField(description=CALL_FIELDS["min_countries"])
+    max_partners: int | None = PydanticField(description=CALL_FIELDS["max_partners"])
+    opening_date: date | None = PydanticField(description=CALL_FIELDS["opening_date"])
+    deadline: date | None = PydanticField(description=CALL_FIELDS["deadline"])
+    rule_set: RuleSet = PydanticField(description=CALL_FIELDS["rule_set"])
+    programme_part: str | None = PydanticField(description=CALL_FIELDS["programme_part"])
+    two_stage: bool = PydanticField(description=CALL_FIELDS["two_stage"])
+    status: CallStatus = PydanticField(description=CALL_FIELDS["status"])
+    created_at: UtcDatetime = PydanticField(description=CALL_FIELDS["created_at"])
+    updated_at: UtcDatetime = PydanticField(description=CALL_FIELDS["updated_at"])
+    version: int = PydanticField(description=CALL_FIELDS["version"])

@@ -83,7 +83,9 @@ def country_code(value: str) -> str:
     """Upper-case an ISO 3166-1 alpha-2 code (or XK, Kosovo) and check it exists."""
     code = value.strip().upper()
     if code not in EXTRA_COUNTRIES and pycountry.countries.get(alpha_2=code) is None:
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+        raise ValueError(
+            f"{value!r} is not a country code: give the two-letter ISO 3166-1 code, such as DE"
+        )
     return code
 
 
@@ -177,7 +179,11 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     """One page of a list: the items, how many match in all, and where the page starts."""
 
-    items: list[T]
-    total: int = Field(ge=0)
-    limit: int = Field(ge=1)
-    offset: int = Field(ge=0)
+    items: list[T] = Field(description="The items on this page.")
+    total: int = Field(
+        examples=[1], description="How many items match in all, on every page.", ge=0
+    )
+    limit: int = Field(examples=[50], description="The page size asked for.", ge=1)
+    offset: int = Field(
+        examples=[0], description="How many matching items come before this page.", ge=0
+    )

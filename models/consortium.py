@@ -1,6 +1,6 @@
 """Consortium drafts: a named set of organisations preparing a proposal for one call."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -9,6 +9,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models import examples as ex
 from models.common import Id, UtcDatetime, line, utc_now
 from models.matching import MatchedTerm
 from models.organisation import OrganisationSummary
@@ -71,8 +72,11 @@ class MemberIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    organisation_id: Id
-    role: Role = Role.partner
+    organisation_id: Id = PydanticField(description="The organisation to add.")
+    role: Role = PydanticField(
+        default=Role.partner,
+        description="`coordinator` (the consortium's lead; at most one) or `partner`.",
+    )
 
 
 class ConsortiumCreate(BaseModel):
@@ -91,9 +95,13 @@ class ConsortiumCreate(BaseModel):
         },
     )
 
-    name: Annotated[str, line(200, min_length=1)]
-    call_id: Id
-    members: Annotated[list[MemberIn], PydanticField(max_length=MAX_MEMBERS)] = []
+    name: Annotated[str, line(200, min_length=1)] = PydanticField(
+        description="A name for the draft, seen only by its owner."
+    )
+    call_id: Id = PydanticField(description="The call the draft is written for.")
+    members: Annotated[list[MemberIn], PydanticField(max_length=MAX_MEMBERS)] = PydanticField(
+        default=[], description="Organisations to start with, each with its role."
+    )
 
 
 class ConsortiumUpdate(BaseModel):
@@ -101,8 +109,10 @@ class ConsortiumUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "LB-EU"}]})
 
-    name: Annotated[str, line(200, min_length=1)] | None = None
-    call_id: Id | None = None
+    name: Annotated[str, line(200, min_length=1)] | None = PydanticField(
+        default=None, description="A new name for the draft."
+    )
+    call_id: Id | None = PydanticField(default=None, description="Move the draft to another call.")
 
 
 class MemberRole(BaseModel):
@@ -110,36 +120,55 @@ class MemberRole(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    role: Role = Role.partner
+    role: Role = PydanticField(
+        default=Role.partner,
+        description="`coordinator` (the consortium's lead; a new one demotes the old) or "
+        "`partner`.",
+    )
 
 
 class MemberPublic(BaseModel):
     """A member as shown: the organisation and its role."""
 
-    organisation: OrganisationSummary
-    role: Role
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.MEMBER_PUBLIC))
+
+    organisation: OrganisationSummary = PydanticField(description="The member organisation.")
+    role: Role = PydanticField(description="`coordinator` (the consortium's lead) or `partner`.")
 
 
 class ConsortiumPublic(BaseModel):
     """A draft as shown, with its members."""
 
-    id: int
-    name: str
-    call_id: int
-    owner_organisation_id: int
-    members: list[MemberPublic]
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    version: int
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CONSORTIUM_PUBLIC))
+
+    id: int = PydanticField(description="The draft's id.")
+    name: str = PydanticField(description="The draft's name.")
+    call_id: int = PydanticField(description="The call the draft is written for.")
+    owner_organisation_id: int = PydanticField(
+        description="The organisation whose key created the draft and alone (with admins) sees it."
+    )
+    members: list[MemberPublic] = PydanticField(
+        description="The organisations in the draft, the coordinator first."
+    )
+    created_at: UtcDatetime = PydanticField(description="When the draft was created (UTC).")
+    updated_at: UtcDatetime = PydanticField(
+        description="When the draft or its members last changed (UTC)."
+    )
+    version: int = PydanticField(
+        description="Goes up by one on every change, members included; send it in If-Match (it "
+        "is also the ETag)."
+    )
 
 
 class Membership(BaseModel):
     """A draft an organisation is in, as its data export lists it."""
 
-    consortium_id: int
-    name: str
-    call_id: int
-    role: Role
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.MEMBERSHIP))
+
+    consortium_id: int = PydanticField(description="The draft's id.")
+    name: str = PydanticField(description="The draft's name.")
+    call_id: int = PydanticField(description="The call the draft is written for.")
+    role: Role = PydanticField(description="The organisation's role in it.")
 
 
 class ProposalRequest(BaseModel):
@@ -150,90 +179,265 @@ class ProposalRequest(BaseModel):
         json_schema_extra={"examples": [{"include": [], "exclude": [], "alternatives": 1}]},
     )
 
-    include: Annotated[list[Id], PydanticField(max_length=MAX_MEMBERS)] = []
-    exclude: Annotated[list[Id], PydanticField(max_length=1000)] = []
-    alternatives: Annotated[int, PydanticField(ge=0, le=5)] = 0
+    include: Annotated[list[Id], PydanticField(max_length=MAX_MEMBERS)] = PydanticField(
+        default=[], description="Organisations that must be in every proposal."
+    )
+    exclude: Annotated[list[Id], PydanticField(max_length=1000)] = PydanticField(
+        default=[], description="Organisations that must be in none."
+    )
+    alternatives: Annotated[int, PydanticField(ge=0, le=5)] = PydanticField(
+        default=0,
+        description="How many next-best consortia to propose after the best, each differing in "
+        "at least one member (0 to 5).",
+    )
 
 
 class ProposedMember(BaseModel):
     """A proposed partner: the requirement it fills and why it was chosen."""
 
-    organisation: OrganisationSummary
-    fills: str
-    included: bool
-    score: float
-    matched_terms: list[MatchedTerm]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.PROPOSED_MEMBER))
+
+    organisation: OrganisationSummary = PydanticField(description="The proposed partner.")
+    fills: str = PydanticField(
+        description="The requirement it fills: the stakeholder type whose minimum it counts "
+        "towards, else `country coverage` or `additional partner`."
+    )
+    included: bool = PydanticField(description="Whether it is in because `include` asked for it.")
+    score: float = PydanticField(description="Its fit with the call, from 0 to 1.")
+    matched_terms: list[MatchedTerm] = PydanticField(
+        description="The terms it shares with the call, heaviest first."
+    )
 
 
 class ShortfallOut(BaseModel):
     """A requirement a proposal cannot meet, and by how much."""
 
-    requirement: str
-    stakeholder_type: str | None
-    needed: int
-    achieved: int
-    message: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.SHORTFALL))
+
+    requirement: str = PydanticField(
+        description="The requirement that cannot be met: `stakeholder_type`, `countries`, "
+        "`size` or `eligibility`."
+    )
+    stakeholder_type: str | None = PydanticField(
+        description="For a stakeholder requirement, the type short of partners."
+    )
+    needed: int = PydanticField(description="How many the call asks for.")
+    achieved: int = PydanticField(description="How many the best consortium reaches.")
+    message: str = PydanticField(description="The shortfall in a sentence.")
+    rule: str | None = PydanticField(
+        default=None, description="For an eligibility shortfall: the programme rule that fails."
+    )
 
 
 class ProposalOut(BaseModel):
     """One proposed consortium."""
 
-    feasible: bool
-    method: str
-    objective: float
-    total_score: float
-    diversity_penalty: float
-    members: list[ProposedMember]
-    shortfalls: list[ShortfallOut]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.PROPOSAL))
+
+    feasible: bool = PydanticField(description="Whether the consortium meets every requirement.")
+    method: str = PydanticField(
+        description="How it was found: `milp` (an integer program, proven optimal) or `greedy`."
+    )
+    objective: float = PydanticField(
+        description="The value the solver maximised: total score less the diversity penalty."
+    )
+    total_score: float = PydanticField(description="The sum of the members' scores.")
+    diversity_penalty: float = PydanticField(
+        description="What the solver subtracted for members too alike (same country and type)."
+    )
+    members: list[ProposedMember] = PydanticField(description="The proposed partners.")
+    shortfalls: list[ShortfallOut] = PydanticField(
+        description="The requirements the consortium misses (empty when feasible)."
+    )
 
 
 class EffectiveRequirements(BaseModel):
     """The requirements a proposal was built for (max_partners filled in when the call has none)."""
 
-    required_stakeholders: dict[str, int]
-    min_countries: int
-    max_partners: int
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.EFFECTIVE_REQUIREMENTS))
+
+    required_stakeholders: dict[str, int] = PydanticField(
+        description="Partners needed per stakeholder type."
+    )
+    min_countries: int = PydanticField(description="Different countries needed.")
+    max_partners: int = PydanticField(
+        description="The most partners allowed (a default when the call sets none)."
+    )
 
 
 class Proposals(BaseModel):
     """The best consortium for a call, then the alternatives asked for."""
 
-    call_id: int
-    requirements: EffectiveRequirements
-    items: list[ProposalOut]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.PROPOSALS))
+
+    call_id: int = PydanticField(description="The call the consortia are for.")
+    requirements: EffectiveRequirements = PydanticField(
+        description="The requirements the proposals were built for."
+    )
+    items: list[ProposalOut] = PydanticField(
+        description="The best consortium, then the alternatives asked for."
+    )
 
 
 class GapCandidate(BaseModel):
     """An organisation that could close a gap, with its fit and the reasons."""
 
-    organisation: OrganisationSummary
-    score: float
-    relevance: float
-    matched_terms: list[MatchedTerm]
-    reasons: list[str]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.GAP_CANDIDATE))
+
+    organisation: OrganisationSummary = PydanticField(
+        description="An organisation that could close the gap."
+    )
+    score: float = PydanticField(
+        description="How well it closes the gap, from 0 to 1: its fit with the call raised by "
+        "what it brings (a new country, past partners)."
+    )
+    relevance: float = PydanticField(description="Its fit with the call's text alone, from 0 to 1.")
+    matched_terms: list[MatchedTerm] = PydanticField(
+        description="The terms it shares with the call."
+    )
+    reasons: list[str] = PydanticField(description="Why it is suggested, in sentences.")
 
 
 class RequirementGap(BaseModel):
     """One requirement of the call, how far the draft is from it, and who could close it."""
 
-    requirement: str
-    stakeholder_type: str | None = None
-    required: int
-    present: int
-    missing: int
-    message: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REQUIREMENT_GAP))
+
+    requirement: str = PydanticField(
+        description="The requirement: `stakeholder_type`, `countries` or `size`."
+    )
+    stakeholder_type: str | None = PydanticField(
+        default=None, description="For a stakeholder requirement, which type."
+    )
+    required: int = PydanticField(
+        description="How many the call asks for (for `size`, the most allowed)."
+    )
+    present: int = PydanticField(description="How many the draft has.")
+    missing: int = PydanticField(
+        description="How many more the draft needs (for `size`, how many too many); 0 when met."
+    )
+    message: str = PydanticField(description="The gap in a sentence.")
     available: int | None = PydanticField(
         default=None,
         description="For a stakeholder type: how many organisations of that type exist "
         "outside the draft.",
     )
-    candidates: list[GapCandidate]
+    candidates: list[GapCandidate] = PydanticField(
+        description="The best organisations to close the gap, best first."
+    )
 
 
 class Gaps(BaseModel):
     """Every requirement of the draft's call, met or not."""
 
-    consortium_id: int
-    call_id: int
-    satisfied: bool
-    requirements: list[RequirementGap]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.GAPS))
+
+    consortium_id: int = PydanticField(description="The draft's id.")
+    call_id: int = PydanticField(description="The call the draft is written for.")
+    satisfied: bool = PydanticField(description="Whether the draft meets every requirement.")
+    requirements: list[RequirementGap] = PydanticField(
+        description="Each requirement of the call, met or not."
+    )
+    eligibility: "Eligibility | None" = PydanticField(
+        default=None, description="The programme's rules (GET /consortia/{id}/eligibility)."
+    )
+
+
+class RuleCheck(BaseModel):
+    """One programme rule: met or not, why, what would fix it, and who could."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RULE_CHECK))
+
+    rule: str = PydanticField(
+        description="The rule's name: `independent-entities` (at least three independent legal "
+        "entities, each in a different Member State or Associated Country), `member-state` (at "
+        "least one of them in an EU Member State), and for IHI calls `in-kind-contributor` "
+        "(single-stage: at least one member contributes in kind) or `stage-1-applicants` "
+        "(stage 1 of a two-stage call: none does)."
+    )
+    title: str = PydanticField(description="The rule in a sentence.")
+    met: bool = PydanticField(description="Whether the draft meets the rule.")
+    message: str = PydanticField(
+        description="How the draft stands against the rule, in a sentence (for example which "
+        "countries its independent entities are in)."
+    )
+    fix: str | None = PydanticField(
+        description="What would make the draft meet the rule; null when it is met."
+    )
+    source: str = PydanticField(description="The document and article the rule comes from.")
+    candidates: list[GapCandidate] = PydanticField(
+        description="Organisations outside the draft that could fix the rule, best first: "
+        "independent of every member and in a country that counts. Empty when the rule is met, "
+        "for the IHI rules (no partner's country fixes them) or when none is found."
+    )
+
+
+class ParticipantEligibility(BaseModel):
+    """A member's country status for the call and whether it can be funded."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.PARTICIPANT_ELIGIBILITY))
+
+    organisation: OrganisationSummary = PydanticField(description="The member organisation.")
+    country_status: str = PydanticField(
+        description="Its country's status for the call, on the call's deadline and for its "
+        "programme part: `member_state`, `associated` or `non_associated` (also for a country "
+        "with no row in the table)."
+    )
+    funded: bool = PydanticField(
+        description="Whether it can be funded: false in a non-associated country (it may take "
+        "part, but is not automatically eligible for funding) and, in IHI calls, for in-kind "
+        "contributors."
+    )
+    note: str = PydanticField(description="Why it can or cannot be funded, in a sentence.")
+
+
+class LikelyAffiliates(BaseModel):
+    """Two members that look affiliated (flagged for review, never merged)."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.LIKELY_AFFILIATES))
+
+    organisation_ids: list[int] = PydanticField(
+        description="The two members, in different declared groups (or none), that look affiliated."
+    )
+    reason: str = PydanticField(
+        description="Why they were flagged: the same website host, or near-identical names once "
+        "legal forms are ignored. A hint for a person to check (and declare a shared `group` if "
+        "so), not proof; the rules still count them as independent."
+    )
+
+
+class Eligibility(BaseModel):
+    """Whether a draft meets its call's programme rules, evaluated at the call's deadline."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ELIGIBILITY))
+
+    consortium_id: int = PydanticField(description="The draft's id.")
+    call_id: int = PydanticField(description="The call the draft is written for.")
+    rule_set: str = PydanticField(
+        description="The call's programme rules: `horizon-europe`, `ihi` (the Horizon Europe "
+        "consortium rule plus IHI's in-kind rule) or `none` (no programme rule; the call's own "
+        "conditions are in the gaps view)."
+    )
+    programme_part: str | None = PydanticField(
+        description="The part of Horizon Europe the call belongs to (`pillar-1`, `pillar-2`, "
+        "`pillar-3`, `widening`, `eic-fund`), which decides the countries associated to it; "
+        "null for none, when only whole-programme associations count."
+    )
+    evaluated_on: date = PydanticField(
+        description="The date the country statuses were taken on: the call's deadline, or "
+        "today when it has none."
+    )
+    eligible: bool = PydanticField(description="Whether the draft meets every rule.")
+    rules: list[RuleCheck] = PydanticField(
+        description="Each rule of the rule set, met or not (empty for `none`)."
+    )
+    participants: list[ParticipantEligibility] = PydanticField(
+        description="Each member's country status and whether it can be funded."
+    )
+    likely_affiliates: list[LikelyAffiliates] = PydanticField(
+        description="Pairs of members that look affiliated though they declare no shared "
+        "group, for a person to review; never merged."
+    )
+
+
+Gaps.model_rebuild()

@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.call import CallStatus
+from models import examples as ex
+from models.call import CALL_FIELDS, CallStatus
 from models.common import CountryCode, StakeholderType, text
 from models.organisation import OrganisationSummary
 
@@ -13,14 +14,16 @@ from models.organisation import OrganisationSummary
 class MatchedTerm(BaseModel):
     """A term the query and the result share, with its contribution to the score."""
 
-    term: str
-    weight: float
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.MATCHED_TERM))
+
+    term: str = Field(description="A term (word or two-word phrase) both texts contain.")
+    weight: float = Field(description="Its share of the text similarity.")
 
 
 class PastProject(BaseModel):
     """A past project of the suggested organisation that is close to the text."""
 
-    title: str
+    title: str = Field(description="The project's title.")
     url: str | None = Field(
         default=None, description="The project's page, when the profile gives one."
     )
@@ -30,6 +33,8 @@ class PastProject(BaseModel):
 class Reason(BaseModel):
     """One signal behind a suggestion's score: the evidence, how much it moves the score, and
     why, in a sentence."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REASON))
 
     signal: Literal["text_similarity", "track_record", "similar_projects", "past_partners"] = Field(
         description="text_similarity: cosine of the TF-IDF vectors of the text and the "
@@ -66,16 +71,20 @@ class Suggestion(BaseModel):
     is asked for, after those that do, with the reason "Shares no terms".
     """
 
-    organisation: OrganisationSummary
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.SUGGESTION))
+
+    organisation: OrganisationSummary = Field(description="The organisation suggested.")
     score: float = Field(ge=0, le=1, description="How well it fits, from 0 to 1.")
-    matched_terms: list[MatchedTerm]
-    reasons: list[Reason]
+    matched_terms: list[MatchedTerm] = Field(
+        description="The terms it shares with the text, heaviest first."
+    )
+    reasons: list[Reason] = Field(description="Every factor of the score, with its evidence.")
 
 
 class Suggestions(BaseModel):
     """Suggestions, best first."""
 
-    items: list[Suggestion]
+    items: list[Suggestion] = Field(description="The suggestions, best first.")
     available: int | None = Field(
         default=None,
         description="For a call's suggestions: how many organisations pass the filters asked "
@@ -86,28 +95,36 @@ class Suggestions(BaseModel):
 class CallSummary(BaseModel):
     """The fields that identify a call in a list of matches."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.CALL_SUMMARY))
 
-    id: int
-    identifier: str
-    title: str
-    programme: str | None
-    deadline: date | None
-    status: CallStatus
+    id: int = Field(description=CALL_FIELDS["id"])
+    identifier: str = Field(description=CALL_FIELDS["identifier"])
+    title: str = Field(description=CALL_FIELDS["title"])
+    programme: str | None = Field(description=CALL_FIELDS["programme"])
+    deadline: date | None = Field(description=CALL_FIELDS["deadline"])
+    status: CallStatus = Field(description=CALL_FIELDS["status"])
 
 
 class CallMatch(BaseModel):
     """A call that fits an organisation, with why."""
 
-    call: CallSummary
-    score: float
-    matched_terms: list[MatchedTerm]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CALL_MATCH))
+
+    call: CallSummary = Field(description="The call.")
+    score: float = Field(description="How well the organisation fits the call, from 0 to 1.")
+    matched_terms: list[MatchedTerm] = Field(
+        description="The terms the call and the profile share, heaviest first."
+    )
 
 
 class CallMatches(BaseModel):
     """Calls, best fit first."""
 
-    items: list[CallMatch]
+    items: list[CallMatch] = Field(description="The calls, best fit first.")
+
+
+# A module-level alias: inside the class, the field `text` would hide the rule `text`.
+SearchText = Annotated[str, text(50_000, min_length=1)]
 
 
 class SearchRequest(BaseModel):
@@ -126,13 +143,26 @@ class SearchRequest(BaseModel):
         },
     )
 
-    text: Annotated[str, text(50_000, min_length=1)]
-    stakeholder_type: Annotated[list[StakeholderType], Field(max_length=8)] = []
-    country: Annotated[list[CountryCode], Field(max_length=250)] = []
-    limit: Annotated[int, Field(ge=1, le=200)] = 20
+    text: SearchText = Field(
+        description="The text to match organisations against: a call's scope, an abstract, a "
+        "few words."
+    )
+    stakeholder_type: Annotated[list[StakeholderType], Field(max_length=8)] = Field(
+        default=[], description="Only these stakeholder types."
+    )
+    country: Annotated[list[CountryCode], Field(max_length=250)] = Field(
+        default=[], description="Only these countries (ISO 3166-1 alpha-2 codes)."
+    )
+    limit: Annotated[int, Field(ge=1, le=200)] = Field(
+        default=20, description="How many suggestions, at most 200."
+    )
 
 
 class RefitStarted(BaseModel):
     """Whether a background refit was started (false: one is already running)."""
 
-    started: bool
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REFIT))
+
+    started: bool = Field(
+        description="Whether a refit started now (false: one is already running)."
+    )

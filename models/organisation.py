@@ -1,15 +1,17 @@
 """Organisation profiles: the table and the schemas the API reads and writes."""
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, EmailStr
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
 from sqlalchemy import JSON, DateTime, String
 from sqlmodel import Field, SQLModel
 
+from models import examples as ex
 from models.common import CountryCode, StakeholderType, UtcDatetime, line, text, utc_now
 
 MAX_DESCRIPTION = 20_000
@@ -17,7 +19,58 @@ MAX_KEYWORDS = 50
 MAX_ACTIVITIES = 300
 
 Keyword = Annotated[str, line(100, min_length=1)]
-Url = Annotated[AnyHttpUrl, PydanticField(max_length=500)]
+# A bare host name, optionally with a port and a path: what people type for a website.
+_BARE_HOST = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?([/?#]|$)")
+
+
+def with_scheme(value: object) -> object:
+    """Read a web address typed without its scheme (`example.org/about`) as https."""
+    if isinstance(value, str) and _BARE_HOST.match(value.strip()):
+        return f"https://{value.strip()}"
+    return value
+
+
+Url = Annotated[AnyHttpUrl, BeforeValidator(with_scheme), PydanticField(max_length=500)]
+
+
+# What each field of a profile means, shared by the schemas that show it.
+ORGANISATION_FIELDS: dict[str, str] = {
+    "id": "The organisation's id, used in every URL about it.",
+    "name": "The organisation's name.",
+    "stakeholder_type": "The kind of organisation, which calls ask for by number.",
+    "country": "Where the organisation is, as an ISO 3166-1 alpha-2 code such as NL (XK: "
+    "Kosovo); given in any case, stored upper-case.",
+    "city": "The city the organisation is in.",
+    "external_id": "Its id in the source it was imported from (CORDIS's organisation id); "
+    "null for profiles registered over the API.",
+    "description": "What the organisation does and knows: the main text it is matched on.",
+    "keywords": "Areas of expertise, a few words each; matched like the description.",
+    "activities": "Past projects and publications that show the organisation's expertise; "
+    "their titles and summaries are matched too.",
+    "website": "The organisation's web address; one given without `https://` "
+    "(`example.org`) is read as https.",
+    "group": "The group of affiliated entities (a legal or capital link) the organisation "
+    "belongs to, as a free name such as Siemens; members of one group count as one independent "
+    "entity in the programme rules. Null when it declares none.",
+    "ihi_contributor": "IHI calls: whether the organisation is a constituent or affiliated entity "
+    "of an IHI private member (COCIR, EFPIA, EuropaBio, MedTech Europe) or a contributing partner, "
+    "taking part with in-kind contributions and not funded. Null means yes for type industry, "
+    "no for every other type.",
+    "contact_email": "Who to write to about partnering: shown only to the organisation's own "
+    "keys and admins.",
+    "created_at": "When the profile was created (UTC).",
+    "updated_at": "When the profile last changed (UTC).",
+    "version": "Goes up by one on every change; send it in If-Match to refuse stale writes "
+    "(it is also the ETag).",
+    "api_key": "The new organisation's own key: shown only in this answer, stored only as a "
+    "hash. Send it as `Authorization: Bearer <key>` to edit the profile and build drafts.",
+}
+ACTIVITY_FIELDS: dict[str, str] = {
+    "title": "The project's or publication's title.",
+    "summary": "What it was about, in a few sentences.",
+    "year": "The year it started or was published.",
+    "url": "Its page; an address without `https://` is read as https.",
+}
 
 
 class ProjectRole(StrEnum):
@@ -32,12 +85,18 @@ class ProjectRole(StrEnum):
 class Activity(BaseModel):
     """A past project or publication that shows an organisation's expertise."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.ACTIVITY))
 
-    title: Annotated[str, line(500, min_length=1)]
-    summary: Annotated[str, text(5_000)] = ""
-    year: Annotated[int, PydanticField(ge=1900, le=2100)] | None = None
-    url: Url | None = None
+    title: Annotated[str, line(500, min_length=1)] = PydanticField(
+        description=ACTIVITY_FIELDS["title"]
+    )
+    summary: Annotated[str, text(5_000)] = PydanticField(
+        default="", description=ACTIVITY_FIELDS["summary"]
+    )
+    year: Annotated[int, PydanticField(ge=1900, le=2100)] | None = PydanticField(
+        default=None, description=ACTIVITY_FIELDS["year"]
+    )
+    url: Url | None = PydanticField(default=None, description=ACTIVITY_FIELDS["url"])
     role: ProjectRole | None = PydanticField(
         default=None, description="The organisation's part in the project (none for a publication)."
     )
@@ -52,6 +111,11 @@ class OrganisationFields(SQLModel):
     city: str | None = Field(default=None, max_length=200)
     description: str = Field(default="", max_length=MAX_DESCRIPTION)
     website: str | None = Field(default=None, max_length=500)
+    # Affiliated entities declare one group name: members of one group count as one entity.
+    group: str | None = Field(default=None, max_length=200, index=True)
+    # IHI: a constituent or affiliated entity of a private member or a contributing partner
+    # (takes part with in-kind contributions, not funded); None: assumed for type industry.
+    ihi_contributor: bool | None = Field(default=None)
 
 
 class Organisation(OrganisationFields, table=True):
@@ -94,15 +158,35 @@ class OrganisationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
-    name: Annotated[str, line(300, min_length=1)]
-    stakeholder_type: StakeholderType
-    country: CountryCode
-    city: Annotated[str, line(200)] | None = None
-    description: Annotated[str, text(MAX_DESCRIPTION)] = ""
-    keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] = []
-    activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] = []
-    website: Url | None = None
-    contact_email: EmailStr | None = None
+    name: Annotated[str, line(300, min_length=1)] = PydanticField(
+        description=ORGANISATION_FIELDS["name"]
+    )
+    stakeholder_type: StakeholderType = PydanticField(
+        description=ORGANISATION_FIELDS["stakeholder_type"]
+    )
+    country: CountryCode = PydanticField(description=ORGANISATION_FIELDS["country"])
+    city: Annotated[str, line(200)] | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["city"]
+    )
+    description: Annotated[str, text(MAX_DESCRIPTION)] = PydanticField(
+        default="", description=ORGANISATION_FIELDS["description"]
+    )
+    keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] = PydanticField(
+        default=[], description=ORGANISATION_FIELDS["keywords"]
+    )
+    activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] = PydanticField(
+        default=[], description=ORGANISATION_FIELDS["activities"]
+    )
+    website: Url | None = PydanticField(default=None, description=ORGANISATION_FIELDS["website"])
+    contact_email: EmailStr | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["contact_email"]
+    )
+    group: Annotated[str, line(200, min_length=1)] | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["group"]
+    )
+    ihi_contributor: bool | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["ihi_contributor"]
+    )
 
 
 class OrganisationUpdate(BaseModel):
@@ -112,49 +196,87 @@ class OrganisationUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"city": "Utrecht", "keywords": ["ctDNA"]}]}
     )
 
-    name: Annotated[str, line(300, min_length=1)] | None = None
-    stakeholder_type: StakeholderType | None = None
-    country: CountryCode | None = None
-    city: Annotated[str, line(200)] | None = None
-    description: Annotated[str, text(MAX_DESCRIPTION)] | None = None
-    keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] | None = None
-    activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] | None = None
-    website: Url | None = None
-    contact_email: EmailStr | None = None
+    name: Annotated[str, line(300, min_length=1)] | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["name"]
+    )
+    stakeholder_type: StakeholderType | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["stakeholder_type"]
+    )
+    country: CountryCode | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["country"]
+    )
+    city: Annotated[str, line(200)] | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["city"]
+    )
+    description: Annotated[str, text(MAX_DESCRIPTION)] | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["description"]
+    )
+    keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] | None = (
+        PydanticField(default=None, description=ORGANISATION_FIELDS["keywords"])
+    )
+    activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] | None = (
+        PydanticField(default=None, description=ORGANISATION_FIELDS["activities"])
+    )
+    website: Url | None = PydanticField(default=None, description=ORGANISATION_FIELDS["website"])
+    contact_email: EmailStr | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["contact_email"]
+    )
+    group: Annotated[str, line(200, min_length=1)] | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["group"]
+    )
+    ihi_contributor: bool | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["ihi_contributor"]
+    )
 
 
 class OrganisationSummary(BaseModel):
     """The few fields that identify an organisation in lists of matches."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra=ex.examples(ex.ORGANISATION_SUMMARY)
+    )
 
-    id: int
-    name: str
-    stakeholder_type: StakeholderType
-    country: str
+    id: int = PydanticField(description=ORGANISATION_FIELDS["id"])
+    name: str = PydanticField(description=ORGANISATION_FIELDS["name"])
+    stakeholder_type: StakeholderType = PydanticField(
+        description=ORGANISATION_FIELDS["stakeholder_type"]
+    )
+    country: str = PydanticField(description=ORGANISATION_FIELDS["country"])
 
 
 class OrganisationPublic(OrganisationSummary):
     """A profile as anyone may read it: no personal data."""
 
-    city: str | None
-    external_id: str | None = None
-    description: str
-    keywords: list[str]
-    activities: list[Activity]
-    website: str | None
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    version: int
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ORGANISATION_PUBLIC))
+
+    city: str | None = PydanticField(description=ORGANISATION_FIELDS["city"])
+    external_id: str | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["external_id"]
+    )
+    description: str = PydanticField(description=ORGANISATION_FIELDS["description"])
+    keywords: list[str] = PydanticField(description=ORGANISATION_FIELDS["keywords"])
+    activities: list[Activity] = PydanticField(description=ORGANISATION_FIELDS["activities"])
+    website: str | None = PydanticField(description=ORGANISATION_FIELDS["website"])
+    group: str | None = PydanticField(default=None, description=ORGANISATION_FIELDS["group"])
+    ihi_contributor: bool | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["ihi_contributor"]
+    )
+    created_at: UtcDatetime = PydanticField(description=ORGANISATION_FIELDS["created_at"])
+    updated_at: UtcDatetime = PydanticField(description=ORGANISATION_FIELDS["updated_at"])
+    version: int = PydanticField(description=ORGANISATION_FIELDS["version"])
 
 
 class OrganisationPrivate(OrganisationPublic):
     """A profile as its owner sees it, personal data included."""
 
-    contact_email: str | None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ORGANISATION_PRIVATE))
+
+    contact_email: str | None = PydanticField(description=ORGANISATION_FIELDS["contact_email"])
 
 
 class OrganisationCreated(OrganisationPrivate):
     """A profile just created, with the owner key's token: shown this once, stored only hashed."""
 
-    api_key: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ORGANISATION_CREATED))
+
+    api_key: str = PydanticField(description=ORGANISATION_FIELDS["api_key"])

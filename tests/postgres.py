@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -35,9 +36,36 @@ def _as_user(command: list[str], user: str | None) -> list[str]:
     return ["runuser", "-u", user, "--", *command] if user else command
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """A running throwaway server: its admin URL, and how to stop and start it again."""
+
+    url: str
+    bindir: Path
+    data: Path
+    options: str
+    log: Path
+    user: str | None
+
+    def _pg_ctl(self, *arguments: str) -> None:
+        subprocess.run(
+            _as_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), *arguments], self.user),
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server (`immediate`: as a crash would, no shutdown checkpoint)."""
+        self._pg_ctl("-m", mode, "stop")
+
+    def start(self) -> None:
+        """Start the server again on the same port and wait until it accepts connections."""
+        self._pg_ctl("-o", self.options, "-l", str(self.log), "-w", "start")
+
+
 @contextmanager
-def running_server() -> Iterator[str]:
-    """Start a server on loopback in a temporary folder; yield its admin URL; stop it after."""
+def running_cluster() -> Iterator[Cluster]:
+    """Start a server on loopback in a temporary folder; yield it; stop it after."""
     bindir = find_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (scripts/test installs it).")
@@ -58,25 +86,9 @@ def running_server() -> Iterator[str]:
     )
     port = free_port()
     options = f"-h 127.0.0.1 -p {port} -k {folder} -F -c fsync=off -c full_page_writes=off"
-    subprocess.run(
-        _as_user(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(folder / "log"),
-                "-w",
-                "start",
-            ],
-            user,
-        ),
-        check=True,
-        capture_output=True,
-    )
     url = f"postgresql+psycopg://{role}@127.0.0.1:{port}/postgres"
+    cluster = Cluster(url, bindir, data, options, folder / "log", user)
+    cluster.start()
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -87,7 +99,7 @@ def running_server() -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        yield url
+        yield cluster
     finally:
         subprocess.run(
             _as_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], user),
@@ -95,6 +107,13 @@ def running_server() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def running_server() -> Iterator[str]:
+    """Start a server on loopback in a temporary folder; yield its admin URL; stop it after."""
+    with running_cluster() as cluster:
+        yield cluster.url
 
 
 def create_database(admin_url: str, name: str, *, template: str | None = None) -> str:

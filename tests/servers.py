@@ -131,29 +131,23 @@ def running_server(
     workers: int = 1,
     preexec_fn: Callable[[], None] | None = None,
     env: dict[str, str] | None = None,
+    cli: bool = False,
 ) -> Iterator[Server]:
-    """Like `uvicorn_server`, yielding the `Server`; `preexec_fn` runs in the child before exec.
+    """Like `uvicorn_server`, yielding the `Server`; `preexec_fn` runs in the child before exec;
+    with `cli`, started as deployed, by `matchmaker serve --no-demo` (which migrates first).
 
     The server's standard error is collected (a pipe, so a file-size limit on the server does
     not stop its log).
     """
     port = free_port()
+    where = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    if cli:
+        command = ["-m", "matchmaker.cli.main", "serve", "--no-demo", *where]
+    else:
+        command = ["-m", "uvicorn", "api.main:create_app", "--factory", "--log-level", "warning"]
+        command += where
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--workers",
-            str(workers),
-        ],
+        [sys.executable, *command],
         env={
             **os.environ,
             "MATCHMAKER_DATABASE_URL": database_url,

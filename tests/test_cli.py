@@ -68,13 +68,17 @@ def test_keys_create_and_revoke(tmp_path: Path) -> None:
     runner = CliRunner()
     env = _env(tmp_path / "k.db")
     runner.invoke(app, ["db", "upgrade"], env=env)
-    created = runner.invoke(app, ["keys", "create", "--role", "coordinator"], env=env)
+    created = runner.invoke(app, ["keys", "create", "--role", "publisher"], env=env)
     assert created.exit_code == 0, created.output
-    assert created.output.startswith("Key 1 (coordinator): mm_")
+    assert created.output.startswith("Key 1 (publisher): mm_")
     assert runner.invoke(app, ["keys", "revoke", "1"], env=env).output == "Key 1 revoked.\n"
     missing = runner.invoke(app, ["keys", "revoke", "9"], env=env)
     assert missing.exit_code == 1
     assert "No API key with id 9." in missing.output
+    # The role's old name is still accepted, and issues a publisher key.
+    old_name = runner.invoke(app, ["keys", "create", "--role", "coordinator"], env=env)
+    assert old_name.exit_code == 0, old_name.output
+    assert old_name.output.startswith("Key 2 (publisher): mm_")
     orphan = runner.invoke(app, ["keys", "create", "--role", "organisation"], env=env)
     assert orphan.exit_code == 1
     assert "names its organisation" in orphan.output

@@ -1,5 +1,6 @@
 """Faults against a real server process: an unwritable SQLite file, a full disk, a torn or
-corrupted saved index, a worker killed mid-request, SIGTERM during requests (issue 21)."""
+corrupted saved index, a worker killed mid-request, SIGTERM during requests and its bound, a
+backup taken while writes go on (issue 21)."""
 
 import ctypes
 import http.client
@@ -337,3 +338,29 @@ def test_sigterm_during_requests_finishes_them_and_refuses_new_ones_cleanly(
         "In Flight 2",
     ]
     assert "Traceback" not in log
+
+
+def test_sigterm_gives_requests_in_flight_the_shutdown_timeout_and_no_longer(
+    sqlite_file: Path, write_lock: sqlite3.Connection
+) -> None:
+    """`matchmaker serve` with MATCHMAKER_SHUTDOWN_TIMEOUT=1: a request still waiting for the
+    database a second after SIGTERM loses its connection unanswered, stores nothing, and the
+    server exits once the database call under it gives up, not at the request's leisure."""
+    env = {"MATCHMAKER_SHUTDOWN_TIMEOUT": "1", "MATCHMAKER_SQLITE_BUSY_TIMEOUT_MS": "4000"}
+    with running_server(_url(sqlite_file), env=env, cli=True) as server:
+        _, thread, outcome = _in_flight(server, "Stuck In Flight")
+        os.kill(server.process.pid, signal.SIGTERM)
+        signalled = time.monotonic()
+        thread.join(timeout=20)
+        answered = time.monotonic() - signalled
+        # One process re-raises the signal once it has shut down; a supervisor exits 0.
+        assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
+        exited = time.monotonic() - signalled
+        log = server.log
+    write_lock.execute("ROLLBACK")
+
+    assert isinstance(outcome[0], OSError)
+    assert 1 <= answered < 2.5
+    assert exited < 8
+    assert "timeout graceful shutdown exceeded" in log
+    assert _names(sqlite_file) == ["Liquid Biopsy SME", "Oncology Hospital"]

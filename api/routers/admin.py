@@ -1,17 +1,20 @@
 """API keys, data export and admin actions."""
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, IdPath, Limit, MatchingDep, Offset, SessionDep, WriterDep
 from api.errors import problem_responses
-from matchmaker import keys, organisations
+from api.openapi import PUBLIC, answer_example, security
+from matchmaker import keys, organisations, rules
 from matchmaker.matching.service import request_refit
-from models.apikey import IssuedKey, KeyCreate, KeyPublic
+from models import examples as ex
+from models.apikey import IssuedKey, KeyCreate, KeyPublic, KeyRole
 from models.common import Page
 from models.consortium import ConsortiumPublic, Membership
 from models.matching import RefitStarted
 from models.organisation import OrganisationPrivate
+from models.rules import CountryStatusCreate, CountryStatusPublic
 
 router = APIRouter(tags=["admin"])
 
@@ -19,10 +22,14 @@ router = APIRouter(tags=["admin"])
 class OrganisationExport(BaseModel):
     """Everything stored about an organisation."""
 
-    profile: OrganisationPrivate
-    api_keys: list[KeyPublic]
-    consortia_owned: list[ConsortiumPublic]
-    consortia_member_of: list[Membership]
+    profile: OrganisationPrivate = Field(description="The profile, personal data included.")
+    api_keys: list[KeyPublic] = Field(description="The organisation's keys, never their secrets.")
+    consortia_owned: list[ConsortiumPublic] = Field(
+        description="The drafts the organisation created."
+    )
+    consortia_member_of: list[Membership] = Field(
+        description="The drafts that list the organisation as a member."
+    )
 
 
 def _issued(key: object, token: str) -> IssuedKey:
@@ -31,6 +38,7 @@ def _issued(key: object, token: str) -> IssuedKey:
 
 @router.post(
     "/admin/keys",
+    openapi_extra=security(KeyRole.admin),
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
     responses=problem_responses(401, 403, 422),
@@ -42,7 +50,10 @@ def create_key(data: KeyCreate, session: SessionDep, actor: WriterDep) -> Issued
 
 
 @router.get(
-    "/admin/keys", response_model=Page[KeyPublic], responses=problem_responses(401, 403, 422)
+    "/admin/keys",
+    openapi_extra=security(KeyRole.admin),
+    response_model=Page[KeyPublic],
+    responses=problem_responses(401, 403, 422),
 )
 def list_keys(
     session: SessionDep, actor: ActorDep, limit: Limit = 50, offset: Offset = 0
@@ -58,7 +69,10 @@ def list_keys(
 
 
 @router.delete(
-    "/admin/keys/{key_id}", response_model=KeyPublic, responses=problem_responses(401, 403, 404)
+    "/admin/keys/{key_id}",
+    openapi_extra=security(KeyRole.admin, KeyRole.organisation),
+    response_model=KeyPublic,
+    responses=problem_responses(401, 403, 404),
 )
 def revoke_key(key_id: IdPath, session: SessionDep, actor: WriterDep) -> KeyPublic:
     """Revoke a key for good (admins: any key; organisations: their own)."""
@@ -67,6 +81,7 @@ def revoke_key(key_id: IdPath, session: SessionDep, actor: WriterDep) -> KeyPubl
 
 @router.post(
     "/organisations/{organisation_id}/keys",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
     responses=problem_responses(401, 403, 404, 409, 429),
@@ -82,6 +97,7 @@ def create_organisation_key(
 
 @router.get(
     "/organisations/{organisation_id}/export",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=OrganisationExport,
     responses=problem_responses(401, 403, 404),
     tags=["organisations"],
@@ -97,6 +113,7 @@ def export_organisation(
 
 @router.post(
     "/admin/refit",
+    openapi_extra=security(KeyRole.admin),
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RefitStarted,
     responses=problem_responses(401, 403),
@@ -104,3 +121,33 @@ def export_organisation(
 def refit_index(matching: MatchingDep, actor: ActorDep) -> RefitStarted:
     """Refit the matching vocabulary in the background (admin key); readers keep the old index."""
     return RefitStarted(started=request_refit(matching, actor=actor))
+
+
+@router.get(
+    "/rules/countries",
+    openapi_extra=PUBLIC,
+    response_model=list[CountryStatusPublic],
+    responses=answer_example(status.HTTP_200_OK, ex.COUNTRY_STATUS_TABLE),
+    tags=["rules"],
+)
+def list_country_statuses(session: SessionDep) -> list[CountryStatusPublic]:
+    """The country-status table the programme rules use: shipped rows, then added ones."""
+    return rules.table_rows(session)
+
+
+@router.post(
+    "/admin/country-statuses",
+    openapi_extra=security(KeyRole.admin),
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[CountryStatusPublic],
+    responses={
+        **answer_example(status.HTTP_201_CREATED, ex.COUNTRY_STATUS_TABLE),
+        **problem_responses(401, 403, 422),
+    },
+)
+def create_country_status(
+    data: CountryStatusCreate, session: SessionDep, actor: WriterDep
+) -> list[CountryStatusPublic]:
+    """Add a country-status row (admin key); earlier rows stay, so past answers are kept."""
+    rules.add_country_status(session, data=data, actor=actor)
+    return rules.table_rows(session)

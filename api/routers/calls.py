@@ -4,12 +4,15 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import IdPath, IfMatch, Limit, Offset, QueryLine, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
+from api.openapi import PUBLIC, security
 from matchmaker import calls as service
 from matchmaker.calls import CallSort
+from models import examples as ex
+from models.apikey import KeyRole
 from models.call import CallCreate, CallPublic, CallStatus, CallUpdate
 from models.common import Page, line
 
@@ -20,6 +23,7 @@ Programme = Annotated[str, line(100)]
 
 @router.post(
     "",
+    openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     status_code=status.HTTP_201_CREATED,
     response_model=CallPublic,
     responses=problem_responses(401, 403, 409, 413, 422, 429),
@@ -27,14 +31,16 @@ Programme = Annotated[str, line(100)]
 def create_call(
     data: CallCreate, session: SessionDep, response: Response, actor: WriterDep
 ) -> CallPublic:
-    """Publish a call (coordinator or admin key); its identifier must be unique (409)."""
+    """Publish a call (publisher or admin key); its identifier must be unique (409)."""
     call = service.create_call(session, data=data, actor=actor)
     response.headers["Location"] = f"/calls/{call.id}"
     set_etag(response, call.version)
     return service.to_public(call, today=date.today())
 
 
-@router.get("", response_model=Page[CallPublic], responses=problem_responses(422))
+@router.get(
+    "", openapi_extra=PUBLIC, response_model=Page[CallPublic], responses=problem_responses(422)
+)
 def list_calls(
     session: SessionDep,
     limit: Limit = 50,
@@ -45,18 +51,21 @@ def list_calls(
         QueryLine | None,
         Query(
             max_length=200,
-            description="Words that must each appear in the identifier, title or programme.",
+            description="A full-text search of identifier, title, programme and description: "
+            'words that must each appear (in any form with the same stem), `"a phrase"`, '
+            "`prefix*`; accents are ignored. Results come best first unless `sort` is given.",
         ),
     ] = None,
     deadline_from: Annotated[date | None, Query(description="Deadline on or after.")] = None,
     deadline_to: Annotated[date | None, Query(description="Deadline on or before.")] = None,
     sort: Annotated[
-        CallSort,
+        CallSort | None,
         Query(
-            description="`id` (oldest first) or `deadline` (open, forthcoming, then closed; "
-            "nearest deadline first)."
+            description="`id` (oldest first), `deadline` (open, forthcoming, then closed; "
+            "nearest deadline first) or `relevance` (best match of `q` first, the default "
+            "with `q`; `id` otherwise)."
         ),
-    ] = "id",
+    ] = None,
 ) -> Page[CallPublic]:
     """List calls, filtered by status, programme (both may repeat), words and deadline."""
     today = date.today()
@@ -78,7 +87,9 @@ def list_calls(
     )
 
 
-@router.get("/{call_id}", response_model=CallPublic, responses=problem_responses(404))
+@router.get(
+    "/{call_id}", openapi_extra=PUBLIC, response_model=CallPublic, responses=problem_responses(404)
+)
 def read_call(call_id: IdPath, session: SessionDep, response: Response) -> CallPublic:
     """Read one call; its version is the ETag."""
     call = service.get_call(session, call_id=call_id)
@@ -88,6 +99,7 @@ def read_call(call_id: IdPath, session: SessionDep, response: Response) -> CallP
 
 @router.patch(
     "/{call_id}",
+    openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     response_model=CallPublic,
     responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 429),
 )
@@ -99,7 +111,7 @@ def update_call(
     if_match: IfMatch,
     actor: WriterDep,
 ) -> CallPublic:
-    """Change some fields of a call (coordinator or admin key); If-Match refuses stale writes."""
+    """Change a call you published (publisher key; admins any); If-Match refuses stale writes."""
     call = service.update_call(
         session, call_id=call_id, data=data, actor=actor, expected_version=if_match
     )
@@ -109,11 +121,12 @@ def update_call(
 
 @router.delete(
     "/{call_id}",
+    openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409, 412, 429),
 )
 def delete_call(call_id: IdPath, session: SessionDep, if_match: IfMatch, actor: WriterDep) -> None:
-    """Delete a call (coordinator or admin key), unless drafts are written for it (409)."""
+    """Delete a call you published (publisher key; admins any), unless drafts use it (409)."""
     service.delete_call(session, call_id=call_id, actor=actor, expected_version=if_match)
 
 
@@ -123,10 +136,12 @@ programmes_router = APIRouter(tags=["calls"])
 class Programmes(BaseModel):
     """Every programme a call names."""
 
-    items: list[str]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.PROGRAMMES))
+
+    items: list[str] = Field(description="Every programme some call names, sorted.")
 
 
-@programmes_router.get("/programmes", response_model=Programmes)
+@programmes_router.get("/programmes", openapi_extra=PUBLIC, response_model=Programmes)
 def list_programmes(session: SessionDep) -> Programmes:
     """Every programme some call names, sorted, for filter choices."""
     return Programmes(items=service.list_programmes(session))

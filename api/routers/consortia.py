@@ -17,14 +17,17 @@ from api.deps import (
     set_etag,
 )
 from api.errors import problem_responses
+from api.openapi import security
 from matchmaker.consortium import drafts as service
 from matchmaker.consortium import proposals
+from models.apikey import KeyRole
 from models.common import Id, Page
 from models.consortium import (
     Consortium,
     ConsortiumCreate,
     ConsortiumPublic,
     ConsortiumUpdate,
+    Eligibility,
     Gaps,
     MemberRole,
 )
@@ -39,6 +42,7 @@ def _answer(session: Session, consortium: Consortium, response: Response) -> Con
 
 @router.post(
     "",
+    openapi_extra=security(KeyRole.organisation),
     status_code=status.HTTP_201_CREATED,
     response_model=ConsortiumPublic,
     responses=problem_responses(401, 403, 413, 422, 429),
@@ -52,7 +56,12 @@ def create_consortium(
     return _answer(session, consortium, response)
 
 
-@router.get("", response_model=Page[ConsortiumPublic], responses=problem_responses(401, 422))
+@router.get(
+    "",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
+    response_model=Page[ConsortiumPublic],
+    responses=problem_responses(401, 422),
+)
 def list_consortia(
     session: SessionDep,
     actor: ActorDep,
@@ -73,7 +82,10 @@ def list_consortia(
 
 
 @router.get(
-    "/{consortium_id}", response_model=ConsortiumPublic, responses=problem_responses(401, 403, 404)
+    "/{consortium_id}",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
+    response_model=ConsortiumPublic,
+    responses=problem_responses(401, 403, 404),
 )
 def read_consortium(
     consortium_id: IdPath, session: SessionDep, response: Response, actor: ActorDep
@@ -85,6 +97,7 @@ def read_consortium(
 
 @router.patch(
     "/{consortium_id}",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=ConsortiumPublic,
     responses=problem_responses(401, 403, 404, 412, 413, 422, 429),
 )
@@ -105,6 +118,7 @@ def update_consortium(
 
 @router.delete(
     "/{consortium_id}",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 412, 429),
 )
@@ -119,6 +133,7 @@ def delete_consortium(
 
 @router.put(
     "/{consortium_id}/members/{organisation_id}",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=ConsortiumPublic,
     responses=problem_responses(401, 403, 404, 412, 422, 429),
 )
@@ -145,6 +160,7 @@ def put_consortium_member(
 
 @router.delete(
     "/{consortium_id}/members/{organisation_id}",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=ConsortiumPublic,
     responses=problem_responses(401, 403, 404, 412, 429),
 )
@@ -168,12 +184,30 @@ def delete_consortium_member(
 
 
 @router.get(
-    "/{consortium_id}/gaps", response_model=Gaps, responses=problem_responses(401, 403, 404)
+    "/{consortium_id}/gaps",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
+    response_model=Gaps,
+    responses=problem_responses(401, 403, 404),
 )
 def read_consortium_gaps(
     consortium_id: IdPath, session: SessionDep, matching: MatchingDep, actor: ActorDep
 ) -> Gaps:
     """Each requirement of the call: how far your draft is from it, and who could close it."""
     return proposals.gaps_for_consortium(
+        session, matching, consortium_id=consortium_id, actor=actor
+    )
+
+
+@router.get(
+    "/{consortium_id}/eligibility",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
+    response_model=Eligibility,
+    responses=problem_responses(401, 403, 404),
+)
+def read_consortium_eligibility(
+    consortium_id: IdPath, session: SessionDep, matching: MatchingDep, actor: ActorDep
+) -> Eligibility:
+    """Each programme rule of the call (at its deadline): met or not, why, who could fix it."""
+    return proposals.eligibility_for_consortium(
         session, matching, consortium_id=consortium_id, actor=actor
     )

@@ -7,8 +7,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, IdPath, MatchingDep, ReadSessionDep, SessionDep
 from api.errors import problem_responses
+from api.openapi import PUBLIC, security
 from matchmaker.consortium import proposals
 from matchmaker.matching import suggestions as service
+from models.apikey import KeyRole
 from models.call import CallStatus
 from models.common import CountryCode, Id, StakeholderType
 from models.consortium import ProposalRequest, Proposals
@@ -31,7 +33,10 @@ MatchLimit = Annotated[int, Query(ge=1, le=200, description="How many results, a
 
 
 @router.get(
-    "/calls/{call_id}/suggestions", response_model=Suggestions, responses=problem_responses(404)
+    "/calls/{call_id}/suggestions",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin, optional=True),
+    response_model=Suggestions,
+    responses=problem_responses(404),
 )
 def list_call_suggestions(
     call_id: IdPath,
@@ -44,8 +49,9 @@ def list_call_suggestions(
     missing_for: Annotated[
         Id | None,
         Query(
-            description="A draft consortium's id (your key): only the stakeholder types, or "
-            "failing that the countries, it still needs, and none of its members."
+            description="The id of your draft for this call (send its organisation's key): only "
+            "the stakeholder types, or failing that the countries, it still needs, and none of "
+            "its members. A draft for another call is 422."
         ),
     ] = None,
 ) -> Suggestions:
@@ -72,6 +78,7 @@ def list_call_suggestions(
 
 @router.post(
     "/calls/{call_id}/consortium",
+    openapi_extra=PUBLIC,
     response_model=Proposals,
     responses=problem_responses(404, 413, 422),
 )
@@ -93,7 +100,12 @@ def propose_consortium(
     )
 
 
-@router.post("/search", response_model=Suggestions, responses=problem_responses(413, 422))
+@router.post(
+    "/search",
+    openapi_extra=PUBLIC,
+    response_model=Suggestions,
+    responses=problem_responses(413, 422),
+)
 def search_organisations(
     data: SearchRequest, session: ReadSessionDep, matching: MatchingDep
 ) -> Suggestions:
@@ -111,6 +123,7 @@ def search_organisations(
 
 @router.get(
     "/organisations/{organisation_id}/similar",
+    openapi_extra=PUBLIC,
     response_model=Suggestions,
     responses=problem_responses(404),
 )
@@ -136,6 +149,7 @@ def list_similar_organisations(
 
 @router.get(
     "/organisations/{organisation_id}/calls",
+    openapi_extra=PUBLIC,
     response_model=CallMatches,
     responses=problem_responses(404),
 )

@@ -16,8 +16,10 @@ from api.deps import (
     set_etag,
 )
 from api.errors import problem_responses
+from api.openapi import PUBLIC, security
 from matchmaker import organisations as service
 from matchmaker.auth import can_see_private
+from models.apikey import KeyRole
 from models.common import CountryCode, Page, StakeholderType
 from models.organisation import (
     Organisation,
@@ -38,6 +40,7 @@ def _private(organisation: Organisation, response: Response) -> OrganisationPriv
 
 @router.post(
     "",
+    openapi_extra=PUBLIC,
     status_code=status.HTTP_201_CREATED,
     response_model=OrganisationCreated,
     responses=problem_responses(401, 413, 422, 429),
@@ -52,16 +55,29 @@ def create_organisation(
     return OrganisationCreated(**profile.model_dump(), api_key=token)
 
 
-@router.get("", response_model=Page[OrganisationPublic], responses=problem_responses(422))
+@router.get(
+    "",
+    openapi_extra=PUBLIC,
+    response_model=Page[OrganisationPublic],
+    responses=problem_responses(422),
+)
 def list_organisations(
     session: SessionDep,
     limit: Limit = 50,
     offset: Offset = 0,
     stakeholder_type: Annotated[list[StakeholderType], Query()] = [],  # noqa: B006
     country: Annotated[list[CountryCode], Query()] = [],  # noqa: B006
-    q: Annotated[QueryLine | None, Query(max_length=200, description="Part of the name.")] = None,
+    q: Annotated[
+        QueryLine | None,
+        Query(
+            max_length=200,
+            description="A full-text search of name, description, keywords and past "
+            'projects: words that must each appear, `"a phrase"`, `prefix*`; accents are '
+            "ignored. Results come best first.",
+        ),
+    ] = None,
 ) -> Page[OrganisationPublic]:
-    """List public profiles, filtered by stakeholder type, country (both may repeat) and name."""
+    """List public profiles, filtered by stakeholder type, country (both may repeat) and words."""
     items, total = service.list_organisations(
         session,
         stakeholder_types=stakeholder_type,
@@ -80,6 +96,7 @@ def list_organisations(
 
 @router.get(
     "/{organisation_id}",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin, optional=True),
     response_model=OrganisationPrivate | OrganisationPublic,
     responses=problem_responses(401, 404),
 )
@@ -96,6 +113,7 @@ def read_organisation(
 
 @router.patch(
     "/{organisation_id}",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=OrganisationPrivate,
     responses=problem_responses(401, 403, 404, 412, 413, 422, 429),
 )
@@ -120,6 +138,7 @@ def update_organisation(
 
 @router.delete(
     "/{organisation_id}",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 412, 429),
 )

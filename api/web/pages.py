@@ -4,6 +4,7 @@ Every page reads through the services the JSON routers call; nothing here scores
 decides who may do what. The forms post to the JSON API from the browser (see `app.js`).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -16,12 +17,13 @@ from api.deps import IdPath, MatchingDep, QueryLine, SessionDep
 from api.web.templating import render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
+from matchmaker import search
 from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.errors import NotFound
 from matchmaker.matching import explanations
 from matchmaker.matching import suggestions as suggestions_service
 from models.call import CallStatus, call_status
-from models.common import StakeholderType, country_code
+from models.common import StakeholderType, country_code, text
 from models.organisation import OrganisationPublic
 
 router = APIRouter()
@@ -93,6 +95,20 @@ def _pager(path: str, params: dict[str, str], *, page: int, total: int) -> Pager
     )
 
 
+def _shown(found: Sequence[Any], *, subject: str) -> list[dict[str, Any]]:
+    """Ranked organisations as the suggestion table shows them: score, shared terms, evidence."""
+    return [
+        {
+            "organisation": item.row,
+            "score": shown.score,
+            "terms": [term.term for term in shown.matched_terms[:TERMS_SHOWN]],
+            "evidence": [reason.detail for reason in shown.reasons if explanations.drove(reason)],
+        }
+        for item in found
+        for shown in [explanations.suggestion(item.row, item.match, subject=subject)]
+    ]
+
+
 @router.get("/")
 def read_root() -> RedirectResponse:
     """Send visitors of the bare address to the list of calls."""
@@ -133,7 +149,7 @@ def list_calls_page(
         calls, total = calls_service.list_calls(
             session,
             filters=filters,
-            sort="deadline",
+            sort="relevance" if q.strip() else "deadline",
             today=today,
             limit=PER_PAGE,
             offset=(page - 1) * PER_PAGE,
@@ -155,6 +171,9 @@ def list_calls_page(
         "calls.html",
         {
             "calls": found,
+            "snippets": search.snippets(
+                session, "calls", search.Query.parse(q), [call.id for call in calls if call.id]
+            ),
             "pager": pager,
             "filters": params,
             "programmes": calls_service.list_programmes(session),
@@ -193,18 +212,7 @@ def read_call_page(
         {
             "call": calls_service.to_public(call, today=date.today()),
             "requirements": effective_requirements(call),
-            "suggestions": [
-                {
-                    "organisation": item.row,
-                    "score": shown.score,
-                    "terms": [term.term for term in shown.matched_terms[:TERMS_SHOWN]],
-                    "evidence": [
-                        reason.detail for reason in shown.reasons if explanations.drove(reason)
-                    ],
-                }
-                for item in found
-                for shown in [explanations.suggestion(item.row, item.match, subject="the call")]
-            ],
+            "suggestions": _shown(found, subject="the call"),
             "filters": {"stakeholder_type": stakeholder_type, "country": country},
         },
     )
@@ -219,7 +227,7 @@ def list_organisations_page(
     country: Text = "",
     page: PageNumber = 1,
 ) -> HTMLResponse:
-    """Organisation profiles, filtered by name, stakeholder type and country."""
+    """Organisation profiles, searched by words, filtered by stakeholder type and country."""
     stakeholder_type, country = _stakeholder_type(stakeholder_type), _country(country)
     params = {"q": q.strip(), "stakeholder_type": stakeholder_type, "country": country}
 
@@ -242,9 +250,53 @@ def list_organisations_page(
         "organisations.html",
         {
             "organisations": items,
+            "snippets": search.snippets(
+                session,
+                "organisations",
+                search.Query.parse(params["q"]),
+                [item.id for item in items if item.id],
+            ),
             "pager": pager,
             "filters": params,
             "filtered": any(params.values()),
+        },
+    )
+
+
+EXPERTISE_LIMIT = 25
+
+
+@router.get("/ui/expertise")
+def find_expertise_page(
+    request: Request,
+    session: SessionDep,
+    matching: MatchingDep,
+    q: Annotated[str, text(5_000), Query(max_length=5_000)] = "",
+    stakeholder_type: Text = "",
+    country: Text = "",
+) -> HTMLResponse:
+    """Organisations whose expertise fits a free text, ranked by the matching engine."""
+    stakeholder_type, country = _stakeholder_type(stakeholder_type), _country(country)
+    words = " ".join(q.split())
+    found = (
+        suggestions_service.search_organisations(
+            session,
+            matching,
+            text=words,
+            stakeholder_types=[stakeholder_type] if stakeholder_type else [],
+            countries=[country] if country else [],
+            limit=EXPERTISE_LIMIT,
+        )
+        if words
+        else []
+    )
+    return render(
+        request,
+        "expertise.html",
+        {
+            "suggestions": _shown(found, subject="your text"),
+            "filters": {"q": q, "stakeholder_type": stakeholder_type, "country": country},
+            "searched": bool(words),
         },
     )
 
@@ -316,12 +368,16 @@ def update_organisation_page(
 
 @router.get("/ui/organisation-picker")
 def list_organisation_picker(request: Request, session: SessionDep, q: Text = "") -> HTMLResponse:
-    """A fragment: organisations whose name contains the words typed, to add to a draft."""
+    """A fragment: organisations with words that begin as those typed, to add to a draft."""
     q = q.strip()
     items: list[Any] = []
     total = 0
     if q:
-        items, total = organisations_service.list_organisations(session, q=q, limit=10, offset=0)
+        # Typed as one goes: every word may be the beginning of a longer one.
+        as_prefixes = " ".join(f"{word.rstrip('*')}*" for word in q.split())
+        items, total = organisations_service.list_organisations(
+            session, q=as_prefixes, limit=10, offset=0
+        )
     return render(request, "_organisation_picker.html", {"q": q, "items": items, "total": total})
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,9 +13,11 @@ from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
+from matchmaker.cli.notify import notify_app
+from matchmaker.cli.rules import rules_app
 from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
-from models.apikey import KeyCreate, KeyRole
+from models.apikey import ROLE_ALIASES, KeyCreate, KeyRole
 
 # uvicorn's default is 5 s. A worker fitting a large index, or starved of CPU under load, can
 # miss a 5 s ping; the supervisor then kills it mid-request and the replacement fits again
@@ -27,6 +30,8 @@ app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="API key commands.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
+app.add_typer(notify_app, name="notify")
+app.add_typer(rules_app, name="rules")
 app.command("evaluate")(evaluate_command)
 
 
@@ -50,6 +55,22 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision."
     engine.dispose()
 
 
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy (replaced if it exists).")],
+) -> None:
+    """Copy the SQLite database to FILE while the service runs (SQLite's online backup).
+
+    For PostgreSQL use pg_dump (README, Operations).
+    """
+    settings = get_settings()
+    if not db.is_sqlite(settings.database_url):
+        typer.echo("Error: the database is not SQLite; back PostgreSQL up with pg_dump.", err=True)
+        raise typer.Exit(1)
+    pages = db.backup_sqlite(settings.database_url, file)
+    typer.echo(f"Backed up the database to {file} ({pages} pages).")
+
+
 @contextmanager
 def _writing() -> Iterator[Session]:
     """A committed session on the configured database; domain errors end the command cleanly."""
@@ -64,9 +85,27 @@ def _writing() -> Iterator[Session]:
         engine.dispose()
 
 
+def _key_role(value: str) -> KeyRole:
+    """A role by its name or an old name of it (coordinator)."""
+    try:
+        return KeyRole(value)
+    except ValueError:
+        names = ", ".join([*KeyRole, *ROLE_ALIASES])
+        raise typer.BadParameter(f"{value!r} is not a role; choose one of {names}.") from None
+
+
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[KeyRole, typer.Option(help="What the key may do.")],
+    role: Annotated[
+        KeyRole,
+        typer.Option(
+            parser=_key_role,
+            metavar="[admin|publisher|organisation]",
+            help="What the key may do: admin everything; publisher publish calls and change "
+            "the calls it published (coordinator, its old name, is still accepted); "
+            "organisation act for one organisation.",
+        ),
+    ],
     organisation: Annotated[
         int | None, typer.Option(help="The organisation an organisation key belongs to.")
     ] = None,
@@ -76,7 +115,7 @@ def keys_create(
     with _writing() as session:
         data = KeyCreate(role=role, organisation_id=organisation, label=label)
         key, token = keys.issue_key(session, data=data, actor=OPERATOR)
-    typer.echo(f"Key {key.id} ({role}): {token}")
+    typer.echo(f"Key {key.id} ({data.role}): {token}")
 
 
 @keys_app.command("revoke")
@@ -127,6 +166,7 @@ def serve(
         port=port,
         workers=workers,
         timeout_worker_healthcheck=worker_healthcheck_timeout,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
         log_level="info",
     )
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 
 from matchmaker.auth import Principal
 from matchmaker.calls import get_call
+from matchmaker.consortium import eligibility
 from matchmaker.consortium.drafts import get_consortium, members_of
 from matchmaker.consortium.solver import Candidate, Proposal, Requirements, propose_consortia
 from matchmaker.errors import InvalidInput
@@ -25,18 +26,23 @@ from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
 from matchmaker.repository import stored_id
+from matchmaker.rules import call_context
 from matchmaker.wording import plural, stakeholder_noun
 from models.call import Call
 from models.common import EXTRA_COUNTRIES
 from models.consortium import (
     EffectiveRequirements,
+    Eligibility,
     GapCandidate,
     Gaps,
+    LikelyAffiliates,
+    ParticipantEligibility,
     ProposalOut,
     ProposalRequest,
     Proposals,
     ProposedMember,
     RequirementGap,
+    RuleCheck,
     ShortfallOut,
 )
 from models.matching import MatchedTerm
@@ -147,6 +153,7 @@ def _proposal_out(
                 needed=shortfall.needed,
                 achieved=shortfall.achieved,
                 message=shortfall.message,
+                rule=shortfall.rule,
             )
             for shortfall in proposal.shortfalls
         ],
@@ -186,6 +193,8 @@ def propose_for_call(
             country=row.country,
             score=matches[organisation_id].score if organisation_id in matches else 0.0,
             vector=vectors[position],
+            group=row.group,
+            in_kind=_participant(row).in_kind,
         )
         for position, (organisation_id, row) in enumerate(organisations.items())
     ]
@@ -195,6 +204,7 @@ def propose_for_call(
             required=requirements.required_stakeholders,
             min_countries=requirements.min_countries,
             max_partners=requirements.max_partners,
+            rules=eligibility.solver_rules(call_context(session, call)),
         ),
         include=include,
         exclude=exclude,
@@ -208,10 +218,23 @@ def propose_for_call(
     )
 
 
+def _participant(organisation: Organisation) -> eligibility.Participant:
+    return eligibility.Participant(
+        id=stored_id(organisation),
+        name=organisation.name,
+        country=organisation.country,
+        stakeholder_type=str(organisation.stakeholder_type),
+        group=organisation.group,
+        ihi_contributor=organisation.ihi_contributor,
+        website=organisation.website,
+    )
+
+
 class _Draft:
     """A draft's members as the gap analysis sees them."""
 
     def __init__(self, members: Sequence[Organisation]) -> None:
+        self.members = list(members)
         self.ids = {stored_id(member) for member in members}
         self.types = Counter(str(member.stakeholder_type) for member in members)
         self.countries = {member.country for member in members}
@@ -362,23 +385,110 @@ def gaps_for_consortium(
             candidates=[],
         )
     )
+    rules = _eligibility(session, matching, call=call, draft=draft, consortium_id=consortium_id)
     return Gaps(
         consortium_id=consortium_id,
         call_id=call.id,
-        satisfied=all(gap.missing == 0 for gap in gaps),
+        satisfied=all(gap.missing == 0 for gap in gaps) and rules.eligible,
         requirements=gaps,
+        eligibility=rules,
     )
 
 
+def eligibility_for_consortium(
+    session: Session, matching: MatchingService, *, consortium_id: int, actor: Principal | None
+) -> Eligibility:
+    """Each programme rule for a draft at the call's deadline: met or not, why, who would fix it."""
+    call, draft = _draft_and_call(session, consortium_id=consortium_id, actor=actor)
+    return _eligibility(session, matching, call=call, draft=draft, consortium_id=consortium_id)
+
+
+def _eligibility(
+    session: Session, matching: MatchingService, *, call: Call, draft: _Draft, consortium_id: int
+) -> Eligibility:
+    context = call_context(session, call)
+    participants = [_participant(member) for member in draft.members]
+    report = eligibility.check(participants, context)
+    failing = [rule for rule in report.rules if not rule.met and rule.fix_countries]
+    groups = {p.entity for p in participants}
+    found: Sequence[Sequence[Match]] = []
+    if failing:
+        found = matching.suggest_many(
+            call_text(call),
+            [
+                Selection(k=GAP_CANDIDATES * 4, filters={"country": rule.fix_countries})
+                for rule in failing
+            ],
+            exclude_ids=draft.ids,
+        )
+    candidates = {
+        rule.rule: [
+            candidate
+            for candidate in _rank_gap_candidates(session, matches, draft, countries_short=True)
+            if _fixes(session, candidate.organisation.id, groups)
+        ]
+        for rule, matches in zip(failing, found, strict=True)
+    }
+    by_id = {stored_id(member): member for member in draft.members}
+    return Eligibility(
+        consortium_id=consortium_id,
+        call_id=stored_id(call),
+        rule_set=report.rule_set.value,
+        programme_part=report.part,
+        evaluated_on=report.evaluated_on,
+        eligible=report.eligible,
+        rules=[
+            RuleCheck(
+                rule=rule.rule,
+                title=rule.title,
+                met=rule.met,
+                message=rule.message,
+                fix=rule.fix,
+                source=rule.source,
+                candidates=candidates.get(rule.rule, []),
+            )
+            for rule in report.rules
+        ],
+        participants=[
+            ParticipantEligibility(
+                organisation=OrganisationSummary.model_validate(by_id[status.id]),
+                country_status=status.country_status.value,
+                funded=status.funded,
+                note=status.note,
+            )
+            for status in report.participants
+        ],
+        likely_affiliates=[
+            LikelyAffiliates(organisation_ids=[first, second], reason=reason)
+            for first, second, reason in report.likely_affiliates
+        ],
+    )
+
+
+def _fixes(session: Session, organisation_id: int, groups: set[str]) -> bool:
+    """Whether an organisation is independent of every member (not in one of their groups)."""
+    organisation = session.get(Organisation, organisation_id)
+    return organisation is not None and _participant(organisation).entity not in groups
+
+
 def needs_of_draft(
-    session: Session, *, consortium_id: int, actor: Principal | None
+    session: Session, *, consortium_id: int, call_id: int, actor: Principal | None
 ) -> tuple[list[str], frozenset[str], set[int]]:
-    """What a draft still needs: missing types, countries that would be new, current members.
+    """What a draft for the call still needs: missing types, countries that would be new,
+    current members.
 
     The countries are all countries when the draft is not short of countries; the types are
-    empty when it lacks no type (and then only a country gap, if any, is worth filling).
+    empty when it lacks no type (and then only a country gap, if any, is worth filling). A
+    draft written for another call is InvalidInput: its gaps are another call's.
     """
     call, draft = _draft_and_call(session, consortium_id=consortium_id, actor=actor)
+    if call.id != call_id:
+        raise InvalidInput(
+            f"Draft {consortium_id} is written for call {call.id}, not call {call_id}: ask for "
+            f"/calls/{call.id}/suggestions?missing_for={consortium_id}, or move the draft to "
+            "this call first.",
+            field="query.missing_for",
+        )
     requirements = effective_requirements(call)
     types = [
         kind

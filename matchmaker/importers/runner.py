@@ -39,6 +39,8 @@ from matchmaker.importers.cordis import (
     read_projects,
     read_topics,
 )
+from matchmaker.importers.portal import calls_from_search, is_search_response
+from matchmaker.messages import field_path, human_message
 from matchmaker.repository import create_many, versioned_update_many
 from models.call import Call, CallCreate
 from models.change import Entity
@@ -86,11 +88,11 @@ class ImportSummary:
 
 
 def validation_reason(error: ValidationError) -> str:
-    """Pydantic's messages, each prefixed by the field it is about."""
+    """What is wrong, for people (matchmaker.messages), each after the field it is about."""
     parts = []
     for detail in error.errors():
-        location = ".".join(str(part) for part in detail["loc"])
-        parts.append(f"{location}: {detail['msg']}" if location else detail["msg"])
+        message = human_message(detail)
+        parts.append(f"{field_path(detail['loc'])}: {message}" if detail["loc"] else message)
     return "; ".join(parts)
 
 
@@ -349,12 +351,14 @@ def _looks_like_json(name: str, content_type: str, stream: IO[bytes]) -> bool:
     return start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"[", b"{"))
 
 
-def _json_items(name: str, stream: IO[bytes]) -> list[Any]:
+def _json_items(name: str, stream: IO[bytes], *, portal: bool = False) -> list[Any]:
     # JSON lists of calls or profiles are parsed whole: they are small next to the CSV files.
     try:
         items = json.loads(stream.read().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SourceError(f"{name} is not valid JSON: {error}.") from None
+    if portal and is_search_response(items):
+        return calls_from_search(items)
     if not isinstance(items, list):
         raise SourceError(f"{name} must hold a JSON list.")
     return items
@@ -372,7 +376,8 @@ def import_calls(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """Create or update calls by identifier from a CORDIS topics CSV or a JSON list of calls.
+    """Create or update calls by identifier from a CORDIS topics CSV, a JSON list of calls, or
+    a page of the Funding & Tenders Portal's topic search results (`importers/portal.py`).
 
     `source` is a path or an http(s) URL (fetched with `client`, or a new httpx client).
     A JSON list holds CallCreate-shaped objects; the format is told by the file name, the
@@ -383,7 +388,7 @@ def import_calls(
         if is_json:
             _write_call_batches(
                 engine,
-                _calls_from_json(name, _json_items(name, stream), summary),
+                _calls_from_json(name, _json_items(name, stream, portal=True), summary),
                 summary,
                 batch_size,
             )

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Final
 
+from matchmaker.matching.directory import OrganisationCard
 from matchmaker.matching.past_projects import listed_projects
 from matchmaker.matching.scoring import (
     NEIGHBOUR_PROJECTS,
@@ -128,7 +129,7 @@ def _past_projects(
 
 
 def reasons(
-    organisation: Organisation, match: RankedMatch, *, subject: str = "the text"
+    organisation: Organisation | OrganisationCard, match: RankedMatch, *, subject: str = "the text"
 ) -> list[schemas.Reason]:
     """A ranked match's reasons as the API shows them, past projects named from the profile."""
     named = any(reason.projects for reason in match.reasons)
@@ -151,7 +152,7 @@ def reasons(
 
 
 def suggestion(
-    organisation: Organisation, match: RankedMatch, *, subject: str = "the text"
+    organisation: Organisation | OrganisationCard, match: RankedMatch, *, subject: str = "the text"
 ) -> schemas.Suggestion:
     """One suggested organisation with its score, shared terms and reasons."""
     return schemas.Suggestion(

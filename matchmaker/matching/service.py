@@ -11,6 +11,10 @@ and search are ranked by text similarity, track record, similar past projects an
 partners, each a reason on the suggestion; "similar organisations" and the diversity vectors
 use its text index alone, and a proposal scores the call once for all its selections.
 
+Beside the indexes, a `Directory` keeps what the answers show of each organisation and every
+call, kept in step the same way: while the database cannot be reached, `sync` serves what it
+has (the answers are marked stale by the API) and matching reads take their rows from it.
+
 With an index folder, the organisation index is saved (`matchmaker.matching.saved_index`),
 keyed to the database's state, and a worker that starts, or refits, on a state already saved
 maps those files instead of fitting; the workers of one machine share their pages.
@@ -32,12 +36,13 @@ from sqlmodel import Session, col
 
 from matchmaker import db
 from matchmaker.auth import Principal, require_role
-from matchmaker.errors import NotFound
+from matchmaker.errors import NotFound, Unavailable
 from matchmaker.matching import analyzer, past_projects, postings, scoring, topk
 from matchmaker.matching import profile_index as ranking
 from matchmaker.matching import saved_index as index_store
 from matchmaker.matching import text as text_module
 from matchmaker.matching import text_index as matcher
+from matchmaker.matching.directory import Directory, OrganisationCard
 from matchmaker.matching.profile_index import ProfileIndex, Selection
 from matchmaker.matching.scoring import RankedMatch, text_only
 from matchmaker.matching.text import call_text, organisation_text
@@ -156,7 +161,9 @@ class MatchingService:
         self.index_dir = index_dir
         self._organisations: ProfileIndex | None = None
         self._calls: TfidfMatcher | None = None
+        self._directory = Directory()
         self._last_change = 0
+        self._stopping = threading.Event()
         self._sync_lock = threading.Lock()
         self._refit_lock = threading.Lock()
         self._refit_thread: threading.Thread | None = None
@@ -206,20 +213,30 @@ class MatchingService:
             logger.error("%s; the index is not saved, each worker fits its own", error)
             return _fit_organisations(session, calls)
 
-    def _build(self) -> tuple[ProfileIndex, TfidfMatcher, int]:
+    def _build(self) -> tuple[ProfileIndex, TfidfMatcher, Directory, int]:
         with Session(self.engine) as session:
             last_change = self._latest_change(session)
             calls = session.scalars(select(Call)).all()
             organisations = self._organisation_index(session, last_change, calls)
-            return organisations, _fit_calls(calls), last_change
+            directory = Directory.read(session, calls)
+            return organisations, _fit_calls(calls), directory, last_change
+
+    def _install(self, built: tuple[ProfileIndex, TfidfMatcher, Directory, int]) -> None:
+        """Serve what `_build` built (caller holds the sync lock)."""
+        self._organisations, self._calls, self._directory, self._last_change = built
 
     def start(self) -> None:
         """Fit both indexes from the database; call once before serving."""
-        organisations, calls, last_change = self._build()
+        built = self._build()
         with self._sync_lock:
-            self._organisations, self._calls, self._last_change = organisations, calls, last_change
+            self._install(built)
             self._catch_up()
         self._compact_changes()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the indexes are built (they can answer without the database)."""
+        return self._organisations is not None
 
     def _compact_changes(self) -> None:
         """Keep the change log near one row per entity (at start and after a background refit).
@@ -263,51 +280,65 @@ class MatchingService:
                 BULK_CHANGES, self.refit_drift * self._organisations.n_documents
             ):
                 # A bulk load: one fit is far cheaper than thousands of single upserts.
-                self._organisations, self._calls, self._last_change = self._build()
+                self._install(self._build())
                 return
-            self._apply_organisations(session, changed[Entity.organisation], self._organisations)
-            self._apply_calls(session, changed[Entity.call], self._calls)
+            self._apply_organisations(session, changed[Entity.organisation])
+            self._apply_calls(session, changed[Entity.call])
             self._last_change = rows[-1][0]
         if self._organisations.drift > self.refit_drift:
             if self._organisations.n_documents <= SYNC_REFIT_MAX:
-                self._organisations, self._calls, self._last_change = self._build()
+                self._install(self._build())
             else:
                 self.request_refit()
 
-    @staticmethod
-    def _apply_organisations(session: Session, ids: set[int], index: ProfileIndex) -> None:
+    def _apply_organisations(self, session: Session, ids: set[int]) -> None:
+        assert self._organisations is not None
         if not ids:
             return
         present = session.scalars(select(Organisation).where(col(Organisation.id).in_(ids))).all()
         for row in present:
-            index.upsert(row.id, row, _facets(row))  # type: ignore[arg-type]
+            self._organisations.upsert(row.id, row, _facets(row))  # type: ignore[arg-type]
+            self._directory.put_organisation(row)
         for missing in ids - {row.id for row in present}:
-            index.remove(missing)
+            self._organisations.remove(missing)
+            self._directory.remove_organisation(missing)
 
-    @staticmethod
-    def _apply_calls(session: Session, ids: set[int], matcher: TfidfMatcher) -> None:
+    def _apply_calls(self, session: Session, ids: set[int]) -> None:
+        assert self._calls is not None
         if not ids:
             return
         present = session.scalars(select(Call).where(col(Call.id).in_(ids))).all()
         for row in present:
-            matcher.upsert(row.id, call_text(row))  # type: ignore[arg-type]
+            self._calls.upsert(row.id, call_text(row))  # type: ignore[arg-type]
+            self._directory.put_call(row)
         for missing in ids - {row.id for row in present}:
-            matcher.remove(missing)
+            self._calls.remove(missing)
+            self._directory.remove_call(missing)
 
     def sync(self) -> None:
-        """Catch up with writes made by any worker; cheap when nothing changed."""
+        """Catch up with writes made by any worker; cheap when nothing changed.
+
+        While the database cannot be reached, the indexes serve what they hold (a change
+        applied in part is applied again: upserts repeat safely) and catch up once it is back.
+        """
         if self._organisations is None:
             self.start()
             return
-        with Session(self.engine) as session:
-            if self._latest_change(session) <= self._last_change:
-                return
-        with self._sync_lock:
-            self._catch_up()
+        try:
+            with Session(self.engine) as session:
+                if self._latest_change(session) <= self._last_change:
+                    return
+            with self._sync_lock:
+                self._catch_up()
+        except Unavailable:
+            return
 
     def request_refit(self) -> bool:
-        """Refit in the background unless a refit is already running; say whether one started."""
+        """Refit in the background unless a refit is already running (or the service is
+        stopping); say whether one started."""
         with self._refit_lock:
+            if self._stopping.is_set():
+                return False
             if self._refit_thread is not None and self._refit_thread.is_alive():
                 return False
             self._refit_thread = threading.Thread(
@@ -318,21 +349,44 @@ class MatchingService:
 
     def _refit(self) -> None:
         try:
-            organisations, calls, last_change = self._build()
+            built = self._build()
+            if self._stopping.is_set():
+                return
             with self._sync_lock:
-                self._organisations, self._calls = organisations, calls
-                self._last_change = last_change
+                self._install(built)
                 self._catch_up()
+        except Unavailable:
+            logger.warning(
+                "Background refit stopped: the database cannot be reached; the current index "
+                "stays in use"
+            )
+            return
         except Exception:  # a failed refit keeps the current index serving
+            if self._stopping.is_set():  # its connections were closed under it at shutdown
+                logger.info("Background refit abandoned at shutdown")
+                return
             logger.exception("Background refit failed; the current index stays in use")
             return
-        self._compact_changes()
+        if not self._stopping.is_set():
+            self._compact_changes()
 
     def wait_for_refit(self, timeout: float | None = None) -> None:
         """Block until a running background refit has finished (at shutdown, and in tests)."""
         thread = self._refit_thread
         if thread is not None:
             thread.join(timeout)
+
+    def stop(self, timeout: float) -> bool:
+        """At shutdown: let a running refit finish within `timeout` seconds, else abandon it
+        (it is never installed, and its thread dies with the process); start no new one.
+        Return whether nothing was left running."""
+        self._stopping.set()
+        self.wait_for_refit(timeout)
+        thread = self._refit_thread
+        if thread is not None and thread.is_alive():
+            logger.warning("A background refit was still running after %.0f s; abandoned", timeout)
+            return False
+        return True
 
     # queries
 
@@ -434,6 +488,27 @@ class MatchingService:
         self.sync()
         assert self._calls is not None
         return self._calls.query(organisation_text(organisation), k=limit, include_ids=call_ids)
+
+    def organisation_cards(
+        self, matches: Sequence[RankedMatch]
+    ) -> list[tuple[OrganisationCard, RankedMatch]]:
+        """The matched organisations as held in memory, in rank order (while the database
+        cannot be reached)."""
+        directory = self._directory
+        cards = [(directory.card(match), match) for match in matches]
+        return [(card, match) for card, match in cards if card is not None]
+
+    def call(self, call_id: int, *, because: Unavailable) -> Call:
+        """A call as held in memory, while the database cannot be reached (`because`, raised
+        again when the call is not held: only the database can say it does not exist)."""
+        call = self._directory.call(call_id)
+        if call is None:
+            raise because
+        return call
+
+    def knows_organisation(self, organisation_id: int) -> bool:
+        """Whether the index holds this organisation."""
+        return organisation_id in self._current_organisations()
 
     def stats(self) -> IndexStats:
         """Sizes and freshness of the indexes."""

@@ -1,6 +1,12 @@
-"""Matching requests: resolve what to match, ask the index, and load what it found."""
+"""Matching requests: resolve what to match, ask the index, and load what it found.
 
-from collections.abc import Collection, Sequence
+While the database cannot be reached, suggestions, search and similar organisations answer
+from the matching service's memory (`Directory`): the call and the found organisations come
+from there, and only what needs the database (a draft's needs, fitting calls, which need the
+organisation's whole profile) answers `Unavailable`.
+"""
+
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -11,7 +17,9 @@ from sqlmodel import Session
 from matchmaker.auth import Principal
 from matchmaker.calls import call_ids_with_status, get_call
 from matchmaker.consortium.proposals import needs_of_draft
+from matchmaker.errors import Unavailable
 from matchmaker.matching import explanations
+from matchmaker.matching.directory import OrganisationCard
 from matchmaker.matching.scoring import RankedMatch
 from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text_index import Match
@@ -21,6 +29,7 @@ from models.matching import CallMatches, Suggestions
 from models.organisation import Organisation
 
 R = TypeVar("R")
+T = TypeVar("T")
 M = TypeVar("M", bound=Match)
 
 
@@ -32,8 +41,12 @@ class Found(Generic[R, M]):
     match: M
 
 
+# An organisation as stored, or as the matching service holds it while the database is away.
+Suggested = Organisation | OrganisationCard
+
+
 def suggestions(
-    found: Sequence[Found[Organisation, RankedMatch]],
+    found: Sequence[Found[Suggested, RankedMatch]],
     *,
     subject: str = "the text",
     available: int | None = None,
@@ -62,6 +75,30 @@ def _load(session: Session, model: Any, matches: Sequence[M]) -> list[Found[Any,
     return [Found(by_id[m.id], m) for m in matches if m.id in by_id]
 
 
+def _database_or_memory(
+    session: Session, read: Callable[[], T], remembered: Callable[[Unavailable], T]
+) -> T:
+    """`read()` from the database; while it cannot be reached, `remembered(error)` from the
+    matching service's memory instead (after ending the session's broken transaction, so that
+    the request can finish)."""
+    try:
+        return read()
+    except Unavailable as error:
+        session.rollback()
+        return remembered(error)
+
+
+def _load_organisations(
+    session: Session, matching: MatchingService, matches: Sequence[RankedMatch]
+) -> list[Found[Suggested, RankedMatch]]:
+    """The matched organisations from the database, or from memory while it cannot be reached."""
+    return _database_or_memory(
+        session,
+        lambda: _load(session, Organisation, matches),
+        lambda _: [Found(card, match) for card, match in matching.organisation_cards(matches)],
+    )
+
+
 def suggestions_for_call(
     session: Session,
     matching: MatchingService,
@@ -72,17 +109,21 @@ def suggestions_for_call(
     limit: int = 20,
     missing_for: int | None = None,
     actor: Principal | None = None,
-) -> tuple[list[Found[Organisation, RankedMatch]], int]:
+) -> tuple[list[Found[Suggested, RankedMatch]], int]:
     """The organisations that best fit a call, or only those a draft still needs, and how
     many organisations pass the filters (of the type asked for, say).
 
     For a draft, its members are left out and past projects with them count in the ranking.
     """
-    call = get_call(session, call_id=call_id)
+    call = _database_or_memory(
+        session,
+        lambda: get_call(session, call_id=call_id),
+        lambda error: matching.call(call_id, because=error),
+    )
     exclude: Collection[int] = ()
     if missing_for is not None:
         types, new_countries, exclude = needs_of_draft(
-            session, consortium_id=missing_for, actor=actor
+            session, consortium_id=missing_for, call_id=call_id, actor=actor
         )
         if not types and not new_countries:
             return [], 0
@@ -101,7 +142,7 @@ def suggestions_for_call(
         partner_ids=exclude,
         limit=limit,
     )
-    return _load(session, Organisation, matches), available
+    return _load_organisations(session, matching, matches), available
 
 
 def _narrow(asked: Collection[str], allowed: Collection[str]) -> list[str]:
@@ -119,12 +160,12 @@ def search_organisations(
     stakeholder_types: Collection[str] = (),
     countries: Collection[str] = (),
     limit: int = 20,
-) -> list[Found[Organisation, RankedMatch]]:
+) -> list[Found[Suggested, RankedMatch]]:
     """The organisations that best fit a free text."""
     matches = matching.suggest_for_text(
         text, stakeholder_types=stakeholder_types, countries=countries, limit=limit
     )
-    return _load(session, Organisation, matches)
+    return _load_organisations(session, matching, matches)
 
 
 def similar_organisations(
@@ -135,13 +176,21 @@ def similar_organisations(
     stakeholder_types: Collection[str] = (),
     countries: Collection[str] = (),
     limit: int = 20,
-) -> list[Found[Organisation, RankedMatch]]:
+) -> list[Found[Suggested, RankedMatch]]:
     """Organisations with expertise like the given one's."""
-    get_organisation(session, organisation_id=organisation_id)
+
+    def indexed(error: Unavailable) -> None:
+        # Only the database can say that an organisation the index lacks does not exist.
+        if not matching.knows_organisation(organisation_id):
+            raise error
+
+    _database_or_memory(
+        session, lambda: get_organisation(session, organisation_id=organisation_id), indexed
+    )
     matches = matching.similar_organisations(
         organisation_id, stakeholder_types=stakeholder_types, countries=countries, limit=limit
     )
-    return _load(session, Organisation, matches)
+    return _load_organisations(session, matching, matches)
 
 
 def calls_for_organisation(

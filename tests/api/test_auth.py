@@ -1,5 +1,5 @@
 """Who may do what: every resource and verb with no key, another organisation's key, a
-coordinator's key, an admin's key and the owner's key; refusals change nothing."""
+publisher's key, an admin's key and the owner's key; refusals change nothing."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -12,12 +12,12 @@ from tests.factories import call_payload, create_call, create_organisation, orga
 from tests.helpers import assert_problem
 from tests.servers import ADMIN_TOKEN
 
-ACTORS = ("anonymous", "other_organisation", "coordinator", "admin", "owner")
+ACTORS = ("anonymous", "other_organisation", "publisher", "admin", "owner")
 
 
 @dataclass
 class World:
-    """Two organisations, a coordinator, a call, a draft owned by the first organisation."""
+    """Two organisations, a publisher, its call, a draft owned by the first organisation."""
 
     tokens: dict[str, str | None]
     owner_id: int
@@ -37,11 +37,13 @@ def world(client: TestClient) -> World:
     """The cast every permission test uses."""
     owner = create_organisation(client, name="Owner Org")
     other = create_organisation(client, name="Other Org")
-    coordinator = client.post("/admin/keys", json={"role": "coordinator"}).json()
+    publisher = client.post("/admin/keys", json={"role": "publisher"}).json()
     spare = client.post(
         "/admin/keys", json={"role": "organisation", "organisation_id": owner["id"]}
     ).json()
-    call = create_call(client, identifier="AUTH-1")
+    call = client.post(
+        "/calls", json=call_payload(identifier="AUTH-1"), headers=bearer(publisher["token"])
+    ).json()
     draft = client.post(
         "/consortia",
         json={
@@ -55,7 +57,7 @@ def world(client: TestClient) -> World:
         tokens={
             "anonymous": None,
             "other_organisation": other["api_key"],
-            "coordinator": coordinator["token"],
+            "publisher": publisher["token"],
             "admin": ADMIN_TOKEN,
             "owner": owner["api_key"],
         },
@@ -78,11 +80,11 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-OWNER_ONLY = {"anonymous": 401, "other_organisation": 403, "coordinator": 403}
+OWNER_ONLY = {"anonymous": 401, "other_organisation": 403, "publisher": 403}
 # Another organisation's draft or key answers as a missing one would: its existence is private.
-PRIVATE = {"anonymous": 401, "other_organisation": 404, "coordinator": 403}
-ADMIN_ONLY = {"anonymous": 401, "other_organisation": 403, "coordinator": 403, "owner": 403}
-COORDINATORS = {"anonymous": 401, "other_organisation": 403, "owner": 403}
+PRIVATE = {"anonymous": 401, "other_organisation": 404, "publisher": 403}
+ADMIN_ONLY = {"anonymous": 401, "other_organisation": 403, "publisher": 403, "owner": 403}
+PUBLISHERS = {"anonymous": 401, "other_organisation": 403, "owner": 403}
 
 # (method, path, body, refusals by actor, success status)
 CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, int], int]] = [
@@ -90,15 +92,15 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, int], int]] = [
     ("DELETE", "/organisations/{owner_id}", None, OWNER_ONLY, 204),
     ("GET", "/organisations/{owner_id}/export", None, OWNER_ONLY, 200),
     ("POST", "/organisations/{owner_id}/keys", None, OWNER_ONLY, 201),
-    ("POST", "/calls", call_payload(identifier="NEW-1"), COORDINATORS, 201),
-    ("PATCH", "/calls/{call_id}", {"title": "Renamed"}, COORDINATORS, 200),
-    ("DELETE", "/calls/{call_id}", None, {**COORDINATORS, "coordinator": 409, "admin": 409}, 409),
+    ("POST", "/calls", call_payload(identifier="NEW-1"), PUBLISHERS, 201),
+    ("PATCH", "/calls/{call_id}", {"title": "Renamed"}, PUBLISHERS, 200),
+    ("DELETE", "/calls/{call_id}", None, {**PUBLISHERS, "publisher": 409, "admin": 409}, 409),
     (
         "POST",
         "/consortia",
         {"name": "Mine", "call_id": 1},
         # Only an organisation's key creates drafts, so that every draft has an owner.
-        {"anonymous": 401, "coordinator": 403, "admin": 403},
+        {"anonymous": 401, "publisher": 403, "admin": 403},
         201,
     ),
     ("GET", "/consortia/{consortium_id}", None, PRIVATE, 200),
@@ -107,7 +109,7 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, int], int]] = [
     ("PUT", "/consortia/{consortium_id}/members/{other_id}", None, PRIVATE, 200),
     ("DELETE", "/consortia/{consortium_id}/members/{owner_id}", None, PRIVATE, 200),
     ("GET", "/consortia/{consortium_id}/gaps", None, PRIVATE, 200),
-    ("POST", "/admin/keys", {"role": "coordinator"}, ADMIN_ONLY, 201),
+    ("POST", "/admin/keys", {"role": "publisher"}, ADMIN_ONLY, 201),
     ("GET", "/admin/keys", None, ADMIN_ONLY, 200),
     ("DELETE", "/admin/keys/{spare_key_id}", None, PRIVATE, 200),
     ("POST", "/admin/refit", None, ADMIN_ONLY, 202),
@@ -199,7 +201,7 @@ def test_invalid_and_revoked_keys_are_401(
     assert owner is not None
     for token in ("mm_nothing_here", "garbage", owner[:-2] + "xx"):
         assert_problem(anonymous.get("/organisations", headers=bearer(token)), 401)
-    key = client.post("/admin/keys", json={"role": "coordinator"}).json()
+    key = client.post("/admin/keys", json={"role": "publisher"}).json()
     assert (
         anonymous.post(
             "/calls", json=call_payload(identifier="K-1"), headers=bearer(key["token"])
@@ -216,7 +218,7 @@ def test_invalid_and_revoked_keys_are_401(
 def test_keys_are_stored_only_as_hashes(client: TestClient, engine: Engine, world: World) -> None:
     """No table holds a token's secret; listings never show one."""
     dump = repr(snapshot(engine))
-    for token in (world.tokens["owner"], world.tokens["coordinator"]):
+    for token in (world.tokens["owner"], world.tokens["publisher"]):
         assert token is not None
         assert token.split("_", 2)[2] not in dump
     listing = client.get("/admin/keys").json()
@@ -339,3 +341,45 @@ def test_write_rate_limit_answers_429_with_retry_after(settings: Any, engine: En
                 ).status_code
                 == 201
             )
+
+
+def test_a_publisher_key_changes_only_the_calls_it_published(
+    client: TestClient, anonymous: TestClient, engine: Engine, world: World
+) -> None:
+    """Another publisher's key, or a publisher's key on an admin's call, is 403; admins may."""
+    other = client.post("/admin/keys", json={"role": "publisher"}).json()["token"]
+    admins_call = create_call(client, identifier="ADMIN-1")
+    before = snapshot(engine)
+    for token, call_id in ((other, world.call_id), (world.tokens["publisher"], admins_call["id"])):
+        for method, body in (("PATCH", {"title": "Taken over"}), ("DELETE", None)):
+            response = anonymous.request(
+                method, f"/calls/{call_id}", json=body, headers=bearer(token)
+            )
+            problem = assert_problem(response, 403)
+            assert problem["detail"] == (
+                "A publisher key changes only the calls it published; ask an admin to change "
+                "this one."
+            )
+    assert snapshot(engine) == before
+    mine = anonymous.post(
+        "/calls", json=call_payload(identifier="MINE-1"), headers=bearer(other)
+    ).json()
+    edited = anonymous.patch(f"/calls/{mine['id']}", json={"title": "Mine"}, headers=bearer(other))
+    assert (edited.status_code, edited.json()["title"]) == (200, "Mine")
+    assert client.patch(f"/calls/{mine['id']}", json={"title": "Admin's"}).status_code == 200
+    assert anonymous.delete(f"/calls/{mine['id']}", headers=bearer(other)).status_code == 204
+
+
+def test_coordinator_is_still_accepted_as_the_publisher_role(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A key asked for under the old role name is a publisher key and publishes calls."""
+    issued = client.post("/admin/keys", json={"role": "coordinator", "label": "old script"})
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["role"] == "publisher"
+    created = anonymous.post(
+        "/calls", json=call_payload(identifier="OLD-1"), headers=bearer(issued.json()["token"])
+    )
+    assert created.status_code == 201, created.text
+    listed = client.get("/admin/keys").json()["items"]
+    assert [key["role"] for key in listed] == ["publisher"]

@@ -6,6 +6,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from matchmaker.settings import Settings
+from tests.factories import organisation_payload
+from tests.helpers import assert_problem
 
 
 @pytest.mark.parametrize(
@@ -39,3 +41,54 @@ def test_waiting_too_long_for_the_database_is_a_retryable_503(
         assert "too busy" in response.json()["detail"]
     else:
         assert "retry-after" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ("{bad", "line 1, column 2 (character 2)"),
+        ('{"name": "Lab",\n "country": }', "line 2, column 13 (character 29)"),
+    ],
+)
+def test_a_body_that_is_not_json_is_400_saying_where(
+    anonymous: TestClient, body: str, where: str
+) -> None:
+    """Malformed JSON is the client's syntax error (400, with where), not a field named "1"."""
+    response = anonymous.post(
+        "/organisations", content=body, headers={"Content-Type": "application/json"}
+    )
+    problem = assert_problem(response, 400)
+    assert problem["title"] == "Body is not JSON"
+    assert problem["detail"].startswith("The request body is not valid JSON: Expecting ")
+    assert problem["detail"].endswith(f" at {where}.")
+    assert [error["field"] for error in problem["errors"]] == ["body"]
+
+
+def test_a_body_that_is_not_utf8_is_400_in_plain_words(anonymous: TestClient) -> None:
+    """Bytes that are not text get a sentence saying what to send, not a parser's message."""
+    response = anonymous.post(
+        "/calls", content=b"\xff\xfe{", headers={"Content-Type": "application/json"}
+    )
+    problem = assert_problem(response, 400)
+    assert problem["detail"] == "The request body could not be read: send JSON encoded as UTF-8."
+
+
+def test_invalid_fields_are_named_with_messages_for_people(anonymous: TestClient) -> None:
+    """A 422 names each field with a sentence for people; one invalid field is the detail."""
+    one = anonymous.post("/organisations", json=organisation_payload(website="not a website"))
+    problem = assert_problem(one, 422, "website")
+    assert problem["detail"] == "website: Must be a web address, such as https://example.org."
+    several = anonymous.post(
+        "/organisations", json=organisation_payload(name="", country="ZZ", id=4)
+    )
+    problem = assert_problem(several, 422)
+    assert problem["detail"] == "Some values are not valid: name, country, id."
+    assert {error["field"]: error["message"] for error in problem["errors"]} == {
+        "name": "Must not be empty.",
+        "country": "'ZZ' is not a country code: give the two-letter ISO 3166-1 code, such as DE.",
+        "id": "Is not a field this accepts; leave it out.",
+    }
+    listing = anonymous.get("/calls", params={"limit": "many"})
+    assert assert_problem(listing, 422, "query.limit")["errors"] == [
+        {"field": "query.limit", "message": "Must be a whole number."}
+    ]

@@ -5,12 +5,14 @@ import http.client
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
@@ -20,9 +22,7 @@ from matchmaker import db
 from matchmaker.keys import MAX_ACTIVE_KEYS
 from matchmaker.repository import create_many, stored_id
 from matchmaker.settings import Settings
-from models.call import Call
 from models.change import Entity
-from models.common import StakeholderType
 from models.consortium import MAX_MEMBERS, Consortium, ConsortiumMember, Role
 from models.organisation import Organisation
 from tests.factories import call_payload, create_call, create_organisation, organisation_payload
@@ -704,35 +704,77 @@ def test_every_form_posts_to_a_page_that_explains_scripts_are_needed(
 # --- the migration that applies rules 3 and 12 to data stored before them ------------------
 
 
+# The tables as revision efdad51c2a90 has them: the models may have gained columns since.
+OLD_CALLS = sa.table(
+    "calls",
+    sa.column("id", sa.Integer()),
+    sa.column("identifier", sa.String()),
+    sa.column("title", sa.String()),
+    sa.column("description", sa.String()),
+    sa.column("min_countries", sa.Integer()),
+    sa.column("required_stakeholders", sa.JSON()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+    sa.column("version", sa.Integer()),
+)
+OLD_ORGANISATIONS = sa.table(
+    "organisations",
+    sa.column("id", sa.Integer()),
+    sa.column("name", sa.String()),
+    sa.column("stakeholder_type", sa.String()),
+    sa.column("country", sa.String()),
+    sa.column("description", sa.String()),
+    sa.column("keywords", sa.JSON()),
+    sa.column("activities", sa.JSON()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+    sa.column("version", sa.Integer()),
+)
+_OLD_DEFAULTS: dict[str, dict[str, Any]] = {
+    "calls": {"description": "", "min_countries": 3, "required_stakeholders": {}},
+    "organisations": {
+        "stakeholder_type": "academia",
+        "description": "",
+        "keywords": [],
+        "activities": [],
+    },
+}
+
+
+def _insert_old(session: Session, table: sa.TableClause, **values: Any) -> int:
+    """Store a row through SQL with only the columns an older revision has; its id."""
+    now = datetime.now(UTC)
+    row = {**_OLD_DEFAULTS[table.name], "created_at": now, "updated_at": now, "version": 1}
+    inserted = session.execute(table.insert().values({**row, **values}).returning(table.c.id))
+    return int(inserted.scalar_one())
+
+
 def test_upgrade_gives_ownerless_drafts_an_owner_and_upper_cases_identifiers(
     engine: Engine,
 ) -> None:
     """Admin-made drafts get their coordinator (else first member) as owner; empty ones go."""
     db.downgrade(engine, "efdad51c2a90")
     with Session(engine) as session:
-        call = Call(identifier="rt-call-1", title="T")
-        first = Organisation(name="First", stakeholder_type=StakeholderType.academia, country="NL")
-        second = Organisation(name="Second", stakeholder_type=StakeholderType.sme, country="BE")
-        session.add_all([call, first, second])
-        session.flush()
-        assert call.id is not None
-        assert first.id is not None
-        assert second.id is not None
-        drafts = [Consortium(name=name, call_id=call.id) for name in ("Coord", "Plain", "Empty")]
+        call_id = _insert_old(session, OLD_CALLS, identifier="rt-call-1", title="T")
+        first_id = _insert_old(session, OLD_ORGANISATIONS, name="First", country="NL")
+        second_id = _insert_old(
+            session, OLD_ORGANISATIONS, name="Second", stakeholder_type="sme", country="BE"
+        )
+        drafts = [Consortium(name=name, call_id=call_id) for name in ("Coord", "Plain", "Empty")]
         session.add_all(drafts)
         session.flush()
         ids = [stored_id(draft) for draft in drafts]
         session.add_all(
             [
-                ConsortiumMember(consortium_id=ids[0], organisation_id=first.id),
+                ConsortiumMember(consortium_id=ids[0], organisation_id=first_id),
                 ConsortiumMember(
-                    consortium_id=ids[0], organisation_id=second.id, role=Role.coordinator
+                    consortium_id=ids[0], organisation_id=second_id, role=Role.coordinator
                 ),
-                ConsortiumMember(consortium_id=ids[1], organisation_id=first.id),
+                ConsortiumMember(consortium_id=ids[1], organisation_id=first_id),
             ]
         )
         session.commit()
-        owners_expected = {ids[0]: second.id, ids[1]: first.id}
+        owners_expected = {ids[0]: second_id, ids[1]: first_id}
     db.upgrade(engine)
     with engine.connect() as connection:
         rows = connection.execute(
@@ -752,9 +794,8 @@ def test_upgrade_stops_on_identifiers_that_differ_only_in_case(engine: Engine) -
     """Two stored calls that the new rule would merge are named for an operator to settle."""
     db.downgrade(engine, "efdad51c2a90")
     with Session(engine) as session:
-        session.add_all(
-            [Call(identifier="RT-CALL-1", title="A"), Call(identifier="rt-call-1", title="B")]
-        )
+        _insert_old(session, OLD_CALLS, identifier="RT-CALL-1", title="A")
+        _insert_old(session, OLD_CALLS, identifier="rt-call-1", title="B")
         session.commit()
     with pytest.raises(RuntimeError, match="differ only in case"):
         db.upgrade(engine)

@@ -332,3 +332,27 @@ def test_draft_suggestions_favour_and_name_its_members_past_partners(client: Tes
     assert by_id[stranger]["reasons"][3]["value"] == 0.0
     for item in items:
         assert _score_of(item["reasons"]) == pytest.approx(item["score"], abs=2e-6)
+
+
+def test_suggestions_missing_for_a_draft_of_another_call_is_422(client: TestClient) -> None:
+    """A draft's gaps belong to its own call: asking another call's suggestions for it is 422."""
+    member = create_organisation(client, **CARDIOLOGY_UNIVERSITY)["id"]
+    create_organisation(client, **ONCOLOGY_SME)
+    own = create_call(client, **{**CANCER_CALL, "identifier": "OWN-1"})["id"]
+    other = create_call(client, **{**CANCER_CALL, "identifier": "OTHER-1"})["id"]
+    token = client.post(
+        "/admin/keys", json={"role": "organisation", "organisation_id": member}
+    ).json()["token"]
+    draft = client.post(
+        "/consortia",
+        json={"name": "Draft", "call_id": own, "members": [{"organisation_id": member}]},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["id"]
+    response = client.get(f"/calls/{other}/suggestions", params={"missing_for": draft})
+    problem = assert_problem(response, 422, "query.missing_for")
+    assert problem["detail"] == (
+        f"Draft {draft} is written for call {own}, not call {other}: ask for "
+        f"/calls/{own}/suggestions?missing_for={draft}, or move the draft to this call first."
+    )
+    own_answer = client.get(f"/calls/{own}/suggestions", params={"missing_for": draft})
+    assert own_answer.status_code == 200, own_answer.text

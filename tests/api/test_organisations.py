@@ -55,12 +55,13 @@ def test_list_organisations_filters_and_hides_contact_email(client: TestClient) 
     assert all("contact_email" not in item for item in by_type["items"])
 
 
-def test_list_organisations_name_filter_treats_wildcards_literally(client: TestClient) -> None:
-    """A % or _ in the search text matches only itself."""
+def test_list_organisations_search_treats_wildcards_as_no_words(client: TestClient) -> None:
+    """A % or _ is no wildcard: a search of only such characters finds nothing, not everything."""
     create_organisation(client, name="Alpha 100% Bio")
     create_organisation(client, name="Beta Bio")
-    assert client.get("/organisations", params={"q": "%"}).json()["total"] == 1
+    assert client.get("/organisations", params={"q": "%"}).json()["total"] == 0
     assert client.get("/organisations", params={"q": "_"}).json()["total"] == 0
+    assert client.get("/organisations", params={"q": "100%"}).json()["total"] == 1
 
 
 def test_list_organisations_paginates(client: TestClient) -> None:
@@ -254,12 +255,12 @@ def test_create_organisation_normalises_text_to_nfc(client: TestClient) -> None:
     assert body["name"] == "Universit\u00e9 de Li\u00e8ge"
 
 
-def test_malformed_json_is_422(client: TestClient) -> None:
-    """A body that is not JSON is invalid input."""
+def test_malformed_json_is_400(client: TestClient) -> None:
+    """A body that is not JSON is a bad request (tests/api/test_errors.py checks the wording)."""
     response = client.post(
         "/organisations", content=b"{not json", headers={"content-type": "application/json"}
     )
-    assert_problem(response, 422)
+    assert_problem(response, 400)
 
 
 def test_over_large_body_is_413_and_stores_nothing(client: TestClient) -> None:
@@ -268,3 +269,27 @@ def test_over_large_body_is_413_and_stores_nothing(client: TestClient) -> None:
     body = assert_problem(client.post("/organisations", json=payload), 413)
     assert "bytes" in body["detail"]
     assert client.get("/organisations").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("parkinsons-patients.example", "https://parkinsons-patients.example/"),
+        ("www.parkinsons-patients.example/about", "https://www.parkinsons-patients.example/about"),
+        ("http://parkinsons-patients.example", "http://parkinsons-patients.example/"),
+    ],
+)
+def test_a_website_without_its_scheme_is_read_as_https(
+    client: TestClient, typed: str, stored: str
+) -> None:
+    """People type `example.org`: a website (or an activity's page) without a scheme is https."""
+    activity = {"title": "Registry", "url": typed}
+    created = client.post(
+        "/organisations", json=organisation_payload(website=typed, activities=[activity])
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["website"] == stored
+    assert created.json()["activities"][0]["url"] == stored
+    organisation_id = created.json()["id"]
+    edited = client.patch(f"/organisations/{organisation_id}", json={"website": typed})
+    assert edited.json()["website"] == stored

@@ -100,6 +100,7 @@ def _pages(demo: dict[str, Any], *, signed_in: bool) -> list[str]:
         "/ui/sign-in",
         "/ui/drafts",
         "/ui/calls/999999",
+        "/ui/expertise?q=tumour+microenvironment&stakeholder_type=academia",
     ]
     if signed_in:
         pages += [f"/ui/consortia/{demo['draft']['id']}", f"/ui/organisations/{organisation}/edit"]

@@ -70,6 +70,8 @@ def _corpus(client: TestClient) -> dict[str, Any]:
         identifier="IHI-2024-LB-01",
         title="Liquid biopsy for early cancer detection",
         programme="IHI",
+        # The page's own behaviour, without IHI's in-kind rule (tests/api/test_eligibility.py).
+        rule_set="none",
         description=CALL_TEXT,
         required_stakeholders={"academia": 1, "sme": 1, "patient_organisation": 1},
         min_countries=2,
@@ -336,6 +338,7 @@ def test_every_form_control_has_a_label(client: TestClient, anonymous: TestClien
         "/ui/organisations/new",
         f"/ui/organisations/{organisation_id}/edit",
         "/ui/sign-in",
+        "/ui/expertise?q=liquid+biopsy",
     ]
     for path in paths:
         page = Page(anonymous.get(path).text)
@@ -564,6 +567,7 @@ def test_pages_load_only_assets_of_this_site_and_send_a_strict_policy(
         "/ui/sign-in",
         "/ui/drafts",
         "/ui/consortia/1",
+        "/ui/expertise?q=liquid+biopsy",
     ]
     assets: set[str] = set()
     for path in paths:

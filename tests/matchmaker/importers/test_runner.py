@@ -276,24 +276,24 @@ def test_bad_rows_are_reported_by_file_and_line_and_the_rest_imported(
         ),
         Rejected(
             "organisations.csv",
-            "country: Value error, 'XX' is not an ISO 3166-1 alpha-2 country code",
+            "country: 'XX' is not a country code: give the two-letter ISO 3166-1 code, such as DE.",
             line=57,
         ),
         Rejected(
             "organisations.csv",
-            "name: String should have at least 1 character",
+            "name: Must not be empty.",
             line=58,
         ),
         Rejected(
             "organisations.csv",
-            "name: String should have at most 300 characters",
+            "name: Must be at most 300 characters long.",
             line=59,
         ),
         Rejected("organisations.csv", "expected 10 fields, found 3", line=60),
         Rejected("organisations.csv", "country is empty", line=61),
         Rejected(
             "organisations.csv",
-            "country: Value error, 'ZZ' is not an ISO 3166-1 alpha-2 country code",
+            "country: 'ZZ' is not a country code: give the two-letter ISO 3166-1 code, such as DE.",
             line=65,
         ),
         Rejected("participations.csv", "projectID 999999999 is not in projects.csv", line=66),
@@ -410,11 +410,11 @@ def test_calls_from_a_json_list_with_bad_items(engine: Engine, tmp_path: Path) -
 
     assert counts(summary)[:3] == (2, 0, 0)
     assert summary.rejected == [
-        Rejected("calls.json", "title: String should have at least 1 character", item=3),
+        Rejected("calls.json", "title: Must not be empty.", item=3),
         Rejected("calls.json", "not a JSON object", item=4),
         Rejected("calls.json", "identifier IHI-2024-07-01 appears again (first on item 1)", item=5),
         Rejected("calls.json", "deadline: deadline must not be before opening_date.", item=6),
-        Rejected("calls.json", "budget: Extra inputs are not permitted", item=7),
+        Rejected("calls.json", "budget: Is not a field this accepts; leave it out.", item=7),
     ]
     stored = stored_call(engine, "IHI-2024-07-01")
     assert stored.required_stakeholders == {"academia": 2, "patient_organisation": 1}
@@ -492,7 +492,7 @@ def test_organisations_json_requires_an_external_id(engine: Engine, tmp_path: Pa
         ),
         Rejected(
             "organisations.json",
-            "country: Value error, 'UK' is not an ISO 3166-1 alpha-2 country code",
+            "country: 'UK' is not a country code: give the two-letter ISO 3166-1 code, such as DE.",
             item=3,
         ),
     ]
