@@ -4,16 +4,16 @@ Run from the repository root::
 
     python -m benchmarks.search [--data-dir PATH] [--queries 100] [--repeats 3]
 
-In one run: `matchmaker db upgrade` and `matchmaker import cordis` fill a fresh SQLite file with every organisation of the
-CORDIS folder (about 23,000), a real uvicorn serves it, and each query (the texts of the
-folder's topics, long, and their titles, short) is sent as `POST /search {"text": ...}` over
-HTTP, the whole round trip timed (JSON, validation, ranking, explanation, the database read of
-the suggested organisations). Beside it, in this process, an FTS5 table over the same
-organisations' texts (`organisation_text`, what the matcher indexes) answers the same queries
-by bm25 (the OR of the query's words, top 20): a full-text engine with no HTTP, no JSON and no
-explanations, so a deliberately generous baseline. Methods are interleaved per query, the
-server warmed first. Prints p50 / p99 per method and the ratio of the p50s (goal: at most
-0.25).
+In one run: `matchmaker db upgrade` and `matchmaker import cordis` fill a fresh SQLite file
+with every organisation of the CORDIS folder (about 23,000), a real uvicorn serves it, and each
+query (the texts of the folder's topics, long, and their titles, short) is sent as `POST
+/search {"text": ...}` over HTTP, the whole round trip timed (JSON, validation, ranking,
+explanation, the database read of the suggested organisations). Beside it, in this process, an
+FTS5 table over the same organisations' texts (`organisation_text`, what the matcher indexes)
+answers the same queries by bm25 (the OR of the query's words, top 20): a full-text engine with
+no HTTP, no JSON and no explanations, so a deliberately generous baseline. Methods are
+interleaved per query, the server warmed first. Prints p50 / p99 per method and the ratio of
+the p50s (goal: at most 0.25).
 """
 
 import argparse

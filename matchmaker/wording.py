@@ -6,6 +6,7 @@ goes through `plural`, a stakeholder type through `stakeholder_label` (a heading
 """
 
 from models.common import StakeholderType
+from models.organisation import ProjectRole
 
 STAKEHOLDER_LABELS = {
     StakeholderType.academia: "Academia",
@@ -27,6 +28,13 @@ STAKEHOLDER_NOUNS = {
     StakeholderType.healthcare_provider: ("healthcare provider", "healthcare providers"),
     StakeholderType.public_body: ("public body", "public bodies"),
     StakeholderType.other: ("other partner", "other partners"),
+}
+# An organisation's part in a past project, as a form or a profile page says it.
+PROJECT_ROLE_LABELS = {
+    ProjectRole.coordinator: "Coordinator",
+    ProjectRole.participant: "Participant",
+    ProjectRole.associated_partner: "Associated partner",
+    ProjectRole.third_party: "Third party",
 }
 _VOWELS = frozenset("aeiou")
 

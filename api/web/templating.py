@@ -10,7 +10,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from matchmaker.countries import COUNTRY_GROUPS, country_name
-from matchmaker.wording import STAKEHOLDER_LABELS, plural, stakeholder_label, stakeholder_noun
+from matchmaker.wording import (
+    PROJECT_ROLE_LABELS,
+    STAKEHOLDER_LABELS,
+    plural,
+    stakeholder_label,
+    stakeholder_noun,
+)
 from models.common import StakeholderType
 
 WEB_DIR = Path(__file__).parent
@@ -67,6 +73,9 @@ def _environment() -> jinja2.Environment:
         (item.value, STAKEHOLDER_LABELS[item]) for item in StakeholderType
     ]
     environment.globals["country_groups"] = COUNTRY_GROUPS
+    environment.globals["project_roles"] = [
+        (role.value, label) for role, label in PROJECT_ROLE_LABELS.items()
+    ]
     return environment
 
 

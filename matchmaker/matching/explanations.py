@@ -17,6 +17,7 @@ from matchmaker.matching.scoring import (
     Reason,
 )
 from matchmaker.matching.text_index import Match, MatchedTerm
+from matchmaker.wording import plural
 from models import matching as schemas
 from models.call import Call, call_status
 from models.organisation import Organisation, OrganisationSummary
@@ -68,10 +69,6 @@ def _listing(names: Sequence[str], limit: int) -> str:
     return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
 def drove(reason: schemas.Reason) -> bool:
     """Whether a similar-projects or past-partner reason moved the score enough to show beside
     the shared terms on a page."""
@@ -96,21 +93,21 @@ def reason_sentence(
         count = int(reason.value)
         if not count:
             return "Lists no past projects"
-        return "Lists " + _plural(count, "past project or activity", "past projects or activities")
+        return "Lists " + plural(count, "past project or activity", "past projects or activities")
     if reason.signal == SIMILAR_PROJECTS:
         if not projects:
             return (
                 f"None of its past projects is among the {NEIGHBOUR_PROJECTS} closest to {subject}"
             )
         titles = [f"'{project.title}'" for project in projects]
-        many = _plural(len(projects), "similar past project", "similar past projects")
+        many = plural(len(projects), "similar past project")
         return f"Took part in {many}: {_listing(titles, PROJECTS_IN_SENTENCE)}"
     assert reason.signal == PAST_PARTNERS
     shared = int(reason.value)
     if not shared:
         return "Has no past project with your partners"
     who = f"{len(reason.organisation_ids)} of your partners"
-    return f"Worked with {who} in {_plural(shared, 'past project', 'past projects')}"
+    return f"Worked with {who} in {plural(shared, 'past project')}"
 
 
 def _past_projects(

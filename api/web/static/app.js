@@ -454,9 +454,14 @@
       summary.appendChild(heading);
       var list = document.createElement("ul");
       (problem.errors || []).forEach(function (error) {
-        var field = String(error.field).split(".")[0];
+        var path = String(error.field).split(".");
+        var field = path[0];
         var input = form.elements[field];
         var slot = document.getElementById("error-" + field);
+        if (field === "activities" && sentRows[Number(path[1])]) {
+          // "activities.2.year": the control of the third project sent.
+          input = sentRows[Number(path[1])].querySelector("[data-part='" + (path[2] || "title") + "']");
+        }
         var item = document.createElement("li");
         if (input && slot) {
           input.setAttribute("aria-invalid", "true");
@@ -483,6 +488,61 @@
       return value === "" ? null : value;
     }
 
+    // Past projects: one list item per project; a new one is the template's copy with ids
+    // of its own (labels keep pointing at their controls).
+    var activityList = document.getElementById("activity-list");
+    var activityTemplate = document.getElementById("activity-template");
+    var activityCount = activityList.children.length;
+
+    form.querySelector("[data-action='add-activity']").addEventListener("click", function () {
+      var number = "n" + activityCount++;
+      var row = activityTemplate.content.firstElementChild.cloneNode(true);
+      row.querySelectorAll("[id]").forEach(function (element) {
+        element.id = element.id.replace("NEW", number);
+      });
+      row.querySelectorAll("label[for]").forEach(function (label) {
+        label.htmlFor = label.htmlFor.replace("NEW", number);
+      });
+      activityList.appendChild(row);
+      row.querySelector("[data-part='title']").focus();
+    });
+    activityList.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action='remove-activity']");
+      if (button) {
+        button.closest("[data-activity]").remove();
+        form.querySelector("[data-action='add-activity']").focus();
+      }
+    });
+
+    var sentRows = [];
+
+    function activities() {
+      var found = [];
+      sentRows = [];
+      activityList.querySelectorAll("[data-activity]").forEach(function (row) {
+        var part = function (name) {
+          return row.querySelector("[data-part='" + name + "']").value.trim();
+        };
+        if (!part("title")) {
+          return; // a row left empty is not a project
+        }
+        var activity = { title: part("title"), summary: part("summary") };
+        if (part("year")) {
+          activity.year = Number(part("year"));
+        }
+        if (part("role")) {
+          activity.role = part("role");
+        }
+        // A link that came with the profile (an import, say) is kept as it was.
+        if (row.getAttribute("data-url")) {
+          activity.url = row.getAttribute("data-url");
+        }
+        found.push(activity);
+        sentRows.push(row);
+      });
+      return found;
+    }
+
     function body() {
       var data = {
         name: form.elements.name.value.trim(),
@@ -498,6 +558,7 @@
             return word.trim();
           })
           .filter(Boolean),
+        activities: activities(),
       };
       if (!organisationId) {
         // A new profile leaves out what was not given instead of sending nulls.

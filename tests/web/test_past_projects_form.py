@@ -1,0 +1,92 @@
+"""The organisation form takes past projects, as `POST /organisations` does: in real Chromium
+against a real uvicorn serving the demo data."""
+
+import httpx
+import pytest
+from playwright import sync_api
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TIMEOUT_MS = 15_000
+
+
+def test_past_projects_are_registered_edited_and_checked_through_the_form(
+    server: httpx.Client, browser: object
+) -> None:
+    """Register with two past projects (an empty row is no project), then edit: change one,
+    remove one, add one, and a bad year is shown at its own field; the API stores exactly what
+    the form showed, with no link anywhere."""
+    base = str(server.base_url).rstrip("/")
+    context = browser.new_context(base_url=base)  # type: ignore[attr-defined]
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    expect = sync_api.expect
+
+    page.goto("/ui/organisations/new")
+    page.get_by_label("Name").fill("Gaitwear Sensors")
+    page.get_by_label("Stakeholder type").select_option("sme")
+    page.get_by_label("Country").select_option("DE")
+    page.get_by_label("Expertise").fill("Wearable gait sensors for Parkinsonian syndromes.")
+    add = page.get_by_role("button", name="Add a past project")
+    for _ in range(3):
+        add.click()
+    titles = page.get_by_label("Project title")
+    expect(titles).to_have_count(3)
+    expect(titles.nth(2)).to_be_focused()
+    titles.nth(0).fill("GAITWEAR: freezing of gait at home")
+    page.get_by_label("What it was about").nth(0).fill("Insole sensors detect freezing of gait.")
+    page.get_by_label("Year").nth(0).fill("2022")
+    page.get_by_label("Your part").nth(0).select_option("coordinator")
+    titles.nth(1).fill("TREMOR-NET: tremor registry")
+    page.get_by_role("button", name="Register and get my key").click()
+    expect(page.locator("#key-panel")).to_be_visible()
+    key = page.locator("#new-key").inner_text()
+    link = page.locator("#new-profile-link").get_attribute("href") or ""
+    organisation_id = int(link.rsplit("/", 1)[1])
+
+    stored = server.get(f"/organisations/{organisation_id}").json()["activities"]
+    assert stored == [
+        {
+            "title": "GAITWEAR: freezing of gait at home",
+            "summary": "Insole sensors detect freezing of gait.",
+            "year": 2022,
+            "url": None,
+            "role": "coordinator",
+        },
+        {
+            "title": "TREMOR-NET: tremor registry",
+            "summary": "",
+            "year": None,
+            "url": None,
+            "role": None,
+        },
+    ]
+
+    # The edit form shows them; change the first's year to an impossible one: the error is
+    # shown at that field and nothing is saved.
+    page.goto(f"/ui/organisations/{organisation_id}/edit")
+    titles = page.get_by_label("Project title")
+    expect(titles).to_have_count(2)
+    expect(titles.nth(1)).to_have_value("TREMOR-NET: tremor registry")
+    expect(page.get_by_label("Your part").nth(0)).to_have_value("coordinator")
+    page.get_by_label("Year").nth(0).fill("1800")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_label("Year").nth(0)).to_have_attribute("aria-invalid", "true")
+    assert server.get(f"/organisations/{organisation_id}").json()["activities"] == stored
+
+    # Fix it, remove the second, add a third.
+    page.get_by_label("Year").nth(0).fill("2021")
+    page.get_by_role("button", name="Remove this project").nth(1).click()
+    page.get_by_role("button", name="Add a past project").click()
+    page.get_by_label("Project title").nth(1).fill("PD-HOME: home monitoring study")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#status")).to_have_text("Saved your profile.")
+    after = server.get(f"/organisations/{organisation_id}").json()["activities"]
+    assert [(a["title"], a["year"]) for a in after] == [
+        ("GAITWEAR: freezing of gait at home", 2021),
+        ("PD-HOME: home monitoring study", None),
+    ]
+    assert key.startswith("mm_")
+    assert not problems
+    context.close()
