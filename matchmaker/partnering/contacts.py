@@ -394,18 +394,10 @@ def answer_contact_request(
     session: Session, *, request_id: int, accept: bool, actor: Principal | None, now: datetime
 ) -> ContactRequestPublic:
     """Accept or decline a pending request (its recipient only); the sender is told."""
-    request, viewer_id = _party_request(
-        session, request_id=request_id, actor=actor, for_update=True
+    status = ContactStatus.accepted if accept else ContactStatus.declined
+    request, viewer_id = _close_pending(
+        session, request_id=request_id, actor=actor, now=now, by_recipient=True, status=status
     )
-    if request.recipient_organisation_id != viewer_id:
-        raise PermissionDenied("Only the recipient accepts or declines a request.")
-    status = effective_status(request, now=now)
-    if status is not ContactStatus.pending:
-        raise Conflict(f"This request is {status}, no longer waiting for an answer.")
-    request.status = (ContactStatus.accepted if accept else ContactStatus.declined).value
-    request.answered_at = now
-    session.add(request)
-    session.flush()
     recipient = _organisation(session, viewer_id)
     if accept:
         address = recipient.contact_email or "(none given in its profile)"
@@ -434,19 +426,43 @@ def withdraw_contact_request(
     session: Session, *, request_id: int, actor: Principal | None, now: datetime
 ) -> ContactRequestPublic:
     """Withdraw a pending request (its sender only); nothing is revealed to either side."""
+    request, viewer_id = _close_pending(
+        session,
+        request_id=request_id,
+        actor=actor,
+        now=now,
+        by_recipient=False,
+        status=ContactStatus.withdrawn,
+    )
+    return present(session, [request], viewer_id=viewer_id, now=now)[0]
+
+
+def _close_pending(
+    session: Session,
+    *,
+    request_id: int,
+    actor: Principal | None,
+    now: datetime,
+    by_recipient: bool,
+    status: ContactStatus,
+) -> tuple[ContactRequest, int]:
+    """Give a pending request its answer: the recipient accepts or declines, the sender
+    withdraws; anyone else, or a request no longer pending, is refused."""
     request, viewer_id = _party_request(
         session, request_id=request_id, actor=actor, for_update=True
     )
-    if request.sender_organisation_id != viewer_id:
-        raise PermissionDenied("Only the sender withdraws a request.")
-    status = effective_status(request, now=now)
-    if status is not ContactStatus.pending:
-        raise Conflict(f"This request is {status}, no longer waiting for an answer.")
-    request.status = ContactStatus.withdrawn.value
+    party = request.recipient_organisation_id if by_recipient else request.sender_organisation_id
+    if party != viewer_id:
+        who = "recipient accepts or declines" if by_recipient else "sender withdraws"
+        raise PermissionDenied(f"Only the {who} a request.")
+    current = effective_status(request, now=now)
+    if current is not ContactStatus.pending:
+        raise Conflict(f"This request is {current}, no longer waiting for an answer.")
+    request.status = status.value
     request.answered_at = now
     session.add(request)
     session.flush()
-    return present(session, [request], viewer_id=viewer_id, now=now)[0]
+    return request, viewer_id
 
 
 def block_organisation(
