@@ -28,15 +28,16 @@ def get_app_settings(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     """A session for this request: committed when the endpoint returns, rolled back if it raises."""
     engine = request.app.state.engine
-    if request.method not in READ_METHODS:
+    reads = request.method in READ_METHODS
+    if not reads:
         engine = for_writing(engine)
-    with session_scope(engine) as session:
+    with session_scope(engine, read_only=reads) as session:
         yield session
 
 
 def get_read_session(request: Request) -> Iterator[Session]:
     """A session for a request that only reads, whatever its method (POST /search, say)."""
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, read_only=True) as session:
         yield session
 
 

@@ -1,5 +1,6 @@
 """The one engine factory, sessions, and the Alembic migrations run from code."""
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -236,23 +237,38 @@ def _note_flush(session: Session, _context: Any) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises.
 
+    A `read_only` session never commits: it ends by rolling back (on close), so a read whose
+    connection dies after it had its answer (a database going away mid-request) still answers.
     A database that cannot be written (see `is_unwritable`) is logged once when writes start
     failing and once when one succeeds again, not once per request.
     """
-    with Session(engine, expire_on_commit=False) as session:
+    session = Session(engine, expire_on_commit=False)
+    try:
         try:
             yield session
-            session.commit()
+            if read_only and (session.info.get("flushed") or session.new or session.dirty):
+                raise RuntimeError("a read-only session was given a write; it would be lost")
+            if not read_only:
+                session.commit()
         except BaseException as error:
-            session.rollback()
+            # The error decides the answer; a connection that died meanwhile (the database
+            # going away) must not replace it with its own.
+            with contextlib.suppress(Unavailable):
+                session.rollback()
             if is_unwritable(error):
                 _outage(engine, "write").refused(error)
             raise
         if session.info.get("flushed"):
             _outage(engine, "write").ended()
+    finally:
+        # By now the outcome is decided: ending a read's transaction on a connection that died
+        # after the read (the database going away mid-request) changes nothing, the pool
+        # discards the connection, and the answer stands.
+        with contextlib.suppress(Unavailable):
+            session.close()
 
 
 def alembic_config(engine: Engine) -> Config:
