@@ -186,9 +186,7 @@ class Vocabulary:
         for gram, count in counted.items():
             if gram in self.fitted:
                 continue
-            column = self.grown.get(gram) if self.grown else None
-            if column is None and self.recent:
-                column = self.recent.get(gram)
+            column = self._added_column(gram)
             if column is None:
                 if not grow or not is_word(gram):
                     continue
@@ -196,6 +194,18 @@ class Vocabulary:
                 column = self.size + len(new) - 1
             known.append((column, count))
         return known, new
+
+    def _added_column(self, term: str) -> int | None:
+        """The column of a term added since the fit (None when it was not)."""
+        column = self.grown.get(term) if self.grown else None
+        if column is None and self.recent:
+            column = self.recent.get(term)
+        return column
+
+    def column_of(self, term: str) -> int | None:
+        """A term's column, None when the vocabulary lacks it."""
+        column = self.fitted.get(term)
+        return self._added_column(term) if column is None else column
 
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The text's term columns (sorted) and L2-normalised TF-IDF weights; words the
@@ -227,10 +237,39 @@ class Vocabulary:
         terms, tf = counted[order, 0], counted[order, 1].astype(np.float64)
         if self.sublinear_tf:
             tf = 1.0 + np.log(tf)
-        weights = tf * self.idf_of(terms)
-        if terms.size:
+        return self._normalised(terms, tf)
+
+    def _normalised(self, columns: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted columns and their term frequencies (as weighed, 1 + log with `sublinear_tf`)
+        as L2-normalised TF-IDF weights."""
+        weights = tf * self.idf_of(columns)
+        if columns.size:
             weights /= np.sqrt(np.dot(weights, weights))
-        return terms.astype(np.int32), weights.astype(np.float32)
+        return columns.astype(np.int32), weights.astype(np.float32)
+
+    def term_frequencies(self, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """A row's term frequencies (as weighed, 1 + log with `sublinear_tf`) from its TF-IDF
+        weights in these columns, up to the row's norm (a factor common to all)."""
+        return np.asarray(weights, dtype=np.float64) / self.idf_of(columns)
+
+    def weigh(self, terms: Sequence[str], tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The vector of a text given as its terms (strings) and their term frequencies, as
+        `term_frequencies` recovers them from another vocabulary's row: the terms this
+        vocabulary holds, weighed with its IDF and L2-normalised; the others are left out.
+
+        For a text whose terms all have a column in both vocabularies, this is `transform` of
+        the text."""
+        if len(terms) != np.size(tf):
+            raise ValueError(f"{len(terms)} terms but {np.size(tf)} term frequencies")
+        found = [
+            (column, i)
+            for i, term in enumerate(terms)
+            if (column := self.column_of(term)) is not None
+        ]
+        pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(pairs[:, 0])
+        frequencies = np.asarray(tf, dtype=np.float64).reshape(-1)[pairs[order, 1]]
+        return self._normalised(pairs[order, 0], frequencies)
 
     def idf_of(self, columns: np.ndarray) -> np.ndarray:
         """The IDF weight of each column."""

@@ -7,8 +7,9 @@ Only what the answers show is kept: an organisation's name, type and country, an
 """
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from sqlmodel import Session, col
 
 from matchmaker.matching.past_projects import listed_projects
 from matchmaker.matching.scoring import RankedMatch
-from models.call import Call
+from models.call import Call, CallStatus, call_status
 from models.organisation import Organisation
 
 _COLUMNS = (
@@ -100,3 +101,13 @@ class Directory:
     def call(self, call_id: int) -> Call | None:
         """A call by id, None when there is none."""
         return self._calls.get(call_id)
+
+    def call_ids(self, statuses: Collection[CallStatus], *, today: date) -> list[int]:
+        """The ids of the calls with one of the statuses as of today, sorted."""
+        wanted = set(statuses)
+        calls = list(self._calls.values())
+        return sorted(
+            call.id  # type: ignore[misc]
+            for call in calls
+            if call_status(call.opening_date, call.deadline, today) in wanted
+        )

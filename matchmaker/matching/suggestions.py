@@ -1,9 +1,11 @@
 """Matching requests: resolve what to match, ask the index, and load what it found.
 
-While the database cannot be reached, suggestions, search and similar organisations answer
-from the matching service's memory (`Directory`): the call and the found organisations come
-from there, and only what needs the database (a draft's needs, fitting calls, which need the
-organisation's whole profile) answers `Unavailable`.
+While the database cannot be reached, suggestions, search, similar organisations and fitting
+calls answer from the matching service's memory (`Directory`): the call and the found
+organisations and calls come from there, and fitting calls are ranked on the organisation's
+row in the profile index instead of its profile's text (`calls_for_indexed_organisation`);
+only what needs the database (a draft's needs, and an id the index does not hold) answers
+`Unavailable`.
 """
 
 from collections.abc import Callable, Collection, Sequence
@@ -168,6 +170,22 @@ def search_organisations(
     return _load_organisations(session, matching, matches)
 
 
+def _organisation_or_indexed(
+    session: Session, matching: MatchingService, organisation_id: int
+) -> Organisation | None:
+    """The organisation from the database; while it cannot be reached, None if the index
+    holds it (only the database can say that an organisation the index lacks does not exist:
+    then `Unavailable`)."""
+
+    def indexed(error: Unavailable) -> None:
+        if not matching.knows_organisation(organisation_id):
+            raise error
+
+    return _database_or_memory(
+        session, lambda: get_organisation(session, organisation_id=organisation_id), indexed
+    )
+
+
 def similar_organisations(
     session: Session,
     matching: MatchingService,
@@ -178,15 +196,7 @@ def similar_organisations(
     limit: int = 20,
 ) -> list[Found[Suggested, RankedMatch]]:
     """Organisations with expertise like the given one's."""
-
-    def indexed(error: Unavailable) -> None:
-        # Only the database can say that an organisation the index lacks does not exist.
-        if not matching.knows_organisation(organisation_id):
-            raise error
-
-    _database_or_memory(
-        session, lambda: get_organisation(session, organisation_id=organisation_id), indexed
-    )
+    _organisation_or_indexed(session, matching, organisation_id)
     matches = matching.similar_organisations(
         organisation_id, stakeholder_types=stakeholder_types, countries=countries, limit=limit
     )
@@ -202,10 +212,27 @@ def calls_for_organisation(
     today: date,
     limit: int = 20,
 ) -> list[Found[Call, Match]]:
-    """The calls whose scope best fits an organisation, optionally only those with a status."""
-    organisation = get_organisation(session, organisation_id=organisation_id)
+    """The calls whose scope best fits an organisation, optionally only those with a status.
+
+    While the database cannot be reached, ranked on the organisation's indexed row, with the
+    calls and their statuses as held in memory.
+    """
+    organisation = _organisation_or_indexed(session, matching, organisation_id)
     call_ids = None
     if statuses:
-        call_ids = call_ids_with_status(session, statuses=statuses, today=today)
-    matches = matching.calls_for_organisation(organisation, call_ids=call_ids, limit=limit)
-    return _load(session, Call, matches)
+        call_ids = _database_or_memory(
+            session,
+            lambda: call_ids_with_status(session, statuses=statuses, today=today),
+            lambda _: matching.call_ids_with_status(statuses, today=today),
+        )
+    if organisation is None:
+        matches = matching.calls_for_indexed_organisation(
+            organisation_id, call_ids=call_ids, limit=limit
+        )
+    else:
+        matches = matching.calls_for_organisation(organisation, call_ids=call_ids, limit=limit)
+    return _database_or_memory(
+        session,
+        lambda: _load(session, Call, matches),
+        lambda _: [Found(call, match) for call, match in matching.held_calls(matches)],
+    )

@@ -11,6 +11,7 @@ Public API::
     m.similar(doc_id, k=20, exclude_ids=(), include_ids=None) -> list[Match]
     m.score_ids(text_or_vector, ids) -> np.ndarray (float64 cosine per id, 0.0 when unknown)
     m.transform_query(text) -> QueryVector   (transform once, reuse across calls)
+    m.term_frequencies(doc_id) -> TermFrequencies   (a stored row as a query for another index)
     m.upsert(doc_id, text); m.remove(doc_id) -> bool; m.compact()
     m.document_matrix(ids=None) -> scipy.sparse.csr_matrix (L2-normalised rows)
     doc_id in m; m.ids(); m.n_documents; m.vocabulary_size; m.fitted_at; m.drift
@@ -53,6 +54,13 @@ The index knows documents by id only: what else is known of an organisation (its
 country, its track record) lives in `profile_index`, which filters with `include_ids`.
 `similar` of an id that is not indexed raises `matchmaker.errors.NotFound`. Query texts never
 raise: empty, stop-word-only, huge or foreign texts give a (possibly empty) ranking.
+
+A document's row can query another index without its text: `term_frequencies` gives the
+row's terms by their strings with their term frequencies (its weights divided by the IDF, up
+to the row's norm), and any index's `query`, `score_ids` and `explain` take that in place of a
+text, weighing the terms it holds with its own IDF. That is the vector of the text itself but
+for the terms the first index lacks: a phrase is a term of an index only within its document
+frequency bounds (`min_df`, `max_df`) there, or when first used after its fit.
 """
 
 from __future__ import annotations
@@ -75,7 +83,7 @@ from matchmaker.errors import NotFound
 from matchmaker.matching.analyzer import DOMAIN_STOP_WORDS, Vocabulary, learned, smooth_idf
 from matchmaker.matching.postings import Match, MatchedTerm, Postings
 
-__all__ = ["Match", "MatchedTerm", "QueryVector", "TfidfMatcher"]
+__all__ = ["Match", "MatchedTerm", "QueryVector", "TermFrequencies", "TfidfMatcher"]
 
 # Delta rows before a merge when max_delta_rows is None: a sixty-fourth of the base, so the
 # per-upsert copy of the delta stays small while the full-matrix merge is amortised.
@@ -92,6 +100,17 @@ class QueryVector:
     vocabulary_token: str
     terms: np.ndarray
     weights: np.ndarray
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TermFrequencies:
+    """A document as its terms (strings) and their term frequencies (1 + log with
+    `sublinear_tf`, up to a common factor), read from an index's row by `term_frequencies`: a
+    query for an index of another vocabulary, weighed with that index's IDF."""
+
+    terms: tuple[str, ...]
+    frequencies: np.ndarray
+    sublinear_tf: bool
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -410,21 +429,40 @@ class TfidfMatcher(BaseEstimator):
         terms, weights = snapshot.vocabulary.transform(text)
         return QueryVector(text, snapshot.vocabulary_token, terms, weights)
 
-    @staticmethod
+    def term_frequencies(self, doc_id: int) -> TermFrequencies:
+        """Return an indexed document's row as its terms and their term frequencies, a query
+        for another index (see the module's docstring)."""
+        snapshot = self._fitted()
+        postings, vocabulary = snapshot.postings, snapshot.vocabulary
+        row = postings.row_of(int(doc_id))
+        if row is None:
+            raise NotFound(f"document {doc_id} is not indexed")
+        columns, weights = postings.row_vector(row)
+        return TermFrequencies(
+            tuple(vocabulary.names(columns)),
+            vocabulary.term_frequencies(columns, weights),
+            bool(self.sublinear_tf),
+        )
+
     def _query_vector(
-        snapshot: _Snapshot, query: str | QueryVector
+        self, snapshot: _Snapshot, query: str | QueryVector | TermFrequencies
     ) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(query, TermFrequencies):
+            if query.sublinear_tf != bool(self.sublinear_tf):
+                # 1 + log tf cannot be undone without the row's norm, nor applied after it.
+                raise ValueError("term frequencies weighed with another sublinear_tf")
+            return snapshot.vocabulary.weigh(query.terms, query.frequencies)
         if isinstance(query, QueryVector):
             if query.vocabulary_token == snapshot.vocabulary_token:
                 return query.terms, query.weights
             query = query.text
         if not isinstance(query, str):
-            raise TypeError("query must be a str or a QueryVector")
+            raise TypeError("query must be a str, a QueryVector or TermFrequencies")
         return snapshot.vocabulary.transform(query)
 
     def query(
         self,
-        text: str | QueryVector,
+        text: str | QueryVector | TermFrequencies,
         *,
         k: int = 20,
         exclude_ids: Collection[int] = (),
@@ -476,7 +514,7 @@ class TfidfMatcher(BaseEstimator):
             names=snapshot.vocabulary.names,
         )
 
-    def explain(self, text: str | QueryVector, ids: Sequence[int]) -> list[Match]:
+    def explain(self, text: str | QueryVector | TermFrequencies, ids: Sequence[int]) -> list[Match]:
         """Return a `Match` for each indexed id of `ids`, in their order, without ranking.
 
         For results ranked elsewhere (on `score_ids` and other factors): the cost depends on
@@ -489,7 +527,9 @@ class TfidfMatcher(BaseEstimator):
             terms, weights, rows, n_terms=self.explain_terms, names=snapshot.vocabulary.names
         )
 
-    def score_ids(self, text: str | QueryVector, ids: Sequence[int]) -> np.ndarray:
+    def score_ids(
+        self, text: str | QueryVector | TermFrequencies, ids: Sequence[int]
+    ) -> np.ndarray:
         """Return the cosine of `text` with each of `ids` (0.0 for ids not indexed)."""
         snapshot = self._fitted()
         terms, weights = self._query_vector(snapshot, text)

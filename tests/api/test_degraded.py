@@ -1,5 +1,6 @@
-"""A database that cannot be reached: matching reads answer from memory, marked stale, the
-rest answers 503 with Retry-After, and all is well again once it is back (issue 21)."""
+"""A database that cannot be reached: matching reads (suggestions, search, similar
+organisations, fitting calls) answer from memory, marked stale, the rest answers 503 with
+Retry-After, and all is well again once it is back (issue 21)."""
 
 import logging
 import shutil
@@ -109,10 +110,59 @@ def test_matching_reads_answer_from_memory_marked_stale_while_the_database_is_aw
     assert _fresh(client.get("/health"))["status"] == "ok"
 
 
+def _fitting(body: Any) -> list[tuple[Any, ...]]:
+    """Fitting calls as (call, score, matched terms): terms of equal weight in either order
+    (the last bits of a weight computed from the row or from the text decide it)."""
+    return [
+        (
+            item["call"],
+            item["score"],
+            sorted((t["term"], t["weight"]) for t in item["matched_terms"]),
+        )
+        for item in body["items"]
+    ]
+
+
+def test_fitting_calls_answer_from_the_indexed_profile_marked_stale_while_the_database_is_away(
+    database: Database,
+) -> None:
+    """The calls that fit an organisation come from its row in the profile index and the
+    calls held in memory, status filter included: on a corpus this small (every phrase a
+    term of both indexes) the answers of the full profile."""
+    client = database.client
+    create_call(
+        client,
+        identifier="CLOSED-1",
+        title="Liquid biopsy screening for colorectal cancer",
+        description="ctDNA screening",
+        opening_date="2020-01-01",
+        deadline="2020-06-01",
+    )
+    every = _fresh(client.get("/organisations/1/calls"))
+    open_only = _fresh(client.get("/organisations/1/calls", params={"status": "open"}))
+    closed = _fresh(client.get("/organisations/1/calls", params={"status": "closed"}))
+    assert [item["call"]["identifier"] for item in every["items"]] == ["CLOSED-1", "IHI-2023-05-02"]
+    assert [item["call"]["identifier"] for item in closed["items"]] == ["CLOSED-1"]
+
+    database.lose()
+    assert _fitting(_stale(client.get("/organisations/1/calls"))) == _fitting(every)
+    stale_open = _stale(client.get("/organisations/1/calls", params={"status": "open"}))
+    assert _fitting(stale_open) == _fitting(open_only)
+    stale_closed = _stale(client.get("/organisations/1/calls", params={"status": "closed"}))
+    assert _fitting(stale_closed) == _fitting(closed)
+    assert _stale(client.get("/organisations/2/calls", params={"limit": 1}))["items"]
+    # Only the database can say that this one does not exist.
+    _unavailable(client.get("/organisations/9/calls"))
+
+    database.restore()
+    assert _fresh(client.get("/organisations/1/calls")) == every
+    assert_problem(client.get("/organisations/9/calls"), 404)
+
+
 def test_writes_and_reads_needing_the_database_answer_503_with_retry_after(
     database: Database,
 ) -> None:
-    """Writes, plain reads and fitting calls are 503 problem details, never 500."""
+    """Writes, plain reads and a draft's needs are 503 problem details, never 500."""
     client = database.client
     _fresh(client.get("/calls/1/suggestions"))
     database.lose()
@@ -120,7 +170,6 @@ def test_writes_and_reads_needing_the_database_answer_503_with_retry_after(
     _unavailable(client.patch("/organisations/1", json={"city": "Utrecht"}))
     _unavailable(client.get("/organisations"))
     _unavailable(client.get("/calls/1"))
-    _unavailable(client.get("/organisations/1/calls"))
     _unavailable(client.get("/calls/1/suggestions?missing_for=1"))
 
     database.restore()

@@ -728,3 +728,60 @@ def test_explanations_equal_brute_force_contributions(
         for alone, ranked in zip(explained, reversed(results), strict=True):
             assert alone.matched_terms == ranked.matched_terms
             assert alone.score == pytest.approx(ranked.score, abs=1e-6)
+
+
+CALLS = {
+    11: ONCOLOGY_CALL,
+    12: "Heart failure: cardiac imaging cohorts and arrhythmia in clinical care.",
+    13: "Rare diseases: patient organisations and carers in clinical research.",
+    14: "Digital farming: soil sensors and irrigation for farmers.",
+}
+
+
+def test_a_rows_term_frequencies_query_another_index_as_its_text_does() -> None:
+    """Every term of a profile's text a term of both indexes: its row, weighed with the calls
+    index's IDF, is the vector of its text there, also after an upsert and a compaction."""
+    profiles = fit_organisations(min_documents_for_df=100)
+    calls = TfidfMatcher(min_documents_for_df=100).fit(list(CALLS), list(CALLS.values()))
+    texts = {doc_id: text for doc_id, (text, _, _) in ORGANISATIONS.items()}
+    texts[AGRITECH] = "Agritech farmers farmers irrigation with zymurgical soil sensors."
+    profiles.upsert(AGRITECH, texts[AGRITECH])
+    for compacted in (False, True):
+        if compacted:
+            profiles.compact()
+        for doc_id, text in texts.items():
+            row = profiles.term_frequencies(doc_id)
+            by_text = {m.id: m.score for m in calls.query(text, k=10)}
+            by_row = {m.id: m.score for m in calls.query(row, k=10)}
+            assert by_row.keys() == by_text.keys()
+            assert all(by_row[i] == pytest.approx(by_text[i], abs=1e-6) for i in by_text)
+            assert calls.score_ids(row, list(CALLS)) == pytest.approx(
+                calls.score_ids(text, list(CALLS)), abs=1e-6
+            )
+
+
+def test_term_frequencies_leave_out_the_phrases_the_rows_index_lacks() -> None:
+    """A phrase of one profile only is no term of a profile index with min_df=2, so its row
+    does not carry it to the calls index, where it is one."""
+    profiles = fit_organisations(min_documents_for_df=1)
+    calls = TfidfMatcher(min_documents_for_df=100, explain_terms=20)
+    calls.fit(list(CALLS), list(CALLS.values()))
+    row = profiles.term_frequencies(CARDIO_UNI)
+    assert "heart failure" not in row.terms
+    assert "heart" in row.terms
+    (by_text,) = calls.explain(ORGANISATIONS[CARDIO_UNI][0], [12])
+    assert "heart failure" in [term.term for term in by_text.matched_terms]
+    (match,) = calls.explain(row, [12])
+    assert "heart failure" not in [term.term for term in match.matched_terms]
+    assert (
+        0 < calls.score_ids(row, [12])[0] < calls.score_ids(ORGANISATIONS[CARDIO_UNI][0], [12])[0]
+    )
+
+
+def test_term_frequencies_of_an_unknown_id_or_another_tf_scheme_raise() -> None:
+    profiles = fit_organisations()
+    with pytest.raises(NotFound):
+        profiles.term_frequencies(99)
+    raw = TfidfMatcher(sublinear_tf=False).fit(list(CALLS), list(CALLS.values()))
+    with pytest.raises(ValueError, match="sublinear_tf"):
+        raw.query(profiles.term_frequencies(ONCOMARK))
