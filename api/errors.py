@@ -14,6 +14,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matchmaker import db
+from matchmaker.auth import NO_KEY
 from matchmaker.errors import (
     Conflict,
     DomainError,
@@ -125,8 +126,19 @@ def _not_json(request: Request, exc: RequestValidationError, position: int) -> J
     )
 
 
+def _needs_key(request: Request) -> bool:
+    """Whether the matched operation takes no anonymous caller (its OpenAPI security)."""
+    route = request.scope.get("route")
+    requirements = (getattr(route, "openapi_extra", None) or {}).get("security") or []
+    return bool(requirements) and {} not in requirements
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if "authorization" not in request.headers and _needs_key(request):
+        # Authorise before validating: a caller with no key learns nothing about the input
+        # (nor about what exists) from an operation it may not call; 401, as with valid input.
+        return await _domain_error(request, Unauthenticated(NO_KEY))
     details = exc.errors()
     if details and details[0].get("type") == "json_invalid":
         location = tuple(details[0].get("loc", ()))

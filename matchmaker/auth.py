@@ -71,10 +71,13 @@ def authenticate(session: Session, *, token: str, admin_token: str | None) -> Pr
     raise Unauthenticated("The API key is not valid (unknown, malformed or revoked).")
 
 
+NO_KEY = "This request needs an API key: Authorization: Bearer <token>."
+
+
 def require_key(actor: Principal | None) -> Principal:
     """Refuse anonymous callers."""
     if actor is None:
-        raise Unauthenticated("This request needs an API key: Authorization: Bearer <token>.")
+        raise Unauthenticated(NO_KEY)
     return actor
 
 

@@ -4,14 +4,25 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
 from sqlalchemy import JSON, DateTime
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
-from models.common import StakeholderType, UtcDatetime, line, text, utc_now
+from models.common import (
+    Flag,
+    Int,
+    IsoDate,
+    StakeholderType,
+    UtcDatetime,
+    line,
+    refuse_null,
+    text,
+    utc_now,
+    without_null,
+)
 
 MAX_CALL_DESCRIPTION = 50_000
 
@@ -106,7 +117,7 @@ Identifier = Annotated[
     AfterValidator(str.upper),
 ]
 Requirements = Annotated[
-    dict[StakeholderType, Annotated[int, PydanticField(ge=0, le=100)]],
+    dict[StakeholderType, Annotated[Int, PydanticField(ge=0, le=100)]],
     PydanticField(max_length=len(StakeholderType)),
 ]
 
@@ -166,14 +177,16 @@ class CallCreate(BaseModel):
     required_stakeholders: Requirements = PydanticField(
         default={}, description=CALL_FIELDS["required_stakeholders"]
     )
-    min_countries: Annotated[int, PydanticField(ge=0, le=50)] = PydanticField(
+    min_countries: Annotated[Int, PydanticField(ge=0, le=50)] = PydanticField(
         default=3, description=CALL_FIELDS["min_countries"]
     )
-    max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = PydanticField(
+    max_partners: Annotated[Int, PydanticField(ge=1, le=500)] | None = PydanticField(
         default=None, description=CALL_FIELDS["max_partners"]
     )
-    opening_date: date | None = PydanticField(default=None, description=CALL_FIELDS["opening_date"])
-    deadline: date | None = PydanticField(default=None, description=CALL_FIELDS["deadline"])
+    opening_date: IsoDate | None = PydanticField(
+        default=None, description=CALL_FIELDS["opening_date"]
+    )
+    deadline: IsoDate | None = PydanticField(default=None, description=CALL_FIELDS["deadline"])
     rule_set: RuleSet | None = PydanticField(
         default=None,
         description="The programme's consortium rules; by default taken from the programme "
@@ -182,7 +195,7 @@ class CallCreate(BaseModel):
     programme_part: ProgrammePart | None = PydanticField(
         default=None, description="The part of Horizon Europe, where associations differ by part."
     )
-    two_stage: bool = PydanticField(
+    two_stage: Flag = PydanticField(
         default=False, description="A two-stage call (IHI: stage 1 admits no industry members)."
     )
 
@@ -195,11 +208,27 @@ class CallCreate(BaseModel):
         return self
 
 
+# Columns that are NOT NULL: a partial update may leave them out, not set them to null.
+CALL_NOT_NULL = (
+    "identifier",
+    "title",
+    "description",
+    "required_stakeholders",
+    "min_countries",
+    "rule_set",
+    "two_stage",
+)
+
+
 class CallUpdate(BaseModel):
     """A partial update: only the fields given change."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"deadline": "2024-03-05"}]}
+        extra="forbid",
+        json_schema_extra=without_null(
+            *CALL_NOT_NULL,
+            examples=[{"deadline": "2024-03-05"}],
+        ),
     )
 
     identifier: Identifier | None = PydanticField(
@@ -217,19 +246,23 @@ class CallUpdate(BaseModel):
     required_stakeholders: Requirements | None = PydanticField(
         default=None, description=CALL_FIELDS["required_stakeholders"]
     )
-    min_countries: Annotated[int, PydanticField(ge=0, le=50)] | None = PydanticField(
+    min_countries: Annotated[Int, PydanticField(ge=0, le=50)] | None = PydanticField(
         default=None, description=CALL_FIELDS["min_countries"]
     )
-    max_partners: Annotated[int, PydanticField(ge=1, le=500)] | None = PydanticField(
+    max_partners: Annotated[Int, PydanticField(ge=1, le=500)] | None = PydanticField(
         default=None, description=CALL_FIELDS["max_partners"]
     )
-    opening_date: date | None = PydanticField(default=None, description=CALL_FIELDS["opening_date"])
-    deadline: date | None = PydanticField(default=None, description=CALL_FIELDS["deadline"])
+    opening_date: IsoDate | None = PydanticField(
+        default=None, description=CALL_FIELDS["opening_date"]
+    )
+    deadline: IsoDate | None = PydanticField(default=None, description=CALL_FIELDS["deadline"])
     rule_set: RuleSet | None = PydanticField(default=None, description=CALL_FIELDS["rule_set"])
     programme_part: ProgrammePart | None = PydanticField(
         default=None, description=CALL_FIELDS["programme_part"]
     )
-    two_stage: bool | None = PydanticField(default=None, description=CALL_FIELDS["two_stage"])
+    two_stage: Flag | None = PydanticField(default=None, description=CALL_FIELDS["two_stage"])
+
+    _not_null = field_validator(*CALL_NOT_NULL, mode="before")(refuse_null)
 
 
 class CallPublic(BaseModel):

@@ -4,13 +4,21 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import pycountry
 from annotated_types import GroupedMetadata
-from pydantic import AfterValidator, BaseModel, Field, GetJsonSchemaHandler, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    Strict,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
@@ -99,9 +107,39 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def not_a_boolean(value: object) -> object:
+    """Refuse true and false where a number is asked for (pydantic would read them as 1, 0)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(value: object) -> object:
+    """Accept a date only as RFC 3339's full-date, YYYY-MM-DD (the schema's `format: date`).
+
+    Pydantic would also read a number as a Unix timestamp (0 is 1970-01-01) and a string with a
+    time of day; neither is what the schema documents.
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("date_type", "Input should be a date as YYYY-MM-DD")
+    return value
+
+
+# A number: true and false are not numbers (the schema says `integer`).
+Int = Annotated[int, BeforeValidator(not_a_boolean)]
+# A JSON boolean: 0, 1, "yes" or "true" are not booleans (the schema says `boolean`).
+Flag = Annotated[bool, Strict()]
+# A calendar date written YYYY-MM-DD (the schema's `format: date`).
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
+
 # Ids fit a 32-bit signed integer on every database; larger numbers are invalid input.
 MAX_ID = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Id = Annotated[int, BeforeValidator(not_a_boolean), Field(ge=1, le=MAX_ID)]
 Text = Annotated[str, AfterValidator(clean_text)]
 Line = Annotated[str, AfterValidator(clean_line)]
 
@@ -167,6 +205,33 @@ def line(max_length: int, *, min_length: int = 0) -> GroupedMetadata:
 def text(max_length: int, *, min_length: int = 0) -> GroupedMetadata:
     """Multi-line text rules, `Annotated[str, text(n)]`: cleaned, then length-checked."""
     return _TextRules(max_length=max_length, min_length=min_length, single_line=False)
+
+
+def refuse_null(value: object) -> object:
+    """A partial update's field that may be left out but not set to null (its column is NOT
+    NULL): refused here, as the schema says, before any other check (If-Match included)."""
+    if value is None:
+        raise PydanticCustomError("not_null", "Must not be null; leave the field out to keep it")
+    return value
+
+
+def without_null(*fields: str, examples: list[dict[str, Any]]) -> Any:
+    """A `json_schema_extra` for a partial update whose listed fields may be left out but not
+    set to null (their columns are NOT NULL, and an update to null answers 422): the schema
+    shows them without the null a Python default of None would put there."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        schema["examples"] = examples
+        for name in fields:
+            prop = schema["properties"][name]
+            prop.pop("default", None)
+            branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+            if len(branches) == 1:
+                prop.update(branches[0])
+            elif branches:
+                prop["anyOf"] = branches
+
+    return edit
 
 
 CountryCode = Annotated[str, AfterValidator(country_code)]

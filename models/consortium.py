@@ -4,13 +4,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
-from models.common import Id, UtcDatetime, line, utc_now
+from models.common import Id, Int, UtcDatetime, line, refuse_null, utc_now, without_null
 from models.matching import MatchedTerm
 from models.organisation import OrganisationSummary
 
@@ -35,11 +35,11 @@ class Consortium(SQLModel, table=True):
         # No cascade: deleting a call that drafts are written for is refused, not silent.
         sa_column=Column(Integer, ForeignKey("calls.id"), nullable=False, index=True)
     )
-    # The organisation whose key created the draft; deleting it deletes its drafts.
-    owner_organisation_id: int | None = Field(
-        default=None,
+    # The organisation whose key created the draft; deleting it deletes its drafts. Every
+    # draft has one (an admin names it when creating a draft).
+    owner_organisation_id: int = Field(
         sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True, index=True
+            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
         ),
     )
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
@@ -104,15 +104,27 @@ class ConsortiumCreate(BaseModel):
     )
 
 
+# Columns that are NOT NULL: a partial update may leave them out, not set them to null.
+CONSORTIUM_NOT_NULL = (
+    "name",
+    "call_id",
+)
+
+
 class ConsortiumUpdate(BaseModel):
     """A partial update of a draft's own fields (members have their own endpoints)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "LB-EU"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=without_null(*CONSORTIUM_NOT_NULL, examples=[{"name": "LB-EU"}]),
+    )
 
     name: Annotated[str, line(200, min_length=1)] | None = PydanticField(
         default=None, description="A new name for the draft."
     )
     call_id: Id | None = PydanticField(default=None, description="Move the draft to another call.")
+
+    _not_null = field_validator(*CONSORTIUM_NOT_NULL, mode="before")(refuse_null)
 
 
 class MemberRole(BaseModel):
@@ -185,7 +197,7 @@ class ProposalRequest(BaseModel):
     exclude: Annotated[list[Id], PydanticField(max_length=1000)] = PydanticField(
         default=[], description="Organisations that must be in none."
     )
-    alternatives: Annotated[int, PydanticField(ge=0, le=5)] = PydanticField(
+    alternatives: Annotated[Int, PydanticField(ge=0, le=5)] = PydanticField(
         default=0,
         description="How many next-best consortia to propose after the best, each differing in "
         "at least one member (0 to 5).",

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models import examples as ex
 from models.call import CALL_FIELDS, CallStatus
-from models.common import CountryCode, StakeholderType, text
+from models.common import CountryCode, Int, StakeholderType, text
 from models.organisation import OrganisationSummary
 
 
@@ -153,7 +153,7 @@ class SearchRequest(BaseModel):
     country: Annotated[list[CountryCode], Field(max_length=250)] = Field(
         default=[], description="Only these countries (ISO 3166-1 alpha-2 codes)."
     )
-    limit: Annotated[int, Field(ge=1, le=200)] = Field(
+    limit: Annotated[Int, Field(ge=1, le=200)] = Field(
         default=20, description="How many suggestions, at most 200."
     )
 

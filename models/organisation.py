@@ -5,14 +5,25 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, EmailStr
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, EmailStr, field_validator
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
 from sqlalchemy import JSON, DateTime, String
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
-from models.common import CountryCode, StakeholderType, UtcDatetime, line, text, utc_now
+from models.common import (
+    CountryCode,
+    Flag,
+    Int,
+    StakeholderType,
+    UtcDatetime,
+    line,
+    refuse_null,
+    text,
+    utc_now,
+    without_null,
+)
 
 MAX_DESCRIPTION = 20_000
 MAX_KEYWORDS = 50
@@ -93,7 +104,7 @@ class Activity(BaseModel):
     summary: Annotated[str, text(5_000)] = PydanticField(
         default="", description=ACTIVITY_FIELDS["summary"]
     )
-    year: Annotated[int, PydanticField(ge=1900, le=2100)] | None = PydanticField(
+    year: Annotated[Int, PydanticField(ge=1900, le=2100)] | None = PydanticField(
         default=None, description=ACTIVITY_FIELDS["year"]
     )
     url: Url | None = PydanticField(default=None, description=ACTIVITY_FIELDS["url"])
@@ -184,16 +195,31 @@ class OrganisationCreate(BaseModel):
     group: Annotated[str, line(200, min_length=1)] | None = PydanticField(
         default=None, description=ORGANISATION_FIELDS["group"]
     )
-    ihi_contributor: bool | None = PydanticField(
+    ihi_contributor: Flag | None = PydanticField(
         default=None, description=ORGANISATION_FIELDS["ihi_contributor"]
     )
+
+
+# Columns that are NOT NULL: a partial update may leave them out, not set them to null.
+ORGANISATION_NOT_NULL = (
+    "name",
+    "stakeholder_type",
+    "country",
+    "description",
+    "keywords",
+    "activities",
+)
 
 
 class OrganisationUpdate(BaseModel):
     """A partial update: only the fields given change."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"city": "Utrecht", "keywords": ["ctDNA"]}]}
+        extra="forbid",
+        json_schema_extra=without_null(
+            *ORGANISATION_NOT_NULL,
+            examples=[{"city": "Utrecht", "keywords": ["ctDNA"]}],
+        ),
     )
 
     name: Annotated[str, line(300, min_length=1)] | None = PydanticField(
@@ -224,9 +250,11 @@ class OrganisationUpdate(BaseModel):
     group: Annotated[str, line(200, min_length=1)] | None = PydanticField(
         default=None, description=ORGANISATION_FIELDS["group"]
     )
-    ihi_contributor: bool | None = PydanticField(
+    ihi_contributor: Flag | None = PydanticField(
         default=None, description=ORGANISATION_FIELDS["ihi_contributor"]
     )
+
+    _not_null = field_validator(*ORGANISATION_NOT_NULL, mode="before")(refuse_null)
 
 
 class OrganisationSummary(BaseModel):

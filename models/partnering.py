@@ -18,7 +18,15 @@ from pydantic.json_schema import JsonDict
 from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from models.common import CountryCode, Id, StakeholderType, UtcDatetime, text, utc_now
+from models.common import (
+    CountryCode,
+    Id,
+    IsoDate,
+    StakeholderType,
+    UtcDatetime,
+    text,
+    utc_now,
+)
 from models.matching import CallSummary, MatchedTerm, Reason
 from models.organisation import OrganisationSummary
 
@@ -251,7 +259,7 @@ class PartnerRequestCreate(BaseModel):
     pitch: Pitch = PydanticField(
         default="", description="Why join, in a few sentences (at most 500 characters)."
     )
-    closes_on: date | None = PydanticField(
+    closes_on: IsoDate | None = PydanticField(
         default=None,
         description="The last day the request is open, no later than the call's deadline; "
         "unset: the call's deadline.",

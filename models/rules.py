@@ -9,7 +9,7 @@ from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
-from models.common import CountryCode, UtcDatetime, line, utc_now
+from models.common import CountryCode, IsoDate, UtcDatetime, line, utc_now
 
 Part = Literal["all", "pillar-1", "pillar-2", "pillar-3", "widening", "eic-fund"]
 
@@ -85,8 +85,8 @@ class CountryStatusCreate(BaseModel):
     except_parts: Annotated[list[Part], PydanticField(max_length=6)] = PydanticField(
         default=[], description=COUNTRY_STATUS_FIELDS["except_parts"]
     )
-    valid_from: date = PydanticField(description=COUNTRY_STATUS_FIELDS["valid_from"])
-    valid_to: date | None = PydanticField(
+    valid_from: IsoDate = PydanticField(description=COUNTRY_STATUS_FIELDS["valid_from"])
+    valid_to: IsoDate | None = PydanticField(
         default=None,
         description=COUNTRY_STATUS_FIELDS["valid_to"] + " Not before valid_from.",
     )

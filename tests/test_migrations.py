@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -187,3 +188,145 @@ def test_coordinator_keys_become_publisher_keys_and_back(engine: Engine) -> None
     assert "created_by_key_id" not in {
         column["name"] for column in inspect(engine).get_columns("calls")
     }
+
+
+OWNER_REVISION = "b6d3f0a8c215"
+CONSORTIA = sa.table(
+    "consortia",
+    sa.column("id", sa.Integer()),
+    sa.column("name", sa.String()),
+    sa.column("call_id", sa.Integer()),
+    sa.column("owner_organisation_id", sa.Integer()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+    sa.column("version", sa.Integer()),
+)
+MEMBERS = sa.table(
+    "consortium_members",
+    sa.column("id", sa.Integer()),
+    sa.column("consortium_id", sa.Integer()),
+    sa.column("organisation_id", sa.Integer()),
+    sa.column("role", sa.String()),
+)
+CALLS = sa.table(
+    "calls",
+    sa.column("id", sa.Integer()),
+    sa.column("identifier", sa.String()),
+    sa.column("title", sa.String()),
+    sa.column("description", sa.String()),
+    sa.column("required_stakeholders", sa.JSON()),
+    sa.column("min_countries", sa.Integer()),
+    sa.column("two_stage", sa.Boolean()),
+    sa.column("rule_set", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+    sa.column("version", sa.Integer()),
+)
+PARTNER_REQUESTS = sa.table(
+    "partner_requests",
+    sa.column("id", sa.Integer()),
+    sa.column("call_id", sa.Integer()),
+    sa.column("organisation_id", sa.Integer()),
+    sa.column("consortium_id", sa.Integer()),
+    sa.column("stakeholder_types", sa.JSON()),
+    sa.column("countries", sa.JSON()),
+    sa.column("expertise", sa.String()),
+    sa.column("pitch", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+)
+
+
+def _drafts_and_members(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with engine.connect() as connection:
+        drafts = connection.execute(
+            sa.select(CONSORTIA.c.id, CONSORTIA.c.name, CONSORTIA.c.owner_organisation_id).order_by(
+                CONSORTIA.c.id
+            )
+        ).all()
+        members = connection.execute(
+            sa.select(
+                MEMBERS.c.id, MEMBERS.c.consortium_id, MEMBERS.c.organisation_id, MEMBERS.c.role
+            ).order_by(MEMBERS.c.id)
+        ).all()
+    return [tuple(row) for row in drafts], [tuple(row) for row in members]
+
+
+def test_draft_owner_becomes_not_null_and_every_member_stays(engine: Engine) -> None:
+    """Making the owner NOT NULL (a table rebuild on SQLite) keeps every draft, member and
+    partner request's draft; an ownerless draft gets its coordinator; the downgrade keeps all."""
+    db.downgrade(engine, f"{OWNER_REVISION}-1")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    for number in (1, 2, 3):
+        _insert(engine, number, [])
+    with engine.begin() as connection:
+        connection.execute(
+            CALLS.insert().values(
+                id=1,
+                identifier="RT-1",
+                title="T",
+                description="",
+                required_stakeholders={},
+                min_countries=3,
+                two_stage=False,
+                rule_set="none",
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+        )
+        connection.execute(
+            CONSORTIA.insert(),
+            [
+                {"id": number, "name": name, "owner_organisation_id": owner, "call_id": 1}
+                | {"created_at": now, "updated_at": now, "version": 1}
+                for number, name, owner in ((1, "Owned", 1), (2, "Ownerless", None), (3, "Also", 3))
+            ],
+        )
+        connection.execute(
+            MEMBERS.insert(),
+            [
+                {"id": 1, "consortium_id": 1, "organisation_id": 1, "role": "coordinator"},
+                {"id": 2, "consortium_id": 1, "organisation_id": 2, "role": "partner"},
+                {"id": 3, "consortium_id": 2, "organisation_id": 3, "role": "partner"},
+                {"id": 4, "consortium_id": 2, "organisation_id": 2, "role": "coordinator"},
+                {"id": 5, "consortium_id": 3, "organisation_id": 3, "role": "coordinator"},
+            ],
+        )
+        connection.execute(
+            PARTNER_REQUESTS.insert().values(
+                id=1,
+                call_id=1,
+                organisation_id=1,
+                consortium_id=1,
+                stakeholder_types=[],
+                countries=[],
+                expertise="",
+                pitch="",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    _, members_before = _drafts_and_members(engine)
+
+    db.upgrade(engine)
+    drafts, members = _drafts_and_members(engine)
+    assert drafts == [(1, "Owned", 1), (2, "Ownerless", 2), (3, "Also", 3)]
+    assert members == members_before
+    column = next(
+        c for c in inspect(engine).get_columns("consortia") if c["name"] == "owner_organisation_id"
+    )
+    assert column["nullable"] is False
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(PARTNER_REQUESTS.c.consortium_id)).scalar_one() == 1
+        with pytest.raises(sa.exc.IntegrityError):
+            connection.execute(
+                CONSORTIA.insert().values(
+                    name="No owner", call_id=1, created_at=now, updated_at=now, version=1
+                )
+            )
+
+    db.downgrade(engine, f"{OWNER_REVISION}-1")
+    assert _drafts_and_members(engine) == (drafts, members_before)
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(PARTNER_REQUESTS.c.consortium_id)).scalar_one() == 1

@@ -14,7 +14,7 @@ from matchmaker.calls import CallSort
 from models import examples as ex
 from models.apikey import KeyRole
 from models.call import CallCreate, CallPublic, CallStatus, CallUpdate
-from models.common import Page, line
+from models.common import IsoDate, Page, line
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 
@@ -56,8 +56,8 @@ def list_calls(
             "`prefix*`; accents are ignored. Results come best first unless `sort` is given.",
         ),
     ] = None,
-    deadline_from: Annotated[date | None, Query(description="Deadline on or after.")] = None,
-    deadline_to: Annotated[date | None, Query(description="Deadline on or before.")] = None,
+    deadline_from: Annotated[IsoDate | None, Query(description="Deadline on or after.")] = None,
+    deadline_to: Annotated[IsoDate | None, Query(description="Deadline on or before.")] = None,
     sort: Annotated[
         CallSort | None,
         Query(
