@@ -20,6 +20,7 @@ import pycountry
 from pydantic import TypeAdapter, ValidationError
 from sklearn.feature_extraction.text import strip_accents_unicode
 
+from matchmaker.importers.type_overrides import TYPE_OVERRIDES
 from models.common import StakeholderType
 from models.organisation import MAX_ACTIVITIES, ProjectRole, Url
 
@@ -478,8 +479,24 @@ class Classification(NamedTuple):
     rule: str | None
 
 
-def classify(activity_type: str, sme: str, name: str, website: str | None) -> Classification:
-    """CORDIS type refined by the name/website rules (first matching rule wins)."""
+OVERRIDE = "override"
+
+
+def classify(
+    activity_type: str,
+    sme: str,
+    name: str,
+    website: str | None,
+    *,
+    organisation_id: str | None = None,
+) -> Classification:
+    """CORDIS type refined by the name/website rules (first matching rule wins).
+
+    With `organisation_id`, a reviewed override in `TYPE_OVERRIDES` comes first (its rule is
+    "override"); without it, the rules alone decide, as the measured accuracy assumes.
+    """
+    if organisation_id is not None and organisation_id.strip() in TYPE_OVERRIDES:
+        return Classification(TYPE_OVERRIDES[organisation_id.strip()].stakeholder_type, OVERRIDE)
     code = activity_type.strip().upper()
     folded = fold(name)
     host = website_host(website)
@@ -672,7 +689,7 @@ def organisation_from_row(
     city = one_line(row.get("city", "")) or None
     country = normalise_country(row.get("country", ""))
     merged = merge_roles(list(participations))
-    kind, rule = classify(activity_type, sme, name, website)
+    kind, rule = classify(activity_type, sme, name, website, organisation_id=organisation_id)
     fields = {
         "name": name,
         "stakeholder_type": kind.value,

@@ -12,9 +12,8 @@ import httpx
 import pytest
 from playwright import sync_api
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-TIMEOUT_MS = 15_000
+from tests.web.browser import DESKTOP, PHONE, SETTLED, TIMEOUT_MS, sign_in
+
 # Roles of the controls a user operates; each needs a name a screen reader can announce.
 CONTROL_ROLES = frozenset(
     {
@@ -41,9 +40,6 @@ DUPLICATE_IDS = """() => {
   return [...seen].filter(([, count]) => count > 1).map(([id]) => id);
 }"""
 SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-SETTLED = (
-    "() => !document.querySelector('[aria-busy]') && !document.body.innerText.includes('Loading…')"
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -136,13 +132,6 @@ def _check(page: Any, path: str) -> list[str]:
     return problems
 
 
-def _sign_in(page: Any, key: str) -> None:
-    page.goto("/ui/sign-in")
-    page.get_by_label("Organisation key").fill(key)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    sync_api.expect(page.locator("[data-who-name]")).to_have_text("Oncomark Diagnostics")
-
-
 def test_calls_page_status_filter_has_its_label(context: Any) -> None:
     """The Status select is named by its label, and the live region keeps its own id."""
     page = context.new_page()
@@ -163,7 +152,7 @@ def test_every_page_names_its_controls_has_unique_ids_and_fits_the_screen(
     page.set_viewport_size(viewport)
     problems = [problem for path in _pages(demo, signed_in=False) for problem in _check(page, path)]
 
-    _sign_in(page, demo["key"])
+    sign_in(page, demo["key"], demo["organisation"]["name"])
     problems += [problem for path in _pages(demo, signed_in=True) for problem in _check(page, path)]
 
     assert problems == []

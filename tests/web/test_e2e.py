@@ -14,13 +14,12 @@ import httpx
 import pytest
 from playwright import sync_api
 
+from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 # The demo call this scenario builds for: it needs a patient organisation, among others.
 CALL_SEARCH = "tumour-host"
 CALL_IDENTIFIER = "HORIZON-MISS-2023-CANCER-01-01"
-TIMEOUT_MS = 15_000
 
 # Debian's chromium is installed by scripts/test; without it these tests fail rather than skip.
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

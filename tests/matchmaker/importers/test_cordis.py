@@ -21,12 +21,14 @@ from matchmaker.importers.cordis import (
     merge_roles,
     normalise_country,
     normalise_website,
+    organisation_from_row,
     parse_date,
     programme_for,
     read_csv,
     truncate,
     year_in_code,
 )
+from matchmaker.importers.type_overrides import TYPE_OVERRIDES
 from models.common import StakeholderType
 from models.organisation import MAX_ACTIVITIES, ProjectRole
 
@@ -142,6 +144,82 @@ def test_docs_state_the_accuracy_per_type_measured_on_the_labelled_sample() -> N
 
     assert [line for line in _type_table(rows) if line not in text] == []
     assert f"The whole sample: {right} of {len(rows)} right ({right / len(rows):.1%})." in text
+
+
+def predict_with_overrides(row: dict[str, str]) -> cordis.Classification:
+    """What the importer says about a labelled row: the override table first, then the rules."""
+    return classify(
+        row["activityType"],
+        row["SME"],
+        row["name"],
+        row["organizationURL"],
+        organisation_id=row["organisationID"],
+    )
+
+
+def test_override_decides_before_the_rules() -> None:
+    """The data-ethics foundation CORDIS files as REC is `other` by its override, not academia."""
+    assert classify("REC", "false", "ETICAS DATA SOCIETY", None) == (
+        StakeholderType.academia,
+        None,
+    )
+    assert classify("REC", "false", "ETICAS DATA SOCIETY", None, organisation_id="886718614") == (
+        StakeholderType.other,
+        "override",
+    )
+    # another organisation of the same name and code is left to the rules
+    assert classify("REC", "false", "ETICAS DATA SOCIETY", None, organisation_id="1") == (
+        StakeholderType.academia,
+        None,
+    )
+    # and an override wins over a rule that would fire on the name
+    assert classify("HES", "false", "Some Hospital", None, organisation_id="886718614") == (
+        StakeholderType.other,
+        "override",
+    )
+
+
+def test_import_applies_the_override() -> None:
+    """`import cordis` maps the overridden organisation's row to the override's type."""
+    row = {
+        "organisationID": "886718614",
+        "name": "ETICAS DATA SOCIETY",
+        "activityType": "REC",
+        "SME": "false",
+        "country": "ES",
+        "city": "SARRIA",
+        "organizationURL": "",
+    }
+    record = organisation_from_row(row, [], {})
+    assert (record.fields["stakeholder_type"], record.rule) == ("other", "override")
+    # the built description still names CORDIS's own activity type
+    assert record.fields["description"].startswith("Research organisation in SARRIA")
+
+
+def test_overrides_are_few_reasoned_and_leave_the_labelled_sample_alone() -> None:
+    """Each row has a reason and a name, and none names a labelled organisation (that would
+    make the measured accuracy the table's rather than the rules')."""
+    labelled = {row["organisationID"] for row in labelled_rows()}
+    assert 1 <= len(TYPE_OVERRIDES) <= 20
+    assert sorted(set(TYPE_OVERRIDES) & labelled) == []
+    for organisation_id, override in TYPE_OVERRIDES.items():
+        assert organisation_id.isdigit()
+        assert override.name.strip(), organisation_id
+        assert len(override.reason) >= 40, organisation_id
+
+
+def test_docs_list_every_override_and_the_accuracy_with_them() -> None:
+    """docs/import.md lists each override and states the sample's accuracy with the table too."""
+    text = DOCS.read_text(encoding="utf-8")
+    for organisation_id, override in TYPE_OVERRIDES.items():
+        row = f"| {organisation_id} | {override.name} | {override.stakeholder_type.value} |"
+        assert row in text
+    rows = labelled_rows()
+    right = sum(predict_with_overrides(row).stakeholder_type == row["label"] for row in rows)
+    assert (
+        f"With the override table as well: {right} of {len(rows)} right ({right / len(rows):.1%})"
+        in " ".join(text.split())
+    )
 
 
 def test_cancer_research_hospitals_are_healthcare_providers_whatever_their_code() -> None:

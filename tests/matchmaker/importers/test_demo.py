@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from matchmaker.calls import list_calls
 from matchmaker.importers.demo import CALLS_JSON, ORGANISATIONS_JSON, load_demo
 from matchmaker.importers.runner import import_calls
+from matchmaker.importers.type_overrides import TYPE_OVERRIDES
 from models.call import Call, call_status
 from models.common import StakeholderType
 from models.organisation import Organisation
@@ -91,6 +92,21 @@ def test_demo_has_every_stakeholder_type_and_open_forthcoming_closed_calls() -> 
     )
     assert set(statuses) == {"open", "forthcoming", "closed"}
     assert all(item["required_stakeholders"] for item in calls)
+
+
+def test_demo_profiles_named_in_the_override_table_have_its_type() -> None:
+    """The reported misfile (a data-ethics foundation shown as academia) is fixed in the demo,
+    and every overridden organisation the demo holds still has the name that was reviewed."""
+    by_id = {item["external_id"]: item for item in demo(ORGANISATIONS_JSON)}
+
+    assert by_id["cordis:886718614"]["stakeholder_type"] == "other"
+    for organisation_id, override in TYPE_OVERRIDES.items():
+        item = by_id.get(f"cordis:{organisation_id}")
+        if item is not None:
+            assert (item["name"], item["stakeholder_type"]) == (
+                override.name,
+                override.stakeholder_type.value,
+            )
 
 
 def test_demo_files_stay_small() -> None:
