@@ -71,6 +71,12 @@ class ImportSummary:
     unchanged: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Calls only: which identifiers were created, updated and left unchanged, and every
+    # identifier the source listed (rejected rows included), for `matchmaker sync calls`.
+    created_keys: list[str] = field(default_factory=list)
+    updated_keys: list[str] = field(default_factory=list)
+    unchanged_keys: list[str] = field(default_factory=list)
+    listed: set[str] = field(default_factory=set)
 
     def lines(self) -> list[str]:
         """The summary as printable lines: the counts, then each rejected row and note."""
@@ -154,6 +160,7 @@ def _write_calls(
         }
         created: list[dict[str, Any]] = []
         updated: list[tuple[Call, dict[str, Any]]] = []
+        updated_identifiers: list[str] = []
         for data, where in batch:
             row = existing.get(data.identifier)
             if row is None:
@@ -171,6 +178,7 @@ def _write_calls(
             changes = _differences(row, given)
             if not changes:
                 summary.unchanged += 1
+                summary.unchanged_keys.append(data.identifier)
                 continue
             try:
                 check_call_rules({**row.model_dump(), **changes})
@@ -180,10 +188,13 @@ def _write_calls(
                 )
                 continue
             updated.append((row, changes))
+            updated_identifiers.append(data.identifier)
         create_many(session, Call, created, entity=Entity.call)
         versioned_update_many(session, updated, entity=Entity.call)
     summary.created += len(created)
     summary.updated += len(updated)
+    summary.created_keys.extend(values["identifier"] for values in created)
+    summary.updated_keys.extend(updated_identifiers)
 
 
 def _differences(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -426,6 +437,9 @@ def _checked_call(
     summary: ImportSummary,
     first: dict[str, Rejected],
 ) -> tuple[CallCreate, Rejected] | None:
+    identifier = fields.get("identifier")
+    if isinstance(identifier, str) and identifier.strip():
+        summary.listed.add(identifier.strip().upper())
     try:
         data = CallCreate.model_validate(fields)
         check_call_rules(data.model_dump())

@@ -1,0 +1,107 @@
+"""The `matchmaker sync` commands: keep calls current with a source, once or repeatedly."""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from sqlalchemy import make_url
+
+from matchmaker.cli.imports import _fail, _migrated_engine, _progress_bar
+from matchmaker.importers.runner import SourceError
+from matchmaker.importers.sync import SyncSummary, parse_interval, repeat, sync_calls
+from matchmaker.settings import get_settings
+
+sync_app = typer.Typer(help="Keep calls current with a source.", no_args_is_help=True)
+
+
+@sync_app.callback()
+def sync_group() -> None:
+    """Keep calls current with a source (`sync calls`), once or repeatedly."""
+    # A callback keeps `sync` a group of commands, though it has one so far.
+
+
+def default_state_path(database_url: str) -> Path | None:
+    """Beside a SQLite database file: `<file>.calls-sync.json`; None for other databases."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(f"{url.database}.calls-sync.json")
+    return None
+
+
+@sync_app.command("calls")
+def sync_calls_command(
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="SOURCE",
+            help="A topics CSV, a JSON list of calls or a page of the Funding & Tenders "
+            "Portal's topic search results: a path or an http(s) URL.",
+        ),
+    ],
+    every: Annotated[
+        str | None,
+        typer.Option(
+            metavar="INTERVAL",
+            help="Sync again every INTERVAL (such as 6h, 30m, 1d) until stopped; "
+            "without it, sync once.",
+        ),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Where to remember which calls each source listed (JSON). Default: "
+            "<database file>.calls-sync.json beside a SQLite database; required otherwise.",
+        ),
+    ] = None,
+    rounds: Annotated[int | None, typer.Option(min=1, hidden=True)] = None,
+) -> None:
+    """Create new calls, update changed ones and close those the source no longer lists."""
+    client = ctx.obj.get("http_client") if isinstance(ctx.obj, dict) else None
+    if client is not None and not isinstance(client, httpx.Client):
+        _fail("http_client must be an httpx.Client.")
+    interval: float | None = None
+    if every is not None:
+        try:
+            interval = parse_interval(every)
+        except ValueError as error:
+            _fail(str(error))
+    state_path = state or default_state_path(get_settings().database_url)
+    if state_path is None:
+        _fail("the database is not a SQLite file; name a state file with --state FILE.")
+    engine = _migrated_engine()
+
+    def once() -> SyncSummary:
+        with _progress_bar() as progress:
+            return sync_calls(
+                engine, source, state_path=state_path, client=client, progress=progress
+            )
+
+    try:
+        if interval is None:
+            try:
+                summary = once()
+            except SourceError as error:
+                _fail(str(error))
+            _print(summary)
+            return
+
+        def round_(number: int) -> None:
+            stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+            typer.echo(f"[{stamp}] sync {number}")
+            try:
+                _print(once())
+            except SourceError as error:  # a failed round waits for the next one
+                typer.echo(f"Error: {error}", err=True)
+
+        repeat(round_, interval, rounds=rounds)
+    finally:
+        engine.dispose()
+
+
+def _print(summary: SyncSummary) -> None:
+    for line in summary.lines():
+        typer.echo(line)
