@@ -16,6 +16,7 @@ from api.routers import (
     calls,
     consortia,
     health,
+    keys,
     matching,
     organisations,
     partnering,
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.head_revision = db.head_revision()
         app.state.write_limit = WriteRateLimit(settings.write_rate_limit, engine=engine)
+        app.state.recovery_limit = WriteRateLimit(settings.key_recovery_rate_limit, engine=engine)
         # The matching index reads the change log while a request holds a connection of the
         # main pool; from the same pool, a saturated worker deadlocked until the pool's
         # timeout (benchmarks/load.py on PostgreSQL). Its own small pool cannot: its holders
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partnering.router)
     app.state.partner_requests = PartnerRequestIndex()
     app.include_router(admin.router)
+    app.include_router(keys.router)
+    app.include_router(keys.web_router)
     app.include_router(web.router)
     app.mount(web.STATIC_URL, web.static_files(), name="web-static")
     return app

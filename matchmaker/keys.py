@@ -1,12 +1,13 @@
-"""API keys: issue, list and revoke them, each checking who asks.
+"""API keys: issue, list, rotate and revoke them, each checking who asks.
 
 A token is `mm_<prefix>_<secret>`; only the secret's hash is stored (`auth.hash_secret`), so a
 token is shown once, when it is issued.
 """
 
 import secrets
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlmodel import Session, col
 
 from matchmaker.auth import (
@@ -18,7 +19,13 @@ from matchmaker.auth import (
     require_organisation,
     require_role,
 )
-from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from matchmaker.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from matchmaker.repository import get_or_raise, paginate
 from models.apikey import ApiKey, KeyCreate, KeyRole
 from models.common import utc_now
@@ -117,3 +124,29 @@ def revoke_key(session: Session, *, key_id: int, actor: Principal | None) -> Api
         key.revoked_at = utc_now()
         session.flush()
     return key
+
+
+def rotate_key(
+    session: Session, *, organisation_id: int, actor: Principal | None
+) -> tuple[ApiKey, str]:
+    """Replace the organisation key that calls: revoke it and issue a new one, at once.
+
+    Only an organisation's own issued key rotates (an admin issues keys instead). The key is
+    revoked by one conditional UPDATE, so two rotations with one key cannot both pass: the
+    second finds it revoked (401, as any revoked key).
+    """
+    actor = require_organisation(actor, organisation_id)
+    if actor.organisation_id != organisation_id or actor.key_id is None:
+        raise PermissionDenied(
+            "Rotation replaces the organisation key that calls it; an admin issues keys with "
+            "POST /organisations/{id}/keys."
+        )
+    revoked = session.execute(
+        update(ApiKey)
+        .where(col(ApiKey.id) == actor.key_id, col(ApiKey.revoked_at).is_(None))
+        .values(revoked_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    if int(cast(CursorResult[Any], revoked).rowcount) != 1:
+        raise Unauthenticated("The API key is not valid (unknown, malformed or revoked).")
+    return issue_organisation_key(session, organisation_id=organisation_id, actor=OPERATOR)

@@ -71,6 +71,18 @@ class Settings(BaseSettings):
         default="matchmaker@localhost",
         description="The From address of notification e-mails.",
     )
+    public_base_url: str = Field(
+        default="http://localhost:8000",
+        description="The address clients reach the service at (scheme, host and any path "
+        "prefix), used for the links in e-mails such as key recovery.",
+    )
+    key_recovery_rate_limit: int = Field(
+        default=3,
+        ge=0,
+        description="Key-recovery requests a minute allowed per client address and per "
+        "organisation (whether or not it exists), counted in the database; 0 turns the limit "
+        "off.",
+    )
     contact_request_days: int = Field(
         default=14,
         ge=1,

@@ -16,6 +16,7 @@ from models.apikey import ApiKey  # noqa: E402
 from models.call import Call  # noqa: E402
 from models.change import Change  # noqa: E402
 from models.consortium import Consortium, ConsortiumMember  # noqa: E402
+from models.keyrecovery import KeyRecoveryToken  # noqa: E402
 from models.organisation import Organisation  # noqa: E402
 from models.partnering import (  # noqa: E402
     ContactRequest,
@@ -36,6 +37,7 @@ __all__ = [
     "ConsortiumMember",
     "ContactRequest",
     "CountryStatusRow",
+    "KeyRecoveryToken",
     "Organisation",
     "OrganisationBlock",
     "OutboxMessage",

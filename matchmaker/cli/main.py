@@ -15,6 +15,7 @@ from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
 from matchmaker.cli.notify import notify_app
 from matchmaker.cli.rules import rules_app
+from matchmaker.cli.sync import sync_app
 from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
 from models.apikey import ROLE_ALIASES, KeyCreate, KeyRole
@@ -32,6 +33,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.add_typer(notify_app, name="notify")
 app.add_typer(rules_app, name="rules")
+app.add_typer(sync_app, name="sync")
 app.command("evaluate")(evaluate_command)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from matchmaker.db import for_writing, session_scope
+from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS
 from models.common import as_utc, utc_now
 from models.organisation import Organisation
 from models.partnering import OutboxMessage, OutboxStatus
@@ -194,6 +195,8 @@ def deliver_pending(
                 else:
                     message.status = OutboxStatus.sent.value
                     message.sent_at = now
+                    if message.event in REDACTED_EVENTS:
+                        message.body = REDACTED_BODY
                     message.last_error = None
                     done.sent += 1
             session.add(message)

@@ -18,6 +18,12 @@ class Event(StrEnum):
     request_received = "request_received"
     request_accepted = "request_accepted"
     request_declined = "request_declined"
+    key_recovery = "key_recovery"
+
+
+# Events whose body holds a secret (a one-time link): delivery blanks the body once it is sent.
+REDACTED_EVENTS = frozenset({Event.key_recovery.value})
+REDACTED_BODY = "(This message held a one-time link; its text is not kept once sent.)"
 
 
 def new_message_id() -> str:

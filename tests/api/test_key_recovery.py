@@ -1,0 +1,312 @@
+"""Key recovery by a one-time link e-mailed through a real SMTP server on loopback, and key
+rotation: each link works once, for its organisation, within 30 minutes; old keys get 401."""
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select, update
+from sqlmodel import Session, col
+
+from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending
+from matchmaker.partnering.outbox import REDACTED_BODY
+from matchmaker.ratelimit import WriteRateLimit
+from matchmaker.settings import Settings
+from models.apikey import ApiKey
+from models.common import utc_now
+from models.keyrecovery import KeyRecoveryToken
+from models.partnering import OutboxMessage
+from tests.factories import create_organisation
+from tests.helpers import assert_problem
+from tests.matchmaker.partnering.smtp import Recorder, smtp_server
+from tests.servers import ADMIN_TOKEN
+
+BASE_URL = "https://matchmaker.example/app"
+LINK = re.compile(re.escape(BASE_URL) + r"/ui/key-recovery/(\d+)/([A-Za-z0-9_-]+)")
+ACCEPTED = {
+    "detail": "If the organisation exists and the address is its contact address, a link "
+    "valid for 30 minutes is on its way there."
+}
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """No write limits (the rate-limit test installs its own), links under a known base URL."""
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        write_rate_limit=0,
+        key_recovery_rate_limit=0,
+        public_base_url=BASE_URL,
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a key."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def works(client: TestClient, organisation_id: int, token: str) -> bool:
+    """Whether the key reads its organisation's private profile (False on 401)."""
+    response = client.get(f"/organisations/{organisation_id}", headers=bearer(token))
+    assert response.status_code in (200, 401), response.text
+    return response.status_code == 200 and "contact_email" in response.json()
+
+
+def ask(client: TestClient, organisation_id: int, address: str) -> None:
+    """Ask for a recovery link; the answer is always the same 202."""
+    response = client.post(
+        f"/organisations/{organisation_id}/key-recovery", json={"contact_email": address}
+    )
+    assert response.status_code == 202, response.text
+    assert response.json() == ACCEPTED
+
+
+def deliver(engine: Engine, recorder: Recorder, port: int) -> int:
+    """Send the outbox to the loopback server; how many were sent."""
+    sender = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
+    try:
+        return deliver_pending(engine, send=sender, mail_from="matchmaker@example.org").sent
+    finally:
+        sender.close()
+
+
+def links(recorder: Recorder) -> list[tuple[str, int, str]]:
+    """Each received message's recipient, organisation id and token."""
+    found = []
+    for message in recorder.messages:
+        match = LINK.search(message.get_content())
+        assert match, message.get_content()
+        found.append((str(message["To"]), int(match.group(1)), match.group(2)))
+    return found
+
+
+def redeem(client: TestClient, organisation_id: int, token: str) -> Any:
+    """Use a token through the API."""
+    return client.post(f"/organisations/{organisation_id}/key-recovery/{token}")
+
+
+def count(engine: Engine, model: Any) -> int:
+    """Rows in a table."""
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_recovery_link_is_mailed_and_issues_a_working_key_once(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """The mailed link's token issues a key that works; the old key is 401; a second use is 404."""
+    organisation = create_organisation(anonymous, contact_email="partnering@lumc.example")
+    old_key = organisation["api_key"]
+    ask(anonymous, organisation["id"], "Partnering@LUMC.example")
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        assert deliver(engine, recorder, port) == 1
+    [(to, organisation_id, token)] = links(recorder)
+    assert (to, organisation_id) == ("partnering@lumc.example", organisation["id"])
+    assert recorder.messages[0]["X-Matchmaker-Event"] == "key_recovery"
+    with Session(engine) as session:
+        stored = session.scalars(select(KeyRecoveryToken)).one()
+        assert token not in stored.token_hash
+        # The sent e-mail's text, link included, is not kept.
+        assert session.scalars(select(col(OutboxMessage.body))).one() == REDACTED_BODY
+    assert works(anonymous, organisation["id"], old_key)  # asking changed nothing
+
+    answer = redeem(anonymous, organisation_id, token)
+    assert answer.status_code == 201, answer.text
+    issued = answer.json()
+    assert issued["organisation_id"] == organisation["id"]
+    assert issued["role"] == "organisation"
+    assert works(anonymous, organisation["id"], issued["token"])
+    assert not works(anonymous, organisation["id"], old_key)
+    assert_problem(
+        anonymous.get(f"/organisations/{organisation['id']}", headers=bearer(old_key)), 401
+    )
+
+    again = redeem(anonymous, organisation_id, token)
+    assert_problem(again, 404)
+    assert works(anonymous, organisation["id"], issued["token"])
+    with Session(engine) as session:
+        active = session.scalars(
+            select(ApiKey).where(
+                col(ApiKey.organisation_id) == organisation["id"], col(ApiKey.revoked_at).is_(None)
+            )
+        ).all()
+        assert [key.id for key in active] == [issued["id"]]
+
+
+def test_expired_or_another_organisations_link_does_nothing(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """A token used on another organisation's path, or past 30 minutes, is 404 and changes
+    nothing: every key still works and the token is still unused."""
+    first = create_organisation(anonymous, contact_email="one@first.example")
+    second = create_organisation(
+        anonymous, name="Karolinska Institutet", contact_email="two@second.example"
+    )
+    ask(anonymous, first["id"], "one@first.example")
+    ask(anonymous, second["id"], "two@second.example")
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        assert deliver(engine, recorder, port) == 2
+    tokens = {organisation_id: token for _to, organisation_id, token in links(recorder)}
+    assert {to for to, _id, _token in links(recorder)} == {
+        "one@first.example",
+        "two@second.example",
+    }
+
+    refused = redeem(anonymous, first["id"], tokens[second["id"]])
+    missing = redeem(anonymous, first["id"], "not-a-token-we-issued")
+    assert assert_problem(refused, 404)["detail"] == assert_problem(missing, 404)["detail"]
+    assert works(anonymous, first["id"], first["api_key"])
+    assert works(anonymous, second["id"], second["api_key"])
+
+    with Session(engine) as session:
+        session.execute(
+            update(KeyRecoveryToken)
+            .where(col(KeyRecoveryToken.organisation_id) == first["id"])
+            .values(expires_at=utc_now() - timedelta(seconds=1))
+        )
+        session.commit()
+    assert_problem(redeem(anonymous, first["id"], tokens[first["id"]]), 404)
+    assert works(anonymous, first["id"], first["api_key"])
+    with Session(engine) as session:
+        assert session.scalars(select(col(KeyRecoveryToken.used_at))).all() == [None, None]
+
+    # The second organisation's own link still works on its own path.
+    answer = redeem(anonymous, second["id"], tokens[second["id"]])
+    assert answer.status_code == 201, answer.text
+    assert not works(anonymous, second["id"], second["api_key"])
+    assert works(anonymous, first["id"], first["api_key"])
+
+
+def test_asking_answers_alike_and_sends_only_to_the_contact_address(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """An unknown organisation or a wrong address gets the same 202 and writes nothing."""
+    organisation = create_organisation(anonymous, contact_email="partnering@lumc.example")
+    silent = create_organisation(anonymous, name="No Address Lab", contact_email=None)
+    ask(anonymous, organisation["id"] + 1000, "partnering@lumc.example")
+    ask(anonymous, organisation["id"], "someone@else.example")
+    ask(anonymous, silent["id"], "partnering@lumc.example")
+    assert count(engine, OutboxMessage) == 0
+    assert count(engine, KeyRecoveryToken) == 0
+    ask(anonymous, organisation["id"], "partnering@lumc.example")
+    assert count(engine, OutboxMessage) == 1
+    invalid = anonymous.post(
+        f"/organisations/{organisation['id']}/key-recovery", json={"contact_email": "nope"}
+    )
+    assert_problem(invalid, 422, "contact_email")
+
+
+def test_using_a_link_revokes_every_key_and_ends_the_other_links(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """Recovery leaves one working key; a second pending link no longer works."""
+    organisation = create_organisation(anonymous, contact_email="partnering@lumc.example")
+    extra = anonymous.post(
+        f"/organisations/{organisation['id']}/keys", headers=bearer(organisation["api_key"])
+    )
+    assert extra.status_code == 201, extra.text
+    ask(anonymous, organisation["id"], "partnering@lumc.example")
+    ask(anonymous, organisation["id"], "partnering@lumc.example")
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        assert deliver(engine, recorder, port) == 2
+    (_, _, first), (_, _, second) = links(recorder)
+    answer = redeem(anonymous, organisation["id"], second)
+    assert answer.status_code == 201, answer.text
+    assert not works(anonymous, organisation["id"], organisation["api_key"])
+    assert not works(anonymous, organisation["id"], extra.json()["token"])
+    assert works(anonymous, organisation["id"], answer.json()["token"])
+    assert_problem(redeem(anonymous, organisation["id"], first), 404)
+
+
+def test_the_link_page_redeems_only_when_its_button_is_pressed(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """Opening the mailed link changes nothing; its form's POST shows the new key once."""
+    organisation = create_organisation(anonymous, contact_email="partnering@lumc.example")
+    ask(anonymous, organisation["id"], "partnering@lumc.example")
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        deliver(engine, recorder, port)
+    [(_, organisation_id, token)] = links(recorder)
+    path = f"/ui/key-recovery/{organisation_id}/{token}"
+    page = anonymous.get(path)
+    assert page.status_code == 200
+    assert f'action="{path}"' in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    assert works(anonymous, organisation["id"], organisation["api_key"])
+
+    shown = anonymous.post(path)
+    assert shown.status_code == 200
+    new_key = re.search(r'<code id="new-key">(mm_[A-Za-z0-9_-]+)</code>', shown.text)
+    assert new_key
+    assert works(anonymous, organisation["id"], new_key.group(1))
+    assert not works(anonymous, organisation["id"], organisation["api_key"])
+    again = anonymous.post(path)
+    assert again.status_code == 404
+    assert "not valid" in again.text
+
+
+def test_asking_is_rate_limited_per_organisation_and_address(
+    anonymous: TestClient, started: TestClient, engine: Engine
+) -> None:
+    """Past the limit, 429 with Retry-After, whether or not the organisation exists."""
+    started.app.state.recovery_limit = WriteRateLimit(2, engine=engine)  # type: ignore[attr-defined]
+    organisation = create_organisation(anonymous, contact_email="partnering@lumc.example")
+    ask(anonymous, organisation["id"], "partnering@lumc.example")
+    ask(anonymous, organisation["id"], "wrong@lumc.example")
+    limited = anonymous.post(
+        f"/organisations/{organisation['id']}/key-recovery",
+        json={"contact_email": "partnering@lumc.example"},
+    )
+    assert_problem(limited, 429)
+    assert int(limited.headers["Retry-After"]) >= 1
+    unknown = anonymous.post(
+        "/organisations/999999/key-recovery", json={"contact_email": "partnering@lumc.example"}
+    )
+    assert_problem(unknown, 429)  # the address has used its two as well
+    assert count(engine, OutboxMessage) == 1
+
+
+def test_rotation_issues_a_new_key_and_revokes_the_one_used(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """The rotated key is 401 at once; the new key works; another key of the organisation stays."""
+    organisation = create_organisation(anonymous)
+    old_key = organisation["api_key"]
+    other = anonymous.post(f"/organisations/{organisation['id']}/keys", headers=bearer(old_key))
+    assert other.status_code == 201, other.text
+    answer = anonymous.post(
+        f"/organisations/{organisation['id']}/keys/rotate", headers=bearer(old_key)
+    )
+    assert answer.status_code == 201, answer.text
+    new_key = answer.json()["token"]
+    assert answer.json()["organisation_id"] == organisation["id"]
+    assert works(anonymous, organisation["id"], new_key)
+    assert not works(anonymous, organisation["id"], old_key)
+    assert works(anonymous, organisation["id"], other.json()["token"])
+    again = anonymous.post(
+        f"/organisations/{organisation['id']}/keys/rotate", headers=bearer(old_key)
+    )
+    assert_problem(again, 401)
+
+
+def test_rotation_needs_the_organisations_own_key(
+    anonymous: TestClient, client: TestClient, engine: Engine
+) -> None:
+    """No key 401; another organisation's key and an admin's 403; nothing changes."""
+    organisation = create_organisation(anonymous)
+    stranger = create_organisation(anonymous, name="Karolinska Institutet")
+    path = f"/organisations/{organisation['id']}/keys/rotate"
+    before = count(engine, ApiKey)
+    assert_problem(anonymous.post(path), 401)
+    assert_problem(anonymous.post(path, headers=bearer(stranger["api_key"])), 403)
+    assert_problem(client.post(path), 403)
+    assert count(engine, ApiKey) == before
+    assert works(anonymous, organisation["id"], organisation["api_key"])
+    assert works(anonymous, stranger["id"], stranger["api_key"])
