@@ -5,16 +5,19 @@ against its SHA-256 hash in constant time. Tokens are 256-bit random values, so 
 is enough (there is nothing to brute-force, unlike a password).
 """
 
+import contextlib
 import hashlib
 import hmac
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from matchmaker.errors import PermissionDenied, Unauthenticated
+from matchmaker.errors import PermissionDenied, Unauthenticated, Unavailable
 from models.apikey import ApiKey, KeyRole
 
 TOKEN_PREFIX = "mm"  # noqa: S105 - the fixed marker that starts every token, not a secret
@@ -52,22 +55,48 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# Keys this process verified lately, by the hash of the whole token: while the database cannot
+# be reached a remembered key still identifies its caller, so that the reads answered from
+# memory (suggestions, search, similar organisations, fitting calls: public data) serve keyed
+# clients too. Nothing can be revoked during an outage (writes fail); a key revoked by another
+# worker shortly before one is remembered here for at most KEY_MEMORY_SECONDS.
+KEY_MEMORY_SECONDS: Final = 600
+_remembered: TTLCache[str, Principal] = TTLCache(maxsize=10_000, ttl=KEY_MEMORY_SECONDS)
+_remembered_lock = threading.Lock()
+
+
 def authenticate(session: Session, *, token: str, admin_token: str | None) -> Principal:
-    """The principal a bearer token stands for; Unauthenticated when it stands for nobody."""
+    """The principal a bearer token stands for; Unauthenticated when it stands for nobody.
+
+    While the database cannot be reached, a key verified within KEY_MEMORY_SECONDS is taken
+    as verified; any other raises the database's `Unavailable`."""
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal(role=KeyRole.admin)
     parts = token.split("_", 2)
     if len(parts) == 3 and parts[0] == TOKEN_PREFIX:
-        key = session.scalar(select(ApiKey).where(col(ApiKey.prefix) == parts[1]))
+        try:
+            key = session.scalar(select(ApiKey).where(col(ApiKey.prefix) == parts[1]))
+        except Unavailable:
+            # The request's session may serve it on (from memory): end the broken transaction.
+            with contextlib.suppress(Unavailable):
+                session.rollback()
+            with _remembered_lock:
+                remembered = _remembered.get(hash_secret(token))
+            if remembered is None:
+                raise
+            return remembered
         if (
             key is not None
             and key.revoked_at is None
             and hmac.compare_digest(hash_secret(parts[2]), key.secret_hash)
         ):
             # KeyRole(...) also reads a role stored under an old name (coordinator).
-            return Principal(
+            principal = Principal(
                 role=KeyRole(key.role), organisation_id=key.organisation_id, key_id=key.id
             )
+            with _remembered_lock:
+                _remembered[hash_secret(token)] = principal
+            return principal
     raise Unauthenticated("The API key is not valid (unknown, malformed or revoked).")
 
 

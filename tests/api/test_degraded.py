@@ -159,6 +159,30 @@ def test_fitting_calls_answer_from_the_indexed_profile_marked_stale_while_the_da
     assert_problem(client.get("/organisations/9/calls"), 404)
 
 
+def test_a_key_seen_before_the_outage_still_reads_from_memory(database: Database) -> None:
+    """An organisation key verified before the database went away is remembered: its matching
+    reads answer from memory like anyone's; a key never seen cannot be checked, so it is 503
+    (never 401, and never served as anonymous); writes stay 503 for both."""
+    client = database.client
+    seen = create_organisation(client, name="Seen Before")["api_key"]
+    unseen = create_organisation(client, name="Never Seen")["api_key"]
+    as_seen = {"Authorization": f"Bearer {seen}"}
+    expected = _fresh(client.get("/calls/1/suggestions", headers=as_seen))
+
+    database.lose()
+    assert _stale(client.get("/calls/1/suggestions", headers=as_seen)) == expected
+    assert _stale(client.post("/search", json={"text": "liquid"}, headers=as_seen))["items"]
+    _unavailable(client.get("/calls/1/suggestions", headers={"Authorization": f"Bearer {unseen}"}))
+    _unavailable(client.patch("/organisations/3", json={"city": "Gent"}, headers=as_seen))
+    wrong = seen[:-4] + "AAAA"
+    _unavailable(client.get("/calls/1/suggestions", headers={"Authorization": f"Bearer {wrong}"}))
+
+    database.restore()
+    assert_problem(
+        client.get("/calls/1/suggestions", headers={"Authorization": f"Bearer {wrong}"}), 401
+    )
+
+
 def test_writes_and_reads_needing_the_database_answer_503_with_retry_after(
     database: Database,
 ) -> None:
