@@ -7,12 +7,13 @@ from typing import Any
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.web.templating import render
 from matchmaker import db
 from matchmaker.auth import NO_KEY
 from matchmaker.errors import (
@@ -133,7 +134,7 @@ def _needs_key(request: Request) -> bool:
     return bool(requirements) and {} not in requirements
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
     assert isinstance(exc, RequestValidationError)
     if "authorization" not in request.headers and _needs_key(request):
         # Authorise before validating: a caller with no key learns nothing about the input
@@ -158,7 +159,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
     assert isinstance(exc, DomainError)
     errors = None
     if isinstance(exc, InvalidInput):
@@ -169,9 +170,26 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"}
     elif isinstance(exc, RateLimited | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, Unavailable) and request.url.path.startswith(WEB_PREFIX):
+        return _unavailable_page(request, exc)
     return problem_response(
         request, status=status, title=exc.title, detail=exc.detail, errors=errors, headers=headers
     )
+
+
+WEB_PREFIX = "/ui/"
+
+
+def _unavailable_page(request: Request, exc: Unavailable) -> HTMLResponse:
+    """A web page that needs the database while it cannot be reached: a page saying so, 503."""
+    response = render(
+        request,
+        "unavailable.html",
+        {"detail": exc.detail, "retry_after": exc.retry_after, "path": request.url.path},
+        status_code=503,
+    )
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -201,6 +201,25 @@ def test_writes_and_reads_needing_the_database_answer_503_with_retry_after(
     assert client.get("/organisations").json()["total"] == 3
 
 
+def test_web_pages_that_need_the_database_say_so_in_a_page(database: Database) -> None:
+    """A page that needs the database is a 503 page in plain words with Retry-After, not a
+    JSON problem; the Find expertise page keeps working from memory."""
+    client = database.client
+    before = client.get("/ui/expertise", params={"q": "liquid biopsy"})
+    assert "Liquid Biopsy SME" in before.text
+    database.lose()
+    for path in ("/ui/calls", "/ui/calls/1", "/ui/organisations", "/ui/organisations/1"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["retry-after"] == "5"
+        assert "Not available right now" in response.text
+        assert "Try again in 5 seconds" in response.text
+    expertise = client.get("/ui/expertise", params={"q": "liquid biopsy"})
+    assert expertise.status_code == 200
+    assert "Liquid Biopsy SME" in expertise.text
+
+
 def test_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
