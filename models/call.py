@@ -156,6 +156,11 @@ CALL_FIELDS: dict[str, str] = {
     "status": "Where the call stands today, from its dates: `forthcoming`, `open` or `closed`.",
     "created_at": "When the call was stored (UTC).",
     "updated_at": "When the call last changed (UTC).",
+    "suggested_requirements": "When the call was created without `required_stakeholders`, the "
+    "stakeholder mix its title and description name (one partner of each type mentioned, such "
+    'as "patient organisations", "SMEs", "regulators" or "hospitals"), for the coordinator to '
+    "confirm with a PATCH; it is not stored or applied. Empty when the call came with "
+    "requirements or its text names none.",
     "version": "Goes up by one on every change; send it in If-Match to refuse stale writes "
     "(it is also the ETag).",
 }
@@ -289,3 +294,13 @@ class CallPublic(BaseModel):
     created_at: UtcDatetime = PydanticField(description=CALL_FIELDS["created_at"])
     updated_at: UtcDatetime = PydanticField(description=CALL_FIELDS["updated_at"])
     version: int = PydanticField(description=CALL_FIELDS["version"])
+
+
+class CallCreated(CallPublic):
+    """A call just published, with the stakeholder mix its text suggests (never applied)."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CALL_CREATED))
+
+    suggested_requirements: dict[StakeholderType, int] = PydanticField(
+        default_factory=dict, description=CALL_FIELDS["suggested_requirements"]
+    )

@@ -64,6 +64,19 @@ CALL_PUBLIC: JsonDict = {
     "updated_at": "2026-11-29T16:00:00Z",
     "version": 1,
 }
+CALL_CREATED: JsonDict = {
+    **CALL_PUBLIC,
+    "description": "Develop and validate minimally invasive liquid biopsy tools for early "
+    "detection of cancer with universities, SMEs and hospitals, and patient organisations "
+    "involved from the start.",
+    "required_stakeholders": {},
+    "suggested_requirements": {
+        "academia": 1,
+        "sme": 1,
+        "patient_organisation": 1,
+        "healthcare_provider": 1,
+    },
+}
 CALL_SUMMARY: JsonDict = {
     key: CALL_PUBLIC[key]
     for key in ("id", "identifier", "title", "programme", "deadline", "status")

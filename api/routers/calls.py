@@ -11,9 +11,10 @@ from api.errors import problem_responses
 from api.openapi import PUBLIC, security
 from matchmaker import calls as service
 from matchmaker.calls import CallSort
+from matchmaker.requirements import suggest_requirements
 from models import examples as ex
 from models.apikey import KeyRole
-from models.call import CallCreate, CallPublic, CallStatus, CallUpdate
+from models.call import CallCreate, CallCreated, CallPublic, CallStatus, CallUpdate
 from models.common import IsoDate, Page, line
 
 router = APIRouter(prefix="/calls", tags=["calls"])
@@ -25,17 +26,25 @@ Programme = Annotated[str, line(100)]
     "",
     openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     status_code=status.HTTP_201_CREATED,
-    response_model=CallPublic,
+    response_model=CallCreated,
     responses=problem_responses(401, 403, 409, 413, 422, 429),
 )
 def create_call(
     data: CallCreate, session: SessionDep, response: Response, actor: WriterDep
-) -> CallPublic:
-    """Publish a call (publisher or admin key); its identifier must be unique (409)."""
+) -> CallCreated:
+    """Publish a call (publisher or admin key); its identifier must be unique (409).
+
+    A call sent without `required_stakeholders` is stored without them; the answer's
+    `suggested_requirements` proposes the mix its text names, for the publisher to confirm.
+    """
     call = service.create_call(session, data=data, actor=actor)
     response.headers["Location"] = f"/calls/{call.id}"
     set_etag(response, call.version)
-    return service.to_public(call, today=date.today())
+    public = service.to_public(call, today=date.today())
+    suggested = (
+        {} if data.required_stakeholders else suggest_requirements(data.title, data.description)
+    )
+    return CallCreated(**public.model_dump(), suggested_requirements=suggested)
 
 
 @router.get(

@@ -36,6 +36,44 @@ def test_create_call_defaults(client: TestClient) -> None:
     assert body["status"] == "open"
 
 
+def test_a_call_without_requirements_gets_a_suggestion_it_does_not_store(
+    client: TestClient,
+) -> None:
+    """The mix its text names comes back as suggested_requirements; nothing is applied."""
+    payload = call_payload(
+        description="Expected outcomes: patient organisations co-design the study. Scope: "
+        "SMEs develop the device and hospitals pilot it, with regulators consulted early."
+    )
+    del payload["required_stakeholders"]
+    response = client.post("/calls", json=payload)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["suggested_requirements"] == {
+        "sme": 1,
+        "patient_organisation": 1,
+        "regulator": 1,
+        "healthcare_provider": 1,
+    }
+    assert body["required_stakeholders"] == {}
+    stored = client.get(f"/calls/{body['id']}").json()
+    assert stored["required_stakeholders"] == {}
+    assert "suggested_requirements" not in stored
+    assert stored["version"] == 1
+
+
+def test_a_call_with_requirements_gets_no_suggestion(client: TestClient) -> None:
+    """Requirements the publisher sent are the call's; the text is not read for more."""
+    payload = call_payload(description="With patient organisations, SMEs and hospitals.")
+    body = client.post("/calls", json=payload).json()
+    assert body["suggested_requirements"] == {}
+    assert body["required_stakeholders"] == {"academia": 2, "industry": 1, "sme": 1}
+
+
+def test_a_call_whose_text_names_no_one_gets_an_empty_suggestion(client: TestClient) -> None:
+    body = client.post("/calls", json={"identifier": "X-2", "title": "Anything"}).json()
+    assert body["suggested_requirements"] == {}
+
+
 def test_duplicate_call_identifier_is_409(client: TestClient) -> None:
     """A second call with the same identifier is a conflict, and only one is stored."""
     create_call(client)

@@ -14,7 +14,7 @@ from api.routers.health import Health
 from matchmaker.settings import Settings
 from models import examples
 from models.apikey import IssuedKey, KeyPublic, KeyRole
-from models.call import CallPublic
+from models.call import CallCreated, CallPublic
 from models.consortium import (
     ConsortiumPublic,
     Eligibility,
@@ -141,6 +141,7 @@ def test_public_reads_answer_without_a_key(anonymous: TestClient, client: TestCl
         (OrganisationPrivate, examples.ORGANISATION_PRIVATE),
         (OrganisationCreated, examples.ORGANISATION_CREATED),
         (CallPublic, examples.CALL_PUBLIC),
+        (CallCreated, examples.CALL_CREATED),
         (ConsortiumPublic, examples.CONSORTIUM_PUBLIC),
         (Membership, examples.MEMBERSHIP),
         (Suggestion, examples.SUGGESTION),
