@@ -29,10 +29,8 @@ import argparse
 import contextlib
 import csv
 import itertools
-import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -44,6 +42,7 @@ from sqlmodel import Session, col, select
 
 from benchmarks.matching import DEFAULT_DATA_DIR, print_table
 from benchmarks.scale import interleaved, p50_p99
+from benchmarks.search import import_cordis, run_commands
 from matchmaker import search
 from matchmaker.importers.cordis import TOPICS_FILE
 from models.call import Call
@@ -82,14 +81,8 @@ def draw_queries(data_dir: Path, n: int) -> list[str]:
 
 def fill(url: str, data_dir: Path) -> None:
     """Migrate and import with the product's own commands, as an operator would."""
-    env = {**os.environ, "MATCHMAKER_DATABASE_URL": url}
-    command = [sys.executable, "-m", "matchmaker.cli.main"]
-    for args in (
-        ["db", "upgrade"],
-        ["import", "cordis", str(data_dir)],
-        ["import", "calls", str(data_dir / TOPICS_FILE)],
-    ):
-        subprocess.run([*command, *args], env=env, check=True, stdout=subprocess.DEVNULL)
+    import_cordis(url, data_dir)
+    run_commands(url, ["import", "calls", str(data_dir / TOPICS_FILE)])
 
 
 @contextlib.contextmanager

@@ -53,12 +53,17 @@ def topic_queries(data_dir: Path, n: int) -> tuple[list[str], list[str]]:
     return long, short
 
 
-def import_cordis(url: str, data_dir: Path) -> None:
-    """Fill the database with `matchmaker import cordis`, as an operator would."""
+def run_commands(url: str, *commands: Sequence[str]) -> None:
+    """Run `matchmaker` commands on the database at `url`, as an operator would."""
     env = {**os.environ, "MATCHMAKER_DATABASE_URL": url}
     command = [sys.executable, "-m", "matchmaker.cli.main"]
-    for args in (["db", "upgrade"], ["import", "cordis", str(data_dir)]):
+    for args in commands:
         subprocess.run([*command, *args], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def import_cordis(url: str, data_dir: Path) -> None:
+    """Fill the database with `matchmaker import cordis`, as an operator would."""
+    run_commands(url, ["db", "upgrade"], ["import", "cordis", str(data_dir)])
 
 
 def stored_texts(url: str) -> list[str]:
