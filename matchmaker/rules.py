@@ -1,6 +1,6 @@
 """The country-status table as the service sees it: shipped rows plus the rows admins added."""
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -74,25 +74,34 @@ def add_country_status(
     return row
 
 
+def _public(
+    row: StatusRow, source: str, *, added_at: datetime | None = None
+) -> CountryStatusPublic:
+    """A row as the API and `rules show` list it (shipped unless it has an `added_at`)."""
+    return CountryStatusPublic(
+        country=row.country,
+        programme=row.programme,
+        status=row.status.value,
+        parts=sorted(row.parts),
+        except_parts=sorted(row.except_parts),
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        source=source,
+        note=row.note,
+        shipped=added_at is None,
+        added_at=added_at,
+    )
+
+
 def shipped_table_rows() -> list[CountryStatusPublic]:
     """The rows shipped with the package, each shipped row's source spelled out."""
     cited = sources()
     return [
-        CountryStatusPublic(
-            country=row.country,
-            programme=row.programme,
-            status=row.status.value,
-            parts=sorted(row.parts),
-            except_parts=sorted(row.except_parts),
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-            source=(
-                f"{cited[row.source].title}, {cited[row.source].section}: {cited[row.source].url}"
-                if row.source in cited
-                else row.source
-            ),
-            note=row.note,
-            shipped=True,
+        _public(
+            row,
+            f"{cited[row.source].title}, {cited[row.source].section}: {cited[row.source].url}"
+            if row.source in cited
+            else row.source,
         )
         for row in shipped_rows()
     ]
@@ -100,25 +109,11 @@ def shipped_table_rows() -> list[CountryStatusPublic]:
 
 def table_rows(session: Session) -> list[CountryStatusPublic]:
     """Every row: shipped, then added (with when)."""
-    rows = shipped_table_rows()
-    for added in added_rows(session):
-        parsed = _as_status_row(added)
-        rows.append(
-            CountryStatusPublic(
-                country=parsed.country,
-                programme=parsed.programme,
-                status=parsed.status.value,
-                parts=sorted(parsed.parts),
-                except_parts=sorted(parsed.except_parts),
-                valid_from=parsed.valid_from,
-                valid_to=parsed.valid_to,
-                source=parsed.source,
-                note=parsed.note,
-                shipped=False,
-                added_at=added.created_at,
-            )
-        )
-    return rows
+    added = [
+        _public(_as_status_row(row), row.source, added_at=row.created_at)
+        for row in added_rows(session)
+    ]
+    return shipped_table_rows() + added
 
 
 def render_table(rows: list[CountryStatusPublic]) -> str:

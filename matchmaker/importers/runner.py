@@ -80,17 +80,23 @@ class ImportSummary:
 
     def lines(self) -> list[str]:
         """The summary as printable lines: the counts, then each rejected row and note."""
-        lines = [
+        return [
             f"{self.entity}: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {len(self.rejected)} rejected."
+            f"{self.unchanged} unchanged, {len(self.rejected)} rejected.",
+            *rejected_and_notes(self.rejected, self.notes),
         ]
-        if self.rejected:
-            lines.append("Rejected rows:")
-            lines.extend(f"  {rejected}" for rejected in self.rejected)
-        if self.notes:
-            lines.append("Notes:")
-            lines.extend(f"  {note}" for note in self.notes)
-        return lines
+
+
+def rejected_and_notes(rejected: Sequence[Rejected], notes: Sequence[str]) -> list[str]:
+    """The end of a printed summary: each rejected row, then each note (none when empty)."""
+    lines = []
+    if rejected:
+        lines.append("Rejected rows:")
+        lines.extend(f"  {row}" for row in rejected)
+    if notes:
+        lines.append("Notes:")
+        lines.extend(f"  {note}" for note in notes)
+    return lines
 
 
 def validation_reason(error: ValidationError) -> str:

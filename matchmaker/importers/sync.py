@@ -36,7 +36,7 @@ from sqlmodel import col
 
 from matchmaker.db import for_writing, session_scope
 from matchmaker.importers.cordis import Progress, Rejected, SourceError
-from matchmaker.importers.runner import BATCH_SIZE, import_calls
+from matchmaker.importers.runner import BATCH_SIZE, import_calls, rejected_and_notes
 from matchmaker.repository import versioned_update_many
 from models.call import Call, CallStatus, call_status
 from models.change import Entity
@@ -143,13 +143,7 @@ class SyncSummary:
                 lines.append(f"{label}: {', '.join(sorted(identifiers))}")
         if not self.changed:
             lines.append("Nothing changed.")
-        if self.rejected:
-            lines.append("Rejected rows:")
-            lines.extend(f"  {rejected}" for rejected in self.rejected)
-        if self.notes:
-            lines.append("Notes:")
-            lines.extend(f"  {note}" for note in self.notes)
-        return lines
+        return lines + rejected_and_notes(self.rejected, self.notes)
 
 
 def sync_calls(
