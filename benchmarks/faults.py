@@ -290,6 +290,9 @@ def main() -> None:
             f"'went away' and {log.count('can be reached again') + log.count('takes writes again')}"
             f" 'came back' log lines, {log.count('Traceback')} tracebacks",
         )
+        if "Traceback" in log:  # the first one, to be read: an outage should log none
+            at = log.index("Traceback")
+            print(log[log.rfind("\n", 0, max(at - 1, 0)) + 1 :][:4000])
     header = ["database", "reads by status", "writes by status", "reads served during outage",
               "healthy after (s)", "first write after (s)", "acknowledged writes lost"]  # fmt: skip
     print("| " + " | ".join(header) + " |")

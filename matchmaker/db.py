@@ -121,11 +121,6 @@ class _Outage:
         self._since: float | None = None
         self._refused = 0
 
-    @property
-    def ongoing(self) -> bool:
-        """Whether the last attempt failed."""
-        return self._since is not None
-
     def refused(self, error: BaseException) -> None:
         with self._lock:
             self._refused += 1
@@ -166,11 +161,6 @@ def _outage(engine: Engine, kind: str) -> _Outage:
             lost, back = _MESSAGES[kind]
             _outages[kind, name] = _Outage(name, lost=lost, back=back)
         return _outages[kind, name]
-
-
-def is_unreachable(engine: Engine) -> bool:
-    """Whether the last attempt to reach this engine's database failed (degraded mode)."""
-    return _outage(engine, "reach").ongoing
 
 
 # Per request (an ASGI middleware sets it): whether the database could not be reached while

@@ -87,12 +87,6 @@ def paginate(
     return list(rows), int(total or 0)
 
 
-def contains(column: Any, text: str) -> Any:
-    """A case-insensitive "column contains text" condition; % and _ match only themselves."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
-
-
 def record_changes(session: Session, *, entity: Entity, entity_ids: Iterable[int]) -> None:
     """Append to the change log, in one executemany INSERT, so other workers pick the writes up."""
     rows = [{"entity": entity, "entity_id": entity_id} for entity_id in entity_ids]
