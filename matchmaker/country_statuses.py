@@ -35,6 +35,10 @@ class CountryStatus(StrEnum):
 
     member_state = "member_state"
     associated = "associated"
+    # Not associated, but its entities are automatically eligible for funding: a low- or
+    # middle-income country the Work Programme's General Annexes (Annex B) and the Programme
+    # Guide list. It does not count towards the consortium rule.
+    funding_eligible = "funding_eligible"
     # Explicitly recorded as not associated (otherwise the same as having no row).
     non_associated = "non_associated"
 

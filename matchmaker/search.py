@@ -173,3 +173,12 @@ def snippets(
         )
     statement = statement.bindparams(bindparam("ids", value=list(ids), expanding=True))
     return {int(row_id): _segments(marked or "") for row_id, marked in session.execute(statement)}
+
+
+def found_snippets(
+    session: Session, searched: Searched, typed: str | None, ids: Collection[int]
+) -> dict[int, Snippet] | None:
+    """The snippets of a list's rows for what a user typed; None when nothing was typed."""
+    if not typed or not typed.strip():
+        return None
+    return snippets(session, searched, Query.parse(typed), ids)

@@ -12,9 +12,11 @@ from sqlmodel import Field, SQLModel
 
 from models import examples as ex
 from models.common import (
+    SNIPPET_DESCRIPTION,
     Flag,
     Int,
     IsoDate,
+    SnippetPart,
     StakeholderType,
     UtcDatetime,
     line,
@@ -48,6 +50,11 @@ class RuleSet(StrEnum):
     """The programme rules a consortium must meet (docs/eligibility.md cites each)."""
 
     horizon_europe = "horizon-europe"
+    # One legal entity in a Member State or Associated Country suffices: coordination and
+    # support actions (Art. 22(4)); ERC, EIC, training and mobility and programme co-fund
+    # actions (Art. 22(3)) unless the work programme asks for more.
+    horizon_europe_csa = "horizon-europe-csa"
+    horizon_europe_single = "horizon-europe-single"
     ihi = "ihi"
     none = "none"
 
@@ -150,7 +157,11 @@ CALL_FIELDS: dict[str, str] = {
     "max_partners": "The most partners a consortium may have; null when the call sets no limit.",
     "opening_date": "The day the call opens for submissions (null: already open).",
     "deadline": "The day submissions close (null: no deadline known).",
-    "rule_set": "The programme's consortium rules the call is checked against.",
+    "rule_set": "The programme's consortium rules the call is checked against: "
+    "`horizon-europe` (three independent entities in different Member States or Associated "
+    "Countries, one in a Member State), `horizon-europe-csa` (coordination and support "
+    "actions: one entity), `horizon-europe-single` (ERC and other single-beneficiary actions: "
+    "one entity in a Member State or Associated Country), `ihi` or `none`.",
     "programme_part": "The part of Horizon Europe, where associations differ by part.",
     "two_stage": "Whether the call has two stages (IHI: stage 1 admits no industry members).",
     "status": "Where the call stands today, from its dates: `forthcoming`, `open` or `closed`.",
@@ -194,8 +205,10 @@ class CallCreate(BaseModel):
     deadline: IsoDate | None = PydanticField(default=None, description=CALL_FIELDS["deadline"])
     rule_set: RuleSet | None = PydanticField(
         default=None,
-        description="The programme's consortium rules; by default taken from the programme "
-        "(IHI -> ihi, Horizon Europe clusters and missions -> horizon-europe, else none).",
+        description="The programme's consortium rules (`horizon-europe`, `horizon-europe-csa`, "
+        "`horizon-europe-single`, `ihi` or `none`); by default taken from the programme (IHI "
+        "-> ihi, Horizon Europe clusters and missions -> horizon-europe, else none; the CORDIS "
+        "import also names CSAs and ERC grants).",
     )
     programme_part: ProgrammePart | None = PydanticField(
         default=None, description="The part of Horizon Europe, where associations differ by part."
@@ -294,6 +307,16 @@ class CallPublic(BaseModel):
     created_at: UtcDatetime = PydanticField(description=CALL_FIELDS["created_at"])
     updated_at: UtcDatetime = PydanticField(description=CALL_FIELDS["updated_at"])
     version: int = PydanticField(description=CALL_FIELDS["version"])
+
+
+class CallFound(CallPublic):
+    """A call in a list, with the passage of its description a search matched."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CALL_FOUND))
+
+    snippet: list[SnippetPart] | None = PydanticField(
+        default=None, description=f"{SNIPPET_DESCRIPTION} Taken from the description."
+    )
 
 
 class CallCreated(CallPublic):

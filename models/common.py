@@ -14,6 +14,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     GetJsonSchemaHandler,
     PlainSerializer,
@@ -252,3 +253,24 @@ class Page(BaseModel, Generic[T]):
     offset: int = Field(
         examples=[0], description="How many matching items come before this page.", ge=0
     )
+
+
+class SnippetPart(BaseModel):
+    """A piece of a search snippet: text to show as it is, marked when the search matched it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    text: str = Field(
+        examples=["liquid biopsy"],
+        description="A run of the passage's text, verbatim (render it as text, never as markup).",
+    )
+    hit: bool = Field(
+        examples=[True], description="Whether this piece is a word the search matched."
+    )
+
+
+SNIPPET_DESCRIPTION = (
+    "With `q`: the passage that shows why the item matched, in pieces in reading order, each "
+    "matched word its own piece with `hit` true; about 24 words, `…` where text was cut. Empty "
+    "when the searched text it is taken from is empty. Null without `q`."
+)

@@ -392,7 +392,9 @@ class ParticipantEligibility(BaseModel):
     organisation: OrganisationSummary = PydanticField(description="The member organisation.")
     country_status: str = PydanticField(
         description="Its country's status for the call, on the call's deadline and for its "
-        "programme part: `member_state`, `associated` or `non_associated` (also for a country "
+        "programme part: `member_state`, `associated`, `funding_eligible` (a low- or "
+        "middle-income country: funded, but not counted towards the consortium rule) or "
+        "`non_associated` (also for a country "
         "with no row in the table)."
     )
     funded: bool = PydanticField(

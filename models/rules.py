@@ -38,9 +38,11 @@ COUNTRY_STATUS_FIELDS: dict[str, str] = {
     "any case, stored upper-case.",
     "programme": "The programme the status is in: `horizon-europe` (IHI calls use it too).",
     "status": "`member_state` (an EU Member State), `associated` (an Associated Country: counts "
-    "like a Member State towards the consortium rule and is eligible for funding) or "
-    "`non_associated` (may take part but is not automatically eligible for funding; the same as "
-    "having no row).",
+    "like a Member State towards the consortium rule and is eligible for funding), "
+    "`funding_eligible` (not associated, so it does not count towards the consortium rule, but "
+    "its entities are automatically eligible for funding: the low- and middle-income countries "
+    "the General Annexes list) or `non_associated` (may take part but is not automatically "
+    "eligible for funding; the same as having no row).",
     "parts": "The programme parts the row covers: `all`, or some of `pillar-1`, `pillar-2`, "
     "`pillar-3`, `widening` and `eic-fund`. A call with no part counts only rows for `all` "
     "with no exceptions.",
@@ -76,8 +78,8 @@ class CountryStatusCreate(BaseModel):
     programme: Literal["horizon-europe"] = PydanticField(
         default="horizon-europe", description=COUNTRY_STATUS_FIELDS["programme"]
     )
-    status: Literal["member_state", "associated", "non_associated"] = PydanticField(
-        description=COUNTRY_STATUS_FIELDS["status"]
+    status: Literal["member_state", "associated", "funding_eligible", "non_associated"] = (
+        PydanticField(description=COUNTRY_STATUS_FIELDS["status"])
     )
     parts: Annotated[list[Part], PydanticField(min_length=1, max_length=6)] = PydanticField(
         default=["all"], description=COUNTRY_STATUS_FIELDS["parts"]

@@ -10,11 +10,19 @@ from api.deps import IdPath, IfMatch, Limit, Offset, QueryLine, SessionDep, Writ
 from api.errors import problem_responses
 from api.openapi import PUBLIC, security
 from matchmaker import calls as service
+from matchmaker import search
 from matchmaker.calls import CallSort
 from matchmaker.requirements import suggest_requirements
 from models import examples as ex
 from models.apikey import KeyRole
-from models.call import CallCreate, CallCreated, CallPublic, CallStatus, CallUpdate
+from models.call import (
+    CallCreate,
+    CallCreated,
+    CallFound,
+    CallPublic,
+    CallStatus,
+    CallUpdate,
+)
 from models.common import IsoDate, Page, line
 
 router = APIRouter(prefix="/calls", tags=["calls"])
@@ -48,7 +56,7 @@ def create_call(
 
 
 @router.get(
-    "", openapi_extra=PUBLIC, response_model=Page[CallPublic], responses=problem_responses(422)
+    "", openapi_extra=PUBLIC, response_model=Page[CallFound], responses=problem_responses(422)
 )
 def list_calls(
     session: SessionDep,
@@ -75,8 +83,11 @@ def list_calls(
             "with `q`; `id` otherwise)."
         ),
     ] = None,
-) -> Page[CallPublic]:
-    """List calls, filtered by status, programme (both may repeat), words and deadline."""
+) -> Page[CallFound]:
+    """List calls, filtered by status, programme (both may repeat), words and deadline.
+
+    With `q`, each call carries the passage of its description that matched (`snippet`).
+    """
     today = date.today()
     filters = service.CallFilters(
         statuses=status,
@@ -88,8 +99,15 @@ def list_calls(
     items, total = service.list_calls(
         session, filters=filters, sort=sort, today=today, limit=limit, offset=offset
     )
+    found = search.found_snippets(session, "calls", q, [item.id for item in items if item.id])
     return Page(
-        items=[service.to_public(item, today=today) for item in items],
+        items=[
+            CallFound(
+                **service.to_public(item, today=today).model_dump(),
+                snippet=None if found is None else found.get(item.id or 0, ()),
+            )
+            for item in items
+        ],
         total=total,
         limit=limit,
         offset=offset,

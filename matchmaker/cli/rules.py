@@ -49,7 +49,9 @@ def rules_show(
 @rules_app.command("add")
 def rules_add(
     country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code (XK for Kosovo).")],
-    status: Annotated[str, typer.Argument(help="member_state, associated or non_associated.")],
+    status: Annotated[
+        str, typer.Argument(help="member_state, associated, funding_eligible or non_associated.")
+    ],
     valid_from: Annotated[str, typer.Option("--from", help="First day in force (YYYY-MM-DD).")],
     source: Annotated[str, typer.Option(help="The document the row comes from.")],
     parts: Annotated[

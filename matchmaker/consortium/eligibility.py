@@ -9,6 +9,10 @@ Pure domain code (no web framework, no database). The rules, each cited in docs/
   at least one participant contributes in kind (a constituent or affiliated entity of an
   industry member, or a contributing partner: the call's 45 % contribution comes from them); in
   stage 1 of a two-stage call none does (the industry consortium joins at stage 2).
+- ``horizon-europe-csa`` (Art. 22(4)): coordination and support actions need one legal entity,
+  in a Member State or Associated Country (elsewhere only where the work programme allows it).
+- ``horizon-europe-single`` (Art. 22(3)): ERC, EIC, training and mobility and programme co-fund
+  actions need one legal entity established in a Member State or Associated Country.
 - ``none``: no programme rule (the call's own conditions still apply; see the gaps view).
 
 Independence: members that declare the same ``group`` are affiliated and count as one entity.
@@ -66,6 +70,14 @@ SOURCES = {
     "partners",
     STAGE_ONE_RULE: "IHI Guide for Applicants (2022), section 2.1: in two-stage calls the "
     "industry consortium joins the selected applicant consortium at stage 2",
+}
+# One legal entity in a Member State or Associated Country: the minimum of these rule sets.
+ONE_ENTITY_SOURCES = {
+    RuleSet.horizon_europe_csa: "Regulation (EU) 2021/695, Art. 22(4): coordination and support "
+    "actions may be implemented by one or more legal entities",
+    RuleSet.horizon_europe_single: "Regulation (EU) 2021/695, Art. 22(3): ERC, EIC, training and "
+    "mobility and programme co-fund actions may be implemented by one or more legal entities, "
+    "one of them established in a Member State or Associated Country",
 }
 # Names that differ only in legal form or by this little are flagged as likely affiliates.
 NAME_SIMILARITY = 0.92
@@ -254,6 +266,26 @@ def _consortium_rules(participants: Sequence[Participant], context: Context) -> 
     return [entities, member_state]
 
 
+def _one_entity_rule(participants: Sequence[Participant], context: Context) -> RuleResult:
+    eligible = context.eligible_countries()
+    inside = sorted({p.country for p in participants if p.country in eligible})
+    return RuleResult(
+        rule=ENTITIES_RULE,
+        title="At least one legal entity established in a Member State or Associated Country",
+        met=bool(inside),
+        message=(
+            f"Has members established in {_listing(inside)}."
+            if inside
+            else "No member is established in a Member State or Associated Country."
+        ),
+        source=ONE_ENTITY_SOURCES[context.rule_set],
+        fix=None
+        if inside
+        else "Needs 1 more independent entity established in a Member State or Associated Country.",
+        fix_countries=frozenset() if inside else eligible,
+    )
+
+
 def _ihi_rules(participants: Sequence[Participant], context: Context) -> list[RuleResult]:
     contributors = [p for p in participants if p.in_kind]
     names = ", ".join(p.name for p in contributors)
@@ -306,6 +338,15 @@ def _participation(participant: Participant, context: Context) -> ParticipantSta
             funded=False,
             note="Takes part with in-kind contributions; not eligible for IHI funding.",
         )
+    if status is CountryStatus.funding_eligible:
+        return ParticipantStatus(
+            participant.id,
+            status,
+            funded=True,
+            note=f"{name} is not associated, so it does not count towards the consortium rule, "
+            "but its entities are automatically eligible for funding (a low- or middle-income "
+            "country listed in the General Annexes).",
+        )
     if status is CountryStatus.non_associated:
         return ParticipantStatus(
             participant.id,
@@ -323,7 +364,9 @@ def _participation(participant: Participant, context: Context) -> ParticipantSta
 def check(participants: Sequence[Participant], context: Context) -> Report:
     """Every rule of the context's rule set for these participants (none for ``none``)."""
     rules: list[RuleResult] = []
-    if context.rule_set is not RuleSet.none:
+    if context.rule_set in ONE_ENTITY_SOURCES:
+        rules.append(_one_entity_rule(participants, context))
+    elif context.rule_set is not RuleSet.none:
         rules.extend(_consortium_rules(participants, context))
     if context.rule_set is RuleSet.ihi:
         rules.extend(_ihi_rules(participants, context))
@@ -341,6 +384,12 @@ def solver_rules(context: Context) -> ConsortiumRules | None:
     """The rules as the consortium solver's constraints (None for ``none``)."""
     if context.rule_set is RuleSet.none:
         return None
+    if context.rule_set in ONE_ENTITY_SOURCES:
+        return ConsortiumRules(
+            independent_entities=1,
+            eligible_countries=context.eligible_countries(),
+            require_member_state=False,
+        )
     ihi = context.rule_set is RuleSet.ihi
     return ConsortiumRules(
         independent_entities=MIN_ENTITIES,

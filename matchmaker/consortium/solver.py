@@ -66,7 +66,8 @@ E the candidates established in an eligible country (a Member State or Associate
 ``entity`` a candidate's group (affiliated entities share one), binary ``w_i <= x_i`` for i in
 E marks the independent core: ``sum(w_i in country c) <= 1`` per country,
 ``sum(w_i of entity g) <= 1`` per group, ``sum(w_i) + s_entities >= independent_entities``;
-``sum(x_i in a Member State) + s_member_state >= 1``; ``sum(x_i contributing in kind) +
+``sum(x_i in a Member State) + s_member_state >= 1`` (unless ``require_member_state`` is off,
+as for the one-entity rule sets); ``sum(x_i contributing in kind) +
 s_in_kind >= min_in_kind``; with ``no_in_kind`` no candidate contributing in kind is eligible
 (an included one is reported). Rule slacks cost ``(U + 1)`` times the other slacks' cost, U the
 largest type and country shortfall, so a proposal meets the rules whenever any admissible
@@ -176,6 +177,9 @@ class ConsortiumRules:
     member_states: frozenset[str] = frozenset()
     min_in_kind: int = 0
     no_in_kind: bool = False
+    # Whether one of the independent entities must be in a Member State (Art. 22(2)); the
+    # one-entity rule sets (CSA, ERC and the like) accept an Associated Country alone.
+    require_member_state: bool = True
 
     def __post_init__(self) -> None:
         _check_count(self.independent_entities, "independent_entities")
@@ -687,6 +691,15 @@ def _core(pool: _Pool, selection: Mask) -> list[tuple[int, int]]:
     )
 
 
+def _entities_wording(count: int) -> str:
+    if count == 1:
+        return "an independent legal entity in a Member State or Associated Country"
+    return (
+        f"{count} independent legal entities, each in a different Member State or Associated "
+        "Country"
+    )
+
+
 def _rule_gaps(pool: _Pool, selection: Mask) -> dict[str, int]:
     """How far a selection is from each programme rule (0 when met; empty without rules)."""
     if pool.rule is None:
@@ -696,7 +709,9 @@ def _rule_gaps(pool: _Pool, selection: Mask) -> dict[str, int]:
     return {
         ENTITIES_RULE: max(0, rules.independent_entities - len(_core(pool, selection))),
         MEMBER_STATE_RULE: int(
-            rules.independent_entities > 0 and not (selection & arrays.member_state).any()
+            rules.require_member_state
+            and rules.independent_entities > 0
+            and not (selection & arrays.member_state).any()
         ),
         IN_KIND_RULE: max(0, rules.min_in_kind - in_kind),
         STAGE_ONE_RULE: in_kind if rules.no_in_kind else 0,
@@ -872,14 +887,15 @@ def _solve_milp(
             rules.independent_entities,
             np.inf,
         )
-        member_states = np.flatnonzero(arrays.member_state)
-        add_rows(
-            np.zeros(member_states.size + 1, dtype=np.intp),
-            np.r_[member_states, s_member_state],
-            1.0,
-            1.0,
-            np.inf,
-        )
+        if rules.require_member_state:  # without the row, its slack stays 0: it only costs
+            member_states = np.flatnonzero(arrays.member_state)
+            add_rows(
+                np.zeros(member_states.size + 1, dtype=np.intp),
+                np.r_[member_states, s_member_state],
+                1.0,
+                1.0,
+                np.inf,
+            )
     if use_in_kind and arrays is not None and rules is not None:
         in_kind = np.flatnonzero(arrays.in_kind)
         add_rows(
@@ -1061,7 +1077,7 @@ def _rule_core(pool: _Pool) -> Mask:
         ]
         if not new:
             break
-        need_state = not (selection & arrays.member_state).any()
+        need_state = rules.require_member_state and not (selection & arrays.member_state).any()
         type_short = _type_counts(pool, selection) < pool.need
         best = min(
             new,
@@ -1074,7 +1090,12 @@ def _rule_core(pool: _Pool) -> Mask:
         )
         selection[best] = True
         room -= 1
-    if room > 0 and rules.independent_entities and not (selection & arrays.member_state).any():
+    if (
+        room > 0
+        and rules.require_member_state
+        and rules.independent_entities
+        and not (selection & arrays.member_state).any()
+    ):
         options = np.flatnonzero(arrays.member_state & ~selection)
         if options.size:
             selection[options[np.argmax(pool.scores[options])]] = True
@@ -1261,8 +1282,7 @@ def _rule_shortfalls(pool: _Pool, selection: Mask) -> list[Shortfall]:
                 achieved=len(core),
                 rule=ENTITIES_RULE,
                 message=(
-                    f"The programme needs {rules.independent_entities} independent legal "
-                    "entities, each in a different Member State or Associated Country; the "
+                    f"The programme needs {_entities_wording(rules.independent_entities)}; the "
                     f"candidates allow {len(core)}: needs "
                     f"{plural(missing, 'more independent entity', 'more independent entities')} "
                     f"established in a Member State or Associated Country{other}."

@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from sklearn.feature_extraction.text import strip_accents_unicode
 
 from matchmaker.importers.type_overrides import TYPE_OVERRIDES
+from models.call import RuleSet, default_rule_set
 from models.common import StakeholderType
 from models.organisation import MAX_ACTIVITIES, ProjectRole, Url
 
@@ -780,6 +781,24 @@ def min_countries_for(code: str, action_type: str) -> int | None:
     return None
 
 
+_HORIZON_ERC = re.compile(r"^(HORIZON-)?ERC-(20[2-9]\d)-", re.IGNORECASE)
+
+
+def rule_set_for(code: str, action_type: str) -> tuple[RuleSet, str | None] | None:
+    """The one-entity rule sets the code or action type makes plain (docs/eligibility.md).
+
+    Horizon Europe CSAs (Art. 22(4)) and ERC grants of 2021 on (Art. 22(3), Pillar I); None
+    leaves the default from the programme. Earlier ERC codes are Horizon 2020's.
+    """
+    match = _HORIZON_ERC.match(code)
+    if match is not None and int(match.group(2)) >= 2021:
+        return RuleSet.horizon_europe_single, "pillar-1"
+    if code.upper().startswith("HORIZON-") and re.search(r"\bCSA\b", action_type.upper()):
+        _, part = default_rule_set(programme_for(code))
+        return RuleSet.horizon_europe_csa, part
+    return None
+
+
 def call_from_topic(row: Mapping[str, str]) -> dict[str, Any]:
     """Map a topics.csv row to CallCreate fields (only those the row gives); ValueError if bad.
 
@@ -800,6 +819,9 @@ def call_from_topic(row: Mapping[str, str]) -> dict[str, Any]:
     min_countries = min_countries_for(code, row.get("action_type", ""))
     if min_countries is not None:
         fields["min_countries"] = min_countries
+    rules = rule_set_for(code, row.get("action_type", ""))
+    if rules is not None:
+        fields["rule_set"], fields["programme_part"] = rules[0].value, rules[1]
     return fields
 
 

@@ -197,4 +197,52 @@ def test_rules_show_prints_the_table_with_sources(tmp_path: Path) -> None:
     assert lines[2].split()[:6] == ["GB", "associated", "all", "eic-fund", "2024-01-01", "-"]
     assert "eur-lex.europa.eu" in shown.output
     morocco = runner.invoke(app, ["rules", "show", "--country", "MA"], env=env)
-    assert "added" in morocco.output.splitlines()[1]
+    shipped_row, added_row = morocco.output.splitlines()[1:3]
+    assert shipped_row.split()[:7] == [
+        "MA",
+        "non_associated",
+        "all",
+        "-",
+        "2021-01-01",
+        "-",
+        "shipped",
+    ]
+    assert added_row.split()[:7] == ["MA", "associated", "all", "-", "2026-01-01", "-", "added"]
+
+
+def test_csa_call_is_eligible_with_one_entity_in_an_associated_country(
+    client: TestClient,
+) -> None:
+    """A CSA (Art. 22(4)) needs one entity: a Norwegian one alone is eligible; a South African
+    member is funded (eligible for funding) but would not count on its own."""
+    call = _horizon_call(
+        client, identifier="HORIZON-CL4-2024-CSA", rule_set="horizon-europe-csa", min_countries=1
+    )
+    assert client.get(f"/calls/{call}").json()["rule_set"] == "horizon-europe-csa"
+    norway, south_africa = _org(client, "Oslo University", "NO"), _org(client, "Wits", "ZA")
+
+    body = client.get(f"/consortia/{_draft(client, call, norway, south_africa)}/eligibility")
+    (rule,) = body.json()["rules"]
+    assert (rule["rule"], rule["met"], body.json()["eligible"]) == (
+        "independent-entities",
+        True,
+        True,
+    )
+    assert "Art. 22(4)" in rule["source"]
+    za = next(p for p in body.json()["participants"] if p["organisation"]["id"] == south_africa)
+    assert (za["country_status"], za["funded"]) == ("funding_eligible", True)
+
+    alone = client.get(f"/consortia/{_draft(client, call, south_africa)}/eligibility").json()
+    assert alone["eligible"] is False
+    assert alone["rules"][0]["fix"] == (
+        "Needs 1 more independent entity established in a Member State or Associated Country."
+    )
+
+
+def test_admin_may_add_a_funding_eligible_row(client: TestClient) -> None:
+    """A low- or middle-income country the Programme Guide adds is a row like any other."""
+    row = {"country": "KE", "status": "funding_eligible", "valid_from": "2021-01-01"}
+    created = client.post("/admin/country-statuses", json={**row, "source": "Programme Guide"})
+    assert created.status_code == 201, created.text
+    added = [(r["country"], r["status"]) for r in created.json() if not r["shipped"]]
+    assert added == [("KE", "funding_eligible")]

@@ -199,6 +199,43 @@ def test_snippets_mark_the_matched_words_and_keep_text_as_text(client: TestClien
     assert Segment(" in ", hit=False) in snippet
 
 
+def test_api_lists_carry_the_snippet_of_a_search(client: TestClient) -> None:
+    """GET /calls?q= and /organisations?q= give each item its passage, hits marked; no q, null."""
+    create_call(
+        client,
+        identifier="S-2",
+        title="Trials",
+        description="Pragmatic <b>trials</b> of minimally invasive diagnostics in Zürich.",
+    )
+    create_organisation(
+        client,
+        name="Alpine Diagnostics",
+        description="",
+        keywords=["point-of-care testing"],
+        activities=[{"title": "ZURICH-POC", "summary": "Rapid sepsis tests in emergency rooms."}],
+    )
+    (call,) = client.get("/calls", params={"q": "zurich diagnostic*"}).json()["items"]
+    assert [part["text"] for part in call["snippet"] if part["hit"]] == ["diagnostics", "Zürich"]
+    assert "".join(part["text"] for part in call["snippet"]).startswith("Pragmatic ")
+    (organisation,) = client.get("/organisations", params={"q": "sepsis"}).json()["items"]
+    assert [part for part in organisation["snippet"] if part["hit"]] == [
+        {"text": "sepsis", "hit": True}
+    ]
+    assert [item["snippet"] for item in client.get("/calls").json()["items"]] == [None]
+    assert [item["snippet"] for item in client.get("/organisations").json()["items"]] == [None]
+    assert [item["snippet"] for item in client.get("/calls?q=%20").json()["items"]] == [None]
+
+
+def test_api_snippet_of_a_title_match_shows_the_description_unmarked(client: TestClient) -> None:
+    """A call found by its title alone still shows its scope, with no word marked."""
+    create_call(
+        client, identifier="S-3", title="Antimicrobial resistance", description="One Health scope."
+    )
+    (call,) = client.get("/calls", params={"q": "antimicrobial"}).json()["items"]
+    assert [part["hit"] for part in call["snippet"]] == [False]
+    assert call["snippet"][0]["text"].startswith("One Health scope")
+
+
 def test_search_without_words_matches_nothing(client: TestClient) -> None:
     """A search of only punctuation finds nothing (never everything); an empty one filters not."""
     create_call(client, identifier="N-1", title="100% recyclable", description="")

@@ -28,6 +28,9 @@ CH = "Euresearch, Jan/Feb 2025: Switzerland from 1 January 2025"
 UK = "UK association in force 1 January 2024, except the EIC Fund"
 SB = "Science|Business 2024: Canada, New Zealand, Korea for Pillar II"
 EG = "Agence Europe 2025: Egypt, transitional from 10 April 2025"
+JP = "Commission, Dec 2025: Japan associated to Pillar II, calls from 2026"
+MA = "BayFOR 2023, Research Council of Norway 2022: Morocco's association not in force"
+LMIC = "ESASTAP: South Africa eligible for funding from 17 June 2021 (not associated)"
 
 
 def _members(*countries: str, groups: dict[int, str] | None = None) -> list[Participant]:
@@ -71,6 +74,11 @@ CASES = [
     (LIST, ("DE", "FR", "NZ"), date(2023, 9, 1), "pillar-3", None, {ENTITIES_RULE}),
     (EG, ("DE", "FR", "EG"), date(2025, 3, 1), "pillar-2", None, {ENTITIES_RULE}),
     (EG, ("DE", "FR", "EG"), date(2025, 5, 1), "pillar-2", None, set()),
+    (JP, ("DE", "FR", "JP"), date(2026, 4, 15), "pillar-2", None, set()),
+    (JP, ("DE", "FR", "JP"), date(2026, 4, 15), "pillar-1", None, {ENTITIES_RULE}),
+    (JP, ("DE", "FR", "JP"), date(2025, 9, 1), "pillar-2", None, {ENTITIES_RULE}),
+    (MA, ("DE", "FR", "MA"), date(2024, 9, 1), "pillar-2", None, {ENTITIES_RULE}),
+    (LMIC, ("DE", "FR", "ZA"), date(2024, 9, 1), "pillar-2", None, {ENTITIES_RULE}),
     (
         REG,
         ("DE", "FR", "IT"),
@@ -125,6 +133,69 @@ def test_member_outside_eligible_countries_takes_part_unfunded() -> None:
     assert report.eligible
     us = report.participants[3]
     assert (us.country_status, us.funded) == (CountryStatus.non_associated, False)
+
+
+def test_low_and_middle_income_country_member_is_funded_but_not_counted() -> None:
+    """A South African member (eligible for funding from 17 June 2021, ESASTAP) is funded and
+    does not count towards the three entities; before that date it was not funded."""
+    members = _members("DE", "FR", "ZA")
+    context = Context(rule_set=HE, part="pillar-2", on=date(2024, 2, 21), table=TABLE)
+    report = check(members, context)
+    za = report.participants[2]
+    assert (za.country_status, za.funded) == (CountryStatus.funding_eligible, True)
+    assert "does not count towards the consortium rule" in za.note
+    assert not report.eligible
+    earlier = Context(rule_set=HE, part="pillar-2", on=date(2021, 6, 16), table=TABLE)
+    za_before = check(members, earlier).participants[2]
+    assert (za_before.country_status, za_before.funded) == (CountryStatus.non_associated, False)
+
+
+@pytest.mark.parametrize("country", ["AF", "AO", "DZ"])
+def test_listed_low_and_middle_income_countries_are_funding_eligible(country: str) -> None:
+    """NCP Flanders' country tool lists them among the countries eligible for funding."""
+    status = TABLE.status(country, programme="horizon-europe", part=None, on=date(2024, 1, 1))
+    assert status is CountryStatus.funding_eligible
+
+
+def test_morocco_row_says_why_it_is_not_counted() -> None:
+    """Morocco has a sourced row: not associated, the transitional arrangement explained."""
+    row = TABLE.row_for("MA", programme="horizon-europe", part="pillar-2", on=date(2025, 1, 1))
+    assert row is not None
+    assert (row.status, row.source) == (CountryStatus.non_associated, "morocco-transitional")
+    assert "transitional arrangement" in row.note
+
+
+# (rule set, countries, whether the one-entity rule is met): Regulation (EU) 2021/695, Art. 22(3)
+# for ERC and other single-beneficiary actions, Art. 22(4) for coordination and support actions.
+ONE_ENTITY_CASES = [
+    (RuleSet.horizon_europe_csa, ("NO",), True),
+    (RuleSet.horizon_europe_csa, ("DE",), True),
+    (RuleSet.horizon_europe_csa, ("US",), False),
+    (RuleSet.horizon_europe_csa, (), False),
+    (RuleSet.horizon_europe_single, ("DE",), True),
+    (RuleSet.horizon_europe_single, ("IS",), True),
+    (RuleSet.horizon_europe_single, ("ZA",), False),
+    (RuleSet.horizon_europe_single, ("US", "CH"), False),
+]
+
+
+@pytest.mark.parametrize(("rule_set", "countries", "met"), ONE_ENTITY_CASES)
+def test_one_entity_rule_sets_need_one_entity_in_a_member_state_or_associated_country(
+    rule_set: RuleSet, countries: tuple[str, ...], met: bool
+) -> None:
+    """CSAs and ERC-like actions need one entity, which an Associated Country alone provides."""
+    context = Context(rule_set=rule_set, part=None, on=date(2024, 9, 1), table=TABLE)
+    report = check(_members(*countries), context)
+    (rule,) = report.rules
+    assert (rule.rule, rule.met, report.eligible) == (ENTITIES_RULE, met, met)
+    article = {RuleSet.horizon_europe_csa: "22(4)", RuleSet.horizon_europe_single: "22(3)"}
+    assert f"Art. {article[rule_set]}" in rule.source
+    if not met:
+        assert rule.fix == (
+            "Needs 1 more independent entity established in a Member State or Associated Country."
+        )
+        assert {"DE", "NO"} <= rule.fix_countries
+        assert "US" not in rule.fix_countries
 
 
 def _ihi(*, two_stage: bool) -> Context:

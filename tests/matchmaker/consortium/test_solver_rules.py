@@ -3,6 +3,7 @@
 from datetime import date
 from itertools import combinations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,7 +82,15 @@ instances = st.tuples(
     st.dictionaries(st.sampled_from(TYPES), st.integers(0, 2), max_size=2),
     st.integers(0, 3),
     st.integers(1, 5),
-    st.sampled_from(((RuleSet.horizon_europe, False), (RuleSet.ihi, False), (RuleSet.ihi, True))),
+    st.sampled_from(
+        (
+            (RuleSet.horizon_europe, False),
+            (RuleSet.horizon_europe_csa, False),
+            (RuleSet.horizon_europe_single, False),
+            (RuleSet.ihi, False),
+            (RuleSet.ihi, True),
+        )
+    ),
 )
 
 
@@ -165,3 +174,21 @@ def test_rules_change_the_proposal_to_an_eligible_one() -> None:
     assert _solve(candidates, plain, "milp").member_ids == {1, 2, 3}
     assert _solve(candidates, ruled, "milp").member_ids == {1, 2, 4}
     assert _solve(candidates, ruled, "greedy").member_ids == {1, 2, 4}
+
+
+@pytest.mark.parametrize("method", ["milp", "greedy"])
+def test_csa_proposal_needs_one_entity_and_no_member_state(method: Method) -> None:
+    """A CSA (Art. 22(4)) of one partner: a Norwegian one suffices, a Swiss one (2024) does not."""
+    candidates = [
+        Candidate(id=1, stakeholder_type="sme", country="CH", score=0.9),
+        Candidate(id=2, stakeholder_type="sme", country="NO", score=0.2),
+    ]
+    rules = solver_rules(_context(RuleSet.horizon_europe_csa))
+    proposal = _solve(candidates, Requirements(required={}, max_partners=1, rules=rules), method)
+    assert (proposal.feasible, proposal.member_ids) == (True, frozenset({2}))
+    alone = _solve(candidates[:1], Requirements(required={}, max_partners=1, rules=rules), method)
+    [shortfall] = alone.shortfalls
+    assert (shortfall.rule, shortfall.needed, shortfall.achieved) == (ENTITIES_RULE, 1, 0)
+    assert shortfall.message.startswith(
+        "The programme needs an independent legal entity in a Member State or Associated Country"
+    )

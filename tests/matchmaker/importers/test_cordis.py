@@ -394,6 +394,8 @@ def test_call_from_topic_row() -> None:
         "opening_date": date(2023, 12, 5),
         "deadline": date(2024, 3, 5),
         "min_countries": 1,
+        "rule_set": "horizon-europe-single",  # an ERC action of Horizon Europe: Art. 22(3)
+        "programme_part": "pillar-1",
     }
 
 
@@ -513,3 +515,26 @@ def test_call_from_topic_repairs_its_title_and_description() -> None:
     assert call["description"] == (
         "Scope:\n• the organisation's policies\n• employees' work-life balance"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "action_type", "expected"),
+    [
+        ("HORIZON-WIDERA-2023-ACCESS-02-01", "CSA", ("horizon-europe-csa", None)),
+        (
+            "HORIZON-CL6-2021-GOVERNANCE-01-08",
+            "HORIZON-CSA HORIZON Coordination and Support Actions",
+            ("horizon-europe-csa", "pillar-2"),
+        ),
+        ("HORIZON-MISS-2023-CANCER-01-01", "RIA", None),
+        ("ERC-2022-POC1", "", ("horizon-europe-single", "pillar-1")),
+        ("ERC-2019-STG", "", None),  # Horizon 2020's ERC: not these rules
+    ],
+)
+def test_topic_rule_set_from_code_and_action_type(
+    code: str, action_type: str, expected: tuple[str, str | None] | None
+) -> None:
+    """CSAs (Art. 22(4)) and Horizon Europe ERC grants (Art. 22(3)) get their one-entity rules."""
+    fields = call_from_topic({"topic": code, "topicTitle": "T", "action_type": action_type})
+    found = (fields["rule_set"], fields["programme_part"]) if "rule_set" in fields else None
+    assert found == expected
