@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request, Response
@@ -13,6 +14,7 @@ from matchmaker.errors import Unauthenticated
 from matchmaker.matching.service import MatchingService
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings
+from matchmaker.trust.freshness import profile_context
 from models.common import MAX_ID, Id, line
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -35,6 +37,13 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A writing session whatever the method: a link opened from an e-mail (a GET) that
+    changes something, such as unsubscribing."""
+    with session_scope(for_writing(request.app.state.engine)) as session:
+        yield session
+
+
 def get_read_session(request: Request) -> Iterator[Session]:
     """A session for a request that only reads, whatever its method (POST /search, say)."""
     with session_scope(request.app.state.engine, read_only=True) as session:
@@ -51,6 +60,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # Read-only POST endpoints must not take SQLite's write lock while they rank: it would queue
 # every writer behind them.
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 MatchingDep = Annotated[MatchingService, Depends(get_matching)]
 
@@ -75,6 +85,15 @@ def get_actor(request: Request, session: ReadSessionDep, settings: SettingsDep) 
 
 
 ActorDep = Annotated[Principal | None, Depends(get_actor)]
+
+
+def get_profile_context(settings: SettingsDep) -> dict[str, datetime]:
+    """The validation context of profile schemas: when a last confirmation makes one stale."""
+    return profile_context(settings.stale_after_months)
+
+
+# Pass as `context=` when validating an OrganisationPublic (or a schema built on it).
+ProfileContext = Annotated[dict[str, datetime], Depends(get_profile_context)]
 
 
 def get_writer(request: Request, actor: ActorDep) -> Principal | None:

@@ -18,13 +18,17 @@ from api.routers import (
     health,
     keys,
     matching,
+    notifications,
     organisations,
     partnering,
+    saved_searches,
+    trust,
 )
 from api.stale import StaleMarker
 from matchmaker import db
 from matchmaker.matching.service import MatchingService
 from matchmaker.partnering.ranking import PartnerRequestIndex
+from matchmaker.partnering.worker import DeliveryWorker
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings, get_settings
 
@@ -63,11 +67,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             refit_drift=settings.refit_drift,
             index_dir=settings.matching_index_dir(),
         )
+        delivery = DeliveryWorker(
+            engine=engine, settings=settings, interval=settings.delivery_interval
+        )
         if db.current_revision(engine) == app.state.head_revision:
             app.state.matching.start()
+            if settings.delivery_interval > 0:
+                delivery.start()
         try:
             yield
         finally:
+            delivery.stop(settings.shutdown_timeout)
             # A refit still reading the database gets the shutdown's grace period to finish
             # before its connections close; after that it is abandoned, never installed.
             app.state.matching.stop(settings.shutdown_timeout)
@@ -98,10 +108,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consortia.router)
     app.include_router(matching.router)
     app.include_router(partnering.router)
+    app.include_router(notifications.router)
+    app.include_router(saved_searches.router)
     app.state.partner_requests = PartnerRequestIndex()
     app.include_router(admin.router)
     app.include_router(keys.router)
     app.include_router(keys.web_router)
+    app.include_router(trust.router)
+    app.include_router(trust.web_router)
     app.include_router(web.router)
     app.mount(web.STATIC_URL, web.static_files(), name="web-static")
     return app

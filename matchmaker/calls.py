@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from matchmaker import search
 from matchmaker.auth import Principal, require_role
 from matchmaker.errors import Conflict, InvalidInput, PermissionDenied
+from matchmaker.partnering import events
 from matchmaker.repository import (
     create,
     get_or_raise,
@@ -24,6 +25,7 @@ from models.apikey import KeyRole
 from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
 from models.change import Entity
 from models.consortium import Consortium
+from models.saved_search import JobKind
 
 CallSort = Literal["id", "deadline", "relevance"]
 
@@ -67,9 +69,11 @@ def create_call(session: Session, *, data: CallCreate, actor: Principal | None) 
     )
     call.required_stakeholders = values["required_stakeholders"]
     try:
-        return create(session, call, entity=Entity.call)
+        create(session, call, entity=Entity.call)
     except IntegrityError as error:  # a concurrent request took the identifier first
         raise Conflict(f"A call with identifier {data.identifier!r} already exists.") from error
+    events.record(session, kind=JobKind.call, item_id=call.id)
+    return call
 
 
 def _editable_call(session: Session, *, call_id: int, actor: Principal | None) -> Call:

@@ -9,46 +9,78 @@ from sqlmodel import Session, col
 from matchmaker import search
 from matchmaker.auth import OPERATOR, Principal, require_organisation
 from matchmaker.consortium.drafts import list_consortia, memberships_of, to_public
+from matchmaker.errors import NotFound
 from matchmaker.keys import issue_key, list_keys
+from matchmaker.partnering import events
 from matchmaker.repository import (
     create,
-    get_or_raise,
     paginate,
     versioned_delete,
     versioned_update,
     versioned_update_many,
 )
+from matchmaker.trust.duplicates import identity, possible_duplicates
+from matchmaker.trust.history import merged_into
 from models.apikey import KeyCreate, KeyPublic, KeyRole
 from models.change import Entity
+from models.common import utc_now
 from models.consortium import Consortium, ConsortiumMember
 from models.organisation import (
+    Activity,
     Organisation,
     OrganisationCreate,
     OrganisationPrivate,
     OrganisationUpdate,
+    PossibleDuplicate,
 )
+from models.saved_search import JobKind
 
 
 def create_organisation(session: Session, *, data: OrganisationCreate) -> tuple[Organisation, str]:
     """Store a new profile; return it with its owner key's token (shown only this once)."""
+    values = data.model_dump(mode="json")
+    now = utc_now()
     organisation = create(
-        session, Organisation(**data.model_dump(mode="json")), entity=Entity.organisation
+        session,
+        Organisation(
+            **values, **identity(values), created_at=now, updated_at=now, confirmed_at=now
+        ),
+        entity=Entity.organisation,
     )
     _, token = issue_key(
         session,
         data=KeyCreate(role=KeyRole.organisation, organisation_id=organisation.id, label="owner"),
         actor=OPERATOR,
     )
+    events.record(session, kind=JobKind.organisation, item_id=organisation.id)
     return organisation, token
+
+
+def duplicates_of(session: Session, *, data: OrganisationCreate) -> list[PossibleDuplicate]:
+    """The stored profiles a new one would look like (asked before creating it)."""
+    return possible_duplicates(
+        session,
+        name=data.name,
+        country=data.country,
+        website=data.model_dump(mode="json")["website"],
+    )
 
 
 def get_organisation(
     session: Session, *, organisation_id: int, for_update: bool = False
 ) -> Organisation:
-    """Load one profile (locked for a write with `for_update`) or raise NotFound."""
-    return get_or_raise(
-        session, Organisation, organisation_id, noun="organisation", for_update=for_update
-    )
+    """Load one profile (locked for a write with `for_update`) or raise NotFound; the NotFound
+    of a profile merged into another names the one it became."""
+    organisation = session.get(Organisation, organisation_id, with_for_update=for_update or None)
+    if organisation is None:
+        survivor = merged_into(session, organisation_id=organisation_id)
+        if survivor is not None:
+            raise NotFound(
+                f"Organisation {organisation_id} was merged into organisation {survivor}: "
+                f"read /organisations/{survivor}."
+            )
+        raise NotFound(f"No organisation with id {organisation_id}.")
+    return organisation
 
 
 def list_organisations(
@@ -91,13 +123,36 @@ def update_organisation(
     require_organisation(actor, organisation_id)
     organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
     changes = data.model_dump(mode="json", exclude_unset=True)
-    return versioned_update(
+    if "activities" in changes:
+        changes["activities"] = keep_verified(organisation.activities, changes["activities"])
+    changes.update(identity(changes))
+    updated = versioned_update(
         session,
         organisation,
         changes,
         entity=Entity.organisation,
         expected_version=expected_version,
     )
+    events.record(session, kind=JobKind.organisation, item_id=organisation_id)
+    return updated
+
+
+def keep_verified(
+    stored: list[dict[str, Any]], given: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """New activities, each marked verified when a stored verified one says exactly the same:
+    an owner rewriting its list keeps what a claim verified, and cannot verify anything else."""
+    verified = [activity_content(activity) for activity in stored if activity.get("verified")]
+    return [
+        {**activity, "verified": True} if activity_content(activity) in verified else activity
+        for activity in given
+    ]
+
+
+def activity_content(activity: dict[str, Any]) -> dict[str, Any]:
+    """What an activity says, every field present, without its verification."""
+    fields = {name: value for name, value in activity.items() if name != "verified"}
+    return Activity.model_validate(fields).model_dump(mode="json")
 
 
 def delete_organisation(
@@ -131,11 +186,16 @@ def delete_organisation(
 
 
 def export_organisation(
-    session: Session, *, organisation_id: int, actor: Principal | None
+    session: Session,
+    *,
+    organisation_id: int,
+    actor: Principal | None,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything stored about an organisation, for its owner or an admin.
 
     Drafts of other organisations that list it are not in it: they are their owners' data.
+    `context` is the profile schemas' validation context (when profiles are stale).
     """
     require_organisation(actor, organisation_id)
     organisation = get_organisation(session, organisation_id=organisation_id)
@@ -145,7 +205,9 @@ def export_organisation(
     )
     drafts, _ = list_consortia(session, actor=owner, limit=10_000, offset=0)
     return {
-        "profile": OrganisationPrivate.model_validate(organisation, from_attributes=True),
+        "profile": OrganisationPrivate.model_validate(
+            organisation, from_attributes=True, context=context
+        ),
         "api_keys": [KeyPublic.model_validate(key, from_attributes=True) for key in keys],
         "consortia_owned": [to_public(session, draft) for draft in drafts],
         "consortia_member_of": memberships_of(session, organisation_id=organisation_id),

@@ -83,6 +83,20 @@ class Settings(BaseSettings):
         "organisation (whether or not it exists), counted in the database; 0 turns the limit "
         "off.",
     )
+    claim_link_hours: int = Field(
+        default=48,
+        ge=1,
+        le=24 * 30,
+        description="Hours the link that confirms a claim of a CORDIS record works, once "
+        "e-mailed to an address on the record's web domain.",
+    )
+    stale_after_months: int = Field(
+        default=13,
+        ge=1,
+        le=120,
+        description="Months after its last confirmation (on creation, or its owner's POST "
+        "/organisations/{id}/confirm) that a profile is shown as stale.",
+    )
     contact_request_days: int = Field(
         default=14,
         ge=1,
@@ -99,6 +113,25 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         description="Partner requests an organisation may have open at once.",
+    )
+    max_saved_searches: int = Field(
+        default=20,
+        ge=1,
+        description="Saved searches an organisation may keep at once.",
+    )
+
+    delivery_interval: float = Field(
+        default=60,
+        ge=0,
+        description="Seconds between the notification delivery passes (e-mail, digests, "
+        "webhooks) that `matchmaker serve` runs in the background of each worker process; "
+        "0 turns them off (then run `matchmaker notify run` from a timer).",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Whether webhook URLs may lead to loopback, private, link-local or other "
+        "non-public addresses; off, such URLs are refused (a safeguard against requests to the "
+        "service's own network). For tests and closed networks only.",
     )
 
     def matching_index_dir(self) -> Path | None:

@@ -17,6 +17,11 @@ from models.call import Call  # noqa: E402
 from models.change import Change  # noqa: E402
 from models.consortium import Consortium, ConsortiumMember  # noqa: E402
 from models.keyrecovery import KeyRecoveryToken  # noqa: E402
+from models.notifications import (  # noqa: E402
+    NotificationPreference,
+    Webhook,
+    WebhookDelivery,
+)
 from models.organisation import Organisation  # noqa: E402
 from models.partnering import (  # noqa: E402
     ContactRequest,
@@ -26,6 +31,8 @@ from models.partnering import (  # noqa: E402
 )
 from models.ratelimit import RateLimitCounter  # noqa: E402
 from models.rules import CountryStatusRow  # noqa: E402
+from models.saved_search import NotificationJob, NotificationKey, SavedSearch  # noqa: E402
+from models.trust import Claim, OrganisationMerge  # noqa: E402
 
 metadata: MetaData = SQLModel.metadata
 
@@ -33,15 +40,23 @@ __all__ = [
     "ApiKey",
     "Call",
     "Change",
+    "Claim",
     "Consortium",
     "ConsortiumMember",
     "ContactRequest",
     "CountryStatusRow",
     "KeyRecoveryToken",
+    "NotificationJob",
+    "NotificationKey",
+    "NotificationPreference",
     "Organisation",
     "OrganisationBlock",
+    "OrganisationMerge",
     "OutboxMessage",
     "PartnerRequest",
     "RateLimitCounter",
+    "SavedSearch",
+    "Webhook",
+    "WebhookDelivery",
     "metadata",
 ]

@@ -19,6 +19,8 @@ ACTIVITY: JsonDict = {
     "url": "https://cordis.europa.eu/project/id/101057000",
     "role": "participant",
 }
+# An activity as shown: from a CORDIS record its organisation claimed, so verified.
+ACTIVITY_SHOWN: JsonDict = {**ACTIVITY, "verified": True}
 ORGANISATION_PUBLIC: JsonDict = {
     **ORGANISATION_SUMMARY,
     "city": "Leiden",
@@ -26,13 +28,28 @@ ORGANISATION_PUBLIC: JsonDict = {
     "description": "Liquid biopsy assays and circulating tumour DNA analysis for early cancer "
     "detection; clinical validation with hospital biobanks.",
     "keywords": ["liquid biopsy", "oncology", "biomarkers"],
-    "activities": [ACTIVITY],
+    "activities": [ACTIVITY_SHOWN],
     "website": "https://oncomark.example/",
     "group": None,
     "ihi_contributor": None,
     "created_at": "2026-11-30T10:15:00Z",
     "updated_at": "2026-12-02T08:40:00Z",
     "version": 2,
+    "confirmed_at": "2026-11-30T10:15:00Z",
+    "stale": False,
+}
+ORGANISATION_FOUND: JsonDict = {
+    **ORGANISATION_PUBLIC,
+    "snippet": [
+        {
+            "text": "Liquid biopsy assays and circulating tumour DNA analysis for early ",
+            "hit": False,
+        },
+        {"text": "cancer", "hit": True},
+        {"text": " ", "hit": False},
+        {"text": "detection", "hit": True},
+        {"text": "; clinical validation with hospital biobanks.", "hit": False},
+    ],
 }
 ORGANISATION_PRIVATE: JsonDict = {
     **ORGANISATION_PUBLIC,
@@ -43,6 +60,7 @@ ORGANISATION_CREATED: JsonDict = {
     "version": 1,
     "updated_at": "2026-11-30T10:15:00Z",
     "api_key": "mm_5b2e8d1f0a3c_Xc4pQ9rT1vW7yZ2bN5mK8jH3gF6dS0aL1eR4tU7iO9p",
+    "possible_duplicates": [],
 }
 CALL_PUBLIC: JsonDict = {
     "id": 3,
@@ -63,6 +81,19 @@ CALL_PUBLIC: JsonDict = {
     "created_at": "2026-11-29T16:00:00Z",
     "updated_at": "2026-11-29T16:00:00Z",
     "version": 1,
+}
+CALL_FOUND: JsonDict = {
+    **CALL_PUBLIC,
+    "snippet": [
+        {"text": "Develop and validate minimally invasive ", "hit": False},
+        {"text": "liquid", "hit": True},
+        {"text": " ", "hit": False},
+        {"text": "biopsy", "hit": True},
+        {
+            "text": " tools for early detection of cancer, with patients involved from the start.",
+            "hit": False,
+        },
+    ],
 }
 CALL_CREATED: JsonDict = {
     **CALL_PUBLIC,

@@ -5,7 +5,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, EmailStr, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
 from sqlalchemy import JSON, DateTime, String
@@ -13,9 +22,11 @@ from sqlmodel import Field, SQLModel
 
 from models import examples as ex
 from models.common import (
+    SNIPPET_DESCRIPTION,
     CountryCode,
     Flag,
     Int,
+    SnippetPart,
     StakeholderType,
     UtcDatetime,
     line,
@@ -71,8 +82,15 @@ ORGANISATION_FIELDS: dict[str, str] = {
     "keys and admins.",
     "created_at": "When the profile was created (UTC).",
     "updated_at": "When the profile last changed (UTC).",
+    "confirmed_at": "When the profile was last confirmed as current (UTC): on creation, and "
+    "by its owner's POST /organisations/{id}/confirm.",
+    "stale": "True once the last confirmation is older than MATCHMAKER_STALE_AFTER_MONTHS "
+    '(13 by default): show it as "last confirmed on" its confirmed_at.',
     "version": "Goes up by one on every change; send it in If-Match to refuse stale writes "
     "(it is also the ETag).",
+    "possible_duplicates": "Stored profiles this one looks like (same website host, or a "
+    "near-identical name in the same country): the profile is created all the same; if it "
+    "is one of them, ask an admin to merge the two or claim the imported record.",
     "api_key": "The new organisation's own key: shown only in this answer, stored only as a "
     "hash. Send it as `Authorization: Bearer <key>` to edit the profile and build drafts.",
 }
@@ -81,6 +99,8 @@ ACTIVITY_FIELDS: dict[str, str] = {
     "summary": "What it was about, in a few sentences.",
     "year": "The year it started or was published.",
     "url": "Its page; an address without `https://` is read as https.",
+    "verified": "True for a project taken from a CORDIS record the organisation proved it "
+    "owns (a confirmed claim); set by the service only, never by a client.",
 }
 
 
@@ -113,6 +133,14 @@ class Activity(BaseModel):
     )
 
 
+class ActivityPublic(Activity):
+    """A past project as shown: what was given, and whether it is verified."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    verified: bool = PydanticField(default=False, description=ACTIVITY_FIELDS["verified"])
+
+
 class OrganisationFields(SQLModel):
     """What an organisation says about itself, shared by the table and the schemas."""
 
@@ -139,9 +167,15 @@ class Organisation(OrganisationFields, table=True):
     keywords: list[str] = Field(default_factory=list, sa_type=JSON)
     activities: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     contact_email: str | None = Field(default=None, max_length=320)
+    # What duplicates are found by (matchmaker.trust.duplicates), kept in step on every write.
+    name_key: str = Field(default="", max_length=300, index=True)
+    website_host: str | None = Field(default=None, max_length=255, index=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     version: int = Field(default=1)
+    # When the owner last said the profile is current (set on creation). Existing rows took
+    # their created_at; the constant server default exists only for that migration.
+    confirmed_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 _EXAMPLE: JsonDict = {
@@ -283,7 +317,7 @@ class OrganisationPublic(OrganisationSummary):
     )
     description: str = PydanticField(description=ORGANISATION_FIELDS["description"])
     keywords: list[str] = PydanticField(description=ORGANISATION_FIELDS["keywords"])
-    activities: list[Activity] = PydanticField(description=ORGANISATION_FIELDS["activities"])
+    activities: list[ActivityPublic] = PydanticField(description=ORGANISATION_FIELDS["activities"])
     website: str | None = PydanticField(description=ORGANISATION_FIELDS["website"])
     group: str | None = PydanticField(default=None, description=ORGANISATION_FIELDS["group"])
     ihi_contributor: bool | None = PydanticField(
@@ -292,6 +326,29 @@ class OrganisationPublic(OrganisationSummary):
     created_at: UtcDatetime = PydanticField(description=ORGANISATION_FIELDS["created_at"])
     updated_at: UtcDatetime = PydanticField(description=ORGANISATION_FIELDS["updated_at"])
     version: int = PydanticField(description=ORGANISATION_FIELDS["version"])
+    confirmed_at: UtcDatetime = PydanticField(description=ORGANISATION_FIELDS["confirmed_at"])
+    stale: bool = PydanticField(default=False, description=ORGANISATION_FIELDS["stale"])
+
+    @model_validator(mode="after")
+    def _staleness(self, info: ValidationInfo) -> "OrganisationPublic":
+        """Mark the profile stale when validated with a `stale_before` context (the API's
+        routers pass the one the settings give; see matchmaker.trust.freshness)."""
+        stale_before = (info.context or {}).get("stale_before")
+        if stale_before is not None:
+            self.stale = self.confirmed_at < stale_before
+        return self
+
+
+class OrganisationFound(OrganisationPublic):
+    """A profile in a list, with the passage of its profile a search matched."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ORGANISATION_FOUND))
+
+    snippet: list[SnippetPart] | None = PydanticField(
+        default=None,
+        description=f"{SNIPPET_DESCRIPTION} Taken from the description, keywords or past "
+        "projects, whichever matched best.",
+    )
 
 
 class OrganisationPrivate(OrganisationPublic):
@@ -302,9 +359,34 @@ class OrganisationPrivate(OrganisationPublic):
     contact_email: str | None = PydanticField(description=ORGANISATION_FIELDS["contact_email"])
 
 
+class DuplicateReason(StrEnum):
+    """Why a stored profile looks like another: what they share."""
+
+    external_id = "external_id"
+    website = "website"
+    name = "name"
+
+
+class PossibleDuplicate(OrganisationSummary):
+    """A stored profile that looks like the one written, and why."""
+
+    model_config = ConfigDict(
+        json_schema_extra=ex.examples({**ex.ORGANISATION_SUMMARY, "reasons": ["website"]})
+    )
+
+    reasons: list[DuplicateReason] = PydanticField(
+        description="What the two share: `external_id`, the `website` host, or a near-"
+        "identical `name` (compared without case, accents, punctuation or legal form such as "
+        "GmbH or B.V.) in the same country."
+    )
+
+
 class OrganisationCreated(OrganisationPrivate):
     """A profile just created, with the owner key's token: shown this once, stored only hashed."""
 
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.ORGANISATION_CREATED))
 
     api_key: str = PydanticField(description=ORGANISATION_FIELDS["api_key"])
+    possible_duplicates: list[PossibleDuplicate] = PydanticField(
+        default=[], description=ORGANISATION_FIELDS["possible_duplicates"]
+    )

@@ -147,6 +147,8 @@ class OutboxStatus(StrEnum):
     sent = "sent"
     # Nobody to send it to: the recipient has no contact address.
     skipped = "skipped"
+    # Not sent: the organisation turned notification e-mail off.
+    muted = "muted"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -162,6 +164,9 @@ class OutboxMessage(SQLModel, table=True):
     organisation_id: int = Field(
         sa_column=_reference("organisations", ondelete="CASCADE", nullable=False)
     )
+    # Where it goes when not to the organisation's contact address (a claim's link goes to an
+    # address on the claimed record's web domain).
+    to_address: str | None = Field(default=None, max_length=320)
     subject: str = Field(max_length=300)
     body: str = Field(max_length=20_000)
     status: str = Field(default=OutboxStatus.pending.value, max_length=16)
@@ -250,6 +255,37 @@ class PartnerRequestCreate(BaseModel):
     stakeholder_types: Annotated[list[StakeholderType], PydanticField(max_length=8)] = (
         PydanticField(default=[], description="The kinds of partner sought; empty: any kind.")
     )
+    countries: Annotated[list[CountryCode], PydanticField(max_length=MAX_COUNTRIES)] = (
+        PydanticField(default=[], description="The countries sought; empty: any country.")
+    )
+    expertise: Expertise = PydanticField(
+        default="", description="The expertise sought, in plain text (at most 2,000 characters)."
+    )
+    pitch: Pitch = PydanticField(
+        default="", description="Why join, in a few sentences (at most 500 characters)."
+    )
+    closes_on: IsoDate | None = PydanticField(
+        default=None,
+        description="The last day the request is open, no later than the call's deadline; "
+        "unset: the call's deadline.",
+    )
+
+
+class DraftPartnerRequestCreate(BaseModel):
+    """A partner request made from a draft: the stakeholder types it lacks are sought."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "pitch": "Our liquid biopsy consortium needs patients involved early.",
+                    "closes_on": "2027-01-31",
+                }
+            ]
+        },
+    )
+
     countries: Annotated[list[CountryCode], PydanticField(max_length=MAX_COUNTRIES)] = (
         PydanticField(default=[], description="The countries sought; empty: any country.")
     )

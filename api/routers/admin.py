@@ -3,7 +3,16 @@
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from api.deps import ActorDep, IdPath, Limit, MatchingDep, Offset, SessionDep, WriterDep
+from api.deps import (
+    ActorDep,
+    IdPath,
+    Limit,
+    MatchingDep,
+    Offset,
+    ProfileContext,
+    SessionDep,
+    WriterDep,
+)
 from api.errors import problem_responses
 from api.openapi import PUBLIC, answer_example, security
 from matchmaker import keys, organisations, rules
@@ -103,11 +112,13 @@ def create_organisation_key(
     tags=["organisations"],
 )
 def export_organisation(
-    organisation_id: IdPath, session: SessionDep, actor: ActorDep
+    organisation_id: IdPath, session: SessionDep, actor: ActorDep, context: ProfileContext
 ) -> OrganisationExport:
     """Everything stored about your organisation: profile, keys (no secrets) and drafts."""
     return OrganisationExport.model_validate(
-        organisations.export_organisation(session, organisation_id=organisation_id, actor=actor)
+        organisations.export_organisation(
+            session, organisation_id=organisation_id, actor=actor, context=context
+        )
     )
 
 

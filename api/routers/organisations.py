@@ -1,6 +1,6 @@
 """Organisation profiles over HTTP."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -10,6 +10,7 @@ from api.deps import (
     IfMatch,
     Limit,
     Offset,
+    ProfileContext,
     QueryLine,
     SessionDep,
     WriterDep,
@@ -18,6 +19,7 @@ from api.deps import (
 from api.errors import problem_responses
 from api.openapi import PUBLIC, security
 from matchmaker import organisations as service
+from matchmaker import search
 from matchmaker.auth import can_see_private
 from models.apikey import KeyRole
 from models.common import CountryCode, Page, StakeholderType
@@ -25,6 +27,7 @@ from models.organisation import (
     Organisation,
     OrganisationCreate,
     OrganisationCreated,
+    OrganisationFound,
     OrganisationPrivate,
     OrganisationPublic,
     OrganisationUpdate,
@@ -33,9 +36,11 @@ from models.organisation import (
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
 
-def _private(organisation: Organisation, response: Response) -> OrganisationPrivate:
+def _private(
+    organisation: Organisation, response: Response, context: dict[str, Any]
+) -> OrganisationPrivate:
     set_etag(response, organisation.version)
-    return OrganisationPrivate.model_validate(organisation, from_attributes=True)
+    return OrganisationPrivate.model_validate(organisation, from_attributes=True, context=context)
 
 
 @router.post(
@@ -46,23 +51,31 @@ def _private(organisation: Organisation, response: Response) -> OrganisationPriv
     responses=problem_responses(401, 413, 422, 429),
 )
 def create_organisation(
-    data: OrganisationCreate, session: SessionDep, response: Response, _writer: WriterDep
+    data: OrganisationCreate,
+    session: SessionDep,
+    response: Response,
+    context: ProfileContext,
+    _writer: WriterDep,
 ) -> OrganisationCreated:
     """Register a profile; the answer carries its owner key (`api_key`), shown only this once."""
+    duplicates = service.duplicates_of(session, data=data)
     organisation, token = service.create_organisation(session, data=data)
     response.headers["Location"] = f"/organisations/{organisation.id}"
-    profile = _private(organisation, response)
-    return OrganisationCreated(**profile.model_dump(), api_key=token)
+    profile = _private(organisation, response, context)
+    return OrganisationCreated(
+        **profile.model_dump(), api_key=token, possible_duplicates=duplicates
+    )
 
 
 @router.get(
     "",
     openapi_extra=PUBLIC,
-    response_model=Page[OrganisationPublic],
+    response_model=Page[OrganisationFound],
     responses=problem_responses(422),
 )
 def list_organisations(
     session: SessionDep,
+    context: ProfileContext,
     limit: Limit = 50,
     offset: Offset = 0,
     stakeholder_type: Annotated[list[StakeholderType], Query()] = [],  # noqa: B006
@@ -76,8 +89,11 @@ def list_organisations(
             "ignored. Results come best first.",
         ),
     ] = None,
-) -> Page[OrganisationPublic]:
-    """List public profiles, filtered by stakeholder type, country (both may repeat) and words."""
+) -> Page[OrganisationFound]:
+    """List public profiles, filtered by stakeholder type, country (both may repeat) and words.
+
+    With `q`, each profile carries the passage of its profile that matched (`snippet`).
+    """
     items, total = service.list_organisations(
         session,
         stakeholder_types=stakeholder_type,
@@ -86,8 +102,17 @@ def list_organisations(
         limit=limit,
         offset=offset,
     )
+    found = search.found_snippets(
+        session, "organisations", q, [item.id for item in items if item.id]
+    )
     return Page(
-        items=[OrganisationPublic.model_validate(item) for item in items],
+        items=[
+            OrganisationFound(
+                **OrganisationPublic.model_validate(item, context=context).model_dump(),
+                snippet=None if found is None else found.get(item.id or 0, ()),
+            )
+            for item in items
+        ],
         total=total,
         limit=limit,
         offset=offset,
@@ -101,14 +126,18 @@ def list_organisations(
     responses=problem_responses(401, 404),
 )
 def read_organisation(
-    organisation_id: IdPath, session: SessionDep, response: Response, actor: ActorDep
+    organisation_id: IdPath,
+    session: SessionDep,
+    response: Response,
+    actor: ActorDep,
+    context: ProfileContext,
 ) -> OrganisationPrivate | OrganisationPublic:
     """Read a profile; its owner and admins also see its personal data. The ETag is its version."""
     organisation = service.get_organisation(session, organisation_id=organisation_id)
     if can_see_private(actor, organisation_id):
-        return _private(organisation, response)
+        return _private(organisation, response, context)
     set_etag(response, organisation.version)
-    return OrganisationPublic.model_validate(organisation)
+    return OrganisationPublic.model_validate(organisation, context=context)
 
 
 @router.patch(
@@ -124,6 +153,7 @@ def update_organisation(
     response: Response,
     if_match: IfMatch,
     actor: WriterDep,
+    context: ProfileContext,
 ) -> OrganisationPrivate:
     """Change some fields of your profile; send If-Match to refuse overwriting a newer version."""
     organisation = service.update_organisation(
@@ -133,7 +163,7 @@ def update_organisation(
         actor=actor,
         expected_version=if_match,
     )
-    return _private(organisation, response)
+    return _private(organisation, response, context)
 
 
 @router.delete(

@@ -22,6 +22,7 @@ from models.partnering import (
     ContactRequestCreate,
     ContactRequestPublic,
     ContactStatus,
+    DraftPartnerRequestCreate,
     Inbox,
     InterestCreate,
     PartnerRequestCreate,
@@ -64,6 +65,41 @@ def create_partner_request(
         session,
         call_id=call_id,
         data=data,
+        actor=actor,
+        max_open=settings.max_open_partner_requests,
+        today=today,
+    )
+    response.headers["Location"] = f"/partner-requests/{row.id}"
+    return requests.to_public(row, call, organisation, today=today)
+
+
+@router.post(
+    "/consortia/{consortium_id}/partner-requests",
+    openapi_extra=ORGANISATION_KEY,
+    status_code=status.HTTP_201_CREATED,
+    response_model=PartnerRequestPublic,
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+)
+def publish_draft_gaps(
+    consortium_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    actor: WriterDep,
+    data: DraftPartnerRequestCreate | None = None,
+) -> PartnerRequestPublic:
+    """Publish your draft's gaps as a partner request for its call, in one step (your key).
+
+    The request seeks the stakeholder types the call requires and the draft still lacks, and is
+    tied to the draft (which only you see); 409 when the draft lacks no type. The body, all
+    optional, adds countries, expertise, a pitch and `closes_on`, as for
+    `POST /calls/{id}/partner-requests`, whose limits apply.
+    """
+    today = date.today()
+    row, call, organisation = requests.publish_draft_gaps(
+        session,
+        consortium_id=consortium_id,
+        data=data or DraftPartnerRequestCreate(),
         actor=actor,
         max_open=settings.max_open_partner_requests,
         today=today,

@@ -22,6 +22,7 @@ from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.errors import NotFound
 from matchmaker.matching import explanations
 from matchmaker.matching import suggestions as suggestions_service
+from matchmaker.partnering import requests as partner_requests
 from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code, text
 from models.organisation import OrganisationPublic
@@ -33,6 +34,7 @@ SUGGESTIONS = 20
 TERMS_SHOWN = 6
 FITTING_CALLS = 8
 SIMILAR = 6
+PARTNER_REQUESTS = 20
 # Calls are read in chunks this large to build the filter choices and apply the text search.
 Text = Annotated[QueryLine, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
@@ -206,14 +208,20 @@ def read_call_page(
         countries=[country] if country else [],
         limit=SUGGESTIONS,
     )
+    today = date.today()
+    sought, sought_total = partner_requests.list_call_requests(
+        session, call_id=call_id, today=today, limit=PARTNER_REQUESTS, offset=0
+    )
     return render(
         request,
         "call.html",
         {
-            "call": calls_service.to_public(call, today=date.today()),
+            "call": calls_service.to_public(call, today=today),
             "requirements": effective_requirements(call),
             "suggestions": _shown(found, subject="the call"),
             "filters": {"stakeholder_type": stakeholder_type, "country": country},
+            "partner_requests": [partner_requests.to_public(*row, today=today) for row in sought],
+            "partner_requests_total": sought_total,
         },
     )
 
@@ -391,6 +399,7 @@ def sign_in_page(request: Request) -> HTMLResponse:
 # these: a catch-all POST route would make every unknown page a 405 instead of a 404.
 FORM_ACTIONS = (
     "/ui/drafts",
+    "/ui/organisations/{organisation_id}/contact",
     "/ui/sign-in",
     "/ui/organisations/new",
     "/ui/organisations/{organisation_id}/edit",

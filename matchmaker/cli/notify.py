@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
+import httpx
 import typer
 
 from matchmaker import db
-from matchmaker.partnering.delivery import SmtpSender, deliver_pending, parse_smtp_url
+from matchmaker.partnering.worker import deliver_once, smtp_sender
 from matchmaker.settings import get_settings
 
 notify_app = typer.Typer(help="Notification commands.", no_args_is_help=True)
@@ -14,26 +15,38 @@ notify_app = typer.Typer(help="Notification commands.", no_args_is_help=True)
 @notify_app.command("run")
 def notify_run(
     limit: Annotated[
-        int | None, typer.Option(min=1, help="Send at most this many messages in this pass.")
+        int | None,
+        typer.Option(min=1, help="Send at most this many messages (and webhook calls)."),
     ] = None,
 ) -> None:
-    """Send the due notifications once, by e-mail to MATCHMAKER_SMTP_URL, then exit."""
+    """Send the due notifications once, by e-mail to MATCHMAKER_SMTP_URL (each at once or in
+    a daily digest, as each organisation chose) and to webhooks, then exit."""
     settings = get_settings()
-    if settings.smtp_url is None:
-        typer.echo("Error: set MATCHMAKER_SMTP_URL to send notifications.", err=True)
-        raise typer.Exit(1)
     try:
-        server = parse_smtp_url(settings.smtp_url.get_secret_value())
+        sender = smtp_sender(settings)
     except ValueError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
+    if sender is None:
+        typer.echo("MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.", err=True)
     engine = db.create_db_engine(settings)
-    sender = SmtpSender(server)
     try:
-        done = deliver_pending(engine, send=sender, mail_from=settings.mail_from, limit=limit)
+        with httpx.Client() as client:
+            done = deliver_once(engine, settings=settings, send=sender, client=client, limit=limit)
     finally:
-        sender.close()
+        if sender is not None:
+            sender.close()
         engine.dispose()
-    typer.echo(f"Sent {done.sent}, skipped {done.skipped} (no address), failed {done.failed}.")
-    if done.failed:
+    email, digests, webhooks = done.email, done.digests, done.webhooks
+    events = done.events
+    typer.echo(
+        f"Events: {events.jobs} changes matched into {events.messages} messages; "
+        f"{events.reminders} deadline reminders."
+    )
+    typer.echo(f"Sent {email.sent}, skipped {email.skipped} (no address), failed {email.failed}.")
+    typer.echo(
+        f"Muted {email.muted} (e-mail off); {digests.digests} digests of {digests.messages} "
+        f"messages; webhooks: delivered {webhooks.delivered}, failed {webhooks.failed}."
+    )
+    if email.failed or digests.failed or webhooks.failed:
         raise typer.Exit(2)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from matchmaker.calls import check_call_rules
 from matchmaker.db import for_writing, session_scope
@@ -42,6 +42,8 @@ from matchmaker.importers.cordis import (
 from matchmaker.importers.portal import calls_from_search, is_search_response
 from matchmaker.messages import field_path, human_message
 from matchmaker.repository import create_many, versioned_update_many
+from matchmaker.trust.duplicates import duplicates_of_many, identity
+from matchmaker.trust.history import absorbed_external_ids
 from models.call import Call, CallCreate
 from models.change import Entity
 from models.organisation import Organisation, OrganisationCreate
@@ -71,6 +73,8 @@ class ImportSummary:
     unchanged: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Organisations only: created profiles that look like stored ones (the first are noted).
+    possible_duplicates: int = 0
     # Calls only: which identifiers were created, updated and left unchanged, and every
     # identifier the source listed (rejected rows included), for `matchmaker sync calls`.
     created_keys: list[str] = field(default_factory=list)
@@ -128,23 +132,60 @@ def _write_organisations(
                 .with_for_update()
             )
         }
+        # A record merged into another profile (a claim, an admin's merge) lives on in it.
+        merged = absorbed_external_ids(session, [key for key in keys if key not in existing])
         created: list[dict[str, Any]] = []
         updated: list[tuple[Organisation, dict[str, Any]]] = []
         for external_id, data in batch:
             row = existing.get(external_id)
             if row is None:
-                created.append({**data.model_dump(mode="json"), "external_id": external_id})
+                if external_id in merged:
+                    summary.unchanged += 1
+                    summary.notes.append(
+                        f"{external_id} was merged into organisation {merged[external_id]}: "
+                        "not created again"
+                    )
+                    continue
+                values = {**data.model_dump(mode="json"), "external_id": external_id}
+                created.append({**values, **identity(values)})
                 continue
             # Only the fields the source gives are its to change (CORDIS has no keywords).
             changes = _differences(row, data.model_dump(mode="json", exclude_unset=True))
             if changes:
-                updated.append((row, changes))
+                updated.append((row, {**changes, **identity(changes)}))
             else:
                 summary.unchanged += 1
+        _note_duplicates(session, created, summary)
         create_many(session, Organisation, created, entity=Entity.organisation)
         versioned_update_many(session, updated, entity=Entity.organisation)
     summary.created += len(created)
     summary.updated += len(updated)
+
+
+# Past this many, the summary counts possible duplicates instead of naming each.
+MAX_DUPLICATE_NOTES = 100
+
+
+def _note_duplicates(
+    session: Session, created: list[dict[str, Any]], summary: ImportSummary
+) -> None:
+    """Note each new profile that looks like a stored one (same website host, near-identical
+    name in the same country): it is created all the same, for an admin to merge or its
+    organisation to claim."""
+    for values, duplicates in zip(created, duplicates_of_many(session, created), strict=True):
+        if not duplicates:
+            continue
+        summary.possible_duplicates += 1
+        if summary.possible_duplicates == MAX_DUPLICATE_NOTES + 1:
+            summary.notes.append("More new profiles may be duplicates; they are not listed.")
+        if summary.possible_duplicates <= MAX_DUPLICATE_NOTES:
+            likes = ", ".join(
+                f"{duplicate.id} {duplicate.name!r} ({'/'.join(duplicate.reasons)})"
+                for duplicate in duplicates
+            )
+            summary.notes.append(
+                f"{values['external_id']} {values['name']!r} may be a duplicate of: {likes}"
+            )
 
 
 def _write_calls(

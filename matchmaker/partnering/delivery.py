@@ -7,8 +7,16 @@ database's write lock. A worker killed after the server took a message but befor
 sends it again on its next pass, with the same Message-ID, so receivers can drop the repeat;
 nothing is lost. A message that fails is retried later, waiting twice as long after each
 failure (a minute, then 2, 4, ... at most a day).
+
+An organisation's preference (`matchmaker.partnering.preferences`) decides when: each message
+at once (the default), one digest a day listing the pending ones (`deliver_digests`), or none
+(the messages are marked muted). Every notification e-mail carries the organisation's
+unsubscribe link, in its text and its `List-Unsubscribe` header. One-time links (key recovery,
+claims) answer a request someone just made: they go out at once whatever the preference, and
+carry no unsubscribe link.
 """
 
+import hashlib
 import logging
 import smtplib
 import ssl
@@ -20,12 +28,14 @@ from email.utils import format_datetime
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, exists, or_, select
 from sqlmodel import col
 
 from matchmaker.db import for_writing, session_scope
 from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS
+from matchmaker.partnering.preferences import ensure_preference, unsubscribe_link
 from models.common import as_utc, utc_now
+from models.notifications import EmailFrequency, NotificationPreference
 from models.organisation import Organisation
 from models.partnering import OutboxMessage, OutboxStatus
 
@@ -37,6 +47,13 @@ FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(days=1)
 # Errors about one message (a refused recipient, a refused body): the next message may pass.
 _PER_MESSAGE = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
+# Sent at once whatever the preference, without an unsubscribe link: one-time links that answer
+# a request someone just made (and may go to an address other than the organisation's).
+ALWAYS_SENT = REDACTED_EVENTS
+DIGEST_EVERY = timedelta(days=1)
+# One digest lists at most this many messages; the rest wait for the next day's.
+DIGEST_LIMIT = 100
+DEFAULT_BASE_URL = "http://localhost:8000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +135,21 @@ class SmtpSender:
             self._smtp = None
 
 
-def email_of(message: OutboxMessage, *, to: str, mail_from: str) -> EmailMessage:
-    """An outbox message as the e-mail sent, with its stable Message-ID."""
+def _unsubscribable(email: EmailMessage, body: str, unsubscribe: str | None) -> None:
+    """Set the text, with the unsubscribe link at its foot and in the headers (RFC 2369, and
+    RFC 8058's one-click POST)."""
+    if unsubscribe is not None:
+        email["List-Unsubscribe"] = f"<{unsubscribe}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        body = f"{body.rstrip()}\n\n-- \nTo stop these e-mails, open {unsubscribe}\n"
+    email.set_content(body)
+
+
+def email_of(
+    message: OutboxMessage, *, to: str, mail_from: str, unsubscribe: str | None = None
+) -> EmailMessage:
+    """An outbox message as the e-mail sent, with its stable Message-ID and, given one, the
+    unsubscribe link."""
     email = EmailMessage()
     email["From"] = mail_from
     email["To"] = to
@@ -128,7 +158,30 @@ def email_of(message: OutboxMessage, *, to: str, mail_from: str) -> EmailMessage
     email["Date"] = format_datetime(as_utc(message.created_at).astimezone(UTC), usegmt=True)
     email["Auto-Submitted"] = "auto-generated"
     email["X-Matchmaker-Event"] = message.event
-    email.set_content(message.body)
+    _unsubscribable(email, message.body, unsubscribe)
+    return email
+
+
+def digest_of(
+    messages: list[OutboxMessage], *, to: str, mail_from: str, unsubscribe: str, now: datetime
+) -> EmailMessage:
+    """One e-mail listing several messages; its Message-ID follows from theirs, so a digest
+    sent again after a crash carries the same one."""
+    ids = ",".join(message.message_id for message in messages)
+    email = EmailMessage()
+    email["From"] = mail_from
+    email["To"] = to
+    count = len(messages)
+    email["Subject"] = f"matchmaker: {count} notification{'s' if count != 1 else ''} today"
+    email["Message-ID"] = f"<digest-{hashlib.sha256(ids.encode()).hexdigest()[:32]}@matchmaker>"
+    email["Date"] = format_datetime(now.astimezone(UTC), usegmt=True)
+    email["Auto-Submitted"] = "auto-generated"
+    email["X-Matchmaker-Event"] = "digest"
+    parts = [f"Your daily digest: {count} notification{'s' if count != 1 else ''}.\n"]
+    for number, message in enumerate(messages, 1):
+        sent = format_datetime(as_utc(message.created_at).astimezone(UTC), usegmt=True)
+        parts.append(f"{number}. {message.subject} ({sent})\n\n{message.body.rstrip()}\n")
+    _unsubscribable(email, "\n".join(parts), unsubscribe)
     return email
 
 
@@ -139,6 +192,8 @@ class Delivered:
     sent: int = 0
     skipped: int = 0
     failed: int = 0
+    # Not sent: the organisation turned e-mail off.
+    muted: int = 0
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -151,14 +206,20 @@ def deliver_pending(
     *,
     send: Sender,
     mail_from: str,
+    base_url: str = DEFAULT_BASE_URL,
     limit: int | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Delivered:
     """Send the due messages, one transaction each, oldest first; stop at `limit` messages,
-    when none is due, or when the server cannot be reached."""
+    when none is due, or when the server cannot be reached. Messages of organisations taking
+    a daily digest wait for `deliver_digests`; those of organisations that turned e-mail off
+    are marked muted."""
     done = Delivered()
     postgres = engine.dialect.name == "postgresql"
-    while limit is None or done.sent + done.skipped + done.failed < limit:
+    digested = select(col(NotificationPreference.organisation_id)).where(
+        col(NotificationPreference.email) == EmailFrequency.daily.value
+    )
+    while limit is None or done.sent + done.skipped + done.failed + done.muted < limit:
         now = clock()
         with session_scope(for_writing(engine)) as session:
             statement = (
@@ -166,26 +227,46 @@ def deliver_pending(
                 .where(
                     col(OutboxMessage.status) == OutboxStatus.pending.value,
                     col(OutboxMessage.next_attempt_at) <= now,
+                    or_(
+                        col(OutboxMessage.event).in_(ALWAYS_SENT),
+                        col(OutboxMessage.organisation_id).not_in(digested),
+                    ),
                 )
                 .order_by(col(OutboxMessage.id))
                 .limit(1)
             )
             if postgres:
-                statement = statement.with_for_update(skip_locked=True)
+                statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
             message = session.scalars(statement).first()
             if message is None:
                 return done
             organisation = session.get(Organisation, message.organisation_id)
-            address = organisation.contact_email if organisation is not None else None
+            address = message.to_address or (
+                organisation.contact_email if organisation is not None else None
+            )
             message.attempts += 1
             stop = False
-            if not address:
+            preference = (
+                None
+                if message.event in ALWAYS_SENT
+                else ensure_preference(session, organisation_id=message.organisation_id, now=now)
+            )
+            unsubscribe = (
+                unsubscribe_link(base_url, preference.unsubscribe_token) if preference else None
+            )
+            if preference is not None and preference.email == EmailFrequency.off.value:
+                message.status = OutboxStatus.muted.value
+                message.last_error = "The organisation turned notification e-mail off."
+                done.muted += 1
+            elif not address:
                 message.status = OutboxStatus.skipped.value
                 message.last_error = "The organisation has no contact address."
                 done.skipped += 1
             else:
                 try:
-                    send(email_of(message, to=address, mail_from=mail_from))
+                    send(
+                        email_of(message, to=address, mail_from=mail_from, unsubscribe=unsubscribe)
+                    )
                 except (smtplib.SMTPException, OSError) as error:
                     message.last_error = f"{type(error).__name__}: {error}"[:500]
                     message.next_attempt_at = now + retry_delay(message.attempts)
@@ -203,3 +284,97 @@ def deliver_pending(
         if stop:
             return done
     return done
+
+
+@dataclass(slots=True)
+class Digested:
+    """What one digest pass did."""
+
+    digests: int = 0
+    messages: int = 0
+    failed: int = 0
+
+
+def deliver_digests(
+    engine: Engine,
+    *,
+    send: Sender,
+    mail_from: str,
+    base_url: str = DEFAULT_BASE_URL,
+    clock: Callable[[], datetime] = utc_now,
+) -> Digested:
+    """Send one digest to each organisation taking them whose day has passed since its last,
+    listing its pending messages; one transaction each, which marks them sent. Stops when none
+    is due or when the server fails (the messages stay pending for the next pass)."""
+    done = Digested()
+    postgres = engine.dialect.name == "postgresql"
+    while True:
+        now = clock()
+        with session_scope(for_writing(engine)) as session:
+            waiting = (
+                select(OutboxMessage)
+                .where(
+                    col(OutboxMessage.status) == OutboxStatus.pending.value,
+                    col(OutboxMessage.next_attempt_at) <= now,
+                    col(OutboxMessage.event).not_in(ALWAYS_SENT),
+                )
+                .order_by(col(OutboxMessage.id))
+            )
+            statement = (
+                select(NotificationPreference)
+                .where(
+                    col(NotificationPreference.email) == EmailFrequency.daily.value,
+                    col(NotificationPreference.digest_since) <= now - DIGEST_EVERY,
+                    exists(
+                        waiting.where(
+                            col(OutboxMessage.organisation_id)
+                            == col(NotificationPreference.organisation_id)
+                        )
+                    ),
+                )
+                .order_by(col(NotificationPreference.organisation_id))
+                .limit(1)
+            )
+            if postgres:
+                statement = statement.with_for_update(skip_locked=True, of=NotificationPreference)
+            preference = session.scalars(statement).first()
+            if preference is None:
+                return done
+            messages = list(
+                session.scalars(
+                    waiting.where(
+                        col(OutboxMessage.organisation_id) == preference.organisation_id
+                    ).limit(DIGEST_LIMIT)
+                )
+            )
+            organisation = session.get(Organisation, preference.organisation_id)
+            address = organisation.contact_email if organisation is not None else None
+            if address:
+                email = digest_of(
+                    messages,
+                    to=address,
+                    mail_from=mail_from,
+                    unsubscribe=unsubscribe_link(base_url, preference.unsubscribe_token),
+                    now=now,
+                )
+                try:
+                    send(email)
+                except (smtplib.SMTPException, OSError) as error:
+                    logger.warning("Could not send %s: %s", email["Message-ID"], error)
+                    done.failed += 1
+                    session.rollback()
+                    return done
+            for message in messages:
+                message.attempts += 1
+                if address:
+                    message.status = OutboxStatus.sent.value
+                    message.sent_at = now
+                    message.last_error = None
+                else:
+                    message.status = OutboxStatus.skipped.value
+                    message.last_error = "The organisation has no contact address."
+                session.add(message)
+            preference.digest_since = now
+            session.add(preference)
+            done.digests += 1 if address else 0
+            done.messages += len(messages)

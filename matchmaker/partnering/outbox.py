@@ -1,14 +1,17 @@
 """The outbox: notifications written in the same transaction as the change they report.
 
 A change and its notification commit together or not at all, so no event is lost and none is
-sent for a change that was rolled back. `matchmaker.partnering.delivery` sends them.
+sent for a change that was rolled back. `matchmaker.partnering.delivery` sends them by e-mail,
+`matchmaker.partnering.webhooks` to the organisation's webhooks.
 """
 
 import uuid
 from enum import StrEnum
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
+from models.notifications import Webhook, WebhookDelivery
 from models.partnering import OutboxMessage
 
 
@@ -19,10 +22,17 @@ class Event(StrEnum):
     request_accepted = "request_accepted"
     request_declined = "request_declined"
     key_recovery = "key_recovery"
+    claim_confirmation = "claim_confirmation"
+    # Issue 16's events, expanded by `matchmaker.partnering.fanout`.
+    call_matches_search = "call_matches_search"
+    organisation_matches_search = "organisation_matches_search"
+    partner_request_matches_search = "partner_request_matches_search"
+    profile_fills_gap = "profile_fills_gap"
+    deadline_soon = "deadline_soon"
 
 
 # Events whose body holds a secret (a one-time link): delivery blanks the body once it is sent.
-REDACTED_EVENTS = frozenset({Event.key_recovery.value})
+REDACTED_EVENTS = frozenset({Event.key_recovery.value, Event.claim_confirmation.value})
 REDACTED_BODY = "(This message held a one-time link; its text is not kept once sent.)"
 
 
@@ -32,16 +42,41 @@ def new_message_id() -> str:
 
 
 def enqueue(
-    session: Session, *, organisation_id: int, event: Event, subject: str, body: str
+    session: Session,
+    *,
+    organisation_id: int,
+    event: Event,
+    subject: str,
+    body: str,
+    to_address: str | None = None,
 ) -> OutboxMessage:
-    """Add a notification for an organisation to the caller's transaction."""
+    """Add a notification for an organisation to the caller's transaction, with one delivery
+    for each of its webhooks (none for a message holding a secret)."""
     message = OutboxMessage(
         message_id=new_message_id(),
         event=event.value,
         organisation_id=organisation_id,
+        # None: the organisation's contact address; a claim's link goes elsewhere.
+        to_address=to_address,
         subject=subject[:300],
         body=body,
     )
     session.add(message)
     session.flush()
+    assert message.id is not None
+    if message.event not in REDACTED_EVENTS:
+        webhooks = session.scalars(
+            select(col(Webhook.id)).where(col(Webhook.organisation_id) == organisation_id)
+        )
+        for webhook_id in webhooks.all():
+            assert webhook_id is not None
+            session.add(
+                WebhookDelivery(
+                    webhook_id=webhook_id,
+                    outbox_message_id=message.id,
+                    created_at=message.created_at,
+                    next_attempt_at=message.created_at,
+                )
+            )
+        session.flush()
     return message

@@ -12,19 +12,23 @@ from sqlmodel import Session, col
 from matchmaker.auth import Principal, require_role
 from matchmaker.calls import get_call
 from matchmaker.consortium.drafts import get_consortium
+from matchmaker.consortium.proposals import needs_of_draft
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from matchmaker.partnering import events
 from matchmaker.repository import stored_id
 from models.apikey import KeyRole
 from models.call import Call, call_status
-from models.common import utc_now
+from models.common import StakeholderType, utc_now
 from models.matching import CallSummary
 from models.organisation import Organisation, OrganisationSummary
 from models.partnering import (
+    DraftPartnerRequestCreate,
     PartnerRequest,
     PartnerRequestCreate,
     PartnerRequestPublic,
     PartnerRequestStatus,
 )
+from models.saved_search import JobKind
 
 
 def require_organisation_key(actor: Principal | None) -> tuple[Principal, int]:
@@ -144,7 +148,48 @@ def create_partner_request(
     )
     session.add(request)
     session.flush()
+    events.record(session, kind=JobKind.partner_request, item_id=request.id)
     return request, call, organisation
+
+
+def publish_draft_gaps(
+    session: Session,
+    *,
+    consortium_id: int,
+    data: DraftPartnerRequestCreate,
+    actor: Principal | None,
+    max_open: int,
+    today: date,
+) -> tuple[PartnerRequest, Call, Organisation]:
+    """Publish a request for the draft's call seeking the stakeholder types the draft lacks,
+    tied to the draft (its owner only; the limits of `create_partner_request` apply)."""
+    require_organisation_key(actor)
+    draft = get_consortium(session, consortium_id=consortium_id, actor=actor)
+    missing, _, _ = needs_of_draft(
+        session, consortium_id=consortium_id, call_id=draft.call_id, actor=actor
+    )
+    if not missing:
+        raise Conflict(
+            "Your draft already has every stakeholder type its call requires, so there is no "
+            f"gap to publish; to seek other partners, use POST /calls/{draft.call_id}"
+            "/partner-requests."
+        )
+    request = PartnerRequestCreate(
+        consortium_id=consortium_id,
+        stakeholder_types=[StakeholderType(kind) for kind in missing],
+        countries=data.countries,
+        expertise=data.expertise,
+        pitch=data.pitch,
+        closes_on=data.closes_on,
+    )
+    return create_partner_request(
+        session,
+        call_id=draft.call_id,
+        data=request,
+        actor=actor,
+        max_open=max_open,
+        today=today,
+    )
 
 
 def get_partner_request(

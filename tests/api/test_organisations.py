@@ -166,7 +166,8 @@ def test_non_integer_organisation_id_is_422(client: TestClient) -> None:
 
 
 def test_activity_role_is_stored_and_returned(client: TestClient) -> None:
-    """An activity's role is returned as given; an activity without one has a null role."""
+    """An activity's role is returned as given; an activity without one has a null role; a
+    profile's own activities are not verified."""
     activities = [
         {"title": "EARLYDX: early detection", "role": "coordinator"},
         {"title": "A review of liquid biopsy"},
@@ -181,6 +182,7 @@ def test_activity_role_is_stored_and_returned(client: TestClient) -> None:
                 "year": None,
                 "url": None,
                 "role": "coordinator",
+                "verified": False,
             },
             {
                 "title": "A review of liquid biopsy",
@@ -188,6 +190,7 @@ def test_activity_role_is_stored_and_returned(client: TestClient) -> None:
                 "year": None,
                 "url": None,
                 "role": None,
+                "verified": False,
             },
         ]
 

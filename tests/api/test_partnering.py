@@ -394,3 +394,114 @@ def test_interest_in_a_withdrawn_request_or_ones_own_is_refused(
     assert_problem(interest(publisher, request["id"]), 422)
     publisher.client.delete(f"/partner-requests/{request['id']}")
     assert_problem(interest(patients, request["id"]), 409)
+
+
+def draft_of(party: Party, call_id: int, *members: int) -> dict[str, Any]:
+    """Start a draft for the call as `party` with these members and return its body."""
+    response = party.client.post(
+        "/consortia",
+        json={
+            "name": "Screening draft",
+            "call_id": call_id,
+            "members": [{"organisation_id": member} for member in members],
+        },
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_draft_gaps_are_published_as_a_partner_request_in_one_step(
+    anonymous: TestClient, engine: Engine, call: dict[str, Any], publisher: Party
+) -> None:
+    """With no body, the request seeks the types the draft lacks, for its call, tied to it."""
+    draft = draft_of(publisher, call["id"], publisher.id)
+    response = publisher.client.post(f"/consortia/{draft['id']}/partner-requests")
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert response.headers["location"] == f"/partner-requests/{created['id']}"
+    # The call needs 2 academia, 1 industry and 1 SME; the draft holds one university.
+    assert created["stakeholder_types"] == ["academia", "industry", "sme"]
+    assert created["call"]["id"] == call["id"]
+    assert created["organisation"]["id"] == publisher.id
+    assert (created["status"], created["closes_on"]) == ("open", LATER)
+    assert "consortium_id" not in created
+    with Session(engine) as session:
+        from models.partnering import PartnerRequest
+
+        stored = session.get(PartnerRequest, created["id"])
+        assert stored is not None
+        assert stored.consortium_id == draft["id"]
+    listed = anonymous.get(f"/calls/{call['id']}/partner-requests").json()
+    assert [item["id"] for item in listed["items"]] == [created["id"]]
+    assert publisher.email not in anonymous.get(f"/partner-requests/{created['id']}").text
+
+
+def test_draft_gaps_request_takes_countries_expertise_pitch_and_closing_day(
+    call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """The optional body is the rest of a partner request; the types still come from the gaps."""
+    draft = draft_of(publisher, call["id"], publisher.id, patients.id)
+    response = publisher.client.post(
+        f"/consortia/{draft['id']}/partner-requests",
+        json={
+            "countries": ["DE", "FR"],
+            "expertise": "Diagnostics companies.",
+            "pitch": "Join us.",
+            "closes_on": SOON,
+        },
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["stakeholder_types"] == ["academia", "industry", "sme"]
+    assert (created["countries"], created["expertise"], created["pitch"]) == (
+        ["DE", "FR"],
+        "Diagnostics companies.",
+        "Join us.",
+    )
+    assert created["closes_on"] == SOON
+    refused = publisher.client.post(
+        f"/consortia/{draft['id']}/partner-requests", json={"stakeholder_types": ["sme"]}
+    )
+    assert_problem(refused, 422, "stakeholder_types")
+    late = publisher.client.post(
+        f"/consortia/{draft['id']}/partner-requests",
+        json={"closes_on": (date.today() + timedelta(days=400)).isoformat()},
+    )
+    assert_problem(late, 422, "closes_on")
+
+
+def test_draft_without_a_missing_type_has_no_gap_to_publish(
+    client: TestClient, publisher: Party
+) -> None:
+    """A draft that holds every type its call requires is 409, and nothing is published."""
+    call = create_call(
+        client,
+        identifier="IHI-2027-02-01",
+        required_stakeholders={"academia": 1},
+        opening_date=None,
+        deadline=LATER,
+    )
+    draft = draft_of(publisher, call["id"], publisher.id)
+    response = publisher.client.post(f"/consortia/{draft['id']}/partner-requests", json={})
+    assert "every stakeholder type" in assert_problem(response, 409)["detail"]
+    assert client.get(f"/calls/{call['id']}/partner-requests").json()["total"] == 0
+
+
+def test_only_the_drafts_owner_publishes_its_gaps(
+    client: TestClient,
+    anonymous: TestClient,
+    call: dict[str, Any],
+    publisher: Party,
+    patients: Party,
+) -> None:
+    """Nobody (401), an admin (403) and another organisation (404) cannot; limits apply."""
+    draft = draft_of(publisher, call["id"], publisher.id)
+    path = f"/consortia/{draft['id']}/partner-requests"
+    assert_problem(anonymous.post(path), 401)
+    assert_problem(client.post(path), 403)
+    assert_problem(patients.client.post(path), 404)
+    assert_problem(publisher.client.post("/consortia/999/partner-requests"), 404)
+    for _ in range(2):
+        assert publisher.client.post(path).status_code == 201
+    assert_problem(publisher.client.post(path), 409)

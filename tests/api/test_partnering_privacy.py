@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from api.web import drafts, pages
+from api.web import partnering as web_partnering
 from models.partnering import OutboxMessage
 from tests.factories import create_call, create_organisation
 
@@ -39,7 +40,7 @@ def readable_paths(client: TestClient) -> list[str]:
     api = [path for path, item in document["paths"].items() if "get" in item]
     web = [
         route.path
-        for route in [*pages.router.routes, *drafts.router.routes]
+        for route in [*pages.router.routes, *drafts.router.routes, *web_partnering.router.routes]
         if isinstance(route, APIRoute) and "GET" in (route.methods or ())
     ]
     return sorted({*api, *web})
@@ -61,6 +62,14 @@ def walk(
             response = viewer.get(url)
             assert response.status_code < 500, (url, response.text)
             answers[f"GET {url}"] = response.text
+    for organisation_id, call_id, consortium_id in itertools.product(
+        ids["organisation_id"], ids["call_id"], ids["consortium_id"]
+    ):
+        url = (
+            f"/ui/organisations/{organisation_id}/contact?call_id={call_id}"
+            f"&consortium_id={consortium_id}"
+        )
+        answers[f"GET {url}"] = viewer.get(url).text
     for call_id in ids["call_id"]:
         response = viewer.post(f"/calls/{call_id}/consortium", json={})
         answers[f"POST /calls/{call_id}/consortium"] = response.text
@@ -114,20 +123,32 @@ def test_no_address_is_visible_to_the_other_party_before_acceptance_and_both_aft
         f"/organisations/{partner.id}/contact-requests",
         json={"consortium_id": draft.json()["id"], "message": "About our draft."},
     )
-    for response in (posted, sent, contacted):
+    gaps_published = writer.client.post(f"/consortia/{draft.json()['id']}/partner-requests")
+    for response in (posted, sent, contacted, gaps_published):
         assert response.status_code == 201, response.text
         assert writer.email not in response.text
         assert partner.email not in response.text
     interest_id, contact_id = sent.json()["id"], contacted.json()["id"]
+    webhook_ids = [
+        party.client.post(
+            f"/organisations/{party.id}/webhooks", json={"url": "https://93.184.216.34/hook"}
+        ).json()["id"]
+        for party in (writer, partner)
+    ]
     ids = {
         "organisation_id": [writer.id, partner.id],
         "call_id": [call["id"]],
         "consortium_id": [draft.json()["id"]],
         "request_id": [partner_request["id"], interest_id, contact_id],
+        "webhook_id": webhook_ids,
+        "token": ["not-a-token"],
     }
     paths = readable_paths(client)
     assert "/inbox" in paths
     assert "/ui/calls/{call_id}" in paths
+    assert {"/ui/inbox", "/ui/inbox/panel", "/ui/organisations/{organisation_id}/contact"} <= set(
+        paths
+    )
     text = "liver disease patient panels screening"
 
     for viewer, other in ((writer, partner), (partner, writer)):
@@ -143,7 +164,7 @@ def test_no_address_is_visible_to_the_other_party_before_acceptance_and_both_aft
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["contact_email"] == partner.email
 
-    expected = ["GET /contact-requests/{interest}", "GET /inbox"]
+    expected = ["GET /contact-requests/{interest}", "GET /inbox", "GET /ui/inbox/panel"]
     for viewer, other in ((writer, partner), (partner, writer)):
         found = revealing(walk(viewer.client, paths, ids, text), other.email)
         assert found == [url.format(interest=interest_id) for url in expected]

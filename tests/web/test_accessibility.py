@@ -95,6 +95,8 @@ def _pages(demo: dict[str, Any], *, signed_in: bool) -> list[str]:
         "/ui/organisations/new",
         "/ui/sign-in",
         "/ui/drafts",
+        "/ui/inbox",
+        f"/ui/organisations/{organisation}/contact?call_id={call}",
         "/ui/calls/999999",
         "/ui/expertise?q=tumour+microenvironment&stakeholder_type=academia",
     ]

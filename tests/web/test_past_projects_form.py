@@ -53,6 +53,7 @@ def test_past_projects_are_registered_edited_and_checked_through_the_form(
             "year": 2022,
             "url": None,
             "role": "coordinator",
+            "verified": False,
         },
         {
             "title": "TREMOR-NET: tremor registry",
@@ -60,6 +61,7 @@ def test_past_projects_are_registered_edited_and_checked_through_the_form(
             "year": None,
             "url": None,
             "role": None,
+            "verified": False,
         },
     ]
 

@@ -113,6 +113,12 @@
     document.querySelectorAll("[data-who-link]").forEach(function (element) {
       element.href = who && who.organisation_id ? "/ui/organisations/" + who.organisation_id : "/ui/drafts";
     });
+    // "Contact" is for other organisations: never beside one's own.
+    document.querySelectorAll("[data-not-self]").forEach(function (element) {
+      if (who && String(who.organisation_id) === element.getAttribute("data-not-self")) {
+        element.hidden = true;
+      }
+    });
     document.querySelectorAll("[data-owner-only]").forEach(function (element) {
       var owner = element.getAttribute("data-owner-only");
       element.hidden = !who || (who.role !== "admin" && String(who.organisation_id) !== owner);
@@ -361,6 +367,12 @@
     });
 
     panel.addEventListener("submit", function (event) {
+      var publish = event.target.closest("form[data-action='publish-request']");
+      if (publish) {
+        event.preventDefault();
+        publishGaps(publish);
+        return;
+      }
       var form = event.target.closest("form[data-action='find-organisations']");
       if (!form) {
         return;
@@ -372,7 +384,187 @@
       loadFragment(results);
     });
 
+    // The draft's missing stakeholder types, published as a partner request for its call.
+    function publishGaps(form) {
+      var button = form.querySelector("button[type='submit']");
+      button.disabled = true;
+      announce("Publishing…", "info");
+      request("POST", "/consortia/" + consortiumId + "/partner-requests", {
+        body: { pitch: form.elements.pitch.value.trim() },
+      })
+        .then(function (response) {
+          if (!response.ok) {
+            return problemOf(response).then(function (problem) {
+              throw new Error(problem.detail);
+            });
+          }
+          return response.json().then(function (created) {
+            form.reset();
+            announce(
+              "Published your partner request: it is listed under “Looking for partners” on the call's page, open until " +
+                (created.closes_on || "the call's deadline") +
+                ".",
+              "ok",
+            );
+          });
+        })
+        .catch(function (failure) {
+          announce("Not published: " + failure.message, "error");
+        })
+        .finally(function () {
+          button.disabled = false;
+          document.getElementById("status").focus();
+        });
+    }
+
     reload();
+  }
+
+  // Writing to an organisation (POST /organisations/{id}/contact-requests) or answering its
+  // partner request (POST /partner-requests/{id}/interest).
+  function setupContactForm() {
+    var form = document.getElementById("contact-form");
+    if (!form) {
+      return;
+    }
+    var errors = document.getElementById("contact-errors");
+    var message = form.elements.message;
+    var count = form.querySelector("[data-message-count]");
+    var limit = Number(message.getAttribute("maxlength"));
+
+    function counted() {
+      var left = limit - message.value.length;
+      count.textContent = left === limit ? "" : left + " characters left.";
+    }
+    message.addEventListener("input", counted);
+
+    function showError(problem) {
+      errors.replaceChildren();
+      var heading = document.createElement("p");
+      heading.textContent = "Not sent: " + problem.detail;
+      errors.appendChild(heading);
+      var list = document.createElement("ul");
+      (problem.errors || []).forEach(function (error) {
+        var item = document.createElement("li");
+        item.textContent = (error.field === "message" ? "Your message" : error.field) + ": " + error.message;
+        list.appendChild(item);
+      });
+      if (list.children.length) {
+        errors.appendChild(list);
+      }
+      errors.hidden = false;
+      errors.focus();
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      errors.hidden = true;
+      message.removeAttribute("aria-invalid");
+      if (!message.value.trim()) {
+        message.setAttribute("aria-invalid", "true");
+        showError({ detail: "write your message first." });
+        return;
+      }
+      // An answer to a partner request goes to its publisher; any other message names its call.
+      var partnerRequestId = form.getAttribute("data-partner-request-id");
+      var url = "/partner-requests/" + partnerRequestId + "/interest";
+      var body = { message: message.value };
+      if (!partnerRequestId) {
+        url = "/organisations/" + form.getAttribute("data-organisation-id") + "/contact-requests";
+        body.call_id = Number(form.getAttribute("data-call-id"));
+        var consortiumId = form.getAttribute("data-consortium-id");
+        if (consortiumId) {
+          body.consortium_id = Number(consortiumId);
+        }
+      }
+      var submit = form.querySelector("button[type='submit']");
+      submit.disabled = true;
+      request("POST", url, { body: body })
+        .then(function (response) {
+          if (!response.ok) {
+            return problemOf(response).then(function (problem) {
+              if (problem.status === 401) {
+                problem.detail = "your key is no longer valid. Sign in again.";
+              }
+              if ((problem.errors || []).some(function (error) { return error.field === "message"; })) {
+                message.setAttribute("aria-invalid", "true");
+              }
+              showError(problem);
+            });
+          }
+          form.hidden = true;
+          var sent = document.getElementById("contact-sent");
+          sent.hidden = false;
+          sent.focus();
+        })
+        .catch(function () {
+          showError({ detail: "the server could not be reached." });
+        })
+        .finally(function () {
+          submit.disabled = false;
+        });
+    });
+  }
+
+  // The inbox: accept, decline, withdraw and block through the JSON API, then render it again.
+  function setupInbox() {
+    var panel = document.getElementById("inbox-panel");
+    if (!panel || panel.hidden) {
+      return;
+    }
+    var actions = {
+      accept: function (button) {
+        return ["POST", "/contact-requests/" + button.getAttribute("data-request-id") + "/accept", undefined,
+          "Accepted. You and " + button.getAttribute("data-name") + " now see each other's contact address."];
+      },
+      decline: function (button) {
+        return ["POST", "/contact-requests/" + button.getAttribute("data-request-id") + "/decline", undefined,
+          "Declined. " + button.getAttribute("data-name") + " does not see your contact address."];
+      },
+      withdraw: function (button) {
+        return ["POST", "/contact-requests/" + button.getAttribute("data-request-id") + "/withdraw", undefined,
+          "Withdrew your request to " + button.getAttribute("data-name") + "."];
+      },
+      block: function (button) {
+        return ["POST", "/inbox/blocks", { organisation_id: Number(button.getAttribute("data-organisation-id")) },
+          "Blocked " + button.getAttribute("data-name") + ": your organisation receives no more requests from it."];
+      },
+      unblock: function (button) {
+        return ["DELETE", "/inbox/blocks/" + button.getAttribute("data-organisation-id"), undefined,
+          "Unblocked " + button.getAttribute("data-name") + "."];
+      },
+    };
+    panel.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-action]");
+      var action = button && actions[button.getAttribute("data-action")];
+      if (!action) {
+        return;
+      }
+      var name = button.getAttribute("data-name");
+      if (button.getAttribute("data-action") === "block" &&
+          !window.confirm("Block " + name + "? Its requests waiting for an answer are declined, and it cannot write to you again until you unblock it.")) {
+        return;
+      }
+      var call = action(button);
+      button.disabled = true;
+      announce("Saving…", "info");
+      request(call[0], call[1], { body: call[2] }).then(function (response) {
+        if (response.ok) {
+          return loadFragment(panel).then(function () {
+            announce(call[3], "ok");
+            document.getElementById("status").focus();
+          });
+        }
+        return problemOf(response).then(function (problem) {
+          button.disabled = false;
+          announce("Not done: " + problem.detail, "error");
+          document.getElementById("status").focus();
+        });
+      }, function () {
+        button.disabled = false;
+        announce("Not done: the server could not be reached.", "error");
+      });
+    });
   }
 
   function filenameOf(response, fallback) {
@@ -656,6 +848,8 @@
     setupBuilder(who);
     setupOrganisationForm(who);
     setupDraft();
+    setupContactForm();
+    setupInbox();
     document.querySelectorAll("[data-fragment]").forEach(function (container) {
       if (container.id !== "draft-panel" && !container.hidden && container.closest("[hidden]") === null) {
         loadFragment(container);

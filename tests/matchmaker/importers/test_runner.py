@@ -35,7 +35,7 @@ INTELLIGENTSIA = "cordis:952669496"
 
 def snapshot(engine: Engine, *, timestamps: bool = True) -> dict[str, list[dict[str, Any]]]:
     """Every organisation, call and change-log row, in id order (timestamps optional)."""
-    skip = set() if timestamps else {"created_at", "updated_at"}
+    skip = set() if timestamps else {"created_at", "updated_at", "confirmed_at"}
     with engine.connect() as connection:
         return {
             table.name: [

@@ -2,6 +2,7 @@
 never twice at once, and nothing lost when a worker is killed mid-batch."""
 
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -19,6 +20,7 @@ from matchmaker.partnering.delivery import (
     SmtpSender,
     SmtpServer,
     deliver_pending,
+    digest_of,
     parse_smtp_url,
     retry_delay,
 )
@@ -80,6 +82,21 @@ def test_smtp_url_is_read_with_credentials_and_default_ports() -> None:
         parse_smtp_url("http://mail.example")
 
 
+def test_a_digest_sent_again_carries_the_same_message_id(engine: Engine) -> None:
+    """A digest's Message-ID follows from the messages it lists: the same ones, the same id
+    (a repeat after a crash can be dropped); other ones, another id."""
+    seed(engine, 3)
+    with Session(engine) as session:
+        messages = list(session.scalars(select(OutboxMessage).order_by(col(OutboxMessage.id))))
+    options = {"to": "a@b.example", "mail_from": "c@d.example", "unsubscribe": "https://x/u/t"}
+    first = digest_of(messages, now=utc_now(), **options)
+    again = digest_of(messages, now=utc_now() + timedelta(hours=1), **options)
+    fewer = digest_of(messages[:2], now=utc_now(), **options)
+    assert first["Message-ID"] == again["Message-ID"]
+    assert first["Message-ID"] != fewer["Message-ID"]
+    assert first["Subject"] == "matchmaker: 3 notifications today"
+
+
 def test_retry_waits_double_each_time_up_to_a_day() -> None:
     """One minute after the first failure, then 2, 4, ...; never more than a day."""
     assert [retry_delay(n) for n in (1, 2, 3)] == [
@@ -109,7 +126,12 @@ def test_each_message_is_sent_once_with_its_stable_message_id(engine: Engine) ->
         "Message 0",
     )
     assert first["Auto-Submitted"] == "auto-generated"
-    assert first.get_content() == "Body 0\n"
+    unsubscribe = first["List-Unsubscribe"]
+    assert re.fullmatch(r"<http://localhost:8000/unsubscribe/[A-Za-z0-9_-]{43}>", unsubscribe)
+    assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert first.get_content() == (
+        f"Body 0\n\n-- \nTo stop these e-mails, open {unsubscribe.strip('<>')}\n"
+    )
     assert statuses(engine) == ["sent"] * 3
 
 
@@ -255,5 +277,5 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_carry_the_same_id(
     assert sorted(set(received)) == sorted(ids)
     assert [i for i in set(received) if received.count(i) > 1] == [ids[9]]
     repeats = [m for m in recorder.messages if m["Message-ID"] == ids[9]]
-    assert [m.get_content() for m in repeats] == ["Body 9\n", "Body 9\n"]
+    assert [m.get_content().split("\n\n-- ")[0] for m in repeats] == ["Body 9", "Body 9"]
     assert statuses(engine) == ["sent"] * 30

@@ -1,0 +1,230 @@
+"""How an organisation hears of its notifications: e-mail preferences, the unsubscribe link,
+its signed webhooks and their delivery log."""
+
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Path, Request, Response, status
+from fastapi.responses import HTMLResponse
+
+from api.deps import (
+    ActorDep,
+    IdPath,
+    Limit,
+    Offset,
+    SessionDep,
+    SettingsDep,
+    WriterDep,
+    WriteSessionDep,
+)
+from api.errors import problem_responses
+from api.openapi import PUBLIC, security
+from api.web.templating import render
+from matchmaker.errors import NotFound
+from matchmaker.partnering import preferences, webhooks
+from models.apikey import KeyRole
+from models.common import Page
+from models.notifications import (
+    NotificationPreferences,
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDeliveryPublic,
+    WebhookPublic,
+)
+
+router = APIRouter(tags=["notifications"])
+ORGANISATION_KEY = security(KeyRole.organisation)
+
+
+UnsubscribeToken = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The token from the e-mailed unsubscribe link.",
+    ),
+]
+
+
+UNSUBSCRIBE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A page saying that e-mail is off.",
+        "content": {
+            "text/html": {
+                "example": "<p>Leiden University Medical Center will receive no more "
+                "notification e-mails from matchmaker.</p>"
+            }
+        },
+    },
+    404: {"description": "The link is not valid (an HTML page says so)."},
+}
+
+
+@router.get(
+    "/organisations/{organisation_id}/notification-preferences",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=NotificationPreferences,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def read_notification_preferences(
+    organisation_id: IdPath, session: SessionDep, actor: ActorDep
+) -> NotificationPreferences:
+    """When your organisation's notification e-mails go out (your key)."""
+    email = preferences.read_preferences(session, organisation_id=organisation_id, actor=actor)
+    return NotificationPreferences(email=email)
+
+
+@router.put(
+    "/organisations/{organisation_id}/notification-preferences",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=NotificationPreferences,
+    responses=problem_responses(401, 403, 404, 413, 422, 429),
+)
+def set_notification_preferences(
+    organisation_id: IdPath, data: NotificationPreferences, session: SessionDep, actor: WriterDep
+) -> NotificationPreferences:
+    """Choose e-mail `immediately` (one per notification), a `daily` digest, or `off`.
+
+    The digest goes out a day after you choose it, then at most once a day, listing the
+    notifications since. Webhooks are not affected.
+    """
+    email = preferences.set_preferences(
+        session, organisation_id=organisation_id, email=data.email, actor=actor
+    )
+    return NotificationPreferences(email=email)
+
+
+def _unsubscribed(request: Request, session: WriteSessionDep, token: str) -> HTMLResponse:
+    try:
+        organisation = preferences.unsubscribe(session, token=token)
+    except NotFound:
+        return render(
+            request,
+            "unsubscribe.html",
+            {"invalid": preferences.UNKNOWN_LINK, "name": "", "organisation_id": 0},
+            status_code=status.HTTP_404_NOT_FOUND,
+            private=True,
+        )
+    context = {"invalid": "", "name": organisation.name, "organisation_id": organisation.id}
+    return render(request, "unsubscribe.html", context, private=True)
+
+
+@router.get(
+    "/unsubscribe/{token}",
+    openapi_extra=PUBLIC,
+    response_class=HTMLResponse,
+    responses=UNSUBSCRIBE_ANSWERS,
+)
+def unsubscribe(
+    token: UnsubscribeToken, request: Request, session: WriteSessionDep, _writer: WriterDep
+) -> HTMLResponse:
+    """The link in every notification e-mail: turns the organisation's e-mail off, no key."""
+    return _unsubscribed(request, session, token)
+
+
+@router.post(
+    "/unsubscribe/{token}",
+    openapi_extra=PUBLIC,
+    response_class=HTMLResponse,
+    responses=UNSUBSCRIBE_ANSWERS,
+)
+def unsubscribe_one_click(
+    token: UnsubscribeToken, request: Request, session: WriteSessionDep, _writer: WriterDep
+) -> HTMLResponse:
+    """The one-click unsubscribe of RFC 8058 (`List-Unsubscribe-Post`), as mail programs send
+    it: turns the organisation's e-mail off."""
+    return _unsubscribed(request, session, token)
+
+
+def _public(webhook: Webhook) -> WebhookPublic:
+    return WebhookPublic(id=cast(int, webhook.id), url=webhook.url, created_at=webhook.created_at)
+
+
+@router.post(
+    "/organisations/{organisation_id}/webhooks",
+    openapi_extra=ORGANISATION_KEY,
+    status_code=status.HTTP_201_CREATED,
+    response_model=WebhookCreated,
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+)
+def create_webhook(
+    organisation_id: IdPath,
+    data: WebhookCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    actor: WriterDep,
+) -> WebhookCreated:
+    """Register a URL your organisation's notifications are POSTed to (your key).
+
+    Each notification is POSTed as JSON, signed: `X-Matchmaker-Signature: sha256=<hex>` is
+    the HMAC-SHA256, under the secret returned here (and never again), of
+    `<X-Matchmaker-Timestamp>.<raw body>`; `X-Matchmaker-Message-Id` is the same on every
+    attempt. Any answer but a 2xx is retried after 1, 2, 4, ... minutes. The URL must lead to
+    a public address (not loopback or a private network). At most 5 per organisation.
+    """
+    webhook = webhooks.create_webhook(
+        session,
+        organisation_id=organisation_id,
+        data=data,
+        actor=actor,
+        allow_private=settings.webhook_allow_private,
+    )
+    response.headers["Location"] = f"/organisations/{organisation_id}/webhooks/{webhook.id}"
+    return WebhookCreated(**_public(webhook).model_dump(), secret=webhook.secret)
+
+
+@router.get(
+    "/organisations/{organisation_id}/webhooks",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=list[WebhookPublic],
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_webhooks(
+    organisation_id: IdPath, session: SessionDep, actor: ActorDep
+) -> list[WebhookPublic]:
+    """Your organisation's webhooks, oldest first (without their secrets)."""
+    rows = webhooks.list_webhooks(session, organisation_id=organisation_id, actor=actor)
+    return [_public(row) for row in rows]
+
+
+@router.delete(
+    "/organisations/{organisation_id}/webhooks/{webhook_id}",
+    openapi_extra=ORGANISATION_KEY,
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 422, 429),
+)
+def delete_webhook(
+    organisation_id: IdPath, webhook_id: IdPath, session: SessionDep, actor: WriterDep
+) -> None:
+    """Delete a webhook: nothing more is sent to it, and its delivery log goes with it."""
+    webhooks.delete_webhook(
+        session, organisation_id=organisation_id, webhook_id=webhook_id, actor=actor
+    )
+
+
+@router.get(
+    "/organisations/{organisation_id}/webhooks/{webhook_id}/deliveries",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=Page[WebhookDeliveryPublic],
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_webhook_deliveries(
+    organisation_id: IdPath,
+    webhook_id: IdPath,
+    session: SessionDep,
+    actor: ActorDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[WebhookDeliveryPublic]:
+    """A webhook's delivery log, newest first: each notification, its attempts and outcome."""
+    items, total = webhooks.list_deliveries(
+        session,
+        organisation_id=organisation_id,
+        webhook_id=webhook_id,
+        actor=actor,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=items, total=total, limit=limit, offset=offset)

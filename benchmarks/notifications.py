@@ -1,0 +1,389 @@
+"""Notifications (issue 16): matching one new call against 10,000 saved searches, and outbox
+delivery throughput to a local SMTP server.
+
+Run from the repository root::
+
+    python -m benchmarks.notifications [--data-dir PATH] [--searches 10000] [--calls 30]
+                                       [--messages 1000]
+
+Matching. The saved searches are drawn with a fixed seed: nine in ten are 2 to 6 consecutive
+words of a random CORDIS topic's title or description (`topics.csv` of the data folder), one in
+ten a "fits my profile" search whose text is a demo organisation's profile; a third name
+stakeholder types, a fifth a programme, and thresholds are 0.05, 0.1, 0.2 or 0.3. The new calls
+are other topics (title and description). Timed per call, in the same run:
+
+- `SearchIndex.match` (the product: one `TfidfMatcher` query over all searches, numpy masks
+  for the filters and thresholds);
+- a naive loop: for each search, its text turned into a TF-IDF vector with the same vocabulary
+  (`transform_query`), the cosine with the call's, then its filters and threshold in Python;
+  the hits of both are checked to be the same.
+
+Then the same through the database: the searches stored in a fresh SQLite file, one job per
+new call, `matchmaker.partnering.fanout.expand_jobs` timed (the index built from the stored
+searches once per pass, then each job expanded in its own write transaction).
+
+Delivery. A fresh SQLite file holds `--messages` outbox messages for 100 organisations;
+`deliver_pending` sends them to an aiosmtpd server on loopback over one SMTP connection, each
+message in its own write transaction (as `matchmaker notify run` does). Beside it, the same
+number of e-mails sent by `smtplib` alone, with no database, as the ceiling.
+"""
+
+import argparse
+import csv
+import json
+import random
+import re
+import socket
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from aiosmtpd.controller import Controller
+
+from matchmaker import db
+from matchmaker.importers.demo import __file__ as demo_init
+from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending, email_of
+from matchmaker.partnering.events import record
+from matchmaker.partnering.fanout import expand_jobs
+from matchmaker.partnering.outbox import Event, enqueue, new_message_id
+from matchmaker.partnering.saved_searches import SearchIndex
+from matchmaker.repository import stored_id
+from matchmaker.settings import Settings
+from models.call import Call
+from models.common import StakeholderType
+from models.organisation import Organisation
+from models.partnering import OutboxMessage
+from models.saved_search import JobKind, SavedSearch
+
+ROOT = Path(__file__).resolve().parent.parent
+TYPES = ["academia", "industry", "sme", "patient_organisation", "public_body"]
+PROGRAMMES = ["HORIZON", "IHI", "EIC", "ERC"]
+WORD = re.compile(r"[A-Za-z][A-Za-z-]{3,}")
+
+
+def topics(data_dir: Path) -> list[tuple[str, str]]:
+    """(title, description) of each topic with a description."""
+    with (data_dir / "topics.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [
+            (row["topicTitle"], row["description"])
+            for row in csv.DictReader(handle)
+            if row["description"].strip()
+        ]
+    return rows
+
+
+def profiles() -> list[str]:
+    """The demo organisations' profile texts."""
+    path = Path(demo_init).parent / "organisations.json"
+    texts = []
+    for organisation in json.loads(path.read_text(encoding="utf-8")):
+        activities = [activity.get("title", "") for activity in organisation.get("activities", [])]
+        texts.append("\n".join([organisation.get("description") or "", *activities]))
+    return texts
+
+
+def saved_searches(
+    rng: random.Random, count: int, corpus: list[tuple[str, str]], own: list[str]
+) -> tuple[list[SavedSearch], list[str]]:
+    """`count` saved searches (not stored) and the texts they are indexed by."""
+    searches, texts = [], []
+    for number in range(1, count + 1):
+        fits_profile = rng.random() < 0.1
+        if fits_profile:
+            text = rng.choice(own)
+        else:
+            title, description = rng.choice(corpus)
+            words = WORD.findall(rng.choice([title, description]))
+            length = rng.randint(2, 6)
+            start = rng.randint(0, max(0, len(words) - length))
+            text = " ".join(words[start : start + length]) or title
+        searches.append(
+            SavedSearch(
+                id=number,
+                organisation_id=number % 2_000 + 1,
+                target="calls",
+                text="" if fits_profile else text,
+                fits_profile=fits_profile,
+                stakeholder_types=rng.sample(TYPES, rng.randint(1, 2))
+                if rng.random() < 1 / 3
+                else [],
+                programme=rng.choice(PROGRAMMES) if rng.random() < 0.2 else None,
+                threshold=rng.choice([0.05, 0.1, 0.2, 0.3]),
+            )
+        )
+        texts.append(text)
+    return searches, texts
+
+
+def naive(
+    index: SearchIndex,
+    searches: list[SavedSearch],
+    texts: list[str],
+    call: str,
+    *,
+    required: list[str],
+    programme: str,
+) -> set[int]:
+    """The per-search loop: each search's text vectorised and compared on its own."""
+    matcher = index.matcher
+    assert matcher is not None
+    query = matcher.transform_query(call)
+    q = dict(zip(query.terms.tolist(), query.weights.tolist(), strict=True))
+    q_norm = float(np.sqrt(sum(w * w for w in q.values()))) or 1.0
+    hits = set()
+    for search, text in zip(searches, texts, strict=True):
+        vector = matcher.transform_query(text)
+        d_norm = float(np.sqrt(np.dot(vector.weights, vector.weights)))
+        if not d_norm:
+            continue
+        dot = sum(
+            q.get(t, 0.0) * w
+            for t, w in zip(vector.terms.tolist(), vector.weights.tolist(), strict=True)
+        )
+        score = dot / (q_norm * d_norm)
+        if score <= 0 or score < search.threshold:
+            continue
+        if search.stakeholder_types and not set(search.stakeholder_types) & set(required):
+            continue
+        if search.programme and search.programme.casefold() != programme.casefold():
+            continue
+        assert search.id is not None
+        hits.add(search.id)
+    return hits
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the values lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    """Milliseconds one call took, and its result."""
+    start = time.perf_counter()
+    result = function()
+    return (time.perf_counter() - start) * 1000, result
+
+
+def matching(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The in-memory comparison; the table's rows."""
+    rng = random.Random(16)
+    corpus = topics(args.data_dir)
+    rng.shuffle(corpus)
+    new_calls, corpus = corpus[: args.calls], corpus[args.calls :]
+    searches, texts = saved_searches(rng, args.searches, corpus, profiles())
+    fit_ms, index = timed(lambda: SearchIndex(searches, texts))
+    product, loop, agree, found = [], [], 0, []
+    for title, description in new_calls:
+        call = f"{title}\n{description}"
+        required = rng.sample(TYPES, 2)
+        programme = rng.choice(PROGRAMMES)
+        ms, hits = timed(
+            lambda: index.match(call, stakeholder_types=required, programme=programme)  # noqa: B023 - called at once
+        )
+        product.append(ms)
+        found.append(len(hits))
+        ms, expected = timed(
+            lambda: naive(index, searches, texts, call, required=required, programme=programme)  # noqa: B023 - called at once
+        )
+        loop.append(ms)
+        agree += {hit.search_id for hit in hits} == expected
+    return [
+        ("saved searches / new calls", f"{args.searches:,} / {args.calls}"),
+        ("index of the searches built (s), once per pass", f"{fit_ms / 1000:.2f}"),
+        (
+            "`SearchIndex.match` p50 / p99 (ms)",
+            f"{statistics.median(product):.2f} / {percentile(product, 0.99):.2f}",
+        ),
+        (
+            "naive per-search loop p50 / p99 (ms)",
+            f"{statistics.median(loop):.1f} / {percentile(loop, 0.99):.1f}",
+        ),
+        (
+            "p50 naive / p50 index",
+            f"**{statistics.median(loop) / statistics.median(product):.0f}x**",
+        ),
+        ("calls whose hits agree", f"{agree} / {args.calls}"),
+        (
+            "searches notified per call, median (min-max)",
+            f"{statistics.median(found):.0f} ({min(found)}-{max(found)})",
+        ),
+    ]
+
+
+def stored_matching(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]:
+    """The same searches stored, and `expand_jobs` over one job per new call."""
+    rng = random.Random(16)
+    corpus = topics(args.data_dir)
+    rng.shuffle(corpus)
+    new_calls, corpus = corpus[: args.calls], corpus[args.calls :]
+    own = profiles()
+    searches, _ = saved_searches(rng, args.searches, corpus, own)
+    engine = _database(folder / "events.db")
+    try:
+        with db.session_scope(db.for_writing(engine)) as session:
+            session.add_all(
+                Organisation(
+                    name=f"Organisation {n}",
+                    stakeholder_type=StakeholderType(TYPES[n % len(TYPES)]),
+                    country="NL",
+                    description=own[n % len(own)],
+                )
+                for n in range(2_000)
+            )
+            session.flush()
+            for search in searches:
+                search.id = None
+                session.add(search)
+            for number, (title, description) in enumerate(new_calls):
+                call = Call(
+                    identifier=f"NEW-{number}",
+                    title=title,
+                    description=description,
+                    programme=rng.choice(PROGRAMMES),
+                    deadline=date(2099, 1, 31),
+                )
+                session.add(call)
+                session.flush()
+                record(session, kind=JobKind.call, item_id=call.id)
+        ms, done = timed(lambda: expand_jobs(engine, base_url="http://localhost:8000"))
+    finally:
+        engine.dispose()
+    return [
+        ("`expand_jobs`, SQLite: jobs / messages written", f"{done.jobs} / {done.messages:,}"),
+        (
+            "`expand_jobs`, SQLite: whole pass (s), per job incl. its messages (ms)",
+            f"{ms / 1000:.2f}, {ms / max(done.jobs, 1):.0f}",
+        ),
+    ]
+
+
+def _database(path: Path) -> Any:
+    engine = db.create_db_engine(Settings(database_url=f"sqlite:///{path}"))
+    db.upgrade(engine)
+    return engine
+
+
+class Counting:
+    """An aiosmtpd handler that counts what it receives."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        """Count the message."""
+        self.count += 1
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def smtp_server(handler: Counting) -> Iterator[int]:
+    """An aiosmtpd server on a free loopback port, for the block."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def _send_all(send: SmtpSender, emails: list[EmailMessage]) -> int:
+    for email in emails:
+        send(email)
+    return len(emails)
+
+
+def delivery(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]:
+    """Outbox delivery throughput and the bare smtplib ceiling."""
+    engine = _database(folder / "outbox.db")
+    count = args.messages
+    try:
+        with db.session_scope(db.for_writing(engine)) as session:
+            ids = []
+            for n in range(100):
+                organisation = Organisation(
+                    name=f"Lab {n}",
+                    stakeholder_type=StakeholderType.academia,
+                    country="NL",
+                    contact_email=f"team{n}@lab.example",
+                )
+                session.add(organisation)
+                session.flush()
+                ids.append(stored_id(organisation))
+            for n in range(count):
+                enqueue(
+                    session,
+                    organisation_id=ids[n % len(ids)],
+                    event=Event.call_matches_search,
+                    subject=f"New call: NEW-{n}",
+                    body="A new call was published.\n" * 10,
+                )
+        handler = Counting()
+        with smtp_server(handler) as port:
+            sender = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
+            try:
+                ms, done = timed(
+                    lambda: deliver_pending(engine, send=sender, mail_from="mm@example.org")
+                )
+            finally:
+                sender.close()
+            assert done.sent == count == handler.count, (done, handler.count)
+            bare = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
+            message = OutboxMessage(
+                message_id=new_message_id(),
+                event="x",
+                organisation_id=1,
+                subject="s",
+                body="b\n" * 10,
+            )
+            emails: list[EmailMessage] = [
+                email_of(message, to="team@lab.example", mail_from="mm@example.org")
+                for _ in range(count)
+            ]
+            try:
+                bare_ms, _ = timed(lambda: _send_all(bare, emails))
+            finally:
+                bare.close()
+    finally:
+        engine.dispose()
+    return [
+        ("outbox messages delivered (SQLite, aiosmtpd on loopback)", f"{count:,}"),
+        (
+            "`deliver_pending`: seconds / messages per second",
+            f"{ms / 1000:.2f} / **{count / (ms / 1000):.0f}**",
+        ),
+        ("bare `smtplib`, no database: messages per second", f"{count / (bare_ms / 1000):.0f}"),
+    ]
+
+
+def main() -> None:
+    """Run both benchmarks and print one table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "cordis")
+    parser.add_argument("--searches", type=int, default=10_000)
+    parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--messages", type=int, default=1_000)
+    args = parser.parse_args()
+    rows: list[tuple[str, str]] = []
+    rows += matching(args)
+    with tempfile.TemporaryDirectory() as folder:
+        rows += stored_matching(args, Path(folder))
+        rows += delivery(args, Path(folder))
+    print("| measure | value |")
+    print("|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""Expanding notification jobs into outbox messages, and the deadline reminders.
+
+Run at the start of every delivery pass (`matchmaker notify run`, and the worker of `matchmaker
+serve`), before the e-mail goes out:
+
+- each pending `NotificationJob` (written by `matchmaker.partnering.events` in the transaction
+  of its change) is matched against the saved searches of its kind (`saved_searches.SearchIndex`,
+  one query for all of them) and, for a new or changed profile, against the drafts that lack its
+  stakeholder type (`consortium.proposals.needs_of_draft`, to the draft's owner);
+- every draft whose call's deadline is 7 days away or less (and not past) reminds its owner.
+
+Each message is written in one transaction with a unique `NotificationKey` naming what it is
+about (`search:<id>:call:<id>`, `gap:<draft>:<organisation>`, `deadline:<draft>:<date>`), and
+the job is marked done in that same transaction: a pass killed half way, or two passes at once,
+never notify one thing twice. The saved-search index is built once per pass and outside the
+write transaction; a search deleted since is skipped, one saved since hears of the next item.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col
+
+from matchmaker.auth import OPERATOR
+from matchmaker.consortium.proposals import effective_requirements, needs_of_draft
+from matchmaker.db import for_writing, session_scope
+from matchmaker.matching.text import call_text, organisation_text
+from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.ranking import partner_request_text
+from matchmaker.partnering.requests import status_of
+from matchmaker.partnering.saved_searches import Hit, SearchIndex, build_index
+from matchmaker.repository import stored_id
+from models.call import Call, CallStatus, call_status
+from models.common import utc_now
+from models.consortium import Consortium
+from models.organisation import Organisation
+from models.partnering import PartnerRequest, PartnerRequestStatus
+from models.saved_search import JobKind, NotificationJob, NotificationKey, SavedSearch, SearchTarget
+
+# A draft's owner hears of its call's deadline once, when it is this many days away or less.
+REMINDER_DAYS = 7
+TARGETS = {
+    JobKind.call: SearchTarget.calls,
+    JobKind.organisation: SearchTarget.organisations,
+    JobKind.partner_request: SearchTarget.partner_requests,
+}
+
+
+@dataclass(slots=True)
+class Expanded:
+    """What one expansion pass did."""
+
+    jobs: int = 0
+    messages: int = 0
+    reminders: int = 0
+
+
+def claim(session: Session, key: str, *, now: datetime) -> bool:
+    """Take a notification key in the caller's transaction; False when it was taken before."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # RETURNING, not rowcount: a row comes back only when the insert took place.
+    taken = session.execute(
+        insert(NotificationKey)
+        .values(key=key, created_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(NotificationKey.id))
+    ).first()
+    return taken is not None
+
+
+def _describe(search: SavedSearch) -> str:
+    return "calls that fit your profile" if search.fits_profile else f'"{search.text}"'
+
+
+def _search_messages(
+    session: Session,
+    *,
+    hits: list[Hit],
+    item_key: str,
+    event: Event,
+    subject: str,
+    body: str,
+    now: datetime,
+) -> int:
+    """One message per hit whose search still exists and has not heard of the item."""
+    if not hits:
+        return 0
+    searches = {
+        search.id: search
+        for search in session.scalars(
+            select(SavedSearch).where(col(SavedSearch.id).in_([hit.search_id for hit in hits]))
+        )
+    }
+    sent = 0
+    for hit in hits:
+        search = searches.get(hit.search_id)
+        if search is None or not claim(session, f"search:{hit.search_id}:{item_key}", now=now):
+            continue
+        enqueue(
+            session,
+            organisation_id=hit.organisation_id,
+            event=event,
+            subject=subject,
+            body=f"{body}\n\nIt matches your saved search {_describe(search)} "
+            f"(relevance {hit.score:.2f}, your threshold {search.threshold:.2f}).",
+        )
+        sent += 1
+    return sent
+
+
+def _call_job(
+    session: Session, index: SearchIndex, call_id: int, *, base_url: str, now: datetime
+) -> int:
+    call = session.get(Call, call_id)
+    if call is None or call_status(call.opening_date, call.deadline, now.date()) == (
+        CallStatus.closed
+    ):
+        return 0
+    required = list(effective_requirements(call).required_stakeholders)
+    hits = index.match(call_text(call), stakeholder_types=required, programme=call.programme)
+    deadline = call.deadline.isoformat() if call.deadline else "none given"
+    return _search_messages(
+        session,
+        hits=hits,
+        item_key=f"call:{call_id}",
+        event=Event.call_matches_search,
+        subject=f"New call: {call.identifier} {call.title}",
+        body=f"A new call was published: {call.identifier}, {call.title}\n"
+        f"Programme: {call.programme or 'not given'}; deadline: {deadline}.\n"
+        f"{base_url.rstrip('/')}/calls/{call_id}",
+        now=now,
+    )
+
+
+def _partner_request_job(
+    session: Session, index: SearchIndex, request_id: int, *, base_url: str, now: datetime
+) -> int:
+    request = session.get(PartnerRequest, request_id)
+    call = session.get(Call, request.call_id) if request is not None else None
+    publisher = session.get(Organisation, request.organisation_id) if request else None
+    if request is None or call is None or publisher is None:
+        return 0
+    if status_of(request, call, today=now.date()) != PartnerRequestStatus.open:
+        return 0
+    hits = index.match(
+        partner_request_text(request, call),
+        stakeholder_types=request.stakeholder_types,
+        country=publisher.country,
+        programme=call.programme,
+        exclude_organisation=publisher.id,
+    )
+    sought = ", ".join(request.stakeholder_types) or "any kind of partner"
+    return _search_messages(
+        session,
+        hits=hits,
+        item_key=f"partner_request:{request_id}",
+        event=Event.partner_request_matches_search,
+        subject=f"{publisher.name} is looking for partners for {call.identifier}",
+        body=f"{publisher.name} ({publisher.country}) looks for {sought} for the call "
+        f"{call.identifier}, {call.title}.\n{request.pitch}\n"
+        f"{base_url.rstrip('/')}/calls/{call.id}",
+        now=now,
+    )
+
+
+def _gap_messages(
+    session: Session, organisation: Organisation, *, base_url: str, now: datetime
+) -> int:
+    """Tell the owner of each draft (of a call still open) that lacks the organisation's type."""
+    today = now.date()
+    rows = session.execute(
+        select(Consortium, Call)
+        .join(Call, col(Call.id) == col(Consortium.call_id))
+        .where(
+            or_(col(Call.deadline).is_(None), col(Call.deadline) >= today),
+            col(Consortium.owner_organisation_id) != organisation.id,
+        )
+        .order_by(col(Consortium.id))
+    ).all()
+    kind = organisation.stakeholder_type
+    sent = 0
+    for draft, call in rows:
+        if kind not in effective_requirements(call).required_stakeholders:
+            continue
+        missing, _, members = needs_of_draft(
+            session, consortium_id=stored_id(draft), call_id=stored_id(call), actor=OPERATOR
+        )
+        if kind not in missing or organisation.id in members:
+            continue
+        if not claim(session, f"gap:{draft.id}:{organisation.id}", now=now):
+            continue
+        enqueue(
+            session,
+            organisation_id=draft.owner_organisation_id,
+            event=Event.profile_fills_gap,
+            subject=f"A {kind.replace('_', ' ')} for your draft {draft.name}",
+            body=f"{organisation.name} ({organisation.country}) is a {kind.replace('_', ' ')}, "
+            f"a kind of partner your draft {draft.name!r} for {call.identifier} still lacks.\n"
+            f"{base_url.rstrip('/')}/organisations/{organisation.id}",
+        )
+        sent += 1
+    return sent
+
+
+def _organisation_job(
+    session: Session, index: SearchIndex, organisation_id: int, *, base_url: str, now: datetime
+) -> int:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        return 0
+    hits = index.match(
+        organisation_text(organisation),
+        stakeholder_types=[organisation.stakeholder_type],
+        country=organisation.country,
+        exclude_organisation=organisation_id,
+    )
+    sent = _search_messages(
+        session,
+        hits=hits,
+        item_key=f"organisation:{organisation_id}",
+        event=Event.organisation_matches_search,
+        subject=f"An organisation for your search: {organisation.name}",
+        body=f"{organisation.name} ({organisation.country}, "
+        f"{organisation.stakeholder_type.replace('_', ' ')}) is new or updated its profile.\n"
+        f"{base_url.rstrip('/')}/organisations/{organisation_id}",
+        now=now,
+    )
+    return sent + _gap_messages(session, organisation, base_url=base_url, now=now)
+
+
+_EXPANDERS = {
+    JobKind.call: _call_job,
+    JobKind.organisation: _organisation_job,
+    JobKind.partner_request: _partner_request_job,
+}
+
+
+def expand_jobs(
+    engine: Engine,
+    *,
+    base_url: str,
+    clock: Callable[[], datetime] = utc_now,
+    limit: int | None = None,
+) -> Expanded:
+    """Expand the pending jobs, oldest first, one write transaction each."""
+    done = Expanded()
+    with session_scope(engine, read_only=True) as session:
+        statement = (
+            select(col(NotificationJob.id), col(NotificationJob.kind))
+            .where(col(NotificationJob.done_at).is_(None))
+            .order_by(col(NotificationJob.id))
+            .limit(limit)
+        )
+        pending = session.execute(statement).all()
+        # Built before any write transaction: a fit must not hold SQLite's write lock.
+        indexes = {
+            target: build_index(session, target=target)
+            for target in {TARGETS[JobKind(kind)] for _, kind in pending}
+        }
+    postgres = engine.dialect.name == "postgresql"
+    for job_id, _ in pending:
+        with session_scope(for_writing(engine)) as session:
+            claimed = select(NotificationJob).where(
+                col(NotificationJob.id) == job_id, col(NotificationJob.done_at).is_(None)
+            )
+            if postgres:
+                claimed = claimed.with_for_update(skip_locked=True)
+            job = session.scalars(claimed).first()
+            if job is None:  # another pass took it
+                continue
+            now = clock()
+            kind = JobKind(job.kind)
+            done.messages += _EXPANDERS[kind](
+                session, indexes[TARGETS[kind]], job.item_id, base_url=base_url, now=now
+            )
+            job.done_at = now
+            session.add(job)
+            done.jobs += 1
+    return done
+
+
+def _deadline_key(draft: Consortium, call: Call) -> str:
+    return f"deadline:{draft.id}:{call.deadline}"
+
+
+def remind_deadlines(
+    engine: Engine, *, base_url: str, clock: Callable[[], datetime] = utc_now
+) -> int:
+    """Remind each draft's owner once per deadline, when its call's deadline is at most
+    `REMINDER_DAYS` days away (a pass that missed a day still reminds)."""
+    now = clock()
+    today = now.date()
+    due = (
+        select(Consortium, Call)
+        .join(Call, col(Call.id) == col(Consortium.call_id))
+        .where(
+            col(Call.deadline) >= today,
+            col(Call.deadline) <= today + timedelta(days=REMINDER_DAYS),
+        )
+        .order_by(col(Consortium.id))
+    )
+    # Read first: most passes have nothing new to remind, and need not take the write lock.
+    with session_scope(engine, read_only=True) as session:
+        keys = [_deadline_key(draft, call) for draft, call in session.execute(due).all()]
+        taken = set(
+            session.scalars(
+                select(col(NotificationKey.key)).where(col(NotificationKey.key).in_(keys))
+            )
+        )
+    if not set(keys) - taken:
+        return 0
+    sent = 0
+    with session_scope(for_writing(engine)) as session:
+        for draft, call in session.execute(due).all():
+            deadline = call.deadline
+            assert deadline is not None  # the query keeps calls with a deadline
+            if not claim(session, _deadline_key(draft, call), now=now):
+                continue
+            days = (deadline - today).days
+            when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+            enqueue(
+                session,
+                organisation_id=draft.owner_organisation_id,
+                event=Event.deadline_soon,
+                subject=f"{call.identifier} closes {when} ({deadline.isoformat()})",
+                body=f"The call {call.identifier}, {call.title}, that your draft {draft.name!r} "
+                f"is written for closes {when}, on {deadline.isoformat()}.\n"
+                f"{base_url.rstrip('/')}/calls/{call.id}",
+            )
+            sent += 1
+    return sent
+
+
+def run_events(
+    engine: Engine,
+    *,
+    base_url: str,
+    clock: Callable[[], datetime] = utc_now,
+    limit: int | None = None,
+) -> Expanded:
+    """One pass: expand the pending jobs (at most `limit`), then write the deadline reminders
+    that are due."""
+    done = expand_jobs(engine, base_url=base_url, clock=clock, limit=limit)
+    done.reminders = remind_deadlines(engine, base_url=base_url, clock=clock)
+    return done

@@ -1,0 +1,216 @@
+"""Saved searches: stored per organisation, and matched all at once against a new item.
+
+An organisation saves what it watches (calls, organisations or partner requests), a text or,
+for calls, its own profile as the query, filters and a relevance threshold; at most
+`MATCHMAKER_MAX_SAVED_SEARCHES` each.
+
+`SearchIndex` answers "which saved searches does this new item fit?" with one query, however
+many searches there are: the searches of one target are the documents of a `TfidfMatcher`
+(a search's text, or the profile text of its organisation as matching reads it), the new
+item's text is the query, and `score_ids` gives every search's cosine in one sparse product.
+The filters are boolean masks built once per index (one per stakeholder type, country and
+programme named by some search), so a new item costs a few numpy operations over the arrays,
+never a Python loop over the searches.
+"""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from matchmaker.auth import Principal, require_organisation
+from matchmaker.errors import Conflict, InvalidInput, NotFound
+from matchmaker.matching.text import organisation_text
+from matchmaker.matching.text_index import TfidfMatcher
+from matchmaker.organisations import get_organisation
+from matchmaker.repository import paginate
+from models.organisation import Organisation
+from models.saved_search import SavedSearch, SavedSearchCreate, SearchTarget
+
+
+def create_saved_search(
+    session: Session,
+    *,
+    organisation_id: int,
+    data: SavedSearchCreate,
+    actor: Principal | None,
+    max_searches: int,
+) -> SavedSearch:
+    """Save a search for an organisation (its key or an admin), at most `max_searches` each."""
+    require_organisation(actor, organisation_id)
+    if data.fits_profile and data.target != SearchTarget.calls:
+        raise InvalidInput(
+            "fits_profile only applies to calls: your profile is matched against new calls.",
+            field="fits_profile",
+        )
+    if data.fits_profile and data.text.strip():
+        raise InvalidInput(
+            "With fits_profile your profile is the query: leave text empty.", field="text"
+        )
+    if not data.fits_profile and not data.text.strip():
+        raise InvalidInput("Say what you look for in text (or set fits_profile).", field="text")
+    if data.target == SearchTarget.calls and data.countries:
+        raise InvalidInput("Calls have no country: leave countries empty.", field="countries")
+    if data.target == SearchTarget.organisations and data.programme is not None:
+        raise InvalidInput(
+            "Organisations have no programme: leave programme unset.", field="programme"
+        )
+    # Locked, so that two concurrent saves cannot both pass the count below.
+    get_organisation(session, organisation_id=organisation_id, for_update=True)
+    count = session.scalar(
+        select(func.count())
+        .select_from(SavedSearch)
+        .where(col(SavedSearch.organisation_id) == organisation_id)
+    )
+    if (count or 0) >= max_searches:
+        raise Conflict(
+            f"An organisation has at most {max_searches} saved searches; delete one to add another."
+        )
+    search = SavedSearch(
+        organisation_id=organisation_id,
+        target=data.target.value,
+        text=data.text.strip(),
+        fits_profile=data.fits_profile,
+        stakeholder_types=sorted({str(kind) for kind in data.stakeholder_types}),
+        countries=sorted(set(data.countries)),
+        programme=data.programme,
+        threshold=data.threshold,
+    )
+    session.add(search)
+    session.flush()
+    return search
+
+
+def list_saved_searches(
+    session: Session, *, organisation_id: int, actor: Principal | None, limit: int, offset: int
+) -> tuple[list[SavedSearch], int]:
+    """One page of an organisation's saved searches, oldest first (its key or an admin)."""
+    require_organisation(actor, organisation_id)
+    get_organisation(session, organisation_id=organisation_id)
+    statement = (
+        select(SavedSearch)
+        .where(col(SavedSearch.organisation_id) == organisation_id)
+        .order_by(col(SavedSearch.id))
+    )
+    return paginate(session, statement, limit=limit, offset=offset)
+
+
+def delete_saved_search(
+    session: Session, *, organisation_id: int, search_id: int, actor: Principal | None
+) -> None:
+    """Delete one of an organisation's saved searches; nothing more is notified for it."""
+    require_organisation(actor, organisation_id)
+    get_organisation(session, organisation_id=organisation_id)
+    search = session.get(SavedSearch, search_id)
+    if search is None or search.organisation_id != organisation_id:
+        raise NotFound(f"The organisation has no saved search {search_id}.")
+    session.delete(search)
+    session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A saved search a new item fits, with the item's relevance to it."""
+
+    search_id: int
+    organisation_id: int
+    score: float
+
+
+def _masks(values: list[list[str]], n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Which searches set no value, and for each value named, which searches name it."""
+    unconstrained = np.fromiter((not row for row in values), dtype=bool, count=n)
+    masks: dict[str, np.ndarray] = {}
+    for index, row in enumerate(values):
+        for value in row:
+            masks.setdefault(value, np.zeros(n, dtype=bool))[index] = True
+    return unconstrained, masks
+
+
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    unconstrained: np.ndarray
+    masks: dict[str, np.ndarray]
+
+    def allows(self, values: Iterable[str] | None) -> np.ndarray:
+        """The searches an item with these values passes (all of them for None)."""
+        if values is None:
+            return np.ones(self.unconstrained.size, dtype=bool)
+        allowed = self.unconstrained.copy()
+        for value in values:
+            mask = self.masks.get(value)
+            if mask is not None:
+                allowed |= mask
+        return allowed
+
+
+class SearchIndex:
+    """The saved searches of one target, indexed to be matched against one new item at once."""
+
+    def __init__(self, searches: list[SavedSearch], texts: list[str]) -> None:
+        n = len(searches)
+        self.ids = np.fromiter((search.id or 0 for search in searches), dtype=np.int64, count=n)
+        self.owners = np.fromiter(
+            (search.organisation_id for search in searches), dtype=np.int64, count=n
+        )
+        self.thresholds = np.fromiter(
+            (search.threshold for search in searches), dtype=np.float64, count=n
+        )
+        self._types = _Filter(*_masks([search.stakeholder_types for search in searches], n))
+        self._countries = _Filter(*_masks([search.countries for search in searches], n))
+        programmes = [
+            [search.programme.casefold()] if search.programme else [] for search in searches
+        ]
+        self._programmes = _Filter(*_masks(programmes, n))
+        self.matcher: TfidfMatcher | None = None
+        if n and any(text.strip() for text in texts):
+            try:
+                self.matcher = TfidfMatcher().fit(self.ids.tolist(), texts)
+            except ValueError:  # every text was stop words: nothing can match
+                self.matcher = None
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def match(
+        self,
+        text: str,
+        *,
+        stakeholder_types: Collection[str] | None = None,
+        country: str | None = None,
+        programme: str | None = None,
+        exclude_organisation: int | None = None,
+    ) -> list[Hit]:
+        """The searches the item fits, best first: its filters pass, it shares a term with the
+        search, and its cosine reaches the search's threshold. None for a filter: any passes;
+        an empty `stakeholder_types` also passes any (the item asks for no type)."""
+        if self.matcher is None:
+            return []
+        scores = self.matcher.score_ids(text, self.ids.tolist())
+        fits = (scores > 0) & (scores >= self.thresholds)
+        fits &= self._types.allows(stakeholder_types or None)
+        fits &= self._countries.allows(None if country is None else [country])
+        fits &= self._programmes.allows([programme.casefold()] if programme else [])
+        if exclude_organisation is not None:
+            fits &= self.owners != exclude_organisation
+        (rows,) = np.nonzero(fits)
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        return [Hit(int(self.ids[row]), int(self.owners[row]), float(scores[row])) for row in rows]
+
+
+def build_index(session: Session, *, target: SearchTarget) -> SearchIndex:
+    """Index every saved search of a target (profile searches by their organisation's text)."""
+    rows = session.execute(
+        select(SavedSearch, Organisation)
+        .join(Organisation, col(Organisation.id) == col(SavedSearch.organisation_id))
+        .where(col(SavedSearch.target) == target.value)
+        .order_by(col(SavedSearch.id))
+    ).all()
+    searches = [search for search, _ in rows]
+    texts = [
+        organisation_text(organisation) if search.fits_profile else search.text
+        for search, organisation in rows
+    ]
+    return SearchIndex(searches, texts)

@@ -1,0 +1,388 @@
+"""Signed webhooks: an organisation's notifications POSTed as JSON to the addresses it registers.
+
+Every outbox message for an organisation gets one delivery per webhook it has at that moment,
+written in the message's transaction (`matchmaker.partnering.outbox.enqueue`). Deliveries are
+sent as e-mail is (`matchmaker.partnering.delivery`): one write transaction each, so several
+workers never send one at once (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on
+SQLite); at least once, under the message's stable id; retried after 1, 2, 4, ... minutes until
+MAX_ATTEMPTS, then marked failed. Messages holding a secret (key-recovery links) never go to a
+webhook: a stolen key could register one and take over the organisation.
+
+Each request carries `X-Matchmaker-Timestamp` (Unix seconds) and `X-Matchmaker-Signature:
+sha256=<hex>`, the HMAC-SHA256 of `<timestamp>.<raw body>` under the webhook's secret
+(`verify_signature` checks one). Webhook URLs must name public addresses: loopback, private,
+link-local and other non-global addresses are refused when registered and again at each
+delivery, and the request goes to the very address checked (no second DNS lookup to rebind).
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import httpx
+from sqlalchemy import Engine, delete, func, select
+from sqlmodel import Session, col
+
+from matchmaker.auth import Principal, require_organisation
+from matchmaker.db import for_writing, session_scope
+from matchmaker.errors import Conflict, InvalidInput, NotFound
+from matchmaker.organisations import get_organisation
+from matchmaker.partnering.delivery import retry_delay
+from models.common import as_utc, utc_now
+from models.notifications import (
+    Webhook,
+    WebhookCreate,
+    WebhookDelivery,
+    WebhookDeliveryPublic,
+    WebhookDeliveryStatus,
+)
+from models.partnering import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_WEBHOOKS = 5
+# After 12 attempts, 1 + 2 + ... + 1024 minutes (about 34 hours) have passed: given up.
+MAX_ATTEMPTS = 12
+# A receiver that stops answering must not hold SQLite's write lock past the API's busy timeout.
+WEBHOOK_TIMEOUT = 10
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the marker that starts every webhook secret
+SIGNATURE_HEADER = "X-Matchmaker-Signature"
+TIMESTAMP_HEADER = "X-Matchmaker-Timestamp"
+MESSAGE_ID_HEADER = "X-Matchmaker-Message-Id"
+EVENT_HEADER = "X-Matchmaker-Event"
+USER_AGENT = "matchmaker-webhooks/1"
+
+Resolver = Callable[[str, int], list[str]]
+
+
+class UnsafeAddress(ValueError):
+    """A webhook URL that is malformed or leads to an address the service must not call."""
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The IP addresses a host name stands for (a literal address stands for itself)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public(address: str) -> bool:
+    """Whether an IP address is a global unicast one (not loopback, private, link-local...)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def parse_url(url: str) -> httpx.URL:
+    """An http(s) URL with a host and no credentials, as httpx will read it; else UnsafeAddress."""
+    if any(character.isspace() or ord(character) < 32 for character in url):
+        raise UnsafeAddress("The URL must not contain spaces or control characters.")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as error:
+        raise UnsafeAddress(f"The URL cannot be read: {error}.") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise UnsafeAddress("The URL must be an http:// or https:// address with a host.")
+    if parsed.userinfo:
+        raise UnsafeAddress("The URL must not hold a user name or password.")
+    return parsed
+
+
+def pinned_address(url: httpx.URL, *, allow_private: bool, resolver: Resolver = resolve) -> str:
+    """The address to connect to for a URL; UnsafeAddress if any it resolves to is not public."""
+    host = url.raw_host.decode("ascii")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        addresses = resolver(host, port)
+    except (OSError, UnicodeError):
+        raise UnsafeAddress(f"The host {host} cannot be resolved.") from None
+    if not addresses:
+        raise UnsafeAddress(f"The host {host} cannot be resolved.")
+    if not allow_private:
+        refused = [address for address in addresses if not is_public(address)]
+        if refused:
+            raise UnsafeAddress(
+                f"The host {host} resolves to {refused[0]}, a loopback, private or otherwise "
+                "non-public address; webhooks must be reachable on the internet."
+            )
+    return addresses[0]
+
+
+def new_secret() -> str:
+    """A webhook's signing secret: 256 random bits."""
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The X-Matchmaker-Signature value: HMAC-SHA256 of `<timestamp>.<body>`, hex, prefixed."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"sha256={digest.hexdigest()}"
+
+
+def verify_signature(
+    secret: str, *, timestamp: str, body: bytes, header: str, now: float, tolerance: int = 300
+) -> bool:
+    """What a receiver checks: the signature matches, and the timestamp is within `tolerance`
+    seconds of `now` (so a captured request cannot be replayed later)."""
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now - sent) > tolerance:
+        return False
+    return hmac.compare_digest(signature(secret, sent, body), header)
+
+
+def payload(message: OutboxMessage) -> bytes:
+    """The JSON body POSTed for an outbox message (its raw bytes are what is signed)."""
+    document = {
+        "id": message.message_id,
+        "event": message.event,
+        "organisation_id": message.organisation_id,
+        "subject": message.subject,
+        "body": message.body,
+        "created_at": as_utc(message.created_at).isoformat().replace("+00:00", "Z"),
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# Registration
+
+
+def _owned(session: Session, *, organisation_id: int, actor: Principal | None) -> None:
+    require_organisation(actor, organisation_id)
+    get_organisation(session, organisation_id=organisation_id)
+
+
+def create_webhook(
+    session: Session,
+    *,
+    organisation_id: int,
+    data: WebhookCreate,
+    actor: Principal | None,
+    allow_private: bool,
+    resolver: Resolver = resolve,
+) -> Webhook:
+    """Register a webhook for the caller's organisation; its secret is readable only now."""
+    _owned(session, organisation_id=organisation_id, actor=actor)
+    try:
+        url = parse_url(data.url)
+        pinned_address(url, allow_private=allow_private, resolver=resolver)
+    except UnsafeAddress as error:
+        raise InvalidInput(str(error), field="url") from None
+    count = session.scalar(
+        select(func.count())
+        .select_from(Webhook)
+        .where(col(Webhook.organisation_id) == organisation_id)
+    )
+    if (count or 0) >= MAX_WEBHOOKS:
+        raise Conflict(
+            f"An organisation has at most {MAX_WEBHOOKS} webhooks; delete one to add another."
+        )
+    webhook = Webhook(organisation_id=organisation_id, url=str(url), secret=new_secret())
+    session.add(webhook)
+    session.flush()
+    return webhook
+
+
+def list_webhooks(
+    session: Session, *, organisation_id: int, actor: Principal | None
+) -> list[Webhook]:
+    """The organisation's webhooks, oldest first (its own key or an admin's)."""
+    _owned(session, organisation_id=organisation_id, actor=actor)
+    return list(
+        session.scalars(
+            select(Webhook)
+            .where(col(Webhook.organisation_id) == organisation_id)
+            .order_by(col(Webhook.id))
+        )
+    )
+
+
+def _webhook(session: Session, *, organisation_id: int, webhook_id: int) -> Webhook:
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None or webhook.organisation_id != organisation_id:
+        raise NotFound(f"The organisation has no webhook {webhook_id}.")
+    return webhook
+
+
+def delete_webhook(
+    session: Session, *, organisation_id: int, webhook_id: int, actor: Principal | None
+) -> None:
+    """Delete a webhook and its delivery log; nothing more is sent to it."""
+    _owned(session, organisation_id=organisation_id, actor=actor)
+    _webhook(session, organisation_id=organisation_id, webhook_id=webhook_id)
+    # Core deletes, so the database's ON DELETE CASCADE removes the log without loading it.
+    session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook_id))
+    session.execute(delete(Webhook).where(col(Webhook.id) == webhook_id))
+
+
+def list_deliveries(
+    session: Session,
+    *,
+    organisation_id: int,
+    webhook_id: int,
+    actor: Principal | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[WebhookDeliveryPublic], int]:
+    """One page of a webhook's delivery log, newest first, and how many there are in all."""
+    _owned(session, organisation_id=organisation_id, actor=actor)
+    _webhook(session, organisation_id=organisation_id, webhook_id=webhook_id)
+    mine = col(WebhookDelivery.webhook_id) == webhook_id
+    total = session.scalar(select(func.count()).select_from(WebhookDelivery).where(mine)) or 0
+    rows = session.execute(
+        select(WebhookDelivery, col(OutboxMessage.message_id), col(OutboxMessage.event))
+        .join(OutboxMessage, col(OutboxMessage.id) == col(WebhookDelivery.outbox_message_id))
+        .where(mine)
+        .order_by(col(WebhookDelivery.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    items = [
+        WebhookDeliveryPublic(
+            id=cast(int, delivery.id),
+            message_id=message_id,
+            event=event,
+            status=WebhookDeliveryStatus(delivery.status),
+            attempts=delivery.attempts,
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+            created_at=delivery.created_at,
+            next_attempt_at=delivery.next_attempt_at,
+            delivered_at=delivery.delivered_at,
+        )
+        for delivery, message_id, event in rows
+    ]
+    return items, int(total)
+
+
+# Delivery
+
+
+@dataclass(slots=True)
+class WebhooksDelivered:
+    """What one pass did."""
+
+    delivered: int = 0
+    failed: int = 0
+
+    @property
+    def attempted(self) -> int:
+        """Deliveries tried in this pass."""
+        return self.delivered + self.failed
+
+
+def post(
+    client: httpx.Client,
+    *,
+    webhook: Webhook,
+    message: OutboxMessage,
+    timestamp: int,
+    allow_private: bool,
+    resolver: Resolver = resolve,
+) -> httpx.Response:
+    """POST one message to one webhook, signed, to the address checked (raises on failure)."""
+    url = parse_url(webhook.url)
+    address = pinned_address(url, allow_private=allow_private, resolver=resolver)
+    body = payload(message)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Host": url.netloc.decode("ascii"),
+        SIGNATURE_HEADER: signature(webhook.secret, timestamp, body),
+        TIMESTAMP_HEADER: str(timestamp),
+        MESSAGE_ID_HEADER: message.message_id,
+        EVENT_HEADER: message.event,
+    }
+    # Connect to the checked address; TLS still verifies the certificate for the host name.
+    extensions: dict[str, Any] = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    return client.post(
+        url.copy_with(host=address),
+        content=body,
+        headers=headers,
+        extensions=extensions,
+        follow_redirects=False,
+        timeout=WEBHOOK_TIMEOUT,
+    )
+
+
+def deliver_webhooks(
+    engine: Engine,
+    *,
+    client: httpx.Client,
+    allow_private: bool,
+    limit: int | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    resolver: Resolver = resolve,
+) -> WebhooksDelivered:
+    """POST the due deliveries, one transaction each, oldest first; stop at `limit` or when
+    none is due. A 2xx answer is delivered; anything else (a redirect too) is retried later."""
+    done = WebhooksDelivered()
+    postgres = engine.dialect.name == "postgresql"
+    while limit is None or done.attempted < limit:
+        now = clock()
+        with session_scope(for_writing(engine)) as session:
+            statement = (
+                select(WebhookDelivery)
+                .where(
+                    col(WebhookDelivery.status) == WebhookDeliveryStatus.pending.value,
+                    col(WebhookDelivery.next_attempt_at) <= now,
+                )
+                .order_by(col(WebhookDelivery.id))
+                .limit(1)
+            )
+            if postgres:
+                statement = statement.with_for_update(skip_locked=True)
+            delivery = session.scalars(statement).first()
+            if delivery is None:
+                return done
+            webhook = session.get(Webhook, delivery.webhook_id)
+            message = session.get(OutboxMessage, delivery.outbox_message_id)
+            # The cascades delete a delivery with its webhook and its message.
+            assert webhook is not None
+            assert message is not None
+            delivery.attempts += 1
+            try:
+                response = post(
+                    client,
+                    webhook=webhook,
+                    message=message,
+                    timestamp=int(now.timestamp()),
+                    allow_private=allow_private,
+                    resolver=resolver,
+                )
+            except (httpx.HTTPError, UnsafeAddress, OSError) as error:
+                delivery.last_status_code = None
+                delivery.last_error = f"{type(error).__name__}: {error}"[:500]
+            else:
+                delivery.last_status_code = response.status_code
+                delivery.last_error = (
+                    None if response.is_success else f"HTTP {response.status_code}"
+                )
+            if delivery.last_error is None:
+                delivery.status = WebhookDeliveryStatus.delivered.value
+                delivery.delivered_at = now
+                done.delivered += 1
+            else:
+                if delivery.attempts >= MAX_ATTEMPTS:
+                    delivery.status = WebhookDeliveryStatus.failed.value
+                else:
+                    delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+                done.failed += 1
+                logger.warning(
+                    "Could not deliver %s to webhook %s: %s",
+                    message.message_id,
+                    webhook.id,
+                    delivery.last_error,
+                )
+            session.add(delivery)
+    return done

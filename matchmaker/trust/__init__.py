@@ -1,0 +1,1 @@
+"""Profiles people can trust: duplicates found and merged, CORDIS records claimed."""

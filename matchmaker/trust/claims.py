@@ -1,0 +1,251 @@
+"""Claims: an organisation proves a CORDIS record is its own, and the record becomes its own.
+
+A claim (`create_claim`) names the record (its CORDIS organisation id, which CORDIS's open data
+also uses as the PIC) and, optionally, an address on the record's own web domain: the host of
+the imported profile's website, or a subdomain of it. A one-time link is written to the outbox
+for that address (only the SHA-256 hash of its token is stored). Using the link within
+`claim_link_hours`, once, or an admin's confirmation, merges the record into the claimant
+(`matchmaker.trust.merging`) with its activities marked verified. Until then nothing changes.
+"""
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import CursorResult, func, select, update
+from sqlmodel import Session, col
+
+from matchmaker.auth import OPERATOR, Principal, hash_secret, require_organisation, require_role
+from matchmaker.errors import Conflict, InvalidInput, NotFound
+from matchmaker.keys import ADMIN_ONLY
+from matchmaker.organisations import get_organisation
+from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.repository import get_or_raise, paginate, stored_id
+from matchmaker.trust.duplicates import SHARED_HOSTS
+from matchmaker.trust.history import absorbed_external_ids
+from matchmaker.trust.merging import merge_organisations
+from models.common import utc_now
+from models.organisation import Organisation
+from models.trust import Claim, ClaimCreate, ClaimStatus, ConfirmedBy, MergeReason
+
+CORDIS_PREFIX = "cordis:"
+# Pending claims an organisation may have at once: each sends an e-mail to a stranger.
+MAX_PENDING_CLAIMS = 5
+INVALID_LINK = (
+    "This confirmation link is not valid: it is unknown, already used, expired or for another "
+    "claim. Make the claim again for a new one."
+)
+
+
+def record_external_id(record: str) -> str:
+    """The external id of the CORDIS record a claim names (`123` or `cordis:123`)."""
+    value = record.strip()
+    if value.casefold().startswith(CORDIS_PREFIX):
+        value = value[len(CORDIS_PREFIX) :].strip()
+    if not value.isascii() or not value.isdigit():
+        raise InvalidInput(
+            f"{record!r} is not a CORDIS organisation id or PIC: give its digits, such as "
+            "999991428.",
+            field="record",
+        )
+    return f"{CORDIS_PREFIX}{value}"
+
+
+def claim_address(email: str, *, host: str | None) -> str:
+    """The full address a link goes to, checked to be on the record's web domain."""
+    if host is None or host in SHARED_HOSTS:
+        raise InvalidInput(
+            "The record has no website of its own, so no address can confirm the claim: leave "
+            "email out and an admin will confirm it.",
+            field="email",
+        )
+    address = email if "@" in email else f"{email}@{host}"
+    try:
+        address = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidInput(f"{email!r} is not a usable address: {error}", field="email") from None
+    domain = address.rpartition("@")[2].casefold()
+    if domain != host and not domain.endswith(f".{host}"):
+        raise InvalidInput(
+            f"The address must be on the record's own web domain, {host} (or a subdomain).",
+            field="email",
+        )
+    return address
+
+
+def claim_link(base_url: str, claim_id: int, token: str) -> str:
+    """The page that confirms a claim (its GET only shows a button; the POST confirms)."""
+    return f"{base_url.rstrip('/')}/ui/claims/{claim_id}/{token}"
+
+
+def _body(claimant: Organisation, record: Organisation, link: str, hours: int) -> str:
+    return (
+        f"{claimant.name} (profile {claimant.id} on matchmaker) says it is {record.name}, "
+        f"the organisation CORDIS lists as {record.external_id}, and asks to take over its "
+        "record: its projects would be shown on that profile as verified.\n\n"
+        f"If this is right, open this link within {hours} hours and confirm:\n\n{link}\n\n"
+        "The link works once. If you do not know this profile, ignore this message: nothing "
+        "changes.\n"
+    )
+
+
+def create_claim(
+    session: Session,
+    *,
+    organisation_id: int,
+    data: ClaimCreate,
+    actor: Principal | None,
+    base_url: str,
+    lifetime: timedelta,
+    clock: Callable[[], datetime] = utc_now,
+) -> tuple[Claim, str | None]:
+    """Store a pending claim and, when an address is given, mail its link; return the claim
+    and the link's token (for tests and the command line; None without an address)."""
+    require_organisation(actor, organisation_id)
+    claimant = get_organisation(session, organisation_id=organisation_id)
+    external_id = record_external_id(data.record)
+    record = session.scalar(
+        select(Organisation).where(col(Organisation.external_id) == external_id)
+    )
+    if record is None:
+        merged = absorbed_external_ids(session, [external_id]).get(external_id)
+        if merged is not None:
+            raise Conflict(f"The record {external_id} was merged into organisation {merged}.")
+        raise NotFound(f"No imported profile has the external id {external_id}.")
+    if record.id == organisation_id:
+        raise Conflict(f"The record {external_id} is this profile already.")
+    now = clock()
+    pending = session.scalar(
+        select(func.count()).where(
+            col(Claim.organisation_id) == organisation_id,
+            col(Claim.status) == ClaimStatus.pending.value,
+            col(Claim.record_id).is_not(None),
+        )
+    )
+    if (pending or 0) >= MAX_PENDING_CLAIMS:
+        raise Conflict(
+            f"The organisation has {MAX_PENDING_CLAIMS} pending claims; wait for them to be "
+            "confirmed before making another."
+        )
+    address = claim_address(data.email, host=record.website_host) if data.email else None
+    token = secrets.token_urlsafe(32) if address else None
+    claim = Claim(
+        organisation_id=organisation_id,
+        record_id=record.id,
+        external_id=external_id,
+        email=address,
+        token_hash=hash_secret(token) if token else None,
+        created_at=now,
+        expires_at=now + lifetime if token else None,
+    )
+    session.add(claim)
+    session.flush()
+    if address and token:
+        hours = max(1, round(lifetime.total_seconds() / 3600))
+        enqueue(
+            session,
+            # Filed under the record, not the claimant: nothing of the claimant's (a webhook,
+            # its contact address) may ever receive the link.
+            organisation_id=stored_id(record),
+            event=Event.claim_confirmation,
+            subject=f"Confirm that {claimant.name} is {record.name} on matchmaker",
+            body=_body(claimant, record, claim_link(base_url, stored_id(claim), token), hours),
+            to_address=address,
+        )
+    return claim, token
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def confirm_by_link(
+    session: Session, *, claim_id: int, token: str, clock: Callable[[], datetime] = utc_now
+) -> Organisation:
+    """Use a claim's link once: the record merges into the claimant; return the claimant.
+
+    The claim is marked confirmed by one conditional UPDATE, so two uses cannot both pass; an
+    unknown, used, expired or another claim's token, or a record gone, is NotFound alike.
+    """
+    now = clock()
+    used = session.execute(
+        update(Claim)
+        .where(
+            col(Claim.id) == claim_id,
+            col(Claim.token_hash) == hash_secret(token),
+            col(Claim.status) == ClaimStatus.pending.value,
+            col(Claim.expires_at) > now,
+            col(Claim.record_id).is_not(None),
+        )
+        .values(
+            status=ClaimStatus.confirmed.value,
+            confirmed_at=now,
+            confirmed_by=ConfirmedBy.link.value,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(used) != 1:
+        raise NotFound(INVALID_LINK)
+    return _merge(session, claim_id=claim_id)
+
+
+def confirm_by_admin(
+    session: Session,
+    *,
+    claim_id: int,
+    actor: Principal | None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Organisation:
+    """An admin confirms a pending claim, link or not: the record merges into the claimant."""
+    require_role(actor, ADMIN_ONLY)
+    claim = get_or_raise(session, Claim, claim_id, noun="claim", for_update=True)
+    if claim.status != ClaimStatus.pending.value or claim.record_id is None:
+        raise Conflict(
+            f"Claim {claim_id} is {claim.status}"
+            + ("" if claim.record_id is not None else ", and its record was merged already")
+            + "; only a pending claim of a record still stored can be confirmed."
+        )
+    claim.status = ClaimStatus.confirmed.value
+    claim.confirmed_at = clock()
+    claim.confirmed_by = ConfirmedBy.admin.value
+    session.flush()
+    return _merge(session, claim_id=claim_id)
+
+
+def _merge(session: Session, *, claim_id: int) -> Organisation:
+    claim = session.get_one(Claim, claim_id, populate_existing=True)
+    record_id = claim.record_id
+    if record_id is None:
+        raise NotFound(INVALID_LINK)
+    return merge_organisations(
+        session,
+        survivor_id=claim.organisation_id,
+        absorbed_id=record_id,
+        actor=OPERATOR,
+        reason=MergeReason.claim,
+        claim_id=claim_id,
+        verify_absorbed=True,
+    )
+
+
+def list_claims(
+    session: Session,
+    *,
+    actor: Principal | None,
+    organisation_id: int | None = None,
+    status: ClaimStatus | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Claim], int]:
+    """One page of claims, oldest first: one organisation's (its keys, admins) or all (admins)."""
+    statement = select(Claim).order_by(col(Claim.id))
+    if organisation_id is None:
+        require_role(actor, ADMIN_ONLY)
+    else:
+        require_organisation(actor, organisation_id)
+        statement = statement.where(col(Claim.organisation_id) == organisation_id)
+    if status is not None:
+        statement = statement.where(col(Claim.status) == status.value)
+    return paginate(session, statement, limit=limit, offset=offset)

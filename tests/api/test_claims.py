@@ -1,0 +1,309 @@
+"""Claims of CORDIS records, confirmed by a one-time link e-mailed through a real SMTP server on
+loopback to an address on the record's web domain, or by an admin: a confirmed claim merges the
+record into the claimant with its projects verified; anything else changes nothing."""
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select, update
+from sqlmodel import Session, col
+
+from matchmaker.importers.runner import import_organisations_json
+from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending
+from matchmaker.partnering.outbox import REDACTED_BODY
+from matchmaker.settings import Settings
+from models.common import utc_now
+from models.partnering import OutboxMessage
+from models.trust import Claim
+from tests.factories import create_organisation
+from tests.helpers import assert_problem
+from tests.matchmaker.partnering.smtp import Recorder, smtp_server
+from tests.servers import ADMIN_TOKEN
+
+BASE_URL = "https://matchmaker.example/app"
+LINK = re.compile(re.escape(BASE_URL) + r"/ui/claims/(\d+)/([A-Za-z0-9_-]+)")
+RECORD_ACTIVITIES = [
+    {"title": "EARLYDX: early detection of colorectal cancer", "year": 2022, "role": "coordinator"},
+    {"title": "BIOBANK-EU", "year": 2019, "role": "participant"},
+]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """No write limits, links under a known base URL."""
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        write_rate_limit=0,
+        public_base_url=BASE_URL,
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a key."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def import_record(engine: Engine, tmp_path: Path, **overrides: Any) -> None:
+    """Import one CORDIS-like profile, cordis:999991428, on oncomark.example."""
+    item = {
+        "external_id": "cordis:999991428",
+        "name": "ONCOMARK DIAGNOSTICS BV",
+        "stakeholder_type": "sme",
+        "country": "NL",
+        "website": "https://www.oncomark.example/",
+        "activities": RECORD_ACTIVITIES,
+        **overrides,
+    }
+    source = tmp_path / "record.json"
+    source.write_text(json.dumps([item]))
+    assert import_organisations_json(engine, source).created == 1
+
+
+def record_id(client: TestClient) -> int:
+    """The id of the imported profile."""
+    [item] = [
+        item
+        for item in client.get("/organisations").json()["items"]
+        if item["external_id"] == "cordis:999991428"
+    ]
+    return int(item["id"])
+
+
+def claim(client: TestClient, organisation: dict[str, Any], **body: Any) -> Any:
+    """Make a claim with the organisation's own key."""
+    return client.post(
+        f"/organisations/{organisation['id']}/claims",
+        json={"record": "999991428", **body},
+        headers=bearer(organisation["api_key"]),
+    )
+
+
+def deliver(engine: Engine) -> Recorder:
+    """Send the outbox to a loopback SMTP server; return what it received."""
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        sender = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
+        try:
+            deliver_pending(engine, send=sender, mail_from="matchmaker@example.org")
+        finally:
+            sender.close()
+    return recorder
+
+
+def links(recorder: Recorder) -> list[tuple[str, int, str]]:
+    """Each received message's recipient, claim id and token."""
+    found = []
+    for message in recorder.messages:
+        match = LINK.search(message.get_content())
+        assert match, message.get_content()
+        found.append((str(message["To"]), int(match.group(1)), match.group(2)))
+    return found
+
+
+def confirm(client: TestClient, claim_id: int, token: str) -> Any:
+    """Use a claim's link through the API."""
+    return client.post(f"/claims/{claim_id}/confirmation/{token}")
+
+
+def count(engine: Engine, model: Any) -> int:
+    """Rows in a table."""
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_a_claim_confirmed_by_its_link_merges_the_record_with_verified_projects(
+    anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """The link goes to the address on the record's domain; using it merges the record into
+    the claimant, its projects verified; a second use is 404 and changes nothing."""
+    import_record(engine, tmp_path)
+    claimant = create_organisation(
+        anonymous,
+        name="Oncomark Diagnostics",
+        stakeholder_type="sme",
+        activities=[{"title": "A review of liquid biopsy", "year": 2024}],
+        contact_email="ceo@gmail.example",
+        website=None,
+    )
+    record = record_id(anonymous)
+    made = claim(anonymous, claimant, email="partnering")
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert {name: body[name] for name in ("organisation_id", "record_id", "external_id")} == {
+        "organisation_id": claimant["id"],
+        "record_id": record,
+        "external_id": "cordis:999991428",
+    }
+    assert (body["email"], body["status"], body["confirmed_by"]) == (
+        "partnering@oncomark.example",
+        "pending",
+        None,
+    )
+    # Nothing changes while the claim waits.
+    assert anonymous.get(f"/organisations/{record}").status_code == 200
+    before = anonymous.get(f"/organisations/{claimant['id']}").json()
+    assert before["version"] == 1
+
+    recorder = deliver(engine)
+    [(to, claim_id, token)] = links(recorder)
+    assert (to, claim_id) == ("partnering@oncomark.example", body["id"])
+    assert recorder.messages[0]["X-Matchmaker-Event"] == "claim_confirmation"
+    with Session(engine) as session:
+        assert session.scalars(select(col(OutboxMessage.body))).one() == REDACTED_BODY
+        assert token not in (session.scalars(select(col(Claim.token_hash))).one() or "")
+
+    page = anonymous.get(f"/ui/claims/{claim_id}/{token}")
+    assert page.status_code == 200
+    assert "Confirm the claim" in page.text
+    confirmed = confirm(anonymous, claim_id, token)
+    assert confirmed.status_code == 200, confirmed.text
+    profile = confirmed.json()
+    assert (profile["id"], profile["name"], profile["version"]) == (
+        claimant["id"],
+        "Oncomark Diagnostics",
+        2,
+    )
+    assert [(a["title"], a["verified"]) for a in profile["activities"]] == [
+        ("EARLYDX: early detection of colorectal cancer", True),
+        ("BIOBANK-EU", True),
+        ("A review of liquid biopsy", False),
+    ]
+    assert profile["website"] == "https://www.oncomark.example/"
+    assert profile["contact_email"] == "ceo@gmail.example"
+    gone = assert_problem(anonymous.get(f"/organisations/{record}"), 404)
+    assert f"merged into organisation {claimant['id']}" in gone["detail"]
+
+    assert_problem(confirm(anonymous, claim_id, token), 404)
+    assert anonymous.get(f"/organisations/{claimant['id']}").json()["version"] == 2
+    [listed] = anonymous.get(
+        f"/organisations/{claimant['id']}/claims", headers=bearer(claimant["api_key"])
+    ).json()["items"]
+    assert (listed["status"], listed["confirmed_by"], listed["record_id"]) == (
+        "confirmed",
+        "link",
+        None,
+    )
+    assert "token" not in json.dumps(listed)
+
+
+def test_expired_reused_or_another_claims_link_does_nothing(
+    anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A token on another claim's path, an unknown one, or one past its lifetime is 404 alike;
+    the record stays, the claim stays pending."""
+    import_record(engine, tmp_path)
+    first = create_organisation(anonymous, name="Oncomark Diagnostics", stakeholder_type="sme")
+    second = create_organisation(anonymous, name="Oncomark Labs", stakeholder_type="sme")
+    assert claim(anonymous, first, email="one@oncomark.example").status_code == 201
+    assert claim(anonymous, second, email="two@lab.oncomark.example").status_code == 201
+    tokens = {to: (claim_id, token) for to, claim_id, token in links(deliver(engine))}
+    first_claim, first_token = tokens["one@oncomark.example"]
+    second_claim, second_token = tokens["two@lab.oncomark.example"]
+
+    crossed = confirm(anonymous, first_claim, second_token)
+    unknown = confirm(anonymous, first_claim, "not-a-token-we-issued")
+    assert assert_problem(crossed, 404)["detail"] == assert_problem(unknown, 404)["detail"]
+
+    with Session(engine) as session:
+        session.execute(
+            update(Claim)
+            .where(col(Claim.id) == first_claim)
+            .values(expires_at=utc_now() - timedelta(seconds=1))
+        )
+        session.commit()
+    assert_problem(confirm(anonymous, first_claim, first_token), 404)
+    expired_page = anonymous.post(f"/ui/claims/{first_claim}/{first_token}")
+    assert expired_page.status_code == 404
+    assert "not valid" in expired_page.text
+    record = record_id(anonymous)
+    for organisation in (first, second):
+        assert anonymous.get(f"/organisations/{organisation['id']}").json()["version"] == 1
+    with Session(engine) as session:
+        assert session.scalars(select(col(Claim.status))).all() == ["pending", "pending"]
+
+    # The second claim's own link still works, through the page's button; the first claim's
+    # record is gone with it, so an admin cannot confirm it either.
+    done = anonymous.post(f"/ui/claims/{second_claim}/{second_token}")
+    assert done.status_code == 200
+    assert "Confirmed" in done.text
+    assert_problem(anonymous.get(f"/organisations/{record}"), 404)
+    admin = TestClient(anonymous.app, headers=bearer(ADMIN_TOKEN))
+    admin.portal = anonymous.portal
+    assert_problem(admin.post(f"/admin/claims/{first_claim}/confirm"), 409)
+    assert anonymous.get(f"/organisations/{first['id']}").json()["version"] == 1
+
+
+def test_an_address_off_the_records_domain_is_refused_and_nothing_is_sent(
+    anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Another domain, a look-alike domain or a record without a website is 422; no claim is
+    stored and no e-mail queued; unknown records are 404, a bad one 422."""
+    import_record(engine, tmp_path)
+    claimant = create_organisation(anonymous, name="Oncomark Diagnostics", stakeholder_type="sme")
+    for address in (
+        "someone@evil.example",
+        "partnering@oncomark.example.evil.example",
+        "partnering@notoncomark.example",
+        "not an address",
+    ):
+        assert_problem(claim(anonymous, claimant, email=address), 422, "email")
+    assert_problem(claim(anonymous, claimant, record="cordis:123"), 404)
+    assert_problem(claim(anonymous, claimant, record="PIC 12"), 422, "record")
+    assert_problem(
+        anonymous.post(f"/organisations/{claimant['id']}/claims", json={"record": "999991428"}),
+        401,
+    )
+    assert (count(engine, Claim), count(engine, OutboxMessage)) == (0, 0)
+    assert deliver(engine).messages == []
+
+
+def test_an_admin_confirms_a_claim_without_a_link(
+    anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A claim without an address waits for an admin; the admin's confirmation merges; the
+    claimant cannot confirm its own claim; owners keep `verified` only on unchanged projects
+    and cannot set it."""
+    import_record(engine, tmp_path, website=None)
+    claimant = create_organisation(
+        anonymous, name="Oncomark Diagnostics", stakeholder_type="sme", activities=[]
+    )
+    assert_problem(claim(anonymous, claimant, email="partnering"), 422, "email")
+    made = claim(anonymous, claimant, record="cordis:999991428")
+    assert made.status_code == 201, made.text
+    assert (made.json()["email"], made.json()["expires_at"]) == (None, None)
+    assert count(engine, OutboxMessage) == 0
+    pending = client.get("/admin/claims", params={"status": "pending"}).json()
+    assert [item["id"] for item in pending["items"]] == [made.json()["id"]]
+    url = f"/admin/claims/{made.json()['id']}/confirm"
+    assert_problem(anonymous.post(url, headers=bearer(claimant["api_key"])), 403)
+
+    confirmed = client.post(url)
+    assert confirmed.status_code == 200, confirmed.text
+    assert [a["verified"] for a in confirmed.json()["activities"]] == [True, True]
+    assert_problem(client.post(url), 409)
+    assert client.get("/admin/claims", params={"status": "pending"}).json()["total"] == 0
+
+    profile_url = f"/organisations/{claimant['id']}"
+    activities = [
+        {key: value for key, value in activity.items() if key != "verified"}
+        for activity in confirmed.json()["activities"]
+    ]
+    activities[1]["title"] = "BIOBANK-EU (renamed)"
+    kept = anonymous.patch(
+        profile_url, json={"activities": activities}, headers=bearer(claimant["api_key"])
+    )
+    assert [a["verified"] for a in kept.json()["activities"]] == [True, False]
+    forged = [{"title": "Nobel prize", "verified": True}]
+    assert_problem(
+        anonymous.patch(
+            profile_url, json={"activities": forged}, headers=bearer(claimant["api_key"])
+        ),
+        422,
+        "activities.0.verified",
+    )

@@ -1,0 +1,363 @@
+"""Duplicates: registration lists the stored profiles a new one looks like, imports note them,
+and an admin merges two profiles into one, keeping activities, keys, drafts and history, under
+If-Match even when an edit races the merge."""
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
+
+from matchmaker.importers.runner import import_organisations_json
+from matchmaker.trust.duplicates import name_key, website_host
+from models.change import Change
+from models.partnering import OrganisationBlock
+from models.trust import OrganisationMerge
+from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a key."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def summary(body: dict[str, Any]) -> dict[str, Any]:
+    """The fields a possible duplicate is shown with, without its reasons."""
+    return {name: body[name] for name in ("id", "name", "stakeholder_type", "country")}
+
+
+def test_name_key_ignores_case_accents_punctuation_and_legal_forms() -> None:
+    """Names that differ only in how they are written compare equal; others do not."""
+    assert name_key("Oncomark Diagnostics B.V.") == "oncomark diagnostics"
+    assert name_key("ONCOMARK  diagnostics") == "oncomark diagnostics"
+    assert name_key("Université de Genève") == name_key("Universite de Geneve")
+    assert name_key("The Hyve") == "hyve"
+    assert name_key("Siemens Healthineers AG") == "siemens healthineers"
+    assert name_key("AB Science SA") == "ab science"
+    assert name_key("GmbH") == "gmbh"
+    assert name_key("Oncomark Therapeutics") != name_key("Oncomark Diagnostics")
+    assert website_host("https://WWW.Oncomark.example:8443/about") == "oncomark.example"
+    assert website_host("https://research.lumc.nl/") == "research.lumc.nl"
+    assert website_host(None) is None
+
+
+def test_registration_lists_possible_duplicates_and_creates_the_profile(
+    anonymous: TestClient,
+) -> None:
+    """A near-identical name in the same country, or the same website host, is listed with
+    why; a same name in another country or a shared host is not; the profile is created."""
+    first = create_organisation(
+        anonymous,
+        name="Oncomark Diagnostics B.V.",
+        stakeholder_type="sme",
+        website="https://www.oncomark.example/",
+    )
+    assert first["possible_duplicates"] == []
+    by_name = create_organisation(
+        anonymous, name="ONCOMARK DIAGNOSTICS", stakeholder_type="sme", website=None
+    )
+    assert by_name["possible_duplicates"] == [
+        {**summary(first), "reasons": ["name"]},
+    ]
+    by_both = create_organisation(
+        anonymous,
+        name="Oncomark Diagnostics",
+        stakeholder_type="sme",
+        website="oncomark.example/contact",
+    )
+    assert by_both["possible_duplicates"] == [
+        {**summary(first), "reasons": ["website", "name"]},
+        {**summary(by_name), "reasons": ["name"]},
+    ]
+    elsewhere = create_organisation(
+        anonymous,
+        name="Oncomark Diagnostics GmbH",
+        country="DE",
+        website="https://www.linkedin.com/company/oncomark",
+    )
+    assert elsewhere["possible_duplicates"] == []
+    assert anonymous.get("/organisations").json()["total"] == 4
+
+
+def test_import_notes_possible_duplicates(
+    engine: Engine, anonymous: TestClient, tmp_path: Path
+) -> None:
+    """A new imported profile that looks like a registered one is created and noted."""
+    registered = create_organisation(anonymous, website="https://www.lumc.nl/")
+    source = tmp_path / "profiles.json"
+    source.write_text(
+        json.dumps(
+            [
+                {
+                    "external_id": "cordis:999991428",
+                    "name": "LEIDEN UNIVERSITY MEDICAL CENTER",
+                    "stakeholder_type": "academia",
+                    "country": "NL",
+                    "website": "http://lumc.nl",
+                },
+                {
+                    "external_id": "cordis:999000001",
+                    "name": "Karolinska Institutet",
+                    "stakeholder_type": "academia",
+                    "country": "SE",
+                },
+            ]
+        )
+    )
+    result = import_organisations_json(engine, source)
+    assert (result.created, result.possible_duplicates) == (2, 1)
+    assert result.notes == [
+        f"cordis:999991428 'LEIDEN UNIVERSITY MEDICAL CENTER' may be a duplicate of: "
+        f"{registered['id']} 'Leiden University Medical Center' (website/name)"
+    ]
+
+
+def _draft(client: TestClient, owner_key: str, call_id: int, members: list[int]) -> Any:
+    response = client.post(
+        "/consortia",
+        json={
+            "name": "Liquid biopsy",
+            "call_id": call_id,
+            "members": [{"organisation_id": member} for member in members],
+        },
+        headers=bearer(owner_key),
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_admin_merge_keeps_activities_keys_drafts_and_history(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    """The survivor keeps its id and gains the other's activities, keywords, keys and drafts;
+    the absorbed id is 404 naming the survivor; the merge and both writes are logged."""
+    survivor = create_organisation(
+        client,
+        name="Oncomark Diagnostics",
+        city=None,
+        keywords=["liquid biopsy"],
+        activities=[{"title": "ctDNA screening", "year": 2023}],
+    )
+    absorbed = create_organisation(
+        client,
+        name="Oncomark Diagnostics B.V.",
+        city="Leiden",
+        keywords=["Liquid Biopsy", "oncology"],
+        activities=[
+            {"title": "ctDNA screening", "year": 2023},
+            {"title": "Methylation panel", "year": 2021},
+        ],
+    )
+    other = create_organisation(client, name="Karolinska Institutet", country="SE")
+    call = create_call(client)
+    owned = _draft(anonymous, absorbed["api_key"], call["id"], [absorbed["id"], other["id"]])
+    listing_both = _draft(anonymous, other["api_key"], call["id"], [survivor["id"], absorbed["id"]])
+
+    response = client.post(
+        f"/admin/organisations/{survivor['id']}/merge",
+        json={"absorb": absorbed["id"], "absorb_version": 1},
+        headers={"If-Match": '"1"'},
+    )
+    assert response.status_code == 200, response.text
+    merged = response.json()
+    assert response.headers["etag"] == '"2"'
+    assert (merged["id"], merged["name"], merged["city"], merged["version"]) == (
+        survivor["id"],
+        "Oncomark Diagnostics",
+        "Leiden",
+        2,
+    )
+    assert merged["keywords"] == ["liquid biopsy", "oncology"]
+    assert [(a["title"], a["verified"]) for a in merged["activities"]] == [
+        ("ctDNA screening", False),
+        ("Methylation panel", False),
+    ]
+
+    gone = assert_problem(anonymous.get(f"/organisations/{absorbed['id']}"), 404)
+    assert gone["detail"] == (
+        f"Organisation {absorbed['id']} was merged into organisation {survivor['id']}: "
+        f"read /organisations/{survivor['id']}."
+    )
+    # The absorbed organisation's key now acts for the survivor, and its draft is the survivor's.
+    private = anonymous.get(f"/organisations/{survivor['id']}", headers=bearer(absorbed["api_key"]))
+    assert private.json()["contact_email"] == "partnering@lumc.example"
+    draft = anonymous.get(f"/consortia/{owned['id']}", headers=bearer(survivor["api_key"]))
+    assert draft.status_code == 200, draft.text
+    assert [m["organisation"]["id"] for m in draft.json()["members"]] == [
+        survivor["id"],
+        other["id"],
+    ]
+    assert draft.json()["version"] == owned["version"] + 1
+    both = anonymous.get(f"/consortia/{listing_both['id']}", headers=bearer(other["api_key"]))
+    assert [m["organisation"]["id"] for m in both.json()["members"]] == [survivor["id"]]
+    with Session(engine) as session:
+        [record] = session.scalars(select(OrganisationMerge)).all()
+        assert (record.survivor_id, record.absorbed_id, record.reason) == (
+            survivor["id"],
+            absorbed["id"],
+            "admin",
+        )
+        logged = session.scalars(
+            select(col(Change.entity_id)).where(col(Change.entity) == "organisation")
+        ).all()
+        assert logged[-2:] == [absorbed["id"], survivor["id"]]
+
+
+def test_merge_refuses_non_admins_itself_unknown_and_stale_versions(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """An organisation key is 403; merging into itself 422; an unknown id 404; a stale
+    If-Match or absorb_version 412; nothing changes."""
+    survivor = create_organisation(client, name="Oncomark Diagnostics")
+    absorbed = create_organisation(client, name="Oncomark")
+    url = f"/admin/organisations/{survivor['id']}/merge"
+    assert_problem(
+        anonymous.post(url, json={"absorb": absorbed["id"]}, headers=bearer(survivor["api_key"])),
+        403,
+    )
+    assert_problem(anonymous.post(url, json={"absorb": absorbed["id"]}), 401)
+    assert_problem(client.post(url, json={"absorb": survivor["id"]}), 422, "absorb")
+    assert_problem(client.post(url, json={"absorb": 99_999}), 404)
+    assert_problem(client.post(url, json={"absorb": "x"}), 422, "absorb")
+    client.patch(f"/organisations/{absorbed['id']}", json={"city": "Delft"})
+    assert_problem(client.post(url, json={"absorb": absorbed["id"], "absorb_version": 1}), 412)
+    assert_problem(
+        client.post(url, json={"absorb": absorbed["id"]}, headers={"If-Match": '"7"'}), 412
+    )
+    assert client.get(f"/organisations/{absorbed['id']}").json()["version"] == 2
+    assert client.get(f"/organisations/{survivor['id']}").json()["version"] == 1
+
+
+def _race_edit_and_merge(client: TestClient, survivor_id: int, absorbed_id: int) -> dict[str, int]:
+    """Send a PATCH and a merge at once, each with the survivor's version read before."""
+    etag = client.get(f"/organisations/{survivor_id}").headers["etag"]
+    start = threading.Barrier(2)
+    results: dict[str, int] = {}
+
+    def edit() -> None:
+        start.wait()
+        results["edit"] = client.patch(
+            f"/organisations/{survivor_id}", json={"city": "Delft"}, headers={"If-Match": etag}
+        ).status_code
+
+    def merge() -> None:
+        start.wait()
+        results["merge"] = client.post(
+            f"/admin/organisations/{survivor_id}/merge",
+            json={"absorb": absorbed_id},
+            headers={"If-Match": etag},
+        ).status_code
+
+    threads = [threading.Thread(target=edit), threading.Thread(target=merge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_merge_racing_an_edit_under_if_match_lets_exactly_one_win(client: TestClient) -> None:
+    """A PATCH and a merge both sent with the version they read: one lands, the other is 412,
+    and the result is what the winner wrote, never a mix."""
+    for round_number in range(3):
+        survivor = create_organisation(client, name=f"Survivor {round_number}", city=None)
+        absorbed = create_organisation(client, name=f"Absorbed {round_number}", city="Leiden")
+        results = _race_edit_and_merge(client, survivor["id"], absorbed["id"])
+        assert sorted(results.values()) == [200, 412], results
+        final = client.get(f"/organisations/{survivor['id']}").json()
+        assert final["version"] == 2
+        absorbed_now = client.get(f"/organisations/{absorbed['id']}").status_code
+        if results["merge"] == 200:
+            assert (final["city"], absorbed_now) == ("Leiden", 404)
+        else:
+            assert (final["city"], absorbed_now) == ("Delft", 200)
+
+
+def test_an_absorbed_external_id_is_not_imported_again(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Once an imported profile is merged into another, importing its record again creates
+    nothing and says where it went."""
+    source = tmp_path / "profiles.json"
+    source.write_text(
+        json.dumps(
+            [
+                {
+                    "external_id": "cordis:999991428",
+                    "name": "Oncomark",
+                    "stakeholder_type": "sme",
+                    "country": "NL",
+                }
+            ]
+        )
+    )
+    assert import_organisations_json(engine, source).created == 1
+    imported = client.get("/organisations").json()["items"][0]
+    survivor = create_organisation(client, name="Oncomark Diagnostics", stakeholder_type="sme")
+    merged = client.post(
+        f"/admin/organisations/{survivor['id']}/merge", json={"absorb": imported["id"]}
+    )
+    assert merged.status_code == 200, merged.text
+    again = import_organisations_json(engine, source)
+    assert (again.created, again.unchanged) == (0, 1)
+    assert again.notes == [
+        f"cordis:999991428 was merged into organisation {survivor['id']}: not created again"
+    ]
+    assert client.get("/organisations").json()["total"] == 1
+
+
+def test_merge_keeps_one_of_each_unique_row_and_drops_rows_between_the_two(
+    client: TestClient, engine: Engine
+) -> None:
+    """Blocks the two both hold end as one of the survivor's; a block between them goes; a
+    block only the absorbed profile held moves."""
+    survivor = create_organisation(client, name="Oncomark Diagnostics")
+    absorbed = create_organisation(client, name="Oncomark")
+    first = create_organisation(client, name="Karolinska Institutet", country="SE")
+    second = create_organisation(client, name="Charité", country="DE")
+    with Session(engine) as session:
+        session.add_all(
+            [
+                OrganisationBlock(
+                    organisation_id=survivor["id"], blocked_organisation_id=first["id"]
+                ),
+                OrganisationBlock(
+                    organisation_id=absorbed["id"], blocked_organisation_id=first["id"]
+                ),
+                OrganisationBlock(
+                    organisation_id=absorbed["id"], blocked_organisation_id=second["id"]
+                ),
+                OrganisationBlock(
+                    organisation_id=absorbed["id"], blocked_organisation_id=survivor["id"]
+                ),
+                OrganisationBlock(
+                    organisation_id=first["id"], blocked_organisation_id=absorbed["id"]
+                ),
+            ]
+        )
+        session.commit()
+    response = client.post(
+        f"/admin/organisations/{survivor['id']}/merge", json={"absorb": absorbed["id"]}
+    )
+    assert response.status_code == 200, response.text
+    with Session(engine) as session:
+        blocks = session.execute(
+            select(
+                col(OrganisationBlock.organisation_id),
+                col(OrganisationBlock.blocked_organisation_id),
+            ).order_by(
+                col(OrganisationBlock.organisation_id),
+                col(OrganisationBlock.blocked_organisation_id),
+            )
+        ).all()
+    assert sorted(tuple(row) for row in blocks) == sorted(
+        [
+            (survivor["id"], first["id"]),
+            (survivor["id"], second["id"]),
+            (first["id"], survivor["id"]),
+        ]
+    )

@@ -1,0 +1,173 @@
+"""Webhooks over HTTP: registered by the organisation's key, secret shown once, private
+addresses refused, and a delivery log its owner reads page by page."""
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.main import create_app
+from matchmaker.partnering.webhooks import MAX_WEBHOOKS, deliver_webhooks
+from matchmaker.settings import Settings
+from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem
+from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
+from tests.servers import ADMIN_TOKEN
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The test database, no write rate limit, and webhooks allowed on loopback."""
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        write_rate_limit=0,
+        webhook_allow_private=True,
+    )
+
+
+def keyed(client: TestClient, key: str) -> TestClient:
+    """A client of the same app sending an organisation's key."""
+    other = TestClient(
+        client.app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}
+    )
+    other.portal = client.portal
+    return other
+
+
+@pytest.fixture
+def owner(client: TestClient) -> tuple[int, TestClient]:
+    """An organisation and a client with its key."""
+    body = create_organisation(client)
+    return body["id"], keyed(client, body["api_key"])
+
+
+def test_owner_registers_lists_and_deletes_a_webhook(owner: tuple[int, TestClient]) -> None:
+    """201 with the secret once and a Location; the list omits the secret; delete is 204."""
+    organisation_id, client = owner
+    created = client.post(
+        f"/organisations/{organisation_id}/webhooks", json={"url": "http://127.0.0.1:9/hook"}
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["url"] == "http://127.0.0.1:9/hook"
+    assert body["secret"].startswith("whsec_")
+    assert len(body["secret"]) > 40
+    assert created.headers["Location"] == f"/organisations/{organisation_id}/webhooks/{body['id']}"
+    listed = client.get(f"/organisations/{organisation_id}/webhooks")
+    assert listed.json() == [
+        {"id": body["id"], "url": "http://127.0.0.1:9/hook", "created_at": body["created_at"]}
+    ]
+    path = f"/organisations/{organisation_id}/webhooks/{body['id']}"
+    assert client.delete(path).status_code == 204
+    assert client.get(f"/organisations/{organisation_id}/webhooks").json() == []
+    assert_problem(client.delete(path), 404)
+    assert_problem(client.get(f"{path}/deliveries"), 404)
+
+
+def test_only_the_owner_or_an_admin_may_touch_webhooks(
+    client: TestClient, anonymous: TestClient, owner: tuple[int, TestClient]
+) -> None:
+    """Anonymous is 401, another organisation's key 403; an admin may list."""
+    organisation_id, mine = owner
+    other = keyed(client, create_organisation(client, name="Other Lab")["api_key"])
+    path = f"/organisations/{organisation_id}/webhooks"
+    webhook = mine.post(path, json={"url": "http://127.0.0.1:9/"}).json()
+    assert_problem(anonymous.post(path, json={"url": "http://127.0.0.1:9/"}), 401)
+    assert_problem(other.post(path, json={"url": "http://127.0.0.1:9/"}), 403)
+    assert_problem(other.get(path), 403)
+    assert_problem(other.delete(f"{path}/{webhook['id']}"), 403)
+    assert_problem(other.get(f"{path}/{webhook['id']}/deliveries"), 403)
+    assert [w["id"] for w in client.get(path).json()] == [webhook["id"]]
+    assert_problem(client.get("/organisations/999999/webhooks"), 404)
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://hooks.example/", "https://user:pw@hooks.example/", "hooks.example", ""]
+)
+def test_malformed_url_is_422(owner: tuple[int, TestClient], url: str) -> None:
+    """A URL that is not http(s), lacks a host or holds credentials is refused on `url`."""
+    organisation_id, client = owner
+    answer = client.post(f"/organisations/{organisation_id}/webhooks", json={"url": url})
+    assert_problem(answer, 422, field="url")
+
+
+def test_private_addresses_are_refused_unless_allowed(settings: Settings, engine: Engine) -> None:
+    """With the default setting, loopback, private and link-local URLs are 422 (SSRF)."""
+    strict = settings.model_copy(update={"webhook_allow_private": False})
+    with TestClient(create_app(strict), raise_server_exceptions=False) as app_client:
+        admin = keyed(app_client, ADMIN_TOKEN)
+        organisation = create_organisation(admin)
+        client = keyed(app_client, organisation["api_key"])
+        path = f"/organisations/{organisation['id']}/webhooks"
+        for url in [
+            "http://127.0.0.1:8000/",
+            "http://localhost/",
+            "https://10.0.0.5/hook",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+            "http://[::ffff:192.168.0.1]/",
+        ]:
+            body = assert_problem(client.post(path, json={"url": url}), 422, field="url")
+            assert "non-public address" in body["errors"][0]["message"], url
+        assert client.get(path).json() == []
+
+
+def test_at_most_five_webhooks(owner: tuple[int, TestClient]) -> None:
+    """The sixth is 409."""
+    organisation_id, client = owner
+    path = f"/organisations/{organisation_id}/webhooks"
+    for number in range(MAX_WEBHOOKS):
+        assert client.post(path, json={"url": f"http://127.0.0.1:9/{number}"}).status_code == 201
+    assert_problem(client.post(path, json={"url": "http://127.0.0.1:9/x"}), 409)
+
+
+def _contact(sender: TestClient, recipient_id: int, call_id: int) -> None:
+    answer = sender.post(
+        f"/organisations/{recipient_id}/contact-requests",
+        json={"call_id": call_id, "message": "Your biobank fits our proposal."},
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_contact_request_reaches_the_webhook_and_the_log_pages(
+    client: TestClient, engine: Engine, owner: tuple[int, TestClient]
+) -> None:
+    """Each notification for the organisation is POSTed, signed; the log lists them newest
+    first, paginated, with status and attempts."""
+    organisation_id, mine = owner
+    call = create_call(client, opening_date=None, deadline="2099-01-31")
+    senders = [
+        keyed(client, create_organisation(client, name=name)["api_key"])
+        for name in ("Sender Lab", "Second Lab")
+    ]
+    receiver = Receiver()
+    with webhook_receiver(receiver) as url:
+        webhook: dict[str, Any] = mine.post(
+            f"/organisations/{organisation_id}/webhooks", json={"url": f"{url}/in"}
+        ).json()
+        receiver.secret = webhook["secret"]
+        for sender in senders:
+            _contact(sender, organisation_id, call["id"])
+        with httpx.Client() as http:
+            done = deliver_webhooks(engine, client=http, allow_private=True)
+    assert (done.delivered, done.failed) == (2, 0)
+    assert [r.verified for r in receiver.received] == [True, True]
+    assert receiver.received[0].headers["x-matchmaker-event"] == "request_received"
+    log = mine.get(
+        f"/organisations/{organisation_id}/webhooks/{webhook['id']}/deliveries",
+        params={"limit": 1, "offset": 1},
+    )
+    assert log.status_code == 200, log.text
+    page = log.json()
+    assert (page["total"], page["limit"], page["offset"]) == (2, 1, 1)
+    [entry] = page["items"]
+    assert entry["message_id"] == receiver.received[0].message_id  # newest first: this is older
+    assert (entry["event"], entry["status"], entry["attempts"], entry["last_status_code"]) == (
+        "request_received",
+        "delivered",
+        1,
+        200,
+    )

@@ -1,0 +1,419 @@
+"""Notification events: the matching of one item against every saved search at once, and the
+jobs and reminders the delivery pass turns into outbox messages, each thing notified once."""
+
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select, update
+from sqlmodel import Session, col
+
+from matchmaker.matching.text_index import TfidfMatcher
+from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending
+from matchmaker.partnering.fanout import run_events
+from matchmaker.partnering.saved_searches import SearchIndex
+from matchmaker.partnering.worker import deliver_once, smtp_sender
+from matchmaker.settings import Settings
+from models.partnering import OutboxMessage
+from models.saved_search import NotificationJob, SavedSearch
+from tests.factories import create_call, create_organisation
+from tests.matchmaker.partnering.smtp import Recorder, smtp_server
+
+BASE = "https://matchmaker.example"
+FAR = "2099-01-31"
+
+
+def search(search_id: int, owner: int, text: str, **fields: Any) -> SavedSearch:
+    """A stored-looking saved search for the pure index tests."""
+    return SavedSearch(id=search_id, organisation_id=owner, target="calls", text=text, **fields)
+
+
+CORPUS = [
+    search(1, 10, "liquid biopsy early cancer detection"),
+    search(2, 11, "rare cancer clinical trials in children", threshold=0.05),
+    search(3, 12, "remote working labour market"),
+    search(4, 13, "digital pathology", programme="IHI"),
+    search(5, 14, "liquid biopsy", stakeholder_types=["sme"]),
+    search(6, 15, "liquid biopsy", threshold=0.99),
+]
+CALL = "Liquid biopsy and digital pathology for earlier cancer detection in clinics"
+
+
+@pytest.fixture
+def index() -> SearchIndex:
+    """The six searches above, indexed."""
+    return SearchIndex(CORPUS, [row.text for row in CORPUS])
+
+
+def test_index_scores_every_search_as_the_matcher_does(index: SearchIndex) -> None:
+    """The scores are the TF-IDF cosines `TfidfMatcher.query` gives over the same texts."""
+    matcher = TfidfMatcher().fit([row.id or 0 for row in CORPUS], [row.text for row in CORPUS])
+    expected = {match.id: match.score for match in matcher.query(CALL, k=10)}
+    hits = index.match(CALL, programme="IHI")
+    assert {hit.search_id for hit in hits} == {1, 2, 4, 5}
+    for hit in hits:
+        assert hit.score == pytest.approx(expected[hit.search_id])
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+
+
+def test_index_applies_thresholds_and_filters(index: SearchIndex) -> None:
+    """A foreign text matches nothing; a programme, a type and the publisher filter out."""
+    found = index.match("Remote working arrangements and the labour market")
+    assert [(hit.search_id, hit.organisation_id) for hit in found] == [(3, 12)]
+    assert index.match("Municipal waste water treatment plants") == []
+    # Another programme: the IHI-only search drops out; a call requiring only academia: the
+    # SME-only search drops out; a call asking no type keeps it.
+    assert 4 not in {hit.search_id for hit in index.match(CALL, programme="EIC")}
+    assert 5 not in {hit.search_id for hit in index.match(CALL, stakeholder_types=["academia"])}
+    assert 5 in {hit.search_id for hit in index.match(CALL, stakeholder_types=[])}
+    assert 1 not in {hit.search_id for hit in index.match(CALL, exclude_organisation=10)}
+
+
+def test_index_agrees_with_a_brute_force_over_many_searches() -> None:
+    """On 500 random searches the vectorised masks pick exactly what a per-search loop does."""
+    rng = np.random.default_rng(7)
+    words = ["biopsy", "cancer", "pathology", "trial", "children", "robot", "water", "soil"]
+    types = ["sme", "academia", "industry"]
+    rows = []
+    for number in range(1, 501):
+        text = " ".join(rng.choice(words, size=int(rng.integers(1, 4)), replace=False))
+        rows.append(
+            search(
+                number,
+                number % 37,
+                text,
+                threshold=float(rng.choice([0.0, 0.1, 0.3, 0.6])),
+                stakeholder_types=list(rng.choice(types, size=int(rng.integers(0, 2)))),
+                programme=str(rng.choice(["IHI", "EIC"])) if rng.random() < 0.3 else None,
+            )
+        )
+    index = SearchIndex(rows, [row.text for row in rows])
+    ids = [row.id or 0 for row in rows]
+    matcher = TfidfMatcher().fit(ids, [row.text for row in rows])
+    scores = dict(zip(ids, matcher.score_ids(CALL, ids), strict=True))
+    expected = {
+        number
+        for number, row in zip(ids, rows, strict=True)
+        if scores[number] > 0
+        and scores[number] >= row.threshold
+        and (not row.stakeholder_types or "sme" in row.stakeholder_types)
+        and (row.programme is None or row.programme == "IHI")
+        and row.organisation_id != 3
+    }
+    found = index.match(CALL, stakeholder_types=["sme"], programme="ihi", exclude_organisation=3)
+    assert {hit.search_id for hit in found} == expected
+
+
+# The pass, on a real database (SQLite and PostgreSQL), through the API
+
+
+def keyed(client: TestClient, key: str) -> TestClient:
+    """A client of the same app sending an organisation's key."""
+    other = TestClient(
+        client.app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}
+    )
+    other.portal = client.portal
+    return other
+
+
+def outbox(engine: Engine) -> list[OutboxMessage]:
+    """Every outbox message, oldest first."""
+    with Session(engine) as session:
+        return list(session.scalars(select(OutboxMessage).order_by(col(OutboxMessage.id))))
+
+
+def pending_jobs(engine: Engine) -> int:
+    """How many jobs wait to be expanded."""
+    with Session(engine) as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(NotificationJob)
+            .where(col(NotificationJob.done_at).is_(None))
+        )
+        return int(count or 0)
+
+
+def run(engine: Engine, *, on: date | None = None) -> Any:
+    """One events pass, on a given day (today by default)."""
+    now = datetime.now(UTC) if on is None else datetime.combine(on, datetime.min.time(), UTC)
+    return run_events(engine, base_url=BASE, clock=lambda: now)
+
+
+class Orgs:
+    """A few organisations with their keys."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def new(self, **fields: Any) -> tuple[int, TestClient]:
+        """Register one; its id and a client with its key."""
+        body = create_organisation(self.client, **fields)
+        return body["id"], keyed(self.client, body["api_key"])
+
+
+@pytest.fixture
+def orgs(client: TestClient) -> Orgs:
+    """A factory of organisations."""
+    return Orgs(client)
+
+
+def save(owner: tuple[int, TestClient], **body: Any) -> int:
+    """Save a search for the organisation; its id."""
+    organisation_id, client = owner
+    answer = client.post(f"/organisations/{organisation_id}/saved-searches", json=body)
+    assert answer.status_code == 201, answer.text
+    search_id: int = answer.json()["id"]
+    return search_id
+
+
+def test_new_call_notifies_fitting_saved_searches_once(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A call is announced to the text search and the profile search it fits, not to a foreign
+    one; the job is written with the call and a second pass sends nothing more."""
+    watcher = orgs.new(name="Biopsy Watchers", contact_email="watch@biopsy.example")
+    profiled = orgs.new(name="Leiden Oncology")  # the factory's profile: liquid biopsy
+    foreign = orgs.new(name="Soil Institute", description="Soil microbiology and agronomy.")
+    save(watcher, target="calls", text="liquid biopsy cancer detection", programme="IHI")
+    save(profiled, target="calls", fits_profile=True)
+    save(foreign, target="calls", text="soil microbiome agronomy")
+    run(engine)  # the profiles' own jobs
+    before = len(outbox(engine))
+    call = create_call(client, opening_date=None, deadline=FAR)
+    assert pending_jobs(engine) == 1
+    done = run(engine)
+    assert (done.jobs, done.messages) == (1, 2)
+    messages = outbox(engine)[before:]
+    assert sorted(message.organisation_id for message in messages) == sorted(
+        [watcher[0], profiled[0]]
+    )
+    assert {message.event for message in messages} == {"call_matches_search"}
+    assert all(message.subject.startswith("New call: IHI-2023-05-02") for message in messages)
+    assert all(f"{BASE}/calls/{call['id']}" in message.body for message in messages)
+    assert (run(engine).jobs, len(outbox(engine))) == (0, before + 2)
+
+
+def test_refused_call_writes_no_job(client: TestClient, engine: Engine) -> None:
+    """A call refused (its identifier taken) rolls back with its job: nothing to announce."""
+    create_call(client, opening_date=None, deadline=FAR)
+    assert pending_jobs(engine) == 1
+    answer = client.post(
+        "/calls",
+        json={"identifier": "IHI-2023-05-02", "title": "Again", "programme": "IHI"},
+    )
+    assert answer.status_code == 409
+    assert pending_jobs(engine) == 1
+
+
+def test_job_run_again_after_a_crash_notifies_nobody_twice(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A job found pending again (a pass killed after its messages were written) is expanded
+    again without a second message: the keys were written with the messages."""
+    watcher = orgs.new(name="Biopsy Watchers")
+    save(watcher, target="calls", text="liquid biopsy")
+    run(engine)
+    create_call(client, opening_date=None, deadline=FAR)
+    assert run(engine).messages == 1
+    with Session(engine) as session:
+        session.execute(update(NotificationJob).values(done_at=None))
+        session.commit()
+    again = run(engine)
+    # The watcher's profile and the call: two jobs again, no message.
+    assert (again.jobs, again.messages) == (2, 0)
+    assert len([m for m in outbox(engine) if m.event == "call_matches_search"]) == 1
+
+
+def test_closed_call_and_deleted_search_are_not_notified(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A call whose deadline passed is not announced; nor is a call to a deleted search."""
+    watcher = orgs.new(name="Biopsy Watchers")
+    search_id = save(watcher, target="calls", text="liquid biopsy")
+    run(engine)
+    create_call(client, identifier="OLD-1", opening_date=None, deadline="2020-01-01")
+    assert run(engine).messages == 0
+    watcher[1].delete(f"/organisations/{watcher[0]}/saved-searches/{search_id}")
+    create_call(client, identifier="NEW-1", opening_date=None, deadline=FAR)
+    assert run(engine).messages == 0
+
+
+def test_new_partner_request_notifies_matching_searches_not_its_publisher(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A request seeking patient organisations reaches a patient organisation's search for it
+    and not the publisher's own, nor a search for another country's publishers."""
+    patients = orgs.new(name="Liver Patients Europe", stakeholder_type="patient_organisation")
+    publisher = orgs.new(name="Oncomark Diagnostics", stakeholder_type="sme")
+    elsewhere = orgs.new(name="Danish Patients", stakeholder_type="patient_organisation")
+    save(patients, target="partner_requests", text="patient panels liver screening")
+    save(publisher, target="partner_requests", text="patient panels liver screening")
+    save(elsewhere, target="partner_requests", text="patient panels liver", countries=["DK"])
+    call = create_call(client, opening_date=None, deadline=FAR)
+    run(engine)
+    before = len(outbox(engine))
+    answer = publisher[1].post(
+        f"/calls/{call['id']}/partner-requests",
+        json={
+            "stakeholder_types": ["patient_organisation"],
+            "expertise": "Patient panels for liver disease screening studies.",
+            "pitch": "Our consortium needs patients involved from the start.",
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    assert run(engine).messages == 1
+    (message,) = outbox(engine)[before:]
+    assert message.organisation_id == patients[0]
+    assert message.event == "partner_request_matches_search"
+    assert "Oncomark Diagnostics is looking for partners" in message.subject
+    assert "contact_email" not in message.body
+    assert "@" not in message.body
+
+
+def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A new patient organisation is announced to the owner of a draft lacking one; a change
+    to its profile does not announce it again; a draft not lacking the type hears nothing."""
+    call = create_call(
+        client,
+        opening_date=None,
+        deadline=FAR,
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+    )
+    owner = orgs.new(name="Draft Owner", contact_email="owner@draft.example")
+    answer = owner[1].post(
+        "/consortia",
+        json={"name": "Liver screening", "call_id": call["id"], "members": []},
+    )
+    assert answer.status_code == 201, answer.text
+    draft_id = answer.json()["id"]
+    run(engine)
+    before = len(outbox(engine))
+    patients = orgs.new(name="Liver Patients Europe", stakeholder_type="patient_organisation")
+    orgs.new(name="Another SME", stakeholder_type="sme")
+    done = run(engine)
+    assert (done.jobs, done.messages) == (2, 1)
+    (message,) = outbox(engine)[before:]
+    assert message.organisation_id == owner[0]
+    assert message.event == "profile_fills_gap"
+    assert "Liver Patients Europe" in message.body
+    assert f"{BASE}/organisations/{patients[0]}" in message.body
+    changed = patients[1].patch(
+        f"/organisations/{patients[0]}", json={"description": "Patient panels for liver care."}
+    )
+    assert changed.status_code == 200, changed.text
+    assert run(engine).messages == 0
+    # Once the draft has a patient organisation, a new one fills no gap.
+    owner[1].put(f"/consortia/{draft_id}/members/{patients[0]}", json={"role": "partner"})
+    orgs.new(name="Second Patients", stakeholder_type="patient_organisation")
+    assert run(engine).messages == 0
+
+
+def test_deadline_reminder_goes_once_per_draft_and_deadline(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """Seven days before the deadline the draft's owner is reminded, once; a later pass and a
+    pass the next day send nothing more; a moved deadline is reminded again."""
+    today = date(2030, 3, 1)
+    deadline = today + timedelta(days=7)
+    call = create_call(client, opening_date=None, deadline=deadline.isoformat())
+    owner = orgs.new(name="Draft Owner")
+    draft = owner[1].post("/consortia", json={"name": "D", "call_id": call["id"]})
+    assert draft.status_code == 201, draft.text
+    assert run(engine, on=today - timedelta(days=1)).reminders == 0
+    assert run(engine, on=today).reminders == 1
+    assert run(engine, on=today).reminders == 0
+    assert run(engine, on=today + timedelta(days=1)).reminders == 0
+    (message,) = [m for m in outbox(engine) if m.event == "deadline_soon"]
+    assert message.organisation_id == owner[0]
+    assert message.subject == f"IHI-2023-05-02 closes in 7 days ({deadline.isoformat()})"
+    moved = client.patch(f"/calls/{call['id']}", json={"deadline": "2030-03-10"})
+    assert moved.status_code == 200, moved.text
+    assert run(engine, on=today + timedelta(days=3)).reminders == 1
+
+
+def test_event_email_reaches_a_real_smtp_server(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """The announcement of a call is e-mailed to the search's owner through loopback SMTP."""
+    watcher = orgs.new(name="Biopsy Watchers", contact_email="watch@biopsy.example")
+    save(watcher, target="calls", text="liquid biopsy")
+    create_call(client, opening_date=None, deadline=FAR)
+    run(engine)
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        sender = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
+        try:
+            done = deliver_pending(engine, send=sender, mail_from="mm@example.org", base_url=BASE)
+        finally:
+            sender.close()
+    assert done.sent == 1
+    (email,) = recorder.messages
+    assert isinstance(email, EmailMessage)
+    assert email["To"] == "watch@biopsy.example"
+    assert email["X-Matchmaker-Event"] == "call_matches_search"
+    body = email.get_content()
+    assert 'It matches your saved search "liquid biopsy"' in body
+    assert "/unsubscribe/" in body
+
+
+def test_new_profile_notifies_organisation_searches_but_not_itself(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A Belgian patient organisation reaches a search for Belgian patient organisations on
+    liver disease, not one for Dutch ones, nor its own search."""
+    writer = orgs.new(name="Oncomark Diagnostics", stakeholder_type="sme")
+    dutch = orgs.new(name="Dutch Writer", stakeholder_type="sme")
+    save(
+        writer,
+        target="organisations",
+        text="liver disease patients",
+        stakeholder_types=["patient_organisation"],
+        countries=["BE"],
+    )
+    save(dutch, target="organisations", text="liver disease patients", countries=["NL"])
+    run(engine)
+    before = len(outbox(engine))
+    patients = orgs.new(
+        name="European Liver Patients",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Patients living with liver disease, their families and carers.",
+    )
+    save(patients, target="organisations", text="liver disease patients")
+    assert run(engine).messages == 1
+    (message,) = outbox(engine)[before:]
+    assert (message.organisation_id, message.event) == (writer[0], "organisation_matches_search")
+    assert message.subject == "An organisation for your search: European Liver Patients"
+
+
+def test_delivery_pass_expands_events_before_sending(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """One pass of the worker (what `matchmaker notify run` runs) turns the new call into an
+    e-mail and sends it in the same pass."""
+    watcher = orgs.new(name="Biopsy Watchers", contact_email="watch@biopsy.example")
+    save(watcher, target="calls", text="liquid biopsy")
+    create_call(client, opening_date=None, deadline=FAR)
+    recorder = Recorder()
+    with smtp_server(recorder) as port, httpx.Client() as http:
+        settings = Settings(
+            database_url=engine.url.render_as_string(hide_password=False),
+            smtp_url=f"smtp://127.0.0.1:{port}",
+            public_base_url=BASE,
+        )
+        sender = smtp_sender(settings)
+        assert sender is not None
+        try:
+            done = deliver_once(engine, settings=settings, send=sender, client=http)
+        finally:
+            sender.close()
+    assert (done.events.jobs, done.events.messages, done.email.sent) == (2, 1, 1)
+    assert [str(email["X-Matchmaker-Event"]) for email in recorder.messages] == [
+        "call_matches_search"
+    ]

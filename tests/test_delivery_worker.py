@@ -1,0 +1,99 @@
+"""Delivery inside `matchmaker serve`: the app's background worker sends what the API enqueued
+to a real SMTP server and a real webhook receiver, and stops with the app."""
+
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.main import create_app
+from matchmaker.settings import Settings
+from tests.factories import call_payload, organisation_payload
+from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
+from tests.matchmaker.partnering.smtp import Recorder, smtp_server
+from tests.servers import running_server
+
+
+def wait_until(condition: Callable[[], bool], *, seconds: float = 30) -> None:
+    """Poll until the condition holds; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the condition did not hold in time")
+        time.sleep(0.05)
+
+
+def _keyed(client: httpx.Client, key: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=client.base_url, timeout=30, headers={"Authorization": f"Bearer {key}"}
+    )
+
+
+def test_running_server_delivers_what_the_api_enqueued(database_url: str) -> None:
+    """A contact request made through a running uvicorn reaches the recipient's mailbox and its
+    webhook without `matchmaker notify run`; the server then stops cleanly."""
+    recorder = Recorder()
+    receiver = Receiver()
+    with (
+        smtp_server(recorder) as port,
+        webhook_receiver(receiver) as hook_url,
+        running_server(
+            database_url,
+            env={
+                "MATCHMAKER_SMTP_URL": f"smtp://127.0.0.1:{port}",
+                "MATCHMAKER_DELIVERY_INTERVAL": "0.2",
+                "MATCHMAKER_WEBHOOK_ALLOW_PRIVATE": "true",
+                "MATCHMAKER_PUBLIC_BASE_URL": "https://matchmaker.example",
+            },
+        ) as server,
+    ):
+        admin = server.client
+        recipient = admin.post(
+            "/organisations", json=organisation_payload(contact_email="team@lumc.example")
+        ).json()
+        sender = admin.post("/organisations", json=organisation_payload(name="Sender")).json()
+        call = admin.post(
+            "/calls", json=call_payload(opening_date=None, deadline="2099-01-31")
+        ).json()
+        with _keyed(admin, recipient["api_key"]) as owner, _keyed(admin, sender["api_key"]) as by:
+            hook = owner.post(
+                f"/organisations/{recipient['id']}/webhooks", json={"url": f"{hook_url}/in"}
+            )
+            assert hook.status_code == 201, hook.text
+            receiver.secret = hook.json()["secret"]
+            answer = by.post(
+                f"/organisations/{recipient['id']}/contact-requests",
+                json={"call_id": call["id"], "message": "Your biobank fits our proposal."},
+            )
+            assert answer.status_code == 201, answer.text
+        recorder.wait_for(1)
+        wait_until(lambda: len(receiver.received) == 1)
+    [email] = recorder.messages
+    assert email["To"] == "team@lumc.example"
+    assert str(email["List-Unsubscribe"]).startswith("<https://matchmaker.example/unsubscribe/")
+    [request] = receiver.received
+    assert request.verified
+    assert request.message_id == email["Message-ID"]
+    # uvicorn re-raises the SIGTERM it handled once the lifespan has shut down.
+    assert server.process.returncode in (0, -15), server.log
+    assert "Traceback" not in server.log, server.log
+    assert "did not stop" not in server.log, server.log
+
+
+def test_the_worker_thread_stops_with_the_app(settings: Settings, engine: Engine) -> None:
+    """The lifespan starts one delivery thread and its shutdown ends it; 0 starts none."""
+
+    def workers() -> int:
+        return sum(thread.name == "matchmaker-delivery" for thread in threading.enumerate())
+
+    fast = settings.model_copy(update={"delivery_interval": 0.05})
+    with TestClient(create_app(fast)):
+        assert workers() == 1
+        time.sleep(0.2)  # a few passes run (nothing to send)
+    assert workers() == 0
+    off = settings.model_copy(update={"delivery_interval": 0})
+    with TestClient(create_app(off)):
+        assert workers() == 0

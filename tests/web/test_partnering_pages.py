@@ -1,0 +1,320 @@
+"""The partnering pages, rendered by the server: a call's partner requests, "Contact", the
+message form, the inbox and "Publish as partner request" on a draft's gaps."""
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.factories import create_call, create_organisation
+from tests.web.test_pages import Page
+
+HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
+
+
+def _bearer(organisation: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {organisation['api_key']}"}
+
+
+def _scene(client: TestClient) -> dict[str, Any]:
+    """A call needing a university and a patient organisation, and one of each."""
+    call = create_call(
+        client,
+        identifier="LIVER-2099",
+        title="Liver disease screening",
+        description="Early detection of liver disease with patient panels.",
+        rule_set="none",
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+        min_countries=1,
+        opening_date=None,
+        deadline="2099-03-01",
+    )
+    writer = create_organisation(
+        client,
+        name="Writer University",
+        description="Liver disease screening studies.",
+        contact_email="writer@private.example",
+    )
+    patients = create_organisation(
+        client,
+        name="Liver Patients Europe",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Patient panels for liver disease screening.",
+        contact_email="patients@private.example",
+    )
+    return {"call": call, "writer": writer, "patients": patients}
+
+
+def _draft(client: TestClient, scene: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(
+        "/consortia",
+        headers=_bearer(scene["writer"]),
+        json={
+            "name": "Screening draft",
+            "call_id": scene["call"]["id"],
+            "members": [{"organisation_id": scene["writer"]["id"]}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _contact(client: TestClient, scene: dict[str, Any], message: str) -> dict[str, Any]:
+    response = client.post(
+        f"/organisations/{scene['patients']['id']}/contact-requests",
+        headers=_bearer(scene["writer"]),
+        json={"call_id": scene["call"]["id"], "message": message},
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _item(page: str, request_id: int) -> str:
+    """The inbox's entry for one request."""
+    return page.split(f'class="card contact-request" data-request-id="{request_id}"')[1].split(
+        "</li>"
+    )[0]
+
+
+def test_call_page_lists_its_open_partner_requests_without_addresses(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Who is looking, for which types, until when, and the pitch, escaped; no address."""
+    scene = _scene(client)
+    call_id = scene["call"]["id"]
+    empty = anonymous.get(f"/ui/calls/{call_id}").text
+    assert "No organisation is looking for partners for this call yet." in empty
+    published = client.post(
+        f"/calls/{call_id}/partner-requests",
+        headers=_bearer(scene["writer"]),
+        json={"stakeholder_types": ["patient_organisation"], "pitch": HOSTILE},
+    )
+    assert published.status_code == 201, published.text
+    page = anonymous.get(f"/ui/calls/{call_id}").text
+    assert 'Looking for partners <span class="count">(1)</span>' in page
+    card = page.split(f'data-partner-request-id="{published.json()["id"]}"')[1].split("</li>")[0]
+    assert "Writer University" in card
+    assert "<strong>Looking for:</strong> Patient organisation" in card
+    assert "Open until" in card
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in card
+    assert "<script>alert" not in page
+    assert "@private.example" not in page
+    client.delete(f"/partner-requests/{published.json()['id']}", headers=_bearer(scene["writer"]))
+    assert "(0)" in anonymous.get(f"/ui/calls/{call_id}").text
+
+
+def test_call_suggestions_offer_contact_once_signed_in(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Each suggested organisation has a Contact link naming the call, hidden until sign-in."""
+    scene = _scene(client)
+    call_id = scene["call"]["id"]
+    page = anonymous.get(f"/ui/calls/{call_id}").text
+    links = re.findall(
+        r'<a class="button button-small" data-when="signed-in"[^>]*>Contact</a>', page
+    )
+    assert len(links) == len(Page(page).rows) == 2
+    patients_id = scene["patients"]["id"]
+    assert (
+        f'data-not-self="{patients_id}" hidden '
+        f'href="/ui/organisations/{patients_id}/contact?call_id={call_id}" '
+        'aria-label="Contact Liver Patients Europe"'
+    ) in page
+    expertise = anonymous.get("/ui/expertise?q=liver+disease").text
+    assert ">Contact</a>" not in expertise
+
+
+def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The form names its recipient, call and draft; a link naming no call explains what to do."""
+    scene = _scene(client)
+    patients_id, call = scene["patients"]["id"], scene["call"]
+    response = anonymous.get(
+        f"/ui/organisations/{patients_id}/contact?call_id={call['id']}&consortium_id=7"
+    )
+    assert response.status_code == 200
+    page = response.text
+    assert "<h1>Write to Liver Patients Europe</h1>" in page
+    assert f'data-call-id="{call["id"]}" data-consortium-id="7"' in page
+    assert f'action="/ui/organisations/{patients_id}/contact"' in page
+    assert 'maxlength="2000"' in page
+    assert "Plain text, at most 2,000 characters" in page
+    assert "within 14 days" in page
+    assert "@private.example" not in page
+    parsed = Page(page)
+    assert {control["id"] for control in parsed.controls} <= parsed.labels
+    for query in ("", "?call_id=999", "?call_id=abc&consortium_id=3"):
+        unnamed = anonymous.get(f"/ui/organisations/{patients_id}/contact{query}")
+        assert unnamed.status_code == 200, query
+        assert "this link names none" in unnamed.text
+        assert 'id="contact-form"' not in unnamed.text
+    missing = anonymous.get("/ui/organisations/999/contact?call_id=1")
+    assert missing.status_code == 404
+    assert "text/html" in missing.headers["content-type"]
+    refused = anonymous.post(f"/ui/organisations/{patients_id}/contact", data={"message": "x"})
+    assert refused.status_code == 400
+    assert "This form needs JavaScript" in refused.text
+
+
+def test_inbox_panel_shows_received_and_sent_with_their_actions_and_messages_escaped(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The recipient may accept, decline or block; the sender may withdraw; text is escaped."""
+    scene = _scene(client)
+    sent = _contact(client, scene, HOSTILE)
+    shell = anonymous.get("/ui/inbox")
+    assert shell.status_code == 200
+    assert 'data-fragment="/ui/inbox/panel"' in shell.text
+    assert anonymous.get("/ui/inbox/panel").status_code == 401
+    admin = client.get("/ui/inbox/panel")
+    assert admin.status_code == 403
+
+    received = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["patients"]))
+    assert received.status_code == 200
+    assert received.headers["cache-control"] == "no-store"
+    page = received.text
+    item = _item(page, sent["id"])
+    assert 'data-status="pending"' in page
+    assert "From <a" in item
+    assert "Writer University" in item
+    assert "Waiting for an answer" in item
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in item
+    assert "<script>" not in page
+    assert "<b>bold" not in page
+    assert 'aria-label="Accept the request from Writer University"' in item
+    assert 'aria-label="Decline the request from Writer University"' in item
+    assert 'aria-label="Block Writer University"' in item
+    assert "Nothing sent yet." in page
+    assert "@private.example" not in page
+
+    mine = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["writer"])).text
+    item = _item(mine, sent["id"])
+    assert "To <a" in item
+    assert 'aria-label="Withdraw your request to Liver Patients Europe"' in item
+    assert "Accept" not in item
+    assert "Nothing received yet." in mine
+    assert "@private.example" not in mine
+
+
+def test_inbox_panel_shows_both_addresses_after_acceptance_and_lists_blocks(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Accepted: each side sees the other's address; a blocked sender is listed to unblock."""
+    scene = _scene(client)
+    sent = _contact(client, scene, "Shall we talk?")
+    accepted = client.post(
+        f"/contact-requests/{sent['id']}/accept", headers=_bearer(scene["patients"])
+    )
+    assert accepted.status_code == 200, accepted.text
+    theirs = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["patients"])).text
+    assert 'href="mailto:writer@private.example"' in theirs
+    assert "patients@private.example" not in theirs
+    assert "Accepted" in theirs
+    assert "Accept the request" not in theirs
+    mine = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["writer"])).text
+    assert 'href="mailto:patients@private.example"' in mine
+    assert "writer@private.example" not in mine
+
+    blocked = client.post(
+        "/inbox/blocks",
+        headers=_bearer(scene["patients"]),
+        json={"organisation_id": scene["writer"]["id"]},
+    )
+    assert blocked.status_code == 201, blocked.text
+    theirs = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["patients"])).text
+    assert "Blocked senders" in theirs
+    assert 'aria-label="Unblock Writer University"' in theirs
+    assert 'aria-label="Block Writer University"' not in theirs
+
+
+def test_draft_panel_offers_contact_and_publishing_its_gaps(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Gap candidates have Contact naming the draft; the missing types can be published."""
+    scene = _scene(client)
+    draft = _draft(client, scene)
+    call_id, patients_id = scene["call"]["id"], scene["patients"]["id"]
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=_bearer(scene["writer"])
+    ).text
+    assert (
+        f'href="/ui/organisations/{patients_id}/contact?call_id={call_id}&amp;'
+        f'consortium_id={draft["id"]}" aria-label="Contact Liver Patients Europe"'
+    ) in page
+    assert "looking for: Patient organisation." in page
+    assert 'data-action="publish-request" method="post" action="/ui/drafts"' in page
+    assert ">Publish as partner request</button>" in page
+    parsed = Page(page)
+    assert {control["id"] for control in parsed.controls} <= parsed.labels
+
+    added = client.put(
+        f"/consortia/{draft['id']}/members/{patients_id}",
+        headers={**_bearer(scene["writer"]), "If-Match": f'"{draft["version"]}"'},
+    )
+    assert added.status_code == 200, added.text
+    full = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=_bearer(scene["writer"]))
+    assert "Publish as partner request" not in full.text
+
+
+def test_partnering_pages_load_only_this_sites_assets_under_the_policy(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The inbox and the message form, like every page: no inline script or style, a CSP."""
+    scene = _scene(client)
+    paths = [
+        "/ui/inbox",
+        f"/ui/organisations/{scene['patients']['id']}/contact?call_id={scene['call']['id']}",
+    ]
+    for path in paths:
+        response = anonymous.get(path)
+        assert response.status_code == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        page = Page(response.text)
+        assert (page.inline_scripts, page.inline_styles) == (0, 0), path
+        assert set(page.assets) == {
+            "/ui/static/app.css",
+            "/ui/static/app.js",
+            "/ui/static/favicon.svg",
+        }
+
+
+def test_partner_requests_are_answered_from_a_form_of_their_own(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The call page links each request to its answer form; a withdrawn one is not answerable."""
+    scene = _scene(client)
+    call_id = scene["call"]["id"]
+    published = client.post(
+        f"/calls/{call_id}/partner-requests",
+        headers=_bearer(scene["writer"]),
+        json={"stakeholder_types": ["patient_organisation"], "expertise": "Patient panels."},
+    )
+    assert published.status_code == 201, published.text
+    request_id = published.json()["id"]
+    call_page = anonymous.get(f"/ui/calls/{call_id}").text
+    assert (
+        f'data-when="signed-in" data-not-self="{scene["writer"]["id"]}" hidden>'
+        f'<a class="button button-small" href="/ui/partner-requests/{request_id}/answer" '
+        'aria-label="Answer Writer University\'s partner request">Answer</a>'
+    ) in call_page
+
+    response = anonymous.get(f"/ui/partner-requests/{request_id}/answer")
+    assert response.status_code == 200
+    page = response.text
+    assert "<h1>Answer Writer University&#39;s partner request</h1>" in page
+    assert "<strong>Looking for:</strong> Patient organisation" in page
+    assert "Patient panels." in page
+    assert f'data-partner-request-id="{request_id}"' in page
+    assert "writer@private.example" not in page
+
+    client.delete(f"/partner-requests/{request_id}", headers=_bearer(scene["writer"]))
+    withdrawn = anonymous.get(f"/ui/partner-requests/{request_id}/answer").text
+    assert "This partner request is withdrawn: it can no longer be answered." in withdrawn
+    assert 'id="contact-form"' not in withdrawn
+    missing = anonymous.get("/ui/partner-requests/999/answer")
+    assert missing.status_code == 404
+    assert "text/html" in missing.headers["content-type"]
