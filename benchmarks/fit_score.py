@@ -27,6 +27,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, brentq, minimize
 
 from matchmaker.evaluation.protocol import MODES, load_benchmark
+from matchmaker.evaluation.rankers import ranker_index
 from matchmaker.matching import scoring
 from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.scoring import DOMINANCE_RATIO, Weights
@@ -132,11 +133,7 @@ def main() -> None:
     for seed in args.seeds:
         for mode in MODES:
             benchmark = load_benchmark(args.data_dir, seed=seed, mode=mode)
-            index = ProfileIndex().fit(
-                [p.id for p in benchmark.profiles],
-                benchmark.profiles,
-                call_texts=benchmark.call_texts,
-            )
+            index = ranker_index(benchmark)
             found = [
                 features(index, q.text, q.partners, args.pool, set(q.relevant), rng)
                 for q in benchmark.queries

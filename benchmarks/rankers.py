@@ -30,7 +30,12 @@ class ActivityRanker:
         self.name = name
         self.top = top
 
-    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+    def fit(
+        self,
+        profiles: Sequence[Profile],
+        call_texts: Sequence[str] = (),
+        known_call_texts: Sequence[str] = (),
+    ) -> Self:
         """Index every distinct activity text and which profiles list it."""
         columns: dict[str, int] = {}
         rows, cols = [], []
@@ -77,7 +82,12 @@ class BalancedRanker:
         self.name = name
         self.shares = shares
 
-    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+    def fit(
+        self,
+        profiles: Sequence[Profile],
+        call_texts: Sequence[str] = (),
+        known_call_texts: Sequence[str] = (),
+    ) -> Self:
         """Learn each type's share of past participations."""
         self.shares.fit(profiles, call_texts)
         totals: dict[str, int] = defaultdict(int)

@@ -135,6 +135,9 @@ class Benchmark:
     # The calls the service would have stored: the profile part's topics with a text when
     # imported, none when fed over HTTP (a new deployment).
     call_texts: tuple[str, ...]
+    # Every topic text outside the test part, in either mode: what the package's call-frequency
+    # table stands for (`matchmaker.matching.call_terms`).
+    known_call_texts: tuple[str, ...]
     profile_projects: int
     test_projects: int
     test_texts: tuple[str, ...]
@@ -157,7 +160,7 @@ class Benchmark:
 
     def leaked_texts(self) -> list[str]:
         """Test-part texts (project titles and objectives, topic titles and texts) found in a
-        profile or a stored call's text; empty when the split holds.
+        profile, a stored call's text or a known call's text; empty when the split holds.
 
         Texts the profile part also has (a topic run again under a new code with the same
         title or text) are in `reused_texts` and not checked: profiles hold them legitimately.
@@ -171,7 +174,7 @@ class Benchmark:
                 *profile.keywords,
                 *(activity_text(activity) for activity in profile.activities),
             )
-        } | {one_line(text) for text in self.call_texts}
+        } | {one_line(text) for text in (*self.call_texts, *self.known_call_texts)}
         corpus = "\n".join(sorted(pieces))
         return [
             text
@@ -399,20 +402,25 @@ def load_benchmark(
             if coordinator in profiled:
                 add("draft", pid, text, consortium - {coordinator}, frozenset({coordinator}))
     unique = tuple(dict.fromkeys(test_texts))
-    # The calls the service would have stored: none on a new deployment (http), else the
-    # profile part's topics with a text.
-    stored_calls = [
-        call_from_topic({**row, "topic": code})
-        for code, row in sorted(topic_rows.items())
-        if mode == "imported" and code in profile_topics and row.get("description", "").strip()
-    ]
+    # Every topic with a text that no query comes from: what the package's call-frequency
+    # table stands for (it is counted over topics outside the held-out data), in both modes;
+    # of them, the profile part's are the calls the service would have stored, none on a new
+    # deployment (http).
+    known = {
+        code: call_text(_QueryText(call["title"], call["description"]))
+        for code, call in (
+            (code, call_from_topic({**row, "topic": code}))
+            for code, row in sorted(topic_rows.items())
+            if code not in test_topics and row.get("description", "").strip()
+        )
+    }
+    stored = [text for code, text in known.items() if code in profile_topics]
     return Benchmark(
         profiles=tuple(profiles),
         queries=tuple(queries),
         test_topics=test_topics,
-        call_texts=tuple(
-            call_text(_QueryText(call["title"], call["description"])) for call in stored_calls
-        ),
+        call_texts=tuple(stored) if mode == "imported" else (),
+        known_call_texts=tuple(known.values()),
         profile_projects=len(profile_projects),
         test_projects=test_projects,
         test_texts=unique,

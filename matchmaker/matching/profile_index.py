@@ -26,6 +26,7 @@ from typing import Any, Final, Self, cast
 import numpy as np
 import scipy.sparse as sp
 
+from matchmaker.matching.call_terms import CallTerms
 from matchmaker.matching.past_projects import (
     Listings,
     Partnerships,
@@ -244,9 +245,16 @@ class ProfileIndex:
     writers change one key at a time under the lock while readers only look keys up.
     """
 
-    def __init__(self, matcher: TfidfMatcher | None = None, weights: Weights | None = None) -> None:
+    def __init__(
+        self,
+        matcher: TfidfMatcher | None = None,
+        weights: Weights | None = None,
+        known_calls: CallTerms | None = None,
+    ) -> None:
         self.matcher = matcher if matcher is not None else new_matcher()
         self.weights = weights if weights is not None else Weights.fitted()
+        # Calls counted besides the stored ones: by default the table shipped in the package.
+        self.known_calls = known_calls if known_calls is not None else CallTerms.shipped()
         # One document per distinct past project (activity key hash), for similar projects.
         self.projects = TfidfMatcher(**PROJECT_MATCHER_SETTINGS)
         # Per vocabulary term of each index, the call-frequency weight of a query term.
@@ -286,18 +294,15 @@ class ProfileIndex:
         return self
 
     def _weights_for(self, call_texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray] | None:
-        """Each index's per-term call-frequency weight, ln((1 + n) / (1 + df)) + 1; None if
-        there are no calls."""
-        texts = list(call_texts)
-        if not texts:
-            return None
-        weights = []
-        for matcher in (self.matcher, self.projects):
-            document_frequency = np.zeros(max(matcher.vocabulary_size, 1), dtype=np.float64)
-            for text in texts:
-                document_frequency[np.unique(matcher.transform_query(text).terms)] += 1
-            weights.append(np.log((1 + len(texts)) / (1 + document_frequency)) + 1)
-        return weights[0], weights[1]
+        """Each index's per-term call-frequency weight, ln((1 + n) / (1 + df)) + 1, over the
+        known calls and the stored ones (`call_terms`); None if no call is counted."""
+        analyze = self.matcher.analyzer()
+        calls = self.known_calls + CallTerms.count(call_texts, analyze)
+        profiles, projects = (
+            calls.weights(matcher.terms(), matcher.vocabulary_size)
+            for matcher in (self.matcher, self.projects)
+        )
+        return None if profiles is None or projects is None else (profiles, projects)
 
     def upsert(
         self, doc_id: int, profile: ProfileLike, facets: Mapping[str, str | None] | None = None

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from numbers import Integral, Real
@@ -80,7 +80,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import CountVectorizer
 
 from matchmaker.errors import NotFound
-from matchmaker.matching.analyzer import DOMAIN_STOP_WORDS, Vocabulary, learned, smooth_idf
+from matchmaker.matching.analyzer import (
+    DOMAIN_STOP_WORDS,
+    Vocabulary,
+    counter,
+    learned,
+    smooth_idf,
+)
 from matchmaker.matching.postings import Match, MatchedTerm, Postings
 
 __all__ = ["Match", "MatchedTerm", "QueryVector", "TermFrequencies", "TfidfMatcher"]
@@ -473,16 +479,8 @@ class TfidfMatcher(BaseEstimator):
             raise ValueError(f"k must be >= 0, got {k}")
         snapshot = self._fitted()
         terms, weights = self._query_vector(snapshot, text)
-        postings = snapshot.postings
-        mask = postings.candidates(exclude_ids, include_ids)
-        return postings.search(
-            terms,
-            weights,
-            k=k,
-            mask=mask,
-            n_terms=self.explain_terms,
-            names=snapshot.vocabulary.names,
-        )
+        mask = snapshot.postings.candidates(exclude_ids, include_ids)
+        return self._search(snapshot, terms, weights, k, mask)
 
     def similar(
         self,
@@ -505,7 +503,18 @@ class TfidfMatcher(BaseEstimator):
         if mask is None:
             mask = postings.alive.copy()
         mask[row] = False
-        return postings.search(
+        return self._search(snapshot, terms, weights, k, mask)
+
+    def _search(
+        self,
+        snapshot: _Snapshot,
+        terms: np.ndarray,
+        weights: np.ndarray,
+        k: int,
+        mask: np.ndarray | None,
+    ) -> list[Match]:
+        """The k best documents allowed by `mask` for a query vector, with explanations."""
+        return snapshot.postings.search(
             terms,
             weights,
             k=k,
@@ -594,6 +603,14 @@ class TfidfMatcher(BaseEstimator):
     def nnz(self) -> int:
         """Number of stored (document, term) weights, masked rows included until compaction."""
         return self._fitted().postings.nnz
+
+    def analyzer(self) -> Callable[[str], list[str]]:
+        """What turns a text into this index's terms (fitted or not)."""
+        return counter(self.ngram_range, self.extra_stop_words).build_analyzer()
+
+    def terms(self) -> list[str]:
+        """Every term of the vocabulary, in column order (words added since the fit last)."""
+        return self._fitted().vocabulary.all_terms()
 
     @property
     def vectorizer_(self) -> CountVectorizer:

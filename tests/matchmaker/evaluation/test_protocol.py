@@ -583,7 +583,12 @@ class _FixedRanker:
         self.rankings = rankings
         self.asked: list[list[int]] = []
 
-    def fit(self, profiles: Sequence[Profile], call_texts: Sequence[str] = ()) -> Self:
+    def fit(
+        self,
+        profiles: Sequence[Profile],
+        call_texts: Sequence[str] = (),
+        known_call_texts: Sequence[str] = (),
+    ) -> Self:
         return self
 
     def rank(self, query: Query, k: int) -> list[int]:
@@ -604,7 +609,7 @@ def test_low_cosine_share_pools_the_top_20_of_every_query_without_the_partners()
         Query("draft", "c", "text", frozenset({3}), 0, frozenset({2})),
     )
     benchmark = Benchmark(
-        profiles, queries, frozenset(), (), 0, 0, (), frozenset(), {}, 0, "random", "imported"
+        profiles, queries, frozenset(), (), (), 0, 0, (), frozenset(), {}, 0, "random", "imported"
     )
     ranker = _FixedRanker({"a": list(range(1, 26)), "b": [2, 4, 5], "c": list(range(1, 26))})
     assert isinstance(ranker, TextFit)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from matchmaker.matching.call_terms import CallTerms
 from matchmaker.matching.past_projects import (
     PastPartners,
     past_partners,
@@ -32,13 +33,19 @@ BIOPSY = "liquid biopsy for early cancer detection"
 BIOPSY_CALL = "Early cancer detection with liquid biopsy"
 
 
+NO_CALLS = CallTerms()
+
+
 def index_of(
-    profiles: Mapping[int, Profile], kinds: Mapping[int, str] | None = None
+    profiles: Mapping[int, Profile],
+    kinds: Mapping[int, str] | None = None,
+    known_calls: CallTerms | None = None,
 ) -> ProfileIndex:
-    """A ProfileIndex over the profiles, with a stakeholder_type facet."""
+    """A ProfileIndex over the profiles, with a stakeholder_type facet (and by default the
+    package's call-frequency table)."""
     ids = list(profiles)
     kinds = kinds or {}
-    return ProfileIndex().fit(
+    return ProfileIndex(known_calls=known_calls).fit(
         ids,
         [profiles[i] for i in ids],
         facets={"stakeholder_type": [kinds.get(i, "academia") for i in ids]},
@@ -138,7 +145,12 @@ def test_every_suggestion_explains_each_signal_of_its_score() -> None:
     top = index.rank(BIOPSY_CALL)[0]
     assert top.reasons[1].factor == pytest.approx(4**WEIGHTS.track_record, rel=1e-12)
     assert top.reasons[0].factor == pytest.approx(top.reasons[0].value ** WEIGHTS.text, rel=1e-9)
-    assert [term.term for term in top.matched_terms[:3]] == ["biopsy", "early", "early cancer"]
+    # "early" is common in calls (the shipped call-frequency table): it weighs less.
+    assert [term.term for term in top.matched_terms[:3]] == [
+        "biopsy",
+        "early cancer",
+        "liquid biopsy",
+    ]
 
 
 def test_partners_boost_who_worked_with_them_and_the_reason_names_them() -> None:
@@ -259,7 +271,7 @@ def test_ranking_equals_a_brute_force_over_every_profile() -> None:
         )
         for i in range(60)
     }
-    index = index_of(profiles)
+    index = index_of(profiles, known_calls=NO_CALLS)
     text = "cancer biopsy patient trial"
     matcher = TfidfMatcher(**MATCHER_SETTINGS).fit(
         list(profiles), [f"{p.name}\n{p.description}" for p in profiles.values()]
@@ -369,9 +381,9 @@ def test_terms_common_to_many_calls_weigh_less_in_the_query() -> None:
     """With calls that all mention cancer, a biopsy profile outranks a cancer profile."""
     profiles = {1: Profile("Cancer", "cancer cancer"), 2: Profile("Biopsy", "biopsy biopsy")}
     ids, values = list(profiles), list(profiles.values())
-    plain = ProfileIndex().fit(ids, values)
+    plain = ProfileIndex(known_calls=NO_CALLS).fit(ids, values)
     calls = ["cancer screening", "cancer vaccines", "cancer registries", "biopsy devices"]
-    weighted = ProfileIndex().fit(ids, values, call_texts=calls)
+    weighted = ProfileIndex(known_calls=NO_CALLS).fit(ids, values, call_texts=calls)
     query = "cancer biopsy"
     plain_scores = {m.id: m.score for m in plain.rank(query)}
     weighted_scores = {m.id: m.score for m in weighted.rank(query)}
@@ -379,6 +391,33 @@ def test_terms_common_to_many_calls_weigh_less_in_the_query() -> None:
     assert weighted_scores[2] > weighted_scores[1]
     ablated = weighted.rank(query, weights=WEIGHTS.replace(call_frequency_exponent=0.0))
     assert {m.id: m.score for m in ablated} == pytest.approx(plain_scores)
+
+
+def test_a_new_deployment_weighs_call_boilerplate_less_with_the_shipped_table() -> None:
+    """No call stored: the package's table still makes work-programme wording weigh less."""
+    profiles = {1: Profile("Generic", "solutions development"), 2: Profile("Niche", "biopsy")}
+    ids, values = list(profiles), list(profiles.values())
+    query = "biopsy solutions development"
+    shipped = {m.id: m.score for m in ProfileIndex().fit(ids, values).rank(query)}
+    plain = {m.id: m.score for m in ProfileIndex(known_calls=NO_CALLS).fit(ids, values).rank(query)}
+    assert CallTerms.shipped().frequencies["solutions"] > 100
+    assert plain[1] > plain[2]  # two query words against one
+    assert shipped[2] > shipped[1]
+
+
+def test_known_and_stored_calls_are_counted_together() -> None:
+    """The shipped counts and the stored calls' counts add up, call by call."""
+    known = CallTerms(2, {"cancer": 2, "biopsy": 1})
+    stored = CallTerms.count(["cancer screening", "soil health"], str.split)
+    both = known + stored
+    assert both.calls == 4
+    assert both.frequencies == {"cancer": 3, "biopsy": 1, "screening": 1, "soil": 1, "health": 1}
+    weights = both.weights(["cancer", "soil", "unused"], 4)
+    assert weights is not None
+    assert weights.tolist() == pytest.approx(
+        [math.log(5 / 4) + 1, math.log(5 / 2) + 1, math.log(5) + 1, math.log(5) + 1]
+    )
+    assert NO_CALLS.weights(["cancer"], 1) is None
 
 
 def test_call_frequency_weighting_survives_a_new_word() -> None:
