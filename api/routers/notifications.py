@@ -5,6 +5,7 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
 from api.deps import (
     ActorDep,
@@ -49,7 +50,8 @@ UnsubscribeToken = Annotated[
 
 UNSUBSCRIBE_ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "A page saying that e-mail is off.",
+        "description": "GET: a page with a button that turns e-mail off; POST: a page saying "
+        "that e-mail is off.",
         "content": {
             "text/html": {
                 "example": "<p>Leiden University Medical Center will receive no more "
@@ -95,9 +97,14 @@ def set_notification_preferences(
     return NotificationPreferences(email=email)
 
 
-def _unsubscribed(request: Request, session: WriteSessionDep, token: str) -> HTMLResponse:
+def _unsubscribe_page(
+    request: Request, session: Session, token: str, *, turn_off: bool
+) -> HTMLResponse:
     try:
-        organisation = preferences.unsubscribe(session, token=token)
+        if turn_off:
+            organisation = preferences.unsubscribe(session, token=token)
+        else:
+            organisation = preferences.holder(session, token=token)
     except NotFound:
         return render(
             request,
@@ -106,7 +113,12 @@ def _unsubscribed(request: Request, session: WriteSessionDep, token: str) -> HTM
             status_code=status.HTTP_404_NOT_FOUND,
             private=True,
         )
-    context = {"invalid": "", "name": organisation.name, "organisation_id": organisation.id}
+    context = {
+        "invalid": "",
+        "name": organisation.name,
+        "organisation_id": organisation.id,
+        "done": turn_off,
+    }
     return render(request, "unsubscribe.html", context, private=True)
 
 
@@ -116,11 +128,10 @@ def _unsubscribed(request: Request, session: WriteSessionDep, token: str) -> HTM
     response_class=HTMLResponse,
     responses=UNSUBSCRIBE_ANSWERS,
 )
-def unsubscribe(
-    token: UnsubscribeToken, request: Request, session: WriteSessionDep, _writer: WriterDep
-) -> HTMLResponse:
-    """The link in every notification e-mail: turns the organisation's e-mail off, no key."""
-    return _unsubscribed(request, session, token)
+def unsubscribe(token: UnsubscribeToken, request: Request, session: SessionDep) -> HTMLResponse:
+    """The link in every notification e-mail: a page whose button turns the organisation's
+    e-mail off, no key. Opening it changes nothing (mail scanners open every link)."""
+    return _unsubscribe_page(request, session, token, turn_off=False)
 
 
 @router.post(
@@ -132,9 +143,9 @@ def unsubscribe(
 def unsubscribe_one_click(
     token: UnsubscribeToken, request: Request, session: WriteSessionDep, _writer: WriterDep
 ) -> HTMLResponse:
-    """The one-click unsubscribe of RFC 8058 (`List-Unsubscribe-Post`), as mail programs send
-    it: turns the organisation's e-mail off."""
-    return _unsubscribed(request, session, token)
+    """The page's button, and the one-click unsubscribe of RFC 8058 (`List-Unsubscribe-Post`)
+    as mail programs send it: turns the organisation's e-mail off."""
+    return _unsubscribe_page(request, session, token, turn_off=True)
 
 
 def _public(webhook: Webhook) -> WebhookPublic:

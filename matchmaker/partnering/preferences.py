@@ -1,8 +1,10 @@
 """E-mail preferences per organisation (immediately, a daily digest, or off) and unsubscribing.
 
 Every notification e-mail carries an unsubscribe link, `<base>/unsubscribe/<token>`, and the
-same address in its `List-Unsubscribe` header: opening it (or the one-click POST of RFC 8058)
-turns the organisation's e-mail off, without a key. The token is 256 random bits kept with the
+same address in its `List-Unsubscribe` header: opening it shows a page whose button (a POST to
+the same address, as RFC 8058's one-click POST from mail programs is) turns the organisation's
+e-mail off, without a key. Opening the link changes nothing by itself, so that mail scanners
+that fetch every link in a message unsubscribe nobody. The token is 256 random bits kept with the
 preference, the same in every e-mail to that organisation; it only ever turns e-mail off.
 Webhooks are not affected by the preference: deleting one stops it.
 """
@@ -10,7 +12,7 @@ Webhooks are not affected by the preference: deleting one stops it.
 import secrets
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -92,6 +94,19 @@ def set_preferences(
         session.add(preference)
         session.flush()
     return email
+
+
+def holder(session: Session, *, token: str) -> Organisation:
+    """The organisation an unsubscribe link's token belongs to; NotFound if none."""
+    organisation_id = session.scalar(
+        select(col(NotificationPreference.organisation_id)).where(
+            col(NotificationPreference.unsubscribe_token) == token
+        )
+    )
+    organisation = session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is None:
+        raise NotFound(UNKNOWN_LINK)
+    return organisation
 
 
 def unsubscribe(session: Session, *, token: str, now: datetime | None = None) -> Organisation:
