@@ -32,6 +32,7 @@ from models.organisation import (
     OrganisationPrivate,
     OrganisationUpdate,
     PossibleDuplicate,
+    dropped_verification,
 )
 from models.saved_search import JobKind
 
@@ -126,6 +127,7 @@ def update_organisation(
     if "activities" in changes:
         changes["activities"] = keep_verified(organisation.activities, changes["activities"])
     changes.update(identity(changes))
+    changes.update(dropped_verification(organisation, changes))
     updated = versioned_update(
         session,
         organisation,

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="Months after its last confirmation (on creation, or its owner's POST "
         "/organisations/{id}/confirm) that a profile is shown as stale.",
     )
+    confirm_reminder_months: int = Field(
+        default=12,
+        ge=1,
+        le=120,
+        description="Months after its last confirmation that a profile's owner is e-mailed, "
+        "once per confirmation, a link to confirm it is current (by the delivery pass).",
+    )
     contact_request_days: int = Field(
         default=14,
         ge=1,

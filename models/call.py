@@ -97,6 +97,8 @@ class CallFields(SQLModel):
     rule_set: str = Field(default=RuleSet.none.value, max_length=32)
     programme_part: str | None = Field(default=None, max_length=32)
     two_stage: bool = Field(default=False)
+    # Only admin-verified members count towards the types of TYPES_VERIFIED_BY_ADMIN.
+    verified_types_required: bool = Field(default=False)
 
 
 class Call(CallFields, table=True):
@@ -164,6 +166,10 @@ CALL_FIELDS: dict[str, str] = {
     "one entity in a Member State or Associated Country), `ihi` or `none`.",
     "programme_part": "The part of Horizon Europe, where associations differ by part.",
     "two_stage": "Whether the call has two stages (IHI: stage 1 admits no industry members).",
+    "verified_types_required": "Whether only members whose type an admin verified count "
+    "towards the call's `regulator`, `patient_organisation` and `public_body` places (see an "
+    "organisation's `type_verified`); false by default, when every member counts as its "
+    "declared type.",
     "status": "Where the call stands today, from its dates: `forthcoming`, `open` or `closed`.",
     "created_at": "When the call was stored (UTC).",
     "updated_at": "When the call last changed (UTC).",
@@ -216,6 +222,9 @@ class CallCreate(BaseModel):
     two_stage: Flag = PydanticField(
         default=False, description="A two-stage call (IHI: stage 1 admits no industry members)."
     )
+    verified_types_required: Flag = PydanticField(
+        default=False, description=CALL_FIELDS["verified_types_required"]
+    )
 
     @model_validator(mode="after")
     def _rule_set_from_programme(self) -> Self:
@@ -235,6 +244,7 @@ CALL_NOT_NULL = (
     "min_countries",
     "rule_set",
     "two_stage",
+    "verified_types_required",
 )
 
 
@@ -279,6 +289,9 @@ class CallUpdate(BaseModel):
         default=None, description=CALL_FIELDS["programme_part"]
     )
     two_stage: Flag | None = PydanticField(default=None, description=CALL_FIELDS["two_stage"])
+    verified_types_required: Flag | None = PydanticField(
+        default=None, description=CALL_FIELDS["verified_types_required"]
+    )
 
     _not_null = field_validator(*CALL_NOT_NULL, mode="before")(refuse_null)
 
@@ -303,6 +316,9 @@ class CallPublic(BaseModel):
     rule_set: RuleSet = PydanticField(description=CALL_FIELDS["rule_set"])
     programme_part: str | None = PydanticField(description=CALL_FIELDS["programme_part"])
     two_stage: bool = PydanticField(description=CALL_FIELDS["two_stage"])
+    verified_types_required: bool = PydanticField(
+        default=False, description=CALL_FIELDS["verified_types_required"]
+    )
     status: CallStatus = PydanticField(description=CALL_FIELDS["status"])
     created_at: UtcDatetime = PydanticField(description=CALL_FIELDS["created_at"])
     updated_at: UtcDatetime = PydanticField(description=CALL_FIELDS["updated_at"])

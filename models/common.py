@@ -37,6 +37,30 @@ class StakeholderType(StrEnum):
     other = "other"
 
 
+# Types that only an admin's check makes true (anyone could call itself a regulator): shown as
+# unverified until an admin verifies them, and not counted by calls that require them verified.
+TYPES_VERIFIED_BY_ADMIN = frozenset(
+    {StakeholderType.regulator, StakeholderType.patient_organisation, StakeholderType.public_body}
+)
+
+
+def type_verified(stakeholder_type: str, type_verified_at: object) -> bool | None:
+    """Whether an organisation's type is verified: None for the types nobody verifies, else
+    whether an admin verified it (`type_verified_at` is set)."""
+    if stakeholder_type not in TYPES_VERIFIED_BY_ADMIN:
+        return None
+    return type_verified_at is not None
+
+
+def counts_as(
+    stakeholder_type: str, verified: bool | None, *, verified_types_required: bool
+) -> bool:
+    """Whether a member counts towards its type's places: always, unless the call requires
+    verified members and the type is one an admin verifies and this member's is not."""
+    needs = verified_types_required and stakeholder_type in TYPES_VERIFIED_BY_ADMIN
+    return not needs or bool(verified)
+
+
 # Tabs and line breaks are text; every other C0/C1 control character is refused.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Explicit direction embeddings, overrides and isolates reorder what a reader sees ("Trojan

@@ -239,6 +239,12 @@ class ShortfallOut(BaseModel):
     rule: str | None = PydanticField(
         default=None, description="For an eligibility shortfall: the programme rule that fails."
     )
+    unverified: list[OrganisationSummary] = PydanticField(
+        default=[],
+        description="For a type the call requires verified (`verified_types_required`): "
+        "candidates of that type it did not count because no admin verified their type, best "
+        "first (at most 5); the message names them.",
+    )
 
 
 class ProposalOut(BaseModel):
@@ -274,6 +280,11 @@ class EffectiveRequirements(BaseModel):
     min_countries: int = PydanticField(description="Different countries needed.")
     max_partners: int = PydanticField(
         description="The most partners allowed (a default when the call sets none)."
+    )
+    verified_types_required: bool = PydanticField(
+        default=False,
+        description="Whether only members whose type an admin verified count towards the "
+        "regulator, patient organisation and public body places.",
     )
 
 
@@ -329,6 +340,18 @@ class RequirementGap(BaseModel):
         description="How many more the draft needs (for `size`, how many too many); 0 when met."
     )
     message: str = PydanticField(description="The gap in a sentence.")
+    verified_only: bool = PydanticField(
+        default=False,
+        description="For a stakeholder type: whether only members whose type an admin verified "
+        "count towards it (the call's `verified_types_required`, for regulators, patient "
+        "organisations and public bodies); `present`, `available` and `candidates` then count "
+        "and list only verified ones.",
+    )
+    unverified: list[OrganisationSummary] = PydanticField(
+        default=[],
+        description="With `verified_only`: the draft's members of this type that do not count "
+        "because no admin verified their type; the message names them.",
+    )
     available: int | None = PydanticField(
         default=None,
         description="For a stakeholder type: how many organisations of that type exist "

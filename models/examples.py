@@ -11,6 +11,7 @@ ORGANISATION_SUMMARY: JsonDict = {
     "name": "Oncomark Diagnostics",
     "stakeholder_type": "sme",
     "country": "NL",
+    "type_verified": None,
 }
 ACTIVITY: JsonDict = {
     "title": "ctDNA screening in colorectal cancer",
@@ -36,6 +37,7 @@ ORGANISATION_PUBLIC: JsonDict = {
     "updated_at": "2026-12-02T08:40:00Z",
     "version": 2,
     "confirmed_at": "2026-11-30T10:15:00Z",
+    "type_verified_at": None,
     "stale": False,
 }
 ORGANISATION_FOUND: JsonDict = {
@@ -77,6 +79,7 @@ CALL_PUBLIC: JsonDict = {
     "rule_set": "ihi",
     "programme_part": None,
     "two_stage": False,
+    "verified_types_required": False,
     "status": "closed",
     "created_at": "2026-11-29T16:00:00Z",
     "updated_at": "2026-11-29T16:00:00Z",
@@ -158,6 +161,8 @@ SHORTFALL: JsonDict = {
     "needed": 1,
     "achieved": 0,
     "message": "No patient organisation fits the call.",
+    "rule": None,
+    "unverified": [],
 }
 PROPOSAL: JsonDict = {
     "feasible": True,
@@ -172,6 +177,7 @@ EFFECTIVE_REQUIREMENTS: JsonDict = {
     "required_stakeholders": {"academia": 2, "industry": 1, "sme": 1, "patient_organisation": 1},
     "min_countries": 3,
     "max_partners": 12,
+    "verified_types_required": False,
 }
 GAP_CANDIDATE: JsonDict = {
     "organisation": {
@@ -179,6 +185,7 @@ GAP_CANDIDATE: JsonDict = {
         "name": "European Cancer Patient Coalition",
         "stakeholder_type": "patient_organisation",
         "country": "BE",
+        "type_verified": True,
     },
     "score": 0.58,
     "relevance": 0.32,
@@ -192,6 +199,8 @@ REQUIREMENT_GAP: JsonDict = {
     "present": 0,
     "missing": 1,
     "message": "Needs 1 more patient organisation.",
+    "verified_only": False,
+    "unverified": [],
     "available": 14,
     "candidates": [GAP_CANDIDATE],
 }

@@ -32,6 +32,7 @@ from models.common import (
     line,
     refuse_null,
     text,
+    type_verified,
     utc_now,
     without_null,
 )
@@ -60,6 +61,13 @@ ORGANISATION_FIELDS: dict[str, str] = {
     "id": "The organisation's id, used in every URL about it.",
     "name": "The organisation's name.",
     "stakeholder_type": "The kind of organisation, which calls ask for by number.",
+    "type_verified": "Whether an admin verified the stakeholder type: for `regulator`, "
+    "`patient_organisation` and `public_body` (which anyone could claim to be) false until an "
+    "admin checks it, and false again whenever the type changes; null for the other types, "
+    "which are self-declared and never verified. Calls may require verified members of those "
+    "types (`verified_types_required`).",
+    "type_verified_at": "When an admin verified the stakeholder type (UTC); null while it is "
+    "not verified.",
     "country": "Where the organisation is, as an ISO 3166-1 alpha-2 code such as NL (XK: "
     "Kosovo); given in any case, stored upper-case.",
     "city": "The city the organisation is in.",
@@ -176,6 +184,21 @@ class Organisation(OrganisationFields, table=True):
     # When the owner last said the profile is current (set on creation). Existing rows took
     # their created_at; the constant server default exists only for that migration.
     confirmed_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    # Set only by an admin (matchmaker.trust.verification); cleared when the type changes.
+    type_verified_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    @property
+    def type_verified(self) -> bool | None:
+        """Whether an admin verified the type; None for types that are never verified."""
+        return type_verified(self.stakeholder_type, self.type_verified_at)
+
+
+def dropped_verification(row: Organisation, changes: dict[str, Any]) -> dict[str, Any]:
+    """The change that clears a verified type when a write changes the profile's type: the
+    admin verified what the profile was, not what it says now."""
+    new_type = changes.get("stakeholder_type")
+    changed = new_type is not None and str(new_type) != str(row.stakeholder_type)
+    return {"type_verified_at": None} if changed and row.type_verified_at is not None else {}
 
 
 _EXAMPLE: JsonDict = {
@@ -304,6 +327,9 @@ class OrganisationSummary(BaseModel):
         description=ORGANISATION_FIELDS["stakeholder_type"]
     )
     country: str = PydanticField(description=ORGANISATION_FIELDS["country"])
+    type_verified: bool | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["type_verified"]
+    )
 
 
 class OrganisationPublic(OrganisationSummary):
@@ -327,6 +353,9 @@ class OrganisationPublic(OrganisationSummary):
     updated_at: UtcDatetime = PydanticField(description=ORGANISATION_FIELDS["updated_at"])
     version: int = PydanticField(description=ORGANISATION_FIELDS["version"])
     confirmed_at: UtcDatetime = PydanticField(description=ORGANISATION_FIELDS["confirmed_at"])
+    type_verified_at: UtcDatetime | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["type_verified_at"]
+    )
     stale: bool = PydanticField(default=False, description=ORGANISATION_FIELDS["stale"])
 
     @model_validator(mode="after")

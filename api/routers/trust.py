@@ -1,4 +1,5 @@
-"""Duplicates merged by admins, and claims of CORDIS records confirmed by link or by admins."""
+"""Duplicates merged by admins, claims of CORDIS records confirmed by link or by admins, and
+stakeholder types verified by admins."""
 
 from datetime import timedelta
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ from api.errors import problem_responses
 from api.openapi import PUBLIC, security
 from api.web.templating import render
 from matchmaker.errors import NotFound
-from matchmaker.trust import claims, freshness, merging
+from matchmaker.trust import claims, freshness, merging, verification
 from models.apikey import KeyRole
 from models.common import Page
 from models.organisation import Organisation, OrganisationPrivate
@@ -78,6 +79,53 @@ def merge_organisations(
         absorbed_version=data.absorb_version,
     )
     return _private(survivor, response, context)
+
+
+@router.post(
+    "/admin/organisations/{organisation_id}/type-verification",
+    openapi_extra=security(KeyRole.admin),
+    response_model=OrganisationPrivate,
+    responses=problem_responses(401, 403, 404, 409, 412),
+)
+def verify_organisation_type(
+    organisation_id: IdPath,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch,
+    actor: WriterDep,
+    context: ProfileContext,
+) -> OrganisationPrivate:
+    """Verify the profile's stakeholder type (admin key), after checking it is the regulator,
+    patient organisation or public body it says it is: `type_verified` becomes true, and calls
+    requiring verified members count it. Other types are never verified (409); a change of type
+    drops the verification. If-Match refuses a stale write with 412."""
+    organisation = verification.verify_type(
+        session, organisation_id=organisation_id, actor=actor, expected_version=if_match
+    )
+    return _private(organisation, response, context)
+
+
+@router.delete(
+    "/admin/organisations/{organisation_id}/type-verification",
+    openapi_extra=security(KeyRole.admin),
+    response_model=OrganisationPrivate,
+    responses=problem_responses(401, 403, 404, 412),
+)
+def unverify_organisation_type(
+    organisation_id: IdPath,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch,
+    actor: WriterDep,
+    context: ProfileContext,
+) -> OrganisationPrivate:
+    """Withdraw the verification of the profile's stakeholder type (admin key): `type_verified`
+    becomes false and calls requiring verified members stop counting it. If-Match refuses a
+    stale write with 412."""
+    organisation = verification.unverify_type(
+        session, organisation_id=organisation_id, actor=actor, expected_version=if_match
+    )
+    return _private(organisation, response, context)
 
 
 @router.post(

@@ -28,6 +28,7 @@ from matchmaker.auth import require_key
 from matchmaker.consortium import drafts as consortia_service
 from matchmaker.consortium import proposals
 from matchmaker.errors import InvalidInput, NotFound
+from matchmaker.partnering import requests as partner_requests
 from models.common import Id
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
 
@@ -36,6 +37,8 @@ router = APIRouter()
 ALTERNATIVES = 2
 TERMS_SHOWN = 5
 MAX_PINNED = 50
+# A draft's panel lists its latest partner requests (a draft seldom has more than a few).
+DRAFT_REQUESTS_SHOWN = 20
 CSV_COLUMNS = ("organisation_id", "name", "stakeholder_type", "country", "role")
 # A spreadsheet runs a cell that starts like a formula; a leading apostrophe keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -202,21 +205,30 @@ def read_draft_panel(
     matching: MatchingDep,
     actor: ActorDep,
 ) -> HTMLResponse:
-    """A fragment: the draft's members and, per requirement, whether it is met and who fits."""
+    """A fragment: the draft's members, per requirement whether it is met and who fits, and
+    the partner requests published for it."""
     consortium = consortia_service.get_consortium(session, consortium_id=consortium_id, actor=actor)
     draft = consortia_service.to_public(session, consortium)
     gaps = proposals.gaps_for_consortium(
         session, matching, consortium_id=consortium_id, actor=actor
     )
     call = calls_service.get_call(session, call_id=draft.call_id)
+    today = date.today()
     return render(
         request,
         "_draft_panel.html",
         {
             "draft": draft,
             "gaps": gaps,
-            "call": calls_service.to_public(call, today=date.today()),
+            "call": calls_service.to_public(call, today=today),
             "terms_shown": TERMS_SHOWN,
+            "partner_requests": partner_requests.list_draft_requests(
+                session,
+                consortium_id=consortium_id,
+                actor=actor,
+                today=today,
+                limit=DRAFT_REQUESTS_SHOWN,
+            ),
         },
         private=True,
     )

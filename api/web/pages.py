@@ -12,17 +12,19 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
 
-from api.deps import IdPath, MatchingDep, QueryLine, SessionDep
+from api.deps import IdPath, MatchingDep, ProfileContext, QueryLine, SessionDep, SettingsDep
 from api.web.templating import render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
 from matchmaker import search
 from matchmaker.consortium.proposals import effective_requirements
-from matchmaker.errors import NotFound
+from matchmaker.errors import NotFound, Unavailable
 from matchmaker.matching import explanations
 from matchmaker.matching import suggestions as suggestions_service
 from matchmaker.partnering import requests as partner_requests
+from matchmaker.trust import freshness
 from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code, text
 from models.organisation import OrganisationPublic
@@ -97,14 +99,26 @@ def _pager(path: str, params: dict[str, str], *, page: int, total: int) -> Pager
     )
 
 
-def _shown(found: Sequence[Any], *, subject: str) -> list[dict[str, Any]]:
-    """Ranked organisations as the suggestion table shows them: score, shared terms, evidence."""
+def _shown(
+    found: Sequence[Any], *, subject: str, session: Session, stale_after_months: int
+) -> list[dict[str, Any]]:
+    """Ranked organisations as the suggestion table shows them: score, shared terms, evidence,
+    and when a stale profile was last confirmed (None when fresh, and when the database cannot
+    be reached: the ranking itself is answered from memory then, and still shown)."""
+    try:
+        stale = freshness.stale_among(
+            session, [item.row.id for item in found], months=stale_after_months
+        )
+    except Unavailable:
+        session.rollback()
+        stale = {}
     return [
         {
             "organisation": item.row,
             "score": shown.score,
             "terms": [term.term for term in shown.matched_terms[:TERMS_SHOWN]],
             "evidence": [reason.detail for reason in shown.reasons if explanations.drove(reason)],
+            "last_confirmed": stale.get(item.row.id),
         }
         for item in found
         for shown in [explanations.suggestion(item.row, item.match, subject=subject)]
@@ -190,6 +204,7 @@ def read_call_page(
     request: Request,
     call_id: IdPath,
     session: SessionDep,
+    settings: SettingsDep,
     matching: MatchingDep,
     stakeholder_type: Text = "",
     country: Text = "",
@@ -218,7 +233,12 @@ def read_call_page(
         {
             "call": calls_service.to_public(call, today=today),
             "requirements": effective_requirements(call),
-            "suggestions": _shown(found, subject="the call"),
+            "suggestions": _shown(
+                found,
+                subject="the call",
+                session=session,
+                stale_after_months=settings.stale_after_months,
+            ),
             "filters": {"stakeholder_type": stakeholder_type, "country": country},
             "partner_requests": [partner_requests.to_public(*row, today=today) for row in sought],
             "partner_requests_total": sought_total,
@@ -278,6 +298,7 @@ EXPERTISE_LIMIT = 25
 def find_expertise_page(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     matching: MatchingDep,
     q: Annotated[str, text(5_000), Query(max_length=5_000)] = "",
     stakeholder_type: Text = "",
@@ -302,7 +323,12 @@ def find_expertise_page(
         request,
         "expertise.html",
         {
-            "suggestions": _shown(found, subject="your text"),
+            "suggestions": _shown(
+                found,
+                subject="your text",
+                session=session,
+                stale_after_months=settings.stale_after_months,
+            ),
             "filters": {"q": q, "stakeholder_type": stakeholder_type, "country": country},
             "searched": bool(words),
         },
@@ -317,7 +343,11 @@ def create_organisation_page(request: Request) -> HTMLResponse:
 
 @router.get("/ui/organisations/{organisation_id}")
 def read_organisation_page(
-    request: Request, organisation_id: IdPath, session: SessionDep, matching: MatchingDep
+    request: Request,
+    organisation_id: IdPath,
+    session: SessionDep,
+    matching: MatchingDep,
+    context: ProfileContext,
 ) -> HTMLResponse:
     """A public profile with the calls that fit it and the organisations most like it."""
     try:
@@ -342,7 +372,7 @@ def read_organisation_page(
         request,
         "organisation.html",
         {
-            "organisation": OrganisationPublic.model_validate(organisation),
+            "organisation": OrganisationPublic.model_validate(organisation, context=context),
             "calls": [
                 {
                     "call": explanations.call_summary(item.row, today=today),
@@ -358,7 +388,7 @@ def read_organisation_page(
 
 @router.get("/ui/organisations/{organisation_id}/edit")
 def update_organisation_page(
-    request: Request, organisation_id: IdPath, session: SessionDep
+    request: Request, organisation_id: IdPath, session: SessionDep, context: ProfileContext
 ) -> HTMLResponse:
     """The form an organisation edits its own profile with, signed in with its key."""
     try:
@@ -370,7 +400,7 @@ def update_organisation_page(
     return render(
         request,
         "organisation_form.html",
-        {"organisation": OrganisationPublic.model_validate(organisation)},
+        {"organisation": OrganisationPublic.model_validate(organisation, context=context)},
     )
 
 
@@ -403,7 +433,10 @@ FORM_ACTIONS = (
     "/ui/sign-in",
     "/ui/organisations/new",
     "/ui/organisations/{organisation_id}/edit",
+    "/ui/organisations/{organisation_id}/confirm",
+    "/ui/organisations/{organisation_id}/claim",
     "/ui/organisation-picker",
+    "/ui/saved-searches",
 )
 
 

@@ -9,12 +9,13 @@ accepted request, as the privacy rule in `matchmaker.partnering.contacts` has it
 """
 
 from datetime import date
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import ActorDep, IdPath, SessionDep, SettingsDep
-from api.web.pages import Text, not_found_page
+from api.web.pages import PageNumber, Pager, Text, not_found_page
 from api.web.templating import render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
@@ -23,12 +24,20 @@ from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
 from models.common import utc_now
 from models.organisation import OrganisationSummary
-from models.partnering import MAX_MESSAGE, PartnerRequestStatus
+from models.partnering import MAX_MESSAGE, ContactStatus, Inbox, PartnerRequestStatus
 
 router = APIRouter()
 
-# The inbox page shows this many received and this many sent, newest first.
-INBOX_SIZE = 100
+# A page of the inbox shows this many received and this many sent, newest first.
+INBOX_PAGE = 20
+# The inbox's status filter, in the words its panel uses.
+INBOX_STATUSES = {
+    ContactStatus.pending: "Waiting for an answer",
+    ContactStatus.accepted: "Accepted",
+    ContactStatus.declined: "Declined",
+    ContactStatus.withdrawn: "Withdrawn",
+    ContactStatus.expired: "Expired unanswered",
+}
 
 
 def _id(value: str) -> int | None:
@@ -100,19 +109,85 @@ def answer_partner_request_page(
     )
 
 
+def _inbox_status(value: str) -> ContactStatus | None:
+    """The status to filter by, or None (all) for an empty or unknown value."""
+    try:
+        return ContactStatus(value) if value else None
+    except ValueError:
+        return None
+
+
+def _inbox_url(path: str, status: ContactStatus | None, page: int) -> str:
+    query = {"status": status.value} if status else {}
+    if page > 1:
+        query["page"] = str(page)
+    return f"{path}?{urlencode(query)}" if query else path
+
+
 @router.get("/ui/inbox")
-def read_inbox_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+def read_inbox_page(
+    request: Request, settings: SettingsDep, status: Text = "", page: PageNumber = 1
+) -> HTMLResponse:
     """The inbox; its private content is loaded by the page's script with the key."""
-    return render(request, "inbox.html", {"expiry_days": settings.contact_request_days})
+    chosen = _inbox_status(status)
+    return render(
+        request,
+        "inbox.html",
+        {
+            "expiry_days": settings.contact_request_days,
+            "statuses": INBOX_STATUSES,
+            "status": chosen,
+            "panel_url": _inbox_url("/ui/inbox/panel", chosen, page),
+        },
+    )
 
 
 @router.get("/ui/inbox/panel")
-def read_inbox_panel(request: Request, session: SessionDep, actor: ActorDep) -> HTMLResponse:
-    """A fragment: the requests the caller received and sent, and whom it blocks (needs a key)."""
-    inbox = contacts.read_inbox(session, actor=actor, limit=INBOX_SIZE, offset=0, now=utc_now())
+def read_inbox_panel(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    status: Text = "",
+    page: PageNumber = 1,
+) -> HTMLResponse:
+    """A fragment: one page of the requests the caller received and sent (those of one status,
+    given one), and whom it blocks (needs a key)."""
+    chosen = _inbox_status(status)
+    statuses = [chosen] if chosen else []
+
+    def read(number: int) -> Inbox:
+        return contacts.read_inbox(
+            session,
+            actor=actor,
+            statuses=statuses,
+            limit=INBOX_PAGE,
+            offset=(number - 1) * INBOX_PAGE,
+            now=utc_now(),
+        )
+
+    inbox = read(page)
+    pages = max(1, -(-max(inbox.received_total, inbox.sent_total) // INBOX_PAGE))
+    if page > pages:  # past the end (a request withdrawn meanwhile): the last page instead
+        page = pages
+        inbox = read(page)
+    pager = Pager(
+        page=page,
+        pages=pages,
+        total=max(inbox.received_total, inbox.sent_total),
+        first=(page - 1) * INBOX_PAGE + 1,
+        last=page * INBOX_PAGE,
+        previous_url=_inbox_url("/ui/inbox", chosen, page - 1) if page > 1 else None,
+        next_url=_inbox_url("/ui/inbox", chosen, page + 1) if page < pages else None,
+    )
     return render(
         request,
         "_inbox_panel.html",
-        {"inbox": inbox, "blocks": contacts.list_blocks(session, actor=actor)},
+        {
+            "inbox": inbox,
+            "blocks": contacts.list_blocks(session, actor=actor),
+            "pager": pager,
+            "status": chosen,
+            "status_words": INBOX_STATUSES,
+        },
         private=True,
     )

@@ -41,7 +41,8 @@ def notify_run(
     events = done.events
     typer.echo(
         f"Events: {events.jobs} changes matched into {events.messages} messages; "
-        f"{events.reminders} deadline reminders."
+        f"{events.reminders} deadline reminders; {done.confirm_reminders} reminders to confirm "
+        "a profile."
     )
     typer.echo(f"Sent {email.sent}, skipped {email.skipped} (no address), failed {email.failed}.")
     typer.echo(

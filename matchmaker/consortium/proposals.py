@@ -3,6 +3,9 @@
 The matcher ranks organisations by their fit to the call; the solver in
 `matchmaker.consortium.solver` picks the set that meets the call's requirements with the most
 relevance; the gap analysis compares a draft with the call and ranks who could close each gap.
+A call with `verified_types_required` counts only members whose type an admin verified towards
+its regulator, patient organisation and public body places (`models.common.counts_as`), and
+both say so, naming the members and candidates they did not count.
 """
 
 import statistics
@@ -10,7 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import pycountry
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal
@@ -29,7 +32,7 @@ from matchmaker.repository import stored_id
 from matchmaker.rules import call_context
 from matchmaker.wording import plural, stakeholder_noun
 from models.call import Call
-from models.common import EXTRA_COUNTRIES
+from models.common import EXTRA_COUNTRIES, TYPES_VERIFIED_BY_ADMIN, counts_as
 from models.consortium import (
     EffectiveRequirements,
     Eligibility,
@@ -75,8 +78,27 @@ def effective_requirements(call: Call) -> EffectiveRequirements:
         max(sum(required.values()), call.min_countries, 1) + DEFAULT_EXTRA_PARTNERS
     )
     return EffectiveRequirements(
-        required_stakeholders=required, min_countries=call.min_countries, max_partners=size
+        required_stakeholders=required,
+        min_countries=call.min_countries,
+        max_partners=size,
+        verified_types_required=call.verified_types_required,
     )
+
+
+def _verified_only(requirements: EffectiveRequirements) -> frozenset[str]:
+    """The required types that only verified members fill."""
+    if not requirements.verified_types_required:
+        return frozenset()
+    return frozenset(requirements.required_stakeholders) & TYPES_VERIFIED_BY_ADMIN
+
+
+def _not_counted(names: Sequence[str]) -> str:
+    """The sentence naming the organisations a verified-only requirement does not count."""
+    if not names:
+        return ""
+    subject = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "does" if len(names) == 1 else "do"
+    return f" {subject} {verb} not count: no admin has verified the type."
 
 
 def _terms(match: Match | None) -> list[MatchedTerm]:
@@ -119,8 +141,17 @@ def _required_fit(candidates: Sequence[Candidate], requirements: EffectiveRequir
     """The median score of the best candidates for the required places (the best `count` of
     each required type; the best overall when the call requires no type)."""
     best: list[float] = []
+    verified_only = requirements.verified_types_required
     for kind, count in requirements.required_stakeholders.items():
-        scores = sorted((c.score for c in candidates if c.stakeholder_type == kind), reverse=True)
+        scores = sorted(
+            (
+                c.score
+                for c in candidates
+                if c.stakeholder_type == kind
+                and counts_as(kind, c.verified, verified_types_required=verified_only)
+            ),
+            reverse=True,
+        )
         best.extend(scores[:count])
     if not best:
         best = sorted((c.score for c in candidates), reverse=True)[:1]
@@ -152,8 +183,13 @@ def _proposal_out(
                 stakeholder_type=shortfall.stakeholder_type,
                 needed=shortfall.needed,
                 achieved=shortfall.achieved,
-                message=shortfall.message,
+                message=shortfall.message
+                + _not_counted([organisations[i].name for i in shortfall.unverified]),
                 rule=shortfall.rule,
+                unverified=[
+                    OrganisationSummary.model_validate(organisations[i])
+                    for i in shortfall.unverified
+                ],
             )
             for shortfall in proposal.shortfalls
         ],
@@ -195,6 +231,7 @@ def propose_for_call(
             vector=vectors[position],
             group=row.group,
             in_kind=_participant(row).in_kind,
+            verified=row.type_verified,
         )
         for position, (organisation_id, row) in enumerate(organisations.items())
     ]
@@ -205,6 +242,7 @@ def propose_for_call(
             min_countries=requirements.min_countries,
             max_partners=requirements.max_partners,
             rules=eligibility.solver_rules(call_context(session, call)),
+            verified_types=_verified_only(requirements),
         ),
         include=include,
         exclude=exclude,
@@ -231,12 +269,30 @@ def _participant(organisation: Organisation) -> eligibility.Participant:
 
 
 class _Draft:
-    """A draft's members as the gap analysis sees them."""
+    """A draft's members as the gap analysis sees them: `types` counts the members each type's
+    places count (with `verified_types_required`, only verified ones for the types an admin
+    verifies), `unverified` names those it leaves out."""
 
-    def __init__(self, members: Sequence[Organisation]) -> None:
+    def __init__(self, members: Sequence[Organisation], *, verified_types_required: bool) -> None:
         self.members = list(members)
         self.ids = {stored_id(member) for member in members}
-        self.types = Counter(str(member.stakeholder_type) for member in members)
+        counted = [
+            counts_as(
+                str(member.stakeholder_type),
+                member.type_verified,
+                verified_types_required=verified_types_required,
+            )
+            for member in members
+        ]
+        self.types = Counter(
+            str(member.stakeholder_type)
+            for member, counts in zip(members, counted, strict=True)
+            if counts
+        )
+        self.unverified: dict[str, list[Organisation]] = {}
+        for member, counts in zip(members, counted, strict=True):
+            if not counts:
+                self.unverified.setdefault(str(member.stakeholder_type), []).append(member)
         self.countries = {member.country for member in members}
         self.size = len(members)
         self.projects: dict[int, list[str]] = {}
@@ -298,7 +354,7 @@ def _draft_and_call(
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor)
     call = get_call(session, call_id=consortium.call_id)
     members = [organisation for _, organisation in members_of(session, consortium_id=consortium_id)]
-    return call, _Draft(members)
+    return call, _Draft(members, verified_types_required=call.verified_types_required)
 
 
 def gaps_for_consortium(
@@ -332,26 +388,39 @@ def gaps_for_consortium(
             strict=True,
         )
     )
+    verified_only = _verified_only(requirements)
     available = matching.type_counts(requirements.required_stakeholders, exclude_ids=draft.ids)
-    gaps = [
-        RequirementGap(
-            requirement="stakeholder_type",
-            stakeholder_type=kind,
-            required=needed,
-            present=draft.types[kind],
-            missing=missing[kind],
-            message=(
-                f"Needs {missing[kind]} more {stakeholder_noun(kind, missing[kind])}."
-                if missing[kind]
-                else f"Has the {needed} {stakeholder_noun(kind, needed)} required."
-            ),
-            available=available[kind],
-            candidates=_rank_gap_candidates(
-                session, found.get(kind, []), draft, countries_short=countries_missing > 0
-            ),
+    available.update(
+        {kind: _verified_count(session, kind, exclude_ids=draft.ids) for kind in verified_only}
+    )
+    gaps = []
+    for kind, needed in requirements.required_stakeholders.items():
+        verified = "verified " if kind in verified_only else ""
+        unverified = draft.unverified.get(kind, [])
+        candidates = _rank_gap_candidates(
+            session, found.get(kind, []), draft, countries_short=countries_missing > 0
         )
-        for kind, needed in requirements.required_stakeholders.items()
-    ]
+        if verified:
+            candidates = [c for c in candidates if c.organisation.type_verified]
+        gaps.append(
+            RequirementGap(
+                requirement="stakeholder_type",
+                stakeholder_type=kind,
+                required=needed,
+                present=draft.types[kind],
+                missing=missing[kind],
+                message=(
+                    f"Needs {missing[kind]} more {verified}{stakeholder_noun(kind, missing[kind])}."
+                    if missing[kind]
+                    else f"Has the {needed} {verified}{stakeholder_noun(kind, needed)} required."
+                )
+                + _not_counted([member.name for member in unverified]),
+                verified_only=bool(verified),
+                unverified=[OrganisationSummary.model_validate(member) for member in unverified],
+                available=available[kind],
+                candidates=candidates,
+            )
+        )
     country_candidates = _rank_gap_candidates(
         session, found.get(None, []), draft, countries_short=True
     )
@@ -393,6 +462,17 @@ def gaps_for_consortium(
         requirements=gaps,
         eligibility=rules,
     )
+
+
+def _verified_count(session: Session, kind: str, *, exclude_ids: Collection[int]) -> int:
+    """How many organisations of a type an admin verified, outside the given ones."""
+    statement = select(func.count()).where(
+        col(Organisation.stakeholder_type) == kind,
+        col(Organisation.type_verified_at).is_not(None),
+    )
+    if exclude_ids:
+        statement = statement.where(col(Organisation.id).not_in(exclude_ids))
+    return int(session.scalar(statement) or 0)
 
 
 def eligibility_for_consortium(

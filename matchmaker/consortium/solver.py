@@ -77,6 +77,13 @@ core of three can always swap a member outside the pool for one of those, so the
 way to meet the rules. The greedy fallback first builds such a core from the best candidates
 (Member State first when one is missing) and never drops it.
 
+Verified types. For the types in ``Requirements.verified_types`` (a call that requires its
+regulators, patient organisations or public bodies verified by an admin), only candidates with
+``verified=True`` count towards the type's minimum: the others are coded as a type of their own
+that no minimum asks for, so they can still join (for a country, or as an additional partner)
+but fill no place of their declared type, and are not among its eligible candidates. A type's
+`Shortfall` then says "verified" and lists the unverified candidates it did not count.
+
 Alternatives use no-good cuts: after a proposal P, the next one must leave out at least one of P's
 members that were not included (``sum(x_i for i in P minus include) <= |P minus include| - 1``). It
 must also have the first proposal's shortfall, so alternatives to a feasible proposal are feasible;
@@ -129,6 +136,10 @@ STAGE_ONE_RULE = "stage-1-applicants"
 _IMPROVEMENT = 1e-9
 # Bounds the local search; each step strictly improves, so this only guards against pathologies.
 _MAX_LOCAL_SEARCH_STEPS = 10_000
+# A shortfall names at most this many unverified candidates of its type (the best first).
+MAX_UNVERIFIED_NAMED = 5
+# The pool's code for candidates not counted towards their type; never a stakeholder type.
+_UNVERIFIED = "\x00unverified:"
 
 
 class InvalidConsortiumRequest(InvalidInput, ValueError):
@@ -154,6 +165,9 @@ class Candidate:
     group: str | None = None
     # Takes part with in-kind contributions (IHI industry members and contributing partners).
     in_kind: bool = False
+    # Whether an admin verified its type (None: a type nobody verifies); counts towards a type
+    # of `Requirements.verified_types` only when True.
+    verified: bool | None = None
 
     @property
     def entity(self) -> str:
@@ -198,6 +212,8 @@ class Requirements:
     max_partners: int
     min_countries: int = 0
     rules: ConsortiumRules | None = None
+    # Types whose places only verified candidates fill.
+    verified_types: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name, value in (
@@ -243,6 +259,9 @@ class Shortfall:
     message: str
     # For an "eligibility" shortfall: the rule that fails (eligibility.py's rule names).
     rule: str | None = None
+    # For a type of `Requirements.verified_types`: the candidates of that type not counted
+    # because their type is not verified, best first (at most MAX_UNVERIFIED_NAMED).
+    unverified: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -409,6 +428,9 @@ class _Pool:
     eligible_per_type: NDArray[np.int64]  # over all candidates, not just the pool
     eligible_countries: int
     rule: _RuleArrays | None = None
+    verified_types: frozenset[str] = frozenset()
+    # Per type of verified_types: the unverified candidates not counted, best first.
+    unverified: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -428,8 +450,15 @@ def _build_pool(
 ) -> _Pool:
     ids = np.array([c.id for c in candidates], dtype=np.int64)
     scores = np.array([c.score for c in candidates], dtype=np.float64)
+    verified_types = requirements.verified_types
     types, type_names = _codes(
-        [c.stakeholder_type for c in candidates], first=requirements.required
+        [
+            _UNVERIFIED + c.stakeholder_type
+            if c.stakeholder_type in verified_types and not c.verified
+            else c.stakeholder_type
+            for c in candidates
+        ],
+        first=requirements.required,
     )
     countries, _ = _codes([c.country for c in candidates])
     # Sorting, not np.unique: NumPy 2's hash-based unique is ~50x slower on 100k distinct ids.
@@ -487,7 +516,28 @@ def _build_pool(
         eligible_per_type=np.bincount(types[eligible], minlength=need.size),
         eligible_countries=int(np.count_nonzero(np.bincount(countries[eligible]))),
         rule=None if rules is None else _RuleArrays.of(pool, rules),
+        verified_types=frozenset(verified_types),
+        unverified=_unverified(candidates, eligible, requirements),
     )
+
+
+def _unverified(
+    candidates: Sequence[Candidate], eligible: Mask, requirements: Requirements
+) -> dict[str, tuple[int, ...]]:
+    """Per required type that only verified candidates fill: the eligible candidates of the
+    type whose type is not verified, best first."""
+    wanted = requirements.verified_types & set(requirements.required)
+    found: dict[str, list[Candidate]] = {kind: [] for kind in wanted}
+    for i in np.flatnonzero(eligible).tolist():
+        c = candidates[i]
+        if c.stakeholder_type in found and not c.verified:
+            found[c.stakeholder_type].append(c)
+    return {
+        kind: tuple(c.id for c in sorted(of_type, key=lambda c: (-c.score, c.id)))[
+            :MAX_UNVERIFIED_NAMED
+        ]
+        for kind, of_type in found.items()
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -1228,19 +1278,22 @@ def _coverage_shortfalls(pool: _Pool, selection: Mask) -> list[Shortfall]:
     for t in np.flatnonzero(counts < pool.need).tolist():
         name, needed, achieved = pool.type_names[t], int(pool.need[t]), int(counts[t])
         eligible = int(pool.eligible_per_type[t])
+        verified = name in pool.verified_types
+        kind = "verified candidate" if verified else "eligible candidate"
         reason = (
-            f"only {plural(eligible, 'eligible candidate')} "
-            f"{'exists' if eligible == 1 else 'exist'}"
+            f"only {plural(eligible, kind)} {'exists' if eligible == 1 else 'exist'}"
             if eligible < needed
             else f"the best consortium within the other requirements has {achieved}"
         )
+        noun = f"{'verified ' if verified else ''}{stakeholder_noun(name, needed)}"
         shortfalls.append(
             Shortfall(
                 requirement="stakeholder_type",
                 stakeholder_type=name,
                 needed=needed,
                 achieved=achieved,
-                message=f"Needs {needed} {stakeholder_noun(name, needed)}; {reason}.",
+                message=f"Needs {needed} {noun}; {reason}.",
+                unverified=pool.unverified.get(name, ()),
             )
         )
     covered = _covered(pool, selection)

@@ -12,13 +12,14 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 from sqlmodel import Session, col
 
 from matchmaker.calls import check_call_rules
@@ -41,12 +42,14 @@ from matchmaker.importers.cordis import (
 )
 from matchmaker.importers.portal import calls_from_search, is_search_response
 from matchmaker.messages import field_path, human_message
-from matchmaker.repository import create_many, versioned_update_many
-from matchmaker.trust.duplicates import duplicates_of_many, identity
+from matchmaker.partnering import events
+from matchmaker.repository import create_many, stored_id, versioned_update_many
+from matchmaker.trust.duplicates import duplicates_of_many, identity, lookalikes_within
 from matchmaker.trust.history import absorbed_external_ids
-from models.call import Call, CallCreate
+from models.call import Call, CallCreate, CallStatus, call_status
 from models.change import Entity
-from models.organisation import Organisation, OrganisationCreate
+from models.organisation import Organisation, OrganisationCreate, dropped_verification
+from models.saved_search import JobKind
 
 __all__ = [
     "BATCH_SIZE",
@@ -152,7 +155,8 @@ def _write_organisations(
             # Only the fields the source gives are its to change (CORDIS has no keywords).
             changes = _differences(row, data.model_dump(mode="json", exclude_unset=True))
             if changes:
-                updated.append((row, {**changes, **identity(changes)}))
+                dropped = dropped_verification(row, changes)
+                updated.append((row, {**changes, **identity(changes), **dropped}))
             else:
                 summary.unchanged += 1
         _note_duplicates(session, created, summary)
@@ -169,19 +173,29 @@ MAX_DUPLICATE_NOTES = 100
 def _note_duplicates(
     session: Session, created: list[dict[str, Any]], summary: ImportSummary
 ) -> None:
-    """Note each new profile that looks like a stored one (same website host, near-identical
-    name in the same country): it is created all the same, for an admin to merge or its
-    organisation to claim."""
-    for values, duplicates in zip(created, duplicates_of_many(session, created), strict=True):
-        if not duplicates:
+    """Note each new profile that looks like a stored one or an earlier new one of the same
+    batch (same website host, near-identical name in the same country): it is created all the
+    same, never merged, for an admin to merge or its organisation to claim. Earlier batches of
+    the import are stored by then, so their rows are found as stored profiles."""
+    within = lookalikes_within(created)
+    stored = duplicates_of_many(session, created)
+    for values, duplicates, earlier in zip(created, stored, within, strict=True):
+        if not duplicates and not earlier:
             continue
         summary.possible_duplicates += 1
         if summary.possible_duplicates == MAX_DUPLICATE_NOTES + 1:
             summary.notes.append("More new profiles may be duplicates; they are not listed.")
         if summary.possible_duplicates <= MAX_DUPLICATE_NOTES:
             likes = ", ".join(
-                f"{duplicate.id} {duplicate.name!r} ({'/'.join(duplicate.reasons)})"
-                for duplicate in duplicates
+                [
+                    f"{duplicate.id} {duplicate.name!r} ({'/'.join(duplicate.reasons)})"
+                    for duplicate in duplicates
+                ]
+                + [
+                    f"{created[index]['external_id']} {created[index]['name']!r} of this import "
+                    f"({'/'.join(reasons)})"
+                    for index, reasons in earlier
+                ]
             )
             summary.notes.append(
                 f"{values['external_id']} {values['name']!r} may be a duplicate of: {likes}"
@@ -189,11 +203,17 @@ def _note_duplicates(
 
 
 def _write_calls(
-    engine: Engine, batch: Sequence[tuple[CallCreate, Rejected]], summary: ImportSummary
+    engine: Engine,
+    batch: Sequence[tuple[CallCreate, Rejected]],
+    summary: ImportSummary,
+    *,
+    today: date,
 ) -> None:
     """Create or update one batch of calls by identifier, in one transaction.
 
     Each call comes with where it was read (a Rejected with no reason yet), for the report.
+    A call created, or reopened (closed on `today` before the write, not after), is announced
+    as `create_call` announces one: a notification job per call, in the same transaction.
     """
     if not batch:
         return
@@ -208,6 +228,7 @@ def _write_calls(
         created: list[dict[str, Any]] = []
         updated: list[tuple[Call, dict[str, Any]]] = []
         updated_identifiers: list[str] = []
+        reopened: list[int] = []
         for data, where in batch:
             row = existing.get(data.identifier)
             if row is None:
@@ -234,14 +255,43 @@ def _write_calls(
                     replace(where, reason=f"{error.field}: {error.detail} (with the stored call)")
                 )
                 continue
+            if _is_closed(row.opening_date, row.deadline, today) and not _is_closed(
+                changes.get("opening_date", row.opening_date),
+                changes.get("deadline", row.deadline),
+                today,
+            ):
+                reopened.append(stored_id(row))
             updated.append((row, changes))
             updated_identifiers.append(data.identifier)
-        create_many(session, Call, created, entity=Entity.call)
+        new_ids = create_many(session, Call, created, entity=Entity.call)
         versioned_update_many(session, updated, entity=Entity.call)
+        events.record_many(
+            session,
+            kind=JobKind.call,
+            item_ids=sorted(_not_closed(session, new_ids, today) + reopened),
+        )
     summary.created += len(created)
     summary.updated += len(updated)
     summary.created_keys.extend(values["identifier"] for values in created)
     summary.updated_keys.extend(updated_identifiers)
+
+
+def _is_closed(opening_date: date | None, deadline: date | None, today: date) -> bool:
+    return call_status(opening_date, deadline, today) is CallStatus.closed
+
+
+def _not_closed(session: Session, ids: Sequence[int], today: date) -> list[int]:
+    """The calls among `ids` not closed on `today`: a closed call is announced to nobody."""
+    if not ids:
+        return []
+    deadline = col(Call.deadline)
+    return list(
+        session.scalars(
+            select(col(Call.id)).where(
+                col(Call.id).in_(ids), or_(deadline.is_(None), deadline >= today)
+            )
+        )
+    )
 
 
 def _differences(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -433,6 +483,7 @@ def import_calls(
     client: httpx.Client | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    today: date | None = None,
 ) -> ImportSummary:
     """Create or update calls by identifier from a CORDIS topics CSV, a JSON list of calls, or
     a page of the Funding & Tenders Portal's topic search results (`importers/portal.py`).
@@ -440,8 +491,11 @@ def import_calls(
     `source` is a path or an http(s) URL (fetched with `client`, or a new httpx client).
     A JSON list holds CallCreate-shaped objects; the format is told by the file name, the
     Content-Type, or the first character. Only the fields a source gives are updated.
+    Calls created or reopened that are not closed on `today` (default: the date) are announced
+    to saved searches (`_write_calls`); a call merely changed is not announced again.
     """
     summary = ImportSummary("calls")
+    day = today or date.today()
     with _open_source(source, client) as (name, stream, size, is_json):
         if is_json:
             _write_call_batches(
@@ -449,13 +503,14 @@ def import_calls(
                 _calls_from_json(name, _json_items(name, stream, portal=True), summary),
                 summary,
                 batch_size,
+                today=day,
             )
         else:
             with read_csv(
                 stream, name=name, required=("topic", "topicTitle"), progress=progress, size=size
             ) as rows:
                 _write_call_batches(
-                    engine, _calls_from_topics(name, rows, summary), summary, batch_size
+                    engine, _calls_from_topics(name, rows, summary), summary, batch_size, today=day
                 )
             summary.rejected.extend(rows.rejected)
     summary.rejected.sort(key=_rejected_order)
@@ -467,14 +522,16 @@ def _write_call_batches(
     candidates: Iterable[tuple[CallCreate, Rejected]],
     summary: ImportSummary,
     batch_size: int,
+    *,
+    today: date,
 ) -> None:
     batch: list[tuple[CallCreate, Rejected]] = []
     for candidate in candidates:
         batch.append(candidate)
         if len(batch) >= batch_size:
-            _write_calls(engine, batch, summary)
+            _write_calls(engine, batch, summary, today=today)
             batch = []
-    _write_calls(engine, batch, summary)
+    _write_calls(engine, batch, summary, today=today)
 
 
 def _checked_call(

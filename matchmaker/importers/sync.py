@@ -1,8 +1,9 @@
 """Keeping calls current: `matchmaker sync calls SOURCE [--every 6h]` (docs/import.md).
 
 A sync is the calls import (`runner.import_calls`: same reading, same checks, same versioned
-write path and change log) followed by one more step: the calls that the same source listed
-on its last sync and lists no longer are closed. Nothing is ever deleted.
+write path and change log, and the same announcement of the calls it creates or reopens, as of
+the sync's day) followed by one more step: the calls that the same source listed on its last
+sync and lists no longer are closed. Nothing is ever deleted.
 
 Closed means closed by date, since a call's status derives from its dates
 (`models.call.call_status`): a vanished call's deadline becomes the day before the sync, so it
@@ -165,7 +166,9 @@ def sync_calls(
     day = today or date.today()
     key = source_key(source)
     state = SyncState.load(state_path)
-    imported = import_calls(engine, source, client=client, batch_size=batch_size, progress=progress)
+    imported = import_calls(
+        engine, source, client=client, batch_size=batch_size, progress=progress, today=day
+    )
     summary = SyncSummary(
         key,
         created=list(imported.created_keys),

@@ -2,7 +2,8 @@
 index and in step with it, so that suggestions and search answer while the database cannot
 be reached.
 
-Only what the answers show is kept: an organisation's name, type and country, and one listing
+Only what the answers show is kept: an organisation's name, type (and whether an admin verified
+it) and country, and one listing
 (title and address) of each past project, shared by every profile that lists it; every call.
 """
 
@@ -18,6 +19,7 @@ from sqlmodel import Session, col
 from matchmaker.matching.past_projects import listed_projects
 from matchmaker.matching.scoring import RankedMatch
 from models.call import Call, CallStatus, call_status
+from models.common import type_verified
 from models.organisation import Organisation
 
 _COLUMNS = (
@@ -26,6 +28,7 @@ _COLUMNS = (
     col(Organisation.stakeholder_type),
     col(Organisation.country),
     col(Organisation.activities),
+    col(Organisation.type_verified_at),
 )
 
 
@@ -38,6 +41,7 @@ class OrganisationCard:
     name: str
     stakeholder_type: str
     country: str
+    type_verified: bool | None = None
     activities: Sequence[Mapping[str, Any]] = ()
     description: str = ""
     keywords: Sequence[str] = field(default_factory=tuple)
@@ -48,7 +52,7 @@ class Directory:
     read by any request thread (single dict operations, atomic in CPython)."""
 
     def __init__(self) -> None:
-        self._organisations: dict[int, tuple[str, str, str]] = {}
+        self._organisations: dict[int, tuple[str, str, str, bool | None]] = {}
         self._projects: dict[int, Mapping[str, Any]] = {}
         self._calls: dict[int, Call] = {}
 
@@ -68,6 +72,7 @@ class Directory:
             row.name,
             sys.intern(str(row.stakeholder_type)),
             sys.intern(row.country),
+            type_verified(str(row.stakeholder_type), row.type_verified_at),
         )
         for number, activity in listed_projects(row).items():
             if number not in self._projects:

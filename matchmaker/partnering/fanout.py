@@ -35,7 +35,7 @@ from matchmaker.partnering.requests import status_of
 from matchmaker.partnering.saved_searches import Hit, SearchIndex, build_index
 from matchmaker.repository import stored_id
 from models.call import Call, CallStatus, call_status
-from models.common import utc_now
+from models.common import counts_as, utc_now
 from models.consortium import Consortium
 from models.organisation import Organisation
 from models.partnering import PartnerRequest, PartnerRequestStatus
@@ -191,6 +191,10 @@ def _gap_messages(
             session, consortium_id=stored_id(draft), call_id=stored_id(call), actor=OPERATOR
         )
         if kind not in missing or organisation.id in members:
+            continue
+        if not counts_as(
+            kind, organisation.type_verified, verified_types_required=call.verified_types_required
+        ):
             continue
         if not claim(session, f"gap:{draft.id}:{organisation.id}", now=now):
             continue

@@ -29,6 +29,8 @@ class Event(StrEnum):
     partner_request_matches_search = "partner_request_matches_search"
     profile_fills_gap = "profile_fills_gap"
     deadline_soon = "deadline_soon"
+    # Issue 18: a profile's owner is asked to confirm it is still current.
+    confirm_reminder = "confirm_reminder"
 
 
 # Events whose body holds a secret (a one-time link): delivery blanks the body once it is sent.
@@ -49,11 +51,13 @@ def enqueue(
     subject: str,
     body: str,
     to_address: str | None = None,
+    message_id: str | None = None,
 ) -> OutboxMessage:
     """Add a notification for an organisation to the caller's transaction, with one delivery
-    for each of its webhooks (none for a message holding a secret)."""
+    for each of its webhooks (none for a message holding a secret). A given `message_id` is a
+    unique key: a second message under it fails with IntegrityError, so it is sent once."""
     message = OutboxMessage(
-        message_id=new_message_id(),
+        message_id=message_id or new_message_id(),
         event=event.value,
         organisation_id=organisation_id,
         # None: the organisation's contact address; a claim's link goes elsewhere.

@@ -226,6 +226,23 @@ def list_call_requests(
     return [(request, call, organisation) for request, call, organisation in rows], int(total or 0)
 
 
+def list_draft_requests(
+    session: Session, *, consortium_id: int, actor: Principal | None, today: date, limit: int
+) -> list[PartnerRequestPublic]:
+    """The partner requests published for a draft, newest first, for whoever may read the
+    draft: open, closed and withdrawn alike (the draft link is never shown to others)."""
+    get_consortium(session, consortium_id=consortium_id, actor=actor)
+    rows = session.execute(
+        select(PartnerRequest, Call, Organisation)
+        .join(Call, col(Call.id) == col(PartnerRequest.call_id))
+        .join(Organisation, col(Organisation.id) == col(PartnerRequest.organisation_id))
+        .where(col(PartnerRequest.consortium_id) == consortium_id)
+        .order_by(col(PartnerRequest.id).desc())
+        .limit(limit)
+    ).all()
+    return [to_public(request, call, publisher, today=today) for request, call, publisher in rows]
+
+
 def withdraw_partner_request(session: Session, *, request_id: int, actor: Principal | None) -> None:
     """Withdraw a request (its publisher only); it is no longer listed or answerable."""
     _, organisation_id = require_organisation_key(actor)

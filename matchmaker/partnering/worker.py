@@ -27,6 +27,7 @@ from matchmaker.partnering.delivery import (
 from matchmaker.partnering.fanout import Expanded, run_events
 from matchmaker.partnering.webhooks import WebhooksDelivered, deliver_webhooks
 from matchmaker.settings import Settings
+from matchmaker.trust.freshness import remind_owners
 from models.common import utc_now
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class Pass:
     digests: Digested = field(default_factory=Digested)
     webhooks: WebhooksDelivered = field(default_factory=WebhooksDelivered)
     events: Expanded = field(default_factory=Expanded)
+    # Reminders to confirm a profile is current, written to the outbox by this pass.
+    confirm_reminders: int = 0
 
     @property
     def busy(self) -> bool:
@@ -53,6 +56,7 @@ class Pass:
             or self.digests.digests + self.digests.messages
             or self.webhooks.attempted
             or self.events.jobs
+            or self.confirm_reminders
         )
 
 
@@ -65,10 +69,18 @@ def deliver_once(
     limit: int | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Pass:
-    """One pass: the pending events become messages, then the due e-mail and digests (when
-    there is a sender), then the webhooks."""
+    """One pass: the pending events and the due reminders to confirm profiles become
+    messages, then the due e-mail and digests (when there is a sender), then the webhooks."""
     done = Pass()
     done.events = run_events(engine, base_url=settings.public_base_url, clock=clock, limit=limit)
+    done.confirm_reminders = remind_owners(
+        engine,
+        remind_after_months=settings.confirm_reminder_months,
+        stale_after_months=settings.stale_after_months,
+        base_url=settings.public_base_url,
+        limit=limit,
+        clock=clock,
+    )
     if send is not None:
         done.email = deliver_pending(
             engine,

@@ -117,6 +117,7 @@ def _candidate(row: Organisation, reasons: list[DuplicateReason]) -> PossibleDup
         name=row.name,
         stakeholder_type=row.stakeholder_type,
         country=row.country,
+        type_verified=row.type_verified,
         reasons=reasons,
     )
 
@@ -191,4 +192,29 @@ def duplicates_of_many(
             if reasons:
                 matches.append(_candidate(row, reasons))
         found.append(matches[:MAX_CANDIDATES])
+    return found
+
+
+def lookalikes_within(
+    profiles: list[dict[str, Any]],
+) -> list[list[tuple[int, list[DuplicateReason]]]]:
+    """For each new profile of one batch (`name_key`, `website_host` and `country` given), the
+    earlier ones of the same batch it looks like, by index, each with why: the same website
+    host (not a shared one), or the same normalised name in the same country."""
+    by_host: dict[str, list[int]] = {}
+    by_name: dict[tuple[str, str], list[int]] = {}
+    found: list[list[tuple[int, list[DuplicateReason]]]] = []
+    for index, profile in enumerate(profiles):
+        host = profile.get("website_host")
+        host = host if host and host not in SHARED_HOSTS else None
+        name = (profile["country"], profile["name_key"])
+        earlier: dict[int, list[DuplicateReason]] = {}
+        for other in by_host.get(host, []) if host else []:
+            earlier.setdefault(other, []).append(DuplicateReason.website)
+        for other in by_name.get(name, []):
+            earlier.setdefault(other, []).append(DuplicateReason.name)
+        found.append(sorted(earlier.items())[:MAX_CANDIDATES])
+        if host:
+            by_host.setdefault(host, []).append(index)
+        by_name.setdefault(name, []).append(index)
     return found

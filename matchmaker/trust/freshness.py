@@ -3,20 +3,35 @@
 A profile is confirmed on creation and by its owner (`confirm_organisation`). Past
 `stale_after_months` months without a confirmation it is stale: the API shows it with
 `stale: true` beside its `confirmed_at`, so that readers see "last confirmed on ...".
+
+`remind_owners` (run by every delivery pass) writes one reminder to the outbox for each profile
+whose last confirmation is `confirm_reminder_months` old. Its Message-ID is derived from the
+profile and that confirmation, and Message-IDs are unique, so re-running a pass (or two passes
+at once) never reminds twice for one confirmation; the next confirmation starts a new period.
+The mail links to the profile's confirm page, which holds no secret: only the owner's key, sent
+by the page's script, can confirm (a forwarded or scanned mail confirms nothing).
 """
 
 import calendar
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import Engine, exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_organisation
+from matchmaker.db import for_writing, session_scope
 from matchmaker.organisations import get_organisation
+from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.repository import versioned_update
 from models.change import Entity
-from models.common import utc_now
+from models.common import as_utc, utc_now
 from models.organisation import Organisation
+from models.partnering import OutboxMessage
+
+# Reminders written per transaction when a pass has no limit of its own.
+REMINDER_CHUNK = 500
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -56,3 +71,118 @@ def confirm_organisation(
         entity=Entity.organisation,
         expected_version=expected_version,
     )
+
+
+def stale_among(
+    session: Session, organisation_ids: Iterable[int], *, months: int, now: datetime | None = None
+) -> dict[int, datetime]:
+    """When each stale profile among the given ones was last confirmed (fresh ones left out)."""
+    ids = sorted(set(organisation_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(col(Organisation.id), col(Organisation.confirmed_at)).where(
+            col(Organisation.id).in_(ids),
+            col(Organisation.confirmed_at) < stale_before(months, now=now),
+        )
+    )
+    return {int(row_id): as_utc(confirmed) for row_id, confirmed in rows}
+
+
+def confirm_page(base_url: str, organisation_id: int) -> str:
+    """The page where the signed-in owner confirms a profile is current."""
+    return f"{base_url.rstrip('/')}/ui/organisations/{organisation_id}/confirm"
+
+
+def reminder_message_id(organisation_id: int, confirmed_at: datetime) -> str:
+    """The Message-ID of the one reminder for this confirmation of this profile."""
+    stamp = as_utc(confirmed_at).strftime("%Y%m%dT%H%M%S%f")
+    return f"<confirm-reminder-{organisation_id}-{stamp}@matchmaker>"
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def _reminder_body(
+    name: str, confirmed_at: datetime, *, link: str, stale_after_months: int, now: datetime
+) -> str:
+    last = _day(confirmed_at)
+    stale_from = months_before(confirmed_at, -stale_after_months)
+    when = (
+        "It is now shown to others"
+        if stale_from <= now
+        else f"From {_day(stale_from)} it is shown to others"
+    )
+    return (
+        f"The profile of {name} on matchmaker was last confirmed as current on {last}.\n\n"
+        f'{when} as "Last confirmed on {last}", so that partners know it may be out of date.\n\n'
+        "If it is still right (or once you have updated it), sign in with your organisation's "
+        f"key and confirm it here:\n\n{link}\n\n"
+        "This link holds no key: only someone signed in with your organisation's key can "
+        "confirm. You are reminded once for each confirmation.\n"
+    )
+
+
+def remind_owners(
+    engine: Engine,
+    *,
+    remind_after_months: int,
+    stale_after_months: int,
+    base_url: str,
+    limit: int | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> int:
+    """Write a reminder to the outbox for each profile with a contact address whose last
+    confirmation is `remind_after_months` old and not yet reminded of; return how many."""
+    written = 0
+    chunk = REMINDER_CHUNK if limit is None else limit
+    while chunk > 0:
+        now = clock()
+        reminded = exists().where(
+            col(OutboxMessage.organisation_id) == col(Organisation.id),
+            col(OutboxMessage.event) == Event.confirm_reminder.value,
+            col(OutboxMessage.created_at) >= col(Organisation.confirmed_at),
+        )
+        statement = (
+            select(col(Organisation.id), col(Organisation.name), col(Organisation.confirmed_at))
+            .where(
+                col(Organisation.confirmed_at) < months_before(now, remind_after_months),
+                col(Organisation.contact_email).is_not(None),
+                ~reminded,
+            )
+            .order_by(col(Organisation.id))
+            .limit(chunk)
+        )
+        # Most passes find nothing due: look first without SQLite's write lock.
+        with session_scope(engine, read_only=True) as session:
+            if session.execute(statement.limit(1)).first() is None:
+                return written
+        with session_scope(for_writing(engine)) as session:
+            due = session.execute(statement).all()
+            chunk_written = 0
+            for organisation_id, name, confirmed_at in due:
+                try:
+                    # A savepoint: another worker's reminder for this period fails only itself.
+                    with session.begin_nested():
+                        enqueue(
+                            session,
+                            organisation_id=organisation_id,
+                            event=Event.confirm_reminder,
+                            subject=f"Is the profile of {name} on matchmaker still current?",
+                            body=_reminder_body(
+                                name,
+                                as_utc(confirmed_at),
+                                link=confirm_page(base_url, organisation_id),
+                                stale_after_months=stale_after_months,
+                                now=now,
+                            ),
+                            message_id=reminder_message_id(organisation_id, confirmed_at),
+                        )
+                except IntegrityError:
+                    continue
+                chunk_written += 1
+        written += chunk_written
+        if len(due) < chunk or limit is not None or not chunk_written:
+            return written
+    return written

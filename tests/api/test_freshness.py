@@ -1,20 +1,29 @@
 """Freshness: a profile is confirmed on creation and by its owner, and shown as stale once its
-last confirmation is older than MATCHMAKER_STALE_AFTER_MONTHS."""
+last confirmation is older than MATCHMAKER_STALE_AFTER_MONTHS; its owner is reminded by e-mail
+MATCHMAKER_CONFIRM_REMINDER_MONTHS after it."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from api.main import create_app
+from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.worker import Pass, deliver_once, smtp_sender
 from matchmaker.settings import Settings
-from matchmaker.trust.freshness import months_before
-from models.common import utc_now
+from matchmaker.trust.freshness import months_before, remind_owners, reminder_message_id
+from models.common import StakeholderType, utc_now
 from models.organisation import Organisation
+from models.partnering import OutboxMessage
 from tests.factories import create_organisation
 from tests.helpers import assert_problem
+from tests.matchmaker.partnering.smtp import Recorder, smtp_server
 from tests.servers import ADMIN_TOKEN
+
+BASE_URL = "https://matchmaker.example/app"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -98,3 +107,111 @@ def test_the_stale_threshold_is_a_setting(database_url: str, engine: Engine) -> 
             ("Old Profile", True),
             ("Recent Profile", False),
         ]
+
+
+def deliver(engine: Engine, port: int, *, clock: Callable[[], datetime] = utc_now) -> Pass:
+    """One delivery pass (what `matchmaker notify run` runs) to the SMTP server on `port`."""
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        smtp_url=f"smtp://127.0.0.1:{port}",
+        public_base_url=BASE_URL,
+    )
+    sender = smtp_sender(settings)
+    assert sender is not None
+    try:
+        with httpx.Client() as http:
+            return deliver_once(engine, settings=settings, send=sender, client=http, clock=clock)
+    finally:
+        sender.close()
+
+
+def test_owner_is_reminded_once_per_confirmation(anonymous: TestClient, engine: Engine) -> None:
+    """Twelve months after its last confirmation a profile's owner gets one e-mail, through a
+    real SMTP server, linking to the confirm page; passes run again send nothing more, and the
+    next confirmation starts a new period with its own reminder."""
+    due = create_organisation(
+        anonymous, name="Oncomark Diagnostics", contact_email="it@onco.example"
+    )
+    recent = create_organisation(
+        anonymous, name="Recent Profile", contact_email="it@recent.example"
+    )
+    silent = create_organisation(anonymous, name="No Address", contact_email=None)
+    now = utc_now()
+    last = months_before(now, 12) - timedelta(days=1)
+    confirmed(engine, due["id"], last)
+    confirmed(engine, recent["id"], months_before(now, 12) + timedelta(days=1))
+    confirmed(engine, silent["id"], months_before(now, 30))
+
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        first = deliver(engine, port)
+        again = deliver(engine, port)
+        assert (first.confirm_reminders, first.email.sent) == (1, 1)
+        assert (again.confirm_reminders, again.email.sent) == (0, 0)
+        assert len(recorder.messages) == 1
+        [message] = recorder.messages
+        assert str(message["To"]) == "it@onco.example"
+        assert str(message["X-Matchmaker-Event"]) == "confirm_reminder"
+        assert (
+            message["Subject"]
+            == "Is the profile of Oncomark Diagnostics on matchmaker still current?"
+        )
+        body = message.get_content()
+        assert f"{BASE_URL}/ui/organisations/{due['id']}/confirm\n" in body
+        assert f"last confirmed as current on {last.day} {last:%B %Y}." in body
+        assert due["api_key"] not in body
+
+        response = anonymous.post(
+            f"/organisations/{due['id']}/confirm", headers=bearer(due["api_key"])
+        )
+        assert response.status_code == 200, response.text
+        assert deliver(engine, port).confirm_reminders == 0
+        a_year_on = now + timedelta(days=366)
+        later = deliver(engine, port, clock=lambda: a_year_on)
+        # The recent profile falls due too, a year on; the one without an address never does.
+        assert (later.confirm_reminders, later.email.sent) == (2, 2)
+        assert sorted(str(item["To"]) for item in recorder.messages[1:]) == [
+            "it@onco.example",
+            "it@recent.example",
+        ]
+        assert deliver(engine, port, clock=lambda: a_year_on).confirm_reminders == 0
+    with Session(engine) as session:
+        ids = session.scalars(
+            select(col(OutboxMessage.message_id))
+            .where(col(OutboxMessage.event) == "confirm_reminder")
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    assert len(ids) == len(set(ids)) == 3
+
+
+def test_reminder_message_id_is_the_key_of_one_period(engine: Engine) -> None:
+    """A reminder already written for a confirmation (another worker's) makes a second write
+    for it fail on its own: nothing else in the pass is lost."""
+    with Session(engine) as session:
+        organisation = Organisation(
+            name="Oncomark",
+            stakeholder_type=StakeholderType.sme,
+            country="NL",
+            contact_email="it@onco.example",
+        )
+        session.add(organisation)
+        session.commit()
+        organisation_id = organisation.id
+    assert organisation_id is not None
+    confirmed(engine, organisation_id, months_before(utc_now(), 13))
+    with Session(engine) as session:
+        moment = session.get_one(Organisation, organisation_id).confirmed_at
+        enqueue(
+            session,
+            organisation_id=organisation_id,
+            event=Event.confirm_reminder,
+            subject="Another worker's reminder",
+            body="...",
+            message_id=reminder_message_id(organisation_id, moment),
+        )
+        # Written "before" the confirmation, so that only the unique Message-ID stops a repeat.
+        session.execute(update(OutboxMessage).values(created_at=months_before(utc_now(), 14)))
+        session.commit()
+    assert (
+        remind_owners(engine, remind_after_months=12, stale_after_months=13, base_url=BASE_URL) == 0
+    )

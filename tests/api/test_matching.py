@@ -82,7 +82,13 @@ def test_suggestions_explain_with_shared_terms(client: TestClient) -> None:
     terms = [term["term"] for term in top["matched_terms"]]
     assert "liquid biopsy" in terms
     assert all(term["weight"] > 0 for term in top["matched_terms"])
-    assert set(top["organisation"]) == {"id", "name", "stakeholder_type", "country"}
+    assert set(top["organisation"]) == {
+        "id",
+        "name",
+        "stakeholder_type",
+        "country",
+        "type_verified",
+    }
 
 
 def test_suggestions_filter_by_type_and_country(client: TestClient) -> None:

@@ -27,7 +27,9 @@ def bearer(token: str) -> dict[str, str]:
 
 def summary(body: dict[str, Any]) -> dict[str, Any]:
     """The fields a possible duplicate is shown with, without its reasons."""
-    return {name: body[name] for name in ("id", "name", "stakeholder_type", "country")}
+    return {
+        name: body[name] for name in ("id", "name", "stakeholder_type", "country", "type_verified")
+    }
 
 
 def test_name_key_ignores_case_accents_punctuation_and_legal_forms() -> None:

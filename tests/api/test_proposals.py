@@ -70,6 +70,7 @@ def test_proposal_meets_every_requirement(client: TestClient, ids: dict[str, int
         "required_stakeholders": REQUIRED,
         "min_countries": 3,
         "max_partners": 6,
+        "verified_types_required": False,
     }
     biopsy = next(m for m in members if m["organisation"]["name"] == "BiopsyTech SME")
     assert biopsy["fills"] == "sme"

@@ -96,7 +96,10 @@ def _pages(demo: dict[str, Any], *, signed_in: bool) -> list[str]:
         "/ui/sign-in",
         "/ui/drafts",
         "/ui/inbox",
+        "/ui/saved-searches",
         f"/ui/organisations/{organisation}/contact?call_id={call}",
+        f"/ui/organisations/{organisation}/confirm",
+        f"/ui/organisations/{organisation}/claim",
         "/ui/calls/999999",
         "/ui/expertise?q=tumour+microenvironment&stakeholder_type=academia",
     ]

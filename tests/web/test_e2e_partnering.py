@@ -208,7 +208,8 @@ def test_writer_contacts_a_suggestion_and_addresses_are_shared_only_on_acceptanc
 def test_writer_publishes_the_drafts_gaps_as_a_partner_request(
     server: httpx.Client, browser: Any, scene: dict[str, Any]
 ) -> None:
-    """From the draft's coverage panel, one click publishes what it lacks on the call's page."""
+    """From the draft's coverage panel, one click publishes what it lacks on the call's page;
+    the panel lists it, and withdraws it."""
     expect = sync_api.expect
     call, writer = scene["call"], scene["writer"]
     draft = _created(
@@ -265,6 +266,20 @@ def test_writer_publishes_the_drafts_gaps_as_a_partner_request(
     expect(answer).to_contain_text("Waiting for an answer")
     # (The earlier accepted request shows the address; this one, waiting, does not.)
     expect(answer).not_to_contain_text(PATIENTS_EMAIL)
+
+    # The draft lists its request; withdrawn there, it leaves the call's page.
+    page.goto(f"/ui/consortia/{draft['id']}")
+    mine = page.locator("section.draft-requests li")
+    expect(mine).to_have_count(1)
+    expect(mine.first).to_have_attribute("data-status", "open")
+    expect(mine.first).to_contain_text("Patients from day one.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    mine.first.get_by_role("button", name="Withdraw").click()
+    expect(page.locator("#status")).to_contain_text("Withdrew your partner request")
+    expect(mine.first).to_have_attribute("data-status", "withdrawn")
+    expect(mine.first.get_by_role("button", name="Withdraw")).to_have_count(0)
+    page.goto(f"/ui/calls/{call['id']}#partner-requests")
+    expect(page.locator("#partner-requests li.partner-request")).to_have_count(0)
     page.context.close()
     other.context.close()
     assert problems == []

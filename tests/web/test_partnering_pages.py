@@ -4,8 +4,10 @@ message form, the inbox and "Publish as partner request" on a draft's gaps."""
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from api.web import partnering as partnering_pages
 from tests.factories import create_call, create_organisation
 from tests.web.test_pages import Page
 
@@ -318,3 +320,95 @@ def test_partner_requests_are_answered_from_a_form_of_their_own(
     missing = anonymous.get("/ui/partner-requests/999/answer")
     assert missing.status_code == 404
     assert "text/html" in missing.headers["content-type"]
+
+
+def test_inbox_pages_through_requests_and_filters_them_by_status(
+    client: TestClient, anonymous: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Newest first, a page at a time with Previous and Next links that keep the filter; the
+    filter shows one status; a page past the end shows the last one."""
+    monkeypatch.setattr(partnering_pages, "INBOX_PAGE", 2)
+    scene = _scene(client)
+    patients = _bearer(scene["patients"])
+    sent = []
+    for number in range(3):
+        writer = create_organisation(
+            client, name=f"Writer {number}", description="Liver disease screening studies."
+        )
+        sent.append(_contact(client, {**scene, "writer": writer}, f"Message {number}"))
+    accepted = client.post(f"/contact-requests/{sent[0]['id']}/accept", headers=patients)
+    assert accepted.status_code == 200, accepted.text
+
+    def shown(page: str) -> list[int]:
+        return [
+            int(number) for number in re.findall(r'contact-request" data-request-id="(\d+)"', page)
+        ]
+
+    first = anonymous.get("/ui/inbox/panel", headers=patients).text
+    assert shown(first) == [sent[2]["id"], sent[1]["id"]]
+    assert 'Received <span class="count">(3)</span>' in first
+    assert "Page 1 of 2" in first
+    assert 'href="/ui/inbox?page=2" rel="next"' in first
+    second = anonymous.get("/ui/inbox/panel?page=2", headers=patients).text
+    assert shown(second) == [sent[0]["id"]]
+    assert 'href="/ui/inbox" rel="prev"' in second
+    assert "Nothing sent yet." in second
+    assert shown(anonymous.get("/ui/inbox/panel?page=9", headers=patients).text) == shown(second)
+
+    pending = anonymous.get("/ui/inbox/panel?status=pending", headers=patients).text
+    assert shown(pending) == [sent[2]["id"], sent[1]["id"]]
+    assert 'Received · waiting for an answer <span class="count">(2)</span>' in pending
+    assert "Page 1 of 1" not in pending  # one page: no pager
+    assert "None waiting for an answer." in pending  # the sent box
+    only_accepted = anonymous.get("/ui/inbox/panel?status=accepted", headers=patients).text
+    assert shown(only_accepted) == [sent[0]["id"]]
+    unknown = anonymous.get("/ui/inbox/panel?status=lost", headers=patients).text
+    assert shown(unknown) == shown(first)
+
+    shell = anonymous.get("/ui/inbox?status=accepted&page=2").text
+    assert 'data-fragment="/ui/inbox/panel?status=accepted&amp;page=2"' in shell
+    assert '<option value="accepted" selected>Accepted</option>' in shell
+    parsed = Page(shell)
+    assert {control["id"] for control in parsed.controls} <= parsed.labels
+
+
+def test_draft_panel_lists_its_partner_requests_with_withdraw_while_open(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Requests published for the draft appear in its panel, newest first, with a Withdraw
+    button while open; a withdrawn one stays listed as withdrawn; other drafts' do not."""
+    scene = _scene(client)
+    draft = _draft(client, scene)
+    writer = _bearer(scene["writer"])
+    panel_url = f"/ui/consortia/{draft['id']}/panel"
+    assert "Your partner requests" not in anonymous.get(panel_url, headers=writer).text
+    published = client.post(
+        f"/consortia/{draft['id']}/partner-requests", headers=writer, json={"pitch": HOSTILE}
+    )
+    assert published.status_code == 201, published.text
+    elsewhere = client.post(
+        f"/calls/{scene['call']['id']}/partner-requests",
+        headers=writer,
+        json={"stakeholder_types": ["sme"], "pitch": "Not for the draft."},
+    )
+    assert elsewhere.status_code == 201, elsewhere.text
+    request_id = published.json()["id"]
+
+    page = anonymous.get(panel_url, headers=writer).text
+    assert 'Your partner requests <span class="count">(1)</span>' in page
+    card = page.split(f'data-partner-request-id="{request_id}"')[1].split("</li>")[0]
+    assert 'data-status="open"' in page
+    assert "Looking for Patient organisation, open until" in card
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in card
+    assert f'data-action="withdraw-request" data-request-id="{request_id}"' in card
+    assert "Not for the draft." not in page
+
+    withdrawn = client.delete(f"/partner-requests/{request_id}", headers=writer)
+    assert withdrawn.status_code == 204
+    page = anonymous.get(panel_url, headers=writer).text
+    card = page.split(f'data-partner-request-id="{request_id}"')[1].split("</li>")[0]
+    assert 'data-status="withdrawn"' in page
+    assert ">Withdrawn</span>" in card
+    assert "withdraw-request" not in card
+    other = create_organisation(client, name="Other University")
+    assert anonymous.get(panel_url, headers=_bearer(other)).status_code == 404

@@ -350,6 +350,21 @@
         change("PUT", memberUrl, { role: button.getAttribute("data-role") }, name + " is now the coordinator.");
       } else if (action === "export") {
         exportDraft(consortiumId, button.getAttribute("data-format"));
+      } else if (action === "withdraw-request") {
+        if (!window.confirm("Withdraw this partner request? It leaves the call's page and can no longer be answered.")) {
+          return;
+        }
+        button.disabled = true;
+        announce("Withdrawing…", "info");
+        request("DELETE", "/partner-requests/" + button.getAttribute("data-request-id")).then(function (response) {
+          if (response.ok) {
+            return reload("Withdrew your partner request: it is no longer listed on the call's page.", "ok", "#draft-requests-heading");
+          }
+          return problemOf(response).then(function (problem) {
+            button.disabled = false;
+            announce("Not withdrawn: " + problem.detail, "error");
+          });
+        });
       } else if (action === "delete-draft") {
         if (!window.confirm("Delete this draft? The organisations stay.")) {
           return;
@@ -400,7 +415,7 @@
           }
           return response.json().then(function (created) {
             form.reset();
-            announce(
+            return reload(
               "Published your partner request: it is listed under “Looking for partners” on the call's page, open until " +
                 (created.closes_on || "the call's deadline") +
                 ".",
@@ -564,6 +579,203 @@
         button.disabled = false;
         announce("Not done: the server could not be reached.", "error");
       });
+    });
+  }
+
+  // Saved searches: the form saves one (POST /organisations/{id}/saved-searches), Delete
+  // removes one; the panel is then rendered again by the server.
+  function setupSavedSearches() {
+    var panel = document.getElementById("saved-searches-panel");
+    if (!panel || panel.hidden) {
+      return;
+    }
+
+    function base() {
+      var holder = panel.querySelector("[data-saved-searches]");
+      return "/organisations/" + (holder ? holder.getAttribute("data-organisation-id") : "") + "/saved-searches";
+    }
+
+    function reload(message, focusTarget) {
+      return loadFragment(panel).then(function (loaded) {
+        if (loaded) {
+          announce(message, "ok");
+          var target = panel.querySelector(focusTarget);
+          if (target) {
+            target.focus();
+          }
+        }
+      });
+    }
+
+    function showErrors(form, problem) {
+      var errors = form.querySelector("#saved-search-errors");
+      errors.replaceChildren();
+      var heading = document.createElement("p");
+      heading.textContent = "Not saved: " + problem.detail;
+      errors.appendChild(heading);
+      var list = document.createElement("ul");
+      (problem.errors || []).forEach(function (error) {
+        var item = document.createElement("li");
+        item.textContent = error.field + ": " + error.message;
+        list.appendChild(item);
+      });
+      if (list.children.length) {
+        errors.appendChild(list);
+      }
+      errors.hidden = false;
+      errors.focus();
+    }
+
+    panel.addEventListener("submit", function (event) {
+      var form = event.target.closest("form[data-action='save-search']");
+      if (!form) {
+        return;
+      }
+      event.preventDefault();
+      var fields = form.elements;
+      var body = {
+        target: fields.target.value,
+        text: fields.text.value.trim(),
+        fits_profile: fields.fits_profile.checked,
+        stakeholder_types: fields.stakeholder_type.value ? [fields.stakeholder_type.value] : [],
+        countries: fields.country.value ? [fields.country.value] : [],
+        programme: fields.programme.value.trim() || null,
+        threshold: fields.threshold.value === "" ? 0.1 : Number(fields.threshold.value),
+      };
+      var submit = form.querySelector("button[type='submit']");
+      submit.disabled = true;
+      announce("Saving…", "info");
+      request("POST", base(), { body: body })
+        .then(function (response) {
+          if (response.ok) {
+            return reload("Saved. You will hear of what fits it from now on.", "#searches-heading");
+          }
+          return problemOf(response).then(function (problem) {
+            submit.disabled = false;
+            announce("", "info");
+            showErrors(form, problem);
+          });
+        })
+        .catch(function () {
+          submit.disabled = false;
+          showErrors(form, { detail: "the server could not be reached." });
+        });
+    });
+
+    panel.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-action='delete-search']");
+      if (!button || !window.confirm("Delete this saved search? Nothing more is told for it.")) {
+        return;
+      }
+      button.disabled = true;
+      announce("Deleting…", "info");
+      request("DELETE", base() + "/" + button.getAttribute("data-search-id")).then(function (response) {
+        if (response.ok) {
+          return reload("Deleted the saved search.", "#searches-heading");
+        }
+        return problemOf(response).then(function (problem) {
+          button.disabled = false;
+          announce("Not deleted: " + problem.detail, "error");
+        });
+      });
+    });
+  }
+
+  // The owner's trust forms (confirm a profile is current, claim a CORDIS record): POST to the
+  // JSON API with the key; a problem is shown in the page, each field's error beside it.
+  function setupOwnerForm(who, prefix, send, done) {
+    var form = document.getElementById(prefix + "-form");
+    if (!form) {
+      return;
+    }
+    var organisationId = form.getAttribute("data-organisation-id");
+    var errors = document.getElementById(prefix + "-errors");
+    var submit = form.querySelector("button[type='submit']");
+    var owner = Boolean(who) && (who.role === "admin" || String(who.organisation_id) === organisationId);
+    document.getElementById(prefix + "-not-owner").hidden = !who || owner;
+    submit.disabled = !owner;
+
+    function showError(problem) {
+      errors.replaceChildren();
+      var heading = document.createElement("p");
+      heading.textContent = "Not done: " + problem.detail;
+      errors.appendChild(heading);
+      var list = document.createElement("ul");
+      (problem.errors || []).forEach(function (error) {
+        var input = form.elements[error.field];
+        if (input) {
+          input.setAttribute("aria-invalid", "true");
+        }
+        if (error.message === problem.detail) {
+          return;
+        }
+        var item = document.createElement("li");
+        if (input) {
+          item.textContent = input.labels[0].textContent + ": " + error.message;
+        } else {
+          item.textContent = error.message;
+        }
+        list.appendChild(item);
+      });
+      if (list.children.length) {
+        errors.appendChild(list);
+      }
+      errors.hidden = false;
+      errors.focus();
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      errors.hidden = true;
+      form.querySelectorAll("[aria-invalid]").forEach(function (input) {
+        input.removeAttribute("aria-invalid");
+      });
+      var call = send(form, organisationId);
+      submit.disabled = true;
+      request("POST", call[0], { body: call[1] })
+        .then(function (response) {
+          if (!response.ok) {
+            return problemOf(response).then(function (problem) {
+              if (problem.status === 401) {
+                problem.detail = "your key is no longer valid. Sign in again.";
+              } else if (problem.status === 403) {
+                problem.detail = "only this organisation's own key can do this.";
+              }
+              showError(problem);
+            });
+          }
+          return response.json().then(function (body) {
+            form.hidden = true;
+            var shown = document.getElementById(prefix + "-done");
+            done(shown, body);
+            shown.hidden = false;
+            shown.focus();
+          });
+        })
+        .catch(function () {
+          showError({ detail: "the server could not be reached." });
+        })
+        .finally(function () {
+          submit.disabled = !owner;
+        });
+    });
+  }
+
+  function setupTrustForms(who) {
+    setupOwnerForm(who, "confirm", function (form, organisationId) {
+      return ["/organisations/" + organisationId + "/confirm", undefined];
+    }, function () {});
+    setupOwnerForm(who, "claim", function (form, organisationId) {
+      var body = { record: form.elements.record.value.trim() };
+      var email = form.elements.email.value.trim();
+      if (email) {
+        body.email = email;
+      }
+      return ["/organisations/" + organisationId + "/claims", body];
+    }, function (shown, claim) {
+      shown.querySelector("[data-claim-message]").textContent = claim.email
+        ? "Claim made. We e-mailed a link to " + claim.email + ": the claim is confirmed when someone reading that address opens it and confirms."
+        : "Claim made. An administrator will check and confirm it; until then nothing changes.";
     });
   }
 
@@ -850,6 +1062,8 @@
     setupDraft();
     setupContactForm();
     setupInbox();
+    setupSavedSearches();
+    setupTrustForms(who);
     document.querySelectorAll("[data-fragment]").forEach(function (container) {
       if (container.id !== "draft-panel" && !container.hidden && container.closest("[hidden]") === null) {
         loadFragment(container);

@@ -35,13 +35,22 @@ class Received:
 
 class Receiver:
     """Answers each request with the next of `statuses` (the last one repeats), 401 when the
-    signature does not verify under `secret` (when one is set)."""
+    signature does not verify under `secret` (when one is set). It can stall at the n-th
+    request, recorded but unanswered until `released` is set: a delivery in flight."""
 
-    def __init__(self, *, statuses: tuple[int, ...] = (200,), secret: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        statuses: tuple[int, ...] = (200,),
+        secret: str | None = None,
+        stall_at: int | None = None,
+    ) -> None:
         self.statuses = list(statuses)
         self.secret = secret
         self.received: list[Received] = []
         self.lock = threading.Lock()
+        self.stall_at = stall_at
+        self.released = threading.Event()
 
     def answer(self, path: str, headers: dict[str, str], body: bytes) -> int:
         """Record a request; the status to answer it with."""
@@ -54,10 +63,21 @@ class Receiver:
         )
         with self.lock:
             self.received.append(Received(path, headers, body, verified))
+            count = len(self.received)
             status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        if count == self.stall_at:
+            self.released.wait(60)
         if self.secret is not None and not verified:
             return 401
         return status
+
+    def wait_for(self, count: int, *, seconds: float = 30) -> None:
+        """Block until `count` requests arrived."""
+        deadline = time.monotonic() + seconds
+        while len(self.received) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.received)} of {count} requests arrived")
+            time.sleep(0.02)
 
 
 def self_signed(folder: Path, host: str) -> tuple[Path, Path]:
@@ -102,6 +122,7 @@ def webhook_receiver(receiver: Receiver, *, tls: ssl.SSLContext | None = None) -
         scheme = "https" if tls is not None else "http"
         yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
+        receiver.released.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)

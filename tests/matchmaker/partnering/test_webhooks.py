@@ -2,7 +2,11 @@
 with a growing delay, once each however many workers, never to a private address unless allowed."""
 
 import json
+import os
+import signal
 import ssl
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -255,3 +259,61 @@ def test_a_host_that_resolves_elsewhere_at_delivery_is_refused(engine: Engine) -
     [delivery] = deliveries(engine)
     assert delivery.last_error is not None
     assert "resolves to 10.0.0.7" in delivery.last_error
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _notify_run(database_url: str) -> subprocess.Popen[str]:
+    """`matchmaker notify run` in its own process, webhooks to loopback allowed, no e-mail."""
+    environment = {
+        name: value for name, value in os.environ.items() if name != "MATCHMAKER_SMTP_URL"
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "matchmaker.cli.main", "notify", "run"],
+        cwd=ROOT,
+        env={
+            **environment,
+            "MATCHMAKER_DATABASE_URL": database_url,
+            "MATCHMAKER_WEBHOOK_ALLOW_PRIVATE": "true",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_post_loses_no_delivery_and_repeats_carry_the_same_id(
+    engine: Engine, database_url: str
+) -> None:
+    """`matchmaker notify run` killed while the receiver holds its 10th POST: the restarted
+    pass delivers the rest; the 10th arrives twice under one message id; none is lost."""
+    receiver = Receiver(secret=SECRET, stall_at=10)
+    with webhook_receiver(receiver) as url:
+        ids = seed(engine, url, 30)
+        first = _notify_run(database_url)
+        try:
+            receiver.wait_for(10)
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.communicate(timeout=30)
+        receiver.released.set()
+        # The delivery in flight was rolled back with its transaction: still pending, untried.
+        assert [(d.status, d.attempts) for d in deliveries(engine)] == [("delivered", 1)] * 9 + [
+            ("pending", 0)
+        ] * 21
+        second = _notify_run(database_url)
+        output, _ = second.communicate(timeout=60)
+        assert second.returncode == 0, output
+    assert "webhooks: delivered 21, failed 0." in output
+    received = [r.message_id for r in receiver.received]
+    assert len(received) == 31
+    assert sorted(set(received)) == sorted(ids)
+    assert [i for i in set(received) if received.count(i) > 1] == [ids[9]]
+    repeats = [r for r in receiver.received if r.message_id == ids[9]]
+    assert all(r.verified for r in receiver.received)
+    assert [(json.loads(r.body)["id"], json.loads(r.body)["body"]) for r in repeats] == [
+        (ids[9], "Body 9\n")
+    ] * 2
+    assert [d.status for d in deliveries(engine)] == ["delivered"] * 30

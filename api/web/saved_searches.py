@@ -1,0 +1,58 @@
+"""The saved-searches page: the signed-in organisation's saved searches, to list, add and delete.
+
+Like the inbox, the page is public and its content private: the script fetches the panel with
+the key (`Authorization: Bearer`), rendered for that key's organisation by the same service as
+`GET /organisations/{id}/saved-searches`; saving and deleting go to the JSON API itself.
+"""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import ActorDep, SessionDep, SettingsDep
+from api.web.templating import render
+from matchmaker.partnering import saved_searches
+from matchmaker.partnering.requests import require_organisation_key
+from models.saved_search import DEFAULT_THRESHOLD, MAX_SEARCH_TEXT, SearchTarget
+
+router = APIRouter()
+
+TARGET_WORDS = {
+    SearchTarget.calls: "New calls",
+    SearchTarget.organisations: "New or updated organisations",
+    SearchTarget.partner_requests: "New partner requests",
+}
+
+
+@router.get("/ui/saved-searches")
+def read_saved_searches_page(request: Request) -> HTMLResponse:
+    """The saved searches; their private content is loaded by the page's script with the key."""
+    return render(request, "saved_searches.html")
+
+
+@router.get("/ui/saved-searches/panel")
+def read_saved_searches_panel(
+    request: Request, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> HTMLResponse:
+    """A fragment: the caller's saved searches and the form to add one (an organisation key)."""
+    _, organisation_id = require_organisation_key(actor)
+    items, total = saved_searches.list_saved_searches(
+        session,
+        organisation_id=organisation_id,
+        actor=actor,
+        limit=settings.max_saved_searches,
+        offset=0,
+    )
+    return render(
+        request,
+        "_saved_searches_panel.html",
+        {
+            "organisation_id": organisation_id,
+            "searches": items,
+            "total": total,
+            "max_searches": settings.max_saved_searches,
+            "targets": TARGET_WORDS,
+            "default_threshold": DEFAULT_THRESHOLD,
+            "max_text": MAX_SEARCH_TEXT,
+        },
+        private=True,
+    )

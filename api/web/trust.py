@@ -1,0 +1,66 @@
+"""The trust pages: an owner confirms its profile is current, or claims its CORDIS record.
+
+Both pages are public HTML; what they send needs the organisation's key, which only the page's
+script holds, so the forms post to the JSON API (`POST /organisations/{id}/confirm`, `POST
+/organisations/{id}/claims`) with it. The confirm page is where the e-mailed reminder leads:
+the link carries no secret, so a forwarded or scanned mail confirms nothing.
+"""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import IdPath, ProfileContext, SessionDep, SettingsDep
+from api.web.pages import not_found_page
+from api.web.templating import render
+from matchmaker import organisations as organisations_service
+from matchmaker.errors import NotFound
+from models.organisation import OrganisationPublic
+
+router = APIRouter()
+
+
+@router.get("/ui/organisations/{organisation_id}/confirm")
+def confirm_organisation_page(
+    request: Request,
+    organisation_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: ProfileContext,
+) -> HTMLResponse:
+    """Where the signed-in owner confirms its profile is current (the reminder's link)."""
+    try:
+        organisation = organisations_service.get_organisation(
+            session, organisation_id=organisation_id
+        )
+    except NotFound as error:
+        return not_found_page(request, error)
+    return render(
+        request,
+        "confirm_profile.html",
+        {
+            "organisation": OrganisationPublic.model_validate(organisation, context=context),
+            "stale_after_months": settings.stale_after_months,
+            "reminder_months": settings.confirm_reminder_months,
+        },
+    )
+
+
+@router.get("/ui/organisations/{organisation_id}/claim")
+def create_claim_page(
+    request: Request, organisation_id: IdPath, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    """The form the signed-in owner claims a CORDIS record with (its projects, verified)."""
+    try:
+        organisation = organisations_service.get_organisation(
+            session, organisation_id=organisation_id
+        )
+    except NotFound as error:
+        return not_found_page(request, error)
+    return render(
+        request,
+        "claim_form.html",
+        {
+            "organisation": OrganisationPublic.model_validate(organisation),
+            "link_hours": settings.claim_link_hours,
+        },
+    )

@@ -1,0 +1,92 @@
+"""Saved searches in Chromium against a real uvicorn: an organisation saves a search from the
+page's form, sees why a wrong one is refused, and deletes one."""
+
+from typing import Any
+
+import httpx
+import pytest
+from playwright import sync_api
+
+from tests.factories import organisation_payload
+from tests.web.browser import DESKTOP, TIMEOUT_MS, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_organisation_saves_and_deletes_searches_on_its_page(
+    server: httpx.Client, browser: Any
+) -> None:
+    """Saved from the form, listed with its filters, refused with the API's reason when wrong,
+    deleted with its button; the JSON API agrees at each step."""
+    expect = sync_api.expect
+    created = server.post(
+        "/organisations",
+        json=organisation_payload(name="Search Watchers Lab", activities=[]),
+    )
+    assert created.status_code == 201, created.text
+    organisation = created.json()
+    key = organisation["api_key"]
+    problems: list[str] = []
+    context = browser.new_context(viewport=DESKTOP, base_url=str(server.base_url).rstrip("/"))
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+    page.goto("/ui/saved-searches")
+    expect(page.get_by_role("link", name="Sign in with your organisation key")).to_be_visible()
+    sign_in(page, key, "Search Watchers Lab")
+    page.goto("/ui/saved-searches")
+    expect(page.locator("#saved-searches-panel")).to_contain_text("No saved search yet")
+
+    page.get_by_label("Tell me about").select_option("calls")
+    page.get_by_label("What you look for").fill("liquid biopsy <b>early</b> detection")
+    page.get_by_label("Programme").fill("IHI")
+    page.get_by_label("Relevance needed (0 to 1)").fill("0.2")
+    page.get_by_role("button", name="Save search").click()
+    expect(page.locator("#status")).to_contain_text("Saved.")
+    listed = page.locator("#saved-search-list li.saved-search")
+    expect(listed).to_have_count(1)
+    expect(listed.first).to_contain_text("New calls: “liquid biopsy <b>early</b> detection”")
+    expect(listed.first).to_contain_text("Programme: IHI. Relevance at least 0.20.")
+
+    # A country for calls is refused, with the API's reason, and nothing is saved.
+    page.get_by_label("Tell me about").select_option("calls")
+    page.get_by_label("What you look for").fill("soil")
+    page.get_by_label("Country").select_option("BE")
+    page.get_by_role("button", name="Save search").click()
+    expect(page.locator("#saved-search-errors")).to_contain_text("Calls have no country")
+    expect(listed).to_have_count(1)
+
+    page.get_by_label("Tell me about").select_option("organisations")
+    page.get_by_label("What you look for").fill("")
+    page.get_by_label("Calls that fit our profile").check()
+    page.get_by_role("button", name="Save search").click()
+    expect(page.locator("#saved-search-errors")).to_contain_text("fits_profile only applies")
+
+    page.get_by_label("Tell me about").select_option("calls")
+    page.get_by_label("Country").select_option("")
+    page.get_by_role("button", name="Save search").click()
+    expect(listed).to_have_count(2)
+    expect(listed.nth(1)).to_contain_text("New calls: calls that fit your profile")
+
+    stored = server.get(
+        f"/organisations/{organisation['id']}/saved-searches",
+        headers={"Authorization": f"Bearer {key}"},
+    ).json()
+    assert [(item["text"], item["programme"], item["threshold"]) for item in stored["items"]] == [
+        ("liquid biopsy <b>early</b> detection", "IHI", 0.2),
+        ("", None, 0.1),
+    ]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    listed.first.get_by_role("button", name="Delete").click()
+    expect(page.locator("#status")).to_contain_text("Deleted the saved search.")
+    expect(listed).to_have_count(1)
+    expect(listed.first).to_contain_text("calls that fit your profile")
+    remaining = server.get(
+        f"/organisations/{organisation['id']}/saved-searches",
+        headers={"Authorization": f"Bearer {key}"},
+    ).json()
+    assert [item["fits_profile"] for item in remaining["items"]] == [True]
+    context.close()
+    assert problems == []

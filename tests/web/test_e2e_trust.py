@@ -1,0 +1,125 @@
+"""Confirming a profile is current, end to end in Chromium against a real uvicorn.
+
+A profile unconfirmed for 14 months reads "Last confirmed on" on its page; its owner, signed
+in, follows "Confirm this profile is current" and confirms, and the mark is gone. Another
+organisation's key cannot confirm it, and a claim with a malformed record is refused in the
+page, with the reason beside the field.
+"""
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from playwright import sync_api
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from matchmaker import db
+from matchmaker.settings import Settings
+from models.common import utc_now
+from models.organisation import Organisation
+from tests.factories import organisation_payload
+from tests.servers import uvicorn_server
+from tests.web.browser import DESKTOP, TIMEOUT_MS, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a migrated, empty SQLite file."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('trust') / 'trust.db'}"
+    engine = db.create_db_engine(Settings(database_url=url))
+    try:
+        db.upgrade(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(database: str) -> Iterator[httpx.Client]:
+    """A uvicorn process serving that database."""
+    with uvicorn_server(database) as client:
+        yield client
+
+
+def _created(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
+    response = client.post("/organisations", json=organisation_payload(**overrides))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_owner_confirms_a_stale_profile_and_the_mark_goes(
+    server: httpx.Client, browser: Any, database: str
+) -> None:
+    """Stale, the profile says when it was last confirmed; its owner confirms it from the
+    profile page and it reads current; another organisation's key is told it cannot."""
+    expect = sync_api.expect
+    owner = _created(server, name="Oncomark Diagnostics", contact_email="it@onco.example")
+    other = _created(server, name="Karolinska Institutet", stakeholder_type="academia")
+    then = utc_now() - timedelta(days=14 * 31)
+    engine = db.create_db_engine(Settings(database_url=database))
+    try:
+        with Session(engine) as session:
+            session.execute(
+                update(Organisation)
+                .where(col(Organisation.id) == owner["id"])
+                .values(confirmed_at=then)
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+
+    problems: list[str] = []
+    context = browser.new_context(viewport=DESKTOP, base_url=str(server.base_url).rstrip("/"))
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    profile = f"/ui/organisations/{owner['id']}"
+    try:
+        page.goto(profile)
+        stale = page.locator("#stale-notice")
+        expect(stale).to_have_text(
+            f"Last confirmed on {then.day} {then:%B %Y}: this profile may be out of date."
+        )
+        confirm_link = page.get_by_role("link", name="Confirm this profile is current")
+        expect(confirm_link).to_be_hidden()
+
+        # Another organisation's key: the page says so and its button does nothing.
+        sign_in(page, other["api_key"], "Karolinska Institutet")
+        page.goto(f"{profile}/confirm")
+        expect(page.locator("#confirm-not-owner")).to_be_visible()
+        expect(page.get_by_role("button", name="Confirm this profile is current")).to_be_disabled()
+
+        sign_in(page, owner["api_key"], "Oncomark Diagnostics")
+        page.goto(profile)
+        confirm_link.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Confirm this profile is current")
+        expect(page.locator("#confirm-not-owner")).to_be_hidden()
+        page.get_by_role("button", name="Confirm this profile is current").click()
+        done = page.locator("#confirm-done")
+        expect(done).to_be_visible()
+        expect(done).to_be_focused()
+        page.get_by_role("link", name="Back to the profile").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Oncomark Diagnostics")
+        expect(page.locator("#stale-notice")).to_have_count(0)
+        assert server.get(f"/organisations/{owner['id']}").json()["stale"] is False
+
+        # A claim of a malformed record is refused in the page, beside the field.
+        page.get_by_role("link", name="Claim your CORDIS record").click()
+        page.get_by_label("CORDIS organisation id (PIC)").fill("not-a-pic")
+        page.get_by_role("button", name="Make the claim").click()
+        errors = page.locator("#claim-errors")
+        expect(errors).to_be_visible()
+        expect(errors).to_contain_text("Not done: 'not-a-pic' is not a CORDIS organisation id")
+        expect(page.get_by_label("CORDIS organisation id (PIC)")).to_have_attribute(
+            "aria-invalid", "true"
+        )
+        assert server.get(f"/organisations/{owner['id']}/claims").json()["total"] == 0
+    finally:
+        context.close()
+    assert problems == []

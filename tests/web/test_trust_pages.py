@@ -1,0 +1,153 @@
+"""The trust pages and marks: "Last confirmed on" beside stale profiles (as the staleness
+setting has it), the owner's confirm and claim pages, and their forms."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col
+
+from api.web.pages import FORM_ACTIONS
+from matchmaker.settings import Settings
+from models.common import utc_now
+from models.organisation import Organisation
+from tests.factories import create_call, create_organisation
+from tests.servers import ADMIN_TOKEN
+from tests.web.test_pages import Page
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Profiles go stale one month after their last confirmation (13 by default)."""
+    return Settings(
+        database_url=database_url, admin_token=ADMIN_TOKEN, write_rate_limit=0, stale_after_months=1
+    )
+
+
+def confirmed(engine: Engine, organisation_id: int, moment: datetime) -> None:
+    """Set when a profile was last confirmed, as time passing would."""
+    with Session(engine) as session:
+        session.execute(
+            update(Organisation)
+            .where(col(Organisation.id) == organisation_id)
+            .values(confirmed_at=moment)
+        )
+        session.commit()
+
+
+def shown_date(moment: datetime) -> str:
+    """How a page writes the date of a last confirmation."""
+    return (
+        f'Last confirmed on <time datetime="{moment.date().isoformat()}">'
+        f"{moment.day} {moment:%B %Y}</time>"
+    )
+
+
+def rows(page: str) -> dict[int, str]:
+    """Each suggestion row's markup by its organisation's id."""
+    return {
+        int(found.group(1)): found.group(2)
+        for found in re.finditer(r'<tr data-organisation-id="(\d+)">(.*?)</tr>', page, re.S)
+    }
+
+
+def test_profile_page_says_when_a_stale_profile_was_last_confirmed(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """With MATCHMAKER_STALE_AFTER_MONTHS=1 a profile confirmed 40 days ago reads "Last
+    confirmed on <date>" on its page; one confirmed 20 days ago does not."""
+    old = create_organisation(anonymous, name="Old Profile")
+    recent = create_organisation(anonymous, name="Recent Profile")
+    then = utc_now() - timedelta(days=40)
+    confirmed(engine, old["id"], then)
+    confirmed(engine, recent["id"], utc_now() - timedelta(days=20))
+    page = anonymous.get(f"/ui/organisations/{old['id']}").text
+    assert f"{shown_date(then)}</span>: this profile may be out of date." in page
+    assert "Last confirmed on" not in anonymous.get(f"/ui/organisations/{recent['id']}").text
+
+
+def test_suggestion_rows_mark_stale_profiles(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    """A call's suggested partners and the expertise search show "Last confirmed on" in the
+    row of a stale profile only."""
+    call = create_call(
+        client,
+        identifier="IHI-2026-LB-01",
+        title="Liquid biopsy for early cancer detection",
+        description="Liquid biopsy for early cancer detection.",
+        opening_date="2026-01-10",
+        deadline="2099-03-01",
+    )
+    stale = create_organisation(
+        anonymous, name="Biopsy Assays BV", description="Liquid biopsy assays for cancer."
+    )
+    fresh = create_organisation(
+        anonymous,
+        name="Leiden Liquid Biopsy Lab",
+        stakeholder_type="academia",
+        description="Liquid biopsy and early cancer detection.",
+    )
+    then = utc_now() - timedelta(days=60)
+    confirmed(engine, stale["id"], then)
+    for path in (f"/ui/calls/{call['id']}", "/ui/expertise?q=liquid+biopsy+cancer"):
+        shown = rows(anonymous.get(path).text)
+        assert sorted(shown) == sorted([stale["id"], fresh["id"]]), path
+        assert shown_date(then) in shown[stale["id"]], path
+        assert "Last confirmed on" not in shown[fresh["id"]], path
+
+
+def test_owner_actions_lead_to_the_confirm_and_claim_pages(anonymous: TestClient) -> None:
+    """The profile page's owner-only actions link to confirming it and claiming a record."""
+    organisation = create_organisation(anonymous)
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    [actions] = re.findall(
+        rf'<p class="actions" data-owner-only="{organisation["id"]}" hidden>(.*?)</p>', page
+    )
+    assert re.findall(r'href="([^"]+)">([^<]+)</a>', actions) == [
+        (f"/ui/organisations/{organisation['id']}/edit", "Edit your profile"),
+        (f"/ui/organisations/{organisation['id']}/confirm", "Confirm this profile is current"),
+        (f"/ui/organisations/{organisation['id']}/claim", "Claim your CORDIS record"),
+    ]
+
+
+def test_confirm_and_claim_pages_hold_labelled_forms_that_need_the_script(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """The confirm page says when the profile was last confirmed and the claim page asks for
+    the record and an address, every control labelled; their forms post, without a script, to
+    the explanation page; an unknown organisation is an HTML 404."""
+    organisation = create_organisation(anonymous)
+    then = utc_now() - timedelta(days=45)
+    confirmed(engine, organisation["id"], then)
+    base = f"/ui/organisations/{organisation['id']}"
+
+    confirm = anonymous.get(f"{base}/confirm")
+    assert confirm.status_code == 200
+    assert (
+        f'<p id="confirmed-when"><span class="last-confirmed">{shown_date(then)}</span>. Others '
+        "see this date beside the profile, because it is more than 1 month old."
+    ) in confirm.text
+    assert f'<form id="confirm-form" class="form stack" method="post" action="{base}/confirm"' in (
+        confirm.text
+    )
+
+    claim = anonymous.get(f"{base}/claim")
+    assert claim.status_code == 200
+    assert f'action="{base}/claim"' in claim.text
+    page = Page(claim.text)
+    assert [control["name"] for control in page.controls] == ["record", "email"]
+    assert [control for control in page.controls if control["id"] not in page.labels] == []
+
+    assert "/ui/organisations/{organisation_id}/confirm" in FORM_ACTIONS
+    assert "/ui/organisations/{organisation_id}/claim" in FORM_ACTIONS
+    for path in (f"{base}/confirm", f"{base}/claim"):
+        refused = anonymous.post(path, data={"record": "999991428"})
+        assert refused.status_code == 400
+        assert "This form needs JavaScript" in refused.text
+        missing = anonymous.get(path.replace(str(organisation["id"]), "999999"))
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("text/html")
+    assert anonymous.get(f"/organisations/{organisation['id']}").json()["version"] == 1
