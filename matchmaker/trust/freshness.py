@@ -5,7 +5,6 @@ A profile is confirmed on creation and by its owner (`confirm_organisation`). Pa
 `stale: true` beside its `confirmed_at`, so that readers see "last confirmed on ...".
 """
 
-import calendar
 from collections.abc import Callable
 from datetime import datetime
 
@@ -15,17 +14,8 @@ from matchmaker.auth import Principal, require_organisation
 from matchmaker.organisations import get_organisation
 from matchmaker.repository import versioned_update
 from models.change import Entity
-from models.common import utc_now
+from models.common import months_before, utc_now
 from models.organisation import Organisation
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` calendar months earlier (the month's last day when the
-    day does not exist then: 31 March less one month is 28 or 29 February)."""
-    index = moment.year * 12 + moment.month - 1 - months
-    year, month = divmod(index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
 
 
 def stale_before(months: int, *, now: datetime | None = None) -> datetime:
