@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine=matching_engine,
             refit_drift=settings.refit_drift,
             index_dir=settings.matching_index_dir(),
+            stale_after_months=settings.stale_after_months,
         )
         delivery = DeliveryWorker(
             engine=engine, settings=settings, interval=settings.delivery_interval

@@ -10,7 +10,7 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from matchmaker.evaluation.protocol import Profile, Query
+from matchmaker.evaluation.protocol import NO_CALLS, CallTexts, Profile, Query
 from matchmaker.evaluation.rankers import MatchmakerRanker, top_ids
 from matchmaker.matching.profile_index import MATCHER_SETTINGS
 from matchmaker.matching.scoring import Weights
@@ -30,12 +30,7 @@ class ActivityRanker:
         self.name = name
         self.top = top
 
-    def fit(
-        self,
-        profiles: Sequence[Profile],
-        call_texts: Sequence[str] = (),
-        known_call_texts: Sequence[str] = (),
-    ) -> Self:
+    def fit(self, profiles: Sequence[Profile], calls: CallTexts = NO_CALLS) -> Self:
         """Index every distinct activity text and which profiles list it."""
         columns: dict[str, int] = {}
         rows, cols = [], []
@@ -82,14 +77,9 @@ class BalancedRanker:
         self.name = name
         self.shares = shares
 
-    def fit(
-        self,
-        profiles: Sequence[Profile],
-        call_texts: Sequence[str] = (),
-        known_call_texts: Sequence[str] = (),
-    ) -> Self:
+    def fit(self, profiles: Sequence[Profile], calls: CallTexts = NO_CALLS) -> Self:
         """Learn each type's share of past participations."""
-        self.shares.fit(profiles, call_texts)
+        self.shares.fit(profiles, calls)
         totals: dict[str, int] = defaultdict(int)
         for profile in profiles:
             totals[profile.stakeholder_type] += len(profile.activities)

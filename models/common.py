@@ -1,5 +1,6 @@
 """Types shared by every resource: stakeholder types, clean text, country codes, pages."""
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -125,6 +126,15 @@ def country_code(value: str) -> str:
 def as_utc(value: datetime) -> datetime:
     """Read a naive timestamp (as SQLite returns them) as UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the month's last day when the
+    day does not exist then: 31 March less one month is 28 or 29 February)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
 
 
 def utc_now() -> datetime:

@@ -36,21 +36,25 @@ class Reason(BaseModel):
 
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.REASON))
 
-    signal: Literal["text_similarity", "track_record", "similar_projects", "past_partners"] = Field(
+    signal: Literal[
+        "text_similarity", "track_record", "similar_projects", "past_partners", "freshness"
+    ] = Field(
         description="text_similarity: cosine of the TF-IDF vectors of the text and the "
         "profile; track_record: distinct past projects or activities in the profile; "
         "similar_projects: the organisation's past projects among the 150 closest to the "
         "text; past_partners: past projects shared with the draft's members (suggestions "
-        "for a draft only)."
+        "for a draft only); freshness: the profile was last confirmed as current longer ago "
+        "than the service's stale period (stale profiles only)."
     )
     value: float = Field(
         description="The evidence: the cosine (0 to 1), a number of past projects or "
-        "activities, or (similar_projects) the sum of the cosines of the close past projects."
+        "activities, (similar_projects) the sum of the cosines of the close past projects, or "
+        "(freshness) the days since the profile was last confirmed."
     )
     factor: float = Field(
         description="How much this signal multiplies the odds of a fit: for text_similarity "
-        "the cosine's whole part (at most 1); for the others at least 1 and at most a "
-        "documented cap (docs/matching.md)."
+        "the cosine's whole part (at most 1); for freshness 0.9; for the others at least 1 "
+        "and at most a documented cap (docs/matching.md)."
     )
     detail: str = Field(description="The reason in a sentence.")
     organisation_ids: list[int] = Field(

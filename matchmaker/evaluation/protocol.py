@@ -125,6 +125,19 @@ class Query:
     partners: frozenset[int] = frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class CallTexts:
+    """The calls whose texts weigh query terms: those the service stores (`stored`) and those
+    it knows without storing them (`known`: what the package's call-frequency table stands for,
+    `matchmaker.matching.call_terms`)."""
+
+    stored: tuple[str, ...] = ()
+    known: tuple[str, ...] = ()
+
+
+NO_CALLS: Final = CallTexts()
+
+
 @dataclass(frozen=True)
 class Benchmark:
     """Profiles built from the profile part, queries from the test part, and what was left out."""
@@ -146,6 +159,11 @@ class Benchmark:
     rejected: int
     split: str = "random"
     mode: str = "imported"
+
+    @property
+    def calls(self) -> CallTexts:
+        """The stored and the known calls, as the rankers take them."""
+        return CallTexts(self.call_texts, self.known_call_texts)
 
     def of_kind(self, kind: str) -> list[Query]:
         """The queries of one kind."""

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from matchmaker.evaluation.protocol import Benchmark, Profile, Query
+from matchmaker.evaluation.protocol import NO_CALLS, Benchmark, CallTexts, Profile, Query
 from matchmaker.matching.call_terms import CallTerms
 from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex
 from matchmaker.matching.scoring import TEXT_SIMILARITY, RankedMatch, Weights
@@ -29,17 +29,9 @@ class Ranker(Protocol):
 
     name: str
 
-    def fit(
-        self,
-        profiles: Sequence[Profile],
-        call_texts: Sequence[str] = (),
-        known_call_texts: Sequence[str] = (),
-    ) -> Self:
-        """Index the profiles; `call_texts` are the calls the service stores, and
-        `known_call_texts` those it knows without storing them (the package's call-frequency
-        table, `matchmaker.matching.call_terms`, in the evaluation drawn from the profile part
-        only, so that nothing of the test part leaks in). Rankers without call weights ignore
-        both."""
+    def fit(self, profiles: Sequence[Profile], calls: CallTexts = NO_CALLS) -> Self:
+        """Index the profiles; `calls` are the calls whose texts weigh query terms (rankers
+        without call weights ignore them)."""
         ...
 
     def rank(self, query: Query, k: int) -> list[int]:
@@ -73,12 +65,7 @@ class RandomRanker:
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
 
-    def fit(
-        self,
-        profiles: Sequence[Profile],
-        call_texts: Sequence[str] = (),
-        known_call_texts: Sequence[str] = (),
-    ) -> Self:
+    def fit(self, profiles: Sequence[Profile], calls: CallTexts = NO_CALLS) -> Self:
         """Remember the ids."""
         self.ids_ = np.asarray([profile.id for profile in profiles], dtype=np.int64)
         self.rng_ = np.random.default_rng(self.seed)
@@ -95,12 +82,7 @@ class PopularityRanker:
 
     name = "popularity"
 
-    def fit(
-        self,
-        profiles: Sequence[Profile],
-        call_texts: Sequence[str] = (),
-        known_call_texts: Sequence[str] = (),
-    ) -> Self:
+    def fit(self, profiles: Sequence[Profile], calls: CallTexts = NO_CALLS) -> Self:
         """Order the profiles once."""
         ids = np.asarray([profile.id for profile in profiles], dtype=np.int64)
         counts = np.asarray([profile.participations for profile in profiles], dtype=np.float64)
@@ -117,12 +99,7 @@ class TfidfRanker:
 
     name = "tfidf"
 
-    def fit(
-        self,
-        profiles: Sequence[Profile],
-        call_texts: Sequence[str] = (),
-        known_call_texts: Sequence[str] = (),
-    ) -> Self:
+    def fit(self, profiles: Sequence[Profile], calls: CallTexts = NO_CALLS) -> Self:
         """Fit the vectorizer on the profile texts."""
         self.ids_ = np.asarray([profile.id for profile in profiles], dtype=np.int64)
         self.vectorizer_ = TfidfVectorizer()
@@ -151,12 +128,7 @@ class Bm25Ranker:
         self.k1 = k1
         self.b = b
 
-    def fit(
-        self,
-        profiles: Sequence[Profile],
-        call_texts: Sequence[str] = (),
-        known_call_texts: Sequence[str] = (),
-    ) -> Self:
+    def fit(self, profiles: Sequence[Profile], calls: CallTexts = NO_CALLS) -> Self:
         """Count terms and precompute every (document, term) weight."""
         self.ids_ = np.asarray([profile.id for profile in profiles], dtype=np.int64)
         self.vectorizer_ = CountVectorizer()
@@ -203,25 +175,20 @@ class MatchmakerRanker:
         # The last query ranked and the text cosine of each suggestion, from its reasons.
         self._last: tuple[Query, dict[int, float]] | None = None
 
-    def fit(
-        self,
-        profiles: Sequence[Profile],
-        call_texts: Sequence[str] = (),
-        known_call_texts: Sequence[str] = (),
-    ) -> Self:
+    def fit(self, profiles: Sequence[Profile], calls: CallTexts = NO_CALLS) -> Self:
         """Index the profiles as the service indexes organisations."""
         if self.shares is not None:
             if self.shares.index is None:
-                self.shares.fit(profiles, call_texts, known_call_texts)
+                self.shares.fit(profiles, calls)
             self.index = self.shares.index
             return self
         matcher = TfidfMatcher(**self.matcher_settings)
-        known = CallTerms.count(known_call_texts, matcher.analyzer())
+        known = CallTerms.count(calls.known, matcher.analyzer())
         self.index = ProfileIndex(matcher, known_calls=known).fit(
             [profile.id for profile in profiles],
             profiles,
             facets={"stakeholder_type": [profile.stakeholder_type for profile in profiles]},
-            call_texts=call_texts,
+            call_texts=calls.stored,
         )
         return self
 
@@ -255,9 +222,7 @@ class MatchmakerRanker:
 
 def ranker_index(benchmark: Benchmark) -> ProfileIndex:
     """The product's index of a benchmark's profiles, as the evaluation fits it."""
-    ranker = MatchmakerRanker().fit(
-        benchmark.profiles, benchmark.call_texts, benchmark.known_call_texts
-    )
+    ranker = MatchmakerRanker().fit(benchmark.profiles, benchmark.calls)
     assert ranker.index is not None
     return ranker.index
 

@@ -172,7 +172,7 @@ def evaluate(
         if progress is not None:
             progress(f"fitting {ranker.name}")
         started = time.perf_counter()
-        ranker.fit(benchmark.profiles, benchmark.call_texts, benchmark.known_call_texts)
+        ranker.fit(benchmark.profiles, benchmark.calls)
         report.fit_seconds[ranker.name] = round(time.perf_counter() - started, 3)
         for kind in KINDS:
             queries = benchmark.of_kind(kind)

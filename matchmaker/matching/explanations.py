@@ -8,6 +8,7 @@ from typing import Any, Final
 from matchmaker.matching.directory import OrganisationCard
 from matchmaker.matching.past_projects import listed_projects
 from matchmaker.matching.scoring import (
+    FRESHNESS,
     NEIGHBOUR_PROJECTS,
     PAST_PARTNERS,
     SIMILAR_PROJECTS,
@@ -102,6 +103,10 @@ def reason_sentence(
         titles = [f"'{project.title}'" for project in projects]
         many = plural(len(projects), "similar past project")
         return f"Took part in {many}: {_listing(titles, PROJECTS_IN_SENTENCE)}"
+    if reason.signal == FRESHNESS:
+        months = int(reason.value) // 30
+        ago = plural(months, "month") if months else plural(int(reason.value), "day")
+        return f"Last confirmed as current {ago} ago: ranks after fresh profiles of similar fit"
     assert reason.signal == PAST_PARTNERS
     shared = int(reason.value)
     if not shared:

@@ -17,6 +17,7 @@ Ranking is one vectorised pass: the text index gives the cosine of every indexed
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -40,6 +41,7 @@ from matchmaker.matching.scoring import NEIGHBOUR_PROJECTS, RankedMatch, Weights
 from matchmaker.matching.text import ProfileLike, distinct_activities, organisation_text
 from matchmaker.matching.text_index import Match, QueryVector, TfidfMatcher
 from matchmaker.matching.topk import top_k
+from models.common import as_utc, utc_now
 
 # 1 + log tf (sublinear), as for past projects: under the bounded score (scoring.py) it beats
 # raw counts on every cell of both splits and both modes, +0.01 to +0.03 recall@50 (the
@@ -70,7 +72,8 @@ def _encode(value: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Record:
-    """Per indexed profile, aligned with `ids` (sorted): activities and facet codes.
+    """Per indexed profile, aligned with `ids` (sorted): activities, facet codes and when it
+    was last confirmed as current (seconds since the epoch; NaN when unknown, never stale).
 
     Facet levels only ever grow (a code never changes meaning); -1 is a missing value, which
     no filter matches, as in the matcher.
@@ -81,6 +84,7 @@ class _Record:
     facet_names: tuple[str, ...]
     facet_levels: tuple[Mapping[str, int], ...]
     facet_codes: tuple[np.ndarray, ...]
+    confirmed: np.ndarray
 
     @classmethod
     def build(
@@ -88,6 +92,7 @@ class _Record:
         ids: np.ndarray,
         activities: np.ndarray,
         facets: Mapping[str, Sequence[str | None]],
+        confirmed: np.ndarray,
     ) -> _Record:
         order = np.argsort(ids, kind="stable")
         levels_out, codes_out = [], []
@@ -107,7 +112,12 @@ class _Record:
             levels_out.append(levels)
             codes_out.append(codes[order])
         return cls(
-            ids[order], activities[order], tuple(facets), tuple(levels_out), tuple(codes_out)
+            ids[order],
+            activities[order],
+            tuple(facets),
+            tuple(levels_out),
+            tuple(codes_out),
+            confirmed[order],
         )
 
     def positions(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,7 +154,7 @@ class _Record:
         return mask
 
     def with_profile(
-        self, doc_id: int, activities: int, facets: Mapping[str, str | None]
+        self, doc_id: int, activities: int, facets: Mapping[str, str | None], confirmed: float
     ) -> _Record:
         unknown = set(facets) - set(self.facet_names)
         if unknown:
@@ -158,20 +168,25 @@ class _Record:
             values.append(-1 if value is None else levels[value])
         at = int(np.searchsorted(self.ids, doc_id))
         if at < self.ids.size and self.ids[at] == doc_id:
-            counts = self.activities.copy()
-            counts[at] = activities
+            counts, when = self.activities.copy(), self.confirmed.copy()
+            counts[at], when[at] = activities, confirmed
             codes = []
             for old, code in zip(self.facet_codes, values, strict=True):
                 new = old.copy()
                 new[at] = code
                 codes.append(new)
             return replace(
-                self, activities=counts, facet_levels=tuple(levels_out), facet_codes=tuple(codes)
+                self,
+                activities=counts,
+                facet_levels=tuple(levels_out),
+                facet_codes=tuple(codes),
+                confirmed=when,
             )
         return replace(
             self,
             ids=np.insert(self.ids, at, doc_id),
             activities=np.insert(self.activities, at, activities),
+            confirmed=np.insert(self.confirmed, at, confirmed),
             facet_levels=tuple(levels_out),
             facet_codes=tuple(
                 np.insert(old, at, value)
@@ -187,6 +202,7 @@ class _Record:
                 ids=np.delete(self.ids, at),
                 activities=np.delete(self.activities, at),
                 facet_codes=tuple(np.delete(codes, at) for codes in self.facet_codes),
+                confirmed=np.delete(self.confirmed, at),
             )
         return self
 
@@ -227,11 +243,25 @@ def _track_record(profile: ProfileLike) -> int:
     return len(distinct_activities(profile.activities))
 
 
+def _confirmed(profile: ProfileLike) -> float:
+    """When a profile was last confirmed as current, in seconds since the epoch (NaN when it
+    does not say: profiles of the evaluation, say)."""
+    moment = getattr(profile, "confirmed_at", None)
+    return as_utc(moment).timestamp() if isinstance(moment, datetime) else math.nan
+
+
+def _days_since(confirmed: float) -> int:
+    """Whole days from a confirmation (seconds since the epoch) to now."""
+    return max(int((utc_now().timestamp() - confirmed) // 86_400), 0)
+
+
 def _id_array(ids: Collection[int]) -> np.ndarray:
     return np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
 
 
-_EMPTY_RECORD = _Record(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), (), (), ())
+_EMPTY_RECORD = _Record(
+    np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), (), (), (), np.zeros(0)
+)
 
 
 class ProfileIndex:
@@ -288,7 +318,8 @@ class ProfileIndex:
             self.projects.fit(list(texts), list(texts.values()))
             self._call_weights = self._weights_for(call_texts)
             counts = np.fromiter(map(_track_record, profiles), dtype=np.int64, count=len(id_list))
-            record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets)
+            confirmed = np.fromiter(map(_confirmed, profiles), dtype=np.float64, count=len(id_list))
+            record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets, confirmed)
             self._partners = Partnerships.build(keys)
             self._record = record
         return self
@@ -311,7 +342,9 @@ class ProfileIndex:
         doc_id, facets = int(doc_id), dict(facets or {})
         text = organisation_text(profile)
         with self._lock:
-            record = self._record.with_profile(doc_id, _track_record(profile), facets)
+            record = self._record.with_profile(
+                doc_id, _track_record(profile), facets, _confirmed(profile)
+            )
             self.matcher.upsert(doc_id, text)
             old = self._partners.keys_of(doc_id)
             self._partners.set(doc_id, project_ids(profile))
@@ -406,16 +439,23 @@ class ProfileIndex:
         partner_ids: Collection[int] = (),
         weights: Weights | None = None,
         fill: bool = False,
+        stale_before: datetime | None = None,
     ) -> list[RankedMatch]:
         """The k profiles that best fit `query` among those passing the filters, best first.
 
         With `partner_ids` (a draft's members, say) past projects shared with them count too,
         and each suggestion gets a past-partner reason. `weights` overrides the index's own.
         With `fill`, profiles that share no term with the query follow (see `Selection`).
+        Profiles last confirmed before `stale_before` are stale (see `scoring.STALE_FACTOR`).
         """
         selection = Selection(k=k, filters=filters, include_ids=include_ids, fill=fill)
         return self.rank_many(
-            query, [selection], exclude_ids=exclude_ids, partner_ids=partner_ids, weights=weights
+            query,
+            [selection],
+            exclude_ids=exclude_ids,
+            partner_ids=partner_ids,
+            weights=weights,
+            stale_before=stale_before,
         )[0]
 
     def rank_many(
@@ -426,6 +466,7 @@ class ProfileIndex:
         exclude_ids: Collection[int] = (),
         partner_ids: Collection[int] = (),
         weights: Weights | None = None,
+        stale_before: datetime | None = None,
     ) -> list[list[RankedMatch]]:
         """The best profiles of each selection, from one scoring pass over the index.
 
@@ -449,7 +490,11 @@ class ProfileIndex:
         found = self._evidence(record, vector, partner_ids, weights)
         cosine, shared, similar = found.cosine, found.shared, found.similar
         partners, evidence = found.partners, found.listings
-        filled = weights.scores(cosine, record.activities, shared, similar)
+        stale = None
+        if stale_before is not None:
+            # NaN (never confirmed) compares False: not stale.
+            stale = record.confirmed < as_utc(stale_before).timestamp()
+        filled = weights.scores(cosine, record.activities, shared, similar, stale)
         score = np.where(cosine > 0, filled, 0.0)
         tops = [
             top_k(filled if selection.fill else score, record.ids, selection.k, mask)
@@ -478,6 +523,9 @@ class ProfileIndex:
                     None if shared is None else int(shared[row]),
                     partners.partners.get(doc_id, ()) if partners is not None else (),
                     None if evidence is None else evidence.of(doc_id),
+                    None
+                    if stale is None or not stale[row]
+                    else _days_since(float(record.confirmed[row])),
                 ),
             )
         return [[ranked[row] for row in top.tolist() if row in ranked] for top in tops]
@@ -552,6 +600,7 @@ class ProfileIndex:
         arrays.update(
             record_ids=record.ids,
             record_activities=record.activities,
+            record_confirmed=record.confirmed,
             **{f"record_facet_{i}": codes for i, codes in enumerate(record.facet_codes)},
             **partnership_arrays,
         )
@@ -570,7 +619,10 @@ class ProfileIndex:
         facets = meta["record_facets"]
         ids = arrays["record_ids"]
         codes = tuple(arrays[f"record_facet_{i}"] for i in range(len(facets)))
-        if any(array.shape != ids.shape for array in (arrays["record_activities"], *codes)):
+        confirmed = arrays["record_confirmed"]
+        if any(
+            array.shape != ids.shape for array in (arrays["record_activities"], confirmed, *codes)
+        ):
             raise ValueError("record arrays differ in length")
         partners = Partnerships.from_arrays(arrays)
         if (
@@ -600,6 +652,7 @@ class ProfileIndex:
             tuple(facet["name"] for facet in facets),
             tuple({str(k): int(v) for k, v in facet["levels"].items()} for facet in facets),
             tuple(plain_array(array) for array in codes),
+            plain_array(confirmed),
         )
         index._partners = partners
         index.mapped = True

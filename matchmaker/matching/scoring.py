@@ -6,8 +6,9 @@
              + similar_projects x ln(1 + SIMILAR_PROJECTS_SCALE x min(similar, SIMILAR_CAP))
              + past_partners    x ln(1 + min(projects shared with the partners, PARTNERS_CAP))
 
-A logistic model: the odds of a fit are ``exp(intercept) x cosine ** text x exp(evidence)``,
-so each signal *multiplies the odds* by its `Reason.factor`. Every evidence term is at least 0
+A logistic model: the odds of a fit are ``exp(intercept) x cosine ** text x exp(evidence)``
+(times STALE_FACTOR for a profile not confirmed as current for too long), so each signal
+*multiplies the odds* by its `Reason.factor`. Every evidence term is at least 0
 and capped, and `Weights` refuses coefficients whose evidence, all caps reached, would
 multiply the odds by 3 ** text or more: an organisation whose text fit is at least three times
 another's therefore always ranks above it, whatever either's track record. The coefficients are
@@ -52,12 +53,19 @@ CALL_FREQUENCY_EXPONENT: Final = 1.0
 # The text fit dominates: evidence at its caps multiplies the odds by less than this power of
 # the text coefficient (3 ** text), so a three-times better text fit always wins.
 DOMINANCE_RATIO: Final = 3.0
+# A stale profile (not confirmed as current for longer than the service's stale period): its
+# odds are multiplied by this, so that it ranks after fresh profiles of similar fit. It counts
+# in the dominance budget: a stale profile with a three-times better text fit still wins.
+STALE_FACTOR: Final = 0.9
 
-Signal = Literal["text_similarity", "track_record", "similar_projects", "past_partners"]
+Signal = Literal[
+    "text_similarity", "track_record", "similar_projects", "past_partners", "freshness"
+]
 TEXT_SIMILARITY: Final = "text_similarity"
 TRACK_RECORD: Final = "track_record"
 PAST_PARTNERS: Final = "past_partners"
 SIMILAR_PROJECTS: Final = "similar_projects"
+FRESHNESS: Final = "freshness"
 MODEL_FILE: Final = "score_model.json"
 
 
@@ -128,6 +136,7 @@ class Weights:
     similar_projects: float
     past_partners: float
     call_frequency_exponent: float = CALL_FREQUENCY_EXPONENT
+    stale_factor: float = STALE_FACTOR
 
     def __post_init__(self) -> None:
         values = [getattr(self, field.name) for field in fields(self)]
@@ -135,10 +144,13 @@ class Weights:
             raise ValueError(f"score coefficients must be finite: {self}")
         if self.text <= 0 or min(self.track_record, self.similar_projects, self.past_partners) < 0:
             raise ValueError(f"the text coefficient must be > 0 and the others >= 0: {self}")
-        if self.evidence_cap >= self.text * math.log(DOMINANCE_RATIO):
+        if not 0 < self.stale_factor <= 1:
+            raise ValueError(f"the stale factor must be in (0, 1]: {self}")
+        if self.evidence_cap - math.log(self.stale_factor) >= self.text * math.log(DOMINANCE_RATIO):
             raise ValueError(
-                f"evidence at its caps multiplies the odds by {math.exp(self.evidence_cap):.2f}, "
-                f"not less than {DOMINANCE_RATIO:g} ** {self.text:g}: the text must dominate"
+                f"evidence at its caps (and staleness) moves the odds by "
+                f"{math.exp(self.evidence_cap) / self.stale_factor:.2f}, not less than "
+                f"{DOMINANCE_RATIO:g} ** {self.text:g}: the text must dominate"
             )
 
     @classmethod
@@ -181,13 +193,17 @@ class Weights:
         projects: np.ndarray,
         shared: np.ndarray | None = None,
         similar: np.ndarray | None = None,
+        stale: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The scores in [0, 1] of aligned evidence arrays (missing evidence counts as none)."""
+        """The scores in [0, 1] of aligned evidence arrays (missing evidence counts as none;
+        `stale` marks the profiles not confirmed as current for too long)."""
         logit = self.intercept + self.text_term(cosine) + self.track_term(projects)
         if similar is not None:
             logit = logit + self.similar_term(similar)
         if shared is not None:
             logit = logit + self.partners_term(shared)
+        if stale is not None:
+            logit = logit + np.where(stale, math.log(self.stale_factor), 0.0)
         return 1.0 / (1.0 + np.exp(-logit))
 
     def reasons(
@@ -197,8 +213,10 @@ class Weights:
         shared: int | None = None,
         partners: tuple[int, ...] = (),
         similar: tuple[tuple[int, float], ...] | None = None,
+        unconfirmed_days: int | None = None,
     ) -> tuple[Reason, ...]:
-        """One reason per signal of a score (similar projects and past partners when given)."""
+        """One reason per signal of a score (similar projects and past partners when given;
+        freshness when the profile is stale, its value the days since its last confirmation)."""
         found = [
             Reason(TEXT_SIMILARITY, cosine, float(np.exp(self.text_term(cosine)))),
             Reason(TRACK_RECORD, float(projects), float(np.exp(self.track_term(projects)))),
@@ -210,6 +228,8 @@ class Weights:
         if shared is not None:
             factor = float(np.exp(self.partners_term(shared)))
             found.append(Reason(PAST_PARTNERS, float(shared), factor, organisation_ids=partners))
+        if unconfirmed_days is not None:
+            found.append(Reason(FRESHNESS, float(unconfirmed_days), self.stale_factor))
         return tuple(found)
 
 

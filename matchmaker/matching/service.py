@@ -50,6 +50,7 @@ from matchmaker.matching.text_index import Match, TfidfMatcher
 from matchmaker.repository import compact_changes
 from models.call import Call, CallStatus
 from models.change import Change, Entity
+from models.common import months_before, utc_now
 from models.organisation import Organisation
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ _FIT_COLUMNS = (
     col(Organisation.activities),
     col(Organisation.stakeholder_type),
     col(Organisation.country),
+    col(Organisation.confirmed_at),
 )
 
 
@@ -154,11 +156,18 @@ class MatchingService:
     CHANGE_LOG_SLACK = 10_000
 
     def __init__(
-        self, *, engine: Engine, refit_drift: float, index_dir: Path | None = None
+        self,
+        *,
+        engine: Engine,
+        refit_drift: float,
+        index_dir: Path | None = None,
+        stale_after_months: int | None = None,
     ) -> None:
         self.engine = engine
         self.refit_drift = refit_drift
         self.index_dir = index_dir
+        # Profiles not confirmed as current for this long rank after fresh ones of similar fit.
+        self.stale_after_months = stale_after_months
         self._organisations: ProfileIndex | None = None
         self._calls: TfidfMatcher | None = None
         self._directory = Directory()
@@ -421,6 +430,7 @@ class MatchingService:
             include_ids=include_ids,
             partner_ids=partner_ids,
             fill=bool(stakeholder_types),
+            stale_before=self._stale_before(),
         )
 
     def suggest_many(
@@ -432,7 +442,14 @@ class MatchingService:
     ) -> list[list[RankedMatch]]:
         """The best organisations of each selection for one text, scored once (see
         `ProfileIndex.rank_many`); the text alone with its track record, no partners."""
-        return self._current_organisations().rank_many(text, selections, exclude_ids=exclude_ids)
+        return self._current_organisations().rank_many(
+            text, selections, exclude_ids=exclude_ids, stale_before=self._stale_before()
+        )
+
+    def _stale_before(self) -> datetime | None:
+        """The moment before which a last confirmation makes a profile stale (None: never)."""
+        months = self.stale_after_months
+        return None if months is None else months_before(utc_now(), months)
 
     def count(
         self,

@@ -12,7 +12,6 @@ The mail links to the profile's confirm page, which holds no secret: only the ow
 by the page's script, can confirm (a forwarded or scanned mail confirms nothing).
 """
 
-import calendar
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -26,21 +25,12 @@ from matchmaker.organisations import get_organisation
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.repository import versioned_update
 from models.change import Entity
-from models.common import as_utc, utc_now
+from models.common import as_utc, months_before, utc_now
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
 
 # Reminders written per transaction when a pass has no limit of its own.
 REMINDER_CHUNK = 500
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` calendar months earlier (the month's last day when the
-    day does not exist then: 31 March less one month is 28 or 29 February)."""
-    index = moment.year * 12 + moment.month - 1 - months
-    year, month = divmod(index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
 
 
 def stale_before(months: int, *, now: datetime | None = None) -> datetime:

@@ -16,8 +16,10 @@ from matchmaker.cli.main import app
 from matchmaker.evaluation.metrics import ndcg_at, recall_at, share_below, type_coverage_at
 from matchmaker.evaluation.protocol import (
     MODES,
+    NO_CALLS,
     SPLITS,
     Benchmark,
+    CallTexts,
     Profile,
     Query,
     load_benchmark,
@@ -583,12 +585,7 @@ class _FixedRanker:
         self.rankings = rankings
         self.asked: list[list[int]] = []
 
-    def fit(
-        self,
-        profiles: Sequence[Profile],
-        call_texts: Sequence[str] = (),
-        known_call_texts: Sequence[str] = (),
-    ) -> Self:
+    def fit(self, profiles: Sequence[Profile], calls: CallTexts = NO_CALLS) -> Self:
         return self
 
     def rank(self, query: Query, k: int) -> list[int]:
@@ -640,7 +637,7 @@ def test_the_products_text_cosines_are_its_text_similarity_reasons() -> None:
         Profile(4, "Farm coop", "soil carbon farming practice", (), (), "other", "NL", 3),
     ]
     calls = ["storage for the grid", "storage of soil carbon", "grid storage"]
-    ranker = MatchmakerRanker().fit(profiles, calls)
+    ranker = MatchmakerRanker().fit(profiles, CallTexts(stored=tuple(calls)))
     query = Query("topic", "t", "sodium battery storage", frozenset({1}), 0)
     ranked = ranker.rank(query, 10)
     assert 1 in ranked

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.scoring import (
+    COSINE_FLOOR,
     DOMINANCE_RATIO,
     PARTNERS_CAP,
     SIMILAR_CAP,
+    STALE_FACTOR,
     TRACK_RECORD_CAP,
     Weights,
 )
@@ -60,6 +62,37 @@ def test_coefficients_that_would_let_evidence_win_are_refused() -> None:
         WEIGHTS.replace(track_record=-0.1)
     with pytest.raises(ValueError, match="finite"):
         WEIGHTS.replace(intercept=math.nan)
+
+
+def test_a_stale_factor_must_be_a_bounded_discount_within_the_budget() -> None:
+    """The stale factor is in (0, 1] and counts in the dominance budget."""
+    for factor in (0.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="stale factor"):
+            WEIGHTS.replace(stale_factor=factor)
+    with pytest.raises(ValueError, match="the text must dominate"):
+        WEIGHTS.replace(stale_factor=0.5)
+    assert math.exp(WEIGHTS.evidence_cap) / STALE_FACTOR < DOMINANCE_RATIO**WEIGHTS.text
+
+
+@settings(DETERMINISTIC)
+@given(
+    cosine=st.floats(COSINE_FLOOR, 1 / DOMINANCE_RATIO),
+    projects=st.integers(0, 10 * TRACK_RECORD_CAP),
+    similar=st.floats(0, 5 * SIMILAR_CAP),
+    shared=st.integers(0, 5 * PARTNERS_CAP),
+)
+def test_a_stale_profile_with_a_three_times_better_text_fit_still_wins(
+    cosine: float, projects: int, similar: float, shared: int
+) -> None:
+    """Stale and with no evidence, a 3x text fit outscores any fresh profile's evidence."""
+    scores = WEIGHTS.scores(
+        np.array([DOMINANCE_RATIO * cosine, cosine]),
+        np.array([0, projects]),
+        np.array([0, shared]),
+        np.array([0.0, similar]),
+        np.array([True, False]),
+    )
+    assert scores[0] > scores[1]
 
 
 def test_evidence_beyond_its_cap_adds_nothing() -> None:

@@ -1,6 +1,7 @@
 """The matching service saves its organisation index and later starts from it, never stale."""
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlmodel import Session, col
 from matchmaker import db
 from matchmaker.auth import Principal
 from matchmaker.matching.profile_index import ProfileIndex
+from matchmaker.matching.scoring import STALE_FACTOR
 from matchmaker.matching.service import MatchingService
 from matchmaker.organisations import (
     create_organisation,
@@ -17,9 +19,11 @@ from matchmaker.organisations import (
     update_organisation,
 )
 from matchmaker.settings import Settings
+from matchmaker.trust.freshness import confirm_organisation
 from models.apikey import KeyRole
 from models.change import Change
-from models.organisation import OrganisationCreate, OrganisationUpdate
+from models.common import utc_now
+from models.organisation import Organisation, OrganisationCreate, OrganisationUpdate
 from tests.factories import organisation_payload
 
 CALL = "liquid biopsy for early cancer detection"
@@ -241,3 +245,63 @@ def test_the_change_log_keeps_one_row_per_entity_and_no_worker_misses_a_change(
     assert after[-1] == before[-1]  # the latest change number stays
     assert [doc_id for doc_id, _ in ranked(behind)] == [biopsy]
     assert behind.stats().documents == 1
+
+
+def test_a_stale_profile_ranks_after_a_fresh_one_of_the_same_fit(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Two profiles alike but for their last confirmation: the stale one comes second, its
+    odds x STALE_FACTOR, with a freshness reason; the index reads confirmations from the
+    database at a fit and with every later change, and restores them from a saved index."""
+    stale = add(engine, name="Biopsy lab one")
+    fresh = add(engine, name="Biopsy lab two")
+    with Session(engine) as session:
+        row = session.get(Organisation, stale)
+        assert row is not None
+        row.confirmed_at = utc_now() - timedelta(days=14 * 31)
+        session.commit()
+    service = MatchingService(engine=engine, refit_drift=0.2, stale_after_months=13)
+    service.start()
+    first, second = service.suggest_for_text(CALL)[:2]
+    assert (first.id, second.id) == (fresh, stale)
+    assert [reason.signal for reason in first.reasons][-1] != "freshness"
+    freshness = second.reasons[-1]
+    assert (freshness.signal, freshness.factor) == ("freshness", STALE_FACTOR)
+    assert freshness.value >= 14 * 31
+    odds = [match.score / (1 - match.score) for match in (first, second)]
+    assert odds[1] / odds[0] == pytest.approx(STALE_FACTOR, rel=1e-6)
+
+    # Confirmed again (a logged write): fresh from the next request on.
+    with db.session_scope(db.for_writing(engine)) as session:
+        confirm_organisation(session, organisation_id=stale, actor=Principal(KeyRole.admin))
+    after = {match.id: match for match in service.suggest_for_text(CALL)}
+    assert after[stale].score == pytest.approx(after[fresh].score, rel=1e-9)
+    assert "freshness" not in [reason.signal for reason in after[stale].reasons]
+
+    # Without a stale period nothing is ever stale.
+    service.stale_after_months = None
+    assert {m.id: m.score for m in service.suggest_for_text(CALL)} == pytest.approx(
+        {m.id: m.score for m in after.values()}
+    )
+
+
+def test_a_saved_index_keeps_when_profiles_were_confirmed(engine: Engine, tmp_path: Path) -> None:
+    """A service starting from a saved index ranks stale profiles as the one that fitted."""
+    stale = add(engine, name="Biopsy lab one")
+    add(engine, name="Biopsy lab two")
+    with Session(engine) as session:
+        row = session.get(Organisation, stale)
+        assert row is not None
+        row.confirmed_at = utc_now() - timedelta(days=14 * 31)
+        session.commit()
+    folder = tmp_path / "index"
+    services = [
+        MatchingService(engine=engine, refit_drift=0.2, index_dir=folder, stale_after_months=13)
+        for _ in range(2)
+    ]
+    for service in services:
+        service.start()
+    assert services[1].stats().mapped
+    first, second = ([m.id for m in service.suggest_for_text(CALL)] for service in services)
+    assert first == second
+    assert first[-1] == stale
