@@ -25,7 +25,7 @@ from matchmaker.errors import InvalidInput
 from matchmaker.matching.explanations import matched_terms
 from matchmaker.matching.past_projects import project_id, project_ids
 from matchmaker.matching.profile_index import Selection
-from matchmaker.matching.service import MatchingService
+from matchmaker.matching.service import VERIFIED, MatchingService
 from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
 from matchmaker.repository import stored_id
@@ -113,6 +113,14 @@ def _organisations(session: Session, ids: Iterable[int]) -> dict[int, Organisati
     return {stored_id(row): row for row in rows}
 
 
+def _of_type(kind: str, *, verified_types_required: bool) -> dict[str, str]:
+    """The facet filter of candidates for a required type: only verified organisations when
+    the call requires verified members and an admin verifies that type."""
+    if verified_types_required and kind in TYPES_VERIFIED_BY_ADMIN:
+        return {"stakeholder_type": kind, "type_verified": VERIFIED}
+    return {"stakeholder_type": kind}
+
+
 def _candidate_matches(
     matching: MatchingService,
     text: str,
@@ -120,11 +128,17 @@ def _candidate_matches(
     types: Iterable[str],
     include: Collection[int],
     exclude: Collection[int],
+    verified_types_required: bool,
 ) -> dict[int, Match]:
-    """The solver's candidates, from one scoring of the call: the best of each required type,
-    the best overall, and the organisations the caller includes."""
+    """The solver's candidates, from one scoring of the call: the best of each required type
+    (the best verified ones where the call requires verified members), the best overall, and
+    the organisations the caller includes."""
     selections = [
-        Selection(k=CANDIDATES_PER_TYPE, filters={"stakeholder_type": kind}, fill=True)
+        Selection(
+            k=CANDIDATES_PER_TYPE,
+            filters=_of_type(kind, verified_types_required=verified_types_required),
+            fill=True,
+        )
         for kind in types
     ]
     selections.append(Selection(k=CANDIDATES_OVERALL))
@@ -218,6 +232,7 @@ def propose_for_call(
         types=requirements.required_stakeholders,
         include=include,
         exclude=exclude,
+        verified_types_required=call.verified_types_required,
     )
     organisations = {**_organisations(session, matches), **known}
     # Every vector from one read of the index, so that all are of one vocabulary.
@@ -373,7 +388,11 @@ def gaps_for_consortium(
     }
     # The key None is the selection of new countries.
     selections: dict[str | None, Selection] = {
-        kind: Selection(k=pool, filters={"stakeholder_type": kind}, fill=True)
+        kind: Selection(
+            k=pool,
+            filters=_of_type(kind, verified_types_required=call.verified_types_required),
+            fill=True,
+        )
         for kind, count in missing.items()
         if count
     }

@@ -27,7 +27,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from alembic.runtime.migration import MigrationContext
 from scipy import sparse
@@ -50,12 +50,16 @@ from matchmaker.matching.text_index import Match, TfidfMatcher
 from matchmaker.repository import compact_changes
 from models.call import Call, CallStatus
 from models.change import Change, Entity
-from models.common import months_before, utc_now
+from models.common import months_before, type_verified, utc_now
 from models.organisation import Organisation
 
 logger = logging.getLogger(__name__)
 
-ORGANISATION_FACETS = ("stakeholder_type", "country")
+ORGANISATION_FACETS = ("stakeholder_type", "country", "type_verified")
+# The type_verified facet's value for an organisation whose type an admin verified (the others
+# are "unverified", or missing for the types nobody verifies): a call that requires verified
+# members picks its candidates for those types among the verified ones.
+VERIFIED: Final = "verified"
 # Up to this many profiles a refit takes milliseconds, so it runs on the request path (new
 # phrases count at once; new words always do, the vocabulary grows); larger corpora refit in
 # the background (under a steady stream of writes, refitting a few hundred profiles on the
@@ -84,8 +88,13 @@ class IndexStats:
     mapped: bool
 
 
-def _facets(organisation: Any) -> dict[str, str]:
-    return {"stakeholder_type": str(organisation.stakeholder_type), "country": organisation.country}
+def _facets(organisation: Any) -> dict[str, str | None]:
+    verified = type_verified(str(organisation.stakeholder_type), organisation.type_verified_at)
+    return {
+        "stakeholder_type": str(organisation.stakeholder_type),
+        "country": organisation.country,
+        "type_verified": None if verified is None else VERIFIED if verified else "unverified",
+    }
 
 
 def _filters(
@@ -106,6 +115,7 @@ _FIT_COLUMNS = (
     col(Organisation.stakeholder_type),
     col(Organisation.country),
     col(Organisation.confirmed_at),
+    col(Organisation.type_verified_at),
 )
 
 

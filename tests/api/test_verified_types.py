@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
+from matchmaker.consortium import proposals
 from matchmaker.importers.runner import import_organisations_json
 from matchmaker.partnering.fanout import run_events
 from models.change import Change
@@ -326,3 +328,35 @@ def test_a_regulator_is_announced_to_a_verified_only_gap_once_verified(
     assert client.post(verification_url(ema["id"])).status_code == 200
     [body] = gap_messages()
     assert EMA in body
+
+
+def test_a_verified_regulator_is_proposed_behind_better_fitting_unverified_ones(
+    anonymous: TestClient, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidates for a verified-only place are the best verified ones: unverified regulators
+    that fit the call better never crowd the verified one out of the candidate pool."""
+    made = setup(anonymous, client)
+    monkeypatch.setattr(proposals, "CANDIDATES_PER_TYPE", 1)
+    monkeypatch.setattr(proposals, "CANDIDATES_OVERALL", 1)
+    create_organisation(
+        anonymous,
+        name="Liquid Biopsy Regulatory Consultants",
+        stakeholder_type="regulator",
+        country="BE",
+        description="Regulatory science for liquid biopsy diagnostics and early cancer detection.",
+        keywords=["liquid biopsy", "early cancer detection"],
+    )
+    agency = create_organisation(
+        anonymous,
+        name="Agence nationale de securite du medicament",
+        stakeholder_type="regulator",
+        country="FR",
+        description="Medicines agency: authorisations and inspections.",
+    )
+    verified = client.post(verification_url(agency["id"]))
+    assert verified.status_code == 200, verified.text
+    call = made["call"]
+    best = anonymous.post(f"/calls/{call['id']}/consortium", json={}).json()["items"][0]
+    assert best["feasible"] is True, best
+    fills = {member["organisation"]["id"]: member["fills"] for member in best["members"]}
+    assert fills.get(agency["id"]) == "regulator"
