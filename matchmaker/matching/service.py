@@ -37,7 +37,7 @@ from sqlmodel import Session, col
 from matchmaker import db
 from matchmaker.auth import Principal, require_role
 from matchmaker.errors import NotFound, Unavailable
-from matchmaker.matching import analyzer, past_projects, postings, scoring, topk
+from matchmaker.matching import analyzer, call_terms, past_projects, postings, scoring, topk
 from matchmaker.matching import profile_index as ranking
 from matchmaker.matching import saved_index as index_store
 from matchmaker.matching import text as text_module
@@ -67,10 +67,23 @@ VERIFIED: Final = "verified"
 SYNC_REFIT_MAX = 100
 # A catch-up with more changed profiles than this rebuilds rather than upserting one by one.
 BULK_CHANGES = 2_000
-# A saved index is only as good as the code that built it: its key names this code.
-_INDEX_MODULES = (analyzer, matcher, past_projects, postings, ranking, scoring, text_module, topk)
+# A saved index is only as good as the code and data that built it: its key names them (the
+# modules, the shipped call-frequency table and the facets).
+_INDEX_MODULES = (
+    analyzer,
+    call_terms,
+    matcher,
+    past_projects,
+    postings,
+    ranking,
+    scoring,
+    text_module,
+    topk,
+)
 _INDEX_CODE = hashlib.sha256(
     b"".join(Path(str(module.__file__)).read_bytes() for module in _INDEX_MODULES)
+    + Path(str(call_terms.__file__)).with_name(call_terms.SHIPPED_FILE).read_bytes()
+    + " ".join(ORGANISATION_FACETS).encode()
 ).hexdigest()[:16]
 
 
