@@ -2,17 +2,20 @@
 in any answer the other can get (every API read, every web page, the notifications); after,
 each finds the other's, and only in that request."""
 
+import importlib
 import itertools
+import pkgutil
 import re
+from types import ModuleType
 from typing import Any
 
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from api.web import drafts, pages
-from api.web import partnering as web_partnering
+import api.web
 from models.partnering import OutboxMessage
 from tests.factories import create_call, create_organisation
 
@@ -34,13 +37,25 @@ class Party:
         self.client.portal = client.portal
 
 
+def web_modules() -> list[ModuleType]:
+    """Every module of api/web that serves pages (a router of its own)."""
+    found = [
+        importlib.import_module(f"api.web.{info.name}")
+        for info in pkgutil.iter_modules(api.web.__path__)
+    ]
+    modules = [module for module in found if isinstance(getattr(module, "router", None), APIRouter)]
+    assert len(modules) >= 5
+    return modules
+
+
 def readable_paths(client: TestClient) -> list[str]:
     """Every GET path of the API (from its OpenAPI document) and of the web interface."""
     document = client.get("/openapi.json").json()
     api = [path for path, item in document["paths"].items() if "get" in item]
     web = [
         route.path
-        for route in [*pages.router.routes, *drafts.router.routes, *web_partnering.router.routes]
+        for module in web_modules()
+        for route in module.router.routes
         if isinstance(route, APIRoute) and "GET" in (route.methods or ())
     ]
     return sorted({*api, *web})
