@@ -14,7 +14,10 @@ the 500 best of every other signal) with:
 - ``graph``: ln(1 + 10 x the summed text cosines of the 30 best text matches the organisation
   took part in a past project with): partners of the best matches (pseudo-relevance feedback
   on the partnership graph);
-- ``types``: one indicator per stakeholder type (a prior per type).
+- ``types``: one indicator per stakeholder type (a prior per type);
+- the shipped score with past projects weighed by their age in the track record (each counts
+  0.5 ** (years before the latest year of any profile's project / half-life); half-lives
+  `HALF_LIVES`), the freshness idea of issue 18, measured before any adoption.
 
 A conditional logit per feature set is fitted, unconstrained, on the random split's seed
 `--fit-seed` and measured (recall@50 within the pool) on random seed 0 and the temporal
@@ -36,14 +39,16 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.decomposition import TruncatedSVD
 
-from matchmaker.evaluation.protocol import KINDS, MODES, Benchmark, load_benchmark
+from matchmaker.evaluation.protocol import KINDS, MODES, Benchmark, Profile, load_benchmark
 from matchmaker.evaluation.rankers import ranker_index
 from matchmaker.matching import scoring
 from matchmaker.matching.past_projects import project_ids
 from matchmaker.matching.scoring import Weights
+from matchmaker.matching.text import distinct_activities
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cordis"
 AT, POOL_TEXT, POOL_OTHER, GRAPH_SEEDS, LSA_COMPONENTS = 50, 2000, 500, 30, 200
+HALF_LIVES = (1, 2, 4)
 PLAIN = ("text", "track_record", "similar_projects", "past_partners")
 FEATURE_SETS = {
     "plain": PLAIN,
@@ -89,6 +94,7 @@ def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
     matrix = index.vectors(ids.tolist())
     svd = TruncatedSVD(n_components=LSA_COMPONENTS, random_state=0).fit(matrix)
     latent = _unit(svd.transform(matrix))
+    aged = _aged_track_records([by_id[int(i)] for i in ids])
     pools = []
     for query in benchmark.queries:
         found = index.evidence(query.text, partner_ids=query.partners, weights=weights)
@@ -113,6 +119,12 @@ def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
             "graph": np.log1p(10 * (partnered @ seeds)),
             "product": weights.scores(cosine, found.projects, found.shared, found.similar),
             "popularity": found.projects + 1e-6 * cosine,
+            **{
+                f"product, half-life {life}": weights.scores(
+                    cosine, counts, found.shared, found.similar
+                )
+                for life, counts in aged.items()
+            },
         }
         chosen = set(best[:POOL_TEXT].tolist())
         for name in ("lsa", "graph", "product", "popularity", "similar_projects"):
@@ -125,6 +137,21 @@ def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
             picked[f"type {name}"] = (types[pool] == code).astype(np.float64)
         pools.append(Pool(query.kind, len(query.relevant), picked, np.isin(pool, wanted)))
     return pools, type_names
+
+
+def _aged_track_records(profiles: Sequence[Profile]) -> dict[int, np.ndarray]:
+    """Per half-life, each profile's distinct past projects weighed by their age."""
+    years = [
+        [activity.get("year") for activity in distinct_activities(profile.activities)]
+        for profile in profiles
+    ]
+    latest = max((year for row in years for year in row if year), default=0)
+    return {
+        life: np.asarray(
+            [sum(0.5 ** ((latest - (year or latest)) / life) for year in row) for row in years]
+        )
+        for life in HALF_LIVES
+    }
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -160,6 +187,10 @@ def fit(pools: list[Pool], names: Sequence[str]) -> np.ndarray:
     start = np.zeros(design(pools[0], names).shape[1])
     start[0] = 1.0
     return minimize(loss, start, jac=True, method="L-BFGS-B").x
+
+
+def _column(name: str) -> Callable[[Pool], np.ndarray]:
+    return lambda pool: pool.columns[name]
 
 
 def linear(names: Sequence[str], slopes: np.ndarray) -> Callable[[Pool], np.ndarray]:
@@ -203,6 +234,10 @@ def main() -> None:
     scorers: dict[str, Callable[[Pool], np.ndarray]] = {
         "popularity": lambda p: p.columns["popularity"],
         "shipped score": lambda p: p.columns["product"],
+        **{
+            f"shipped, projects by age (half-life {life})": _column(f"product, half-life {life}")
+            for life in HALF_LIVES
+        },
     }
     for label, names in FEATURE_SETS.items():
         slopes = fit(pools["fit"], names)
