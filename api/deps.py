@@ -1,11 +1,12 @@
 """Dependencies shared by the routers, declared once as Annotated aliases."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from matchmaker.auth import Principal, authenticate
@@ -15,7 +16,8 @@ from matchmaker.matching.service import MatchingService
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings
 from matchmaker.trust.freshness import profile_context
-from models.common import MAX_ID, Id, line
+from models.common import MAX_ID, Id, Page, line
+from models.organisation import Organisation, OrganisationPrivate
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_PAGE = 200
@@ -112,12 +114,23 @@ def get_writer(request: Request, actor: ActorDep) -> Principal | None:
     return actor
 
 
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
 WriterDep = Annotated[Principal | None, Depends(get_writer)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, at most 200.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many items to skip.")]
 # Every id a caller sends, in a path, a query or a body, is the one bounded `Id` type: a number
 # past the database's integer range is 422, not an overflow inside the driver.
 IdPath = Annotated[Id, Path()]
+# The token of an e-mailed link (a claim's confirmation, a key recovery).
+LinkToken = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The token from the e-mailed link.",
+    ),
+]
 # Free text in a query string: one line, NFC, no control characters (PostgreSQL refuses NUL),
 # at most 200 characters once normalised.
 QueryLine = Annotated[str, line(200)]
@@ -148,3 +161,21 @@ IfMatch = Annotated[int | None, Depends(expected_version)]
 def set_etag(response: Response, version: int) -> None:
     """Expose a resource's version as its ETag."""
     response.headers["ETag"] = f'"{version}"'
+
+
+def page_of(
+    schema: type[SchemaT], found: tuple[Sequence[Any], int], *, limit: int, offset: int
+) -> Page[SchemaT]:
+    """A service's page of rows (the rows and how many match in all) as the API's `Page`."""
+    rows, total = found
+    return Page(
+        items=[schema.model_validate(row) for row in rows], total=total, limit=limit, offset=offset
+    )
+
+
+def private_profile(
+    organisation: Organisation, response: Response, context: dict[str, Any]
+) -> OrganisationPrivate:
+    """A profile with its personal data, its version set as the response's ETag."""
+    set_etag(response, organisation.version)
+    return OrganisationPrivate.model_validate(organisation, from_attributes=True, context=context)

@@ -11,16 +11,18 @@ import hmac
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from cachetools import TTLCache
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlmodel import Session, col
 
 from matchmaker.errors import PermissionDenied, Unauthenticated, Unavailable
 from models.apikey import ApiKey, KeyRole
 
 TOKEN_PREFIX = "mm"  # noqa: S105 - the fixed marker that starts every token, not a secret
+# A SELECT statement, narrowed and handed back with its type.
+S = TypeVar("S", bound=Select[Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,18 @@ def require_organisation(actor: Principal | None, organisation_id: int | None) -
     if not actor.is_admin and (organisation_id is None or actor.organisation_id != organisation_id):
         raise PermissionDenied("Only the organisation's own key or an admin may do this.")
     return actor
+
+
+def organisation_rows(
+    statement: S, column: Any, *, actor: Principal | None, organisation_id: int | None
+) -> S:
+    """A listing narrowed to one organisation's rows (for its own keys and admins), or left
+    whole when no organisation is named (for admins only)."""
+    if organisation_id is None:
+        require_role(actor, ())  # admins always pass
+        return statement
+    require_organisation(actor, organisation_id)
+    return statement.where(column == organisation_id)
 
 
 def can_see_private(actor: Principal | None, organisation_id: int) -> bool:

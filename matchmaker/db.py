@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Select, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlmodel import Session
 
@@ -40,6 +40,9 @@ POSTGRES_CONNECT_TIMEOUT = 5
 _UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 
 logger = logging.getLogger(__name__)
+
+
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
@@ -103,6 +106,15 @@ def for_writing(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def first_claimed(session: Session, statement: Select[T], *, of: type | None = None) -> T | None:
+    """The first row `statement` selects, for the caller's write transaction to work on; on
+    PostgreSQL it is locked and rows another pass holds are skipped (SQLite's write lock, taken
+    by `for_writing`, already keeps passes apart)."""
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True, of=of)
+    return session.scalars(statement).first()
 
 
 def is_unwritable(error: BaseException) -> bool:

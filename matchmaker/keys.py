@@ -15,6 +15,7 @@ from matchmaker.auth import (
     TOKEN_PREFIX,
     Principal,
     hash_secret,
+    organisation_rows,
     require_key,
     require_organisation,
     require_role,
@@ -99,12 +100,12 @@ def list_keys(
 ) -> tuple[list[ApiKey], int]:
     """One page of keys, never their hashes: every key (admins) or one organisation's (its own
     keys too)."""
-    statement = select(ApiKey).order_by(col(ApiKey.id))
-    if organisation_id is None:
-        require_role(actor, ADMIN_ONLY)
-    else:
-        require_organisation(actor, organisation_id)
-        statement = statement.where(col(ApiKey.organisation_id) == organisation_id)
+    statement = organisation_rows(
+        select(ApiKey).order_by(col(ApiKey.id)),
+        col(ApiKey.organisation_id),
+        actor=actor,
+        organisation_id=organisation_id,
+    )
     return paginate(session, statement, limit=limit, offset=offset)
 
 

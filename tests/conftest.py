@@ -19,6 +19,8 @@ from api.main import create_app
 from matchmaker import db
 from matchmaker.settings import Settings
 from tests import postgres
+from tests.factories import create_organisation
+from tests.helpers import keyed, sharing
 from tests.servers import ADMIN_TOKEN
 
 BACKENDS = [
@@ -122,20 +124,20 @@ def started(settings: Settings, engine: Engine) -> Iterator[TestClient]:
         yield test_client
 
 
-def _sharing(started: TestClient, headers: dict[str, str] | None = None) -> TestClient:
-    """Another client of the started app, on the same event loop (no second lifespan)."""
-    other = TestClient(started.app, raise_server_exceptions=False, headers=headers)
-    other.portal = started.portal
-    return other
-
-
 @pytest.fixture
 def client(started: TestClient) -> TestClient:
     """An HTTP client acting as an admin, through ASGI; permission tests use `anonymous`."""
-    return _sharing(started, {"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    return keyed(started, ADMIN_TOKEN)
 
 
 @pytest.fixture
 def anonymous(started: TestClient) -> TestClient:
     """An HTTP client with no API key."""
-    return _sharing(started)
+    return sharing(started)
+
+
+@pytest.fixture
+def owner(client: TestClient) -> tuple[int, TestClient]:
+    """An organisation and a client holding its key."""
+    body = create_organisation(client)
+    return body["id"], keyed(client, body["api_key"])

@@ -1,5 +1,7 @@
 """Plain keyword-only factories with realistic defaults."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -60,3 +62,21 @@ def create_call(client: TestClient, **overrides: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def call_source(identifier: str, **fields: Any) -> dict[str, Any]:
+    """A call as a JSON source (`matchmaker import calls`, the sync) lists it."""
+    return {
+        "identifier": identifier,
+        "title": f"Topic {identifier}",
+        "description": "Scope of the topic.",
+        "opening_date": "2025-01-10",
+        "deadline": "2025-06-30",
+        **fields,
+    }
+
+
+def write_calls(path: Path, calls: list[dict[str, Any]]) -> Path:
+    """Write a JSON list of calls (a source) and return its path."""
+    path.write_text(json.dumps(calls), encoding="utf-8")
+    return path

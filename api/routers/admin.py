@@ -12,6 +12,7 @@ from api.deps import (
     ProfileContext,
     SessionDep,
     WriterDep,
+    page_of,
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, answer_example, security
@@ -68,13 +69,8 @@ def list_keys(
     session: SessionDep, actor: ActorDep, limit: Limit = 50, offset: Offset = 0
 ) -> Page[KeyPublic]:
     """List every key, never its secret (admin key)."""
-    items, total = keys.list_keys(session, actor=actor, limit=limit, offset=offset)
-    return Page(
-        items=[KeyPublic.model_validate(item) for item in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    found = keys.list_keys(session, actor=actor, limit=limit, offset=offset)
+    return page_of(KeyPublic, found, limit=limit, offset=offset)
 
 
 @router.delete(

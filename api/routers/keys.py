@@ -1,11 +1,9 @@
 """Key recovery by a one-time e-mailed link, and key rotation with the current key."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
 
-from api.deps import IdPath, SessionDep, SettingsDep, WriterDep
+from api.deps import IdPath, LinkToken, SessionDep, SettingsDep, WriterDep
 from api.errors import problem_responses
 from api.openapi import PUBLIC, security
 from api.routers.admin import _issued
@@ -20,16 +18,6 @@ router = APIRouter(tags=["organisations"])
 # The page the e-mailed link opens: its GET only shows a button, so that a mail scanner
 # fetching the link uses nothing up; the button's POST redeems the token.
 web_router = APIRouter(include_in_schema=False)
-
-RecoveryToken = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="The token from the e-mailed link.",
-    ),
-]
 
 
 def _check_recovery_limit(request: Request, organisation_id: int) -> None:
@@ -77,7 +65,7 @@ def request_key_recovery(
     responses=problem_responses(404, 409),
 )
 def redeem_key_recovery(
-    organisation_id: IdPath, token: RecoveryToken, session: SessionDep, _writer: WriterDep
+    organisation_id: IdPath, token: LinkToken, session: SessionDep, _writer: WriterDep
 ) -> IssuedKey:
     """Use a recovery link's token: every key of the organisation is revoked and a new one
     issued, shown only in this answer. An unknown, used, expired or another organisation's
@@ -114,9 +102,7 @@ def _page(
 
 
 @web_router.get("/ui/key-recovery/{organisation_id}/{token}")
-def key_recovery_page(
-    organisation_id: IdPath, token: RecoveryToken, request: Request
-) -> HTMLResponse:
+def key_recovery_page(organisation_id: IdPath, token: LinkToken, request: Request) -> HTMLResponse:
     """The e-mailed link: a button that redeems the token; opening it changes nothing."""
     return render(
         request,
@@ -129,7 +115,7 @@ def key_recovery_page(
 @web_router.post("/ui/key-recovery/{organisation_id}/{token}")
 def redeem_key_recovery_page(
     organisation_id: IdPath,
-    token: RecoveryToken,
+    token: LinkToken,
     request: Request,
     session: SessionDep,
     _writer: WriterDep,

@@ -1,6 +1,6 @@
 """Organisation profiles over HTTP."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -14,6 +14,7 @@ from api.deps import (
     QueryLine,
     SessionDep,
     WriterDep,
+    private_profile,
     set_etag,
 )
 from api.errors import problem_responses
@@ -24,7 +25,6 @@ from matchmaker.auth import can_see_private
 from models.apikey import KeyRole
 from models.common import CountryCode, Page, StakeholderType
 from models.organisation import (
-    Organisation,
     OrganisationCreate,
     OrganisationCreated,
     OrganisationFound,
@@ -34,13 +34,6 @@ from models.organisation import (
 )
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
-
-
-def _private(
-    organisation: Organisation, response: Response, context: dict[str, Any]
-) -> OrganisationPrivate:
-    set_etag(response, organisation.version)
-    return OrganisationPrivate.model_validate(organisation, from_attributes=True, context=context)
 
 
 @router.post(
@@ -61,7 +54,7 @@ def create_organisation(
     duplicates = service.duplicates_of(session, data=data)
     organisation, token = service.create_organisation(session, data=data)
     response.headers["Location"] = f"/organisations/{organisation.id}"
-    profile = _private(organisation, response, context)
+    profile = private_profile(organisation, response, context)
     return OrganisationCreated(
         **profile.model_dump(), api_key=token, possible_duplicates=duplicates
     )
@@ -135,7 +128,7 @@ def read_organisation(
     """Read a profile; its owner and admins also see its personal data. The ETag is its version."""
     organisation = service.get_organisation(session, organisation_id=organisation_id)
     if can_see_private(actor, organisation_id):
-        return _private(organisation, response, context)
+        return private_profile(organisation, response, context)
     set_etag(response, organisation.version)
     return OrganisationPublic.model_validate(organisation, context=context)
 
@@ -163,7 +156,7 @@ def update_organisation(
         actor=actor,
         expected_version=if_match,
     )
-    return _private(organisation, response, context)
+    return private_profile(organisation, response, context)
 
 
 @router.delete(

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import ActorDep, IdPath, Limit, Offset, SessionDep, SettingsDep, WriterDep
+from api.deps import ActorDep, IdPath, Limit, Offset, SessionDep, SettingsDep, WriterDep, page_of
 from api.errors import problem_responses
 from api.openapi import security
 from matchmaker.partnering import saved_searches
@@ -62,15 +62,10 @@ def list_saved_searches(
     offset: Offset = 0,
 ) -> Page[SavedSearchPublic]:
     """Your organisation's saved searches, oldest first (your key)."""
-    items, total = saved_searches.list_saved_searches(
+    found = saved_searches.list_saved_searches(
         session, organisation_id=organisation_id, actor=actor, limit=limit, offset=offset
     )
-    return Page(
-        items=[SavedSearchPublic.model_validate(item) for item in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(SavedSearchPublic, found, limit=limit, offset=offset)
 
 
 @router.delete(

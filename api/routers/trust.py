@@ -2,9 +2,9 @@
 stakeholder types verified by admins."""
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from api.deps import (
@@ -12,12 +12,14 @@ from api.deps import (
     IdPath,
     IfMatch,
     Limit,
+    LinkToken,
     Offset,
     ProfileContext,
     SessionDep,
     SettingsDep,
     WriterDep,
-    set_etag,
+    page_of,
+    private_profile,
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, security
@@ -26,30 +28,13 @@ from matchmaker.errors import NotFound
 from matchmaker.trust import claims, freshness, merging, verification
 from models.apikey import KeyRole
 from models.common import Page
-from models.organisation import Organisation, OrganisationPrivate
+from models.organisation import OrganisationPrivate
 from models.trust import ClaimCreate, ClaimPublic, ClaimStatus, MergeRequest
 
 router = APIRouter(tags=["trust"])
 # The page the e-mailed link opens: its GET only shows a button, so that a mail scanner
 # fetching the link confirms nothing; the button's POST confirms.
 web_router = APIRouter(include_in_schema=False)
-
-ClaimToken = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="The token from the e-mailed link.",
-    ),
-]
-
-
-def _private(
-    organisation: Organisation, response: Response, context: dict[str, Any]
-) -> OrganisationPrivate:
-    set_etag(response, organisation.version)
-    return OrganisationPrivate.model_validate(organisation, from_attributes=True, context=context)
 
 
 @router.post(
@@ -78,7 +63,7 @@ def merge_organisations(
         expected_version=if_match,
         absorbed_version=data.absorb_version,
     )
-    return _private(survivor, response, context)
+    return private_profile(survivor, response, context)
 
 
 @router.post(
@@ -102,7 +87,7 @@ def verify_organisation_type(
     organisation = verification.verify_type(
         session, organisation_id=organisation_id, actor=actor, expected_version=if_match
     )
-    return _private(organisation, response, context)
+    return private_profile(organisation, response, context)
 
 
 @router.delete(
@@ -125,7 +110,7 @@ def unverify_organisation_type(
     organisation = verification.unverify_type(
         session, organisation_id=organisation_id, actor=actor, expected_version=if_match
     )
-    return _private(organisation, response, context)
+    return private_profile(organisation, response, context)
 
 
 @router.post(
@@ -171,15 +156,10 @@ def list_organisation_claims(
     offset: Offset = 0,
 ) -> Page[ClaimPublic]:
     """Your organisation's claims, oldest first, never their links."""
-    items, total = claims.list_claims(
+    found = claims.list_claims(
         session, actor=actor, organisation_id=organisation_id, limit=limit, offset=offset
     )
-    return Page(
-        items=[ClaimPublic.model_validate(item) for item in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(ClaimPublic, found, limit=limit, offset=offset)
 
 
 @router.get(
@@ -196,15 +176,10 @@ def list_claims(
     offset: Offset = 0,
 ) -> Page[ClaimPublic]:
     """Every claim, oldest first, optionally only `pending` or `confirmed` ones (admin key)."""
-    items, total = claims.list_claims(
+    found = claims.list_claims(
         session, actor=actor, status=claim_status, limit=limit, offset=offset
     )
-    return Page(
-        items=[ClaimPublic.model_validate(item) for item in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(ClaimPublic, found, limit=limit, offset=offset)
 
 
 @router.post(
@@ -223,7 +198,7 @@ def confirm_claim(
     """Confirm a pending claim (admin key): the record merges into the claiming profile, its
     projects marked verified; the answer is that profile."""
     organisation = claims.confirm_by_admin(session, claim_id=claim_id, actor=actor)
-    return _private(organisation, response, context)
+    return private_profile(organisation, response, context)
 
 
 @router.post(
@@ -235,7 +210,7 @@ def confirm_claim(
 )
 def confirm_claim_by_link(
     claim_id: IdPath,
-    token: ClaimToken,
+    token: LinkToken,
     session: SessionDep,
     response: Response,
     context: ProfileContext,
@@ -244,7 +219,7 @@ def confirm_claim_by_link(
     """Use a claim's e-mailed link: the record merges into the claiming profile. An unknown,
     used, expired or another claim's token is 404 alike and changes nothing."""
     organisation = claims.confirm_by_link(session, claim_id=claim_id, token=token)
-    return _private(organisation, response, context)
+    return private_profile(organisation, response, context)
 
 
 @router.post(
@@ -267,7 +242,7 @@ def confirm_organisation(
     organisation = freshness.confirm_organisation(
         session, organisation_id=organisation_id, actor=actor, expected_version=if_match
     )
-    return _private(organisation, response, context)
+    return private_profile(organisation, response, context)
 
 
 def _page(*, action: str = "", invalid: str = "", organisation_id: int = 0) -> dict[str, object]:
@@ -275,7 +250,7 @@ def _page(*, action: str = "", invalid: str = "", organisation_id: int = 0) -> d
 
 
 @web_router.get("/ui/claims/{claim_id}/{token}")
-def claim_page(claim_id: IdPath, token: ClaimToken, request: Request) -> HTMLResponse:
+def claim_page(claim_id: IdPath, token: LinkToken, request: Request) -> HTMLResponse:
     """The e-mailed link: a button that confirms the claim; opening it changes nothing."""
     return render(
         request, "claim.html", _page(action=f"/ui/claims/{claim_id}/{token}"), private=True
@@ -284,7 +259,7 @@ def claim_page(claim_id: IdPath, token: ClaimToken, request: Request) -> HTMLRes
 
 @web_router.post("/ui/claims/{claim_id}/{token}")
 def confirm_claim_page(
-    claim_id: IdPath, token: ClaimToken, request: Request, session: SessionDep, _writer: WriterDep
+    claim_id: IdPath, token: LinkToken, request: Request, session: SessionDep, _writer: WriterDep
 ) -> HTMLResponse:
     """Confirm the claim and say so, or say the link is no longer valid."""
     try:

@@ -18,6 +18,7 @@ from matchmaker.matching.scoring import (
     Reason,
 )
 from matchmaker.matching.text_index import Match, MatchedTerm
+from matchmaker.repository import stored_id
 from matchmaker.wording import plural
 from models import matching as schemas
 from models.call import Call, call_status
@@ -168,7 +169,7 @@ def suggestion(
 def call_summary(call: Call, *, today: date) -> schemas.CallSummary:
     """A call's identifying fields with its status as of today."""
     return schemas.CallSummary(
-        id=call.id,
+        id=stored_id(call),
         identifier=call.identifier,
         title=call.title,
         programme=call.programme,

@@ -10,7 +10,7 @@ against the write rate limit (api.deps). Messages are plain text, rendered escap
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlmodel import Session, col
@@ -19,12 +19,12 @@ from matchmaker.auth import Principal
 from matchmaker.calls import get_call
 from matchmaker.consortium.drafts import get_consortium
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.partnering.requests import get_partner_request, require_organisation_key, status_of
 from matchmaker.repository import stored_id
-from models.call import Call, call_status
+from models.call import Call
 from models.common import as_utc
-from models.matching import CallSummary
 from models.organisation import Organisation, OrganisationSummary
 from models.partnering import (
     BlockPublic,
@@ -233,19 +233,6 @@ def contact_organisation(
     )
 
 
-def _call_summary(call: Call | None, today: date) -> CallSummary | None:
-    if call is None:
-        return None
-    return CallSummary(
-        id=stored_id(call),
-        identifier=call.identifier,
-        title=call.title,
-        programme=call.programme,
-        deadline=call.deadline,
-        status=call_status(call.opening_date, call.deadline, today),
-    )
-
-
 def present(
     session: Session, requests: Sequence[ContactRequest], *, viewer_id: int, now: datetime
 ) -> list[ContactRequestPublic]:
@@ -282,7 +269,7 @@ def present(
                 status=status,
                 counterpart=OrganisationSummary.model_validate(counterpart),
                 partner_request_id=request.partner_request_id,
-                call=_call_summary(call, now.date()),
+                call=None if call is None else call_summary(call, today=now.date()),
                 consortium_id=request.consortium_id if sent else None,
                 message=request.message,
                 created_at=request.created_at,
@@ -342,23 +329,20 @@ def read_inbox(
 ) -> Inbox:
     """The requests the calling organisation received and sent, newest first."""
     _, viewer_id = require_organisation_key(actor)
-    received, received_total = _box(
-        session,
-        column=col(ContactRequest.recipient_organisation_id),
-        viewer_id=viewer_id,
-        statuses=statuses,
-        limit=limit,
-        offset=offset,
-        now=now,
-    )
-    sent, sent_total = _box(
-        session,
-        column=col(ContactRequest.sender_organisation_id),
-        viewer_id=viewer_id,
-        statuses=statuses,
-        limit=limit,
-        offset=offset,
-        now=now,
+    (received, received_total), (sent, sent_total) = (
+        _box(
+            session,
+            column=column,
+            viewer_id=viewer_id,
+            statuses=statuses,
+            limit=limit,
+            offset=offset,
+            now=now,
+        )
+        for column in (
+            col(ContactRequest.recipient_organisation_id),
+            col(ContactRequest.sender_organisation_id),
+        )
     )
     return Inbox(
         received=present(session, received, viewer_id=viewer_id, now=now),

@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Engine, exists, or_, select
 from sqlmodel import col
 
-from matchmaker.db import for_writing, session_scope
+from matchmaker.db import first_claimed, for_writing, session_scope
 from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS
 from matchmaker.partnering.preferences import ensure_preference, unsubscribe_link
 from models.common import as_utc, utc_now
@@ -215,7 +215,6 @@ def deliver_pending(
     a daily digest wait for `deliver_digests`; those of organisations that turned e-mail off
     are marked muted."""
     done = Delivered()
-    postgres = engine.dialect.name == "postgresql"
     digested = select(col(NotificationPreference.organisation_id)).where(
         col(NotificationPreference.email) == EmailFrequency.daily.value
     )
@@ -235,9 +234,7 @@ def deliver_pending(
                 .order_by(col(OutboxMessage.id))
                 .limit(1)
             )
-            if postgres:
-                statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
-            message = session.scalars(statement).first()
+            message = first_claimed(session, statement, of=OutboxMessage)
             if message is None:
                 return done
             organisation = session.get(Organisation, message.organisation_id)
@@ -307,7 +304,6 @@ def deliver_digests(
     listing its pending messages; one transaction each, which marks them sent. Stops when none
     is due or when the server fails (the messages stay pending for the next pass)."""
     done = Digested()
-    postgres = engine.dialect.name == "postgresql"
     while True:
         now = clock()
         with session_scope(for_writing(engine)) as session:
@@ -335,9 +331,7 @@ def deliver_digests(
                 .order_by(col(NotificationPreference.organisation_id))
                 .limit(1)
             )
-            if postgres:
-                statement = statement.with_for_update(skip_locked=True, of=NotificationPreference)
-            preference = session.scalars(statement).first()
+            preference = first_claimed(session, statement, of=NotificationPreference)
             if preference is None:
                 return done
             messages = list(

@@ -27,7 +27,7 @@ from sqlmodel import Session, col
 
 from matchmaker.auth import OPERATOR
 from matchmaker.consortium.proposals import effective_requirements, needs_of_draft
-from matchmaker.db import for_writing, session_scope
+from matchmaker.db import first_claimed, for_writing, session_scope
 from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.partnering.ranking import partner_request_text
@@ -73,6 +73,23 @@ def claim(session: Session, key: str, *, now: datetime) -> bool:
     return taken is not None
 
 
+def _notify_once(
+    session: Session,
+    key: str,
+    *,
+    organisation_id: int,
+    event: Event,
+    subject: str,
+    body: str,
+    now: datetime,
+) -> int:
+    """Write the message unless its key was taken before: 1 when written, 0 when not."""
+    if not claim(session, key, now=now):
+        return 0
+    enqueue(session, organisation_id=organisation_id, event=event, subject=subject, body=body)
+    return 1
+
+
 def _describe(search: SavedSearch) -> str:
     return "calls that fit your profile" if search.fits_profile else f'"{search.text}"'
 
@@ -99,17 +116,18 @@ def _search_messages(
     sent = 0
     for hit in hits:
         search = searches.get(hit.search_id)
-        if search is None or not claim(session, f"search:{hit.search_id}:{item_key}", now=now):
+        if search is None:
             continue
-        enqueue(
+        sent += _notify_once(
             session,
+            f"search:{hit.search_id}:{item_key}",
             organisation_id=hit.organisation_id,
             event=event,
             subject=subject,
             body=f"{body}\n\nIt matches your saved search {_describe(search)} "
             f"(relevance {hit.score:.2f}, your threshold {search.threshold:.2f}).",
+            now=now,
         )
-        sent += 1
     return sent
 
 
@@ -196,18 +214,17 @@ def _gap_messages(
             kind, organisation.type_verified, verified_types_required=call.verified_types_required
         ):
             continue
-        if not claim(session, f"gap:{draft.id}:{organisation.id}", now=now):
-            continue
-        enqueue(
+        sent += _notify_once(
             session,
+            f"gap:{draft.id}:{organisation.id}",
             organisation_id=draft.owner_organisation_id,
             event=Event.profile_fills_gap,
             subject=f"A {kind.replace('_', ' ')} for your draft {draft.name}",
             body=f"{organisation.name} ({organisation.country}) is a {kind.replace('_', ' ')}, "
             f"a kind of partner your draft {draft.name!r} for {call.identifier} still lacks.\n"
             f"{base_url.rstrip('/')}/organisations/{organisation.id}",
+            now=now,
         )
-        sent += 1
     return sent
 
 
@@ -266,15 +283,12 @@ def expand_jobs(
             target: build_index(session, target=target)
             for target in {TARGETS[JobKind(kind)] for _, kind in pending}
         }
-    postgres = engine.dialect.name == "postgresql"
     for job_id, _ in pending:
         with session_scope(for_writing(engine)) as session:
             claimed = select(NotificationJob).where(
                 col(NotificationJob.id) == job_id, col(NotificationJob.done_at).is_(None)
             )
-            if postgres:
-                claimed = claimed.with_for_update(skip_locked=True)
-            job = session.scalars(claimed).first()
+            job = first_claimed(session, claimed)
             if job is None:  # another pass took it
                 continue
             now = clock()
@@ -323,20 +337,19 @@ def remind_deadlines(
         for draft, call in session.execute(due).all():
             deadline = call.deadline
             assert deadline is not None  # the query keeps calls with a deadline
-            if not claim(session, _deadline_key(draft, call), now=now):
-                continue
             days = (deadline - today).days
             when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
-            enqueue(
+            sent += _notify_once(
                 session,
+                _deadline_key(draft, call),
                 organisation_id=draft.owner_organisation_id,
                 event=Event.deadline_soon,
                 subject=f"{call.identifier} closes {when} ({deadline.isoformat()})",
                 body=f"The call {call.identifier}, {call.title}, that your draft {draft.name!r} "
                 f"is written for closes {when}, on {deadline.isoformat()}.\n"
                 f"{base_url.rstrip('/')}/calls/{call.id}",
+                now=now,
             )
-            sent += 1
     return sent
 
 

@@ -14,12 +14,12 @@ from matchmaker.calls import get_call
 from matchmaker.consortium.drafts import get_consortium
 from matchmaker.consortium.proposals import needs_of_draft
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering import events
 from matchmaker.repository import stored_id
 from models.apikey import KeyRole
-from models.call import Call, call_status
+from models.call import Call
 from models.common import StakeholderType, utc_now
-from models.matching import CallSummary
 from models.organisation import Organisation, OrganisationSummary
 from models.partnering import (
     DraftPartnerRequestCreate,
@@ -76,14 +76,7 @@ def to_public(
     """A request as anyone may read it."""
     return PartnerRequestPublic(
         id=stored_id(request),
-        call=CallSummary(
-            id=stored_id(call),
-            identifier=call.identifier,
-            title=call.title,
-            programme=call.programme,
-            deadline=call.deadline,
-            status=call_status(call.opening_date, call.deadline, today),
-        ),
+        call=call_summary(call, today=today),
         organisation=OrganisationSummary.model_validate(organisation),
         stakeholder_types=request.stakeholder_types,
         countries=request.countries,

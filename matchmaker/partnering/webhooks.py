@@ -32,7 +32,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_organisation
-from matchmaker.db import for_writing, session_scope
+from matchmaker.db import first_claimed, for_writing, session_scope
 from matchmaker.errors import Conflict, InvalidInput, NotFound
 from matchmaker.organisations import get_organisation
 from matchmaker.partnering.delivery import retry_delay
@@ -327,7 +327,6 @@ def deliver_webhooks(
     """POST the due deliveries, one transaction each, oldest first; stop at `limit` or when
     none is due. A 2xx answer is delivered; anything else (a redirect too) is retried later."""
     done = WebhooksDelivered()
-    postgres = engine.dialect.name == "postgresql"
     while limit is None or done.attempted < limit:
         now = clock()
         with session_scope(for_writing(engine)) as session:
@@ -340,9 +339,7 @@ def deliver_webhooks(
                 .order_by(col(WebhookDelivery.id))
                 .limit(1)
             )
-            if postgres:
-                statement = statement.with_for_update(skip_locked=True)
-            delivery = session.scalars(statement).first()
+            delivery = first_claimed(session, statement)
             if delivery is None:
                 return done
             webhook = session.get(Webhook, delivery.webhook_id)

@@ -17,7 +17,14 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import CursorResult, func, select, update
 from sqlmodel import Session, col
 
-from matchmaker.auth import OPERATOR, Principal, hash_secret, require_organisation, require_role
+from matchmaker.auth import (
+    OPERATOR,
+    Principal,
+    hash_secret,
+    organisation_rows,
+    require_organisation,
+    require_role,
+)
 from matchmaker.errors import Conflict, InvalidInput, NotFound
 from matchmaker.keys import ADMIN_ONLY
 from matchmaker.organisations import get_organisation
@@ -240,12 +247,12 @@ def list_claims(
     offset: int,
 ) -> tuple[list[Claim], int]:
     """One page of claims, oldest first: one organisation's (its keys, admins) or all (admins)."""
-    statement = select(Claim).order_by(col(Claim.id))
-    if organisation_id is None:
-        require_role(actor, ADMIN_ONLY)
-    else:
-        require_organisation(actor, organisation_id)
-        statement = statement.where(col(Claim.organisation_id) == organisation_id)
+    statement = organisation_rows(
+        select(Claim).order_by(col(Claim.id)),
+        col(Claim.organisation_id),
+        actor=actor,
+        organisation_id=organisation_id,
+    )
     if status is not None:
         statement = statement.where(col(Claim.status) == status.value)
     return paginate(session, statement, limit=limit, offset=offset)

@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from matchmaker.importers.runner import import_organisations_json
-from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending
+from matchmaker.partnering.delivery import deliver_pending
 from matchmaker.partnering.outbox import REDACTED_BODY
 from matchmaker.settings import Settings
 from models.common import utc_now
 from models.partnering import OutboxMessage
 from models.trust import Claim
 from tests.factories import create_organisation
-from tests.helpers import assert_problem
-from tests.matchmaker.partnering.smtp import Recorder, smtp_server
+from tests.helpers import assert_problem, count_rows, mailed_links
+from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server
 from tests.servers import ADMIN_TOKEN
 
 BASE_URL = "https://matchmaker.example/app"
@@ -87,34 +87,14 @@ def claim(client: TestClient, organisation: dict[str, Any], **body: Any) -> Any:
 def deliver(engine: Engine) -> Recorder:
     """Send the outbox to a loopback SMTP server; return what it received."""
     recorder = Recorder()
-    with smtp_server(recorder) as port:
-        sender = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
-        try:
-            deliver_pending(engine, send=sender, mail_from="matchmaker@example.org")
-        finally:
-            sender.close()
+    with smtp_server(recorder) as port, loopback_sender(port) as sender:
+        deliver_pending(engine, send=sender, mail_from="matchmaker@example.org")
     return recorder
-
-
-def links(recorder: Recorder) -> list[tuple[str, int, str]]:
-    """Each received message's recipient, claim id and token."""
-    found = []
-    for message in recorder.messages:
-        match = LINK.search(message.get_content())
-        assert match, message.get_content()
-        found.append((str(message["To"]), int(match.group(1)), match.group(2)))
-    return found
 
 
 def confirm(client: TestClient, claim_id: int, token: str) -> Any:
     """Use a claim's link through the API."""
     return client.post(f"/claims/{claim_id}/confirmation/{token}")
-
-
-def count(engine: Engine, model: Any) -> int:
-    """Rows in a table."""
-    with Session(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_a_claim_confirmed_by_its_link_merges_the_record_with_verified_projects(
@@ -151,7 +131,7 @@ def test_a_claim_confirmed_by_its_link_merges_the_record_with_verified_projects(
     assert before["version"] == 1
 
     recorder = deliver(engine)
-    [(to, claim_id, token)] = links(recorder)
+    [(to, claim_id, token)] = mailed_links(recorder.messages, LINK)
     assert (to, claim_id) == ("partnering@oncomark.example", body["id"])
     assert recorder.messages[0]["X-Matchmaker-Event"] == "claim_confirmation"
     with Session(engine) as session:
@@ -202,7 +182,10 @@ def test_expired_reused_or_another_claims_link_does_nothing(
     second = create_organisation(anonymous, name="Oncomark Labs", stakeholder_type="sme")
     assert claim(anonymous, first, email="one@oncomark.example").status_code == 201
     assert claim(anonymous, second, email="two@lab.oncomark.example").status_code == 201
-    tokens = {to: (claim_id, token) for to, claim_id, token in links(deliver(engine))}
+    tokens = {
+        to: (claim_id, token)
+        for to, claim_id, token in mailed_links(deliver(engine).messages, LINK)
+    }
     first_claim, first_token = tokens["one@oncomark.example"]
     second_claim, second_token = tokens["two@lab.oncomark.example"]
 
@@ -259,7 +242,7 @@ def test_an_address_off_the_records_domain_is_refused_and_nothing_is_sent(
         anonymous.post(f"/organisations/{claimant['id']}/claims", json={"record": "999991428"}),
         401,
     )
-    assert (count(engine, Claim), count(engine, OutboxMessage)) == (0, 0)
+    assert (count_rows(engine, Claim), count_rows(engine, OutboxMessage)) == (0, 0)
     assert deliver(engine).messages == []
 
 
@@ -277,7 +260,7 @@ def test_an_admin_confirms_a_claim_without_a_link(
     made = claim(anonymous, claimant, record="cordis:999991428")
     assert made.status_code == 201, made.text
     assert (made.json()["email"], made.json()["expires_at"]) == (None, None)
-    assert count(engine, OutboxMessage) == 0
+    assert count_rows(engine, OutboxMessage) == 0
     pending = client.get("/admin/claims", params={"status": "pending"}).json()
     assert [item["id"] for item in pending["items"]] == [made.json()["id"]]
     url = f"/admin/claims/{made.json()['id']}/confirm"

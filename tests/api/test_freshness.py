@@ -2,25 +2,22 @@
 last confirmation is older than MATCHMAKER_STALE_AFTER_MONTHS; its owner is reminded by e-mail
 MATCHMAKER_CONFIRM_REMINDER_MONTHS after it."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from api.main import create_app
 from matchmaker.partnering.outbox import Event, enqueue
-from matchmaker.partnering.worker import Pass, deliver_once, smtp_sender
 from matchmaker.settings import Settings
 from matchmaker.trust.freshness import months_before, remind_owners, reminder_message_id
 from models.common import StakeholderType, utc_now
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
 from tests.factories import create_organisation
-from tests.helpers import assert_problem
-from tests.matchmaker.partnering.smtp import Recorder, smtp_server
+from tests.helpers import assert_problem, mark_confirmed
+from tests.matchmaker.partnering.smtp import Recorder, smtp_server, worker_pass
 from tests.servers import ADMIN_TOKEN
 
 BASE_URL = "https://matchmaker.example/app"
@@ -29,17 +26,6 @@ BASE_URL = "https://matchmaker.example/app"
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header for a key."""
     return {"Authorization": f"Bearer {token}"}
-
-
-def confirmed(engine: Engine, organisation_id: int, moment: datetime) -> None:
-    """Set when a profile was last confirmed, as time passing would."""
-    with Session(engine) as session:
-        session.execute(
-            update(Organisation)
-            .where(col(Organisation.id) == organisation_id)
-            .values(confirmed_at=moment)
-        )
-        session.commit()
 
 
 def test_months_before_counts_calendar_months() -> None:
@@ -60,7 +46,7 @@ def test_a_profile_goes_stale_and_its_owner_confirms_it(
     assert created["stale"] is False
     url = f"/organisations/{created['id']}"
     long_ago = utc_now() - timedelta(days=14 * 31)
-    confirmed(engine, created["id"], long_ago)
+    mark_confirmed(engine, created["id"], long_ago)
 
     public = anonymous.get(url).json()
     assert (public["stale"], public["version"]) == (True, 1)
@@ -100,29 +86,13 @@ def test_the_stale_threshold_is_a_setting(database_url: str, engine: Engine) -> 
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         old = create_organisation(client, name="Old Profile")
         recent = create_organisation(client, name="Recent Profile")
-        confirmed(engine, old["id"], utc_now() - timedelta(days=40))
-        confirmed(engine, recent["id"], utc_now() - timedelta(days=20))
+        mark_confirmed(engine, old["id"], utc_now() - timedelta(days=40))
+        mark_confirmed(engine, recent["id"], utc_now() - timedelta(days=20))
         items = client.get("/organisations").json()["items"]
         assert [(item["name"], item["stale"]) for item in items] == [
             ("Old Profile", True),
             ("Recent Profile", False),
         ]
-
-
-def deliver(engine: Engine, port: int, *, clock: Callable[[], datetime] = utc_now) -> Pass:
-    """One delivery pass (what `matchmaker notify run` runs) to the SMTP server on `port`."""
-    settings = Settings(
-        database_url=engine.url.render_as_string(hide_password=False),
-        smtp_url=f"smtp://127.0.0.1:{port}",
-        public_base_url=BASE_URL,
-    )
-    sender = smtp_sender(settings)
-    assert sender is not None
-    try:
-        with httpx.Client() as http:
-            return deliver_once(engine, settings=settings, send=sender, client=http, clock=clock)
-    finally:
-        sender.close()
 
 
 def test_owner_is_reminded_once_per_confirmation(anonymous: TestClient, engine: Engine) -> None:
@@ -138,14 +108,14 @@ def test_owner_is_reminded_once_per_confirmation(anonymous: TestClient, engine: 
     silent = create_organisation(anonymous, name="No Address", contact_email=None)
     now = utc_now()
     last = months_before(now, 12) - timedelta(days=1)
-    confirmed(engine, due["id"], last)
-    confirmed(engine, recent["id"], months_before(now, 12) + timedelta(days=1))
-    confirmed(engine, silent["id"], months_before(now, 30))
+    mark_confirmed(engine, due["id"], last)
+    mark_confirmed(engine, recent["id"], months_before(now, 12) + timedelta(days=1))
+    mark_confirmed(engine, silent["id"], months_before(now, 30))
 
     recorder = Recorder()
     with smtp_server(recorder) as port:
-        first = deliver(engine, port)
-        again = deliver(engine, port)
+        first = worker_pass(engine, port, base_url=BASE_URL)
+        again = worker_pass(engine, port, base_url=BASE_URL)
         assert (first.confirm_reminders, first.email.sent) == (1, 1)
         assert (again.confirm_reminders, again.email.sent) == (0, 0)
         assert len(recorder.messages) == 1
@@ -165,16 +135,19 @@ def test_owner_is_reminded_once_per_confirmation(anonymous: TestClient, engine: 
             f"/organisations/{due['id']}/confirm", headers=bearer(due["api_key"])
         )
         assert response.status_code == 200, response.text
-        assert deliver(engine, port).confirm_reminders == 0
+        assert worker_pass(engine, port, base_url=BASE_URL).confirm_reminders == 0
         a_year_on = now + timedelta(days=366)
-        later = deliver(engine, port, clock=lambda: a_year_on)
+        later = worker_pass(engine, port, base_url=BASE_URL, clock=lambda: a_year_on)
         # The recent profile falls due too, a year on; the one without an address never does.
         assert (later.confirm_reminders, later.email.sent) == (2, 2)
         assert sorted(str(item["To"]) for item in recorder.messages[1:]) == [
             "it@onco.example",
             "it@recent.example",
         ]
-        assert deliver(engine, port, clock=lambda: a_year_on).confirm_reminders == 0
+        assert (
+            worker_pass(engine, port, base_url=BASE_URL, clock=lambda: a_year_on).confirm_reminders
+            == 0
+        )
     with Session(engine) as session:
         ids = session.scalars(
             select(col(OutboxMessage.message_id))
@@ -198,7 +171,7 @@ def test_reminder_message_id_is_the_key_of_one_period(engine: Engine) -> None:
         session.commit()
         organisation_id = organisation.id
     assert organisation_id is not None
-    confirmed(engine, organisation_id, months_before(utc_now(), 13))
+    mark_confirmed(engine, organisation_id, months_before(utc_now(), 13))
     with Session(engine) as session:
         moment = session.get_one(Organisation, organisation_id).confirmed_at
         enqueue(

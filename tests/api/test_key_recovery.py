@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
-from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending
+from matchmaker.partnering.delivery import deliver_pending
 from matchmaker.partnering.outbox import REDACTED_BODY
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings
@@ -19,8 +19,8 @@ from models.common import utc_now
 from models.keyrecovery import KeyRecoveryToken
 from models.partnering import OutboxMessage
 from tests.factories import create_organisation
-from tests.helpers import assert_problem
-from tests.matchmaker.partnering.smtp import Recorder, smtp_server
+from tests.helpers import assert_problem, count_rows, mailed_links
+from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server
 from tests.servers import ADMIN_TOKEN
 
 BASE_URL = "https://matchmaker.example/app"
@@ -66,32 +66,13 @@ def ask(client: TestClient, organisation_id: int, address: str) -> None:
 
 def deliver(engine: Engine, recorder: Recorder, port: int) -> int:
     """Send the outbox to the loopback server; how many were sent."""
-    sender = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
-    try:
+    with loopback_sender(port) as sender:
         return deliver_pending(engine, send=sender, mail_from="matchmaker@example.org").sent
-    finally:
-        sender.close()
-
-
-def links(recorder: Recorder) -> list[tuple[str, int, str]]:
-    """Each received message's recipient, organisation id and token."""
-    found = []
-    for message in recorder.messages:
-        match = LINK.search(message.get_content())
-        assert match, message.get_content()
-        found.append((str(message["To"]), int(match.group(1)), match.group(2)))
-    return found
 
 
 def redeem(client: TestClient, organisation_id: int, token: str) -> Any:
     """Use a token through the API."""
     return client.post(f"/organisations/{organisation_id}/key-recovery/{token}")
-
-
-def count(engine: Engine, model: Any) -> int:
-    """Rows in a table."""
-    with Session(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_recovery_link_is_mailed_and_issues_a_working_key_once(
@@ -104,7 +85,7 @@ def test_recovery_link_is_mailed_and_issues_a_working_key_once(
     recorder = Recorder()
     with smtp_server(recorder) as port:
         assert deliver(engine, recorder, port) == 1
-    [(to, organisation_id, token)] = links(recorder)
+    [(to, organisation_id, token)] = mailed_links(recorder.messages, LINK)
     assert (to, organisation_id) == ("partnering@lumc.example", organisation["id"])
     assert recorder.messages[0]["X-Matchmaker-Event"] == "key_recovery"
     with Session(engine) as session:
@@ -151,8 +132,11 @@ def test_expired_or_another_organisations_link_does_nothing(
     recorder = Recorder()
     with smtp_server(recorder) as port:
         assert deliver(engine, recorder, port) == 2
-    tokens = {organisation_id: token for _to, organisation_id, token in links(recorder)}
-    assert {to for to, _id, _token in links(recorder)} == {
+    tokens = {
+        organisation_id: token
+        for _to, organisation_id, token in mailed_links(recorder.messages, LINK)
+    }
+    assert {to for to, _id, _token in mailed_links(recorder.messages, LINK)} == {
         "one@first.example",
         "two@second.example",
     }
@@ -191,10 +175,10 @@ def test_asking_answers_alike_and_sends_only_to_the_contact_address(
     ask(anonymous, organisation["id"] + 1000, "partnering@lumc.example")
     ask(anonymous, organisation["id"], "someone@else.example")
     ask(anonymous, silent["id"], "partnering@lumc.example")
-    assert count(engine, OutboxMessage) == 0
-    assert count(engine, KeyRecoveryToken) == 0
+    assert count_rows(engine, OutboxMessage) == 0
+    assert count_rows(engine, KeyRecoveryToken) == 0
     ask(anonymous, organisation["id"], "partnering@lumc.example")
-    assert count(engine, OutboxMessage) == 1
+    assert count_rows(engine, OutboxMessage) == 1
     invalid = anonymous.post(
         f"/organisations/{organisation['id']}/key-recovery", json={"contact_email": "nope"}
     )
@@ -215,7 +199,7 @@ def test_using_a_link_revokes_every_key_and_ends_the_other_links(
     recorder = Recorder()
     with smtp_server(recorder) as port:
         assert deliver(engine, recorder, port) == 2
-    (_, _, first), (_, _, second) = links(recorder)
+    (_, _, first), (_, _, second) = mailed_links(recorder.messages, LINK)
     answer = redeem(anonymous, organisation["id"], second)
     assert answer.status_code == 201, answer.text
     assert not works(anonymous, organisation["id"], organisation["api_key"])
@@ -233,7 +217,7 @@ def test_the_link_page_redeems_only_when_its_button_is_pressed(
     recorder = Recorder()
     with smtp_server(recorder) as port:
         deliver(engine, recorder, port)
-    [(_, organisation_id, token)] = links(recorder)
+    [(_, organisation_id, token)] = mailed_links(recorder.messages, LINK)
     path = f"/ui/key-recovery/{organisation_id}/{token}"
     page = anonymous.get(path)
     assert page.status_code == 200
@@ -270,7 +254,7 @@ def test_asking_is_rate_limited_per_organisation_and_address(
         "/organisations/999999/key-recovery", json={"contact_email": "partnering@lumc.example"}
     )
     assert_problem(unknown, 429)  # the address has used its two as well
-    assert count(engine, OutboxMessage) == 1
+    assert count_rows(engine, OutboxMessage) == 1
 
 
 def test_rotation_issues_a_new_key_and_revokes_the_one_used(
@@ -303,10 +287,10 @@ def test_rotation_needs_the_organisations_own_key(
     organisation = create_organisation(anonymous)
     stranger = create_organisation(anonymous, name="Karolinska Institutet")
     path = f"/organisations/{organisation['id']}/keys/rotate"
-    before = count(engine, ApiKey)
+    before = count_rows(engine, ApiKey)
     assert_problem(anonymous.post(path), 401)
     assert_problem(anonymous.post(path, headers=bearer(stranger["api_key"])), 403)
     assert_problem(client.post(path), 403)
-    assert count(engine, ApiKey) == before
+    assert count_rows(engine, ApiKey) == before
     assert works(anonymous, organisation["id"], organisation["api_key"])
     assert works(anonymous, stranger["id"], stranger["api_key"])

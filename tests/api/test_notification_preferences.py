@@ -12,28 +12,17 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from matchmaker.partnering.delivery import (
-    SmtpSender,
-    SmtpServer,
     deliver_digests,
     deliver_pending,
 )
 from models.common import utc_now
 from models.partnering import OutboxMessage
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem
-from tests.matchmaker.partnering.smtp import Recorder, smtp_server
+from tests.helpers import assert_problem, keyed
+from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server
 
 BASE = "https://matchmaker.example"
 LINK = re.compile(r"https://matchmaker\.example(/unsubscribe/[A-Za-z0-9_-]+)")
-
-
-def keyed(client: TestClient, key: str) -> TestClient:
-    """A client of the same app sending an organisation's key."""
-    other = TestClient(
-        client.app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}
-    )
-    other.portal = client.portal
-    return other
 
 
 class World:
@@ -75,12 +64,10 @@ def world(client: TestClient) -> World:
 def deliver(engine: Engine, **options: Any) -> list[EmailMessage]:
     """One immediate pass and one digest pass to a loopback SMTP server; what it received."""
     recorder = Recorder()
-    with smtp_server(recorder) as port:
-        sender = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
+    with smtp_server(recorder) as port, loopback_sender(port) as sender:
         common: dict[str, Any] = {"send": sender, "mail_from": "mm@example.org", "base_url": BASE}
         deliver_pending(engine, **common, **options)
         deliver_digests(engine, **common, **options)
-        sender.close()
     return recorder.messages
 
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from matchmaker.settings import Settings
 from tests.factories import create_organisation
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, keyed
 from tests.servers import ADMIN_TOKEN
 
 LIMIT = 3
@@ -23,22 +23,6 @@ def settings(database_url: str) -> Settings:
         write_rate_limit=0,
         max_saved_searches=LIMIT,
     )
-
-
-def keyed(client: TestClient, key: str) -> TestClient:
-    """A client of the same app sending an organisation's key."""
-    other = TestClient(
-        client.app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}
-    )
-    other.portal = client.portal
-    return other
-
-
-@pytest.fixture
-def owner(client: TestClient) -> tuple[int, TestClient]:
-    """An organisation and a client holding its key."""
-    body = create_organisation(client)
-    return body["id"], keyed(client, body["api_key"])
 
 
 def path(organisation_id: int) -> str:

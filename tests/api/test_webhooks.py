@@ -12,7 +12,7 @@ from api.main import create_app
 from matchmaker.partnering.webhooks import MAX_WEBHOOKS, deliver_webhooks
 from matchmaker.settings import Settings
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, keyed
 from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
 from tests.servers import ADMIN_TOKEN
 
@@ -26,22 +26,6 @@ def settings(database_url: str) -> Settings:
         write_rate_limit=0,
         webhook_allow_private=True,
     )
-
-
-def keyed(client: TestClient, key: str) -> TestClient:
-    """A client of the same app sending an organisation's key."""
-    other = TestClient(
-        client.app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}
-    )
-    other.portal = client.portal
-    return other
-
-
-@pytest.fixture
-def owner(client: TestClient) -> tuple[int, TestClient]:
-    """An organisation and a client with its key."""
-    body = create_organisation(client)
-    return body["id"], keyed(client, body["api_key"])
 
 
 def test_owner_registers_lists_and_deletes_a_webhook(owner: tuple[int, TestClient]) -> None:

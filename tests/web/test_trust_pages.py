@@ -6,14 +6,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
 
 from api.web.pages import FORM_ACTIONS
 from matchmaker.settings import Settings
 from models.common import utc_now
-from models.organisation import Organisation
 from tests.factories import create_call, create_organisation
+from tests.helpers import mark_confirmed
 from tests.servers import ADMIN_TOKEN
 from tests.web.test_pages import Page
 
@@ -24,17 +23,6 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url, admin_token=ADMIN_TOKEN, write_rate_limit=0, stale_after_months=1
     )
-
-
-def confirmed(engine: Engine, organisation_id: int, moment: datetime) -> None:
-    """Set when a profile was last confirmed, as time passing would."""
-    with Session(engine) as session:
-        session.execute(
-            update(Organisation)
-            .where(col(Organisation.id) == organisation_id)
-            .values(confirmed_at=moment)
-        )
-        session.commit()
 
 
 def shown_date(moment: datetime) -> str:
@@ -61,8 +49,8 @@ def test_profile_page_says_when_a_stale_profile_was_last_confirmed(
     old = create_organisation(anonymous, name="Old Profile")
     recent = create_organisation(anonymous, name="Recent Profile")
     then = utc_now() - timedelta(days=40)
-    confirmed(engine, old["id"], then)
-    confirmed(engine, recent["id"], utc_now() - timedelta(days=20))
+    mark_confirmed(engine, old["id"], then)
+    mark_confirmed(engine, recent["id"], utc_now() - timedelta(days=20))
     page = anonymous.get(f"/ui/organisations/{old['id']}").text
     assert f"{shown_date(then)}</span>: this profile may be out of date." in page
     assert "Last confirmed on" not in anonymous.get(f"/ui/organisations/{recent['id']}").text
@@ -91,7 +79,7 @@ def test_suggestion_rows_mark_stale_profiles(
         description="Liquid biopsy and early cancer detection.",
     )
     then = utc_now() - timedelta(days=60)
-    confirmed(engine, stale["id"], then)
+    mark_confirmed(engine, stale["id"], then)
     for path in (f"/ui/calls/{call['id']}", "/ui/expertise?q=liquid+biopsy+cancer"):
         shown = rows(anonymous.get(path).text)
         assert sorted(shown) == sorted([stale["id"], fresh["id"]]), path
@@ -121,7 +109,7 @@ def test_confirm_and_claim_pages_hold_labelled_forms_that_need_the_script(
     the explanation page; an unknown organisation is an HTML 404."""
     organisation = create_organisation(anonymous)
     then = utc_now() - timedelta(days=45)
-    confirmed(engine, organisation["id"], then)
+    mark_confirmed(engine, organisation["id"], then)
     base = f"/ui/organisations/{organisation['id']}"
 
     confirm = anonymous.get(f"{base}/confirm")

@@ -86,6 +86,30 @@
       });
   }
 
+  // A problem in a form's error box: the lead and the detail, then one item for each error
+  // that `describe` gives a text (null leaves it out); the box is shown and takes the focus.
+  function showProblem(errors, lead, problem, describe) {
+    errors.replaceChildren();
+    var heading = document.createElement("p");
+    heading.textContent = lead + problem.detail;
+    errors.appendChild(heading);
+    var list = document.createElement("ul");
+    (problem.errors || []).forEach(function (error) {
+      var text = describe(error);
+      if (text === null) {
+        return;
+      }
+      var item = document.createElement("li");
+      item.textContent = text;
+      list.appendChild(item);
+    });
+    if (list.children.length) {
+      errors.appendChild(list);
+    }
+    errors.hidden = false;
+    errors.focus();
+  }
+
   function announce(message, kind) {
     var status = document.getElementById("status");
     if (!status) {
@@ -454,21 +478,9 @@
     message.addEventListener("input", counted);
 
     function showError(problem) {
-      errors.replaceChildren();
-      var heading = document.createElement("p");
-      heading.textContent = "Not sent: " + problem.detail;
-      errors.appendChild(heading);
-      var list = document.createElement("ul");
-      (problem.errors || []).forEach(function (error) {
-        var item = document.createElement("li");
-        item.textContent = (error.field === "message" ? "Your message" : error.field) + ": " + error.message;
-        list.appendChild(item);
+      showProblem(errors, "Not sent: ", problem, function (error) {
+        return (error.field === "message" ? "Your message" : error.field) + ": " + error.message;
       });
-      if (list.children.length) {
-        errors.appendChild(list);
-      }
-      errors.hidden = false;
-      errors.focus();
     }
 
     form.addEventListener("submit", function (event) {
@@ -608,22 +620,9 @@
     }
 
     function showErrors(form, problem) {
-      var errors = form.querySelector("#saved-search-errors");
-      errors.replaceChildren();
-      var heading = document.createElement("p");
-      heading.textContent = "Not saved: " + problem.detail;
-      errors.appendChild(heading);
-      var list = document.createElement("ul");
-      (problem.errors || []).forEach(function (error) {
-        var item = document.createElement("li");
-        item.textContent = error.field + ": " + error.message;
-        list.appendChild(item);
+      showProblem(form.querySelector("#saved-search-errors"), "Not saved: ", problem, function (error) {
+        return error.field + ": " + error.message;
       });
-      if (list.children.length) {
-        errors.appendChild(list);
-      }
-      errors.hidden = false;
-      errors.focus();
     }
 
     panel.addEventListener("submit", function (event) {
@@ -696,32 +695,16 @@
     submit.disabled = !owner;
 
     function showError(problem) {
-      errors.replaceChildren();
-      var heading = document.createElement("p");
-      heading.textContent = "Not done: " + problem.detail;
-      errors.appendChild(heading);
-      var list = document.createElement("ul");
-      (problem.errors || []).forEach(function (error) {
+      showProblem(errors, "Not done: ", problem, function (error) {
         var input = form.elements[error.field];
         if (input) {
           input.setAttribute("aria-invalid", "true");
         }
         if (error.message === problem.detail) {
-          return;
+          return null;
         }
-        var item = document.createElement("li");
-        if (input) {
-          item.textContent = input.labels[0].textContent + ": " + error.message;
-        } else {
-          item.textContent = error.message;
-        }
-        list.appendChild(item);
+        return (input ? input.labels[0].textContent + ": " : "") + error.message;
       });
-      if (list.children.length) {
-        errors.appendChild(list);
-      }
-      errors.hidden = false;
-      errors.focus();
     }
 
     form.addEventListener("submit", function (event) {

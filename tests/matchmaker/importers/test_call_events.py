@@ -1,7 +1,6 @@
 """Calls created or reopened by the imports and `matchmaker sync calls` are announced to saved
 searches as calls created over the API are: one notification job per call, written with it."""
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,27 +17,9 @@ from matchmaker.partnering.fanout import run_events
 from models.call import Call
 from models.partnering import OutboxMessage
 from models.saved_search import NotificationJob
-from tests.factories import create_organisation
+from tests.factories import call_source, create_organisation, write_calls
 
 TODAY = date(2025, 3, 1)
-
-
-def call(identifier: str, **fields: Any) -> dict[str, Any]:
-    """A call as a JSON source lists it, open on TODAY."""
-    return {
-        "identifier": identifier,
-        "title": f"Topic {identifier}",
-        "description": "Scope of the topic.",
-        "opening_date": "2025-01-10",
-        "deadline": "2025-06-30",
-        **fields,
-    }
-
-
-def write(path: Path, calls: list[dict[str, Any]]) -> Path:
-    """Write a JSON list of calls and return its path."""
-    path.write_text(json.dumps(calls), encoding="utf-8")
-    return path
 
 
 def announced(engine: Engine) -> list[str]:
@@ -57,13 +38,13 @@ def test_import_announces_each_new_call_once_but_not_closed_ones(
     engine: Engine, tmp_path: Path
 ) -> None:
     """Open and forthcoming calls get one job each; a closed one and a re-run get none."""
-    source = write(
+    source = write_calls(
         tmp_path / "calls.json",
         [
-            call("OPEN-1"),
-            call("PAST-1", opening_date="2024-01-10", deadline="2024-06-30"),
-            call("LATER-1", opening_date="2025-05-01", deadline="2025-09-30"),
-            call("NO-DEADLINE", opening_date=None, deadline=None),
+            call_source("OPEN-1"),
+            call_source("PAST-1", opening_date="2024-01-10", deadline="2024-06-30"),
+            call_source("LATER-1", opening_date="2025-05-01", deadline="2025-09-30"),
+            call_source("NO-DEADLINE", opening_date=None, deadline=None),
         ],
     )
     summary = import_calls(engine, source, today=TODAY, batch_size=2)
@@ -85,18 +66,26 @@ def test_sync_announces_created_and_reopened_calls_not_changed_ones(
     (the notification keys still keep a search from hearing of the same call twice)."""
     path = tmp_path / "calls.json"
     state = tmp_path / "state.json"
-    sync_calls(engine, write(path, [call("T-1"), call("T-2")]), state_path=state, today=TODAY)
+    sync_calls(
+        engine,
+        write_calls(path, [call_source("T-1"), call_source("T-2")]),
+        state_path=state,
+        today=TODAY,
+    )
     assert announced(engine) == ["T-1", "T-2"]
 
     changed = sync_calls(
-        engine, write(path, [call("T-1", deadline="2025-07-15")]), state_path=state, today=TODAY
+        engine,
+        write_calls(path, [call_source("T-1", deadline="2025-07-15")]),
+        state_path=state,
+        today=TODAY,
     )
     assert (changed.updated, changed.closed) == (["T-1"], ["T-2"])
     assert announced(engine) == ["T-1", "T-2"]
 
     reopened = sync_calls(
         engine,
-        write(path, [call("T-1", deadline="2025-07-15"), call("T-2")]),
+        write_calls(path, [call_source("T-1", deadline="2025-07-15"), call_source("T-2")]),
         state_path=state,
         today=TODAY + timedelta(days=1),
     )
@@ -116,7 +105,9 @@ def test_jobs_commit_with_their_batch_or_not_at_all(
 
     monkeypatch.setattr(events, "record_many", record_then_fail)
     with pytest.raises(RuntimeError):
-        import_calls(engine, write(tmp_path / "calls.json", [call("T-1")]), today=TODAY)
+        import_calls(
+            engine, write_calls(tmp_path / "calls.json", [call_source("T-1")]), today=TODAY
+        )
     with Session(engine) as session:
         assert session.scalars(select(Call)).all() == []
         assert session.scalars(select(NotificationJob)).all() == []
@@ -142,16 +133,18 @@ def test_synced_call_reaches_fitting_saved_searches(
         assert answer.status_code == 201, answer.text
     run_events(engine, base_url="https://matchmaker.example")  # the profiles' own jobs
     deadline = (datetime.now(UTC).date() + timedelta(days=90)).isoformat()
-    source = write(
+    source = write_calls(
         tmp_path / "calls.json",
         [
-            call(
+            call_source(
                 "HLTH-BIOPSY",
                 title="Liquid biopsy for early cancer detection in oncology",
                 opening_date=None,
                 deadline=deadline,
             ),
-            call("SOIL-1", title="Municipal waste water", opening_date=None, deadline=deadline),
+            call_source(
+                "SOIL-1", title="Municipal waste water", opening_date=None, deadline=deadline
+            ),
         ],
     )
     for _ in range(2):

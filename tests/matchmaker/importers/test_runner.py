@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
@@ -27,6 +27,7 @@ from matchmaker.settings import Settings, get_settings
 from models.call import Call
 from models.change import Change
 from models.organisation import Organisation
+from tests.helpers import count_rows
 
 EXTRACT = Path(__file__).resolve().parents[2] / "data" / "cordis"
 EXTRACT_ORGANISATIONS = 52
@@ -54,12 +55,6 @@ def organisation(engine: Engine, external_id: str) -> Organisation:
         ).one()
 
 
-def count(engine: Engine, model: type) -> int:
-    """How many rows a table holds."""
-    with Session(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 def counts(summary: ImportSummary) -> tuple[int, int, int, int]:
     """(created, updated, unchanged, rejected)."""
     return summary.created, summary.updated, summary.unchanged, len(summary.rejected)
@@ -75,8 +70,8 @@ def test_cordis_extract_creates_every_organisation(engine: Engine) -> None:
 
     assert counts(summary) == (EXTRACT_ORGANISATIONS, 0, 0, 0)
     assert summary.notes == []
-    assert count(engine, Organisation) == EXTRACT_ORGANISATIONS
-    assert count(engine, Change) == EXTRACT_ORGANISATIONS
+    assert count_rows(engine, Organisation) == EXTRACT_ORGANISATIONS
+    assert count_rows(engine, Change) == EXTRACT_ORGANISATIONS
     with Session(engine) as session:
         types = Counter(session.scalars(select(col(Organisation.stakeholder_type))))
     assert types == {
@@ -197,7 +192,7 @@ def test_changed_cordis_row_updates_the_profile_and_logs_the_change(
     with Session(engine) as session:
         last = session.scalars(select(Change).order_by(col(Change.id).desc()).limit(1)).one()
     assert (last.entity, last.entity_id) == ("organisation", profile.id)
-    assert count(engine, Change) == EXTRACT_ORGANISATIONS + 1
+    assert count_rows(engine, Change) == EXTRACT_ORGANISATIONS + 1
 
 
 class Interrupted(Exception):
@@ -212,7 +207,7 @@ def test_interrupted_import_rerun_equals_one_clean_run(engine: Engine, tmp_path:
 
     with pytest.raises(Interrupted):
         import_cordis(engine, EXTRACT, batch_size=10, on_batch=stop)
-    assert count(engine, Organisation) == 10
+    assert count_rows(engine, Organisation) == 10
 
     summary = import_cordis(engine, EXTRACT, batch_size=10)
     assert counts(summary) == (EXTRACT_ORGANISATIONS - 10, 0, 10, 0)
@@ -320,7 +315,7 @@ def test_missing_cordis_file_is_a_source_error(engine: Engine, tmp_path: Path) -
 
     with pytest.raises(SourceError, match=r"Cannot read topics\.csv"):
         import_cordis(engine, folder)
-    assert count(engine, Organisation) == 0
+    assert count_rows(engine, Organisation) == 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,7 +351,7 @@ def test_calls_from_the_topics_csv(engine: Engine) -> None:
         None,
         1,
     )
-    assert count(engine, Change) == 9
+    assert count_rows(engine, Change) == 9
 
 
 def test_second_calls_import_changes_nothing(engine: Engine) -> None:
@@ -462,7 +457,7 @@ def test_calls_from_urls_through_an_injected_client(engine: Engine) -> None:
     assert seen == ["https://calls.example/calls", "https://calls.example/topics.csv"]
     assert counts(from_json) == (1, 0, 0, 0)
     assert counts(from_csv) == (9, 0, 0, 0)
-    assert count(engine, Call) == 10
+    assert count_rows(engine, Call) == 10
 
 
 # --------------------------------------------------------------------------------------------
@@ -564,7 +559,7 @@ def test_cli_unreachable_url_fails_with_a_clear_message(
     assert result.exit_code == 1
     assert result.output == (f"Error: Could not fetch {url}: [Errno 111] Connection refused.\n")
     assert "Traceback" not in result.output
-    assert count(engine, Call) == 0
+    assert count_rows(engine, Call) == 0
 
 
 def test_cli_http_error_status_fails_with_a_clear_message(

@@ -28,29 +28,12 @@ from models.change import Change, Entity
 from models.common import StakeholderType
 from models.consortium import Consortium
 from models.organisation import Organisation
+from tests.factories import call_source, write_calls
 
 RECORDED = Path(__file__).resolve().parents[2] / "data" / "portal" / "topics-page-1.json"
 TODAY = date(2025, 3, 1)
 PARKINSON = "HORIZON-HLTH-2025-01-DISEASE-04"
 TWO_STAGE = "HORIZON-JU-IHI-2025-09-02-TWO-STAGE"
-
-
-def call(identifier: str, **fields: Any) -> dict[str, Any]:
-    """A call as a JSON source lists it."""
-    return {
-        "identifier": identifier,
-        "title": f"Topic {identifier}",
-        "description": "Scope of the topic.",
-        "opening_date": "2025-01-10",
-        "deadline": "2025-06-30",
-        **fields,
-    }
-
-
-def write(path: Path, calls: list[dict[str, Any]]) -> Path:
-    """Write a JSON list of calls (the source) and return its path."""
-    path.write_text(json.dumps(calls), encoding="utf-8")
-    return path
 
 
 def stored(engine: Engine) -> dict[str, Call]:
@@ -90,7 +73,7 @@ def test_first_sync_creates_and_second_changes_nothing(
     engine: Engine, tmp_path: Path, state: Path
 ) -> None:
     """A first sync creates every call; a second with the same source changes nothing, says so."""
-    source = write(tmp_path / "calls.json", [call("T-1"), call("T-2")])
+    source = write_calls(tmp_path / "calls.json", [call_source("T-1"), call_source("T-2")])
 
     first = sync_calls(engine, source, state_path=state, today=TODAY)
     assert (first.created, first.updated, first.closed, first.unchanged) == (
@@ -119,11 +102,19 @@ def test_changed_dates_and_texts_are_updated_with_version_and_change_log(
 ) -> None:
     """A changed deadline or description is written as any write: version up, change logged."""
     path = tmp_path / "calls.json"
-    sync_calls(engine, write(path, [call("T-1"), call("T-2")]), state_path=state, today=TODAY)
+    sync_calls(
+        engine,
+        write_calls(path, [call_source("T-1"), call_source("T-2")]),
+        state_path=state,
+        today=TODAY,
+    )
     t1 = stored(engine)["T-1"]
     logged = changes_for(engine, t1.id)
 
-    write(path, [call("T-1", deadline="2025-07-15", description="New scope."), call("T-2")])
+    write_calls(
+        path,
+        [call_source("T-1", deadline="2025-07-15", description="New scope."), call_source("T-2")],
+    )
     summary = sync_calls(engine, path, state_path=state, today=TODAY)
 
     assert (summary.updated, summary.unchanged, summary.closed) == (["T-1"], ["T-2"], [])
@@ -144,7 +135,12 @@ def test_vanished_call_is_closed_never_deleted_even_with_a_draft(
     """A call the source no longer lists is closed by date (deadline the day before the sync);
     the row, and the draft written for it, stay."""
     path = tmp_path / "calls.json"
-    sync_calls(engine, write(path, [call("T-1"), call("T-2")]), state_path=state, today=TODAY)
+    sync_calls(
+        engine,
+        write_calls(path, [call_source("T-1"), call_source("T-2")]),
+        state_path=state,
+        today=TODAY,
+    )
     t2 = stored(engine)["T-2"]
     with Session(engine) as session:
         organisation = Organisation(
@@ -158,7 +154,9 @@ def test_vanished_call_is_closed_never_deleted_even_with_a_draft(
         session.commit()
     logged = changes_for(engine, t2.id)
 
-    summary = sync_calls(engine, write(path, [call("T-1")]), state_path=state, today=TODAY)
+    summary = sync_calls(
+        engine, write_calls(path, [call_source("T-1")]), state_path=state, today=TODAY
+    )
 
     assert (summary.closed, summary.unchanged) == (["T-2"], ["T-1"])
     assert "Closed: T-2" in summary.lines()
@@ -182,13 +180,15 @@ def test_forthcoming_vanished_call_is_closed_with_its_opening_moved(
     a call already past its deadline is left as it is."""
     path = tmp_path / "calls.json"
     listing = [
-        call("T-1"),
-        call("SOON", opening_date="2025-05-01", deadline="2025-09-01"),
-        call("PAST", opening_date="2024-01-01", deadline="2024-06-01"),
+        call_source("T-1"),
+        call_source("SOON", opening_date="2025-05-01", deadline="2025-09-01"),
+        call_source("PAST", opening_date="2024-01-01", deadline="2024-06-01"),
     ]
-    sync_calls(engine, write(path, listing), state_path=state, today=TODAY)
+    sync_calls(engine, write_calls(path, listing), state_path=state, today=TODAY)
 
-    summary = sync_calls(engine, write(path, [call("T-1")]), state_path=state, today=TODAY)
+    summary = sync_calls(
+        engine, write_calls(path, [call_source("T-1")]), state_path=state, today=TODAY
+    )
 
     assert summary.closed == ["SOON"]
     assert sorted(summary.unchanged) == ["PAST", "T-1"]
@@ -202,10 +202,17 @@ def test_relisted_call_reopens_with_the_sources_dates(
 ) -> None:
     """A closed call that the source lists again gets its dates back."""
     path = tmp_path / "calls.json"
-    sync_calls(engine, write(path, [call("T-1"), call("T-2")]), state_path=state, today=TODAY)
-    sync_calls(engine, write(path, [call("T-1")]), state_path=state, today=TODAY)
+    sync_calls(
+        engine,
+        write_calls(path, [call_source("T-1"), call_source("T-2")]),
+        state_path=state,
+        today=TODAY,
+    )
+    sync_calls(engine, write_calls(path, [call_source("T-1")]), state_path=state, today=TODAY)
 
-    summary = sync_calls(engine, write(path, [call("T-1"), call("T-2")]), state_path=state)
+    summary = sync_calls(
+        engine, write_calls(path, [call_source("T-1"), call_source("T-2")]), state_path=state
+    )
 
     assert summary.updated == ["T-2"]
     assert stored(engine)["T-2"].deadline == date(2025, 6, 30)
@@ -216,13 +223,20 @@ def test_calls_from_other_sources_are_left_alone(
 ) -> None:
     """Only calls this source listed on its last sync are closed: not imported ones, not
     those another source still lists."""
-    import_calls(engine, write(tmp_path / "by-hand.json", [call("HAND-1")]))
-    other = write(tmp_path / "other.json", [call("SHARED"), call("O-1")])
+    import_calls(engine, write_calls(tmp_path / "by-hand.json", [call_source("HAND-1")]))
+    other = write_calls(tmp_path / "other.json", [call_source("SHARED"), call_source("O-1")])
     sync_calls(engine, other, state_path=state, today=TODAY)
     path = tmp_path / "calls.json"
-    sync_calls(engine, write(path, [call("T-1"), call("SHARED")]), state_path=state, today=TODAY)
+    sync_calls(
+        engine,
+        write_calls(path, [call_source("T-1"), call_source("SHARED")]),
+        state_path=state,
+        today=TODAY,
+    )
 
-    summary = sync_calls(engine, write(path, [call("T-2")]), state_path=state, today=TODAY)
+    summary = sync_calls(
+        engine, write_calls(path, [call_source("T-2")]), state_path=state, today=TODAY
+    )
 
     assert (summary.created, summary.closed) == (["T-2"], ["T-1"])
     calls = stored(engine)
@@ -235,9 +249,9 @@ def test_calls_from_other_sources_are_left_alone(
 def test_an_empty_source_closes_nothing(engine: Engine, tmp_path: Path, state: Path) -> None:
     """An empty answer (an outage, a wrong query) leaves the calls open and the state as it was."""
     path = tmp_path / "calls.json"
-    sync_calls(engine, write(path, [call("T-1")]), state_path=state, today=TODAY)
+    sync_calls(engine, write_calls(path, [call_source("T-1")]), state_path=state, today=TODAY)
 
-    summary = sync_calls(engine, write(path, []), state_path=state, today=TODAY)
+    summary = sync_calls(engine, write_calls(path, []), state_path=state, today=TODAY)
 
     assert summary.closed == []
     assert "left open" in summary.notes[0]
@@ -252,9 +266,14 @@ def test_sync_stopped_half_way_and_run_again_ends_as_one_clean_run(
     writes each change once: versions and dates as one clean run leaves them."""
     path = tmp_path / "calls.json"
     sync_calls(
-        engine, write(path, [call("T-1"), call("T-2"), call("T-3")]), state_path=state, today=TODAY
+        engine,
+        write_calls(path, [call_source("T-1"), call_source("T-2"), call_source("T-3")]),
+        state_path=state,
+        today=TODAY,
     )
-    write(path, [call("T-1", deadline="2025-08-01"), call("T-3"), call("T-4")])
+    write_calls(
+        path, [call_source("T-1", deadline="2025-08-01"), call_source("T-3"), call_source("T-4")]
+    )
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
@@ -345,7 +364,7 @@ def test_cli_sync_once_prints_what_changed(
     engine: Engine, tmp_path: Path, state: Path, cli_env: dict[str, str]
 ) -> None:
     """`matchmaker sync calls SOURCE` syncs once and prints the summary with identifiers."""
-    source = write(tmp_path / "calls.json", [call("T-1")])
+    source = write_calls(tmp_path / "calls.json", [call_source("T-1")])
     result = CliRunner().invoke(
         sync_app, ["calls", str(source), "--state", str(state)], env=cli_env
     )
@@ -361,7 +380,7 @@ def test_cli_sync_every_repeats_the_sync(
 ) -> None:
     """`--every` syncs again and again (here twice, with the hidden --rounds); the second
     round finds nothing to change."""
-    source = write(tmp_path / "calls.json", [call("T-1")])
+    source = write_calls(tmp_path / "calls.json", [call_source("T-1")])
     result = CliRunner().invoke(
         sync_app,
         ["calls", str(source), "--state", str(state), "--every", "0.01s", "--rounds", "2"],

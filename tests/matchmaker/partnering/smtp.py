@@ -5,14 +5,21 @@ import email
 import email.policy
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from sqlalchemy import Engine
 
+from matchmaker.partnering.delivery import SmtpSender, SmtpServer
+from matchmaker.partnering.worker import Pass, deliver_once, smtp_sender
+from matchmaker.settings import Settings
+from models.common import utc_now
 from tests.postgres import free_port
 
 
@@ -83,3 +90,31 @@ def smtp_server(recorder: Recorder, **options: Any) -> Iterator[int]:
     finally:
         recorder.released.set()
         controller.stop()
+
+
+@contextmanager
+def loopback_sender(port: int) -> Iterator[SmtpSender]:
+    """A sender to the SMTP server on a loopback port (no TLS, no login), closed after."""
+    sender = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
+    try:
+        yield sender
+    finally:
+        sender.close()
+
+
+def worker_pass(
+    engine: Engine, port: int, *, base_url: str, clock: Callable[[], datetime] = utc_now
+) -> Pass:
+    """One delivery pass (what `matchmaker notify run` runs) to the SMTP server on `port`."""
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        smtp_url=f"smtp://127.0.0.1:{port}",
+        public_base_url=base_url,
+    )
+    sender = smtp_sender(settings)
+    assert sender is not None
+    try:
+        with httpx.Client() as http:
+            return deliver_once(engine, settings=settings, send=sender, client=http, clock=clock)
+    finally:
+        sender.close()

@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -13,15 +12,14 @@ from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
 from matchmaker.matching.text_index import TfidfMatcher
-from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending
+from matchmaker.partnering.delivery import deliver_pending
 from matchmaker.partnering.fanout import run_events
 from matchmaker.partnering.saved_searches import SearchIndex
-from matchmaker.partnering.worker import deliver_once, smtp_sender
-from matchmaker.settings import Settings
 from models.partnering import OutboxMessage
 from models.saved_search import NotificationJob, SavedSearch
 from tests.factories import create_call, create_organisation
-from tests.matchmaker.partnering.smtp import Recorder, smtp_server
+from tests.helpers import keyed
+from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server, worker_pass
 
 BASE = "https://matchmaker.example"
 FAR = "2099-01-31"
@@ -109,15 +107,6 @@ def test_index_agrees_with_a_brute_force_over_many_searches() -> None:
 
 
 # The pass, on a real database (SQLite and PostgreSQL), through the API
-
-
-def keyed(client: TestClient, key: str) -> TestClient:
-    """A client of the same app sending an organisation's key."""
-    other = TestClient(
-        client.app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}
-    )
-    other.portal = client.portal
-    return other
 
 
 def outbox(engine: Engine) -> list[OutboxMessage]:
@@ -346,12 +335,8 @@ def test_event_email_reaches_a_real_smtp_server(
     create_call(client, opening_date=None, deadline=FAR)
     run(engine)
     recorder = Recorder()
-    with smtp_server(recorder) as port:
-        sender = SmtpSender(SmtpServer("127.0.0.1", port, None, None, implicit_tls=False))
-        try:
-            done = deliver_pending(engine, send=sender, mail_from="mm@example.org", base_url=BASE)
-        finally:
-            sender.close()
+    with smtp_server(recorder) as port, loopback_sender(port) as sender:
+        done = deliver_pending(engine, send=sender, mail_from="mm@example.org", base_url=BASE)
     assert done.sent == 1
     (email,) = recorder.messages
     assert isinstance(email, EmailMessage)
@@ -401,18 +386,8 @@ def test_delivery_pass_expands_events_before_sending(
     save(watcher, target="calls", text="liquid biopsy")
     create_call(client, opening_date=None, deadline=FAR)
     recorder = Recorder()
-    with smtp_server(recorder) as port, httpx.Client() as http:
-        settings = Settings(
-            database_url=engine.url.render_as_string(hide_password=False),
-            smtp_url=f"smtp://127.0.0.1:{port}",
-            public_base_url=BASE,
-        )
-        sender = smtp_sender(settings)
-        assert sender is not None
-        try:
-            done = deliver_once(engine, settings=settings, send=sender, client=http)
-        finally:
-            sender.close()
+    with smtp_server(recorder) as port:
+        done = worker_pass(engine, port, base_url=BASE)
     assert (done.events.jobs, done.events.messages, done.email.sent) == (2, 1, 1)
     assert [str(email["X-Matchmaker-Event"]) for email in recorder.messages] == [
         "call_matches_search"
