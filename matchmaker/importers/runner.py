@@ -160,8 +160,11 @@ def _write_organisations(
             else:
                 summary.unchanged += 1
         _note_duplicates(session, created, summary)
-        create_many(session, Organisation, created, entity=Entity.organisation)
+        new_ids = create_many(session, Organisation, created, entity=Entity.organisation)
         versioned_update_many(session, updated, entity=Entity.organisation)
+        # New profiles are announced as profiles registered over the API are (saved searches,
+        # drafts missing their type); changed ones are not, as for calls.
+        events.record_many(session, kind=JobKind.organisation, item_ids=new_ids)
     summary.created += len(created)
     summary.updated += len(updated)
 

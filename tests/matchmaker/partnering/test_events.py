@@ -1,8 +1,10 @@
 """Notification events: the matching of one item against every saved search at once, and the
 jobs and reminders the delivery pass turns into outbox messages, each thing notified once."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,13 +13,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
+from matchmaker.importers.runner import import_organisations_json
 from matchmaker.matching.text_index import TfidfMatcher
 from matchmaker.partnering.delivery import deliver_pending
 from matchmaker.partnering.fanout import run_events
 from matchmaker.partnering.saved_searches import SearchIndex
 from models.partnering import OutboxMessage
 from models.saved_search import NotificationJob, SavedSearch
-from tests.factories import create_call, create_organisation
+from tests.factories import create_call, create_organisation, organisation_payload
 from tests.helpers import keyed
 from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server, worker_pass
 
@@ -392,3 +395,36 @@ def test_delivery_pass_expands_events_before_sending(
     assert [str(email["X-Matchmaker-Event"]) for email in recorder.messages] == [
         "call_matches_search"
     ]
+
+
+def test_an_imported_profile_filling_a_draft_gap_is_announced_once(
+    client: TestClient, engine: Engine, orgs: Orgs, tmp_path: Path
+) -> None:
+    """Profiles created by an import are announced as registered ones are; the same import
+    run again (updating, not creating) announces nothing more."""
+    call = create_call(
+        client, opening_date=None, deadline=FAR, required_stakeholders={"patient_organisation": 1}
+    )
+    owner = orgs.new(name="Draft Owner", contact_email="owner@draft.example")
+    answer = owner[1].post("/consortia", json={"name": "D", "call_id": call["id"]})
+    assert answer.status_code == 201, answer.text
+    run(engine)
+    before = len(outbox(engine))
+    source = tmp_path / "organisations.json"
+    rows = [
+        organisation_payload(
+            name="Liver Patients Europe", stakeholder_type="patient_organisation", external_id="p1"
+        ),
+        organisation_payload(name="Imported SME", stakeholder_type="sme", external_id="s1"),
+    ]
+    source.write_text(json.dumps(rows), encoding="utf-8")
+    assert import_organisations_json(engine, source).created == 2
+    done = run(engine)
+    assert (done.jobs, done.messages) == (2, 1)
+    (message,) = outbox(engine)[before:]
+    assert (message.organisation_id, message.event) == (owner[0], "profile_fills_gap")
+    assert "Liver Patients Europe" in message.body
+    rows[0]["description"] = "Patient panels for liver care."
+    source.write_text(json.dumps(rows), encoding="utf-8")
+    assert import_organisations_json(engine, source).created == 0
+    assert run(engine).jobs == 0
