@@ -137,3 +137,8 @@ class IssuedKey(KeyPublic):
         description="The bearer token, `mm_<prefix>_<secret>`: shown only in this answer, "
         "stored only as a hash. Send it as `Authorization: Bearer <token>`."
     )
+
+    @classmethod
+    def of(cls, key: object, token: str) -> "IssuedKey":
+        """A stored key with its token, as the answer that shows the token once."""
+        return cls(**KeyPublic.model_validate(key).model_dump(), token=token)

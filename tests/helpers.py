@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from html.parser import HTMLParser
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -77,3 +78,52 @@ def mark_confirmed(engine: Engine, organisation_id: int, moment: datetime) -> No
             .values(confirmed_at=moment)
         )
         session.commit()
+
+
+class Page(HTMLParser):
+    """What a test needs from a page: assets it loads, links, labels and form controls."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.assets: list[str] = []
+        self.labels: set[str] = set()
+        self.controls: list[dict[str, str]] = []
+        self.rows: list[dict[str, str]] = []
+        self.ids: list[str] = []
+        self.options: list[tuple[str, str]] = []  # (optgroup label, value) of each option
+        self._optgroup = ""
+        self.inline_scripts = 0
+        self.inline_styles = 0
+        self.feed(html)
+
+    def handle_endtag(self, tag: str) -> None:
+        """Leave an option group."""
+        if tag == "optgroup":
+            self._optgroup = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Collect the attributes of the tags the tests look at."""
+        found = {name: value or "" for name, value in attrs}
+        if "id" in found:
+            self.ids.append(found["id"])
+        if tag == "optgroup":
+            self._optgroup = found.get("label", "")
+        if tag == "option":
+            self.options.append((self._optgroup, found.get("value", "")))
+        if tag == "script":
+            if "src" in found:
+                self.assets.append(found["src"])
+            else:
+                self.inline_scripts += 1
+        if tag == "link" and found.get("rel") in {"stylesheet", "icon", "preload"}:
+            self.assets.append(found["href"])
+        if tag in {"img", "iframe", "source", "video", "audio", "embed"} and "src" in found:
+            self.assets.append(found["src"])
+        if tag == "style" or "style" in found:
+            self.inline_styles += 1
+        if tag == "label" and "for" in found:
+            self.labels.add(found["for"])
+        if tag in {"input", "select", "textarea"} and found.get("type") not in {"hidden", "radio"}:
+            self.controls.append(found)
+        if tag == "tr" and "data-organisation-id" in found:
+            self.rows.append(found)

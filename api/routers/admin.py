@@ -42,10 +42,6 @@ class OrganisationExport(BaseModel):
     )
 
 
-def _issued(key: object, token: str) -> IssuedKey:
-    return IssuedKey(**KeyPublic.model_validate(key).model_dump(), token=token)
-
-
 @router.post(
     "/admin/keys",
     openapi_extra=security(KeyRole.admin),
@@ -56,7 +52,7 @@ def _issued(key: object, token: str) -> IssuedKey:
 def create_key(data: KeyCreate, session: SessionDep, actor: WriterDep) -> IssuedKey:
     """Issue a key of any role (admin key); its token is shown only in this answer."""
     key, token = keys.issue_key(session, data=data, actor=actor)
-    return _issued(key, token)
+    return IssuedKey.of(key, token)
 
 
 @router.get(
@@ -97,7 +93,7 @@ def create_organisation_key(
 ) -> IssuedKey:
     """Issue another key for your organisation (e.g. before revoking a leaked one)."""
     key, token = keys.issue_organisation_key(session, organisation_id=organisation_id, actor=actor)
-    return _issued(key, token)
+    return IssuedKey.of(key, token)
 
 
 @router.get(

@@ -6,7 +6,6 @@ from fastapi.responses import HTMLResponse
 from api.deps import IdPath, LinkToken, SessionDep, SettingsDep, WriterDep
 from api.errors import problem_responses
 from api.openapi import PUBLIC, security
-from api.routers.admin import _issued
 from api.web.templating import render
 from matchmaker import key_recovery, keys
 from matchmaker.errors import NotFound
@@ -73,7 +72,7 @@ def redeem_key_recovery(
     key, secret = key_recovery.redeem_recovery(
         session, organisation_id=organisation_id, token=token
     )
-    return _issued(key, secret)
+    return IssuedKey.of(key, secret)
 
 
 @router.post(
@@ -87,7 +86,7 @@ def rotate_key(organisation_id: IdPath, session: SessionDep, actor: WriterDep) -
     """Replace the organisation key you call with: it is revoked and a new one issued, shown
     only in this answer (an organisation's own key; admins issue keys instead)."""
     key, secret = keys.rotate_key(session, organisation_id=organisation_id, actor=actor)
-    return _issued(key, secret)
+    return IssuedKey.of(key, secret)
 
 
 def _page(

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.web import partnering as partnering_pages
 from tests.factories import create_call, create_organisation
-from tests.web.test_pages import Page
+from tests.helpers import Page
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 

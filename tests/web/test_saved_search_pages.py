@@ -6,7 +6,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.factories import create_organisation
-from tests.web.test_pages import Page
+from tests.helpers import Page
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 

@@ -12,9 +12,8 @@ from api.web.pages import FORM_ACTIONS
 from matchmaker.settings import Settings
 from models.common import utc_now
 from tests.factories import create_call, create_organisation
-from tests.helpers import mark_confirmed
+from tests.helpers import Page, mark_confirmed
 from tests.servers import ADMIN_TOKEN
-from tests.web.test_pages import Page
 
 
 @pytest.fixture
