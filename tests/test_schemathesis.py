@@ -99,7 +99,12 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
         assert tested is not None
         assert int(tested.group(1)) >= 45, summary
         assert re.search(r"(\d+) generated, \1 passed", output), summary
+        # The key was taken: with a refused key nearly every operation would answer only 401.
+        # With a good one, those of admins (for the organisation's key) and those of other
+        # organisations' ids (schemathesis draws them) still do: well under half.
+        selected = re.search(r"Selected: (\d+)", output)
+        assert selected is not None, summary
         refused = re.search(r"(\d+) operations returned only 401/403", output)
-        assert refused is None or int(refused.group(1)) <= 25, summary  # the key was taken
+        assert refused is None or int(refused.group(1)) <= 0.4 * int(selected.group(1)), summary
         assert "Stateful" in output, summary
         assert "Scenarios:" in output, summary

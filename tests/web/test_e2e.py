@@ -7,6 +7,7 @@ are saved under `test-artifacts/screenshots/`.
 
 import csv
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -107,8 +108,9 @@ def test_user_builds_a_draft_closes_a_gap_and_exports_it(
     expect(rows.first).to_contain_text("Patient organisation")
     assert rows.count() >= 1
     for index in range(rows.count()):
+        # A patient organisation's type is self-declared until an admin verifies it.
         expect(rows.nth(index).locator("td[data-label='Type']")).to_have_text(
-            "Patient organisation"
+            re.compile(r"^Patient organisation (Unverified|Verified)$")
         )
 
     # The builder proposes a consortium; put our own organisation in it, then draft it.
