@@ -6,7 +6,8 @@ serve`), before the e-mail goes out:
 - each pending `NotificationJob` (written by `matchmaker.partnering.events` in the transaction
   of its change) is matched against the saved searches of its kind (`saved_searches.SearchIndex`,
   one query for all of them) and, for a new or changed profile, against the drafts that lack its
-  stakeholder type (`consortium.proposals.needs_of_draft`, to the draft's owner);
+  stakeholder type (`consortium.proposals.needs_of_draft`, read once per pass; to the draft's
+  owner);
 - every draft whose call's deadline is 7 days away or less (and not past) reminds its owner.
 
 Each message is written in one transaction with a unique `NotificationKey` naming what it is
@@ -18,7 +19,7 @@ write transaction; a search deleted since is skipped, one saved since hears of t
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -48,6 +49,16 @@ TARGETS = {
     JobKind.organisation: SearchTarget.organisations,
     JobKind.partner_request: SearchTarget.partner_requests,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class PassContext:
+    """What a pass reads once, before its write transactions: the saved searches' indexes of
+    the pending jobs' kinds and, when a profile job is pending, the drafts' gaps. A draft whose
+    gap closes during the pass may still hear of a profile of that type once."""
+
+    indexes: dict[SearchTarget, SearchIndex]
+    gaps: list["DraftGap"]
 
 
 @dataclass(slots=True)
@@ -132,7 +143,7 @@ def _search_messages(
 
 
 def _call_job(
-    session: Session, index: SearchIndex, call_id: int, *, base_url: str, now: datetime
+    session: Session, found: PassContext, call_id: int, *, base_url: str, now: datetime
 ) -> int:
     call = session.get(Call, call_id)
     if call is None or call_status(call.opening_date, call.deadline, now.date()) == (
@@ -140,7 +151,9 @@ def _call_job(
     ):
         return 0
     required = list(effective_requirements(call).required_stakeholders)
-    hits = index.match(call_text(call), stakeholder_types=required, programme=call.programme)
+    hits = found.indexes[SearchTarget.calls].match(
+        call_text(call), stakeholder_types=required, programme=call.programme
+    )
     deadline = call.deadline.isoformat() if call.deadline else "none given"
     return _search_messages(
         session,
@@ -156,7 +169,7 @@ def _call_job(
 
 
 def _partner_request_job(
-    session: Session, index: SearchIndex, request_id: int, *, base_url: str, now: datetime
+    session: Session, found: PassContext, request_id: int, *, base_url: str, now: datetime
 ) -> int:
     request = session.get(PartnerRequest, request_id)
     call = session.get(Call, request.call_id) if request is not None else None
@@ -165,7 +178,7 @@ def _partner_request_job(
         return 0
     if status_of(request, call, today=now.date()) != PartnerRequestStatus.open:
         return 0
-    hits = index.match(
+    hits = found.indexes[SearchTarget.partner_requests].match(
         partner_request_text(request, call),
         stakeholder_types=request.stakeholder_types,
         country=publisher.country,
@@ -186,55 +199,94 @@ def _partner_request_job(
     )
 
 
-def _gap_messages(
-    session: Session, organisation: Organisation, *, base_url: str, now: datetime
-) -> int:
-    """Tell the owner of each draft (of a call still open) that lacks the organisation's type."""
-    today = now.date()
+@dataclass(frozen=True, slots=True)
+class DraftGap:
+    """A draft (of a call still open) that lacks some stakeholder types, as a pass reads it."""
+
+    draft_id: int
+    owner_id: int
+    name: str
+    call_identifier: str
+    missing: frozenset[str]
+    members: frozenset[int]
+    verified_types_required: bool
+
+
+def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
+    """Every draft of a call still open that lacks a stakeholder type: read once per pass, so
+    that a profile job checks them without a query per draft."""
     rows = session.execute(
         select(Consortium, Call)
         .join(Call, col(Call.id) == col(Consortium.call_id))
-        .where(
-            or_(col(Call.deadline).is_(None), col(Call.deadline) >= today),
-            col(Consortium.owner_organisation_id) != organisation.id,
-        )
+        .where(or_(col(Call.deadline).is_(None), col(Call.deadline) >= today))
         .order_by(col(Consortium.id))
     ).all()
-    kind = organisation.stakeholder_type
-    sent = 0
+    gaps = []
     for draft, call in rows:
-        if kind not in effective_requirements(call).required_stakeholders:
+        if not effective_requirements(call).required_stakeholders:
             continue
         missing, _, members = needs_of_draft(
             session, consortium_id=stored_id(draft), call_id=stored_id(call), actor=OPERATOR
         )
-        if kind not in missing or organisation.id in members:
-            continue
-        if not counts_as(
-            kind, organisation.type_verified, verified_types_required=call.verified_types_required
+        if missing:
+            gaps.append(
+                DraftGap(
+                    stored_id(draft),
+                    draft.owner_organisation_id,
+                    draft.name,
+                    call.identifier,
+                    frozenset(missing),
+                    frozenset(members),
+                    call.verified_types_required,
+                )
+            )
+    return gaps
+
+
+def _gap_messages(
+    session: Session,
+    organisation: Organisation,
+    gaps: list[DraftGap],
+    *,
+    base_url: str,
+    now: datetime,
+) -> int:
+    """Tell the owner of each draft that lacks the organisation's type."""
+    kind = organisation.stakeholder_type
+    sent = 0
+    for gap in gaps:
+        if (
+            kind not in gap.missing
+            or organisation.id in gap.members
+            or gap.owner_id == organisation.id
+            or not counts_as(
+                kind,
+                organisation.type_verified,
+                verified_types_required=gap.verified_types_required,
+            )
         ):
             continue
         sent += _notify_once(
             session,
-            f"gap:{draft.id}:{organisation.id}",
-            organisation_id=draft.owner_organisation_id,
+            f"gap:{gap.draft_id}:{organisation.id}",
+            organisation_id=gap.owner_id,
             event=Event.profile_fills_gap,
-            subject=f"A {kind.replace('_', ' ')} for your draft {draft.name}",
+            subject=f"A {kind.replace('_', ' ')} for your draft {gap.name}",
             body=f"{organisation.name} ({organisation.country}) is a {kind.replace('_', ' ')}, "
-            f"a kind of partner your draft {draft.name!r} for {call.identifier} still lacks.\n"
-            f"{base_url.rstrip('/')}/organisations/{organisation.id}",
+            f"a kind of partner your draft {gap.name!r} for {gap.call_identifier} still "
+            f"lacks.\n{base_url.rstrip('/')}/organisations/{organisation.id}",
             now=now,
         )
     return sent
 
 
 def _organisation_job(
-    session: Session, index: SearchIndex, organisation_id: int, *, base_url: str, now: datetime
+    session: Session, found: PassContext, organisation_id: int, *, base_url: str, now: datetime
 ) -> int:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         return 0
-    hits = index.match(
+    hits = found.indexes[SearchTarget.organisations].match(
         organisation_text(organisation),
         stakeholder_types=[organisation.stakeholder_type],
         country=organisation.country,
@@ -251,7 +303,7 @@ def _organisation_job(
         f"{base_url.rstrip('/')}/organisations/{organisation_id}",
         now=now,
     )
-    return sent + _gap_messages(session, organisation, base_url=base_url, now=now)
+    return sent + _gap_messages(session, organisation, found.gaps, base_url=base_url, now=now)
 
 
 _EXPANDERS = {
@@ -279,10 +331,11 @@ def expand_jobs(
         )
         pending = session.execute(statement).all()
         # Built before any write transaction: a fit must not hold SQLite's write lock.
-        indexes = {
-            target: build_index(session, target=target)
-            for target in {TARGETS[JobKind(kind)] for _, kind in pending}
-        }
+        kinds = {JobKind(kind) for _, kind in pending}
+        found = PassContext(
+            {TARGETS[kind]: build_index(session, target=TARGETS[kind]) for kind in kinds},
+            draft_gaps(session, today=clock().date()) if JobKind.organisation in kinds else [],
+        )
     for job_id, _ in pending:
         with session_scope(for_writing(engine)) as session:
             claimed = select(NotificationJob).where(
@@ -294,7 +347,7 @@ def expand_jobs(
             now = clock()
             kind = JobKind(job.kind)
             done.messages += _EXPANDERS[kind](
-                session, indexes[TARGETS[kind]], job.item_id, base_url=base_url, now=now
+                session, found, job.item_id, base_url=base_url, now=now
             )
             job.done_at = now
             session.add(job)
