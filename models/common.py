@@ -142,6 +142,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def stale_before(months: int, *, now: datetime | None = None) -> datetime:
+    """The moment before which a last confirmation makes a profile stale (the ranking and the
+    API's `stale` flag read it alike)."""
+    return months_before(now or utc_now(), months)
+
+
 def not_a_boolean(value: object) -> object:
     """Refuse true and false where a number is asked for (pydantic would read them as 1, 0)."""
     if isinstance(value, bool):

@@ -50,7 +50,7 @@ from matchmaker.matching.text_index import Match, TfidfMatcher
 from matchmaker.repository import compact_changes
 from models.call import Call, CallStatus
 from models.change import Change, Entity
-from models.common import months_before, type_verified, utc_now
+from models.common import stale_before, type_verified
 from models.organisation import Organisation
 
 logger = logging.getLogger(__name__)
@@ -472,7 +472,7 @@ class MatchingService:
     def _stale_before(self) -> datetime | None:
         """The moment before which a last confirmation makes a profile stale (None: never)."""
         months = self.stale_after_months
-        return None if months is None else months_before(utc_now(), months)
+        return None if months is None else stale_before(months)
 
     def count(
         self,

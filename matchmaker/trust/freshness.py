@@ -25,17 +25,12 @@ from matchmaker.organisations import get_organisation
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.repository import versioned_update
 from models.change import Entity
-from models.common import as_utc, months_before, utc_now
+from models.common import as_utc, months_before, stale_before, utc_now
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
 
 # Reminders written per transaction when a pass has no limit of its own.
 REMINDER_CHUNK = 500
-
-
-def stale_before(months: int, *, now: datetime | None = None) -> datetime:
-    """The moment before which a last confirmation makes a profile stale."""
-    return months_before(now or utc_now(), months)
 
 
 def profile_context(months: int, *, now: datetime | None = None) -> dict[str, datetime]:

@@ -11,8 +11,8 @@ from sqlmodel import Session, col
 from api.main import create_app
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.settings import Settings
-from matchmaker.trust.freshness import months_before, remind_owners, reminder_message_id
-from models.common import StakeholderType, utc_now
+from matchmaker.trust.freshness import remind_owners, reminder_message_id
+from models.common import StakeholderType, months_before, utc_now
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
 from tests.factories import create_organisation
