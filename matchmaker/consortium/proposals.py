@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import pycountry
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal
@@ -408,9 +408,8 @@ def gaps_for_consortium(
         )
     )
     verified_only = _verified_only(requirements)
-    available = matching.type_counts(requirements.required_stakeholders, exclude_ids=draft.ids)
-    available.update(
-        {kind: _verified_count(session, kind, exclude_ids=draft.ids) for kind in verified_only}
+    available = matching.type_counts(
+        requirements.required_stakeholders, exclude_ids=draft.ids, verified_only=verified_only
     )
     gaps = []
     for kind, needed in requirements.required_stakeholders.items():
@@ -419,8 +418,6 @@ def gaps_for_consortium(
         candidates = _rank_gap_candidates(
             session, found.get(kind, []), draft, countries_short=countries_missing > 0
         )
-        if verified:
-            candidates = [c for c in candidates if c.organisation.type_verified]
         gaps.append(
             RequirementGap(
                 requirement="stakeholder_type",
@@ -481,17 +478,6 @@ def gaps_for_consortium(
         requirements=gaps,
         eligibility=rules,
     )
-
-
-def _verified_count(session: Session, kind: str, *, exclude_ids: Collection[int]) -> int:
-    """How many organisations of a type an admin verified, outside the given ones."""
-    statement = select(func.count()).where(
-        col(Organisation.stakeholder_type) == kind,
-        col(Organisation.type_verified_at).is_not(None),
-    )
-    if exclude_ids:
-        statement = statement.where(col(Organisation.id).not_in(exclude_ids))
-    return int(session.scalar(statement) or 0)
 
 
 def eligibility_for_consortium(

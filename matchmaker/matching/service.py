@@ -487,12 +487,22 @@ class MatchingService:
         )
 
     def type_counts(
-        self, stakeholder_types: Collection[str], *, exclude_ids: Collection[int] = ()
+        self,
+        stakeholder_types: Collection[str],
+        *,
+        exclude_ids: Collection[int] = (),
+        verified_only: Collection[str] = (),
     ) -> dict[str, int]:
-        """How many indexed organisations there are of each type, from one read of the index."""
+        """How many indexed organisations there are of each type (of the types in
+        `verified_only`, only those an admin verified), from one read of the index."""
         index = self._current_organisations()
         return {
-            kind: index.count({"stakeholder_type": [kind]}, exclude_ids)
+            kind: index.count(
+                {"stakeholder_type": [kind], "type_verified": [VERIFIED]}
+                if kind in verified_only
+                else {"stakeholder_type": [kind]},
+                exclude_ids,
+            )
             for kind in stakeholder_types
         }
 
