@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -71,10 +72,13 @@ def features(
     return matrix, labels
 
 
-def fit(groups: list[tuple[np.ndarray, np.ndarray, float]]) -> dict[str, float]:
-    """The slopes of a conditional logit: per query, the softmax of the scores over its pool
-    should put its weight on the real partners. Evidence slopes are at least 0, and all
-    evidence at its caps stays below MARGIN of what a 3x better text fit is worth."""
+Loss = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+
+def conditional_logit(groups: list[tuple[np.ndarray, np.ndarray, float]]) -> Loss:
+    """The negative log-likelihood (and its gradient) of a conditional logit over groups of
+    (feature rows, which are real partners, the query's weight): per query, the softmax of the
+    scores over its pool should put its weight on the real partners, shared among them."""
     matrix = np.vstack([x for x, _, _ in groups])
     labels = np.concatenate([y for _, y, _ in groups]).astype(np.float64)
     sizes = np.array([y.size for _, y, _ in groups])
@@ -95,6 +99,13 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray, float]]) -> dict[str, float]:
         gradient = matrix.T @ (soft * np.repeat(query_weight, sizes) - target)
         return value, gradient
 
+    return loss
+
+
+def fit(groups: list[tuple[np.ndarray, np.ndarray, float]]) -> dict[str, float]:
+    """The slopes of the conditional logit (`conditional_logit`). Evidence slopes are at least
+    0, and all evidence at its caps stays below MARGIN of what a 3x better text fit is worth."""
+    loss = conditional_logit(groups)
     caps = np.array(
         [
             0.0,

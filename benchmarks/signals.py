@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from scipy.special import logsumexp
 from sklearn.decomposition import TruncatedSVD
 
+from benchmarks.fit_score import conditional_logit
 from matchmaker.evaluation.protocol import KINDS, MODES, Benchmark, Profile, load_benchmark
 from matchmaker.evaluation.rankers import ranker_index
 from matchmaker.matching import scoring
@@ -172,18 +172,11 @@ def design(pool: Pool, names: Sequence[str]) -> np.ndarray:
 
 def fit(pools: list[Pool], names: Sequence[str]) -> np.ndarray:
     """Unconstrained conditional-logit slopes: each query's softmax on its real partners."""
-    groups = [(design(p, names), p.labels) for p in pools if p.labels.any()]
-
-    def loss(slopes: np.ndarray) -> tuple[float, np.ndarray]:
-        value, gradient = 0.0, np.zeros_like(slopes)
-        for matrix, labels in groups:
-            score = matrix @ slopes
-            norm = logsumexp(score)
-            soft = np.exp(score - norm)
-            value -= score[labels].sum() - labels.sum() * norm
-            gradient -= matrix[labels].sum(0) - labels.sum() * (soft @ matrix)
-        return value / len(groups), gradient / len(groups)
-
+    kept = [p for p in pools if p.labels.any()]
+    # Each query weighs by its number of partners: every real partner counts the same.
+    loss = conditional_logit(
+        [(design(p, names), p.labels, p.labels.sum() / len(kept)) for p in kept]
+    )
     start = np.zeros(design(pools[0], names).shape[1])
     start[0] = 1.0
     return minimize(loss, start, jac=True, method="L-BFGS-B").x
