@@ -4,7 +4,7 @@ The table ships with the package (`data/country_statuses.csv`, each row naming a
 `data/country_status_sources.csv`); admins add rows without a release (`matchmaker rules add`,
 ``POST /admin/country-statuses``), and no row is ever changed or deleted: a later row for the
 same country and programme takes over from its ``valid_from`` date. A country with no row in
-force is a non-associated third country.
+force is a non-associated third country; an ``excluded`` one's entities may not take part.
 
 Parts of Horizon Europe are named ``pillar-1`` (Excellent Science), ``pillar-2`` (Global
 Challenges and European Industrial Competitiveness, institutionalised partnerships such as IHI
@@ -41,6 +41,10 @@ class CountryStatus(StrEnum):
     funding_eligible = "funding_eligible"
     # Explicitly recorded as not associated (otherwise the same as having no row).
     non_associated = "non_associated"
+    # Its entities may not take part at all, in any capacity (Russia and Belarus for calls with
+    # a deadline after 10 May 2022, Work Programme 2021-2022 as amended): a consortium with one
+    # fails the programme rules, and the solver never proposes one.
+    excluded = "excluded"
 
 
 @dataclass(frozen=True, kw_only=True)

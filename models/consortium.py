@@ -355,7 +355,8 @@ class RequirementGap(BaseModel):
     available: int | None = PydanticField(
         default=None,
         description="For a stakeholder type: how many organisations of that type exist "
-        "outside the draft.",
+        "outside the draft (under programme rules, outside the countries the programme "
+        "excludes).",
     )
     candidates: list[GapCandidate] = PydanticField(
         description="The best organisations to close the gap, best first."
@@ -386,9 +387,10 @@ class RuleCheck(BaseModel):
     rule: str = PydanticField(
         description="The rule's name: `independent-entities` (at least three independent legal "
         "entities, each in a different Member State or Associated Country), `member-state` (at "
-        "least one of them in an EU Member State), and for IHI calls `in-kind-contributor` "
-        "(single-stage: at least one member contributes in kind) or `stage-1-applicants` "
-        "(stage 1 of a two-stage call: none does)."
+        "least one of them in an EU Member State), `no-excluded-entities` (no member in a "
+        "country excluded from the programme, such as Russia or Belarus after 10 May 2022), and "
+        "for IHI calls `in-kind-contributor` (single-stage: at least one member contributes in "
+        "kind) or `stage-1-applicants` (stage 1 of a two-stage call: none does)."
     )
     title: str = PydanticField(description="The rule in a sentence.")
     met: bool = PydanticField(description="Whether the draft meets the rule.")
@@ -416,14 +418,14 @@ class ParticipantEligibility(BaseModel):
     country_status: str = PydanticField(
         description="Its country's status for the call, on the call's deadline and for its "
         "programme part: `member_state`, `associated`, `funding_eligible` (a low- or "
-        "middle-income country: funded, but not counted towards the consortium rule) or "
-        "`non_associated` (also for a country "
-        "with no row in the table)."
+        "middle-income country: funded, but not counted towards the consortium rule), "
+        "`non_associated` (also for a country with no row in the table) or `excluded` (its "
+        "entities may not take part at all: the `no-excluded-entities` rule fails)."
     )
     funded: bool = PydanticField(
         description="Whether it can be funded: false in a non-associated country (it may take "
-        "part, but is not automatically eligible for funding) and, in IHI calls, for in-kind "
-        "contributors."
+        "part, but is not automatically eligible for funding), in an excluded one (it may not "
+        "take part) and, in IHI calls, for in-kind contributors."
     )
     note: str = PydanticField(description="Why it can or cannot be funded, in a sentence.")
 

@@ -257,6 +257,19 @@ ELIGIBILITY: JsonDict = {
             "candidates": [],
         },
         {
+            "rule": "no-excluded-entities",
+            "title": "No legal entity established in a country excluded from the programme, in "
+            "any capacity",
+            "met": True,
+            "message": "No member is established in a country excluded from the programme.",
+            "fix": None,
+            "source": "Horizon Europe Work Programme 2021-2022, General Annexes as amended on 10 "
+            "May 2022: legal entities established in Russia, Belarus or non-government controlled "
+            "territories of Ukraine may not participate in any capacity (calls with a deadline "
+            "after 10 May 2022; exceptions case by case)",
+            "candidates": [],
+        },
+        {
             "rule": "in-kind-contributor",
             "title": "Single-stage call: at least one industry member or contributing partner "
             "contributing in kind",

@@ -41,8 +41,9 @@ COUNTRY_STATUS_FIELDS: dict[str, str] = {
     "like a Member State towards the consortium rule and is eligible for funding), "
     "`funding_eligible` (not associated, so it does not count towards the consortium rule, but "
     "its entities are automatically eligible for funding: the low- and middle-income countries "
-    "the General Annexes list) or `non_associated` (may take part but is not automatically "
-    "eligible for funding; the same as having no row).",
+    "the General Annexes list), `non_associated` (may take part but is not automatically "
+    "eligible for funding; the same as having no row) or `excluded` (its entities may not take "
+    "part in any capacity: Russia and Belarus for calls with a deadline after 10 May 2022).",
     "parts": "The programme parts the row covers: `all`, or some of `pillar-1`, `pillar-2`, "
     "`pillar-3`, `widening` and `eic-fund`. A call with no part counts only rows for `all` "
     "with no exceptions.",
@@ -78,9 +79,9 @@ class CountryStatusCreate(BaseModel):
     programme: Literal["horizon-europe"] = PydanticField(
         default="horizon-europe", description=COUNTRY_STATUS_FIELDS["programme"]
     )
-    status: Literal["member_state", "associated", "funding_eligible", "non_associated"] = (
-        PydanticField(description=COUNTRY_STATUS_FIELDS["status"])
-    )
+    status: Literal[
+        "member_state", "associated", "funding_eligible", "non_associated", "excluded"
+    ] = PydanticField(description=COUNTRY_STATUS_FIELDS["status"])
     parts: Annotated[list[Part], PydanticField(min_length=1, max_length=6)] = PydanticField(
         default=["all"], description=COUNTRY_STATUS_FIELDS["parts"]
     )

@@ -50,7 +50,10 @@ def rules_show(
 def rules_add(
     country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code (XK for Kosovo).")],
     status: Annotated[
-        str, typer.Argument(help="member_state, associated, funding_eligible or non_associated.")
+        str,
+        typer.Argument(
+            help="member_state, associated, funding_eligible, non_associated or excluded."
+        ),
     ],
     valid_from: Annotated[str, typer.Option("--from", help="First day in force (YYYY-MM-DD).")],
     source: Annotated[str, typer.Option(help="The document the row comes from.")],

@@ -13,6 +13,9 @@ Pure domain code (no web framework, no database). The rules, each cited in docs/
   in a Member State or Associated Country (elsewhere only where the work programme allows it).
 - ``horizon-europe-single`` (Art. 22(3)): ERC, EIC, training and mobility and programme co-fund
   actions need one legal entity established in a Member State or Associated Country.
+- Every rule set but ``none`` (Work Programme 2021-2022, General Annexes as amended on 10 May
+  2022): no member established in an excluded country (Russia and Belarus for calls with a
+  deadline after 10 May 2022), in any capacity.
 - ``none``: no programme rule (the call's own conditions still apply; see the gaps view).
 
 Independence: members that declare the same ``group`` are affiliated and count as one entity.
@@ -28,11 +31,12 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from matchmaker.consortium.solver import (
     ENTITIES_RULE,
+    EXCLUDED_RULE,
     IN_KIND_RULE,
     MEMBER_STATE_RULE,
     STAGE_ONE_RULE,
@@ -45,6 +49,7 @@ from models.call import RuleSet, default_rule_set
 
 __all__ = [
     "ENTITIES_RULE",
+    "EXCLUDED_RULE",
     "IN_KIND_RULE",
     "MEMBER_STATE_RULE",
     "STAGE_ONE_RULE",
@@ -70,6 +75,10 @@ SOURCES = {
     "partners",
     STAGE_ONE_RULE: "IHI Guide for Applicants (2022), section 2.1: in two-stage calls the "
     "industry consortium joins the selected applicant consortium at stage 2",
+    EXCLUDED_RULE: "Horizon Europe Work Programme 2021-2022, General Annexes as amended on 10 May "
+    "2022: legal entities established in Russia, Belarus or non-government controlled "
+    "territories of Ukraine may not participate in any capacity (calls with a deadline after "
+    "10 May 2022; exceptions case by case)",
 }
 # One legal entity in a Member State or Associated Country: the minimum of these rule sets.
 ONE_ENTITY_SOURCES = {
@@ -138,6 +147,19 @@ class Context:
         return self.table.countries(
             CountryStatus.member_state, programme=PROGRAMME, part=self.part, on=self.on
         )
+
+    def excluded_countries(self) -> frozenset[str]:
+        """The countries whose entities may not take part in this call at all."""
+        return self.table.countries(
+            CountryStatus.excluded, programme=PROGRAMME, part=self.part, on=self.on
+        )
+
+    def excluded_after(self, country: str) -> date | None:
+        """The deadline after which the country's entities are excluded (None if they are not)."""
+        row = self.table.row_for(country, programme=PROGRAMME, part=self.part, on=self.on)
+        if row is None or row.status is not CountryStatus.excluded:
+            return None
+        return row.valid_from - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -286,6 +308,43 @@ def _one_entity_rule(participants: Sequence[Participant], context: Context) -> R
     )
 
 
+def _long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _excluded_rule(participants: Sequence[Participant], context: Context) -> RuleResult:
+    excluded = context.excluded_countries()
+    by_country: dict[str, list[str]] = {}
+    for participant in participants:
+        if participant.country in excluded:
+            by_country.setdefault(participant.country, []).append(participant.name)
+    countries = sorted(by_country, key=country_name)
+    fixes = []
+    for country in countries:
+        after = context.excluded_after(country)
+        when = f" (calls with a deadline after {_long_date(after)})" if after else ""
+        fixes.append(
+            f"Remove {_listing(by_country[country])}: entities established in "
+            f"{country_name(country)} cannot take part in Horizon Europe actions{when}."
+        )
+    named = "; ".join(
+        f"{_listing(by_country[country])} ({country_name(country)})" for country in countries
+    )
+    return RuleResult(
+        rule=EXCLUDED_RULE,
+        title="No legal entity established in a country excluded from the programme, in any "
+        "capacity",
+        met=not countries,
+        message=(
+            f"Members established in an excluded country: {named}."
+            if countries
+            else "No member is established in a country excluded from the programme."
+        ),
+        source=SOURCES[EXCLUDED_RULE],
+        fix=" ".join(fixes) or None,
+    )
+
+
 def _ihi_rules(participants: Sequence[Participant], context: Context) -> list[RuleResult]:
     contributors = [p for p in participants if p.in_kind]
     names = ", ".join(p.name for p in contributors)
@@ -338,6 +397,14 @@ def _participation(participant: Participant, context: Context) -> ParticipantSta
             funded=False,
             note="Takes part with in-kind contributions; not eligible for IHI funding.",
         )
+    if status is CountryStatus.excluded:
+        return ParticipantStatus(
+            participant.id,
+            status,
+            funded=False,
+            note=f"Cannot take part: entities established in {name} are excluded from Horizon "
+            "Europe for this call, in any capacity (exceptions only case by case).",
+        )
     if status is CountryStatus.funding_eligible:
         return ParticipantStatus(
             participant.id,
@@ -368,6 +435,8 @@ def check(participants: Sequence[Participant], context: Context) -> Report:
         rules.append(_one_entity_rule(participants, context))
     elif context.rule_set is not RuleSet.none:
         rules.extend(_consortium_rules(participants, context))
+    if context.rule_set is not RuleSet.none:
+        rules.append(_excluded_rule(participants, context))
     if context.rule_set is RuleSet.ihi:
         rules.extend(_ihi_rules(participants, context))
     return Report(
@@ -389,6 +458,7 @@ def solver_rules(context: Context) -> ConsortiumRules | None:
             independent_entities=1,
             eligible_countries=context.eligible_countries(),
             require_member_state=False,
+            excluded_countries=context.excluded_countries(),
         )
     ihi = context.rule_set is RuleSet.ihi
     return ConsortiumRules(
@@ -397,6 +467,7 @@ def solver_rules(context: Context) -> ConsortiumRules | None:
         member_states=context.member_states(),
         min_in_kind=1 if ihi and not context.two_stage else 0,
         no_in_kind=ihi and context.two_stage,
+        excluded_countries=context.excluded_countries(),
     )
 
 

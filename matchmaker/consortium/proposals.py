@@ -31,7 +31,7 @@ from matchmaker.matching.text_index import Match
 from matchmaker.repository import stored_id
 from matchmaker.rules import call_context
 from matchmaker.wording import plural, stakeholder_noun
-from models.call import Call
+from models.call import Call, RuleSet
 from models.common import EXTRA_COUNTRIES, TYPES_VERIFIED_BY_ADMIN, counts_as
 from models.consortium import (
     EffectiveRequirements,
@@ -69,6 +69,16 @@ NEW_COUNTRY_BONUS = 0.05
 PAST_PARTNER_BONUS = 0.03
 PAST_PARTNER_CAP = 3
 ALL_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries) | EXTRA_COUNTRIES
+
+
+def allowed_countries(context: eligibility.Context) -> frozenset[str] | None:
+    """The countries whose entities may take part in a call: every country but those its
+    programme excludes (docs/eligibility.md); None when its rules exclude none. Candidates,
+    gap fillers and partners a draft still needs come only from these."""
+    if context.rule_set is RuleSet.none:
+        return None
+    excluded = context.excluded_countries()
+    return ALL_COUNTRIES - excluded if excluded else None
 
 
 def effective_requirements(call: Call) -> EffectiveRequirements:
@@ -113,12 +123,18 @@ def _organisations(session: Session, ids: Iterable[int]) -> dict[int, Organisati
     return {stored_id(row): row for row in rows}
 
 
-def _of_type(kind: str, *, verified_types_required: bool) -> dict[str, str]:
+def _of_type(
+    kind: str, *, verified_types_required: bool, countries: frozenset[str] | None
+) -> dict[str, str | frozenset[str]]:
     """The facet filter of candidates for a required type: only verified organisations when
-    the call requires verified members and an admin verifies that type."""
+    the call requires verified members and an admin verifies that type, and only from the
+    `countries` that may take part (`allowed_countries`; None: any)."""
+    filters: dict[str, str | frozenset[str]] = {"stakeholder_type": kind}
     if verified_types_required and kind in TYPES_VERIFIED_BY_ADMIN:
-        return {"stakeholder_type": kind, "type_verified": VERIFIED}
-    return {"stakeholder_type": kind}
+        filters["type_verified"] = VERIFIED
+    if countries is not None:
+        filters["country"] = countries
+    return filters
 
 
 def _candidate_matches(
@@ -129,19 +145,26 @@ def _candidate_matches(
     include: Collection[int],
     exclude: Collection[int],
     verified_types_required: bool,
+    countries: frozenset[str] | None,
 ) -> dict[int, Match]:
     """The solver's candidates, from one scoring of the call: the best of each required type
-    (the best verified ones where the call requires verified members), the best overall, and
-    the organisations the caller includes."""
+    (the best verified ones where the call requires verified members), the best overall, all
+    from the countries that may take part, and the organisations the caller includes."""
     selections = [
         Selection(
             k=CANDIDATES_PER_TYPE,
-            filters=_of_type(kind, verified_types_required=verified_types_required),
+            filters=_of_type(
+                kind, verified_types_required=verified_types_required, countries=countries
+            ),
             fill=True,
         )
         for kind in types
     ]
-    selections.append(Selection(k=CANDIDATES_OVERALL))
+    selections.append(
+        Selection(
+            k=CANDIDATES_OVERALL, filters=None if countries is None else {"country": countries}
+        )
+    )
     if include:
         selections.append(Selection(k=len(include), include_ids=include))
     found: dict[int, Match] = {}
@@ -226,6 +249,7 @@ def propose_for_call(
     if unknown := sorted(include - set(known)):
         raise InvalidInput(f"No organisations with ids {unknown}.", field="include")
     text = call_text(call)
+    context = call_context(session, call)
     matches = _candidate_matches(
         matching,
         text,
@@ -233,6 +257,7 @@ def propose_for_call(
         include=include,
         exclude=exclude,
         verified_types_required=call.verified_types_required,
+        countries=allowed_countries(context),
     )
     organisations = {**_organisations(session, matches), **known}
     # Every vector from one read of the index, so that all are of one vocabulary.
@@ -256,7 +281,7 @@ def propose_for_call(
             required=requirements.required_stakeholders,
             min_countries=requirements.min_countries,
             max_partners=requirements.max_partners,
-            rules=eligibility.solver_rules(call_context(session, call)),
+            rules=eligibility.solver_rules(context),
             verified_types=_verified_only(requirements),
         ),
         include=include,
@@ -378,6 +403,8 @@ def gaps_for_consortium(
     """Each requirement of the call: how far the draft is from it, and who could close it."""
     call, draft = _draft_and_call(session, consortium_id=consortium_id, actor=actor)
     requirements = effective_requirements(call)
+    context = call_context(session, call)
+    allowed = allowed_countries(context)
     text = call_text(call)
     countries_missing = max(0, requirements.min_countries - len(draft.countries))
     pool = GAP_CANDIDATES * 4
@@ -390,14 +417,17 @@ def gaps_for_consortium(
     selections: dict[str | None, Selection] = {
         kind: Selection(
             k=pool,
-            filters=_of_type(kind, verified_types_required=call.verified_types_required),
+            filters=_of_type(
+                kind, verified_types_required=call.verified_types_required, countries=allowed
+            ),
             fill=True,
         )
         for kind, count in missing.items()
         if count
     }
     if countries_missing:
-        selections[None] = Selection(k=pool, filters={"country": ALL_COUNTRIES - draft.countries})
+        new_countries = (ALL_COUNTRIES if allowed is None else allowed) - draft.countries
+        selections[None] = Selection(k=pool, filters={"country": new_countries})
     found = dict(
         zip(
             selections,
@@ -409,14 +439,20 @@ def gaps_for_consortium(
     )
     verified_only = _verified_only(requirements)
     available = matching.type_counts(
-        requirements.required_stakeholders, exclude_ids=draft.ids, verified_only=verified_only
+        requirements.required_stakeholders,
+        exclude_ids=draft.ids,
+        verified_only=verified_only,
+        countries=allowed,
     )
     gaps = []
     for kind, needed in requirements.required_stakeholders.items():
         verified = "verified " if kind in verified_only else ""
         unverified = draft.unverified.get(kind, [])
         candidates = _rank_gap_candidates(
-            session, found.get(kind, []), draft, countries_short=countries_missing > 0
+            session,
+            found.get(kind, []),
+            draft,
+            countries_short=countries_missing > 0,
         )
         gaps.append(
             RequirementGap(
@@ -470,13 +506,15 @@ def gaps_for_consortium(
             candidates=[],
         )
     )
-    rules = _eligibility(session, matching, call=call, draft=draft, consortium_id=consortium_id)
+    report = _eligibility(
+        session, matching, call=call, draft=draft, consortium_id=consortium_id, context=context
+    )
     return Gaps(
         consortium_id=consortium_id,
         call_id=call.id,
-        satisfied=all(gap.missing == 0 for gap in gaps) and rules.eligible,
+        satisfied=all(gap.missing == 0 for gap in gaps) and report.eligible,
         requirements=gaps,
-        eligibility=rules,
+        eligibility=report,
     )
 
 
@@ -485,13 +523,25 @@ def eligibility_for_consortium(
 ) -> Eligibility:
     """Each programme rule for a draft at the call's deadline: met or not, why, who would fix it."""
     call, draft = _draft_and_call(session, consortium_id=consortium_id, actor=actor)
-    return _eligibility(session, matching, call=call, draft=draft, consortium_id=consortium_id)
+    return _eligibility(
+        session,
+        matching,
+        call=call,
+        draft=draft,
+        consortium_id=consortium_id,
+        context=call_context(session, call),
+    )
 
 
 def _eligibility(
-    session: Session, matching: MatchingService, *, call: Call, draft: _Draft, consortium_id: int
+    session: Session,
+    matching: MatchingService,
+    *,
+    call: Call,
+    draft: _Draft,
+    consortium_id: int,
+    context: eligibility.Context,
 ) -> Eligibility:
-    context = call_context(session, call)
     participants = [_participant(member) for member in draft.members]
     report = eligibility.check(participants, context)
     failing = [rule for rule in report.rules if not rule.met and rule.fix_countries]
@@ -562,9 +612,10 @@ def needs_of_draft(
     """What a draft for the call still needs: missing types, countries that would be new,
     current members.
 
-    The countries are all countries when the draft is not short of countries; the types are
-    empty when it lacks no type (and then only a country gap, if any, is worth filling). A
-    draft written for another call is InvalidInput: its gaps are another call's.
+    The countries are all countries that may take part (`allowed_countries`) when the draft is
+    not short of countries; the types are empty when it lacks no type (and then only a country
+    gap, if any, is worth filling). A draft written for another call is InvalidInput: its gaps
+    are another call's.
     """
     call, draft = _draft_and_call(session, consortium_id=consortium_id, actor=actor)
     if call.id != call_id:
@@ -581,7 +632,10 @@ def needs_of_draft(
         if draft.types[kind] < needed
     ]
     short_of_countries = len(draft.countries) < requirements.min_countries
-    countries = ALL_COUNTRIES - draft.countries if short_of_countries else ALL_COUNTRIES
+    allowed = allowed_countries(call_context(session, call))
+    countries = ALL_COUNTRIES if allowed is None else allowed
+    if short_of_countries:
+        countries -= draft.countries
     if not types and not short_of_countries:
         countries = frozenset()
     return types, countries, draft.ids

@@ -69,7 +69,8 @@ E marks the independent core: ``sum(w_i in country c) <= 1`` per country,
 ``sum(x_i in a Member State) + s_member_state >= 1`` (unless ``require_member_state`` is off,
 as for the one-entity rule sets); ``sum(x_i contributing in kind) +
 s_in_kind >= min_in_kind``; with ``no_in_kind`` no candidate contributing in kind is eligible
-(an included one is reported). Rule slacks cost ``(U + 1)`` times the other slacks' cost, U the
+(an included one is reported), and neither is any candidate established in one of
+``excluded_countries`` (likewise). Rule slacks cost ``(U + 1)`` times the other slacks' cost, U the
 largest type and country shortfall, so a proposal meets the rules whenever any admissible
 consortium in the pool does, and misses as few type or country places as it can within them.
 The pool keeps, for every eligible country, its best candidates of three distinct groups: a
@@ -131,6 +132,7 @@ ENTITIES_RULE = "independent-entities"
 MEMBER_STATE_RULE = "member-state"
 IN_KIND_RULE = "in-kind-contributor"
 STAGE_ONE_RULE = "stage-1-applicants"
+EXCLUDED_RULE = "no-excluded-entities"
 
 # Objective changes smaller than this are rounding, not improvements (scores are O(1) cosines).
 _IMPROVEMENT = 1e-9
@@ -194,6 +196,9 @@ class ConsortiumRules:
     # Whether one of the independent entities must be in a Member State (Art. 22(2)); the
     # one-entity rule sets (CSA, ERC and the like) accept an Associated Country alone.
     require_member_state: bool = True
+    # Countries whose entities may not take part in any capacity (Russia and Belarus since
+    # 10 May 2022): their candidates are never proposed; an included one is reported.
+    excluded_countries: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         _check_count(self.independent_entities, "independent_entities")
@@ -460,7 +465,7 @@ def _build_pool(
         ],
         first=requirements.required,
     )
-    countries, _ = _codes([c.country for c in candidates])
+    countries, country_names = _codes([c.country for c in candidates])
     # Sorting, not np.unique: NumPy 2's hash-based unique is ~50x slower on 100k distinct ids.
     sorted_ids = np.sort(ids)
     if (sorted_ids[1:] == sorted_ids[:-1]).any():
@@ -481,6 +486,9 @@ def _build_pool(
     in_kind = np.array([c.in_kind for c in candidates], dtype=bool)
     if rules is not None and rules.no_in_kind:
         eligible &= ~in_kind
+    if rules is not None and rules.excluded_countries:
+        barred = [k for k, name in enumerate(country_names) if name in rules.excluded_countries]
+        eligible &= ~np.isin(countries, barred)
 
     need = np.zeros(len(type_names), dtype=np.int64)
     need[: len(requirements.required)] = list(requirements.required.values())  # listed first
@@ -543,13 +551,14 @@ def _unverified(
 @dataclass(frozen=True, eq=False)
 class _RuleArrays:
     """The programme rules over the pool: who is in an eligible country, a Member State, which
-    entity (group) each candidate is, who contributes in kind."""
+    entity (group) each candidate is, who contributes in kind, who is in an excluded country."""
 
     rules: ConsortiumRules
     eligible: Mask
     member_state: Mask
     entities: NDArray[np.intp]
     in_kind: Mask
+    excluded: Mask
 
     @classmethod
     def of(cls, pool: list[Candidate], rules: ConsortiumRules) -> _RuleArrays:
@@ -560,6 +569,7 @@ class _RuleArrays:
             member_state=np.array([c.country in rules.member_states for c in pool], dtype=bool),
             entities=entities,
             in_kind=np.array([c.in_kind for c in pool], dtype=bool),
+            excluded=np.array([c.country in rules.excluded_countries for c in pool], dtype=bool),
         )
 
 
@@ -765,7 +775,15 @@ def _rule_gaps(pool: _Pool, selection: Mask) -> dict[str, int]:
         ),
         IN_KIND_RULE: max(0, rules.min_in_kind - in_kind),
         STAGE_ONE_RULE: in_kind if rules.no_in_kind else 0,
+        EXCLUDED_RULE: int((selection & arrays.excluded).sum()),
     }
+
+
+def _fixed_rule_gap(pool: _Pool) -> int:
+    """The part of every selection's rule gaps that only included candidates cause (in-kind ones
+    at stage 1, those in excluded countries): no other such candidate is in the pool."""
+    gaps = _rule_gaps(pool, pool.included)
+    return gaps.get(STAGE_ONE_RULE, 0) + gaps.get(EXCLUDED_RULE, 0)
 
 
 def _penalty(pool: _Pool, selection: Mask) -> float:
@@ -958,9 +976,9 @@ def _solve_milp(
     if max_shortfall is not None and slacks.size:
         add_rows(np.zeros(slacks.size, dtype=np.intp), slacks, 1.0, -np.inf, max_shortfall[1])
     if max_shortfall is not None and rule_slacks.size:
-        add_rows(
-            np.zeros(rule_slacks.size, dtype=np.intp), rule_slacks, 1.0, -np.inf, max_shortfall[0]
-        )
+        # No slack covers the gaps that included candidates cause in every selection.
+        rule_bound = max_shortfall[0] - _fixed_rule_gap(pool)
+        add_rows(np.zeros(rule_slacks.size, dtype=np.intp), rule_slacks, 1.0, -np.inf, rule_bound)
 
     contribution = pool.scores - pool.member_cost  # objective of each member, before penalties
     cost = np.zeros(n_vars)
@@ -1376,6 +1394,21 @@ def _rule_shortfalls(pool: _Pool, selection: Mask) -> list[Shortfall]:
                 rule=STAGE_ONE_RULE,
                 message="Stage 1 of a two-stage call admits no industry member or contributing "
                 "partner; remove the included ones (the industry consortium joins at stage 2).",
+            )
+        )
+    if gaps[EXCLUDED_RULE]:
+        barred = sorted(
+            {pool.candidates[i].country for i in np.flatnonzero(selection & pool.rule.excluded)}
+        )
+        shortfalls.append(
+            Shortfall(
+                requirement="eligibility",
+                stakeholder_type=None,
+                needed=0,
+                achieved=gaps[EXCLUDED_RULE],
+                rule=EXCLUDED_RULE,
+                message=f"The programme excludes entities established in {', '.join(barred)} "
+                "from taking part in any capacity; remove the included ones.",
             )
         )
     return shortfalls

@@ -492,19 +492,21 @@ class MatchingService:
         *,
         exclude_ids: Collection[int] = (),
         verified_only: Collection[str] = (),
+        countries: Collection[str] | None = None,
     ) -> dict[str, int]:
         """How many indexed organisations there are of each type (of the types in
-        `verified_only`, only those an admin verified), from one read of the index."""
+        `verified_only`, only those an admin verified; only in `countries` when given), from one
+        read of the index."""
         index = self._current_organisations()
-        return {
-            kind: index.count(
-                {"stakeholder_type": [kind], "type_verified": [VERIFIED]}
-                if kind in verified_only
-                else {"stakeholder_type": [kind]},
-                exclude_ids,
-            )
-            for kind in stakeholder_types
-        }
+        counts = {}
+        for kind in stakeholder_types:
+            filters: dict[str, Collection[str]] = {"stakeholder_type": [kind]}
+            if kind in verified_only:
+                filters["type_verified"] = [VERIFIED]
+            if countries is not None:
+                filters["country"] = countries
+            counts[kind] = index.count(filters, exclude_ids)
+        return counts
 
     def profile_vectors(self, ids: Sequence[int]) -> sparse.csr_matrix:
         """Indexed organisations' text rows, one vocabulary for all (see `ProfileIndex.vectors`)."""

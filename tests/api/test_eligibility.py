@@ -50,7 +50,7 @@ def _horizon_call(client: TestClient, **overrides: object) -> int:
             client,
             identifier=str(overrides.pop("identifier", "HORIZON-CL4-2024-01")),
             programme="Horizon Europe Cluster 4 (Digital, Industry and Space)",
-            required_stakeholders={},
+            required_stakeholders=overrides.pop("required_stakeholders", {}),
             deadline=str(overrides.pop("deadline", "2024-09-17")),
             **overrides,
         )["id"]
@@ -84,7 +84,7 @@ def test_draft_eligibility_reports_each_rule_and_who_could_fix_it(client: TestCl
         "2024-09-17",
         False,
     )
-    entities, member_state = body["rules"]
+    entities, member_state, excluded = body["rules"]
     assert (entities["rule"], entities["met"]) == ("independent-entities", False)
     assert entities["fix"] == (
         "Needs 1 more independent entity established in a Member State or Associated Country "
@@ -93,6 +93,7 @@ def test_draft_eligibility_reports_each_rule_and_who_could_fix_it(client: TestCl
     assert "Art. 22(2)" in entities["source"]
     assert [c["organisation"]["id"] for c in entities["candidates"]] == [norway]
     assert member_state["met"] is True
+    assert (excluded["rule"], excluded["met"]) == ("no-excluded-entities", True)
     swiss = next(p for p in body["participants"] if p["organisation"]["id"] == ch)
     assert (swiss["country_status"], swiss["funded"]) == ("non_associated", False)
 
@@ -170,7 +171,8 @@ def test_admin_row_changes_later_deadlines_only(client: TestClient, anonymous: T
 
 
 def test_rules_show_prints_the_table_with_sources(tmp_path: Path) -> None:
-    """`matchmaker rules show` lists statuses with dates and parts, and cites the sources."""
+    """`matchmaker rules show` lists statuses with dates and parts (`excluded` too), and cites
+    the sources."""
     env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
     runner = CliRunner()
     assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
@@ -208,6 +210,21 @@ def test_rules_show_prints_the_table_with_sources(tmp_path: Path) -> None:
         "shipped",
     ]
     assert added_row.split()[:7] == ["MA", "associated", "all", "-", "2026-01-01", "-", "added"]
+    excluded = runner.invoke(
+        app, ["rules", "add", "KP", "excluded", "--from", "2024-01-01", "--source", "T"], env=env
+    )
+    assert excluded.output == "Added row 2: KP excluded from 2024-01-01.\n"
+    russia = runner.invoke(app, ["rules", "show", "--country", "RU"], env=env).output
+    assert russia.splitlines()[1].split()[:7] == [
+        "RU",
+        "excluded",
+        "all",
+        "-",
+        "2022-05-11",
+        "-",
+        "shipped",
+    ]
+    assert "[wp-2021-2022-amendment-2022-05]" in russia
 
 
 def test_csa_call_is_eligible_with_one_entity_in_an_associated_country(
@@ -222,7 +239,7 @@ def test_csa_call_is_eligible_with_one_entity_in_an_associated_country(
     norway, south_africa = _org(client, "Oslo University", "NO"), _org(client, "Wits", "ZA")
 
     body = client.get(f"/consortia/{_draft(client, call, norway, south_africa)}/eligibility")
-    (rule,) = body.json()["rules"]
+    rule, _ = body.json()["rules"]
     assert (rule["rule"], rule["met"], body.json()["eligible"]) == (
         "independent-entities",
         True,
@@ -246,3 +263,106 @@ def test_admin_may_add_a_funding_eligible_row(client: TestClient) -> None:
     assert created.status_code == 201, created.text
     added = [(r["country"], r["status"]) for r in created.json() if not r["shipped"]]
     assert added == [("KE", "funding_eligible")]
+
+
+def test_russian_member_fails_after_10_may_2022_and_is_never_suggested(client: TestClient) -> None:
+    """WP 2021-2022 as amended on 10 May 2022: a Russian university in a draft for a call due
+    1 June 2022 fails `no-excluded-entities` (due 1 March 2022 it takes part unfunded); the
+    gaps view and the proposal never offer it, although it fits the call best."""
+    de, fr, it = (
+        _org(client, "Heidelberg", "DE"),
+        _org(client, "Sorbonne", "FR"),
+        _org(client, "Politecnico", "IT"),
+    )
+    russian = _org(client, "Moscow oncology liquid biopsy screening institute", "RU")
+    belarusian = _org(client, "Minsk oncology liquid biopsy screening centre", "BY", kind="sme")
+    before = _horizon_call(
+        client, identifier="HORIZON-OLD", opening_date="2021-12-01", deadline="2022-03-01"
+    )
+    after = _horizon_call(
+        client,
+        identifier="HORIZON-NEW",
+        opening_date="2022-01-15",
+        deadline="2022-06-01",
+        required_stakeholders={"academia": 1, "sme": 1},
+        max_partners=4,
+    )
+
+    early = client.get(f"/consortia/{_draft(client, before, de, fr, it, russian)}/eligibility")
+    assert early.json()["eligible"] is True
+    ru = next(p for p in early.json()["participants"] if p["organisation"]["id"] == russian)
+    assert (ru["country_status"], ru["funded"]) == ("non_associated", False)
+
+    draft = _draft(client, after, de, fr, it, russian)
+    late = client.get(f"/consortia/{draft}/eligibility").json()
+    assert late["eligible"] is False
+    [failing] = [rule for rule in late["rules"] if not rule["met"]]
+    assert failing["rule"] == "no-excluded-entities"
+    assert failing["fix"] == (
+        "Remove Moscow oncology liquid biopsy screening institute: entities established in "
+        "Russian Federation cannot take part in Horizon Europe actions (calls with a deadline "
+        "after 10 May 2022)."
+    )
+    assert failing["candidates"] == []
+    ru = next(p for p in late["participants"] if p["organisation"]["id"] == russian)
+    assert (ru["country_status"], ru["funded"]) == ("excluded", False)
+
+    client.delete(f"/consortia/{draft}/members/{russian}")
+    gaps = client.get(f"/consortia/{draft}/gaps").json()
+    sme_gap = next(g for g in gaps["requirements"] if g.get("stakeholder_type") == "sme")
+    assert (sme_gap["missing"], sme_gap["available"], sme_gap["candidates"]) == (1, 0, [])
+    needed = client.get(f"/calls/{after}/suggestions?missing_for={draft}").json()
+    assert (needed["items"], needed["available"]) == ([], 0)
+
+    best = client.post(f"/calls/{after}/consortium", json={}).json()["items"][0]
+    members = {m["organisation"]["id"] for m in best["members"]}
+    assert not members & {russian, belarusian}
+
+
+def test_admin_may_add_an_excluded_row(client: TestClient) -> None:
+    """`excluded` is a status like any other over the API; Russia and Belarus are shipped."""
+    row = {"country": "KP", "status": "excluded", "valid_from": "2024-01-01", "source": "Test"}
+    created = client.post("/admin/country-statuses", json=row)
+    assert created.status_code == 201, created.text
+    added = [(r["country"], r["status"]) for r in created.json() if not r["shipped"]]
+    assert added == [("KP", "excluded")]
+    shipped = [
+        (r["country"], r["status"], r["valid_from"])
+        for r in client.get("/rules/countries").json()
+        if r["status"] == "excluded" and r["shipped"]
+    ]
+    assert shipped == [("RU", "excluded", "2022-05-11"), ("BY", "excluded", "2022-05-11")]
+
+
+def test_excluded_candidates_do_not_crowd_out_the_ones_that_may_take_part(
+    client: TestClient,
+) -> None:
+    """Thirty-one Russian SMEs fit the call better than the one German SME; a call due after
+    10 May 2022 still gets the German one proposed and offered for its gap: the exclusion
+    filters the index's selection, not its first thirty."""
+    for n in range(31):
+        _org(client, f"Liquid biopsy screening SME {n}", "RU", kind="sme")
+    german = create_organisation(
+        client,
+        name="Kiel diagnostics",
+        stakeholder_type="sme",
+        country="DE",
+        description="oncology screening",
+        keywords=[],
+        activities=[],
+        website=None,
+    )["id"]
+    de, fr, it = (
+        _org(client, name, code) for name, code in (("A", "DE"), ("B", "FR"), ("C", "IT"))
+    )
+    call = _horizon_call(
+        client, deadline="2022-06-01", opening_date="2022-01-15", required_stakeholders={"sme": 1}
+    )
+
+    best = client.post(f"/calls/{call}/consortium", json={}).json()["items"][0]
+    assert german in {m["organisation"]["id"] for m in best["members"]}
+    assert best["shortfalls"] == []
+    gaps = client.get(f"/consortia/{_draft(client, call, de, fr, it)}/gaps").json()
+    sme_gap = next(g for g in gaps["requirements"] if g.get("stakeholder_type") == "sme")
+    assert sme_gap["available"] == 1
+    assert [c["organisation"]["id"] for c in sme_gap["candidates"]] == [german]

@@ -6,6 +6,7 @@ import pytest
 
 from matchmaker.consortium.eligibility import (
     ENTITIES_RULE,
+    EXCLUDED_RULE,
     IN_KIND_RULE,
     MEMBER_STATE_RULE,
     STAGE_ONE_RULE,
@@ -15,7 +16,9 @@ from matchmaker.consortium.eligibility import (
     default_rule_set,
     independent_entities,
     likely_affiliates,
+    solver_rules,
 )
+from matchmaker.consortium.solver import Candidate, Method, Requirements, propose_consortia
 from matchmaker.country_statuses import CountryStatus, StatusTable, parse_row
 from models.call import RuleSet
 
@@ -31,6 +34,7 @@ EG = "Agence Europe 2025: Egypt, transitional from 10 April 2025"
 JP = "Commission, Dec 2025: Japan associated to Pillar II, calls from 2026"
 MA = "BayFOR 2023, Research Council of Norway 2022: Morocco's association not in force"
 LMIC = "ESASTAP: South Africa eligible for funding from 17 June 2021 (not associated)"
+WP22 = "WP 2021-2022 General Annexes amended 10 May 2022; NCP Flanders (BY): no RU/BY entities"
 
 
 def _members(*countries: str, groups: dict[int, str] | None = None) -> list[Participant]:
@@ -79,6 +83,12 @@ CASES = [
     (JP, ("DE", "FR", "JP"), date(2025, 9, 1), "pillar-2", None, {ENTITIES_RULE}),
     (MA, ("DE", "FR", "MA"), date(2024, 9, 1), "pillar-2", None, {ENTITIES_RULE}),
     (LMIC, ("DE", "FR", "ZA"), date(2024, 9, 1), "pillar-2", None, {ENTITIES_RULE}),
+    (WP22, ("DE", "FR", "IT", "RU"), date(2022, 3, 1), "pillar-2", None, set()),
+    (WP22, ("DE", "FR", "IT", "RU"), date(2022, 5, 10), "pillar-2", None, set()),
+    (WP22, ("DE", "FR", "IT", "RU"), date(2022, 5, 11), "pillar-2", None, {EXCLUDED_RULE}),
+    (WP22, ("DE", "FR", "IT", "BY"), date(2022, 6, 1), "widening", None, {EXCLUDED_RULE}),
+    (WP22, ("DE", "FR", "RU"), date(2024, 9, 1), None, None, {ENTITIES_RULE, EXCLUDED_RULE}),
+    (WP22, ("DE", "FR", "IT", "UA"), date(2024, 9, 1), "pillar-2", None, set()),
     (
         REG,
         ("DE", "FR", "IT"),
@@ -186,8 +196,9 @@ def test_one_entity_rule_sets_need_one_entity_in_a_member_state_or_associated_co
     """CSAs and ERC-like actions need one entity, which an Associated Country alone provides."""
     context = Context(rule_set=rule_set, part=None, on=date(2024, 9, 1), table=TABLE)
     report = check(_members(*countries), context)
-    (rule,) = report.rules
+    rule, excluded = report.rules
     assert (rule.rule, rule.met, report.eligible) == (ENTITIES_RULE, met, met)
+    assert (excluded.rule, excluded.met) == (EXCLUDED_RULE, True)
     article = {RuleSet.horizon_europe_csa: "22(4)", RuleSet.horizon_europe_single: "22(3)"}
     assert f"Art. {article[rule_set]}" in rule.source
     if not met:
@@ -321,3 +332,125 @@ def test_shipped_table_rows_all_cite_a_known_source() -> None:
     from matchmaker.country_statuses import shipped_rows, sources
 
     assert {row.source for row in shipped_rows()} <= set(sources())
+
+
+@pytest.mark.parametrize(
+    ("country", "name"), [("RU", "Lomonosov Moscow State University"), ("BY", "BSU Minsk")]
+)
+def test_entity_in_excluded_country_fails_for_deadlines_after_10_may_2022(
+    country: str, name: str
+) -> None:
+    """WP 2021-2022 as amended on 10 May 2022 (NCP Flanders, BY page): a Russian or Belarusian
+    university may take part unfunded in a call due 1 March 2022, and not at all in one due
+    1 June 2022; the fix names it and its country, and it counts towards no other rule."""
+    members = [*_members("DE", "FR", "IT"), Participant(id=4, name=name, country=country)]
+    before = check(members, Context(rule_set=HE, part="pillar-2", on=date(2022, 3, 1), table=TABLE))
+    assert before.eligible
+    assert (before.rules[-1].rule, before.rules[-1].met) == (EXCLUDED_RULE, True)
+    assert (before.participants[3].country_status, before.participants[3].funded) == (
+        CountryStatus.non_associated,
+        False,
+    )
+
+    after = check(members, Context(rule_set=HE, part="pillar-2", on=date(2022, 6, 1), table=TABLE))
+    assert {rule.rule for rule in after.rules if not rule.met} == {EXCLUDED_RULE}
+    rule = after.rules[-1]
+    country_label = {"RU": "Russian Federation", "BY": "Belarus"}[country]
+    assert rule.message == (
+        f"Members established in an excluded country: {name} ({country_label})."
+    )
+    assert rule.fix == (
+        f"Remove {name}: entities established in {country_label} cannot take part in Horizon "
+        "Europe actions (calls with a deadline after 10 May 2022)."
+    )
+    assert rule.fix_countries == frozenset()
+    assert "10 May 2022" in rule.source
+    status = after.participants[3]
+    assert (status.country_status, status.funded) == (CountryStatus.excluded, False)
+    assert status.note.startswith("Cannot take part")
+
+
+def test_excluded_countries_are_not_eligible_countries() -> None:
+    """Russia and Belarus count towards neither the entities nor the Member State rule."""
+    context = Context(rule_set=HE, part="pillar-2", on=date(2024, 9, 1), table=TABLE)
+    assert context.excluded_countries() == {"RU", "BY"}
+    assert not context.excluded_countries() & context.eligible_countries()
+    assert context.status("UA") is CountryStatus.associated
+    rules = solver_rules(context)
+    assert rules is not None
+    assert rules.excluded_countries == {"RU", "BY"}
+
+
+def test_rule_set_none_reports_an_excluded_member_without_a_rule() -> None:
+    """Without programme rules no rule fails, but the member's status still says excluded."""
+    context = Context(rule_set=RuleSet.none, part=None, on=date(2024, 9, 1), table=TABLE)
+    report = check(_members("DE", "RU"), context)
+    assert (report.rules, report.eligible) == ((), True)
+    assert (report.participants[1].country_status, report.participants[1].funded) == (
+        CountryStatus.excluded,
+        False,
+    )
+    assert solver_rules(context) is None
+
+
+@pytest.mark.parametrize("method", ["milp", "greedy"])
+def test_proposal_leaves_out_the_best_scoring_russian_candidate(method: Method) -> None:
+    """WP 2021-2022 as amended: a call due 1 June 2022 whose best candidate is Russian gets a
+    proposal without it; a call due 1 March 2022 may still include it (it is then unfunded)."""
+    candidates = [
+        Candidate(id=1, stakeholder_type="academia", country="RU", score=0.95),
+        Candidate(id=2, stakeholder_type="academia", country="DE", score=0.9),
+        Candidate(id=3, stakeholder_type="sme", country="FR", score=0.8),
+        Candidate(id=4, stakeholder_type="industry", country="IT", score=0.7),
+        Candidate(id=5, stakeholder_type="academia", country="NL", score=0.3),
+    ]
+
+    def proposal(on: date) -> frozenset[int]:
+        context = Context(rule_set=HE, part="pillar-2", on=on, table=TABLE)
+        requirements = Requirements(
+            required={"academia": 1}, max_partners=4, rules=solver_rules(context)
+        )
+        [best] = propose_consortia(candidates, requirements, method=method, diversity_weight=0.0)
+        assert best.feasible
+        return best.member_ids
+
+    assert proposal(date(2022, 6, 1)) == {2, 3, 4, 5}
+    assert proposal(date(2022, 3, 1)) == {1, 2, 3, 4}
+
+
+def test_included_excluded_candidate_is_reported_not_dropped() -> None:
+    """A Russian organisation the user insists on stays in and the proposal names the rule."""
+    candidates = [
+        Candidate(id=1, stakeholder_type="academia", country="RU", score=0.5),
+        Candidate(id=2, stakeholder_type="academia", country="DE", score=0.9),
+        Candidate(id=3, stakeholder_type="sme", country="FR", score=0.8),
+        Candidate(id=4, stakeholder_type="sme", country="IT", score=0.7),
+    ]
+    context = Context(rule_set=HE, part="pillar-2", on=date(2024, 9, 1), table=TABLE)
+    requirements = Requirements(required={}, max_partners=4, rules=solver_rules(context))
+    [best] = propose_consortia(candidates, requirements, include=[1])
+    assert best.member_ids == {1, 2, 3, 4}
+    [shortfall] = best.shortfalls
+    assert (shortfall.rule, shortfall.needed, shortfall.achieved) == (EXCLUDED_RULE, 0, 1)
+    assert shortfall.message == (
+        "The programme excludes entities established in RU from taking part in any capacity; "
+        "remove the included ones."
+    )
+
+
+@pytest.mark.parametrize(
+    ("country", "source"),
+    [
+        ("AR", "ncp-flanders-country-tool"),
+        ("KZ", "secca-2024"),
+        ("KG", "secca-2024"),
+        ("TJ", "secca-2024"),
+        ("TM", "secca-2024"),
+        ("UZ", "secca-2024"),
+    ],
+)
+def test_argentina_and_central_asia_are_funding_eligible(country: str, source: str) -> None:
+    """NCP Flanders (AR) and the SECCA project's report (Central Asia): eligible for funding."""
+    row = TABLE.row_for(country, programme="horizon-europe", part=None, on=date(2024, 1, 1))
+    assert row is not None
+    assert (row.status, row.source) == (CountryStatus.funding_eligible, source)

@@ -26,8 +26,10 @@ from models.call import RuleSet
 
 TABLE = StatusTable.shipped()
 ON = date(2024, 6, 1)
-# Member States, Associated Countries (GB from 2024), and countries neither (CH before 2025).
-COUNTRIES = ("DE", "FR", "NO", "GB", "CH", "US")
+# Member States, Associated Countries (GB from 2024), countries neither (CH before 2025), and
+# countries excluded from the programme (RU, BY since 10 May 2022): the checker fails any
+# consortium with one, so the brute force below never counts one as a solution.
+COUNTRIES = ("DE", "FR", "NO", "GB", "CH", "US", "RU", "BY")
 TYPES = ("academia", "sme", "industry")
 
 
@@ -103,7 +105,8 @@ def _solve(candidates: list[Candidate], requirements: Requirements, method: Meth
 @settings(max_examples=150, deadline=None)
 @given(instances, st.sampled_from(("milp", "greedy")))
 def test_solver_rules_agree_with_the_checker(instance: Instance, method: Method) -> None:
-    """A proposal has no eligibility shortfall exactly when the rule checker passes it."""
+    """A proposal has no eligibility shortfall exactly when the rule checker passes it, and
+    never a member in an excluded country."""
     candidates, required, min_countries, max_partners, (rule_set, two_stage) = instance
     context = _context(rule_set, two_stage)
     requirements = Requirements(
@@ -118,6 +121,8 @@ def test_solver_rules_agree_with_the_checker(instance: Instance, method: Method)
     assert report.eligible == (not eligibility_shortfalls)
     if proposal.feasible:
         assert report.eligible
+    barred = context.excluded_countries()
+    assert not [m for m in proposal.members if m.country in barred]
 
 
 @settings(max_examples=150, deadline=None)
