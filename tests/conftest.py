@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from api.main import create_app
 from matchmaker import db
-from matchmaker.settings import Settings
+from matchmaker.settings import Settings, get_settings
 from tests import postgres
 from tests.factories import create_organisation
 from tests.helpers import keyed, sharing
@@ -49,6 +49,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A run whose every test a marker or keyword left out passes (pytest would exit 5)."""
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and _deselected:
         session.exitstatus = pytest.ExitCode.OK
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads its own environment: the command line reads its settings once per
+    process (`get_settings`), so a CliRunner's `env` would otherwise be the first test's."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -1,28 +1,18 @@
 """`matchmaker db backup FILE`: a consistent copy of a SQLite database, restorable (issue 21)."""
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.main import create_app
 from matchmaker.cli.main import app
-from matchmaker.settings import Settings, get_settings
+from matchmaker.settings import Settings
 from tests.factories import create_call, create_organisation
 from tests.servers import ADMIN_TOKEN
 
 TABLES = ("organisations", "calls", "changes", "api_keys")
-
-
-@pytest.fixture(autouse=True)
-def fresh_settings() -> Iterator[None]:
-    """Each command reads its own environment (get_settings caches per process)."""
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -3,7 +3,6 @@
 import json
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from matchmaker.importers.runner import (
     import_cordis,
     import_organisations_json,
 )
-from matchmaker.settings import Settings, get_settings
+from matchmaker.settings import Settings
 from models.call import Call
 from models.change import Change
 from models.organisation import Organisation
@@ -527,11 +526,9 @@ def test_organisations_json_update_bumps_the_version_once_and_a_rerun_nothing(
 
 
 @pytest.fixture
-def cli_env(settings: Settings) -> Iterator[dict[str, str]]:
-    """Environment pointing the CLI at the test database (settings are read afresh)."""
-    get_settings.cache_clear()
-    yield {"MATCHMAKER_DATABASE_URL": settings.database_url}
-    get_settings.cache_clear()
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Environment pointing the CLI at the test database."""
+    return {"MATCHMAKER_DATABASE_URL": settings.database_url}
 
 
 def test_cli_import_cordis_prints_the_summary(engine: Engine, cli_env: dict[str, str]) -> None:
@@ -578,12 +575,8 @@ def test_cli_http_error_status_fails_with_a_clear_message(
 
 def test_cli_refuses_a_database_without_tables(tmp_path: Path) -> None:
     """Importing into a database that was never migrated says to run `db upgrade` first."""
-    get_settings.cache_clear()
-    try:
-        env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
-        result = CliRunner().invoke(import_app, ["cordis", str(EXTRACT)], env=env)
-    finally:
-        get_settings.cache_clear()
+    env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    result = CliRunner().invoke(import_app, ["cordis", str(EXTRACT)], env=env)
 
     assert result.exit_code == 1
     assert result.output == (

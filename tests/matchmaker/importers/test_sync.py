@@ -1,7 +1,6 @@
 """`matchmaker sync calls`: created, updated, closed and unchanged calls, once or repeatedly."""
 
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from matchmaker.importers.sync import (
     source_key,
     sync_calls,
 )
-from matchmaker.settings import Settings, get_settings
+from matchmaker.settings import Settings
 from models.call import Call, CallStatus, call_status
 from models.change import Change, Entity
 from models.common import StakeholderType
@@ -353,11 +352,9 @@ def test_repeat_runs_rounds_every_interval() -> None:
 
 
 @pytest.fixture
-def cli_env(settings: Settings) -> Iterator[dict[str, str]]:
-    """Environment pointing the CLI at the test database (settings are read afresh)."""
-    get_settings.cache_clear()
-    yield {"MATCHMAKER_DATABASE_URL": settings.database_url}
-    get_settings.cache_clear()
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Environment pointing the CLI at the test database."""
+    return {"MATCHMAKER_DATABASE_URL": settings.database_url}
 
 
 def test_cli_sync_once_prints_what_changed(
