@@ -118,10 +118,11 @@ def test_read_only_sqlite_file_answers_503_on_writes_while_reads_go_on(sqlite_fi
             assert client.get("/organisations").json()["total"] == 2
             assert client.post("/search", json={"text": "liquid biopsy"}).status_code == 200
             assert client.get("/health").status_code == 200
-            log = server.log
     finally:
         sqlite_file.chmod(0o644)
 
+    # Read once the server has stopped: its last lines are all in.
+    log = server.log
     assert log.count("cannot be written (attempt to write a readonly database)") == 1
     assert "Traceback" not in log
     assert _counts(sqlite_file) == before
@@ -164,8 +165,9 @@ def test_full_disk_answers_503_on_writes_keeps_reading_and_leaves_no_partial_row
         _set_file_size_limit(server.process.pid, resource.RLIM_INFINITY)
         after = client.post("/organisations", json=organisation_payload(name="After"))
         assert after.status_code == 201
-        log = server.log
 
+    # Read once the server has stopped: its last lines are all in.
+    log = server.log
     assert _names(sqlite_file) == ["Liquid Biopsy SME", "Oncology Hospital", "Before", "After"]
     assert _counts(sqlite_file) == {
         **before,
@@ -210,8 +212,9 @@ def test_damaged_saved_index_makes_the_worker_refit_not_crash_or_serve_garbage(
     with running_server(_url(sqlite_file), env=env) as server:
         index = server.client.get("/health").json()["index"]
         assert _suggested(server.client) == expected
-        log = server.log
 
+    # Read once the server has stopped: its last lines are all in.
+    log = server.log
     assert index["mapped"] is True
     assert index["fitted_at"] != first["fitted_at"]
     assert f"ignoring unreadable index {saved}: base_data.npy fails its checksum" in log
@@ -327,8 +330,9 @@ def test_sigterm_during_requests_finishes_them_and_refuses_new_ones_cleanly(
         assert server.process.wait(timeout=30) == 0
         with pytest.raises(httpx.ConnectError):
             server.client.get("/health", timeout=5)
-        log = server.log
 
+    # Read once the server has stopped: its last lines are all in.
+    log = server.log
     assert [outcome for _, _, outcome in in_flight] == [[201], [201]]
     assert not any(isinstance(answer, int) and answer >= 500 for answer in late)
     # Both in-flight writes are stored, in whichever order the server committed them.
@@ -357,7 +361,8 @@ def test_sigterm_gives_requests_in_flight_the_shutdown_timeout_and_no_longer(
         # One process re-raises the signal once it has shut down; a supervisor exits 0.
         assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
         exited = time.monotonic() - signalled
-        log = server.log
+    # Read once the server has stopped: its last lines are all in.
+    log = server.log
     write_lock.execute("ROLLBACK")
 
     assert isinstance(outcome[0], OSError)

@@ -23,7 +23,8 @@ def test_postgres_outage_serves_reads_from_memory_loses_no_write_and_recovers() 
             after=1.5,
         )
         stored = running.names()
-        log = running.server.log
+    # Read once the server has stopped: its last lines are all in.
+    log = running.server.log
 
     assert set(outcome.by_status("read")) == {200}
     during = outcome.during("read")
