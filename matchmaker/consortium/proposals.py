@@ -449,10 +449,7 @@ def gaps_for_consortium(
         verified = "verified " if kind in verified_only else ""
         unverified = draft.unverified.get(kind, [])
         candidates = _rank_gap_candidates(
-            session,
-            found.get(kind, []),
-            draft,
-            countries_short=countries_missing > 0,
+            session, found.get(kind, []), draft, countries_short=countries_missing > 0
         )
         gaps.append(
             RequirementGap(
