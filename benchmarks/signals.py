@@ -21,6 +21,9 @@ the 500 best of every other signal) with:
   neighbours), where the product keeps only its first step;
 - ``sharp``: the text cosine with the query's rarer words weighing more (each query weight
   times idf ** (`SHARP_IDF` - 1), then normalised), a text fit of another shape;
+- the shipped score with the cosine under pivoted length normalisation (Singhal, Buckley and
+  Mitra, 1996): times |d| / ((1 - `PIVOT_SLOPE`) x mean |d| + `PIVOT_SLOPE` x |d|), |d| the
+  length of the profile's TF-IDF vector before normalisation, so long profiles lose less;
 - the shipped score with past projects weighed by their age in the track record (each counts
   0.5 ** (years before the latest year of any profile's project / half-life); half-lives
   `HALF_LIVES`), the freshness idea of issue 18, measured before any adoption.
@@ -45,6 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, minimize
 from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from benchmarks.fit_score import MARGIN, conditional_logit
 from matchmaker.evaluation.protocol import KINDS, MODES, Benchmark, Profile, load_benchmark
@@ -52,12 +56,12 @@ from matchmaker.evaluation.rankers import ranker_index
 from matchmaker.matching import scoring
 from matchmaker.matching.past_projects import project_ids
 from matchmaker.matching.scoring import DOMINANCE_RATIO, Weights
-from matchmaker.matching.text import distinct_activities
+from matchmaker.matching.text import distinct_activities, organisation_text
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cordis"
 AT, POOL_TEXT, POOL_OTHER, GRAPH_SEEDS, LSA_COMPONENTS = 50, 2000, 500, 30, 200
 HALF_LIVES = (1, 2, 4)
-VOTES_CAP, SHARP_IDF = 5.0, 1.25
+VOTES_CAP, SHARP_IDF, PIVOT_SLOPE = 5.0, 1.25, 0.8
 PLAIN = ("text", "track_record", "similar_projects", "past_partners")
 FEATURE_SETS = {
     "plain": PLAIN,
@@ -115,6 +119,7 @@ def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
     svd = TruncatedSVD(n_components=LSA_COMPONENTS, random_state=0).fit(matrix)
     latent = _unit(svd.transform(matrix))
     aged = _aged_track_records([by_id[int(i)] for i in ids])
+    pivot = _pivot_factors([by_id[int(i)] for i in ids], index.matcher.analyzer())
     idf = np.asarray(index.matcher._fitted().vocabulary.idf)
     rows_by_term = matrix.T.tocsr()
     pools = []
@@ -143,6 +148,9 @@ def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
             "votes": np.log1p(10 * np.minimum(similar, VOTES_CAP)),
             "sharp": scoring.text_feature(sharp),
             "product": weights.scores(cosine, found.projects, found.shared, found.similar),
+            "product, pivoted": weights.scores(
+                cosine * pivot, found.projects, found.shared, found.similar
+            ),
             "popularity": found.projects + 1e-6 * cosine,
             **{
                 f"product, half-life {life}": weights.scores(
@@ -152,7 +160,15 @@ def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
             },
         }
         chosen = set(best[:POOL_TEXT].tolist())
-        for name in ("lsa", "graph", "product", "popularity", "similar_projects", "sharp"):
+        for name in (
+            "lsa",
+            "graph",
+            "product",
+            "product, pivoted",
+            "popularity",
+            "similar_projects",
+            "sharp",
+        ):
             chosen |= set(np.argsort(-columns[name], kind="stable")[:POOL_OTHER].tolist())
         chosen -= {position[p] for p in query.partners if p in position}
         pool = np.asarray(sorted(chosen), dtype=np.int64)
@@ -177,6 +193,14 @@ def _aged_track_records(profiles: Sequence[Profile]) -> dict[int, np.ndarray]:
         )
         for life in HALF_LIVES
     }
+
+
+def _pivot_factors(profiles: Sequence[Profile], analyzer: Callable[[str], list[str]]) -> np.ndarray:
+    """Per profile, what pivoted length normalisation multiplies its cosine by."""
+    texts = [organisation_text(profile) for profile in profiles]
+    raw = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, norm=None).fit_transform(texts)
+    lengths = np.sqrt(np.asarray(raw.multiply(raw).sum(axis=1)).ravel())
+    return lengths / ((1 - PIVOT_SLOPE) * lengths.mean() + PIVOT_SLOPE * lengths)
 
 
 def _sharpened(terms: np.ndarray, weights: np.ndarray, idf: np.ndarray) -> np.ndarray:
@@ -278,6 +302,7 @@ def main() -> None:
             f"shipped, projects by age (half-life {life})": _column(f"product, half-life {life}")
             for life in HALF_LIVES
         },
+        f"shipped, pivoted length (slope {PIVOT_SLOPE})": _column("product, pivoted"),
     }
     for label, names in FEATURE_SETS.items():
         slopes = fit(pools["fit"], names)
