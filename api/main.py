@@ -118,5 +118,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trust.router)
     app.include_router(trust.web_router)
     app.include_router(web.router)
+    app.add_exception_handler(web.PageNotFound, web.page_not_found)
     app.mount(web.STATIC_URL, web.static_files(), name="web-static")
     return app

@@ -3,6 +3,7 @@
 Mount it in the app factory with::
 
     app.include_router(web.router)
+    app.add_exception_handler(web.PageNotFound, web.page_not_found)
     app.mount(web.STATIC_URL, web.static_files(), name="web-static")
 """
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter
 from starlette.staticfiles import StaticFiles
 
 from api.web import drafts, pages, partnering, saved_searches, trust
+from api.web.pages import PageNotFound, page_not_found
 from api.web.templating import STATIC_DIR, STATIC_URL
 
 router = APIRouter(include_in_schema=False)
@@ -25,4 +27,4 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
 
 
-__all__ = ["STATIC_URL", "router", "static_files"]
+__all__ = ["STATIC_URL", "PageNotFound", "page_not_found", "router", "static_files"]

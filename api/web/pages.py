@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
@@ -27,7 +27,7 @@ from matchmaker.partnering import requests as partner_requests
 from matchmaker.trust import freshness
 from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code, text
-from models.organisation import OrganisationPublic
+from models.organisation import Organisation, OrganisationPublic
 
 router = APIRouter()
 
@@ -45,6 +45,32 @@ PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 def not_found_page(request: Request, error: NotFound) -> HTMLResponse:
     """The page for a call, organisation or draft that does not exist."""
     return render(request, "not_found.html", {"detail": error.detail}, status_code=404)
+
+
+class PageNotFound(Exception):
+    """A page's subject does not exist: the app answers with the 404 page (`page_not_found`).
+    Panels the pages' scripts fetch raise `NotFound` instead, which stays problem details."""
+
+    def __init__(self, error: NotFound) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+
+def page_not_found(request: Request, error: Exception) -> HTMLResponse:
+    """The app's handler of `PageNotFound`."""
+    assert isinstance(error, PageNotFound)
+    return not_found_page(request, error.error)
+
+
+def _page_organisation(organisation_id: IdPath, session: SessionDep) -> Organisation:
+    try:
+        return organisations_service.get_organisation(session, organisation_id=organisation_id)
+    except NotFound as error:
+        raise PageNotFound(error) from error
+
+
+# The organisation a page at /ui/organisations/{organisation_id}/... is about (else the 404 page).
+PageOrganisation = Annotated[Organisation, Depends(_page_organisation)]
 
 
 def _stakeholder_type(value: str) -> str:
@@ -345,17 +371,12 @@ def create_organisation_page(request: Request) -> HTMLResponse:
 def read_organisation_page(
     request: Request,
     organisation_id: IdPath,
+    organisation: PageOrganisation,
     session: SessionDep,
     matching: MatchingDep,
     context: ProfileContext,
 ) -> HTMLResponse:
     """A public profile with the calls that fit it and the organisations most like it."""
-    try:
-        organisation = organisations_service.get_organisation(
-            session, organisation_id=organisation_id
-        )
-    except NotFound as error:
-        return not_found_page(request, error)
     today = date.today()
     fitting = suggestions_service.calls_for_organisation(
         session,
@@ -388,15 +409,9 @@ def read_organisation_page(
 
 @router.get("/ui/organisations/{organisation_id}/edit")
 def update_organisation_page(
-    request: Request, organisation_id: IdPath, session: SessionDep, context: ProfileContext
+    request: Request, organisation: PageOrganisation, context: ProfileContext
 ) -> HTMLResponse:
     """The form an organisation edits its own profile with, signed in with its key."""
-    try:
-        organisation = organisations_service.get_organisation(
-            session, organisation_id=organisation_id
-        )
-    except NotFound as error:
-        return not_found_page(request, error)
     return render(
         request,
         "organisation_form.html",

@@ -15,10 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import ActorDep, IdPath, SessionDep, SettingsDep
-from api.web.pages import PageNumber, Pager, Text, not_found_page
+from api.web.pages import PageNumber, PageOrganisation, Pager, Text, not_found_page
 from api.web.templating import render
 from matchmaker import calls as calls_service
-from matchmaker import organisations as organisations_service
 from matchmaker.errors import NotFound
 from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
@@ -50,19 +49,13 @@ def _id(value: str) -> int | None:
 @router.get("/ui/organisations/{organisation_id}/contact")
 def contact_organisation_page(
     request: Request,
-    organisation_id: IdPath,
+    organisation: PageOrganisation,
     session: SessionDep,
     settings: SettingsDep,
     call_id: Text = "",
     consortium_id: Text = "",
 ) -> HTMLResponse:
     """The form to write to an organisation about a call or your draft (sent with your key)."""
-    try:
-        organisation = organisations_service.get_organisation(
-            session, organisation_id=organisation_id
-        )
-    except NotFound as error:
-        return not_found_page(request, error)
     call = None
     call_number = _id(call_id)
     if call_number is not None:

@@ -9,11 +9,9 @@ the link carries no secret, so a forwarded or scanned mail confirms nothing.
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import IdPath, ProfileContext, SessionDep, SettingsDep
-from api.web.pages import not_found_page
+from api.deps import ProfileContext, SettingsDep
+from api.web.pages import PageOrganisation
 from api.web.templating import render
-from matchmaker import organisations as organisations_service
-from matchmaker.errors import NotFound
 from models.organisation import OrganisationPublic
 
 router = APIRouter()
@@ -22,18 +20,11 @@ router = APIRouter()
 @router.get("/ui/organisations/{organisation_id}/confirm")
 def confirm_organisation_page(
     request: Request,
-    organisation_id: IdPath,
-    session: SessionDep,
+    organisation: PageOrganisation,
     settings: SettingsDep,
     context: ProfileContext,
 ) -> HTMLResponse:
     """Where the signed-in owner confirms its profile is current (the reminder's link)."""
-    try:
-        organisation = organisations_service.get_organisation(
-            session, organisation_id=organisation_id
-        )
-    except NotFound as error:
-        return not_found_page(request, error)
     return render(
         request,
         "confirm_profile.html",
@@ -47,15 +38,9 @@ def confirm_organisation_page(
 
 @router.get("/ui/organisations/{organisation_id}/claim")
 def create_claim_page(
-    request: Request, organisation_id: IdPath, session: SessionDep, settings: SettingsDep
+    request: Request, organisation: PageOrganisation, settings: SettingsDep
 ) -> HTMLResponse:
     """The form the signed-in owner claims a CORDIS record with (its projects, verified)."""
-    try:
-        organisation = organisations_service.get_organisation(
-            session, organisation_id=organisation_id
-        )
-    except NotFound as error:
-        return not_found_page(request, error)
     return render(
         request,
         "claim_form.html",
