@@ -232,7 +232,26 @@ CONTACT_REQUEST_EXAMPLE: JsonDict = {
 }
 
 
-class PartnerRequestCreate(BaseModel):
+class _Sought(BaseModel):
+    """What every new partner request says: where from, what expertise, why, until when."""
+
+    countries: Annotated[list[CountryCode], PydanticField(max_length=MAX_COUNTRIES)] = (
+        PydanticField(default=[], description="The countries sought; empty: any country.")
+    )
+    expertise: Expertise = PydanticField(
+        default="", description="The expertise sought, in plain text (at most 2,000 characters)."
+    )
+    pitch: Pitch = PydanticField(
+        default="", description="Why join, in a few sentences (at most 500 characters)."
+    )
+    closes_on: IsoDate | None = PydanticField(
+        default=None,
+        description="The last day the request is open, no later than the call's deadline; "
+        "unset: the call's deadline.",
+    )
+
+
+class PartnerRequestCreate(_Sought):
     """A new partner request for a call: who is sought and why."""
 
     model_config = ConfigDict(
@@ -255,23 +274,9 @@ class PartnerRequestCreate(BaseModel):
     stakeholder_types: Annotated[list[StakeholderType], PydanticField(max_length=8)] = (
         PydanticField(default=[], description="The kinds of partner sought; empty: any kind.")
     )
-    countries: Annotated[list[CountryCode], PydanticField(max_length=MAX_COUNTRIES)] = (
-        PydanticField(default=[], description="The countries sought; empty: any country.")
-    )
-    expertise: Expertise = PydanticField(
-        default="", description="The expertise sought, in plain text (at most 2,000 characters)."
-    )
-    pitch: Pitch = PydanticField(
-        default="", description="Why join, in a few sentences (at most 500 characters)."
-    )
-    closes_on: IsoDate | None = PydanticField(
-        default=None,
-        description="The last day the request is open, no later than the call's deadline; "
-        "unset: the call's deadline.",
-    )
 
 
-class DraftPartnerRequestCreate(BaseModel):
+class DraftPartnerRequestCreate(_Sought):
     """A partner request made from a draft: the stakeholder types it lacks are sought."""
 
     model_config = ConfigDict(
@@ -284,21 +289,6 @@ class DraftPartnerRequestCreate(BaseModel):
                 }
             ]
         },
-    )
-
-    countries: Annotated[list[CountryCode], PydanticField(max_length=MAX_COUNTRIES)] = (
-        PydanticField(default=[], description="The countries sought; empty: any country.")
-    )
-    expertise: Expertise = PydanticField(
-        default="", description="The expertise sought, in plain text (at most 2,000 characters)."
-    )
-    pitch: Pitch = PydanticField(
-        default="", description="Why join, in a few sentences (at most 500 characters)."
-    )
-    closes_on: IsoDate | None = PydanticField(
-        default=None,
-        description="The last day the request is open, no later than the call's deadline; "
-        "unset: the call's deadline.",
     )
 
 
