@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import DateTime, String
 from sqlmodel import Field, SQLModel
 
-from models.common import Id, UtcDatetime, line, utc_now
+from models.common import Id, UtcDatetime, line, reference, utc_now
 
 # Old role names still accepted: a "coordinator" key published calls, which EU users read as a
 # consortium's lead (what a draft's coordinator member is), so the role became "publisher".
@@ -44,9 +44,7 @@ class ApiKey(SQLModel, table=True):
     role: KeyRole = Field(sa_type=String(20))
     organisation_id: int | None = Field(
         default=None,
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True, index=True
-        ),
+        sa_column=reference("organisations", nullable=True, index=True),
     )
     label: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))

@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
+from sqlalchemy import Column, ForeignKey, Integer
 
 
 class StakeholderType(StrEnum):
@@ -314,3 +315,10 @@ SNIPPET_DESCRIPTION = (
     "matched word its own piece with `hit` true; about 24 words, `…` where text was cut. Empty "
     "when the searched text it is taken from is empty. Null without `q`."
 )
+
+
+def reference(table: str, *, ondelete: str | None = "CASCADE", **options: Any) -> Column[int]:
+    """A foreign key column to `table`.id: deleting that row deletes this one by default
+    (``ondelete="SET NULL"`` forgets it instead, None refuses the delete); `options` go to the
+    column (nullable, index, primary_key). A function, as each table needs a column of its own."""
+    return Column(Integer, ForeignKey(f"{table}.id", ondelete=ondelete), **options)

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
-from models.common import Id, Int, UtcDatetime, line, refuse_null, utc_now, without_null
+from models.common import Id, Int, UtcDatetime, line, reference, refuse_null, utc_now, without_null
 from models.matching import MatchedTerm
 from models.organisation import OrganisationSummary
 
@@ -33,14 +33,12 @@ class Consortium(SQLModel, table=True):
     name: str = Field(max_length=200)
     call_id: int = Field(
         # No cascade: deleting a call that drafts are written for is refused, not silent.
-        sa_column=Column(Integer, ForeignKey("calls.id"), nullable=False, index=True)
+        sa_column=reference("calls", ondelete=None, nullable=False, index=True)
     )
     # The organisation whose key created the draft; deleting it deletes its drafts. Every
     # draft has one (an admin names it when creating a draft).
     owner_organisation_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
-        ),
+        sa_column=reference("organisations", nullable=False, index=True),
     )
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
@@ -54,16 +52,8 @@ class ConsortiumMember(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("consortium_id", "organisation_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    consortium_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("consortia.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
-    organisation_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    consortium_id: int = Field(sa_column=reference("consortia", nullable=False, index=True))
+    organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
     role: Role = Field(default=Role.partner, sa_type=String(20))
 
 

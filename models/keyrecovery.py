@@ -8,10 +8,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr
 from pydantic import Field as PydanticField
-from sqlalchemy import Column, DateTime, ForeignKey, Integer
+from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
-from models.common import utc_now
+from models.common import reference, utc_now
 
 
 class KeyRecoveryToken(SQLModel, table=True):
@@ -20,11 +20,7 @@ class KeyRecoveryToken(SQLModel, table=True):
     __tablename__ = "key_recovery_tokens"
 
     id: int | None = Field(default=None, primary_key=True)
-    organisation_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -13,10 +13,10 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.common import UtcDatetime, utc_now
+from models.common import UtcDatetime, reference, utc_now
 
 MAX_URL = 2_000
 
@@ -34,11 +34,7 @@ class NotificationPreference(SQLModel, table=True):
 
     __tablename__ = "notification_preferences"
 
-    organisation_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-        )
-    )
+    organisation_id: int = Field(sa_column=reference("organisations", primary_key=True))
     email: str = Field(default=EmailFrequency.immediately.value, max_length=16)
     # The secret part of the unsubscribe link (256 random bits), the same in every e-mail.
     unsubscribe_token: str = Field(max_length=64, unique=True)
@@ -53,14 +49,7 @@ class Webhook(SQLModel, table=True):
     __tablename__ = "webhooks"
 
     id: int | None = Field(default=None, primary_key=True)
-    organisation_id: int = Field(
-        sa_column=Column(
-            Integer,
-            ForeignKey("organisations.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
     url: str = Field(max_length=MAX_URL)
     # Kept as issued: signing needs the secret itself, not a hash of it.
     secret: str = Field(max_length=100)
@@ -86,18 +75,9 @@ class WebhookDelivery(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    webhook_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    webhook_id: int = Field(sa_column=reference("webhooks", nullable=False, index=True))
     outbox_message_id: int = Field(
-        sa_column=Column(
-            Integer,
-            ForeignKey("outbox_messages.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
+        sa_column=reference("outbox_messages", nullable=False, index=True)
     )
     status: str = Field(default=WebhookDeliveryStatus.pending.value, max_length=16)
     attempts: int = Field(default=0)

@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
-from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, Integer
+from sqlalchemy import JSON, Column, Date, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from models.common import (
@@ -24,6 +24,7 @@ from models.common import (
     IsoDate,
     StakeholderType,
     UtcDatetime,
+    reference,
     text,
     utc_now,
 )
@@ -36,26 +37,18 @@ MAX_PITCH = 500
 MAX_COUNTRIES = 60
 
 
-def _reference(table: str, *, ondelete: str, nullable: bool) -> Column[int]:
-    """An indexed foreign key column to `table`.id."""
-    return Column(
-        Integer, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=True
-    )
-
-
 class PartnerRequest(SQLModel, table=True):
     """A call's "looking for partners" announcement, published by one organisation."""
 
     __tablename__ = "partner_requests"
 
     id: int | None = Field(default=None, primary_key=True)
-    call_id: int = Field(sa_column=_reference("calls", ondelete="CASCADE", nullable=False))
-    organisation_id: int = Field(
-        sa_column=_reference("organisations", ondelete="CASCADE", nullable=False)
-    )
+    call_id: int = Field(sa_column=reference("calls", nullable=False, index=True))
+    organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
     # The publisher's own draft it is for; private to the publisher, never shown to others.
     consortium_id: int | None = Field(
-        default=None, sa_column=_reference("consortia", ondelete="SET NULL", nullable=True)
+        default=None,
+        sa_column=reference("consortia", ondelete="SET NULL", nullable=True, index=True),
     )
     stakeholder_types: list[str] = Field(default_factory=list, sa_type=JSON)
     countries: list[str] = Field(default_factory=list, sa_type=JSON)
@@ -95,23 +88,21 @@ class ContactRequest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)  # a ContactKind
-    sender_organisation_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
-        )
-    )
+    sender_organisation_id: int = Field(sa_column=reference("organisations", nullable=False))
     recipient_organisation_id: int = Field(
-        sa_column=_reference("organisations", ondelete="CASCADE", nullable=False)
+        sa_column=reference("organisations", nullable=False, index=True)
     )
     partner_request_id: int | None = Field(
-        default=None, sa_column=_reference("partner_requests", ondelete="SET NULL", nullable=True)
+        default=None,
+        sa_column=reference("partner_requests", ondelete="SET NULL", nullable=True, index=True),
     )
     call_id: int | None = Field(
-        default=None, sa_column=_reference("calls", ondelete="SET NULL", nullable=True)
+        default=None, sa_column=reference("calls", ondelete="SET NULL", nullable=True, index=True)
     )
     # The sender's draft it names; shown to the sender only.
     consortium_id: int | None = Field(
-        default=None, sa_column=_reference("consortia", ondelete="SET NULL", nullable=True)
+        default=None,
+        sa_column=reference("consortia", ondelete="SET NULL", nullable=True, index=True),
     )
     message: str = Field(max_length=MAX_MESSAGE)
     # pending, accepted, declined or withdrawn (a ContactStatus); pending past expires_at reads
@@ -127,16 +118,8 @@ class OrganisationBlock(SQLModel, table=True):
 
     __tablename__ = "organisation_blocks"
 
-    organisation_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-        )
-    )
-    blocked_organisation_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-        )
-    )
+    organisation_id: int = Field(sa_column=reference("organisations", primary_key=True))
+    blocked_organisation_id: int = Field(sa_column=reference("organisations", primary_key=True))
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
@@ -161,9 +144,7 @@ class OutboxMessage(SQLModel, table=True):
     # The e-mail's Message-ID, the same on every attempt, so that receivers drop repeats.
     message_id: str = Field(max_length=200, unique=True)
     event: str = Field(max_length=40)
-    organisation_id: int = Field(
-        sa_column=_reference("organisations", ondelete="CASCADE", nullable=False)
-    )
+    organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
     # Where it goes when not to the organisation's contact address (a claim's link goes to an
     # address on the claimed record's web domain).
     to_address: str | None = Field(default=None, max_length=320)

@@ -15,10 +15,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer
+from sqlalchemy import JSON, DateTime, Index
 from sqlmodel import Field, SQLModel
 
-from models.common import CountryCode, StakeholderType, UtcDatetime, line, text, utc_now
+from models.common import CountryCode, StakeholderType, UtcDatetime, line, reference, text, utc_now
 
 MAX_SEARCH_TEXT = 1_000
 MAX_PROGRAMME = 100
@@ -43,14 +43,7 @@ class SavedSearch(SQLModel, table=True):
     __tablename__ = "saved_searches"
 
     id: int | None = Field(default=None, primary_key=True)
-    organisation_id: int = Field(
-        sa_column=Column(
-            Integer,
-            ForeignKey("organisations.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
     target: str = Field(max_length=20, index=True)
     text: str = Field(default="", max_length=MAX_SEARCH_TEXT)
     # For calls: the organisation's profile (as matching reads it) is the query.

@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
-from sqlalchemy import Column, DateTime, ForeignKey, Integer
+from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
-from models.common import MAX_ID, Id, Int, UtcDatetime, line, utc_now
+from models.common import MAX_ID, Id, Int, UtcDatetime, line, reference, utc_now
 
 
 class MergeReason(StrEnum):
@@ -26,11 +26,7 @@ class OrganisationMerge(SQLModel, table=True):
     __tablename__ = "organisation_merges"
 
     id: int | None = Field(default=None, primary_key=True)
-    survivor_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    survivor_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
     # The absorbed row is deleted, so these are plain values, not references.
     absorbed_id: int = Field(index=True, unique=True)
     absorbed_external_id: str | None = Field(default=None, max_length=64, index=True)
@@ -61,17 +57,11 @@ class Claim(SQLModel, table=True):
     __tablename__ = "claims"
 
     id: int | None = Field(default=None, primary_key=True)
-    organisation_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
     # The imported profile claimed; null once it is merged into the claimant (it is deleted).
     record_id: int | None = Field(
         default=None,
-        sa_column=Column(
-            Integer, ForeignKey("organisations.id", ondelete="SET NULL"), nullable=True, index=True
-        ),
+        sa_column=reference("organisations", ondelete="SET NULL", nullable=True, index=True),
     )
     external_id: str = Field(max_length=64)
     email: str | None = Field(default=None, max_length=320)
