@@ -20,7 +20,7 @@ from matchmaker import db
 from matchmaker.settings import Settings, get_settings
 from tests import postgres
 from tests.factories import create_organisation
-from tests.helpers import keyed, sharing
+from tests.helpers import keyed, settings_for, sharing
 from tests.servers import ADMIN_TOKEN
 
 BACKENDS = [
@@ -114,7 +114,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Settings pointing at the test's own database, with a known admin token, no rate limit."""
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, write_rate_limit=0)
+    return settings_for(database_url)
 
 
 @pytest.fixture

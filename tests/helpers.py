@@ -12,9 +12,23 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
+from matchmaker.settings import Settings
 from models.organisation import Organisation
+from tests.servers import ADMIN_TOKEN
 
 PROBLEM = "application/problem+json"
+
+
+def settings_for(database_url: str, **overrides: Any) -> Settings:
+    """Settings on a test's own database, with the known admin token and no write rate limit
+    (what every test gets), changed by `overrides`."""
+    defaults: dict[str, Any] = {"admin_token": ADMIN_TOKEN, "write_rate_limit": 0}
+    return Settings(database_url=database_url, **(defaults | overrides))
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """The Authorization header that presents a key (none for None)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, select
 
 from tests.factories import call_payload, create_call, create_organisation, organisation_payload
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, bearer
 from tests.servers import ADMIN_TOKEN
 
 ACTORS = ("anonymous", "other_organisation", "publisher", "admin", "owner")
@@ -25,11 +25,6 @@ class World:
     call_id: int
     consortium_id: int
     spare_key_id: int
-
-
-def bearer(token: str | None) -> dict[str, str]:
-    """Headers that present a token (none for None)."""
-    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 @pytest.fixture

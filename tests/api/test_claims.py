@@ -21,7 +21,7 @@ from models.common import utc_now
 from models.partnering import OutboxMessage
 from models.trust import Claim
 from tests.factories import create_organisation
-from tests.helpers import assert_problem, count_rows, mailed_links
+from tests.helpers import assert_problem, bearer, count_rows, mailed_links, settings_for
 from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server
 from tests.servers import ADMIN_TOKEN
 
@@ -36,17 +36,7 @@ RECORD_ACTIVITIES = [
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """No write limits, links under a known base URL."""
-    return Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        write_rate_limit=0,
-        public_base_url=BASE_URL,
-    )
-
-
-def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for a key."""
-    return {"Authorization": f"Bearer {token}"}
+    return settings_for(database_url, public_base_url=BASE_URL)
 
 
 def import_record(engine: Engine, tmp_path: Path, **overrides: Any) -> None:

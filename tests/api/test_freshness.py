@@ -16,16 +16,11 @@ from models.common import StakeholderType, months_before, utc_now
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
 from tests.factories import create_organisation
-from tests.helpers import assert_problem, mark_confirmed
+from tests.helpers import assert_problem, bearer, mark_confirmed
 from tests.matchmaker.partnering.smtp import Recorder, smtp_server, worker_pass
 from tests.servers import ADMIN_TOKEN
 
 BASE_URL = "https://matchmaker.example/app"
-
-
-def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for a key."""
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_months_before_counts_calendar_months() -> None:

@@ -26,17 +26,12 @@ from models.change import Entity
 from models.consortium import MAX_MEMBERS, ConsortiumMember, Role
 from models.organisation import Organisation
 from tests.factories import call_payload, create_call, create_organisation, organisation_payload
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, bearer
 from tests.servers import ADMIN_TOKEN, serving, uvicorn_server
 
 TOO_BIG = [2**31, 99999999999999999999]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 TEMPLATES = Path(__file__).parents[2] / "api" / "web" / "templates"
-
-
-def bearer(token: str) -> dict[str, str]:
-    """Headers that present a token."""
-    return {"Authorization": f"Bearer {token}"}
 
 
 @contextmanager

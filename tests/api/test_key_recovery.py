@@ -19,9 +19,8 @@ from models.common import utc_now
 from models.keyrecovery import KeyRecoveryToken
 from models.partnering import OutboxMessage
 from tests.factories import create_organisation
-from tests.helpers import assert_problem, count_rows, mailed_links
+from tests.helpers import assert_problem, bearer, count_rows, mailed_links, settings_for
 from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server
-from tests.servers import ADMIN_TOKEN
 
 BASE_URL = "https://matchmaker.example/app"
 LINK = re.compile(re.escape(BASE_URL) + r"/ui/key-recovery/(\d+)/([A-Za-z0-9_-]+)")
@@ -34,18 +33,7 @@ ACCEPTED = {
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """No write limits (the rate-limit test installs its own), links under a known base URL."""
-    return Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        write_rate_limit=0,
-        key_recovery_rate_limit=0,
-        public_base_url=BASE_URL,
-    )
-
-
-def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for a key."""
-    return {"Authorization": f"Bearer {token}"}
+    return settings_for(database_url, key_recovery_rate_limit=0, public_base_url=BASE_URL)
 
 
 def works(client: TestClient, organisation_id: int, token: str) -> bool:

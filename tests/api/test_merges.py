@@ -17,12 +17,7 @@ from models.change import Change
 from models.partnering import OrganisationBlock
 from models.trust import OrganisationMerge
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem
-
-
-def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for a key."""
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import assert_problem, bearer
 
 
 def summary(body: dict[str, Any]) -> dict[str, Any]:

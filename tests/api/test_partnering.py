@@ -12,8 +12,7 @@ from matchmaker.settings import Settings
 from models.common import utc_now
 from models.partnering import ContactRequest, OutboxMessage
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem
-from tests.servers import ADMIN_TOKEN
+from tests.helpers import assert_problem, settings_for
 
 SOON = (date.today() + timedelta(days=60)).isoformat()
 LATER = (date.today() + timedelta(days=90)).isoformat()
@@ -22,13 +21,7 @@ LATER = (date.today() + timedelta(days=90)).isoformat()
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """The test database, no write rate limit, and small abuse limits to reach in a test."""
-    return Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        write_rate_limit=0,
-        max_open_partner_requests=2,
-        max_open_contact_requests=2,
-    )
+    return settings_for(database_url, max_open_partner_requests=2, max_open_contact_requests=2)
 
 
 class Party:

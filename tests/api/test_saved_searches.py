@@ -8,8 +8,7 @@ from fastapi.testclient import TestClient
 
 from matchmaker.settings import Settings
 from tests.factories import create_organisation
-from tests.helpers import assert_problem, keyed
-from tests.servers import ADMIN_TOKEN
+from tests.helpers import assert_problem, keyed, settings_for
 
 LIMIT = 3
 
@@ -17,12 +16,7 @@ LIMIT = 3
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """The test database, no write rate limit, and at most 3 saved searches each."""
-    return Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        write_rate_limit=0,
-        max_saved_searches=LIMIT,
-    )
+    return settings_for(database_url, max_saved_searches=LIMIT)
 
 
 def path(organisation_id: int) -> str:

@@ -17,15 +17,10 @@ from matchmaker.partnering.fanout import run_events
 from models.change import Change
 from models.partnering import OutboxMessage
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, bearer
 
 EMA = "European Medicines Agency"
 NOT_COUNTED = f"{EMA} does not count: no admin has verified the type."
-
-
-def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for a key."""
-    return {"Authorization": f"Bearer {token}"}
 
 
 def verification_url(organisation_id: int) -> str:

@@ -12,7 +12,7 @@ from api.main import create_app
 from matchmaker.partnering.webhooks import MAX_WEBHOOKS, deliver_webhooks
 from matchmaker.settings import Settings
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem, keyed
+from tests.helpers import assert_problem, keyed, settings_for
 from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
 from tests.servers import ADMIN_TOKEN
 
@@ -20,12 +20,7 @@ from tests.servers import ADMIN_TOKEN
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """The test database, no write rate limit, and webhooks allowed on loopback."""
-    return Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        write_rate_limit=0,
-        webhook_allow_private=True,
-    )
+    return settings_for(database_url, webhook_allow_private=True)
 
 
 def test_owner_registers_lists_and_deletes_a_webhook(owner: tuple[int, TestClient]) -> None:

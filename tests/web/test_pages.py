@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import create_call, create_organisation
-from tests.helpers import Page
+from tests.helpers import Page, bearer
 
 CALL_TEXT = "Liquid biopsy for early cancer detection, with patients involved from the start."
 
@@ -55,17 +55,13 @@ def _corpus(client: TestClient) -> dict[str, Any]:
     return {"call": call, "organisations": organisations}
 
 
-def _bearer(organisation: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {organisation['api_key']}"}
-
-
 def _draft(
     client: TestClient, corpus: dict[str, Any], owner: str, members: list[str]
 ) -> dict[str, Any]:
     organisations = corpus["organisations"]
     response = client.post(
         "/consortia",
-        headers=_bearer(organisations[owner]),
+        headers=bearer(organisations[owner]["api_key"]),
         json={
             "name": "LB draft",
             "call_id": corpus["call"]["id"],
@@ -342,7 +338,7 @@ def test_edit_form_is_filled_with_the_public_profile_only(
 def test_session_says_whom_a_key_stands_for(client: TestClient, anonymous: TestClient) -> None:
     """The sign-in check names the key's organisation, and refuses a key that is not valid."""
     organisation = create_organisation(client, name="Oncomark Diagnostics")
-    response = anonymous.get("/ui/session", headers=_bearer(organisation))
+    response = anonymous.get("/ui/session", headers=bearer(organisation["api_key"]))
     assert response.status_code == 200
     assert response.json() == {
         "role": "organisation",
@@ -364,9 +360,9 @@ def test_draft_panel_is_shown_only_to_the_owner_key_or_an_admin(
     path = f"/ui/consortia/{draft['id']}/panel"
     assert anonymous.get(path).status_code == 401
     other = corpus["organisations"]["Detect GmbH"]
-    assert anonymous.get(path, headers=_bearer(other)).status_code == 404
+    assert anonymous.get(path, headers=bearer(other["api_key"])).status_code == 404
     owner = corpus["organisations"]["Biopsy Assays BV"]
-    assert anonymous.get(path, headers=_bearer(owner)).status_code == 200
+    assert anonymous.get(path, headers=bearer(owner["api_key"])).status_code == 200
     assert client.get(path).status_code == 200
     shell = anonymous.get(f"/ui/consortia/{draft['id']}")
     assert shell.status_code == 200
@@ -381,7 +377,7 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     names = ["Oslo Cancer Institute", "Biopsy Assays BV"]
     draft = _draft(client, corpus, "Biopsy Assays BV", names)
     owner = corpus["organisations"]["Biopsy Assays BV"]
-    response = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=_bearer(owner))
+    response = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"]))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     page = response.text
@@ -415,7 +411,9 @@ def test_draft_panel_counts_read_as_people_write_them(
     names = ["Leiden Liquid Biopsy Lab", "Oslo Cancer Institute"]
     draft = _draft(client, corpus, "Leiden Liquid Biopsy Lab", names)
     owner = corpus["organisations"]["Leiden Liquid Biopsy Lab"]
-    page = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=_bearer(owner)).text
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
     counts = dict(
@@ -446,11 +444,11 @@ def test_drafts_panel_lists_only_the_callers_drafts(
     mine = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
     theirs = _draft(client, corpus, "Detect GmbH", ["Detect GmbH"])
     owner = corpus["organisations"]["Biopsy Assays BV"]
-    page = anonymous.get("/ui/drafts/panel", headers=_bearer(owner)).text
+    page = anonymous.get("/ui/drafts/panel", headers=bearer(owner["api_key"])).text
     assert f'href="/ui/consortia/{mine["id"]}"' in page
     assert f'href="/ui/consortia/{theirs["id"]}"' not in page
     for_call = anonymous.get(
-        f"/ui/drafts/panel?call_id={corpus['call']['id']}", headers=_bearer(owner)
+        f"/ui/drafts/panel?call_id={corpus['call']['id']}", headers=bearer(owner["api_key"])
     )
     assert f'href="/ui/consortia/{mine["id"]}"' in for_call.text
     assert anonymous.get("/ui/drafts/panel").status_code == 401
@@ -468,7 +466,9 @@ def test_draft_exports_as_csv_with_one_row_per_member(
         f"/consortia/{draft['id']}/members/{owner['id']}", json={"role": "coordinator"}
     ).raise_for_status()
     client.put(f"/consortia/{draft['id']}/members/{tricky['id']}").raise_for_status()
-    response = anonymous.get(f"/ui/consortia/{draft['id']}/export.csv", headers=_bearer(owner))
+    response = anonymous.get(
+        f"/ui/consortia/{draft['id']}/export.csv", headers=bearer(owner["api_key"])
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert (
@@ -490,13 +490,17 @@ def test_draft_exports_as_json_equal_to_the_api_answer(
     corpus = _corpus(client)
     draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV", "Detect GmbH"])
     owner = corpus["organisations"]["Biopsy Assays BV"]
-    response = anonymous.get(f"/ui/consortia/{draft['id']}/export.json", headers=_bearer(owner))
+    response = anonymous.get(
+        f"/ui/consortia/{draft['id']}/export.json", headers=bearer(owner["api_key"])
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert "attachment" in response.headers["content-disposition"]
     assert response.json() == client.get(f"/consortia/{draft['id']}").json()
     other = corpus["organisations"]["Detect GmbH"]
-    export = anonymous.get(f"/ui/consortia/{draft['id']}/export.json", headers=_bearer(other))
+    export = anonymous.get(
+        f"/ui/consortia/{draft['id']}/export.json", headers=bearer(other["api_key"])
+    )
     assert export.status_code == 404
 
 

@@ -9,13 +9,9 @@ from fastapi.testclient import TestClient
 
 from api.web import partnering as partnering_pages
 from tests.factories import create_call, create_organisation
-from tests.helpers import Page
+from tests.helpers import Page, bearer
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
-
-
-def _bearer(organisation: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {organisation['api_key']}"}
 
 
 def _scene(client: TestClient) -> dict[str, Any]:
@@ -51,7 +47,7 @@ def _scene(client: TestClient) -> dict[str, Any]:
 def _draft(client: TestClient, scene: dict[str, Any]) -> dict[str, Any]:
     response = client.post(
         "/consortia",
-        headers=_bearer(scene["writer"]),
+        headers=bearer(scene["writer"]["api_key"]),
         json={
             "name": "Screening draft",
             "call_id": scene["call"]["id"],
@@ -66,7 +62,7 @@ def _draft(client: TestClient, scene: dict[str, Any]) -> dict[str, Any]:
 def _contact(client: TestClient, scene: dict[str, Any], message: str) -> dict[str, Any]:
     response = client.post(
         f"/organisations/{scene['patients']['id']}/contact-requests",
-        headers=_bearer(scene["writer"]),
+        headers=bearer(scene["writer"]["api_key"]),
         json={"call_id": scene["call"]["id"], "message": message},
     )
     assert response.status_code == 201, response.text
@@ -91,7 +87,7 @@ def test_call_page_lists_its_open_partner_requests_without_addresses(
     assert "No organisation is looking for partners for this call yet." in empty
     published = client.post(
         f"/calls/{call_id}/partner-requests",
-        headers=_bearer(scene["writer"]),
+        headers=bearer(scene["writer"]["api_key"]),
         json={"stakeholder_types": ["patient_organisation"], "pitch": HOSTILE},
     )
     assert published.status_code == 201, published.text
@@ -104,7 +100,9 @@ def test_call_page_lists_its_open_partner_requests_without_addresses(
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in card
     assert "<script>alert" not in page
     assert "@private.example" not in page
-    client.delete(f"/partner-requests/{published.json()['id']}", headers=_bearer(scene["writer"]))
+    client.delete(
+        f"/partner-requests/{published.json()['id']}", headers=bearer(scene["writer"]["api_key"])
+    )
     assert "(0)" in anonymous.get(f"/ui/calls/{call_id}").text
 
 
@@ -175,7 +173,7 @@ def test_inbox_panel_shows_received_and_sent_with_their_actions_and_messages_esc
     admin = client.get("/ui/inbox/panel")
     assert admin.status_code == 403
 
-    received = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["patients"]))
+    received = anonymous.get("/ui/inbox/panel", headers=bearer(scene["patients"]["api_key"]))
     assert received.status_code == 200
     assert received.headers["cache-control"] == "no-store"
     page = received.text
@@ -193,7 +191,7 @@ def test_inbox_panel_shows_received_and_sent_with_their_actions_and_messages_esc
     assert "Nothing sent yet." in page
     assert "@private.example" not in page
 
-    mine = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["writer"])).text
+    mine = anonymous.get("/ui/inbox/panel", headers=bearer(scene["writer"]["api_key"])).text
     item = _item(mine, sent["id"])
     assert "To <a" in item
     assert 'aria-label="Withdraw your request to Liver Patients Europe"' in item
@@ -209,25 +207,25 @@ def test_inbox_panel_shows_both_addresses_after_acceptance_and_lists_blocks(
     scene = _scene(client)
     sent = _contact(client, scene, "Shall we talk?")
     accepted = client.post(
-        f"/contact-requests/{sent['id']}/accept", headers=_bearer(scene["patients"])
+        f"/contact-requests/{sent['id']}/accept", headers=bearer(scene["patients"]["api_key"])
     )
     assert accepted.status_code == 200, accepted.text
-    theirs = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["patients"])).text
+    theirs = anonymous.get("/ui/inbox/panel", headers=bearer(scene["patients"]["api_key"])).text
     assert 'href="mailto:writer@private.example"' in theirs
     assert "patients@private.example" not in theirs
     assert "Accepted" in theirs
     assert "Accept the request" not in theirs
-    mine = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["writer"])).text
+    mine = anonymous.get("/ui/inbox/panel", headers=bearer(scene["writer"]["api_key"])).text
     assert 'href="mailto:patients@private.example"' in mine
     assert "writer@private.example" not in mine
 
     blocked = client.post(
         "/inbox/blocks",
-        headers=_bearer(scene["patients"]),
+        headers=bearer(scene["patients"]["api_key"]),
         json={"organisation_id": scene["writer"]["id"]},
     )
     assert blocked.status_code == 201, blocked.text
-    theirs = anonymous.get("/ui/inbox/panel", headers=_bearer(scene["patients"])).text
+    theirs = anonymous.get("/ui/inbox/panel", headers=bearer(scene["patients"]["api_key"])).text
     assert "Blocked senders" in theirs
     assert 'aria-label="Unblock Writer University"' in theirs
     assert 'aria-label="Block Writer University"' not in theirs
@@ -241,7 +239,7 @@ def test_draft_panel_offers_contact_and_publishing_its_gaps(
     draft = _draft(client, scene)
     call_id, patients_id = scene["call"]["id"], scene["patients"]["id"]
     page = anonymous.get(
-        f"/ui/consortia/{draft['id']}/panel", headers=_bearer(scene["writer"])
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(scene["writer"]["api_key"])
     ).text
     assert (
         f'href="/ui/organisations/{patients_id}/contact?call_id={call_id}&amp;'
@@ -255,10 +253,12 @@ def test_draft_panel_offers_contact_and_publishing_its_gaps(
 
     added = client.put(
         f"/consortia/{draft['id']}/members/{patients_id}",
-        headers={**_bearer(scene["writer"]), "If-Match": f'"{draft["version"]}"'},
+        headers={**bearer(scene["writer"]["api_key"]), "If-Match": f'"{draft["version"]}"'},
     )
     assert added.status_code == 200, added.text
-    full = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=_bearer(scene["writer"]))
+    full = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(scene["writer"]["api_key"])
+    )
     assert "Publish as partner request" not in full.text
 
 
@@ -292,7 +292,7 @@ def test_partner_requests_are_answered_from_a_form_of_their_own(
     call_id = scene["call"]["id"]
     published = client.post(
         f"/calls/{call_id}/partner-requests",
-        headers=_bearer(scene["writer"]),
+        headers=bearer(scene["writer"]["api_key"]),
         json={"stakeholder_types": ["patient_organisation"], "expertise": "Patient panels."},
     )
     assert published.status_code == 201, published.text
@@ -313,7 +313,7 @@ def test_partner_requests_are_answered_from_a_form_of_their_own(
     assert f'data-partner-request-id="{request_id}"' in page
     assert "writer@private.example" not in page
 
-    client.delete(f"/partner-requests/{request_id}", headers=_bearer(scene["writer"]))
+    client.delete(f"/partner-requests/{request_id}", headers=bearer(scene["writer"]["api_key"]))
     withdrawn = anonymous.get(f"/ui/partner-requests/{request_id}/answer").text
     assert "This partner request is withdrawn: it can no longer be answered." in withdrawn
     assert 'id="contact-form"' not in withdrawn
@@ -329,7 +329,7 @@ def test_inbox_pages_through_requests_and_filters_them_by_status(
     filter shows one status; a page past the end shows the last one."""
     monkeypatch.setattr(partnering_pages, "INBOX_PAGE", 2)
     scene = _scene(client)
-    patients = _bearer(scene["patients"])
+    patients = bearer(scene["patients"]["api_key"])
     sent = []
     for number in range(3):
         writer = create_organisation(
@@ -379,7 +379,7 @@ def test_draft_panel_lists_its_partner_requests_with_withdraw_while_open(
     button while open; a withdrawn one stays listed as withdrawn; other drafts' do not."""
     scene = _scene(client)
     draft = _draft(client, scene)
-    writer = _bearer(scene["writer"])
+    writer = bearer(scene["writer"]["api_key"])
     panel_url = f"/ui/consortia/{draft['id']}/panel"
     assert "Your partner requests" not in anonymous.get(panel_url, headers=writer).text
     published = client.post(
@@ -411,4 +411,4 @@ def test_draft_panel_lists_its_partner_requests_with_withdraw_while_open(
     assert ">Withdrawn</span>" in card
     assert "withdraw-request" not in card
     other = create_organisation(client, name="Other University")
-    assert anonymous.get(panel_url, headers=_bearer(other)).status_code == 404
+    assert anonymous.get(panel_url, headers=bearer(other["api_key"])).status_code == 404

@@ -1,18 +1,12 @@
 """The saved-searches page, rendered by the server: a public shell, and a private panel listing
 the signed-in organisation's searches with Delete, and the form that saves another."""
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 
 from tests.factories import create_organisation
-from tests.helpers import Page
+from tests.helpers import Page, bearer
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
-
-
-def _bearer(organisation: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {organisation['api_key']}"}
 
 
 def test_saved_searches_shell_is_public_and_loads_the_panel_with_the_key(
@@ -40,7 +34,7 @@ def test_saved_searches_panel_lists_the_organisations_own_searches_escaped(
     saved = [
         anonymous.post(
             f"/organisations/{owner['id']}/saved-searches",
-            headers=_bearer(owner),
+            headers=bearer(owner["api_key"]),
             json=body,
         )
         for body in (
@@ -57,11 +51,11 @@ def test_saved_searches_panel_lists_the_organisations_own_searches_escaped(
     assert [response.status_code for response in saved] == [201, 201], saved[1].text
     anonymous.post(
         f"/organisations/{other['id']}/saved-searches",
-        headers=_bearer(other),
+        headers=bearer(other["api_key"]),
         json={"target": "calls", "text": "soil microbiome"},
     )
 
-    response = anonymous.get("/ui/saved-searches/panel", headers=_bearer(owner))
+    response = anonymous.get("/ui/saved-searches/panel", headers=bearer(owner["api_key"]))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     page = response.text
@@ -87,16 +81,16 @@ def test_saved_searches_panel_offers_no_form_at_the_limit(
 ) -> None:
     """At MATCHMAKER_MAX_SAVED_SEARCHES the form gives way to a note; an empty list says so."""
     owner = create_organisation(client, name="Biopsy Watchers")
-    empty = anonymous.get("/ui/saved-searches/panel", headers=_bearer(owner)).text
+    empty = anonymous.get("/ui/saved-searches/panel", headers=bearer(owner["api_key"])).text
     assert "No saved search yet" in empty
     for number in range(20):
         answer = anonymous.post(
             f"/organisations/{owner['id']}/saved-searches",
-            headers=_bearer(owner),
+            headers=bearer(owner["api_key"]),
             json={"target": "calls", "text": f"topic {number}"},
         )
         assert answer.status_code == 201, answer.text
-    full = anonymous.get("/ui/saved-searches/panel", headers=_bearer(owner)).text
+    full = anonymous.get("/ui/saved-searches/panel", headers=bearer(owner["api_key"])).text
     assert "(20 of at most 20)" in full
     assert 'id="saved-search-form"' not in full
     assert "keeps the most saved searches allowed (20)" in full

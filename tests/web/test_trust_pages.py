@@ -12,16 +12,13 @@ from api.web.pages import FORM_ACTIONS
 from matchmaker.settings import Settings
 from models.common import utc_now
 from tests.factories import create_call, create_organisation
-from tests.helpers import Page, mark_confirmed
-from tests.servers import ADMIN_TOKEN
+from tests.helpers import Page, mark_confirmed, settings_for
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Profiles go stale one month after their last confirmation (13 by default)."""
-    return Settings(
-        database_url=database_url, admin_token=ADMIN_TOKEN, write_rate_limit=0, stale_after_months=1
-    )
+    return settings_for(database_url, stale_after_months=1)
 
 
 def shown_date(moment: datetime) -> str:
