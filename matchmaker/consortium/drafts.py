@@ -1,6 +1,6 @@
 """Consortium drafts: create, read, list, update, delete, and their members."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
@@ -114,10 +114,27 @@ def members_of(
     session: Session, *, consortium_id: int
 ) -> list[tuple[ConsortiumMember, Organisation]]:
     """A draft's members with their organisations, in the order they joined."""
+    return _member_rows(session, [consortium_id])
+
+
+def members_by_draft(
+    session: Session, consortium_ids: Collection[int]
+) -> dict[int, list[Organisation]]:
+    """Several drafts' members' organisations, each draft's in the order they joined, from
+    one query."""
+    found: dict[int, list[Organisation]] = {}
+    for member, organisation in _member_rows(session, consortium_ids):
+        found.setdefault(member.consortium_id, []).append(organisation)
+    return found
+
+
+def _member_rows(
+    session: Session, consortium_ids: Collection[int]
+) -> list[tuple[ConsortiumMember, Organisation]]:
     rows = session.execute(
         select(ConsortiumMember, Organisation)
         .join(Organisation, col(Organisation.id) == col(ConsortiumMember.organisation_id))
-        .where(col(ConsortiumMember.consortium_id) == consortium_id)
+        .where(col(ConsortiumMember.consortium_id).in_(list(consortium_ids)))
         .order_by(col(ConsortiumMember.id))
     ).all()
     return [(member, organisation) for member, organisation in rows]

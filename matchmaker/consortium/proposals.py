@@ -623,11 +623,7 @@ def needs_of_draft(
             field="query.missing_for",
         )
     requirements = effective_requirements(call)
-    types = [
-        kind
-        for kind, needed in requirements.required_stakeholders.items()
-        if draft.types[kind] < needed
-    ]
+    types = _missing_types(requirements, draft)
     short_of_countries = len(draft.countries) < requirements.min_countries
     allowed = allowed_countries(call_context(session, call))
     countries = ALL_COUNTRIES if allowed is None else allowed
@@ -636,3 +632,18 @@ def needs_of_draft(
     if not types and not short_of_countries:
         countries = frozenset()
     return types, countries, draft.ids
+
+
+def missing_types(call: Call, members: Sequence[Organisation]) -> list[str]:
+    """The stakeholder types a draft with these members still lacks for the call (counting only
+    verified members where the call requires them)."""
+    draft = _Draft(members, verified_types_required=call.verified_types_required)
+    return _missing_types(effective_requirements(call), draft)
+
+
+def _missing_types(requirements: EffectiveRequirements, draft: _Draft) -> list[str]:
+    return [
+        kind
+        for kind, needed in requirements.required_stakeholders.items()
+        if draft.types[kind] < needed
+    ]

@@ -6,7 +6,7 @@ serve`), before the e-mail goes out:
 - each pending `NotificationJob` (written by `matchmaker.partnering.events` in the transaction
   of its change) is matched against the saved searches of its kind (`saved_searches.SearchIndex`,
   one query for all of them) and, for a new or changed profile, against the drafts that lack its
-  stakeholder type (`consortium.proposals.needs_of_draft`, read once per pass; to the draft's
+  stakeholder type (`consortium.proposals.missing_types`, read once per pass; to the draft's
   owner);
 - every draft whose call's deadline is 7 days away or less (and not past) reminds its owner.
 
@@ -26,8 +26,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from matchmaker.auth import OPERATOR
-from matchmaker.consortium.proposals import effective_requirements, needs_of_draft
+from matchmaker.consortium.drafts import members_by_draft
+from matchmaker.consortium.proposals import effective_requirements, missing_types
 from matchmaker.db import first_claimed, for_writing, session_scope
 from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.partnering.outbox import Event, enqueue
@@ -213,21 +213,23 @@ class DraftGap:
 
 
 def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
-    """Every draft of a call still open that lacks a stakeholder type: read once per pass, so
-    that a profile job checks them without a query per draft."""
+    """Every draft of a call still open that lacks a stakeholder type: read once per pass (the
+    drafts and all their members in two queries), so that a profile job checks them without a
+    query per draft."""
     rows = session.execute(
         select(Consortium, Call)
         .join(Call, col(Call.id) == col(Consortium.call_id))
         .where(or_(col(Call.deadline).is_(None), col(Call.deadline) >= today))
         .order_by(col(Consortium.id))
     ).all()
+    drafts = [
+        (draft, call) for draft, call in rows if effective_requirements(call).required_stakeholders
+    ]
+    members = members_by_draft(session, [stored_id(draft) for draft, _ in drafts])
     gaps = []
-    for draft, call in rows:
-        if not effective_requirements(call).required_stakeholders:
-            continue
-        missing, _, members = needs_of_draft(
-            session, consortium_id=stored_id(draft), call_id=stored_id(call), actor=OPERATOR
-        )
+    for draft, call in drafts:
+        organisations = members.get(stored_id(draft), [])
+        missing = missing_types(call, organisations)
         if missing:
             gaps.append(
                 DraftGap(
@@ -236,7 +238,7 @@ def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
                     draft.name,
                     call.identifier,
                     frozenset(missing),
-                    frozenset(members),
+                    frozenset(stored_id(organisation) for organisation in organisations),
                     call.verified_types_required,
                 )
             )
