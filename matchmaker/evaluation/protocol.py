@@ -123,6 +123,9 @@ class Query:
     relevant: frozenset[int]
     cold_start: int
     partners: frozenset[int] = frozenset()
+    # The topic the query comes from (its own code for a topic query): queries of one topic
+    # share their organisations, so a study that fits on some queries holds out whole topics.
+    topic: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,13 +388,15 @@ def load_benchmark(
     skipped: dict[str, int] = dict.fromkeys(KINDS, 0)
     test_texts: list[str] = []
 
-    def add(kind: str, key: str, text: str, wanted: set[int], partners: frozenset[int]) -> None:
+    def add(
+        kind: str, key: str, text: str, wanted: set[int], partners: frozenset[int], topic: str
+    ) -> None:
         found = frozenset(wanted & profiled)
         if not found:
             skipped[kind] += 1
             return
         cold = len(wanted - profiled)
-        queries.append(Query(kind, key, text, found, cold, partners))
+        queries.append(Query(kind, key, text, found, cold, partners, topic))
 
     for code in sorted(test_topics):
         row = topic_rows.get(code, {})
@@ -402,7 +407,7 @@ def load_benchmark(
         call = call_from_topic({**row, "topic": code})
         winners = set().union(*(members[pid] for pid in by_topic[code]))
         text = call_text(_QueryText(call["title"], call["description"]))
-        add("topic", code, text, winners, frozenset())
+        add("topic", code, text, winners, frozenset(), code)
     for code in sorted(test_topics):
         for pid in by_topic[code]:
             row = project_rows[pid]
@@ -415,10 +420,10 @@ def load_benchmark(
             if not objective or len(consortium) < min_consortium:
                 continue
             text = call_text(_QueryText(title, objective))
-            add("project", pid, text, set(consortium), frozenset())
+            add("project", pid, text, set(consortium), frozenset(), code)
             coordinator = coordinators.get(pid)
             if coordinator in profiled:
-                add("draft", pid, text, consortium - {coordinator}, frozenset({coordinator}))
+                add("draft", pid, text, consortium - {coordinator}, frozenset({coordinator}), code)
     unique = tuple(dict.fromkeys(test_texts))
     # Every topic with a text that no query comes from: what the package's call-frequency
     # table stands for (it is counted over topics outside the held-out data), in both modes;
