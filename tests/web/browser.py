@@ -25,6 +25,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP: sync_api.ViewportSize = {"width": 1280, "height": 900}
 PHONE: sync_api.ViewportSize = {"width": 390, "height": 844}
+TABLET: sync_api.ViewportSize = {"width": 820, "height": 1180}
+LAPTOP: sync_api.ViewportSize = {"width": 1024, "height": 768}
 TIMEOUT_MS = 15_000
 # True once a page has no request of its own in flight (its script marks those aria-busy).
 SETTLED = (

@@ -1,8 +1,10 @@
-"""Every web page in Chromium, signed out and signed in, at a desktop's and a phone's width.
+"""Every web page in Chromium, signed out and signed in, at a desktop's, a laptop's, a tablet's
+and a phone's width.
 
 What Chromium itself computes is checked: each form control in its accessibility tree has a
 name (a label that points nowhere leaves the control nameless), no id is used twice on a page,
-and no page scrolls sideways.
+no page scrolls sideways, and no table is wider than its box (a table in a scrolling box hides
+its last columns, the row's buttons say, until the reader scrolls it).
 """
 
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from tests.web.browser import DESKTOP, PHONE, SETTLED, TIMEOUT_MS, sign_in
+from tests.web.browser import DESKTOP, LAPTOP, PHONE, SETTLED, TABLET, TIMEOUT_MS, sign_in
 
 # Roles of the controls a user operates; each needs a name a screen reader can announce.
 CONTROL_ROLES = frozenset(
@@ -40,6 +42,9 @@ DUPLICATE_IDS = """() => {
   return [...seen].filter(([, count]) => count > 1).map(([id]) => id);
 }"""
 SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+# How many px each table, or the box that scrolls it, is wider than the room it has.
+CLIPPED_TABLES = """() => [...document.querySelectorAll("table, .table-scroll")]
+  .map((e) => e.scrollWidth - e.clientWidth).filter((extra) => extra > 0)"""
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -134,6 +139,9 @@ def _check(page: Any, path: str) -> list[str]:
     if sideways > 0:
         width = page.viewport_size["width"]
         problems.append(f"{path}: {sideways} px wider than the {width} px screen")
+    for extra in page.evaluate(CLIPPED_TABLES):
+        width = page.viewport_size["width"]
+        problems.append(f"{path}: a table {extra} px wider than its box at {width} px")
     return problems
 
 
@@ -148,11 +156,14 @@ def test_calls_page_status_filter_has_its_label(context: Any) -> None:
     sync_api.expect(status).to_have_attribute("name", "status")
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+@pytest.mark.parametrize(
+    "viewport", [DESKTOP, LAPTOP, TABLET, PHONE], ids=["1280px", "1024px", "820px", "390px"]
+)
 def test_every_page_names_its_controls_has_unique_ids_and_fits_the_screen(
     context: Any, demo: dict[str, Any], viewport: dict[str, int]
 ) -> None:
-    """Signed out, then signed in: no nameless control, no repeated id, no sideways scroll."""
+    """Signed out, then signed in: no nameless control, no repeated id, no sideways scroll, no
+    table wider than its box."""
     page = context.new_page()
     page.set_viewport_size(viewport)
     problems = [problem for path in _pages(demo, signed_in=False) for problem in _check(page, path)]
