@@ -403,6 +403,44 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
 
 
+def test_draft_panel_says_first_which_programme_rule_fails_and_links_to_it(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Under Horizon Europe's rules two entities are not enough: the coverage says so, and what
+    would fix it, before the stakeholder requirements, and links to the rules' candidates. A
+    call without programme rules says nothing of them."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    members = ["Biopsy Assays BV", "Oslo Cancer Institute"]
+    unruled = _draft(client, corpus, "Biopsy Assays BV", members)
+    page = anonymous.get(f"/ui/consortia/{unruled['id']}/panel", headers=bearer(owner["api_key"]))
+    assert "rules-summary" not in page.text
+    call = create_call(
+        client,
+        identifier="HORIZON-HLTH-2099-LB-02",
+        title="Liquid biopsy for early cancer detection, a Horizon Europe call",
+        programme="Horizon Europe",
+        rule_set="horizon-europe",
+        description=CALL_TEXT,
+        required_stakeholders={"academia": 1},
+        max_partners=6,
+        opening_date="2024-01-10",
+        deadline="2099-03-01",
+    )
+    draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", members)
+
+    page = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"]))
+
+    summary = re.search(r'<p class="rules-summary" data-unmet-rules="1">(.*?)</p>', page.text, re.S)
+    assert summary is not None, page.text
+    text = " ".join(re.sub(r"<[^>]+>", " ", summary.group(1)).split())
+    assert text.startswith("Not eligible yet under the programme's rules: Needs 1 more independent")
+    assert "other than NL and NO" in text
+    assert '<a href="#rules-heading">' in summary.group(1)
+    assert page.text.index("rules-summary") < page.text.index('<li class="requirement ')
+    assert 'id="rules-heading"' in page.text
+
+
 def test_draft_panel_counts_read_as_people_write_them(
     client: TestClient, anonymous: TestClient
 ) -> None:
