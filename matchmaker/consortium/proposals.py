@@ -355,15 +355,9 @@ def _rank_gap_candidates(
         organisation = organisations.get(match.id)
         if organisation is None:
             continue
-        reasons = [
-            f"Fits the call ({match.score:.0%})"
-            if match.matched_terms
-            else "Shares no terms with the call"
-        ]
-        bonus = 0.0
+        bonuses: list[tuple[str, float]] = []
         if countries_short and organisation.country not in draft.countries:
-            bonus += NEW_COUNTRY_BONUS
-            reasons.append(f"Brings a new country ({organisation.country})")
+            bonuses.append((f"Brings a new country ({organisation.country})", NEW_COUNTRY_BONUS))
         partners = sorted(
             {
                 name
@@ -372,13 +366,13 @@ def _rank_gap_candidates(
             }
         )
         if partners:
-            bonus += PAST_PARTNER_BONUS * min(len(partners), PAST_PARTNER_CAP)
-            reasons.append("Worked before with " + ", ".join(partners))
-        score = 1.0 - (1.0 - match.score) * (1.0 - bonus)
+            share = PAST_PARTNER_BONUS * min(len(partners), PAST_PARTNER_CAP)
+            bonuses.append(("Worked before with " + ", ".join(partners), share))
+        score, reasons = _with_bonuses(match, bonuses)
         ranked.append(
             GapCandidate(
                 organisation=OrganisationSummary.model_validate(organisation),
-                score=round(score, 6),
+                score=score,
                 relevance=round(match.score, 6),
                 matched_terms=_terms(match),
                 reasons=reasons,
@@ -386,6 +380,31 @@ def _rank_gap_candidates(
         )
     ranked.sort(key=lambda candidate: (-candidate.score, candidate.organisation.id))
     return ranked[:GAP_CANDIDATES]
+
+
+def _percent(value: float) -> int:
+    """A score as the whole percentage the pages show."""
+    return round(100 * value)
+
+
+def _with_bonuses(match: Match, bonuses: Sequence[tuple[str, float]]) -> tuple[float, list[str]]:
+    """A gap candidate's score and reasons: its fit, then each bonus with the points it adds,
+    counted so that the shown fit plus the shown points is the shown score ("Fits the call
+    (78%)", "Brings a new country (AT): +1 point", score 79%). Each bonus closes its share of
+    the distance to 1: together they add (1 - fit) x their summed shares."""
+    fit, total = match.score, 0.0
+    reached = [round(fit, 6)]
+    for _, share in bonuses:
+        total += share
+        reached.append(round(1.0 - (1.0 - fit) * (1.0 - total), 6))
+    shown = [_percent(value) for value in reached]
+    reasons = [
+        f"Fits the call ({shown[0]}%)" if match.matched_terms else "Shares no terms with the call"
+    ]
+    for (text, _), before, after in zip(bonuses, shown, shown[1:], strict=False):
+        points = after - before
+        reasons.append(f"{text}: +{plural(points, 'point')}" if points else text)
+    return reached[-1], reasons
 
 
 def _draft_and_call(

@@ -1,5 +1,6 @@
 """Whole consortia for a call, a draft's gaps, and suggestions for what a draft still needs."""
 
+import re
 import statistics
 from typing import Any
 
@@ -189,7 +190,7 @@ def test_gap_appears_with_candidates_and_closes(client: TestClient, ids: dict[st
     assert (sme["required"], sme["present"], sme["missing"]) == (1, 0, 1)
     assert [c["organisation"]["name"] for c in sme["candidates"]] == ["BiopsyTech SME"]
     assert sme["candidates"][0]["reasons"] == [
-        f"Fits the call ({sme['candidates'][0]['relevance']:.0%})"
+        f"Fits the call ({round(100 * sme['candidates'][0]['relevance'])}%)"
     ]
     assert _gap(body, "stakeholder_type", "academia")["missing"] == 0
     client.put(f"/consortia/{draft}/members/{ids['BiopsyTech SME']}")
@@ -204,13 +205,29 @@ def test_country_gap_proposes_new_countries_only(client: TestClient, ids: dict[s
     assert (countries["present"], countries["missing"]) == (1, 2)
     offered = {c["organisation"]["country"] for c in countries["candidates"]}
     assert all(
-        f"Brings a new country ({c['organisation']['country']})" in c["reasons"]
+        any(
+            reason.startswith(f"Brings a new country ({c['organisation']['country']})")
+            for reason in c["reasons"]
+        )
         for c in countries["candidates"]
     )
     industry = _gap(body, "stakeholder_type", "industry")["candidates"]
-    assert industry[0]["reasons"][1] == "Brings a new country (CH)"
     relevance = industry[0]["relevance"]
     assert industry[0]["score"] == pytest.approx(1 - (1 - relevance) * 0.95, abs=1e-5)
+    # A bonus names the points it adds to the shown score, and none when it adds less than one.
+    points = round(100 * industry[0]["score"]) - round(100 * relevance)
+    added = f": +{points} point{'s' if points != 1 else ''}" if points else ""
+    assert industry[0]["reasons"][1] == f"Brings a new country (CH){added}"
+    # What the page shows adds up: the fit's percentage plus each bonus's points is the score's.
+    for gap in body["requirements"]:
+        for candidate in gap["candidates"]:
+            if not candidate["matched_terms"]:
+                continue
+            text = " ".join(candidate["reasons"])
+            fit = re.search(r"Fits the call \((\d+)%\)", text)
+            assert fit is not None, text
+            points = sum(int(n) for n in re.findall(r": \+(\d+) points?", text))
+            assert int(fit.group(1)) + points == round(100 * candidate["score"]), candidate
     assert offered
     assert "BE" not in offered
 
