@@ -946,7 +946,12 @@
           })
           .filter(Boolean),
         activities: activities(),
+        group: valueOf("group"),
+        ihi_contributor: { true: true, false: false }[form.elements.ihi_contributor.value],
       };
+      if (data.ihi_contributor === undefined) {
+        data.ihi_contributor = null;
+      }
       if (!organisationId) {
         // A new profile leaves out what was not given instead of sending nulls.
         Object.keys(data).forEach(function (name) {
