@@ -1,5 +1,9 @@
-"""The organisation form takes past projects, as `POST /organisations` does: in real Chromium
-against a real uvicorn serving the demo data."""
+"""The organisation form takes what `POST /organisations` takes: past projects, and what the
+programme rules read of a profile (its group of affiliated entities, whether it contributes to
+IHI in kind). In real Chromium against a real uvicorn serving the demo data."""
+
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -7,21 +11,28 @@ from playwright import sync_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 15_000
+expect = sync_api.expect
+
+
+@pytest.fixture
+def page(server: httpx.Client, browser: Any) -> Iterator[Any]:
+    """A tab of its own on the server; the test fails if a script error happened on it."""
+    context = browser.new_context(base_url=str(server.base_url).rstrip("/"))
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    yield tab
+    context.close()
+    assert not problems
 
 
 def test_past_projects_are_registered_edited_and_checked_through_the_form(
-    server: httpx.Client, browser: object
+    server: httpx.Client, page: Any
 ) -> None:
     """Register with two past projects (an empty row is no project), then edit: change one,
     remove one, add one, and a bad year is shown at its own field; the API stores exactly what
     the form showed, with no link anywhere."""
-    base = str(server.base_url).rstrip("/")
-    context = browser.new_context(base_url=base)  # type: ignore[attr-defined]
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    expect = sync_api.expect
 
     page.goto("/ui/organisations/new")
     page.get_by_label("Name").fill("Gaitwear Sensors")
@@ -90,5 +101,36 @@ def test_past_projects_are_registered_edited_and_checked_through_the_form(
         ("PD-HOME: home monitoring study", None),
     ]
     assert key.startswith("mm_")
-    assert not problems
-    context.close()
+
+
+def test_group_and_ihi_contribution_are_registered_shown_and_cleared_through_the_form(
+    server: httpx.Client, page: Any
+) -> None:
+    """Register as part of a group and as no IHI contributor: the API stores both and the
+    profile page names the group; clearing both in the edit form stores nulls again."""
+    page.goto("/ui/organisations/new")
+    page.get_by_label("Name").fill("Siemens Healthineers Diagnostics Lab")
+    page.get_by_label("Stakeholder type").select_option("industry")
+    page.get_by_label("Country").select_option("DE")
+    page.get_by_label("Expertise").fill("In vitro diagnostics and laboratory automation.")
+    page.get_by_label("Group of affiliated entities").fill("  Siemens  ")
+    page.get_by_label("Industry contributor to IHI").select_option("false")
+    page.get_by_role("button", name="Register and get my key").click()
+    expect(page.locator("#key-panel")).to_be_visible()
+    link = page.locator("#new-profile-link").get_attribute("href") or ""
+    organisation_id = int(link.rsplit("/", 1)[1])
+
+    stored = server.get(f"/organisations/{organisation_id}").json()
+    assert (stored["group"], stored["ihi_contributor"]) == ("Siemens", False)
+    page.goto(f"/ui/organisations/{organisation_id}")
+    expect(page.locator(".page-header .meta")).to_contain_text("Group: Siemens")
+
+    page.goto(f"/ui/organisations/{organisation_id}/edit")
+    expect(page.get_by_label("Group of affiliated entities")).to_have_value("Siemens")
+    expect(page.get_by_label("Industry contributor to IHI")).to_have_value("false")
+    page.get_by_label("Group of affiliated entities").fill("")
+    page.get_by_label("Industry contributor to IHI").select_option("")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#status")).to_have_text("Saved your profile.")
+    cleared = server.get(f"/organisations/{organisation_id}").json()
+    assert (cleared["group"], cleared["ihi_contributor"]) == (None, None)
