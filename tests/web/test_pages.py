@@ -441,6 +441,61 @@ def test_draft_panel_says_first_which_programme_rule_fails_and_links_to_it(
     assert 'id="rules-heading"' in page.text
 
 
+def test_draft_panel_flags_members_that_look_affiliated(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Two members on one website host are named as possibly one group, with what to do about
+    it; they still count as two entities until they declare the group."""
+    corpus = _corpus(client)
+    call = create_call(
+        client,
+        identifier="HORIZON-HLTH-2099-LB-03",
+        title="Liquid biopsy for early cancer detection, a Horizon Europe call",
+        programme="Horizon Europe",
+        rule_set="horizon-europe",
+        description=CALL_TEXT,
+        required_stakeholders={"academia": 1},
+        max_partners=6,
+        opening_date="2024-01-10",
+        deadline="2099-03-01",
+    )
+    twins = [
+        create_organisation(
+            client, name=name, country=country, website="https://biopsy-group.example/" + path
+        )
+        for name, country, path in (
+            ("Biopsy Group Research", "NL", "research"),
+            ("Biopsy Group Clinics", "BE", "clinics"),
+        )
+    ]
+    owner = twins[0]
+    response = client.post(
+        "/consortia",
+        headers=bearer(owner["api_key"]),
+        json={
+            "name": "Twins",
+            "call_id": call["id"],
+            "members": [{"organisation_id": twin["id"]} for twin in twins]
+            + [{"organisation_id": corpus["organisations"]["Oslo Cancer Institute"]["id"]}],
+        },
+    )
+    assert response.status_code == 201, response.text
+
+    page = anonymous.get(
+        f"/ui/consortia/{response.json()['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+
+    flags = re.findall(r'<p class="meta" data-likely-affiliates="([\d ]+)">([^<]+)</p>', page)
+    assert flags == [
+        (
+            f"{twins[0]['id']} {twins[1]['id']}",
+            "Biopsy Group Research and Biopsy Group Clinics may be affiliated: Same website host"
+            " (biopsy-group.example). If they are, each should declare the group in its profile,"
+            " and the rules will count them as one entity.",
+        )
+    ]
+
+
 def test_draft_panel_counts_read_as_people_write_them(
     client: TestClient, anonymous: TestClient
 ) -> None:
