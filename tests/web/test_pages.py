@@ -403,6 +403,22 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
 
 
+def _horizon_call(client: TestClient, identifier: str) -> dict[str, Any]:
+    """A call under Horizon Europe's consortium rules that requires one academic partner."""
+    return create_call(
+        client,
+        identifier=identifier,
+        title="Liquid biopsy for early cancer detection, a Horizon Europe call",
+        programme="Horizon Europe",
+        rule_set="horizon-europe",
+        description=CALL_TEXT,
+        required_stakeholders={"academia": 1},
+        max_partners=6,
+        opening_date="2024-01-10",
+        deadline="2099-03-01",
+    )
+
+
 def test_draft_panel_says_first_which_programme_rule_fails_and_links_to_it(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -415,18 +431,7 @@ def test_draft_panel_says_first_which_programme_rule_fails_and_links_to_it(
     unruled = _draft(client, corpus, "Biopsy Assays BV", members)
     page = anonymous.get(f"/ui/consortia/{unruled['id']}/panel", headers=bearer(owner["api_key"]))
     assert "rules-summary" not in page.text
-    call = create_call(
-        client,
-        identifier="HORIZON-HLTH-2099-LB-02",
-        title="Liquid biopsy for early cancer detection, a Horizon Europe call",
-        programme="Horizon Europe",
-        rule_set="horizon-europe",
-        description=CALL_TEXT,
-        required_stakeholders={"academia": 1},
-        max_partners=6,
-        opening_date="2024-01-10",
-        deadline="2099-03-01",
-    )
+    call = _horizon_call(client, "HORIZON-HLTH-2099-LB-02")
     draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", members)
 
     page = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"]))
@@ -447,18 +452,7 @@ def test_draft_panel_flags_members_that_look_affiliated(
     """Two members on one website host are named as possibly one group, with what to do about
     it; they still count as two entities until they declare the group."""
     corpus = _corpus(client)
-    call = create_call(
-        client,
-        identifier="HORIZON-HLTH-2099-LB-03",
-        title="Liquid biopsy for early cancer detection, a Horizon Europe call",
-        programme="Horizon Europe",
-        rule_set="horizon-europe",
-        description=CALL_TEXT,
-        required_stakeholders={"academia": 1},
-        max_partners=6,
-        opening_date="2024-01-10",
-        deadline="2099-03-01",
-    )
+    call = _horizon_call(client, "HORIZON-HLTH-2099-LB-03")
     twins = [
         create_organisation(
             client, name=name, country=country, website="https://biopsy-group.example/" + path
