@@ -11,6 +11,7 @@ both say so, naming the members and candidates they did not count.
 import statistics
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from itertools import pairwise
 
 import pycountry
 from sqlalchemy import select
@@ -401,7 +402,7 @@ def _with_bonuses(match: Match, bonuses: Sequence[tuple[str, float]]) -> tuple[f
     reasons = [
         f"Fits the call ({shown[0]}%)" if match.matched_terms else "Shares no terms with the call"
     ]
-    for (text, _), before, after in zip(bonuses, shown, shown[1:], strict=False):
+    for (text, _), (before, after) in zip(bonuses, pairwise(shown), strict=True):
         points = after - before
         reasons.append(f"{text}: +{plural(points, 'point')}" if points else text)
     return reached[-1], reasons
