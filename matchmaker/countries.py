@@ -5,11 +5,11 @@ that turns a code into the name people see.
 """
 
 import unicodedata
-from datetime import date
 
 import pycountry
 
 from matchmaker.country_statuses import CountryStatus, StatusTable
+from models.common import utc_today
 
 # One source of truth: the country-status table (matchmaker/data/country_statuses.csv, each row
 # with its source), read as of today. Associated Countries include those associated to one part
@@ -17,9 +17,9 @@ from matchmaker.country_statuses import CountryStatus, StatusTable
 # ISO 3166-1 but is used by the EU, so it is named here.
 _TABLE = StatusTable.shipped()
 EU_MEMBER_STATES = _TABLE.countries(
-    CountryStatus.member_state, programme="horizon-europe", part=None, on=date.today()
+    CountryStatus.member_state, programme="horizon-europe", part=None, on=utc_today()
 )
-ASSOCIATED_COUNTRIES = _TABLE.associated_to_some_part(programme="horizon-europe", on=date.today())
+ASSOCIATED_COUNTRIES = _TABLE.associated_to_some_part(programme="horizon-europe", on=utc_today())
 EXTRA_NAMES = {"XK": "Kosovo"}
 COUNTRY_NAMES = {
     country.alpha_2: getattr(country, "common_name", None) or country.name

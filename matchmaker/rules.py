@@ -10,6 +10,7 @@ from matchmaker.consortium.eligibility import Context
 from matchmaker.country_statuses import StatusRow, StatusTable, parse_row, shipped_rows, sources
 from matchmaker.errors import InvalidInput
 from models.call import Call, RuleSet
+from models.common import utc_today
 from models.rules import CountryStatusCreate, CountryStatusPublic, CountryStatusRow
 
 
@@ -45,7 +46,7 @@ def call_context(session: Session, call: Call, *, today: date | None = None) -> 
     return Context(
         rule_set=RuleSet(call.rule_set),
         part=call.programme_part,
-        on=call.deadline or today or date.today(),
+        on=call.deadline or today or utc_today(),
         table=status_table(session),
         two_stage=call.two_stage,
     )

@@ -143,6 +143,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def utc_today() -> date:
+    """Today's date in UTC: what every call status, deadline and rule is read as of, whatever
+    the server's time zone (timestamps are UTC too)."""
+    return utc_now().date()
+
+
 def stale_before(months: int, *, now: datetime | None = None) -> datetime:
     """The moment before which a last confirmation makes a profile stale (the ranking and the
     API's `stale` flag read it alike)."""
@@ -322,3 +328,10 @@ def reference(table: str, *, ondelete: str | None = "CASCADE", **options: Any) -
     (``ondelete="SET NULL"`` forgets it instead, None refuses the delete); `options` go to the
     column (nullable, index, primary_key). A function, as each table needs a column of its own."""
     return Column(Integer, ForeignKey(f"{table}.id", ondelete=ondelete), **options)
+
+
+# A table's arguments for its integer `id`: SQLite hands out the largest id again once its row
+# is deleted unless the table is AUTOINCREMENT, and ids outlive their rows (merge records,
+# announcements already sent, links given out), so no id is ever reused. PostgreSQL's sequences
+# never reuse them anyway; the option means nothing there.
+IDS_NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}

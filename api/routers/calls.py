@@ -1,6 +1,5 @@
 """Calls for proposals over HTTP."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -23,7 +22,7 @@ from models.call import (
     CallStatus,
     CallUpdate,
 )
-from models.common import IsoDate, Page, line
+from models.common import IsoDate, Page, line, utc_today
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 
@@ -48,7 +47,7 @@ def create_call(
     call = service.create_call(session, data=data, actor=actor)
     response.headers["Location"] = f"/calls/{call.id}"
     set_etag(response, call.version)
-    public = service.to_public(call, today=date.today())
+    public = service.to_public(call, today=utc_today())
     suggested = (
         {} if data.required_stakeholders else suggest_requirements(data.title, data.description)
     )
@@ -88,7 +87,7 @@ def list_calls(
 
     With `q`, each call carries the passage of its description that matched (`snippet`).
     """
-    today = date.today()
+    today = utc_today()
     filters = service.CallFilters(
         statuses=status,
         programmes=programme,
@@ -121,7 +120,7 @@ def read_call(call_id: IdPath, session: SessionDep, response: Response) -> CallP
     """Read one call; its version is the ETag."""
     call = service.get_call(session, call_id=call_id)
     set_etag(response, call.version)
-    return service.to_public(call, today=date.today())
+    return service.to_public(call, today=utc_today())
 
 
 @router.patch(
@@ -143,7 +142,7 @@ def update_call(
         session, call_id=call_id, data=data, actor=actor, expected_version=if_match
     )
     set_etag(response, call.version)
-    return service.to_public(call, today=date.today())
+    return service.to_public(call, today=utc_today())
 
 
 @router.delete(

@@ -1,6 +1,5 @@
 """Partner suggestions, fitting calls, similar organisations and free-text search."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,7 +11,7 @@ from matchmaker.consortium import proposals
 from matchmaker.matching import suggestions as service
 from models.apikey import KeyRole
 from models.call import CallStatus
-from models.common import CountryCode, Id, StakeholderType
+from models.common import CountryCode, Id, StakeholderType, utc_today
 from models.consortium import ProposalRequest, Proposals
 from models.matching import (
     CallMatches,
@@ -163,7 +162,7 @@ def list_organisation_calls(
     limit: MatchLimit = 20,
 ) -> CallMatches:
     """The calls whose scope best fits this organisation's expertise."""
-    today = date.today()
+    today = utc_today()
     found = service.calls_for_organisation(
         session,
         matching,

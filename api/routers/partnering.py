@@ -4,7 +4,6 @@ Contact addresses are never part of these answers until a request is accepted, a
 in that request, for its two parties (matchmaker.partnering.contacts).
 """
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -15,7 +14,7 @@ from api.openapi import PUBLIC, security
 from matchmaker.partnering import contacts, requests
 from matchmaker.partnering.ranking import PartnerRequestIndex
 from models.apikey import KeyRole
-from models.common import Page, utc_now
+from models.common import Page, utc_now, utc_today
 from models.partnering import (
     BlockCreate,
     BlockPublic,
@@ -60,7 +59,7 @@ def create_partner_request(
     Open until the call's deadline or an earlier `closes_on`; your contact address is not part
     of it. An organisation has at most `MATCHMAKER_MAX_OPEN_PARTNER_REQUESTS` open at once.
     """
-    today = date.today()
+    today = utc_today()
     row, call, organisation = requests.create_partner_request(
         session,
         call_id=call_id,
@@ -95,7 +94,7 @@ def publish_draft_gaps(
     optional, adds countries, expertise, a pitch and `closes_on`, as for
     `POST /calls/{id}/partner-requests`, whose limits apply.
     """
-    today = date.today()
+    today = utc_today()
     row, call, organisation = requests.publish_draft_gaps(
         session,
         consortium_id=consortium_id,
@@ -118,7 +117,7 @@ def list_call_partner_requests(
     call_id: IdPath, session: SessionDep, limit: Limit = 50, offset: Offset = 0
 ) -> Page[PartnerRequestPublic]:
     """A call's open partner requests, newest first."""
-    today = date.today()
+    today = utc_today()
     rows, total = requests.list_call_requests(
         session, call_id=call_id, today=today, limit=limit, offset=offset
     )
@@ -139,7 +138,7 @@ def list_call_partner_requests(
 def read_partner_request(request_id: IdPath, session: SessionDep) -> PartnerRequestPublic:
     """One partner request, open, closed or withdrawn."""
     row = requests.get_partner_request(session, request_id=request_id)
-    return requests.to_public(*row, today=date.today())
+    return requests.to_public(*row, today=utc_today())
 
 
 @router.delete(
@@ -170,7 +169,7 @@ def list_organisation_partner_requests(
     come last, soonest closing first. The organisation's own requests are left out.
     """
     items = _index(request).rank(
-        session, organisation_id=organisation_id, today=date.today(), limit=limit
+        session, organisation_id=organisation_id, today=utc_today(), limit=limit
     )
     return PartnerRequestMatches(items=items)
 

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -29,7 +28,7 @@ from matchmaker.consortium import drafts as consortia_service
 from matchmaker.consortium import proposals
 from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.partnering import requests as partner_requests
-from models.common import Id
+from models.common import Id, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
 
 router = APIRouter()
@@ -139,7 +138,7 @@ def read_builder_page(
         request,
         "builder.html",
         {
-            "call": calls_service.to_public(call, today=date.today()),
+            "call": calls_service.to_public(call, today=utc_today()),
             "requirements": proposed.requirements,
             "best": best,
             "alternatives": alternatives,
@@ -213,7 +212,7 @@ def read_draft_panel(
         session, matching, consortium_id=consortium_id, actor=actor
     )
     call = calls_service.get_call(session, call_id=draft.call_id)
-    today = date.today()
+    today = utc_today()
     return render(
         request,
         "_draft_panel.html",

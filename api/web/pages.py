@@ -26,7 +26,7 @@ from matchmaker.matching import suggestions as suggestions_service
 from matchmaker.partnering import requests as partner_requests
 from matchmaker.trust import freshness
 from models.call import CallStatus, call_status
-from models.common import StakeholderType, country_code, text
+from models.common import StakeholderType, country_code, text, utc_today
 from models.organisation import Organisation, OrganisationPublic
 
 router = APIRouter()
@@ -176,7 +176,7 @@ def list_calls_page(
     page: PageNumber = 1,
 ) -> HTMLResponse:
     """Calls for proposals, searched by words and filtered by programme, status and deadline."""
-    today = date.today()
+    today = utc_today()
     status = status if status in {item.value for item in CallStatus} else ""
     earliest, latest = _date(deadline_from), _date(deadline_to)
     filters = calls_service.CallFilters(
@@ -249,7 +249,7 @@ def read_call_page(
         countries=[country] if country else [],
         limit=SUGGESTIONS,
     )
-    today = date.today()
+    today = utc_today()
     sought, sought_total = partner_requests.list_call_requests(
         session, call_id=call_id, today=today, limit=PARTNER_REQUESTS, offset=0
     )
@@ -377,7 +377,7 @@ def read_organisation_page(
     context: ProfileContext,
 ) -> HTMLResponse:
     """A public profile with the calls that fit it and the organisations most like it."""
-    today = date.today()
+    today = utc_today()
     fitting = suggestions_service.calls_for_organisation(
         session,
         matching,

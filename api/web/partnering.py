@@ -8,7 +8,6 @@ withdrawals and blocks go to the JSON API itself. A contact address appears only
 accepted request, as the privacy rule in `matchmaker.partnering.contacts` has it.
 """
 
-from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -21,7 +20,7 @@ from matchmaker import calls as calls_service
 from matchmaker.errors import NotFound
 from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
-from models.common import utc_now
+from models.common import utc_now, utc_today
 from models.organisation import OrganisationSummary
 from models.partnering import MAX_MESSAGE, ContactStatus, Inbox, PartnerRequestStatus
 
@@ -86,7 +85,7 @@ def answer_partner_request_page(
         row = partner_requests.get_partner_request(session, request_id=request_id)
     except NotFound as error:
         return not_found_page(request, error)
-    shown = partner_requests.to_public(*row, today=date.today())
+    shown = partner_requests.to_public(*row, today=utc_today())
     return render(
         request,
         "contact.html",

@@ -48,6 +48,7 @@ from matchmaker.trust.duplicates import duplicates_of_many, identity, lookalikes
 from matchmaker.trust.history import absorbed_external_ids
 from models.call import Call, CallCreate, CallStatus, call_status
 from models.change import Entity
+from models.common import utc_today
 from models.organisation import Organisation, OrganisationCreate, dropped_verification
 from models.saved_search import JobKind
 
@@ -498,7 +499,7 @@ def import_calls(
     to saved searches (`_write_calls`); a call merely changed is not announced again.
     """
     summary = ImportSummary("calls")
-    day = today or date.today()
+    day = today or utc_today()
     with _open_source(source, client) as (name, stream, size, is_json):
         if is_json:
             _write_call_batches(

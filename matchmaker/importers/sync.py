@@ -41,6 +41,7 @@ from matchmaker.importers.runner import BATCH_SIZE, import_calls, rejected_and_n
 from matchmaker.repository import versioned_update_many
 from models.call import Call, CallStatus, call_status
 from models.change import Entity
+from models.common import utc_today
 
 __all__ = [
     "SyncState",
@@ -163,7 +164,7 @@ def sync_calls(
     listed last time and lists no longer are closed (`close_calls`). The state file at
     `state_path` remembers what the source listed, and is written once all writes are done.
     """
-    day = today or date.today()
+    day = today or utc_today()
     key = source_key(source)
     state = SyncState.load(state_path)
     imported = import_calls(

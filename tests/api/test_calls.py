@@ -1,15 +1,18 @@
 """Calls for proposals over HTTP: every verb, its errors, validation and derived status."""
 
+import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from models.common import utc_today
 from tests.factories import call_payload, create_call
 from tests.helpers import assert_problem
 
-TODAY = date.today()
+TODAY = utc_today()
 
 
 def test_create_call_returns_it_with_status(client: TestClient) -> None:
@@ -279,3 +282,45 @@ def test_query_text_with_control_characters_is_422(client: TestClient) -> None:
     assert_problem(client.get("/calls", params={"programme": "a\x00b"}), 422, "query.programme.0")
     assert_problem(client.get("/calls", params={"q": "x\x01"}), 422, "query.q")
     assert_problem(client.get("/organisations", params={"q": "\x00"}), 422, "query.q")
+
+
+@pytest.fixture
+def server_time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Sets the process's time zone (TZ) for one test, and restores it."""
+
+    def set_zone(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])
+def test_status_is_read_on_the_utc_date_whatever_the_server_time_zone(
+    client: TestClient, server_time_zone: Any, zone: str
+) -> None:
+    """A server 14 hours ahead of UTC or 12 behind derives the same statuses as one on UTC: at
+    any hour one of the two is on another date than UTC, and the statuses follow UTC's."""
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    due_today = create_call(
+        client, identifier="DUE-TODAY", title="x", opening_date=yesterday, deadline=str(TODAY)
+    )
+    opens_today = create_call(
+        client, identifier="OPENS-TODAY", title="x", opening_date=str(TODAY), deadline=None
+    )
+    opens_later = create_call(
+        client, identifier="OPENS-LATER", title="x", opening_date=tomorrow, deadline=None
+    )
+    server_time_zone(zone)
+    statuses = {
+        call["id"]: client.get(f"/calls/{call['id']}").json()["status"]
+        for call in (due_today, opens_today, opens_later)
+    }
+    assert statuses == {
+        due_today["id"]: "open",
+        opens_today["id"]: "open",
+        opens_later["id"]: "forthcoming",
+    }

@@ -9,13 +9,13 @@ from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
 from matchmaker.settings import Settings
-from models.common import utc_now
+from models.common import utc_now, utc_today
 from models.partnering import ContactRequest, OutboxMessage
 from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem, settings_for
 
-SOON = (date.today() + timedelta(days=60)).isoformat()
-LATER = (date.today() + timedelta(days=90)).isoformat()
+SOON = (utc_today() + timedelta(days=60)).isoformat()
+LATER = (utc_today() + timedelta(days=90)).isoformat()
 
 
 @pytest.fixture
@@ -116,12 +116,12 @@ def test_partner_request_stays_open_until_the_call_deadline_at_most(
 ) -> None:
     """Without closes_on a request closes with the call; a later or past closes_on is refused."""
     assert publish(publisher, call["id"])["closes_on"] == LATER
-    late = (date.today() + timedelta(days=91)).isoformat()
+    late = (utc_today() + timedelta(days=91)).isoformat()
     response = publisher.client.post(
         f"/calls/{call['id']}/partner-requests", json={"closes_on": late}
     )
     assert_problem(response, 422, "closes_on")
-    past = (date.today() - timedelta(days=1)).isoformat()
+    past = (utc_today() - timedelta(days=1)).isoformat()
     response = publisher.client.post(
         f"/calls/{call['id']}/partner-requests", json={"closes_on": past}
     )
@@ -459,7 +459,7 @@ def test_draft_gaps_request_takes_countries_expertise_pitch_and_closing_day(
     assert_problem(refused, 422, "stakeholder_types")
     late = publisher.client.post(
         f"/consortia/{draft['id']}/partner-requests",
-        json={"closes_on": (date.today() + timedelta(days=400)).isoformat()},
+        json={"closes_on": (utc_today() + timedelta(days=400)).isoformat()},
     )
     assert_problem(late, 422, "closes_on")
 
