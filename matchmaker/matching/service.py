@@ -67,6 +67,8 @@ VERIFIED: Final = "verified"
 SYNC_REFIT_MAX = 100
 # A catch-up with more changed profiles than this rebuilds rather than upserting one by one.
 BULK_CHANGES = 2_000
+# The calls that fit an organisation: at least this many are found before they are scored.
+CALL_POOL_MINIMUM = 50
 # A saved index is only as good as the code and data that built it: its key names them (the
 # modules, the shipped call-frequency table and the facets).
 _INDEX_MODULES = (
@@ -150,6 +152,13 @@ def _fit_calls(calls: Sequence[Call]) -> TfidfMatcher:
         [call.id for call in calls],  # type: ignore[misc]
         [call_text(call) for call in calls],
     )
+
+
+def _call_pool(limit: int) -> int:
+    """How many calls the calls index finds for an organisation before they are scored as
+    suggestions score it: the two orders are close, not equal (different query side, IDF and
+    call-frequency weights), so a few times the calls asked for."""
+    return max(3 * limit, CALL_POOL_MINIMUM)
 
 
 def _saved_or_fitted(
@@ -536,31 +545,57 @@ class MatchingService:
     def calls_for_organisation(
         self, organisation: Organisation, *, call_ids: Collection[int] | None, limit: int = 20
     ) -> list[Match]:
-        """Calls whose scope best matches an organisation's expertise, among the given ids."""
+        """Calls whose scope best matches an organisation's expertise, among the given ids,
+        each scored as the call's suggestions score this organisation (`_fits`)."""
         self.sync()
         assert self._calls is not None
-        return self._calls.query(organisation_text(organisation), k=limit, include_ids=call_ids)
+        pool = self._calls.query(
+            organisation_text(organisation), k=_call_pool(limit), include_ids=call_ids
+        )
+        assert organisation.id is not None
+        return self._fits(organisation.id, pool, limit)
 
     def calls_for_indexed_organisation(
         self, organisation_id: int, *, call_ids: Collection[int] | None, limit: int = 20
     ) -> list[Match]:
         """`calls_for_organisation` without the profile, while the database cannot be reached.
 
-        The query is the organisation's row in the profile index, its terms weighed with the
-        calls index's IDF (`TfidfMatcher.term_frequencies`): the vector of its text but for
-        the phrases the profile index lacks (those used by fewer than two profiles, or by
-        more than half of them). On the demo data the top 10 calls are those of the full text
-        (`calls_for_organisation`) for 343 of the 350 organisations, in the same order for
-        334 (mean overlap 99.8 %), and the shared terms shown lose those phrases: close, not
-        equal, so only the degraded path answers this way, where the text is not at hand.
-        Raises NotFound when the index does not hold the organisation.
+        The calls are found with the organisation's row in the profile index as the query,
+        its terms weighed with the calls index's IDF (`TfidfMatcher.term_frequencies`): the
+        vector of its text but for the phrases the profile index lacks (those used by fewer
+        than two profiles, or by more than half of them). On the demo data the top 10 calls
+        found are those of the full text (`calls_for_organisation`) for 343 of the 350
+        organisations, in the same order for 334 (mean overlap 99.8 %); they are then scored
+        from the index alone, as on the normal path. Raises NotFound when the index does not
+        hold the organisation.
         """
         organisations = self._current_organisations()
         assert self._calls is not None
         if organisation_id not in organisations:
             raise NotFound(f"No organisation with id {organisation_id}.")
         query = organisations.matcher.term_frequencies(organisation_id)
-        return self._calls.query(query, k=limit, include_ids=call_ids)
+        pool = self._calls.query(query, k=_call_pool(limit), include_ids=call_ids)
+        return self._fits(organisation_id, pool, limit)
+
+    def _fits(self, organisation_id: int, found: Sequence[Match], limit: int) -> list[Match]:
+        """The found calls ranked by the organisation's score in each call's suggestions
+        (`ProfileIndex.rank` on the call's text, this profile only), best first: one fit, one
+        score, whichever side asks. The shared terms are those the suggestions show; a call
+        whose text shares no term with the profile there is left out."""
+        organisations = self._current_organisations()
+        stale_before = self._stale_before()
+        fits = []
+        for match in found:
+            call = self._directory.call(match.id)
+            if call is None:
+                continue  # removed since the calls index answered
+            ranked = organisations.rank(
+                call_text(call), k=1, include_ids=[organisation_id], stale_before=stale_before
+            )
+            if ranked:
+                fits.append(Match(match.id, ranked[0].score, ranked[0].matched_terms))
+        fits.sort(key=lambda fit: (-fit.score, fit.id))
+        return fits[:limit]
 
     def call_ids_with_status(self, statuses: Collection[CallStatus], *, today: date) -> list[int]:
         """The ids of the calls held in memory with one of the statuses as of today (while

@@ -199,6 +199,34 @@ def test_calls_for_organisation_filter_by_status(client: TestClient) -> None:
     assert_problem(client.get("/organisations/999/calls"), 404)
 
 
+def test_a_fit_has_one_score_whichever_side_asks(client: TestClient) -> None:
+    """The calls that fit an organisation carry the score and the shared terms the call's
+    suggestions give that organisation, and are ordered by that score."""
+    ids = _corpus(client)
+    create_call(
+        client,
+        identifier="IHI-2024-09-01",
+        title="Patient engagement in cancer trials",
+        description="Patients engaged in oncology trials and early cancer detection programmes.",
+    )
+    suggested = {
+        (call["id"], item["organisation"]["id"]): item
+        for call in client.get("/calls").json()["items"]
+        for item in client.get(f"/calls/{call['id']}/suggestions").json()["items"]
+    }
+    for organisation in ("sme", "patients", "university"):
+        fits = client.get(f"/organisations/{ids[organisation]}/calls").json()["items"]
+        for fit in fits:
+            same = suggested[(fit["call"]["id"], ids[organisation])]
+            assert fit["score"] == same["score"]
+            assert fit["matched_terms"] == same["matched_terms"]
+        assert [fit["score"] for fit in fits] == sorted(
+            (fit["score"] for fit in fits), reverse=True
+        )
+    patients = client.get(f"/organisations/{ids['patients']}/calls").json()["items"]
+    assert len(patients) == 2
+
+
 def test_health_reports_index_statistics(client: TestClient) -> None:
     """The health answer counts indexed profiles and calls and the vocabulary."""
     _corpus(client)
