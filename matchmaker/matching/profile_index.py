@@ -58,7 +58,10 @@ PROJECT_MATCHER_SETTINGS: Final[Mapping[str, Any]] = {
     "sublinear_tf": True,
     "vocabulary_sample": 100_000,
 }
-_PROJECTS: Final = "projects."  # prefix of the projects index's arrays in a saved index
+_PROJECTS: Final = "projects."
+# Prepared queries kept per index (`ProfileIndex._prepared`): a call's text, its vector and its
+# close past projects take about 12 kB.
+PREPARED_QUERIES: Final = 1024  # prefix of the projects index's arrays in a saved index
 
 
 def new_matcher() -> TfidfMatcher:
@@ -294,6 +297,10 @@ class ProfileIndex:
         self._lock = threading.Lock()
         # Whether the arrays came from a saved index (memory-mapped, shared between processes).
         self.mapped = False
+        # Bumped by every change; a prepared query (`_prepared`) is reused only at its version.
+        self._version = 0
+        self._queries: dict[tuple[str, Weights], tuple[int, QueryVector, Listings | None]] = {}
+        self._queries_lock = threading.Lock()
 
     def fit(
         self,
@@ -322,6 +329,7 @@ class ProfileIndex:
             record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets, confirmed)
             self._partners = Partnerships.build(keys)
             self._record = record
+            self._version += 1
         return self
 
     def _weights_for(self, call_texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -353,6 +361,7 @@ class ProfileIndex:
                     self.projects.upsert(key, project_text)
             self._drop_orphan_projects(old)
             self._record = record
+            self._version += 1
 
     def remove(self, doc_id: int) -> bool:
         """Stop suggesting `doc_id`; return whether it was indexed."""
@@ -363,6 +372,7 @@ class ProfileIndex:
             self._partners.set(doc_id, frozenset())
             self._drop_orphan_projects(old)
             self._record = self._record.without(doc_id)
+            self._version += 1
         return removed
 
     def _drop_orphan_projects(self, keys: Iterable[int]) -> None:
@@ -405,6 +415,33 @@ class ProfileIndex:
         top = top_k(cosine, keys, NEIGHBOUR_PROJECTS)
         which, owners = self._partners.listings(keys[top])
         return Listings(owners, keys[top][which], cosine[top][which])
+
+    def _prepared(
+        self, query: str | QueryVector, weights: Weights
+    ) -> tuple[QueryVector, Listings | None]:
+        """The query in the profiles' vocabulary, weighted (`_weighted`), and its close past
+        projects when they count (`similar_projects`). A text asked again while the index has
+        not changed (a call's suggestions, the calls an organisation fits) is analysed and
+        its projects found once: the last PREPARED_QUERIES are kept."""
+        if not isinstance(query, str):
+            vector = self._weighted(self.matcher, query, 0, weights)
+            return vector, self._close_projects(vector.text, weights)
+        key, version = (query, weights), self._version
+        kept = self._queries.get(key)
+        if kept is not None and kept[0] == version:
+            return kept[1], kept[2]
+        vector = self._weighted(self.matcher, query, 0, weights)
+        listings = self._close_projects(query, weights)
+        with self._queries_lock:
+            self._queries.pop(key, None)
+            if len(self._queries) >= PREPARED_QUERIES:
+                del self._queries[next(iter(self._queries))]
+            self._queries[key] = (version, vector, listings)
+        return vector, listings
+
+    def _close_projects(self, text: str, weights: Weights) -> Listings | None:
+        """`similar_projects`, or None when the weights leave them out."""
+        return self.similar_projects(text, weights) if weights.similar_projects else None
 
     def _weighted(
         self, matcher: TfidfMatcher, query: str | QueryVector, which: int, weights: Weights
@@ -477,7 +514,6 @@ class ProfileIndex:
             raise ValueError(f"k must be >= 0, got {[s.k for s in selections]}")
         weights = self.weights if weights is None else weights
         matcher = self.matcher
-        vector = self._weighted(matcher, query, 0, weights)
         record = self._record
         masks = [
             record.candidates(selection.filters, exclude_ids, selection.include_ids)
@@ -487,7 +523,12 @@ class ProfileIndex:
             selection.k and mask.any() for selection, mask in zip(selections, masks, strict=True)
         ):
             return [[] for _ in selections]
-        found = self._evidence(record, vector, partner_ids, weights)
+        vector, listings = self._prepared(query, weights)
+        # Only listed ids can be picked: only they need a cosine.
+        rows = None
+        if all(selection.include_ids is not None for selection in selections):
+            rows = np.flatnonzero(np.logical_or.reduce(masks))
+        found = self._evidence(record, vector, listings, partner_ids, weights, rows)
         cosine, shared, similar = found.cosine, found.shared, found.similar
         partners, evidence = found.partners, found.listings
         stale = None
@@ -540,25 +581,30 @@ class ProfileIndex:
         """Every indexed profile's evidence for a query, as arrays aligned with `Evidence.ids`
         (what `rank` scores; the score's coefficients are fitted on it)."""
         weights = self.weights if weights is None else weights
-        vector = self._weighted(self.matcher, query, 0, weights)
-        return self._evidence(self._record, vector, partner_ids, weights)
+        vector, listings = self._prepared(query, weights)
+        return self._evidence(self._record, vector, listings, partner_ids, weights)
 
     def _evidence(
         self,
         record: _Record,
         vector: QueryVector,
+        listings: Listings | None,
         partner_ids: Collection[int],
         weights: Weights,
+        rows: np.ndarray | None = None,
     ) -> Evidence:
+        """The evidence of every profile of the record; the cosine only at `rows` when given
+        (0 elsewhere)."""
         shared = partners = None
         if partner_ids:
             partners = self.past_partners(partner_ids)
             shared = self._aligned(record, partners.shared)
-        similar = listings = None
-        if weights.similar_projects:
-            listings = self.similar_projects(vector.text, weights)
-            similar = listings.summed(record)
-        cosine = self.matcher.score_ids(vector, cast(Sequence[int], record.ids))
+        similar = None if listings is None else listings.summed(record)
+        if rows is None:
+            cosine = self.matcher.score_ids(vector, cast(Sequence[int], record.ids))
+        else:
+            cosine = np.zeros(record.ids.size, dtype=np.float64)
+            cosine[rows] = self.matcher.score_ids(vector, cast(Sequence[int], record.ids[rows]))
         return Evidence(record.ids, cosine, record.activities, shared, similar, partners, listings)
 
     def count(

@@ -431,3 +431,38 @@ def test_call_frequency_weighting_survives_a_new_word() -> None:
     assert after == pytest.approx(before, rel=1e-9)
     assert after[2] > after[1]
     assert [m.id for m in index.rank("xenotransplantation")] == [3]
+
+
+def test_a_text_asked_again_sees_every_change_made_in_between() -> None:
+    """A query is prepared once per state of the index: the same text asked again after an
+    upsert, an edit that brings similar past projects, or a removal ranks the new state."""
+    index = index_of({1: Profile("Cardio", "cardiology and heart failure")})
+    assert index.rank(BIOPSY_CALL) == []
+    index.upsert(2, Profile("Biopsy Lab", BIOPSY))
+    assert [match.id for match in index.rank(BIOPSY_CALL)] == [2]
+    before = index.rank(BIOPSY_CALL)[0].score
+    index.upsert(
+        2,
+        Profile("Biopsy Lab", BIOPSY, activities=({"title": BIOPSY_CALL, "summary": BIOPSY},)),
+    )
+    after = index.rank(BIOPSY_CALL)[0]
+    similar = next(reason for reason in after.reasons if reason.signal == "similar_projects")
+    assert similar.value > 0
+    assert after.score > before
+    index.remove(2)
+    assert index.rank(BIOPSY_CALL) == []
+
+
+def test_ranking_a_listed_profile_gives_its_score_in_the_whole_ranking() -> None:
+    """Scoring only the listed ids (the calls an organisation fits) gives each the score and
+    shared terms it has when every profile is ranked."""
+    profiles = {
+        1: Profile("Biopsy Lab", BIOPSY),
+        2: Profile("Cancer Patients", "patients living with cancer, early detection"),
+        3: Profile("Cardio", "cardiology and heart failure"),
+    }
+    index = index_of(profiles)
+    everyone = {match.id: match for match in index.rank(BIOPSY_CALL, k=10)}
+    for doc_id, match in everyone.items():
+        (alone,) = index.rank(BIOPSY_CALL, k=1, include_ids=[doc_id])
+        assert alone == match
