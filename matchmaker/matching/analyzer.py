@@ -23,6 +23,7 @@ copies only the words added since the last compaction (`recent`), which `settled
 the rest, so a reader holding an older vocabulary never sees a column it does not know.
 """
 
+import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,11 @@ from typing import Any, Final, Self
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+from sklearn.feature_extraction.text import (
+    ENGLISH_STOP_WORDS,
+    CountVectorizer,
+    strip_accents_unicode,
+)
 from sklearn.preprocessing import normalize
 
 DOMAIN_STOP_WORDS: Final[frozenset[str]] = frozenset(
@@ -53,14 +58,41 @@ DOMAIN_STOP_WORDS: Final[frozenset[str]] = frozenset(
 # million") would otherwise link every call of the same year, while "covid19" or "5g" survive.
 WORD_PATTERN: Final = r"(?u)\b(?=\w*[^\W\d_])\w\w+\b"
 
+# Web and e-mail addresses say where a text links to, not what it is about: left out before
+# tokens are made, or "https", "www", "en", "ec europa" and the hex ids of document links
+# become shared terms of every call that links to the Commission's pages. An address is a
+# scheme and what follows it, anything starting "www.", a name@host, a dotted host name with a
+# path ("ec.europa.eu/info/...") or a common top-level domain ("oecd-ilibrary.org"), the rest
+# of an address broken by a space (a token with two slashes and a dot, "?", "=", "_", "%",
+# "#", "&" or "-": "content/en/txt/pdf/?uri=...", not "drug/device/diagnostic"), a query
+# string ("01aa75ed71a1&format=pdf&language=en") and a document's file name ("58665de0-en.pdf").
+ADDRESS: Final = re.compile(
+    r"\b[a-z][a-z0-9+.-]*://\S*"
+    r"|\bwww\.\S*"
+    r"|\S+@[\w-]+(?:\.[\w-]+)+"
+    r"|\b[\w-]+(?:\.[\w-]+)+/\S*"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:eu|com|org|net|int|edu|gov|io)\b"
+    r"|(?<!\S)(?=\S*/\S*/)(?=\S*[.?=_%#&-])\S+"
+    r"|\S+\.(?:pdf|html?|docx?|xlsx?|pptx?|aspx|php)\b"
+    r"|(?<!\S)(?=\S*=)\S*[?&]\S*",
+    re.IGNORECASE,
+)
+
 _NO_IDF = np.zeros(0, dtype=np.float64)
 # Texts counted at once after a sampled fit: bounds the scratch memory.
 _COUNT_CHUNK: Final = 50_000
 
 
+def preprocess(text: str) -> str:
+    """A text as tokens are made from it: web and e-mail addresses left out (ADDRESS), accents
+    stripped, lowercased."""
+    return strip_accents_unicode(ADDRESS.sub(" ", text)).lower()
+
+
 def counter(ngram_range: tuple[int, int], extra_stop_words: Collection[str]) -> CountVectorizer:
-    """The vectorizer whose analyzer makes the terms: accents stripped, lowercased, WORD_PATTERN
-    tokens, English and `extra_stop_words` removed, n-grams of `ngram_range` words."""
+    """The vectorizer whose analyzer makes the terms: the text `preprocess`ed (addresses out,
+    accents stripped, lowercased), WORD_PATTERN tokens, English and `extra_stop_words`
+    removed, n-grams of `ngram_range` words."""
     settings: dict[str, Any] = {
         "strip_accents": "unicode",
         "lowercase": True,
@@ -69,7 +101,9 @@ def counter(ngram_range: tuple[int, int], extra_stop_words: Collection[str]) -> 
         "dtype": np.float32,
     }
     probe = CountVectorizer(**settings)
-    return CountVectorizer(**settings, stop_words=_stop_words(probe, extra_stop_words))
+    return CountVectorizer(
+        **settings, preprocessor=preprocess, stop_words=_stop_words(probe, extra_stop_words)
+    )
 
 
 def _stop_words(probe: CountVectorizer, extra: Collection[str]) -> list[str]:
