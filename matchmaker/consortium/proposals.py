@@ -368,7 +368,9 @@ def _rank_gap_candidates(
         )
         if partners:
             share = PAST_PARTNER_BONUS * min(len(partners), PAST_PARTNER_CAP)
-            bonuses.append(("Worked before with " + ", ".join(partners), share))
+            # Past projects are matched on what both profiles list (title and year), which
+            # neither side proves: the reason says what is known, not that they worked together.
+            bonuses.append(("Lists a past project also listed by " + ", ".join(partners), share))
         score, reasons = _with_bonuses(match, bonuses)
         ranked.append(
             GapCandidate(
@@ -391,7 +393,8 @@ def _percent(value: float) -> int:
 def _with_bonuses(match: Match, bonuses: Sequence[tuple[str, float]]) -> tuple[float, list[str]]:
     """A gap candidate's score and reasons: its fit, then each bonus with the points it adds,
     counted so that the shown fit plus the shown points is the shown score ("Fits the call
-    (78%)", "Brings a new country (AT): +1 point", score 79%). Each bonus closes its share of
+    (78%)", "Brings a new country (AT): +1 point", score 79%; a bonus that rounds to no point
+    says "under 1 point"). Each bonus closes its share of
     the distance to 1: together they add (1 - fit) x their summed shares."""
     fit, total = match.score, 0.0
     reached = [round(fit, 6)]
@@ -404,7 +407,9 @@ def _with_bonuses(match: Match, bonuses: Sequence[tuple[str, float]]) -> tuple[f
     ]
     for (text, _), (before, after) in zip(bonuses, pairwise(shown), strict=True):
         points = after - before
-        reasons.append(f"{text}: +{plural(points, 'point')}" if points else text)
+        reasons.append(
+            f"{text}: +{plural(points, 'point')}" if points else f"{text}: under 1 point"
+        )
     return reached[-1], reasons
 
 
@@ -626,13 +631,14 @@ def _fixes(session: Session, organisation_id: int, groups: set[str]) -> bool:
 def needs_of_draft(
     session: Session, *, consortium_id: int, call_id: int, actor: Principal | None
 ) -> tuple[list[str], frozenset[str], set[int]]:
-    """What a draft for the call still needs: missing types, countries that would be new,
-    current members.
+    """What a draft for the call still needs: missing types, the countries to look in, current
+    members.
 
-    The countries are all countries that may take part (`allowed_countries`) when the draft is
-    not short of countries; the types are empty when it lacks no type (and then only a country
-    gap, if any, is worth filling). A draft written for another call is InvalidInput: its gaps
-    are another call's.
+    The types it lacks come first: while it lacks one, the countries are all those that may
+    take part (`allowed_countries`), so that an organisation of a missing type counts whatever
+    its country. When it lacks no type, the countries are those that would be new to a draft
+    short of countries, and none otherwise (nothing is missing). A draft written for another
+    call is InvalidInput: its gaps are another call's.
     """
     call, draft = _draft_and_call(session, consortium_id=consortium_id, actor=actor)
     if call.id != call_id:
@@ -647,10 +653,8 @@ def needs_of_draft(
     short_of_countries = len(draft.countries) < requirements.min_countries
     allowed = allowed_countries(call_context(session, call))
     countries = ALL_COUNTRIES if allowed is None else allowed
-    if short_of_countries:
-        countries -= draft.countries
-    if not types and not short_of_countries:
-        countries = frozenset()
+    if not types:
+        countries = countries - draft.countries if short_of_countries else frozenset()
     return types, countries, draft.ids
 
 

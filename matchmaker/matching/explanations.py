@@ -112,8 +112,10 @@ def reason_sentence(
     shared = int(reason.value)
     if not shared:
         return "Has no past project with your partners"
-    who = f"{len(reason.organisation_ids)} of your partners"
-    return f"Worked with {who} in {plural(shared, 'past project')}"
+    # Both profiles list the project (same title and year): what they say, not a proof.
+    partners = len(reason.organisation_ids)
+    verb = "lists" if partners == 1 else "list"
+    return f"Lists {plural(shared, 'past project')} that {partners} of your partners also {verb}"
 
 
 def _past_projects(

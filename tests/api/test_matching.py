@@ -362,7 +362,7 @@ def test_draft_suggestions_favour_and_name_its_members_past_partners(client: Tes
         [member],
     )
     assert past["factor"] == pytest.approx(2**WEIGHTS.past_partners, abs=1e-6)
-    assert past["detail"] == "Worked with 1 of your partners in 1 past project"
+    assert past["detail"] == "Lists 1 past project that 1 of your partners also lists"
     assert by_id[stranger]["reasons"][3]["value"] == 0.0
     for item in items:
         assert _score_of(item["reasons"]) == pytest.approx(item["score"], abs=2e-6)

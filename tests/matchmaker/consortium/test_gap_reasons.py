@@ -10,7 +10,7 @@ from matchmaker.matching.postings import Match, MatchedTerm
 
 SHARED = (MatchedTerm("gait", 0.3),)
 FIT = re.compile(r"^Fits the call \((\d+)%\)$")
-POINTS = re.compile(r": \+(\d+) points?$")
+POINTS = re.compile(r": \+(\d+) points?$|: under 1 point$")
 
 
 def test_a_bonus_names_the_points_it_adds() -> None:
@@ -21,11 +21,11 @@ def test_a_bonus_names_the_points_it_adds() -> None:
     assert score == 0.62
 
 
-def test_a_bonus_worth_less_than_a_point_names_none() -> None:
-    """At 99% the same bonus adds 0.05 points: the reason says what, not a "+0"."""
+def test_a_bonus_worth_less_than_a_point_says_so() -> None:
+    """At 99% the same bonus adds 0.05 points: "under 1 point", not a "+0" or nothing."""
     match = Match(7, 0.99, SHARED)
     score, reasons = _with_bonuses(match, [("Brings a new country (AT)", NEW_COUNTRY_BONUS)])
-    assert reasons == ["Fits the call (99%)", "Brings a new country (AT)"]
+    assert reasons == ["Fits the call (99%)", "Brings a new country (AT): under 1 point"]
     assert score == 0.9905
 
 
@@ -41,12 +41,14 @@ def test_shown_fit_plus_shown_points_is_the_shown_score(
     score's percentage (the bar beside them)."""
     bonuses = [("Brings a new country (AT)", NEW_COUNTRY_BONUS)] if country else []
     if partners:
-        bonuses.append(("Worked before with A", PAST_PARTNER_BONUS * partners))
+        bonuses.append(("Lists a past project also listed by A", PAST_PARTNER_BONUS * partners))
     score, reasons = _with_bonuses(Match(1, fit, SHARED), bonuses)
     total = sum(share for _, share in bonuses)
     assert abs(score - (1.0 - (1.0 - fit) * (1.0 - total))) <= 1e-6
     first = FIT.match(reasons[0])
     assert first is not None
-    points = [int(found.group(1)) for r in reasons[1:] if (found := POINTS.search(r))]
+    found = [POINTS.search(reason) for reason in reasons[1:]]
+    assert all(found), reasons
+    points = [int(each.group(1) or 0) for each in found if each is not None]
     assert int(first.group(1)) + sum(points) == round(100 * score)
     assert len(reasons) == 1 + len(bonuses)

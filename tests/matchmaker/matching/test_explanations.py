@@ -58,7 +58,7 @@ def test_sentences_name_terms_projects_and_partners() -> None:
     )
     partners = Reason("past_partners", 3, 1.4, organisation_ids=(7, 9))
     assert reason_sentence(partners, subject="the call") == (
-        "Worked with 2 of your partners in 3 past projects"
+        "Lists 3 past projects that 2 of your partners also list"
     )
 
 
