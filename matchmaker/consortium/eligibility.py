@@ -174,6 +174,10 @@ class RuleResult:
     fix: str | None = None
     # Where a fixing partner may come from (empty: anywhere, or nothing to fix).
     fix_countries: frozenset[str] = frozenset()
+    # Which stakeholder types a fixing partner is of (empty: any type, or nothing to fix), and
+    # whether it must contribute in kind (`Participant.in_kind`).
+    fix_types: frozenset[str] = frozenset()
+    fix_in_kind: bool = False
 
 
 @dataclass(frozen=True)
@@ -383,6 +387,8 @@ def _ihi_rules(participants: Sequence[Participant], context: Context) -> list[Ru
             if contributors
             else "Needs an industry member (a constituent or affiliated entity of COCIR, EFPIA, "
             "EuropaBio or MedTech Europe) or a contributing partner.",
+            fix_types=frozenset() if contributors else frozenset({"industry"}),
+            fix_in_kind=not contributors,
         )
     ]
 

@@ -566,23 +566,25 @@ def _eligibility(
 ) -> Eligibility:
     participants = [_participant(member) for member in draft.members]
     report = eligibility.check(participants, context)
-    failing = [rule for rule in report.rules if not rule.met and rule.fix_countries]
+    failing = [
+        rule for rule in report.rules if not rule.met and (rule.fix_countries or rule.fix_types)
+    ]
     groups = {p.entity for p in participants}
     found: Sequence[Sequence[Match]] = []
     if failing:
+        allowed = allowed_countries(context)
         found = matching.suggest_many(
             call_text(call),
-            [
-                Selection(k=GAP_CANDIDATES * 4, filters={"country": rule.fix_countries})
-                for rule in failing
-            ],
+            [_fixing(rule, allowed) for rule in failing],
             exclude_ids=draft.ids,
         )
     candidates = {
         rule.rule: [
             candidate
-            for candidate in _rank_gap_candidates(session, matches, draft, countries_short=True)
-            if _fixes(session, candidate.organisation.id, groups)
+            for candidate in _rank_gap_candidates(
+                session, matches, draft, countries_short=bool(rule.fix_countries)
+            )
+            if _fixes(session, candidate.organisation.id, groups, in_kind=rule.fix_in_kind)
         ]
         for rule, matches in zip(failing, found, strict=True)
     }
@@ -622,10 +624,26 @@ def _eligibility(
     )
 
 
-def _fixes(session: Session, organisation_id: int, groups: set[str]) -> bool:
-    """Whether an organisation is independent of every member (not in one of their groups)."""
+def _fixing(rule: eligibility.RuleResult, allowed: frozenset[str] | None) -> Selection:
+    """Where the candidates that could fix a failing rule are looked for: its countries (else
+    those that may take part), its types (all of them, those that share no term last)."""
+    filters: dict[str, Collection[str]] = {}
+    countries = rule.fix_countries or allowed
+    if countries is not None:
+        filters["country"] = countries
+    if rule.fix_types:
+        filters["stakeholder_type"] = rule.fix_types
+    return Selection(k=GAP_CANDIDATES * 4, filters=filters, fill=bool(rule.fix_types))
+
+
+def _fixes(session: Session, organisation_id: int, groups: set[str], *, in_kind: bool) -> bool:
+    """Whether an organisation is independent of every member (not in one of their groups) and,
+    when the rule asks for one, contributes in kind."""
     organisation = session.get(Organisation, organisation_id)
-    return organisation is not None and _participant(organisation).entity not in groups
+    if organisation is None:
+        return False
+    participant = _participant(organisation)
+    return participant.entity not in groups and (participant.in_kind or not in_kind)
 
 
 def needs_of_draft(

@@ -14,17 +14,14 @@ TEXT = "liquid biopsy early cancer detection oncology screening"
 def _org(
     client: TestClient, name: str, country: str, kind: str = "academia", **extra: object
 ) -> int:
-    body = create_organisation(
-        client,
-        name=name,
-        stakeholder_type=kind,
-        country=country,
-        description=TEXT,
-        keywords=[],
-        activities=[],
-        website=None,
+    fields: dict[str, object] = {
+        "description": TEXT,
+        "keywords": [],
+        "activities": [],
+        "website": None,
         **extra,
-    )
+    }
+    body = create_organisation(client, name=name, stakeholder_type=kind, country=country, **fields)
     return int(body["id"])
 
 
@@ -366,3 +363,23 @@ def test_excluded_candidates_do_not_crowd_out_the_ones_that_may_take_part(
     sme_gap = next(g for g in gaps["requirements"] if g.get("stakeholder_type") == "sme")
     assert sme_gap["available"] == 1
     assert [c["organisation"]["id"] for c in sme_gap["candidates"]] == [german]
+
+
+def test_ihi_draft_without_an_in_kind_contributor_is_offered_industry(client: TestClient) -> None:
+    """A single-stage IHI draft with no industry member names industry members that would
+    contribute in kind, even one sharing no word with the call, never one that said it does
+    not contribute, nor one that shares a group with a member."""
+    call = int(create_call(client)["id"])
+    de, fr, nl = (_org(client, name, c) for name, c in [("A", "DE"), ("B", "FR"), ("C", "NL")])
+    pharma = _org(client, "PharmaCo", "CH", "industry", description="Tablets and capsules.")
+    _org(client, "Declined Pharma", "BE", "industry", ihi_contributor=False)
+    _org(client, "Sister Pharma", "IT", "industry", group="Group A")
+    client.patch(f"/organisations/{de}", json={"group": "Group A"})
+    draft = _draft(client, call, de, fr, nl)
+
+    rules = client.get(f"/consortia/{draft}/eligibility").json()["rules"]
+    in_kind = next(rule for rule in rules if rule["rule"] == "in-kind-contributor")
+    assert in_kind["met"] is False
+    offered = [c["organisation"]["id"] for c in in_kind["candidates"]]
+    assert offered == [pharma]
+    assert in_kind["candidates"][0]["reasons"] == ["Shares no terms with the call"]
