@@ -83,10 +83,24 @@ _NO_IDF = np.zeros(0, dtype=np.float64)
 _COUNT_CHUNK: Final = 50_000
 
 
+# The space-separated pieces of a text that could hold an address (a "/", "@", "=", "www." or
+# a dotted ending ADDRESS knows): ADDRESS runs on them alone, which leaves the same text and
+# takes a sixth of the time on a call's text (0.28 ms instead of 1.8 ms, CORDIS topics).
+_MAY_HOLD_ADDRESS: Final = re.compile(
+    r"(?<!\S)\S*(?:[/@=]|www\.|\.(?:eu|com|org|net|int|edu|gov|io|pdf|html?|docx?|xlsx?|pptx?"
+    r"|aspx|php)\b)\S*",
+    re.IGNORECASE,
+)
+
+
+def _without_addresses(piece: re.Match[str]) -> str:
+    return ADDRESS.sub(" ", piece.group(0))
+
+
 def preprocess(text: str) -> str:
     """A text as tokens are made from it: web and e-mail addresses left out (ADDRESS), accents
     stripped, lowercased."""
-    return strip_accents_unicode(ADDRESS.sub(" ", text)).lower()
+    return strip_accents_unicode(_MAY_HOLD_ADDRESS.sub(_without_addresses, text)).lower()
 
 
 def counter(ngram_range: tuple[int, int], extra_stop_words: Collection[str]) -> CountVectorizer:

@@ -2,8 +2,9 @@
 
 from hypothesis import given
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import strip_accents_unicode
 
-from matchmaker.matching.analyzer import counter
+from matchmaker.matching.analyzer import ADDRESS, counter, preprocess
 from matchmaker.matching.text_index import TfidfMatcher
 
 ANALYZE = counter((1, 2), ()).build_analyzer()
@@ -57,3 +58,12 @@ def test_addresses_are_never_shared_terms() -> None:
         for m in found
         for term in m.matched_terms
     )
+
+
+@given(st.lists(st.sampled_from([*ADDRESSES, TEXT, "(", ")", ",", "a/b", "x=y", "é"]), max_size=12))
+def test_addresses_go_as_if_the_whole_text_were_searched(pieces: list[str]) -> None:
+    """Looking for addresses only in the pieces that could hold one leaves what a search of
+    the whole text would."""
+    text = " ".join(pieces).replace(" ( ", " (").replace(" ,", ",")
+    whole = strip_accents_unicode(ADDRESS.sub(" ", text)).lower()
+    assert preprocess(text).split() == whole.split()
