@@ -131,6 +131,16 @@ class _Record:
         found = self.ids[at] == ids
         return found, at[found]
 
+    def take(self, rows: np.ndarray) -> _Record:
+        """The profiles at `rows` (sorted positions) as a record of their own."""
+        return replace(
+            self,
+            ids=self.ids[rows],
+            activities=self.activities[rows],
+            facet_codes=tuple(codes[rows] for codes in self.facet_codes),
+            confirmed=self.confirmed[rows],
+        )
+
     def candidates(
         self,
         filters: Mapping[str, Collection[str] | str] | None,
@@ -524,11 +534,13 @@ class ProfileIndex:
         ):
             return [[] for _ in selections]
         vector, listings = self._prepared(query, weights)
-        # Only listed ids can be picked: only they need a cosine.
-        rows = None
         if all(selection.include_ids is not None for selection in selections):
+            # Only listed ids can be picked (the calls an organisation fits score one profile
+            # per call): the rest of the ranking works on their rows alone.
             rows = np.flatnonzero(np.logical_or.reduce(masks))
-        found = self._evidence(record, vector, listings, partner_ids, weights, rows)
+            record = record.take(rows)
+            masks = [mask[rows] for mask in masks]
+        found = self._evidence(record, vector, listings, partner_ids, weights)
         cosine, shared, similar = found.cosine, found.shared, found.similar
         partners, evidence = found.partners, found.listings
         stale = None
@@ -591,20 +603,13 @@ class ProfileIndex:
         listings: Listings | None,
         partner_ids: Collection[int],
         weights: Weights,
-        rows: np.ndarray | None = None,
     ) -> Evidence:
-        """The evidence of every profile of the record; the cosine only at `rows` when given
-        (0 elsewhere)."""
         shared = partners = None
         if partner_ids:
             partners = self.past_partners(partner_ids)
             shared = self._aligned(record, partners.shared)
         similar = None if listings is None else listings.summed(record)
-        if rows is None:
-            cosine = self.matcher.score_ids(vector, cast(Sequence[int], record.ids))
-        else:
-            cosine = np.zeros(record.ids.size, dtype=np.float64)
-            cosine[rows] = self.matcher.score_ids(vector, cast(Sequence[int], record.ids[rows]))
+        cosine = self.matcher.score_ids(vector, cast(Sequence[int], record.ids))
         return Evidence(record.ids, cosine, record.activities, shared, similar, partners, listings)
 
     def count(

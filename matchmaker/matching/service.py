@@ -68,7 +68,7 @@ SYNC_REFIT_MAX = 100
 # A catch-up with more changed profiles than this rebuilds rather than upserting one by one.
 BULK_CHANGES = 2_000
 # The calls that fit an organisation: at least this many are found before they are scored.
-CALL_POOL_MINIMUM = 50
+CALL_POOL_MINIMUM = 20
 # A saved index is only as good as the code and data that built it: its key names them (the
 # modules, the shipped call-frequency table and the facets).
 _INDEX_MODULES = (
@@ -157,8 +157,8 @@ def _fit_calls(calls: Sequence[Call]) -> TfidfMatcher:
 def _call_pool(limit: int) -> int:
     """How many calls the calls index finds for an organisation before they are scored as
     suggestions score it: the two orders are close, not equal (different query side, IDF and
-    call-frequency weights), so a few times the calls asked for."""
-    return max(3 * limit, CALL_POOL_MINIMUM)
+    call-frequency weights), so twice the calls asked for."""
+    return max(2 * limit, CALL_POOL_MINIMUM)
 
 
 def _saved_or_fitted(
