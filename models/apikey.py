@@ -10,7 +10,7 @@ from pydantic.json_schema import JsonDict
 from sqlalchemy import DateTime, String
 from sqlmodel import Field, SQLModel
 
-from models.common import Id, UtcDatetime, line, reference, utc_now
+from models.common import IDS_NEVER_REUSED, Id, UtcDatetime, line, reference, utc_now
 
 # Old role names still accepted: a "coordinator" key published calls, which EU users read as a
 # consortium's lead (what a draft's coordinator member is), so the role became "publisher".
@@ -37,6 +37,7 @@ class ApiKey(SQLModel, table=True):
     """A key as stored: a lookup prefix and the hash of the secret, never the secret."""
 
     __tablename__ = "api_keys"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     prefix: str = Field(max_length=16, unique=True, index=True)

@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from models import examples as ex
 from models.common import (
+    IDS_NEVER_REUSED,
     SNIPPET_DESCRIPTION,
     Flag,
     Int,
@@ -105,6 +106,7 @@ class Call(CallFields, table=True):
     """A call for proposals as stored."""
 
     __tablename__ = "calls"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     required_stakeholders: dict[str, int] = Field(default_factory=dict, sa_type=JSON)

@@ -10,7 +10,17 @@ from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
-from models.common import Id, Int, UtcDatetime, line, reference, refuse_null, utc_now, without_null
+from models.common import (
+    IDS_NEVER_REUSED,
+    Id,
+    Int,
+    UtcDatetime,
+    line,
+    reference,
+    refuse_null,
+    utc_now,
+    without_null,
+)
 from models.matching import MatchedTerm
 from models.organisation import OrganisationSummary
 
@@ -28,6 +38,7 @@ class Consortium(SQLModel, table=True):
     """A draft consortium as stored."""
 
     __tablename__ = "consortia"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -49,7 +60,7 @@ class ConsortiumMember(SQLModel, table=True):
     """One organisation in a draft, with its role."""
 
     __tablename__ = "consortium_members"
-    __table_args__ = (UniqueConstraint("consortium_id", "organisation_id"),)
+    __table_args__ = (UniqueConstraint("consortium_id", "organisation_id"), IDS_NEVER_REUSED)
 
     id: int | None = Field(default=None, primary_key=True)
     consortium_id: int = Field(sa_column=reference("consortia", nullable=False, index=True))

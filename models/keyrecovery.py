@@ -11,13 +11,14 @@ from pydantic import Field as PydanticField
 from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
-from models.common import reference, utc_now
+from models.common import IDS_NEVER_REUSED, reference, utc_now
 
 
 class KeyRecoveryToken(SQLModel, table=True):
     """A recovery link as stored: the hash of its token, never the token."""
 
     __tablename__ = "key_recovery_tokens"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))

@@ -16,7 +16,7 @@ from pydantic.json_schema import JsonDict
 from sqlalchemy import DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.common import UtcDatetime, reference, utc_now
+from models.common import IDS_NEVER_REUSED, UtcDatetime, reference, utc_now
 
 MAX_URL = 2_000
 
@@ -47,6 +47,7 @@ class Webhook(SQLModel, table=True):
     """An address an organisation's notifications are POSTed to, signed with its secret."""
 
     __tablename__ = "webhooks"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
@@ -72,6 +73,7 @@ class WebhookDelivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("webhook_id", "outbox_message_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        IDS_NEVER_REUSED,
     )
 
     id: int | None = Field(default=None, primary_key=True)

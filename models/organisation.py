@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     BeforeValidator,
@@ -22,6 +23,7 @@ from sqlmodel import Field, SQLModel
 
 from models import examples as ex
 from models.common import (
+    IDS_NEVER_REUSED,
     SNIPPET_DESCRIPTION,
     CountryCode,
     Flag,
@@ -53,7 +55,26 @@ def with_scheme(value: object) -> object:
     return value
 
 
-Url = Annotated[AnyHttpUrl, BeforeValidator(with_scheme), PydanticField(max_length=500)]
+def holds_credentials(url: str) -> bool:
+    """Whether a URL carries a user name or password (`https://user:pass@host/`): a link that
+    shows one host and leads to another, or leaks a secret. Webhooks refuse them too."""
+    authority = re.split(r"[/?#]", url.partition("//")[2], maxsplit=1)[0]
+    return "@" in authority
+
+
+def without_credentials(url: AnyHttpUrl) -> AnyHttpUrl:
+    """Refuse a web address with a user name or password in it."""
+    if holds_credentials(str(url)):
+        raise ValueError("Must not hold a user name or password (user:password@).")
+    return url
+
+
+Url = Annotated[
+    AnyHttpUrl,
+    BeforeValidator(with_scheme),
+    AfterValidator(without_credentials),
+    PydanticField(max_length=500),
+]
 
 
 # What each field of a profile means, shared by the schemas that show it.
@@ -169,6 +190,7 @@ class Organisation(OrganisationFields, table=True):
     """An organisation profile as stored."""
 
     __tablename__ = "organisations"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str | None = Field(default=None, max_length=64, unique=True, index=True)

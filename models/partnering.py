@@ -19,6 +19,7 @@ from sqlalchemy import JSON, Column, Date, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from models.common import (
+    IDS_NEVER_REUSED,
     CountryCode,
     Id,
     IsoDate,
@@ -41,6 +42,7 @@ class PartnerRequest(SQLModel, table=True):
     """A call's "looking for partners" announcement, published by one organisation."""
 
     __tablename__ = "partner_requests"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(sa_column=reference("calls", nullable=False, index=True))
@@ -84,6 +86,7 @@ class ContactRequest(SQLModel, table=True):
     __tablename__ = "contact_requests"
     __table_args__ = (
         Index("ix_contact_requests_sender_status", "sender_organisation_id", "status"),
+        IDS_NEVER_REUSED,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -138,7 +141,10 @@ class OutboxMessage(SQLModel, table=True):
     """A notification to deliver, written in the transaction of the change it reports."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        IDS_NEVER_REUSED,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # The e-mail's Message-ID, the same on every attempt, so that receivers drop repeats.

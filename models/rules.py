@@ -9,7 +9,7 @@ from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
-from models.common import CountryCode, IsoDate, UtcDatetime, line, utc_now
+from models.common import IDS_NEVER_REUSED, CountryCode, IsoDate, UtcDatetime, line, utc_now
 
 Part = Literal["all", "pillar-1", "pillar-2", "pillar-3", "widening", "eic-fund"]
 
@@ -18,6 +18,7 @@ class CountryStatusRow(SQLModel, table=True):
     """A status row added by an admin; rows are never changed or deleted, only superseded."""
 
     __tablename__ = "country_status_rows"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     country: str = Field(max_length=2, index=True)

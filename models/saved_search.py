@@ -18,7 +18,16 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, DateTime, Index
 from sqlmodel import Field, SQLModel
 
-from models.common import CountryCode, StakeholderType, UtcDatetime, line, reference, text, utc_now
+from models.common import (
+    IDS_NEVER_REUSED,
+    CountryCode,
+    StakeholderType,
+    UtcDatetime,
+    line,
+    reference,
+    text,
+    utc_now,
+)
 
 MAX_SEARCH_TEXT = 1_000
 MAX_PROGRAMME = 100
@@ -41,6 +50,7 @@ class SavedSearch(SQLModel, table=True):
     """A search an organisation saved, to hear about new items above its threshold."""
 
     __tablename__ = "saved_searches"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
@@ -67,7 +77,7 @@ class NotificationJob(SQLModel, table=True):
     """A change to announce, written in its transaction and expanded by the delivery pass."""
 
     __tablename__ = "notification_jobs"
-    __table_args__ = (Index("ix_notification_jobs_pending", "done_at", "id"),)
+    __table_args__ = (Index("ix_notification_jobs_pending", "done_at", "id"), IDS_NEVER_REUSED)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)
@@ -82,6 +92,7 @@ class NotificationKey(SQLModel, table=True):
     """One thing notified once, e.g. `search:12:call:34`; written with the message it caused."""
 
     __tablename__ = "notification_keys"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)

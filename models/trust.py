@@ -10,7 +10,7 @@ from pydantic.json_schema import JsonDict
 from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
-from models.common import MAX_ID, Id, Int, UtcDatetime, line, reference, utc_now
+from models.common import IDS_NEVER_REUSED, MAX_ID, Id, Int, UtcDatetime, line, reference, utc_now
 
 
 class MergeReason(StrEnum):
@@ -24,6 +24,7 @@ class OrganisationMerge(SQLModel, table=True):
     """A profile absorbed into another: kept so that its old id and external id lead on."""
 
     __tablename__ = "organisation_merges"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     survivor_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
@@ -55,6 +56,7 @@ class Claim(SQLModel, table=True):
     confirms it. Only the hash of the link's token is stored."""
 
     __tablename__ = "claims"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))

@@ -1,17 +1,26 @@
 """The migrations create exactly what the models declare, and undo it."""
 
+import os
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect
 
 import models
+from api.main import create_app
 from matchmaker import db
 from matchmaker.search import is_search_table
+from tests import postgres
+from tests.factories import create_call, create_organisation
+from tests.helpers import bearer, keyed, settings_for
+from tests.servers import ADMIN_TOKEN
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
@@ -330,3 +339,241 @@ def test_draft_owner_becomes_not_null_and_every_member_stays(engine: Engine) -> 
     assert _drafts_and_members(engine) == (drafts, members_before)
     with engine.connect() as connection:
         assert connection.execute(sa.select(PARTNER_REQUESTS.c.consortium_id)).scalar_one() == 1
+
+
+IDS_REVISION = "3bb951b9dfc1"
+# The tables whose ids the database numbers: every one with a single integer primary key.
+NUMBERED = sorted(
+    table.name
+    for table in models.metadata.sorted_tables
+    if [(c.name, c.type.python_type) for c in table.primary_key.columns] == [("id", int)]
+)
+
+
+def _schema(engine: Engine) -> dict[tuple[str, str], str | None]:
+    """Every object SQLite's schema holds, (type, name), with its SQL, but its own counters."""
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE name != 'sqlite_sequence'"
+        ).all()
+    return {(kind, name): sql for kind, name, sql in rows}
+
+
+def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table but Alembic's and SQLite's counters, search tables and their
+    shadow tables included, in order."""
+    with engine.connect() as connection:
+        names = connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT IN ('sqlite_sequence', 'alembic_version')"
+        ).scalars()
+        return {
+            name: sorted(
+                (tuple(row) for row in connection.exec_driver_sql(f'SELECT * FROM "{name}"')),
+                key=repr,
+            )
+            for name in list(names)
+        }
+
+
+def _unquoted(sql: str | None) -> str:
+    """A CREATE TABLE without the quotes SQLite puts around a renamed table's name."""
+    return re.sub(r'^CREATE TABLE "(\w+)"', r"CREATE TABLE \1", sql or "")
+
+
+def _populate(client: TestClient) -> dict[str, Any]:
+    """Through the API: organisations with activities, calls, a draft with members, a partner
+    request for the draft and interest in it, a merge; then the organisation and the call with
+    the largest ids deleted. Returns the ids, by what they are."""
+    survivor = create_organisation(client, name="Leiden University Medical Center")
+    absorbed = create_organisation(client, name="LUMC")
+    patients = create_organisation(
+        client,
+        name="European Liver Patients",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        activities=[{"title": "Hepatology patient panel", "summary": "Screening advice."}],
+    )
+    industry = create_organisation(
+        client, name="Oncomark Diagnostics", stakeholder_type="sme", country="DE"
+    )
+    call = create_call(client, identifier="IHI-2024-07-01", deadline="2099-12-31")
+    doomed_call = create_call(client, identifier="IHI-2024-07-02")
+    draft = client.post(
+        "/consortia",
+        json={
+            "name": "Liquid biopsy",
+            "call_id": call["id"],
+            "members": [{"organisation_id": i} for i in (survivor["id"], industry["id"])],
+        },
+        headers=bearer(survivor["api_key"]),
+    )
+    assert draft.status_code == 201, draft.text
+    request = client.post(
+        f"/calls/{call['id']}/partner-requests",
+        json={
+            "consortium_id": draft.json()["id"],
+            "stakeholder_types": ["patient_organisation"],
+            "expertise": "Patient panels for liver disease screening.",
+            "pitch": "Join a consortium on early detection.",
+        },
+        headers=bearer(survivor["api_key"]),
+    )
+    assert request.status_code == 201, request.text
+    interest = client.post(
+        f"/partner-requests/{request.json()['id']}/interest",
+        json={"message": "We would like to join."},
+        headers=bearer(patients["api_key"]),
+    )
+    assert interest.status_code == 201, interest.text
+    merged = client.post(
+        f"/admin/organisations/{survivor['id']}/merge", json={"absorb": absorbed["id"]}
+    )
+    assert merged.status_code == 200, merged.text
+    doomed = create_organisation(client, name="Charité Berlin", country="DE")
+    assert client.delete(f"/organisations/{doomed['id']}").status_code == 204
+    assert client.delete(f"/calls/{doomed_call['id']}").status_code == 204
+    return {
+        "survivor": survivor["id"],
+        "absorbed": absorbed["id"],
+        "patients": patients["id"],
+        "draft": draft.json()["id"],
+        "request": request.json()["id"],
+        "deleted organisation": doomed["id"],
+        "deleted call": doomed_call["id"],
+    }
+
+
+def _search(client: TestClient, q: str) -> list[int]:
+    """The ids of the organisations a full-text search finds."""
+    return sorted(
+        item["id"] for item in client.get("/organisations", params={"q": q}).json()["items"]
+    )
+
+
+def test_every_numbered_table_never_reuses_ids(tmp_path: Path) -> None:
+    """Every table with an integer id declares AUTOINCREMENT, and migrating creates it so."""
+    assert len(NUMBERED) == 18
+    assert [
+        t
+        for t in NUMBERED
+        if not models.metadata.tables[t].dialect_options["sqlite"]["autoincrement"]
+    ] == []
+    engine = db.create_db_engine(settings_for(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    db.upgrade(engine)
+    schema = _schema(engine)
+    engine.dispose()
+    for table in NUMBERED:
+        sql = schema["table", table] or ""
+        assert "\n\tid INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, " in sql, table
+        assert f"CONSTRAINT pk_{table} " not in sql, table
+    assert [
+        name
+        for (kind, name), sql in schema.items()
+        if kind == "table" and name not in NUMBERED and "AUTOINCREMENT" in (sql or "")
+    ] == []
+
+
+def test_ids_never_reused_keeps_every_row_id_index_and_trigger(tmp_path: Path) -> None:
+    """On SQLite the revision rebuilds the numbered tables with every row, id, index and search
+    trigger; ids deleted before it are not handed out again, nor after; its downgrade restores
+    the former tables with every row, and upgrading again works."""
+    settings = settings_for(f"sqlite:///{tmp_path / 'populated.db'}")
+    engine = db.create_db_engine(settings)
+    db.upgrade(engine, f"{IDS_REVISION}-1")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as started:
+        ids = _populate(keyed(started, ADMIN_TOKEN))
+    schema_before, rows_before = _schema(engine), _rows(engine)
+    populated = ("consortium_members", "partner_requests", "contact_requests")
+    assert [len(rows_before[t]) for t in populated] == [2, 1, 1]
+    assert [len(rows_before[t]) for t in ("organisation_merges", "organisations_search")] == [1, 3]
+
+    db.upgrade(engine, IDS_REVISION)
+
+    schema_after = _schema(engine)
+    assert _rows(engine) == rows_before
+    rebuilt = {("table", table) for table in NUMBERED}
+    assert {k: v for k, v in schema_after.items() if k not in rebuilt} == {
+        k: v for k, v in schema_before.items() if k not in rebuilt
+    }
+    assert schema_after.keys() == schema_before.keys()
+    for key in rebuilt:
+        assert "PRIMARY KEY AUTOINCREMENT" in (schema_after[key] or "")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as started:
+        client = keyed(started, ADMIN_TOKEN)
+        assert _search(client, "hepatology") == [ids["patients"]]
+        new = create_organisation(client, name="Karolinska Institutet", country="SE")
+        assert new["id"] == ids["deleted organisation"] + 1
+        assert create_call(client, identifier="IHI-2024-07-03")["id"] == ids["deleted call"] + 1
+        assert _search(client, "Karolinska") == [new["id"]]
+        assert client.patch(f"/organisations/{new['id']}", json={"name": "KI"}).status_code == 200
+        assert (_search(client, "Karolinska"), _search(client, "KI")) == ([], [new["id"]])
+        assert client.delete(f"/organisations/{new['id']}").status_code == 204
+        assert _search(client, "KI") == []
+        newer = create_organisation(client, name="Institut Curie", country="FR")
+        assert newer["id"] == new["id"] + 1
+    rows_upgraded = _rows(engine)
+
+    db.downgrade(engine, f"{IDS_REVISION}-1")
+    assert _rows(engine) == rows_upgraded
+    schema_downgraded = _schema(engine)
+    assert {k: _unquoted(v) for k, v in schema_downgraded.items()} == {
+        k: _unquoted(v) for k, v in schema_before.items()
+    }
+    db.upgrade(engine)
+    assert _schema(engine) == schema_after
+    assert _rows(engine) == rows_upgraded
+    with TestClient(create_app(settings), raise_server_exceptions=False) as started:
+        latest = create_organisation(keyed(started, ADMIN_TOKEN), name="Institut Pasteur")
+        assert latest["id"] == newer["id"] + 1
+    engine.dispose()
+
+
+def test_ids_never_reused_changes_nothing_on_postgresql(postgres_admin_url: str) -> None:
+    """On PostgreSQL, whose sequences never reuse ids, the revision and its downgrade leave the
+    schema, the sequences and every row as they were."""
+    name = f"ids_never_reused_{os.getpid()}"
+    settings = settings_for(postgres.create_database(postgres_admin_url, name))
+    engine = db.create_db_engine(settings)
+    try:
+        db.upgrade(engine, f"{IDS_REVISION}-1")
+        with TestClient(create_app(settings), raise_server_exceptions=False) as started:
+            _populate(keyed(started, ADMIN_TOKEN))
+        before = _postgres_state(engine)
+        db.upgrade(engine, IDS_REVISION)
+        assert _postgres_state(engine) == before
+        db.downgrade(engine, f"{IDS_REVISION}-1")
+        assert _postgres_state(engine) == before
+    finally:
+        engine.dispose()
+        postgres.drop_database(postgres_admin_url, name)
+
+
+_POSTGRES_SCHEMA = (
+    "SELECT table_name, column_name, data_type, column_default, is_nullable "
+    "FROM information_schema.columns WHERE table_schema = 'public'",
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE connamespace = 'public'::regnamespace",
+    "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal",
+    "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'",
+)
+
+
+def _postgres_state(engine: Engine) -> list[list[tuple[Any, ...]]]:
+    """The schema, the sequences' positions and every row of every table but Alembic's."""
+    with engine.connect() as connection:
+        state = [
+            sorted((tuple(row) for row in connection.exec_driver_sql(query)), key=repr)
+            for query in _POSTGRES_SCHEMA
+        ]
+        tables = inspect(connection).get_table_names()
+        for table in sorted(set(tables) - {"alembic_version"}):
+            rows = connection.exec_driver_sql(f'SELECT * FROM "{table}"')
+            state.append(sorted((tuple(row) for row in rows), key=repr))
+    return state
