@@ -6,6 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -14,6 +17,7 @@ from matchmaker.db import for_writing, session_scope
 from matchmaker.errors import Unauthenticated
 from matchmaker.matching.service import MatchingService
 from matchmaker.ratelimit import WriteRateLimit
+from matchmaker.repository import ExpectedVersion
 from matchmaker.settings import Settings
 from matchmaker.trust.freshness import profile_context
 from models.common import MAX_ID, Id, Page, line
@@ -89,6 +93,52 @@ def get_actor(request: Request, session: ReadSessionDep, settings: SettingsDep) 
 ActorDep = Annotated[Principal | None, Depends(get_actor)]
 
 
+def declared_query(route: APIRoute) -> tuple[str, ...]:
+    """The names of the query parameters an operation takes, itself and through its
+    dependencies, as its OpenAPI document lists them."""
+    return tuple(dict.fromkeys(_query_names(route.dependant)))
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    yield from (param.alias for param in dependant.query_params)
+    for dependency in dependant.dependencies:
+        yield from _query_names(dependency)
+
+
+def _documented(request: Request, route: APIRoute) -> bool:
+    """Whether the operation is in the API's OpenAPI document (the web pages, whose router
+    leaves them out, and the documentation are not: a link with a tracking parameter opens)."""
+    paths = request.app.openapi().get("paths", {})
+    return request.method.lower() in paths.get(route.path_format, {}) or (
+        request.method == "HEAD" and "get" in paths.get(route.path_format, {})
+    )
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """422 for a query parameter the operation does not take (a typo would otherwise be
+    silently ignored and widen the answer); web pages and the documentation are left alone."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not _documented(request, route):
+        return
+    accepted = declared_query(route)
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in accepted]
+    if not unknown:
+        return
+    takes = f"it takes {', '.join(accepted)}" if accepted else "it takes no query parameters"
+    raise RequestValidationError(
+        [
+            {
+                "type": "value_error",
+                "loc": ("query", name),
+                "msg": f"Is not a query parameter of this operation; {takes}.",
+                "input": request.query_params.get(name),
+                "ctx": {"error": f"Is not a query parameter of this operation; {takes}."},
+            }
+            for name in unknown
+        ]
+    )
+
+
 def get_profile_context(settings: SettingsDep) -> dict[str, datetime]:
     """The validation context of profile schemas: when a last confirmation makes one stale."""
     return profile_context(settings.stale_after_months)
@@ -136,26 +186,42 @@ LinkToken = Annotated[
 QueryLine = Annotated[str, line(200)]
 
 # Versions are 32-bit integers: ten digits at most, so a longer tag cannot match any version.
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,10})"\s*$')
+_VERSION_TAG = re.compile(r"\d{1,10}")
+# One entity tag of an If-Match list (RFC 9110, 8.8.3): an optional W/ and a quoted string.
+_ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
 
 
 def expected_version(
     if_match: Annotated[
         str | None,
         Header(
-            description='The ETag of the version being changed, e.g. "3"; a stale one gets 412.'
+            description='The ETag of the version being changed, e.g. "3" (several may be listed, '
+            "comma-separated: any of them matches; `*` matches any version); a stale one gets "
+            "412, and so does a header that names no version (`3` unquoted, say)."
         ),
     ] = None,
-) -> int | None:
-    """The version an If-Match header names; None when absent or `*`; -1 when unparseable."""
+) -> ExpectedVersion:
+    """The versions an If-Match header accepts (RFC 9110, 13.1.1): None when absent or `*`.
+
+    A weak tag never matches (If-Match compares strongly), nor does a tag we never issue, nor
+    anything in a header that is not a list of entity tags: with none left, the set is empty
+    and the write, once authorised and valid, is 412 saying how versions are written.
+    """
     if if_match is None or if_match.strip() == "*":
         return None
-    match = _ETAG.match(if_match)
-    # A tag we never issued can never match the current version, which is what -1 achieves.
-    return int(match.group(1)) if match else -1
+    # Empty list elements are allowed (RFC 9110, 5.6.1).
+    members = [member.strip(" \t") for member in if_match.split(",") if member.strip(" \t")]
+    tags = [_ENTITY_TAG.fullmatch(member) for member in members]
+    if None in tags:
+        return frozenset()  # not a list of entity tags: it can match no version
+    return frozenset(
+        int(tag.group(2))
+        for tag in tags
+        if tag is not None and tag.group(1) is None and _VERSION_TAG.fullmatch(tag.group(2))
+    )
 
 
-IfMatch = Annotated[int | None, Depends(expected_version)]
+IfMatch = Annotated[ExpectedVersion, Depends(expected_version)]
 
 
 def set_etag(response: Response, version: int) -> None:

@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error the service returns."""
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -34,6 +35,15 @@ logger = logging.getLogger("matchmaker.api")
 
 PROBLEM_JSON = "application/problem+json"
 FASTAPI_BODY_ERROR = "There was an error parsing the body"
+# The reason phrases of RFC 9110 where Python's are older (413, 422): with type `about:blank`,
+# RFC 9457 asks for the status's phrase as the title, one title per status.
+_PHRASES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def title_of(status: int) -> str:
+    """The title of every problem with this status: its HTTP reason phrase."""
+    return _PHRASES.get(status) or HTTPStatus(status).phrase
+
 
 STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
@@ -66,7 +76,10 @@ class Problem(BaseModel):
         default="about:blank",
         description="Always `about:blank`: the status says what kind of problem this is.",
     )
-    title: str = Field(description="The kind of problem, the same for every occurrence.")
+    title: str = Field(
+        description="The kind of problem, the same for every occurrence: the status's HTTP "
+        "reason phrase (`Not Found`, `Unprocessable Content`)."
+    )
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong this time, in a sentence for people.")
     instance: str | None = Field(default=None, description="The path of the request that failed.")
@@ -80,13 +93,12 @@ def problem_response(
     *,
     status: int,
     detail: str,
-    title: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """Render a problem details response."""
+    """Render a problem details response, titled by its status."""
     problem = Problem(
-        title=title or HTTPStatus(status).phrase,
+        title=title_of(status),
         status=status,
         detail=detail,
         instance=request.url.path,
@@ -104,7 +116,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the problems an endpoint can answer with."""
     return {
         status: {
-            "description": HTTPStatus(status).phrase,
+            "description": title_of(status),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses
@@ -121,7 +133,6 @@ def _not_json(request: Request, exc: RequestValidationError, position: int) -> J
     return problem_response(
         request,
         status=400,
-        title="Body is not JSON",
         detail=f"The request body is not valid JSON: {reason} at {where}.",
         errors=[FieldError(field="body", message=f"Not valid JSON: {reason} at {where}.")],
     )
@@ -134,12 +145,27 @@ def _needs_key(request: Request) -> bool:
     return bool(requirements) and {} not in requirements
 
 
+def _not_json_media(request: Request) -> JSONResponse:
+    """415 for a body sent with another media type than JSON (text/plain, a form)."""
+    sent = request.headers.get("content-type") or "no Content-Type"
+    return problem_response(
+        request,
+        status=415,
+        detail=f"The request body must be JSON sent as application/json, not {sent}.",
+        headers={"Accept": "application/json"},
+    )
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
     assert isinstance(exc, RequestValidationError)
     if "authorization" not in request.headers and _needs_key(request):
         # Authorise before validating: a caller with no key learns nothing about the input
         # (nor about what exists) from an operation it may not call; 401, as with valid input.
         return await _domain_error(request, Unauthenticated(NO_KEY))
+    if isinstance(exc.body, bytes) and exc.body:
+        # FastAPI reads a body as JSON only when its Content-Type says so: any other body of
+        # a JSON operation reaches validation as raw bytes, which no schema takes.
+        return _not_json_media(request)
     details = exc.errors()
     if details and details[0].get("type") == "json_invalid":
         location = tuple(details[0].get("loc", ()))
@@ -149,14 +175,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse | 
         FieldError(field=field_path(tuple(error.get("loc", ()))), message=human_message(error))
         for error in details
     ]
+    if _is_page(request):
+        return _invalid_address_page(request, errors)
     fields = list(dict.fromkeys(error.field for error in errors))
     if len(errors) == 1:
         detail = f"{errors[0].field}: {errors[0].message}"
     else:
         detail = f"Some values are not valid: {', '.join(fields)}."
-    return problem_response(
-        request, status=422, title="Invalid input", detail=detail, errors=errors
-    )
+    return problem_response(request, status=422, detail=detail, errors=errors)
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
@@ -173,11 +199,58 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse | HTML
     if isinstance(exc, Unavailable) and request.url.path.startswith(WEB_PREFIX):
         return _unavailable_page(request, exc)
     return problem_response(
-        request, status=status, title=exc.title, detail=exc.detail, errors=errors, headers=headers
+        request, status=status, detail=exc.detail, errors=errors, headers=headers
     )
 
 
 WEB_PREFIX = "/ui/"
+STATIC_PREFIX = "/ui/static/"
+# What the pages' scripts fetch (panels, downloads, the session check, the organisation picker)
+# keeps problem details, which the script reads, even though it asks for HTML; any other address
+# under /ui that a browser opens is a page.
+SCRIPT_FETCHED = re.compile(r"/(?:panel|export\.\w+|session|organisation-picker)$")
+NO_SUCH_PAGE = (
+    "There is no page at this address. Check it for a typing mistake, or start again from "
+    "the links below."
+)
+
+
+def _is_page(request: Request) -> bool:
+    """Whether the request is for a page someone opened in a browser, not for what a page's
+    script fetches; a client that does not ask for HTML still gets problem details."""
+    path = request.url.path
+    return (
+        request.method in {"GET", "HEAD"}
+        and "text/html" in request.headers.get("accept", "")
+        and path.startswith(WEB_PREFIX)
+        and not path.startswith(STATIC_PREFIX)
+        and not SCRIPT_FETCHED.search(path)
+    )
+
+
+def _not_found_page(request: Request, detail: str = NO_SUCH_PAGE) -> HTMLResponse:
+    """The site's 404 page, for an address under /ui that names nothing."""
+    return render(request, "not_found.html", {"detail": detail}, status_code=404)
+
+
+def _invalid_address_page(request: Request, errors: list[FieldError]) -> HTMLResponse:
+    """A page's address with a malformed part: a malformed id names nothing (404); a malformed
+    query value is a plain sentence saying which (400), never problem details."""
+    if any(not error.field.startswith("query.") for error in errors):
+        return _not_found_page(request)
+    wrong = "; ".join(
+        f"{error.field.removeprefix('query.')} {error.message[:1].lower()}{error.message[1:]}"
+        for error in errors
+    )
+    return render(
+        request,
+        "not_found.html",
+        {
+            "heading": "This address is not valid",
+            "detail": f"This address is not valid: {wrong.rstrip('.')}.",
+        },
+        status_code=400,
+    )
 
 
 def _unavailable_page(request: Request, exc: Unavailable) -> HTMLResponse:
@@ -192,8 +265,10 @@ def _unavailable_page(request: Request, exc: Unavailable) -> HTMLResponse:
     return response
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and _is_page(request):
+        return _not_found_page(request)
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
@@ -210,14 +285,16 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def _allowed_methods(request: Request) -> str:
     """Every method some route takes on the request's path (Starlette names one route's only)."""
     routes = request.app.router.routes
-    allowed = [
+    allowed = {
         method
         for method in _METHODS
         if any(
             route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
         )
-    ]
-    return ", ".join(allowed)
+    }
+    if "GET" in allowed:
+        allowed.add("HEAD")  # api.head answers HEAD wherever GET is answered
+    return ", ".join(method for method in _METHODS if method in allowed)
 
 
 async def _operational_error(request: Request, exc: Exception) -> JSONResponse:

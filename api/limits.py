@@ -1,39 +1,76 @@
-"""ASGI middleware that refuses request bodies over the configured size with 413."""
+"""ASGI middleware that refuses request bodies over the configured size with 413, and JSON
+bodies nested deeper than MAX_JSON_DEPTH with 400."""
 
+import email.message
 import json
+import re
 from typing import Any
 
+import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PROBLEM_JSON
+from api.errors import PROBLEM_JSON, title_of
+
+# No body the API takes nests half as deep; Python's parser gives up near 1,000 levels (with a
+# RecursionError that said nothing of depth), so the limit is ours and stated.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+def json_depth(body: bytes) -> int:
+    """How deep a JSON document nests arrays and objects (brackets inside strings ignored)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # cannot be too deep: the exact figure is only needed past the limit
+    brackets = np.frombuffer(_JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS), np.uint8)
+    if not brackets.size:
+        return 0
+    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max())
+
+
+def is_json(content_type: bytes | None) -> bool:
+    """Whether a Content-Type names JSON (application/json or application/*+json)."""
+    if content_type is None:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type.decode("latin-1")
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
 
 
 class BodySizeLimit:
-    """Answer 413 as soon as a body is known to exceed the limit, declared or streamed."""
+    """Answer 413 as soon as a body is known to exceed the limit, declared or streamed, and 400
+    for a JSON body that nests deeper than MAX_JSON_DEPTH."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the declared length; read a streamed (chunked) body first, up to the limit."""
+        """Check the declared length; read a streamed (chunked) or JSON body first, up to the
+        limit."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None:
-            # The server holds the body to its declared length, so the header is enough.
-            if not declared.isdigit() or len(declared) > 18 or int(declared) > self.max_bytes:
-                await self._refuse(scope, send)
-                return
-            await self.app(scope, receive, send)
+        # The server holds a body to its declared length, so the header is enough.
+        if declared is not None and (
+            not declared.isdigit() or len(declared) > 18 or int(declared) > self.max_bytes
+        ):
+            await self._refuse(scope, send)
             return
-        if b"transfer-encoding" not in headers:
+        chunked = declared is None and b"transfer-encoding" in headers
+        json_body = is_json(headers.get(b"content-type"))
+        if not chunked and not (json_body and declared is not None):
             await self.app(scope, receive, send)
             return
         # A chunked body is read here, not counted while the app reads it: raised inside the
         # app's read, the refusal would become the framework's 400 "error parsing the body".
+        # A JSON body is read here too, to measure its depth before the parser recurses.
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -48,6 +85,11 @@ class BodySizeLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        if json_body:
+            depth = json_depth(b"".join(chunks))
+            if depth > MAX_JSON_DEPTH:
+                await self._too_deep(scope, send, depth)
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -76,24 +118,37 @@ class BodySizeLimit:
         return False
 
     async def _refuse(self, scope: Scope, send: Send, *, more: bool = True) -> None:
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"The request body is larger than the {self.max_bytes} bytes accepted.",
-            "instance": scope.get("path"),
-        }
-        payload = json.dumps(body).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(payload)).encode()),
-                    # The rest of the body is unread: the connection cannot serve another.
-                    *([(b"connection", b"close")] if more else []),
-                ],
-            }
+        detail = f"The request body is larger than the {self.max_bytes} bytes accepted."
+        # The rest of the body is unread: the connection cannot serve another.
+        await _problem(scope, send, 413, detail, close=more)
+
+    async def _too_deep(self, scope: Scope, send: Send, depth: int) -> None:
+        detail = (
+            f"The request body nests arrays and objects {depth} levels deep; at most "
+            f"{MAX_JSON_DEPTH} are accepted."
         )
-        await send({"type": "http.response.body", "body": payload})
+        await _problem(scope, send, 400, detail, close=False)
+
+
+async def _problem(scope: Scope, send: Send, status: int, detail: str, *, close: bool) -> None:
+    """Answer a problem document before the app runs (no request object exists yet)."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title_of(status),
+        "status": status,
+        "detail": detail,
+        "instance": scope.get("path"),
+    }
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(payload)).encode()),
+                *([(b"connection", b"close")] if close else []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -6,9 +6,10 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api import web
-from api.deps import get_actor
+from api.deps import get_actor, refuse_unknown_query
 from api.docs import install_docs
 from api.errors import install_error_handlers
+from api.head import HeadAndBodiless
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.routers import (
@@ -92,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         # Every request's key is checked, so a wrong or revoked key is 401 even on public reads.
-        dependencies=[Depends(get_actor)],
+        # A query parameter no operation declares is refused (422) rather than ignored.
+        dependencies=[Depends(get_actor), Depends(refuse_unknown_query)],
         # Served by install_docs from the package's own copies of Swagger UI and ReDoc.
         docs_url=None,
         redoc_url=None,
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(StaleMarker)
+    app.add_middleware(HeadAndBodiless)
     app.include_router(health.router)
     app.include_router(organisations.router)
     app.include_router(calls.router)

@@ -2,10 +2,17 @@
 
 from typing import Any, Final
 
+import numpy as np
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.errors import PROBLEM_JSON, Problem
+from matchmaker.matching import explanations
+from matchmaker.matching.directory import OrganisationCard
+from matchmaker.matching.past_projects import project_id
+from matchmaker.matching.scoring import RankedMatch, Weights
+from matchmaker.matching.text_index import MatchedTerm
+from models import examples as ex
 from models.apikey import KeyRole
 
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
@@ -24,6 +31,7 @@ DESCRIPTIONS = {
     "400": "Bad Request (a body that cannot be parsed)",
     "401": "Unauthorized (a missing, wrong or revoked API key)",
     "413": "Content Too Large",
+    "415": "Unsupported Media Type (a body not sent as application/json)",
     "422": "Invalid input",
     "429": "Too Many Requests",
     "503": "Service Unavailable (the database is busy or cannot take writes; see Retry-After)",
@@ -57,7 +65,7 @@ def _complete(method: str, operation: dict[str, Any]) -> None:
     if operation.get("parameters") or operation.get("requestBody"):
         wanted.append("422")
     if operation.get("requestBody"):
-        wanted += ["400", "413"]
+        wanted += ["400", "413", "415"]
     if method in WRITE_METHODS:
         wanted += ["429", "503"]
     for status in wanted:
@@ -110,6 +118,47 @@ def _add_examples(operation: dict[str, Any], components: dict[str, Any]) -> None
                     media["example"] = found
 
 
+# The evidence of the documented suggestion: what a good fit of the demo data shows.
+_EXAMPLE_COSINE = 0.21
+_EXAMPLE_PROJECTS = 6
+_EXAMPLE_SIMILAR = 0.31
+_EXAMPLE_TERMS = (("liquid biopsy", 0.094), ("ctdna", 0.061), ("methylation", 0.032))
+
+
+def suggestion_example() -> dict[str, Any]:
+    """A suggestion as the service writes one (scores, factors and sentences from the scoring
+    and explanation code), for the documentation: its example cannot drift from real output."""
+    summary = ex.ORGANISATION_SUMMARY
+    activity = ex.ACTIVITY
+    card = OrganisationCard(
+        id=int(str(summary["id"])),
+        name=str(summary["name"]),
+        stakeholder_type=str(summary["stakeholder_type"]),
+        country=str(summary["country"]),
+        activities=[activity],
+    )
+    number = project_id(activity)
+    assert number is not None
+    weights = Weights.fitted()
+    reasons = weights.reasons(
+        _EXAMPLE_COSINE, _EXAMPLE_PROJECTS, similar=((number, _EXAMPLE_SIMILAR),)
+    )
+    score = weights.scores(
+        np.array([_EXAMPLE_COSINE]),
+        np.array([_EXAMPLE_PROJECTS]),
+        similar=np.array([_EXAMPLE_SIMILAR]),
+    )
+    match = RankedMatch(
+        card.id,
+        float(score[0]),
+        tuple(MatchedTerm(term, weight) for term, weight in _EXAMPLE_TERMS),
+        reasons,
+    )
+    suggestion = explanations.suggestion(card, match, subject="the call")
+    example: dict[str, Any] = suggestion.model_dump(mode="json")
+    return example
+
+
 def install_openapi(app: FastAPI) -> None:
     """Document, for every operation, the problem responses the service can always give."""
 
@@ -133,6 +182,9 @@ def install_openapi(app: FastAPI) -> None:
                 ref_template="#/components/schemas/{model}"
             )
             components["Problem"].pop("$defs", None)
+            suggestion = suggestion_example()
+            components["Suggestion"]["examples"] = [suggestion]
+            components["Reason"]["examples"] = [suggestion["reasons"][0]]
             for path in schema["paths"].values():
                 for method, operation in path.items():
                     _complete(method, operation)

@@ -14,9 +14,12 @@ from matchmaker.auth import Principal, require_role
 from matchmaker.errors import Conflict, InvalidInput, PermissionDenied
 from matchmaker.partnering import events
 from matchmaker.repository import (
+    ExpectedVersion,
+    check_version,
     create,
     get_or_raise,
     paginate,
+    unchanged,
     versioned_delete,
     versioned_update,
 )
@@ -197,7 +200,7 @@ def update_call(
     call_id: int,
     data: CallUpdate,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Call:
     """Change the fields given (its publisher's key or an admin), if the version is current."""
     call = _editable_call(session, call_id=call_id, actor=actor)
@@ -212,13 +215,20 @@ def update_call(
     for field in ("rule_set", "two_stage"):  # not nullable: null leaves them as they are
         if changes.get(field, "") is None:
             del changes[field]
+    if unchanged(call, changes):
+        check_version(call, expected_version)
+        return call
     return versioned_update(
         session, call, changes, entity=Entity.call, expected_version=expected_version
     )
 
 
 def delete_call(
-    session: Session, *, call_id: int, actor: Principal | None, expected_version: int | None = None
+    session: Session,
+    *,
+    call_id: int,
+    actor: Principal | None,
+    expected_version: ExpectedVersion = None,
 ) -> None:
     """Delete a call (its publisher's key or an admin), unless drafts are written for it."""
     call = _editable_call(session, call_id=call_id, actor=actor)

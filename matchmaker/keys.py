@@ -50,8 +50,9 @@ def issue_key(session: Session, *, data: KeyCreate, actor: Principal | None) -> 
                 f"No organisation with id {data.organisation_id}.", field="organisation_id"
             )
     elif data.organisation_id is not None:
+        article = "An" if data.role.value[0] in "aeiou" else "A"
         raise InvalidInput(
-            f"A {data.role} key belongs to no organisation.", field="organisation_id"
+            f"{article} {data.role} key belongs to no organisation.", field="organisation_id"
         )
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)

@@ -13,8 +13,11 @@ from matchmaker.errors import NotFound
 from matchmaker.keys import issue_key, list_keys
 from matchmaker.partnering import events
 from matchmaker.repository import (
+    ExpectedVersion,
+    check_version,
     create,
     paginate,
+    unchanged,
     versioned_delete,
     versioned_update,
     versioned_update_many,
@@ -118,7 +121,7 @@ def update_organisation(
     organisation_id: int,
     data: OrganisationUpdate,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Organisation:
     """Change the fields given, if the caller owns the profile and its version is current."""
     require_organisation(actor, organisation_id)
@@ -128,6 +131,9 @@ def update_organisation(
         changes["activities"] = keep_verified(organisation.activities, changes["activities"])
     changes.update(identity(changes))
     changes.update(dropped_verification(organisation, changes))
+    if unchanged(organisation, changes):
+        check_version(organisation, expected_version)
+        return organisation
     updated = versioned_update(
         session,
         organisation,
@@ -162,7 +168,7 @@ def delete_organisation(
     *,
     organisation_id: int,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> None:
     """Delete a profile and everything stored about it: its keys, its drafts, its memberships.
 

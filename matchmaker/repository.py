@@ -43,6 +43,9 @@ class Versioned(HasId, Protocol):
 
 
 V = TypeVar("V", bound=Versioned)
+# The versions a write may be made against (an If-Match list; empty when it names none that
+# could exist); None: any.
+ExpectedVersion = int | frozenset[int] | None
 R = TypeVar("R", bound=HasId)
 
 
@@ -138,13 +141,27 @@ def compact_changes(session: Session) -> int:
     return matched_rows(session.execute(delete(Change).where(col(Change.id).not_in(latest))))
 
 
-def check_version(row: Any, expected_version: int | None) -> None:
+def check_version(row: Any, expected_version: ExpectedVersion) -> None:
     """Refuse a write made against a version of the row that is no longer current."""
-    if expected_version is not None and row.version != expected_version:
+    if expected_version is None:
+        return
+    accepted = {expected_version} if isinstance(expected_version, int) else set(expected_version)
+    if not accepted:
         raise PreconditionFailed(
-            f"The resource is at version {row.version}, not {expected_version}; "
-            "read it again and retry."
+            "The request names no version the resource could have: versions are sent as "
+            f'quoted numbers, such as "{row.version}" for the current one.'
         )
+    if row.version not in accepted:
+        raise PreconditionFailed(
+            f"The resource is at version {row.version}, not one the request names; read it "
+            "again and retry."
+        )
+
+
+def unchanged(row: Any, changes: Mapping[str, Any]) -> bool:
+    """Whether changes would leave every field as stored (none given, say): such a write
+    stores nothing, keeps the version and logs no change."""
+    return all(getattr(row, field) == value for field, value in changes.items())
 
 
 def versioned_update(
@@ -153,7 +170,7 @@ def versioned_update(
     changes: Mapping[str, Any],
     *,
     entity: Entity,
-    expected_version: int | None,
+    expected_version: ExpectedVersion,
 ) -> V:
     """Apply changes only if nobody else changed the row since it was read; bump its version."""
     check_version(row, expected_version)
@@ -203,7 +220,7 @@ def versioned_update_many(
 
 
 def versioned_delete(
-    session: Session, row: Any, *, entity: Entity, expected_version: int | None
+    session: Session, row: Any, *, entity: Entity, expected_version: ExpectedVersion
 ) -> None:
     """Delete a row unless it changed since the client read it."""
     check_version(row, expected_version)

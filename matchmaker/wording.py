@@ -5,6 +5,8 @@ goes through `plural`, a stakeholder type through `stakeholder_label` (a heading
 `stakeholder_noun` (inside a sentence).
 """
 
+from datetime import date
+
 from models.common import StakeholderType
 from models.organisation import ProjectRole
 
@@ -76,3 +78,8 @@ def stakeholder_noun(value: str, count: int = 1) -> str:
         return singular if count == 1 else plural_form(singular)
     one, many = STAKEHOLDER_NOUNS[kind]
     return one if count == 1 else many
+
+
+def say_date(day: date, *, full_month: bool = False) -> str:
+    """A date as a sentence writes it: "5 Dec 2026", or "5 December 2026" with `full_month`."""
+    return f"{day.day} {day:%B %Y}" if full_month else f"{day.day} {day:%b %Y}"

@@ -116,11 +116,12 @@ CALL_SUMMARY: JsonDict = {
     for key in ("id", "identifier", "title", "programme", "deadline", "status")
 }
 MATCHED_TERM: JsonDict = {"term": "liquid biopsy", "weight": 0.21}
+# As the explanation code writes it (api.openapi.suggestion_example documents its output).
 REASON: JsonDict = {
     "signal": "text_similarity",
-    "value": 0.43,
-    "factor": 0.43,
-    "detail": "Its profile shares 9 terms with the call (cosine 0.43).",
+    "value": 0.21,
+    "factor": 0.018429,
+    "detail": "Shares liquid biopsy, ctdna, methylation with the call",
     "organisation_ids": [],
     "projects": [],
 }

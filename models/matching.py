@@ -91,8 +91,10 @@ class Suggestions(BaseModel):
     items: list[Suggestion] = Field(description="The suggestions, best first.")
     available: int | None = Field(
         default=None,
-        description="For a call's suggestions: how many organisations pass the filters asked "
-        "for (of a stakeholder type, say), the most this list could hold.",
+        description="How many organisations pass the filters asked for (stakeholder type, "
+        "country; for a draft, not its members), whether or not they share a term with the "
+        "text: the length of the whole ranking when a stakeholder type is asked for; without "
+        "one only those sharing a term are listed, so the ranking can end sooner.",
     )
 
 

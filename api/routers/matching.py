@@ -29,6 +29,16 @@ CountryFilter = Annotated[
     list[CountryCode], Query(description="Only these countries (may repeat).")
 ]
 MatchLimit = Annotated[int, Query(ge=1, le=200, description="How many results, at most 200.")]
+# Ranking past the first thousand results tells nobody anything and costs an explanation each.
+MAX_MATCH_OFFSET = 1000
+MatchOffset = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=MAX_MATCH_OFFSET,
+        description="How many of the best results to skip (the next page), at most 1000.",
+    ),
+]
 
 
 @router.get(
@@ -45,6 +55,7 @@ def list_call_suggestions(
     stakeholder_type: TypeFilter = [],  # noqa: B006
     country: CountryFilter = [],  # noqa: B006
     limit: MatchLimit = 20,
+    offset: MatchOffset = 0,
     missing_for: Annotated[
         Id | None,
         Query(
@@ -59,8 +70,10 @@ def list_call_suggestions(
     Ranked mostly by text similarity, with bounded evidence from the track record, similar
     past projects and (with `missing_for`) past projects with the draft's members; each
     suggestion's reasons give every factor of its score. Filtered to a stakeholder type,
-    organisations of that type that share no term with the call follow the others, and
-    `available` says how many organisations pass the filters.
+    organisations of that type that share no term with the call follow the others.
+    `available` says how many organisations pass the filters: with a stakeholder type, the
+    length of the whole ranking; without one, only those sharing a term with the call are
+    listed, so the ranking can end sooner. `offset` pages through the ranking.
     """
     found, available = service.suggestions_for_call(
         session,
@@ -69,6 +82,7 @@ def list_call_suggestions(
         stakeholder_types=stakeholder_type,
         countries=country,
         limit=limit,
+        offset=offset,
         missing_for=missing_for,
         actor=actor,
     )
@@ -108,7 +122,8 @@ def propose_consortium(
 def search_organisations(
     data: SearchRequest, session: ReadSessionDep, matching: MatchingDep
 ) -> Suggestions:
-    """Organisations that best fit a free text, with the same filters as suggestions."""
+    """Organisations that best fit a free text, with the same filters (and `available`) as
+    suggestions."""
     found = service.search_organisations(
         session,
         matching,
@@ -117,7 +132,10 @@ def search_organisations(
         countries=data.country,
         limit=data.limit,
     )
-    return service.suggestions(found, subject="the search")
+    available = service.available(
+        matching, stakeholder_types=data.stakeholder_type, countries=data.country
+    )
+    return service.suggestions(found, subject="the search", available=available)
 
 
 @router.get(
@@ -133,8 +151,10 @@ def list_similar_organisations(
     stakeholder_type: TypeFilter = [],  # noqa: B006
     country: CountryFilter = [],  # noqa: B006
     limit: MatchLimit = 20,
+    offset: MatchOffset = 0,
 ) -> Suggestions:
-    """Organisations whose expertise is most like this one's."""
+    """Organisations whose expertise is most like this one's (those sharing a term with it),
+    with `available` as in suggestions; `offset` pages through them."""
     found = service.similar_organisations(
         session,
         matching,
@@ -142,8 +162,15 @@ def list_similar_organisations(
         stakeholder_types=stakeholder_type,
         countries=country,
         limit=limit,
+        offset=offset,
     )
-    return service.suggestions(found, subject="this organisation")
+    available = service.available(
+        matching,
+        stakeholder_types=stakeholder_type,
+        countries=country,
+        exclude_ids=[organisation_id],
+    )
+    return service.suggestions(found, subject="this organisation", available=available)
 
 
 @router.get(
@@ -160,8 +187,9 @@ def list_organisation_calls(
         list[CallStatus], Query(description="Only calls with these statuses (may repeat).")
     ] = [],  # noqa: B006
     limit: MatchLimit = 20,
+    offset: MatchOffset = 0,
 ) -> CallMatches:
-    """The calls whose scope best fits this organisation's expertise."""
+    """The calls whose scope best fits this organisation's expertise; `offset` pages."""
     today = utc_today()
     found = service.calls_for_organisation(
         session,
@@ -170,5 +198,6 @@ def list_organisation_calls(
         statuses=status,
         today=today,
         limit=limit,
+        offset=offset,
     )
     return service.call_matches(found, today=today)

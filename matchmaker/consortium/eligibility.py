@@ -44,7 +44,7 @@ from matchmaker.consortium.solver import (
 )
 from matchmaker.countries import country_name
 from matchmaker.country_statuses import CountryStatus, StatusTable
-from matchmaker.wording import plural
+from matchmaker.wording import plural, say_date
 from models.call import RuleSet, default_rule_set
 
 __all__ = [
@@ -312,10 +312,6 @@ def _one_entity_rule(participants: Sequence[Participant], context: Context) -> R
     )
 
 
-def _long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
 def _excluded_rule(participants: Sequence[Participant], context: Context) -> RuleResult:
     excluded = context.excluded_countries()
     by_country: dict[str, list[str]] = {}
@@ -326,7 +322,7 @@ def _excluded_rule(participants: Sequence[Participant], context: Context) -> Rul
     fixes = []
     for country in countries:
         after = context.excluded_after(country)
-        when = f" (calls with a deadline after {_long_date(after)})" if after else ""
+        when = f" (calls with a deadline after {say_date(after, full_month=True)})" if after else ""
         fixes.append(
             f"Remove {_listing(by_country[country])}: entities established in "
             f"{country_name(country)} cannot take part in Horizon Europe actions{when}."

@@ -109,11 +109,12 @@ def suggestions_for_call(
     stakeholder_types: Collection[str] = (),
     countries: Collection[str] = (),
     limit: int = 20,
+    offset: int = 0,
     missing_for: int | None = None,
     actor: Principal | None = None,
 ) -> tuple[list[Found[Suggested, RankedMatch]], int]:
-    """The organisations that best fit a call, or only those a draft still needs, and how
-    many organisations pass the filters (of the type asked for, say).
+    """The organisations that best fit a call (after the best `offset`), or only those a draft
+    still needs, and how many organisations pass the filters (`available`).
 
     For a draft, its members are left out and past projects with them count in the ranking.
     """
@@ -124,17 +125,18 @@ def suggestions_for_call(
     )
     exclude: Collection[int] = ()
     if missing_for is not None:
-        types, new_countries, exclude = needs_of_draft(
+        types, needed_countries, exclude = needs_of_draft(
             session, consortium_id=missing_for, call_id=call_id, actor=actor
         )
-        if not types and not new_countries:
-            return [], 0
-        stakeholder_types = _narrow(stakeholder_types, types)
-        countries = _narrow(countries, new_countries)
-        if not stakeholder_types or not countries:
-            return [], 0
-    available = matching.count(
-        stakeholder_types=stakeholder_types, countries=countries, exclude_ids=exclude
+        if types:
+            stakeholder_types = _narrow(stakeholder_types, types)
+            if not stakeholder_types:
+                return [], 0  # only types the draft has were asked for
+        countries = _narrow(countries, needed_countries)
+        if not countries:
+            return [], 0  # nothing is missing, or only countries it may not add
+    count = available(
+        matching, stakeholder_types=stakeholder_types, countries=countries, exclude_ids=exclude
     )
     matches = matching.suggest_for_call(
         call,
@@ -142,15 +144,28 @@ def suggestions_for_call(
         countries=countries,
         exclude_ids=exclude,
         partner_ids=exclude,
-        limit=limit,
+        limit=offset + limit,
     )
-    return _load_organisations(session, matching, matches), available
+    return _load_organisations(session, matching, matches[offset:]), count
+
+
+def available(
+    matching: MatchingService,
+    *,
+    stakeholder_types: Collection[str] = (),
+    countries: Collection[str] = (),
+    exclude_ids: Collection[int] = (),
+) -> int:
+    """How many organisations pass a matching request's filters, whether or not they share a
+    term with the text: all of them can be listed when a stakeholder type is asked for, only
+    those that share a term otherwise (the `available` of suggestions, search and similar)."""
+    return matching.count(
+        stakeholder_types=stakeholder_types, countries=countries, exclude_ids=exclude_ids
+    )
 
 
 def _narrow(asked: Collection[str], allowed: Collection[str]) -> list[str]:
     """The asked values that are allowed; all allowed when none was asked for."""
-    if not allowed:
-        return list(asked)
     return [value for value in asked if value in allowed] if asked else list(allowed)
 
 
@@ -162,12 +177,13 @@ def search_organisations(
     stakeholder_types: Collection[str] = (),
     countries: Collection[str] = (),
     limit: int = 20,
+    offset: int = 0,
 ) -> list[Found[Suggested, RankedMatch]]:
-    """The organisations that best fit a free text."""
+    """The organisations that best fit a free text, after the best `offset`."""
     matches = matching.suggest_for_text(
-        text, stakeholder_types=stakeholder_types, countries=countries, limit=limit
+        text, stakeholder_types=stakeholder_types, countries=countries, limit=offset + limit
     )
-    return _load_organisations(session, matching, matches)
+    return _load_organisations(session, matching, matches[offset:])
 
 
 def _organisation_or_indexed(
@@ -194,13 +210,17 @@ def similar_organisations(
     stakeholder_types: Collection[str] = (),
     countries: Collection[str] = (),
     limit: int = 20,
+    offset: int = 0,
 ) -> list[Found[Suggested, RankedMatch]]:
-    """Organisations with expertise like the given one's."""
+    """Organisations with expertise like the given one's, after the best `offset`."""
     _organisation_or_indexed(session, matching, organisation_id)
     matches = matching.similar_organisations(
-        organisation_id, stakeholder_types=stakeholder_types, countries=countries, limit=limit
+        organisation_id,
+        stakeholder_types=stakeholder_types,
+        countries=countries,
+        limit=offset + limit,
     )
-    return _load_organisations(session, matching, matches)
+    return _load_organisations(session, matching, matches[offset:])
 
 
 def calls_for_organisation(
@@ -211,8 +231,10 @@ def calls_for_organisation(
     statuses: Collection[CallStatus] = (),
     today: date,
     limit: int = 20,
+    offset: int = 0,
 ) -> list[Found[Call, Match]]:
-    """The calls whose scope best fits an organisation, optionally only those with a status.
+    """The calls whose scope best fits an organisation (after the best `offset`), optionally
+    only those with a status.
 
     While the database cannot be reached, ranked on the organisation's indexed row, with the
     calls and their statuses as held in memory.
@@ -227,10 +249,13 @@ def calls_for_organisation(
         )
     if organisation is None:
         matches = matching.calls_for_indexed_organisation(
-            organisation_id, call_ids=call_ids, limit=limit
+            organisation_id, call_ids=call_ids, limit=offset + limit
         )
     else:
-        matches = matching.calls_for_organisation(organisation, call_ids=call_ids, limit=limit)
+        matches = matching.calls_for_organisation(
+            organisation, call_ids=call_ids, limit=offset + limit
+        )
+    matches = matches[offset:]
     return _database_or_memory(
         session,
         lambda: _load(session, Call, matches),

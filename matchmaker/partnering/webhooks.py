@@ -44,6 +44,7 @@ from models.notifications import (
     WebhookDeliveryPublic,
     WebhookDeliveryStatus,
 )
+from models.organisation import holds_credentials
 from models.partnering import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def parse_url(url: str) -> httpx.URL:
         raise UnsafeAddress(f"The URL cannot be read: {error}.") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise UnsafeAddress("The URL must be an http:// or https:// address with a host.")
-    if parsed.userinfo:
+    if holds_credentials(url):
         raise UnsafeAddress("The URL must not hold a user name or password.")
     return parsed
 

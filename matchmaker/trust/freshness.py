@@ -23,7 +23,8 @@ from matchmaker.auth import Principal, require_organisation
 from matchmaker.db import for_writing, session_scope
 from matchmaker.organisations import get_organisation
 from matchmaker.partnering.outbox import Event, enqueue
-from matchmaker.repository import versioned_update
+from matchmaker.repository import ExpectedVersion, versioned_update
+from matchmaker.wording import say_date
 from models.change import Entity
 from models.common import as_utc, months_before, stale_before, utc_now
 from models.organisation import Organisation
@@ -43,7 +44,7 @@ def confirm_organisation(
     *,
     organisation_id: int,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Organisation:
     """Record that the owner (or an admin) confirmed the profile is current, now."""
@@ -85,19 +86,15 @@ def reminder_message_id(organisation_id: int, confirmed_at: datetime) -> str:
     return f"<confirm-reminder-{organisation_id}-{stamp}@matchmaker>"
 
 
-def _day(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
-
-
 def _reminder_body(
     name: str, confirmed_at: datetime, *, link: str, stale_after_months: int, now: datetime
 ) -> str:
-    last = _day(confirmed_at)
+    last = say_date(confirmed_at, full_month=True)
     stale_from = months_before(confirmed_at, -stale_after_months)
     when = (
         "It is now shown to others"
         if stale_from <= now
-        else f"From {_day(stale_from)} it is shown to others"
+        else f"From {say_date(stale_from, full_month=True)} it is shown to others"
     )
     return (
         f"The profile of {name} on matchmaker was last confirmed as current on {last}.\n\n"

@@ -29,6 +29,7 @@ from matchmaker.errors import InvalidInput
 from matchmaker.keys import ADMIN_ONLY
 from matchmaker.organisations import activity_content, get_organisation
 from matchmaker.repository import (
+    ExpectedVersion,
     check_version,
     versioned_delete,
     versioned_update,
@@ -54,7 +55,7 @@ def merge_organisations(
     survivor_id: int,
     absorbed_id: int,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
     absorbed_version: int | None = None,
     reason: MergeReason = MergeReason.admin,
     claim_id: int | None = None,

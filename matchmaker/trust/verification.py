@@ -21,7 +21,7 @@ from matchmaker.errors import Conflict
 from matchmaker.keys import ADMIN_ONLY
 from matchmaker.organisations import get_organisation
 from matchmaker.partnering import events
-from matchmaker.repository import check_version, versioned_update
+from matchmaker.repository import ExpectedVersion, check_version, versioned_update
 from models.change import Entity
 from models.common import TYPES_VERIFIED_BY_ADMIN, utc_now
 from models.organisation import Organisation
@@ -35,7 +35,7 @@ def verify_type(
     *,
     organisation_id: int,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Organisation:
     """Record that an admin checked the profile is the regulator, patient organisation or
@@ -67,7 +67,7 @@ def unverify_type(
     *,
     organisation_id: int,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Organisation:
     """Withdraw a type's verification (admins only); an unverified profile is left as it is."""
     require_role(actor, ADMIN_ONLY)

@@ -81,7 +81,7 @@ def _stale(response: Any) -> Any:
 def _unavailable(response: Any) -> None:
     body = assert_problem(response, 503)
     assert response.headers["retry-after"] == "5"
-    assert body["title"] == "Service unavailable"
+    assert body["title"] == "Service Unavailable"
 
 
 def test_matching_reads_answer_from_memory_marked_stale_while_the_database_is_away(

@@ -58,7 +58,7 @@ def test_a_body_that_is_not_json_is_400_saying_where(
         "/organisations", content=body, headers={"Content-Type": "application/json"}
     )
     problem = assert_problem(response, 400)
-    assert problem["title"] == "Body is not JSON"
+    assert problem["title"] == "Bad Request"
     assert problem["detail"].startswith("The request body is not valid JSON: Expecting ")
     assert problem["detail"].endswith(f" at {where}.")
     assert [error["field"] for error in problem["errors"]] == ["body"]

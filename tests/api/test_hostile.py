@@ -669,8 +669,8 @@ def test_an_unknown_page_is_404(anonymous: TestClient) -> None:
 def test_405_lists_every_method_the_path_allows(anonymous: TestClient) -> None:
     """Allow names the methods of every route on the path, not only the first route's."""
     for path, allowed in (
-        ("/calls", {"GET", "POST"}),
-        ("/calls/1", {"GET", "PATCH", "DELETE"}),
+        ("/calls", {"GET", "HEAD", "POST"}),
+        ("/calls/1", {"GET", "HEAD", "PATCH", "DELETE"}),
         ("/consortia/1/members/1", {"PUT", "DELETE"}),
     ):
         response = anonymous.request("PUT" if path != "/consortia/1/members/1" else "POST", path)

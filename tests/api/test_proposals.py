@@ -214,9 +214,9 @@ def test_country_gap_proposes_new_countries_only(client: TestClient, ids: dict[s
     industry = _gap(body, "stakeholder_type", "industry")["candidates"]
     relevance = industry[0]["relevance"]
     assert industry[0]["score"] == pytest.approx(1 - (1 - relevance) * 0.95, abs=1e-5)
-    # A bonus names the points it adds to the shown score, and none when it adds less than one.
+    # A bonus names the points it adds to the shown score, "under 1 point" when it rounds to none.
     points = round(100 * industry[0]["score"]) - round(100 * relevance)
-    added = f": +{points} point{'s' if points != 1 else ''}" if points else ""
+    added = f": +{points} point{'s' if points != 1 else ''}" if points else ": under 1 point"
     assert industry[0]["reasons"][1] == f"Brings a new country (CH){added}"
     # What the page shows adds up: the fit's percentage plus each bonus's points is the score's.
     for gap in body["requirements"]:
@@ -268,6 +268,32 @@ def test_suggestions_missing_for_rank_only_what_the_draft_needs(
     nothing = client.get(url, params={"missing_for": draft, "stakeholder_type": "sme"}).json()
     assert nothing["items"] == []
     assert_problem(client.get(url, params={"missing_for": 999}), 404)
+
+
+def test_missing_for_offers_a_missing_type_from_any_country_then_new_countries(
+    client: TestClient, ids: dict[str, int]
+) -> None:
+    """A type the draft lacks comes first, from a country the draft has or not; once no type
+    is missing, a draft short of countries is offered organisations from new countries."""
+    leuven = create_organisation(
+        client,
+        name="Leuven Biopsy University",
+        stakeholder_type="academia",
+        country="BE",
+        description=ONCOLOGY + " tumour DNA",
+        keywords=[],
+        activities=[],
+    )["id"]
+    draft = _draft(client, ids, "Leiden Oncology University", "BiopsyTech SME")
+    url = f"/calls/{ids['call']}/suggestions"
+    answer = client.get(url, params={"missing_for": draft, "stakeholder_type": "academia"}).json()
+    offered = {item["organisation"]["id"] for item in answer["items"]}
+    assert leuven in offered
+    assert answer["available"] == len(offered) == 3
+    client.patch(f"/calls/{ids['call']}", json={"required_stakeholders": {"academia": 1}})
+    countries = client.get(url, params={"missing_for": draft}).json()["items"]
+    assert countries
+    assert {item["organisation"]["country"] for item in countries}.isdisjoint({"NL", "BE"})
 
 
 def test_a_required_regulator_sharing_no_word_with_the_call_is_still_offered(

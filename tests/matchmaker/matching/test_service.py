@@ -223,9 +223,9 @@ def test_the_change_log_keeps_one_row_per_entity_and_no_worker_misses_a_change(
     """Superseded rows go at start; a worker that was behind still catches up with everything."""
     biopsy = add(engine, name="Biopsy lab")
     behind = started(engine, None, refit_drift=10.0)  # its last change: the biopsy lab's row
-    renamed = OrganisationUpdate(name="Liquid biopsy lab")
     admin = Principal(KeyRole.admin)
-    for _ in range(3):
+    for edition in range(3):  # each a real change: a write that changes nothing logs nothing
+        renamed = OrganisationUpdate(name=f"Liquid biopsy lab {edition + 1}")
         with db.session_scope(db.for_writing(engine)) as session:
             update_organisation(session, organisation_id=biopsy, data=renamed, actor=admin)
     plasma = add(engine, name="Plasma SME", stakeholder_type="sme")

@@ -1,0 +1,498 @@
+"""The HTTP contract an integrator relies on: strict query strings, RFC 9110 preconditions and
+methods, writes that change nothing, safe links, one problem title per status, honest examples
+and pageable matching."""
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.limits import MAX_JSON_DEPTH
+from api.openapi import suggestion_example
+from matchmaker.matching.scoring import Weights
+from models import examples as ex
+from models.change import Change
+from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem, bearer, count_rows
+from tests.servers import uvicorn_server
+
+ONCOLOGY_SME = {
+    "name": "Oncomark Diagnostics",
+    "stakeholder_type": "sme",
+    "country": "DE",
+    "description": "Liquid biopsy assays detecting circulating tumour DNA for early cancer "
+    "detection in oncology.",
+    "keywords": ["liquid biopsy", "oncology"],
+    "activities": [],
+}
+ONCOLOGY_LAB = {
+    "name": "Tumour DNA Lab",
+    "stakeholder_type": "sme",
+    "country": "NL",
+    "description": "Circulating tumour DNA sequencing and liquid biopsy for cancer.",
+    "keywords": ["tumour DNA"],
+    "activities": [],
+}
+ONCOLOGY_PATIENTS = {
+    "name": "Cancer Patients Europe",
+    "stakeholder_type": "patient_organisation",
+    "country": "BE",
+    "description": "Patient advocacy for people living with cancer; patient engagement in "
+    "oncology trials and early detection programmes.",
+    "keywords": ["cancer", "patient engagement"],
+    "activities": [],
+}
+MALTESE_REGULATOR = {
+    "name": "Malta Medicines Authority",
+    "stakeholder_type": "regulator",
+    "country": "MT",
+    "description": "Licensing of pharmacies and inspection of wholesale distributors.",
+    "keywords": ["licensing"],
+    "activities": [],
+}
+CANCER_CALL = {
+    "identifier": "IHI-2024-07-01",
+    "title": "Early cancer detection with liquid biopsy",
+    "description": "Validate liquid biopsy tests for early detection of cancer and circulating "
+    "tumour DNA, with patients engaged in oncology pathways.",
+    "required_stakeholders": {"sme": 1},
+    "max_partners": 8,
+    "opening_date": None,
+    "deadline": None,
+}
+
+
+def _corpus(client: TestClient) -> dict[str, int]:
+    ids = {
+        name: create_organisation(client, **profile)["id"]
+        for name, profile in (
+            ("sme", ONCOLOGY_SME),
+            ("lab", ONCOLOGY_LAB),
+            ("patients", ONCOLOGY_PATIENTS),
+            ("regulator", MALTESE_REGULATOR),
+        )
+    }
+    ids["call"] = create_call(client, **CANCER_CALL)["id"]
+    return ids
+
+
+def _ids(body: dict[str, Any]) -> list[int]:
+    return [item["organisation"]["id"] for item in body["items"]]
+
+
+# 1. Unknown query parameters
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "unknown", "accepted"),
+    [
+        ("GET", "/calls/{call}/suggestions", "stakeholder_types", "stakeholder_type"),
+        ("GET", "/organisations", "type", "stakeholder_type"),
+        ("GET", "/calls", "statuses", "status"),
+        ("GET", "/organisations/{sme}", "verbose", None),
+        ("POST", "/search", "limit", None),
+    ],
+)
+def test_an_unknown_query_parameter_is_422_naming_it_and_the_accepted_ones(
+    client: TestClient, method: str, path: str, unknown: str, accepted: str | None
+) -> None:
+    """A misspelt filter is refused, not ignored into an answer with every item."""
+    ids = _corpus(client)
+    body = {"text": "liquid biopsy"} if method == "POST" else None
+    response = client.request(method, path.format(**ids), params={unknown: "regulator"}, json=body)
+    problem = assert_problem(response, 422, f"query.{unknown}")
+    assert problem["title"] == "Unprocessable Content"
+    message = problem["errors"][0]["message"]
+    assert message.startswith("Is not a query parameter of this operation; it takes ")
+    if accepted is not None:
+        assert accepted in message.removeprefix("Is not").split("; it takes ")[1]
+    assert problem["detail"] == f"query.{unknown}: {message}"
+
+
+def test_declared_query_parameters_are_accepted_and_documentation_stays_lenient(
+    client: TestClient,
+) -> None:
+    """Every declared parameter still works; the documentation pages ignore extras."""
+    ids = _corpus(client)
+    url = f"/calls/{ids['call']}/suggestions"
+    params = {"stakeholder_type": "sme", "country": "DE", "limit": 5, "offset": 0}
+    assert client.get(url, params=params).status_code == 200
+    assert client.get("/openapi.json", params={"v": "1"}).status_code == 200
+    assert client.get("/docs", params={"v": "1"}).status_code == 200
+    # A web page opened from a link that carries a tracking parameter opens.
+    for page in ("/ui/calls", f"/ui/calls/{ids['call']}", "/ui/organisations"):
+        opened = client.get(page, params={"utm_source": "newsletter"})
+        assert opened.status_code == 200, (page, opened.text[:200])
+        assert opened.headers["content-type"].startswith("text/html")
+
+
+# 2. If-Match
+
+
+def test_if_match_takes_a_list_and_star_as_rfc_9110_says(client: TestClient) -> None:
+    """Any listed tag that is current matches; `*` matches an existing resource."""
+    call = create_call(client)
+    url = f"/calls/{call['id']}"
+    listed = client.patch(url, json={"title": "Listed"}, headers={"If-Match": '"999", "1"'})
+    assert (listed.status_code, listed.headers["etag"]) == (200, '"2"')
+    star = client.patch(url, json={"title": "Starred"}, headers={"If-Match": "*"})
+    assert (star.status_code, star.headers["etag"]) == (200, '"3"')
+    assert_problem(client.patch("/calls/999", json={"title": "X"}, headers={"If-Match": "*"}), 404)
+
+
+@pytest.mark.parametrize(
+    ("if_match", "says"),
+    [
+        ('"1", "2"', "The resource is at version 3, not one the request names"),
+        ('W/"3"', "The request names no version the resource could have"),
+        ("3", 'versions are sent as quoted numbers, such as "3" for the current one.'),
+        ('"3" junk', "The request names no version the resource could have"),
+        (",", "The request names no version the resource could have"),
+    ],
+)
+def test_a_stale_weak_or_malformed_if_match_is_412_in_plain_words(
+    client: TestClient, if_match: str, says: str
+) -> None:
+    """No internal placeholder (-1) leaks; a malformed header says how to write one."""
+    call = create_call(client)
+    url = f"/calls/{call['id']}"
+    for title in ("Two", "Three"):
+        client.patch(url, json={"title": title})
+    problem = assert_problem(
+        client.patch(url, json={"title": "Lost"}, headers={"If-Match": if_match}), 412
+    )
+    assert problem["detail"].startswith(says) or problem["detail"].endswith(says), problem
+    assert "-1" not in problem["detail"]
+    assert problem["title"] == "Precondition Failed"
+    assert client.get(url).json()["title"] == "Three"
+
+
+def test_if_match_is_weighed_after_the_key_and_the_body(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A malformed If-Match does not hide a missing key (401) or a missing body (422)."""
+    call = create_call(client)
+    url = f"/calls/{call['id']}"
+    assert_problem(anonymous.delete(url, headers={"If-Match": ""}), 401)
+    assert_problem(client.patch(url, headers={"If-Match": "junk"}), 422, "body")
+
+
+# 3. Writes that change nothing
+
+
+def test_a_patch_that_changes_nothing_keeps_the_version_and_logs_nothing(
+    client: TestClient, engine: Engine
+) -> None:
+    """An empty PATCH, or one repeating stored values, is no new version of a profile or call."""
+    organisation = create_organisation(client, city="Leiden")
+    call = create_call(client)
+    changes = count_rows(engine, Change)
+    for url, same in (
+        (f"/organisations/{organisation['id']}", {"city": "Leiden"}),
+        (f"/calls/{call['id']}", {"title": call["title"], "max_partners": call["max_partners"]}),
+    ):
+        for body in ({}, same):
+            response = client.patch(url, json=body, headers={"If-Match": '"1"'})
+            assert (response.status_code, response.headers["etag"]) == (200, '"1"'), body
+            assert response.json()["version"] == 1
+    assert count_rows(engine, Change) == changes
+    moved = client.patch(f"/organisations/{organisation['id']}", json={"city": "Delft"})
+    assert moved.headers["etag"] == '"2"'
+
+
+def test_a_stale_if_match_on_a_write_that_changes_nothing_is_still_412(
+    client: TestClient,
+) -> None:
+    """Changing nothing does not excuse a stale precondition."""
+    call = create_call(client)
+    client.patch(f"/calls/{call['id']}", json={"title": "Two"})
+    assert_problem(client.patch(f"/calls/{call['id']}", json={}, headers={"If-Match": '"1"'}), 412)
+
+
+def test_putting_a_member_again_with_its_role_keeps_the_draft_version(
+    client: TestClient, engine: Engine
+) -> None:
+    """Re-PUT of the same member and role is a no-op; another role is a new version."""
+    owner = create_organisation(client, name="Draft Owner")
+    partner = create_organisation(client, name="Partner SME", stakeholder_type="sme")
+    key = bearer(owner["api_key"])
+    call = create_call(client)
+    draft = client.post(
+        "/consortia", json={"name": "LB-EU", "call_id": call["id"]}, headers=key
+    ).json()
+    url = f"/consortia/{draft['id']}/members/{partner['id']}"
+    added = client.put(url, json={"role": "partner"}, headers=key)
+    version = added.json()["version"]
+    changes = count_rows(engine, Change)
+    again = client.put(url, json={"role": "partner"}, headers={**key, "If-Match": f'"{version}"'})
+    assert (again.status_code, again.json()["version"]) == (200, version)
+    assert again.headers["etag"] == f'"{version}"'
+    assert count_rows(engine, Change) == changes
+    promoted = client.put(url, json={"role": "coordinator"}, headers=key)
+    assert promoted.json()["version"] == version + 1
+
+
+# 4. Credentials in web addresses
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"website": "https://user:pass@evil.example/"}, "website"),
+        ({"website": "https://trusted.example@evil.example/"}, "website"),
+        (
+            {"activities": [{"title": "Project", "url": "https://u:p@cordis.example/p/1"}]},
+            "activities.0.url",
+        ),
+    ],
+)
+def test_a_web_address_with_a_user_or_password_is_422(
+    client: TestClient, body: dict[str, Any], field: str
+) -> None:
+    """Registering or editing a profile refuses user:password@ links, as webhooks do."""
+    problem = assert_problem(
+        client.post("/organisations", json={**ONCOLOGY_SME, **body}), 422, field
+    )
+    assert problem["errors"][0]["message"] == (
+        "Must not hold a user name or password (user:password@)."
+    )
+    organisation = create_organisation(client)
+    patched = client.patch(f"/organisations/{organisation['id']}", json=body)
+    assert_problem(patched, 422, field)
+    kept = client.post("/organisations", json={**ONCOLOGY_SME, "website": "evil.example/a@b"})
+    assert kept.json()["website"] == "https://evil.example/a@b"
+
+
+# 5. Problem titles and bodies that cannot be read
+
+
+def test_every_problem_of_a_status_has_the_same_title(client: TestClient) -> None:
+    """An unknown route and a missing resource are both "Not Found"; bad JSON "Bad Request"."""
+    missing_route = assert_problem(client.get("/no-such-route"), 404)
+    missing_call = assert_problem(client.get("/calls/404"), 404)
+    assert missing_route["title"] == missing_call["title"] == "Not Found"
+    not_json = client.post(
+        "/organisations", content="{bad", headers={"Content-Type": "application/json"}
+    )
+    not_utf8 = client.post(
+        "/organisations", content=b"\xff{", headers={"Content-Type": "application/json"}
+    )
+    assert assert_problem(not_json, 400)["title"] == "Bad Request"
+    assert assert_problem(not_utf8, 400)["title"] == "Bad Request"
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Problem"]
+    assert "the same for every occurrence" in schema["properties"]["title"]["description"]
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 1_000, 100_000])
+def test_a_body_nested_too_deeply_is_400_saying_so_with_the_limit(
+    client: TestClient, depth: int
+) -> None:
+    """Valid JSON nested past the limit is refused as too deep, not as unreadable."""
+    body = "[" * depth + "]" * depth
+    response = client.post("/search", content=body, headers={"Content-Type": "application/json"})
+    problem = assert_problem(response, 400)
+    assert problem["detail"] == (
+        f"The request body nests arrays and objects {depth} levels deep; at most "
+        f"{MAX_JSON_DEPTH} are accepted."
+    )
+    assert problem["title"] == "Bad Request"
+
+
+def test_a_body_nested_up_to_the_limit_is_read(client: TestClient) -> None:
+    """Depth alone is no error up to the limit (brackets inside strings do not count)."""
+    nested: Any = "[[[[" * 40
+    for _ in range(MAX_JSON_DEPTH - 2):
+        nested = [nested]
+    response = client.post(
+        "/search",
+        content=json.dumps({"text": "liquid biopsy", "country": nested}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert_problem(response, 422, "country.0")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "content"),
+    [
+        ("text/plain", json.dumps({"text": "liquid biopsy"})),
+        ("application/x-www-form-urlencoded", "text=liquid+biopsy"),
+        (None, json.dumps({"text": "liquid biopsy"})),
+    ],
+)
+def test_a_body_not_sent_as_json_is_415(
+    client: TestClient, content_type: str | None, content: str
+) -> None:
+    """JSON sent as text or a form is an unsupported media type, not a field error."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/search", content=content.encode(), headers=headers)
+    problem = assert_problem(response, 415)
+    assert problem["title"] == "Unsupported Media Type"
+    assert "must be JSON sent as application/json" in problem["detail"]
+    assert response.headers["accept"] == "application/json"
+    documented = client.get("/openapi.json").json()["paths"]["/search"]["post"]["responses"]
+    assert documented["415"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+
+
+# 6. HEAD, and 204 without Content-Type
+
+
+def test_head_answers_as_get_without_the_body(client: TestClient) -> None:
+    """Same status and headers as GET, no body, wherever GET is answered."""
+    ids = _corpus(client)
+    for path in (
+        "/calls",
+        f"/calls/{ids['call']}",
+        f"/calls/{ids['call']}/suggestions",
+        "/openapi.json",
+        "/health",
+        "/calls/404",
+    ):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code, path
+        assert head.content == b"", path
+        for name in ("content-type", "content-length", "etag"):
+            assert head.headers.get(name) == get.headers.get(name), (path, name)
+    not_allowed = assert_problem(client.post(f"/calls/{ids['call']}"), 405)
+    assert not_allowed["title"] == "Method Not Allowed"
+    allow = client.post(f"/calls/{ids['call']}").headers["allow"]
+    assert allow == "GET, HEAD, PATCH, DELETE"
+    assert client.head("/search").headers["allow"] == "POST"
+
+
+def test_a_204_answer_has_no_content_type(client: TestClient) -> None:
+    """No body, nothing to describe."""
+    call = create_call(client)
+    deleted = client.delete(f"/calls/{call['id']}")
+    assert deleted.status_code == 204
+    assert "content-type" not in deleted.headers
+    assert deleted.content == b""
+
+
+def test_head_and_204_through_a_real_server(database_url: str, engine: Engine) -> None:
+    """Through uvicorn, HEAD keeps GET's length without a body, and 204 has no Content-Type;
+    the connection serves the next request."""
+    with uvicorn_server(database_url) as server:
+        call = server.post("/calls", json={**CANCER_CALL, "identifier": "HEAD-1"}).json()
+        get = server.get(f"/calls/{call['id']}")
+        head = server.head(f"/calls/{call['id']}")
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["content-length"] == get.headers["content-length"]
+        deleted = server.delete(f"/calls/{call['id']}")
+        assert deleted.status_code == 204
+        assert "content-type" not in deleted.headers
+        assert server.get("/calls").status_code == 200
+
+
+# 7. The documented suggestion
+
+
+def test_the_documented_suggestion_reads_like_a_real_one(client: TestClient) -> None:
+    """Its text factor is cosine ** text coefficient and its reasons are real sentences."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    example = schemas["Suggestion"]["examples"][0]
+    assert example == suggestion_example()
+    text = example["reasons"][0]
+    assert text["signal"] == "text_similarity"
+    assert text["factor"] == round(text["value"] ** Weights.fitted().text, 6)
+    assert text["detail"] == "Shares liquid biopsy, ctdna, methylation with the call"
+    assert [reason["detail"] for reason in example["reasons"][1:]] == [
+        "Lists 6 past projects or activities",
+        "Took part in 1 similar past project: 'ctDNA screening in colorectal cancer'",
+    ]
+    assert schemas["Reason"]["examples"] == [text] == [ex.REASON]
+
+
+def test_the_documented_suggestion_matches_a_real_answer_in_form(client: TestClient) -> None:
+    """A real suggestion's reasons read as the example's do (same signals, same wording)."""
+    ids = _corpus(client)
+    real = client.get(f"/calls/{ids['call']}/suggestions").json()["items"][0]
+    text = real["reasons"][0]
+    assert text["detail"].startswith("Shares ")
+    assert text["detail"].endswith(" with the call")
+    assert text["factor"] == pytest.approx(text["value"] ** Weights.fitted().text, abs=1e-6)
+    example = suggestion_example()
+    assert [r["signal"] for r in real["reasons"][:2]] == [
+        r["signal"] for r in example["reasons"][:2]
+    ]
+
+
+# 8. available
+
+
+def test_available_counts_the_organisations_passing_the_filters_everywhere(
+    client: TestClient,
+) -> None:
+    """Search fills `available` as suggestions do; it counts the filtered organisations,
+    listed or not (without a type, those sharing no term are not listed)."""
+    ids = _corpus(client)
+    suggestions = f"/calls/{ids['call']}/suggestions"
+    text = {"text": CANCER_CALL["description"]}
+    for filters, available in (
+        ({"stakeholder_type": ["sme"]}, 2),
+        ({"stakeholder_type": ["regulator"]}, 1),
+        ({"country": ["MT"]}, 1),
+        ({}, 4),
+    ):
+        by_call = client.get(suggestions, params=filters).json()
+        by_text = client.post("/search", json={**text, **filters}).json()
+        assert by_call["available"] == by_text["available"] == available, filters
+    typed = client.post("/search", json={**text, "stakeholder_type": ["regulator"]}).json()
+    assert _ids(typed) == [ids["regulator"]]
+    maltese = client.post("/search", json={**text, "country": ["MT"]}).json()
+    assert (maltese["available"], maltese["items"]) == (1, [])
+    similar = client.get(f"/organisations/{ids['sme']}/similar").json()
+    assert similar["available"] == 3  # every other organisation
+
+
+# 9. offset
+
+
+def test_offset_pages_through_suggestions_similar_and_fitting_calls(client: TestClient) -> None:
+    """offset skips the best results; the pages join up into the whole ranking."""
+    ids = _corpus(client)
+    for second in ("IHI-2024-07-02", "IHI-2024-07-03"):
+        create_call(client, **{**CANCER_CALL, "identifier": second})
+    for path, key in (
+        (f"/calls/{ids['call']}/suggestions?stakeholder_type=sme", "organisation"),
+        (f"/organisations/{ids['sme']}/similar", "organisation"),
+        (f"/organisations/{ids['sme']}/calls", "call"),
+    ):
+        whole = [item[key]["id"] for item in client.get(path).json()["items"]]
+        assert len(whole) >= 2, path
+        sep = "&" if "?" in path else "?"
+        pages = [
+            item[key]["id"]
+            for offset in range(len(whole))
+            for item in client.get(f"{path}{sep}limit=1&offset={offset}").json()["items"]
+        ]
+        assert pages == whole, path
+        beyond = client.get(f"{path}{sep}offset={len(whole)}").json()["items"]
+        assert beyond == [], path
+        assert_problem(client.get(f"{path}{sep}offset=1001"), 422, "query.offset")
+
+
+# 10. Small things
+
+
+def test_an_admin_key_for_an_organisation_is_refused_in_good_english(client: TestClient) -> None:
+    """ "An admin key", not "A admin key"."""
+    organisation = create_organisation(client)
+    for role, article in (("admin", "An"), ("publisher", "A")):
+        response = client.post(
+            "/admin/keys", json={"role": role, "organisation_id": organisation["id"]}
+        )
+        problem = assert_problem(response, 422, "organisation_id")
+        message = f"{article} {role} key belongs to no organisation."
+        assert problem["errors"][0]["message"] == message
+
+
+def test_the_readme_documents_sorting_calls_by_relevance() -> None:
+    """Both sort orders besides the default of GET /calls are in the README."""
+    with open("README.md", encoding="utf-8") as readme:
+        text = readme.read()
+    assert "with `sort=deadline`" in text
+    assert "with `sort=relevance` best match of `q` first" in text
