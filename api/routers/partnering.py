@@ -57,7 +57,8 @@ def create_partner_request(
     """Publish what partners your organisation seeks for a call (your organisation's key).
 
     Open until the call's deadline or an earlier `closes_on`; your contact address is not part
-    of it. An organisation has at most `MATCHMAKER_MAX_OPEN_PARTNER_REQUESTS` open at once.
+    of it. An organisation has at most `MATCHMAKER_MAX_OPEN_PARTNER_REQUESTS` open at once, and
+    a draft (`consortium_id`) at most one: another while it is open is refused (409).
     """
     today = utc_today()
     row, call, organisation = requests.create_partner_request(
@@ -90,9 +91,10 @@ def publish_draft_gaps(
     """Publish your draft's gaps as a partner request for its call, in one step (your key).
 
     The request seeks the stakeholder types the call requires and the draft still lacks, and is
-    tied to the draft (which only you see); 409 when the draft lacks no type. The body, all
-    optional, adds countries, expertise, a pitch and `closes_on`, as for
-    `POST /calls/{id}/partner-requests`, whose limits apply.
+    tied to the draft (which only you see); 409 when the draft lacks no type, or already has an
+    open request (withdraw it first). The body, all optional, adds countries, expertise, a pitch
+    and `closes_on`, as for `POST /calls/{id}/partner-requests`, whose limits apply. Deleting the
+    draft withdraws its requests.
     """
     today = utc_today()
     row, call, organisation = requests.publish_draft_gaps(

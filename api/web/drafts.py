@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.deps import ActorDep, IdPath, MatchingDep, SessionDep
-from api.web.pages import not_found_page
+from api.web.pages import Text, not_found_page
 from api.web.templating import PRIVATE_HEADERS, render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
@@ -28,8 +28,10 @@ from matchmaker.consortium import drafts as consortia_service
 from matchmaker.consortium import proposals
 from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.partnering import requests as partner_requests
+from models.call import RuleSet
 from models.common import Id, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
+from models.organisation import Organisation
 
 router = APIRouter()
 
@@ -42,6 +44,16 @@ CSV_COLUMNS = ("organisation_id", "name", "stakeholder_type", "country", "role")
 # A spreadsheet runs a cell that starts like a formula; a leading apostrophe keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 OrganisationIds = Annotated[list[Id], Query(max_length=MAX_PINNED)]
+# The draft's organisation finder shows this many more at each "Show more", up to the most.
+PICKER_STEP = 10
+PICKER_MOST = 200
+# The programme whose rules a call's rule set applies, as the pages name it.
+RULE_SET_NAMES = {
+    RuleSet.horizon_europe: "Horizon Europe",
+    RuleSet.horizon_europe_csa: "Horizon Europe",
+    RuleSet.horizon_europe_single: "Horizon Europe",
+    RuleSet.ihi: "IHI",
+}
 
 
 class SessionInfo(BaseModel):
@@ -221,6 +233,7 @@ def read_draft_panel(
             "gaps": gaps,
             "call": calls_service.to_public(call, today=today),
             "terms_shown": TERMS_SHOWN,
+            "rule_set_names": {kind.value: name for kind, name in RULE_SET_NAMES.items()},
             "partner_requests": partner_requests.list_draft_requests(
                 session,
                 consortium_id=consortium_id,
@@ -228,6 +241,49 @@ def read_draft_panel(
                 today=today,
                 limit=DRAFT_REQUESTS_SHOWN,
             ),
+        },
+        private=True,
+    )
+
+
+@router.get("/ui/consortia/{consortium_id}/organisation-picker")
+def read_draft_organisation_picker(
+    request: Request,
+    consortium_id: IdPath,
+    session: SessionDep,
+    actor: ActorDep,
+    q: Text = "",
+    shown: Annotated[int, Query(ge=PICKER_STEP, le=PICKER_MOST)] = PICKER_STEP,
+) -> HTMLResponse:
+    """A fragment: the first `shown` organisations whose name or expertise matches the words
+    typed, those already in the draft marked so (needs the draft's key)."""
+    draft = _readable_draft(session, consortium_id, actor)
+    q = q.strip()
+    items: list[Organisation] = []
+    total = 0
+    if q:
+        # Typed as one goes: every word may be the beginning of a longer one.
+        as_prefixes = " ".join(f"{word.rstrip('*')}*" for word in q.split())
+        items, total = organisations_service.list_organisations(
+            session, q=as_prefixes, limit=shown, offset=0
+        )
+    more = min(shown + PICKER_STEP, PICKER_MOST) if total > shown < PICKER_MOST else None
+    return render(
+        request,
+        "_organisation_picker.html",
+        {
+            "q": q,
+            "items": items,
+            "total": total,
+            "member_ids": [member.organisation.id for member in draft.members],
+            "more": more,
+            "more_url": (
+                f"/ui/consortia/{consortium_id}/organisation-picker?"
+                + urlencode({"q": q, "shown": more})
+                if more
+                else None
+            ),
+            "first_new": shown - PICKER_STEP,
         },
         private=True,
     )

@@ -24,7 +24,7 @@ from matchmaker.errors import NotFound, Unavailable
 from matchmaker.matching import explanations
 from matchmaker.matching import suggestions as suggestions_service
 from matchmaker.partnering import requests as partner_requests
-from matchmaker.trust import freshness
+from matchmaker.trust import duplicates, freshness
 from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code, text, utc_today
 from models.organisation import Organisation, OrganisationPublic
@@ -357,14 +357,49 @@ def find_expertise_page(
             ),
             "filters": {"q": q, "stakeholder_type": stakeholder_type, "country": country},
             "searched": bool(words),
+            # Sent with nothing but spaces: say what to write rather than show nothing.
+            "blank": bool(q) and not words,
         },
     )
 
 
 @router.get("/ui/organisations/new")
-def create_organisation_page(request: Request) -> HTMLResponse:
-    """The form an organisation registers its profile with; its key is shown once after."""
-    return render(request, "organisation_form.html", {"organisation": None})
+def create_organisation_page(
+    request: Request, session: SessionDep, registered: Text = ""
+) -> HTMLResponse:
+    """The form an organisation registers its profile with; its key is shown once after.
+
+    Once the form is sent, the script replaces this page's history entry with
+    `?registered=<id>`: going Back or Forward to it shows what was registered, with the
+    profiles it looks like, instead of the filled form, which would register a second copy."""
+    done = _organisation_named(session, registered)
+    return render(
+        request,
+        "organisation_form.html",
+        {
+            "organisation": None,
+            "registered": done,
+            "duplicates": duplicates.possible_duplicates(
+                session,
+                name=done.name,
+                country=done.country,
+                website=done.website,
+                exclude=[done.id or 0],
+            )
+            if done
+            else [],
+        },
+    )
+
+
+def _organisation_named(session: Session, value: str) -> Organisation | None:
+    """The organisation a query value such as `?registered=12` names, if it names one."""
+    if not value.isdigit() or len(value) > 10:
+        return None
+    try:
+        return organisations_service.get_organisation(session, organisation_id=int(value))
+    except NotFound:
+        return None
 
 
 @router.get("/ui/organisations/{organisation_id}")
@@ -435,9 +470,31 @@ def list_organisation_picker(request: Request, session: SessionDep, q: Text = ""
 
 
 @router.get("/ui/sign-in")
-def sign_in_page(request: Request) -> HTMLResponse:
-    """Where a user gives the organisation key this browser tab then sends with its requests."""
+def sign_in_page(
+    request: Request,
+    _next: Annotated[str, Query(alias="next", max_length=2_000)] = "",
+) -> HTMLResponse:
+    """Where a user gives the organisation key this browser tab then sends with its requests;
+    `next`, the page to go back to after, is read by the page's script."""
     return render(request, "sign_in.html")
+
+
+@router.get("/ui/key-recovery")
+def request_key_recovery_page(
+    request: Request, session: SessionDep, q: Text = "", organisation: Text = ""
+) -> HTMLResponse:
+    """Lost your key? Find one's organisation, then ask for a link to a new key by e-mail
+    (the script posts to `POST /organisations/{id}/key-recovery`)."""
+    chosen = _organisation_named(session, organisation)
+    q = q.strip()
+    found: list[Any] = []
+    if q and chosen is None:
+        found, _ = organisations_service.list_organisations(session, q=q, limit=10, offset=0)
+    return render(
+        request,
+        "key_recovery_request.html",
+        {"q": q, "found": found, "chosen": chosen},
+    )
 
 
 # Where the pages' forms post when no script sends them (tests check every form is here). Only
@@ -446,6 +503,7 @@ FORM_ACTIONS = (
     "/ui/drafts",
     "/ui/organisations/{organisation_id}/contact",
     "/ui/sign-in",
+    "/ui/key-recovery",
     "/ui/organisations/new",
     "/ui/organisations/{organisation_id}/edit",
     "/ui/organisations/{organisation_id}/confirm",

@@ -20,6 +20,7 @@ from matchmaker import calls as calls_service
 from matchmaker.errors import NotFound
 from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
+from matchmaker.partnering.requests import require_organisation_key
 from models.common import utc_now, utc_today
 from models.organisation import OrganisationSummary
 from models.partnering import MAX_MESSAGE, ContactStatus, Inbox, PartnerRequestStatus
@@ -73,6 +74,38 @@ def contact_organisation_page(
             "max_message": MAX_MESSAGE,
             "expiry_days": settings.contact_request_days,
         },
+    )
+
+
+@router.get("/ui/organisations/{organisation_id}/contact/check")
+def read_contact_check(
+    request: Request,
+    organisation_id: IdPath,
+    session: SessionDep,
+    actor: ActorDep,
+    partner_request_id: Text = "",
+) -> HTMLResponse:
+    """A fragment: why the caller cannot write to this organisation now (it is the caller's
+    own, or an earlier request to it still waits), or nothing when it can (needs a key)."""
+    _, sender_id = require_organisation_key(actor)
+    earlier = None
+    if sender_id != organisation_id:
+        earlier = contacts.waiting_request(
+            session,
+            sender_id=sender_id,
+            recipient_id=organisation_id,
+            partner_request_id=_id(partner_request_id),
+            now=utc_now(),
+        )
+    return render(
+        request,
+        "_contact_check.html",
+        {
+            "own": sender_id == organisation_id,
+            "waiting": contacts.still_waiting(earlier) if earlier is not None else None,
+            "organisation_id": organisation_id,
+        },
+        private=True,
     )
 
 

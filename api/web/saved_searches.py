@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import ActorDep, SessionDep, SettingsDep
 from api.web.templating import render
+from matchmaker import calls as calls_service
 from matchmaker.partnering import saved_searches
 from matchmaker.partnering.requests import require_organisation_key
 from models.saved_search import DEFAULT_THRESHOLD, MAX_SEARCH_TEXT, SearchTarget
@@ -53,6 +54,7 @@ def read_saved_searches_panel(
             "targets": TARGET_WORDS,
             "default_threshold": DEFAULT_THRESHOLD,
             "max_text": MAX_SEARCH_TEXT,
+            "programmes": calls_service.list_programmes(session),
         },
         private=True,
     )

@@ -1,4 +1,5 @@
-"""The trust pages: an owner confirms its profile is current, or claims its CORDIS record.
+"""The trust pages: an owner confirms its profile is current, or claims its CORDIS record;
+anyone reads what a "Verified" or "Unverified" type means.
 
 Both pages are public HTML; what they send needs the organisation's key, which only the page's
 script holds, so the forms post to the JSON API (`POST /organisations/{id}/confirm`, `POST
@@ -12,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import ProfileContext, SettingsDep
 from api.web.pages import PageOrganisation
 from api.web.templating import render
+from models.common import TYPES_VERIFIED_BY_ADMIN, StakeholderType
 from models.organisation import OrganisationPublic
 
 router = APIRouter()
@@ -47,5 +49,19 @@ def create_claim_page(
         {
             "organisation": OrganisationPublic.model_validate(organisation),
             "link_hours": settings.claim_link_hours,
+        },
+    )
+
+
+@router.get("/ui/verification")
+def explain_verification_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """What "Verified" and "Unverified" beside a type mean, and how an organisation gets
+    verified (the badges link here)."""
+    return render(
+        request,
+        "verification.html",
+        {
+            "verified_types": [kind for kind in StakeholderType if kind in TYPES_VERIFIED_BY_ADMIN],
+            "mail_from": settings.mail_from,
         },
     )

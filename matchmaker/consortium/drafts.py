@@ -2,12 +2,14 @@
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_key, require_role
 from matchmaker.errors import InvalidInput, NotFound, PermissionDenied
 from matchmaker.repository import (
+    ExpectedVersion,
+    check_version,
     matched_rows,
     paginate,
     stored_id,
@@ -17,6 +19,7 @@ from matchmaker.repository import (
 from models.apikey import KeyRole
 from models.call import Call
 from models.change import Entity
+from models.common import utc_now
 from models.consortium import (
     MAX_MEMBERS,
     Consortium,
@@ -29,6 +32,7 @@ from models.consortium import (
     Role,
 )
 from models.organisation import Organisation, OrganisationSummary
+from models.partnering import PartnerRequest
 
 
 def _check_call(session: Session, call_id: int) -> None:
@@ -188,7 +192,7 @@ def update_consortium(
     consortium_id: int,
     data: ConsortiumUpdate,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Consortium:
     """Rename a draft or move it to another call."""
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
@@ -205,10 +209,21 @@ def delete_consortium(
     *,
     consortium_id: int,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> None:
-    """Delete a draft and its member list (never the organisations)."""
+    """Delete a draft and its member list (never the organisations); the partner requests
+    published for it are withdrawn, as nobody is left to answer for them."""
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
+    now = utc_now()
+    # An update here rather than matchmaker.partnering.requests, which imports this module.
+    session.execute(
+        update(PartnerRequest)
+        .where(
+            col(PartnerRequest.consortium_id) == consortium_id,
+            col(PartnerRequest.withdrawn_at).is_(None),
+        )
+        .values(withdrawn_at=now, updated_at=now)
+    )
     session.execute(
         delete(ConsortiumMember).where(col(ConsortiumMember.consortium_id) == consortium.id)
     )
@@ -224,7 +239,7 @@ def put_member(
     organisation_id: int,
     role: Role,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Consortium:
     """Add an organisation to a draft or change its role; a new coordinator demotes the old."""
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
@@ -236,6 +251,9 @@ def put_member(
             f"A draft has at most {MAX_MEMBERS} members; remove one first.",
             field="organisation_id",
         )
+    if organisation_id in members and members[organisation_id].role == role:
+        check_version(consortium, expected_version)
+        return consortium  # already a member in this role: nothing changes, nor the version
     if role is Role.coordinator:
         for other in members.values():
             if other.role == Role.coordinator and other.organisation_id != organisation_id:
@@ -261,7 +279,7 @@ def remove_member(
     consortium_id: int,
     organisation_id: int,
     actor: Principal | None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Consortium:
     """Take an organisation out of a draft."""
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)

@@ -21,8 +21,13 @@ from matchmaker.consortium.drafts import get_consortium
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering.outbox import Event, enqueue
-from matchmaker.partnering.requests import get_partner_request, require_organisation_key, status_of
+from matchmaker.partnering.requests import (
+    get_partner_request,
+    require_organisation_key,
+    status_of,
+)
 from matchmaker.repository import stored_id
+from matchmaker.wording import say_date
 from models.call import Call
 from models.common import as_utc
 from models.organisation import Organisation, OrganisationSummary
@@ -95,15 +100,52 @@ def _check_sender(
             f"Your organisation has {len(pending)} requests waiting for an answer, the most "
             "allowed; wait for answers or withdraw one."
         )
-    for other in pending:
-        if (
-            other.recipient_organisation_id == recipient_id
-            and other.partner_request_id == partner_request_id
-        ):
-            raise Conflict(
-                f"Your request {other.id} to this organisation is still waiting for an answer."
-            )
+    earlier = waiting_request(
+        session,
+        sender_id=sender_id,
+        recipient_id=recipient_id,
+        partner_request_id=partner_request_id,
+        now=now,
+    )
+    if earlier is not None:
+        raise Conflict(still_waiting(earlier))
     return sender, recipient
+
+
+def still_waiting(request: ContactRequest) -> str:
+    """Why a second request to the same organisation (about the same thing) is refused."""
+    return (
+        f"Your earlier request, sent on {say_date(request.created_at.date())}, is still waiting "
+        "for an answer."
+    )
+
+
+def waiting_request(
+    session: Session,
+    *,
+    sender_id: int,
+    recipient_id: int,
+    partner_request_id: int | None = None,
+    now: datetime,
+) -> ContactRequest | None:
+    """The sender's request to this organisation (answering this partner request, or none)
+    that still waits for an answer, which a new one would repeat; None when there is none."""
+    partner_request = (
+        col(ContactRequest.partner_request_id).is_(None)
+        if partner_request_id is None
+        else col(ContactRequest.partner_request_id) == partner_request_id
+    )
+    return session.scalars(
+        select(ContactRequest)
+        .where(
+            col(ContactRequest.sender_organisation_id) == sender_id,
+            col(ContactRequest.recipient_organisation_id) == recipient_id,
+            partner_request,
+            _live(now),
+        )
+        .order_by(col(ContactRequest.id))
+        .limit(1)
+    ).first()
 
 
 def _notify_received(

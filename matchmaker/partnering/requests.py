@@ -17,6 +17,7 @@ from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering import events
 from matchmaker.repository import stored_id
+from matchmaker.wording import say_date
 from models.apikey import KeyRole
 from models.call import Call
 from models.common import StakeholderType, utc_now
@@ -88,6 +89,23 @@ def to_public(
     )
 
 
+def _refuse_second_for_draft(session: Session, *, consortium_id: int, today: date) -> None:
+    """Refuse a request for a draft that already has one open: it would be listed twice on
+    the call's page and count twice against the publisher's limit."""
+    earlier = session.execute(
+        open_requests(today)
+        .where(col(PartnerRequest.consortium_id) == consortium_id)
+        .order_by(col(PartnerRequest.id))
+        .limit(1)
+    ).first()
+    if earlier is not None:
+        published = say_date(earlier[0].created_at.date())
+        raise Conflict(
+            f"This draft already has an open partner request, published on {published}; "
+            "withdraw it first to publish another."
+        )
+
+
 def create_partner_request(
     session: Session,
     *,
@@ -129,6 +147,8 @@ def create_partner_request(
             f"Your organisation already has {count} open partner requests, the most allowed; "
             "withdraw one first."
         )
+    if data.consortium_id is not None:
+        _refuse_second_for_draft(session, consortium_id=data.consortium_id, today=today)
     request = PartnerRequest(
         call_id=call_id,
         organisation_id=organisation_id,

@@ -495,6 +495,65 @@ def test_only_the_drafts_owner_publishes_its_gaps(
     assert_problem(client.post(path), 403)
     assert_problem(patients.client.post(path), 404)
     assert_problem(publisher.client.post("/consortia/999/partner-requests"), 404)
+    assert publisher.client.post(path).status_code == 201
     for _ in range(2):
-        assert publisher.client.post(path).status_code == 201
-    assert_problem(publisher.client.post(path), 409)
+        other = draft_of(publisher, call["id"], publisher.id)
+        last = publisher.client.post(f"/consortia/{other['id']}/partner-requests")
+    assert "2 open partner requests" in assert_problem(last, 409)["detail"]
+
+
+def test_a_draft_has_one_open_partner_request_at_most(
+    anonymous: TestClient, call: dict[str, Any], publisher: Party
+) -> None:
+    """Publishing a draft's gaps again while its request is open is 409, said in a sentence,
+    by either path; once that one is withdrawn, the draft publishes again."""
+    draft = draft_of(publisher, call["id"], publisher.id)
+    path = f"/consortia/{draft['id']}/partner-requests"
+    first = publisher.client.post(path)
+    assert first.status_code == 201, first.text
+    today = utc_today()
+    expected = (
+        f"This draft already has an open partner request, published on {today.day} "
+        f"{today:%b %Y}; withdraw it first to publish another."
+    )
+    again = assert_problem(publisher.client.post(path), 409)
+    assert again["detail"] == expected
+    by_call = publisher.client.post(
+        f"/calls/{call['id']}/partner-requests", json={"consortium_id": draft["id"]}
+    )
+    assert assert_problem(by_call, 409)["detail"] == expected
+    listed = anonymous.get(f"/calls/{call['id']}/partner-requests").json()
+    assert [item["id"] for item in listed["items"]] == [first.json()["id"]]
+    publisher.client.delete(f"/partner-requests/{first.json()['id']}")
+    assert publisher.client.post(path).status_code == 201
+
+
+def test_deleting_a_draft_withdraws_its_partner_requests(
+    anonymous: TestClient, call: dict[str, Any], publisher: Party
+) -> None:
+    """The draft's open request leaves the call's page, reads withdrawn, and no longer counts
+    against the publisher's limit of open requests (2 here); its other requests stay."""
+    draft = draft_of(publisher, call["id"], publisher.id)
+    tied = publisher.client.post(f"/consortia/{draft['id']}/partner-requests").json()
+    untied = publish(publisher, call["id"])
+    deleted = publisher.client.delete(f"/consortia/{draft['id']}")
+    assert deleted.status_code == 204, deleted.text
+    assert anonymous.get(f"/partner-requests/{tied['id']}").json()["status"] == "withdrawn"
+    listed = anonymous.get(f"/calls/{call['id']}/partner-requests").json()
+    assert [item["id"] for item in listed["items"]] == [untied["id"]]
+    assert publish(publisher, call["id"])["status"] == "open"
+
+
+def test_a_second_request_to_the_same_organisation_says_when_the_first_was_sent(
+    call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """The refusal names the earlier request by its day, not by its id, once."""
+    path = f"/organisations/{patients.id}/contact-requests"
+    body = {"call_id": call["id"], "message": "Join us?"}
+    assert publisher.client.post(path, json=body).status_code == 201
+    today = utc_now().date()
+    refused = assert_problem(publisher.client.post(path, json=body), 409)
+    assert refused["detail"] == (
+        f"Your earlier request, sent on {today.day} {today:%b %Y}, is still waiting for an answer."
+    )
+    assert "errors" not in refused

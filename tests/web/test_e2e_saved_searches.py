@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_organisation_saves_and_deletes_searches_on_its_page(
     server: httpx.Client, browser: Any
 ) -> None:
-    """Saved from the form, listed with its filters, refused with the API's reason when wrong,
+    """Saved from the form, listed with its filters, refused in the form's words when wrong,
     deleted with its button; the JSON API agrees at each step."""
     expect = sync_api.expect
     created = server.post(
@@ -40,16 +40,16 @@ def test_organisation_saves_and_deletes_searches_on_its_page(
 
     page.get_by_label("Tell me about").select_option("calls")
     page.get_by_label("What you look for").fill("liquid biopsy <b>early</b> detection")
-    page.get_by_label("Programme").fill("IHI")
-    page.get_by_label("Relevance needed (0 to 1)").fill("0.2")
+    page.get_by_label("Programme").select_option("IHI")
+    page.get_by_label("Relevance needed (%)").fill("20")
     page.get_by_role("button", name="Save search").click()
     expect(page.locator("#status")).to_contain_text("Saved.")
     listed = page.locator("#saved-search-list li.saved-search")
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("New calls: “liquid biopsy <b>early</b> detection”")
-    expect(listed.first).to_contain_text("Programme: IHI. Relevance at least 0.20.")
+    expect(listed.first).to_contain_text("Programme: IHI. Relevance at least 20%.")
 
-    # A country for calls is refused, with the API's reason, and nothing is saved.
+    # A country for calls is refused, in the form's words, and nothing is saved.
     page.get_by_label("Tell me about").select_option("calls")
     page.get_by_label("What you look for").fill("soil")
     page.get_by_label("Country").select_option("BE")
@@ -61,7 +61,9 @@ def test_organisation_saves_and_deletes_searches_on_its_page(
     page.get_by_label("What you look for").fill("")
     page.get_by_label("Calls that fit our profile").check()
     page.get_by_role("button", name="Save search").click()
-    expect(page.locator("#saved-search-errors")).to_contain_text("fits_profile only applies")
+    expect(page.locator("#saved-search-errors")).to_contain_text(
+        "“Calls that fit our profile” is for new calls only"
+    )
 
     page.get_by_label("Tell me about").select_option("calls")
     page.get_by_label("Country").select_option("")

@@ -67,7 +67,7 @@ def test_saved_searches_panel_lists_the_organisations_own_searches_escaped(
     assert "New or updated organisations: “&lt;script&gt;alert(&#34;x&#34;)" in card
     assert "Types: Patient organisation." in card
     assert "Countries: Belgium." in card
-    assert "Relevance at least 0.25." in card
+    assert "Relevance at least 25%." in card
     assert "<script>alert" not in page
     assert page.count('data-action="delete-search"') == 2
     assert 'data-action="save-search" method="post" action="/ui/saved-searches"' in page

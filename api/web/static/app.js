@@ -110,6 +110,13 @@
     errors.focus();
   }
 
+  // A date of the API ("2027-01-13") as the pages write it: "13 Jan 2027".
+  function dayText(iso) {
+    var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    var parts = String(iso).split("-");
+    return parts.length === 3 ? parts[2] + " " + months[Number(parts[1]) - 1] + " " + parts[0] : String(iso);
+  }
+
   function announce(message, kind) {
     var status = document.getElementById("status");
     if (!status) {
@@ -191,6 +198,13 @@
       applySession();
     } else if (problem.status === 403) {
       text.textContent = "This belongs to another organisation: sign in with its key to see it.";
+    } else if (problem.status === 404 && container.hasAttribute("data-missing")) {
+      // The page's own words for what is gone, and where to go instead.
+      text.textContent = container.getAttribute("data-missing") + " ";
+      var elsewhere = document.createElement("a");
+      elsewhere.href = container.getAttribute("data-missing-link");
+      elsewhere.textContent = container.getAttribute("data-missing-link-text");
+      text.appendChild(elsewhere);
     } else {
       text.textContent = problem.detail;
     }
@@ -277,7 +291,9 @@
       event.preventDefault();
       var me = currentWho();
       var chosen = form.querySelector("input[name='proposal']:checked");
-      var ids = chosen.getAttribute("data-members").split(",").filter(Boolean).map(Number);
+      var ids = chosen.hasAttribute("data-only-mine")
+        ? [me && me.organisation_id].filter(Boolean)
+        : chosen.getAttribute("data-members").split(",").filter(Boolean).map(Number);
       var members = ids.map(function (id) {
         return {
           organisation_id: id,
@@ -364,8 +380,22 @@
       var name = button.getAttribute("data-name");
       var memberUrl = "/consortia/" + consortiumId + "/members/" + organisationId;
       if (action === "add-member") {
+        // Never a role change in disguise: PUT on a member would make the coordinator a partner.
+        if (panel.querySelector("#member-table tr[data-organisation-id='" + organisationId + "']")) {
+          announce(name + " is already in the draft.", "info");
+          return;
+        }
         button.disabled = true;
         change("PUT", memberUrl, { role: "partner" }, "Added " + name + ".");
+      } else if (action === "more-organisations") {
+        var found = panel.querySelector("#finder-results");
+        found.setAttribute("data-fragment", button.getAttribute("data-url"));
+        loadFragment(found).then(function () {
+          var first = found.querySelector("[data-first-new]");
+          if (first) {
+            first.focus();
+          }
+        });
       } else if (action === "remove-member") {
         button.disabled = true;
         change("DELETE", memberUrl, undefined, "Removed " + name + ".");
@@ -412,6 +442,13 @@
         publishGaps(publish);
         return;
       }
+      var rename = event.target.closest("form[data-action='rename-draft']");
+      if (rename) {
+        event.preventDefault();
+        var newName = rename.elements.name.value.trim();
+        change("PATCH", "/consortia/" + consortiumId, { name: newName }, "Renamed the draft to " + newName + ".");
+        return;
+      }
       var form = event.target.closest("form[data-action='find-organisations']");
       if (!form) {
         return;
@@ -419,7 +456,10 @@
       event.preventDefault();
       var results = panel.querySelector("#finder-results");
       var query = form.elements.q.value.trim();
-      results.setAttribute("data-fragment", "/ui/organisation-picker?q=" + encodeURIComponent(query));
+      results.setAttribute(
+        "data-fragment",
+        "/ui/consortia/" + consortiumId + "/organisation-picker?q=" + encodeURIComponent(query),
+      );
       loadFragment(results);
     });
 
@@ -441,7 +481,7 @@
             form.reset();
             return reload(
               "Published your partner request: it is listed under “Looking for partners” on the call's page, open until " +
-                (created.closes_on || "the call's deadline") +
+                (created.closes_on ? dayText(created.closes_on) : "the call's deadline") +
                 ".",
               "ok",
             );
@@ -479,8 +519,31 @@
 
     function showError(problem) {
       showProblem(errors, "Not sent: ", problem, function (error) {
-        return (error.field === "message" ? "Your message" : error.field) + ": " + error.message;
+        if (error.message === problem.detail) {
+          return null; // said once, in the lead
+        }
+        return (error.field === "message" ? "Your message: " : "") + error.message;
       });
+    }
+
+    // Before the form: whether this organisation can be written to now (not one's own, no
+    // earlier request still waiting); the form is shown only if so, or if that is unknown.
+    var check = document.getElementById("contact-check");
+    var writing = document.getElementById("contact-writing");
+    if (check && writing && currentKey()) {
+      check.setAttribute("aria-busy", "true");
+      request("GET", check.getAttribute("data-check"), { accept: "text/html" })
+        .then(function (response) {
+          return response.ok ? response.text() : "";
+        })
+        .catch(function () {
+          return "";
+        })
+        .then(function (html) {
+          check.innerHTML = html;
+          writing.hidden = Boolean(check.querySelector("[data-contact-obstacle]"));
+          check.removeAttribute("aria-busy");
+        });
     }
 
     form.addEventListener("submit", function (event) {
@@ -568,6 +631,10 @@
         return;
       }
       var name = button.getAttribute("data-name");
+      if (button.getAttribute("data-action") === "accept" &&
+          !window.confirm("Accept the request from " + name + "? Both contact addresses will be shared: " + name + " sees your organisation's address, and you see theirs.")) {
+        return;
+      }
       if (button.getAttribute("data-action") === "block" &&
           !window.confirm("Block " + name + "? Its requests waiting for an answer are declined, and it cannot write to you again until you unblock it.")) {
         return;
@@ -590,6 +657,41 @@
       }, function () {
         button.disabled = false;
         announce("Not done: the server could not be reached.", "error");
+      });
+    });
+  }
+
+  // A call's page: the publisher of a partner request withdraws it where it is listed.
+  function setupCallRequests(who) {
+    document.querySelectorAll("[data-publisher-only]").forEach(function (element) {
+      element.hidden = !who || String(who.organisation_id) !== element.getAttribute("data-publisher-only");
+    });
+    var section = document.getElementById("partner-requests");
+    if (!section) {
+      return;
+    }
+    section.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-action='withdraw-call-request']");
+      if (!button || !window.confirm("Withdraw your partner request? It leaves this page and can no longer be answered.")) {
+        return;
+      }
+      button.disabled = true;
+      announce("Withdrawing…", "info");
+      request("DELETE", "/partner-requests/" + button.getAttribute("data-request-id")).then(function (response) {
+        if (!response.ok) {
+          return problemOf(response).then(function (problem) {
+            button.disabled = false;
+            announce("Not withdrawn: " + problem.detail, "error");
+          });
+        }
+        button.closest("li").remove();
+        var count = section.querySelector("#partner-requests-heading .count");
+        count.textContent = "(" + Math.max(Number(count.textContent.replace(/\D/g, "")) - 1, 0) + ")";
+        announce("Withdrew your partner request: it is no longer listed here.", "ok");
+        document.getElementById("partner-requests-heading").focus();
+      }, function () {
+        button.disabled = false;
+        announce("Not withdrawn: the server could not be reached.", "error");
       });
     });
   }
@@ -619,11 +721,65 @@
       });
     }
 
+    // The API's fields as the form labels them, for the problems it reports.
+    var searchLabels = {
+      target: "Tell me about",
+      text: "What you look for",
+      fits_profile: "Calls that fit our profile",
+      stakeholder_types: "Stakeholder type",
+      countries: "Country",
+      programme: "Programme",
+      threshold: "Relevance needed (%)",
+    };
+
+    // The API's rules across fields, said with the form's labels before anything is sent.
+    function refusal(body) {
+      if (body.fits_profile && body.target !== "calls") {
+        return "“Calls that fit our profile” is for new calls only: choose “New calls” under “Tell me about”, or untick it.";
+      }
+      if (body.fits_profile && body.text) {
+        return "With “Calls that fit our profile” ticked, your profile is the search: leave “What you look for” empty.";
+      }
+      if (!body.fits_profile && !body.text) {
+        return "Fill in “What you look for”, or tick “Calls that fit our profile”.";
+      }
+      if (body.target === "calls" && body.countries.length) {
+        return "Calls have no country: set “Country” to “Any country”.";
+      }
+      if (body.target === "organisations" && body.programme) {
+        return "Organisations have no programme: set “Programme” to “Any programme”.";
+      }
+      return null;
+    }
+
     function showErrors(form, problem) {
       showProblem(form.querySelector("#saved-search-errors"), "Not saved: ", problem, function (error) {
-        return error.field + ": " + error.message;
+        if (error.message === problem.detail) {
+          return null;
+        }
+        var field = String(error.field).split(".")[0];
+        return (searchLabels[field] ? searchLabels[field] + ": " : "") + error.message;
       });
     }
+
+    function clearErrors(form) {
+      var box = form.querySelector("#saved-search-errors");
+      box.hidden = true;
+      box.replaceChildren();
+    }
+
+    // A value the browser refuses (a relevance over 100%, say) is said by the browser: an
+    // earlier refusal must not stay beside it.
+    panel.addEventListener(
+      "invalid",
+      function (event) {
+        var form = event.target.closest && event.target.closest("form[data-action='save-search']");
+        if (form) {
+          clearErrors(form);
+        }
+      },
+      true,
+    );
 
     panel.addEventListener("submit", function (event) {
       var form = event.target.closest("form[data-action='save-search']");
@@ -631,6 +787,7 @@
         return;
       }
       event.preventDefault();
+      clearErrors(form);
       var fields = form.elements;
       var body = {
         target: fields.target.value,
@@ -638,9 +795,15 @@
         fits_profile: fields.fits_profile.checked,
         stakeholder_types: fields.stakeholder_type.value ? [fields.stakeholder_type.value] : [],
         countries: fields.country.value ? [fields.country.value] : [],
-        programme: fields.programme.value.trim() || null,
-        threshold: fields.threshold.value === "" ? 0.1 : Number(fields.threshold.value),
+        programme: fields.programme.value || null,
+        // The page says relevance in percent, as every page shows it; the API takes 0 to 1.
+        threshold: fields.threshold.value === "" ? 0.1 : Number(fields.threshold.value) / 100,
       };
+      var refused = refusal(body);
+      if (refused) {
+        showErrors(form, { detail: refused });
+        return;
+      }
       var submit = form.querySelector("button[type='submit']");
       submit.disabled = true;
       announce("Saving…", "info");
@@ -835,34 +998,63 @@
       });
     }
 
+    // The control an error's field names ("activities.2.year": the third project sent's year)
+    // and what the page calls it: its visible label, never the API's field name.
+    function controlOf(field) {
+      var path = String(field).split(".");
+      if (path[0] === "activities" && sentRows[Number(path[1])]) {
+        var row = sentRows[Number(path[1])];
+        var part = row.querySelector("[data-part='" + (path[2] || "title") + "']");
+        if (part) {
+          var number = Array.prototype.indexOf.call(activityList.children, row) + 1;
+          return { input: part, label: "Past project " + number + ", " + labelOf(part) };
+        }
+      }
+      var input = form.elements[path[0]];
+      return input && input.id ? { input: input, label: labelOf(input) } : null;
+    }
+
+    function labelOf(input) {
+      return input.labels && input.labels[0] ? input.labels[0].textContent.replace("*", "").trim() : input.name;
+    }
+
+    // Each error once, beside its field; the box at the top names the fields by their labels
+    // and links to them (the API's own summary names its fields as the API does).
     function showErrors(problem) {
-      var heading = document.createElement("p");
-      heading.textContent = problem.detail;
-      summary.appendChild(heading);
+      var shown = [];
       var list = document.createElement("ul");
       (problem.errors || []).forEach(function (error) {
-        var path = String(error.field).split(".");
-        var field = path[0];
-        var input = form.elements[field];
-        var slot = document.getElementById("error-" + field);
-        if (field === "activities" && sentRows[Number(path[1])]) {
-          // "activities.2.year": the control of the third project sent.
-          input = sentRows[Number(path[1])].querySelector("[data-part='" + (path[2] || "title") + "']");
-        }
+        var control = controlOf(error.field);
         var item = document.createElement("li");
-        if (input && slot) {
-          input.setAttribute("aria-invalid", "true");
-          slot.textContent = error.message;
-          slot.hidden = false;
+        if (control) {
+          var slot = document.getElementById("error-" + control.input.id) || document.getElementById("error-" + control.input.name);
+          control.input.setAttribute("aria-invalid", "true");
+          if (slot && slot.textContent.indexOf(error.message) === -1) {
+            slot.textContent = (slot.textContent + " " + error.message).trim();
+            slot.hidden = false;
+          }
+          if (shown.indexOf(control.input) !== -1) {
+            return;
+          }
+          shown.push(control.input);
           var link = document.createElement("a");
-          link.href = "#" + input.id;
-          link.textContent = input.labels[0].textContent.replace("*", "").trim() + ": " + error.message;
+          link.href = "#" + control.input.id;
+          link.textContent = control.label;
           item.appendChild(link);
         } else {
-          item.textContent = error.field + ": " + error.message;
+          item.textContent = error.message;
         }
         list.appendChild(item);
       });
+      var heading = document.createElement("p");
+      if (list.children.length) {
+        heading.textContent = list.children.length === 1
+          ? "Not saved: correct the field below, where it is marked."
+          : "Not saved: correct these " + list.children.length + " fields, where they are marked.";
+      } else {
+        heading.textContent = problem.detail;
+      }
+      summary.appendChild(heading);
       if (list.children.length) {
         summary.appendChild(list);
       }
@@ -876,7 +1068,7 @@
     }
 
     // Past projects: one list item per project; a new one is the template's copy with ids
-    // of its own (labels keep pointing at their controls).
+    // of its own (labels and error slots keep pointing at their controls).
     var activityList = document.getElementById("activity-list");
     var activityTemplate = document.getElementById("activity-template");
     var activityCount = activityList.children.length;
@@ -886,6 +1078,9 @@
       var row = activityTemplate.content.firstElementChild.cloneNode(true);
       row.querySelectorAll("[id]").forEach(function (element) {
         element.id = element.id.replace("NEW", number);
+      });
+      row.querySelectorAll("[aria-describedby]").forEach(function (element) {
+        element.setAttribute("aria-describedby", element.getAttribute("aria-describedby").replace("NEW", number));
       });
       row.querySelectorAll("label[for]").forEach(function (label) {
         label.htmlFor = label.htmlFor.replace("NEW", number);
@@ -902,16 +1097,25 @@
     });
 
     var sentRows = [];
+    var untitled = [];
 
+    // The projects to send. A row left wholly empty is no project; a row with a summary, a
+    // year or a part but no title is one the user meant to give: it is refused, not dropped.
     function activities() {
       var found = [];
       sentRows = [];
+      untitled = [];
       activityList.querySelectorAll("[data-activity]").forEach(function (row) {
         var part = function (name) {
           return row.querySelector("[data-part='" + name + "']").value.trim();
         };
         if (!part("title")) {
-          return; // a row left empty is not a project
+          if (part("summary") || part("year") || part("role")) {
+            untitled.push({ field: "activities." + sentRows.length + ".title", message: "Give this project a title, or remove it." });
+            found.push(null);
+            sentRows.push(row);
+          }
+          return;
         }
         var activity = { title: part("title"), summary: part("summary") };
         if (part("year")) {
@@ -963,13 +1167,27 @@
       return data;
     }
 
+    // After a save the fields show what was stored (trimmed, keywords without the empty ones),
+    // not what was typed.
+    function showStored(profile) {
+      ["name", "city", "website", "contact_email", "description", "group"].forEach(function (name) {
+        form.elements[name].value = profile[name] || "";
+      });
+      form.elements.keywords.value = (profile.keywords || []).join(", ");
+    }
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       clearErrors();
+      var data = body();
+      if (untitled.length) {
+        showErrors({ detail: "", errors: untitled });
+        return;
+      }
       submit.disabled = true;
       var sending = organisationId
-        ? request("PATCH", "/organisations/" + organisationId, { body: body(), version: loadedVersion })
-        : request("POST", "/organisations", { body: body() });
+        ? request("PATCH", "/organisations/" + organisationId, { body: data, version: loadedVersion })
+        : request("POST", "/organisations", { body: data });
       sending
         .then(function (response) {
           if (!response.ok) {
@@ -983,6 +1201,7 @@
           return response.json().then(function (profile) {
             if (organisationId) {
               loadedVersion = profile.version;
+              showStored(profile);
               announce("Saved your profile.", "ok");
               document.getElementById("status").focus();
               return;
@@ -1001,17 +1220,152 @@
 
   function showNewKey(form, profile) {
     var panel = document.getElementById("key-panel");
+    // This history entry now stands for the registration done: Back then Forward, or a
+    // reload, shows what was registered instead of the filled form, which would make a copy.
+    history.replaceState(null, "", "/ui/organisations/new?registered=" + profile.id);
     document.getElementById("new-key").textContent = profile.api_key;
     document.getElementById("new-profile-link").href = "/ui/organisations/" + profile.id;
+    document.getElementById("key-recoverable").hidden = !profile.contact_email;
+    document.getElementById("key-unrecoverable").hidden = Boolean(profile.contact_email);
+    panel.querySelector("[data-recovery-link]").href = "/ui/key-recovery?organisation=" + profile.id;
+    showDuplicates(profile.possible_duplicates || []);
     remember(profile.api_key, {
       role: "organisation",
       organisation_id: profile.id,
       organisation_name: profile.name,
     });
+    form.reset();
     form.hidden = true;
     panel.hidden = false;
     applySession();
     panel.focus();
+  }
+
+  // The stored profiles the new one looks like (the API's possible_duplicates), each a link;
+  // the words for each reason are the page's own (data-reason-*).
+  function showDuplicates(duplicates) {
+    var box = document.getElementById("duplicates");
+    var list = box.querySelector("[data-duplicate-list]");
+    list.replaceChildren();
+    duplicates.forEach(function (duplicate) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "/ui/organisations/" + duplicate.id;
+      link.textContent = duplicate.name;
+      item.appendChild(link);
+      var reasons = duplicate.reasons.map(function (reason) {
+        return list.getAttribute("data-reason-" + reason.replace(/_/g, "-")) || reason;
+      });
+      var kind = document.querySelector("#stakeholder_type option[value='" + duplicate.stakeholder_type + "']");
+      var country = document.querySelector("#country option[value='" + duplicate.country + "']");
+      item.appendChild(document.createTextNode(
+        " (" + (kind ? kind.textContent : duplicate.stakeholder_type) + ", " +
+          (country ? country.textContent : duplicate.country) + "): " + reasons.join(" and "),
+      ));
+      list.appendChild(item);
+    });
+    box.querySelector("[data-duplicate-count]").textContent =
+      duplicates.length === 1 ? "1 profile" : duplicates.length + " profiles";
+    box.hidden = !duplicates.length;
+  }
+
+  // "Lost your key?": POST /organisations/{id}/key-recovery with the contact address. The
+  // answer is the same whether or not the address is the organisation's, and so is the page.
+  function setupKeyRecovery() {
+    var form = document.getElementById("key-recovery-form");
+    if (!form) {
+      return;
+    }
+    var errors = document.getElementById("key-recovery-errors");
+    var email = form.elements.contact_email;
+    var slot = document.getElementById("contact_email-error");
+    var submit = form.querySelector("button[type='submit']");
+
+    function showError(message, atField) {
+      if (atField) {
+        email.setAttribute("aria-invalid", "true");
+        slot.textContent = message;
+        slot.hidden = false;
+        email.focus();
+        return;
+      }
+      errors.textContent = message;
+      errors.hidden = false;
+      errors.focus();
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      errors.hidden = true;
+      slot.hidden = true;
+      email.removeAttribute("aria-invalid");
+      var address = email.value.trim();
+      if (!/^[^@\s]+@[^@\s]+$/.test(address)) {
+        showError("Write the contact e-mail address, such as name@example.org.", true);
+        return;
+      }
+      submit.disabled = true;
+      request("POST", "/organisations/" + form.getAttribute("data-organisation-id") + "/key-recovery", {
+        body: { contact_email: address },
+      })
+        .then(function (response) {
+          if (response.ok) {
+            form.hidden = true;
+            var sent = document.getElementById("key-recovery-sent");
+            sent.querySelector("[data-sent-to]").textContent = address;
+            sent.hidden = false;
+            sent.focus();
+            return;
+          }
+          return problemOf(response).then(function (problem) {
+            var invalid = (problem.errors || []).filter(function (error) {
+              return error.field === "contact_email";
+            });
+            if (invalid.length) {
+              showError(invalid[0].message, true);
+            } else if (problem.status === 429) {
+              showError("Too many requests for a new key in the last minute: wait a minute, then try again.", false);
+            } else {
+              showError("Not sent: " + problem.detail, false);
+            }
+          });
+        })
+        .catch(function () {
+          showError("Not sent: the server could not be reached.", false);
+        })
+        .finally(function () {
+          submit.disabled = false;
+        });
+    });
+  }
+
+  // The owner's own profile page shows its contact address, which only it and admins may read
+  // (GET /organisations/{id} answers contact_email for their key only).
+  function setupOwnerContact(who) {
+    var shown = document.querySelector("[data-contact-email]");
+    if (!shown) {
+      return;
+    }
+    var organisationId = shown.getAttribute("data-organisation-id");
+    if (!who || (who.role !== "admin" && String(who.organisation_id) !== organisationId)) {
+      return;
+    }
+    shown.setAttribute("aria-busy", "true");
+    request("GET", "/organisations/" + organisationId)
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error();
+        }
+        return response.json().then(function (profile) {
+          shown.textContent = profile.contact_email || "none given: add one by editing the profile, or a lost key cannot be recovered";
+        });
+      })
+      .catch(function () {
+        shown.textContent = "could not be loaded";
+      })
+      .finally(function () {
+        shown.removeAttribute("aria-busy");
+      });
   }
 
   function setupCopyKey() {
@@ -1051,7 +1405,10 @@
     setupContactForm();
     setupInbox();
     setupSavedSearches();
+    setupCallRequests(who);
     setupTrustForms(who);
+    setupKeyRecovery();
+    setupOwnerContact(who);
     document.querySelectorAll("[data-fragment]").forEach(function (container) {
       if (container.id !== "draft-panel" && !container.hidden && container.closest("[hidden]") === null) {
         loadFragment(container);

@@ -1,0 +1,82 @@
+"""The private fragments a new user's pages fetch with the key: the draft's organisation finder
+and the check the message form makes before it is shown."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.factories import create_call, create_organisation
+from tests.helpers import bearer
+
+
+def _scene(client: TestClient) -> dict[str, Any]:
+    """A call, a university with a draft holding it, and a patient organisation."""
+    call = create_call(client, identifier="FINDER-2099", opening_date=None, deadline="2099-03-01")
+    writer = create_organisation(client, name="Finder University", keywords=["organoids"])
+    patients = create_organisation(
+        client,
+        name="Finder Patients",
+        stakeholder_type="patient_organisation",
+        keywords=["organoids"],
+    )
+    draft = client.post(
+        "/consortia",
+        headers=bearer(writer["api_key"]),
+        json={
+            "name": "Finder draft",
+            "call_id": call["id"],
+            "members": [{"organisation_id": writer["id"], "role": "coordinator"}],
+        },
+    )
+    assert draft.status_code == 201, draft.text
+    return {"call": call, "writer": writer, "patients": patients, "draft": draft.json()}
+
+
+def test_draft_finder_marks_members_and_is_private_to_the_drafts_owner(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The owner's finder marks its members "In the draft" and offers Add for the others; nobody
+    else reads it (401 without a key, 404 with another organisation's)."""
+    scene = _scene(client)
+    path = f"/ui/consortia/{scene['draft']['id']}/organisation-picker"
+    found = anonymous.get(
+        path, params={"q": "organoids"}, headers=bearer(scene["writer"]["api_key"])
+    )
+    assert found.status_code == 200
+    assert found.headers["cache-control"] == "no-store"
+    assert 'aria-label="Add Finder University to the draft"' not in found.text
+    assert "In the draft" in found.text
+    assert 'aria-label="Add Finder Patients to the draft"' in found.text
+    assert anonymous.get(path, params={"q": "organoids"}).status_code == 401
+    other = anonymous.get(path, params={"q": "x"}, headers=bearer(scene["patients"]["api_key"]))
+    assert other.status_code == 404
+
+
+def test_contact_check_says_own_organisation_and_an_earlier_request_waiting(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Nothing to say for a first message; a sentence for one's own organisation and for one
+    with a request still waiting; a key is needed."""
+    scene = _scene(client)
+    writer, patients = scene["writer"], scene["patients"]
+    check = f"/ui/organisations/{patients['id']}/contact/check"
+    key = bearer(writer["api_key"])
+    assert "data-contact-obstacle" not in anonymous.get(check, headers=key).text
+    own = anonymous.get(f"/ui/organisations/{writer['id']}/contact/check", headers=key).text
+    assert 'data-contact-obstacle="own"' in own
+    sent = anonymous.post(
+        f"/organisations/{patients['id']}/contact-requests",
+        headers=key,
+        json={"call_id": scene["call"]["id"], "message": "Join us?"},
+    )
+    assert sent.status_code == 201, sent.text
+    waiting = anonymous.get(check, headers=key).text
+    assert 'data-contact-obstacle="waiting"' in waiting
+    assert "Your earlier request, sent on " in waiting
+    assert f"request {sent.json()['id']}" not in waiting
+    # An answer to a partner request is another subject: the check does not stop it.
+    assert (
+        "data-contact-obstacle"
+        not in anonymous.get(check, params={"partner_request_id": "999"}, headers=key).text
+    )
+    assert anonymous.get(check).status_code == 401
