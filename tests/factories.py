@@ -80,3 +80,24 @@ def write_calls(path: Path, calls: list[dict[str, Any]]) -> Path:
     """Write a JSON list of calls (a source) and return its path."""
     path.write_text(json.dumps(calls), encoding="utf-8")
     return path
+
+
+# Profiles of an oncology corpus the matching tests share.
+ONCOLOGY_SME = {
+    "name": "Oncomark Diagnostics",
+    "stakeholder_type": "sme",
+    "country": "DE",
+    "description": "Liquid biopsy assays detecting circulating tumour DNA for early cancer "
+    "detection in oncology.",
+    "keywords": ["liquid biopsy", "oncology"],
+    "activities": [],
+}
+ONCOLOGY_PATIENTS = {
+    "name": "Cancer Patients Europe",
+    "stakeholder_type": "patient_organisation",
+    "country": "BE",
+    "description": "Patient advocacy for people living with cancer; patient engagement in "
+    "oncology trials and early detection programmes.",
+    "keywords": ["cancer", "patient engagement"],
+    "activities": [],
+}

@@ -14,34 +14,16 @@ from api.openapi import suggestion_example
 from matchmaker.matching.scoring import Weights
 from models import examples as ex
 from models.change import Change
-from tests.factories import create_call, create_organisation
+from tests.factories import ONCOLOGY_PATIENTS, ONCOLOGY_SME, create_call, create_organisation
 from tests.helpers import assert_problem, bearer, count_rows
 from tests.servers import uvicorn_server
 
-ONCOLOGY_SME = {
-    "name": "Oncomark Diagnostics",
-    "stakeholder_type": "sme",
-    "country": "DE",
-    "description": "Liquid biopsy assays detecting circulating tumour DNA for early cancer "
-    "detection in oncology.",
-    "keywords": ["liquid biopsy", "oncology"],
-    "activities": [],
-}
 ONCOLOGY_LAB = {
     "name": "Tumour DNA Lab",
     "stakeholder_type": "sme",
     "country": "NL",
     "description": "Circulating tumour DNA sequencing and liquid biopsy for cancer.",
     "keywords": ["tumour DNA"],
-    "activities": [],
-}
-ONCOLOGY_PATIENTS = {
-    "name": "Cancer Patients Europe",
-    "stakeholder_type": "patient_organisation",
-    "country": "BE",
-    "description": "Patient advocacy for people living with cancer; patient engagement in "
-    "oncology trials and early detection programmes.",
-    "keywords": ["cancer", "patient engagement"],
     "activities": [],
 }
 MALTESE_REGULATOR = {

@@ -8,33 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matchmaker.matching.scoring import Weights
-from tests.factories import create_call, create_organisation
+from tests.factories import ONCOLOGY_PATIENTS, ONCOLOGY_SME, create_call, create_organisation
 from tests.helpers import assert_problem
 
-ONCOLOGY_SME = {
-    "name": "Oncomark Diagnostics",
-    "stakeholder_type": "sme",
-    "country": "DE",
-    "description": "Liquid biopsy assays detecting circulating tumour DNA for early cancer "
-    "detection in oncology.",
-    "keywords": ["liquid biopsy", "oncology"],
-    "activities": [],
-}
 CARDIOLOGY_UNIVERSITY = {
     "name": "Cardio University",
     "stakeholder_type": "academia",
     "country": "FR",
     "description": "Cardiology research on heart failure and cardiovascular imaging.",
     "keywords": ["cardiology", "heart failure"],
-    "activities": [],
-}
-ONCOLOGY_PATIENTS = {
-    "name": "Cancer Patients Europe",
-    "stakeholder_type": "patient_organisation",
-    "country": "BE",
-    "description": "Patient advocacy for people living with cancer; patient engagement in "
-    "oncology trials and early detection programmes.",
-    "keywords": ["cancer", "patient engagement"],
     "activities": [],
 }
 CANCER_CALL = {
