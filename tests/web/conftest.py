@@ -1,13 +1,14 @@
 """Browser fixtures: a real uvicorn serving the demo data, and Debian's headless Chromium."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from playwright import sync_api
 
 from tests.servers import uvicorn_server
-from tests.web.browser import demo_database, launch_chromium
+from tests.web.browser import DESKTOP, TIMEOUT_MS, demo_database, launch_chromium
 
 
 @pytest.fixture(scope="module")
@@ -25,3 +26,17 @@ def browser() -> Iterator[object]:
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def page(server: httpx.Client, browser: Any) -> Iterator[Any]:
+    """A desktop tab of its own on the server; the test fails if a script error happened on
+    it."""
+    context = browser.new_context(base_url=str(server.base_url).rstrip("/"), viewport=DESKTOP)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    yield tab
+    context.close()
+    assert not problems

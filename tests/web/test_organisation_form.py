@@ -2,7 +2,6 @@
 programme rules read of a profile (its group of affiliated entities, whether it contributes to
 IHI in kind). In real Chromium against a real uvicorn serving the demo data."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -10,21 +9,8 @@ import pytest
 from playwright import sync_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-TIMEOUT_MS = 15_000
+
 expect = sync_api.expect
-
-
-@pytest.fixture
-def page(server: httpx.Client, browser: Any) -> Iterator[Any]:
-    """A tab of its own on the server; the test fails if a script error happened on it."""
-    context = browser.new_context(base_url=str(server.base_url).rstrip("/"))
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(str(error)))
-    yield tab
-    context.close()
-    assert not problems
 
 
 def test_past_projects_are_registered_edited_and_checked_through_the_form(

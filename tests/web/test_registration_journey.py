@@ -4,30 +4,16 @@ shown at their fields, a past project without a title refused, and a lost key re
 e-mail. In real Chromium against a real uvicorn serving the demo data."""
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from playwright import sync_api
 
-from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS
+from tests.web.browser import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = sync_api.expect
-
-
-@pytest.fixture
-def page(server: httpx.Client, browser: Any) -> Iterator[Any]:
-    """A tab of its own on the server; the test fails if a script error happened on it."""
-    context = browser.new_context(base_url=str(server.base_url).rstrip("/"), viewport=DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(str(error)))
-    yield tab
-    context.close()
-    assert not problems
 
 
 def _named(server: httpx.Client, name: str) -> list[dict[str, Any]]:

@@ -27,17 +27,6 @@ def _tab(browser: Any, server: httpx.Client, viewport: sync_api.ViewportSize) ->
 
 
 @pytest.fixture
-def page(server: httpx.Client, browser: Any) -> Iterator[Any]:
-    """A desktop tab of its own; the test fails if a script error happened on it."""
-    tab = _tab(browser, server, DESKTOP)
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(str(error)))
-    yield tab
-    tab.context.close()
-    assert not problems
-
-
-@pytest.fixture
 def phone(server: httpx.Client, browser: Any) -> Iterator[Any]:
     """A phone-sized tab of its own."""
     tab = _tab(browser, server, PHONE)
