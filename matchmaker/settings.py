@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         default="matchmaker@localhost",
         description="The From address of notification e-mails.",
     )
+    admin_contact: str | None = Field(
+        default=None,
+        max_length=320,
+        description="How organisations reach the people who run the service (an e-mail "
+        "address or a web address), named where the web pages send them to an administrator: "
+        "to have a type verified, say. Unset, the pages say to ask whoever runs the service.",
+    )
     public_base_url: str = Field(
         default="http://localhost:8000",
         description="The address clients reach the service at (scheme, host and any path "

@@ -62,6 +62,6 @@ def explain_verification_page(request: Request, settings: SettingsDep) -> HTMLRe
         "verification.html",
         {
             "verified_types": [kind for kind in StakeholderType if kind in TYPES_VERIFIED_BY_ADMIN],
-            "mail_from": settings.mail_from,
+            "admin_contact": settings.admin_contact,
         },
     )

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from api.main import create_app
 from api.web.pages import FORM_ACTIONS
 from matchmaker.settings import Settings
 from models.common import utc_now
@@ -135,3 +136,24 @@ def test_confirm_and_claim_pages_hold_labelled_forms_that_need_the_script(
         assert missing.status_code == 404
         assert missing.headers["content-type"].startswith("text/html")
     assert anonymous.get(f"/organisations/{organisation['id']}").json()["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("contact", "shown"),
+    [
+        (None, "this site names no contact address"),
+        ("admins@matchmaker.example", 'href="mailto:admins@matchmaker.example"'),
+        ("https://help.matchmaker.example/verify", 'href="https://help.matchmaker.example/verify"'),
+    ],
+)
+def test_the_verification_page_names_the_administrators_contact_when_one_is_set(
+    database_url: str, engine: Engine, contact: str | None, shown: str
+) -> None:
+    """How to ask for verification names MATCHMAKER_ADMIN_CONTACT, never the no-reply sender
+    of notification e-mails."""
+    settings = settings_for(database_url, admin_contact=contact)
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/ui/verification")
+    assert page.status_code == 200
+    assert shown in page.text
+    assert settings.mail_from not in page.text
