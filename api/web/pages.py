@@ -33,6 +33,8 @@ router = APIRouter()
 
 PER_PAGE = 25
 SUGGESTIONS = 20
+# A call's page shows SUGGESTIONS more each time "Show more" is pressed, up to this many.
+MOST_SUGGESTIONS = 200
 TERMS_SHOWN = 6
 FITTING_CALLS = 8
 SIMILAR = 6
@@ -234,21 +236,26 @@ def read_call_page(
     matching: MatchingDep,
     stakeholder_type: Text = "",
     country: Text = "",
+    shown: Annotated[int, Query(ge=1, le=MOST_SUGGESTIONS)] = SUGGESTIONS,
 ) -> HTMLResponse:
-    """A call with its requirements and the organisations that fit it best, with why."""
+    """A call with its requirements and the organisations that fit it best, with why (the
+    best `shown`, SUGGESTIONS more with each "Show more")."""
     try:
         call = calls_service.get_call(session, call_id=call_id)
     except NotFound as error:
         return not_found_page(request, error)
     stakeholder_type, country = _stakeholder_type(stakeholder_type), _country(country)
-    found, _ = suggestions_service.suggestions_for_call(
+    found, available = suggestions_service.suggestions_for_call(
         session,
         matching,
         call_id=call_id,
         stakeholder_types=[stakeholder_type] if stakeholder_type else [],
         countries=[country] if country else [],
-        limit=SUGGESTIONS,
+        limit=shown,
     )
+    more = None
+    if len(found) == shown and shown < MOST_SUGGESTIONS and available > shown:
+        more = min(shown + SUGGESTIONS, MOST_SUGGESTIONS)
     today = utc_today()
     sought, sought_total = partner_requests.list_call_requests(
         session, call_id=call_id, today=today, limit=PARTNER_REQUESTS, offset=0
@@ -266,6 +273,7 @@ def read_call_page(
                 stale_after_months=settings.stale_after_months,
             ),
             "filters": {"stakeholder_type": stakeholder_type, "country": country},
+            "more": more,
             "partner_requests": [partner_requests.to_public(*row, today=today) for row in sought],
             "partner_requests_total": sought_total,
         },

@@ -187,6 +187,35 @@ def test_call_page_filters_suggestions_by_stakeholder_type_and_country(
     assert len(Page(unknown.text).rows) == 6
 
 
+def test_call_page_shows_more_suggestions_on_demand(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Twenty suggestions first, then "Show more" adds the next ones, filters kept, until the
+    ranking ends."""
+    for number in range(25):
+        create_organisation(
+            client,
+            name=f"Biopsy Lab {number}",
+            stakeholder_type="sme",
+            country="DE",
+            description=f"Liquid biopsy assays, series {number}.",
+        )
+    call_id = create_call(client, identifier="MORE-1", title="Liquid biopsy assays")["id"]
+    first = anonymous.get(f"/ui/calls/{call_id}?stakeholder_type=sme").text
+    assert len(Page(first).rows) == 20
+    link = re.search(r'href="([^"]+)" data-show-more>Show (\d+) more<', first)
+    assert link is not None
+    assert link.group(2) == "20"
+    assert "stakeholder_type=sme" in link.group(1)
+    second = anonymous.get(link.group(1).replace("&amp;", "&")).text
+    rows = [int(row["data-organisation-id"]) for row in Page(second).rows]
+    assert len(rows) == len(set(rows)) == 25
+    assert "data-show-more" not in second
+    too_many = anonymous.get(f"/ui/calls/{call_id}?shown=500", headers={"Accept": "text/html"})
+    assert too_many.status_code == 400
+    assert too_many.headers["content-type"].startswith("text/html")
+
+
 def test_unknown_call_and_organisation_pages_are_html_404s(anonymous: TestClient) -> None:
     """A page for something that does not exist says so in HTML, with status 404."""
     for path in ("/ui/calls/999", "/ui/organisations/999", "/ui/organisations/999/edit"):
