@@ -43,7 +43,8 @@ from models.organisation import MAX_ACTIVITIES, MAX_KEYWORDS, Organisation
 from models.partnering import ContactRequest, OrganisationBlock
 from models.trust import Claim, MergeReason, OrganisationMerge
 
-# Fields the survivor keeps, taking the absorbed profile's value only where its own is empty.
+# Fields the survivor keeps, taking the absorbed profile's value only where its own is empty
+# (the city only from a profile in the same country).
 _FILLED_FROM_ABSORBED = ("city", "description", "website", "contact_email", "group")
 # References not moved: a claim of the absorbed record ends with it (set null above).
 _NOT_MOVED = frozenset({("claims", "record_id")})
@@ -106,6 +107,9 @@ def _merged_fields(
         for field in _FILLED_FROM_ABSORBED
         if not getattr(survivor, field) and getattr(absorbed, field)
     }
+    if absorbed.country != survivor.country:
+        # A city is in its profile's country: Lahti does not go to a Swedish survivor.
+        changes.pop("city", None)
     if survivor.ihi_contributor is None and absorbed.ihi_contributor is not None:
         changes["ihi_contributor"] = absorbed.ihi_contributor
     changes["keywords"] = _unique(

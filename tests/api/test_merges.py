@@ -358,3 +358,17 @@ def test_merge_keeps_one_of_each_unique_row_and_drops_rows_between_the_two(
             (first["id"], survivor["id"]),
         ]
     )
+
+
+def test_a_merge_takes_no_city_from_a_profile_in_another_country(client: TestClient) -> None:
+    """Empty fields are filled from the absorbed profile, but a city only from one in the same
+    country: a Finnish record's Lahti does not land in a Swedish profile."""
+    survivor = create_organisation(client, name="Malt Lab", country="SE", city=None)
+    absorbed = create_organisation(
+        client, name="Malt Lab Oy", country="FI", city="Lahti", group="Malt Group"
+    )
+    merged = client.post(
+        f"/admin/organisations/{survivor['id']}/merge", json={"absorb": absorbed["id"]}
+    ).json()
+    assert (merged["country"], merged["city"]) == ("SE", None)
+    assert merged["group"] == "Malt Group"

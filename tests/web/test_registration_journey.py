@@ -52,7 +52,9 @@ def test_back_then_forward_after_registering_shows_what_was_registered_and_its_l
     panel = page.locator("#key-panel")
     expect(panel).to_be_visible()
     duplicates = panel.locator("#duplicates")
-    expect(duplicates).to_contain_text("Already here, and perhaps the same organisation: 1 profile.")
+    expect(duplicates).to_contain_text(
+        "Already here, and perhaps the same organisation: 1 profile."
+    )
     link = duplicates.get_by_role("link", name="Nordlys Biobank AS")
     expect(link).to_have_attribute("href", f"/ui/organisations/{stored['id']}")
     expect(duplicates.locator("li")).to_have_text(
