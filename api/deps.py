@@ -105,20 +105,13 @@ def _query_names(dependant: Dependant) -> Iterator[str]:
         yield from _query_names(dependency)
 
 
-def _documented(request: Request, route: APIRoute) -> bool:
-    """Whether the operation is in the API's OpenAPI document (the web pages, whose router
-    leaves them out, and the documentation are not: a link with a tracking parameter opens)."""
-    paths = request.app.openapi().get("paths", {})
-    return request.method.lower() in paths.get(route.path_format, {}) or (
-        request.method == "HEAD" and "get" in paths.get(route.path_format, {})
-    )
-
-
 def refuse_unknown_query(request: Request) -> None:
     """422 for a query parameter the operation does not take (a typo would otherwise be
     silently ignored and widen the answer); web pages and the documentation are left alone."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not _documented(request, route):
+    # Web pages are left out of the schema route by route (their routers say so: FastAPI does
+    # not pass a parent router's include_in_schema down to the routes of routers it includes).
+    if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
     accepted = declared_query(route)
     unknown = [name for name in dict.fromkeys(request.query_params) if name not in accepted]

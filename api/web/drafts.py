@@ -33,7 +33,7 @@ from models.common import Id, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
 from models.organisation import Organisation
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 ALTERNATIVES = 2
 TERMS_SHOWN = 5

@@ -29,7 +29,7 @@ from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code, text, utc_today
 from models.organisation import Organisation, OrganisationPublic
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 25
 SUGGESTIONS = 20

@@ -25,7 +25,7 @@ from models.common import utc_now, utc_today
 from models.organisation import OrganisationSummary
 from models.partnering import MAX_MESSAGE, ContactStatus, Inbox, PartnerRequestStatus
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 # A page of the inbox shows this many received and this many sent, newest first.
 INBOX_PAGE = 20

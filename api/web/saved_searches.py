@@ -15,7 +15,7 @@ from matchmaker.partnering import saved_searches
 from matchmaker.partnering.requests import require_organisation_key
 from models.saved_search import DEFAULT_THRESHOLD, MAX_SEARCH_TEXT, SearchTarget
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 TARGET_WORDS = {
     SearchTarget.calls: "New calls",

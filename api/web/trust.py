@@ -16,7 +16,7 @@ from api.web.templating import render
 from models.common import TYPES_VERIFIED_BY_ADMIN, StakeholderType
 from models.organisation import OrganisationPublic
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/ui/organisations/{organisation_id}/confirm")
