@@ -232,6 +232,10 @@ def _send(connection: http.client.HTTPConnection, body: bytes, outcome: list[Any
         outcome.append(connection.getresponse().status)
     except OSError as error:  # the connection reset or closed without an answer
         outcome.append(error)
+    finally:
+        # Closed here, not left to the garbage collector, whose ResourceWarning would land in
+        # whichever test happens to be running (seen once: a SIGTERM test failed on it).
+        connection.close()
 
 
 @pytest.fixture
