@@ -26,6 +26,13 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     return Settings(database_url=database_url, **(defaults | overrides))
 
 
+def created(response: Any) -> dict[str, Any]:
+    """The body of a 201 answer (httpx or the test client), failing with the answer otherwise."""
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def bearer(token: str | None) -> dict[str, str]:
     """The Authorization header that presents a key (none for None)."""
     return {"Authorization": f"Bearer {token}"} if token else {}

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.deps import ActorDep, IdPath, MatchingDep, SessionDep
-from api.web.pages import Text, not_found_page
+from api.web.pages import Text, find_as_typed, not_found_page
 from api.web.templating import PRIVATE_HEADERS, render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
@@ -31,7 +31,6 @@ from matchmaker.partnering import requests as partner_requests
 from models.call import RuleSet
 from models.common import Id, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
-from models.organisation import Organisation
 
 router = APIRouter(include_in_schema=False)
 
@@ -259,14 +258,7 @@ def read_draft_organisation_picker(
     typed, those already in the draft marked so (needs the draft's key)."""
     draft = _readable_draft(session, consortium_id, actor)
     q = q.strip()
-    items: list[Organisation] = []
-    total = 0
-    if q:
-        # Typed as one goes: every word may be the beginning of a longer one.
-        as_prefixes = " ".join(f"{word.rstrip('*')}*" for word in q.split())
-        items, total = organisations_service.list_organisations(
-            session, q=as_prefixes, limit=shown, offset=0
-        )
+    items, total = find_as_typed(session, q, limit=shown)
     more = min(shown + PICKER_STEP, PICKER_MOST) if total > shown < PICKER_MOST else None
     return render(
         request,

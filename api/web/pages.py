@@ -466,15 +466,18 @@ def update_organisation_page(
 def list_organisation_picker(request: Request, session: SessionDep, q: Text = "") -> HTMLResponse:
     """A fragment: organisations with words that begin as those typed, to add to a draft."""
     q = q.strip()
-    items: list[Any] = []
-    total = 0
-    if q:
-        # Typed as one goes: every word may be the beginning of a longer one.
-        as_prefixes = " ".join(f"{word.rstrip('*')}*" for word in q.split())
-        items, total = organisations_service.list_organisations(
-            session, q=as_prefixes, limit=10, offset=0
-        )
+    items, total = find_as_typed(session, q, limit=10)
     return render(request, "_organisation_picker.html", {"q": q, "items": items, "total": total})
+
+
+def find_as_typed(session: Session, q: str, *, limit: int) -> tuple[list[Organisation], int]:
+    """The first `limit` organisations whose name or expertise has words that begin as those
+    typed (typed as one goes: every word may be the beginning of a longer one), and how many
+    there are; none for no words."""
+    if not q.strip():
+        return [], 0
+    as_prefixes = " ".join(f"{word.rstrip('*')}*" for word in q.split())
+    return organisations_service.list_organisations(session, q=as_prefixes, limit=limit, offset=0)
 
 
 @router.get("/ui/sign-in")

@@ -10,6 +10,7 @@ import pytest
 from playwright import sync_api
 
 from tests.factories import call_payload, organisation_payload
+from tests.helpers import bearer, created
 from tests.web.browser import DESKTOP, SETTLED, TIMEOUT_MS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -21,21 +22,11 @@ DAY = r"\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}"
 HATCHERIES = 12
 
 
-def _created(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def _bearer(party: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {party['api_key']}"}
-
-
 @pytest.fixture(scope="module")
 def scene(server: httpx.Client) -> dict[str, Any]:
     """An IHI call for kidney research needing a university and patients, at most two
     partners; a university writing for it, patients, and a dozen xylotrope hatcheries."""
-    call = _created(
+    call = created(
         server.post(
             "/calls",
             json=call_payload(
@@ -52,7 +43,7 @@ def scene(server: httpx.Client) -> dict[str, Any]:
             ),
         )
     )
-    writer = _created(
+    writer = created(
         server.post(
             "/organisations",
             json=organisation_payload(
@@ -64,7 +55,7 @@ def scene(server: httpx.Client) -> dict[str, Any]:
             ),
         )
     )
-    patients = _created(
+    patients = created(
         server.post(
             "/organisations",
             json=organisation_payload(
@@ -79,7 +70,7 @@ def scene(server: httpx.Client) -> dict[str, Any]:
         )
     )
     hatcheries = [
-        _created(
+        created(
             server.post(
                 "/organisations",
                 json=organisation_payload(
@@ -108,10 +99,10 @@ def _tab(browser: Any, server: httpx.Client, problems: list[str]) -> Any:
 
 def _draft(server: httpx.Client, owner: dict[str, Any], call: dict[str, Any], *members: Any) -> Any:
     """A draft of `owner` for the call; `members` are (organisation, role) pairs."""
-    return _created(
+    return created(
         server.post(
             "/consortia",
-            headers=_bearer(owner),
+            headers=bearer(owner["api_key"]),
             json={
                 "name": "New user's draft",
                 "call_id": call["id"],
@@ -251,10 +242,10 @@ def test_a_draft_publishes_one_request_which_its_deletion_withdraws(
     other.goto(f"/ui/calls/{call['id']}")
     expect(other.locator("#partner-requests li.partner-request")).to_have_count(1)
     expect(other.get_by_role("button", name="Withdraw your partner request")).to_be_hidden()
-    extra = _created(
+    extra = created(
         server.post(
             f"/calls/{call['id']}/partner-requests",
-            headers=_bearer(writer),
+            headers=bearer(writer["api_key"]),
             json={"stakeholder_types": ["sme"], "pitch": "Any SME?"},
         )
     )
@@ -410,7 +401,7 @@ def test_saved_search_takes_a_programme_from_the_list_and_relevance_in_percent(
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("Programme: IHI. Relevance at least 20%.")
     stored = server.get(
-        f"/organisations/{patients['id']}/saved-searches", headers=_bearer(patients)
+        f"/organisations/{patients['id']}/saved-searches", headers=bearer(patients["api_key"])
     ).json()
     assert [(s["text"], s["programme"], s["threshold"]) for s in stored["items"]] == [
         ("organoid tolerance", "IHI", 0.2)

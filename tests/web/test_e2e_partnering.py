@@ -12,6 +12,7 @@ import pytest
 from playwright import sync_api
 
 from tests.factories import call_payload, organisation_payload
+from tests.helpers import created
 from tests.web.browser import DESKTOP, SETTLED, TIMEOUT_MS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -22,16 +23,10 @@ PATIENTS_EMAIL = "hello@kidney-patients.example"
 MESSAGE = "We are writing a proposal on xenotransplant tolerance. <b>Join us?</b>"
 
 
-def _created(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 @pytest.fixture(scope="module")
 def scene(server: httpx.Client) -> dict[str, Any]:
     """A call for xenotransplant tolerance, a university writing for it, and patients."""
-    call = _created(
+    call = created(
         server.post(
             "/calls",
             json=call_payload(
@@ -46,7 +41,7 @@ def scene(server: httpx.Client) -> dict[str, Any]:
             ),
         )
     )
-    writer = _created(
+    writer = created(
         server.post(
             "/organisations",
             json=organisation_payload(
@@ -58,7 +53,7 @@ def scene(server: httpx.Client) -> dict[str, Any]:
             ),
         )
     )
-    patients = _created(
+    patients = created(
         server.post(
             "/organisations",
             json=organisation_payload(
@@ -210,7 +205,7 @@ def test_writer_publishes_the_drafts_gaps_as_a_partner_request(
     the panel lists it, and withdraws it."""
     expect = sync_api.expect
     call, writer = scene["call"], scene["writer"]
-    draft = _created(
+    draft = created(
         server.post(
             "/consortia",
             headers={"Authorization": f"Bearer {writer['api_key']}"},
