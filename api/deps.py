@@ -93,10 +93,19 @@ def get_actor(request: Request, session: ReadSessionDep, settings: SettingsDep) 
 ActorDep = Annotated[Principal | None, Depends(get_actor)]
 
 
+# Where declared_query keeps its answer on a route (an attribute: a cache keyed by route would
+# keep every app a test process builds alive).
+_DECLARED_QUERY = "_matchmaker_declared_query"
+
+
 def declared_query(route: APIRoute) -> tuple[str, ...]:
     """The names of the query parameters an operation takes, itself and through its
-    dependencies, as its OpenAPI document lists them."""
-    return tuple(dict.fromkeys(_query_names(route.dependant)))
+    dependencies, as its OpenAPI document lists them (worked out once, kept on the route)."""
+    names: tuple[str, ...] | None = getattr(route, _DECLARED_QUERY, None)
+    if names is None:
+        names = tuple(dict.fromkeys(_query_names(route.dependant)))
+        setattr(route, _DECLARED_QUERY, names)
+    return names
 
 
 def _query_names(dependant: Dependant) -> Iterator[str]:
