@@ -303,13 +303,15 @@ def test_status_is_read_on_the_utc_date_whatever_the_server_time_zone(
 ) -> None:
     """A server 14 hours ahead of UTC or 12 behind derives the same statuses as one on UTC: at
     any hour one of the two is on another date than UTC, and the statuses follow UTC's."""
-    tomorrow = (TODAY + timedelta(days=1)).isoformat()
-    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    # Today as the test runs, not as the module was imported: a run may pass midnight UTC.
+    today = utc_today()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    yesterday = (today - timedelta(days=1)).isoformat()
     due_today = create_call(
-        client, identifier="DUE-TODAY", title="x", opening_date=yesterday, deadline=str(TODAY)
+        client, identifier="DUE-TODAY", title="x", opening_date=yesterday, deadline=str(today)
     )
     opens_today = create_call(
-        client, identifier="OPENS-TODAY", title="x", opening_date=str(TODAY), deadline=None
+        client, identifier="OPENS-TODAY", title="x", opening_date=str(today), deadline=None
     )
     opens_later = create_call(
         client, identifier="OPENS-LATER", title="x", opening_date=tomorrow, deadline=None
