@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -18,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Select, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 import migrations
@@ -124,33 +126,49 @@ def is_unwritable(error: BaseException) -> bool:
 
 
 class _Outage:
-    """Says once that a database stopped doing something and once that it does it again."""
+    """Says once that a database stopped doing something and once that it does it again.
+
+    A refusal that began before the database came back (a connection attempt or a connection
+    made before the last recovery, whose error arrives after it: threads finish in any order)
+    belongs to the outage that ended and starts no new one.
+    """
 
     def __init__(self, name: str, *, lost: str, back: str) -> None:
         self.name = name
         self._lost, self._back = lost, back
         self._lock = threading.Lock()
         self._since: float | None = None
+        self._back_at = -math.inf
         self._refused = 0
 
-    def refused(self, error: BaseException) -> None:
+    def refused(self, error: BaseException, *, began: float | None = None) -> None:
+        """Note a refusal; `began`: when the failed attempt or its connection started
+        (`time.monotonic`), when known."""
         with self._lock:
+            if self._since is None and began is not None and began < self._back_at:
+                return
             self._refused += 1
             if self._since is not None:
                 return
             self._since = time.monotonic()
         logger.warning(self._lost, self.name, getattr(error, "orig", error))
 
-    def ended(self) -> None:
+    def ended(self, *, began: float | None = None) -> None:
+        """Note a success; `began`: when the attempt that succeeded started, when known (a
+        refusal that began before it is a straggler of this outage)."""
         with self._lock:
             if self._since is None:
                 return
-            seconds, refused = time.monotonic() - self._since, self._refused
+            now = time.monotonic()
+            self._back_at = now if began is None else began
+            seconds, refused = now - self._since, self._refused
             self._since, self._refused = None, 0
         logger.warning(self._back, self.name, seconds, refused)
 
 
 _outages: dict[tuple[str, str], _Outage] = {}
+# Where a pooled connection's record keeps when the attempt that made it began.
+_CONNECTED_AT = "matchmaker_connected_at"
 _outages_lock = threading.Lock()
 _MESSAGES = {
     "write": (
@@ -212,13 +230,25 @@ def _is_unreachable(context: ExceptionContext) -> bool:
 def _watch_reachability(engine: Engine) -> None:
     """Turn a database that cannot be reached into `Unavailable`, logged once per outage."""
     outage = _outage(engine, "reach")
+    attempts = threading.local()
+
+    @event.listens_for(engine, "do_connect")
+    def _on_attempt(*_args: Any) -> None:
+        attempts.began = time.monotonic()
 
     @event.listens_for(engine, "handle_error")
     def _on_error(context: ExceptionContext) -> BaseException | None:
         # A failed pre-ping makes the pool reconnect; only if that fails is it an outage.
         if context.is_pre_ping or not _is_unreachable(context):
             return None
-        outage.refused(context.original_exception)
+        # When the failed connection, or this thread's attempt to make one, began.
+        began = None
+        if context.connection is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                began = context.connection.info.get(_CONNECTED_AT)
+        else:
+            began = getattr(attempts, "began", None)
+        outage.refused(context.original_exception, began=began)
         holder = _unreached_in_request.get()
         if holder is not None and not holder:
             holder.append(True)
@@ -229,8 +259,9 @@ def _watch_reachability(engine: Engine) -> None:
         )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(_dbapi_connection: Any, _record: Any) -> None:
-        outage.ended()
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        began = record.info[_CONNECTED_AT] = getattr(attempts, "began", time.monotonic())
+        outage.ended(began=began)
 
 
 @event.listens_for(Session, "after_flush")
