@@ -4,8 +4,9 @@ SQLite answers with FTS5 (`porter unicode61 remove_diacritics 2`), PostgreSQL wi
 `tsvector` column under a GIN index and the `matchmaker` text search configuration (English
 stemming; accents ignored through `unaccent`). The migration `5e0c7b2d9a14` creates the search
 tables and the triggers that keep them in step with every write to `calls` and
-`organisations`, so no write path can forget them. This module only reads them: which rows
-match a query, how well (the engine's own rank), and a snippet that shows why.
+`organisations`, so no write path can forget them. This module reads them (which rows match a
+query, how well: the engine's own rank, and a snippet that shows why) and, once a profile is
+deleted, makes SQLite forget its words (`forget_deleted`).
 
 A query is words, which must all appear (in any searched field, in any form the stemmer maps
 to the same stem); `"quoted words"` must appear side by side; a word ending in `*` matches
@@ -14,13 +15,19 @@ identifier such as `HORIZON-HLTH-2024` finds itself.
 """
 
 # ruff: noqa: S608  # SQL is built only from this file's constants; values are bound
+import logging
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Float, Integer, Subquery, bindparam, column, text
+from sqlalchemy import Engine, Float, Integer, Subquery, bindparam, column, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+
+from matchmaker.db import for_writing
+
+logger = logging.getLogger(__name__)
 
 Searched = Literal["calls", "organisations"]
 
@@ -182,3 +189,33 @@ def found_snippets(
     if not typed or not typed.strip():
         return None
     return snippets(session, searched, Query.parse(typed), ids)
+
+
+def forget_deleted(engine: Engine) -> None:
+    """Leave no word of a deleted profile in a SQLite file (run once the delete is committed).
+
+    FTS5 deletes a row by adding a segment that marks its words deleted; the words themselves
+    stay in the older segments until they are merged. ``optimize`` merges them all now (about
+    150 ms at 23k profiles; deleting a profile is rare). The file's free pages are already
+    zeroed (`secure_delete`, set on every connection), but the write-ahead log still holds the
+    pages as they were before: a checkpoint copies it into the file and truncates it. Both are
+    best effort: a database too busy to answer now is logged and left for later deletes.
+    PostgreSQL keeps a deleted row's bytes until autovacuum reuses its space; nothing is done
+    there.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with for_writing(engine).begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO organisations_search(organisations_search) VALUES ('optimize')"
+            )
+        # Outside any transaction (the raw connection commits on its own), or the checkpoint
+        # could not pass this connection's own snapshot.
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+    except OperationalError as error:
+        logger.warning("A deleted profile's words are still in the search index: %s", error)

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
 from api.deps import (
     ActorDep,
@@ -166,9 +166,17 @@ def update_organisation(
     responses=problem_responses(401, 403, 404, 412, 429),
 )
 def delete_organisation(
-    organisation_id: IdPath, session: SessionDep, if_match: IfMatch, actor: WriterDep
+    organisation_id: IdPath,
+    session: SessionDep,
+    if_match: IfMatch,
+    actor: WriterDep,
+    request: Request,
+    after: BackgroundTasks,
 ) -> None:
-    """Delete your profile and everything stored about it: keys, drafts and memberships."""
+    """Delete your profile and everything stored about it: keys, drafts and memberships.
+    Nothing of it stays readable in the database's files either (on SQLite)."""
     service.delete_organisation(
         session, organisation_id=organisation_id, actor=actor, expected_version=if_match
     )
+    # Once the delete is committed (the session ends with this function) and answered.
+    after.add_task(search.forget_deleted, request.app.state.engine)
