@@ -21,6 +21,7 @@ from matchmaker.repository import ExpectedVersion
 from matchmaker.settings import Settings
 from matchmaker.trust.freshness import profile_context
 from models.common import MAX_ID, Id, Page, line
+from models.matching import MAX_MATCH_OFFSET, OFFSET_DESCRIPTION
 from models.organisation import Organisation, OrganisationPrivate
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -170,6 +171,10 @@ SchemaT = TypeVar("SchemaT", bound=BaseModel)
 WriterDep = Annotated[Principal | None, Depends(get_writer)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, at most 200.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many items to skip.")]
+# A ranking (suggestions, fitting calls and partner requests, similar organisations) pages the
+# same way wherever it is asked for.
+MatchLimit = Annotated[int, Query(ge=1, le=200, description="How many results, at most 200.")]
+MatchOffset = Annotated[int, Query(ge=0, le=MAX_MATCH_OFFSET, description=OFFSET_DESCRIPTION)]
 # Every id a caller sends, in a path, a query or a body, is the one bounded `Id` type: a number
 # past the database's integer range is 422, not an overflow inside the driver.
 IdPath = Annotated[Id, Path()]

@@ -147,11 +147,12 @@ def _needs_key(request: Request) -> bool:
 
 def _not_json_media(request: Request) -> JSONResponse:
     """415 for a body sent with another media type than JSON (text/plain, a form)."""
-    sent = request.headers.get("content-type") or "no Content-Type"
+    sent = request.headers.get("content-type")
+    came = f", not {sent}" if sent else "; it came without a Content-Type"
     return problem_response(
         request,
         status=415,
-        detail=f"The request body must be JSON sent as application/json, not {sent}.",
+        detail=f"The request body must be JSON sent as application/json{came}.",
         headers={"Accept": "application/json"},
     )
 
@@ -276,10 +277,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse | HTMLRe
     if detail == FASTAPI_BODY_ERROR:
         # FastAPI's words for a body it could not decode at all (not UTF-8, say).
         detail = "The request body could not be read: send JSON encoded as UTF-8."
+    elif exc.status_code in (404, 405) and detail == HTTPStatus(exc.status_code).phrase:
+        # Starlette's routing answers with the title alone; say what went wrong this time.
+        detail = _routing_detail(request, exc.status_code, headers.get("Allow", ""))
     return problem_response(request, status=exc.status_code, detail=detail, headers=headers)
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _routing_detail(request: Request, status: int, allowed: str) -> str:
+    """The sentence for a request no route answers: no such address (404), or not with this
+    method (405)."""
+    path = request.url.path
+    if status == 404:
+        return f"There is nothing at {path}; /docs lists every address of the API."
+    return f"{request.method} is not allowed at {path}: it takes {allowed}."
 
 
 def _allowed_methods(request: Request) -> str:

@@ -1,5 +1,5 @@
 """ASGI middleware that refuses request bodies over the configured size with 413, and JSON
-bodies nested deeper than MAX_JSON_DEPTH with 400."""
+bodies nested deeper than MAX_JSON_DEPTH or holding a lone UTF-16 surrogate with 400."""
 
 import email.message
 import json
@@ -27,6 +27,43 @@ def json_depth(body: bytes) -> int:
         return 0
     steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)
     return int(np.cumsum(steps).max())
+
+
+# JSON can escape half of a UTF-16 surrogate pair on its own ("\ud800"), and Python's parser
+# decodes one encoded as UTF-8 bytes (ED A0 80) too; either becomes a character no UTF-8 text
+# holds, so writing it to the database failed with a 500. Parsed, a pair has become one
+# character, so any surrogate left is a lone one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(body: bytes) -> str | None:
+    """Where a JSON body holds a string with a lone surrogate (`name`, `activities.0.title`,
+    `body` for the document itself), or None: none, or not JSON (the app says why)."""
+    if b"\\u" not in body and b"\xed" not in body:
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return _surrogate_at(document, "")
+
+
+def _surrogate_at(value: Any, where: str) -> str | None:
+    if isinstance(value, str):
+        return (where or "body") if _SURROGATE.search(value) else None
+    items: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _SURROGATE.search(key):
+                return where or "body"
+            items.append((key, item))
+    elif isinstance(value, list):
+        items = [(str(index), item) for index, item in enumerate(value)]
+    for name, item in items:
+        found = _surrogate_at(item, f"{where}.{name}" if where else name)
+        if found is not None:
+            return found
+    return None
 
 
 def is_json(content_type: bytes | None) -> bool:
@@ -90,6 +127,10 @@ class BodySizeLimit:
             if depth > MAX_JSON_DEPTH:
                 await self._too_deep(scope, send, depth)
                 return
+            where = lone_surrogate(b"".join(chunks))
+            if where is not None:
+                await self._not_unicode(scope, send, where)
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -126,6 +167,13 @@ class BodySizeLimit:
         detail = (
             f"The request body nests arrays and objects {depth} levels deep; at most "
             f"{MAX_JSON_DEPTH} are accepted."
+        )
+        await _problem(scope, send, 400, detail, close=False)
+
+    async def _not_unicode(self, scope: Scope, send: Send, where: str) -> None:
+        detail = (
+            f"The request body is not Unicode text: {where} holds a lone UTF-16 surrogate "
+            "(such as \\ud800 without its pair), which no text can store."
         )
         await _problem(scope, send, 400, detail, close=False)
 

@@ -57,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.head_revision = db.head_revision()
         app.state.write_limit = WriteRateLimit(settings.write_rate_limit, engine=engine)
-        app.state.recovery_limit = WriteRateLimit(settings.key_recovery_rate_limit, engine=engine)
+        app.state.recovery_limit = WriteRateLimit(
+            settings.key_recovery_rate_limit, engine=engine, counted="key-recovery request"
+        )
         # The matching index reads the change log while a request holds a connection of the
         # main pool; from the same pool, a saturated worker deadlocked until the pool's
         # timeout (benchmarks/load.py on PostgreSQL). Its own small pool cannot: its holders

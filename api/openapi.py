@@ -33,9 +33,14 @@ DESCRIPTIONS = {
     "413": "Content Too Large",
     "415": "Unsupported Media Type (a body not sent as application/json)",
     "422": "Invalid input",
-    "429": "Too Many Requests",
-    "503": "Service Unavailable (the database is busy or cannot take writes; see Retry-After)",
+    "429": "Too Many Requests (past a rate limit; see Retry-After)",
+    "503": "Service Unavailable (the database is busy, cannot take writes or cannot be "
+    "reached; see Retry-After)",
 }
+# Marks an operation sent as POST that only reads (free-text search, a proposal): it counts
+# against no write rate limit, so its documentation promises no 429. Consumed by `_complete`.
+_READS_ONLY = "x-reads-only"
+READS_ONLY: Final = {_READS_ONLY: True}
 
 
 def security(*roles: KeyRole, optional: bool = False) -> dict[str, Any]:
@@ -61,17 +66,38 @@ def _problem(description: str) -> dict[str, Any]:
 
 def _complete(method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
-    wanted = ["401"]
+    # Every operation reads the database, which can be busy or unreachable (README, Operations).
+    wanted = ["401", "503"]
     if operation.get("parameters") or operation.get("requestBody"):
         wanted.append("422")
     if operation.get("requestBody"):
         wanted += ["400", "413", "415"]
-    if method in WRITE_METHODS:
-        wanted += ["429", "503"]
+    if method in WRITE_METHODS and not operation.pop(_READS_ONLY, False):
+        wanted.append("429")
     for status in wanted:
         # FastAPI documents its own 422 body as application/json; ours are problem details.
         if status not in responses or status == "422":
             responses[status] = _problem(DESCRIPTIONS[status])
+
+
+# Pydantic writes a bound that follows a validator (every `Int` and `Id` of models/common.py
+# refuses true and false before its bounds) under the Field's own names, `ge` and `le`, which
+# JSON Schema does not know: clients, code generators and validators would see no bound at all.
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _name_bounds(node: Any) -> None:
+    """Rename, in place, every number's bounds to JSON Schema's keywords."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for field_name, keyword in _BOUNDS.items():
+                if field_name in node:
+                    node[keyword] = node.pop(field_name)
+        for value in node.values():
+            _name_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _name_bounds(value)
 
 
 MISSING: Final = object()
@@ -189,6 +215,7 @@ def install_openapi(app: FastAPI) -> None:
                 for method, operation in path.items():
                     _complete(method, operation)
                     _add_examples(operation, components)
+            _name_bounds(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -18,6 +18,7 @@ WHOLE_NUMBER = "Must be a whole number."
 NUMBER = "Must be a number."
 OBJECT = 'Must be a JSON object, such as {"name": "..."}.'
 FALLBACK = "Is not a valid value here."
+NOT_NULL = "Must not be null; leave the field out to keep its value."
 EXTRA = "Is not a field this accepts; leave it out."
 
 
@@ -62,6 +63,7 @@ def _value_error(error: Mapping[str, Any]) -> str:
 # limits pydantic checked (max_length, ge, expected, ...).
 _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "missing": lambda ctx: "Is required.",
+    "not_null": lambda ctx: NOT_NULL,  # models.common.refuse_null, on partial updates
     "extra_forbidden": lambda ctx: EXTRA,
     "string_type": lambda ctx: "Must be text (a JSON string).",
     "string_too_short": _too_short,

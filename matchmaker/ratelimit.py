@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from matchmaker.db import for_writing, ping
 from matchmaker.errors import RateLimited
+from matchmaker.wording import plural
 from models.ratelimit import RateLimitCounter
 
 # Expired windows are deleted on every this-many-th write a process counts (bounds the table).
@@ -112,13 +113,20 @@ class DatabaseStorage(Storage):
 
 
 class WriteRateLimit:
-    """Allow `per_minute` writes per identity in each minute-long window; 0 disables."""
+    """Allow `per_minute` writes per identity in each minute-long window; 0 disables. `counted`
+    names what is counted in the refusal ("write", "key-recovery request")."""
 
     def __init__(
-        self, per_minute: int, *, engine: Engine, clock: Callable[[], float] = time.time
+        self,
+        per_minute: int,
+        *,
+        engine: Engine,
+        clock: Callable[[], float] = time.time,
+        counted: str = "write",
     ) -> None:
         self.per_minute = per_minute
         self.clock = clock
+        self.counted = counted
         self._item = RateLimitItemPerMinute(max(per_minute, 1))
         self._limiter = FixedWindowRateLimiter(DatabaseStorage(engine, clock=clock))
 
@@ -133,6 +141,6 @@ class WriteRateLimit:
             reset = max(self._limiter.get_window_stats(self._item, i).reset_time for i in refused)
             wait = max(1, math.ceil(reset - self.clock()))
             raise RateLimited(
-                f"More than {self.per_minute} writes a minute; retry in {wait} s.",
+                f"More than {plural(self.per_minute, self.counted)} a minute; retry in {wait} s.",
                 retry_after=wait,
             )

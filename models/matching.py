@@ -129,6 +129,12 @@ class CallMatches(BaseModel):
     items: list[CallMatch] = Field(description="The calls, best fit first.")
 
 
+# Ranking past the first thousand results tells nobody anything and costs an explanation each.
+MAX_MATCH_OFFSET = 1000
+OFFSET_DESCRIPTION = (
+    f"How many of the best results to skip (the next page), at most {MAX_MATCH_OFFSET}."
+)
+
 # A module-level alias: inside the class, the field `text` would hide the rule `text`.
 SearchText = Annotated[str, text(50_000, min_length=1)]
 
@@ -144,6 +150,7 @@ class SearchRequest(BaseModel):
                     "text": "patient-reported outcomes in rare diseases",
                     "stakeholder_type": ["patient_organisation", "sme"],
                     "limit": 10,
+                    "offset": 0,
                 }
             ]
         },
@@ -161,6 +168,9 @@ class SearchRequest(BaseModel):
     )
     limit: Annotated[Int, Field(ge=1, le=200)] = Field(
         default=20, description="How many suggestions, at most 200."
+    )
+    offset: Annotated[Int, Field(ge=0, le=MAX_MATCH_OFFSET)] = Field(
+        default=0, description=OFFSET_DESCRIPTION
     )
 
 

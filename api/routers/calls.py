@@ -61,8 +61,17 @@ def list_calls(
     session: SessionDep,
     limit: Limit = 50,
     offset: Offset = 0,
-    status: Annotated[list[CallStatus], Query()] = [],  # noqa: B006
-    programme: Annotated[list[Programme], Query(max_length=100)] = [],  # noqa: B006
+    status: Annotated[
+        list[CallStatus], Query(description="Only calls with these statuses (may repeat).")
+    ] = [],  # noqa: B006
+    programme: Annotated[
+        list[Programme],
+        Query(
+            max_length=100,
+            description="Only calls of these programmes, as GET /programmes names them (may "
+            "repeat).",
+        ),
+    ] = [],  # noqa: B006
     q: Annotated[
         QueryLine | None,
         Query(

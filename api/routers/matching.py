@@ -4,20 +4,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ActorDep, IdPath, MatchingDep, ReadSessionDep, SessionDep
+from api.deps import (
+    ActorDep,
+    IdPath,
+    MatchingDep,
+    MatchLimit,
+    MatchOffset,
+    ReadSessionDep,
+    SessionDep,
+)
 from api.errors import problem_responses
-from api.openapi import PUBLIC, security
+from api.openapi import PUBLIC, READS_ONLY, security
 from matchmaker.consortium import proposals
 from matchmaker.matching import suggestions as service
 from models.apikey import KeyRole
 from models.call import CallStatus
 from models.common import CountryCode, Id, StakeholderType, utc_today
 from models.consortium import ProposalRequest, Proposals
-from models.matching import (
-    CallMatches,
-    SearchRequest,
-    Suggestions,
-)
+from models.matching import CallMatches, SearchRequest, Suggestions
 
 router = APIRouter(tags=["matching"])
 
@@ -27,17 +31,6 @@ TypeFilter = Annotated[
 ]
 CountryFilter = Annotated[
     list[CountryCode], Query(description="Only these countries (may repeat).")
-]
-MatchLimit = Annotated[int, Query(ge=1, le=200, description="How many results, at most 200.")]
-# Ranking past the first thousand results tells nobody anything and costs an explanation each.
-MAX_MATCH_OFFSET = 1000
-MatchOffset = Annotated[
-    int,
-    Query(
-        ge=0,
-        le=MAX_MATCH_OFFSET,
-        description="How many of the best results to skip (the next page), at most 1000.",
-    ),
 ]
 
 
@@ -91,7 +84,7 @@ def list_call_suggestions(
 
 @router.post(
     "/calls/{call_id}/consortium",
-    openapi_extra=PUBLIC,
+    openapi_extra=PUBLIC | READS_ONLY,
     response_model=Proposals,
     responses=problem_responses(404, 413, 422),
 )
@@ -115,15 +108,15 @@ def propose_consortium(
 
 @router.post(
     "/search",
-    openapi_extra=PUBLIC,
+    openapi_extra=PUBLIC | READS_ONLY,
     response_model=Suggestions,
     responses=problem_responses(413, 422),
 )
 def search_organisations(
     data: SearchRequest, session: ReadSessionDep, matching: MatchingDep
 ) -> Suggestions:
-    """Organisations that best fit a free text, with the same filters (and `available`) as
-    suggestions."""
+    """Organisations that best fit a free text, with the same filters, paging (`limit`,
+    `offset`) and `available` as suggestions."""
     found = service.search_organisations(
         session,
         matching,
@@ -131,6 +124,7 @@ def search_organisations(
         stakeholder_types=data.stakeholder_type,
         countries=data.country,
         limit=data.limit,
+        offset=data.offset,
     )
     available = service.available(
         matching, stakeholder_types=data.stakeholder_type, countries=data.country

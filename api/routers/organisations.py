@@ -71,8 +71,12 @@ def list_organisations(
     context: ProfileContext,
     limit: Limit = 50,
     offset: Offset = 0,
-    stakeholder_type: Annotated[list[StakeholderType], Query()] = [],  # noqa: B006
-    country: Annotated[list[CountryCode], Query()] = [],  # noqa: B006
+    stakeholder_type: Annotated[
+        list[StakeholderType], Query(description="Only these stakeholder types (may repeat).")
+    ] = [],  # noqa: B006
+    country: Annotated[
+        list[CountryCode], Query(description="Only these countries (may repeat).")
+    ] = [],  # noqa: B006
     q: Annotated[
         QueryLine | None,
         Query(

@@ -8,7 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import ActorDep, IdPath, Limit, Offset, SessionDep, SettingsDep, WriterDep
+from api.deps import (
+    ActorDep,
+    IdPath,
+    Limit,
+    MatchLimit,
+    MatchOffset,
+    Offset,
+    SessionDep,
+    SettingsDep,
+    WriterDep,
+)
 from api.errors import problem_responses
 from api.openapi import PUBLIC, security
 from matchmaker.partnering import contacts, requests
@@ -31,7 +41,6 @@ from models.partnering import (
 
 router = APIRouter(tags=["partnering"])
 ORGANISATION_KEY = security(KeyRole.organisation)
-MatchLimit = Annotated[int, Query(ge=1, le=200, description="How many results, at most 200.")]
 
 
 def _index(request: Request) -> PartnerRequestIndex:
@@ -161,19 +170,24 @@ def withdraw_partner_request(request_id: IdPath, session: SessionDep, actor: Wri
     responses=problem_responses(404, 422),
 )
 def list_organisation_partner_requests(
-    organisation_id: IdPath, request: Request, session: SessionDep, limit: MatchLimit = 20
+    organisation_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    limit: MatchLimit = 20,
+    offset: MatchOffset = 0,
 ) -> PartnerRequestMatches:
     """The open partner requests this organisation fits, best first, with why.
 
     A request fits an organisation of a type and in a country it seeks; they are ranked by the
     similarity of the profile's text with the request's (the call's title, the expertise
     sought and the pitch), as calls are for `/organisations/{id}/calls`; those sharing no term
-    come last, soonest closing first. The organisation's own requests are left out.
+    come last, soonest closing first. The organisation's own requests are left out. `offset`
+    pages through the ranking, as for fitting calls.
     """
     items = _index(request).rank(
-        session, organisation_id=organisation_id, today=utc_today(), limit=limit
+        session, organisation_id=organisation_id, today=utc_today(), limit=offset + limit
     )
-    return PartnerRequestMatches(items=items)
+    return PartnerRequestMatches(items=items[offset:])
 
 
 @router.post(
@@ -195,7 +209,10 @@ def express_interest(
 
     The publisher accepts or declines it in its inbox; only on acceptance do both of you see
     each other's contact address. Unanswered, it expires after
-    `MATCHMAKER_CONTACT_REQUEST_DAYS` days.
+    `MATCHMAKER_CONTACT_REQUEST_DAYS` days. An organisation has at most
+    `MATCHMAKER_MAX_OPEN_CONTACT_REQUESTS` requests waiting for an answer at once, and one
+    waiting per organisation and partner request (409 past either); an organisation that
+    blocks yours is 403.
     """
     now = utc_now()
     row = contacts.express_interest(
@@ -229,7 +246,11 @@ def create_contact_request(
     """Write to an organisation (a suggested partner, say) about a call or your draft.
 
     The recipient accepts or declines it in its inbox; only on acceptance do both of you see
-    each other's contact address.
+    each other's contact address. Unanswered, it expires after
+    `MATCHMAKER_CONTACT_REQUEST_DAYS` days. An organisation has at most
+    `MATCHMAKER_MAX_OPEN_CONTACT_REQUESTS` requests waiting for an answer at once, and one
+    waiting per organisation and partner request (409 past either); an organisation that
+    blocks yours is 403.
     """
     now = utc_now()
     row = contacts.contact_organisation(

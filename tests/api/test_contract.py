@@ -263,6 +263,19 @@ def test_every_problem_of_a_status_has_the_same_title(client: TestClient) -> Non
     )
     assert assert_problem(not_json, 400)["title"] == "Bad Request"
     assert assert_problem(not_utf8, 400)["title"] == "Bad Request"
+
+
+def test_an_unknown_address_or_method_is_explained_not_just_titled(client: TestClient) -> None:
+    """The detail of a 404 for an address no route has, and of a 405, says what went wrong
+    with this request instead of repeating the title."""
+    missing = assert_problem(client.get("/calls/1/suggestion"), 404)
+    assert missing["detail"] == (
+        "There is nothing at /calls/1/suggestion; /docs lists every address of the API."
+    )
+    not_allowed = assert_problem(client.put("/programmes"), 405)
+    assert not_allowed["detail"] == "PUT is not allowed at /programmes: it takes GET, HEAD."
+    missing_call = assert_problem(client.get("/calls/404"), 404)
+    assert missing_call["detail"] == "No call with id 404."
     schema = client.get("/openapi.json").json()["components"]["schemas"]["Problem"]
     assert "the same for every occurrence" in schema["properties"]["title"]["description"]
 
@@ -311,7 +324,12 @@ def test_a_body_not_sent_as_json_is_415(
     response = client.post("/search", content=content.encode(), headers=headers)
     problem = assert_problem(response, 415)
     assert problem["title"] == "Unsupported Media Type"
-    assert "must be JSON sent as application/json" in problem["detail"]
+    assert problem["detail"] == (
+        f"The request body must be JSON sent as application/json, not {content_type}."
+        if content_type
+        else "The request body must be JSON sent as application/json; it came without a "
+        "Content-Type."
+    )
     assert response.headers["accept"] == "application/json"
     documented = client.get("/openapi.json").json()["paths"]["/search"]["post"]["responses"]
     assert documented["415"]["content"] == {
@@ -455,6 +473,29 @@ def test_offset_pages_through_suggestions_similar_and_fitting_calls(client: Test
         beyond = client.get(f"{path}{sep}offset={len(whole)}").json()["items"]
         assert beyond == [], path
         assert_problem(client.get(f"{path}{sep}offset=1001"), 422, "query.offset")
+
+
+def test_offset_pages_through_search(client: TestClient) -> None:
+    """POST /search takes `offset` in its body, as suggestions take it in the query: the pages
+    join up into the whole ranking, past its end is empty, and 1001 is refused."""
+    _corpus(client)
+    body = {"text": CANCER_CALL["description"], "stakeholder_type": ["sme"]}
+    whole = [
+        item["organisation"]["id"] for item in client.post("/search", json=body).json()["items"]
+    ]
+    assert len(whole) == 2
+    pages = [
+        item["organisation"]["id"]
+        for offset in range(len(whole))
+        for item in client.post("/search", json={**body, "limit": 1, "offset": offset}).json()[
+            "items"
+        ]
+    ]
+    assert pages == whole
+    beyond = client.post("/search", json={**body, "offset": len(whole)}).json()
+    assert (beyond["items"], beyond["available"]) == ([], 2)
+    for offset in (-1, 1001):
+        assert_problem(client.post("/search", json={**body, "offset": offset}), 422, "offset")
 
 
 # 10. Small things

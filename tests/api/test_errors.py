@@ -9,6 +9,8 @@ from matchmaker.settings import Settings
 from tests.factories import organisation_payload
 from tests.helpers import assert_problem
 
+JSON = {"Content-Type": "application/json"}
+
 
 @pytest.mark.parametrize(
     ("error", "status"),
@@ -71,6 +73,44 @@ def test_a_body_that_is_not_utf8_is_400_in_plain_words(anonymous: TestClient) ->
     )
     problem = assert_problem(response, 400)
     assert problem["detail"] == "The request body could not be read: send JSON encoded as UTF-8."
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (rb'{"name": "Lab \ud800", "stakeholder_type": "sme", "country": "DE"}', "name"),
+        (
+            b'{"name": "Lab", "stakeholder_type": "sme", "country": "DE", '
+            b'"activities": [{"title": "Trial \xed\xa0\x80"}]}',
+            "activities.0.title",
+        ),
+        (
+            rb'{"name": "Lab", "stakeholder_type": "sme", "country": "DE", '
+            rb'"keywords": ["onco", "\udfff"]}',
+            "keywords.1",
+        ),
+    ],
+)
+def test_a_lone_surrogate_in_a_body_is_400_naming_where_not_a_500(
+    client: TestClient, body: bytes, where: str
+) -> None:
+    """Half a UTF-16 surrogate pair, escaped or encoded, is no text a database column holds: a
+    400 that says where, and nothing stored (it was a 500 from the database driver)."""
+    response = client.post("/organisations", content=body, headers=JSON)
+    problem = assert_problem(response, 400)
+    assert problem["detail"] == (
+        f"The request body is not Unicode text: {where} holds a lone UTF-16 surrogate (such as "
+        "\\ud800 without its pair), which no text can store."
+    )
+    assert client.get("/organisations").json()["total"] == 0
+
+
+def test_a_surrogate_pair_or_an_escaped_backslash_is_text(client: TestClient) -> None:
+    """A whole pair is one character, and a backslash before "ud800" is a backslash."""
+    body = rb'{"name": "Lab \ud83d\ude00 \\ud800", "stakeholder_type": "sme", "country": "DE"}'
+    response = client.post("/organisations", content=body, headers=JSON)
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "Lab \U0001f600 \\ud800"
 
 
 def test_invalid_fields_are_named_with_messages_for_people(anonymous: TestClient) -> None:

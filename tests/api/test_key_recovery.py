@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
+from api.main import create_app
 from matchmaker.partnering.delivery import deliver_pending
 from matchmaker.partnering.outbox import REDACTED_BODY
 from matchmaker.ratelimit import WriteRateLimit
@@ -243,6 +244,24 @@ def test_asking_is_rate_limited_per_organisation_and_address(
     )
     assert_problem(unknown, 429)  # the address has used its two as well
     assert count_rows(engine, OutboxMessage) == 1
+
+
+def test_the_recovery_limit_says_what_it_counts(database_url: str, engine: Engine) -> None:
+    """The 429 past MATCHMAKER_KEY_RECOVERY_RATE_LIMIT names key-recovery requests, not the
+    writes of MATCHMAKER_WRITE_RATE_LIMIT, which the asker never made."""
+    limited_settings = settings_for(database_url, key_recovery_rate_limit=1)
+    with TestClient(create_app(limited_settings), raise_server_exceptions=False) as client:
+        organisation = create_organisation(client, contact_email="partnering@lumc.example")
+        ask(client, organisation["id"], "partnering@lumc.example")
+        limited = client.post(
+            f"/organisations/{organisation['id']}/key-recovery",
+            json={"contact_email": "partnering@lumc.example"},
+        )
+        problem = assert_problem(limited, 429)
+        wait = limited.headers["Retry-After"]
+        assert problem["detail"] == (
+            f"More than 1 key-recovery request a minute; retry in {wait} s."
+        )
 
 
 def test_rotation_issues_a_new_key_and_revokes_the_one_used(

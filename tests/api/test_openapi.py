@@ -6,12 +6,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import Engine
 
 from api.errors import Problem
 from api.main import create_app
 from api.routers.calls import Programmes
 from api.routers.health import Health
+from matchmaker.keys import MAX_ACTIVE_KEYS
+from matchmaker.partnering.webhooks import MAX_WEBHOOKS
 from matchmaker.settings import Settings
+from matchmaker.trust.claims import MAX_PENDING_CLAIMS
 from models import examples
 from models.apikey import IssuedKey, KeyPublic, KeyRole
 from models.call import CallCreated, CallPublic
@@ -28,6 +32,9 @@ from models.consortium import (
 from models.matching import CallMatch, RefitStarted, Suggestion
 from models.organisation import OrganisationCreated, OrganisationPrivate, OrganisationPublic
 from models.rules import CountryStatusPublic
+from tests.factories import create_call
+from tests.helpers import keyed, settings_for
+from tests.servers import ADMIN_TOKEN
 
 PUBLIC_READS = [
     ("get", "/health"),
@@ -173,3 +180,104 @@ def test_the_country_status_table_example_is_a_valid_answer() -> None:
     table = TypeAdapter(list[CountryStatusPublic])
     rows = table.validate_python(examples.COUNTRY_STATUS_TABLE)
     assert table.dump_python(rows, mode="json") == examples.COUNTRY_STATUS_TABLE
+
+
+def _numbers(node: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every number's schema in a part of the document, with where it is."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            found.append((where, node))
+        for key, value in node.items():
+            found += _numbers(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _numbers(value, f"{where}/{index}")
+    return found
+
+
+def test_number_bounds_are_written_in_json_schema_keywords(document: dict[str, Any]) -> None:
+    """A bound the service checks is `minimum`/`maximum`, which clients read, never pydantic's
+    own `ge`/`le` (written for fields whose bounds follow a validator, such as every id)."""
+    misnamed = [
+        where for where, schema in _numbers(document) if {"ge", "le", "gt", "lt"} & set(schema)
+    ]
+    assert misnamed == []
+    schemas = document["components"]["schemas"]
+    search = schemas["SearchRequest"]["properties"]
+    assert (search["limit"]["minimum"], search["limit"]["maximum"]) == (1, 200)
+    assert (search["offset"]["minimum"], search["offset"]["maximum"]) == (0, 1000)
+    partners = schemas["CallCreate"]["properties"]["max_partners"]["anyOf"][0]
+    assert (partners["minimum"], partners["maximum"]) == (1, 500)
+    call_id = document["paths"]["/calls/{call_id}"]["get"]["parameters"][0]["schema"]
+    assert (call_id["minimum"], call_id["maximum"]) == (1, 2**31 - 1)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "limit"),
+    [
+        ("post", "/organisations/{organisation_id}/keys", f"at most {MAX_ACTIVE_KEYS} keys"),
+        ("post", "/organisations/{organisation_id}/claims", f"At most {MAX_PENDING_CLAIMS}"),
+        ("post", "/organisations/{organisation_id}/webhooks", f"At most {MAX_WEBHOOKS}"),
+        (
+            "post",
+            "/organisations/{organisation_id}/saved-searches",
+            "MATCHMAKER_MAX_SAVED_SEARCHES",
+        ),
+        ("post", "/calls/{call_id}/partner-requests", "MATCHMAKER_MAX_OPEN_PARTNER_REQUESTS"),
+        (
+            "post",
+            "/organisations/{organisation_id}/contact-requests",
+            "MATCHMAKER_MAX_OPEN_CONTACT_REQUESTS",
+        ),
+        ("post", "/partner-requests/{request_id}/interest", "MATCHMAKER_MAX_OPEN_CONTACT_REQUESTS"),
+    ],
+)
+def test_operations_refused_past_a_limit_document_it(
+    document: dict[str, Any], method: str, path: str, limit: str
+) -> None:
+    """An operation that answers 409 past a limit says the limit in its description, so an
+    integrator reads it before meeting it."""
+    operation = document["paths"][path][method]
+    assert "409" in operation["responses"]
+    assert limit in operation["description"]
+
+
+def test_only_rate_limited_operations_document_429_and_every_one_503(
+    document: dict[str, Any], database_url: str, engine: Engine
+) -> None:
+    """POST /search and a proposal only read: past the write limit they still answer, so they
+    document no 429; writes do. Any operation can meet a busy or unreachable database (503)."""
+    operations = {(method, path): op for method, path, op in _operations(document)}
+    for key in (("post", "/search"), ("post", "/calls/{call_id}/consortium")):
+        assert "429" not in operations[key]["responses"], key
+    assert "429" in operations[("post", "/organisations")]["responses"]
+    assert all("503" in op["responses"] for op in operations.values())
+    assert not any("x-reads-only" in op for op in operations.values())
+
+    limited = settings_for(database_url, write_rate_limit=1)
+    with TestClient(create_app(limited), raise_server_exceptions=False) as anonymous:
+        created = anonymous.post(
+            "/organisations", json={"name": "Lab", "stakeholder_type": "sme", "country": "NL"}
+        )
+        assert created.status_code == 201
+        refused = anonymous.post(
+            "/organisations", json={"name": "Lab", "stakeholder_type": "sme", "country": "NL"}
+        )
+        assert refused.status_code == 429
+        call = create_call(keyed(anonymous, ADMIN_TOKEN), identifier="RATE-1")
+        for _ in range(3):
+            assert anonymous.post("/search", json={"text": "lab"}).status_code == 200
+            proposal = anonymous.post(f"/calls/{call['id']}/consortium", json={})
+            assert proposal.status_code == 200
+
+
+def test_every_query_parameter_is_described(document: dict[str, Any]) -> None:
+    """A filter's meaning is in the reference, not left to its name (`status`, `programme`)."""
+    undescribed = [
+        f"{method.upper()} {path} ?{parameter['name']}"
+        for method, path, operation in _operations(document)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query" and not parameter.get("description")
+    ]
+    assert undescribed == []

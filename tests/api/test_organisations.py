@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from matchmaker.messages import NOT_NULL
 from tests.factories import create_organisation, organisation_payload
 from tests.helpers import assert_problem
 
@@ -124,11 +125,14 @@ def test_update_organisation_with_stale_if_match_changes_nothing(client: TestCli
 
 
 def test_update_organisation_refuses_null_for_required_field(client: TestClient) -> None:
-    """Setting a required field to null is 422, not a database error."""
+    """Setting a required field to null is 422, not a database error, and the message says
+    to leave the field out rather than "Is not a valid value here"."""
     created = create_organisation(client)
     url = f"/organisations/{created['id']}"
-    assert_problem(client.patch(url, json={"name": None}), 422, "name")
-    assert_problem(client.patch(url, json={"keywords": None}), 422, "keywords")
+    for field in ("name", "keywords"):
+        problem = assert_problem(client.patch(url, json={field: None}), 422, field)
+        assert problem["errors"] == [{"field": field, "message": NOT_NULL}]
+        assert problem["detail"] == f"{field}: {NOT_NULL}"
     assert client.get(url).json()["version"] == 1
 
 
