@@ -1,4 +1,4 @@
-"""Organisation profiles: create, read, list, update, delete, and export everything stored."""
+"""Organisation profiles: create, read, list, update, delete, and their part of the export."""
 
 from collections.abc import Collection
 from typing import Any
@@ -200,7 +200,8 @@ def export_organisation(
     actor: Principal | None,
     context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything stored about an organisation, for its owner or an admin.
+    """An organisation's profile, keys and drafts, for its owner or an admin: the part of its
+    export (`matchmaker.export`) this module keeps.
 
     Drafts of other organisations that list it are not in it: they are their owners' data.
     `context` is the profile schemas' validation context (when profiles are stale).

@@ -16,15 +16,19 @@ from api.deps import (
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, answer_example, security
-from matchmaker import keys, organisations, rules
+from matchmaker import export, keys, rules
 from matchmaker.matching.service import request_refit
 from models import examples as ex
 from models.apikey import IssuedKey, KeyCreate, KeyPublic, KeyRole
-from models.common import Page
+from models.common import Page, utc_now
 from models.consortium import ConsortiumPublic, Membership
 from models.matching import RefitStarted
+from models.notifications import NotificationPreferences, WebhookPublic
 from models.organisation import OrganisationPrivate
+from models.partnering import BlockPublic, Inbox, PartnerRequestPublic
 from models.rules import CountryStatusCreate, CountryStatusPublic
+from models.saved_search import SavedSearchPublic
+from models.trust import ClaimPublic
 
 router = APIRouter(tags=["admin"])
 
@@ -40,6 +44,22 @@ class OrganisationExport(BaseModel):
     consortia_member_of: list[Membership] = Field(
         description="The drafts that list the organisation as a member."
     )
+    partner_requests: list[PartnerRequestPublic] = Field(
+        description="The partner requests it published, open, closed and withdrawn, oldest first."
+    )
+    contact_requests: Inbox | None = Field(
+        description="The contact requests and expressions of interest it received and sent, "
+        "as its inbox shows them but without the other party's contact address (GET /inbox "
+        "shows it once accepted); null in an admin's export, since messages are their "
+        "parties' only."
+    )
+    blocks: list[BlockPublic] = Field(description="The organisations it blocks.")
+    saved_searches: list[SavedSearchPublic] = Field(description="Its saved searches.")
+    webhooks: list[WebhookPublic] = Field(description="Its webhooks, never their secrets.")
+    notification_preferences: NotificationPreferences = Field(
+        description="When its notification e-mails go out."
+    )
+    claims: list[ClaimPublic] = Field(description="Its claims of CORDIS records.")
 
 
 @router.post(
@@ -91,7 +111,8 @@ def revoke_key(key_id: IdPath, session: SessionDep, actor: WriterDep) -> KeyPubl
 def create_organisation_key(
     organisation_id: IdPath, session: SessionDep, actor: WriterDep
 ) -> IssuedKey:
-    """Issue another key for your organisation (e.g. before revoking a leaked one)."""
+    """Issue another key for your organisation (e.g. before revoking a leaked one); it holds
+    at most 20 keys that are not revoked (409 past it: revoke one first)."""
     key, token = keys.issue_organisation_key(session, organisation_id=organisation_id, actor=actor)
     return IssuedKey.of(key, token)
 
@@ -106,10 +127,16 @@ def create_organisation_key(
 def export_organisation(
     organisation_id: IdPath, session: SessionDep, actor: ActorDep, context: ProfileContext
 ) -> OrganisationExport:
-    """Everything stored about your organisation: profile, keys (no secrets) and drafts."""
+    """Everything stored about your organisation: profile, keys (no secrets), drafts, partner
+    requests, messages (for its own key only), blocks, saved searches, webhooks (no secrets),
+    e-mail preference and claims."""
     return OrganisationExport.model_validate(
-        organisations.export_organisation(
-            session, organisation_id=organisation_id, actor=actor, context=context
+        export.export_organisation(
+            session,
+            organisation_id=organisation_id,
+            actor=actor,
+            now=utc_now(),
+            context=context,
         )
     )
 

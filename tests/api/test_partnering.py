@@ -211,6 +211,32 @@ def test_partner_requests_for_an_organisation_rank_fitting_ones_first(
     assert_problem(anonymous.get("/organisations/999999/partner-requests"), 404)
 
 
+def test_partner_requests_for_an_organisation_page_with_offset(
+    client: TestClient,
+    anonymous: TestClient,
+    call: dict[str, Any],
+    publisher: Party,
+    patients: Party,
+) -> None:
+    """`offset` pages through the requests an organisation fits, as through its fitting calls:
+    the pages join up into the whole ranking, past its end is empty, past 1000 is 422."""
+    other = Party(client, name="Another University", contact_email="x@another.example")
+    publish(other, call["id"], expertise="Robotic surgery instruments.", pitch="Hardware.")
+    publish(publisher, call["id"])
+    publish(publisher, call["id"], expertise="Liver biopsies.", pitch="Pathology.")
+    path = f"/organisations/{patients.id}/partner-requests"
+    whole = [item["request"]["id"] for item in anonymous.get(path).json()["items"]]
+    assert len(whole) == 3
+    pages = [
+        item["request"]["id"]
+        for offset in range(len(whole))
+        for item in anonymous.get(path, params={"limit": 1, "offset": offset}).json()["items"]
+    ]
+    assert pages == whole
+    assert anonymous.get(path, params={"offset": 3}).json()["items"] == []
+    assert_problem(anonymous.get(path, params={"offset": 1001}), 422, "query.offset")
+
+
 def test_interest_reaches_the_publisher_and_acceptance_shows_both_addresses(
     call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
 ) -> None:
@@ -557,3 +583,48 @@ def test_a_second_request_to_the_same_organisation_says_when_the_first_was_sent(
         f"Your earlier request, sent on {today.day} {today:%b %Y}, is still waiting for an answer."
     )
     assert "errors" not in refused
+
+
+def test_export_holds_the_organisations_partnering_data_and_messages_only_for_itself(
+    client: TestClient, call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """GET /organisations/{id}/export, "everything stored about it", holds its partner
+    requests, messages, blocks, saved searches, webhooks (no secret), e-mail preference and
+    claims; its messages only in its own export, never with the other party's address."""
+    request = publish(publisher, call["id"])
+    answered = interest(patients, request["id"])
+    assert answered.status_code == 201, answered.text
+    accepted = publisher.client.post(f"/contact-requests/{answered.json()['id']}/accept")
+    assert accepted.json()["contact_email"] == patients.email
+    other = Party(client, name="Spam University", contact_email="x@spam.example")
+    assert publisher.client.post("/inbox/blocks", json={"organisation_id": other.id}).is_success
+    base = f"/organisations/{publisher.id}"
+    search = publisher.client.post(
+        f"{base}/saved-searches", json={"target": "calls", "text": "liver"}
+    )
+    webhook = publisher.client.post(f"{base}/webhooks", json={"url": "https://93.184.216.34/hook"})
+    preference = publisher.client.put(f"{base}/notification-preferences", json={"email": "daily"})
+    assert (search.status_code, webhook.status_code, preference.status_code) == (201, 201, 200)
+
+    own = publisher.client.get(f"{base}/export").json()
+    assert [(item["id"], item["status"]) for item in own["partner_requests"]] == [
+        (request["id"], "open")
+    ]
+    messages = own["contact_requests"]
+    assert (messages["received_total"], messages["sent_total"]) == (1, 0)
+    [received] = messages["received"]
+    assert (received["id"], received["status"]) == (answered.json()["id"], "accepted")
+    assert received["message"] == "We would like to join."
+    assert received["contact_email"] is None
+    assert "hello@liver-patients.example" not in str(own)
+    assert [block["organisation"]["id"] for block in own["blocks"]] == [other.id]
+    assert [item["id"] for item in own["saved_searches"]] == [search.json()["id"]]
+    assert own["webhooks"] == [{key: webhook.json()[key] for key in ("id", "url", "created_at")}]
+    assert own["notification_preferences"] == {"email": "daily"}
+    assert own["claims"] == []
+
+    by_admin = client.get(f"{base}/export").json()
+    assert by_admin["contact_requests"] is None
+    assert {key: value for key, value in by_admin.items() if key != "contact_requests"} == {
+        key: value for key, value in own.items() if key != "contact_requests"
+    }
