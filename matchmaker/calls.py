@@ -23,7 +23,6 @@ from matchmaker.repository import (
     versioned_delete,
     versioned_update,
 )
-from matchmaker.wording import plural
 from models.apikey import KeyRole
 from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
 from models.change import Entity
@@ -234,10 +233,16 @@ def delete_call(
     call = _editable_call(session, call_id=call_id, actor=actor)
     drafts = session.scalar(select(func.count()).where(col(Consortium.call_id) == call_id))
     if drafts:
-        raise Conflict(
-            f"{plural(drafts, 'consortium draft')} {'is' if drafts == 1 else 'are'} written "
-            "for this call; delete them first."
+        # A publisher can neither see nor delete the drafts (their organisations own them), so
+        # the sentence says who can, and how a publisher ends a call instead.
+        which = (
+            "1 consortium draft is written for this call: the call cannot be deleted while it "
+            "exists (its organisation or an admin can delete it)"
+            if drafts == 1
+            else f"{drafts} consortium drafts are written for this call: the call cannot be "
+            "deleted while they exist (their organisations or an admin can delete them)"
         )
+        raise Conflict(f"{which}; to close the call instead, set its deadline.")
     versioned_delete(session, call, entity=Entity.call, expected_version=expected_version)
 
 

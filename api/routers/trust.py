@@ -129,7 +129,8 @@ def create_claim(
     actor: WriterDep,
 ) -> ClaimPublic:
     """Claim a CORDIS record as your organisation's: a one-time link goes to the address given
-    on the record's web domain (or an admin confirms). Nothing changes until it is confirmed."""
+    on the record's web domain (or an admin confirms). Nothing changes until it is confirmed.
+    At most 5 of an organisation's claims may be pending at once (409)."""
     claim, _token = claims.create_claim(
         session,
         organisation_id=organisation_id,
@@ -145,7 +146,7 @@ def create_claim(
     "/organisations/{organisation_id}/claims",
     openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=Page[ClaimPublic],
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 404, 422),
     tags=["organisations"],
 )
 def list_organisation_claims(
@@ -171,7 +172,10 @@ def list_organisation_claims(
 def list_claims(
     session: SessionDep,
     actor: ActorDep,
-    claim_status: Annotated[ClaimStatus | None, Query(alias="status")] = None,
+    claim_status: Annotated[
+        ClaimStatus | None,
+        Query(alias="status", description="Only `pending` or only `confirmed` claims."),
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ClaimPublic]:

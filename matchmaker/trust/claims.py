@@ -246,13 +246,16 @@ def list_claims(
     limit: int,
     offset: int,
 ) -> tuple[list[Claim], int]:
-    """One page of claims, oldest first: one organisation's (its keys, admins) or all (admins)."""
+    """One page of claims, oldest first: one organisation's (its keys, admins; NotFound for
+    one that does not exist, as for its other lists) or all (admins)."""
     statement = organisation_rows(
         select(Claim).order_by(col(Claim.id)),
         col(Claim.organisation_id),
         actor=actor,
         organisation_id=organisation_id,
     )
+    if organisation_id is not None:
+        get_organisation(session, organisation_id=organisation_id)
     if status is not None:
         statement = statement.where(col(Claim.status) == status.value)
     return paginate(session, statement, limit=limit, offset=offset)

@@ -280,3 +280,15 @@ def test_an_admin_confirms_a_claim_without_a_link(
         422,
         "activities.0.verified",
     )
+
+
+def test_the_claims_of_an_organisation_that_does_not_exist_are_404(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """An admin listing the claims of an unknown id gets 404, as for the organisation's other
+    lists (saved searches, webhooks), not an empty page that says it exists."""
+    claimant = create_organisation(anonymous)
+    listed = client.get(f"/organisations/{claimant['id']}/claims").json()
+    assert (listed["items"], listed["total"]) == ([], 0)
+    missing = assert_problem(client.get("/organisations/9999/claims"), 404)
+    assert missing["detail"] == "No organisation with id 9999."

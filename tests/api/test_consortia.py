@@ -142,10 +142,16 @@ def test_deleting_organisation_removes_it_from_drafts(client: TestClient) -> Non
 
 
 def test_call_with_drafts_cannot_be_deleted(client: TestClient) -> None:
-    """Deleting a call that drafts are written for is refused with 409, losing nothing."""
+    """Deleting a call that drafts are written for is refused with 409, losing nothing, in a
+    sentence that says who can delete the drafts (a publisher cannot even see them)."""
     call_id, _, _ = _setup(client)
     draft = _post_draft(client, json={"name": "D", "call_id": call_id}).json()
-    assert_problem(client.delete(f"/calls/{call_id}"), 409)
+    refused = assert_problem(client.delete(f"/calls/{call_id}"), 409)
+    assert refused["detail"] == (
+        "1 consortium draft is written for this call: the call cannot be deleted while it "
+        "exists (its organisation or an admin can delete it); to close the call instead, set "
+        "its deadline."
+    )
     assert client.get(f"/consortia/{draft['id']}").status_code == 200
     client.delete(f"/consortia/{draft['id']}")
     assert client.delete(f"/calls/{call_id}").status_code == 204
