@@ -16,6 +16,7 @@ from matchmaker.auth import Principal, authenticate
 from matchmaker.db import for_writing, session_scope
 from matchmaker.errors import Unauthenticated
 from matchmaker.matching.service import MatchingService
+from matchmaker.partnering.ranking import PartnerRequestIndex
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.repository import ExpectedVersion
 from matchmaker.settings import Settings
@@ -63,12 +64,19 @@ def get_matching(request: Request) -> MatchingService:
     return matching
 
 
+def get_partner_requests(request: Request) -> PartnerRequestIndex:
+    """The process's ranking of open partner requests for organisations."""
+    index: PartnerRequestIndex = request.app.state.partner_requests
+    return index
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # Read-only POST endpoints must not take SQLite's write lock while they rank: it would queue
 # every writer behind them.
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+PartnerRequestIndexDep = Annotated[PartnerRequestIndex, Depends(get_partner_requests)]
 MatchingDep = Annotated[MatchingService, Depends(get_matching)]
 
 

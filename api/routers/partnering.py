@@ -6,7 +6,7 @@ in that request, for its two parties (matchmaker.partnering.contacts).
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import (
     ActorDep,
@@ -15,6 +15,7 @@ from api.deps import (
     MatchLimit,
     MatchOffset,
     Offset,
+    PartnerRequestIndexDep,
     SessionDep,
     SettingsDep,
     WriterDep,
@@ -22,7 +23,6 @@ from api.deps import (
 from api.errors import problem_responses
 from api.openapi import PUBLIC, security
 from matchmaker.partnering import contacts, requests
-from matchmaker.partnering.ranking import PartnerRequestIndex
 from models.apikey import KeyRole
 from models.common import Page, utc_now, utc_today
 from models.partnering import (
@@ -41,11 +41,6 @@ from models.partnering import (
 
 router = APIRouter(tags=["partnering"])
 ORGANISATION_KEY = security(KeyRole.organisation)
-
-
-def _index(request: Request) -> PartnerRequestIndex:
-    index: PartnerRequestIndex = request.app.state.partner_requests
-    return index
 
 
 @router.post(
@@ -171,7 +166,7 @@ def withdraw_partner_request(request_id: IdPath, session: SessionDep, actor: Wri
 )
 def list_organisation_partner_requests(
     organisation_id: IdPath,
-    request: Request,
+    index: PartnerRequestIndexDep,
     session: SessionDep,
     limit: MatchLimit = 20,
     offset: MatchOffset = 0,
@@ -184,7 +179,7 @@ def list_organisation_partner_requests(
     come last, soonest closing first. The organisation's own requests are left out. `offset`
     pages through the ranking, as for fitting calls.
     """
-    items = _index(request).rank(
+    items = index.rank(
         session, organisation_id=organisation_id, today=utc_today(), limit=offset + limit
     )
     return PartnerRequestMatches(items=items[offset:])

@@ -31,6 +31,7 @@ from matchmaker.partnering import requests as partner_requests
 from models.call import RuleSet
 from models.common import Id, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
+from models.partnering import MAX_EXPERTISE, MAX_PITCH
 
 router = APIRouter(include_in_schema=False)
 
@@ -233,6 +234,8 @@ def read_draft_panel(
             "call": calls_service.to_public(call, today=today),
             "terms_shown": TERMS_SHOWN,
             "rule_set_names": {kind.value: name for kind, name in RULE_SET_NAMES.items()},
+            "max_expertise": MAX_EXPERTISE,
+            "max_pitch": MAX_PITCH,
             "partner_requests": partner_requests.list_draft_requests(
                 session,
                 consortium_id=consortium_id,

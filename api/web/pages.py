@@ -38,7 +38,10 @@ MOST_SUGGESTIONS = 200
 TERMS_SHOWN = 6
 FITTING_CALLS = 8
 SIMILAR = 6
+# A call's page lists its newest partner requests, this many and as many more with each "Show
+# more", up to the most one page lists.
 PARTNER_REQUESTS = 20
+MOST_PARTNER_REQUESTS = 500
 # Calls are read in chunks this large to build the filter choices and apply the text search.
 Text = Annotated[QueryLine, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
@@ -237,9 +240,11 @@ def read_call_page(
     stakeholder_type: Text = "",
     country: Text = "",
     shown: Annotated[int, Query(ge=1, le=MOST_SUGGESTIONS)] = SUGGESTIONS,
+    requests: Annotated[int, Query(ge=1, le=MOST_PARTNER_REQUESTS)] = PARTNER_REQUESTS,
 ) -> HTMLResponse:
     """A call with its requirements and the organisations that fit it best, with why (the
-    best `shown`, SUGGESTIONS more with each "Show more")."""
+    best `shown`, SUGGESTIONS more with each "Show more"), and the newest `requests` of its
+    partner requests (PARTNER_REQUESTS more with each of their "Show more")."""
     try:
         call = calls_service.get_call(session, call_id=call_id)
     except NotFound as error:
@@ -258,8 +263,17 @@ def read_call_page(
         more = min(shown + SUGGESTIONS, MOST_SUGGESTIONS)
     today = utc_today()
     sought, sought_total = partner_requests.list_call_requests(
-        session, call_id=call_id, today=today, limit=PARTNER_REQUESTS, offset=0
+        session, call_id=call_id, today=today, limit=requests, offset=0
     )
+    more_requests = None
+    if sought_total > len(sought) and requests < MOST_PARTNER_REQUESTS:
+        query = {
+            "stakeholder_type": stakeholder_type,
+            "country": country,
+            "shown": str(shown) if shown != SUGGESTIONS else "",
+            "requests": str(min(requests + PARTNER_REQUESTS, MOST_PARTNER_REQUESTS)),
+        }
+        more_requests = "?" + urlencode({key: value for key, value in query.items() if value})
     return render(
         request,
         "call.html",
@@ -276,6 +290,8 @@ def read_call_page(
             "more": more,
             "partner_requests": [partner_requests.to_public(*row, today=today) for row in sought],
             "partner_requests_total": sought_total,
+            "more_requests": more_requests,
+            "requests_step": PARTNER_REQUESTS,
         },
     )
 

@@ -1,9 +1,11 @@
 """The partnering pages: writing to an organisation about a call or a draft, answering a
-partner request, and the inbox.
+partner request, the partner requests that fit an organisation, and the inbox.
 
 The message form is public (what it sends needs the key, which only the page's script holds);
-the inbox is private, so its fragment is fetched by the script with the key (`Authorization:
-Bearer`) and rendered for that organisation by the same services as `GET /inbox`. Answers,
+the inbox and the fitting requests on an organisation's own profile are private, so their
+fragments are fetched by the script with the key (`Authorization: Bearer`) and rendered for
+that organisation by the same services as `GET /inbox` and `GET
+/organisations/{id}/partner-requests`. Answers,
 withdrawals and blocks go to the JSON API itself. A contact address appears only in an
 accepted request, as the privacy rule in `matchmaker.partnering.contacts` has it.
 """
@@ -12,21 +14,41 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
-from api.deps import ActorDep, IdPath, SessionDep, SettingsDep
+from api.deps import (
+    ActorDep,
+    IdPath,
+    MatchingDep,
+    PartnerRequestIndexDep,
+    SessionDep,
+    SettingsDep,
+)
 from api.web.pages import PageNumber, PageOrganisation, Pager, Text, not_found_page
 from api.web.templating import render
 from matchmaker import calls as calls_service
+from matchmaker import organisations as organisations_service
+from matchmaker.auth import require_organisation
 from matchmaker.errors import NotFound
+from matchmaker.matching import suggestions as suggestions_service
+from matchmaker.matching.service import MatchingService
 from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
 from matchmaker.partnering.requests import require_organisation_key
+from matchmaker.repository import stored_id
+from models.call import Call, CallStatus
 from models.common import utc_now, utc_today
-from models.organisation import OrganisationSummary
+from models.organisation import Organisation, OrganisationSummary
 from models.partnering import MAX_MESSAGE, ContactStatus, Inbox, PartnerRequestStatus
 
 router = APIRouter(include_in_schema=False)
 
+# A message without a call first asks which call: the recipient's best-fitting calls, then up
+# to this many other open or forthcoming ones.
+CALLS_THAT_FIT = 8
+CALL_CHOICES = 200
+# An organisation's own profile lists this many of the open partner requests that fit it.
+FITTING_REQUESTS = 10
 # A page of the inbox shows this many received and this many sent, newest first.
 INBOX_PAGE = 20
 # The inbox's status filter, in the words its panel uses.
@@ -52,10 +74,12 @@ def contact_organisation_page(
     organisation: PageOrganisation,
     session: SessionDep,
     settings: SettingsDep,
+    matching: MatchingDep,
     call_id: Text = "",
     consortium_id: Text = "",
 ) -> HTMLResponse:
-    """The form to write to an organisation about a call or your draft (sent with your key)."""
+    """The form to write to an organisation about a call or your draft (sent with your key);
+    without a call, the calls to choose from first."""
     call = None
     call_number = _id(call_id)
     if call_number is not None:
@@ -73,8 +97,43 @@ def contact_organisation_page(
             "partner_request": None,
             "max_message": MAX_MESSAGE,
             "expiry_days": settings.contact_request_days,
+            "call_choices": _call_choices(session, matching, organisation) if call is None else {},
+            "unknown_call": call is None and bool(call_id),
         },
     )
+
+
+def _call_choices(
+    session: Session, matching: MatchingService, organisation: Organisation
+) -> dict[str, list[Call]]:
+    """The calls a message to an organisation can be about, by group: those that fit it best,
+    then every other open or forthcoming one, nearest deadline first."""
+    today = utc_today()
+    statuses = [CallStatus.open, CallStatus.forthcoming]
+    fitting = [
+        item.row
+        for item in suggestions_service.calls_for_organisation(
+            session,
+            matching,
+            organisation_id=stored_id(organisation),
+            statuses=statuses,
+            today=today,
+            limit=CALLS_THAT_FIT,
+        )
+    ]
+    others, _ = calls_service.list_calls(
+        session,
+        filters=calls_service.CallFilters(statuses=statuses),
+        sort="deadline",
+        today=today,
+        limit=CALL_CHOICES,
+        offset=0,
+    )
+    shown = {call.id for call in fitting}
+    return {
+        f"Calls that fit {organisation.name}": fitting,
+        "Other open and forthcoming calls": [call for call in others if call.id not in shown],
+    }
 
 
 @router.get("/ui/organisations/{organisation_id}/contact/check")
@@ -104,6 +163,47 @@ def read_contact_check(
             "own": sender_id == organisation_id,
             "waiting": contacts.still_waiting(earlier) if earlier is not None else None,
             "organisation_id": organisation_id,
+        },
+        private=True,
+    )
+
+
+@router.get("/ui/organisations/{organisation_id}/partner-requests")
+def read_fitting_requests_panel(
+    request: Request,
+    organisation_id: IdPath,
+    session: SessionDep,
+    actor: ActorDep,
+    index: PartnerRequestIndexDep,
+) -> HTMLResponse:
+    """A fragment for an organisation's own profile: the open partner requests it fits, best
+    first, as `GET /organisations/{id}/partner-requests` ranks them, each with the
+    organisation's answer or the link to answer (its own key; an admin sees them, without)."""
+    principal = require_organisation(actor, organisation_id)
+    organisation = organisations_service.get_organisation(session, organisation_id=organisation_id)
+    now = utc_now()
+    fitting = index.rank(
+        session, organisation_id=organisation_id, today=now.date(), limit=FITTING_REQUESTS
+    )
+    may_answer = principal.organisation_id == organisation_id
+    answers = (
+        contacts.answers_to_partner_requests(
+            session,
+            sender_id=organisation_id,
+            partner_request_ids=[item.request.id for item in fitting],
+            now=now,
+        )
+        if may_answer
+        else {}
+    )
+    return render(
+        request,
+        "_fitting_requests.html",
+        {
+            "organisation": OrganisationSummary.model_validate(organisation),
+            "fitting": fitting,
+            "answers": answers,
+            "may_answer": may_answer,
         },
         private=True,
     )
@@ -177,6 +277,7 @@ def read_inbox_panel(
 ) -> HTMLResponse:
     """A fragment: one page of the requests the caller received and sent (those of one status,
     given one), and whom it blocks (needs a key)."""
+    _, organisation_id = require_organisation_key(actor)
     chosen = _inbox_status(status)
     statuses = [chosen] if chosen else []
 
@@ -213,6 +314,7 @@ def read_inbox_panel(
             "pager": pager,
             "status": chosen,
             "status_words": INBOX_STATUSES,
+            "organisation_id": organisation_id,
         },
         private=True,
     )

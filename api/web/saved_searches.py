@@ -1,4 +1,5 @@
-"""The saved-searches page: the signed-in organisation's saved searches, to list, add and delete.
+"""The saved-searches page: the signed-in organisation's saved searches, to list, add and delete,
+and how often its notification e-mails go out.
 
 Like the inbox, the page is public and its content private: the script fetches the panel with
 the key (`Authorization: Bearer`), rendered for that key's organisation by the same service as
@@ -11,8 +12,10 @@ from fastapi.responses import HTMLResponse
 from api.deps import ActorDep, SessionDep, SettingsDep
 from api.web.templating import render
 from matchmaker import calls as calls_service
-from matchmaker.partnering import saved_searches
+from matchmaker import organisations as organisations_service
+from matchmaker.partnering import preferences, saved_searches
 from matchmaker.partnering.requests import require_organisation_key
+from models.notifications import EmailFrequency
 from models.saved_search import DEFAULT_THRESHOLD, MAX_SEARCH_TEXT, SearchTarget
 
 router = APIRouter(include_in_schema=False)
@@ -21,6 +24,13 @@ TARGET_WORDS = {
     SearchTarget.calls: "New calls",
     SearchTarget.organisations: "New or updated organisations",
     SearchTarget.partner_requests: "New partner requests",
+}
+
+# The e-mail choices (PUT /organisations/{id}/notification-preferences), in the panel's words.
+EMAIL_WORDS = {
+    EmailFrequency.immediately: "One e-mail for each new message, answer or match",
+    EmailFrequency.daily: "One e-mail a day listing them",
+    EmailFrequency.off: "No e-mail: messages and answers still wait in your inbox",
 }
 
 
@@ -34,8 +44,10 @@ def read_saved_searches_page(request: Request) -> HTMLResponse:
 def read_saved_searches_panel(
     request: Request, session: SessionDep, settings: SettingsDep, actor: ActorDep
 ) -> HTMLResponse:
-    """A fragment: the caller's saved searches and the form to add one (an organisation key)."""
+    """A fragment: the caller's saved searches, the form to add one, and when its notification
+    e-mails go out (an organisation key)."""
     _, organisation_id = require_organisation_key(actor)
+    organisation = organisations_service.get_organisation(session, organisation_id=organisation_id)
     items, total = saved_searches.list_saved_searches(
         session,
         organisation_id=organisation_id,
@@ -55,6 +67,11 @@ def read_saved_searches_panel(
             "default_threshold": DEFAULT_THRESHOLD,
             "max_text": MAX_SEARCH_TEXT,
             "programmes": calls_service.list_programmes(session),
+            "email": preferences.read_preferences(
+                session, organisation_id=organisation_id, actor=actor
+            ),
+            "email_words": EMAIL_WORDS,
+            "contact_email": organisation.contact_email,
         },
         private=True,
     )

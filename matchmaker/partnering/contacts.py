@@ -394,6 +394,29 @@ def read_inbox(
     )
 
 
+def answers_to_partner_requests(
+    session: Session, *, sender_id: int, partner_request_ids: Sequence[int], now: datetime
+) -> dict[int, ContactRequestPublic]:
+    """The sender's latest answer to each of these partner requests, as the sender sees it
+    (keyed by partner request id; those it never answered are left out)."""
+    if not partner_request_ids:
+        return {}
+    rows = session.scalars(
+        select(ContactRequest)
+        .where(
+            col(ContactRequest.sender_organisation_id) == sender_id,
+            col(ContactRequest.partner_request_id).in_(partner_request_ids),
+        )
+        .order_by(col(ContactRequest.id))
+    ).all()
+    latest = {row.partner_request_id: row for row in rows}
+    return {
+        shown.partner_request_id: shown
+        for shown in present(session, list(latest.values()), viewer_id=sender_id, now=now)
+        if shown.partner_request_id is not None
+    }
+
+
 def _party_request(
     session: Session, *, request_id: int, actor: Principal | None, for_update: bool = False
 ) -> tuple[ContactRequest, int]:

@@ -103,6 +103,7 @@ def _pages(demo: dict[str, Any], *, signed_in: bool) -> list[str]:
         "/ui/inbox",
         "/ui/saved-searches",
         f"/ui/organisations/{organisation}/contact?call_id={call}",
+        f"/ui/organisations/{organisation}/contact",
         f"/ui/organisations/{organisation}/confirm",
         f"/ui/organisations/{organisation}/claim",
         "/ui/calls/999999",

@@ -259,6 +259,7 @@ def test_a_draft_publishes_one_request_which_its_deletion_withdraws(
     )
     expect(listed).to_have_count(1)
     expect(page.locator("#partner-requests-heading .count")).to_have_text("(1)")
+    expect(page.locator("[data-jump-requests]")).to_have_text("Looking for partners (1)")
     assert server.get(f"/partner-requests/{extra['id']}").json()["status"] == "withdrawn"
 
     page.goto(f"/ui/consortia/{draft['id']}")

@@ -227,9 +227,14 @@ def test_writer_publishes_the_drafts_gaps_as_a_partner_request(
         f"/ui/organisations/{scene['patients']['id']}/contact"
         f"?call_id={call['id']}&consortium_id={draft['id']}",
     )
+    # The coverage column is long: its top leads to the form that publishes what is lacking.
+    page.get_by_role("link", name="Ask for the partners you lack").click()
+    expect(page.get_by_label("Why join, in a few sentences (optional)")).to_be_in_viewport()
+    page.get_by_label("Expertise sought (optional)").fill("Kidney patient panels.")
     page.get_by_label("Why join, in a few sentences (optional)").fill("Patients from day one.")
     page.get_by_role("button", name="Publish as partner request").click()
     expect(page.locator("#status")).to_contain_text("Published your partner request")
+    expect(page.locator("#publish-jump")).to_have_count(0)
 
     page.goto(f"/ui/calls/{call['id']}#partner-requests")
     listed = page.locator("#partner-requests li.partner-request")
@@ -237,6 +242,7 @@ def test_writer_publishes_the_drafts_gaps_as_a_partner_request(
     expect(listed.first).to_contain_text("Kidney Tolerance Institute")
     expect(listed.first).to_contain_text("Looking for: Patient organisation")
     expect(listed.first).to_contain_text("Patients from day one.")
+    expect(listed.first).to_contain_text("Expertise sought: Kidney patient panels.")
     expect(listed.first.get_by_role("link", name="Answer")).to_be_hidden()
     assert WRITER_EMAIL not in page.content()
 
@@ -266,6 +272,7 @@ def test_writer_publishes_the_drafts_gaps_as_a_partner_request(
     expect(mine).to_have_count(1)
     expect(mine.first).to_have_attribute("data-status", "open")
     expect(mine.first).to_contain_text("Patients from day one.")
+    expect(mine.first).to_contain_text("Expertise sought: Kidney patient panels.")
     page.once("dialog", lambda dialog: dialog.accept())
     mine.first.get_by_role("button", name="Withdraw").click()
     expect(page.locator("#status")).to_contain_text("Withdrew your partner request")

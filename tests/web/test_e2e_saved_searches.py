@@ -8,7 +8,8 @@ import pytest
 from playwright import sync_api
 
 from tests.factories import organisation_payload
-from tests.web.browser import DESKTOP, TIMEOUT_MS, sign_in
+from tests.helpers import bearer, created
+from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -19,12 +20,12 @@ def test_organisation_saves_and_deletes_searches_on_its_page(
     """Saved from the form, listed with its filters, refused in the form's words when wrong,
     deleted with its button; the JSON API agrees at each step."""
     expect = sync_api.expect
-    created = server.post(
-        "/organisations",
-        json=organisation_payload(name="Search Watchers Lab", activities=[]),
+    organisation = created(
+        server.post(
+            "/organisations",
+            json=organisation_payload(name="Search Watchers Lab", activities=[]),
+        )
     )
-    assert created.status_code == 201, created.text
-    organisation = created.json()
     key = organisation["api_key"]
     problems: list[str] = []
     context = browser.new_context(viewport=DESKTOP, base_url=str(server.base_url).rstrip("/"))
@@ -90,5 +91,53 @@ def test_organisation_saves_and_deletes_searches_on_its_page(
         headers={"Authorization": f"Bearer {key}"},
     ).json()
     assert [item["fits_profile"] for item in remaining["items"]] == [True]
+    context.close()
+    assert problems == []
+
+
+def test_organisation_chooses_how_often_it_is_emailed(server: httpx.Client, browser: Any) -> None:
+    """The unsubscribe page's way back leads, through signing in, to the e-mail choice on the
+    saved-searches page; the choice made there is what the JSON API then answers."""
+    expect = sync_api.expect
+    organisation = created(
+        server.post(
+            "/organisations",
+            json=organisation_payload(
+                name="Digest Readers Association",
+                contact_email="digest@readers.example",
+                activities=[],
+            ),
+        )
+    )
+    key = organisation["api_key"]
+    url = f"/organisations/{organisation['id']}/notification-preferences"
+    problems: list[str] = []
+    context = browser.new_context(viewport=PHONE, base_url=str(server.base_url).rstrip("/"))
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+    # Signed out, the link leads to signing in, then back to the e-mail choice.
+    page.goto("/ui/saved-searches#email-preference")
+    page.get_by_role("link", name="Sign in with your organisation key").click()
+    page.get_by_label("Organisation key").fill(key)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url("**/ui/saved-searches#email-preference")
+    section = page.locator("#email-preference")
+    expect(section).to_contain_text("digest@readers.example")
+    expect(section).to_be_in_viewport()
+    expect(page.get_by_label("One e-mail for each new message, answer or match")).to_be_checked()
+
+    page.get_by_label("One e-mail a day listing them").check()
+    page.get_by_role("button", name="Save e-mail choice").click()
+    expect(page.locator("#status")).to_contain_text("Saved: one e-mail a day listing them.")
+    expect(page.locator("#email-heading")).to_be_focused()
+    expect(page.get_by_label("One e-mail a day listing them")).to_be_checked()
+    assert server.get(url, headers=bearer(key)).json() == {"email": "daily"}
+
+    page.get_by_label("No e-mail: messages and answers still wait in your inbox").check()
+    page.get_by_role("button", name="Save e-mail choice").click()
+    expect(page.locator("#status")).to_contain_text("Saved: no more e-mail.")
+    assert server.get(url, headers=bearer(key)).json() == {"email": "off"}
     context.close()
     assert problems == []

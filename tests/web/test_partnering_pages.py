@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.web import partnering as partnering_pages
 from tests.factories import create_call, create_organisation
 from tests.helpers import Page, bearer
+from tests.servers import ADMIN_TOKEN
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 
@@ -130,7 +131,7 @@ def test_call_suggestions_offer_contact_once_signed_in(
 def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """The form names its recipient, call and draft; a link naming no call explains what to do."""
+    """The form names its recipient, call and draft; without a call, it asks which one first."""
     scene = _scene(client)
     patients_id, call = scene["patients"]["id"], scene["call"]
     response = anonymous.get(
@@ -150,8 +151,15 @@ def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
     for query in ("", "?call_id=999", "?call_id=abc&consortium_id=3"):
         unnamed = anonymous.get(f"/ui/organisations/{patients_id}/contact{query}")
         assert unnamed.status_code == 200, query
-        assert "this link names none" in unnamed.text
         assert 'id="contact-form"' not in unnamed.text
+        # Which call, then, chosen in the page: the calls that fit the recipient come first.
+        chooser = unnamed.text.split('id="call-choice-form"')[1].split("</form>")[0]
+        assert 'method="get"' in unnamed.text.split('id="call-choice-form"')[0][-200:]
+        assert '<optgroup label="Calls that fit Liver Patients Europe">' in chooser
+        assert (
+            f'<option value="{call["id"]}">LIVER-2099: Liver disease screening</option>' in chooser
+        )
+        assert ("no longer exists" in unnamed.text) is bool(query), query
     missing = anonymous.get("/ui/organisations/999/contact?call_id=1")
     assert missing.status_code == 404
     assert "text/html" in missing.headers["content-type"]
@@ -412,3 +420,117 @@ def test_draft_panel_lists_its_partner_requests_with_withdraw_while_open(
     assert "withdraw-request" not in card
     other = create_organisation(client, name="Other University")
     assert anonymous.get(panel_url, headers=bearer(other["api_key"])).status_code == 404
+
+
+def test_fitting_requests_panel_is_the_organisations_own_with_its_answers(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The profile's fragment of fitting partner requests needs the organisation's own key (or
+    an admin's, shown without Answer); once answered it says so instead of offering Answer."""
+    scene = _scene(client)
+    published = client.post(
+        f"/calls/{scene['call']['id']}/partner-requests",
+        headers=bearer(scene["writer"]["api_key"]),
+        json={"stakeholder_types": ["patient_organisation"], "pitch": HOSTILE},
+    )
+    assert published.status_code == 201, published.text
+    request_id = published.json()["id"]
+    url = f"/ui/organisations/{scene['patients']['id']}/partner-requests"
+    answer_link = f'href="/ui/partner-requests/{request_id}/answer"'
+
+    assert anonymous.get(url).status_code == 401
+    other = anonymous.get(url, headers=bearer(scene["writer"]["api_key"]))
+    assert other.status_code == 403
+    assert (
+        anonymous.get(
+            "/ui/organisations/999/partner-requests", headers=bearer(ADMIN_TOKEN)
+        ).status_code
+        == 404
+    )
+    as_admin = anonymous.get(url, headers=bearer(ADMIN_TOKEN))
+    assert as_admin.status_code == 200
+    assert f'data-partner-request-id="{request_id}"' in as_admin.text
+    assert answer_link not in as_admin.text
+
+    own = anonymous.get(url, headers=bearer(scene["patients"]["api_key"]))
+    assert own.status_code == 200
+    assert own.headers["cache-control"] == "no-store"
+    assert answer_link in own.text
+    assert "&lt;script&gt;alert" in own.text
+    assert "<script>alert" not in own.text
+    assert "writer@private.example" not in own.text
+
+    interest = anonymous.post(
+        f"/partner-requests/{request_id}/interest",
+        headers=bearer(scene["patients"]["api_key"]),
+        json={"message": "We would like to join."},
+    )
+    assert interest.status_code == 201, interest.text
+    answered = anonymous.get(url, headers=bearer(scene["patients"]["api_key"])).text
+    assert 'data-answer-status="pending"' in answered
+    assert "waiting for their answer" in answered
+    assert answer_link not in answered
+
+    withdrawn = anonymous.post(
+        f"/contact-requests/{interest.json()['id']}/withdraw",
+        headers=bearer(scene["patients"]["api_key"]),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    again = anonymous.get(url, headers=bearer(scene["patients"]["api_key"])).text
+    assert "then withdrew your answer" in again
+    assert (
+        f'{answer_link} aria-label="Answer again Writer University\'s partner request">'
+        "Answer again</a>"
+    ) in again
+
+    # The writer's own profile lists none: its request is its own.
+    mine = anonymous.get(
+        f"/ui/organisations/{scene['writer']['id']}/partner-requests",
+        headers=bearer(scene["writer"]["api_key"]),
+    ).text
+    assert "data-partner-request-id" not in mine
+    assert "No open partner request is looking for academic partners from your country" in mine
+
+
+def test_call_page_shows_more_partner_requests_in_the_page_not_the_api(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Past the 20 newest, a call's page offers "Show more" in the page itself, keeping the
+    suggestions' filter, instead of sending readers to the JSON API."""
+    scene = _scene(client)
+    call_id = scene["call"]["id"]
+    for number in range(21):
+        seeker = create_organisation(client, name=f"Seeker {number:02d}", contact_email=None)
+        published = anonymous.post(
+            f"/calls/{call_id}/partner-requests",
+            headers=bearer(seeker["api_key"]),
+            json={"pitch": f"Pitch {number:02d}"},
+        )
+        assert published.status_code == 201, published.text
+
+    first = anonymous.get(f"/ui/calls/{call_id}?stakeholder_type=academia").text
+    assert first.count('class="card partner-request"') == 20
+    assert "The 20 newest of 21 are shown." in first
+    assert "Pitch 00" not in first
+    assert "JSON API.</p>" not in first
+    assert (
+        f'href="/ui/calls/{call_id}?stakeholder_type=academia&amp;requests=40#partner-requests" '
+        "data-more-requests>Show 1 more partner request</a>"
+    ) in first
+
+    more = anonymous.get(f"/ui/calls/{call_id}?stakeholder_type=academia&requests=40").text
+    assert more.count('class="card partner-request"') == 21
+    assert "Pitch 00" in more
+    assert "data-more-requests" not in more
+    assert "newest of" not in more
+    assert anonymous.get(f"/ui/calls/{call_id}?requests=0").status_code == 422
+
+
+def test_contact_page_without_any_open_call_says_so_instead_of_an_empty_choice(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """With no open or forthcoming call there is nothing to choose: the page says so."""
+    patients = create_organisation(client, name="Patients With Nothing To Join")
+    page = anonymous.get(f"/ui/organisations/{patients['id']}/contact").text
+    assert "No call is open or forthcoming now" in page
+    assert 'id="call-choice-form"' not in page

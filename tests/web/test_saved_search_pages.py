@@ -2,7 +2,10 @@
 the signed-in organisation's searches with Delete, and the form that saves another."""
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
 
+from matchmaker.partnering.preferences import ensure_preference
 from tests.factories import create_organisation
 from tests.helpers import Page, bearer
 
@@ -94,3 +97,29 @@ def test_saved_searches_panel_offers_no_form_at_the_limit(
     assert "(20 of at most 20)" in full
     assert 'id="saved-search-form"' not in full
     assert "keeps the most saved searches allowed (20)" in full
+
+
+def test_unsubscribed_page_leads_to_the_email_choice_not_the_api(
+    anonymous: TestClient, client: TestClient, engine: Engine
+) -> None:
+    """After unsubscribing, the page says where to choose e-mail again: the saved-searches
+    page's E-mail section, whose panel shows the current choice (no API call to make)."""
+    organisation = create_organisation(client, name="Quiet Patients", contact_email="q@p.example")
+    with Session(engine) as session:
+        token = ensure_preference(session, organisation_id=organisation["id"]).unsubscribe_token
+        session.commit()
+    done = anonymous.post(f"/unsubscribe/{token}")
+    assert done.status_code == 200, done.text
+    assert '<a href="/ui/saved-searches#email-preference">' in done.text
+    assert "notification-preferences" not in done.text
+
+    panel = anonymous.get("/ui/saved-searches/panel", headers=bearer(organisation["api_key"]))
+    assert panel.status_code == 200
+    assert 'id="email-preference"' in panel.text
+    assert 'id="email-off" name="email" value="off" checked>' in panel.text
+    assert "<strong>q@p.example</strong>" in panel.text
+    silent = create_organisation(client, name="Addressless Patients", contact_email=None)
+    without = anonymous.get("/ui/saved-searches/panel", headers=bearer(silent["api_key"])).text
+    assert "Your profile gives none, so nothing is e-mailed" in without
+    assert f'<a href="/ui/organisations/{silent["id"]}/edit">add one to your profile</a>' in without
+    assert 'id="email-immediately" name="email" value="immediately" checked>' in without

@@ -128,7 +128,7 @@
   }
 
   function signInUrl() {
-    return "/ui/sign-in?next=" + encodeURIComponent(location.pathname + location.search);
+    return "/ui/sign-in?next=" + encodeURIComponent(location.pathname + location.search + location.hash);
   }
 
   // Show what fits the signed-in state: [data-when="signed-in"] or [data-when="signed-out"].
@@ -176,6 +176,12 @@
         }
         return response.text().then(function (html) {
           container.innerHTML = html;
+          // A link to a part of the fragment (#email-preference) lands there once it is in.
+          var target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
+          if (target && container.contains(target) && !container.hasAttribute("data-landed")) {
+            container.setAttribute("data-landed", "");
+            target.scrollIntoView();
+          }
           return true;
         });
       })
@@ -196,6 +202,8 @@
       text.textContent = "Your key is no longer valid. Sign in again.";
       forget();
       applySession();
+      // The panel is usually hidden now with the page's signed-in parts: say why above them.
+      announce("You were signed out: this tab's key is no longer valid (it was replaced or revoked). Sign in again with your current key.", "error");
     } else if (problem.status === 403) {
       text.textContent = "This belongs to another organisation: sign in with its key to see it.";
     } else if (problem.status === 404 && container.hasAttribute("data-missing")) {
@@ -212,10 +220,15 @@
     container.replaceChildren(box);
   }
 
-  function safeNext() {
+  // Where signing in leads: the page it was asked from, else the organisation's own profile
+  // (its partner requests to answer, its contact address), else (an admin) the drafts.
+  function safeNext(who) {
     var next = new URLSearchParams(location.search).get("next") || "";
     // Only paths on this site: no scheme, no host, no protocol-relative "//".
-    return /^\/ui\/[^/\\]/.test(next) || next === "/ui/" ? next : "/ui/drafts";
+    if (/^\/ui\/[^/\\]/.test(next) || next === "/ui/") {
+      return next;
+    }
+    return who && who.organisation_id ? "/ui/organisations/" + who.organisation_id : "/ui/drafts";
   }
 
   function setupSignIn() {
@@ -250,7 +263,7 @@
         .then(function (who) {
           remember(key, who);
           form.reset();
-          location.assign(safeNext());
+          location.assign(safeNext(who));
         })
         .catch(function (failure) {
           error.textContent = failure.message;
@@ -469,7 +482,7 @@
       button.disabled = true;
       announce("Publishing…", "info");
       request("POST", "/consortia/" + consortiumId + "/partner-requests", {
-        body: { pitch: form.elements.pitch.value.trim() },
+        body: { expertise: form.elements.expertise.value.trim(), pitch: form.elements.pitch.value.trim() },
       })
         .then(function (response) {
           if (!response.ok) {
@@ -582,6 +595,7 @@
               showError(problem);
             });
           }
+          form.removeAttribute("data-unsent");
           form.hidden = true;
           var sent = document.getElementById("contact-sent");
           sent.hidden = false;
@@ -687,6 +701,9 @@
         button.closest("li").remove();
         var count = section.querySelector("#partner-requests-heading .count");
         count.textContent = "(" + Math.max(Number(count.textContent.replace(/\D/g, "")) - 1, 0) + ")";
+        document.querySelectorAll("[data-jump-requests]").forEach(function (jump) {
+          jump.textContent = "Looking for partners " + count.textContent;
+        });
         announce("Withdrew your partner request: it is no longer listed here.", "ok");
         document.getElementById("partner-requests-heading").focus();
       }, function () {
@@ -821,6 +838,48 @@
         .catch(function () {
           submit.disabled = false;
           showErrors(form, { detail: "the server could not be reached." });
+        });
+    });
+
+    // How often the organisation's notification e-mails go out.
+    var emailWords = {
+      immediately: "Saved: one e-mail for each new message, answer or match.",
+      daily: "Saved: one e-mail a day listing them.",
+      off: "Saved: no more e-mail. Messages and answers still wait in your inbox.",
+    };
+    panel.addEventListener("submit", function (event) {
+      var form = event.target.closest("form[data-action='save-email']");
+      if (!form) {
+        return;
+      }
+      event.preventDefault();
+      var errors = form.querySelector("#email-errors");
+      errors.hidden = true;
+      var chosen = form.querySelector("input[name='email']:checked");
+      var holder = panel.querySelector("[data-saved-searches]");
+      var url = "/organisations/" + holder.getAttribute("data-organisation-id") + "/notification-preferences";
+      var submit = form.querySelector("button[type='submit']");
+      submit.disabled = true;
+      announce("Saving…", "info");
+      request("PUT", url, { body: { email: chosen.value } })
+        .then(function (response) {
+          if (response.ok) {
+            return reload(emailWords[chosen.value], "#email-heading");
+          }
+          return problemOf(response).then(function (problem) {
+            submit.disabled = false;
+            announce("", "info");
+            showProblem(errors, "Not saved: ", problem, function () {
+              return null;
+            });
+          });
+        })
+        .catch(function () {
+          submit.disabled = false;
+          announce("", "info");
+          showProblem(errors, "Not saved: ", { detail: "the server could not be reached." }, function () {
+            return null;
+          });
         });
     });
 
@@ -1199,6 +1258,7 @@
             });
           }
           return response.json().then(function (profile) {
+            form.removeAttribute("data-unsent");
             if (organisationId) {
               loadedVersion = profile.version;
               showStored(profile);
@@ -1368,6 +1428,67 @@
       });
   }
 
+  // A form marked data-guard-typing that holds typed, unsent text makes leaving the page ask
+  // first (the browser's own question), so a stray tap on a link does not lose a long profile or
+  // message; sending it clears the mark.
+  function setupTypingGuard() {
+    document.querySelectorAll("form[data-guard-typing]").forEach(function (form) {
+      form.addEventListener("input", function () {
+        form.setAttribute("data-unsent", "");
+      });
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (document.querySelector("form[data-unsent]:not([hidden])")) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+  }
+
+  // "Replace your key" on the owner's profile (POST /organisations/{id}/keys/rotate): the key
+  // this tab holds is revoked, the new one is shown once and this tab keeps working with it.
+  function setupRotateKey() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action='rotate-key']");
+      if (!button) {
+        return;
+      }
+      var who = currentWho();
+      if (!who || who.role !== "organisation") {
+        announce("Only the organisation's own key can be replaced here; administrators issue keys instead.", "error");
+        document.getElementById("status").focus();
+        return;
+      }
+      if (!window.confirm("Replace your organisation key? The key you signed in with stops working at once, wherever it is kept or shared; the new one is shown once.")) {
+        return;
+      }
+      button.disabled = true;
+      request("POST", "/organisations/" + button.getAttribute("data-organisation-id") + "/keys/rotate")
+        .then(function (response) {
+          if (!response.ok) {
+            return problemOf(response).then(function (problem) {
+              announce("Not replaced: " + problem.detail, "error");
+              document.getElementById("status").focus();
+            });
+          }
+          return response.json().then(function (issued) {
+            remember(issued.token, who);
+            announce("", "info");
+            var panel = document.getElementById("key-panel");
+            document.getElementById("new-key").textContent = issued.token;
+            panel.hidden = false;
+            panel.focus();
+          });
+        })
+        .catch(function () {
+          announce("Not replaced: the server could not be reached.", "error");
+        })
+        .finally(function () {
+          button.disabled = false;
+        });
+    });
+  }
+
   function setupCopyKey() {
     document.addEventListener("click", function (event) {
       var button = event.target.closest("[data-action='copy-key']");
@@ -1399,6 +1520,8 @@
     setupSignIn();
     setupSignOut();
     setupCopyKey();
+    setupRotateKey();
+    setupTypingGuard();
     setupBuilder(who);
     setupOrganisationForm(who);
     setupDraft();
