@@ -1,6 +1,6 @@
 """An organisation's export: everything stored about it, gathered from every package that
-keeps some (its profile, keys and drafts; its partner requests, messages and blocks; its
-saved searches, webhooks and e-mail preference; its claims)."""
+keeps some (its profile, keys and drafts; its partner requests, messages, blocks and the
+notifications sent to it; its saved searches, webhooks and e-mail preference; its claims)."""
 
 from datetime import datetime
 from typing import Any
@@ -10,7 +10,14 @@ from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_organisation
 from matchmaker.organisations import export_organisation as export_profile
-from matchmaker.partnering import contacts, preferences, requests, saved_searches, webhooks
+from matchmaker.partnering import (
+    contacts,
+    outbox,
+    preferences,
+    requests,
+    saved_searches,
+    webhooks,
+)
 from matchmaker.trust import claims
 from models.apikey import KeyRole
 from models.call import Call
@@ -36,7 +43,9 @@ def export_organisation(
 
     Its messages (contact requests and expressions of interest, sent and received) are only
     their parties' to read, so an admin's export leaves them out (`contact_requests` null);
-    the organisation's own shows them without the other party's contact address.
+    the organisation's own shows them without the other party's contact address. So do the
+    notifications queued or sent to it (the outbox), which quote those messages
+    (`notifications` null for an admin), and show no e-mail address at all.
     `context` is the profile schemas' validation context (when profiles are stale).
     """
     require_organisation(actor, organisation_id)
@@ -57,8 +66,9 @@ def export_organisation(
     own_claims, _ = claims.list_claims(
         session, actor=owner, organisation_id=organisation_id, limit=_ALL, offset=0
     )
-    messages = None
+    messages = notifications = None
     if actor is not None and actor.organisation_id == organisation_id:
+        notifications = outbox.exported_notifications(session, organisation_id=organisation_id)
         inbox = contacts.read_inbox(session, actor=owner, limit=_ALL, offset=0, now=now)
         # The other party's address is its data, not this organisation's: GET /inbox shows it
         # once a request is accepted, and the privacy rule keeps it there.
@@ -74,6 +84,7 @@ def export_organisation(
             for request, call, publisher in published
         ],
         "contact_requests": messages,
+        "notifications": notifications,
         "blocks": contacts.list_blocks(session, actor=owner),
         "saved_searches": [SavedSearchPublic.model_validate(search) for search in searches],
         "webhooks": [

@@ -28,7 +28,7 @@ from matchmaker.errors import (
     Unauthenticated,
 )
 from matchmaker.repository import get_or_raise, paginate
-from models.apikey import ApiKey, KeyCreate, KeyRole
+from models.apikey import OWNER_LABEL, ApiKey, KeyCreate, KeyRole
 from models.common import utc_now
 from models.organisation import Organisation
 
@@ -69,9 +69,14 @@ def issue_key(session: Session, *, data: KeyCreate, actor: Principal | None) -> 
 
 
 def issue_organisation_key(
-    session: Session, *, organisation_id: int, actor: Principal | None
+    session: Session,
+    *,
+    organisation_id: int,
+    actor: Principal | None,
+    label: str = OWNER_LABEL,
 ) -> tuple[ApiKey, str]:
-    """Issue another key for an organisation (its owner or an admin), e.g. to rotate keys.
+    """Issue another key for an organisation (its owner or an admin), e.g. to rotate keys,
+    labelled for whoever will hold it.
 
     An organisation holds at most MAX_ACTIVE_KEYS keys that are not revoked (409 past it).
     """
@@ -87,7 +92,7 @@ def issue_organisation_key(
             f"The organisation already has {MAX_ACTIVE_KEYS} keys; revoke one before issuing "
             "another."
         )
-    data = KeyCreate(role=KeyRole.organisation, organisation_id=organisation_id, label="owner")
+    data = KeyCreate(role=KeyRole.organisation, organisation_id=organisation_id, label=label)
     return issue_key(session, data=data, actor=OPERATOR)
 
 
@@ -151,4 +156,8 @@ def rotate_key(
     )
     if int(cast(CursorResult[Any], revoked).rowcount) != 1:
         raise Unauthenticated("The API key is not valid (unknown, malformed or revoked).")
-    return issue_organisation_key(session, organisation_id=organisation_id, actor=OPERATOR)
+    # The new key takes the old one's place, so it keeps its label (which system holds it).
+    label = session.scalar(select(col(ApiKey.label)).where(col(ApiKey.id) == actor.key_id))
+    return issue_organisation_key(
+        session, organisation_id=organisation_id, actor=OPERATOR, label=label or OWNER_LABEL
+    )

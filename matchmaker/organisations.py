@@ -3,7 +3,7 @@
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from matchmaker import search
@@ -38,6 +38,7 @@ from models.organisation import (
     dropped_verification,
 )
 from models.saved_search import JobKind
+from models.trust import Claim, ClaimStatus
 
 
 def create_organisation(session: Session, *, data: OrganisationCreate) -> tuple[Organisation, str]:
@@ -188,6 +189,16 @@ def delete_organisation(
         .with_for_update()
     ).all()
     versioned_update_many(session, [(draft, {}) for draft in drafts], entity=Entity.consortium)
+    # Claims of this profile as a record can never be confirmed now (the database forgets
+    # the record in them); the waiting ones say why they ended.
+    session.execute(
+        update(Claim)
+        .where(
+            col(Claim.record_id) == organisation_id,
+            col(Claim.status) == ClaimStatus.pending.value,
+        )
+        .values(status=ClaimStatus.record_deleted.value)
+    )
     versioned_delete(
         session, organisation, entity=Entity.organisation, expected_version=expected_version
     )

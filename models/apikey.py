@@ -87,6 +87,23 @@ class KeyCreate(BaseModel):
     )
 
 
+OWNER_LABEL = "owner"
+
+
+class OrganisationKeyCreate(BaseModel):
+    """Another key for an organisation, optionally labelled for the system that will hold it."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"label": "CRM integration"}]}
+    )
+
+    label: Annotated[str, line(200, min_length=1)] = PydanticField(
+        default=OWNER_LABEL,
+        description="A note on who holds the key, shown wherever the key is listed (the "
+        "organisation's export, the admins' list); `owner` when left out.",
+    )
+
+
 _KEY_EXAMPLE: JsonDict = {
     "id": 7,
     "prefix": "3f9a1c0b7d2e",

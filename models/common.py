@@ -224,6 +224,9 @@ class _TextRules(GroupedMetadata):
                 f"String should have at least {{min_length}} character{plural}",
                 {"min_length": self.min_length},
             )
+        # Multi-line text keeps its spaces, so a required one could be nothing but spaces.
+        if self.min_length and all(_invisible(character) for character in value):
+            raise ValueError("must contain a visible character, not only spaces")
         return value
 
 

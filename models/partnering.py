@@ -449,6 +449,49 @@ class BlockCreate(BaseModel):
     organisation_id: Id = PydanticField(description="The organisation to block.")
 
 
+_NOTIFICATION_EXAMPLE: JsonDict = {
+    "message_id": "<5f0c2d8e9b7a4c3e8d1f6a2b9c0e7d41@matchmaker>",
+    "event": "request_accepted",
+    "subject": "European Liver Patients' Association accepted your request",
+    "body": "European Liver Patients' Association accepted your request. Write to them at "
+    "(address withheld).\n\nThey now see your contact address too.\n",
+    "status": "sent",
+    "attempts": 1,
+    "created_at": "2026-12-06T11:00:00Z",
+    "sent_at": "2026-12-06T11:01:00Z",
+}
+
+
+class NotificationPublic(BaseModel):
+    """A notification queued or sent to an organisation (the outbox), as its export shows it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_NOTIFICATION_EXAMPLE]})
+
+    message_id: str = PydanticField(
+        description="The notification's stable id: the e-mail's Message-ID, and the "
+        "`X-Matchmaker-Message-Id` its webhooks received."
+    )
+    event: str = PydanticField(
+        description="What it reports, as `X-Matchmaker-Event` names it (`request_received`, "
+        "`call_matches_search`, ...)."
+    )
+    subject: str = PydanticField(description="The e-mail's subject.")
+    body: str = PydanticField(
+        description="The e-mail's text, with every e-mail address in it withheld (an accepted "
+        "request's names the other party's; GET /inbox shows it). A one-time link's message "
+        "(key recovery, a claim's confirmation) never shows its text here."
+    )
+    status: OutboxStatus = PydanticField(
+        description="`pending` (to be sent), `sent`, `skipped` (no contact address to send it "
+        "to) or `muted` (e-mail was off)."
+    )
+    attempts: int = PydanticField(description="How many times sending it was tried.", ge=0)
+    created_at: UtcDatetime = PydanticField(description="When it was queued (UTC).")
+    sent_at: UtcDatetime | None = PydanticField(
+        description="When the mail server took it (UTC); null until then."
+    )
+
+
 class BlockPublic(BaseModel):
     """An organisation you block."""
 

@@ -38,10 +38,26 @@ class OrganisationMerge(SQLModel, table=True):
 
 
 class ClaimStatus(StrEnum):
-    """Where a claim stands."""
+    """Where a claim stands: pending, or one of the final statuses that say how it ended."""
 
     pending = "pending"
     confirmed = "confirmed"
+    # Taken back by the claimant (or an admin) before it was confirmed.
+    withdrawn = "withdrawn"
+    # The record was merged into a profile by something else (another organisation's
+    # confirmed claim, an admin's merge) while this claim waited: it can no longer be confirmed.
+    record_merged = "record_merged"
+    # The record was deleted while this claim waited.
+    record_deleted = "record_deleted"
+
+
+CLAIM_STATUS_DESCRIPTION = (
+    "`pending` until it ends: `confirmed` (by its link or an admin: the record merged into "
+    "the claimant), `withdrawn` (by the claimant, or an admin), `record_merged` (the record "
+    "was merged into a profile some other way, such as another organisation's confirmed "
+    "claim, while this one waited) or `record_deleted` (the record was deleted while it "
+    "waited). Only a pending claim can be confirmed or withdrawn."
+)
 
 
 class ConfirmedBy(StrEnum):
@@ -60,7 +76,7 @@ class Claim(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
-    # The imported profile claimed; null once it is merged into the claimant (it is deleted).
+    # The imported profile claimed; null once it is merged or deleted (the status says which).
     record_id: int | None = Field(
         default=None,
         sa_column=reference("organisations", ondelete="SET NULL", nullable=True, index=True),
@@ -137,13 +153,14 @@ class ClaimPublic(BaseModel):
     id: int = PydanticField(description="The claim's id.")
     organisation_id: int = PydanticField(description="The organisation that claims.")
     record_id: int | None = PydanticField(
-        description="The imported profile claimed; null once it was merged into the claimant."
+        description="The imported profile claimed; null once it was merged into a profile or "
+        "deleted (`status` says which)."
     )
     external_id: str = PydanticField(description="The claimed record's external id.")
     email: str | None = PydanticField(
         description="Where the confirmation link was sent; null when an admin is to confirm."
     )
-    status: ClaimStatus = PydanticField(description="`pending` until confirmed, then `confirmed`.")
+    status: ClaimStatus = PydanticField(description=CLAIM_STATUS_DESCRIPTION)
     created_at: UtcDatetime = PydanticField(description="When the claim was made (UTC).")
     expires_at: UtcDatetime | None = PydanticField(
         description="Until when the e-mailed link works (UTC); an admin may confirm later."

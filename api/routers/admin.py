@@ -1,6 +1,8 @@
 """API keys, data export and admin actions."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, Field
 
 from api.deps import (
@@ -19,13 +21,13 @@ from api.openapi import PUBLIC, answer_example, security
 from matchmaker import export, keys, rules
 from matchmaker.matching.service import request_refit
 from models import examples as ex
-from models.apikey import IssuedKey, KeyCreate, KeyPublic, KeyRole
+from models.apikey import IssuedKey, KeyCreate, KeyPublic, KeyRole, OrganisationKeyCreate
 from models.common import Page, utc_now
 from models.consortium import ConsortiumPublic, Membership
 from models.matching import RefitStarted
 from models.notifications import NotificationPreferences, WebhookPublic
 from models.organisation import OrganisationPrivate
-from models.partnering import BlockPublic, Inbox, PartnerRequestPublic
+from models.partnering import BlockPublic, Inbox, NotificationPublic, PartnerRequestPublic
 from models.rules import CountryStatusCreate, CountryStatusPublic
 from models.saved_search import SavedSearchPublic
 from models.trust import ClaimPublic
@@ -52,6 +54,12 @@ class OrganisationExport(BaseModel):
         "as its inbox shows them but without the other party's contact address (GET /inbox "
         "shows it once accepted); null in an admin's export, since messages are their "
         "parties' only."
+    )
+    notifications: list[NotificationPublic] | None = Field(
+        description="The notifications queued or sent to it (the outbox: its e-mails, which "
+        "its webhooks also received), oldest first, with every e-mail address in their text "
+        "withheld and no one-time link's text; null in an admin's export, since they quote "
+        "the parties' messages."
     )
     blocks: list[BlockPublic] = Field(description="The organisations it blocks.")
     saved_searches: list[SavedSearchPublic] = Field(description="Its saved searches.")
@@ -105,15 +113,25 @@ def revoke_key(key_id: IdPath, session: SessionDep, actor: WriterDep) -> KeyPubl
     openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
-    responses=problem_responses(401, 403, 404, 409, 429),
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
     tags=["organisations"],
 )
 def create_organisation_key(
-    organisation_id: IdPath, session: SessionDep, actor: WriterDep
+    organisation_id: IdPath,
+    session: SessionDep,
+    actor: WriterDep,
+    data: Annotated[OrganisationKeyCreate | None, Body()] = None,
 ) -> IssuedKey:
-    """Issue another key for your organisation (e.g. before revoking a leaked one); it holds
-    at most 20 keys that are not revoked (409 past it: revoke one first)."""
-    key, token = keys.issue_organisation_key(session, organisation_id=organisation_id, actor=actor)
+    """Issue another key for your organisation (e.g. before revoking a leaked one, or one per
+    system that uses the API), optionally with a `label` saying who holds it (`owner` when
+    there is no body); it holds at most 20 keys that are not revoked (409 past it: revoke one
+    first)."""
+    key, token = keys.issue_organisation_key(
+        session,
+        organisation_id=organisation_id,
+        actor=actor,
+        label=(data or OrganisationKeyCreate()).label,
+    )
     return IssuedKey.of(key, token)
 
 
@@ -128,8 +146,8 @@ def export_organisation(
     organisation_id: IdPath, session: SessionDep, actor: ActorDep, context: ProfileContext
 ) -> OrganisationExport:
     """Everything stored about your organisation: profile, keys (no secrets), drafts, partner
-    requests, messages (for its own key only), blocks, saved searches, webhooks (no secrets),
-    e-mail preference and claims."""
+    requests, messages and the notifications sent to it (for its own key only), blocks, saved
+    searches, webhooks (no secrets), e-mail preference and claims."""
     return OrganisationExport.model_validate(
         export.export_organisation(
             session,

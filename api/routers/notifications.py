@@ -200,6 +200,22 @@ def list_webhooks(
     return [_public(row) for row in rows]
 
 
+@router.get(
+    "/organisations/{organisation_id}/webhooks/{webhook_id}",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=WebhookPublic,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def read_webhook(
+    organisation_id: IdPath, webhook_id: IdPath, session: SessionDep, actor: ActorDep
+) -> WebhookPublic:
+    """One of your organisation's webhooks (without its secret), where its `Location` leads."""
+    webhook = webhooks.get_webhook(
+        session, organisation_id=organisation_id, webhook_id=webhook_id, actor=actor
+    )
+    return _public(webhook)
+
+
 @router.delete(
     "/organisations/{organisation_id}/webhooks/{webhook_id}",
     openapi_extra=ORGANISATION_KEY,

@@ -372,8 +372,8 @@ def create_block(data: BlockCreate, session: SessionDep, actor: WriterDep) -> Bl
     "/inbox/blocks/{organisation_id}",
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 422, 429),
+    responses=problem_responses(401, 403, 404, 422, 429),
 )
 def delete_block(organisation_id: IdPath, session: SessionDep, actor: WriterDep) -> None:
-    """Accept requests from an organisation again."""
+    """Accept requests from an organisation again (404 when yours does not block it)."""
     contacts.unblock_organisation(session, organisation_id=organisation_id, actor=actor)

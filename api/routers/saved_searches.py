@@ -68,6 +68,22 @@ def list_saved_searches(
     return page_of(SavedSearchPublic, found, limit=limit, offset=offset)
 
 
+@router.get(
+    "/organisations/{organisation_id}/saved-searches/{search_id}",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=SavedSearchPublic,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def read_saved_search(
+    organisation_id: IdPath, search_id: IdPath, session: SessionDep, actor: ActorDep
+) -> SavedSearchPublic:
+    """One of your organisation's saved searches (your key), where its `Location` leads."""
+    search = saved_searches.get_saved_search(
+        session, organisation_id=organisation_id, search_id=search_id, actor=actor
+    )
+    return SavedSearchPublic.model_validate(search)
+
+
 @router.delete(
     "/organisations/{organisation_id}/saved-searches/{search_id}",
     openapi_extra=ORGANISATION_KEY,

@@ -130,7 +130,8 @@ def create_claim(
 ) -> ClaimPublic:
     """Claim a CORDIS record as your organisation's: a one-time link goes to the address given
     on the record's web domain (or an admin confirms). Nothing changes until it is confirmed.
-    At most 5 of an organisation's claims may be pending at once (409)."""
+    At most 5 of an organisation's claims may be pending at once, and one per record (409
+    naming the pending one: withdraw it to claim again)."""
     claim, _token = claims.create_claim(
         session,
         organisation_id=organisation_id,
@@ -174,12 +175,16 @@ def list_claims(
     actor: ActorDep,
     claim_status: Annotated[
         ClaimStatus | None,
-        Query(alias="status", description="Only `pending` or only `confirmed` claims."),
+        Query(
+            alias="status",
+            description="Only the claims of this status: `pending`, `confirmed`, `withdrawn`, "
+            "`record_merged` or `record_deleted`.",
+        ),
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ClaimPublic]:
-    """Every claim, oldest first, optionally only `pending` or `confirmed` ones (admin key)."""
+    """Every claim, oldest first, optionally only those of one status (admin key)."""
     found = claims.list_claims(
         session, actor=actor, status=claim_status, limit=limit, offset=offset
     )
@@ -203,6 +208,22 @@ def confirm_claim(
     projects marked verified; the answer is that profile."""
     organisation = claims.confirm_by_admin(session, claim_id=claim_id, actor=actor)
     return private_profile(organisation, response, context)
+
+
+@router.post(
+    "/claims/{claim_id}/withdraw",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
+    response_model=ClaimPublic,
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    tags=["organisations"],
+)
+def withdraw_claim(claim_id: IdPath, session: SessionDep, actor: WriterDep) -> ClaimPublic:
+    """Withdraw your organisation's pending claim: its e-mailed link stops working and an admin
+    can no longer confirm it; the claim is kept, `withdrawn`. Another organisation's claim is
+    404, as a missing one; a claim no longer pending is 409."""
+    return ClaimPublic.model_validate(
+        claims.withdraw_claim(session, claim_id=claim_id, actor=actor)
+    )
 
 
 @router.post(

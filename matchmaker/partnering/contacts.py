@@ -12,7 +12,7 @@ against the write rate limit (api.deps). Messages are plain text, rendered escap
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal
@@ -547,14 +547,13 @@ def block_organisation(
 def unblock_organisation(
     session: Session, *, organisation_id: int, actor: Principal | None
 ) -> None:
-    """Accept requests from an organisation again."""
+    """Accept requests from an organisation again; NotFound when the caller does not block it."""
     _, viewer_id = require_organisation_key(actor)
-    session.execute(
-        delete(OrganisationBlock).where(
-            col(OrganisationBlock.organisation_id) == viewer_id,
-            col(OrganisationBlock.blocked_organisation_id) == organisation_id,
-        )
-    )
+    block = session.get(OrganisationBlock, (viewer_id, organisation_id))
+    if block is None:
+        raise NotFound(f"Your organisation does not block organisation {organisation_id}.")
+    session.delete(block)
+    session.flush()
 
 
 def list_blocks(session: Session, *, actor: Principal | None) -> list[BlockPublic]:

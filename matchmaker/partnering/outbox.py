@@ -5,6 +5,7 @@ sent for a change that was rolled back. `matchmaker.partnering.delivery` sends t
 `matchmaker.partnering.webhooks` to the organisation's webhooks.
 """
 
+import re
 import uuid
 from enum import StrEnum
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from models.notifications import Webhook, WebhookDelivery
-from models.partnering import OutboxMessage
+from models.partnering import NotificationPublic, OutboxMessage, OutboxStatus
 
 
 class Event(StrEnum):
@@ -36,6 +37,38 @@ class Event(StrEnum):
 # Events whose body holds a secret (a one-time link): delivery blanks the body once it is sent.
 REDACTED_EVENTS = frozenset({Event.key_recovery.value, Event.claim_confirmation.value})
 REDACTED_BODY = "(This message held a one-time link; its text is not kept once sent.)"
+
+
+# In an export, every address in a notification's text is withheld: an accepted request's
+# names the other party's (its data, which GET /inbox shows within that request), and a
+# received message quotes whatever its sender typed.
+_ADDRESS = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+WITHHELD_ADDRESS = "(address withheld)"
+
+
+def exported_notifications(session: Session, *, organisation_id: int) -> list[NotificationPublic]:
+    """The notifications queued or sent to an organisation, oldest first, as its export shows
+    them: no one-time link's text (even before it is sent) and no e-mail address."""
+    messages = session.scalars(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.organisation_id) == organisation_id)
+        .order_by(col(OutboxMessage.id))
+    )
+    return [
+        NotificationPublic(
+            message_id=message.message_id,
+            event=message.event,
+            subject=_ADDRESS.sub(WITHHELD_ADDRESS, message.subject),
+            body=REDACTED_BODY
+            if message.event in REDACTED_EVENTS
+            else _ADDRESS.sub(WITHHELD_ADDRESS, message.body),
+            status=OutboxStatus(message.status),
+            attempts=message.attempts,
+            created_at=message.created_at,
+            sent_at=message.sent_at,
+        )
+        for message in messages
+    ]
 
 
 def new_message_id() -> str:

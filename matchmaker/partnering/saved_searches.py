@@ -97,15 +97,26 @@ def list_saved_searches(
     return paginate(session, statement, limit=limit, offset=offset)
 
 
-def delete_saved_search(
+def get_saved_search(
     session: Session, *, organisation_id: int, search_id: int, actor: Principal | None
-) -> None:
-    """Delete one of an organisation's saved searches; nothing more is notified for it."""
+) -> SavedSearch:
+    """One of an organisation's saved searches (its key or an admin); NotFound for another
+    organisation's, as for a missing one."""
     require_organisation(actor, organisation_id)
     get_organisation(session, organisation_id=organisation_id)
     search = session.get(SavedSearch, search_id)
     if search is None or search.organisation_id != organisation_id:
         raise NotFound(f"The organisation has no saved search {search_id}.")
+    return search
+
+
+def delete_saved_search(
+    session: Session, *, organisation_id: int, search_id: int, actor: Principal | None
+) -> None:
+    """Delete one of an organisation's saved searches; nothing more is notified for it."""
+    search = get_saved_search(
+        session, organisation_id=organisation_id, search_id=search_id, actor=actor
+    )
     session.delete(search)
     session.flush()
 

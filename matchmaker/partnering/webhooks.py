@@ -215,6 +215,15 @@ def _webhook(session: Session, *, organisation_id: int, webhook_id: int) -> Webh
     return webhook
 
 
+def get_webhook(
+    session: Session, *, organisation_id: int, webhook_id: int, actor: Principal | None
+) -> Webhook:
+    """One of the organisation's webhooks (its own key or an admin's); NotFound for another
+    organisation's, as for a missing one."""
+    _owned(session, organisation_id=organisation_id, actor=actor)
+    return _webhook(session, organisation_id=organisation_id, webhook_id=webhook_id)
+
+
 def delete_webhook(
     session: Session, *, organisation_id: int, webhook_id: int, actor: Principal | None
 ) -> None:

@@ -5,7 +5,10 @@ also uses as the PIC) and, optionally, an address on the record's own web domain
 the imported profile's website, or a subdomain of it. A one-time link is written to the outbox
 for that address (only the SHA-256 hash of its token is stored). Using the link within
 `claim_link_hours`, once, or an admin's confirmation, merges the record into the claimant
-(`matchmaker.trust.merging`) with its activities marked verified. Until then nothing changes.
+(`matchmaker.trust.merging`) with its activities marked verified. Until then nothing changes,
+and the claimant may withdraw it. A pending claim whose record is merged some other way (another
+claim confirmed first, an admin's merge) or deleted ends there: merging and deleting a profile
+give its pending claims their final status (`record_merged`, `record_deleted`).
 """
 
 import secrets
@@ -33,6 +36,7 @@ from matchmaker.repository import get_or_raise, paginate, stored_id
 from matchmaker.trust.duplicates import SHARED_HOSTS
 from matchmaker.trust.history import absorbed_external_ids
 from matchmaker.trust.merging import merge_organisations
+from models.apikey import KeyRole
 from models.common import utc_now
 from models.organisation import Organisation
 from models.trust import Claim, ClaimCreate, ClaimStatus, ConfirmedBy, MergeReason
@@ -111,7 +115,8 @@ def create_claim(
     """Store a pending claim and, when an address is given, mail its link; return the claim
     and the link's token (for tests and the command line; None without an address)."""
     require_organisation(actor, organisation_id)
-    claimant = get_organisation(session, organisation_id=organisation_id)
+    # Locked, so that two concurrent claims cannot both pass the checks below.
+    claimant = get_organisation(session, organisation_id=organisation_id, for_update=True)
     external_id = record_external_id(data.record)
     record = session.scalar(
         select(Organisation).where(col(Organisation.external_id) == external_id)
@@ -124,17 +129,23 @@ def create_claim(
     if record.id == organisation_id:
         raise Conflict(f"The record {external_id} is this profile already.")
     now = clock()
-    pending = session.scalar(
-        select(func.count()).where(
-            col(Claim.organisation_id) == organisation_id,
-            col(Claim.status) == ClaimStatus.pending.value,
-            col(Claim.record_id).is_not(None),
-        )
+    mine = (
+        col(Claim.organisation_id) == organisation_id,
+        col(Claim.status) == ClaimStatus.pending.value,
     )
+    same = session.scalar(
+        select(col(Claim.id)).where(*mine, col(Claim.record_id) == record.id).limit(1)
+    )
+    if same is not None:
+        raise Conflict(
+            f"Claim {same} of the record {external_id} is pending already: confirm it, or "
+            f"withdraw it (POST /claims/{same}/withdraw) to claim the record again."
+        )
+    pending = session.scalar(select(func.count()).where(*mine))
     if (pending or 0) >= MAX_PENDING_CLAIMS:
         raise Conflict(
             f"The organisation has {MAX_PENDING_CLAIMS} pending claims; wait for them to be "
-            "confirmed before making another."
+            "confirmed, or withdraw one, before making another."
         )
     address = claim_address(data.email, host=record.website_host) if data.email else None
     token = secrets.token_urlsafe(32) if address else None
@@ -210,15 +221,45 @@ def confirm_by_admin(
     claim = get_or_raise(session, Claim, claim_id, noun="claim", for_update=True)
     if claim.status != ClaimStatus.pending.value or claim.record_id is None:
         raise Conflict(
-            f"Claim {claim_id} is {claim.status}"
-            + ("" if claim.record_id is not None else ", and its record was merged already")
-            + "; only a pending claim of a record still stored can be confirmed."
+            f"Claim {claim_id} is {_said(claim)}; only a pending claim can be confirmed."
         )
     claim.status = ClaimStatus.confirmed.value
     claim.confirmed_at = clock()
     claim.confirmed_by = ConfirmedBy.admin.value
     session.flush()
     return _merge(session, claim_id=claim_id)
+
+
+_SAID = {
+    ClaimStatus.record_merged.value: "closed: its record was merged into a profile while it waited",
+    ClaimStatus.record_deleted.value: "closed: its record was deleted while it waited",
+}
+
+
+def _said(claim: Claim) -> str:
+    """Where a claim stands, in words, for a refusal."""
+    if claim.status == ClaimStatus.pending.value and claim.record_id is None:
+        # Left pending by a merge or delete before claims were given a final status.
+        return "closed: its record is no longer stored"
+    return _SAID.get(claim.status, claim.status)
+
+
+def withdraw_claim(session: Session, *, claim_id: int, actor: Principal | None) -> Claim:
+    """Withdraw a pending claim (the claimant's key, or an admin): it can no longer be
+    confirmed and its link is void. Another organisation's claim is NotFound, as a missing one,
+    so that no caller learns which claim ids exist."""
+    actor = require_role(actor, (KeyRole.organisation,))
+    claim = session.get(Claim, claim_id, with_for_update=True)
+    if claim is None or not (actor.is_admin or claim.organisation_id == actor.organisation_id):
+        raise NotFound(f"No claim with id {claim_id}.")
+    if claim.status != ClaimStatus.pending.value:
+        raise Conflict(
+            f"Claim {claim_id} is {_said(claim)}; only a pending claim can be withdrawn."
+        )
+    claim.status = ClaimStatus.withdrawn.value
+    claim.token_hash = None
+    session.flush()
+    return claim
 
 
 def _merge(session: Session, *, claim_id: int) -> Organisation:

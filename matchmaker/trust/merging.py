@@ -41,7 +41,7 @@ from models.consortium import Consortium, ConsortiumMember
 from models.keyrecovery import KeyRecoveryToken
 from models.organisation import MAX_ACTIVITIES, MAX_KEYWORDS, Organisation
 from models.partnering import ContactRequest, OrganisationBlock
-from models.trust import Claim, MergeReason, OrganisationMerge
+from models.trust import Claim, ClaimStatus, MergeReason, OrganisationMerge
 
 # Fields the survivor keeps, taking the absorbed profile's value only where its own is empty
 # (the city only from a profile in the same country).
@@ -200,6 +200,17 @@ def _move_references(session: Session, *, survivor_id: int, absorbed_id: int) ->
     )
     session.execute(
         delete(KeyRecoveryToken).where(col(KeyRecoveryToken.organisation_id) == absorbed_id)
+    )
+    # A claim still waiting for the absorbed record (another organisation's, say), or one the
+    # absorbed profile made of the survivor, can never be confirmed now: it ends here.
+    session.execute(
+        update(Claim)
+        .where(
+            col(Claim.status) == ClaimStatus.pending.value,
+            (col(Claim.record_id) == absorbed_id)
+            | ((col(Claim.record_id) == survivor_id) & (col(Claim.organisation_id) == absorbed_id)),
+        )
+        .values(status=ClaimStatus.record_merged.value)
     )
     session.execute(update(Claim).where(col(Claim.record_id) == absorbed_id).values(record_id=None))
     for table in SQLModel.metadata.sorted_tables:

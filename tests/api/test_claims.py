@@ -208,8 +208,24 @@ def test_expired_reused_or_another_claims_link_does_nothing(
     assert_problem(anonymous.get(f"/organisations/{record}"), 404)
     admin = TestClient(anonymous.app, headers=bearer(ADMIN_TOKEN))
     admin.portal = anonymous.portal
-    assert_problem(admin.post(f"/admin/claims/{first_claim}/confirm"), 409)
+    refused = assert_problem(admin.post(f"/admin/claims/{first_claim}/confirm"), 409)
+    assert refused["detail"] == (
+        f"Claim {first_claim} is closed: its record was merged into a profile while it "
+        "waited; only a pending claim can be confirmed."
+    )
     assert anonymous.get(f"/organisations/{first['id']}").json()["version"] == 1
+    # The first claim no longer reads pending: it says how it ended.
+    [ended] = anonymous.get(
+        f"/organisations/{first['id']}/claims", headers=bearer(first["api_key"])
+    ).json()["items"]
+    assert (ended["status"], ended["record_id"], ended["confirmed_at"]) == (
+        "record_merged",
+        None,
+        None,
+    )
+    assert admin.get("/admin/claims", params={"status": "pending"}).json()["total"] == 0
+    merged = admin.get("/admin/claims", params={"status": "record_merged"}).json()
+    assert [item["id"] for item in merged["items"]] == [first_claim]
 
 
 def test_an_address_off_the_records_domain_is_refused_and_nothing_is_sent(
@@ -292,3 +308,128 @@ def test_the_claims_of_an_organisation_that_does_not_exist_are_404(
     assert (listed["items"], listed["total"]) == ([], 0)
     missing = assert_problem(client.get("/organisations/9999/claims"), 404)
     assert missing["detail"] == "No organisation with id 9999."
+
+
+def test_a_claimant_withdraws_its_pending_claim_and_its_link_stops_working(
+    anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """The claimant's key withdraws its pending claim (200, `withdrawn`, kept in its list); the
+    link is then 404 and an admin cannot confirm it; withdrawing again is 409; another
+    organisation's key is 404 as for a missing claim, no key 401; the record may be claimed
+    again."""
+    import_record(engine, tmp_path)
+    claimant = create_organisation(anonymous, name="Oncomark Diagnostics", stakeholder_type="sme")
+    stranger = create_organisation(anonymous, name="Other Lab", stakeholder_type="sme")
+    made = claim(anonymous, claimant, email="partnering").json()
+    [(_, claim_id, token)] = mailed_links(deliver(engine).messages, LINK)
+    url = f"/claims/{claim_id}/withdraw"
+    assert_problem(anonymous.post(url), 401)
+    hidden = assert_problem(anonymous.post(url, headers=bearer(stranger["api_key"])), 404)
+    assert hidden["detail"] == f"No claim with id {claim_id}."
+    missing = anonymous.post("/claims/9999/withdraw", headers=bearer(stranger["api_key"]))
+    assert assert_problem(missing, 404)["detail"] == "No claim with id 9999."
+
+    withdrawn = anonymous.post(url, headers=bearer(claimant["api_key"]))
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json() == made | {"status": "withdrawn"}
+    again = assert_problem(anonymous.post(url, headers=bearer(claimant["api_key"])), 409)
+    assert again["detail"] == (
+        f"Claim {claim_id} is withdrawn; only a pending claim can be withdrawn."
+    )
+    assert_problem(confirm(anonymous, claim_id, token), 404)
+    assert_problem(client.post(f"/admin/claims/{claim_id}/confirm"), 409)
+    record = record_id(anonymous)
+    assert anonymous.get(f"/organisations/{record}").status_code == 200
+    [listed] = anonymous.get(
+        f"/organisations/{claimant['id']}/claims", headers=bearer(claimant["api_key"])
+    ).json()["items"]
+    assert listed["status"] == "withdrawn"
+    assert claim(anonymous, claimant).status_code == 201
+
+
+def test_a_second_pending_claim_of_the_same_record_is_409_naming_the_first(
+    anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """The same organisation cannot claim one record twice while the first claim waits (in
+    either spelling of the record); another organisation still can, and so can the first once
+    its claim is withdrawn."""
+    import_record(engine, tmp_path, website=None)
+    claimant = create_organisation(anonymous, name="Oncomark Diagnostics", stakeholder_type="sme")
+    first = claim(anonymous, claimant).json()["id"]
+    for record in ("999991428", "cordis:999991428"):
+        repeated = assert_problem(claim(anonymous, claimant, record=record), 409)
+        assert repeated["detail"] == (
+            f"Claim {first} of the record cordis:999991428 is pending already: confirm it, or "
+            f"withdraw it (POST /claims/{first}/withdraw) to claim the record again."
+        )
+    assert count_rows(engine, Claim) == 1
+    other = create_organisation(anonymous, name="Oncomark Labs", stakeholder_type="sme")
+    assert claim(anonymous, other).status_code == 201
+    assert client.post(f"/claims/{first}/withdraw").json()["status"] == "withdrawn"
+    assert claim(anonymous, claimant).status_code == 201
+
+
+def test_a_pending_claim_of_a_deleted_record_says_so(
+    anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Deleting the record ends the claims waiting for it as `record_deleted`; a confirmed or
+    withdrawn claim keeps its status."""
+    import_record(engine, tmp_path, website=None)
+    claimant = create_organisation(anonymous, name="Oncomark Diagnostics", stakeholder_type="sme")
+    other = create_organisation(anonymous, name="Oncomark Labs", stakeholder_type="sme")
+    waiting = claim(anonymous, claimant).json()["id"]
+    taken_back = claim(anonymous, other).json()["id"]
+    assert client.post(f"/claims/{taken_back}/withdraw").status_code == 200
+    assert client.delete(f"/organisations/{record_id(anonymous)}").status_code == 204
+    statuses = {
+        item["id"]: (item["status"], item["record_id"])
+        for item in client.get("/admin/claims").json()["items"]
+    }
+    assert statuses == {waiting: ("record_deleted", None), taken_back: ("withdrawn", None)}
+    refused = assert_problem(client.post(f"/admin/claims/{waiting}/confirm"), 409)
+    assert "its record was deleted while it waited" in refused["detail"]
+
+
+def test_a_claimant_merged_into_its_record_ends_its_claim_and_no_other(
+    anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """An admin merging the claimant into the record it claims ends that claim as
+    `record_merged` (the two are one profile now: nothing is left to confirm); another
+    organisation's claim of the record, which is still stored, stays pending."""
+    import_record(engine, tmp_path, website=None)
+    claimant = create_organisation(anonymous, name="Oncomark Diagnostics", stakeholder_type="sme")
+    other = create_organisation(anonymous, name="Oncomark Labs", stakeholder_type="sme")
+    mine = claim(anonymous, claimant).json()["id"]
+    theirs = claim(anonymous, other).json()["id"]
+    record = record_id(anonymous)
+    merged = client.post(f"/admin/organisations/{record}/merge", json={"absorb": claimant["id"]})
+    assert merged.status_code == 200, merged.text
+    statuses = {
+        item["id"]: (item["status"], item["organisation_id"], item["record_id"])
+        for item in client.get("/admin/claims").json()["items"]
+    }
+    assert statuses == {
+        mine: ("record_merged", record, record),
+        theirs: ("pending", other["id"], record),
+    }
+    assert_problem(client.post(f"/admin/claims/{mine}/confirm"), 409)
+
+
+def test_a_claim_left_pending_without_its_record_is_refused_in_plain_words(
+    anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A claim a merge left pending without its record (before claims got a final status) is
+    409 to an admin's confirmation, saying the record is gone; its claimant may withdraw it."""
+    import_record(engine, tmp_path, website=None)
+    claimant = create_organisation(anonymous, name="Oncomark Diagnostics", stakeholder_type="sme")
+    made = claim(anonymous, claimant).json()["id"]
+    with Session(engine) as session:
+        session.execute(update(Claim).where(col(Claim.id) == made).values(record_id=None))
+        session.commit()
+    refused = assert_problem(client.post(f"/admin/claims/{made}/confirm"), 409)
+    assert refused["detail"] == (
+        f"Claim {made} is closed: its record is no longer stored; only a pending claim can be "
+        "confirmed."
+    )
+    withdrawn = anonymous.post(f"/claims/{made}/withdraw", headers=bearer(claimant["api_key"]))
+    assert withdrawn.json()["status"] == "withdrawn"

@@ -287,6 +287,30 @@ def test_rotation_issues_a_new_key_and_revokes_the_one_used(
     assert_problem(again, 401)
 
 
+def test_another_key_takes_a_label_and_refuses_any_other_field(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """Without a body the new key is labelled `owner`; `{"label": ...}` labels it, and rotating
+    it keeps the label; an unknown field or a blank label is 422 naming it, and issues nothing."""
+    organisation = create_organisation(anonymous)
+    path = f"/organisations/{organisation['id']}/keys"
+    own = bearer(organisation["api_key"])
+    plain = anonymous.post(path, headers=own)
+    assert (plain.status_code, plain.json()["label"]) == (201, "owner")
+    labelled = anonymous.post(path, json={"label": "  CRM integration "}, headers=own)
+    assert labelled.status_code == 201, labelled.text
+    assert (labelled.json()["label"], labelled.json()["token"][:3]) == ("CRM integration", "mm_")
+    rotated = anonymous.post(f"{path}/rotate", headers=bearer(labelled.json()["token"]))
+    assert rotated.json()["label"] == "CRM integration"
+    before = count_rows(engine, ApiKey)
+    unknown = assert_problem(anonymous.post(path, json={"name": "CRM"}, headers=own), 422, "name")
+    assert unknown["errors"] == [
+        {"field": "name", "message": "Is not a field this accepts; leave it out."}
+    ]
+    assert_problem(anonymous.post(path, json={"label": " "}, headers=own), 422, "label")
+    assert count_rows(engine, ApiKey) == before
+
+
 def test_rotation_needs_the_organisations_own_key(
     anonymous: TestClient, client: TestClient, engine: Engine
 ) -> None:

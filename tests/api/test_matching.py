@@ -147,6 +147,10 @@ def test_search_matches_free_text(client: TestClient) -> None:
     assert _names(filtered) == ["Cancer Patients Europe"]
     assert client.post("/search", json={"text": "the and of"}).json()["items"] == []
     assert_problem(client.post("/search", json={"text": ""}), 422, "text")
+    blank = assert_problem(client.post("/search", json={"text": " \n\t "}), 422, "text")
+    assert blank["errors"] == [
+        {"field": "text", "message": "Must contain a visible character, not only spaces."}
+    ]
     assert_problem(client.post("/search", json={"text": "x", "limit": 500}), 422, "limit")
 
 

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
+from matchmaker.partnering.outbox import REDACTED_BODY
 from matchmaker.settings import Settings
 from models.common import utc_now, utc_today
 from models.partnering import ContactRequest, OutboxMessage
@@ -339,6 +340,17 @@ def test_blocked_sender_is_refused_and_its_pending_requests_declined(
     assert interest(patients, request["id"]).status_code == 201
 
 
+def test_lifting_a_block_that_is_not_there_is_404(publisher: Party, patients: Party) -> None:
+    """Unblocking an organisation not blocked, or unblocking twice, is 404 in a sentence, as
+    any DELETE of something absent; the block itself is lifted once with 204."""
+    never = assert_problem(publisher.client.delete(f"/inbox/blocks/{patients.id}"), 404)
+    assert never["detail"] == f"Your organisation does not block organisation {patients.id}."
+    assert publisher.client.post("/inbox/blocks", json={"organisation_id": patients.id}).is_success
+    assert publisher.client.delete(f"/inbox/blocks/{patients.id}").status_code == 204
+    assert_problem(publisher.client.delete(f"/inbox/blocks/{patients.id}"), 404)
+    assert_problem(publisher.client.delete("/inbox/blocks/999999"), 404)
+
+
 def test_pending_requests_per_sender_are_limited(
     client: TestClient, call: dict[str, Any], patients: Party
 ) -> None:
@@ -385,10 +397,11 @@ def test_contact_request_names_a_call_or_the_senders_draft(
 def test_messages_are_plain_text_of_at_most_2000_characters(
     call: dict[str, Any], publisher: Party, patients: Party
 ) -> None:
-    """A longer message, an empty one or one with control characters is 422."""
+    """A longer message, an empty or blank one or one with control characters is 422."""
     request = publish(publisher, call["id"])
     assert_problem(interest(patients, request["id"], "x" * 2001), 422, "message")
     assert_problem(interest(patients, request["id"], ""), 422, "message")
+    assert_problem(interest(patients, request["id"], "  \n  "), 422, "message")
     assert_problem(interest(patients, request["id"], "bell\x07"), 422, "message")
     assert interest(patients, request["id"], "x" * 2000).status_code == 201
 
@@ -624,7 +637,53 @@ def test_export_holds_the_organisations_partnering_data_and_messages_only_for_it
     assert own["claims"] == []
 
     by_admin = client.get(f"{base}/export").json()
-    assert by_admin["contact_requests"] is None
-    assert {key: value for key, value in by_admin.items() if key != "contact_requests"} == {
-        key: value for key, value in own.items() if key != "contact_requests"
+    assert (by_admin["contact_requests"], by_admin["notifications"]) == (None, None)
+    private = ("contact_requests", "notifications")
+    assert {key: value for key, value in by_admin.items() if key not in private} == {
+        key: value for key, value in own.items() if key not in private
     }
+
+
+def test_export_holds_the_notifications_sent_to_it_without_addresses_or_links(
+    call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+) -> None:
+    """The organisation's own export lists the notifications queued or sent to it (the
+    outbox), oldest first, with the other party's address withheld from an accepted request's
+    and a pending one-time link's text never shown; another organisation's are not in it."""
+    answered = interest(patients, publish(publisher, call["id"])["id"]).json()
+    assert publisher.client.post(f"/contact-requests/{answered['id']}/accept").is_success
+    asked = patients.client.post(
+        f"/organisations/{patients.id}/key-recovery", json={"contact_email": patients.email}
+    )
+    assert asked.status_code == 202, asked.text
+
+    exported = patients.client.get(f"/organisations/{patients.id}/export").json()
+    with Session(engine) as session:
+        stored = session.scalars(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.organisation_id) == patients.id)
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    assert [(item["event"], item["status"]) for item in exported["notifications"]] == [
+        ("request_accepted", "pending"),
+        ("key_recovery", "pending"),
+    ]
+    accepted, recovery = exported["notifications"]
+    assert [item["message_id"] for item in exported["notifications"]] == [
+        message.message_id for message in stored
+    ]
+    assert "partnering@leiden.example" in stored[0].body
+    assert accepted["body"] == (
+        "Leiden University accepted your request. Write to them at (address withheld).\n\n"
+        "They now see your contact address too.\n"
+    )
+    assert (accepted["subject"], accepted["attempts"], accepted["sent_at"]) == (
+        "Leiden University accepted your request",
+        0,
+        None,
+    )
+    assert "/ui/key-recovery/" in stored[1].body
+    assert recovery["body"] == REDACTED_BODY
+    assert "partnering@leiden.example" not in str(exported)
+    theirs = publisher.client.get(f"/organisations/{publisher.id}/export").json()
+    assert [item["event"] for item in theirs["notifications"]] == ["request_received"]

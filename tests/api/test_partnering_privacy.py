@@ -150,12 +150,19 @@ def test_no_address_is_visible_to_the_other_party_before_acceptance_and_both_aft
         ).json()["id"]
         for party in (writer, partner)
     ]
+    search_ids = [
+        party.client.post(
+            f"/organisations/{party.id}/saved-searches", json={"target": "calls", "text": "liver"}
+        ).json()["id"]
+        for party in (writer, partner)
+    ]
     ids = {
         "organisation_id": [writer.id, partner.id],
         "call_id": [call["id"]],
         "consortium_id": [draft.json()["id"]],
         "request_id": [partner_request["id"], interest_id, contact_id],
         "webhook_id": webhook_ids,
+        "search_id": search_ids,
         "token": ["not-a-token"],
     }
     paths = readable_paths(client)

@@ -141,3 +141,25 @@ def test_saved_searches_belong_to_their_organisation(
     assert_problem(anonymous.get(path(organisation_id)), 401)
     assert_problem(client.get(path(999_999)), 404)
     assert own.get(path(organisation_id)).json()["total"] == 1
+
+
+def test_the_location_of_a_new_saved_search_reads_it(
+    owner: tuple[int, TestClient], client: TestClient, anonymous: TestClient
+) -> None:
+    """The Location of a 201 answers 200 with the search as created, for its owner and an
+    admin; another organisation's key is 403, no key 401, another organisation's path 404,
+    and once deleted it is 404."""
+    organisation_id, own = owner
+    made = own.post(path(organisation_id), json={"target": "calls", "text": "liquid biopsy"})
+    location = made.headers["Location"]
+    assert own.get(location).status_code == 200
+    assert own.get(location).json() == made.json()
+    assert client.get(location).json() == made.json()
+    other_body = create_organisation(client, name="Other Institute")
+    other = keyed(client, other_body["api_key"])
+    assert_problem(other.get(location), 403)
+    assert_problem(anonymous.get(location), 401)
+    missing = assert_problem(other.get(f"{path(other_body['id'])}/{made.json()['id']}"), 404)
+    assert missing["detail"] == f"The organisation has no saved search {made.json()['id']}."
+    assert own.delete(location).status_code == 204
+    assert_problem(own.get(location), 404)

@@ -63,6 +63,36 @@ def test_only_the_owner_or_an_admin_may_touch_webhooks(
     assert_problem(client.get("/organisations/999999/webhooks"), 404)
 
 
+def test_the_location_of_a_new_webhook_reads_it_without_its_secret(
+    client: TestClient, anonymous: TestClient, owner: tuple[int, TestClient]
+) -> None:
+    """The Location of a 201 answers 200 with the webhook as listed, never its secret, for its
+    owner and an admin; another organisation's key is 403, no key 401, another organisation's
+    path 404, and once deleted it is 404."""
+    organisation_id, mine = owner
+    made = mine.post(
+        f"/organisations/{organisation_id}/webhooks", json={"url": "http://127.0.0.1:9/hook"}
+    )
+    body = made.json()
+    location = made.headers["Location"]
+    expected = {
+        "id": body["id"],
+        "url": "http://127.0.0.1:9/hook",
+        "created_at": body["created_at"],
+    }
+    read = mine.get(location)
+    assert read.status_code == 200, read.text
+    assert read.json() == expected
+    assert body["secret"] not in read.text
+    assert client.get(location).json() == expected
+    other_body = create_organisation(client, name="Other Lab")
+    assert_problem(keyed(client, other_body["api_key"]).get(location), 403)
+    assert_problem(anonymous.get(location), 401)
+    assert_problem(client.get(f"/organisations/{other_body['id']}/webhooks/{body['id']}"), 404)
+    assert mine.delete(location).status_code == 204
+    assert_problem(mine.get(location), 404)
+
+
 @pytest.mark.parametrize(
     "url", ["ftp://hooks.example/", "https://user:pw@hooks.example/", "hooks.example", ""]
 )
