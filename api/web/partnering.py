@@ -29,6 +29,7 @@ from api.web.templating import render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
 from matchmaker.auth import require_organisation
+from matchmaker.consortium import drafts as consortia_service
 from matchmaker.errors import NotFound
 from matchmaker.matching import suggestions as suggestions_service
 from matchmaker.matching.service import MatchingService
@@ -38,8 +39,16 @@ from matchmaker.partnering.requests import require_organisation_key
 from matchmaker.repository import stored_id
 from models.call import Call, CallStatus
 from models.common import utc_now, utc_today
+from models.consortium import ConsortiumPublic
 from models.organisation import Organisation, OrganisationSummary
-from models.partnering import MAX_MESSAGE, ContactStatus, Inbox, PartnerRequestStatus
+from models.partnering import (
+    MAX_MESSAGE,
+    ContactKind,
+    ContactRequestPublic,
+    ContactStatus,
+    Inbox,
+    PartnerRequestStatus,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,6 +60,8 @@ CALL_CHOICES = 200
 FITTING_REQUESTS = 10
 # A page of the inbox shows this many received and this many sent, newest first.
 INBOX_PAGE = 20
+# The message form offers to name at most this many of the writer's drafts for the call.
+DRAFTS_TO_NAME = 20
 # The inbox's status filter, in the words its panel uses.
 INBOX_STATUSES = {
     ContactStatus.pending: "Waiting for an answer",
@@ -164,6 +175,40 @@ def read_contact_check(
             "waiting": contacts.still_waiting(earlier) if earlier is not None else None,
             "organisation_id": organisation_id,
         },
+        private=True,
+    )
+
+
+@router.get("/ui/organisations/{organisation_id}/contact/drafts")
+def read_contact_drafts(
+    request: Request,
+    organisation: PageOrganisation,
+    session: SessionDep,
+    actor: ActorDep,
+    call_id: Text = "",
+) -> HTMLResponse:
+    """A fragment for the message form: the caller's drafts for the call, newest first, to
+    name one in the message (needs an organisation's key; empty without any)."""
+    require_organisation_key(actor)
+    call_number = _id(call_id)
+    drafts: list[ConsortiumPublic] = []
+    if call_number is not None:
+        rows, total = consortia_service.list_consortia(
+            session, actor=actor, call_id=call_number, limit=DRAFTS_TO_NAME, offset=0
+        )
+        if total > DRAFTS_TO_NAME:  # oldest first: the newest are on the last page
+            rows, _ = consortia_service.list_consortia(
+                session,
+                actor=actor,
+                call_id=call_number,
+                limit=DRAFTS_TO_NAME,
+                offset=total - DRAFTS_TO_NAME,
+            )
+        drafts = [consortia_service.to_public(session, row) for row in reversed(rows)]
+    return render(
+        request,
+        "_contact_drafts.html",
+        {"drafts": drafts, "organisation": OrganisationSummary.model_validate(organisation)},
         private=True,
     )
 
@@ -310,6 +355,7 @@ def read_inbox_panel(
         "_inbox_panel.html",
         {
             "inbox": inbox,
+            "drafts_to_join": _drafts_to_join(session, actor, [*inbox.received, *inbox.sent]),
             "blocks": contacts.list_blocks(session, actor=actor),
             "pager": pager,
             "status": chosen,
@@ -318,3 +364,46 @@ def read_inbox_panel(
         },
         private=True,
     )
+
+
+def _drafts_to_join(
+    session: Session, actor: ActorDep, items: list[ContactRequestPublic]
+) -> dict[int, ConsortiumPublic]:
+    """For each accepted request that ties the other side to one of the caller's drafts (an
+    answer to a partner request published from the draft, or a message the caller sent
+    naming it), that draft, by request id, so the inbox can offer to add the other side."""
+    draft_ids: dict[int, int] = {}
+    for item in items:
+        if item.status is not ContactStatus.accepted:
+            continue
+        if item.direction == "sent" and item.consortium_id is not None:
+            draft_ids[item.id] = item.consortium_id
+        elif (
+            item.direction == "received"
+            and item.kind is ContactKind.interest
+            and item.partner_request_id is not None
+        ):
+            try:
+                sought, _, _ = partner_requests.get_partner_request(
+                    session, request_id=item.partner_request_id
+                )
+            except NotFound:
+                continue
+            if sought.consortium_id is not None:
+                draft_ids[item.id] = sought.consortium_id
+    drafts: dict[int, ConsortiumPublic] = {}
+    loaded: dict[int, ConsortiumPublic | None] = {}
+    for request_id, consortium_id in draft_ids.items():
+        if consortium_id not in loaded:
+            try:
+                consortium = consortia_service.get_consortium(
+                    session, consortium_id=consortium_id, actor=actor
+                )
+            except NotFound:  # deleted since, or another organisation's
+                loaded[consortium_id] = None
+            else:
+                loaded[consortium_id] = consortia_service.to_public(session, consortium)
+        draft = loaded[consortium_id]
+        if draft is not None:
+            drafts[request_id] = draft
+    return drafts

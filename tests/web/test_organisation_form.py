@@ -100,7 +100,7 @@ def test_group_and_ihi_contribution_are_registered_shown_and_cleared_through_the
     page.get_by_label("Country").select_option("DE")
     page.get_by_label("Expertise").fill("In vitro diagnostics and laboratory automation.")
     page.get_by_label("Group of affiliated entities").fill("  Siemens  ")
-    page.get_by_label("Industry contributor to IHI").select_option("false")
+    page.get_by_label("IHI in-kind contributor").select_option("false")
     page.get_by_role("button", name="Register and get my key").click()
     expect(page.locator("#key-panel")).to_be_visible()
     link = page.locator("#new-profile-link").get_attribute("href") or ""
@@ -113,9 +113,9 @@ def test_group_and_ihi_contribution_are_registered_shown_and_cleared_through_the
 
     page.goto(f"/ui/organisations/{organisation_id}/edit")
     expect(page.get_by_label("Group of affiliated entities")).to_have_value("Siemens")
-    expect(page.get_by_label("Industry contributor to IHI")).to_have_value("false")
+    expect(page.get_by_label("IHI in-kind contributor")).to_have_value("false")
     page.get_by_label("Group of affiliated entities").fill("")
-    page.get_by_label("Industry contributor to IHI").select_option("")
+    page.get_by_label("IHI in-kind contributor").select_option("")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#status")).to_have_text("Saved your profile.")
     cleared = server.get(f"/organisations/{organisation_id}").json()

@@ -220,13 +220,14 @@ def test_invalid_fields_are_named_by_their_labels_and_each_error_shown_once_besi
 def test_the_ihi_choice_shows_its_whole_text_at_phone_and_desktop_width(
     browser: Any, server: httpx.Client, viewport: sync_api.ViewportSize
 ) -> None:
-    """Every option of "Industry contributor to IHI" fits its select, which keeps what "not
+    """Every option of "IHI in-kind contributor" fits its select, which keeps what "not
     stated" means in the hint below it."""
     context = browser.new_context(base_url=str(server.base_url).rstrip("/"), viewport=viewport)
     try:
         page = context.new_page()
         page.goto("/ui/organisations/new")
-        select = page.get_by_label("Industry contributor to IHI")
+        page.get_by_label("Stakeholder type").select_option("industry")
+        select = page.get_by_label("IHI in-kind contributor")
         expect(select.locator("option")).to_have_text(["Not stated", "Yes", "No"])
         # The text each option needs, measured in the select's own font, against the room the
         # closed select gives it (its width less its padding, border and arrow).

@@ -89,7 +89,9 @@ def test_owner_actions_lead_to_the_confirm_and_claim_pages(anonymous: TestClient
     organisation = create_organisation(anonymous)
     page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
     [actions] = re.findall(
-        rf'<p class="actions" data-owner-only="{organisation["id"]}" hidden>(.*?)</p>', page
+        rf'<p class="actions" data-owner-only="{organisation["id"]}" data-not-admin hidden>'
+        r"(.*?)</p>",
+        page,
     )
     assert re.findall(r'href="([^"]+)">([^<]+)</a>', actions) == [
         (f"/ui/organisations/{organisation['id']}/edit", "Edit your profile"),

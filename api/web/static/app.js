@@ -10,6 +10,8 @@
 
   var KEY = "matchmaker.key";
   var WHO = "matchmaker.who";
+  // "Signed in as ..." for the keys that stand for no organisation.
+  var KEY_WITHOUT_ORGANISATION = { admin: "an administrator", publisher: "a call publisher" };
 
   function storage() {
     try {
@@ -139,14 +141,21 @@
       element.hidden = wanted !== Boolean(who);
     });
     document.querySelectorAll("[data-who-name]").forEach(function (element) {
-      element.textContent = who ? who.organisation_name || who.role + " key" : "";
+      element.textContent = who ? who.organisation_name || KEY_WITHOUT_ORGANISATION[who.role] || who.role + " key" : "";
+      // A long name is cut short in the header; the whole of it is its link's tooltip.
+      var link = element.closest("a");
+      if (link) {
+        link.title = element.textContent ? "Signed in as " + element.textContent : "";
+      }
     });
     document.querySelectorAll("[data-who-link]").forEach(function (element) {
       element.href = who && who.organisation_id ? "/ui/organisations/" + who.organisation_id : "/ui/drafts";
     });
-    // "Contact" is for other organisations: never beside one's own.
+    var admin = Boolean(who) && who.role === "admin";
+    // "Contact" is for other organisations: never beside one's own, and never for an admin's
+    // key, which writes for no organisation (the API answers 403).
     document.querySelectorAll("[data-not-self]").forEach(function (element) {
-      if (who && String(who.organisation_id) === element.getAttribute("data-not-self")) {
+      if (admin || (who && String(who.organisation_id) === element.getAttribute("data-not-self"))) {
         element.hidden = true;
       }
     });
@@ -157,6 +166,16 @@
     document.querySelectorAll("[data-sign-in-link]").forEach(function (element) {
       if (location.pathname !== "/ui/sign-in") {
         element.href = signInUrl();
+      }
+    });
+    // Words and actions for an admin's key ("this organisation", not "your"), and those that
+    // only an organisation's own key can use.
+    document.querySelectorAll("[data-admin-only]").forEach(function (element) {
+      element.hidden = !admin;
+    });
+    document.querySelectorAll("[data-not-admin]").forEach(function (element) {
+      if (admin) {
+        element.hidden = true;
       }
     });
     return who;
@@ -204,6 +223,9 @@
       applySession();
       // The panel is usually hidden now with the page's signed-in parts: say why above them.
       announce("You were signed out: this tab's key is no longer valid (it was replaced or revoked). Sign in again with your current key.", "error");
+    } else if (problem.status === 403 && (currentWho() || {}).role === "admin") {
+      // An inbox or saved searches: an admin's key acts for no organisation, so has none.
+      text.textContent = "This belongs to an organisation, and an administrator's key acts for none: sign in with the organisation's own key to see it.";
     } else if (problem.status === 403) {
       text.textContent = "This belongs to another organisation: sign in with its key to see it.";
     } else if (problem.status === 404 && container.hasAttribute("data-missing")) {
@@ -356,8 +378,52 @@
       return draft ? draft.getAttribute("data-version") : null;
     }
 
+    // What was typed in the panel's forms (a pitch, the finder's words and its results)
+    // survives the panel being rendered again after a change; the new name, once sent, does
+    // not need to.
+    function typed() {
+      var kept = { fields: {}, finder: null };
+      panel.querySelectorAll("form textarea, form input[type='search']").forEach(function (field) {
+        if (field.id && field.value) {
+          kept.fields[field.id] = field.value;
+        }
+      });
+      var results = panel.querySelector("#finder-results");
+      kept.finder = results && results.children.length ? results.getAttribute("data-fragment") : null;
+      return kept;
+    }
+
+    function restore(kept) {
+      Object.keys(kept.fields).forEach(function (id) {
+        var field = document.getElementById(id);
+        if (field && panel.contains(field)) {
+          field.value = kept.fields[id];
+          var form = field.closest("form[data-guard-typing]");
+          if (form) {
+            form.setAttribute("data-unsent", "");
+          }
+        }
+      });
+      var results = panel.querySelector("#finder-results");
+      if (kept.finder && results) {
+        results.setAttribute("data-fragment", kept.finder);
+        return loadFragment(results);
+      }
+      return null;
+    }
+
     function reload(message, kind, focusTarget) {
+      var kept = typed();
       return loadFragment(panel).then(function (loaded) {
+        if (loaded) {
+          restore(kept);
+        }
+        // The breadcrumb and the tab's title name the draft, as its heading does.
+        var title = panel.querySelector("#draft-title");
+        if (loaded && title) {
+          document.querySelector("[data-draft-crumb]").textContent = title.textContent;
+          document.title = title.textContent + " · matchmaker";
+        }
         if (loaded && message) {
           announce(message, kind);
         }
@@ -543,7 +609,15 @@
     // earlier request still waiting); the form is shown only if so, or if that is unknown.
     var check = document.getElementById("contact-check");
     var writing = document.getElementById("contact-writing");
-    if (check && writing && currentKey()) {
+    var who = currentKey() ? currentWho() : null;
+    if (who && who.role === "admin") {
+      // An admin's key writes for no organisation: the page says so instead of the form.
+      if (check) {
+        check.replaceChildren();
+      }
+      return;
+    }
+    if (check && writing && who) {
       check.setAttribute("aria-busy", "true");
       request("GET", check.getAttribute("data-check"), { accept: "text/html" })
         .then(function (response) {
@@ -557,6 +631,16 @@
           writing.hidden = Boolean(check.querySelector("[data-contact-obstacle]"));
           check.removeAttribute("aria-busy");
         });
+      // Writing from a call's page: the writer's drafts for that call, to name one.
+      var drafts = document.getElementById("contact-drafts");
+      if (drafts) {
+        drafts.setAttribute("data-fragment", drafts.getAttribute("data-drafts"));
+        loadFragment(drafts).then(function (loaded) {
+          if (!loaded) {
+            drafts.replaceChildren(); // the message can still be sent, naming the call
+          }
+        });
+      }
     }
 
     form.addEventListener("submit", function (event) {
@@ -575,7 +659,8 @@
       if (!partnerRequestId) {
         url = "/organisations/" + form.getAttribute("data-organisation-id") + "/contact-requests";
         body.call_id = Number(form.getAttribute("data-call-id"));
-        var consortiumId = form.getAttribute("data-consortium-id");
+        var named = form.querySelector("input[name='consortium_id']:checked");
+        var consortiumId = named ? named.value : form.getAttribute("data-consortium-id");
         if (consortiumId) {
           body.consortium_id = Number(consortiumId);
         }
@@ -637,6 +722,13 @@
         return ["DELETE", "/inbox/blocks/" + button.getAttribute("data-organisation-id"), undefined,
           "Unblocked " + button.getAttribute("data-name") + "."];
       },
+      // The draft's version goes with it (If-Match), as in the draft editor.
+      "add-to-draft": function (button) {
+        return ["PUT", "/consortia/" + button.getAttribute("data-consortium-id") + "/members/" +
+          button.getAttribute("data-organisation-id"), { role: "partner" },
+          "Added " + button.getAttribute("data-name") + " to your draft " + button.getAttribute("data-draft-name") + ".",
+          button.getAttribute("data-version")];
+      },
     };
     panel.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-action]");
@@ -656,7 +748,7 @@
       var call = action(button);
       button.disabled = true;
       announce("Saving…", "info");
-      request(call[0], call[1], { body: call[2] }).then(function (response) {
+      request(call[0], call[1], { body: call[2], version: call[4] }).then(function (response) {
         if (response.ok) {
           return loadFragment(panel).then(function () {
             announce(call[3], "ok");
@@ -664,6 +756,12 @@
           });
         }
         return problemOf(response).then(function (problem) {
+          if (problem.status === 412) {
+            return loadFragment(panel).then(function () {
+              announce("Not done: the draft was changed elsewhere; here is the inbox as it is now. Try again.", "error");
+              document.getElementById("status").focus();
+            });
+          }
           button.disabled = false;
           announce("Not done: " + problem.detail, "error");
           document.getElementById("status").focus();
@@ -1158,6 +1256,17 @@
     var sentRows = [];
     var untitled = [];
 
+    // "IHI in-kind contributor" is asked of the types that contribute in kind, and shown to any
+    // other while it holds an answer (one stored before a change of type, say), never hiding it.
+    var ihiField = document.getElementById("ihi-field");
+    var inKindTypes = ihiField.getAttribute("data-in-kind-types").split(" ");
+    function showIhiField() {
+      ihiField.hidden =
+        inKindTypes.indexOf(form.elements.stakeholder_type.value) === -1 && form.elements.ihi_contributor.value === "";
+    }
+    form.elements.stakeholder_type.addEventListener("change", showIhiField);
+    showIhiField();
+
     // The projects to send. A row left wholly empty is no project; a row with a summary, a
     // year or a part but no title is one the user meant to give: it is refused, not dropped.
     function activities() {
@@ -1214,6 +1323,9 @@
       };
       if (data.ihi_contributor === undefined) {
         data.ihi_contributor = null;
+      }
+      if (ihiField.hidden) {
+        delete data.ihi_contributor; // not asked for this type: whatever is stored stays
       }
       if (!organisationId) {
         // A new profile leaves out what was not given instead of sending nulls.
@@ -1432,10 +1544,12 @@
   // first (the browser's own question), so a stray tap on a link does not lose a long profile or
   // message; sending it clears the mark.
   function setupTypingGuard() {
-    document.querySelectorAll("form[data-guard-typing]").forEach(function (form) {
-      form.addEventListener("input", function () {
+    // Delegated, so that forms in fragments loaded later (a draft's partner request) count too.
+    document.addEventListener("input", function (event) {
+      var form = event.target.closest && event.target.closest("form[data-guard-typing]");
+      if (form) {
         form.setAttribute("data-unsent", "");
-      });
+      }
     });
     window.addEventListener("beforeunload", function (event) {
       if (document.querySelector("form[data-unsent]:not([hidden])")) {
