@@ -195,11 +195,12 @@ def forget_deleted(engine: Engine) -> None:
     """Leave no word of a deleted profile in a SQLite file (run once the delete is committed).
 
     FTS5 deletes a row by adding a segment that marks its words deleted; the words themselves
-    stay in the older segments until they are merged. ``optimize`` merges them all now (about
-    150 ms at 23k profiles; deleting a profile is rare). The file's free pages are already
-    zeroed (`secure_delete`, set on every connection), but the write-ahead log still holds the
-    pages as they were before: a checkpoint copies it into the file and truncates it. Both are
-    best effort: a database too busy to answer now is logged and left for later deletes.
+    stay in the older segments until they are merged. ``optimize`` merges them all now: it
+    rewrites the organisations' index once, which is why it runs after the answer is sent
+    (deleting a profile is rare). The file's free pages are already zeroed (`secure_delete`,
+    set on every connection), but the write-ahead log still holds the pages as they were
+    before: a checkpoint copies it into the file and truncates it. Both are best effort: a
+    database too busy to answer now is logged and left for later deletes.
     PostgreSQL keeps a deleted row's bytes until autovacuum reuses its space; nothing is done
     there.
     """
