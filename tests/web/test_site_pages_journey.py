@@ -137,7 +137,7 @@ def test_the_owner_alone_sees_its_contact_email_and_keywords_show_as_stored_afte
     sign_in(page, created["api_key"], "Biopsia Liquida SL")
     page.goto(f"/ui/organisations/{created['id']}")
     expect(page.locator("#owner-contact")).to_have_text(
-        "Contact e-mail (only your organisation and administrators see it): hola@biopsia.example"
+        "Contact e-mail (only this organisation and administrators see it): hola@biopsia.example"
     )
 
     page.goto(f"/ui/organisations/{created['id']}/edit")
