@@ -262,7 +262,7 @@ def test_writer_publishes_the_drafts_gaps_as_a_partner_request(
         has_text="Our patient panel would like to join."
     )
     expect(answer).to_contain_text("Answers your partner request")
-    expect(answer).to_contain_text("Waiting for an answer")
+    expect(answer).to_contain_text("Waiting for your answer")
     # (The earlier accepted request shows the address; this one, waiting, does not.)
     expect(answer).not_to_contain_text(PATIENTS_EMAIL)
 

@@ -189,7 +189,7 @@ def test_inbox_panel_shows_received_and_sent_with_their_actions_and_messages_esc
     assert 'data-status="pending"' in page
     assert "From <a" in item
     assert "Writer University" in item
-    assert "Waiting for an answer" in item
+    assert "Waiting for your answer" in item
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in item
     assert "<script>" not in page
     assert "<b>bold" not in page
