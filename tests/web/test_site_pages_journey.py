@@ -12,6 +12,8 @@ import httpx
 import pytest
 from playwright import sync_api
 
+from tests.helpers import bearer
+from tests.servers import ADMIN_TOKEN
 from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS, sign_in
 from tests.web.test_accessibility import _check as check_page
 
@@ -110,6 +112,44 @@ def test_unverified_is_explained_without_hovering_and_its_owner_told_how_to_get_
     expect(notice).to_contain_text("Your type, regulator, is self-declared")
     notice.get_by_role("link", name="How to get verified").click()
     expect(phone).to_have_url(re.compile(r"/ui/verification$"))
+
+
+def test_an_administrator_verifies_a_type_on_the_profile_and_withdraws_it(
+    server: httpx.Client, page: Any
+) -> None:
+    """Signed in with an admin's key, an unverified regulator's profile offers "Verify its
+    type" (asked first); once verified, the badge says so and "Withdraw the verification"
+    undoes it. A page older than the profile is refused with a way forward."""
+    created = server.post(
+        "/organisations",
+        json={
+            "name": "Agencia Reguladora Ejemplo",
+            "stakeholder_type": "regulator",
+            "country": "ES",
+        },
+    ).json()
+    badge = page.locator(".page-header .badge", has_text="erified")
+    sign_in(page, ADMIN_TOKEN, "an administrator")
+    page.goto(f"/ui/organisations/{created['id']}")
+    expect(badge).to_have_text("Unverified")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Verify its type").click()
+    expect(badge).to_have_text("Verified")
+    assert server.get(f"/organisations/{created['id']}").json()["type_verified"] is True
+
+    # A profile changed after the page was loaded: the page's version is refused.
+    server.patch(
+        f"/organisations/{created['id']}",
+        json={"description": "Medicines agency."},
+        headers=bearer(created["api_key"]),
+    ).raise_for_status()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Withdraw the verification").click()
+    expect(page.locator("#status")).to_contain_text("reload the page")
+    page.reload()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Withdraw the verification").click()
+    expect(badge).to_have_text("Unverified")
 
 
 def test_the_owner_alone_sees_its_contact_email_and_keywords_show_as_stored_after_saving(

@@ -1603,6 +1603,44 @@
     });
   }
 
+  // An administrator verifies a profile's stakeholder type, or withdraws the verification
+  // (POST or DELETE /admin/organisations/{id}/type-verification), with the version the page
+  // showed: a profile changed meanwhile is refused (412) and the page says to reload.
+  function setupVerifyType() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action='verify-type']");
+      if (!button) {
+        return;
+      }
+      var verify = button.getAttribute("data-method") === "POST";
+      var question = verify
+        ? "Verify this organisation's type? Calls that require a verified member will count it."
+        : "Withdraw the verification of this organisation's type? Calls that require a verified member stop counting it.";
+      if (!window.confirm(question)) {
+        return;
+      }
+      button.disabled = true;
+      var url = "/admin/organisations/" + button.getAttribute("data-organisation-id") + "/type-verification";
+      request(button.getAttribute("data-method"), url, { version: button.getAttribute("data-version") })
+        .then(function (response) {
+          if (response.ok) {
+            location.reload();
+            return null;
+          }
+          return problemOf(response).then(function (problem) {
+            button.disabled = false;
+            var detail = response.status === 412 ? "the profile changed since this page was loaded; reload the page and check it again." : problem.detail;
+            announce((verify ? "Not verified: " : "Not withdrawn: ") + detail, "error");
+            document.getElementById("status").focus();
+          });
+        })
+        .catch(function () {
+          button.disabled = false;
+          announce("Not saved: the server could not be reached.", "error");
+        });
+    });
+  }
+
   function setupCopyKey() {
     document.addEventListener("click", function (event) {
       var button = event.target.closest("[data-action='copy-key']");
@@ -1635,6 +1673,7 @@
     setupSignOut();
     setupCopyKey();
     setupRotateKey();
+    setupVerifyType();
     setupTypingGuard();
     setupBuilder(who);
     setupOrganisationForm(who);
