@@ -577,3 +577,86 @@ def _postgres_state(engine: Engine) -> list[list[tuple[Any, ...]]]:
             rows = connection.exec_driver_sql(f'SELECT * FROM "{table}"')
             state.append(sorted((tuple(row) for row in rows), key=repr))
     return state
+
+
+CLAIMS_REVISION = "5a9d3e7c1b48"
+CLAIMS = sa.table(
+    "claims",
+    sa.column("id", sa.Integer()),
+    sa.column("organisation_id", sa.Integer()),
+    sa.column("record_id", sa.Integer()),
+    sa.column("external_id", sa.String()),
+    sa.column("token_hash", sa.String()),
+    sa.column("status", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+MERGES = sa.table(
+    "organisation_merges",
+    sa.column("survivor_id", sa.Integer()),
+    sa.column("absorbed_id", sa.Integer()),
+    sa.column("absorbed_external_id", sa.String()),
+    sa.column("absorbed_name", sa.String()),
+    sa.column("reason", sa.String()),
+    sa.column("merged_at", sa.DateTime(timezone=True)),
+)
+
+
+def _claims(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                sa.select(CLAIMS.c.id, CLAIMS.c.status, CLAIMS.c.token_hash).order_by(CLAIMS.c.id)
+            )
+        ]
+
+
+def test_claims_left_pending_without_their_record_end_as_merged_or_deleted(
+    engine: Engine,
+) -> None:
+    """A pending claim whose record is gone becomes record_merged when a merge absorbed its
+    record, else record_deleted, its link voided; other claims keep theirs. The downgrade
+    turns the new statuses back into pending without a record."""
+    db.downgrade(engine, f"{CLAIMS_REVISION}-1")
+    for number in (1, 2):
+        _insert(engine, number, [])
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    rows = [
+        (1, None, "cordis:111", "pending"),  # its record merged into organisation 2
+        (2, None, "cordis:222", "pending"),  # its record deleted
+        (3, 2, "cordis:333", "pending"),  # its record still stored
+        (4, None, "cordis:444", "confirmed"),  # merged by this very claim
+    ]
+    with engine.begin() as connection:
+        connection.execute(
+            MERGES.insert().values(
+                survivor_id=2,
+                absorbed_id=99,
+                absorbed_external_id="cordis:111",
+                absorbed_name="Absorbed",
+                reason="admin",
+                merged_at=now,
+            )
+        )
+        connection.execute(
+            CLAIMS.insert(),
+            [
+                {"id": number, "organisation_id": 1, "record_id": record, "external_id": external}
+                | {"token_hash": f"hash{number}", "status": status, "created_at": now}
+                for number, record, external, status in rows
+            ],
+        )
+    db.upgrade(engine)
+    assert _claims(engine) == [
+        (1, "record_merged", None),
+        (2, "record_deleted", None),
+        (3, "pending", "hash3"),
+        (4, "confirmed", "hash4"),
+    ]
+    db.downgrade(engine, f"{CLAIMS_REVISION}-1")
+    assert [(number, status) for number, status, _ in _claims(engine)] == [
+        (1, "pending"),
+        (2, "pending"),
+        (3, "pending"),
+        (4, "confirmed"),
+    ]
