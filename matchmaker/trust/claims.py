@@ -239,9 +239,8 @@ _SAID = {
 def _said(claim: Claim) -> str:
     """Where a claim stands, in words, for a refusal."""
     if claim.status == ClaimStatus.pending.value and claim.record_id is None:
-        # Left pending by a merge or delete before claims were given a final status (migration
-        # 5a9d3e7c1b48 ends those it finds; a database downgraded and upgraded again may
-        # hold more).
+        # Left pending by a record deleted outside the service (the foreign key empties
+        # record_id); migration 5a9d3e7c1b48 ended those from before the final statuses.
         return "closed: its record is no longer stored"
     return _SAID.get(claim.status, claim.status)
 
