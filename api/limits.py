@@ -34,12 +34,15 @@ def json_depth(body: bytes) -> int:
 # holds, so writing it to the database failed with a 500. Parsed, a pair has become one
 # character, so any surrogate left is a lone one.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What a body holding one must contain: an escaped surrogate or one's UTF-8 bytes. Bodies
+# without (nearly all, even those escaping other non-ASCII text) are not parsed a second time.
+_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def lone_surrogate(body: bytes) -> str | None:
     """Where a JSON body holds a string with a lone surrogate (`name`, `activities.0.title`,
     `body` for the document itself), or None: none, or not JSON (the app says why)."""
-    if b"\\u" not in body and b"\xed" not in body:
+    if _MAY_HOLD_SURROGATE.search(body) is None:
         return None
     try:
         document = json.loads(body)
@@ -123,11 +126,12 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 break
         if json_body:
-            depth = json_depth(b"".join(chunks))
+            body = b"".join(chunks)
+            depth = json_depth(body)
             if depth > MAX_JSON_DEPTH:
                 await self._too_deep(scope, send, depth)
                 return
-            where = lone_surrogate(b"".join(chunks))
+            where = lone_surrogate(body)
             if where is not None:
                 await self._not_unicode(scope, send, where)
                 return
