@@ -208,28 +208,23 @@ def list_webhooks(
     )
 
 
-def _webhook(session: Session, *, organisation_id: int, webhook_id: int) -> Webhook:
-    webhook = session.get(Webhook, webhook_id)
-    if webhook is None or webhook.organisation_id != organisation_id:
-        raise NotFound(f"The organisation has no webhook {webhook_id}.")
-    return webhook
-
-
 def get_webhook(
     session: Session, *, organisation_id: int, webhook_id: int, actor: Principal | None
 ) -> Webhook:
     """One of the organisation's webhooks (its own key or an admin's); NotFound for another
     organisation's, as for a missing one."""
     _owned(session, organisation_id=organisation_id, actor=actor)
-    return _webhook(session, organisation_id=organisation_id, webhook_id=webhook_id)
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None or webhook.organisation_id != organisation_id:
+        raise NotFound(f"The organisation has no webhook {webhook_id}.")
+    return webhook
 
 
 def delete_webhook(
     session: Session, *, organisation_id: int, webhook_id: int, actor: Principal | None
 ) -> None:
     """Delete a webhook and its delivery log; nothing more is sent to it."""
-    _owned(session, organisation_id=organisation_id, actor=actor)
-    _webhook(session, organisation_id=organisation_id, webhook_id=webhook_id)
+    get_webhook(session, organisation_id=organisation_id, webhook_id=webhook_id, actor=actor)
     # Core deletes, so the database's ON DELETE CASCADE removes the log without loading it.
     session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook_id))
     session.execute(delete(Webhook).where(col(Webhook.id) == webhook_id))
@@ -245,8 +240,7 @@ def list_deliveries(
     offset: int,
 ) -> tuple[list[WebhookDeliveryPublic], int]:
     """One page of a webhook's delivery log, newest first, and how many there are in all."""
-    _owned(session, organisation_id=organisation_id, actor=actor)
-    _webhook(session, organisation_id=organisation_id, webhook_id=webhook_id)
+    get_webhook(session, organisation_id=organisation_id, webhook_id=webhook_id, actor=actor)
     mine = col(WebhookDelivery.webhook_id) == webhook_id
     total = session.scalar(select(func.count()).select_from(WebhookDelivery).where(mine)) or 0
     rows = session.execute(
