@@ -372,25 +372,23 @@ def _drafts_to_join(
     """For each accepted request that ties the other side to one of the caller's drafts (an
     answer to a partner request published from the draft, or a message the caller sent
     naming it), that draft, by request id, so the inbox can offer to add the other side."""
-    draft_ids: dict[int, int] = {}
-    for item in items:
-        if item.status is not ContactStatus.accepted:
-            continue
-        if item.direction == "sent" and item.consortium_id is not None:
-            draft_ids[item.id] = item.consortium_id
-        elif (
-            item.direction == "received"
+    accepted = [item for item in items if item.status is ContactStatus.accepted]
+    published = partner_requests.drafts_published_from(
+        session,
+        {
+            item.partner_request_id
+            for item in accepted
+            if item.direction == "received"
             and item.kind is ContactKind.interest
             and item.partner_request_id is not None
-        ):
-            try:
-                sought, _, _ = partner_requests.get_partner_request(
-                    session, request_id=item.partner_request_id
-                )
-            except NotFound:
-                continue
-            if sought.consortium_id is not None:
-                draft_ids[item.id] = sought.consortium_id
+        },
+    )
+    draft_ids: dict[int, int] = {}
+    for item in accepted:
+        if item.direction == "sent" and item.consortium_id is not None:
+            draft_ids[item.id] = item.consortium_id
+        elif item.direction == "received" and item.partner_request_id in published:
+            draft_ids[item.id] = published[item.partner_request_id]
     drafts: dict[int, ConsortiumPublic] = {}
     loaded: dict[int, ConsortiumPublic | None] = {}
     for request_id, consortium_id in draft_ids.items():

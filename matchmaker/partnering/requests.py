@@ -4,6 +4,7 @@ A request is open until the earlier of its own closing day and the call's deadli
 publisher withdrew it. It shows who is looking, never their contact address or draft.
 """
 
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import Select, func, or_, select
@@ -222,6 +223,19 @@ def get_partner_request(
         raise NotFound(f"No partner request with id {request_id}.")
     request, call, organisation = row
     return request, call, organisation
+
+
+def drafts_published_from(session: Session, request_ids: Collection[int]) -> dict[int, int]:
+    """Of these partner requests, those a draft published, with the draft's id (one query)."""
+    if not request_ids:
+        return {}
+    rows = session.execute(
+        select(col(PartnerRequest.id), col(PartnerRequest.consortium_id)).where(
+            col(PartnerRequest.id).in_(sorted(request_ids)),
+            col(PartnerRequest.consortium_id).is_not(None),
+        )
+    )
+    return {int(request_id): int(draft_id) for request_id, draft_id in rows}
 
 
 def list_call_requests(
