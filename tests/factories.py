@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 
 
 def organisation_payload(**overrides: Any) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def call_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
-def create_organisation(client: TestClient, **overrides: Any) -> dict[str, Any]:
+def create_organisation(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
     """Register a profile through the API and return the answer's body."""
     response = client.post("/organisations", json=organisation_payload(**overrides))
     assert response.status_code == 201, response.text
@@ -56,7 +56,7 @@ def create_organisation(client: TestClient, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def create_call(client: TestClient, **overrides: Any) -> dict[str, Any]:
+def create_call(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
     """Publish a call through the API and return the answer's body."""
     response = client.post("/calls", json=call_payload(**overrides))
     assert response.status_code == 201, response.text

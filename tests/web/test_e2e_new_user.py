@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from tests.factories import call_payload, organisation_payload
+from tests.factories import create_call, create_organisation
 from tests.helpers import bearer, created
 from tests.web.browser import DESKTOP, SETTLED, TIMEOUT_MS, sign_in
 
@@ -26,62 +26,46 @@ HATCHERIES = 12
 def scene(server: httpx.Client) -> dict[str, Any]:
     """An IHI call for kidney research needing a university and patients, at most two
     partners; a university writing for it, patients, and a dozen xylotrope hatcheries."""
-    call = created(
-        server.post(
-            "/calls",
-            json=call_payload(
-                identifier=IDENTIFIER,
-                title="Kidney organoid tolerance",
-                programme="IHI",
-                description="Kidney organoid tolerance biomarkers with kidney patient panels.",
-                rule_set="ihi",
-                required_stakeholders={"academia": 1, "patient_organisation": 1},
-                min_countries=1,
-                max_partners=2,
-                opening_date=None,
-                deadline="2099-06-30",
-            ),
-        )
+    call = create_call(
+        server,
+        identifier=IDENTIFIER,
+        title="Kidney organoid tolerance",
+        programme="IHI",
+        description="Kidney organoid tolerance biomarkers with kidney patient panels.",
+        rule_set="ihi",
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+        min_countries=1,
+        max_partners=2,
+        opening_date=None,
+        deadline="2099-06-30",
     )
-    writer = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(
-                name="Organoid Tolerance Institute",
-                description="Kidney organoid tolerance biomarkers research.",
-                keywords=["kidney organoid", "tolerance"],
-                activities=[],
-                contact_email="writer@organoid.example",
-            ),
-        )
+    writer = create_organisation(
+        server,
+        name="Organoid Tolerance Institute",
+        description="Kidney organoid tolerance biomarkers research.",
+        keywords=["kidney organoid", "tolerance"],
+        activities=[],
+        contact_email="writer@organoid.example",
     )
-    patients = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(
-                name="Organoid Kidney Patients",
-                stakeholder_type="patient_organisation",
-                country="BE",
-                description="Kidney patient panels for organoid tolerance studies.",
-                keywords=["kidney patients", "organoid"],
-                activities=[],
-                contact_email="hello@organoid-patients.example",
-            ),
-        )
+    patients = create_organisation(
+        server,
+        name="Organoid Kidney Patients",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Kidney patient panels for organoid tolerance studies.",
+        keywords=["kidney patients", "organoid"],
+        activities=[],
+        contact_email="hello@organoid-patients.example",
     )
     hatcheries = [
-        created(
-            server.post(
-                "/organisations",
-                json=organisation_payload(
-                    name=f"Hatchery {number:02d}",
-                    stakeholder_type="industry",
-                    description="Xylotrope husbandry and screening services.",
-                    keywords=["xylotrope"],
-                    activities=[],
-                    contact_email=None,
-                ),
-            )
+        create_organisation(
+            server,
+            name=f"Hatchery {number:02d}",
+            stakeholder_type="industry",
+            description="Xylotrope husbandry and screening services.",
+            keywords=["xylotrope"],
+            activities=[],
+            contact_email=None,
         )
         for number in range(1, HATCHERIES + 1)
     ]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from tests.factories import call_payload, organisation_payload
+from tests.factories import create_call, create_organisation
 from tests.helpers import created
 from tests.web.browser import DESKTOP, SETTLED, TIMEOUT_MS, sign_in
 
@@ -26,46 +26,34 @@ MESSAGE = "We are writing a proposal on xenotransplant tolerance. <b>Join us?</b
 @pytest.fixture(scope="module")
 def scene(server: httpx.Client) -> dict[str, Any]:
     """A call for xenotransplant tolerance, a university writing for it, and patients."""
-    call = created(
-        server.post(
-            "/calls",
-            json=call_payload(
-                identifier="E2E-XENO-2099",
-                title="Xenotransplant tolerance with patients involved",
-                description="Xenotransplant tolerance biomarkers, kidney patient panels.",
-                rule_set="none",
-                required_stakeholders={"academia": 1, "patient_organisation": 1},
-                min_countries=1,
-                opening_date=None,
-                deadline="2099-06-30",
-            ),
-        )
+    call = create_call(
+        server,
+        identifier="E2E-XENO-2099",
+        title="Xenotransplant tolerance with patients involved",
+        description="Xenotransplant tolerance biomarkers, kidney patient panels.",
+        rule_set="none",
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+        min_countries=1,
+        opening_date=None,
+        deadline="2099-06-30",
     )
-    writer = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(
-                name="Kidney Tolerance Institute",
-                description="Xenotransplant tolerance biomarkers research.",
-                keywords=["xenotransplant", "tolerance"],
-                activities=[],
-                contact_email=WRITER_EMAIL,
-            ),
-        )
+    writer = create_organisation(
+        server,
+        name="Kidney Tolerance Institute",
+        description="Xenotransplant tolerance biomarkers research.",
+        keywords=["xenotransplant", "tolerance"],
+        activities=[],
+        contact_email=WRITER_EMAIL,
     )
-    patients = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(
-                name="Kidney Patients Europe",
-                stakeholder_type="patient_organisation",
-                country="BE",
-                description="Kidney patient panels for xenotransplant tolerance studies.",
-                keywords=["xenotransplant", "kidney patients"],
-                activities=[],
-                contact_email=PATIENTS_EMAIL,
-            ),
-        )
+    patients = create_organisation(
+        server,
+        name="Kidney Patients Europe",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Kidney patient panels for xenotransplant tolerance studies.",
+        keywords=["xenotransplant", "kidney patients"],
+        activities=[],
+        contact_email=PATIENTS_EMAIL,
     )
     return {"call": call, "writer": writer, "patients": patients}
 

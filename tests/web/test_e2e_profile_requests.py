@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from tests.factories import call_payload, organisation_payload
+from tests.factories import create_call, create_organisation
 from tests.helpers import bearer, created
 from tests.web.browser import PHONE, SETTLED, sign_in
 
@@ -22,23 +22,19 @@ def scene(server: httpx.Client) -> dict[str, Any]:
     """A call, a university seeking a Belgian patient organisation for it, and two patient
     organisations: one in Belgium, which the request fits, and one in Ireland, which it does
     not."""
-    call = created(
-        server.post(
-            "/calls",
-            json=call_payload(
-                identifier="E2E-GUT-2099",
-                title="Gut microbiome and coeliac disease",
-                description="Gut microbiome studies with coeliac patient panels.",
-                rule_set="none",
-                required_stakeholders={"academia": 1, "patient_organisation": 1},
-                min_countries=1,
-                opening_date=None,
-                deadline="2099-05-31",
-            ),
-        )
+    call = create_call(
+        server,
+        identifier="E2E-GUT-2099",
+        title="Gut microbiome and coeliac disease",
+        description="Gut microbiome studies with coeliac patient panels.",
+        rule_set="none",
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+        min_countries=1,
+        opening_date=None,
+        deadline="2099-05-31",
     )
     seeker, belgian, irish = (
-        created(server.post("/organisations", json=organisation_payload(**fields)))
+        create_organisation(server, **fields)
         for fields in (
             {
                 "name": "Gut Microbiome Institute",

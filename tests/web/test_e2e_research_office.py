@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from tests.factories import call_payload, organisation_payload
+from tests.factories import create_call, create_organisation
 from tests.helpers import bearer, created
 from tests.servers import ADMIN_TOKEN
 from tests.web.browser import DESKTOP, PHONE, SETTLED, TIMEOUT_MS, sign_in
@@ -25,46 +25,34 @@ OFFICE = "Research Office of the University of Nephrotopia and its Associated Te
 def scene(server: httpx.Client) -> dict[str, Any]:
     """A call needing a university and patients; a university research office (with a long
     name) that drafts for it, and a patient organisation."""
-    call = created(
-        server.post(
-            "/calls",
-            json=call_payload(
-                identifier="E2E-OFFICE-2099",
-                title="Nephron regeneration with patients involved",
-                description="Nephron regeneration organoids, kidney patient panels.",
-                rule_set="none",
-                required_stakeholders={"academia": 1, "patient_organisation": 1},
-                min_countries=1,
-                opening_date=None,
-                deadline="2099-06-30",
-            ),
-        )
+    call = create_call(
+        server,
+        identifier="E2E-OFFICE-2099",
+        title="Nephron regeneration with patients involved",
+        description="Nephron regeneration organoids, kidney patient panels.",
+        rule_set="none",
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+        min_countries=1,
+        opening_date=None,
+        deadline="2099-06-30",
     )
-    office = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(
-                name=OFFICE,
-                description="Nephron regeneration organoids research.",
-                keywords=["nephron regeneration", "organoids"],
-                activities=[],
-                contact_email="office@nephrotopia.example",
-            ),
-        )
+    office = create_organisation(
+        server,
+        name=OFFICE,
+        description="Nephron regeneration organoids research.",
+        keywords=["nephron regeneration", "organoids"],
+        activities=[],
+        contact_email="office@nephrotopia.example",
     )
-    patients = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(
-                name="Nephron Patients Network",
-                stakeholder_type="patient_organisation",
-                country="BE",
-                description="Kidney patient panels for nephron regeneration studies.",
-                keywords=["nephron regeneration", "kidney patients"],
-                activities=[],
-                contact_email="hello@nephron-patients.example",
-            ),
-        )
+    patients = create_organisation(
+        server,
+        name="Nephron Patients Network",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Kidney patient panels for nephron regeneration studies.",
+        keywords=["nephron regeneration", "kidney patients"],
+        activities=[],
+        contact_email="hello@nephron-patients.example",
     )
     return {"call": call, "office": office, "patients": patients}
 
@@ -192,18 +180,14 @@ def test_a_message_from_the_calls_suggestions_names_the_writers_draft_when_chose
         )
     ).to_be_visible()
     # Writing to someone else, naming no draft: only the call goes with it.
-    other = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(
-                name="Nephron Regeneration Clinic",
-                stakeholder_type="healthcare_provider",
-                country="FR",
-                description="Nephron regeneration trials with kidney patients.",
-                keywords=["nephron regeneration"],
-                activities=[],
-            ),
-        )
+    other = create_organisation(
+        server,
+        name="Nephron Regeneration Clinic",
+        stakeholder_type="healthcare_provider",
+        country="FR",
+        description="Nephron regeneration trials with kidney patients.",
+        keywords=["nephron regeneration"],
+        activities=[],
     )
     page.goto(f"/ui/organisations/{other['id']}/contact?call_id={call['id']}")
     page.get_by_label("Name no draft, only the call").check()
@@ -358,13 +342,8 @@ def test_the_ihi_question_is_asked_where_it_applies_and_a_stored_answer_survives
 
     # A company that said yes becomes a public body: the question stays, with its answer,
     # and saving keeps it; a university that was never asked keeps nothing it did not set.
-    company = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(
-                name="Tubule Devices", stakeholder_type="industry", ihi_contributor=True
-            ),
-        )
+    company = create_organisation(
+        server, name="Tubule Devices", stakeholder_type="industry", ihi_contributor=True
     )
     sign_in(page, company["api_key"], "Tubule Devices")
     page.goto(f"/ui/organisations/{company['id']}/edit")
@@ -379,12 +358,7 @@ def test_the_ihi_question_is_asked_where_it_applies_and_a_stored_answer_survives
     page.reload()
     expect(question).to_have_value("true")
 
-    university = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(name="Tubule University", stakeholder_type="academia"),
-        )
-    )
+    university = create_organisation(server, name="Tubule University", stakeholder_type="academia")
     sign_in(page, university["api_key"], "Tubule University")
     page.goto(f"/ui/organisations/{university['id']}/edit")
     expect(question).to_be_hidden()
@@ -426,16 +400,12 @@ def test_a_drafts_pitch_and_finder_survive_adding_a_member_and_leaving_asks_firs
     and leaving the page with the unsent pitch asks first."""
     office, call = scene["office"], scene["call"]
     draft = _draft(server, office, call, "Pitch bid")
-    lab = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(
-                name="Nephron Imaging Lab",
-                stakeholder_type="sme",
-                description="Imaging of nephron regeneration.",
-                activities=[],
-            ),
-        )
+    lab = create_organisation(
+        server,
+        name="Nephron Imaging Lab",
+        stakeholder_type="sme",
+        description="Imaging of nephron regeneration.",
+        activities=[],
     )
     problems: list[str] = []
     page = _tab(browser, server, problems)

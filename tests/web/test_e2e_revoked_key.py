@@ -7,7 +7,7 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from tests.factories import organisation_payload
+from tests.factories import create_organisation
 from tests.helpers import bearer, created
 from tests.web.browser import sign_in
 
@@ -18,12 +18,7 @@ def test_replaced_key_leads_back_to_signing_in(page: Any, server: httpx.Client) 
     """A tab whose key was replaced is told why it was signed out (not only that the inbox
     needs a key); signing in with the new key returns to the inbox, which it then reads."""
     expect = sync_api.expect
-    organisation = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(name="Rotating Keys Foundation", activities=[]),
-        )
-    )
+    organisation = create_organisation(server, name="Rotating Keys Foundation", activities=[])
     sign_in(page, organisation["api_key"], "Rotating Keys Foundation")
     new_key = created(
         server.post(
@@ -64,12 +59,7 @@ def test_owner_replaces_its_key_from_its_profile(page: Any, server: httpx.Client
     """ "Replace your key" on the owner's profile shows the new key once, revokes the old one,
     and leaves the tab signed in with the new one."""
     expect = sync_api.expect
-    organisation = created(
-        server.post(
-            "/organisations",
-            json=organisation_payload(name="Leaked Key Society", activities=[]),
-        )
-    )
+    organisation = create_organisation(server, name="Leaked Key Society", activities=[])
     old_key = organisation["api_key"]
     own = f"/organisations/{organisation['id']}"
     page.goto(f"/ui{own}")

@@ -7,8 +7,7 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from tests.factories import organisation_payload
-from tests.helpers import created
+from tests.factories import create_organisation
 from tests.web.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -40,9 +39,7 @@ def test_leaving_a_half_filled_form_asks_and_a_saved_one_does_not(
     assert page.url.endswith("/ui/organisations/new")
     leave = True
 
-    organisation = created(
-        server.post("/organisations", json=organisation_payload(name="Saved Patients"))
-    )
+    organisation = create_organisation(server, name="Saved Patients")
     sign_in(page, organisation["api_key"], "Saved Patients")
     page.goto(f"/ui/organisations/{organisation['id']}/edit")
     page.get_by_label("City").click()
