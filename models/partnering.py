@@ -154,6 +154,12 @@ class OutboxMessage(SQLModel, table=True):
     # Where it goes when not to the organisation's contact address (a claim's link goes to an
     # address on the claimed record's web domain).
     to_address: str | None = Field(default=None, max_length=320)
+    # The organisation the message is about (a request's other party, a match, a gap's filler),
+    # when not the recipient: deleting that profile deletes the message, queued or sent, as
+    # its text holds the profile's name, message or contact address.
+    about_organisation_id: int | None = Field(
+        default=None, sa_column=reference("organisations", nullable=True, index=True)
+    )
     subject: str = Field(max_length=300)
     body: str = Field(max_length=20_000)
     status: str = Field(default=OutboxStatus.pending.value, max_length=16)

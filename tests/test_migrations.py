@@ -17,6 +17,7 @@ import models
 from api.main import create_app
 from matchmaker import db
 from matchmaker.search import is_search_table
+from matchmaker.settings import Settings
 from tests import postgres
 from tests.factories import create_call, create_organisation
 from tests.helpers import bearer, keyed, settings_for
@@ -381,6 +382,17 @@ def _unquoted(sql: str | None) -> str:
     return re.sub(r'^CREATE TABLE "(\w+)"', r"CREATE TABLE \1", sql or "")
 
 
+def _populated(settings: Settings, engine: Engine, *, at: str) -> dict[str, Any]:
+    """A database populated by `_populate` and then taken down to revision `at`: this release's
+    service writes the latest schema (its columns), so it writes at the head revision; the
+    downgrades keep every row. Returns the ids."""
+    db.upgrade(engine)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as started:
+        ids = _populate(keyed(started, ADMIN_TOKEN))
+    db.downgrade(engine, at)
+    return ids
+
+
 def _populate(client: TestClient) -> dict[str, Any]:
     """Through the API: organisations with activities, calls, a draft with members, a partner
     request for the draft and interest in it, a merge; then the organisation and the call with
@@ -480,9 +492,7 @@ def test_ids_never_reused_keeps_every_row_id_index_and_trigger(tmp_path: Path) -
     the former tables with every row, and upgrading again works."""
     settings = settings_for(f"sqlite:///{tmp_path / 'populated.db'}")
     engine = db.create_db_engine(settings)
-    db.upgrade(engine, f"{IDS_REVISION}-1")
-    with TestClient(create_app(settings), raise_server_exceptions=False) as started:
-        ids = _populate(keyed(started, ADMIN_TOKEN))
+    ids = _populated(settings, engine, at=f"{IDS_REVISION}-1")
     schema_before, rows_before = _schema(engine), _rows(engine)
     populated = ("consortium_members", "partner_requests", "contact_requests")
     assert [len(rows_before[t]) for t in populated] == [2, 1, 1]
@@ -525,9 +535,10 @@ def test_ids_never_reused_keeps_every_row_id_index_and_trigger(tmp_path: Path) -
     assert {k: _unquoted(v) for k, v in schema_downgraded.items()} == {
         k: _unquoted(v) for k, v in schema_before.items()
     }
-    db.upgrade(engine)
+    db.upgrade(engine, IDS_REVISION)
     assert _schema(engine) == schema_after
     assert _rows(engine) == rows_upgraded
+    db.upgrade(engine)
     with TestClient(create_app(settings), raise_server_exceptions=False) as started:
         latest = create_organisation(keyed(started, ADMIN_TOKEN), name="Institut Pasteur")
         assert latest["id"] == newer["id"] + 1
@@ -541,9 +552,7 @@ def test_ids_never_reused_changes_nothing_on_postgresql(postgres_admin_url: str)
     settings = settings_for(postgres.create_database(postgres_admin_url, name))
     engine = db.create_db_engine(settings)
     try:
-        db.upgrade(engine, f"{IDS_REVISION}-1")
-        with TestClient(create_app(settings), raise_server_exceptions=False) as started:
-            _populate(keyed(started, ADMIN_TOKEN))
+        _populated(settings, engine, at=f"{IDS_REVISION}-1")
         before = _postgres_state(engine)
         db.upgrade(engine, IDS_REVISION)
         assert _postgres_state(engine) == before

@@ -156,6 +156,7 @@ def _notify_received(
     enqueue(
         session,
         organisation_id=request.recipient_organisation_id,
+        about=request.sender_organisation_id,
         event=Event.request_received,
         subject=f"{what} from {sender.name}",
         body=(
@@ -453,6 +454,7 @@ def answer_contact_request(
         enqueue(
             session,
             organisation_id=request.sender_organisation_id,
+            about=viewer_id,
             event=Event.request_accepted,
             subject=f"{recipient.name} accepted your request",
             body=(
@@ -464,6 +466,7 @@ def answer_contact_request(
         enqueue(
             session,
             organisation_id=request.sender_organisation_id,
+            about=viewer_id,
             event=Event.request_declined,
             subject=f"{recipient.name} declined your request",
             body=f"{recipient.name} declined your request.\n",

@@ -92,12 +92,20 @@ def _notify_once(
     event: Event,
     subject: str,
     body: str,
+    about: int | None = None,
     now: datetime,
 ) -> int:
     """Write the message unless its key was taken before: 1 when written, 0 when not."""
     if not claim(session, key, now=now):
         return 0
-    enqueue(session, organisation_id=organisation_id, event=event, subject=subject, body=body)
+    enqueue(
+        session,
+        organisation_id=organisation_id,
+        event=event,
+        subject=subject,
+        body=body,
+        about=about,
+    )
     return 1
 
 
@@ -113,9 +121,11 @@ def _search_messages(
     event: Event,
     subject: str,
     body: str,
+    about: int | None = None,
     now: datetime,
 ) -> int:
-    """One message per hit whose search still exists and has not heard of the item."""
+    """One message per hit whose search still exists and has not heard of the item (`about`:
+    the organisation the item is, or is from, if any)."""
     if not hits:
         return 0
     searches = {
@@ -137,6 +147,7 @@ def _search_messages(
             subject=subject,
             body=f"{body}\n\nIt matches your saved search {_describe(search)} "
             f"(relevance {hit.score:.2f}, your threshold {search.threshold:.2f}).",
+            about=about,
             now=now,
         )
     return sent
@@ -195,6 +206,7 @@ def _partner_request_job(
         body=f"{publisher.name} ({publisher.country}) looks for {sought} for the call "
         f"{call.identifier}, {call.title}.\n{request.pitch}\n"
         f"{base_url.rstrip('/')}/calls/{call.id}",
+        about=publisher.id,
         now=now,
     )
 
@@ -277,6 +289,7 @@ def _gap_messages(
             body=f"{organisation.name} ({organisation.country}) is a {kind.replace('_', ' ')}, "
             f"a kind of partner your draft {gap.name!r} for {gap.call_identifier} still "
             f"lacks.\n{base_url.rstrip('/')}/organisations/{organisation.id}",
+            about=organisation.id,
             now=now,
         )
     return sent
@@ -303,6 +316,7 @@ def _organisation_job(
         body=f"{organisation.name} ({organisation.country}, "
         f"{organisation.stakeholder_type.replace('_', ' ')}) is new or updated its profile.\n"
         f"{base_url.rstrip('/')}/organisations/{organisation_id}",
+        about=organisation_id,
         now=now,
     )
     return sent + _gap_messages(session, organisation, found.gaps, base_url=base_url, now=now)

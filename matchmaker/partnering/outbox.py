@@ -85,16 +85,20 @@ def enqueue(
     body: str,
     to_address: str | None = None,
     message_id: str | None = None,
+    about: int | None = None,
 ) -> OutboxMessage:
     """Add a notification for an organisation to the caller's transaction, with one delivery
     for each of its webhooks (none for a message holding a secret). A given `message_id` is a
-    unique key: a second message under it fails with IntegrityError, so it is sent once."""
+    unique key: a second message under it fails with IntegrityError, so it is sent once.
+    `about` is the other organisation whose data the text holds: deleting its profile deletes
+    the message, queued or sent, and its webhook deliveries."""
     message = OutboxMessage(
         message_id=message_id or new_message_id(),
         event=event.value,
         organisation_id=organisation_id,
         # None: the organisation's contact address; a claim's link goes elsewhere.
         to_address=to_address,
+        about_organisation_id=about,
         subject=subject[:300],
         body=body,
     )

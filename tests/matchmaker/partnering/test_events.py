@@ -261,6 +261,7 @@ def test_new_partner_request_notifies_matching_searches_not_its_publisher(
     (message,) = outbox(engine)[before:]
     assert message.organisation_id == patients[0]
     assert message.event == "partner_request_matches_search"
+    assert message.about_organisation_id == publisher[0]
     assert "Oncomark Diagnostics is looking for partners" in message.subject
     assert "contact_email" not in message.body
     assert "@" not in message.body
@@ -293,6 +294,7 @@ def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
     (message,) = outbox(engine)[before:]
     assert message.organisation_id == owner[0]
     assert message.event == "profile_fills_gap"
+    assert message.about_organisation_id == patients[0]
     assert "Liver Patients Europe" in message.body
     assert f"{BASE}/organisations/{patients[0]}" in message.body
     changed = patients[1].patch(
@@ -378,6 +380,12 @@ def test_new_profile_notifies_organisation_searches_but_not_itself(
     (message,) = outbox(engine)[before:]
     assert (message.organisation_id, message.event) == (writer[0], "organisation_matches_search")
     assert message.subject == "An organisation for your search: European Liver Patients"
+    # The message names the profile: deleting the profile deletes it, queued or sent.
+    with Session(engine) as session:
+        session.execute(update(OutboxMessage).values(status="sent"))
+        session.commit()
+    assert patients[1].delete(f"/organisations/{patients[0]}").status_code == 204
+    assert [row.id for row in outbox(engine)[before:]] == []
 
 
 def test_delivery_pass_expands_events_before_sending(
