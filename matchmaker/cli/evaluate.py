@@ -60,10 +60,15 @@ def evaluate_command(
     ] = 0,
     test_share: Annotated[
         float,
-        typer.Option(min=0.0, max=1.0, help="Share of the other topics with text held out."),
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of the other topics with text held out (random split).",
+        ),
     ] = TEST_SHARE,
     test_pattern: Annotated[
-        str, typer.Option(help="Topic codes always held out (a regular expression).")
+        str,
+        typer.Option(help="Topic codes always held out (a regular expression; random split)."),
     ] = CANCER_MISSION,
     min_consortium: Annotated[
         int, typer.Option(min=1, help="Smallest consortium a project query may have.")
@@ -78,10 +83,13 @@ def evaluate_command(
 ) -> None:
     """Measure how well suggestions recover real consortia, against baselines, and print it.
 
-    Topics are split into a profile part and a test part; profiles come from the profile part
-    only; each test topic and test project asks for its real participants. See
-    docs/matching.md for the protocol and the metrics; `python -m benchmarks.quality` also
-    draws charts and runs the ablations.
+    Topics are split into a profile part and a test part; profiles come from the first only.
+
+    Each test topic and test project asks for its real participants.
+
+    docs/matching.md explains the protocol and the metrics.
+
+    `python -m benchmarks.quality` also draws charts and runs the ablations.
     """
     try:
         report = run(

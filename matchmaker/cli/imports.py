@@ -30,7 +30,8 @@ from matchmaker.importers.runner import (
 from matchmaker.settings import get_settings
 
 import_app = typer.Typer(
-    help="Import organisations and calls (CORDIS open data, JSON).", no_args_is_help=True
+    help="Import organisations (CORDIS open data) and calls (CORDIS, JSON, the F&T Portal).",
+    no_args_is_help=True,
 )
 
 
@@ -117,11 +118,12 @@ def import_calls_command(
         str,
         typer.Argument(
             metavar="FILE_OR_URL",
-            help="A CORDIS topics CSV or a JSON list of calls: a path or an http(s) URL.",
+            help="A CORDIS topics CSV, a JSON list of calls or a page of the Funding & Tenders "
+            "Portal's topic search results: a path or an http(s) URL.",
         ),
     ],
 ) -> None:
-    """Create or update calls by identifier from a topics CSV or a JSON list of calls."""
+    """Create or update calls by identifier from a topics CSV, a JSON list or a portal page."""
     # Whoever invokes the command may hand over the HTTP client (the tests use MockTransport).
     client = ctx.obj.get("http_client") if isinstance(ctx.obj, dict) else None
     if client is not None and not isinstance(client, httpx.Client):

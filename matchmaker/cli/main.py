@@ -26,7 +26,7 @@ from models.apikey import ROLE_ALIASES, KeyCreate, KeyRole
 WORKER_HEALTHCHECK_TIMEOUT = 120
 
 app = typer.Typer(help="Partner suggestions for research consortia.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands: migrations and backups.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="API key commands.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -109,7 +109,11 @@ def keys_create(
         ),
     ],
     organisation: Annotated[
-        int | None, typer.Option(help="The organisation an organisation key belongs to.")
+        int | None,
+        typer.Option(
+            help="The organisation an organisation key belongs to (required for that role, "
+            "refused for the others)."
+        ),
     ] = None,
     label: Annotated[str, typer.Option(help="A note on who holds the key.")] = "",
 ) -> None:
@@ -145,7 +149,12 @@ def serve(
         bool, typer.Option("--demo/--no-demo", help="Load the demo data into an empty database.")
     ] = True,
 ) -> None:
-    """Migrate the database, load the demo data if it is empty, and serve the API."""
+    """Migrate the database, load the demo data if it is empty, and serve the API.
+
+    It also serves the web interface (/ui) and the API docs (/docs, /redoc).
+
+    Notifications are delivered in the background every MATCHMAKER_DELIVERY_INTERVAL seconds.
+    """
     settings = get_settings()
     engine = db.create_db_engine(settings)
     db.upgrade(engine)

@@ -19,8 +19,12 @@ def notify_run(
         typer.Option(min=1, help="Send at most this many messages (and webhook calls)."),
     ] = None,
 ) -> None:
-    """Send the due notifications once, by e-mail to MATCHMAKER_SMTP_URL (each at once or in
-    a daily digest, as each organisation chose) and to webhooks, then exit."""
+    """Send the due notifications once, by e-mail and to webhooks, then exit.
+
+    E-mail goes to the SMTP server of MATCHMAKER_SMTP_URL, each at once or in a daily digest.
+
+    Exits with 2 if any message failed; it is retried on a later run.
+    """
     settings = get_settings()
     try:
         sender = smtp_sender(settings)

@@ -32,7 +32,9 @@ def _rows() -> tuple[list[CountryStatusPublic], bool]:
 
 @rules_app.command("show")
 def rules_show(
-    country: Annotated[str | None, typer.Option(help="Only this country's rows.")] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Only this country's rows (its ISO code, in any case).")
+    ] = None,
 ) -> None:
     """Print each country's status per programme part and period, with the sources."""
     rows, from_database = _rows()
@@ -61,7 +63,9 @@ def rules_add(
         str, typer.Option(help=f"';'-separated parts: all, {', '.join(PARTS)}.")
     ] = "all",
     except_parts: Annotated[str, typer.Option(help="';'-separated parts excluded.")] = "",
-    valid_to: Annotated[str | None, typer.Option("--to", help="Last day in force.")] = None,
+    valid_to: Annotated[
+        str | None, typer.Option("--to", help="Last day in force (YYYY-MM-DD).")
+    ] = None,
     note: Annotated[str, typer.Option(help="What the row says, in a sentence.")] = "",
 ) -> None:
     """Add a row without a release; it takes over from its start date, earlier rows stay."""
