@@ -66,12 +66,11 @@ def _problem(description: str) -> dict[str, Any]:
 
 def _complete(method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
-    # Every operation reads the database, which can be busy or unreachable (README, Operations).
-    wanted = ["401", "503"]
-    if operation.get("parameters") or operation.get("requestBody"):
-        wanted.append("422")
+    # Every operation reads the database, which can be busy or unreachable (README, Operations);
+    # refuses a query parameter it does not take (422) and a body over the limit, sent or not.
+    wanted = ["401", "413", "422", "503"]
     if operation.get("requestBody"):
-        wanted += ["400", "413", "415"]
+        wanted += ["400", "415"]
     if method in WRITE_METHODS and not operation.pop(_READS_ONLY, False):
         wanted.append("429")
     for status in wanted:

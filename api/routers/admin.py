@@ -44,7 +44,8 @@ class OrganisationExport(BaseModel):
         description="The drafts the organisation created."
     )
     consortia_member_of: list[Membership] = Field(
-        description="The drafts that list the organisation as a member."
+        description="The drafts the organisation owns, with its role in each. Other "
+        "organisations' drafts that list it are left out: they are their owners' private plans."
     )
     partner_requests: list[PartnerRequestPublic] = Field(
         description="The partner requests it published, open, closed and withdrawn, oldest first."

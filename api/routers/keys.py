@@ -61,7 +61,7 @@ def request_key_recovery(
     openapi_extra=PUBLIC,
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
-    responses=problem_responses(404, 409),
+    responses=problem_responses(404),
 )
 def redeem_key_recovery(
     organisation_id: IdPath, token: LinkToken, session: SessionDep, _writer: WriterDep
@@ -80,7 +80,7 @@ def redeem_key_recovery(
     openapi_extra=security(KeyRole.organisation),
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
-    responses=problem_responses(401, 403, 409),
+    responses=problem_responses(401, 403),
 )
 def rotate_key(organisation_id: IdPath, session: SessionDep, actor: WriterDep) -> IssuedKey:
     """Replace the organisation key you call with: it is revoked and a new one issued, shown

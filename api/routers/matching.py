@@ -38,7 +38,7 @@ CountryFilter = Annotated[
     "/calls/{call_id}/suggestions",
     openapi_extra=security(KeyRole.organisation, KeyRole.admin, optional=True),
     response_model=Suggestions,
-    responses=problem_responses(404),
+    responses=problem_responses(403, 404),
 )
 def list_call_suggestions(
     call_id: IdPath,
@@ -54,7 +54,8 @@ def list_call_suggestions(
         Query(
             description="The id of your draft for this call (send its organisation's key): only "
             "the stakeholder types, or failing that the countries, it still needs, and none of "
-            "its members. A draft for another call is 422."
+            "its members. Without a key it is 401, with a publisher's key 403; another "
+            "organisation's draft is 404, as a missing one; a draft for another call is 422."
         ),
     ] = None,
 ) -> Suggestions:

@@ -206,8 +206,8 @@ def express_interest(
     each other's contact address. Unanswered, it expires after
     `MATCHMAKER_CONTACT_REQUEST_DAYS` days. An organisation has at most
     `MATCHMAKER_MAX_OPEN_CONTACT_REQUESTS` requests waiting for an answer at once, and one
-    waiting per organisation and partner request (409 past either); an organisation that
-    blocks yours is 403.
+    expression of interest waiting per partner request (409 past either); an organisation
+    that blocks yours is 403.
     """
     now = utc_now()
     row = contacts.express_interest(
@@ -244,8 +244,8 @@ def create_contact_request(
     each other's contact address. Unanswered, it expires after
     `MATCHMAKER_CONTACT_REQUEST_DAYS` days. An organisation has at most
     `MATCHMAKER_MAX_OPEN_CONTACT_REQUESTS` requests waiting for an answer at once, and one
-    waiting per organisation and partner request (409 past either); an organisation that
-    blocks yours is 403.
+    contact request waiting per recipient, whatever its call (409 past either); an
+    organisation that blocks yours is 403.
     """
     now = utc_now()
     row = contacts.contact_organisation(

@@ -281,3 +281,37 @@ def test_every_query_parameter_is_described(document: dict[str, Any]) -> None:
         if parameter["in"] == "query" and not parameter.get("description")
     ]
     assert undescribed == []
+
+
+def test_every_operation_documents_the_refusals_any_request_can_meet(
+    document: dict[str, Any], client: TestClient
+) -> None:
+    """Any operation refuses a query parameter it does not take (422) and a body over the
+    limit (413), whether or not it takes parameters or a body; each documents both."""
+    missing = [
+        (method, path, status)
+        for method, path, operation in _operations(document)
+        for status in ("413", "422")
+        if status not in operation["responses"]
+    ]
+    assert missing == []
+    admin = keyed(client, ADMIN_TOKEN)
+    assert client.get("/health", params={"x": "1"}).status_code == 422
+    assert admin.post("/admin/refit", params={"x": "1"}).status_code == 422
+    oversized = admin.post("/admin/refit", content=b"x" * (Settings().max_body_bytes + 1))
+    assert oversized.status_code == 413
+
+
+def test_suggestions_for_a_draft_document_the_publisher_refusal(
+    document: dict[str, Any], client: TestClient
+) -> None:
+    """`missing_for` with a publisher's key is 403, and the operation says so."""
+    operation = document["paths"]["/calls/{call_id}/suggestions"]["get"]
+    assert "403" in operation["responses"]
+    admin = keyed(client, ADMIN_TOKEN)
+    call = create_call(admin)
+    issued = admin.post("/admin/keys", json={"role": "publisher"})
+    assert issued.status_code == 201, issued.text
+    publisher = keyed(client, issued.json()["token"])
+    refused = publisher.get(f"/calls/{call['id']}/suggestions", params={"missing_for": 1})
+    assert refused.status_code == 403
