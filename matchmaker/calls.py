@@ -23,10 +23,13 @@ from matchmaker.repository import (
     versioned_delete,
     versioned_update,
 )
+from matchmaker.wording import plural
 from models.apikey import KeyRole
 from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
 from models.change import Entity
+from models.common import utc_today
 from models.consortium import Consortium
+from models.partnering import PartnerRequest
 from models.saved_search import JobKind
 
 CallSort = Literal["id", "deadline", "relevance"]
@@ -229,7 +232,8 @@ def delete_call(
     actor: Principal | None,
     expected_version: ExpectedVersion = None,
 ) -> None:
-    """Delete a call (its publisher's key or an admin), unless drafts are written for it."""
+    """Delete a call (its publisher's key or an admin), unless drafts are written for it or
+    organisations' partner requests for it are open: those are theirs, and would go with it."""
     call = _editable_call(session, call_id=call_id, actor=actor)
     drafts = session.scalar(select(func.count()).where(col(Consortium.call_id) == call_id))
     if drafts:
@@ -243,6 +247,20 @@ def delete_call(
             "deleted while they exist (their organisations or an admin can delete them)"
         )
         raise Conflict(f"{which}; to close the call instead, set its deadline.")
+    today = utc_today()
+    if call_status(call.opening_date, call.deadline, today) is not CallStatus.closed:
+        waiting = session.scalar(
+            select(func.count()).where(
+                col(PartnerRequest.call_id) == call_id, *PartnerRequest.still_open(today)
+            )
+        )
+        if waiting:
+            raise Conflict(
+                f"{plural(waiting, 'partner request')} of organisations looking for partners "
+                f"{'is' if waiting == 1 else 'are'} open for this call: the call cannot be "
+                "deleted while they are, as they would go with it. To close the call instead, "
+                "set its deadline; they close with it."
+            )
     versioned_delete(session, call, entity=Entity.call, expected_version=expected_version)
 
 

@@ -15,8 +15,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
-from sqlalchemy import JSON, Column, Date, DateTime, Index
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, ColumnElement, Date, DateTime, Index, or_
+from sqlmodel import Field, SQLModel, col
 
 from models.common import (
     IDS_NEVER_REUSED,
@@ -61,6 +61,15 @@ class PartnerRequest(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+
+    @staticmethod
+    def still_open(today: date) -> tuple[ColumnElement[bool], ...]:
+        """The conditions a request meets while open today as far as it alone says (not
+        withdrawn, its own closing day not past); its call's deadline closes it too."""
+        return (
+            col(PartnerRequest.withdrawn_at).is_(None),
+            or_(col(PartnerRequest.closes_on).is_(None), col(PartnerRequest.closes_on) >= today),
+        )
 
 
 class ContactKind(StrEnum):

@@ -65,8 +65,7 @@ def open_requests(today: date) -> Select[PartnerRequest, Call, Organisation]:
         .join(Call, col(Call.id) == col(PartnerRequest.call_id))
         .join(Organisation, col(Organisation.id) == col(PartnerRequest.organisation_id))
         .where(
-            col(PartnerRequest.withdrawn_at).is_(None),
-            or_(col(PartnerRequest.closes_on).is_(None), col(PartnerRequest.closes_on) >= today),
+            *PartnerRequest.still_open(today),
             or_(col(Call.deadline).is_(None), col(Call.deadline) >= today),
         )
     )

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.common import utc_today
-from tests.factories import call_payload, create_call
-from tests.helpers import assert_problem
+from tests.factories import call_payload, create_call, create_organisation
+from tests.helpers import assert_problem, keyed
 
 TODAY = utc_today()
 
@@ -225,6 +225,28 @@ def test_delete_call_removes_it(client: TestClient) -> None:
     assert_problem(client.get(url), 404)
     assert_problem(client.delete(url), 404)
     assert_problem(client.patch(url, json={"title": "x"}), 404)
+
+
+def test_a_call_with_open_partner_requests_is_kept_until_it_closes(client: TestClient) -> None:
+    """Organisations' open partner requests would go with a deleted call: 409, saying how to
+    close it instead; once they are withdrawn, or the call has closed, it can be deleted."""
+    call = create_call(client, opening_date=None, deadline="2099-01-31")
+    url = f"/calls/{call['id']}"
+    publishers = [keyed(client, create_organisation(client)["api_key"]) for _ in range(2)]
+    posted = [
+        publisher.post(f"{url}/partner-requests", json={"stakeholder_types": ["sme"]})
+        for publisher in publishers
+    ]
+    assert [answer.status_code for answer in posted] == [201, 201]
+    refused = assert_problem(client.delete(url), 409)
+    assert refused["detail"].startswith("2 partner requests of organisations looking for")
+    assert "set its deadline" in refused["detail"]
+    assert publishers[0].delete(f"/partner-requests/{posted[0].json()['id']}").status_code == 204
+    assert assert_problem(client.delete(url), 409)["detail"].startswith("1 partner request of")
+    yesterday = (utc_today() - timedelta(days=1)).isoformat()
+    assert client.patch(url, json={"deadline": yesterday}).status_code == 200
+    assert client.delete(url).status_code == 204
+    assert_problem(client.get(f"/partner-requests/{posted[1].json()['id']}"), 404)
 
 
 def test_list_calls_searches_words_and_deadlines(client: TestClient) -> None:
