@@ -8,7 +8,9 @@ Run from the repository root::
 
 Runs `matchmaker.evaluation` (the same code as `matchmaker evaluate DIR`) on the CORDIS
 development slice, with the baselines (random, popularity, scikit-learn TF-IDF, BM25) and the
-product's ranking in the same run. The split (`--split`) is ``random`` by default: each seed
+product's ranking in the same run (ranked by `ProfileIndex.rank_scores`: the API's order and
+scores from the same scoring pass, without the reasons and shared terms the metrics never read,
+which took two thirds of its time). The split (`--split`) is ``random`` by default: each seed
 holds out the Cancer Mission and a different 20% of the topics; ``temporal`` builds profiles
 from the 2021-2022 topics' projects and asks with the 2023+ topics and their projects (one
 split: only the first seed is run). The mode (`--mode`) is how the profiles arrived:
