@@ -135,7 +135,7 @@ def delete_consortium(
     "/{consortium_id}/members/{organisation_id}",
     openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=ConsortiumPublic,
-    responses=problem_responses(401, 403, 404, 412, 422, 429),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 429),
 )
 def put_consortium_member(
     consortium_id: IdPath,
@@ -146,7 +146,8 @@ def put_consortium_member(
     actor: WriterDep,
     data: MemberRole | None = None,
 ) -> ConsortiumPublic:
-    """Add an organisation to the draft, or change its role; a new coordinator demotes the old."""
+    """Add an organisation to the draft, or change its role; a new coordinator demotes the old
+    (the coordinator is never made a partner otherwise: 409)."""
     consortium = service.put_member(
         session,
         consortium_id=consortium_id,
@@ -162,7 +163,7 @@ def put_consortium_member(
     "/{consortium_id}/members/{organisation_id}",
     openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=ConsortiumPublic,
-    responses=problem_responses(401, 403, 404, 412, 429),
+    responses=problem_responses(401, 403, 404, 409, 412, 429),
 )
 def delete_consortium_member(
     consortium_id: IdPath,
@@ -172,7 +173,8 @@ def delete_consortium_member(
     if_match: IfMatch,
     actor: WriterDep,
 ) -> ConsortiumPublic:
-    """Take an organisation out of the draft."""
+    """Take an organisation out of the draft; the coordinator stays until another member is made
+    coordinator (409)."""
     consortium = service.remove_member(
         session,
         consortium_id=consortium_id,

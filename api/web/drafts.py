@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.deps import ActorDep, IdPath, MatchingDep, SessionDep
-from api.web.pages import Text, find_as_typed, not_found_page
+from api.web.pages import Text, find_as_typed, not_found_page, valid_stakeholder_type
 from api.web.templating import PRIVATE_HEADERS, render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
@@ -255,26 +255,29 @@ def read_draft_organisation_picker(
     session: SessionDep,
     actor: ActorDep,
     q: Text = "",
+    stakeholder_type: Text = "",
     shown: Annotated[int, Query(ge=PICKER_STEP, le=PICKER_MOST)] = PICKER_STEP,
 ) -> HTMLResponse:
     """A fragment: the first `shown` organisations whose name or expertise matches the words
-    typed, those already in the draft marked so (needs the draft's key)."""
+    typed, of the type chosen if any, those already in the draft marked so (needs the draft's
+    key)."""
     draft = _readable_draft(session, consortium_id, actor)
-    q = q.strip()
-    items, total = find_as_typed(session, q, limit=shown)
+    q, kind = q.strip(), valid_stakeholder_type(stakeholder_type)
+    items, total = find_as_typed(session, q, limit=shown, stakeholder_type=kind)
     more = min(shown + PICKER_STEP, PICKER_MOST) if total > shown < PICKER_MOST else None
     return render(
         request,
         "_organisation_picker.html",
         {
             "q": q,
+            "stakeholder_type": kind,
             "items": items,
             "total": total,
             "member_ids": [member.organisation.id for member in draft.members],
             "more": more,
             "more_url": (
                 f"/ui/consortia/{consortium_id}/organisation-picker?"
-                + urlencode({"q": q, "shown": more})
+                + urlencode({"q": q, "stakeholder_type": kind, "shown": more})
                 if more
                 else None
             ),

@@ -78,7 +78,8 @@ def _page_organisation(organisation_id: IdPath, session: SessionDep) -> Organisa
 PageOrganisation = Annotated[Organisation, Depends(_page_organisation)]
 
 
-def _stakeholder_type(value: str) -> str:
+def valid_stakeholder_type(value: str) -> str:
+    """A stakeholder type as a page's filter takes it: a known one, else none ("")."""
     return value if value in {item.value for item in StakeholderType} else ""
 
 
@@ -249,7 +250,7 @@ def read_call_page(
         call = calls_service.get_call(session, call_id=call_id)
     except NotFound as error:
         return not_found_page(request, error)
-    stakeholder_type, country = _stakeholder_type(stakeholder_type), _country(country)
+    stakeholder_type, country = valid_stakeholder_type(stakeholder_type), _country(country)
     found, available = suggestions_service.suggestions_for_call(
         session,
         matching,
@@ -306,7 +307,7 @@ def list_organisations_page(
     page: PageNumber = 1,
 ) -> HTMLResponse:
     """Organisation profiles, searched by words, filtered by stakeholder type and country."""
-    stakeholder_type, country = _stakeholder_type(stakeholder_type), _country(country)
+    stakeholder_type, country = valid_stakeholder_type(stakeholder_type), _country(country)
     params = {"q": q.strip(), "stakeholder_type": stakeholder_type, "country": country}
 
     def fetch(number: int) -> tuple[list[Any], int]:
@@ -355,7 +356,7 @@ def find_expertise_page(
     country: Text = "",
 ) -> HTMLResponse:
     """Organisations whose expertise fits a free text, ranked by the matching engine."""
-    stakeholder_type, country = _stakeholder_type(stakeholder_type), _country(country)
+    stakeholder_type, country = valid_stakeholder_type(stakeholder_type), _country(country)
     words = " ".join(q.split())
     found = (
         suggestions_service.search_organisations(
@@ -486,14 +487,23 @@ def list_organisation_picker(request: Request, session: SessionDep, q: Text = ""
     return render(request, "_organisation_picker.html", {"q": q, "items": items, "total": total})
 
 
-def find_as_typed(session: Session, q: str, *, limit: int) -> tuple[list[Organisation], int]:
+def find_as_typed(
+    session: Session, q: str, *, limit: int, stakeholder_type: str = ""
+) -> tuple[list[Organisation], int]:
     """The first `limit` organisations whose name or expertise has words that begin as those
     typed (typed as one goes: every word may be the beginning of a longer one), and how many
-    there are; none for no words."""
-    if not q.strip():
+    there are; only those of `stakeholder_type` when given, every one of them (oldest first)
+    for no words; none for no words and no type."""
+    if not q.strip() and not stakeholder_type:
         return [], 0
     as_prefixes = " ".join(f"{word.rstrip('*')}*" for word in q.split())
-    return organisations_service.list_organisations(session, q=as_prefixes, limit=limit, offset=0)
+    return organisations_service.list_organisations(
+        session,
+        stakeholder_types=[stakeholder_type] if stakeholder_type else (),
+        q=as_prefixes or None,
+        limit=limit,
+        offset=0,
+    )
 
 
 @router.get("/ui/sign-in")

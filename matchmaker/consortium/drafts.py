@@ -6,7 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_key, require_role
-from matchmaker.errors import InvalidInput, NotFound, PermissionDenied
+from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.repository import (
     ExpectedVersion,
     check_version,
@@ -241,9 +241,11 @@ def put_member(
     actor: Principal | None,
     expected_version: ExpectedVersion = None,
 ) -> Consortium:
-    """Add an organisation to a draft or change its role; a new coordinator demotes the old."""
+    """Add an organisation to a draft or change its role; a new coordinator demotes the old,
+    which is the only way a coordinator becomes a partner."""
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
-    if session.get(Organisation, organisation_id) is None:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
         raise NotFound(f"No organisation with id {organisation_id}.")
     members = {m.organisation_id: m for m, _ in members_of(session, consortium_id=consortium_id)}
     if organisation_id not in members and len(members) >= MAX_MEMBERS:
@@ -254,6 +256,11 @@ def put_member(
     if organisation_id in members and members[organisation_id].role == role:
         check_version(consortium, expected_version)
         return consortium  # already a member in this role: nothing changes, nor the version
+    if organisation_id in members and members[organisation_id].role == Role.coordinator:
+        raise Conflict(
+            f"{organisation.name} is the draft's coordinator: to make it a partner, make "
+            "another member the coordinator."
+        )
     if role is Role.coordinator:
         for other in members.values():
             if other.role == Role.coordinator and other.organisation_id != organisation_id:
@@ -281,8 +288,23 @@ def remove_member(
     actor: Principal | None,
     expected_version: ExpectedVersion = None,
 ) -> Consortium:
-    """Take an organisation out of a draft."""
+    """Take an organisation out of a draft; never its coordinator, which another member has to
+    replace first, so that removing members never leaves a draft without its lead."""
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
+    coordinator = session.execute(
+        select(col(Organisation.name))
+        .join(ConsortiumMember, col(ConsortiumMember.organisation_id) == col(Organisation.id))
+        .where(
+            col(ConsortiumMember.consortium_id) == consortium_id,
+            col(ConsortiumMember.organisation_id) == organisation_id,
+            col(ConsortiumMember.role) == Role.coordinator,
+        )
+    ).scalar_one_or_none()
+    if coordinator is not None:
+        raise Conflict(
+            f"{coordinator} is the draft's coordinator and cannot be removed: make another "
+            "member the coordinator first, or delete the draft."
+        )
     result = session.execute(
         delete(ConsortiumMember).where(
             col(ConsortiumMember.consortium_id) == consortium_id,

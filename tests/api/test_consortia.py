@@ -155,3 +155,38 @@ def test_call_with_drafts_cannot_be_deleted(client: TestClient) -> None:
     assert client.get(f"/consortia/{draft['id']}").status_code == 200
     client.delete(f"/consortia/{draft['id']}")
     assert client.delete(f"/calls/{call_id}").status_code == 204
+
+
+def test_the_coordinator_is_neither_removed_nor_demoted(client: TestClient) -> None:
+    """Removing a draft's coordinator, or making it a partner, would leave the draft without a
+    lead: both are 409 in words that say what to do, and change nothing; once another member
+    is made coordinator, the old one goes as any partner."""
+    call_id, first, second = _setup(client)
+    draft = _post_draft(
+        client,
+        json={
+            "name": "D",
+            "call_id": call_id,
+            "members": [
+                {"organisation_id": first, "role": "coordinator"},
+                {"organisation_id": second},
+            ],
+        },
+    ).json()
+    url = f"/consortia/{draft['id']}/members/{first}"
+    removed = assert_problem(client.delete(url), 409)
+    assert removed["detail"] == (
+        "First University is the draft's coordinator and cannot be removed: make another "
+        "member the coordinator first, or delete the draft."
+    )
+    demoted = assert_problem(client.put(url, json={"role": "partner"}), 409)
+    assert demoted["detail"] == (
+        "First University is the draft's coordinator: to make it a partner, make another "
+        "member the coordinator."
+    )
+    assert client.get(f"/consortia/{draft['id']}").json() == draft
+    client.put(f"/consortia/{draft['id']}/members/{second}", json={"role": "coordinator"})
+    body = client.delete(url).json()
+    assert [(m["organisation"]["id"], m["role"]) for m in body["members"]] == [
+        (second, "coordinator")
+    ]

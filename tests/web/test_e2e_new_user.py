@@ -144,8 +144,8 @@ def test_finder_marks_members_pages_through_results_and_a_missing_coordinator_is
     server: httpx.Client, browser: Any, scene: dict[str, Any]
 ) -> None:
     """Members are "In the draft", never "Add" (which demoted the coordinator); the finder
-    searches names and expertise and shows more on demand; a draft without a coordinator
-    says so."""
+    searches names and expertise and shows more on demand; the coordinator's Remove is refused
+    in words that say what to do; a draft without a coordinator says so."""
     expect = sync_api.expect
     call, writer, patients = scene["call"], scene["writer"], scene["patients"]
     draft = _draft(server, writer, call, (writer, "coordinator"), (patients, "partner"))
@@ -176,14 +176,27 @@ def test_finder_marks_members_pages_through_results_and_a_missing_coordinator_is
     expect(page.locator("#finder-results")).to_contain_text(f"{HATCHERIES} organisations found.")
     expect(page.get_by_role("button", name=re.compile("^Show .* more$"))).to_have_count(0)
 
+    # The coordinator is not removed, which would leave the draft without one: the page brings
+    # into view what to do first, and Remove stays usable.
     coordinator = page.locator(f"#member-table tr[data-organisation-id='{writer['id']}']")
-    coordinator.get_by_role("button", name="Remove Organoid Tolerance Institute").click()
-    expect(page.locator("#status")).to_have_text("Removed Organoid Tolerance Institute.")
-    expect(page.locator("#no-coordinator")).to_contain_text("The draft has no coordinator")
+    remove = coordinator.get_by_role("button", name="Remove Organoid Tolerance Institute")
+    remove.click()
+    expect(page.locator("#status")).to_have_text(
+        "Not saved: Organoid Tolerance Institute is the draft's coordinator and cannot be "
+        "removed: make another member the coordinator first, or delete the draft."
+    )
+    expect(page.locator("#status")).to_be_focused()
+    expect(remove).to_be_enabled()
     stored = server.get(f"/consortia/{draft['id']}").json()
     assert [(m["organisation"]["id"], m["role"]) for m in stored["members"]] == [
-        (patients["id"], "partner")
+        (writer["id"], "coordinator"),
+        (patients["id"], "partner"),
     ]
+    # A draft can still lack one (made so through the API, or its coordinator's profile was
+    # deleted): the page says so.
+    leaderless = _draft(server, writer, call, (patients, "partner"))
+    page.goto(f"/ui/consortia/{leaderless['id']}")
+    expect(page.locator("#no-coordinator")).to_contain_text("The draft has no coordinator")
     page.context.close()
     assert problems == []
 
@@ -253,7 +266,8 @@ def test_a_draft_publishes_one_request_which_its_deletion_withdraws(
     page.wait_for_url("**/ui/drafts")
     page.goto(f"/ui/calls/{call['id']}")
     expect(listed).to_have_count(0)
-    expect(page.locator("#partner-requests-heading .count")).to_have_text("(0)")
+    expect(page.locator("#partner-requests-heading")).to_have_text("Looking for partners")
+    expect(page.locator("[data-jump-requests]")).to_have_text("Looking for partners")
 
     page.goto(f"/ui/consortia/{draft['id']}")
     expect(page.locator("#draft-panel")).to_have_text(

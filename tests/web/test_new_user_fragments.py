@@ -80,3 +80,40 @@ def test_contact_check_says_own_organisation_and_an_earlier_request_waiting(
         not in anonymous.get(check, params={"partner_request_id": "999"}, headers=key).text
     )
     assert anonymous.get(check).status_code == 401
+
+
+def test_draft_finder_lists_the_organisations_of_a_type_chosen(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A writer adding "a regulator" chooses the type: with no words the finder lists every
+    organisation of it, with words only those of it that match, each with its verification;
+    "Show more" keeps the type."""
+    scene = _scene(client)
+    agency = create_organisation(
+        client, name="Medicines Agency", stakeholder_type="regulator", keywords=["approvals"]
+    )
+    for number in range(11):
+        create_organisation(
+            client, name=f"Regulatory Office {number}", stakeholder_type="regulator"
+        )
+    path = f"/ui/consortia/{scene['draft']['id']}/organisation-picker"
+    key = bearer(scene["writer"]["api_key"])
+
+    listed = anonymous.get(path, params={"stakeholder_type": "regulator"}, headers=key).text
+    assert "12 regulators found, the first 10 shown." in listed
+    assert 'aria-label="Add Medicines Agency to the draft"' in listed
+    assert "Finder Patients" not in listed
+    assert listed.count('class="badge badge-unverified"') == 10
+    assert "stakeholder_type=regulator&amp;shown=20" in listed
+
+    kept = anonymous.get(
+        path, params={"q": "organoids", "stakeholder_type": "patient_organisation"}, headers=key
+    ).text
+    assert "1 patient organisation found." in kept
+    assert "Finder Patients" in kept
+    assert "Finder University" not in kept
+    none = anonymous.get(
+        path, params={"q": "organoids", "stakeholder_type": "regulator"}, headers=key
+    ).text
+    assert "No regulator's name or expertise matches “organoids”." in none
+    assert agency["name"] not in none

@@ -287,6 +287,35 @@ def test_organisation_page_shows_the_profile_but_never_the_contact_email(
     assert "@" not in re.sub(r"<footer.*</footer>", "", page, flags=re.S)
 
 
+def test_organisation_page_says_the_part_played_in_each_past_project(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The part the form asks for ("Your part") is on the profile page, in the form's words,
+    and a project given without one says nothing of it."""
+    organisation = create_organisation(
+        client,
+        name="Vall Nova Hospital",
+        stakeholder_type="healthcare_provider",
+        country="ES",
+        activities=[
+            {"title": "PedCanRWD", "year": 2021, "role": "coordinator"},
+            {"title": "KidsTrials", "role": "associated_partner"},
+            {"title": "HARMONY-Kids"},
+        ],
+    )
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    projects = page.split('id="activities-heading"')[1].split("</section>")[0]
+    assert re.findall(r"<li>\s*<h3[^>]*>([^<]+)", projects) == [
+        "PedCanRWD ",
+        "KidsTrials",
+        "HARMONY-Kids",
+    ]
+    assert re.findall(r'<p class="meta">([^<]+)</p>', projects) == [
+        "Coordinator in this project",
+        "Associated partner in this project",
+    ]
+
+
 def test_organisation_list_filters_by_name_type_and_country(
     client: TestClient, anonymous: TestClient
 ) -> None:

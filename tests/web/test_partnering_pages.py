@@ -78,6 +78,19 @@ def _item(page: str, request_id: int) -> str:
     )[0]
 
 
+def test_call_page_without_partner_requests_shows_no_count_of_zero(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """With no partner request, neither the header's jump nor the section's heading reads
+    "Looking for partners (0)": the section says there are none and how to publish one."""
+    scene = _scene(client)
+    page = anonymous.get(f"/ui/calls/{scene['call']['id']}").text
+    assert "(0)" not in page
+    assert "data-jump-requests>Looking for partners</a>" in page
+    assert 'tabindex="-1">Looking for partners</h2>' in page
+    assert "No organisation is looking for partners for this call yet." in page
+
+
 def test_call_page_lists_its_open_partner_requests_without_addresses(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -104,7 +117,9 @@ def test_call_page_lists_its_open_partner_requests_without_addresses(
     client.delete(
         f"/partner-requests/{published.json()['id']}", headers=bearer(scene["writer"]["api_key"])
     )
-    assert "(0)" in anonymous.get(f"/ui/calls/{call_id}").text
+    withdrawn = anonymous.get(f"/ui/calls/{call_id}").text
+    assert "No organisation is looking for partners for this call yet." in withdrawn
+    assert "(0)" not in withdrawn
 
 
 def test_call_suggestions_offer_contact_once_signed_in(

@@ -159,9 +159,19 @@
         element.hidden = true;
       }
     });
+    // Said of one's own organisation where others get "Contact" (an admin's key has none).
+    document.querySelectorAll("[data-self-only]").forEach(function (element) {
+      element.hidden = !who || String(who.organisation_id) !== element.getAttribute("data-self-only");
+    });
     document.querySelectorAll("[data-owner-only]").forEach(function (element) {
       var owner = element.getAttribute("data-owner-only");
       element.hidden = !who || (who.role !== "admin" && String(who.organisation_id) !== owner);
+    });
+    // The builder proposes a consortium with one's own organisation kept in it: the proposal
+    // a signed-in organisation starts a draft from is its own, which it coordinates.
+    document.querySelectorAll("[data-builder-link]").forEach(function (element) {
+      var base = element.getAttribute("data-builder-link");
+      element.href = who && who.organisation_id ? base + "?include=" + who.organisation_id : base;
     });
     document.querySelectorAll("[data-sign-in-link]").forEach(function (element) {
       if (location.pathname !== "/ui/sign-in") {
@@ -311,10 +321,20 @@
   function setupBuilder(who) {
     var includeMe = document.querySelector("[data-include-me]");
     if (includeMe && who && who.organisation_id) {
+      var me = String(who.organisation_id);
       var included = (includeMe.getAttribute("data-included") || "").split(",");
-      if (included.indexOf(String(who.organisation_id)) === -1) {
-        var base = includeMe.getAttribute("data-builder-url");
-        includeMe.href = base + (base.indexOf("?") === -1 ? "?" : "&") + "include=" + who.organisation_id;
+      if (included.indexOf(me) === -1) {
+        // Kept rather than left out: an organisation both kept and left out is refused.
+        var url = new URL(includeMe.getAttribute("data-builder-url"), location.href);
+        var excluded = url.searchParams.getAll("exclude").filter(function (id) {
+          return id !== me;
+        });
+        url.searchParams.delete("exclude");
+        excluded.forEach(function (id) {
+          url.searchParams.append("exclude", id);
+        });
+        url.searchParams.append("include", me);
+        includeMe.href = url.pathname + url.search;
         includeMe.hidden = false;
       }
     }
@@ -378,12 +398,12 @@
       return draft ? draft.getAttribute("data-version") : null;
     }
 
-    // What was typed in the panel's forms (a pitch, the finder's words and its results)
+    // What was typed in the panel's forms (a pitch, the finder's words, type and results)
     // survives the panel being rendered again after a change; the new name, once sent, does
     // not need to.
     function typed() {
       var kept = { fields: {}, finder: null };
-      panel.querySelectorAll("form textarea, form input[type='search']").forEach(function (field) {
+      panel.querySelectorAll("form textarea, form input[type='search'], form select").forEach(function (field) {
         if (field.id && field.value) {
           kept.fields[field.id] = field.value;
         }
@@ -434,7 +454,9 @@
       });
     }
 
-    function change(method, url, body, done) {
+    // A refused change leaves its button usable again, and its refusal (which says what to do
+    // first) is brought into view.
+    function change(method, url, body, done, button) {
       announce("Saving…", "info");
       return request(method, url, { body: body, version: version() }).then(function (response) {
         if (response.ok) {
@@ -444,7 +466,12 @@
           if (problem.status === 412) {
             return reload("The draft was changed elsewhere; here it is as it is now. Try again.", "error");
           }
+          if (button) {
+            button.disabled = false;
+          }
           announce("Not saved: " + problem.detail, "error");
+          // The message is at the top of the page, out of sight below a long member list.
+          document.getElementById("status").focus();
         });
       });
     }
@@ -465,7 +492,7 @@
           return;
         }
         button.disabled = true;
-        change("PUT", memberUrl, { role: "partner" }, "Added " + name + ".");
+        change("PUT", memberUrl, { role: "partner" }, "Added " + name + ".", button);
       } else if (action === "more-organisations") {
         var found = panel.querySelector("#finder-results");
         found.setAttribute("data-fragment", button.getAttribute("data-url"));
@@ -477,10 +504,10 @@
         });
       } else if (action === "remove-member") {
         button.disabled = true;
-        change("DELETE", memberUrl, undefined, "Removed " + name + ".");
+        change("DELETE", memberUrl, undefined, "Removed " + name + ".", button);
       } else if (action === "set-role") {
         button.disabled = true;
-        change("PUT", memberUrl, { role: button.getAttribute("data-role") }, name + " is now the coordinator.");
+        change("PUT", memberUrl, { role: button.getAttribute("data-role") }, name + " is now the coordinator.", button);
       } else if (action === "export") {
         exportDraft(consortiumId, button.getAttribute("data-format"));
       } else if (action === "withdraw-request") {
@@ -537,7 +564,8 @@
       var query = form.elements.q.value.trim();
       results.setAttribute(
         "data-fragment",
-        "/ui/consortia/" + consortiumId + "/organisation-picker?q=" + encodeURIComponent(query),
+        "/ui/consortia/" + consortiumId + "/organisation-picker?q=" + encodeURIComponent(query) +
+          "&stakeholder_type=" + encodeURIComponent(form.elements.stakeholder_type.value),
       );
       loadFragment(results);
     });
@@ -797,10 +825,17 @@
           });
         }
         button.closest("li").remove();
+        // As the server renders it: the count in brackets, and none at all once there are none.
         var count = section.querySelector("#partner-requests-heading .count");
-        count.textContent = "(" + Math.max(Number(count.textContent.replace(/\D/g, "")) - 1, 0) + ")";
+        var left = count ? Math.max(Number(count.textContent.replace(/\D/g, "")) - 1, 0) : 0;
+        if (count && left) {
+          count.textContent = "(" + left + ")";
+        } else if (count) {
+          count.previousSibling.textContent = count.previousSibling.textContent.replace(/\s+$/, "");
+          count.remove();
+        }
         document.querySelectorAll("[data-jump-requests]").forEach(function (jump) {
-          jump.textContent = "Looking for partners " + count.textContent;
+          jump.textContent = "Looking for partners" + (left ? " (" + left + ")" : "");
         });
         announce("Withdrew your partner request: it is no longer listed here.", "ok");
         document.getElementById("partner-requests-heading").focus();
