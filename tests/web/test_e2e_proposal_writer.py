@@ -1,5 +1,6 @@
 """What a hospital writing a proposal tripped on, end to end in Chromium against a real uvicorn:
-its own organisation left out of the proposal it was to coordinate, a call page counting "(0)"
+its own organisation left out of the proposal it was to coordinate (also on its way back from
+signing in), the draft name it typed lost at each "Keep", a call page counting "(0)"
 organisations looking for partners, and no way to find "a regulator" for its draft.
 """
 
@@ -118,11 +119,79 @@ def test_a_signed_in_organisation_is_kept_in_the_proposal_it_builds(
     )
 
 
+def test_a_draft_name_typed_in_the_builder_survives_its_keep_leave_out_and_put_back(
+    page: Any, scene: dict[str, Any]
+) -> None:
+    """Each of the builder's "Keep", "Leave out" and "put back" loads the page again: the
+    draft name typed beside the proposal is still there after each, the draft is created
+    with it, and the builder then offers the usual name again."""
+    call = scene["call"]
+    sign_in(page, scene["hospital"]["api_key"], "Sant Amaro Teaching Hospital")
+    page.goto(f"/ui/calls/{call['id']}/consortium")
+    name = page.get_by_label("Draft name")
+    expect(name).to_have_value("E2E-WRITER-2099 consortium")
+    name.fill("Quorvex plasmodics, second attempt")
+
+    page.get_by_role("link", name="Keep Quorvex University in every proposal").click()
+    page.wait_for_url(f"**/consortium?include={scene['university']['id']}")
+    expect(name).to_have_value("Quorvex plasmodics, second attempt")
+    page.get_by_role("link", name="Propose without Zintral Assays SME").click()
+    expect(page.locator(".left-out")).to_contain_text("Zintral Assays SME")
+    expect(name).to_have_value("Quorvex plasmodics, second attempt")
+    page.get_by_role("link", name="Put Zintral Assays SME back").click()
+    expect(page.locator(".left-out")).to_have_count(0)
+    expect(name).to_have_value("Quorvex plasmodics, second attempt")
+
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.locator("#draft-title")).to_have_text("Quorvex plasmodics, second attempt")
+    page.goto(f"/ui/calls/{call['id']}/consortium")
+    expect(name).to_have_value("E2E-WRITER-2099 consortium")
+
+
+def test_signing_in_from_the_builder_keeps_ones_organisation_in_the_proposal(
+    server: httpx.Client, page: Any, scene: dict[str, Any]
+) -> None:
+    """The builder's own "Sign in" leads back to the builder with one's organisation kept in
+    the proposal, as "Build a consortium" does for a signed-in organisation; so does a
+    draft's "Back to the builder", in a panel loaded after the page's links were set."""
+    call, hospital = scene["call"], scene["hospital"]
+    builder = f"/ui/calls/{call['id']}/consortium"
+    mine = page.locator(".builder-main > .table-scroll .proposal-table tbody tr").filter(
+        has_text="Sant Amaro Teaching Hospital"
+    )
+    page.goto(builder)
+    expect(mine).to_have_count(0)
+    page.get_by_role("link", name="Sign in with your organisation key").click()
+    page.get_by_label("Organisation key").fill(hospital["api_key"])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"**{builder}?include={hospital['id']}")
+    expect(mine.locator(".badge-pinned")).to_have_text("Kept")
+
+    draft = created(
+        server.post(
+            "/consortia",
+            headers=bearer(hospital["api_key"]),
+            json={
+                "name": "Quorvex return trip",
+                "call_id": call["id"],
+                "members": [{"organisation_id": hospital["id"], "role": "coordinator"}],
+            },
+        )
+    )
+    page.goto(f"/ui/consortia/{draft['id']}")
+    back = page.get_by_role("link", name="Back to the builder")
+    expect(back).to_have_attribute("href", f"{builder}?include={hospital['id']}")
+    back.click()
+    page.wait_for_url(f"**{builder}?include={hospital['id']}")
+    expect(mine.locator(".badge-pinned")).to_have_text("Kept")
+
+
 def test_withdrawing_the_last_partner_request_leaves_no_count_of_zero(
     server: httpx.Client, page: Any, scene: dict[str, Any]
 ) -> None:
     """The call page counts the partner requests it lists, and none once its publisher
-    withdraws the last one there: "Looking for partners", never "Looking for partners (0)"."""
+    withdraws the last one there: "Looking for partners", never "Looking for partners (0)";
+    the sentence saying none is looking shows at once, not only after a reload."""
     call, hospital = scene["call"], scene["hospital"]
     created(
         server.post(
@@ -137,6 +206,7 @@ def test_withdrawing_the_last_partner_request_leaves_no_count_of_zero(
     jump = page.locator("[data-jump-requests]")
     expect(heading).to_have_text("Looking for partners (1)")
     expect(jump).to_have_text("Looking for partners (1)")
+    expect(page.locator("#partner-requests .empty")).to_be_hidden()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Withdraw your partner request").click()
     expect(page.locator("#status")).to_have_text(
@@ -144,6 +214,12 @@ def test_withdrawing_the_last_partner_request_leaves_no_count_of_zero(
     )
     expect(heading).to_have_text("Looking for partners")
     expect(jump).to_have_text("Looking for partners")
+    # At once, as a reload renders it: the list gone, the sentence saying there are none.
+    expect(page.locator("#partner-requests ol.cards")).to_have_count(0)
+    expect(page.locator("#partner-requests .empty")).to_be_visible()
+    expect(page.locator("#partner-requests .empty")).to_contain_text(
+        "No organisation is looking for partners for this call yet."
+    )
     page.reload()
     expect(heading).to_have_text("Looking for partners")
     expect(page.locator("#partner-requests .empty")).to_contain_text(

@@ -353,6 +353,24 @@ def test_every_form_control_has_a_label(client: TestClient, anonymous: TestClien
         assert sorted(page.ids) == sorted(set(page.ids)), path
 
 
+def test_registration_form_says_which_type_a_university_hospital_is(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The stakeholder type's hint, read with the field, settles a university hospital's choice
+    between "Academia" and "Healthcare provider" as the CORDIS import decides it."""
+    organisation = create_organisation(client, name="Hospital Universitario Sant Amaro")
+    for path in ("/ui/organisations/new", f"/ui/organisations/{organisation['id']}/edit"):
+        page = anonymous.get(path).text
+        field = next(c for c in Page(page).controls if c.get("id") == "stakeholder_type")
+        assert field["aria-describedby"].split() == ["type-hint", "error-stakeholder_type"]
+        hint = re.search(r'<p class="hint" id="type-hint">([^<]+)</p>', page)
+        assert hint is not None, path
+        assert hint.group(1) == (
+            "A hospital, even a university hospital or medical centre, is a “Healthcare"
+            " provider”; a university or research institute is “Academia”."
+        )
+
+
 def test_country_pickers_list_member_states_then_associated_countries_then_the_rest(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -456,7 +474,7 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
         for name in ("Patients Against Cancer", "Rare Patients Europe")
     }
     assert set(candidate_ids[:2]) == patient_ids
-    assert "1 requirement not met yet." in page
+    assert "1 requirement of the call not met yet." in page
     assert "Needs 1 more patient organisation." in page
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
 
@@ -502,6 +520,28 @@ def test_draft_panel_says_first_which_programme_rule_fails_and_links_to_it(
     assert '<a href="#rules-heading">' in summary.group(1)
     assert page.text.index("rules-summary") < page.text.index('<li class="requirement ')
     assert 'id="rules-heading"' in page.text
+
+
+def test_draft_panel_counts_the_calls_requirements_apart_from_the_programme_rules(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The coverage lists the call's requirements and the programme's rules apart, and its
+    summary counts them apart as well: never one sum of both called "requirements"."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    call = _horizon_call(client, "HORIZON-HLTH-2099-LB-04")
+    draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", ["Biopsy Assays BV"])
+
+    page = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"]))
+
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+    met = dict(re.findall(r'data-requirement="(\w+)" data-met="(true|false)"', page.text))
+    assert met == {"academia": "false", "countries": "false", "size": "true"}
+    rules = dict(re.findall(r'data-rule="([\w-]+)" data-met="(true|false)"', page.text))
+    assert list(rules.values()).count("false") == 1, rules
+    assert "2 requirements of the call and 1 programme rule not met yet." in text
+    assert "Coverage: 2 requirements of the call and 1 programme rule not met" in text
+    assert "3 requirements" not in text
 
 
 def test_draft_panel_flags_members_that_look_affiliated(
@@ -575,7 +615,7 @@ def test_draft_panel_counts_read_as_people_write_them(
         "Countries": "2 of 2",
         "Partners": "2 of at most 4",
     }
-    assert "2 requirements not met yet." in text
+    assert "2 requirements of the call not met yet." in text
     assert "Needs 1 more SME." in text
     assert "Needs 1 more patient organisation." in text
     assert not re.search(r"\w\((?:s|es|ies)\)|_", text)

@@ -223,6 +223,28 @@ def test_inbox_panel_shows_received_and_sent_with_their_actions_and_messages_esc
     assert "@private.example" not in mine
 
 
+def test_inbox_counts_none_of_zero_and_its_empty_sent_box_links_say_where_they_go(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A side of the inbox with nothing in it reads "Sent", never "Sent (0)", as the call page
+    does for "Looking for partners"; the empty "Sent" box links to the calls and the drafts
+    by what they are, not through a lone word such as "call's"."""
+    scene = _scene(client)
+    _contact(client, scene, "Shall we write the liver proposal together?")
+    page = anonymous.get("/ui/inbox/panel", headers=bearer(scene["patients"]["api_key"])).text
+    assert 'tabindex="-1">Received <span class="count">(1)</span></h2>' in page
+    assert 'tabindex="-1">Sent</h2>' in page
+    assert "(0)" not in page
+    sent_box = page.split('id="sent-heading"')[1].split("</section>")[0]
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', sent_box) == [
+        ("/ui/calls", "find a call"),
+        ("/ui/drafts", "open your drafts"),
+    ]
+    writer = anonymous.get("/ui/inbox/panel", headers=bearer(scene["writer"]["api_key"])).text
+    assert 'tabindex="-1">Received</h2>' in writer
+    assert 'tabindex="-1">Sent <span class="count">(1)</span></h2>' in writer
+
+
 def test_inbox_panel_shows_both_addresses_after_acceptance_and_lists_blocks(
     client: TestClient, anonymous: TestClient
 ) -> None:

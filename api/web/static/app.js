@@ -10,6 +10,9 @@
 
   var KEY = "matchmaker.key";
   var WHO = "matchmaker.who";
+  // The draft name typed in a builder, with its call's id ({call: "12", name: "..."}),
+  // forgotten with the key: it is the signed-in organisation's.
+  var DRAFT_NAME = "matchmaker.draft-name";
   // "Signed in as ..." for the keys that stand for no organisation.
   var KEY_WITHOUT_ORGANISATION = { admin: "an administrator", publisher: "a call publisher" };
 
@@ -49,6 +52,7 @@
     if (store) {
       store.removeItem(KEY);
       store.removeItem(WHO);
+      store.removeItem(DRAFT_NAME);
     }
   }
 
@@ -129,6 +133,37 @@
     status.hidden = !message;
   }
 
+  // A builder's address with one's own organisation kept in its proposal, as a signed-in
+  // organisation builds a consortium (it coordinates the drafts it starts); one it had left
+  // out is kept instead, since an organisation both kept and left out is refused. Any other
+  // address, or a key that stands for no organisation, is left as it is.
+  function withOwnOrganisation(path, who) {
+    if (!who || !who.organisation_id || !/^\/ui\/calls\/\d+\/consortium(?:[?#]|$)/.test(path)) {
+      return path;
+    }
+    var me = String(who.organisation_id);
+    var url = new URL(path, location.origin);
+    var excluded = url.searchParams.getAll("exclude").filter(function (id) {
+      return id !== me;
+    });
+    url.searchParams.delete("exclude");
+    excluded.forEach(function (id) {
+      url.searchParams.append("exclude", id);
+    });
+    if (url.searchParams.getAll("include").indexOf(me) === -1) {
+      url.searchParams.append("include", me);
+    }
+    return url.pathname + url.search + url.hash;
+  }
+
+  // Links to a call's builder ([data-builder-link], in the page or in a fragment loaded
+  // later, such as a draft's "Back to the builder") propose with one's own organisation kept.
+  function linkBuilders(root, who) {
+    root.querySelectorAll("[data-builder-link]").forEach(function (element) {
+      element.href = withOwnOrganisation(element.getAttribute("data-builder-link"), who);
+    });
+  }
+
   function signInUrl() {
     return "/ui/sign-in?next=" + encodeURIComponent(location.pathname + location.search + location.hash);
   }
@@ -167,12 +202,7 @@
       var owner = element.getAttribute("data-owner-only");
       element.hidden = !who || (who.role !== "admin" && String(who.organisation_id) !== owner);
     });
-    // The builder proposes a consortium with one's own organisation kept in it: the proposal
-    // a signed-in organisation starts a draft from is its own, which it coordinates.
-    document.querySelectorAll("[data-builder-link]").forEach(function (element) {
-      var base = element.getAttribute("data-builder-link");
-      element.href = who && who.organisation_id ? base + "?include=" + who.organisation_id : base;
-    });
+    linkBuilders(document, who);
     document.querySelectorAll("[data-sign-in-link]").forEach(function (element) {
       if (location.pathname !== "/ui/sign-in") {
         element.href = signInUrl();
@@ -205,6 +235,7 @@
         }
         return response.text().then(function (html) {
           container.innerHTML = html;
+          linkBuilders(container, currentKey() ? currentWho() : null);
           // A link to a part of the fragment (#email-preference) lands there once it is in.
           var target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
           if (target && container.contains(target) && !container.hasAttribute("data-landed")) {
@@ -252,13 +283,14 @@
     container.replaceChildren(box);
   }
 
-  // Where signing in leads: the page it was asked from, else the organisation's own profile
-  // (its partner requests to answer, its contact address), else (an admin) the drafts.
+  // Where signing in leads: the page it was asked from (a builder's with one's organisation
+  // kept in its proposal), else the organisation's own profile (its partner requests to
+  // answer, its contact address), else (an admin) the drafts.
   function safeNext(who) {
     var next = new URLSearchParams(location.search).get("next") || "";
     // Only paths on this site: no scheme, no host, no protocol-relative "//".
     if (/^\/ui\/[^/\\]/.test(next) || next === "/ui/") {
-      return next;
+      return withOwnOrganisation(next, who);
     }
     return who && who.organisation_id ? "/ui/organisations/" + who.organisation_id : "/ui/drafts";
   }
@@ -324,17 +356,7 @@
       var me = String(who.organisation_id);
       var included = (includeMe.getAttribute("data-included") || "").split(",");
       if (included.indexOf(me) === -1) {
-        // Kept rather than left out: an organisation both kept and left out is refused.
-        var url = new URL(includeMe.getAttribute("data-builder-url"), location.href);
-        var excluded = url.searchParams.getAll("exclude").filter(function (id) {
-          return id !== me;
-        });
-        url.searchParams.delete("exclude");
-        excluded.forEach(function (id) {
-          url.searchParams.append("exclude", id);
-        });
-        url.searchParams.append("include", me);
-        includeMe.href = url.pathname + url.search;
+        includeMe.href = withOwnOrganisation(includeMe.getAttribute("data-builder-url"), who);
         includeMe.hidden = false;
       }
     }
@@ -342,6 +364,7 @@
     if (!form) {
       return;
     }
+    keepDraftName(form);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var me = currentWho();
@@ -374,6 +397,10 @@
           return response.json();
         })
         .then(function (draft) {
+          var store = storage();
+          if (store) {
+            store.removeItem(DRAFT_NAME);
+          }
           location.assign("/ui/consortia/" + draft.id);
         })
         .catch(function (failure) {
@@ -381,6 +408,34 @@
           announce("The draft was not created: " + failure.message, "error");
           document.getElementById("status").focus();
         });
+    });
+  }
+
+  // "Keep", "Leave out" and "put back" are links that load the builder again (so a proposal
+  // has an address of its own): the draft name typed meanwhile is kept for this tab, for this
+  // call, until the draft is created.
+  function keepDraftName(form) {
+    var store = storage();
+    var field = form.elements.name;
+    var call = form.getAttribute("data-call-id");
+    if (!store) {
+      return;
+    }
+    var kept = null;
+    try {
+      kept = JSON.parse(store.getItem(DRAFT_NAME) || "null");
+    } catch (error) {
+      kept = null;
+    }
+    if (kept && kept.call === call && kept.name) {
+      field.value = kept.name;
+    }
+    field.addEventListener("input", function () {
+      if (field.value === field.defaultValue) {
+        store.removeItem(DRAFT_NAME);
+      } else {
+        store.setItem(DRAFT_NAME, JSON.stringify({ call: call, name: field.value }));
+      }
     });
   }
 
@@ -837,6 +892,16 @@
         document.querySelectorAll("[data-jump-requests]").forEach(function (jump) {
           jump.textContent = "Looking for partners" + (left ? " (" + left + ")" : "");
         });
+        // None left: the section says so at once, as it reads when the page is loaded again.
+        if (!left) {
+          ["ol.cards", "#answer-sign-in"].forEach(function (selector) {
+            var listed = section.querySelector(selector);
+            if (listed) {
+              listed.remove();
+            }
+          });
+          section.querySelector("[data-no-requests]").hidden = false;
+        }
         announce("Withdrew your partner request: it is no longer listed here.", "ok");
         document.getElementById("partner-requests-heading").focus();
       }, function () {
