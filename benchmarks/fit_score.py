@@ -1,6 +1,7 @@
 """Fit the suggestion score's coefficients on the CORDIS development data and print them.
 
-    python -m benchmarks.fit_score [--data-dir DIR] [--seeds 1 2] [--pool 300] [--write]
+    python -m benchmarks.fit_score [--data-dir DIR] [--seeds 1 2] [--pool 300] [--calibrate-only]
+        [--write]
 
 A conditional logit (per query: which of its candidates are the real partners) over the
 features `matchmaker.matching.scoring` scores:
@@ -10,9 +11,12 @@ seed the quality benchmark reports, so that it is not tuned on), the `--pool` pr
 highest text cosine and as many drawn at random from the rest; a member of the real consortium
 is a positive. Both ways a profile can arrive (imported and over HTTP) contribute, each weighted
 equally. The slopes are fitted under the constraints `Weights` enforces (evidence slopes >= 0;
-all evidence at its caps worth less than a three-times better text fit); the intercept is then
-set so that a score of 0.5 means "as likely a real partner as not, at equal odds" (classes
-balanced). With --write the result replaces `matchmaker/matching/score_model.json`.
+all evidence at its caps worth less than a three-times better text fit). The score is then
+calibrated (Platt scaling: an intercept, and one factor that multiplies every slope, fitted by
+logistic regression) on every candidate of the same seeds' topic queries that shares a term
+with the call: a score is the chance that an organisation with that fit is among the real
+partners of such a call. The factor keeps the order and the ratios between slopes, so the text
+still dominates. With --write the result replaces `matchmaker/matching/score_model.json`.
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ import argparse
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, brentq, minimize
+from scipy.optimize import Bounds, LinearConstraint, minimize
 
-from matchmaker.evaluation.protocol import MODES, load_benchmark
+from matchmaker.evaluation.protocol import MODES, Query, load_benchmark
 from matchmaker.evaluation.rankers import ranker_index
 from matchmaker.matching import scoring
 from matchmaker.matching.profile_index import ProfileIndex
@@ -130,6 +134,54 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray, float]]) -> dict[str, float]:
     return dict(zip(FEATURES, result.x.tolist(), strict=True))
 
 
+def calibration_data(
+    indexes: Sequence[tuple[ProfileIndex, Sequence[Query]]], slopes: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every topic query (a call's text, what suggestions answer): each candidate that
+    shares a term with it (as a plain ranking lists them), its score's log-odds without the
+    intercept under `slopes`, and whether it is a real partner."""
+    weights = np.array([slopes[name] for name in FEATURES])
+    linear: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    for index, queries in indexes:
+        for query in queries:
+            if query.kind != "topic":
+                continue
+            found = index.evidence(query.text, weights=Weights.fitted())
+            rows = np.flatnonzero(found.cosine > 0)
+            zeros = np.zeros(rows.size)
+            matrix = np.column_stack(
+                [
+                    scoring.text_feature(found.cosine[rows]),
+                    scoring.track_feature(found.projects[rows]),
+                    scoring.similar_feature(
+                        found.similar[rows] if found.similar is not None else zeros
+                    ),
+                    zeros,  # a call's suggestions have no draft, so no past partners
+                ]
+            )
+            linear.append(matrix @ weights)
+            labels.append(np.isin(found.ids[rows], list(query.relevant)))
+    return np.concatenate(linear), np.concatenate(labels)
+
+
+def calibrate(linear: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: the intercept a and scale c for which 1 / (1 + exp(-(a + c x linear)))
+    is the chance that a candidate is a real partner (maximum likelihood, every candidate
+    weighed alike). The scale multiplies every slope, so the order, and every bound that is a
+    ratio of the slopes, stay as fitted."""
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        logit = params[0] + params[1] * linear
+        chance = 1 / (1 + np.exp(-logit))
+        value = float(np.sum(np.logaddexp(0, logit) - labels * logit))
+        residual = chance - labels
+        return value, np.array([residual.sum(), residual @ linear])
+
+    result = minimize(loss, x0=np.array([0.0, 1.0]), jac=True, method="L-BFGS-B")
+    return float(result.x[0]), float(result.x[1])
+
+
 def main() -> None:
     """Fit, constrain, print and optionally write the coefficients."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -137,14 +189,24 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--pool", type=int, default=300)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--calibrate-only",
+        action="store_true",
+        help="Keep the shipped slopes (and so the order of every ranking); fit only the "
+        "intercept and the scale.",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     rng = np.random.default_rng(0)
     groups: list[tuple[np.ndarray, np.ndarray, float]] = []
+    indexes: list[tuple[ProfileIndex, Sequence[Query]]] = []
     for seed in args.seeds:
         for mode in MODES:
             benchmark = load_benchmark(args.data_dir, seed=seed, mode=mode)
             index = ranker_index(benchmark)
+            indexes.append((index, benchmark.queries))
+            if args.calibrate_only:
+                continue
             found = [
                 features(index, q.text, q.partners, args.pool, set(q.relevant), rng)
                 for q in benchmark.queries
@@ -153,19 +215,19 @@ def main() -> None:
             # Each (seed, mode) weighs the same, each of its queries the same within it.
             groups += [(x, y, 1.0 / len(found)) for x, y in found]
             print(f"seed {seed}, {mode}: {len(found)} queries with a partner in their pool")
-    coefficients = fit(groups)
-    matrix = np.vstack([x for x, _, _ in groups])
-    labels = np.concatenate([y for _, y, _ in groups])
-    weight = np.concatenate([np.full(y.size, w) for _, y, w in groups])
-    positive = float(np.average(labels, weights=weight))
-    weight = weight * np.where(labels, 0.5 / positive, 0.5 / (1 - positive))
-    # The intercept: the root of the balanced logistic likelihood's gradient (monotone in it).
-    offset = matrix @ np.array([coefficients[name] for name in FEATURES])
-
-    def gradient(intercept: float) -> float:
-        return float(np.sum(weight * (labels - 1 / (1 + np.exp(-(intercept + offset))))))
-
-    coefficients = {"intercept": brentq(gradient, -50.0, 50.0), **coefficients}
+    if args.calibrate_only:
+        shipped = Weights.fitted()
+        slopes = {name: float(getattr(shipped, name)) for name in FEATURES}
+    else:
+        slopes = fit(groups)
+    print("slopes:", {name: round(value, 4) for name, value in slopes.items()})
+    linear, labels = calibration_data(indexes, slopes)
+    intercept, scale = calibrate(linear, labels)
+    print(
+        f"calibration on {labels.size:,} candidates of topic queries ({int(labels.sum()):,} real "
+        f"partners): intercept {intercept:.4f}, slopes x {scale:.4f}"
+    )
+    coefficients = {"intercept": intercept, **{k: v * scale for k, v in slopes.items()}}
     coefficients = {name: round(value, 4) for name, value in coefficients.items()}
     final = Weights(**coefficients)
     print(
@@ -181,7 +243,8 @@ def main() -> None:
                     "scoring.py), fitted by `python -m benchmarks.fit_score --write` on the "
                     "CORDIS development data (random split, seeds "
                     + ", ".join(map(str, args.seeds))
-                    + ", imported and HTTP-fed profiles).",
+                    + ", imported and HTTP-fed profiles) and calibrated on the same seeds' "
+                    "topic queries, so that a score is the chance of being a real partner.",
                     "coefficients": coefficients,
                 },
                 indent=2,

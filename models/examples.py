@@ -120,18 +120,18 @@ MATCHED_TERM: JsonDict = {"term": "liquid biopsy", "weight": 0.21}
 REASON: JsonDict = {
     "signal": "text_similarity",
     "value": 0.21,
-    "factor": 0.018429,
+    "factor": 0.05795,
     "detail": "Shares liquid biopsy, ctdna, methylation with the call",
     "organisation_ids": [],
     "projects": [],
 }
 SUGGESTION: JsonDict = {
     "organisation": ORGANISATION_SUMMARY,
-    "score": 0.71,
+    "score": 0.15,
     "matched_terms": [MATCHED_TERM],
     "reasons": [REASON],
 }
-CALL_MATCH: JsonDict = {"call": CALL_SUMMARY, "score": 0.64, "matched_terms": [MATCHED_TERM]}
+CALL_MATCH: JsonDict = {"call": CALL_SUMMARY, "score": 0.13, "matched_terms": [MATCHED_TERM]}
 MEMBER_PUBLIC: JsonDict = {"organisation": ORGANISATION_SUMMARY, "role": "coordinator"}
 CONSORTIUM_PUBLIC: JsonDict = {
     "id": 5,
@@ -153,7 +153,7 @@ PROPOSED_MEMBER: JsonDict = {
     "organisation": ORGANISATION_SUMMARY,
     "fills": "sme",
     "included": False,
-    "score": 0.71,
+    "score": 0.15,
     "matched_terms": [MATCHED_TERM],
 }
 SHORTFALL: JsonDict = {
@@ -188,10 +188,10 @@ GAP_CANDIDATE: JsonDict = {
         "country": "BE",
         "type_verified": True,
     },
-    "score": 0.58,
-    "relevance": 0.32,
+    "score": 0.146,
+    "relevance": 0.12,
     "matched_terms": [{"term": "cancer", "weight": 0.12}],
-    "reasons": ["Brings a new country (BE)"],
+    "reasons": ["Fits the call (12%)", "Brings a new country (BE): +3 points"],
 }
 REQUIREMENT_GAP: JsonDict = {
     "requirement": "stakeholder_type",

@@ -63,11 +63,18 @@ CANDIDATES_OVERALL = 60
 # limit, not a target, and a draft started from a proposal keeps room for the partners the
 # writer still has to add.
 EXTRA_PARTNER_FIT = 0.75
+# Two near-duplicate partners (same country, expertise cosine s over the solver's threshold)
+# cost s times this share of the typical required member's score: the penalty scales with the
+# scores, as the member cost does, so what a near-duplicate costs does not depend on how high
+# a call's scores run.
+DIVERSITY_SHARE = 0.5
 GAP_CANDIDATES = 5
 # Gap candidates are ranked by relevance raised by these bonuses, each stated in their reasons:
-# each closes that share of the distance to 1, so a score stays in [0, 1].
-NEW_COUNTRY_BONUS = 0.05
-PAST_PARTNER_BONUS = 0.03
+# each multiplies the odds of the fit (a score stays in [0, 1], and a bonus weighs the same at
+# any fit), the past-partner one once per project listed by a member, at most PAST_PARTNER_CAP
+# times: all of them at most x 1.25 x 1.1 ** 3 = 1.66.
+NEW_COUNTRY_BONUS = 1.25
+PAST_PARTNER_BONUS = 1.1
 PAST_PARTNER_CAP = 3
 ALL_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries) | EXTRA_COUNTRIES
 
@@ -276,6 +283,7 @@ def propose_for_call(
         )
         for position, (organisation_id, row) in enumerate(organisations.items())
     ]
+    required_fit = _required_fit(candidates, requirements)
     proposals = propose_consortia(
         candidates,
         Requirements(
@@ -288,7 +296,8 @@ def propose_for_call(
         include=include,
         exclude=exclude,
         alternatives=request.alternatives,
-        member_cost=EXTRA_PARTNER_FIT * _required_fit(candidates, requirements),
+        member_cost=EXTRA_PARTNER_FIT * required_fit,
+        diversity_weight=DIVERSITY_SHARE * required_fit,
     )
     return Proposals(
         call_id=call_id,
@@ -367,7 +376,7 @@ def _rank_gap_candidates(
             }
         )
         if partners:
-            share = PAST_PARTNER_BONUS * min(len(partners), PAST_PARTNER_CAP)
+            share = PAST_PARTNER_BONUS ** min(len(partners), PAST_PARTNER_CAP)
             # Past projects are matched on what both profiles list (title and year), which
             # neither side proves: the reason says what is known, not that they worked together.
             bonuses.append(("Lists a past project also listed by " + ", ".join(partners), share))
@@ -390,17 +399,21 @@ def _percent(value: float) -> int:
     return round(100 * value)
 
 
+def raise_odds(chance: float, factor: float) -> float:
+    """The chance whose odds are `factor` times those of `chance` (1 stays 1)."""
+    return chance * factor / (1.0 - chance + chance * factor)
+
+
 def _with_bonuses(match: Match, bonuses: Sequence[tuple[str, float]]) -> tuple[float, list[str]]:
     """A gap candidate's score and reasons: its fit, then each bonus with the points it adds,
     counted so that the shown fit plus the shown points is the shown score ("Fits the call
-    (78%)", "Brings a new country (AT): +1 point", score 79%; a bonus that rounds to no point
-    says "under 1 point"). Each bonus closes its share of
-    the distance to 1: together they add (1 - fit) x their summed shares."""
-    fit, total = match.score, 0.0
+    (12%)", "Brings a new country (AT): +2 points", score 14%; a bonus that rounds to no point
+    says "under 1 point"). Each bonus multiplies the odds of the fit by its factor."""
+    fit, factor = match.score, 1.0
     reached = [round(fit, 6)]
-    for _, share in bonuses:
-        total += share
-        reached.append(round(1.0 - (1.0 - fit) * (1.0 - total), 6))
+    for _, bonus in bonuses:
+        factor *= bonus
+        reached.append(round(raise_odds(fit, factor), 6))
     shown = [_percent(value) for value in reached]
     reasons = [
         f"Fits the call ({shown[0]}%)" if match.matched_terms else "Shares no terms with the call"

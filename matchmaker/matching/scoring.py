@@ -56,7 +56,7 @@ DOMINANCE_RATIO: Final = 3.0
 # A stale profile (not confirmed as current for longer than the service's stale period): its
 # odds are multiplied by this, so that it ranks after fresh profiles of similar fit. It counts
 # in the dominance budget: a stale profile with a three-times better text fit still wins.
-STALE_FACTOR: Final = 0.9
+STALE_FACTOR: Final = 0.92
 
 Signal = Literal[
     "text_similarity", "track_record", "similar_projects", "past_partners", "freshness"

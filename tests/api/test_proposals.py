@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from matchmaker.consortium.proposals import NEW_COUNTRY_BONUS, raise_odds
 from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem
 
@@ -213,7 +214,7 @@ def test_country_gap_proposes_new_countries_only(client: TestClient, ids: dict[s
     )
     industry = _gap(body, "stakeholder_type", "industry")["candidates"]
     relevance = industry[0]["relevance"]
-    assert industry[0]["score"] == pytest.approx(1 - (1 - relevance) * 0.95, abs=1e-5)
+    assert industry[0]["score"] == pytest.approx(raise_odds(relevance, NEW_COUNTRY_BONUS), abs=1e-5)
     # A bonus names the points it adds to the shown score, "under 1 point" when it rounds to none.
     points = round(100 * industry[0]["score"]) - round(100 * relevance)
     added = f": +{points} point{'s' if points != 1 else ''}" if points else ": under 1 point"

@@ -1,5 +1,6 @@
 """A gap candidate's reasons add up to the score a page shows."""
 
+import math
 import re
 
 from hypothesis import given
@@ -14,19 +15,20 @@ POINTS = re.compile(r": \+(\d+) points?$|: under 1 point$")
 
 
 def test_a_bonus_names_the_points_it_adds() -> None:
-    """At a fit of 60% a new country closes 5% of the remaining 40%: two points."""
-    match = Match(7, 0.6, SHARED)
+    """At a fit of 12% (odds 0.136) a new country multiplies the odds by 1.25 (0.170): 14.6%,
+    three points."""
+    match = Match(7, 0.12, SHARED)
     score, reasons = _with_bonuses(match, [("Brings a new country (AT)", NEW_COUNTRY_BONUS)])
-    assert reasons == ["Fits the call (60%)", "Brings a new country (AT): +2 points"]
-    assert score == 0.62
+    assert reasons == ["Fits the call (12%)", "Brings a new country (AT): +3 points"]
+    assert score == round(0.12 * 1.25 / (0.88 + 0.12 * 1.25), 6)
 
 
 def test_a_bonus_worth_less_than_a_point_says_so() -> None:
-    """At 99% the same bonus adds 0.05 points: "under 1 point", not a "+0" or nothing."""
-    match = Match(7, 0.99, SHARED)
+    """At 0.4% the same bonus adds 0.1 points: "under 1 point", not a "+0" or nothing."""
+    match = Match(7, 0.004, SHARED)
     score, reasons = _with_bonuses(match, [("Brings a new country (AT)", NEW_COUNTRY_BONUS)])
-    assert reasons == ["Fits the call (99%)", "Brings a new country (AT): under 1 point"]
-    assert score == 0.9905
+    assert reasons == ["Fits the call (0%)", "Brings a new country (AT): under 1 point"]
+    assert score == round(0.004 * 1.25 / (0.996 + 0.004 * 1.25), 6)
 
 
 @given(
@@ -41,10 +43,11 @@ def test_shown_fit_plus_shown_points_is_the_shown_score(
     score's percentage (the bar beside them)."""
     bonuses = [("Brings a new country (AT)", NEW_COUNTRY_BONUS)] if country else []
     if partners:
-        bonuses.append(("Lists a past project also listed by A", PAST_PARTNER_BONUS * partners))
+        bonuses.append(("Lists a past project also listed by A", PAST_PARTNER_BONUS**partners))
     score, reasons = _with_bonuses(Match(1, fit, SHARED), bonuses)
-    total = sum(share for _, share in bonuses)
-    assert abs(score - (1.0 - (1.0 - fit) * (1.0 - total))) <= 1e-6
+    factor = math.prod(bonus for _, bonus in bonuses)
+    # The odds times the bonuses' factors: fit x f / (1 - fit + fit x f).
+    assert abs(score - fit * factor / (1.0 - fit + fit * factor)) <= 1e-6
     first = FIT.match(reasons[0])
     assert first is not None
     found = [POINTS.search(reason) for reason in reasons[1:]]
