@@ -4,7 +4,15 @@ from typing import Any, Final
 
 import numpy as np
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
+from fastapi.openapi.utils import (
+    get_definitions,
+    get_fields_from_routes,
+    get_flat_models_from_fields,
+    get_model_name_map,
+    get_openapi,
+)
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
 
 from api.errors import PROBLEM_JSON, Problem
 from matchmaker.matching import explanations
@@ -54,6 +62,28 @@ def security(*roles: KeyRole, optional: bool = False) -> dict[str, Any]:
 PUBLIC = security()
 
 
+LOCATION_HEADER = {
+    "description": "The path of what was created, where a GET reads it.",
+    "required": True,
+    "schema": {"type": "string", "examples": ["/calls/17"]},
+}
+ETAG_HEADER = {
+    "description": 'The resource\'s `version`, quoted (`"3"`): send it back in If-Match to refuse '
+    "overwriting a newer version.",
+    "required": True,
+    "schema": {"type": "string", "pattern": '^"[0-9]+"$', "examples": ['"3"']},
+}
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+
+def created_at_location() -> dict[int | str, dict[str, Any]]:
+    """A route's `responses` entry: its 201 answer says where the new resource is read."""
+    return {201: {"headers": {"Location": dict(LOCATION_HEADER)}}}
+
+
 def answer_example(status: int, example: Any) -> dict[int | str, dict[str, Any]]:
     """A route's `responses` entry: an example answer of its own, for an answer that is more
     than its model's example composed (a list that shows several kinds of item)."""
@@ -77,6 +107,30 @@ def _complete(method: str, operation: dict[str, Any]) -> None:
         # FastAPI documents its own 422 body as application/json; ours are problem details.
         if status not in responses or status == "422":
             responses[status] = _problem(DESCRIPTIONS[status])
+    # Past a rate limit the answer always says when to retry; a database that cannot be had in
+    # time or cannot take writes says so too, a schema that is not migrated does not.
+    for status, required in (("429", True), ("503", False)):
+        if status in responses:
+            header = {**RETRY_AFTER_HEADER, "required": required}
+            responses[status].setdefault("headers", {})["Retry-After"] = header
+
+
+def _declare_etags(operation: dict[str, Any], components: dict[str, Any]) -> None:
+    """Every success answer that is a versioned resource (a profile, a call, a draft) carries
+    its version as the ETag (`api.deps.set_etag`); say so, for clients to read it back."""
+    for status, response in operation["responses"].items():
+        if not status.startswith("2"):
+            continue
+        for media in response.get("content", {}).values():
+            schema = media.get("schema", {})
+            answers = schema.get("anyOf", [schema])  # one model, or one per reader's role
+            versioned = [
+                "version" in components[answer["$ref"].rsplit("/", 1)[-1]].get("properties", {})
+                for answer in answers
+                if "$ref" in answer
+            ]
+            if versioned and all(versioned) and len(versioned) == len(answers):
+                response.setdefault("headers", {})["ETag"] = dict(ETAG_HEADER)
 
 
 # Pydantic writes a bound that follows a validator (every `Int` and `Id` of models/common.py
@@ -97,6 +151,79 @@ def _name_bounds(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _name_bounds(value)
+
+
+def _schema_names(node: Any) -> set[str]:
+    """The names of the component schemas a part of the document refers to."""
+    if isinstance(node, dict):
+        names = {node["$ref"].rsplit("/", 1)[-1]} if "$ref" in node else set()
+        return names.union(*(_schema_names(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_schema_names(value) for value in node))
+    return set()
+
+
+def _closure(names: set[str], components: dict[str, Any]) -> set[str]:
+    """The schemas named and every schema they refer to, however deep."""
+    found: set[str] = set()
+    while names - found:
+        found |= names
+        names = found.union(*(_schema_names(components[name]) for name in found))
+    return found
+
+
+def _require_answer_fields(paths: dict[str, Any], components: dict[str, Any]) -> None:
+    """List every property of a schema only answers use as required.
+
+    FastAPI writes every field of a response model, its default included, but pydantic calls a
+    field with a default optional, so a generated client types it `X | Unset` (`stale`,
+    `type_verified`) and makes every integrator handle an absence that never happens. Schemas
+    that requests also use keep pydantic's reading: there a default does mean optional.
+    """
+    operations = [operation for item in paths.values() for operation in item.values()]
+    answers = _schema_names(
+        [
+            answer
+            for operation in operations
+            for status, answer in operation["responses"].items()
+            if status.startswith("2")
+        ]
+    )
+    requests = _schema_names([operation.get("requestBody") for operation in operations])
+    for name in _closure(answers, components) - _closure(requests, components):
+        if "properties" in components[name]:
+            components[name]["required"] = list(components[name]["properties"])
+
+
+def _restore_examples(schema: dict[str, Any], routes: list[BaseRoute]) -> None:
+    """Put back the nulls `get_openapi` takes out of every example.
+
+    FastAPI writes the document without any null value (`exclude_none`), the examples' own
+    included: each documented answer then lacked the fields that are null in it
+    (`"consortium_id": null`, `"revoked_at": null`, `"type_verified_at": null`), fields its
+    schema requires. The examples are read again, as written, from the models (through the
+    definitions FastAPI builds, so under the same names) and from the routes' `responses`.
+    """
+    fields = get_fields_from_routes(routes)
+    names = get_model_name_map(get_flat_models_from_fields(fields, known_models=set()))
+    _, definitions = get_definitions(
+        fields=fields, model_name_map=names, separate_input_output_schemas=True
+    )
+    components = schema["components"]["schemas"]
+    for name, definition in definitions.items():
+        if "examples" in definition and name in components:
+            components[name]["examples"] = definition["examples"]
+    for route in iter_route_contexts(routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        for status, answer in route.responses.items():
+            for media_type, media in answer.get("content", {}).items():
+                if "example" not in media:
+                    continue
+                for method in route.methods or ():
+                    documented = schema["paths"][route.path_format][method.lower()]
+                    content = documented["responses"][str(status)]["content"]
+                    content[media_type]["example"] = media["example"]
 
 
 MISSING: Final = object()
@@ -197,6 +324,7 @@ def install_openapi(app: FastAPI) -> None:
                 routes=app.routes,
             )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
+            _restore_examples(schema, app.routes)
             schema["components"]["securitySchemes"] = {SCHEME: SECURITY_SCHEME}
             components.pop("HTTPValidationError", None)
             components.pop("ValidationError", None)
@@ -213,7 +341,9 @@ def install_openapi(app: FastAPI) -> None:
             for path in schema["paths"].values():
                 for method, operation in path.items():
                     _complete(method, operation)
+                    _declare_etags(operation, components)
                     _add_examples(operation, components)
+            _require_answer_fields(schema["paths"], components)
             _name_bounds(schema)
             app.openapi_schema = schema
         return app.openapi_schema

@@ -316,7 +316,7 @@ class CallPublic(BaseModel):
     opening_date: date | None = PydanticField(description=CALL_FIELDS["opening_date"])
     deadline: date | None = PydanticField(description=CALL_FIELDS["deadline"])
     rule_set: RuleSet = PydanticField(description=CALL_FIELDS["rule_set"])
-    programme_part: str | None = PydanticField(description=CALL_FIELDS["programme_part"])
+    programme_part: ProgrammePart | None = PydanticField(description=CALL_FIELDS["programme_part"])
     two_stage: bool = PydanticField(description=CALL_FIELDS["two_stage"])
     verified_types_required: bool = PydanticField(
         default=False, description=CALL_FIELDS["verified_types_required"]

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
@@ -10,6 +10,7 @@ from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
+from models.call import ProgrammePart, RuleSet
 from models.common import (
     IDS_NEVER_REUSED,
     Id,
@@ -23,6 +24,7 @@ from models.common import (
 )
 from models.matching import MatchedTerm
 from models.organisation import OrganisationSummary
+from models.rules import Status
 
 MAX_MEMBERS = 200
 
@@ -254,7 +256,7 @@ class ProposalOut(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.PROPOSAL))
 
     feasible: bool = PydanticField(description="Whether the consortium meets every requirement.")
-    method: str = PydanticField(
+    method: Literal["milp", "greedy"] = PydanticField(
         description="How it was found: `milp` (an integer program, proven optimal) or `greedy`."
     )
     objective: float = PydanticField(
@@ -416,7 +418,7 @@ class ParticipantEligibility(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.PARTICIPANT_ELIGIBILITY))
 
     organisation: OrganisationSummary = PydanticField(description="The member organisation.")
-    country_status: str = PydanticField(
+    country_status: Status = PydanticField(
         description="Its country's status for the call, on the call's deadline and for its "
         "programme part: `member_state`, `associated`, `funding_eligible` (a low- or "
         "middle-income country: funded, but not counted towards the consortium rule), "
@@ -453,12 +455,13 @@ class Eligibility(BaseModel):
 
     consortium_id: int = PydanticField(description="The draft's id.")
     call_id: int = PydanticField(description="The call the draft is written for.")
-    rule_set: str = PydanticField(
-        description="The call's programme rules: `horizon-europe`, `ihi` (the Horizon Europe "
-        "consortium rule plus IHI's in-kind rule) or `none` (no programme rule; the call's own "
-        "conditions are in the gaps view)."
+    rule_set: RuleSet = PydanticField(
+        description="The call's programme rules: `horizon-europe`, `horizon-europe-csa` or "
+        "`horizon-europe-single` (one entity suffices), `ihi` (the Horizon Europe consortium "
+        "rule plus IHI's in-kind rule) or `none` (no programme rule; the call's own conditions "
+        "are in the gaps view)."
     )
-    programme_part: str | None = PydanticField(
+    programme_part: ProgrammePart | None = PydanticField(
         description="The part of Horizon Europe the call belongs to (`pillar-1`, `pillar-2`, "
         "`pillar-3`, `widening`, `eic-fund`), which decides the countries associated to it; "
         "null for none, when only whole-programme associations count."

@@ -165,7 +165,7 @@ class Activity(BaseModel):
 class ActivityPublic(Activity):
     """A past project as shown: what was given, and whether it is verified."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=ex.examples(ex.ACTIVITY_SHOWN))
 
     verified: bool = PydanticField(default=False, description=ACTIVITY_FIELDS["verified"])
 

@@ -190,12 +190,14 @@ _SUMMARY: JsonDict = {
     "name": "Oncomark Diagnostics",
     "stakeholder_type": "sme",
     "country": "NL",
+    "type_verified": None,
 }
 _OTHER: JsonDict = {
     "id": 31,
     "name": "European Liver Patients' Association",
     "stakeholder_type": "patient_organisation",
     "country": "BE",
+    "type_verified": False,
 }
 _CALL: JsonDict = {
     "id": 3,

@@ -12,6 +12,8 @@ from models import examples as ex
 from models.common import IDS_NEVER_REUSED, CountryCode, IsoDate, UtcDatetime, line, utc_now
 
 Part = Literal["all", "pillar-1", "pillar-2", "pillar-3", "widening", "eic-fund"]
+# The values of matchmaker.country_statuses.CountryStatus, which models cannot import.
+Status = Literal["member_state", "associated", "funding_eligible", "non_associated", "excluded"]
 
 
 class CountryStatusRow(SQLModel, table=True):
@@ -80,9 +82,7 @@ class CountryStatusCreate(BaseModel):
     programme: Literal["horizon-europe"] = PydanticField(
         default="horizon-europe", description=COUNTRY_STATUS_FIELDS["programme"]
     )
-    status: Literal[
-        "member_state", "associated", "funding_eligible", "non_associated", "excluded"
-    ] = PydanticField(description=COUNTRY_STATUS_FIELDS["status"])
+    status: Status = PydanticField(description=COUNTRY_STATUS_FIELDS["status"])
     parts: Annotated[list[Part], PydanticField(min_length=1, max_length=6)] = PydanticField(
         default=["all"], description=COUNTRY_STATUS_FIELDS["parts"]
     )
@@ -108,10 +108,12 @@ class CountryStatusPublic(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.COUNTRY_STATUS_ADDED))
 
     country: str = PydanticField(description=COUNTRY_STATUS_FIELDS["country"])
-    programme: str = PydanticField(description=COUNTRY_STATUS_FIELDS["programme"])
-    status: str = PydanticField(description=COUNTRY_STATUS_FIELDS["status"])
-    parts: list[str] = PydanticField(description=COUNTRY_STATUS_FIELDS["parts"])
-    except_parts: list[str] = PydanticField(description=COUNTRY_STATUS_FIELDS["except_parts"])
+    programme: Literal["horizon-europe"] = PydanticField(
+        description=COUNTRY_STATUS_FIELDS["programme"]
+    )
+    status: Status = PydanticField(description=COUNTRY_STATUS_FIELDS["status"])
+    parts: list[Part] = PydanticField(description=COUNTRY_STATUS_FIELDS["parts"])
+    except_parts: list[Part] = PydanticField(description=COUNTRY_STATUS_FIELDS["except_parts"])
     valid_from: date = PydanticField(description=COUNTRY_STATUS_FIELDS["valid_from"])
     valid_to: date | None = PydanticField(description=COUNTRY_STATUS_FIELDS["valid_to"])
     source: str = PydanticField(

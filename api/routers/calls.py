@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import IdPath, IfMatch, Limit, Offset, QueryLine, SessionDep, WriterDep, set_etag
 from api.errors import problem_responses
-from api.openapi import PUBLIC, security
+from api.openapi import PUBLIC, created_at_location, security
 from matchmaker import calls as service
 from matchmaker import search
 from matchmaker.calls import CallSort
@@ -34,7 +34,7 @@ Programme = Annotated[str, line(100)]
     openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     status_code=status.HTTP_201_CREATED,
     response_model=CallCreated,
-    responses=problem_responses(401, 403, 409, 413, 422, 429),
+    responses={**problem_responses(401, 403, 409, 413, 422, 429), **created_at_location()},
 )
 def create_call(
     data: CallCreate, session: SessionDep, response: Response, actor: WriterDep

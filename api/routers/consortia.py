@@ -17,7 +17,7 @@ from api.deps import (
     set_etag,
 )
 from api.errors import problem_responses
-from api.openapi import security
+from api.openapi import created_at_location, security
 from matchmaker.consortium import drafts as service
 from matchmaker.consortium import proposals
 from models.apikey import KeyRole
@@ -45,7 +45,7 @@ def _answer(session: Session, consortium: Consortium, response: Response) -> Con
     openapi_extra=security(KeyRole.organisation),
     status_code=status.HTTP_201_CREATED,
     response_model=ConsortiumPublic,
-    responses=problem_responses(401, 403, 413, 422, 429),
+    responses={**problem_responses(401, 403, 413, 422, 429), **created_at_location()},
 )
 def create_consortium(
     data: ConsortiumCreate, session: SessionDep, response: Response, actor: WriterDep

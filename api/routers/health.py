@@ -1,6 +1,7 @@
 """Liveness and readiness: the database answers and its schema is current."""
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -40,7 +41,7 @@ class Health(BaseModel):
 
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.HEALTH))
 
-    status: str = Field(
+    status: Literal["ok", "degraded"] = Field(
         description="`ok`; or `degraded` while the database cannot be reached: matching reads "
         "answer from memory (marked `X-Matchmaker-Stale: true`), everything else 503."
     )

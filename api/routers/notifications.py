@@ -18,7 +18,7 @@ from api.deps import (
     WriteSessionDep,
 )
 from api.errors import problem_responses
-from api.openapi import PUBLIC, security
+from api.openapi import PUBLIC, created_at_location, security
 from api.web.templating import render
 from matchmaker.errors import NotFound
 from matchmaker.partnering import preferences, webhooks
@@ -59,7 +59,16 @@ UNSUBSCRIBE_ANSWERS: dict[int | str, dict[str, Any]] = {
             }
         },
     },
-    404: {"description": "The link is not valid (an HTML page says so)."},
+    404: {
+        "description": "The link is not valid: an HTML page says so.",
+        "content": {
+            "text/html": {
+                "schema": {"type": "string"},
+                "example": '<p class="notice notice-error" role="alert">This unsubscribe link is '
+                "not valid (it may belong to a deleted organisation).</p>",
+            }
+        },
+    },
 }
 
 
@@ -157,7 +166,7 @@ def _public(webhook: Webhook) -> WebhookPublic:
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_201_CREATED,
     response_model=WebhookCreated,
-    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+    responses={**problem_responses(401, 403, 404, 409, 413, 422, 429), **created_at_location()},
 )
 def create_webhook(
     organisation_id: IdPath,

@@ -21,7 +21,7 @@ from api.deps import (
     WriterDep,
 )
 from api.errors import problem_responses
-from api.openapi import PUBLIC, security
+from api.openapi import PUBLIC, created_at_location, security
 from matchmaker.partnering import contacts, requests
 from models.apikey import KeyRole
 from models.common import Page, utc_now, utc_today
@@ -48,7 +48,7 @@ ORGANISATION_KEY = security(KeyRole.organisation)
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_201_CREATED,
     response_model=PartnerRequestPublic,
-    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+    responses={**problem_responses(401, 403, 404, 409, 413, 422, 429), **created_at_location()},
 )
 def create_partner_request(
     call_id: IdPath,
@@ -82,7 +82,7 @@ def create_partner_request(
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_201_CREATED,
     response_model=PartnerRequestPublic,
-    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+    responses={**problem_responses(401, 403, 404, 409, 413, 422, 429), **created_at_location()},
 )
 def publish_draft_gaps(
     consortium_id: IdPath,
@@ -190,7 +190,7 @@ def list_organisation_partner_requests(
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_201_CREATED,
     response_model=ContactRequestPublic,
-    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+    responses={**problem_responses(401, 403, 404, 409, 413, 422, 429), **created_at_location()},
 )
 def express_interest(
     request_id: IdPath,
@@ -228,7 +228,7 @@ def express_interest(
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_201_CREATED,
     response_model=ContactRequestPublic,
-    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+    responses={**problem_responses(401, 403, 404, 409, 413, 422, 429), **created_at_location()},
 )
 def create_contact_request(
     organisation_id: IdPath,

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import ActorDep, IdPath, Limit, Offset, SessionDep, SettingsDep, WriterDep, page_of
 from api.errors import problem_responses
-from api.openapi import security
+from api.openapi import created_at_location, security
 from matchmaker.partnering import saved_searches
 from models.apikey import KeyRole
 from models.common import Page
@@ -19,7 +19,7 @@ ORGANISATION_KEY = security(KeyRole.organisation)
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_201_CREATED,
     response_model=SavedSearchPublic,
-    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+    responses={**problem_responses(401, 403, 404, 409, 413, 422, 429), **created_at_location()},
 )
 def create_saved_search(
     organisation_id: IdPath,

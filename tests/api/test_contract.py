@@ -3,6 +3,7 @@ methods, writes that change nothing, safe links, one problem title per status, h
 and pageable matching."""
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -10,12 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.limits import MAX_JSON_DEPTH
+from api.main import create_app
 from api.openapi import suggestion_example
 from matchmaker.matching.scoring import Weights
 from models import examples as ex
 from models.change import Change
 from tests.factories import ONCOLOGY_PATIENTS, ONCOLOGY_SME, create_call, create_organisation
-from tests.helpers import assert_problem, bearer, count_rows
+from tests.helpers import assert_problem, bearer, count_rows, settings_for, sharing
 from tests.servers import uvicorn_server
 
 ONCOLOGY_LAB = {
@@ -519,3 +521,186 @@ def test_the_readme_documents_sorting_calls_by_relevance() -> None:
         text = " ".join(readme.read().split())  # wherever the lines wrap
     assert "with `sort=deadline`" in text
     assert "with `sort=relevance` best match of `q` first" in text
+
+
+# 11. Real answers as the document declares them
+
+
+def _template(document: dict[str, Any], method: str, path: str) -> str:
+    """The document's path that an address of this method falls under (`/inbox/blocks`
+    before `/inbox/{...}`: the fewest parameters first)."""
+    for template in sorted(document["paths"], key=lambda template: template.count("{")):
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if method in document["paths"][template] and re.match(pattern, path):
+            return template
+    raise AssertionError(f"{method.upper()} {path} is not in the document")
+
+
+def _missing(body: Any, schema: dict[str, Any], schemas: dict[str, Any], at: str) -> list[str]:
+    """The required fields a body leaves out, anywhere in it ([] when it has them all)."""
+    if "$ref" in schema:
+        return _missing(body, schemas[schema["$ref"].rsplit("/", 1)[-1]], schemas, at)
+    if "anyOf" in schema:
+        tries = [_missing(body, branch, schemas, at) for branch in schema["anyOf"]]
+        return min(tries, key=len)
+    if schema.get("type") == "null":
+        return [] if body is None else [f"{at} is not null"]
+    if isinstance(body, list) and "items" in schema:
+        return [
+            gap
+            for i, item in enumerate(body)
+            for gap in _missing(item, schema["items"], schemas, f"{at}/{i}")
+        ]
+    if isinstance(body, dict) and "properties" in schema:
+        gaps = [f"{at}/{name}" for name in schema.get("required", []) if name not in body]
+        return gaps + [
+            gap
+            for name, part in schema["properties"].items()
+            if name in body
+            for gap in _missing(body[name], part, schemas, f"{at}/{name}")
+        ]
+    return []
+
+
+def _as_documented(document: dict[str, Any], response: Any) -> Any:
+    """Check one real answer against its operation in the document: its status, content type,
+    required fields, and the headers a client reads (declared exactly when sent); its body."""
+    method = response.request.method.lower()
+    path = response.request.url.path
+    operation = document["paths"][_template(document, method, path)][method]
+    where = f"{method.upper()} {path} {response.status_code}"
+    declared = operation["responses"].get(str(response.status_code))
+    assert declared is not None, f"{where} is not documented: {response.text[:300]}"
+    headers = declared.get("headers", {})
+    for name in ("ETag", "Location"):
+        assert (name in headers) == (name.lower() in response.headers), (where, name)
+    if "location" in response.headers:
+        _template(document, "get", response.headers["location"])
+    content = declared.get("content", {})
+    if not response.content:
+        return None
+    media_type = response.headers["content-type"].split(";")[0]
+    assert media_type in content, (where, media_type, list(content))
+    if not media_type.endswith("json"):
+        return response.text
+    body = response.json()
+    schemas = document["components"]["schemas"]
+    assert _missing(body, content[media_type]["schema"], schemas, "") == [], where
+    return body
+
+
+def test_an_integrators_walk_meets_only_documented_answers(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Registering, reading and editing profiles, a call, matching, a draft and its members,
+    gaps and rules, a partner request answered and accepted, the inbox, an export, a saved
+    search, a bad unsubscribe link and deletes: every answer, errors included, is one the
+    document declares, with its content type, every required field and its headers."""
+    document = client.get("/openapi.json").json()
+
+    def answer(response: Any, status: int) -> Any:
+        assert response.status_code == status, response.text
+        return _as_documented(document, response)
+
+    first = answer(client.post("/organisations", json=ONCOLOGY_LAB), 201)
+    second = answer(anonymous.post("/organisations", json=ONCOLOGY_PATIENTS), 201)
+    lab = sharing(client, bearer(first["api_key"]))
+    patients = sharing(client, bearer(second["api_key"]))
+    profile = f"/organisations/{first['id']}"
+    answer(anonymous.get(profile), 200)
+    read = lab.get(profile)
+    answer(read, 200)
+    edited = lab.patch(profile, json={"city": "Leiden"}, headers={"If-Match": read.headers["etag"]})
+    answer(edited, 200)
+    answer(lab.patch(profile, json={"city": "Delft"}, headers={"If-Match": '"1"'}), 412)
+    answer(patients.patch(profile, json={"city": "Delft"}), 403)
+    needs = {"sme": 1, "patient_organisation": 1}
+    call_body = {**CANCER_CALL, "deadline": "2099-12-31", "required_stakeholders": needs}
+    call = answer(client.post("/calls", json=call_body), 201)
+    answer(client.patch(f"/calls/{call['id']}", json={"programme_part": "pillar-2"}), 200)
+    answer(anonymous.get("/calls", params={"q": "liquid biopsy", "status": "open"}), 200)
+    suggestions = f"/calls/{call['id']}/suggestions"
+    answer(anonymous.get(suggestions, params={"stakeholder_type": "sme", "limit": 1}), 200)
+    answer(anonymous.post("/search", json={"text": "liquid biopsy", "offset": 1}), 200)
+    answer(anonymous.post("/search", json={"text": " "}), 422)
+    answer(anonymous.post(f"/calls/{call['id']}/consortium", json={"alternatives": 1}), 200)
+    answer(anonymous.get(f"{profile}/similar"), 200)
+    answer(anonymous.get(f"{profile}/calls"), 200)
+    draft = answer(lab.post("/consortia", json={"name": "LB-EU", "call_id": call["id"]}), 201)
+    consortium = f"/consortia/{draft['id']}"
+    answer(lab.put(f"{consortium}/members/{first['id']}", json={"role": "coordinator"}), 200)
+    answer(lab.put(f"{consortium}/members/{second['id']}", json={"role": "partner"}), 200)
+    answer(lab.get(suggestions, params={"missing_for": draft["id"]}), 200)
+    answer(lab.delete(f"{consortium}/members/{second['id']}"), 200)
+    answer(lab.delete(f"{consortium}/members/{first['id']}"), 409)
+    answer(lab.get(f"{consortium}/gaps"), 200)
+    answer(lab.get(f"{consortium}/eligibility"), 200)
+    answer(patients.get(consortium), 404)
+    request = answer(lab.post(f"{consortium}/partner-requests", json={"pitch": "Join us"}), 201)
+    answer(anonymous.get(f"/calls/{call['id']}/partner-requests"), 200)
+    answer(anonymous.get(f"/organisations/{second['id']}/partner-requests"), 200)
+    interest = f"/partner-requests/{request['id']}/interest"
+    contact = answer(patients.post(interest, json={"message": "We would join."}), 201)
+    answer(lab.get("/inbox", params={"status": "pending"}), 200)
+    answer(lab.post(f"/contact-requests/{contact['id']}/accept"), 200)
+    answer(patients.get(f"/contact-requests/{contact['id']}"), 200)
+    answer(lab.get(f"{profile}/export"), 200)
+    saved = answer(
+        lab.post(f"{profile}/saved-searches", json={"target": "calls", "text": "biopsy"}), 201
+    )
+    answer(lab.get(f"{profile}/saved-searches/{saved['id']}"), 200)
+    answer(anonymous.get("/rules/countries"), 200)
+    answer(anonymous.get("/health"), 200)
+    answer(anonymous.get("/unsubscribe/not-a-token"), 404)
+    answer(anonymous.post("/unsubscribe/not-a-token"), 404)
+    answer(lab.delete(f"{profile}/saved-searches/{saved['id']}"), 204)
+    answer(lab.delete(f"/partner-requests/{request['id']}"), 204)
+    answer(lab.delete(consortium), 204)
+    answer(client.delete(f"/calls/{call['id']}"), 204)
+    answer(patients.delete(f"/organisations/{second['id']}"), 204)
+    answer(client.get(f"/organisations/{second['id']}"), 404)
+
+
+def test_a_rate_limited_answer_says_when_to_retry_as_documented(database_url: str) -> None:
+    """Past the write limit the 429 carries Retry-After, in seconds, which the document
+    declares as a required header of every 429."""
+    with TestClient(
+        create_app(settings_for(database_url, write_rate_limit=1)), raise_server_exceptions=False
+    ) as anonymous:
+        document = anonymous.get("/openapi.json").json()
+        for status in (201, 429):
+            response = anonymous.post("/organisations", json=ONCOLOGY_LAB)
+            assert response.status_code == status
+        _as_documented(document, response)
+        assert int(response.headers["retry-after"]) > 0
+        declared = document["paths"]["/organisations"]["post"]["responses"]["429"]["headers"]
+        assert declared["Retry-After"]["required"] is True
+
+
+def test_every_documented_example_holds_every_field_its_schema_requires(
+    anonymous: TestClient,
+) -> None:
+    """FastAPI writes the document without any null, examples included: the examples are put
+    back as written, so each one shows every field its schema requires, null ones too."""
+    document = anonymous.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    gaps = {
+        f"{method.upper()} {path} {status}": missing
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        for status, answer in operation["responses"].items()
+        for media_type, media in answer.get("content", {}).items()
+        if "example" in media and media_type.endswith("json")
+        if (missing := _missing(media["example"], media["schema"], schemas, ""))
+    } | {
+        name: missing
+        for name, schema in schemas.items()
+        for example in schema.get("examples", [])
+        if (missing := _missing(example, schema, schemas, ""))
+    }
+    assert gaps == {}
+    interest = document["paths"]["/partner-requests/{request_id}/interest"]["post"]
+    example = interest["responses"]["201"]["content"]["application/json"]["example"]
+    assert (example["consortium_id"], example["counterpart"]["type_verified"]) == (None, False)
+    table = document["paths"]["/rules/countries"]["get"]["responses"]["200"]["content"]
+    assert table["application/json"]["example"] == ex.COUNTRY_STATUS_TABLE

@@ -1,7 +1,7 @@
 """The OpenAPI document is complete and says what the service does: every field described,
 every answer with an example, and each operation's key as the service checks it."""
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,13 +12,15 @@ from api.errors import Problem
 from api.main import create_app
 from api.routers.calls import Programmes
 from api.routers.health import Health
+from matchmaker.consortium.solver import Method
+from matchmaker.country_statuses import PROGRAMMES, CountryStatus
 from matchmaker.keys import MAX_ACTIVE_KEYS
 from matchmaker.partnering.webhooks import MAX_WEBHOOKS
 from matchmaker.settings import Settings
 from matchmaker.trust.claims import MAX_PENDING_CLAIMS
 from models import examples
 from models.apikey import IssuedKey, KeyPublic, KeyRole
-from models.call import CallCreated, CallPublic
+from models.call import CallCreated, CallPublic, RuleSet
 from models.consortium import (
     ConsortiumPublic,
     Eligibility,
@@ -315,3 +317,154 @@ def test_suggestions_for_a_draft_document_the_publisher_refusal(
     publisher = keyed(client, issued.json()["token"])
     refused = publisher.get(f"/calls/{call['id']}/suggestions", params={"missing_for": 1})
     assert refused.status_code == 403
+
+
+def _schema_names(node: Any) -> set[str]:
+    """The component schemas a part of the document names itself (not those they name)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, dict):
+            stack.extend(part.values())
+            ref = part.get("$ref", "")
+            if ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[-1] not in found:
+                found.add(ref.rsplit("/", 1)[-1])
+        elif isinstance(part, list):
+            stack.extend(part)
+    return found
+
+
+def _closure(names: set[str], schemas: dict[str, Any]) -> set[str]:
+    """The schemas named and every schema they name, however deep."""
+    closed: set[str] = set()
+    while names - closed:
+        closed |= names
+        names = closed.union(*(_schema_names(schemas[name]) for name in closed))
+    return closed
+
+
+def test_every_field_an_answer_always_carries_is_required(document: dict[str, Any]) -> None:
+    """FastAPI writes every field of an answer, defaults included: a schema only answers use
+    lists each as required, or a generated client types `stale`, `type_verified` or
+    `verified_types_required` as maybe absent. Request schemas keep their defaults optional."""
+    schemas = document["components"]["schemas"]
+    operations = [operation for _, _, operation in _operations(document)]
+    answers = _closure(
+        _schema_names(
+            [
+                answer
+                for operation in operations
+                for status, answer in operation["responses"].items()
+                if status.startswith("2")
+            ]
+        ),
+        schemas,
+    )
+    requests = _closure(_schema_names([op.get("requestBody") for op in operations]), schemas)
+    optional = {
+        name: sorted(set(schemas[name]["properties"]) - set(schemas[name].get("required", [])))
+        for name in answers - requests
+        if "properties" in schemas[name]
+    }
+    assert {name: fields for name, fields in optional.items() if fields} == {}
+    assert {"OrganisationPublic", "Reason"} <= set(optional)
+    assert set(schemas["Activity"]["required"]) == {"title"}
+    assert "errors" not in schemas["Problem"]["required"]  # only a 422 has them
+
+
+def _values(part: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    """The values a property's schema allows, through references, nullability and lists."""
+    if "$ref" in part:
+        return _values(schemas[part["$ref"].rsplit("/", 1)[-1]], schemas)
+    if "anyOf" in part:
+        return set().union(*(_values(branch, schemas) for branch in part["anyOf"]))
+    if part.get("type") == "array":
+        return _values(part["items"], schemas)
+    if part.get("type") == "null":
+        return set()
+    assert "enum" in part or "const" in part, part
+    return set(part.get("enum", [part.get("const")]))
+
+
+def test_answers_name_the_values_they_can_hold_as_requests_do(document: dict[str, Any]) -> None:
+    """A field a request takes as one of some values is answered as one of them too, never a
+    plain string: a generated client gets the same enum both ways, and all its values."""
+    schemas = document["components"]["schemas"]
+
+    def values(schema: str, field: str) -> set[str]:
+        return _values(schemas[schema]["properties"][field], schemas)
+
+    parts = {"pillar-1", "pillar-2", "pillar-3", "widening", "eic-fund"}
+    for schema in ("CallCreate", "CallUpdate", "CallPublic", "CallFound", "Eligibility"):
+        assert values(schema, "programme_part") == parts, schema
+    assert values("Eligibility", "rule_set") == values("CallPublic", "rule_set")
+    assert values("Eligibility", "rule_set") == {rule_set.value for rule_set in RuleSet}
+    statuses = {status.value for status in CountryStatus}
+    for schema, field in (
+        ("CountryStatusCreate", "status"),
+        ("CountryStatusPublic", "status"),
+        ("ParticipantEligibility", "country_status"),
+    ):
+        assert values(schema, field) == statuses, (schema, field)
+    for field in ("parts", "except_parts"):
+        assert values("CountryStatusPublic", field) == values("CountryStatusCreate", field)
+    assert values("CountryStatusPublic", "programme") == set(PROGRAMMES)
+    assert values("Health", "status") == {"ok", "degraded"}
+    assert values("ProposalOut", "method") == set(get_args(Method))
+    description = schemas["Eligibility"]["properties"]["rule_set"]["description"]
+    assert all(f"`{rule_set.value}`" in description for rule_set in RuleSet)
+
+
+# The answers that carry headers a client reads: the new resource's path, and the version.
+LOCATED = {
+    "/organisations",
+    "/calls",
+    "/consortia",
+    "/calls/{call_id}/partner-requests",
+    "/consortia/{consortium_id}/partner-requests",
+    "/partner-requests/{request_id}/interest",
+    "/organisations/{organisation_id}/contact-requests",
+    "/organisations/{organisation_id}/webhooks",
+    "/organisations/{organisation_id}/saved-searches",
+}
+VERSIONED = {
+    ("post", "/organisations"),
+    ("get", "/organisations/{organisation_id}"),
+    ("patch", "/organisations/{organisation_id}"),
+    ("post", "/organisations/{organisation_id}/confirm"),
+    ("post", "/admin/organisations/{organisation_id}/merge"),
+    ("post", "/admin/organisations/{organisation_id}/type-verification"),
+    ("delete", "/admin/organisations/{organisation_id}/type-verification"),
+    ("post", "/admin/claims/{claim_id}/confirm"),
+    ("post", "/claims/{claim_id}/confirmation/{token}"),
+    ("post", "/calls"),
+    ("get", "/calls/{call_id}"),
+    ("patch", "/calls/{call_id}"),
+    ("post", "/consortia"),
+    ("get", "/consortia/{consortium_id}"),
+    ("patch", "/consortia/{consortium_id}"),
+    ("put", "/consortia/{consortium_id}/members/{organisation_id}"),
+    ("delete", "/consortia/{consortium_id}/members/{organisation_id}"),
+}
+
+
+def test_answers_declare_the_headers_a_client_reads(document: dict[str, Any]) -> None:
+    """Location on what a POST created, ETag on every versioned resource, Retry-After on 429
+    (and on a 503, when the database is busy): a generated client finds them documented."""
+    located, versioned = set(), set()
+    for method, path, operation in _operations(document):
+        for status, answer in operation["responses"].items():
+            headers = answer.get("headers", {})
+            if "Location" in headers:
+                assert (method, status, headers["Location"]["required"]) == ("post", "201", True)
+                located.add(path)
+            if "ETag" in headers:
+                assert (status[0], headers["ETag"]["required"]) == ("2", True), (method, path)
+                versioned.add((method, path))
+        if "429" in operation["responses"]:
+            retry = operation["responses"]["429"]["headers"]["Retry-After"]
+            assert (retry["required"], retry["schema"]["type"]) == (True, "integer")
+        assert operation["responses"]["503"]["headers"]["Retry-After"]["required"] is False
+    assert located == LOCATED
+    assert versioned == VERSIONED
