@@ -11,7 +11,7 @@ from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.head import HeadAndBodiless
 from api.limits import BodySizeLimit
-from api.openapi import install_openapi
+from api.openapi import install_openapi, operation_id
 from api.routers import (
     admin,
     calls,
@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Served by install_docs from the package's own copies of Swagger UI and ReDoc.
         docs_url=None,
         redoc_url=None,
+        # An operation's id is its function's name (`create_organisation`), what a generated
+        # client names its method, rather than FastAPI's name, path and method joined.
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     install_openapi(app)

@@ -79,6 +79,11 @@ RETRY_AFTER_HEADER = {
 }
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id in the document: the name of the function that answers it."""
+    return route.name
+
+
 def created_at_location() -> dict[int | str, dict[str, Any]]:
     """A route's `responses` entry: its 201 answer says where the new resource is read."""
     return {201: {"headers": {"Location": dict(LOCATION_HEADER)}}}

@@ -1,6 +1,7 @@
 """The OpenAPI document is complete and says what the service does: every field described,
 every answer with an example, and each operation's key as the service checks it."""
 
+import re
 from typing import Any, get_args
 
 import pytest
@@ -468,3 +469,16 @@ def test_answers_declare_the_headers_a_client_reads(document: dict[str, Any]) ->
         assert operation["responses"]["503"]["headers"]["Retry-After"]["required"] is False
     assert located == LOCATED
     assert versioned == VERSIONED
+
+
+def test_operation_ids_are_the_functions_names(document: dict[str, Any]) -> None:
+    """A generated client names its methods by operation id: `create_organisation`, not
+    FastAPI's `create_organisation_organisations_post`; each is unique."""
+    ids = [operation["operationId"] for _, _, operation in _operations(document)]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z]+(_[a-z0-9]+)*", each) for each in ids), ids
+    operations = {(method, path): op for method, path, op in _operations(document)}
+    assert operations[("post", "/organisations")]["operationId"] == "create_organisation"
+    assert operations[("get", "/calls/{call_id}/suggestions")]["operationId"] == (
+        "list_call_suggestions"
+    )
