@@ -67,10 +67,21 @@ class FieldError(BaseModel):
     message: str = Field(description="What is wrong, in a sentence for people.")
 
 
+def _always_sent(schema: dict[str, Any]) -> None:
+    """The problem's schema: `type` and `instance` are in every answer, though the model gives
+    them defaults; `errors` is left out when there are none, never null."""
+    schema["required"] = [*schema.get("required", []), "type", "instance"]
+    for name in ("instance", "errors"):
+        field = schema["properties"][name]
+        field.update(field.pop("anyOf")[0])
+        field.pop("default", None)
+    schema.update(ex.examples(ex.PROBLEM))
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem details document."""
 
-    model_config = ConfigDict(json_schema_extra=ex.examples(ex.PROBLEM))
+    model_config = ConfigDict(json_schema_extra=_always_sent)
 
     type: str = Field(
         default="about:blank",

@@ -322,7 +322,7 @@ COUNTRY_STATUS_ADDED: JsonDict = {
 COUNTRY_STATUS_TABLE: list[JsonDict] = [COUNTRY_STATUS_SHIPPED, COUNTRY_STATUS_ADDED]
 PROBLEM: JsonDict = {
     "type": "about:blank",
-    "title": "Invalid input",
+    "title": "Unprocessable Content",
     "status": 422,
     "detail": "website: Must be a web address, such as https://example.org.",
     "instance": "/organisations",

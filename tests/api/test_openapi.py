@@ -482,3 +482,19 @@ def test_operation_ids_are_the_functions_names(document: dict[str, Any]) -> None
     assert operations[("get", "/calls/{call_id}/suggestions")]["operationId"] == (
         "list_call_suggestions"
     )
+
+
+def test_the_problem_schema_says_what_every_problem_carries(
+    document: dict[str, Any], client: TestClient
+) -> None:
+    """`type` and `instance` are in every problem, so the schema requires them; `errors` is
+    left out when there are none, never null, so the schema does not allow null."""
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "instance"} <= set(problem["required"])
+    assert "errors" not in problem["required"]
+    assert problem["properties"]["errors"]["type"] == "array"
+    assert problem["properties"]["instance"]["type"] == "string"
+    missing = client.get("/calls/999999").json()
+    assert {"type", "instance"} <= missing.keys()
+    assert "errors" not in missing
+    assert problem["examples"][0]["title"] == "Unprocessable Content"
