@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
+from matchmaker.settings import get_settings
 from tests.postgres import free_port
 from tests.servers import wait_until_healthy
 
@@ -81,4 +83,77 @@ def test_keys_create_and_revoke(tmp_path: Path) -> None:
     assert old_name.output.startswith("Key 2 (publisher): mm_")
     orphan = runner.invoke(app, ["keys", "create", "--role", "organisation"], env=env)
     assert orphan.exit_code == 1
-    assert "names its organisation" in orphan.output
+    assert orphan.output == (
+        "Error: an organisation key acts for one organisation: name it with --organisation ID.\n"
+    )
+
+
+def test_keys_create_names_the_option_an_error_is_about(tmp_path: Path) -> None:
+    """A key refused for its organisation names the command's option, not the API's field."""
+    runner = CliRunner()
+    env = _env(tmp_path / "k.db")
+    runner.invoke(app, ["db", "upgrade"], env=env)
+    orphan = runner.invoke(app, ["keys", "create", "--role", "organisation"], env=env)
+    assert (orphan.exit_code, orphan.output) == (
+        1,
+        "Error: an organisation key acts for one organisation: name it with --organisation ID.\n",
+    )
+    publisher = runner.invoke(
+        app, ["keys", "create", "--role", "publisher", "--organisation", "1"], env=env
+    )
+    assert (publisher.exit_code, publisher.output) == (
+        1,
+        "Error: publisher keys act for no organisation: leave --organisation out.\n",
+    )
+
+
+def test_db_backup_says_what_to_do_instead_of_a_traceback(tmp_path: Path) -> None:
+    """`db backup` to a missing folder, to a folder, from a missing database or over the
+    database itself ends with one `Error:` line and exit code 1, and writes nothing."""
+    runner = CliRunner()
+    database = tmp_path / "m.db"
+    env = _env(database)
+    runner.invoke(app, ["db", "upgrade"], env=env)
+    before = database.read_bytes()
+    cases = {
+        str(tmp_path / "nowhere" / "copy.db"): (
+            f"Error: the folder {tmp_path / 'nowhere'} does not exist; create it or name another.\n"
+        ),
+        str(tmp_path): (
+            f"Error: {tmp_path} is a folder; name the file to write, such as "
+            f"{tmp_path / 'matchmaker.db'}.\n"
+        ),
+        str(database): f"Error: {database} is the database itself; name another file for the "
+        "copy.\n",
+        f"{database}-wal": f"Error: {database}-wal is the database itself; name another file "
+        "for the copy.\n",
+    }
+    for target, message in cases.items():
+        refused = runner.invoke(app, ["db", "backup", target], env=env)
+        assert (refused.exit_code, refused.output) == (1, message), target
+    assert database.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["m.db"]
+    get_settings.cache_clear()  # the next command reads another database's URL
+    missing = runner.invoke(
+        app, ["db", "backup", str(tmp_path / "copy.db")], env=_env(tmp_path / "gone.db")
+    )
+    assert (missing.exit_code, missing.output) == (
+        1,
+        f"Error: there is no SQLite database file at '{tmp_path / 'gone.db'}'; check "
+        "MATCHMAKER_DATABASE_URL.\n",
+    )
+    assert not (tmp_path / "copy.db").exists()
+
+
+def test_keys_revoke_says_when_a_key_was_revoked_already(tmp_path: Path) -> None:
+    """Revoking a key twice changes nothing, and the second time says it was revoked before."""
+    runner = CliRunner()
+    env = _env(tmp_path / "k.db")
+    runner.invoke(app, ["db", "upgrade"], env=env)
+    runner.invoke(app, ["keys", "create", "--role", "publisher"], env=env)
+    assert runner.invoke(app, ["keys", "revoke", "1"], env=env).output == "Key 1 revoked.\n"
+    again = runner.invoke(app, ["keys", "revoke", "1"], env=env)
+    assert again.exit_code == 0
+    assert re.fullmatch(
+        r"Key 1 was already revoked, on \d{4}-\d\d-\d\d \d\d:\d\d UTC\.\n", again.output
+    ), again.output

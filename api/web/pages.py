@@ -24,7 +24,7 @@ from matchmaker.errors import NotFound, Unavailable
 from matchmaker.matching import explanations
 from matchmaker.matching import suggestions as suggestions_service
 from matchmaker.partnering import requests as partner_requests
-from matchmaker.trust import duplicates, freshness
+from matchmaker.trust import duplicates, freshness, history
 from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code, text, utc_today
 from models.organisation import Organisation, OrganisationPublic
@@ -47,8 +47,22 @@ Text = Annotated[QueryLine, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
 
-def not_found_page(request: Request, error: NotFound) -> HTMLResponse:
-    """The page for a call, organisation or draft that does not exist."""
+@dataclass(frozen=True)
+class Survivor:
+    """The profile a merged one lives on in, read before the request's session closes."""
+
+    id: int
+    name: str
+
+
+def not_found_page(
+    request: Request, error: NotFound, *, survivor: Survivor | None = None
+) -> HTMLResponse:
+    """The page for a call, organisation or draft that does not exist; for a profile merged
+    into another, a link to the profile it became (the API's detail names an API path)."""
+    if survivor is not None:
+        context = {"heading": "Profile merged", "survivor": survivor}
+        return render(request, "not_found.html", context, status_code=404)
     return render(request, "not_found.html", {"detail": error.detail}, status_code=404)
 
 
@@ -56,22 +70,35 @@ class PageNotFound(Exception):
     """A page's subject does not exist: the app answers with the 404 page (`page_not_found`).
     Panels the pages' scripts fetch raise `NotFound` instead, which stays problem details."""
 
-    def __init__(self, error: NotFound) -> None:
+    def __init__(self, error: NotFound, *, survivor: Survivor | None = None) -> None:
         super().__init__(error.detail)
         self.error = error
+        self.survivor = survivor
 
 
 def page_not_found(request: Request, error: Exception) -> HTMLResponse:
     """The app's handler of `PageNotFound`."""
     assert isinstance(error, PageNotFound)
-    return not_found_page(request, error.error)
+    return not_found_page(request, error.error, survivor=error.survivor)
 
 
 def _page_organisation(organisation_id: IdPath, session: SessionDep) -> Organisation:
     try:
         return organisations_service.get_organisation(session, organisation_id=organisation_id)
     except NotFound as error:
-        raise PageNotFound(error) from error
+        raise PageNotFound(error, survivor=_survivor(session, organisation_id)) from error
+
+
+def _survivor(session: Session, organisation_id: int) -> Survivor | None:
+    """The profile a merged one lives on in, if it still exists."""
+    survivor_id = history.merged_into(session, organisation_id=organisation_id)
+    if survivor_id is None:
+        return None
+    try:
+        found = organisations_service.get_organisation(session, organisation_id=survivor_id)
+    except NotFound:
+        return None
+    return Survivor(id=survivor_id, name=found.name)
 
 
 # The organisation a page at /ui/organisations/{organisation_id}/... is about (else the 404 page).
@@ -463,6 +490,14 @@ def read_organisation_page(
                 for item in fitting
             ],
             "similar": [{"organisation": item.row, "score": item.match.score} for item in similar],
+            # Shown to administrators only, to merge into this profile.
+            "duplicates": duplicates.possible_duplicates(
+                session,
+                name=organisation.name,
+                country=organisation.country,
+                website=organisation.website,
+                exclude=[organisation_id],
+            ),
         },
     )
 

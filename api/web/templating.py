@@ -73,6 +73,12 @@ def _environment() -> jinja2.Environment:
         (item.value, STAKEHOLDER_LABELS[item]) for item in StakeholderType
     ]
     environment.globals["country_groups"] = COUNTRY_GROUPS
+    # Why a profile looks like another (a PossibleDuplicate's reasons), in words.
+    environment.globals["duplicate_reasons"] = {
+        "website": "the same website",
+        "name": "a near-identical name in the same country",
+        "external_id": "the same external id",
+    }
     environment.globals["project_roles"] = [
         (role.value, label) for role, label in PROJECT_ROLE_LABELS.items()
     ]

@@ -7,16 +7,35 @@ script holds, so the forms post to the JSON API (`POST /organisations/{id}/confi
 the link carries no secret, so a forwarded or scanned mail confirms nothing.
 """
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
-from api.deps import ProfileContext, SettingsDep
+from api.deps import ActorDep, ProfileContext, SessionDep, SettingsDep
 from api.web.pages import PageOrganisation
 from api.web.templating import render
+from matchmaker import organisations as organisations_service
+from matchmaker.errors import NotFound
+from matchmaker.trust import claims as claims_service
 from models.common import TYPES_VERIFIED_BY_ADMIN, StakeholderType
-from models.organisation import OrganisationPublic
+from models.organisation import Organisation, OrganisationPublic
+from models.trust import Claim, ClaimStatus
 
 router = APIRouter(include_in_schema=False)
+
+# The claims page lists the oldest pending claims, this many.
+CLAIMS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """A pending claim with the profiles it names (None for one gone meanwhile)."""
+
+    claim: Claim
+    claimant: Organisation | None
+    record: Organisation | None
 
 
 @router.get("/ui/organisations/{organisation_id}/confirm")
@@ -65,3 +84,37 @@ def explain_verification_page(request: Request, settings: SettingsDep) -> HTMLRe
             "admin_contact": settings.admin_contact,
         },
     )
+
+
+@router.get("/ui/admin/claims")
+def list_claims_page(request: Request) -> HTMLResponse:
+    """Where an administrator confirms or refuses the claims of CORDIS records waiting (the
+    panel needs an admin's key)."""
+    return render(request, "admin_claims.html")
+
+
+@router.get("/ui/admin/claims/panel")
+def read_claims_panel(request: Request, session: SessionDep, actor: ActorDep) -> HTMLResponse:
+    """A fragment: the oldest pending claims, naming the claiming profile and the record (an
+    admin's key)."""
+    pending, total = claims_service.list_claims(
+        session, actor=actor, status=ClaimStatus.pending, limit=CLAIMS_SHOWN, offset=0
+    )
+    rows = [
+        ClaimRow(
+            claim=claim,
+            claimant=_profile(session, claim.organisation_id),
+            record=_profile(session, claim.record_id),
+        )
+        for claim in pending
+    ]
+    return render(request, "_claims_panel.html", {"rows": rows, "total": total}, private=True)
+
+
+def _profile(session: Session, organisation_id: int | None) -> Organisation | None:
+    if organisation_id is None:
+        return None
+    try:
+        return organisations_service.get_organisation(session, organisation_id=organisation_id)
+    except NotFound:
+        return None

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from matchmaker.cli import fail
 from matchmaker.evaluation.protocol import (
     CANCER_MISSION,
     MIN_CONSORTIUM,
@@ -104,8 +105,7 @@ def evaluate_command(
             progress=lambda message: typer.echo(message, err=True),
         )
     except SourceError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(error))
     summary = report.benchmark
     typer.echo(
         f"{summary['profiles']} profiles; queries {summary['queries']}; "

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import httpx
 import typer
@@ -19,6 +19,7 @@ from rich.progress import (
 from sqlalchemy import Engine
 
 from matchmaker import db
+from matchmaker.cli import fail
 from matchmaker.importers.cordis import Progress as ProgressCallback
 from matchmaker.importers.runner import (
     BATCH_SIZE,
@@ -35,16 +36,11 @@ import_app = typer.Typer(
 )
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
 def _migrated_engine() -> Engine:
     engine = db.create_db_engine(get_settings())
     if db.current_revision(engine) is None:
         engine.dispose()
-        _fail("the database has no tables yet; run `matchmaker db upgrade` first.")
+        fail("the database has no tables yet; run `matchmaker db upgrade` first.")
     return engine
 
 
@@ -84,7 +80,7 @@ def _run(run: Callable[[Engine, ProgressCallback | None], ImportSummary]) -> Non
         with _progress_bar() as progress:
             summary = run(engine, progress)
     except SourceError as error:
-        _fail(str(error))
+        fail(str(error))
     finally:
         engine.dispose()
     _print(summary)
@@ -127,5 +123,5 @@ def import_calls_command(
     # Whoever invokes the command may hand over the HTTP client (the tests use MockTransport).
     client = ctx.obj.get("http_client") if isinstance(ctx.obj, dict) else None
     if client is not None and not isinstance(client, httpx.Client):
-        _fail("http_client must be an httpx.Client.")
+        fail("http_client must be an httpx.Client.")
     _run(lambda engine, progress: import_calls(engine, source, client=client, progress=progress))

@@ -1,5 +1,6 @@
 """The `matchmaker` command: serve the API, migrate the database, import data."""
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -7,10 +8,12 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy import make_url
 from sqlmodel import Session
 
 from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
+from matchmaker.cli import fail
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
 from matchmaker.cli.notify import notify_app
@@ -19,11 +22,14 @@ from matchmaker.cli.sync import sync_app
 from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
 from models.apikey import ROLE_ALIASES, KeyCreate, KeyRole
+from models.common import as_utc, utc_now
 
 # uvicorn's default is 5 s. A worker fitting a large index, or starved of CPU under load, can
 # miss a 5 s ping; the supervisor then kills it mid-request and the replacement fits again
 # (seen with 4 workers on 2 cores: benchmarks/startup.py and benchmarks/load.py).
 WORKER_HEALTHCHECK_TIMEOUT = 120
+# The files SQLite keeps beside a database in WAL mode.
+SIDECARS = ("-wal", "-shm")
 
 app = typer.Typer(help="Partner suggestions for research consortia.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands: migrations and backups.", no_args_is_help=True)
@@ -67,9 +73,23 @@ def db_backup(
     """
     settings = get_settings()
     if not db.is_sqlite(settings.database_url):
-        typer.echo("Error: the database is not SQLite; back PostgreSQL up with pg_dump.", err=True)
-        raise typer.Exit(1)
-    pages = db.backup_sqlite(settings.database_url, file)
+        fail("the database is not SQLite; back PostgreSQL up with pg_dump.")
+    source = make_url(settings.database_url).database or ""
+    if source in ("", ":memory:") or not Path(source).is_file():
+        fail(f"there is no SQLite database file at {source!r}; check MATCHMAKER_DATABASE_URL.")
+    if file.is_dir():
+        fail(f"{file} is a folder; name the file to write, such as {file / 'matchmaker.db'}.")
+    if not file.parent.is_dir():
+        fail(f"the folder {file.parent} does not exist; create it or name another.")
+    database = Path(source).resolve()
+    if file.resolve() in {database, *(database.with_name(database.name + end) for end in SIDECARS)}:
+        # Renamed over the live file, the copy would take the place of the database the
+        # service is writing to, and its later writes would be lost.
+        fail(f"{file} is the database itself; name another file for the copy.")
+    try:
+        pages = db.backup_sqlite(settings.database_url, file)
+    except (OSError, sqlite3.Error) as error:
+        fail(f"could not write the copy to {file} ({error}).")
     typer.echo(f"Backed up the database to {file} ({pages} pages).")
 
 
@@ -81,8 +101,7 @@ def _writing() -> Iterator[Session]:
         with db.session_scope(db.for_writing(engine)) as session:
             yield session
     except DomainError as error:
-        typer.echo(f"Error: {error.detail}", err=True)
-        raise typer.Exit(1) from None
+        fail(error.detail)
     finally:
         engine.dispose()
 
@@ -118,6 +137,11 @@ def keys_create(
     label: Annotated[str, typer.Option(help="A note on who holds the key.")] = "",
 ) -> None:
     """Issue an API key and print its token (shown this once; only its hash is stored)."""
+    # The service's own words name the API's field (organisation_id); here it is an option.
+    if role is KeyRole.organisation and organisation is None:
+        fail("an organisation key acts for one organisation: name it with --organisation ID.")
+    if role is not KeyRole.organisation and organisation is not None:
+        fail(f"{role.value} keys act for no organisation: leave --organisation out.")
     with _writing() as session:
         data = KeyCreate(role=role, organisation_id=organisation, label=label)
         key, token = keys.issue_key(session, data=data, actor=OPERATOR)
@@ -127,8 +151,13 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
     """Revoke an API key for good."""
+    started = utc_now()
     with _writing() as session:
-        keys.revoke_key(session, key_id=key_id, actor=OPERATOR)
+        key = keys.revoke_key(session, key_id=key_id, actor=OPERATOR)
+        revoked_at = as_utc(key.revoked_at) if key.revoked_at else None
+    if revoked_at is not None and revoked_at < started:
+        typer.echo(f"Key {key_id} was already revoked, on {revoked_at:%Y-%m-%d %H:%M} UTC.")
+        return
     typer.echo(f"Key {key_id} revoked.")
 
 

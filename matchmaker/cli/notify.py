@@ -6,6 +6,7 @@ import httpx
 import typer
 
 from matchmaker import db
+from matchmaker.cli import fail
 from matchmaker.partnering.worker import deliver_once, smtp_sender
 from matchmaker.settings import get_settings
 
@@ -29,8 +30,7 @@ def notify_run(
     try:
         sender = smtp_sender(settings)
     except ValueError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(error))
     if sender is None:
         typer.echo("MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.", err=True)
     engine = db.create_db_engine(settings)

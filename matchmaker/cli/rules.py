@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from matchmaker import db, rules
 from matchmaker.auth import OPERATOR
+from matchmaker.cli import fail
 from matchmaker.country_statuses import PARTS, sources
 from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
@@ -83,15 +84,13 @@ def rules_add(
             }
         )
     except (ValidationError, ValueError) as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(error))
     engine = db.create_db_engine(get_settings())
     try:
         with db.session_scope(db.for_writing(engine)) as session:
             row = rules.add_country_status(session, data=data, actor=OPERATOR)
             typer.echo(f"Added row {row.id}: {row.country} {row.status} from {row.valid_from}.")
     except DomainError as error:
-        typer.echo(f"Error: {error.detail}", err=True)
-        raise typer.Exit(1) from None
+        fail(error.detail)
     finally:
         engine.dispose()

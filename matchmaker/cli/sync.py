@@ -8,7 +8,8 @@ import httpx
 import typer
 from sqlalchemy import make_url
 
-from matchmaker.cli.imports import _fail, _migrated_engine, _progress_bar
+from matchmaker.cli import fail
+from matchmaker.cli.imports import _migrated_engine, _progress_bar
 from matchmaker.importers.runner import SourceError
 from matchmaker.importers.sync import SyncSummary, parse_interval, repeat, sync_calls
 from matchmaker.settings import get_settings
@@ -62,16 +63,16 @@ def sync_calls_command(
     """Create new calls, update changed ones and close those the source no longer lists."""
     client = ctx.obj.get("http_client") if isinstance(ctx.obj, dict) else None
     if client is not None and not isinstance(client, httpx.Client):
-        _fail("http_client must be an httpx.Client.")
+        fail("http_client must be an httpx.Client.")
     interval: float | None = None
     if every is not None:
         try:
             interval = parse_interval(every)
         except ValueError as error:
-            _fail(str(error))
+            fail(str(error))
     state_path = state or default_state_path(get_settings().database_url)
     if state_path is None:
-        _fail("the database is not a SQLite file; name a state file with --state FILE.")
+        fail("the database is not a SQLite file; name a state file with --state FILE.")
     engine = _migrated_engine()
 
     def once() -> SyncSummary:
@@ -85,7 +86,7 @@ def sync_calls_command(
             try:
                 summary = once()
             except SourceError as error:
-                _fail(str(error))
+                fail(str(error))
             _print(summary)
             return
 

@@ -124,8 +124,15 @@ def create_claim(
     if record is None:
         merged = absorbed_external_ids(session, [external_id]).get(external_id)
         if merged is not None:
-            raise Conflict(f"The record {external_id} was merged into organisation {merged}.")
-        raise NotFound(f"No imported profile has the external id {external_id}.")
+            raise Conflict(
+                f"The record {external_id} was merged into organisation {merged} already, so "
+                "there is nothing left to claim; if that profile is not yours, write to the "
+                "service's administrators."
+            )
+        raise NotFound(
+            f"No CORDIS record {external_id.removeprefix(CORDIS_PREFIX)} was imported here: "
+            "check the digits CORDIS shows for the organisation (its organisation id or PIC)."
+        )
     if record.id == organisation_id:
         raise Conflict(f"The record {external_id} is this profile already.")
     now = clock()

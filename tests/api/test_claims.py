@@ -242,7 +242,11 @@ def test_an_address_off_the_records_domain_is_refused_and_nothing_is_sent(
         "not an address",
     ):
         assert_problem(claim(anonymous, claimant, email=address), 422, "email")
-    assert_problem(claim(anonymous, claimant, record="cordis:123"), 404)
+    unknown = assert_problem(claim(anonymous, claimant, record="cordis:123"), 404)
+    assert unknown["detail"] == (
+        "No CORDIS record 123 was imported here: check the digits CORDIS shows for the "
+        "organisation (its organisation id or PIC)."
+    )
     assert_problem(claim(anonymous, claimant, record="PIC 12"), 422, "record")
     assert_problem(
         anonymous.post(f"/organisations/{claimant['id']}/claims", json={"record": "999991428"}),

@@ -1,8 +1,10 @@
 """The trust pages and marks: "Last confirmed on" beside stale profiles (as the staleness
 setting has it), the owner's confirm and claim pages, and their forms."""
 
+import json
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,10 +12,11 @@ from sqlalchemy import Engine
 
 from api.main import create_app
 from api.web.pages import FORM_ACTIONS
+from matchmaker.importers.runner import import_organisations_json
 from matchmaker.settings import Settings
 from models.common import utc_now
 from tests.factories import create_call, create_organisation
-from tests.helpers import Page, mark_confirmed, settings_for
+from tests.helpers import Page, bearer, mark_confirmed, settings_for
 
 
 @pytest.fixture
@@ -159,3 +162,89 @@ def test_the_verification_page_names_the_administrators_contact_when_one_is_set(
     assert page.status_code == 200
     assert shown in page.text
     assert settings.mail_from not in page.text
+
+
+def test_a_merged_profile_page_links_to_the_profile_it_became(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The page of a profile merged into another is 404 with a link to the survivor's page,
+    not the API's "read /organisations/{id}"; its other pages say the same."""
+    survivor = create_organisation(anonymous, name="Nephron Labs")
+    absorbed = create_organisation(anonymous, name="Nephron Labs ApS")
+    merged = client.post(
+        f"/admin/organisations/{survivor['id']}/merge", json={"absorb": absorbed["id"]}
+    )
+    assert merged.status_code == 200, merged.text
+    for path in ("", "/edit", "/contact"):
+        page = anonymous.get(f"/ui/organisations/{absorbed['id']}{path}")
+        assert page.status_code == 404
+        assert "<h1>Profile merged</h1>" in page.text
+        assert (
+            f'This profile was merged into <a href="/ui/organisations/{survivor["id"]}">'
+            "Nephron Labs</a>" in page.text
+        )
+        assert "/organisations/" + str(survivor["id"]) + "." not in page.text
+
+
+def test_the_claims_page_lists_pending_claims_by_name_for_an_administrator(
+    client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """An administrator's key reads the pending claims with the claiming profile and the record
+    by name, each with "Confirm" and "Refuse"; other keys get problem details, not the list."""
+    source = tmp_path / "record.json"
+    record = {"external_id": "cordis:999991428", "name": "ONCOMARK DIAGNOSTICS BV"}
+    source.write_text(json.dumps([{**record, "stakeholder_type": "sme", "country": "NL"}]))
+    assert import_organisations_json(engine, source).created == 1
+    claimant = create_organisation(anonymous, name="Oncomark Diagnostics", country="NL")
+    made = anonymous.post(
+        f"/organisations/{claimant['id']}/claims",
+        json={"record": "999991428"},
+        headers=bearer(claimant["api_key"]),
+    )
+    assert made.status_code == 201, made.text
+    assert "Claims waiting for an administrator" in anonymous.get("/ui/admin/claims").text
+
+    panel = client.get("/ui/admin/claims/panel")
+    assert panel.status_code == 200
+    [row] = re.findall(r"<tr data-claim-id=[^>]*>(.*?)</tr>", panel.text, re.S)
+    assert f'<a href="/ui/organisations/{claimant["id"]}">Oncomark Diagnostics</a>' in row
+    assert ">ONCOMARK DIAGNOSTICS BV</a>" in row
+    assert "<code>cordis:999991428</code>" in row
+    assert re.findall(r'data-action="(\w+-claim)" data-claim-id="(\d+)"', row) == [
+        ("confirm-claim", str(made.json()["id"])),
+        ("refuse-claim", str(made.json()["id"])),
+    ]
+    assert panel.headers["cache-control"] == "no-store"
+
+    assert anonymous.get("/ui/admin/claims/panel").status_code == 401
+    owner = anonymous.get("/ui/admin/claims/panel", headers=bearer(claimant["api_key"]))
+    assert owner.status_code == 403
+    assert "Oncomark" not in owner.text
+    assert client.post(f"/claims/{made.json()['id']}/withdraw").status_code == 200
+    assert "No claim is waiting." in client.get("/ui/admin/claims/panel").text
+
+
+def test_a_profile_page_offers_administrators_to_merge_its_lookalikes(
+    anonymous: TestClient,
+) -> None:
+    """A profile's page lists, for administrators only (hidden until the script sees an admin's
+    key), the profiles that look like it, each with why and "Merge it into this profile"; a
+    profile like no other has no such list."""
+    first = create_organisation(anonymous, name="Nephron Labs GmbH", country="DE", website=None)
+    second = create_organisation(anonymous, name="Nephron Labs", country="DE", website=None)
+    alone = create_organisation(anonymous, name="Kidney Panels", country="AT", website=None)
+    page = anonymous.get(f"/ui/organisations/{first['id']}").text
+    [box] = re.findall(
+        r'<div class="notice notice-warn" id="admin-duplicates" data-admin-only hidden>(.*?)'
+        r"</div>",
+        page,
+        re.S,
+    )
+    assert f'<a href="/ui/organisations/{second["id"]}">Nephron Labs</a>' in box
+    assert "a near-identical name in the same country" in box
+    assert (
+        f'data-action="merge-organisation" data-organisation-id="{first["id"]}" '
+        f'data-version="1" data-absorb="{second["id"]}" data-absorb-name="Nephron Labs">'
+        "Merge it into this profile</button>" in box
+    )
+    assert 'id="admin-duplicates"' not in anonymous.get(f"/ui/organisations/{alone['id']}").text

@@ -164,6 +164,15 @@
     });
   }
 
+  // Where a key's holder starts: its organisation's profile; an admin, every draft; a call
+  // publisher, which has no drafts, the calls.
+  function homeOf(who) {
+    if (who && who.organisation_id) {
+      return "/ui/organisations/" + who.organisation_id;
+    }
+    return who && who.role === "publisher" ? "/ui/calls" : "/ui/drafts";
+  }
+
   function signInUrl() {
     return "/ui/sign-in?next=" + encodeURIComponent(location.pathname + location.search + location.hash);
   }
@@ -183,14 +192,20 @@
         link.title = element.textContent ? "Signed in as " + element.textContent : "";
       }
     });
+    // Who is signed in, said in a sentence ("You are signed in as a call publisher: ...").
+    document.querySelectorAll("[data-who-said]").forEach(function (element) {
+      if (who) {
+        element.textContent = who.organisation_name || KEY_WITHOUT_ORGANISATION[who.role] || who.role + " key";
+      }
+    });
     document.querySelectorAll("[data-who-link]").forEach(function (element) {
-      element.href = who && who.organisation_id ? "/ui/organisations/" + who.organisation_id : "/ui/drafts";
+      element.href = homeOf(who);
     });
     var admin = Boolean(who) && who.role === "admin";
     // "Contact" is for other organisations: never beside one's own, and never for an admin's
-    // key, which writes for no organisation (the API answers 403).
+    // or a publisher's key, which writes for no organisation (the API answers 403).
     document.querySelectorAll("[data-not-self]").forEach(function (element) {
-      if (admin || (who && String(who.organisation_id) === element.getAttribute("data-not-self"))) {
+      if (who && (!who.organisation_id || String(who.organisation_id) === element.getAttribute("data-not-self"))) {
         element.hidden = true;
       }
     });
@@ -212,6 +227,19 @@
     // only an organisation's own key can use.
     document.querySelectorAll("[data-admin-only]").forEach(function (element) {
       element.hidden = !admin;
+    });
+    // What only a key of one role is told, such as a publisher's (data-role-only="publisher").
+    document.querySelectorAll("[data-role-only]").forEach(function (element) {
+      element.hidden = !who || who.role !== element.getAttribute("data-role-only");
+    });
+    // What only an organisation's key can do (start a draft), and what other keys read instead.
+    document.querySelectorAll("[data-organisation-key]").forEach(function (element) {
+      if (who && !who.organisation_id) {
+        element.hidden = true;
+      }
+    });
+    document.querySelectorAll("[data-no-organisation-key]").forEach(function (element) {
+      element.hidden = !who || Boolean(who.organisation_id);
     });
     document.querySelectorAll("[data-not-admin]").forEach(function (element) {
       if (admin) {
@@ -264,9 +292,10 @@
       applySession();
       // The panel is usually hidden now with the page's signed-in parts: say why above them.
       announce("You were signed out: this tab's key is no longer valid (it was replaced or revoked). Sign in again with your current key.", "error");
-    } else if (problem.status === 403 && (currentWho() || {}).role === "admin") {
-      // An inbox or saved searches: an admin's key acts for no organisation, so has none.
-      text.textContent = "This belongs to an organisation, and an administrator's key acts for none: sign in with the organisation's own key to see it.";
+    } else if (problem.status === 403 && KEY_WITHOUT_ORGANISATION[(currentWho() || {}).role]) {
+      // An inbox or saved searches: an admin's or a publisher's key acts for no organisation.
+      var holder = (currentWho() || {}).role === "admin" ? "an administrator's" : "a call publisher's";
+      text.textContent = "This belongs to an organisation, and " + holder + " key acts for none: sign in with the organisation's own key to see it.";
     } else if (problem.status === 403) {
       text.textContent = "This belongs to another organisation: sign in with its key to see it.";
     } else if (problem.status === 404 && container.hasAttribute("data-missing")) {
@@ -285,14 +314,14 @@
 
   // Where signing in leads: the page it was asked from (a builder's with one's organisation
   // kept in its proposal), else the organisation's own profile (its partner requests to
-  // answer, its contact address), else (an admin) the drafts.
+  // answer, its contact address), else (an admin) the drafts, else (a publisher) the calls.
   function safeNext(who) {
     var next = new URLSearchParams(location.search).get("next") || "";
     // Only paths on this site: no scheme, no host, no protocol-relative "//".
     if (/^\/ui\/[^/\\]/.test(next) || next === "/ui/") {
       return withOwnOrganisation(next, who);
     }
-    return who && who.organisation_id ? "/ui/organisations/" + who.organisation_id : "/ui/drafts";
+    return homeOf(who);
   }
 
   function setupSignIn() {
@@ -693,8 +722,9 @@
     var check = document.getElementById("contact-check");
     var writing = document.getElementById("contact-writing");
     var who = currentKey() ? currentWho() : null;
-    if (who && who.role === "admin") {
-      // An admin's key writes for no organisation: the page says so instead of the form.
+    if (who && !who.organisation_id) {
+      // An admin's or a publisher's key writes for no organisation: the page says so instead
+      // of the form.
       if (check) {
         check.replaceChildren();
       }
@@ -1176,9 +1206,54 @@
       }
       return ["/organisations/" + organisationId + "/claims", body];
     }, function (shown, claim) {
-      shown.querySelector("[data-claim-message]").textContent = claim.email
+      var message = shown.querySelector("[data-claim-message]");
+      message.textContent = claim.email
         ? "Claim made. We e-mailed a link to " + claim.email + ": the claim is confirmed when someone reading that address opens it and confirms."
         : "Claim made. An administrator will check and confirm it; until then nothing changes.";
+      if (!claim.email && who && who.role === "admin") {
+        // The administrator who would confirm it made it: confirm here, not through the API.
+        message.textContent = "Claim made. Once you have checked that this organisation is the one CORDIS lists as " + claim.external_id + ", confirm it: the record then merges into this profile.";
+        var button = shown.querySelector("[data-action='confirm-claim']");
+        button.setAttribute("data-claim-id", claim.id);
+        button.closest("[hidden]").hidden = false;
+      }
+    });
+    // An administrator confirms a claim (on the claim form, or in the list of claims waiting)
+    // or refuses it (withdrawn, nothing changes); the list is read again after each.
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action='confirm-claim'], [data-action='refuse-claim']");
+      if (!button) {
+        return;
+      }
+      var confirming = button.getAttribute("data-action") === "confirm-claim";
+      var claimId = button.getAttribute("data-claim-id");
+      var panel = button.closest("[data-fragment]");
+      if (!confirming && !window.confirm("Refuse this claim? It is withdrawn and nothing changes.")) {
+        return;
+      }
+      button.disabled = true;
+      var url = confirming ? "/admin/claims/" + claimId + "/confirm" : "/claims/" + claimId + "/withdraw";
+      request("POST", url)
+        .then(function (response) {
+          if (!response.ok) {
+            return problemOf(response).then(function (problem) {
+              button.disabled = false;
+              announce((confirming ? "Not confirmed: " : "Not refused: ") + problem.detail, "error");
+            });
+          }
+          return response.json().then(function (body) {
+            if (!panel) {
+              location.assign("/ui/organisations/" + body.id);
+              return;
+            }
+            announce(confirming ? "Claim confirmed: its record is now part of " + body.name + "." : "Claim refused.", "ok");
+            loadFragment(panel);
+          });
+        })
+        .catch(function () {
+          button.disabled = false;
+          announce("Not saved: the server could not be reached.", "error");
+        });
     });
   }
 
@@ -1741,6 +1816,82 @@
     });
   }
 
+  // An administrator deletes a profile (spam, say): asked first, since everything stored
+  // about it goes with it; the page then says so in place of the profile.
+  function setupDeleteOrganisation() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action='delete-organisation']");
+      if (!button) {
+        return;
+      }
+      var name = button.getAttribute("data-name");
+      if (!window.confirm("Delete " + name + "'s profile and everything stored about it (its keys, drafts, requests and messages)? This cannot be undone.")) {
+        return;
+      }
+      button.disabled = true;
+      var url = "/organisations/" + button.getAttribute("data-organisation-id");
+      request("DELETE", url, { version: button.getAttribute("data-version") })
+        .then(function (response) {
+          if (response.ok) {
+            var done = document.createElement("div");
+            done.className = "notice notice-ok";
+            var text = document.createElement("p");
+            text.textContent = name + "'s profile was deleted. ";
+            var back = document.createElement("a");
+            back.href = "/ui/organisations";
+            back.textContent = "Back to the organisations";
+            text.appendChild(back);
+            done.appendChild(text);
+            document.getElementById("main").replaceChildren(done);
+            return null;
+          }
+          return problemOf(response).then(function (problem) {
+            button.disabled = false;
+            var detail = response.status === 412 ? "the profile changed since this page was loaded; reload the page and check it again." : problem.detail;
+            announce("Not deleted: " + detail, "error");
+            document.getElementById("status").focus();
+          });
+        })
+        .catch(function () {
+          button.disabled = false;
+          announce("Not deleted: the server could not be reached.", "error");
+        });
+    });
+  }
+
+  // An administrator merges a profile that looks like the same organisation into this one.
+  function setupMergeOrganisation() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action='merge-organisation']");
+      if (!button) {
+        return;
+      }
+      if (!window.confirm("Merge " + button.getAttribute("data-absorb-name") + " into this profile? The other profile is deleted; this cannot be undone.")) {
+        return;
+      }
+      button.disabled = true;
+      var url = "/admin/organisations/" + button.getAttribute("data-organisation-id") + "/merge";
+      var body = { absorb: Number(button.getAttribute("data-absorb")) };
+      request("POST", url, { body: body, version: button.getAttribute("data-version") })
+        .then(function (response) {
+          if (response.ok) {
+            location.reload();
+            return null;
+          }
+          return problemOf(response).then(function (problem) {
+            button.disabled = false;
+            var detail = response.status === 412 ? "the profile changed since this page was loaded; reload the page and check it again." : problem.detail;
+            announce("Not merged: " + detail, "error");
+            document.getElementById("status").focus();
+          });
+        })
+        .catch(function () {
+          button.disabled = false;
+          announce("Not merged: the server could not be reached.", "error");
+        });
+    });
+  }
+
   function setupCopyKey() {
     document.addEventListener("click", function (event) {
       var button = event.target.closest("[data-action='copy-key']");
@@ -1780,6 +1931,8 @@
     setupDraft();
     setupContactForm();
     setupInbox();
+    setupDeleteOrganisation();
+    setupMergeOrganisation();
     setupSavedSearches();
     setupCallRequests(who);
     setupTrustForms(who);

@@ -1,0 +1,270 @@
+"""What a programme office and the service's administrator tripped on, end to end in Chromium
+against a real uvicorn: signed in with a call publisher's key, which acts for no organisation,
+the pages offered it what only an organisation's key can do (write to an organisation, answer
+a partner request, start a draft) and called it "another organisation"; an administrator who
+made a claim for an organisation was told that "an administrator will confirm it".
+"""
+
+from typing import Any
+
+import httpx
+import pytest
+from playwright import sync_api
+
+from tests.factories import create_call, create_organisation
+from tests.helpers import bearer, created
+from tests.servers import ADMIN_TOKEN
+from tests.web.browser import SETTLED, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+expect = sync_api.expect
+
+
+def _accept(dialog: Any, asked: list[str]) -> None:
+    """Answer a confirmation with OK, noting its question."""
+    asked.append(dialog.message)
+    dialog.accept()
+
+
+@pytest.fixture(scope="module")
+def scene(server: httpx.Client) -> dict[str, Any]:
+    """An IHI call, an SME looking for partners for it, and a publisher's key."""
+    call = create_call(
+        server,
+        identifier="E2E-IHI-OFFICE-2099",
+        title="Digital endpoints for neuromuscular trials",
+        description="Digital endpoints, wearables and neuromuscular disease trials.",
+        rule_set="none",
+        required_stakeholders={"sme": 1, "patient_organisation": 1},
+        min_countries=1,
+        opening_date=None,
+        deadline="2099-06-30",
+    )
+    sme = create_organisation(
+        server,
+        name="Neuromuscular Wearables ApS",
+        stakeholder_type="sme",
+        country="DK",
+        description="Wearables and digital endpoints for neuromuscular disease trials.",
+        keywords=["digital endpoints", "wearables"],
+        activities=[],
+    )
+    created(
+        server.post(
+            f"/calls/{call['id']}/partner-requests",
+            headers=bearer(sme["api_key"]),
+            json={"stakeholder_types": ["patient_organisation"], "pitch": "Wearables SME."},
+        )
+    )
+    publisher = created(
+        server.post("/admin/keys", json={"role": "publisher", "label": "IHI programme office"})
+    )
+    return {"call": call, "sme": sme, "publisher": publisher["token"]}
+
+
+def test_a_publisher_is_offered_nothing_only_an_organisation_key_can_do(
+    page: Any, scene: dict[str, Any]
+) -> None:
+    """Signed in with a publisher's key: signing in leads to the calls (it has no drafts);
+    a call's page offers no "Contact" nor "Answer"; the message form, the builder's draft form
+    and the drafts page say why not; the inbox says whose key it is."""
+    call, sme = scene["call"], scene["sme"]
+    sign_in(page, scene["publisher"], "a call publisher")
+    expect(page).to_have_url("/ui/calls")
+    expect(page.locator(".session-who a")).to_have_attribute("href", "/ui/calls")
+
+    page.goto(f"/ui/calls/{call['id']}")
+    page.wait_for_function(SETTLED)
+    expect(page.locator("#partner-requests")).to_contain_text("Neuromuscular Wearables ApS")
+    answer = page.locator("#partner-requests a", has_text="Answer")
+    expect(answer).to_have_count(1)
+    expect(answer).to_be_hidden()
+    contacts = page.locator("td.row-actions a", has_text="Contact")
+    assert contacts.count() > 0
+    for index in range(contacts.count()):
+        expect(contacts.nth(index)).to_be_hidden()
+
+    page.goto(f"/ui/organisations/{sme['id']}/contact?call_id={call['id']}")
+    expect(page.locator("#contact-publisher")).to_contain_text(
+        "You are signed in with a call publisher's key, which writes for no organisation"
+    )
+    expect(page.get_by_label("Your message")).to_be_hidden()
+
+    page.goto("/ui/inbox")
+    expect(page.locator("#inbox-panel")).to_have_text(
+        "This belongs to an organisation, and a call publisher's key acts for none: "
+        "sign in with the organisation's own key to see it."
+    )
+
+    page.goto(f"/ui/calls/{call['id']}/consortium")
+    expect(page.locator("#draft-needs-organisation")).to_be_visible()
+    expect(page.get_by_role("button", name="Create draft")).to_be_hidden()
+
+    page.goto("/ui/drafts")
+    expect(page.locator("#drafts-publisher")).to_be_visible()
+    expect(page.get_by_text("To start a new draft")).to_be_hidden()
+
+    page.goto(f"/ui/organisations/{sme['id']}/claim")
+    expect(page.locator("#claim-not-owner")).to_have_text(
+        "You are signed in as a call publisher: only Neuromuscular Wearables ApS's own key can "
+        "make a claim for it.",
+        use_inner_text=True,
+    )
+
+
+def test_an_organisation_still_starts_drafts_and_writes(page: Any, scene: dict[str, Any]) -> None:
+    """An organisation's key still sees "Create draft" and "Contact", and none of the
+    publisher's notes."""
+    call, sme = scene["call"], scene["sme"]
+    sign_in(page, sme["api_key"], "Neuromuscular Wearables ApS")
+    page.goto(f"/ui/calls/{call['id']}/consortium")
+    expect(page.get_by_role("button", name="Create draft")).to_be_visible()
+    expect(page.locator("#draft-needs-organisation")).to_be_hidden()
+    page.goto("/ui/drafts")
+    expect(page.get_by_text("To start a new draft")).to_be_visible()
+    expect(page.locator("#drafts-publisher")).to_be_hidden()
+
+
+def test_an_administrator_confirms_the_claim_it_made_on_the_page(
+    page: Any, server: httpx.Client, scene: dict[str, Any]
+) -> None:
+    """An administrator claiming an imported record for a profile, without an address, is
+    offered "Confirm the claim", which merges the record into the profile."""
+    sme = scene["sme"]
+    records = server.get("/organisations", params={"q": "hospital", "limit": 1}).json()
+    [record] = records["items"]
+    number = record["external_id"].removeprefix("cordis:")
+    sign_in(page, ADMIN_TOKEN, "an administrator")
+    page.goto(f"/ui/organisations/{sme['id']}/claim")
+    page.get_by_label("CORDIS organisation id (PIC)").fill(number)
+    page.get_by_role("button", name="Make the claim").click()
+    expect(page.locator("#claim-done")).to_contain_text(
+        f"Claim made. Once you have checked that this organisation is the one CORDIS lists as "
+        f"cordis:{number}, confirm it"
+    )
+    page.get_by_role("button", name="Confirm the claim").click()
+    expect(page).to_have_url(f"/ui/organisations/{sme['id']}")
+    assert server.get(f"/organisations/{record['id']}").status_code == 404
+    claims = server.get(f"/organisations/{sme['id']}/claims").json()["items"]
+    assert [claim["status"] for claim in claims] == ["confirmed"]
+
+
+def test_an_administrator_confirms_and_refuses_claims_from_the_claims_page(
+    page: Any, server: httpx.Client, scene: dict[str, Any]
+) -> None:
+    """The administrator's menu leads to the claims waiting (and has no Inbox: its key acts
+    for no organisation); "Refuse" withdraws one, "Confirm" merges the record into the
+    claiming profile; both leave the list."""
+    sme = scene["sme"]
+    found = server.get("/organisations", params={"q": "universitat", "limit": 2}).json()
+    claims = [
+        created(
+            server.post(
+                f"/organisations/{sme['id']}/claims",
+                headers=bearer(sme["api_key"]),
+                json={"record": record["external_id"]},
+            )
+        )
+        for record in found["items"]
+    ]
+    sign_in(page, ADMIN_TOKEN, "an administrator")
+    menu = page.get_by_role("navigation", name="Main")
+    expect(menu.get_by_role("link", name="Inbox")).to_be_hidden()
+    menu.get_by_role("link", name="Claims").click()
+    rows = page.locator("#claims-panel tbody tr")
+    expect(rows).to_have_count(2)
+    page.once("dialog", lambda dialog: dialog.accept())
+    rows.nth(0).get_by_role("button", name="Refuse").click()
+    expect(page.locator("#status")).to_have_text("Claim refused.")
+    expect(rows).to_have_count(1)
+    rows.nth(0).get_by_role("button", name="Confirm").click()
+    expect(page.locator("#status")).to_have_text(
+        "Claim confirmed: its record is now part of Neuromuscular Wearables ApS."
+    )
+    expect(page.locator("#claims-panel")).to_contain_text("No claim is waiting.")
+    statuses = {
+        claim["id"]: claim["status"]
+        for claim in server.get(f"/organisations/{sme['id']}/claims").json()["items"]
+    }
+    assert [statuses[claim["id"]] for claim in claims] == ["withdrawn", "confirmed"]
+
+
+def test_an_organisation_has_no_claims_entry_in_its_menu(page: Any, scene: dict[str, Any]) -> None:
+    """Only an administrator's menu lists "Claims"; an organisation's keeps its inbox."""
+    sign_in(page, scene["sme"]["api_key"], "Neuromuscular Wearables ApS")
+    menu = page.get_by_role("navigation", name="Main")
+    expect(menu.get_by_role("link", name="Claims")).to_be_hidden()
+    expect(menu.get_by_role("link", name="Inbox")).to_be_visible()
+
+
+def test_an_administrator_deletes_a_spam_profile_from_its_page(
+    page: Any, server: httpx.Client
+) -> None:
+    """ "Delete this profile", asked first, deletes the profile and says so in the page; the
+    profile is gone from the API too."""
+    spam = create_organisation(
+        server, name="Cheap Pills Online", description="Buy cheap pills now.", activities=[]
+    )
+    sign_in(page, ADMIN_TOKEN, "an administrator")
+    page.goto(f"/ui/organisations/{spam['id']}")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: _accept(dialog, asked))
+    page.get_by_role("button", name="Delete this profile").click()
+    expect(page.locator("main")).to_have_text(
+        "Cheap Pills Online's profile was deleted. Back to the organisations"
+    )
+    assert asked == [
+        "Delete Cheap Pills Online's profile and everything stored about it (its keys, drafts, "
+        "requests and messages)? This cannot be undone."
+    ]
+    assert server.get(f"/organisations/{spam['id']}").status_code == 404
+
+
+def test_an_organisation_is_not_offered_to_delete_its_profile_as_an_administrator(
+    page: Any, scene: dict[str, Any]
+) -> None:
+    """The owner's own profile page has no administrator's "Delete this profile"."""
+    sme = scene["sme"]
+    sign_in(page, sme["api_key"], "Neuromuscular Wearables ApS")
+    page.goto(f"/ui/organisations/{sme['id']}")
+    expect(page.get_by_role("link", name="Edit your profile")).to_be_visible()
+    expect(page.get_by_role("button", name="Delete this profile")).to_be_hidden()
+
+
+def test_an_administrator_merges_a_lookalike_from_the_profile_page(
+    page: Any, server: httpx.Client
+) -> None:
+    """A profile registered twice: the administrator merges the copy into the first from the
+    first's page; the copy is gone and the list of lookalikes with it."""
+    first = create_organisation(
+        server,
+        name="Rare Disease Patients Denmark",
+        stakeholder_type="patient_organisation",
+        country="DK",
+        website=None,
+    )
+    copy = create_organisation(
+        server,
+        name="Rare Disease Patients Denmark.",
+        stakeholder_type="patient_organisation",
+        country="DK",
+        website=None,
+        keywords=["patient panels"],
+    )
+    sign_in(page, ADMIN_TOKEN, "an administrator")
+    page.goto(f"/ui/organisations/{first['id']}")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: _accept(dialog, asked))
+    page.locator("#admin-duplicates").get_by_role(
+        "button", name="Merge it into this profile"
+    ).click()
+    expect(page.locator("#admin-duplicates")).to_have_count(0)
+    assert asked == [
+        "Merge Rare Disease Patients Denmark. into this profile? The other profile is "
+        "deleted; this cannot be undone."
+    ]
+    gone = server.get(f"/organisations/{copy['id']}")
+    assert gone.status_code == 404
+    assert f"merged into organisation {first['id']}" in gone.json()["detail"]
+    assert "patient panels" in server.get(f"/organisations/{first['id']}").json()["keywords"]
