@@ -255,11 +255,13 @@ def delete_call(
             )
         )
         if waiting:
+            one = waiting == 1
             raise Conflict(
                 f"{plural(waiting, 'partner request')} of organisations looking for partners "
-                f"{'is' if waiting == 1 else 'are'} open for this call: the call cannot be "
-                "deleted while they are, as they would go with it. To close the call instead, "
-                "set its deadline; they close with it."
+                f"{'is' if one else 'are'} open for this call: the call cannot be deleted while "
+                f"{'it is' if one else 'they are'}, as {'it' if one else 'they'} would go with "
+                f"it. To close the call instead, set its deadline; "
+                f"{'the request closes' if one else 'they close'} with it."
             )
     versioned_delete(session, call, entity=Entity.call, expected_version=expected_version)
 

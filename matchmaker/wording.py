@@ -5,6 +5,7 @@ goes through `plural`, a stakeholder type through `stakeholder_label` (a heading
 `stakeholder_noun` (inside a sentence).
 """
 
+from collections.abc import Collection
 from datetime import date
 
 from models.common import StakeholderType
@@ -48,6 +49,14 @@ def plural_form(singular: str) -> str:
     if singular.endswith(("s", "x", "z", "ch", "sh")):
         return singular + "es"
     return singular + "s"
+
+
+def organisations_by_id(ids: Collection[int]) -> str:
+    """Organisations by id in a sentence: "organisation 7", "organisations 3, 5 and 7"."""
+    numbers = [str(number) for number in sorted(ids)]
+    if len(numbers) == 1:
+        return f"organisation {numbers[0]}"
+    return f"organisations {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 def plural(count: int, singular: str, plural: str | None = None) -> str:

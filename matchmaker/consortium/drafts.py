@@ -16,6 +16,7 @@ from matchmaker.repository import (
     versioned_delete,
     versioned_update,
 )
+from matchmaker.wording import organisations_by_id
 from models.apikey import KeyRole
 from models.call import Call
 from models.change import Entity
@@ -52,7 +53,7 @@ def _check_members(session: Session, members: Sequence[MemberIn]) -> None:
     )
     missing = [i for i in ids if i not in found]
     if missing:
-        raise InvalidInput(f"No organisations with ids {missing}.", field="members")
+        raise InvalidInput(f"Unknown {organisations_by_id(missing)}.", field="members")
 
 
 def _require_draft_reader(actor: Principal | None) -> Principal:

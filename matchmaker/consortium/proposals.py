@@ -31,7 +31,7 @@ from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
 from matchmaker.repository import stored_id
 from matchmaker.rules import call_context
-from matchmaker.wording import plural, stakeholder_noun
+from matchmaker.wording import organisations_by_id, plural, stakeholder_noun
 from models.call import Call, RuleSet
 from models.common import EXTRA_COUNTRIES, TYPES_VERIFIED_BY_ADMIN, counts_as
 from models.consortium import (
@@ -250,12 +250,13 @@ def propose_for_call(
     include, exclude = set(request.include), set(request.exclude)
     if include & exclude:
         raise InvalidInput(
-            f"Organisations both included and excluded: {sorted(include & exclude)}.",
+            f"{organisations_by_id(include & exclude).capitalize()} cannot be both included and "
+            "excluded.",
             field="exclude",
         )
     known = _organisations(session, include)
     if unknown := sorted(include - set(known)):
-        raise InvalidInput(f"No organisations with ids {unknown}.", field="include")
+        raise InvalidInput(f"Unknown {organisations_by_id(unknown)}.", field="include")
     text = call_text(call)
     context = call_context(session, call)
     matches = _candidate_matches(

@@ -105,7 +105,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from matchmaker.errors import InvalidInput
-from matchmaker.wording import plural, stakeholder_noun
+from matchmaker.wording import organisations_by_id, plural, stakeholder_noun
 
 __all__ = [
     "FILLS_ADDITIONAL",
@@ -474,12 +474,14 @@ def _build_pool(
     include_ids, exclude_ids = set(include), set(exclude)
     if both := include_ids & exclude_ids:
         raise InvalidConsortiumRequest(
-            f"Organisations both included and excluded: {sorted(both)}.", field="include"
+            f"{organisations_by_id(both).capitalize()} cannot be both included and excluded.",
+            field="include",
         )
     included = np.isin(ids, np.fromiter(include_ids, np.int64, len(include_ids)))
     if unknown := include_ids - set(ids[included].tolist()):
         raise InvalidConsortiumRequest(
-            f"Included organisations are not candidates: {sorted(unknown)}.", field="include"
+            f"{organisations_by_id(unknown).capitalize()} cannot be included: not a candidate.",
+            field="include",
         )
     eligible = ~np.isin(ids, np.fromiter(exclude_ids, np.int64, len(exclude_ids)))
     rules = requirements.rules

@@ -9,6 +9,7 @@ from matchmaker.consortium.solver import Candidate, Requirements, propose_consor
 from matchmaker.wording import (
     STAKEHOLDER_LABELS,
     STAKEHOLDER_NOUNS,
+    organisations_by_id,
     plural,
     stakeholder_label,
     stakeholder_noun,
@@ -99,3 +100,10 @@ def test_product_code_leaves_no_plural_in_brackets() -> None:
         if BRACKETED_PLURAL.search(line.replace("http(s)", ""))
     }
     assert offenders == set()
+
+
+def test_organisations_by_id_reads_as_a_sentence_not_a_python_list() -> None:
+    """Messages name organisations by id in words: never "[3, 5]"."""
+    assert organisations_by_id([9999]) == "organisation 9999"
+    assert organisations_by_id({7, 3, 5}) == "organisations 3, 5 and 7"
+    assert organisations_by_id([4, 2]) == "organisations 2 and 4"

@@ -268,7 +268,7 @@ def test_builder_page_explains_an_unknown_organisation_and_proposes_without_it(
     corpus = _corpus(client)
     response = anonymous.get(f"/ui/calls/{corpus['call']['id']}/consortium?include=9999")
     assert response.status_code == 200
-    assert "No organisations with ids [9999]." in response.text
+    assert "Unknown organisation 9999." in response.text
     assert "Meets every requirement" in response.text
 
 
