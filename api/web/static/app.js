@@ -1816,6 +1816,32 @@
     });
   }
 
+  // An administrator's action on a profile, asked first: sent with the profile's version, its
+  // button usable again and the refusal in view when it fails; `done` runs when it succeeds.
+  function profileAction(button, question, method, url, body, failed, done) {
+    if (!window.confirm(question)) {
+      return;
+    }
+    button.disabled = true;
+    request(method, url, { body: body, version: button.getAttribute("data-version") })
+      .then(function (response) {
+        if (response.ok) {
+          done();
+          return null;
+        }
+        return problemOf(response).then(function (problem) {
+          button.disabled = false;
+          var detail = response.status === 412 ? "the profile changed since this page was loaded; reload the page and check it again." : problem.detail;
+          announce(failed + detail, "error");
+          document.getElementById("status").focus();
+        });
+      })
+      .catch(function () {
+        button.disabled = false;
+        announce(failed + "the server could not be reached.", "error");
+      });
+  }
+
   // An administrator deletes a profile (spam, say): asked first, since everything stored
   // about it goes with it; the page then says so in place of the profile.
   function setupDeleteOrganisation() {
@@ -1825,37 +1851,20 @@
         return;
       }
       var name = button.getAttribute("data-name");
-      if (!window.confirm("Delete " + name + "'s profile and everything stored about it (its keys, drafts, requests and messages)? This cannot be undone.")) {
-        return;
-      }
-      button.disabled = true;
+      var question = "Delete " + name + "'s profile and everything stored about it (its keys, drafts, requests and messages)? This cannot be undone.";
       var url = "/organisations/" + button.getAttribute("data-organisation-id");
-      request("DELETE", url, { version: button.getAttribute("data-version") })
-        .then(function (response) {
-          if (response.ok) {
-            var done = document.createElement("div");
-            done.className = "notice notice-ok";
-            var text = document.createElement("p");
-            text.textContent = name + "'s profile was deleted. ";
-            var back = document.createElement("a");
-            back.href = "/ui/organisations";
-            back.textContent = "Back to the organisations";
-            text.appendChild(back);
-            done.appendChild(text);
-            document.getElementById("main").replaceChildren(done);
-            return null;
-          }
-          return problemOf(response).then(function (problem) {
-            button.disabled = false;
-            var detail = response.status === 412 ? "the profile changed since this page was loaded; reload the page and check it again." : problem.detail;
-            announce("Not deleted: " + detail, "error");
-            document.getElementById("status").focus();
-          });
-        })
-        .catch(function () {
-          button.disabled = false;
-          announce("Not deleted: the server could not be reached.", "error");
-        });
+      profileAction(button, question, "DELETE", url, undefined, "Not deleted: ", function () {
+        var done = document.createElement("div");
+        done.className = "notice notice-ok";
+        var text = document.createElement("p");
+        text.textContent = name + "'s profile was deleted. ";
+        var back = document.createElement("a");
+        back.href = "/ui/organisations";
+        back.textContent = "Back to the organisations";
+        text.appendChild(back);
+        done.appendChild(text);
+        document.getElementById("main").replaceChildren(done);
+      });
     });
   }
 
@@ -1866,29 +1875,12 @@
       if (!button) {
         return;
       }
-      if (!window.confirm("Merge " + button.getAttribute("data-absorb-name") + " into this profile? The other profile is deleted; this cannot be undone.")) {
-        return;
-      }
-      button.disabled = true;
+      var question = "Merge " + button.getAttribute("data-absorb-name") + " into this profile? The other profile is deleted; this cannot be undone.";
       var url = "/admin/organisations/" + button.getAttribute("data-organisation-id") + "/merge";
       var body = { absorb: Number(button.getAttribute("data-absorb")) };
-      request("POST", url, { body: body, version: button.getAttribute("data-version") })
-        .then(function (response) {
-          if (response.ok) {
-            location.reload();
-            return null;
-          }
-          return problemOf(response).then(function (problem) {
-            button.disabled = false;
-            var detail = response.status === 412 ? "the profile changed since this page was loaded; reload the page and check it again." : problem.detail;
-            announce("Not merged: " + detail, "error");
-            document.getElementById("status").focus();
-          });
-        })
-        .catch(function () {
-          button.disabled = false;
-          announce("Not merged: the server could not be reached.", "error");
-        });
+      profileAction(button, question, "POST", url, body, "Not merged: ", function () {
+        location.reload();
+      });
     });
   }
 
