@@ -157,3 +157,30 @@ def test_keys_revoke_says_when_a_key_was_revoked_already(tmp_path: Path) -> None
     assert re.fullmatch(
         r"Key 1 was already revoked, on \d{4}-\d\d-\d\d \d\d:\d\d UTC\.\n", again.output
     ), again.output
+
+
+def test_keys_list_shows_every_key_never_a_token(tmp_path: Path) -> None:
+    """`keys list` names each key's id, role, organisation, label and whether it is revoked,
+    oldest first; `--organisation` keeps one organisation's; no token is ever printed."""
+    runner = CliRunner()
+    env = _env(tmp_path / "k.db")
+    runner.invoke(app, ["db", "upgrade"], env=env)
+    assert runner.invoke(app, ["keys", "list"], env=env).output == "No keys.\n"
+    issued = runner.invoke(
+        app, ["keys", "create", "--role", "publisher", "--label", "IHI"], env=env
+    )
+    token = issued.output.split(": ")[-1].strip()
+    runner.invoke(app, ["keys", "create", "--role", "admin"], env=env)
+    runner.invoke(app, ["keys", "revoke", "2"], env=env)
+    listed = runner.invoke(app, ["keys", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Key 1 (publisher) 'IHI': issued ")
+    assert lines[0].endswith(" UTC, active")
+    assert lines[1].startswith("Key 2 (admin): issued ")
+    assert " UTC, revoked " in lines[1]
+    assert token not in listed.output
+    assert token[:12] not in listed.output
+    mine = runner.invoke(app, ["keys", "list", "--organisation", "5"], env=env)
+    assert mine.output == "Organisation 5 has no keys.\n"

@@ -28,6 +28,8 @@ from models.common import as_utc, utc_now
 # miss a 5 s ping; the supervisor then kills it mid-request and the replacement fits again
 # (seen with 4 workers on 2 cores: benchmarks/startup.py and benchmarks/load.py).
 WORKER_HEALTHCHECK_TIMEOUT = 120
+# `keys list` prints at most this many keys.
+MAX_KEYS_LISTED = 10_000
 # The files SQLite keeps beside a database in WAL mode.
 SIDECARS = ("-wal", "-shm")
 
@@ -94,11 +96,13 @@ def db_backup(
 
 
 @contextmanager
-def _writing() -> Iterator[Session]:
-    """A committed session on the configured database; domain errors end the command cleanly."""
+def _writing(*, read_only: bool = False) -> Iterator[Session]:
+    """A committed session on the configured database (or one that only reads); domain errors
+    end the command cleanly."""
     engine = db.create_db_engine(get_settings())
     try:
-        with db.session_scope(db.for_writing(engine)) as session:
+        scoped = engine if read_only else db.for_writing(engine)
+        with db.session_scope(scoped, read_only=read_only) as session:
             yield session
     except DomainError as error:
         fail(error.detail)
@@ -146,6 +150,38 @@ def keys_create(
         data = KeyCreate(role=role, organisation_id=organisation, label=label)
         key, token = keys.issue_key(session, data=data, actor=OPERATOR)
     typer.echo(f"Key {key.id} ({data.role}): {token}")
+
+
+@keys_app.command("list")
+def keys_list(
+    organisation: Annotated[
+        int | None, typer.Option(help="Only the keys of this organisation.")
+    ] = None,
+) -> None:
+    """List the API keys, oldest first, with when each was issued and revoked.
+
+    Tokens are never shown: only their hashes are stored.
+    """
+    with _writing(read_only=True) as session:
+        rows, total = keys.list_keys(
+            session, actor=OPERATOR, organisation_id=organisation, limit=MAX_KEYS_LISTED, offset=0
+        )
+    for key in rows:
+        owner = f", organisation {key.organisation_id}" if key.organisation_id else ""
+        label = f" {key.label!r}" if key.label else ""
+        ended = (
+            f"revoked {as_utc(key.revoked_at):%Y-%m-%d %H:%M} UTC" if key.revoked_at else "active"
+        )
+        typer.echo(
+            f"Key {key.id} ({key.role}{owner}){label}: issued "
+            f"{as_utc(key.created_at):%Y-%m-%d %H:%M} UTC, {ended}"
+        )
+    if not rows:
+        typer.echo(
+            "No keys." if organisation is None else f"Organisation {organisation} has no keys."
+        )
+    elif total > len(rows):
+        typer.echo(f"(the first {len(rows)} of {total})")
 
 
 @keys_app.command("revoke")
