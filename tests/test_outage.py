@@ -26,7 +26,9 @@ def test_postgres_outage_serves_reads_from_memory_loses_no_write_and_recovers() 
     # Read once the server has stopped: its last lines are all in.
     log = running.server.log
 
-    assert set(outcome.by_status("read")) == {200}
+    # A read that never got an answer (a connection refused or dropped) shows the server's log,
+    # which says whether a worker died (seen once on CI, under the whole suite's load).
+    assert set(outcome.by_status("read")) == {200}, log[-4000:]
     during = outcome.during("read")
     assert len(during) > 10
     assert all(answer.stale for answer in during)
