@@ -71,6 +71,17 @@ def duplicates_of(session: Session, *, data: OrganisationCreate) -> list[Possibl
     )
 
 
+def lookalikes(session: Session, organisation: Organisation) -> list[PossibleDuplicate]:
+    """The other stored profiles that look like a stored one (an admin may merge them)."""
+    return possible_duplicates(
+        session,
+        name=organisation.name,
+        country=organisation.country,
+        website=organisation.website,
+        exclude=[organisation.id or 0],
+    )
+
+
 def get_organisation(
     session: Session, *, organisation_id: int, for_update: bool = False
 ) -> Organisation:

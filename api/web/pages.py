@@ -24,7 +24,7 @@ from matchmaker.errors import NotFound, Unavailable
 from matchmaker.matching import explanations
 from matchmaker.matching import suggestions as suggestions_service
 from matchmaker.partnering import requests as partner_requests
-from matchmaker.trust import duplicates, freshness, history
+from matchmaker.trust import freshness, history
 from models.call import CallStatus, call_status
 from models.common import StakeholderType, country_code, text, utc_today
 from models.organisation import Organisation, OrganisationPublic
@@ -431,15 +431,7 @@ def create_organisation_page(
         {
             "organisation": None,
             "registered": done,
-            "duplicates": duplicates.possible_duplicates(
-                session,
-                name=done.name,
-                country=done.country,
-                website=done.website,
-                exclude=[done.id or 0],
-            )
-            if done
-            else [],
+            "duplicates": organisations_service.lookalikes(session, done) if done else [],
         },
     )
 
@@ -490,14 +482,6 @@ def read_organisation_page(
                 for item in fitting
             ],
             "similar": [{"organisation": item.row, "score": item.match.score} for item in similar],
-            # Shown to administrators only, to merge into this profile.
-            "duplicates": duplicates.possible_duplicates(
-                session,
-                name=organisation.name,
-                country=organisation.country,
-                website=organisation.website,
-                exclude=[organisation_id],
-            ),
         },
     )
 

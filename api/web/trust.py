@@ -13,10 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from api.deps import ActorDep, ProfileContext, SessionDep, SettingsDep
+from api.deps import ActorDep, IdPath, ProfileContext, SessionDep, SettingsDep
 from api.web.pages import PageOrganisation
 from api.web.templating import render
 from matchmaker import organisations as organisations_service
+from matchmaker.auth import require_role
 from matchmaker.errors import NotFound
 from matchmaker.trust import claims as claims_service
 from models.common import TYPES_VERIFIED_BY_ADMIN, StakeholderType
@@ -84,6 +85,21 @@ def explain_verification_page(request: Request, settings: SettingsDep) -> HTMLRe
             "admin_contact": settings.admin_contact,
         },
     )
+
+
+@router.get("/ui/organisations/{organisation_id}/lookalikes")
+def read_lookalikes_panel(
+    request: Request, organisation_id: IdPath, session: SessionDep, actor: ActorDep
+) -> HTMLResponse:
+    """A fragment for an administrator on a profile's page: the profiles that look like it,
+    each with "Merge it into this profile" (an admin's key; computed only when asked)."""
+    require_role(actor, ())
+    organisation = organisations_service.get_organisation(session, organisation_id=organisation_id)
+    context = {
+        "organisation": organisation,
+        "duplicates": organisations_service.lookalikes(session, organisation),
+    }
+    return render(request, "_lookalikes.html", context, private=True)
 
 
 @router.get("/ui/admin/claims")

@@ -225,19 +225,24 @@ def test_the_claims_page_lists_pending_claims_by_name_for_an_administrator(
 
 
 def test_a_profile_page_offers_administrators_to_merge_its_lookalikes(
-    anonymous: TestClient,
+    anonymous: TestClient, client: TestClient
 ) -> None:
-    """A profile's page lists, for administrators only (hidden until the script sees an admin's
-    key), the profiles that look like it, each with why and "Merge it into this profile"; a
-    profile like no other has no such list."""
+    """A profile's page lists, for administrators only (a fragment only an admin's key reads,
+    fetched once the script sees one), the profiles that look like it, each with why and "Merge
+    it into this profile"; a profile like no other has no such list."""
     first = create_organisation(anonymous, name="Nephron Labs GmbH", country="DE", website=None)
     second = create_organisation(anonymous, name="Nephron Labs", country="DE", website=None)
     alone = create_organisation(anonymous, name="Kidney Panels", country="AT", website=None)
     page = anonymous.get(f"/ui/organisations/{first['id']}").text
+    panel = f"/ui/organisations/{first['id']}/lookalikes"
+    assert f'data-admin-only hidden data-fragment="{panel}"' in page
+    assert 'id="admin-duplicates"' not in page  # nothing computed for a visitor
+    assert anonymous.get(panel).status_code == 401
+    owner = anonymous.get(panel, headers=bearer(first["api_key"]))
+    assert owner.status_code == 403
     [box] = re.findall(
-        r'<div class="notice notice-warn" id="admin-duplicates" data-admin-only hidden>(.*?)'
-        r"</div>",
-        page,
+        r'<div class="notice notice-warn" id="admin-duplicates">(.*?)</div>',
+        client.get(panel).text,
         re.S,
     )
     assert f'<a href="/ui/organisations/{second["id"]}">Nephron Labs</a>' in box
@@ -247,4 +252,7 @@ def test_a_profile_page_offers_administrators_to_merge_its_lookalikes(
         f'data-version="1" data-absorb="{second["id"]}" data-absorb-name="Nephron Labs">'
         "Merge it into this profile</button>" in box
     )
-    assert 'id="admin-duplicates"' not in anonymous.get(f"/ui/organisations/{alone['id']}").text
+    assert (
+        'id="admin-duplicates"'
+        not in client.get(f"/ui/organisations/{alone['id']}/lookalikes").text
+    )
