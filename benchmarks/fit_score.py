@@ -34,7 +34,7 @@ from scipy.optimize import Bounds, LinearConstraint, minimize
 from matchmaker.evaluation.protocol import MODES, Query, load_benchmark
 from matchmaker.evaluation.rankers import ranker_index
 from matchmaker.matching import scoring
-from matchmaker.matching.profile_index import ProfileIndex
+from matchmaker.matching.profile_index import Evidence, ProfileIndex
 from matchmaker.matching.scoring import DOMINANCE_RATIO, Weights
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cordis"
@@ -42,6 +42,22 @@ MODEL = Path(scoring.__file__).with_name(scoring.MODEL_FILE)
 FEATURES = ("text", "track_record", "similar_projects", "past_partners")
 # The evidence may reach at most this share of what a three-times better text fit is worth.
 MARGIN = 0.95
+
+
+def feature_rows(found: Evidence, rows: np.ndarray) -> np.ndarray:
+    """The score's features (FEATURES, in order) of some candidates of a query's evidence; a
+    signal the query has none of (no partners given, no similar projects) is 0."""
+    zeros = np.zeros(rows.size)
+    shared = found.shared[rows] if found.shared is not None else zeros
+    similar = found.similar[rows] if found.similar is not None else zeros
+    return np.column_stack(
+        [
+            scoring.text_feature(found.cosine[rows]),
+            scoring.track_feature(found.projects[rows]),
+            scoring.similar_feature(similar),
+            scoring.partners_feature(shared),
+        ]
+    )
 
 
 def features(
@@ -61,17 +77,7 @@ def features(
     rest = rng.choice(order[pool:], size=min(pool, max(order.size - pool, 0)), replace=False)
     rows = np.union1d(order[:pool], rest)
     rows = rows[~np.isin(found.ids[rows], list(partners))]
-    zeros = np.zeros(rows.size)
-    shared = found.shared[rows] if found.shared is not None else zeros
-    similar = found.similar[rows] if found.similar is not None else zeros
-    matrix = np.column_stack(
-        [
-            scoring.text_feature(found.cosine[rows]),
-            scoring.track_feature(found.projects[rows]),
-            scoring.similar_feature(similar),
-            scoring.partners_feature(shared),
-        ]
-    )
+    matrix = feature_rows(found, rows)
     labels = np.isin(found.ids[rows], list(wanted))
     return matrix, labels
 
@@ -149,18 +155,8 @@ def calibration_data(
                 continue
             found = index.evidence(query.text, weights=Weights.fitted())
             rows = np.flatnonzero(found.cosine > 0)
-            zeros = np.zeros(rows.size)
-            matrix = np.column_stack(
-                [
-                    scoring.text_feature(found.cosine[rows]),
-                    scoring.track_feature(found.projects[rows]),
-                    scoring.similar_feature(
-                        found.similar[rows] if found.similar is not None else zeros
-                    ),
-                    zeros,  # a call's suggestions have no draft, so no past partners
-                ]
-            )
-            linear.append(matrix @ weights)
+            # A call's suggestions have no draft, so no past partners.
+            linear.append(feature_rows(found, rows) @ weights)
             labels.append(np.isin(found.ids[rows], list(query.relevant)))
     return np.concatenate(linear), np.concatenate(labels)
 
