@@ -26,6 +26,7 @@ from matchmaker.errors import InvalidInput
 from matchmaker.matching.explanations import matched_terms
 from matchmaker.matching.past_projects import project_id, project_ids
 from matchmaker.matching.profile_index import Selection
+from matchmaker.matching.scoring import PAST_PARTNERS, RankedMatch
 from matchmaker.matching.service import VERIFIED, MatchingService
 from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
@@ -69,13 +70,12 @@ EXTRA_PARTNER_FIT = 0.75
 # a call's scores run.
 DIVERSITY_SHARE = 0.5
 GAP_CANDIDATES = 5
-# Gap candidates are ranked by relevance raised by these bonuses, each stated in their reasons:
-# each multiplies the odds of the fit (a score stays in [0, 1], and a bonus weighs the same at
-# any fit), the past-partner one once per project listed by a member, at most PAST_PARTNER_CAP
-# times: all of them at most x 1.25 x 1.1 ** 3 = 1.66.
+# Gap candidates are ranked by their score for the call with the draft's members as partners
+# (past projects shared with them count there, `matchmaker.matching.scoring`), raised by this
+# bonus when the draft lacks countries. It multiplies the odds of the fit (a score stays in
+# [0, 1], and the bonus weighs the same at any fit). The reasons state the past partnerships'
+# and the bonus's points apart.
 NEW_COUNTRY_BONUS = 1.25
-PAST_PARTNER_BONUS = 1.1
-PAST_PARTNER_CAP = 3
 ALL_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries) | EXTRA_COUNTRIES
 
 
@@ -157,7 +157,8 @@ def _candidate_matches(
 ) -> dict[int, Match]:
     """The solver's candidates, from one scoring of the call: the best of each required type
     (the best verified ones where the call requires verified members), the best overall, all
-    from the countries that may take part, and the organisations the caller includes."""
+    from the countries that may take part, and the organisations the caller includes (and past
+    projects shared with them count, as a draft's members' do)."""
     selections = [
         Selection(
             k=CANDIDATES_PER_TYPE,
@@ -176,7 +177,8 @@ def _candidate_matches(
     if include:
         selections.append(Selection(k=len(include), include_ids=include))
     found: dict[int, Match] = {}
-    for batch in matching.suggest_many(text, selections, exclude_ids=exclude):
+    # Past projects shared with the organisations kept count, as they do for a draft's members.
+    for batch in matching.suggest_many(text, selections, exclude_ids=exclude, partner_ids=include):
         for match in batch:
             found.setdefault(match.id, match)
     return found
@@ -355,7 +357,7 @@ class _Draft:
 
 def _rank_gap_candidates(
     session: Session,
-    matches: Sequence[Match],
+    matches: Sequence[RankedMatch],
     draft: _Draft,
     *,
     countries_short: bool,
@@ -367,8 +369,9 @@ def _rank_gap_candidates(
         if organisation is None:
             continue
         bonuses: list[tuple[str, float]] = []
-        if countries_short and organisation.country not in draft.countries:
-            bonuses.append((f"Brings a new country ({organisation.country})", NEW_COUNTRY_BONUS))
+        # The score counts past projects shared with the draft's members: stated apart, as
+        # the points they add to the fit without them.
+        shared = next((r.factor for r in match.reasons if r.signal == PAST_PARTNERS), 1.0)
         partners = sorted(
             {
                 name
@@ -376,17 +379,20 @@ def _rank_gap_candidates(
                 for name in draft.projects.get(number, ())
             }
         )
-        if partners:
-            share = PAST_PARTNER_BONUS ** min(len(partners), PAST_PARTNER_CAP)
+        if shared > 1.0:
             # Past projects are matched on what both profiles list (title and year), which
             # neither side proves: the reason says what is known, not that they worked together.
-            bonuses.append(("Lists a past project also listed by " + ", ".join(partners), share))
-        score, reasons = _with_bonuses(match, bonuses)
+            who = ", ".join(partners) or "a member"
+            bonuses.append((f"Lists a past project also listed by {who}", shared))
+        if countries_short and organisation.country not in draft.countries:
+            bonuses.append((f"Brings a new country ({organisation.country})", NEW_COUNTRY_BONUS))
+        fit = Match(match.id, raise_odds(match.score, 1.0 / shared), match.matched_terms)
+        score, reasons = _with_bonuses(fit, bonuses)
         ranked.append(
             GapCandidate(
                 organisation=OrganisationSummary.model_validate(organisation),
                 score=score,
-                relevance=round(match.score, 6),
+                relevance=round(fit.score, 6),
                 matched_terms=_terms(match),
                 reasons=reasons,
             )
@@ -470,7 +476,9 @@ def gaps_for_consortium(
     found = dict(
         zip(
             selections,
-            matching.suggest_many(text, list(selections.values()), exclude_ids=draft.ids)
+            matching.suggest_many(
+                text, list(selections.values()), exclude_ids=draft.ids, partner_ids=draft.ids
+            )
             if selections
             else [],
             strict=True,
@@ -584,13 +592,14 @@ def _eligibility(
         rule for rule in report.rules if not rule.met and (rule.fix_countries or rule.fix_types)
     ]
     groups = {p.entity for p in participants}
-    found: Sequence[Sequence[Match]] = []
+    found: Sequence[Sequence[RankedMatch]] = []
     if failing:
         allowed = allowed_countries(context)
         found = matching.suggest_many(
             call_text(call),
             [_fixing(rule, allowed) for rule in failing],
             exclude_ids=draft.ids,
+            partner_ids=draft.ids,
         )
     candidates = {
         rule.rule: [

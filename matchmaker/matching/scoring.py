@@ -4,16 +4,21 @@
     score = 1 / (1 + exp(-(intercept + text x ln(max(cosine, COSINE_FLOOR)) + evidence)))
     evidence = track_record     x ln(1 + min(past projects, TRACK_RECORD_CAP))
              + similar_projects x ln(1 + SIMILAR_PROJECTS_SCALE x min(similar, SIMILAR_CAP))
-             + past_partners    x ln(1 + min(projects shared with the partners, PARTNERS_CAP))
+             + min(past_partners x ln(1 + min(projects shared with the partners, PARTNERS_CAP)),
+                   the room the other two leave in the evidence budget)
 
 A logistic model: the odds of a fit are ``exp(intercept) x cosine ** text x exp(evidence)``
 (times STALE_FACTOR for a profile not confirmed as current for too long), so each signal
-*multiplies the odds* by its `Reason.factor`. Every evidence term is at least 0
-and capped, and `Weights` refuses coefficients whose evidence, all caps reached, would
-multiply the odds by 3 ** text or more: an organisation whose text fit is at least three times
-another's therefore always ranks above it, whatever either's track record. The coefficients are
-fitted on the CORDIS development data (benchmarks/fit_score.py) and shipped as JSON beside this
-module (`score_model.json`); docs/matching.md gives the figures.
+*multiplies the odds* by its `Reason.factor`. Every evidence term is at least 0 and capped, and
+all of it together never exceeds the evidence budget (`Weights.evidence_budget`): with
+staleness, it multiplies the odds by less than 3 ** text. An organisation whose text fit is at
+least three times another's therefore always ranks above it, whatever either's track record or
+past partnerships. Past projects shared with a draft's members (its partners) fill the room the
+track record and similar projects leave: they can make up for a thin track record, never add
+beyond the budget. `Weights` refuses coefficients whose track record and similar projects
+alone, at their caps, would exceed it. The coefficients are fitted on the CORDIS development
+data (benchmarks/fit_score.py) and shipped as JSON beside this module (`score_model.json`);
+docs/matching.md gives the figures.
 
 `profile_index` gathers the evidence (the cosine from the text index, the track record, similar
 past projects and past partnerships from `past_projects`) and `Weights.scores` turns it into
@@ -50,9 +55,12 @@ SIMILAR_PROJECTS_SCALE: Final = 10.0
 # weight is multiplied by (ln((1 + calls) / (1 + calls with the term)) + 1) ** this, then the
 # query is normalised again.
 CALL_FREQUENCY_EXPONENT: Final = 1.0
-# The text fit dominates: evidence at its caps multiplies the odds by less than this power of
-# the text coefficient (3 ** text), so a three-times better text fit always wins.
+# The text fit dominates: all evidence together, and staleness, multiply the odds by less than
+# this power of the text coefficient (3 ** text), so a three-times better text fit always wins.
 DOMINANCE_RATIO: Final = 3.0
+# How far short of a three-times better text fit the evidence budget stays (a factor on the
+# odds): the budget is ln(3 ** text x stale factor / BUDGET_SLACK).
+BUDGET_SLACK: Final = 1.01
 # A stale profile (not confirmed as current for longer than the service's stale period): its
 # odds are multiplied by this, so that it ranks after fresh profiles of similar fit. It counts
 # in the dominance budget: a stale profile with a three-times better text fit still wins.
@@ -146,11 +154,11 @@ class Weights:
             raise ValueError(f"the text coefficient must be > 0 and the others >= 0: {self}")
         if not 0 < self.stale_factor <= 1:
             raise ValueError(f"the stale factor must be in (0, 1]: {self}")
-        if self.evidence_cap - math.log(self.stale_factor) >= self.text * math.log(DOMINANCE_RATIO):
+        if self.evidence_cap > self.evidence_budget:
             raise ValueError(
-                f"evidence at its caps (and staleness) moves the odds by "
-                f"{math.exp(self.evidence_cap) / self.stale_factor:.2f}, not less than "
-                f"{DOMINANCE_RATIO:g} ** {self.text:g}: the text must dominate"
+                f"the track record and similar projects at their caps (and staleness) move the "
+                f"odds by {math.exp(self.evidence_cap) / self.stale_factor:.2f}, not less than "
+                f"{DOMINANCE_RATIO:g} ** {self.text:g} / {BUDGET_SLACK:g}: the text must dominate"
             )
 
     @classmethod
@@ -164,11 +172,21 @@ class Weights:
 
     @property
     def evidence_cap(self) -> float:
-        """The largest evidence term: all signals at their caps (ln of the odds multiplier)."""
+        """The track record and similar projects at their caps (ln of the odds multiplier):
+        what the evidence reaches without a draft's partners (at most `evidence_budget`)."""
         return float(
             self.track_record * track_feature(TRACK_RECORD_CAP)
             + self.similar_projects * similar_feature(SIMILAR_CAP)
-            + self.past_partners * partners_feature(PARTNERS_CAP)
+        )
+
+    @property
+    def evidence_budget(self) -> float:
+        """The most all evidence together adds to the log-odds: with staleness, less than a
+        three-times better text fit (ln(3 ** text x stale factor / BUDGET_SLACK))."""
+        return (
+            self.text * math.log(DOMINANCE_RATIO)
+            + math.log(self.stale_factor)
+            - math.log(BUDGET_SLACK)
         )
 
     def text_term(self, cosine: np.ndarray | float) -> np.ndarray:
@@ -183,9 +201,17 @@ class Weights:
         """The similar past projects' part of the log-odds (summed cosines of close projects)."""
         return self.similar_projects * similar_feature(similar)
 
-    def partners_term(self, shared: np.ndarray | float) -> np.ndarray:
-        """The past partnerships' part of the log-odds (projects shared with given partners)."""
-        return self.past_partners * partners_feature(shared)
+    def partners_term(
+        self, shared: np.ndarray | float, room: np.ndarray | float = math.inf
+    ) -> np.ndarray:
+        """The past partnerships' part of the log-odds (projects shared with given partners),
+        at most `room`: what the track record and similar projects leave of the budget."""
+        return np.minimum(self.past_partners * partners_feature(shared), room)
+
+    def room(self, track: np.ndarray | float, similar: np.ndarray | float) -> np.ndarray:
+        """What the evidence budget leaves for past partnerships beside the track record's and
+        similar projects' terms."""
+        return np.maximum(self.evidence_budget - np.asarray(track) - np.asarray(similar), 0.0)
 
     def scores(
         self,
@@ -197,11 +223,11 @@ class Weights:
     ) -> np.ndarray:
         """The scores in [0, 1] of aligned evidence arrays (missing evidence counts as none;
         `stale` marks the profiles not confirmed as current for too long)."""
-        logit = self.intercept + self.text_term(cosine) + self.track_term(projects)
-        if similar is not None:
-            logit = logit + self.similar_term(similar)
+        track = self.track_term(projects)
+        close = self.similar_term(similar) if similar is not None else 0.0
+        logit = self.intercept + self.text_term(cosine) + track + close
         if shared is not None:
-            logit = logit + self.partners_term(shared)
+            logit = logit + self.partners_term(shared, self.room(track, close))
         if stale is not None:
             logit = logit + np.where(stale, math.log(self.stale_factor), 0.0)
         return 1.0 / (1.0 + np.exp(-logit))
@@ -217,16 +243,18 @@ class Weights:
     ) -> tuple[Reason, ...]:
         """One reason per signal of a score (similar projects and past partners when given;
         freshness when the profile is stale, its value the days since its last confirmation)."""
+        track = float(self.track_term(projects))
         found = [
             Reason(TEXT_SIMILARITY, cosine, float(np.exp(self.text_term(cosine)))),
-            Reason(TRACK_RECORD, float(projects), float(np.exp(self.track_term(projects)))),
+            Reason(TRACK_RECORD, float(projects), math.exp(track)),
         ]
+        close = 0.0
         if similar is not None:
             evidence = float(sum(value for _, value in similar))
-            factor = float(np.exp(self.similar_term(evidence)))
-            found.append(Reason(SIMILAR_PROJECTS, evidence, factor, projects=similar))
+            close = float(self.similar_term(evidence))
+            found.append(Reason(SIMILAR_PROJECTS, evidence, math.exp(close), projects=similar))
         if shared is not None:
-            factor = float(np.exp(self.partners_term(shared)))
+            factor = float(np.exp(self.partners_term(shared, self.room(track, close))))
             found.append(Reason(PAST_PARTNERS, float(shared), factor, organisation_ids=partners))
         if unconfirmed_days is not None:
             found.append(Reason(FRESHNESS, float(unconfirmed_days), self.stale_factor))

@@ -471,11 +471,17 @@ class MatchingService:
         selections: Sequence[Selection],
         *,
         exclude_ids: Collection[int] = (),
+        partner_ids: Collection[int] = (),
     ) -> list[list[RankedMatch]]:
         """The best organisations of each selection for one text, scored once (see
-        `ProfileIndex.rank_many`); the text alone with its track record, no partners."""
+        `ProfileIndex.rank_many`); with `partner_ids` (a draft's members) past projects shared
+        with them count too."""
         return self._current_organisations().rank_many(
-            text, selections, exclude_ids=exclude_ids, stale_before=self._stale_before()
+            text,
+            selections,
+            exclude_ids=exclude_ids,
+            partner_ids=partner_ids,
+            stale_before=self._stale_before(),
         )
 
     def _stale_before(self) -> datetime | None:

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matchmaker.consortium.proposals import NEW_COUNTRY_BONUS, raise_odds
+from matchmaker.matching.scoring import Weights
 from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem
 
@@ -22,6 +23,7 @@ PROFILES = [
     ("Madrid Screening Hospital", "healthcare_provider", "ES", ONCOLOGY + " screening clinic"),
 ]
 REQUIRED = {"academia": 2, "sme": 1, "industry": 1}
+WEIGHTS = Weights.fitted()
 
 
 @pytest.fixture
@@ -231,6 +233,60 @@ def test_country_gap_proposes_new_countries_only(client: TestClient, ids: dict[s
             assert int(fit.group(1)) + points == round(100 * candidate["score"]), candidate
     assert offered
     assert "BE" not in offered
+
+
+def _odds(chance: float) -> float:
+    return chance / (1 - chance)
+
+
+def test_a_members_past_partner_is_offered_for_a_gap_with_the_points_it_adds(
+    client: TestClient, ids: dict[str, int]
+) -> None:
+    """A candidate listing a past project a member also lists ranks with that evidence in its
+    score (not only reordered after), and its reasons state the points it adds to the fit."""
+    project = {"title": "LIQUORICE liquid biopsy network", "summary": "Cohorts.", "year": 2021}
+    member = create_organisation(
+        client,
+        name="Uppsala Biopsy University",
+        stakeholder_type="academia",
+        country="SE",
+        description=ONCOLOGY,
+        activities=[project],
+    )["id"]
+    partner = create_organisation(
+        client,
+        name="Assay Partner SME",
+        stakeholder_type="sme",
+        country="IT",
+        description="liquid biopsy assays",
+        activities=[project],
+    )["id"]
+    ids["Uppsala Biopsy University"] = member
+    draft = _draft(client, ids, "Uppsala Biopsy University", "Heidelberg Cancer Institute")
+    body = client.get(f"/consortia/{draft}/gaps").json()
+    candidates = _gap(body, "stakeholder_type", "sme")["candidates"]
+    found = next(c for c in candidates if c["organisation"]["id"] == partner)
+    stranger = next(c for c in candidates if c["organisation"]["name"] == "BiopsyTech SME")
+    assert not any("past project" in reason for reason in stranger["reasons"])
+    # The draft has two countries of the three required: the new country is a bonus too.
+    fit, past, country = found["reasons"]
+    assert fit == f"Fits the call ({round(100 * found['relevance'])}%)"
+    assert re.fullmatch(
+        r"Lists a past project also listed by Uppsala Biopsy University: "
+        r"\+\d+ points",
+        past,
+    ), past
+    assert country.startswith("Brings a new country (IT)")
+    points = sum(int(n) for n in re.findall(r": \+(\d+) points?", past + country))
+    assert round(100 * found["relevance"]) + points == round(100 * found["score"])
+    # One shared project multiplies the odds by 2 ** past_partners (its track record is thin,
+    # so the budget leaves room for all of it), the new country by its bonus.
+    factor = _odds(found["score"]) / _odds(found["relevance"])
+    assert factor == pytest.approx(2**WEIGHTS.past_partners * NEW_COUNTRY_BONUS, rel=1e-3)
+    # The same organisation for the same call, without the draft: no partner evidence.
+    plain = client.get(f"/calls/{ids['call']}/suggestions", params={"stakeholder_type": "sme"})
+    alone = next(i for i in plain.json()["items"] if i["organisation"]["id"] == partner)
+    assert alone["score"] == pytest.approx(found["relevance"], abs=1e-6)
 
 
 def test_gap_for_a_type_nobody_has(client: TestClient, ids: dict[str, int]) -> None:

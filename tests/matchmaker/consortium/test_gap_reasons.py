@@ -6,7 +6,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matchmaker.consortium.proposals import NEW_COUNTRY_BONUS, PAST_PARTNER_BONUS, _with_bonuses
+from matchmaker.consortium.proposals import NEW_COUNTRY_BONUS, _with_bonuses
 from matchmaker.matching.postings import Match, MatchedTerm
 
 SHARED = (MatchedTerm("gait", 0.3),)
@@ -34,16 +34,17 @@ def test_a_bonus_worth_less_than_a_point_says_so() -> None:
 @given(
     fit=st.floats(min_value=0.0, max_value=1.0),
     country=st.booleans(),
-    partners=st.integers(min_value=0, max_value=3),
+    partners=st.floats(min_value=1.0, max_value=7.0),
 )
 def test_shown_fit_plus_shown_points_is_the_shown_score(
-    fit: float, country: bool, partners: int
+    fit: float, country: bool, partners: float
 ) -> None:
     """Whatever the fit and bonuses, the percentages and points a reader adds up give the
     score's percentage (the bar beside them)."""
     bonuses = [("Brings a new country (AT)", NEW_COUNTRY_BONUS)] if country else []
-    if partners:
-        bonuses.append(("Lists a past project also listed by A", PAST_PARTNER_BONUS**partners))
+    if partners > 1.0:
+        # What past projects shared with the draft's members multiply the odds by.
+        bonuses.append(("Lists a past project also listed by A", partners))
     score, reasons = _with_bonuses(Match(1, fit, SHARED), bonuses)
     factor = math.prod(bonus for _, bonus in bonuses)
     # The odds times the bonuses' factors: fit x f / (1 - fit + fit x f).

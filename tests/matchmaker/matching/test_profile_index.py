@@ -154,7 +154,8 @@ def test_every_suggestion_explains_each_signal_of_its_score() -> None:
 
 
 def test_partners_boost_who_worked_with_them_and_the_reason_names_them() -> None:
-    """Sharing 3 past projects with the draft's member multiplies the odds by 4 ** weight."""
+    """Sharing 3 past projects with the draft's member multiplies the odds by 4 ** weight, or
+    by what the evidence budget leaves beside the track record and similar projects."""
     shared = blank_activities(3, first=2000)
     index = index_of(
         {
@@ -166,10 +167,12 @@ def test_partners_boost_who_worked_with_them_and_the_reason_names_them() -> None
     ranked = index.rank(BIOPSY_CALL, exclude_ids={1}, partner_ids={1})
     assert [match.id for match in ranked] == [2, 3]
     ratio = odds(ranked[0].score) / odds(ranked[1].score)
-    assert ratio == pytest.approx(4**WEIGHTS.past_partners, rel=1e-9)
-    partner_reason = ranked[0].reasons[3]
+    _, track, similar, partner_reason = ranked[0].reasons
+    left = math.exp(WEIGHTS.evidence_budget) / (track.factor * similar.factor)
+    expected = min(4**WEIGHTS.past_partners, left)
+    assert ratio == pytest.approx(expected, rel=1e-9)
     assert (partner_reason.signal, partner_reason.value) == ("past_partners", 3.0)
-    assert partner_reason.factor == pytest.approx(4**WEIGHTS.past_partners, rel=1e-12)
+    assert partner_reason.factor == pytest.approx(expected, rel=1e-12)
     assert partner_reason.organisation_ids == (1,)
     assert ranked[1].reasons[3].factor == 1.0
     assert [len(match.reasons) for match in index.rank(BIOPSY_CALL)] == [3, 3]

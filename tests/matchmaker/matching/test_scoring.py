@@ -48,8 +48,10 @@ QUERY = "wearable gait sensors for parkinsonian tremor"
 
 
 def test_the_shipped_coefficients_let_the_text_dominate() -> None:
-    """All evidence at its caps multiplies the odds by less than a 3x better text fit does."""
-    assert math.exp(WEIGHTS.evidence_cap) < DOMINANCE_RATIO**WEIGHTS.text
+    """All evidence, at most its budget, multiplies the odds by less than a 3x better text fit
+    does, also for a stale profile; the track record and similar projects fit in it."""
+    assert math.exp(WEIGHTS.evidence_budget) / STALE_FACTOR < DOMINANCE_RATIO**WEIGHTS.text
+    assert WEIGHTS.evidence_cap <= WEIGHTS.evidence_budget
     assert WEIGHTS.text > 0
     assert min(WEIGHTS.track_record, WEIGHTS.similar_projects, WEIGHTS.past_partners) >= 0
 
@@ -109,16 +111,37 @@ def test_evidence_beyond_its_cap_adds_nothing() -> None:
 
 
 def test_scores_are_the_logistic_of_the_summed_terms() -> None:
-    """score = 1 / (1 + exp(-(intercept + text ln cosine + evidence)))."""
-    [score] = WEIGHTS.scores(np.array([0.3]), np.array([4]), np.array([2]), np.array([0.5]))
-    logit = (
-        WEIGHTS.intercept
-        + WEIGHTS.text * math.log(0.3)
-        + WEIGHTS.track_record * math.log(5)
-        + WEIGHTS.partners_term(2)
-        + WEIGHTS.similar_projects * math.log(1 + 10 * 0.5)
+    """score = 1 / (1 + exp(-(intercept + text ln cosine + evidence))), the past partners'
+    term within what the budget leaves."""
+    for projects, shared in ((4, 2), (0, 1), (60, 3)):
+        [score] = WEIGHTS.scores(
+            np.array([0.3]), np.array([projects]), np.array([shared]), np.array([0.5])
+        )
+        track = WEIGHTS.track_record * math.log(1 + min(projects, TRACK_RECORD_CAP))
+        similar = WEIGHTS.similar_projects * math.log(1 + 10 * 0.5)
+        partners = WEIGHTS.past_partners * math.log(1 + shared)
+        evidence = min(track + similar + partners, WEIGHTS.evidence_budget)
+        logit = WEIGHTS.intercept + WEIGHTS.text * math.log(0.3) + evidence
+        assert score == pytest.approx(1 / (1 + math.exp(-logit)), rel=1e-12)
+
+
+def test_past_partners_fill_the_room_the_budget_leaves_and_the_reasons_say_so() -> None:
+    """With a thin track record, shared projects raise the odds by their whole factor; with a
+    full one, only up to the budget. Each reason's factor is what its signal adds, so the
+    factors multiply to the score's odds."""
+    thin = WEIGHTS.reasons(0.3, 1, 1, (7,), ())
+    full = WEIGHTS.reasons(0.3, TRACK_RECORD_CAP, PARTNERS_CAP, (7,), ())
+    assert thin[3].factor == pytest.approx(2**WEIGHTS.past_partners, rel=1e-12)
+    assert math.prod(r.factor for r in full[1:]) == pytest.approx(
+        math.exp(WEIGHTS.evidence_budget), rel=1e-12
     )
-    assert score == pytest.approx(1 / (1 + math.exp(-logit)), rel=1e-12)
+    for projects, shared in ((1, 1), (TRACK_RECORD_CAP, PARTNERS_CAP)):
+        reasons = WEIGHTS.reasons(0.3, projects, shared, (7,), ())
+        [score] = WEIGHTS.scores(
+            np.array([0.3]), np.array([projects]), np.array([shared]), np.array([0.0])
+        )
+        product = math.exp(WEIGHTS.intercept) * math.prod(r.factor for r in reasons)
+        assert score / (1 - score) == pytest.approx(product, rel=1e-9)
 
 
 def _activity(words: Sequence[str], number: int, url: str | None = None) -> dict[str, Any]:
