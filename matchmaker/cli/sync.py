@@ -46,8 +46,8 @@ def sync_calls_command(
         str | None,
         typer.Option(
             metavar="INTERVAL",
-            help="Sync again every INTERVAL (such as 6h, 30m, 1d) until stopped; "
-            "without it, sync once.",
+            help="Sync again every INTERVAL (such as 6h, 30m, 1d: a unit is required) until "
+            "stopped; without it, sync once.",
         ),
     ] = None,
     state: Annotated[

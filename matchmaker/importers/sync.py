@@ -54,7 +54,7 @@ __all__ = [
 
 STATE_VERSION = 1
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
-_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def source_key(source: str | Path) -> str:
@@ -232,10 +232,18 @@ def close_calls(
 
 
 def parse_interval(text: str) -> float:
-    """Seconds in an interval such as `6h`, `30m`, `90s`, `1d` or `0.5` (seconds)."""
+    """Seconds in an interval such as `6h`, `30m`, `90s` or `1d`. The unit is required: a bare
+    `5` meant five seconds once, and a sync meant to run every five hours polled its source
+    every five seconds."""
     match = _INTERVAL.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not an interval such as 6h, 30m, 90s or 1d.")
+    if not match.group(2):
+        number = match.group(1)
+        raise ValueError(
+            f"{text!r} has no unit: write {number}s, {number}m, {number}h or {number}d "
+            "(seconds, minutes, hours or days)."
+        )
     seconds = float(match.group(1)) * _SECONDS[match.group(2).lower()]
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"{text!r} must be longer than zero.")

@@ -317,15 +317,18 @@ def test_sync_reads_portal_results_from_a_url(engine: Engine, state: Path) -> No
 
 
 def test_parse_interval() -> None:
-    """Intervals in seconds, minutes, hours or days; nothing else, nothing of zero length."""
+    """Intervals in seconds, minutes, hours or days; nothing else, nothing of zero length,
+    and never a bare number (seconds or hours? the command cannot know)."""
     assert parse_interval("6h") == 6 * 3600
     assert parse_interval("30m") == 1800
     assert parse_interval("1d") == 86400
     assert parse_interval("0.01s") == 0.01
-    assert parse_interval("90") == 90
+    assert parse_interval("90S") == 90
     for bad in ("", "h", "6 weeks", "0s", "-1h"):
         with pytest.raises(ValueError, match=r"interval|longer than zero"):
             parse_interval(bad)
+    with pytest.raises(ValueError, match=r"'5' has no unit: write 5s, 5m, 5h or 5d"):
+        parse_interval("5")
 
 
 def test_repeat_runs_rounds_every_interval() -> None:
@@ -423,3 +426,11 @@ def test_cli_rejects_a_bad_interval(
     )
     assert result.exit_code == 1
     assert "is not an interval" in result.output
+    bare = CliRunner().invoke(
+        sync_app, ["calls", str(tmp_path / "x.json"), "--every", "5"], env=cli_env
+    )
+    assert bare.exit_code == 1
+    assert (
+        bare.output
+        == "Error: '5' has no unit: write 5s, 5m, 5h or 5d (seconds, minutes, hours or days).\n"
+    )
