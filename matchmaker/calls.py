@@ -235,6 +235,9 @@ def delete_call(
     """Delete a call (its publisher's key or an admin), unless drafts are written for it or
     organisations' partner requests for it are open: those are theirs, and would go with it."""
     call = _editable_call(session, call_id=call_id, actor=actor)
+    # Preconditions before the refusals (RFC 9110, 13.2.2): a stale or malformed If-Match is
+    # 412 whatever else would refuse the delete.
+    check_version(call, expected_version)
     drafts = session.scalar(select(func.count()).where(col(Consortium.call_id) == call_id))
     if drafts:
         # A publisher can neither see nor delete the drafts (their organisations own them), so

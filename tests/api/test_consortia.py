@@ -153,6 +153,12 @@ def test_call_with_drafts_cannot_be_deleted(client: TestClient) -> None:
         "its deadline."
     )
     assert client.get(f"/consortia/{draft['id']}").status_code == 200
+    # A stale or malformed If-Match is 412 first (RFC 9110, 13.2.2: preconditions before the
+    # method's own refusals); the current version reaches the 409.
+    version = client.get(f"/calls/{call_id}").headers["ETag"]
+    for stale in ('"999"', "3"):
+        assert_problem(client.delete(f"/calls/{call_id}", headers={"If-Match": stale}), 412)
+    assert_problem(client.delete(f"/calls/{call_id}", headers={"If-Match": version}), 409)
     client.delete(f"/consortia/{draft['id']}")
     assert client.delete(f"/calls/{call_id}").status_code == 204
 
