@@ -157,8 +157,7 @@ def _candidate_matches(
 ) -> dict[int, Match]:
     """The solver's candidates, from one scoring of the call: the best of each required type
     (the best verified ones where the call requires verified members), the best overall, all
-    from the countries that may take part, and the organisations the caller includes (and past
-    projects shared with them count, as a draft's members' do)."""
+    from the countries that may take part, and the organisations the caller includes."""
     selections = [
         Selection(
             k=CANDIDATES_PER_TYPE,
@@ -177,8 +176,7 @@ def _candidate_matches(
     if include:
         selections.append(Selection(k=len(include), include_ids=include))
     found: dict[int, Match] = {}
-    # Past projects shared with the organisations kept count, as they do for a draft's members.
-    for batch in matching.suggest_many(text, selections, exclude_ids=exclude, partner_ids=include):
+    for batch in matching.suggest_many(text, selections, exclude_ids=exclude):
         for match in batch:
             found.setdefault(match.id, match)
     return found
