@@ -1,6 +1,7 @@
 """What the browser tests and `scripts/screenshots.py` share: Debian's headless Chromium driven by
 Playwright (whose own browser downloads are never used), a migrated SQLite file holding the
-demo data for a real uvicorn to serve, the two screen sizes, and signing in with a key.
+demo data for a real uvicorn to serve, the screen sizes, signing in with a key, and the pages
+the accessibility checks visit and what they check on each.
 """
 
 from pathlib import Path
@@ -59,3 +60,95 @@ def sign_in(page: Any, key: str, name: str) -> None:
     page.get_by_label("Organisation key").fill(key)
     page.get_by_role("button", name="Sign in", exact=True).click()
     sync_api.expect(page.locator("[data-who-name]")).to_have_text(name)
+
+
+def audited_pages(audit: dict[str, Any], *, signed_in: bool) -> list[str]:
+    """Every page the accessibility checks visit, for the call, organisation and draft of
+    `audit` (the `audit` fixture); signed in, also the draft and the profile's edit form."""
+    call, organisation = audit["call"]["id"], audit["organisation"]["id"]
+    pages = [
+        "/ui/calls",
+        "/ui/calls?status=open",
+        f"/ui/calls/{call}",
+        f"/ui/calls/{call}/consortium",
+        "/ui/organisations",
+        f"/ui/organisations/{organisation}",
+        "/ui/organisations/new",
+        "/ui/sign-in",
+        "/ui/drafts",
+        "/ui/inbox",
+        "/ui/saved-searches",
+        f"/ui/organisations/{organisation}/contact?call_id={call}",
+        f"/ui/organisations/{organisation}/contact",
+        f"/ui/organisations/{organisation}/confirm",
+        f"/ui/organisations/{organisation}/claim",
+        "/ui/calls/999999",
+        "/ui/expertise?q=tumour+microenvironment&stakeholder_type=academia",
+    ]
+    if signed_in:
+        pages += [f"/ui/consortia/{audit['draft']['id']}", f"/ui/organisations/{organisation}/edit"]
+    return pages
+
+
+# Roles of the controls a user operates; each needs a name a screen reader can announce.
+CONTROL_ROLES = frozenset(
+    {
+        "button",
+        "checkbox",
+        "combobox",
+        "listbox",
+        "radio",
+        "searchbox",
+        "slider",
+        "spinbutton",
+        "switch",
+        "textbox",
+        "Date",
+        "date",
+        "DateTime",
+        "InputTime",
+    }
+)
+# Ids of a page and the ids that occur more than once.
+DUPLICATE_IDS = """() => {
+  const seen = new Map();
+  document.querySelectorAll("[id]").forEach((e) => seen.set(e.id, (seen.get(e.id) || 0) + 1));
+  return [...seen].filter(([, count]) => count > 1).map(([id]) => id);
+}"""
+SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+# How many px each table, or the box that scrolls it, is wider than the room it has.
+CLIPPED_TABLES = """() => [...document.querySelectorAll("table, .table-scroll")]
+  .map((e) => e.scrollWidth - e.clientWidth).filter((extra) => extra > 0)"""
+
+
+def _nameless_controls(page: Any) -> list[str]:
+    """The controls in Chromium's accessibility tree that have no accessible name."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    return [
+        f"{node['role']['value']} (DOM node {node.get('backendDOMNodeId')})"
+        for node in nodes
+        if not node.get("ignored")
+        and node.get("role", {}).get("value") in CONTROL_ROLES
+        and not str(node.get("name", {}).get("value", "")).strip()
+    ]
+
+
+def page_problems(page: Any, path: str) -> list[str]:
+    """What is wrong with one page as it is shown now (the checks of test_accessibility.py):
+    controls without a name, ids used twice, sideways scrolling, tables wider than their box."""
+    page.goto(path)
+    page.wait_for_function(SETTLED)
+    problems = [f"{path}: control without a name: {item}" for item in _nameless_controls(page)]
+    problems += [f"{path}: id used twice: {item}" for item in page.evaluate(DUPLICATE_IDS)]
+    sideways = page.evaluate(SIDEWAYS)
+    if sideways > 0:
+        width = page.viewport_size["width"]
+        problems.append(f"{path}: {sideways} px wider than the {width} px screen")
+    for extra in page.evaluate(CLIPPED_TABLES):
+        width = page.viewport_size["width"]
+        problems.append(f"{path}: a table {extra} px wider than its box at {width} px")
+    return problems

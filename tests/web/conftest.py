@@ -1,4 +1,5 @@
-"""Browser fixtures: a real uvicorn serving the demo data, and Debian's headless Chromium."""
+"""Browser fixtures: a real uvicorn serving the demo data, Debian's headless Chromium, and what
+the accessibility checks (test_accessibility, test_axe) sign in with and visit."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -40,3 +41,43 @@ def page(server: httpx.Client, browser: Any) -> Iterator[Any]:
     yield tab
     context.close()
     assert not problems
+
+
+@pytest.fixture(scope="module")
+def audit(server: httpx.Client) -> dict[str, Any]:
+    """For the accessibility checks: a health call of the demo, an organisation of our own with
+    its key, and a draft of it (`browser.audited_pages` lists the pages they make)."""
+    calls = server.get("/calls", params={"q": "tumour-host", "limit": 1}).json()["items"]
+    call = calls[0]
+    created = server.post(
+        "/organisations",
+        json={
+            "name": "Oncomark Diagnostics",
+            "stakeholder_type": "sme",
+            "country": "NL",
+            "description": "Liquid biopsy assays for cancer patients.",
+        },
+    )
+    assert created.status_code == 201, created.text
+    organisation = created.json()
+    key = organisation["api_key"]
+    draft = server.post(
+        "/consortia",
+        headers={"Authorization": f"Bearer {key}"},
+        json={
+            "name": "A draft with a long enough name to wrap in a narrow sidebar",
+            "call_id": call["id"],
+            "members": [{"organisation_id": organisation["id"], "role": "coordinator"}],
+        },
+    )
+    assert draft.status_code == 201, draft.text
+    return {"call": call, "organisation": organisation, "key": key, "draft": draft.json()}
+
+
+@pytest.fixture
+def context(browser: Any, server: httpx.Client) -> Iterator[Any]:
+    """A fresh desktop browser context on the server (no key in its session storage)."""
+    context = browser.new_context(viewport=DESKTOP, base_url=str(server.base_url).rstrip("/"))
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()

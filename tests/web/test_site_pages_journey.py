@@ -14,8 +14,7 @@ from playwright import sync_api
 
 from tests.helpers import bearer
 from tests.servers import ADMIN_TOKEN
-from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS, sign_in
-from tests.web.test_accessibility import _check as check_page
+from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS, page_problems, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = sync_api.expect
@@ -248,6 +247,6 @@ def test_the_new_pages_name_their_controls_have_unique_ids_and_fit_the_screen(
             f"/ui/organisations/new?registered={created['id']}",
             "/ui/expertise?q=+++",
         ]
-        assert [problem for path in paths for problem in check_page(tab, path)] == []
+        assert [problem for path in paths for problem in page_problems(tab, path)] == []
     finally:
         tab.context.close()

@@ -1856,6 +1856,7 @@
       profileAction(button, question, "DELETE", url, undefined, "Not deleted: ", function () {
         var done = document.createElement("div");
         done.className = "notice notice-ok";
+        done.tabIndex = -1;
         var text = document.createElement("p");
         text.textContent = name + "'s profile was deleted. ";
         var back = document.createElement("a");
@@ -1864,6 +1865,9 @@
         text.appendChild(back);
         done.appendChild(text);
         document.getElementById("main").replaceChildren(done);
+        // The button that had the focus is gone with the profile: the notice takes it, so that
+        // a screen reader says what happened instead of falling back to the page's start.
+        done.focus();
       });
     });
   }

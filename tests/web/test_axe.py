@@ -1,0 +1,115 @@
+"""Every web page audited by axe-core, the WCAG engine, in Chromium: signed out and signed in, at
+a desktop's and a phone's width, against the WCAG 2.0 and 2.1 rules of levels A and AA; and each
+kind of link, button and field on them hovered, for the colour contrast a hover state changes
+(axe sees only the state a page is in).
+
+The pages are those test_accessibility visits (`browser.audited_pages`). A failure lists each
+violation's rule, impact, what is wrong, the CSS selector of the element and an excerpt of its
+HTML.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright import sync_api
+
+from tests.web.browser import DESKTOP, PHONE, SETTLED, audited_pages, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+EVERY_RULE = {"runOnly": {"type": "tag", "values": WCAG_A_AA}, "resultTypes": ["violations"]}
+CONTRAST = {"runOnly": ["color-contrast"], "resultTypes": ["violations"]}
+EXCERPT = 160  # characters of an element's HTML shown in a failure
+HOVERED = "data-axe-hovered"
+# Marks one control of each kind (its tag, classes, parent's classes and where it sits: header,
+# footer, table, notice) with HOVERED and its number; returns how many it marked. Only what a
+# mouse can reach: not the skip link above the page until focused, nor visually hidden text.
+MARK_KINDS = f"""() => {{
+  const kinds = new Set();
+  let count = 0;
+  document.querySelectorAll("a, button, summary, label, input, select, textarea").forEach((e) => {{
+    const box = e.getBoundingClientRect();
+    if (box.width <= 1 || box.height <= 1 || box.bottom + window.scrollY <= 0) return;
+    const parent = e.parentElement;
+    const kind = [e.tagName, ...[...e.classList].sort(), "|", ...[...parent.classList].sort(),
+      ...["header", "footer", "table", ".notice"].map((where) => Boolean(e.closest(where)))].join();
+    if (kinds.has(kind)) return;
+    kinds.add(kind);
+    e.setAttribute("{HOVERED}", String(count++));
+  }});
+  return count;
+}}"""
+
+
+def _lines(page: Any, path: str, results: dict[str, Any], state: str = "") -> list[str]:
+    """Lines per element axe found at fault: where, rule, impact, what is wrong, selector, HTML."""
+    width = page.viewport_size["width"]
+    found = []
+    for violation in results["violations"]:
+        for node in violation["nodes"]:
+            html = " ".join(node["html"].split())
+            if len(html) > EXCERPT:
+                html = html[: EXCERPT - 1] + "…"
+            target = " ".join(str(part) for part in node["target"])
+            checks = node["any"] + node["all"] + node["none"]
+            why = checks[0]["message"] if checks else violation["help"]
+            found.append(
+                f"{path} at {width} px{state}: {violation['id']} ({violation['impact']}): "
+                f"{why}\n    at {target}\n    {html}"
+            )
+    return found
+
+
+def _visit(
+    context: Any,
+    audit: dict[str, Any],
+    *,
+    signed_in: bool,
+    viewport: sync_api.ViewportSize = DESKTOP,
+) -> Iterator[tuple[Any, str]]:
+    """Each audited page opened in one tab at `viewport`, signed in or not, once the page's
+    script has loaded what it loads: (the tab, the page's path)."""
+    page = context.new_page()
+    page.set_viewport_size(viewport)
+    if signed_in:
+        sign_in(page, audit["key"], audit["organisation"]["name"])
+    for path in audited_pages(audit, signed_in=signed_in):
+        page.goto(path)
+        page.wait_for_function(SETTLED)
+        yield page, path
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+def test_every_page_passes_axe_wcag_a_and_aa(
+    context: Any, audit: dict[str, Any], viewport: sync_api.ViewportSize, signed_in: bool
+) -> None:
+    """No page breaks a WCAG 2.0 or 2.1 level A or AA rule that axe-core checks."""
+    axe = Axe()
+    found = []
+    for page, path in _visit(context, audit, signed_in=signed_in, viewport=viewport):
+        found += _lines(page, path, axe.run(page, options=EVERY_RULE).response)
+
+    assert not found, f"{len(found)} axe violations:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
+def test_every_kind_of_control_keeps_its_contrast_when_hovered(
+    context: Any, audit: dict[str, Any], signed_in: bool
+) -> None:
+    """Hovered, one link, button or field of each kind on every page still passes axe's
+    colour contrast rule (WCAG 1.4.3), at a desktop's width, where a mouse hovers."""
+    axe = Axe()
+    found = []
+    for page, path in _visit(context, audit, signed_in=signed_in):
+        for number in range(page.evaluate(MARK_KINDS)):
+            selector = f"[{HOVERED}='{number}']"
+            page.locator(selector).hover(force=True)
+            results = axe.run(page, context=selector, options=CONTRAST).response
+            found += _lines(page, path, results, " hovered")
+        page.mouse.move(0, 0)
+
+    assert not found, f"{len(found)} axe violations:\n" + "\n".join(found)
