@@ -496,6 +496,9 @@ def test_fitting_requests_panel_is_the_organisations_own_with_its_answers(
     assert "&lt;script&gt;alert" in own.text
     assert "<script>alert" not in own.text
     assert "writer@private.example" not in own.text
+    # Its percentage is a text similarity, labelled as one: not the chance a suggestion shows.
+    assert '<span class="score-label">Wording shared</span>' in own.text
+    assert "not the chance shown beside a call's suggested partners" in own.text
 
     interest = anonymous.post(
         f"/partner-requests/{request_id}/interest",
