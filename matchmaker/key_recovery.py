@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from matchmaker.auth import OPERATOR, hash_secret
 from matchmaker.errors import NotFound
 from matchmaker.keys import issue_organisation_key
-from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.outbox import Event, enqueue, web_page
 from models.apikey import ApiKey
 from models.common import utc_now
 from models.keyrecovery import KeyRecoveryToken
@@ -38,15 +38,17 @@ INVALID_LINK = (
 
 def recovery_link(base_url: str, organisation_id: int, token: str) -> str:
     """The page that redeems a token (its GET only shows a button; the POST redeems)."""
-    return f"{base_url.rstrip('/')}/ui/key-recovery/{organisation_id}/{token}"
+    return web_page(base_url, f"/key-recovery/{organisation_id}/{token}")
 
 
 def _body(organisation: Organisation, link: str) -> str:
     return (
-        f"Someone asked for a new API key for {organisation.name} on matchmaker.\n\n"
-        f"To get one, open this link within 30 minutes and confirm:\n\n{link}\n\n"
-        "The link works once. Using it revokes every key the organisation holds now, so any "
-        "system using an old key must be given the new one.\n\n"
+        f"Someone asked for a new organisation key for {organisation.name} on matchmaker: "
+        "the key that signs in to the site.\n\n"
+        f"To get one, open this link within 30 minutes and press the button:\n\n{link}\n\n"
+        "The link works once. The new key replaces every key the organisation has now: "
+        "sign in with the new one, and give it to anyone (or any program) that used an old "
+        "one.\n\n"
         "If you did not ask for this, ignore this message: nothing changes.\n"
     )
 

@@ -70,6 +70,11 @@ class Term:
     words: tuple[str, ...]
     prefix: bool = False
 
+    def typed(self) -> str:
+        """The term as a user types it: a word, `"words side by side"` or `prefix*`."""
+        words = " ".join(self.words)
+        return (f'"{words}"' if len(self.words) > 1 else words) + ("*" if self.prefix else "")
+
 
 @dataclass(frozen=True, slots=True)
 class Query:

@@ -8,6 +8,7 @@ from api.errors import problem_responses
 from api.openapi import PUBLIC, security
 from api.web.templating import render
 from matchmaker import key_recovery, keys
+from matchmaker import organisations as organisations_service
 from matchmaker.errors import NotFound
 from matchmaker.ratelimit import WriteRateLimit
 from models.apikey import IssuedKey, KeyRole
@@ -90,13 +91,19 @@ def rotate_key(organisation_id: IdPath, session: SessionDep, actor: WriterDep) -
 
 
 def _page(
-    *, action: str = "", invalid: str = "", token: str = "", organisation_id: int = 0
+    *,
+    action: str = "",
+    invalid: str = "",
+    token: str = "",
+    organisation_id: int = 0,
+    organisation_name: str = "",
 ) -> dict[str, object]:
     return {
         "action": action,
         "invalid": invalid,
         "token": token,
         "organisation_id": organisation_id,
+        "organisation_name": organisation_name,
     }
 
 
@@ -119,7 +126,8 @@ def redeem_key_recovery_page(
     session: SessionDep,
     _writer: WriterDep,
 ) -> HTMLResponse:
-    """Redeem the token and show the new key once, or say the link is no longer valid."""
+    """Redeem the token and show the new key once (the page's script signs the tab in with
+    it), or say the link is no longer valid."""
     try:
         _key, secret = key_recovery.redeem_recovery(
             session, organisation_id=organisation_id, token=token
@@ -128,13 +136,14 @@ def redeem_key_recovery_page(
         return render(
             request,
             "key_recovery.html",
-            _page(invalid=key_recovery.INVALID_LINK),
+            _page(invalid=key_recovery.INVALID_LINK, organisation_id=organisation_id),
             status_code=status.HTTP_404_NOT_FOUND,
             private=True,
         )
+    organisation = organisations_service.get_organisation(session, organisation_id=organisation_id)
     return render(
         request,
         "key_recovery.html",
-        _page(token=secret, organisation_id=organisation_id),
+        _page(token=secret, organisation_id=organisation_id, organisation_name=organisation.name),
         private=True,
     )

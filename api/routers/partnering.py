@@ -217,6 +217,7 @@ def express_interest(
         actor=actor,
         expiry_days=settings.contact_request_days,
         max_open=settings.max_open_contact_requests,
+        base_url=settings.public_base_url,
         now=now,
     )
     response.headers["Location"] = f"/contact-requests/{row.id}"
@@ -255,6 +256,7 @@ def create_contact_request(
         actor=actor,
         expiry_days=settings.contact_request_days,
         max_open=settings.max_open_contact_requests,
+        base_url=settings.public_base_url,
         now=now,
     )
     response.headers["Location"] = f"/contact-requests/{row.id}"
@@ -305,11 +307,16 @@ ANSWER_PROBLEMS = problem_responses(401, 403, 404, 409, 422, 429)
     responses=ANSWER_PROBLEMS,
 )
 def accept_contact_request(
-    request_id: IdPath, session: SessionDep, actor: WriterDep
+    request_id: IdPath, session: SessionDep, settings: SettingsDep, actor: WriterDep
 ) -> ContactRequestPublic:
     """Accept a request you received: you both see each other's contact address from now on."""
     return contacts.answer_contact_request(
-        session, request_id=request_id, accept=True, actor=actor, now=utc_now()
+        session,
+        request_id=request_id,
+        accept=True,
+        actor=actor,
+        base_url=settings.public_base_url,
+        now=utc_now(),
     )
 
 
@@ -320,11 +327,16 @@ def accept_contact_request(
     responses=ANSWER_PROBLEMS,
 )
 def decline_contact_request(
-    request_id: IdPath, session: SessionDep, actor: WriterDep
+    request_id: IdPath, session: SessionDep, settings: SettingsDep, actor: WriterDep
 ) -> ContactRequestPublic:
     """Decline a request you received; nothing is revealed to either side."""
     return contacts.answer_contact_request(
-        session, request_id=request_id, accept=False, actor=actor, now=utc_now()
+        session,
+        request_id=request_id,
+        accept=False,
+        actor=actor,
+        base_url=settings.public_base_url,
+        now=utc_now(),
     )
 
 

@@ -5,7 +5,7 @@ decides who may do what. The forms post to the JSON API from the browser (see `a
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -197,6 +197,30 @@ def read_web_root() -> RedirectResponse:
     return RedirectResponse("/ui/calls", status_code=303)
 
 
+# A search of several words that found no call tries at most this many of them alone.
+_WORDS_TRIED = 6
+
+
+def _fewer_words(
+    session: Session, filters: calls_service.CallFilters, params: dict[str, str], today: date
+) -> list[tuple[str, int, str]]:
+    """For a search of several words that found no call (each word must appear): each word
+    alone that finds calls under the same filters, with how many and the page's address."""
+    terms = search.Query.parse(filters.q or "").terms
+    if len(terms) < 2:
+        return []
+    found = []
+    for term in terms[:_WORDS_TRIED]:
+        typed = term.typed()
+        _, total = calls_service.list_calls(
+            session, filters=replace(filters, q=typed), today=today, limit=1, offset=0
+        )
+        if total:
+            kept = {name: value for name, value in (params | {"q": typed}).items() if value}
+            found.append((typed, total, "/ui/calls?" + urlencode(kept)))
+    return found
+
+
 @router.get("/ui/calls")
 def list_calls_page(
     request: Request,
@@ -254,6 +278,8 @@ def list_calls_page(
             "programmes": calls_service.list_programmes(session),
             "statuses": [item.value for item in CallStatus],
             "filtered": any(params.values()),
+            "fewer_words": [] if total else _fewer_words(session, filters, params, today),
+            "words_typed": len(search.Query.parse(q).terms),
         },
     )
 
@@ -539,13 +565,15 @@ def sign_in_page(
 def request_key_recovery_page(
     request: Request, session: SessionDep, q: Text = "", organisation: Text = ""
 ) -> HTMLResponse:
-    """Lost your key? Find one's organisation, then ask for a link to a new key by e-mail
-    (the script posts to `POST /organisations/{id}/key-recovery`)."""
+    """Lost your key? Find one's organisation (by words of its name, each word or its
+    beginning), then ask for a link to a new key by e-mail (the script posts to
+    `POST /organisations/{id}/key-recovery`)."""
     chosen = _organisation_named(session, organisation)
     q = q.strip()
     found: list[Any] = []
     if q and chosen is None:
-        found, _ = organisations_service.list_organisations(session, q=q, limit=10, offset=0)
+        # As the name comes back to mind: "rare kidney assoc" finds "... Association ...".
+        found, _ = find_as_typed(session, q, limit=10)
     return render(
         request,
         "key_recovery_request.html",

@@ -20,7 +20,7 @@ from matchmaker.calls import get_call
 from matchmaker.consortium.drafts import get_consortium
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
-from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.outbox import Event, enqueue, web_page
 from matchmaker.partnering.requests import (
     get_partner_request,
     require_organisation_key,
@@ -44,7 +44,26 @@ from models.partnering import (
     PartnerRequestStatus,
 )
 
-INBOX_HINT = "Read it, and accept or decline it, in your inbox: GET /inbox with your key."
+# What a notification calls each kind of request, in the words the web pages use.
+_RECEIVED = {
+    ContactKind.interest: "an answer to your partner request",
+    ContactKind.contact: "a message",
+}
+_SENT = {
+    ContactKind.interest: "your answer to their partner request",
+    ContactKind.contact: "your message",
+}
+
+
+def _inbox(base_url: str) -> str:
+    """Where a notification sends its reader: the inbox page, signed in with the key."""
+    return (
+        f"Your inbox, once signed in with your organisation's key: {web_page(base_url, '/inbox')}"
+    )
+
+
+def _about(call: Call | None) -> str:
+    return f" about the call {call.identifier} ({call.title})" if call is not None else ""
 
 
 def effective_status(request: ContactRequest, *, now: datetime) -> ContactStatus:
@@ -149,20 +168,26 @@ def waiting_request(
 
 
 def _notify_received(
-    session: Session, request: ContactRequest, sender: Organisation, call: Call | None
+    session: Session,
+    request: ContactRequest,
+    sender: Organisation,
+    call: Call | None,
+    *,
+    base_url: str,
 ) -> None:
-    what = "An expression of interest" if request.kind == ContactKind.interest else "A message"
-    about = f" about the call {call.identifier} ({call.title})" if call is not None else ""
+    what = _RECEIVED[ContactKind(request.kind)]
     enqueue(
         session,
         organisation_id=request.recipient_organisation_id,
         about=request.sender_organisation_id,
         event=Event.request_received,
-        subject=f"{what} from {sender.name}",
+        subject=f"{what.capitalize()} from {sender.name}",
         body=(
-            f"{what} from {sender.name} ({sender.country}){about}:\n\n{request.message}\n\n"
-            f"{INBOX_HINT} Their contact address is shown to you, and yours to them, only if "
-            "you accept.\n"
+            f"{sender.name} ({sender.country}) sent you {what}{_about(call)}:\n\n"
+            f"{request.message}\n\n"
+            "Accept it or decline it in your inbox. Their contact address is shown to you, "
+            "and yours to them, only if you accept.\n\n"
+            f"{_inbox(base_url)}\n"
         ),
     )
 
@@ -178,6 +203,7 @@ def _store(
     consortium_id: int | None,
     partner_request_id: int | None,
     expiry_days: int,
+    base_url: str,
     now: datetime,
 ) -> ContactRequest:
     request = ContactRequest(
@@ -193,7 +219,7 @@ def _store(
     )
     session.add(request)
     session.flush()
-    _notify_received(session, request, sender, call)
+    _notify_received(session, request, sender, call, base_url=base_url)
     return request
 
 
@@ -205,6 +231,7 @@ def express_interest(
     actor: Principal | None,
     expiry_days: int,
     max_open: int,
+    base_url: str,
     now: datetime,
 ) -> ContactRequest:
     """Answer an open partner request with a message to its publisher."""
@@ -230,6 +257,7 @@ def express_interest(
         consortium_id=None,
         partner_request_id=partner_request_id,
         expiry_days=expiry_days,
+        base_url=base_url,
         now=now,
     )
 
@@ -242,6 +270,7 @@ def contact_organisation(
     actor: Principal | None,
     expiry_days: int,
     max_open: int,
+    base_url: str,
     now: datetime,
 ) -> ContactRequest:
     """Write to an organisation about a call or one of your drafts."""
@@ -272,6 +301,7 @@ def contact_organisation(
         consortium_id=data.consortium_id,
         partner_request_id=None,
         expiry_days=expiry_days,
+        base_url=base_url,
         now=now,
     )
 
@@ -441,7 +471,13 @@ def get_contact_request(
 
 
 def answer_contact_request(
-    session: Session, *, request_id: int, accept: bool, actor: Principal | None, now: datetime
+    session: Session,
+    *,
+    request_id: int,
+    accept: bool,
+    actor: Principal | None,
+    base_url: str,
+    now: datetime,
 ) -> ContactRequestPublic:
     """Accept or decline a pending request (its recipient only); the sender is told."""
     status = ContactStatus.accepted if accept else ContactStatus.declined
@@ -449,6 +485,8 @@ def answer_contact_request(
         session, request_id=request_id, actor=actor, now=now, by_recipient=True, status=status
     )
     recipient = _organisation(session, viewer_id)
+    what = _SENT[ContactKind(request.kind)]
+    call = session.get(Call, request.call_id) if request.call_id is not None else None
     if accept:
         address = recipient.contact_email or "(none given in its profile)"
         enqueue(
@@ -456,10 +494,12 @@ def answer_contact_request(
             organisation_id=request.sender_organisation_id,
             about=viewer_id,
             event=Event.request_accepted,
-            subject=f"{recipient.name} accepted your request",
+            subject=f"{recipient.name} accepted {what}",
             body=(
-                f"{recipient.name} accepted your request. Write to them at {address}.\n\n"
-                "They now see your contact address too.\n"
+                f"{recipient.name} accepted {what}{_about(call)}. "
+                f"Write to them at {address}.\n\n"
+                "They now see your contact address too.\n\n"
+                f"{_inbox(base_url)}\n"
             ),
         )
     else:
@@ -468,8 +508,12 @@ def answer_contact_request(
             organisation_id=request.sender_organisation_id,
             about=viewer_id,
             event=Event.request_declined,
-            subject=f"{recipient.name} declined your request",
-            body=f"{recipient.name} declined your request.\n",
+            subject=f"{recipient.name} declined {what}",
+            body=(
+                f"{recipient.name} declined {what}{_about(call)}. Neither of you sees the "
+                "other's contact address.\n\n"
+                f"{_inbox(base_url)}\n"
+            ),
         )
     return present(session, [request], viewer_id=viewer_id, now=now)[0]
 

@@ -30,11 +30,12 @@ from matchmaker.consortium.drafts import members_by_draft
 from matchmaker.consortium.proposals import effective_requirements, missing_types
 from matchmaker.db import first_claimed, for_writing, session_scope
 from matchmaker.matching.text import call_text, organisation_text
-from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.outbox import Event, enqueue, web_page
 from matchmaker.partnering.ranking import partner_request_text
 from matchmaker.partnering.requests import status_of
 from matchmaker.partnering.saved_searches import Hit, SearchIndex, build_index
 from matchmaker.repository import stored_id
+from matchmaker.wording import stakeholder_noun
 from models.call import Call, CallStatus, call_status
 from models.common import counts_as, utc_now
 from models.consortium import Consortium
@@ -122,6 +123,7 @@ def _search_messages(
     subject: str,
     body: str,
     about: int | None = None,
+    base_url: str,
     now: datetime,
 ) -> int:
     """One message per hit whose search still exists and has not heard of the item (`about`:
@@ -145,8 +147,10 @@ def _search_messages(
             organisation_id=hit.organisation_id,
             event=event,
             subject=subject,
+            # In percent, as the saved-searches page asks for the relevance needed.
             body=f"{body}\n\nIt matches your saved search {_describe(search)} "
-            f"(relevance {hit.score:.2f}, your threshold {search.threshold:.2f}).",
+            f"(relevance {hit.score:.0%}; you asked for at least {search.threshold:.0%}). "
+            f"To change or delete your saved searches: {web_page(base_url, '/saved-searches')}",
             about=about,
             now=now,
         )
@@ -174,7 +178,8 @@ def _call_job(
         subject=f"New call: {call.identifier} {call.title}",
         body=f"A new call was published: {call.identifier}, {call.title}\n"
         f"Programme: {call.programme or 'not given'}; deadline: {deadline}.\n"
-        f"{base_url.rstrip('/')}/calls/{call_id}",
+        f"{web_page(base_url, f'/calls/{call_id}')}",
+        base_url=base_url,
         now=now,
     )
 
@@ -196,7 +201,10 @@ def _partner_request_job(
         programme=call.programme,
         exclude_organisation=publisher.id,
     )
-    sought = ", ".join(request.stakeholder_types) or "any kind of partner"
+    sought = (
+        ", ".join(stakeholder_noun(kind, 2) for kind in request.stakeholder_types)
+        or "any kind of partner"
+    )
     return _search_messages(
         session,
         hits=hits,
@@ -205,8 +213,9 @@ def _partner_request_job(
         subject=f"{publisher.name} is looking for partners for {call.identifier}",
         body=f"{publisher.name} ({publisher.country}) looks for {sought} for the call "
         f"{call.identifier}, {call.title}.\n{request.pitch}\n"
-        f"{base_url.rstrip('/')}/calls/{call.id}",
+        f"{web_page(base_url, f'/calls/{call.id}#partner-requests')}",
         about=publisher.id,
+        base_url=base_url,
         now=now,
     )
 
@@ -288,7 +297,7 @@ def _gap_messages(
             subject=f"A {kind.replace('_', ' ')} for your draft {gap.name}",
             body=f"{organisation.name} ({organisation.country}) is a {kind.replace('_', ' ')}, "
             f"a kind of partner your draft {gap.name!r} for {gap.call_identifier} still "
-            f"lacks.\n{base_url.rstrip('/')}/organisations/{organisation.id}",
+            f"lacks.\n{web_page(base_url, f'/organisations/{organisation.id}')}",
             about=organisation.id,
             now=now,
         )
@@ -315,8 +324,9 @@ def _organisation_job(
         subject=f"An organisation for your search: {organisation.name}",
         body=f"{organisation.name} ({organisation.country}, "
         f"{organisation.stakeholder_type.replace('_', ' ')}) is new or updated its profile.\n"
-        f"{base_url.rstrip('/')}/organisations/{organisation_id}",
+        f"{web_page(base_url, f'/organisations/{organisation_id}')}",
         about=organisation_id,
+        base_url=base_url,
         now=now,
     )
     return sent + _gap_messages(session, organisation, found.gaps, base_url=base_url, now=now)
@@ -416,7 +426,7 @@ def remind_deadlines(
                 subject=f"{call.identifier} closes {when} ({deadline.isoformat()})",
                 body=f"The call {call.identifier}, {call.title}, that your draft {draft.name!r} "
                 f"is written for closes {when}, on {deadline.isoformat()}.\n"
-                f"{base_url.rstrip('/')}/calls/{call.id}",
+                f"{web_page(base_url, f'/consortia/{draft.id}')}",
                 now=now,
             )
     return sent

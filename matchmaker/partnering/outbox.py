@@ -71,6 +71,12 @@ def exported_notifications(session: Session, *, organisation_id: int) -> list[No
     ]
 
 
+def web_page(base_url: str, path: str) -> str:
+    """The web page at `path` under `/ui`, for a link in a notification: people open these
+    links in a browser, where the JSON API's own addresses would show them raw data."""
+    return f"{base_url.rstrip('/')}/ui{path}"
+
+
 def new_message_id() -> str:
     """A Message-ID unique to one notification, kept on every attempt to deliver it."""
     return f"<{uuid.uuid4().hex}@matchmaker>"

@@ -31,7 +31,7 @@ from matchmaker.auth import (
 from matchmaker.errors import Conflict, InvalidInput, NotFound
 from matchmaker.keys import ADMIN_ONLY
 from matchmaker.organisations import get_organisation
-from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.outbox import Event, enqueue, web_page
 from matchmaker.repository import get_or_raise, paginate, stored_id
 from matchmaker.trust.duplicates import SHARED_HOSTS
 from matchmaker.trust.history import absorbed_external_ids
@@ -88,7 +88,7 @@ def claim_address(email: str, *, host: str | None) -> str:
 
 def claim_link(base_url: str, claim_id: int, token: str) -> str:
     """The page that confirms a claim (its GET only shows a button; the POST confirms)."""
-    return f"{base_url.rstrip('/')}/ui/claims/{claim_id}/{token}"
+    return web_page(base_url, f"/claims/{claim_id}/{token}")
 
 
 def _body(claimant: Organisation, record: Organisation, link: str, hours: int) -> str:

@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 from matchmaker.auth import Principal, require_organisation
 from matchmaker.db import for_writing, session_scope
 from matchmaker.organisations import get_organisation
-from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.outbox import Event, enqueue, web_page
 from matchmaker.repository import ExpectedVersion, versioned_update
 from matchmaker.wording import say_date
 from models.change import Entity
@@ -77,7 +77,12 @@ def stale_among(
 
 def confirm_page(base_url: str, organisation_id: int) -> str:
     """The page where the signed-in owner confirms a profile is current."""
-    return f"{base_url.rstrip('/')}/ui/organisations/{organisation_id}/confirm"
+    return web_page(base_url, f"/organisations/{organisation_id}/confirm")
+
+
+def recovery_page(base_url: str, organisation_id: int) -> str:
+    """The page that asks for a link to a new key for this organisation, when its key is lost."""
+    return web_page(base_url, f"/key-recovery?organisation={organisation_id}")
 
 
 def reminder_message_id(organisation_id: int, confirmed_at: datetime) -> str:
@@ -87,7 +92,13 @@ def reminder_message_id(organisation_id: int, confirmed_at: datetime) -> str:
 
 
 def _reminder_body(
-    name: str, confirmed_at: datetime, *, link: str, stale_after_months: int, now: datetime
+    name: str,
+    confirmed_at: datetime,
+    *,
+    link: str,
+    recovery: str,
+    stale_after_months: int,
+    now: datetime,
 ) -> str:
     last = say_date(confirmed_at, full_month=True)
     stale_from = months_before(confirmed_at, -stale_after_months)
@@ -102,7 +113,9 @@ def _reminder_body(
         "If it is still right (or once you have updated it), sign in with your organisation's "
         f"key and confirm it here:\n\n{link}\n\n"
         "This link holds no key: only someone signed in with your organisation's key can "
-        "confirm. You are reminded once for each confirmation.\n"
+        "confirm. You are reminded once for each confirmation.\n\n"
+        "Lost the key since? A link to a new one can be e-mailed to this address, from "
+        f"here:\n\n{recovery}\n"
     )
 
 
@@ -156,6 +169,7 @@ def remind_owners(
                                 name,
                                 as_utc(confirmed_at),
                                 link=confirm_page(base_url, organisation_id),
+                                recovery=recovery_page(base_url, organisation_id),
                                 stale_after_months=stale_after_months,
                                 now=now,
                             ),

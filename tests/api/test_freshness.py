@@ -123,6 +123,11 @@ def test_owner_is_reminded_once_per_confirmation(anonymous: TestClient, engine: 
         )
         body = message.get_content()
         assert f"{BASE_URL}/ui/organisations/{due['id']}/confirm\n" in body
+        # A year on, the key is often lost: the e-mail says where to get a new one.
+        assert (
+            "Lost the key since? A link to a new one can be e-mailed to this address, from "
+            f"here:\n\n{BASE_URL}/ui/key-recovery?organisation={due['id']}\n"
+        ) in body
         assert f"last confirmed as current on {last.day} {last:%B %Y}." in body
         assert due["api_key"] not in body
 

@@ -77,6 +77,10 @@ def test_recovery_link_is_mailed_and_issues_a_working_key_once(
     [(to, organisation_id, token)] = mailed_links(recorder.messages, LINK)
     assert (to, organisation_id) == ("partnering@lumc.example", organisation["id"])
     assert recorder.messages[0]["X-Matchmaker-Event"] == "key_recovery"
+    # The words of the pages ("organisation key"), not the developers' ("API key").
+    mailed = recorder.messages[0].get_content()
+    assert "for a new organisation key for " in mailed
+    assert "API" not in mailed
     with Session(engine) as session:
         stored = session.scalars(select(KeyRecoveryToken)).one()
         assert token not in stored.token_hash
@@ -216,13 +220,18 @@ def test_the_link_page_redeems_only_when_its_button_is_pressed(
 
     shown = anonymous.post(path)
     assert shown.status_code == 200
-    new_key = re.search(r'<code id="new-key">(mm_[A-Za-z0-9_-]+)</code>', shown.text)
+    new_key = re.search(r'<code id="new-key"[^>]*>(mm_[A-Za-z0-9_-]+)</code>', shown.text)
     assert new_key
     assert works(anonymous, organisation["id"], new_key.group(1))
     assert not works(anonymous, organisation["id"], organisation["api_key"])
     again = anonymous.post(path)
     assert again.status_code == 404
     assert "not valid" in again.text
+    # Asking again starts from the same organisation, not from a search for its name.
+    assert (
+        f'<a href="/ui/key-recovery?organisation={organisation_id}">Ask for a new link</a>'
+        in again.text
+    )
 
 
 def test_asking_is_rate_limited_per_organisation_and_address(

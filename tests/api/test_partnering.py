@@ -270,6 +270,44 @@ def test_interest_reaches_the_publisher_and_acceptance_shows_both_addresses(
     assert events == ["request_received", "request_accepted"]
 
 
+def test_notifications_name_the_request_and_the_call_and_link_the_inbox_page(
+    call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+) -> None:
+    """The e-mails a request and its answers write say what they are about (the answer to a
+    partner request, a message; the call) in the web pages' words, and lead to the inbox web
+    page at the public address, never to an API call such as GET /inbox."""
+    first = interest(patients, publish(publisher, call["id"])["id"], "We would like to join.")
+    assert publisher.client.post(f"/contact-requests/{first.json()['id']}/decline").is_success
+    message = patients.client.post(
+        f"/organisations/{publisher.id}/contact-requests",
+        json={"call_id": call["id"], "message": "Could we talk?"},
+    )
+    assert message.status_code == 201, message.text
+    with Session(engine) as session:
+        sent = session.scalars(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    inbox = (
+        "Your inbox, once signed in with your organisation's key: http://localhost:8000/ui/inbox\n"
+    )
+    about = "about the call IHI-2027-01-01 (Liver disease screening)"
+    assert [(item.event, item.subject) for item in sent] == [
+        ("request_received", "An answer to your partner request from European Liver Patients"),
+        ("request_declined", "Leiden University declined your answer to their partner request"),
+        ("request_received", "A message from European Liver Patients"),
+    ]
+    assert sent[0].body == (
+        f"European Liver Patients (BE) sent you an answer to your partner request {about}:\n\n"
+        "We would like to join.\n\n"
+        "Accept it or decline it in your inbox. Their contact address is shown to you, and "
+        f"yours to them, only if you accept.\n\n{inbox}"
+    )
+    assert sent[1].body == (
+        f"Leiden University declined your answer to their partner request {about}. Neither of "
+        f"you sees the other's contact address.\n\n{inbox}"
+    )
+    assert sent[2].body.startswith(f"European Liver Patients (BE) sent you a message {about}:")
+    assert all("GET /" not in item.body for item in sent)
+
+
 def test_declined_and_withdrawn_requests_reveal_nothing(
     call: dict[str, Any], publisher: Party, patients: Party
 ) -> None:
@@ -674,11 +712,14 @@ def test_export_holds_the_notifications_sent_to_it_without_addresses_or_links(
     ]
     assert "partnering@leiden.example" in stored[0].body
     assert accepted["body"] == (
-        "Leiden University accepted your request. Write to them at (address withheld).\n\n"
-        "They now see your contact address too.\n"
+        "Leiden University accepted your answer to their partner request about the call "
+        "IHI-2027-01-01 (Liver disease screening). Write to them at (address withheld).\n\n"
+        "They now see your contact address too.\n\n"
+        "Your inbox, once signed in with your organisation's key: "
+        "http://localhost:8000/ui/inbox\n"
     )
     assert (accepted["subject"], accepted["attempts"], accepted["sent_at"]) == (
-        "Leiden University accepted your request",
+        "Leiden University accepted your answer to their partner request",
         0,
         None,
     )

@@ -4,9 +4,12 @@ demo data for a real uvicorn to serve, the screen sizes, signing in with a key, 
 the accessibility checks visit and what they check on each.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright import sync_api
 
 from matchmaker import db
@@ -35,16 +38,34 @@ SETTLED = (
 )
 
 
-def demo_database(path: Path) -> str:
-    """Create a migrated SQLite database at `path` holding the demo data; return its URL."""
+def demo_database(path: Path, *, demo: bool = True) -> str:
+    """Create a migrated SQLite database at `path` holding the demo data (or, without `demo`,
+    nothing); return its URL."""
     url = f"sqlite:///{path}"
     engine = db.create_db_engine(Settings(database_url=url))
     try:
         db.upgrade(engine)
-        load_demo(engine)
+        if demo:
+            load_demo(engine)
     finally:
         engine.dispose()
     return url
+
+
+@contextmanager
+def watched_tab(
+    browser: Any, server: httpx.Client, viewport: sync_api.ViewportSize
+) -> Iterator[Any]:
+    """A tab in a context of its own on the server at `viewport`; a script error on it fails
+    the test when the tab is closed."""
+    context = browser.new_context(viewport=viewport, base_url=str(server.base_url).rstrip("/"))
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    yield tab
+    context.close()
+    assert not problems
 
 
 def launch_chromium(playwright: sync_api.Playwright) -> sync_api.Browser:

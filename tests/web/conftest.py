@@ -9,7 +9,7 @@ import pytest
 from playwright import sync_api
 
 from tests.servers import uvicorn_server
-from tests.web.browser import DESKTOP, TIMEOUT_MS, demo_database, launch_chromium
+from tests.web.browser import DESKTOP, TIMEOUT_MS, demo_database, launch_chromium, watched_tab
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +33,8 @@ def browser() -> Iterator[object]:
 def page(server: httpx.Client, browser: Any) -> Iterator[Any]:
     """A desktop tab of its own on the server; the test fails if a script error happened on
     it."""
-    context = browser.new_context(base_url=str(server.base_url).rstrip("/"), viewport=DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(str(error)))
-    yield tab
-    context.close()
-    assert not problems
+    with watched_tab(browser, server, DESKTOP) as tab:
+        yield tab
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from models.common import utc_now
 from models.organisation import Organisation
 from tests.factories import organisation_payload
 from tests.servers import uvicorn_server
-from tests.web.browser import DESKTOP, TIMEOUT_MS, sign_in
+from tests.web.browser import DESKTOP, TIMEOUT_MS, demo_database, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,13 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The URL of a migrated, empty SQLite file."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('trust') / 'trust.db'}"
-    engine = db.create_db_engine(Settings(database_url=url))
-    try:
-        db.upgrade(engine)
-    finally:
-        engine.dispose()
-    return url
+    return demo_database(tmp_path_factory.mktemp("trust") / "trust.db", demo=False)
 
 
 @pytest.fixture(scope="module")

@@ -287,6 +287,44 @@ def test_organisation_page_shows_the_profile_but_never_the_contact_email(
     assert "@" not in re.sub(r"<footer.*</footer>", "", page, flags=re.S)
 
 
+def test_organisation_page_says_what_the_percentage_of_a_fitting_call_means(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """ "Calls that fit" explains its percentages as the call page does (the same score, a
+    chance, a few percent usual), so a profile at 13% does not read as a poor fit."""
+    corpus = _corpus(client)
+    organisation = corpus["organisations"]["Biopsy Assays BV"]
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    fitting = page.split('id="calls-heading"')[1].split("</section>")[0]
+    assert (
+        '<p class="hint" id="calls-fit-hint">Open and forthcoming calls, best fit first; the '
+        "words are what this profile shares with each. The percentage is the score the call's "
+        "suggested partners show: the chance that an organisation scored so took part in a "
+        "funded consortium for such a call. A few percent is usual; even a call's best rarely "
+        "score above 25%.</p>"
+    ) in fitting
+    assert '<ol class="compact-list" aria-describedby="calls-fit-hint">' in fitting
+
+
+def test_lost_key_page_finds_the_organisation_by_the_beginnings_of_words_of_its_name(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Remembering its name only in part ("rare kidney assoc"), a user who lost the key still
+    finds the organisation to ask for a new one."""
+    organisation = create_organisation(
+        client, name="European Association for Rare Kidney Disease Patients", country="BE"
+    )
+    create_organisation(client, name="Kidney Research Institute", country="NL")
+    page = anonymous.get("/ui/key-recovery", params={"q": "rare kidney assoc"}).text
+    choices = page.split('id="key-recovery-choices"')[1].split("</ul>")[0]
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', choices) == [
+        (
+            f"/ui/key-recovery?organisation={organisation['id']}",
+            "European Association for Rare Kidney Disease Patients",
+        )
+    ]
+
+
 def test_organisation_page_says_the_part_played_in_each_past_project(
     client: TestClient, anonymous: TestClient
 ) -> None:

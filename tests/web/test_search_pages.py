@@ -60,6 +60,47 @@ def test_calls_page_lists_search_results_best_first(
     ]
 
 
+def _fewer_words(page: str) -> list[tuple[str, str]]:
+    """The words offered alone after a search found nothing: (address, link text and count)."""
+    box = re.search(r'<div class="empty" id="fewer-words">(.*?)</div>', page, re.S)
+    assert box, page
+    return re.findall(r'<li><a href="([^"]+)">([^<]+)</a> \(([^)]+)\)</li>', box.group(1))
+
+
+def test_a_search_of_several_words_that_finds_nothing_offers_each_word_alone(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """ "rare kidney disease" finds no call (every word must appear, and none has all three):
+    the page says why, and links each word that finds calls alone, with the other filters
+    kept and how many calls it finds; a word that finds nothing is not offered."""
+    create_call(
+        client,
+        identifier="IHI-2026-CKD",
+        title="Care pathways for chronic kidney disease",
+        description="People living with kidney disease.",
+    )
+    create_call(
+        client,
+        identifier="IHI-2026-RC",
+        title="Rare cancers in children",
+        description="Paediatric oncology trials.",
+    )
+    page = anonymous.get("/ui/calls", params={"q": "rare kidney disease", "programme": "IHI"}).text
+    assert re.findall(r'<span class="identifier">([^<]+)</span>', page) == []
+    assert (
+        "No call has all the words “rare kidney disease”: a call is found only when every "
+        "word you type is in it, so fewer words find more."
+    ) in page
+    assert _fewer_words(page) == [
+        ("/ui/calls?q=rare&amp;programme=IHI", "rare", "1 call"),
+        ("/ui/calls?q=kidney&amp;programme=IHI", "kidney", "1 call"),
+        ("/ui/calls?q=disease&amp;programme=IHI", "disease", "1 call"),
+    ]
+    nothing = anonymous.get("/ui/calls", params={"q": "kidny"}).text
+    assert 'id="fewer-words"' not in nothing
+    assert "No call has the word “kidny”. Check the spelling, or try another word." in nothing
+
+
 def test_organisations_page_searches_description_keywords_and_projects(
     client: TestClient, anonymous: TestClient
 ) -> None:

@@ -56,6 +56,24 @@
     }
   }
 
+  // Text pasted from a word processor, a PDF or a web page can hold characters nobody sees:
+  // Word's line break (U+000B), page breaks, line and paragraph separators, zero-width
+  // spaces, soft hyphens, byte-order marks, direction overrides. The API refuses them
+  // (SECURITY.md, "Hostile input"), and a user cannot find them to delete them, so the forms
+  // send what the user sees: breaks become line breaks (spaces on a one-line field), the
+  // invisible characters go. Joiners (U+200C, U+200D), which some scripts spell with, stay.
+  var PASTED_BREAKS = /\r\n?|[\u000b\u000c\u0085\u2028\u2029]/g;
+  var PASTED_INVISIBLE =
+    /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\u00ad\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u206f\ufeff]/g;
+
+  function tidy(value, oneLine) {
+    var text = value.replace(PASTED_BREAKS, "\n").replace(PASTED_INVISIBLE, "");
+    if (oneLine) {
+      text = text.replace(/\s*\n\s*/g, " ");
+    }
+    return text.trim();
+  }
+
   // One place that talks to the server: JSON in, the key in the header, no cookies.
   function request(method, url, options) {
     options = options || {};
@@ -768,7 +786,7 @@
       // An answer to a partner request goes to its publisher; any other message names its call.
       var partnerRequestId = form.getAttribute("data-partner-request-id");
       var url = "/partner-requests/" + partnerRequestId + "/interest";
-      var body = { message: message.value };
+      var body = { message: tidy(message.value, false) };
       if (!partnerRequestId) {
         url = "/organisations/" + form.getAttribute("data-organisation-id") + "/contact-requests";
         body.call_id = Number(form.getAttribute("data-call-id"));
@@ -1395,7 +1413,7 @@
     }
 
     function valueOf(name) {
-      var value = form.elements[name].value.trim();
+      var value = tidy(form.elements[name].value, true);
       return value === "" ? null : value;
     }
 
@@ -1450,7 +1468,7 @@
       untitled = [];
       activityList.querySelectorAll("[data-activity]").forEach(function (row) {
         var part = function (name) {
-          return row.querySelector("[data-part='" + name + "']").value.trim();
+          return tidy(row.querySelector("[data-part='" + name + "']").value, name !== "summary");
         };
         if (!part("title")) {
           if (part("summary") || part("year") || part("role")) {
@@ -1479,17 +1497,18 @@
 
     function body() {
       var data = {
-        name: form.elements.name.value.trim(),
+        name: tidy(form.elements.name.value, true),
         stakeholder_type: form.elements.stakeholder_type.value,
         country: form.elements.country.value,
         city: valueOf("city"),
         website: valueOf("website"),
         contact_email: valueOf("contact_email"),
-        description: form.elements.description.value.trim(),
-        keywords: form.elements.keywords.value
-          .split(/[,\n]/)
+        description: tidy(form.elements.description.value, false),
+        // Commas or semicolons (as many people list things), or one keyword a line.
+        keywords: tidy(form.elements.keywords.value, false)
+          .split(/[,;\n]/)
           .map(function (word) {
-            return word.trim();
+            return tidy(word, true);
           })
           .filter(Boolean),
         activities: activities(),
@@ -1888,6 +1907,24 @@
     });
   }
 
+  // A key recovered by an e-mailed link (the page shows it once): this tab signs in with it,
+  // as it does after registering, so the user goes on without pasting it.
+  function signInWithRecoveredKey() {
+    var code = document.querySelector("#new-key[data-sign-in]");
+    if (!code) {
+      return;
+    }
+    try {
+      remember(code.textContent.trim(), {
+        role: "organisation",
+        organisation_id: Number(code.getAttribute("data-organisation-id")),
+        organisation_name: code.getAttribute("data-organisation-name"),
+      });
+    } catch (error) {
+      document.getElementById("copy-hint").textContent = error.message;
+    }
+  }
+
   function setupCopyKey() {
     document.addEventListener("click", function (event) {
       var button = event.target.closest("[data-action='copy-key']");
@@ -1915,6 +1952,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    signInWithRecoveredKey();
     var who = applySession();
     setupSignIn();
     setupSignOut();

@@ -185,7 +185,14 @@ def test_new_call_notifies_fitting_saved_searches_once(
     )
     assert {message.event for message in messages} == {"call_matches_search"}
     assert all(message.subject.startswith("New call: IHI-2023-05-02") for message in messages)
-    assert all(f"{BASE}/calls/{call['id']}" in message.body for message in messages)
+    # The link opens the call's web page: people click it in a mail program, where the JSON
+    # API's own address would show them raw data.
+    link = f"{BASE}/ui/calls/{call['id']}\n\nIt matches your saved search "
+    assert all(link in message.body for message in messages)
+    assert all(
+        message.body.endswith(f"To change or delete your saved searches: {BASE}/ui/saved-searches")
+        for message in messages
+    )
     assert (run(engine).jobs, len(outbox(engine))) == (0, before + 2)
 
 
@@ -263,6 +270,8 @@ def test_new_partner_request_notifies_matching_searches_not_its_publisher(
     assert message.event == "partner_request_matches_search"
     assert message.about_organisation_id == publisher[0]
     assert "Oncomark Diagnostics is looking for partners" in message.subject
+    assert "looks for patient organisations for the call" in message.body
+    assert f"{BASE}/ui/calls/{call['id']}#partner-requests\n" in message.body
     assert "contact_email" not in message.body
     assert "@" not in message.body
 
@@ -296,7 +305,7 @@ def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
     assert message.event == "profile_fills_gap"
     assert message.about_organisation_id == patients[0]
     assert "Liver Patients Europe" in message.body
-    assert f"{BASE}/organisations/{patients[0]}" in message.body
+    assert message.body.endswith(f"{BASE}/ui/organisations/{patients[0]}")
     changed = patients[1].patch(
         f"/organisations/{patients[0]}", json={"description": "Patient panels for liver care."}
     )
@@ -326,6 +335,7 @@ def test_deadline_reminder_goes_once_per_draft_and_deadline(
     (message,) = [m for m in outbox(engine) if m.event == "deadline_soon"]
     assert message.organisation_id == owner[0]
     assert message.subject == f"IHI-2023-05-02 closes in 7 days ({deadline.isoformat()})"
+    assert message.body.endswith(f"{BASE}/ui/consortia/{draft.json()['id']}")
     moved = client.patch(f"/calls/{call['id']}", json={"deadline": "2030-03-10"})
     assert moved.status_code == 200, moved.text
     assert run(engine, on=today + timedelta(days=3)).reminders == 1
