@@ -33,10 +33,14 @@ _deselected = 0  # tests left out by -m or -k, counted by pytest_deselected
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `postgres` the tests that use the server directly (database_url's param has it)."""
+    """Mark `postgres` the tests that use the server directly (database_url's param has it),
+    and run the `slow` ones first: the processes sharing out the suite (pytest-xdist) then end
+    on short tests together, where a two-minute schemathesis run left last kept one of them
+    busy alone (each group keeps its order)."""
     for item in items:
         if "postgres_admin_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
