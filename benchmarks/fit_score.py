@@ -47,9 +47,8 @@ from matchmaker.matching.scoring import DOMINANCE_RATIO, Weights
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cordis"
 MODEL = Path(scoring.__file__).with_name(scoring.MODEL_FILE)
-FEATURES = ("text", "track_record", "similar_projects", "past_partners")
 # The slopes fitted jointly; past partners come after (`fit_partners`).
-JOINT = FEATURES[:3]
+JOINT = ("text", "track_record", "similar_projects")
 # The evidence may reach at most this share of what a three-times better text fit is worth.
 MARGIN = 0.95
 # The past partners' slopes tried (`fit_partners`), and the recall that picks one.
@@ -58,17 +57,14 @@ RECALL_AT = 50
 
 
 def feature_rows(found: Evidence, rows: np.ndarray) -> np.ndarray:
-    """The score's features (FEATURES, in order) of some candidates of a query's evidence; a
-    signal the query has none of (no partners given, no similar projects) is 0."""
-    zeros = np.zeros(rows.size)
-    shared = found.shared[rows] if found.shared is not None else zeros
-    similar = found.similar[rows] if found.similar is not None else zeros
+    """The jointly fitted features (JOINT, in order) of some candidates of a query's evidence;
+    no similar projects counts as 0."""
+    similar = found.similar[rows] if found.similar is not None else np.zeros(rows.size)
     return np.column_stack(
         [
             scoring.text_feature(found.cosine[rows]),
             scoring.track_feature(found.projects[rows]),
             scoring.similar_feature(similar),
-            scoring.partners_feature(shared),
         ]
     )
 
@@ -129,7 +125,6 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray, float]]) -> dict[str, float]:
     """The slopes of the conditional logit (`conditional_logit`) over the JOINT features.
     Evidence slopes are at least 0, and the evidence at its caps stays below MARGIN of what a
     3x better text fit is worth."""
-    groups = [(x[:, : len(JOINT)], y, w) for x, y, w in groups]
     loss = conditional_logit(groups)
     caps = np.array(
         [
@@ -201,7 +196,7 @@ def calibration_data(
             found = index.evidence(query.text, weights=Weights.fitted())
             rows = np.flatnonzero(found.cosine > 0)
             # A call's suggestions have no draft, so no past partners.
-            linear.append(feature_rows(found, rows)[:, : len(JOINT)] @ weights)
+            linear.append(feature_rows(found, rows) @ weights)
             labels.append(np.isin(found.ids[rows], list(query.relevant)))
     return np.concatenate(linear), np.concatenate(labels)
 

@@ -370,17 +370,15 @@ def _rank_gap_candidates(
         # The score counts past projects shared with the draft's members: stated apart, as
         # the points they add to the fit without them.
         shared = next((r.factor for r in match.reasons if r.signal == PAST_PARTNERS), 1.0)
-        partners = sorted(
-            {
+        if shared > 1.0:
+            partners = {
                 name
                 for number in project_ids(organisation)
                 for name in draft.projects.get(number, ())
             }
-        )
-        if shared > 1.0:
             # Past projects are matched on what both profiles list (title and year), which
             # neither side proves: the reason says what is known, not that they worked together.
-            who = ", ".join(partners) or "a member"
+            who = ", ".join(sorted(partners)) or "a member"
             bonuses.append((f"Lists a past project also listed by {who}", shared))
         if countries_short and organisation.country not in draft.countries:
             bonuses.append((f"Brings a new country ({organisation.country})", NEW_COUNTRY_BONUS))

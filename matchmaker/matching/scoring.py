@@ -201,9 +201,7 @@ class Weights:
         """The similar past projects' part of the log-odds (summed cosines of close projects)."""
         return self.similar_projects * similar_feature(similar)
 
-    def partners_term(
-        self, shared: np.ndarray | float, room: np.ndarray | float = math.inf
-    ) -> np.ndarray:
+    def partners_term(self, shared: np.ndarray | float, room: np.ndarray | float) -> np.ndarray:
         """The past partnerships' part of the log-odds (projects shared with given partners),
         at most `room`: what the track record and similar projects leave of the budget."""
         return np.minimum(self.past_partners * partners_feature(shared), room)
