@@ -59,6 +59,7 @@ from benchmarks.matching import (
     synthesise_profiles,
 )
 from matchmaker.matching import saved_index as index_store
+from matchmaker.matching.analyzer import preprocess
 from matchmaker.matching.text_index import TfidfMatcher
 
 try:
@@ -115,9 +116,8 @@ def fts_query(matcher: TfidfMatcher, text: str) -> str:
     vectorizer = matcher.vectorizer_
     if vectorizer is None:
         return ""
-    stop_words = vectorizer.get_stop_words() or frozenset()
-    words = vectorizer.build_analyzer()(text)
-    unigrams = dict.fromkeys(w for w in words if " " not in w and w not in stop_words)
+    # The text's words as written, stop words left out: FTS5 does not stem them.
+    unigrams = dict.fromkeys(vectorizer.tokenizer.words(preprocess(text)))
     # Double quotes make each word a string, so FTS5 operators (OR, NOT, NEAR, *, ^, :) in the
     # text stay words; a quote inside a word is doubled.
     return " OR ".join('"' + word.replace('"', '""') + '"' for word in unigrams)

@@ -237,6 +237,7 @@ class TfidfMatcher(BaseEstimator):
                 "extra_stop_words": sorted(params["extra_stop_words"]),
             },
             "terms": vocabulary.all_terms(),
+            "forms": dict(vocabulary.forms),
             "shape": [snapshot.postings.n_base, vocabulary.size],
             "fitted_at": snapshot.fitted_at.isoformat(),
             "n_fitted": snapshot.n_fitted,
@@ -263,6 +264,7 @@ class TfidfMatcher(BaseEstimator):
                 ngram_range=matcher.ngram_range,
                 extra_stop_words=matcher.extra_stop_words,
                 sublinear_tf=bool(matcher.sublinear_tf),
+                forms=meta["forms"],
             ),
             postings=Postings.mapped(arrays, n_terms),
             vocabulary_token=uuid.uuid4().hex,
@@ -480,7 +482,7 @@ class TfidfMatcher(BaseEstimator):
         snapshot = self._fitted()
         terms, weights = self._query_vector(snapshot, text)
         mask = snapshot.postings.candidates(exclude_ids, include_ids)
-        return self._search(snapshot, terms, weights, k, mask)
+        return self._search(snapshot, terms, weights, k, mask, _names(snapshot, text))
 
     def similar(
         self,
@@ -503,7 +505,7 @@ class TfidfMatcher(BaseEstimator):
         if mask is None:
             mask = postings.alive.copy()
         mask[row] = False
-        return self._search(snapshot, terms, weights, k, mask)
+        return self._search(snapshot, terms, weights, k, mask, _names(snapshot, None))
 
     def _search(
         self,
@@ -512,15 +514,11 @@ class TfidfMatcher(BaseEstimator):
         weights: np.ndarray,
         k: int,
         mask: np.ndarray | None,
+        names: Callable[[np.ndarray], list[str]],
     ) -> list[Match]:
         """The k best documents allowed by `mask` for a query vector, with explanations."""
         return snapshot.postings.search(
-            terms,
-            weights,
-            k=k,
-            mask=mask,
-            n_terms=self.explain_terms,
-            names=snapshot.vocabulary.names,
+            terms, weights, k=k, mask=mask, n_terms=self.explain_terms, names=names
         )
 
     def explain(self, text: str | QueryVector | TermFrequencies, ids: Sequence[int]) -> list[Match]:
@@ -533,7 +531,7 @@ class TfidfMatcher(BaseEstimator):
         terms, weights = self._query_vector(snapshot, text)
         _, rows = snapshot.postings.lookup(ids)
         return snapshot.postings.explain(
-            terms, weights, rows, n_terms=self.explain_terms, names=snapshot.vocabulary.names
+            terms, weights, rows, n_terms=self.explain_terms, names=_names(snapshot, text)
         )
 
     def score_ids(
@@ -615,7 +613,7 @@ class TfidfMatcher(BaseEstimator):
     @property
     def vectorizer_(self) -> CountVectorizer:
         """The vectorizer whose analyzer makes the terms (`build_analyzer()`,
-        `get_stop_words()`); its `vocabulary_` holds the terms of the fit, not those added
+        `tokenizer.stop_words`); its `vocabulary_` holds the terms of the fit, not those added
         since. Read it, never modify it."""
         return self._fitted().vocabulary.counter
 
@@ -626,3 +624,14 @@ class TfidfMatcher(BaseEstimator):
         snapshot = self._fitted()
         vocabulary = snapshot.vocabulary
         return snapshot.postings.nbytes() + int(vocabulary.terms.nbytes + vocabulary.idf.nbytes)
+
+
+def _names(
+    snapshot: _Snapshot, query: str | QueryVector | TermFrequencies | None
+) -> Callable[[np.ndarray], list[str]]:
+    """What names the shared terms of a query's matches (terms are stems): the words of its
+    text, or the words the fit's texts use most for them when the query has no text."""
+    vocabulary = snapshot.vocabulary
+    if isinstance(query, QueryVector):
+        query = query.text
+    return vocabulary.names_in(query) if isinstance(query, str) else vocabulary.shown

@@ -46,12 +46,8 @@ def terms_of(matcher: TfidfMatcher) -> list[str]:
 
 def reference_rows(matcher: TfidfMatcher, texts: list[str]) -> np.ndarray:
     """TfidfVectorizer's rows of `texts` over the matcher's vocabulary, IDF fitted on them."""
-    analyzer = matcher.vectorizer_
     reference = TfidfVectorizer(
-        strip_accents="unicode",
-        token_pattern=analyzer.token_pattern,
-        stop_words=list(analyzer.get_stop_words() or ()),
-        ngram_range=matcher.ngram_range,
+        analyzer=matcher.analyzer(),
         sublinear_tf=matcher.sublinear_tf,
         vocabulary=terms_of(matcher),
     )
@@ -88,7 +84,7 @@ def test_a_word_first_seen_in_an_upsert_is_found_by_the_next_query() -> None:
     found = matcher.query("bradykinesia")
     assert [match.id for match in found] == [100]
     assert [term.term for term in found[0].matched_terms] == ["bradykinesia"]
-    assert terms_of(matcher)[size:] == ["bradykinesia", "scoring", "smartphone", "videos"]
+    assert terms_of(matcher)[size:] == ["bradykinesia", "score", "smartphon", "video"]
     assert matcher._snapshot is not None
     vocabulary = matcher._snapshot.vocabulary
     np.testing.assert_allclose(vocabulary.idf_of(np.array([size])), [smooth_idf(1, len(texts) + 1)])
@@ -127,7 +123,7 @@ def test_a_phrase_first_used_after_the_fit_waits_for_a_refit() -> None:
     matcher.upsert(101, "deep brain stimulation")
 
     assert "deep brain" not in terms_of(matcher)
-    assert {"deep", "brain", "stimulation"} <= set(terms_of(matcher))
+    assert {"deep", "brain", "stimul"} <= set(terms_of(matcher))
     matcher.fit([*range(len(texts)), 100, 101], [*texts, "deep brain", "deep brain"])
     assert "deep brain" in terms_of(matcher)
 

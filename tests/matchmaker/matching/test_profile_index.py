@@ -398,12 +398,12 @@ def test_terms_common_to_many_calls_weigh_less_in_the_query() -> None:
 
 def test_a_new_deployment_weighs_call_boilerplate_less_with_the_shipped_table() -> None:
     """No call stored: the package's table still makes work-programme wording weigh less."""
-    profiles = {1: Profile("Generic", "solutions development"), 2: Profile("Niche", "biopsy")}
+    profiles = {1: Profile("Generic", "solutions strategies"), 2: Profile("Niche", "biopsy")}
     ids, values = list(profiles), list(profiles.values())
-    query = "biopsy solutions development"
+    query = "biopsy solutions strategies"
     shipped = {m.id: m.score for m in ProfileIndex().fit(ids, values).rank(query)}
     plain = {m.id: m.score for m in ProfileIndex(known_calls=NO_CALLS).fit(ids, values).rank(query)}
-    assert CallTerms.shipped().frequencies["solutions"] > 100
+    assert CallTerms.shipped().frequencies["solut"] > 100  # "solutions", as a stem
     assert plain[1] > plain[2]  # two query words against one
     assert shipped[2] > shipped[1]
 
