@@ -120,7 +120,7 @@ MATCHED_TERM: JsonDict = {"term": "liquid biopsy", "weight": 0.21}
 REASON: JsonDict = {
     "signal": "text_similarity",
     "value": 0.21,
-    "factor": 0.05795,
+    "factor": 0.055802,
     "detail": "Shares liquid biopsy, ctdna, methylation with the call",
     "organisation_ids": [],
     "projects": [],
