@@ -1,14 +1,16 @@
 """How a text becomes terms, and the vocabulary that gives each term a column and an IDF weight.
 
-Stop words and n-grams are scikit-learn's: `counter` configures a `CountVectorizer` whose
-analyzer (`build_analyzer()`, built once per fit) every text goes through, and the text index
-(`text_index`) fits its vocabulary with it. Its tokenizer (`Stems`) folds plurals (`stem`), so a
-term is a stem ("sensor" for "sensors"); what a person reads is a word: the query's own word for
-it (`wording`), else the one the fitted texts write most (`Vocabulary.forms`). A `Vocabulary` turns one text into the
-vector `TfidfVectorizer.transform([text])` would give with the same terms and IDF weights,
-without `transform`'s per-call validation: 0.014 ms instead of 0.93 ms for a call title (mean
-over 200 CORDIS topic titles, a one-off measurement; the analyzer itself is a few
-microseconds).
+N-grams are scikit-learn's: `counter` configures a `CountVectorizer` whose analyzer
+(`build_analyzer()`, built once per fit) every text goes through, and the text index
+(`text_index`) fits its vocabulary with it. Its tokenizer (`Stems`) folds plurals (`stem`) and
+leaves out scikit-learn's English stop words and ours, so a term is a stem ("sensor" for
+"sensors"); what a person reads is a word: the query's own word for it (`wording`), else the
+one the fitted texts write most (`Vocabulary.forms`).
+
+A `Vocabulary` turns one text into the vector `TfidfVectorizer.transform([text])` would give
+with the same terms and IDF weights, without `transform`'s per-call validation: 0.014 ms
+instead of 0.93 ms for a call title (mean over 200 CORDIS topic titles, a one-off measurement;
+the analyzer itself is a few microseconds).
 
 Every word is a term. The fit keeps every word of every text, whatever its document frequency
 (`min_df` and `max_df` bound phrases, n-grams of two or more words, only), and a text upserted
