@@ -204,7 +204,7 @@ class Stems:
 
 def wording(vectorizer: CountVectorizer, text: str) -> dict[str, str]:
     """Each term `vectorizer` (`counter`'s) makes of `text`, named by the words the text uses
-    for it where it first does ("wearable sensors" for the stems "wearabl sensor")."""
+    for it where it first does ("wearable sensors" for the stems "wearable sensor")."""
     tokenizer: Stems = vectorizer.tokenizer
     words, stems = tokenizer.pairs(preprocess(text))
     low, high = vectorizer.ngram_range
@@ -581,10 +581,9 @@ def commonest_forms(written: Mapping[str, int]) -> dict[str, str]:
     best: dict[str, tuple[int, int, str]] = {}
     for word, stem in zip(words, stem_words(words), strict=True):
         key = (-written[word], len(word), word)
-        if key < best.get(stem, key):
+        known = best.get(stem)
+        if known is None or key < known:
             best[stem] = key
-        else:
-            best.setdefault(stem, key)
     return {stem: word for stem, (_, _, word) in best.items() if word != stem}
 
 

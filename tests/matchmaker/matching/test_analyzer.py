@@ -1,4 +1,5 @@
-"""How texts become terms: web and e-mail addresses say nothing about a topic."""
+"""How texts become terms: plurals folded, web and e-mail addresses left out (they say nothing
+about a topic), and how shared terms read."""
 
 from pathlib import Path
 

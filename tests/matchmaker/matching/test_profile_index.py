@@ -398,9 +398,9 @@ def test_terms_common_to_many_calls_weigh_less_in_the_query() -> None:
 
 def test_a_new_deployment_weighs_call_boilerplate_less_with_the_shipped_table() -> None:
     """No call stored: the package's table still makes work-programme wording weigh less."""
-    profiles = {1: Profile("Generic", "solutions strategies"), 2: Profile("Niche", "biopsy")}
+    profiles = {1: Profile("Generic", "solutions development"), 2: Profile("Niche", "biopsy")}
     ids, values = list(profiles), list(profiles.values())
-    query = "biopsy solutions strategies"
+    query = "biopsy solutions development"
     shipped = {m.id: m.score for m in ProfileIndex().fit(ids, values).rank(query)}
     plain = {m.id: m.score for m in ProfileIndex(known_calls=NO_CALLS).fit(ids, values).rank(query)}
     assert CallTerms.shipped().frequencies["solution"] > 100  # "solutions", as a stem
