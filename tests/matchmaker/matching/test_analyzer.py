@@ -1,6 +1,7 @@
 """How texts become terms: plurals folded, web and e-mail addresses left out (they say nothing
 about a topic), and how shared terms read."""
 
+import re
 from pathlib import Path
 
 from hypothesis import given
@@ -8,10 +9,11 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import strip_accents_unicode
 
 from matchmaker.matching import saved_index
-from matchmaker.matching.analyzer import ADDRESS, counter, preprocess, wording
+from matchmaker.matching.analyzer import ADDRESS, WORD_PATTERN, counter, preprocess, wording
 from matchmaker.matching.text_index import TfidfMatcher
 
-ANALYZE = counter((1, 2), ()).build_analyzer()
+ANALYZER = counter((1, 2), ())
+ANALYZE = ANALYZER.build_analyzer()
 ADDRESSES = [
     "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/home",
     "http://www.example.org/en/about?lang=en#top",
@@ -124,3 +126,25 @@ def test_without_a_query_text_a_stem_reads_as_the_fits_commonest_word(tmp_path: 
     loaded = saved_index.load(tmp_path, "k", TfidfMatcher)
     assert loaded is not None
     assert loaded.similar(1, k=5) == [found]
+
+
+WORDS = st.sampled_from(
+    [
+        *("Sensors", "sensor", "studies", "study", "biopsies", "biopsy", "diagnosis", "virus"),
+        *("classes", "trees", "gas", "the", "of", "activities", "Parkinson's", "wearable"),
+        *("gait", "measuring", "Europe's", "series", "species", "https://x.eu/a"),
+    ]
+)
+
+
+@given(st.lists(WORDS, max_size=12).map(" ".join))
+def test_every_term_of_a_text_is_named_by_words_that_make_it_again(text: str) -> None:
+    """`wording` names each term the analyzer makes of a text, by words of the text that the
+    analyzer turns back into that term: an explanation never shows a stem, nor words that
+    would not match."""
+    named = wording(ANALYZER, text)
+    written = set(re.findall(WORD_PATTERN, preprocess(text)))
+    assert set(ANALYZE(text)) == set(named)
+    for term, words in named.items():
+        assert set(words.split()) <= written
+        assert term in ANALYZE(words)
