@@ -20,10 +20,7 @@ from matchmaker.importers.demo import load_demo
 from tests.servers import ADMIN_TOKEN, uvicorn_server
 
 PHASES = "examples,coverage,fuzzing,stateful"
-# Generation is deterministic, so more examples never find something new from one run to the
-# next on the same code; 12 (20 until 2026-12-06) keeps the two runs, the longest tests of the
-# suite, to about a minute each and `.ci/run` within its 15 minutes.
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 20
 # `positive_data_acceptance` sends requests the schema allows and expects them accepted. Two
 # answers to such a request are documented and right: 412 for an If-Match naming another
 # version (any string fits the header's schema), and 422 for the rules JSON Schema cannot
