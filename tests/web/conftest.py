@@ -13,10 +13,17 @@ from tests.web.browser import DESKTOP, TIMEOUT_MS, demo_database, launch_chromiu
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """A uvicorn process serving a migrated SQLite file with the demo data loaded."""
-    url = demo_database(tmp_path_factory.mktemp("e2e") / "demo.db")
-    with uvicorn_server(url) as client:
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a migrated SQLite file holding the demo data, or nothing in a module that
+    sets ``DEMO_DATA = False``."""
+    demo = getattr(request.module, "DEMO_DATA", True)
+    return demo_database(tmp_path_factory.mktemp("e2e") / "e2e.db", demo=demo)
+
+
+@pytest.fixture(scope="module")
+def server(database: str) -> Iterator[httpx.Client]:
+    """A uvicorn process serving that database."""
+    with uvicorn_server(database) as client:
         yield client
 
 

@@ -18,8 +18,7 @@ from matchmaker import db
 from matchmaker.key_recovery import request_recovery
 from matchmaker.settings import Settings
 from tests.factories import organisation_payload
-from tests.servers import uvicorn_server
-from tests.web.browser import PHONE, SIDEWAYS, demo_database, watched_tab
+from tests.web.browser import PHONE, SIDEWAYS, watched_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = sync_api.expect
@@ -30,17 +29,8 @@ SOFT_HYPHEN, ZERO_WIDTH, WORD_BREAK = "\u00ad", "\u200b", "\u000b"
 BOM, PARAGRAPH = "\ufeff", "\u2029"
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URL of a migrated, empty SQLite file."""
-    return demo_database(tmp_path_factory.mktemp("volunteer") / "volunteer.db", demo=False)
-
-
-@pytest.fixture(scope="module")
-def server(database: str) -> Iterator[httpx.Client]:
-    """A uvicorn process serving that database."""
-    with uvicorn_server(database) as client:
-        yield client
+# The conftest's `database` and `server`, on an empty database.
+DEMO_DATA = False
 
 
 @pytest.fixture

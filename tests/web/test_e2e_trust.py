@@ -6,7 +6,6 @@ organisation's key cannot confirm it, and a claim with a malformed record is ref
 page, with the reason beside the field.
 """
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,23 +20,13 @@ from matchmaker.settings import Settings
 from models.common import utc_now
 from models.organisation import Organisation
 from tests.factories import organisation_payload
-from tests.servers import uvicorn_server
-from tests.web.browser import DESKTOP, TIMEOUT_MS, demo_database, sign_in
+from tests.web.browser import DESKTOP, TIMEOUT_MS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URL of a migrated, empty SQLite file."""
-    return demo_database(tmp_path_factory.mktemp("trust") / "trust.db", demo=False)
-
-
-@pytest.fixture(scope="module")
-def server(database: str) -> Iterator[httpx.Client]:
-    """A uvicorn process serving that database."""
-    with uvicorn_server(database) as client:
-        yield client
+# The conftest's `database` and `server`, on an empty database.
+DEMO_DATA = False
 
 
 def _created(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
