@@ -310,14 +310,7 @@ def accept_contact_request(
     request_id: IdPath, session: SessionDep, settings: SettingsDep, actor: WriterDep
 ) -> ContactRequestPublic:
     """Accept a request you received: you both see each other's contact address from now on."""
-    return contacts.answer_contact_request(
-        session,
-        request_id=request_id,
-        accept=True,
-        actor=actor,
-        base_url=settings.public_base_url,
-        now=utc_now(),
-    )
+    return _answer(session, settings, actor, request_id, accept=True)
 
 
 @router.post(
@@ -330,10 +323,17 @@ def decline_contact_request(
     request_id: IdPath, session: SessionDep, settings: SettingsDep, actor: WriterDep
 ) -> ContactRequestPublic:
     """Decline a request you received; nothing is revealed to either side."""
+    return _answer(session, settings, actor, request_id, accept=False)
+
+
+def _answer(
+    session: SessionDep, settings: SettingsDep, actor: WriterDep, request_id: int, *, accept: bool
+) -> ContactRequestPublic:
+    """Accept or decline a contact request, now, with links to this service's pages."""
     return contacts.answer_contact_request(
         session,
         request_id=request_id,
-        accept=False,
+        accept=accept,
         actor=actor,
         base_url=settings.public_base_url,
         now=utc_now(),

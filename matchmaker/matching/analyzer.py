@@ -446,11 +446,11 @@ class Vocabulary:
     def shown(self, columns: np.ndarray) -> list[str]:
         """The term of each column in words: each stem as the fit's texts write it most
         (`forms`; a word added since the fit stays a stem)."""
+        return list(map(self._in_words, self.names(columns)))
+
+    def _in_words(self, term: str) -> str:
         forms = self.forms
-        return [
-            " ".join(forms.get(stem, stem) for stem in term.split(" "))
-            for term in self.names(columns)
-        ]
+        return " ".join(forms.get(stem, stem) for stem in term.split(" "))
 
     def names_in(self, text: str) -> Callable[[np.ndarray], list[str]]:
         """`shown`, each term the text has named as the text words it (`wording`): shared
@@ -458,9 +458,7 @@ class Vocabulary:
 
         def names(columns: np.ndarray) -> list[str]:
             named = wording(self.counter, text)
-            terms = self.names(columns)
-            shown = self.shown(columns)
-            return [named.get(term, words) for term, words in zip(terms, shown, strict=True)]
+            return [named.get(term) or self._in_words(term) for term in self.names(columns)]
 
         return names
 
