@@ -1,6 +1,7 @@
 """The one engine factory, sessions, and the Alembic migrations run from code."""
 
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -325,8 +326,9 @@ def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
+@functools.cache
 def head_revision() -> str | None:
-    """The newest migration's revision id."""
+    """The newest migration's revision id (the migrations ship with the code: read once)."""
     return ScriptDirectory.from_config(
         alembic_config(create_engine("sqlite://"))
     ).get_current_head()

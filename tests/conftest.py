@@ -123,9 +123,8 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
-    """An engine on a database migrated to the latest revision."""
+    """An engine on the test's database (a copy of one migrated to the latest revision)."""
     engine = db.create_db_engine(settings)
-    db.upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -64,10 +64,17 @@ def world(client: TestClient) -> World:
     )
 
 
+# Every table of a migrated database by backend, read once: each test's database is a copy of
+# the same migrated one.
+_tables: dict[str, MetaData] = {}
+
+
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to prove a refused request changed nothing."""
-    metadata = MetaData()
-    metadata.reflect(engine)
+    metadata = _tables.get(engine.dialect.name)
+    if metadata is None:
+        metadata = _tables[engine.dialect.name] = MetaData()
+        metadata.reflect(engine)
     with engine.connect() as connection:
         return {
             name: sorted(map(tuple, connection.execute(select(table)).all()), key=repr)
