@@ -50,6 +50,23 @@ GENERIC_WORDS: Final = frozenset(
     organization organizations secondary sme smes took cordis coordinating coordinated
     """.split()  # noqa: SIM905 - a word list reads better as a paragraph than as 60 lines
 )
+# Words that make any phrase holding them filler: verbs and fillers of sentences ("took part",
+# "provides access"), the kinds of organisation an imported description starts with ("Public
+# body", "Private company (SME)"), and the legal forms in organisations' names (Oy, GmbH,
+# Ltd), which link two companies of one country, not a topic. A phrase of other generic words
+# can still be telling ("early detection", "health data"); one with these never is ("finland
+# took", "sme paris", across the sentences of an imported description; "vtt oy").
+FILLER_WORDS: Final = frozenset(
+    """
+    took part parts able available currently way ways make makes made provide provides
+    provided allow allows enable enables possible important
+    cordis coordinating coordinated sme smes secondary establishment establishments
+    company companies body bodies organisation organisations organization organizations
+    gmbh ggmbh mbh gbr ohg kg ug ev ag se sl slu srl srls sa sas sarl spa bv nv bvba vzw
+    asbl aisbl cvba scrl scarl ab oy oyj aps ou uab sia as kft zrt sro doo ltd limited
+    plc inc llc corp lda ltda limitada ae ike etaireia sirketi spolka odpowiedzialnoscia
+    """.split()  # noqa: SIM905 - a word list reads better as a paragraph than as 50 lines
+)
 
 
 def matched_terms(terms: Iterable[MatchedTerm]) -> list[schemas.MatchedTerm]:
@@ -62,8 +79,12 @@ def matched_terms(terms: Iterable[MatchedTerm]) -> list[schemas.MatchedTerm]:
 
 
 def telling(term: str) -> bool:
-    """Whether a shared term says something about a topic (not only generic words or numbers)."""
-    return any(word not in GENERIC_WORDS and not word.isdigit() for word in term.split())
+    """Whether a shared term says something about a topic: not only generic words or numbers,
+    and no filler word in it."""
+    words = term.split()
+    return not any(word in FILLER_WORDS for word in words) and any(
+        word not in GENERIC_WORDS and not word.isdigit() for word in words
+    )
 
 
 def _listing(names: Sequence[str], limit: int) -> str:

@@ -1,5 +1,6 @@
 """Reasons a person reads: plain sentences, telling terms only, past projects by title."""
 
+import itertools
 import re
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -33,9 +34,24 @@ def test_the_importers_own_description_words_are_never_shown_as_shared_terms() -
         text = organisation_description(
             activity_type=code, sme="true", city="Paris", country="FR", projects=12, coordinated=3
         )
-        words = set(re.findall(r"[a-z]+", text.lower())) - ENGLISH_STOP_WORDS - DOMAIN_STOP_WORDS
-        said |= {word for word in words if telling(word)}
-    assert said == {"paris", "france", "higher", "education"}
+        words = [
+            word
+            for word in re.findall(r"[a-z]+", text.lower())
+            if word not in ENGLISH_STOP_WORDS | DOMAIN_STOP_WORDS
+        ]
+        # Words, and phrases of two (made across the description's sentences as well).
+        terms = words + [" ".join(pair) for pair in itertools.pairwise(words)]
+        said |= {term for term in terms if telling(term)}
+    assert said == {"paris", "france", "paris france", "higher", "education"}
+
+
+def test_legal_forms_and_fillers_make_no_shared_term() -> None:
+    """The legal form two companies' names share says nothing about their work, nor does a
+    phrase a filler word is part of; other generic words still make telling phrases."""
+    for term in ("oy", "gmbh", "vtt oy", "biotech gmbh", "finland took", "provides access"):
+        assert not telling(term), term
+    for term in ("health data", "early detection", "finland", "biotech"):
+        assert telling(term), term
 
 
 def test_sentences_name_terms_projects_and_partners() -> None:
