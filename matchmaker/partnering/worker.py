@@ -143,11 +143,16 @@ class DeliveryWorker:
         except ValueError as error:
             logger.error("Notification e-mail is not sent: %s", error)
             sender = None
+        # The HTTP client (its TLS context takes tens of milliseconds to load) is made at the
+        # first pass, so a service stopped before it, as in a test, never makes one.
+        client: httpx.Client | None = None
         try:
-            with httpx.Client() as client:
-                while not self._stopping.wait(self.interval):
-                    self._pass(sender, client)
+            while not self._stopping.wait(self.interval):
+                client = client or httpx.Client()
+                self._pass(sender, client)
         finally:
+            if client is not None:
+                client.close()
             if sender is not None:
                 sender.close()
 
