@@ -51,17 +51,16 @@ GENERIC_WORDS: Final = frozenset(
     """.split()  # noqa: SIM905 - a word list reads better as a paragraph than as 60 lines
 )
 # Words that make any phrase holding them filler: verbs and fillers of sentences ("took part",
-# "provides access"), the kinds of organisation an imported description starts with ("Public
-# body", "Private company (SME)"), and the legal forms in organisations' names (Oy, GmbH,
-# Ltd), which link two companies of one country, not a topic. A phrase of other generic words
-# can still be telling ("early detection", "health data"); one with these never is ("finland
-# took", "sme paris", across the sentences of an imported description; "vtt oy").
+# "provides access"), the importer's own words ("CORDIS", "SME", "establishment"), and the
+# legal forms in organisations' names (Oy, GmbH, Ltd), which link two companies of one
+# country, not a topic. A phrase of other generic words can still be telling ("early
+# detection", "health data", "regulatory body", "patient organisations"); one with these never
+# is ("finland took", "sme paris", across the sentences of an imported description; "vtt oy").
 FILLER_WORDS: Final = frozenset(
     """
     took part parts able available currently way ways make makes made provide provides
     provided allow allows enable enables possible important
-    cordis coordinating coordinated sme smes secondary establishment establishments
-    company companies body bodies organisation organisations organization organizations
+    cordis coordinating coordinated sme smes establishment establishments
     gmbh ggmbh mbh gbr ohg kg ug ev ag se sl slu srl srls sa sas sarl spa bv nv bvba vzw
     asbl aisbl cvba scrl scarl ab oy oyj aps ou uab sia as kft zrt sro doo ltd limited
     plc inc llc corp lda ltda limitada ae ike etaireia sirketi spolka odpowiedzialnoscia
