@@ -65,7 +65,7 @@ class Cluster:
 
 # Where the server keeps its files when the machine has room in memory: each test's database is
 # a copy of the migrated template, and copying on a disk took 70 to 500 ms a test on the same
-# machine (the disk's speed varies), in memory a steady few milliseconds.
+# machine (the disk's speed varies), in memory about 30 ms.
 SHARED_MEMORY = Path("/dev/shm")
 MEMORY_NEEDED = 2 * 1024**3
 
