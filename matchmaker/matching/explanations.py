@@ -37,25 +37,23 @@ FACTOR_SHOWN: Final = 1.5
 GENERIC_WORDS: Final = frozenset(
     """
     early late non life choice high low large small good better best first last long short
-    able available current currently future past present recent way ways part parts form
-    type types level levels area areas field fields case cases set number numbers time times
-    make makes made provide provides provided allow allows enable enables improve improved
-    improving increase increased increasing reduce reduced reducing state order general
-    common possible potential important major scale real world related open group groups
-    process processes system systems service services tool tools people person public
-    private sector sectors international national regional local global society social
-    development solution solutions method methods management quality value values health
-    countries country member members
-    company companies body bodies establishment establishments organisation organisations
-    organization organizations secondary sme smes took cordis coordinating coordinated
+    current future past present recent form type types level levels area areas field fields
+    case cases set number numbers time times improve improved improving increase increased
+    increasing reduce reduced reducing state order general common potential major scale real
+    world related open group groups process processes system systems service services tool
+    tools people person public private sector sectors international national regional local
+    global society social development solution solutions method methods management quality
+    value values health countries country member members company companies body bodies
+    organisation organisations organization organizations secondary
     """.split()  # noqa: SIM905 - a word list reads better as a paragraph than as 60 lines
 )
-# Words that make any phrase holding them filler: verbs and fillers of sentences ("took part",
-# "provides access"), the importer's own words ("CORDIS", "SME", "establishment"), and the
-# legal forms in organisations' names (Oy, GmbH, Ltd), which link two companies of one
-# country, not a topic. A phrase of other generic words can still be telling ("early
-# detection", "health data", "regulatory body", "patient organisations"); one with these never
-# is ("finland took", "sme paris", across the sentences of an imported description; "vtt oy").
+# Words that make any term holding them filler, a phrase as much as the word alone: verbs and
+# fillers of sentences ("took part", "provides access"), the importer's own words ("CORDIS",
+# "SME", "establishment"), and the legal forms in organisations' names (Oy, GmbH, Ltd), which
+# link two companies of one country, not a topic. A phrase of generic words can still be
+# telling ("early detection", "health data", "regulatory body", "patient organisations"); one
+# with these never is ("finland took", "sme paris", across the sentences of an imported
+# description; "vtt oy").
 FILLER_WORDS: Final = frozenset(
     """
     took part parts able available currently way ways make makes made provide provides
