@@ -63,14 +63,15 @@ class Cluster:
         self._pg_ctl("-o", self.options, "-l", str(self.log), "-w", "start")
 
 
-# Where the server keeps its files when the machine has room in memory: each test's database is
-# a copy of the migrated template, and copying on a disk took 70 to 500 ms a test on the same
-# machine (the disk's speed varies), in memory about 30 ms.
+# Where the server keeps its files when the machine has room in memory (and scripts/test the
+# tests' own files): each test's database is a copy of the migrated template, and copying on a
+# disk took 70 to 500 ms a test on the same machine (the disk's speed varies), in memory about
+# 30 ms.
 SHARED_MEMORY = Path("/dev/shm")
 MEMORY_NEEDED = 2 * 1024**3
 
 
-def _in_memory() -> str | None:
+def in_memory_folder() -> str | None:
     """A folder in shared memory with `MEMORY_NEEDED` free, or None (the system's temp folder)."""
     try:
         usage = shutil.disk_usage(SHARED_MEMORY)
@@ -86,7 +87,7 @@ def running_cluster() -> Iterator[Cluster]:
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (scripts/test installs it).")
     user = "postgres" if os.geteuid() == 0 else None
-    folder = Path(tempfile.mkdtemp(prefix="matchmaker-pg-", dir=_in_memory()))
+    folder = Path(tempfile.mkdtemp(prefix="matchmaker-pg-", dir=in_memory_folder()))
     data = folder / "data"
     if user:
         record = pwd.getpwnam(user)
