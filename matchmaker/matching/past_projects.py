@@ -8,6 +8,7 @@ are close to this text, and who lists them".
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
@@ -16,9 +17,14 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from matchmaker.matching.text import ProfileLike, activity_key, activity_text
+from matchmaker.matching.text import ProfileLike, activity_text, title_key
 
 KeyT = TypeVar("KeyT", contravariant=True)
+
+# How many past-project titles keep their number at hand: explaining one suggestion of a call
+# lists the numbers of every past project of the organisation (up to about 50 for the large
+# ones), 1,000 a request; the same organisations come back request after request.
+TITLES_REMEMBERED = 1 << 13
 
 
 class Aligned(Protocol):
@@ -47,7 +53,12 @@ def key_hash(key: str) -> int:
 def project_id(activity: Mapping[str, Any]) -> int | None:
     """The number that identifies a past project across profiles (`text.activity_key`, hashed);
     None when its title has no word."""
-    key = activity_key(activity)
+    return _title_number(str(activity.get("title") or ""))
+
+
+@functools.lru_cache(maxsize=TITLES_REMEMBERED)
+def _title_number(title: str) -> int | None:
+    key = title_key(title)
     return key_hash(key) if key else None
 
 

@@ -66,8 +66,12 @@ def activity_key(activity: Mapping[str, Any]) -> str:
     Never its URL (an organisation submitting its profile rarely gives one, and a URL must not
     change a score), its role, or its year (often missing on one side of the same project).
     """
-    title = strip_accents_unicode(str(activity.get("title") or "")).lower()
-    return " ".join(_WORDS.findall(title))
+    return title_key(str(activity.get("title") or ""))
+
+
+def title_key(title: str) -> str:
+    """A past project's title without case, accents or punctuation (see `activity_key`)."""
+    return " ".join(_WORDS.findall(strip_accents_unicode(title).lower()))
 
 
 def distinct_activities(activities: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
