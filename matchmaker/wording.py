@@ -5,7 +5,7 @@ goes through `plural`, a stakeholder type through `stakeholder_label` (a heading
 `stakeholder_noun` (inside a sentence).
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
 
 from models.common import StakeholderType
@@ -57,6 +57,14 @@ def organisations_by_id(ids: Collection[int]) -> str:
     if len(numbers) == 1:
         return f"organisation {numbers[0]}"
     return f"organisations {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def listing(names: Sequence[str], limit: int | None) -> str:
+    """The names separated by commas, the first `limit` of them (all when None) and then how
+    many more: "A, B and 3 more"."""
+    if limit is None or len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
 
 
 def plural(count: int, singular: str, plural: str | None = None) -> str:

@@ -11,7 +11,13 @@ from sqlalchemy import make_url
 from matchmaker.cli import fail
 from matchmaker.cli.imports import _migrated_engine, _progress_bar
 from matchmaker.importers.runner import SourceError
-from matchmaker.importers.sync import SyncSummary, parse_interval, repeat, sync_calls
+from matchmaker.importers.sync import (
+    IDENTIFIERS_SHOWN,
+    SyncSummary,
+    parse_interval,
+    repeat,
+    sync_calls,
+)
 from matchmaker.settings import get_settings
 
 sync_app = typer.Typer(help="Keep calls current with a source.", no_args_is_help=True)
@@ -58,6 +64,14 @@ def sync_calls_command(
             "<database file>.calls-sync.json beside a SQLite database; required otherwise.",
         ),
     ] = None,
+    every_identifier: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help=f"List every identifier created, updated or closed (default: the first "
+            f"{IDENTIFIERS_SHOWN} of each, then how many more).",
+        ),
+    ] = False,
     rounds: Annotated[int | None, typer.Option(min=1, hidden=True)] = None,
 ) -> None:
     """Create new calls, update changed ones and close those the source no longer lists."""
@@ -87,14 +101,14 @@ def sync_calls_command(
                 summary = once()
             except SourceError as error:
                 fail(str(error))
-            _print(summary)
+            _print(summary, every_identifier=every_identifier)
             return
 
         def round_(number: int) -> None:
             stamp = datetime.now().astimezone().isoformat(timespec="seconds")
             typer.echo(f"[{stamp}] sync {number}")
             try:
-                _print(once())
+                _print(once(), every_identifier=every_identifier)
             except SourceError as error:  # a failed round waits for the next one
                 typer.echo(f"Error: {error}", err=True)
 
@@ -103,6 +117,6 @@ def sync_calls_command(
         engine.dispose()
 
 
-def _print(summary: SyncSummary) -> None:
-    for line in summary.lines():
+def _print(summary: SyncSummary, *, every_identifier: bool) -> None:
+    for line in summary.lines(shown=None if every_identifier else IDENTIFIERS_SHOWN):
         typer.echo(line)

@@ -39,6 +39,7 @@ from matchmaker.db import for_writing, session_scope
 from matchmaker.importers.cordis import Progress, Rejected, SourceError
 from matchmaker.importers.runner import BATCH_SIZE, import_calls, rejected_and_notes
 from matchmaker.repository import versioned_update_many
+from matchmaker.wording import listing
 from models.call import Call, CallStatus, call_status
 from models.change import Entity
 from models.common import utc_today
@@ -112,6 +113,11 @@ class SyncState:
             raise
 
 
+# How many identifiers of each kind a summary prints unless asked for all: a first sync of the
+# Funding & Tenders Portal creates about 1,750 calls.
+IDENTIFIERS_SHOWN = 20
+
+
 @dataclass
 class SyncSummary:
     """What one sync did, identifier by identifier."""
@@ -129,8 +135,9 @@ class SyncSummary:
         """Whether the sync wrote anything."""
         return bool(self.created or self.updated or self.closed)
 
-    def lines(self) -> list[str]:
-        """The summary as printable lines: the counts, the identifiers, rejected rows, notes."""
+    def lines(self, shown: int | None = IDENTIFIERS_SHOWN) -> list[str]:
+        """The summary as printable lines: the counts, the identifiers (the first `shown` of
+        each kind, all when None), rejected rows, notes."""
         lines = [
             f"calls from {self.source}: {len(self.created)} created, {len(self.updated)} "
             f"updated, {len(self.closed)} closed, {len(self.unchanged)} unchanged, "
@@ -142,7 +149,7 @@ class SyncSummary:
             ("Closed", self.closed),
         ):
             if identifiers:
-                lines.append(f"{label}: {', '.join(sorted(identifiers))}")
+                lines.append(f"{label}: {listing(sorted(identifiers), shown)}")
         if not self.changed:
             lines.append("Nothing changed.")
         return lines + rejected_and_notes(self.rejected, self.notes)

@@ -19,7 +19,7 @@ from matchmaker.matching.scoring import (
 )
 from matchmaker.matching.text_index import Match, MatchedTerm
 from matchmaker.repository import stored_id
-from matchmaker.wording import plural
+from matchmaker.wording import listing, plural
 from models import matching as schemas
 from models.call import Call, call_status
 from models.organisation import Organisation, OrganisationSummary
@@ -84,11 +84,6 @@ def telling(term: str) -> bool:
     )
 
 
-def _listing(names: Sequence[str], limit: int) -> str:
-    shown = ", ".join(names[:limit])
-    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
-
-
 def drove(reason: schemas.Reason) -> bool:
     """Whether a similar-projects or past-partner reason moved the score enough to show beside
     the shared terms on a page."""
@@ -108,7 +103,7 @@ def reason_sentence(
             return f"Shares no terms with {subject}"
         if not terms:
             return f"Shares some general terms with {subject}"
-        return f"Shares {_listing(terms, TERMS_IN_SENTENCE)} with {subject}"
+        return f"Shares {listing(terms, TERMS_IN_SENTENCE)} with {subject}"
     if reason.signal == TRACK_RECORD:
         count = int(reason.value)
         if not count:
@@ -121,7 +116,7 @@ def reason_sentence(
             )
         titles = [f"'{project.title}'" for project in projects]
         many = plural(len(projects), "similar past project")
-        return f"Took part in {many}: {_listing(titles, PROJECTS_IN_SENTENCE)}"
+        return f"Took part in {many}: {listing(titles, PROJECTS_IN_SENTENCE)}"
     if reason.signal == FRESHNESS:
         months = int(reason.value) // 30
         ago = plural(months, "month") if months else plural(int(reason.value), "day")

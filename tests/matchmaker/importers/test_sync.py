@@ -15,6 +15,7 @@ from matchmaker.cli.sync import sync_app
 from matchmaker.importers import sync as sync_module
 from matchmaker.importers.runner import import_calls
 from matchmaker.importers.sync import (
+    IDENTIFIERS_SHOWN,
     SyncState,
     parse_interval,
     repeat,
@@ -373,6 +374,29 @@ def test_cli_sync_once_prints_what_changed(
         f"calls from {source.resolve()}: 1 created, 0 updated, 0 closed, 0 unchanged, "
         "0 rejected.\nCreated: T-1\n"
     )
+
+
+def test_cli_sync_lists_the_first_identifiers_unless_asked_for_all(
+    engine: Engine, tmp_path: Path, state: Path, cli_env: dict[str, str]
+) -> None:
+    """A sync that creates many calls (a first sync of the Portal: about 1,750) prints the
+    first identifiers of each kind and how many more; `--all` prints every one."""
+    identifiers = [f"T-{n:02}" for n in range(IDENTIFIERS_SHOWN + 5)]
+    source = write_calls(tmp_path / "calls.json", [call_source(i) for i in identifiers])
+    result = CliRunner().invoke(
+        sync_app, ["calls", str(source), "--state", str(state)], env=cli_env
+    )
+    assert result.exit_code == 0, result.output
+    created = result.output.splitlines()[1]
+    assert created == f"Created: {', '.join(identifiers[:IDENTIFIERS_SHOWN])} and 5 more"
+
+    more = [f"U-{n:02}" for n in range(IDENTIFIERS_SHOWN + 5)]
+    other = write_calls(tmp_path / "more.json", [call_source(i) for i in more])
+    result = CliRunner().invoke(
+        sync_app, ["calls", str(other), "--state", str(state), "--all"], env=cli_env
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == f"Created: {', '.join(more)}"
 
 
 def test_cli_sync_every_repeats_the_sync(
