@@ -33,14 +33,16 @@ def install_docs(app: FastAPI) -> None:
 
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=f"{root}{openapi_url}",
-            title=f"{app.title} · API docs",
-            oauth2_redirect_url=f"{root}{oauth2_redirect_url}",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{FAVICON_URL}",
-            swagger_ui_parameters=app.swagger_ui_parameters,
+        return _in_english(
+            get_swagger_ui_html(
+                openapi_url=f"{root}{openapi_url}",
+                title=f"{app.title} · API docs",
+                oauth2_redirect_url=f"{root}{oauth2_redirect_url}",
+                swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+                swagger_favicon_url=f"{root}{FAVICON_URL}",
+                swagger_ui_parameters=app.swagger_ui_parameters,
+            )
         )
 
     async def swagger_ui_redirect(request: Request) -> HTMLResponse:
@@ -48,15 +50,24 @@ def install_docs(app: FastAPI) -> None:
 
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=f"{root}{openapi_url}",
-            title=f"{app.title} · API reference",
-            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{FAVICON_URL}",
-            with_google_fonts=False,
+        return _in_english(
+            get_redoc_html(
+                openapi_url=f"{root}{openapi_url}",
+                title=f"{app.title} · API reference",
+                redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{FAVICON_URL}",
+                with_google_fonts=False,
+            )
         )
 
     app.add_route(DOCS_URL, swagger_ui, include_in_schema=False)
     app.add_route(oauth2_redirect_url, swagger_ui_redirect, include_in_schema=False)
     app.add_route(REDOC_URL, redoc, include_in_schema=False)
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+
+
+def _in_english(page: HTMLResponse) -> HTMLResponse:
+    """The page with its language declared, which FastAPI's templates leave out (a screen
+    reader then guesses how to pronounce it; axe's rule `html-has-lang`)."""
+    body = bytes(page.body).replace(b"<html>", b'<html lang="en">', 1)
+    return HTMLResponse(body, status_code=page.status_code)

@@ -51,6 +51,14 @@ def test_api_docs_load_only_assets_this_server_serves(anonymous: TestClient) -> 
                 assert len(served.content) > 100_000, url  # the whole bundle, not a stub
 
 
+def test_api_docs_declare_their_language(anonymous: TestClient) -> None:
+    """/docs and /redoc say they are in English, as every page of the site does."""
+    for path in DOCS_PAGES:
+        page = anonymous.get(path)
+        assert re.search(r"<html lang=\"en\">", page.text), path
+        assert page.headers["content-type"].startswith("text/html")
+
+
 def test_web_footer_links_the_json_api_to_its_docs(anonymous: TestClient) -> None:
     """The footer's "JSON API" link leads to the interactive docs, which are served."""
     links = Assets(anonymous.get("/ui/calls").text).links
