@@ -24,6 +24,7 @@ REDOC_URL = "/redoc"
 ASSETS_URL = "/docs-assets"
 ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 FAVICON_URL = f"{STATIC_URL}/favicon.svg"
+DOCS_CSS_URL = f"{STATIC_URL}/api-docs.css"  # Swagger UI's colours with enough contrast
 
 
 def install_docs(app: FastAPI) -> None:
@@ -42,7 +43,8 @@ def install_docs(app: FastAPI) -> None:
                 swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
                 swagger_favicon_url=f"{root}{FAVICON_URL}",
                 swagger_ui_parameters=app.swagger_ui_parameters,
-            )
+            ),
+            stylesheet=f"{root}{DOCS_CSS_URL}",
         )
 
     async def swagger_ui_redirect(request: Request) -> HTMLResponse:
@@ -66,8 +68,12 @@ def install_docs(app: FastAPI) -> None:
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
 
-def _in_english(page: HTMLResponse) -> HTMLResponse:
+def _in_english(page: HTMLResponse, stylesheet: str | None = None) -> HTMLResponse:
     """The page with its language declared, which FastAPI's templates leave out (a screen
-    reader then guesses how to pronounce it; axe's rule `html-has-lang`)."""
+    reader then guesses how to pronounce it; axe's rule `html-has-lang`), and `stylesheet`
+    loaded after the page's own."""
     body = bytes(page.body).replace(b"<html>", b'<html lang="en">', 1)
+    if stylesheet is not None:
+        link = f'<link type="text/css" rel="stylesheet" href="{stylesheet}">\n</head>'
+        body = body.replace(b"</head>", link.encode(), 1)
     return HTMLResponse(body, status_code=page.status_code)
