@@ -44,12 +44,14 @@ GENERIC_WORDS: Final = frozenset(
     tools people person public private sector sectors international national regional local
     global society social development solution solutions method methods management quality
     value values health countries country member members company companies body bodies
-    organisation organisations organization organizations secondary
+    organisation organisations organization organizations secondary line lines basis
+    objective objectives
     """.split()  # noqa: SIM905 - a word list reads better as a paragraph than as 60 lines
 )
 # Words that make any term holding them filler, a phrase as much as the word alone: verbs and
-# fillers of sentences ("took part", "provides access"), the importer's own words ("CORDIS",
-# "SME", "establishment"), and the legal forms in organisations' names (Oy, GmbH, Ltd), which
+# fillers of sentences ("took part", "provides access", "taking into account", "with regard
+# to", "by means of", "long-term"), the importer's own words ("CORDIS", "SME",
+# "establishment"), and the legal forms in organisations' names (Oy, GmbH, Ltd), which
 # link two companies of one country, not a topic. A phrase of generic words can still be
 # telling ("early detection", "health data", "regulatory body", "patient organisations"); one
 # with these never is ("finland took", "sme paris", across the sentences of an imported
@@ -57,7 +59,8 @@ GENERIC_WORDS: Final = frozenset(
 FILLER_WORDS: Final = frozenset(
     """
     took part parts able available currently way ways make makes made provide provides
-    provided allow allows enable enables possible important
+    provided allow allows enable enables possible important account regard accordance
+    respect addition view views term terms mean means
     cordis coordinating coordinated sme smes establishment establishments
     gmbh ggmbh mbh gbr ohg kg ug ev ag se sl slu srl srls sa sas sarl spa bv nv bvba vzw
     asbl aisbl cvba scrl scarl ab oy oyj aps ou uab sia as kft zrt sro doo ltd
