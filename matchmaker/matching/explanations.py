@@ -1,6 +1,7 @@
 """Matches explained as the API shows them: shared terms, reasons in sentences, and the past
 projects a reason names, turned into the response schemas in this one place."""
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Final
@@ -78,6 +79,7 @@ def matched_terms(terms: Iterable[MatchedTerm]) -> list[schemas.MatchedTerm]:
     ]
 
 
+@functools.lru_cache(maxsize=1 << 14)  # a request asks about 200 terms, mostly the same ones
 def telling(term: str) -> bool:
     """Whether a shared term says something about a topic: not only generic words or numbers,
     and no filler word in it."""
