@@ -49,7 +49,7 @@ def install_docs(app: FastAPI) -> None:
 
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return _in_english(
+        return _adapted(
             get_swagger_ui_html(
                 openapi_url=f"{root}{openapi_url}",
                 title=f"{app.title} · API docs",
@@ -67,7 +67,7 @@ def install_docs(app: FastAPI) -> None:
 
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return _in_english(
+        return _adapted(
             get_redoc_html(
                 openapi_url=f"{root}{openapi_url}",
                 title=f"{app.title} · API reference",
@@ -85,19 +85,16 @@ def install_docs(app: FastAPI) -> None:
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
 
-def _in_english(
-    page: HTMLResponse,
-    *,
-    stylesheet: str | None = None,
-    redoc_theme: dict[str, Any] | None = None,
+def _adapted(
+    page: HTMLResponse, *, stylesheet: str, redoc_theme: dict[str, Any] | None = None
 ) -> HTMLResponse:
-    """The page with its language declared, which FastAPI's templates leave out (a screen
-    reader then guesses how to pronounce it; axe's rule `html-has-lang`), `stylesheet` loaded
-    after the page's own, and ReDoc's element given `redoc_theme` (its `theme` attribute)."""
+    """FastAPI's page made ours: its language declared, which FastAPI's templates leave out (a
+    screen reader then guesses how to pronounce it; axe's rule `html-has-lang`), `stylesheet`
+    loaded after the page's own, and ReDoc's element given `redoc_theme` (its `theme`
+    attribute)."""
     body = bytes(page.body).replace(b"<html>", b'<html lang="en">', 1)
-    if stylesheet is not None:
-        link = f'<link type="text/css" rel="stylesheet" href="{stylesheet}">\n</head>'
-        body = body.replace(b"</head>", link.encode(), 1)
+    link = f'<link type="text/css" rel="stylesheet" href="{stylesheet}">\n</head>'
+    body = body.replace(b"</head>", link.encode(), 1)
     if redoc_theme is not None:
         theme = html.escape(json.dumps(redoc_theme), quote=True)
         body = body.replace(b"<redoc ", f'<redoc theme="{theme}" '.encode(), 1)
