@@ -66,6 +66,7 @@ FILLER_WORDS: Final = frozenset(
     gmbh ggmbh mbh gbr ohg kg ug ev ag se sl slu srl srls sa sas sarl spa bv nv bvba vzw
     asbl aisbl cvba scrl scarl ab oy oyj aps ou uab sia as kft zrt sro doo ltd
     plc inc llc corp lda ltda limitada ae ike etaireia sirketi spolka odpowiedzialnoscia
+    agrotikos synetairismos
     """.split()  # noqa: SIM905 - a word list reads better as a paragraph than as 50 lines
 )
 
