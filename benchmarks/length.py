@@ -20,7 +20,10 @@ Variants of the cosine c (the shipped coefficients are kept; only the text fit c
   long ones are raised, by at most 1 / s);
 - ``best project``: c ** 0.75 x max(c, b) ** 0.25, b the cosine of the profile's closest past
   project in the projects index: a long profile whose best project fits the text well gets
-  part of that fit.
+  part of that fit;
+- ``evidence x f``: the plain cosine, and every evidence coefficient (track record, similar
+  projects, past partners) times f: what the track record costs the short profiles, and what
+  it is worth over all real partners.
 
 Recall@50 is computed over every candidate, as the product ranks them (a profile that shares
 no term with the query is left out; a draft's member is never ranked).
@@ -43,6 +46,7 @@ from matchmaker.matching.text import distinct_activities
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cordis"
 AT, SHORT, SLOPES, BEST_SHARE = 50, 2, (0.9, 0.8, 0.7), 0.25
+EVIDENCE_SHARES = (0.75, 0.5, 0.25, 0.0)
 
 # A variant: (cosines, distinct terms per profile, best project cosine per profile) -> cosines.
 Variant = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -63,11 +67,14 @@ def best_project(cosine: np.ndarray, unique: np.ndarray, best: np.ndarray) -> np
     return cosine ** (1 - BEST_SHARE) * np.maximum(cosine, best) ** BEST_SHARE
 
 
-VARIANTS: dict[str, Variant | None] = {
-    "shipped": None,
-    **{f"pivoted {s}": pivoted(s) for s in SLOPES},
-    **{f"pivoted {s}, never below 1": pivoted(s, floor=True) for s in SLOPES},
-    f"best project (share {BEST_SHARE})": best_project,
+# Each variant: how it changes the text fit (None: not at all), and what share of the shipped
+# evidence coefficients (track record, similar projects, past partners) it keeps.
+VARIANTS: dict[str, tuple[Variant | None, float]] = {
+    "shipped": (None, 1.0),
+    **{f"pivoted {s}": (pivoted(s), 1.0) for s in SLOPES},
+    **{f"pivoted {s}, never below 1": (pivoted(s, floor=True), 1.0) for s in SLOPES},
+    f"best project (share {BEST_SHARE})": (best_project, 1.0),
+    **{f"evidence x {share}": (None, share) for share in EVIDENCE_SHARES},
 }
 
 
@@ -79,7 +86,15 @@ def measure(
     partners."""
     benchmark = load_benchmark(data_dir, mode=mode, split=split, seed=seed)
     index = ranker_index(benchmark)
-    weights = Weights.fitted()
+    fitted = Weights.fitted()
+    weights_of = {
+        name: fitted.replace(
+            track_record=fitted.track_record * share,
+            similar_projects=fitted.similar_projects * share,
+            past_partners=fitted.past_partners * share,
+        )
+        for name, (_, share) in VARIANTS.items()
+    }
     by_id = {p.id: p for p in benchmark.profiles}
     ids = np.asarray(sorted(by_id), dtype=np.int64)
     position = {int(doc_id): row for row, doc_id in enumerate(ids)}
@@ -94,18 +109,20 @@ def measure(
     found_short = {name: {k: [0, 0] for k in KINDS} for name in VARIANTS}
     partners = dict.fromkeys(KINDS, 0)
     for query in benchmark.queries:
-        evidence = index.evidence(query.text, partner_ids=query.partners, weights=weights)
+        evidence = index.evidence(query.text, partner_ids=query.partners, weights=fitted)
         cosines = projects.score_ids(
-            index._weighted(projects, query.text, 1, weights), cast(Sequence[int], keys)
+            index._weighted(projects, query.text, 1, fitted), cast(Sequence[int], keys)
         )
         best = np.zeros(ids.size)
         np.maximum.at(best, owner_rows[listed], cosines[which[listed]])
         members = [position[p] for p in query.partners if p in position]
         wanted = np.asarray([position[i] for i in query.relevant if i in position], dtype=int)
         partners[query.kind] += len(query.relevant)
-        for name, variant in VARIANTS.items():
+        for name, (variant, _) in VARIANTS.items():
             cosine = evidence.cosine if variant is None else variant(evidence.cosine, unique, best)
-            scores = weights.scores(cosine, evidence.projects, evidence.shared, evidence.similar)
+            scores = weights_of[name].scores(
+                cosine, evidence.projects, evidence.shared, evidence.similar
+            )
             scores = np.where(evidence.cosine > 0, scores, -np.inf)
             scores[members] = -np.inf
             hit = np.isin(wanted, np.argsort(-scores, kind="stable")[:AT])
