@@ -5,6 +5,7 @@ goes through `plural`, a stakeholder type through `stakeholder_label` (a heading
 `stakeholder_noun` (inside a sentence).
 """
 
+import math
 from collections.abc import Collection, Sequence
 from datetime import date
 
@@ -65,6 +66,16 @@ def listing(names: Sequence[str], limit: int | None) -> str:
     if limit is None or len(names) <= limit:
         return ", ".join(names)
     return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
+
+
+def percent(share: float) -> str:
+    """A share in [0, 1] as a whole percentage a person reads: "<1%" for a share above 0 that
+    would round to 0% (it is not nothing), ">99%" for one below 1 that would round to 100%."""
+    if 0 < share < 0.005:
+        return "<1%"
+    if 0.995 <= share < 1:
+        return ">99%"
+    return f"{math.floor(share * 100 + 0.5)}%"  # halves up, as people round
 
 
 def plural(count: int, singular: str, plural: str | None = None) -> str:

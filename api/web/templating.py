@@ -13,6 +13,7 @@ from matchmaker.countries import COUNTRY_GROUPS, country_name
 from matchmaker.wording import (
     PROJECT_ROLE_LABELS,
     STAKEHOLDER_LABELS,
+    percent,
     plural,
     stakeholder_label,
     stakeholder_noun,
@@ -67,6 +68,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["country"] = country_name
     environment.filters["fills"] = fills_label
     environment.filters["stakeholder_noun"] = stakeholder_noun
+    environment.filters["percent"] = percent
     environment.globals["plural"] = plural
     environment.globals["static_url"] = STATIC_URL
     environment.globals["stakeholder_types"] = [

@@ -35,7 +35,7 @@ from matchmaker.partnering.ranking import partner_request_text
 from matchmaker.partnering.requests import status_of
 from matchmaker.partnering.saved_searches import Hit, SearchIndex, build_index
 from matchmaker.repository import stored_id
-from matchmaker.wording import stakeholder_noun
+from matchmaker.wording import percent, stakeholder_noun
 from models.call import Call, CallStatus, call_status
 from models.common import counts_as, utc_now
 from models.consortium import Consortium
@@ -149,7 +149,8 @@ def _search_messages(
             subject=subject,
             # In percent, as the saved-searches page asks for the relevance needed.
             body=f"{body}\n\nIt matches your saved search {_describe(search)} "
-            f"(relevance {hit.score:.0%}; you asked for at least {search.threshold:.0%}). "
+            f"(relevance {percent(hit.score)}; you asked for at least "
+            f"{percent(search.threshold)}). "
             f"To change or delete your saved searches: {web_page(base_url, '/saved-searches')}",
             about=about,
             now=now,

@@ -10,6 +10,7 @@ from matchmaker.wording import (
     STAKEHOLDER_LABELS,
     STAKEHOLDER_NOUNS,
     organisations_by_id,
+    percent,
     plural,
     stakeholder_label,
     stakeholder_noun,
@@ -107,3 +108,17 @@ def test_organisations_by_id_reads_as_a_sentence_not_a_python_list() -> None:
     assert organisations_by_id([9999]) == "organisation 9999"
     assert organisations_by_id({7, 3, 5}) == "organisations 3, 5 and 7"
     assert organisations_by_id([4, 2]) == "organisations 2 and 4"
+
+
+def test_percent_never_shows_a_score_above_zero_as_nothing() -> None:
+    """A score of 0.4% reads "<1%", not "0%" (the organisation does share terms); 99.7%
+    reads ">99%", not "100%"; the rest round to whole percents."""
+    assert [percent(share) for share in (0, 0.004, 0.005, 0.0149, 0.42, 0.996, 1)] == [
+        "0%",
+        "<1%",
+        "1%",
+        "1%",
+        "42%",
+        ">99%",
+        "100%",
+    ]
