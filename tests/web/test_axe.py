@@ -150,6 +150,7 @@ def test_api_docs_pass_axe_with_operations_open_and_tried(context: Any) -> None:
     listing.locator(".try-out__btn").click()
     listing.locator(".execute").click()
     listing.locator(".live-responses-table").wait_for()
+    page.mouse.move(0, 0)  # the last button clicked is audited as it rests, not hovered
     found += _lines(page, "/docs opened", axe.run(page, options=CONTRAST).response)
 
     assert not found, f"{len(found)} axe violations:\n" + "\n".join(found)
