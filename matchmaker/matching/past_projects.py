@@ -17,14 +17,9 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from matchmaker.matching.text import ProfileLike, activity_text, title_key
+from matchmaker.matching.text import TITLES_REMEMBERED, ProfileLike, activity_key, activity_text
 
 KeyT = TypeVar("KeyT", contravariant=True)
-
-# How many past-project titles keep their number at hand: explaining one suggestion of a call
-# lists the numbers of every past project of the organisation (up to about 50 for the large
-# ones), 1,000 a request; the same organisations come back request after request.
-TITLES_REMEMBERED = 1 << 13
 
 
 class Aligned(Protocol):
@@ -53,12 +48,11 @@ def key_hash(key: str) -> int:
 def project_id(activity: Mapping[str, Any]) -> int | None:
     """The number that identifies a past project across profiles (`text.activity_key`, hashed);
     None when its title has no word."""
-    return _title_number(str(activity.get("title") or ""))
+    return _key_number(activity_key(activity))
 
 
 @functools.lru_cache(maxsize=TITLES_REMEMBERED)
-def _title_number(title: str) -> int | None:
-    key = title_key(title)
+def _key_number(key: str) -> int | None:
     return key_hash(key) if key else None
 
 

@@ -1,5 +1,6 @@
 """What text each entity contributes to matching, defined once so indexing and explanation agree."""
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
@@ -57,6 +58,11 @@ def _join(parts: Iterable[str | None]) -> str:
 
 
 _WORDS = re.compile(r"\w+")
+# How many past-project titles keep their key (and, in `past_projects`, its number) at hand:
+# explaining one suggestion of a call lists every past project of the organisation (up to about
+# 50 for the large ones), 1,000 titles a request; the same organisations come back request
+# after request.
+TITLES_REMEMBERED = 1 << 13
 
 
 def activity_key(activity: Mapping[str, Any]) -> str:
@@ -69,6 +75,7 @@ def activity_key(activity: Mapping[str, Any]) -> str:
     return title_key(str(activity.get("title") or ""))
 
 
+@functools.lru_cache(maxsize=TITLES_REMEMBERED)
 def title_key(title: str) -> str:
     """A past project's title without case, accents or punctuation (see `activity_key`)."""
     return " ".join(_WORDS.findall(strip_accents_unicode(title).lower()))
