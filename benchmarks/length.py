@@ -21,9 +21,12 @@ Variants of the cosine c (the shipped coefficients are kept; only the text fit c
 - ``best project``: c ** 0.75 x max(c, b) ** 0.25, b the cosine of the profile's closest past
   project in the projects index: a long profile whose best project fits the text well gets
   part of that fit;
-- ``evidence x f``: the plain cosine, and every evidence coefficient (track record, similar
-  projects, past partners) times f: what the track record costs the short profiles, and what
-  it is worth over all real partners.
+- ``evidence x f``: the plain cosine, and every evidence term (track record, similar projects,
+  past partners within the room the budget leaves them) times f: what the track record costs
+  the short profiles, and what it is worth over all real partners. Beyond 1 the evidence
+  outgrows the product's budget: a text fit must then be more than three times better to be
+  sure to win (the row says how many times), the relaxation issue 14's text-dominance
+  property forbids, measured for the team to weigh.
 
 Recall@50 is computed over every candidate, as the product ranks them (a profile that shares
 no term with the query is left out; a draft's member is never ranked).
@@ -32,6 +35,7 @@ no term with the query is left out; a draft's member is never ranked).
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,7 +50,7 @@ from matchmaker.matching.text import distinct_activities
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cordis"
 AT, SHORT, SLOPES, BEST_SHARE = 50, 2, (0.9, 0.8, 0.7), 0.25
-EVIDENCE_SHARES = (0.75, 0.5, 0.25, 0.0)
+EVIDENCE_SHARES = (3.0, 2.0, 1.5, 0.75, 0.5, 0.25, 0.0)
 
 # A variant: (cosines, distinct terms per profile, best project cosine per profile) -> cosines.
 Variant = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -78,6 +82,28 @@ VARIANTS: dict[str, tuple[Variant | None, float]] = {
 }
 
 
+def log_odds(
+    weights: Weights,
+    share: float,
+    cosine: np.ndarray,
+    projects: np.ndarray,
+    shared: np.ndarray | None,
+    similar: np.ndarray | None,
+) -> np.ndarray:
+    """The score's log-odds (less its intercept: the same order) with every evidence term times
+    `share`; at 1, the shipped score's order."""
+    track = weights.track_term(projects)
+    close = weights.similar_term(similar) if similar is not None else 0.0
+    partners = 0.0 if shared is None else weights.partners_term(shared, weights.room(track, close))
+    return weights.text_term(cosine) + share * (track + close + partners)
+
+
+def winning_ratio(weights: Weights, share: float) -> float:
+    """How many times better a text fit must be to win whatever the others' evidence, with every
+    evidence term times `share`."""
+    return math.exp(share * weights.evidence_budget / weights.text)
+
+
 def measure(
     data_dir: Path, *, mode: str, split: str, seed: int
 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
@@ -87,14 +113,6 @@ def measure(
     benchmark = load_benchmark(data_dir, mode=mode, split=split, seed=seed)
     index = ranker_index(benchmark)
     fitted = Weights.fitted()
-    weights_of = {
-        name: fitted.replace(
-            track_record=fitted.track_record * share,
-            similar_projects=fitted.similar_projects * share,
-            past_partners=fitted.past_partners * share,
-        )
-        for name, (_, share) in VARIANTS.items()
-    }
     by_id = {p.id: p for p in benchmark.profiles}
     ids = np.asarray(sorted(by_id), dtype=np.int64)
     position = {int(doc_id): row for row, doc_id in enumerate(ids)}
@@ -118,10 +136,10 @@ def measure(
         members = [position[p] for p in query.partners if p in position]
         wanted = np.asarray([position[i] for i in query.relevant if i in position], dtype=int)
         partners[query.kind] += len(query.relevant)
-        for name, (variant, _) in VARIANTS.items():
+        for name, (variant, share) in VARIANTS.items():
             cosine = evidence.cosine if variant is None else variant(evidence.cosine, unique, best)
-            scores = weights_of[name].scores(
-                cosine, evidence.projects, evidence.shared, evidence.similar
+            scores = log_odds(
+                fitted, share, cosine, evidence.projects, evidence.shared, evidence.similar
             )
             scores = np.where(evidence.cosine > 0, scores, -np.inf)
             scores[members] = -np.inf
@@ -159,12 +177,15 @@ def main() -> None:
         "short profiles among the real partners: "
         + ", ".join(f"{kind} {shares[kind]:.0%}" for kind in KINDS)
     )
-    header = ["variant", *KINDS, *(f"{kind}, short" for kind in KINDS)]
+    header = ["variant", "text wins at", *KINDS, *(f"{kind}, short" for kind in KINDS)]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
+    fitted = Weights.fitted()
     for name, cells in table.items():
+        share = VARIANTS[name][1]
+        wins = f"{winning_ratio(fitted, share):.1f}x" if share else "any"
         shown = [f"{cells[k]:.3f}" for k in KINDS] + [f"{cells[f'{k} short']:.3f}" for k in KINDS]
-        print(f"| {name} | " + " | ".join(shown) + " |")
+        print(f"| {name} | {wins} | " + " | ".join(shown) + " |")
 
 
 if __name__ == "__main__":

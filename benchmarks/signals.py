@@ -1,6 +1,7 @@
 """Which signals could lift the ranking: an offline study on the CORDIS development data.
 
     python -m benchmarks.signals [--data-dir DIR] [--mode imported|http] [--fit-seed 1]
+        [--ratios 3 5 10 30]
 
 The product's score is a logistic model over a few features (`matchmaker.matching.scoring`),
 its coefficients constrained so that the text fit dominates. This study asks what the data
@@ -40,6 +41,11 @@ and interaction; `BOOSTING`), fitted on the same seed; and models fitted on each
 on every other topic and measured on the remaining topics' queries and the other way round
 (`held_out_topics`), so that a shift between the random and the temporal split cannot hide
 what the features allow there.
+
+With ``--ratios``, only the product's features are fitted, under the constraint relaxed to each
+ratio given: all evidence at its caps worth less than a text fit that many times better (the
+product's is 3). What each relaxation of issue 14's text-dominance property would buy, for the
+team to weigh; the whole study is skipped.
 """
 
 from __future__ import annotations
@@ -278,9 +284,16 @@ def design(pool: Pool, names: Sequence[str]) -> np.ndarray:
     return np.column_stack([pool.columns[name] for name in wanted])
 
 
-def fit(pools: list[Pool], names: Sequence[str], *, constrained: bool = False) -> np.ndarray:
+def fit(
+    pools: list[Pool],
+    names: Sequence[str],
+    *,
+    constrained: bool = False,
+    ratio: float = DOMINANCE_RATIO,
+) -> np.ndarray:
     """Conditional-logit slopes (each query's softmax on its real partners), unconstrained or
-    under the product's constraint (`CAPS`; the first feature is the text)."""
+    under the product's constraint (`CAPS`; the first feature is the text), relaxed to `ratio`
+    times better text fits if asked."""
     kept = [p for p in pools if p.labels.any()]
     # Each query weighs by its number of partners: every real partner counts the same.
     loss = conditional_logit(
@@ -290,7 +303,7 @@ def fit(pools: list[Pool], names: Sequence[str], *, constrained: bool = False) -
     start[0] = 1.0
     if not constrained:
         return minimize(loss, start, jac=True, method="L-BFGS-B").x
-    caps = np.array([-MARGIN * np.log(DOMINANCE_RATIO), *(CAPS[name] for name in names[1:])])
+    caps = np.array([-MARGIN * np.log(ratio), *(CAPS[name] for name in names[1:])])
     start[1:] = 0.01
     return minimize(
         loss,
@@ -350,12 +363,40 @@ def held_out_topics(pools: list[Pool], fitter: Fitter) -> Callable[[Pool], np.nd
     return lambda pool: models[pool.topic in first](pool)
 
 
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print a Markdown table."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def relaxed(pools: dict[str, list[Pool]], header: Sequence[str], ratios: Sequence[float]) -> None:
+    """The product's features fitted under the constraint relaxed to each ratio, and unbound."""
+    rows = []
+    fits: dict[str, np.ndarray | None] = {"shipped score": None}
+    for ratio in ratios:
+        fits[f"product's features, text wins at {ratio:g}x"] = fit(
+            pools["fit"], PLAIN, constrained=True, ratio=ratio
+        )
+    fits["product's features, unconstrained"] = fit(pools["fit"], PLAIN)
+    for label, slopes in fits.items():
+        score = _column("product") if slopes is None else linear(PLAIN, slopes)
+        if slopes is not None:
+            print(f"{label}: slopes {np.round(slopes, 3).tolist()}")
+        cells = [recall(pools[s], score) for s in ("random 0", "temporal")]
+        rows.append([label, *(f"{c[k]:.3f}" for c in cells for k in KINDS)])
+    print(f"\nrecall@{AT} within each query's pool")
+    table(header, rows)
+
+
 def main() -> None:
     """Gather, fit each feature set on one split and measure it on the others."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--mode", choices=MODES, default="imported")
     parser.add_argument("--fit-seed", type=int, default=1)
+    parser.add_argument("--ratios", type=float, nargs="+", metavar="RATIO")
     args = parser.parse_args()
     started = time.perf_counter()
     splits = {
@@ -369,6 +410,9 @@ def main() -> None:
         pools[name], _ = gather(benchmark)
         print(f"{name}: {len(pools[name])} queries ({time.perf_counter() - started:.0f} s)")
     header = ["ranking", *(f"{s} {k}" for s in ("random 0", "temporal") for k in KINDS)]
+    if args.ratios:
+        relaxed(pools, header, args.ratios)
+        return
     rows = []
     scorers: dict[str, Callable[[Pool], np.ndarray]] = {
         "popularity": lambda p: p.columns["popularity"],
@@ -410,10 +454,7 @@ def main() -> None:
             ]
         )
     print(f"\nrecall@{AT} within each query's pool, mode {args.mode}")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    table(header, rows)
     print(
         f"\nreal partners with a text cosine below {FAINT} / ranked {FAR} or beyond by the "
         "shipped score, all candidates"
