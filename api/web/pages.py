@@ -4,7 +4,7 @@ Every page reads through the services the JSON routers call; nothing here scores
 decides who may do what. The forms post to the JSON API from the browser (see `app.js`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
@@ -33,7 +33,8 @@ router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 25
 SUGGESTIONS = 20
-# A call's page shows SUGGESTIONS more each time "Show more" is pressed, up to this many.
+# A call's page shows SUGGESTIONS more each time "Show more" is pressed (Find expertise,
+# EXPERTISE_LIMIT more), up to this many.
 MOST_SUGGESTIONS = 200
 TERMS_SHOWN = 6
 FITTING_CALLS = 8
@@ -184,6 +185,24 @@ def _shown(
     ]
 
 
+@dataclass(frozen=True)
+class ShowMore:
+    """A ranked list's "Show more": the query string of the longer list and how many it adds."""
+
+    query: str
+    count: int
+
+
+def _show_more(params: Mapping[str, str], *, ranked: int, shown: int, step: int) -> ShowMore | None:
+    """The "Show more" of a list that shows `shown` rows of a ranking asked for `shown + step`
+    (`ranked` came back; `params` are the page's filters); None where the ranking ends."""
+    more = min(ranked, shown + step, MOST_SUGGESTIONS) - shown
+    if more <= 0:
+        return None
+    query = {**params, "shown": str(shown + more)}
+    return ShowMore("?" + urlencode({key: value for key, value in query.items() if value}), more)
+
+
 @router.get("/")
 def read_root() -> RedirectResponse:
     """Send visitors of the bare address to the list of calls."""
@@ -304,17 +323,16 @@ def read_call_page(
     except NotFound as error:
         return not_found_page(request, error)
     stakeholder_type, country = valid_stakeholder_type(stakeholder_type), _country(country)
-    found, available = suggestions_service.suggestions_for_call(
+    found, _ = suggestions_service.suggestions_for_call(
         session,
         matching,
         call_id=call_id,
         stakeholder_types=[stakeholder_type] if stakeholder_type else [],
         countries=[country] if country else [],
-        limit=shown,
+        limit=shown + SUGGESTIONS,
     )
-    more = None
-    if len(found) == shown and shown < MOST_SUGGESTIONS and available > shown:
-        more = min(shown + SUGGESTIONS, MOST_SUGGESTIONS)
+    filters = {"stakeholder_type": stakeholder_type, "country": country}
+    more = _show_more(filters, ranked=len(found), shown=shown, step=SUGGESTIONS)
     today = utc_today()
     sought, sought_total = partner_requests.list_call_requests(
         session, call_id=call_id, today=today, limit=requests, offset=0
@@ -322,8 +340,7 @@ def read_call_page(
     more_requests = None
     if sought_total > len(sought) and requests < MOST_PARTNER_REQUESTS:
         query = {
-            "stakeholder_type": stakeholder_type,
-            "country": country,
+            **filters,
             "shown": str(shown) if shown != SUGGESTIONS else "",
             "requests": str(min(requests + PARTNER_REQUESTS, MOST_PARTNER_REQUESTS)),
         }
@@ -335,12 +352,12 @@ def read_call_page(
             "call": calls_service.to_public(call, today=today),
             "requirements": effective_requirements(call),
             "suggestions": _shown(
-                found,
+                found[:shown],
                 subject="the call",
                 session=session,
                 stale_after_months=settings.stale_after_months,
             ),
-            "filters": {"stakeholder_type": stakeholder_type, "country": country},
+            "filters": filters,
             "more": more,
             "partner_requests": [partner_requests.to_public(*row, today=today) for row in sought],
             "partner_requests_total": sought_total,
@@ -407,8 +424,10 @@ def find_expertise_page(
     q: Annotated[str, text(5_000), Query(max_length=5_000)] = "",
     stakeholder_type: Text = "",
     country: Text = "",
+    shown: Annotated[int, Query(ge=1, le=MOST_SUGGESTIONS)] = EXPERTISE_LIMIT,
 ) -> HTMLResponse:
-    """Organisations whose expertise fits a free text, ranked by the matching engine."""
+    """Organisations whose expertise fits a free text, ranked by the matching engine (the best
+    `shown`, EXPERTISE_LIMIT more with each "Show more")."""
     stakeholder_type, country = valid_stakeholder_type(stakeholder_type), _country(country)
     words = " ".join(q.split())
     found = (
@@ -418,22 +437,24 @@ def find_expertise_page(
             text=words,
             stakeholder_types=[stakeholder_type] if stakeholder_type else [],
             countries=[country] if country else [],
-            limit=EXPERTISE_LIMIT,
+            limit=shown + EXPERTISE_LIMIT,
         )
         if words
         else []
     )
+    filters = {"q": q, "stakeholder_type": stakeholder_type, "country": country}
     return render(
         request,
         "expertise.html",
         {
             "suggestions": _shown(
-                found,
+                found[:shown],
                 subject="your text",
                 session=session,
                 stale_after_months=settings.stale_after_months,
             ),
-            "filters": {"q": q, "stakeholder_type": stakeholder_type, "country": country},
+            "more": _show_more(filters, ranked=len(found), shown=shown, step=EXPERTISE_LIMIT),
+            "filters": filters,
             "searched": bool(words),
             # Sent with nothing but spaces: say what to write rather than show nothing.
             "blank": bool(q) and not words,

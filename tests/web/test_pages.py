@@ -190,8 +190,8 @@ def test_call_page_filters_suggestions_by_stakeholder_type_and_country(
 def test_call_page_shows_more_suggestions_on_demand(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """Twenty suggestions first, then "Show more" adds the next ones, filters kept, until the
-    ranking ends."""
+    """Twenty suggestions first, then "Show more" says how many it adds and adds them, filters
+    kept, until the ranking ends."""
     for number in range(25):
         create_organisation(
             client,
@@ -205,7 +205,7 @@ def test_call_page_shows_more_suggestions_on_demand(
     assert len(Page(first).rows) == 20
     link = re.search(r'href="([^"]+)" data-show-more>Show (\d+) more<', first)
     assert link is not None
-    assert link.group(2) == "20"
+    assert link.group(2) == "5"
     assert "stakeholder_type=sme" in link.group(1)
     second = anonymous.get(link.group(1).replace("&amp;", "&")).text
     rows = [int(row["data-organisation-id"]) for row in Page(second).rows]

@@ -171,6 +171,44 @@ def test_expertise_page_ranks_organisations_for_free_text_with_filters(
     assert 'aria-current="page">Find expertise</a>' in empty
 
 
+def test_expertise_page_shows_more_organisations_on_demand(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Find expertise lists 25 organisations first; "Show more" says how many it adds, keeps
+    the text and filters, and adds them until the ranking ends."""
+    for number in range(30):
+        create_organisation(
+            client,
+            name=f"Organoid Lab {number}",
+            stakeholder_type="academia" if number < 28 else "sme",
+            country="DE",
+            description=f"Intestinal organoid models, series {number}.",
+            keywords=[],
+            activities=[],
+        )
+
+    def rows(page: str) -> list[str]:
+        return re.findall(r'<th scope="row" data-label="Organisation"><a [^>]+>([^<]+)</a>', page)
+
+    first = anonymous.get("/ui/expertise", params={"q": "organoid", "stakeholder_type": "academia"})
+    assert len(rows(first.text)) == 25
+    link = re.search(r'href="([^"]+)" data-show-more>Show (\d+) more<', first.text)
+    assert link is not None
+    assert link.group(2) == "3"
+    assert "q=organoid" in link.group(1)
+    assert "stakeholder_type=academia" in link.group(1)
+    second = anonymous.get(link.group(1).replace("&amp;", "&")).text
+    names = rows(second)
+    assert len(names) == len(set(names)) == 28
+    assert all(int(name.rsplit(" ", 1)[1]) < 28 for name in names)
+    assert "data-show-more" not in second
+    everyone = anonymous.get("/ui/expertise", params={"q": "organoid", "shown": "30"}).text
+    assert len(rows(everyone)) == 30
+    assert "data-show-more" not in everyone
+    too_many = anonymous.get("/ui/expertise?q=organoid&shown=500", headers={"Accept": "text/html"})
+    assert too_many.status_code == 400
+
+
 def test_organisation_picker_matches_names_as_they_are_typed(
     client: TestClient, anonymous: TestClient
 ) -> None:
