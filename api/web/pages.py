@@ -522,11 +522,12 @@ def read_organisation_page(
             "organisation": OrganisationPublic.model_validate(organisation, context=context),
             "calls": [
                 {
-                    "call": explanations.call_summary(item.row, today=today),
-                    "score": item.match.score,
-                    "terms": [term.term for term in item.match.matched_terms[:TERMS_SHOWN]],
+                    "call": fit.call,
+                    "score": fit.score,
+                    "terms": [term.term for term in fit.matched_terms[:TERMS_SHOWN]],
                 }
                 for item in fitting
+                for fit in [explanations.call_match(item.row, item.match, today=today)]
             ],
             "similar": [{"organisation": item.row, "score": item.match.score} for item in similar],
         },

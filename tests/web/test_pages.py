@@ -306,6 +306,35 @@ def test_organisation_page_says_what_the_percentage_of_a_fitting_call_means(
     assert '<ol class="compact-list" aria-describedby="calls-fit-hint">' in fitting
 
 
+def test_organisation_page_names_only_telling_terms_of_a_fitting_call(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The terms a profile shares with a fitting call leave out filler and generic words
+    ("SMEs", "companies", "solutions"), as the API's and the call page's do."""
+    organisation = create_organisation(
+        client,
+        name="Soil Lab SL",
+        stakeholder_type="sme",
+        description="SMEs and companies: solutions for soil health monitoring.",
+        keywords=[],
+        activities=[],
+    )
+    create_call(
+        client,
+        identifier="SOIL-1",
+        title="Soil health monitoring",
+        description="SMEs and companies bring solutions for soil health monitoring.",
+        deadline="2099-03-01",
+    )
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    fitting = page.split('id="calls-heading"')[1].split("</section>")[0]
+    shown = re.findall(r"<li>([^<]+)</li>", fitting.split('<ul class="terms"')[1])
+    api = client.get(f"/organisations/{organisation['id']}/calls").json()["items"][0]
+    assert shown == [term["term"] for term in api["matched_terms"]][: len(shown)]
+    assert "soil health" in shown
+    assert not {"smes", "companies", "solutions", "companies smes"} & set(shown)
+
+
 def test_lost_key_page_finds_the_organisation_by_the_beginnings_of_words_of_its_name(
     client: TestClient, anonymous: TestClient
 ) -> None:
