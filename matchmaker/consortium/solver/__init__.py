@@ -102,11 +102,14 @@ from collections.abc import Collection, Sequence
 
 from matchmaker.consortium.solver.greedy import solve_greedy
 from matchmaker.consortium.solver.milp import solve_milp
-from matchmaker.consortium.solver.model import ENTITIES_RULE as ENTITIES_RULE
-from matchmaker.consortium.solver.model import EXCLUDED_RULE as EXCLUDED_RULE
 from matchmaker.consortium.solver.model import (
+    ENTITIES_RULE,
+    EXCLUDED_RULE,
     FILLS_ADDITIONAL,
     FILLS_COUNTRY,
+    IN_KIND_RULE,
+    MEMBER_STATE_RULE,
+    STAGE_ONE_RULE,
     Candidate,
     ConsortiumRules,
     InvalidConsortiumRequest,
@@ -118,17 +121,17 @@ from matchmaker.consortium.solver.model import (
     Shortfall,
     check_count,
 )
-from matchmaker.consortium.solver.model import IN_KIND_RULE as IN_KIND_RULE
-from matchmaker.consortium.solver.model import MAX_UNVERIFIED_NAMED as MAX_UNVERIFIED_NAMED
-from matchmaker.consortium.solver.model import MEMBER_STATE_RULE as MEMBER_STATE_RULE
-from matchmaker.consortium.solver.model import STAGE_ONE_RULE as STAGE_ONE_RULE
-from matchmaker.consortium.solver.model import Vector as Vector
 from matchmaker.consortium.solver.pool import Pool, build_pool, rule_gaps, shortfall_of
 from matchmaker.consortium.solver.report import proposal, size_shortfall
 
 __all__ = [
+    "ENTITIES_RULE",
+    "EXCLUDED_RULE",
     "FILLS_ADDITIONAL",
     "FILLS_COUNTRY",
+    "IN_KIND_RULE",
+    "MEMBER_STATE_RULE",
+    "STAGE_ONE_RULE",
     "Candidate",
     "ConsortiumRules",
     "InvalidConsortiumRequest",
