@@ -15,7 +15,8 @@ import argparse
 from pathlib import Path
 from types import SimpleNamespace
 
-from matchmaker.importers.cordis import TOPICS_FILE, call_from_topic, open_csv
+from matchmaker.importers.cordis import TOPICS_FILE, call_from_topic
+from matchmaker.importers.csv_source import open_csv
 from matchmaker.matching import call_terms
 from matchmaker.matching.call_terms import MIN_CALLS, CallTerms
 from matchmaker.matching.profile_index import new_matcher

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from matchmaker.importers import cordis
-from matchmaker.importers.cordis import Rejected
+from matchmaker.importers.csv_source import Rejected, open_csv
 from models.call import CallCreate
 from models.common import StakeholderType
 from models.organisation import OrganisationCreate
@@ -127,12 +127,12 @@ def main() -> None:
 
     # Which projects each topic funded (the lookups keep texts, not topic codes).
     projects_of_topic: dict[str, list[str]] = {}
-    with cordis.open_csv(folder / cordis.PROJECTS_FILE, required=("id", "topics")) as rows:
+    with open_csv(folder / cordis.PROJECTS_FILE, required=("id", "topics")) as rows:
         for _, row in rows:
             projects_of_topic.setdefault(row["topics"].strip(), []).append(row["id"].strip())
 
     candidates: list[Candidate] = []
-    with cordis.open_csv(folder / cordis.TOPICS_FILE, required=("topic", "topicTitle")) as rows:
+    with open_csv(folder / cordis.TOPICS_FILE, required=("topic", "topicTitle")) as rows:
         for _, row in rows:
             code = row["topic"].strip()
             has_text = row["description"].strip() and row["deadline"].strip()

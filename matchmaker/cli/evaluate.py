@@ -14,7 +14,7 @@ from matchmaker.evaluation.protocol import (
     TEST_SHARE,
 )
 from matchmaker.evaluation.report import format_table, run
-from matchmaker.importers.cordis import SourceError
+from matchmaker.importers.csv_source import SourceError
 
 
 class Split(StrEnum):

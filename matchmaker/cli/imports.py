@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from matchmaker import db
 from matchmaker.cli import fail
-from matchmaker.importers.cordis import Progress as ProgressCallback
+from matchmaker.importers.csv_source import Progress as ProgressCallback
 from matchmaker.importers.runner import (
     BATCH_SIZE,
     ImportSummary,

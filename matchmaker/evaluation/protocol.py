@@ -61,18 +61,16 @@ from matchmaker.importers.cordis import (
     PARTICIPATIONS_FILE,
     PROJECTS_FILE,
     TOPICS_FILE,
-    Rejected,
-    SourceError,
     call_from_topic,
     clean_paragraphs,
     iter_organisations,
     one_line,
-    open_csv,
     read_participations,
     read_projects,
     read_topics,
     year_in_code,
 )
+from matchmaker.importers.csv_source import Rejected, SourceError, open_csv
 from matchmaker.matching.text import activity_text, call_text
 from models.organisation import OrganisationCreate
 

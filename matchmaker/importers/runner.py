@@ -30,16 +30,13 @@ from matchmaker.importers.cordis import (
     PARTICIPATIONS_FILE,
     PROJECTS_FILE,
     TOPICS_FILE,
-    Progress,
-    Rejected,
-    SourceError,
     call_from_topic,
     iter_organisations,
-    read_csv,
     read_participations,
     read_projects,
     read_topics,
 )
+from matchmaker.importers.csv_source import Progress, Rejected, SourceError, read_csv
 from matchmaker.importers.portal import calls_from_search, is_search_response
 from matchmaker.messages import field_path, human_message
 from matchmaker.partnering import events

@@ -36,7 +36,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from matchmaker.db import for_writing, session_scope
-from matchmaker.importers.cordis import Progress, Rejected, SourceError
+from matchmaker.importers.csv_source import Progress, Rejected, SourceError
 from matchmaker.importers.runner import BATCH_SIZE, import_calls, rejected_and_notes
 from matchmaker.repository import versioned_update_many
 from matchmaker.wording import listing

@@ -1,6 +1,6 @@
 """Reviewed per-organisation stakeholder types that the CORDIS type rules cannot read from a name.
 
-Consulted before the rules (see `cordis.classify` and docs/import.md, "Overrides"). Keep this
+Consulted before the rules (see `classify.classify` and docs/import.md, "Overrides"). Keep this
 table small and reviewed: one row per organisation a user reported misfiled, each with the
 evidence. It is not a way to fit the labelled sample (tests/data/labelled_organisations.csv):
 a test fails if a row names a labelled organisation, so the rules' measured accuracy stays

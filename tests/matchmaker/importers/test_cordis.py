@@ -9,25 +9,23 @@ from pathlib import Path
 import pytest
 
 from matchmaker.importers import cordis
+from matchmaker.importers.classify import RULES, Classification, base_type, classify
 from matchmaker.importers.cordis import (
     MAX_ACTIVITY_TITLE,
     MAX_SUMMARY,
     Project,
-    Rejected,
-    base_type,
     build_activities,
     call_from_topic,
-    classify,
     merge_roles,
     normalise_country,
     normalise_website,
     organisation_from_row,
     parse_date,
     programme_for,
-    read_csv,
     truncate,
     year_in_code,
 )
+from matchmaker.importers.csv_source import Rejected, read_csv
 from matchmaker.importers.type_overrides import TYPE_OVERRIDES
 from models.common import StakeholderType
 from models.organisation import MAX_ACTIVITIES, ProjectRole
@@ -66,7 +64,7 @@ def labelled_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-def predict(row: dict[str, str]) -> cordis.Classification:
+def predict(row: dict[str, str]) -> Classification:
     """What the rules say about a labelled row."""
     return classify(row["activityType"], row["SME"], row["name"], row["organizationURL"])
 
@@ -114,7 +112,7 @@ def _rule_table(rows: list[dict[str, str]]) -> list[str]:
     return [
         f"| `{rule.name}` | {rule.stakeholder_type.value} | {fired[rule.name]} | "
         f"{right[rule.name]} | {right[rule.name] / fired[rule.name]:.1%} |"
-        for rule in cordis.RULES
+        for rule in RULES
     ]
 
 
@@ -146,7 +144,7 @@ def test_docs_state_the_accuracy_per_type_measured_on_the_labelled_sample() -> N
     assert f"The whole sample: {right} of {len(rows)} right ({right / len(rows):.1%})." in text
 
 
-def predict_with_overrides(row: dict[str, str]) -> cordis.Classification:
+def predict_with_overrides(row: dict[str, str]) -> Classification:
     """What the importer says about a labelled row: the override table first, then the rules."""
     return classify(
         row["activityType"],

@@ -1,0 +1,144 @@
+"""Reading a CSV source: its rows streamed with the line each starts on, the rows rejected and
+why, progress while a file is read, and the error for a source that cannot be imported at all.
+
+Every import reports through these: the CORDIS files, call lists and `sync calls`.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+Progress = Callable[[str, int, int], None]
+"""Called as (file name, bytes read, file size) while a file is read."""
+
+
+class SourceError(Exception):
+    """A file or URL that cannot be imported at all: missing, unreachable or not a CORDIS file."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row that was not imported: where it is (line or JSON item) and why."""
+
+    file: str
+    reason: str
+    line: int | None = None
+    item: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line is not None else f"item {self.item}"
+        return f"{self.file} {where}: {self.reason}"
+
+
+@dataclass
+class CsvRows:
+    """Rows of one CSV file as (first physical line, {column: value}), streamed.
+
+    Use it in a `with` block: leaving the block closes the file.
+    """
+
+    name: str
+    columns: list[str]
+    _text: io.TextIOWrapper
+    _rows: Iterator[tuple[int, dict[str, str]]] = field(default_factory=lambda: iter(()))
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        return self._rows
+
+    def __enter__(self) -> "CsvRows":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._text.close()
+
+
+def read_csv(
+    stream: IO[bytes],
+    *,
+    name: str,
+    required: Sequence[str],
+    progress: Progress | None = None,
+    size: int = 0,
+) -> CsvRows:
+    """Stream a UTF-8 CSV file; rows with the wrong number of fields go to `rejected`.
+
+    The result owns `stream` from here on: closing it (leaving its `with` block) closes both.
+    """
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+        columns = [column.strip() for column in header]
+        missing = [column for column in required if column not in columns]
+        if missing:
+            raise SourceError(
+                f"{name} lacks the {'column' if len(missing) == 1 else 'columns'} "
+                f"{', '.join(missing)}."
+            )
+    except StopIteration:
+        text.close()
+        raise SourceError(f"{name} is empty.") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        text.close()
+        raise SourceError(f"{name} is not a readable UTF-8 CSV file: {error}") from None
+    except SourceError:
+        text.close()
+        raise
+    result = CsvRows(name=name, columns=columns, _text=text)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        # csv.reader's line_num is the physical line where a record ENDS (quoted fields can
+        # span lines), so a record starts on the line after the previous record ended.
+        end_of_previous = reader.line_num
+        count = 0
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except UnicodeDecodeError:
+                raise SourceError(
+                    f"{name} is not UTF-8 text (after line {end_of_previous})."
+                ) from None
+            except csv.Error as error:
+                result.rejected.append(
+                    Rejected(name, f"malformed CSV: {error}", line=end_of_previous + 1)
+                )
+                end_of_previous = reader.line_num
+                continue
+            start = end_of_previous + 1
+            end_of_previous = reader.line_num
+            count += 1
+            if progress is not None and count % 2000 == 0:
+                progress(name, stream.tell(), size)
+            if not values:
+                continue
+            if len(values) != len(columns):
+                result.rejected.append(
+                    Rejected(
+                        name,
+                        f"expected {len(columns)} fields, found {len(values)}",
+                        line=start,
+                    )
+                )
+                continue
+            yield start, dict(zip(columns, values, strict=True))
+        if progress is not None:
+            progress(name, size, size)
+
+    result._rows = rows()
+    return result
+
+
+def open_csv(path: Path, *, required: Sequence[str], progress: Progress | None = None) -> CsvRows:
+    """Open a CSV file for streaming, to be used in a `with` block."""
+    try:
+        size = path.stat().st_size
+        stream = path.open("rb")
+    except OSError as error:
+        raise SourceError(f"Cannot read {path.name}: {error.strerror or error}.") from None
+    return read_csv(stream, name=path.name, required=required, progress=progress, size=size)
