@@ -8,20 +8,12 @@ in docs/import.md.
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from sklearn.feature_extraction.text import strip_accents_unicode
 
 from matchmaker.importers.type_overrides import TYPE_OVERRIDES
+from matchmaker.trust.duplicates import website_host
 from models.common import StakeholderType
-
-
-def website_host(url: str | None) -> str:
-    """The lower-cased host of a URL without a leading www., or '' when there is none."""
-    if not url:
-        return ""
-    host = (urlsplit(url if "://" in url else "https://" + url).hostname or "").lower()
-    return host.removeprefix("www.")
 
 
 def fold(text: str) -> str:
@@ -226,7 +218,7 @@ def classify(
         return Classification(TYPE_OVERRIDES[organisation_id.strip()].stakeholder_type, OVERRIDE)
     code = activity_type.strip().upper()
     folded = fold(name)
-    host = website_host(website)
+    host = website_host(website) or ""
     for rule in RULES:
         if rule.fires(code, folded, host):
             return Classification(rule.stakeholder_type, rule.name)

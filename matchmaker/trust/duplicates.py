@@ -88,11 +88,13 @@ def name_key(name: str) -> str:
 
 
 def website_host(url: str | None) -> str | None:
-    """The host a website is on, lower case, without `www.`; None without a usable host."""
+    """The host a website is on, lower case, without `www.` (read as https:// when written
+    without its scheme, as CORDIS often does); None without a usable host."""
     if not url:
         return None
+    url = url.strip()
     try:
-        host = urlsplit(url.strip()).hostname
+        host = urlsplit(url if "://" in url else "https://" + url).hostname
     except ValueError:
         return None
     if not host:
