@@ -35,9 +35,17 @@ def test_user_finds_expertise_by_free_text_and_narrows_it(
     expect(rows.first).to_be_visible()
     everyone = rows.count()
     assert everyone > 1
-    api = server.post("/search", json={"text": need, "limit": 25}).json()["items"]
+    api = server.post("/search", json={"text": need, "limit": 50}).json()["items"]
     first = page.locator("#suggestion-table tbody tr th a").first.inner_text()
     assert first == api[0]["organisation"]["name"]
+    assert everyone == 25 < len(api)
+
+    # "Show more" adds the next ones of the same ranking, and says how many.
+    page.get_by_role("link", name=f"Show {min(len(api), 50) - 25} more").click()
+    expect(rows).to_have_count(min(len(api), 50))
+    names = page.locator("#suggestion-table tbody tr th a").all_inner_texts()
+    assert names == [item["organisation"]["name"] for item in api[: len(names)]]
+    assert page.get_by_label("Expertise needed").input_value() == need
 
     kind, country = api[0]["organisation"]["stakeholder_type"], api[0]["organisation"]["country"]
     page.get_by_label("Stakeholder type").select_option(kind)
