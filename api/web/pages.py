@@ -160,11 +160,20 @@ def _pager(path: str, params: dict[str, str], *, page: int, total: int) -> Pager
 
 
 def _shown(
-    found: Sequence[Any], *, subject: str, session: Session, stale_after_months: int
+    found: Sequence[Any],
+    *,
+    shown: int,
+    subject: str,
+    session: Session,
+    stale_after_months: int,
 ) -> list[dict[str, Any]]:
-    """Ranked organisations as the suggestion table shows them: score, shared terms, evidence,
-    and when a stale profile was last confirmed (None when fresh, and when the database cannot
-    be reached: the ranking itself is answered from memory then, and still shown)."""
+    """The best `shown` of ranked organisations as the suggestion table shows them: score,
+    shared terms, evidence (what drove the score, and what put it above a closer match in
+    wording among all `found`), and when a stale profile was last confirmed (None when fresh,
+    and when the database cannot be reached: the ranking itself is answered from memory then,
+    and still shown)."""
+    lifts = explanations.lifted([item.match for item in found])[:shown]
+    found = found[:shown]
     try:
         stale = freshness.stale_among(
             session, [item.row.id for item in found], months=stale_after_months
@@ -175,13 +184,16 @@ def _shown(
     return [
         {
             "organisation": item.row,
-            "score": shown.score,
-            "terms": [term.term for term in shown.matched_terms[:TERMS_SHOWN]],
-            "evidence": [reason.detail for reason in shown.reasons if explanations.drove(reason)],
+            "score": explained.score,
+            "terms": [term.term for term in explained.matched_terms[:TERMS_SHOWN]],
+            "evidence": [
+                *(reason.detail for reason in explained.reasons if explanations.drove(reason)),
+                *([explanations.lift_sentence(lift)] if lift is not None else []),
+            ],
             "last_confirmed": stale.get(item.row.id),
         }
-        for item in found
-        for shown in [explanations.suggestion(item.row, item.match, subject=subject)]
+        for item, lift in zip(found, lifts, strict=True)
+        for explained in [explanations.suggestion(item.row, item.match, subject=subject)]
     ]
 
 
@@ -352,7 +364,8 @@ def read_call_page(
             "call": calls_service.to_public(call, today=today),
             "requirements": effective_requirements(call),
             "suggestions": _shown(
-                found[:shown],
+                found,
+                shown=shown,
                 subject="the call",
                 session=session,
                 stale_after_months=settings.stale_after_months,
@@ -448,7 +461,8 @@ def find_expertise_page(
         "expertise.html",
         {
             "suggestions": _shown(
-                found[:shown],
+                found,
+                shown=shown,
                 subject="your text",
                 session=session,
                 stale_after_months=settings.stale_after_months,

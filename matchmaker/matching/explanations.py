@@ -33,6 +33,11 @@ PROJECTS_IN_SENTENCE: Final = 3
 # Evidence shown beside the shared terms on a page when it multiplies the odds by this much.
 EVIDENCE_SHOWN: Final = frozenset({SIMILAR_PROJECTS, PAST_PARTNERS})
 FACTOR_SHOWN: Final = 1.5
+# The evidence that can put an organisation above one whose text fits better (`lifted`), and
+# how much better that text fit must be for a page to say so: small differences of wording
+# are every ranking's, a clearly better fit ranked lower is what surprises a reader.
+EVIDENCE: Final = frozenset({TRACK_RECORD, SIMILAR_PROJECTS, PAST_PARTNERS})
+CLEARLY_BETTER_TEXT: Final = 1.5
 # Words that match but tell a person nothing about a shared topic (seen as "shared terms" on
 # demo calls and CORDIS profiles); a term made only of them, or of numbers, is never shown.
 GENERIC_WORDS: Final = frozenset(
@@ -96,6 +101,42 @@ def drove(reason: schemas.Reason) -> bool:
     return reason.signal in EVIDENCE_SHOWN and reason.factor >= FACTOR_SHOWN
 
 
+def lifted(ranking: Sequence[RankedMatch]) -> list[Reason | None]:
+    """For each match of a ranking (best first): when it ranks above a match whose text
+    similarity is CLEARLY_BETTER_TEXT times its own or more, the evidence that put it there (its
+    strongest track-record, similar-projects or past-partner reason); None otherwise. A page
+    says so beside the shared terms, so that a clearly weaker text fit ranked first is never
+    left unexplained."""
+    texts = [_text_similarity(match) for match in ranking]
+    found: list[Reason | None] = [None] * len(ranking)
+    closest_below = 0.0
+    for row in range(len(ranking) - 1, -1, -1):
+        if closest_below > 0 and closest_below >= CLEARLY_BETTER_TEXT * texts[row]:
+            evidence = [r for r in ranking[row].reasons if r.signal in EVIDENCE and r.factor > 1]
+            found[row] = max(evidence, key=lambda reason: reason.factor, default=None)
+        closest_below = max(closest_below, texts[row])
+    return found
+
+
+def _activities(count: int) -> str:
+    return plural(count, "past project or activity", "past projects or activities")
+
+
+def _text_similarity(match: RankedMatch) -> float:
+    return next((r.value for r in match.reasons if r.signal == TEXT_SIMILARITY), 0.0)
+
+
+def lift_sentence(reason: Reason) -> str:
+    """Why an organisation ranks above closer matches in wording (`lifted`), in a sentence."""
+    lead = "Ranked above closer matches in wording for"
+    if reason.signal == TRACK_RECORD:
+        return f"{lead} its track record: {_activities(int(reason.value))}"
+    if reason.signal == SIMILAR_PROJECTS:
+        return f"{lead} its similar past projects"
+    assert reason.signal == PAST_PARTNERS
+    return f"{lead} its past projects with your partners"
+
+
 def reason_sentence(
     reason: Reason,
     *,
@@ -114,7 +155,7 @@ def reason_sentence(
         count = int(reason.value)
         if not count:
             return "Lists no past projects"
-        return "Lists " + plural(count, "past project or activity", "past projects or activities")
+        return f"Lists {_activities(count)}"
     if reason.signal == SIMILAR_PROJECTS:
         if not projects:
             return (

@@ -209,6 +209,49 @@ def test_expertise_page_shows_more_organisations_on_demand(
     assert too_many.status_code == 400
 
 
+def test_a_weaker_text_fit_ranked_first_says_the_track_record_put_it_there(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """An organisation with 40 past projects ranked above a newcomer whose text fits clearly
+    better says so beside its shared terms ("for its track record: 40 past projects"); the
+    newcomer, ranked by its text, says nothing of the kind."""
+    create_organisation(
+        client,
+        name="Newcomer Biopsy SME",
+        stakeholder_type="sme",
+        description="Liquid biopsy assays for early detection of colorectal cancer.",
+        keywords=[],
+        activities=[],
+    )
+    create_organisation(
+        client,
+        name="Veteran Oncology Institute",
+        description="Oncology institute: liquid biopsy assays among many other research lines.",
+        keywords=[],
+        activities=[
+            {"title": f"Colorectal cancer cohort {number}", "summary": "Biopsy.", "year": 2021}
+            for number in range(40)
+        ],
+    )
+    text = "liquid biopsy assays for early detection of colorectal cancer"
+    found = client.post("/search", json={"text": text}).json()["items"]
+    names = [item["organisation"]["name"] for item in found]
+    assert names == ["Veteran Oncology Institute", "Newcomer Biopsy SME"]
+    cosines = [
+        next(r["value"] for r in item["reasons"] if r["signal"] == "text_similarity")
+        for item in found
+    ]
+    assert cosines[1] >= 1.5 * cosines[0]
+    page = anonymous.get("/ui/expertise", params={"q": text}).text
+    rows = page.split('<tr data-organisation-id="')[1:]
+    assert "Veteran Oncology Institute" in rows[0]
+    assert (
+        '<p class="evidence">Ranked above closer matches in wording for its track record: '
+        "40 past projects or activities</p>"
+    ) in rows[0]
+    assert "Ranked above" not in rows[1]
+
+
 def test_organisation_picker_matches_names_as_they_are_typed(
     client: TestClient, anonymous: TestClient
 ) -> None:

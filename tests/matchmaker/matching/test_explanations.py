@@ -7,9 +7,16 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from matchmaker.importers.cordis import ACTIVITY_TYPES, organisation_description
 from matchmaker.matching.analyzer import DOMAIN_STOP_WORDS
-from matchmaker.matching.explanations import matched_terms, reason_sentence, reasons, telling
+from matchmaker.matching.explanations import (
+    lift_sentence,
+    lifted,
+    matched_terms,
+    reason_sentence,
+    reasons,
+    telling,
+)
 from matchmaker.matching.past_projects import project_id
-from matchmaker.matching.scoring import RankedMatch, Reason
+from matchmaker.matching.scoring import RankedMatch, Reason, Signal
 from matchmaker.matching.text_index import MatchedTerm
 from models import matching as schemas
 from models.common import StakeholderType
@@ -137,4 +144,47 @@ def test_past_projects_are_named_from_the_profile_with_or_without_a_url() -> Non
     ]
     assert shown.detail == (
         "Took part in 2 similar past projects: 'Tremor registry', 'GAITWEAR: gait sensors'"
+    )
+
+
+def _ranked(doc_id: int, text: float, *evidence: tuple[Signal, float, float]) -> RankedMatch:
+    """A ranked match with a text similarity and (signal, value, factor) evidence reasons."""
+    text_reason = Reason(signal="text_similarity", value=text, factor=text**2)
+    found = [
+        Reason(signal=signal, value=value, factor=factor) for signal, value, factor in evidence
+    ]
+    return RankedMatch(doc_id, 0.5, (), (text_reason, *found))
+
+
+def test_lifted_names_the_evidence_that_put_a_weaker_text_fit_above_a_clearly_better_one() -> None:
+    """Only a match ranked above one whose text fits 1.5 times better or more is lifted, by its
+    strongest evidence; a text fit only a little better below it, or none, lifts nothing."""
+    veteran = _ranked(1, 0.20, ("track_record", 40, 4.9), ("similar_projects", 0.2, 1.3))
+    specialist = _ranked(2, 0.31, ("track_record", 0, 1.0))
+    close = _ranked(3, 0.25, ("track_record", 3, 1.8))
+    similar = _ranked(4, 0.10, ("track_record", 2, 1.6), ("similar_projects", 0.6, 2.4))
+    last = _ranked(5, 0.16)
+    assert lifted([veteran, specialist, close, similar, last]) == [
+        veteran.reasons[1],
+        None,
+        None,
+        similar.reasons[2],
+        None,
+    ]
+    assert lifted([close, specialist]) == [None, None]
+    assert lifted([_ranked(6, 0.1), _ranked(7, 0.3)]) == [None, None]
+    assert lifted([]) == []
+
+
+def test_lift_sentences_say_which_evidence_outweighed_the_wording() -> None:
+    """The sentence names the track record with its count, or the projects that lifted it."""
+    assert lift_sentence(Reason(signal="track_record", value=40, factor=4.9)) == (
+        "Ranked above closer matches in wording for its track record: "
+        "40 past projects or activities"
+    )
+    assert lift_sentence(Reason(signal="similar_projects", value=0.6, factor=2.4)) == (
+        "Ranked above closer matches in wording for its similar past projects"
+    )
+    assert lift_sentence(Reason(signal="past_partners", value=2, factor=3.0)) == (
+        "Ranked above closer matches in wording for its past projects with your partners"
     )
