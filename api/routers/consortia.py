@@ -19,7 +19,7 @@ from api.deps import (
 from api.errors import problem_responses
 from api.openapi import created_at_location, security
 from matchmaker.consortium import drafts as service
-from matchmaker.consortium import proposals
+from matchmaker.consortium import gaps
 from models.apikey import KeyRole
 from models.common import Id, Page
 from models.consortium import (
@@ -195,9 +195,7 @@ def read_consortium_gaps(
     consortium_id: IdPath, session: SessionDep, matching: MatchingDep, actor: ActorDep
 ) -> Gaps:
     """Each requirement of the call: how far your draft is from it, and who could close it."""
-    return proposals.gaps_for_consortium(
-        session, matching, consortium_id=consortium_id, actor=actor
-    )
+    return gaps.gaps_for_consortium(session, matching, consortium_id=consortium_id, actor=actor)
 
 
 @router.get(
@@ -210,6 +208,6 @@ def read_consortium_eligibility(
     consortium_id: IdPath, session: SessionDep, matching: MatchingDep, actor: ActorDep
 ) -> Eligibility:
     """Each programme rule of the call (at its deadline): met or not, why, who could fix it."""
-    return proposals.eligibility_for_consortium(
+    return gaps.eligibility_for_consortium(
         session, matching, consortium_id=consortium_id, actor=actor
     )

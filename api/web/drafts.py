@@ -26,6 +26,7 @@ from matchmaker import organisations as organisations_service
 from matchmaker.auth import require_key
 from matchmaker.consortium import drafts as consortia_service
 from matchmaker.consortium import proposals
+from matchmaker.consortium.gaps import gaps_for_consortium
 from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.partnering import requests as partner_requests
 from models.call import RuleSet
@@ -220,9 +221,7 @@ def read_draft_panel(
     the partner requests published for it."""
     consortium = consortia_service.get_consortium(session, consortium_id=consortium_id, actor=actor)
     draft = consortia_service.to_public(session, consortium)
-    gaps = proposals.gaps_for_consortium(
-        session, matching, consortium_id=consortium_id, actor=actor
-    )
+    gaps = gaps_for_consortium(session, matching, consortium_id=consortium_id, actor=actor)
     call = calls_service.get_call(session, call_id=draft.call_id)
     today = utc_today()
     return render(

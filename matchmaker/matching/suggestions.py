@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from matchmaker.auth import Principal
 from matchmaker.calls import call_ids_with_status, get_call
-from matchmaker.consortium.proposals import needs_of_draft
+from matchmaker.consortium.gaps import needs_of_draft
 from matchmaker.errors import Unavailable
 from matchmaker.matching import explanations
 from matchmaker.matching.directory import OrganisationCard

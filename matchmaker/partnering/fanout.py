@@ -6,8 +6,7 @@ serve`), before the e-mail goes out:
 - each pending `NotificationJob` (written by `matchmaker.partnering.events` in the transaction
   of its change) is matched against the saved searches of its kind (`saved_searches.SearchIndex`,
   one query for all of them) and, for a new or changed profile, against the drafts that lack its
-  stakeholder type (`consortium.proposals.missing_types`, read once per pass; to the draft's
-  owner);
+  stakeholder type (`consortium.gaps.missing_types`, read once per pass; to the draft's owner);
 - every draft whose call's deadline is 7 days away or less (and not past) reminds its owner.
 
 Each message is written in one transaction with a unique `NotificationKey` naming what it is
@@ -27,7 +26,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from matchmaker.consortium.drafts import members_by_draft
-from matchmaker.consortium.proposals import effective_requirements, missing_types
+from matchmaker.consortium.gaps import missing_types
+from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.db import first_claimed, for_writing, session_scope
 from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.partnering.outbox import Event, enqueue, web_page

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from matchmaker.auth import Principal, require_role
 from matchmaker.calls import get_call
 from matchmaker.consortium.drafts import get_consortium
-from matchmaker.consortium.proposals import needs_of_draft
+from matchmaker.consortium.gaps import needs_of_draft
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering import events

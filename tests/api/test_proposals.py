@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from matchmaker.consortium.proposals import NEW_COUNTRY_BONUS, raise_odds
+from matchmaker.consortium.gaps import NEW_COUNTRY_BONUS, raise_odds
 from matchmaker.matching.scoring import Weights
 from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem

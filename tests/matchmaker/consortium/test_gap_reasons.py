@@ -6,7 +6,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matchmaker.consortium.proposals import NEW_COUNTRY_BONUS, _with_bonuses
+from matchmaker.consortium.gaps import NEW_COUNTRY_BONUS, _with_bonuses
 from matchmaker.matching.postings import Match, MatchedTerm
 
 SHARED = (MatchedTerm("gait", 0.3),)
