@@ -99,6 +99,8 @@ def run(database_url: str, repeat: int) -> None:
                 session.scalars(select(col(Organisation.id)).order_by(col(Organisation.id))).all(),
                 SAMPLES,
             )
+            # Find expertise is asked for each sampled call's title, as a user pasting it would.
+            titles = {call_id: session.get_one(Call, call_id).title for call_id in call_ids}
             counts = (
                 session.scalar(select(func.count()).select_from(Organisation)),
                 session.scalar(select(func.count()).select_from(Call)),
@@ -161,6 +163,14 @@ def run(database_url: str, repeat: int) -> None:
                 anonymous,
                 lambda c, i: c.get(f"/ui/calls/{i}/consortium"),
                 lambda c, i: c.post(f"/calls/{i}/consortium", json={"alternatives": 2}),
+                call_ids,
+            ),
+            (
+                "/ui/expertise?q={a call's title}",
+                "POST /search {a call's title, limit 25}",
+                anonymous,
+                lambda c, i: c.get("/ui/expertise", params={"q": titles[i]}),
+                lambda c, i: c.post("/search", json={"text": titles[i], "limit": 25}),
                 call_ids,
             ),
             (

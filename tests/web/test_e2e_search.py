@@ -40,8 +40,8 @@ def test_user_finds_expertise_by_free_text_and_narrows_it(
     assert first == api[0]["organisation"]["name"]
     assert everyone == 25 < len(api)
 
-    # "Show more" adds the next ones of the same ranking, and says how many.
-    page.get_by_role("link", name=f"Show {min(len(api), 50) - 25} more").click()
+    # "Show more" adds the next ones of the same ranking.
+    page.get_by_role("link", name="Show more").click()
     expect(rows).to_have_count(min(len(api), 50))
     names = page.locator("#suggestion-table tbody tr th a").all_inner_texts()
     assert names == [item["organisation"]["name"] for item in api[: len(names)]]
