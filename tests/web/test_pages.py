@@ -303,8 +303,8 @@ def test_organisation_page_says_what_the_percentage_of_a_fitting_call_means(
         '<p class="hint" id="calls-fit-hint">Open and forthcoming calls, best fit first; the '
         "words are what this profile shares with each. The percentage is the score the call's "
         "suggested partners show: the chance that an organisation scored so took part in a "
-        "funded consortium for such a call. A few percent is usual; even a call's best rarely "
-        "score above 25%.</p>"
+        "funded consortium for such a call, as measured on past EU calls. A few percent is "
+        "usual; even a call's best rarely score above 25%.</p>"
     ) in fitting
     assert '<ol class="compact-list" aria-describedby="calls-fit-hint">' in fitting
 

@@ -163,11 +163,19 @@ def test_expertise_page_ranks_organisations_for_free_text_with_filters(
         "Leiden Biopsy Lab",
     ]
     assert ranked(q="liquid biopsy cancer detection")[0] == "Biopsy Assays BV"
+    found = anonymous.get("/ui/expertise", params={"q": "liquid biopsy"}).text
+    assert (
+        "<p>The shared terms say why each fits. The score is the one a call's suggested partners "
+        "show: the chance that an organisation scored so took part in a funded consortium for "
+        "such a call, as measured on past EU calls. A few percent is usual; even a call's best "
+        "rarely score above 25%.</p>"
+    ) in found
     assert ranked(q="liquid biopsy", stakeholder_type="academia") == ["Leiden Biopsy Lab"]
     assert ranked(q="liquid biopsy", country="ES") == []
     assert ranked() == []
     empty = anonymous.get("/ui/expertise").text
     assert 'id="suggestion-table"' not in empty
+    assert "The score is" not in empty
     assert 'aria-current="page">Find expertise</a>' in empty
 
 
