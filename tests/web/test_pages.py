@@ -549,6 +549,37 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
 
 
+def test_draft_panel_shows_two_candidates_a_gap_and_the_others_on_demand(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A gap lists its two best candidates; the others wait behind "N more candidates", so a
+    new draft's coverage stays short, and every candidate keeps its Add button."""
+    corpus = _corpus(client)
+    for number in range(3):
+        create_organisation(
+            client,
+            name=f"Cancer Patients Forum {number}",
+            stakeholder_type="patient_organisation",
+            country="IT",
+            description="Cancer patients and their families.",
+            keywords=[],
+            activities=[],
+        )
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+    gap = page.split('data-requirement="patient_organisation"')[1]
+    gap = gap.split('<li class="requirement')[0]
+    in_view, _, behind = gap.partition('<details class="more-candidates">')
+    added = r'data-action="add-member" data-organisation-id="(\d+)"'
+    assert len(re.findall(added, in_view)) == 2
+    assert "<summary>3 more candidates</summary>" in behind
+    assert len(re.findall(added, behind)) == 3
+    assert len(set(re.findall(added, gap))) == 5
+
+
 def _horizon_call(client: TestClient, identifier: str) -> dict[str, Any]:
     """A call under Horizon Europe's consortium rules that requires one academic partner."""
     return create_call(
