@@ -68,6 +68,12 @@ def listing(names: Sequence[str], limit: int | None) -> str:
     return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
 
 
+def whole_percent(share: float) -> int:
+    """A share in [0, 1] as the whole number of percent it rounds to, halves up as people
+    round (Python's `round` would take 2.5 to 2)."""
+    return math.floor(share * 100 + 0.5)
+
+
 def percent(share: float) -> str:
     """A share in [0, 1] as a whole percentage a person reads: "<1%" for a share above 0 that
     would round to 0% (it is not nothing), ">99%" for one below 1 that would round to 100%."""
@@ -75,7 +81,7 @@ def percent(share: float) -> str:
         return "<1%"
     if 0.995 <= share < 1:
         return ">99%"
-    return f"{math.floor(share * 100 + 0.5)}%"  # halves up, as people round
+    return f"{whole_percent(share)}%"
 
 
 def plural(count: int, singular: str, plural: str | None = None) -> str:

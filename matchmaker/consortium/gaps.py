@@ -42,7 +42,7 @@ from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
 from matchmaker.repository import stored_id
 from matchmaker.rules import call_context
-from matchmaker.wording import plural, stakeholder_noun
+from matchmaker.wording import percent, plural, stakeholder_noun, whole_percent
 from models.call import Call
 from models.common import counts_as
 from models.consortium import (
@@ -144,11 +144,6 @@ def _rank_gap_candidates(
     return ranked[:GAP_CANDIDATES]
 
 
-def _percent(value: float) -> int:
-    """A score as the whole percentage the pages show."""
-    return round(100 * value)
-
-
 def raise_odds(chance: float, factor: float) -> float:
     """The chance whose odds are `factor` times those of `chance` (1 stays 1)."""
     return chance * factor / (1.0 - chance + chance * factor)
@@ -158,16 +153,16 @@ def _with_bonuses(match: Match, bonuses: Sequence[tuple[str, float]]) -> tuple[f
     """A gap candidate's score and reasons: its fit, then each bonus with the points it adds,
     counted so that the shown fit plus the shown points is the shown score ("Fits the call
     (12%)", "Brings a new country (AT): +2 points", score 14%; a bonus that rounds to no point
-    says "under 1 point"). Each bonus multiplies the odds of the fit by its factor."""
+    says "under 1 point"; a fit that rounds to no point reads "<1%", as the score bars do).
+    Each bonus multiplies the odds of the fit by its factor."""
     fit, factor = match.score, 1.0
     reached = [round(fit, 6)]
     for _, bonus in bonuses:
         factor *= bonus
         reached.append(round(raise_odds(fit, factor), 6))
-    shown = [_percent(value) for value in reached]
-    reasons = [
-        f"Fits the call ({shown[0]}%)" if match.matched_terms else "Shares no terms with the call"
-    ]
+    shown = [whole_percent(value) for value in reached]
+    fits = f"Fits the call ({percent(fit)})"
+    reasons = [fits if match.matched_terms else "Shares no terms with the call"]
     for (text, _), (before, after) in zip(bonuses, pairwise(shown), strict=True):
         points = after - before
         reasons.append(

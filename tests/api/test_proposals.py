@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from matchmaker.consortium.gaps import NEW_COUNTRY_BONUS, raise_odds
 from matchmaker.matching.scoring import Weights
+from matchmaker.wording import percent
 from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem
 
@@ -193,7 +194,7 @@ def test_gap_appears_with_candidates_and_closes(client: TestClient, ids: dict[st
     assert (sme["required"], sme["present"], sme["missing"]) == (1, 0, 1)
     assert [c["organisation"]["name"] for c in sme["candidates"]] == ["BiopsyTech SME"]
     assert sme["candidates"][0]["reasons"] == [
-        f"Fits the call ({round(100 * sme['candidates'][0]['relevance'])}%)"
+        f"Fits the call ({percent(sme['candidates'][0]['relevance'])})"
     ]
     assert _gap(body, "stakeholder_type", "academia")["missing"] == 0
     client.put(f"/consortia/{draft}/members/{ids['BiopsyTech SME']}")
@@ -270,7 +271,7 @@ def test_a_members_past_partner_is_offered_for_a_gap_with_the_points_it_adds(
     assert not any("past project" in reason for reason in stranger["reasons"])
     # The draft has two countries of the three required: the new country is a bonus too.
     fit, past, country = found["reasons"]
-    assert fit == f"Fits the call ({round(100 * found['relevance'])}%)"
+    assert fit == f"Fits the call ({percent(found['relevance'])})"
     assert re.fullmatch(
         r"Lists a past project also listed by Uppsala Biopsy University: "
         r"\+\d+ points",

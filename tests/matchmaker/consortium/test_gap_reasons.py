@@ -8,9 +8,12 @@ from hypothesis import strategies as st
 
 from matchmaker.consortium.gaps import NEW_COUNTRY_BONUS, _with_bonuses
 from matchmaker.matching.postings import Match, MatchedTerm
+from matchmaker.wording import whole_percent
 
 SHARED = (MatchedTerm("gait", 0.3),)
-FIT = re.compile(r"^Fits the call \((\d+)%\)$")
+FIT = re.compile(r"^Fits the call \((<1|>99|\d+)%\)$")
+# What a reader adds up for a fit shown as "<1%" or ">99%": the whole percent it rounds to.
+READ_AS = {"<1": 0, ">99": 100}
 POINTS = re.compile(r": \+(\d+) points?$|: under 1 point$")
 
 
@@ -24,10 +27,11 @@ def test_a_bonus_names_the_points_it_adds() -> None:
 
 
 def test_a_bonus_worth_less_than_a_point_says_so() -> None:
-    """At 0.4% the same bonus adds 0.1 points: "under 1 point", not a "+0" or nothing."""
+    """At 0.4% the same bonus adds 0.1 points: "under 1 point", not a "+0" or nothing; the fit
+    reads "<1%" as the score bars do, not "0%"."""
     match = Match(7, 0.004, SHARED)
     score, reasons = _with_bonuses(match, [("Brings a new country (AT)", NEW_COUNTRY_BONUS)])
-    assert reasons == ["Fits the call (0%)", "Brings a new country (AT): under 1 point"]
+    assert reasons == ["Fits the call (<1%)", "Brings a new country (AT): under 1 point"]
     assert score == round(0.004 * 1.25 / (0.996 + 0.004 * 1.25), 6)
 
 
@@ -54,5 +58,7 @@ def test_shown_fit_plus_shown_points_is_the_shown_score(
     found = [POINTS.search(reason) for reason in reasons[1:]]
     assert all(found), reasons
     points = [int(each.group(1) or 0) for each in found if each is not None]
-    assert int(first.group(1)) + sum(points) == round(100 * score)
+    shown = first.group(1)
+    fit_points = READ_AS[shown] if shown in READ_AS else int(shown)
+    assert fit_points + sum(points) == whole_percent(score)
     assert len(reasons) == 1 + len(bonuses)
