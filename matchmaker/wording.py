@@ -114,6 +114,29 @@ def stakeholder_noun(value: str, count: int = 1) -> str:
     return one if count == 1 else many
 
 
+# Initial letters read with a vowel sound when an initialism is spelt out: "an SME", "an NGO".
+_SPELT_WITH_VOWEL = frozenset("AEFHILMNORSX")
+# Words whose first letter is not the sound they begin with: "a university", "an hour".
+_SAID_WITH_CONSONANT = ("uni", "use", "usu", "eu", "one", "once")
+_SAID_WITH_VOWEL = ("hour", "honest", "honour")
+
+
+def with_article(noun: str, *, capital: bool = False) -> str:
+    """A noun with "a" or "an" as it is said: "a patient organisation", "an academic partner",
+    "an SME" (an initialism is spelt out, so its first letter's name decides); "A"/"An" to
+    begin a sentence with `capital`."""
+    first = noun.split(" ", 1)[0]
+    word = first.lower()
+    if first.isupper() and len(first) > 1:
+        vowel_sound = first[0] in _SPELT_WITH_VOWEL
+    elif word.startswith(_SAID_WITH_CONSONANT):
+        vowel_sound = False
+    else:
+        vowel_sound = word[:1] in _VOWELS or word.startswith(_SAID_WITH_VOWEL)
+    article = "an" if vowel_sound else "a"
+    return f"{article.capitalize() if capital else article} {noun}"
+
+
 def say_date(day: date, *, full_month: bool = False) -> str:
     """A date as a sentence writes it: "5 Dec 2026", or "5 December 2026" with `full_month`."""
     return f"{day.day} {day:%B %Y}" if full_month else f"{day.day} {day:%b %Y}"

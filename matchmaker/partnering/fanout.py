@@ -35,7 +35,7 @@ from matchmaker.partnering.ranking import partner_request_text
 from matchmaker.partnering.requests import status_of
 from matchmaker.partnering.saved_searches import Hit, SearchIndex, build_index
 from matchmaker.repository import stored_id
-from matchmaker.wording import percent, stakeholder_noun
+from matchmaker.wording import percent, stakeholder_label, stakeholder_noun, with_article
 from models.call import Call, CallStatus, call_status
 from models.common import counts_as, utc_now
 from models.consortium import Consortium
@@ -277,6 +277,7 @@ def _gap_messages(
 ) -> int:
     """Tell the owner of each draft that lacks the organisation's type."""
     kind = organisation.stakeholder_type
+    noun = stakeholder_noun(kind)
     sent = 0
     for gap in gaps:
         if (
@@ -295,8 +296,8 @@ def _gap_messages(
             f"gap:{gap.draft_id}:{organisation.id}",
             organisation_id=gap.owner_id,
             event=Event.profile_fills_gap,
-            subject=f"A {kind.replace('_', ' ')} for your draft {gap.name}",
-            body=f"{organisation.name} ({organisation.country}) is a {kind.replace('_', ' ')}, "
+            subject=f"{with_article(noun, capital=True)} for your draft {gap.name}",
+            body=f"{organisation.name} ({organisation.country}) is {with_article(noun)}, "
             f"a kind of partner your draft {gap.name!r} for {gap.call_identifier} still "
             f"lacks.\n{web_page(base_url, f'/organisations/{organisation.id}')}",
             about=organisation.id,
@@ -324,7 +325,7 @@ def _organisation_job(
         event=Event.organisation_matches_search,
         subject=f"An organisation for your search: {organisation.name}",
         body=f"{organisation.name} ({organisation.country}, "
-        f"{organisation.stakeholder_type.replace('_', ' ')}) is new or updated its profile.\n"
+        f"{stakeholder_label(organisation.stakeholder_type)}) is new or updated its profile.\n"
         f"{web_page(base_url, f'/organisations/{organisation_id}')}",
         about=organisation_id,
         base_url=base_url,

@@ -14,6 +14,7 @@ from matchmaker.wording import (
     plural,
     stakeholder_label,
     stakeholder_noun,
+    with_article,
 )
 from models.common import StakeholderType
 
@@ -101,6 +102,46 @@ def test_product_code_leaves_no_plural_in_brackets() -> None:
         if BRACKETED_PLURAL.search(line.replace("http(s)", ""))
     }
     assert offenders == set()
+
+
+# `replace("_", " ")` on a value: a stakeholder type written as its code with spaces ("a sme").
+RAW_TYPE_AS_WORDS = re.compile(r"""\.replace\(\s*['"]_['"],\s*['"] ['"]\s*\)""")
+
+
+def test_product_code_names_stakeholder_types_only_through_wording() -> None:
+    """Messages name a type by `stakeholder_label` or `stakeholder_noun`, never by its code
+    with the underscores taken out ("A sme for your draft", "is a academia")."""
+    sources = [
+        *ROOT.joinpath("matchmaker").rglob("*.py"),
+        *ROOT.joinpath("api").rglob("*.py"),
+    ]
+    offenders = {
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sources
+        if path.name != "wording.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if RAW_TYPE_AS_WORDS.search(line)
+    }
+    assert offenders == set()
+
+
+def test_a_type_takes_the_article_it_is_said_with() -> None:
+    """ "an SME" (spelt "ess-em-ee"), "an academic partner", "a healthcare provider"."""
+    assert {kind.value: with_article(stakeholder_noun(kind)) for kind in StakeholderType} == {
+        "academia": "an academic partner",
+        "industry": "an industry partner",
+        "sme": "an SME",
+        "patient_organisation": "a patient organisation",
+        "regulator": "a regulator",
+        "healthcare_provider": "a healthcare provider",
+        "public_body": "a public body",
+        "other": "an other partner",
+    }
+    assert with_article("SME", capital=True) == "An SME"
+    assert with_article("university") == "a university"
+    assert with_article("GP practice") == "a GP practice"
+    assert with_article("European network") == "a European network"
+    assert with_article("hour") == "an hour"
 
 
 def test_organisations_by_id_reads_as_a_sentence_not_a_python_list() -> None:

@@ -304,7 +304,11 @@ def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
     assert message.organisation_id == owner[0]
     assert message.event == "profile_fills_gap"
     assert message.about_organisation_id == patients[0]
-    assert "Liver Patients Europe" in message.body
+    assert message.subject == "A patient organisation for your draft Liver screening"
+    assert message.body.startswith(
+        "Liver Patients Europe (NL) is a patient organisation, a kind of partner your draft "
+        "'Liver screening' for "
+    )
     assert message.body.endswith(f"{BASE}/ui/organisations/{patients[0]}")
     changed = patients[1].patch(
         f"/organisations/{patients[0]}", json={"description": "Patient panels for liver care."}
@@ -390,6 +394,9 @@ def test_new_profile_notifies_organisation_searches_but_not_itself(
     (message,) = outbox(engine)[before:]
     assert (message.organisation_id, message.event) == (writer[0], "organisation_matches_search")
     assert message.subject == "An organisation for your search: European Liver Patients"
+    assert message.body.startswith(
+        "European Liver Patients (BE, Patient organisation) is new or updated its profile.\n"
+    )
     # The message names the profile: deleting the profile deletes it, queued or sent.
     with Session(engine) as session:
         session.execute(update(OutboxMessage).values(status="sent"))
