@@ -55,9 +55,14 @@ def plural_form(singular: str) -> str:
 def organisations_by_id(ids: Collection[int]) -> str:
     """Organisations by id in a sentence: "organisation 7", "organisations 3, 5 and 7"."""
     numbers = [str(number) for number in sorted(ids)]
-    if len(numbers) == 1:
-        return f"organisation {numbers[0]}"
-    return f"organisations {', '.join(numbers[:-1])} and {numbers[-1]}"
+    return f"{'organisation' if len(numbers) == 1 else 'organisations'} {and_list(numbers)}"
+
+
+def and_list(items: Sequence[str]) -> str:
+    """Items as a sentence lists them: "A", "A and B", "A, B and C"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def listing(names: Sequence[str], limit: int | None) -> str:

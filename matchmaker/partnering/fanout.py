@@ -35,7 +35,15 @@ from matchmaker.partnering.ranking import partner_request_text
 from matchmaker.partnering.requests import status_of
 from matchmaker.partnering.saved_searches import Hit, SearchIndex, build_index
 from matchmaker.repository import stored_id
-from matchmaker.wording import percent, stakeholder_label, stakeholder_noun, with_article
+from matchmaker.wording import (
+    and_list,
+    percent,
+    plural,
+    say_date,
+    stakeholder_label,
+    stakeholder_noun,
+    with_article,
+)
 from models.call import Call, CallStatus, call_status
 from models.common import counts_as, utc_now
 from models.consortium import Consortium
@@ -170,7 +178,7 @@ def _call_job(
     hits = found.indexes[SearchTarget.calls].match(
         call_text(call), stakeholder_types=required, programme=call.programme
     )
-    deadline = call.deadline.isoformat() if call.deadline else "none given"
+    deadline = say_date(call.deadline) if call.deadline else "none given"
     return _search_messages(
         session,
         hits=hits,
@@ -203,7 +211,7 @@ def _partner_request_job(
         exclude_organisation=publisher.id,
     )
     sought = (
-        ", ".join(stakeholder_noun(kind, 2) for kind in request.stakeholder_types)
+        and_list([stakeholder_noun(kind, 2) for kind in request.stakeholder_types])
         or "any kind of partner"
     )
     return _search_messages(
@@ -419,15 +427,15 @@ def remind_deadlines(
             deadline = call.deadline
             assert deadline is not None  # the query keeps calls with a deadline
             days = (deadline - today).days
-            when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+            when = "today" if days == 0 else f"in {plural(days, 'day')}"
             sent += _notify_once(
                 session,
                 _deadline_key(draft, call),
                 organisation_id=draft.owner_organisation_id,
                 event=Event.deadline_soon,
-                subject=f"{call.identifier} closes {when} ({deadline.isoformat()})",
+                subject=f"{call.identifier} closes {when} ({say_date(deadline)})",
                 body=f"The call {call.identifier}, {call.title}, that your draft {draft.name!r} "
-                f"is written for closes {when}, on {deadline.isoformat()}.\n"
+                f"is written for closes {when}, on {say_date(deadline)}.\n"
                 f"{web_page(base_url, f'/consortia/{draft.id}')}",
                 now=now,
             )

@@ -9,6 +9,7 @@ from matchmaker.consortium.solver import Candidate, Requirements, propose_consor
 from matchmaker.wording import (
     STAKEHOLDER_LABELS,
     STAKEHOLDER_NOUNS,
+    and_list,
     organisations_by_id,
     percent,
     plural,
@@ -149,6 +150,16 @@ def test_organisations_by_id_reads_as_a_sentence_not_a_python_list() -> None:
     assert organisations_by_id([9999]) == "organisation 9999"
     assert organisations_by_id({7, 3, 5}) == "organisations 3, 5 and 7"
     assert organisations_by_id([4, 2]) == "organisations 2 and 4"
+
+
+def test_and_list_joins_the_last_item_with_and() -> None:
+    """ "patient organisations and SMEs", never "patient organisations, SMEs"."""
+    assert [and_list(items) for items in ([], ["A"], ["A", "B"], ["A", "B", "C"])] == [
+        "",
+        "A",
+        "A and B",
+        "A, B and C",
+    ]
 
 
 def test_percent_never_shows_a_score_above_zero_as_nothing() -> None:

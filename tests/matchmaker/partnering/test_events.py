@@ -338,7 +338,8 @@ def test_deadline_reminder_goes_once_per_draft_and_deadline(
     assert run(engine, on=today + timedelta(days=1)).reminders == 0
     (message,) = [m for m in outbox(engine) if m.event == "deadline_soon"]
     assert message.organisation_id == owner[0]
-    assert message.subject == f"IHI-2023-05-02 closes in 7 days ({deadline.isoformat()})"
+    assert message.subject == "IHI-2023-05-02 closes in 7 days (8 Mar 2030)"
+    assert "closes in 7 days, on 8 Mar 2030.\n" in message.body
     assert message.body.endswith(f"{BASE}/ui/consortia/{draft.json()['id']}")
     moved = client.patch(f"/calls/{call['id']}", json={"deadline": "2030-03-10"})
     assert moved.status_code == 200, moved.text
