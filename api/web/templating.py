@@ -15,6 +15,7 @@ from matchmaker.wording import (
     STAKEHOLDER_LABELS,
     percent,
     plural,
+    say_date,
     stakeholder_label,
     stakeholder_noun,
 )
@@ -69,6 +70,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["fills"] = fills_label
     environment.filters["stakeholder_noun"] = stakeholder_noun
     environment.filters["percent"] = percent
+    environment.filters["day"] = say_date
     environment.globals["plural"] = plural
     environment.globals["static_url"] = STATIC_URL
     environment.globals["stakeholder_types"] = [

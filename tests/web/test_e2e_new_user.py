@@ -16,8 +16,8 @@ from tests.web.browser import DESKTOP, SETTLED, TIMEOUT_MS, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 IDENTIFIER = "E2E-NEW-USER-2099"
-# The site's date format, as a pattern: "05 Dec 2026" or "5 Dec 2026".
-DAY = r"\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}"
+# The site's date format, as a pattern: "5 Dec 2026" (`wording.say_date`).
+DAY = r"[1-9]\d? (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}"
 # More organisations than the finder shows at first, all found by one word of expertise.
 HATCHERIES = 12
 

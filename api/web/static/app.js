@@ -134,11 +134,11 @@
     errors.focus();
   }
 
-  // A date of the API ("2027-01-13") as the pages write it: "13 Jan 2027".
+  // A date of the API ("2027-01-03") as the pages write it: "3 Jan 2027" (wording.say_date).
   function dayText(iso) {
     var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    var parts = String(iso).split("-");
-    return parts.length === 3 ? parts[2] + " " + months[Number(parts[1]) - 1] + " " + parts[0] : String(iso);
+    var parts = String(iso).slice(0, 10).split("-");
+    return parts.length === 3 ? Number(parts[2]) + " " + months[Number(parts[1]) - 1] + " " + parts[0] : String(iso);
   }
 
   function announce(message, kind) {
