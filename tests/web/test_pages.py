@@ -162,6 +162,9 @@ def test_call_page_shows_requirements_and_ranked_suggestions_with_shared_terms(
     assert "<dt>Patient organisation</dt><dd>1</dd>" in page
     assert "<dt>Countries, at least</dt><dd>2</dd>" in page
     assert "<dt>Partners, at most</dt><dd>4</dd>" in page
+    # Dates as a sentence writes them (`wording.say_date`), with no leading zero.
+    assert 'Opens <time datetime="2024-01-10">10 Jan 2024</time>' in page
+    assert 'Deadline <time datetime="2099-03-01">1 Mar 2099</time>' in page
     rows = Page(page).rows
     names = {org["id"]: name for name, org in corpus["organisations"].items()}
     ranked = [names[int(row["data-organisation-id"])] for row in rows]
