@@ -339,6 +339,18 @@ def test_organisation_page_names_only_telling_terms_of_a_fitting_call(
     assert shown == [term["term"] for term in api["matched_terms"]][: len(shown)]
     assert "soil health" in shown
     assert not {"smes", "companies", "solutions", "companies smes"} & set(shown)
+    # A call sharing only such words with the profile does not say it shares nothing.
+    create_call(
+        client,
+        identifier="GRID-1",
+        title="Power grids",
+        description="SMEs and companies bring solutions for power grids.",
+        deadline="2099-03-01",
+    )
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    grid = page.split('id="calls-heading"')[1].split("GRID-1")[1].split("</li>")[0]
+    assert '<span class="muted">No specific terms in common</span>' in grid
+    assert "No shared terms" not in page
 
 
 def test_lost_key_page_finds_the_organisation_by_the_beginnings_of_words_of_its_name(
