@@ -168,10 +168,10 @@ def _shown(
     stale_after_months: int,
 ) -> list[dict[str, Any]]:
     """The best `shown` of ranked organisations as the suggestion table shows them: score,
-    shared terms, evidence (what drove the score, and what put it above a closer match in
-    wording among all `found`), and when a stale profile was last confirmed (None when fresh,
-    and when the database cannot be reached: the ranking itself is answered from memory then,
-    and still shown)."""
+    shared terms, similar past projects, evidence (what drove the score, and what put it above
+    a closer match in wording among all `found`), and when a stale profile was last confirmed
+    (None when fresh, and when the database cannot be reached: the ranking itself is answered
+    from memory then, and still shown)."""
     lifts = explanations.lifted([item.match for item in found])[:shown]
     found = found[:shown]
     try:
@@ -186,6 +186,7 @@ def _shown(
             "organisation": item.row,
             "score": explained.score,
             "terms": [term.term for term in explained.matched_terms[:TERMS_SHOWN]],
+            "similar": explanations.similar_projects(explained.reasons),
             "evidence": [
                 *(reason.detail for reason in explained.reasons if explanations.drove(reason)),
                 *([explanations.lift_sentence(lift)] if lift is not None else []),

@@ -31,7 +31,9 @@ DIGITS = 6
 TERMS_IN_SENTENCE: Final = 3
 PROJECTS_IN_SENTENCE: Final = 3
 # Evidence shown beside the shared terms on a page when it multiplies the odds by this much.
-EVIDENCE_SHOWN: Final = frozenset({SIMILAR_PROJECTS, PAST_PARTNERS})
+# Similar past projects are not among it: a page lists them whenever there are any
+# (`similar_projects`), as what a reader checks a suggestion by, whatever they weighed.
+EVIDENCE_SHOWN: Final = frozenset({PAST_PARTNERS})
 FACTOR_SHOWN: Final = 1.5
 # The evidence that can put an organisation above one whose text fits better (`lifted`), and
 # how much better that text fit must be for a page to say so: small differences of wording
@@ -99,6 +101,12 @@ def drove(reason: schemas.Reason) -> bool:
     """Whether a similar-projects or past-partner reason moved the score enough to show beside
     the shared terms on a page."""
     return reason.signal in EVIDENCE_SHOWN and reason.factor >= FACTOR_SHOWN
+
+
+def similar_projects(shown: Sequence[schemas.Reason]) -> list[schemas.PastProject]:
+    """The similar past projects among a suggestion's reasons (`reasons`), closest first: none
+    when it has no similar-projects reason or none of its projects is close."""
+    return next((reason.projects for reason in shown if reason.signal == SIMILAR_PROJECTS), [])
 
 
 def lifted(ranking: Sequence[RankedMatch]) -> list[Reason | None]:

@@ -165,10 +165,10 @@ def test_expertise_page_ranks_organisations_for_free_text_with_filters(
     assert ranked(q="liquid biopsy cancer detection")[0] == "Biopsy Assays BV"
     found = anonymous.get("/ui/expertise", params={"q": "liquid biopsy"}).text
     assert (
-        "<p>The shared terms say why each fits. The score is the one a call's suggested partners "
-        "show: the chance that an organisation scored so took part in a funded consortium for "
-        "such a call, as measured on past EU calls. A few percent is usual; even a call's best "
-        "rarely score above 25%.</p>"
+        "<p>The shared terms and similar past projects say why each fits. The score is the one "
+        "a call's suggested partners show: the chance that an organisation scored so took part "
+        "in a funded consortium for such a call, as measured on past EU calls. A few percent "
+        "is usual; even a call's best rarely score above 25%.</p>"
     ) in found
     assert ranked(q="liquid biopsy", stakeholder_type="academia") == ["Leiden Biopsy Lab"]
     assert ranked(q="liquid biopsy", country="ES") == []
@@ -258,6 +258,54 @@ def test_a_weaker_text_fit_ranked_first_says_the_track_record_put_it_there(
         "40 past projects or activities</p>"
     ) in rows[0]
     assert "Ranked above" not in rows[1]
+
+
+def test_a_suggestion_lists_its_similar_past_projects_behind_their_count(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A row names the past projects the suggestion shares its topic with, linked where the
+    profile gives a link ("Took part in 2 similar past projects"), whatever they weighed; a
+    profile with none close says nothing of them."""
+    create_organisation(
+        client,
+        name="Gait Lab",
+        description="Movement science.",
+        keywords=[],
+        activities=[
+            {
+                "title": "Wearable sensors for freezing of gait",
+                "summary": "Wearable gait sensors for Parkinsonian tremor.",
+                "url": "https://cordis.example/project/1",
+            },
+            {"title": "Tremor monitoring at home", "summary": "Wearable tremor sensors."},
+            {"title": "Soil microbiome atlas", "summary": "Soil bacteria in farmland."},
+        ],
+    )
+    create_organisation(
+        client,
+        name="Sensor Start-up",
+        stakeholder_type="sme",
+        description="Wearable gait sensors for Parkinsonian tremor.",
+        keywords=[],
+        activities=[],
+    )
+    page = anonymous.get(
+        "/ui/expertise", params={"q": "wearable gait sensors for parkinsonian tremor"}
+    ).text
+    rows = {
+        name: row
+        for row in page.split('<tr data-organisation-id="')[1:]
+        for name in ("Gait Lab", "Sensor Start-up")
+        if f">{name}</a>" in row
+    }
+    listed = rows["Gait Lab"].split('<details class="similar-projects">')[1].split("</details>")[0]
+    assert "<summary>Took part in 2 similar past projects</summary>" in listed
+    assert re.findall(r"<li>(.*?)</li>", listed) == [
+        '<a href="https://cordis.example/project/1" rel="noopener noreferrer">'
+        "Wearable sensors for freezing of gait</a>",
+        "Tremor monitoring at home",
+    ]
+    assert "similar-projects" not in rows["Sensor Start-up"]
 
 
 def test_organisation_picker_matches_names_as_they_are_typed(
