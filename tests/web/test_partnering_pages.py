@@ -125,7 +125,8 @@ def test_call_page_lists_its_open_partner_requests_without_addresses(
 def test_call_suggestions_offer_contact_once_signed_in(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """Each suggested organisation has a Contact link naming the call, hidden until sign-in."""
+    """Each suggested organisation has a Contact link naming the call, hidden until sign-in;
+    on Find expertise, the link names no call."""
     scene = _scene(client)
     call_id = scene["call"]["id"]
     page = anonymous.get(f"/ui/calls/{call_id}").text
@@ -139,8 +140,13 @@ def test_call_suggestions_offer_contact_once_signed_in(
         f'href="/ui/organisations/{patients_id}/contact?call_id={call_id}" '
         'aria-label="Contact Liver Patients Europe"'
     ) in page
+    # Find expertise has no call: the contact page asks which one the message is about.
     expertise = anonymous.get("/ui/expertise?q=liver+disease").text
-    assert ">Contact</a>" not in expertise
+    assert (
+        f'data-not-self="{patients_id}" hidden '
+        f'href="/ui/organisations/{patients_id}/contact" '
+        'aria-label="Contact Liver Patients Europe"'
+    ) in expertise
 
 
 def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
@@ -175,6 +181,10 @@ def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
             f'<option value="{call["id"]}">LIVER-2099: Liver disease screening</option>' in chooser
         )
         assert ("no longer exists" in unnamed.text) is bool(query), query
+        # With no call to lead back to, the way back is the recipient's profile.
+        assert (
+            f'<li><a href="/ui/organisations/{patients_id}">Liver Patients Europe</a></li>'
+        ) in unnamed.text.split('aria-label="Breadcrumb"')[1].split("</nav>")[0]
     missing = anonymous.get("/ui/organisations/999/contact?call_id=1")
     assert missing.status_code == 404
     assert "text/html" in missing.headers["content-type"]
