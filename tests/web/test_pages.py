@@ -587,12 +587,51 @@ def test_draft_panel_shows_two_candidates_a_gap_and_the_others_on_demand(
     ).text
     gap = page.split('data-requirement="patient_organisation"')[1]
     gap = gap.split('<li class="requirement')[0]
+    assert "Best candidates of 5 patient organisations</p>" in gap
     in_view, _, behind = gap.partition('<details class="more-candidates">')
     added = r'data-action="add-member" data-organisation-id="(\d+)"'
     assert len(re.findall(added, in_view)) == 2
     assert "<summary>3 more candidates</summary>" in behind
     assert len(re.findall(added, behind)) == 3
     assert len(set(re.findall(added, gap))) == 5
+
+
+def test_draft_panel_says_when_no_organisation_of_a_missing_type_has_a_profile(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call needs a regulator and none has a profile: the gap says so and points to the
+    partner request, instead of an empty list of candidates."""
+    corpus = _corpus(client)
+    call = create_call(
+        client,
+        identifier="REG-1",
+        title="Regulatory science for liquid biopsy",
+        rule_set="none",
+        description=CALL_TEXT,
+        required_stakeholders={"sme": 1, "regulator": 1},
+        deadline="2099-03-01",
+    )
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    draft = client.post(
+        "/consortia",
+        headers=bearer(owner["api_key"]),
+        json={
+            "name": "Reg draft",
+            "call_id": call["id"],
+            "members": [{"organisation_id": owner["id"]}],
+        },
+    )
+    assert draft.status_code == 201, draft.text
+    page = anonymous.get(
+        f"/ui/consortia/{draft.json()['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+    gap = page.split('data-requirement="regulator"')[1].split('<li class="requirement')[0]
+    assert "Best candidates" not in gap
+    assert (
+        "No regulator outside the draft has a profile here yet: "
+        '<a href="#publish-heading">ask for one with a partner request</a>.'
+    ) in gap
+    assert 'id="publish-heading"' in page
 
 
 def _horizon_call(client: TestClient, identifier: str) -> dict[str, Any]:
