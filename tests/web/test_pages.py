@@ -611,19 +611,10 @@ def test_draft_panel_says_when_no_organisation_of_a_missing_type_has_a_profile(
         required_stakeholders={"sme": 1, "regulator": 1},
         deadline="2099-03-01",
     )
+    draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", ["Biopsy Assays BV"])
     owner = corpus["organisations"]["Biopsy Assays BV"]
-    draft = client.post(
-        "/consortia",
-        headers=bearer(owner["api_key"]),
-        json={
-            "name": "Reg draft",
-            "call_id": call["id"],
-            "members": [{"organisation_id": owner["id"]}],
-        },
-    )
-    assert draft.status_code == 201, draft.text
     page = anonymous.get(
-        f"/ui/consortia/{draft.json()['id']}/panel", headers=bearer(owner["api_key"])
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
     ).text
     gap = page.split('data-requirement="regulator"')[1].split('<li class="requirement')[0]
     assert "Best candidates" not in gap
