@@ -302,6 +302,13 @@ class MatchingService:
                 return
             with db.session_scope(db.for_writing(self.engine)) as session:
                 removed = compact_changes(session)
+        except Unavailable:
+            # An outage is logged once, by the engine (no traceback for an expected state).
+            logger.warning(
+                "Change log not compacted: the database cannot be reached; tried again at "
+                "the next start or refit"
+            )
+            return
         except Exception:  # the log only grows until the next try; serving matters more
             logger.exception("Could not compact the change log")
             return

@@ -15,6 +15,7 @@ from datetime import datetime
 import httpx
 from sqlalchemy import Engine
 
+from matchmaker.errors import Unavailable
 from matchmaker.partnering.delivery import (
     Delivered,
     Digested,
@@ -162,6 +163,14 @@ class DeliveryWorker:
                 done = deliver_once(
                     self.engine, settings=self.settings, send=sender, client=client, limit=BATCH
                 )
+            except Unavailable:
+                # An outage is logged once, by the engine; each pass need not add a traceback.
+                logger.warning(
+                    "Notification delivery pass skipped: the database cannot be reached; "
+                    "tried again in %s s",
+                    self.interval,
+                )
+                return
             except Exception:
                 # The thread must outlive a database outage or a bug in one pass.
                 logger.exception("A notification delivery pass failed.")

@@ -1,5 +1,6 @@
 """The matching service saves its organisation index and later starts from it, never stale."""
 
+import logging
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -245,6 +246,30 @@ def test_the_change_log_keeps_one_row_per_entity_and_no_worker_misses_a_change(
     assert after[-1] == before[-1]  # the latest change number stays
     assert [doc_id for doc_id, _ in ranked(behind)] == [biopsy]
     assert behind.stats().documents == 1
+
+
+def test_compacting_the_change_log_in_an_outage_logs_one_line_not_a_traceback(
+    sqlite_template: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refit that ends as the database goes away leaves the log to the next try, saying so
+    in one line: an outage is an expected state, not an error with a traceback (seen once in
+    the PostgreSQL outage test, under the whole suite's load)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    shutil.copyfile(sqlite_template, folder / "m.db")
+    engine = db.create_db_engine(Settings(database_url=f"sqlite:///{folder / 'm.db'}"))
+    add(engine, name="Biopsy lab")
+    service = started(engine, None)
+    engine.dispose()
+    folder.rename(tmp_path / "away")
+    with caplog.at_level(logging.WARNING, logger="matchmaker.matching.service"):
+        service._compact_changes()
+    (record,) = [r for r in caplog.records if r.name == "matchmaker.matching.service"]
+    assert (record.levelno, record.exc_info) == (logging.WARNING, None)
+    assert record.getMessage() == (
+        "Change log not compacted: the database cannot be reached; tried again at the next "
+        "start or refit"
+    )
 
 
 def test_a_stale_profile_ranks_after_a_fresh_one_of_the_same_fit(
