@@ -13,6 +13,7 @@ from matchmaker.countries import COUNTRY_GROUPS, country_name
 from matchmaker.wording import (
     PROJECT_ROLE_LABELS,
     STAKEHOLDER_LABELS,
+    and_list,
     percent,
     plural,
     say_date,
@@ -71,6 +72,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["stakeholder_noun"] = stakeholder_noun
     environment.filters["percent"] = percent
     environment.filters["day"] = say_date
+    environment.filters["and_list"] = and_list
     environment.globals["plural"] = plural
     environment.globals["static_url"] = STATIC_URL
     environment.globals["stakeholder_types"] = [
