@@ -65,8 +65,8 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cordis
 MIN_ACTIVITIES, OWN, OTHERS = 10, 5, 10
 PLAIN = "TfidfVectorizer(sublinear_tf=True, stop_words='english')"
 
-# Per similarity: the matrix of its values, one row per held-out project, one column per
-# organisation (`Similarities`), computed for the given profiles and project texts.
+# A similarity: for some profiles and project texts, the matrix of its values, one row per
+# text and one column per profile.
 Similarities = Callable[[Sequence[Profile], Sequence[str]], np.ndarray]
 
 
