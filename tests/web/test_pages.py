@@ -625,6 +625,45 @@ def test_draft_panel_says_when_no_organisation_of_a_missing_type_has_a_profile(
     assert 'id="publish-heading"' in page
 
 
+def test_draft_panel_says_when_no_candidate_of_a_gap_fits_closely(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call needs an industry partner and the only one shares nothing with it: its gap says
+    that no candidate fits closely (each scores under 1%) and points to the partner request,
+    above the candidate it still lists; a gap with candidates that fit says nothing of it."""
+    corpus = _corpus(client)
+    call = create_call(
+        client,
+        identifier="IND-1",
+        title="Liquid biopsy assays with an industry partner",
+        rule_set="none",
+        description=CALL_TEXT,
+        required_stakeholders={"sme": 1, "industry": 1, "patient_organisation": 1},
+        deadline="2099-03-01",
+    )
+    draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+
+    def gap(kind: str) -> str:
+        return page.split(f'data-requirement="{kind}"')[1].split('<li class="requirement')[0]
+
+    industry = gap("industry")
+    sentence = (
+        "No close fit: each candidate scores under 1%, where a few percent is usual. The best "
+        'are listed; <a href="#publish-heading">a partner request</a> may find a closer one.'
+    )
+    assert sentence in industry
+    assert industry.index(sentence) < industry.index("Soil Works")
+    assert '<span class="score-value"><1%</span>' in industry.replace("&lt;", "<")
+    patients = gap("patient_organisation")
+    assert "Patients Against Cancer" in patients
+    assert "data-no-close-fit" not in patients
+    assert page.count("data-no-close-fit") == 1
+
+
 def _horizon_call(client: TestClient, identifier: str) -> dict[str, Any]:
     """A call under Horizon Europe's consortium rules that requires one academic partner."""
     return create_call(
