@@ -312,6 +312,25 @@ def test_organisation_page_says_what_the_percentage_of_a_fitting_call_means(
     assert '<ol class="compact-list" aria-describedby="calls-fit-hint">' in fitting
 
 
+def test_organisation_page_says_what_the_similarity_of_similar_organisations_means(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """ "Similar organisations" says its percentages are text similarity, not the score of
+    suggested partners, so a 60% beside a call's 3% is not read on one scale."""
+    corpus = _corpus(client)
+    organisation = corpus["organisations"]["Biopsy Assays BV"]
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    similar = page.split('id="similar-heading"')[1].split("</section>")[0]
+    assert "Leiden Liquid Biopsy Lab</a>" in similar
+    assert (
+        '<p class="hint" id="similar-hint">Profiles whose wording is closest to this one\'s. '
+        "The similarity is how much of their wording two profiles share (their text "
+        "similarity, from 0 to 100%), not the score of a call's suggested partners: the two "
+        "read on different scales.</p>"
+    ) in similar
+    assert '<table class="table responsive-table" aria-describedby="similar-hint">' in similar
+
+
 def test_organisation_page_names_only_telling_terms_of_a_fitting_call(
     client: TestClient, anonymous: TestClient
 ) -> None:
