@@ -331,6 +331,54 @@ def test_organisation_page_says_what_the_similarity_of_similar_organisations_mea
     assert '<table class="table responsive-table" aria-describedby="similar-hint">' in similar
 
 
+def test_a_profile_with_no_expertise_says_it_is_matched_on_its_name_alone(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A profile registered with a name only has "Calls that fit" on its name's words: the page
+    says so, and offers its owner (the paragraph the script shows to it alone) to describe its
+    expertise; a described profile says neither."""
+    create_call(
+        client,
+        identifier="COH-1",
+        title="Population cohorts for cancer research",
+        description="Cohorts.",
+        deadline="2099-03-01",
+    )
+    bare = create_organisation(
+        client,
+        name="Nordic Cohort Services",
+        stakeholder_type="sme",
+        description="",
+        keywords=[],
+        activities=[],
+    )
+    page = anonymous.get(f"/ui/organisations/{bare['id']}").text
+    fitting = page.split('id="calls-heading"')[1].split("</section>")[0]
+    assert "Population cohorts for cancer research</a>" in fitting
+    assert (
+        '<p class="notice notice-warn" id="name-only">This profile describes no expertise yet, '
+        "so these calls share words with its name alone.</p>"
+    ) in fitting
+    assert (
+        f'<p id="describe-prompt" data-owner-only="{bare["id"]}" data-not-admin hidden>'
+        f'<a href="/ui/organisations/{bare["id"]}/edit">Describe your expertise</a>: calls, '
+        "suggested partners and searches match your profile on this text, its keywords and "
+        "past projects; until then, on its name alone.</p>"
+    ) in page
+    described = create_organisation(
+        client,
+        name="Helsinki Cohorts Oy",
+        stakeholder_type="sme",
+        description="Population cohorts and biobanks.",
+        keywords=[],
+        activities=[],
+    )
+    page = anonymous.get(f"/ui/organisations/{described['id']}").text
+    assert "Population cohorts for cancer research</a>" in page
+    assert 'id="name-only"' not in page
+    assert 'id="describe-prompt"' not in page
+
+
 def test_organisation_page_names_only_telling_terms_of_a_fitting_call(
     client: TestClient, anonymous: TestClient
 ) -> None:
