@@ -420,6 +420,88 @@ def test_organisation_page_names_only_telling_terms_of_a_fitting_call(
     assert "No shared terms" not in page
 
 
+def test_calls_that_share_a_few_words_only_wait_behind_the_close_fits(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """On a profile, the calls scoring under 1% (no close fit) wait behind their count below
+    those that fit closely; with no close fit at all, a sentence says so above them."""
+    organisation = create_organisation(
+        client,
+        name="Soil Lab SL",
+        stakeholder_type="sme",
+        description=(
+            "Soil health monitoring in vineyards and orchards: compost, erosion, earthworms, "
+            "nitrogen, irrigation, cover crops, pruning, grapes, terroir, with sensors."
+        ),
+        keywords=[],
+        activities=[],
+    )
+    create_call(
+        client,
+        identifier="SOIL-1",
+        title="Soil health monitoring in vineyards",
+        description="Sensors for soil health monitoring in vineyards.",
+        deadline="2099-03-01",
+    )
+    create_call(
+        client,
+        identifier="HEART-1",
+        title="Heart failure registries",
+        description=(
+            "Heart failure registries: echocardiography, natriuretic peptides, drug titration, "
+            "hospital readmission, implantable devices, registry linkage, cardiology nurses, "
+            "rehabilitation programmes, quality of life and, among other tools, sensors."
+        ),
+        deadline="2099-03-01",
+    )
+    for number in range(8):
+        create_organisation(
+            client,
+            name=f"Cardio Centre {number}",
+            stakeholder_type="healthcare_provider",
+            description="Heart failure registries and cardiology, with sensors.",
+            keywords=[],
+            activities=[],
+        )
+    scores = {
+        item["call"]["identifier"]: item["score"]
+        for item in client.get(f"/organisations/{organisation['id']}/calls").json()["items"]
+    }
+    assert scores["SOIL-1"] >= 0.005 > scores["HEART-1"]
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    fitting = page.split('id="calls-heading"')[1].split("</section>")[0]
+    in_view, _, behind = fitting.partition('<details class="weak-fits" id="weak-fits">')
+    assert "SOIL-1" in in_view
+    assert "HEART-1" not in in_view
+    assert "<summary>1 more call, each under 1%: a few words in common</summary>" in behind
+    assert "HEART-1" in behind
+    assert 'id="no-close-call"' not in page
+
+    weak_only = create_organisation(
+        client,
+        name="Rolling Mill Diagnostics",
+        stakeholder_type="industry",
+        description=(
+            "Predictive maintenance of rolling mills and turbines: vibration analysis, bearing "
+            "wear, lubrication, gearboxes, hydraulics, with sensors."
+        ),
+        keywords=[],
+        activities=[],
+    )
+    weak_scores = client.get(f"/organisations/{weak_only['id']}/calls").json()["items"]
+    assert len(weak_scores) == 2
+    assert all(item["score"] < 0.005 for item in weak_scores)
+    page = anonymous.get(f"/ui/organisations/{weak_only['id']}").text
+    fitting = page.split('id="calls-heading"')[1].split("</section>")[0]
+    sentence = (
+        '<p class="notice" id="no-close-call">No call fits closely: each scores under 1%, '
+        "where a few percent is usual.</p>"
+    )
+    assert sentence in fitting
+    assert fitting.index(sentence) < fitting.index("HEART-1")
+    assert "weak-fits" not in fitting
+
+
 def test_lost_key_page_finds_the_organisation_by_the_beginnings_of_words_of_its_name(
     client: TestClient, anonymous: TestClient
 ) -> None:
