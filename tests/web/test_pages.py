@@ -249,6 +249,36 @@ def test_builder_page_shows_the_proposal_with_what_each_member_fills(
     assert 'id="draft-form"' in page
 
 
+def test_builder_page_says_which_required_places_it_fills_with_no_close_fit(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call needs an industry partner and the only one shares nothing with it: the proposal
+    still fills the place, and says that the industry partner it proposes fits under 1%; a
+    proposal whose members all fit closely says nothing of it. Both say what a score means."""
+    corpus = _corpus(client)
+    call = create_call(
+        client,
+        identifier="IND-1",
+        title="Liquid biopsy assays with an industry partner",
+        rule_set="none",
+        description=CALL_TEXT,
+        required_stakeholders={"sme": 1, "industry": 1},
+        deadline="2099-03-01",
+    )
+    page = anonymous.get(f"/ui/calls/{call['id']}/consortium").text
+    assert "Soil Works</a>" in page
+    assert (
+        '<p class="notice notice-warn" id="weak-places">No close fit among the industry '
+        "partners proposed: each scores under 1%, where a few percent is usual. In a draft, a "
+        "partner request can look for closer ones.</p>"
+    ) in page
+    assert '<p class="hint" id="builder-score-hint">The score is the one the call' in page
+    fitting = anonymous.get(f"/ui/calls/{corpus['call']['id']}/consortium").text
+    assert "Meets every requirement" in fitting
+    assert 'id="weak-places"' not in fitting
+    assert 'id="builder-score-hint"' in fitting
+
+
 def test_builder_page_keeps_and_leaves_out_the_organisations_asked(
     client: TestClient, anonymous: TestClient
 ) -> None:
