@@ -91,7 +91,9 @@ def percent(share: float) -> str:
 
 # A score "fits closely" when its bar reads at least this: below it the bar reads "<1%", well
 # under the few percent usual for a call's suggested partners (docs/matching.md, "What a score
-# means"). A draft's gaps and rules say when none of their candidates reaches it.
+# means"). A draft's gaps and rules say when none of their candidates reaches it, the builder
+# names the required types its proposal fills below it, and a profile's "Calls that fit" puts
+# the calls below it behind their count.
 CLOSE_FIT = 0.01
 
 
