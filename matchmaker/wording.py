@@ -89,6 +89,20 @@ def percent(share: float) -> str:
     return f"{whole_percent(share)}%"
 
 
+# A score "fits closely" when its bar reads at least this: below it the bar reads "<1%", well
+# under the few percent usual for a call's suggested partners (docs/matching.md, "What a score
+# means"). A draft's gaps and rules say when none of their candidates reaches it, the builder
+# names the required types its proposal fills below it, and a profile's "Calls that fit" puts
+# the calls below it behind their count.
+CLOSE_FIT = 0.01
+
+
+def close_fit(score: float) -> bool:
+    """Whether a score reads as a close fit: at least CLOSE_FIT as its bar rounds it, so that a
+    bar reading "1%" is never called no close fit."""
+    return whole_percent(score) >= whole_percent(CLOSE_FIT)
+
+
 def plural(count: int, singular: str, plural: str | None = None) -> str:
     """A count with its noun: "1 country", "2 countries", "0 partners"."""
     return f"{count} {singular if count == 1 else plural or plural_form(singular)}"

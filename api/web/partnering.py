@@ -356,6 +356,7 @@ def read_inbox_panel(
         {
             "inbox": inbox,
             "drafts_to_join": _drafts_to_join(session, actor, [*inbox.received, *inbox.sent]),
+            "draft_names": _draft_names(session, actor, inbox.sent),
             "blocks": contacts.list_blocks(session, actor=actor),
             "pager": pager,
             "status": chosen,
@@ -364,6 +365,23 @@ def read_inbox_panel(
         },
         private=True,
     )
+
+
+def _draft_names(
+    session: Session, actor: ActorDep, items: list[ContactRequestPublic]
+) -> dict[int, str]:
+    """The names of the caller's drafts its sent messages name, by draft id, so that a sender
+    with several drafts for a call reads which one a message named."""
+    names: dict[int, str] = {}
+    for consortium_id in {item.consortium_id for item in items if item.consortium_id is not None}:
+        try:
+            consortium = consortia_service.get_consortium(
+                session, consortium_id=consortium_id, actor=actor
+            )
+        except NotFound:  # deleted meanwhile: the link then reads "your draft" alone
+            continue
+        names[consortium_id] = consortium.name
+    return names
 
 
 def _drafts_to_join(

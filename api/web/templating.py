@@ -11,9 +11,11 @@ from fastapi.templating import Jinja2Templates
 
 from matchmaker.countries import COUNTRY_GROUPS, country_name
 from matchmaker.wording import (
+    CLOSE_FIT,
     PROJECT_ROLE_LABELS,
     STAKEHOLDER_LABELS,
     and_list,
+    close_fit,
     percent,
     plural,
     say_date,
@@ -73,6 +75,8 @@ def _environment() -> jinja2.Environment:
     environment.filters["percent"] = percent
     environment.filters["day"] = say_date
     environment.filters["and_list"] = and_list
+    environment.tests["close_fit"] = close_fit
+    environment.globals["close_fit_line"] = percent(CLOSE_FIT)
     environment.globals["plural"] = plural
     environment.globals["static_url"] = STATIC_URL
     environment.globals["stakeholder_types"] = [

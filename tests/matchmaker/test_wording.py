@@ -10,6 +10,7 @@ from matchmaker.wording import (
     STAKEHOLDER_LABELS,
     STAKEHOLDER_NOUNS,
     and_list,
+    close_fit,
     organisations_by_id,
     percent,
     plural,
@@ -174,3 +175,11 @@ def test_percent_never_shows_a_score_above_zero_as_nothing() -> None:
         ">99%",
         "100%",
     ]
+
+
+def test_close_fit_begins_where_the_bar_stops_reading_under_one_percent() -> None:
+    """A score is a close fit from the first that reads "1%" (0.5%): one that reads "<1%" or
+    "0%" is not, so the sentence saying no candidate fits closely never sits beside a "1%"."""
+    shares = (0, 0.004, 0.00499, 0.005, 0.03)
+    assert [close_fit(share) for share in shares] == [False, False, False, True, True]
+    assert [percent(share) for share in shares if not close_fit(share)] == ["0%", "<1%", "<1%"]

@@ -165,7 +165,7 @@ def test_a_message_from_the_calls_suggestions_names_the_writers_draft_when_chose
     )
     page.goto("/ui/inbox")
     item = page.locator(f"#sent-list li[data-request-id='{newest['id']}']")
-    expect(item.get_by_role("link", name="your draft")).to_have_attribute(
+    expect(item.get_by_role("link", name="Second nephron bid")).to_have_attribute(
         "href", f"/ui/consortia/{draft['id']}"
     )
     # Once the patients accept, the message that named the draft offers to add them to it.

@@ -249,6 +249,36 @@ def test_builder_page_shows_the_proposal_with_what_each_member_fills(
     assert 'id="draft-form"' in page
 
 
+def test_builder_page_says_which_required_places_it_fills_with_no_close_fit(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call needs an industry partner and the only one shares nothing with it: the proposal
+    still fills the place, and says that the industry partner it proposes fits under 1%; a
+    proposal whose members all fit closely says nothing of it. Both say what a score means."""
+    corpus = _corpus(client)
+    call = create_call(
+        client,
+        identifier="IND-1",
+        title="Liquid biopsy assays with an industry partner",
+        rule_set="none",
+        description=CALL_TEXT,
+        required_stakeholders={"sme": 1, "industry": 1},
+        deadline="2099-03-01",
+    )
+    page = anonymous.get(f"/ui/calls/{call['id']}/consortium").text
+    assert "Soil Works</a>" in page
+    assert (
+        '<p class="notice notice-warn" id="weak-places">No close fit among the industry '
+        "partners proposed: each scores under 1%, where a few percent is usual. In a draft, a "
+        "partner request can look for closer ones.</p>"
+    ) in page
+    assert '<p class="hint" id="builder-score-hint">The score is the one the call' in page
+    fitting = anonymous.get(f"/ui/calls/{corpus['call']['id']}/consortium").text
+    assert "Meets every requirement" in fitting
+    assert 'id="weak-places"' not in fitting
+    assert 'id="builder-score-hint"' in fitting
+
+
 def test_builder_page_keeps_and_leaves_out_the_organisations_asked(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -312,6 +342,73 @@ def test_organisation_page_says_what_the_percentage_of_a_fitting_call_means(
     assert '<ol class="compact-list" aria-describedby="calls-fit-hint">' in fitting
 
 
+def test_organisation_page_says_what_the_similarity_of_similar_organisations_means(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """ "Similar organisations" says its percentages are text similarity, not the score of
+    suggested partners, so a 60% beside a call's 3% is not read on one scale."""
+    corpus = _corpus(client)
+    organisation = corpus["organisations"]["Biopsy Assays BV"]
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    similar = page.split('id="similar-heading"')[1].split("</section>")[0]
+    assert "Leiden Liquid Biopsy Lab</a>" in similar
+    assert (
+        '<p class="hint" id="similar-hint">Profiles whose wording is closest to this one\'s. '
+        "The similarity is how much of their wording two profiles share (their text "
+        "similarity, from 0 to 100%), not the score of a call's suggested partners: the two "
+        "read on different scales.</p>"
+    ) in similar
+    assert '<table class="table responsive-table" aria-describedby="similar-hint">' in similar
+
+
+def test_a_profile_with_no_expertise_says_it_is_matched_on_its_name_alone(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A profile registered with a name only has "Calls that fit" on its name's words: the page
+    says so, and offers its owner (the paragraph the script shows to it alone) to describe its
+    expertise; a described profile says neither."""
+    create_call(
+        client,
+        identifier="COH-1",
+        title="Population cohorts for cancer research",
+        description="Cohorts.",
+        deadline="2099-03-01",
+    )
+    bare = create_organisation(
+        client,
+        name="Nordic Cohort Services",
+        stakeholder_type="sme",
+        description="",
+        keywords=[],
+        activities=[],
+    )
+    page = anonymous.get(f"/ui/organisations/{bare['id']}").text
+    fitting = page.split('id="calls-heading"')[1].split("</section>")[0]
+    assert "Population cohorts for cancer research</a>" in fitting
+    assert (
+        '<p class="notice notice-warn" id="name-only">This profile describes no expertise yet, '
+        "so these calls share words with its name alone.</p>"
+    ) in fitting
+    assert (
+        f'<p id="describe-prompt" data-owner-only="{bare["id"]}" data-not-admin hidden>'
+        f'<a href="/ui/organisations/{bare["id"]}/edit">Describe your expertise</a>: calls, '
+        "suggested partners and searches match your profile on this text, its keywords and "
+        "past projects; until then, on its name alone.</p>"
+    ) in page
+    described = create_organisation(
+        client,
+        name="Helsinki Cohorts Oy",
+        stakeholder_type="sme",
+        description="Population cohorts and biobanks.",
+        keywords=[],
+        activities=[],
+    )
+    page = anonymous.get(f"/ui/organisations/{described['id']}").text
+    assert "Population cohorts for cancer research</a>" in page
+    assert 'id="name-only"' not in page
+    assert 'id="describe-prompt"' not in page
+
+
 def test_organisation_page_names_only_telling_terms_of_a_fitting_call(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -351,6 +448,88 @@ def test_organisation_page_names_only_telling_terms_of_a_fitting_call(
     grid = page.split('id="calls-heading"')[1].split("GRID-1")[1].split("</li>")[0]
     assert '<span class="muted">No specific terms in common</span>' in grid
     assert "No shared terms" not in page
+
+
+def test_calls_that_share_a_few_words_only_wait_behind_the_close_fits(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """On a profile, the calls scoring under 1% (no close fit) wait behind their count below
+    those that fit closely; with no close fit at all, a sentence says so above them."""
+    organisation = create_organisation(
+        client,
+        name="Soil Lab SL",
+        stakeholder_type="sme",
+        description=(
+            "Soil health monitoring in vineyards and orchards: compost, erosion, earthworms, "
+            "nitrogen, irrigation, cover crops, pruning, grapes, terroir, with sensors."
+        ),
+        keywords=[],
+        activities=[],
+    )
+    create_call(
+        client,
+        identifier="SOIL-1",
+        title="Soil health monitoring in vineyards",
+        description="Sensors for soil health monitoring in vineyards.",
+        deadline="2099-03-01",
+    )
+    create_call(
+        client,
+        identifier="HEART-1",
+        title="Heart failure registries",
+        description=(
+            "Heart failure registries: echocardiography, natriuretic peptides, drug titration, "
+            "hospital readmission, implantable devices, registry linkage, cardiology nurses, "
+            "rehabilitation programmes, quality of life and, among other tools, sensors."
+        ),
+        deadline="2099-03-01",
+    )
+    for number in range(8):
+        create_organisation(
+            client,
+            name=f"Cardio Centre {number}",
+            stakeholder_type="healthcare_provider",
+            description="Heart failure registries and cardiology, with sensors.",
+            keywords=[],
+            activities=[],
+        )
+    scores = {
+        item["call"]["identifier"]: item["score"]
+        for item in client.get(f"/organisations/{organisation['id']}/calls").json()["items"]
+    }
+    assert scores["SOIL-1"] >= 0.005 > scores["HEART-1"]
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    fitting = page.split('id="calls-heading"')[1].split("</section>")[0]
+    in_view, _, behind = fitting.partition('<details class="weak-fits" id="weak-fits">')
+    assert "SOIL-1" in in_view
+    assert "HEART-1" not in in_view
+    assert "<summary>1 more call, each under 1%: a few words in common</summary>" in behind
+    assert "HEART-1" in behind
+    assert 'id="no-close-call"' not in page
+
+    weak_only = create_organisation(
+        client,
+        name="Rolling Mill Diagnostics",
+        stakeholder_type="industry",
+        description=(
+            "Predictive maintenance of rolling mills and turbines: vibration analysis, bearing "
+            "wear, lubrication, gearboxes, hydraulics, with sensors."
+        ),
+        keywords=[],
+        activities=[],
+    )
+    weak_scores = client.get(f"/organisations/{weak_only['id']}/calls").json()["items"]
+    assert len(weak_scores) == 2
+    assert all(item["score"] < 0.005 for item in weak_scores)
+    page = anonymous.get(f"/ui/organisations/{weak_only['id']}").text
+    fitting = page.split('id="calls-heading"')[1].split("</section>")[0]
+    sentence = (
+        '<p class="notice" id="no-close-call">No call fits closely: each scores under 1%, '
+        "where a few percent is usual.</p>"
+    )
+    assert sentence in fitting
+    assert fitting.index(sentence) < fitting.index("HEART-1")
+    assert "weak-fits" not in fitting
 
 
 def test_lost_key_page_finds_the_organisation_by_the_beginnings_of_words_of_its_name(
@@ -623,6 +802,45 @@ def test_draft_panel_says_when_no_organisation_of_a_missing_type_has_a_profile(
         '<a href="#publish-heading">ask for one with a partner request</a>.'
     ) in gap
     assert 'id="publish-heading"' in page
+
+
+def test_draft_panel_says_when_no_candidate_of_a_gap_fits_closely(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call needs an industry partner and the only one shares nothing with it: its gap says
+    that no candidate fits closely (each scores under 1%) and points to the partner request,
+    above the candidate it still lists; a gap with candidates that fit says nothing of it."""
+    corpus = _corpus(client)
+    call = create_call(
+        client,
+        identifier="IND-1",
+        title="Liquid biopsy assays with an industry partner",
+        rule_set="none",
+        description=CALL_TEXT,
+        required_stakeholders={"sme": 1, "industry": 1, "patient_organisation": 1},
+        deadline="2099-03-01",
+    )
+    draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+
+    def gap(kind: str) -> str:
+        return page.split(f'data-requirement="{kind}"')[1].split('<li class="requirement')[0]
+
+    industry = gap("industry")
+    sentence = (
+        "No close fit: each candidate scores under 1%, where a few percent is usual. The best "
+        'are listed; <a href="#publish-heading">a partner request</a> may find a closer one.'
+    )
+    assert sentence in industry
+    assert industry.index(sentence) < industry.index("Soil Works")
+    assert '<span class="score-value"><1%</span>' in industry.replace("&lt;", "<")
+    patients = gap("patient_organisation")
+    assert "Patients Against Cancer" in patients
+    assert "data-no-close-fit" not in patients
+    assert page.count("data-no-close-fit") == 1
 
 
 def _horizon_call(client: TestClient, identifier: str) -> dict[str, Any]:

@@ -255,6 +255,38 @@ def test_inbox_counts_none_of_zero_and_its_empty_sent_box_links_say_where_they_g
     assert 'tabindex="-1">Sent <span class="count">(1)</span></h2>' in writer
 
 
+def test_inbox_names_the_draft_a_sent_message_named(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A writer with two drafts for a call reads which one each message it sent named, by
+    name and linked; the recipient reads only the call (the draft is the sender's)."""
+    scene = _scene(client)
+    _draft(client, scene)
+    named = client.post(
+        "/consortia",
+        headers=bearer(scene["writer"]["api_key"]),
+        json={"name": "Second screening bid", "call_id": scene["call"]["id"]},
+    ).json()
+    sent = client.post(
+        f"/organisations/{scene['patients']['id']}/contact-requests",
+        headers=bearer(scene["writer"]["api_key"]),
+        json={
+            "call_id": scene["call"]["id"],
+            "consortium_id": named["id"],
+            "message": "Join our second bid?",
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    mine = anonymous.get("/ui/inbox/panel", headers=bearer(scene["writer"]["api_key"])).text
+    assert (
+        f'A message about <a href="/ui/calls/{scene["call"]["id"]}">LIVER-2099</a> and your '
+        f'draft <a href="/ui/consortia/{named["id"]}">Second screening bid</a>.'
+    ) in _item(mine, sent.json()["id"])
+    theirs = anonymous.get("/ui/inbox/panel", headers=bearer(scene["patients"]["api_key"])).text
+    assert "Second screening bid" not in theirs
+    assert "draft" not in _item(theirs, sent.json()["id"])
+
+
 def test_inbox_panel_shows_both_addresses_after_acceptance_and_lists_blocks(
     client: TestClient, anonymous: TestClient
 ) -> None:

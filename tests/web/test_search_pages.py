@@ -179,6 +179,52 @@ def test_expertise_page_ranks_organisations_for_free_text_with_filters(
     assert 'aria-current="page">Find expertise</a>' in empty
 
 
+def test_a_type_whose_organisations_share_no_term_says_none_of_them_fits(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Filtered by a type none of whose organisations shares a word with the text or the call,
+    Find expertise and the call's suggested partners still list them (every organisation of
+    the type), and say first that none fits; when one shares a term, they do not."""
+    create_organisation(
+        client,
+        name="Soil Works",
+        stakeholder_type="industry",
+        country="ES",
+        description="Compost and soil improvers.",
+        keywords=[],
+        activities=[],
+    )
+    call = create_call(
+        client,
+        identifier="IHI-2025-LB",
+        title="Liquid biopsy",
+        description="Liquid biopsy assays for early cancer detection.",
+    )
+    notice = (
+        '<p class="notice notice-warn" id="no-shared-terms">No industry partner shares a term '
+        "with your text, so none of these fits it: they are listed for their type, by their "
+        "track record. Try other words, or another type.</p>"
+    )
+    unrelated = anonymous.get(
+        "/ui/expertise", params={"q": "liquid biopsy", "stakeholder_type": "industry"}
+    ).text
+    assert notice in unrelated
+    assert unrelated.index(notice) < unrelated.index(">Soil Works</a>")
+    related = anonymous.get(
+        "/ui/expertise", params={"q": "soil compost", "stakeholder_type": "industry"}
+    ).text
+    assert ">Soil Works</a>" in related
+    assert 'id="no-shared-terms"' not in related
+    in_spain = anonymous.get(
+        f"/ui/calls/{call['id']}", params={"stakeholder_type": "industry", "country": "ES"}
+    ).text
+    assert (
+        "No industry partner from Spain shares a term with the call, so none of these fits it"
+    ) in in_spain
+    assert ">Soil Works</a>" in in_spain
+    assert 'id="no-shared-terms"' not in anonymous.get(f"/ui/calls/{call['id']}").text
+
+
 def test_expertise_page_shows_more_organisations_on_demand(
     client: TestClient, anonymous: TestClient
 ) -> None:
