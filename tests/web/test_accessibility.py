@@ -54,3 +54,41 @@ def test_every_page_names_its_controls_has_unique_ids_and_fits_the_screen(
     problems += [problem for path in signed_in for problem in page_problems(page, path)]
 
     assert problems == []
+
+
+def test_a_drafts_coverage_takes_three_eighths_of_a_desktop_screen(
+    context: Any, audit: dict[str, Any], server: Any
+) -> None:
+    """At 1280 px a draft's coverage (what it lacks and who could fill it) sits beside its
+    members in three eighths of the width, not a 21rem strip, and the members' table still fits
+    its box with a member whose name holds a long word."""
+    key = audit["key"]
+    long_named = server.post(
+        "/organisations",
+        json={
+            "name": "Deutsches Krebsforschungszentrum Heidelberg",
+            "stakeholder_type": "academia",
+            "country": "DE",
+            "description": "Cancer research.",
+        },
+    ).json()
+    draft = server.post(
+        "/consortia",
+        headers={"Authorization": f"Bearer {key}"},
+        json={
+            "name": "Coverage width",
+            "call_id": audit["call"]["id"],
+            "members": [
+                {"organisation_id": audit["organisation"]["id"], "role": "coordinator"},
+                {"organisation_id": long_named["id"], "role": "partner"},
+            ],
+        },
+    ).json()
+    page = context.new_page()
+    sign_in(page, key, audit["organisation"]["name"])
+    assert page_problems(page, f"/ui/consortia/{draft['id']}") == []
+    widths = page.evaluate(
+        """() => [".draft-builder", ".draft-builder > .coverage"].map(
+             (s) => document.querySelector(s).getBoundingClientRect().width)"""
+    )
+    assert widths[1] / widths[0] > 0.35
