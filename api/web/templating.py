@@ -1,6 +1,6 @@
 """Jinja2 templates for the web pages: shared filters and the headers every page carries."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,13 @@ def fills_label(fills: str) -> str:
     return fills.capitalize()
 
 
+def fitting_none(suggestions: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether ranked suggestions (as `pages._shown` gives them) list only organisations that
+    share no term with what they were ranked for: filtered by a type, the ranking lists every
+    organisation of it, those sharing no term last, so its first then shares none."""
+    return bool(suggestions) and not suggestions[0]["terms"]
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
@@ -76,6 +83,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["day"] = say_date
     environment.filters["and_list"] = and_list
     environment.tests["close_fit"] = close_fit
+    environment.tests["fitting_none"] = fitting_none
     environment.globals["close_fit_line"] = percent(CLOSE_FIT)
     environment.globals["plural"] = plural
     environment.globals["static_url"] = STATIC_URL

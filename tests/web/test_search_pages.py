@@ -210,11 +210,17 @@ def test_a_type_whose_organisations_share_no_term_says_none_of_them_fits(
     ).text
     assert notice in unrelated
     assert unrelated.index(notice) < unrelated.index(">Soil Works</a>")
+    # The heading does not call them organisations that fit, nor the text say why each fits.
+    assert '<h2 id="results-heading">Industry partners, listed by track record</h2>' in unrelated
+    assert "Organisations that fit" not in unrelated
+    assert "say why each fits" not in unrelated
     related = anonymous.get(
         "/ui/expertise", params={"q": "soil compost", "stakeholder_type": "industry"}
     ).text
     assert ">Soil Works</a>" in related
     assert 'id="no-shared-terms"' not in related
+    assert '<h2 id="results-heading">Organisations that fit</h2>' in related
+    assert "say why each fits" in related
     in_spain = anonymous.get(
         f"/ui/calls/{call['id']}", params={"stakeholder_type": "industry", "country": "ES"}
     ).text
