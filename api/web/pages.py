@@ -510,8 +510,10 @@ def read_organisation_page(
     session: SessionDep,
     matching: MatchingDep,
     context: ProfileContext,
+    settings: SettingsDep,
 ) -> HTMLResponse:
-    """A public profile with the calls that fit it and the organisations most like it."""
+    """A public profile with the calls that fit it and the organisations most like it; its
+    owner is offered to confirm it is current once that is due (`freshness.confirmation_due`)."""
     today = utc_today()
     fitting = suggestions_service.calls_for_organisation(
         session,
@@ -539,6 +541,9 @@ def read_organisation_page(
                 for fit in [explanations.call_match(item.row, item.match, today=today)]
             ],
             "similar": [{"organisation": item.row, "score": item.match.score} for item in similar],
+            "confirmation_due": freshness.confirmation_due(
+                organisation.confirmed_at, remind_after_months=settings.confirm_reminder_months
+            ),
         },
     )
 

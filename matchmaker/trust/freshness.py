@@ -75,6 +75,20 @@ def stale_among(
     return {int(row_id): as_utc(confirmed) for row_id, confirmed in rows}
 
 
+def due_before(remind_after_months: int, *, now: datetime | None = None) -> datetime:
+    """Profiles last confirmed before this are due for their owner's confirmation: the delivery
+    pass reminds their owners (`remind_owners`), and their pages offer the owner to confirm
+    (a profile registered or confirmed since is current, and is not asked about)."""
+    return months_before(now or utc_now(), remind_after_months)
+
+
+def confirmation_due(
+    confirmed_at: datetime, *, remind_after_months: int, now: datetime | None = None
+) -> bool:
+    """Whether a profile last confirmed at `confirmed_at` is due for confirmation now."""
+    return as_utc(confirmed_at) < due_before(remind_after_months, now=now)
+
+
 def confirm_page(base_url: str, organisation_id: int) -> str:
     """The page where the signed-in owner confirms a profile is current."""
     return web_page(base_url, f"/organisations/{organisation_id}/confirm")
@@ -142,7 +156,7 @@ def remind_owners(
         statement = (
             select(col(Organisation.id), col(Organisation.name), col(Organisation.confirmed_at))
             .where(
-                col(Organisation.confirmed_at) < months_before(now, remind_after_months),
+                col(Organisation.confirmed_at) < due_before(remind_after_months, now=now),
                 col(Organisation.contact_email).is_not(None),
                 ~reminded,
             )

@@ -232,7 +232,7 @@ def test_an_administrator_sees_wording_and_actions_that_fit_an_administrator(
     expect(header.get_by_role("button", name="Replace your key")).to_be_hidden()
     expect(header.get_by_role("link", name="Edit your profile")).to_be_hidden()
     expect(header.get_by_role("link", name="Edit this profile")).to_be_visible()
-    expect(header.get_by_role("link", name="Claim its CORDIS record")).to_be_visible()
+    expect(header.get_by_role("link", name="Add its EU projects from CORDIS")).to_be_visible()
     expect(page.locator("#owner-contact")).to_have_text(
         "Contact e-mail (only this organisation and administrators see it): "
         "office@nephrotopia.example",

@@ -93,7 +93,7 @@ def test_owner_confirms_a_stale_profile_and_the_mark_goes(
         assert server.get(f"/organisations/{owner['id']}").json()["stale"] is False
 
         # A claim of a malformed record is refused in the page, beside the field.
-        page.get_by_role("link", name="Claim your CORDIS record").click()
+        page.get_by_role("link", name="Add your EU projects from CORDIS").click()
         page.get_by_label("CORDIS organisation id (PIC)").fill("not-a-pic")
         page.get_by_role("button", name="Make the claim").click()
         errors = page.locator("#claim-errors")

@@ -87,20 +87,31 @@ def test_suggestion_rows_mark_stale_profiles(
         assert "Last confirmed on" not in shown[fresh["id"]], path
 
 
-def test_owner_actions_lead_to_the_confirm_and_claim_pages(anonymous: TestClient) -> None:
-    """The profile page's owner-only actions link to confirming it and claiming a record."""
+def test_owner_actions_lead_to_the_claim_page_and_once_due_to_the_confirm_page(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """The profile page's owner-only actions link to adding EU projects from CORDIS (a claim),
+    and, once a confirmation is due (as old as the reminder's 12 months), to confirming the
+    profile is current: a profile registered today is current and is not asked about."""
     organisation = create_organisation(anonymous)
-    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
-    [actions] = re.findall(
-        rf'<p class="actions" data-owner-only="{organisation["id"]}" data-not-admin hidden>'
-        r"(.*?)</p>",
-        page,
-    )
-    assert re.findall(r'href="([^"]+)">([^<]+)</a>', actions) == [
-        (f"/ui/organisations/{organisation['id']}/edit", "Edit your profile"),
-        (f"/ui/organisations/{organisation['id']}/confirm", "Confirm this profile is current"),
-        (f"/ui/organisations/{organisation['id']}/claim", "Claim your CORDIS record"),
-    ]
+
+    def actions() -> list[tuple[str, str]]:
+        page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+        [found] = re.findall(
+            rf'<p class="actions" data-owner-only="{organisation["id"]}" data-not-admin hidden>'
+            r"(.*?)</p>",
+            page,
+        )
+        return re.findall(r'href="([^"]+)">([^<]+)</a>', found)
+
+    edit = (f"/ui/organisations/{organisation['id']}/edit", "Edit your profile")
+    claim = (f"/ui/organisations/{organisation['id']}/claim", "Add your EU projects from CORDIS")
+    confirm = (f"/ui/organisations/{organisation['id']}/confirm", "Confirm this profile is current")
+    assert actions() == [edit, claim]
+    mark_confirmed(engine, organisation["id"], utc_now() - timedelta(days=330))
+    assert actions() == [edit, claim]
+    mark_confirmed(engine, organisation["id"], utc_now() - timedelta(days=370))
+    assert actions() == [edit, confirm, claim]
 
 
 def test_confirm_and_claim_pages_hold_labelled_forms_that_need_the_script(
