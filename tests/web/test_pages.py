@@ -842,6 +842,22 @@ def test_draft_panel_says_when_no_candidate_of_a_gap_fits_closely(
     assert "data-no-close-fit" not in patients
     assert page.count("data-no-close-fit") == 1
 
+    # Once the draft's partner request is open, the sentence points to that one.
+    published = client.post(
+        f"/calls/{call['id']}/partner-requests",
+        headers=bearer(owner["api_key"]),
+        json={"stakeholder_types": ["industry"], "consortium_id": draft["id"]},
+    )
+    assert published.status_code == 201, published.text
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+    assert (
+        'The best are listed; <a href="#publish-heading">your open partner request</a> may find '
+        "a closer one."
+    ) in gap("industry")
+    assert 'id="publish-open"' in page
+
 
 def _horizon_call(client: TestClient, identifier: str) -> dict[str, Any]:
     """A call under Horizon Europe's consortium rules that requires one academic partner."""
