@@ -312,7 +312,7 @@ def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Sessio
 # write transactions in a row, then leaves it free for WRITE_REST seconds: longer than the
 # longest sleep of SQLite's busy handler (100 ms), so every writer waiting for the lock polls
 # within the rest and gets it. A pass that took the lock back within a millisecond of each
-# commit held it 70% of its time and a profile write waited up to 1.5 s (BENCHMARKS.md,
+# commit held it 70% of its time and a profile write waited up to 2 s (BENCHMARKS.md,
 # session 16).
 WRITE_BURST = 0.05
 WRITE_REST = 0.12
