@@ -1,10 +1,11 @@
-"""Notifications (issue 16): matching one new call against 10,000 saved searches, and outbox
-delivery throughput to a local SMTP server.
+"""Notifications (issue 16): matching one new call against 10,000 saved searches, outbox
+delivery throughput to a local SMTP server, and HTTP writes while a pass runs (session 16).
 
 Run from the repository root::
 
     python -m benchmarks.notifications [--data-dir PATH] [--searches 10000] [--calls 30]
-                                       [--messages 1000]
+                                       [--messages 1000] [--profile-changes 1500]
+                                       [--writes-per-second 40] [--only writes]
 
 Matching. The saved searches are drawn with a fixed seed: nine in ten are 2 to 6 consecutive
 words of a random CORDIS topic's title or description (`topics.csv` of the data folder), one in
@@ -26,16 +27,36 @@ Delivery. A fresh SQLite file holds `--messages` outbox messages for 100 organis
 `deliver_pending` sends them to an aiosmtpd server on loopback over one SMTP connection, each
 message in its own write transaction (as `matchmaker notify run` does). Beside it, the same
 number of e-mails sent by `smtplib` alone, with no database, as the ceiling.
+
+Writes while a pass runs. A fresh SQLite file holds 2,000 organisations (the demo profiles'
+texts), 2,000 saved searches of organisations (2 to 6 words of a demo profile, threshold 0.3
+or 0.4: a median of 13 hits a profile) and `--profile-changes` queued profile changes
+(organisation jobs). One real uvicorn worker serves it, and a client PATCHes a random
+organisation's city at `--writes-per-second` (one request at a time), timing each round trip:
+
+- without a pass (`MATCHMAKER_DELIVERY_INTERVAL=0`), for as many writes as the next run made;
+- with the server's own delivery worker (interval 1 s), from start-up until it has expanded
+  every queued change.
+
+Each run starts from a copy of the same file. Then, in this process on another copy, the
+passes the worker would run (`deliver_once` with the worker's batch, until idle) are timed with
+SQLAlchemy event hooks: every write transaction (`BEGIN IMMEDIATE` to its end) holds SQLite's
+write lock; the table gives how long the longest held it, the share of the pass it was held,
+and the longest gap between two of them (a waiting writer's busy handler polls at most every
+100 ms, so short gaps between long holds let the pass take the lock back first).
 """
 
 import argparse
 import csv
+import itertools
 import json
 import random
 import re
+import shutil
 import socket
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,23 +65,28 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 from aiosmtpd.controller import Controller
+from sqlalchemy import Engine, event, func, select
+from sqlmodel import col
 
 from matchmaker import db
 from matchmaker.importers.demo import __file__ as demo_init
 from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending, email_of
-from matchmaker.partnering.events import record
+from matchmaker.partnering.events import record, record_many
 from matchmaker.partnering.fanout import expand_jobs
 from matchmaker.partnering.outbox import Event, enqueue, new_message_id
 from matchmaker.partnering.saved_searches import SearchIndex
+from matchmaker.partnering.worker import BATCH, deliver_once
 from matchmaker.repository import stored_id
 from matchmaker.settings import Settings
 from models.call import Call
 from models.common import StakeholderType
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
-from models.saved_search import JobKind, SavedSearch
+from models.saved_search import JobKind, NotificationJob, SavedSearch
+from tests.servers import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPES = ["academia", "industry", "sme", "patient_organisation", "public_body"]
@@ -366,19 +392,246 @@ def delivery(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]:
     ]
 
 
+def _profiles_database(path: Path, changes: int) -> None:
+    """Organisations, saved searches of organisations and `changes` queued profile changes."""
+    rng = random.Random(16)
+    own = profiles()
+    engine = _database(path)
+    try:
+        with db.session_scope(db.for_writing(engine)) as session:
+            organisations = [
+                Organisation(
+                    name=f"Organisation {n}",
+                    stakeholder_type=StakeholderType(TYPES[n % len(TYPES)]),
+                    country=rng.choice(["NL", "DE", "FR", "ES", "IT"]),
+                    city="Utrecht",
+                    description=own[n % len(own)],
+                )
+                for n in range(2_000)
+            ]
+            session.add_all(organisations)
+            session.flush()
+            ids = [stored_id(organisation) for organisation in organisations]
+            for n in range(2_000):
+                words = WORD.findall(rng.choice(own))
+                length = rng.randint(2, 6)
+                start = rng.randint(0, max(0, len(words) - length))
+                session.add(
+                    SavedSearch(
+                        organisation_id=ids[n],
+                        target="organisations",
+                        text=" ".join(words[start : start + length]) or "health",
+                        threshold=rng.choice([0.3, 0.4]),
+                    )
+                )
+            record_many(session, kind=JobKind.organisation, item_ids=ids[:changes])
+    finally:
+        engine.dispose()
+
+
+def _pending(engine: Engine, last_job: int) -> int:
+    with db.session_scope(engine, read_only=True) as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(NotificationJob)
+                .where(col(NotificationJob.done_at).is_(None), col(NotificationJob.id) <= last_job)
+            )
+            or 0
+        )
+
+
+def _write(client: httpx.Client, rng: random.Random) -> float:
+    """One profile write through the API; milliseconds it took."""
+    organisation = rng.randint(1, 2_000)
+    start = time.perf_counter()
+    answer = client.patch(
+        f"/organisations/{organisation}", json={"city": rng.choice(["Utrecht", "Leiden"])}
+    )
+    ms = (time.perf_counter() - start) * 1000
+    answer.raise_for_status()
+    return ms
+
+
+def _paced_writes(
+    client: httpx.Client, rate: float, *, until: Callable[[int], bool]
+) -> list[float]:
+    """Write at `rate` a second (one at a time) until `until(writes so far)`; the latencies."""
+    rng = random.Random(16)
+    latencies: list[float] = []
+    start = time.perf_counter()
+    while not until(len(latencies)):
+        latencies.append(_write(client, rng))
+        pause = start + len(latencies) / rate - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+    return latencies
+
+
+def _serve_and_write(
+    url: str, rate: float, *, interval: float, engine: Engine, last_job: int, writes: int
+) -> tuple[list[float], float]:
+    """A uvicorn on `url` with the delivery interval given; the write latencies, and seconds
+    until the queued changes were expanded (when a pass runs) or the writes made."""
+    with running_server(url, env={"MATCHMAKER_DELIVERY_INTERVAL": str(interval)}) as server:
+        start = time.perf_counter()
+        if interval > 0:
+            done = threading.Event()
+
+            def watch() -> None:
+                while _pending(engine, last_job):
+                    time.sleep(0.2)
+                done.set()
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            latencies = _paced_writes(server.client, rate, until=lambda _: done.is_set())
+        else:
+            latencies = _paced_writes(server.client, rate, until=lambda n: n >= writes)
+        return latencies, time.perf_counter() - start
+
+
+@contextmanager
+def write_locks(engine: Engine) -> Iterator[list[tuple[float, float]]]:
+    """Within the block, (start, end) of every write transaction on `engine` (perf_counter)."""
+    held: list[tuple[float, float]] = []
+    began: dict[int, float] = {}
+
+    def on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+            began[id(connection)] = time.perf_counter()
+
+    def on_end(connection: Any) -> None:
+        start = began.pop(id(connection), None)
+        if start is not None:
+            held.append((start, time.perf_counter()))
+
+    event.listen(engine, "begin", on_begin)
+    event.listen(engine, "commit", on_end)
+    event.listen(engine, "rollback", on_end)
+    try:
+        yield held
+    finally:
+        event.remove(engine, "begin", on_begin)
+        event.remove(engine, "commit", on_end)
+        event.remove(engine, "rollback", on_end)
+
+
+def _worker_passes(path: Path) -> tuple[float, list[tuple[float, float]], int]:
+    """What the server's worker does, in this process: seconds, write locks held, jobs."""
+    settings = Settings(database_url=f"sqlite:///{path}")
+    engine = db.create_db_engine(settings)
+    jobs = 0
+    try:
+        with write_locks(engine) as held, httpx.Client() as client:
+            start = time.perf_counter()
+            while True:
+                done = deliver_once(
+                    engine, settings=settings, send=None, client=client, limit=BATCH
+                )
+                jobs += done.events.jobs
+                if not done.busy:
+                    break
+            seconds = time.perf_counter() - start
+    finally:
+        engine.dispose()
+    return seconds, held, jobs
+
+
+def _latency(latencies: list[float]) -> str:
+    return (
+        f"{statistics.median(latencies):.0f} / {percentile(latencies, 0.99):.0f} / "
+        f"**{max(latencies):.0f}**"
+    )
+
+
+def writes_during_pass(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]:
+    """Profile writes over HTTP with and without a pass expanding queued profile changes."""
+    seeded = folder / "seeded.db"
+    _profiles_database(seeded, args.profile_changes)
+    last_job = args.profile_changes
+
+    def copy(name: str) -> Path:
+        path = folder / name
+        shutil.copyfile(seeded, path)
+        return path
+
+    passing = copy("passing.db")
+    url = f"sqlite:///{passing}"
+    engine = db.create_db_engine(Settings(database_url=url))
+    try:
+        during, pass_seconds = _serve_and_write(
+            url, args.writes_per_second, interval=1, engine=engine, last_job=last_job, writes=0
+        )
+    finally:
+        engine.dispose()
+    quiet = copy("quiet.db")
+    before, _ = _serve_and_write(
+        f"sqlite:///{quiet}",
+        args.writes_per_second,
+        interval=0,
+        engine=engine,
+        last_job=last_job,
+        writes=len(during),
+    )
+    seconds, held, jobs = _worker_passes(copy("timed.db"))
+    holds = [(end - start) * 1000 for start, end in held]
+    gaps = [(b[0] - a[1]) * 1000 for a, b in itertools.pairwise(held)]
+    return [
+        (
+            "profile changes queued / saved searches of organisations",
+            f"{args.profile_changes:,} / 2,000",
+        ),
+        (
+            f"PATCH /organisations/{{id}} at {args.writes_per_second:g}/s, no pass: "
+            "p50 / p99 / max (ms)",
+            _latency(before),
+        ),
+        (
+            "the same while the server's worker expands the changes: p50 / p99 / max (ms)",
+            _latency(during),
+        ),
+        (
+            "writes timed each way; seconds until the changes were expanded",
+            f"{len(during)}; {pass_seconds:.1f}",
+        ),
+        (
+            "worker's passes in-process: jobs, seconds, write transactions",
+            f"{jobs:,}, {seconds:.1f}, {len(held):,}",
+        ),
+        (
+            "write lock held: longest, p99 (ms); share of the pass",
+            f"{max(holds):.1f}, {percentile(holds, 0.99):.1f}; "
+            f"**{sum(holds) / 1000 / seconds:.0%}**",
+        ),
+        (
+            "gap between two write transactions: median, longest (ms)",
+            f"{statistics.median(gaps):.2f}, {max(gaps):.0f}",
+        ),
+    ]
+
+
 def main() -> None:
-    """Run both benchmarks and print one table."""
+    """Run the benchmarks and print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "cordis")
     parser.add_argument("--searches", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--messages", type=int, default=1_000)
+    parser.add_argument("--profile-changes", type=int, default=1_500)
+    parser.add_argument("--writes-per-second", type=float, default=40)
+    parser.add_argument("--only", choices=["matching", "delivery", "writes"])
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
-    rows += matching(args)
+    if args.only in (None, "matching"):
+        rows += matching(args)
     with tempfile.TemporaryDirectory() as folder:
-        rows += stored_matching(args, Path(folder))
-        rows += delivery(args, Path(folder))
+        if args.only in (None, "matching"):
+            rows += stored_matching(args, Path(folder))
+        if args.only in (None, "delivery"):
+            rows += delivery(args, Path(folder))
+        if args.only in (None, "writes"):
+            rows += writes_during_pass(args, Path(folder))
     print("| measure | value |")
     print("|---|---|")
     for name, value in rows:

@@ -8,7 +8,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -306,6 +306,49 @@ def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Sessio
         # discards the connection, and the answer stands.
         with contextlib.suppress(Unavailable):
             session.close()
+
+
+# A background pass holds SQLite's one write lock for at most about WRITE_BURST seconds of
+# write transactions in a row, then leaves it free for WRITE_REST seconds: longer than the
+# longest sleep of SQLite's busy handler (100 ms), so every writer waiting for the lock polls
+# within the rest and gets it. A pass that took the lock back within a millisecond of each
+# commit held it 70% of its time and a profile write waited up to 2 s (BENCHMARKS.md,
+# session 16).
+WRITE_BURST = 0.05
+WRITE_REST = 0.12
+
+
+class BackgroundWriter:
+    """The write transactions of one background pass, which let waiting writers in: on SQLite,
+    after `burst` seconds of them it pauses `rest` seconds, outside any transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        burst: float = WRITE_BURST,
+        rest: float = WRITE_REST,
+        pause: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.engine = engine
+        self.burst = burst
+        self.rest = rest
+        self.pause = pause
+        self._held = 0.0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction, committed when the block succeeds (`session_scope`)."""
+        with session_scope(for_writing(self.engine)) as session:
+            session.connection()  # BEGIN IMMEDIATE: the lock is held from here, not the wait
+            start = time.monotonic()
+            yield session
+        if self.engine.dialect.name != "sqlite":
+            return  # PostgreSQL locks rows: writers of other rows never wait for the pass
+        self._held += time.monotonic() - start
+        if self._held >= self.burst:
+            self._held = 0.0
+            self.pause(self.rest)
 
 
 def alembic_config(engine: Engine) -> Config:

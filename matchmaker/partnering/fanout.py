@@ -9,10 +9,16 @@ serve`), before the e-mail goes out:
   stakeholder type (`consortium.gaps.missing_types`, read once per pass; to the draft's owner);
 - every draft whose call's deadline is 7 days away or less (and not past) reminds its owner.
 
-Each message is written in one transaction with a unique `NotificationKey` naming what it is
-about (`search:<id>:call:<id>`, `gap:<draft>:<organisation>`, `deadline:<draft>:<date>`), and
-the job is marked done in that same transaction: a pass killed half way, or two passes at once,
-never notify one thing twice. The saved-search index is built once per pass and outside the
+Every message is written with a unique `NotificationKey` naming what it is about
+(`search:<id>:call:<id>`, `gap:<draft>:<organisation>`, `deadline:<draft>:<date>`). A job's
+messages are planned without the write lock (the item read and matched, the texts built, in a
+read), then written in one short write transaction, which also marks the job done: a pass
+killed half way, or two passes at once, never notify one thing twice.
+That transaction checks again that the item is there (and open) and each search still saved:
+an item deleted or closed since it was planned is announced to nobody. Jobs with nothing to
+write are marked done together. The write transactions are a `db.BackgroundWriter`'s: on SQLite
+the pass rests after every 50 ms of them, so that requests waiting for the write lock get it
+(BENCHMARKS.md, session 16). The saved-search index is built once per pass and outside the
 write transaction; a search deleted since is skipped, one saved since hears of the next item.
 """
 
@@ -20,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -28,9 +34,9 @@ from sqlmodel import Session, col
 from matchmaker.consortium.drafts import members_by_draft
 from matchmaker.consortium.gaps import missing_types
 from matchmaker.consortium.proposals import effective_requirements
-from matchmaker.db import first_claimed, for_writing, session_scope
+from matchmaker.db import BackgroundWriter, first_claimed, for_writing, session_scope
 from matchmaker.matching.text import call_text, organisation_text
-from matchmaker.partnering.outbox import Event, enqueue, web_page
+from matchmaker.partnering.outbox import Event, add_messages, enqueue, outbox_message, web_page
 from matchmaker.partnering.ranking import partner_request_text
 from matchmaker.partnering.requests import status_of
 from matchmaker.partnering.saved_searches import Hit, SearchIndex, build_index
@@ -48,11 +54,13 @@ from models.call import Call, CallStatus, call_status
 from models.common import counts_as, utc_now
 from models.consortium import Consortium
 from models.organisation import Organisation
-from models.partnering import PartnerRequest, PartnerRequestStatus
+from models.partnering import OutboxMessage, PartnerRequest, PartnerRequestStatus
 from models.saved_search import JobKind, NotificationJob, NotificationKey, SavedSearch, SearchTarget
 
 # A draft's owner hears of its call's deadline once, when it is this many days away or less.
 REMINDER_DAYS = 7
+# Jobs with nothing to write (an item gone, or fitting no search) marked done per transaction.
+IDLE_CHUNK = 500
 TARGETS = {
     JobKind.call: SearchTarget.calls,
     JobKind.organisation: SearchTarget.organisations,
@@ -79,18 +87,35 @@ class Expanded:
     reminders: int = 0
 
 
-def claim(session: Session, key: str, *, now: datetime) -> bool:
-    """Take a notification key in the caller's transaction; False when it was taken before."""
+def claim_many(session: Session, keys: list[str], *, now: datetime) -> set[str]:
+    """Take notification keys in the caller's transaction; those not taken before."""
+    if not keys:
+        return set()
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    # RETURNING, not rowcount: a row comes back only when the insert took place.
-    taken = session.execute(
-        insert(NotificationKey)
-        .values(key=key, created_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(col(NotificationKey.id))
-    ).first()
-    return taken is not None
+    table = NotificationKey.__table__  # type: ignore[attr-defined]  # SQLModel sets it
+    # One statement however many keys (executemany, cached), batched by SQLAlchemy's
+    # "insertmanyvalues"; RETURNING, not rowcount: a row comes back only for a key it took.
+    rows = session.connection().execute(
+        insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key),
+        [{"key": key, "created_at": now} for key in keys],
+    )
+    return set(rows.scalars())
+
+
+def claim(session: Session, key: str, *, now: datetime) -> bool:
+    """Take a notification key in the caller's transaction; False when it was taken before."""
+    return key in claim_many(session, [key], now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A message a job writes unless its key was taken before, built without the write lock
+    (`search_id`: the saved search it answers, which must still exist when it is written)."""
+
+    key: str
+    message: OutboxMessage
+    search_id: int | None = None
 
 
 def _notify_once(
@@ -122,7 +147,7 @@ def _describe(search: SavedSearch) -> str:
     return "calls that fit your profile" if search.fits_profile else f'"{search.text}"'
 
 
-def _search_messages(
+def _search_plans(
     session: Session,
     *,
     hits: list[Hit],
@@ -132,54 +157,58 @@ def _search_messages(
     body: str,
     about: int | None = None,
     base_url: str,
-    now: datetime,
-) -> int:
-    """One message per hit whose search still exists and has not heard of the item (`about`:
-    the organisation the item is, or is from, if any)."""
+) -> list[Planned]:
+    """One message per hit whose search exists (`about`: the organisation the item is, or is
+    from, if any)."""
     if not hits:
-        return 0
+        return []
     searches = {
         search.id: search
         for search in session.scalars(
             select(SavedSearch).where(col(SavedSearch.id).in_([hit.search_id for hit in hits]))
         )
     }
-    sent = 0
-    for hit in hits:
-        search = searches.get(hit.search_id)
-        if search is None:
-            continue
-        sent += _notify_once(
-            session,
+    return [
+        Planned(
             f"search:{hit.search_id}:{item_key}",
-            organisation_id=hit.organisation_id,
-            event=event,
-            subject=subject,
-            # In percent, as the saved-searches page asks for the relevance needed.
-            body=f"{body}\n\nIt matches your saved search {_describe(search)} "
-            f"(relevance {percent(hit.score)}; you asked for at least "
-            f"{percent(search.threshold)}). "
-            f"To change or delete your saved searches: {web_page(base_url, '/saved-searches')}",
-            about=about,
-            now=now,
+            outbox_message(
+                organisation_id=hit.organisation_id,
+                event=event,
+                subject=subject,
+                # In percent, as the saved-searches page asks for the relevance needed.
+                body=f"{body}\n\nIt matches your saved search {_describe(search)} "
+                f"(relevance {percent(hit.score)}; you asked for at least "
+                f"{percent(search.threshold)}). "
+                f"To change or delete your saved searches: {web_page(base_url, '/saved-searches')}",
+                about=about,
+            ),
+            hit.search_id,
         )
-    return sent
+        for hit in hits
+        if (search := searches.get(hit.search_id)) is not None
+    ]
+
+
+def _open_call(session: Session, call_id: int, *, today: date) -> Call | None:
+    """The call, unless it is gone or closed."""
+    call = session.get(Call, call_id)
+    if call is None or call_status(call.opening_date, call.deadline, today) == CallStatus.closed:
+        return None
+    return call
 
 
 def _call_job(
-    session: Session, found: PassContext, call_id: int, *, base_url: str, now: datetime
-) -> int:
-    call = session.get(Call, call_id)
-    if call is None or call_status(call.opening_date, call.deadline, now.date()) == (
-        CallStatus.closed
-    ):
-        return 0
+    session: Session, found: PassContext, call_id: int, *, base_url: str, today: date
+) -> list[Planned]:
+    call = _open_call(session, call_id, today=today)
+    if call is None:
+        return []
     required = list(effective_requirements(call).required_stakeholders)
     hits = found.indexes[SearchTarget.calls].match(
         call_text(call), stakeholder_types=required, programme=call.programme
     )
     deadline = say_date(call.deadline) if call.deadline else "none given"
-    return _search_messages(
+    return _search_plans(
         session,
         hits=hits,
         item_key=f"call:{call_id}",
@@ -189,20 +218,30 @@ def _call_job(
         f"Programme: {call.programme or 'not given'}; deadline: {deadline}.\n"
         f"{web_page(base_url, f'/calls/{call_id}')}",
         base_url=base_url,
-        now=now,
     )
 
 
-def _partner_request_job(
-    session: Session, found: PassContext, request_id: int, *, base_url: str, now: datetime
-) -> int:
+def _open_request(
+    session: Session, request_id: int, *, today: date
+) -> tuple[PartnerRequest, Call, Organisation] | None:
+    """The partner request, its call and its publisher, unless it is gone or no longer open."""
     request = session.get(PartnerRequest, request_id)
     call = session.get(Call, request.call_id) if request is not None else None
     publisher = session.get(Organisation, request.organisation_id) if request else None
     if request is None or call is None or publisher is None:
-        return 0
-    if status_of(request, call, today=now.date()) != PartnerRequestStatus.open:
-        return 0
+        return None
+    if status_of(request, call, today=today) != PartnerRequestStatus.open:
+        return None
+    return request, call, publisher
+
+
+def _partner_request_job(
+    session: Session, found: PassContext, request_id: int, *, base_url: str, today: date
+) -> list[Planned]:
+    opened = _open_request(session, request_id, today=today)
+    if opened is None:
+        return []
+    request, call, publisher = opened
     hits = found.indexes[SearchTarget.partner_requests].match(
         partner_request_text(request, call),
         stakeholder_types=request.stakeholder_types,
@@ -214,7 +253,7 @@ def _partner_request_job(
         and_list([stakeholder_noun(kind, 2) for kind in request.stakeholder_types])
         or "any kind of partner"
     )
-    return _search_messages(
+    return _search_plans(
         session,
         hits=hits,
         item_key=f"partner_request:{request_id}",
@@ -225,7 +264,6 @@ def _partner_request_job(
         f"{web_page(base_url, f'/calls/{call.id}#partner-requests')}",
         about=publisher.id,
         base_url=base_url,
-        now=now,
     )
 
 
@@ -275,58 +313,48 @@ def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
     return gaps
 
 
-def _gap_messages(
-    session: Session,
-    organisation: Organisation,
-    gaps: list[DraftGap],
-    *,
-    base_url: str,
-    now: datetime,
-) -> int:
+def _gap_plans(organisation: Organisation, gaps: list[DraftGap], *, base_url: str) -> list[Planned]:
     """Tell the owner of each draft that lacks the organisation's type."""
     kind = organisation.stakeholder_type
     noun = stakeholder_noun(kind)
-    sent = 0
-    for gap in gaps:
-        if (
-            kind not in gap.missing
-            or organisation.id in gap.members
-            or gap.owner_id == organisation.id
-            or not counts_as(
-                kind,
-                organisation.type_verified,
-                verified_types_required=gap.verified_types_required,
-            )
-        ):
-            continue
-        sent += _notify_once(
-            session,
+    return [
+        Planned(
             f"gap:{gap.draft_id}:{organisation.id}",
-            organisation_id=gap.owner_id,
-            event=Event.profile_fills_gap,
-            subject=f"{with_article(noun, capital=True)} for your draft {gap.name}",
-            body=f"{organisation.name} ({organisation.country}) is {with_article(noun)}, "
-            f"a kind of partner your draft {gap.name!r} for {gap.call_identifier} still "
-            f"lacks.\n{web_page(base_url, f'/organisations/{organisation.id}')}",
-            about=organisation.id,
-            now=now,
+            outbox_message(
+                organisation_id=gap.owner_id,
+                event=Event.profile_fills_gap,
+                subject=f"{with_article(noun, capital=True)} for your draft {gap.name}",
+                body=f"{organisation.name} ({organisation.country}) is {with_article(noun)}, "
+                f"a kind of partner your draft {gap.name!r} for {gap.call_identifier} still "
+                f"lacks.\n{web_page(base_url, f'/organisations/{organisation.id}')}",
+                about=organisation.id,
+            ),
         )
-    return sent
+        for gap in gaps
+        if kind in gap.missing
+        and organisation.id not in gap.members
+        and gap.owner_id != organisation.id
+        and counts_as(
+            kind,
+            organisation.type_verified,
+            verified_types_required=gap.verified_types_required,
+        )
+    ]
 
 
 def _organisation_job(
-    session: Session, found: PassContext, organisation_id: int, *, base_url: str, now: datetime
-) -> int:
+    session: Session, found: PassContext, organisation_id: int, *, base_url: str, today: date
+) -> list[Planned]:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
-        return 0
+        return []
     hits = found.indexes[SearchTarget.organisations].match(
         organisation_text(organisation),
         stakeholder_types=[organisation.stakeholder_type],
         country=organisation.country,
         exclude_organisation=organisation_id,
     )
-    sent = _search_messages(
+    planned = _search_plans(
         session,
         hits=hits,
         item_key=f"organisation:{organisation_id}",
@@ -337,9 +365,8 @@ def _organisation_job(
         f"{web_page(base_url, f'/organisations/{organisation_id}')}",
         about=organisation_id,
         base_url=base_url,
-        now=now,
     )
-    return sent + _gap_messages(session, organisation, found.gaps, base_url=base_url, now=now)
+    return planned + _gap_plans(organisation, found.gaps, base_url=base_url)
 
 
 _EXPANDERS = {
@@ -349,46 +376,95 @@ _EXPANDERS = {
 }
 
 
+def _still_there(session: Session, kind: JobKind, item_id: int, *, today: date) -> bool:
+    """Whether the item a job planned messages for is still there (and open), in the write
+    transaction: its messages are not written for an item deleted or closed since."""
+    if kind == JobKind.call:
+        return _open_call(session, item_id, today=today) is not None
+    if kind == JobKind.partner_request:
+        return _open_request(session, item_id, today=today) is not None
+    return session.get(Organisation, item_id) is not None
+
+
+def _write_planned(session: Session, planned: list[Planned], *, now: datetime) -> int:
+    """Write the planned messages whose search still exists and whose key is free; how many."""
+    searches = {plan.search_id for plan in planned if plan.search_id is not None}
+    kept = (
+        set(session.scalars(select(col(SavedSearch.id)).where(col(SavedSearch.id).in_(searches))))
+        if searches
+        else set()
+    )
+    planned = [plan for plan in planned if plan.search_id is None or plan.search_id in kept]
+    taken = claim_many(session, [plan.key for plan in planned], now=now)
+    return len(add_messages(session, [plan.message for plan in planned if plan.key in taken]))
+
+
 def expand_jobs(
     engine: Engine,
     *,
     base_url: str,
     clock: Callable[[], datetime] = utc_now,
     limit: int | None = None,
+    writer: BackgroundWriter | None = None,
 ) -> Expanded:
-    """Expand the pending jobs, oldest first, one write transaction each."""
+    """Expand the pending jobs, oldest first: each job's messages are found and built without
+    the write lock, then written in one short write transaction of `writer` (which lets
+    waiting writers in between two jobs)."""
     done = Expanded()
+    writer = writer or BackgroundWriter(engine)
     with session_scope(engine, read_only=True) as session:
         statement = (
-            select(col(NotificationJob.id), col(NotificationJob.kind))
+            select(col(NotificationJob.id), col(NotificationJob.kind), col(NotificationJob.item_id))
             .where(col(NotificationJob.done_at).is_(None))
             .order_by(col(NotificationJob.id))
             .limit(limit)
         )
         pending = session.execute(statement).all()
         # Built before any write transaction: a fit must not hold SQLite's write lock.
-        kinds = {JobKind(kind) for _, kind in pending}
+        kinds = {JobKind(kind) for _, kind, _ in pending}
         found = PassContext(
             {TARGETS[kind]: build_index(session, target=TARGETS[kind]) for kind in kinds},
             draft_gaps(session, today=clock().date()) if JobKind.organisation in kinds else [],
         )
-    for job_id, _ in pending:
-        with session_scope(for_writing(engine)) as session:
+    idle: list[int] = []  # jobs with nothing to write, marked done together
+    for job_id, kind_name, item_id in pending:
+        kind = JobKind(kind_name)
+        now = clock()
+        with session_scope(engine, read_only=True) as session:
+            planned = _EXPANDERS[kind](session, found, item_id, base_url=base_url, today=now.date())
+        if not planned:
+            idle.append(job_id)
+            if len(idle) == IDLE_CHUNK:
+                done.jobs += _mark_done(writer, idle, now=now)
+                idle = []
+            continue
+        with writer.transaction() as session:
             claimed = select(NotificationJob).where(
                 col(NotificationJob.id) == job_id, col(NotificationJob.done_at).is_(None)
             )
             job = first_claimed(session, claimed)
             if job is None:  # another pass took it
                 continue
-            now = clock()
-            kind = JobKind(job.kind)
-            done.messages += _EXPANDERS[kind](
-                session, found, job.item_id, base_url=base_url, now=now
-            )
+            if _still_there(session, kind, item_id, today=now.date()):
+                done.messages += _write_planned(session, planned, now=now)
             job.done_at = now
             session.add(job)
             done.jobs += 1
+    if idle:
+        done.jobs += _mark_done(writer, idle, now=clock())
     return done
+
+
+def _mark_done(writer: BackgroundWriter, job_ids: list[int], *, now: datetime) -> int:
+    """Mark done the jobs not done yet (by another pass); how many."""
+    with writer.transaction() as session:
+        marked = session.scalars(
+            update(NotificationJob)
+            .where(col(NotificationJob.id).in_(job_ids), col(NotificationJob.done_at).is_(None))
+            .values(done_at=now)
+            .returning(col(NotificationJob.id))
+        ).all()
+    return len(marked)
 
 
 def _deadline_key(draft: Consortium, call: Call) -> str:

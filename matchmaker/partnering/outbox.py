@@ -82,6 +82,67 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@matchmaker>"
 
 
+def outbox_message(
+    *,
+    organisation_id: int,
+    event: Event,
+    subject: str,
+    body: str,
+    to_address: str | None = None,
+    message_id: str | None = None,
+    about: int | None = None,
+) -> OutboxMessage:
+    """A notification for an organisation, not yet in any transaction (`add_messages` adds it):
+    a background pass builds its messages before it takes the write lock."""
+    return OutboxMessage(
+        message_id=message_id or new_message_id(),
+        event=event.value,
+        organisation_id=organisation_id,
+        # None: the organisation's contact address; a claim's link goes elsewhere.
+        to_address=to_address,
+        about_organisation_id=about,
+        subject=subject[:300],
+        body=body,
+    )
+
+
+def add_messages(session: Session, messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Add notifications to the caller's transaction, each with one delivery for each webhook
+    of its organisation (none for a message holding a secret), in two flushes however many."""
+    if not messages:
+        return messages
+    session.add_all(messages)
+    session.flush()
+    hooked = {m.organisation_id for m in messages if m.event not in REDACTED_EVENTS}
+    if not hooked:
+        return messages
+    webhooks: dict[int, list[int]] = {}
+    for webhook_id, organisation_id in session.execute(
+        select(col(Webhook.id), col(Webhook.organisation_id))
+        .where(col(Webhook.organisation_id).in_(hooked))
+        .order_by(col(Webhook.id))
+    ):
+        webhooks.setdefault(organisation_id, []).append(webhook_id)
+    deliveries = []
+    for message in messages:
+        assert message.id is not None
+        if message.event in REDACTED_EVENTS:
+            continue
+        deliveries += [
+            WebhookDelivery(
+                webhook_id=webhook_id,
+                outbox_message_id=message.id,
+                created_at=message.created_at,
+                next_attempt_at=message.created_at,
+            )
+            for webhook_id in webhooks.get(message.organisation_id, [])
+        ]
+    if deliveries:
+        session.add_all(deliveries)
+        session.flush()
+    return messages
+
+
 def enqueue(
     session: Session,
     *,
@@ -98,32 +159,14 @@ def enqueue(
     unique key: a second message under it fails with IntegrityError, so it is sent once.
     `about` is the other organisation whose data the text holds: deleting its profile deletes
     the message, queued or sent, and its webhook deliveries."""
-    message = OutboxMessage(
-        message_id=message_id or new_message_id(),
-        event=event.value,
+    message = outbox_message(
         organisation_id=organisation_id,
-        # None: the organisation's contact address; a claim's link goes elsewhere.
-        to_address=to_address,
-        about_organisation_id=about,
-        subject=subject[:300],
+        event=event,
+        subject=subject,
         body=body,
+        to_address=to_address,
+        message_id=message_id,
+        about=about,
     )
-    session.add(message)
-    session.flush()
-    assert message.id is not None
-    if message.event not in REDACTED_EVENTS:
-        webhooks = session.scalars(
-            select(col(Webhook.id)).where(col(Webhook.organisation_id) == organisation_id)
-        )
-        for webhook_id in webhooks.all():
-            assert webhook_id is not None
-            session.add(
-                WebhookDelivery(
-                    webhook_id=webhook_id,
-                    outbox_message_id=message.id,
-                    created_at=message.created_at,
-                    next_attempt_at=message.created_at,
-                )
-            )
-        session.flush()
-    return message
+    (added,) = add_messages(session, [message])
+    return added
