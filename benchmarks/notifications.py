@@ -5,7 +5,8 @@ Run from the repository root::
 
     python -m benchmarks.notifications [--data-dir PATH] [--searches 10000] [--calls 30]
                                        [--messages 1000] [--profile-changes 1500]
-                                       [--writes-per-second 40] [--only writes]
+                                       [--writes-per-second 40] [--due-messages 50]
+                                       [--smtp-delay 0.3] [--only writes|sending]
 
 Matching. The saved searches are drawn with a fixed seed: nine in ten are 2 to 6 consecutive
 words of a random CORDIS topic's title or description (`topics.csv` of the data folder), one in
@@ -44,9 +45,16 @@ SQLAlchemy event hooks: every write transaction (`BEGIN IMMEDIATE` to its end) h
 write lock; the table gives how long the longest held it, the share of the pass it was held,
 and the longest gap between two of them (a waiting writer's busy handler polls at most every
 100 ms, so short gaps between long holds let the pass take the lock back first).
+
+Writes while e-mail is sent (`--only sending`). The same organisations, `--due-messages` of
+them with a contact address and one due message each, no queued change; an aiosmtpd server on
+loopback answers each message after `--smtp-delay` seconds. One real uvicorn worker whose own
+delivery worker (interval 1 s) sends them there, and the same paced PATCHes, timed until every
+message is sent; writes refused (a 503 after the busy timeout) are counted.
 """
 
 import argparse
+import asyncio
 import csv
 import itertools
 import json
@@ -84,7 +92,7 @@ from matchmaker.settings import Settings
 from models.call import Call
 from models.common import StakeholderType
 from models.organisation import Organisation
-from models.partnering import OutboxMessage
+from models.partnering import OutboxMessage, OutboxStatus
 from models.saved_search import JobKind, NotificationJob, SavedSearch
 from tests.servers import running_server
 
@@ -441,27 +449,35 @@ def _pending(engine: Engine, last_job: int) -> int:
         )
 
 
-def _write(client: httpx.Client, rng: random.Random) -> float:
-    """One profile write through the API; milliseconds it took."""
+def _write(client: httpx.Client, rng: random.Random, refused: list[int] | None = None) -> float:
+    """One profile write through the API; milliseconds it took. An answer other than 2xx
+    raises, unless `refused` is given: then its status is added to it."""
     organisation = rng.randint(1, 2_000)
     start = time.perf_counter()
     answer = client.patch(
         f"/organisations/{organisation}", json={"city": rng.choice(["Utrecht", "Leiden"])}
     )
     ms = (time.perf_counter() - start) * 1000
-    answer.raise_for_status()
+    if refused is not None and not answer.is_success:
+        refused.append(answer.status_code)
+    else:
+        answer.raise_for_status()
     return ms
 
 
 def _paced_writes(
-    client: httpx.Client, rate: float, *, until: Callable[[int], bool]
+    client: httpx.Client,
+    rate: float,
+    *,
+    until: Callable[[int], bool],
+    refused: list[int] | None = None,
 ) -> list[float]:
     """Write at `rate` a second (one at a time) until `until(writes so far)`; the latencies."""
     rng = random.Random(16)
     latencies: list[float] = []
     start = time.perf_counter()
     while not until(len(latencies)):
-        latencies.append(_write(client, rng))
+        latencies.append(_write(client, rng, refused))
         pause = start + len(latencies) / rate - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
@@ -611,6 +627,109 @@ def writes_during_pass(args: argparse.Namespace, folder: Path) -> list[tuple[str
     ]
 
 
+class Slow(Counting):
+    """An aiosmtpd handler that answers each message after `delay` seconds, as a loaded or
+    distant mail server does, and counts them."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        """Wait, count the message, accept it."""
+        await asyncio.sleep(self.delay)
+        self.count += 1
+        return "250 Message accepted for delivery"
+
+
+def _unsent(engine: Engine, last: int) -> int:
+    """Messages up to id `last` not yet sent (the writes add messages of their own: a changed
+    profile is matched against the saved searches)."""
+    with db.session_scope(engine, read_only=True) as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    col(OutboxMessage.status) == OutboxStatus.pending.value,
+                    col(OutboxMessage.id) <= last,
+                )
+            )
+            or 0
+        )
+
+
+def writes_during_sending(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]:
+    """Profile writes over HTTP while the server's worker sends `--due-messages` e-mails to a
+    mail server on loopback that answers each after `--smtp-delay` seconds."""
+    path = folder / "sending.db"
+    _profiles_database(path, 0)
+    url = f"sqlite:///{path}"
+    engine = db.create_db_engine(Settings(database_url=url))
+    handler = Slow(args.smtp_delay)
+    refused: list[int] = []
+    try:
+        with db.session_scope(db.for_writing(engine)) as session:
+            for number in range(1, args.due_messages + 1):
+                organisation = session.get(Organisation, number)
+                assert organisation is not None
+                organisation.contact_email = f"team{number}@lab.example"
+                session.add(organisation)
+                last = stored_id(
+                    enqueue(
+                        session,
+                        organisation_id=number,
+                        event=Event.call_matches_search,
+                        subject=f"New call: NEW-{number}",
+                        body="A new call was published.\n" * 10,
+                    )
+                )
+        with (
+            smtp_server(handler) as port,
+            running_server(
+                url,
+                env={
+                    "MATCHMAKER_DELIVERY_INTERVAL": "1",
+                    "MATCHMAKER_SMTP_URL": f"smtp://127.0.0.1:{port}",
+                },
+            ) as server,
+        ):
+            done = threading.Event()
+
+            def watch() -> None:
+                while _unsent(engine, last):
+                    time.sleep(0.2)
+                done.set()
+
+            start = time.perf_counter()
+            threading.Thread(target=watch, daemon=True).start()
+            latencies = _paced_writes(
+                server.client,
+                args.writes_per_second,
+                until=lambda _: done.is_set(),
+                refused=refused,
+            )
+            seconds = time.perf_counter() - start
+    finally:
+        engine.dispose()
+    assert handler.count >= args.due_messages, handler.count
+    return [
+        (
+            "e-mails due / the mail server answers each after (ms); e-mails it received",
+            f"{args.due_messages} / {args.smtp_delay * 1000:.0f}; {handler.count}",
+        ),
+        (
+            f"PATCH /organisations/{{id}} at {args.writes_per_second:g}/s while the server's "
+            "worker sends them: p50 / p99 / max (ms)",
+            _latency(latencies),
+        ),
+        (
+            "writes made (refused) / seconds until every e-mail was sent",
+            f"{len(latencies)} ({len(refused)}) / {seconds:.1f}",
+        ),
+    ]
+
+
 def main() -> None:
     """Run the benchmarks and print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -620,7 +739,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000)
     parser.add_argument("--profile-changes", type=int, default=1_500)
     parser.add_argument("--writes-per-second", type=float, default=40)
-    parser.add_argument("--only", choices=["matching", "delivery", "writes"])
+    parser.add_argument("--due-messages", type=int, default=50)
+    parser.add_argument("--smtp-delay", type=float, default=0.3)
+    parser.add_argument("--only", choices=["matching", "delivery", "writes", "sending"])
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     if args.only in (None, "matching"):
@@ -632,6 +753,8 @@ def main() -> None:
             rows += delivery(args, Path(folder))
         if args.only in (None, "writes"):
             rows += writes_during_pass(args, Path(folder))
+        if args.only in (None, "sending"):
+            rows += writes_during_sending(args, Path(folder))
     print("| measure | value |")
     print("|---|---|")
     for name, value in rows:

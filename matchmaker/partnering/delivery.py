@@ -1,19 +1,26 @@
 """Delivering the outbox by e-mail: at least once, each message under one stable Message-ID.
 
-Each message is sent inside its own write transaction, which also marks it sent, so several
-workers never send one message at once: on PostgreSQL the row is locked (`FOR UPDATE SKIP
-LOCKED`: another worker takes the next message instead), on SQLite the transaction holds the
-database's write lock. A worker killed after the server took a message but before the commit
-sends it again on its next pass, with the same Message-ID, so receivers can drop the repeat;
-nothing is lost. A message that fails is retried later, waiting twice as long after each
-failure (a minute, then 2, 4, ... at most a day).
+A message is claimed, sent, then its outcome recorded, and the network is never waited for
+inside a transaction: on SQLite the database has one write lock, and a mail server answering
+slowly (up to SMTP_TIMEOUT) would hold every request's write up behind it. A short write
+transaction claims the due message: one more attempt, and its next attempt moved SEND_LEASE
+ahead, so no other worker finds it due (on PostgreSQL the claim skips rows another worker is
+claiming: `FOR UPDATE SKIP LOCKED`). The commit made, the message is sent with no transaction
+open; a second short transaction records that it was sent (or why not, and when to try again),
+if the claim is still this worker's. Several workers therefore never send one message at once
+unless a send outlasts the lease, which is far longer than SMTP_TIMEOUT. A worker killed after
+claiming leaves its message to be sent when the lease ends; one killed after the server took a
+message but before recording it sends it again then, with the same Message-ID, so receivers can
+drop the repeat (as when the send was inside the transaction: a crash rolled it back). Nothing
+is lost. A message that fails is retried later, waiting twice as long after each failure (a
+minute, then 2, 4, ... at most a day). The write transactions are a `db.BackgroundWriter`'s.
 
 An organisation's preference (`matchmaker.partnering.preferences`) decides when: each message
 at once (the default), one digest a day listing the pending ones (`deliver_digests`), or none
-(the messages are marked muted). Every notification e-mail carries the organisation's
-unsubscribe link, in its text and its `List-Unsubscribe` header. One-time links (key recovery,
-claims) answer a request someone just made: they go out at once whatever the preference, and
-carry no unsubscribe link.
+(the messages are marked muted, in one transaction: nothing is sent). Every notification e-mail
+carries the organisation's unsubscribe link, in its text and its `List-Unsubscribe` header.
+One-time links (key recovery, claims) answer a request someone just made: they go out at once
+whatever the preference, and carry no unsubscribe link.
 """
 
 import hashlib
@@ -21,7 +28,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -29,11 +36,12 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine, exists, or_, select
-from sqlmodel import col
+from sqlmodel import Session, col
 
-from matchmaker.db import first_claimed, for_writing, session_scope
+from matchmaker.db import BackgroundWriter, first_claimed
 from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS
 from matchmaker.partnering.preferences import ensure_preference, unsubscribe_link
+from matchmaker.repository import stored_id
 from models.common import as_utc, utc_now
 from models.notifications import EmailFrequency, NotificationPreference
 from models.organisation import Organisation
@@ -41,8 +49,13 @@ from models.partnering import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
-# A server that stops answering must not hold SQLite's write lock past the API's busy timeout.
+# A server that stops answering gives up its message this many seconds into a read or write
+# (no transaction is open meanwhile; the lease below must outlast it).
 SMTP_TIMEOUT = 10
+# How long a claimed message or digest is hidden from other workers' passes while this one sends
+# it: far beyond SMTP_TIMEOUT (a send that reconnects waits on the server a few times), short
+# enough that a message whose worker died goes out the same hour.
+SEND_LEASE = timedelta(minutes=10)
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(days=1)
 # Errors about one message (a refused recipient, a refused body): the next message may pass.
@@ -201,6 +214,90 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LAST_RETRY)
 
 
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """A message claimed: which one, under which attempt, and the e-mail to send (None when
+    it was settled without one: muted, or no address)."""
+
+    id: int
+    attempts: int
+    message_id: str
+    redacted: bool
+    email: EmailMessage | None
+
+
+def _claim_next(
+    session: Session,
+    *,
+    now: datetime,
+    mail_from: str,
+    base_url: str,
+    done: Delivered,
+) -> _Claim | None:
+    """In the caller's write transaction, the next due message: claimed for sending (its lease
+    taken), or settled without a send (muted, or no address); None when none is due."""
+    digested = select(col(NotificationPreference.organisation_id)).where(
+        col(NotificationPreference.email) == EmailFrequency.daily.value
+    )
+    statement = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.pending.value,
+            col(OutboxMessage.next_attempt_at) <= now,
+            or_(
+                col(OutboxMessage.event).in_(ALWAYS_SENT),
+                col(OutboxMessage.organisation_id).not_in(digested),
+            ),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(1)
+    )
+    message = first_claimed(session, statement, of=OutboxMessage)
+    if message is None:
+        return None
+    organisation = session.get(Organisation, message.organisation_id)
+    address = message.to_address or (
+        organisation.contact_email if organisation is not None else None
+    )
+    message.attempts += 1
+    session.add(message)
+    claim = _Claim(
+        id=stored_id(message),
+        attempts=message.attempts,
+        message_id=message.message_id,
+        redacted=message.event in REDACTED_EVENTS,
+        email=None,
+    )
+    preference = (
+        None
+        if message.event in ALWAYS_SENT
+        else ensure_preference(session, organisation_id=message.organisation_id, now=now)
+    )
+    if preference is not None and preference.email == EmailFrequency.off.value:
+        message.status = OutboxStatus.muted.value
+        message.last_error = "The organisation turned notification e-mail off."
+        done.muted += 1
+        return claim
+    if not address:
+        message.status = OutboxStatus.skipped.value
+        message.last_error = "The organisation has no contact address."
+        done.skipped += 1
+        return claim
+    message.next_attempt_at = now + SEND_LEASE
+    unsubscribe = unsubscribe_link(base_url, preference.unsubscribe_token) if preference else None
+    email = email_of(message, to=address, mail_from=mail_from, unsubscribe=unsubscribe)
+    return replace(claim, email=email)
+
+
+def _still_claimed(session: Session, claim: _Claim) -> OutboxMessage | None:
+    """The claimed message, locked, if it is still pending under this claim's attempt (not
+    deleted with its organisation, nor claimed again by another worker after the lease ended)."""
+    message = session.get(OutboxMessage, claim.id, with_for_update=True)
+    if message is None or message.status != OutboxStatus.pending.value:
+        return None
+    return message if message.attempts == claim.attempts else None
+
+
 def deliver_pending(
     engine: Engine,
     *,
@@ -209,76 +306,48 @@ def deliver_pending(
     base_url: str = DEFAULT_BASE_URL,
     limit: int | None = None,
     clock: Callable[[], datetime] = utc_now,
+    writer: BackgroundWriter | None = None,
 ) -> Delivered:
-    """Send the due messages, one transaction each, oldest first; stop at `limit` messages,
-    when none is due, or when the server cannot be reached. Messages of organisations taking
-    a daily digest wait for `deliver_digests`; those of organisations that turned e-mail off
-    are marked muted."""
+    """Send the due messages, oldest first, each claimed, sent and recorded (no transaction
+    open while it is sent); stop at `limit` messages, when none is due, or when the server
+    cannot be reached. Messages of organisations taking a daily digest wait for
+    `deliver_digests`; those of organisations that turned e-mail off are marked muted."""
     done = Delivered()
-    digested = select(col(NotificationPreference.organisation_id)).where(
-        col(NotificationPreference.email) == EmailFrequency.daily.value
-    )
+    writer = writer or BackgroundWriter(engine)
     while limit is None or done.sent + done.skipped + done.failed + done.muted < limit:
+        with writer.transaction() as session:
+            claim = _claim_next(
+                session, now=clock(), mail_from=mail_from, base_url=base_url, done=done
+            )
+        if claim is None:
+            return done
+        if claim.email is None:
+            continue
+        error: smtplib.SMTPException | OSError | None = None
+        try:
+            send(claim.email)
+        except (smtplib.SMTPException, OSError) as failure:
+            error = failure
+            logger.warning("Could not send %s: %s", claim.message_id, failure)
         now = clock()
-        with session_scope(for_writing(engine)) as session:
-            statement = (
-                select(OutboxMessage)
-                .where(
-                    col(OutboxMessage.status) == OutboxStatus.pending.value,
-                    col(OutboxMessage.next_attempt_at) <= now,
-                    or_(
-                        col(OutboxMessage.event).in_(ALWAYS_SENT),
-                        col(OutboxMessage.organisation_id).not_in(digested),
-                    ),
-                )
-                .order_by(col(OutboxMessage.id))
-                .limit(1)
-            )
-            message = first_claimed(session, statement, of=OutboxMessage)
-            if message is None:
-                return done
-            organisation = session.get(Organisation, message.organisation_id)
-            address = message.to_address or (
-                organisation.contact_email if organisation is not None else None
-            )
-            message.attempts += 1
-            stop = False
-            preference = (
-                None
-                if message.event in ALWAYS_SENT
-                else ensure_preference(session, organisation_id=message.organisation_id, now=now)
-            )
-            unsubscribe = (
-                unsubscribe_link(base_url, preference.unsubscribe_token) if preference else None
-            )
-            if preference is not None and preference.email == EmailFrequency.off.value:
-                message.status = OutboxStatus.muted.value
-                message.last_error = "The organisation turned notification e-mail off."
-                done.muted += 1
-            elif not address:
-                message.status = OutboxStatus.skipped.value
-                message.last_error = "The organisation has no contact address."
-                done.skipped += 1
-            else:
-                try:
-                    send(
-                        email_of(message, to=address, mail_from=mail_from, unsubscribe=unsubscribe)
-                    )
-                except (smtplib.SMTPException, OSError) as error:
-                    message.last_error = f"{type(error).__name__}: {error}"[:500]
-                    message.next_attempt_at = now + retry_delay(message.attempts)
-                    done.failed += 1
-                    stop = not isinstance(error, _PER_MESSAGE)
-                    logger.warning("Could not send %s: %s", message.message_id, error)
-                else:
-                    message.status = OutboxStatus.sent.value
-                    message.sent_at = now
-                    if message.event in REDACTED_EVENTS:
-                        message.body = REDACTED_BODY
-                    message.last_error = None
-                    done.sent += 1
-            session.add(message)
-        if stop:
+        with writer.transaction() as session:
+            message = _still_claimed(session, claim)
+            if message is not None and error is None:
+                message.status = OutboxStatus.sent.value
+                message.sent_at = now
+                if claim.redacted:
+                    message.body = REDACTED_BODY
+                message.last_error = None
+            elif message is not None:
+                message.last_error = f"{type(error).__name__}: {error}"[:500]
+                message.next_attempt_at = now + retry_delay(claim.attempts)
+            if message is not None:
+                session.add(message)
+        if error is None:
+            done.sent += 1
+            continue
+        done.failed += 1
+        if not isinstance(error, _PER_MESSAGE):
             return done
     return done
 
@@ -292,6 +361,96 @@ class Digested:
     failed: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _DigestClaim:
+    """An organisation's digest claimed: its preference's `digest_since` before the claim, the
+    messages listed (their ids, attempts, and next attempts before the claim) and the e-mail
+    (None when they were settled without one: no address)."""
+
+    organisation_id: int
+    since: datetime
+    messages: list[tuple[int, int, datetime]]
+    email: EmailMessage | None
+
+
+def _claim_digest(
+    session: Session, *, now: datetime, mail_from: str, base_url: str
+) -> _DigestClaim | None:
+    """In the caller's write transaction, the next organisation whose digest is due: claimed
+    (the listed messages and the preference leased for SEND_LEASE), or settled without a send
+    (no address: the messages skipped); None when none is due."""
+    waiting = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.pending.value,
+            col(OutboxMessage.next_attempt_at) <= now,
+            col(OutboxMessage.event).not_in(ALWAYS_SENT),
+        )
+        .order_by(col(OutboxMessage.id))
+    )
+    statement = (
+        select(NotificationPreference)
+        .where(
+            col(NotificationPreference.email) == EmailFrequency.daily.value,
+            col(NotificationPreference.digest_since) <= now - DIGEST_EVERY,
+            exists(
+                waiting.where(
+                    col(OutboxMessage.organisation_id)
+                    == col(NotificationPreference.organisation_id)
+                )
+            ),
+        )
+        .order_by(col(NotificationPreference.organisation_id))
+        .limit(1)
+    )
+    preference = first_claimed(session, statement, of=NotificationPreference)
+    if preference is None:
+        return None
+    messages = list(
+        session.scalars(
+            waiting.where(col(OutboxMessage.organisation_id) == preference.organisation_id).limit(
+                DIGEST_LIMIT
+            )
+        )
+    )
+    organisation = session.get(Organisation, preference.organisation_id)
+    address = organisation.contact_email if organisation is not None else None
+    claim = _DigestClaim(
+        organisation_id=preference.organisation_id,
+        since=as_utc(preference.digest_since),
+        messages=[
+            (stored_id(message), message.attempts + 1, as_utc(message.next_attempt_at))
+            for message in messages
+        ],
+        email=None,
+    )
+    if not address:
+        for message in messages:
+            message.attempts += 1
+            message.status = OutboxStatus.skipped.value
+            message.last_error = "The organisation has no contact address."
+            session.add(message)
+        preference.digest_since = now
+        session.add(preference)
+        return claim
+    email = digest_of(
+        messages,
+        to=address,
+        mail_from=mail_from,
+        unsubscribe=unsubscribe_link(base_url, preference.unsubscribe_token),
+        now=now,
+    )
+    for message in messages:
+        message.attempts += 1
+        message.next_attempt_at = now + SEND_LEASE
+        session.add(message)
+    # Due again when the lease ends, should this worker die before recording the outcome (a
+    # digest of the organisation's next messages must not go out meanwhile).
+    preference.digest_since = now + SEND_LEASE - DIGEST_EVERY
+    session.add(preference)
+    return replace(claim, email=email)
+
+
 def deliver_digests(
     engine: Engine,
     *,
@@ -299,76 +458,54 @@ def deliver_digests(
     mail_from: str,
     base_url: str = DEFAULT_BASE_URL,
     clock: Callable[[], datetime] = utc_now,
+    writer: BackgroundWriter | None = None,
 ) -> Digested:
     """Send one digest to each organisation taking them whose day has passed since its last,
-    listing its pending messages; one transaction each, which marks them sent. Stops when none
-    is due or when the server fails (the messages stay pending for the next pass)."""
+    listing its pending messages: claimed, sent with no transaction open, then recorded (the
+    messages marked sent), as `deliver_pending` does. Stops when none is due or when the
+    server fails (the messages and the day's digest stay due for the next pass)."""
     done = Digested()
+    writer = writer or BackgroundWriter(engine)
     while True:
         now = clock()
-        with session_scope(for_writing(engine)) as session:
-            waiting = (
-                select(OutboxMessage)
-                .where(
-                    col(OutboxMessage.status) == OutboxStatus.pending.value,
-                    col(OutboxMessage.next_attempt_at) <= now,
-                    col(OutboxMessage.event).not_in(ALWAYS_SENT),
-                )
-                .order_by(col(OutboxMessage.id))
-            )
-            statement = (
-                select(NotificationPreference)
-                .where(
-                    col(NotificationPreference.email) == EmailFrequency.daily.value,
-                    col(NotificationPreference.digest_since) <= now - DIGEST_EVERY,
-                    exists(
-                        waiting.where(
-                            col(OutboxMessage.organisation_id)
-                            == col(NotificationPreference.organisation_id)
-                        )
-                    ),
-                )
-                .order_by(col(NotificationPreference.organisation_id))
-                .limit(1)
-            )
-            preference = first_claimed(session, statement, of=NotificationPreference)
-            if preference is None:
-                return done
-            messages = list(
-                session.scalars(
-                    waiting.where(
-                        col(OutboxMessage.organisation_id) == preference.organisation_id
-                    ).limit(DIGEST_LIMIT)
-                )
-            )
-            organisation = session.get(Organisation, preference.organisation_id)
-            address = organisation.contact_email if organisation is not None else None
-            if address:
-                email = digest_of(
-                    messages,
-                    to=address,
-                    mail_from=mail_from,
-                    unsubscribe=unsubscribe_link(base_url, preference.unsubscribe_token),
-                    now=now,
-                )
-                try:
-                    send(email)
-                except (smtplib.SMTPException, OSError) as error:
-                    logger.warning("Could not send %s: %s", email["Message-ID"], error)
-                    done.failed += 1
-                    session.rollback()
-                    return done
-            for message in messages:
-                message.attempts += 1
-                if address:
+        with writer.transaction() as session:
+            claim = _claim_digest(session, now=now, mail_from=mail_from, base_url=base_url)
+        if claim is None:
+            return done
+        if claim.email is None:
+            done.messages += len(claim.messages)
+            continue
+        error: smtplib.SMTPException | OSError | None = None
+        try:
+            send(claim.email)
+        except (smtplib.SMTPException, OSError) as failure:
+            error = failure
+            logger.warning("Could not send %s: %s", claim.email["Message-ID"], failure)
+        with writer.transaction() as session:
+            for message_id, attempts, due in claim.messages:
+                message = session.get(OutboxMessage, message_id, with_for_update=True)
+                if (
+                    message is None
+                    or message.status != OutboxStatus.pending.value
+                    or message.attempts != attempts
+                ):
+                    continue
+                if error is None:
                     message.status = OutboxStatus.sent.value
                     message.sent_at = now
                     message.last_error = None
                 else:
-                    message.status = OutboxStatus.skipped.value
-                    message.last_error = "The organisation has no contact address."
+                    message.last_error = f"{type(error).__name__}: {error}"[:500]
+                    message.next_attempt_at = due
                 session.add(message)
-            preference.digest_since = now
-            session.add(preference)
-            done.digests += 1 if address else 0
-            done.messages += len(messages)
+            preference = session.get(
+                NotificationPreference, claim.organisation_id, with_for_update=True
+            )
+            if preference is not None:
+                preference.digest_since = now if error is None else claim.since
+                session.add(preference)
+        if error is not None:
+            done.failed += 1
+            return done
+        done.digests += 1
+        done.messages += len(claim.messages)

@@ -2,9 +2,13 @@
 
 Every outbox message for an organisation gets one delivery per webhook it has at that moment,
 written in the message's transaction (`matchmaker.partnering.outbox.enqueue`). Deliveries are
-sent as e-mail is (`matchmaker.partnering.delivery`): one write transaction each, so several
-workers never send one at once (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on
-SQLite); at least once, under the message's stable id; retried after 1, 2, 4, ... minutes until
+sent as e-mail is (`matchmaker.partnering.delivery`): claimed in a short write transaction (one
+more attempt, the next one moved `delivery.SEND_LEASE` ahead, so no other worker finds it due),
+POSTed with no transaction open (a slow receiver never holds SQLite's write lock), and the
+answer recorded in a second one if the claim is still this worker's. A worker that dies after
+claiming leaves the delivery to be retried when the lease ends; one that dies after the
+receiver answered but before recording it POSTs it again then, under the same message id. At
+least once, under the message's stable id; retried after 1, 2, 4, ... minutes until
 MAX_ATTEMPTS, then marked failed. Messages holding a secret (key-recovery links) never go to a
 webhook: a stolen key could register one and take over the organisation.
 
@@ -32,10 +36,11 @@ from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_organisation
-from matchmaker.db import first_claimed, for_writing, session_scope
+from matchmaker.db import BackgroundWriter, first_claimed
 from matchmaker.errors import Conflict, InvalidInput, NotFound
 from matchmaker.organisations import get_organisation
-from matchmaker.partnering.delivery import retry_delay
+from matchmaker.partnering.delivery import SEND_LEASE, retry_delay
+from matchmaker.repository import stored_id
 from models.common import as_utc, utc_now
 from models.notifications import (
     Webhook,
@@ -52,7 +57,8 @@ logger = logging.getLogger(__name__)
 MAX_WEBHOOKS = 5
 # After 12 attempts, 1 + 2 + ... + 1024 minutes (about 34 hours) have passed: given up.
 MAX_ATTEMPTS = 12
-# A receiver that stops answering must not hold SQLite's write lock past the API's busy timeout.
+# A receiver that stops answering is given up this many seconds into a connect, read or write
+# (no transaction is open meanwhile; `delivery.SEND_LEASE` must outlast it).
 WEBHOOK_TIMEOUT = 10
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the marker that starts every webhook secret
 SIGNATURE_HEADER = "X-Matchmaker-Signature"
@@ -319,6 +325,45 @@ def post(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """A delivery claimed: which one, under which attempt, to which webhook, of which message
+    (the rows as read in the claim, detached)."""
+
+    id: int
+    attempts: int
+    webhook: Webhook
+    message: OutboxMessage
+
+
+def _claim_next(session: Session, *, now: datetime) -> _Claim | None:
+    """In the caller's write transaction, the next due delivery with its lease taken; None when
+    none is due."""
+    statement = (
+        select(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.status) == WebhookDeliveryStatus.pending.value,
+            col(WebhookDelivery.next_attempt_at) <= now,
+        )
+        .order_by(col(WebhookDelivery.id))
+        .limit(1)
+    )
+    delivery = first_claimed(session, statement)
+    if delivery is None:
+        return None
+    webhook = session.get(Webhook, delivery.webhook_id)
+    message = session.get(OutboxMessage, delivery.outbox_message_id)
+    # The cascades delete a delivery with its webhook and its message.
+    assert webhook is not None
+    assert message is not None
+    delivery.attempts += 1
+    delivery.next_attempt_at = now + SEND_LEASE
+    session.add(delivery)
+    return _Claim(
+        id=stored_id(delivery), attempts=delivery.attempts, webhook=webhook, message=message
+    )
+
+
 def deliver_webhooks(
     engine: Engine,
     *,
@@ -327,63 +372,60 @@ def deliver_webhooks(
     limit: int | None = None,
     clock: Callable[[], datetime] = utc_now,
     resolver: Resolver = resolve,
+    writer: BackgroundWriter | None = None,
 ) -> WebhooksDelivered:
-    """POST the due deliveries, one transaction each, oldest first; stop at `limit` or when
-    none is due. A 2xx answer is delivered; anything else (a redirect too) is retried later."""
+    """POST the due deliveries, oldest first, each claimed, POSTed with no transaction open,
+    then recorded; stop at `limit` or when none is due. A 2xx answer is delivered; anything
+    else (a redirect too) is retried later."""
     done = WebhooksDelivered()
+    writer = writer or BackgroundWriter(engine)
     while limit is None or done.attempted < limit:
-        now = clock()
-        with session_scope(for_writing(engine)) as session:
-            statement = (
-                select(WebhookDelivery)
-                .where(
-                    col(WebhookDelivery.status) == WebhookDeliveryStatus.pending.value,
-                    col(WebhookDelivery.next_attempt_at) <= now,
-                )
-                .order_by(col(WebhookDelivery.id))
-                .limit(1)
+        with writer.transaction() as session:
+            claim = _claim_next(session, now=clock())
+        if claim is None:
+            return done
+        status_code: int | None = None
+        try:
+            response = post(
+                client,
+                webhook=claim.webhook,
+                message=claim.message,
+                timestamp=int(clock().timestamp()),
+                allow_private=allow_private,
+                resolver=resolver,
             )
-            delivery = first_claimed(session, statement)
-            if delivery is None:
-                return done
-            webhook = session.get(Webhook, delivery.webhook_id)
-            message = session.get(OutboxMessage, delivery.outbox_message_id)
-            # The cascades delete a delivery with its webhook and its message.
-            assert webhook is not None
-            assert message is not None
-            delivery.attempts += 1
-            try:
-                response = post(
-                    client,
-                    webhook=webhook,
-                    message=message,
-                    timestamp=int(now.timestamp()),
-                    allow_private=allow_private,
-                    resolver=resolver,
-                )
-            except (httpx.HTTPError, UnsafeAddress, OSError) as error:
-                delivery.last_status_code = None
-                delivery.last_error = f"{type(error).__name__}: {error}"[:500]
-            else:
-                delivery.last_status_code = response.status_code
-                delivery.last_error = (
-                    None if response.is_success else f"HTTP {response.status_code}"
-                )
-            if delivery.last_error is None:
-                delivery.status = WebhookDeliveryStatus.delivered.value
-                delivery.delivered_at = now
-                done.delivered += 1
-            else:
-                if delivery.attempts >= MAX_ATTEMPTS:
+        except (httpx.HTTPError, UnsafeAddress, OSError) as error:
+            failure: str | None = f"{type(error).__name__}: {error}"[:500]
+        else:
+            status_code = response.status_code
+            failure = None if response.is_success else f"HTTP {response.status_code}"
+        now = clock()
+        with writer.transaction() as session:
+            delivery = session.get(WebhookDelivery, claim.id, with_for_update=True)
+            # Unless deleted with its webhook meanwhile, or claimed again after the lease ended.
+            if (
+                delivery is not None
+                and delivery.status == WebhookDeliveryStatus.pending.value
+                and delivery.attempts == claim.attempts
+            ):
+                delivery.last_status_code = status_code
+                delivery.last_error = failure
+                if failure is None:
+                    delivery.status = WebhookDeliveryStatus.delivered.value
+                    delivery.delivered_at = now
+                elif claim.attempts >= MAX_ATTEMPTS:
                     delivery.status = WebhookDeliveryStatus.failed.value
                 else:
-                    delivery.next_attempt_at = now + retry_delay(delivery.attempts)
-                done.failed += 1
-                logger.warning(
-                    "Could not deliver %s to webhook %s: %s",
-                    message.message_id,
-                    webhook.id,
-                    delivery.last_error,
-                )
-            session.add(delivery)
+                    delivery.next_attempt_at = now + retry_delay(claim.attempts)
+                session.add(delivery)
+        if failure is None:
+            done.delivered += 1
+        else:
+            done.failed += 1
+            logger.warning(
+                "Could not deliver %s to webhook %s: %s",
+                claim.message.message_id,
+                claim.webhook.id,
+                failure,
+            )
     return done

@@ -2,8 +2,9 @@
 
 `deliver_once` is one pass (`matchmaker notify run`). `DeliveryWorker` runs passes in a thread
 every `MATCHMAKER_DELIVERY_INTERVAL` seconds inside `matchmaker serve`; every worker process of
-the server runs one, and the row locks (the write lock on SQLite) keep them from sending one
-message twice. A pass is cut into batches so that stopping waits for one batch at most.
+the server runs one, and each message's claim (`delivery.SEND_LEASE`, taken in a short write
+transaction before the send) keeps them from sending one message twice. A pass is cut into
+batches so that stopping waits for one batch at most.
 """
 
 import logging

@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 
 from matchmaker import db
 from matchmaker.partnering.delivery import (
+    SEND_LEASE,
     SmtpSender,
     SmtpServer,
     deliver_pending,
@@ -256,7 +257,8 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_carry_the_same_id(
     engine: Engine, database_url: str
 ) -> None:
     """`matchmaker notify run` killed while the server holds its 10th message: the restarted
-    pass delivers the rest; the 10th arrives twice, under one Message-ID; none is lost."""
+    pass delivers the rest, and the 10th once its lease has ended; it arrives twice, under one
+    Message-ID; none is lost."""
     ids = seed(engine, 30)
     recorder = Recorder(stall_at=10)
     with smtp_server(recorder) as port:
@@ -271,7 +273,15 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_carry_the_same_id(
         second = _notify_run(database_url, port)
         output, _ = second.communicate(timeout=60)
         assert second.returncode == 0, output
-    assert "Sent 21, skipped 0 (no address), failed 0." in output
+        assert statuses(engine) == ["sent"] * 9 + ["pending"] + ["sent"] * 20
+        sender = SmtpSender(local(port))
+        lease_over = utc_now() + SEND_LEASE + timedelta(seconds=1)
+        third = deliver_pending(
+            engine, send=sender, mail_from="a@b.example", clock=lambda: lease_over
+        )
+        sender.close()
+    assert "Sent 20, skipped 0 (no address), failed 0." in output
+    assert third.sent == 1
     received = recorder.message_ids()
     assert len(received) == 31
     assert sorted(set(received)) == sorted(ids)

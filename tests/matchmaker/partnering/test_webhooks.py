@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from matchmaker import db
+from matchmaker.partnering.delivery import SEND_LEASE
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.partnering.webhooks import (
     MAX_ATTEMPTS,
@@ -78,6 +79,18 @@ def deliver(
             clock=(lambda: clock) if clock else utc_now,
         )
     return done.delivered, done.failed
+
+
+def lease_over(engine: Engine) -> None:
+    """Move every pending delivery's next attempt SEND_LEASE earlier: as if the lease of one
+    claimed now had ended (the receiver checks the signature's timestamp against its own clock,
+    so the pass's clock cannot be moved instead)."""
+    with db.session_scope(db.for_writing(engine)) as session:
+        for delivery in session.scalars(
+            select(WebhookDelivery).where(col(WebhookDelivery.status) == "pending")
+        ):
+            delivery.next_attempt_at = delivery.next_attempt_at - SEND_LEASE
+            session.add(delivery)
 
 
 def test_public_addresses_only() -> None:
@@ -288,7 +301,8 @@ def test_worker_killed_mid_post_loses_no_delivery_and_repeats_carry_the_same_id(
     engine: Engine, database_url: str
 ) -> None:
     """`matchmaker notify run` killed while the receiver holds its 10th POST: the restarted
-    pass delivers the rest; the 10th arrives twice under one message id; none is lost."""
+    pass delivers the rest, and the 10th once its lease has ended; it arrives twice under one
+    message id; none is lost."""
     receiver = Receiver(secret=SECRET, stall_at=10)
     with webhook_receiver(receiver) as url:
         ids = seed(engine, url, 30)
@@ -299,14 +313,18 @@ def test_worker_killed_mid_post_loses_no_delivery_and_repeats_carry_the_same_id(
             first.send_signal(signal.SIGKILL)
             first.communicate(timeout=30)
         receiver.released.set()
-        # The delivery in flight was rolled back with its transaction: still pending, untried.
+        # The delivery in flight stays claimed (pending, one attempt) until its lease ends.
         assert [(d.status, d.attempts) for d in deliveries(engine)] == [("delivered", 1)] * 9 + [
-            ("pending", 0)
-        ] * 21
+            ("pending", 1)
+        ] + [("pending", 0)] * 20
         second = _notify_run(database_url)
         output, _ = second.communicate(timeout=60)
         assert second.returncode == 0, output
-    assert "webhooks: delivered 21, failed 0." in output
+        assert [d.status for d in deliveries(engine)].count("pending") == 1
+        assert deliver(engine) == (0, 0)
+        lease_over(engine)
+        assert deliver(engine) == (1, 0)
+    assert "webhooks: delivered 20, failed 0." in output
     received = [r.message_id for r in receiver.received]
     assert len(received) == 31
     assert sorted(set(received)) == sorted(ids)
