@@ -221,7 +221,6 @@ class _Claim:
 
     id: int
     attempts: int
-    message_id: str
     redacted: bool
     email: EmailMessage | None
 
@@ -264,7 +263,6 @@ def _claim_next(
     claim = _Claim(
         id=stored_id(message),
         attempts=message.attempts,
-        message_id=message.message_id,
         redacted=message.event in REDACTED_EVENTS,
         email=None,
     )
@@ -289,13 +287,29 @@ def _claim_next(
     return replace(claim, email=email)
 
 
-def _still_claimed(session: Session, claim: _Claim) -> OutboxMessage | None:
-    """The claimed message, locked, if it is still pending under this claim's attempt (not
+def _still_claimed(session: Session, message_id: int, attempts: int) -> OutboxMessage | None:
+    """A claimed message, locked, if it is still pending under the claim's attempt (not
     deleted with its organisation, nor claimed again by another worker after the lease ended)."""
-    message = session.get(OutboxMessage, claim.id, with_for_update=True)
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None or message.status != OutboxStatus.pending.value:
         return None
-    return message if message.attempts == claim.attempts else None
+    return message if message.attempts == attempts else None
+
+
+def failure_text(error: BaseException) -> str:
+    """An error as a message or a webhook delivery stores it (`last_error`)."""
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def _sent(send: Sender, email: EmailMessage) -> smtplib.SMTPException | OSError | None:
+    """Send one e-mail, with no transaction open; the error it failed with (logged), or None
+    when the server took it."""
+    try:
+        send(email)
+    except (smtplib.SMTPException, OSError) as failure:
+        logger.warning("Could not send %s: %s", email["Message-ID"], failure)
+        return failure
+    return None
 
 
 def deliver_pending(
@@ -323,25 +337,20 @@ def deliver_pending(
             return done
         if claim.email is None:
             continue
-        error: smtplib.SMTPException | OSError | None = None
-        try:
-            send(claim.email)
-        except (smtplib.SMTPException, OSError) as failure:
-            error = failure
-            logger.warning("Could not send %s: %s", claim.message_id, failure)
+        error = _sent(send, claim.email)
         now = clock()
         with writer.transaction() as session:
-            message = _still_claimed(session, claim)
-            if message is not None and error is None:
-                message.status = OutboxStatus.sent.value
-                message.sent_at = now
-                if claim.redacted:
-                    message.body = REDACTED_BODY
-                message.last_error = None
-            elif message is not None:
-                message.last_error = f"{type(error).__name__}: {error}"[:500]
-                message.next_attempt_at = now + retry_delay(claim.attempts)
+            message = _still_claimed(session, claim.id, claim.attempts)
             if message is not None:
+                if error is None:
+                    message.status = OutboxStatus.sent.value
+                    message.sent_at = now
+                    if claim.redacted:
+                        message.body = REDACTED_BODY
+                    message.last_error = None
+                else:
+                    message.last_error = failure_text(error)
+                    message.next_attempt_at = now + retry_delay(claim.attempts)
                 session.add(message)
         if error is None:
             done.sent += 1
@@ -475,27 +484,18 @@ def deliver_digests(
         if claim.email is None:
             done.messages += len(claim.messages)
             continue
-        error: smtplib.SMTPException | OSError | None = None
-        try:
-            send(claim.email)
-        except (smtplib.SMTPException, OSError) as failure:
-            error = failure
-            logger.warning("Could not send %s: %s", claim.email["Message-ID"], failure)
+        error = _sent(send, claim.email)
         with writer.transaction() as session:
             for message_id, attempts, due in claim.messages:
-                message = session.get(OutboxMessage, message_id, with_for_update=True)
-                if (
-                    message is None
-                    or message.status != OutboxStatus.pending.value
-                    or message.attempts != attempts
-                ):
+                message = _still_claimed(session, message_id, attempts)
+                if message is None:
                     continue
                 if error is None:
                     message.status = OutboxStatus.sent.value
                     message.sent_at = now
                     message.last_error = None
                 else:
-                    message.last_error = f"{type(error).__name__}: {error}"[:500]
+                    message.last_error = failure_text(error)
                     message.next_attempt_at = due
                 session.add(message)
             preference = session.get(

@@ -39,7 +39,7 @@ from matchmaker.auth import Principal, require_organisation
 from matchmaker.db import BackgroundWriter, first_claimed
 from matchmaker.errors import Conflict, InvalidInput, NotFound
 from matchmaker.organisations import get_organisation
-from matchmaker.partnering.delivery import SEND_LEASE, retry_delay
+from matchmaker.partnering.delivery import SEND_LEASE, failure_text, retry_delay
 from matchmaker.repository import stored_id
 from models.common import as_utc, utc_now
 from models.notifications import (
@@ -395,7 +395,7 @@ def deliver_webhooks(
                 resolver=resolver,
             )
         except (httpx.HTTPError, UnsafeAddress, OSError) as error:
-            failure: str | None = f"{type(error).__name__}: {error}"[:500]
+            failure: str | None = failure_text(error)
         else:
             status_code = response.status_code
             failure = None if response.is_success else f"HTTP {response.status_code}"
