@@ -10,6 +10,7 @@ withdrawals and blocks go to the JSON API itself. A contact address appears only
 accepted request, as the privacy rule in `matchmaker.partnering.contacts` has it.
 """
 
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -39,7 +40,7 @@ from matchmaker.partnering.requests import require_organisation_key
 from matchmaker.repository import stored_id
 from models.call import Call, CallStatus
 from models.common import utc_now, utc_today
-from models.consortium import ConsortiumPublic
+from models.consortium import Consortium, ConsortiumPublic
 from models.organisation import Organisation, OrganisationSummary
 from models.partnering import (
     MAX_MESSAGE,
@@ -350,13 +351,16 @@ def read_inbox_panel(
         previous_url=_inbox_url("/ui/inbox", chosen, page - 1) if page > 1 else None,
         next_url=_inbox_url("/ui/inbox", chosen, page + 1) if page < pages else None,
     )
+    loaded: dict[int, Consortium | None] = {}  # the drafts both lists name, each read once
     return render(
         request,
         "_inbox_panel.html",
         {
             "inbox": inbox,
-            "drafts_to_join": _drafts_to_join(session, actor, [*inbox.received, *inbox.sent]),
-            "draft_names": _draft_names(session, actor, inbox.sent),
+            "drafts_to_join": _drafts_to_join(
+                session, actor, [*inbox.received, *inbox.sent], loaded
+            ),
+            "draft_names": _draft_names(session, actor, inbox.sent, loaded),
             "blocks": contacts.list_blocks(session, actor=actor),
             "pager": pager,
             "status": chosen,
@@ -367,25 +371,44 @@ def read_inbox_panel(
     )
 
 
+def _caller_drafts(
+    session: Session,
+    actor: ActorDep,
+    consortium_ids: Iterable[int],
+    loaded: dict[int, Consortium | None],
+) -> dict[int, Consortium]:
+    """The caller's drafts among `consortium_ids`, by id, those deleted since (or another
+    organisation's) left out; each read once per page, `loaded` keeping what was read."""
+    wanted = list(dict.fromkeys(consortium_ids))
+    for consortium_id in wanted:
+        if consortium_id not in loaded:
+            try:
+                loaded[consortium_id] = consortia_service.get_consortium(
+                    session, consortium_id=consortium_id, actor=actor
+                )
+            except NotFound:
+                loaded[consortium_id] = None
+    return {i: draft for i in wanted if (draft := loaded[i]) is not None}
+
+
 def _draft_names(
-    session: Session, actor: ActorDep, items: list[ContactRequestPublic]
+    session: Session,
+    actor: ActorDep,
+    items: list[ContactRequestPublic],
+    loaded: dict[int, Consortium | None],
 ) -> dict[int, str]:
     """The names of the caller's drafts its sent messages name, by draft id, so that a sender
-    with several drafts for a call reads which one a message named."""
-    names: dict[int, str] = {}
-    for consortium_id in {item.consortium_id for item in items if item.consortium_id is not None}:
-        try:
-            consortium = consortia_service.get_consortium(
-                session, consortium_id=consortium_id, actor=actor
-            )
-        except NotFound:  # deleted meanwhile: the link then reads "your draft" alone
-            continue
-        names[consortium_id] = consortium.name
-    return names
+    with several drafts for a call reads which one a message named (a draft deleted meanwhile
+    is left out: its link then reads "your draft" alone)."""
+    ids = [item.consortium_id for item in items if item.consortium_id is not None]
+    return {i: draft.name for i, draft in _caller_drafts(session, actor, ids, loaded).items()}
 
 
 def _drafts_to_join(
-    session: Session, actor: ActorDep, items: list[ContactRequestPublic]
+    session: Session,
+    actor: ActorDep,
+    items: list[ContactRequestPublic],
+    loaded: dict[int, Consortium | None],
 ) -> dict[int, ConsortiumPublic]:
     """For each accepted request that ties the other side to one of the caller's drafts (an
     answer to a partner request published from the draft, or a message the caller sent
@@ -407,19 +430,10 @@ def _drafts_to_join(
             draft_ids[item.id] = item.consortium_id
         elif item.direction == "received" and item.partner_request_id in published:
             draft_ids[item.id] = published[item.partner_request_id]
-    drafts: dict[int, ConsortiumPublic] = {}
-    loaded: dict[int, ConsortiumPublic | None] = {}
-    for request_id, consortium_id in draft_ids.items():
-        if consortium_id not in loaded:
-            try:
-                consortium = consortia_service.get_consortium(
-                    session, consortium_id=consortium_id, actor=actor
-                )
-            except NotFound:  # deleted since, or another organisation's
-                loaded[consortium_id] = None
-            else:
-                loaded[consortium_id] = consortia_service.to_public(session, consortium)
-        draft = loaded[consortium_id]
-        if draft is not None:
-            drafts[request_id] = draft
-    return drafts
+    found = _caller_drafts(session, actor, draft_ids.values(), loaded)
+    public = {i: consortia_service.to_public(session, draft) for i, draft in found.items()}
+    return {
+        request_id: public[consortium_id]
+        for request_id, consortium_id in draft_ids.items()
+        if consortium_id in public
+    }
