@@ -78,26 +78,23 @@ def seed(
         ]
 
 
-def messages(engine: Engine) -> list[tuple[str, int]]:
-    """(status, attempts) of every outbox message, oldest first."""
+def statuses(engine: Engine, table: type[OutboxMessage | WebhookDelivery]) -> list[tuple[str, int]]:
+    """(status, attempts) of every outbox message or webhook delivery, oldest first."""
     with Session(engine) as session:
         rows = session.execute(
-            select(col(OutboxMessage.status), col(OutboxMessage.attempts)).order_by(
-                col(OutboxMessage.id)
-            )
+            select(col(table.status), col(table.attempts)).order_by(col(table.id))
         )
         return [(status, attempts) for status, attempts in rows]
+
+
+def messages(engine: Engine) -> list[tuple[str, int]]:
+    """(status, attempts) of every outbox message, oldest first."""
+    return statuses(engine, OutboxMessage)
 
 
 def deliveries(engine: Engine) -> list[tuple[str, int]]:
     """(status, attempts) of every webhook delivery, oldest first."""
-    with Session(engine) as session:
-        rows = session.execute(
-            select(col(WebhookDelivery.status), col(WebhookDelivery.attempts)).order_by(
-                col(WebhookDelivery.id)
-            )
-        )
-        return [(status, attempts) for status, attempts in rows]
+    return statuses(engine, WebhookDelivery)
 
 
 def sender(port: int, *, timeout: float = 60) -> SmtpSender:
