@@ -150,6 +150,47 @@ def test_a_profile_without_contact_email_is_told_its_key_cannot_be_recovered(
     expect(page.locator("#key-recoverable")).to_be_hidden()
 
 
+def test_a_form_that_says_nothing_of_expertise_is_told_what_that_costs_and_may_still_register(
+    server: httpx.Client, page: Any
+) -> None:
+    """While expertise, keywords and every project title are empty, a hint above the button
+    says calls would find the profile by its name alone; any of them filled hides it. Such a
+    profile still registers, and its key panel links to its edit page to describe it."""
+    page.goto("/ui/organisations/new")
+    hint = page.locator("#expertise-empty")
+    expect(hint).to_have_text(
+        "Nothing here says yet what your organisation knows: with no expertise, keywords or "
+        "past project, calls find it by its name alone, and few will."
+    )
+    page.get_by_label("Keywords").fill(" ; , ")
+    expect(hint).to_be_visible()
+    page.get_by_label("Keywords").fill("gait analysis")
+    expect(hint).to_be_hidden()
+    page.get_by_label("Keywords").fill("")
+    expect(hint).to_be_visible()
+    page.get_by_role("button", name="Add a past project").click()
+    expect(hint).to_be_visible()
+    page.get_by_label("Project title").fill("GAIT-AGE: gait in the elderly")
+    expect(hint).to_be_hidden()
+    page.get_by_role("button", name="Remove this project").click()
+    expect(hint).to_be_visible()
+    page.get_by_label("Expertise").fill("Wearable gait sensors.")
+    expect(hint).to_be_hidden()
+    page.get_by_label("Expertise").fill("")
+
+    _fill_required(page, "Nameonly Sensorik")
+    page.get_by_role("button", name="Register and get my key").click()
+    notice = page.locator("#key-no-expertise")
+    expect(notice).to_have_text(
+        "Your profile does not say yet what your organisation knows, so calls find it by its "
+        "name alone: describe your expertise."
+    )
+    stored = _named(server, "Nameonly Sensorik")[0]["id"]
+    expect(notice.get_by_role("link", name="describe your expertise")).to_have_attribute(
+        "href", f"/ui/organisations/{stored}/edit"
+    )
+
+
 def test_a_past_project_with_a_summary_but_no_title_is_refused_at_its_title(
     server: httpx.Client, page: Any
 ) -> None:
@@ -176,6 +217,7 @@ def test_a_past_project_with_a_summary_but_no_title_is_refused_at_its_title(
     title.fill("GAIT-AGE: gait in the elderly")
     page.get_by_role("button", name="Register and get my key").click()
     expect(page.locator("#key-panel")).to_be_visible()
+    expect(page.locator("#key-no-expertise")).to_be_hidden()
     stored = _named(server, "Untitled Projects GmbH")[0]["id"]
     titles = [item["title"] for item in server.get(f"/organisations/{stored}").json()["activities"]]
     assert titles == ["KNOWN: a titled project", "GAIT-AGE: gait in the elderly"]

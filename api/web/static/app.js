@@ -1532,6 +1532,19 @@
       return data;
     }
 
+    // While nothing in the form says what the organisation knows, a hint above the button
+    // says what that costs; registering or saving stays possible.
+    var expertiseEmpty = document.getElementById("expertise-empty");
+    function showExpertiseEmpty() {
+      var projects = Array.prototype.some.call(activityList.querySelectorAll("[data-part='title']"), function (input) {
+        return tidy(input.value, true) !== "";
+      });
+      expertiseEmpty.hidden = projects || tidy(form.elements.description.value, false) !== "" || tidy(form.elements.keywords.value, true).replace(/[,;\s]/g, "") !== "";
+    }
+    form.addEventListener("input", showExpertiseEmpty);
+    activityList.addEventListener("click", showExpertiseEmpty);
+    showExpertiseEmpty();
+
     // After a save the fields show what was stored (trimmed, keywords without the empty ones),
     // not what was typed.
     function showStored(profile) {
@@ -1593,6 +1606,10 @@
     document.getElementById("new-profile-link").href = "/ui/organisations/" + profile.id;
     document.getElementById("key-recoverable").hidden = !profile.contact_email;
     document.getElementById("key-unrecoverable").hidden = Boolean(profile.contact_email);
+    document.getElementById("key-no-expertise").hidden = Boolean(
+      profile.description || profile.keywords.length || profile.activities.length,
+    );
+    panel.querySelector("[data-describe-link]").href = "/ui/organisations/" + profile.id + "/edit";
     panel.querySelector("[data-recovery-link]").href = "/ui/key-recovery?organisation=" + profile.id;
     showDuplicates(profile.possible_duplicates || []);
     remember(profile.api_key, {
