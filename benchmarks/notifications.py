@@ -40,11 +40,12 @@ organisation's city at `--writes-per-second` (one request at a time), timing eac
   every queued change.
 
 Each run starts from a copy of the same file. Then, in this process on another copy, the
-passes the worker would run (`deliver_once` with the worker's batch, until idle) are timed with
-SQLAlchemy event hooks: every write transaction (`BEGIN IMMEDIATE` to its end) holds SQLite's
-write lock; the table gives how long the longest held it, the share of the pass it was held,
-and the longest gap between two of them (a waiting writer's busy handler polls at most every
-100 ms, so short gaps between long holds let the pass take the lock back first).
+passes the worker would run (`deliver_once` with the worker's batch and one `PassContext`,
+until idle) are timed with SQLAlchemy event hooks: every write transaction (`BEGIN IMMEDIATE`
+to its end) holds SQLite's write lock; the table gives how long the longest held it, the share
+of the pass it was held, and the longest gap between two of them (a waiting writer's busy
+handler polls at most every 100 ms, so short gaps between long holds let the pass take the
+lock back first).
 
 Writes while e-mail is sent (`--only sending`). The same organisations, `--due-messages` of
 them with a contact address and one due message each, no queued change; an aiosmtpd server on
@@ -83,7 +84,7 @@ from matchmaker import db
 from matchmaker.importers.demo import __file__ as demo_init
 from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending, email_of
 from matchmaker.partnering.events import record, record_many
-from matchmaker.partnering.fanout import expand_jobs
+from matchmaker.partnering.fanout import PassContext, expand_jobs
 from matchmaker.partnering.outbox import Event, enqueue, new_message_id
 from matchmaker.partnering.saved_searches import SearchIndex
 from matchmaker.partnering.worker import BATCH, deliver_once
@@ -541,9 +542,15 @@ def _worker_passes(path: Path) -> tuple[float, list[tuple[float, float]], int]:
     try:
         with write_locks(engine) as held, httpx.Client() as client:
             start = time.perf_counter()
+            context = PassContext()  # shared by the batches of one pass, as the worker does
             while True:
                 done = deliver_once(
-                    engine, settings=settings, send=None, client=client, limit=BATCH
+                    engine,
+                    settings=settings,
+                    send=None,
+                    client=client,
+                    limit=BATCH,
+                    context=context,
                 )
                 jobs += done.events.jobs
                 if not done.busy:

@@ -18,12 +18,13 @@ That transaction checks again that the item is there (and open) and each search 
 an item deleted or closed since it was planned is announced to nobody. Jobs with nothing to
 write are marked done together. The write transactions are a `db.BackgroundWriter`'s: on SQLite
 the pass rests after every 50 ms of them, so that requests waiting for the write lock get it
-(BENCHMARKS.md, session 16). The saved-search index is built once per pass and outside the
-write transaction; a search deleted since is skipped, one saved since hears of the next item.
+(BENCHMARKS.md, session 16). The saved-search indexes and the drafts' gaps are read once per
+pass, outside the write transactions, and serve every batch of the worker's pass
+(`PassContext`); a search deleted since is skipped, one saved since hears of the next item.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, or_, select, update
@@ -61,21 +62,29 @@ from models.saved_search import JobKind, NotificationJob, NotificationKey, Saved
 REMINDER_DAYS = 7
 # Jobs with nothing to write (an item gone, or fitting no search) marked done per transaction.
 IDLE_CHUNK = 500
-TARGETS = {
-    JobKind.call: SearchTarget.calls,
-    JobKind.organisation: SearchTarget.organisations,
-    JobKind.partner_request: SearchTarget.partner_requests,
-}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PassContext:
-    """What a pass reads once, before its write transactions: the saved searches' indexes of
-    the pending jobs' kinds and, when a profile job is pending, the drafts' gaps. A draft whose
+    """What a pass reads once, in a read and never inside a write transaction: the saved
+    searches' index of each kind of job it meets and, at its first profile job, the drafts'
+    gaps. One serves every batch of a worker's pass (`expand_jobs`' `context`). A draft whose
     gap closes during the pass may still hear of a profile of that type once."""
 
-    indexes: dict[SearchTarget, SearchIndex]
-    gaps: list["DraftGap"]
+    indexes: dict[SearchTarget, SearchIndex] = field(default_factory=dict)
+    drafts_lacking: list["DraftGap"] | None = None
+
+    def index(self, session: Session, target: SearchTarget) -> SearchIndex:
+        """The saved searches of `target`, indexed at the first call."""
+        if target not in self.indexes:
+            self.indexes[target] = build_index(session, target=target)
+        return self.indexes[target]
+
+    def gaps(self, session: Session, *, today: date) -> list["DraftGap"]:
+        """The drafts that lack a stakeholder type, read at the first call."""
+        if self.drafts_lacking is None:
+            self.drafts_lacking = draft_gaps(session, today=today)
+        return self.drafts_lacking
 
 
 @dataclass(slots=True)
@@ -204,7 +213,7 @@ def _call_job(
     if call is None:
         return []
     required = list(effective_requirements(call).required_stakeholders)
-    hits = found.indexes[SearchTarget.calls].match(
+    hits = found.index(session, SearchTarget.calls).match(
         call_text(call), stakeholder_types=required, programme=call.programme
     )
     deadline = say_date(call.deadline) if call.deadline else "none given"
@@ -242,7 +251,7 @@ def _partner_request_job(
     if opened is None:
         return []
     request, call, publisher = opened
-    hits = found.indexes[SearchTarget.partner_requests].match(
+    hits = found.index(session, SearchTarget.partner_requests).match(
         partner_request_text(request, call),
         stakeholder_types=request.stakeholder_types,
         country=publisher.country,
@@ -348,7 +357,7 @@ def _organisation_job(
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         return []
-    hits = found.indexes[SearchTarget.organisations].match(
+    hits = found.index(session, SearchTarget.organisations).match(
         organisation_text(organisation),
         stakeholder_types=[organisation.stakeholder_type],
         country=organisation.country,
@@ -366,7 +375,7 @@ def _organisation_job(
         about=organisation_id,
         base_url=base_url,
     )
-    return planned + _gap_plans(organisation, found.gaps, base_url=base_url)
+    return planned + _gap_plans(organisation, found.gaps(session, today=today), base_url=base_url)
 
 
 _EXPANDERS = {
@@ -406,12 +415,15 @@ def expand_jobs(
     clock: Callable[[], datetime] = utc_now,
     limit: int | None = None,
     writer: BackgroundWriter | None = None,
+    context: PassContext | None = None,
 ) -> Expanded:
     """Expand the pending jobs, oldest first: each job's messages are found and built without
     the write lock, then written in one short write transaction of `writer` (which lets
-    waiting writers in between two jobs)."""
+    waiting writers in between two jobs). `context` carries the indexes a pass read in an
+    earlier batch."""
     done = Expanded()
     writer = writer or BackgroundWriter(engine)
+    found = context or PassContext()
     with session_scope(engine, read_only=True) as session:
         statement = (
             select(col(NotificationJob.id), col(NotificationJob.kind), col(NotificationJob.item_id))
@@ -420,16 +432,11 @@ def expand_jobs(
             .limit(limit)
         )
         pending = session.execute(statement).all()
-        # Built before any write transaction: a fit must not hold SQLite's write lock.
-        kinds = {JobKind(kind) for _, kind, _ in pending}
-        found = PassContext(
-            {TARGETS[kind]: build_index(session, target=TARGETS[kind]) for kind in kinds},
-            draft_gaps(session, today=clock().date()) if JobKind.organisation in kinds else [],
-        )
     idle: list[int] = []  # jobs with nothing to write, marked done together
     for job_id, kind_name, item_id in pending:
         kind = JobKind(kind_name)
         now = clock()
+        # In a read: an index built here (a fit) must not hold SQLite's write lock.
         with session_scope(engine, read_only=True) as session:
             planned = _EXPANDERS[kind](session, found, item_id, base_url=base_url, today=now.date())
         if not planned:
@@ -524,9 +531,10 @@ def run_events(
     base_url: str,
     clock: Callable[[], datetime] = utc_now,
     limit: int | None = None,
+    context: PassContext | None = None,
 ) -> Expanded:
-    """One pass: expand the pending jobs (at most `limit`), then write the deadline reminders
-    that are due."""
-    done = expand_jobs(engine, base_url=base_url, clock=clock, limit=limit)
+    """One pass: expand the pending jobs (at most `limit`, with what `context` read before),
+    then write the deadline reminders that are due."""
+    done = expand_jobs(engine, base_url=base_url, clock=clock, limit=limit, context=context)
     done.reminders = remind_deadlines(engine, base_url=base_url, clock=clock)
     return done

@@ -16,10 +16,10 @@ from sqlmodel import Session, col
 from matchmaker.importers.runner import import_organisations_json
 from matchmaker.matching.text_index import TfidfMatcher
 from matchmaker.partnering.delivery import deliver_pending
-from matchmaker.partnering.fanout import run_events
+from matchmaker.partnering.fanout import PassContext, run_events
 from matchmaker.partnering.saved_searches import SearchIndex
 from models.partnering import OutboxMessage
-from models.saved_search import NotificationJob, SavedSearch
+from models.saved_search import NotificationJob, SavedSearch, SearchTarget
 from tests.factories import create_call, create_organisation, organisation_payload
 from tests.helpers import keyed
 from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server, worker_pass
@@ -319,6 +319,59 @@ def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
     owner[1].put(f"/consortia/{draft_id}/members/{patients[0]}", json={"role": "partner"})
     orgs.new(name="Second Patients", stakeholder_type="patient_organisation")
     assert run(engine).messages == 0
+
+
+def test_the_batches_of_one_pass_read_the_searches_and_gaps_once_and_miss_nothing(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """Four jobs expanded one a batch with one `PassContext`, as the worker's pass does: each
+    call reaches the saved search and each patient organisation the draft lacking one, and
+    every batch after the first uses the index and the gaps the first read."""
+    call = create_call(
+        client,
+        opening_date=None,
+        deadline=FAR,
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+    )
+    owner = orgs.new(name="Draft Owner")
+    answer = owner[1].post(
+        "/consortia", json={"name": "Liver screening", "call_id": call["id"], "members": []}
+    )
+    assert answer.status_code == 201, answer.text
+    watcher = orgs.new(name="Biopsy Watchers")
+    save(watcher, target="calls", text="liquid biopsy")
+    run(engine)
+    before = len(outbox(engine))
+    first_call = create_call(client, identifier="NEW-1", opening_date=None, deadline=FAR)
+    patients = orgs.new(name="Liver Patients Europe", stakeholder_type="patient_organisation")
+    second_call = create_call(client, identifier="NEW-2", opening_date=None, deadline=FAR)
+    others = orgs.new(name="Kidney Patients Europe", stakeholder_type="patient_organisation")
+    context = PassContext()
+    done = run_events(engine, base_url=BASE, limit=1, context=context)
+    assert (done.jobs, done.messages) == (1, 1)
+    index, gaps = context.indexes[SearchTarget.calls], context.drafts_lacking
+    assert gaps is None  # no profile job yet: the drafts were not read
+    batches = [run_events(engine, base_url=BASE, limit=1, context=context) for _ in range(3)]
+    assert [(batch.jobs, batch.messages) for batch in batches] == [(1, 1), (1, 1), (1, 1)]
+    assert context.indexes[SearchTarget.calls] is index
+    gaps = context.drafts_lacking
+    assert gaps is not None
+    assert [gap.draft_id for gap in gaps] == [answer.json()["id"]]
+    assert run_events(engine, base_url=BASE, limit=1, context=context).jobs == 0
+    assert context.drafts_lacking is gaps
+    messages = outbox(engine)[before:]
+    assert [(message.event, message.organisation_id) for message in messages] == [
+        ("call_matches_search", watcher[0]),
+        ("profile_fills_gap", owner[0]),
+        ("call_matches_search", watcher[0]),
+        ("profile_fills_gap", owner[0]),
+    ]
+    assert [message.about_organisation_id for message in messages[1::2]] == [
+        patients[0],
+        others[0],
+    ]
+    assert f"/ui/calls/{first_call['id']}" in messages[0].body
+    assert f"/ui/calls/{second_call['id']}" in messages[2].body
 
 
 def test_deadline_reminder_goes_once_per_draft_and_deadline(
