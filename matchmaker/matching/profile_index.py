@@ -1,5 +1,6 @@
 """The profile index: organisation profiles indexed for suggestions, with the one table of
-what is known of each (id, facets such as stakeholder type and country, track record).
+what is known of each (id, facets such as stakeholder type and country, track record:
+`profile_record.ProfileRecord`).
 
 One ranking serves the API (`MatchingService`) and the consortium-recovery evaluation
 (`matchmaker.evaluation`), so what is measured is what is served. The evidence comes from the
@@ -7,8 +8,9 @@ TF-IDF text index (`TfidfMatcher`, settings in `MATCHER_SETTINGS`; query terms t
 stored calls share weigh less), the track record (activities in the profile), and
 `past_projects` (similar past projects, in a second index of one document per distinct
 project, and past partnerships with the organisations the caller names); `scoring` combines
-them. A profile that shares no term with the text scores 0 whatever its record, and so is
-never suggested.
+them. A profile that shares no term with the text scores 0 whatever its record: it is
+suggested only where a selection asks to fill (`Selection.fill`, every organisation of a
+required type offered), after those that share a term.
 
 Ranking is one vectorised pass: the text index gives the cosine of every indexed profile
 (`score_ids`), the factors are arrays aligned with it, filters are a boolean mask, and
@@ -39,6 +41,7 @@ from matchmaker.matching.past_projects import (
     project_ids,
     project_texts,
 )
+from matchmaker.matching.profile_record import ProfileRecord, id_array
 from matchmaker.matching.scoring import NEIGHBOUR_PROJECTS, RankedMatch, Weights
 from matchmaker.matching.text import ProfileLike, distinct_activities, organisation_text
 from matchmaker.matching.text_index import Match, QueryVector, TfidfMatcher
@@ -69,157 +72,6 @@ PREPARED_QUERIES: Final = 1024  # prefix of the projects index's arrays in a sav
 def new_matcher() -> TfidfMatcher:
     """A TF-IDF matcher with the measured settings for organisation profiles."""
     return TfidfMatcher(**MATCHER_SETTINGS)
-
-
-def _encode(value: str | None) -> str | None:
-    return str(value) if value is not None and value != "" else None
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _Record:
-    """Per indexed profile, aligned with `ids` (sorted): activities, facet codes and when it
-    was last confirmed as current (seconds since the epoch; NaN when unknown, never stale).
-
-    Facet levels only ever grow (a code never changes meaning); -1 is a missing value, which
-    no filter matches, as in the matcher.
-    """
-
-    ids: np.ndarray
-    activities: np.ndarray
-    facet_names: tuple[str, ...]
-    facet_levels: tuple[Mapping[str, int], ...]
-    facet_codes: tuple[np.ndarray, ...]
-    confirmed: np.ndarray
-
-    @classmethod
-    def build(
-        cls,
-        ids: np.ndarray,
-        activities: np.ndarray,
-        facets: Mapping[str, Sequence[str | None]],
-        confirmed: np.ndarray,
-    ) -> _Record:
-        order = np.argsort(ids, kind="stable")
-        levels_out, codes_out = [], []
-        for values in facets.values():
-            if len(values) != ids.size:
-                raise ValueError(f"{len(values)} facet values for {ids.size} profiles")
-            encoded = [_encode(value) for value in values]
-            levels: dict[str, int] = {}
-            for value in encoded:
-                if value is not None:
-                    levels.setdefault(value, len(levels))
-            codes = np.fromiter(
-                (-1 if value is None else levels[value] for value in encoded),
-                dtype=np.int32,
-                count=ids.size,
-            )
-            levels_out.append(levels)
-            codes_out.append(codes[order])
-        return cls(
-            ids[order],
-            activities[order],
-            tuple(facets),
-            tuple(levels_out),
-            tuple(codes_out),
-            confirmed[order],
-        )
-
-    def positions(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of `ids` are indexed, and their positions."""
-        if self.ids.size == 0 or ids.size == 0:
-            return np.zeros(ids.size, dtype=bool), np.zeros(0, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.ids, ids), self.ids.size - 1)
-        found = self.ids[at] == ids
-        return found, at[found]
-
-    def take(self, rows: np.ndarray) -> _Record:
-        """The profiles at `rows` (sorted positions) as a record of their own."""
-        return replace(
-            self,
-            ids=self.ids[rows],
-            activities=self.activities[rows],
-            facet_codes=tuple(codes[rows] for codes in self.facet_codes),
-            confirmed=self.confirmed[rows],
-        )
-
-    def candidates(
-        self,
-        filters: Mapping[str, Collection[str] | str] | None,
-        exclude_ids: Collection[int],
-        include_ids: Collection[int] | None,
-    ) -> np.ndarray:
-        """The mask of profiles that pass every filter (the matcher's semantics)."""
-        mask = np.ones(self.ids.size, dtype=bool)
-        if include_ids is not None:
-            mask[:] = False
-            mask[self.positions(_id_array(include_ids))[1]] = True
-        if len(exclude_ids):
-            mask[self.positions(_id_array(exclude_ids))[1]] = False
-        for name, values in (filters or {}).items():
-            if name not in self.facet_names:
-                raise ValueError(f"unknown facet {name!r}; known: {list(self.facet_names)}")
-            position = self.facet_names.index(name)
-            levels = self.facet_levels[position]
-            wanted = (values,) if isinstance(values, str) else values
-            # One flag per level plus a last, always-False one that missing values (-1) index.
-            allowed = np.zeros(len(levels) + 1, dtype=bool)
-            allowed[[levels[str(value)] for value in wanted if str(value) in levels]] = True
-            mask &= allowed[self.facet_codes[position]]
-        return mask
-
-    def with_profile(
-        self, doc_id: int, activities: int, facets: Mapping[str, str | None], confirmed: float
-    ) -> _Record:
-        unknown = set(facets) - set(self.facet_names)
-        if unknown:
-            raise ValueError(f"unknown facets {sorted(unknown)}; known: {list(self.facet_names)}")
-        levels_out, values = [], []
-        for name, levels in zip(self.facet_names, self.facet_levels, strict=True):
-            value = _encode(facets.get(name))
-            if value is not None and value not in levels:
-                levels = {**levels, value: len(levels)}
-            levels_out.append(levels)
-            values.append(-1 if value is None else levels[value])
-        at = int(np.searchsorted(self.ids, doc_id))
-        if at < self.ids.size and self.ids[at] == doc_id:
-            counts, when = self.activities.copy(), self.confirmed.copy()
-            counts[at], when[at] = activities, confirmed
-            codes = []
-            for old, code in zip(self.facet_codes, values, strict=True):
-                new = old.copy()
-                new[at] = code
-                codes.append(new)
-            return replace(
-                self,
-                activities=counts,
-                facet_levels=tuple(levels_out),
-                facet_codes=tuple(codes),
-                confirmed=when,
-            )
-        return replace(
-            self,
-            ids=np.insert(self.ids, at, doc_id),
-            activities=np.insert(self.activities, at, activities),
-            confirmed=np.insert(self.confirmed, at, confirmed),
-            facet_levels=tuple(levels_out),
-            facet_codes=tuple(
-                np.insert(old, at, value)
-                for old, value in zip(self.facet_codes, values, strict=True)
-            ),
-        )
-
-    def without(self, doc_id: int) -> _Record:
-        at = int(np.searchsorted(self.ids, doc_id))
-        if at < self.ids.size and self.ids[at] == doc_id:
-            return replace(
-                self,
-                ids=np.delete(self.ids, at),
-                activities=np.delete(self.activities, at),
-                facet_codes=tuple(np.delete(codes, at) for codes in self.facet_codes),
-                confirmed=np.delete(self.confirmed, at),
-            )
-        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +121,7 @@ class _Scored:
     their evidence, their scores (`filled`: whatever the cosine), which are stale (None when
     not asked), and each selection's top rows of the record, best first."""
 
-    record: _Record
+    record: ProfileRecord
     vector: QueryVector
     found: Evidence
     filled: np.ndarray
@@ -292,15 +144,6 @@ def _confirmed(profile: ProfileLike) -> float:
 def _days_since(confirmed: float) -> int:
     """Whole days from a confirmation (seconds since the epoch) to now."""
     return max(int((utc_now().timestamp() - confirmed) // 86_400), 0)
-
-
-def _id_array(ids: Collection[int]) -> np.ndarray:
-    return np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
-
-
-_EMPTY_RECORD = _Record(
-    np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), (), (), (), np.zeros(0)
-)
 
 
 class ProfileIndex:
@@ -328,7 +171,7 @@ class ProfileIndex:
         self.projects = TfidfMatcher(**PROJECT_MATCHER_SETTINGS)
         # Per vocabulary term of each index, the call-frequency weight of a query term.
         self._call_weights: tuple[np.ndarray, np.ndarray] | None = None
-        self._record = _EMPTY_RECORD
+        self._record = ProfileRecord.empty()
         self._partners = Partnerships.empty()
         self._lock = threading.Lock()
         # Whether the arrays came from a saved index (memory-mapped, shared between processes).
@@ -362,7 +205,7 @@ class ProfileIndex:
             self._call_weights = self._weights_for(call_texts)
             counts = np.fromiter(map(_track_record, profiles), dtype=np.int64, count=len(id_list))
             confirmed = np.fromiter(map(_confirmed, profiles), dtype=np.float64, count=len(id_list))
-            record = _Record.build(np.asarray(id_list, dtype=np.int64), counts, facets, confirmed)
+            record = ProfileRecord.build(id_array(id_list), counts, facets, confirmed)
             self._partners = Partnerships.build(keys)
             self._record = record
             self._version += 1
@@ -681,7 +524,7 @@ class ProfileIndex:
 
     def _evidence(
         self,
-        record: _Record,
+        record: ProfileRecord,
         vector: QueryVector,
         listings: Listings | None,
         partner_ids: Collection[int],
@@ -709,11 +552,11 @@ class ProfileIndex:
         return self.matcher.document_matrix(ids)
 
     @staticmethod
-    def _aligned(record: _Record, values: Mapping[int, float]) -> np.ndarray:
+    def _aligned(record: ProfileRecord, values: Mapping[int, float]) -> np.ndarray:
         """`values` by organisation id as an array aligned with the record (0 elsewhere)."""
         aligned = np.zeros(record.ids.size, dtype=np.float64)
         if values:
-            ids = _id_array(list(values))
+            ids = id_array(list(values))
             found, at = record.positions(ids)
             aligned[at] = [values[int(i)] for i in ids[found]]
         return aligned
@@ -780,7 +623,7 @@ class ProfileIndex:
             index._call_weights = (arrays["call_weights_profiles"], arrays["call_weights_projects"])
         if index.matcher.n_documents != ids.size:
             raise ValueError(f"{ids.size} records for {index.matcher.n_documents} profiles")
-        index._record = _Record(
+        index._record = ProfileRecord(
             plain_array(ids),
             plain_array(arrays["record_activities"]),
             tuple(facet["name"] for facet in facets),
