@@ -10,12 +10,14 @@ Mount it in the app factory with::
 from fastapi import APIRouter
 from starlette.staticfiles import StaticFiles
 
-from api.web import drafts, pages, partnering, saved_searches, trust
+from api.web import calls, drafts, organisations, pages, partnering, saved_searches, trust
 from api.web.pages import PageNotFound, page_not_found
 from api.web.templating import STATIC_DIR, STATIC_URL
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages.router)
+router.include_router(calls.router)
+router.include_router(organisations.router)
 router.include_router(drafts.router)
 router.include_router(partnering.router)
 router.include_router(saved_searches.router)
