@@ -1,6 +1,8 @@
 """Tests of the saved matcher index: round trip, keys, refusals and shared memory maps."""
 
+import ast
 import hashlib
+import importlib
 import json
 import logging
 import pickle
@@ -13,6 +15,7 @@ import pytest
 from matchmaker.matching import saved_index as index_store
 from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.saved_index import load, save
+from matchmaker.matching.service import INDEX_MODULES
 from matchmaker.matching.text_index import Match, TfidfMatcher
 from tests.helpers import Profile
 
@@ -323,3 +326,37 @@ def test_a_profile_index_is_loaded_only_as_a_profile_index(tmp_path: Path) -> No
         assert loaded.rank(CALL, k=5, **kwargs) == index.rank(CALL, k=5, **kwargs)
     assert loaded.past_partners([1]) == index.past_partners([1])
     assert loaded.past_partners([1]).shared == {3: 1, 5: 1}
+
+
+def _package_imports(module: str) -> set[str]:
+    """The modules of `matchmaker.matching` that `module` imports, directly or through them."""
+    found: set[str] = set()
+    waiting = [module]
+    while waiting:
+        name = waiting.pop()
+        source = Path(str(importlib.import_module(name).__file__)).read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for imported in names:
+                if imported.startswith("matchmaker.matching.") and imported not in found:
+                    try:
+                        importlib.import_module(imported)
+                    except ModuleNotFoundError:
+                        continue  # a name imported from a module, not a module
+                    found.add(imported)
+                    waiting.append(imported)
+    return found
+
+
+def test_a_saved_index_is_keyed_to_every_module_that_builds_it() -> None:
+    """Each module the profile index's code reaches is in the saved index's key: a change to
+    any of them (the per-profile table's, say) makes a service fit afresh, never map arrays
+    another version of the code wrote."""
+    keyed = {module.__name__ for module in INDEX_MODULES}
+    reached = _package_imports("matchmaker.matching.profile_index")
+    assert "matchmaker.matching.profile_record" in reached
+    assert reached - keyed == set()
