@@ -10,7 +10,7 @@ transaction as the message and delivered by `matchmaker.partnering.webhooks`.
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
 from sqlalchemy import DateTime, Index, UniqueConstraint
@@ -127,6 +127,18 @@ class WebhookCreate(BaseModel):
         description="An http or https URL on a public address (no loopback or private "
         "network), without user name or password.",
     )
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _has_scheme(cls, url: object) -> object:
+        """Refuse a URL without http:// or https:// by saying so."""
+        # Left to the pattern, `hooks.example` would hear it holds characters not allowed.
+        if isinstance(url, str) and url and not url.startswith(("http://", "https://")):
+            raise ValueError(
+                "Must be an address starting with https:// or http://, such as "
+                "https://hooks.example.org/matchmaker."
+            )
+        return url
 
 
 class WebhookPublic(BaseModel):
