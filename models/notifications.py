@@ -179,7 +179,7 @@ class WebhookDeliveryPublic(BaseModel):
                     "last_status_code": 200,
                     "last_error": None,
                     "created_at": "2026-12-06T09:00:00Z",
-                    "next_attempt_at": "2026-12-06T09:01:00Z",
+                    "next_attempt_at": None,
                     "delivered_at": "2026-12-06T09:01:02Z",
                 }
             ]
@@ -202,5 +202,7 @@ class WebhookDeliveryPublic(BaseModel):
     )
     last_error: str | None = PydanticField(description="Why the last attempt failed.")
     created_at: UtcDatetime = PydanticField(description="When the notification was written.")
-    next_attempt_at: UtcDatetime = PydanticField(description="When it is tried next, if pending.")
+    next_attempt_at: UtcDatetime | None = PydanticField(
+        description="When it is tried next, while pending; null once delivered or given up."
+    )
     delivered_at: UtcDatetime | None = PydanticField(description="When a 2xx answer came.")

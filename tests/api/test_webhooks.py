@@ -195,3 +195,4 @@ def test_a_contact_request_reaches_the_webhook_and_the_log_pages(
         1,
         200,
     )
+    assert (entry["next_attempt_at"], entry["delivered_at"] is not None) == (None, True)
