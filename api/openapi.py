@@ -39,7 +39,7 @@ DESCRIPTIONS = {
     "400": "Bad Request (a body that cannot be parsed)",
     "401": "Unauthorized (a missing, wrong or revoked API key)",
     "413": "Content Too Large",
-    "415": "Unsupported Media Type (a body not sent as application/json)",
+    "415": "Unsupported Media Type (a body not sent as application/json, or compressed)",
     "422": "Invalid input",
     "429": "Too Many Requests (past a rate limit; see Retry-After)",
     "503": "Service Unavailable (the database is busy, cannot take writes or cannot be "

@@ -1,5 +1,7 @@
 """Errors that are not the caller's fault still answer with problem details."""
 
+import gzip
+
 import pytest
 import sqlalchemy.exc
 from fastapi.testclient import TestClient
@@ -158,3 +160,22 @@ def test_a_body_sent_to_an_operation_that_takes_none_is_422_not_ignored(
         assert rotated.status_code == 201, rotated.text
         key = bearer(rotated.json()["token"])
     assert anonymous.post(path, headers=key).status_code == 201
+
+
+def test_a_compressed_body_is_415_naming_its_encoding(anonymous: TestClient) -> None:
+    """A gzip body is 415 saying to send it uncompressed, with Accept-Encoding: identity,
+    not 400 saying it is not UTF-8; `identity` is the body as sent."""
+    body = b'{"text": "liquid biopsy"}'
+    compressed = anonymous.post(
+        "/search", content=gzip.compress(body), headers={**JSON, "Content-Encoding": "gzip"}
+    )
+    problem = assert_problem(compressed, 415)
+    assert problem["detail"] == (
+        "The request body is sent with Content-Encoding gzip, which is not accepted: send it "
+        "uncompressed."
+    )
+    assert compressed.headers["accept-encoding"] == "identity"
+    plain = anonymous.post(
+        "/search", content=body, headers={**JSON, "Content-Encoding": "identity"}
+    )
+    assert plain.status_code == 200, plain.text
