@@ -1,5 +1,6 @@
 """Dependencies shared by the routers, declared once as Annotated aliases."""
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -12,6 +13,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from api.limits import is_json
 from matchmaker.auth import Principal, authenticate
 from matchmaker.db import for_writing, session_scope
 from matchmaker.errors import Unauthenticated
@@ -148,6 +150,38 @@ def refuse_unknown_query(request: Request) -> None:
             for name in unknown
         ]
     )
+
+
+NO_BODY = "This operation takes no request body; leave it out."
+
+
+async def refuse_unexpected_body(request: Request) -> None:
+    """422 for a JSON body sent to an operation that takes none, naming its fields."""
+    # Unread, `{"reason": ...}` sent to decline, or `{"label": ...}` to rotate a key, would be
+    # dropped without a word, as an unknown query parameter would. No body, `{}` and `null`
+    # stay fine (clients send them by habit), and so do forms (one-click unsubscribe).
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not route.include_in_schema or route.body_field:
+        return
+    if not is_json(request.headers.get("content-type", "").encode("latin-1")):
+        return
+    raw = await request.body()
+    if not raw.strip():
+        return
+    try:
+        sent = json.loads(raw)
+    except ValueError:
+        sent = raw
+    if sent in ({}, None):
+        return
+    if isinstance(sent, dict):
+        errors = [
+            {"type": "extra_forbidden", "loc": ("body", name), "msg": "", "input": value}
+            for name, value in sent.items()
+        ]
+    else:
+        errors = [{"type": "value_error", "loc": ("body",), "msg": "", "ctx": {"error": NO_BODY}}]
+    raise RequestValidationError(errors)
 
 
 def get_profile_context(settings: SettingsDep) -> dict[str, datetime]:

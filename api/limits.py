@@ -104,6 +104,13 @@ class BodySizeLimit:
             await self._refuse(scope, send)
             return
         chunked = declared is None and b"transfer-encoding" in headers
+        coding = headers.get(b"content-encoding", b"").strip().lower()
+        if coding not in (b"", b"identity") and (chunked or declared not in (None, b"0")):
+            # A compressed body would reach the JSON parser as bytes that are not UTF-8 and be
+            # refused as unreadable; RFC 9110 (15.5.16) answers 415 naming what is taken.
+            more = await self._drain(receive, {"type": "http.request", "more_body": True})
+            await self._unsupported_coding(scope, send, coding, close=more)
+            return
         json_body = is_json(headers.get(b"content-type"))
         if not chunked and not (json_body and declared is not None):
             await self.app(scope, receive, send)
@@ -167,6 +174,16 @@ class BodySizeLimit:
         # The rest of the body is unread: the connection cannot serve another.
         await _problem(scope, send, 413, detail, close=more)
 
+    async def _unsupported_coding(
+        self, scope: Scope, send: Send, coding: bytes, *, close: bool
+    ) -> None:
+        detail = (
+            f"The request body is sent with Content-Encoding {coding.decode('latin-1')}, which "
+            "is not accepted: send it uncompressed."
+        )
+        identity = [(b"accept-encoding", b"identity")]
+        await _problem(scope, send, 415, detail, close=close, headers=identity)
+
     async def _too_deep(self, scope: Scope, send: Send, depth: int) -> None:
         detail = (
             f"The request body nests arrays and objects {depth} levels deep; at most "
@@ -182,7 +199,15 @@ class BodySizeLimit:
         await _problem(scope, send, 400, detail, close=False)
 
 
-async def _problem(scope: Scope, send: Send, status: int, detail: str, *, close: bool) -> None:
+async def _problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    detail: str,
+    *,
+    close: bool,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     """Answer a problem document before the app runs (no request object exists yet)."""
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -200,6 +225,7 @@ async def _problem(scope: Scope, send: Send, status: int, detail: str, *, close:
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(payload)).encode()),
                 *([(b"connection", b"close")] if close else []),
+                *(headers or []),
             ],
         }
     )

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api import web
-from api.deps import get_actor, refuse_unknown_query
+from api.deps import get_actor, refuse_unexpected_body, refuse_unknown_query
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.head import HeadAndBodiless
@@ -95,8 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         # Every request's key is checked, so a wrong or revoked key is 401 even on public reads.
-        # A query parameter no operation declares is refused (422) rather than ignored.
-        dependencies=[Depends(get_actor), Depends(refuse_unknown_query)],
+        # A query parameter no operation declares, or a body sent to an operation that takes
+        # none, is refused (422) rather than ignored.
+        dependencies=[
+            Depends(get_actor),
+            Depends(refuse_unknown_query),
+            Depends(refuse_unexpected_body),
+        ],
         # Served by install_docs from the package's own copies of Swagger UI and ReDoc.
         docs_url=None,
         redoc_url=None,

@@ -39,7 +39,7 @@ DESCRIPTIONS = {
     "400": "Bad Request (a body that cannot be parsed)",
     "401": "Unauthorized (a missing, wrong or revoked API key)",
     "413": "Content Too Large",
-    "415": "Unsupported Media Type (a body not sent as application/json)",
+    "415": "Unsupported Media Type (a body not sent as application/json, or compressed)",
     "422": "Invalid input",
     "429": "Too Many Requests (past a rate limit; see Retry-After)",
     "503": "Service Unavailable (the database is busy, cannot take writes or cannot be "
@@ -97,6 +97,35 @@ def answer_example(status: int, example: Any) -> dict[int | str, dict[str, Any]]
 
 def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+
+
+# What each id in a path names, by the collection segment before it (`/calls/{call_id}`): the
+# ids are generic in the routes (`IdPath`), so the document says which id goes where.
+PATH_ID_DESCRIPTIONS: Final = {
+    "organisations": "The organisation's id (`id` in its profile).",
+    "calls": "The call's id (`id` in `GET /calls`; not its topic identifier).",
+    "consortia": "The draft's id (`id` in `GET /consortia`).",
+    "members": "The id of the organisation that is, or is to be, a member of the draft.",
+    "partner-requests": "The partner request's id (`id` in a call's list of partner requests).",
+    "contact-requests": "The contact request's id (`id` in `GET /inbox`).",
+    "blocks": "The id of the blocked organisation (`organisation.id` in `GET /inbox/blocks`).",
+    "webhooks": "The webhook's id (`id` in the answer that registered it, and in the list).",
+    "saved-searches": "The saved search's id (`id` in the answer that saved it, and in the list).",
+    "keys": "The key's id (`id` in the answer that issued it, and in the organisation's export).",
+    "claims": "The claim's id (`id` in the answer that made it, and in the list of claims).",
+}
+
+
+def _describe_path_ids(path: str, operation: dict[str, Any]) -> None:
+    """Say, for each id in the path that says nothing of itself, which id it is."""
+    segments = path.strip("/").split("/")
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] != "path" or parameter.get("description"):
+            continue
+        position = segments.index("{" + parameter["name"] + "}")
+        described = PATH_ID_DESCRIPTIONS.get(segments[position - 1]) if position else None
+        if described is not None:
+            parameter["description"] = described
 
 
 def _complete(method: str, operation: dict[str, Any]) -> None:
@@ -343,8 +372,9 @@ def install_openapi(app: FastAPI) -> None:
             suggestion = suggestion_example()
             components["Suggestion"]["examples"] = [suggestion]
             components["Reason"]["examples"] = [suggestion["reasons"][0]]
-            for path in schema["paths"].values():
+            for path_format, path in schema["paths"].items():
                 for method, operation in path.items():
+                    _describe_path_ids(path_format, operation)
                     _complete(method, operation)
                     _declare_etags(operation, components)
                     _add_examples(operation, components)

@@ -121,6 +121,17 @@ def require_role(actor: Principal | None, roles: Collection[KeyRole]) -> Princip
     return actor
 
 
+def require_organisation_key(actor: Principal | None, *, refusal: str) -> tuple[Principal, int]:
+    """Refuse every caller but an organisation's key, with `refusal`; return it and its
+    organisation."""
+    # Admins included: they act for no organisation. `require_role` would name admin among
+    # the roles that pass, which a publisher's key would then try in vain.
+    actor = require_key(actor)
+    if actor.role is not KeyRole.organisation or actor.organisation_id is None:
+        raise PermissionDenied(refusal)
+    return actor, actor.organisation_id
+
+
 def require_organisation(actor: Principal | None, organisation_id: int | None) -> Principal:
     """Refuse callers other than the given organisation's own keys and admins."""
     actor = require_key(actor)

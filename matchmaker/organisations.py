@@ -24,7 +24,7 @@ from matchmaker.repository import (
 )
 from matchmaker.trust.duplicates import identity, possible_duplicates
 from matchmaker.trust.history import merged_into
-from models.apikey import KeyCreate, KeyPublic, KeyRole
+from models.apikey import ApiKey, KeyCreate, KeyPublic, KeyRole
 from models.change import Entity
 from models.common import utc_now
 from models.consortium import Consortium, ConsortiumMember
@@ -41,8 +41,10 @@ from models.saved_search import JobKind
 from models.trust import Claim, ClaimStatus
 
 
-def create_organisation(session: Session, *, data: OrganisationCreate) -> tuple[Organisation, str]:
-    """Store a new profile; return it with its owner key's token (shown only this once)."""
+def create_organisation(
+    session: Session, *, data: OrganisationCreate
+) -> tuple[Organisation, ApiKey, str]:
+    """Store a new profile; return it with its owner key and the key's token (shown only now)."""
     values = data.model_dump(mode="json")
     now = utc_now()
     organisation = create(
@@ -52,13 +54,13 @@ def create_organisation(session: Session, *, data: OrganisationCreate) -> tuple[
         ),
         entity=Entity.organisation,
     )
-    _, token = issue_key(
+    key, token = issue_key(
         session,
         data=KeyCreate(role=KeyRole.organisation, organisation_id=organisation.id, label="owner"),
         actor=OPERATOR,
     )
     events.record(session, kind=JobKind.organisation, item_id=organisation.id)
-    return organisation, token
+    return organisation, key, token
 
 
 def duplicates_of(session: Session, *, data: OrganisationCreate) -> list[PossibleDuplicate]:

@@ -62,6 +62,7 @@ ORGANISATION_CREATED: JsonDict = {
     "version": 1,
     "updated_at": "2026-11-30T10:15:00Z",
     "api_key": "mm_5b2e8d1f0a3c_Xc4pQ9rT1vW7yZ2bN5mK8jH3gF6dS0aL1eR4tU7iO9p",
+    "api_key_id": 41,
     "possible_duplicates": [],
 }
 CALL_PUBLIC: JsonDict = {

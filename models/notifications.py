@@ -10,7 +10,7 @@ transaction as the message and delivered by `matchmaker.partnering.webhooks`.
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
 from sqlalchemy import DateTime, Index, UniqueConstraint
@@ -128,6 +128,18 @@ class WebhookCreate(BaseModel):
         "network), without user name or password.",
     )
 
+    @field_validator("url", mode="before")
+    @classmethod
+    def _has_scheme(cls, url: object) -> object:
+        """Refuse a URL without http:// or https:// by saying so."""
+        # Left to the pattern, `hooks.example` would hear it holds characters not allowed.
+        if isinstance(url, str) and url and not url.startswith(("http://", "https://")):
+            raise ValueError(
+                "Must be an address starting with https:// or http://, such as "
+                "https://hooks.example.org/matchmaker."
+            )
+        return url
+
 
 class WebhookPublic(BaseModel):
     """A webhook as its owner sees it; the secret is shown once, at creation."""
@@ -167,7 +179,7 @@ class WebhookDeliveryPublic(BaseModel):
                     "last_status_code": 200,
                     "last_error": None,
                     "created_at": "2026-12-06T09:00:00Z",
-                    "next_attempt_at": "2026-12-06T09:01:00Z",
+                    "next_attempt_at": None,
                     "delivered_at": "2026-12-06T09:01:02Z",
                 }
             ]
@@ -190,5 +202,7 @@ class WebhookDeliveryPublic(BaseModel):
     )
     last_error: str | None = PydanticField(description="Why the last attempt failed.")
     created_at: UtcDatetime = PydanticField(description="When the notification was written.")
-    next_attempt_at: UtcDatetime = PydanticField(description="When it is tried next, if pending.")
+    next_attempt_at: UtcDatetime | None = PydanticField(
+        description="When it is tried next, while pending; null once delivered or given up."
+    )
     delivered_at: UtcDatetime | None = PydanticField(description="When a 2xx answer came.")

@@ -122,6 +122,8 @@ ORGANISATION_FIELDS: dict[str, str] = {
     "is one of them, ask an admin to merge the two or claim the imported record.",
     "api_key": "The new organisation's own key: shown only in this answer, stored only as a "
     "hash. Send it as `Authorization: Bearer <key>` to edit the profile and build drafts.",
+    "api_key_id": "The id of that key (labelled `owner`), as the organisation's export lists "
+    "it: `DELETE /admin/keys/{key_id}` with another of the organisation's keys revokes it.",
 }
 ACTIVITY_FIELDS: dict[str, str] = {
     "title": "The project's or publication's title.",
@@ -438,6 +440,7 @@ class OrganisationCreated(OrganisationPrivate):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.ORGANISATION_CREATED))
 
     api_key: str = PydanticField(description=ORGANISATION_FIELDS["api_key"])
+    api_key_id: int = PydanticField(description=ORGANISATION_FIELDS["api_key_id"])
     possible_duplicates: list[PossibleDuplicate] = PydanticField(
         default=[], description=ORGANISATION_FIELDS["possible_duplicates"]
     )

@@ -11,6 +11,7 @@ from api.openapi import PUBLIC, created_at_location, security
 from matchmaker import calls as service
 from matchmaker import search
 from matchmaker.calls import CallSort
+from matchmaker.errors import InvalidInput
 from matchmaker.requirements import suggest_requirements
 from models import examples as ex
 from models.apikey import KeyRole
@@ -96,6 +97,14 @@ def list_calls(
 
     With `q`, each call carries the passage of its description that matched (`snippet`).
     """
+    if deadline_from is not None and deadline_to is not None and deadline_to < deadline_from:
+        # Swapped dates would answer an empty list that reads as "no such calls"; the web
+        # page, lenient, does answer it.
+        raise InvalidInput(
+            f"deadline_to ({deadline_to}) is before deadline_from ({deadline_from}): no "
+            "deadline falls between them; swap them.",
+            field="query.deadline_to",
+        )
     today = utc_today()
     filters = service.CallFilters(
         statuses=status,

@@ -22,6 +22,7 @@ from api.openapi import PUBLIC, created_at_location, security
 from matchmaker import organisations as service
 from matchmaker import search
 from matchmaker.auth import can_see_private
+from matchmaker.repository import stored_id
 from models.apikey import KeyRole
 from models.common import CountryCode, Page, StakeholderType
 from models.organisation import (
@@ -52,11 +53,14 @@ def create_organisation(
 ) -> OrganisationCreated:
     """Register a profile; the answer carries its owner key (`api_key`), shown only this once."""
     duplicates = service.duplicates_of(session, data=data)
-    organisation, token = service.create_organisation(session, data=data)
+    organisation, key, token = service.create_organisation(session, data=data)
     response.headers["Location"] = f"/organisations/{organisation.id}"
     profile = private_profile(organisation, response, context)
     return OrganisationCreated(
-        **profile.model_dump(), api_key=token, possible_duplicates=duplicates
+        **profile.model_dump(),
+        api_key=token,
+        api_key_id=stored_id(key),
+        possible_duplicates=duplicates,
     )
 
 

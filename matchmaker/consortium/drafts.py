@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
-from matchmaker.auth import Principal, require_key, require_role
+from matchmaker.auth import Principal, require_key, require_organisation_key
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.repository import (
     ExpectedVersion,
@@ -17,7 +17,6 @@ from matchmaker.repository import (
     versioned_update,
 )
 from matchmaker.wording import organisations_by_id
-from models.apikey import KeyRole
 from models.call import Call
 from models.change import Entity
 from models.common import utc_now
@@ -73,16 +72,12 @@ def create_consortium(
     Only an organisation's key creates drafts: every draft has an owner, and an admin's or a
     coordinator's key has no organisation to give it.
     """
-    actor = require_role(actor, {KeyRole.organisation})
-    if actor.organisation_id is None:
-        raise PermissionDenied(
-            "A draft belongs to the organisation whose key creates it: use that key."
-        )
+    actor, owner_id = require_organisation_key(
+        actor, refusal="A draft belongs to the organisation whose key creates it: use that key."
+    )
     _check_call(session, data.call_id)
     _check_members(session, data.members)
-    consortium = Consortium(
-        name=data.name, call_id=data.call_id, owner_organisation_id=actor.organisation_id
-    )
+    consortium = Consortium(name=data.name, call_id=data.call_id, owner_organisation_id=owner_id)
     session.add(consortium)
     session.flush()
     consortium_id = stored_id(consortium)

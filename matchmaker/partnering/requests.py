@@ -10,7 +10,8 @@ from datetime import date
 from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session, col
 
-from matchmaker.auth import Principal, require_role
+from matchmaker import auth
+from matchmaker.auth import Principal
 from matchmaker.calls import get_call
 from matchmaker.consortium.drafts import get_consortium
 from matchmaker.consortium.gaps import needs_of_draft
@@ -19,7 +20,6 @@ from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering import events
 from matchmaker.repository import stored_id
 from matchmaker.wording import say_date
-from models.apikey import KeyRole
 from models.call import Call
 from models.common import StakeholderType, utc_now
 from models.organisation import Organisation, OrganisationSummary
@@ -36,10 +36,9 @@ from models.saved_search import JobKind
 def require_organisation_key(actor: Principal | None) -> tuple[Principal, int]:
     """Refuse every caller but an organisation's key (admins included: they have no
     organisation to act for); return the key and its organisation."""
-    actor = require_role(actor, {KeyRole.organisation})
-    if actor.organisation_id is None:
-        raise PermissionDenied("This acts for an organisation: use that organisation's key.")
-    return actor, actor.organisation_id
+    return auth.require_organisation_key(
+        actor, refusal="This acts for an organisation: use that organisation's key."
+    )
 
 
 def closing_day(request: PartnerRequest, call: Call) -> date | None:

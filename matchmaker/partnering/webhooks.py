@@ -267,7 +267,13 @@ def list_deliveries(
             last_status_code=delivery.last_status_code,
             last_error=delivery.last_error,
             created_at=delivery.created_at,
-            next_attempt_at=delivery.next_attempt_at,
+            # Once delivered or given up, the stored time is the last claim's lease, a retry
+            # that never comes.
+            next_attempt_at=(
+                delivery.next_attempt_at
+                if delivery.status == WebhookDeliveryStatus.pending.value
+                else None
+            ),
             delivered_at=delivery.delivered_at,
         )
         for delivery, message_id, event in rows

@@ -252,7 +252,8 @@ def test_a_call_with_open_partner_requests_is_kept_until_it_closes(client: TestC
 
 
 def test_list_calls_searches_words_and_deadlines(client: TestClient) -> None:
-    """q needs every word in identifier, title or programme; deadlines bound the range."""
+    """q needs every word in identifier, title or programme; deadlines bound the range, and
+    a range that ends before it starts is 422 rather than an empty list."""
     create_call(client, identifier="HLTH-1", title="Cancer screening", deadline="2030-03-01")
     create_call(client, identifier="HLTH-2", title="Heart failure care", deadline="2030-06-01")
     create_call(
@@ -270,6 +271,18 @@ def test_list_calls_searches_words_and_deadlines(client: TestClient) -> None:
     ).json()
     assert [item["identifier"] for item in ranged["items"]] == ["HLTH-2", "CL5-1"]
     assert_problem(client.get("/calls", params={"deadline_to": "soon"}), 422, "query.deadline_to")
+    swapped = {"deadline_from": "2030-12-31", "deadline_to": "2030-04-01"}
+    assert assert_problem(client.get("/calls", params=swapped), 422)["errors"] == [
+        {
+            "field": "query.deadline_to",
+            "message": "deadline_to (2030-04-01) is before deadline_from (2030-12-31): no "
+            "deadline falls between them; swap them.",
+        }
+    ]
+    one_day = {"deadline_from": "2030-06-01", "deadline_to": "2030-06-01"}
+    assert [
+        item["identifier"] for item in client.get("/calls", params=one_day).json()["items"]
+    ] == ["HLTH-2"]
 
 
 def test_list_calls_sorted_by_deadline(client: TestClient) -> None:

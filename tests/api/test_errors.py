@@ -1,13 +1,15 @@
 """Errors that are not the caller's fault still answer with problem details."""
 
+import gzip
+
 import pytest
 import sqlalchemy.exc
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from matchmaker.settings import Settings
-from tests.factories import organisation_payload
-from tests.helpers import assert_problem
+from tests.factories import create_organisation, organisation_payload
+from tests.helpers import assert_problem, bearer
 
 JSON = {"Content-Type": "application/json"}
 
@@ -132,3 +134,48 @@ def test_invalid_fields_are_named_with_messages_for_people(anonymous: TestClient
     assert assert_problem(listing, 422, "query.limit")["errors"] == [
         {"field": "query.limit", "message": "Must be a whole number."}
     ]
+
+
+def test_a_body_sent_to_an_operation_that_takes_none_is_422_not_ignored(
+    anonymous: TestClient,
+) -> None:
+    """Rotating a key takes no body: `{"label": ...}` is 422 naming the field and rotates
+    nothing, a list is 422 on the body; no body, `{}` or `null` rotate as before."""
+    organisation = create_organisation(anonymous)
+    path = f"/organisations/{organisation['id']}/keys/rotate"
+    key = bearer(organisation["api_key"])
+    labelled = anonymous.post(path, json={"label": "CRM integration"}, headers=key)
+    assert assert_problem(labelled, 422)["errors"] == [
+        {"field": "label", "message": "Is not a field this accepts; leave it out."}
+    ]
+    listed = anonymous.post(path, json=["CRM integration"], headers=key)
+    assert assert_problem(listed, 422)["errors"] == [
+        {"field": "body", "message": "This operation takes no request body; leave it out."}
+    ]
+    assert_problem(anonymous.post(path, json={"label": "CRM"}), 401)
+    export = f"/organisations/{organisation['id']}/export"
+    assert anonymous.get(export, headers=key).status_code == 200
+    for body in (b"{}", b"null"):
+        rotated = anonymous.post(path, content=body, headers={**key, **JSON})
+        assert rotated.status_code == 201, rotated.text
+        key = bearer(rotated.json()["token"])
+    assert anonymous.post(path, headers=key).status_code == 201
+
+
+def test_a_compressed_body_is_415_naming_its_encoding(anonymous: TestClient) -> None:
+    """A gzip body is 415 saying to send it uncompressed, with Accept-Encoding: identity,
+    not 400 saying it is not UTF-8; `identity` is the body as sent."""
+    body = b'{"text": "liquid biopsy"}'
+    compressed = anonymous.post(
+        "/search", content=gzip.compress(body), headers={**JSON, "Content-Encoding": "gzip"}
+    )
+    problem = assert_problem(compressed, 415)
+    assert problem["detail"] == (
+        "The request body is sent with Content-Encoding gzip, which is not accepted: send it "
+        "uncompressed."
+    )
+    assert compressed.headers["accept-encoding"] == "identity"
+    plain = anonymous.post(
+        "/search", content=body, headers={**JSON, "Content-Encoding": "identity"}
+    )
+    assert plain.status_code == 200, plain.text

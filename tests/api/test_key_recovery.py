@@ -296,6 +296,24 @@ def test_rotation_issues_a_new_key_and_revokes_the_one_used(
     assert_problem(again, 401)
 
 
+def test_registration_names_its_keys_id_which_another_key_revokes(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """The registration answer holds the owner key's id, the one its export lists; another
+    key of the organisation revokes it by that id, and it is 401 from then on."""
+    organisation = create_organisation(anonymous)
+    owner = bearer(organisation["api_key"])
+    exported = anonymous.get(f"/organisations/{organisation['id']}/export", headers=owner)
+    assert [key["id"] for key in exported.json()["api_keys"]] == [organisation["api_key_id"]]
+    other = anonymous.post(f"/organisations/{organisation['id']}/keys", headers=owner).json()
+    revoked = anonymous.delete(
+        f"/admin/keys/{organisation['api_key_id']}", headers=bearer(other["token"])
+    )
+    assert (revoked.status_code, revoked.json()["label"]) == (200, "owner"), revoked.text
+    assert not works(anonymous, organisation["id"], organisation["api_key"])
+    assert works(anonymous, organisation["id"], other["token"])
+
+
 def test_another_key_takes_a_label_and_refuses_any_other_field(
     anonymous: TestClient, engine: Engine
 ) -> None:

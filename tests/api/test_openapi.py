@@ -286,6 +286,20 @@ def test_every_query_parameter_is_described(document: dict[str, Any]) -> None:
     assert undescribed == []
 
 
+def test_every_path_parameter_is_described(document: dict[str, Any]) -> None:
+    """Which id goes where is in the reference (`/partner-requests/{request_id}` is not an
+    inbox request), not left to the parameter's name."""
+    undescribed = [
+        f"{method.upper()} {path} {{{parameter['name']}}}"
+        for method, path, operation in _operations(document)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path" and not parameter.get("description")
+    ]
+    assert undescribed == []
+    contact = document["paths"]["/contact-requests/{request_id}"]["get"]["parameters"]
+    assert contact[0]["description"] == "The contact request's id (`id` in `GET /inbox`)."
+
+
 def test_every_operation_documents_the_refusals_any_request_can_meet(
     document: dict[str, Any], client: TestClient
 ) -> None:

@@ -13,7 +13,7 @@ from matchmaker.settings import Settings
 from models.common import utc_now, utc_today
 from models.partnering import ContactRequest, OutboxMessage
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem, settings_for
+from tests.helpers import assert_problem, keyed, settings_for
 
 SOON = (utc_today() + timedelta(days=60)).isoformat()
 LATER = (utc_today() + timedelta(days=90)).isoformat()
@@ -139,9 +139,21 @@ def test_partner_request_for_a_closed_call_is_refused(client: TestClient, publis
 def test_partner_requests_need_an_organisation_key(
     anonymous: TestClient, client: TestClient, call: dict[str, Any]
 ) -> None:
-    """Anonymous callers get 401; an admin key, which acts for no organisation, 403."""
-    assert_problem(anonymous.post(f"/calls/{call['id']}/partner-requests", json={}), 401)
-    assert_problem(client.post(f"/calls/{call['id']}/partner-requests", json={}), 403)
+    """Anonymous callers get 401; an admin's or a publisher's key, which act for no
+    organisation, 403 saying so (not naming admin among the roles that pass)."""
+    path = f"/calls/{call['id']}/partner-requests"
+    assert_problem(anonymous.post(path, json={}), 401)
+    token = client.post("/admin/keys", json={"role": "publisher"}).json()["token"]
+    publisher = keyed(anonymous, token)
+    for caller in (client, publisher):
+        for refused in (caller.post(path, json={}), caller.get("/inbox")):
+            assert assert_problem(refused, 403)["detail"] == (
+                "This acts for an organisation: use that organisation's key."
+            )
+    draft = {"call_id": call["id"], "name": "Our draft"}
+    assert assert_problem(publisher.post("/consortia", json=draft), 403)["detail"] == (
+        "A draft belongs to the organisation whose key creates it: use that key."
+    )
 
 
 def test_only_the_publisher_withdraws_a_partner_request(

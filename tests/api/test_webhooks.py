@@ -103,6 +103,21 @@ def test_malformed_url_is_422(owner: tuple[int, TestClient], url: str) -> None:
     assert_problem(answer, 422, field="url")
 
 
+@pytest.mark.parametrize("url", ["hooks.example/matchmaker", "ftp://hooks.example/", "HOOKS"])
+def test_url_without_http_scheme_says_to_start_with_it(
+    owner: tuple[int, TestClient], url: str
+) -> None:
+    """A URL without https:// or http:// is told to start with one, not that it holds
+    characters that are not allowed."""
+    organisation_id, client = owner
+    answer = client.post(f"/organisations/{organisation_id}/webhooks", json={"url": url})
+    message = (
+        "Must be an address starting with https:// or http://, such as "
+        "https://hooks.example.org/matchmaker."
+    )
+    assert assert_problem(answer, 422)["errors"] == [{"field": "url", "message": message}]
+
+
 def test_private_addresses_are_refused_unless_allowed(settings: Settings, engine: Engine) -> None:
     """With the default setting, loopback, private and link-local URLs are 422 (SSRF)."""
     strict = settings.model_copy(update={"webhook_allow_private": False})
@@ -180,3 +195,4 @@ def test_a_contact_request_reaches_the_webhook_and_the_log_pages(
         1,
         200,
     )
+    assert (entry["next_attempt_at"], entry["delivered_at"] is not None) == (None, True)

@@ -172,7 +172,7 @@ def _seed(engine: Engine, texts: list[str]) -> list[int]:
             payload = organisation_payload(
                 name=f"Member {i}", description=text, keywords=[], activities=[]
             )
-            organisation, _ = create_organisation(session, data=OrganisationCreate(**payload))
+            organisation, _, _ = create_organisation(session, data=OrganisationCreate(**payload))
             ids.append(int(organisation.id))  # type: ignore[arg-type]
     return ids
 

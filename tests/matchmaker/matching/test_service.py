@@ -33,7 +33,7 @@ CALL = "liquid biopsy for early cancer detection"
 def add(engine: Engine, **overrides: object) -> int:
     """Store one profile through the domain code (which logs the change); return its id."""
     with db.session_scope(db.for_writing(engine)) as session:
-        organisation, _ = create_organisation(
+        organisation, _, _ = create_organisation(
             session, data=OrganisationCreate(**organisation_payload(**overrides))
         )
         return int(organisation.id)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import ssl
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from matchmaker import db
+from matchmaker.auth import OPERATOR
 from matchmaker.partnering.delivery import SEND_LEASE
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.partnering.webhooks import (
@@ -24,12 +25,13 @@ from matchmaker.partnering.webhooks import (
     UnsafeAddress,
     deliver_webhooks,
     is_public,
+    list_deliveries,
     parse_url,
     signature,
     verify_signature,
 )
 from models.common import StakeholderType, utc_now
-from models.notifications import Webhook, WebhookDelivery
+from models.notifications import Webhook, WebhookDelivery, WebhookDeliveryPublic
 from models.organisation import Organisation
 from tests.matchmaker.partnering.receiver import Receiver, self_signed, webhook_receiver
 
@@ -204,6 +206,45 @@ def test_delivery_is_given_up_after_the_last_attempt(engine: Engine) -> None:
         assert deliver(engine, clock=utc_now() + timedelta(days=2)) == (0, 0)
     [delivery] = deliveries(engine)
     assert (delivery.status, delivery.attempts) == ("failed", MAX_ATTEMPTS)
+
+
+def test_the_log_names_a_next_attempt_only_while_one_will_come(engine: Engine) -> None:
+    """Pending, the log says when it is tried next (a minute after a 500); given up, null,
+    not the time the last attempt's claim would have ended."""
+    receiver = Receiver(statuses=(500, 503))
+    with webhook_receiver(receiver) as url:
+        seed(engine, url, 1)
+        now = utc_now()
+        assert deliver(engine, clock=now) == (0, 1)
+        [pending] = _log(engine)
+        assert (pending.status, pending.next_attempt_at) == ("pending", _stored_next(engine))
+        with db.session_scope(engine) as session:
+            session.execute(update(WebhookDelivery).values(attempts=MAX_ATTEMPTS - 1))
+        assert deliver(engine, clock=now + timedelta(minutes=1)) == (0, 1)
+    [failed] = _log(engine)
+    assert (failed.status, failed.next_attempt_at) == ("failed", None)
+
+
+def _log(engine: Engine) -> list[WebhookDeliveryPublic]:
+    """The only webhook's delivery log, as its owner reads it."""
+    with Session(engine) as session:
+        [webhook] = session.scalars(select(Webhook))
+        assert webhook.id is not None
+        items, _ = list_deliveries(
+            session,
+            organisation_id=webhook.organisation_id,
+            webhook_id=webhook.id,
+            actor=OPERATOR,
+            limit=10,
+            offset=0,
+        )
+    return items
+
+
+def _stored_next(engine: Engine) -> datetime:
+    """The only delivery's stored next attempt, in UTC."""
+    [delivery] = deliveries(engine)
+    return delivery.next_attempt_at.replace(tzinfo=UTC)
 
 
 def test_private_address_is_refused_at_delivery_unless_allowed(engine: Engine) -> None:
