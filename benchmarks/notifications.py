@@ -39,13 +39,14 @@ organisation's city at `--writes-per-second` (one request at a time), timing eac
 - with the server's own delivery worker (interval 1 s), from start-up until it has expanded
   every queued change.
 
-Each run starts from a copy of the same file. Then, in this process on another copy, the
+Each run starts from a copy of the same file. Then, in this process on other copies, the
 passes the worker would run (`deliver_once` with the worker's batch and one `PassContext`,
 until idle) are timed with SQLAlchemy event hooks: every write transaction (`BEGIN IMMEDIATE`
 to its end) holds SQLite's write lock; the table gives how long the longest held it, the share
 of the pass it was held, and the longest gap between two of them (a waiting writer's busy
 handler polls at most every 100 ms, so short gaps between long holds let the pass take the
-lock back first).
+lock back first). The baseline is the same passes with a `PassContext` for each batch, which
+reads the saved searches and the drafts' gaps again for every batch.
 
 Writes while e-mail is sent (`--only sending`). The same organisations, `--due-messages` of
 them with a contact address and one due message each, no queued change; an aiosmtpd server on
@@ -534,15 +535,19 @@ def write_locks(engine: Engine) -> Iterator[list[tuple[float, float]]]:
         event.remove(engine, "rollback", on_end)
 
 
-def _worker_passes(path: Path) -> tuple[float, list[tuple[float, float]], int]:
-    """What the server's worker does, in this process: seconds, write locks held, jobs."""
+def _worker_passes(
+    path: Path, *, shared: bool = True
+) -> tuple[float, list[tuple[float, float]], int]:
+    """What the server's worker does, in this process: seconds, write locks held, jobs.
+    `shared`: the batches share one `PassContext`, as the worker's do; else each batch reads
+    the saved searches and the drafts' gaps again (the baseline, as before session 17)."""
     settings = Settings(database_url=f"sqlite:///{path}")
     engine = db.create_db_engine(settings)
     jobs = 0
     try:
         with write_locks(engine) as held, httpx.Client() as client:
             start = time.perf_counter()
-            context = PassContext()  # shared by the batches of one pass, as the worker does
+            context = PassContext()
             while True:
                 done = deliver_once(
                     engine,
@@ -550,7 +555,7 @@ def _worker_passes(path: Path) -> tuple[float, list[tuple[float, float]], int]:
                     send=None,
                     client=client,
                     limit=BATCH,
-                    context=context,
+                    context=context if shared else PassContext(),
                 )
                 jobs += done.events.jobs
                 if not done.busy:
@@ -597,6 +602,7 @@ def writes_during_pass(args: argparse.Namespace, folder: Path) -> list[tuple[str
         last_job=last_job,
         writes=len(during),
     )
+    alone, _, _ = _worker_passes(copy("baseline.db"), shared=False)
     seconds, held, jobs = _worker_passes(copy("timed.db"))
     holds = [(end - start) * 1000 for start, end in held]
     gaps = [(b[0] - a[1]) * 1000 for a, b in itertools.pairwise(held)]
@@ -621,6 +627,10 @@ def writes_during_pass(args: argparse.Namespace, folder: Path) -> list[tuple[str
         (
             "worker's passes in-process: jobs, seconds, write transactions",
             f"{jobs:,}, {seconds:.1f}, {len(held):,}",
+        ),
+        (
+            "baseline: the same passes, each batch reading the searches and gaps again (s)",
+            f"{alone:.1f}",
         ),
         (
             "write lock held: longest, p99 (ms); share of the pass",
