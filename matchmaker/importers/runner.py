@@ -7,15 +7,11 @@ again, and ends with a summary that names every rejected row.
 """
 
 import gc
-import json
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlsplit
+from typing import Any
 
 import httpx
 from pydantic import ValidationError
@@ -37,7 +33,7 @@ from matchmaker.importers.cordis import (
     read_topics,
 )
 from matchmaker.importers.csv_source import Progress, Rejected, SourceError, read_csv
-from matchmaker.importers.portal import calls_from_search, is_search_response
+from matchmaker.importers.sources import json_items, open_source
 from matchmaker.messages import field_path, human_message
 from matchmaker.partnering import events
 from matchmaker.repository import create_many, stored_id, versioned_update_many
@@ -60,8 +56,6 @@ __all__ = [
 ]
 
 BATCH_SIZE = 500
-MAX_DOWNLOAD_BYTES = 200_000_000
-HTTP_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass
@@ -386,94 +380,6 @@ def _rejected_order(rejected: Rejected) -> tuple[int, str, int]:
 
 
 # --------------------------------------------------------------------------------------------
-# Sources: local files or URLs
-
-
-def _is_url(source: str | Path) -> bool:
-    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
-
-
-@contextmanager
-def _open_source(
-    source: str | Path, client: httpx.Client | None
-) -> Iterator[tuple[str, IO[bytes], int, bool]]:
-    """Yield (display name, binary stream, size, looks like JSON) for a path or a URL."""
-    if _is_url(source):
-        url = str(source)
-        with _download(url, client) as (stream, size, content_type):
-            name = Path(urlsplit(url).path).name or url
-            yield name, stream, size, _looks_like_json(name, content_type, stream)
-        return
-    path = Path(source)
-    try:
-        stream = path.open("rb")
-    except OSError as error:
-        raise SourceError(f"Cannot read {path}: {error.strerror or error}.") from None
-    with stream:
-        size = path.stat().st_size
-        yield path.name, stream, size, _looks_like_json(path.name, "", stream)
-
-
-@contextmanager
-def _download(url: str, client: httpx.Client | None) -> Iterator[tuple[IO[bytes], int, str]]:
-    # Spooled to a temporary file, so that memory stays flat and the CSV reader sees the
-    # line breaks inside quoted fields exactly as sent.
-    own_client = client is None
-    http = client or httpx.Client(timeout=HTTP_TIMEOUT_SECONDS, follow_redirects=True)
-    try:
-        with tempfile.TemporaryFile() as buffer:
-            try:
-                with http.stream("GET", url) as response:
-                    if response.status_code >= 400:
-                        raise SourceError(
-                            f"Could not fetch {url}: HTTP {response.status_code} "
-                            f"{response.reason_phrase}."
-                        )
-                    size = 0
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > MAX_DOWNLOAD_BYTES:
-                            raise SourceError(
-                                f"{url} is larger than {MAX_DOWNLOAD_BYTES:,} bytes; "
-                                "download it and import the file."
-                            )
-                        buffer.write(chunk)
-                    content_type = response.headers.get("content-type", "")
-            except httpx.HTTPError as error:
-                reason = str(error) or type(error).__name__
-                raise SourceError(f"Could not fetch {url}: {reason}.") from None
-            buffer.seek(0)
-            yield buffer, size, content_type
-    finally:
-        if own_client:
-            http.close()
-
-
-def _looks_like_json(name: str, content_type: str, stream: IO[bytes]) -> bool:
-    lowered = name.lower()
-    if lowered.endswith(".json") or "json" in content_type.lower():
-        return True
-    if lowered.endswith(".csv") or "csv" in content_type.lower():
-        return False
-    start = stream.read(64)
-    stream.seek(0)
-    return start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"[", b"{"))
-
-
-def _json_items(name: str, stream: IO[bytes], *, portal: bool = False) -> list[Any]:
-    # JSON lists of calls or profiles are parsed whole: they are small next to the CSV files.
-    try:
-        items = json.loads(stream.read().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SourceError(f"{name} is not valid JSON: {error}.") from None
-    if portal and is_search_response(items):
-        return calls_from_search(items)
-    if not isinstance(items, list):
-        raise SourceError(f"{name} must hold a JSON list.")
-    return items
-
-
-# --------------------------------------------------------------------------------------------
 # Calls
 
 
@@ -497,11 +403,11 @@ def import_calls(
     """
     summary = ImportSummary("calls")
     day = today or utc_today()
-    with _open_source(source, client) as (name, stream, size, is_json):
+    with open_source(source, client) as (name, stream, size, is_json):
         if is_json:
             _write_call_batches(
                 engine,
-                _calls_from_json(name, _json_items(name, stream, portal=True), summary),
+                _calls_from_json(name, json_items(name, stream, portal=True), summary),
                 summary,
                 batch_size,
                 today=day,
@@ -614,8 +520,8 @@ def import_organisations_json(
     external_id is required: it is the key that makes a second run update, not duplicate.
     """
     summary = ImportSummary("organisations")
-    with _open_source(source, client) as (name, stream, _, _):
-        items = _json_items(name, stream)
+    with open_source(source, client) as (name, stream, _, _):
+        items = json_items(name, stream)
     first: dict[str, int] = {}
     batch: list[tuple[str, OrganisationCreate]] = []
     for index, item in enumerate(items, start=1):
