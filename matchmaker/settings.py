@@ -3,9 +3,13 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# The databases the engine factory builds (`postgres` is an old spelling of `postgresql`).
+DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")
 
 
 class Settings(BaseSettings):
@@ -147,6 +151,24 @@ class Settings(BaseSettings):
         "non-public addresses; off, such URLs are refused (a safeguard against requests to the "
         "service's own network). For tests and closed networks only.",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _is_sqlite_or_postgresql(cls, value: str) -> str:
+        """Refuse a URL that does not parse or names a database the service does not use."""
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                f"{value!r} is not a database URL; give sqlite:///FILE or "
+                "postgresql+psycopg://user:password@host/dbname"
+            ) from None
+        if backend not in DATABASE_BACKENDS:
+            raise ValueError(
+                f"{backend} is not supported; give sqlite:///FILE or "
+                "postgresql+psycopg://user:password@host/dbname"
+            )
+        return value
 
     def matching_index_dir(self) -> Path | None:
         """Where the matching index is saved: `index_dir`, else beside a SQLite file."""

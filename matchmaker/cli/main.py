@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
-from matchmaker.cli import fail
+from matchmaker.cli import Commands, fail, migrated_engine
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
 from matchmaker.cli.notify import notify_app
@@ -33,10 +33,14 @@ MAX_KEYS_LISTED = 10_000
 # The files SQLite keeps beside a database in WAL mode.
 SIDECARS = ("-wal", "-shm")
 
-app = typer.Typer(help="Partner suggestions for research consortia.", no_args_is_help=True)
-db_app = typer.Typer(help="Database commands: migrations and backups.", no_args_is_help=True)
+app = typer.Typer(
+    help="Partner suggestions for research consortia.", no_args_is_help=True, cls=Commands
+)
+db_app = typer.Typer(
+    help="Database commands: migrations and backups.", no_args_is_help=True, cls=Commands
+)
 app.add_typer(db_app, name="db")
-keys_app = typer.Typer(help="API key commands.", no_args_is_help=True)
+keys_app = typer.Typer(help="API key commands.", no_args_is_help=True, cls=Commands)
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.add_typer(notify_app, name="notify")
@@ -99,7 +103,7 @@ def db_backup(
 def _writing(*, read_only: bool = False) -> Iterator[Session]:
     """A committed session on the configured database (or one that only reads); domain errors
     end the command cleanly."""
-    engine = db.create_db_engine(get_settings())
+    engine = migrated_engine()
     try:
         scoped = engine if read_only else db.for_writing(engine)
         with db.session_scope(scoped, read_only=read_only) as session:

@@ -10,13 +10,15 @@ from sqlmodel import Session
 
 from matchmaker import db, rules
 from matchmaker.auth import OPERATOR
-from matchmaker.cli import fail
+from matchmaker.cli import Commands, fail, migrated_engine
 from matchmaker.country_statuses import PARTS, sources
 from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
 from models.rules import CountryStatusCreate, CountryStatusPublic
 
-rules_app = typer.Typer(help="Programme rules: the country-status table.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Programme rules: the country-status table.", no_args_is_help=True, cls=Commands
+)
 
 
 def _rows() -> tuple[list[CountryStatusPublic], bool]:
@@ -85,7 +87,7 @@ def rules_add(
         )
     except (ValidationError, ValueError) as error:
         fail(str(error))
-    engine = db.create_db_engine(get_settings())
+    engine = migrated_engine()
     try:
         with db.session_scope(db.for_writing(engine)) as session:
             row = rules.add_country_status(session, data=data, actor=OPERATOR)

@@ -8,8 +8,8 @@ import httpx
 import typer
 from sqlalchemy import make_url
 
-from matchmaker.cli import fail
-from matchmaker.cli.imports import _migrated_engine, _progress_bar
+from matchmaker.cli import Commands, fail, migrated_engine
+from matchmaker.cli.imports import _progress_bar
 from matchmaker.importers.runner import SourceError
 from matchmaker.importers.sync import (
     IDENTIFIERS_SHOWN,
@@ -20,7 +20,7 @@ from matchmaker.importers.sync import (
 )
 from matchmaker.settings import get_settings
 
-sync_app = typer.Typer(help="Keep calls current with a source.", no_args_is_help=True)
+sync_app = typer.Typer(help="Keep calls current with a source.", no_args_is_help=True, cls=Commands)
 
 
 @sync_app.callback()
@@ -87,7 +87,7 @@ def sync_calls_command(
     state_path = state or default_state_path(get_settings().database_url)
     if state_path is None:
         fail("the database is not a SQLite file; name a state file with --state FILE.")
-    engine = _migrated_engine()
+    engine = migrated_engine()
 
     def once() -> SyncSummary:
         with _progress_bar() as progress:
