@@ -43,6 +43,12 @@ def rules_show(
     rows, from_database = _rows()
     if country:
         rows = [row for row in rows if row.country == country.upper()]
+        if not rows:
+            typer.echo(
+                f"No rows for {country.upper()}: the rules take it as non_associated "
+                "(add a row with `matchmaker rules add`)."
+            )
+            return
     typer.echo(rules.render_table(rows))
     if not from_database:
         typer.echo("\n(The database is not migrated: shipped rows only.)")
