@@ -7,6 +7,7 @@ import typer
 from alembic.util import CommandError
 from pydantic import ValidationError
 from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from matchmaker import db
@@ -52,6 +53,14 @@ def unreachable_error(error: Unavailable) -> str:
     )
 
 
+def database_error(error: Unavailable | OperationalError) -> str:
+    """What went wrong with the database, in one line."""
+    if isinstance(error, Unavailable):
+        return unreachable_error(error)
+    reason = " ".join(str(error.orig).split())
+    return f"the database refused the command ({reason})."
+
+
 def migrated_engine() -> Engine:
     """An engine on the configured database, which must be at this version's schema revision."""
     engine = db.create_db_engine(get_settings())
@@ -85,8 +94,8 @@ class Commands(TyperGroup):
             if error.title != Settings.__name__:
                 raise
             fail(settings_error(error))
-        except Unavailable as error:
-            fail(unreachable_error(error))
+        except (Unavailable, OperationalError) as error:
+            fail(database_error(error))
         except CommandError as error:  # Alembic: an unknown or ambiguous revision
             fail(f"{error}.")
         finally:

@@ -7,9 +7,11 @@ from typing import Annotated
 import httpx
 import typer
 from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
 
-from matchmaker.cli import Commands, fail, migrated_engine
+from matchmaker.cli import Commands, database_error, fail, migrated_engine
 from matchmaker.cli.imports import _progress_bar
+from matchmaker.errors import Unavailable
 from matchmaker.importers.runner import SourceError
 from matchmaker.importers.sync import (
     IDENTIFIERS_SHOWN,
@@ -111,6 +113,8 @@ def sync_calls_command(
                 _print(once(), every_identifier=every_identifier)
             except SourceError as error:  # a failed round waits for the next one
                 typer.echo(f"Error: {error}", err=True)
+            except (Unavailable, OperationalError) as error:  # a restarting or locked database
+                typer.echo(f"Error: {database_error(error)}", err=True)
 
         repeat(round_, interval, rounds=rounds)
     finally:

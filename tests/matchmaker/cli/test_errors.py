@@ -1,6 +1,8 @@
 """How every `matchmaker` command ends on a bad setting, database or revision: one line."""
 
 import logging
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -143,4 +145,19 @@ def test_commands_refuse_a_database_behind_this_version(tmp_path: Path) -> None:
         1,
         f"Error: the database is at schema revision {current}, this version of matchmaker "
         f"uses {head_revision()}; run `matchmaker db upgrade` first.\n",
+    )
+
+
+def test_a_database_locked_past_the_busy_timeout_is_one_line(tmp_path: Path) -> None:
+    """A write that waited out the busy timeout for another writer's lock is one line."""
+    database = tmp_path / "m.db"
+    env = {**_sqlite(database), "MATCHMAKER_SQLITE_BUSY_TIMEOUT_MS": "50"}
+    CliRunner().invoke(app, ["db", "upgrade"], env=env)
+    with closing(sqlite3.connect(database, isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        result = CliRunner().invoke(app, ["keys", "create", "--role", "admin"], env=env)
+
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: the database refused the command (database is locked).\n",
     )
