@@ -1,15 +1,17 @@
 """The `matchmaker` command: serve the API, migrate the database, import data."""
 
+import copy
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 from sqlalchemy import make_url
 from sqlmodel import Session
+from uvicorn.config import LOGGING_CONFIG
 
 from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
@@ -233,6 +235,10 @@ def serve(
         loaded = load_demo(engine)
         if loaded:
             typer.echo(f"Loaded the demo data: {loaded}.")
+    typer.echo(
+        f"Database: {make_url(settings.database_url).render_as_string(hide_password=True)} "
+        f"at revision {db.current_revision(engine)}"
+    )
     engine.dispose()
     # A wildcard address listens on every interface; this machine answers on loopback.
     shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
@@ -247,8 +253,20 @@ def serve(
         workers=workers,
         timeout_worker_healthcheck=worker_healthcheck_timeout,
         timeout_graceful_shutdown=settings.shutdown_timeout,
+        log_config=log_config(),
         log_level="info",
     )
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the service's own loggers (`matchmaker.*`) in its format.
+
+    Without them, Python's last-resort handler printed the service's warnings bare and dropped
+    its INFO lines (the index ready at start, a refit abandoned at shutdown).
+    """
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["matchmaker"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def main() -> None:

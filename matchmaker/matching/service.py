@@ -23,6 +23,7 @@ maps those files instead of fitting; the workers of one machine share their page
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -274,10 +275,21 @@ class MatchingService:
 
     def start(self) -> None:
         """Fit both indexes from the database; call once before serving."""
+        started = time.monotonic()
         built = self._build()
         with self._sync_lock:
             self._install(built)
             self._catch_up()
+        organisations, calls = built[0], built[1]
+        logger.info(
+            "Matching index ready in %.1f s: %d organisations, %d calls; %s",
+            time.monotonic() - started,
+            organisations.n_documents,
+            calls.n_documents,
+            f"memory-mapped from {self.index_dir}"
+            if organisations.mapped
+            else "held in this process's memory (not saved)",
+        )
         self._compact_changes()
 
     @property
