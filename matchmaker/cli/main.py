@@ -1,6 +1,8 @@
 """The `matchmaker` command: serve the API, migrate the database, import data."""
 
 import copy
+import errno
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -227,6 +229,7 @@ def serve(
     Notifications are delivered in the background every MATCHMAKER_DELIVERY_INTERVAL seconds.
     """
     settings = get_settings()
+    _refuse_a_port_in_use(host, port)
     engine = db.create_db_engine(settings)
     db.upgrade(engine)
     if demo:
@@ -256,6 +259,24 @@ def serve(
         log_config=log_config(),
         log_level="info",
     )
+
+
+def _refuse_a_port_in_use(host: str, port: int) -> None:
+    """End the command if the address cannot be listened on: uvicorn finds out only after
+    the application started, which fits the matching index first."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            hint = (
+                "stop what uses it or choose another --port"
+                if error.errno == errno.EADDRINUSE
+                else "check --host"
+            )
+            fail(f"cannot listen on {host}:{port} ({error.strerror or error}); {hint}.")
 
 
 def log_config() -> dict[str, Any]:

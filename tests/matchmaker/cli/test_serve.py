@@ -1,7 +1,13 @@
 """`matchmaker serve`: what it logs."""
 
+import socket
 import subprocess
 import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from matchmaker.cli.main import app
 
 SHOW_LOGS = """
 import logging.config
@@ -24,3 +30,39 @@ def test_serve_logs_the_services_info_and_warnings_in_uvicorns_format() -> None:
         "INFO:     Matching index ready\nWARNING:  The database cannot be reached\n"
     )
     assert shown.stdout == ""
+
+
+def test_serve_refuses_a_port_in_use_before_touching_the_database(tmp_path: Path) -> None:
+    """A port another server listens on ends `serve` at once, in one line, before migrating
+    the database and fitting the index (uvicorn found out only after both)."""
+    database = tmp_path / "m.db"
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = CliRunner().invoke(
+            app,
+            ["serve", "--port", str(port)],
+            env={"MATCHMAKER_DATABASE_URL": f"sqlite:///{database}"},
+        )
+
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: cannot listen on 127.0.0.1:{port} (Address already in use); stop what uses "
+        "it or choose another --port.\n",
+    )
+    assert not database.exists()
+
+
+def test_serve_names_an_address_it_cannot_listen_on(tmp_path: Path) -> None:
+    """An address of no interface of this machine is refused with a hint at --host."""
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--host", "192.0.2.1", "--port", "8000"],
+        env={"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"},
+    )
+
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: cannot listen on 192.0.2.1:8000 (Cannot assign requested address); check --host.\n",
+    )
