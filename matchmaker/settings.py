@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,10 +13,26 @@ from sqlalchemy.exc import ArgumentError
 DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")
 
 
+def check_smtp_url(url: str) -> None:
+    """Raise ValueError unless `url` is smtp://[user:password@]host[:port] or smtps://..."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (urlsplit checks the port only when it is read)
+    except ValueError:
+        valid = False
+    else:
+        valid = parts.scheme in ("smtp", "smtps") and bool(parts.hostname)
+    if not valid:
+        raise ValueError("an SMTP URL must look like smtp://user:password@host:587 or smtps://host")
+
+
 class Settings(BaseSettings):
     """Every setting the service reads; each is documented in README.md."""
 
-    model_config = SettingsConfigDict(env_prefix="MATCHMAKER_", extra="ignore")
+    # Errors never echo a value: the SMTP URL and the admin token are secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="MATCHMAKER_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="sqlite:///matchmaker.db",
@@ -168,6 +185,15 @@ class Settings(BaseSettings):
                 f"{backend} is not supported; give sqlite:///FILE or "
                 "postgresql+psycopg://user:password@host/dbname"
             )
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _is_an_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse a malformed SMTP URL at start; an empty one is the same as none."""
+        if value is None or not value.get_secret_value():
+            return None
+        check_smtp_url(value.get_secret_value())
         return value
 
     def matching_index_dir(self) -> Path | None:
