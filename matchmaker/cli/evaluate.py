@@ -35,8 +35,9 @@ def evaluate_command(
     directory: Annotated[
         Path,
         typer.Argument(
+            metavar="DIR",
             help="A CORDIS folder (organisations.csv, participations.csv, projects.csv, "
-            "topics.csv), as `matchmaker import cordis` reads."
+            "topics.csv), as `matchmaker import cordis` reads.",
         ),
     ],
     json_path: Annotated[

@@ -55,7 +55,7 @@ app.command("evaluate")(evaluate_command)
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
 ) -> None:
     """Apply the database migrations (to the latest revision by default)."""
     engine = db.create_db_engine(get_settings())
@@ -65,7 +65,9 @@ def db_upgrade(
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]) -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")],
+) -> None:
     """Undo migrations down to a revision (`base` removes every table)."""
     engine = db.create_db_engine(get_settings())
     db.downgrade(engine, revision)
@@ -75,7 +77,10 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision."
 
 @db_app.command("backup")
 def db_backup(
-    file: Annotated[Path, typer.Argument(help="Where to write the copy (replaced if it exists).")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="Where to write the copy (replaced if it exists)."),
+    ],
 ) -> None:
     """Copy the SQLite database to FILE while the service runs (SQLite's online backup).
 
@@ -193,7 +198,9 @@ def keys_list(
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(metavar="ID", help="The key's id.")],
+) -> None:
     """Revoke an API key for good."""
     started = utc_now()
     with _writing() as session:

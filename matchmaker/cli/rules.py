@@ -59,11 +59,14 @@ def rules_show(
 
 @rules_app.command("add")
 def rules_add(
-    country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code (XK for Kosovo).")],
+    country: Annotated[
+        str, typer.Argument(metavar="CC", help="ISO 3166-1 alpha-2 code (XK for Kosovo).")
+    ],
     status: Annotated[
         str,
         typer.Argument(
-            help="member_state, associated, funding_eligible, non_associated or excluded."
+            metavar="STATUS",
+            help="member_state, associated, funding_eligible, non_associated or excluded.",
         ),
     ],
     valid_from: Annotated[str, typer.Option("--from", help="First day in force (YYYY-MM-DD).")],
