@@ -280,9 +280,17 @@ class MatchingService:
         with self._sync_lock:
             self._install(built)
             self._catch_up()
+        self._log_installed("Matching index ready", built, started)
+        self._compact_changes()
+
+    def _log_installed(
+        self, what: str, built: tuple[ProfileIndex, TfidfMatcher, Directory, int], started: float
+    ) -> None:
+        """Say at INFO how long a fit or a load took, what it holds and where it lives."""
         organisations, calls = built[0], built[1]
         logger.info(
-            "Matching index ready in %.1f s: %d organisations, %d calls; %s",
+            "%s in %.1f s: %d organisations, %d calls; %s",
+            what,
             time.monotonic() - started,
             organisations.n_documents,
             calls.n_documents,
@@ -290,7 +298,6 @@ class MatchingService:
             if organisations.mapped
             else "held in this process's memory (not saved)",
         )
-        self._compact_changes()
 
     @property
     def ready(self) -> bool:
@@ -413,6 +420,7 @@ class MatchingService:
             return True
 
     def _refit(self) -> None:
+        started = time.monotonic()
         try:
             built = self._build()
             if self._stopping.is_set():
@@ -420,6 +428,7 @@ class MatchingService:
             with self._sync_lock:
                 self._install(built)
                 self._catch_up()
+            self._log_installed("Background refit installed", built, started)
         except Unavailable:
             logger.warning(
                 "Background refit stopped: the database cannot be reached; the current index "

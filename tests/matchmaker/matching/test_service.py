@@ -336,22 +336,27 @@ def test_a_saved_index_keeps_when_profiles_were_confirmed(engine: Engine, tmp_pa
 def test_start_logs_what_the_index_holds_and_where(
     engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Each start says, at INFO, how many profiles and calls it indexed and whether it maps the
-    saved copy or holds its own."""
+    """Each start, and each background refit installed, says at INFO how many profiles and
+    calls it indexed and whether it maps the saved copy or holds its own."""
     add(engine, name="Biopsy lab")
     folder = tmp_path / "index"
 
     with caplog.at_level(logging.INFO, logger="matchmaker.matching.service"):
         started(engine, folder)
-        started(engine, None)
+        in_memory = started(engine, None)
+        add(engine, name="Cardiology centre")
+        assert in_memory.request_refit()
+        in_memory.wait_for_refit()
 
-    ready = [
+    said = [
         re.sub(r"in \d+\.\d s", "in N s", record.getMessage())
         for record in caplog.records
-        if record.getMessage().startswith("Matching index ready")
+        if record.name == "matchmaker.matching.service"
     ]
-    assert ready == [
+    assert said == [
         f"Matching index ready in N s: 1 organisations, 0 calls; memory-mapped from {folder}",
         "Matching index ready in N s: 1 organisations, 0 calls; held in this process's memory "
         "(not saved)",
+        "Background refit installed in N s: 2 organisations, 0 calls; held in this process's "
+        "memory (not saved)",
     ]
