@@ -174,17 +174,21 @@ class Settings(BaseSettings):
     def _is_sqlite_or_postgresql(cls, value: str) -> str:
         """Refuse a URL that does not parse or names a database the service does not use."""
         try:
-            backend = make_url(value).get_backend_name()
+            url = make_url(value)
         except ArgumentError:
             raise ValueError(
                 f"{value!r} is not a database URL; give sqlite:///FILE or "
                 "postgresql+psycopg://user:password@host/dbname"
             ) from None
+        backend = url.get_backend_name()
         if backend not in DATABASE_BACKENDS:
             raise ValueError(
                 f"{backend} is not supported; give sqlite:///FILE or "
                 "postgresql+psycopg://user:password@host/dbname"
             )
+        if backend == "sqlite" and url.database in (None, "", ":memory:"):
+            # Each connection, and each command, would get a database of its own.
+            raise ValueError("an in-memory SQLite database cannot be shared; give sqlite:///FILE")
         return value
 
     @field_validator("smtp_url")

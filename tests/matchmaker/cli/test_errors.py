@@ -161,3 +161,15 @@ def test_a_database_locked_past_the_busy_timeout_is_one_line(tmp_path: Path) -> 
         1,
         "Error: the database refused the command (database is locked).\n",
     )
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_database_is_refused(url: str) -> None:
+    """`serve` failed with a TypeError traceback on one; other commands each saw an empty one."""
+    result = CliRunner().invoke(app, ["keys", "list"], env={"MATCHMAKER_DATABASE_URL": url})
+
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: MATCHMAKER_DATABASE_URL: an in-memory SQLite database cannot be shared; give "
+        "sqlite:///FILE\n",
+    )
