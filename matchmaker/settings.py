@@ -191,6 +191,17 @@ class Settings(BaseSettings):
             raise ValueError("an in-memory SQLite database cannot be shared; give sqlite:///FILE")
         return value
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _is_an_http_address(cls, value: str) -> str:
+        """Refuse an address e-mailed links could not use (no scheme, no host)."""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{value!r} is not an http(s) address; give one such as https://matchmaker.example"
+            )
+        return value
+
     @field_validator("smtp_url")
     @classmethod
     def _is_an_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:

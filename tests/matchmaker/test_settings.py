@@ -46,3 +46,21 @@ def test_serve_and_notify_refuse_a_malformed_smtp_url_at_start(command: list[str
         "Error: MATCHMAKER_SMTP_URL: an SMTP URL must look like "
         "smtp://user:password@host:587 or smtps://host\n",
     )
+
+
+@pytest.mark.parametrize("address", ["matchmaker.example", "ftp://matchmaker.example", "https://"])
+def test_a_public_base_url_links_could_not_use_is_refused(address: str) -> None:
+    """The links e-mailed (key recovery, unsubscribe) need a scheme and a host."""
+    with pytest.raises(ValidationError) as raised:
+        Settings(public_base_url=address)
+
+    assert [error["msg"] for error in raised.value.errors()] == [
+        f"Value error, {address!r} is not an http(s) address; give one such as "
+        "https://matchmaker.example"
+    ]
+
+
+def test_a_public_base_url_may_carry_a_path_prefix() -> None:
+    """Behind a proxy that serves the service under a path, the prefix is kept."""
+    address = "https://research.example/matchmaker/"
+    assert Settings(public_base_url=address).public_base_url == address
