@@ -66,3 +66,18 @@ def test_serve_names_an_address_it_cannot_listen_on(tmp_path: Path) -> None:
         1,
         "Error: cannot listen on 192.0.2.1:8000 (Cannot assign requested address); check --host.\n",
     )
+
+
+def test_serve_refuses_a_port_out_of_range(tmp_path: Path) -> None:
+    """A port past 65535 is a usage error (exit code 2), not an OverflowError traceback."""
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--port", "99999"],
+        env={"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"},
+    )
+
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for '--port': Input should be less than or equal to 65535" in result.output
+    )
+    assert not (tmp_path / "m.db").exists()
