@@ -1,10 +1,10 @@
 """`matchmaker rules`: show the country-status table the programme rules use, add rows."""
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
@@ -15,6 +15,18 @@ from matchmaker.country_statuses import PARTS, sources
 from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
 from models.rules import CountryStatusCreate, CountryStatusPublic
+
+# How the command names each field of a row, for its errors.
+_ARGUMENTS = {
+    "country": "CC",
+    "status": "STATUS",
+    "parts": "--parts",
+    "except_parts": "--except-parts",
+    "valid_from": "--from",
+    "valid_to": "--to",
+    "source": "--source",
+    "note": "--note",
+}
 
 rules_app = typer.Typer(
     help="Programme rules: the country-status table.", no_args_is_help=True, cls=Commands
@@ -31,6 +43,14 @@ def _rows() -> tuple[list[CountryStatusPublic], bool]:
         return rules.shipped_table_rows(), False
     finally:
         engine.dispose()
+
+
+def _problem(problem: ErrorDetails) -> str:
+    """One refused field, named as the command takes it (`--from`, not `valid_from`)."""
+    message = problem["msg"].removeprefix("Value error, ")
+    if not problem["loc"]:
+        return message
+    return f"{_ARGUMENTS.get(str(problem['loc'][0]), problem['loc'][0])}: {message}"
 
 
 @rules_app.command("show")
@@ -88,14 +108,14 @@ def rules_add(
                 "status": status,
                 "parts": [p for p in parts.split(";") if p],
                 "except_parts": [p for p in except_parts.split(";") if p],
-                "valid_from": date.fromisoformat(valid_from),
-                "valid_to": date.fromisoformat(valid_to) if valid_to else None,
+                "valid_from": valid_from,
+                "valid_to": valid_to or None,
                 "source": source,
                 "note": note,
             }
         )
-    except (ValidationError, ValueError) as error:
-        fail(str(error))
+    except ValidationError as error:
+        fail("; ".join(_problem(problem) for problem in error.errors(include_url=False)))
     engine = migrated_engine()
     try:
         with db.session_scope(db.for_writing(engine)) as session:
