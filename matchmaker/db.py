@@ -245,6 +245,10 @@ def _watch_reachability(engine: Engine) -> None:
         # A failed pre-ping makes the pool reconnect; only if that fails is it an outage.
         if context.is_pre_ping or not _is_unreachable(context):
             return None
+        # SQLAlchemy counts an interrupt (Ctrl-C, a cancelled task) as a disconnect; it is
+        # no outage, and must reach the code that handles it.
+        if not isinstance(context.original_exception, Exception):
+            return None
         # When the failed connection, or this thread's attempt to make one, began.
         began = None
         if context.connection is not None:
