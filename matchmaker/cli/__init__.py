@@ -16,7 +16,9 @@ from matchmaker.settings import Settings, get_settings
 
 # The engine's warnings when the database cannot be reached or written describe what the
 # running service does (reads from memory, 503); a command that stops says it in its error.
+# They are logged once the service's logging is set up (`serve` hands uvicorn its config).
 _OUTAGE_LOGGER = "matchmaker.db"
+_SERVICE_LOGGER = "matchmaker"
 
 
 def fail(message: str) -> NoReturn:
@@ -81,11 +83,11 @@ class Commands(TyperGroup):
     revision with one `Error:` line and exit code 1, not a traceback."""
 
     def invoke(self, ctx: Any) -> Any:
-        """Run the command; only `serve` logs the engine's outage warnings."""
+        """Run the command; the engine's outage warnings wait for the service's logging."""
         outages = logging.getLogger(_OUTAGE_LOGGER)
 
         def only_when_serving(_record: logging.LogRecord) -> bool:
-            return ctx.invoked_subcommand == "serve"
+            return bool(logging.getLogger(_SERVICE_LOGGER).handlers)
 
         outages.addFilter(only_when_serving)
         try:

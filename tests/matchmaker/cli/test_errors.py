@@ -6,8 +6,10 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from matchmaker.cli import Commands
 from matchmaker.cli.main import app
 from matchmaker.db import head_revision
 from tests.postgres import free_port
@@ -173,3 +175,37 @@ def test_an_in_memory_sqlite_database_is_refused(url: str) -> None:
         "Error: MATCHMAKER_DATABASE_URL: an in-memory SQLite database cannot be shared; give "
         "sqlite:///FILE\n",
     )
+
+
+def test_outage_warnings_wait_for_the_services_logging() -> None:
+    """Before `serve` hands uvicorn the service's logging, the engine's outage warnings (which
+    describe the running service) are left out; once it is set up, they are logged."""
+    commands = typer.Typer(cls=Commands)
+    outages = logging.getLogger("matchmaker.db")
+    service_logging = logging.NullHandler()
+    heard: list[str] = []
+
+    class Hear(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            heard.append(record.getMessage())
+
+    @commands.command()
+    def before() -> None:
+        outages.warning("before the service logs")
+
+    @commands.command()
+    def serving() -> None:
+        logging.getLogger("matchmaker").addHandler(service_logging)  # as uvicorn's config does
+        outages.warning("while the service logs")
+
+    hearing = Hear()
+    outages.addHandler(hearing)
+    try:
+        assert CliRunner().invoke(commands, ["before"]).exit_code == 0
+        assert CliRunner().invoke(commands, ["serving"]).exit_code == 0
+    finally:
+        outages.removeHandler(hearing)
+        logging.getLogger("matchmaker").removeHandler(service_logging)
+
+    assert heard == ["while the service logs"]
+    assert outages.filters == []
