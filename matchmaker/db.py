@@ -381,6 +381,13 @@ def head_revision() -> str | None:
     ).get_current_head()
 
 
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every migration's revision id that ships with this code."""
+    scripts = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://")))
+    return frozenset(script.revision for script in scripts.walk_revisions())
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
     with engine.connect() as connection:

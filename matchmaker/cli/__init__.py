@@ -63,9 +63,22 @@ def database_error(error: Unavailable | OperationalError) -> str:
     return f"the database refused the command ({reason})."
 
 
+def refuse_an_unknown_revision(engine: Engine) -> None:
+    """End the command if a newer version of matchmaker migrated the database."""
+    current = db.current_revision(engine)
+    if current is not None and current not in db.known_revisions():
+        engine.dispose()
+        fail(
+            f"the database is at schema revision {current}, which this version of matchmaker "
+            "does not know: a newer version migrated it. Run that version, or undo its "
+            f"migrations with it: `matchmaker db downgrade {db.head_revision()}`."
+        )
+
+
 def migrated_engine() -> Engine:
     """An engine on the configured database, which must be at this version's schema revision."""
     engine = db.create_db_engine(get_settings())
+    refuse_an_unknown_revision(engine)
     current, head = db.current_revision(engine), db.head_revision()
     if current != head:
         engine.dispose()

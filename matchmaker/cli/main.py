@@ -17,7 +17,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
-from matchmaker.cli import Commands, fail, migrated_engine
+from matchmaker.cli import Commands, fail, migrated_engine, refuse_an_unknown_revision
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
 from matchmaker.cli.notify import notify_app
@@ -59,6 +59,7 @@ def db_upgrade(
 ) -> None:
     """Apply the database migrations (to the latest revision by default)."""
     engine = db.create_db_engine(get_settings())
+    refuse_an_unknown_revision(engine)
     db.upgrade(engine, revision)
     typer.echo(f"Database at revision {db.current_revision(engine)}.")
     engine.dispose()
@@ -70,6 +71,7 @@ def db_downgrade(
 ) -> None:
     """Undo migrations down to a revision (`base` removes every table)."""
     engine = db.create_db_engine(get_settings())
+    refuse_an_unknown_revision(engine)
     db.downgrade(engine, revision)
     typer.echo(f"Database at revision {db.current_revision(engine)}.")
     engine.dispose()
@@ -238,6 +240,7 @@ def serve(
     settings = get_settings()
     _refuse_a_port_in_use(host, port)
     engine = db.create_db_engine(settings)
+    refuse_an_unknown_revision(engine)
     db.upgrade(engine)
     if demo:
         from matchmaker.importers.demo import load_demo

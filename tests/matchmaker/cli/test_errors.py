@@ -209,3 +209,28 @@ def test_outage_warnings_wait_for_the_services_logging() -> None:
 
     assert heard == ["while the service logs"]
     assert outages.filters == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["serve"], ["db", "upgrade"], ["db", "downgrade", "base"], ["keys", "list"]],
+)
+def test_a_database_a_newer_version_migrated_is_named_as_such(
+    command: list[str], tmp_path: Path
+) -> None:
+    """A revision this code does not know was said to need `db upgrade` (which then failed on
+    it) or was Alembic's bare "Can't locate revision"."""
+    database = tmp_path / "m.db"
+    env = _sqlite(database)
+    CliRunner().invoke(app, ["db", "upgrade"], env=env)
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'f00dcafe0001'")
+
+    result = CliRunner().invoke(app, command, env=env)
+
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: the database is at schema revision f00dcafe0001, which this version of "
+        "matchmaker does not know: a newer version migrated it. Run that version, or undo its "
+        f"migrations with it: `matchmaker db downgrade {head_revision()}`.\n",
+    )
