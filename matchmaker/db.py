@@ -245,6 +245,10 @@ def _watch_reachability(engine: Engine) -> None:
         # A failed pre-ping makes the pool reconnect; only if that fails is it an outage.
         if context.is_pre_ping or not _is_unreachable(context):
             return None
+        # SQLAlchemy counts an interrupt (Ctrl-C, a cancelled task) as a disconnect; it is
+        # no outage, and must reach the code that handles it.
+        if not isinstance(context.original_exception, Exception):
+            return None
         # When the failed connection, or this thread's attempt to make one, began.
         began = None
         if context.connection is not None:
@@ -375,6 +379,13 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(
         alembic_config(create_engine("sqlite://"))
     ).get_current_head()
+
+
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every migration's revision id that ships with this code."""
+    scripts = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://")))
+    return frozenset(script.revision for script in scripts.walk_revisions())
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -2,16 +2,37 @@
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# The databases the engine factory builds (`postgres` is an old spelling of `postgresql`).
+DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")
+
+
+def check_smtp_url(url: str) -> None:
+    """Raise ValueError unless `url` is smtp://[user:password@]host[:port] or smtps://..."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (urlsplit checks the port only when it is read)
+    except ValueError:
+        valid = False
+    else:
+        valid = parts.scheme in ("smtp", "smtps") and bool(parts.hostname)
+    if not valid:
+        raise ValueError("an SMTP URL must look like smtp://user:password@host:587 or smtps://host")
 
 
 class Settings(BaseSettings):
     """Every setting the service reads; each is documented in README.md."""
 
-    model_config = SettingsConfigDict(env_prefix="MATCHMAKER_", extra="ignore")
+    # Errors never echo a value: the SMTP URL and the admin token are secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="MATCHMAKER_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="sqlite:///matchmaker.db",
@@ -147,6 +168,48 @@ class Settings(BaseSettings):
         "non-public addresses; off, such URLs are refused (a safeguard against requests to the "
         "service's own network). For tests and closed networks only.",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _is_sqlite_or_postgresql(cls, value: str) -> str:
+        """Refuse a URL that does not parse or names a database the service does not use."""
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                f"{value!r} is not a database URL; give sqlite:///FILE or "
+                "postgresql+psycopg://user:password@host/dbname"
+            ) from None
+        backend = url.get_backend_name()
+        if backend not in DATABASE_BACKENDS:
+            raise ValueError(
+                f"{backend} is not supported; give sqlite:///FILE or "
+                "postgresql+psycopg://user:password@host/dbname"
+            )
+        if backend == "sqlite" and url.database in (None, "", ":memory:"):
+            # Each connection, and each command, would get a database of its own.
+            raise ValueError("an in-memory SQLite database cannot be shared; give sqlite:///FILE")
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _is_an_http_address(cls, value: str) -> str:
+        """Refuse an address e-mailed links could not use (no scheme, no host)."""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{value!r} is not an http(s) address; give one such as https://matchmaker.example"
+            )
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _is_an_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse a malformed SMTP URL at start; an empty one is the same as none."""
+        if value is None or not value.get_secret_value():
+            return None
+        check_smtp_url(value.get_secret_value())
+        return value
 
     def matching_index_dir(self) -> Path | None:
         """Where the matching index is saved: `index_dir`, else beside a SQLite file."""

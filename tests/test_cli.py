@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
+from matchmaker.db import head_revision
 from matchmaker.settings import get_settings
 from tests.postgres import free_port
 from tests.servers import wait_until_healthy
@@ -49,6 +50,12 @@ def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert f"Loaded the demo data: {len(organisations)} organisations" in output
+    assert f"Database: sqlite:///{tmp_path / 'new.db'} at revision {head_revision()}\n" in output
+    assert re.search(
+        rf"INFO:     Matching index ready in \d+\.\d s: {len(organisations)} organisations, "
+        rf"{len(calls)} calls; memory-mapped from {re.escape(str(tmp_path))}/new\.db\.index\n",
+        output,
+    )
     assert f"Web interface: {base}/ui/calls\n" in output
     assert f"API docs: {base}/docs (ReDoc: {base}/redoc)\n" in output
 

@@ -1,6 +1,7 @@
 """The `matchmaker evaluate` command: the consortium-recovery benchmark on a CORDIS folder."""
 
 import json
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -35,8 +36,9 @@ def evaluate_command(
     directory: Annotated[
         Path,
         typer.Argument(
+            metavar="DIR",
             help="A CORDIS folder (organisations.csv, participations.csv, projects.csv, "
-            "topics.csv), as `matchmaker import cordis` reads."
+            "topics.csv), as `matchmaker import cordis` reads.",
         ),
     ],
     json_path: Annotated[
@@ -92,6 +94,15 @@ def evaluate_command(
 
     `python -m benchmarks.quality` also draws charts and runs the ablations.
     """
+    try:
+        re.compile(test_pattern)
+    except re.error as error:
+        fail(f"--test-pattern {test_pattern!r} is not a regular expression ({error}).")
+    # Checked before the run, which takes minutes on the full data, rather than after it.
+    if json_path is not None and json_path.is_dir():
+        fail(f"--json {json_path} is a folder; name the file to write.")
+    if json_path is not None and not json_path.parent.is_dir():
+        fail(f"--json: the folder {json_path.parent} does not exist; create it or name another.")
     try:
         report = run(
             directory,

@@ -18,8 +18,7 @@ from rich.progress import (
 )
 from sqlalchemy import Engine
 
-from matchmaker import db
-from matchmaker.cli import fail
+from matchmaker.cli import Commands, fail, migrated_engine
 from matchmaker.importers.csv_source import Progress as ProgressCallback
 from matchmaker.importers.runner import (
     BATCH_SIZE,
@@ -28,20 +27,12 @@ from matchmaker.importers.runner import (
     import_calls,
     import_cordis,
 )
-from matchmaker.settings import get_settings
 
 import_app = typer.Typer(
     help="Import organisations (CORDIS open data) and calls (CORDIS, JSON, the F&T Portal).",
     no_args_is_help=True,
+    cls=Commands,
 )
-
-
-def _migrated_engine() -> Engine:
-    engine = db.create_db_engine(get_settings())
-    if db.current_revision(engine) is None:
-        engine.dispose()
-        fail("the database has no tables yet; run `matchmaker db upgrade` first.")
-    return engine
 
 
 @contextmanager
@@ -75,7 +66,7 @@ def _print(summary: ImportSummary) -> None:
 
 def _run(run: Callable[[Engine, ProgressCallback | None], ImportSummary]) -> None:
     """Run one import on the migrated database with a progress bar, and print its summary."""
-    engine = _migrated_engine()
+    engine = migrated_engine()
     try:
         with _progress_bar() as progress:
             summary = run(engine, progress)

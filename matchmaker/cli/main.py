@@ -1,19 +1,23 @@
 """The `matchmaker` command: serve the API, migrate the database, import data."""
 
+import copy
+import errno
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 from sqlalchemy import make_url
 from sqlmodel import Session
+from uvicorn.config import LOGGING_CONFIG
 
 from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
-from matchmaker.cli import fail
+from matchmaker.cli import Commands, fail, migrated_engine, refuse_an_unknown_revision
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
 from matchmaker.cli.notify import notify_app
@@ -33,10 +37,14 @@ MAX_KEYS_LISTED = 10_000
 # The files SQLite keeps beside a database in WAL mode.
 SIDECARS = ("-wal", "-shm")
 
-app = typer.Typer(help="Partner suggestions for research consortia.", no_args_is_help=True)
-db_app = typer.Typer(help="Database commands: migrations and backups.", no_args_is_help=True)
+app = typer.Typer(
+    help="Partner suggestions for research consortia.", no_args_is_help=True, cls=Commands
+)
+db_app = typer.Typer(
+    help="Database commands: migrations and backups.", no_args_is_help=True, cls=Commands
+)
 app.add_typer(db_app, name="db")
-keys_app = typer.Typer(help="API key commands.", no_args_is_help=True)
+keys_app = typer.Typer(help="API key commands.", no_args_is_help=True, cls=Commands)
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.add_typer(notify_app, name="notify")
@@ -47,19 +55,23 @@ app.command("evaluate")(evaluate_command)
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
 ) -> None:
     """Apply the database migrations (to the latest revision by default)."""
     engine = db.create_db_engine(get_settings())
+    refuse_an_unknown_revision(engine)
     db.upgrade(engine, revision)
     typer.echo(f"Database at revision {db.current_revision(engine)}.")
     engine.dispose()
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]) -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")],
+) -> None:
     """Undo migrations down to a revision (`base` removes every table)."""
     engine = db.create_db_engine(get_settings())
+    refuse_an_unknown_revision(engine)
     db.downgrade(engine, revision)
     typer.echo(f"Database at revision {db.current_revision(engine)}.")
     engine.dispose()
@@ -67,7 +79,10 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision."
 
 @db_app.command("backup")
 def db_backup(
-    file: Annotated[Path, typer.Argument(help="Where to write the copy (replaced if it exists).")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="Where to write the copy (replaced if it exists)."),
+    ],
 ) -> None:
     """Copy the SQLite database to FILE while the service runs (SQLite's online backup).
 
@@ -99,7 +114,7 @@ def db_backup(
 def _writing(*, read_only: bool = False) -> Iterator[Session]:
     """A committed session on the configured database (or one that only reads); domain errors
     end the command cleanly."""
-    engine = db.create_db_engine(get_settings())
+    engine = migrated_engine()
     try:
         scoped = engine if read_only else db.for_writing(engine)
         with db.session_scope(scoped, read_only=read_only) as session:
@@ -185,7 +200,9 @@ def keys_list(
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(metavar="ID", help="The key's id.")],
+) -> None:
     """Revoke an API key for good."""
     started = utc_now()
     with _writing() as session:
@@ -200,7 +217,7 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) ->
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     worker_healthcheck_timeout: Annotated[
         int,
@@ -221,7 +238,9 @@ def serve(
     Notifications are delivered in the background every MATCHMAKER_DELIVERY_INTERVAL seconds.
     """
     settings = get_settings()
+    _refuse_a_port_in_use(host, port)
     engine = db.create_db_engine(settings)
+    refuse_an_unknown_revision(engine)
     db.upgrade(engine)
     if demo:
         from matchmaker.importers.demo import load_demo
@@ -229,6 +248,10 @@ def serve(
         loaded = load_demo(engine)
         if loaded:
             typer.echo(f"Loaded the demo data: {loaded}.")
+    typer.echo(
+        f"Database: {make_url(settings.database_url).render_as_string(hide_password=True)} "
+        f"at revision {db.current_revision(engine)}"
+    )
     engine.dispose()
     # A wildcard address listens on every interface; this machine answers on loopback.
     shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
@@ -243,8 +266,38 @@ def serve(
         workers=workers,
         timeout_worker_healthcheck=worker_healthcheck_timeout,
         timeout_graceful_shutdown=settings.shutdown_timeout,
+        log_config=log_config(),
         log_level="info",
     )
+
+
+def _refuse_a_port_in_use(host: str, port: int) -> None:
+    """End the command if the address cannot be listened on: uvicorn finds out only after
+    the application started, which fits the matching index first."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            hint = (
+                "stop what uses it or choose another --port"
+                if error.errno == errno.EADDRINUSE
+                else "check --host"
+            )
+            fail(f"cannot listen on {host}:{port} ({error.strerror or error}); {hint}.")
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the service's own loggers (`matchmaker.*`) in its format.
+
+    Without them, Python's last-resort handler printed the service's warnings bare and dropped
+    its INFO lines (the index ready at start, a refit abandoned at shutdown).
+    """
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["matchmaker"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def main() -> None:

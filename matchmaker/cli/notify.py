@@ -5,12 +5,11 @@ from typing import Annotated
 import httpx
 import typer
 
-from matchmaker import db
-from matchmaker.cli import fail
+from matchmaker.cli import Commands, fail, migrated_engine
 from matchmaker.partnering.worker import deliver_once, smtp_sender
 from matchmaker.settings import get_settings
 
-notify_app = typer.Typer(help="Notification commands.", no_args_is_help=True)
+notify_app = typer.Typer(help="Notification commands.", no_args_is_help=True, cls=Commands)
 
 
 @notify_app.command("run")
@@ -33,7 +32,7 @@ def notify_run(
         fail(str(error))
     if sender is None:
         typer.echo("MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.", err=True)
-    engine = db.create_db_engine(settings)
+    engine = migrated_engine()
     try:
         with httpx.Client() as client:
             done = deliver_once(engine, settings=settings, send=sender, client=client, limit=limit)

@@ -1,22 +1,36 @@
 """`matchmaker rules`: show the country-status table the programme rules use, add rows."""
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from matchmaker import db, rules
 from matchmaker.auth import OPERATOR
-from matchmaker.cli import fail
+from matchmaker.cli import Commands, fail, migrated_engine
 from matchmaker.country_statuses import PARTS, sources
 from matchmaker.errors import DomainError
 from matchmaker.settings import get_settings
 from models.rules import CountryStatusCreate, CountryStatusPublic
 
-rules_app = typer.Typer(help="Programme rules: the country-status table.", no_args_is_help=True)
+# How the command names each field of a row, for its errors.
+_ARGUMENTS = {
+    "country": "CC",
+    "status": "STATUS",
+    "parts": "--parts",
+    "except_parts": "--except-parts",
+    "valid_from": "--from",
+    "valid_to": "--to",
+    "source": "--source",
+    "note": "--note",
+}
+
+rules_app = typer.Typer(
+    help="Programme rules: the country-status table.", no_args_is_help=True, cls=Commands
+)
 
 
 def _rows() -> tuple[list[CountryStatusPublic], bool]:
@@ -31,6 +45,14 @@ def _rows() -> tuple[list[CountryStatusPublic], bool]:
         engine.dispose()
 
 
+def _problem(problem: ErrorDetails) -> str:
+    """One refused field, named as the command takes it (`--from`, not `valid_from`)."""
+    message = problem["msg"].removeprefix("Value error, ")
+    if not problem["loc"]:
+        return message
+    return f"{_ARGUMENTS.get(str(problem['loc'][0]), problem['loc'][0])}: {message}"
+
+
 @rules_app.command("show")
 def rules_show(
     country: Annotated[
@@ -41,6 +63,12 @@ def rules_show(
     rows, from_database = _rows()
     if country:
         rows = [row for row in rows if row.country == country.upper()]
+        if not rows:
+            typer.echo(
+                f"No rows for {country.upper()}: the rules take it as non_associated "
+                "(add a row with `matchmaker rules add`)."
+            )
+            return
     typer.echo(rules.render_table(rows))
     if not from_database:
         typer.echo("\n(The database is not migrated: shipped rows only.)")
@@ -51,11 +79,14 @@ def rules_show(
 
 @rules_app.command("add")
 def rules_add(
-    country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code (XK for Kosovo).")],
+    country: Annotated[
+        str, typer.Argument(metavar="CC", help="ISO 3166-1 alpha-2 code (XK for Kosovo).")
+    ],
     status: Annotated[
         str,
         typer.Argument(
-            help="member_state, associated, funding_eligible, non_associated or excluded."
+            metavar="STATUS",
+            help="member_state, associated, funding_eligible, non_associated or excluded.",
         ),
     ],
     valid_from: Annotated[str, typer.Option("--from", help="First day in force (YYYY-MM-DD).")],
@@ -77,15 +108,15 @@ def rules_add(
                 "status": status,
                 "parts": [p for p in parts.split(";") if p],
                 "except_parts": [p for p in except_parts.split(";") if p],
-                "valid_from": date.fromisoformat(valid_from),
-                "valid_to": date.fromisoformat(valid_to) if valid_to else None,
+                "valid_from": valid_from,
+                "valid_to": valid_to or None,
                 "source": source,
                 "note": note,
             }
         )
-    except (ValidationError, ValueError) as error:
-        fail(str(error))
-    engine = db.create_db_engine(get_settings())
+    except ValidationError as error:
+        fail("; ".join(_problem(problem) for problem in error.errors(include_url=False)))
+    engine = migrated_engine()
     try:
         with db.session_scope(db.for_writing(engine)) as session:
             row = rules.add_country_status(session, data=data, actor=OPERATOR)

@@ -7,9 +7,11 @@ from typing import Annotated
 import httpx
 import typer
 from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
 
-from matchmaker.cli import fail
-from matchmaker.cli.imports import _migrated_engine, _progress_bar
+from matchmaker.cli import Commands, database_error, fail, migrated_engine
+from matchmaker.cli.imports import _progress_bar
+from matchmaker.errors import Unavailable
 from matchmaker.importers.runner import SourceError
 from matchmaker.importers.sync import (
     IDENTIFIERS_SHOWN,
@@ -20,7 +22,7 @@ from matchmaker.importers.sync import (
 )
 from matchmaker.settings import get_settings
 
-sync_app = typer.Typer(help="Keep calls current with a source.", no_args_is_help=True)
+sync_app = typer.Typer(help="Keep calls current with a source.", no_args_is_help=True, cls=Commands)
 
 
 @sync_app.callback()
@@ -87,7 +89,7 @@ def sync_calls_command(
     state_path = state or default_state_path(get_settings().database_url)
     if state_path is None:
         fail("the database is not a SQLite file; name a state file with --state FILE.")
-    engine = _migrated_engine()
+    engine = migrated_engine()
 
     def once() -> SyncSummary:
         with _progress_bar() as progress:
@@ -111,6 +113,8 @@ def sync_calls_command(
                 _print(once(), every_identifier=every_identifier)
             except SourceError as error:  # a failed round waits for the next one
                 typer.echo(f"Error: {error}", err=True)
+            except (Unavailable, OperationalError) as error:  # a restarting or locked database
+                typer.echo(f"Error: {database_error(error)}", err=True)
 
         repeat(round_, interval, rounds=rounds)
     finally:

@@ -23,6 +23,7 @@ maps those files instead of fitting; the workers of one machine share their page
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -284,11 +285,29 @@ class MatchingService:
 
     def start(self) -> None:
         """Fit both indexes from the database; call once before serving."""
+        started = time.monotonic()
         built = self._build()
         with self._sync_lock:
             self._install(built)
             self._catch_up()
+        self._log_installed("Matching index ready", built, started)
         self._compact_changes()
+
+    def _log_installed(
+        self, what: str, built: tuple[ProfileIndex, TfidfMatcher, Directory, int], started: float
+    ) -> None:
+        """Say at INFO how long a fit or a load took, what it holds and where it lives."""
+        organisations, calls = built[0], built[1]
+        logger.info(
+            "%s in %.1f s: %d organisations, %d calls; %s",
+            what,
+            time.monotonic() - started,
+            organisations.n_documents,
+            calls.n_documents,
+            f"memory-mapped from {self.index_dir}"
+            if organisations.mapped
+            else "held in this process's memory (not saved)",
+        )
 
     @property
     def ready(self) -> bool:
@@ -411,6 +430,7 @@ class MatchingService:
             return True
 
     def _refit(self) -> None:
+        started = time.monotonic()
         try:
             built = self._build()
             if self._stopping.is_set():
@@ -418,6 +438,7 @@ class MatchingService:
             with self._sync_lock:
                 self._install(built)
                 self._catch_up()
+            self._log_installed("Background refit installed", built, started)
         except Unavailable:
             logger.warning(
                 "Background refit stopped: the database cannot be reached; the current index "

@@ -42,6 +42,7 @@ from matchmaker.db import BackgroundWriter, first_claimed
 from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS
 from matchmaker.partnering.preferences import ensure_preference, unsubscribe_link
 from matchmaker.repository import stored_id
+from matchmaker.settings import check_smtp_url
 from models.common import as_utc, utc_now
 from models.notifications import EmailFrequency, NotificationPreference
 from models.organisation import Organisation
@@ -82,9 +83,9 @@ class SmtpServer:
 
 def parse_smtp_url(url: str) -> SmtpServer:
     """Read smtp://user:password@host:port (STARTTLS when offered) or smtps:// (TLS at once)."""
+    check_smtp_url(url)
     parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ValueError("The SMTP URL must look like smtp://user:password@host:587.")
+    assert parts.hostname is not None  # checked
     implicit_tls = parts.scheme == "smtps"
     return SmtpServer(
         host=parts.hostname,

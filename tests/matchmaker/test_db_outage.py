@@ -70,3 +70,25 @@ def test_a_refusal_that_began_before_the_recovery_starts_no_new_outage(
         f"{name} can be reached again",
         f"{name} cannot be reached",
     ]
+
+
+def test_an_interrupt_during_a_query_stays_an_interrupt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ctrl-C while a command waits on the database ends it as an interrupt; it was taken for
+    an outage (`Unavailable`, logged as "cannot be reached ()")."""
+    engine = create_db_engine(Settings(database_url=f"sqlite:///{tmp_path / 'test.db'}"))
+
+    @event.listens_for(engine, "do_execute")
+    def _interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    with (
+        caplog.at_level(logging.WARNING),
+        pytest.raises(KeyboardInterrupt),
+        engine.connect() as connection,
+    ):
+        connection.execute(text("SELECT 1"))
+    engine.dispose()
+
+    assert caplog.records == []

@@ -1,6 +1,8 @@
 """`matchmaker sync calls`: created, updated, closed and unchanged calls, once or repeatedly."""
 
 import json
+import sqlite3
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
+from matchmaker.cli.main import app
 from matchmaker.cli.sync import sync_app
 from matchmaker.importers import sync as sync_module
 from matchmaker.importers.runner import import_calls
@@ -458,3 +461,32 @@ def test_cli_rejects_a_bad_interval(
         bare.output
         == "Error: '5' has no unit: write 5s, 5m, 5h or 5d (seconds, minutes, hours or days).\n"
     )
+
+
+def test_cli_every_keeps_going_after_a_round_the_database_refused(tmp_path: Path) -> None:
+    """A round that finds the SQLite database locked past the busy timeout prints one error
+    line, not a traceback that ends the repeating sync; the next round syncs."""
+    database = tmp_path / "m.db"
+    env = {
+        "MATCHMAKER_DATABASE_URL": f"sqlite:///{database}",
+        "MATCHMAKER_SQLITE_BUSY_TIMEOUT_MS": "50",
+    }
+    assert CliRunner().invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    source = write_calls(tmp_path / "calls.json", [call_source("T-1")])
+    arguments = ["calls", str(source), "--state", str(tmp_path / "state.json")]
+    holder = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock through the first round
+    release = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        result = CliRunner().invoke(
+            sync_app, [*arguments, "--every", "1s", "--rounds", "2"], env=env
+        )
+    finally:
+        release.join()
+        holder.close()
+
+    assert result.exit_code == 0, result.output
+    first, second = result.output.split("] sync 2\n")
+    assert "] sync 1\nError: the database refused the command (database is locked).\n[" in first
+    assert "Created: T-1" in second

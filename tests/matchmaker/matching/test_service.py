@@ -1,6 +1,7 @@
 """The matching service saves its organisation index and later starts from it, never stale."""
 
 import logging
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -330,3 +331,32 @@ def test_a_saved_index_keeps_when_profiles_were_confirmed(engine: Engine, tmp_pa
     first, second = ([m.id for m in service.suggest_for_text(CALL)] for service in services)
     assert first == second
     assert first[-1] == stale
+
+
+def test_start_logs_what_the_index_holds_and_where(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each start, and each background refit installed, says at INFO how many profiles and
+    calls it indexed and whether it maps the saved copy or holds its own."""
+    add(engine, name="Biopsy lab")
+    folder = tmp_path / "index"
+
+    with caplog.at_level(logging.INFO, logger="matchmaker.matching.service"):
+        started(engine, folder)
+        in_memory = started(engine, None)
+        add(engine, name="Cardiology centre")
+        assert in_memory.request_refit()
+        in_memory.wait_for_refit()
+
+    said = [
+        re.sub(r"in \d+\.\d s", "in N s", record.getMessage())
+        for record in caplog.records
+        if record.name == "matchmaker.matching.service"
+    ]
+    assert said == [
+        f"Matching index ready in N s: 1 organisations, 0 calls; memory-mapped from {folder}",
+        "Matching index ready in N s: 1 organisations, 0 calls; held in this process's memory "
+        "(not saved)",
+        "Background refit installed in N s: 2 organisations, 0 calls; held in this process's "
+        "memory (not saved)",
+    ]

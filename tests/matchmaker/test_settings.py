@@ -1,0 +1,66 @@
+"""Settings refuse values the service cannot use, without echoing them."""
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from matchmaker.cli.main import app
+from matchmaker.settings import Settings
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://mailer:s3cret@mail.example",
+        "smtp://",
+        "mail.example:587",
+        "smtp://mailer:s3cret@mail.example:submission",
+    ],
+)
+def test_a_malformed_smtp_url_is_refused_without_showing_it(url: str) -> None:
+    """Neither the URL nor its password appears in the error."""
+    with pytest.raises(ValidationError) as raised:
+        Settings(smtp_url=url)
+
+    assert [error["msg"] for error in raised.value.errors()] == [
+        "Value error, an SMTP URL must look like smtp://user:password@host:587 or smtps://host"
+    ]
+    assert "s3cret" not in str(raised.value)
+    assert "mail.example" not in str(raised.value)
+
+
+def test_an_empty_smtp_url_is_the_same_as_none() -> None:
+    """MATCHMAKER_SMTP_URL= (set but empty) leaves e-mail in the outbox, like unset."""
+    assert Settings(smtp_url="").smtp_url is None
+    assert Settings(smtp_url="smtps://mail.example").smtp_url is not None
+
+
+@pytest.mark.parametrize("command", [["serve"], ["notify", "run"]])
+def test_serve_and_notify_refuse_a_malformed_smtp_url_at_start(command: list[str]) -> None:
+    """`serve` no longer starts with e-mail silently off, and both name the variable."""
+    env = {"MATCHMAKER_SMTP_URL": "http://mailer:s3cret@mail.example"}
+    result = CliRunner().invoke(app, command, env=env)
+
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: MATCHMAKER_SMTP_URL: an SMTP URL must look like "
+        "smtp://user:password@host:587 or smtps://host\n",
+    )
+
+
+@pytest.mark.parametrize("address", ["matchmaker.example", "ftp://matchmaker.example", "https://"])
+def test_a_public_base_url_links_could_not_use_is_refused(address: str) -> None:
+    """The links e-mailed (key recovery, unsubscribe) need a scheme and a host."""
+    with pytest.raises(ValidationError) as raised:
+        Settings(public_base_url=address)
+
+    assert [error["msg"] for error in raised.value.errors()] == [
+        f"Value error, {address!r} is not an http(s) address; give one such as "
+        "https://matchmaker.example"
+    ]
+
+
+def test_a_public_base_url_may_carry_a_path_prefix() -> None:
+    """Behind a proxy that serves the service under a path, the prefix is kept."""
+    address = "https://research.example/matchmaker/"
+    assert Settings(public_base_url=address).public_base_url == address
