@@ -177,7 +177,7 @@ class Settings(BaseSettings):
             url = make_url(value)
         except ArgumentError:
             raise ValueError(
-                f"{value!r} is not a database URL; give sqlite:///FILE or "
+                "this is not a database URL; give sqlite:///FILE or "
                 "postgresql+psycopg://user:password@host/dbname"
             ) from None
         backend = url.get_backend_name()
