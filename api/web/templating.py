@@ -61,9 +61,10 @@ def fills_label(fills: str) -> str:
 
 
 def fitting_none(suggestions: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether ranked suggestions (as `pages.shown_suggestions` gives them) list only organisations that
-    share no term with what they were ranked for: filtered by a type, the ranking lists every
-    organisation of it, those sharing no term last, so its first then shares none."""
+    """Whether ranked suggestions (as `pages.shown_suggestions` gives them) list only
+    organisations that share no term with what they were ranked for: filtered by a type, the
+    ranking lists every organisation of it, those sharing no term last, so its first then shares
+    none."""
     return bool(suggestions) and not suggestions[0]["terms"]
 
 
