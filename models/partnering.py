@@ -10,7 +10,7 @@ transaction as the change, and delivered by `matchmaker notify run`.
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
@@ -146,6 +146,18 @@ class OutboxStatus(StrEnum):
     muted = "muted"
 
 
+class AboutIds(TypedDict, total=False):
+    """The ids of what a notification reports, as its webhook's `about` names them (the other
+    organisation's is `OutboxMessage.about_organisation_id`, never stored here twice)."""
+
+    call_id: int
+    saved_search_id: int
+    partner_request_id: int
+    contact_request_id: int
+    consortium_id: int
+    claim_id: int
+
+
 class OutboxMessage(SQLModel, table=True):
     """A notification to deliver, written in the transaction of the change it reports."""
 
@@ -169,6 +181,9 @@ class OutboxMessage(SQLModel, table=True):
     about_organisation_id: int | None = Field(
         default=None, sa_column=reference("organisations", nullable=True, index=True)
     )
+    # What else it reports (`AboutIds`), so that a webhook's receiver need not parse the text;
+    # null for messages written before it was kept, and for those naming nothing.
+    about_ids: dict[str, int] | None = Field(default=None, sa_type=JSON(none_as_null=True))
     subject: str = Field(max_length=300)
     body: str = Field(max_length=20_000)
     status: str = Field(default=OutboxStatus.pending.value, max_length=16)
@@ -476,6 +491,7 @@ _NOTIFICATION_EXAMPLE: JsonDict = {
     "attempts": 1,
     "created_at": "2026-12-06T11:00:00Z",
     "sent_at": "2026-12-06T11:01:00Z",
+    "about": {"call_id": 12, "contact_request_id": 7, "organisation_id": 45},
 }
 
 
@@ -506,6 +522,12 @@ class NotificationPublic(BaseModel):
     created_at: UtcDatetime = PydanticField(description="When it was queued (UTC).")
     sent_at: UtcDatetime | None = PydanticField(
         description="When the mail server took it (UTC); null until then."
+    )
+    about: dict[str, int] = PydanticField(
+        description="The ids of what it reports, as its webhooks' `about` gives them "
+        "(`call_id`, `saved_search_id`, `partner_request_id`, `contact_request_id`, "
+        "`consortium_id`, `organisation_id` of the other organisation, `claim_id`); `{}` when "
+        "it names nothing or was written before these were kept."
     )
 
 

@@ -1,5 +1,6 @@
 """The migrations create exactly what the models declare, and undo it."""
 
+import json
 import os
 import re
 from datetime import UTC, datetime
@@ -11,13 +12,16 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
+from sqlmodel import Session, col
 
 import models
 from api.main import create_app
 from matchmaker import db
+from matchmaker.partnering.webhooks import payload
 from matchmaker.search import is_search_table
 from matchmaker.settings import Settings
+from models.partnering import OutboxMessage
 from tests import postgres
 from tests.factories import create_call, create_organisation
 from tests.helpers import bearer, keyed, settings_for
@@ -669,3 +673,59 @@ def test_claims_left_pending_without_their_record_end_as_merged_or_deleted(
         (3, "pending"),
         (4, "confirmed"),
     ]
+
+
+ABOUT_IDS_REVISION = "9096f586e6be"
+OUTBOX = sa.table(
+    "outbox_messages",
+    sa.column("id", sa.Integer()),
+    sa.column("message_id", sa.String()),
+    sa.column("event", sa.String()),
+    sa.column("organisation_id", sa.Integer()),
+    sa.column("about_organisation_id", sa.Integer()),
+    sa.column("subject", sa.String()),
+    sa.column("body", sa.String()),
+    sa.column("status", sa.String()),
+    sa.column("attempts", sa.Integer()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("next_attempt_at", sa.DateTime(timezone=True)),
+)
+
+
+def test_notifications_written_before_about_ids_name_only_their_other_organisation(
+    engine: Engine,
+) -> None:
+    """Messages stored before the revision keep a null `about_ids`: their webhook's `about`
+    names the other organisation they were stored with, or nothing. The downgrade drops the
+    column and keeps the messages."""
+    db.downgrade(engine, f"{ABOUT_IDS_REVISION}-1")
+    for number in (1, 2):
+        _insert(engine, number, [])
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            OUTBOX.insert(),
+            [
+                {"id": number, "message_id": f"<{number}@matchmaker>", "event": event}
+                | {"organisation_id": 1, "about_organisation_id": about, "subject": "s"}
+                | {"body": "b", "status": "pending", "attempts": 0}
+                | {"created_at": now, "next_attempt_at": now}
+                for number, event, about in [
+                    (1, "request_received", 2),
+                    (2, "confirm_reminder", None),
+                ]
+            ],
+        )
+    db.upgrade(engine)
+    with Session(engine) as session:
+        messages = session.scalars(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        assert [message.about_ids for message in messages] == [None, None]
+        assert [json.loads(payload(message))["about"] for message in messages] == [
+            {"organisation_id": 2},
+            {},
+        ]
+    db.downgrade(engine, f"{ABOUT_IDS_REVISION}-1")
+    assert "about_ids" not in {c["name"] for c in inspect(engine).get_columns("outbox_messages")}
+    with engine.connect() as connection:
+        kept = connection.execute(sa.select(OUTBOX.c.id).order_by(OUTBOX.c.id)).scalars().all()
+    assert kept == [1, 2]

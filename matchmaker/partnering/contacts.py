@@ -32,6 +32,7 @@ from models.call import Call
 from models.common import as_utc
 from models.organisation import Organisation, OrganisationSummary
 from models.partnering import (
+    AboutIds,
     BlockPublic,
     ContactKind,
     ContactRequest,
@@ -167,6 +168,19 @@ def waiting_request(
     ).first()
 
 
+def _request_ids(request: ContactRequest) -> AboutIds:
+    """What a notification of a contact request reports: the request, and the call, partner
+    request and draft it names, if any."""
+    ids = AboutIds(contact_request_id=stored_id(request))
+    if request.call_id is not None:
+        ids["call_id"] = request.call_id
+    if request.partner_request_id is not None:
+        ids["partner_request_id"] = request.partner_request_id
+    if request.consortium_id is not None:
+        ids["consortium_id"] = request.consortium_id
+    return ids
+
+
 def _notify_received(
     session: Session,
     request: ContactRequest,
@@ -180,6 +194,7 @@ def _notify_received(
         session,
         organisation_id=request.recipient_organisation_id,
         about=request.sender_organisation_id,
+        ids=_request_ids(request),
         event=Event.request_received,
         subject=f"{what.capitalize()} from {sender.name}",
         body=(
@@ -493,6 +508,7 @@ def answer_contact_request(
             session,
             organisation_id=request.sender_organisation_id,
             about=viewer_id,
+            ids=_request_ids(request),
             event=Event.request_accepted,
             subject=f"{recipient.name} accepted {what}",
             body=(
@@ -507,6 +523,7 @@ def answer_contact_request(
             session,
             organisation_id=request.sender_organisation_id,
             about=viewer_id,
+            ids=_request_ids(request),
             event=Event.request_declined,
             subject=f"{recipient.name} declined {what}",
             body=(

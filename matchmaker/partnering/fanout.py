@@ -55,7 +55,7 @@ from models.call import Call, CallStatus, call_status
 from models.common import counts_as, utc_now
 from models.consortium import Consortium
 from models.organisation import Organisation
-from models.partnering import OutboxMessage, PartnerRequest, PartnerRequestStatus
+from models.partnering import AboutIds, OutboxMessage, PartnerRequest, PartnerRequestStatus
 from models.saved_search import JobKind, NotificationJob, NotificationKey, SavedSearch, SearchTarget
 
 # A draft's owner hears of its call's deadline once, when it is this many days away or less.
@@ -136,6 +136,7 @@ def _notify_once(
     subject: str,
     body: str,
     about: int | None = None,
+    ids: AboutIds | None = None,
     now: datetime,
 ) -> int:
     """Write the message unless its key was taken before: 1 when written, 0 when not."""
@@ -148,6 +149,7 @@ def _notify_once(
         subject=subject,
         body=body,
         about=about,
+        ids=ids,
     )
     return 1
 
@@ -165,10 +167,11 @@ def _search_plans(
     subject: str,
     body: str,
     about: int | None = None,
+    ids: AboutIds | None = None,
     base_url: str,
 ) -> list[Planned]:
     """One message per hit whose search exists (`about`: the organisation the item is, or is
-    from, if any)."""
+    from, if any; `ids`: the item's own, the search's added)."""
     if not hits:
         return []
     searches = {
@@ -190,6 +193,7 @@ def _search_plans(
                 f"{percent(search.threshold)}). "
                 f"To change or delete your saved searches: {web_page(base_url, '/saved-searches')}",
                 about=about,
+                ids=AboutIds(**(ids or {}), saved_search_id=hit.search_id),
             ),
             hit.search_id,
         )
@@ -226,6 +230,7 @@ def _call_job(
         body=f"A new call was published: {call.identifier}, {call.title}\n"
         f"Programme: {call.programme or 'not given'}; deadline: {deadline}.\n"
         f"{web_page(base_url, f'/calls/{call_id}')}",
+        ids=AboutIds(call_id=call_id),
         base_url=base_url,
     )
 
@@ -272,6 +277,7 @@ def _partner_request_job(
         f"{call.identifier}, {call.title}.\n{request.pitch}\n"
         f"{web_page(base_url, f'/calls/{call.id}#partner-requests')}",
         about=publisher.id,
+        ids=AboutIds(partner_request_id=request_id, call_id=stored_id(call)),
         base_url=base_url,
     )
 
@@ -283,6 +289,7 @@ class DraftGap:
     draft_id: int
     owner_id: int
     name: str
+    call_id: int
     call_identifier: str
     missing: frozenset[str]
     members: frozenset[int]
@@ -313,6 +320,7 @@ def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
                     stored_id(draft),
                     draft.owner_organisation_id,
                     draft.name,
+                    stored_id(call),
                     call.identifier,
                     frozenset(missing),
                     frozenset(stored_id(organisation) for organisation in organisations),
@@ -337,6 +345,7 @@ def _gap_plans(organisation: Organisation, gaps: list[DraftGap], *, base_url: st
                 f"a kind of partner your draft {gap.name!r} for {gap.call_identifier} still "
                 f"lacks.\n{web_page(base_url, f'/organisations/{organisation.id}')}",
                 about=organisation.id,
+                ids=AboutIds(consortium_id=gap.draft_id, call_id=gap.call_id),
             ),
         )
         for gap in gaps
@@ -520,6 +529,7 @@ def remind_deadlines(
                 body=f"The call {call.identifier}, {call.title}, that your draft {draft.name!r} "
                 f"is written for closes {when}, on {say_date(deadline)}.\n"
                 f"{web_page(base_url, f'/consortia/{draft.id}')}",
+                ids=AboutIds(consortium_id=stored_id(draft), call_id=stored_id(call)),
                 now=now,
             )
     return sent

@@ -7,13 +7,15 @@ sent for a change that was rolled back. `matchmaker.partnering.delivery` sends t
 
 import re
 import uuid
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import cast
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from models.notifications import Webhook, WebhookDelivery
-from models.partnering import NotificationPublic, OutboxMessage, OutboxStatus
+from models.partnering import AboutIds, NotificationPublic, OutboxMessage, OutboxStatus
 
 
 class Event(StrEnum):
@@ -66,9 +68,19 @@ def exported_notifications(session: Session, *, organisation_id: int) -> list[No
             attempts=message.attempts,
             created_at=message.created_at,
             sent_at=message.sent_at,
+            about=about_of(message),
         )
         for message in messages
     ]
+
+
+def about_of(message: OutboxMessage) -> dict[str, int]:
+    """The ids of what a message reports, by name, the other organisation's among them: a
+    webhook's `about` (`{}` for a message naming nothing, or written before they were kept)."""
+    about = dict(message.about_ids or {})
+    if message.about_organisation_id is not None:
+        about["organisation_id"] = message.about_organisation_id
+    return dict(sorted(about.items()))
 
 
 def web_page(base_url: str, path: str) -> str:
@@ -91,6 +103,7 @@ def outbox_message(
     to_address: str | None = None,
     message_id: str | None = None,
     about: int | None = None,
+    ids: AboutIds | None = None,
 ) -> OutboxMessage:
     """A notification for an organisation, not yet in any transaction (`add_messages` adds it):
     a background pass builds its messages before it takes the write lock."""
@@ -101,6 +114,8 @@ def outbox_message(
         # None: the organisation's contact address; a claim's link goes elsewhere.
         to_address=to_address,
         about_organisation_id=about,
+        # A TypedDict is a Mapping[str, object] to mypy; every value of AboutIds is an int.
+        about_ids=dict(cast(Mapping[str, int], ids)) if ids else None,
         subject=subject[:300],
         body=body,
     )
@@ -153,12 +168,14 @@ def enqueue(
     to_address: str | None = None,
     message_id: str | None = None,
     about: int | None = None,
+    ids: AboutIds | None = None,
 ) -> OutboxMessage:
     """Add a notification for an organisation to the caller's transaction, with one delivery
     for each of its webhooks (none for a message holding a secret). A given `message_id` is a
     unique key: a second message under it fails with IntegrityError, so it is sent once.
     `about` is the other organisation whose data the text holds: deleting its profile deletes
-    the message, queued or sent, and its webhook deliveries."""
+    the message, queued or sent, and its webhook deliveries. `ids` names what else it reports
+    (never a secret: they go to webhooks and exports)."""
     message = outbox_message(
         organisation_id=organisation_id,
         event=event,
@@ -167,6 +184,7 @@ def enqueue(
         to_address=to_address,
         message_id=message_id,
         about=about,
+        ids=ids,
     )
     (added,) = add_messages(session, [message])
     return added

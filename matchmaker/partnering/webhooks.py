@@ -40,6 +40,7 @@ from matchmaker.db import BackgroundWriter, first_claimed
 from matchmaker.errors import Conflict, InvalidInput, NotFound
 from matchmaker.organisations import get_organisation
 from matchmaker.partnering.delivery import SEND_LEASE, failure_text, retry_delay
+from matchmaker.partnering.outbox import about_of
 from matchmaker.repository import stored_id
 from models.common import as_utc, utc_now
 from models.notifications import (
@@ -149,7 +150,8 @@ def verify_signature(
 
 
 def payload(message: OutboxMessage) -> bytes:
-    """The JSON body POSTed for an outbox message (its raw bytes are what is signed)."""
+    """The JSON body POSTed for an outbox message, `about` naming what it reports by id (its
+    raw bytes are what is signed)."""
     document = {
         "id": message.message_id,
         "event": message.event,
@@ -157,6 +159,7 @@ def payload(message: OutboxMessage) -> bytes:
         "subject": message.subject,
         "body": message.body,
         "created_at": as_utc(message.created_at).isoformat().replace("+00:00", "Z"),
+        "about": about_of(message),
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 

@@ -39,6 +39,7 @@ from matchmaker.trust.merging import merge_organisations
 from models.apikey import KeyRole
 from models.common import utc_now
 from models.organisation import Organisation
+from models.partnering import AboutIds
 from models.trust import Claim, ClaimCreate, ClaimStatus, ConfirmedBy, MergeReason
 
 CORDIS_PREFIX = "cordis:"
@@ -178,6 +179,7 @@ def create_claim(
             subject=f"Confirm that {claimant.name} is {record.name} on matchmaker",
             body=_body(claimant, record, claim_link(base_url, stored_id(claim), token), hours),
             to_address=address,
+            ids=AboutIds(claim_id=stored_id(claim)),
         )
     return claim, token
 

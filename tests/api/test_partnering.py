@@ -735,8 +735,14 @@ def test_export_holds_the_notifications_sent_to_it_without_addresses_or_links(
         0,
         None,
     )
+    assert accepted["about"] == {
+        "call_id": call["id"],
+        "contact_request_id": answered["id"],
+        "organisation_id": publisher.id,
+        "partner_request_id": answered["partner_request_id"],
+    }
     assert "/ui/key-recovery/" in stored[1].body
-    assert recovery["body"] == REDACTED_BODY
+    assert (recovery["body"], recovery["about"]) == (REDACTED_BODY, {})
     assert "partnering@leiden.example" not in str(exported)
     theirs = publisher.client.get(f"/organisations/{publisher.id}/export").json()
     assert [item["event"] for item in theirs["notifications"]] == ["request_received"]

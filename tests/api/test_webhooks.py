@@ -1,6 +1,7 @@
 """Webhooks over HTTP: registered by the organisation's key, secret shown once, private
 addresses refused, and a delivery log its owner reads page by page."""
 
+import json
 from typing import Any
 
 import httpx
@@ -148,38 +149,42 @@ def test_at_most_five_webhooks(owner: tuple[int, TestClient]) -> None:
     assert_problem(client.post(path, json={"url": "http://127.0.0.1:9/x"}), 409)
 
 
-def _contact(sender: TestClient, recipient_id: int, call_id: int) -> None:
+def _contact(sender: TestClient, recipient_id: int, call_id: int) -> int:
     answer = sender.post(
         f"/organisations/{recipient_id}/contact-requests",
         json={"call_id": call_id, "message": "Your biobank fits our proposal."},
     )
     assert answer.status_code == 201, answer.text
+    request_id: int = answer.json()["id"]
+    return request_id
 
 
 def test_a_contact_request_reaches_the_webhook_and_the_log_pages(
     client: TestClient, engine: Engine, owner: tuple[int, TestClient]
 ) -> None:
-    """Each notification for the organisation is POSTed, signed; the log lists them newest
-    first, paginated, with status and attempts."""
+    """Each notification for the organisation is POSTed, signed, naming the request, its call
+    and its sender in `about`; the log lists them newest first, paginated, with status and
+    attempts."""
     organisation_id, mine = owner
     call = create_call(client, opening_date=None, deadline="2099-01-31")
-    senders = [
-        keyed(client, create_organisation(client, name=name)["api_key"])
-        for name in ("Sender Lab", "Second Lab")
-    ]
+    created = [create_organisation(client, name=name) for name in ("Sender Lab", "Second Lab")]
+    senders = [keyed(client, body["api_key"]) for body in created]
     receiver = Receiver()
     with webhook_receiver(receiver) as url:
         webhook: dict[str, Any] = mine.post(
             f"/organisations/{organisation_id}/webhooks", json={"url": f"{url}/in"}
         ).json()
         receiver.secret = webhook["secret"]
-        for sender in senders:
-            _contact(sender, organisation_id, call["id"])
+        requests = [_contact(sender, organisation_id, call["id"]) for sender in senders]
         with httpx.Client() as http:
             done = deliver_webhooks(engine, client=http, allow_private=True)
     assert (done.delivered, done.failed) == (2, 0)
     assert [r.verified for r in receiver.received] == [True, True]
     assert receiver.received[0].headers["x-matchmaker-event"] == "request_received"
+    assert [json.loads(r.body)["about"] for r in receiver.received] == [
+        {"call_id": call["id"], "contact_request_id": request_id, "organisation_id": body["id"]}
+        for request_id, body in zip(requests, created, strict=True)
+    ]
     log = mine.get(
         f"/organisations/{organisation_id}/webhooks/{webhook['id']}/deliveries",
         params={"limit": 1, "offset": 1},
