@@ -1,5 +1,7 @@
 """Service settings, read from `MATCHMAKER_*` environment variables."""
 
+from email.errors import HeaderParseError
+from email.message import EmailMessage
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -199,6 +201,24 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
                 f"{value!r} is not an http(s) address; give one such as https://matchmaker.example"
+            )
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _is_one_address(cls, value: str) -> str:
+        """Refuse a From that every e-mail would fail on: one address, with a display name or
+        without (`Matchmaker <noreply@matchmaker.example>`)."""
+        header = EmailMessage()
+        try:
+            header["From"] = value
+            addresses = header["From"].addresses
+        except (ValueError, IndexError, HeaderParseError):
+            addresses = ()
+        if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+            raise ValueError(
+                "give one e-mail address, such as noreply@matchmaker.example or "
+                "Matchmaker <noreply@matchmaker.example>"
             )
         return value
 

@@ -64,3 +64,26 @@ def test_a_public_base_url_may_carry_a_path_prefix() -> None:
     """Behind a proxy that serves the service under a path, the prefix is kept."""
     address = "https://research.example/matchmaker/"
     assert Settings(public_base_url=address).public_base_url == address
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "matchmaker", "@matchmaker.example", "a@b.example, c@d.example", "a@b.example\nBcc: c@d"],
+)
+def test_a_mail_from_that_is_not_one_address_is_refused(value: str) -> None:
+    """A From every e-mail would fail on (none, two, a header smuggled in) stops the start."""
+    with pytest.raises(ValidationError) as raised:
+        Settings(mail_from=value)
+
+    assert [error["msg"] for error in raised.value.errors()] == [
+        "Value error, give one e-mail address, such as noreply@matchmaker.example or "
+        "Matchmaker <noreply@matchmaker.example>"
+    ]
+
+
+@pytest.mark.parametrize(
+    "value", ["matchmaker@localhost", "Matchmaker <noreply@matchmaker.example>"]
+)
+def test_a_mail_from_with_or_without_a_display_name_is_taken(value: str) -> None:
+    """The default and a named sender both pass as given."""
+    assert Settings(mail_from=value).mail_from == value
