@@ -1,6 +1,7 @@
 """The `matchmaker` command: the place that wires settings, database, services and importers."""
 
 import logging
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -77,7 +78,16 @@ def refuse_an_unknown_revision(engine: Engine) -> None:
 
 def migrated_engine() -> Engine:
     """An engine on the configured database, which must be at this version's schema revision."""
-    engine = db.create_db_engine(get_settings())
+    settings = get_settings()
+    url = make_url(settings.database_url)
+    if db.is_sqlite(settings.database_url) and url.database and not Path(url.database).exists():
+        # Connecting would leave an empty file behind, which the next command takes for a
+        # database that was never migrated.
+        fail(
+            f"the SQLite file {url.database} does not exist; run `matchmaker db upgrade` first "
+            "(it creates it), or check MATCHMAKER_DATABASE_URL."
+        )
+    engine = db.create_db_engine(settings)
     refuse_an_unknown_revision(engine)
     current, head = db.current_revision(engine), db.head_revision()
     if current != head:

@@ -125,12 +125,30 @@ def test_an_unknown_revision_is_one_line(command: list[str], tmp_path: Path) -> 
 @pytest.mark.parametrize("command", NOT_MIGRATED)
 def test_commands_refuse_a_database_without_tables(command: list[str], tmp_path: Path) -> None:
     """Keys, notifications and rules on a database never migrated say to migrate it."""
+    (tmp_path / "m.db").touch()
     result = CliRunner().invoke(app, command, env=_sqlite(tmp_path / "m.db"))
 
     assert result.exit_code == 1
     assert result.output.endswith(
         "Error: the database has no tables yet; run `matchmaker db upgrade` first.\n"
     )
+
+
+@pytest.mark.parametrize("command", [*NOT_MIGRATED, ["import", "calls", "calls.json"]])
+def test_commands_on_a_missing_sqlite_file_leave_none_behind(
+    command: list[str], tmp_path: Path
+) -> None:
+    """A SQLite file that does not exist is named, and not created empty, which the next
+    command would take for a database never migrated."""
+    missing = tmp_path / "m.db"
+    result = CliRunner().invoke(app, command, env=_sqlite(missing))
+
+    assert result.exit_code == 1
+    assert result.output.endswith(
+        f"Error: the SQLite file {missing} does not exist; run `matchmaker db upgrade` first "
+        "(it creates it), or check MATCHMAKER_DATABASE_URL.\n"
+    )
+    assert not missing.exists()
 
 
 def test_commands_refuse_a_database_behind_this_version(tmp_path: Path) -> None:

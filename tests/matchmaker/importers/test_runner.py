@@ -575,6 +575,7 @@ def test_cli_http_error_status_fails_with_a_clear_message(
 
 def test_cli_refuses_a_database_without_tables(tmp_path: Path) -> None:
     """Importing into a database that was never migrated says to run `db upgrade` first."""
+    (tmp_path / "empty.db").touch()
     env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
     result = CliRunner().invoke(import_app, ["cordis", str(EXTRACT)], env=env)
 
