@@ -174,6 +174,7 @@ class WebhookDeliveryPublic(BaseModel):
                     "id": 88,
                     "message_id": "<5f0c2b8e9d1a4c7b8e6f0a1b2c3d4e5f@matchmaker>",
                     "event": "request_received",
+                    "about": {"call_id": 12, "contact_request_id": 7, "organisation_id": 45},
                     "status": "delivered",
                     "attempts": 2,
                     "last_status_code": 200,
@@ -192,6 +193,9 @@ class WebhookDeliveryPublic(BaseModel):
         "every attempt."
     )
     event: str = PydanticField(description="What the notification reports.")
+    about: dict[str, int] = PydanticField(
+        description="What it reports, by id, as the delivered payload's `about` names it."
+    )
     status: WebhookDeliveryStatus = PydanticField(
         description="pending (retried with a growing delay), delivered (a 2xx answer) or "
         "failed (given up)."

@@ -253,7 +253,7 @@ def list_deliveries(
     mine = col(WebhookDelivery.webhook_id) == webhook_id
     total = session.scalar(select(func.count()).select_from(WebhookDelivery).where(mine)) or 0
     rows = session.execute(
-        select(WebhookDelivery, col(OutboxMessage.message_id), col(OutboxMessage.event))
+        select(WebhookDelivery, OutboxMessage)
         .join(OutboxMessage, col(OutboxMessage.id) == col(WebhookDelivery.outbox_message_id))
         .where(mine)
         .order_by(col(WebhookDelivery.id).desc())
@@ -263,8 +263,9 @@ def list_deliveries(
     items = [
         WebhookDeliveryPublic(
             id=cast(int, delivery.id),
-            message_id=message_id,
-            event=event,
+            message_id=message.message_id,
+            event=message.event,
+            about=about_of(message),
             status=WebhookDeliveryStatus(delivery.status),
             attempts=delivery.attempts,
             last_status_code=delivery.last_status_code,
@@ -279,7 +280,7 @@ def list_deliveries(
             ),
             delivered_at=delivery.delivered_at,
         )
-        for delivery, message_id, event in rows
+        for delivery, message in rows
     ]
     return items, int(total)
 

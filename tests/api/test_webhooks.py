@@ -194,6 +194,7 @@ def test_a_contact_request_reaches_the_webhook_and_the_log_pages(
     assert (page["total"], page["limit"], page["offset"]) == (2, 1, 1)
     [entry] = page["items"]
     assert entry["message_id"] == receiver.received[0].message_id  # newest first: this is older
+    assert entry["about"] == json.loads(receiver.received[0].body)["about"]
     assert (entry["event"], entry["status"], entry["attempts"], entry["last_status_code"]) == (
         "request_received",
         "delivered",
