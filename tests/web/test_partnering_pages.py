@@ -661,3 +661,49 @@ def test_own_profile_says_what_waits_in_the_inbox_and_names_the_drafts(
     assert "owner-waiting-inbox" not in writer.text
     assert f'Your draft:\n<a href="/ui/consortia/{draft["id"]}">Screening draft</a>' in writer.text
     assert "(LIVER-2099, changed" in writer.text
+
+
+def test_draft_panel_counts_the_answers_each_partner_request_received(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A draft's partner request says how many answers it received, by status, and links to
+    them in the inbox (to those waiting, while any waits); unanswered, it says so."""
+    scene = _scene(client)
+    draft = _draft(client, scene)
+    writer = bearer(scene["writer"]["api_key"])
+    panel_url = f"/ui/consortia/{draft['id']}/panel"
+    published = client.post(
+        f"/consortia/{draft['id']}/partner-requests", headers=writer, json={"pitch": "Join us."}
+    )
+    assert published.status_code == 201, published.text
+    request_id = published.json()["id"]
+
+    def card() -> str:
+        page = anonymous.get(panel_url, headers=writer).text
+        return page.split(f'data-partner-request-id="{request_id}"')[1].split("</li>")[0]
+
+    assert '<p class="sentence muted" data-request-answers>No answer yet.</p>' in card()
+    answers = []
+    for sender in (
+        scene["patients"],
+        create_organisation(
+            client, name="Liver Patients Two", stakeholder_type="patient_organisation"
+        ),
+    ):
+        answered = client.post(
+            f"/partner-requests/{request_id}/interest",
+            headers=bearer(sender["api_key"]),
+            json={"message": "We would like to join."},
+        )
+        assert answered.status_code == 201, answered.text
+        answers.append(answered.json()["id"])
+    assert "<strong>2 answers</strong>, waiting for your answer." in card()
+    assert '<a href="/ui/inbox?status=pending">Answer in your inbox</a>' in card()
+
+    accepted = client.post(f"/contact-requests/{answers[0]}/accept", headers=writer)
+    assert accepted.status_code == 200, accepted.text
+    assert "<strong>2 answers</strong>: 1 waiting for your answer, 1 accepted." in card()
+    declined = client.post(f"/contact-requests/{answers[1]}/decline", headers=writer)
+    assert declined.status_code == 200, declined.text
+    assert "2 answers: 1 accepted, 1 declined." in card()
+    assert '<a href="/ui/inbox">See them in your inbox</a>' in card()
