@@ -28,9 +28,10 @@ from matchmaker.consortium import drafts as consortia_service
 from matchmaker.consortium import proposals
 from matchmaker.consortium.gaps import gaps_for_consortium
 from matchmaker.errors import InvalidInput, NotFound
+from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
 from models.call import RuleSet
-from models.common import Id, utc_today
+from models.common import Id, utc_now, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
 from models.partnering import MAX_EXPERTISE, MAX_PITCH
 
@@ -224,6 +225,19 @@ def read_draft_panel(
     gaps = gaps_for_consortium(session, matching, consortium_id=consortium_id, actor=actor)
     call = calls_service.get_call(session, call_id=draft.call_id)
     today = utc_today()
+    requests = partner_requests.list_draft_requests(
+        session,
+        consortium_id=consortium_id,
+        actor=actor,
+        today=today,
+        limit=DRAFT_REQUESTS_SHOWN,
+    )
+    answers = contacts.answers_received(
+        session,
+        publisher_id=consortium.owner_organisation_id,
+        partner_request_ids=[item.id for item in requests],
+        now=utc_now(),
+    )
     return render(
         request,
         "_draft_panel.html",
@@ -235,13 +249,8 @@ def read_draft_panel(
             "rule_set_names": {kind.value: name for kind, name in RULE_SET_NAMES.items()},
             "max_expertise": MAX_EXPERTISE,
             "max_pitch": MAX_PITCH,
-            "partner_requests": partner_requests.list_draft_requests(
-                session,
-                consortium_id=consortium_id,
-                actor=actor,
-                today=today,
-                limit=DRAFT_REQUESTS_SHOWN,
-            ),
+            "partner_requests": requests,
+            "answers": answers,
         },
         private=True,
     )

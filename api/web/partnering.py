@@ -61,6 +61,10 @@ CALL_CHOICES = 200
 FITTING_REQUESTS = 10
 # A page of the inbox shows this many received and this many sent, newest first.
 INBOX_PAGE = 20
+# An organisation's own profile names its newest drafts, this many, read among the newest
+# DRAFTS_LISTED.
+DRAFTS_ON_PROFILE = 3
+DRAFTS_LISTED = 200
 # The message form offers to name at most this many of the writer's drafts for the call.
 DRAFTS_TO_NAME = 20
 # The inbox's status filter, in the words its panel uses.
@@ -250,6 +254,46 @@ def read_fitting_requests_panel(
             "fitting": fitting,
             "answers": answers,
             "may_answer": may_answer,
+        },
+        private=True,
+    )
+
+
+@router.get("/ui/organisations/{organisation_id}/waiting")
+def read_waiting_panel(
+    request: Request, organisation_id: IdPath, session: SessionDep, actor: ActorDep
+) -> HTMLResponse:
+    """A fragment for an organisation's own profile, where signing in leads: how many requests
+    in its inbox wait for its answer, and its drafts, newest first (its own key only)."""
+    require_organisation(actor, organisation_id)
+    require_organisation_key(actor)
+    waiting = contacts.read_inbox(
+        session,
+        actor=actor,
+        statuses=[ContactStatus.pending],
+        limit=0,
+        offset=0,
+        now=utc_now(),
+    ).received_total
+    rows, total = consortia_service.list_consortia(
+        session, actor=actor, limit=DRAFTS_LISTED, offset=0
+    )
+    if total > DRAFTS_LISTED:  # oldest first: the newest are on the last page
+        rows, _ = consortia_service.list_consortia(
+            session, actor=actor, limit=DRAFTS_LISTED, offset=total - DRAFTS_LISTED
+        )
+    newest = sorted(rows, key=lambda row: row.updated_at, reverse=True)[:DRAFTS_ON_PROFILE]
+    identifiers = {
+        call_id: calls_service.get_call(session, call_id=call_id).identifier
+        for call_id in {row.call_id for row in newest}
+    }
+    return render(
+        request,
+        "_waiting.html",
+        {
+            "waiting": waiting,
+            "drafts": [(row, identifiers[row.call_id]) for row in newest],
+            "drafts_total": total,
         },
         private=True,
     )

@@ -463,6 +463,28 @@ def answers_to_partner_requests(
     }
 
 
+def answers_received(
+    session: Session, *, publisher_id: int, partner_request_ids: Sequence[int], now: datetime
+) -> dict[int, dict[ContactStatus, int]]:
+    """How many answers each of a publisher's partner requests received, by their status now
+    (keyed by partner request id; those none answered are left out)."""
+    if not partner_request_ids:
+        return {}
+    rows = session.scalars(
+        select(ContactRequest).where(
+            col(ContactRequest.recipient_organisation_id) == publisher_id,
+            col(ContactRequest.partner_request_id).in_(partner_request_ids),
+        )
+    ).all()
+    counts: dict[int, dict[ContactStatus, int]] = {}
+    for row in rows:
+        if row.partner_request_id is not None:
+            by_status = counts.setdefault(row.partner_request_id, {})
+            status = effective_status(row, now=now)
+            by_status[status] = by_status.get(status, 0) + 1
+    return counts
+
+
 def _party_request(
     session: Session, *, request_id: int, actor: Principal | None, for_update: bool = False
 ) -> tuple[ContactRequest, int]:

@@ -52,7 +52,7 @@ from matchmaker.wording import (
     with_article,
 )
 from models.call import Call, CallStatus, call_status
-from models.common import counts_as, utc_now
+from models.common import as_utc, counts_as, utc_now
 from models.consortium import Consortium
 from models.organisation import Organisation
 from models.partnering import AboutIds, OutboxMessage, PartnerRequest, PartnerRequestStatus
@@ -169,9 +169,12 @@ def _search_plans(
     about: int | None = None,
     ids: AboutIds | None = None,
     base_url: str,
+    recorded_at: datetime,
 ) -> list[Planned]:
-    """One message per hit whose search exists (`about`: the organisation the item is, or is
-    from, if any; `ids`: the item's own, the search's added)."""
+    """One message per hit whose search exists and was saved before the change was recorded
+    (`recorded_at`: a search saved since could already find the item, which is not news to
+    it; `about`: the organisation the item is, or is from, if any; `ids`: the item's own, the
+    search's added)."""
     if not hits:
         return []
     searches = {
@@ -199,6 +202,7 @@ def _search_plans(
         )
         for hit in hits
         if (search := searches.get(hit.search_id)) is not None
+        and as_utc(search.created_at) <= recorded_at
     ]
 
 
@@ -211,7 +215,13 @@ def _open_call(session: Session, call_id: int, *, today: date) -> Call | None:
 
 
 def _call_job(
-    session: Session, found: PassContext, call_id: int, *, base_url: str, today: date
+    session: Session,
+    found: PassContext,
+    call_id: int,
+    *,
+    base_url: str,
+    today: date,
+    recorded_at: datetime,
 ) -> list[Planned]:
     call = _open_call(session, call_id, today=today)
     if call is None:
@@ -232,6 +242,7 @@ def _call_job(
         f"{web_page(base_url, f'/calls/{call_id}')}",
         ids=AboutIds(call_id=call_id),
         base_url=base_url,
+        recorded_at=recorded_at,
     )
 
 
@@ -250,7 +261,13 @@ def _open_request(
 
 
 def _partner_request_job(
-    session: Session, found: PassContext, request_id: int, *, base_url: str, today: date
+    session: Session,
+    found: PassContext,
+    request_id: int,
+    *,
+    base_url: str,
+    today: date,
+    recorded_at: datetime,
 ) -> list[Planned]:
     opened = _open_request(session, request_id, today=today)
     if opened is None:
@@ -279,6 +296,7 @@ def _partner_request_job(
         about=publisher.id,
         ids=AboutIds(partner_request_id=request_id, call_id=stored_id(call)),
         base_url=base_url,
+        recorded_at=recorded_at,
     )
 
 
@@ -294,6 +312,7 @@ class DraftGap:
     missing: frozenset[str]
     members: frozenset[int]
     verified_types_required: bool
+    created_at: datetime
 
 
 def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
@@ -325,13 +344,18 @@ def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
                     frozenset(missing),
                     frozenset(stored_id(organisation) for organisation in organisations),
                     call.verified_types_required,
+                    as_utc(draft.created_at),
                 )
             )
     return gaps
 
 
-def _gap_plans(organisation: Organisation, gaps: list[DraftGap], *, base_url: str) -> list[Planned]:
-    """Tell the owner of each draft that lacks the organisation's type."""
+def _gap_plans(
+    organisation: Organisation, gaps: list[DraftGap], *, base_url: str, recorded_at: datetime
+) -> list[Planned]:
+    """Tell the owner of each draft that lacks the organisation's type, if the draft was made
+    before the profile's change was recorded (a draft made since offered it among its
+    candidates already)."""
     kind = organisation.stakeholder_type
     noun = stakeholder_noun(kind)
     return [
@@ -352,6 +376,7 @@ def _gap_plans(organisation: Organisation, gaps: list[DraftGap], *, base_url: st
         if kind in gap.missing
         and organisation.id not in gap.members
         and gap.owner_id != organisation.id
+        and gap.created_at <= recorded_at
         and counts_as(
             kind,
             organisation.type_verified,
@@ -361,7 +386,13 @@ def _gap_plans(organisation: Organisation, gaps: list[DraftGap], *, base_url: st
 
 
 def _organisation_job(
-    session: Session, found: PassContext, organisation_id: int, *, base_url: str, today: date
+    session: Session,
+    found: PassContext,
+    organisation_id: int,
+    *,
+    base_url: str,
+    today: date,
+    recorded_at: datetime,
 ) -> list[Planned]:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
@@ -383,8 +414,10 @@ def _organisation_job(
         f"{web_page(base_url, f'/organisations/{organisation_id}')}",
         about=organisation_id,
         base_url=base_url,
+        recorded_at=recorded_at,
     )
-    return planned + _gap_plans(organisation, found.gaps(session, today=today), base_url=base_url)
+    gaps = found.gaps(session, today=today)
+    return planned + _gap_plans(organisation, gaps, base_url=base_url, recorded_at=recorded_at)
 
 
 _EXPANDERS = {
@@ -435,19 +468,31 @@ def expand_jobs(
     found = context or PassContext()
     with session_scope(engine, read_only=True) as session:
         statement = (
-            select(col(NotificationJob.id), col(NotificationJob.kind), col(NotificationJob.item_id))
+            select(
+                col(NotificationJob.id),
+                col(NotificationJob.kind),
+                col(NotificationJob.item_id),
+                col(NotificationJob.created_at),
+            )
             .where(col(NotificationJob.done_at).is_(None))
             .order_by(col(NotificationJob.id))
             .limit(limit)
         )
         pending = session.execute(statement).all()
     idle: list[int] = []  # jobs with nothing to write, marked done together
-    for job_id, kind_name, item_id in pending:
+    for job_id, kind_name, item_id, recorded_at in pending:
         kind = JobKind(kind_name)
         now = clock()
         # In a read: an index built here (a fit) must not hold SQLite's write lock.
         with session_scope(engine, read_only=True) as session:
-            planned = _EXPANDERS[kind](session, found, item_id, base_url=base_url, today=now.date())
+            planned = _EXPANDERS[kind](
+                session,
+                found,
+                item_id,
+                base_url=base_url,
+                today=now.date(),
+                recorded_at=as_utc(recorded_at),
+            )
         if not planned:
             idle.append(job_id)
             if len(idle) == IDLE_CHUNK:

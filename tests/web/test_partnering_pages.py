@@ -616,3 +616,94 @@ def test_contact_page_without_any_open_call_says_so_instead_of_an_empty_choice(
     page = anonymous.get(f"/ui/organisations/{patients['id']}/contact").text
     assert "No call is open or forthcoming now" in page
     assert 'id="call-choice-form"' not in page
+
+
+def test_own_profile_says_what_waits_in_the_inbox_and_names_the_drafts(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Where signing in leads, the owner's profile fetches what waits for it: how many requests
+    wait for its answer (linked to them in the inbox) and its drafts; only its own key reads it,
+    and with neither waiting it says nothing."""
+    scene = _scene(client)
+    patients = scene["patients"]
+    url = f"/ui/organisations/{patients['id']}/waiting"
+    profile = anonymous.get(f"/ui/organisations/{patients['id']}").text
+    assert f'data-fragment="{url}"' in profile
+
+    assert anonymous.get(url).status_code == 401
+    assert anonymous.get(url, headers=bearer(scene["writer"]["api_key"])).status_code == 403
+    assert anonymous.get(url, headers=bearer(ADMIN_TOKEN)).status_code == 403
+    empty = anonymous.get(url, headers=bearer(patients["api_key"]))
+    assert empty.status_code == 200
+    assert empty.text.strip() == ""
+
+    _contact(client, scene, "First message")
+    one = anonymous.get(url, headers=bearer(patients["api_key"]))
+    assert "<strong>1 request in your inbox waits for your answer.</strong>" in one.text
+    assert '<a href="/ui/inbox?status=pending">Answer it</a>' in one.text
+    other = create_organisation(client, name="Liver Clinic", description="Liver screening.")
+    second = client.post(
+        f"/organisations/{patients['id']}/contact-requests",
+        headers=bearer(other["api_key"]),
+        json={"call_id": scene["call"]["id"], "message": "Second message"},
+    )
+    assert second.status_code == 201, second.text
+    waiting = anonymous.get(url, headers=bearer(patients["api_key"]))
+    assert "<strong>2 requests in your inbox wait for your answer.</strong>" in waiting.text
+    assert '<a href="/ui/inbox?status=pending">Answer them</a>' in waiting.text
+    assert "owner-waiting-drafts" not in waiting.text
+
+    draft = _draft(client, scene)
+    writer = anonymous.get(
+        f"/ui/organisations/{scene['writer']['id']}/waiting",
+        headers=bearer(scene["writer"]["api_key"]),
+    )
+    assert "owner-waiting-inbox" not in writer.text
+    assert f'Your draft:\n<a href="/ui/consortia/{draft["id"]}">Screening draft</a>' in writer.text
+    assert "(LIVER-2099, changed" in writer.text
+
+
+def test_draft_panel_counts_the_answers_each_partner_request_received(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A draft's partner request says how many answers it received, by status, and links to
+    them in the inbox (to those waiting, while any waits); unanswered, it says so."""
+    scene = _scene(client)
+    draft = _draft(client, scene)
+    writer = bearer(scene["writer"]["api_key"])
+    panel_url = f"/ui/consortia/{draft['id']}/panel"
+    published = client.post(
+        f"/consortia/{draft['id']}/partner-requests", headers=writer, json={"pitch": "Join us."}
+    )
+    assert published.status_code == 201, published.text
+    request_id = published.json()["id"]
+
+    def card() -> str:
+        page = anonymous.get(panel_url, headers=writer).text
+        return page.split(f'data-partner-request-id="{request_id}"')[1].split("</li>")[0]
+
+    assert '<p class="sentence muted" data-request-answers>No answer yet.</p>' in card()
+    answers = []
+    for sender in (
+        scene["patients"],
+        create_organisation(
+            client, name="Liver Patients Two", stakeholder_type="patient_organisation"
+        ),
+    ):
+        answered = client.post(
+            f"/partner-requests/{request_id}/interest",
+            headers=bearer(sender["api_key"]),
+            json={"message": "We would like to join."},
+        )
+        assert answered.status_code == 201, answered.text
+        answers.append(answered.json()["id"])
+    assert "<strong>2 answers</strong>, waiting for your answer." in card()
+    assert '<a href="/ui/inbox?status=pending">Answer in your inbox</a>' in card()
+
+    accepted = client.post(f"/contact-requests/{answers[0]}/accept", headers=writer)
+    assert accepted.status_code == 200, accepted.text
+    assert "<strong>2 answers</strong>: 1 waiting for your answer, 1 accepted." in card()
+    declined = client.post(f"/contact-requests/{answers[1]}/decline", headers=writer)
+    assert declined.status_code == 200, declined.text
+    assert "2 answers: 1 accepted, 1 declined." in card()
+    assert '<a href="/ui/inbox">See them in your inbox</a>' in card()

@@ -835,7 +835,8 @@
     var actions = {
       accept: function (button) {
         return ["POST", "/contact-requests/" + button.getAttribute("data-request-id") + "/accept", undefined,
-          "Accepted. You and " + button.getAttribute("data-name") + " now see each other's contact address."];
+          "Accepted. You and " + button.getAttribute("data-name") + " now see each other's contact address.",
+          undefined, "accepted"];
       },
       decline: function (button) {
         return ["POST", "/contact-requests/" + button.getAttribute("data-request-id") + "/decline", undefined,
@@ -883,7 +884,17 @@
         if (response.ok) {
           return loadFragment(panel).then(function () {
             announce(call[3], "ok");
-            document.getElementById("status").focus();
+            var status = document.getElementById("status");
+            // Accepted in a list of another status (those waiting, where the profile links), the
+            // request leaves the list with the address and "Add to your draft": say where it went.
+            var shown = new URL(panel.getAttribute("data-fragment"), location.origin).searchParams.get("status");
+            if (call[5] && shown && shown !== call[5]) {
+              var there = document.createElement("a");
+              there.href = "/ui/inbox?status=" + call[5];
+              there.textContent = "See it with the accepted requests";
+              status.append(" ", there, ".");
+            }
+            status.focus();
           });
         }
         return problemOf(response).then(function (problem) {

@@ -507,3 +507,40 @@ def test_an_imported_profile_filling_a_draft_gap_is_announced_once(
     source.write_text(json.dumps(rows), encoding="utf-8")
     assert import_organisations_json(engine, source).created == 0
     assert run(engine).jobs == 0
+
+
+def test_drafts_and_searches_made_after_a_change_are_not_told_of_it(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A pass that runs late (the demo data's hundreds of jobs at a first start) tells a draft
+    or a saved search made after a profile or a call was recorded nothing about it: the draft
+    offered that profile among its candidates and the search could find that call already.
+    A profile recorded after them is still announced."""
+    call = create_call(
+        client,
+        opening_date=None,
+        deadline=FAR,
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+    )
+    orgs.new(name="Liver Patients Europe", stakeholder_type="patient_organisation")
+    owner = orgs.new(name="Draft Owner", contact_email="owner@draft.example")
+    assert pending_jobs(engine) == 3  # the call and both profiles, not expanded yet
+    answer = owner[1].post(
+        "/consortia", json={"name": "Late draft", "call_id": call["id"], "members": []}
+    )
+    assert answer.status_code == 201, answer.text
+    save(owner, target="calls", text="liquid biopsy cancer detection")
+    save(owner, target="organisations", text="liver patient panels")
+    before = len(outbox(engine))
+    assert run(engine).messages == 0
+    assert len(outbox(engine)) == before
+
+    later = orgs.new(
+        name="Liver Patients Two",
+        stakeholder_type="patient_organisation",
+        description="Liver patient panels.",
+    )
+    assert run(engine).messages == 2
+    assert sorted(
+        (message.event, message.about_organisation_id) for message in outbox(engine)[before:]
+    ) == [("organisation_matches_search", later[0]), ("profile_fills_gap", later[0])]
