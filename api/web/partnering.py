@@ -161,16 +161,21 @@ def read_contact_check(
     partner_request_id: Text = "",
 ) -> HTMLResponse:
     """A fragment: why the caller cannot write to this organisation now (it is the caller's
-    own, or an earlier request to it still waits), or nothing when it can (needs a key)."""
+    own, or an earlier request to it still waits), and whether a message from it waits for
+    the caller's answer; nothing when it can write and none waits (needs a key)."""
     _, sender_id = require_organisation_key(actor)
-    earlier = None
+    earlier = theirs = None
     if sender_id != organisation_id:
+        now = utc_now()
         earlier = contacts.waiting_request(
             session,
             sender_id=sender_id,
             recipient_id=organisation_id,
             partner_request_id=_id(partner_request_id),
-            now=utc_now(),
+            now=now,
+        )
+        theirs = contacts.waiting_request(
+            session, sender_id=organisation_id, recipient_id=sender_id, any_subject=True, now=now
         )
     return render(
         request,
@@ -178,6 +183,7 @@ def read_contact_check(
         {
             "own": sender_id == organisation_id,
             "waiting": contacts.still_waiting(earlier) if earlier is not None else None,
+            "theirs": theirs,
             "organisation_id": organisation_id,
         },
         private=True,

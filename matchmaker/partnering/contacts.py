@@ -146,10 +146,12 @@ def waiting_request(
     sender_id: int,
     recipient_id: int,
     partner_request_id: int | None = None,
+    any_subject: bool = False,
     now: datetime,
 ) -> ContactRequest | None:
-    """The sender's request to this organisation (answering this partner request, or none)
-    that still waits for an answer, which a new one would repeat; None when there is none."""
+    """The sender's oldest request to this organisation (answering this partner request, or
+    none; about anything with `any_subject`) that still waits for an answer, which a new one
+    would repeat; None when there is none."""
     partner_request = (
         col(ContactRequest.partner_request_id).is_(None)
         if partner_request_id is None
@@ -160,7 +162,7 @@ def waiting_request(
         .where(
             col(ContactRequest.sender_organisation_id) == sender_id,
             col(ContactRequest.recipient_organisation_id) == recipient_id,
-            partner_request,
+            *([] if any_subject else [partner_request]),
             _live(now),
         )
         .order_by(col(ContactRequest.id))

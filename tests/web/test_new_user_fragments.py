@@ -82,6 +82,37 @@ def test_contact_check_says_own_organisation_and_an_earlier_request_waiting(
     assert anonymous.get(check).status_code == 401
 
 
+def test_contact_check_says_when_their_message_waits_for_your_answer(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Writing to an organisation whose own message waits for the writer's answer: the check
+    says so and points to the inbox, without stopping the form; once answered, it says
+    nothing."""
+    scene = _scene(client)
+    writer, patients = scene["writer"], scene["patients"]
+    check = f"/ui/organisations/{patients['id']}/contact/check"
+    key = bearer(writer["api_key"])
+    assert "data-contact-theirs" not in anonymous.get(check, headers=key).text
+    sent = anonymous.post(
+        f"/organisations/{writer['id']}/contact-requests",
+        headers=bearer(patients["api_key"]),
+        json={"call_id": scene["call"]["id"], "message": "May we join your draft?"},
+    )
+    assert sent.status_code == 201, sent.text
+    said = anonymous.get(check, headers=key).text
+    assert "data-contact-obstacle" not in said
+    assert "data-contact-theirs" in said
+    assert "This organisation wrote to you on " in said
+    assert '<a href="/ui/inbox?status=pending">inbox</a>' in said
+    # The other way round, the patients' own check names only their request still waiting.
+    back = f"/ui/organisations/{writer['id']}/contact/check"
+    theirs = anonymous.get(back, headers=bearer(patients["api_key"])).text
+    assert "data-contact-theirs" not in theirs
+    accepted = anonymous.post(f"/contact-requests/{sent.json()['id']}/accept", headers=key)
+    assert accepted.status_code == 200, accepted.text
+    assert "data-contact-theirs" not in anonymous.get(check, headers=key).text
+
+
 def test_draft_finder_lists_the_organisations_of_a_type_chosen(
     client: TestClient, anonymous: TestClient
 ) -> None:
