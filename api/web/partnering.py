@@ -190,6 +190,21 @@ def read_contact_check(
     )
 
 
+def _newest_drafts(
+    session: Session, actor: ActorDep, *, limit: int, call_id: int | None = None
+) -> tuple[list[Consortium], int]:
+    """The caller's `limit` newest drafts (of the call, when given), newest first, and how many
+    it has: the service lists them oldest first, so the newest are its last page."""
+    rows, total = consortia_service.list_consortia(
+        session, actor=actor, call_id=call_id, limit=limit, offset=0
+    )
+    if total > limit:
+        rows, _ = consortia_service.list_consortia(
+            session, actor=actor, call_id=call_id, limit=limit, offset=total - limit
+        )
+    return rows[::-1], total
+
+
 @router.get("/ui/organisations/{organisation_id}/contact/drafts")
 def read_contact_drafts(
     request: Request,
@@ -204,18 +219,8 @@ def read_contact_drafts(
     call_number = _id(call_id)
     drafts: list[ConsortiumPublic] = []
     if call_number is not None:
-        rows, total = consortia_service.list_consortia(
-            session, actor=actor, call_id=call_number, limit=DRAFTS_TO_NAME, offset=0
-        )
-        if total > DRAFTS_TO_NAME:  # oldest first: the newest are on the last page
-            rows, _ = consortia_service.list_consortia(
-                session,
-                actor=actor,
-                call_id=call_number,
-                limit=DRAFTS_TO_NAME,
-                offset=total - DRAFTS_TO_NAME,
-            )
-        drafts = [consortia_service.to_public(session, row) for row in reversed(rows)]
+        rows, _ = _newest_drafts(session, actor, limit=DRAFTS_TO_NAME, call_id=call_number)
+        drafts = [consortia_service.to_public(session, row) for row in rows]
     return render(
         request,
         "_contact_drafts.html",
@@ -281,14 +286,11 @@ def read_waiting_panel(
         offset=0,
         now=utc_now(),
     ).received_total
-    rows, total = consortia_service.list_consortia(
-        session, actor=actor, limit=DRAFTS_LISTED, offset=0
-    )
-    if total > DRAFTS_LISTED:  # oldest first: the newest are on the last page
-        rows, _ = consortia_service.list_consortia(
-            session, actor=actor, limit=DRAFTS_LISTED, offset=total - DRAFTS_LISTED
-        )
-    newest = sorted(rows, key=lambda row: row.updated_at, reverse=True)[:DRAFTS_ON_PROFILE]
+    rows, total = _newest_drafts(session, actor, limit=DRAFTS_LISTED)
+    # Last changed first; of two changed at once, the older draft first.
+    newest = sorted(rows, key=lambda row: (row.updated_at, -stored_id(row)), reverse=True)[
+        :DRAFTS_ON_PROFILE
+    ]
     identifiers = {
         call_id: calls_service.get_call(session, call_id=call_id).identifier
         for call_id in {row.call_id for row in newest}
