@@ -374,18 +374,19 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 @functools.cache
+def _migrations() -> ScriptDirectory:
+    """The migrations that ship with the code (read once; no database is needed to list them)."""
+    return ScriptDirectory.from_config(alembic_config(create_engine("sqlite://")))
+
+
 def head_revision() -> str | None:
-    """The newest migration's revision id (the migrations ship with the code: read once)."""
-    return ScriptDirectory.from_config(
-        alembic_config(create_engine("sqlite://"))
-    ).get_current_head()
+    """The newest migration's revision id."""
+    return _migrations().get_current_head()
 
 
-@functools.cache
 def known_revisions() -> frozenset[str]:
     """Every migration's revision id that ships with this code."""
-    scripts = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://")))
-    return frozenset(script.revision for script in scripts.walk_revisions())
+    return frozenset(script.revision for script in _migrations().walk_revisions())
 
 
 def current_revision(engine: Engine) -> str | None:
