@@ -86,6 +86,7 @@ def test_a_publisher_is_offered_nothing_only_an_organisation_key_can_do(
         expect(contacts.nth(index)).to_be_hidden()
 
     page.goto(f"/ui/organisations/{sme['id']}/contact?call_id={call['id']}")
+    expect(page.locator("#contact-publisher")).to_be_visible()
     expect(page.locator("#contact-publisher")).to_contain_text(
         "You are signed in with a call publisher's key, which writes for no organisation"
     )
@@ -106,6 +107,7 @@ def test_a_publisher_is_offered_nothing_only_an_organisation_key_can_do(
     expect(page.get_by_text("To start a new draft")).to_be_hidden()
 
     page.goto(f"/ui/organisations/{sme['id']}/claim")
+    expect(page.locator("#claim-not-owner")).to_be_visible()
     expect(page.locator("#claim-not-owner")).to_have_text(
         "You are signed in as a call publisher: only Neuromuscular Wearables ApS's own key can "
         "make a claim for it.",
@@ -139,6 +141,7 @@ def test_an_administrator_confirms_the_claim_it_made_on_the_page(
     page.goto(f"/ui/organisations/{sme['id']}/claim")
     page.get_by_label("CORDIS organisation id (PIC)").fill(number)
     page.get_by_role("button", name="Make the claim").click()
+    expect(page.locator("#claim-done")).to_be_visible()
     expect(page.locator("#claim-done")).to_contain_text(
         f"Claim made. Once you have checked that this organisation is the one CORDIS lists as "
         f"cordis:{number}, confirm it"

@@ -245,6 +245,7 @@ def test_an_administrator_sees_wording_and_actions_that_fit_an_administrator(
     assert "your" not in visible.lower().replace("your key", ""), visible
 
     page.goto(f"/ui/organisations/{office['id']}/contact?call_id={scene['call']['id']}")
+    expect(page.locator("#contact-admin")).to_be_visible()
     expect(page.locator("#contact-admin")).to_contain_text(
         "You are signed in with an administrator's key, which writes for no organisation"
     )

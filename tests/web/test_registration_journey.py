@@ -143,6 +143,7 @@ def test_a_profile_without_contact_email_is_told_its_key_cannot_be_recovered(
     page.goto("/ui/organisations/new")
     _fill_required(page, "Nocontact Labs")
     page.get_by_role("button", name="Register and get my key").click()
+    expect(page.locator("#key-unrecoverable")).to_be_visible()
     expect(page.locator("#key-unrecoverable")).to_have_text(
         "You gave no contact e-mail, so a lost key cannot be recovered by e-mail: add one by "
         "editing your profile."
@@ -181,6 +182,7 @@ def test_a_form_that_says_nothing_of_expertise_is_told_what_that_costs_and_may_s
     _fill_required(page, "Nameonly Sensorik")
     page.get_by_role("button", name="Register and get my key").click()
     notice = page.locator("#key-no-expertise")
+    expect(notice).to_be_visible()
     expect(notice).to_have_text(
         "Your profile does not say yet what your organisation knows, so calls find it by its "
         "name alone: describe your expertise."
