@@ -462,9 +462,9 @@ class Vocabulary:
 
         return names
 
-    def all_terms(self) -> list[str]:
-        """Every term, in column order."""
-        return [*self.terms.tolist(), *self.recent_terms]
+    def all_terms(self, start: int = 0) -> list[str]:
+        """Every term from column `start` on, in column order."""
+        return [*self.terms[start:].tolist(), *self.recent_terms[max(0, start - self.terms.size) :]]
 
     def settled(self, idf: np.ndarray) -> "Vocabulary":
         """The same terms with new IDF weights (one per column) and the recent words folded

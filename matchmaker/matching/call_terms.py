@@ -12,19 +12,26 @@ the table, a new deployment that stores no call yet, or profiles fed only over t
 a deployment that imported those calls does. Made by ``python -m benchmarks.call_terms
 --write``; terms used by fewer than `MIN_CALLS` topics are left out (they weigh as a term no
 call uses, within ln 2).
+
+`CallWeights` holds one index's weights, a column each. A word a profile brings after the fit
+gets a new column (`text_index`), weighed from the same counts as the fit's words, so that it
+weighs in a query what a refit would give it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
-from typing import Final, Self
+from typing import Any, Final, Self
 
 import numpy as np
+
+from matchmaker.matching.analyzer import is_word
 
 SHIPPED_FILE: Final = "call_terms.json"
 MIN_CALLS: Final = 2
@@ -80,3 +87,59 @@ def _shipped() -> CallTerms:
     text = resources.files(__package__).joinpath(SHIPPED_FILE).read_text(encoding="utf-8")
     document = json.loads(text)
     return CallTerms(int(document["calls"]), dict(document["terms"]))
+
+
+@dataclass(frozen=True, slots=True)
+class CallWeights:
+    """Per column of one index's vocabulary, a query term's call-frequency weight: `table` for
+    the columns of the fit, `added` for the words added since (in column order), and `unseen`,
+    the counts of the calls' words the fit's vocabulary lacked, which weigh those."""
+
+    table: np.ndarray
+    unseen: CallTerms
+    added: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+
+    @classmethod
+    def of(cls, counts: CallTerms, terms: list[str]) -> CallWeights | None:
+        """The weights of a vocabulary whose columns `terms` names; None when no call is
+        counted."""
+        table = counts.weights(terms, len(terms))
+        if table is None:
+            return None
+        held = set(terms)
+        unseen = {t: n for t, n in counts.frequencies.items() if is_word(t) and t not in held}
+        return cls(table, CallTerms(counts.calls, unseen))
+
+    @property
+    def size(self) -> int:
+        """Number of columns weighed."""
+        return int(self.table.size + self.added.size)
+
+    def grown(self, new_terms: list[str]) -> CallWeights:
+        """The weights with the columns that follow, named by `new_terms`, weighed too."""
+        if not new_terms:
+            return self
+        weights = self.unseen.weights(new_terms, len(new_terms))
+        assert weights is not None  # `of` made it only with calls counted
+        return replace(self, added=np.concatenate([self.added, weights]))
+
+    def factors(self, columns: np.ndarray) -> np.ndarray:
+        """The weight of each column; one not weighed yet (a word added by a writer this
+        instant) gets that of a term no call uses."""
+        factors = np.full(columns.size, math.log(1 + self.unseen.calls) + 1)
+        fitted = columns < self.table.size
+        factors[fitted] = self.table[columns[fitted]]
+        added = ~fitted & (columns < self.size)
+        factors[added] = self.added[columns[added] - self.table.size]
+        return factors
+
+    def saved(self) -> tuple[np.ndarray, dict[str, Any]]:
+        """What a saved index keeps of it: the weights of every column, and the counts of the
+        words it has no column for."""
+        weights = np.concatenate([self.table, self.added])
+        return weights, {"calls": self.unseen.calls, "terms": dict(self.unseen.frequencies)}
+
+    @classmethod
+    def restored(cls, weights: np.ndarray, meta: Mapping[str, Any]) -> CallWeights:
+        """The weights `saved` gave."""
+        return cls(weights, CallTerms(int(meta["calls"]), dict(meta["terms"])))

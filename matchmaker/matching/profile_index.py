@@ -31,7 +31,7 @@ from typing import Any, Final, Self, cast
 import numpy as np
 import scipy.sparse as sp
 
-from matchmaker.matching.call_terms import CallTerms
+from matchmaker.matching.call_terms import CallTerms, CallWeights
 from matchmaker.matching.past_projects import (
     Listings,
     Partnerships,
@@ -63,10 +63,17 @@ PROJECT_MATCHER_SETTINGS: Final[Mapping[str, Any]] = {
     "sublinear_tf": True,
     "vocabulary_sample": 100_000,
 }
+# Prefix of the projects index's arrays in a saved index.
 _PROJECTS: Final = "projects."
+# A saved index's arrays (and meta entries) of each index's call-frequency weights.
+_CALL_WEIGHTS: Final = ("call_weights_profiles", "call_weights_projects")
+# Up to this many stored weights (profiles' or past projects' terms) an index is compacted after
+# each batch of changes (`settle`), which takes milliseconds (benchmarks/scale.py): about a
+# thousand profiles (the demo's 350 hold 86,000 weights).
+SETTLE_MAX_NNZ: Final = 250_000
 # Prepared queries kept per index (`ProfileIndex._prepared`): a call's text, its vector and its
 # close past projects take about 12 kB.
-PREPARED_QUERIES: Final = 1024  # prefix of the projects index's arrays in a saved index
+PREPARED_QUERIES: Final = 1024
 
 
 def new_matcher() -> TfidfMatcher:
@@ -150,7 +157,8 @@ class ProfileIndex:
     """Organisation profiles indexed for suggestions: text, track record and past projects.
 
     `fit` indexes profiles (anything with a name, description, keywords and activities) with
-    their facets; `upsert` and `remove` keep it current, visible to the next `rank`. The text
+    their facets; `upsert` and `remove` keep it current, visible to the next `rank`, and `settle`
+    after a batch of them makes a small index's IDF weights exact again. The text
     index is a `TfidfMatcher` (exposed as `matcher`, for similarity and statistics). Track
     records and facets are sorted arrays replaced whole on each update (one reference
     assignment: a reader sees the old or the new ones). Activity keys live in two dicts that
@@ -170,7 +178,7 @@ class ProfileIndex:
         # One document per distinct past project (activity key hash), for similar projects.
         self.projects = TfidfMatcher(**PROJECT_MATCHER_SETTINGS)
         # Per vocabulary term of each index, the call-frequency weight of a query term.
-        self._call_weights: tuple[np.ndarray, np.ndarray] | None = None
+        self._call_weights: tuple[CallWeights, CallWeights] | None = None
         self._record = ProfileRecord.empty()
         self._partners = Partnerships.empty()
         self._lock = threading.Lock()
@@ -211,16 +219,28 @@ class ProfileIndex:
             self._version += 1
         return self
 
-    def _weights_for(self, call_texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    def _weights_for(self, call_texts: Iterable[str]) -> tuple[CallWeights, CallWeights] | None:
         """Each index's per-term call-frequency weight, ln((1 + n) / (1 + df)) + 1, over the
         known calls and the stored ones (`call_terms`); None if no call is counted."""
         analyze = self.matcher.analyzer()
         calls = self.known_calls + CallTerms.count(call_texts, analyze)
         profiles, projects = (
-            calls.weights(matcher.terms(), matcher.vocabulary_size)
-            for matcher in (self.matcher, self.projects)
+            CallWeights.of(calls, matcher.terms()) for matcher in (self.matcher, self.projects)
         )
         return None if profiles is None or projects is None else (profiles, projects)
+
+    def _grown_weights(self) -> tuple[CallWeights, CallWeights] | None:
+        """The call-frequency weights with the words each index added since they were last
+        grown weighed too (the caller holds the lock)."""
+        if self._call_weights is None:
+            return None
+        profiles, projects = (
+            weights.grown(matcher.terms(weights.size))
+            for weights, matcher in zip(
+                self._call_weights, (self.matcher, self.projects), strict=True
+            )
+        )
+        return profiles, projects
 
     def upsert(
         self, doc_id: int, profile: ProfileLike, facets: Mapping[str, str | None] | None = None
@@ -239,8 +259,18 @@ class ProfileIndex:
                 if key not in self.projects:
                     self.projects.upsert(key, project_text)
             self._drop_orphan_projects(old)
+            self._call_weights = self._grown_weights()
             self._record = record
             self._version += 1
+
+    def settle(self) -> None:
+        """Make both text indexes' IDF weights exact again where that takes milliseconds
+        (`TfidfMatcher.settle` up to SETTLE_MAX_NNZ weights), so that a profile indexed since
+        the fit scores as a refit would score it, phrases aside; call after a batch of changes."""
+        with self._lock:
+            settled = [matcher.settle(SETTLE_MAX_NNZ) for matcher in (self.matcher, self.projects)]
+            if any(settled):
+                self._version += 1
 
     def remove(self, doc_id: int) -> bool:
         """Stop suggesting `doc_id`; return whether it was indexed."""
@@ -332,12 +362,7 @@ class ProfileIndex:
         call_weights = self._call_weights
         if call_weights is None or not weights.call_frequency_exponent or not vector.terms.size:
             return vector
-        table = call_weights[which]
-        # Words added to the vocabulary since the fit (columns past the table) are in no stored
-        # call: they get the weight of a term no call uses, the table's largest.
-        known = vector.terms < table.size
-        factors = np.full(vector.terms.size, table.max() if table.size else 1.0)
-        factors[known] = table[vector.terms[known]]
+        factors = call_weights[which].factors(vector.terms)
         scaled = vector.weights * np.power(factors, weights.call_frequency_exponent)
         norm = float(np.linalg.norm(scaled))
         if norm == 0.0:
@@ -573,7 +598,8 @@ class ProfileIndex:
         arrays.update({f"{_PROJECTS}{name}": array for name, array in project_arrays.items()})
         meta["projects"] = project_meta
         if call_weights is not None:
-            arrays["call_weights_profiles"], arrays["call_weights_projects"] = call_weights
+            for name, weights in zip(_CALL_WEIGHTS, call_weights, strict=True):
+                arrays[name], meta[name] = weights.saved()
         arrays.update(
             record_ids=record.ids,
             record_activities=record.activities,
@@ -619,8 +645,11 @@ class ProfileIndex:
             },
             meta["projects"],
         )
-        if "call_weights_profiles" in arrays:
-            index._call_weights = (arrays["call_weights_profiles"], arrays["call_weights_projects"])
+        if all(name in arrays for name in _CALL_WEIGHTS):
+            profiles, projects = (
+                CallWeights.restored(arrays[name], meta[name]) for name in _CALL_WEIGHTS
+            )
+            index._call_weights = profiles, projects
         if index.matcher.n_documents != ids.size:
             raise ValueError(f"{ids.size} records for {index.matcher.n_documents} profiles")
         index._record = ProfileRecord(

@@ -366,6 +366,7 @@ class MatchingService:
                 self._install(self._build())
                 return
             self._apply_organisations(session, changed[Entity.organisation])
+            self._organisations.settle()
             self._apply_calls(session, changed[Entity.call])
             self._last_change = rows[-1][0]
         if self._organisations.drift > self.refit_drift:

@@ -12,7 +12,7 @@ Public API::
     m.score_ids(text_or_vector, ids) -> np.ndarray (float64 cosine per id, 0.0 when unknown)
     m.transform_query(text) -> QueryVector   (transform once, reuse across calls)
     m.term_frequencies(doc_id) -> TermFrequencies   (a stored row as a query for another index)
-    m.upsert(doc_id, text); m.remove(doc_id) -> bool; m.compact()
+    m.upsert(doc_id, text); m.remove(doc_id) -> bool; m.compact(); m.settle(max_nnz) -> bool
     m.document_matrix(ids=None) -> scipy.sparse.csr_matrix (L2-normalised rows)
     doc_id in m; m.ids(); m.n_documents; m.vocabulary_size; m.fitted_at; m.drift
     m.nnz; m.nbytes; m.vectorizer_
@@ -39,7 +39,8 @@ document frequencies of the documents then indexed, and every row re-weighted, s
 compaction the index holds exactly the TF-IDF rows of its documents over its vocabulary. The
 re-weighting is one more pass over the arrays: merging 200 upserts into 100k profiles took
 0.56 s against 0.33 s without it (best of 6, `benchmarks.scale`'s corpus), once per
-max(256, n / 64) upserts. Between compactions a term keeps the IDF it had. What only a fit
+max(256, n / 64) upserts. Between compactions a term keeps the IDF it had; `settle` compacts
+at once where that is cheap (a small index), so a caller can keep it exact. What only a fit
 changes: the phrases (a phrase first used after the fit is not a term until the next one).
 `drift` is the share of documents added, changed or removed since the last fit; the caller
 refits past a threshold.
@@ -427,6 +428,19 @@ class TfidfMatcher(BaseEstimator):
         with self._lock:
             self._snapshot = self._compacted(self._fitted())
 
+    def settle(self, max_nnz: int) -> bool:
+        """`compact` now if a document was indexed or removed since the last compaction and the
+        index holds at most `max_nnz` weights (where a compaction takes milliseconds), so that
+        every IDF weight is exact again; say whether it compacted."""
+        with self._lock:
+            snapshot = self._fitted()
+            postings = snapshot.postings
+            changed = postings.n_delta > 0 or postings.n_live < postings.n_rows
+            if not changed or postings.nnz > max_nnz:
+                return False
+            self._snapshot = self._compacted(snapshot)
+            return True
+
     # queries
 
     def transform_query(self, text: str) -> QueryVector:
@@ -606,9 +620,10 @@ class TfidfMatcher(BaseEstimator):
         """What turns a text into this index's terms (fitted or not)."""
         return counter(self.ngram_range, self.extra_stop_words).build_analyzer()
 
-    def terms(self) -> list[str]:
-        """Every term of the vocabulary, in column order (words added since the fit last)."""
-        return self._fitted().vocabulary.all_terms()
+    def terms(self, start: int = 0) -> list[str]:
+        """Every term of the vocabulary from column `start` on, in column order (words added
+        since the fit last)."""
+        return self._fitted().vocabulary.all_terms(start)
 
     @property
     def vectorizer_(self) -> CountVectorizer:

@@ -114,6 +114,36 @@ def test_a_new_words_idf_becomes_exact_at_the_next_compaction() -> None:
     assert (matcher.score_ids("exoskeleton", list(added)) < entered).all()
 
 
+def test_settle_makes_a_small_index_exact_at_once_and_leaves_a_large_one() -> None:
+    """`settle` compacts when anything changed and the index is within its budget: every row
+    is then the TF-IDF row a fit of the live texts gives. Nothing changed, or over budget, it
+    leaves the index as it is."""
+    texts = corpus()
+    matcher = TfidfMatcher().fit(range(len(texts)), texts)
+    assert not matcher.settle(max_nnz=10**9)  # nothing changed since the fit
+    added = {100 + i: f"exoskeleton {common_text(i)}" for i in range(3)}
+    for doc_id, text in added.items():
+        matcher.upsert(doc_id, text)
+    entered = matcher.score_ids("exoskeleton", list(added))
+
+    assert not matcher.settle(max_nnz=matcher.nnz - 1)
+    np.testing.assert_allclose(matcher.score_ids("exoskeleton", list(added)), entered)
+    assert matcher.settle(max_nnz=matcher.nnz)
+
+    live = texts + list(added.values())
+    np.testing.assert_allclose(
+        matcher.document_matrix().toarray(), reference_rows(matcher, live), atol=1e-6
+    )
+    assert not matcher.settle(max_nnz=10**9)
+    matcher.remove(100)
+    assert matcher.settle(max_nnz=10**9)
+    np.testing.assert_allclose(
+        matcher.document_matrix().toarray(),
+        reference_rows(matcher, [*texts, *list(added.values())[1:]]),
+        atol=1e-6,
+    )
+
+
 def test_a_phrase_first_used_after_the_fit_waits_for_a_refit() -> None:
     """New phrases are not added by upserts (their words are): documented, not a bug."""
     texts = corpus()
@@ -202,6 +232,27 @@ def test_a_word_written_through_one_worker_is_found_by_another(engine: Engine) -
         assert [term.term for term in found[0].matched_terms] == ["bradykinesia"]
         assert worker.stats().fitted_at == fitted
         assert not worker.stats().refitting
+
+
+def test_a_profile_registered_after_the_fit_keeps_its_score_through_a_refit(
+    engine: Engine,
+) -> None:
+    """A profile written after the fit, sharing rare words with others, scores at once what a
+    refit gives it: the catch-up settles the small index's IDF weights (before, its score moved
+    at the next refit with no data changed)."""
+    _seed(engine, _profiles())
+    worker = MatchingService(engine=engine, refit_drift=0.2)
+    worker.start()
+    (newcomer,) = _seed(engine, ["Bradykinesia scoring in a Parkinsonian gait laboratory"])
+    query = "parkinsonian tremor and bradykinesia"
+
+    registered = {match.id: match.score for match in worker.suggest_for_text(query)}
+    assert worker.request_refit()
+    worker.wait_for_refit()
+    refitted = {match.id: match.score for match in worker.suggest_for_text(query)}
+
+    assert newcomer in registered
+    assert registered == pytest.approx(refitted, rel=1e-6)
 
 
 # over HTTP

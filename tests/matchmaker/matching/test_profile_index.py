@@ -2,6 +2,7 @@
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from matchmaker.matching.past_projects import (
     project_ids,
 )
 from matchmaker.matching.profile_index import MATCHER_SETTINGS, ProfileIndex, Selection
+from matchmaker.matching.saved_index import load, save
 from matchmaker.matching.scoring import RankedMatch, Weights
 from matchmaker.matching.text import activity_key
 from matchmaker.matching.text_index import TfidfMatcher
@@ -434,6 +436,40 @@ def test_call_frequency_weighting_survives_a_new_word() -> None:
     assert after == pytest.approx(before, rel=1e-9)
     assert after[2] > after[1]
     assert [m.id for m in index.rank("xenotransplantation")] == [3]
+
+
+@pytest.mark.parametrize("saved", [False, True], ids=["fitted", "saved and loaded"])
+def test_a_word_first_brought_by_an_upsert_weighs_what_the_calls_using_it_give_it(
+    saved: bool, tmp_path: Path
+) -> None:
+    """No profile said "parkinsonian" at the fit, but calls do: the profile that brings it
+    later, once the index is settled, scores as a refit scores it, the word weighed by the
+    calls that use it (before, as a word no call uses, so its score moved at the next refit).
+    The same from an index saved and loaded."""
+    fields = ["cardiology trials", "gait trials", "oncology registries"]
+    # Enough profiles that a phrase of one (the newcomer's) is no term of a refit either.
+    profiles = {i: Profile(f"Member {i}", fields[i % 3]) for i in range(1, 13)}
+    calls = ["parkinsonian gait", "parkinsonian tremor", "parkinsonian trials", "soil health"]
+    index = ProfileIndex(known_calls=NO_CALLS).fit(
+        list(profiles), list(profiles.values()), call_texts=calls
+    )
+    if saved:
+        save(index, tmp_path, "key")
+        loaded = load(tmp_path, "key", ProfileIndex)
+        assert loaded is not None
+        assert loaded.mapped
+        index = loaded
+    newcomer = Profile("Tremor Lab", "parkinsonian gait")
+    index.upsert(99, newcomer)
+    index.settle()
+    query = "parkinsonian gait trials in tremor"
+
+    refitted = ProfileIndex(known_calls=NO_CALLS).fit(
+        [*profiles, 99], [*profiles.values(), newcomer], call_texts=calls
+    )
+    upserted = {m.id: m.score for m in index.rank(query)}
+    assert upserted == pytest.approx({m.id: m.score for m in refitted.rank(query)}, rel=1e-6)
+    assert 99 in upserted
 
 
 def test_a_text_asked_again_sees_every_change_made_in_between() -> None:
