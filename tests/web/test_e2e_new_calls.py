@@ -16,6 +16,13 @@ from tests.web.browser import SETTLED
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TITLE = "Zebrafish models of heart regeneration"
+# The tab's visit, as the script keeps it, last shown 31 minutes earlier than it was.
+SET_VISIT_BACK = """() => {
+  const visit = JSON.parse(sessionStorage.getItem("matchmaker.calls-visit"));
+  const shown = Date.parse(visit.shown.slice(0, 23) + "Z") - 31 * 60 * 1000;
+  visit.shown = new Date(shown).toISOString().replace("Z", "000Z");
+  sessionStorage.setItem("matchmaker.calls-visit", JSON.stringify(visit));
+}"""
 
 
 def _visit(tab: Any, path: str, errors: list[str]) -> None:
@@ -31,7 +38,7 @@ def test_a_call_stored_since_the_last_visit_is_marked_new_at_the_next_visit_only
     """The first visit marks nothing and claims nothing new, though every demo call was stored
     moments before; a call stored afterwards is marked "New" (in words a screen reader reads)
     and counted at the next visit, in a new tab, through its search and a reload; the visit
-    after that marks nothing."""
+    after that (a new tab, or the same one back after 30 minutes) marks nothing."""
     expect = sync_api.expect
     errors: list[str] = []
     _visit(page, "/ui/calls", errors)
@@ -83,4 +90,14 @@ def test_a_call_stored_since_the_last_visit_is_marked_new_at_the_next_visit_only
         f"None of these calls is new since your last visit on {last_visit}."
     )
     expect(third.locator(".badge-new")).to_have_count(0)
+
+    # Back in the second tab more than 30 minutes after it last showed the list (its visit's
+    # moment set back so): that, too, is the next visit.
+    second.evaluate(SET_VISIT_BACK)
+    second.reload()
+    second.wait_for_function(SETTLED)
+    expect(second.locator("#new-calls")).to_have_text(
+        f"None of these calls is new since your last visit on {last_visit}."
+    )
+    expect(second.locator(".badge-new")).to_have_count(0)
     assert errors == []
