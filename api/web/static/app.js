@@ -975,8 +975,6 @@
     });
   }
 
-  // Saved searches: the form saves one (POST /organisations/{id}/saved-searches), Delete
-  // removes one; the panel is then rendered again by the server.
   // "New since your last visit" on the list of calls, an enhancement: without the script the
   // list is the same, unmarked. This browser remembers (localStorage) when it last showed the
   // list, by the server's clock (#new-calls' data-shown-at), as the calls' created_at are. A
@@ -1082,6 +1080,8 @@
       });
   }
 
+  // Saved searches: the form saves one (POST /organisations/{id}/saved-searches), Delete
+  // removes one; the panel is then rendered again by the server.
   function setupSavedSearches() {
     var panel = document.getElementById("saved-searches-panel");
     if (!panel || panel.hidden) {
