@@ -197,6 +197,15 @@ def iso_datetime(value: object) -> object:
     return value
 
 
+def in_utc(value: datetime) -> datetime:
+    """The moment in UTC (a naive one read as UTC); one that UTC cannot write (a first of
+    January of year 1 east of Greenwich, say) is refused rather than failing later."""
+    try:
+        return as_utc(value).astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Must be a moment between the years 1 and 9999 in UTC.") from None
+
+
 # A number: true and false are not numbers (the schema says `integer`).
 Int = Annotated[int, BeforeValidator(not_a_boolean)]
 # A JSON boolean: 0, 1, "yes" or "true" are not booleans (the schema says `boolean`).
@@ -204,7 +213,7 @@ Flag = Annotated[bool, Strict()]
 # A calendar date written YYYY-MM-DD (the schema's `format: date`).
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
 # A moment written as RFC 3339's date-time, read in UTC (UTC when it names no offset).
-IsoDatetime = Annotated[datetime, BeforeValidator(iso_datetime), AfterValidator(as_utc)]
+IsoDatetime = Annotated[datetime, BeforeValidator(iso_datetime), AfterValidator(in_utc)]
 
 # Ids fit a 32-bit signed integer on every database; larger numbers are invalid input.
 MAX_ID = 2**31 - 1

@@ -305,6 +305,11 @@ def test_list_calls_filters_by_created_after(client: TestClient) -> None:
     assert ihi.json()["total"] == 1
     for refused in ("yesterday", "0", moment.date().isoformat()):
         assert_problem(client.get("/calls", params={"created_after": refused}), 422)
+    # A moment UTC cannot write is refused, not a server error.
+    for beyond in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"):
+        problem = client.get("/calls", params={"created_after": beyond})
+        assert_problem(problem, 422)
+        assert "between the years 1 and 9999" in problem.json()["detail"]
 
 
 def test_list_calls_sorted_by_deadline(client: TestClient) -> None:
