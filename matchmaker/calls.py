@@ -2,7 +2,7 @@
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Select, case, func, or_, select
@@ -27,7 +27,7 @@ from matchmaker.wording import plural
 from models.apikey import KeyRole
 from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
 from models.change import Entity
-from models.common import utc_today
+from models.common import in_utc, utc_today
 from models.consortium import Consortium
 from models.partnering import PartnerRequest
 from models.saved_search import JobKind
@@ -106,6 +106,7 @@ class CallFilters:
     q: str | None = None
     deadline_from: date | None = None
     deadline_to: date | None = None
+    created_after: datetime | None = None
 
 
 def _status_cases(today: date) -> tuple[Any, Any, Any]:
@@ -132,6 +133,10 @@ def _calls_where(statement: Select[Any], *, filters: CallFilters, today: date) -
         statement = statement.where(col(Call.deadline) >= filters.deadline_from)
     if filters.deadline_to is not None:
         statement = statement.where(col(Call.deadline) <= filters.deadline_to)
+    if filters.created_after is not None:
+        # In UTC (a naive moment read as UTC): SQLite keeps moments as text without an offset.
+        after = in_utc(filters.created_after)
+        statement = statement.where(col(Call.created_at) > after)
     return statement
 
 

@@ -163,6 +163,11 @@ def not_a_boolean(value: object) -> object:
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?",
+    re.IGNORECASE,
+)
 
 
 def iso_date(value: object) -> object:
@@ -178,12 +183,37 @@ def iso_date(value: object) -> object:
     return value
 
 
+def iso_datetime(value: object) -> object:
+    """Accept a moment only as RFC 3339's date-time (2026-12-05T09:30:00Z), its offset allowed
+    to be left out (UTC then), as `iso_date` accepts a date: not a number nor a date alone."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATETIME.fullmatch(value):
+        raise PydanticCustomError(
+            "datetime_type",
+            "Input should be a moment as YYYY-MM-DDTHH:MM:SS with Z or an offset (a + in a "
+            "query string is written %2B)",
+        )
+    return value
+
+
+def in_utc(value: datetime) -> datetime:
+    """The moment in UTC (a naive one read as UTC); one that UTC cannot write (a first of
+    January of year 1 east of Greenwich, say) is refused rather than failing later."""
+    try:
+        return as_utc(value).astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Must be a moment between the years 1 and 9999 in UTC.") from None
+
+
 # A number: true and false are not numbers (the schema says `integer`).
 Int = Annotated[int, BeforeValidator(not_a_boolean)]
 # A JSON boolean: 0, 1, "yes" or "true" are not booleans (the schema says `boolean`).
 Flag = Annotated[bool, Strict()]
 # A calendar date written YYYY-MM-DD (the schema's `format: date`).
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
+# A moment written as RFC 3339's date-time, read in UTC (UTC when it names no offset).
+IsoDatetime = Annotated[datetime, BeforeValidator(iso_datetime), AfterValidator(in_utc)]
 
 # Ids fit a 32-bit signed integer on every database; larger numbers are invalid input.
 MAX_ID = 2**31 - 1

@@ -23,7 +23,7 @@ from models.call import (
     CallStatus,
     CallUpdate,
 )
-from models.common import IsoDate, Page, line, utc_today
+from models.common import IsoDate, IsoDatetime, Page, line, utc_today
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 
@@ -84,6 +84,13 @@ def list_calls(
     ] = None,
     deadline_from: Annotated[IsoDate | None, Query(description="Deadline on or after.")] = None,
     deadline_to: Annotated[IsoDate | None, Query(description="Deadline on or before.")] = None,
+    created_after: Annotated[
+        IsoDatetime | None,
+        Query(
+            description="Only calls stored after this moment (ISO 8601; UTC when it names no "
+            "offset), as `created_at` gives it: what is new since a client last looked."
+        ),
+    ] = None,
     sort: Annotated[
         CallSort | None,
         Query(
@@ -93,7 +100,7 @@ def list_calls(
         ),
     ] = None,
 ) -> Page[CallFound]:
-    """List calls, filtered by status, programme (both may repeat), words and deadline.
+    """List calls, filtered by status, programme (both may repeat), words, deadline and when stored.
 
     With `q`, each call carries the passage of its description that matched (`snippet`).
     """
@@ -112,6 +119,7 @@ def list_calls(
         q=q,
         deadline_from=deadline_from,
         deadline_to=deadline_to,
+        created_after=created_after,
     )
     items, total = service.list_calls(
         session, filters=filters, sort=sort, today=today, limit=limit, offset=offset

@@ -32,7 +32,7 @@ from matchmaker.errors import NotFound
 from matchmaker.matching import suggestions as suggestions_service
 from matchmaker.partnering import requests as partner_requests
 from models.call import CallStatus, call_status
-from models.common import utc_today
+from models.common import utc_now, utc_today
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,6 +79,10 @@ def list_calls_page(
     page: PageNumber = 1,
 ) -> HTMLResponse:
     """Calls for proposals, searched by words and filtered by programme, status and deadline."""
+    # Read before the list, so that a call stored while it is read is new at the next visit
+    # (the page's script remembers this moment, by the server's clock, as when it last showed
+    # the list).
+    shown_at = utc_now()
     today = utc_today()
     status = status if status in {item.value for item in CallStatus} else ""
     earliest, latest = valid_date(deadline_from), valid_date(deadline_to)
@@ -111,6 +115,8 @@ def list_calls_page(
         "deadline_to": latest.isoformat() if latest else "",
     }
     pager = pager_for("/ui/calls", params, page=page, total=total)
+    # The API's list of the same calls, which the script asks how many are new.
+    api_params = {name: value for name, value in params.items() if value} | {"limit": "1"}
     return render(
         request,
         "calls.html",
@@ -126,6 +132,8 @@ def list_calls_page(
             "filtered": any(params.values()),
             "fewer_words": [] if total else _fewer_words(session, filters, params, today),
             "words_typed": len(search.Query.parse(q).terms),
+            "shown_at": shown_at,
+            "same_calls_url": "/calls?" + urlencode(api_params),
         },
     )
 

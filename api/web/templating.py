@@ -1,6 +1,7 @@
 """Jinja2 templates for the web pages: shared filters and the headers every page carries."""
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from matchmaker.wording import (
     stakeholder_label,
     stakeholder_noun,
 )
-from models.common import StakeholderType
+from models.common import StakeholderType, as_utc
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -68,6 +69,12 @@ def fitting_none(suggestions: Sequence[Mapping[str, Any]]) -> bool:
     return bool(suggestions) and not suggestions[0]["terms"]
 
 
+def moment(value: datetime) -> str:
+    """A stored moment as the page's script compares it: in UTC, to the microsecond, and of
+    one width ("2026-12-05T09:30:00.000000Z"), so that two compare as text."""
+    return as_utc(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
@@ -82,6 +89,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["stakeholder_noun"] = stakeholder_noun
     environment.filters["percent"] = percent
     environment.filters["day"] = say_date
+    environment.filters["moment"] = moment
     environment.filters["and_list"] = and_list
     environment.tests["close_fit"] = close_fit
     environment.tests["fitting_none"] = fitting_none

@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -283,6 +283,33 @@ def test_list_calls_searches_words_and_deadlines(client: TestClient) -> None:
     assert [
         item["identifier"] for item in client.get("/calls", params=one_day).json()["items"]
     ] == ["HLTH-2"]
+
+
+def test_list_calls_filters_by_created_after(client: TestClient) -> None:
+    """created_after keeps the calls stored after the moment, whatever offset names it (UTC
+    without one), and combines with the other filters."""
+    first = create_call(client, identifier="NEW-1", programme="IHI")
+    second = create_call(client, identifier="NEW-2", programme="IHI")
+    create_call(client, identifier="NEW-3", programme="CL5")
+    moment = datetime.fromisoformat(first["created_at"])
+    assert datetime.fromisoformat(second["created_at"]) > moment
+    for written in [
+        moment.isoformat(),
+        moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        moment.replace(tzinfo=None).isoformat(),
+        moment.astimezone(timezone(timedelta(hours=2))).isoformat(),
+    ]:
+        after = client.get("/calls", params={"created_after": written}).json()
+        assert [item["identifier"] for item in after["items"]] == ["NEW-2", "NEW-3"], written
+    ihi = client.get("/calls", params={"created_after": moment.isoformat(), "programme": "IHI"})
+    assert ihi.json()["total"] == 1
+    for refused in ("yesterday", "0", moment.date().isoformat()):
+        assert_problem(client.get("/calls", params={"created_after": refused}), 422)
+    # A moment UTC cannot write is refused, not a server error.
+    for beyond in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"):
+        problem = client.get("/calls", params={"created_after": beyond})
+        assert_problem(problem, 422)
+        assert "between the years 1 and 9999" in problem.json()["detail"]
 
 
 def test_list_calls_sorted_by_deadline(client: TestClient) -> None:

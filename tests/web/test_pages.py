@@ -1,9 +1,12 @@
 """The web pages, rendered by the server: status, key content, headers, no external assets."""
 
 import csv
+import html
 import io
 import re
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -136,6 +139,35 @@ def test_call_list_ignores_filter_values_it_does_not_know(
     assert response.status_code == 200
     assert "IHI-2023-05-02" in response.text
     assert "Showing 1\N{EN DASH}1 of 1 call" in response.text
+
+
+def test_call_list_carries_what_marks_the_calls_new_since_the_last_visit(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Each card carries when its call was stored, and the page when it was made, as text of
+    one width that sorts in time order; the page names the API list of the same calls, which
+    counts those stored after a moment (what the script marks and counts as new)."""
+    older = create_call(client, identifier="IHI-OLD", programme="IHI", deadline="2099-01-01")
+    newer = create_call(client, identifier="CL5-NEW", programme="CL5", deadline="2099-02-01")
+    stored = [
+        datetime.fromisoformat(call["created_at"]).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        for call in (older, newer)
+    ]
+    page = anonymous.get("/ui/calls").text
+    assert re.findall(r'data-created-at="([^"]+)"', page) == stored
+    (shown_at,) = re.findall(r'data-shown-at="([^"]+)"', page)
+    assert len(shown_at) == len(stored[1])
+    assert shown_at > stored[1]
+    assert re.findall(r'<p class="result-count" id="new-calls" [^>]*>', page) == [
+        f'<p class="result-count" id="new-calls" data-shown-at="{shown_at}" '
+        'data-same-calls="/calls?limit=1" hidden>'
+    ]
+    after_older = "&created_after=" + quote(stored[0])
+    assert anonymous.get("/calls?limit=1" + after_older).json()["total"] == 1
+    filtered = anonymous.get("/ui/calls?programme=IHI&status=bogus").text
+    same = html.unescape(re.findall(r'data-same-calls="([^"]+)" data-filtered hidden', filtered)[0])
+    assert same == "/calls?programme=IHI&limit=1"
+    assert anonymous.get(same + after_older).json()["total"] == 0
 
 
 def test_call_list_pages_through_many_calls(client: TestClient, anonymous: TestClient) -> None:

@@ -134,11 +134,16 @@
     errors.focus();
   }
 
-  // A date of the API ("2027-01-03") as the pages write it: "3 Jan 2027" (wording.say_date).
-  function dayText(iso) {
-    var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // A date of the API ("2027-01-03") as the pages write it: "3 Jan 2027", or with `fullMonth`
+  // "3 January 2027" (wording.say_date).
+  function dayText(iso, fullMonth) {
+    var months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
     var parts = String(iso).slice(0, 10).split("-");
-    return parts.length === 3 ? Number(parts[2]) + " " + months[Number(parts[1]) - 1] + " " + parts[0] : String(iso);
+    if (parts.length !== 3) {
+      return String(iso);
+    }
+    var month = months[Number(parts[1]) - 1];
+    return Number(parts[2]) + " " + (fullMonth ? month : month.slice(0, 3)) + " " + parts[0];
   }
 
   function announce(message, kind) {
@@ -968,6 +973,111 @@
         announce("Not withdrawn: the server could not be reached.", "error");
       });
     });
+  }
+
+  // "New since your last visit" on the list of calls, an enhancement: without the script the
+  // list is the same, unmarked. This browser remembers (localStorage) when it last showed the
+  // list, by the server's clock (#new-calls' data-shown-at), as the calls' created_at are. A
+  // visit keeps the moment it started from while it goes on (in this tab, the list shown again
+  // within VISIT_GAP_MS), so that its next page, another filter or a reload marks the same
+  // calls; a new tab, or this one back after the gap, starts a new visit. A browser that never
+  // showed the list marks nothing: a fresh database stored all its calls at once.
+  var CALLS_SHOWN = "matchmaker.calls-shown";
+  var CALLS_VISIT = "matchmaker.calls-visit";
+  var VISIT_GAP_MS = 30 * 60 * 1000;
+
+  function lastingStorage() {
+    try {
+      return window.localStorage;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // A moment of the page ("2026-12-05T09:30:00.123456Z") in milliseconds; NaN for anything else.
+  function momentTime(moment) {
+    return typeof moment === "string" && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(moment) ? Date.parse(moment.slice(0, 23) + "Z") : NaN;
+  }
+
+  // The day of a moment in this browser's time zone: "5 December", with its year when that is
+  // not this year's.
+  function visitDayText(moment) {
+    var when = new Date(momentTime(moment));
+    var pad = function (number) {
+      return (number < 10 ? "0" : "") + number;
+    };
+    var text = dayText(when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()), true);
+    return when.getFullYear() === new Date().getFullYear() ? text.replace(/ \d+$/, "") : text;
+  }
+
+  function newCallsText(count, filtered, since) {
+    var tail = " since your last visit on " + visitDayText(since) + ".";
+    if (filtered) {
+      return (count === 0 ? "None of these calls is" : count + " of these calls " + (count === 1 ? "is" : "are")) + " new" + tail;
+    }
+    return (count === 0 ? "No call is" : count === 1 ? "1 call is" : count + " calls are") + " new" + tail;
+  }
+
+  function setupNewCalls() {
+    var sentence = document.getElementById("new-calls");
+    var lasting = lastingStorage();
+    var shownAt = sentence ? sentence.getAttribute("data-shown-at") : null;
+    if (!sentence || !lasting || isNaN(momentTime(shownAt))) {
+      return;
+    }
+    var session = storage();
+    var visit = null;
+    try {
+      visit = JSON.parse((session && session.getItem(CALLS_VISIT)) || "null");
+    } catch (error) {
+      visit = null;
+    }
+    var ongoing = visit && momentTime(shownAt) - momentTime(visit.shown) < VISIT_GAP_MS;
+    var since = ongoing ? visit.since : lasting.getItem(CALLS_SHOWN);
+    since = isNaN(momentTime(since)) ? null : since;
+    try {
+      // Never back: another tab may have shown the list later than this page was made.
+      if (!(lasting.getItem(CALLS_SHOWN) > shownAt)) {
+        lasting.setItem(CALLS_SHOWN, shownAt);
+      }
+      if (session) {
+        session.setItem(CALLS_VISIT, JSON.stringify({ since: since, shown: shownAt }));
+      }
+    } catch (error) {
+      return; // storage refused: a visit it cannot remember marks nothing
+    }
+    if (since === null) {
+      return;
+    }
+    document.querySelectorAll(".cards [data-created-at]").forEach(function (card) {
+      var title = card.querySelector(".card-title");
+      if (!title || !(card.getAttribute("data-created-at") > since)) {
+        return;
+      }
+      var tag = document.createElement("span");
+      tag.className = "badge badge-new";
+      tag.textContent = "New";
+      var meaning = document.createElement("span");
+      meaning.className = "visually-hidden";
+      meaning.textContent = " since your last visit";
+      tag.appendChild(meaning);
+      title.append(" ", tag);
+    });
+    sentence.setAttribute("aria-busy", "true");
+    request("GET", sentence.getAttribute("data-same-calls") + "&created_after=" + encodeURIComponent(since))
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .catch(function () {
+        return null;
+      })
+      .then(function (body) {
+        sentence.removeAttribute("aria-busy");
+        if (body && typeof body.total === "number") {
+          sentence.textContent = newCallsText(body.total, sentence.hasAttribute("data-filtered"), since);
+          sentence.hidden = false;
+        }
+      });
   }
 
   // Saved searches: the form saves one (POST /organisations/{id}/saved-searches), Delete
@@ -1996,6 +2106,7 @@
     setupDeleteOrganisation();
     setupMergeOrganisation();
     setupSavedSearches();
+    setupNewCalls();
     setupCallRequests(who);
     setupTrustForms(who);
     setupKeyRecovery();
