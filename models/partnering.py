@@ -471,6 +471,19 @@ class Inbox(BaseModel):
     sent_total: int = PydanticField(description="How many you sent in all.")
 
 
+class InboxWaiting(BaseModel):
+    """How many requests your organisation received wait for its answer."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"waiting": 2}]})
+
+    waiting: int = PydanticField(
+        description=(
+            "How many requests you received wait for your answer (neither answered, "
+            "withdrawn nor expired): those `GET /inbox?status=pending` lists as received."
+        )
+    )
+
+
 class BlockCreate(BaseModel):
     """An organisation whose requests you no longer accept."""
 

@@ -93,6 +93,7 @@ ONLY_AN_ORGANISATION = (
     "create_block",
     "list_blocks",
     "delete_block",
+    "count_waiting_requests",
 )
 
 pytestmark = pytest.mark.slow

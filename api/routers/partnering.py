@@ -33,6 +33,7 @@ from models.partnering import (
     ContactStatus,
     DraftPartnerRequestCreate,
     Inbox,
+    InboxWaiting,
     InterestCreate,
     PartnerRequestCreate,
     PartnerRequestMatches,
@@ -282,6 +283,21 @@ def read_inbox(
     return contacts.read_inbox(
         session, actor=actor, statuses=status, limit=limit, offset=offset, now=utc_now()
     )
+
+
+@router.get(
+    "/inbox/waiting",
+    openapi_extra=ORGANISATION_KEY,
+    response_model=InboxWaiting,
+    responses=problem_responses(401, 403),
+)
+def count_waiting_requests(session: SessionDep, actor: ActorDep) -> InboxWaiting:
+    """How many requests your organisation received wait for its answer, counted alone.
+
+    The same number as `received_total` of `GET /inbox?status=pending`, without reading the
+    requests: what the web pages' menu shows beside "Inbox".
+    """
+    return InboxWaiting(waiting=contacts.count_waiting(session, actor=actor, now=utc_now()))
 
 
 @router.get(

@@ -278,14 +278,7 @@ def read_waiting_panel(
     in its inbox wait for its answer, and its drafts, newest first (its own key only)."""
     require_organisation(actor, organisation_id)
     require_organisation_key(actor)
-    waiting = contacts.read_inbox(
-        session,
-        actor=actor,
-        statuses=[ContactStatus.pending],
-        limit=0,
-        offset=0,
-        now=utc_now(),
-    ).received_total
+    waiting = contacts.count_waiting(session, actor=actor, now=utc_now())
     rows, total = _newest_drafts(session, actor, limit=DRAFTS_LISTED)
     # Last changed first; of two changed at once, the older draft first.
     newest = sorted(rows, key=lambda row: (row.updated_at, -stored_id(row)), reverse=True)[

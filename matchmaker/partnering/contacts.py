@@ -442,6 +442,18 @@ def read_inbox(
     )
 
 
+def count_waiting(session: Session, *, actor: Principal | None, now: datetime) -> int:
+    """How many requests the calling organisation received wait for its answer now: those
+    `read_inbox` lists as pending, counted without reading them."""
+    _, viewer_id = require_organisation_key(actor)
+    total = session.scalar(
+        select(func.count())
+        .select_from(ContactRequest)
+        .where(col(ContactRequest.recipient_organisation_id) == viewer_id, _live(now))
+    )
+    return int(total or 0)
+
+
 def answers_to_partner_requests(
     session: Session, *, sender_id: int, partner_request_ids: Sequence[int], now: datetime
 ) -> dict[int, ContactRequestPublic]:

@@ -13,7 +13,7 @@ from matchmaker.settings import Settings
 from models.common import utc_now, utc_today
 from models.partnering import ContactRequest, OutboxMessage
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem, keyed, settings_for
+from tests.helpers import assert_problem, created, keyed, settings_for
 
 SOON = (utc_today() + timedelta(days=60)).isoformat()
 LATER = (utc_today() + timedelta(days=90)).isoformat()
@@ -352,6 +352,54 @@ def test_unanswered_request_expires_and_cannot_be_accepted(
     expired = publisher.client.get("/inbox", params={"status": "expired"}).json()
     assert [r["id"] for r in expired["received"]] == [sent["id"]]
     assert publisher.client.get("/inbox", params={"status": "pending"}).json()["received"] == []
+
+
+def test_waiting_counts_the_received_requests_still_to_answer(
+    client: TestClient, call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+) -> None:
+    """GET /inbox/waiting counts the requests received and not yet answered, withdrawn or
+    expired, as GET /inbox?status=pending totals them; what one sent is not counted."""
+
+    def waiting(party: Party) -> int:
+        response = party.client.get("/inbox/waiting")
+        assert response.status_code == 200, response.text
+        pending = party.client.get("/inbox", params={"status": "pending"}).json()
+        assert response.json() == {"waiting": pending["received_total"]}
+        count: int = response.json()["waiting"]
+        return count
+
+    hospital = Party(client, name="Leiden Hospital", stakeholder_type="healthcare_provider")
+    clinic = Party(client, name="Utrecht Clinic", stakeholder_type="healthcare_provider")
+    assert waiting(publisher) == 0
+    answer = interest(patients, publish(publisher, call["id"])["id"]).json()
+    body = {"call_id": call["id"], "message": "Shall we work together?"}
+    messages = [
+        created(party.client.post(f"/organisations/{publisher.id}/contact-requests", json=body))
+        for party in (hospital, clinic)
+    ]
+    assert (waiting(publisher), waiting(patients)) == (3, 0)
+    assert publisher.client.post(f"/contact-requests/{answer['id']}/accept").is_success
+    assert waiting(publisher) == 2
+    assert hospital.client.post(f"/contact-requests/{messages[0]['id']}/withdraw").is_success
+    assert waiting(publisher) == 1
+    with Session(engine) as session:
+        session.execute(
+            update(ContactRequest)
+            .where(col(ContactRequest.id) == messages[1]["id"])
+            .values(expires_at=utc_now() - timedelta(seconds=1))
+        )
+        session.commit()
+    assert waiting(publisher) == 0
+
+
+def test_waiting_needs_an_organisation_key(anonymous: TestClient, client: TestClient) -> None:
+    """No key is 401; an admin's or a publisher's key, which has no inbox, 403 saying so."""
+    assert_problem(anonymous.get("/inbox/waiting"), 401)
+    token = client.post("/admin/keys", json={"role": "publisher"}).json()["token"]
+    for caller in (client, keyed(anonymous, token)):
+        assert assert_problem(caller.get("/inbox/waiting"), 403)["detail"] == (
+            "This acts for an organisation: use that organisation's key."
+        )
 
 
 def test_expiry_follows_the_setting(

@@ -269,7 +269,49 @@
         element.hidden = true;
       }
     });
+    showWaiting(who);
     return who;
+  }
+
+  // The menu's "Inbox" says how many requests wait for the organisation's answer: one small
+  // request (GET /inbox/waiting) a page, none signed out or with a key of no organisation (an
+  // admin's, a publisher's: no inbox); the inbox asks again after each change made in it.
+  function showWaiting(who) {
+    var links = document.querySelectorAll("[data-inbox-link]");
+    function show(waiting) {
+      links.forEach(function (link) {
+        var badge = link.querySelector("[data-inbox-waiting]");
+        badge.textContent = waiting ? String(waiting) : "";
+        badge.hidden = !waiting;
+        if (waiting) {
+          link.setAttribute("aria-label", "Inbox, " + waiting + " waiting for your answer");
+        } else {
+          link.removeAttribute("aria-label");
+        }
+        link.removeAttribute("aria-busy");
+      });
+    }
+    if (!links.length || !who || !who.organisation_id) {
+      show(0);
+      return;
+    }
+    var key = currentKey();
+    links.forEach(function (link) {
+      link.setAttribute("aria-busy", "true");
+    });
+    request("GET", "/inbox/waiting")
+      .then(function (response) {
+        return response.ok ? response.json() : { waiting: 0 };
+      })
+      .catch(function () {
+        return { waiting: 0 };
+      })
+      .then(function (answer) {
+        // Signed out meanwhile, the menu was cleared then: this answer is no longer the tab's.
+        if (currentKey() === key) {
+          show(answer.waiting);
+        }
+      });
   }
 
   // Private fragments (drafts) are rendered by the server for the key in the header.
@@ -887,6 +929,7 @@
       announce("Saving…", "info");
       request(call[0], call[1], { body: call[2], version: call[4] }).then(function (response) {
         if (response.ok) {
+          showWaiting(currentKey() ? currentWho() : null);
           return loadFragment(panel).then(function () {
             announce(call[3], "ok");
             var status = document.getElementById("status");
