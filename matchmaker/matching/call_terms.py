@@ -92,41 +92,53 @@ def _shipped() -> CallTerms:
 @dataclass(frozen=True, slots=True)
 class CallWeights:
     """Per column of one index's vocabulary, a query term's call-frequency weight: `table` for
-    the columns of the fit, `added` for the words added since (in column order), and `unseen`,
-    the counts of the calls' words the fit's vocabulary lacked, which weigh those."""
+    the columns of the fit, `added` for the words added since (in column order). Those are
+    weighed from the counts `known` (the shipped table, shared, never copied) and `stored` (of
+    the stored calls, only the words the fit's vocabulary lacked)."""
 
     table: np.ndarray
-    unseen: CallTerms
+    known: CallTerms
+    stored: CallTerms
     added: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
 
     @classmethod
-    def of(cls, counts: CallTerms, terms: list[str]) -> CallWeights | None:
-        """The weights of a vocabulary whose columns `terms` names; None when no call is
-        counted."""
-        table = counts.weights(terms, len(terms))
+    def of(cls, known: CallTerms, stored: CallTerms, terms: list[str]) -> CallWeights | None:
+        """The weights of a vocabulary whose columns `terms` names, over the known and the
+        stored calls together; None when no call is counted."""
+        table = (known + stored).weights(terms, len(terms))
         if table is None:
             return None
-        held = set(terms)
-        unseen = {t: n for t, n in counts.frequencies.items() if is_word(t) and t not in held}
-        return cls(table, CallTerms(counts.calls, unseen))
+        held = set(terms) if stored.frequencies else set()
+        unseen = {t: n for t, n in stored.frequencies.items() if is_word(t) and t not in held}
+        return cls(table, known, CallTerms(stored.calls, unseen))
 
     @property
     def size(self) -> int:
         """Number of columns weighed."""
         return int(self.table.size + self.added.size)
 
+    @property
+    def calls(self) -> int:
+        """Number of calls counted."""
+        return self.known.calls + self.stored.calls
+
     def grown(self, new_terms: list[str]) -> CallWeights:
         """The weights with the columns that follow, named by `new_terms`, weighed too."""
         if not new_terms:
             return self
-        weights = self.unseen.weights(new_terms, len(new_terms))
-        assert weights is not None  # `of` made it only with calls counted
+        known, stored = self.known.frequencies, self.stored.frequencies
+        counts = np.fromiter(
+            (known.get(term, 0) + stored.get(term, 0) for term in new_terms),
+            dtype=np.float64,
+            count=len(new_terms),
+        )
+        weights = np.log((1 + self.calls) / (1 + counts)) + 1
         return replace(self, added=np.concatenate([self.added, weights]))
 
     def factors(self, columns: np.ndarray) -> np.ndarray:
         """The weight of each column; one not weighed yet (a word added by a writer this
         instant) gets that of a term no call uses."""
-        factors = np.full(columns.size, math.log(1 + self.unseen.calls) + 1)
+        factors = np.full(columns.size, math.log(1 + self.calls) + 1)
         fitted = columns < self.table.size
         factors[fitted] = self.table[columns[fitted]]
         added = ~fitted & (columns < self.size)
@@ -134,12 +146,14 @@ class CallWeights:
         return factors
 
     def saved(self) -> tuple[np.ndarray, dict[str, Any]]:
-        """What a saved index keeps of it: the weights of every column, and the counts of the
-        words it has no column for."""
+        """What a saved index keeps of it: the weights of every column, and the stored calls'
+        counts of the words it has no column for (the known ones are the package's)."""
         weights = np.concatenate([self.table, self.added])
-        return weights, {"calls": self.unseen.calls, "terms": dict(self.unseen.frequencies)}
+        return weights, {"calls": self.stored.calls, "terms": dict(self.stored.frequencies)}
 
     @classmethod
-    def restored(cls, weights: np.ndarray, meta: Mapping[str, Any]) -> CallWeights:
-        """The weights `saved` gave."""
-        return cls(weights, CallTerms(int(meta["calls"]), dict(meta["terms"])))
+    def restored(
+        cls, weights: np.ndarray, meta: Mapping[str, Any], known: CallTerms
+    ) -> CallWeights:
+        """The weights `saved` gave, with the known counts of the index they are loaded into."""
+        return cls(weights, known, CallTerms(int(meta["calls"]), dict(meta["terms"])))

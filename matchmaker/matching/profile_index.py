@@ -222,10 +222,10 @@ class ProfileIndex:
     def _weights_for(self, call_texts: Iterable[str]) -> tuple[CallWeights, CallWeights] | None:
         """Each index's per-term call-frequency weight, ln((1 + n) / (1 + df)) + 1, over the
         known calls and the stored ones (`call_terms`); None if no call is counted."""
-        analyze = self.matcher.analyzer()
-        calls = self.known_calls + CallTerms.count(call_texts, analyze)
+        stored = CallTerms.count(call_texts, self.matcher.analyzer())
         profiles, projects = (
-            CallWeights.of(calls, matcher.terms()) for matcher in (self.matcher, self.projects)
+            CallWeights.of(self.known_calls, stored, matcher.terms())
+            for matcher in (self.matcher, self.projects)
         )
         return None if profiles is None or projects is None else (profiles, projects)
 
@@ -647,7 +647,8 @@ class ProfileIndex:
         )
         if all(name in arrays for name in _CALL_WEIGHTS):
             profiles, projects = (
-                CallWeights.restored(arrays[name], meta[name]) for name in _CALL_WEIGHTS
+                CallWeights.restored(arrays[name], meta[name], index.known_calls)
+                for name in _CALL_WEIGHTS
             )
             index._call_weights = profiles, projects
         if index.matcher.n_documents != ids.size:

@@ -450,9 +450,7 @@ def test_a_word_first_brought_by_an_upsert_weighs_what_the_calls_using_it_give_i
     # Enough profiles that a phrase of one (the newcomer's) is no term of a refit either.
     profiles = {i: Profile(f"Member {i}", fields[i % 3]) for i in range(1, 13)}
     calls = ["parkinsonian gait", "parkinsonian tremor", "parkinsonian trials", "soil health"]
-    index = ProfileIndex(known_calls=NO_CALLS).fit(
-        list(profiles), list(profiles.values()), call_texts=calls
-    )
+    index = ProfileIndex().fit(list(profiles), list(profiles.values()), call_texts=calls)
     if saved:
         save(index, tmp_path, "key")
         loaded = load(tmp_path, "key", ProfileIndex)
@@ -464,9 +462,7 @@ def test_a_word_first_brought_by_an_upsert_weighs_what_the_calls_using_it_give_i
     index.settle()
     query = "parkinsonian gait trials in tremor"
 
-    refitted = ProfileIndex(known_calls=NO_CALLS).fit(
-        [*profiles, 99], [*profiles.values(), newcomer], call_texts=calls
-    )
+    refitted = ProfileIndex().fit([*profiles, 99], [*profiles.values(), newcomer], call_texts=calls)
     upserted = {m.id: m.score for m in index.rank(query)}
     assert upserted == pytest.approx({m.id: m.score for m in refitted.rank(query)}, rel=1e-6)
     assert 99 in upserted
