@@ -94,6 +94,7 @@ ONLY_AN_ORGANISATION = (
     "list_blocks",
     "delete_block",
     "count_waiting_requests",
+    "read_inbox",
 )
 
 pytestmark = pytest.mark.slow
