@@ -3,18 +3,21 @@ and how often its notification e-mails go out.
 
 Like the inbox, the page is public and its content private: the script fetches the panel with
 the key (`Authorization: Bearer`), rendered for that key's organisation by the same service as
-`GET /organisations/{id}/saved-searches`; saving and deleting go to the JSON API itself.
+`GET /organisations/{id}/saved-searches`; saving and deleting go to the JSON API itself. Each
+search shows what it finds now, by the rule of its notification e-mails
+(`matchmaker.partnering.finds`).
 """
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import ActorDep, SessionDep, SettingsDep
+from api.deps import ActorDep, MatchingDep, SessionDep, SettingsDep
 from api.web.templating import render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
-from matchmaker.partnering import preferences, saved_searches
+from matchmaker.partnering import finds, preferences, saved_searches
 from matchmaker.partnering.requests import require_organisation_key
+from models.common import utc_today
 from models.notifications import EmailFrequency
 from models.saved_search import DEFAULT_THRESHOLD, MAX_SEARCH_TEXT, SearchTarget
 
@@ -42,10 +45,14 @@ def read_saved_searches_page(request: Request) -> HTMLResponse:
 
 @router.get("/ui/saved-searches/panel")
 def read_saved_searches_panel(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: ActorDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    matching: MatchingDep,
+    actor: ActorDep,
 ) -> HTMLResponse:
-    """A fragment: the caller's saved searches, the form to add one, and when its notification
-    e-mails go out (an organisation key)."""
+    """A fragment: the caller's saved searches with what each finds now, the form to add one,
+    and when its notification e-mails go out (an organisation key)."""
     _, organisation_id = require_organisation_key(actor)
     organisation = organisations_service.get_organisation(session, organisation_id=organisation_id)
     items, total = saved_searches.list_saved_searches(
@@ -61,6 +68,13 @@ def read_saved_searches_panel(
         {
             "organisation_id": organisation_id,
             "searches": items,
+            "finds": finds.find_now(
+                session,
+                matching,
+                organisation=organisation,
+                searches=items,
+                today=utc_today(),
+            ),
             "total": total,
             "max_searches": settings.max_saved_searches,
             "targets": TARGET_WORDS,

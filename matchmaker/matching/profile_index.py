@@ -305,6 +305,22 @@ class ProfileIndex:
             include = record.ids[record.candidates(filters, (), None)]
         return self.matcher.similar(doc_id, k=k, include_ids=include)
 
+    def query_text(
+        self,
+        text: str,
+        *,
+        k: int = 20,
+        filters: Mapping[str, Collection[str] | str] | None = None,
+        exclude_ids: Collection[int] = (),
+    ) -> list[Match]:
+        """The k profiles whose text is most like `text` among those passing the filters (text
+        alone), best first."""
+        include = None
+        if filters:
+            record = self._record
+            include = record.ids[record.candidates(filters, (), None)]
+        return self.matcher.query(text, k=k, exclude_ids=exclude_ids, include_ids=include)
+
     def past_partners(self, partner_ids: Iterable[int]) -> PastPartners:
         """Who took part in past projects with the given (indexed) organisations."""
         partners = self._partners

@@ -605,6 +605,33 @@ class MatchingService:
         assert organisation.id is not None
         return self._fits(organisation.id, pool, limit)
 
+    def organisations_for_text(
+        self,
+        text: str,
+        *,
+        stakeholder_types: Collection[str] = (),
+        countries: Collection[str] = (),
+        exclude_ids: Collection[int] = (),
+        limit: int = 20,
+    ) -> list[Match]:
+        """Organisations whose text best matches a text, filtered, by the text index's cosine
+        alone (no evidence, no reasons), best first."""
+        return self._current_organisations().query_text(
+            text,
+            k=limit,
+            filters=_filters(stakeholder_types, countries),
+            exclude_ids=exclude_ids,
+        )
+
+    def calls_for_text(
+        self, text: str, *, call_ids: Collection[int] | None, limit: int = 20
+    ) -> list[Match]:
+        """Calls whose text best matches a text, among the given ids, by the calls index's
+        cosine alone, best first."""
+        self.sync()
+        assert self._calls is not None
+        return self._calls.query(text, k=limit, include_ids=call_ids)
+
     def calls_for_indexed_organisation(
         self, organisation_id: int, *, call_ids: Collection[int] | None, limit: int = 20
     ) -> list[Match]:

@@ -36,11 +36,16 @@ from matchmaker.consortium.drafts import members_by_draft
 from matchmaker.consortium.gaps import missing_types
 from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.db import BackgroundWriter, first_claimed, for_writing, session_scope
-from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.partnering.outbox import Event, add_messages, enqueue, outbox_message, web_page
-from matchmaker.partnering.ranking import partner_request_text
 from matchmaker.partnering.requests import status_of
-from matchmaker.partnering.saved_searches import Hit, SearchIndex, build_index
+from matchmaker.partnering.saved_searches import (
+    Hit,
+    SearchIndex,
+    build_index,
+    call_item,
+    organisation_item,
+    partner_request_item,
+)
 from matchmaker.repository import stored_id
 from matchmaker.wording import (
     and_list,
@@ -226,10 +231,7 @@ def _call_job(
     call = _open_call(session, call_id, today=today)
     if call is None:
         return []
-    required = list(effective_requirements(call).required_stakeholders)
-    hits = found.index(session, SearchTarget.calls).match(
-        call_text(call), stakeholder_types=required, programme=call.programme
-    )
+    hits = found.index(session, SearchTarget.calls).match_item(call_item(call))
     deadline = say_date(call.deadline) if call.deadline else "none given"
     return _search_plans(
         session,
@@ -273,12 +275,8 @@ def _partner_request_job(
     if opened is None:
         return []
     request, call, publisher = opened
-    hits = found.index(session, SearchTarget.partner_requests).match(
-        partner_request_text(request, call),
-        stakeholder_types=request.stakeholder_types,
-        country=publisher.country,
-        programme=call.programme,
-        exclude_organisation=publisher.id,
+    hits = found.index(session, SearchTarget.partner_requests).match_item(
+        partner_request_item(request, call, publisher)
     )
     sought = (
         and_list([stakeholder_noun(kind, 2) for kind in request.stakeholder_types])
@@ -397,11 +395,8 @@ def _organisation_job(
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         return []
-    hits = found.index(session, SearchTarget.organisations).match(
-        organisation_text(organisation),
-        stakeholder_types=[organisation.stakeholder_type],
-        country=organisation.country,
-        exclude_organisation=organisation_id,
+    hits = found.index(session, SearchTarget.organisations).match_item(
+        organisation_item(organisation)
     )
     planned = _search_plans(
         session,

@@ -11,6 +11,10 @@ item's text is the query, and `score_ids` gives every search's cosine in one spa
 The filters are boolean masks built once per index (one per stakeholder type, country and
 programme named by some search), so a new item costs a few numpy operations over the arrays,
 never a Python loop over the searches.
+
+What an item is, to a saved search (its text and what the filters read of it), is said once per
+kind (`call_item`, `organisation_item`, `partner_request_item`): the notification pass matches
+a new item so, and the saved-searches page (`matchmaker.partnering.finds`) the items there now.
 """
 
 from collections.abc import Collection, Iterable
@@ -21,12 +25,16 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_organisation
+from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.errors import Conflict, InvalidInput, NotFound
-from matchmaker.matching.text import organisation_text
+from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.matching.text_index import TfidfMatcher
 from matchmaker.organisations import get_organisation
+from matchmaker.partnering.ranking import partner_request_text
 from matchmaker.repository import paginate
+from models.call import Call
 from models.organisation import Organisation
+from models.partnering import PartnerRequest
 from models.saved_search import SavedSearch, SavedSearchCreate, SearchTarget
 
 
@@ -122,6 +130,46 @@ def delete_saved_search(
 
 
 @dataclass(frozen=True, slots=True)
+class Item:
+    """A call, organisation or partner request as saved searches match it: its text, and the
+    values their filters read (None: any filter passes)."""
+
+    text: str
+    stakeholder_types: Collection[str] | None = None
+    country: str | None = None
+    programme: str | None = None
+    exclude_organisation: int | None = None
+
+
+def call_item(call: Call) -> Item:
+    """A call: its text, the stakeholder types it requires and its programme."""
+    required = list(effective_requirements(call).required_stakeholders)
+    return Item(call_text(call), stakeholder_types=required, programme=call.programme)
+
+
+def organisation_item(organisation: Organisation) -> Item:
+    """A profile: its text, type and country; never its own organisation's searches."""
+    return Item(
+        organisation_text(organisation),
+        stakeholder_types=[organisation.stakeholder_type],
+        country=organisation.country,
+        exclude_organisation=organisation.id,
+    )
+
+
+def partner_request_item(request: PartnerRequest, call: Call, publisher: Organisation) -> Item:
+    """A partner request: its text, the types it seeks, its publisher's country and its call's
+    programme; never its publisher's searches."""
+    return Item(
+        partner_request_text(request, call),
+        stakeholder_types=request.stakeholder_types,
+        country=publisher.country,
+        programme=call.programme,
+        exclude_organisation=publisher.id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """A saved search a new item fits, with the item's relevance to it."""
 
@@ -184,6 +232,16 @@ class SearchIndex:
 
     def __len__(self) -> int:
         return int(self.ids.size)
+
+    def match_item(self, item: Item) -> list[Hit]:
+        """The searches the item fits, best first (`match`)."""
+        return self.match(
+            item.text,
+            stakeholder_types=item.stakeholder_types,
+            country=item.country,
+            programme=item.programme,
+            exclude_organisation=item.exclude_organisation,
+        )
 
     def match(
         self,

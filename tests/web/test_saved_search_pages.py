@@ -1,15 +1,46 @@
 """The saved-searches page, rendered by the server: a public shell, and a private panel listing
 the signed-in organisation's searches with Delete, and the form that saves another."""
 
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine
-from sqlmodel import Session
+import re
+from typing import Any
 
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
+
+from matchmaker.partnering.fanout import run_events
 from matchmaker.partnering.preferences import ensure_preference
-from tests.factories import create_organisation
+from models.partnering import OutboxMessage
+from tests.factories import ONCOLOGY_SME, create_call, create_organisation
 from tests.helpers import Page, bearer
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
+SOIL = {
+    "name": "Soil Institute",
+    "stakeholder_type": "academia",
+    "country": "FR",
+    "description": "Soil microbiome and crop rotation field trials.",
+    "keywords": ["soil", "agronomy"],
+    "activities": [],
+}
+
+
+def save_search(anonymous: TestClient, owner: dict[str, Any], **body: Any) -> int:
+    """Save a search for `owner` through the API; its id."""
+    answer = anonymous.post(
+        f"/organisations/{owner['id']}/saved-searches", headers=bearer(owner["api_key"]), json=body
+    )
+    assert answer.status_code == 201, answer.text
+    search_id: int = answer.json()["id"]
+    return search_id
+
+
+def search_card(anonymous: TestClient, owner: dict[str, Any], search_id: int) -> str:
+    """The panel's card of one saved search."""
+    panel = anonymous.get("/ui/saved-searches/panel", headers=bearer(owner["api_key"]))
+    assert panel.status_code == 200, panel.text
+    card = panel.text.split(f'class="card saved-search" data-search-id="{search_id}"')[1]
+    return card.split('data-action="delete-search"')[0]
 
 
 def test_saved_searches_shell_is_public_and_loads_the_panel_with_the_key(
@@ -123,3 +154,116 @@ def test_unsubscribed_page_leads_to_the_email_choice_not_the_api(
     assert "Your profile gives none, so nothing is e-mailed" in without
     assert f'<a href="/ui/organisations/{silent["id"]}/edit">add one to your profile</a>' in without
     assert 'id="email-immediately" name="email" value="immediately" checked>' in without
+
+
+def test_saved_search_panel_lists_the_profile_an_organisations_search_finds_as_mailed(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    """An organisations search lists the profile its text fits, linked, with the relevance its
+    e-mail gave; not a profile it does not fit, nor the searcher's own (which fits too)."""
+    watcher = create_organisation(client, name="Biopsy Watchers")
+    search_id = save_search(
+        anonymous, watcher, target="organisations", text="liquid biopsy circulating tumour DNA"
+    )
+    fitting = create_organisation(client, **ONCOLOGY_SME)
+    create_organisation(client, **SOIL)
+    run_events(engine, base_url="https://matchmaker.example")
+    with Session(engine) as session:
+        mailed = session.scalars(
+            select(OutboxMessage).where(col(OutboxMessage.organisation_id) == watcher["id"])
+        ).all()
+    assert [message.subject for message in mailed] == [
+        "An organisation for your search: Oncomark Diagnostics"
+    ]
+    relevance = re.search(r"\(relevance (\d+%);", mailed[0].body)
+    assert relevance is not None
+
+    card = search_card(anonymous, watcher, search_id)
+    assert f'<p class="sentence" id="finds-{search_id}">Finds 1 organisation now:</p>' in card
+    assert f'<ol class="finds" aria-labelledby="finds-{search_id}">' in card
+    assert f'<a href="/ui/organisations/{fitting["id"]}">Oncomark Diagnostics</a>' in card
+    assert f'<span class="score-value">{relevance.group(1)}</span>' in card
+    assert "Soil Institute" not in card
+    assert "Biopsy Watchers" not in card
+    assert "Nothing reaches" not in card
+
+
+def test_saved_search_panel_says_when_nothing_reaches_the_threshold(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A search whose threshold no item reaches says so in a sentence, and lists nothing: the
+    profile shares two of its five words (58%), under the 90% asked for; at 10% the same text
+    finds it."""
+    watcher = create_organisation(client, name="Biopsy Watchers")
+    create_organisation(client, **ONCOLOGY_SME)
+    text = "liquid biopsy wastewater surveillance sensors"
+    strict = save_search(anonymous, watcher, target="organisations", text=text, threshold=0.9)
+    lenient = save_search(anonymous, watcher, target="organisations", text=text, threshold=0.1)
+    card = search_card(anonymous, watcher, strict)
+    assert "Nothing reaches 90% relevance now.</p>" in card
+    assert "Oncomark Diagnostics" not in card
+    assert 'class="finds"' not in card
+    found = search_card(anonymous, watcher, lenient)
+    assert "Oncomark Diagnostics</a>" in found
+    assert '<span class="score-value">58%</span>' in found
+
+
+def test_saved_search_panel_lists_the_open_call_a_calls_search_finds(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A calls search, by text or by the profile, lists the open call that fits it, linked;
+    a closed call that fits as well is not listed (its e-mail would never be sent)."""
+    watcher = create_organisation(client, name="Biopsy Watchers")
+    open_call = create_call(
+        client, identifier="IHI-2026-01-01", opening_date="2026-01-01", deadline="2099-06-30"
+    )
+    create_call(client, identifier="IHI-2023-05-02")  # the same text, closed in 2024
+    create_call(
+        client,
+        identifier="CL6-2026-02",
+        title="Soil health and crop rotation",
+        description="Field trials of soil microbiome management.",
+        opening_date="2026-01-01",
+        deadline="2099-06-30",
+    )
+    by_text = save_search(anonymous, watcher, target="calls", text="liquid biopsy early cancer")
+    by_profile = save_search(anonymous, watcher, target="calls", fits_profile=True)
+    link = f'<a href="/ui/calls/{open_call["id"]}">IHI-2026-01-01 Early detection of cancer'
+    for search_id in (by_text, by_profile):
+        card = search_card(anonymous, watcher, search_id)
+        assert f'id="finds-{search_id}">Finds 1 call now:</p>' in card
+        assert link in card
+        assert "IHI-2023-05-02" not in card
+        assert "CL6-2026-02" not in card
+
+
+def test_saved_search_panel_lists_the_partner_request_a_search_finds_not_its_own(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A partner-requests search lists the open request that fits, linked to its call's
+    partner requests; the publisher's own search of the same text does not find its own."""
+    publisher = create_organisation(client, name="Leiden University")
+    patients = create_organisation(client, name="Liver Patients", **{"country": "BE"})
+    call = create_call(
+        client, identifier="IHI-2026-01-01", opening_date="2026-01-01", deadline="2099-06-30"
+    )
+    published = client.post(
+        f"/calls/{call['id']}/partner-requests",
+        headers=bearer(publisher["api_key"]),
+        json={
+            "stakeholder_types": ["patient_organisation"],
+            "expertise": "Patient panels for liver disease screening.",
+        },
+    )
+    assert published.status_code == 201, published.text
+    text = "patient panels liver disease"
+    theirs = save_search(anonymous, patients, target="partner_requests", text=text)
+    own = save_search(anonymous, publisher, target="partner_requests", text=text)
+
+    card = search_card(anonymous, patients, theirs)
+    assert f'id="finds-{theirs}">Finds 1 partner request now:</p>' in card
+    assert (
+        f'<a href="/ui/calls/{call["id"]}#partner-requests">Leiden University, looking for '
+        "partners for IHI-2026-01-01</a>"
+    ) in card
+    assert "Nothing reaches 10% relevance now." in search_card(anonymous, publisher, own)
