@@ -299,11 +299,7 @@ class ProfileIndex:
     ) -> list[Match]:
         """The k profiles whose text is most like `doc_id`'s, itself excluded, among those
         passing the filters (text alone); NotFound when `doc_id` is not indexed."""
-        include = None
-        if filters:
-            record = self._record
-            include = record.ids[record.candidates(filters, (), None)]
-        return self.matcher.similar(doc_id, k=k, include_ids=include)
+        return self.matcher.similar(doc_id, k=k, include_ids=self._passing(filters))
 
     def query_text(
         self,
@@ -315,11 +311,16 @@ class ProfileIndex:
     ) -> list[Match]:
         """The k profiles whose text is most like `text` among those passing the filters (text
         alone), best first."""
-        include = None
-        if filters:
-            record = self._record
-            include = record.ids[record.candidates(filters, (), None)]
-        return self.matcher.query(text, k=k, exclude_ids=exclude_ids, include_ids=include)
+        return self.matcher.query(
+            text, k=k, exclude_ids=exclude_ids, include_ids=self._passing(filters)
+        )
+
+    def _passing(self, filters: Mapping[str, Collection[str] | str] | None) -> np.ndarray | None:
+        """The ids of the profiles passing the filters; None (every profile) without any."""
+        if not filters:
+            return None
+        record = self._record
+        return record.ids[record.candidates(filters, (), None)]
 
     def past_partners(self, partner_ids: Iterable[int]) -> PastPartners:
         """Who took part in past projects with the given (indexed) organisations."""
