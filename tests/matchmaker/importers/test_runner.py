@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from matchmaker import db
-from matchmaker.cli.imports import import_app
+from matchmaker.cli.imports import _progress_lines, import_app
 from matchmaker.importers.runner import (
     ImportSummary,
     Rejected,
@@ -536,7 +536,30 @@ def test_cli_import_cordis_prints_the_summary(engine: Engine, cli_env: dict[str,
     result = CliRunner().invoke(import_app, ["cordis", str(EXTRACT)], env=cli_env)
 
     assert result.exit_code == 0, result.output
-    assert result.output == "organisations: 52 created, 0 updated, 0 unchanged, 0 rejected.\n"
+    assert result.stdout == "organisations: 52 created, 0 updated, 0 unchanged, 0 rejected.\n"
+    # Not on a terminal, each file says on stderr when it has been read.
+    assert result.stderr.splitlines() == [
+        f"{name}: 100% read ({size} kB of {size} kB)"
+        for name, size in [
+            (name, f"{(EXTRACT / name).stat().st_size / 1e3:,.0f}")
+            for name in ("topics.csv", "projects.csv", "participations.csv", "organisations.csv")
+        ]
+    ]
+
+
+def test_progress_off_a_terminal_is_a_line_per_quarter_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Where stderr is a log, a long file says when each quarter of it has been read, once."""
+    report = _progress_lines()
+    for done in (0, 7_300_000, 8_000_000, 21_900_000, 29_100_000, 29_100_000):
+        report("organisations.csv", done, 29_100_000)
+    report("download.csv", 5_000, 0)  # a size not known: nothing to say
+    assert capsys.readouterr().err.splitlines() == [
+        "organisations.csv: 25% read (7.3 MB of 29.1 MB)",
+        "organisations.csv: 75% read (21.9 MB of 29.1 MB)",
+        "organisations.csv: 100% read (29.1 MB of 29.1 MB)",
+    ]
 
 
 def test_cli_unreachable_url_fails_with_a_clear_message(
