@@ -1,10 +1,10 @@
 """What an organisation's saved searches find now, for its saved-searches page.
 
 The rule is the notification pass's (`matchmaker.partnering.fanout`): the searches of a target
-indexed together (`saved_searches.build_index`), each item as `call_item`, `organisation_item`
-or `partner_request_item` makes it, matched by `SearchIndex.match_item`; a find is a hit for
-the search. The items are those the pass would announce: calls not closed, open partner
-requests, and organisations.
+indexed together (`saved_searches.current_index`, kept between requests), each item as
+`call_item`, `organisation_item` or `partner_request_item` makes it, matched by
+`SearchIndex.match_item`; a find is a hit for the search. The items are those the pass would
+announce: calls not closed, open partner requests, and organisations.
 
 The work per page is bounded: the partner requests open at once are few (hundreds) and all are
 matched; calls and organisations are first found by the service's indexes, at most `POOL` per
@@ -25,8 +25,8 @@ from matchmaker.matching.text import organisation_text
 from matchmaker.partnering.requests import open_requests
 from matchmaker.partnering.saved_searches import (
     Item,
-    build_index,
     call_item,
+    current_index,
     organisation_item,
     partner_request_item,
 )
@@ -173,7 +173,7 @@ def find_now(
             )
         else:
             candidates = _partner_request_candidates(session, today=today)
-        index = build_index(session, target=target)
+        index = current_index(session, target=target)
         found: dict[int, list[Find]] = {search.id or 0: [] for search in mine}
         for candidate in candidates:
             for hit in index.match_item(candidate.item):

@@ -17,6 +17,7 @@ kind (`call_item`, `organisation_item`, `partner_request_item`): the notificatio
 a new item so, and the saved-searches page (`matchmaker.partnering.finds`) the items there now.
 """
 
+import threading
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from matchmaker.organisations import get_organisation
 from matchmaker.partnering.ranking import partner_request_text
 from matchmaker.repository import paginate
 from models.call import Call
+from models.change import Change
 from models.organisation import Organisation
 from models.partnering import PartnerRequest
 from models.saved_search import SavedSearch, SavedSearchCreate, SearchTarget
@@ -267,6 +269,35 @@ class SearchIndex:
         (rows,) = np.nonzero(fits)
         rows = rows[np.argsort(-scores[rows], kind="stable")]
         return [Hit(int(self.ids[row]), int(self.owners[row]), float(scores[row])) for row in rows]
+
+
+# The indexes `current_index` keeps, by database and target, with the state they were built at.
+_kept: dict[tuple[str, str], tuple[tuple[int, int, int], SearchIndex]] = {}
+_kept_lock = threading.Lock()
+
+
+def current_index(session: Session, *, target: SearchTarget) -> SearchIndex:
+    """`build_index`, kept until one of the target's saved searches is saved or deleted or a
+    profile changes (a search of "calls that fit our profile" reads its organisation's text):
+    a page that shows what searches find does not index every search again per request.
+
+    The state is the searches' count and the sum of their ids (ids are never handed out twice,
+    so any other set changes it) and the change log's latest row."""
+    count, id_sum = session.execute(
+        select(func.count(), func.coalesce(func.sum(col(SavedSearch.id)), 0)).where(
+            col(SavedSearch.target) == target.value
+        )
+    ).one()
+    latest_change = session.scalar(select(func.max(col(Change.id)))) or 0
+    state = (int(count), int(id_sum), int(latest_change))
+    key = (str(session.get_bind().engine.url), target.value)
+    kept = _kept.get(key)
+    if kept is not None and kept[0] == state:
+        return kept[1]
+    index = build_index(session, target=target)
+    with _kept_lock:
+        _kept[key] = (state, index)
+    return index
 
 
 def build_index(session: Session, *, target: SearchTarget) -> SearchIndex:

@@ -10,7 +10,9 @@ from sqlmodel import Session, col
 
 from matchmaker.partnering.fanout import run_events
 from matchmaker.partnering.preferences import ensure_preference
+from matchmaker.partnering.saved_searches import SearchIndex, current_index
 from models.partnering import OutboxMessage
+from models.saved_search import SearchTarget
 from tests.factories import ONCOLOGY_SME, create_call, create_organisation
 from tests.helpers import Page, bearer
 
@@ -267,3 +269,39 @@ def test_saved_search_panel_lists_the_partner_request_a_search_finds_not_its_own
         "partners for IHI-2026-01-01</a>"
     ) in card
     assert "Nothing reaches 10% relevance now." in search_card(anonymous, publisher, own)
+
+
+def test_the_searches_index_is_kept_until_a_search_or_a_profile_changes(
+    client: TestClient, engine: Engine
+) -> None:
+    """The page reads the saved searches' index once, not per request: the same index while
+    nothing changes; a new index once a search is saved or deleted, or a profile (which a
+    "calls that fit our profile" search reads) changes."""
+    owner = create_organisation(client, **SOIL)
+    save_search(client, owner, target="calls", text="soil microbiome")
+
+    def index() -> SearchIndex:
+        with Session(engine) as session:
+            return current_index(session, target=SearchTarget.calls)
+
+    first = index()
+    assert index() is first
+    second_search = save_search(client, owner, target="calls", fits_profile=True)
+    with_two = index()
+    assert with_two is not first
+    assert len(with_two) == 2
+    assert index() is with_two
+    edited = client.patch(
+        f"/organisations/{owner['id']}",
+        headers=bearer(owner["api_key"]),
+        json={"description": "Crop rotation field trials."},
+    )
+    assert edited.status_code == 200, edited.text
+    after_edit = index()
+    assert after_edit is not with_two
+    deleted = client.delete(
+        f"/organisations/{owner['id']}/saved-searches/{second_search}",
+        headers=bearer(owner["api_key"]),
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert len(index()) == 1
