@@ -729,3 +729,47 @@ def test_notifications_written_before_about_ids_name_only_their_other_organisati
     with engine.connect() as connection:
         kept = connection.execute(sa.select(OUTBOX.c.id).order_by(OUTBOX.c.id)).scalars().all()
     assert kept == [1, 2]
+
+
+RELEVANCE_REVISION = "c41d7e2a9b60"
+SEARCHES = sa.table(
+    "saved_searches",
+    sa.column("id", sa.Integer()),
+    sa.column("organisation_id", sa.Integer()),
+    sa.column("target", sa.String()),
+    sa.column("text", sa.String()),
+    sa.column("fits_profile", sa.Boolean()),
+    sa.column("stakeholder_types", sa.JSON()),
+    sa.column("countries", sa.JSON()),
+    sa.column("threshold", sa.Float()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+def _thresholds(engine: Engine) -> list[float]:
+    with engine.connect() as connection:
+        query = sa.select(SEARCHES.c.threshold).order_by(SEARCHES.c.id)
+        return list(connection.execute(query).scalars())
+
+
+def test_searches_saved_at_the_old_default_threshold_move_to_the_new_one(engine: Engine) -> None:
+    """A search left at the old default relevance (0.1) moves to the new default (0.03), since
+    the relevance now runs lower; a threshold chosen otherwise is kept. The downgrade moves 0.03
+    back to 0.1."""
+    db.downgrade(engine, f"{RELEVANCE_REVISION}-1")
+    _insert(engine, 1, [])
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            SEARCHES.insert(),
+            [
+                {"id": number, "organisation_id": 1, "target": "calls", "text": "liquid biopsy"}
+                | {"fits_profile": False, "stakeholder_types": [], "countries": []}
+                | {"threshold": threshold, "created_at": now}
+                for number, threshold in [(1, 0.1), (2, 0.5), (3, 0.0), (4, 0.1)]
+            ],
+        )
+    db.upgrade(engine)
+    assert _thresholds(engine) == [0.03, 0.5, 0.0, 0.03]
+    db.downgrade(engine, f"{RELEVANCE_REVISION}-1")
+    assert _thresholds(engine) == [0.1, 0.5, 0.0, 0.1]

@@ -4,13 +4,20 @@ An organisation saves what it watches (calls, organisations or partner requests)
 for calls, its own profile as the query, filters and a relevance threshold; at most
 `MATCHMAKER_MAX_SAVED_SEARCHES` each.
 
+An item's relevance to a saved search is the cosine of their two texts (the search's text, or
+the profile text of its organisation as matching reads it), each weighed over all its own terms
+(`weigh`): 1 + log of a term's count, times the weight call-frequency gives it (the table
+shipped with the package, `matchmaker.matching.call_terms`: the wording every call shares weighs
+least). Those weights are fixed, so a search's relevance for an item depends on the two texts
+alone, never on what other organisations saved, and a long item that names a search's words
+once among many others scores less than one about them.
+
 `SearchIndex` answers "which saved searches does this new item fit?" with one query, however
-many searches there are: the searches of one target are the documents of a `TfidfMatcher`
-(a search's text, or the profile text of its organisation as matching reads it), the new
-item's text is the query, and `score_ids` gives every search's cosine in one sparse product.
-The filters are boolean masks built once per index (one per stakeholder type, country and
-programme named by some search), so a new item costs a few numpy operations over the arrays,
-never a Python loop over the searches.
+many searches there are: the searches of one target are the rows of a sparse matrix over their
+terms, and one product with the item's vector gives every search's relevance. The filters are
+boolean masks built once per index (one per stakeholder type, country and programme named by
+some search), so a new item costs a few numpy operations over the arrays, never a Python loop
+over the searches.
 
 What an item is, to a saved search (its text and what the filters read of it), is said once per
 kind (`call_item`, `organisation_item`, `partner_request_item`): the notification pass matches
@@ -18,18 +25,22 @@ a new item so, and the saved-searches page (`matchmaker.partnering.finds`) the i
 """
 
 import threading
-from collections.abc import Collection, Iterable
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+import scipy.sparse as sp
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_organisation
 from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.errors import Conflict, InvalidInput, NotFound
+from matchmaker.matching.analyzer import DOMAIN_STOP_WORDS, counter
+from matchmaker.matching.call_terms import CallTerms
 from matchmaker.matching.text import call_text, organisation_text
-from matchmaker.matching.text_index import TfidfMatcher
 from matchmaker.organisations import get_organisation
 from matchmaker.partnering.ranking import partner_request_text
 from matchmaker.repository import paginate
@@ -207,11 +218,47 @@ class _Filter:
         return allowed
 
 
+@cache
+def _analyzer() -> Callable[[str], list[str]]:
+    """The terms of a text as the text indexes make them: words and two-word phrases, stemmed."""
+    return counter((1, 2), DOMAIN_STOP_WORDS).build_analyzer()
+
+
+def weigh(text: str, calls: CallTerms | None = None) -> dict[str, float]:
+    """A text's terms and their weights, of length 1 over all of them: 1 + log of each term's
+    count times its call-frequency weight from `calls` (by default the shipped table; a term no
+    counted call uses weighs most). Empty when the text has no term (stop words only)."""
+    counts = Counter(_analyzer()(text))
+    if not counts:
+        return {}
+    terms = list(counts)
+    frequency = np.fromiter(counts.values(), dtype=np.float64, count=len(terms))
+    rarity = (calls or CallTerms.shipped()).weights(terms, len(terms))
+    weights = (1 + np.log(frequency)) * (1.0 if rarity is None else rarity)
+    weights /= np.linalg.norm(weights)
+    return dict(zip(terms, weights.tolist(), strict=True))
+
+
+def relevance(
+    search_text: str, item: str | dict[str, float], calls: CallTerms | None = None
+) -> float:
+    """An item's relevance to a search: the cosine of their `weigh`ed texts, 0 to 1 (the item's
+    text, or its weights already made)."""
+    if isinstance(item, str):
+        item = weigh(item, calls)
+    weights = weigh(search_text, calls)
+    shared = sum(weight * item.get(term, 0.0) for term, weight in weights.items())
+    return min(1.0, shared)
+
+
 class SearchIndex:
     """The saved searches of one target, indexed to be matched against one new item at once."""
 
-    def __init__(self, searches: list[SavedSearch], texts: list[str]) -> None:
+    def __init__(
+        self, searches: list[SavedSearch], texts: list[str], calls: CallTerms | None = None
+    ) -> None:
         n = len(searches)
+        self._calls = calls
         self.ids = np.fromiter((search.id or 0 for search in searches), dtype=np.int64, count=n)
         self.owners = np.fromiter(
             (search.organisation_id for search in searches), dtype=np.int64, count=n
@@ -225,12 +272,17 @@ class SearchIndex:
             [search.programme.casefold()] if search.programme else [] for search in searches
         ]
         self._programmes = _Filter(*_masks(programmes, n))
-        self.matcher: TfidfMatcher | None = None
-        if n and any(text.strip() for text in texts):
-            try:
-                self.matcher = TfidfMatcher().fit(self.ids.tolist(), texts)
-            except ValueError:  # every text was stop words: nothing can match
-                self.matcher = None
+        # Each search's weighed terms, a row each, over the terms any search uses.
+        self._columns: dict[str, int] = {}
+        rows, columns, values = [], [], []
+        for row, text in enumerate(texts):
+            for term, weight in weigh(text, calls).items():
+                rows.append(row)
+                columns.append(self._columns.setdefault(term, len(self._columns)))
+                values.append(weight)
+        self._searches = sp.csr_matrix(
+            (values, (rows, columns)), shape=(n, len(self._columns)), dtype=np.float64
+        )
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -257,9 +309,17 @@ class SearchIndex:
         """The searches the item fits, best first: its filters pass, it shares a term with the
         search, and its cosine reaches the search's threshold. None for a filter: any passes;
         an empty `stakeholder_types` also passes any (the item asks for no type)."""
-        if self.matcher is None:
+        shared = [
+            (column, weight)
+            for term, weight in weigh(text, self._calls).items()
+            if (column := self._columns.get(term)) is not None
+        ]
+        if not shared:
             return []
-        scores = self.matcher.score_ids(text, self.ids.tolist())
+        columns, weights = zip(*shared, strict=True)
+        item = np.zeros(len(self._columns), dtype=np.float64)
+        item[list(columns)] = weights
+        scores = np.minimum(self._searches @ item, 1.0)
         fits = (scores > 0) & (scores >= self.thresholds)
         fits &= self._types.allows(stakeholder_types or None)
         fits &= self._countries.allows(None if country is None else [country])
@@ -271,9 +331,39 @@ class SearchIndex:
         return [Hit(int(self.ids[row]), int(self.owners[row]), float(scores[row])) for row in rows]
 
 
+# The call-frequency counts `stored_calls` keeps, by database, with the state they were counted at.
+_counted: dict[str, tuple[tuple[int, int], CallTerms]] = {}
 # The indexes `current_index` keeps, by database and target, with the state they were built at.
 _kept: dict[tuple[str, str], tuple[tuple[int, int, int], SearchIndex]] = {}
 _kept_lock = threading.Lock()
+
+
+def call_counts(texts: Iterable[str]) -> CallTerms:
+    """The shipped table's counts and those of these call texts, together."""
+    return CallTerms.shipped() + CallTerms.count(texts, _analyzer())
+
+
+def stored_calls(session: Session) -> CallTerms:
+    """The call-frequency counts relevance weighs terms by: the table shipped with the package
+    and the calls the service stores, as the matching index counts them (a deployment whose
+    calls all speak of patients weighs "patient" as the wording it shares). Counted again only
+    once a call is stored, changed or deleted: the state is the calls' count and the change
+    log's latest row about a call."""
+    calls, latest = session.execute(
+        select(
+            select(func.count()).select_from(Call).scalar_subquery(),
+            select(func.max(col(Change.id))).where(col(Change.entity) == "call").scalar_subquery(),
+        )
+    ).one()
+    state = (int(calls), int(latest or 0))
+    key = str(session.get_bind().engine.url)
+    counted = _counted.get(key)
+    if counted is not None and counted[0] == state:
+        return counted[1]
+    terms = call_counts(call_text(call) for call in session.scalars(select(Call)))
+    with _kept_lock:
+        _counted[key] = (state, terms)
+    return terms
 
 
 def current_index(session: Session, *, target: SearchTarget) -> SearchIndex:
@@ -282,7 +372,8 @@ def current_index(session: Session, *, target: SearchTarget) -> SearchIndex:
     a page that shows what searches find does not index every search again per request.
 
     The state is the searches' count and the sum of their ids (ids are never handed out twice,
-    so any other set changes it) and the change log's latest row."""
+    so any other set changes it) and the change log's latest row (a profile or a call, whose
+    text the weights count)."""
     count, id_sum = session.execute(
         select(func.count(), func.coalesce(func.sum(col(SavedSearch.id)), 0)).where(
             col(SavedSearch.target) == target.value
@@ -301,7 +392,8 @@ def current_index(session: Session, *, target: SearchTarget) -> SearchIndex:
 
 
 def build_index(session: Session, *, target: SearchTarget) -> SearchIndex:
-    """Index every saved search of a target (profile searches by their organisation's text)."""
+    """Index every saved search of a target (profile searches by their organisation's text),
+    its terms weighed by the shipped and the stored calls (`stored_calls`)."""
     rows = session.execute(
         select(SavedSearch, Organisation)
         .join(Organisation, col(Organisation.id) == col(SavedSearch.organisation_id))
@@ -313,4 +405,4 @@ def build_index(session: Session, *, target: SearchTarget) -> SearchIndex:
         organisation_text(organisation) if search.fits_profile else search.text
         for search, organisation in rows
     ]
-    return SearchIndex(searches, texts)
+    return SearchIndex(searches, texts, stored_calls(session))

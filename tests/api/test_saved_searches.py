@@ -27,7 +27,7 @@ def path(organisation_id: int) -> str:
 def test_saved_search_is_created_with_the_default_threshold(
     owner: tuple[int, TestClient],
 ) -> None:
-    """A text search is saved as given, with the documented default threshold of 0.1."""
+    """A text search is saved as given, with the documented default threshold of 0.03."""
     organisation_id, client = owner
     answer = client.post(
         path(organisation_id),
@@ -43,7 +43,7 @@ def test_saved_search_is_created_with_the_default_threshold(
         "stakeholder_types": [],
         "countries": [],
         "programme": "IHI",
-        "threshold": 0.1,
+        "threshold": 0.03,
     }
 
 

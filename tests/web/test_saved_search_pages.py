@@ -194,20 +194,20 @@ def test_saved_search_panel_says_when_nothing_reaches_the_threshold(
     client: TestClient, anonymous: TestClient
 ) -> None:
     """A search whose threshold no item reaches says so in a sentence, and lists nothing: the
-    profile shares two of its five words (58%), under the 90% asked for; at 10% the same text
-    finds it."""
+    profile shares two of its five words (34%), under the 90% asked for; at the default the same
+    text finds it."""
     watcher = create_organisation(client, name="Biopsy Watchers")
     create_organisation(client, **ONCOLOGY_SME)
     text = "liquid biopsy wastewater surveillance sensors"
     strict = save_search(anonymous, watcher, target="organisations", text=text, threshold=0.9)
-    lenient = save_search(anonymous, watcher, target="organisations", text=text, threshold=0.1)
+    lenient = save_search(anonymous, watcher, target="organisations", text=text)
     card = search_card(anonymous, watcher, strict)
     assert "Nothing reaches 90% relevance now.</p>" in card
     assert "Oncomark Diagnostics" not in card
     assert 'class="finds"' not in card
     found = search_card(anonymous, watcher, lenient)
     assert "Oncomark Diagnostics</a>" in found
-    assert '<span class="score-value">58%</span>' in found
+    assert '<span class="score-value">34%</span>' in found
 
 
 def test_saved_search_panel_lists_the_open_call_a_calls_search_finds(
@@ -268,7 +268,7 @@ def test_saved_search_panel_lists_the_partner_request_a_search_finds_not_its_own
         f'<a href="/ui/calls/{call["id"]}#partner-requests">Leiden University, looking for '
         "partners for IHI-2026-01-01</a>"
     ) in card
-    assert "Nothing reaches 10% relevance now." in search_card(anonymous, publisher, own)
+    assert "Nothing reaches 3% relevance now." in search_card(anonymous, publisher, own)
 
 
 def test_the_searches_index_is_kept_until_a_search_or_a_profile_changes(

@@ -14,10 +14,14 @@ from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
 from matchmaker.importers.runner import import_organisations_json
-from matchmaker.matching.text_index import TfidfMatcher
 from matchmaker.partnering.delivery import deliver_pending
 from matchmaker.partnering.fanout import PassContext, run_events
-from matchmaker.partnering.saved_searches import SearchIndex
+from matchmaker.partnering.saved_searches import (
+    SearchIndex,
+    call_counts,
+    relevance,
+    stored_calls,
+)
 from models.partnering import OutboxMessage
 from models.saved_search import NotificationJob, SavedSearch, SearchTarget
 from tests.factories import create_call, create_organisation, organisation_payload
@@ -50,15 +54,81 @@ def index() -> SearchIndex:
     return SearchIndex(CORPUS, [row.text for row in CORPUS])
 
 
-def test_index_scores_every_search_as_the_matcher_does(index: SearchIndex) -> None:
-    """The scores are the TF-IDF cosines `TfidfMatcher.query` gives over the same texts."""
-    matcher = TfidfMatcher().fit([row.id or 0 for row in CORPUS], [row.text for row in CORPUS])
-    expected = {match.id: match.score for match in matcher.query(CALL, k=10)}
+def test_index_scores_every_search_by_its_relevance(index: SearchIndex) -> None:
+    """The scores are each search's `relevance` for the item, computed one pair at a time."""
     hits = index.match(CALL, programme="IHI")
     assert {hit.search_id for hit in hits} == {1, 2, 4, 5}
+    texts = {row.id: row.text for row in CORPUS}
     for hit in hits:
-        assert hit.score == pytest.approx(expected[hit.search_id])
+        assert hit.score == pytest.approx(relevance(texts[hit.search_id], CALL))
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+
+
+def test_relevance_is_the_cosine_of_the_two_whole_texts() -> None:
+    """Symmetric, 1 for a text and itself, 0 for texts sharing no term; weighed over the item's
+    every term, so a text that names a search's words once among many others scores far less
+    than one about them."""
+    focused = "Liquid biopsy assays: circulating tumour DNA in blood for early cancer detection."
+    diluted = "Liquid biopsy is one tool among many. " + " ".join(
+        f"cardiology renal imaging dialysis stroke{n} registry{n}" for n in range(40)
+    )
+    assert relevance("liquid biopsy", focused) == pytest.approx(relevance(focused, "liquid biopsy"))
+    assert relevance(focused, focused) == pytest.approx(1.0)
+    assert relevance("liquid biopsy", "Municipal waste water treatment") == 0.0
+    assert relevance("liquid biopsy", focused) > 3 * relevance("liquid biopsy", diluted) > 0
+    # Call boilerplate weighs least: sharing "expected outcomes" counts less than sharing
+    # "biopsy", each once in the same text.
+    item = "Expected outcomes of the biopsy project."
+    assert relevance("expected outcomes", item) < relevance("biopsy", item)
+
+
+def test_a_search_scores_an_item_the_same_whatever_else_is_saved() -> None:
+    """An item's relevance to a search depends on the two texts alone: saving other searches,
+    with other words, changes none of it (it did when the searches' own vocabulary weighed the
+    item: one search alone scored a long text naming its words once near 100%)."""
+    diluted = "Liquid biopsy is one tool among many. " + " ".join(
+        f"cardiology renal imaging dialysis stroke{n} registry{n}" for n in range(40)
+    )
+    alone = SearchIndex([CORPUS[4]], [CORPUS[4].text]).match(diluted)
+    crowded = SearchIndex(
+        [*CORPUS, search(7, 16, "cardiology renal imaging dialysis")],
+        [*(row.text for row in CORPUS), "cardiology renal imaging dialysis"],
+    ).match(diluted)
+    assert [hit.score for hit in alone] == pytest.approx(
+        [hit.score for hit in crowded if hit.search_id == 5]
+    )
+    assert alone[0].score < 0.2
+
+
+def test_wording_the_stored_calls_share_weighs_less() -> None:
+    """A word every stored call uses weighs as the wording calls share: sharing only "patient"
+    with a search counts less where the calls all speak of patients than with the shipped
+    table alone (counted outside health), and a distinctive shared word not at all less."""
+    health_calls = [
+        f"Patient {topic} {number}: patient needs and patient pathways in care."
+        for topic in ("registries", "engagement", "reported outcomes", "safety", "access")
+        for number in range(60)
+    ]
+    calls = call_counts(health_calls)
+    item = "Patient organisations and liquid biopsy for early detection."
+    assert relevance("patient", item, calls) < 0.8 * relevance("patient", item)
+    assert relevance("biopsy", item, calls) > relevance("patient", item, calls)
+
+
+def test_stored_calls_are_counted_again_only_when_a_call_changes(
+    client: TestClient, engine: Engine
+) -> None:
+    """The counts are kept while no call is stored, changed or deleted: the same counts for
+    the next pass or page, new ones that count a call once it is stored."""
+    with Session(engine) as session:
+        first = stored_calls(session)
+        assert stored_calls(session) is first
+    create_call(client, opening_date=None, deadline=FAR)
+    with Session(engine) as session:
+        second = stored_calls(session)
+        assert stored_calls(session) is second
+    assert second is not first
+    assert second.calls == first.calls + 1
 
 
 def test_index_applies_thresholds_and_filters(index: SearchIndex) -> None:
@@ -94,8 +164,7 @@ def test_index_agrees_with_a_brute_force_over_many_searches() -> None:
         )
     index = SearchIndex(rows, [row.text for row in rows])
     ids = [row.id or 0 for row in rows]
-    matcher = TfidfMatcher().fit(ids, [row.text for row in rows])
-    scores = dict(zip(ids, matcher.score_ids(CALL, ids), strict=True))
+    scores = {row.id: relevance(row.text, CALL) for row in rows}
     expected = {
         number
         for number, row in zip(ids, rows, strict=True)
