@@ -263,6 +263,21 @@ def test_unknown_call_and_organisation_pages_are_html_404s(anonymous: TestClient
         assert "with id 999" in response.text
 
 
+def test_a_malformed_repeated_query_value_is_named_without_its_place_in_the_list(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The builder's address with `include=abc&include=x` says once, in words, that `include`
+    must be a whole number: no `include.0`, no sentence twice."""
+    call_id = create_call(client)["id"]
+    response = anonymous.get(
+        f"/ui/calls/{call_id}/consortium?include=abc&include=x", headers={"Accept": "text/html"}
+    )
+    assert response.status_code == 400
+    assert "This address is not valid: include must be a whole number." in response.text
+    assert "include.0" not in response.text
+    assert response.text.count("must be a whole number") == 1
+
+
 def test_builder_page_shows_the_proposal_with_what_each_member_fills(
     client: TestClient, anonymous: TestClient
 ) -> None:
