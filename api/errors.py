@@ -250,9 +250,14 @@ def _invalid_address_page(request: Request, errors: list[FieldError]) -> HTMLRes
     query value is a plain sentence saying which (400), never problem details."""
     if any(not error.field.startswith("query.") for error in errors):
         return _not_found_page(request)
+    # A repeated parameter's place in the list (`include.0`) means nothing to a reader, and
+    # each wrong value would say the same sentence again.
     wrong = "; ".join(
-        f"{error.field.removeprefix('query.')} {error.message[:1].lower()}{error.message[1:]}"
-        for error in errors
+        dict.fromkeys(
+            f"{error.field.removeprefix('query.').split('.')[0]} "
+            f"{error.message[:1].lower()}{error.message[1:]}"
+            for error in errors
+        )
     )
     return render(
         request,

@@ -115,6 +115,12 @@ def list_calls_page(
         "deadline_to": latest.isoformat() if latest else "",
     }
     pager = pager_for("/ui/calls", params, page=page, total=total)
+    # Dates typed the wrong way round find nothing: the page says so and offers them swapped.
+    backwards = earliest is not None and latest is not None and latest < earliest
+    swapped = params | {
+        "deadline_from": params["deadline_to"],
+        "deadline_to": params["deadline_from"],
+    }
     # The API's list of the same calls, which the script asks how many are new.
     api_params = {name: value for name, value in params.items() if value} | {"limit": "1"}
     return render(
@@ -134,6 +140,13 @@ def list_calls_page(
             "words_typed": len(search.Query.parse(q).terms),
             "shown_at": shown_at,
             "same_calls_url": "/calls?" + urlencode(api_params),
+            "earliest": earliest,
+            "latest": latest,
+            "swapped_url": (
+                "/ui/calls?" + urlencode({name: value for name, value in swapped.items() if value})
+                if backwards
+                else ""
+            ),
         },
     )
 

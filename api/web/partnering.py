@@ -367,7 +367,8 @@ def read_inbox_panel(
     page: PageNumber = 1,
 ) -> HTMLResponse:
     """A fragment: one page of the requests the caller received and sent (those of one status,
-    given one), and whom it blocks (needs a key)."""
+    given one), whom it blocks, and whether its profile gives the contact address that
+    accepting shares (needs a key)."""
     _, organisation_id = require_organisation_key(actor)
     chosen = _inbox_status(status)
     statuses = [chosen] if chosen else []
@@ -411,6 +412,11 @@ def read_inbox_panel(
             "status": chosen,
             "status_words": INBOX_STATUSES,
             "organisation_id": organisation_id,
+            "own_address": bool(
+                organisations_service.get_organisation(
+                    session, organisation_id=organisation_id
+                ).contact_email
+            ),
         },
         private=True,
     )

@@ -92,3 +92,38 @@ def test_a_drafts_coverage_takes_three_eighths_of_a_desktop_screen(
              (s) => document.querySelector(s).getBoundingClientRect().width)"""
     )
     assert widths[1] / widths[0] > 0.35
+
+
+def test_a_drafts_members_table_fits_beside_its_coverage_with_capitalised_names(
+    context: Any, audit: dict[str, Any], server: Any
+) -> None:
+    """At 1280 px and 1440 px the members' table of a draft as the builder fills it (CORDIS names
+    in capitals, a healthcare provider, partners with "Make coordinator") fits its box: no row's
+    buttons are cut off behind a scroll bar."""
+    key = audit["key"]
+    members = [{"organisation_id": audit["organisation"]["id"], "role": "coordinator"}]
+    for name, kind in [
+        ("DEUTSCHES KREBSFORSCHUNGSZENTRUM HEIDELBERG", "academia"),
+        (
+            "FUNDACIO HOSPITAL UNIVERSITARI VALL D'HEBRON - INSTITUT DE RECERCA",
+            "healthcare_provider",
+        ),
+    ]:
+        created = server.post(
+            "/organisations",
+            json={"name": name, "stakeholder_type": kind, "country": "DE"},
+        )
+        assert created.status_code == 201, created.text
+        members.append({"organisation_id": created.json()["id"], "role": "partner"})
+    draft = server.post(
+        "/consortia",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"name": "Capitals", "call_id": audit["call"]["id"], "members": members},
+    ).json()
+    page = context.new_page()
+    sign_in(page, key, audit["organisation"]["name"])
+    problems = page_problems(page, f"/ui/consortia/{draft['id']}")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    problems += page_problems(page, f"/ui/consortia/{draft['id']}")
+
+    assert problems == []

@@ -263,6 +263,46 @@ def test_unknown_call_and_organisation_pages_are_html_404s(anonymous: TestClient
         assert "with id 999" in response.text
 
 
+def test_calls_page_with_deadlines_the_wrong_way_round_says_so_and_offers_them_swapped(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A "Deadline until" before the "Deadline from" finds nothing: the page says why, not "No
+    call matches these filters", and links the same search with the dates swapped."""
+    create_call(client, identifier="SPRING-2099", title="Spring screening", deadline="2099-04-15")
+    page = anonymous.get(
+        "/ui/calls?q=screening&deadline_from=2099-06-01&deadline_to=2099-03-01"
+    ).text
+    assert (
+        "No call can match: “Deadline until” (1 Mar 2099) is before “Deadline from”"
+        " (1 Jun 2099)." in page
+    )
+    assert "No call matches these filters" not in page
+    assert "No call has the word" not in page
+    swapped = re.search(r'<a href="([^"]+)">Show the calls with deadlines from 1 Mar 2099', page)
+    assert swapped is not None
+    assert swapped.group(1) == (
+        "/ui/calls?q=screening&amp;deadline_from=2099-03-01&amp;deadline_to=2099-06-01"
+    )
+    found = anonymous.get(swapped.group(1).replace("&amp;", "&")).text
+    assert "Spring screening" in found
+    assert "dates-backwards" not in found
+
+
+def test_a_malformed_repeated_query_value_is_named_without_its_place_in_the_list(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The builder's address with `include=abc&include=x` says once, in words, that `include`
+    must be a whole number: no `include.0`, no sentence twice."""
+    call_id = create_call(client)["id"]
+    response = anonymous.get(
+        f"/ui/calls/{call_id}/consortium?include=abc&include=x", headers={"Accept": "text/html"}
+    )
+    assert response.status_code == 400
+    assert "This address is not valid: include must be a whole number." in response.text
+    assert "include.0" not in response.text
+    assert response.text.count("must be a whole number") == 1
+
+
 def test_builder_page_shows_the_proposal_with_what_each_member_fills(
     client: TestClient, anonymous: TestClient
 ) -> None:

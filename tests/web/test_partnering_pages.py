@@ -318,6 +318,68 @@ def test_inbox_panel_shows_both_addresses_after_acceptance_and_lists_blocks(
     assert 'aria-label="Block Writer University"' not in theirs
 
 
+def test_inbox_panel_warns_an_organisation_without_a_contact_address_before_it_accepts(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A recipient whose profile gives no contact address is told, before accepting and after,
+    that the sender sees no address of its own, with a link to add one; the sender's side and
+    a recipient with an address read as before."""
+    scene = _scene(client)
+    silent = create_organisation(
+        client,
+        name="Quiet Clinic",
+        stakeholder_type="healthcare_provider",
+        description="Liver disease screening in hospitals.",
+        contact_email=None,
+    )
+    response = client.post(
+        f"/organisations/{silent['id']}/contact-requests",
+        headers=bearer(scene["writer"]["api_key"]),
+        json={"call_id": scene["call"]["id"], "message": "Shall we talk?"},
+    )
+    assert response.status_code == 201, response.text
+    request_id = response.json()["id"]
+    edit = f'<a href="/ui/organisations/{silent["id"]}/edit">'
+
+    pending = _item(
+        anonymous.get("/ui/inbox/panel", headers=bearer(silent["api_key"])).text, request_id
+    )
+    assert (
+        "Your profile gives no contact address: accepting would show you Writer University's"
+        " address, but Writer University would see none of yours." in pending
+    )
+    assert f"{edit}Add one to your profile</a> before you accept." in pending
+    assert 'data-name="Writer University" data-no-address' in pending
+
+    accepted = client.post(
+        f"/contact-requests/{request_id}/accept", headers=bearer(silent["api_key"])
+    )
+    assert accepted.status_code == 200, accepted.text
+    after = _item(
+        anonymous.get("/ui/inbox/panel", headers=bearer(silent["api_key"])).text, request_id
+    )
+    assert 'href="mailto:writer@private.example"' in after
+    assert "They see your organisation's contact address too." not in after
+    assert (
+        f"Your profile gives no contact address, so they see none: {edit}add one to your"
+        " profile</a>." in after
+    )
+    sender = _item(
+        anonymous.get("/ui/inbox/panel", headers=bearer(scene["writer"]["api_key"])).text,
+        request_id,
+    )
+    assert "Quiet Clinic gives no contact address in its profile." in sender
+    assert "They see your organisation's contact address too." in sender
+
+    other = _contact(client, scene, "And you?")
+    with_address = _item(
+        anonymous.get("/ui/inbox/panel", headers=bearer(scene["patients"]["api_key"])).text,
+        other["id"],
+    )
+    assert "data-no-address" not in with_address
+    assert "Your profile gives no contact address" not in with_address
+
+
 def test_draft_panel_offers_contact_and_publishing_its_gaps(
     client: TestClient, anonymous: TestClient
 ) -> None:

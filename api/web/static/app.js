@@ -917,7 +917,9 @@
       }
       var name = button.getAttribute("data-name");
       if (button.getAttribute("data-action") === "accept" &&
-          !window.confirm("Accept the request from " + name + "? Both contact addresses will be shared: " + name + " sees your organisation's address, and you see theirs.")) {
+          !window.confirm(button.hasAttribute("data-no-address")
+            ? "Accept the request from " + name + "? You will see their contact address, but your profile gives none: " + name + " will see no address of yours."
+            : "Accept the request from " + name + "? Both contact addresses will be shared: " + name + " sees your organisation's address, and you see theirs.")) {
         return;
       }
       if (button.getAttribute("data-action") === "block" &&
