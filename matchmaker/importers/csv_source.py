@@ -21,12 +21,17 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class Rejected:
-    """A row that was not imported: where it is (line or JSON item) and why."""
+    """A row that was not imported: where it is (line or JSON item) and why.
+
+    `kind` names the reason without the row's own values ("organisationID not in
+    organisations.csv"), so that a summary can count rows alike; by default it is `reason`.
+    """
 
     file: str
     reason: str
     line: int | None = None
     item: int | None = None
+    kind: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = f"line {self.line}" if self.line is not None else f"item {self.item}"
@@ -106,7 +111,12 @@ def read_csv(
                 ) from None
             except csv.Error as error:
                 result.rejected.append(
-                    Rejected(name, f"malformed CSV: {error}", line=end_of_previous + 1)
+                    Rejected(
+                        name,
+                        f"malformed CSV: {error}",
+                        line=end_of_previous + 1,
+                        kind="malformed CSV",
+                    )
                 )
                 end_of_previous = reader.line_num
                 continue
@@ -123,6 +133,7 @@ def read_csv(
                         name,
                         f"expected {len(columns)} fields, found {len(values)}",
                         line=start,
+                        kind="wrong number of fields",
                     )
                 )
                 continue

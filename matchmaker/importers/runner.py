@@ -3,7 +3,7 @@
 Every import streams its input, validates each record with the API's own schemas, writes in
 batches (one transaction each), upserts by a stable key (Organisation.external_id,
 Call.identifier) so that a re-run changes nothing and an interrupted run converges when run
-again, and ends with a summary that names every rejected row.
+again, and ends with a summary that counts the rejected rows by reason, with the first of each.
 """
 
 import gc
@@ -22,6 +22,7 @@ from matchmaker.calls import check_call_rules
 from matchmaker.db import for_writing, session_scope
 from matchmaker.errors import InvalidInput
 from matchmaker.importers.cordis import (
+    MISSING_ORGANISATION,
     ORGANISATIONS_FILE,
     PARTICIPATIONS_FILE,
     PROJECTS_FILE,
@@ -78,7 +79,8 @@ class ImportSummary:
     listed: set[str] = field(default_factory=set)
 
     def lines(self) -> list[str]:
-        """The summary as printable lines: the counts, then each rejected row and note."""
+        """The summary as printable lines: the counts, then the rejected rows by reason, and
+        each note."""
         return [
             f"{self.entity}: {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {len(self.rejected)} rejected.",
@@ -86,16 +88,50 @@ class ImportSummary:
         ]
 
 
+# A reason shared by more rows than this is summed up in a count and its first few rows.
+ROWS_PER_REASON = 10
+EXAMPLES_PER_REASON = 5
+
+
+def rejected_lines(rejected: Sequence[Rejected]) -> list[str]:
+    """Rejected rows grouped by file and reason, in order of first appearance: a reason with
+    few rows lists them, one with more says how many and shows the first few."""
+    groups: dict[tuple[str, str], list[Rejected]] = {}
+    for row in rejected:
+        groups.setdefault((row.file, row.kind or row.reason), []).append(row)
+    lines: list[str] = []
+    for (file, kind), rows in groups.items():
+        if len(rows) <= ROWS_PER_REASON:
+            lines.extend(f"  {row}" for row in rows)
+            continue
+        lines.append(f"  {file}: {len(rows):,} rows, {kind}; the first {EXAMPLES_PER_REASON}:")
+        lines.extend(f"    {row}" for row in rows[:EXAMPLES_PER_REASON])
+        lines.append(f"    and {len(rows) - EXAMPLES_PER_REASON:,} more")
+    return lines
+
+
 def rejected_and_notes(rejected: Sequence[Rejected], notes: Sequence[str]) -> list[str]:
-    """The end of a printed summary: each rejected row, then each note (none when empty)."""
+    """The end of a printed summary: the rejected rows by reason, then each note (none when
+    empty)."""
     lines = []
     if rejected:
         lines.append("Rejected rows:")
-        lines.extend(f"  {row}" for row in rejected)
+        lines.extend(rejected_lines(rejected))
     if notes:
         lines.append("Notes:")
         lines.extend(f"  {note}" for note in notes)
     return lines
+
+
+def validation_kind(error: ValidationError) -> str:
+    """The fields a validation error is about, for counting rows alike ("invalid country")."""
+    fields = dict.fromkeys(
+        ".".join(part for part in field_path(detail["loc"]).split(".") if not part.isdigit())
+        if detail["loc"]
+        else "record"
+        for detail in error.errors()
+    )
+    return f"invalid {', '.join(fields)}"
 
 
 def validation_reason(error: ValidationError) -> str:
@@ -339,7 +375,12 @@ def import_cordis(
                 data = OrganisationCreate.model_validate(record.fields)
             except ValidationError as error:
                 summary.rejected.append(
-                    Rejected(ORGANISATIONS_FILE, validation_reason(error), line=line)
+                    Rejected(
+                        ORGANISATIONS_FILE,
+                        validation_reason(error),
+                        line=line,
+                        kind=validation_kind(error),
+                    )
                 )
                 continue
             if record.website_dropped:
@@ -366,6 +407,7 @@ def import_cordis(
                     PARTICIPATIONS_FILE,
                     f"organisationID {organisation_id} is not in {ORGANISATIONS_FILE}",
                     line=line,
+                    kind=MISSING_ORGANISATION,
                 )
             )
     summary.rejected.sort(key=_rejected_order)
@@ -455,7 +497,9 @@ def _checked_call(
         data = CallCreate.model_validate(fields)
         check_call_rules(data.model_dump())
     except ValidationError as error:
-        summary.rejected.append(replace(where, reason=validation_reason(error)))
+        summary.rejected.append(
+            replace(where, reason=validation_reason(error), kind=validation_kind(error))
+        )
         return None
     except InvalidInput as error:
         summary.rejected.append(replace(where, reason=f"{error.field}: {error.detail}"))
@@ -464,7 +508,11 @@ def _checked_call(
     if earlier is not None:
         place = f"line {earlier.line}" if earlier.line is not None else f"item {earlier.item}"
         summary.rejected.append(
-            replace(where, reason=f"identifier {data.identifier} appears again (first on {place})")
+            replace(
+                where,
+                reason=f"identifier {data.identifier} appears again (first on {place})",
+                kind="identifier appears again",
+            )
         )
         return None
     first[data.identifier] = where
@@ -551,7 +599,9 @@ def import_organisations_json(
         try:
             data = OrganisationCreate.model_validate(fields)
         except ValidationError as error:
-            summary.rejected.append(Rejected(name, validation_reason(error), item=index))
+            summary.rejected.append(
+                Rejected(name, validation_reason(error), item=index, kind=validation_kind(error))
+            )
             continue
         batch.append((external_id, data))
         if len(batch) >= batch_size:

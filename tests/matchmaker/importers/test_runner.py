@@ -304,6 +304,75 @@ def test_bad_rows_are_reported_by_file_and_line_and_the_rest_imported(
     assert "  organisations.csv line 54: organisationID is empty" in summary.lines()
 
 
+def test_summary_counts_rejected_rows_by_reason_with_the_first_few() -> None:
+    """Past ten rows, a reason is one line with its count and its first five rows; a reason
+    with few rows lists them all."""
+    missing = [
+        Rejected(
+            "participations.csv",
+            f"organisationID {900000000 + line} is not in organisations.csv",
+            line=line,
+            kind="organisationID not in organisations.csv",
+        )
+        for line in range(2, 2002)
+    ]
+    summary = ImportSummary(
+        "organisations",
+        created=3,
+        rejected=[
+            Rejected("organisations.csv", "country is empty", line=7),
+            *missing[:3],
+            Rejected("organisations.csv", "country is empty", line=9),
+            *missing[3:],
+        ],
+    )
+
+    assert summary.lines() == [
+        "organisations: 3 created, 0 updated, 0 unchanged, 2002 rejected.",
+        "Rejected rows:",
+        "  organisations.csv line 7: country is empty",
+        "  organisations.csv line 9: country is empty",
+        "  participations.csv: 2,000 rows, organisationID not in organisations.csv; the first 5:",
+        "    participations.csv line 2: organisationID 900000002 is not in organisations.csv",
+        "    participations.csv line 3: organisationID 900000003 is not in organisations.csv",
+        "    participations.csv line 4: organisationID 900000004 is not in organisations.csv",
+        "    participations.csv line 5: organisationID 900000005 is not in organisations.csv",
+        "    participations.csv line 6: organisationID 900000006 is not in organisations.csv",
+        "    and 1,995 more",
+    ]
+
+
+def test_summary_of_an_import_groups_its_rows_by_reason(engine: Engine, tmp_path: Path) -> None:
+    """Twelve organisations without a country and twelve participations of missing projects
+    (a share of the file CORDIS can have) are imported around, and summed up in two lines."""
+    folder = tmp_path / "cordis"
+    shutil.copytree(EXTRACT, folder)
+    with (folder / "organisations.csv").open("a", encoding="utf-8", newline="") as file:
+        file.writelines(
+            f"{900000000 + n},No Country {n} Ltd,,PRC,false,,Paris,,,\n" for n in range(12)
+        )
+    with (folder / "participations.csv").open("a", encoding="utf-8", newline="") as file:
+        file.writelines(f"{999999000 + n},952669496,participant,3,0,mjarmak\n" for n in range(12))
+
+    summary = import_cordis(engine, folder)
+
+    assert counts(summary) == (EXTRACT_ORGANISATIONS, 0, 0, 24)
+    assert summary.lines() == [
+        "organisations: 52 created, 0 updated, 0 unchanged, 24 rejected.",
+        "Rejected rows:",
+        "  organisations.csv: 12 rows, country is empty; the first 5:",
+        *[f"    organisations.csv line {line}: country is empty" for line in range(54, 59)],
+        "    and 7 more",
+        "  participations.csv: 12 rows, projectID not in projects.csv; the first 5:",
+        *[
+            f"    participations.csv line {line}: projectID {999999000 + line - 66} is not in "
+            "projects.csv"
+            for line in range(66, 71)
+        ],
+        "    and 7 more",
+    ]
+
+
 def test_missing_cordis_file_is_a_source_error(engine: Engine, tmp_path: Path) -> None:
     """A folder without topics.csv cannot be imported at all: a clear error, nothing written."""
     from matchmaker.importers.runner import SourceError
