@@ -576,6 +576,13 @@ def read_participations(
     return by_organisation
 
 
+def organisation_ids(path: Path) -> set[str]:
+    """Every organisationID organisations.csv gives, read ahead of the import: it raises
+    CutShort for a file cut off in the middle of a record before anything is written."""
+    with open_csv(path, required=ORGANISATION_COLUMNS) as rows:
+        return {key for _, row in rows if (key := row["organisationID"].strip())}
+
+
 def iter_organisations(
     path: Path,
     participations: Participations,

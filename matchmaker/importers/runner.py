@@ -29,11 +29,12 @@ from matchmaker.importers.cordis import (
     TOPICS_FILE,
     call_from_topic,
     iter_organisations,
+    organisation_ids,
     read_participations,
     read_projects,
     read_topics,
 )
-from matchmaker.importers.csv_source import Progress, Rejected, SourceError, read_csv
+from matchmaker.importers.csv_source import CutShort, Progress, Rejected, SourceError, read_csv
 from matchmaker.importers.sources import json_items, open_source
 from matchmaker.messages import field_path, human_message
 from matchmaker.partnering import events
@@ -48,6 +49,7 @@ from models.saved_search import JobKind
 
 __all__ = [
     "BATCH_SIZE",
+    "CutShort",
     "ImportSummary",
     "Rejected",
     "SourceError",
@@ -343,15 +345,21 @@ def import_cordis(
 ) -> ImportSummary:
     """Create or update organisations (with their projects as activities) from a CORDIS folder.
 
-    Reads topics.csv, projects.csv and participations.csv into compact lookups, then streams
-    organisations.csv and writes `batch_size` profiles per transaction. `progress` follows the
-    files as they are read; `on_batch` is called with the number of profiles handled so far
-    after each committed batch (raising from it stops the import, as an interruption would).
+    Reads organisations.csv ahead, and topics.csv, projects.csv and participations.csv into
+    compact lookups, then streams organisations.csv and writes `batch_size` profiles per
+    transaction. Nothing is written when a file ends in the middle of a record (CutShort).
+    `progress` follows the files as they are read; `on_batch` is called with the number of
+    profiles handled so far after each committed batch (raising from it stops the import, as
+    an interruption would).
     """
     folder = Path(directory)
     if not folder.is_dir():
         raise SourceError(f"{folder} is not a folder.")
     summary = ImportSummary("organisations")
+    # The one file streamed while writing is read ahead, whole, so that a cut-off one writes
+    # nothing (0.07 s for the slice's 2.2 MB; the other three are read whole before the first
+    # write anyway).
+    organisation_ids(folder / ORGANISATIONS_FILE)
     topics = read_topics(folder / TOPICS_FILE, summary.rejected, progress=progress)
     projects = read_projects(folder / PROJECTS_FILE, topics, summary.rejected, progress=progress)
     del topics  # the projects keep the one copy of each topic text they use

@@ -16,8 +16,10 @@ from typer.testing import CliRunner
 from matchmaker import db
 from matchmaker.cli.imports import _progress_lines, import_app
 from matchmaker.importers.runner import (
+    CutShort,
     ImportSummary,
     Rejected,
+    SourceError,
     import_calls,
     import_cordis,
     import_organisations_json,
@@ -304,6 +306,72 @@ def test_bad_rows_are_reported_by_file_and_line_and_the_rest_imported(
     assert "  organisations.csv line 54: organisationID is empty" in summary.lines()
 
 
+def cut_extract(tmp_path: Path, name: str, *, lines: int | None = None, size: int = 0) -> Path:
+    """A copy of the extract with one file cut after its first `lines` lines or `size` bytes."""
+    folder = tmp_path / "cut"
+    shutil.copytree(EXTRACT, folder)
+    data = (EXTRACT / name).read_bytes()
+    data = b"".join(data.splitlines(keepends=True)[:lines]) if lines is not None else data[:size]
+    (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("name", "cut", "line"),
+    [
+        # mid-line: the last record has no line end (the extract's line 28 starts at 2997)
+        ("organisations.csv", {"size": 3000}, 28),
+        # after a line end inside a quoted description: topics.csv's line 4 opens a record
+        # spanning many lines, so the quote it opens is still open at the end
+        ("topics.csv", {"lines": 6}, 4),
+        ("participations.csv", {"size": 1600}, 33),
+    ],
+)
+def test_file_cut_mid_record_is_refused_before_anything_is_written(
+    engine: Engine, tmp_path: Path, name: str, cut: dict[str, int], line: int
+) -> None:
+    """A file cut off in the middle of a record is named with its line; nothing is written."""
+    folder = cut_extract(tmp_path, name, **cut)
+
+    with pytest.raises(CutShort) as raised:
+        import_cordis(engine, folder)
+
+    assert str(raised.value) == (
+        f"{name} ends in the middle of a record at line {line}: the file looks cut short. "
+        "Download it again and re-run the import."
+    )
+    assert count_rows(engine, Organisation) == 0
+
+
+def test_cut_file_changes_nothing_and_the_complete_files_then_import_in_full(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Over an earlier import, a file cut mid-record is refused without a change; the complete files
+    then bring every profile up to date, as one clean run would."""
+    import_cordis(engine, cut_extract(tmp_path / "first", "organisations.csv", lines=40))
+    before = snapshot(engine)
+    with pytest.raises(CutShort):
+        import_cordis(engine, cut_extract(tmp_path / "cut", "organisations.csv", size=3000))
+    assert snapshot(engine) == before
+
+    summary = import_cordis(engine, EXTRACT)
+
+    assert counts(summary) == (EXTRACT_ORGANISATIONS - 39, 0, 39, 0)
+    clean = db.create_db_engine(Settings(database_url=f"sqlite:///{tmp_path / 'clean.db'}"))
+    try:
+        db.upgrade(clean)
+        import_cordis(clean, EXTRACT)
+        assert [
+            {key: value for key, value in row.items() if key not in ("id", "version")}
+            for row in snapshot(engine, timestamps=False)["organisations"]
+        ] == [
+            {key: value for key, value in row.items() if key not in ("id", "version")}
+            for row in snapshot(clean, timestamps=False)["organisations"]
+        ]
+    finally:
+        clean.dispose()
+
+
 def test_summary_counts_rejected_rows_by_reason_with_the_first_few() -> None:
     """Past ten rows, a reason is one line with its count and its first five rows; a reason
     with few rows lists them all."""
@@ -375,8 +443,6 @@ def test_summary_of_an_import_groups_its_rows_by_reason(engine: Engine, tmp_path
 
 def test_missing_cordis_file_is_a_source_error(engine: Engine, tmp_path: Path) -> None:
     """A folder without topics.csv cannot be imported at all: a clear error, nothing written."""
-    from matchmaker.importers.runner import SourceError
-
     folder = tmp_path / "cordis"
     shutil.copytree(EXTRACT, folder)
     (folder / "topics.csv").unlink()
