@@ -23,10 +23,12 @@ from matchmaker.db import for_writing, session_scope
 from matchmaker.errors import InvalidInput
 from matchmaker.importers.cordis import (
     MISSING_ORGANISATION,
+    MISSING_PROJECT,
     ORGANISATIONS_FILE,
     PARTICIPATIONS_FILE,
     PROJECTS_FILE,
     TOPICS_FILE,
+    Participations,
     call_from_topic,
     iter_organisations,
     organisation_ids,
@@ -345,12 +347,12 @@ def import_cordis(
 ) -> ImportSummary:
     """Create or update organisations (with their projects as activities) from a CORDIS folder.
 
-    Reads organisations.csv ahead, and topics.csv, projects.csv and participations.csv into
-    compact lookups, then streams organisations.csv and writes `batch_size` profiles per
-    transaction. Nothing is written when a file ends in the middle of a record (CutShort).
-    `progress` follows the files as they are read; `on_batch` is called with the number of
-    profiles handled so far after each committed batch (raising from it stops the import, as
-    an interruption would).
+    Reads organisations.csv's ids ahead, and topics.csv, projects.csv and participations.csv
+    into compact lookups, then streams organisations.csv and writes `batch_size` profiles per
+    transaction. Nothing is written when a file ends in the middle of a record (CutShort) or
+    the files disagree beyond MAX_MISSING_SHARE (SourceError). `progress` follows the files as
+    they are read; `on_batch` is called with the number of profiles handled so far after each
+    committed batch (raising from it stops the import, as an interruption would).
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -359,13 +361,24 @@ def import_cordis(
     # The one file streamed while writing is read ahead, whole, so that a cut-off one writes
     # nothing (0.07 s for the slice's 2.2 MB; the other three are read whole before the first
     # write anyway).
-    organisation_ids(folder / ORGANISATIONS_FILE)
+    listed = organisation_ids(folder / ORGANISATIONS_FILE)
     topics = read_topics(folder / TOPICS_FILE, summary.rejected, progress=progress)
     projects = read_projects(folder / PROJECTS_FILE, topics, summary.rejected, progress=progress)
     del topics  # the projects keep the one copy of each topic text they use
     participations = read_participations(
         folder / PARTICIPATIONS_FILE, projects, summary.rejected, progress=progress
     )
+    problems = inconsistencies(
+        organisations=listed,
+        participations=participations,
+        missing_projects=sum(1 for row in summary.rejected if row.kind == MISSING_PROJECT),
+    )
+    if problems:
+        raise SourceError(
+            " ".join(problems)
+            + " Download the files again and re-run the import; nothing was imported."
+        )
+    del listed
     # The lookups are a few hundred thousand long-lived objects; without freezing them the
     # cyclic garbage collector rescans them all, over and over (a fifth of the run time).
     gc.freeze()
@@ -420,6 +433,54 @@ def import_cordis(
             )
     summary.rejected.sort(key=_rejected_order)
     return summary
+
+
+# CORDIS's own files disagree on a handful of rows (a participation whose organisation or
+# project is missing); more than this share, and more than MISSING_ALLOWED rows, means a file
+# was cut short at a line end or comes from another download, and nothing is imported.
+MAX_MISSING_SHARE = 0.01
+MISSING_ALLOWED = 20
+
+
+def _too_many(count: int, total: int) -> bool:
+    return count > MISSING_ALLOWED and count > MAX_MISSING_SHARE * total
+
+
+def inconsistencies(
+    *, organisations: set[str], participations: Participations, missing_projects: int
+) -> list[str]:
+    """What the CORDIS files lack of each other beyond MAX_MISSING_SHARE, one sentence a file.
+
+    `participations` holds the rows whose project projects.csv has; `missing_projects` counts
+    the others.
+    """
+    problems = []
+    total = missing_projects + sum(len(rows) for rows in participations.values())
+    if _too_many(missing_projects, total):
+        problems.append(
+            f"{missing_projects:,} of the {total:,} rows of {PARTICIPATIONS_FILE} "
+            f"({missing_projects / total:.1%}) name a project that {PROJECTS_FILE} lacks: "
+            f"{PROJECTS_FILE} looks cut short, or the files come from different downloads."
+        )
+    absent = [key for key in participations if key not in organisations]
+    orphans = sum(len(participations[key]) for key in absent)
+    if _too_many(orphans, total):
+        problems.append(
+            f"{orphans:,} of the {total:,} rows of {PARTICIPATIONS_FILE} ({orphans / total:.1%}) "
+            f"name one of {len(absent):,} organisations that {ORGANISATIONS_FILE} lacks: "
+            f"{ORGANISATIONS_FILE} looks cut short, or the files come from different downloads."
+        )
+    idle = sum(1 for key in organisations if key not in participations)
+    if not problems and _too_many(idle, len(organisations)):
+        # Every organisation in CORDIS's files comes from a participation: many without one
+        # means participations.csv lost rows (unless projects.csv did, said above).
+        problems.append(
+            f"{idle:,} of the {len(organisations):,} organisations in {ORGANISATIONS_FILE} "
+            f"({idle / len(organisations):.1%}) take part in no project of "
+            f"{PARTICIPATIONS_FILE}: {PARTICIPATIONS_FILE} looks cut short, or the files come "
+            "from different downloads."
+        )
+    return problems
 
 
 _FILE_ORDER = {ORGANISATIONS_FILE: 0, PARTICIPATIONS_FILE: 1, PROJECTS_FILE: 2, TOPICS_FILE: 3}

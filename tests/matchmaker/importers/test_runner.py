@@ -346,13 +346,17 @@ def test_file_cut_mid_record_is_refused_before_anything_is_written(
 def test_cut_file_changes_nothing_and_the_complete_files_then_import_in_full(
     engine: Engine, tmp_path: Path
 ) -> None:
-    """Over an earlier import, a file cut mid-record is refused without a change; the complete files
-    then bring every profile up to date, as one clean run would."""
+    """Over an earlier import, files cut mid-record or at a line end are refused without a
+    change; the complete files then bring every profile up to date, as one clean run would."""
     import_cordis(engine, cut_extract(tmp_path / "first", "organisations.csv", lines=40))
     before = snapshot(engine)
-    with pytest.raises(CutShort):
-        import_cordis(engine, cut_extract(tmp_path / "cut", "organisations.csv", size=3000))
-    assert snapshot(engine) == before
+    for folder in (
+        cut_extract(tmp_path / "mid-record", "organisations.csv", size=3000),
+        cut_extract(tmp_path / "line-end", "participations.csv", lines=20),
+    ):
+        with pytest.raises(SourceError):
+            import_cordis(engine, folder)
+        assert snapshot(engine) == before
 
     summary = import_cordis(engine, EXTRACT)
 
@@ -370,6 +374,37 @@ def test_cut_file_changes_nothing_and_the_complete_files_then_import_in_full(
         ]
     finally:
         clean.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "lines", "problem"),
+    [
+        (
+            "projects.csv",
+            7,
+            "33 of the 64 rows of participations.csv (51.6%) name a project that projects.csv "
+            "lacks: projects.csv looks cut short, or the files come from different downloads.",
+        ),
+        (
+            "participations.csv",
+            20,
+            "36 of the 52 organisations in organisations.csv (69.2%) take part in no project of "
+            "participations.csv: participations.csv looks cut short, or the files come from "
+            "different downloads.",
+        ),
+    ],
+)
+def test_file_cut_at_a_line_end_is_told_by_what_the_others_miss(
+    engine: Engine, tmp_path: Path, name: str, lines: int, problem: str
+) -> None:
+    """A file cut between two records leaves the other files naming what it lacks: refused."""
+    with pytest.raises(SourceError) as raised:
+        import_cordis(engine, cut_extract(tmp_path, name, lines=lines))
+
+    assert str(raised.value) == (
+        f"{problem} Download the files again and re-run the import; nothing was imported."
+    )
+    assert count_rows(engine, Organisation) == 0
 
 
 def test_summary_counts_rejected_rows_by_reason_with_the_first_few() -> None:
@@ -680,6 +715,26 @@ def test_cli_import_cordis_prints_the_summary(engine: Engine, cli_env: dict[str,
             for name in ("topics.csv", "projects.csv", "participations.csv", "organisations.csv")
         ]
     ]
+
+
+def test_cli_cut_organisations_file_exits_1_with_one_line(
+    engine: Engine, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """organisations.csv cut at a line end leaves most participations without their
+    organisation: one error line says so, exit code 1, nothing is written."""
+    folder = cut_extract(tmp_path, "organisations.csv", lines=11)
+
+    result = CliRunner().invoke(import_app, ["cordis", str(folder)], env=cli_env)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "Error: 49 of the 64 rows of participations.csv (76.6%) name one of 42 organisations "
+        "that organisations.csv lacks: organisations.csv looks cut short, or the files come "
+        "from different downloads. Download the files again and re-run the import; nothing "
+        "was imported."
+    )
+    assert count_rows(engine, Organisation) == 0
 
 
 def test_progress_off_a_terminal_is_a_line_per_quarter_read(
