@@ -1,5 +1,6 @@
 """Bulk imports into a real database: CORDIS organisations, calls from CSV, JSON and URLs."""
 
+import csv
 import json
 import shutil
 from collections import Counter
@@ -735,6 +736,37 @@ def test_cli_cut_organisations_file_exits_1_with_one_line(
         "was imported."
     )
     assert count_rows(engine, Organisation) == 0
+
+
+def test_cli_rejected_option_writes_every_rejected_row_as_csv(
+    engine: Engine, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`--rejected FILE` writes each rejected row, file, line and reason, whatever the summary
+    shows of it."""
+    report = tmp_path / "rejected.csv"
+
+    result = CliRunner().invoke(
+        import_app, ["cordis", str(bad_extract(tmp_path)), "--rejected", str(report)], env=cli_env
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "organisations: 54 created, 0 updated, 0 unchanged, 14 rejected."
+    )
+    with report.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.reader(file))
+    assert len(rows) == 1 + 14
+    assert rows[:3] == [
+        ["file", "line", "item", "reason"],
+        ["organisations.csv", "54", "", "organisationID is empty"],
+        ["organisations.csv", "55", "", "organisationID '12AB' is not a number"],
+    ]
+    assert rows[-1] == [
+        "topics.csv",
+        "110",
+        "",
+        "topic ERC-2022-POC1 appears again (first on line 2)",
+    ]
 
 
 def test_progress_off_a_terminal_is_a_line_per_quarter_read(
