@@ -1,6 +1,7 @@
 """The `matchmaker import` commands: CORDIS organisations and calls from a file or a URL."""
 
-from collections.abc import Callable, Iterator
+import csv
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +24,7 @@ from matchmaker.importers.csv_source import Progress as ProgressCallback
 from matchmaker.importers.runner import (
     BATCH_SIZE,
     ImportSummary,
+    Rejected,
     SourceError,
     import_calls,
     import_cordis,
@@ -90,8 +92,28 @@ def _print(summary: ImportSummary) -> None:
         typer.echo(line)
 
 
-def _run(run: Callable[[Engine, ProgressCallback | None], ImportSummary]) -> None:
-    """Run one import on the migrated database with a progress bar, and print its summary."""
+def _write_rejected(path: Path, rejected: Sequence[Rejected]) -> None:
+    """Every rejected row as CSV (file, line, item, reason), for when the summary shows only
+    the first rows of a reason."""
+    try:
+        with path.open("w", encoding="utf-8", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["file", "line", "item", "reason"])
+            writer.writerows([row.file, row.line, row.item, row.reason] for row in rejected)
+    except OSError as error:
+        fail(f"Cannot write the rejected rows to {path}: {error.strerror or error}.")
+
+
+REJECTED_HELP = "Write every rejected row to FILE as CSV (file, line, item, reason)."
+
+
+def _run(
+    run: Callable[[Engine, ProgressCallback | None], ImportSummary],
+    *,
+    rejected: Path | None = None,
+) -> None:
+    """Run one import on the migrated database with a progress bar, print its summary, and
+    write its rejected rows to `rejected` when given."""
     engine = migrated_engine()
     try:
         with _progress_bar() as progress:
@@ -101,6 +123,8 @@ def _run(run: Callable[[Engine, ProgressCallback | None], ImportSummary]) -> Non
     finally:
         engine.dispose()
     _print(summary)
+    if rejected is not None:
+        _write_rejected(rejected, summary.rejected)
 
 
 @import_app.command("cordis")
@@ -115,12 +139,16 @@ def import_cordis_command(
     batch_size: Annotated[
         int, typer.Option(min=1, help="Organisations written per transaction.")
     ] = BATCH_SIZE,
+    rejected: Annotated[
+        Path | None, typer.Option("--rejected", metavar="FILE", help=REJECTED_HELP)
+    ] = None,
 ) -> None:
     """Create or update organisations, with their projects as activities, from CORDIS CSVs."""
     _run(
         lambda engine, progress: import_cordis(
             engine, directory, batch_size=batch_size, progress=progress
-        )
+        ),
+        rejected=rejected,
     )
 
 
@@ -135,10 +163,16 @@ def import_calls_command(
             "Portal's topic search results: a path or an http(s) URL.",
         ),
     ],
+    rejected: Annotated[
+        Path | None, typer.Option("--rejected", metavar="FILE", help=REJECTED_HELP)
+    ] = None,
 ) -> None:
     """Create or update calls by identifier from a topics CSV, a JSON list or a portal page."""
     # Whoever invokes the command may hand over the HTTP client (the tests use MockTransport).
     client = ctx.obj.get("http_client") if isinstance(ctx.obj, dict) else None
     if client is not None and not isinstance(client, httpx.Client):
         fail("http_client must be an httpx.Client.")
-    _run(lambda engine, progress: import_calls(engine, source, client=client, progress=progress))
+    _run(
+        lambda engine, progress: import_calls(engine, source, client=client, progress=progress),
+        rejected=rejected,
+    )

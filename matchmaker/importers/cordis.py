@@ -32,6 +32,11 @@ MAX_SUMMARY = 1000
 MAX_ACTIVITY_TITLE = 500
 MAX_CALL_DESCRIPTION = 50_000
 
+# What a summary counts rejected rows by, for the reasons that name the row's own values.
+MISSING_ORGANISATION = f"organisationID not in {ORGANISATIONS_FILE}"
+MISSING_PROJECT = f"projectID not in {PROJECTS_FILE}"
+ORGANISATION_COLUMNS = ("organisationID", "name", "activityType", "SME", "country", "city")
+
 PROJECT_URL = "https://cordis.europa.eu/project/id/{project_id}"
 
 # CORDIS writes the EU's own codes for two countries; ISO 3166-1 has GB and GR.
@@ -489,6 +494,7 @@ def read_topics(
                         path.name,
                         f"topic {code} appears again (first on line {first_line[code]})",
                         line=line,
+                        kind="topic appears again",
                     )
                 )
             else:
@@ -520,6 +526,7 @@ def read_projects(
                         f"project {project_id} appears again (first on line "
                         f"{first_line[project_id]})",
                         line=line,
+                        kind="project appears again",
                     )
                 )
             else:
@@ -555,7 +562,10 @@ def read_participations(
             if project_id not in projects:
                 rejected.append(
                     Rejected(
-                        path.name, f"projectID {project_id} is not in {PROJECTS_FILE}", line=line
+                        path.name,
+                        f"projectID {project_id} is not in {PROJECTS_FILE}",
+                        line=line,
+                        kind=MISSING_PROJECT,
                     )
                 )
                 continue
@@ -564,6 +574,13 @@ def read_participations(
             )
     rejected.extend(rows.rejected)
     return by_organisation
+
+
+def organisation_ids(path: Path) -> set[str]:
+    """Every organisationID organisations.csv gives, read ahead of the import: it raises
+    CutShort for a file cut off in the middle of a record before anything is written."""
+    with open_csv(path, required=ORGANISATION_COLUMNS) as rows:
+        return {key for _, row in rows if (key := row["organisationID"].strip())}
 
 
 def iter_organisations(
@@ -580,25 +597,23 @@ def iter_organisations(
     what is left at the end refers to organisations the file does not have.
     """
     first_line: dict[str, int] = {}
-    with open_csv(
-        path,
-        required=("organisationID", "name", "activityType", "SME", "country", "city"),
-        progress=progress,
-    ) as rows:
+    with open_csv(path, required=ORGANISATION_COLUMNS, progress=progress) as rows:
         for line, row in rows:
             organisation_id = row["organisationID"].strip()
-            reason = None
+            reason = kind = None
             if not organisation_id:
                 reason = "organisationID is empty"
             elif not organisation_id.isdigit():
                 reason = f"organisationID {organisation_id!r} is not a number"
+                kind = "organisationID is not a number"
             elif organisation_id in first_line:
                 reason = (
                     f"organisationID {organisation_id} appears again "
                     f"(first on line {first_line[organisation_id]})"
                 )
+                kind = "organisationID appears again"
             if reason is not None:
-                rejected.append(Rejected(path.name, reason, line=line))
+                rejected.append(Rejected(path.name, reason, line=line, kind=kind))
                 continue
             first_line[organisation_id] = line
             taken = participations.pop(organisation_id, [])

@@ -1,5 +1,6 @@
 """Reading a CSV source: its rows streamed with the line each starts on, the rows rejected and
-why, progress while a file is read, and the error for a source that cannot be imported at all.
+why, progress while a file is read, and the error for a source that cannot be imported at all
+(a file that ends in the middle of a record among them: a download cut short).
 
 Every import reports through these: the CORDIS files, call lists and `sync calls`.
 """
@@ -19,14 +20,31 @@ class SourceError(Exception):
     """A file or URL that cannot be imported at all: missing, unreachable or not a CORDIS file."""
 
 
+class CutShort(SourceError):
+    """A CSV file whose last record is incomplete: the file was cut off, most likely a download."""
+
+    def __init__(self, name: str, line: int) -> None:
+        super().__init__(
+            f"{name} ends in the middle of a record at line {line}: the file looks cut short. "
+            "Download it again and re-run the import."
+        )
+        self.name = name
+        self.line = line
+
+
 @dataclass(frozen=True)
 class Rejected:
-    """A row that was not imported: where it is (line or JSON item) and why."""
+    """A row that was not imported: where it is (line or JSON item) and why.
+
+    `kind` names the reason without the row's own values ("organisationID not in
+    organisations.csv"), so that a summary can count rows alike; by default it is `reason`.
+    """
 
     file: str
     reason: str
     line: int | None = None
     item: int | None = None
+    kind: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = f"line {self.line}" if self.line is not None else f"item {self.item}"
@@ -56,6 +74,48 @@ class CsvRows:
         self._text.close()
 
 
+class _RecordLines:
+    """A text file's lines for csv.reader, keeping the lines of the record being read: whether
+    the file ends inside that record shows in them, not in the fields csv.reader returns."""
+
+    def __init__(self, text: Iterator[str]) -> None:
+        self._text = text
+        self.record: list[str] = []
+
+    def __iter__(self) -> "_RecordLines":
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._text)
+        self.record.append(line)
+        return line
+
+
+def _ends_inside(record: Sequence[str]) -> bool:
+    """Whether these lines of one record stop short of its end: the last has no line end, or a
+    quoted field is still open (csv.reader hands such a record back as if it were complete)."""
+    if not record[-1].endswith(("\n", "\r")):
+        return True
+    # A complete record holds its quotes in pairs (open and close, "" for a quote inside),
+    # unless a stray quote stands inside an unquoted field: only then is it read char by char.
+    if sum(line.count('"') for line in record) % 2 == 0:
+        return False
+    state = "start"  # of a field; then "field", "quoted", or "quote" (a quote inside quotes)
+    for char in "".join(record):
+        if state == "quoted":
+            if char == '"':
+                state = "quote"
+        elif state == "quote":  # closes the field, or escapes a second quote
+            state = "quoted" if char == '"' else "start" if char in ",\r\n" else "field"
+        elif char in ",\r\n":
+            state = "start"
+        elif state == "start" and char == '"':
+            state = "quoted"
+        else:
+            state = "field"
+    return state == "quoted"
+
+
 def read_csv(
     stream: IO[bytes],
     *,
@@ -66,10 +126,13 @@ def read_csv(
 ) -> CsvRows:
     """Stream a UTF-8 CSV file; rows with the wrong number of fields go to `rejected`.
 
-    The result owns `stream` from here on: closing it (leaving its `with` block) closes both.
+    A file whose last record is incomplete (no line end after it, or a quote left open) raises
+    CutShort when that record is reached, before it is yielded. The result owns `stream` from
+    here on: closing it (leaving its `with` block) closes both.
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    lines = _RecordLines(text)
+    reader = csv.reader(lines)
     try:
         header = next(reader)
         columns = [column.strip() for column in header]
@@ -96,6 +159,7 @@ def read_csv(
         end_of_previous = reader.line_num
         count = 0
         while True:
+            lines.record.clear()
             try:
                 values = next(reader)
             except StopIteration:
@@ -106,12 +170,19 @@ def read_csv(
                 ) from None
             except csv.Error as error:
                 result.rejected.append(
-                    Rejected(name, f"malformed CSV: {error}", line=end_of_previous + 1)
+                    Rejected(
+                        name,
+                        f"malformed CSV: {error}",
+                        line=end_of_previous + 1,
+                        kind="malformed CSV",
+                    )
                 )
                 end_of_previous = reader.line_num
                 continue
             start = end_of_previous + 1
             end_of_previous = reader.line_num
+            if lines.record and _ends_inside(lines.record):
+                raise CutShort(name, start)
             count += 1
             if progress is not None and count % 2000 == 0:
                 progress(name, stream.tell(), size)
@@ -123,6 +194,7 @@ def read_csv(
                         name,
                         f"expected {len(columns)} fields, found {len(values)}",
                         line=start,
+                        kind="wrong number of fields",
                     )
                 )
                 continue

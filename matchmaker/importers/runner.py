@@ -3,7 +3,7 @@
 Every import streams its input, validates each record with the API's own schemas, writes in
 batches (one transaction each), upserts by a stable key (Organisation.external_id,
 Call.identifier) so that a re-run changes nothing and an interrupted run converges when run
-again, and ends with a summary that names every rejected row.
+again, and ends with a summary that counts the rejected rows by reason, with the first of each.
 """
 
 import gc
@@ -22,17 +22,21 @@ from matchmaker.calls import check_call_rules
 from matchmaker.db import for_writing, session_scope
 from matchmaker.errors import InvalidInput
 from matchmaker.importers.cordis import (
+    MISSING_ORGANISATION,
+    MISSING_PROJECT,
     ORGANISATIONS_FILE,
     PARTICIPATIONS_FILE,
     PROJECTS_FILE,
     TOPICS_FILE,
+    Participations,
     call_from_topic,
     iter_organisations,
+    organisation_ids,
     read_participations,
     read_projects,
     read_topics,
 )
-from matchmaker.importers.csv_source import Progress, Rejected, SourceError, read_csv
+from matchmaker.importers.csv_source import CutShort, Progress, Rejected, SourceError, read_csv
 from matchmaker.importers.sources import json_items, open_source
 from matchmaker.messages import field_path, human_message
 from matchmaker.partnering import events
@@ -47,6 +51,7 @@ from models.saved_search import JobKind
 
 __all__ = [
     "BATCH_SIZE",
+    "CutShort",
     "ImportSummary",
     "Rejected",
     "SourceError",
@@ -78,7 +83,8 @@ class ImportSummary:
     listed: set[str] = field(default_factory=set)
 
     def lines(self) -> list[str]:
-        """The summary as printable lines: the counts, then each rejected row and note."""
+        """The summary as printable lines: the counts, then the rejected rows by reason, and
+        each note."""
         return [
             f"{self.entity}: {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {len(self.rejected)} rejected.",
@@ -86,16 +92,50 @@ class ImportSummary:
         ]
 
 
+# A reason shared by more rows than this is summed up in a count and its first few rows.
+ROWS_PER_REASON = 10
+EXAMPLES_PER_REASON = 5
+
+
+def rejected_lines(rejected: Sequence[Rejected]) -> list[str]:
+    """Rejected rows grouped by file and reason, in order of first appearance: a reason with
+    few rows lists them, one with more says how many and shows the first few."""
+    groups: dict[tuple[str, str], list[Rejected]] = {}
+    for row in rejected:
+        groups.setdefault((row.file, row.kind or row.reason), []).append(row)
+    lines: list[str] = []
+    for (file, kind), rows in groups.items():
+        if len(rows) <= ROWS_PER_REASON:
+            lines.extend(f"  {row}" for row in rows)
+            continue
+        lines.append(f"  {file}: {len(rows):,} rows, {kind}; the first {EXAMPLES_PER_REASON}:")
+        lines.extend(f"    {row}" for row in rows[:EXAMPLES_PER_REASON])
+        lines.append(f"    and {len(rows) - EXAMPLES_PER_REASON:,} more")
+    return lines
+
+
 def rejected_and_notes(rejected: Sequence[Rejected], notes: Sequence[str]) -> list[str]:
-    """The end of a printed summary: each rejected row, then each note (none when empty)."""
+    """The end of a printed summary: the rejected rows by reason, then each note (none when
+    empty)."""
     lines = []
     if rejected:
         lines.append("Rejected rows:")
-        lines.extend(f"  {row}" for row in rejected)
+        lines.extend(rejected_lines(rejected))
     if notes:
         lines.append("Notes:")
         lines.extend(f"  {note}" for note in notes)
     return lines
+
+
+def validation_kind(error: ValidationError) -> str:
+    """The fields a validation error is about, for counting rows alike ("invalid country")."""
+    fields = dict.fromkeys(
+        ".".join(part for part in field_path(detail["loc"]).split(".") if not part.isdigit())
+        if detail["loc"]
+        else "record"
+        for detail in error.errors()
+    )
+    return f"invalid {', '.join(fields)}"
 
 
 def validation_reason(error: ValidationError) -> str:
@@ -307,21 +347,38 @@ def import_cordis(
 ) -> ImportSummary:
     """Create or update organisations (with their projects as activities) from a CORDIS folder.
 
-    Reads topics.csv, projects.csv and participations.csv into compact lookups, then streams
-    organisations.csv and writes `batch_size` profiles per transaction. `progress` follows the
-    files as they are read; `on_batch` is called with the number of profiles handled so far
-    after each committed batch (raising from it stops the import, as an interruption would).
+    Reads organisations.csv's ids ahead, and topics.csv, projects.csv and participations.csv
+    into compact lookups, then streams organisations.csv and writes `batch_size` profiles per
+    transaction. Nothing is written when a file ends in the middle of a record (CutShort) or
+    the files disagree beyond MAX_MISSING_SHARE (SourceError). `progress` follows the files as
+    they are read; `on_batch` is called with the number of profiles handled so far after each
+    committed batch (raising from it stops the import, as an interruption would).
     """
     folder = Path(directory)
     if not folder.is_dir():
         raise SourceError(f"{folder} is not a folder.")
     summary = ImportSummary("organisations")
+    # The one file streamed while writing is read ahead, whole, so that a cut-off one writes
+    # nothing (0.07 s for the slice's 2.2 MB; the other three are read whole before the first
+    # write anyway).
+    listed = organisation_ids(folder / ORGANISATIONS_FILE)
     topics = read_topics(folder / TOPICS_FILE, summary.rejected, progress=progress)
     projects = read_projects(folder / PROJECTS_FILE, topics, summary.rejected, progress=progress)
     del topics  # the projects keep the one copy of each topic text they use
     participations = read_participations(
         folder / PARTICIPATIONS_FILE, projects, summary.rejected, progress=progress
     )
+    problems = inconsistencies(
+        organisations=listed,
+        participations=participations,
+        missing_projects=sum(1 for row in summary.rejected if row.kind == MISSING_PROJECT),
+    )
+    if problems:
+        raise SourceError(
+            " ".join(problems)
+            + " Download the files again and re-run the import; nothing was imported."
+        )
+    del listed
     # The lookups are a few hundred thousand long-lived objects; without freezing them the
     # cyclic garbage collector rescans them all, over and over (a fifth of the run time).
     gc.freeze()
@@ -339,7 +396,12 @@ def import_cordis(
                 data = OrganisationCreate.model_validate(record.fields)
             except ValidationError as error:
                 summary.rejected.append(
-                    Rejected(ORGANISATIONS_FILE, validation_reason(error), line=line)
+                    Rejected(
+                        ORGANISATIONS_FILE,
+                        validation_reason(error),
+                        line=line,
+                        kind=validation_kind(error),
+                    )
                 )
                 continue
             if record.website_dropped:
@@ -366,10 +428,59 @@ def import_cordis(
                     PARTICIPATIONS_FILE,
                     f"organisationID {organisation_id} is not in {ORGANISATIONS_FILE}",
                     line=line,
+                    kind=MISSING_ORGANISATION,
                 )
             )
     summary.rejected.sort(key=_rejected_order)
     return summary
+
+
+# CORDIS's own files disagree on a handful of rows (a participation whose organisation or
+# project is missing); more than this share, and more than MISSING_ALLOWED rows, means a file
+# was cut short at a line end or comes from another download, and nothing is imported.
+MAX_MISSING_SHARE = 0.01
+MISSING_ALLOWED = 20
+
+
+def _too_many(count: int, total: int) -> bool:
+    return count > MISSING_ALLOWED and count > MAX_MISSING_SHARE * total
+
+
+def inconsistencies(
+    *, organisations: set[str], participations: Participations, missing_projects: int
+) -> list[str]:
+    """What the CORDIS files lack of each other beyond MAX_MISSING_SHARE, one sentence a file.
+
+    `participations` holds the rows whose project projects.csv has; `missing_projects` counts
+    the others.
+    """
+    problems = []
+    total = missing_projects + sum(len(rows) for rows in participations.values())
+    if _too_many(missing_projects, total):
+        problems.append(
+            f"{missing_projects:,} of the {total:,} rows of {PARTICIPATIONS_FILE} "
+            f"({missing_projects / total:.1%}) name a project that {PROJECTS_FILE} lacks: "
+            f"{PROJECTS_FILE} looks cut short, or the files come from different downloads."
+        )
+    absent = [key for key in participations if key not in organisations]
+    orphans = sum(len(participations[key]) for key in absent)
+    if _too_many(orphans, total):
+        problems.append(
+            f"{orphans:,} of the {total:,} rows of {PARTICIPATIONS_FILE} ({orphans / total:.1%}) "
+            f"name one of {len(absent):,} organisations that {ORGANISATIONS_FILE} lacks: "
+            f"{ORGANISATIONS_FILE} looks cut short, or the files come from different downloads."
+        )
+    idle = sum(1 for key in organisations if key not in participations)
+    if not problems and _too_many(idle, len(organisations)):
+        # Every organisation in CORDIS's files comes from a participation: many without one
+        # means participations.csv lost rows (unless projects.csv did, said above).
+        problems.append(
+            f"{idle:,} of the {len(organisations):,} organisations in {ORGANISATIONS_FILE} "
+            f"({idle / len(organisations):.1%}) take part in no project of "
+            f"{PARTICIPATIONS_FILE}: {PARTICIPATIONS_FILE} looks cut short, or the files come "
+            "from different downloads."
+        )
+    return problems
 
 
 _FILE_ORDER = {ORGANISATIONS_FILE: 0, PARTICIPATIONS_FILE: 1, PROJECTS_FILE: 2, TOPICS_FILE: 3}
@@ -455,7 +566,9 @@ def _checked_call(
         data = CallCreate.model_validate(fields)
         check_call_rules(data.model_dump())
     except ValidationError as error:
-        summary.rejected.append(replace(where, reason=validation_reason(error)))
+        summary.rejected.append(
+            replace(where, reason=validation_reason(error), kind=validation_kind(error))
+        )
         return None
     except InvalidInput as error:
         summary.rejected.append(replace(where, reason=f"{error.field}: {error.detail}"))
@@ -464,7 +577,11 @@ def _checked_call(
     if earlier is not None:
         place = f"line {earlier.line}" if earlier.line is not None else f"item {earlier.item}"
         summary.rejected.append(
-            replace(where, reason=f"identifier {data.identifier} appears again (first on {place})")
+            replace(
+                where,
+                reason=f"identifier {data.identifier} appears again (first on {place})",
+                kind="identifier appears again",
+            )
         )
         return None
     first[data.identifier] = where
@@ -551,7 +668,9 @@ def import_organisations_json(
         try:
             data = OrganisationCreate.model_validate(fields)
         except ValidationError as error:
-            summary.rejected.append(Rejected(name, validation_reason(error), item=index))
+            summary.rejected.append(
+                Rejected(name, validation_reason(error), item=index, kind=validation_kind(error))
+            )
             continue
         batch.append((external_id, data))
         if len(batch) >= batch_size:

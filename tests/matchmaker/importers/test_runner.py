@@ -1,5 +1,6 @@
 """Bulk imports into a real database: CORDIS organisations, calls from CSV, JSON and URLs."""
 
+import csv
 import json
 import shutil
 from collections import Counter
@@ -16,8 +17,10 @@ from typer.testing import CliRunner
 from matchmaker import db
 from matchmaker.cli.imports import _progress_lines, import_app
 from matchmaker.importers.runner import (
+    CutShort,
     ImportSummary,
     Rejected,
+    SourceError,
     import_calls,
     import_cordis,
     import_organisations_json,
@@ -304,10 +307,178 @@ def test_bad_rows_are_reported_by_file_and_line_and_the_rest_imported(
     assert "  organisations.csv line 54: organisationID is empty" in summary.lines()
 
 
+def cut_extract(tmp_path: Path, name: str, *, lines: int | None = None, size: int = 0) -> Path:
+    """A copy of the extract with one file cut after its first `lines` lines or `size` bytes."""
+    folder = tmp_path / "cut"
+    shutil.copytree(EXTRACT, folder)
+    data = (EXTRACT / name).read_bytes()
+    data = b"".join(data.splitlines(keepends=True)[:lines]) if lines is not None else data[:size]
+    (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("name", "cut", "line"),
+    [
+        # mid-line: the last record has no line end (the extract's line 28 starts at 2997)
+        ("organisations.csv", {"size": 3000}, 28),
+        # after a line end inside a quoted description: topics.csv's line 4 opens a record
+        # spanning many lines, so the quote it opens is still open at the end
+        ("topics.csv", {"lines": 6}, 4),
+        ("participations.csv", {"size": 1600}, 33),
+    ],
+)
+def test_file_cut_mid_record_is_refused_before_anything_is_written(
+    engine: Engine, tmp_path: Path, name: str, cut: dict[str, int], line: int
+) -> None:
+    """A file cut off in the middle of a record is named with its line; nothing is written."""
+    folder = cut_extract(tmp_path, name, **cut)
+
+    with pytest.raises(CutShort) as raised:
+        import_cordis(engine, folder)
+
+    assert str(raised.value) == (
+        f"{name} ends in the middle of a record at line {line}: the file looks cut short. "
+        "Download it again and re-run the import."
+    )
+    assert count_rows(engine, Organisation) == 0
+
+
+def test_cut_file_changes_nothing_and_the_complete_files_then_import_in_full(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Over an earlier import, files cut mid-record or at a line end are refused without a
+    change; the complete files then bring every profile up to date, as one clean run would."""
+    import_cordis(engine, cut_extract(tmp_path / "first", "organisations.csv", lines=40))
+    before = snapshot(engine)
+    for folder in (
+        cut_extract(tmp_path / "mid-record", "organisations.csv", size=3000),
+        cut_extract(tmp_path / "line-end", "participations.csv", lines=20),
+    ):
+        with pytest.raises(SourceError):
+            import_cordis(engine, folder)
+        assert snapshot(engine) == before
+
+    summary = import_cordis(engine, EXTRACT)
+
+    assert counts(summary) == (EXTRACT_ORGANISATIONS - 39, 0, 39, 0)
+    clean = db.create_db_engine(Settings(database_url=f"sqlite:///{tmp_path / 'clean.db'}"))
+    try:
+        db.upgrade(clean)
+        import_cordis(clean, EXTRACT)
+        assert [
+            {key: value for key, value in row.items() if key not in ("id", "version")}
+            for row in snapshot(engine, timestamps=False)["organisations"]
+        ] == [
+            {key: value for key, value in row.items() if key not in ("id", "version")}
+            for row in snapshot(clean, timestamps=False)["organisations"]
+        ]
+    finally:
+        clean.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "lines", "problem"),
+    [
+        (
+            "projects.csv",
+            7,
+            "33 of the 64 rows of participations.csv (51.6%) name a project that projects.csv "
+            "lacks: projects.csv looks cut short, or the files come from different downloads.",
+        ),
+        (
+            "participations.csv",
+            20,
+            "36 of the 52 organisations in organisations.csv (69.2%) take part in no project of "
+            "participations.csv: participations.csv looks cut short, or the files come from "
+            "different downloads.",
+        ),
+    ],
+)
+def test_file_cut_at_a_line_end_is_told_by_what_the_others_miss(
+    engine: Engine, tmp_path: Path, name: str, lines: int, problem: str
+) -> None:
+    """A file cut between two records leaves the other files naming what it lacks: refused."""
+    with pytest.raises(SourceError) as raised:
+        import_cordis(engine, cut_extract(tmp_path, name, lines=lines))
+
+    assert str(raised.value) == (
+        f"{problem} Download the files again and re-run the import; nothing was imported."
+    )
+    assert count_rows(engine, Organisation) == 0
+
+
+def test_summary_counts_rejected_rows_by_reason_with_the_first_few() -> None:
+    """Past ten rows, a reason is one line with its count and its first five rows; a reason
+    with few rows lists them all."""
+    missing = [
+        Rejected(
+            "participations.csv",
+            f"organisationID {900000000 + line} is not in organisations.csv",
+            line=line,
+            kind="organisationID not in organisations.csv",
+        )
+        for line in range(2, 2002)
+    ]
+    summary = ImportSummary(
+        "organisations",
+        created=3,
+        rejected=[
+            Rejected("organisations.csv", "country is empty", line=7),
+            *missing[:3],
+            Rejected("organisations.csv", "country is empty", line=9),
+            *missing[3:],
+        ],
+    )
+
+    assert summary.lines() == [
+        "organisations: 3 created, 0 updated, 0 unchanged, 2002 rejected.",
+        "Rejected rows:",
+        "  organisations.csv line 7: country is empty",
+        "  organisations.csv line 9: country is empty",
+        "  participations.csv: 2,000 rows, organisationID not in organisations.csv; the first 5:",
+        "    participations.csv line 2: organisationID 900000002 is not in organisations.csv",
+        "    participations.csv line 3: organisationID 900000003 is not in organisations.csv",
+        "    participations.csv line 4: organisationID 900000004 is not in organisations.csv",
+        "    participations.csv line 5: organisationID 900000005 is not in organisations.csv",
+        "    participations.csv line 6: organisationID 900000006 is not in organisations.csv",
+        "    and 1,995 more",
+    ]
+
+
+def test_summary_of_an_import_groups_its_rows_by_reason(engine: Engine, tmp_path: Path) -> None:
+    """Twelve organisations without a country and twelve participations of missing projects
+    (a share of the file CORDIS can have) are imported around, and summed up in two lines."""
+    folder = tmp_path / "cordis"
+    shutil.copytree(EXTRACT, folder)
+    with (folder / "organisations.csv").open("a", encoding="utf-8", newline="") as file:
+        file.writelines(
+            f"{900000000 + n},No Country {n} Ltd,,PRC,false,,Paris,,,\n" for n in range(12)
+        )
+    with (folder / "participations.csv").open("a", encoding="utf-8", newline="") as file:
+        file.writelines(f"{999999000 + n},952669496,participant,3,0,mjarmak\n" for n in range(12))
+
+    summary = import_cordis(engine, folder)
+
+    assert counts(summary) == (EXTRACT_ORGANISATIONS, 0, 0, 24)
+    assert summary.lines() == [
+        "organisations: 52 created, 0 updated, 0 unchanged, 24 rejected.",
+        "Rejected rows:",
+        "  organisations.csv: 12 rows, country is empty; the first 5:",
+        *[f"    organisations.csv line {line}: country is empty" for line in range(54, 59)],
+        "    and 7 more",
+        "  participations.csv: 12 rows, projectID not in projects.csv; the first 5:",
+        *[
+            f"    participations.csv line {line}: projectID {999999000 + line - 66} is not in "
+            "projects.csv"
+            for line in range(66, 71)
+        ],
+        "    and 7 more",
+    ]
+
+
 def test_missing_cordis_file_is_a_source_error(engine: Engine, tmp_path: Path) -> None:
     """A folder without topics.csv cannot be imported at all: a clear error, nothing written."""
-    from matchmaker.importers.runner import SourceError
-
     folder = tmp_path / "cordis"
     shutil.copytree(EXTRACT, folder)
     (folder / "topics.csv").unlink()
@@ -544,6 +715,57 @@ def test_cli_import_cordis_prints_the_summary(engine: Engine, cli_env: dict[str,
             (name, f"{(EXTRACT / name).stat().st_size / 1e3:,.0f}")
             for name in ("topics.csv", "projects.csv", "participations.csv", "organisations.csv")
         ]
+    ]
+
+
+def test_cli_cut_organisations_file_exits_1_with_one_line(
+    engine: Engine, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """organisations.csv cut at a line end leaves most participations without their
+    organisation: one error line says so, exit code 1, nothing is written."""
+    folder = cut_extract(tmp_path, "organisations.csv", lines=11)
+
+    result = CliRunner().invoke(import_app, ["cordis", str(folder)], env=cli_env)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "Error: 49 of the 64 rows of participations.csv (76.6%) name one of 42 organisations "
+        "that organisations.csv lacks: organisations.csv looks cut short, or the files come "
+        "from different downloads. Download the files again and re-run the import; nothing "
+        "was imported."
+    )
+    assert count_rows(engine, Organisation) == 0
+
+
+def test_cli_rejected_option_writes_every_rejected_row_as_csv(
+    engine: Engine, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`--rejected FILE` writes each rejected row, file, line and reason, whatever the summary
+    shows of it."""
+    report = tmp_path / "rejected.csv"
+
+    result = CliRunner().invoke(
+        import_app, ["cordis", str(bad_extract(tmp_path)), "--rejected", str(report)], env=cli_env
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "organisations: 54 created, 0 updated, 0 unchanged, 14 rejected."
+    )
+    with report.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.reader(file))
+    assert len(rows) == 1 + 14
+    assert rows[:3] == [
+        ["file", "line", "item", "reason"],
+        ["organisations.csv", "54", "", "organisationID is empty"],
+        ["organisations.csv", "55", "", "organisationID '12AB' is not a number"],
+    ]
+    assert rows[-1] == [
+        "topics.csv",
+        "110",
+        "",
+        "topic ERC-2022-POC1 appears again (first on line 2)",
     ]
 
 
