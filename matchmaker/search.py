@@ -9,12 +9,14 @@ query, how well: the engine's own rank, and a snippet that shows why) and, once 
 deleted, makes SQLite forget its words (`forget_deleted`).
 
 A query is words, which must all appear (in any searched field, in any form the stemmer maps
-to the same stem); `"quoted words"` must appear side by side; a word ending in `*` matches
-every word it begins. Punctuation inside a word makes a phrase of its parts, so a topic
-identifier such as `HORIZON-HLTH-2024` finds itself.
+to the same stem, and in British or American spelling: "tumor" finds "tumour", `spellings`);
+`"quoted words"` must appear side by side; a word ending in `*` matches every word it begins.
+Punctuation inside a word makes a phrase of its parts, so a topic identifier such as
+`HORIZON-HLTH-2024` finds itself.
 """
 
 # ruff: noqa: S608  # SQL is built only from this file's constants; values are bound
+import itertools
 import logging
 import re
 from collections.abc import Collection
@@ -26,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from matchmaker.db import for_writing
+from matchmaker.matching.spelling import spellings
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ _START, _STOP = "\x02", "\x03"
 _SNIPPET_WORDS = 24
 _ELLIPSIS = "…"
 _WORD = re.compile(r"[^\W_]+")
+# A phrase's spellings multiply ("paediatric tumour", "pediatric tumor", ...): at most this many
+# of a term are searched, the typed one first.
+_MAX_SPELLINGS = 8
 _TERM = re.compile(r'"([^"]*)"?(\*?)|(\S+)')
 
 
@@ -75,6 +81,12 @@ class Term:
         words = " ".join(self.words)
         return (f'"{words}"' if len(self.words) > 1 else words) + ("*" if self.prefix else "")
 
+    def spelled(self) -> list[tuple[str, ...]]:
+        """Its words in each British and American spelling (`spellings`), the typed one first,
+        at most `_MAX_SPELLINGS`."""
+        every = itertools.product(*(spellings(word) for word in self.words))
+        return list(itertools.islice(every, _MAX_SPELLINGS))
+
 
 @dataclass(frozen=True, slots=True)
 class Query:
@@ -94,20 +106,36 @@ class Query:
         return cls(tuple(terms))
 
     def fts5(self) -> str:
-        """The query in FTS5's syntax: each term a quoted string, `*` after a prefix."""
-        return " ".join(
-            '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "") for term in self.terms
-        )
-
-    def tsquery(self) -> str:
-        """The query in `to_tsquery`'s syntax: `&` between terms, `<->` inside a phrase."""
+        """The query in FTS5's syntax: each term a quoted string, `*` after a prefix, its
+        spellings joined by OR, AND between terms."""
         parts = []
         for term in self.terms:
-            words = [f"'{word}'" for word in term.words]
-            if term.prefix:
-                words[-1] += ":*"
-            parts.append(" <-> ".join(words))
+            star = "*" if term.prefix else ""
+            spelled = ['"' + " ".join(words) + '"' + star for words in term.spelled()]
+            parts.append(_either(spelled, " OR "))
+        return " AND ".join(parts)
+
+    def tsquery(self) -> str:
+        """The query in `to_tsquery`'s syntax: `&` between terms, `<->` inside a phrase, `|`
+        between a term's spellings."""
+        parts = []
+        for term in self.terms:
+            spellings_of_term = term.spelled()
+            spelled = []
+            for spelling in spellings_of_term:
+                words = [f"'{word}'" for word in spelling]
+                if term.prefix:
+                    words[-1] += ":*"
+                phrase = " <-> ".join(words)
+                several = len(spellings_of_term) > 1 and len(words) > 1
+                spelled.append(f"({phrase})" if several else phrase)
+            parts.append(_either(spelled, " | "))
         return " & ".join(parts)
+
+
+def _either(alternatives: list[str], operator: str) -> str:
+    """One alternative as it is, several joined by the operator within parentheses."""
+    return alternatives[0] if len(alternatives) == 1 else f"({operator.join(alternatives)})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,8 @@ from sklearn.feature_extraction.text import (
 )
 from sklearn.preprocessing import normalize
 
+from matchmaker.matching.spelling import fold
+
 DOMAIN_STOP_WORDS: Final[frozenset[str]] = frozenset(
     """
     project projects proposal proposals consortium consortia call calls topic topics
@@ -145,18 +147,21 @@ _MAX_REMEMBERED: Final = 1_000_000
 
 
 def stem(word: str) -> str:
-    """A lowercase word with its plural ending folded: Harman's S stemmer ("How effective is
-    suffixing?", JASIS 42(1), 1991) with two guards of ours, words of at most three letters
-    ("gas", "has") and words ending in "is" ("diagnosis", "sclerosis") keep their ending.
-    "studies" is "study", "diseases" "disease", "sensors" "sensor"; "virus", "class",
-    "trees" -> "tree". Inflections only: "activation" and "activity" stay apart."""
+    """A lowercase word with its plural ending folded, then its British and American spellings
+    (`spelling.fold`: "tumors" is "tumour", "paediatric" and "pediatric" both "pediatric").
+
+    The plural: Harman's S stemmer ("How effective is suffixing?", JASIS 42(1), 1991) with two
+    guards of ours, words of at most three letters ("gas", "has") and words ending in "is"
+    ("diagnosis", "sclerosis") keep their ending. "studies" is "study", "diseases" "disease",
+    "sensors" "sensor"; "virus", "class", "trees" -> "tree". Inflections only: "activation"
+    and "activity" stay apart."""
     if len(word) > 4 and word.endswith("ies") and not word.endswith(("eies", "aies")):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
-        return word[:-1]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("us", "ss", "is")):
-        return word[:-1]
-    return word
+        word = word[:-3] + "y"
+    elif (len(word) > 3 and word.endswith("es") and not word.endswith(("aes", "ees", "oes"))) or (
+        len(word) > 3 and word.endswith("s") and not word.endswith(("us", "ss", "is"))
+    ):
+        word = word[:-1]
+    return fold(word)
 
 
 def stem_words(words: list[str]) -> list[str]:

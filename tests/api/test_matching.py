@@ -154,6 +154,24 @@ def test_search_matches_free_text(client: TestClient) -> None:
     assert_problem(client.post("/search", json={"text": "x", "limit": 500}), 422, "limit")
 
 
+def test_search_finds_a_profile_written_in_the_other_spelling(client: TestClient) -> None:
+    """A profile registered over HTTP in American spelling is found by a British search, from
+    the next request on, and the reasons name the shared terms in the search's own words."""
+    _corpus(client)
+    create_organisation(
+        client,
+        name="Boston Pediatric Tumor Lab",
+        stakeholder_type="academia",
+        description="Pediatric tumor genomics and personalized therapy.",
+        keywords=[],
+        activities=[],
+    )
+    body = client.post("/search", json={"text": "paediatric tumours, personalised"}).json()
+    assert _names(body)[0] == "Boston Pediatric Tumor Lab"
+    shared = {term["term"] for term in body["items"][0]["matched_terms"]}
+    assert {"paediatric", "tumours", "personalised"} <= shared
+
+
 def test_similar_organisations_exclude_itself(client: TestClient) -> None:
     """Similar organisations share expertise and never include the organisation asked about."""
     ids = _corpus(client)

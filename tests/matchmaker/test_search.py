@@ -42,12 +42,50 @@ def test_query_parse_reads_words_phrases_and_prefixes() -> None:
         Term(("horizon", "hlth", "2024")),
         Term(("rare", "dis"), prefix=True),
     )
-    assert query.fts5() == ('"liquid" "early detection" "onco"* "horizon hlth 2024" "rare dis"*')
+    assert query.fts5() == (
+        '"liquid" AND "early detection" AND "onco"* AND "horizon hlth 2024" AND "rare dis"*'
+    )
     assert query.tsquery() == (
         "'liquid' & 'early' <-> 'detection' & 'onco':* & 'horizon' <-> 'hlth' <-> '2024' "
         "& 'rare' <-> 'dis':*"
     )
     assert Query.parse("% _ ' \"").terms == ()
+
+
+def test_query_searches_each_british_and_american_spelling() -> None:
+    """A word with two spellings is searched in both, a phrase in each combination, the typed
+    one first; a word spelled one way alone is left as it is."""
+    query = Query.parse('tumor "paediatric oncology" behavio*')
+    assert query.fts5() == (
+        '("tumor" OR "tumour") AND ("paediatric oncology" OR "pediatric oncology") AND "behavio"*'
+    )
+    assert query.tsquery() == (
+        "('tumor' | 'tumour') & (('paediatric' <-> 'oncology') | ('pediatric' <-> 'oncology')) "
+        "& 'behavio':*"
+    )
+    assert Query.parse("behavior*").fts5() == '("behavior"* OR "behaviour"*)'
+
+
+def test_search_finds_either_spelling(client: TestClient) -> None:
+    """Tumor finds the tumours of a call written in Brussels, paediatric the pediatric profile
+    written in Boston, and a phrase either way round; a word spelled alike finds what it did."""
+    create_call(
+        client,
+        identifier="IHI-2025-TUM",
+        title="Paediatric tumours",
+        description="Personalised treatment of brain tumours in children.",
+    )
+    create_organisation(
+        client,
+        name="Boston Children's Lab",
+        description="Pediatric tumor biology and behavioral oncology.",
+        keywords=[],
+        activities=[],
+    )
+    assert call_ids(client, "tumor") == ["IHI-2025-TUM"]
+    assert call_ids(client, '"pediatric tumors" personalized') == ["IHI-2025-TUM"]
+    assert organisation_names(client, "paediatric tumour behavioural") == ["Boston Children's Lab"]
+    assert organisation_names(client, "oncology") == ["Boston Children's Lab"]
 
 
 def test_call_search_reads_the_description(client: TestClient) -> None:
