@@ -1936,6 +1936,28 @@
     });
   }
 
+  // A field marked wrong (aria-invalid) stops being marked, and the message beside it (a
+  // .field-error it names in aria-describedby) goes, as soon as the user changes it: both spoke
+  // of what the field held before. Delegated, for every form and the fragments loaded later.
+  function setupFieldErrors() {
+    function clear(event) {
+      var field = event.target;
+      if (!field.getAttribute || field.getAttribute("aria-invalid") !== "true") {
+        return;
+      }
+      field.removeAttribute("aria-invalid");
+      (field.getAttribute("aria-describedby") || "").split(/\s+/).forEach(function (id) {
+        var message = id ? document.getElementById(id) : null;
+        if (message && message.classList.contains("field-error")) {
+          message.hidden = true;
+          message.textContent = "";
+        }
+      });
+    }
+    document.addEventListener("input", clear);
+    document.addEventListener("change", clear);
+  }
+
   // "Replace your key" on the owner's profile (POST /organisations/{id}/keys/rotate): the key
   // this tab holds is revoked, the new one is shown once and this tab keeps working with it.
   function setupRotateKey() {
@@ -2143,6 +2165,7 @@
     setupRotateKey();
     setupVerifyType();
     setupTypingGuard();
+    setupFieldErrors();
     setupBuilder(who);
     setupOrganisationForm(who);
     setupDraft();
