@@ -1791,7 +1791,7 @@
   }
 
   // The stored profiles the new one looks like (the API's possible_duplicates), each a link;
-  // the words for each reason are the page's own (data-reason-*).
+  // the words for each reason, an imported record's mark and what to do are the page's own.
   function showDuplicates(duplicates) {
     var box = document.getElementById("duplicates");
     var list = box.querySelector("[data-duplicate-list]");
@@ -1809,12 +1809,19 @@
       var country = document.querySelector("#country option[value='" + duplicate.country + "']");
       item.appendChild(document.createTextNode(
         " (" + (kind ? kind.textContent : duplicate.stakeholder_type) + ", " +
-          (country ? country.textContent : duplicate.country) + "): " + reasons.join(" and "),
+          (country ? country.textContent : duplicate.country) +
+          (duplicate.external_id ? list.getAttribute("data-imported-mark") : "") + "): " + reasons.join(" and "),
       ));
       list.appendChild(item);
     });
     box.querySelector("[data-duplicate-count]").textContent =
       duplicates.length === 1 ? "1 profile" : duplicates.length + " profiles";
+    var imported = duplicates.some(function (duplicate) {
+      return Boolean(duplicate.external_id);
+    });
+    box.querySelectorAll("[data-duplicate-advice]").forEach(function (advice) {
+      advice.hidden = advice.getAttribute("data-duplicate-advice") !== (imported ? "imported" : "registered");
+    });
     box.hidden = !duplicates.length;
   }
 
