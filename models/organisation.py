@@ -424,9 +424,16 @@ class PossibleDuplicate(OrganisationSummary):
     """A stored profile that looks like the one written, and why."""
 
     model_config = ConfigDict(
-        json_schema_extra=ex.examples({**ex.ORGANISATION_SUMMARY, "reasons": ["website"]})
+        json_schema_extra=ex.examples(
+            {**ex.ORGANISATION_SUMMARY, "external_id": "cordis:999991428", "reasons": ["website"]}
+        )
     )
 
+    # Whether it is an imported record, which its organisation may claim, or a profile
+    # registered here, which only an admin's merge joins to another.
+    external_id: str | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["external_id"]
+    )
     reasons: list[DuplicateReason] = PydanticField(
         description="What the two share: `external_id`, the `website` host, or a near-"
         "identical `name` (compared without case, accents, punctuation or legal form such as "

@@ -18,6 +18,7 @@ from api.web.pages import (
     Text,
     not_found_page,
     pager_for,
+    search_words,
     show_more,
     shown_suggestions,
     valid_country,
@@ -86,10 +87,11 @@ def list_calls_page(
     today = utc_today()
     status = status if status in {item.value for item in CallStatus} else ""
     earliest, latest = valid_date(deadline_from), valid_date(deadline_to)
+    searched = search_words(q)
     filters = calls_service.CallFilters(
         statuses=[CallStatus(status)] if status else (),
         programmes=[programme] if programme else (),
-        q=q,
+        q=searched,
         deadline_from=earliest,
         deadline_to=latest,
     )
@@ -98,7 +100,7 @@ def list_calls_page(
         calls, total = calls_service.list_calls(
             session,
             filters=filters,
-            sort="relevance" if q.strip() else "deadline",
+            sort="relevance" if searched else "deadline",
             today=today,
             limit=PER_PAGE,
             offset=(page - 1) * PER_PAGE,
@@ -122,7 +124,8 @@ def list_calls_page(
         "deadline_to": params["deadline_from"],
     }
     # The API's list of the same calls, which the script asks how many are new.
-    api_params = {name: value for name, value in params.items() if value} | {"limit": "1"}
+    api_params = {name: value for name, value in (params | {"q": searched}).items() if value}
+    api_params["limit"] = "1"
     return render(
         request,
         "calls.html",
@@ -138,6 +141,7 @@ def list_calls_page(
             "filtered": any(params.values()),
             "fewer_words": [] if total else _fewer_words(session, filters, params, today),
             "words_typed": len(search.Query.parse(q).terms),
+            "wordless": bool(q.strip()) and not searched,
             "shown_at": shown_at,
             "same_calls_url": "/calls?" + urlencode(api_params),
             "earliest": earliest,

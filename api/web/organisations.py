@@ -18,6 +18,7 @@ from api.web.pages import (
     find_as_typed,
     organisation_named,
     pager_for,
+    search_words,
     show_more,
     shown_suggestions,
     valid_country,
@@ -52,13 +53,14 @@ def list_organisations_page(
     """Organisation profiles, searched by words, filtered by stakeholder type and country."""
     stakeholder_type, country = valid_stakeholder_type(stakeholder_type), valid_country(country)
     params = {"q": q.strip(), "stakeholder_type": stakeholder_type, "country": country}
+    searched = search_words(params["q"])
 
     def fetch(number: int) -> tuple[list[Any], int]:
         return organisations_service.list_organisations(
             session,
             stakeholder_types=[stakeholder_type] if stakeholder_type else [],
             countries=[country] if country else [],
-            q=params["q"] or None,
+            q=searched or None,
             limit=PER_PAGE,
             offset=(number - 1) * PER_PAGE,
         )
@@ -75,12 +77,13 @@ def list_organisations_page(
             "snippets": search.snippets(
                 session,
                 "organisations",
-                search.Query.parse(params["q"]),
+                search.Query.parse(searched),
                 [item.id for item in items if item.id],
             ),
             "pager": pager,
             "filters": params,
             "filtered": any(params.values()),
+            "wordless": bool(params["q"]) and not searched,
         },
     )
 

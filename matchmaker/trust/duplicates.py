@@ -120,6 +120,7 @@ def _candidate(row: Organisation, reasons: list[DuplicateReason]) -> PossibleDup
         stakeholder_type=row.stakeholder_type,
         country=row.country,
         type_verified=row.type_verified,
+        external_id=row.external_id,
         reasons=reasons,
     )
 

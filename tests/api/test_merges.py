@@ -22,9 +22,8 @@ from tests.helpers import assert_problem, bearer
 
 def summary(body: dict[str, Any]) -> dict[str, Any]:
     """The fields a possible duplicate is shown with, without its reasons."""
-    return {
-        name: body[name] for name in ("id", "name", "stakeholder_type", "country", "type_verified")
-    }
+    shown = ("id", "name", "stakeholder_type", "country", "type_verified", "external_id")
+    return {name: body[name] for name in shown}
 
 
 def test_name_key_ignores_case_accents_punctuation_and_legal_forms() -> None:

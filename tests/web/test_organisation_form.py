@@ -120,3 +120,28 @@ def test_group_and_ihi_contribution_are_registered_shown_and_cleared_through_the
     expect(page.locator("#status")).to_have_text("Saved your profile.")
     cleared = server.get(f"/organisations/{organisation_id}").json()
     assert (cleared["group"], cleared["ihi_contributor"]) == (None, None)
+
+
+def test_a_fields_error_clears_as_soon_as_the_field_is_changed(page: Any) -> None:
+    """Sent empty, the form marks Name, type and country "Is required."; changing one field
+    clears its own mark and message at once, and leaves the others' until they are changed."""
+    page.goto("/ui/organisations/new")
+    page.get_by_role("button", name="Register and get my key").click()
+    name, kind, country = (
+        page.locator(f"#{field}") for field in ("name", "stakeholder_type", "country")
+    )
+    for field in (name, kind, country):
+        expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#error-name")).to_have_text("Is required.")
+
+    name.fill("Gaitwear Sensors")
+    expect(name).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#error-name")).to_be_hidden()
+    expect(kind).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#error-stakeholder_type")).to_have_text("Is required.")
+
+    kind.select_option("sme")
+    country.select_option("DE")
+    for field in ("stakeholder_type", "country"):
+        expect(page.locator(f"#{field}")).not_to_have_attribute("aria-invalid", "true")
+        expect(page.locator(f"#error-{field}")).to_be_hidden()

@@ -32,8 +32,10 @@ def test_back_then_forward_after_registering_shows_what_was_registered_and_its_l
     server: httpx.Client, page: Any
 ) -> None:
     """A profile like a stored one (same country and website host, near-identical name) is
-    registered with the stored one listed as a link; Back then Forward shows the registration
-    done, again with that link, instead of the filled form, and no second profile exists."""
+    registered with the stored one listed as a link, and told to have the two merged (the
+    stored one was registered here, not imported: there is no record to claim); Back then
+    Forward shows the registration done, again with that link, instead of the filled form, and
+    no second profile exists."""
     stored = server.post(
         "/organisations",
         json={
@@ -60,6 +62,13 @@ def test_back_then_forward_after_registering_shows_what_was_registered_and_its_l
     expect(duplicates.locator("li")).to_have_text(
         "Nordlys Biobank AS (Academia, Norway): the same website and a "
         "near-identical name in the same country"
+    )
+    # Registered here, not imported: nothing to claim.
+    expect(duplicates.locator("p")).to_have_text(
+        "Already here, and perhaps the same organisation: 1 profile. If one is yours "
+        "(registered here before, by a colleague perhaps), ask an administrator to merge the "
+        "two, rather than keeping both:",
+        use_inner_text=True,
     )
     created = _named(server, "Nordlys Biobank")
     assert len(created) == 1

@@ -369,3 +369,36 @@ def test_organisation_picker_matches_names_as_they_are_typed(
     fragment = anonymous.get("/ui/organisation-picker", params={"q": "onco"}).text
     assert "Oncomark Diagnostics" in fragment
     assert "Cardio Lab" not in fragment
+
+
+def test_a_search_of_no_words_lists_as_without_a_search_and_says_so(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """ "*" or "^" holds no word to look for: the calls and organisations pages say so and list
+    what they list without a search (the other filters kept), never "No call matches these
+    filters"."""
+    create_call(client, identifier="IHI-2026-CKD", title="Kidney care", programme="IHI")
+    create_call(client, identifier="EU4H-2026-RC", title="Rare cancers", programme="EU4Health")
+    create_organisation(client, name="Helix BV", country="NL")
+    create_organisation(client, name="Nephro GmbH", country="DE")
+    calls = anonymous.get("/ui/calls", params={"q": "*", "programme": "IHI"}).text
+    assert re.findall(r'<span class="identifier">([^<]+)</span>', calls) == ["IHI-2026-CKD"]
+    assert (
+        '<p class="notice" id="no-search-words">“*” holds no words to search for, so the calls '
+        "are listed as without a search. Search by words, such as cancer, or onco* for the "
+        "words that begin so.</p>"
+    ) in calls
+    assert "No call matches these filters" not in calls
+    # The script asks the API how many of the same calls are new: of these, not of none.
+    assert 'data-same-calls="/calls?programme=IHI&amp;limit=1"' in calls
+    organisations = anonymous.get("/ui/organisations", params={"q": "^", "country": "DE"}).text
+    names = re.findall(r'<th scope="row" data-label="Name"><a [^>]+>([^<]+)</a>', organisations)
+    assert names == ["Nephro GmbH"]
+    assert (
+        '<p class="notice" id="no-search-words">“^” holds no words to search for, so the '
+        "organisations are listed as without a search. Search by words, such as cancer, or "
+        "onco* for the words that begin so.</p>"
+    ) in organisations
+    assert "No organisation matches these filters" not in organisations
+    searched = anonymous.get("/ui/calls", params={"q": "kidney"}).text
+    assert 'id="no-search-words"' not in searched

@@ -267,3 +267,32 @@ def test_a_profile_page_offers_administrators_to_merge_its_lookalikes(
         'id="admin-duplicates"'
         not in client.get(f"/ui/organisations/{alone['id']}/lookalikes").text
     )
+
+
+def test_a_registered_profiles_lookalikes_say_to_claim_an_imported_record_only(
+    anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """After registering, a lookalike imported from CORDIS is marked so and the page says to
+    claim it or have it merged; a lookalike registered here is one an administrator merges,
+    with no word of claiming an imported record."""
+    source = tmp_path / "record.json"
+    record = {"external_id": "cordis:999991428", "name": "ONCOMARK DIAGNOSTICS BV"}
+    source.write_text(json.dumps([{**record, "stakeholder_type": "sme", "country": "NL"}]))
+    assert import_organisations_json(engine, source).created == 1
+    create_organisation(anonymous, name="Nordlys Biobank AS", country="NO", website=None)
+    imported = create_organisation(anonymous, name="Oncomark Diagnostics", website=None)
+    registered = create_organisation(anonymous, name="Nordlys Biobank", country="NO", website=None)
+
+    page = anonymous.get(f"/ui/organisations/new?registered={imported['id']}").text
+    assert (
+        "If one is yours, ask an administrator to merge the two or claim the imported record, "
+        "rather than keeping both:"
+    ) in page
+    assert ">ONCOMARK DIAGNOSTICS BV</a> (SME, Netherlands, imported from CORDIS):" in page
+    page = anonymous.get(f"/ui/organisations/new?registered={registered['id']}").text
+    assert (
+        "If one is yours (registered here before, by a colleague perhaps), ask an administrator "
+        "to merge the two, rather than keeping both:"
+    ) in page
+    assert ">Nordlys Biobank AS</a> (Academia, Norway):" in page
+    assert "claim" not in page.split('id="duplicates"')[1].split("</div>")[0]

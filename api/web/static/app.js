@@ -1791,7 +1791,7 @@
   }
 
   // The stored profiles the new one looks like (the API's possible_duplicates), each a link;
-  // the words for each reason are the page's own (data-reason-*).
+  // the words for each reason, an imported record's mark and what to do are the page's own.
   function showDuplicates(duplicates) {
     var box = document.getElementById("duplicates");
     var list = box.querySelector("[data-duplicate-list]");
@@ -1809,12 +1809,19 @@
       var country = document.querySelector("#country option[value='" + duplicate.country + "']");
       item.appendChild(document.createTextNode(
         " (" + (kind ? kind.textContent : duplicate.stakeholder_type) + ", " +
-          (country ? country.textContent : duplicate.country) + "): " + reasons.join(" and "),
+          (country ? country.textContent : duplicate.country) +
+          (duplicate.external_id ? list.getAttribute("data-imported-mark") : "") + "): " + reasons.join(" and "),
       ));
       list.appendChild(item);
     });
     box.querySelector("[data-duplicate-count]").textContent =
       duplicates.length === 1 ? "1 profile" : duplicates.length + " profiles";
+    var imported = duplicates.some(function (duplicate) {
+      return Boolean(duplicate.external_id);
+    });
+    box.querySelectorAll("[data-duplicate-advice]").forEach(function (advice) {
+      advice.hidden = advice.getAttribute("data-duplicate-advice") !== (imported ? "imported" : "registered");
+    });
     box.hidden = !duplicates.length;
   }
 
@@ -1934,6 +1941,28 @@
         event.returnValue = "";
       }
     });
+  }
+
+  // A field marked wrong (aria-invalid) stops being marked, and the message beside it (a
+  // .field-error it names in aria-describedby) goes, as soon as the user changes it: both spoke
+  // of what the field held before. Delegated, for every form and the fragments loaded later.
+  function setupFieldErrors() {
+    function clear(event) {
+      var field = event.target;
+      if (!field.getAttribute || field.getAttribute("aria-invalid") !== "true") {
+        return;
+      }
+      field.removeAttribute("aria-invalid");
+      (field.getAttribute("aria-describedby") || "").split(/\s+/).forEach(function (id) {
+        var message = id ? document.getElementById(id) : null;
+        if (message && message.classList.contains("field-error")) {
+          message.hidden = true;
+          message.textContent = "";
+        }
+      });
+    }
+    document.addEventListener("input", clear);
+    document.addEventListener("change", clear);
   }
 
   // "Replace your key" on the owner's profile (POST /organisations/{id}/keys/rotate): the key
@@ -2143,6 +2172,7 @@
     setupRotateKey();
     setupVerifyType();
     setupTypingGuard();
+    setupFieldErrors();
     setupBuilder(who);
     setupOrganisationForm(who);
     setupDraft();
