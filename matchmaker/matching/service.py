@@ -45,6 +45,7 @@ from matchmaker.matching import (
     postings,
     profile_record,
     scoring,
+    spelling,
     topk,
 )
 from matchmaker.matching import profile_index as ranking
@@ -90,6 +91,7 @@ INDEX_MODULES = (
     profile_record,
     ranking,
     scoring,
+    spelling,
     text_module,
     topk,
 )

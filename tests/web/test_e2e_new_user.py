@@ -367,7 +367,7 @@ def test_saved_search_takes_a_programme_from_the_list_and_relevance_in_percent(
     programmes = page.get_by_label("Programme").locator("option")
     expect(programmes.first).to_have_text("Any programme")
     expect(programmes.filter(has_text=re.compile("^IHI$"))).to_have_count(1)
-    expect(page.get_by_label("Relevance needed (%)")).to_have_value("10")
+    expect(page.get_by_label("Relevance needed (%)")).to_have_value("3")
 
     save.click()
     expect(errors).to_have_text(

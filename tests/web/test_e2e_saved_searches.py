@@ -78,7 +78,7 @@ def test_organisation_saves_and_deletes_searches_on_its_page(
     ).json()
     assert [(item["text"], item["programme"], item["threshold"]) for item in stored["items"]] == [
         ("liquid biopsy <b>early</b> detection", "IHI", 0.2),
-        ("", None, 0.1),
+        ("", None, 0.03),
     ]
 
     page.once("dialog", lambda dialog: dialog.accept())
