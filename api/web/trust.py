@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from api.deps import ActorDep, IdPath, ProfileContext, SessionDep, SettingsDep
+from api.deps import ActorDep, IdPath, ProfileContext, QueryLine, SessionDep, SettingsDep
 from api.web.pages import PageOrganisation
 from api.web.templating import render
 from matchmaker import organisations as organisations_service
@@ -60,15 +60,23 @@ def confirm_organisation_page(
 
 @router.get("/ui/organisations/{organisation_id}/claim")
 def create_claim_page(
-    request: Request, organisation: PageOrganisation, settings: SettingsDep
+    request: Request,
+    organisation: PageOrganisation,
+    session: SessionDep,
+    settings: SettingsDep,
+    record: QueryLine = "",
 ) -> HTMLResponse:
-    """The form the signed-in owner claims a CORDIS record with (its projects, verified)."""
+    """The form the signed-in owner claims a CORDIS record with (its projects, verified): the
+    imported records that look like the profile listed with their PIC, each a link that fills
+    the form with it (`record`, digits only; anything else is ignored)."""
     return render(
         request,
         "claim_form.html",
         {
             "organisation": OrganisationPublic.model_validate(organisation),
             "link_hours": settings.claim_link_hours,
+            "records": claims_service.records_like(session, organisation),
+            "record": record if record.isascii() and record.isdigit() else "",
         },
     )
 

@@ -30,7 +30,7 @@ from matchmaker.auth import (
 )
 from matchmaker.errors import Conflict, InvalidInput, NotFound
 from matchmaker.keys import ADMIN_ONLY
-from matchmaker.organisations import get_organisation
+from matchmaker.organisations import get_organisation, lookalikes
 from matchmaker.partnering.outbox import Event, enqueue, web_page
 from matchmaker.repository import get_or_raise, paginate, stored_id
 from matchmaker.trust.duplicates import SHARED_HOSTS
@@ -38,7 +38,7 @@ from matchmaker.trust.history import absorbed_external_ids
 from matchmaker.trust.merging import merge_organisations
 from models.apikey import KeyRole
 from models.common import utc_now
-from models.organisation import Organisation
+from models.organisation import Organisation, PossibleDuplicate
 from models.partnering import AboutIds
 from models.trust import Claim, ClaimCreate, ClaimStatus, ConfirmedBy, MergeReason
 
@@ -63,6 +63,27 @@ def record_external_id(record: str) -> str:
             field="record",
         )
     return f"{CORDIS_PREFIX}{value}"
+
+
+def record_pic(external_id: str | None) -> str | None:
+    """The PIC of an imported CORDIS record (its external id's digits); None for a profile
+    registered here or imported from elsewhere."""
+    if external_id is None or not external_id.startswith(CORDIS_PREFIX):
+        return None
+    return external_id[len(CORDIS_PREFIX) :]
+
+
+def records_like(
+    session: Session, organisation: Organisation
+) -> list[tuple[str, PossibleDuplicate]]:
+    """The imported CORDIS records that look like a profile (name and country, or web domain),
+    each with its PIC: the records its owner may mean to claim."""
+    found = []
+    for lookalike in lookalikes(session, organisation):
+        pic = record_pic(lookalike.external_id)
+        if pic is not None:
+            found.append((pic, lookalike))
+    return found
 
 
 def claim_address(email: str, *, host: str | None) -> str:

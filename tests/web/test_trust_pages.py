@@ -296,3 +296,35 @@ def test_a_registered_profiles_lookalikes_say_to_claim_an_imported_record_only(
     ) in page
     assert ">Nordlys Biobank AS</a> (Academia, Norway):" in page
     assert "claim" not in page.split('id="duplicates"')[1].split("</div>")[0]
+
+
+def test_the_claim_page_lists_the_imported_records_like_the_profile_with_their_pic(
+    anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """The claim form lists the imported CORDIS records that look like the profile, each with
+    its PIC and a link that fills the form with it; a lookalike registered here is not one to
+    claim. The record's own page says it was imported, with its PIC; a registered one does not."""
+    source = tmp_path / "record.json"
+    record = {"external_id": "cordis:999991428", "name": "ONCOMARK DIAGNOSTICS BV"}
+    source.write_text(json.dumps([{**record, "stakeholder_type": "sme", "country": "NL"}]))
+    assert import_organisations_json(engine, source).created == 1
+    registered = create_organisation(anonymous, name="Oncomark Diagnostics B.V.", country="NL")
+    owner = create_organisation(anonymous, name="Oncomark Diagnostics", country="NL")
+
+    page = anonymous.get(f"/ui/organisations/{owner['id']}/claim").text
+    [listed] = re.findall(r'<div class="notice" id="claim-records">(.*?)</div>', page, re.S)
+    assert "1 imported CORDIS record looks like Oncomark Diagnostics:" in listed
+    assert "ONCOMARK DIAGNOSTICS BV</a> (Netherlands), PIC 999991428:" in listed
+    assert '<a href="?record=999991428#claim-record">claim this record</a>' in listed
+    assert "B.V." not in listed
+    assert 'aria-describedby="claim-record-hint" value="">' in page
+
+    filled = anonymous.get(f"/ui/organisations/{owner['id']}/claim?record=999991428").text
+    assert 'aria-describedby="claim-record-hint" value="999991428">' in filled
+    hostile = anonymous.get(f"/ui/organisations/{owner['id']}/claim", params={"record": '1">x'})
+    assert 'aria-describedby="claim-record-hint" value="">' in hostile.text
+
+    imported_id = int(re.findall(r'href="/ui/organisations/(\d+)">ONCOMARK', listed)[0])
+    imported_page = anonymous.get(f"/ui/organisations/{imported_id}").text
+    assert '<span id="cordis-pic">Imported from CORDIS, PIC 999991428</span>' in imported_page
+    assert 'id="cordis-pic"' not in anonymous.get(f"/ui/organisations/{registered['id']}").text
