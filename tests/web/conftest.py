@@ -57,7 +57,8 @@ def page(server: httpx.Client, browser: Any) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def audit(server: httpx.Client) -> dict[str, Any]:
     """For the accessibility checks: a health call of the demo, an organisation of our own with
-    its key, and a draft of it (`browser.audited_pages` lists the pages they make)."""
+    its key, a draft of it, a request waiting for its answer and a saved search that finds
+    calls (`browser.audited_pages` lists the pages they make)."""
     calls = server.get("/calls", params={"q": "tumour-host", "limit": 1}).json()["items"]
     call = calls[0]
     created = server.post(
@@ -82,6 +83,27 @@ def audit(server: httpx.Client) -> dict[str, Any]:
         },
     )
     assert draft.status_code == 201, draft.text
+    # A request waiting for its answer (the menu's Inbox count, Accept and Decline in the
+    # inbox) and a saved search that finds something (its finds, with their relevance bars).
+    sender = server.post(
+        "/organisations",
+        json={"name": "Leiden Oncology Centre", "stakeholder_type": "academia", "country": "NL"},
+    )
+    assert sender.status_code == 201, sender.text
+    asked = server.post(
+        f"/organisations/{organisation['id']}/contact-requests",
+        headers={"Authorization": f"Bearer {sender.json()['api_key']}"},
+        json={"call_id": call["id"], "message": "Would you join our consortium?"},
+    )
+    assert asked.status_code == 201, asked.text
+    saved = server.post(
+        f"/organisations/{organisation['id']}/saved-searches",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"target": "calls", "text": "tumour microenvironment"},
+    )
+    assert saved.status_code == 201, saved.text
+    panel = server.get("/ui/saved-searches/panel", headers={"Authorization": f"Bearer {key}"})
+    assert 'class="finds"' in panel.text
     return {"call": call, "organisation": organisation, "key": key, "draft": draft.json()}
 
 
