@@ -156,6 +156,12 @@ def with_article(noun: str, *, capital: bool = False) -> str:
     return f"{article.capitalize() if capital else article} {noun}"
 
 
+def quoted(name: str) -> str:
+    """A name someone gave (a draft's, a search's text) in double quotes, as written: never a
+    Python repr, which picks its quote by the name's own quotes and escapes backslashes."""
+    return f'"{name}"'
+
+
 def say_date(day: date, *, full_month: bool = False) -> str:
     """A date as a sentence writes it: "5 Dec 2026", or "5 December 2026" with `full_month`."""
     return f"{day.day} {day:%B %Y}" if full_month else f"{day.day} {day:%b %Y}"
