@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.dependencies.models import Dependant
@@ -276,6 +277,30 @@ IfMatch = Annotated[ExpectedVersion, Depends(expected_version)]
 def set_etag(response: Response, version: int) -> None:
     """Expose a resource's version as its ETag."""
     response.headers["ETag"] = f'"{version}"'
+
+
+def link_pages(request: Request, response: Response, page: Page[SchemaT]) -> Page[SchemaT]:
+    """The page, its answer carrying an RFC 8288 `Link` header to the first, previous, next and
+    last pages: the request's path and query with `limit` and `offset` set (no previous page on
+    the first, no next one on the last)."""
+    kept = [
+        (key, value)
+        for key, value in request.query_params.multi_items()
+        if key not in {"limit", "offset"}
+    ]
+    last = max(page.total - 1, 0) // page.limit * page.limit
+    pages = [("first", 0)]
+    if page.offset > 0:
+        pages.append(("prev", max(min(page.offset, last + page.limit) - page.limit, 0)))
+    if page.offset + page.limit < page.total:
+        pages.append(("next", page.offset + page.limit))
+    pages.append(("last", last))
+    response.headers["Link"] = ", ".join(
+        f"<{request.url.path}?{urlencode([*kept, ('limit', page.limit), ('offset', offset)])}>; "
+        f'rel="{rel}"'
+        for rel, offset in pages
+    )
+    return page
 
 
 def page_of(

@@ -95,7 +95,9 @@ class Problem(BaseModel):
     detail: str = Field(description="What went wrong this time, in a sentence for people.")
     instance: str | None = Field(default=None, description="The path of the request that failed.")
     errors: list[FieldError] | None = Field(
-        default=None, description="For invalid input: each invalid field and what is wrong with it."
+        default=None,
+        description="For invalid input: each invalid field and what is wrong with it; for a "
+        "404 about an id given in the body (`consortium_id`, say), that field.",
     )
 
 
@@ -200,8 +202,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse | 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
     assert isinstance(exc, DomainError)
     errors = None
-    if isinstance(exc, InvalidInput):
-        errors = [FieldError(field=exc.field, message=exc.detail)]
+    field = exc.field if isinstance(exc, InvalidInput | NotFound) else None
+    if field is not None:
+        errors = [FieldError(field=field, message=exc.detail)]
     status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
     headers = None
     if isinstance(exc, Unauthenticated):

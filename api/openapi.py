@@ -73,6 +73,19 @@ ETAG_HEADER = {
     "required": True,
     "schema": {"type": "string", "pattern": '^"[0-9]+"$', "examples": ['"3"']},
 }
+LINK_HEADER = {
+    "description": "RFC 8288 links to the `first`, `prev`, `next` and `last` pages: this path "
+    "and query with `limit` and `offset` set (`prev` only past the first page, `next` only "
+    "before the last).",
+    "required": True,
+    "schema": {
+        "type": "string",
+        "examples": [
+            '</calls?limit=50&offset=0>; rel="first", </calls?limit=50&offset=50>; '
+            'rel="next", </calls?limit=50&offset=100>; rel="last"'
+        ],
+    },
+}
 RETRY_AFTER_HEADER = {
     "description": "Seconds to wait before trying again.",
     "schema": {"type": "integer", "minimum": 0},
@@ -165,6 +178,14 @@ def _declare_etags(operation: dict[str, Any], components: dict[str, Any]) -> Non
             ]
             if versioned and all(versioned) and len(versioned) == len(answers):
                 response.setdefault("headers", {})["ETag"] = dict(ETAG_HEADER)
+
+
+def _declare_page_links(operation: dict[str, Any]) -> None:
+    """Every list answered a page at a time (`Page`) links its neighbours (`link_pages`)."""
+    answer = operation["responses"].get("200", {})
+    for media in answer.get("content", {}).values():
+        if media.get("schema", {}).get("$ref", "").startswith("#/components/schemas/Page_"):
+            answer.setdefault("headers", {})["Link"] = dict(LINK_HEADER)
 
 
 # Pydantic writes a bound that follows a validator (every `Int` and `Id` of models/common.py
@@ -377,6 +398,7 @@ def install_openapi(app: FastAPI) -> None:
                     _describe_path_ids(path_format, operation)
                     _complete(method, operation)
                     _declare_etags(operation, components)
+                    _declare_page_links(operation)
                     _add_examples(operation, components)
             _require_answer_fields(schema["paths"], components)
             _name_bounds(schema)

@@ -12,9 +12,14 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    """The resource asked for does not exist."""
+    """The resource asked for does not exist; `field` names the body field that named it, when
+    the id came in the body rather than the path."""
 
     title = "Not found"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
 
 
 class Conflict(DomainError):

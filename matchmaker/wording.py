@@ -7,9 +7,9 @@ goes through `plural`, a stakeholder type through `stakeholder_label` (a heading
 
 import math
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
-from models.common import StakeholderType
+from models.common import StakeholderType, as_utc
 from models.organisation import ProjectRole
 
 STAKEHOLDER_LABELS = {
@@ -156,6 +156,19 @@ def with_article(noun: str, *, capital: bool = False) -> str:
     return f"{article.capitalize() if capital else article} {noun}"
 
 
+def quoted(name: str) -> str:
+    """A name someone gave (a draft's, a search's text) in double quotes, as written: never a
+    Python repr, which picks its quote by the name's own quotes and escapes backslashes."""
+    return f'"{name}"'
+
+
 def say_date(day: date, *, full_month: bool = False) -> str:
     """A date as a sentence writes it: "5 Dec 2026", or "5 December 2026" with `full_month`."""
     return f"{day.day} {day:%B %Y}" if full_month else f"{day.day} {day:%b %Y}"
+
+
+def say_moment(moment: datetime) -> str:
+    """A moment as a sentence writes it, in UTC to the minute: "7 Dec 2026, 05:46 UTC" (a naive
+    one is read as UTC, as the database stores it)."""
+    moment = as_utc(moment).astimezone(UTC)
+    return f"{say_date(moment.date())}, {moment:%H:%M} UTC"

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import (
@@ -14,6 +14,7 @@ from api.deps import (
     ProfileContext,
     SessionDep,
     WriterDep,
+    link_pages,
     page_of,
 )
 from api.errors import problem_responses
@@ -91,11 +92,17 @@ def create_key(data: KeyCreate, session: SessionDep, actor: WriterDep) -> Issued
     responses=problem_responses(401, 403, 422),
 )
 def list_keys(
-    session: SessionDep, actor: ActorDep, limit: Limit = 50, offset: Offset = 0
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    actor: ActorDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[KeyPublic]:
     """List every key, never its secret (admin key)."""
     found = keys.list_keys(session, actor=actor, limit=limit, offset=offset)
-    return page_of(KeyPublic, found, limit=limit, offset=offset)
+    page = page_of(KeyPublic, found, limit=limit, offset=offset)
+    return link_pages(request, response, page)
 
 
 @router.delete(

@@ -2,10 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import IdPath, IfMatch, Limit, Offset, QueryLine, SessionDep, WriterDep, set_etag
+from api.deps import (
+    IdPath,
+    IfMatch,
+    Limit,
+    Offset,
+    QueryLine,
+    SessionDep,
+    WriterDep,
+    link_pages,
+    set_etag,
+)
 from api.errors import problem_responses
 from api.openapi import PUBLIC, created_at_location, security
 from matchmaker import calls as service
@@ -59,6 +69,8 @@ def create_call(
     "", openapi_extra=PUBLIC, response_model=Page[CallFound], responses=problem_responses(422)
 )
 def list_calls(
+    request: Request,
+    response: Response,
     session: SessionDep,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -125,7 +137,7 @@ def list_calls(
         session, filters=filters, sort=sort, today=today, limit=limit, offset=offset
     )
     found = search.found_snippets(session, "calls", q, [item.id for item in items if item.id])
-    return Page(
+    page = Page[CallFound](
         items=[
             CallFound(
                 **service.to_public(item, today=today).model_dump(),
@@ -137,6 +149,7 @@ def list_calls(
         limit=limit,
         offset=offset,
     )
+    return link_pages(request, response, page)
 
 
 @router.get(

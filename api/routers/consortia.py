@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
 
 from api.deps import (
@@ -14,6 +14,7 @@ from api.deps import (
     Offset,
     SessionDep,
     WriterDep,
+    link_pages,
     set_etag,
 )
 from api.errors import problem_responses
@@ -63,6 +64,8 @@ def create_consortium(
     responses=problem_responses(401, 422),
 )
 def list_consortia(
+    request: Request,
+    response: Response,
     session: SessionDep,
     actor: ActorDep,
     limit: Limit = 50,
@@ -73,12 +76,13 @@ def list_consortia(
     items, total = service.list_consortia(
         session, actor=actor, call_id=call_id, limit=limit, offset=offset
     )
-    return Page(
+    page = Page[ConsortiumPublic](
         items=[service.to_public(session, item) for item in items],
         total=total,
         limit=limit,
         offset=offset,
     )
+    return link_pages(request, response, page)
 
 
 @router.get(

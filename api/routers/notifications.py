@@ -16,6 +16,7 @@ from api.deps import (
     SettingsDep,
     WriterDep,
     WriteSessionDep,
+    link_pages,
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, created_at_location, security
@@ -247,6 +248,8 @@ def delete_webhook(
     responses=problem_responses(401, 403, 404, 422),
 )
 def list_webhook_deliveries(
+    request: Request,
+    response: Response,
     organisation_id: IdPath,
     webhook_id: IdPath,
     session: SessionDep,
@@ -263,4 +266,5 @@ def list_webhook_deliveries(
         limit=limit,
         offset=offset,
     )
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    page = Page[WebhookDeliveryPublic](items=items, total=total, limit=limit, offset=offset)
+    return link_pages(request, response, page)

@@ -14,6 +14,7 @@ from api.deps import (
     QueryLine,
     SessionDep,
     WriterDep,
+    link_pages,
     private_profile,
     set_etag,
 )
@@ -71,6 +72,8 @@ def create_organisation(
     responses=problem_responses(422),
 )
 def list_organisations(
+    request: Request,
+    response: Response,
     session: SessionDep,
     context: ProfileContext,
     limit: Limit = 50,
@@ -106,7 +109,7 @@ def list_organisations(
     found = search.found_snippets(
         session, "organisations", q, [item.id for item in items if item.id]
     )
-    return Page(
+    page = Page[OrganisationFound](
         items=[
             OrganisationFound(
                 **OrganisationPublic.model_validate(item, context=context).model_dump(),
@@ -118,6 +121,7 @@ def list_organisations(
         limit=limit,
         offset=offset,
     )
+    return link_pages(request, response, page)
 
 
 @router.get(

@@ -6,7 +6,7 @@ in that request, for its two parties (matchmaker.partnering.contacts).
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import (
     ActorDep,
@@ -19,6 +19,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     WriterDep,
+    link_pages,
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, created_at_location, security
@@ -121,19 +122,25 @@ def publish_draft_gaps(
     responses=problem_responses(404, 422),
 )
 def list_call_partner_requests(
-    call_id: IdPath, session: SessionDep, limit: Limit = 50, offset: Offset = 0
+    request: Request,
+    response: Response,
+    call_id: IdPath,
+    session: SessionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[PartnerRequestPublic]:
     """A call's open partner requests, newest first."""
     today = utc_today()
     rows, total = requests.list_call_requests(
         session, call_id=call_id, today=today, limit=limit, offset=offset
     )
-    return Page(
+    page = Page[PartnerRequestPublic](
         items=[requests.to_public(*row, today=today) for row in rows],
         total=total,
         limit=limit,
         offset=offset,
     )
+    return link_pages(request, response, page)
 
 
 @router.get(

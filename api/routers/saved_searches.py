@@ -1,8 +1,18 @@
 """Saved searches: an organisation hears of new calls, profiles or partner requests that fit."""
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
-from api.deps import ActorDep, IdPath, Limit, Offset, SessionDep, SettingsDep, WriterDep, page_of
+from api.deps import (
+    ActorDep,
+    IdPath,
+    Limit,
+    Offset,
+    SessionDep,
+    SettingsDep,
+    WriterDep,
+    link_pages,
+    page_of,
+)
 from api.errors import problem_responses
 from api.openapi import created_at_location, security
 from matchmaker.partnering import saved_searches
@@ -55,6 +65,8 @@ def create_saved_search(
     responses=problem_responses(401, 403, 404, 422),
 )
 def list_saved_searches(
+    request: Request,
+    response: Response,
     organisation_id: IdPath,
     session: SessionDep,
     actor: ActorDep,
@@ -65,7 +77,8 @@ def list_saved_searches(
     found = saved_searches.list_saved_searches(
         session, organisation_id=organisation_id, actor=actor, limit=limit, offset=offset
     )
-    return page_of(SavedSearchPublic, found, limit=limit, offset=offset)
+    page = page_of(SavedSearchPublic, found, limit=limit, offset=offset)
+    return link_pages(request, response, page)
 
 
 @router.get(

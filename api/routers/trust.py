@@ -18,6 +18,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     WriterDep,
+    link_pages,
     page_of,
     private_profile,
 )
@@ -151,6 +152,8 @@ def create_claim(
     tags=["organisations"],
 )
 def list_organisation_claims(
+    request: Request,
+    response: Response,
     organisation_id: IdPath,
     session: SessionDep,
     actor: ActorDep,
@@ -161,7 +164,8 @@ def list_organisation_claims(
     found = claims.list_claims(
         session, actor=actor, organisation_id=organisation_id, limit=limit, offset=offset
     )
-    return page_of(ClaimPublic, found, limit=limit, offset=offset)
+    page = page_of(ClaimPublic, found, limit=limit, offset=offset)
+    return link_pages(request, response, page)
 
 
 @router.get(
@@ -171,6 +175,8 @@ def list_organisation_claims(
     responses=problem_responses(401, 403, 422),
 )
 def list_claims(
+    request: Request,
+    response: Response,
     session: SessionDep,
     actor: ActorDep,
     claim_status: Annotated[
@@ -188,7 +194,8 @@ def list_claims(
     found = claims.list_claims(
         session, actor=actor, status=claim_status, limit=limit, offset=offset
     )
-    return page_of(ClaimPublic, found, limit=limit, offset=offset)
+    page = page_of(ClaimPublic, found, limit=limit, offset=offset)
+    return link_pages(request, response, page)
 
 
 @router.post(

@@ -110,6 +110,15 @@ def get_consortium(
     return consortium
 
 
+def body_draft(session: Session, *, consortium_id: int, actor: Principal | None) -> Consortium:
+    """The caller's draft that a request body names as `consortium_id`; NotFound naming that
+    field, as for a missing draft, when it is missing or another organisation's."""
+    try:
+        return get_consortium(session, consortium_id=consortium_id, actor=actor)
+    except NotFound as error:
+        raise NotFound(error.detail, field="consortium_id") from None
+
+
 def members_of(
     session: Session, *, consortium_id: int
 ) -> list[tuple[ConsortiumMember, Organisation]]:

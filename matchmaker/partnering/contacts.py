@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from matchmaker.auth import Principal
 from matchmaker.calls import get_call
-from matchmaker.consortium.drafts import get_consortium
+from matchmaker.consortium.drafts import body_draft
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering.outbox import Event, enqueue, web_page
@@ -296,7 +296,7 @@ def contact_organisation(
         raise InvalidInput("Name the call or your draft the message is about.", field="call_id")
     call_id = data.call_id
     if data.consortium_id is not None:
-        draft = get_consortium(session, consortium_id=data.consortium_id, actor=actor)
+        draft = body_draft(session, consortium_id=data.consortium_id, actor=actor)
         if call_id is not None and call_id != draft.call_id:
             raise InvalidInput("The draft is for another call.", field="consortium_id")
         call_id = draft.call_id
@@ -621,7 +621,10 @@ def block_organisation(
     _, viewer_id = require_organisation_key(actor)
     if organisation_id == viewer_id:
         raise InvalidInput("An organisation cannot block itself.", field="organisation_id")
-    blocked = _organisation(session, organisation_id)
+    try:
+        blocked = _organisation(session, organisation_id)
+    except NotFound as error:
+        raise NotFound(error.detail, field="organisation_id") from None
     block = session.get(OrganisationBlock, (viewer_id, organisation_id))
     if block is None:
         block = OrganisationBlock(

@@ -43,6 +43,7 @@ from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS
 from matchmaker.partnering.preferences import ensure_preference, unsubscribe_link
 from matchmaker.repository import stored_id
 from matchmaker.settings import check_smtp_url
+from matchmaker.wording import say_moment
 from models.common import as_utc, utc_now
 from models.notifications import EmailFrequency, NotificationPreference
 from models.organisation import Organisation
@@ -193,8 +194,10 @@ def digest_of(
     email["X-Matchmaker-Event"] = "digest"
     parts = [f"Your daily digest: {count} notification{'s' if count != 1 else ''}.\n"]
     for number, message in enumerate(messages, 1):
-        sent = format_datetime(as_utc(message.created_at).astimezone(UTC), usegmt=True)
-        parts.append(f"{number}. {message.subject} ({sent})\n\n{message.body.rstrip()}\n")
+        parts.append(
+            f"{number}. {message.subject} ({say_moment(message.created_at)})\n\n"
+            f"{message.body.rstrip()}\n"
+        )
     _unsubscribable(email, "\n".join(parts), unsubscribe)
     return email
 

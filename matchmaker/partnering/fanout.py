@@ -51,6 +51,7 @@ from matchmaker.wording import (
     and_list,
     percent,
     plural,
+    quoted,
     say_date,
     stakeholder_label,
     stakeholder_noun,
@@ -160,7 +161,7 @@ def _notify_once(
 
 
 def _describe(search: SavedSearch) -> str:
-    return "calls that fit your profile" if search.fits_profile else f'"{search.text}"'
+    return "calls that fit your profile" if search.fits_profile else quoted(search.text)
 
 
 def _search_plans(
@@ -307,6 +308,7 @@ class DraftGap:
     name: str
     call_id: int
     call_identifier: str
+    call_title: str
     missing: frozenset[str]
     members: frozenset[int]
     verified_types_required: bool
@@ -339,6 +341,7 @@ def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
                     draft.name,
                     stored_id(call),
                     call.identifier,
+                    call.title,
                     frozenset(missing),
                     frozenset(stored_id(organisation) for organisation in organisations),
                     call.verified_types_required,
@@ -362,10 +365,12 @@ def _gap_plans(
             outbox_message(
                 organisation_id=gap.owner_id,
                 event=Event.profile_fills_gap,
-                subject=f"{with_article(noun, capital=True)} for your draft {gap.name}",
+                subject=f"{with_article(noun, capital=True)} for your draft {quoted(gap.name)}",
                 body=f"{organisation.name} ({organisation.country}) is {with_article(noun)}, "
-                f"a kind of partner your draft {gap.name!r} for {gap.call_identifier} still "
-                f"lacks.\n{web_page(base_url, f'/organisations/{organisation.id}')}",
+                f"a kind of partner your draft {quoted(gap.name)} for the call "
+                f"{gap.call_identifier}, {gap.call_title}, still lacks.\n"
+                f"Their profile: {web_page(base_url, f'/organisations/{organisation.id}')}\n"
+                f"Your draft: {web_page(base_url, f'/consortia/{gap.draft_id}')}",
                 about=organisation.id,
                 ids=AboutIds(consortium_id=gap.draft_id, call_id=gap.call_id),
             ),
@@ -566,8 +571,8 @@ def remind_deadlines(
                 organisation_id=draft.owner_organisation_id,
                 event=Event.deadline_soon,
                 subject=f"{call.identifier} closes {when} ({say_date(deadline)})",
-                body=f"The call {call.identifier}, {call.title}, that your draft {draft.name!r} "
-                f"is written for closes {when}, on {say_date(deadline)}.\n"
+                body=f"The call {call.identifier}, {call.title}, that your draft "
+                f"{quoted(draft.name)} is written for closes {when}, on {say_date(deadline)}.\n"
                 f"{web_page(base_url, f'/consortia/{draft.id}')}",
                 ids=AboutIds(consortium_id=stored_id(draft), call_id=stored_id(call)),
                 now=now,

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from matchmaker import auth
 from matchmaker.auth import Principal
 from matchmaker.calls import get_call
-from matchmaker.consortium.drafts import get_consortium
+from matchmaker.consortium.drafts import body_draft, get_consortium
 from matchmaker.consortium.gaps import needs_of_draft
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
@@ -128,7 +128,7 @@ def create_partner_request(
             field="closes_on",
         )
     if data.consortium_id is not None:
-        draft = get_consortium(session, consortium_id=data.consortium_id, actor=actor)
+        draft = body_draft(session, consortium_id=data.consortium_id, actor=actor)
         if draft.call_id != call_id:
             raise InvalidInput("The draft is for another call.", field="consortium_id")
     organisation = session.get(Organisation, organisation_id, with_for_update=True)

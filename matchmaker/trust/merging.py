@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlmodel import Session, SQLModel, col
 
 from matchmaker.auth import Principal, require_role
-from matchmaker.errors import InvalidInput
+from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.keys import ADMIN_ONLY
 from matchmaker.organisations import activity_content, get_organisation
 from matchmaker.repository import (
@@ -71,10 +71,16 @@ def merge_organisations(
     require_role(actor, ADMIN_ONLY)
     if survivor_id == absorbed_id:
         raise InvalidInput("A profile cannot be merged into itself.", field="absorb")
-    locked = {
-        organisation_id: get_organisation(session, organisation_id=organisation_id, for_update=True)
-        for organisation_id in sorted((survivor_id, absorbed_id))
-    }
+    locked: dict[int, Organisation] = {}
+    for organisation_id in sorted((survivor_id, absorbed_id)):
+        try:
+            locked[organisation_id] = get_organisation(
+                session, organisation_id=organisation_id, for_update=True
+            )
+        except NotFound as error:
+            if organisation_id != absorbed_id:
+                raise
+            raise NotFound(error.detail, field="absorb") from None
     survivor, absorbed = locked[survivor_id], locked[absorbed_id]
     check_version(survivor, expected_version)
     check_version(absorbed, absorbed_version)

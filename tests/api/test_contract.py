@@ -704,3 +704,46 @@ def test_every_documented_example_holds_every_field_its_schema_requires(
     assert (example["consortium_id"], example["counterpart"]["type_verified"]) == (None, False)
     table = document["paths"]["/rules/countries"]["get"]["responses"]["200"]["content"]
     assert table["application/json"]["example"] == ex.COUNTRY_STATUS_TABLE
+
+
+def test_lists_link_their_first_previous_next_and_last_pages(client: TestClient) -> None:
+    """A page of a list carries a `Link` header (RFC 8288) to the first, previous, next and last
+    pages, keeping the request's filters; following `next` reads the page after (a client had
+    to compute offsets from `total` itself)."""
+    ids = [
+        create_call(client, identifier=f"LINK-{n}", opening_date=None, deadline="2099-01-31")["id"]
+        for n in range(5)
+    ]
+    middle = client.get("/calls", params={"status": "open", "limit": 2, "offset": 2})
+    assert middle.status_code == 200, middle.text
+    assert {rel: link["url"] for rel, link in middle.links.items()} == {
+        "first": "/calls?status=open&limit=2&offset=0",
+        "prev": "/calls?status=open&limit=2&offset=0",
+        "next": "/calls?status=open&limit=2&offset=4",
+        "last": "/calls?status=open&limit=2&offset=4",
+    }
+    assert [item["id"] for item in middle.json()["items"]] == ids[2:4]
+    last = client.get(middle.links["next"]["url"])
+    assert [item["id"] for item in last.json()["items"]] == ids[4:]
+    assert set(last.links) == {"first", "prev", "last"}
+    assert last.links["prev"]["url"] == "/calls?status=open&limit=2&offset=2"
+    first = client.get("/calls", params={"limit": 50})
+    assert set(first.links) == {"first", "last"}
+    assert first.links["last"]["url"] == "/calls?limit=50&offset=0"
+    document = client.get("/openapi.json").json()
+    paged = [
+        (method, path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if operation["responses"]
+        .get("200", {})
+        .get("content", {})
+        .get("application/json", {})
+        .get("schema", {})
+        .get("$ref", "")
+        .startswith("#/components/schemas/Page_")
+    ]
+    assert len(paged) == 9
+    for method, path in paged:
+        headers = document["paths"][path][method]["responses"]["200"]["headers"]
+        assert headers["Link"]["required"] is True, (method, path)

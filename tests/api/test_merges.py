@@ -206,8 +206,8 @@ def test_admin_merge_keeps_activities_keys_drafts_and_history(
 def test_merge_refuses_non_admins_itself_unknown_and_stale_versions(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """An organisation key is 403; merging into itself 422; an unknown id 404; a stale
-    If-Match or absorb_version 412; nothing changes."""
+    """An organisation key is 403; merging into itself 422; an unknown id 404 naming `absorb`;
+    a stale If-Match or absorb_version 412; nothing changes."""
     survivor = create_organisation(client, name="Oncomark Diagnostics")
     absorbed = create_organisation(client, name="Oncomark")
     url = f"/admin/organisations/{survivor['id']}/merge"
@@ -217,7 +217,7 @@ def test_merge_refuses_non_admins_itself_unknown_and_stale_versions(
     )
     assert_problem(anonymous.post(url, json={"absorb": absorbed["id"]}), 401)
     assert_problem(client.post(url, json={"absorb": survivor["id"]}), 422, "absorb")
-    assert_problem(client.post(url, json={"absorb": 99_999}), 404)
+    assert_problem(client.post(url, json={"absorb": 99_999}), 404, "absorb")
     assert_problem(client.post(url, json={"absorb": "x"}), 422, "absorb")
     client.patch(f"/organisations/{absorbed['id']}", json={"city": "Delft"})
     assert_problem(client.post(url, json={"absorb": absorbed["id"], "absorb_version": 1}), 412)

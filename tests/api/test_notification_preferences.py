@@ -15,7 +15,7 @@ from matchmaker.partnering.delivery import (
     deliver_digests,
     deliver_pending,
 )
-from models.common import utc_now
+from models.common import as_utc, utc_now
 from models.partnering import OutboxMessage
 from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem, keyed
@@ -158,6 +158,29 @@ def test_daily_digest_lists_pending_messages_once_a_day(engine: Engine, world: W
     [later] = deliver(engine, clock=lambda: tomorrow + timedelta(days=1))
     assert later["Subject"] == "matchmaker: 1 notification today"
     assert later["Message-ID"] != digest["Message-ID"]
+
+
+def test_a_digest_dates_each_notification_in_plain_words(engine: Engine, world: World) -> None:
+    """Each item of a digest says when it came as a sentence would, "7 Dec 2026, 05:46 UTC"
+    (it said "Mon, 07 Dec 2026 05:46:27 GMT", a mail header's format)."""
+    assert world.owner.put(world.path, json={"email": "daily"}).status_code == 200
+    world.notify()
+    world.notify()
+    with Session(engine) as session:
+        came = [
+            as_utc(moment)
+            for moment in session.scalars(
+                select(col(OutboxMessage.created_at)).order_by(col(OutboxMessage.id))
+            )
+        ]
+    [digest] = deliver(engine, clock=lambda: utc_now() + timedelta(days=1, seconds=5))
+    lines = [line for line in digest.get_content().splitlines() if line[:3] in {"1. ", "2. "}]
+    assert lines == [
+        f"{number}. A message from Sender {number - 1} "
+        f"({moment.day} {moment:%b %Y}, {moment:%H:%M} UTC)"
+        for number, moment in enumerate(came, 1)
+    ]
+    assert "GMT" not in digest.get_content()
 
 
 def test_key_recovery_link_is_sent_even_when_email_is_off(

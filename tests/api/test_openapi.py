@@ -385,7 +385,7 @@ def test_every_field_an_answer_always_carries_is_required(document: dict[str, An
     assert {name: fields for name, fields in optional.items() if fields} == {}
     assert {"OrganisationPublic", "Reason"} <= set(optional)
     assert set(schemas["Activity"]["required"]) == {"title"}
-    assert "errors" not in schemas["Problem"]["required"]  # only a 422 has them
+    assert "errors" not in schemas["Problem"]["required"]  # a 422, a 404 about a body's id
 
 
 def _values(part: dict[str, Any], schemas: dict[str, Any]) -> set[str]:

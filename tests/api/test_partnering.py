@@ -504,6 +504,34 @@ def test_messages_are_plain_text_of_at_most_2000_characters(
     assert interest(patients, request["id"], "x" * 2000).status_code == 201
 
 
+def test_an_id_in_the_body_that_names_nothing_is_404_naming_its_field(
+    call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """Another organisation's draft as `consortium_id` (of a message or a partner request) and
+    an unknown organisation to block stay 404, and the problem names the body field in
+    `errors`, as a 422 does (it named none, and a client read the 404 as its address's)."""
+    draft = publisher.client.post(
+        "/consortia", json={"name": "Draft", "call_id": call["id"], "members": []}
+    ).json()
+    message = patients.client.post(
+        f"/organisations/{publisher.id}/contact-requests",
+        json={"consortium_id": draft["id"], "message": "Hi"},
+    )
+    request = patients.client.post(
+        f"/calls/{call['id']}/partner-requests",
+        json={"stakeholder_types": ["sme"], "consortium_id": draft["id"]},
+    )
+    block = patients.client.post("/inbox/blocks", json={"organisation_id": 99_999})
+    for answer, field, detail in [
+        (message, "consortium_id", f"No consortium with id {draft['id']}."),
+        (request, "consortium_id", f"No consortium with id {draft['id']}."),
+        (block, "organisation_id", "No organisation with id 99999."),
+    ]:
+        body = assert_problem(answer, 404, field)
+        assert body["errors"] == [{"field": field, "message": detail}]
+        assert body["detail"] == detail
+
+
 def test_only_the_parties_read_a_request_and_only_the_recipient_answers(
     client: TestClient, call: dict[str, Any], publisher: Party, patients: Party
 ) -> None:

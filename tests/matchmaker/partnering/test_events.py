@@ -373,12 +373,14 @@ def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
     assert message.organisation_id == owner[0]
     assert message.event == "profile_fills_gap"
     assert message.about_organisation_id == patients[0]
-    assert message.subject == "A patient organisation for your draft Liver screening"
-    assert message.body.startswith(
+    assert message.subject == 'A patient organisation for your draft "Liver screening"'
+    assert message.body == (
         "Liver Patients Europe (NL) is a patient organisation, a kind of partner your draft "
-        "'Liver screening' for "
+        '"Liver screening" for the call IHI-2023-05-02, Early detection of cancer with liquid '
+        "biopsy, still lacks.\n"
+        f"Their profile: {BASE}/ui/organisations/{patients[0]}\n"
+        f"Your draft: {BASE}/ui/consortia/{draft_id}"
     )
-    assert message.body.endswith(f"{BASE}/ui/organisations/{patients[0]}")
     changed = patients[1].patch(
         f"/organisations/{patients[0]}", json={"description": "Patient panels for liver care."}
     )
@@ -487,6 +489,48 @@ def test_event_email_reaches_a_real_smtp_server(
     body = email.get_content()
     assert 'It matches your saved search "liquid biopsy"' in body
     assert "/unsubscribe/" in body
+
+
+def test_draft_names_are_quoted_as_written_and_the_gap_email_links_the_draft(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """The gap and deadline e-mails name a draft in double quotes as its owner wrote it (they
+    showed Python's repr: 'Anna\\'s "ONCO" draft', with a backslash), and the gap e-mail
+    links the draft's page beside the profile's (it linked only the profile)."""
+    today = date(2030, 3, 1)
+    call = create_call(
+        client,
+        opening_date=None,
+        deadline=(today + timedelta(days=3)).isoformat(),
+        required_stakeholders={"patient_organisation": 1},
+    )
+    owner = orgs.new(name="Draft Owner", contact_email="owner@draft.example")
+    name = 'Anna\'s "ONCO" draft'
+    draft = owner[1].post("/consortia", json={"name": name, "call_id": call["id"]})
+    assert draft.status_code == 201, draft.text
+    draft_id = draft.json()["id"]
+    run(engine, on=today)
+    patients = orgs.new(name="Liver Patients Europe", stakeholder_type="patient_organisation")
+    run(engine, on=today)
+    recorder = Recorder()
+    with smtp_server(recorder) as port, loopback_sender(port) as sender:
+        done = deliver_pending(engine, send=sender, mail_from="mm@example.org", base_url=BASE)
+    assert done.sent == 2
+    emails = {str(email["X-Matchmaker-Event"]): email for email in recorder.messages}
+    gap, deadline = emails["profile_fills_gap"], emails["deadline_soon"]
+    assert gap["Subject"] == 'A patient organisation for your draft "Anna\'s "ONCO" draft"'
+    assert gap.get_content().startswith(
+        "Liver Patients Europe (NL) is a patient organisation, a kind of partner your draft "
+        '"Anna\'s "ONCO" draft" for the call IHI-2023-05-02, Early detection of cancer with '
+        "liquid biopsy, still lacks.\n"
+        f"Their profile: {BASE}/ui/organisations/{patients[0]}\n"
+        f"Your draft: {BASE}/ui/consortia/{draft_id}\n"
+    )
+    assert deadline.get_content().startswith(
+        "The call IHI-2023-05-02, Early detection of cancer with liquid biopsy, that your draft "
+        '"Anna\'s "ONCO" draft" is written for closes in 3 days, on 4 Mar 2030.\n'
+    )
+    assert "\\" not in gap.get_content() + deadline.get_content()
 
 
 def test_new_profile_notifies_organisation_searches_but_not_itself(
