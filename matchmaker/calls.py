@@ -120,7 +120,9 @@ def _status_cases(today: date) -> tuple[Any, Any, Any]:
 
 def _calls_where(statement: Select[Any], *, filters: CallFilters, today: date) -> Select[Any]:
     if filters.programmes:
-        statement = statement.where(col(Call.programme).in_(filters.programmes))
+        # Whatever the case, as saved searches compare programmes ("ihi" is IHI's).
+        wanted = {programme.lower() for programme in filters.programmes}
+        statement = statement.where(func.lower(col(Call.programme)).in_(wanted))
     if filters.statuses:
         opened, forthcoming, closed = _status_cases(today)
         conditions = {

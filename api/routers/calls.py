@@ -81,8 +81,8 @@ def list_calls(
         list[Programme],
         Query(
             max_length=100,
-            description="Only calls of these programmes, as GET /programmes names them (may "
-            "repeat).",
+            description="Only calls of these programmes, as GET /programmes names them, in any "
+            "case (may repeat).",
         ),
     ] = [],  # noqa: B006
     q: Annotated[

@@ -121,6 +121,9 @@ def test_list_calls_filters_by_status_and_programme(client: TestClient) -> None:
     assert [item["identifier"] for item in ihi_open["items"]] == ["A-1"]
     imi = client.get("/calls", params={"programme": "IMI2"}).json()
     assert [item["identifier"] for item in imi["items"]] == ["A-2"]
+    # In any case, as a saved search compares it.
+    lower = client.get("/calls", params=[("programme", "ihi"), ("programme", "imi2")]).json()
+    assert [item["identifier"] for item in lower["items"]] == ["A-1", "A-2", "A-3"]
     assert_problem(client.get("/calls", params={"status": "ongoing"}), 422, "query.status.0")
 
 
