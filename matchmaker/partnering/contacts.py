@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from matchmaker.auth import Principal
 from matchmaker.calls import get_call
 from matchmaker.consortium.drafts import body_draft
+from matchmaker.countries import country_name
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering.outbox import Event, enqueue, web_page
@@ -200,7 +201,7 @@ def _notify_received(
         event=Event.request_received,
         subject=f"{what.capitalize()} from {sender.name}",
         body=(
-            f"{sender.name} ({sender.country}) sent you {what}{_about(call)}:\n\n"
+            f"{sender.name} ({country_name(sender.country)}) sent you {what}{_about(call)}:\n\n"
             f"{request.message}\n\n"
             "Accept it or decline it in your inbox. Their contact address is shown to you, "
             "and yours to them, only if you accept.\n\n"

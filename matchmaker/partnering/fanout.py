@@ -35,6 +35,7 @@ from sqlmodel import Session, col
 from matchmaker.consortium.drafts import members_by_draft
 from matchmaker.consortium.gaps import missing_types
 from matchmaker.consortium.proposals import effective_requirements
+from matchmaker.countries import country_name
 from matchmaker.db import BackgroundWriter, first_claimed, for_writing, session_scope
 from matchmaker.partnering.outbox import Event, add_messages, enqueue, outbox_message, web_page
 from matchmaker.partnering.requests import status_of
@@ -289,8 +290,8 @@ def _partner_request_job(
         item_key=f"partner_request:{request_id}",
         event=Event.partner_request_matches_search,
         subject=f"{publisher.name} is looking for partners for {call.identifier}",
-        body=f"{publisher.name} ({publisher.country}) looks for {sought} for the call "
-        f"{call.identifier}, {call.title}.\n{request.pitch}\n"
+        body=f"{publisher.name} ({country_name(publisher.country)}) looks for {sought} for the "
+        f"call {call.identifier}, {call.title}.\n{request.pitch}\n"
         f"{web_page(base_url, f'/calls/{call.id}#partner-requests')}",
         about=publisher.id,
         ids=AboutIds(partner_request_id=request_id, call_id=stored_id(call)),
@@ -366,7 +367,8 @@ def _gap_plans(
                 organisation_id=gap.owner_id,
                 event=Event.profile_fills_gap,
                 subject=f"{with_article(noun, capital=True)} for your draft {quoted(gap.name)}",
-                body=f"{organisation.name} ({organisation.country}) is {with_article(noun)}, "
+                body=f"{organisation.name} ({country_name(organisation.country)}) is "
+                f"{with_article(noun)}, "
                 f"a kind of partner your draft {quoted(gap.name)} for the call "
                 f"{gap.call_identifier}, {gap.call_title}, still lacks.\n"
                 f"Their profile: {web_page(base_url, f'/organisations/{organisation.id}')}\n"

@@ -307,7 +307,7 @@ def test_notifications_name_the_request_and_the_call_and_link_the_inbox_page(
         ("request_received", "A message from European Liver Patients"),
     ]
     assert sent[0].body == (
-        f"European Liver Patients (BE) sent you an answer to your partner request {about}:\n\n"
+        f"European Liver Patients (Belgium) sent you an answer to your partner request {about}:\n\n"
         "We would like to join.\n\n"
         "Accept it or decline it in your inbox. Their contact address is shown to you, and "
         f"yours to them, only if you accept.\n\n{inbox}"
@@ -316,7 +316,7 @@ def test_notifications_name_the_request_and_the_call_and_link_the_inbox_page(
         f"Leiden University declined your answer to their partner request {about}. Neither of "
         f"you sees the other's contact address.\n\n{inbox}"
     )
-    assert sent[2].body.startswith(f"European Liver Patients (BE) sent you a message {about}:")
+    assert sent[2].body.startswith(f"European Liver Patients (Belgium) sent you a message {about}:")
     assert all("GET /" not in item.body for item in sent)
 
 

@@ -375,9 +375,9 @@ def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
     assert message.about_organisation_id == patients[0]
     assert message.subject == 'A patient organisation for your draft "Liver screening"'
     assert message.body == (
-        "Liver Patients Europe (NL) is a patient organisation, a kind of partner your draft "
-        '"Liver screening" for the call IHI-2023-05-02, Early detection of cancer with liquid '
-        "biopsy, still lacks.\n"
+        "Liver Patients Europe (Netherlands) is a patient organisation, a kind of partner your "
+        'draft "Liver screening" for the call IHI-2023-05-02, Early detection of cancer with '
+        "liquid biopsy, still lacks.\n"
         f"Their profile: {BASE}/ui/organisations/{patients[0]}\n"
         f"Your draft: {BASE}/ui/consortia/{draft_id}"
     )
@@ -520,8 +520,8 @@ def test_draft_names_are_quoted_as_written_and_the_gap_email_links_the_draft(
     gap, deadline = emails["profile_fills_gap"], emails["deadline_soon"]
     assert gap["Subject"] == 'A patient organisation for your draft "Anna\'s "ONCO" draft"'
     assert gap.get_content().startswith(
-        "Liver Patients Europe (NL) is a patient organisation, a kind of partner your draft "
-        '"Anna\'s "ONCO" draft" for the call IHI-2023-05-02, Early detection of cancer with '
+        "Liver Patients Europe (Netherlands) is a patient organisation, a kind of partner your "
+        'draft "Anna\'s "ONCO" draft" for the call IHI-2023-05-02, Early detection of cancer with '
         "liquid biopsy, still lacks.\n"
         f"Their profile: {BASE}/ui/organisations/{patients[0]}\n"
         f"Your draft: {BASE}/ui/consortia/{draft_id}\n"
