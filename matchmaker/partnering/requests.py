@@ -119,12 +119,12 @@ def create_partner_request(
     _, organisation_id = require_organisation_key(actor)
     call = get_call(session, call_id=call_id)
     if call.deadline is not None and call.deadline < today:
-        raise Conflict(f"The call's deadline ({call.deadline}) has passed.")
+        raise Conflict(f"The call's deadline, {say_date(call.deadline)}, has passed.")
     if data.closes_on is not None and data.closes_on < today:
         raise InvalidInput("closes_on must not be in the past.", field="closes_on")
     if data.closes_on is not None and call.deadline is not None and data.closes_on > call.deadline:
         raise InvalidInput(
-            f"closes_on must not be after the call's deadline ({call.deadline}).",
+            f"closes_on must not be after the call's deadline, {say_date(call.deadline)}.",
             field="closes_on",
         )
     if data.consortium_id is not None:

@@ -133,7 +133,8 @@ def test_partner_request_for_a_closed_call_is_refused(client: TestClient, publis
     """A call whose deadline has passed takes no new requests (409)."""
     closed = create_call(client, identifier="OLD-1", opening_date=None, deadline="2024-01-01")
     response = publisher.client.post(f"/calls/{closed['id']}/partner-requests", json={})
-    assert_problem(response, 409)
+    refused = assert_problem(response, 409)
+    assert refused["detail"] == "The call's deadline, 1 Jan 2024, has passed."
 
 
 def test_partner_requests_need_an_organisation_key(
