@@ -1198,3 +1198,53 @@ def test_web_pages_stay_out_of_the_openapi_schema(anonymous: TestClient) -> None
     """The OpenAPI document describes the JSON API only, not the pages."""
     paths = anonymous.get("/openapi.json").json()["paths"]
     assert [path for path in paths if path == "/" or path.startswith("/ui")] == []
+
+
+def test_draft_for_a_call_without_a_partner_limit_is_never_over_one(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call that sets no `max_partners` has no size requirement: the builder says "no limit
+    set" beside the size its proposals use, and a draft larger than that size meets the call
+    instead of being "over the limit" of a number the call never set."""
+    corpus = _corpus(client)
+    call = create_call(
+        client,
+        identifier="IHI-2024-LB-09",
+        title="Liquid biopsy without a partner limit",
+        programme="IHI",
+        rule_set="none",
+        description=CALL_TEXT,
+        required_stakeholders={"academia": 1, "sme": 1, "patient_organisation": 1},
+        min_countries=2,
+        max_partners=None,
+        opening_date="2024-01-10",
+        deadline="2099-03-01",
+    )
+    builder = anonymous.get(f"/ui/calls/{call['id']}/consortium").text
+    limit = re.search(r"<dt>Partners, at most</dt><dd>(.*?)</dd>", builder, re.S)
+    assert limit is not None
+    assert " ".join(re.sub(r"<[^>]+>", " ", limit.group(1)).split()) == (
+        "no limit set (proposals use 5)"
+    )
+    members = [name for name in corpus["organisations"] if name != "Soil Works"]
+    draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", members)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+
+    gaps = anonymous.get(f"/consortia/{draft['id']}/gaps", headers=bearer(owner["api_key"]))
+    page = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"]))
+
+    assert gaps.json()["satisfied"] is True
+    assert [gap["requirement"] for gap in gaps.json()["requirements"]] == [
+        "stakeholder_type",
+        "stakeholder_type",
+        "stakeholder_type",
+        "countries",
+    ]
+    met = dict(re.findall(r'data-requirement="(\w+)" data-met="(true|false)"', page.text))
+    assert met == {
+        "academia": "true",
+        "sme": "true",
+        "patient_organisation": "true",
+        "countries": "true",
+    }
+    assert "over the limit" not in page.text
