@@ -968,7 +968,7 @@ def test_draft_panel_says_first_which_programme_rule_fails_and_links_to_it(
     assert summary is not None, page.text
     text = " ".join(re.sub(r"<[^>]+>", " ", summary.group(1)).split())
     assert text.startswith("Not eligible yet under the programme's rules: Needs 1 more independent")
-    assert "other than NL and NO" in text
+    assert "other than Netherlands and Norway" in text
     assert '<a href="#rules-heading">' in summary.group(1)
     assert page.text.index("rules-summary") < page.text.index('<li class="requirement ')
     assert 'id="rules-heading"' in page.text
