@@ -1091,6 +1091,40 @@ def test_drafts_panel_lists_only_the_callers_drafts(
     assert anonymous.get("/ui/drafts/panel").status_code == 401
 
 
+def test_drafts_panel_names_each_drafts_organisation_for_an_administrator(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """An administrator's key lists every organisation's drafts, so the list says so and names
+    the organisation each belongs to, instead of calling them "your drafts"; an
+    organisation's own list has no such column."""
+    corpus = _corpus(client)
+    mine = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    theirs = _draft(client, corpus, "Detect GmbH", ["Detect GmbH"])
+    organisations = corpus["organisations"]
+
+    page = client.get("/ui/drafts/panel").text
+    sidebar = client.get(f"/ui/drafts/panel?call_id={corpus['call']['id']}").text
+    own = anonymous.get(
+        "/ui/drafts/panel", headers=bearer(organisations["Biopsy Assays BV"]["api_key"])
+    ).text
+
+    assert "As an administrator you see every organisation's drafts, not only one" in page
+    assert (
+        '<caption class="visually-hidden">Every organisation\'s drafts</caption>'
+        in html.unescape(page)
+    )
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
+    for draft, name in ((mine, "Biopsy Assays BV"), (theirs, "Detect GmbH")):
+        [row] = [row for row in rows if f"/ui/consortia/{draft['id']}" in row]
+        cell = re.search(r'<td data-label="Organisation"><a href="([^"]+)">([^<]+)</a>', row)
+        assert cell is not None, row
+        assert cell.groups() == (f"/ui/organisations/{organisations[name]['id']}", name)
+        assert f"Organisation: {name}</span>" in sidebar
+    assert "every organisation's drafts for this call" in sidebar
+    assert "Organisation" not in own
+    assert "As an administrator" not in own
+
+
 def test_draft_exports_as_csv_with_one_row_per_member(
     client: TestClient, anonymous: TestClient
 ) -> None:
