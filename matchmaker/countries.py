@@ -5,10 +5,12 @@ that turns a code into the name people see.
 """
 
 import unicodedata
+from collections.abc import Iterable
 
 import pycountry
 
 from matchmaker.country_statuses import CountryStatus, StatusTable
+from matchmaker.wording import and_list
 from models.common import utc_today
 
 # One source of truth: the country-status table (matchmaker/data/country_statuses.csv, each row
@@ -52,3 +54,9 @@ def country_name(code: str | None) -> str:
     if not code:
         return ""
     return COUNTRY_NAMES.get(code.upper(), code)
+
+
+def country_names(codes: Iterable[str]) -> str:
+    """Countries by name in a sentence, alphabetically: "France, Germany and Norway"."""
+    names = sorted({country_name(code) for code in codes}, key=lambda name: _sort_key(("", name)))
+    return and_list(names)

@@ -330,7 +330,8 @@ class RequirementGap(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.REQUIREMENT_GAP))
 
     requirement: str = PydanticField(
-        description="The requirement: `stakeholder_type`, `countries` or `size`."
+        description="The requirement: `stakeholder_type`, `countries` or `size` (only for a "
+        "call that sets `max_partners`)."
     )
     stakeholder_type: str | None = PydanticField(
         default=None, description="For a stakeholder requirement, which type."

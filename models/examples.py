@@ -223,9 +223,9 @@ RULE_CHECK: JsonDict = {
     "title": "At least three independent legal entities, each in a different Member State or "
     "Associated Country",
     "met": False,
-    "message": "Has 1 independent entity in distinct eligible countries (NL).",
+    "message": "Has 1 independent entity in distinct eligible countries (Netherlands).",
     "fix": "Needs 2 more independent entities established in a Member State or Associated "
-    "Country other than NL.",
+    "Country other than Netherlands.",
     "source": "Regulation (EU) 2021/695, Art. 22(2); Horizon Europe General Annexes, Annex B",
     "candidates": [GAP_CANDIDATE],
 }
@@ -252,7 +252,7 @@ ELIGIBILITY: JsonDict = {
             "rule": "member-state",
             "title": "At least one of them established in an EU Member State",
             "met": True,
-            "message": "Has members established in NL.",
+            "message": "Has members established in Netherlands.",
             "fix": None,
             "source": "Regulation (EU) 2021/695, Art. 22(2); Horizon Europe General Annexes, "
             "Annex B",

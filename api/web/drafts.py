@@ -195,11 +195,20 @@ def read_drafts_panel(
     actor: ActorDep,
     call_id: Annotated[Id | None, Query()] = None,
 ) -> HTMLResponse:
-    """A fragment: the caller's drafts, optionally only those for one call (needs a key)."""
+    """A fragment: the caller's drafts, optionally only those for one call (needs a key); an
+    administrator's key sees every organisation's, each with the organisation that owns it."""
+    drafts = _drafts(session, actor, call_id)
+    owners: dict[int, str] = {}
+    if actor is not None and actor.is_admin:
+        for draft, _ in drafts:
+            if draft.owner_organisation_id not in owners:
+                owners[draft.owner_organisation_id] = organisations_service.get_organisation(
+                    session, organisation_id=draft.owner_organisation_id
+                ).name
     return render(
         request,
         "_drafts_panel.html",
-        {"drafts": _drafts(session, actor, call_id), "call_id": call_id},
+        {"drafts": drafts, "call_id": call_id, "owners": owners},
         private=True,
     )
 

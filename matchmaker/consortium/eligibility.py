@@ -42,9 +42,9 @@ from matchmaker.consortium.solver import (
     STAGE_ONE_RULE,
     ConsortiumRules,
 )
-from matchmaker.countries import country_name
+from matchmaker.countries import country_name, country_names
 from matchmaker.country_statuses import CountryStatus, StatusTable
-from matchmaker.wording import plural, say_date
+from matchmaker.wording import and_list, plural, say_date
 from models.call import RuleSet, default_rule_set
 
 __all__ = [
@@ -237,13 +237,6 @@ def independent_entities(
     return sorted((participant for _, participant in owner.values()), key=lambda p: p.id)
 
 
-def _listing(codes: Sequence[str]) -> str:
-    codes = sorted(codes)
-    if len(codes) <= 1:
-        return "".join(codes)
-    return ", ".join(codes[:-1]) + " and " + codes[-1]
-
-
 def _consortium_rules(participants: Sequence[Participant], context: Context) -> list[RuleResult]:
     eligible = context.eligible_countries()
     member_states = context.member_states()
@@ -251,7 +244,7 @@ def _consortium_rules(participants: Sequence[Participant], context: Context) -> 
     used = [p.country for p in core]
     missing = max(0, MIN_ENTITIES - len(core))
     if missing:
-        other = f" other than {_listing(used)}" if used else ""
+        other = f" other than {country_names(used)}" if used else ""
         fix = (
             f"Needs {plural(missing, 'more independent entity', 'more independent entities')} "
             f"established in a Member State or Associated Country{other}."
@@ -266,7 +259,7 @@ def _consortium_rules(participants: Sequence[Participant], context: Context) -> 
         message=(
             f"Has {len(core)} independent "
             f"{'entity' if len(core) == 1 else 'entities'} in distinct eligible countries"
-            + (f" ({_listing(used)})" if used else "")
+            + (f" ({country_names(used)})" if used else "")
             + "."
         ),
         source=SOURCES[ENTITIES_RULE],
@@ -279,7 +272,7 @@ def _consortium_rules(participants: Sequence[Participant], context: Context) -> 
         title="At least one of them established in an EU Member State",
         met=bool(in_member_state),
         message=(
-            f"Has members established in {_listing(in_member_state)}."
+            f"Has members established in {country_names(in_member_state)}."
             if in_member_state
             else "No member is established in an EU Member State."
         ),
@@ -300,7 +293,7 @@ def _one_entity_rule(participants: Sequence[Participant], context: Context) -> R
         title="At least one legal entity established in a Member State or Associated Country",
         met=bool(inside),
         message=(
-            f"Has members established in {_listing(inside)}."
+            f"Has members established in {country_names(inside)}."
             if inside
             else "No member is established in a Member State or Associated Country."
         ),
@@ -324,11 +317,12 @@ def _excluded_rule(participants: Sequence[Participant], context: Context) -> Rul
         after = context.excluded_after(country)
         when = f" (calls with a deadline after {say_date(after, full_month=True)})" if after else ""
         fixes.append(
-            f"Remove {_listing(by_country[country])}: entities established in "
+            f"Remove {and_list(sorted(by_country[country]))}: entities established in "
             f"{country_name(country)} cannot take part in Horizon Europe actions{when}."
         )
     named = "; ".join(
-        f"{_listing(by_country[country])} ({country_name(country)})" for country in countries
+        f"{and_list(sorted(by_country[country]))} ({country_name(country)})"
+        for country in countries
     )
     return RuleResult(
         rule=EXCLUDED_RULE,

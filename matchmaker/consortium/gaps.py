@@ -272,22 +272,24 @@ def gaps_for_consortium(
             candidates=country_candidates,
         )
     )
-    excess = max(0, draft.size - requirements.max_partners)
-    gaps.append(
-        RequirementGap(
-            requirement="size",
-            required=requirements.max_partners,
-            present=draft.size,
-            missing=excess,
-            message=(
-                f"Has {plural(excess, 'partner')} more than the limit of "
-                f"{requirements.max_partners}."
-                if excess
-                else f"Within the limit of {plural(requirements.max_partners, 'partner')}."
-            ),
-            candidates=[],
+    # A call without a limit has no size requirement: the size proposals use for it
+    # (`effective_requirements`) bounds what the builder proposes, not what a draft may hold.
+    if call.max_partners is not None:
+        excess = max(0, draft.size - call.max_partners)
+        gaps.append(
+            RequirementGap(
+                requirement="size",
+                required=call.max_partners,
+                present=draft.size,
+                missing=excess,
+                message=(
+                    f"Has {plural(excess, 'partner')} more than the limit of {call.max_partners}."
+                    if excess
+                    else f"Within the limit of {plural(call.max_partners, 'partner')}."
+                ),
+                candidates=[],
+            )
         )
-    )
     report = _eligibility(
         session, matching, call=call, draft=draft, consortium_id=consortium_id, context=context
     )

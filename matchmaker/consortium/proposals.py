@@ -45,7 +45,7 @@ from models.matching import MatchedTerm
 from models.organisation import Organisation, OrganisationSummary
 
 # A call without max_partners gets the smallest consortium that meets its requirements, plus
-# this many partners of free choice.
+# the partners the user keeps in it and this many of free choice.
 DEFAULT_EXTRA_PARTNERS = 2
 # Candidates the solver sees: the best of each required type, and the best overall.
 CANDIDATES_PER_TYPE = 30
@@ -73,11 +73,13 @@ def allowed_countries(context: eligibility.Context) -> frozenset[str] | None:
     return ALL_COUNTRIES - excluded if excluded else None
 
 
-def effective_requirements(call: Call) -> EffectiveRequirements:
-    """The call's requirements, with a size limit even when the call sets none."""
+def effective_requirements(call: Call, *, kept: int = 0) -> EffectiveRequirements:
+    """The call's requirements, with a size limit even when the call sets none: there, room
+    for the `kept` partners a proposal must include on top of the places it fills, so that
+    keeping partners never runs into a limit the call does not have."""
     required = {kind: count for kind, count in call.required_stakeholders.items() if count > 0}
     size = call.max_partners or (
-        max(sum(required.values()), call.min_countries, 1) + DEFAULT_EXTRA_PARTNERS
+        max(sum(required.values()), call.min_countries, 1) + kept + DEFAULT_EXTRA_PARTNERS
     )
     return EffectiveRequirements(
         required_stakeholders=required,
@@ -232,8 +234,8 @@ def propose_for_call(
 ) -> Proposals:
     """The best consortium for a call (and alternatives), without storing anything."""
     call = get_call(session, call_id=call_id)
-    requirements = effective_requirements(call)
     include, exclude = set(request.include), set(request.exclude)
+    requirements = effective_requirements(call, kept=len(include))
     if include & exclude:
         raise InvalidInput(
             f"{organisations_by_id(include & exclude).capitalize()} cannot be both included and "

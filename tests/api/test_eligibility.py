@@ -85,7 +85,7 @@ def test_draft_eligibility_reports_each_rule_and_who_could_fix_it(client: TestCl
     assert (entities["rule"], entities["met"]) == ("independent-entities", False)
     assert entities["fix"] == (
         "Needs 1 more independent entity established in a Member State or Associated Country "
-        "other than DE and FR."
+        "other than France and Germany."
     )
     assert "Art. 22(2)" in entities["source"]
     assert [c["organisation"]["id"] for c in entities["candidates"]] == [norway]

@@ -130,6 +130,24 @@ def test_proposal_reports_the_requirement_it_cannot_meet(
     assert "sme" in kinds
 
 
+def test_kept_partners_never_meet_a_limit_a_call_without_one_does_not_set(
+    client: TestClient, ids: dict[str, int]
+) -> None:
+    """A call without `max_partners` proposes its required places plus two; keeping seven
+    partners makes room for them instead of failing with "the limit is 6"."""
+    assert client.patch(f"/calls/{ids['call']}", json={"max_partners": None}).status_code == 200
+    kept = [ids[name] for name, *_ in PROFILES]
+
+    plain = client.post(f"/calls/{ids['call']}/consortium", json={}).json()
+    answer = client.post(f"/calls/{ids['call']}/consortium", json={"include": kept}).json()
+
+    assert plain["requirements"]["max_partners"] == 6
+    assert answer["requirements"]["max_partners"] == 13
+    best = answer["items"][0]
+    assert (best["feasible"], best["shortfalls"]) == (True, [])
+    assert {member["organisation"]["id"] for member in best["members"]} >= set(kept)
+
+
 def test_proposal_rejects_contradictory_input(client: TestClient, ids: dict[str, int]) -> None:
     """Unknown includes and include/exclude overlaps are 422; unknown calls 404."""
     url = f"/calls/{ids['call']}/consortium"

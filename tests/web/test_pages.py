@@ -968,7 +968,7 @@ def test_draft_panel_says_first_which_programme_rule_fails_and_links_to_it(
     assert summary is not None, page.text
     text = " ".join(re.sub(r"<[^>]+>", " ", summary.group(1)).split())
     assert text.startswith("Not eligible yet under the programme's rules: Needs 1 more independent")
-    assert "other than NL and NO" in text
+    assert "other than Netherlands and Norway" in text
     assert '<a href="#rules-heading">' in summary.group(1)
     assert page.text.index("rules-summary") < page.text.index('<li class="requirement ')
     assert 'id="rules-heading"' in page.text
@@ -1091,6 +1091,40 @@ def test_drafts_panel_lists_only_the_callers_drafts(
     assert anonymous.get("/ui/drafts/panel").status_code == 401
 
 
+def test_drafts_panel_names_each_drafts_organisation_for_an_administrator(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """An administrator's key lists every organisation's drafts, so the list says so and names
+    the organisation each belongs to, instead of calling them "your drafts"; an
+    organisation's own list has no such column."""
+    corpus = _corpus(client)
+    mine = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    theirs = _draft(client, corpus, "Detect GmbH", ["Detect GmbH"])
+    organisations = corpus["organisations"]
+
+    page = client.get("/ui/drafts/panel").text
+    sidebar = client.get(f"/ui/drafts/panel?call_id={corpus['call']['id']}").text
+    own = anonymous.get(
+        "/ui/drafts/panel", headers=bearer(organisations["Biopsy Assays BV"]["api_key"])
+    ).text
+
+    assert "As an administrator you see every organisation's drafts, not only one" in page
+    assert (
+        '<caption class="visually-hidden">Every organisation\'s drafts</caption>'
+        in html.unescape(page)
+    )
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
+    for draft, name in ((mine, "Biopsy Assays BV"), (theirs, "Detect GmbH")):
+        [row] = [row for row in rows if f"/ui/consortia/{draft['id']}" in row]
+        cell = re.search(r'<td data-label="Organisation"><a href="([^"]+)">([^<]+)</a>', row)
+        assert cell is not None, row
+        assert cell.groups() == (f"/ui/organisations/{organisations[name]['id']}", name)
+        assert f"Organisation: {name}</span>" in sidebar
+    assert "every organisation's drafts for this call" in sidebar
+    assert "Organisation" not in own
+    assert "As an administrator" not in own
+
+
 def test_draft_exports_as_csv_with_one_row_per_member(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1198,3 +1232,53 @@ def test_web_pages_stay_out_of_the_openapi_schema(anonymous: TestClient) -> None
     """The OpenAPI document describes the JSON API only, not the pages."""
     paths = anonymous.get("/openapi.json").json()["paths"]
     assert [path for path in paths if path == "/" or path.startswith("/ui")] == []
+
+
+def test_draft_for_a_call_without_a_partner_limit_is_never_over_one(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call that sets no `max_partners` has no size requirement: the builder says "no limit
+    set" beside the size its proposals use, and a draft larger than that size meets the call
+    instead of being "over the limit" of a number the call never set."""
+    corpus = _corpus(client)
+    call = create_call(
+        client,
+        identifier="IHI-2024-LB-09",
+        title="Liquid biopsy without a partner limit",
+        programme="IHI",
+        rule_set="none",
+        description=CALL_TEXT,
+        required_stakeholders={"academia": 1, "sme": 1, "patient_organisation": 1},
+        min_countries=2,
+        max_partners=None,
+        opening_date="2024-01-10",
+        deadline="2099-03-01",
+    )
+    builder = anonymous.get(f"/ui/calls/{call['id']}/consortium").text
+    limit = re.search(r"<dt>Partners, at most</dt><dd>(.*?)</dd>", builder, re.S)
+    assert limit is not None
+    assert " ".join(re.sub(r"<[^>]+>", " ", limit.group(1)).split()) == (
+        "no limit set (proposals use 5)"
+    )
+    members = [name for name in corpus["organisations"] if name != "Soil Works"]
+    draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", members)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+
+    gaps = anonymous.get(f"/consortia/{draft['id']}/gaps", headers=bearer(owner["api_key"]))
+    page = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"]))
+
+    assert gaps.json()["satisfied"] is True
+    assert [gap["requirement"] for gap in gaps.json()["requirements"]] == [
+        "stakeholder_type",
+        "stakeholder_type",
+        "stakeholder_type",
+        "countries",
+    ]
+    met = dict(re.findall(r'data-requirement="(\w+)" data-met="(true|false)"', page.text))
+    assert met == {
+        "academia": "true",
+        "sme": "true",
+        "patient_organisation": "true",
+        "countries": "true",
+    }
+    assert "over the limit" not in page.text

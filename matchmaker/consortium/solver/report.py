@@ -28,6 +28,7 @@ from matchmaker.consortium.solver.pool import (
     rule_gaps,
     type_counts,
 )
+from matchmaker.countries import country_names
 from matchmaker.wording import plural, stakeholder_noun
 
 
@@ -174,7 +175,7 @@ def _rule_shortfalls(pool: Pool, selection: Mask) -> list[Shortfall]:
     shortfalls = []
     if gaps[ENTITIES_RULE]:
         missing = gaps[ENTITIES_RULE]
-        other = f" other than {', '.join(used)}" if used else ""
+        other = f" other than {country_names(used)}" if used else ""
         shortfalls.append(
             Shortfall(
                 requirement="eligibility",
@@ -237,7 +238,7 @@ def _rule_shortfalls(pool: Pool, selection: Mask) -> list[Shortfall]:
                 needed=0,
                 achieved=gaps[EXCLUDED_RULE],
                 rule=EXCLUDED_RULE,
-                message=f"The programme excludes entities established in {', '.join(barred)} "
+                message=f"The programme excludes entities established in {country_names(barred)} "
                 "from taking part in any capacity; remove the included ones.",
             )
         )

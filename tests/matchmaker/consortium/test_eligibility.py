@@ -123,13 +123,17 @@ def test_affiliated_entities_in_two_countries_count_once() -> None:
 
 
 def test_failing_rule_says_what_would_fix_it() -> None:
-    """The fix names the countries already used and where a new partner may come from."""
+    """The message and the fix name the countries already used, by name as the pages show
+    them, and the fix says where a new partner may come from."""
     context = Context(rule_set=HE, part="pillar-2", on=date(2024, 2, 21), table=TABLE)
     report = check(_members("DE", "FR", "BE", "BE", groups={3: "x", 4: "x"})[:2], context)
     entities = report.rules[0]
+    assert entities.message == (
+        "Has 2 independent entities in distinct eligible countries (France and Germany)."
+    )
     assert entities.fix == (
         "Needs 1 more independent entity established in a Member State or Associated "
-        "Country other than DE and FR."
+        "Country other than France and Germany."
     )
     assert "DE" not in entities.fix_countries
     assert "NO" in entities.fix_countries
@@ -433,8 +437,8 @@ def test_included_excluded_candidate_is_reported_not_dropped() -> None:
     [shortfall] = best.shortfalls
     assert (shortfall.rule, shortfall.needed, shortfall.achieved) == (EXCLUDED_RULE, 0, 1)
     assert shortfall.message == (
-        "The programme excludes entities established in RU from taking part in any capacity; "
-        "remove the included ones."
+        "The programme excludes entities established in Russian Federation from taking part in "
+        "any capacity; remove the included ones."
     )
 
 
