@@ -29,7 +29,8 @@ from matchmaker import organisations as organisations_service
 from matchmaker import search
 from matchmaker.matching import explanations
 from matchmaker.matching import suggestions as suggestions_service
-from matchmaker.trust import freshness
+from matchmaker.trust import freshness, history
+from matchmaker.trust.claims import record_pic
 from models.call import CallStatus
 from models.common import text, utc_today
 from models.organisation import OrganisationPublic
@@ -202,6 +203,15 @@ def read_organisation_page(
             "confirmation_due": freshness.confirmation_due(
                 organisation.confirmed_at, remind_after_months=settings.confirm_reminder_months
             ),
+            # The CORDIS records it is: imported as one, or holding one it claimed (merged).
+            "pics": [
+                pic
+                for external_id in (
+                    organisation.external_id,
+                    *history.held_external_ids(session, organisation_id=organisation_id),
+                )
+                if (pic := record_pic(external_id)) is not None
+            ],
         },
     )
 

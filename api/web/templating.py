@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from matchmaker.countries import COUNTRY_GROUPS, country_name
-from matchmaker.trust.claims import record_pic
 from matchmaker.wording import (
     CLOSE_FIT,
     PROJECT_ROLE_LABELS,
@@ -92,7 +91,6 @@ def _environment() -> jinja2.Environment:
     environment.filters["day"] = say_date
     environment.filters["moment"] = moment
     environment.filters["and_list"] = and_list
-    environment.filters["cordis_pic"] = record_pic
     environment.tests["close_fit"] = close_fit
     environment.tests["fitting_none"] = fitting_none
     environment.globals["close_fit_line"] = percent(CLOSE_FIT)

@@ -40,3 +40,21 @@ def absorbed_external_ids(session: Session, external_ids: list[str]) -> dict[str
         if external_id is not None and survivor is not None:
             found[external_id] = survivor
     return found
+
+
+def held_external_ids(session: Session, *, organisation_id: int) -> list[str]:
+    """The external ids of the profiles merged into this one, directly or through earlier
+    merges into those (a claimed CORDIS record among them), in the order they were merged."""
+    held: list[str] = []
+    frontier = [organisation_id]
+    for _ in range(MAX_CHAIN):
+        if not frontier:
+            break
+        rows = session.execute(
+            select(col(OrganisationMerge.absorbed_id), col(OrganisationMerge.absorbed_external_id))
+            .where(col(OrganisationMerge.survivor_id).in_(frontier))
+            .order_by(col(OrganisationMerge.id))
+        ).all()
+        frontier = [absorbed_id for absorbed_id, _ in rows]
+        held.extend(external_id for _, external_id in rows if external_id)
+    return held

@@ -299,11 +299,12 @@ def test_a_registered_profiles_lookalikes_say_to_claim_an_imported_record_only(
 
 
 def test_the_claim_page_lists_the_imported_records_like_the_profile_with_their_pic(
-    anonymous: TestClient, engine: Engine, tmp_path: Path
+    anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
     """The claim form lists the imported CORDIS records that look like the profile, each with
     its PIC and a link that fills the form with it; a lookalike registered here is not one to
-    claim. The record's own page says it was imported, with its PIC; a registered one does not."""
+    claim. The record's own page shows its PIC, and so does the claimant's once the claim is
+    confirmed (the record merged into it); a profile registered here shows none."""
     source = tmp_path / "record.json"
     record = {"external_id": "cordis:999991428", "name": "ONCOMARK DIAGNOSTICS BV"}
     source.write_text(json.dumps([{**record, "stakeholder_type": "sme", "country": "NL"}]))
@@ -326,5 +327,55 @@ def test_the_claim_page_lists_the_imported_records_like_the_profile_with_their_p
 
     imported_id = int(re.findall(r'href="/ui/organisations/(\d+)">ONCOMARK', listed)[0])
     imported_page = anonymous.get(f"/ui/organisations/{imported_id}").text
-    assert '<span id="cordis-pic">Imported from CORDIS, PIC 999991428</span>' in imported_page
+    assert '<span id="cordis-pic">CORDIS PIC 999991428</span>' in imported_page
     assert 'id="cordis-pic"' not in anonymous.get(f"/ui/organisations/{registered['id']}").text
+    assert 'id="cordis-pic"' not in anonymous.get(f"/ui/organisations/{owner['id']}").text
+
+    made = anonymous.post(
+        f"/organisations/{owner['id']}/claims",
+        json={"record": "999991428"},
+        headers=bearer(owner["api_key"]),
+    )
+    assert made.status_code == 201, made.text
+    confirmed = client.post(f"/admin/claims/{made.json()['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    claimed_page = anonymous.get(f"/ui/organisations/{owner['id']}").text
+    assert '<span id="cordis-pic">CORDIS PIC 999991428</span>' in claimed_page
+
+
+def test_a_profile_shows_the_pics_of_every_record_merged_into_it_through_a_chain(
+    anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Record 111 merged into record 222, then 222 into a registered profile: the profile shows
+    both PICs."""
+    source = tmp_path / "records.json"
+    records = [
+        {"external_id": f"cordis:{pic}", "name": f"Record {pic}", "stakeholder_type": "sme"}
+        | {"country": "NL"}
+        for pic in (111, 222)
+    ]
+    source.write_text(json.dumps(records))
+    assert import_organisations_json(engine, source).created == 2
+    found = anonymous.get("/organisations", params={"q": "record"}).json()["items"]
+    ids = {item["name"]: item["id"] for item in found}
+    registered = create_organisation(anonymous, name="Registered Here", country="NL")
+
+    def merge(survivor: int, absorbed: int, version: int) -> None:
+        response = client.post(
+            f"/admin/organisations/{survivor}/merge",
+            json={"absorb": absorbed, "absorb_version": version},
+            headers={"If-Match": '"1"'},
+        )
+        assert response.status_code == 200, response.text
+
+    merge(ids["Record 222"], ids["Record 111"], 1)
+    survivor = anonymous.get(f"/organisations/{ids['Record 222']}").json()
+    response = client.post(
+        f"/admin/organisations/{registered['id']}/merge",
+        json={"absorb": ids["Record 222"], "absorb_version": survivor["version"]},
+        headers={"If-Match": '"1"'},
+    )
+    assert response.status_code == 200, response.text
+    page = anonymous.get(f"/ui/organisations/{registered['id']}").text
+    shown = re.findall(r'<span id="cordis-pic">[^<]*</span>', page)
+    assert shown == ['<span id="cordis-pic">CORDIS PICs 111 and 222</span>']
