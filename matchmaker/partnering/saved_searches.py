@@ -27,7 +27,7 @@ a new item so, and the saved-searches page (`matchmaker.partnering.finds`) the i
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
@@ -43,7 +43,7 @@ from matchmaker.matching.call_terms import CallTerms
 from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.organisations import get_organisation
 from matchmaker.partnering.ranking import partner_request_text
-from matchmaker.repository import paginate
+from matchmaker.repository import paginate, stored_id
 from models.call import Call
 from models.change import Change
 from models.organisation import Organisation
@@ -331,11 +331,14 @@ class SearchIndex:
         return [Hit(int(self.ids[row]), int(self.owners[row]), float(scores[row])) for row in rows]
 
 
-# The call-frequency counts `stored_calls` keeps, by database, with the state they were counted at.
-_counted: dict[str, tuple[tuple[int, int], CallTerms]] = {}
+# The stored calls' counts `stored_calls` keeps, by database (`_StoredCalls`).
+_counted: dict[str, "_StoredCalls"] = {}
+_counting_lock = threading.Lock()
 # The indexes `current_index` keeps, by database and target, with the state they were built at.
 _kept: dict[tuple[str, str], tuple[tuple[int, int, int], SearchIndex]] = {}
 _kept_lock = threading.Lock()
+# Calls read at once when their terms are counted.
+_CALLS_READ = 500
 
 
 def call_counts(texts: Iterable[str]) -> CallTerms:
@@ -343,12 +346,58 @@ def call_counts(texts: Iterable[str]) -> CallTerms:
     return CallTerms.shipped() + CallTerms.count(texts, _analyzer())
 
 
+@dataclass(slots=True)
+class _StoredCalls:
+    """One database's stored calls, each call's terms kept (as columns of `columns`) with the
+    version it had, so that a change analyses only the calls it wrote, not all of them."""
+
+    state: tuple[int, int] = (-1, -1)
+    terms: CallTerms = field(default_factory=CallTerms.shipped)
+    columns: dict[str, int] = field(default_factory=dict)
+    calls: dict[int, tuple[int, np.ndarray]] = field(default_factory=dict)
+
+    def update(self, session: Session, state: tuple[int, int]) -> None:
+        """Bring the counts to the stored calls: the new and changed ones analysed, the
+        deleted ones dropped."""
+        versions = {
+            call_id: version
+            for call_id, version in session.execute(select(col(Call.id), col(Call.version)))
+        }
+        for gone in self.calls.keys() - versions.keys():
+            del self.calls[gone]
+        changed = [
+            call_id
+            for call_id, version in versions.items()
+            if call_id not in self.calls or self.calls[call_id][0] != version
+        ]
+        columns = self.columns
+        for start in range(0, len(changed), _CALLS_READ):
+            chunk = changed[start : start + _CALLS_READ]
+            for call in session.scalars(select(Call).where(col(Call.id).in_(chunk))):
+                terms = set(_analyzer()(call_text(call)))
+                used = np.fromiter(
+                    (columns.setdefault(term, len(columns)) for term in terms),
+                    dtype=np.int32,
+                    count=len(terms),
+                )
+                self.calls[stored_id(call)] = (call.version, used)
+        used_by = np.bincount(
+            np.concatenate([used for _, used in self.calls.values()] or [np.zeros(0, np.int32)]),
+            minlength=len(columns),
+        )
+        names = list(columns)
+        frequencies = {names[column]: int(used_by[column]) for column in np.flatnonzero(used_by)}
+        self.terms = CallTerms.shipped() + CallTerms(len(self.calls), frequencies)
+        self.state = state
+
+
 def stored_calls(session: Session) -> CallTerms:
     """The call-frequency counts relevance weighs terms by: the table shipped with the package
     and the calls the service stores, as the matching index counts them (a deployment whose
-    calls all speak of patients weighs "patient" as the wording it shares). Counted again only
-    once a call is stored, changed or deleted: the state is the calls' count and the change
-    log's latest row about a call."""
+    calls all speak of patients weighs "patient" as the wording it shares). Brought up to date
+    only once a call is stored, changed or deleted (the state is the calls' count and the
+    change log's latest row about a call), and then only the calls written are analysed again
+    (each call's terms are kept with its version)."""
     calls, latest = session.execute(
         select(
             select(func.count()).select_from(Call).scalar_subquery(),
@@ -357,13 +406,11 @@ def stored_calls(session: Session) -> CallTerms:
     ).one()
     state = (int(calls), int(latest or 0))
     key = str(session.get_bind().engine.url)
-    counted = _counted.get(key)
-    if counted is not None and counted[0] == state:
-        return counted[1]
-    terms = call_counts(call_text(call) for call in session.scalars(select(Call)))
-    with _kept_lock:
-        _counted[key] = (state, terms)
-    return terms
+    with _counting_lock:
+        counted = _counted.setdefault(key, _StoredCalls())
+        if counted.state != state:
+            counted.update(session, state)
+        return counted.terms
 
 
 def current_index(session: Session, *, target: SearchTarget) -> SearchIndex:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
 from matchmaker.importers.runner import import_organisations_json
+from matchmaker.matching.text import call_text
 from matchmaker.partnering.delivery import deliver_pending
 from matchmaker.partnering.fanout import PassContext, run_events
 from matchmaker.partnering.saved_searches import (
@@ -22,6 +23,7 @@ from matchmaker.partnering.saved_searches import (
     relevance,
     stored_calls,
 )
+from models.call import Call
 from models.partnering import OutboxMessage
 from models.saved_search import NotificationJob, SavedSearch, SearchTarget
 from tests.factories import create_call, create_organisation, organisation_payload
@@ -119,16 +121,35 @@ def test_stored_calls_are_counted_again_only_when_a_call_changes(
     client: TestClient, engine: Engine
 ) -> None:
     """The counts are kept while no call is stored, changed or deleted: the same counts for
-    the next pass or page, new ones that count a call once it is stored."""
+    the next pass or page, new ones that count a call once it is stored, and a changed call's
+    new words, always what counting every stored call afresh gives."""
+
+    def afresh(session: Session) -> dict[str, int]:
+        return dict(
+            call_counts(call_text(call) for call in session.scalars(select(Call))).frequencies
+        )
+
     with Session(engine) as session:
         first = stored_calls(session)
         assert stored_calls(session) is first
-    create_call(client, opening_date=None, deadline=FAR)
+    call = create_call(client, opening_date=None, deadline=FAR)
+    create_call(client, identifier="IHI-2099-01-01", opening_date=None, deadline=FAR)
     with Session(engine) as session:
         second = stored_calls(session)
         assert stored_calls(session) is second
+        assert dict(second.frequencies) == afresh(session)
     assert second is not first
-    assert second.calls == first.calls + 1
+    assert second.calls == first.calls + 2
+    assert "zebrafish" not in second.frequencies
+    changed = client.patch(
+        f"/calls/{call['id']}", json={"description": "Zebrafish models of liver disease."}
+    )
+    assert changed.status_code == 200, changed.text
+    with Session(engine) as session:
+        third = stored_calls(session)
+        assert dict(third.frequencies) == afresh(session)
+    assert third.calls == second.calls
+    assert third.frequencies["zebrafish"] == second.frequencies.get("zebrafish", 0) + 1
 
 
 def test_index_applies_thresholds_and_filters(index: SearchIndex) -> None:
