@@ -22,7 +22,7 @@ common in research texts, and never touch a word spelled alike on both sides ("l
 """
 
 import re
-from functools import cache
+from functools import lru_cache
 from typing import Final
 
 # Words whose American spelling drops the u of "-our", by the American stem.
@@ -157,7 +157,8 @@ def fold(word: str) -> str:
     return word
 
 
-@cache
+# Words people search for are remembered, as many as this: typed text cannot grow it for ever.
+@lru_cache(maxsize=65_536)
 def spellings(word: str) -> tuple[str, ...]:
     """The spellings of a lowercase word that `fold` makes one, the word first: "tumor" gives
     ("tumor", "tumour"); a word with one spelling gives itself alone. (A few may be spellings
