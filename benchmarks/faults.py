@@ -132,7 +132,7 @@ def _writer(base_url: str, number: int, stop: threading.Event, answers: list[Ans
                 time.sleep(0.05)  # as a client told to retry later would, a little
 
 
-def _healthy(base_url: str) -> bool:
+def healthy(base_url: str) -> bool:
     try:
         response = httpx.get(f"{base_url}/health", timeout=5, headers={"Connection": "close"})
     except httpx.TransportError:
@@ -174,7 +174,7 @@ def run_outage(
         # From the moment the restart is asked for: a server takes a moment to accept again.
         outcome.back_at = time.monotonic()
         restore()
-        while not _healthy(base_url):
+        while not healthy(base_url):
             if time.monotonic() - outcome.back_at > 60:
                 break
             time.sleep(0.05)
