@@ -51,7 +51,7 @@ from matchmaker.matching.profile_index import ProfileIndex
 from matchmaker.matching.text_index import TfidfMatcher
 
 FORMAT: Final = "matchmaker.tfidf-index"
-FORMAT_VERSION: Final = 9
+FORMAT_VERSION: Final = 10
 MANIFEST: Final = "manifest.json"
 TERMS: Final = "terms.json"
 _PREFIX: Final = "tfidf-"

@@ -103,6 +103,17 @@ _WORDS: Final = {
     "dialog": "dialogue",
     "analog": "analogue",
     "aluminum": "aluminium",
+    "program": "programme",
+    "license": "licence",
+    "practiced": "practised",
+    "practicing": "practising",
+    "judgment": "judgement",
+    "acknowledgment": "acknowledgement",
+    "artifact": "artefact",
+    "skeptical": "sceptical",
+    "skepticism": "scepticism",
+    "maneuver": "manoeuvre",
+    "plow": "plough",
 }
 # The ise/yse side of -ize/-yze, with what may follow it.
 _IZE: Final = re.compile(r"(?<=\w{3})iz(?=(?:e|es|ed|ing|ation|ations|er|ers|able)$)")

@@ -47,6 +47,12 @@ PAIRS = [
     ("aging", "ageing"),
     ("defense", "defence"),
     ("analog", "analogue"),
+    ("program", "programme"),
+    ("license", "licence"),
+    ("practiced", "practised"),
+    ("judgment", "judgement"),
+    ("artifact", "artefact"),
+    ("skeptical", "sceptical"),
 ]
 # Words spelled alike on both sides, which look like the words the rules change.
 ALIKE = [
@@ -73,6 +79,11 @@ ALIKE = [
     "meter",
     "cancer",
     "tumorigenesis",
+    "programming",
+    "programmed",
+    "licensed",
+    "practice",
+    "practical",
 ]
 
 
@@ -106,6 +117,7 @@ def test_the_analyzer_makes_one_term_of_both_spellings_and_their_plurals() -> No
     analyze = counter((1, 2), ()).build_analyzer()
     assert analyze("tumors Tumour tumour's")[:3] == [fold("tumour")] * 3
     assert analyze("paediatric tumours") == analyze("pediatric tumor")
+    assert analyze("research programs") == analyze("research programmes")
 
 
 def test_a_query_in_one_spelling_finds_the_profile_written_in_the_other() -> None:
