@@ -996,6 +996,49 @@ def test_draft_panel_counts_the_calls_requirements_apart_from_the_programme_rule
     assert "3 requirements" not in text
 
 
+def test_draft_panel_says_what_its_countries_count_beside_an_unmet_entities_rule(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Members in the Netherlands, Norway and the United States meet the call's three countries
+    but only two count for Horizon Europe's rule: beside "Met" the countries row says what each
+    counts and why the rule is not met; a draft that meets both says nothing of it."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    american = create_organisation(
+        client, name="Boston Biopsy Labs", stakeholder_type="academia", country="US"
+    )
+    call = _horizon_call(client, "HORIZON-HLTH-2099-LB-05")
+    assert call["min_countries"] == 3
+    scene = {
+        "call": call,
+        "organisations": {**corpus["organisations"], "Boston Biopsy Labs": american},
+    }
+    members = ["Biopsy Assays BV", "Oslo Cancer Institute"]
+    draft = _draft(client, scene, "Biopsy Assays BV", [*members, "Boston Biopsy Labs"])
+
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+
+    row = page.split('data-requirement="countries"')[1].split('<li class="requirement')[0]
+    assert 'data-met="true"' in row
+    assert '<span class="requirement-count">3 of 3</span>' in row
+    text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
+    assert (
+        "Every member's country counts here, whatever its status. The programme's rule counts "
+        "only independent entities in Member States and Associated Countries, and is not met "
+        "yet. Has 2 independent entities in distinct eligible countries (Netherlands and "
+        "Norway). See the programme's rules ."
+    ) in text
+    assert '<a href="#rules-heading">' in row
+    rules = dict(re.findall(r'data-rule="([\w-]+)" data-met="(true|false)"', page))
+    assert rules["independent-entities"] == "false"
+
+    both = _draft(client, scene, "Biopsy Assays BV", [*members, "Detect GmbH"])
+    page = anonymous.get(f"/ui/consortia/{both['id']}/panel", headers=bearer(owner["api_key"]))
+    assert "data-countries-apart" not in page.text
+
+
 def test_draft_panel_flags_members_that_look_affiliated(
     client: TestClient, anonymous: TestClient
 ) -> None:
