@@ -1074,8 +1074,7 @@ def test_builder_page_states_the_programme_rules_in_the_words_of_a_draft(
         ("member-state", "At least one of them established in an EU Member State"),
         (
             "no-excluded-entities",
-            "No legal entity established in a country excluded from the programme, in any "
-            "capacity",
+            "No legal entity established in a country excluded from the programme, in any capacity",
         ),
     ]
     side = builder.split('id="req-heading"')[1].split("</section>")[0]

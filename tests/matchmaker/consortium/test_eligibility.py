@@ -274,7 +274,6 @@ def test_rule_set_none_has_no_rules() -> None:
     assert check(_members("US"), context).rules == ()
 
 
-
 def test_stated_rules_are_the_rules_a_report_checks_in_its_words() -> None:
     """Before there is a consortium, each rule set states the rules a draft's report checks,
     by name and in the same title: the stage a two-stage IHI call is at decides its IHI rule."""
@@ -289,6 +288,7 @@ def test_stated_rules_are_the_rules_a_report_checks_in_its_words() -> None:
     ]
     none = Context(rule_set=RuleSet.none, part=None, on=date(2024, 1, 1), table=TABLE)
     assert stated_rules(none) == []
+
 
 @pytest.mark.parametrize(
     ("programme", "min_countries", "expected"),
