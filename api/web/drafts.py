@@ -25,11 +25,12 @@ from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
 from matchmaker.auth import require_key
 from matchmaker.consortium import drafts as consortia_service
-from matchmaker.consortium import proposals
+from matchmaker.consortium import eligibility, proposals
 from matchmaker.consortium.gaps import gaps_for_consortium
 from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
+from matchmaker.rules import call_context
 from models.call import RuleSet
 from models.common import Id, utc_now, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
@@ -148,11 +149,21 @@ def read_builder_page(
             )
         except NotFound:
             continue
+    # The programme's rules, in the words a draft's coverage checks them in.
+    context = call_context(session, call)
+    programme = {
+        "name": RULE_SET_NAMES.get(context.rule_set, str(context.rule_set)),
+        "evaluated_on": context.on,
+        "rules": [
+            {"rule": rule, "title": title} for rule, title in eligibility.stated_rules(context)
+        ],
+    }
     return render(
         request,
         "builder.html",
         {
             "call": calls_service.to_public(call, today=utc_today()),
+            "programme": programme,
             "requirements": proposed.requirements,
             "best": best,
             "alternatives": alternatives,

@@ -62,6 +62,7 @@ __all__ = [
     "default_rule_set",
     "likely_affiliates",
     "solver_rules",
+    "stated_rules",
 ]
 
 PROGRAMME = "horizon-europe"
@@ -443,6 +444,12 @@ def check(participants: Sequence[Participant], context: Context) -> Report:
         participants=tuple(_participation(p, context) for p in participants),
         likely_affiliates=tuple(likely_affiliates(participants)),
     )
+
+
+def stated_rules(context: Context) -> list[tuple[str, str]]:
+    """The context's rules as a draft's report states them, each by name and title, before
+    there is a consortium to check (the builder lists them beside the call's requirements)."""
+    return [(rule.rule, rule.title) for rule in check([], context).rules]
 
 
 def solver_rules(context: Context) -> ConsortiumRules | None:

@@ -127,3 +127,59 @@ def test_a_drafts_members_table_fits_beside_its_coverage_with_capitalised_names(
     problems += page_problems(page, f"/ui/consortia/{draft['id']}")
 
     assert problems == []
+
+
+# The rendered width of each country's name in a table's "Type and country" cells, in px (a name
+# kept for screen readers only is clipped to 1 px).
+COUNTRY_NAME_WIDTHS = """(table) => [...document.querySelectorAll(table + " .country-name")]
+  .map((e) => [e.textContent, Math.round(e.getBoundingClientRect().width)])"""
+
+
+def test_the_builder_and_a_draft_show_each_members_country_by_name_and_still_fit(
+    context: Any, audit: dict[str, Any], server: Any
+) -> None:
+    """At 1280 px and 1440 px the builder's proposal and a draft's members show each member's
+    country by its name, not by its code alone, and both tables still fit their boxes with a
+    long country name under a long-named healthcare provider the proposal keeps."""
+    key = audit["key"]
+    created = server.post(
+        "/organisations",
+        json={
+            "name": "KLINICKI CENTAR UNIVERZITETA U SARAJEVU - UNIVERSITY CLINICAL CENTRE",
+            "stakeholder_type": "healthcare_provider",
+            "country": "BA",
+            "description": "Tumour microenvironment and host response in cancer patients.",
+        },
+    )
+    assert created.status_code == 201, created.text
+    clinic = created.json()
+    draft = server.post(
+        "/consortia",
+        headers={"Authorization": f"Bearer {key}"},
+        json={
+            "name": "Country names",
+            "call_id": audit["call"]["id"],
+            "members": [
+                {"organisation_id": audit["organisation"]["id"], "role": "coordinator"},
+                {"organisation_id": clinic["id"], "role": "partner"},
+            ],
+        },
+    ).json()
+    builder = f"/ui/calls/{audit['call']['id']}/consortium?include={clinic['id']}"
+    page = context.new_page()
+    sign_in(page, key, audit["organisation"]["name"])
+    problems, hidden = [], []
+    for width in (1280, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path, table in [
+            (builder, ".builder-main > .table-scroll .proposal-table"),
+            (f"/ui/consortia/{draft['id']}", "#member-table"),
+        ]:
+            problems += page_problems(page, path)
+            names = page.evaluate(COUNTRY_NAME_WIDTHS, table)
+            assert names, f"{path}: no country in {table}"
+            hidden += [f"{path} at {width} px: {name}" for name, shown in names if shown < 20]
+            assert "Bosnia and Herzegovina" in [name for name, _ in names]
+
+    assert problems == []
+    assert hidden == []

@@ -137,6 +137,7 @@ def test_user_builds_a_draft_closes_a_gap_and_exports_it(
     # Removing the patient organisation opens a gap with candidates to close it.
     patient = page.locator("#member-table tbody tr[data-stakeholder-type='patient_organisation']")
     removed_name = patient.locator("th a").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
     patient.get_by_role("button", name=f"Remove {removed_name}").click()
     gap = page.locator("li.requirement[data-requirement='patient_organisation']")
     expect(gap).to_have_attribute("data-met", "false")

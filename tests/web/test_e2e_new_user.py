@@ -140,6 +140,53 @@ def test_builder_starts_a_draft_with_only_my_organisation_and_the_draft_is_renam
     assert problems == []
 
 
+def test_remove_asks_first_and_cancelled_keeps_the_member(
+    server: httpx.Client, browser: Any, scene: dict[str, Any]
+) -> None:
+    """Remove on a partner asks first, naming it and how to have it back; cancelled, nothing is
+    sent and the member stays; confirmed from the keyboard, it goes."""
+    expect = sync_api.expect
+    call, writer, patients = scene["call"], scene["writer"], scene["patients"]
+    draft = _draft(server, writer, call, (writer, "coordinator"), (patients, "partner"))
+    problems: list[str] = []
+    page = _tab(browser, server, problems)
+    sign_in(page, writer["api_key"], "Organoid Tolerance Institute")
+    page.goto(f"/ui/consortia/{draft['id']}")
+    members = page.locator("#member-table tbody tr")
+    expect(members).to_have_count(2)
+    asked: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    remove = page.get_by_role("button", name="Remove Organoid Kidney Patients")
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    remove.click()
+    assert asked == [
+        "Remove Organoid Kidney Patients from the draft? To have it back, find it under “Add an "
+        "organisation” and add it again."
+    ]
+    expect(remove).to_be_enabled()
+    expect(members).to_have_count(2)
+    stored = server.get(f"/consortia/{draft['id']}").json()
+    assert [m["organisation"]["id"] for m in stored["members"]] == [writer["id"], patients["id"]]
+
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    remove.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_have_text("Removed Organoid Kidney Patients.")
+    expect(members).to_have_count(1)
+    assert len(asked) == 2
+    stored = server.get(f"/consortia/{draft['id']}").json()
+    assert [m["organisation"]["id"] for m in stored["members"]] == [writer["id"]]
+    page.context.close()
+    assert problems == []
+
+
 def test_finder_marks_members_pages_through_results_and_a_missing_coordinator_is_said(
     server: httpx.Client, browser: Any, scene: dict[str, Any]
 ) -> None:

@@ -145,3 +145,41 @@ def test_a_fields_error_clears_as_soon_as_the_field_is_changed(page: Any) -> Non
     for field in ("stakeholder_type", "country"):
         expect(page.locator(f"#{field}")).not_to_have_attribute("aria-invalid", "true")
         expect(page.locator(f"#error-{field}")).to_be_hidden()
+
+
+def test_the_error_summary_goes_once_every_field_it_named_is_changed(page: Any) -> None:
+    """The box at the top names each field that was wrong; it stays, as it was, while one of
+    them is unchanged, and goes once each has been changed, as their own errors did. A project
+    it named goes with its row; sent wrong again, the box names only what is wrong now."""
+    page.goto("/ui/organisations/new")
+    page.get_by_label("Website").fill("not a web address")
+    page.get_by_role("button", name="Add a past project").click()
+    page.get_by_label("What it was about").fill("A study of gait in the elderly.")
+    page.get_by_role("button", name="Register and get my key").click()
+    summary = page.locator("#form-errors")
+    named = ["Name", "Stakeholder type", "Country", "Website"]
+    # A project without a title is refused in the page, before the API is asked.
+    expect(summary.get_by_role("link")).to_have_text(["Past project 1, Project title"])
+    page.get_by_role("button", name="Remove this project").click()
+    expect(summary).to_be_hidden()
+    expect(summary).to_be_empty()
+
+    page.get_by_role("button", name="Register and get my key").click()
+    expect(summary.get_by_role("link")).to_have_text(named)
+    page.get_by_label("Name").fill("Settled Summary Ltd")
+    page.get_by_label("Stakeholder type").select_option("sme")
+    page.get_by_label("Country").select_option("DE")
+    expect(page.locator("#name")).not_to_have_attribute("aria-invalid", "true")
+    expect(summary).to_be_visible()
+    expect(summary.locator("p")).to_have_text(
+        "Not saved: correct these 4 fields, where they are marked."
+    )
+    expect(summary.get_by_role("link")).to_have_text(named)
+
+    website = page.get_by_label("Website")
+    website.fill("still not one")
+    expect(summary).to_be_hidden()
+    expect(summary).to_be_empty()
+    page.get_by_role("button", name="Register and get my key").click()
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_text(["Website"])

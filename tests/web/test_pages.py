@@ -996,6 +996,99 @@ def test_draft_panel_counts_the_calls_requirements_apart_from_the_programme_rule
     assert "3 requirements" not in text
 
 
+def test_draft_panel_says_what_its_countries_count_beside_an_unmet_entities_rule(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Members in the Netherlands, Norway and the United States meet the call's three countries
+    but only two count for Horizon Europe's rule: beside "Met" the countries row says what each
+    counts and why the rule is not met; a draft that meets both says nothing of it."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    american = create_organisation(
+        client, name="Boston Biopsy Labs", stakeholder_type="academia", country="US"
+    )
+    call = _horizon_call(client, "HORIZON-HLTH-2099-LB-05")
+    assert call["min_countries"] == 3
+    scene = {
+        "call": call,
+        "organisations": {**corpus["organisations"], "Boston Biopsy Labs": american},
+    }
+    members = ["Biopsy Assays BV", "Oslo Cancer Institute"]
+    draft = _draft(client, scene, "Biopsy Assays BV", [*members, "Boston Biopsy Labs"])
+
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+
+    row = page.split('data-requirement="countries"')[1].split('<li class="requirement')[0]
+    assert 'data-met="true"' in row
+    assert '<span class="requirement-count">3 of 3</span>' in row
+    text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
+    assert (
+        "Every member's country counts here, whatever its status. The programme's rule counts "
+        "only independent entities in Member States and Associated Countries, and is not met "
+        "yet. Has 2 independent entities in distinct eligible countries (Netherlands and "
+        "Norway). See the programme's rules ."
+    ) in text
+    assert '<a href="#rules-heading">' in row
+    rules = dict(re.findall(r'data-rule="([\w-]+)" data-met="(true|false)"', page))
+    assert rules["independent-entities"] == "false"
+
+    both = _draft(client, scene, "Biopsy Assays BV", [*members, "Detect GmbH"])
+    page = anonymous.get(f"/ui/consortia/{both['id']}/panel", headers=bearer(owner["api_key"]))
+    assert "data-countries-apart" not in page.text
+
+
+def _rules_listed(page: str) -> tuple[str, list[tuple[str, str]]]:
+    """A page's programme rules: the heading's text, and each rule's name and title."""
+    heading = re.search(r'<h3 id="rules-heading">(.*?)</h3>', page, re.S)
+    assert heading is not None, page
+    titles = re.findall(
+        r'data-rule="([\w-]+)"[^>]*>\s*<div class="requirement-head">\s*'
+        r'<span class="requirement-name">([^<]+)</span>',
+        page,
+    )
+    return " ".join(re.sub(r"<[^>]+>", " ", heading.group(1)).split()), titles
+
+
+def test_builder_page_states_the_programme_rules_in_the_words_of_a_draft(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Beside the call's requirements the builder states the programme's rules before any draft
+    exists, under the heading and in the words a draft's coverage checks them in; a call
+    without programme rules states none."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    call = _horizon_call(client, "HORIZON-HLTH-2099-LB-06")
+
+    builder = anonymous.get(f"/ui/calls/{call['id']}/consortium").text
+
+    heading, rules = _rules_listed(builder)
+    assert heading == "Programme rules (Horizon Europe, on 1 Mar 2099 )"
+    assert rules == [
+        (
+            "independent-entities",
+            "At least three independent legal entities, each in a different Member State or "
+            "Associated Country",
+        ),
+        ("member-state", "At least one of them established in an EU Member State"),
+        (
+            "no-excluded-entities",
+            "No legal entity established in a country excluded from the programme, in any capacity",
+        ),
+    ]
+    side = builder.split('id="req-heading"')[1].split("</section>")[0]
+    assert side.index("Countries, at least") < side.index('id="rules-heading"')
+    assert "data-met" not in side
+    draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    panel = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"]))
+    assert _rules_listed(panel.text) == (heading, rules)
+
+    unruled = anonymous.get(f"/ui/calls/{corpus['call']['id']}/consortium").text
+    assert "rules-heading" not in unruled
+    assert "Countries, at least" in unruled
+
+
 def test_draft_panel_flags_members_that_look_affiliated(
     client: TestClient, anonymous: TestClient
 ) -> None:

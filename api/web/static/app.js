@@ -652,6 +652,13 @@
           }
         });
       } else if (action === "remove-member") {
+        // No undo brings a member back, so the page asks first; not for the coordinator, whom
+        // the API never removes: its refusal says what to do instead.
+        var row = button.closest("tr[data-role]");
+        if ((!row || row.getAttribute("data-role") !== "coordinator") &&
+          !window.confirm("Remove " + name + " from the draft? To have it back, find it under “Add an organisation” and add it again.")) {
+          return;
+        }
         button.disabled = true;
         change("DELETE", memberUrl, undefined, "Removed " + name + ".", button);
       } else if (action === "set-role") {
@@ -1564,9 +1571,7 @@
       });
       var heading = document.createElement("p");
       if (list.children.length) {
-        heading.textContent = list.children.length === 1
-          ? "Not saved: correct the field below, where it is marked."
-          : "Not saved: correct these " + list.children.length + " fields, where they are marked.";
+        heading.textContent = errorsHeading(list.children.length);
       } else {
         heading.textContent = problem.detail;
       }
@@ -1608,6 +1613,7 @@
       var button = event.target.closest("[data-action='remove-activity']");
       if (button) {
         button.closest("[data-activity]").remove();
+        settleErrorSummaries();
         form.querySelector("[data-action='add-activity']").focus();
       }
     });
@@ -1943,6 +1949,40 @@
     });
   }
 
+  // What heads a form's summary of errors that lists `count` of them.
+  function errorsHeading(count) {
+    return count === 1
+      ? "Not saved: correct the field below, where it is marked."
+      : "Not saved: correct these " + count + " fields, where they are marked.";
+  }
+
+  // A summary of errors ([data-error-summary]) goes once every field it links to has been
+  // changed (a field it named that is gone, a removed project's, counts as changed): it spoke
+  // of what they held before. Until then it stays as it was, so a screen reader does not read
+  // it out again at each field; an error it names no field for stays, alone.
+  function settleErrorSummaries() {
+    document.querySelectorAll("[data-error-summary]:not([hidden])").forEach(function (summary) {
+      var links = summary.querySelectorAll("li > a[href^='#']");
+      var waiting = Array.prototype.some.call(links, function (link) {
+        var field = document.getElementById(link.getAttribute("href").slice(1));
+        return field && field.getAttribute("aria-invalid") === "true";
+      });
+      if (!links.length || waiting) {
+        return;
+      }
+      links.forEach(function (link) {
+        link.parentNode.remove();
+      });
+      var left = summary.querySelectorAll("li").length;
+      if (left) {
+        summary.querySelector("p").textContent = errorsHeading(left);
+      } else {
+        summary.hidden = true;
+        summary.replaceChildren();
+      }
+    });
+  }
+
   // A field marked wrong (aria-invalid) stops being marked, and the message beside it (a
   // .field-error it names in aria-describedby) goes, as soon as the user changes it: both spoke
   // of what the field held before. Delegated, for every form and the fragments loaded later.
@@ -1960,6 +2000,7 @@
           message.textContent = "";
         }
       });
+      settleErrorSummaries();
     }
     document.addEventListener("input", clear);
     document.addEventListener("change", clear);

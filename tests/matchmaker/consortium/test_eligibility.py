@@ -17,6 +17,7 @@ from matchmaker.consortium.eligibility import (
     independent_entities,
     likely_affiliates,
     solver_rules,
+    stated_rules,
 )
 from matchmaker.consortium.solver import Candidate, Method, Requirements, propose_consortia
 from matchmaker.country_statuses import CountryStatus, StatusTable, parse_row
@@ -271,6 +272,22 @@ def test_rule_set_none_has_no_rules() -> None:
     """A call with rule set none is only held to its own conditions."""
     context = Context(rule_set=RuleSet.none, part=None, on=date(2024, 1, 1), table=TABLE)
     assert check(_members("US"), context).rules == ()
+
+
+def test_stated_rules_are_the_rules_a_report_checks_in_its_words() -> None:
+    """Before there is a consortium, each rule set states the rules a draft's report checks,
+    by name and in the same title: the stage a two-stage IHI call is at decides its IHI rule."""
+    for context in (_ihi(two_stage=False), _ihi(two_stage=True)):
+        report = check(IHI_MEMBERS, context)
+        assert stated_rules(context) == [(rule.rule, rule.title) for rule in report.rules]
+    assert [name for name, _ in stated_rules(_ihi(two_stage=True))] == [
+        ENTITIES_RULE,
+        MEMBER_STATE_RULE,
+        EXCLUDED_RULE,
+        STAGE_ONE_RULE,
+    ]
+    none = Context(rule_set=RuleSet.none, part=None, on=date(2024, 1, 1), table=TABLE)
+    assert stated_rules(none) == []
 
 
 @pytest.mark.parametrize(
