@@ -2278,18 +2278,57 @@
     });
   }
 
-  // An administrator merges a profile that looks like the same organisation into this one.
+  // What a change shown by loading the page again did, said once it has loaded: kept in this
+  // tab's session storage for this address only, then said in the status region (which takes
+  // the focus, so that a screen reader reads it), as a change made without loading again is.
+  var SAID = "matchmaker.said";
+
+  function reloadSaying(message) {
+    var store = storage();
+    if (!store) {
+      announce(message, "ok");
+      document.getElementById("status").focus();
+      return;
+    }
+    store.setItem(SAID, JSON.stringify({ path: location.pathname, message: message }));
+    location.reload();
+  }
+
+  function sayWhatWasDone() {
+    var store = storage();
+    if (!store) {
+      return;
+    }
+    var said = null;
+    try {
+      said = JSON.parse(store.getItem(SAID) || "null");
+    } catch (error) {
+      said = null;
+    }
+    store.removeItem(SAID);
+    if (said && said.path === location.pathname && said.message) {
+      announce(said.message, "ok");
+      document.getElementById("status").focus();
+    }
+  }
+
+  // An administrator merges a profile that looks like the same organisation into this one; the
+  // page loads again to show the merged profile and says what happened.
   function setupMergeOrganisation() {
     document.addEventListener("click", function (event) {
       var button = event.target.closest("[data-action='merge-organisation']");
       if (!button) {
         return;
       }
-      var question = "Merge " + button.getAttribute("data-absorb-name") + " into this profile? The other profile is deleted; this cannot be undone.";
+      var name = button.getAttribute("data-absorb-name");
+      var question = "Merge " + name + " into this profile? The other profile is deleted; this cannot be undone.";
       var url = "/admin/organisations/" + button.getAttribute("data-organisation-id") + "/merge";
       var body = { absorb: Number(button.getAttribute("data-absorb")) };
       profileAction(button, question, "POST", url, body, "Not merged: ", function () {
-        location.reload();
+        reloadSaying(
+          name + " was merged into this profile: its projects, keywords, keys, drafts and requests are now this profile's, " +
+            "and the fields this profile left empty were filled from it. Its own profile is deleted; its old address links here.",
+        );
       });
     });
   }
@@ -2341,6 +2380,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     signInWithRecoveredKey();
     var who = applySession();
+    sayWhatWasDone();
     setupSignIn();
     setupSignOut();
     setupCopyKey();
