@@ -29,9 +29,13 @@ COUNTRY_NAMES = {
 } | EXTRA_NAMES
 
 
+def name_order(name: str) -> str:
+    """A country's name as lists sort it: accents ignored ("Åland Islands" with the A's)."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+
+
 def _sort_key(pair: tuple[str, str]) -> str:
-    """Alphabetical by name, accents ignored ("Åland Islands" sorts with the A's)."""
-    return unicodedata.normalize("NFKD", pair[1]).encode("ascii", "ignore").decode().casefold()
+    return name_order(pair[1])
 
 
 def _listed(codes: frozenset[str] | set[str]) -> list[tuple[str, str]]:
@@ -58,5 +62,5 @@ def country_name(code: str | None) -> str:
 
 def country_names(codes: Iterable[str]) -> str:
     """Countries by name in a sentence, alphabetically: "France, Germany and Norway"."""
-    names = sorted({country_name(code) for code in codes}, key=lambda name: _sort_key(("", name)))
+    names = sorted({country_name(code) for code in codes}, key=name_order)
     return and_list(names)

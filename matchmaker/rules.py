@@ -7,7 +7,14 @@ from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_role
 from matchmaker.consortium.eligibility import Context
-from matchmaker.country_statuses import StatusRow, StatusTable, parse_row, shipped_rows, sources
+from matchmaker.country_statuses import (
+    PARTS,
+    StatusRow,
+    StatusTable,
+    parse_row,
+    shipped_rows,
+    sources,
+)
 from matchmaker.errors import InvalidInput
 from models.call import Call, RuleSet
 from models.common import utc_today
@@ -115,6 +122,30 @@ def table_rows(session: Session) -> list[CountryStatusPublic]:
         for row in added_rows(session)
     ]
     return shipped_table_rows() + added
+
+
+def table_rows_on(session: Session, *, on: date) -> list[tuple[CountryStatusPublic, bool]]:
+    """Every row, as `table_rows` lists them, each with whether it decides its country's status
+    on that date for the whole programme or some part of it: a row whose dates hold that day
+    but that a later-starting row took over from does not."""
+    added = added_rows(session)
+    extra = [_as_status_row(row) for row in added]
+    table = StatusTable.shipped(extra)
+    public = shipped_table_rows() + [
+        _public(status_row, row.source, added_at=row.created_at)
+        for status_row, row in zip(extra, added, strict=True)
+    ]
+    return [
+        (shown, _decides(table, row, on)) for shown, row in zip(public, table.rows, strict=True)
+    ]
+
+
+def _decides(table: StatusTable, row: StatusRow, on: date) -> bool:
+    return any(
+        table.row_for(row.country, programme=row.programme, part=part, on=on) is row
+        for part in (None, *PARTS)
+        if row.covers(part)
+    )
 
 
 def render_table(rows: list[CountryStatusPublic]) -> str:

@@ -10,7 +10,16 @@ Mount it in the app factory with::
 from fastapi import APIRouter
 from starlette.staticfiles import StaticFiles
 
-from api.web import calls, drafts, organisations, pages, partnering, saved_searches, trust
+from api.web import (
+    calls,
+    country_statuses,
+    drafts,
+    organisations,
+    pages,
+    partnering,
+    saved_searches,
+    trust,
+)
 from api.web.pages import PageNotFound, page_not_found
 from api.web.templating import STATIC_DIR, STATIC_URL
 
@@ -22,6 +31,7 @@ router.include_router(drafts.router)
 router.include_router(partnering.router)
 router.include_router(saved_searches.router)
 router.include_router(trust.router)
+router.include_router(country_statuses.router)
 
 
 def static_files() -> StaticFiles:

@@ -19,7 +19,15 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.deps import ActorDep, IdPath, MatchingDep, SessionDep
-from api.web.pages import Text, find_as_typed, not_found_page, valid_stakeholder_type
+from api.web.pages import (
+    PER_PAGE,
+    PageNumber,
+    Text,
+    find_as_typed,
+    not_found_page,
+    pager_for,
+    valid_stakeholder_type,
+)
 from api.web.templating import PRIVATE_HEADERS, render
 from matchmaker import calls as calls_service
 from matchmaker import organisations as organisations_service
@@ -47,6 +55,8 @@ CSV_COLUMNS = ("organisation_id", "name", "stakeholder_type", "country", "role")
 # A spreadsheet runs a cell that starts like a formula; a leading apostrophe keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 OrganisationIds = Annotated[list[Id], Query(max_length=MAX_PINNED)]
+# A builder's sidebar lists at most this many of the drafts for its call.
+SIDEBAR_DRAFTS = 200
 # The draft's organisation finder shows this many more at each "Show more", up to the most.
 PICKER_STEP = 10
 PICKER_MOST = 200
@@ -178,16 +188,18 @@ def read_builder_page(
 
 
 @router.get("/ui/drafts")
-def list_drafts_page(request: Request) -> HTMLResponse:
-    """The signed-in organisation's drafts (loaded by the page's script with its key)."""
-    return render(request, "drafts.html")
+def list_drafts_page(request: Request, page: PageNumber = 1) -> HTMLResponse:
+    """The signed-in organisation's drafts, a page of them (loaded by the page's script with
+    its key)."""
+    panel_url = f"/ui/drafts/panel?page={page}" if page > 1 else "/ui/drafts/panel"
+    return render(request, "drafts.html", {"panel_url": panel_url})
 
 
 def _drafts(
-    session: Session, actor: ActorDep, call_id: int | None
-) -> list[tuple[ConsortiumPublic, dict[str, object]]]:
-    items, _ = consortia_service.list_consortia(
-        session, actor=actor, call_id=call_id, limit=200, offset=0
+    session: Session, actor: ActorDep, call_id: int | None, *, limit: int, offset: int
+) -> tuple[list[tuple[ConsortiumPublic, dict[str, object]]], int]:
+    items, total = consortia_service.list_consortia(
+        session, actor=actor, call_id=call_id, limit=limit, offset=offset
     )
     calls: dict[int, dict[str, object]] = {}
     rows = []
@@ -196,7 +208,7 @@ def _drafts(
             call = calls_service.get_call(session, call_id=item.call_id)
             calls[item.call_id] = {"id": call.id, "identifier": call.identifier}
         rows.append((consortia_service.to_public(session, item), calls[item.call_id]))
-    return rows
+    return rows, total
 
 
 @router.get("/ui/drafts/panel")
@@ -205,10 +217,21 @@ def read_drafts_panel(
     session: SessionDep,
     actor: ActorDep,
     call_id: Annotated[Id | None, Query()] = None,
+    page: PageNumber = 1,
 ) -> HTMLResponse:
-    """A fragment: the caller's drafts, optionally only those for one call (needs a key); an
+    """A fragment: one page of the caller's drafts, with how many there are and links to the
+    other pages, or for a builder's sidebar those for one call (needs a key); an
     administrator's key sees every organisation's, each with the organisation that owns it."""
-    drafts = _drafts(session, actor, call_id)
+    pager = None
+    if call_id is None:
+        drafts, total = _drafts(session, actor, None, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+        pager = pager_for("/ui/drafts", {}, page=page, total=total)
+        if pager.page != page:  # past the end (drafts deleted meanwhile): the last page
+            drafts, total = _drafts(
+                session, actor, None, limit=PER_PAGE, offset=(pager.page - 1) * PER_PAGE
+            )
+    else:
+        drafts, _ = _drafts(session, actor, call_id, limit=SIDEBAR_DRAFTS, offset=0)
     owners: dict[int, str] = {}
     if actor is not None and actor.is_admin:
         for draft, _ in drafts:
@@ -219,7 +242,7 @@ def read_drafts_panel(
     return render(
         request,
         "_drafts_panel.html",
-        {"drafts": drafts, "call_id": call_id, "owners": owners},
+        {"drafts": drafts, "call_id": call_id, "owners": owners, "pager": pager},
         private=True,
     )
 

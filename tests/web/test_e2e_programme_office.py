@@ -239,7 +239,8 @@ def test_an_administrator_merges_a_lookalike_from_the_profile_page(
     page: Any, server: httpx.Client
 ) -> None:
     """A profile registered twice: the administrator merges the copy into the first from the
-    first's page; the copy is gone and the list of lookalikes with it."""
+    first's page; the page says so in its status region, and the copy is gone and the list
+    of lookalikes with it."""
     first = create_organisation(
         server,
         name="Rare Disease Patients Denmark",
@@ -263,6 +264,15 @@ def test_an_administrator_merges_a_lookalike_from_the_profile_page(
         "button", name="Merge it into this profile"
     ).click()
     expect(page.locator("#admin-duplicates")).to_have_count(0)
+    status = page.get_by_role("status")
+    expect(status).to_have_text(
+        "Rare Disease Patients Denmark. was merged into this profile: its projects, keywords, "
+        "keys, drafts and requests are now this profile's, and the fields this profile left "
+        "empty were filled from it. Its own profile is deleted; its old address links here."
+    )
+    expect(status).to_be_focused()
+    # The page loaded again: it shows what the merge brought (the copy's keyword).
+    expect(page.get_by_role("listitem").filter(has_text="patient panels").first).to_be_visible()
     assert asked == [
         "Merge Rare Disease Patients Denmark. into this profile? The other profile is "
         "deleted; this cannot be undone."
@@ -271,3 +281,43 @@ def test_an_administrator_merges_a_lookalike_from_the_profile_page(
     assert gone.status_code == 404
     assert f"merged into organisation {first['id']}" in gone.json()["detail"]
     assert "patient panels" in server.get(f"/organisations/{first['id']}").json()["keywords"]
+
+
+def test_a_merge_refused_is_said_in_words_and_changes_nothing(
+    page: Any, server: httpx.Client
+) -> None:
+    """The profile changed after its page loaded: "Merge it into this profile" is refused,
+    the status region says why and what to do, the button can be used again, and both
+    profiles stay."""
+    first = create_organisation(
+        server,
+        name="Huntington Families Norway",
+        stakeholder_type="patient_organisation",
+        country="NO",
+        website=None,
+    )
+    copy = create_organisation(
+        server,
+        name="Huntington Families Norway.",
+        stakeholder_type="patient_organisation",
+        country="NO",
+        website=None,
+    )
+    sign_in(page, ADMIN_TOKEN, "an administrator")
+    page.goto(f"/ui/organisations/{first['id']}")
+    merge = page.locator("#admin-duplicates").get_by_role(
+        "button", name="Merge it into this profile"
+    )
+    expect(merge).to_be_visible()
+    changed = server.patch(f"/organisations/{first['id']}", json={"city": "Oslo"})
+    assert changed.status_code == 200, changed.text
+    page.once("dialog", lambda dialog: dialog.accept())
+    merge.click()
+    status = page.get_by_role("status")
+    expect(status).to_have_text(
+        "Not merged: the profile changed since this page was loaded; reload the page and "
+        "check it again."
+    )
+    expect(status).to_be_focused()
+    expect(merge).to_be_enabled()
+    assert server.get(f"/organisations/{copy['id']}").status_code == 200

@@ -1218,6 +1218,48 @@ def test_drafts_panel_names_each_drafts_organisation_for_an_administrator(
     assert "As an administrator" not in own
 
 
+def test_drafts_list_says_how_many_there_are_and_pages_through_them(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Past 25 drafts, "My drafts" says which of how many it shows and links to the next
+    page, as the lists of calls and organisations do: an administrator reaches all 27 of
+    everyone's, an organisation all 26 of its own; a page past the end shows the last."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    made = [_draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"]) for _ in range(26)]
+    made.append(_draft(client, corpus, "Detect GmbH", ["Detect GmbH"]))
+
+    def listed(page: str) -> list[int]:
+        return [
+            int(found)
+            for found in re.findall(
+                r'<th scope="row" data-label="Draft"><a href="/ui/consortia/(\d+)"', page
+            )
+        ]
+
+    first = client.get("/ui/drafts/panel").text
+    assert '<p class="result-count">Showing 1\N{EN DASH}25 of 27 drafts</p>' in first
+    assert listed(first) == [draft["id"] for draft in made[:25]]
+    assert '<a class="button button-quiet" href="/ui/drafts?page=2" rel="next">' in first
+    assert "Page 1 of 2" in first
+    second = client.get("/ui/drafts/panel", params={"page": 2}).text
+    assert '<p class="result-count">Showing 26\N{EN DASH}27 of 27 drafts</p>' in second
+    assert listed(second) == [draft["id"] for draft in made[25:]]
+    assert '<a class="button button-quiet" href="/ui/drafts" rel="prev">' in second
+    assert 'rel="next"' not in second
+    assert listed(client.get("/ui/drafts/panel", params={"page": 9}).text) == listed(second)
+
+    own = anonymous.get("/ui/drafts/panel", params={"page": 2}, headers=bearer(owner["api_key"]))
+    assert '<p class="result-count">Showing 26\N{EN DASH}26 of 26 drafts</p>' in own.text
+    assert listed(own.text) == [made[25]["id"]]
+    # The page's address names the page its script loads; the builder's sidebar lists them all.
+    assert 'data-fragment="/ui/drafts/panel?page=2"' in anonymous.get("/ui/drafts?page=2").text
+    assert 'data-fragment="/ui/drafts/panel"' in anonymous.get("/ui/drafts").text
+    sidebar = client.get("/ui/drafts/panel", params={"call_id": corpus["call"]["id"]}).text
+    assert sidebar.count('<a href="/ui/consortia/') == 27
+    assert "result-count" not in sidebar
+
+
 def test_draft_exports_as_csv_with_one_row_per_member(
     client: TestClient, anonymous: TestClient
 ) -> None:

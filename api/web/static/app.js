@@ -1448,6 +1448,181 @@
     });
   }
 
+  // An administrator gives a country a new status (POST /admin/country-statuses with the key):
+  // a new row of the table, taking over from its start date. The API's problems are shown
+  // beside the fields they name, as on the profile form; the table is read again once saved.
+  function setupCountryStatusForm() {
+    var form = document.getElementById("country-status-form");
+    if (!form) {
+      return;
+    }
+    var summary = document.getElementById("country-status-errors");
+    var submit = form.querySelector("button[type='submit']");
+    var panel = document.getElementById("country-statuses-panel");
+
+    function slotOf(field) {
+      return document.getElementById("error-" + String(field).split(".")[0]);
+    }
+
+    function clearErrors() {
+      summary.hidden = true;
+      summary.replaceChildren();
+      form.querySelectorAll(".field-error").forEach(function (element) {
+        element.hidden = true;
+        element.textContent = "";
+      });
+      form.querySelectorAll("[aria-invalid]").forEach(function (element) {
+        element.removeAttribute("aria-invalid");
+      });
+    }
+
+    // The control to mark and link to, and its label: a field's own, or for a group of boxes
+    // ("Applies to") its first box and the group's legend.
+    function controlOf(field) {
+      var name = String(field).split(".")[0];
+      var input = form.elements[name];
+      if (!input) {
+        return null;
+      }
+      if (input.id) {
+        return { input: input, label: input.labels[0].textContent.replace("*", "").trim(), mark: true };
+      }
+      var first = input[0] || input;
+      var legend = first.closest("fieldset").querySelector("legend");
+      return { input: first, label: legend.textContent.replace("*", "").trim(), mark: false };
+    }
+
+    function showErrors(problem) {
+      var shown = [];
+      var list = document.createElement("ul");
+      (problem.errors || []).forEach(function (error) {
+        var control = controlOf(error.field);
+        var slot = slotOf(error.field);
+        var item = document.createElement("li");
+        if (control && slot) {
+          if (control.mark) {
+            control.input.setAttribute("aria-invalid", "true");
+          }
+          if (slot.textContent.indexOf(error.message) === -1) {
+            slot.textContent = (slot.textContent + " " + error.message).trim();
+            slot.hidden = false;
+          }
+          if (shown.indexOf(control.input) !== -1) {
+            return;
+          }
+          shown.push(control.input);
+          var link = document.createElement("a");
+          link.href = "#" + control.input.id;
+          link.textContent = control.label;
+          item.appendChild(link);
+        } else {
+          item.textContent = error.message;
+        }
+        list.appendChild(item);
+      });
+      var heading = document.createElement("p");
+      if (shown.length) {
+        heading.textContent = list.children.length === 1
+          ? "Not saved: correct the field below, where it is marked."
+          : "Not saved: correct these " + list.children.length + " fields, where they are marked.";
+      } else {
+        heading.textContent = "Not saved: " + problem.detail;
+      }
+      summary.appendChild(heading);
+      if (shown.length) {
+        summary.appendChild(list);
+      }
+      summary.hidden = false;
+      summary.focus();
+    }
+
+    // A box ticked or cleared in a group takes its group's message away, as typing in a field
+    // takes away that field's (setupFieldErrors).
+    form.addEventListener("change", function (event) {
+      if (event.target.type === "checkbox") {
+        var slot = slotOf(event.target.name);
+        slot.hidden = true;
+        slot.textContent = "";
+      }
+    });
+
+    function ticked(name) {
+      return Array.prototype.map.call(form.querySelectorAll("input[name='" + name + "']:checked"), function (box) {
+        return box.value;
+      });
+    }
+
+    function chosenText(select) {
+      return select.options[select.selectedIndex].textContent.trim();
+    }
+
+    // What was saved, in a sentence: "Saved: Morocco is an Associated Country for calls with
+    // a deadline from 1 Jan 2026 on (the whole programme). ..."
+    function savedText(body) {
+      var status = form.elements.status;
+      var parts = Array.prototype.map.call(form.querySelectorAll("input[name='parts']:checked"), function (box) {
+        return box.labels[0].textContent.trim();
+      });
+      var left = Array.prototype.map.call(form.querySelectorAll("input[name='except_parts']:checked"), function (box) {
+        return box.labels[0].textContent.trim();
+      });
+      var covers = parts.join("; ") + (left.length ? ", except " + left.join("; ") : "");
+      var when = body.valid_to
+        ? "from " + dayText(body.valid_from) + " to " + dayText(body.valid_to)
+        : "from " + dayText(body.valid_from) + " on";
+      return "Saved: " + chosenText(form.elements.country) + " is " +
+        status.options[status.selectedIndex].getAttribute("data-phrase") + " for calls with a deadline " + when +
+        " (" + covers.charAt(0).toLowerCase() + covers.slice(1) + "). Calls with an earlier deadline keep the status they had.";
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearErrors();
+      var body = {
+        parts: ticked("parts"),
+        except_parts: ticked("except_parts"),
+        source: tidy(form.elements.source.value, true),
+        note: tidy(form.elements.note.value, true),
+      };
+      // What is not chosen is left out, so that the API says it is required.
+      ["country", "status", "valid_from", "valid_to"].forEach(function (name) {
+        if (form.elements[name].value) {
+          body[name] = form.elements[name].value;
+        }
+      });
+      submit.disabled = true;
+      announce("Saving…", "info");
+      request("POST", "/admin/country-statuses", { body: body })
+        .then(function (response) {
+          if (!response.ok) {
+            return problemOf(response).then(function (problem) {
+              announce("", "info");
+              if (problem.status === 401) {
+                problem.detail = "your key is no longer valid. Sign in again.";
+              } else if (problem.status === 403) {
+                problem.detail = "only an administrator's key can set a country's status.";
+              }
+              showErrors(problem);
+            });
+          }
+          var message = savedText(body);
+          form.removeAttribute("data-unsent");
+          form.reset();
+          return loadFragment(panel).then(function () {
+            announce(message, "ok");
+            document.getElementById("status").focus();
+          });
+        })
+        .catch(function () {
+          announce("", "info");
+          showErrors({ detail: "the server could not be reached." });
+        })
+        .finally(function () {
+          submit.disabled = false;
+        });
+    });
+  }
+
   function filenameOf(response, fallback) {
     var header = response.headers.get("Content-Disposition") || "";
     var match = /filename="([^"]+)"/.exec(header);
@@ -2144,18 +2319,57 @@
     });
   }
 
-  // An administrator merges a profile that looks like the same organisation into this one.
+  // What a change shown by loading the page again did, said once it has loaded: kept in this
+  // tab's session storage for this address only, then said in the status region (which takes
+  // the focus, so that a screen reader reads it), as a change made without loading again is.
+  var SAID = "matchmaker.said";
+
+  function reloadSaying(message) {
+    var store = storage();
+    if (!store) {
+      announce(message, "ok");
+      document.getElementById("status").focus();
+      return;
+    }
+    store.setItem(SAID, JSON.stringify({ path: location.pathname, message: message }));
+    location.reload();
+  }
+
+  function sayWhatWasDone() {
+    var store = storage();
+    if (!store) {
+      return;
+    }
+    var said = null;
+    try {
+      said = JSON.parse(store.getItem(SAID) || "null");
+    } catch (error) {
+      said = null;
+    }
+    store.removeItem(SAID);
+    if (said && said.path === location.pathname && said.message) {
+      announce(said.message, "ok");
+      document.getElementById("status").focus();
+    }
+  }
+
+  // An administrator merges a profile that looks like the same organisation into this one; the
+  // page loads again to show the merged profile and says what happened.
   function setupMergeOrganisation() {
     document.addEventListener("click", function (event) {
       var button = event.target.closest("[data-action='merge-organisation']");
       if (!button) {
         return;
       }
-      var question = "Merge " + button.getAttribute("data-absorb-name") + " into this profile? The other profile is deleted; this cannot be undone.";
+      var name = button.getAttribute("data-absorb-name");
+      var question = "Merge " + name + " into this profile? The other profile is deleted; this cannot be undone.";
       var url = "/admin/organisations/" + button.getAttribute("data-organisation-id") + "/merge";
       var body = { absorb: Number(button.getAttribute("data-absorb")) };
       profileAction(button, question, "POST", url, body, "Not merged: ", function () {
-        location.reload();
+        reloadSaying(
+          name + " was merged into this profile: its projects, keywords, keys, drafts and requests are now this profile's, " +
+            "and the fields this profile left empty were filled from it. Its own profile is deleted; its old address links here.",
+        );
       });
     });
   }
@@ -2207,6 +2421,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     signInWithRecoveredKey();
     var who = applySession();
+    sayWhatWasDone();
     setupSignIn();
     setupSignOut();
     setupCopyKey();
@@ -2225,6 +2440,7 @@
     setupNewCalls();
     setupCallRequests(who);
     setupTrustForms(who);
+    setupCountryStatusForm();
     setupKeyRecovery();
     setupOwnerContact(who);
     document.querySelectorAll("[data-fragment]").forEach(function (container) {
