@@ -1465,15 +1465,7 @@
     }
 
     function clearErrors() {
-      summary.hidden = true;
-      summary.replaceChildren();
-      form.querySelectorAll(".field-error").forEach(function (element) {
-        element.hidden = true;
-        element.textContent = "";
-      });
-      form.querySelectorAll("[aria-invalid]").forEach(function (element) {
-        element.removeAttribute("aria-invalid");
-      });
+      clearFormErrors(form, summary);
     }
 
     // The control to mark and link to, and its label: a field's own, or for a group of boxes
@@ -1493,47 +1485,10 @@
     }
 
     function showErrors(problem) {
-      var shown = [];
-      var list = document.createElement("ul");
-      (problem.errors || []).forEach(function (error) {
-        var control = controlOf(error.field);
-        var slot = slotOf(error.field);
-        var item = document.createElement("li");
-        if (control && slot) {
-          if (control.mark) {
-            control.input.setAttribute("aria-invalid", "true");
-          }
-          if (slot.textContent.indexOf(error.message) === -1) {
-            slot.textContent = (slot.textContent + " " + error.message).trim();
-            slot.hidden = false;
-          }
-          if (shown.indexOf(control.input) !== -1) {
-            return;
-          }
-          shown.push(control.input);
-          var link = document.createElement("a");
-          link.href = "#" + control.input.id;
-          link.textContent = control.label;
-          item.appendChild(link);
-        } else {
-          item.textContent = error.message;
-        }
-        list.appendChild(item);
+      showFormErrors(summary, problem, "Not saved: " + problem.detail, function (field) {
+        var control = controlOf(field);
+        return control && { input: control.input, label: control.label, slot: slotOf(field), mark: control.mark };
       });
-      var heading = document.createElement("p");
-      if (shown.length) {
-        heading.textContent = list.children.length === 1
-          ? "Not saved: correct the field below, where it is marked."
-          : "Not saved: correct these " + list.children.length + " fields, where they are marked.";
-      } else {
-        heading.textContent = "Not saved: " + problem.detail;
-      }
-      summary.appendChild(heading);
-      if (shown.length) {
-        summary.appendChild(list);
-      }
-      summary.hidden = false;
-      summary.focus();
     }
 
     // A box ticked or cleared in a group takes its group's message away, as typing in a field
@@ -1685,15 +1640,7 @@
     }
 
     function clearErrors() {
-      summary.hidden = true;
-      summary.replaceChildren();
-      form.querySelectorAll(".field-error").forEach(function (element) {
-        element.hidden = true;
-        element.textContent = "";
-      });
-      form.querySelectorAll("[aria-invalid]").forEach(function (element) {
-        element.removeAttribute("aria-invalid");
-      });
+      clearFormErrors(form, summary);
     }
 
     // The control an error's field names ("activities.2.year": the third project sent's year)
@@ -1716,46 +1663,16 @@
       return input.labels && input.labels[0] ? input.labels[0].textContent.replace("*", "").trim() : input.name;
     }
 
-    // Each error once, beside its field; the box at the top names the fields by their labels
-    // and links to them (the API's own summary names its fields as the API does).
     function showErrors(problem) {
-      var shown = [];
-      var list = document.createElement("ul");
-      (problem.errors || []).forEach(function (error) {
-        var control = controlOf(error.field);
-        var item = document.createElement("li");
-        if (control) {
-          var slot = document.getElementById("error-" + control.input.id) || document.getElementById("error-" + control.input.name);
-          control.input.setAttribute("aria-invalid", "true");
-          if (slot && slot.textContent.indexOf(error.message) === -1) {
-            slot.textContent = (slot.textContent + " " + error.message).trim();
-            slot.hidden = false;
-          }
-          if (shown.indexOf(control.input) !== -1) {
-            return;
-          }
-          shown.push(control.input);
-          var link = document.createElement("a");
-          link.href = "#" + control.input.id;
-          link.textContent = control.label;
-          item.appendChild(link);
-        } else {
-          item.textContent = error.message;
-        }
-        list.appendChild(item);
+      showFormErrors(summary, problem, problem.detail, function (field) {
+        var control = controlOf(field);
+        return control && {
+          input: control.input,
+          label: control.label,
+          slot: document.getElementById("error-" + control.input.id) || document.getElementById("error-" + control.input.name),
+          mark: true,
+        };
       });
-      var heading = document.createElement("p");
-      if (list.children.length) {
-        heading.textContent = errorsHeading(list.children.length);
-      } else {
-        heading.textContent = problem.detail;
-      }
-      summary.appendChild(heading);
-      if (list.children.length) {
-        summary.appendChild(list);
-      }
-      summary.hidden = false;
-      summary.focus();
     }
 
     function valueOf(name) {
@@ -2122,6 +2039,62 @@
         event.returnValue = "";
       }
     });
+  }
+
+  // A form's errors gone: its summary box hidden and emptied, no message beside a field and no
+  // field marked.
+  function clearFormErrors(form, summary) {
+    summary.hidden = true;
+    summary.replaceChildren();
+    form.querySelectorAll(".field-error").forEach(function (element) {
+      element.hidden = true;
+      element.textContent = "";
+    });
+    form.querySelectorAll("[aria-invalid]").forEach(function (element) {
+      element.removeAttribute("aria-invalid");
+    });
+  }
+
+  // A problem's errors on a form: each once, beside its field (`locate(field)` gives the field's
+  // control, its label, its message's slot and whether to mark it aria-invalid, or null), and
+  // the box at the top naming the fields by their labels, never the API's field names, with
+  // links to them; an error of no field is listed in its words, and `detail` heads the box
+  // when no field is named.
+  function showFormErrors(summary, problem, detail, locate) {
+    var shown = [];
+    var list = document.createElement("ul");
+    (problem.errors || []).forEach(function (error) {
+      var control = locate(error.field);
+      var item = document.createElement("li");
+      if (control) {
+        if (control.mark) {
+          control.input.setAttribute("aria-invalid", "true");
+        }
+        if (control.slot && control.slot.textContent.indexOf(error.message) === -1) {
+          control.slot.textContent = (control.slot.textContent + " " + error.message).trim();
+          control.slot.hidden = false;
+        }
+        if (shown.indexOf(control.input) !== -1) {
+          return;
+        }
+        shown.push(control.input);
+        var link = document.createElement("a");
+        link.href = "#" + control.input.id;
+        link.textContent = control.label;
+        item.appendChild(link);
+      } else {
+        item.textContent = error.message;
+      }
+      list.appendChild(item);
+    });
+    var heading = document.createElement("p");
+    heading.textContent = list.children.length ? errorsHeading(list.children.length) : detail;
+    summary.appendChild(heading);
+    if (list.children.length) {
+      summary.appendChild(list);
+    }
+    summary.hidden = false;
+    summary.focus();
   }
 
   // What heads a form's summary of errors that lists `count` of them.
