@@ -815,6 +815,32 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
 
 
+def test_draft_panel_names_the_new_country_a_candidate_brings(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A draft short of countries gives each candidate from a country it lacks the reason
+    "Brings a new country" with that country's name, never its code alone; a candidate from
+    the draft's own country has no such reason."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+
+    candidates = [item.split("</li>")[0] for item in page.split('<li class="candidate"')[1:]]
+    reasons = dict(
+        re.findall(r'">([^<]+)</a>.*<span class="reasons">([^<]*)</span>', item, re.S)[0]
+        for item in candidates
+    )
+    assert reasons["Oslo Cancer Institute"].startswith("Fits the call (")
+    assert "; Brings a new country (Norway): +" in reasons["Oslo Cancer Institute"]
+    assert "; Brings a new country (Belgium): +" in reasons["Patients Against Cancer"]
+    assert "new country" not in reasons["Leiden Liquid Biopsy Lab"]
+    assert not re.search(r"new country \([A-Z]{2}\)", page)
+
+
 def test_draft_panel_shows_two_candidates_a_gap_and_the_others_on_demand(
     client: TestClient, anonymous: TestClient
 ) -> None:
