@@ -1353,6 +1353,58 @@ def test_web_pages_stay_out_of_the_openapi_schema(anonymous: TestClient) -> None
     assert [path for path in paths if path == "/" or path.startswith("/ui")] == []
 
 
+def _requirements_listed(page: str) -> list[tuple[str, str]]:
+    """A page's list of the call's requirements: each row's term and its text."""
+    listed = re.findall(r'<dl class="requirements">(.*?)</dl>', page, re.S)
+    assert len(listed) == 1, page
+    rows = re.findall(r"<div><dt>(.*?)</dt><dd>(.*?)</dd></div>", listed[0], re.S)
+    return [(term, " ".join(re.sub(r"<[^>]+>", " ", text).split())) for term, text in rows]
+
+
+def test_call_page_and_builder_list_a_calls_requirements_in_the_same_words(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call's page and its builder list its requirements alike: each required type, the
+    countries and the partner limit; a call that requires no type and sets no limit says so
+    on both, where the builder listed no type at all."""
+    corpus = _corpus(client)
+    open_call = create_call(
+        client,
+        identifier="IHI-2024-LB-10",
+        title="Liquid biopsy, any partners",
+        programme="IHI",
+        rule_set="none",
+        description=CALL_TEXT,
+        required_stakeholders={},
+        min_countries=3,
+        max_partners=None,
+        opening_date="2024-01-10",
+        deadline="2099-03-01",
+    )
+
+    listed = {
+        (call["identifier"], where): _requirements_listed(anonymous.get(path + where).text)
+        for call in (corpus["call"], open_call)
+        for path in [f"/ui/calls/{call['id']}"]
+        for where in ("", "/consortium")
+    }
+
+    assert listed[("IHI-2024-LB-01", "")] == [
+        ("Academia", "1"),
+        ("SME", "1"),
+        ("Patient organisation", "1"),
+        ("Countries, at least", "2"),
+        ("Partners, at most", "4"),
+    ]
+    assert listed[("IHI-2024-LB-01", "/consortium")] == listed[("IHI-2024-LB-01", "")]
+    assert listed[("IHI-2024-LB-10", "")] == [
+        ("Stakeholder types", "none required"),
+        ("Countries, at least", "3"),
+        ("Partners, at most", "no limit set (proposals use 5)"),
+    ]
+    assert listed[("IHI-2024-LB-10", "/consortium")] == listed[("IHI-2024-LB-10", "")]
+
+
 def test_draft_for_a_call_without_a_partner_limit_is_never_over_one(
     client: TestClient, anonymous: TestClient
 ) -> None:
