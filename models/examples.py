@@ -192,7 +192,7 @@ GAP_CANDIDATE: JsonDict = {
     "score": 0.146,
     "relevance": 0.12,
     "matched_terms": [{"term": "cancer", "weight": 0.12}],
-    "reasons": ["Fits the call (12%)", "Brings a new country (BE): +3 points"],
+    "reasons": ["Fits the call (12%)", "Brings a new country (Belgium): +3 points"],
 }
 REQUIREMENT_GAP: JsonDict = {
     "requirement": "stakeholder_type",

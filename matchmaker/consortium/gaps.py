@@ -33,6 +33,7 @@ from matchmaker.consortium.proposals import (
     terms,
     verified_only_types,
 )
+from matchmaker.countries import country_name
 from matchmaker.errors import InvalidInput
 from matchmaker.matching.past_projects import project_id, project_ids
 from matchmaker.matching.profile_index import Selection
@@ -128,7 +129,8 @@ def _rank_gap_candidates(
             who = ", ".join(sorted(partners)) or "a member"
             bonuses.append((f"Lists a past project also listed by {who}", shared))
         if countries_short and organisation.country not in draft.countries:
-            bonuses.append((f"Brings a new country ({organisation.country})", NEW_COUNTRY_BONUS))
+            country = country_name(organisation.country)
+            bonuses.append((f"Brings a new country ({country})", NEW_COUNTRY_BONUS))
         fit = Match(match.id, raise_odds(match.score, 1.0 / shared), match.matched_terms)
         score, reasons = _with_bonuses(fit, bonuses)
         ranked.append(
@@ -152,7 +154,7 @@ def raise_odds(chance: float, factor: float) -> float:
 def _with_bonuses(match: Match, bonuses: Sequence[tuple[str, float]]) -> tuple[float, list[str]]:
     """A gap candidate's score and reasons: its fit, then each bonus with the points it adds,
     counted so that the shown fit plus the shown points is the shown score ("Fits the call
-    (12%)", "Brings a new country (AT): +2 points", score 14%; a bonus that rounds to no point
+    (12%)", "Brings a new country (Austria): +2 points", score 14%; a bonus that rounds to no point
     says "under 1 point"; a fit that rounds to no point reads "<1%", as the score bars do).
     Each bonus multiplies the odds of the fit by its factor."""
     fit, factor = match.score, 1.0

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matchmaker.consortium.gaps import NEW_COUNTRY_BONUS, raise_odds
+from matchmaker.countries import country_name
 from matchmaker.matching.scoring import Weights
 from matchmaker.wording import percent
 from tests.factories import create_call, create_organisation
@@ -228,7 +229,9 @@ def test_country_gap_proposes_new_countries_only(client: TestClient, ids: dict[s
     offered = {c["organisation"]["country"] for c in countries["candidates"]}
     assert all(
         any(
-            reason.startswith(f"Brings a new country ({c['organisation']['country']})")
+            reason.startswith(
+                f"Brings a new country ({country_name(c['organisation']['country'])})"
+            )
             for reason in c["reasons"]
         )
         for c in countries["candidates"]
@@ -239,7 +242,7 @@ def test_country_gap_proposes_new_countries_only(client: TestClient, ids: dict[s
     # A bonus names the points it adds to the shown score, "under 1 point" when it rounds to none.
     points = round(100 * industry[0]["score"]) - round(100 * relevance)
     added = f": +{points} point{'s' if points != 1 else ''}" if points else ": under 1 point"
-    assert industry[0]["reasons"][1] == f"Brings a new country (CH){added}"
+    assert industry[0]["reasons"][1] == f"Brings a new country (Switzerland){added}"
     # What the page shows adds up: the fit's percentage plus each bonus's points is the score's.
     for gap in body["requirements"]:
         for candidate in gap["candidates"]:
@@ -295,7 +298,7 @@ def test_a_members_past_partner_is_offered_for_a_gap_with_the_points_it_adds(
         r"\+\d+ points",
         past,
     ), past
-    assert country.startswith("Brings a new country (IT)")
+    assert country.startswith("Brings a new country (Italy)")
     points = sum(int(n) for n in re.findall(r": \+(\d+) points?", past + country))
     assert round(100 * found["relevance"]) + points == round(100 * found["score"])
     # One shared project multiplies the odds by 2 ** past_partners (its track record is thin,

@@ -16,6 +16,7 @@ from tests.web.browser import (
     DESKTOP,
     LAPTOP,
     PHONE,
+    SIDEWAYS,
     TABLET,
     audited_pages,
     page_problems,
@@ -180,6 +181,58 @@ def test_the_builder_and_a_draft_show_each_members_country_by_name_and_still_fit
             assert names, f"{path}: no country in {table}"
             hidden += [f"{path} at {width} px: {name}" for name, shown in names if shown < 20]
             assert "Bosnia and Herzegovina" in [name for name, _ in names]
+
+    assert problems == []
+    assert hidden == []
+
+
+# Each country's name in the candidates (`li.candidate`) under `list`, with its width in px.
+CANDIDATE_COUNTRY_WIDTHS = """(list) => [...document.querySelectorAll(list + " li.candidate")]
+  .map((e) => e.querySelector(".country-name"))
+  .map((e) => [e.textContent, Math.round(e.getBoundingClientRect().width)])"""
+OPEN_MORE_CANDIDATES = """() => document.querySelectorAll("details.more-candidates")
+  .forEach((details) => { details.open = true; })"""
+
+
+def test_a_drafts_candidates_and_finder_show_each_country_by_name_and_still_fit(
+    context: Any, audit: dict[str, Any], server: Any
+) -> None:
+    """At 390, 1280 and 1440 px a draft's coverage candidates (those behind "more candidates"
+    too) and the organisations its finder lists show each one's country by its name, not by
+    its code alone, and the page still fits the screen with a long country name under a
+    long-named candidate."""
+    created = server.post(
+        "/organisations",
+        json={
+            "name": "UNIVERZITETSKI KLINICKI CENTAR TUZLA - TUMOUR IMMUNOLOGY CLINIC",
+            "stakeholder_type": "healthcare_provider",
+            "country": "BA",
+            "description": "Tumour-host interactions and immune system-centred treatment and "
+            "care of childhood, adolescent, adult and elderly cancer patients.",
+        },
+    )
+    assert created.status_code == 201, created.text
+    path = f"/ui/consortia/{audit['draft']['id']}"
+    page = context.new_page()
+    sign_in(page, audit["key"], audit["organisation"]["name"])
+    problems, hidden = [], []
+    for width in (390, 1280, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        problems += page_problems(page, path)
+        page.evaluate(OPEN_MORE_CANDIDATES)
+        candidates = page.evaluate(CANDIDATE_COUNTRY_WIDTHS, ".coverage")
+        assert len(candidates) >= 4, f"{width} px: {candidates}"
+        assert "Bosnia and Herzegovina" in [name for name, _ in candidates]
+        found = []
+        for words, count in [("Tuzla", 1), ("cancer", 10)]:
+            page.get_by_label("Name or expertise").fill(words)
+            page.get_by_role("button", name="Find").click()
+            sync_api.expect(page.locator("#finder-results li.candidate")).to_have_count(count)
+            found += page.evaluate(CANDIDATE_COUNTRY_WIDTHS, "#finder-results")
+            if (sideways := page.evaluate(SIDEWAYS)) > 0:
+                problems.append(f"finder ({words}): {sideways} px wider than {width} px")
+        assert found[0][0] == "Bosnia and Herzegovina"
+        hidden += [f"{name} at {width} px" for name, shown in candidates + found if shown < 20]
 
     assert problems == []
     assert hidden == []

@@ -815,6 +815,32 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
 
 
+def test_draft_panel_names_the_new_country_a_candidate_brings(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A draft short of countries gives each candidate from a country it lacks the reason
+    "Brings a new country" with that country's name, never its code alone; a candidate from
+    the draft's own country has no such reason."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+
+    page = anonymous.get(
+        f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"])
+    ).text
+
+    candidates = [item.split("</li>")[0] for item in page.split('<li class="candidate"')[1:]]
+    reasons = dict(
+        re.findall(r'">([^<]+)</a>.*<span class="reasons">([^<]*)</span>', item, re.S)[0]
+        for item in candidates
+    )
+    assert reasons["Oslo Cancer Institute"].startswith("Fits the call (")
+    assert "; Brings a new country (Norway): +" in reasons["Oslo Cancer Institute"]
+    assert "; Brings a new country (Belgium): +" in reasons["Patients Against Cancer"]
+    assert "new country" not in reasons["Leiden Liquid Biopsy Lab"]
+    assert not re.search(r"new country \([A-Z]{2}\)", page)
+
+
 def test_draft_panel_shows_two_candidates_a_gap_and_the_others_on_demand(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1367,6 +1393,58 @@ def test_web_pages_stay_out_of_the_openapi_schema(anonymous: TestClient) -> None
     """The OpenAPI document describes the JSON API only, not the pages."""
     paths = anonymous.get("/openapi.json").json()["paths"]
     assert [path for path in paths if path == "/" or path.startswith("/ui")] == []
+
+
+def _requirements_listed(page: str) -> list[tuple[str, str]]:
+    """A page's list of the call's requirements: each row's term and its text."""
+    listed = re.findall(r'<dl class="requirements">(.*?)</dl>', page, re.S)
+    assert len(listed) == 1, page
+    rows = re.findall(r"<div><dt>(.*?)</dt><dd>(.*?)</dd></div>", listed[0], re.S)
+    return [(term, " ".join(re.sub(r"<[^>]+>", " ", text).split())) for term, text in rows]
+
+
+def test_call_page_and_builder_list_a_calls_requirements_in_the_same_words(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call's page and its builder list its requirements alike: each required type, the
+    countries and the partner limit; a call that requires no type and sets no limit says so
+    on both, where the builder listed no type at all."""
+    corpus = _corpus(client)
+    open_call = create_call(
+        client,
+        identifier="IHI-2024-LB-10",
+        title="Liquid biopsy, any partners",
+        programme="IHI",
+        rule_set="none",
+        description=CALL_TEXT,
+        required_stakeholders={},
+        min_countries=3,
+        max_partners=None,
+        opening_date="2024-01-10",
+        deadline="2099-03-01",
+    )
+
+    listed = {
+        (call["identifier"], where): _requirements_listed(anonymous.get(path + where).text)
+        for call in (corpus["call"], open_call)
+        for path in [f"/ui/calls/{call['id']}"]
+        for where in ("", "/consortium")
+    }
+
+    assert listed[("IHI-2024-LB-01", "")] == [
+        ("Academia", "1"),
+        ("SME", "1"),
+        ("Patient organisation", "1"),
+        ("Countries, at least", "2"),
+        ("Partners, at most", "4"),
+    ]
+    assert listed[("IHI-2024-LB-01", "/consortium")] == listed[("IHI-2024-LB-01", "")]
+    assert listed[("IHI-2024-LB-10", "")] == [
+        ("Stakeholder types", "none required"),
+        ("Countries, at least", "3"),
+        ("Partners, at most", "no limit set (proposals use 5)"),
+    ]
+    assert listed[("IHI-2024-LB-10", "/consortium")] == listed[("IHI-2024-LB-10", "")]
 
 
 def test_draft_for_a_call_without_a_partner_limit_is_never_over_one(

@@ -21,8 +21,8 @@ def test_a_bonus_names_the_points_it_adds() -> None:
     """At a fit of 12% (odds 0.136) a new country multiplies the odds by 1.25 (0.170): 14.6%,
     three points."""
     match = Match(7, 0.12, SHARED)
-    score, reasons = _with_bonuses(match, [("Brings a new country (AT)", NEW_COUNTRY_BONUS)])
-    assert reasons == ["Fits the call (12%)", "Brings a new country (AT): +3 points"]
+    score, reasons = _with_bonuses(match, [("Brings a new country (Austria)", NEW_COUNTRY_BONUS)])
+    assert reasons == ["Fits the call (12%)", "Brings a new country (Austria): +3 points"]
     assert score == round(0.12 * 1.25 / (0.88 + 0.12 * 1.25), 6)
 
 
@@ -30,8 +30,8 @@ def test_a_bonus_worth_less_than_a_point_says_so() -> None:
     """At 0.4% the same bonus adds 0.1 points: "under 1 point", not a "+0" or nothing; the fit
     reads "<1%" as the score bars do, not "0%"."""
     match = Match(7, 0.004, SHARED)
-    score, reasons = _with_bonuses(match, [("Brings a new country (AT)", NEW_COUNTRY_BONUS)])
-    assert reasons == ["Fits the call (<1%)", "Brings a new country (AT): under 1 point"]
+    score, reasons = _with_bonuses(match, [("Brings a new country (Austria)", NEW_COUNTRY_BONUS)])
+    assert reasons == ["Fits the call (<1%)", "Brings a new country (Austria): under 1 point"]
     assert score == round(0.004 * 1.25 / (0.996 + 0.004 * 1.25), 6)
 
 
@@ -45,7 +45,7 @@ def test_shown_fit_plus_shown_points_is_the_shown_score(
 ) -> None:
     """Whatever the fit and bonuses, the percentages and points a reader adds up give the
     score's percentage (the bar beside them)."""
-    bonuses = [("Brings a new country (AT)", NEW_COUNTRY_BONUS)] if country else []
+    bonuses = [("Brings a new country (Austria)", NEW_COUNTRY_BONUS)] if country else []
     if partners > 1.0:
         # What past projects shared with the draft's members multiply the odds by.
         bonuses.append(("Lists a past project also listed by A", partners))
