@@ -64,27 +64,14 @@ def test_a_drafts_coverage_takes_three_eighths_of_a_desktop_screen(
     members in three eighths of the width, not a 21rem strip, and the members' table still fits
     its box with a member whose name holds a long word."""
     key = audit["key"]
-    long_named = server.post(
-        "/organisations",
-        json={
-            "name": "Deutsches Krebsforschungszentrum Heidelberg",
-            "stakeholder_type": "academia",
-            "country": "DE",
-            "description": "Cancer research.",
-        },
-    ).json()
-    draft = server.post(
-        "/consortia",
-        headers={"Authorization": f"Bearer {key}"},
-        json={
-            "name": "Coverage width",
-            "call_id": audit["call"]["id"],
-            "members": [
-                {"organisation_id": audit["organisation"]["id"], "role": "coordinator"},
-                {"organisation_id": long_named["id"], "role": "partner"},
-            ],
-        },
-    ).json()
+    long_named = _registered(
+        server,
+        name="Deutsches Krebsforschungszentrum Heidelberg",
+        stakeholder_type="academia",
+        country="DE",
+        description="Cancer research.",
+    )
+    draft = _draft(server, audit, "Coverage width", [long_named["id"]])
     page = context.new_page()
     sign_in(page, key, audit["organisation"]["name"])
     assert page_problems(page, f"/ui/consortia/{draft['id']}") == []
@@ -102,25 +89,17 @@ def test_a_drafts_members_table_fits_beside_its_coverage_with_capitalised_names(
     in capitals, a healthcare provider, partners with "Make coordinator") fits its box: no row's
     buttons are cut off behind a scroll bar."""
     key = audit["key"]
-    members = [{"organisation_id": audit["organisation"]["id"], "role": "coordinator"}]
-    for name, kind in [
-        ("DEUTSCHES KREBSFORSCHUNGSZENTRUM HEIDELBERG", "academia"),
-        (
-            "FUNDACIO HOSPITAL UNIVERSITARI VALL D'HEBRON - INSTITUT DE RECERCA",
-            "healthcare_provider",
-        ),
-    ]:
-        created = server.post(
-            "/organisations",
-            json={"name": name, "stakeholder_type": kind, "country": "DE"},
-        )
-        assert created.status_code == 201, created.text
-        members.append({"organisation_id": created.json()["id"], "role": "partner"})
-    draft = server.post(
-        "/consortia",
-        headers={"Authorization": f"Bearer {key}"},
-        json={"name": "Capitals", "call_id": audit["call"]["id"], "members": members},
-    ).json()
+    partners = [
+        _registered(server, name=name, stakeholder_type=kind, country="DE")["id"]
+        for name, kind in [
+            ("DEUTSCHES KREBSFORSCHUNGSZENTRUM HEIDELBERG", "academia"),
+            (
+                "FUNDACIO HOSPITAL UNIVERSITARI VALL D'HEBRON - INSTITUT DE RECERCA",
+                "healthcare_provider",
+            ),
+        ]
+    ]
+    draft = _draft(server, audit, "Capitals", partners)
     page = context.new_page()
     sign_in(page, key, audit["organisation"]["name"])
     problems = page_problems(page, f"/ui/consortia/{draft['id']}")
@@ -143,29 +122,14 @@ def test_the_builder_and_a_draft_show_each_members_country_by_name_and_still_fit
     country by its name, not by its code alone, and both tables still fit their boxes with a
     long country name under a long-named healthcare provider the proposal keeps."""
     key = audit["key"]
-    created = server.post(
-        "/organisations",
-        json={
-            "name": "KLINICKI CENTAR UNIVERZITETA U SARAJEVU - UNIVERSITY CLINICAL CENTRE",
-            "stakeholder_type": "healthcare_provider",
-            "country": "BA",
-            "description": "Tumour microenvironment and host response in cancer patients.",
-        },
+    clinic = _registered(
+        server,
+        name="KLINICKI CENTAR UNIVERZITETA U SARAJEVU - UNIVERSITY CLINICAL CENTRE",
+        stakeholder_type="healthcare_provider",
+        country="BA",
+        description="Tumour microenvironment and host response in cancer patients.",
     )
-    assert created.status_code == 201, created.text
-    clinic = created.json()
-    draft = server.post(
-        "/consortia",
-        headers={"Authorization": f"Bearer {key}"},
-        json={
-            "name": "Country names",
-            "call_id": audit["call"]["id"],
-            "members": [
-                {"organisation_id": audit["organisation"]["id"], "role": "coordinator"},
-                {"organisation_id": clinic["id"], "role": "partner"},
-            ],
-        },
-    ).json()
+    draft = _draft(server, audit, "Country names", [clinic["id"]])
     builder = f"/ui/calls/{audit['call']['id']}/consortium?include={clinic['id']}"
     page = context.new_page()
     sign_in(page, key, audit["organisation"]["name"])
@@ -201,17 +165,14 @@ def test_a_drafts_candidates_and_finder_show_each_country_by_name_and_still_fit(
     too) and the organisations its finder lists show each one's country by its name, not by
     its code alone, and the page still fits the screen with a long country name under a
     long-named candidate."""
-    created = server.post(
-        "/organisations",
-        json={
-            "name": "UNIVERZITETSKI KLINICKI CENTAR TUZLA - TUMOUR IMMUNOLOGY CLINIC",
-            "stakeholder_type": "healthcare_provider",
-            "country": "BA",
-            "description": "Tumour-host interactions and immune system-centred treatment and "
-            "care of childhood, adolescent, adult and elderly cancer patients.",
-        },
+    _registered(
+        server,
+        name="UNIVERZITETSKI KLINICKI CENTAR TUZLA - TUMOUR IMMUNOLOGY CLINIC",
+        stakeholder_type="healthcare_provider",
+        country="BA",
+        description="Tumour-host interactions and immune system-centred treatment and "
+        "care of childhood, adolescent, adult and elderly cancer patients.",
     )
-    assert created.status_code == 201, created.text
     path = f"/ui/consortia/{audit['draft']['id']}"
     page = context.new_page()
     sign_in(page, audit["key"], audit["organisation"]["name"])
@@ -236,3 +197,31 @@ def test_a_drafts_candidates_and_finder_show_each_country_by_name_and_still_fit(
 
     assert problems == []
     assert hidden == []
+
+
+def _registered(server: Any, **profile: str) -> dict[str, Any]:
+    """A profile registered through the API, as its answer gives it."""
+    created = server.post("/organisations", json=profile)
+    assert created.status_code == 201, created.text
+    answer: dict[str, Any] = created.json()
+    return answer
+
+
+def _draft(server: Any, audit: dict[str, Any], name: str, partners: list[int]) -> dict[str, Any]:
+    """A draft of the audited organisation (its coordinator) for the audited call, with these
+    partners."""
+    created = server.post(
+        "/consortia",
+        headers={"Authorization": f"Bearer {audit['key']}"},
+        json={
+            "name": name,
+            "call_id": audit["call"]["id"],
+            "members": [
+                {"organisation_id": audit["organisation"]["id"], "role": "coordinator"},
+                *({"organisation_id": partner, "role": "partner"} for partner in partners),
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    answer: dict[str, Any] = created.json()
+    return answer
