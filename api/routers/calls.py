@@ -91,7 +91,9 @@ def list_calls(
             max_length=200,
             description="A full-text search of identifier, title, programme and description: "
             'words that must each appear (in any form with the same stem), `"a phrase"`, '
-            "`prefix*`; accents are ignored. Results come best first unless `sort` is given.",
+            "`prefix*`; accents are ignored. Results come best first unless `sort` is given. "
+            "A `q` that holds no words (`*`, `^`, punctuation only) is no search: it is "
+            "ignored, the other filters kept.",
         ),
     ] = None,
     deadline_from: Annotated[IsoDate | None, Query(description="Deadline on or after.")] = None,
@@ -124,6 +126,7 @@ def list_calls(
             "deadline falls between them; swap them.",
             field="query.deadline_to",
         )
+    q = search.words_searched(q)
     today = utc_today()
     filters = service.CallFilters(
         statuses=status,

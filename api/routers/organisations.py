@@ -90,7 +90,8 @@ def list_organisations(
             max_length=200,
             description="A full-text search of name, description, keywords and past "
             'projects: words that must each appear, `"a phrase"`, `prefix*`; accents are '
-            "ignored. Results come best first.",
+            "ignored. Results come best first. A `q` that holds no words (`*`, `^`, "
+            "punctuation only) is no search: it is ignored, the other filters kept.",
         ),
     ] = None,
 ) -> Page[OrganisationFound]:
@@ -98,6 +99,7 @@ def list_organisations(
 
     With `q`, each profile carries the passage of its profile that matched (`snippet`).
     """
+    q = search.words_searched(q)
     items, total = service.list_organisations(
         session,
         stakeholder_types=stakeholder_type,
