@@ -181,7 +181,7 @@ def _declare_etags(operation: dict[str, Any], components: dict[str, Any]) -> Non
 
 
 def _declare_page_links(operation: dict[str, Any]) -> None:
-    """Every list answered a page at a time (`Page`) links its neighbours (`link_pages`)."""
+    """Every list answered a page at a time (`Page`) links its neighbours (`api.deps.paginated`)."""
     answer = operation["responses"].get("200", {})
     for media in answer.get("content", {}).values():
         if media.get("schema", {}).get("$ref", "").startswith("#/components/schemas/Page_"):

@@ -13,7 +13,7 @@ from api.deps import (
     QueryLine,
     SessionDep,
     WriterDep,
-    link_pages,
+    paginated,
     set_etag,
 )
 from api.errors import problem_responses
@@ -139,20 +139,18 @@ def list_calls(
     items, total = service.list_calls(
         session, filters=filters, sort=sort, today=today, limit=limit, offset=offset
     )
-    found = search.found_snippets(session, "calls", q, [item.id for item in items if item.id])
-    page = Page[CallFound](
-        items=[
-            CallFound(
-                **service.to_public(item, today=today).model_dump(),
-                snippet=None if found is None else found.get(item.id or 0, ()),
-            )
-            for item in items
-        ],
-        total=total,
+    snippets = search.found_snippets(session, "calls", q, [item.id for item in items if item.id])
+    return paginated(
+        request,
+        response,
+        (items, total),
+        lambda item: CallFound(
+            **service.to_public(item, today=today).model_dump(),
+            snippet=None if snippets is None else snippets.get(item.id or 0, ()),
+        ),
         limit=limit,
         offset=offset,
     )
-    return link_pages(request, response, page)
 
 
 @router.get(

@@ -14,7 +14,7 @@ from api.deps import (
     Offset,
     SessionDep,
     WriterDep,
-    link_pages,
+    paginated,
     set_etag,
 )
 from api.errors import problem_responses
@@ -73,16 +73,17 @@ def list_consortia(
     call_id: Annotated[Id | None, Query(description="Only drafts for this call.")] = None,
 ) -> Page[ConsortiumPublic]:
     """List your drafts (an admin sees all), optionally only those for one call."""
-    items, total = service.list_consortia(
+    found = service.list_consortia(
         session, actor=actor, call_id=call_id, limit=limit, offset=offset
     )
-    page = Page[ConsortiumPublic](
-        items=[service.to_public(session, item) for item in items],
-        total=total,
+    return paginated(
+        request,
+        response,
+        found,
+        lambda draft: service.to_public(session, draft),
         limit=limit,
         offset=offset,
     )
-    return link_pages(request, response, page)
 
 
 @router.get(

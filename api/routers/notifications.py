@@ -16,7 +16,7 @@ from api.deps import (
     SettingsDep,
     WriterDep,
     WriteSessionDep,
-    link_pages,
+    paginated,
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, created_at_location, security
@@ -258,7 +258,7 @@ def list_webhook_deliveries(
     offset: Offset = 0,
 ) -> Page[WebhookDeliveryPublic]:
     """A webhook's delivery log, newest first: each notification, its attempts and outcome."""
-    items, total = webhooks.list_deliveries(
+    found = webhooks.list_deliveries(
         session,
         organisation_id=organisation_id,
         webhook_id=webhook_id,
@@ -266,5 +266,6 @@ def list_webhook_deliveries(
         limit=limit,
         offset=offset,
     )
-    page = Page[WebhookDeliveryPublic](items=items, total=total, limit=limit, offset=offset)
-    return link_pages(request, response, page)
+    return paginated(
+        request, response, found, WebhookDeliveryPublic.model_validate, limit=limit, offset=offset
+    )

@@ -18,8 +18,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     WriterDep,
-    link_pages,
-    page_of,
+    paginated,
     private_profile,
 )
 from api.errors import problem_responses
@@ -164,8 +163,9 @@ def list_organisation_claims(
     found = claims.list_claims(
         session, actor=actor, organisation_id=organisation_id, limit=limit, offset=offset
     )
-    page = page_of(ClaimPublic, found, limit=limit, offset=offset)
-    return link_pages(request, response, page)
+    return paginated(
+        request, response, found, ClaimPublic.model_validate, limit=limit, offset=offset
+    )
 
 
 @router.get(
@@ -194,8 +194,9 @@ def list_claims(
     found = claims.list_claims(
         session, actor=actor, status=claim_status, limit=limit, offset=offset
     )
-    page = page_of(ClaimPublic, found, limit=limit, offset=offset)
-    return link_pages(request, response, page)
+    return paginated(
+        request, response, found, ClaimPublic.model_validate, limit=limit, offset=offset
+    )
 
 
 @router.post(
