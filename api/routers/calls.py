@@ -45,7 +45,18 @@ Programme = Annotated[str, line(100)]
     openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     status_code=status.HTTP_201_CREATED,
     response_model=CallCreated,
-    responses={**problem_responses(401, 403, 409, 413, 422, 429), **created_at_location()},
+    responses={
+        **problem_responses(
+            401,
+            403,
+            409,
+            413,
+            422,
+            429,
+            when={409: "A call with this identifier (in any case) already exists."},
+        ),
+        **created_at_location(),
+    },
 )
 def create_call(
     data: CallCreate, session: SessionDep, response: Response, actor: WriterDep
@@ -167,7 +178,17 @@ def read_call(call_id: IdPath, session: SessionDep, response: Response) -> CallP
     "/{call_id}",
     openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     response_model=CallPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 429),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        412,
+        413,
+        422,
+        429,
+        when={409: "Another call has the identifier this sets (in any case)."},
+    ),
 )
 def update_call(
     call_id: IdPath,
@@ -189,7 +210,18 @@ def update_call(
     "/{call_id}",
     openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404, 409, 412, 429),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        412,
+        429,
+        when={
+            409: "Drafts are written for the call, or open partner requests are for it: they "
+            "would go with it. To close the call instead, set its deadline."
+        },
+    ),
 )
 def delete_call(call_id: IdPath, session: SessionDep, if_match: IfMatch, actor: WriterDep) -> None:
     """Delete a call you published (publisher key; admins any), unless drafts use it (409)."""

@@ -168,7 +168,18 @@ def put_consortium_member(
     "/{consortium_id}/members/{organisation_id}",
     openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=ConsortiumPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 429),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        412,
+        429,
+        when={
+            404: "There is no draft with this `consortium_id` (another organisation's reads "
+            "the same), or the organisation is not a member of it; `detail` says which."
+        },
+    ),
 )
 def delete_consortium_member(
     consortium_id: IdPath,

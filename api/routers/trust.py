@@ -41,7 +41,17 @@ web_router = APIRouter(include_in_schema=False)
     "/admin/organisations/{organisation_id}/merge",
     openapi_extra=security(KeyRole.admin),
     response_model=OrganisationPrivate,
-    responses=problem_responses(401, 403, 404, 412, 422),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        412,
+        422,
+        when={
+            404: "There is no organisation with this `organisation_id`, or none with the id "
+            "given as `absorb` (`errors` names that field); `detail` says which."
+        },
+    ),
 )
 def merge_organisations(
     organisation_id: IdPath,
