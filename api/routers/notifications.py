@@ -38,13 +38,15 @@ router = APIRouter(tags=["notifications"])
 ORGANISATION_KEY = security(KeyRole.organisation)
 
 
+# The pattern documents the tokens issued, and is not checked here: a link that does not match
+# it (mangled by a mail program) names no organisation, and is answered as one whose token is
+# unknown, the page a person can read, not a problem document.
 UnsubscribeToken = Annotated[
     str,
     Path(
-        min_length=1,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="The token from the e-mailed unsubscribe link.",
+        description="The token from the e-mailed unsubscribe link. Any other text is a link "
+        "that is not valid: the 404 page.",
+        json_schema_extra={"pattern": preferences.TOKEN_PATTERN, "minLength": 1, "maxLength": 100},
     ),
 ]
 
@@ -61,7 +63,8 @@ UNSUBSCRIBE_ANSWERS: dict[int | str, dict[str, Any]] = {
         },
     },
     404: {
-        "description": "The link is not valid: an HTML page says so.",
+        "description": "The link is not valid (its token unknown, mangled, or its "
+        "organisation's profile deleted): an HTML page says so, whatever the client asks for.",
         "content": {
             "text/html": {
                 "schema": {"type": "string"},
