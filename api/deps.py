@@ -2,7 +2,7 @@
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
@@ -279,38 +279,42 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
 
 
-def link_pages(request: Request, response: Response, page: Page[SchemaT]) -> Page[SchemaT]:
-    """The page, its answer carrying an RFC 8288 `Link` header to the first, previous, next and
-    last pages: the request's path and query with `limit` and `offset` set (no previous page on
-    the first, no next one on the last)."""
+def paginated(
+    request: Request,
+    response: Response,
+    found: tuple[Iterable[Any], int],
+    item: Callable[[Any], SchemaT],
+    *,
+    limit: int,
+    offset: int,
+) -> Page[SchemaT]:
+    """A list's page as the API answers it: a service's rows and how many match in all, each
+    row made an item by `item` (a schema's `model_validate`, say), the answer carrying an RFC
+    8288 `Link` header to the first, previous, next and last pages: the request's path and
+    query with `limit` and `offset` set (no previous page on the first, no next one on the
+    last)."""
+    rows, total = found
+    page: Page[SchemaT] = Page(
+        items=[item(row) for row in rows], total=total, limit=limit, offset=offset
+    )
     kept = [
         (key, value)
         for key, value in request.query_params.multi_items()
         if key not in {"limit", "offset"}
     ]
-    last = max(page.total - 1, 0) // page.limit * page.limit
+    last = max(total - 1, 0) // limit * limit
     pages = [("first", 0)]
-    if page.offset > 0:
-        pages.append(("prev", max(min(page.offset, last + page.limit) - page.limit, 0)))
-    if page.offset + page.limit < page.total:
-        pages.append(("next", page.offset + page.limit))
+    if offset > 0:
+        pages.append(("prev", max(min(offset, last + limit) - limit, 0)))
+    if offset + limit < total:
+        pages.append(("next", offset + limit))
     pages.append(("last", last))
     response.headers["Link"] = ", ".join(
-        f"<{request.url.path}?{urlencode([*kept, ('limit', page.limit), ('offset', offset)])}>; "
+        f"<{request.url.path}?{urlencode([*kept, ('limit', limit), ('offset', start)])}>; "
         f'rel="{rel}"'
-        for rel, offset in pages
+        for rel, start in pages
     )
     return page
-
-
-def page_of(
-    schema: type[SchemaT], found: tuple[Sequence[Any], int], *, limit: int, offset: int
-) -> Page[SchemaT]:
-    """A service's page of rows (the rows and how many match in all) as the API's `Page`."""
-    rows, total = found
-    return Page(
-        items=[schema.model_validate(row) for row in rows], total=total, limit=limit, offset=offset
-    )
 
 
 def private_profile(

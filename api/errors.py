@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -125,11 +126,15 @@ def problem_response(
     )
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for the problems an endpoint can answer with."""
+def problem_responses(
+    *statuses: int, when: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problems an endpoint can answer with: `when` says,
+    for a status, when this endpoint answers it; the others are described for their kind of
+    route by `api.openapi` (401 no key, 404 no such item named in the path, ...)."""
     return {
         status: {
-            "description": title_of(status),
+            "description": (when or {}).get(status, title_of(status)),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses

@@ -1,5 +1,6 @@
 """The OpenAPI document, completed with the problem responses every operation can give."""
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -14,12 +15,13 @@ from fastapi.openapi.utils import (
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from api.errors import PROBLEM_JSON, Problem
+from api.errors import PROBLEM_JSON, Problem, title_of
 from matchmaker.matching import explanations
 from matchmaker.matching.directory import OrganisationCard
 from matchmaker.matching.past_projects import project_id
 from matchmaker.matching.scoring import RankedMatch, Weights
 from matchmaker.matching.text_index import MatchedTerm
+from matchmaker.settings import Settings
 from models import examples as ex
 from models.apikey import KeyRole
 
@@ -35,16 +37,9 @@ SECURITY_SCHEME = {
     "no key listed is public, and one whose key is optional shows more to the roles listed.",
 }
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-DESCRIPTIONS = {
-    "400": "Bad Request (a body that cannot be parsed)",
-    "401": "Unauthorized (a missing, wrong or revoked API key)",
-    "413": "Content Too Large",
-    "415": "Unsupported Media Type (a body not sent as application/json, or compressed)",
-    "422": "Invalid input",
-    "429": "Too Many Requests (past a rate limit; see Retry-After)",
-    "503": "Service Unavailable (the database is busy, cannot take writes or cannot be "
-    "reached; see Retry-After)",
-}
+# FastAPI's description of the 422 it documents for every operation with parameters.
+FASTAPI_422 = "Validation Error"
+_MAX_BODY_BYTES: Final = Settings.model_fields["max_body_bytes"].default
 # Marks an operation sent as POST that only reads (free-text search, a proposal): it counts
 # against no write rate limit, so its documentation promises no 429. Consumed by `_complete`.
 _READS_ONLY = "x-reads-only"
@@ -112,36 +107,200 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
 
 
+@dataclass(frozen=True, slots=True)
+class PathId:
+    """What an id in a path names: how the parameter is described, and what a 404 says there
+    is none of; `private` when another organisation's reads as missing (404), not forbidden."""
+
+    noun: str
+    description: str
+    private: bool = False
+
+
 # What each id in a path names, by the collection segment before it (`/calls/{call_id}`): the
 # ids are generic in the routes (`IdPath`), so the document says which id goes where.
-PATH_ID_DESCRIPTIONS: Final = {
-    "organisations": "The organisation's id (`id` in its profile).",
-    "calls": "The call's id (`id` in `GET /calls`; not its topic identifier).",
-    "consortia": "The draft's id (`id` in `GET /consortia`).",
-    "members": "The id of the organisation that is, or is to be, a member of the draft.",
-    "partner-requests": "The partner request's id (`id` in a call's list of partner requests).",
-    "contact-requests": "The contact request's id (`id` in `GET /inbox`).",
-    "blocks": "The id of the blocked organisation (`organisation.id` in `GET /inbox/blocks`).",
-    "webhooks": "The webhook's id (`id` in the answer that registered it, and in the list).",
-    "saved-searches": "The saved search's id (`id` in the answer that saved it, and in the list).",
-    "keys": "The key's id (`id` in the answer that issued it, and in the organisation's export).",
-    "claims": "The claim's id (`id` in the answer that made it, and in the list of claims).",
+PATH_IDS: Final = {
+    "organisations": PathId("organisation", "The organisation's id (`id` in its profile)."),
+    "calls": PathId("call", "The call's id (`id` in `GET /calls`; not its topic identifier)."),
+    "consortia": PathId("draft", "The draft's id (`id` in `GET /consortia`).", private=True),
+    "members": PathId(
+        "organisation",
+        "The id of the organisation that is, or is to be, a member of the draft.",
+    ),
+    "partner-requests": PathId(
+        "partner request",
+        "The partner request's id (`id` in a call's list of partner requests).",
+    ),
+    "contact-requests": PathId(
+        "contact request",
+        "The contact request's id (`id` in `GET /inbox`).",
+        private=True,
+    ),
+    "blocks": PathId(
+        "blocked organisation",
+        "The id of the blocked organisation (`organisation.id` in `GET /inbox/blocks`).",
+    ),
+    "webhooks": PathId(
+        "webhook",
+        "The webhook's id (`id` in the answer that registered it, and in the list).",
+        private=True,
+    ),
+    "saved-searches": PathId(
+        "saved search",
+        "The saved search's id (`id` in the answer that saved it, and in the list).",
+        private=True,
+    ),
+    "keys": PathId(
+        "key", "The key's id (`id` in the answer that issued it, and in the organisation's export)."
+    ),
+    "claims": PathId(
+        "claim",
+        "The claim's id (`id` in the answer that made it, and in the list of claims).",
+        private=True,
+    ),
 }
+
+
+def _path_ids(path: str, operation: dict[str, Any]) -> list[tuple[dict[str, Any], PathId]]:
+    """Each parameter of the path that is an id the table knows, with what it names."""
+    segments = path.strip("/").split("/")
+    found = []
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] != "path":
+            continue
+        position = segments.index("{" + parameter["name"] + "}")
+        named = PATH_IDS.get(segments[position - 1]) if position else None
+        if named is not None:
+            found.append((parameter, named))
+    return found
 
 
 def _describe_path_ids(path: str, operation: dict[str, Any]) -> None:
     """Say, for each id in the path that says nothing of itself, which id it is."""
-    segments = path.strip("/").split("/")
-    for parameter in operation.get("parameters", []):
-        if parameter["in"] != "path" or parameter.get("description"):
-            continue
-        position = segments.index("{" + parameter["name"] + "}")
-        described = PATH_ID_DESCRIPTIONS.get(segments[position - 1]) if position else None
-        if described is not None:
-            parameter["description"] = described
+    for parameter, named in _path_ids(path, operation):
+        if not parameter.get("description"):
+            parameter["description"] = named.description
 
 
-def _complete(method: str, operation: dict[str, Any]) -> None:
+def _roles(operation: dict[str, Any]) -> tuple[list[str], bool]:
+    """The key roles an operation lists, and whether it needs a key at all."""
+    requirements = operation.get("security", [])
+    roles = [role for requirement in requirements for role in requirement.get(SCHEME, [])]
+    return roles, bool(requirements) and {} not in requirements
+
+
+def _not_found(path: str, operation: dict[str, Any]) -> str:
+    """When an operation answers 404: the ids of its path that name nothing, by what they name."""
+    named = [
+        f"no {kind.noun} with this `{parameter['name']}`"
+        + (" (another organisation's reads the same)" if kind.private else "")
+        for parameter, kind in _path_ids(path, operation)
+    ]
+    tokens = [
+        parameter
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path" and parameter["name"] == "token"
+    ]
+    if tokens:
+        named.append("the link's token is not valid (unknown, already used or expired)")
+    if not named:
+        return "Something the request names by its id does not exist; `detail` says which."
+    return f"There is {', or '.join(named)}; `detail` says which."
+
+
+def _problem_description(status: str, path: str, method: str, operation: dict[str, Any]) -> str:
+    """When an operation answers with a problem of this status, in a sentence for its kind of
+    route: what its key and path and body are, and what it changes."""
+    roles, needs_key = _roles(operation)
+    takes_body = bool(operation.get("requestBody"))
+    if_match = any(
+        parameter["in"] == "header" and parameter["name"].lower() == "if-match"
+        for parameter in operation.get("parameters", [])
+    )
+    if status == "400":
+        return (
+            "The body is not valid JSON, or not UTF-8: `detail` says where it stops making sense."
+        )
+    if status == "401":
+        if needs_key:
+            return (
+                "No API key was sent, or the key is wrong or revoked: send `Authorization: "
+                f"Bearer mm_...` with a key of a role this operation takes ({', '.join(roles)})."
+            )
+        return (
+            "The API key sent is wrong or revoked: send a valid key, or none (this operation "
+            "answers without one)."
+        )
+    if status == "403":
+        if roles == ["admin"]:
+            return "The key is valid but not an admin key: only admins may do this."
+        if "{organisation_id}" in path and "organisation" in roles:
+            return (
+                "The key is valid but may not do this: it is another organisation's key than "
+                "the one in the path, or of a role this operation does not take (it takes "
+                f"{' and '.join(roles)} keys)."
+            )
+        return (
+            "The key is valid but may not do this: its role is not one this operation takes "
+            f"({', '.join(roles)}), or what the request names is another organisation's (a "
+            "call, another publisher's); `detail` says which."
+        )
+    if status == "404":
+        return _not_found(path, operation)
+    if status == "409":
+        return (
+            "What is stored refuses this: a duplicate of something that exists, a limit "
+            "reached, something still in use, or a state that no longer allows it; `detail` "
+            "says which and what to do."
+        )
+    if status == "412":
+        raced = (
+            "another request changed the resource while this one was answered: read it "
+            "again and retry."
+        )
+        if not if_match:
+            return raced[:1].upper() + raced[1:]
+        return (
+            "If-Match names a version other than the current one (the resource changed since "
+            "it was read), or no version at all (`3` unquoted, say); or " + raced
+        )
+    if status == "413":
+        return (
+            "The request's body is over the size the service takes (`MATCHMAKER_MAX_BODY_BYTES`"
+            f", {_MAX_BODY_BYTES:,} bytes by default), whether sent or announced in "
+            "Content-Length."
+        )
+    if status == "415":
+        return (
+            "The body is not sent as `application/json`, or is compressed: send JSON, "
+            "uncompressed, with `Content-Type: application/json`."
+        )
+    if status == "422":
+        if takes_body:
+            where, fields = "a body field, a query or a path parameter", "`activities.0.url`"
+        else:
+            where, fields = "a query or path parameter", "`query.limit`"
+        return (
+            f"Invalid input: {where} is missing, malformed or out of range, or a query "
+            "parameter this operation does not take was sent. `errors` names each field "
+            f"({fields}, `path.call_id`) with what is wrong with it."
+        )
+    if status == "429":
+        return (
+            "Past a rate limit: more writes a minute, from this address or for this "
+            "organisation, than `MATCHMAKER_WRITE_RATE_LIMIT` allows (key recovery has its own, "
+            "`MATCHMAKER_KEY_RECOVERY_RATE_LIMIT`). Retry after the seconds Retry-After gives."
+        )
+    if status == "503":
+        unwritable = ", cannot take writes (read-only or out of space)"
+        return (
+            f"The database is busy{unwritable if method in WRITE_METHODS else ''} or cannot be "
+            "reached: retry after the seconds Retry-After gives, when it gives them."
+        )
+    return title_of(int(status))
+
+
+def _complete(path: str, method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     # Every operation reads the database, which can be busy or unreachable (README, Operations);
     # refuses a query parameter it does not take (422) and a body over the limit, sent or not.
@@ -153,7 +312,15 @@ def _complete(method: str, operation: dict[str, Any]) -> None:
     for status in wanted:
         # FastAPI documents its own 422 body as application/json; ours are problem details.
         if status not in responses or status == "422":
-            responses[status] = _problem(DESCRIPTIONS[status])
+            described = responses.get(status, {}).get("description", "")
+            responses[status] = _problem(described)
+    # A problem declared by its reason phrase alone (`problem_responses` without `when`, or
+    # FastAPI's own 422) says when it comes in the words of this kind of route.
+    for status, response in responses.items():
+        if PROBLEM_JSON not in response.get("content", {}):
+            continue
+        if response["description"] in {"", title_of(int(status)), FASTAPI_422}:
+            response["description"] = _problem_description(status, path, method, operation)
     # Past a rate limit the answer always says when to retry; a database that cannot be had in
     # time or cannot take writes says so too, a schema that is not migrated does not.
     for status, required in (("429", True), ("503", False)):
@@ -181,7 +348,7 @@ def _declare_etags(operation: dict[str, Any], components: dict[str, Any]) -> Non
 
 
 def _declare_page_links(operation: dict[str, Any]) -> None:
-    """Every list answered a page at a time (`Page`) links its neighbours (`link_pages`)."""
+    """Every list answered a page at a time (`Page`) links its neighbours (`api.deps.paginated`)."""
     answer = operation["responses"].get("200", {})
     for media in answer.get("content", {}).values():
         if media.get("schema", {}).get("$ref", "").startswith("#/components/schemas/Page_"):
@@ -396,7 +563,7 @@ def install_openapi(app: FastAPI) -> None:
             for path_format, path in schema["paths"].items():
                 for method, operation in path.items():
                     _describe_path_ids(path_format, operation)
-                    _complete(method, operation)
+                    _complete(path_format, method, operation)
                     _declare_etags(operation, components)
                     _declare_page_links(operation)
                     _add_examples(operation, components)

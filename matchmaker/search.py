@@ -133,6 +133,13 @@ class Query:
         return " & ".join(parts)
 
 
+def words_searched(typed: str | None) -> str | None:
+    """What a search box or a list's `q` searches for: the text typed, or None when it holds no
+    word to look for (`*`, `^`, punctuation only). Such a text would find nothing, so it is no
+    search: the list is the one asked for without it, the other filters kept (a page says so)."""
+    return typed if typed is not None and Query.parse(typed).terms else None
+
+
 def _either(alternatives: list[str], operator: str) -> str:
     """One alternative as it is, several joined by the operator within parentheses."""
     return alternatives[0] if len(alternatives) == 1 else f"({operator.join(alternatives)})"

@@ -14,8 +14,7 @@ from api.deps import (
     ProfileContext,
     SessionDep,
     WriterDep,
-    link_pages,
-    page_of,
+    paginated,
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, answer_example, security
@@ -101,8 +100,7 @@ def list_keys(
 ) -> Page[KeyPublic]:
     """List every key, never its secret (admin key)."""
     found = keys.list_keys(session, actor=actor, limit=limit, offset=offset)
-    page = page_of(KeyPublic, found, limit=limit, offset=offset)
-    return link_pages(request, response, page)
+    return paginated(request, response, found, KeyPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.delete(

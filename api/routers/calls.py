@@ -13,7 +13,7 @@ from api.deps import (
     QueryLine,
     SessionDep,
     WriterDep,
-    link_pages,
+    paginated,
     set_etag,
 )
 from api.errors import problem_responses
@@ -45,7 +45,18 @@ Programme = Annotated[str, line(100)]
     openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     status_code=status.HTTP_201_CREATED,
     response_model=CallCreated,
-    responses={**problem_responses(401, 403, 409, 413, 422, 429), **created_at_location()},
+    responses={
+        **problem_responses(
+            401,
+            403,
+            409,
+            413,
+            422,
+            429,
+            when={409: "A call with this identifier (in any case) already exists."},
+        ),
+        **created_at_location(),
+    },
 )
 def create_call(
     data: CallCreate, session: SessionDep, response: Response, actor: WriterDep
@@ -91,7 +102,9 @@ def list_calls(
             max_length=200,
             description="A full-text search of identifier, title, programme and description: "
             'words that must each appear (in any form with the same stem), `"a phrase"`, '
-            "`prefix*`; accents are ignored. Results come best first unless `sort` is given.",
+            "`prefix*`; accents are ignored. Results come best first unless `sort` is given. "
+            "A `q` that holds no words (`*`, `^`, punctuation only) is no search: it is "
+            "ignored, the other filters kept.",
         ),
     ] = None,
     deadline_from: Annotated[IsoDate | None, Query(description="Deadline on or after.")] = None,
@@ -124,6 +137,7 @@ def list_calls(
             "deadline falls between them; swap them.",
             field="query.deadline_to",
         )
+    q = search.words_searched(q)
     today = utc_today()
     filters = service.CallFilters(
         statuses=status,
@@ -136,20 +150,18 @@ def list_calls(
     items, total = service.list_calls(
         session, filters=filters, sort=sort, today=today, limit=limit, offset=offset
     )
-    found = search.found_snippets(session, "calls", q, [item.id for item in items if item.id])
-    page = Page[CallFound](
-        items=[
-            CallFound(
-                **service.to_public(item, today=today).model_dump(),
-                snippet=None if found is None else found.get(item.id or 0, ()),
-            )
-            for item in items
-        ],
-        total=total,
+    snippets = search.found_snippets(session, "calls", q, [item.id for item in items if item.id])
+    return paginated(
+        request,
+        response,
+        (items, total),
+        lambda item: CallFound(
+            **service.to_public(item, today=today).model_dump(),
+            snippet=None if snippets is None else snippets.get(item.id or 0, ()),
+        ),
         limit=limit,
         offset=offset,
     )
-    return link_pages(request, response, page)
 
 
 @router.get(
@@ -166,7 +178,17 @@ def read_call(call_id: IdPath, session: SessionDep, response: Response) -> CallP
     "/{call_id}",
     openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     response_model=CallPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 429),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        412,
+        413,
+        422,
+        429,
+        when={409: "Another call has the identifier this sets (in any case)."},
+    ),
 )
 def update_call(
     call_id: IdPath,
@@ -188,7 +210,18 @@ def update_call(
     "/{call_id}",
     openapi_extra=security(KeyRole.publisher, KeyRole.admin),
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404, 409, 412, 429),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        412,
+        429,
+        when={
+            409: "Drafts are written for the call, or open partner requests are for it: they "
+            "would go with it. To close the call instead, set its deadline."
+        },
+    ),
 )
 def delete_call(call_id: IdPath, session: SessionDep, if_match: IfMatch, actor: WriterDep) -> None:
     """Delete a call you published (publisher key; admins any), unless drafts use it (409)."""

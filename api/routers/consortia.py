@@ -14,7 +14,7 @@ from api.deps import (
     Offset,
     SessionDep,
     WriterDep,
-    link_pages,
+    paginated,
     set_etag,
 )
 from api.errors import problem_responses
@@ -73,16 +73,17 @@ def list_consortia(
     call_id: Annotated[Id | None, Query(description="Only drafts for this call.")] = None,
 ) -> Page[ConsortiumPublic]:
     """List your drafts (an admin sees all), optionally only those for one call."""
-    items, total = service.list_consortia(
+    found = service.list_consortia(
         session, actor=actor, call_id=call_id, limit=limit, offset=offset
     )
-    page = Page[ConsortiumPublic](
-        items=[service.to_public(session, item) for item in items],
-        total=total,
+    return paginated(
+        request,
+        response,
+        found,
+        lambda draft: service.to_public(session, draft),
         limit=limit,
         offset=offset,
     )
-    return link_pages(request, response, page)
 
 
 @router.get(
@@ -167,7 +168,18 @@ def put_consortium_member(
     "/{consortium_id}/members/{organisation_id}",
     openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=ConsortiumPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 429),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        412,
+        429,
+        when={
+            404: "There is no draft with this `consortium_id` (another organisation's reads "
+            "the same), or the organisation is not a member of it; `detail` says which."
+        },
+    ),
 )
 def delete_consortium_member(
     consortium_id: IdPath,

@@ -52,7 +52,17 @@ class Health(BaseModel):
 
 
 @router.get(
-    "/health", openapi_extra=PUBLIC, response_model=Health, responses=problem_responses(503)
+    "/health",
+    openapi_extra=PUBLIC,
+    response_model=Health,
+    responses=problem_responses(
+        503,
+        when={
+            503: "The database cannot be reached (and the matching index cannot answer from "
+            "memory), or its schema is not at the latest migration (`matchmaker db upgrade`); "
+            "`detail` says which."
+        },
+    ),
 )
 def read_health(request: Request) -> Health | JSONResponse:
     """Report that the database is reachable and migrated to the latest revision (503 if not);

@@ -38,7 +38,19 @@ CountryFilter = Annotated[
     "/calls/{call_id}/suggestions",
     openapi_extra=security(KeyRole.organisation, KeyRole.admin, optional=True),
     response_model=Suggestions,
-    responses=problem_responses(403, 404),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        when={
+            401: "`missing_for` was sent without a key, or the key sent is wrong or revoked "
+            "(without `missing_for`, the suggestions need no key).",
+            403: "`missing_for` was sent with a key that is not an organisation's or an "
+            "admin's (a publisher's, say).",
+            404: "There is no call with this `call_id`, or `missing_for` names no draft your "
+            "key may see (another organisation's reads the same); `detail` says which.",
+        },
+    ),
 )
 def list_call_suggestions(
     call_id: IdPath,

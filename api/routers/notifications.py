@@ -16,7 +16,7 @@ from api.deps import (
     SettingsDep,
     WriterDep,
     WriteSessionDep,
-    link_pages,
+    paginated,
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, created_at_location, security
@@ -38,13 +38,15 @@ router = APIRouter(tags=["notifications"])
 ORGANISATION_KEY = security(KeyRole.organisation)
 
 
+# The pattern documents the tokens issued, and is not checked here: a link that does not match
+# it (mangled by a mail program) names no organisation, and is answered as one whose token is
+# unknown, the page a person can read, not a problem document.
 UnsubscribeToken = Annotated[
     str,
     Path(
-        min_length=1,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="The token from the e-mailed unsubscribe link.",
+        description="The token from the e-mailed unsubscribe link. Any other text is a link "
+        "that is not valid: the 404 page.",
+        json_schema_extra={"pattern": preferences.TOKEN_PATTERN, "minLength": 1, "maxLength": 100},
     ),
 ]
 
@@ -61,7 +63,8 @@ UNSUBSCRIBE_ANSWERS: dict[int | str, dict[str, Any]] = {
         },
     },
     404: {
-        "description": "The link is not valid: an HTML page says so.",
+        "description": "The link is not valid (its token unknown, mangled, or its "
+        "organisation's profile deleted): an HTML page says so, whatever the client asks for.",
         "content": {
             "text/html": {
                 "schema": {"type": "string"},
@@ -258,7 +261,7 @@ def list_webhook_deliveries(
     offset: Offset = 0,
 ) -> Page[WebhookDeliveryPublic]:
     """A webhook's delivery log, newest first: each notification, its attempts and outcome."""
-    items, total = webhooks.list_deliveries(
+    found = webhooks.list_deliveries(
         session,
         organisation_id=organisation_id,
         webhook_id=webhook_id,
@@ -266,5 +269,6 @@ def list_webhook_deliveries(
         limit=limit,
         offset=offset,
     )
-    page = Page[WebhookDeliveryPublic](items=items, total=total, limit=limit, offset=offset)
-    return link_pages(request, response, page)
+    return paginated(
+        request, response, found, WebhookDeliveryPublic.model_validate, limit=limit, offset=offset
+    )

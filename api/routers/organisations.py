@@ -14,7 +14,7 @@ from api.deps import (
     QueryLine,
     SessionDep,
     WriterDep,
-    link_pages,
+    paginated,
     private_profile,
     set_etag,
 )
@@ -90,7 +90,8 @@ def list_organisations(
             max_length=200,
             description="A full-text search of name, description, keywords and past "
             'projects: words that must each appear, `"a phrase"`, `prefix*`; accents are '
-            "ignored. Results come best first.",
+            "ignored. Results come best first. A `q` that holds no words (`*`, `^`, "
+            "punctuation only) is no search: it is ignored, the other filters kept.",
         ),
     ] = None,
 ) -> Page[OrganisationFound]:
@@ -98,6 +99,7 @@ def list_organisations(
 
     With `q`, each profile carries the passage of its profile that matched (`snippet`).
     """
+    q = search.words_searched(q)
     items, total = service.list_organisations(
         session,
         stakeholder_types=stakeholder_type,
@@ -106,22 +108,20 @@ def list_organisations(
         limit=limit,
         offset=offset,
     )
-    found = search.found_snippets(
+    snippets = search.found_snippets(
         session, "organisations", q, [item.id for item in items if item.id]
     )
-    page = Page[OrganisationFound](
-        items=[
-            OrganisationFound(
-                **OrganisationPublic.model_validate(item, context=context).model_dump(),
-                snippet=None if found is None else found.get(item.id or 0, ()),
-            )
-            for item in items
-        ],
-        total=total,
+    return paginated(
+        request,
+        response,
+        (items, total),
+        lambda item: OrganisationFound(
+            **OrganisationPublic.model_validate(item, context=context).model_dump(),
+            snippet=None if snippets is None else snippets.get(item.id or 0, ()),
+        ),
         limit=limit,
         offset=offset,
     )
-    return link_pages(request, response, page)
 
 
 @router.get(

@@ -19,7 +19,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     WriterDep,
-    link_pages,
+    paginated,
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, created_at_location, security
@@ -131,16 +131,17 @@ def list_call_partner_requests(
 ) -> Page[PartnerRequestPublic]:
     """A call's open partner requests, newest first."""
     today = utc_today()
-    rows, total = requests.list_call_requests(
+    found = requests.list_call_requests(
         session, call_id=call_id, today=today, limit=limit, offset=offset
     )
-    page = Page[PartnerRequestPublic](
-        items=[requests.to_public(*row, today=today) for row in rows],
-        total=total,
+    return paginated(
+        request,
+        response,
+        found,
+        lambda row: requests.to_public(*row, today=today),
         limit=limit,
         offset=offset,
     )
-    return link_pages(request, response, page)
 
 
 @router.get(

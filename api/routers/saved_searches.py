@@ -10,8 +10,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     WriterDep,
-    link_pages,
-    page_of,
+    paginated,
 )
 from api.errors import problem_responses
 from api.openapi import created_at_location, security
@@ -77,8 +76,9 @@ def list_saved_searches(
     found = saved_searches.list_saved_searches(
         session, organisation_id=organisation_id, actor=actor, limit=limit, offset=offset
     )
-    page = page_of(SavedSearchPublic, found, limit=limit, offset=offset)
-    return link_pages(request, response, page)
+    return paginated(
+        request, response, found, SavedSearchPublic.model_validate, limit=limit, offset=offset
+    )
 
 
 @router.get(

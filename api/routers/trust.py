@@ -18,8 +18,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     WriterDep,
-    link_pages,
-    page_of,
+    paginated,
     private_profile,
 )
 from api.errors import problem_responses
@@ -42,7 +41,17 @@ web_router = APIRouter(include_in_schema=False)
     "/admin/organisations/{organisation_id}/merge",
     openapi_extra=security(KeyRole.admin),
     response_model=OrganisationPrivate,
-    responses=problem_responses(401, 403, 404, 412, 422),
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        412,
+        422,
+        when={
+            404: "There is no organisation with this `organisation_id`, or none with the id "
+            "given as `absorb` (`errors` names that field); `detail` says which."
+        },
+    ),
 )
 def merge_organisations(
     organisation_id: IdPath,
@@ -164,8 +173,9 @@ def list_organisation_claims(
     found = claims.list_claims(
         session, actor=actor, organisation_id=organisation_id, limit=limit, offset=offset
     )
-    page = page_of(ClaimPublic, found, limit=limit, offset=offset)
-    return link_pages(request, response, page)
+    return paginated(
+        request, response, found, ClaimPublic.model_validate, limit=limit, offset=offset
+    )
 
 
 @router.get(
@@ -194,8 +204,9 @@ def list_claims(
     found = claims.list_claims(
         session, actor=actor, status=claim_status, limit=limit, offset=offset
     )
-    page = page_of(ClaimPublic, found, limit=limit, offset=offset)
-    return link_pages(request, response, page)
+    return paginated(
+        request, response, found, ClaimPublic.model_validate, limit=limit, offset=offset
+    )
 
 
 @router.post(

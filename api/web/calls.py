@@ -18,7 +18,6 @@ from api.web.pages import (
     Text,
     not_found_page,
     pager_for,
-    search_words,
     show_more,
     shown_suggestions,
     valid_country,
@@ -87,7 +86,7 @@ def list_calls_page(
     today = utc_today()
     status = status if status in {item.value for item in CallStatus} else ""
     earliest, latest = valid_date(deadline_from), valid_date(deadline_to)
-    searched = search_words(q)
+    searched = search.words_searched(q) or ""
     filters = calls_service.CallFilters(
         statuses=[CallStatus(status)] if status else (),
         programmes=[programme] if programme else (),

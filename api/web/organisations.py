@@ -18,7 +18,6 @@ from api.web.pages import (
     find_as_typed,
     organisation_named,
     pager_for,
-    search_words,
     show_more,
     shown_suggestions,
     valid_country,
@@ -54,7 +53,7 @@ def list_organisations_page(
     """Organisation profiles, searched by words, filtered by stakeholder type and country."""
     stakeholder_type, country = valid_stakeholder_type(stakeholder_type), valid_country(country)
     params = {"q": q.strip(), "stakeholder_type": stakeholder_type, "country": country}
-    searched = search_words(params["q"])
+    searched = search.words_searched(params["q"]) or ""
 
     def fetch(number: int) -> tuple[list[Any], int]:
         return organisations_service.list_organisations(

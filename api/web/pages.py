@@ -20,7 +20,6 @@ from sqlmodel import Session
 from api.deps import IdPath, QueryLine, SessionDep
 from api.web.templating import render
 from matchmaker import organisations as organisations_service
-from matchmaker import search
 from matchmaker.errors import NotFound, Unavailable
 from matchmaker.matching import explanations
 from matchmaker.trust import freshness, history
@@ -114,13 +113,6 @@ def valid_date(value: str) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-def search_words(q: str) -> str:
-    """What a search box searches for: its text, or nothing ("") when the text holds no word to
-    look for ("*", "^"), which would find nothing; the page then lists as without a search
-    and says why."""
-    return q if search.Query.parse(q).terms else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ preference, the same in every e-mail to that organisation; it only ever turns e-
 Webhooks are not affected by the preference: deleting one stops it.
 """
 
+import re
 import secrets
 from datetime import datetime
 
@@ -25,6 +26,10 @@ from models.notifications import EmailFrequency, NotificationPreference
 from models.organisation import Organisation
 
 UNKNOWN_LINK = "This unsubscribe link is not valid (it may belong to a deleted organisation)."
+# What every token issued (`secrets.token_urlsafe(32)`, 43 characters) matches, with room: a
+# link a mail program mangled (a space, a trailing dot, cut or run on) matches nothing.
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"  # noqa: S105  # a pattern, not a secret
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 def unsubscribe_link(base_url: str, token: str) -> str:
@@ -98,6 +103,8 @@ def set_preferences(
 
 def holder(session: Session, *, token: str) -> Organisation:
     """The organisation an unsubscribe link's token belongs to; NotFound if none."""
+    if not _TOKEN.fullmatch(token):
+        raise NotFound(UNKNOWN_LINK)
     organisation_id = session.scalar(
         select(col(NotificationPreference.organisation_id)).where(
             col(NotificationPreference.unsubscribe_token) == token
@@ -111,6 +118,8 @@ def holder(session: Session, *, token: str) -> Organisation:
 
 def unsubscribe(session: Session, *, token: str, now: datetime | None = None) -> Organisation:
     """Turn e-mail off for the organisation a link's token belongs to; NotFound if none."""
+    if not _TOKEN.fullmatch(token):
+        raise NotFound(UNKNOWN_LINK)
     now = now or utc_now()
     result = session.execute(
         update(NotificationPreference)

@@ -268,7 +268,6 @@ def test_list_calls_searches_words_and_deadlines(client: TestClient) -> None:
     )
     by_words = client.get("/calls", params={"q": "hlth SCREENING"}).json()
     assert [item["identifier"] for item in by_words["items"]] == ["HLTH-1"]
-    assert client.get("/calls", params={"q": "%"}).json()["total"] == 0
     ranged = client.get(
         "/calls", params={"deadline_from": "2030-04-01", "deadline_to": "2030-12-31"}
     ).json()
@@ -286,6 +285,24 @@ def test_list_calls_searches_words_and_deadlines(client: TestClient) -> None:
     assert [
         item["identifier"] for item in client.get("/calls", params=one_day).json()["items"]
     ] == ["HLTH-2"]
+
+
+def test_list_calls_ignores_a_search_of_no_words(client: TestClient) -> None:
+    """A `q` holding no word ("*", "^", punctuation only) is no search, as on the calls page:
+    the calls of the other filters are listed by id (no relevance to sort by), without
+    snippets; a `q` with words still searches."""
+    create_call(client, identifier="IHI-1", title="Kidney care", programme="IHI")
+    create_call(client, identifier="CL5-1", title="Battery recycling", programme="CL5")
+    create_call(client, identifier="IHI-2", title="Cancer screening", programme="IHI")
+    for q in ["*", "^", "%", "-- ?!", '""']:
+        page = client.get("/calls", params={"q": q, "programme": "ihi"}).json()
+        assert [item["identifier"] for item in page["items"]] == ["IHI-1", "IHI-2"], q
+        assert [item["snippet"] for item in page["items"]] == [None, None], q
+    by_deadline = client.get("/calls", params={"q": "^", "sort": "deadline"})
+    assert by_deadline.status_code == 200
+    assert by_deadline.json()["total"] == 3
+    searched = client.get("/calls", params={"q": "screening", "programme": "IHI"}).json()
+    assert [item["identifier"] for item in searched["items"]] == ["IHI-2"]
 
 
 def test_list_calls_filters_by_created_after(client: TestClient) -> None:

@@ -132,7 +132,26 @@ def test_one_click_post_unsubscribes_and_an_unknown_token_is_404(
     assert answer.status_code == 200, answer.text
     assert world.owner.get(world.path).json() == {"email": "off"}
     assert anonymous.get("/unsubscribe/not-a-token").status_code == 404
-    assert anonymous.get("/unsubscribe/bad%20token").status_code == 422
+
+
+@pytest.mark.parametrize("token", ["bad%20token", "token.", "t" * 101, "%C3%A9t%C3%A9"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_mangled_unsubscribe_link_answers_the_page_the_document_declares(
+    anonymous: TestClient, token: str, method: str
+) -> None:
+    """A link a mail program mangled (a space, a trailing dot, cut or run on) is a link that is
+    not valid: the same HTML page as an unknown token, which the document declares, never a
+    problem document a person cannot read."""
+    document = anonymous.get("/openapi.json").json()
+    declared = document["paths"]["/unsubscribe/{token}"][method]["responses"]["404"]
+    assert list(declared["content"]) == ["text/html"]
+    answer = getattr(anonymous, method)(f"/unsubscribe/{token}", headers={"Accept": "text/html"})
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert (
+        "This unsubscribe link is not valid (it may belong to a deleted organisation)."
+        in answer.text
+    )
 
 
 def test_daily_digest_lists_pending_messages_once_a_day(engine: Engine, world: World) -> None:

@@ -2,6 +2,7 @@
 every answer with an example, and each operation's key as the service checks it."""
 
 import re
+from http import HTTPStatus
 from typing import Any, get_args
 
 import pytest
@@ -9,7 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Engine
 
-from api.errors import Problem
+from api.errors import PROBLEM_JSON, Problem, title_of
 from api.main import create_app
 from api.routers.calls import Programmes
 from api.routers.health import Health
@@ -512,3 +513,92 @@ def test_the_problem_schema_says_what_every_problem_carries(
     assert {"type", "instance"} <= missing.keys()
     assert "errors" not in missing
     assert problem["examples"][0]["title"] == "Unprocessable Content"
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def test_every_problem_answer_says_when_it_comes(document: dict[str, Any]) -> None:
+    """Each declared error answer is described in words for its kind of route, never by its
+    reason phrase alone ("Not Found"), and keeps the problem details schema."""
+    bare = [
+        f"{method.upper()} {path} {status}"
+        for method, path, operation in _operations(document)
+        for status, answer in operation["responses"].items()
+        if status[0] in "45"
+        and answer["description"] in {title_of(int(status)), HTTPStatus(int(status)).phrase}
+    ]
+    assert bare == []
+    unschematic = [
+        f"{method.upper()} {path} {status}"
+        for method, path, operation in _operations(document)
+        for status, answer in operation["responses"].items()
+        if status[0] in "45"
+        and "text/html" not in answer["content"]
+        and answer["content"] != {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+    ]
+    assert unschematic == []
+
+
+def _said(document: dict[str, Any], method: str, path: str, status: int) -> str:
+    description: str = document["paths"][path][method]["responses"][str(status)]["description"]
+    return description
+
+
+def test_problem_answers_name_what_their_route_refuses(
+    document: dict[str, Any], client: TestClient, anonymous: TestClient
+) -> None:
+    """401 says which keys an operation takes, 403 that the key is another organisation's,
+    404 which id of the path names nothing, 412 that If-Match is stale, 422 that `errors`
+    names the fields, 429 and 503 to wait Retry-After; and a request meets what is said."""
+    assert _said(document, "get", "/calls/{call_id}", 404) == (
+        "There is no call with this `call_id`; `detail` says which."
+    )
+    webhook = "/organisations/{organisation_id}/webhooks/{webhook_id}"
+    assert _said(document, "get", webhook, 404) == (
+        "There is no organisation with this `organisation_id`, or no webhook with this "
+        "`webhook_id` (another organisation's reads the same); `detail` says which."
+    )
+    assert _said(document, "get", webhook, 403) == (
+        "The key is valid but may not do this: it is another organisation's key than the one "
+        "in the path, or of a role this operation does not take (it takes organisation keys)."
+    )
+    assert _said(document, "patch", "/calls/{call_id}", 401) == (
+        "No API key was sent, or the key is wrong or revoked: send `Authorization: Bearer "
+        "mm_...` with a key of a role this operation takes (publisher, admin)."
+    )
+    assert _said(document, "get", "/calls", 401) == (
+        "The API key sent is wrong or revoked: send a valid key, or none (this operation "
+        "answers without one)."
+    )
+    assert _said(document, "post", "/admin/refit", 403) == (
+        "The key is valid but not an admin key: only admins may do this."
+    )
+    assert _said(document, "patch", "/calls/{call_id}", 412).startswith(
+        "If-Match names a version other than the current one"
+    )
+    assert _said(document, "post", "/claims/{claim_id}/confirmation/{token}", 412) == (
+        "Another request changed the resource while this one was answered: read it again and retry."
+    )
+    assert _said(document, "post", "/calls", 409) == (
+        "A call with this identifier (in any case) already exists."
+    )
+    assert "`errors` names each field" in _said(document, "get", "/calls", 422)
+    assert "Retry-After" in _said(document, "post", "/organisations", 429)
+    assert "Retry-After" in _said(document, "get", "/calls", 503)
+    assert "cannot take writes" not in _said(document, "get", "/calls", 503)
+    assert "cannot take writes" in _said(document, "post", "/calls", 503)
+    assert "latest migration" in _said(document, "get", "/health", 503)
+
+    call = create_call(keyed(client, ADMIN_TOKEN))
+    missing = anonymous.get("/calls/999999")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == PROBLEM_JSON
+    invalid = anonymous.get("/calls", params={"limit": 0}).json()
+    assert [error["field"] for error in invalid["errors"]] == ["query.limit"]
+    unkeyed = anonymous.patch(f"/calls/{call['id']}", json={"title": "X"})
+    assert unkeyed.status_code == 401
+    stale = client.patch(f"/calls/{call['id']}", json={"title": "X"}, headers={"If-Match": '"9"'})
+    assert stale.status_code == 412
+    taken = client.post("/calls", json={"identifier": call["identifier"].lower(), "title": "X"})
+    assert taken.status_code == 409

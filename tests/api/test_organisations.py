@@ -57,12 +57,27 @@ def test_list_organisations_filters_and_hides_contact_email(client: TestClient) 
 
 
 def test_list_organisations_search_treats_wildcards_as_no_words(client: TestClient) -> None:
-    """A % or _ is no wildcard: a search of only such characters finds nothing, not everything."""
+    """A % or _ is no wildcard: beside a word it matches nothing more than the word does."""
     create_organisation(client, name="Alpha 100% Bio")
     create_organisation(client, name="Beta Bio")
-    assert client.get("/organisations", params={"q": "%"}).json()["total"] == 0
-    assert client.get("/organisations", params={"q": "_"}).json()["total"] == 0
     assert client.get("/organisations", params={"q": "100%"}).json()["total"] == 1
+    assert client.get("/organisations", params={"q": "bio_"}).json()["total"] == 2
+    assert client.get("/organisations", params={"q": "%beta"}).json()["total"] == 1
+
+
+def test_list_organisations_ignores_a_search_of_no_words(client: TestClient) -> None:
+    """A `q` holding no word ("*", "^", punctuation only) is no search, as on the organisations
+    page: the profiles of the other filters are listed oldest first, without snippets."""
+    create_organisation(client, name="Alpha Bio", country="DE")
+    create_organisation(client, name="Beta Bio", country="NL")
+    create_organisation(client, name="Gamma Bio", country="DE")
+    for q in ["*", "^", "%", "_", "-- ?!", '""', "*  ^"]:
+        page = client.get("/organisations", params={"q": q, "country": "DE"}).json()
+        assert [item["name"] for item in page["items"]] == ["Alpha Bio", "Gamma Bio"], q
+        assert [item["snippet"] for item in page["items"]] == [None, None], q
+        assert page["total"] == 2, q
+    searched = client.get("/organisations", params={"q": "gamma*", "country": "DE"}).json()
+    assert [item["name"] for item in searched["items"]] == ["Gamma Bio"]
 
 
 def test_list_organisations_paginates(client: TestClient) -> None:

@@ -402,3 +402,17 @@ def test_a_search_of_no_words_lists_as_without_a_search_and_says_so(
     assert "No organisation matches these filters" not in organisations
     searched = anonymous.get("/ui/calls", params={"q": "kidney"}).text
     assert 'id="no-search-words"' not in searched
+
+
+def test_the_pages_and_the_api_agree_on_which_searches_hold_no_words(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A text the calls page calls wordless is the one the API ignores as `q`, and a text
+    with words searches on both: one definition, not two."""
+    create_call(client, identifier="IHI-2026-CKD", title="Kidney care")
+    create_call(client, identifier="IHI-2026-RC", title="Rare cancers")
+    for q, wordless in [("*", True), ("^ %", True), ('"', True), ("kidney", False)]:
+        page = anonymous.get("/ui/calls", params={"q": q}).text
+        listed = anonymous.get("/calls", params={"q": q}).json()["total"]
+        assert ('id="no-search-words"' in page) is wordless, q
+        assert listed == (2 if wordless else 1), q
