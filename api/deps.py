@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.limits import is_json
+from api.openapi import TAKES_ANY_QUERY
 from matchmaker.auth import Principal, authenticate
 from matchmaker.db import for_writing, session_scope
 from matchmaker.errors import Unauthenticated
@@ -133,6 +134,8 @@ def refuse_unknown_query(request: Request) -> None:
     # Web pages are left out of the schema route by route (their routers say so: FastAPI does
     # not pass a parent router's include_in_schema down to the routes of routers it includes).
     if not isinstance(route, APIRoute) or not route.include_in_schema:
+        return
+    if (route.openapi_extra or {}).get(TAKES_ANY_QUERY):
         return
     accepted = declared_query(route)
     unknown = [name for name in dict.fromkeys(request.query_params) if name not in accepted]

@@ -44,6 +44,11 @@ _MAX_BODY_BYTES: Final = Settings.model_fields["max_body_bytes"].default
 # against no write rate limit, so its documentation promises no 429. Consumed by `_complete`.
 _READS_ONLY = "x-reads-only"
 READS_ONLY: Final = {_READS_ONLY: True}
+# Marks an operation opened from a link in an e-mail: query parameters it does not take, which
+# mail programs and link trackers add ("?utm_source=..."), are ignored, not refused with a 422
+# (`api.deps.refuse_unknown_query`), and its documentation says so.
+TAKES_ANY_QUERY = "x-ignores-other-query-parameters"
+FROM_EMAIL_LINK: Final = {TAKES_ANY_QUERY: True}
 
 
 def security(*roles: KeyRole, optional: bool = False) -> dict[str, Any]:
@@ -305,6 +310,11 @@ def _complete(path: str, method: str, operation: dict[str, Any]) -> None:
     # Every operation reads the database, which can be busy or unreachable (README, Operations);
     # refuses a query parameter it does not take (422) and a body over the limit, sent or not.
     wanted = ["401", "413", "422", "503"]
+    if operation.get(TAKES_ANY_QUERY):
+        # Its parameters are in the path and checked by the page itself (FastAPI declares a
+        # 422 for any operation with parameters).
+        wanted.remove("422")
+        responses.pop("422", None)
     if operation.get("requestBody"):
         wanted += ["400", "415"]
     if method in WRITE_METHODS and not operation.pop(_READS_ONLY, False):

@@ -19,7 +19,7 @@ from api.deps import (
     paginated,
 )
 from api.errors import problem_responses
-from api.openapi import PUBLIC, created_at_location, security
+from api.openapi import FROM_EMAIL_LINK, PUBLIC, created_at_location, security
 from api.web.templating import render
 from matchmaker.errors import NotFound
 from matchmaker.partnering import preferences, webhooks
@@ -137,7 +137,7 @@ def _unsubscribe_page(
 
 @router.get(
     "/unsubscribe/{token}",
-    openapi_extra=PUBLIC,
+    openapi_extra={**PUBLIC, **FROM_EMAIL_LINK},
     response_class=HTMLResponse,
     responses=UNSUBSCRIBE_ANSWERS,
 )
@@ -149,7 +149,7 @@ def unsubscribe(token: UnsubscribeToken, request: Request, session: SessionDep) 
 
 @router.post(
     "/unsubscribe/{token}",
-    openapi_extra=PUBLIC,
+    openapi_extra={**PUBLIC, **FROM_EMAIL_LINK},
     response_class=HTMLResponse,
     responses=UNSUBSCRIBE_ANSWERS,
 )

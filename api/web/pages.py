@@ -285,6 +285,7 @@ FORM_ACTIONS = (
     "/ui/organisations/{organisation_id}/claim",
     "/ui/organisation-picker",
     "/ui/saved-searches",
+    "/ui/admin/country-statuses",
 )
 
 

@@ -154,6 +154,26 @@ def test_a_mangled_unsubscribe_link_answers_the_page_the_document_declares(
     )
 
 
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_unsubscribe_link_a_tracker_added_parameters_to_still_works(
+    anonymous: TestClient, engine: Engine, world: World, method: str
+) -> None:
+    """Mail programs and link trackers add parameters to links ("?utm_source=..."): the link
+    still opens its page (and its button still turns e-mail off), where every other operation
+    refuses a parameter it does not take; the document promises no 422 for it."""
+    world.notify()
+    [email] = deliver(engine)
+    link = str(email["List-Unsubscribe"]).strip("<>").removeprefix(BASE)
+    answer = getattr(anonymous, method)(f"{link}?utm_source=newsletter&utm_medium=email")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    email = "off" if method == "post" else "immediately"
+    assert world.owner.get(world.path).json() == {"email": email}
+    document = anonymous.get("/openapi.json").json()
+    assert "422" not in document["paths"]["/unsubscribe/{token}"][method]["responses"]
+    assert anonymous.get("/calls?utm_source=newsletter").status_code == 422
+
+
 def test_daily_digest_lists_pending_messages_once_a_day(engine: Engine, world: World) -> None:
     """With `daily`, nothing goes out at once; a day after choosing it, one e-mail lists every
     pending notification, with the unsubscribe link; the next comes a day later."""
