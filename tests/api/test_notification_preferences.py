@@ -167,8 +167,8 @@ def test_an_unsubscribe_link_a_tracker_added_parameters_to_still_works(
     answer = getattr(anonymous, method)(f"{link}?utm_source=newsletter&utm_medium=email")
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/html")
-    email = "off" if method == "post" else "immediately"
-    assert world.owner.get(world.path).json() == {"email": email}
+    preference = "off" if method == "post" else "immediately"
+    assert world.owner.get(world.path).json() == {"email": preference}
     document = anonymous.get("/openapi.json").json()
     assert "422" not in document["paths"]["/unsubscribe/{token}"][method]["responses"]
     assert anonymous.get("/calls?utm_source=newsletter").status_code == 422
