@@ -39,7 +39,9 @@ def check_call_rules(values: Mapping[str, Any]) -> None:
     """Refuse calls whose fields contradict each other."""
     opening, deadline = values.get("opening_date"), values.get("deadline")
     if opening is not None and deadline is not None and str(opening) > str(deadline):
-        raise InvalidInput("The deadline cannot be before the opening date (opening_date).", field="deadline")
+        raise InvalidInput(
+            "The deadline cannot be before the opening date (opening_date).", field="deadline"
+        )
     max_partners = values.get("max_partners")
     required = sum((values.get("required_stakeholders") or {}).values())
     if max_partners is not None and max_partners < required:

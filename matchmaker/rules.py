@@ -65,7 +65,9 @@ def add_country_status(
     """Add a row (admins only); nothing is overwritten, so past evaluations stay reproducible."""
     require_role(actor, set())
     if data.valid_to is not None and data.valid_to < data.valid_from:
-        raise InvalidInput("A status cannot end (valid_to) before it starts (valid_from).", field="valid_to")
+        raise InvalidInput(
+            "A status cannot end (valid_to) before it starts (valid_from).", field="valid_to"
+        )
     row = CountryStatusRow(
         country=data.country,
         programme=data.programme,

@@ -578,7 +578,11 @@ def test_calls_from_a_json_list_with_bad_items(engine: Engine, tmp_path: Path) -
         Rejected("calls.json", "title: Must not be empty.", item=3),
         Rejected("calls.json", "not a JSON object", item=4),
         Rejected("calls.json", "identifier IHI-2024-07-01 appears again (first on item 1)", item=5),
-        Rejected("calls.json", "deadline: The deadline cannot be before the opening date (opening_date).", item=6),
+        Rejected(
+            "calls.json",
+            "deadline: The deadline cannot be before the opening date (opening_date).",
+            item=6,
+        ),
         Rejected("calls.json", "budget: Is not a field this accepts; leave it out.", item=7),
     ]
     stored = stored_call(engine, "IHI-2024-07-01")
