@@ -1145,11 +1145,19 @@
       return "/organisations/" + (holder ? holder.getAttribute("data-organisation-id") : "") + "/saved-searches";
     }
 
-    function reload(message, focusTarget) {
+    // Once the panel is rendered again: the message in the page's status region, or, with
+    // `beside`, in the status beside the form that was sent (the page's own is a screen away
+    // from the e-mail choice on a phone), which takes the focus.
+    function reload(message, focusTarget, beside) {
       return loadFragment(panel).then(function (loaded) {
         if (loaded) {
-          announce(message, "ok");
-          var target = panel.querySelector(focusTarget);
+          var local = beside ? panel.querySelector(beside) : null;
+          announce(local ? "" : message, "ok");
+          if (local) {
+            local.textContent = message;
+            local.hidden = false;
+          }
+          var target = local || panel.querySelector(focusTarget);
           if (target) {
             target.focus();
           }
@@ -1283,7 +1291,7 @@
       request("PUT", url, { body: { email: chosen.value } })
         .then(function (response) {
           if (response.ok) {
-            return reload(emailWords[chosen.value], "#email-heading");
+            return reload(emailWords[chosen.value], "#email-heading", "#email-saved");
           }
           return problemOf(response).then(function (problem) {
             submit.disabled = false;
