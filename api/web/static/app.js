@@ -1942,6 +1942,15 @@
     var email = form.elements.contact_email;
     var slot = document.getElementById("contact_email-error");
     var submit = form.querySelector("button[type='submit']");
+    var sent = document.getElementById("key-recovery-sent");
+
+    // An address typed wrong is seen only once it is said back: the form comes back with it,
+    // to correct and send again.
+    sent.querySelector("[data-action='recovery-again']").addEventListener("click", function () {
+      sent.hidden = true;
+      form.hidden = false;
+      email.focus();
+    });
 
     function showError(message, atField) {
       if (atField) {
@@ -1973,7 +1982,6 @@
         .then(function (response) {
           if (response.ok) {
             form.hidden = true;
-            var sent = document.getElementById("key-recovery-sent");
             sent.querySelector("[data-sent-to]").textContent = address;
             sent.hidden = false;
             sent.focus();
