@@ -157,15 +157,20 @@ def read_contact_check(
     request: Request,
     organisation_id: IdPath,
     session: SessionDep,
+    settings: SettingsDep,
     actor: ActorDep,
     partner_request_id: Text = "",
 ) -> HTMLResponse:
     """A fragment: why the caller cannot write to this organisation now (it is the caller's
-    own, or an earlier request to it still waits), and whether a message from it waits for
-    the caller's answer; nothing when it can write and none waits (needs a key)."""
+    own, or an earlier request to it still waits), whether a message from it waits for the
+    caller's answer, and whether no one from it can read a message yet; nothing when it can
+    write, none waits and someone reads (needs a key)."""
     _, sender_id = require_organisation_key(actor)
+    recipient = organisations_service.get_organisation(session, organisation_id=organisation_id)
     earlier = theirs = None
+    unread = False
     if sender_id != organisation_id:
+        unread = contacts.nobody_reads(session, recipient)
         now = utc_now()
         earlier = contacts.waiting_request(
             session,
@@ -185,6 +190,10 @@ def read_contact_check(
             "waiting": contacts.still_waiting(earlier) if earlier is not None else None,
             "theirs": theirs,
             "organisation_id": organisation_id,
+            "unread": unread,
+            "name": recipient.name,
+            "imported": (recipient.external_id or "").startswith("cordis:"),
+            "expiry_days": settings.contact_request_days,
         },
         private=True,
     )

@@ -29,6 +29,7 @@ from matchmaker.partnering.requests import (
 )
 from matchmaker.repository import stored_id
 from matchmaker.wording import say_date
+from models.apikey import ApiKey
 from models.call import Call
 from models.common import as_utc
 from models.organisation import Organisation, OrganisationSummary
@@ -169,6 +170,21 @@ def waiting_request(
         .order_by(col(ContactRequest.id))
         .limit(1)
     ).first()
+
+
+def nobody_reads(session: Session, organisation: Organisation) -> bool:
+    """Whether nothing sent to this organisation reaches anyone yet: no key of it works, so no
+    one signs in to read its inbox, and its profile gives no address to e-mail (a profile
+    imported from CORDIS that no one from the organisation has claimed, say)."""
+    if organisation.contact_email:
+        return False
+    keys = session.scalar(
+        select(func.count()).where(
+            col(ApiKey.organisation_id) == stored_id(organisation),
+            col(ApiKey.revoked_at).is_(None),
+        )
+    )
+    return not keys
 
 
 def _request_ids(request: ContactRequest) -> AboutIds:

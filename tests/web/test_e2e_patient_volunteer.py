@@ -12,11 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from playwright import sync_api
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from matchmaker import db
 from matchmaker.key_recovery import request_recovery
 from matchmaker.settings import Settings
+from models.keyrecovery import KeyRecoveryToken
 from tests.factories import organisation_payload
 from tests.web.browser import PHONE, SIDEWAYS, watched_tab
 
@@ -137,3 +138,58 @@ def test_a_key_lost_by_the_time_of_the_reminder_is_recovered_into_a_signed_in_ta
     phone.goto(f"/ui/organisations/{organisation_id}/confirm")
     phone.get_by_role("button", name="Confirm this profile is current").click()
     expect(phone.locator("#confirm-done")).to_be_visible()
+
+
+def test_an_address_typed_wrong_for_a_new_key_is_corrected_and_sent_again(
+    server: httpx.Client, phone: Any, database: str
+) -> None:
+    """The page says back the address a link was asked for; seeing a typo in it, the volunteer
+    brings the form back with that address in it, corrects it and asks again, and only the
+    corrected address gets a link."""
+    created = server.post(
+        "/organisations",
+        json=organisation_payload(
+            name="Kidney Families Flanders",
+            stakeholder_type="patient_organisation",
+            country="BE",
+            contact_email="volunteer@kidneyfamilies.example",
+        ),
+    )
+    assert created.status_code == 201, created.text
+    organisation_id = created.json()["id"]
+
+    phone.goto(f"/ui/key-recovery?organisation={organisation_id}")
+    address = phone.get_by_label("Your organisation's contact e-mail")
+    address.fill("volunteer@kidneyfamilies.exmaple")
+    phone.get_by_role("button", name="E-mail me a link to a new key").click()
+    sent = phone.locator("#key-recovery-sent")
+    expect(sent).to_contain_text("If volunteer@kidneyfamilies.exmaple is the contact address")
+    expect(address).to_be_hidden()
+
+    sent.get_by_role("button", name="Typed it wrong? Try another address").click()
+    expect(sent).to_be_hidden()
+    expect(address).to_be_focused()
+    expect(address).to_have_value("volunteer@kidneyfamilies.exmaple")
+    assert _links_asked(database, organisation_id) == 0
+
+    address.fill("volunteer@kidneyfamilies.example")
+    phone.get_by_role("button", name="E-mail me a link to a new key").click()
+    expect(sent).to_contain_text("If volunteer@kidneyfamilies.example is the contact address")
+    assert phone.evaluate(SIDEWAYS) == 0
+    assert _links_asked(database, organisation_id) == 1
+
+
+def _links_asked(database: str, organisation_id: int) -> int:
+    """How many one-time links to a new key the organisation has been sent."""
+    engine = db.create_db_engine(Settings(database_url=database))
+    try:
+        with Session(engine) as session:
+            return len(
+                session.scalars(
+                    select(KeyRecoveryToken).where(
+                        col(KeyRecoveryToken.organisation_id) == organisation_id
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()

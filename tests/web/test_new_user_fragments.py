@@ -1,10 +1,14 @@
 """The private fragments a new user's pages fetch with the key: the draft's organisation finder
 and the check the message form makes before it is shown."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from matchmaker.importers.runner import import_organisations_json
 from tests.factories import create_call, create_organisation
 from tests.helpers import bearer
 
@@ -148,3 +152,38 @@ def test_draft_finder_lists_the_organisations_of_a_type_chosen(
     ).text
     assert "No regulator's name or expertise matches “organoids”." in none
     assert agency["name"] not in none
+
+
+def test_contact_check_warns_when_no_one_from_the_organisation_can_read_a_message(
+    client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A profile imported from CORDIS that no one holds a key of or gives an address for: the
+    check warns, above the form it leaves, that a message waits unread and expires, and points
+    to the organisation's own website; a registered profile, with or without a contact e-mail,
+    is read; so is the imported one once it has a key."""
+    scene = _scene(client)
+    source = tmp_path / "record.json"
+    record = {"external_id": "cordis:999991428", "name": "FLOWVIEW DIAGNOSTICS BV"}
+    source.write_text(json.dumps([{**record, "stakeholder_type": "sme", "country": "NL"}]))
+    assert import_organisations_json(engine, source).created == 1
+    [imported] = client.get("/organisations", params={"q": "flowview"}).json()["items"]
+    key = bearer(scene["writer"]["api_key"])
+    check = f"/ui/organisations/{imported['id']}/contact/check"
+
+    said = anonymous.get(check, headers=key).text
+    assert "data-contact-unread" in said
+    assert "data-contact-obstacle" not in said
+    assert "No one from FLOWVIEW DIAGNOSTICS BV can read a message here yet." in said
+    assert "expires after 14 days unless someone from it claims the profile first" in said
+    assert "use the contact details on its own website" in said
+
+    silent = create_organisation(client, name="Silent Labs", contact_email=None)
+    for registered in (scene["patients"], silent):
+        read = anonymous.get(f"/ui/organisations/{registered['id']}/contact/check", headers=key)
+        assert "data-contact-unread" not in read.text
+
+    issued = client.post(
+        "/admin/keys", json={"role": "organisation", "organisation_id": imported["id"]}
+    )
+    assert issued.status_code == 201, issued.text
+    assert "data-contact-unread" not in anonymous.get(check, headers=key).text

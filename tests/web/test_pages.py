@@ -707,6 +707,26 @@ def test_registration_form_says_which_type_a_university_hospital_is(
         )
 
 
+def test_registration_form_says_the_contact_email_is_how_a_lost_key_comes_back(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A volunteer deciding whether to give the optional contact e-mail reads, with the field,
+    that it stays private, that messages are announced there and that a lost key is replaced
+    only through it, before registering, not after (as the key panel says)."""
+    organisation = create_organisation(client, name="Kidney Patients Flanders")
+    for path in ("/ui/organisations/new", f"/ui/organisations/{organisation['id']}/edit"):
+        page = anonymous.get(path).text
+        field = next(c for c in Page(page).controls if c.get("id") == "contact_email")
+        assert field["aria-describedby"].split() == ["contact-hint", "error-contact_email"]
+        hint = re.search(r'<p class="hint" id="contact-hint">([^<]+)</p>', page)
+        assert hint is not None, path
+        assert hint.group(1) == (
+            "Private: only your organisation and administrators see it. Messages from other "
+            "organisations are announced there, and a lost key can be replaced only by a link "
+            "sent there."
+        )
+
+
 def test_country_pickers_list_member_states_then_associated_countries_then_the_rest(
     client: TestClient, anonymous: TestClient
 ) -> None:

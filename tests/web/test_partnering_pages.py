@@ -91,6 +91,33 @@ def test_call_page_without_partner_requests_shows_no_count_of_zero(
     assert "No organisation is looking for partners for this call yet." in page
 
 
+def test_call_page_says_the_countries_a_request_seeks_with_the_types_it_seeks(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A request from a Dutch university seeking patient organisations from Germany reads
+    "Looking for: Patient organisation, from Germany", as the answer form and the profile's
+    fitting requests say it, not "From Germany" beside the university's own country, where it
+    read as where the university is from."""
+    scene = _scene(client)
+    call_id = scene["call"]["id"]
+    published = client.post(
+        f"/calls/{call_id}/partner-requests",
+        headers=bearer(scene["writer"]["api_key"]),
+        json={"stakeholder_types": ["patient_organisation"], "countries": ["DE", "AT"]},
+    )
+    assert published.status_code == 201, published.text
+    request_id = published.json()["id"]
+    page = anonymous.get(f"/ui/calls/{call_id}").text
+    card = page.split(f'data-partner-request-id="{request_id}"')[1].split("</li>")[0]
+    sought = "<strong>Looking for:</strong> Patient organisation, from Austria, Germany</p>"
+    assert sought in card
+    meta = card.split('<p class="meta">')[1].split("</p>")[0]
+    assert "Germany" not in meta
+    assert "Austria" not in meta
+    answer = anonymous.get(f"/ui/partner-requests/{request_id}/answer").text
+    assert sought in answer
+
+
 def test_call_page_lists_its_open_partner_requests_without_addresses(
     client: TestClient, anonymous: TestClient
 ) -> None:

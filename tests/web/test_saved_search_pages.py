@@ -112,6 +112,44 @@ def test_saved_searches_panel_lists_the_organisations_own_searches_escaped(
     assert client.get("/ui/saved-searches/panel").status_code == 403
 
 
+def test_saved_search_form_says_what_the_type_means_for_each_kind_of_item(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A patient organisation wanting partner requests that look for one is told, beside the
+    type, that it filters the types a request seeks (and a call requires); its saved search
+    then reads "Seeking: Patient organisation", a call search "Requiring: ...", an
+    organisation search "Types: ..."."""
+    patients = create_organisation(
+        client, name="Liver Patients", stakeholder_type="patient_organisation", country="BE"
+    )
+    bodies = {
+        "partner_requests": "Seeking: Patient organisation.",
+        "calls": "Requiring: Patient organisation.",
+        "organisations": "Types: Patient organisation.",
+    }
+    searches = {
+        target: save_search(
+            anonymous,
+            patients,
+            target=target,
+            text="liver disease",
+            stakeholder_types=["patient_organisation"],
+        )
+        for target in bodies
+    }
+    panel = anonymous.get("/ui/saved-searches/panel", headers=bearer(patients["api_key"])).text
+    assert 'name="stakeholder_type" aria-describedby="search-type-hint"' in panel
+    hint = re.search(r'<p class="hint" id="search-type-hint">(.*?)</p>', panel)
+    assert hint is not None
+    assert hint.group(1) == (
+        "Organisations of this type, calls that require it, partner requests that seek it: a "
+        "patient organisation chooses “Patient organisation” to hear of the requests looking "
+        "for one."
+    )
+    for target, words in bodies.items():
+        assert words in search_card(anonymous, patients, searches[target])
+
+
 def test_saved_searches_panel_offers_no_form_at_the_limit(
     client: TestClient, anonymous: TestClient
 ) -> None:

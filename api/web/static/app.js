@@ -1145,11 +1145,19 @@
       return "/organisations/" + (holder ? holder.getAttribute("data-organisation-id") : "") + "/saved-searches";
     }
 
-    function reload(message, focusTarget) {
+    // Once the panel is rendered again: the message in the page's status region, or, with
+    // `beside`, in the status beside the form that was sent (the page's own is a screen away
+    // from the e-mail choice on a phone), which takes the focus.
+    function reload(message, focusTarget, beside) {
       return loadFragment(panel).then(function (loaded) {
         if (loaded) {
-          announce(message, "ok");
-          var target = panel.querySelector(focusTarget);
+          var local = beside ? panel.querySelector(beside) : null;
+          announce(local ? "" : message, "ok");
+          if (local) {
+            local.textContent = message;
+            local.hidden = false;
+          }
+          var target = local || panel.querySelector(focusTarget);
           if (target) {
             target.focus();
           }
@@ -1283,7 +1291,7 @@
       request("PUT", url, { body: { email: chosen.value } })
         .then(function (response) {
           if (response.ok) {
-            return reload(emailWords[chosen.value], "#email-heading");
+            return reload(emailWords[chosen.value], "#email-heading", "#email-saved");
           }
           return problemOf(response).then(function (problem) {
             submit.disabled = false;
@@ -1934,6 +1942,15 @@
     var email = form.elements.contact_email;
     var slot = document.getElementById("contact_email-error");
     var submit = form.querySelector("button[type='submit']");
+    var sent = document.getElementById("key-recovery-sent");
+
+    // An address typed wrong is seen only once it is said back: the form comes back with it,
+    // to correct and send again.
+    sent.querySelector("[data-action='recovery-again']").addEventListener("click", function () {
+      sent.hidden = true;
+      form.hidden = false;
+      email.focus();
+    });
 
     function showError(message, atField) {
       if (atField) {
@@ -1965,7 +1982,6 @@
         .then(function (response) {
           if (response.ok) {
             form.hidden = true;
-            var sent = document.getElementById("key-recovery-sent");
             sent.querySelector("[data-sent-to]").textContent = address;
             sent.hidden = false;
             sent.focus();
