@@ -124,7 +124,8 @@ def test_a_request_says_beside_its_answer_when_the_organisation_is_not_what_it_s
     """The Berlin demo case: a request seeking patient organisations from Germany. On the
     call's page its "Answer" loads, with the signed-in key, whether the organisation fits: a
     Belgian patient organisation reads that it is not what the request seeks and why (and
-    that it can still answer), a German one nothing, nor the publisher. The question is
+    that it can still answer), a German one nothing, nor the publisher; the answer form loads
+    the same warning above the message, before anything is sent. The question is
     `request_fit`'s, as the profile's list (which leaves the request out for the Belgian one)
     and the saved searches ask it."""
     scene = _scene(client)
@@ -147,6 +148,9 @@ def test_a_request_says_beside_its_answer_when_the_organisation_is_not_what_it_s
     )[1]
     actions = card.split(f'data-not-self="{scene["writer"]["id"]}" hidden>')[1].split("</li>")[0]
     assert f'>Answer</a><div class="request-fit-slot" data-fragment="{fit_url}"></div>' in actions
+    answer_form = anonymous.get(f"/ui/partner-requests/{request_id}/answer").text
+    warning = f'<div id="request-fit" data-organisation-key data-fragment="{fit_url}"></div>'
+    assert answer_form.index(warning) < answer_form.index('id="contact-form"')
 
     told = anonymous.get(fit_url, headers=bearer(belgian["api_key"]))
     assert told.status_code == 200
