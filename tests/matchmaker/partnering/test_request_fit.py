@@ -2,6 +2,7 @@
 page, list and notification reads (`matchmaker.partnering.requests.request_fit`)."""
 
 from matchmaker.partnering.requests import request_fit
+from models.common import StakeholderType
 from models.organisation import Organisation
 from models.partnering import PartnerRequest
 
@@ -9,7 +10,10 @@ from models.partnering import PartnerRequest
 def organisation(stakeholder_type: str, country: str) -> Organisation:
     """A profile of a type in a country, as stored."""
     return Organisation(
-        name="Patients Belgium", stakeholder_type=stakeholder_type, country=country, description=""
+        name="Patients Belgium",
+        stakeholder_type=StakeholderType(stakeholder_type),
+        country=country,
+        description="",
     )
 
 
