@@ -349,6 +349,12 @@ def test_saved_search_panel_leaves_out_a_partner_request_the_organisation_does_n
         anonymous, german, germans
     )
     assert "Nothing reaches 3% relevance now." in search_card(anonymous, german, sought_country)
+    panel = anonymous.get("/ui/saved-searches/panel", headers=bearer(belgian["api_key"])).text
+    assert (
+        "Organisations, and the publishers of partner requests; calls have no country. Partner "
+        "requests that seek partners from other countries than yours, or other types, are never "
+        "sent to you."
+    ) in panel
 
 
 def test_the_searches_index_is_kept_until_a_search_or_a_profile_changes(
