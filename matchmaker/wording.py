@@ -65,6 +65,13 @@ def and_list(items: Sequence[str]) -> str:
     return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def or_list(items: Sequence[str]) -> str:
+    """Choices as a sentence lists them: "A", "A or B", "A, B or C"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} or {items[-1]}"
+
+
 def listing(names: Sequence[str], limit: int | None) -> str:
     """The names separated by commas, the first `limit` of them (all when None) and then how
     many more: "A, B and 3 more"."""

@@ -132,7 +132,8 @@ class SavedSearchCreate(BaseModel):
 
     target: SearchTarget = PydanticField(
         description="What to hear about: new `calls`, new or changed `organisations`, or new "
-        "`partner_requests`."
+        "`partner_requests` (only those your organisation fits: of a type and from a country "
+        "they seek)."
     )
     text: SearchText = PydanticField(
         default="",

@@ -216,7 +216,9 @@ def express_interest(
     `MATCHMAKER_CONTACT_REQUEST_DAYS` days. An organisation has at most
     `MATCHMAKER_MAX_OPEN_CONTACT_REQUESTS` requests waiting for an answer at once, and one
     expression of interest waiting per partner request (409 past either); an organisation
-    that blocks yours is 403.
+    that blocks yours is 403. An organisation that is not of a type or from a country the
+    request seeks may answer all the same (the publisher decides; the web form says first
+    why it does not fit): `GET /organisations/{id}/partner-requests` lists those it fits.
     """
     now = utc_now()
     row = contacts.express_interest(

@@ -334,6 +334,23 @@ def answer_partner_request_page(
     )
 
 
+@router.get("/ui/partner-requests/{request_id}/fit")
+def read_request_fit(
+    request: Request, request_id: IdPath, session: SessionDep, actor: ActorDep
+) -> HTMLResponse:
+    """A fragment beside a partner request's "Answer": when the signed-in organisation is not
+    of a type or from a country the request seeks, that it is not and why (its own key)."""
+    _, organisation_id = require_organisation_key(actor)
+    sought, _, publisher = partner_requests.get_partner_request(session, request_id=request_id)
+    organisation = organisations_service.get_organisation(session, organisation_id=organisation_id)
+    fit = (
+        partner_requests.RequestFit(fits=True)
+        if publisher.id == organisation_id
+        else partner_requests.request_fit(sought, organisation)
+    )
+    return render(request, "_request_fit.html", {"fit": fit}, private=True)
+
+
 def _inbox_status(value: str) -> ContactStatus | None:
     """The status to filter by, or None (all) for an empty or unknown value."""
     try:

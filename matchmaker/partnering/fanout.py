@@ -5,7 +5,8 @@ serve`), before the e-mail goes out:
 
 - each pending `NotificationJob` (written by `matchmaker.partnering.events` in the transaction
   of its change) is matched against the saved searches of its kind (`saved_searches.SearchIndex`,
-  one query for all of them) and, for a new or changed profile, against the drafts that lack its
+  one query for all of them; a partner request only for the searches of organisations it fits,
+  `requests.request_fit`) and, for a new or changed profile, against the drafts that lack its
   stakeholder type (`consortium.gaps.missing_types`, read once per pass; to the draft's owner);
 - every draft whose call's deadline is 7 days away or less (and not past) reminds its owner.
 
@@ -38,7 +39,7 @@ from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.countries import country_name
 from matchmaker.db import BackgroundWriter, first_claimed, for_writing, session_scope
 from matchmaker.partnering.outbox import Event, add_messages, enqueue, outbox_message, web_page
-from matchmaker.partnering.requests import status_of
+from matchmaker.partnering.requests import request_fit, status_of
 from matchmaker.partnering.saved_searches import (
     Hit,
     SearchIndex,
@@ -264,6 +265,28 @@ def _open_request(
     return request, call, publisher
 
 
+def _fitting(session: Session, hits: list[Hit], request: PartnerRequest) -> list[Hit]:
+    """The hits whose searches' organisations fit the request (`request_fit`): a search's
+    filters say what it watches, but no one is told of a request that seeks another type or
+    other countries than its own."""
+    if not hits:
+        return []
+    owners = {
+        owner.id: owner
+        for owner in session.scalars(
+            select(Organisation).where(
+                col(Organisation.id).in_(sorted({hit.organisation_id for hit in hits}))
+            )
+        )
+    }
+    return [
+        hit
+        for hit in hits
+        if (owner := owners.get(hit.organisation_id)) is not None
+        and request_fit(request, owner).fits
+    ]
+
+
 def _partner_request_job(
     session: Session,
     found: PassContext,
@@ -280,6 +303,7 @@ def _partner_request_job(
     hits = found.index(session, SearchTarget.partner_requests).match_item(
         partner_request_item(request, call, publisher)
     )
+    hits = _fitting(session, hits, request)
     sought = (
         and_list([stakeholder_noun(kind, 2) for kind in request.stakeholder_types])
         or "any kind of partner"

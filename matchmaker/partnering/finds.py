@@ -4,7 +4,8 @@ The rule is the notification pass's (`matchmaker.partnering.fanout`): the search
 indexed together (`saved_searches.current_index`, kept between requests), each item as
 `call_item`, `organisation_item` or `partner_request_item` makes it, matched by
 `SearchIndex.match_item`; a find is a hit for the search. The items are those the pass would
-announce: calls not closed, open partner requests, and organisations.
+announce: calls not closed, open partner requests the organisation fits (`request_fit`), and
+organisations.
 
 The work per page is bounded: the partner requests open at once are few (hundreds) and all are
 matched; calls and organisations are first found by the service's indexes, at most `POOL` per
@@ -22,7 +23,7 @@ from sqlmodel import Session, col
 
 from matchmaker.matching.service import MatchingService
 from matchmaker.matching.text import organisation_text
-from matchmaker.partnering.requests import open_requests
+from matchmaker.partnering.requests import open_requests, request_fit
 from matchmaker.partnering.saved_searches import (
     Item,
     call_item,
@@ -129,9 +130,16 @@ def _organisation_candidates(
     ], full
 
 
-def _partner_request_candidates(session: Session, *, today: date) -> list[_Candidate]:
-    """Every open partner request (few at once)."""
-    rows = session.execute(open_requests(today)).all()
+def _partner_request_candidates(
+    session: Session, *, organisation: Organisation, today: date
+) -> list[_Candidate]:
+    """Every open partner request (few at once) the organisation fits (`request_fit`), as the
+    pass tells it of no other."""
+    rows = [
+        (request, call, publisher)
+        for request, call, publisher in session.execute(open_requests(today)).all()
+        if request_fit(request, organisation).fits
+    ]
     return [
         _Candidate(
             partner_request_item(request, call, publisher),
@@ -172,7 +180,9 @@ def find_now(
                 session, matching, mine, organisation_id=organisation_id
             )
         else:
-            candidates = _partner_request_candidates(session, today=today)
+            candidates = _partner_request_candidates(
+                session, organisation=organisation, today=today
+            )
         index = current_index(session, target=target)
         found: dict[int, list[Find]] = {search.id or 0: [] for search in mine}
         for candidate in candidates:

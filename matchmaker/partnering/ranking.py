@@ -23,7 +23,7 @@ from matchmaker.matching.scoring import explain_text
 from matchmaker.matching.text import organisation_text
 from matchmaker.matching.text_index import Match, TfidfMatcher
 from matchmaker.organisations import get_organisation
-from matchmaker.partnering.requests import closing_day, fits, open_requests, to_public
+from matchmaker.partnering.requests import closing_day, open_requests, request_fit, to_public
 from models.call import Call
 from models.matching import Reason
 from models.organisation import Organisation
@@ -88,7 +88,7 @@ class PartnerRequestIndex:
         eligible = [
             request_id
             for request_id, (request, _, owner) in by_id.items()
-            if owner.id != organisation_id and fits(request, organisation)
+            if owner.id != organisation_id and request_fit(request, organisation).fits
         ]
         text = organisation_text(organisation)
         found = matcher.query(text, k=limit, include_ids=eligible)

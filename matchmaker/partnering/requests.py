@@ -5,6 +5,7 @@ publisher withdrew it. It shows who is looking, never their contact address or d
 """
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, func, or_, select
@@ -15,11 +16,12 @@ from matchmaker.auth import Principal
 from matchmaker.calls import get_call
 from matchmaker.consortium.drafts import body_draft, get_consortium
 from matchmaker.consortium.gaps import needs_of_draft
+from matchmaker.countries import country_name, name_order
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering import events
 from matchmaker.repository import stored_id
-from matchmaker.wording import say_date
+from matchmaker.wording import or_list, say_date, stakeholder_noun, with_article
 from models.call import Call
 from models.common import StakeholderType, utc_now
 from models.organisation import Organisation, OrganisationSummary
@@ -280,8 +282,28 @@ def withdraw_partner_request(session: Session, *, request_id: int, actor: Princi
         session.flush()
 
 
-def fits(request: PartnerRequest, organisation: Organisation) -> bool:
-    """Whether an organisation is of a type and in a country the request seeks."""
-    return (
-        not request.stakeholder_types or organisation.stakeholder_type in request.stakeholder_types
-    ) and (not request.countries or organisation.country in request.countries)
+@dataclass(frozen=True, slots=True)
+class RequestFit:
+    """Whether an organisation fits a partner request (is of a type and in a country it
+    seeks) and, when not, why in words ("It seeks partners from Germany; yours is in
+    Belgium.")."""
+
+    fits: bool
+    why_not: str = ""
+
+
+def request_fit(request: PartnerRequest, organisation: Organisation) -> RequestFit:
+    """Whether an organisation fits a request, and if not, why: the one answer to the question
+    for a profile's fitting requests, a call's page, the answer form and the notifications of
+    saved searches. A request seeking no type (or no country) takes any."""
+    reasons = []
+    if request.stakeholder_types and organisation.stakeholder_type not in request.stakeholder_types:
+        sought = or_list([stakeholder_noun(kind, 2) for kind in sorted(request.stakeholder_types)])
+        mine = with_article(stakeholder_noun(organisation.stakeholder_type))
+        reasons.append(f"It seeks {sought}; yours is {mine}.")
+    if request.countries and organisation.country not in request.countries:
+        sought = or_list(sorted({country_name(code) for code in request.countries}, key=name_order))
+        reasons.append(
+            f"It seeks partners from {sought}; yours is in {country_name(organisation.country)}."
+        )
+    return RequestFit(fits=not reasons, why_not=" ".join(reasons))

@@ -555,6 +555,22 @@ def test_interest_in_a_withdrawn_request_or_ones_own_is_refused(
     assert_problem(interest(patients, request["id"]), 409)
 
 
+def test_an_organisation_the_request_does_not_fit_may_still_answer_it(
+    anonymous: TestClient, call: dict[str, Any], publisher: Party, patients: Party
+) -> None:
+    """A request seeking partners from Germany is not among those a Belgian patient
+    organisation fits, yet its answer is sent: what a request seeks guides who answers, the
+    publisher decides (the web pages say first why it does not fit)."""
+    request = publish(publisher, call["id"], countries=["DE"])
+    fitting = anonymous.get(f"/organisations/{patients.id}/partner-requests").json()
+    assert fitting["items"] == []
+    answered = interest(patients, request["id"], "Belgian panels, near the border.")
+    assert answered.status_code == 201, answered.text
+    assert answered.json()["partner_request_id"] == request["id"]
+    received = publisher.client.get("/inbox").json()["received"]
+    assert [item["message"] for item in received] == ["Belgian panels, near the border."]
+
+
 def draft_of(party: Party, call_id: int, *members: int) -> dict[str, Any]:
     """Start a draft for the call as `party` with these members and return its body."""
     response = party.client.post(

@@ -11,6 +11,7 @@ from matchmaker.wording import (
     STAKEHOLDER_NOUNS,
     and_list,
     close_fit,
+    or_list,
     organisations_by_id,
     percent,
     plural,
@@ -183,3 +184,13 @@ def test_close_fit_begins_where_the_bar_stops_reading_under_one_percent() -> Non
     shares = (0, 0.004, 0.00499, 0.005, 0.03)
     assert [close_fit(share) for share in shares] == [False, False, False, True, True]
     assert [percent(share) for share in shares if not close_fit(share)] == ["0%", "<1%", "<1%"]
+
+
+def test_or_list_joins_the_last_choice_with_or() -> None:
+    """ "Germany or Austria": a request seeks one of them, not all."""
+    assert [or_list(items) for items in ([], ["A"], ["A", "B"], ["A", "B", "C"])] == [
+        "",
+        "A",
+        "A or B",
+        "A, B or C",
+    ]

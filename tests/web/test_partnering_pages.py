@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.web import partnering as partnering_pages
 from tests.factories import create_call, create_organisation
-from tests.helpers import Page, bearer
+from tests.helpers import Page, assert_problem, bearer
 from tests.servers import ADMIN_TOKEN
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
@@ -116,6 +116,65 @@ def test_call_page_says_the_countries_a_request_seeks_with_the_types_it_seeks(
     assert "Austria" not in meta
     answer = anonymous.get(f"/ui/partner-requests/{request_id}/answer").text
     assert sought in answer
+
+
+def test_a_request_says_beside_its_answer_when_the_organisation_is_not_what_it_seeks(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The Berlin demo case: a request seeking patient organisations from Germany. On the
+    call's page its "Answer" loads, with the signed-in key, whether the organisation fits: a
+    Belgian patient organisation reads that it is not what the request seeks and why (and
+    that it can still answer), a German one nothing, nor the publisher; the answer form loads
+    the same warning above the message, before anything is sent. The question is
+    `request_fit`'s, as the profile's list (which leaves the request out for the Belgian one)
+    and the saved searches ask it."""
+    scene = _scene(client)
+    call_id = scene["call"]["id"]
+    belgian = scene["patients"]
+    german = create_organisation(
+        client, name="Leberhilfe Berlin", stakeholder_type="patient_organisation", country="DE"
+    )
+    published = client.post(
+        f"/calls/{call_id}/partner-requests",
+        headers=bearer(scene["writer"]["api_key"]),
+        json={"stakeholder_types": ["patient_organisation"], "countries": ["DE"]},
+    )
+    assert published.status_code == 201, published.text
+    request_id = published.json()["id"]
+    fit_url = f"/ui/partner-requests/{request_id}/fit"
+
+    card = anonymous.get(f"/ui/calls/{call_id}").text.split(
+        f'data-partner-request-id="{request_id}"'
+    )[1]
+    actions = card.split(f'data-not-self="{scene["writer"]["id"]}" hidden>')[1].split("</li>")[0]
+    assert f'>Answer</a><div class="request-fit-slot" data-fragment="{fit_url}"></div>' in actions
+    answer_form = anonymous.get(f"/ui/partner-requests/{request_id}/answer").text
+    warning = f'<div id="request-fit" data-organisation-key data-fragment="{fit_url}"></div>'
+    assert answer_form.index(warning) < answer_form.index('id="contact-form"')
+
+    told = anonymous.get(fit_url, headers=bearer(belgian["api_key"]))
+    assert told.status_code == 200
+    assert told.headers["cache-control"] == "no-store"
+    assert (
+        '<p class="notice notice-warn request-fit" data-request-fit="no"><strong>Not what this '
+        "request seeks.</strong> It seeks partners from Germany; yours is in Belgium. You can "
+        "still answer: say why your organisation would help all the same.</p>"
+    ) in told.text
+    ranked = anonymous.get(
+        f"/organisations/{belgian['id']}/partner-requests", headers=bearer(belgian["api_key"])
+    )
+    assert ranked.json()["items"] == []
+    for fits in (german, scene["writer"]):
+        quiet = anonymous.get(fit_url, headers=bearer(fits["api_key"]))
+        assert (quiet.status_code, "request-fit" in quiet.text) == (200, False)
+    academic = create_organisation(client, name="Berlin University", country="DE")
+    other_type = anonymous.get(fit_url, headers=bearer(academic["api_key"])).text
+    assert "It seeks patient organisations; yours is an academic partner." in other_type
+
+    assert_problem(anonymous.get(fit_url), 401)
+    assert_problem(anonymous.get(fit_url, headers=bearer(ADMIN_TOKEN)), 403)
+    missing = "/ui/partner-requests/999/fit"
+    assert_problem(anonymous.get(missing, headers=bearer(belgian["api_key"])), 404)
 
 
 def test_call_page_lists_its_open_partner_requests_without_addresses(

@@ -283,7 +283,9 @@ def test_saved_search_panel_lists_the_partner_request_a_search_finds_not_its_own
     """A partner-requests search lists the open request that fits, linked to its call's
     partner requests; the publisher's own search of the same text does not find its own."""
     publisher = create_organisation(client, name="Leiden University")
-    patients = create_organisation(client, name="Liver Patients", **{"country": "BE"})
+    patients = create_organisation(
+        client, name="Liver Patients", country="BE", stakeholder_type="patient_organisation"
+    )
     call = create_call(
         client, identifier="IHI-2026-01-01", opening_date="2026-01-01", deadline="2099-06-30"
     )
@@ -307,6 +309,52 @@ def test_saved_search_panel_lists_the_partner_request_a_search_finds_not_its_own
         "partners for IHI-2026-01-01</a>"
     ) in card
     assert "Nothing reaches 3% relevance now." in search_card(anonymous, publisher, own)
+
+
+def test_saved_search_panel_leaves_out_a_partner_request_the_organisation_does_not_fit(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A request seeking patient organisations from Germany is no find of a Belgian patient
+    organisation's search, as its e-mails would not tell of it; a German one's search finds
+    it. The search's countries still name the publishers' countries (the Netherlands here)."""
+    publisher = create_organisation(client, name="Leiden University")
+    belgian = create_organisation(
+        client, name="Liver Patients", country="BE", stakeholder_type="patient_organisation"
+    )
+    german = create_organisation(
+        client, name="Leberhilfe", country="DE", stakeholder_type="patient_organisation"
+    )
+    call = create_call(
+        client, identifier="IHI-2026-01-01", opening_date="2026-01-01", deadline="2099-06-30"
+    )
+    published = client.post(
+        f"/calls/{call['id']}/partner-requests",
+        headers=bearer(publisher["api_key"]),
+        json={
+            "stakeholder_types": ["patient_organisation"],
+            "countries": ["DE"],
+            "expertise": "Patient panels for liver disease screening.",
+        },
+    )
+    assert published.status_code == 201, published.text
+    text = "patient panels liver disease"
+    belgians = save_search(anonymous, belgian, target="partner_requests", text=text)
+    germans = save_search(anonymous, german, target="partner_requests", text=text, countries=["NL"])
+    sought_country = save_search(
+        anonymous, german, target="partner_requests", text=text, countries=["DE"]
+    )
+
+    assert "Nothing reaches 3% relevance now." in search_card(anonymous, belgian, belgians)
+    assert f'id="finds-{germans}">Finds 1 partner request now:</p>' in search_card(
+        anonymous, german, germans
+    )
+    assert "Nothing reaches 3% relevance now." in search_card(anonymous, german, sought_country)
+    panel = anonymous.get("/ui/saved-searches/panel", headers=bearer(belgian["api_key"])).text
+    assert (
+        "Organisations, and the publishers of partner requests; calls have no country. Partner "
+        "requests that seek partners from other countries than yours, or other types, are never "
+        "sent to you."
+    ) in panel
 
 
 def test_the_searches_index_is_kept_until_a_search_or_a_profile_changes(

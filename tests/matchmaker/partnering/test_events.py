@@ -366,6 +366,48 @@ def test_new_partner_request_notifies_matching_searches_not_its_publisher(
     assert "@" not in message.body
 
 
+def test_new_partner_request_is_told_only_to_organisations_it_fits(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A request seeking patient organisations from Germany reaches a German patient
+    organisation's search, not a Belgian one's nor a German SME's (the Berlin demo request was
+    mailed to a Belgian patient organisation that its own profile left out); a search's
+    countries still name the publishers' countries, not the countries a request seeks."""
+    publisher = orgs.new(name="Charite Oncology", stakeholder_type="academia", country="DE")
+    belgian = orgs.new(
+        name="Liver Patients Europe", stakeholder_type="patient_organisation", country="BE"
+    )
+    german = orgs.new(name="Leberhilfe", stakeholder_type="patient_organisation", country="DE")
+    german_sme = orgs.new(name="Berlin Biopsy", stakeholder_type="sme", country="DE")
+    text = "patient panels liver screening"
+    save(belgian, target="partner_requests", text=text)
+    germans = save(german, target="partner_requests", text=text, countries=["DE"])
+    save(german, target="partner_requests", text=text, countries=["FR"])
+    save(german_sme, target="partner_requests", text=text)
+    call = create_call(client, opening_date=None, deadline=FAR)
+    run(engine)
+    before = len(outbox(engine))
+    answer = publisher[1].post(
+        f"/calls/{call['id']}/partner-requests",
+        json={
+            "stakeholder_types": ["patient_organisation"],
+            "countries": ["DE"],
+            "expertise": "Patient panels for liver disease screening studies.",
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    assert run(engine).messages == 1
+    (message,) = outbox(engine)[before:]
+    assert (message.organisation_id, message.about_ids) == (
+        german[0],
+        {
+            "partner_request_id": answer.json()["id"],
+            "call_id": call["id"],
+            "saved_search_id": germans,
+        },
+    )
+
+
 def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
     client: TestClient, engine: Engine, orgs: Orgs
 ) -> None:
