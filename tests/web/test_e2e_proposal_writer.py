@@ -275,3 +275,28 @@ def test_ones_own_organisation_among_suggested_partners_says_so(
     expect(own.get_by_role("link", name="Contact Quorvex University")).to_be_hidden()
     expect(other.get_by_role("link", name="Contact Zintral Assays SME")).to_be_visible()
     expect(other.get_by_text("Your organisation")).to_be_hidden()
+
+
+def test_a_drafts_download_is_named_after_it_in_its_own_letters(
+    server: httpx.Client, page: Any, scene: dict[str, Any]
+) -> None:
+    """ "Download CSV" saves the file under the draft's name, its accents kept (the server's
+    `filename*`), where every draft was `consortium-<id>.csv`; the status says which file."""
+    call, hospital = scene["call"], scene["hospital"]
+    draft = created(
+        server.post(
+            "/consortia",
+            headers=bearer(hospital["api_key"]),
+            json={
+                "name": "Plasmódicos de Łódź",
+                "call_id": call["id"],
+                "members": [{"organisation_id": hospital["id"], "role": "coordinator"}],
+            },
+        )
+    )
+    sign_in(page, hospital["api_key"], "Sant Amaro Teaching Hospital")
+    page.goto(f"/ui/consortia/{draft['id']}")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    assert download.value.suggested_filename == "Plasmódicos-de-Łódź.csv"
+    expect(page.locator("#status")).to_have_text("Downloaded Plasmódicos-de-Łódź.csv.")

@@ -1309,9 +1309,12 @@ def test_drafts_list_says_how_many_there_are_and_pages_through_them(
 def test_draft_exports_as_csv_with_one_row_per_member(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """The CSV has the agreed columns, one row per member, and a name cannot run as a formula."""
+    """The CSV keeps its documented columns of codes, then names the type and the country as
+    the pages do, one row per member, under the draft's name; a name cannot run as a formula."""
     corpus = _corpus(client)
-    tricky = create_organisation(client, name="=HYPERLINK(1)", stakeholder_type="sme")
+    tricky = create_organisation(
+        client, name="=HYPERLINK(1)", stakeholder_type="healthcare_provider", country="DE"
+    )
     draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
     owner = corpus["organisations"]["Biopsy Assays BV"]
     client.put(
@@ -1323,16 +1326,70 @@ def test_draft_exports_as_csv_with_one_row_per_member(
     )
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert (
-        response.headers["content-disposition"]
-        == f'attachment; filename="consortium-{draft["id"]}.csv"'
-    )
+    assert response.headers["content-disposition"] == 'attachment; filename="LB-draft.csv"'
     assert list(csv.reader(io.StringIO(response.text))) == [
-        ["organisation_id", "name", "stakeholder_type", "country", "role"],
-        [str(owner["id"]), "Biopsy Assays BV", "sme", "NL", "coordinator"],
-        [str(tricky["id"]), "'=HYPERLINK(1)", "sme", "NL", "partner"],
+        [
+            "organisation_id",
+            "name",
+            "stakeholder_type",
+            "country",
+            "role",
+            "stakeholder_type_label",
+            "country_name",
+        ],
+        [str(owner["id"]), "Biopsy Assays BV", "sme", "NL", "coordinator", "SME", "Netherlands"],
+        [
+            str(tricky["id"]),
+            "'=HYPERLINK(1)",
+            "healthcare_provider",
+            "DE",
+            "partner",
+            "Healthcare provider",
+            "Germany",
+        ],
     ]
     assert anonymous.get(f"/ui/consortia/{draft['id']}/export.csv").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("name", "disposition"),
+    [
+        ("IHI-2024-LB-01 consortium", 'attachment; filename="IHI-2024-LB-01-consortium{}"'),
+        ('../Liquid "biopsy"; v2', 'attachment; filename="Liquid-biopsy-v2{}"'),
+        (
+            "Konsortium Größe",
+            'attachment; filename="Konsortium-Grosse{}"; '
+            "filename*=UTF-8''Konsortium-Gr%C3%B6%C3%9Fe{}",
+        ),
+        (
+            "Консорциум 1",
+            'attachment; filename="consortium-{id}{}"; '
+            "filename*=UTF-8''%D0%9A%D0%BE%D0%BD%D1%81%D0%BE%D1%80%D1%86%D0%B8%D1%83%D0%BC-1{}",
+        ),
+        ("***", 'attachment; filename="consortium-{id}{}"'),
+    ],
+)
+def test_draft_downloads_are_named_after_the_draft_in_safe_characters(
+    client: TestClient, anonymous: TestClient, name: str, disposition: str
+) -> None:
+    """Both downloads take the draft's name, in letters, digits, ".", "_" and "-" (no path, no
+    quote), with the name's own letters in RFC 6266's `filename*`, or the draft's id."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    response = client.post(
+        "/consortia",
+        headers=bearer(owner["api_key"]),
+        json={"name": name, "call_id": corpus["call"]["id"], "members": []},
+    )
+    assert response.status_code == 201, response.text
+    draft_id = response.json()["id"]
+    for suffix in (".csv", ".json"):
+        download = anonymous.get(
+            f"/ui/consortia/{draft_id}/export{suffix}", headers=bearer(owner["api_key"])
+        )
+        assert download.status_code == 200
+        expected = disposition.replace("{id}", str(draft_id)).replace("{}", suffix)
+        assert download.headers["content-disposition"] == expected
 
 
 def test_draft_exports_as_json_equal_to_the_api_answer(

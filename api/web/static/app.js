@@ -1586,8 +1586,18 @@
     });
   }
 
+  // The draft's name as the server spelled it for a file: RFC 6266's filename* (UTF-8, the
+  // name's own letters) when it sends one, else the ASCII filename.
   function filenameOf(response, fallback) {
     var header = response.headers.get("Content-Disposition") || "";
+    var utf8 = /filename\*=UTF-8''([^;\s]+)/i.exec(header);
+    if (utf8) {
+      try {
+        return decodeURIComponent(utf8[1]);
+      } catch (error) {
+        // A malformed escape: the ASCII name below still names the file.
+      }
+    }
     var match = /filename="([^"]+)"/.exec(header);
     return match ? match[1] : fallback;
   }
