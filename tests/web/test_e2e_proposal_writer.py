@@ -300,3 +300,33 @@ def test_a_drafts_download_is_named_after_it_in_its_own_letters(
         page.get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == "Plasmódicos-de-Łódź.csv"
     expect(page.locator("#status")).to_have_text("Downloaded Plasmódicos-de-Łódź.csv.")
+
+
+def test_start_a_draft_from_it_takes_the_keyboard_to_the_draft_form(
+    page: Any, scene: dict[str, Any]
+) -> None:
+    """ "Start a draft from it", pressed from the keyboard, moves the focus to the draft's name
+    and says what to do there, where only the view scrolled and the next Tab went on from the
+    link; signed out, the focus lands on the form's heading, above the sign-in it needs."""
+    call = scene["call"]
+    start = page.get_by_role("link", name="Start a draft from it")
+    page.goto(f"/ui/calls/{call['id']}/consortium")
+    start.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Start a draft")).to_be_focused()
+    expect(page.locator("#status")).to_have_text(
+        "Start a draft: sign in with your organisation key first."
+    )
+
+    sign_in(page, scene["hospital"]["api_key"], "Sant Amaro Teaching Hospital")
+    page.goto(f"/ui/calls/{call['id']}/consortium")
+    start.focus()
+    page.keyboard.press("Enter")
+    name = page.get_by_label("Draft name")
+    expect(name).to_be_focused()
+    expect(name).to_be_in_viewport()
+    expect(page.locator("#status")).to_have_text(
+        "Start a draft: name it, choose what it starts from, then “Create draft”."
+    )
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("The proposed consortium", exact=False)).to_be_focused()

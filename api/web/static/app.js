@@ -458,6 +458,27 @@
     if (!form) {
       return;
     }
+    // "Start a draft from it" takes the keyboard to the form it points to, not only the view:
+    // to the draft's name when the form shows, else to the heading above the sign-in it needs.
+    var start = document.querySelector("[data-start-draft]");
+    if (start) {
+      start.addEventListener("click", function (event) {
+        event.preventDefault();
+        if (!form.hidden) {
+          form.elements.name.focus();
+          announce("Start a draft: name it, choose what it starts from, then “Create draft”.", "info");
+          return;
+        }
+        document.getElementById("draft-heading").focus();
+        var needsOrganisation = document.getElementById("draft-needs-organisation");
+        announce(
+          needsOrganisation && !needsOrganisation.hidden
+            ? "Start a draft: sign in with an organisation's key to start one."
+            : "Start a draft: sign in with your organisation key first.",
+          "info",
+        );
+      });
+    }
     keepDraftName(form);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
