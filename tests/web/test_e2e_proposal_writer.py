@@ -104,7 +104,9 @@ def test_a_signed_in_organisation_is_kept_in_the_proposal_it_builds(
     expect(page.locator(".builder-main .notice-ok")).to_contain_text("Meets every requirement")
     expect(include_me).to_be_hidden()
 
-    mine.get_by_role("link", name="Propose without Sant Amaro Teaching Hospital").click()
+    mine.get_by_role(
+        "link", name="Leave out Sant Amaro Teaching Hospital: propose without it"
+    ).click()
     expect(mine).to_have_count(0)
     expect(include_me).to_be_visible()
     include_me.click()
@@ -122,7 +124,7 @@ def test_a_signed_in_organisation_is_kept_in_the_proposal_it_builds(
 def test_a_draft_name_typed_in_the_builder_survives_its_keep_leave_out_and_put_back(
     page: Any, scene: dict[str, Any]
 ) -> None:
-    """Each of the builder's "Keep", "Leave out" and "put back" loads the page again: the
+    """Each of the builder's "Keep", "Leave out" and "Put back" loads the page again: the
     draft name typed beside the proposal is still there after each, the draft is created
     with it, and the builder then offers the usual name again."""
     call = scene["call"]
@@ -135,10 +137,10 @@ def test_a_draft_name_typed_in_the_builder_survives_its_keep_leave_out_and_put_b
     page.get_by_role("link", name="Keep Quorvex University in every proposal").click()
     page.wait_for_url(f"**/consortium?include={scene['university']['id']}")
     expect(name).to_have_value("Quorvex plasmodics, second attempt")
-    page.get_by_role("link", name="Propose without Zintral Assays SME").click()
+    page.get_by_role("link", name="Leave out Zintral Assays SME: propose without it").click()
     expect(page.locator(".left-out")).to_contain_text("Zintral Assays SME")
     expect(name).to_have_value("Quorvex plasmodics, second attempt")
-    page.get_by_role("link", name="Put Zintral Assays SME back").click()
+    page.get_by_role("link", name="Put back Zintral Assays SME").click()
     expect(page.locator(".left-out")).to_have_count(0)
     expect(name).to_have_value("Quorvex plasmodics, second attempt")
 

@@ -369,6 +369,47 @@ def test_builder_page_keeps_and_leaves_out_the_organisations_asked(
     assert "Left out:" in page
 
 
+def test_builder_words_keeping_and_leaving_out_alike_and_separates_an_alternatives_names(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The hint, the buttons and their labels use one pair of words each, "Keep" / "Stop
+    keeping" and "Leave out" / "Put back" (a kept member's button said "Unpin"), each label
+    starting with its button's words; an alternative's changes are separated in the text
+    itself, "Without A; with B", where a stylesheet's dot stood between "A" and "with"."""
+    corpus = _corpus(client)
+    organisations = corpus["organisations"]
+    kept, dropped = organisations["Rare Patients Europe"], organisations["Leiden Liquid Biopsy Lab"]
+    page = anonymous.get(
+        f"/ui/calls/{corpus['call']['id']}/consortium",
+        params={"include": kept["id"], "exclude": dropped["id"]},
+    ).text
+    assert (
+        "“Keep” puts an organisation in every proposal until you choose “Stop keeping”; "
+        "“Leave out” proposes without it until you choose “Put back”."
+    ) in page
+    assert "Unpin" not in page
+    assert "pins" not in page
+    actions = re.findall(r'<a [^>]*aria-label="([^"]+)"[^>]*>([^<]+)</a>', page)
+    words = {text for _, text in actions if text in {"Keep", "Stop keeping", "Leave out"}}
+    assert words == {"Keep", "Stop keeping", "Leave out"}
+    assert ("Stop keeping Rare Patients Europe in every proposal", "Stop keeping") in actions
+    assert ("Put back Leiden Liquid Biopsy Lab", "Put back") in actions
+    for label, text in actions:
+        if text in {"Keep", "Stop keeping", "Leave out", "Put back"}:
+            assert label.startswith(f"{text} "), (label, text)
+
+    diffs = re.findall(r'<p class="diff">(.*?)</p>', page, re.S)
+    assert diffs
+    for diff in diffs:
+        names = re.findall(r"<strong>(.*?)</strong>", diff)
+        text = re.sub(r"<[^>]+>", "", diff)
+        assert text in {
+            f"Without {names[0]}; with {names[-1]}",
+            f"Without {names[0]}",
+            f"With {names[0]}",
+        }, text
+
+
 def test_builder_page_explains_an_unknown_organisation_and_proposes_without_it(
     client: TestClient, anonymous: TestClient
 ) -> None:

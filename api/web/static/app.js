@@ -526,7 +526,7 @@
     });
   }
 
-  // "Keep", "Leave out" and "put back" are links that load the builder again (so a proposal
+  // "Keep", "Stop keeping", "Leave out" and "Put back" are links that load the builder again (so a proposal
   // has an address of its own): the draft name typed meanwhile is kept for this tab, for this
   // call, until the draft is created.
   function keepDraftName(form) {
