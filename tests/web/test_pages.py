@@ -191,9 +191,9 @@ def test_call_page_shows_requirements_and_ranked_suggestions_with_shared_terms(
     assert response.status_code == 200
     page = response.text
     assert "Liquid biopsy for early cancer detection" in page
-    assert "<dt>Patient organisation</dt><dd>1</dd>" in page
-    assert "<dt>Countries, at least</dt><dd>2</dd>" in page
-    assert "<dt>Partners, at most</dt><dd>4</dd>" in page
+    assert "<dt>Patient organisation</dt><dd>at least 1</dd>" in page
+    assert "<dt>Countries</dt><dd>at least 2</dd>" in page
+    assert "<dt>Partners</dt><dd>at most 4</dd>" in page
     # Dates as a sentence writes them (`wording.say_date`), with no leading zero.
     assert 'Opens <time datetime="2024-01-10">10 Jan 2024</time>' in page
     assert 'Deadline <time datetime="2099-03-01">1 Mar 2099</time>' in page
@@ -1109,7 +1109,7 @@ def test_draft_panel_says_what_its_countries_count_beside_an_unmet_entities_rule
 
     row = page.split('data-requirement="countries"')[1].split('<li class="requirement')[0]
     assert 'data-met="true"' in row
-    assert '<span class="requirement-count">3 of 3</span>' in row
+    assert '<span class="requirement-count">3 (at least 3)</span>' in row
     text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
     assert (
         "Every member's country counts here, whatever its status. The programme's rule counts "
@@ -1165,7 +1165,7 @@ def test_builder_page_states_the_programme_rules_in_the_words_of_a_draft(
         ),
     ]
     side = builder.split('id="req-heading"')[1].split("</section>")[0]
-    assert side.index("Countries, at least") < side.index('id="rules-heading"')
+    assert side.index("<dt>Countries</dt>") < side.index('id="rules-heading"')
     assert "data-met" not in side
     draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", ["Biopsy Assays BV"])
     panel = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"]))
@@ -1173,7 +1173,7 @@ def test_builder_page_states_the_programme_rules_in_the_words_of_a_draft(
 
     unruled = anonymous.get(f"/ui/calls/{corpus['call']['id']}/consortium").text
     assert "rules-heading" not in unruled
-    assert "Countries, at least" in unruled
+    assert "<dt>Countries</dt>" in unruled
 
 
 def test_draft_panel_flags_members_that_look_affiliated(
@@ -1223,7 +1223,9 @@ def test_draft_panel_flags_members_that_look_affiliated(
 def test_draft_panel_counts_read_as_people_write_them(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """Counts take the right plural, types are named in words; more than asked is not "2 of 1"."""
+    """Counts take the right plural, types are named in words; every count reads "what the
+    draft has (at least / at most what the call asks)", met or not: more than asked is not
+    "2 of 1", and a type met exactly no longer reads "1 of 1" beside another's "2 (at least 1)"."""
     corpus = _corpus(client)
     names = ["Leiden Liquid Biopsy Lab", "Oslo Cancer Institute"]
     draft = _draft(client, corpus, "Leiden Liquid Biopsy Lab", names)
@@ -1242,10 +1244,10 @@ def test_draft_panel_counts_read_as_people_write_them(
     )
     assert counts == {
         "Academia": "2 (at least 1)",
-        "SME": "0 of 1",
-        "Patient organisation": "0 of 1",
-        "Countries": "2 of 2",
-        "Partners": "2 of at most 4",
+        "SME": "0 (at least 1)",
+        "Patient organisation": "0 (at least 1)",
+        "Countries": "2 (at least 2)",
+        "Partners": "2 (at most 4)",
     }
     assert "2 requirements of the call not met yet." in text
     assert "Needs 1 more SME." in text
@@ -1525,8 +1527,9 @@ def test_call_page_and_builder_list_a_calls_requirements_in_the_same_words(
     client: TestClient, anonymous: TestClient
 ) -> None:
     """A call's page and its builder list its requirements alike: each required type, the
-    countries and the partner limit; a call that requires no type and sets no limit says so
-    on both, where the builder listed no type at all."""
+    countries and the partner limit, each count with its "at least" or "at most" (a type's
+    bare "2" stood beside "Countries, at least"); a call that requires no type and sets no
+    limit says so on both, where the builder listed no type at all."""
     corpus = _corpus(client)
     open_call = create_call(
         client,
@@ -1550,17 +1553,17 @@ def test_call_page_and_builder_list_a_calls_requirements_in_the_same_words(
     }
 
     assert listed[("IHI-2024-LB-01", "")] == [
-        ("Academia", "1"),
-        ("SME", "1"),
-        ("Patient organisation", "1"),
-        ("Countries, at least", "2"),
-        ("Partners, at most", "4"),
+        ("Academia", "at least 1"),
+        ("SME", "at least 1"),
+        ("Patient organisation", "at least 1"),
+        ("Countries", "at least 2"),
+        ("Partners", "at most 4"),
     ]
     assert listed[("IHI-2024-LB-01", "/consortium")] == listed[("IHI-2024-LB-01", "")]
     assert listed[("IHI-2024-LB-10", "")] == [
         ("Stakeholder types", "none required"),
-        ("Countries, at least", "3"),
-        ("Partners, at most", "no limit set (proposals use 5)"),
+        ("Countries", "at least 3"),
+        ("Partners", "no limit set (proposals use 5)"),
     ]
     assert listed[("IHI-2024-LB-10", "/consortium")] == listed[("IHI-2024-LB-10", "")]
 
@@ -1586,7 +1589,7 @@ def test_draft_for_a_call_without_a_partner_limit_is_never_over_one(
         deadline="2099-03-01",
     )
     builder = anonymous.get(f"/ui/calls/{call['id']}/consortium").text
-    limit = re.search(r"<dt>Partners, at most</dt><dd>(.*?)</dd>", builder, re.S)
+    limit = re.search(r"<dt>Partners</dt><dd>(.*?)</dd>", builder, re.S)
     assert limit is not None
     assert " ".join(re.sub(r"<[^>]+>", " ", limit.group(1)).split()) == (
         "no limit set (proposals use 5)"
