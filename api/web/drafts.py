@@ -9,9 +9,11 @@ exactly as they do for the JSON API. Changes to a draft go to the JSON API itsel
 import csv
 import io
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -35,10 +37,12 @@ from matchmaker.auth import require_key
 from matchmaker.consortium import drafts as consortia_service
 from matchmaker.consortium import eligibility, proposals
 from matchmaker.consortium.gaps import gaps_for_consortium
+from matchmaker.countries import country_name
 from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
 from matchmaker.rules import call_context
+from matchmaker.wording import stakeholder_label
 from models.call import RuleSet
 from models.common import Id, utc_now, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
@@ -51,7 +55,17 @@ TERMS_SHOWN = 5
 MAX_PINNED = 50
 # A draft's panel lists its latest partner requests (a draft seldom has more than a few).
 DRAFT_REQUESTS_SHOWN = 20
-CSV_COLUMNS = ("organisation_id", "name", "stakeholder_type", "country", "role")
+# The first five columns are documented and read by scripts, so they keep their codes and
+# their order; the type and the country in the pages' words follow, for the people it is sent to.
+CSV_COLUMNS = (
+    "organisation_id",
+    "name",
+    "stakeholder_type",
+    "country",
+    "role",
+    "stakeholder_type_label",
+    "country_name",
+)
 # A spreadsheet runs a cell that starts like a formula; a leading apostrophe keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 OrganisationIds = Annotated[list[Id], Query(max_length=MAX_PINNED)]
@@ -343,11 +357,61 @@ def _readable_draft(session: Session, consortium_id: int, actor: ActorDep) -> Co
     return consortia_service.to_public(session, consortium)
 
 
-def _download(content: str, *, media_type: str, filename: str) -> Response:
+# A download's file name keeps letters, digits, ".", "_" and "-" of the draft's name; any run
+# of other characters (spaces, slashes, quotes) becomes one "-". Long enough for any real name.
+_UNSAFE_IN_FILENAME = re.compile(r"[^\w.-]+")
+_UNSAFE_IN_ASCII_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+FILENAME_MOST = 100
+# Letters that have no accent to drop, spelled as their languages spell them without the letter.
+_ASCII_SPELLING = str.maketrans(
+    {
+        "ß": "ss",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "Ø": "O",
+        "ø": "o",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Þ": "Th",
+        "þ": "th",
+    }
+)
+
+
+def _safe_stem(name: str, unsafe: re.Pattern[str]) -> str:
+    return unsafe.sub("-", name)[:FILENAME_MOST].strip("-._")
+
+
+def content_disposition(name: str, *, fallback: str, suffix: str) -> str:
+    """An attachment named after `name` in safe characters: an ASCII `filename` (accents
+    dropped; `fallback` when the name has letters ASCII cannot spell, or none) and, when the
+    name has other letters, the UTF-8 `filename*` of RFC 6266 that browsers prefer."""
+    stem = _safe_stem(unicodedata.normalize("NFC", name), _UNSAFE_IN_FILENAME)
+    # Without its accents (combining marks), the name must be all ASCII: "Консорциум 1" would
+    # otherwise be named "1".
+    letters = [
+        char
+        for char in unicodedata.normalize("NFKD", stem.translate(_ASCII_SPELLING))
+        if not unicodedata.combining(char)
+    ]
+    spelled = "".join(letters)
+    ascii_stem = _safe_stem(spelled, _UNSAFE_IN_ASCII_FILENAME) if spelled.isascii() else ""
+    header = f'attachment; filename="{ascii_stem or fallback}{suffix}"'
+    if stem and stem != ascii_stem:
+        header += f"; filename*=UTF-8''{quote(stem + suffix, safe='')}"
+    return header
+
+
+def _download(content: str, *, media_type: str, draft: ConsortiumPublic, suffix: str) -> Response:
+    disposition = content_disposition(draft.name, fallback=f"consortium-{draft.id}", suffix=suffix)
     return Response(
         content,
         media_type=media_type,
-        headers={**PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={**PRIVATE_HEADERS, "Content-Disposition": disposition},
     )
 
 
@@ -358,7 +422,8 @@ def _csv_cell(value: object) -> str:
 
 @router.get("/ui/consortia/{consortium_id}/export.csv")
 def export_draft_csv(consortium_id: IdPath, session: SessionDep, actor: ActorDep) -> Response:
-    """The draft's members as CSV: organisation id, name, stakeholder type, country, role."""
+    """The draft's members as CSV: organisation id, name, stakeholder type, country, role, then
+    the type and the country as the pages word them ("Healthcare provider", "Germany")."""
     draft = _readable_draft(session, consortium_id, actor)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -372,12 +437,12 @@ def export_draft_csv(consortium_id: IdPath, session: SessionDep, actor: ActorDep
                 str(organisation.stakeholder_type),
                 organisation.country,
                 str(member.role),
+                stakeholder_label(organisation.stakeholder_type),
+                country_name(organisation.country),
             ]
         )
     return _download(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        filename=f"consortium-{consortium_id}.csv",
+        buffer.getvalue(), media_type="text/csv; charset=utf-8", draft=draft, suffix=".csv"
     )
 
 
@@ -388,5 +453,6 @@ def export_draft_json(consortium_id: IdPath, session: SessionDep, actor: ActorDe
     return _download(
         json.dumps(draft.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
         media_type="application/json",
-        filename=f"consortium-{consortium_id}.json",
+        draft=draft,
+        suffix=".json",
     )

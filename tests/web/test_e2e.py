@@ -163,12 +163,20 @@ def test_user_builds_a_draft_closes_a_gap_and_exports_it(
     # Export the draft as CSV and as JSON.
     with page.expect_download() as csv_download:
         page.get_by_role("button", name="Download CSV").click()
-    assert csv_download.value.suggested_filename.endswith(".csv")
+    assert csv_download.value.suggested_filename == "Tumour-host-consortium.csv"
     csv_path = tmp_path / csv_download.value.suggested_filename
     csv_download.value.save_as(csv_path)
     with csv_path.open(newline="", encoding="utf-8") as handle:
         exported = list(csv.DictReader(handle))
-    assert list(exported[0]) == ["organisation_id", "name", "stakeholder_type", "country", "role"]
+    assert list(exported[0]) == [
+        "organisation_id",
+        "name",
+        "stakeholder_type",
+        "country",
+        "role",
+        "stakeholder_type_label",
+        "country_name",
+    ]
     assert len(exported) == proposed
     assert chosen_id in {row["organisation_id"] for row in exported}
     assert {row["role"] for row in exported if row["name"] == "Oncomark Diagnostics"} == {
@@ -176,6 +184,7 @@ def test_user_builds_a_draft_closes_a_gap_and_exports_it(
     }
     with page.expect_download() as json_download:
         page.get_by_role("button", name="Download JSON").click()
+    assert json_download.value.suggested_filename == "Tumour-host-consortium.json"
     json_path = tmp_path / json_download.value.suggested_filename
     json_download.value.save_as(json_path)
     draft = json.loads(json_path.read_text(encoding="utf-8"))

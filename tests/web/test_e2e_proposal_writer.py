@@ -104,7 +104,9 @@ def test_a_signed_in_organisation_is_kept_in_the_proposal_it_builds(
     expect(page.locator(".builder-main .notice-ok")).to_contain_text("Meets every requirement")
     expect(include_me).to_be_hidden()
 
-    mine.get_by_role("link", name="Propose without Sant Amaro Teaching Hospital").click()
+    mine.get_by_role(
+        "link", name="Leave out Sant Amaro Teaching Hospital: propose without it"
+    ).click()
     expect(mine).to_have_count(0)
     expect(include_me).to_be_visible()
     include_me.click()
@@ -122,7 +124,7 @@ def test_a_signed_in_organisation_is_kept_in_the_proposal_it_builds(
 def test_a_draft_name_typed_in_the_builder_survives_its_keep_leave_out_and_put_back(
     page: Any, scene: dict[str, Any]
 ) -> None:
-    """Each of the builder's "Keep", "Leave out" and "put back" loads the page again: the
+    """Each of the builder's "Keep", "Leave out" and "Put back" loads the page again: the
     draft name typed beside the proposal is still there after each, the draft is created
     with it, and the builder then offers the usual name again."""
     call = scene["call"]
@@ -135,10 +137,10 @@ def test_a_draft_name_typed_in_the_builder_survives_its_keep_leave_out_and_put_b
     page.get_by_role("link", name="Keep Quorvex University in every proposal").click()
     page.wait_for_url(f"**/consortium?include={scene['university']['id']}")
     expect(name).to_have_value("Quorvex plasmodics, second attempt")
-    page.get_by_role("link", name="Propose without Zintral Assays SME").click()
+    page.get_by_role("link", name="Leave out Zintral Assays SME: propose without it").click()
     expect(page.locator(".left-out")).to_contain_text("Zintral Assays SME")
     expect(name).to_have_value("Quorvex plasmodics, second attempt")
-    page.get_by_role("link", name="Put Zintral Assays SME back").click()
+    page.get_by_role("link", name="Put back Zintral Assays SME").click()
     expect(page.locator(".left-out")).to_have_count(0)
     expect(name).to_have_value("Quorvex plasmodics, second attempt")
 
@@ -275,3 +277,58 @@ def test_ones_own_organisation_among_suggested_partners_says_so(
     expect(own.get_by_role("link", name="Contact Quorvex University")).to_be_hidden()
     expect(other.get_by_role("link", name="Contact Zintral Assays SME")).to_be_visible()
     expect(other.get_by_text("Your organisation")).to_be_hidden()
+
+
+def test_a_drafts_download_is_named_after_it_in_its_own_letters(
+    server: httpx.Client, page: Any, scene: dict[str, Any]
+) -> None:
+    """ "Download CSV" saves the file under the draft's name, its accents kept (the server's
+    `filename*`), where every draft was `consortium-<id>.csv`; the status says which file."""
+    call, hospital = scene["call"], scene["hospital"]
+    draft = created(
+        server.post(
+            "/consortia",
+            headers=bearer(hospital["api_key"]),
+            json={
+                "name": "Plasmódicos de Łódź",
+                "call_id": call["id"],
+                "members": [{"organisation_id": hospital["id"], "role": "coordinator"}],
+            },
+        )
+    )
+    sign_in(page, hospital["api_key"], "Sant Amaro Teaching Hospital")
+    page.goto(f"/ui/consortia/{draft['id']}")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    assert download.value.suggested_filename == "Plasmódicos-de-Łódź.csv"
+    expect(page.locator("#status")).to_have_text("Downloaded Plasmódicos-de-Łódź.csv.")
+
+
+def test_start_a_draft_from_it_takes_the_keyboard_to_the_draft_form(
+    page: Any, scene: dict[str, Any]
+) -> None:
+    """ "Start a draft from it", pressed from the keyboard, moves the focus to the draft's name
+    and says what to do there, where only the view scrolled and the next Tab went on from the
+    link; signed out, the focus lands on the form's heading, above the sign-in it needs."""
+    call = scene["call"]
+    start = page.get_by_role("link", name="Start a draft from it")
+    page.goto(f"/ui/calls/{call['id']}/consortium")
+    start.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Start a draft")).to_be_focused()
+    expect(page.locator("#status")).to_have_text(
+        "Start a draft: sign in with your organisation key first."
+    )
+
+    sign_in(page, scene["hospital"]["api_key"], "Sant Amaro Teaching Hospital")
+    page.goto(f"/ui/calls/{call['id']}/consortium")
+    start.focus()
+    page.keyboard.press("Enter")
+    name = page.get_by_label("Draft name")
+    expect(name).to_be_focused()
+    expect(name).to_be_in_viewport()
+    expect(page.locator("#status")).to_have_text(
+        "Start a draft: name it, choose what it starts from, then “Create draft”."
+    )
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("The proposed consortium", exact=False)).to_be_focused()

@@ -191,9 +191,9 @@ def test_call_page_shows_requirements_and_ranked_suggestions_with_shared_terms(
     assert response.status_code == 200
     page = response.text
     assert "Liquid biopsy for early cancer detection" in page
-    assert "<dt>Patient organisation</dt><dd>1</dd>" in page
-    assert "<dt>Countries, at least</dt><dd>2</dd>" in page
-    assert "<dt>Partners, at most</dt><dd>4</dd>" in page
+    assert "<dt>Patient organisation</dt><dd>at least 1</dd>" in page
+    assert "<dt>Countries</dt><dd>at least 2</dd>" in page
+    assert "<dt>Partners</dt><dd>at most 4</dd>" in page
     # Dates as a sentence writes them (`wording.say_date`), with no leading zero.
     assert 'Opens <time datetime="2024-01-10">10 Jan 2024</time>' in page
     assert 'Deadline <time datetime="2099-03-01">1 Mar 2099</time>' in page
@@ -367,6 +367,47 @@ def test_builder_page_keeps_and_leaves_out_the_organisations_asked(
     assert dropped["id"] not in ids
     assert 'Rare Patients Europe</a> <span class="badge badge-pinned">Kept</span>' in page
     assert "Left out:" in page
+
+
+def test_builder_words_keeping_and_leaving_out_alike_and_separates_an_alternatives_names(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The hint, the buttons and their labels use one pair of words each, "Keep" / "Stop
+    keeping" and "Leave out" / "Put back" (a kept member's button said "Unpin"), each label
+    starting with its button's words; an alternative's changes are separated in the text
+    itself, "Without A; with B", where a stylesheet's dot stood between "A" and "with"."""
+    corpus = _corpus(client)
+    organisations = corpus["organisations"]
+    kept, dropped = organisations["Rare Patients Europe"], organisations["Leiden Liquid Biopsy Lab"]
+    page = anonymous.get(
+        f"/ui/calls/{corpus['call']['id']}/consortium",
+        params={"include": kept["id"], "exclude": dropped["id"]},
+    ).text
+    assert (
+        "“Keep” puts an organisation in every proposal until you choose “Stop keeping”; "
+        "“Leave out” proposes without it until you choose “Put back”."
+    ) in page
+    assert "Unpin" not in page
+    assert "pins" not in page
+    actions = re.findall(r'<a [^>]*aria-label="([^"]+)"[^>]*>([^<]+)</a>', page)
+    words = {text for _, text in actions if text in {"Keep", "Stop keeping", "Leave out"}}
+    assert words == {"Keep", "Stop keeping", "Leave out"}
+    assert ("Stop keeping Rare Patients Europe in every proposal", "Stop keeping") in actions
+    assert ("Put back Leiden Liquid Biopsy Lab", "Put back") in actions
+    for label, text in actions:
+        if text in {"Keep", "Stop keeping", "Leave out", "Put back"}:
+            assert label.startswith(f"{text} "), (label, text)
+
+    diffs = re.findall(r'<p class="diff">(.*?)</p>', page, re.S)
+    assert diffs
+    for diff in diffs:
+        names = re.findall(r"<strong>(.*?)</strong>", diff)
+        text = re.sub(r"<[^>]+>", "", diff)
+        assert text in {
+            f"Without {names[0]}; with {names[-1]}",
+            f"Without {names[0]}",
+            f"With {names[0]}",
+        }, text
 
 
 def test_builder_page_explains_an_unknown_organisation_and_proposes_without_it(
@@ -1068,7 +1109,7 @@ def test_draft_panel_says_what_its_countries_count_beside_an_unmet_entities_rule
 
     row = page.split('data-requirement="countries"')[1].split('<li class="requirement')[0]
     assert 'data-met="true"' in row
-    assert '<span class="requirement-count">3 of 3</span>' in row
+    assert '<span class="requirement-count">3 (at least 3)</span>' in row
     text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
     assert (
         "Every member's country counts here, whatever its status. The programme's rule counts "
@@ -1124,7 +1165,7 @@ def test_builder_page_states_the_programme_rules_in_the_words_of_a_draft(
         ),
     ]
     side = builder.split('id="req-heading"')[1].split("</section>")[0]
-    assert side.index("Countries, at least") < side.index('id="rules-heading"')
+    assert side.index("<dt>Countries</dt>") < side.index('id="rules-heading"')
     assert "data-met" not in side
     draft = _draft(client, {**corpus, "call": call}, "Biopsy Assays BV", ["Biopsy Assays BV"])
     panel = anonymous.get(f"/ui/consortia/{draft['id']}/panel", headers=bearer(owner["api_key"]))
@@ -1132,7 +1173,7 @@ def test_builder_page_states_the_programme_rules_in_the_words_of_a_draft(
 
     unruled = anonymous.get(f"/ui/calls/{corpus['call']['id']}/consortium").text
     assert "rules-heading" not in unruled
-    assert "Countries, at least" in unruled
+    assert "<dt>Countries</dt>" in unruled
 
 
 def test_draft_panel_flags_members_that_look_affiliated(
@@ -1182,7 +1223,9 @@ def test_draft_panel_flags_members_that_look_affiliated(
 def test_draft_panel_counts_read_as_people_write_them(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """Counts take the right plural, types are named in words; more than asked is not "2 of 1"."""
+    """Counts take the right plural, types are named in words; every count reads "what the
+    draft has (at least / at most what the call asks)", met or not: more than asked is not
+    "2 of 1", and a type met exactly no longer reads "1 of 1" beside another's "2 (at least 1)"."""
     corpus = _corpus(client)
     names = ["Leiden Liquid Biopsy Lab", "Oslo Cancer Institute"]
     draft = _draft(client, corpus, "Leiden Liquid Biopsy Lab", names)
@@ -1201,10 +1244,10 @@ def test_draft_panel_counts_read_as_people_write_them(
     )
     assert counts == {
         "Academia": "2 (at least 1)",
-        "SME": "0 of 1",
-        "Patient organisation": "0 of 1",
-        "Countries": "2 of 2",
-        "Partners": "2 of at most 4",
+        "SME": "0 (at least 1)",
+        "Patient organisation": "0 (at least 1)",
+        "Countries": "2 (at least 2)",
+        "Partners": "2 (at most 4)",
     }
     assert "2 requirements of the call not met yet." in text
     assert "Needs 1 more SME." in text
@@ -1309,9 +1352,12 @@ def test_drafts_list_says_how_many_there_are_and_pages_through_them(
 def test_draft_exports_as_csv_with_one_row_per_member(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """The CSV has the agreed columns, one row per member, and a name cannot run as a formula."""
+    """The CSV keeps its documented columns of codes, then names the type and the country as
+    the pages do, one row per member, under the draft's name; a name cannot run as a formula."""
     corpus = _corpus(client)
-    tricky = create_organisation(client, name="=HYPERLINK(1)", stakeholder_type="sme")
+    tricky = create_organisation(
+        client, name="=HYPERLINK(1)", stakeholder_type="healthcare_provider", country="DE"
+    )
     draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
     owner = corpus["organisations"]["Biopsy Assays BV"]
     client.put(
@@ -1323,16 +1369,70 @@ def test_draft_exports_as_csv_with_one_row_per_member(
     )
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert (
-        response.headers["content-disposition"]
-        == f'attachment; filename="consortium-{draft["id"]}.csv"'
-    )
+    assert response.headers["content-disposition"] == 'attachment; filename="LB-draft.csv"'
     assert list(csv.reader(io.StringIO(response.text))) == [
-        ["organisation_id", "name", "stakeholder_type", "country", "role"],
-        [str(owner["id"]), "Biopsy Assays BV", "sme", "NL", "coordinator"],
-        [str(tricky["id"]), "'=HYPERLINK(1)", "sme", "NL", "partner"],
+        [
+            "organisation_id",
+            "name",
+            "stakeholder_type",
+            "country",
+            "role",
+            "stakeholder_type_label",
+            "country_name",
+        ],
+        [str(owner["id"]), "Biopsy Assays BV", "sme", "NL", "coordinator", "SME", "Netherlands"],
+        [
+            str(tricky["id"]),
+            "'=HYPERLINK(1)",
+            "healthcare_provider",
+            "DE",
+            "partner",
+            "Healthcare provider",
+            "Germany",
+        ],
     ]
     assert anonymous.get(f"/ui/consortia/{draft['id']}/export.csv").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("name", "disposition"),
+    [
+        ("IHI-2024-LB-01 consortium", 'attachment; filename="IHI-2024-LB-01-consortium{}"'),
+        ('../Liquid "biopsy"; v2', 'attachment; filename="Liquid-biopsy-v2{}"'),
+        (
+            "Konsortium Größe",
+            'attachment; filename="Konsortium-Grosse{}"; '
+            "filename*=UTF-8''Konsortium-Gr%C3%B6%C3%9Fe{}",
+        ),
+        (
+            "Консорциум 1",
+            'attachment; filename="consortium-{id}{}"; '
+            "filename*=UTF-8''%D0%9A%D0%BE%D0%BD%D1%81%D0%BE%D1%80%D1%86%D0%B8%D1%83%D0%BC-1{}",
+        ),
+        ("***", 'attachment; filename="consortium-{id}{}"'),
+    ],
+)
+def test_draft_downloads_are_named_after_the_draft_in_safe_characters(
+    client: TestClient, anonymous: TestClient, name: str, disposition: str
+) -> None:
+    """Both downloads take the draft's name, in letters, digits, ".", "_" and "-" (no path, no
+    quote), with the name's own letters in RFC 6266's `filename*`, or the draft's id."""
+    corpus = _corpus(client)
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    response = client.post(
+        "/consortia",
+        headers=bearer(owner["api_key"]),
+        json={"name": name, "call_id": corpus["call"]["id"], "members": []},
+    )
+    assert response.status_code == 201, response.text
+    draft_id = response.json()["id"]
+    for suffix in (".csv", ".json"):
+        download = anonymous.get(
+            f"/ui/consortia/{draft_id}/export{suffix}", headers=bearer(owner["api_key"])
+        )
+        assert download.status_code == 200
+        expected = disposition.replace("{id}", str(draft_id)).replace("{}", suffix)
+        assert download.headers["content-disposition"] == expected
 
 
 def test_draft_exports_as_json_equal_to_the_api_answer(
@@ -1427,8 +1527,9 @@ def test_call_page_and_builder_list_a_calls_requirements_in_the_same_words(
     client: TestClient, anonymous: TestClient
 ) -> None:
     """A call's page and its builder list its requirements alike: each required type, the
-    countries and the partner limit; a call that requires no type and sets no limit says so
-    on both, where the builder listed no type at all."""
+    countries and the partner limit, each count with its "at least" or "at most" (a type's
+    bare "2" stood beside "Countries, at least"); a call that requires no type and sets no
+    limit says so on both, where the builder listed no type at all."""
     corpus = _corpus(client)
     open_call = create_call(
         client,
@@ -1452,17 +1553,17 @@ def test_call_page_and_builder_list_a_calls_requirements_in_the_same_words(
     }
 
     assert listed[("IHI-2024-LB-01", "")] == [
-        ("Academia", "1"),
-        ("SME", "1"),
-        ("Patient organisation", "1"),
-        ("Countries, at least", "2"),
-        ("Partners, at most", "4"),
+        ("Academia", "at least 1"),
+        ("SME", "at least 1"),
+        ("Patient organisation", "at least 1"),
+        ("Countries", "at least 2"),
+        ("Partners", "at most 4"),
     ]
     assert listed[("IHI-2024-LB-01", "/consortium")] == listed[("IHI-2024-LB-01", "")]
     assert listed[("IHI-2024-LB-10", "")] == [
         ("Stakeholder types", "none required"),
-        ("Countries, at least", "3"),
-        ("Partners, at most", "no limit set (proposals use 5)"),
+        ("Countries", "at least 3"),
+        ("Partners", "no limit set (proposals use 5)"),
     ]
     assert listed[("IHI-2024-LB-10", "/consortium")] == listed[("IHI-2024-LB-10", "")]
 
@@ -1488,7 +1589,7 @@ def test_draft_for_a_call_without_a_partner_limit_is_never_over_one(
         deadline="2099-03-01",
     )
     builder = anonymous.get(f"/ui/calls/{call['id']}/consortium").text
-    limit = re.search(r"<dt>Partners, at most</dt><dd>(.*?)</dd>", builder, re.S)
+    limit = re.search(r"<dt>Partners</dt><dd>(.*?)</dd>", builder, re.S)
     assert limit is not None
     assert " ".join(re.sub(r"<[^>]+>", " ", limit.group(1)).split()) == (
         "no limit set (proposals use 5)"

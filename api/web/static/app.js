@@ -458,6 +458,27 @@
     if (!form) {
       return;
     }
+    // "Start a draft from it" takes the keyboard to the form it points to, not only the view:
+    // to the draft's name when the form shows, else to the heading above the sign-in it needs.
+    var start = document.querySelector("[data-start-draft]");
+    if (start) {
+      start.addEventListener("click", function (event) {
+        event.preventDefault();
+        if (!form.hidden) {
+          form.elements.name.focus();
+          announce("Start a draft: name it, choose what it starts from, then “Create draft”.", "info");
+          return;
+        }
+        document.getElementById("draft-heading").focus();
+        var needsOrganisation = document.getElementById("draft-needs-organisation");
+        announce(
+          needsOrganisation && !needsOrganisation.hidden
+            ? "Start a draft: sign in with an organisation's key to start one."
+            : "Start a draft: sign in with your organisation key first.",
+          "info",
+        );
+      });
+    }
     keepDraftName(form);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -505,7 +526,7 @@
     });
   }
 
-  // "Keep", "Leave out" and "put back" are links that load the builder again (so a proposal
+  // "Keep", "Stop keeping", "Leave out" and "Put back" are links that load the builder again (so a proposal
   // has an address of its own): the draft name typed meanwhile is kept for this tab, for this
   // call, until the draft is created.
   function keepDraftName(form) {
@@ -1586,8 +1607,18 @@
     });
   }
 
+  // The draft's name as the server spelled it for a file: RFC 6266's filename* (UTF-8, the
+  // name's own letters) when it sends one, else the ASCII filename.
   function filenameOf(response, fallback) {
     var header = response.headers.get("Content-Disposition") || "";
+    var utf8 = /filename\*=UTF-8''([^;\s]+)/i.exec(header);
+    if (utf8) {
+      try {
+        return decodeURIComponent(utf8[1]);
+      } catch (error) {
+        // A malformed escape: the ASCII name below still names the file.
+      }
+    }
     var match = /filename="([^"]+)"/.exec(header);
     return match ? match[1] : fallback;
   }
