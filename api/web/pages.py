@@ -170,10 +170,7 @@ def shown_suggestions(
         stale = freshness.stale_among(
             session, [item.row.id for item in found], months=stale_after_months
         )
-        # Rows the matching service holds while the database is away (cards) are not asked of.
-        unread = contacts.nobody_reads_among(
-            session, [item.row for item in found if isinstance(item.row, Organisation)]
-        )
+        unread = contacts.nobody_reads_among(session, [item.row.id for item in found])
     except Unavailable:
         session.rollback()
         stale, unread = {}, set()

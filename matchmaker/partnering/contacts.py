@@ -9,7 +9,7 @@ recipient and subject, nothing to an organisation that blocked it, and every wri
 against the write rate limit (api.deps). Messages are plain text, rendered escaped.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -187,21 +187,31 @@ def nobody_reads(session: Session, organisation: Organisation) -> bool:
     return not keys
 
 
-def nobody_reads_among(session: Session, organisations: Sequence[Organisation]) -> set[int]:
-    """The ids of those among `organisations` that `nobody_reads`, found in one query for them
-    all (a list of suggested partners asks of every row it shows)."""
-    silent = {stored_id(o) for o in organisations if not o.contact_email}
-    if not silent:
+def nobody_reads_among(session: Session, organisation_ids: Collection[int]) -> set[int]:
+    """Which of these organisations `nobody_reads`, asked in one query for them all (a list of
+    suggested partners, or a draft's candidates, asks of every one it shows); by id, so that
+    it serves any row that names an organisation (a summary has no contact address)."""
+    if not organisation_ids:
         return set()
-    with_keys = session.scalars(
-        select(col(ApiKey.organisation_id))
+    working_key = (
+        select(col(ApiKey.id))
         .where(
-            col(ApiKey.organisation_id).in_(silent),
+            col(ApiKey.organisation_id) == col(Organisation.id),
             col(ApiKey.revoked_at).is_(None),
         )
-        .distinct()
+        .exists()
     )
-    return silent - set(with_keys)
+    return set(
+        session.scalars(
+            select(col(Organisation.id)).where(
+                col(Organisation.id).in_(set(organisation_ids)),
+                or_(
+                    col(Organisation.contact_email).is_(None), col(Organisation.contact_email) == ""
+                ),
+                ~working_key,
+            )
+        )
+    )
 
 
 def _request_ids(request: ContactRequest) -> AboutIds:

@@ -205,7 +205,8 @@ def test_suggestions_say_which_organisations_no_one_reads_messages_for_yet(
     """Profiles copied from CORDIS that no one claimed (no key, no contact e-mail) are counted
     above a call's suggested partners and Find expertise's, and each of their rows says so in
     words, its Contact link described by it; a registered profile without an e-mail (its key
-    reads) and an imported one given a key are not. The page asks about keys in one query."""
+    reads) and an imported one given a key are not, until the registered one's key is revoked.
+    The page asks about keys in one query."""
     scene = _scene(client)
     source = tmp_path / "cordis.json"
     records = [
@@ -252,6 +253,17 @@ def test_suggestions_say_which_organisations_no_one_reads_messages_for_yet(
             assert (marked in row) is (organisation_id in unread), (path, organisation_id)
             described = f'aria-describedby="unread-{organisation_id}"'
             assert (described in row) is (organisation_id in unread), (path, organisation_id)
+
+    # Once its key is revoked, no one reads the registered profile without an e-mail either.
+    [key] = [
+        item
+        for item in client.get("/admin/keys", params={"limit": 200}).json()["items"]
+        if item["organisation_id"] == silent["id"]
+    ]
+    assert client.delete(f"/admin/keys/{key['id']}").status_code == 200
+    page = anonymous.get(call_page).text
+    assert "3 of these " in page
+    assert f'id="unread-{silent["id"]}" data-unread>{mark}</p>' in page
 
 
 def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
