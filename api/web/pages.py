@@ -22,6 +22,7 @@ from api.web.templating import render
 from matchmaker import organisations as organisations_service
 from matchmaker.errors import NotFound, Unavailable
 from matchmaker.matching import explanations
+from matchmaker.partnering import contacts
 from matchmaker.trust import freshness, history
 from models.common import StakeholderType, country_code
 from models.organisation import Organisation
@@ -159,18 +160,20 @@ def shown_suggestions(
 ) -> list[dict[str, Any]]:
     """The best `shown` of ranked organisations as the suggestion table shows them: score,
     shared terms, similar past projects, evidence (what drove the score, and what put it above
-    a closer match in wording among all `found`), and when a stale profile was last confirmed
-    (None when fresh, and when the database cannot be reached: the ranking itself is answered
-    from memory then, and still shown)."""
+    a closer match in wording among all `found`), when a stale profile was last confirmed (None
+    when fresh) and whether no one reads a message sent to it yet (`contacts.nobody_reads`);
+    neither is said when the database cannot be reached: the ranking itself is answered from
+    memory then, and still shown."""
     lifts = explanations.lifted([item.match for item in found])[:shown]
     found = found[:shown]
     try:
         stale = freshness.stale_among(
             session, [item.row.id for item in found], months=stale_after_months
         )
+        unread = contacts.nobody_reads_among(session, [item.row.id for item in found])
     except Unavailable:
         session.rollback()
-        stale = {}
+        stale, unread = {}, set()
     return [
         {
             "organisation": item.row,
@@ -182,6 +185,7 @@ def shown_suggestions(
                 *([explanations.lift_sentence(lift)] if lift is not None else []),
             ],
             "last_confirmed": stale.get(item.row.id),
+            "unread": item.row.id in unread,
         }
         for item, lift in zip(found, lifts, strict=True)
         for explained in [explanations.suggestion(item.row, item.match, subject=subject)]

@@ -163,14 +163,17 @@ def read_contact_check(
 ) -> HTMLResponse:
     """A fragment: why the caller cannot write to this organisation now (it is the caller's
     own, or an earlier request to it still waits), whether a message from it waits for the
-    caller's answer, and whether no one from it can read a message yet; nothing when it can
-    write, none waits and someone reads (needs a key)."""
+    caller's answer, whether no one from it can read a message yet, and, when someone can,
+    whether it is e-mailed of one (not without a contact e-mail: it is seen on signing in);
+    each of the last two with what the page says once the message is sent. Nothing when it
+    can write, none waits and it is e-mailed (needs a key)."""
     _, sender_id = require_organisation_key(actor)
     recipient = organisations_service.get_organisation(session, organisation_id=organisation_id)
     earlier = theirs = None
-    unread = False
+    unread = unmailed = False
     if sender_id != organisation_id:
         unread = contacts.nobody_reads(session, recipient)
+        unmailed = not unread and not recipient.contact_email
         now = utc_now()
         earlier = contacts.waiting_request(
             session,
@@ -191,6 +194,8 @@ def read_contact_check(
             "theirs": theirs,
             "organisation_id": organisation_id,
             "unread": unread,
+            "unmailed": unmailed,
+            "answer": _id(partner_request_id) is not None,
             "name": recipient.name,
             "imported": (recipient.external_id or "").startswith("cordis:"),
             "expiry_days": settings.contact_request_days,

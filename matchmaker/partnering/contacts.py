@@ -9,7 +9,7 @@ recipient and subject, nothing to an organisation that blocked it, and every wri
 against the write rate limit (api.deps). Messages are plain text, rendered escaped.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -185,6 +185,33 @@ def nobody_reads(session: Session, organisation: Organisation) -> bool:
         )
     )
     return not keys
+
+
+def nobody_reads_among(session: Session, organisation_ids: Collection[int]) -> set[int]:
+    """Which of these organisations `nobody_reads`, asked in one query for them all (a list of
+    suggested partners, or a draft's candidates, asks of every one it shows); by id, so that
+    it serves any row that names an organisation (a summary has no contact address)."""
+    if not organisation_ids:
+        return set()
+    working_key = (
+        select(col(ApiKey.id))
+        .where(
+            col(ApiKey.organisation_id) == col(Organisation.id),
+            col(ApiKey.revoked_at).is_(None),
+        )
+        .exists()
+    )
+    return set(
+        session.scalars(
+            select(col(Organisation.id)).where(
+                col(Organisation.id).in_(set(organisation_ids)),
+                or_(
+                    col(Organisation.contact_email).is_(None), col(Organisation.contact_email) == ""
+                ),
+                ~working_key,
+            )
+        )
+    )
 
 
 def _request_ids(request: ContactRequest) -> AboutIds:

@@ -271,3 +271,46 @@ def test_writer_publishes_the_drafts_gaps_as_a_partner_request(
     page.context.close()
     other.context.close()
     assert problems == []
+
+
+def test_an_answer_to_a_publisher_without_an_address_says_it_is_not_e_mailed(
+    server: httpx.Client, browser: Any, scene: dict[str, Any]
+) -> None:
+    """A publisher whose profile gives no contact e-mail is not e-mailed an answer: the answer
+    form says so before it is sent, and the sent notice, which takes the focus, says it again."""
+    expect = sync_api.expect
+    call, patients = scene["call"], scene["patients"]
+    publisher = create_organisation(
+        server,
+        name="Quiet Transplant Centre",
+        stakeholder_type="healthcare_provider",
+        description="Xenotransplant tolerance trials.",
+        contact_email=None,
+    )
+    published = server.post(
+        f"/calls/{call['id']}/partner-requests",
+        headers={"Authorization": f"Bearer {publisher['api_key']}"},
+        json={"stakeholder_types": ["patient_organisation"], "expertise": "Patient panels."},
+    )
+    assert published.status_code == 201, published.text
+    problems: list[str] = []
+    page = _tab(browser, server, problems)
+    sign_in(page, patients["api_key"], "Kidney Patients Europe")
+    page.goto(f"/ui/partner-requests/{published.json()['id']}/answer")
+    before = page.locator("#contact-check [data-contact-unmailed]")
+    expect(before).to_contain_text(
+        "Quiet Transplant Centre's profile gives no contact e-mail, so your answer is not "
+        "e-mailed to it"
+    )
+    expect(before).to_contain_text("they see it when they next sign in")
+    page.get_by_label("Your message").fill("Our patient panel would like to join.")
+    page.get_by_role("button", name="Send message").click()
+    sent = page.locator("#contact-sent")
+    expect(sent).to_be_focused()
+    expect(sent).to_contain_text("Your answer was sent to Quiet Transplant Centre.")
+    expect(sent).to_contain_text(
+        "Quiet Transplant Centre is not e-mailed about it, as its profile gives no contact "
+        "e-mail: they will see it when they next sign in."
+    )
+    page.context.close()
+    assert problems == []

@@ -187,3 +187,62 @@ def test_contact_check_warns_when_no_one_from_the_organisation_can_read_a_messag
     )
     assert issued.status_code == 201, issued.text
     assert "data-contact-unread" not in anonymous.get(check, headers=key).text
+
+
+def test_contact_check_says_an_answer_to_a_publisher_without_an_address_is_not_e_mailed(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Answering a partner request whose publisher gives no contact e-mail, the check says,
+    before the form and again (hidden, for the page to add once sent) after, that the
+    publisher is not e-mailed and sees the answer when it next signs in; with its keys revoked
+    too, that no one will read the answer now. A publisher with an address is e-mailed: none
+    of it is said."""
+    scene = _scene(client)
+    quiet = create_organisation(client, name="Quiet Clinic", contact_email=None)
+    requests = {}
+    for publisher in (quiet, scene["writer"]):
+        published = anonymous.post(
+            f"/calls/{scene['call']['id']}/partner-requests",
+            headers=bearer(publisher["api_key"]),
+            json={"stakeholder_types": ["patient_organisation"]},
+        )
+        assert published.status_code == 201, published.text
+        requests[publisher["id"]] = published.json()["id"]
+    key = bearer(scene["patients"]["api_key"])
+
+    def check(publisher: dict[str, Any]) -> str:
+        return anonymous.get(
+            f"/ui/organisations/{publisher['id']}/contact/check",
+            params={"partner_request_id": str(requests[publisher["id"]])},
+            headers=key,
+        ).text
+
+    said = check(quiet)
+    assert "data-contact-unmailed" in said
+    assert "data-contact-unread" not in said
+    assert (
+        "Quiet Clinic's profile gives no contact e-mail, so your answer is not e-mailed to "
+        "it: it waits in Quiet Clinic's inbox here, and they see it when they next sign in"
+    ) in said
+    assert (
+        "<p data-after-sent hidden>Quiet Clinic is not e-mailed about it, as its profile gives "
+        "no contact e-mail: they will see it when they next sign in.</p>"
+    ) in said
+    mailed = check(scene["writer"])
+    assert "data-contact-unmailed" not in mailed
+    assert "data-after-sent" not in mailed
+
+    [quiet_key] = [
+        item
+        for item in client.get("/admin/keys", params={"limit": 200}).json()["items"]
+        if item["organisation_id"] == quiet["id"]
+    ]
+    assert client.delete(f"/admin/keys/{quiet_key['id']}").status_code == 200
+    unread = check(quiet)
+    assert "data-contact-unmailed" not in unread
+    assert "data-contact-unread" in unread
+    assert "No one will read your answer now: no key of Quiet Clinic's works any more" in unread
+    assert (
+        "<p data-after-sent hidden>No one from Quiet Clinic can read your answer yet: it waits "
+        "unread, and expires after 14 days unless someone from it signs in first.</p>"
+    ) in unread

@@ -1,13 +1,19 @@
 """The partnering pages, rendered by the server: a call's partner requests, "Contact", the
 message form, the inbox and "Publish as partner request" on a draft's gaps."""
 
+import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from api.web import partnering as partnering_pages
+from matchmaker.importers.runner import import_organisations_json
 from tests.factories import create_call, create_organisation
 from tests.helpers import Page, assert_problem, bearer
 from tests.servers import ADMIN_TOKEN
@@ -233,6 +239,90 @@ def test_call_suggestions_offer_contact_once_signed_in(
         f'href="/ui/organisations/{patients_id}/contact" '
         'aria-label="Contact Liver Patients Europe"'
     ) in expertise
+
+
+@contextmanager
+def statements_on(table: str) -> Iterator[list[str]]:
+    """The SQL statements any engine runs, meanwhile, that name `table`."""
+    seen: list[str] = []
+
+    def note(*args: Any) -> None:
+        statement = args[2]
+        if table in statement:
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+
+
+def test_suggestions_say_which_organisations_no_one_reads_messages_for_yet(
+    client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Profiles copied from CORDIS that no one claimed (no key, no contact e-mail) are counted
+    above a call's suggested partners and Find expertise's, and each of their rows says so in
+    words, its Contact link described by it; a registered profile without an e-mail (its key
+    reads) and an imported one given a key are not, until the registered one's key is revoked.
+    The page asks about keys in one query."""
+    scene = _scene(client)
+    source = tmp_path / "cordis.json"
+    records = [
+        {"external_id": f"cordis:99999{n}", "name": name, "stakeholder_type": "sme"}
+        for n, name in enumerate(["HEPASCAN BV", "LIVERLINE GMBH", "SCREENHEP SRL"])
+    ]
+    for record in records:
+        record["description"] = "Liver disease screening with patient panels."
+        record["country"] = "NL"
+    source.write_text(json.dumps(records))
+    assert import_organisations_json(engine, source).created == 3
+    imported = {
+        item["name"]: item["id"]
+        for item in client.get("/organisations", params={"stakeholder_type": "sme"}).json()["items"]
+    }
+    claimed = imported["SCREENHEP SRL"]
+    issued = client.post("/admin/keys", json={"role": "organisation", "organisation_id": claimed})
+    assert issued.status_code == 201, issued.text
+    silent = create_organisation(
+        client,
+        name="Quiet Liver Lab",
+        description="Liver disease screening studies.",
+        contact_email=None,
+    )
+    unread = {imported["HEPASCAN BV"], imported["LIVERLINE GMBH"]}
+    mark = "No one reads messages here yet"
+    call_page = f"/ui/calls/{scene['call']['id']}"
+    for path in (call_page, "/ui/expertise?q=liver+disease+screening"):
+        with statements_on("api_keys") as asked:
+            page = anonymous.get(path).text
+        assert len(asked) == 1, path
+        shown = {
+            int(found.group(1)): found.group(2)
+            for found in re.finditer(r'<tr data-organisation-id="(\d+)">(.*?)</tr>', page, re.S)
+        }
+        assert set(shown) >= unread | {claimed, silent["id"], scene["patients"]["id"]}, path
+        assert (
+            f"2 of these {len(shown)} have no one on matchmaker to read a message yet, "
+            f"marked “{mark}”."
+        ) in page, path
+        assert "to reach one now, use the contact details on its own website." in page, path
+        for organisation_id, row in shown.items():
+            marked = f'id="unread-{organisation_id}" data-unread>{mark}</p>'
+            assert (marked in row) is (organisation_id in unread), (path, organisation_id)
+            described = f'aria-describedby="unread-{organisation_id}"'
+            assert (described in row) is (organisation_id in unread), (path, organisation_id)
+
+    # Once its key is revoked, no one reads the registered profile without an e-mail either.
+    [key] = [
+        item
+        for item in client.get("/admin/keys", params={"limit": 200}).json()["items"]
+        if item["organisation_id"] == silent["id"]
+    ]
+    assert client.delete(f"/admin/keys/{key['id']}").status_code == 200
+    page = anonymous.get(call_page).text
+    assert "3 of these " in page
+    assert f'id="unread-{silent["id"]}" data-unread>{mark}</p>' in page
 
 
 def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(

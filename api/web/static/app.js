@@ -889,6 +889,13 @@
           form.removeAttribute("data-unsent");
           form.hidden = true;
           var sent = document.getElementById("contact-sent");
+          // What the check said about who reads it (no one yet, or not by e-mail), said again
+          // where the sent notice takes the focus.
+          (check ? check.querySelectorAll("[data-after-sent]") : []).forEach(function (said) {
+            var copy = said.cloneNode(true);
+            copy.hidden = false;
+            sent.appendChild(copy);
+          });
           sent.hidden = false;
           sent.focus();
         })
