@@ -178,19 +178,14 @@ def nobody_reads(session: Session, organisation: Organisation) -> bool:
     imported from CORDIS that no one from the organisation has claimed, say)."""
     if organisation.contact_email:
         return False
-    keys = session.scalar(
-        select(func.count()).where(
-            col(ApiKey.organisation_id) == stored_id(organisation),
-            col(ApiKey.revoked_at).is_(None),
-        )
-    )
-    return not keys
+    return stored_id(organisation) in nobody_reads_among(session, [stored_id(organisation)])
 
 
 def nobody_reads_among(session: Session, organisation_ids: Collection[int]) -> set[int]:
-    """Which of these organisations `nobody_reads`, asked in one query for them all (a list of
-    suggested partners, or a draft's candidates, asks of every one it shows); by id, so that
-    it serves any row that names an organisation (a summary has no contact address)."""
+    """Which of these organisations nothing sent to reaches yet (`nobody_reads`), asked in one
+    query for them all (a list of suggested partners, or a draft's candidates, asks of every
+    one it shows); by id, so that it serves any row that names an organisation (a summary has
+    no contact address)."""
     if not organisation_ids:
         return set()
     working_key = (
