@@ -58,18 +58,17 @@ def organisations_by_id(ids: Collection[int]) -> str:
     return f"{'organisation' if len(numbers) == 1 else 'organisations'} {and_list(numbers)}"
 
 
-def and_list(items: Sequence[str]) -> str:
-    """Items as a sentence lists them: "A", "A and B", "A, B and C"."""
+def and_list(items: Sequence[str], *, last: str = "and") -> str:
+    """Items as a sentence lists them: "A", "A and B", "A, B and C" (`last`: the word before
+    the last item)."""
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 def or_list(items: Sequence[str]) -> str:
     """Choices as a sentence lists them: "A", "A or B", "A, B or C"."""
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} or {items[-1]}"
+    return and_list(items, last="or")
 
 
 def listing(names: Sequence[str], limit: int | None) -> str:
