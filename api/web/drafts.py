@@ -295,6 +295,13 @@ def read_draft_panel(
         partner_request_ids=[item.id for item in requests],
         now=utc_now(),
     )
+    # Whom of the candidates nothing sent reaches yet, asked once for every list they are in.
+    candidates = [candidate for gap in gaps.requirements for candidate in gap.candidates]
+    if gaps.eligibility is not None:
+        candidates += [c for rule in gaps.eligibility.rules for c in rule.candidates]
+    unread = contacts.nobody_reads_among(
+        session, {candidate.organisation.id for candidate in candidates}
+    )
     return render(
         request,
         "_draft_panel.html",
@@ -308,6 +315,7 @@ def read_draft_panel(
             "max_pitch": MAX_PITCH,
             "partner_requests": requests,
             "answers": answers,
+            "unread": unread,
         },
         private=True,
     )
