@@ -173,6 +173,10 @@ def read_builder_page(
             )
         except NotFound:
             continue
+    # Which proposed members nothing sent reaches yet, asked once for every proposal shown.
+    unread = contacts.nobody_reads_among(
+        session, {member.organisation.id for item in proposed.items for member in item.members}
+    )
     # The programme's rules, in the words a draft's coverage checks them in.
     context = call_context(session, call)
     programme = {
@@ -197,6 +201,7 @@ def read_builder_page(
             "error": error,
             "terms_shown": TERMS_SHOWN,
             "builder_url": _builder_url(call_id),
+            "unread": unread,
         },
     )
 

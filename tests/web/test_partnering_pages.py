@@ -428,6 +428,36 @@ def test_draft_candidates_say_which_no_one_reads_messages_for_yet(
             assert "aria-describedby" not in item
 
 
+def test_builder_marks_proposed_members_no_one_reads_messages_for_yet(
+    client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """The consortium builder's proposal and its alternatives mark, in the suggestions' words,
+    the members no one reads messages for yet; a claimed profile and ones with an e-mail are
+    not marked. The page asks about keys in one query for every proposal it shows."""
+    scene = _scene(client)
+    imported = _unclaimed(
+        engine, tmp_path, "patient_organisation", {"HEPAPANEL": "NL", "SCREENVOICE": "NL"}
+    )
+    claimed = imported.pop("SCREENVOICE")
+    issued = client.post("/admin/keys", json={"role": "organisation", "organisation_id": claimed})
+    assert issued.status_code == 201, issued.text
+    unread = set(imported.values())
+    builder = f"/ui/calls/{scene['call']['id']}/consortium"
+    mark = '<p class="evidence unread-mark" data-unread>No one reads messages here yet</p>'
+
+    with statements_on("api_keys") as asked:
+        page = anonymous.get(builder, params={"include": imported["HEPAPANEL"]}).text
+    assert len(asked) == 1
+    rows = re.findall(r'<tr data-organisation-id="(\d+)"[^>]*>(.*?)</tr>', page, re.S)
+    shown = {int(organisation_id) for organisation_id, _ in rows}
+    assert shown >= unread | {claimed, scene["writer"]["id"], scene["patients"]["id"]}
+    for organisation_id, row in rows:
+        assert (mark in row) is (int(organisation_id) in unread), organisation_id
+    # Without it kept, the proposal has no such member and the page says nothing of it.
+    page = anonymous.get(builder, params={"exclude": imported["HEPAPANEL"]}).text
+    assert "data-unread" not in page
+
+
 def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
     client: TestClient, anonymous: TestClient
 ) -> None:
