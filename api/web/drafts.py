@@ -173,6 +173,10 @@ def read_builder_page(
             )
         except NotFound:
             continue
+    # Which proposed members nothing sent reaches yet, asked once for every proposal shown.
+    unread = contacts.nobody_reads_among(
+        session, {member.organisation.id for item in proposed.items for member in item.members}
+    )
     # The programme's rules, in the words a draft's coverage checks them in.
     context = call_context(session, call)
     programme = {
@@ -197,6 +201,7 @@ def read_builder_page(
             "error": error,
             "terms_shown": TERMS_SHOWN,
             "builder_url": _builder_url(call_id),
+            "unread": unread,
         },
     )
 
@@ -295,6 +300,13 @@ def read_draft_panel(
         partner_request_ids=[item.id for item in requests],
         now=utc_now(),
     )
+    # Whom of the candidates nothing sent reaches yet, asked once for every list they are in.
+    candidates = [candidate for gap in gaps.requirements for candidate in gap.candidates]
+    if gaps.eligibility is not None:
+        candidates += [c for rule in gaps.eligibility.rules for c in rule.candidates]
+    unread = contacts.nobody_reads_among(
+        session, {candidate.organisation.id for candidate in candidates}
+    )
     return render(
         request,
         "_draft_panel.html",
@@ -308,6 +320,7 @@ def read_draft_panel(
             "max_pitch": MAX_PITCH,
             "partner_requests": requests,
             "answers": answers,
+            "unread": unread,
         },
         private=True,
     )

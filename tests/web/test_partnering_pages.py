@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
+from sqlmodel import Session, col, select
 
 from api.web import partnering as partnering_pages
 from matchmaker.importers.runner import import_organisations_json
+from matchmaker.repository import stored_id
+from models.organisation import Organisation
 from tests.factories import create_call, create_organisation
 from tests.helpers import Page, assert_problem, bearer
 from tests.servers import ADMIN_TOKEN
@@ -323,6 +326,136 @@ def test_suggestions_say_which_organisations_no_one_reads_messages_for_yet(
     page = anonymous.get(call_page).text
     assert "3 of these " in page
     assert f'id="unread-{silent["id"]}" data-unread>{mark}</p>' in page
+
+
+def _unclaimed(engine: Engine, tmp_path: Path, kind: str, names: dict[str, str]) -> dict[str, int]:
+    """Profiles of `kind` (by name, each in its country) copied from CORDIS as no one has
+    claimed them: no key, no e-mail."""
+    source = tmp_path / f"cordis-{kind}.json"
+    records = [
+        {
+            "external_id": f"cordis:98{n}",
+            "name": name,
+            "stakeholder_type": kind,
+            "country": country,
+            "description": "Patient panels for liver disease screening.",
+        }
+        for n, (name, country) in enumerate(names.items())
+    ]
+    source.write_text(json.dumps(records))
+    assert import_organisations_json(engine, source).created == len(names)
+    with Session(engine) as session:
+        found = session.exec(select(Organisation).where(col(Organisation.name).in_(names)))
+        return {organisation.name: stored_id(organisation) for organisation in found}
+
+
+def test_draft_candidates_say_which_no_one_reads_messages_for_yet(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A draft's candidates for a gap mark those no one reads messages for yet (imported and
+    unclaimed, or registered without an e-mail and with no working key), in the suggestions'
+    words, the mark describing the candidate's Contact link, and a sentence above the list
+    counts them; a claimed profile and one with an e-mail are not marked. The panel asks about
+    keys in one query for all its lists."""
+    scene = _scene(client)
+    ruled = create_call(
+        client,
+        identifier="HORIZON-LIVER-2099",
+        title="Liver disease screening under Horizon Europe's rules",
+        description="Early detection of liver disease with patient panels.",
+        programme="Horizon Europe",
+        rule_set="horizon-europe",
+        required_stakeholders={"patient_organisation": 1},
+        opening_date="2024-01-10",
+        deadline="2099-03-01",
+    )
+    draft = _draft(client, {**scene, "call": ruled})
+    imported = _unclaimed(
+        engine,
+        tmp_path,
+        "patient_organisation",
+        {"HEPAPANEL": "NL", "LIVERVOICE": "AT", "SCREENVOICE": "NL"},
+    )
+    claimed = imported.pop("SCREENVOICE")
+    issued = client.post("/admin/keys", json={"role": "organisation", "organisation_id": claimed})
+    assert issued.status_code == 201, issued.text
+    silent = create_organisation(
+        client,
+        name="Quiet Liver Patients",
+        stakeholder_type="patient_organisation",
+        description="Patient panels for liver disease screening.",
+        contact_email=None,
+    )
+    [key] = [
+        item
+        for item in client.get("/admin/keys", params={"limit": 200}).json()["items"]
+        if item["organisation_id"] == silent["id"]
+    ]
+    assert client.delete(f"/admin/keys/{key['id']}").status_code == 200
+    unread = {*imported.values(), silent["id"]}
+    mark = "No one reads messages here yet"
+
+    with statements_on("api_keys") as asked:
+        page = client.get(f"/ui/consortia/{draft['id']}/panel").text
+    assert len(asked) == 1
+    # Each list, up to the next requirement or rule: a gap's, and a programme rule's.
+    lists = {
+        name: page.split(f'data-{name}"')[1].split('class="requirement ')[0]
+        for name in ('requirement="patient_organisation', 'rule="independent-entities')
+    }
+    gap, rule = lists.values()
+    in_gap = re.findall(r'<li class="candidate" data-organisation-id="(\d+)"', gap)
+    assert set(map(int, in_gap)) >= unread | {claimed, scene["patients"]["id"]}
+    assert (
+        f"3 of these {len(in_gap)} have no one on matchmaker to read a message yet, "
+        f"marked “{mark}”."
+    ) in gap
+    # Imported in Austria, LIVERVOICE would also meet the rule; the others are in the
+    # Netherlands, as the draft's member is.
+    in_rule = re.findall(r'<li class="candidate" data-organisation-id="(\d+)"', rule)
+    assert str(imported["LIVERVOICE"]) in in_rule
+    assert f"1 of these {len(in_rule)} has no one on matchmaker" in rule
+    every = re.findall(r'<li class="candidate" data-organisation-id="(\d+)">(.*?)</li>', page, re.S)
+    assert len(every) > len(in_gap) + len(in_rule)
+    for organisation_id, item in every:
+        found = re.search(r'<p class="[^"]*" id="(unread-[\w-]+)" data-unread>([^<]*)</p>', item)
+        assert (found is not None) is (int(organisation_id) in unread), organisation_id
+        if found is not None:
+            assert found.group(2) == mark
+            assert f'aria-describedby="{found.group(1)}">Contact</a>' in item
+            assert page.count(f'id="{found.group(1)}"') == 1
+        else:
+            assert "aria-describedby" not in item
+
+
+def test_builder_marks_proposed_members_no_one_reads_messages_for_yet(
+    client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """The consortium builder's proposal and its alternatives mark, in the suggestions' words,
+    the members no one reads messages for yet; a claimed profile and ones with an e-mail are
+    not marked. The page asks about keys in one query for every proposal it shows."""
+    scene = _scene(client)
+    imported = _unclaimed(
+        engine, tmp_path, "patient_organisation", {"HEPAPANEL": "NL", "SCREENVOICE": "NL"}
+    )
+    claimed = imported.pop("SCREENVOICE")
+    issued = client.post("/admin/keys", json={"role": "organisation", "organisation_id": claimed})
+    assert issued.status_code == 201, issued.text
+    unread = set(imported.values())
+    builder = f"/ui/calls/{scene['call']['id']}/consortium"
+    mark = '<p class="evidence unread-mark" data-unread>No one reads messages here yet</p>'
+
+    with statements_on("api_keys") as asked:
+        page = anonymous.get(builder, params={"include": imported["HEPAPANEL"]}).text
+    assert len(asked) == 1
+    rows = re.findall(r'<tr data-organisation-id="(\d+)"[^>]*>(.*?)</tr>', page, re.S)
+    shown = {int(organisation_id) for organisation_id, _ in rows}
+    assert shown >= unread | {claimed, scene["writer"]["id"], scene["patients"]["id"]}
+    for organisation_id, row in rows:
+        assert (mark in row) is (int(organisation_id) in unread), organisation_id
+    # Without it kept, the proposal has no such member and the page says nothing of it.
+    page = anonymous.get(builder, params={"exclude": imported["HEPAPANEL"]}).text
+    assert "data-unread" not in page
 
 
 def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
