@@ -104,7 +104,9 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="http://localhost:8000",
         description="The address clients reach the service at (scheme, host and any path "
-        "prefix), used for the links in e-mails such as key recovery.",
+        "prefix), used for the links in e-mails such as key recovery. Unset, `matchmaker "
+        "serve` uses the address it serves on (host and port, a loopback or wildcard host "
+        "written localhost), in every worker.",
     )
     key_recovery_rate_limit: int = Field(
         default=3,
