@@ -1401,8 +1401,18 @@ def test_draft_exports_as_csv_with_one_row_per_member(
             "role",
             "stakeholder_type_label",
             "country_name",
+            "role_label",
         ],
-        [str(owner["id"]), "Biopsy Assays BV", "sme", "NL", "coordinator", "SME", "Netherlands"],
+        [
+            str(owner["id"]),
+            "Biopsy Assays BV",
+            "sme",
+            "NL",
+            "coordinator",
+            "SME",
+            "Netherlands",
+            "Coordinator",
+        ],
         [
             str(tricky["id"]),
             "'=HYPERLINK(1)",
@@ -1411,6 +1421,7 @@ def test_draft_exports_as_csv_with_one_row_per_member(
             "partner",
             "Healthcare provider",
             "Germany",
+            "Partner",
         ],
     ]
     assert anonymous.get(f"/ui/consortia/{draft['id']}/export.csv").status_code == 401
