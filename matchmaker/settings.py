@@ -99,12 +99,15 @@ class Settings(BaseSettings):
         max_length=320,
         description="How organisations reach the people who run the service (an e-mail "
         "address or a web address), named where the web pages send them to an administrator: "
-        "to have a type verified, say. Unset, the pages say to ask whoever runs the service.",
+        "to have a type verified, or a key replaced without a contact e-mail. Unset, the "
+        "pages say to ask whoever runs the service.",
     )
     public_base_url: str = Field(
         default="http://localhost:8000",
         description="The address clients reach the service at (scheme, host and any path "
-        "prefix), used for the links in e-mails such as key recovery.",
+        "prefix), used for the links in e-mails such as key recovery. Unset, `matchmaker "
+        "serve` uses the address it serves on (host and port, a loopback or wildcard host "
+        "written localhost), in every worker.",
     )
     key_recovery_rate_limit: int = Field(
         default=3,

@@ -10,6 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 
 from models.common import StakeholderType, as_utc
+from models.consortium import Role
 from models.organisation import ProjectRole
 
 STAKEHOLDER_LABELS = {
@@ -40,6 +41,8 @@ PROJECT_ROLE_LABELS = {
     ProjectRole.associated_partner: "Associated partner",
     ProjectRole.third_party: "Third party",
 }
+# A member's role in a draft, as the draft's panel says it.
+MEMBER_ROLE_LABELS = {Role.coordinator: "Coordinator", Role.partner: "Partner"}
 _VOWELS = frozenset("aeiou")
 
 
@@ -127,6 +130,14 @@ def stakeholder_label(value: str | None) -> str:
         return ""
     kind = _stakeholder_type(value)
     return STAKEHOLDER_LABELS[kind] if kind else value.replace("_", " ").capitalize()
+
+
+def member_role_label(value: str) -> str:
+    """A draft member's role as the draft's panel says it: "Coordinator", "Partner"."""
+    try:
+        return MEMBER_ROLE_LABELS[Role(value)]
+    except ValueError:
+        return value.capitalize()
 
 
 def stakeholder_noun(value: str, count: int = 1) -> str:

@@ -62,7 +62,8 @@ class Server:
 
     @property
     def log(self) -> str:
-        """Everything the server wrote to its standard error so far."""
+        """Everything the server wrote to its standard error (and, started as `matchmaker
+        serve`, its standard output) so far."""
         return "".join(self.lines)
 
     def workers(self) -> list[int]:
@@ -137,7 +138,7 @@ def running_server(
     with `cli`, started as deployed, by `matchmaker serve --no-demo` (which migrates first).
 
     The server's standard error is collected (a pipe, so a file-size limit on the server does
-    not stop its log).
+    not stop its log); with `cli`, the command's standard output too.
     """
     port = free_port()
     where = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
@@ -156,13 +157,15 @@ def running_server(
             **(env or {}),
         },
         start_new_session=True,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE if cli else None,
+        stderr=subprocess.STDOUT if cli else subprocess.PIPE,
         text=True,
         preexec_fn=preexec_fn,
     )
     lines: list[str] = []
-    assert process.stderr is not None
-    reader = threading.Thread(target=lines.extend, args=(process.stderr,), daemon=True)
+    log = process.stdout if cli else process.stderr
+    assert log is not None
+    reader = threading.Thread(target=lines.extend, args=(log,), daemon=True)
     reader.start()
     try:
         with httpx.Client(
@@ -178,7 +181,7 @@ def running_server(
     finally:
         stop(process)
         reader.join(timeout=10)
-        process.stderr.close()
+        log.close()
 
 
 @contextmanager

@@ -1,11 +1,15 @@
 """Delivery inside `matchmaker serve`: the app's background worker sends what the API enqueued
 to a real SMTP server and a real webhook receiver, and stops with the app."""
 
+import http.client
+import json
+import re
 import threading
 import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -14,7 +18,7 @@ from matchmaker.settings import Settings
 from tests.factories import call_payload, organisation_payload
 from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
 from tests.matchmaker.partnering.smtp import Recorder, smtp_server
-from tests.servers import running_server
+from tests.servers import Server, running_server
 
 
 def wait_until(condition: Callable[[], bool], *, seconds: float = 30) -> None:
@@ -97,3 +101,65 @@ def test_the_worker_thread_stops_with_the_app(settings: Settings, engine: Engine
     off = settings.model_copy(update={"delivery_interval": 0})
     with TestClient(create_app(off)):
         assert workers() == 0
+
+
+def _ask_recovery(server: Server, organisation_id: int) -> int | None:
+    """Ask for a key-recovery link on a new connection; which worker answered."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        body = json.dumps({"contact_email": "team@lumc.example"})
+        headers = {"Content-Type": "application/json"}
+        connection.request("POST", f"/organisations/{organisation_id}/key-recovery", body, headers)
+        response = connection.getresponse()
+        assert response.status == 202, response.read()
+        response.read()
+        return server.serving(connection.sock.getsockname()[1])
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("explicit", [False, True], ids=["served-address", "setting"])
+def test_serve_links_e_mails_to_its_own_port_unless_the_setting_says_otherwise(
+    database_url: str, explicit: bool
+) -> None:
+    """`matchmaker serve --port P --workers 2` without MATCHMAKER_PUBLIC_BASE_URL mails links to
+    http://localhost:P from every worker (they led to port 8000) and says so once at start; a
+    set MATCHMAKER_PUBLIC_BASE_URL wins."""
+    recorder = Recorder()
+    env = {"MATCHMAKER_DELIVERY_INTERVAL": "0.2", "MATCHMAKER_KEY_RECOVERY_RATE_LIMIT": "0"}
+    if explicit:
+        env["MATCHMAKER_PUBLIC_BASE_URL"] = "https://matchmaker.example/partners"
+    with smtp_server(recorder) as smtp_port:
+        env["MATCHMAKER_SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}"
+        with running_server(database_url, workers=2, env=env, cli=True) as server:
+            organisation = server.client.post(
+                "/organisations", json=organisation_payload(contact_email="team@lumc.example")
+            ).json()
+            answered_by: set[int | None] = set()
+            asked = 0
+            while len(answered_by - {None}) < 2 and asked < 40:
+                answered_by.add(_ask_recovery(server, organisation["id"]))
+                asked += 1
+            recorder.wait_for(asked)
+            log = server.log
+            workers = set(server.workers())
+
+    assert workers <= answered_by
+    expected = (
+        "https://matchmaker.example/partners" if explicit else f"http://localhost:{server.port}"
+    )
+    links = [
+        link
+        for message in recorder.messages
+        for link in re.findall(r"\S+/ui/key-recovery/\d+/\S+", message.get_content())
+    ]
+    assert len(links) == asked
+    assert all(link.startswith(f"{expected}/ui/key-recovery/") for link in links), links
+    assert log.count("E-mail links: ") == 1, log
+    if explicit:
+        assert f"E-mail links: {expected} (MATCHMAKER_PUBLIC_BASE_URL)\n" in log
+    else:
+        assert (
+            f"E-mail links: {expected}, the address served on; for a public deployment set "
+            "MATCHMAKER_PUBLIC_BASE_URL to the address people reach the service at.\n" in log
+        )

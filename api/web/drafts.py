@@ -42,7 +42,7 @@ from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
 from matchmaker.rules import call_context
-from matchmaker.wording import stakeholder_label
+from matchmaker.wording import member_role_label, stakeholder_label
 from models.call import RuleSet
 from models.common import Id, utc_now, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
@@ -56,7 +56,8 @@ MAX_PINNED = 50
 # A draft's panel lists its latest partner requests (a draft seldom has more than a few).
 DRAFT_REQUESTS_SHOWN = 20
 # The first five columns are documented and read by scripts, so they keep their codes and
-# their order; the type and the country in the pages' words follow, for the people it is sent to.
+# their order; the type, the country and the role in the pages' words follow, for the people it
+# is sent to.
 CSV_COLUMNS = (
     "organisation_id",
     "name",
@@ -65,6 +66,7 @@ CSV_COLUMNS = (
     "role",
     "stakeholder_type_label",
     "country_name",
+    "role_label",
 )
 # A spreadsheet runs a cell that starts like a formula; a leading apostrophe keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -436,7 +438,8 @@ def _csv_cell(value: object) -> str:
 @router.get("/ui/consortia/{consortium_id}/export.csv")
 def export_draft_csv(consortium_id: IdPath, session: SessionDep, actor: ActorDep) -> Response:
     """The draft's members as CSV: organisation id, name, stakeholder type, country, role, then
-    the type and the country as the pages word them ("Healthcare provider", "Germany")."""
+    the type, the country and the role as the pages word them ("Healthcare provider",
+    "Germany", "Coordinator")."""
     draft = _readable_draft(session, consortium_id, actor)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -452,6 +455,7 @@ def export_draft_csv(consortium_id: IdPath, session: SessionDep, actor: ActorDep
                 str(member.role),
                 stakeholder_label(organisation.stakeholder_type),
                 country_name(organisation.country),
+                member_role_label(member.role),
             ]
         )
     return _download(

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
-from api.deps import IdPath, QueryLine, SessionDep
+from api.deps import IdPath, QueryLine, SessionDep, SettingsDep
 from api.web.templating import render
 from matchmaker import organisations as organisations_service
 from matchmaker.errors import NotFound, Unavailable
@@ -258,11 +258,16 @@ def sign_in_page(
 
 @router.get("/ui/key-recovery")
 def request_key_recovery_page(
-    request: Request, session: SessionDep, q: Text = "", organisation: Text = ""
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    q: Text = "",
+    organisation: Text = "",
 ) -> HTMLResponse:
     """Lost your key? Find one's organisation (by words of its name, each word or its
     beginning), then ask for a link to a new key by e-mail (the script posts to
-    `POST /organisations/{id}/key-recovery`)."""
+    `POST /organisations/{id}/key-recovery`); without a contact e-mail, ask the administrators
+    (`MATCHMAKER_ADMIN_CONTACT`)."""
     chosen = organisation_named(session, organisation)
     q = q.strip()
     found: list[Any] = []
@@ -272,7 +277,7 @@ def request_key_recovery_page(
     return render(
         request,
         "key_recovery_request.html",
-        {"q": q, "found": found, "chosen": chosen},
+        {"q": q, "found": found, "chosen": chosen, "admin_contact": settings.admin_contact},
     )
 
 

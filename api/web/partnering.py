@@ -438,6 +438,7 @@ def read_inbox_panel(
                 session, actor, [*inbox.received, *inbox.sent], loaded
             ),
             "draft_names": _draft_names(session, actor, inbox.sent, loaded),
+            "off_request": contacts.answers_off_request(session, inbox.received),
             "blocks": contacts.list_blocks(session, actor=actor),
             "pager": pager,
             "status": chosen,

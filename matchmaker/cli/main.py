@@ -2,6 +2,7 @@
 
 import copy
 import errno
+import os
 import socket
 import sqlite3
 from collections.abc import Iterator
@@ -236,6 +237,7 @@ def serve(
     It also serves the web interface (/ui) and the API docs (/docs, /redoc).
 
     Notifications are delivered in the background every MATCHMAKER_DELIVERY_INTERVAL seconds.
+    Their links lead to MATCHMAKER_PUBLIC_BASE_URL, or else to the address served on.
     """
     settings = get_settings()
     _refuse_a_port_in_use(host, port)
@@ -258,6 +260,18 @@ def serve(
     base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
     typer.echo(f"Web interface: {base}/ui/calls")
     typer.echo(f"API docs: {base}/docs (ReDoc: {base}/redoc)")
+    if "public_base_url" in settings.model_fields_set:
+        typer.echo(f"E-mail links: {settings.public_base_url} (MATCHMAKER_PUBLIC_BASE_URL)")
+    else:
+        served_at = _served_at(host, port)
+        # The worker processes read their settings afresh and inherit this environment: each
+        # links to where this command serves, not to the default port.
+        os.environ["MATCHMAKER_PUBLIC_BASE_URL"] = served_at
+        get_settings.cache_clear()
+        typer.echo(
+            f"E-mail links: {served_at}, the address served on; for a public deployment set "
+            "MATCHMAKER_PUBLIC_BASE_URL to the address people reach the service at."
+        )
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -269,6 +283,14 @@ def serve(
         log_config=log_config(),
         log_level="info",
     )
+
+
+def _served_at(host: str, port: int) -> str:
+    """The base URL of `serve --host HOST --port PORT` for links in e-mails: a loopback or
+    wildcard address is shown as localhost."""
+    if host in {"127.0.0.1", "0.0.0.0", "::", "::1", ""}:  # noqa: S104 (compared, not bound)
+        host = "localhost"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _refuse_a_port_in_use(host: str, port: int) -> None:

@@ -24,6 +24,7 @@ from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering.outbox import Event, enqueue, web_page
 from matchmaker.partnering.requests import (
     get_partner_request,
+    request_fit,
     require_organisation_key,
     status_of,
 )
@@ -44,6 +45,7 @@ from models.partnering import (
     Inbox,
     InterestCreate,
     OrganisationBlock,
+    PartnerRequest,
     PartnerRequestStatus,
 )
 
@@ -229,8 +231,10 @@ def _notify_received(
     call: Call | None,
     *,
     base_url: str,
+    note: str,
 ) -> None:
     what = _RECEIVED[ContactKind(request.kind)]
+    noted = f"{note}\n\n" if note else ""
     enqueue(
         session,
         organisation_id=request.recipient_organisation_id,
@@ -240,7 +244,7 @@ def _notify_received(
         subject=f"{what.capitalize()} from {sender.name}",
         body=(
             f"{sender.name} ({country_name(sender.country)}) sent you {what}{_about(call)}:\n\n"
-            f"{request.message}\n\n"
+            f"{request.message}\n\n{noted}"
             "Accept it or decline it in your inbox. Their contact address is shown to you, "
             "and yours to them, only if you accept.\n\n"
             f"{_inbox(base_url)}\n"
@@ -261,7 +265,10 @@ def _store(
     expiry_days: int,
     base_url: str,
     now: datetime,
+    note: str = "",
 ) -> ContactRequest:
+    """Store a request and notify its recipient, with `note` after the message (to a partner
+    request's publisher, that the answering organisation is not what it seeks)."""
     request = ContactRequest(
         kind=kind.value,
         sender_organisation_id=stored_id(sender),
@@ -275,7 +282,7 @@ def _store(
     )
     session.add(request)
     session.flush()
-    _notify_received(session, request, sender, call, base_url=base_url)
+    _notify_received(session, request, sender, call, base_url=base_url, note=note)
     return request
 
 
@@ -315,6 +322,7 @@ def express_interest(
         expiry_days=expiry_days,
         base_url=base_url,
         now=now,
+        note=request_fit(partner_request, sender).to_publisher,
     )
 
 
@@ -514,6 +522,46 @@ def answers_to_partner_requests(
         for shown in present(session, list(latest.values()), viewer_id=sender_id, now=now)
         if shown.partner_request_id is not None
     }
+
+
+def answers_off_request(
+    session: Session, requests: Sequence[ContactRequestPublic]
+) -> dict[int, str]:
+    """What a publisher is told of each answer it received from an organisation its partner
+    request does not seek (`request_fit`, as its e-mail says), keyed by contact request id;
+    answers that fit, and every other request, are left out."""
+    answers = [
+        item
+        for item in requests
+        if item.direction == "received" and item.partner_request_id is not None
+    ]
+    if not answers:
+        return {}
+    partner_requests = {
+        stored_id(found): found
+        for found in session.scalars(
+            select(PartnerRequest).where(
+                col(PartnerRequest.id).in_({item.partner_request_id for item in answers})
+            )
+        )
+    }
+    senders = {
+        stored_id(found): found
+        for found in session.scalars(
+            select(Organisation).where(
+                col(Organisation.id).in_({item.counterpart.id for item in answers})
+            )
+        )
+    }
+    notes = {}
+    for item in answers:
+        sought = partner_requests.get(item.partner_request_id or 0)
+        sender = senders.get(item.counterpart.id)
+        if sought is not None and sender is not None:
+            fit = request_fit(sought, sender)
+            if not fit.fits:
+                notes[item.id] = fit.to_publisher
+    return notes
 
 
 def answers_received(

@@ -285,25 +285,40 @@ def withdraw_partner_request(session: Session, *, request_id: int, actor: Princi
 @dataclass(frozen=True, slots=True)
 class RequestFit:
     """Whether an organisation fits a partner request (is of a type and in a country it
-    seeks) and, when not, why in words ("It seeks partners from Germany; yours is in
-    Belgium.")."""
+    seeks) and, when not, why in words: to the organisation (`why_not`: "It seeks partners from
+    Germany; yours is in Belgium.") and to the request's publisher, of its answer
+    (`to_publisher`: "It is not of a type or from a country your request seeks: ...")."""
 
     fits: bool
     why_not: str = ""
+    to_publisher: str = ""
 
 
 def request_fit(request: PartnerRequest, organisation: Organisation) -> RequestFit:
     """Whether an organisation fits a request, and if not, why: the one answer to the question
-    for a profile's fitting requests, a call's page, the answer form and the notifications of
-    saved searches. A request seeking no type (or no country) takes any."""
+    for a profile's fitting requests, a call's page, the answer form, the notifications of
+    saved searches and what the publisher is told of an answer. A request seeking no type (or
+    no country) takes any."""
     reasons = []
+    is_, seeks = [], []
     if request.stakeholder_types and organisation.stakeholder_type not in request.stakeholder_types:
         sought = or_list([stakeholder_noun(kind, 2) for kind in sorted(request.stakeholder_types)])
         mine = with_article(stakeholder_noun(organisation.stakeholder_type))
         reasons.append(f"It seeks {sought}; yours is {mine}.")
+        is_.append(mine)
+        seeks.append(sought)
     if request.countries and organisation.country not in request.countries:
         sought = or_list(sorted({country_name(code) for code in request.countries}, key=name_order))
         reasons.append(
             f"It seeks partners from {sought}; yours is in {country_name(organisation.country)}."
         )
-    return RequestFit(fits=not reasons, why_not=" ".join(reasons))
+        is_.append(f"in {country_name(organisation.country)}")
+        seeks.append(f"{'' if seeks else 'partners '}from {sought}")
+    if not reasons:
+        return RequestFit(fits=True)
+    return RequestFit(
+        fits=False,
+        why_not=" ".join(reasons),
+        to_publisher="It is not of a type or from a country your request seeks: "
+        f"{organisation.name} is {' '.join(is_)}; your request seeks {' '.join(seeks)}.",
+    )

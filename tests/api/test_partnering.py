@@ -1,5 +1,6 @@
 """Partner requests, expressions of interest, contact requests, the inbox, blocks and limits."""
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -569,6 +570,55 @@ def test_an_organisation_the_request_does_not_fit_may_still_answer_it(
     assert answered.json()["partner_request_id"] == request["id"]
     received = publisher.client.get("/inbox").json()["received"]
     assert [item["message"] for item in received] == ["Belgian panels, near the border."]
+
+
+def test_the_publisher_is_told_when_an_answer_is_not_what_its_request_seeks(
+    client: TestClient, call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+) -> None:
+    """An answer from an organisation of another type or country than the request seeks says
+    so to the publisher, in one sentence (`request_fit`), in its e-mail and in its inbox; an
+    answer that fits says nothing of it."""
+    answers = []
+    for overrides in (
+        {"countries": ["DE", "AT"]},
+        {"stakeholder_types": ["sme", "industry"]},
+        {"stakeholder_types": ["sme"], "countries": ["DE"]},
+        {},
+    ):
+        request = publish(publisher, call["id"], **overrides)
+        answer = interest(patients, request["id"])
+        assert answer.status_code == 201, answer.text
+        answers.append(answer.json()["id"])
+        # Room for the next request and answer (the test's limits are 2 open of each).
+        assert publisher.client.post(f"/contact-requests/{answers[-1]}/decline").is_success
+        assert publisher.client.delete(f"/partner-requests/{request['id']}").is_success
+    told = "It is not of a type or from a country your request seeks: European Liver Patients is"
+    expected = [
+        f"{told} in Belgium; your request seeks partners from Austria or Germany.",
+        f"{told} a patient organisation; your request seeks industry partners or SMEs.",
+        f"{told} a patient organisation in Belgium; your request seeks SMEs from Germany.",
+    ]
+    with Session(engine) as session:
+        bodies = session.scalars(
+            select(col(OutboxMessage.body))
+            .where(col(OutboxMessage.event) == "request_received")
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    for body, sentence in zip(bodies, expected, strict=False):
+        assert f"We would like to join.\n\n{sentence}\n\nAccept it or decline it" in body
+    assert "not of a type" not in bodies[3]
+    panel = publisher.client.get("/ui/inbox/panel")
+    assert panel.status_code == 200, panel.text
+    cards = {
+        int(found.group(1)): found.group(2)
+        for found in re.finditer(r'<li [^>]*data-request-id="(\d+)"(.*?)</li>', panel.text, re.S)
+    }
+    for answer, sentence in zip(answers, expected, strict=False):
+        assert f'<p class="meta sentence" data-request-fit="no">{sentence}</p>' in cards[answer]
+    assert "not of a type" not in cards[answers[3]]
+    mine = patients.client.get("/ui/inbox/panel")
+    assert mine.status_code == 200
+    assert "not of a type" not in mine.text
 
 
 def draft_of(party: Party, call_id: int, *members: int) -> dict[str, Any]:

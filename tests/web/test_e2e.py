@@ -176,12 +176,15 @@ def test_user_builds_a_draft_closes_a_gap_and_exports_it(
         "role",
         "stakeholder_type_label",
         "country_name",
+        "role_label",
     ]
     assert len(exported) == proposed
     assert chosen_id in {row["organisation_id"] for row in exported}
-    assert {row["role"] for row in exported if row["name"] == "Oncomark Diagnostics"} == {
-        "coordinator"
-    }
+    assert {
+        (row["role"], row["role_label"])
+        for row in exported
+        if row["name"] == "Oncomark Diagnostics"
+    } == {("coordinator", "Coordinator")}
     with page.expect_download() as json_download:
         page.get_by_role("button", name="Download JSON").click()
     assert json_download.value.suggested_filename == "Tumour-host-consortium.json"

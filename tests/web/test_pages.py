@@ -768,6 +768,28 @@ def test_registration_form_says_the_contact_email_is_how_a_lost_key_comes_back(
         )
 
 
+def test_registration_form_says_in_plain_words_who_the_ihi_associations_are(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A patient organisation's volunteer reads what COCIR, EFPIA, EuropaBio and MedTech Europe
+    are (the industry associations whose members fund IHI) before their names, and not
+    "constituent or affiliated entity"."""
+    organisation = create_organisation(client, name="Kidney Patients Flanders")
+    for path in ("/ui/organisations/new", f"/ui/organisations/{organisation['id']}/edit"):
+        page = anonymous.get(path).text
+        field = next(c for c in Page(page).controls if c.get("id") == "ihi_contributor")
+        assert field["aria-describedby"].split() == ["ihi-hint", "error-ihi_contributor"]
+        hint = re.search(r'<p class="hint" id="ihi-hint">([^<]+)</p>', page)
+        assert hint is not None, path
+        assert hint.group(1) == (
+            "Not stated counts as yes for industry and as no for every other type. Yes if your "
+            "organisation is a member of one of the industry associations whose members fund "
+            "IHI (COCIR, EFPIA, EuropaBio or MedTech Europe) or in the same company group as a "
+            "member, or is an IHI contributing partner (a foundation or charity, say): it takes "
+            "part in IHI projects with in-kind contributions and gets no IHI funding."
+        )
+
+
 def test_country_pickers_list_member_states_then_associated_countries_then_the_rest(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1379,8 +1401,18 @@ def test_draft_exports_as_csv_with_one_row_per_member(
             "role",
             "stakeholder_type_label",
             "country_name",
+            "role_label",
         ],
-        [str(owner["id"]), "Biopsy Assays BV", "sme", "NL", "coordinator", "SME", "Netherlands"],
+        [
+            str(owner["id"]),
+            "Biopsy Assays BV",
+            "sme",
+            "NL",
+            "coordinator",
+            "SME",
+            "Netherlands",
+            "Coordinator",
+        ],
         [
             str(tricky["id"]),
             "'=HYPERLINK(1)",
@@ -1389,6 +1421,7 @@ def test_draft_exports_as_csv_with_one_row_per_member(
             "partner",
             "Healthcare provider",
             "Germany",
+            "Partner",
         ],
     ]
     assert anonymous.get(f"/ui/consortia/{draft['id']}/export.csv").status_code == 401

@@ -175,6 +175,40 @@ def test_the_verification_page_names_the_administrators_contact_when_one_is_set(
     assert settings.mail_from not in page.text
 
 
+@pytest.mark.parametrize(
+    ("contact", "reach"),
+    [
+        (None, ", through whoever told you about it (this site names no contact address)"),
+        (
+            "admins@matchmaker.example",
+            ' (<a href="mailto:admins@matchmaker.example">admins@matchmaker.example</a>)',
+        ),
+        (
+            "https://help.matchmaker.example/keys",
+            ' (<a href="https://help.matchmaker.example/keys">https://help.matchmaker.example/keys'
+            "</a>)",
+        ),
+    ],
+)
+def test_the_key_recovery_page_says_how_to_reach_the_administrators_as_verification_does(
+    database_url: str, engine: Engine, contact: str | None, reach: str
+) -> None:
+    """A profile without a contact e-mail is told to ask the administrators, now with
+    MATCHMAKER_ADMIN_CONTACT (or that the site names none) in the verification page's words."""
+    settings = settings_for(database_url, admin_contact=contact)
+    with TestClient(create_app(settings)) as client:
+        organisation = create_organisation(client, name="Nephron Patients")
+        recovery = client.get("/ui/key-recovery", params={"organisation": organisation["id"]})
+        verification = client.get("/ui/verification")
+    assert recovery.status_code == verification.status_code == 200
+    administrators = "the administrators of this site" + reach
+    assert (
+        "A profile without a contact e-mail cannot recover its key this way: ask "
+        f"{administrators}.</p>" in recovery.text
+    )
+    assert f"write to {administrators} from an address of your organisation" in verification.text
+
+
 def test_a_merged_profile_page_links_to_the_profile_it_became(
     client: TestClient, anonymous: TestClient
 ) -> None:
