@@ -255,15 +255,13 @@ def serve(
         f"at revision {db.current_revision(engine)}"
     )
     engine.dispose()
-    # A wildcard address listens on every interface; this machine answers on loopback.
-    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
-    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    base = _served_at(host, port)
     typer.echo(f"Web interface: {base}/ui/calls")
     typer.echo(f"API docs: {base}/docs (ReDoc: {base}/redoc)")
     if "public_base_url" in settings.model_fields_set:
         typer.echo(f"E-mail links: {settings.public_base_url} (MATCHMAKER_PUBLIC_BASE_URL)")
     else:
-        served_at = _served_at(host, port)
+        served_at = _served_at(host, port, loopback="localhost")
         # The worker processes read their settings afresh and inherit this environment: each
         # links to where this command serves, not to the default port.
         os.environ["MATCHMAKER_PUBLIC_BASE_URL"] = served_at
@@ -285,11 +283,12 @@ def serve(
     )
 
 
-def _served_at(host: str, port: int) -> str:
-    """The base URL of `serve --host HOST --port PORT` for links in e-mails: a loopback or
-    wildcard address is shown as localhost."""
-    if host in {"127.0.0.1", "0.0.0.0", "::", "::1", ""}:  # noqa: S104 (compared, not bound)
-        host = "localhost"
+def _served_at(host: str, port: int, *, loopback: str | None = None) -> str:
+    """The base URL of `serve --host HOST --port PORT`. A wildcard address listens on every
+    interface, and this machine answers on loopback: it is shown as 127.0.0.1, or as `loopback`
+    when given, which also names a loopback address (the links in e-mails say localhost)."""
+    if host in {"0.0.0.0", "::", ""} or (loopback and host in {"127.0.0.1", "::1"}):  # noqa: S104
+        host = loopback or "127.0.0.1"
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
