@@ -748,46 +748,45 @@ def test_registration_form_says_which_type_a_university_hospital_is(
         )
 
 
-def test_registration_form_says_the_contact_email_is_how_a_lost_key_comes_back(
-    client: TestClient, anonymous: TestClient
+# A field of the registration form, the id of its hint and the hint's words, said before
+# registering, not after.
+FIELD_HINTS = {
+    # Whether to give the optional contact e-mail: it stays private, messages are announced
+    # there and a lost key is replaced only through it (as the key panel says, too late).
+    "contact_email": (
+        "contact-hint",
+        "Private: only your organisation and administrators see it. Messages from other "
+        "organisations are announced there, and a lost key can be replaced only by a link sent "
+        "there.",
+    ),
+    # What COCIR, EFPIA, EuropaBio and MedTech Europe are (the industry associations whose
+    # members fund IHI), before their names, not "constituent or affiliated entity".
+    "ihi_contributor": (
+        "ihi-hint",
+        "Not stated counts as yes for industry and as no for every other type. Yes if your "
+        "organisation is a member of one of the industry associations whose members fund IHI "
+        "(COCIR, EFPIA, EuropaBio or MedTech Europe) or in the same company group as a member, "
+        "or is an IHI contributing partner (a foundation or charity, say): it takes part in IHI "
+        "projects with in-kind contributions and gets no IHI funding.",
+    ),
+}
+
+
+@pytest.mark.parametrize("field_id", list(FIELD_HINTS))
+def test_registration_form_says_in_plain_words_what_a_field_means_for_the_volunteer(
+    client: TestClient, anonymous: TestClient, field_id: str
 ) -> None:
-    """A volunteer deciding whether to give the optional contact e-mail reads, with the field,
-    that it stays private, that messages are announced there and that a lost key is replaced
-    only through it, before registering, not after (as the key panel says)."""
+    """A patient organisation's volunteer reads, with the field on the new and the edit form,
+    what giving it means, in plain words."""
+    hint_id, words = FIELD_HINTS[field_id]
     organisation = create_organisation(client, name="Kidney Patients Flanders")
     for path in ("/ui/organisations/new", f"/ui/organisations/{organisation['id']}/edit"):
         page = anonymous.get(path).text
-        field = next(c for c in Page(page).controls if c.get("id") == "contact_email")
-        assert field["aria-describedby"].split() == ["contact-hint", "error-contact_email"]
-        hint = re.search(r'<p class="hint" id="contact-hint">([^<]+)</p>', page)
+        field = next(c for c in Page(page).controls if c.get("id") == field_id)
+        assert field["aria-describedby"].split() == [hint_id, f"error-{field_id}"]
+        hint = re.search(rf'<p class="hint" id="{hint_id}">([^<]+)</p>', page)
         assert hint is not None, path
-        assert hint.group(1) == (
-            "Private: only your organisation and administrators see it. Messages from other "
-            "organisations are announced there, and a lost key can be replaced only by a link "
-            "sent there."
-        )
-
-
-def test_registration_form_says_in_plain_words_who_the_ihi_associations_are(
-    client: TestClient, anonymous: TestClient
-) -> None:
-    """A patient organisation's volunteer reads what COCIR, EFPIA, EuropaBio and MedTech Europe
-    are (the industry associations whose members fund IHI) before their names, and not
-    "constituent or affiliated entity"."""
-    organisation = create_organisation(client, name="Kidney Patients Flanders")
-    for path in ("/ui/organisations/new", f"/ui/organisations/{organisation['id']}/edit"):
-        page = anonymous.get(path).text
-        field = next(c for c in Page(page).controls if c.get("id") == "ihi_contributor")
-        assert field["aria-describedby"].split() == ["ihi-hint", "error-ihi_contributor"]
-        hint = re.search(r'<p class="hint" id="ihi-hint">([^<]+)</p>', page)
-        assert hint is not None, path
-        assert hint.group(1) == (
-            "Not stated counts as yes for industry and as no for every other type. Yes if your "
-            "organisation is a member of one of the industry associations whose members fund "
-            "IHI (COCIR, EFPIA, EuropaBio or MedTech Europe) or in the same company group as a "
-            "member, or is an IHI contributing partner (a foundation or charity, say): it takes "
-            "part in IHI projects with in-kind contributions and gets no IHI funding."
-        )
+        assert hint.group(1) == words
 
 
 def test_country_pickers_list_member_states_then_associated_countries_then_the_rest(
