@@ -278,8 +278,9 @@ ELIGIBILITY: JsonDict = {
             "met": False,
             "message": "No member contributes in kind, so the call's contribution share cannot "
             "be met.",
-            "fix": "Needs an industry member (a constituent or affiliated entity of COCIR, EFPIA, "
-            "EuropaBio or MedTech Europe) or a contributing partner.",
+            "fix": "Needs an industry member (a member of one of the industry associations "
+            "whose members fund IHI: COCIR, EFPIA, EuropaBio or MedTech Europe, or a company in "
+            "the same group as one) or a contributing partner (a foundation or charity, say).",
             "source": "IHI call conditions (e.g. IHI call 7, 2024): at least 45 % of costs "
             "covered by contributions of industry members' constituent or affiliated entities "
             "and contributing partners",

@@ -103,10 +103,11 @@ ORGANISATION_FIELDS: dict[str, str] = {
     "group": "The group of affiliated entities (a legal or capital link) the organisation "
     "belongs to, as a free name such as Siemens; members of one group count as one independent "
     "entity in the programme rules. Null when it declares none.",
-    "ihi_contributor": "IHI calls: whether the organisation is a constituent or affiliated entity "
-    "of an IHI private member (COCIR, EFPIA, EuropaBio, MedTech Europe) or a contributing partner, "
-    "taking part with in-kind contributions and not funded. Null means yes for type industry, "
-    "no for every other type.",
+    "ihi_contributor": "IHI calls: whether the organisation is a member of one of the industry "
+    "associations whose members fund IHI (COCIR, EFPIA, EuropaBio, MedTech Europe) or in the same "
+    "company group as a member (a \"constituent or affiliated entity\"), or a contributing "
+    "partner, taking part with in-kind contributions and not funded. Null means yes for type "
+    "industry, no for every other type.",
     "contact_email": "Who to write to about partnering: shown only to the organisation's own "
     "keys and admins.",
     "created_at": "When the profile was created (UTC).",

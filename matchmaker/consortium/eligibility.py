@@ -376,8 +376,9 @@ def _ihi_rules(participants: Sequence[Participant], context: Context) -> list[Ru
             source=SOURCES[IN_KIND_RULE],
             fix=None
             if contributors
-            else "Needs an industry member (a constituent or affiliated entity of COCIR, EFPIA, "
-            "EuropaBio or MedTech Europe) or a contributing partner.",
+            else "Needs an industry member (a member of one of the industry associations whose "
+            "members fund IHI: COCIR, EFPIA, EuropaBio or MedTech Europe, or a company in the same "
+            "group as one) or a contributing partner (a foundation or charity, say).",
             fix_types=frozenset() if contributors else frozenset({"industry"}),
             fix_in_kind=not contributors,
         )
