@@ -17,6 +17,7 @@ from matchmaker.wording import (
     STAKEHOLDER_LABELS,
     and_list,
     close_fit,
+    member_role_label,
     percent,
     plural,
     say_date,
@@ -86,6 +87,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["stakeholder"] = stakeholder_label
     environment.filters["country"] = country_name
     environment.filters["fills"] = fills_label
+    environment.filters["member_role"] = member_role_label
     environment.filters["stakeholder_noun"] = stakeholder_noun
     environment.filters["percent"] = percent
     environment.filters["day"] = say_date

@@ -10,7 +10,11 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from jinja2.utils import LRUCache
 
+from api.web import templating
+from matchmaker import wording
+from models.consortium import Role
 from tests.factories import create_call, create_organisation
 from tests.helpers import Page, bearer
 
@@ -1424,6 +1428,51 @@ def test_draft_exports_as_csv_with_one_row_per_member(
         ],
     ]
     assert anonymous.get(f"/ui/consortia/{draft['id']}/export.csv").status_code == 401
+
+
+def test_draft_pages_word_members_roles_as_the_csv_export_does(
+    client: TestClient, anonymous: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The draft's members, the drafts list and the CSV export take a role's words from one
+    place (`wording.member_role_label`): reworded there, every one of them follows."""
+    # Jinja works out a filter of constant words ("coordinator" | member_role) as it compiles a
+    # template: the pages compiled after the rewording are fresh ones.
+    monkeypatch.setattr(templating.templates.env, "cache", LRUCache(400))
+    monkeypatch.setitem(wording.MEMBER_ROLE_LABELS, Role.coordinator, "Lead partner")
+    monkeypatch.setitem(wording.MEMBER_ROLE_LABELS, Role.partner, "Member")
+    corpus = _corpus(client)
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    other = corpus["organisations"]["Patients Against Cancer"]
+    client.put(
+        f"/consortia/{draft['id']}/members/{owner['id']}", json={"role": "coordinator"}
+    ).raise_for_status()
+    client.put(f"/consortia/{draft['id']}/members/{other['id']}").raise_for_status()
+    exported = anonymous.get(
+        f"/ui/consortia/{draft['id']}/export.csv", headers=bearer(owner["api_key"])
+    )
+    assert [row[-1] for row in csv.reader(io.StringIO(exported.text))][1:] == [
+        "Lead partner",
+        "Member",
+    ]
+    panel = client.get(f"/ui/consortia/{draft['id']}/panel").text
+    roles = dict(
+        re.findall(
+            r'<tr data-organisation-id="(\d+)"[^>]*>.*?<td data-label="Role">(.*?)</td>',
+            panel,
+            re.S,
+        )
+    )
+    assert roles == {
+        str(owner["id"]): '<span class="badge badge-coordinator">Lead partner</span>',
+        str(other["id"]): "Member",
+    }
+    assert "Coordinator<" not in panel
+    listed = client.get("/ui/drafts/panel").text
+    assert '<th scope="col">Lead partner</th>' in listed
+    assert '<td data-label="Lead partner">Biopsy Assays BV</td>' in listed
+    sidebar = client.get("/ui/drafts/panel", params={"call_id": corpus["call"]["id"]}).text
+    assert "<span>Lead partner: Biopsy Assays BV</span>" in sidebar
 
 
 @pytest.mark.parametrize(
