@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from matchmaker.consortium.proposals import verified_only_types
 from matchmaker.countries import COUNTRY_GROUPS, country_name
 from matchmaker.wording import (
     CLOSE_FIT,
@@ -97,6 +98,7 @@ def _environment() -> jinja2.Environment:
     environment.tests["fitting_none"] = fitting_none
     environment.globals["close_fit_line"] = percent(CLOSE_FIT)
     environment.globals["plural"] = plural
+    environment.globals["verified_only_types"] = verified_only_types
     environment.globals["static_url"] = STATIC_URL
     environment.globals["stakeholder_types"] = [
         (item.value, STAKEHOLDER_LABELS[item]) for item in StakeholderType

@@ -1475,6 +1475,75 @@ def test_draft_pages_word_members_roles_as_the_csv_export_does(
     assert "<span>Lead partner: Biopsy Assays BV</span>" in sidebar
 
 
+def test_pages_say_which_types_a_call_counts_only_when_an_administrator_verified_them(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call that counts only verified patient organisations says so beside the requirement on
+    its page and the builder's, in plain words, and not beside a type no one verifies; a draft's
+    coverage says the same where it counts them, and why an unverified member does not count.
+    A call without the setting says nothing of it."""
+    verified_only = ", verified by an administrator"
+    call = create_call(
+        client,
+        identifier="LB-VERIFIED-01",
+        description=CALL_TEXT,
+        rule_set="none",
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+        min_countries=1,
+        opening_date=None,
+        deadline="2099-03-01",
+        verified_types_required=True,
+    )
+    university = create_organisation(
+        client, name="Leiden Liquid Biopsy Lab", stakeholder_type="academia", country="NL"
+    )
+    patients = create_organisation(
+        client,
+        name="Patients Against Cancer",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Cancer patients involved.",
+    )
+    assert patients["type_verified"] is False
+    for path in (f"/ui/calls/{call['id']}", f"/ui/calls/{call['id']}/consortium"):
+        page = anonymous.get(path).text
+        listed = page.split('<dl class="requirements">')[1].split("</dl>")[0]
+        assert (
+            "<div><dt>Patient organisation</dt><dd>at least 1"
+            f"<span data-verified-only>{verified_only}</span></dd></div>"
+        ) in listed, path
+        assert "<div><dt>Academia</dt><dd>at least 1</dd></div>" in listed, path
+
+    response = client.post(
+        "/consortia",
+        headers=bearer(university["api_key"]),
+        json={
+            "name": "Verified draft",
+            "call_id": call["id"],
+            "members": [{"organisation_id": university["id"]}, {"organisation_id": patients["id"]}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    panel = client.get(f"/ui/consortia/{response.json()['id']}/panel").text
+    gap = panel.split('data-requirement="patient_organisation"')[1].split("</li>\n")[0]
+    assert (
+        '<span class="requirement-count">0 (at least 1'
+        f"<span data-verified-only>{verified_only}</span>)</span>"
+    ) in gap
+    assert (
+        '<p class="requirement-message" data-unverified>Patients Against Cancer does not count: '
+        "the call counts only patient organisations verified by an administrator.</p>"
+    ) in gap
+    academia = panel.split('data-requirement="academia"')[1].split("</li>\n")[0]
+    assert '<span class="requirement-count">1 (at least 1)</span>' in academia
+
+    client.patch(f"/calls/{call['id']}", json={"verified_types_required": False}).raise_for_status()
+    for path in (f"/ui/calls/{call['id']}", f"/ui/calls/{call['id']}/consortium"):
+        assert "verified by an administrator" not in anonymous.get(path).text, path
+    panel = client.get(f"/ui/consortia/{response.json()['id']}/panel").text
+    assert "verified by an administrator" not in panel
+
+
 @pytest.mark.parametrize(
     ("name", "disposition"),
     [
