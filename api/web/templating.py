@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from matchmaker.consortium.proposals import verified_only_types
 from matchmaker.countries import COUNTRY_GROUPS, country_name
 from matchmaker.wording import (
     CLOSE_FIT,
@@ -17,6 +18,7 @@ from matchmaker.wording import (
     STAKEHOLDER_LABELS,
     and_list,
     close_fit,
+    member_role_label,
     percent,
     plural,
     say_date,
@@ -86,6 +88,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["stakeholder"] = stakeholder_label
     environment.filters["country"] = country_name
     environment.filters["fills"] = fills_label
+    environment.filters["member_role"] = member_role_label
     environment.filters["stakeholder_noun"] = stakeholder_noun
     environment.filters["percent"] = percent
     environment.filters["day"] = say_date
@@ -95,6 +98,7 @@ def _environment() -> jinja2.Environment:
     environment.tests["fitting_none"] = fitting_none
     environment.globals["close_fit_line"] = percent(CLOSE_FIT)
     environment.globals["plural"] = plural
+    environment.globals["verified_only_types"] = verified_only_types
     environment.globals["static_url"] = STATIC_URL
     environment.globals["stakeholder_types"] = [
         (item.value, STAKEHOLDER_LABELS[item]) for item in StakeholderType

@@ -10,7 +10,11 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from jinja2.utils import LRUCache
 
+from api.web import templating
+from matchmaker import wording
+from models.consortium import Role
 from tests.factories import create_call, create_organisation
 from tests.helpers import Page, bearer
 
@@ -1424,6 +1428,120 @@ def test_draft_exports_as_csv_with_one_row_per_member(
         ],
     ]
     assert anonymous.get(f"/ui/consortia/{draft['id']}/export.csv").status_code == 401
+
+
+def test_draft_pages_word_members_roles_as_the_csv_export_does(
+    client: TestClient, anonymous: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The draft's members, the drafts list and the CSV export take a role's words from one
+    place (`wording.member_role_label`): reworded there, every one of them follows."""
+    # Jinja works out a filter of constant words ("coordinator" | member_role) as it compiles a
+    # template: the pages compiled after the rewording are fresh ones.
+    monkeypatch.setattr(templating.templates.env, "cache", LRUCache(400))
+    monkeypatch.setitem(wording.MEMBER_ROLE_LABELS, Role.coordinator, "Lead partner")
+    monkeypatch.setitem(wording.MEMBER_ROLE_LABELS, Role.partner, "Member")
+    corpus = _corpus(client)
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    other = corpus["organisations"]["Patients Against Cancer"]
+    client.put(
+        f"/consortia/{draft['id']}/members/{owner['id']}", json={"role": "coordinator"}
+    ).raise_for_status()
+    client.put(f"/consortia/{draft['id']}/members/{other['id']}").raise_for_status()
+    exported = anonymous.get(
+        f"/ui/consortia/{draft['id']}/export.csv", headers=bearer(owner["api_key"])
+    )
+    assert [row[-1] for row in csv.reader(io.StringIO(exported.text))][1:] == [
+        "Lead partner",
+        "Member",
+    ]
+    panel = client.get(f"/ui/consortia/{draft['id']}/panel").text
+    roles = dict(
+        re.findall(
+            r'<tr data-organisation-id="(\d+)"[^>]*>.*?<td data-label="Role">(.*?)</td>',
+            panel,
+            re.S,
+        )
+    )
+    assert roles == {
+        str(owner["id"]): '<span class="badge badge-coordinator">Lead partner</span>',
+        str(other["id"]): "Member",
+    }
+    assert "Coordinator<" not in panel
+    listed = client.get("/ui/drafts/panel").text
+    assert '<th scope="col">Lead partner</th>' in listed
+    assert '<td data-label="Lead partner">Biopsy Assays BV</td>' in listed
+    sidebar = client.get("/ui/drafts/panel", params={"call_id": corpus["call"]["id"]}).text
+    assert "<span>Lead partner: Biopsy Assays BV</span>" in sidebar
+
+
+def test_pages_say_which_types_a_call_counts_only_when_an_administrator_verified_them(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A call that counts only verified patient organisations says so beside the requirement on
+    its page and the builder's, in plain words, and not beside a type no one verifies; a draft's
+    coverage says the same where it counts them, and why an unverified member does not count.
+    A call without the setting says nothing of it."""
+    verified_only = ", verified by an administrator"
+    call = create_call(
+        client,
+        identifier="LB-VERIFIED-01",
+        description=CALL_TEXT,
+        rule_set="none",
+        required_stakeholders={"academia": 1, "patient_organisation": 1},
+        min_countries=1,
+        opening_date=None,
+        deadline="2099-03-01",
+        verified_types_required=True,
+    )
+    university = create_organisation(
+        client, name="Leiden Liquid Biopsy Lab", stakeholder_type="academia", country="NL"
+    )
+    patients = create_organisation(
+        client,
+        name="Patients Against Cancer",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Cancer patients involved.",
+    )
+    assert patients["type_verified"] is False
+    for path in (f"/ui/calls/{call['id']}", f"/ui/calls/{call['id']}/consortium"):
+        page = anonymous.get(path).text
+        listed = page.split('<dl class="requirements">')[1].split("</dl>")[0]
+        assert (
+            "<div><dt>Patient organisation</dt><dd>at least 1"
+            f"<span data-verified-only>{verified_only}</span></dd></div>"
+        ) in listed, path
+        assert "<div><dt>Academia</dt><dd>at least 1</dd></div>" in listed, path
+
+    response = client.post(
+        "/consortia",
+        headers=bearer(university["api_key"]),
+        json={
+            "name": "Verified draft",
+            "call_id": call["id"],
+            "members": [{"organisation_id": university["id"]}, {"organisation_id": patients["id"]}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    panel = client.get(f"/ui/consortia/{response.json()['id']}/panel").text
+    gap = panel.split('data-requirement="patient_organisation"')[1].split("</li>\n")[0]
+    assert (
+        '<span class="requirement-count">0 (at least 1'
+        f"<span data-verified-only>{verified_only}</span>)</span>"
+    ) in gap
+    assert (
+        '<p class="requirement-message" data-unverified>Patients Against Cancer does not count: '
+        "the call counts only patient organisations verified by an administrator.</p>"
+    ) in gap
+    academia = panel.split('data-requirement="academia"')[1].split("</li>\n")[0]
+    assert '<span class="requirement-count">1 (at least 1)</span>' in academia
+
+    client.patch(f"/calls/{call['id']}", json={"verified_types_required": False}).raise_for_status()
+    for path in (f"/ui/calls/{call['id']}", f"/ui/calls/{call['id']}/consortium"):
+        assert "verified by an administrator" not in anonymous.get(path).text, path
+    panel = client.get(f"/ui/consortia/{response.json()['id']}/panel").text
+    assert "verified by an administrator" not in panel
 
 
 @pytest.mark.parametrize(

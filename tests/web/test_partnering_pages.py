@@ -453,9 +453,90 @@ def test_builder_marks_proposed_members_no_one_reads_messages_for_yet(
     assert shown >= unread | {claimed, scene["writer"]["id"], scene["patients"]["id"]}
     for organisation_id, row in rows:
         assert (mark in row) is (int(organisation_id) in unread), organisation_id
+    proposed = (
+        len(page.split('id="unread-proposal">')[1].split("</table>")[0].split("<tr data-")) - 1
+    )
+    assert (
+        f'<p class="notice" id="unread-proposal">1 of these {proposed} has no one on matchmaker '
+        "to read a message yet, marked “No one reads messages here yet”.</p>"
+    ) in page
     # Without it kept, the proposal has no such member and the page says nothing of it.
     page = anonymous.get(builder, params={"exclude": imported["HEPAPANEL"]}).text
     assert "data-unread" not in page
+
+
+def test_lists_where_no_one_reads_messages_for_any_say_it_once(
+    client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """In a new deployment of profiles copied from CORDIS, no one reads messages for any of
+    them: a call's suggested partners, the builder's proposal (and each alternative) and a
+    draft's candidates say so once, in the sentence above the list, with no line repeated on
+    each row, and each Contact link is described by that sentence."""
+    call = create_call(
+        client,
+        identifier="LIVER-2099",
+        title="Liver disease screening",
+        description="Early detection of liver disease with patient panels.",
+        rule_set="none",
+        required_stakeholders={"patient_organisation": 1},
+        min_countries=1,
+        opening_date=None,
+        deadline="2099-03-01",
+    )
+    imported = _unclaimed(
+        engine,
+        tmp_path,
+        "patient_organisation",
+        {"HEPAPANEL": "NL", "LIVERVOICE": "AT", "SCREENVOICE": "BE"},
+    )
+    mark = "No one reads messages here yet"
+
+    page = client.get(f"/ui/calls/{call['id']}").text
+    rows = dict(re.findall(r'<tr data-organisation-id="(\d+)">(.*?)</tr>', page, re.S))
+    assert set(map(int, rows)) == set(imported.values())
+    assert (
+        '<p class="notice" id="unread-suggestions">None of these 3 has anyone on matchmaker '
+        "to read a message yet."
+    ) in page
+    assert mark not in page
+    for row in rows.values():
+        assert 'aria-describedby="unread-suggestions">Contact</a>' in row
+
+    page = anonymous.get(f"/ui/calls/{call['id']}/consortium").text
+    proposed = re.findall(r'<tr data-organisation-id="(\d+)"[^>]*>', page)
+    assert proposed
+    assert set(map(int, proposed)) <= set(imported.values())
+    said = (
+        "No one on matchmaker reads messages to this organisation yet."
+        if len(set(proposed)) == 1
+        else f"None of these {len(set(proposed))} has anyone on matchmaker"
+    )
+    assert f'<p class="notice" id="unread-proposal">{said}' in page
+    # Each alternative, folded away under its own heading, says it above its own table.
+    alternatives = page.count('<section class="alternative"')
+    assert alternatives
+    assert page.count('<p class="notice" id="unread-alternative-') == alternatives
+    assert "data-unread>" not in page
+
+    writer = create_organisation(
+        client,
+        name="Writer University",
+        description="Liver disease screening studies.",
+        contact_email="writer@private.example",
+    )
+    draft = _draft(client, {"call": call, "writer": writer})
+    page = client.get(f"/ui/consortia/{draft['id']}/panel").text
+    gap = page.split('data-requirement="patient_organisation"')[1]
+    items = re.findall(r'<li class="candidate" data-organisation-id="(\d+)">(.*?)</li>', gap, re.S)
+    assert {int(organisation_id) for organisation_id, _ in items} == set(imported.values())
+    [sentence] = re.findall(
+        r'<p class="requirement-message" id="(unread-[\w-]+)" data-unread-count>([^<]*)</p>', gap
+    )
+    assert sentence[1] == "None of these 3 has anyone on matchmaker to read a message yet."
+    assert mark not in page
+    for _, item in items:
+        assert f'aria-describedby="{sentence[0]}">Contact</a>' in item
+    assert page.count(f'id="{sentence[0]}"') == 1
 
 
 def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
