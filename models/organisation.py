@@ -105,7 +105,7 @@ ORGANISATION_FIELDS: dict[str, str] = {
     "entity in the programme rules. Null when it declares none.",
     "ihi_contributor": "IHI calls: whether the organisation is a member of one of the industry "
     "associations whose members fund IHI (COCIR, EFPIA, EuropaBio, MedTech Europe) or in the same "
-    "company group as a member (a \"constituent or affiliated entity\"), or a contributing "
+    'company group as a member (a "constituent or affiliated entity"), or a contributing '
     "partner, taking part with in-kind contributions and not funded. Null means yes for type "
     "industry, no for every other type.",
     "contact_email": "Who to write to about partnering: shown only to the organisation's own "
