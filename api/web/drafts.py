@@ -42,7 +42,7 @@ from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
 from matchmaker.rules import call_context
-from matchmaker.wording import member_role_label, stakeholder_label
+from matchmaker.wording import and_list, member_role_label, stakeholder_label
 from models.call import RuleSet
 from models.common import Id, utc_now, utc_today
 from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
@@ -119,6 +119,26 @@ def _builder_url(call_id: int) -> Callable[[Sequence[int], Sequence[int]], str]:
     return url
 
 
+def _both_kept_and_left_out(session: Session, ids: set[int]) -> str | None:
+    """What the builder says of organisations its address both keeps and leaves out."""
+    if not ids:
+        return None
+    names = []
+    for organisation_id in sorted(ids):
+        try:
+            organisation = organisations_service.get_organisation(
+                session, organisation_id=organisation_id
+            )
+            names.append(organisation.name)
+        except NotFound:
+            names.append(f"Organisation {organisation_id}")
+    was, it = ("was", "it") if len(names) == 1 else ("were", "them")
+    return (
+        f"{and_list(names)} {was} both kept and left out in this page's address, so neither "
+        f"holds: keep {it} or leave {it} out again below."
+    )
+
+
 def _member_ids(proposal: ProposalOut) -> list[int]:
     return [member.organisation.id for member in proposal.members]
 
@@ -138,6 +158,11 @@ def read_builder_page(
     except NotFound as missing:
         return not_found_page(request, missing)
     include, exclude = list(dict.fromkeys(include)), list(dict.fromkeys(exclude))
+    # An address that both keeps and leaves out an organisation (edited by hand): neither holds
+    # for it, and the page says so; the rest of the address still does.
+    both = set(include) & set(exclude)
+    include = [kept for kept in include if kept not in both]
+    exclude = [left for left in exclude if left not in both]
     error: str | None = None
     try:
         proposed = proposals.propose_for_call(
@@ -201,6 +226,7 @@ def read_builder_page(
             "exclude": exclude,
             "excluded": excluded,
             "error": error,
+            "kept_and_left_out": _both_kept_and_left_out(session, both),
             "terms_shown": TERMS_SHOWN,
             "builder_url": _builder_url(call_id),
             "unread": unread,

@@ -373,6 +373,29 @@ def test_builder_page_keeps_and_leaves_out_the_organisations_asked(
     assert "Left out:" in page
 
 
+def test_builder_address_that_keeps_and_leaves_out_one_organisation_says_neither_holds(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """An address edited to both keep and leave out one organisation applies neither to it and
+    says so in words, where the API's "cannot be both included and excluded" stood and every
+    other organisation kept or left out was dropped too."""
+    corpus = _corpus(client)
+    organisations = corpus["organisations"]
+    kept, both = organisations["Rare Patients Europe"], organisations["Leiden Liquid Biopsy Lab"]
+    page = anonymous.get(
+        f"/ui/calls/{corpus['call']['id']}/consortium",
+        params={"include": [kept["id"], both["id"]], "exclude": both["id"]},
+    ).text
+    assert "cannot be both" not in page
+    assert (
+        '<div class="notice" role="status" id="kept-and-left-out"><p>Leiden Liquid Biopsy Lab '
+        "was both kept and left out in this page&#39;s address, so neither holds: keep it or "
+        "leave it out again below.</p></div>"
+    ) in page
+    assert 'Rare Patients Europe</a> <span class="badge badge-pinned">Kept</span>' in page
+    assert "Left out:" not in page
+
+
 def test_builder_words_keeping_and_leaving_out_alike_and_separates_an_alternatives_names(
     client: TestClient, anonymous: TestClient
 ) -> None:
