@@ -89,7 +89,8 @@ def _editable_call(session: Session, *, call_id: int, actor: Principal | None) -
     call = get_call(session, call_id=call_id, for_update=True)
     if not actor.is_admin and (actor.key_id is None or call.created_by_key_id != actor.key_id):
         raise PermissionDenied(
-            "A publisher key changes only the calls it published; ask an admin to change this one."
+            "A publisher key changes only the calls it published; ask an administrator to change "
+            "this one."
         )
     return call
 
@@ -253,10 +254,11 @@ def delete_call(
         # the sentence says who can, and how a publisher ends a call instead.
         which = (
             "1 consortium draft is written for this call: the call cannot be deleted while it "
-            "exists (its organisation or an admin can delete it)"
+            "exists (its organisation or an administrator can delete it)"
             if drafts == 1
             else f"{drafts} consortium drafts are written for this call: the call cannot be "
-            "deleted while they exist (their organisations or an admin can delete them)"
+            "deleted while they exist (their organisations or an administrator can delete "
+            "them)"
         )
         raise Conflict(f"{which}; to close the call instead, set its deadline.")
     today = utc_today()

@@ -102,7 +102,7 @@ def not_counted(names: Sequence[str]) -> str:
         return ""
     subject = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     verb = "does" if len(names) == 1 else "do"
-    return f" {subject} {verb} not count: no admin has verified the type."
+    return f" {subject} {verb} not count: no administrator has verified the type."
 
 
 def terms(match: Match | None) -> list[MatchedTerm]:

@@ -91,7 +91,7 @@ def claim_address(email: str, *, host: str | None) -> str:
     if host is None or host in SHARED_HOSTS:
         raise InvalidInput(
             "The record has no website of its own, so no address can confirm the claim: leave "
-            "email out and an admin will confirm it.",
+            "email out and an administrator will confirm it.",
             field="email",
         )
     address = email if "@" in email else f"{email}@{host}"

@@ -359,8 +359,8 @@ def test_a_publisher_key_changes_only_the_calls_it_published(
             )
             problem = assert_problem(response, 403)
             assert problem["detail"] == (
-                "A publisher key changes only the calls it published; ask an admin to change "
-                "this one."
+                "A publisher key changes only the calls it published; ask an administrator to "
+                "change this one."
             )
     assert snapshot(engine) == before
     mine = anonymous.post(

@@ -149,8 +149,8 @@ def test_call_with_drafts_cannot_be_deleted(client: TestClient) -> None:
     refused = assert_problem(client.delete(f"/calls/{call_id}"), 409)
     assert refused["detail"] == (
         "1 consortium draft is written for this call: the call cannot be deleted while it "
-        "exists (its organisation or an admin can delete it); to close the call instead, set "
-        "its deadline."
+        "exists (its organisation or an administrator can delete it); to close the call "
+        "instead, set its deadline."
     )
     assert client.get(f"/consortia/{draft['id']}").status_code == 200
     # A stale or malformed If-Match is 412 first (RFC 9110, 13.2.2: preconditions before the

@@ -20,7 +20,7 @@ from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem, bearer
 
 EMA = "European Medicines Agency"
-NOT_COUNTED = f"{EMA} does not count: no admin has verified the type."
+NOT_COUNTED = f"{EMA} does not count: no administrator has verified the type."
 
 
 def verification_url(organisation_id: int) -> str:
