@@ -11,9 +11,10 @@ accepted request, as the privacy rule in `matchmaker.partnering.contacts` has it
 """
 
 from collections.abc import Iterable
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
@@ -25,6 +26,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
 )
+from api.web.calls import MOST_PARTNER_REQUESTS
 from api.web.pages import PageNumber, PageOrganisation, Pager, Text, not_found_page
 from api.web.templating import render
 from matchmaker import calls as calls_service
@@ -39,7 +41,7 @@ from matchmaker.partnering import requests as partner_requests
 from matchmaker.partnering.requests import require_organisation_key
 from matchmaker.repository import stored_id
 from models.call import Call, CallStatus
-from models.common import utc_now, utc_today
+from models.common import Id, utc_now, utc_today
 from models.consortium import Consortium, ConsortiumPublic
 from models.organisation import Organisation, OrganisationSummary
 from models.partnering import (
@@ -337,6 +339,23 @@ def answer_partner_request_page(
             "expiry_days": settings.contact_request_days,
         },
     )
+
+
+@router.get("/ui/partner-requests/fits")
+def read_request_fits(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    ids: Annotated[list[Id], Query(alias="id", max_length=MOST_PARTNER_REQUESTS)] = [],  # noqa: B006
+) -> HTMLResponse:
+    """One fragment for the partner requests a call's page lists (`?id=1&id=2`): for each the
+    signed-in organisation does not fit, the note `read_request_fit` gives, in a `<template
+    data-fit-for="ID">` the page's script puts beside that request's "Answer"."""
+    _, organisation_id = require_organisation_key(actor)
+    organisation = organisations_service.get_organisation(session, organisation_id=organisation_id)
+    fits = partner_requests.fits_among(session, set(ids), organisation)
+    unfit = {request_id: fit for request_id, fit in sorted(fits.items()) if not fit.fits}
+    return render(request, "_request_fits.html", {"fits": unfit}, private=True)
 
 
 @router.get("/ui/partner-requests/{request_id}/fit")

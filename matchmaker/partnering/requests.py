@@ -322,3 +322,22 @@ def request_fit(request: PartnerRequest, organisation: Organisation) -> RequestF
         to_publisher="It is not of a type or from a country your request seeks: "
         f"{organisation.name} is {' '.join(is_)}; your request seeks {' '.join(seeks)}.",
     )
+
+
+def fits_among(
+    session: Session, request_ids: Collection[int], organisation: Organisation
+) -> dict[int, RequestFit]:
+    """Of these partner requests (unknown ids left out), whether the organisation fits each,
+    in one query: a call's page asks it of every request it lists. Its own requests fit."""
+    if not request_ids:
+        return {}
+    found = session.scalars(
+        select(PartnerRequest).where(col(PartnerRequest.id).in_(sorted(request_ids)))
+    )
+    return {
+        int(request.id): RequestFit(fits=True)
+        if request.organisation_id == organisation.id
+        else request_fit(request, organisation)
+        for request in found
+        if request.id is not None
+    }

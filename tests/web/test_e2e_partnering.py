@@ -314,3 +314,41 @@ def test_an_answer_to_a_publisher_without_an_address_says_it_is_not_e_mailed(
     )
     page.context.close()
     assert problems == []
+
+
+def test_a_call_page_says_beside_answer_which_requests_do_not_fit_in_one_request(
+    server: httpx.Client, browser: Any, scene: dict[str, Any]
+) -> None:
+    """Signed in, the call page asks once whether the organisation fits the partner requests
+    it lists, and says why beside the Answer of each that it does not fit, and nothing beside
+    the others."""
+    expect = sync_api.expect
+    call, patients = scene["call"], scene["patients"]
+    ids = {}
+    for name, country in (("Berlin Transplant Clinic", "DE"), ("Brussels Transplant Clinic", "BE")):
+        publisher = create_organisation(
+            server, name=name, stakeholder_type="healthcare_provider", country=country
+        )
+        published = server.post(
+            f"/calls/{call['id']}/partner-requests",
+            headers={"Authorization": f"Bearer {publisher['api_key']}"},
+            json={"stakeholder_types": ["patient_organisation"], "countries": [country]},
+        )
+        ids[country] = created(published)["id"]
+    problems: list[str] = []
+    page = _tab(browser, server, problems)
+    asked: list[str] = []
+    page.on("request", lambda sent: asked.append(sent.url) if "/fit" in sent.url else None)
+    sign_in(page, patients["api_key"], "Kidney Patients Europe")
+    page.goto(f"/ui/calls/{call['id']}")
+    page.wait_for_function(SETTLED)
+    german = page.locator(f'[data-partner-request-id="{ids["DE"]}"] [data-fit-slot]')
+    expect(german).to_have_text(
+        "Not what this request seeks. It seeks partners from Germany; yours is in Belgium. "
+        "You can still answer: say why your organisation would help all the same."
+    )
+    expect(page.locator(f'[data-partner-request-id="{ids["BE"]}"] [data-fit-slot]')).to_be_empty()
+    assert len(asked) == 1
+    assert "/ui/partner-requests/fits?" in asked[0]
+    page.context.close()
+    assert problems == []

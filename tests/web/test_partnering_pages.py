@@ -152,11 +152,16 @@ def test_a_request_says_beside_its_answer_when_the_organisation_is_not_what_it_s
     request_id = published.json()["id"]
     fit_url = f"/ui/partner-requests/{request_id}/fit"
 
-    card = anonymous.get(f"/ui/calls/{call_id}").text.split(
-        f'data-partner-request-id="{request_id}"'
-    )[1]
+    call_page = anonymous.get(f"/ui/calls/{call_id}").text
+    card = call_page.split(f'data-partner-request-id="{request_id}"')[1]
     actions = card.split(f'data-not-self="{scene["writer"]["id"]}" hidden>')[1].split("</li>")[0]
-    assert f'>Answer</a><div class="request-fit-slot" data-fragment="{fit_url}"></div>' in actions
+    assert (
+        f'>Answer</a><div class="request-fit-slot" data-fit-slot="{request_id}"></div>' in actions
+    )
+    # The page asks once for the whole list; the answer holds a note for each request that does
+    # not fit the organisation signed in, and nothing for the others.
+    fits_url = f"/ui/partner-requests/fits?id={request_id}"
+    assert f'data-request-fits="{fits_url}"' in call_page
     answer_form = anonymous.get(f"/ui/partner-requests/{request_id}/answer").text
     warning = f'<div id="request-fit" data-organisation-key data-fragment="{fit_url}"></div>'
     assert answer_form.index(warning) < answer_form.index('id="contact-form"')
@@ -173,14 +178,28 @@ def test_a_request_says_beside_its_answer_when_the_organisation_is_not_what_it_s
         f"/organisations/{belgian['id']}/partner-requests", headers=bearer(belgian["api_key"])
     )
     assert ranked.json()["items"] == []
+    listed = anonymous.get(f"{fits_url}&id=999", headers=bearer(belgian["api_key"]))
+    assert listed.headers["cache-control"] == "no-store"
+    notes = listed.text.split(f'<template data-fit-for="{request_id}">')
+    assert len(notes) == 2
+    assert "data-fit-for" not in notes[0] + notes[1]
+    assert notes[1].split("</template>")[0].strip() == told.text.strip()
     for fits in (german, scene["writer"]):
         quiet = anonymous.get(fit_url, headers=bearer(fits["api_key"]))
         assert (quiet.status_code, "request-fit" in quiet.text) == (200, False)
+        none = anonymous.get(fits_url, headers=bearer(fits["api_key"]))
+        assert (none.status_code, "data-fit-for" in none.text) == (200, False)
     academic = create_organisation(client, name="Berlin University", country="DE")
     other_type = anonymous.get(fit_url, headers=bearer(academic["api_key"])).text
     assert "It seeks patient organisations; yours is an academic partner." in other_type
 
     assert_problem(anonymous.get(fit_url), 401)
+    assert_problem(anonymous.get(fits_url), 401)
+    assert_problem(anonymous.get(fits_url, headers=bearer(ADMIN_TOKEN)), 403)
+    many = "&".join(f"id={number}" for number in range(1, 502))
+    assert_problem(
+        anonymous.get(f"/ui/partner-requests/fits?{many}", headers=bearer(belgian["api_key"])), 422
+    )
     assert_problem(anonymous.get(fit_url, headers=bearer(ADMIN_TOKEN)), 403)
     missing = "/ui/partner-requests/999/fit"
     assert_problem(anonymous.get(missing, headers=bearer(belgian["api_key"])), 404)

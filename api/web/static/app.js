@@ -1001,6 +1001,34 @@
   }
 
   // A call's page: the publisher of a partner request withdraws it where it is listed.
+  // Whether the signed-in organisation fits each partner request listed, in one fragment for
+  // the list: the server's note for each it does not fit goes beside that request's Answer.
+  function loadRequestFits(section, who) {
+    var list = section.querySelector("[data-request-fits]");
+    if (!list || !who || !who.organisation_id || !list.querySelector("[data-fit-slot]")) {
+      return;
+    }
+    list.setAttribute("aria-busy", "true");
+    request("GET", list.getAttribute("data-request-fits"), { accept: "text/html" })
+      .then(function (response) {
+        return response.ok ? response.text() : "";
+      })
+      .catch(function () {
+        return "";
+      })
+      .then(function (html) {
+        var holder = document.createElement("template");
+        holder.innerHTML = html;
+        holder.content.querySelectorAll("template[data-fit-for]").forEach(function (note) {
+          var slot = list.querySelector('[data-fit-slot="' + note.getAttribute("data-fit-for") + '"]');
+          if (slot) {
+            slot.replaceChildren(note.content);
+          }
+        });
+        list.removeAttribute("aria-busy");
+      });
+  }
+
   function setupCallRequests(who) {
     document.querySelectorAll("[data-publisher-only]").forEach(function (element) {
       element.hidden = !who || String(who.organisation_id) !== element.getAttribute("data-publisher-only");
@@ -1009,6 +1037,7 @@
     if (!section) {
       return;
     }
+    loadRequestFits(section, who);
     section.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-action='withdraw-call-request']");
       if (!button || !window.confirm("Withdraw your partner request? It leaves this page and can no longer be answered.")) {
