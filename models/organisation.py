@@ -163,6 +163,14 @@ class Activity(BaseModel):
     role: ProjectRole | None = PydanticField(
         default=None, description="The organisation's part in the project (none for a publication)."
     )
+    # Read-only, as answers show it: a client may send a list back as it read it.
+    verified: bool | None = PydanticField(
+        default=None,
+        exclude=True,
+        description="Read-only: whether a confirmed claim verified the past project, as answers "
+        "show it. Ignored when sent, so that a list can be sent back as it was read: a past "
+        "project stays verified while it says the same, and no other becomes verified.",
+    )
 
 
 class ActivityPublic(Activity):

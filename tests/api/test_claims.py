@@ -18,6 +18,7 @@ from matchmaker.partnering.delivery import deliver_pending
 from matchmaker.partnering.outbox import REDACTED_BODY
 from matchmaker.settings import Settings
 from models.common import utc_now
+from models.organisation import Organisation
 from models.partnering import OutboxMessage
 from models.trust import Claim
 from tests.factories import create_organisation
@@ -283,23 +284,30 @@ def test_an_admin_confirms_a_claim_without_a_link(
     assert client.get("/admin/claims", params={"status": "pending"}).json()["total"] == 0
 
     profile_url = f"/organisations/{claimant['id']}"
-    activities = [
-        {key: value for key, value in activity.items() if key != "verified"}
-        for activity in confirmed.json()["activities"]
-    ]
+    # The list is sent back as it was read, `verified` and all, one title changed: what says
+    # the same stays verified, the renamed one does not, whatever `verified` it was sent with.
+    activities = confirmed.json()["activities"]
     activities[1]["title"] = "BIOBANK-EU (renamed)"
+    assert [a["verified"] for a in activities] == [True, True]
     kept = anonymous.patch(
         profile_url, json={"activities": activities}, headers=bearer(claimant["api_key"])
     )
+    assert kept.status_code == 200, kept.text
     assert [a["verified"] for a in kept.json()["activities"]] == [True, False]
-    forged = [{"title": "Nobel prize", "verified": True}]
-    assert_problem(
-        anonymous.patch(
-            profile_url, json={"activities": forged}, headers=bearer(claimant["api_key"])
-        ),
-        422,
-        "activities.0.verified",
+    without = [{k: v for k, v in a.items() if k != "verified"} for a in activities]
+    again = anonymous.patch(
+        profile_url, json={"activities": without}, headers=bearer(claimant["api_key"])
     )
+    assert again.json()["version"] == kept.json()["version"]
+    forged = [*activities, {"title": "Nobel prize", "verified": True}]
+    sent = anonymous.patch(
+        profile_url, json={"activities": forged}, headers=bearer(claimant["api_key"])
+    )
+    assert sent.status_code == 200, sent.text
+    assert [a["verified"] for a in sent.json()["activities"]] == [True, False, False]
+    with Session(engine) as session:
+        stored = session.get_one(Organisation, claimant["id"]).activities
+    assert [a.get("verified") for a in stored] == [True, None, None]
 
 
 def test_the_claims_of_an_organisation_that_does_not_exist_are_404(
