@@ -104,8 +104,12 @@ def _check_sender(
 ) -> tuple[Organisation, Organisation]:
     """Refuse a request to oneself, to an organisation that blocks the sender, past the
     sender's limit of pending requests, or repeating one still pending; return both parties."""
+    if sender_id == recipient_id and partner_request_id is not None:
+        raise InvalidInput(
+            "An organisation cannot answer its own partner request.", field="path.request_id"
+        )
     if sender_id == recipient_id:
-        raise InvalidInput("An organisation cannot write to itself.", field="organisation_id")
+        raise InvalidInput("An organisation cannot write to itself.", field="path.organisation_id")
     # Locking the sender's row serialises its requests, so that two at once cannot both pass
     # the limit (SQLite's write lock does the same).
     sender = _organisation(session, sender_id, lock=True)

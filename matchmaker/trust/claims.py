@@ -153,7 +153,8 @@ def create_claim(
             )
         raise NotFound(
             f"No CORDIS record {external_id.removeprefix(CORDIS_PREFIX)} was imported here: "
-            "check the digits CORDIS shows for the organisation (its organisation id or PIC)."
+            "check the digits CORDIS shows for the organisation (its organisation id or PIC).",
+            field="record",
         )
     if record.id == organisation_id:
         raise Conflict(f"The record {external_id} is this profile already.")

@@ -243,7 +243,7 @@ def test_an_address_off_the_records_domain_is_refused_and_nothing_is_sent(
         "not an address",
     ):
         assert_problem(claim(anonymous, claimant, email=address), 422, "email")
-    unknown = assert_problem(claim(anonymous, claimant, record="cordis:123"), 404)
+    unknown = assert_problem(claim(anonymous, claimant, record="cordis:123"), 404, "record")
     assert unknown["detail"] == (
         "No CORDIS record 123 was imported here: check the digits CORDIS shows for the "
         "organisation (its organisation id or PIC)."

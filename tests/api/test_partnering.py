@@ -889,3 +889,19 @@ def test_export_holds_the_notifications_sent_to_it_without_addresses_or_links(
     assert "partnering@leiden.example" not in str(exported)
     theirs = publisher.client.get(f"/organisations/{publisher.id}/export").json()
     assert [item["event"] for item in theirs["notifications"]] == ["request_received"]
+
+
+def test_writing_to_oneself_names_the_path_parameter_that_says_who(
+    call: dict[str, Any], publisher: Party
+) -> None:
+    """Contacting one's own organisation or answering one's own partner request is 422 naming
+    the path's parameter, as a malformed id there is, and a sentence for each case."""
+    own = publish(publisher, call["id"])
+    answered = assert_problem(interest(publisher, own["id"]), 422, "path.request_id")
+    assert answered["detail"] == "An organisation cannot answer its own partner request."
+    contacted = publisher.client.post(
+        f"/organisations/{publisher.id}/contact-requests",
+        json={"call_id": call["id"], "message": "Hello."},
+    )
+    written = assert_problem(contacted, 422, "path.organisation_id")
+    assert written["detail"] == "An organisation cannot write to itself."
