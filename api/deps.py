@@ -206,10 +206,12 @@ def get_writer(request: Request, actor: ActorDep) -> Principal | None:
     if actor is None or not actor.is_admin:
         limiter: WriteRateLimit = request.app.state.write_limit
         client = request.client.host if request.client else "unknown"
-        identities = [f"address:{client}"]
+        identities = {f"address:{client}": f"from the address {client}"}
         if actor is not None:
-            identities.append(actor.rate_key)
-        limiter.check(*identities)
+            identities[actor.rate_key] = (
+                "for your organisation" if actor.organisation_id is not None else "for your key"
+            )
+        limiter.check(identities)
     return actor
 
 

@@ -10,7 +10,7 @@ identity and window, bumped by a single atomic upsert on SQLite and PostgreSQL a
 import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from limits import RateLimitItemPerMinute
 from limits.storage import Storage
@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from matchmaker.db import for_writing, ping
 from matchmaker.errors import RateLimited
-from matchmaker.wording import plural
+from matchmaker.wording import and_list, plural
 from models.ratelimit import RateLimitCounter
 
 # Expired windows are deleted on every this-many-th write a process counts (bounds the table).
@@ -130,8 +130,11 @@ class WriteRateLimit:
         self._item = RateLimitItemPerMinute(max(per_minute, 1))
         self._limiter = FixedWindowRateLimiter(DatabaseStorage(engine, clock=clock))
 
-    def check(self, *identities: str) -> None:
-        """Count one write against every identity; RateLimited if any is past its limit."""
+    def check(self, identities: Mapping[str, str]) -> None:
+        """Count one write against every identity; RateLimited if any is past its limit. Each
+        identity comes with the words that say whose count it is ("from the address
+        203.0.113.5", "for your organisation"), which the refusal names: a portal writing for
+        many organisations through one address learns that the address is what was counted."""
         if self.per_minute <= 0:
             return
         refused = [
@@ -140,7 +143,9 @@ class WriteRateLimit:
         if refused:
             reset = max(self._limiter.get_window_stats(self._item, i).reset_time for i in refused)
             wait = max(1, math.ceil(reset - self.clock()))
+            whose = and_list([identities[identity] for identity in refused])
             raise RateLimited(
-                f"More than {plural(self.per_minute, self.counted)} a minute; retry in {wait} s.",
+                f"More than {plural(self.per_minute, self.counted)} a minute {whose}; retry in "
+                f"{wait} s.",
                 retry_after=wait,
             )

@@ -24,7 +24,12 @@ def _check_recovery_limit(request: Request, organisation_id: int) -> None:
     """Count the request against its client address and the organisation, existing or not."""
     limiter: WriteRateLimit = request.app.state.recovery_limit
     client = request.client.host if request.client else "unknown"
-    limiter.check(f"recovery-address:{client}", f"recovery-organisation:{organisation_id}")
+    limiter.check(
+        {
+            f"recovery-address:{client}": f"from the address {client}",
+            f"recovery-organisation:{organisation_id}": "for this organisation",
+        }
+    )
 
 
 @router.post(

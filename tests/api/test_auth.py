@@ -332,8 +332,11 @@ def test_write_rate_limit_answers_429_with_retry_after(settings: Any, engine: En
         ]
         assert statuses == [201, 201, 201, 429]
         refused = anonymous.post("/organisations", json=organisation_payload())
-        assert_problem(refused, 429)
-        assert int(refused.headers["retry-after"]) >= 1
+        wait = int(refused.headers["retry-after"])
+        assert wait >= 1
+        assert assert_problem(refused, 429)["detail"] == (
+            f"More than 3 writes a minute from the address testclient; retry in {wait} s."
+        )
         assert anonymous.get("/organisations").json()["total"] == 3
         admin = bearer(ADMIN_TOKEN)
         for _ in range(5):
@@ -343,6 +346,35 @@ def test_write_rate_limit_answers_429_with_retry_after(settings: Any, engine: En
                 ).status_code
                 == 201
             )
+
+
+def test_the_write_limit_says_whose_count_was_reached(settings: Any, engine: Engine) -> None:
+    """An organisation's writes are counted whatever address they come from, and the refusal
+    says which count it reached: its organisation's, its address's, or both."""
+    from api.main import create_app
+
+    limited = create_app(settings.model_copy(update={"write_rate_limit": 3}))
+    with TestClient(limited, client=("192.0.2.1", 50000)) as first:
+        # The same started app, from another address (no second lifespan).
+        second = TestClient(limited, client=("192.0.2.2", 50000))
+        second.portal = first.portal
+        key = bearer(first.post("/organisations", json=organisation_payload()).json()["api_key"])
+        own = f"/organisations/{first.get('/organisations').json()['items'][0]['id']}"
+        for words in ("One", "Two"):
+            assert first.patch(own, json={"description": words}, headers=key).status_code == 200
+        third = second.patch(own, json={"description": "Three"}, headers=key)
+        assert third.status_code == 200, third.text
+        refused = second.patch(own, json={"description": "Four"}, headers=key)
+        wait = refused.headers["retry-after"]
+        assert assert_problem(refused, 429)["detail"] == (
+            f"More than 3 writes a minute for your organisation; retry in {wait} s."
+        )
+        both = first.patch(own, json={"description": "Five"}, headers=key)
+        wait = both.headers["retry-after"]
+        assert assert_problem(both, 429)["detail"] == (
+            f"More than 3 writes a minute from the address 192.0.2.1 and for your "
+            f"organisation; retry in {wait} s."
+        )
 
 
 def test_a_publisher_key_changes_only_the_calls_it_published(

@@ -269,7 +269,8 @@ def test_the_recovery_limit_says_what_it_counts(database_url: str, engine: Engin
         problem = assert_problem(limited, 429)
         wait = limited.headers["Retry-After"]
         assert problem["detail"] == (
-            f"More than 1 key-recovery request a minute; retry in {wait} s."
+            "More than 1 key-recovery request a minute from the address testclient and for "
+            f"this organisation; retry in {wait} s."
         )
 
 
