@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import web
 from api.deps import get_actor, refuse_unexpected_body, refuse_unknown_query
@@ -31,7 +32,7 @@ from matchmaker.matching.service import MatchingService
 from matchmaker.partnering.ranking import PartnerRequestIndex
 from matchmaker.partnering.worker import DeliveryWorker
 from matchmaker.ratelimit import WriteRateLimit
-from matchmaker.settings import Settings, get_settings
+from matchmaker.settings import Settings, get_settings, split_origins
 
 DESCRIPTION = """
 Finds the partners a research consortium is missing. Organisations publish profiles,
@@ -115,6 +116,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(StaleMarker)
     app.add_middleware(HeadAndBodiless)
+    # Outermost, so that every answer (a 413 or 429 too) carries the headers a browser needs.
+    if origins := split_origins(settings.cors_origins):
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match"],
+            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Matchmaker-Stale"],
+            max_age=600,
+        )
     app.include_router(health.router)
     app.include_router(organisations.router)
     app.include_router(calls.router)

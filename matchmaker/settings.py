@@ -28,6 +28,11 @@ def check_smtp_url(url: str) -> None:
         raise ValueError("an SMTP URL must look like smtp://user:password@host:587 or smtps://host")
 
 
+def split_origins(value: str | None) -> list[str]:
+    """The origins of a comma-separated MATCHMAKER_CORS_ORIGINS, without a trailing slash."""
+    return [origin.strip().rstrip("/") for origin in (value or "").split(",") if origin.strip()]
+
+
 class Settings(BaseSettings):
     """Every setting the service reads; each is documented in README.md."""
 
@@ -167,6 +172,12 @@ class Settings(BaseSettings):
         "webhooks) that `matchmaker serve` runs in the background of each worker process; "
         "0 turns them off (then run `matchmaker notify run` from a timer).",
     )
+    cors_origins: str | None = Field(
+        default=None,
+        description="Web origins whose pages' scripts may call the API from a browser "
+        "(CORS), comma-separated, such as https://portal.example, or * for any; unset (the "
+        "default): none, and servers calling the API are not concerned.",
+    )
     webhook_allow_private: bool = Field(
         default=False,
         description="Whether webhook URLs may lead to loopback, private, link-local or other "
@@ -194,6 +205,25 @@ class Settings(BaseSettings):
         if backend == "sqlite" and url.database in (None, "", ":memory:"):
             # Each connection, and each command, would get a database of its own.
             raise ValueError("an in-memory SQLite database cannot be shared; give sqlite:///FILE")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _are_origins(cls, value: str | None) -> str | None:
+        """Refuse what a browser never sends as an Origin: a path, no scheme or no host."""
+        for origin in split_origins(value):
+            parts = urlsplit(origin)
+            if origin != "*" and (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.path
+                or parts.query
+                or parts.fragment
+            ):
+                raise ValueError(
+                    f"{origin!r} is not a web origin; give a scheme and host (and port), such "
+                    "as https://portal.example, or *"
+                )
         return value
 
     @field_validator("public_base_url")

@@ -747,3 +747,41 @@ def test_lists_link_their_first_previous_next_and_last_pages(client: TestClient)
     for method, path in paged:
         headers = document["paths"][path][method]["responses"]["200"]["headers"]
         assert headers["Link"]["required"] is True, (method, path)
+
+
+def test_a_browser_on_an_allowed_origin_may_call_the_api_and_read_its_headers(
+    database_url: str, client: TestClient
+) -> None:
+    """With MATCHMAKER_CORS_ORIGINS set, a preflight from a listed origin is answered with the
+    methods and headers a script needs, and answers (a refusal too) let it read ETag and
+    Retry-After; another origin gets no permission. Unset, no answer grants any."""
+    portal = "https://portal.example"
+    settings = settings_for(database_url, cors_origins=f"{portal}, https://other.example")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as browser:
+        preflight = browser.options(
+            "/organisations/1",
+            headers={
+                "Origin": portal,
+                "Access-Control-Request-Method": "PATCH",
+                "Access-Control-Request-Headers": "authorization, if-match, content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == portal
+        assert "PATCH" in preflight.headers["access-control-allow-methods"]
+        allowed = preflight.headers["access-control-allow-headers"].lower()
+        assert {"authorization", "if-match", "content-type"} <= set(allowed.split(", "))
+        created = browser.post("/organisations", json=ONCOLOGY_LAB, headers={"Origin": portal})
+        assert created.headers["access-control-allow-origin"] == portal
+        exposed = created.headers["access-control-expose-headers"].split(", ")
+        assert {"ETag", "Location", "Retry-After"} <= set(exposed)
+        refused = browser.get("/organisations/abc", headers={"Origin": portal})
+        assert (refused.status_code, refused.headers["access-control-allow-origin"]) == (
+            422,
+            portal,
+        )
+        stranger = browser.get("/calls", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in stranger.headers
+    unset = client.get("/calls", headers={"Origin": portal})
+    assert "access-control-allow-origin" not in unset.headers
+    assert client.options("/calls", headers={"Origin": portal}).status_code == 405

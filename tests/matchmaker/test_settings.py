@@ -5,7 +5,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
-from matchmaker.settings import Settings
+from matchmaker.settings import Settings, split_origins
 
 
 @pytest.mark.parametrize(
@@ -87,3 +87,28 @@ def test_a_mail_from_that_is_not_one_address_is_refused(value: str) -> None:
 def test_a_mail_from_with_or_without_a_display_name_is_taken(value: str) -> None:
     """The default and a named sender both pass as given."""
     assert Settings(mail_from=value).mail_from == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["portal.example", "https://portal.example/app", "ftp://portal.example", "https://a.example?x"],
+)
+def test_a_cors_origin_a_browser_never_sends_is_refused(value: str) -> None:
+    """An origin is a scheme, a host and perhaps a port: a path or a bare host never matches."""
+    with pytest.raises(ValidationError) as raised:
+        Settings(cors_origins=f"https://ok.example, {value}")
+
+    assert [error["msg"] for error in raised.value.errors()] == [
+        f"Value error, {value!r} is not a web origin; give a scheme and host (and port), such "
+        "as https://portal.example, or *"
+    ]
+
+
+def test_cors_origins_are_a_comma_separated_list_or_a_star() -> None:
+    """Spaces and a trailing slash are forgiven; an empty or unset setting names no origin."""
+    assert split_origins("https://a.example/ , http://b.example:8080,") == [
+        "https://a.example",
+        "http://b.example:8080",
+    ]
+    assert split_origins("*") == ["*"]
+    assert split_origins("") == split_origins(None) == []
