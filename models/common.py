@@ -162,6 +162,15 @@ def not_a_boolean(value: object) -> object:
     return value
 
 
+def id_number(value: object) -> object:
+    """An id as `not_a_boolean` takes a number, and, written as text (a path or a query), in
+    digits alone: pydantic reads "1.0", "+1" and "1_0" as numbers, which made `/calls/1.0`
+    answer call 1 at a second address."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("int_parsing", "Input should be a valid integer")
+    return not_a_boolean(value)
+
+
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO_DATETIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
@@ -217,7 +226,7 @@ IsoDatetime = Annotated[datetime, BeforeValidator(iso_datetime), AfterValidator(
 
 # Ids fit a 32-bit signed integer on every database; larger numbers are invalid input.
 MAX_ID = 2**31 - 1
-Id = Annotated[int, BeforeValidator(not_a_boolean), Field(ge=1, le=MAX_ID)]
+Id = Annotated[int, BeforeValidator(id_number), Field(ge=1, le=MAX_ID)]
 Text = Annotated[str, AfterValidator(clean_text)]
 Line = Annotated[str, AfterValidator(clean_line)]
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from matchmaker.settings import Settings
-from tests.factories import create_organisation, organisation_payload
+from tests.factories import create_call, create_organisation, organisation_payload
 from tests.helpers import assert_problem, bearer
 
 JSON = {"Content-Type": "application/json"}
@@ -115,7 +115,9 @@ def test_a_surrogate_pair_or_an_escaped_backslash_is_text(client: TestClient) ->
     assert response.json()["name"] == "Lab \U0001f600 \\ud800"
 
 
-def test_invalid_fields_are_named_with_messages_for_people(anonymous: TestClient) -> None:
+def test_invalid_fields_are_named_with_messages_for_people(
+    anonymous: TestClient, client: TestClient
+) -> None:
     """A 422 names each field with a sentence for people; one invalid field is the detail."""
     one = anonymous.post("/organisations", json=organisation_payload(website="not a website"))
     problem = assert_problem(one, 422, "website")
@@ -134,6 +136,12 @@ def test_invalid_fields_are_named_with_messages_for_people(anonymous: TestClient
     assert assert_problem(listing, 422, "query.limit")["errors"] == [
         {"field": "query.limit", "message": "Must be a whole number."}
     ]
+    # An id is written in digits alone: no second address for one resource.
+    call = create_call(client)
+    assert anonymous.get(f"/calls/{call['id']}").status_code == 200
+    for written in (f"{call['id']}.0", f"+{call['id']}", f"{call['id']}_0", f" {call['id']}"):
+        refused = assert_problem(anonymous.get(f"/calls/{written}"), 422, "path.call_id")
+        assert refused["errors"][0]["message"] == "Must be a whole number."
 
 
 def test_a_body_sent_to_an_operation_that_takes_none_is_422_not_ignored(
