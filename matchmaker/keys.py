@@ -105,7 +105,10 @@ def list_keys(
     offset: int,
 ) -> tuple[list[ApiKey], int]:
     """One page of keys, never their hashes: every key (admins) or one organisation's (its own
-    keys too)."""
+    keys too; NotFound for an organisation that does not exist)."""
+    if organisation_id is not None:
+        require_organisation(actor, organisation_id)
+        get_or_raise(session, Organisation, organisation_id, noun="organisation")
     statement = organisation_rows(
         select(ApiKey).order_by(col(ApiKey.id)),
         col(ApiKey.organisation_id),

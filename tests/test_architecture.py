@@ -88,4 +88,4 @@ def test_every_paginated_route_answers_through_one_helper() -> None:
         if called.count("paginated") != 1 or built:
             offenders[route.name] = (called.count("paginated"), len(built))
     assert offenders == {}
-    assert len(routes) == 9
+    assert len(routes) == 10

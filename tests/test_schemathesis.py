@@ -69,6 +69,7 @@ NOT_FOR_AN_ORGANISATION = (
     "delete_call",
     "export_organisation",
     "create_organisation_key",
+    "list_organisation_keys",
     "confirm_organisation",
     "list_organisation_claims",
     "read_notification_preferences",

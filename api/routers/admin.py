@@ -142,6 +142,30 @@ def create_organisation_key(
 
 
 @router.get(
+    "/organisations/{organisation_id}/keys",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
+    response_model=Page[KeyPublic],
+    responses=problem_responses(401, 403, 404, 422),
+    tags=["organisations"],
+)
+def list_organisation_keys(
+    request: Request,
+    response: Response,
+    organisation_id: IdPath,
+    session: SessionDep,
+    actor: ActorDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[KeyPublic]:
+    """Your organisation's keys, oldest first, revoked ones too, never their secrets: which
+    are in use (`label`, `prefix`) and which to revoke (`DELETE /admin/keys/{key_id}`)."""
+    found = keys.list_keys(
+        session, actor=actor, organisation_id=organisation_id, limit=limit, offset=offset
+    )
+    return paginated(request, response, found, KeyPublic.model_validate, limit=limit, offset=offset)
+
+
+@router.get(
     "/organisations/{organisation_id}/export",
     openapi_extra=security(KeyRole.organisation, KeyRole.admin),
     response_model=OrganisationExport,

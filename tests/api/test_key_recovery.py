@@ -315,6 +315,37 @@ def test_registration_names_its_keys_id_which_another_key_revokes(
     assert works(anonymous, organisation["id"], other["token"])
 
 
+def test_an_organisation_lists_its_own_keys_never_their_secrets(
+    anonymous: TestClient, client: TestClient
+) -> None:
+    """`GET /organisations/{id}/keys` lists the organisation's keys, revoked ones too, with the
+    label and prefix that tell them apart and never a token or hash, to its own keys and
+    admins; another organisation's key is 403, no key 401, an unknown organisation 404."""
+    organisation = create_organisation(anonymous)
+    path = f"/organisations/{organisation['id']}/keys"
+    own = bearer(organisation["api_key"])
+    crm = anonymous.post(path, json={"label": "CRM integration"}, headers=own).json()
+    rotated = anonymous.post(f"{path}/rotate", headers=bearer(crm["token"])).json()
+    listed = anonymous.get(path, headers=own)
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert [(key["id"], key["label"]) for key in items] == [
+        (organisation["api_key_id"], "owner"),
+        (crm["id"], "CRM integration"),
+        (rotated["id"], "CRM integration"),
+    ]
+    assert [key["revoked_at"] is None for key in items] == [True, False, True]
+    assert [key["prefix"] for key in items][1:] == [crm["prefix"], rotated["prefix"]]
+    assert all(set(key) == set(items[0]) and "token" not in key for key in items)
+    assert crm["token"] not in listed.text
+    assert organisation["api_key"] not in listed.text
+    assert client.get(path).json()["total"] == 3
+    stranger = create_organisation(anonymous, name="Other Lab")
+    assert_problem(anonymous.get(path, headers=bearer(stranger["api_key"])), 403)
+    assert_problem(anonymous.get(path), 401)
+    assert_problem(client.get("/organisations/9999/keys"), 404)
+
+
 def test_another_key_takes_a_label_and_refuses_any_other_field(
     anonymous: TestClient, engine: Engine
 ) -> None:
