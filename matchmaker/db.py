@@ -61,9 +61,9 @@ def create_db_engine(settings: Settings, **pool: int) -> Engine:
     """
     url = settings.database_url
     if not is_sqlite(url):
-        url = str(make_url(url).set(drivername="postgresql+psycopg"))
+        # The URL object itself: written out as a string, SQLAlchemy hides its password as ***.
         engine = create_engine(
-            url,
+            make_url(url).set(drivername="postgresql+psycopg"),
             pool_pre_ping=True,
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT},
             **pool,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 
@@ -68,6 +69,8 @@ class Cluster:
 # disk took 70 to 500 ms a test on the same machine (the disk's speed varies), in memory about
 # 30 ms.
 SHARED_MEMORY = Path("/dev/shm")
+# The password of the tests' server's role: characters a URL must escape, and a space.
+PASSWORD = "pg s3cret@/:%"
 MEMORY_NEEDED = 2 * 1024**3
 
 
@@ -93,24 +96,27 @@ def running_cluster() -> Iterator[Cluster]:
         record = pwd.getpwnam(user)
         os.chown(folder, record.pw_uid, record.pw_gid)
     role = user or pwd.getpwuid(os.geteuid()).pw_name
-    subprocess.run(
-        _as_user(
-            [str(bindir / "initdb"), "-D", str(data), "-U", role, "-A", "trust", "-E", "UTF8"],
-            user,
-        ),
-        check=True,
-        capture_output=True,
-    )
+    # Connections over TCP, the tests' and the service's, give a password, as in a deployment:
+    # a service that lost the URL's password on the way would be refused, not let in.
+    password_file = folder / "password"
+    password_file.write_text(PASSWORD)
+    if user:
+        os.chown(password_file, record.pw_uid, record.pw_gid)
+    initdb = [str(bindir / "initdb"), "-D", str(data), "-U", role, "-E", "UTF8"]
+    initdb += ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={password_file}"]
+    subprocess.run(_as_user(initdb, user), check=True, capture_output=True)
     port = free_port()
     options = f"-h 127.0.0.1 -p {port} -k {folder} -F -c fsync=off -c full_page_writes=off"
-    url = f"postgresql+psycopg://{role}@127.0.0.1:{port}/postgres"
+    url = f"postgresql+psycopg://{role}:{quote(PASSWORD, safe='')}@127.0.0.1:{port}/postgres"
     cluster = Cluster(url, bindir, data, options, folder / "log", user)
     cluster.start()
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                psycopg.connect(f"host=127.0.0.1 port={port} user={role} dbname=postgres").close()
+                psycopg.connect(
+                    host="127.0.0.1", port=port, user=role, password=PASSWORD, dbname="postgres"
+                ).close()
                 break
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
