@@ -189,5 +189,6 @@ def test_keys_list_shows_every_key_never_a_token(tmp_path: Path) -> None:
     assert " UTC, revoked " in lines[1]
     assert token not in listed.output
     assert token[:12] not in listed.output
+    # An organisation that does not exist is said to be missing, not to have no keys.
     mine = runner.invoke(app, ["keys", "list", "--organisation", "5"], env=env)
-    assert mine.output == "Organisation 5 has no keys.\n"
+    assert (mine.exit_code, mine.output) == (1, "Error: No organisation with id 5.\n")
