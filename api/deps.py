@@ -2,9 +2,9 @@
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends, Header, Path, Query, Request, Response
@@ -252,7 +252,8 @@ def expected_version(
         Header(
             description='The ETag of the version being changed, e.g. "3" (several may be listed, '
             "comma-separated: any of them matches; `*` matches any version); a stale one gets "
-            "412, and so does a header that names no version (`3` unquoted, say)."
+            "412, and so does a header that names no version (`3` unquoted, say). A resource "
+            "with no version (no ETag) takes only `*`."
         ),
     ] = None,
 ) -> ExpectedVersion:
@@ -277,6 +278,11 @@ def expected_version(
 
 
 IfMatch = Annotated[ExpectedVersion, Depends(expected_version)]
+# The 412 of a write to a resource that has no version, for `problem_responses(when=...)`.
+UNVERSIONED_412: Final[Mapping[int, str]] = {
+    412: "The resource has no version (no ETag), so If-Match can only be `*` here, or left "
+    "out: a header naming any entity tag is refused."
+}
 
 
 def set_etag(response: Response, version: int) -> None:

@@ -29,7 +29,8 @@ class Conflict(DomainError):
 
 
 class PreconditionFailed(DomainError):
-    """The client's version of the resource is stale."""
+    """The client's version of the resource is stale, or it names a version of a resource
+    that has none."""
 
     title = "Precondition failed"
 

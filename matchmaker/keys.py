@@ -27,7 +27,7 @@ from matchmaker.errors import (
     PermissionDenied,
     Unauthenticated,
 )
-from matchmaker.repository import get_or_raise, paginate
+from matchmaker.repository import ExpectedVersion, check_unversioned, get_or_raise, paginate
 from models.apikey import OWNER_LABEL, ApiKey, KeyCreate, KeyRole
 from models.common import utc_now
 from models.organisation import Organisation
@@ -118,7 +118,13 @@ def list_keys(
     return paginate(session, statement, limit=limit, offset=offset)
 
 
-def revoke_key(session: Session, *, key_id: int, actor: Principal | None) -> ApiKey:
+def revoke_key(
+    session: Session,
+    *,
+    key_id: int,
+    actor: Principal | None,
+    expected_version: ExpectedVersion = None,
+) -> ApiKey:
     """Revoke a key for good (admins any key, organisations their own); twice changes nothing.
 
     The caller is authorised before the lookup, and another organisation's key is NotFound
@@ -130,6 +136,7 @@ def revoke_key(session: Session, *, key_id: int, actor: Principal | None) -> Api
     key = session.get(ApiKey, key_id)
     if key is None or not (actor.is_admin or key.organisation_id == actor.organisation_id):
         raise NotFound(f"No API key with id {key_id}.")
+    check_unversioned(expected_version)
     if key.revoked_at is None:
         key.revoked_at = utc_now()
         session.flush()

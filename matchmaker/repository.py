@@ -158,6 +158,19 @@ def check_version(row: Any, expected_version: ExpectedVersion) -> None:
         )
 
 
+def check_unversioned(expected_version: ExpectedVersion) -> None:
+    """Refuse a write whose If-Match names a version on a resource that has none (no ETag).
+
+    No entity tag can match such a resource (RFC 9110, 13.1.1), so only `*` (or no If-Match)
+    lets the write through. Called, like `check_version`, after the lookup and permission
+    checks, so a 401, 403 or 404 still comes first (RFC 9110, 13.2.1).
+    """
+    if expected_version is not None:
+        raise PreconditionFailed(
+            "The resource has no version, so If-Match can only be * here, or left out."
+        )
+
+
 def unchanged(row: Any, changes: Mapping[str, Any]) -> bool:
     """Whether changes would leave every field as stored (none given, say): such a write
     stores nothing, keeps the version and logs no change."""

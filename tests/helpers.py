@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, MetaData, func, select, update
 from sqlmodel import Session, col
 
 from matchmaker.settings import Settings
@@ -76,6 +76,24 @@ def count_rows(engine: Engine, model: Any) -> int:
     """How many rows a table holds."""
     with Session(engine) as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# Every table of a migrated database by backend, read once: each test's database is a copy of
+# the same migrated one.
+_tables: dict[str, MetaData] = {}
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to prove a refused request changed nothing."""
+    metadata = _tables.get(engine.dialect.name)
+    if metadata is None:
+        metadata = _tables[engine.dialect.name] = MetaData()
+        metadata.reflect(engine)
+    with engine.connect() as connection:
+        return {
+            name: sorted(map(tuple, connection.execute(select(table)).all()), key=repr)
+            for name, table in metadata.tables.items()
+        }
 
 
 def mailed_links(

@@ -31,10 +31,10 @@ POSTGRES_PHASES = "examples,coverage,stateful"
 EXAMPLES_PER_OPERATION = 20
 # `positive_data_acceptance` sends requests the schema allows and expects them accepted. Two
 # answers to such a request are documented and right: 412 for an If-Match naming another
-# version (any string fits the header's schema), and 422 for the rules JSON Schema cannot
-# state, each with a problem document naming the field: a country code that exists, text
-# without control or invisible characters, a deadline not before the opening date, ids that
-# exist. Every other check keeps its defaults.
+# version, or any version of what has none (any string fits the header's schema), and 422
+# for the rules JSON Schema cannot state, each with a problem document naming the field: a
+# country code that exists, text without control or invisible characters, a deadline not
+# before the opening date, ids that exist. Every other check keeps its defaults.
 CONFIG = """\
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]

@@ -6,8 +6,10 @@ from fastapi import APIRouter, Body, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import (
+    UNVERSIONED_412,
     ActorDep,
     IdPath,
+    IfMatch,
     Limit,
     MatchingDep,
     Offset,
@@ -107,11 +109,14 @@ def list_keys(
     "/admin/keys/{key_id}",
     openapi_extra=security(KeyRole.admin, KeyRole.organisation),
     response_model=KeyPublic,
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 412, when=UNVERSIONED_412),
 )
-def revoke_key(key_id: IdPath, session: SessionDep, actor: WriterDep) -> KeyPublic:
+def revoke_key(
+    key_id: IdPath, session: SessionDep, actor: WriterDep, if_match: IfMatch
+) -> KeyPublic:
     """Revoke a key for good (admins: any key; organisations: their own)."""
-    return KeyPublic.model_validate(keys.revoke_key(session, key_id=key_id, actor=actor))
+    key = keys.revoke_key(session, key_id=key_id, actor=actor, expected_version=if_match)
+    return KeyPublic.model_validate(key)
 
 
 @router.post(

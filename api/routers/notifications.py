@@ -8,8 +8,10 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from api.deps import (
+    UNVERSIONED_412,
     ActorDep,
     IdPath,
+    IfMatch,
     Limit,
     Offset,
     SessionDep,
@@ -94,10 +96,14 @@ def read_notification_preferences(
     "/organisations/{organisation_id}/notification-preferences",
     openapi_extra=ORGANISATION_KEY,
     response_model=NotificationPreferences,
-    responses=problem_responses(401, 403, 404, 413, 422, 429),
+    responses=problem_responses(401, 403, 404, 412, 413, 422, 429, when=UNVERSIONED_412),
 )
 def set_notification_preferences(
-    organisation_id: IdPath, data: NotificationPreferences, session: SessionDep, actor: WriterDep
+    organisation_id: IdPath,
+    data: NotificationPreferences,
+    session: SessionDep,
+    actor: WriterDep,
+    if_match: IfMatch,
 ) -> NotificationPreferences:
     """Choose e-mail `immediately` (one per notification), a `daily` digest, or `off`.
 
@@ -105,7 +111,11 @@ def set_notification_preferences(
     notifications since. Webhooks are not affected.
     """
     email = preferences.set_preferences(
-        session, organisation_id=organisation_id, email=data.email, actor=actor
+        session,
+        organisation_id=organisation_id,
+        email=data.email,
+        actor=actor,
+        expected_version=if_match,
     )
     return NotificationPreferences(email=email)
 
@@ -233,14 +243,22 @@ def read_webhook(
     "/organisations/{organisation_id}/webhooks/{webhook_id}",
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 412, 422, 429, when=UNVERSIONED_412),
 )
 def delete_webhook(
-    organisation_id: IdPath, webhook_id: IdPath, session: SessionDep, actor: WriterDep
+    organisation_id: IdPath,
+    webhook_id: IdPath,
+    session: SessionDep,
+    actor: WriterDep,
+    if_match: IfMatch,
 ) -> None:
     """Delete a webhook: nothing more is sent to it, and its delivery log goes with it."""
     webhooks.delete_webhook(
-        session, organisation_id=organisation_id, webhook_id=webhook_id, actor=actor
+        session,
+        organisation_id=organisation_id,
+        webhook_id=webhook_id,
+        actor=actor,
+        expected_version=if_match,
     )
 
 

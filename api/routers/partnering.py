@@ -9,8 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import (
+    UNVERSIONED_412,
     ActorDep,
     IdPath,
+    IfMatch,
     Limit,
     MatchLimit,
     MatchOffset,
@@ -160,11 +162,15 @@ def read_partner_request(request_id: IdPath, session: SessionDep) -> PartnerRequ
     "/partner-requests/{request_id}",
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404, 429),
+    responses=problem_responses(401, 403, 404, 412, 429, when=UNVERSIONED_412),
 )
-def withdraw_partner_request(request_id: IdPath, session: SessionDep, actor: WriterDep) -> None:
+def withdraw_partner_request(
+    request_id: IdPath, session: SessionDep, actor: WriterDep, if_match: IfMatch
+) -> None:
     """Withdraw your partner request: it is no longer listed or answerable."""
-    requests.withdraw_partner_request(session, request_id=request_id, actor=actor)
+    requests.withdraw_partner_request(
+        session, request_id=request_id, actor=actor, expected_version=if_match
+    )
 
 
 @router.get(
@@ -410,8 +416,12 @@ def create_block(data: BlockCreate, session: SessionDep, actor: WriterDep) -> Bl
     "/inbox/blocks/{organisation_id}",
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 412, 422, 429, when=UNVERSIONED_412),
 )
-def delete_block(organisation_id: IdPath, session: SessionDep, actor: WriterDep) -> None:
+def delete_block(
+    organisation_id: IdPath, session: SessionDep, actor: WriterDep, if_match: IfMatch
+) -> None:
     """Accept requests from an organisation again (404 when yours does not block it)."""
-    contacts.unblock_organisation(session, organisation_id=organisation_id, actor=actor)
+    contacts.unblock_organisation(
+        session, organisation_id=organisation_id, actor=actor, expected_version=if_match
+    )

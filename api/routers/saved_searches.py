@@ -3,8 +3,10 @@
 from fastapi import APIRouter, Request, Response, status
 
 from api.deps import (
+    UNVERSIONED_412,
     ActorDep,
     IdPath,
+    IfMatch,
     Limit,
     Offset,
     SessionDep,
@@ -101,12 +103,20 @@ def read_saved_search(
     "/organisations/{organisation_id}/saved-searches/{search_id}",
     openapi_extra=ORGANISATION_KEY,
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 412, 422, 429, when=UNVERSIONED_412),
 )
 def delete_saved_search(
-    organisation_id: IdPath, search_id: IdPath, session: SessionDep, actor: WriterDep
+    organisation_id: IdPath,
+    search_id: IdPath,
+    session: SessionDep,
+    actor: WriterDep,
+    if_match: IfMatch,
 ) -> None:
     """Delete a saved search: nothing more is notified for it."""
     saved_searches.delete_saved_search(
-        session, organisation_id=organisation_id, search_id=search_id, actor=actor
+        session,
+        organisation_id=organisation_id,
+        search_id=search_id,
+        actor=actor,
+        expected_version=if_match,
     )

@@ -28,7 +28,7 @@ from matchmaker.partnering.requests import (
     require_organisation_key,
     status_of,
 )
-from matchmaker.repository import stored_id
+from matchmaker.repository import ExpectedVersion, check_unversioned, stored_id
 from matchmaker.wording import say_date
 from models.apikey import ApiKey
 from models.call import Call
@@ -739,13 +739,18 @@ def block_organisation(
 
 
 def unblock_organisation(
-    session: Session, *, organisation_id: int, actor: Principal | None
+    session: Session,
+    *,
+    organisation_id: int,
+    actor: Principal | None,
+    expected_version: ExpectedVersion = None,
 ) -> None:
     """Accept requests from an organisation again; NotFound when the caller does not block it."""
     _, viewer_id = require_organisation_key(actor)
     block = session.get(OrganisationBlock, (viewer_id, organisation_id))
     if block is None:
         raise NotFound(f"Your organisation does not block organisation {organisation_id}.")
+    check_unversioned(expected_version)
     session.delete(block)
     session.flush()
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from matchmaker.auth import Principal, require_organisation
 from matchmaker.errors import NotFound
 from matchmaker.organisations import get_organisation
+from matchmaker.repository import ExpectedVersion, check_unversioned
 from models.common import utc_now
 from models.notifications import EmailFrequency, NotificationPreference
 from models.organisation import Organisation
@@ -85,10 +86,12 @@ def set_preferences(
     email: EmailFrequency,
     actor: Principal | None,
     now: datetime | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> EmailFrequency:
     """Change when the organisation's e-mail goes out; choosing the digest starts its day."""
     require_organisation(actor, organisation_id)
     get_organisation(session, organisation_id=organisation_id)
+    check_unversioned(expected_version)
     now = now or utc_now()
     preference = ensure_preference(session, organisation_id=organisation_id, now=now)
     if preference.email != email.value:

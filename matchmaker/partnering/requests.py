@@ -20,7 +20,7 @@ from matchmaker.countries import country_name, name_order
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
 from matchmaker.partnering import events
-from matchmaker.repository import stored_id
+from matchmaker.repository import ExpectedVersion, check_unversioned, stored_id
 from matchmaker.wording import or_list, say_date, stakeholder_noun, with_article
 from models.call import Call
 from models.common import StakeholderType, utc_now
@@ -270,12 +270,19 @@ def list_draft_requests(
     return [to_public(request, call, publisher, today=today) for request, call, publisher in rows]
 
 
-def withdraw_partner_request(session: Session, *, request_id: int, actor: Principal | None) -> None:
+def withdraw_partner_request(
+    session: Session,
+    *,
+    request_id: int,
+    actor: Principal | None,
+    expected_version: ExpectedVersion = None,
+) -> None:
     """Withdraw a request (its publisher only); it is no longer listed or answerable."""
     _, organisation_id = require_organisation_key(actor)
     request, _, _ = get_partner_request(session, request_id=request_id, for_update=True)
     if request.organisation_id != organisation_id:
         raise PermissionDenied("Only the organisation that published a request withdraws it.")
+    check_unversioned(expected_version)
     if request.withdrawn_at is None:
         request.withdrawn_at = request.updated_at = utc_now()
         session.add(request)

@@ -43,7 +43,7 @@ from matchmaker.matching.call_terms import CallTerms
 from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.organisations import get_organisation
 from matchmaker.partnering.ranking import partner_request_text
-from matchmaker.repository import paginate, stored_id
+from matchmaker.repository import ExpectedVersion, check_unversioned, paginate, stored_id
 from models.call import Call
 from models.change import Change
 from models.organisation import Organisation
@@ -132,12 +132,18 @@ def get_saved_search(
 
 
 def delete_saved_search(
-    session: Session, *, organisation_id: int, search_id: int, actor: Principal | None
+    session: Session,
+    *,
+    organisation_id: int,
+    search_id: int,
+    actor: Principal | None,
+    expected_version: ExpectedVersion = None,
 ) -> None:
     """Delete one of an organisation's saved searches; nothing more is notified for it."""
     search = get_saved_search(
         session, organisation_id=organisation_id, search_id=search_id, actor=actor
     )
+    check_unversioned(expected_version)
     session.delete(search)
     session.flush()
 

@@ -41,7 +41,7 @@ from matchmaker.errors import Conflict, InvalidInput, NotFound
 from matchmaker.organisations import get_organisation
 from matchmaker.partnering.delivery import SEND_LEASE, failure_text, retry_delay
 from matchmaker.partnering.outbox import about_of
-from matchmaker.repository import stored_id
+from matchmaker.repository import ExpectedVersion, check_unversioned, stored_id
 from models.common import as_utc, utc_now
 from models.notifications import (
     Webhook,
@@ -230,10 +230,16 @@ def get_webhook(
 
 
 def delete_webhook(
-    session: Session, *, organisation_id: int, webhook_id: int, actor: Principal | None
+    session: Session,
+    *,
+    organisation_id: int,
+    webhook_id: int,
+    actor: Principal | None,
+    expected_version: ExpectedVersion = None,
 ) -> None:
     """Delete a webhook and its delivery log; nothing more is sent to it."""
     get_webhook(session, organisation_id=organisation_id, webhook_id=webhook_id, actor=actor)
+    check_unversioned(expected_version)
     # Core deletes, so the database's ON DELETE CASCADE removes the log without loading it.
     session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook_id))
     session.execute(delete(Webhook).where(col(Webhook.id) == webhook_id))

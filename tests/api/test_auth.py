@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import Engine
 
 from tests.factories import call_payload, create_call, create_organisation, organisation_payload
-from tests.helpers import assert_problem, bearer
+from tests.helpers import assert_problem, bearer, snapshot
 from tests.servers import ADMIN_TOKEN
 
 ACTORS = ("anonymous", "other_organisation", "publisher", "admin", "owner")
@@ -62,24 +62,6 @@ def world(client: TestClient) -> World:
         consortium_id=draft["id"],
         spare_key_id=spare["id"],
     )
-
-
-# Every table of a migrated database by backend, read once: each test's database is a copy of
-# the same migrated one.
-_tables: dict[str, MetaData] = {}
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, to prove a refused request changed nothing."""
-    metadata = _tables.get(engine.dialect.name)
-    if metadata is None:
-        metadata = _tables[engine.dialect.name] = MetaData()
-        metadata.reflect(engine)
-    with engine.connect() as connection:
-        return {
-            name: sorted(map(tuple, connection.execute(select(table)).all()), key=repr)
-            for name, table in metadata.tables.items()
-        }
 
 
 OWNER_ONLY = {"anonymous": 401, "other_organisation": 403, "publisher": 403}

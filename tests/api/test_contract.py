@@ -4,6 +4,8 @@ and pageable matching."""
 
 import json
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,8 +19,17 @@ from matchmaker.matching.scoring import Weights
 from models import examples as ex
 from models.change import Change
 from tests.factories import ONCOLOGY_PATIENTS, ONCOLOGY_SME, create_call, create_organisation
-from tests.helpers import assert_problem, bearer, count_rows, settings_for, sharing
-from tests.servers import uvicorn_server
+from tests.helpers import (
+    assert_problem,
+    bearer,
+    count_rows,
+    created,
+    keyed,
+    settings_for,
+    sharing,
+    snapshot,
+)
+from tests.servers import ADMIN_TOKEN, uvicorn_server
 
 ONCOLOGY_LAB = {
     "name": "Tumour DNA Lab",
@@ -161,6 +172,126 @@ def test_if_match_is_weighed_after_the_key_and_the_body(
     url = f"/calls/{call['id']}"
     assert_problem(anonymous.delete(url, headers={"If-Match": ""}), 401)
     assert_problem(client.patch(url, headers={"If-Match": "junk"}), 422, "body")
+
+
+@dataclass(frozen=True)
+class Unversioned:
+    """A write to a resource that has no version (no ETag), and what refuses it first."""
+
+    method: str
+    path: str  # `{org}`: the owner's organisation; `{id}`: the resource written
+    success: int
+    foreign: int  # what another organisation's key gets
+    body: dict[str, Any] | None = None
+    # Who finds `{id}` missing: an organisation's key names only its own preferences.
+    missing_key: str = "owner"
+
+
+UNVERSIONED = [
+    Unversioned("DELETE", "/partner-requests/{id}", 204, 403),
+    Unversioned("DELETE", "/inbox/blocks/{id}", 204, 404),
+    Unversioned(
+        "PUT",
+        "/organisations/{id}/notification-preferences",
+        200,
+        403,
+        body={"email": "daily"},
+        missing_key="admin",
+    ),
+    Unversioned("DELETE", "/organisations/{org}/webhooks/{id}", 204, 403),
+    Unversioned("DELETE", "/organisations/{org}/saved-searches/{id}", 204, 403),
+    Unversioned("DELETE", "/admin/keys/{id}", 200, 404),
+]
+UNVERSIONED_IDS = [f"{write.method} {write.path}" for write in UNVERSIONED]
+
+
+@dataclass
+class Holder:
+    """An organisation holding one of each resource that has no version, and another one."""
+
+    client: TestClient  # anonymous
+    keys: dict[str, str]  # owner, other, admin
+    org: int
+    ids: dict[str, int]  # by path
+
+
+@pytest.fixture
+def holder(database_url: str) -> Iterator[Holder]:
+    """A partner request, a block, notification preferences, a webhook, a saved search and a
+    spare key, all the owner's; the app lets webhooks reach loopback so one can be made."""
+    app = create_app(settings_for(database_url, webhook_allow_private=True))
+    with TestClient(app, raise_server_exceptions=False) as anonymous:
+        admin = keyed(anonymous, ADMIN_TOKEN)
+        owner = create_organisation(admin, **ONCOLOGY_LAB)
+        other = create_organisation(admin, **ONCOLOGY_PATIENTS)
+        mine = keyed(anonymous, owner["api_key"])
+        call = create_call(admin, **{**CANCER_CALL, "deadline": "2099-12-31"})
+        profile = f"/organisations/{owner['id']}"
+        made = [
+            mine.post(f"/calls/{call['id']}/partner-requests", json={"pitch": "Join us"}),
+            mine.post("/inbox/blocks", json={"organisation_id": other["id"]}),
+            mine.post(f"{profile}/webhooks", json={"url": "http://127.0.0.1:9/hook"}),
+            mine.post(f"{profile}/saved-searches", json={"target": "calls", "text": "biopsy"}),
+            mine.post(f"{profile}/keys"),
+        ]
+        request, _, webhook, search, key = (created(response) for response in made)
+        yield Holder(
+            client=anonymous,
+            keys={"owner": owner["api_key"], "other": other["api_key"], "admin": ADMIN_TOKEN},
+            org=owner["id"],
+            ids={
+                "/partner-requests/{id}": request["id"],
+                "/inbox/blocks/{id}": other["id"],
+                "/organisations/{id}/notification-preferences": owner["id"],
+                "/organisations/{org}/webhooks/{id}": webhook["id"],
+                "/organisations/{org}/saved-searches/{id}": search["id"],
+                "/admin/keys/{id}": key["id"],
+            },
+        )
+
+
+def _write(
+    holder: Holder, write: Unversioned, key: str | None, if_match: str, *, missing: bool = False
+) -> Any:
+    """The write as `key` (None: no key) with If-Match (empty: none), to the holder's resource
+    or, `missing`, to one that does not exist."""
+    url = write.path.format(org=holder.org, id=999_999 if missing else holder.ids[write.path])
+    headers = {
+        **bearer(holder.keys[key] if key else None),
+        **({"If-Match": if_match} if if_match else {}),
+    }
+    return holder.client.request(write.method, url, json=write.body, headers=headers)
+
+
+@pytest.mark.parametrize("passes", ["*", ""])
+@pytest.mark.parametrize("write", UNVERSIONED, ids=UNVERSIONED_IDS)
+def test_if_match_naming_a_version_of_what_has_none_is_412_and_only_star_passes(
+    holder: Holder, engine: Engine, write: Unversioned, passes: str
+) -> None:
+    """No entity tag matches a resource without one (RFC 9110, 13.1.1): the write is refused
+    and changes nothing; `If-Match: *`, or none, lets it through."""
+    before = snapshot(engine)
+    problem = assert_problem(_write(holder, write, "owner", '"42"'), 412)
+    assert problem["detail"] == (
+        "The resource has no version, so If-Match can only be * here, or left out."
+    )
+    assert snapshot(engine) == before
+    response = _write(holder, write, "owner", passes)
+    assert response.status_code == write.success, response.text
+    assert snapshot(engine) != before
+
+
+@pytest.mark.parametrize("write", UNVERSIONED, ids=UNVERSIONED_IDS)
+def test_a_key_or_a_missing_resource_is_refused_before_if_match_on_what_has_no_version(
+    holder: Holder, engine: Engine, write: Unversioned
+) -> None:
+    """401, 403 and 404 come before the precondition (RFC 9110, 13.2.1), as they do for
+    versioned resources; none changes anything."""
+    before = snapshot(engine)
+    assert_problem(_write(holder, write, None, '"42"'), 401)
+    assert_problem(_write(holder, write, "other", '"42"'), write.foreign)
+    assert_problem(_write(holder, write, write.missing_key, '"42"', missing=True), 404)
+    assert snapshot(engine) == before
 
 
 # 3. Writes that change nothing

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Engine
 
+from api.deps import UNVERSIONED_412
 from api.errors import PROBLEM_JSON, Problem, title_of
 from api.main import create_app
 from api.openapi import TAKES_ANY_QUERY
@@ -552,6 +553,30 @@ def test_every_problem_answer_says_when_it_comes(document: dict[str, Any]) -> No
 def _said(document: dict[str, Any], method: str, path: str, status: int) -> str:
     description: str = document["paths"][path][method]["responses"][str(status)]["description"]
     return description
+
+
+def test_every_patch_put_and_delete_takes_if_match_and_documents_its_412(
+    document: dict[str, Any],
+) -> None:
+    """Each write that changes or removes a resource declares the If-Match header and the 412
+    it can answer; where the resource has no version, the 412 says only `*` passes there."""
+    undeclared = [
+        f"{method.upper()} {path}"
+        for method, path, operation in _operations(document)
+        if method in {"patch", "put", "delete"}
+        and not (
+            "412" in operation["responses"]
+            and any(
+                parameter["in"] == "header" and parameter["name"].lower() == "if-match"
+                for parameter in operation.get("parameters", [])
+            )
+        )
+    ]
+    assert undeclared == []
+    assert _said(document, "delete", "/admin/keys/{key_id}", 412) == UNVERSIONED_412[412]
+    assert _said(document, "delete", "/calls/{call_id}", 412).startswith(
+        "If-Match names a version other than the current one"
+    )
 
 
 def test_problem_answers_name_what_their_route_refuses(
