@@ -560,6 +560,25 @@
     });
   }
 
+  // A link to a row of a table takes the focus there, not only the view: "Show more" leads to
+  // the first new suggestion (#suggestion-21), and a screen reader and the next Tab go on from
+  // it, where they went back to the top of the page or the list. Only a row made to take the
+  // focus (tabindex="-1", out of the Tab order) takes it. Chromium focuses such a target by
+  // itself, as the HTML standard says a fragment's target is; this is for a browser that only
+  // scrolls to it.
+  function focusLinkedRow() {
+    var id = "";
+    try {
+      id = decodeURIComponent(location.hash.slice(1));
+    } catch (error) {
+      return;
+    }
+    var row = id ? document.getElementById(id) : null;
+    if (row && row.matches("tr[tabindex='-1']")) {
+      row.focus();
+    }
+  }
+
   // "Keep", "Stop keeping", "Leave out" and "Put back" are links that load the builder again (so a proposal
   // has an address of its own): the draft name typed meanwhile is kept for this tab, for this
   // call, until the draft is created.
@@ -2553,6 +2572,7 @@
     setupSavedSearches();
     setupNewCalls();
     setupCallRequests(who);
+    focusLinkedRow();
     setupTrustForms(who);
     setupCountryStatusForm();
     setupKeyRecovery();
