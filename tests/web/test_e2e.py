@@ -103,6 +103,13 @@ def test_user_builds_a_draft_closes_a_gap_and_exports_it(
     rows = page.locator("#suggestion-table tbody tr")
     expect(rows).to_have_count(20)
     _shot(page, "04-call-suggestions")
+    # "Show more" from the keyboard: reading goes on at the first new row, not at the top.
+    page.get_by_role("link", name="Show more").focus()
+    page.keyboard.press("Enter")
+    expect(rows).to_have_count(40)
+    expect(rows.nth(20)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(rows.nth(20).locator("th a")).to_be_focused()
     page.get_by_label("Stakeholder type").select_option("patient_organisation")
     page.get_by_role("button", name="Filter").click()
     expect(rows.first).to_contain_text("Patient organisation")

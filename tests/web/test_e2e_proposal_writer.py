@@ -150,6 +150,58 @@ def test_a_draft_name_typed_in_the_builder_survives_its_keep_leave_out_and_put_b
     expect(name).to_have_value("E2E-WRITER-2099 consortium")
 
 
+def test_keep_leave_out_and_put_back_leave_the_keyboard_on_the_organisations_next_step(
+    page: Any, scene: dict[str, Any]
+) -> None:
+    """Each of the builder's "Keep", "Stop keeping", "Leave out" and "Put back", pressed from
+    the keyboard, loads the page again with the focus on that organisation's next step (where
+    it went back to the top of the page) and the status saying what was done; an organisation
+    no longer proposed after it leaves the focus on the status, which says so."""
+    call, hospital = scene["call"], scene["hospital"]
+    status = page.locator("#status")
+
+    def press(name: str) -> None:
+        page.get_by_role("link", name=name, exact=True).focus()
+        page.keyboard.press("Enter")
+
+    page.goto(f"/ui/calls/{call['id']}/consortium")
+    press("Keep Quorvex University in every proposal")
+    page.wait_for_url(f"**/consortium?include={scene['university']['id']}")
+    expect(
+        page.get_by_role("link", name="Stop keeping Quorvex University in every proposal")
+    ).to_be_focused()
+    expect(status).to_have_text("Kept Quorvex University in every proposal.")
+    page.keyboard.press("Tab")
+    expect(
+        page.get_by_role("link", name="Leave out Quorvex University: propose without it")
+    ).to_be_focused()
+
+    press("Stop keeping Quorvex University in every proposal")
+    expect(
+        page.get_by_role("link", name="Keep Quorvex University in every proposal", exact=True)
+    ).to_be_focused()
+    expect(status).to_have_text("Stopped keeping Quorvex University in every proposal.")
+
+    press("Leave out Zintral Assays SME: propose without it")
+    expect(page.get_by_role("link", name="Put back Zintral Assays SME")).to_be_focused()
+    expect(status).to_have_text("Left out Zintral Assays SME.")
+
+    press("Put back Zintral Assays SME")
+    expect(
+        page.get_by_role("link", name="Keep Zintral Assays SME in every proposal", exact=True)
+    ).to_be_focused()
+    expect(status).to_have_text("Put back Zintral Assays SME.")
+
+    # The hospital shares no term with the call: once no longer kept, it is not proposed.
+    page.goto(f"/ui/calls/{call['id']}/consortium?include={hospital['id']}")
+    press("Stop keeping Sant Amaro Teaching Hospital in every proposal")
+    expect(status).to_be_focused()
+    expect(status).to_have_text(
+        "Stopped keeping Sant Amaro Teaching Hospital in every proposal. "
+        "It is not in the proposed consortium now."
+    )
+
+
 def test_signing_in_from_the_builder_keeps_ones_organisation_in_the_proposal(
     server: httpx.Client, page: Any, scene: dict[str, Any]
 ) -> None:

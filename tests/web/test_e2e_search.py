@@ -43,6 +43,7 @@ def test_user_finds_expertise_by_free_text_and_narrows_it(
     # "Show more" adds the next ones of the same ranking.
     page.get_by_role("link", name="Show more").click()
     expect(rows).to_have_count(min(len(api), 50))
+    expect(rows.nth(25)).to_be_focused()
     names = page.locator("#suggestion-table tbody tr th a").all_inner_texts()
     assert names == [item["organisation"]["name"] for item in api[: len(names)]]
     assert page.get_by_label("Expertise needed").input_value() == need

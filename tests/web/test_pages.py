@@ -230,7 +230,8 @@ def test_call_page_shows_more_suggestions_on_demand(
     client: TestClient, anonymous: TestClient
 ) -> None:
     """Twenty suggestions first, then "Show more" adds the next ones, filters kept, until the
-    ranking ends (no "Show more" then, even when the last page is exactly full)."""
+    ranking ends (no "Show more" then, even when the last page is exactly full); it leads to
+    the first new row."""
     for number in range(25):
         create_organisation(
             client,
@@ -246,7 +247,10 @@ def test_call_page_shows_more_suggestions_on_demand(
     assert link is not None
     assert "stakeholder_type=sme" in link.group(1)
     assert "shown=40" in link.group(1)
+    # It leads to the first new row, which can take the focus without joining the Tab order.
+    assert link.group(1).endswith("#suggestion-21")
     second = anonymous.get(link.group(1).replace("&amp;", "&")).text
+    assert re.search(r'<tr [^>]*id="suggestion-21" tabindex="-1">', second)
     rows = [int(row["data-organisation-id"]) for row in Page(second).rows]
     assert len(rows) == len(set(rows)) == 25
     assert "data-show-more" not in second

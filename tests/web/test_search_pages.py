@@ -235,7 +235,7 @@ def test_expertise_page_shows_more_organisations_on_demand(
     client: TestClient, anonymous: TestClient
 ) -> None:
     """Find expertise lists 25 organisations first; "Show more" keeps the text and filters and
-    adds the next ones until the ranking ends."""
+    adds the next ones until the ranking ends, leading to the first new one."""
     for number in range(30):
         create_organisation(
             client,
@@ -257,7 +257,9 @@ def test_expertise_page_shows_more_organisations_on_demand(
     assert "shown=50" in link.group(1)
     assert "q=organoid" in link.group(1)
     assert "stakeholder_type=academia" in link.group(1)
+    assert link.group(1).endswith("#suggestion-26")
     second = anonymous.get(link.group(1).replace("&amp;", "&")).text
+    assert 'id="suggestion-26" tabindex="-1"' in second
     names = rows(second)
     assert len(names) == len(set(names)) == 28
     assert all(int(name.rsplit(" ", 1)[1]) < 28 for name in names)

@@ -452,8 +452,12 @@
       if (included.indexOf(me) === -1) {
         includeMe.href = withOwnOrganisation(includeMe.getAttribute("data-builder-url"), who);
         includeMe.hidden = false;
+        includeMe.setAttribute("data-pin", "keep");
+        includeMe.setAttribute("data-organisation-id", me);
+        includeMe.setAttribute("data-name", who.organisation_name || "your organisation");
       }
     }
+    setupBuilderSteps();
     var form = document.getElementById("draft-form");
     if (!form) {
       return;
@@ -524,6 +528,55 @@
           document.getElementById("status").focus();
         });
     });
+  }
+
+  // After "Keep", "Stop keeping", "Leave out" or "Put back" ([data-pin] links: the builder
+  // loads again at the new address), the keyboard is where the organisation now is, on its
+  // next step ("Keep" leads to its "Stop keeping", "Leave out" to its "Put back"), and the
+  // status says what was done; where the organisation is no longer proposed, the status takes
+  // the focus and says so. An address the builder refused takes the focus to its reason.
+  var BUILDER_STEPS = {
+    keep: { next: "stop-keeping", done: "Kept %s in every proposal." },
+    "stop-keeping": { next: "keep", done: "Stopped keeping %s in every proposal.", gone: true },
+    "leave-out": { next: "put-back", done: "Left out %s." },
+    "put-back": { next: "keep", done: "Put back %s.", gone: true },
+  };
+
+  function setupBuilderSteps() {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-pin]");
+      // A link opened in another tab or window leaves this page as it is.
+      if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
+        return;
+      }
+      var step = BUILDER_STEPS[link.getAttribute("data-pin")];
+      var id = link.getAttribute("data-organisation-id");
+      var done = step.done.replace("%s", link.getAttribute("data-name"));
+      var next = "[data-pin='" + step.next + "'][data-organisation-id='" + id + "']";
+      sayOnArrival(step.gone ? done + " It is not in the proposed consortium now." : "", [
+        ["#builder-error", ""],
+        [next, done],
+      ]);
+    });
+  }
+
+  // A link to a row of a table takes the focus there, not only the view: "Show more" leads to
+  // the first new suggestion (#suggestion-21), and a screen reader and the next Tab go on from
+  // it, where they went back to the top of the page or the list. Only a row made to take the
+  // focus (tabindex="-1", out of the Tab order) takes it. Chromium focuses such a target by
+  // itself, as the HTML standard says a fragment's target is; this is for a browser that only
+  // scrolls to it.
+  function focusLinkedRow() {
+    var id = "";
+    try {
+      id = decodeURIComponent(location.hash.slice(1));
+    } catch (error) {
+      return;
+    }
+    var row = id ? document.getElementById(id) : null;
+    if (row && row.matches("tr[tabindex='-1']")) {
+      row.focus();
+    }
   }
 
   // "Keep", "Stop keeping", "Leave out" and "Put back" are links that load the builder again (so a proposal
@@ -2391,6 +2444,17 @@
     location.reload();
   }
 
+  // The same for a link that loads this page again at another address (the builder's "Keep"):
+  // kept before the link is followed. `landings` are [selector, message] pairs, tried in
+  // order once it has loaded: the first element present takes the focus and its message is
+  // said (an empty one says nothing); with none present, `message` is said as above.
+  function sayOnArrival(message, landings) {
+    var store = storage();
+    if (store) {
+      store.setItem(SAID, JSON.stringify({ path: location.pathname, message: message, landings: landings }));
+    }
+  }
+
   function sayWhatWasDone() {
     var store = storage();
     if (!store) {
@@ -2403,7 +2467,20 @@
       said = null;
     }
     store.removeItem(SAID);
-    if (said && said.path === location.pathname && said.message) {
+    if (!said || said.path !== location.pathname) {
+      return;
+    }
+    var landing = (said.landings || [])
+      .map(function (pair) {
+        return [document.querySelector(pair[0]), pair[1]];
+      })
+      .filter(function (pair) {
+        return pair[0];
+      })[0];
+    if (landing) {
+      announce(landing[1], "ok");
+      landing[0].focus();
+    } else if (said.message) {
       announce(said.message, "ok");
       document.getElementById("status").focus();
     }
@@ -2495,6 +2572,7 @@
     setupSavedSearches();
     setupNewCalls();
     setupCallRequests(who);
+    focusLinkedRow();
     setupTrustForms(who);
     setupCountryStatusForm();
     setupKeyRecovery();
