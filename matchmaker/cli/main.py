@@ -19,6 +19,7 @@ from uvicorn.config import LOGGING_CONFIG
 from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
 from matchmaker.cli import Commands, fail, migrated_engine, refuse_an_unknown_revision
+from matchmaker.cli.access_log import HideLinkTokens
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
 from matchmaker.cli.notify import notify_app
@@ -318,6 +319,11 @@ def log_config() -> dict[str, Any]:
     """
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["matchmaker"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # The access log leaves out the secrets of e-mailed links (matchmaker/cli/access_log.py).
+    config.setdefault("filters", {})["link_tokens"] = {
+        "()": f"{HideLinkTokens.__module__}.HideLinkTokens"
+    }
+    config["handlers"]["access"]["filters"] = ["link_tokens"]
     return config
 
 

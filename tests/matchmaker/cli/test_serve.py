@@ -32,6 +32,45 @@ def test_serve_logs_the_services_info_and_warnings_in_uvicorns_format() -> None:
     assert shown.stdout == ""
 
 
+ACCESS_LINES = """
+import logging.config
+from matchmaker.cli.main import log_config
+logging.config.dictConfig(log_config())
+access = logging.getLogger("uvicorn.access")
+for path in [
+    "/ui/key-recovery/53/C4FlUipjLpWY2VJkdKFiHJUH7-mPxfgvBLVD2Aboq1I",
+    "/organisations/53/key-recovery/C4FlUipjLpWY2VJkdKFiHJUH7-mPxfgvBLVD2Aboq1I",
+    "/ui/claims/7/Zm9vYmFyYmF6cXV4",
+    "/claims/7/confirmation/Zm9vYmFyYmF6cXV4",
+    "/unsubscribe/dW5zdWJzY3JpYmU?utm_source=mail",
+    "/ui/key-recovery?organisation=53",
+    "/organisations/53/claims",
+]:
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:41734", "GET", path, "1.1", 200)
+"""
+
+
+def test_the_access_log_hides_the_secrets_of_e_mailed_links() -> None:
+    """A link that carries a one-time secret in its path (key recovery, a claim, unsubscribe)
+    is logged with `<token>` in its place, so that reading the log gives no key; other paths
+    are logged as they came."""
+    shown = subprocess.run(
+        [sys.executable, "-c", ACCESS_LINES], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    logged = [line.split('"GET ')[1].split(" HTTP/")[0] for line in shown.stdout.splitlines()]
+    assert logged == [
+        "/ui/key-recovery/53/<token>",
+        "/organisations/53/key-recovery/<token>",
+        "/ui/claims/7/<token>",
+        "/claims/7/confirmation/<token>",
+        "/unsubscribe/<token>?utm_source=mail",
+        "/ui/key-recovery?organisation=53",
+        "/organisations/53/claims",
+    ]
+    assert "C4FlUip" not in shown.stdout + shown.stderr
+
+
 def test_serve_refuses_a_port_in_use_before_touching_the_database(tmp_path: Path) -> None:
     """A port another server listens on ends `serve` at once, in one line, before migrating
     the database and fitting the index (uvicorn found out only after both)."""
