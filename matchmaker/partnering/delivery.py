@@ -311,7 +311,15 @@ def _sent(send: Sender, email: EmailMessage) -> smtplib.SMTPException | OSError 
     try:
         send(email)
     except (smtplib.SMTPException, OSError) as failure:
-        logger.warning("Could not send %s: %s", email["Message-ID"], failure)
+        # The server named, so that an operator sees which setting to check; the recipient's
+        # address is personal data and stays out of the log.
+        server = send.server if isinstance(send, SmtpSender) else None
+        logger.warning(
+            "Could not send %s%s: %s; it stays in the outbox and is tried again at a later pass.",
+            email["Message-ID"],
+            f" through the SMTP server {server.host}:{server.port}" if server else "",
+            failure,
+        )
         return failure
     return None
 

@@ -30,6 +30,7 @@ from matchmaker.partnering.fanout import Expanded, PassContext, run_events
 from matchmaker.partnering.webhooks import WebhooksDelivered, deliver_webhooks
 from matchmaker.settings import Settings
 from matchmaker.trust.freshness import remind_owners
+from matchmaker.wording import plural
 from models.common import utc_now
 
 logger = logging.getLogger(__name__)
@@ -188,5 +189,9 @@ class DeliveryWorker:
                 # The thread must outlive a database outage or a bug in one pass.
                 logger.exception("A notification delivery pass failed.")
                 return
+            sent = done.email.sent + done.digests.digests
+            if sent:
+                # What an operator looks for when someone says no e-mail came.
+                logger.info("Sent %s.", plural(sent, "notification e-mail"))
             if not done.busy or done.email.failed:
                 return

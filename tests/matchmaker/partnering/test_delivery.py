@@ -1,6 +1,7 @@
 """Delivering the outbox to a real SMTP server on loopback: once each, with a stable id,
 never twice at once, and nothing lost when a worker is killed mid-batch."""
 
+import logging
 import os
 import re
 import signal
@@ -147,12 +148,21 @@ def test_message_to_an_organisation_without_address_is_skipped(engine: Engine) -
     assert statuses(engine) == ["skipped"]
 
 
-def test_unreachable_server_leaves_messages_for_a_later_pass(engine: Engine) -> None:
-    """A refused connection stops the pass; the message waits a minute, then goes out."""
+def test_unreachable_server_leaves_messages_for_a_later_pass(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refused connection stops the pass; the message waits a minute, then goes out. The
+    warning names the server that refused, never the recipient's address."""
     ids = seed(engine, 2)
-    closed = SmtpSender(local(_closed_port()), timeout=2)
-    done = deliver_pending(engine, send=closed, mail_from="a@b.example")
+    port = _closed_port()
+    closed = SmtpSender(local(port), timeout=2)
+    with caplog.at_level(logging.WARNING, logger="matchmaker.partnering.delivery"):
+        done = deliver_pending(engine, send=closed, mail_from="a@b.example")
     assert (done.sent, done.failed) == (0, 1)
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert f" through the SMTP server 127.0.0.1:{port}: " in warning
+    assert warning.endswith("; it stays in the outbox and is tried again at a later pass.")
+    assert "@" not in warning.split("through")[1]
     assert statuses(engine) == ["pending", "pending"]
     recorder = Recorder()
     with smtp_server(recorder) as port:
