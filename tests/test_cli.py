@@ -11,7 +11,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from matchmaker.cli.main import app
+from matchmaker.cli.main import app, loads_demo
 from matchmaker.db import head_revision
 from matchmaker.settings import get_settings
 from tests.postgres import free_port
@@ -22,6 +22,23 @@ DEMO = Path(__file__).parent.parent / "matchmaker" / "importers" / "demo"
 
 def _env(database: Path) -> dict[str, str]:
     return {"MATCHMAKER_DATABASE_URL": f"sqlite:///{database}"}
+
+
+@pytest.mark.parametrize(
+    ("demo", "url", "loads"),
+    [
+        (None, "sqlite:///matchmaker.db", True),
+        (None, "postgresql+psycopg://matchmaker:secret@db/matchmaker", False),
+        (True, "postgresql+psycopg://matchmaker:secret@db/matchmaker", True),
+        (False, "sqlite:///matchmaker.db", False),
+    ],
+)
+def test_serve_loads_the_demo_only_into_sqlite_unless_told(
+    demo: bool | None, url: str, loads: bool
+) -> None:
+    """The demo data goes into an empty SQLite database by default (a first try), never into
+    an empty PostgreSQL one (a deployment's first start) unless --demo says so."""
+    assert loads_demo(demo, url) is loads
 
 
 @pytest.mark.slow

@@ -230,10 +230,16 @@ def serve(
         ),
     ] = WORKER_HEALTHCHECK_TIMEOUT,
     demo: Annotated[
-        bool, typer.Option("--demo/--no-demo", help="Load the demo data into an empty database.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--demo/--no-demo",
+            help="Load the demo data into an empty database; by default only into SQLite, "
+            "never into PostgreSQL unless --demo says so.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Migrate the database, load the demo data if it is empty, and serve the API.
+    """Migrate the database, load the demo data if it is empty (SQLite), and serve the API.
 
     It also serves the web interface (/ui) and the API docs (/docs, /redoc).
 
@@ -245,7 +251,7 @@ def serve(
     engine = db.create_db_engine(settings)
     refuse_an_unknown_revision(engine)
     db.upgrade(engine)
-    if demo:
+    if loads_demo(demo, settings.database_url):
         from matchmaker.importers.demo import load_demo
 
         loaded = load_demo(engine)
@@ -282,6 +288,14 @@ def serve(
         log_config=log_config(),
         log_level="info",
     )
+
+
+def loads_demo(demo: bool | None, database_url: str) -> bool:
+    """Whether `serve` loads the demo data into an empty database: as --demo or --no-demo
+    says, and by default only into SQLite, the embedded default a first try runs on. An empty
+    PostgreSQL database is more likely a deployment's first start, which demo organisations
+    and calls would fill with made-up data."""
+    return db.is_sqlite(database_url) if demo is None else demo
 
 
 def _served_at(host: str, port: int, *, loopback: str | None = None) -> str:
