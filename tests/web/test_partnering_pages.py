@@ -321,7 +321,9 @@ def test_suggestions_say_which_organisations_no_one_reads_messages_for_yet(
         assert len(asked) == 1, path
         shown = {
             int(found.group(1)): found.group(2)
-            for found in re.finditer(r'<tr data-organisation-id="(\d+)">(.*?)</tr>', page, re.S)
+            for found in re.finditer(
+                r'<tr data-organisation-id="(\d+)"[^>]*>(.*?)</tr>', page, re.S
+            )
         }
         assert set(shown) >= unread | {claimed, silent["id"], scene["patients"]["id"]}, path
         assert (
@@ -511,7 +513,7 @@ def test_lists_where_no_one_reads_messages_for_any_say_it_once(
     mark = "No one reads messages here yet"
 
     page = client.get(f"/ui/calls/{call['id']}").text
-    rows = dict(re.findall(r'<tr data-organisation-id="(\d+)">(.*?)</tr>', page, re.S))
+    rows = dict(re.findall(r'<tr data-organisation-id="(\d+)"[^>]*>(.*?)</tr>', page, re.S))
     assert set(map(int, rows)) == set(imported.values())
     assert (
         '<p class="notice" id="unread-suggestions">None of these 3 has anyone on matchmaker '

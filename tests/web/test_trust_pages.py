@@ -37,7 +37,7 @@ def rows(page: str) -> dict[int, str]:
     """Each suggestion row's markup by its organisation's id."""
     return {
         int(found.group(1)): found.group(2)
-        for found in re.finditer(r'<tr data-organisation-id="(\d+)">(.*?)</tr>', page, re.S)
+        for found in re.finditer(r'<tr data-organisation-id="(\d+)"[^>]*>(.*?)</tr>', page, re.S)
     }
 
 
