@@ -924,6 +924,52 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
 
 
+def test_draft_panel_offers_no_remove_for_the_coordinator_but_says_what_to_do(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The API never removes a draft's coordinator, so its row has no Remove button (which
+    always failed) but a note on what to do first; every other member keeps its Remove."""
+    corpus = _corpus(client)
+    organisations = corpus["organisations"]
+    owner = organisations["Biopsy Assays BV"]
+
+    def panel(members: list[tuple[str, str]]) -> str:
+        response = client.post(
+            "/consortia",
+            headers=bearer(owner["api_key"]),
+            json={
+                "name": "LB draft",
+                "call_id": corpus["call"]["id"],
+                "members": [
+                    {"organisation_id": organisations[name]["id"], "role": role}
+                    for name, role in members
+                ],
+            },
+        )
+        assert response.status_code == 201, response.text
+        draft_id = response.json()["id"]
+        return anonymous.get(
+            f"/ui/consortia/{draft_id}/panel", headers=bearer(owner["api_key"])
+        ).text
+
+    page = panel([("Biopsy Assays BV", "coordinator"), ("Oslo Cancer Institute", "partner")])
+    assert re.findall(r'aria-label="(Remove [^"]+)"', page) == ["Remove Oslo Cancer Institute"]
+    rows = dict(re.findall(r'<tr data-organisation-id="(\d+)"(.*?)</tr>', page, re.S))
+    coordinator_row = rows[str(owner["id"])]
+    assert (
+        "data-coordinator-note>To remove the coordinator, make another member the "
+        "coordinator first.</p>" in coordinator_row
+    )
+    assert "data-coordinator-note" not in rows[str(organisations["Oslo Cancer Institute"]["id"])]
+
+    alone = panel([("Biopsy Assays BV", "coordinator")])
+    assert 'data-action="remove-member"' not in alone
+    assert (
+        "data-coordinator-note>To remove the coordinator, add another member and make it the "
+        "coordinator, or delete the draft.</p>"
+    ) in alone
+
+
 def test_draft_panel_names_the_new_country_a_candidate_brings(
     client: TestClient, anonymous: TestClient
 ) -> None:

@@ -673,11 +673,9 @@
           }
         });
       } else if (action === "remove-member") {
-        // No undo brings a member back, so the page asks first; not for the coordinator, whom
-        // the API never removes: its refusal says what to do instead.
-        var row = button.closest("tr[data-role]");
-        if ((!row || row.getAttribute("data-role") !== "coordinator") &&
-          !window.confirm("Remove " + name + " from the draft? To have it back, find it under “Add an organisation” and add it again.")) {
+        // No undo brings a member back, so the page asks first. The coordinator's row has no
+        // Remove: the API never removes it, and the row says what to do instead.
+        if (!window.confirm("Remove " + name + " from the draft? To have it back, find it under “Add an organisation” and add it again.")) {
           return;
         }
         button.disabled = true;
