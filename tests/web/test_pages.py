@@ -856,6 +856,27 @@ def test_edit_form_is_filled_with_the_public_profile_only(
     assert f'data-organisation-id="{organisation["id"]}"' in page
 
 
+def test_edit_form_numbers_each_past_project_in_its_legend_and_remove_button(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Two projects' fields do not read the same: each sits in a group whose legend gives its
+    number, and its Remove button names it; the template the script copies is left unnumbered."""
+    organisation = create_organisation(
+        client,
+        name="Two Projects Lab",
+        activities=[{"title": "GAITWEAR"}, {"title": "TREMOR-NET"}],
+    )
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}/edit").text
+    number = r"<span data-activity-number>(\d*)</span>"
+    assert re.findall(rf"<legend>Past project {number}</legend>", page) == ["1", "2", ""]
+    assert re.findall(rf'"remove-activity">Remove past project {number}</button>', page) == [
+        "1",
+        "2",
+        "",
+    ]
+    assert "Remove this project" not in page
+
+
 def test_session_says_whom_a_key_stands_for(client: TestClient, anonymous: TestClient) -> None:
     """The sign-in check names the key's organisation, and refuses a key that is not valid."""
     organisation = create_organisation(client, name="Oncomark Diagnostics")

@@ -1848,6 +1848,15 @@
     var activityTemplate = document.getElementById("activity-template");
     var activityCount = activityList.children.length;
 
+    // Each project's legend and Remove button say its place in the list, again after a change.
+    function numberActivities() {
+      Array.prototype.forEach.call(activityList.children, function (row, index) {
+        row.querySelectorAll("[data-activity-number]").forEach(function (number) {
+          number.textContent = String(index + 1);
+        });
+      });
+    }
+
     form.querySelector("[data-action='add-activity']").addEventListener("click", function () {
       var number = "n" + activityCount++;
       var row = activityTemplate.content.firstElementChild.cloneNode(true);
@@ -1861,13 +1870,16 @@
         label.htmlFor = label.htmlFor.replace("NEW", number);
       });
       activityList.appendChild(row);
+      numberActivities();
       row.querySelector("[data-part='title']").focus();
     });
     activityList.addEventListener("click", function (event) {
       var button = event.target.closest("[data-action='remove-activity']");
       if (button) {
         button.closest("[data-activity]").remove();
+        numberActivities();
         settleErrorSummaries();
+        announce("Past project removed.", "ok");
         form.querySelector("[data-action='add-activity']").focus();
       }
     });
