@@ -985,6 +985,11 @@
             : "Accept the request from " + name + "? Both contact addresses will be shared: " + name + " sees your organisation's address, and you see theirs.")) {
         return;
       }
+      // A decline cannot be undone either, so it asks first too, as Accept does.
+      if (button.getAttribute("data-action") === "decline" &&
+          !window.confirm("Decline the request from " + name + "? This cannot be undone: " + name + " is told you declined, and neither of you sees the other's contact address.")) {
+        return;
+      }
       if (button.getAttribute("data-action") === "block" &&
           !window.confirm("Block " + name + "? Its requests waiting for an answer are declined, and it cannot write to you again until you unblock it.")) {
         return;
