@@ -799,6 +799,28 @@ FIELD_HINTS = {
 }
 
 
+def test_forms_with_required_fields_say_so_in_words_that_read_well_seen_and_heard(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """ "Fields marked * are required" is seen; a screen reader, which hears no asterisk but
+    "required" at each such field, hears a sentence of its own, never "Fields marked required
+    are required"."""
+    organisation = create_organisation(client, name="Kidney Patients Flanders")
+    for path in (
+        "/ui/organisations/new",
+        f"/ui/organisations/{organisation['id']}/edit",
+        "/ui/admin/country-statuses",
+    ):
+        page = anonymous.get(path).text
+        note = re.search(r"<p class=\"hint\" data-required-note>(.*?)</p>", page)
+        assert note is not None, path
+        seen = re.sub(r'<span class="visually-hidden">.*?</span>', "", note[1])
+        heard = re.sub(r'<span aria-hidden="true">.*?</span>', "", note[1])
+        assert re.sub(r"<[^>]+>", "", seen) == "Fields marked * are required.", path
+        assert re.sub(r"<[^>]+>", "", heard) == "Fields announced as required must be filled in."
+        assert "marked required" not in page
+
+
 @pytest.mark.parametrize("field_id", list(FIELD_HINTS))
 def test_registration_form_says_in_plain_words_what_a_field_means_for_the_volunteer(
     client: TestClient, anonymous: TestClient, field_id: str
