@@ -1082,11 +1082,16 @@ def test_call_page_shows_more_partner_requests_in_the_page_not_the_api(
 def test_contact_page_without_any_open_call_says_so_instead_of_an_empty_choice(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """With no open or forthcoming call there is nothing to choose: the page says so."""
+    """With no open or forthcoming call there is nothing to choose: the page says so. Its link
+    to the drafts says where it leads in its own words, not "draft" alone."""
     patients = create_organisation(client, name="Patients With Nothing To Join")
     page = anonymous.get(f"/ui/organisations/{patients['id']}/contact").text
     assert "No call is open or forthcoming now" in page
     assert 'id="call-choice-form"' not in page
+    assert (
+        'If you have a draft for that call (<a href="/ui/drafts">see your drafts</a>), the next '
+        "step offers to name it too."
+    ) in page
 
 
 def test_own_profile_says_what_waits_in_the_inbox_and_names_the_drafts(
