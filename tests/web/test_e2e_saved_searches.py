@@ -109,9 +109,19 @@ def test_organisation_saves_and_deletes_searches_on_its_page(
         ("", None, 0.03),
     ]
 
-    page.once("dialog", lambda dialog: dialog.accept())
+    asked: list[str] = []
+
+    def accept(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     listed.first.get_by_role("button", name="Delete").click()
     expect(page.locator("#status")).to_contain_text("Deleted the saved search.")
+    assert asked == [
+        "Delete the saved search for new calls: “liquid biopsy <b>early</b> detection”? You "
+        "will no longer be told of new matches."
+    ]
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("calls that fit your profile")
     remaining = server.get(

@@ -1461,7 +1461,7 @@
 
     panel.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-action='delete-search']");
-      if (!button || !window.confirm("Delete this saved search? Nothing more is told for it.")) {
+      if (!button || !window.confirm("Delete the saved search for " + button.getAttribute("data-name") + "? You will no longer be told of new matches.")) {
         return;
       }
       button.disabled = true;
