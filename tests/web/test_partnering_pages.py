@@ -624,6 +624,15 @@ def test_inbox_panel_shows_received_and_sent_with_their_actions_and_messages_esc
     assert "From <a" in item
     assert "Writer University" in item
     assert "Waiting for your answer" in item
+    # Type, country, status and date are set apart by space on the page; a screen reader hears
+    # them apart too, never as one phrase.
+    line = re.search(r'<p class="meta">(.*?)</p>', item, re.S)
+    assert line is not None
+    heard = re.sub(r'<span class="country-code" aria-hidden="true">\w+</span>', "", line[1])
+    heard = " ".join(re.sub(r"<[^>]+>", "", heard).split())
+    assert re.fullmatch(
+        r"Academia, Netherlands, Waiting for your answer, Sent \d+ \w{3} \d{4}", heard
+    ), heard
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in item
     assert "<script>" not in page
     assert "<b>bold" not in page
