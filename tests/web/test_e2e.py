@@ -222,8 +222,19 @@ def test_user_builds_a_draft_closes_a_gap_and_exports_it(
     page.get_by_role("link", name="Sign in with your organisation key").click()
     page.get_by_label("Organisation key").fill("mm_wrong_key")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.locator("#sign-in-error")).to_contain_text("not valid")
-    page.get_by_label("Organisation key").fill(key)
+    # The refusal is the field's: marked, described by its message beside it, and focused;
+    # typing again clears both.
+    key_field = page.get_by_label("Organisation key")
+    expect(key_field).to_be_focused()
+    expect(key_field).to_have_attribute("aria-invalid", "true")
+    expect(key_field).to_have_accessible_description(
+        "This key is not valid: it is unknown, mistyped or revoked. Kept only in this browser "
+        "tab (session storage) until you sign out or close the tab, and sent only to this site."
+    )
+    expect(page.locator("#sign-in-error")).to_be_hidden()
+    key_field.fill(key)
+    expect(key_field).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#key-error")).to_be_hidden()
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(draft_url)
     expect(members).to_have_count(proposed)

@@ -93,8 +93,28 @@ def test_the_menu_counts_the_requests_waiting_until_they_are_answered(
     received = page.locator("#received-list li.contact-request")
     expect(received).to_have_count(2)
     page.evaluate("window.sameInboxPage = true")  # gone if the page were loaded again
-    received.get_by_role("button", name="Decline the request from Organoid Lab").click()
+    # Declining cannot be undone: it asks first, and cancelled, nothing is sent.
+    decline = received.get_by_role("button", name="Decline the request from Organoid Lab")
+    asked_first: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        asked_first.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    decline.click()
+    expect(decline).to_be_enabled()
+    expect(badge).to_have_text("2")
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    decline.click()
     expect(page.locator("#status")).to_contain_text("Declined.")
+    assert asked_first == 2 * [
+        "Decline the request from Organoid Lab? This cannot be undone: Organoid Lab is told you "
+        "declined, and neither of you sees the other's contact address."
+    ]
     expect(menu.get_by_role("link", name="Inbox, 1 waiting for your answer")).to_be_visible()
     expect(badge).to_have_text("1")
 

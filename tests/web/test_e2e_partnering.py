@@ -5,6 +5,7 @@ its inbox; only then do both see each other's contact address, on any page eithe
 A draft's missing stakeholder types are published as a partner request from its coverage panel.
 """
 
+import re
 from typing import Any
 
 import httpx
@@ -111,7 +112,15 @@ def test_writer_contacts_a_suggestion_and_addresses_are_shared_only_on_acceptanc
     page.get_by_role("button", name="Send message").click()
     errors = page.locator("#contact-errors")
     expect(errors).to_contain_text("Not sent")
-    page.get_by_label("Your message").fill(MESSAGE)
+    # The field is marked, and its description gives the error before its hint.
+    field = page.get_by_label("Your message")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_accessible_description(
+        re.compile(r"^Write your message first\. Plain text, at most 2,000 characters")
+    )
+    field.fill(MESSAGE)
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#message-error")).to_be_hidden()
     expect(page.locator("[data-message-count]")).to_have_text(
         f"{2000 - len(MESSAGE)} characters left."
     )

@@ -1,6 +1,7 @@
 """Saved searches in Chromium against a real uvicorn: an organisation saves a search from the
 page's form, sees why a wrong one is refused, and deletes one."""
 
+import re
 from typing import Any
 
 import httpx
@@ -56,7 +57,34 @@ def test_organisation_saves_and_deletes_searches_on_its_page(
     page.get_by_label("Country").select_option("BE")
     page.get_by_role("button", name="Save search").click()
     expect(page.locator("#saved-search-errors")).to_contain_text("Calls have no country")
+    expect(page.get_by_label("Country")).to_have_attribute("aria-invalid", "true")
     expect(listed).to_have_count(1)
+
+    # A refusal across fields marks each it concerns, described by it before its hint; a
+    # change to one of them takes the refusal and the marks away.
+    page.get_by_label("Country").select_option("")
+    expect(page.get_by_label("Country")).not_to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Calls that fit our profile").check()
+    page.get_by_role("button", name="Save search").click()
+    refusal = (
+        "Not saved: With “Calls that fit our profile” ticked, your profile is the search: "
+        "leave “What you look for” empty."
+    )
+    for label, hint in (
+        ("Calls that fit our profile", "Calls only:"),
+        ("What you look for", "Plain text,"),
+    ):
+        field = page.get_by_label(label)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        expect(field).to_have_accessible_description(
+            re.compile("^" + re.escape(f"{refusal} {hint}"))
+        )
+    page.get_by_label("What you look for").fill("")
+    expect(page.locator("#saved-search-errors")).to_be_hidden()
+    expect(page.locator("#saved-search-form [aria-invalid]")).to_have_count(0)
+    expect(page.get_by_label("What you look for")).to_have_accessible_description(
+        re.compile("^Plain text,")
+    )
 
     page.get_by_label("Tell me about").select_option("organisations")
     page.get_by_label("What you look for").fill("")
@@ -81,9 +109,19 @@ def test_organisation_saves_and_deletes_searches_on_its_page(
         ("", None, 0.03),
     ]
 
-    page.once("dialog", lambda dialog: dialog.accept())
+    asked: list[str] = []
+
+    def accept(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     listed.first.get_by_role("button", name="Delete").click()
     expect(page.locator("#status")).to_contain_text("Deleted the saved search.")
+    assert asked == [
+        "Delete the saved search for new calls: “liquid biopsy <b>early</b> detection”? You "
+        "will no longer be told of new matches."
+    ]
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("calls that fit your profile")
     remaining = server.get(

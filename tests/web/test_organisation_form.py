@@ -2,6 +2,7 @@
 programme rules read of a profile (its group of affiliated entities, whether it contributes to
 IHI in kind). In real Chromium against a real uvicorn serving the demo data."""
 
+import re
 from typing import Any
 
 import httpx
@@ -76,9 +77,18 @@ def test_past_projects_are_registered_edited_and_checked_through_the_form(
 
     # Fix it, remove the second, add a third.
     page.get_by_label("Year").nth(0).fill("2021")
-    page.get_by_role("button", name="Remove this project").nth(1).click()
+    page.get_by_role("button", name="Remove past project 2").click()
+    expect(page.locator("#status")).to_have_text("Past project removed.")
+    expect(page.get_by_role("button", name="Add a past project")).to_be_focused()
     page.get_by_role("button", name="Add a past project").click()
-    page.get_by_label("Project title").nth(1).fill("PD-HOME: home monitoring study")
+    # The new project takes the removed one's number.
+    expect(page.get_by_role("group", name="Past project 2")).to_have_count(1)
+    expect(page.get_by_role("button", name=re.compile("^Remove past project"))).to_have_text(
+        ["Remove past project 1", "Remove past project 2"]
+    )
+    page.get_by_role("group", name="Past project 2").get_by_label("Project title").fill(
+        "PD-HOME: home monitoring study"
+    )
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#status")).to_have_text("Saved your profile.")
     after = server.get(f"/organisations/{organisation_id}").json()["activities"]
@@ -160,7 +170,7 @@ def test_the_error_summary_goes_once_every_field_it_named_is_changed(page: Any) 
     named = ["Name", "Stakeholder type", "Country", "Website"]
     # A project without a title is refused in the page, before the API is asked.
     expect(summary.get_by_role("link")).to_have_text(["Past project 1, Project title"])
-    page.get_by_role("button", name="Remove this project").click()
+    page.get_by_role("button", name="Remove past project 1").click()
     expect(summary).to_be_hidden()
     expect(summary).to_be_empty()
 

@@ -803,6 +803,28 @@ FIELD_HINTS = {
 }
 
 
+def test_forms_with_required_fields_say_so_in_words_that_read_well_seen_and_heard(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """ "Fields marked * are required" is seen; a screen reader, which hears no asterisk but
+    "required" at each such field, hears a sentence of its own, never "Fields marked required
+    are required"."""
+    organisation = create_organisation(client, name="Kidney Patients Flanders")
+    for path in (
+        "/ui/organisations/new",
+        f"/ui/organisations/{organisation['id']}/edit",
+        "/ui/admin/country-statuses",
+    ):
+        page = anonymous.get(path).text
+        note = re.search(r"<p class=\"hint\" data-required-note>(.*?)</p>", page)
+        assert note is not None, path
+        seen = re.sub(r'<span class="visually-hidden">.*?</span>', "", note[1])
+        heard = re.sub(r'<span aria-hidden="true">.*?</span>', "", note[1])
+        assert re.sub(r"<[^>]+>", "", seen) == "Fields marked * are required.", path
+        assert re.sub(r"<[^>]+>", "", heard) == "Fields announced as required must be filled in."
+        assert "marked required" not in page
+
+
 @pytest.mark.parametrize("field_id", list(FIELD_HINTS))
 def test_registration_form_says_in_plain_words_what_a_field_means_for_the_volunteer(
     client: TestClient, anonymous: TestClient, field_id: str
@@ -858,6 +880,27 @@ def test_edit_form_is_filled_with_the_public_profile_only(
     assert '<option value="DE" selected>Germany</option>' in page
     assert "contact@detect.example" not in page
     assert f'data-organisation-id="{organisation["id"]}"' in page
+
+
+def test_edit_form_numbers_each_past_project_in_its_legend_and_remove_button(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Two projects' fields do not read the same: each sits in a group whose legend gives its
+    number, and its Remove button names it; the template the script copies is left unnumbered."""
+    organisation = create_organisation(
+        client,
+        name="Two Projects Lab",
+        activities=[{"title": "GAITWEAR"}, {"title": "TREMOR-NET"}],
+    )
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}/edit").text
+    number = r"<span data-activity-number>(\d*)</span>"
+    assert re.findall(rf"<legend>Past project {number}</legend>", page) == ["1", "2", ""]
+    assert re.findall(rf'"remove-activity">Remove past project {number}</button>', page) == [
+        "1",
+        "2",
+        "",
+    ]
+    assert "Remove this project" not in page
 
 
 def test_session_says_whom_a_key_stands_for(client: TestClient, anonymous: TestClient) -> None:
@@ -926,6 +969,52 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     assert "1 requirement of the call not met yet." in page
     assert "Needs 1 more patient organisation." in page
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
+
+
+def test_draft_panel_offers_no_remove_for_the_coordinator_but_says_what_to_do(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The API never removes a draft's coordinator, so its row has no Remove button (which
+    always failed) but a note on what to do first; every other member keeps its Remove."""
+    corpus = _corpus(client)
+    organisations = corpus["organisations"]
+    owner = organisations["Biopsy Assays BV"]
+
+    def panel(members: list[tuple[str, str]]) -> str:
+        response = client.post(
+            "/consortia",
+            headers=bearer(owner["api_key"]),
+            json={
+                "name": "LB draft",
+                "call_id": corpus["call"]["id"],
+                "members": [
+                    {"organisation_id": organisations[name]["id"], "role": role}
+                    for name, role in members
+                ],
+            },
+        )
+        assert response.status_code == 201, response.text
+        draft_id = response.json()["id"]
+        return anonymous.get(
+            f"/ui/consortia/{draft_id}/panel", headers=bearer(owner["api_key"])
+        ).text
+
+    page = panel([("Biopsy Assays BV", "coordinator"), ("Oslo Cancer Institute", "partner")])
+    assert re.findall(r'aria-label="(Remove [^"]+)"', page) == ["Remove Oslo Cancer Institute"]
+    rows = dict(re.findall(r'<tr data-organisation-id="(\d+)"(.*?)</tr>', page, re.S))
+    coordinator_row = rows[str(owner["id"])]
+    assert (
+        "data-coordinator-note>To remove the coordinator, make another member the "
+        "coordinator first.</p>" in coordinator_row
+    )
+    assert "data-coordinator-note" not in rows[str(organisations["Oslo Cancer Institute"]["id"])]
+
+    alone = panel([("Biopsy Assays BV", "coordinator")])
+    assert 'data-action="remove-member"' not in alone
+    assert (
+        "data-coordinator-note>To remove the coordinator, add another member and make it the "
+        "coordinator, or delete the draft.</p>"
+    ) in alone
 
 
 def test_draft_panel_names_the_new_country_a_candidate_brings(

@@ -626,6 +626,15 @@ def test_inbox_panel_shows_received_and_sent_with_their_actions_and_messages_esc
     assert "From <a" in item
     assert "Writer University" in item
     assert "Waiting for your answer" in item
+    # Type, country, status and date are set apart by space on the page; a screen reader hears
+    # them apart too, never as one phrase.
+    line = re.search(r'<p class="meta">(.*?)</p>', item, re.S)
+    assert line is not None
+    heard = re.sub(r'<span class="country-code" aria-hidden="true">\w+</span>', "", line[1])
+    heard = " ".join(re.sub(r"<[^>]+>", "", heard).split())
+    assert re.fullmatch(
+        r"Academia, Netherlands, Waiting for your answer, Sent \d+ \w{3} \d{4}", heard
+    ), heard
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in item
     assert "<script>" not in page
     assert "<b>bold" not in page
@@ -1084,11 +1093,16 @@ def test_call_page_shows_more_partner_requests_in_the_page_not_the_api(
 def test_contact_page_without_any_open_call_says_so_instead_of_an_empty_choice(
     client: TestClient, anonymous: TestClient
 ) -> None:
-    """With no open or forthcoming call there is nothing to choose: the page says so."""
+    """With no open or forthcoming call there is nothing to choose: the page says so. Its link
+    to the drafts says where it leads in its own words, not "draft" alone."""
     patients = create_organisation(client, name="Patients With Nothing To Join")
     page = anonymous.get(f"/ui/organisations/{patients['id']}/contact").text
     assert "No call is open or forthcoming now" in page
     assert 'id="call-choice-form"' not in page
+    assert (
+        'If you have a draft for that call (<a href="/ui/drafts">see your drafts</a>), the next '
+        "step offers to name it too."
+    ) in page
 
 
 def test_own_profile_says_what_waits_in_the_inbox_and_names_the_drafts(

@@ -182,7 +182,7 @@ def test_a_form_that_says_nothing_of_expertise_is_told_what_that_costs_and_may_s
     expect(hint).to_be_visible()
     page.get_by_label("Project title").fill("GAIT-AGE: gait in the elderly")
     expect(hint).to_be_hidden()
-    page.get_by_role("button", name="Remove this project").click()
+    page.get_by_role("button", name="Remove past project 1").click()
     expect(hint).to_be_visible()
     page.get_by_label("Expertise").fill("Wearable gait sensors.")
     expect(hint).to_be_hidden()

@@ -395,38 +395,56 @@
       return;
     }
     var error = document.getElementById("sign-in-error");
+    var field = form.elements.key;
+    var slot = document.getElementById("key-error");
+
+    // A missing or refused key is the field's error: it is marked and its message, beside it,
+    // is in its description, as on the registration form; any other failure (the site busy or
+    // unreachable) is the form's, at its top.
+    function showError(message, atField) {
+      if (atField) {
+        field.setAttribute("aria-invalid", "true");
+        slot.textContent = message;
+        slot.hidden = false;
+        field.focus();
+        return;
+      }
+      error.textContent = message;
+      error.hidden = false;
+      error.focus();
+    }
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var key = form.elements.key.value.trim();
+      var key = field.value.trim();
       error.hidden = true;
+      slot.hidden = true;
+      slot.textContent = "";
+      field.removeAttribute("aria-invalid");
       if (!key) {
-        error.textContent = "Paste your organisation key.";
-        error.hidden = false;
-        error.focus();
+        showError("Paste your organisation key.", true);
         return;
       }
       request("GET", "/ui/session", { key: key })
         .then(function (response) {
           if (!response.ok) {
             return problemOf(response).then(function (problem) {
-              throw new Error(
-                problem.status === 401
-                  ? "This key is not valid: it is unknown, mistyped or revoked."
-                  : problem.detail,
-              );
+              if (problem.status === 401) {
+                showError("This key is not valid: it is unknown, mistyped or revoked.", true);
+              } else {
+                showError(problem.detail, false);
+              }
+              return null;
             });
           }
-          return response.json();
-        })
-        .then(function (who) {
-          remember(key, who);
-          form.reset();
-          location.assign(safeNext(who));
+          return response.json().then(function (who) {
+            remember(key, who);
+            form.reset();
+            location.assign(safeNext(who));
+          });
         })
         .catch(function (failure) {
-          error.textContent = failure.message;
-          error.hidden = false;
-          error.focus();
+          showError(failure.message, false);
         });
     });
   }
@@ -726,11 +744,9 @@
           }
         });
       } else if (action === "remove-member") {
-        // No undo brings a member back, so the page asks first; not for the coordinator, whom
-        // the API never removes: its refusal says what to do instead.
-        var row = button.closest("tr[data-role]");
-        if ((!row || row.getAttribute("data-role") !== "coordinator") &&
-          !window.confirm("Remove " + name + " from the draft? To have it back, find it under “Add an organisation” and add it again.")) {
+        // No undo brings a member back, so the page asks first. The coordinator's row has no
+        // Remove: the API never removes it, and the row says what to do instead.
+        if (!window.confirm("Remove " + name + " from the draft? To have it back, find it under “Add an organisation” and add it again.")) {
           return;
         }
         button.disabled = true;
@@ -845,6 +861,7 @@
     }
     var errors = document.getElementById("contact-errors");
     var message = form.elements.message;
+    var slot = document.getElementById("message-error");
     var count = form.querySelector("[data-message-count]");
     var limit = Number(message.getAttribute("maxlength"));
 
@@ -861,6 +878,14 @@
         }
         return (error.field === "message" ? "Your message: " : "") + error.message;
       });
+    }
+
+    // What is wrong with the message itself is said beside it too, in its description, and
+    // the field is marked; typing clears both (setupFieldErrors).
+    function markMessage(text) {
+      message.setAttribute("aria-invalid", "true");
+      slot.textContent = text;
+      slot.hidden = false;
     }
 
     // Before the form: whether this organisation can be written to now (not one's own, no
@@ -906,8 +931,10 @@
       event.preventDefault();
       errors.hidden = true;
       message.removeAttribute("aria-invalid");
+      slot.hidden = true;
+      slot.textContent = "";
       if (!message.value.trim()) {
-        message.setAttribute("aria-invalid", "true");
+        markMessage("Write your message first.");
         showError({ detail: "write your message first." });
         return;
       }
@@ -933,8 +960,9 @@
               if (problem.status === 401) {
                 problem.detail = "your key is no longer valid. Sign in again.";
               }
-              if ((problem.errors || []).some(function (error) { return error.field === "message"; })) {
-                message.setAttribute("aria-invalid", "true");
+              var said = (problem.errors || []).filter(function (error) { return error.field === "message"; });
+              if (said.length) {
+                markMessage(said.map(function (error) { return error.message; }).join(" "));
               }
               showError(problem);
             });
@@ -1008,6 +1036,11 @@
           !window.confirm(button.hasAttribute("data-no-address")
             ? "Accept the request from " + name + "? You will see their contact address, but your profile gives none: " + name + " will see no address of yours."
             : "Accept the request from " + name + "? Both contact addresses will be shared: " + name + " sees your organisation's address, and you see theirs.")) {
+        return;
+      }
+      // A decline cannot be undone either, so it asks first too, as Accept does.
+      if (button.getAttribute("data-action") === "decline" &&
+          !window.confirm("Decline the request from " + name + "? This cannot be undone: " + name + " is told you declined, and neither of you sees the other's contact address.")) {
         return;
       }
       if (button.getAttribute("data-action") === "block" &&
@@ -1286,33 +1319,80 @@
       threshold: "Relevance needed (%)",
     };
 
-    // The API's rules across fields, said with the form's labels before anything is sent.
+    // The form's control for each of the API's fields.
+    var searchControls = {
+      target: "target",
+      text: "text",
+      fits_profile: "fits_profile",
+      stakeholder_types: "stakeholder_type",
+      countries: "country",
+      programme: "programme",
+      threshold: "threshold",
+    };
+
+    // The API's rules across fields, said with the form's labels before anything is sent, with
+    // the fields each concerns.
     function refusal(body) {
       if (body.fits_profile && body.target !== "calls") {
-        return "“Calls that fit our profile” is for new calls only: choose “New calls” under “Tell me about”, or untick it.";
+        return {
+          detail: "“Calls that fit our profile” is for new calls only: choose “New calls” under “Tell me about”, or untick it.",
+          fields: ["target", "fits_profile"],
+        };
       }
       if (body.fits_profile && body.text) {
-        return "With “Calls that fit our profile” ticked, your profile is the search: leave “What you look for” empty.";
+        return {
+          detail: "With “Calls that fit our profile” ticked, your profile is the search: leave “What you look for” empty.",
+          fields: ["fits_profile", "text"],
+        };
       }
       if (!body.fits_profile && !body.text) {
-        return "Fill in “What you look for”, or tick “Calls that fit our profile”.";
+        return { detail: "Fill in “What you look for”, or tick “Calls that fit our profile”.", fields: ["text", "fits_profile"] };
       }
       if (body.target === "calls" && body.countries.length) {
-        return "Calls have no country: set “Country” to “Any country”.";
+        return { detail: "Calls have no country: set “Country” to “Any country”.", fields: ["country"] };
       }
       if (body.target === "organisations" && body.programme) {
-        return "Organisations have no programme: set “Programme” to “Any programme”.";
+        return { detail: "Organisations have no programme: set “Programme” to “Any programme”.", fields: ["programme"] };
       }
       return null;
     }
 
-    function showErrors(form, problem) {
-      showProblem(form.querySelector("#saved-search-errors"), "Not saved: ", problem, function (error) {
+    // The refusal is said once, at the top of the form; each field it concerns is marked and
+    // described by it (before its own hint), until one of them is changed (`unmark`).
+    function showErrors(form, problem, controls) {
+      var box = form.querySelector("#saved-search-errors");
+      showProblem(box, "Not saved: ", problem, function (error) {
         if (error.message === problem.detail) {
           return null;
         }
         var field = String(error.field).split(".")[0];
         return (searchLabels[field] ? searchLabels[field] + ": " : "") + error.message;
+      });
+      var names = controls || (problem.errors || []).map(function (error) {
+        return searchControls[String(error.field).split(".")[0]];
+      });
+      names.forEach(function (name) {
+        var input = name ? form.elements[name] : null;
+        if (!input || input.getAttribute("aria-invalid") === "true") {
+          return;
+        }
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", (box.id + " " + (input.getAttribute("aria-describedby") || "")).trim());
+      });
+    }
+
+    function unmark(form) {
+      var box = form.querySelector("#saved-search-errors");
+      form.querySelectorAll("[aria-invalid]").forEach(function (input) {
+        input.removeAttribute("aria-invalid");
+        var rest = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (id) {
+          return id && id !== box.id;
+        });
+        if (rest.length) {
+          input.setAttribute("aria-describedby", rest.join(" "));
+        } else {
+          input.removeAttribute("aria-describedby");
+        }
       });
     }
 
@@ -1320,7 +1400,19 @@
       var box = form.querySelector("#saved-search-errors");
       box.hidden = true;
       box.replaceChildren();
+      unmark(form);
     }
+
+    // A change to a field the refusal concerns may answer it: the refusal and its marks go
+    // (it is checked again on Save), as a field's own error does (setupFieldErrors).
+    function changed(event) {
+      var form = event.target.closest && event.target.closest("form[data-action='save-search']");
+      if (form && event.target.getAttribute("aria-invalid") === "true") {
+        clearErrors(form);
+      }
+    }
+    panel.addEventListener("input", changed, true);
+    panel.addEventListener("change", changed, true);
 
     // A value the browser refuses (a relevance over 100%, say) is said by the browser: an
     // earlier refusal must not stay beside it.
@@ -1355,7 +1447,7 @@
       };
       var refused = refusal(body);
       if (refused) {
-        showErrors(form, { detail: refused });
+        showErrors(form, { detail: refused.detail }, refused.fields);
         return;
       }
       var submit = form.querySelector("button[type='submit']");
@@ -1422,7 +1514,7 @@
 
     panel.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-action='delete-search']");
-      if (!button || !window.confirm("Delete this saved search? Nothing more is told for it.")) {
+      if (!button || !window.confirm("Delete the saved search for " + button.getAttribute("data-name") + "? You will no longer be told of new matches.")) {
         return;
       }
       button.disabled = true;
@@ -1814,6 +1906,15 @@
     var activityTemplate = document.getElementById("activity-template");
     var activityCount = activityList.children.length;
 
+    // Each project's legend and Remove button say its place in the list, again after a change.
+    function numberActivities() {
+      Array.prototype.forEach.call(activityList.children, function (row, index) {
+        row.querySelectorAll("[data-activity-number]").forEach(function (number) {
+          number.textContent = String(index + 1);
+        });
+      });
+    }
+
     form.querySelector("[data-action='add-activity']").addEventListener("click", function () {
       var number = "n" + activityCount++;
       var row = activityTemplate.content.firstElementChild.cloneNode(true);
@@ -1827,13 +1928,16 @@
         label.htmlFor = label.htmlFor.replace("NEW", number);
       });
       activityList.appendChild(row);
+      numberActivities();
       row.querySelector("[data-part='title']").focus();
     });
     activityList.addEventListener("click", function (event) {
       var button = event.target.closest("[data-action='remove-activity']");
       if (button) {
         button.closest("[data-activity]").remove();
+        numberActivities();
         settleErrorSummaries();
+        announce("Past project removed.", "ok");
         form.querySelector("[data-action='add-activity']").focus();
       }
     });
