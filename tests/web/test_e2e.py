@@ -219,6 +219,8 @@ def test_user_builds_a_draft_closes_a_gap_and_exports_it(
     page.goto(draft_url)
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("#draft-panel")).to_be_hidden()
+    # The keyboard goes on from "Sign in", where "Sign out" was, not from the top of the page.
+    expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_focused()
     page.get_by_role("link", name="Sign in with your organisation key").click()
     page.get_by_label("Organisation key").fill("mm_wrong_key")
     page.get_by_role("button", name="Sign in", exact=True).click()

@@ -458,6 +458,12 @@
       forget();
       applySession();
       announce("Signed out: this tab no longer holds your key.", "info");
+      // The button is gone with the signed-in menu: the keyboard goes on from "Sign in", which
+      // takes its place, rather than from the top of the page.
+      var signIn = document.querySelector("[data-sign-in-link]");
+      if (signIn && signIn.offsetParent !== null) {
+        signIn.focus();
+      }
     });
   }
 
