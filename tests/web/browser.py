@@ -75,6 +75,19 @@ def launch_chromium(playwright: sync_api.Playwright) -> sync_api.Browser:
     )
 
 
+def answer_next_dialog(page: Any, asked: list[str], *, accept: bool) -> None:
+    """Answer the page's next dialog (a `confirm`), OK or Cancel, noting what it asked."""
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.once("dialog", answer)
+
+
 def sign_in(page: Any, key: str, name: str) -> None:
     """Sign the page's tab in with an organisation key, as a user does on the sign-in page."""
     page.goto("/ui/sign-in")

@@ -12,7 +12,7 @@ from playwright import sync_api
 from tests.factories import create_call, create_organisation
 from tests.helpers import bearer, created
 from tests.servers import ADMIN_TOKEN
-from tests.web.browser import SETTLED, sign_in
+from tests.web.browser import SETTLED, answer_next_dialog, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEMO_DATA = False
@@ -97,18 +97,11 @@ def test_the_menu_counts_the_requests_waiting_until_they_are_answered(
     decline = received.get_by_role("button", name="Decline the request from Organoid Lab")
     asked_first: list[str] = []
 
-    def answer(dialog: Any, accept: bool) -> None:
-        asked_first.append(dialog.message)
-        if accept:
-            dialog.accept()
-        else:
-            dialog.dismiss()
-
-    page.once("dialog", lambda dialog: answer(dialog, False))
+    answer_next_dialog(page, asked_first, accept=False)
     decline.click()
     expect(decline).to_be_enabled()
     expect(badge).to_have_text("2")
-    page.once("dialog", lambda dialog: answer(dialog, True))
+    answer_next_dialog(page, asked_first, accept=True)
     decline.click()
     expect(page.locator("#status")).to_contain_text("Declined.")
     assert asked_first == 2 * [

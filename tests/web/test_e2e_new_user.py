@@ -11,7 +11,7 @@ from playwright import sync_api
 
 from tests.factories import create_call, create_organisation
 from tests.helpers import bearer, created
-from tests.web.browser import DESKTOP, SETTLED, TIMEOUT_MS, sign_in
+from tests.web.browser import DESKTOP, SETTLED, TIMEOUT_MS, answer_next_dialog, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -156,15 +156,8 @@ def test_remove_asks_first_and_cancelled_keeps_the_member(
     expect(members).to_have_count(2)
     asked: list[str] = []
 
-    def answer(dialog: Any, accept: bool) -> None:
-        asked.append(dialog.message)
-        if accept:
-            dialog.accept()
-        else:
-            dialog.dismiss()
-
     remove = page.get_by_role("button", name="Remove Organoid Kidney Patients")
-    page.once("dialog", lambda dialog: answer(dialog, False))
+    answer_next_dialog(page, asked, accept=False)
     remove.click()
     assert asked == [
         "Remove Organoid Kidney Patients from the draft? To have it back, find it under “Add an "
@@ -175,7 +168,7 @@ def test_remove_asks_first_and_cancelled_keeps_the_member(
     stored = server.get(f"/consortia/{draft['id']}").json()
     assert [m["organisation"]["id"] for m in stored["members"]] == [writer["id"], patients["id"]]
 
-    page.once("dialog", lambda dialog: answer(dialog, True))
+    answer_next_dialog(page, asked, accept=True)
     remove.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#status")).to_have_text("Removed Organoid Kidney Patients.")

@@ -401,18 +401,7 @@
     // A missing or refused key is the field's error: it is marked and its message, beside it,
     // is in its description, as on the registration form; any other failure (the site busy or
     // unreachable) is the form's, at its top.
-    function showError(message, atField) {
-      if (atField) {
-        field.setAttribute("aria-invalid", "true");
-        slot.textContent = message;
-        slot.hidden = false;
-        field.focus();
-        return;
-      }
-      error.textContent = message;
-      error.hidden = false;
-      error.focus();
-    }
+    var showError = errorShower(field, slot, error);
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -447,6 +436,23 @@
           showError(failure.message, false);
         });
     });
+  }
+
+  // How a one-field form shows a refusal: the field's own (`atField`) marked invalid, said in
+  // `slot` (in the field's description) and focused; any other in the form's `box`, focused.
+  function errorShower(field, slot, box) {
+    return function (message, atField) {
+      if (atField) {
+        field.setAttribute("aria-invalid", "true");
+        slot.textContent = message;
+        slot.hidden = false;
+        field.focus();
+        return;
+      }
+      box.textContent = message;
+      box.hidden = false;
+      box.focus();
+    };
   }
 
   function setupSignOut() {
@@ -2182,18 +2188,7 @@
       email.focus();
     });
 
-    function showError(message, atField) {
-      if (atField) {
-        email.setAttribute("aria-invalid", "true");
-        slot.textContent = message;
-        slot.hidden = false;
-        email.focus();
-        return;
-      }
-      errors.textContent = message;
-      errors.hidden = false;
-      errors.focus();
-    }
+    var showError = errorShower(email, slot, errors);
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
