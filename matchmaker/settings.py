@@ -109,10 +109,11 @@ class Settings(BaseSettings):
     )
     public_base_url: str = Field(
         default="http://localhost:8000",
-        description="The address clients reach the service at (scheme, host and any path "
-        "prefix), used for the links in e-mails such as key recovery. Unset, `matchmaker "
-        "serve` uses the address it serves on (host and port, a loopback or wildcard host "
-        "written localhost), in every worker.",
+        description="The address clients reach the service at (scheme, host and port), used "
+        "for the links in e-mails such as key recovery; no path: the service must be served at "
+        "the root of its host, since its pages link to /ui/... Unset, `matchmaker serve` uses "
+        "the address it serves on (host and port, a loopback or wildcard host written "
+        "localhost), in every worker.",
     )
     key_recovery_rate_limit: int = Field(
         default=3,
@@ -229,11 +230,18 @@ class Settings(BaseSettings):
     @field_validator("public_base_url")
     @classmethod
     def _is_an_http_address(cls, value: str) -> str:
-        """Refuse an address e-mailed links could not use (no scheme, no host)."""
+        """Refuse an address e-mailed links could not use (no scheme, no host), or one with a
+        path: the pages link to /ui/..., /docs and /openapi.json from the root of the host, so
+        a proxy serving the service under a path would break them."""
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
                 f"{value!r} is not an http(s) address; give one such as https://matchmaker.example"
+            )
+        if parts.path not in ("", "/"):
+            raise ValueError(
+                f"{value!r} has a path, but the service must be served at the root of its host "
+                "(its pages link to /ui/...); give one such as https://matchmaker.example"
             )
         return value
 

@@ -5,6 +5,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
+from matchmaker.partnering.outbox import web_page
 from matchmaker.settings import Settings, split_origins
 
 
@@ -60,10 +61,26 @@ def test_a_public_base_url_links_could_not_use_is_refused(address: str) -> None:
     ]
 
 
-def test_a_public_base_url_may_carry_a_path_prefix() -> None:
-    """Behind a proxy that serves the service under a path, the prefix is kept."""
-    address = "https://research.example/matchmaker/"
-    assert Settings(public_base_url=address).public_base_url == address
+@pytest.mark.parametrize("address", ["https://research.example/mm", "https://research.example/mm/"])
+def test_a_public_base_url_with_a_path_prefix_is_refused(address: str) -> None:
+    """The pages link to /ui/..., /docs and /openapi.json from the root of the host, so the
+    service cannot be served under a path: e-mailed links there would lead to broken pages."""
+    with pytest.raises(ValidationError) as raised:
+        Settings(public_base_url=address)
+
+    assert [error["msg"] for error in raised.value.errors()] == [
+        f"Value error, {address!r} has a path, but the service must be served at the root of "
+        "its host (its pages link to /ui/...); give one such as https://matchmaker.example"
+    ]
+
+
+@pytest.mark.parametrize("address", ["https://research.example", "https://research.example/"])
+def test_a_public_base_url_at_the_root_is_taken_with_or_without_a_slash(address: str) -> None:
+    """A trailing slash alone is the root, and links built on it carry no double slash."""
+    settings = Settings(public_base_url=address)
+
+    assert settings.public_base_url == address
+    assert web_page(settings.public_base_url, "/inbox") == "https://research.example/ui/inbox"
 
 
 @pytest.mark.parametrize(
