@@ -156,6 +156,7 @@ def test_serve_links_e_mails_to_its_own_port_unless_the_setting_says_otherwise(
     assert len(links) == asked
     assert all(link.startswith(f"{expected}/ui/key-recovery/") for link in links), links
     assert log.count("E-mail links: ") == 1, log
+    assert "MATCHMAKER_SMTP_URL is unset" not in log  # it is set, to the test's SMTP server
     if explicit:
         assert f"E-mail links: {expected} (MATCHMAKER_PUBLIC_BASE_URL)\n" in log
     else:

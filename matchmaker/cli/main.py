@@ -21,7 +21,7 @@ from matchmaker.auth import OPERATOR
 from matchmaker.cli import Commands, fail, migrated_engine, refuse_an_unknown_revision
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
-from matchmaker.cli.notify import notify_app
+from matchmaker.cli.notify import SMTP_UNSET, notify_app
 from matchmaker.cli.rules import rules_app
 from matchmaker.cli.sync import sync_app
 from matchmaker.errors import DomainError
@@ -270,6 +270,8 @@ def serve(
             f"E-mail links: {served_at}, the address served on; for a public deployment set "
             "MATCHMAKER_PUBLIC_BASE_URL to the address people reach the service at."
         )
+    if settings.smtp_url is None:
+        typer.echo(SMTP_UNSET)
     uvicorn.run(
         "api.main:create_app",
         factory=True,
