@@ -13,6 +13,9 @@ from sqlalchemy.exc import ArgumentError
 
 # The databases the engine factory builds (`postgres` is an old spelling of `postgresql`).
 DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")
+# The shortest bootstrap admin token taken: one that can be guessed would open every write.
+# `openssl rand -hex 32` gives 64 characters; an issued key holds 256 random bits.
+ADMIN_TOKEN_MIN_LENGTH = 32
 
 
 def check_smtp_url(url: str) -> None:
@@ -59,7 +62,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None,
         description="A bearer token that acts as an admin key (for bootstrapping; "
-        "`matchmaker keys create --role admin` issues revocable ones).",
+        "`matchmaker keys create --role admin` issues revocable ones), at least "
+        f"{ADMIN_TOKEN_MIN_LENGTH} characters long, such as `openssl rand -hex 32` prints; "
+        "a shorter one stops the service at start.",
     )
     write_rate_limit: int = Field(
         default=120,
@@ -260,6 +265,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 "give one e-mail address, such as noreply@matchmaker.example or "
                 "Matchmaker <noreply@matchmaker.example>"
+            )
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse a short admin token at start, without showing it; an empty one is none."""
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < ADMIN_TOKEN_MIN_LENGTH:
+            raise ValueError(
+                f"an admin token must be at least {ADMIN_TOKEN_MIN_LENGTH} characters long; "
+                "make one with `openssl rand -hex 32`"
             )
         return value
 

@@ -1,5 +1,7 @@
 """Settings refuse values the service cannot use, without echoing them."""
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
@@ -47,6 +49,48 @@ def test_serve_and_notify_refuse_a_malformed_smtp_url_at_start(command: list[str
         "Error: MATCHMAKER_SMTP_URL: an SMTP URL must look like "
         "smtp://user:password@host:587 or smtps://host\n",
     )
+
+
+@pytest.mark.parametrize("token", ["a", "letmein", "guessable-admin-token-012345678"])
+def test_a_short_admin_token_is_refused_without_showing_it(token: str) -> None:
+    """A bootstrap admin token that could be guessed (up to 31 characters) stops the start;
+    the error says the length wanted, never the token."""
+    assert len(token) < 32
+    with pytest.raises(ValidationError) as raised:
+        Settings(admin_token=token)
+
+    assert [error["msg"] for error in raised.value.errors()] == [
+        "Value error, an admin token must be at least 32 characters long; make one with "
+        "`openssl rand -hex 32`"
+    ]
+    assert "input_value" not in str(raised.value)
+    if len(token) > 1:
+        assert token not in str(raised.value)
+
+
+def test_serve_refuses_a_short_admin_token_at_start(tmp_path: Path) -> None:
+    """`serve` ends in one line naming the variable, before touching the database."""
+    env = {
+        "MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
+        "MATCHMAKER_ADMIN_TOKEN": "letmein",
+    }
+    result = CliRunner().invoke(app, ["serve"], env=env)
+
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: MATCHMAKER_ADMIN_TOKEN: an admin token must be at least 32 characters long; "
+        "make one with `openssl rand -hex 32`\n",
+    )
+    assert not (tmp_path / "m.db").exists()
+
+
+def test_an_admin_token_of_32_characters_is_taken_and_an_empty_one_is_none() -> None:
+    """32 characters is enough; MATCHMAKER_ADMIN_TOKEN= (set but empty) means no admin token."""
+    token = "x" * 32
+    admin_token = Settings(admin_token=token).admin_token
+    assert admin_token is not None
+    assert admin_token.get_secret_value() == token
+    assert Settings(admin_token="").admin_token is None
 
 
 @pytest.mark.parametrize("address", ["matchmaker.example", "ftp://matchmaker.example", "https://"])
