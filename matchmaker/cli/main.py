@@ -87,7 +87,8 @@ def db_backup(
 ) -> None:
     """Copy the SQLite database to FILE while the service runs (SQLite's online backup).
 
-    For PostgreSQL use pg_dump (README, Operations).
+    FILE is readable by its owner only (mode 0600): it holds contact addresses and webhook
+    secrets. For PostgreSQL use pg_dump (README, Operations).
     """
     settings = get_settings()
     if not db.is_sqlite(settings.database_url):
