@@ -36,7 +36,7 @@ from models.organisation import Organisation
 from tests import postgres
 from tests.servers import stop, wait_until_healthy
 
-ADMIN = "load-test-admin"
+ADMIN = "load-test-admin-token-0123456789abcdef"
 # Unmeasured requests first, so that worker start-up (each fits its index) is not measured.
 WARM_UP_SECONDS = 15.0
 WEIGHTS = {

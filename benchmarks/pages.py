@@ -32,7 +32,7 @@ from models.call import Call
 from models.organisation import Organisation
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cordis"
-ADMIN = "benchmark-admin"
+ADMIN = "benchmark-admin-token-0123456789abcdef"
 SAMPLES = 5
 BUDGET_MS = 300.0
 

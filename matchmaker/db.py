@@ -401,12 +401,17 @@ def ping(engine: Engine) -> None:
         connection.execute(text("SELECT 1"))
 
 
+# The mode of a backup's file: its owner's alone.
+BACKUP_MODE = 0o600
+
+
 def backup_sqlite(url: str, target: Path) -> int:
     """Copy a SQLite database to `target` with SQLite's online backup API, consistent while
     the service reads and writes it (WAL: the copy is one snapshot and blocks no writer).
 
     Written to a temporary file beside `target`, checked, and renamed over it, so `target` is
-    always a whole database. Returns the number of pages copied.
+    always a whole database. It is readable and writable by its owner only (0600): it holds
+    contact addresses, webhook secrets and key hashes. Returns the number of pages copied.
     """
     source_path = make_url(url).database
     if not source_path or source_path == ":memory:" or not Path(source_path).exists():
@@ -414,6 +419,10 @@ def backup_sqlite(url: str, target: Path) -> int:
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     try:
+        # Created empty with its mode before SQLite opens it (SQLite gives its journal the
+        # same mode), so the copy is never readable by others, not even for a moment.
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, BACKUP_MODE))
+        os.chmod(partial, BACKUP_MODE)  # as a umask may have left it otherwise
         with (
             closing(sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)) as source,
             closing(sqlite3.connect(partial)) as copy,

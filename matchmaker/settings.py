@@ -13,6 +13,9 @@ from sqlalchemy.exc import ArgumentError
 
 # The databases the engine factory builds (`postgres` is an old spelling of `postgresql`).
 DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")
+# The shortest bootstrap admin token taken: one that can be guessed would open every write.
+# `openssl rand -hex 32` gives 64 characters; an issued key holds 256 random bits.
+ADMIN_TOKEN_MIN_LENGTH = 32
 
 
 def check_smtp_url(url: str) -> None:
@@ -59,7 +62,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None,
         description="A bearer token that acts as an admin key (for bootstrapping; "
-        "`matchmaker keys create --role admin` issues revocable ones).",
+        "`matchmaker keys create --role admin` issues revocable ones), at least "
+        f"{ADMIN_TOKEN_MIN_LENGTH} characters long, such as `openssl rand -hex 32` prints; "
+        "a shorter one stops the service at start.",
     )
     write_rate_limit: int = Field(
         default=120,
@@ -109,10 +114,11 @@ class Settings(BaseSettings):
     )
     public_base_url: str = Field(
         default="http://localhost:8000",
-        description="The address clients reach the service at (scheme, host and any path "
-        "prefix), used for the links in e-mails such as key recovery. Unset, `matchmaker "
-        "serve` uses the address it serves on (host and port, a loopback or wildcard host "
-        "written localhost), in every worker.",
+        description="The address clients reach the service at (scheme, host and port), used "
+        "for the links in e-mails such as key recovery; no path: the service must be served at "
+        "the root of its host, since its pages link to /ui/... Unset, `matchmaker serve` uses "
+        "the address it serves on (host and port, a loopback or wildcard host written "
+        "localhost), in every worker.",
     )
     key_recovery_rate_limit: int = Field(
         default=3,
@@ -229,11 +235,18 @@ class Settings(BaseSettings):
     @field_validator("public_base_url")
     @classmethod
     def _is_an_http_address(cls, value: str) -> str:
-        """Refuse an address e-mailed links could not use (no scheme, no host)."""
+        """Refuse an address e-mailed links could not use (no scheme, no host), or one with a
+        path: the pages link to /ui/..., /docs and /openapi.json from the root of the host, so
+        a proxy serving the service under a path would break them."""
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
                 f"{value!r} is not an http(s) address; give one such as https://matchmaker.example"
+            )
+        if parts.path not in ("", "/"):
+            raise ValueError(
+                f"{value!r} has a path, but the service must be served at the root of its host "
+                "(its pages link to /ui/...); give one such as https://matchmaker.example"
             )
         return value
 
@@ -252,6 +265,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 "give one e-mail address, such as noreply@matchmaker.example or "
                 "Matchmaker <noreply@matchmaker.example>"
+            )
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse a short admin token at start, without showing it; an empty one is none."""
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < ADMIN_TOKEN_MIN_LENGTH:
+            raise ValueError(
+                f"an admin token must be at least {ADMIN_TOKEN_MIN_LENGTH} characters long; "
+                "make one with `openssl rand -hex 32`"
             )
         return value
 

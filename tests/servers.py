@@ -17,7 +17,7 @@ import httpx
 
 from tests.postgres import free_port
 
-ADMIN_TOKEN = "test-admin-token"
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 
 
 def wait_until_healthy(base_url: str, process: subprocess.Popen[Any], *, seconds: float) -> None:

@@ -1,6 +1,8 @@
 """`matchmaker db backup FILE`: a consistent copy of a SQLite database, restorable (issue 21)."""
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -56,6 +58,26 @@ def test_backup_restores_every_row(tmp_path: Path, sqlite_template: Path) -> Non
     with TestClient(create_app(restored_settings)) as client:
         assert client.get("/organisations").json()["total"] == 5
         assert client.get("/calls/1/suggestions").json() == suggested
+
+
+def test_backup_is_readable_by_its_owner_only(tmp_path: Path, sqlite_template: Path) -> None:
+    """The copy holds contact addresses and webhook secrets: mode 0600 even under a umask that
+    lets everyone read (it was 0644), and also when it replaces a file others could read."""
+    source = tmp_path / "live.db"
+    source.write_bytes(sqlite_template.read_bytes())
+    backup = tmp_path / "copy.db"
+    backup.write_bytes(b"")
+    backup.chmod(0o644)
+    env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{source}"}
+    previous = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(app, ["db", "backup", str(backup)], env=env)
+    finally:
+        os.umask(previous)
+
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert _rows(backup) == _rows(source)
 
 
 def test_backup_refuses_postgresql_and_names_pg_dump(tmp_path: Path) -> None:

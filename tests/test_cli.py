@@ -43,11 +43,15 @@ def test_serve_loads_the_demo_only_into_sqlite_unless_told(
 
 @pytest.mark.slow
 def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
-    """`matchmaker serve` on a new database migrates it, loads the demo data and serves it."""
+    """`matchmaker serve` on a new database migrates it, loads the demo data and serves it,
+    and says at start where it serves and that e-mail waits without MATCHMAKER_SMTP_URL."""
     port = free_port()
+    environment = {
+        name: value for name, value in os.environ.items() if name != "MATCHMAKER_SMTP_URL"
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "matchmaker.cli.main", "serve", "--port", str(port)],
-        env={**os.environ, **_env(tmp_path / "new.db")},
+        env={**environment, **_env(tmp_path / "new.db")},
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -75,6 +79,8 @@ def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
     )
     assert f"Web interface: {base}/ui/calls\n" in output
     assert f"API docs: {base}/docs (ReDoc: {base}/redoc)\n" in output
+    # As `notify run` says it: the background delivery passes send no e-mail either.
+    assert "MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.\n" in output
 
 
 def test_db_upgrade_and_downgrade(tmp_path: Path) -> None:
@@ -167,6 +173,26 @@ def test_db_backup_says_what_to_do_instead_of_a_traceback(tmp_path: Path) -> Non
         "MATCHMAKER_DATABASE_URL.\n",
     )
     assert not (tmp_path / "copy.db").exists()
+
+
+def test_notify_run_says_where_e_mail_goes_and_where_its_links_lead(tmp_path: Path) -> None:
+    """Without MATCHMAKER_SMTP_URL and MATCHMAKER_PUBLIC_BASE_URL, `notify run` says that e-mail
+    waits and which address its links use (it cannot know the port `serve` uses); with the
+    address set, it says nothing of it."""
+    runner = CliRunner()
+    env = {**_env(tmp_path / "m.db"), "MATCHMAKER_SMTP_URL": None}
+    runner.invoke(app, ["db", "upgrade"], env=env)
+    unset = runner.invoke(app, ["notify", "run"], env={**env, "MATCHMAKER_PUBLIC_BASE_URL": None})
+    assert unset.exit_code == 0, unset.output
+    assert unset.stderr == (
+        "MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.\n"
+        "Links in e-mails lead to http://localhost:8000 (MATCHMAKER_PUBLIC_BASE_URL is unset).\n"
+    )
+    get_settings.cache_clear()  # the next command reads another environment
+    public = {**env, "MATCHMAKER_PUBLIC_BASE_URL": "https://matchmaker.example"}
+    addressed = runner.invoke(app, ["notify", "run"], env=public)
+    assert addressed.exit_code == 0, addressed.output
+    assert addressed.stderr == "MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.\n"
 
 
 def test_keys_revoke_says_when_a_key_was_revoked_already(tmp_path: Path) -> None:

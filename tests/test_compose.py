@@ -21,7 +21,7 @@ from tests.postgres import free_port
 from tests.servers import stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN_TOKEN = "compose-admin-token"
+ADMIN_TOKEN = "compose-admin-token-0123456789abcdef"
 PASSWORD = "compose-password"
 # Compose's interpolation forms used in compose.yaml: ${NAME:-default} and ${NAME:?error}.
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<kind>[-?])(?P<rest>[^}]*))?\}")

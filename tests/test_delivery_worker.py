@@ -128,7 +128,7 @@ def test_serve_links_e_mails_to_its_own_port_unless_the_setting_says_otherwise(
     recorder = Recorder()
     env = {"MATCHMAKER_DELIVERY_INTERVAL": "0.2", "MATCHMAKER_KEY_RECOVERY_RATE_LIMIT": "0"}
     if explicit:
-        env["MATCHMAKER_PUBLIC_BASE_URL"] = "https://matchmaker.example/partners"
+        env["MATCHMAKER_PUBLIC_BASE_URL"] = "https://partners.matchmaker.example"
     with smtp_server(recorder) as smtp_port:
         env["MATCHMAKER_SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}"
         with running_server(database_url, workers=2, env=env, cli=True) as server:
@@ -146,7 +146,7 @@ def test_serve_links_e_mails_to_its_own_port_unless_the_setting_says_otherwise(
 
     assert workers <= answered_by
     expected = (
-        "https://matchmaker.example/partners" if explicit else f"http://localhost:{server.port}"
+        "https://partners.matchmaker.example" if explicit else f"http://localhost:{server.port}"
     )
     links = [
         link
@@ -156,6 +156,7 @@ def test_serve_links_e_mails_to_its_own_port_unless_the_setting_says_otherwise(
     assert len(links) == asked
     assert all(link.startswith(f"{expected}/ui/key-recovery/") for link in links), links
     assert log.count("E-mail links: ") == 1, log
+    assert "MATCHMAKER_SMTP_URL is unset" not in log  # it is set, to the test's SMTP server
     if explicit:
         assert f"E-mail links: {expected} (MATCHMAKER_PUBLIC_BASE_URL)\n" in log
     else:

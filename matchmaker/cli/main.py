@@ -22,7 +22,7 @@ from matchmaker.cli import Commands, fail, migrated_engine, refuse_an_unknown_re
 from matchmaker.cli.access_log import HideLinkTokens
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
-from matchmaker.cli.notify import notify_app
+from matchmaker.cli.notify import SMTP_UNSET, notify_app
 from matchmaker.cli.rules import rules_app
 from matchmaker.cli.sync import sync_app
 from matchmaker.errors import DomainError
@@ -88,7 +88,8 @@ def db_backup(
 ) -> None:
     """Copy the SQLite database to FILE while the service runs (SQLite's online backup).
 
-    For PostgreSQL use pg_dump (README, Operations).
+    FILE is readable by its owner only (mode 0600): it holds contact addresses and webhook
+    secrets. For PostgreSQL use pg_dump (README, Operations).
     """
     settings = get_settings()
     if not db.is_sqlite(settings.database_url):
@@ -277,6 +278,8 @@ def serve(
             f"E-mail links: {served_at}, the address served on; for a public deployment set "
             "MATCHMAKER_PUBLIC_BASE_URL to the address people reach the service at."
         )
+    if settings.smtp_url is None:
+        typer.echo(SMTP_UNSET)
     uvicorn.run(
         "api.main:create_app",
         factory=True,

@@ -9,6 +9,9 @@ from matchmaker.cli import Commands, fail, migrated_engine
 from matchmaker.partnering.worker import deliver_once, smtp_sender
 from matchmaker.settings import get_settings
 
+# Said at start by `notify run` and by `serve`, whose background passes send e-mail too.
+SMTP_UNSET = "MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox."
+
 notify_app = typer.Typer(help="Notification commands.", no_args_is_help=True, cls=Commands)
 
 
@@ -22,6 +25,7 @@ def notify_run(
     """Send the due notifications once, by e-mail and to webhooks, then exit.
 
     E-mail goes to the SMTP server of MATCHMAKER_SMTP_URL, each at once or in a daily digest.
+    Its links lead to MATCHMAKER_PUBLIC_BASE_URL (http://localhost:8000 when unset).
 
     Exits with 2 if any message failed; it is retried on a later run.
     """
@@ -31,7 +35,14 @@ def notify_run(
     except ValueError as error:
         fail(str(error))
     if sender is None:
-        typer.echo("MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.", err=True)
+        typer.echo(SMTP_UNSET, err=True)
+    if "public_base_url" not in settings.model_fields_set:
+        # Unlike `serve`, this command cannot know the port the service is served on.
+        typer.echo(
+            f"Links in e-mails lead to {settings.public_base_url} "
+            "(MATCHMAKER_PUBLIC_BASE_URL is unset).",
+            err=True,
+        )
     engine = migrated_engine()
     try:
         with httpx.Client() as client:

@@ -26,7 +26,7 @@ from tests.helpers import assert_problem, bearer, count_rows, mailed_links, sett
 from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server
 from tests.servers import ADMIN_TOKEN
 
-BASE_URL = "https://matchmaker.example/app"
+BASE_URL = "https://matchmaker.example"
 LINK = re.compile(re.escape(BASE_URL) + r"/ui/claims/(\d+)/([A-Za-z0-9_-]+)")
 RECORD_ACTIVITIES = [
     {"title": "EARLYDX: early detection of colorectal cancer", "year": 2022, "role": "coordinator"},

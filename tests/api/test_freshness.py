@@ -20,7 +20,7 @@ from tests.helpers import assert_problem, bearer, mark_confirmed
 from tests.matchmaker.partnering.smtp import Recorder, smtp_server, worker_pass
 from tests.servers import ADMIN_TOKEN
 
-BASE_URL = "https://matchmaker.example/app"
+BASE_URL = "https://matchmaker.example"
 
 
 def test_months_before_counts_calendar_months() -> None:

@@ -23,7 +23,7 @@ from tests.factories import create_organisation
 from tests.helpers import assert_problem, bearer, count_rows, mailed_links, settings_for
 from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server
 
-BASE_URL = "https://matchmaker.example/app"
+BASE_URL = "https://matchmaker.example"
 LINK = re.compile(re.escape(BASE_URL) + r"/ui/key-recovery/(\d+)/([A-Za-z0-9_-]+)")
 ACCEPTED = {
     "detail": "If the organisation exists and the address is its contact address, a link "

@@ -1,10 +1,13 @@
 """Settings refuse values the service cannot use, without echoing them."""
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
+from matchmaker.partnering.outbox import web_page
 from matchmaker.settings import Settings, split_origins
 
 
@@ -48,6 +51,48 @@ def test_serve_and_notify_refuse_a_malformed_smtp_url_at_start(command: list[str
     )
 
 
+@pytest.mark.parametrize("token", ["a", "letmein", "guessable-admin-token-012345678"])
+def test_a_short_admin_token_is_refused_without_showing_it(token: str) -> None:
+    """A bootstrap admin token that could be guessed (up to 31 characters) stops the start;
+    the error says the length wanted, never the token."""
+    assert len(token) < 32
+    with pytest.raises(ValidationError) as raised:
+        Settings(admin_token=token)
+
+    assert [error["msg"] for error in raised.value.errors()] == [
+        "Value error, an admin token must be at least 32 characters long; make one with "
+        "`openssl rand -hex 32`"
+    ]
+    assert "input_value" not in str(raised.value)
+    if len(token) > 1:
+        assert token not in str(raised.value)
+
+
+def test_serve_refuses_a_short_admin_token_at_start(tmp_path: Path) -> None:
+    """`serve` ends in one line naming the variable, before touching the database."""
+    env = {
+        "MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
+        "MATCHMAKER_ADMIN_TOKEN": "letmein",
+    }
+    result = CliRunner().invoke(app, ["serve"], env=env)
+
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: MATCHMAKER_ADMIN_TOKEN: an admin token must be at least 32 characters long; "
+        "make one with `openssl rand -hex 32`\n",
+    )
+    assert not (tmp_path / "m.db").exists()
+
+
+def test_an_admin_token_of_32_characters_is_taken_and_an_empty_one_is_none() -> None:
+    """32 characters is enough; MATCHMAKER_ADMIN_TOKEN= (set but empty) means no admin token."""
+    token = "x" * 32
+    admin_token = Settings(admin_token=token).admin_token
+    assert admin_token is not None
+    assert admin_token.get_secret_value() == token
+    assert Settings(admin_token="").admin_token is None
+
+
 @pytest.mark.parametrize("address", ["matchmaker.example", "ftp://matchmaker.example", "https://"])
 def test_a_public_base_url_links_could_not_use_is_refused(address: str) -> None:
     """The links e-mailed (key recovery, unsubscribe) need a scheme and a host."""
@@ -60,10 +105,26 @@ def test_a_public_base_url_links_could_not_use_is_refused(address: str) -> None:
     ]
 
 
-def test_a_public_base_url_may_carry_a_path_prefix() -> None:
-    """Behind a proxy that serves the service under a path, the prefix is kept."""
-    address = "https://research.example/matchmaker/"
-    assert Settings(public_base_url=address).public_base_url == address
+@pytest.mark.parametrize("address", ["https://research.example/mm", "https://research.example/mm/"])
+def test_a_public_base_url_with_a_path_prefix_is_refused(address: str) -> None:
+    """The pages link to /ui/..., /docs and /openapi.json from the root of the host, so the
+    service cannot be served under a path: e-mailed links there would lead to broken pages."""
+    with pytest.raises(ValidationError) as raised:
+        Settings(public_base_url=address)
+
+    assert [error["msg"] for error in raised.value.errors()] == [
+        f"Value error, {address!r} has a path, but the service must be served at the root of "
+        "its host (its pages link to /ui/...); give one such as https://matchmaker.example"
+    ]
+
+
+@pytest.mark.parametrize("address", ["https://research.example", "https://research.example/"])
+def test_a_public_base_url_at_the_root_is_taken_with_or_without_a_slash(address: str) -> None:
+    """A trailing slash alone is the root, and links built on it carry no double slash."""
+    settings = Settings(public_base_url=address)
+
+    assert settings.public_base_url == address
+    assert web_page(settings.public_base_url, "/inbox") == "https://research.example/ui/inbox"
 
 
 @pytest.mark.parametrize(
