@@ -9,11 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api.main import create_app
 from matchmaker.cli.main import app, loads_demo
 from matchmaker.db import head_revision
 from matchmaker.settings import get_settings
+from tests.factories import create_organisation
+from tests.helpers import settings_for
 from tests.postgres import free_port
 from tests.servers import wait_until_healthy
 
@@ -193,6 +197,18 @@ def test_notify_run_says_where_e_mail_goes_and_where_its_links_lead(tmp_path: Pa
     addressed = runner.invoke(app, ["notify", "run"], env=public)
     assert addressed.exit_code == 0, addressed.output
     assert addressed.stderr == "MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.\n"
+    assert addressed.stdout.endswith("Waiting in the outbox: 0 e-mails.\n")
+    # A key-recovery e-mail asked for waits, and the run says so, where it said nothing of it.
+    with TestClient(create_app(settings_for(env["MATCHMAKER_DATABASE_URL"]))) as client:
+        organisation = create_organisation(client, contact_email="team@lumc.example")
+        asked = client.post(
+            f"/organisations/{organisation['id']}/key-recovery",
+            json={"contact_email": "team@lumc.example"},
+        )
+        assert asked.status_code == 202, asked.text
+    get_settings.cache_clear()
+    waiting = runner.invoke(app, ["notify", "run"], env=public)
+    assert waiting.stdout.endswith("Waiting in the outbox: 1 e-mail.\n"), waiting.output
 
 
 def test_keys_revoke_says_when_a_key_was_revoked_already(tmp_path: Path) -> None:

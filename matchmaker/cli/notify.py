@@ -4,10 +4,13 @@ from typing import Annotated
 
 import httpx
 import typer
+from sqlmodel import Session
 
 from matchmaker.cli import Commands, fail, migrated_engine
+from matchmaker.partnering.outbox import waiting
 from matchmaker.partnering.worker import deliver_once, smtp_sender
 from matchmaker.settings import get_settings
+from matchmaker.wording import plural
 
 # Said at start by `notify run` and by `serve`, whose background passes send e-mail too.
 SMTP_UNSET = "MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox."
@@ -47,6 +50,8 @@ def notify_run(
     try:
         with httpx.Client() as client:
             done = deliver_once(engine, settings=settings, send=sender, client=client, limit=limit)
+        with Session(engine) as session:
+            left = waiting(session)
     finally:
         if sender is not None:
             sender.close()
@@ -63,5 +68,8 @@ def notify_run(
         f"Muted {email.muted} (e-mail off); {digests.digests} digests of {digests.messages} "
         f"messages; webhooks: delivered {webhooks.delivered}, failed {webhooks.failed}."
     )
+    # Whether an e-mail someone waits for has gone: those left are sent by a later run (with
+    # MATCHMAKER_SMTP_URL set, once due: a digest's day, a retry's time).
+    typer.echo(f"Waiting in the outbox: {plural(left, 'e-mail')}.")
     if email.failed or digests.failed or webhooks.failed:
         raise typer.Exit(2)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from models.notifications import Webhook, WebhookDelivery
@@ -188,3 +188,10 @@ def enqueue(
     )
     (added,) = add_messages(session, [message])
     return added
+
+
+def waiting(session: Session) -> int:
+    """How many e-mails wait in the outbox to be sent (due now or retried later), for an
+    operator asking whether one went out."""
+    statement = select(func.count()).where(col(OutboxMessage.status) == OutboxStatus.pending)
+    return int(session.scalar(statement) or 0)
