@@ -20,6 +20,7 @@ from matchmaker.auth import OPERATOR, hash_secret
 from matchmaker.errors import NotFound
 from matchmaker.keys import issue_organisation_key
 from matchmaker.partnering.outbox import Event, enqueue, web_page
+from matchmaker.wording import say_moment
 from models.apikey import ApiKey
 from models.common import utc_now
 from models.keyrecovery import KeyRecoveryToken
@@ -41,11 +42,12 @@ def recovery_link(base_url: str, organisation_id: int, token: str) -> str:
     return web_page(base_url, f"/key-recovery/{organisation_id}/{token}")
 
 
-def _body(organisation: Organisation, link: str) -> str:
+def _body(organisation: Organisation, link: str, until: datetime) -> str:
     return (
         f"Someone asked for a new organisation key for {organisation.name} on matchmaker: "
         "the key that signs in to the site.\n\n"
-        f"To get one, open this link within 30 minutes and press the button:\n\n{link}\n\n"
+        f"To get one, open this link within 30 minutes (until {say_moment(until)}) and press "
+        f"the button:\n\n{link}\n\n"
         "The link works once. The new key replaces every key the organisation has now: "
         "sign in with the new one, and give it to anyone (or any program) that used an old "
         "one.\n\n"
@@ -82,8 +84,12 @@ def request_recovery(
         session,
         organisation_id=organisation_id,
         event=Event.key_recovery,
-        subject="Your new matchmaker organisation key",
-        body=_body(organisation, recovery_link(base_url, organisation_id, token)),
+        subject=f"A link to replace the matchmaker key of {organisation.name}",
+        body=_body(
+            organisation,
+            recovery_link(base_url, organisation_id, token),
+            now + RECOVERY_LIFETIME,
+        ),
     )
     return token
 

@@ -199,7 +199,7 @@ def test_notify_run_says_where_e_mail_goes_and_where_its_links_lead(tmp_path: Pa
     assert addressed.stderr == "MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.\n"
     assert addressed.stdout.endswith("Waiting in the outbox: 0 e-mails.\n")
     # A key-recovery e-mail asked for waits, and the run says so, where it said nothing of it.
-    with TestClient(create_app(settings_for(env["MATCHMAKER_DATABASE_URL"]))) as client:
+    with TestClient(create_app(settings_for(f"sqlite:///{tmp_path / 'm.db'}"))) as client:
         organisation = create_organisation(client, contact_email="team@lumc.example")
         asked = client.post(
             f"/organisations/{organisation['id']}/key-recovery",

@@ -81,6 +81,11 @@ def test_recovery_link_is_mailed_and_issues_a_working_key_once(
     mailed = recorder.messages[0].get_content()
     assert "for a new organisation key for " in mailed
     assert "API" not in mailed
+    # The subject says it holds a link, not a key; the link's end is a moment, in UTC.
+    assert recorder.messages[0]["Subject"] == (
+        f"A link to replace the matchmaker key of {organisation['name']}"
+    )
+    assert re.search(r"within 30 minutes \(until \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC\)", mailed)
     with Session(engine) as session:
         stored = session.scalars(select(KeyRecoveryToken)).one()
         assert token not in stored.token_hash
