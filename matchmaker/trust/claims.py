@@ -113,11 +113,18 @@ def claim_link(base_url: str, claim_id: int, token: str) -> str:
     return web_page(base_url, f"/claims/{claim_id}/{token}")
 
 
-def _body(claimant: Organisation, record: Organisation, link: str, hours: int) -> str:
+def _body(
+    claimant: Organisation, record: Organisation, link: str, hours: int, base_url: str
+) -> str:
+    profile = web_page(base_url, f"/organisations/{stored_id(claimant)}")
     return (
+        "matchmaker helps research consortia for EU health programmes find their partners; "
+        "it holds profiles of organisations, some imported from the EU's CORDIS records of "
+        "funded projects.\n\n"
         f"{claimant.name} (profile {claimant.id} on matchmaker) says it is {record.name}, "
         f"the organisation CORDIS lists as {record.external_id}, and asks to take over its "
-        "record: its projects would be shown on that profile as verified.\n\n"
+        "record: its projects would be shown on that profile as verified. You can read the "
+        f"profile first, without signing in:\n\n{profile}\n\n"
         f"If this is right, open this link within {hours} hours and confirm:\n\n{link}\n\n"
         "The link works once. If you do not know this profile, ignore this message: nothing "
         "changes.\n"
@@ -199,7 +206,9 @@ def create_claim(
             organisation_id=stored_id(record),
             event=Event.claim_confirmation,
             subject=f"Confirm that {claimant.name} is {record.name} on matchmaker",
-            body=_body(claimant, record, claim_link(base_url, stored_id(claim), token), hours),
+            body=_body(
+                claimant, record, claim_link(base_url, stored_id(claim), token), hours, base_url
+            ),
             to_address=address,
             ids=AboutIds(claim_id=stored_id(claim)),
         )

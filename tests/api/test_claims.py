@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -125,6 +126,12 @@ def test_a_claim_confirmed_by_its_link_merges_the_record_with_verified_projects(
     [(to, claim_id, token)] = mailed_links(recorder.messages, LINK)
     assert (to, claim_id) == ("partnering@oncomark.example", body["id"])
     assert recorder.messages[0]["X-Matchmaker-Event"] == "claim_confirmation"
+    # Whoever reads it can check the claimant first: its public profile is linked.
+    mailed = recorder.messages[0].get_content()
+    profile = re.search(r"\S+/ui/organisations/(\d+)\n", mailed)
+    assert profile is not None
+    assert int(profile.group(1)) == claimant["id"]
+    assert anonymous.get(urlsplit(profile.group().strip()).path).status_code == 200
     with Session(engine) as session:
         assert session.scalars(select(col(OutboxMessage.body))).one() == REDACTED_BODY
         assert token not in (session.scalars(select(col(Claim.token_hash))).one() or "")
