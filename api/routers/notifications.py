@@ -3,7 +3,7 @@ its signed webhooks and their delivery log."""
 
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
@@ -28,6 +28,7 @@ from matchmaker.partnering import preferences, webhooks
 from models.apikey import KeyRole
 from models.common import Page
 from models.notifications import (
+    EmailFrequency,
     NotificationPreferences,
     Webhook,
     WebhookCreate,
@@ -121,11 +122,11 @@ def set_notification_preferences(
 
 
 def _unsubscribe_page(
-    request: Request, session: Session, token: str, *, turn_off: bool
+    request: Request, session: Session, token: str, *, choice: EmailFrequency | None
 ) -> HTMLResponse:
     try:
-        if turn_off:
-            organisation = preferences.unsubscribe(session, token=token)
+        if choice is not None:
+            organisation = preferences.unsubscribe(session, token=token, email=choice)
         else:
             organisation = preferences.holder(session, token=token)
     except NotFound:
@@ -140,7 +141,7 @@ def _unsubscribe_page(
         "invalid": "",
         "name": organisation.name,
         "organisation_id": organisation.id,
-        "done": turn_off,
+        "done": choice.value if choice is not None else "",
     }
     return render(request, "unsubscribe.html", context, private=True)
 
@@ -154,7 +155,7 @@ def _unsubscribe_page(
 def unsubscribe(token: UnsubscribeToken, request: Request, session: SessionDep) -> HTMLResponse:
     """The link in every notification e-mail: a page whose button turns the organisation's
     e-mail off, no key. Opening it changes nothing (mail scanners open every link)."""
-    return _unsubscribe_page(request, session, token, turn_off=False)
+    return _unsubscribe_page(request, session, token, choice=None)
 
 
 @router.post(
@@ -164,11 +165,23 @@ def unsubscribe(token: UnsubscribeToken, request: Request, session: SessionDep) 
     responses=UNSUBSCRIBE_ANSWERS,
 )
 def unsubscribe_one_click(
-    token: UnsubscribeToken, request: Request, session: WriteSessionDep, _writer: WriterDep
+    token: UnsubscribeToken,
+    request: Request,
+    session: WriteSessionDep,
+    _writer: WriterDep,
+    email: Annotated[
+        str,
+        Query(
+            description="`daily` for the page's other button, one e-mail a day instead; "
+            "anything else, or none (as mail programs send it), turns e-mail off."
+        ),
+    ] = "off",
 ) -> HTMLResponse:
-    """The page's button, and the one-click unsubscribe of RFC 8058 (`List-Unsubscribe-Post`)
-    as mail programs send it: turns the organisation's e-mail off."""
-    return _unsubscribe_page(request, session, token, turn_off=True)
+    """The page's buttons, and the one-click unsubscribe of RFC 8058 (`List-Unsubscribe-Post`)
+    as mail programs send it: turns the organisation's e-mail off, or with `?email=daily` to
+    one e-mail a day."""
+    choice = EmailFrequency.daily if email == "daily" else EmailFrequency.off
+    return _unsubscribe_page(request, session, token, choice=choice)
 
 
 def _public(webhook: Webhook) -> WebhookPublic:

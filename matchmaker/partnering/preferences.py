@@ -13,7 +13,7 @@ import re
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -94,6 +94,14 @@ def set_preferences(
     check_unversioned(expected_version)
     now = now or utc_now()
     preference = ensure_preference(session, organisation_id=organisation_id, now=now)
+    _choose(session, preference, email, now)
+    return email
+
+
+def _choose(
+    session: Session, preference: NotificationPreference, email: EmailFrequency, now: datetime
+) -> None:
+    """Store a choice of when e-mail goes out; choosing the digest starts its day."""
     if preference.email != email.value:
         if email is EmailFrequency.daily:
             preference.digest_since = now
@@ -101,7 +109,6 @@ def set_preferences(
         preference.updated_at = now
         session.add(preference)
         session.flush()
-    return email
 
 
 def holder(session: Session, *, token: str) -> Organisation:
@@ -119,19 +126,18 @@ def holder(session: Session, *, token: str) -> Organisation:
     return organisation
 
 
-def unsubscribe(session: Session, *, token: str, now: datetime | None = None) -> Organisation:
-    """Turn e-mail off for the organisation a link's token belongs to; NotFound if none."""
-    if not _TOKEN.fullmatch(token):
+def unsubscribe(
+    session: Session,
+    *,
+    token: str,
+    now: datetime | None = None,
+    email: EmailFrequency = EmailFrequency.off,
+) -> Organisation:
+    """Turn e-mail off (or to the daily digest, the link's page's other choice) for the
+    organisation a link's token belongs to; NotFound if none."""
+    organisation = holder(session, token=token)
+    preference = session.get(NotificationPreference, organisation.id, with_for_update=True)
+    if preference is None:  # deleted with its organisation meanwhile
         raise NotFound(UNKNOWN_LINK)
-    now = now or utc_now()
-    result = session.execute(
-        update(NotificationPreference)
-        .where(col(NotificationPreference.unsubscribe_token) == token)
-        .values(email=EmailFrequency.off.value, updated_at=now)
-        .returning(col(NotificationPreference.organisation_id))
-    )
-    organisation_id = result.scalar()
-    organisation = session.get(Organisation, organisation_id) if organisation_id else None
-    if organisation is None:
-        raise NotFound(UNKNOWN_LINK)
+    _choose(session, preference, email, now or utc_now())
     return organisation

@@ -121,6 +121,32 @@ def test_the_unsubscribe_link_of_an_email_turns_email_off(
     assert statuses(engine) == ["sent", "muted"]
 
 
+def test_the_unsubscribe_page_offers_one_e_mail_a_day_instead(
+    anonymous: TestClient, engine: Engine, world: World
+) -> None:
+    """Beside stopping e-mail, the link's page offers the daily digest: its button (a POST with
+    `?email=daily`) chooses it, its day starting then; the next notification waits for the
+    digest rather than being muted. Any other `email` value stops e-mail, as the one-click
+    POST does."""
+    world.notify()
+    [email] = deliver(engine)
+    match = LINK.search(email.get_content())
+    assert match is not None
+    page = anonymous.get(match.group(1)).text
+    assert '<form method="post" action="?email=daily" data-no-script>' in page
+    assert ">One e-mail a day instead</button>" in page
+    chosen = anonymous.post(f"{match.group(1)}?email=daily")
+    assert chosen.status_code == 200, chosen.text
+    assert "will receive one e-mail a day, listing the day's notifications" in chosen.text
+    assert world.owner.get(world.path).json() == {"email": "daily"}
+    world.notify()
+    assert deliver(engine) == []
+    assert statuses(engine) == ["sent", "pending"]
+    stopped = anonymous.post(f"{match.group(1)}?email=weekly")
+    assert "will receive no more notification e-mails" in stopped.text
+    assert world.owner.get(world.path).json() == {"email": "off"}
+
+
 def test_one_click_post_unsubscribes_and_an_unknown_token_is_404(
     anonymous: TestClient, engine: Engine, world: World
 ) -> None:
