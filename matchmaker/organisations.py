@@ -23,7 +23,7 @@ from matchmaker.repository import (
     versioned_update_many,
 )
 from matchmaker.trust.duplicates import identity, possible_duplicates
-from matchmaker.trust.history import merged_into
+from matchmaker.trust.history import held_external_ids, merged_into, remember_deleted
 from models.apikey import ApiKey, KeyCreate, KeyPublic, KeyRole
 from models.change import Entity
 from models.common import utc_now
@@ -188,9 +188,15 @@ def delete_organisation(
 
     Other organisations' drafts it was in lose a member, which changes them: their versions
     are bumped, so that a write based on the member list read before is refused (412).
+    The external ids of the imported records it was (its own, and those merged into it, whose
+    merge records go with it) are remembered as deleted, so that no import brings them back.
     """
     require_organisation(actor, organisation_id)
     organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
+    records = [
+        *([organisation.external_id] if organisation.external_id else []),
+        *held_external_ids(session, organisation_id=organisation_id),
+    ]
     drafts = session.scalars(
         select(Consortium)
         .join(ConsortiumMember, col(ConsortiumMember.consortium_id) == col(Consortium.id))
@@ -215,6 +221,7 @@ def delete_organisation(
     versioned_delete(
         session, organisation, entity=Entity.organisation, expected_version=expected_version
     )
+    remember_deleted(session, external_ids=records, when=utc_now())
 
 
 def export_organisation(

@@ -32,7 +32,7 @@ from models.partnering import (  # noqa: E402
 from models.ratelimit import RateLimitCounter  # noqa: E402
 from models.rules import CountryStatusRow  # noqa: E402
 from models.saved_search import NotificationJob, NotificationKey, SavedSearch  # noqa: E402
-from models.trust import Claim, OrganisationMerge  # noqa: E402
+from models.trust import Claim, DeletedRecord, OrganisationMerge  # noqa: E402
 
 metadata: MetaData = SQLModel.metadata
 
@@ -45,6 +45,7 @@ __all__ = [
     "ConsortiumMember",
     "ContactRequest",
     "CountryStatusRow",
+    "DeletedRecord",
     "KeyRecoveryToken",
     "NotificationJob",
     "NotificationKey",

@@ -37,6 +37,17 @@ class OrganisationMerge(SQLModel, table=True):
     merged_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
+class DeletedRecord(SQLModel, table=True):
+    """An imported record whose profile was deleted (its own, or the profile it was merged
+    into): imports do not create it again until an admin forgets the deletion. Only the
+    external id and the time are kept, nothing of the profile."""
+
+    __tablename__ = "deleted_records"
+
+    external_id: str = Field(primary_key=True, max_length=64)
+    deleted_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+
+
 class ClaimStatus(StrEnum):
     """Where a claim stands: pending, or one of the final statuses that say how it ended."""
 

@@ -46,7 +46,7 @@ def test_commands_table_names_the_arguments_each_command_takes() -> None:
         # Options and their values (`[--state FILE]`, `--from DATE`) are not arguments.
         positional = re.sub(r"\[--[^\]]*\]|--[\w-]+(?: [^-\s]\S*)?", "", row)
         words = positional.removeprefix("matchmaker ").split()
-        command = [word for word in words if re.fullmatch(r"[a-z]+", word)]
+        command = [word for word in words if re.fullmatch(r"[a-z]+(?:-[a-z]+)*", word)]
         arguments = [
             word for word in words if re.fullmatch(r"\[?[A-Z_]+\]?", word) and word != "[OPTIONS]"
         ]

@@ -186,7 +186,9 @@ def delete_organisation(
     after: BackgroundTasks,
 ) -> None:
     """Delete your profile and everything stored about it: keys, drafts and memberships.
-    Nothing of it stays readable in the database's files either (on SQLite)."""
+    Nothing of it stays readable in the database's files either (on SQLite). An imported
+    profile (or one that imported records were merged into) is not imported again: only its
+    external ids and the time of the deletion are kept, for the importers to skip."""
     service.delete_organisation(
         session, organisation_id=organisation_id, actor=actor, expected_version=if_match
     )

@@ -1,4 +1,5 @@
-"""The `matchmaker import` commands: CORDIS organisations and calls from a file or a URL."""
+"""The `matchmaker import` commands: CORDIS organisations and calls from a file or a URL, and
+letting a deleted record be imported again."""
 
 import csv
 from collections.abc import Callable, Iterator, Sequence
@@ -19,7 +20,9 @@ from rich.progress import (
 )
 from sqlalchemy import Engine
 
+from matchmaker import db
 from matchmaker.cli import Commands, fail, migrated_engine
+from matchmaker.errors import DomainError
 from matchmaker.importers.csv_source import Progress as ProgressCallback
 from matchmaker.importers.runner import (
     BATCH_SIZE,
@@ -29,6 +32,7 @@ from matchmaker.importers.runner import (
     import_calls,
     import_cordis,
 )
+from matchmaker.trust.history import forget_deleted
 
 import_app = typer.Typer(
     help="Import organisations (CORDIS open data) and calls (CORDIS, JSON, the F&T Portal).",
@@ -175,4 +179,34 @@ def import_calls_command(
     _run(
         lambda engine, progress: import_calls(engine, source, client=client, progress=progress),
         rejected=rejected,
+    )
+
+
+@import_app.command("forget-deletion")
+def forget_deletion_command(
+    external_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXTERNAL_ID",
+            help="The deleted record's external id, as the import report names it, such as "
+            "cordis:999991428.",
+        ),
+    ],
+) -> None:
+    """Let a deleted record be imported again (when its organisation asks to be listed again).
+
+    A profile with an external id that was deleted (or that such a record was merged into) is
+    not created again by imports; this forgets that deletion, and the next import creates it.
+    """
+    engine = migrated_engine()
+    try:
+        with db.session_scope(db.for_writing(engine)) as session:
+            deleted_at = forget_deleted(session, external_id=external_id.strip())
+    except DomainError as error:
+        fail(error.detail)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"Forgot that {external_id.strip()} was deleted (on {deleted_at:%Y-%m-%d}): the next "
+        "import creates it again."
     )

@@ -42,7 +42,7 @@ from matchmaker.messages import field_path, human_message
 from matchmaker.partnering import events
 from matchmaker.repository import create_many, stored_id, versioned_update_many
 from matchmaker.trust.duplicates import duplicates_of_many, identity, lookalikes_within
-from matchmaker.trust.history import absorbed_external_ids
+from matchmaker.trust.history import absorbed_external_ids, deleted_external_ids, deleted_note
 from models.call import Call, CallCreate, CallStatus, call_status
 from models.change import Entity
 from models.common import utc_today
@@ -167,8 +167,11 @@ def _write_organisations(
                 .with_for_update()
             )
         }
-        # A record merged into another profile (a claim, an admin's merge) lives on in it.
-        merged = absorbed_external_ids(session, [key for key in keys if key not in existing])
+        # A record merged into another profile (a claim, an admin's merge) lives on in it; a
+        # deleted one stays deleted (an erasure lasts until an admin forgets it).
+        missing = [key for key in keys if key not in existing]
+        merged = absorbed_external_ids(session, missing)
+        deleted = deleted_external_ids(session, missing)
         created: list[dict[str, Any]] = []
         updated: list[tuple[Organisation, dict[str, Any]]] = []
         for external_id, data in batch:
@@ -179,6 +182,12 @@ def _write_organisations(
                     summary.notes.append(
                         f"{external_id} was merged into organisation {merged[external_id]}: "
                         "not created again"
+                    )
+                    continue
+                if external_id in deleted:
+                    summary.unchanged += 1
+                    summary.notes.append(
+                        f"{deleted_note(external_id, deleted[external_id])}: not created again"
                     )
                     continue
                 values = {**data.model_dump(mode="json"), "external_id": external_id}

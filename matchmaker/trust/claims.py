@@ -34,7 +34,7 @@ from matchmaker.organisations import get_organisation, lookalikes
 from matchmaker.partnering.outbox import Event, enqueue, web_page
 from matchmaker.repository import get_or_raise, paginate, stored_id
 from matchmaker.trust.duplicates import SHARED_HOSTS
-from matchmaker.trust.history import absorbed_external_ids
+from matchmaker.trust.history import absorbed_external_ids, deleted_external_ids, deleted_note
 from matchmaker.trust.merging import merge_organisations
 from models.apikey import KeyRole
 from models.common import utc_now
@@ -157,6 +157,14 @@ def create_claim(
                 f"The record {external_id} was merged into organisation {merged} already, so "
                 "there is nothing left to claim; if that profile is not yours, write to the "
                 "service's administrators."
+            )
+        deleted = deleted_external_ids(session, [external_id]).get(external_id)
+        if deleted is not None:
+            raise NotFound(
+                f"The record {deleted_note(external_id, deleted)} and is not imported again, "
+                "so there is nothing to claim; if it is yours and should be listed again, "
+                "write to the service's administrators.",
+                field="record",
             )
         raise NotFound(
             f"No CORDIS record {external_id.removeprefix(CORDIS_PREFIX)} was imported here: "
