@@ -413,3 +413,20 @@ def test_a_profile_shows_the_pics_of_every_record_merged_into_it_through_a_chain
     page = anonymous.get(f"/ui/organisations/{registered['id']}").text
     shown = re.findall(r'<span id="cordis-pic">[^<]*</span>', page)
     assert shown == ['<span id="cordis-pic">CORDIS PICs 111 and 222</span>']
+
+
+def test_deleting_an_imported_profile_is_asked_with_what_a_later_import_does(
+    anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """The administrator's "Delete this profile" of an imported profile is marked so that the
+    question says later imports will not bring it back; a registered profile's is not."""
+    source = tmp_path / "record.json"
+    record = {"external_id": "cordis:999991428", "name": "ONCOMARK DIAGNOSTICS BV"}
+    source.write_text(json.dumps([{**record, "stakeholder_type": "sme", "country": "NL"}]))
+    assert import_organisations_json(engine, source).created == 1
+    [imported] = anonymous.get("/organisations", params={"q": "oncomark"}).json()["items"]
+    registered = create_organisation(anonymous, name="Nordlys Biobank", country="NO")
+    for organisation, marked in ((imported, True), (registered, False)):
+        page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+        [button] = re.findall(r'<button [^>]*data-action="delete-organisation"[^>]*>', page)
+        assert (" data-imported" in button) is marked, button

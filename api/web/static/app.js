@@ -2513,6 +2513,10 @@
       }
       var name = button.getAttribute("data-name");
       var question = "Delete " + name + "'s profile and everything stored about it (its keys, drafts, requests and messages)? This cannot be undone.";
+      // An imported profile stays deleted: the question says so, and how it could come back.
+      if (button.hasAttribute("data-imported")) {
+        question += " It was imported from CORDIS: later imports will not create it again (only its CORDIS id and the date are kept), unless the service's operator allows it back (matchmaker import forget-deletion).";
+      }
       var url = "/organisations/" + button.getAttribute("data-organisation-id");
       profileAction(button, question, "DELETE", url, undefined, "Not deleted: ", function () {
         var done = document.createElement("div");
