@@ -10,11 +10,16 @@ serve`), before the e-mail goes out:
   stakeholder type (`consortium.gaps.missing_types`, read once per pass; to the draft's owner);
 - every draft whose call's deadline is 7 days away or less (and not past) reminds its owner.
 
-Every message is written with a unique `NotificationKey` naming what it is about
-(`search:<id>:call:<id>`, `gap:<draft>:<organisation>`, `deadline:<draft>:<date>`). A job's
-messages are planned without the write lock (the item read and matched, the texts built, in a
-read), then written in one short write transaction, which also marks the job done: a pass
-killed half way, or two passes at once, never notify one thing twice.
+A job writes one message per organisation and event: an organisation two of whose searches
+match a new call hears of it once, in a message naming both searches, and the owner of two
+drafts lacking a new profile's type once, naming both drafts (a search match and a draft's gap
+stay two messages: two events, which webhooks act on apart). Each reason is written with a
+unique `NotificationKey` naming what it is about (`search:<id>:call:<id>`,
+`gap:<draft>:<organisation>`, `deadline:<draft>:<date>`), and a message names only the
+reasons whose keys it took. A job's messages are planned without the write lock (the item
+read and matched, the texts built, in a read), then written in one short write transaction,
+which also marks the job done: a pass killed half way, or two passes at once, never notify
+one thing twice.
 That transaction checks again that the item is there (and open) and each search still saved:
 an item deleted or closed since it was planned is announced to nobody. Jobs with nothing to
 write are marked done together. The write transactions are a `db.BackgroundWriter`'s: on SQLite
@@ -126,13 +131,23 @@ def claim(session: Session, key: str, *, now: datetime) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Planned:
-    """A message a job writes unless its key was taken before, built without the write lock
-    (`search_id`: the saved search it answers, which must still exist when it is written)."""
+class Reason:
+    """One reason an organisation hears of an item, under its own notification key: a saved
+    search it matches (`search_id`, which must still exist when the message is written) or a
+    draft whose gap it fills."""
 
     key: str
-    message: OutboxMessage
     search_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One message to one organisation about one item, built without the write lock: its
+    reasons, and how to word it for those still news when it is written (`compose`, given
+    the positions in `reasons` of the ones kept, in order)."""
+
+    reasons: tuple[Reason, ...]
+    compose: Callable[[list[int]], OutboxMessage]
 
 
 def _notify_once(
@@ -166,23 +181,35 @@ def _describe(search: SavedSearch) -> str:
     return "calls that fit your profile" if search.fits_profile else quoted(search.text)
 
 
+@dataclass(frozen=True, slots=True)
+class _SearchHit:
+    """A hit as its message words it: the search, described, and how relevant the item is."""
+
+    search_id: int
+    described: str
+    score: float
+    threshold: float
+
+
 def _search_plans(
     session: Session,
     *,
     hits: list[Hit],
     item_key: str,
     event: Event,
-    subject: str,
+    subject: Callable[[int], str],
     body: str,
     about: int | None = None,
     ids: AboutIds | None = None,
     base_url: str,
     recorded_at: datetime,
 ) -> list[Planned]:
-    """One message per hit whose search exists and was saved before the change was recorded
-    (`recorded_at`: a search saved since could already find the item, which is not news to
-    it; `about`: the organisation the item is, or is from, if any; `ids`: the item's own, the
-    search's added)."""
+    """One message per organisation naming every search of it that a hit found, if the search
+    exists and was saved before the change was recorded (`recorded_at`: a search saved since
+    could already find the item, which is not news to it; `subject`: the subject for so many
+    searches; `about`: the organisation the item is, or is from, if any; `ids`: the item's
+    own, the most relevant search's added). Each search keeps its own key, so a search that
+    heard of the item before is not named again."""
     if not hits:
         return []
     searches = {
@@ -191,26 +218,44 @@ def _search_plans(
             select(SavedSearch).where(col(SavedSearch.id).in_([hit.search_id for hit in hits]))
         )
     }
-    return [
-        Planned(
-            f"search:{hit.search_id}:{item_key}",
-            outbox_message(
-                organisation_id=hit.organisation_id,
+    by_owner: dict[int, list[_SearchHit]] = {}
+    for hit in hits:  # most relevant first
+        search = searches.get(hit.search_id)
+        if search is not None and as_utc(search.created_at) <= recorded_at:
+            by_owner.setdefault(hit.organisation_id, []).append(
+                _SearchHit(hit.search_id, _describe(search), hit.score, search.threshold)
+            )
+
+    def compose(owner: int, found: list[_SearchHit]) -> Callable[[list[int]], OutboxMessage]:
+        def message(kept: list[int]) -> OutboxMessage:
+            named = [found[position] for position in kept]
+            # In percent, as the saved-searches page asks for the relevance needed.
+            reasons = and_list(
+                [
+                    f"{hit.described} (relevance {percent(hit.score)}; you asked for at least "
+                    f"{percent(hit.threshold)})"
+                    for hit in named
+                ]
+            )
+            return outbox_message(
+                organisation_id=owner,
                 event=event,
-                subject=subject,
-                # In percent, as the saved-searches page asks for the relevance needed.
-                body=f"{body}\n\nIt matches your saved search {_describe(search)} "
-                f"(relevance {percent(hit.score)}; you asked for at least "
-                f"{percent(search.threshold)}). "
+                subject=subject(len(named)),
+                body=f"{body}\n\nIt matches your saved "
+                f"{'search' if len(named) == 1 else 'searches'} {reasons}. "
                 f"To change or delete your saved searches: {web_page(base_url, '/saved-searches')}",
                 about=about,
-                ids=AboutIds(**(ids or {}), saved_search_id=hit.search_id),
-            ),
-            hit.search_id,
+                ids=AboutIds(**(ids or {}), saved_search_id=named[0].search_id),
+            )
+
+        return message
+
+    return [
+        Planned(
+            tuple(Reason(f"search:{hit.search_id}:{item_key}", hit.search_id) for hit in found),
+            compose(owner, found),
         )
-        for hit in hits
-        if (search := searches.get(hit.search_id)) is not None
-        and as_utc(search.created_at) <= recorded_at
+        for owner, found in by_owner.items()
     ]
 
 
@@ -241,7 +286,7 @@ def _call_job(
         hits=hits,
         item_key=f"call:{call_id}",
         event=Event.call_matches_search,
-        subject=f"New call: {call.identifier} {call.title}",
+        subject=lambda _: f"New call: {call.identifier} {call.title}",
         body=f"A new call was published: {call.identifier}, {call.title}\n"
         f"Programme: {call.programme or 'not given'}; deadline: {deadline}.\n"
         f"{web_page(base_url, f'/calls/{call_id}')}",
@@ -313,7 +358,7 @@ def _partner_request_job(
         hits=hits,
         item_key=f"partner_request:{request_id}",
         event=Event.partner_request_matches_search,
-        subject=f"{publisher.name} is looking for partners for {call.identifier}",
+        subject=lambda _: f"{publisher.name} is looking for partners for {call.identifier}",
         body=f"{publisher.name} ({country_name(publisher.country)}) looks for {sought} for the "
         f"call {call.identifier}, {call.title}.\n{request.pitch}\n"
         f"{web_page(base_url, f'/calls/{call.id}#partner-requests')}",
@@ -376,41 +421,75 @@ def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
     return gaps
 
 
+def _gap_message(
+    organisation: Organisation, gaps: list[DraftGap], *, base_url: str
+) -> OutboxMessage:
+    """The message telling a draft owner that the organisation could fill the gap of `gaps`,
+    its drafts (one or more) that lack the organisation's type."""
+    noun = stakeholder_noun(organisation.stakeholder_type)
+    who = f"{organisation.name} ({country_name(organisation.country)}) is {with_article(noun)}"
+    profile = f"Their profile: {web_page(base_url, f'/organisations/{organisation.id}')}"
+    first = gaps[0]
+    if len(gaps) == 1:
+        subject = f"{with_article(noun, capital=True)} for your draft {quoted(first.name)}"
+        body = (
+            f"{who}, a kind of partner your draft {quoted(first.name)} for the call "
+            f"{first.call_identifier}, {first.call_title}, still lacks.\n{profile}\n"
+            f"Your draft: {web_page(base_url, f'/consortia/{first.draft_id}')}"
+        )
+    else:
+        names = and_list([quoted(gap.name) for gap in gaps])
+        subject = f"{with_article(noun, capital=True)} for your drafts {names}"
+        drafts = "\n".join(
+            f"Your draft {quoted(gap.name)}, for the call {gap.call_identifier}, "
+            f"{gap.call_title}: {web_page(base_url, f'/consortia/{gap.draft_id}')}"
+            for gap in gaps
+        )
+        body = f"{who}, a kind of partner your drafts {names} still lack.\n{profile}\n{drafts}"
+    return outbox_message(
+        organisation_id=first.owner_id,
+        event=Event.profile_fills_gap,
+        subject=subject,
+        body=body,
+        about=organisation.id,
+        ids=AboutIds(consortium_id=first.draft_id, call_id=first.call_id),
+    )
+
+
 def _gap_plans(
     organisation: Organisation, gaps: list[DraftGap], *, base_url: str, recorded_at: datetime
 ) -> list[Planned]:
-    """Tell the owner of each draft that lacks the organisation's type, if the draft was made
-    before the profile's change was recorded (a draft made since offered it among its
-    candidates already)."""
+    """Tell the owner of the drafts that lack the organisation's type, in one message naming
+    them all, those made before the profile's change was recorded (a draft made since offered
+    it among its candidates already). Each draft keeps its own key, so a draft told of the
+    organisation before is not named again."""
     kind = organisation.stakeholder_type
-    noun = stakeholder_noun(kind)
+    by_owner: dict[int, list[DraftGap]] = {}
+    for gap in gaps:
+        if (
+            kind in gap.missing
+            and organisation.id not in gap.members
+            and gap.owner_id != organisation.id
+            and gap.created_at <= recorded_at
+            and counts_as(
+                kind,
+                organisation.type_verified,
+                verified_types_required=gap.verified_types_required,
+            )
+        ):
+            by_owner.setdefault(gap.owner_id, []).append(gap)
+
+    def compose(lacking: list[DraftGap]) -> Callable[[list[int]], OutboxMessage]:
+        return lambda kept: _gap_message(
+            organisation, [lacking[position] for position in kept], base_url=base_url
+        )
+
     return [
         Planned(
-            f"gap:{gap.draft_id}:{organisation.id}",
-            outbox_message(
-                organisation_id=gap.owner_id,
-                event=Event.profile_fills_gap,
-                subject=f"{with_article(noun, capital=True)} for your draft {quoted(gap.name)}",
-                body=f"{organisation.name} ({country_name(organisation.country)}) is "
-                f"{with_article(noun)}, "
-                f"a kind of partner your draft {quoted(gap.name)} for the call "
-                f"{gap.call_identifier}, {gap.call_title}, still lacks.\n"
-                f"Their profile: {web_page(base_url, f'/organisations/{organisation.id}')}\n"
-                f"Your draft: {web_page(base_url, f'/consortia/{gap.draft_id}')}",
-                about=organisation.id,
-                ids=AboutIds(consortium_id=gap.draft_id, call_id=gap.call_id),
-            ),
+            tuple(Reason(f"gap:{gap.draft_id}:{organisation.id}") for gap in lacking),
+            compose(lacking),
         )
-        for gap in gaps
-        if kind in gap.missing
-        and organisation.id not in gap.members
-        and gap.owner_id != organisation.id
-        and gap.created_at <= recorded_at
-        and counts_as(
-            kind,
-            organisation.type_verified,
-            verified_types_required=gap.verified_types_required,
-        )
+        for lacking in by_owner.values()
     ]
 
 
@@ -434,7 +513,10 @@ def _organisation_job(
         hits=hits,
         item_key=f"organisation:{organisation_id}",
         event=Event.organisation_matches_search,
-        subject=f"An organisation for your search: {organisation.name}",
+        subject=lambda searches: (
+            "An organisation for your "
+            f"{'search' if searches == 1 else 'searches'}: {organisation.name}"
+        ),
         body=f"{organisation.name} ({organisation.country}, "
         f"{stakeholder_label(organisation.stakeholder_type)}) is new or updated its profile.\n"
         f"{web_page(base_url, f'/organisations/{organisation_id}')}",
@@ -464,16 +546,42 @@ def _still_there(session: Session, kind: JobKind, item_id: int, *, today: date) 
 
 
 def _write_planned(session: Session, planned: list[Planned], *, now: datetime) -> int:
-    """Write the planned messages whose search still exists and whose key is free; how many."""
-    searches = {plan.search_id for plan in planned if plan.search_id is not None}
+    """Write each planned message naming the reasons still news (a search that still exists,
+    a key free), none where no reason is left; how many were written."""
+    searches = {
+        reason.search_id
+        for plan in planned
+        for reason in plan.reasons
+        if reason.search_id is not None
+    }
     kept = (
         set(session.scalars(select(col(SavedSearch.id)).where(col(SavedSearch.id).in_(searches))))
         if searches
         else set()
     )
-    planned = [plan for plan in planned if plan.search_id is None or plan.search_id in kept]
-    taken = claim_many(session, [plan.key for plan in planned], now=now)
-    return len(add_messages(session, [plan.message for plan in planned if plan.key in taken]))
+    live = [
+        [
+            position
+            for position, reason in enumerate(plan.reasons)
+            if reason.search_id is None or reason.search_id in kept
+        ]
+        for plan in planned
+    ]
+    taken = claim_many(
+        session,
+        [
+            plan.reasons[position].key
+            for plan, positions in zip(planned, live, strict=True)
+            for position in positions
+        ],
+        now=now,
+    )
+    messages = []
+    for plan, positions in zip(planned, live, strict=True):
+        news = [position for position in positions if plan.reasons[position].key in taken]
+        if news:
+            messages.append(plan.compose(news))
+    return len(add_messages(session, messages))
 
 
 def expand_jobs(

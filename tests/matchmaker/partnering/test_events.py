@@ -2,6 +2,7 @@
 jobs and reminders the delivery pass turns into outbox messages, each thing notified once."""
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlmodel import Session, col
 
 from matchmaker.importers.runner import import_organisations_json
 from matchmaker.matching.text import call_text
-from matchmaker.partnering.delivery import deliver_pending
+from matchmaker.partnering.delivery import deliver_digests, deliver_pending
 from matchmaker.partnering.fanout import PassContext, run_events
 from matchmaker.partnering.saved_searches import (
     SearchIndex,
@@ -315,6 +316,208 @@ def test_job_run_again_after_a_crash_notifies_nobody_twice(
     # The watcher's profile and the call: two jobs again, no message.
     assert (again.jobs, again.messages) == (2, 0)
     assert len([m for m in outbox(engine) if m.event == "call_matches_search"]) == 1
+
+
+LIVER_CALL = {
+    "identifier": "HORIZON-HLTH-2027-LIVER-01",
+    "title": "Liver fibrosis staging without biopsy",
+    "programme": "HORIZON",
+    "description": "Non-invasive staging of liver fibrosis in NASH: imaging, elastography and "
+    "blood biomarkers to replace the liver biopsy.",
+}
+
+
+def test_a_call_matching_two_searches_of_one_organisation_is_one_message_naming_both(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """An organisation two of whose searches match a new call gets one message naming both,
+    each with its relevance and threshold, and its digest lists the call once (it got two
+    e-mails seconds apart with the same subject, and the digest listed the call twice); one
+    with a single matching search still reads "your saved search"; a pass run again after a
+    crash writes nothing more."""
+    hepatology = orgs.new(name="Hepatology Lab", contact_email="hep@lab.example")
+    single = orgs.new(name="Fibrosis Watchers", contact_email="watch@fibrosis.example")
+    fibrosis = save(hepatology, target="calls", text="liver fibrosis")
+    save(hepatology, target="calls", text="NASH biomarkers", threshold=0.01)
+    save(hepatology, target="calls", text="soil microbiome agronomy")
+    alone = save(single, target="calls", text="liver fibrosis")
+    daily = hepatology[1].put(
+        f"/organisations/{hepatology[0]}/notification-preferences", json={"email": "daily"}
+    )
+    assert daily.status_code == 200, daily.text
+    run(engine)
+    before = len(outbox(engine))
+    call = create_call(client, opening_date=None, deadline=FAR, **LIVER_CALL)
+    done = run(engine)
+    assert (done.jobs, done.messages) == (1, 2)
+    messages = outbox(engine)[before:]
+    by_owner = {message.organisation_id: message for message in messages}
+    assert sorted(by_owner) == sorted([hepatology[0], single[0]])
+    both, one = by_owner[hepatology[0]], by_owner[single[0]]
+    subject = "New call: HORIZON-HLTH-2027-LIVER-01 Liver fibrosis staging without biopsy"
+    assert (both.subject, one.subject) == (subject, subject)
+    # The more relevant search first, and the one the webhook's `about` names.
+    reason = re.search(r"It matches your saved searches (.*)\. To change", both.body)
+    assert reason is not None
+    assert re.fullmatch(
+        r'"liver fibrosis" \(relevance \d+%; you asked for at least 3%\) and '
+        r'"NASH biomarkers" \(relevance \d+%; you asked for at least 1%\)',
+        reason.group(1),
+    ), reason.group(1)
+    assert both.about_ids == {"call_id": call["id"], "saved_search_id": fibrosis}
+    assert re.search(
+        r'It matches your saved search "liver fibrosis" \(relevance \d+%; you asked for at '
+        r"least 3%\)\. ",
+        one.body,
+    )
+    assert one.about_ids == {"call_id": call["id"], "saved_search_id": alone}
+    with Session(engine) as session:
+        session.execute(update(NotificationJob).values(done_at=None))
+        session.commit()
+    assert run(engine).messages == 0
+    assert len(outbox(engine)) == before + 2
+    # E-mail: one at once to the single search's owner, one digest listing the call once.
+    tomorrow = datetime.now(UTC) + timedelta(days=1, seconds=5)
+    recorder = Recorder()
+    with smtp_server(recorder) as port, loopback_sender(port) as sender:
+        mail: dict[str, Any] = {"send": sender, "mail_from": "mm@example.org", "base_url": BASE}
+        assert deliver_pending(engine, **mail).sent == 1
+        assert deliver_digests(engine, **mail, clock=lambda: tomorrow).digests == 1
+    at_once, digest = recorder.messages
+    assert (at_once["To"], at_once["X-Matchmaker-Event"]) == (
+        "watch@fibrosis.example",
+        "call_matches_search",
+    )
+    assert (digest["To"], digest["X-Matchmaker-Event"]) == ("hep@lab.example", "digest")
+    assert digest.get_content().count("HORIZON-HLTH-2027-LIVER-01 Liver fibrosis") == 1
+
+
+def test_a_search_saved_after_an_organisation_heard_of_a_profile_is_named_alone(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """Each search keeps its own key inside the one message: when a profile changes again,
+    the organisation hears only of the search it had not heard from (not again of the one
+    that already told it, nor a search saved after the change)."""
+    watcher = orgs.new(name="Liver Watchers", stakeholder_type="sme")
+    first = save(watcher, target="organisations", text="liver disease patients")
+    run(engine)
+    before = len(outbox(engine))
+    patients = orgs.new(
+        name="European Liver Patients",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        description="Patients living with liver disease, their families and carers.",
+    )
+    assert run(engine).messages == 1
+    second = save(watcher, target="organisations", text="patient panels liver")
+    changed = patients[1].patch(
+        f"/organisations/{patients[0]}",
+        json={"description": "Patient panels on liver disease, for patients and carers."},
+    )
+    assert changed.status_code == 200, changed.text
+    save(watcher, target="organisations", text="liver carers")  # saved after the change
+    assert run(engine).messages == 1
+    told, again = outbox(engine)[before:]
+    assert (
+        told.subject == again.subject == "An organisation for your search: European Liver Patients"
+    )
+    assert 'It matches your saved search "liver disease patients" (relevance' in told.body
+    assert 'It matches your saved search "patient panels liver" (relevance' in again.body
+    assert [told.about_ids, again.about_ids] == [
+        {"saved_search_id": first},
+        {"saved_search_id": second},
+    ]
+
+
+def test_a_profile_for_two_searches_and_two_drafts_of_one_organisation_is_two_messages(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A new SME that two saved searches of an organisation find and that two of its drafts
+    lack: one message for the searches, naming both, and one for the drafts, naming both (it
+    was one e-mail per search and one per draft, in the same second); the owner of another
+    draft gets its own; a pass run again after a crash writes nothing more."""
+    liver = create_call(
+        client,
+        opening_date=None,
+        deadline=FAR,
+        required_stakeholders={"academia": 1, "sme": 1},
+        **LIVER_CALL,
+    )
+    second_call = create_call(
+        client,
+        identifier="IHI-2027-NASH-02",
+        title="NASH diagnostics",
+        opening_date=None,
+        deadline=FAR,
+        required_stakeholders={"sme": 1},
+    )
+    owner = orgs.new(name="Hepatology Lab", contact_email="hep@lab.example")
+    other = orgs.new(name="Other Lab", contact_email="other@lab.example")
+    drafts = []
+    for name, call in (("Liver staging", liver), ("NASH panel", second_call)):
+        answer = owner[1].post("/consortia", json={"name": name, "call_id": call["id"]})
+        assert answer.status_code == 201, answer.text
+        drafts.append(answer.json()["id"])
+    answer = other[1].post("/consortia", json={"name": "Elsewhere", "call_id": liver["id"]})
+    assert answer.status_code == 201, answer.text
+    fibrosis = save(owner, target="organisations", text="liver fibrosis elastography")
+    save(owner, target="organisations", text="NASH diagnostics", threshold=0.01)
+    run(engine)
+    before = len(outbox(engine))
+    sme = orgs.new(
+        name="FibroScan Analytics BV",
+        stakeholder_type="sme",
+        country="NL",
+        description="Elastography software staging liver fibrosis in NASH diagnostics.",
+    )
+    done = run(engine)
+    assert (done.jobs, done.messages) == (1, 3)
+    messages = outbox(engine)[before:]
+    assert sorted((message.organisation_id, message.event) for message in messages) == sorted(
+        [
+            (owner[0], "organisation_matches_search"),
+            (owner[0], "profile_fills_gap"),
+            (other[0], "profile_fills_gap"),
+        ]
+    )
+    found, gap = (
+        next(m for m in messages if m.organisation_id == owner[0] and m.event == event)
+        for event in ("organisation_matches_search", "profile_fills_gap")
+    )
+    assert found.subject == "An organisation for your searches: FibroScan Analytics BV"
+    assert re.search(
+        r'It matches your saved searches "liver fibrosis elastography" \(relevance \d+%; you '
+        r'asked for at least 3%\) and "NASH diagnostics" \(relevance \d+%; you asked for at '
+        r"least 1%\)\. ",
+        found.body,
+    ), found.body
+    assert found.about_ids == {"saved_search_id": fibrosis}
+    assert gap.subject == 'An SME for your drafts "Liver staging" and "NASH panel"'
+    assert gap.body == (
+        'FibroScan Analytics BV (Netherlands) is an SME, a kind of partner your drafts "Liver '
+        'staging" and "NASH panel" still lack.\n'
+        f"Their profile: {BASE}/ui/organisations/{sme[0]}\n"
+        'Your draft "Liver staging", for the call HORIZON-HLTH-2027-LIVER-01, Liver fibrosis '
+        f"staging without biopsy: {BASE}/ui/consortia/{drafts[0]}\n"
+        'Your draft "NASH panel", for the call IHI-2027-NASH-02, NASH diagnostics: '
+        f"{BASE}/ui/consortia/{drafts[1]}"
+    )
+    assert (gap.about_organisation_id, gap.about_ids) == (
+        sme[0],
+        {"consortium_id": drafts[0], "call_id": liver["id"]},
+    )
+    with Session(engine) as session:
+        session.execute(update(NotificationJob).values(done_at=None))
+        session.commit()
+    assert run(engine).messages == 0
+    recorder = Recorder()
+    with smtp_server(recorder) as port, loopback_sender(port) as sender:
+        deliver_pending(engine, send=sender, mail_from="mm@example.org", base_url=BASE)
+    to_owner = [email for email in recorder.messages if email["To"] == "hep@lab.example"]
+    assert sorted(str(email["Subject"]) for email in to_owner) == [
+        'An SME for your drafts "Liver staging" and "NASH panel"',
+        "An organisation for your searches: FibroScan Analytics BV",
+    ]
 
 
 def test_closed_call_and_deleted_search_are_not_notified(

@@ -196,6 +196,37 @@ def test_search_webhooks_name_the_item_and_the_saved_search(
     ]
 
 
+def test_a_call_matching_two_searches_of_one_organisation_is_one_webhook_call(
+    client: TestClient, engine: Engine
+) -> None:
+    """An organisation two of whose searches match a new call receives one event, as its
+    e-mail is one (it received one per search, the same call twice): `about` names the more
+    relevant search, the text both."""
+    receiver = Receiver(secret=SECRET)
+    with webhook_receiver(receiver) as url:
+        watcher, watcher_client = new(client, url, engine, name="Biopsy Watchers")
+        ids = []
+        for text in ("liquid biopsy cancer detection", "early detection"):
+            saved = watcher_client.post(
+                f"/organisations/{watcher}/saved-searches", json={"target": "calls", "text": text}
+            )
+            assert saved.status_code == 201, saved.text
+            ids.append(saved.json()["id"])
+        run(engine)
+        call = create_call(client, opening_date=None, deadline=FAR)
+        run(engine)
+        received = delivered(engine, receiver)
+        (document,) = [json.loads(r.body) for r in receiver.received]
+    assert received == [
+        ("call_matches_search", watcher, {"call_id": call["id"], "saved_search_id": ids[0]})
+    ]
+    assert (
+        'It matches your saved searches "liquid biopsy cancer detection" (relevance'
+        in document["body"]
+    )
+    assert '%) and "early detection" (relevance' in document["body"]
+
+
 def test_gap_and_deadline_webhooks_name_the_draft_and_its_call(
     client: TestClient, engine: Engine
 ) -> None:
