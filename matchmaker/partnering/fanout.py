@@ -178,7 +178,9 @@ def _notify_once(
 
 
 def _describe(search: SavedSearch) -> str:
-    return "calls that fit your profile" if search.fits_profile else quoted(search.text)
+    # Named as its page heads it, in quotes either way ("your saved search “calls that fit
+    # your profile”", where it read "your saved search calls that fit your profile").
+    return quoted("calls that fit your profile" if search.fits_profile else search.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,8 +519,8 @@ def _organisation_job(
             "An organisation for your "
             f"{'search' if searches == 1 else 'searches'}: {organisation.name}"
         ),
-        body=f"{organisation.name} ({organisation.country}, "
-        f"{stakeholder_label(organisation.stakeholder_type)}) is new or updated its profile.\n"
+        body=f"{organisation.name} ({country_name(organisation.country)}, "
+        f"{stakeholder_label(organisation.stakeholder_type)}) has a new or updated profile.\n"
         f"{web_page(base_url, f'/organisations/{organisation_id}')}",
         about=organisation_id,
         base_url=base_url,

@@ -280,6 +280,11 @@ def test_new_call_notifies_fitting_saved_searches_once(
     # API's own address would show them raw data.
     link = f"{BASE}/ui/calls/{call['id']}\n\nIt matches your saved search "
     assert all(link in message.body for message in messages)
+    # The profile search is named as its page heads it, in quotes like a text search.
+    [to_profiled] = [message for message in messages if message.organisation_id == profiled[0]]
+    assert 'It matches your saved search "calls that fit your profile" (relevance' in (
+        to_profiled.body
+    )
     assert all(
         message.body.endswith(f"To change or delete your saved searches: {BASE}/ui/saved-searches")
         for message in messages
@@ -828,7 +833,7 @@ def test_new_profile_notifies_organisation_searches_but_not_itself(
     assert (message.organisation_id, message.event) == (writer[0], "organisation_matches_search")
     assert message.subject == "An organisation for your search: European Liver Patients"
     assert message.body.startswith(
-        "European Liver Patients (BE, Patient organisation) is new or updated its profile.\n"
+        "European Liver Patients (Belgium, Patient organisation) has a new or updated profile.\n"
     )
     # The message names the profile: deleting the profile deletes it, queued or sent.
     with Session(engine) as session:
