@@ -499,7 +499,8 @@ _NOTIFICATION_EXAMPLE: JsonDict = {
     "event": "request_accepted",
     "subject": "European Liver Patients' Association accepted your request",
     "body": "European Liver Patients' Association accepted your request. Write to them at "
-    "(address withheld).\n\nThey now see your contact address too.\n",
+    "(address withheld): replies to this e-mail are not read.\n\nThey now see your contact "
+    "address too.\n",
     "status": "sent",
     "attempts": 1,
     "created_at": "2026-12-06T11:00:00Z",

@@ -21,7 +21,7 @@ from matchmaker.consortium.drafts import body_draft
 from matchmaker.countries import country_name
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
-from matchmaker.partnering.outbox import Event, enqueue, web_page
+from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, web_page
 from matchmaker.partnering.requests import (
     get_partner_request,
     request_fit,
@@ -249,8 +249,8 @@ def _notify_received(
         body=(
             f"{sender.name} ({country_name(sender.country)}) sent you {what}{_about(call)}:\n\n"
             f"{request.message}\n\n{noted}"
-            "Accept it or decline it in your inbox. Their contact address is shown to you, "
-            "and yours to them, only if you accept.\n\n"
+            f"Accept it or decline it in your inbox: {REPLIES_UNREAD}. Their contact address "
+            "is shown to you, and yours to them, only if you accept.\n\n"
             f"{_inbox(base_url)}\n"
         ),
     )
@@ -640,7 +640,7 @@ def answer_contact_request(
             subject=f"{recipient.name} accepted {what}",
             body=(
                 f"{recipient.name} accepted {what}{_about(call)}. "
-                f"Write to them at {address}.\n\n"
+                f"Write to them at {address}: {REPLIES_UNREAD}.\n\n"
                 "They now see your contact address too.\n\n"
                 f"{_inbox(base_url)}\n"
             ),

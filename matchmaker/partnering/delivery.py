@@ -24,14 +24,19 @@ whatever the preference, and carry no unsubscribe link.
 """
 
 import hashlib
+import io
 import logging
 import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from email.generator import BytesGenerator
+from email.header import Header
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.policy import EmailPolicy, Policy
+from email.utils import format_datetime, getaddresses
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -105,6 +110,45 @@ class Sender(Protocol):
         ...
 
 
+class _OneLine(UnstructuredHeader, BaseHeader):
+    """A header written on one line, as it reads: `email.policy.default` folds a header at 78
+    characters, and writes a word that does not fit on a line (a long link) as RFC 2047
+    encoded-words, which no client reads as a link; it moves a long first word to a new line,
+    leaving the first one empty. A header that is not ASCII is encoded on lines that each
+    begin with an encoded-word no longer than RFC 2047's 75 characters."""
+
+    max_count = 1
+
+    def fold(self, *, policy: Policy) -> str:
+        """The header's line(s), ended by the policy's line separator."""
+        value = str(self)
+        if not value.isascii():
+            encoded = Header(value, "utf-8", maxlinelen=76, header_name=self.name)
+            value = encoded.encode(linesep=policy.linesep)
+        elif len(self.name) + 2 + len(value) > 998:
+            # Longer than RFC 5322's limit for a line (never one of ours): folded at spaces.
+            return super().fold(policy=policy)
+        return f"{self.name}: {value}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+# The subject, and the headers holding a link, which RFC 2369 lets fold only between links.
+for _name in ("Subject", "List-Unsubscribe", "List-Unsubscribe-Post"):
+    _HEADERS.map_to_type(_name.lower(), _OneLine)
+# How our e-mails are built and written on the wire.
+MAIL_POLICY = EmailPolicy(header_factory=_HEADERS)
+
+
+def wire_bytes(message: EmailMessage, *, utf8: bool = False) -> bytes:
+    """An e-mail as sent: CRLF line ends, and its text as written. smtplib's `send_message`
+    writes the message with `mangle_from_` on (mbox's convention, unknown to SMTP), so a line
+    of the text beginning "From " would arrive as ">From "."""
+    buffer = io.BytesIO()
+    policy = MAIL_POLICY.clone(linesep="\r\n", utf8=utf8)
+    BytesGenerator(buffer, mangle_from_=False, policy=policy).flatten(message)
+    return buffer.getvalue()
+
+
 class SmtpSender:
     """One SMTP connection, opened at the first message and reopened when it drops."""
 
@@ -134,11 +178,27 @@ class SmtpSender:
         if self._smtp is None:
             self._smtp = self._connect()
         try:
-            self._smtp.send_message(message)
+            self._send(self._smtp, message)
         except smtplib.SMTPServerDisconnected:
             # A server that closed an idle connection: one new connection, one more try.
             self._smtp = self._connect()
-            self._smtp.send_message(message)
+            self._send(self._smtp, message)
+
+    @staticmethod
+    def _send(smtp: smtplib.SMTP, message: EmailMessage) -> None:
+        """What `send_message` does for our e-mails (the envelope from From and To; SMTPUTF8
+        for an address that is not ASCII, if the server offers it), without its ">From "."""
+        [(_, sender)] = getaddresses([str(message["From"])])
+        recipients = [address for _, address in getaddresses([str(message["To"])])]
+        utf8 = not "".join([sender, *recipients]).isascii()
+        if utf8:
+            smtp.ehlo_or_helo_if_needed()
+            if not smtp.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError(
+                    "An address is not ASCII, and the server does not offer SMTPUTF8."
+                )
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
+        smtp.sendmail(sender, recipients, wire_bytes(message, utf8=utf8), options)
 
     def close(self) -> None:
         """Say goodbye to the server, if connected."""
@@ -165,7 +225,7 @@ def email_of(
 ) -> EmailMessage:
     """An outbox message as the e-mail sent, with its stable Message-ID and, given one, the
     unsubscribe link."""
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = mail_from
     email["To"] = to
     email["Subject"] = message.subject
@@ -183,7 +243,7 @@ def digest_of(
     """One e-mail listing several messages; its Message-ID follows from theirs, so a digest
     sent again after a crash carries the same one."""
     ids = ",".join(message.message_id for message in messages)
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = mail_from
     email["To"] = to
     count = len(messages)

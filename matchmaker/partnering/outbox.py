@@ -83,6 +83,12 @@ def about_of(message: OutboxMessage) -> dict[str, int]:
     return dict(sorted(about.items()))
 
 
+# Said where a notification's natural answer is a reply: every e-mail comes from the service's
+# address (MATCHMAKER_MAIL_FROM), which nobody reads, and carries no Reply-To (the other party's
+# address is shown only once a request is accepted).
+REPLIES_UNREAD = "replies to this e-mail are not read"
+
+
 def web_page(base_url: str, path: str) -> str:
     """The web page at `path` under `/ui`, for a link in a notification: people open these
     links in a browser, where the JSON API's own addresses would show them raw data."""

@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 from matchmaker.auth import Principal, require_organisation
 from matchmaker.db import for_writing, session_scope
 from matchmaker.organisations import get_organisation
-from matchmaker.partnering.outbox import Event, enqueue, web_page
+from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, web_page
 from matchmaker.repository import ExpectedVersion, versioned_update
 from matchmaker.wording import say_date
 from models.change import Entity
@@ -125,7 +125,7 @@ def _reminder_body(
         f"The profile of {name} on matchmaker was last confirmed as current on {last}.\n\n"
         f'{when} as "Last confirmed on {last}", so that partners know it may be out of date.\n\n'
         "If it is still right (or once you have updated it), sign in with your organisation's "
-        f"key and confirm it here:\n\n{link}\n\n"
+        f"key and confirm it here ({REPLIES_UNREAD}):\n\n{link}\n\n"
         "This link holds no key: only someone signed in with your organisation's key can "
         "confirm. You are reminded once for each confirmation.\n\n"
         "Lost the key since? A link to a new one can be e-mailed to this address, from "

@@ -122,7 +122,10 @@ def test_owner_is_reminded_once_per_confirmation(anonymous: TestClient, engine: 
             == "Is the profile of Oncomark Diagnostics on matchmaker still current?"
         )
         body = message.get_content()
-        assert f"{BASE_URL}/ui/organisations/{due['id']}/confirm\n" in body
+        assert (
+            "sign in with your organisation's key and confirm it here (replies to this e-mail "
+            f"are not read):\n\n{BASE_URL}/ui/organisations/{due['id']}/confirm\n"
+        ) in body
         # A year on, the key is often lost: the e-mail says where to get a new one.
         assert (
             "Lost the key since? A link to a new one can be e-mailed to this address, from "

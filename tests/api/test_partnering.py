@@ -311,8 +311,8 @@ def test_notifications_name_the_request_and_the_call_and_link_the_inbox_page(
     assert sent[0].body == (
         f"European Liver Patients (Belgium) sent you an answer to your partner request {about}:\n\n"
         "We would like to join.\n\n"
-        "Accept it or decline it in your inbox. Their contact address is shown to you, and "
-        f"yours to them, only if you accept.\n\n{inbox}"
+        "Accept it or decline it in your inbox: replies to this e-mail are not read. Their "
+        f"contact address is shown to you, and yours to them, only if you accept.\n\n{inbox}"
     )
     assert sent[1].body == (
         f"Leiden University declined your answer to their partner request {about}. Neither of "
@@ -868,7 +868,8 @@ def test_export_holds_the_notifications_sent_to_it_without_addresses_or_links(
     assert "partnering@leiden.example" in stored[0].body
     assert accepted["body"] == (
         "Leiden University accepted your answer to their partner request about the call "
-        "IHI-2027-01-01 (Liver disease screening). Write to them at (address withheld).\n\n"
+        "IHI-2027-01-01 (Liver disease screening). Write to them at (address withheld): "
+        "replies to this e-mail are not read.\n\n"
         "They now see your contact address too.\n\n"
         "Your inbox, once signed in with your organisation's key: "
         "http://localhost:8000/ui/inbox\n"

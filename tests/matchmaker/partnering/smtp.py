@@ -24,10 +24,12 @@ from tests.postgres import free_port
 
 
 class Recorder:
-    """An aiosmtpd handler keeping every message; it can stall at the n-th one."""
+    """An aiosmtpd handler keeping every message, parsed and as received; it can stall at the
+    n-th one."""
 
     def __init__(self, *, stall_at: int | None = None) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
         self.stall_at = stall_at
         self.released = threading.Event()
         self._lock = threading.Lock()
@@ -42,6 +44,7 @@ class Recorder:
         assert isinstance(message, EmailMessage)
         with self._lock:
             self.messages.append(message)
+            self.raw.append(content)
             count = len(self.messages)
         if self.stall_at is not None and count == self.stall_at:
             while not self.released.is_set():

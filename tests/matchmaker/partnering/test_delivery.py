@@ -1,6 +1,8 @@
 """Delivering the outbox to a real SMTP server on loopback: once each, with a stable id,
 never twice at once, and nothing lost when a worker is killed mid-batch."""
 
+import email
+import email.policy
 import logging
 import os
 import re
@@ -23,8 +25,10 @@ from matchmaker.partnering.delivery import (
     SmtpServer,
     deliver_pending,
     digest_of,
+    email_of,
     parse_smtp_url,
     retry_delay,
+    wire_bytes,
 )
 from matchmaker.partnering.outbox import Event, enqueue
 from models.common import StakeholderType, utc_now
@@ -35,8 +39,16 @@ from tests.matchmaker.partnering.smtp import Credentials, Recorder, smtp_server
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def seed(engine: Engine, count: int, *, address: str | None = "team@lab.example") -> list[str]:
-    """Store one organisation and `count` notifications for it; return their Message-IDs."""
+def seed(
+    engine: Engine,
+    count: int,
+    *,
+    address: str | None = "team@lab.example",
+    subject: str = "Message {}",
+    body: str = "Body {}\n",
+) -> list[str]:
+    """Store one organisation and `count` notifications for it (subject and body numbered
+    where they hold "{}"); return their Message-IDs."""
     with db.session_scope(db.for_writing(engine)) as session:
         organisation = Organisation(
             name="Lab",
@@ -52,8 +64,8 @@ def seed(engine: Engine, count: int, *, address: str | None = "team@lab.example"
                 session,
                 organisation_id=organisation.id,
                 event=Event.request_received,
-                subject=f"Message {number}",
-                body=f"Body {number}\n",
+                subject=subject.format(number),
+                body=body.format(number),
             ).message_id
             for number in range(count)
         ]
@@ -135,6 +147,65 @@ def test_each_message_is_sent_once_with_its_stable_message_id(engine: Engine) ->
         f"Body 0\n\n-- \nTo stop these e-mails, open {unsubscribe.strip('<>')}\n"
     )
     assert statuses(engine) == ["sent"] * 3
+
+
+def test_headers_and_text_arrive_as_written(engine: Engine) -> None:
+    """Through a real SMTP server, the raw e-mail holds the unsubscribe link unencoded on one
+    line however long the site's address, a long subject on its first line, and a line of the
+    text beginning "From " unchanged (no mbox ">From ")."""
+    base = "https://matchmaker.programme-office.example.europa.eu"
+    subject = (
+        "HORIZON-CL5-2027-D3-01-05-ENERGY-STORAGE-AND-FLEXIBILITY-TOPIC-ID-X closes tomorrow"
+        " (8 December 2026)"
+    )
+    seed(engine, 1, subject=subject, body="Hello,\nFrom our side we can offer assays.\n")
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        sender = SmtpSender(local(port))
+        done = deliver_pending(engine, send=sender, mail_from="a@b.example", base_url=base)
+        sender.close()
+    assert done.sent == 1
+    [raw] = recorder.raw
+    head, text = raw.split(b"\r\n\r\n", 1)
+    lines = head.split(b"\r\n")
+    [unsubscribe] = [line for line in lines if line.startswith(b"List-Unsubscribe:")]
+    assert re.fullmatch(
+        rb"List-Unsubscribe: <" + re.escape(base.encode()) + rb"/unsubscribe/"
+        rb"[A-Za-z0-9_-]{43}>",
+        unsubscribe,
+    )
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in lines
+    assert f"Subject: {subject}".encode() in lines
+    assert text.startswith(b"Hello,\r\nFrom our side we can offer assays.\r\n")
+
+
+def test_a_subject_not_in_ascii_is_encoded_from_its_first_line() -> None:
+    """Encoded-words of at most 75 characters (RFC 2047), the first beside "Subject:" even
+    when the subject begins with a word too long for it; a client reads back the subject as
+    written."""
+    subject = (
+        "HORIZON-CL5-2027-D3-01-05-ENERGY-STORAGE-AND-FLEXIBILITY-TOPIC-ID-X closes tomorrow:"
+        " Université Paris-Saclay, Département de biologie moléculaire"
+    )
+    message = OutboxMessage(
+        message_id="<1@matchmaker>",
+        event="request_accepted",
+        organisation_id=1,
+        subject=subject,
+        body="Body\n",
+        created_at=utc_now(),
+    )
+    raw = wire_bytes(email_of(message, to="a@b.example", mail_from="c@d.example"))
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    start = head.index("Subject: ")
+    end = head.index("\r\nMessage-ID:")
+    folded = head[start:end].split("\r\n")
+    assert len(folded) > 1
+    assert folded[0].startswith("Subject: =?utf-8?q?HORIZON-CL5-2027")
+    assert all(len(line) <= 78 for line in folded)
+    assert all(len(word) <= 75 for line in folded for word in line.split())
+    received = email.message_from_bytes(raw, policy=email.policy.default)
+    assert received["Subject"] == subject
 
 
 def test_message_to_an_organisation_without_address_is_skipped(engine: Engine) -> None:
