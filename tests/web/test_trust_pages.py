@@ -259,6 +259,11 @@ def test_the_claims_page_lists_pending_claims_by_name_for_an_administrator(
         ("confirm-claim", str(made.json()["id"])),
         ("refuse-claim", str(made.json()["id"])),
     ]
+    # What the question before confirming names (the script asks it).
+    assert (
+        'data-claimant="Oncomark Diagnostics" '
+        'data-record="ONCOMARK DIAGNOSTICS BV (cordis:999991428)">Confirm</button>'
+    ) in row
     assert panel.headers["cache-control"] == "no-store"
 
     assert anonymous.get("/ui/admin/claims/panel").status_code == 401

@@ -1628,6 +1628,7 @@
         message.textContent = "Claim made. Once you have checked that this organisation is the one CORDIS lists as " + claim.external_id + ", confirm it: the record then merges into this profile.";
         var button = shown.querySelector("[data-action='confirm-claim']");
         button.setAttribute("data-claim-id", claim.id);
+        button.setAttribute("data-record", "the CORDIS record " + claim.external_id);
         button.closest("[hidden]").hidden = false;
       }
     });
@@ -1641,7 +1642,10 @@
       var confirming = button.getAttribute("data-action") === "confirm-claim";
       var claimId = button.getAttribute("data-claim-id");
       var panel = button.closest("[data-fragment]");
-      if (!confirming && !window.confirm("Refuse this claim? It is withdrawn and nothing changes.")) {
+      var question = confirming
+        ? "Confirm that " + button.getAttribute("data-claimant") + " is " + button.getAttribute("data-record") + "? The record's projects join " + button.getAttribute("data-claimant") + "'s profile and the record is deleted; this cannot be undone."
+        : "Refuse this claim? It is withdrawn and nothing changes.";
+      if (!window.confirm(question)) {
         return;
       }
       button.disabled = true;
@@ -1652,6 +1656,10 @@
             return problemOf(response).then(function (problem) {
               button.disabled = false;
               announce((confirming ? "Not confirmed: " : "Not refused: ") + problem.detail, "error");
+              if (panel && problem.status === 409) {
+                // The claim was closed meanwhile: the list is read again, without it.
+                loadFragment(panel);
+              }
             });
           }
           return response.json().then(function (body) {
