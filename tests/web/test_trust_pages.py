@@ -138,6 +138,11 @@ def test_confirm_and_claim_pages_hold_labelled_forms_that_need_the_script(
     claim = anonymous.get(f"{base}/claim")
     assert claim.status_code == 200
     assert f'action="{base}/claim"' in claim.text
+    # "Your" projects to the owner; an administrator (the script shows which) reads "its".
+    assert (
+        "<h1><span data-not-admin>Add your EU projects from CORDIS</span>"
+        "<span data-admin-only hidden>Add its EU projects from CORDIS</span></h1>"
+    ) in claim.text
     page = Page(claim.text)
     assert [control["name"] for control in page.controls] == ["record", "email"]
     assert [control for control in page.controls if control["id"] not in page.labels] == []

@@ -1861,6 +1861,19 @@
     var summary = document.getElementById("form-errors");
     var loadedVersion = null;
     var submit = form.querySelector("button[type='submit']");
+    // Whether an administrator verified the type the profile says: saving another type drops
+    // that, and the page then says so and takes the hint beside the type away.
+    var verifiedHint = document.getElementById("type-verified-hint");
+    var typeVerified = Boolean(verifiedHint);
+    function showTypeVerified(verified) {
+      typeVerified = verified;
+      if (verifiedHint && !verified) {
+        var type = form.elements.stakeholder_type;
+        type.setAttribute("aria-describedby", type.getAttribute("aria-describedby").replace(" type-verified-hint", ""));
+        verifiedHint.remove();
+        verifiedHint = null;
+      }
+    }
 
     if (organisationId) {
       var mayEdit = who && (who.role === "admin" || String(who.organisation_id) === organisationId);
@@ -1874,6 +1887,7 @@
           loadedVersion = (response.headers.get("ETag") || "").replace(/\D/g, "") || null;
           return response.json().then(function (profile) {
             form.elements.contact_email.value = profile.contact_email || "";
+            showTypeVerified(profile.type_verified === true);
           });
         });
       }
@@ -2097,7 +2111,13 @@
             if (organisationId) {
               loadedVersion = profile.version;
               showStored(profile);
-              announce("Saved your profile.", "ok");
+              var dropped = typeVerified && profile.type_verified !== true;
+              showTypeVerified(profile.type_verified === true);
+              announce(
+                (who && who.role === "admin" ? "Saved this profile." : "Saved your profile.") +
+                  (dropped ? " Its type changed, so it is no longer verified: only an administrator can verify the new type." : ""),
+                "ok"
+              );
               document.getElementById("status").focus();
               return;
             }
