@@ -1741,9 +1741,9 @@
       return select.options[select.selectedIndex].textContent.trim();
     }
 
-    // What was saved, in a sentence: "Saved: Morocco is an Associated Country for calls with
-    // a deadline from 1 Jan 2026 on (the whole programme). ..."
-    function savedText(body) {
+    // What the row says, in a sentence: "Morocco is an Associated Country for calls with a
+    // deadline from 1 Jan 2026 on (the whole programme)", asked before saving and said after.
+    function rowText(body) {
       var status = form.elements.status;
       var parts = Array.prototype.map.call(form.querySelectorAll("input[name='parts']:checked"), function (box) {
         return box.labels[0].textContent.trim();
@@ -1755,9 +1755,9 @@
       var when = body.valid_to
         ? "from " + dayText(body.valid_from) + " to " + dayText(body.valid_to)
         : "from " + dayText(body.valid_from) + " on";
-      return "Saved: " + chosenText(form.elements.country) + " is " +
+      return chosenText(form.elements.country) + " is " +
         status.options[status.selectedIndex].getAttribute("data-phrase") + " for calls with a deadline " + when +
-        " (" + covers.charAt(0).toLowerCase() + covers.slice(1) + "). Calls with an earlier deadline keep the status they had.";
+        " (" + covers.charAt(0).toLowerCase() + covers.slice(1) + ")";
     }
 
     form.addEventListener("submit", function (event) {
@@ -1775,6 +1775,13 @@
           body[name] = form.elements[name].value;
         }
       });
+      // A row is for good, so it is asked first; a form missing what the sentence needs goes
+      // to the API as it is, which says what is missing beside the fields.
+      var complete = body.country && body.status && body.valid_from && body.parts.length &&
+        !(body.valid_to && body.valid_to < body.valid_from);
+      if (complete && !window.confirm("Record that " + rowText(body) + "? Rows are never changed or deleted: a mistake is only undone by another row.")) {
+        return;
+      }
       submit.disabled = true;
       announce("Saving…", "info");
       request("POST", "/admin/country-statuses", { body: body })
@@ -1790,7 +1797,7 @@
               showErrors(problem);
             });
           }
-          var message = savedText(body);
+          var message = "Saved: " + rowText(body) + ". Calls with an earlier deadline keep the status they had.";
           form.removeAttribute("data-unsent");
           form.reset();
           return loadFragment(panel).then(function () {
