@@ -1,12 +1,13 @@
 """The country-status table as the service sees it: shipped rows plus the rows admins added."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_role
 from matchmaker.consortium.eligibility import Context
+from matchmaker.countries import country_name
 from matchmaker.country_statuses import (
     PARTS,
     StatusRow,
@@ -15,7 +16,7 @@ from matchmaker.country_statuses import (
     shipped_rows,
     sources,
 )
-from matchmaker.errors import InvalidInput
+from matchmaker.errors import Conflict, InvalidInput
 from models.call import Call, RuleSet
 from models.common import utc_today
 from models.rules import CountryStatusCreate, CountryStatusPublic, CountryStatusRow
@@ -62,7 +63,10 @@ def call_context(session: Session, call: Call, *, today: date | None = None) -> 
 def add_country_status(
     session: Session, *, data: CountryStatusCreate, actor: Principal | None
 ) -> CountryStatusRow:
-    """Add a row (admins only); nothing is overwritten, so past evaluations stay reproducible."""
+    """Add a row (admins only); nothing is overwritten, so past evaluations stay reproducible.
+    A row that would change no answer (the status it gives is already the country's, in every
+    part it covers, on every day it covers) is refused: it would only clutter the table for
+    good, and mark a row that still holds, with its source, as replaced."""
     require_role(actor, set())
     if data.valid_to is not None and data.valid_to < data.valid_from:
         raise InvalidInput(
@@ -79,9 +83,39 @@ def add_country_status(
         source=data.source,
         note=data.note,
     )
+    new = _as_status_row(row)
+    if changes_nothing(status_table(session), new):
+        raise Conflict(
+            f"This row would change nothing: {country_name(new.country)} already has the "
+            f"status {new.status.value.replace('_', ' ')} for the parts it names on every day "
+            "it covers. Rows are never changed or deleted, so one that changes nothing is not "
+            "added."
+        )
     session.add(row)
     session.flush()
     return row
+
+
+def changes_nothing(table: StatusTable, row: StatusRow) -> bool:
+    """Whether adding `row` to `table` would leave every answer as it is: its country's status,
+    in every part, on every day the row covers. Statuses change only on the days a row of the
+    country starts or the day after one ends, so those days (within the row's) are checked."""
+    added = StatusTable((*table.rows, row))
+    same_country = [
+        other
+        for other in added.rows
+        if other.country == row.country and other.programme == row.programme
+    ]
+    days = {other.valid_from for other in same_country} | {
+        other.valid_to + timedelta(days=1) for other in same_country if other.valid_to is not None
+    }
+    return all(
+        table.status(row.country, programme=row.programme, part=part, on=day)
+        is added.status(row.country, programme=row.programme, part=part, on=day)
+        for day in sorted(days)
+        if row.in_force(day)
+        for part in (None, *PARTS)
+    )
 
 
 def _public(

@@ -225,12 +225,14 @@ def list_country_statuses(session: SessionDep) -> list[CountryStatusPublic]:
     response_model=list[CountryStatusPublic],
     responses={
         **answer_example(status.HTTP_201_CREATED, ex.COUNTRY_STATUS_TABLE),
-        **problem_responses(401, 403, 422),
+        **problem_responses(401, 403, 409, 422),
     },
 )
 def create_country_status(
     data: CountryStatusCreate, session: SessionDep, actor: WriterDep
 ) -> list[CountryStatusPublic]:
-    """Add a country-status row (admin key); earlier rows stay, so past answers are kept."""
+    """Add a country-status row (admin key); earlier rows stay, so past answers are kept. A
+    row that would change no answer (the country already has that status for those parts on
+    every day the row covers, as when it repeats a row in force) is refused with 409."""
     rules.add_country_status(session, data=data, actor=actor)
     return rules.table_rows(session)

@@ -103,15 +103,18 @@ def covers(row: CountryStatusPublic) -> str:
 
 
 @router.get("/ui/admin/country-statuses")
-def list_country_statuses_page(request: Request, country: Text = "") -> HTMLResponse:
+def list_country_statuses_page(
+    request: Request, country: Text = "", show: Text = ""
+) -> HTMLResponse:
     """Where an administrator reads each country's status under the programme rules and gives
     one a new status (the table and the form need an admin's key); `country` (a code) chooses
-    the form's country."""
+    the form's country, `show` (a code) the one country whose rows the table lists."""
     return render(
         request,
         "admin_country_statuses.html",
         {
             "country": valid_country(country.strip()),
+            "show": valid_country(show.strip()),
             "status_words": STATUS_WORDS,
             "part_words": PART_WORDS,
         },
@@ -120,14 +123,17 @@ def list_country_statuses_page(request: Request, country: Text = "") -> HTMLResp
 
 @router.get("/ui/admin/country-statuses/panel")
 def read_country_statuses_panel(
-    request: Request, session: SessionDep, actor: ActorDep
+    request: Request, session: SessionDep, actor: ActorDep, country: Text = ""
 ) -> HTMLResponse:
     """A fragment: every row of the country-status table, shipped and added, by country name,
-    then start date (an admin's key)."""
+    then start date (an admin's key); only one country's with `country` (a code)."""
     require_role(actor, ())
     today = utc_today()
+    only = valid_country(country.strip())
     lines = []
     for row, decides in rules.table_rows_on(session, on=today):
+        if only and row.country != only:
+            continue
         if decides:
             now = "in-force"
         elif row.valid_from > today:
@@ -146,6 +152,7 @@ def read_country_statuses_panel(
         {
             "lines": lines,
             "countries": len({line.row.country for line in lines}),
+            "only": country_name(only) if only else "",
             "status_words": STATUS_WORDS,
             "today": today,
         },

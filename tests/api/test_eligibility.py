@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
 from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem
 
 TEXT = "liquid biopsy early cancer detection oncology screening"
 
@@ -260,6 +261,35 @@ def test_admin_may_add_a_funding_eligible_row(client: TestClient) -> None:
     assert created.status_code == 201, created.text
     added = [(r["country"], r["status"]) for r in created.json() if not r["shipped"]]
     assert added == [("KE", "funding_eligible")]
+
+
+def test_a_row_that_would_change_nothing_is_refused(client: TestClient) -> None:
+    """Switzerland associated from 1 Jan 2025 repeats the shipped row in force, and a later
+    start or an end while the shipped row holds changes no answer either: each is refused with
+    409 and nothing is added, since rows are never deleted. Associated for days it was not is
+    a change, added once."""
+    switzerland = {"country": "CH", "status": "associated", "source": "Euresearch"}
+    before = client.get("/rules/countries").json()
+    for repeat in (
+        {"valid_from": "2025-01-01"},
+        {"valid_from": "2026-03-01"},
+        {"valid_from": "2025-01-01", "valid_to": "2027-12-31", "parts": ["pillar-2"]},
+    ):
+        refused = assert_problem(
+            client.post("/admin/country-statuses", json={**switzerland, **repeat}), 409
+        )
+        assert refused["detail"] == (
+            "This row would change nothing: Switzerland already has the status associated for "
+            "the parts it names on every day it covers. Rows are never changed or deleted, so "
+            "one that changes nothing is not added."
+        )
+    assert client.get("/rules/countries").json() == before
+
+    # Associated from 1 Sep 2024, before the shipped row's 2025, is a change: added, once.
+    earlier = {**switzerland, "valid_from": "2024-09-01", "valid_to": "2024-12-31"}
+    added = client.post("/admin/country-statuses", json=earlier)
+    assert added.status_code == 201, added.text
+    assert_problem(client.post("/admin/country-statuses", json=earlier), 409)
 
 
 def test_russian_member_fails_after_10_may_2022_and_is_never_suggested(client: TestClient) -> None:

@@ -159,3 +159,32 @@ def test_a_country_in_the_address_is_chosen_in_the_form(anonymous: TestClient) -
     assert re.findall(r'<option value="(\w+)" selected>', chosen) == ["MA"]
     unknown = anonymous.get("/ui/admin/country-statuses", params={"country": "ZZ"}).text
     assert re.findall(r'<option value="(\w+)" selected>', unknown) == []
+
+
+def test_the_table_shows_one_country_s_rows_when_one_is_chosen(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """ "Show the rows of" Switzerland (`?show=ch`) reads the table for Switzerland alone, its
+    two rows by start date; a country with no row says it is treated as not associated; an
+    unknown code shows every country."""
+    page = anonymous.get("/ui/admin/country-statuses", params={"show": "ch"}).text
+    assert re.findall(r'<option value="(\w+)" selected>', page) == ["CH"]
+    assert 'data-fragment="/ui/admin/country-statuses/panel?country=CH"' in page
+    assert [c["id"] for c in Page(page).controls if c.get("name") == "show"] == ["show-country"]
+    assert '<a class="button button-quiet" href="/ui/admin/country-statuses#table-heading">' in page
+
+    swiss = client.get(PANEL, params={"country": "CH"}).text
+    assert [(row["code"], row["status"], row["now"]) for row in rows(swiss)] == [
+        ("CH", "Not associated", "ended"),
+        ("CH", "Associated Country", "in-force"),
+    ]
+    assert "<p>2 rows for Switzerland, by start date." in swiss
+    jordan = client.get(PANEL, params={"country": "JO"}).text
+    assert rows(jordan) == []
+    assert '<p class="empty">No row for Jordan: it is treated as not associated.</p>' in jordan
+
+    unknown = anonymous.get("/ui/admin/country-statuses", params={"show": "ZZ"}).text
+    assert 'data-fragment="/ui/admin/country-statuses/panel"' in unknown
+    assert len(rows(client.get(PANEL, params={"country": "ZZ"}).text)) == len(
+        client.get("/rules/countries").json()
+    )

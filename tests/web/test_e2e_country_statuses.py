@@ -12,7 +12,7 @@ from playwright import sync_api
 
 from tests.factories import create_organisation
 from tests.servers import ADMIN_TOKEN
-from tests.web.browser import PHONE, SETTLED, sign_in
+from tests.web.browser import PHONE, SETTLED, answer_next_dialog, sign_in
 from tests.web.test_axe import EVERY_RULE, _lines
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -83,7 +83,20 @@ def test_an_administrator_gives_morocco_a_new_status_from_the_menu(
     assert len(server.get("/rules/countries").json()) == shipped
 
     page.get_by_label("Until").fill("")
+    # A row is for good: the form asks first, and Cancel saves nothing.
+    asked: list[str] = []
+    answer_next_dialog(page, asked, accept=False)
     page.get_by_role("button", name="Save the new status").click()
+    question = (
+        "Record that Morocco is an Associated Country for calls with a deadline from 1 Jan 2026 "
+        "on (the whole programme)? Rows are never changed or deleted: a mistake is only undone "
+        "by another row."
+    )
+    assert asked == [question]
+    assert len(server.get("/rules/countries").json()) == shipped
+    answer_next_dialog(page, asked, accept=True)
+    page.get_by_role("button", name="Save the new status").click()
+    assert asked == [question, question]
     status = page.locator("#status")
     expect(status).to_have_text(
         "Saved: Morocco is an Associated Country for calls with a deadline from 1 Jan 2026 on "
@@ -105,6 +118,20 @@ def test_an_administrator_gives_morocco_a_new_status_from_the_menu(
         (row["country"], row["status"], row["valid_from"], row["valid_to"]) for row in added
     ] == [("MA", "associated", "2026-01-01", None)]
     expect(country).to_have_value("")
+
+    # Switzerland associated from 1 Jan 2025 repeats the row in force: refused, with the reason.
+    country.select_option(label="Switzerland")
+    status_field.select_option(label="Associated Country")
+    page.get_by_label("From").fill("2025-01-01")
+    page.get_by_label("Source").fill("Euresearch")
+    answer_next_dialog(page, asked, accept=True)
+    page.get_by_role("button", name="Save the new status").click()
+    expect(errors.locator("p")).to_have_text(
+        "Not saved: This row would change nothing: Switzerland already has the status "
+        "associated for the parts it names on every day it covers. Rows are never changed or "
+        "deleted, so one that changes nothing is not added."
+    )
+    assert len(server.get("/rules/countries").json()) == shipped + 1
 
     # "New status for Morocco" comes back to the form with Morocco chosen.
     morocco.get_by_role("link", name="New status for Morocco").click()

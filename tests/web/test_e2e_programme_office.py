@@ -14,7 +14,7 @@ from playwright import sync_api
 from tests.factories import create_call, create_organisation
 from tests.helpers import bearer, created
 from tests.servers import ADMIN_TOKEN
-from tests.web.browser import SETTLED, sign_in
+from tests.web.browser import SETTLED, answer_next_dialog, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -146,8 +146,15 @@ def test_an_administrator_confirms_the_claim_it_made_on_the_page(
         f"Claim made. Once you have checked that this organisation is the one CORDIS lists as "
         f"cordis:{number}, confirm it"
     )
+    asked: list[str] = []
+    answer_next_dialog(page, asked, accept=True)
     page.get_by_role("button", name="Confirm the claim").click()
     expect(page).to_have_url(f"/ui/organisations/{sme['id']}")
+    assert asked == [
+        f"Confirm that Neuromuscular Wearables ApS is the CORDIS record cordis:{number}? The "
+        "record's projects join Neuromuscular Wearables ApS's profile and the record is "
+        "deleted; this cannot be undone."
+    ]
     assert server.get(f"/organisations/{record['id']}").status_code == 404
     claims = server.get(f"/organisations/{sme['id']}/claims").json()["items"]
     assert [claim["status"] for claim in claims] == ["confirmed"]
@@ -157,8 +164,8 @@ def test_an_administrator_confirms_and_refuses_claims_from_the_claims_page(
     page: Any, server: httpx.Client, scene: dict[str, Any]
 ) -> None:
     """The administrator's menu leads to the claims waiting (and has no Inbox: its key acts
-    for no organisation); "Refuse" withdraws one, "Confirm" merges the record into the
-    claiming profile; both leave the list."""
+    for no organisation); "Refuse" withdraws one, "Confirm", asked first since it cannot be
+    undone, merges the record into the claiming profile; both leave the list."""
     sme = scene["sme"]
     found = server.get("/organisations", params={"q": "universitat", "limit": 2}).json()
     claims = [
@@ -181,6 +188,13 @@ def test_an_administrator_confirms_and_refuses_claims_from_the_claims_page(
     rows.nth(0).get_by_role("button", name="Refuse").click()
     expect(page.locator("#status")).to_have_text("Claim refused.")
     expect(rows).to_have_count(1)
+    asked: list[str] = []
+    answer_next_dialog(page, asked, accept=False)
+    rows.nth(0).get_by_role("button", name="Confirm").click()
+    expect(page.locator("#status")).to_have_text("Claim refused.")
+    waiting = server.get(f"/organisations/{sme['id']}/claims").json()["items"]
+    assert [claim["status"] for claim in waiting if claim["id"] == claims[1]["id"]] == ["pending"]
+    answer_next_dialog(page, asked, accept=True)
     rows.nth(0).get_by_role("button", name="Confirm").click()
     expect(page.locator("#status")).to_have_text(
         "Claim confirmed: its record is now part of Neuromuscular Wearables ApS."
@@ -191,6 +205,40 @@ def test_an_administrator_confirms_and_refuses_claims_from_the_claims_page(
         for claim in server.get(f"/organisations/{sme['id']}/claims").json()["items"]
     }
     assert [statuses[claim["id"]] for claim in claims] == ["withdrawn", "confirmed"]
+    record = found["items"][1]
+    question = (
+        f"Confirm that Neuromuscular Wearables ApS is {record['name']} "
+        f"({record['external_id']})? The record's projects join Neuromuscular Wearables ApS's "
+        "profile and the record is deleted; this cannot be undone."
+    )
+    assert asked == [question, question]
+
+
+def test_a_claim_closed_meanwhile_leaves_the_claims_page(
+    page: Any, server: httpx.Client, scene: dict[str, Any]
+) -> None:
+    """A claim withdrawn after the list was shown: confirming it is refused with the reason,
+    and the row leaves the list, its count with it."""
+    sme = scene["sme"]
+    found = server.get("/organisations", params={"q": "research", "limit": 50}).json()["items"]
+    record = next(item for item in found if (item["external_id"] or "").startswith("cordis:"))
+    claim = created(
+        server.post(
+            f"/organisations/{sme['id']}/claims",
+            headers=bearer(sme["api_key"]),
+            json={"record": record["external_id"]},
+        )
+    )
+    sign_in(page, ADMIN_TOKEN, "an administrator")
+    page.goto("/ui/admin/claims")
+    expect(page.locator("#claims-panel")).to_contain_text("1 claim waiting.")
+    withdrawn = server.post(f"/claims/{claim['id']}/withdraw", headers=bearer(sme["api_key"]))
+    assert withdrawn.status_code == 200
+    answer_next_dialog(page, [], accept=True)
+    page.locator("#claims-panel").get_by_role("button", name="Confirm").click()
+    expect(page.locator("#status")).to_contain_text("Not confirmed: ")
+    expect(page.locator("#claims-panel")).to_contain_text("No claim is waiting.")
+    assert server.get(f"/organisations/{record['id']}").status_code == 200
 
 
 def test_an_organisation_has_no_claims_entry_in_its_menu(page: Any, scene: dict[str, Any]) -> None:

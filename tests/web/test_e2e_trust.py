@@ -20,6 +20,8 @@ from matchmaker.settings import Settings
 from models.common import utc_now
 from models.organisation import Organisation
 from tests.factories import organisation_payload
+from tests.helpers import bearer
+from tests.servers import ADMIN_TOKEN
 from tests.web.browser import DESKTOP, TIMEOUT_MS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -106,3 +108,43 @@ def test_owner_confirms_a_stale_profile_and_the_mark_goes(
     finally:
         context.close()
     assert problems == []
+
+
+def test_changing_a_verified_type_says_first_and_after_that_it_drops_the_verification(
+    page: Any, server: httpx.Client
+) -> None:
+    """An administrator editing a verified regulator is told beside the type that a change
+    drops the verification; saved as a public body, the page says the verification was
+    dropped (not only "saved") and the warning goes. The pages say "this profile" to it."""
+    expect = sync_api.expect
+    regulator = _created(server, name="Agencia Reguladora", stakeholder_type="regulator")
+    verified = server.post(
+        f"/admin/organisations/{regulator['id']}/type-verification", headers=bearer(ADMIN_TOKEN)
+    )
+    assert verified.status_code == 200, verified.text
+
+    sign_in(page, ADMIN_TOKEN, "an administrator")
+    page.goto(f"/ui/organisations/{regulator['id']}/claim")
+    expect(page.get_by_role("heading", level=1)).to_have_accessible_name(
+        "Add its EU projects from CORDIS"
+    )
+    page.goto(f"/ui/organisations/{regulator['id']}/edit")
+    expect(page.get_by_role("heading", level=1)).to_have_accessible_name("Edit this profile")
+    hint = page.locator("#type-verified-hint")
+    expect(hint).to_contain_text("changing it drops the verification")
+    page.get_by_label("Stakeholder type").select_option("public_body")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#status")).to_have_text(
+        "Saved this profile. Its type changed, so it is no longer verified: only an "
+        "administrator can verify the new type."
+    )
+    expect(hint).to_have_count(0)
+    expect(page.get_by_label("Stakeholder type")).to_have_attribute(
+        "aria-describedby", "type-hint error-stakeholder_type"
+    )
+    stored = server.get(f"/organisations/{regulator['id']}").json()
+    assert (stored["stakeholder_type"], stored["type_verified"]) == ("public_body", False)
+
+    # Saved again, with nothing more dropped, it says only that it saved.
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#status")).to_have_text("Saved this profile.")

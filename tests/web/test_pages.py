@@ -779,6 +779,45 @@ def test_registration_form_says_which_type_a_university_hospital_is(
         )
 
 
+def test_edit_form_says_beside_a_verified_type_that_changing_it_drops_the_verification(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A profile whose type an administrator verified: its edit form says, beside the type and
+    read with it, that a change of type drops the verification; an unverified profile's form
+    says nothing of it. The heading reads "your" for the owner, "this" for an administrator."""
+    regulator = create_organisation(
+        client, name="Agencia Reguladora", stakeholder_type="regulator", country="ES"
+    )
+    unverified = create_organisation(
+        client, name="Autorita Regolatoria", stakeholder_type="regulator", country="IT"
+    )
+    verified = client.post(f"/admin/organisations/{regulator['id']}/type-verification")
+    assert verified.status_code == 200, verified.text
+
+    page = anonymous.get(f"/ui/organisations/{regulator['id']}/edit").text
+    field = next(c for c in Page(page).controls if c.get("id") == "stakeholder_type")
+    assert field["aria-describedby"].split() == [
+        "type-hint",
+        "type-verified-hint",
+        "error-stakeholder_type",
+    ]
+    hint = re.search(r'<p class="hint" id="type-verified-hint">(.*?)</p>', page)
+    assert hint is not None
+    assert re.sub(r"<[^>]+>", "", hint.group(1)) == (
+        "This profile's type, regulator, was verified by an administrator: changing it drops "
+        "the verification, and only an administrator can verify the new type. What "
+        "verification means."
+    )
+    assert (
+        "<h1><span data-not-admin>Edit your profile</span>"
+        "<span data-admin-only hidden>Edit this profile</span></h1>"
+    ) in page
+
+    page = anonymous.get(f"/ui/organisations/{unverified['id']}/edit").text
+    assert 'id="type-verified-hint"' not in page
+    assert "verification" not in page
+
+
 # A field of the registration form, the id of its hint and the hint's words, said before
 # registering, not after.
 FIELD_HINTS = {

@@ -138,6 +138,11 @@ def test_confirm_and_claim_pages_hold_labelled_forms_that_need_the_script(
     claim = anonymous.get(f"{base}/claim")
     assert claim.status_code == 200
     assert f'action="{base}/claim"' in claim.text
+    # "Your" projects to the owner; an administrator (the script shows which) reads "its".
+    assert (
+        "<h1><span data-not-admin>Add your EU projects from CORDIS</span>"
+        "<span data-admin-only hidden>Add its EU projects from CORDIS</span></h1>"
+    ) in claim.text
     page = Page(claim.text)
     assert [control["name"] for control in page.controls] == ["record", "email"]
     assert [control for control in page.controls if control["id"] not in page.labels] == []
@@ -259,6 +264,11 @@ def test_the_claims_page_lists_pending_claims_by_name_for_an_administrator(
         ("confirm-claim", str(made.json()["id"])),
         ("refuse-claim", str(made.json()["id"])),
     ]
+    # What the question before confirming names (the script asks it).
+    assert (
+        'data-claimant="Oncomark Diagnostics" '
+        'data-record="ONCOMARK DIAGNOSTICS BV (cordis:999991428)">Confirm</button>'
+    ) in row
     assert panel.headers["cache-control"] == "no-store"
 
     assert anonymous.get("/ui/admin/claims/panel").status_code == 401

@@ -1628,6 +1628,7 @@
         message.textContent = "Claim made. Once you have checked that this organisation is the one CORDIS lists as " + claim.external_id + ", confirm it: the record then merges into this profile.";
         var button = shown.querySelector("[data-action='confirm-claim']");
         button.setAttribute("data-claim-id", claim.id);
+        button.setAttribute("data-record", "the CORDIS record " + claim.external_id);
         button.closest("[hidden]").hidden = false;
       }
     });
@@ -1641,7 +1642,10 @@
       var confirming = button.getAttribute("data-action") === "confirm-claim";
       var claimId = button.getAttribute("data-claim-id");
       var panel = button.closest("[data-fragment]");
-      if (!confirming && !window.confirm("Refuse this claim? It is withdrawn and nothing changes.")) {
+      var question = confirming
+        ? "Confirm that " + button.getAttribute("data-claimant") + " is " + button.getAttribute("data-record") + "? The record's projects join " + button.getAttribute("data-claimant") + "'s profile and the record is deleted; this cannot be undone."
+        : "Refuse this claim? It is withdrawn and nothing changes.";
+      if (!window.confirm(question)) {
         return;
       }
       button.disabled = true;
@@ -1652,6 +1656,10 @@
             return problemOf(response).then(function (problem) {
               button.disabled = false;
               announce((confirming ? "Not confirmed: " : "Not refused: ") + problem.detail, "error");
+              if (panel && problem.status === 409) {
+                // The claim was closed meanwhile: the list is read again, without it.
+                loadFragment(panel);
+              }
             });
           }
           return response.json().then(function (body) {
@@ -1733,9 +1741,9 @@
       return select.options[select.selectedIndex].textContent.trim();
     }
 
-    // What was saved, in a sentence: "Saved: Morocco is an Associated Country for calls with
-    // a deadline from 1 Jan 2026 on (the whole programme). ..."
-    function savedText(body) {
+    // What the row says, in a sentence: "Morocco is an Associated Country for calls with a
+    // deadline from 1 Jan 2026 on (the whole programme)", asked before saving and said after.
+    function rowText(body) {
       var status = form.elements.status;
       var parts = Array.prototype.map.call(form.querySelectorAll("input[name='parts']:checked"), function (box) {
         return box.labels[0].textContent.trim();
@@ -1747,9 +1755,9 @@
       var when = body.valid_to
         ? "from " + dayText(body.valid_from) + " to " + dayText(body.valid_to)
         : "from " + dayText(body.valid_from) + " on";
-      return "Saved: " + chosenText(form.elements.country) + " is " +
+      return chosenText(form.elements.country) + " is " +
         status.options[status.selectedIndex].getAttribute("data-phrase") + " for calls with a deadline " + when +
-        " (" + covers.charAt(0).toLowerCase() + covers.slice(1) + "). Calls with an earlier deadline keep the status they had.";
+        " (" + covers.charAt(0).toLowerCase() + covers.slice(1) + ")";
     }
 
     form.addEventListener("submit", function (event) {
@@ -1767,6 +1775,13 @@
           body[name] = form.elements[name].value;
         }
       });
+      // A row is for good, so it is asked first; a form missing what the sentence needs goes
+      // to the API as it is, which says what is missing beside the fields.
+      var complete = body.country && body.status && body.valid_from && body.parts.length &&
+        !(body.valid_to && body.valid_to < body.valid_from);
+      if (complete && !window.confirm("Record that " + rowText(body) + "? Rows are never changed or deleted: a mistake is only undone by another row.")) {
+        return;
+      }
       submit.disabled = true;
       announce("Saving…", "info");
       request("POST", "/admin/country-statuses", { body: body })
@@ -1782,7 +1797,7 @@
               showErrors(problem);
             });
           }
-          var message = savedText(body);
+          var message = "Saved: " + rowText(body) + ". Calls with an earlier deadline keep the status they had.";
           form.removeAttribute("data-unsent");
           form.reset();
           return loadFragment(panel).then(function () {
@@ -1853,6 +1868,19 @@
     var summary = document.getElementById("form-errors");
     var loadedVersion = null;
     var submit = form.querySelector("button[type='submit']");
+    // Whether an administrator verified the type the profile says: saving another type drops
+    // that, and the page then says so and takes the hint beside the type away.
+    var verifiedHint = document.getElementById("type-verified-hint");
+    var typeVerified = Boolean(verifiedHint);
+    function showTypeVerified(verified) {
+      typeVerified = verified;
+      if (verifiedHint && !verified) {
+        var type = form.elements.stakeholder_type;
+        type.setAttribute("aria-describedby", type.getAttribute("aria-describedby").replace(" type-verified-hint", ""));
+        verifiedHint.remove();
+        verifiedHint = null;
+      }
+    }
 
     if (organisationId) {
       var mayEdit = who && (who.role === "admin" || String(who.organisation_id) === organisationId);
@@ -1866,6 +1894,7 @@
           loadedVersion = (response.headers.get("ETag") || "").replace(/\D/g, "") || null;
           return response.json().then(function (profile) {
             form.elements.contact_email.value = profile.contact_email || "";
+            showTypeVerified(profile.type_verified === true);
           });
         });
       }
@@ -2089,7 +2118,13 @@
             if (organisationId) {
               loadedVersion = profile.version;
               showStored(profile);
-              announce("Saved your profile.", "ok");
+              var dropped = typeVerified && profile.type_verified !== true;
+              showTypeVerified(profile.type_verified === true);
+              announce(
+                (who && who.role === "admin" ? "Saved this profile." : "Saved your profile.") +
+                  (dropped ? " Its type changed, so it is no longer verified: only an administrator can verify the new type." : ""),
+                "ok"
+              );
               document.getElementById("status").focus();
               return;
             }

@@ -36,3 +36,27 @@ def test_rules_add_names_each_refused_argument_on_one_line(tmp_path: Path) -> No
         "'eic-fund'; --from: Input should be a valid date or datetime, month value is outside "
         "expected range of 1-12\n",
     )
+
+
+def test_rules_add_refuses_a_row_that_would_change_nothing(tmp_path: Path) -> None:
+    """Switzerland associated from 1 Jan 2025 repeats the shipped row in force: `rules add`
+    says why on one line, exits 1, and adds nothing."""
+    env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    arguments = ["rules", "add", "CH", "associated", "--from", "2025-01-01", "--source", "x"]
+
+    refused = runner.invoke(app, arguments, env=env)
+
+    assert (refused.exit_code, refused.output) == (
+        1,
+        "Error: This row would change nothing: Switzerland already has the status associated "
+        "for the parts it names on every day it covers. Rows are never changed or deleted, so "
+        "one that changes nothing is not added.\n",
+    )
+    shown = runner.invoke(app, ["rules", "show", "--country", "CH"], env=env)
+    rows = [line.split() for line in shown.output.splitlines() if line.startswith("CH ")]
+    assert [(row[1], row[6]) for row in rows] == [
+        ("non_associated", "shipped"),
+        ("associated", "shipped"),
+    ]
