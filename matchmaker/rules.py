@@ -10,6 +10,7 @@ from matchmaker.consortium.eligibility import Context
 from matchmaker.countries import country_name
 from matchmaker.country_statuses import (
     PARTS,
+    STATUS_WORDS,
     StatusRow,
     StatusTable,
     parse_row,
@@ -86,9 +87,9 @@ def add_country_status(
     new = _as_status_row(row)
     if changes_nothing(status_table(session), new):
         raise Conflict(
-            f"This row would change nothing: {country_name(new.country)} already has the "
-            f"status {new.status.value.replace('_', ' ')} for the parts it names on every day "
-            "it covers. Rows are never changed or deleted, so one that changes nothing is not "
+            f"This row would change nothing: {country_name(new.country)} is already "
+            f"{STATUS_WORDS[new.status.value].phrase} for the parts it names on every day it "
+            "covers. Rows are never changed or deleted, so one that changes nothing is not "
             "added."
         )
     session.add(row)

@@ -19,65 +19,11 @@ from api.web.templating import render
 from matchmaker import rules
 from matchmaker.auth import require_role
 from matchmaker.countries import country_name, name_order
+from matchmaker.country_statuses import PART_WORDS, STATUS_WORDS
 from models.common import utc_today
 from models.rules import CountryStatusPublic
 
 router = APIRouter(include_in_schema=False)
-
-
-@dataclass(frozen=True)
-class StatusWords:
-    """A status as the page says it: its name, as a sentence completes "Morocco is ...", and
-    what it means for a consortium."""
-
-    label: str
-    phrase: str
-    meaning: str
-
-
-STATUS_WORDS = {
-    "member_state": StatusWords(
-        "EU Member State",
-        "an EU Member State",
-        "Its organisations count towards the consortium rule (for most actions, three "
-        "independent entities in different Member States or Associated Countries, one of them "
-        "in a Member State) and are eligible for funding.",
-    ),
-    "associated": StatusWords(
-        "Associated Country",
-        "an Associated Country",
-        "Counts like a Member State: its organisations count towards the consortium rule and "
-        "are eligible for funding.",
-    ),
-    "funding_eligible": StatusWords(
-        "Eligible for funding, not associated",
-        "eligible for funding but not associated",
-        "Its organisations do not count towards the consortium rule, but are automatically "
-        "eligible for funding (a low- or middle-income country the General Annexes list).",
-    ),
-    "non_associated": StatusWords(
-        "Not associated",
-        "not associated",
-        "Its organisations may take part, but do not count towards the consortium rule and are "
-        "not automatically eligible for funding. A country with no row in force is treated so.",
-    ),
-    "excluded": StatusWords(
-        "Excluded",
-        "excluded",
-        "Its organisations may not take part at all, in any capacity: a consortium with one "
-        "fails the programme rules, and the builder never proposes one.",
-    ),
-}
-# The programme's parts as a call names them (its `programme_part`).
-PART_WORDS = {
-    "all": "The whole programme",
-    "pillar-1": "Pillar I, Excellent Science",
-    "pillar-2": "Pillar II, Global Challenges and European Industrial Competitiveness "
-    "(IHI included)",
-    "pillar-3": "Pillar III, Innovative Europe",
-    "widening": "Widening participation",
-    "eic-fund": "The EIC Fund (the EIC Accelerator's equity part)",
-}
 
 
 @dataclass(frozen=True)

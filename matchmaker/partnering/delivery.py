@@ -120,7 +120,8 @@ class _OneLine(UnstructuredHeader, BaseHeader):
     max_count = 1
 
     def fold(self, *, policy: Policy) -> str:
-        """The header's line(s), ended by the policy's line separator."""
+        """The header as written: one line, or the encoded lines of a header that is not
+        ASCII, each ended by the policy's line separator."""
         value = str(self)
         if not value.isascii():
             encoded = Header(value, "utf-8", maxlinelen=76, header_name=self.name)

@@ -279,7 +279,7 @@ def test_a_row_that_would_change_nothing_is_refused(client: TestClient) -> None:
             client.post("/admin/country-statuses", json={**switzerland, **repeat}), 409
         )
         assert refused["detail"] == (
-            "This row would change nothing: Switzerland already has the status associated for "
+            "This row would change nothing: Switzerland is already an Associated Country for "
             "the parts it names on every day it covers. Rows are never changed or deleted, so "
             "one that changes nothing is not added."
         )

@@ -127,8 +127,8 @@ def test_an_administrator_gives_morocco_a_new_status_from_the_menu(
     answer_next_dialog(page, asked, accept=True)
     page.get_by_role("button", name="Save the new status").click()
     expect(errors.locator("p")).to_have_text(
-        "Not saved: This row would change nothing: Switzerland already has the status "
-        "associated for the parts it names on every day it covers. Rows are never changed or "
+        "Not saved: This row would change nothing: Switzerland is already an Associated "
+        "Country for the parts it names on every day it covers. Rows are never changed or "
         "deleted, so one that changes nothing is not added."
     )
     assert len(server.get("/rules/countries").json()) == shipped + 1

@@ -50,7 +50,7 @@ def test_rules_add_refuses_a_row_that_would_change_nothing(tmp_path: Path) -> No
 
     assert (refused.exit_code, refused.output) == (
         1,
-        "Error: This row would change nothing: Switzerland already has the status associated "
+        "Error: This row would change nothing: Switzerland is already an Associated Country "
         "for the parts it names on every day it covers. Rows are never changed or deleted, so "
         "one that changes nothing is not added.\n",
     )
