@@ -29,7 +29,7 @@ from matchmaker.partnering.requests import (
     status_of,
 )
 from matchmaker.repository import ExpectedVersion, check_unversioned, stored_id
-from matchmaker.wording import say_date
+from matchmaker.wording import say_date, say_moment
 from models.apikey import ApiKey
 from models.call import Call
 from models.common import as_utc
@@ -249,8 +249,9 @@ def _notify_received(
         body=(
             f"{sender.name} ({country_name(sender.country)}) sent you {what}{_about(call)}:\n\n"
             f"{request.message}\n\n{noted}"
-            f"Accept it or decline it in your inbox: {REPLIES_UNREAD}. Their contact address "
-            "is shown to you, and yours to them, only if you accept.\n\n"
+            f"Accept it or decline it in your inbox by {say_moment(request.expires_at)}, "
+            f"when it expires unanswered: {REPLIES_UNREAD}. Their contact address is shown to "
+            "you, and yours to them, only if you accept.\n\n"
             f"{_inbox(base_url)}\n"
         ),
     )

@@ -43,7 +43,14 @@ from matchmaker.consortium.gaps import missing_types
 from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.countries import country_name
 from matchmaker.db import BackgroundWriter, first_claimed, for_writing, session_scope
-from matchmaker.partnering.outbox import Event, add_messages, enqueue, outbox_message, web_page
+from matchmaker.partnering.outbox import (
+    REPLIES_UNREAD,
+    Event,
+    add_messages,
+    enqueue,
+    outbox_message,
+    web_page,
+)
 from matchmaker.partnering.requests import request_fit, status_of
 from matchmaker.partnering.saved_searches import (
     Hit,
@@ -363,6 +370,7 @@ def _partner_request_job(
         subject=lambda _: f"{publisher.name} is looking for partners for {call.identifier}",
         body=f"{publisher.name} ({country_name(publisher.country)}) looks for {sought} for the "
         f"call {call.identifier}, {call.title}.\n{request.pitch}\n"
+        f"To answer, use Answer on the call's page ({REPLIES_UNREAD}):\n"
         f"{web_page(base_url, f'/calls/{call.id}#partner-requests')}",
         about=publisher.id,
         ids=AboutIds(partner_request_id=request_id, call_id=stored_id(call)),

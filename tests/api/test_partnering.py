@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from matchmaker.partnering.outbox import REDACTED_BODY
 from matchmaker.settings import Settings
+from matchmaker.wording import say_moment
 from models.common import utc_now, utc_today
 from models.partnering import ContactRequest, OutboxMessage
 from tests.factories import create_call, create_organisation
@@ -308,11 +309,17 @@ def test_notifications_name_the_request_and_the_call_and_link_the_inbox_page(
         ("request_declined", "Leiden University declined your answer to their partner request"),
         ("request_received", "A message from European Liver Patients"),
     ]
+    with Session(engine) as session:
+        [expires] = session.scalars(
+            select(col(ContactRequest.expires_at)).order_by(col(ContactRequest.id)).limit(1)
+        ).all()
+    # When it expires unanswered, as the inbox shows it, so that no answer is missed unseen.
     assert sent[0].body == (
         f"European Liver Patients (Belgium) sent you an answer to your partner request {about}:\n\n"
         "We would like to join.\n\n"
-        "Accept it or decline it in your inbox: replies to this e-mail are not read. Their "
-        f"contact address is shown to you, and yours to them, only if you accept.\n\n{inbox}"
+        f"Accept it or decline it in your inbox by {say_moment(expires)}, when it expires "
+        "unanswered: replies to this e-mail are not read. Their contact address is shown to "
+        f"you, and yours to them, only if you accept.\n\n{inbox}"
     )
     assert sent[1].body == (
         f"Leiden University declined your answer to their partner request {about}. Neither of "

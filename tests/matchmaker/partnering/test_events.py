@@ -569,7 +569,11 @@ def test_new_partner_request_notifies_matching_searches_not_its_publisher(
     assert message.about_organisation_id == publisher[0]
     assert "Oncomark Diagnostics is looking for partners" in message.subject
     assert "looks for patient organisations for the call" in message.body
-    assert f"{BASE}/ui/calls/{call['id']}#partner-requests\n" in message.body
+    # Answered on the call's page, never by Reply, which nobody reads.
+    assert (
+        "To answer, use Answer on the call's page (replies to this e-mail are not read):\n"
+        f"{BASE}/ui/calls/{call['id']}#partner-requests\n"
+    ) in message.body
     assert "contact_email" not in message.body
     assert "@" not in message.body
 
