@@ -164,7 +164,7 @@ class Activity(BaseModel):
         default=None, description="The organisation's part in the project (none for a publication)."
     )
     # Read-only, as answers show it: a client may send a list back as it read it.
-    verified: bool | None = PydanticField(
+    verified: Flag | None = PydanticField(
         default=None,
         exclude=True,
         description="Read-only: whether a confirmed claim verified the past project, as answers "

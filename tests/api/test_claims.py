@@ -312,6 +312,13 @@ def test_an_admin_confirms_a_claim_without_a_link(
     )
     assert sent.status_code == 200, sent.text
     assert [a["verified"] for a in sent.json()["activities"]] == [True, False, False]
+    # Read-only is not anything-goes: what is sent there must still be what answers show.
+    for wrong in ("yes", 1):
+        garbled = [{"title": "Nobel prize", "verified": wrong}]
+        refused = anonymous.patch(
+            profile_url, json={"activities": garbled}, headers=bearer(claimant["api_key"])
+        )
+        assert_problem(refused, 422, "activities.0.verified")
     with Session(engine) as session:
         stored = session.get_one(Organisation, claimant["id"]).activities
     assert [a.get("verified") for a in stored] == [True, None, None]
