@@ -20,6 +20,7 @@ from matchmaker import organisations as organisations_service
 from matchmaker.auth import require_role
 from matchmaker.errors import NotFound
 from matchmaker.trust import claims as claims_service
+from matchmaker.trust import merging
 from models.common import TYPES_VERIFIED_BY_ADMIN, StakeholderType
 from models.organisation import Organisation, OrganisationPublic
 from models.trust import Claim, ClaimStatus
@@ -100,12 +101,16 @@ def read_lookalikes_panel(
     request: Request, organisation_id: IdPath, session: SessionDep, actor: ActorDep
 ) -> HTMLResponse:
     """A fragment for an administrator on a profile's page: the profiles that look like it,
-    each with "Merge it into this profile" (an admin's key; computed only when asked)."""
+    each with "Merge it into this profile" (an admin's key; computed only when asked), and
+    what decides a merge's direction and risk for each and for this profile (`MergeSide`)."""
     require_role(actor, ())
     organisation = organisations_service.get_organisation(session, organisation_id=organisation_id)
+    duplicates = organisations_service.lookalikes(session, organisation)
+    listed = [organisation_id, *(item.id for item in duplicates)] if duplicates else []
     context = {
         "organisation": organisation,
-        "duplicates": organisations_service.lookalikes(session, organisation),
+        "duplicates": duplicates,
+        "sides": merging.merge_sides(session, listed),
     }
     return render(request, "_lookalikes.html", context, private=True)
 

@@ -286,9 +286,10 @@ def test_an_organisation_is_not_offered_to_delete_its_profile_as_an_administrato
 def test_an_administrator_merges_a_lookalike_from_the_profile_page(
     page: Any, server: httpx.Client
 ) -> None:
-    """A profile registered twice: the administrator merges the copy into the first from the
-    first's page; the page says so in its status region, and the copy is gone and the list
-    of lookalikes with it."""
+    """A profile registered twice, the copy's type verified: the administrator merges the copy
+    into the first from the first's page, asked first what follows (the copy's key acts for
+    the first, which keeps its unverified type); the page says so in its status region, and
+    the copy is gone and the list of lookalikes with it."""
     first = create_organisation(
         server,
         name="Rare Disease Patients Denmark",
@@ -304,10 +305,12 @@ def test_an_administrator_merges_a_lookalike_from_the_profile_page(
         website=None,
         keywords=["patient panels"],
     )
+    verified = server.post(f"/admin/organisations/{copy['id']}/type-verification")
+    assert verified.status_code == 200, verified.text
     sign_in(page, ADMIN_TOKEN, "an administrator")
     page.goto(f"/ui/organisations/{first['id']}")
     asked: list[str] = []
-    page.once("dialog", lambda dialog: _accept(dialog, asked))
+    answer_next_dialog(page, asked, accept=True)
     page.locator("#admin-duplicates").get_by_role(
         "button", name="Merge it into this profile"
     ).click()
@@ -322,8 +325,11 @@ def test_an_administrator_merges_a_lookalike_from_the_profile_page(
     # The page loaded again: it shows what the merge brought (the copy's keyword).
     expect(page.get_by_role("listitem").filter(has_text="patient panels").first).to_be_visible()
     assert asked == [
-        "Merge Rare Disease Patients Denmark. into this profile? The other profile is "
-        "deleted; this cannot be undone."
+        "Merge Rare Disease Patients Denmark. into this profile? Rare Disease Patients "
+        "Denmark.'s 1 key will act for this profile from now on: its holder may edit it. Rare "
+        "Disease Patients Denmark. is verified; this profile is not: the merged profile keeps "
+        "this profile's type and verification. Rare Disease Patients Denmark. is deleted; "
+        "this cannot be undone."
     ]
     gone = server.get(f"/organisations/{copy['id']}")
     assert gone.status_code == 404
@@ -334,32 +340,32 @@ def test_an_administrator_merges_a_lookalike_from_the_profile_page(
 def test_a_merge_refused_is_said_in_words_and_changes_nothing(
     page: Any, server: httpx.Client
 ) -> None:
-    """The profile changed after its page loaded: "Merge it into this profile" is refused,
-    the status region says why and what to do, the button can be used again, and both
-    profiles stay."""
-    first = create_organisation(
-        server,
-        name="Huntington Families Norway",
-        stakeholder_type="patient_organisation",
-        country="NO",
-        website=None,
-    )
+    """An imported record and a profile registered here under its name: merging the profile
+    into the record asks first, saying the record's fields win; the record changed after its
+    page loaded, so the merge is refused, the status region says why and what to do, the
+    button can be used again, and both profiles stay."""
+    found = server.get("/organisations", params={"q": "clinical", "limit": 50}).json()["items"]
+    first = next(item for item in found if (item["external_id"] or "").startswith("cordis:"))
+    name = first["name"] + "."
     copy = create_organisation(
         server,
-        name="Huntington Families Norway.",
+        name=name,
         stakeholder_type="patient_organisation",
-        country="NO",
+        country=first["country"],
         website=None,
     )
     sign_in(page, ADMIN_TOKEN, "an administrator")
     page.goto(f"/ui/organisations/{first['id']}")
-    merge = page.locator("#admin-duplicates").get_by_role(
-        "button", name="Merge it into this profile"
+    merge = (
+        page.locator("#admin-duplicates li")
+        .filter(has=page.get_by_role("link", name=name, exact=True))
+        .get_by_role("button", name="Merge it into this profile")
     )
     expect(merge).to_be_visible()
     changed = server.patch(f"/organisations/{first['id']}", json={"city": "Oslo"})
     assert changed.status_code == 200, changed.text
-    page.once("dialog", lambda dialog: dialog.accept())
+    asked: list[str] = []
+    answer_next_dialog(page, asked, accept=True)
     merge.click()
     status = page.get_by_role("status")
     expect(status).to_have_text(
@@ -368,4 +374,12 @@ def test_a_merge_refused_is_said_in_words_and_changes_nothing(
     )
     expect(status).to_be_focused()
     expect(merge).to_be_enabled()
+    assert asked == [
+        f"Merge {name} into this profile? {name}'s 1 key will act for this profile from now on: "
+        f"its holder may edit it. This profile is the imported record {first['external_id']}; "
+        f"{name} was registered here: the merged profile keeps this profile's name, type, "
+        f"description, website and contact address ({name}'s fill only those left empty) and "
+        f"adds {name}'s keywords and projects. To keep {name}'s, merge the other way, from its "
+        f"page. {name} is deleted; this cannot be undone."
+    ]
     assert server.get(f"/organisations/{copy['id']}").status_code == 200

@@ -304,13 +304,87 @@ def test_a_profile_page_offers_administrators_to_merge_its_lookalikes(
     assert "a near-identical name in the same country" in box
     assert (
         f'data-action="merge-organisation" data-organisation-id="{first["id"]}" '
-        f'data-version="1" data-absorb="{second["id"]}" data-absorb-name="Nephron Labs">'
+        'data-version="1" data-external-id="" data-verified="null" '
+        f'data-absorb="{second["id"]}" data-absorb-name="Nephron Labs" data-absorb-keys="1" '
+        'data-absorb-verified="null" data-absorb-external-id="">'
         "Merge it into this profile</button>" in box
     )
     assert (
         'id="admin-duplicates"'
         not in client.get(f"/ui/organisations/{alone['id']}/lookalikes").text
     )
+
+
+def test_lookalikes_show_what_decides_a_merge_for_each_and_for_this_profile(
+    anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """On an imported record's page, a verified profile registered here with two working keys
+    (a third revoked) is listed as registered here, verified, with its 2 keys, its contact's
+    domain (never the address) and its dates, and the record itself likewise above the list;
+    the merge button carries both sides' facts for the question the script asks."""
+    source = tmp_path / "record.json"
+    record = {
+        "external_id": "cordis:999990001",
+        "name": "EUROPEAN MEDICINES AGENCY",
+        "stakeholder_type": "regulator",
+        "country": "NL",
+        "website": "www.ema.europa.eu",
+    }
+    source.write_text(json.dumps([record]))
+    assert import_organisations_json(engine, source).created == 1
+    registered = create_organisation(
+        anonymous,
+        name="EMA",
+        stakeholder_type="regulator",
+        country="NL",
+        website="https://www.ema.europa.eu/en",
+        contact_email="Partnering@EMA.Europa.eu",
+    )
+    assert (
+        client.post(f"/admin/organisations/{registered['id']}/type-verification").status_code == 200
+    )
+    for _ in range(2):
+        issued = client.post(f"/organisations/{registered['id']}/keys")
+        assert issued.status_code == 201, issued.text
+    revoked = client.delete(f"/admin/keys/{issued.json()['id']}")
+    assert revoked.status_code == 200, revoked.text
+    [imported] = [
+        found
+        for found in client.get("/organisations", params={"q": "medicines"}).json()["items"]
+        if found.get("external_id") == "cordis:999990001"
+    ]
+    today = utc_now()
+    on = f"{today.day} {today:%b %Y}"
+
+    panel = client.get(f"/ui/organisations/{imported['id']}/lookalikes").text
+    assert (
+        "This profile: imported record cordis:999990001; type unverified; 0 working keys; "
+        f"no contact address; created {on}, last changed {on}.</p>"
+    ) in panel
+    [row] = re.findall(r"<li>(.*?)</li>", panel, re.S)
+    assert (
+        f'<a href="/ui/organisations/{registered["id"]}">EMA</a> (Regulator, Netherlands): '
+        "the same website (registered here; type verified; 2 working keys; contact at "
+        f"ema.europa.eu; created {on}, last changed {on}) <button"
+    ) in row
+    assert (
+        f'data-organisation-id="{imported["id"]}" data-version="{imported["version"]}" '
+        'data-external-id="cordis:999990001" data-verified="false" '
+        f'data-absorb="{registered["id"]}" data-absorb-name="EMA" data-absorb-keys="2" '
+        'data-absorb-verified="true" data-absorb-external-id="">'
+    ) in row
+    assert "partnering" not in panel.casefold()
+
+    # From the registered profile's page, the other way round.
+    panel = client.get(f"/ui/organisations/{registered['id']}/lookalikes").text
+    assert "This profile: registered here; type verified; 2 working keys; contact at " in panel
+    assert "(imported record cordis:999990001; type unverified; 0 working keys;" in panel
+    assert (
+        'data-external-id="" data-verified="true" '
+        f'data-absorb="{imported["id"]}" data-absorb-name="EUROPEAN MEDICINES AGENCY" '
+        'data-absorb-keys="0" data-absorb-verified="false" '
+        'data-absorb-external-id="cordis:999990001">'
+    ) in panel
 
 
 def test_a_registered_profiles_lookalikes_say_to_claim_an_imported_record_only(

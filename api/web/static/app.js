@@ -2630,6 +2630,37 @@
     }
   }
 
+  // What merging the profile a button names into this one will do, from the facts the server
+  // put on it (matchmaker/trust/merging.py: the survivor keeps its own name, type,
+  // verification and fields, takes the other's only where its own are empty, and gains the
+  // other's keys).
+  function mergeQuestion(button) {
+    var name = button.getAttribute("data-absorb-name");
+    var keys = Number(button.getAttribute("data-absorb-keys"));
+    var parts = ["Merge " + name + " into this profile?"];
+    if (keys > 0) {
+      parts.push(
+        name + "'s " + keys + (keys === 1 ? " key" : " keys") + " will act for this profile from now on: " +
+          (keys === 1 ? "its holder" : "their holders") + " may edit it.",
+      );
+    } else {
+      parts.push(name + " has no working key.");
+    }
+    if (button.getAttribute("data-absorb-verified") === "true" && button.getAttribute("data-verified") !== "true") {
+      parts.push(name + " is verified; this profile is not: the merged profile keeps this profile's type and verification.");
+    }
+    var imported = button.getAttribute("data-external-id");
+    if (imported && !button.getAttribute("data-absorb-external-id")) {
+      parts.push(
+        "This profile is the imported record " + imported + "; " + name + " was registered here: the merged profile keeps " +
+          "this profile's name, type, description, website and contact address (" + name + "'s fill only those left empty) " +
+          "and adds " + name + "'s keywords and projects. To keep " + name + "'s, merge the other way, from its page.",
+      );
+    }
+    parts.push(name + " is deleted; this cannot be undone.");
+    return parts.join(" ");
+  }
+
   // An administrator merges a profile that looks like the same organisation into this one; the
   // page loads again to show the merged profile and says what happened.
   function setupMergeOrganisation() {
@@ -2639,7 +2670,7 @@
         return;
       }
       var name = button.getAttribute("data-absorb-name");
-      var question = "Merge " + name + " into this profile? The other profile is deleted; this cannot be undone.";
+      var question = mergeQuestion(button);
       var url = "/admin/organisations/" + button.getAttribute("data-organisation-id") + "/merge";
       var body = { absorb: Number(button.getAttribute("data-absorb")) };
       profileAction(button, question, "POST", url, body, "Not merged: ", function () {
