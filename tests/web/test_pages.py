@@ -1529,6 +1529,23 @@ def test_drafts_list_says_how_many_there_are_and_pages_through_them(
     assert "result-count" not in sidebar
 
 
+def _exported_with_partner(
+    client: TestClient, anonymous: TestClient, corpus: dict[str, Any], partner: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """A draft Biopsy Assays BV coordinates with `partner` as a partner: the draft, its owner
+    and the owner's CSV export of it."""
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    client.put(
+        f"/consortia/{draft['id']}/members/{owner['id']}", json={"role": "coordinator"}
+    ).raise_for_status()
+    client.put(f"/consortia/{draft['id']}/members/{partner['id']}").raise_for_status()
+    exported = anonymous.get(
+        f"/ui/consortia/{draft['id']}/export.csv", headers=bearer(owner["api_key"])
+    )
+    return draft, owner, exported
+
+
 def test_draft_exports_as_csv_with_one_row_per_member(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1538,15 +1555,7 @@ def test_draft_exports_as_csv_with_one_row_per_member(
     tricky = create_organisation(
         client, name="=HYPERLINK(1)", stakeholder_type="healthcare_provider", country="DE"
     )
-    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
-    owner = corpus["organisations"]["Biopsy Assays BV"]
-    client.put(
-        f"/consortia/{draft['id']}/members/{owner['id']}", json={"role": "coordinator"}
-    ).raise_for_status()
-    client.put(f"/consortia/{draft['id']}/members/{tricky['id']}").raise_for_status()
-    response = anonymous.get(
-        f"/ui/consortia/{draft['id']}/export.csv", headers=bearer(owner["api_key"])
-    )
+    draft, owner, response = _exported_with_partner(client, anonymous, corpus, tricky)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == 'attachment; filename="LB-draft.csv"'
@@ -1596,16 +1605,8 @@ def test_draft_pages_word_members_roles_as_the_csv_export_does(
     monkeypatch.setitem(wording.MEMBER_ROLE_LABELS, Role.coordinator, "Lead partner")
     monkeypatch.setitem(wording.MEMBER_ROLE_LABELS, Role.partner, "Member")
     corpus = _corpus(client)
-    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
-    owner = corpus["organisations"]["Biopsy Assays BV"]
     other = corpus["organisations"]["Patients Against Cancer"]
-    client.put(
-        f"/consortia/{draft['id']}/members/{owner['id']}", json={"role": "coordinator"}
-    ).raise_for_status()
-    client.put(f"/consortia/{draft['id']}/members/{other['id']}").raise_for_status()
-    exported = anonymous.get(
-        f"/ui/consortia/{draft['id']}/export.csv", headers=bearer(owner["api_key"])
-    )
+    draft, owner, exported = _exported_with_partner(client, anonymous, corpus, other)
     assert [row[-1] for row in csv.reader(io.StringIO(exported.text))][1:] == [
         "Lead partner",
         "Member",
