@@ -365,13 +365,9 @@ def read_request_fit(
     """A fragment beside a partner request's "Answer": when the signed-in organisation is not
     of a type or from a country the request seeks, that it is not and why (its own key)."""
     _, organisation_id = require_organisation_key(actor)
-    sought, _, publisher = partner_requests.get_partner_request(session, request_id=request_id)
+    sought, _, _ = partner_requests.get_partner_request(session, request_id=request_id)
     organisation = organisations_service.get_organisation(session, organisation_id=organisation_id)
-    fit = (
-        partner_requests.RequestFit(fits=True)
-        if publisher.id == organisation_id
-        else partner_requests.request_fit(sought, organisation)
-    )
+    fit = partner_requests.fit_for_viewer(sought, organisation)
     return render(request, "_request_fit.html", {"fit": fit}, private=True)
 
 

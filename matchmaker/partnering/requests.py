@@ -342,9 +342,14 @@ def fits_among(
         select(PartnerRequest).where(col(PartnerRequest.id).in_(sorted(request_ids)))
     )
     return {
-        int(request.id): RequestFit(fits=True)
-        if request.organisation_id == organisation.id
-        else request_fit(request, organisation)
+        int(request.id): fit_for_viewer(request, organisation)
         for request in found
         if request.id is not None
     }
+
+
+def fit_for_viewer(request: PartnerRequest, organisation: Organisation) -> RequestFit:
+    """`request_fit` as a page tells the signed-in organisation: its own requests fit it."""
+    if request.organisation_id == organisation.id:
+        return RequestFit(fits=True)
+    return request_fit(request, organisation)
