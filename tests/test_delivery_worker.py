@@ -118,6 +118,7 @@ def _ask_recovery(server: Server, organisation_id: int) -> int | None:
         connection.close()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("explicit", [False, True], ids=["served-address", "setting"])
 def test_serve_links_e_mails_to_its_own_port_unless_the_setting_says_otherwise(
     database_url: str, explicit: bool

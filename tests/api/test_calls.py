@@ -137,6 +137,7 @@ def test_list_calls_paginates(client: TestClient) -> None:
     assert_problem(client.get("/calls", params={"limit": 500}), 422, "query.limit")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -166,12 +167,14 @@ def test_create_call_validates_every_field(client: TestClient, field: str, value
     assert client.get("/calls").json()["total"] == 0
 
 
+@pytest.mark.sqlite_only
 def test_create_call_refuses_deadline_before_opening(client: TestClient) -> None:
     """A deadline before the opening date is 422 on deadline."""
     payload = call_payload(opening_date="2024-03-01", deadline="2024-02-01")
     assert_problem(client.post("/calls", json=payload), 422, "deadline")
 
 
+@pytest.mark.sqlite_only
 def test_create_call_refuses_max_partners_below_requirements(client: TestClient) -> None:
     """max_partners must leave room for every required partner."""
     payload = call_payload(max_partners=3, required_stakeholders={"academia": 2, "sme": 2})
@@ -361,6 +364,7 @@ def test_programmes_lists_each_programme_once(client: TestClient) -> None:
     assert client.get("/programmes").json() == {"items": ["CL5", "IHI"]}
 
 
+@pytest.mark.sqlite_only
 def test_query_text_with_control_characters_is_422(client: TestClient) -> None:
     """A NUL or other control character in a search or filter is invalid input, not a 500."""
     assert_problem(client.get("/calls", params={"programme": "a\x00b"}), 422, "query.programme.0")

@@ -80,6 +80,7 @@ def _ids(body: dict[str, Any]) -> list[int]:
 # 1. Unknown query parameters
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("method", "path", "unknown", "accepted"),
     [
@@ -106,6 +107,7 @@ def test_an_unknown_query_parameter_is_422_naming_it_and_the_accepted_ones(
     assert problem["detail"] == f"query.{unknown}: {message}"
 
 
+@pytest.mark.sqlite_only
 def test_declared_query_parameters_are_accepted_and_documentation_stays_lenient(
     client: TestClient,
 ) -> None:
@@ -126,6 +128,7 @@ def test_declared_query_parameters_are_accepted_and_documentation_stays_lenient(
 # 2. If-Match
 
 
+@pytest.mark.sqlite_only
 def test_if_match_takes_a_list_and_star_as_rfc_9110_says(client: TestClient) -> None:
     """Any listed tag that is current matches; `*` matches an existing resource."""
     call = create_call(client)
@@ -137,6 +140,7 @@ def test_if_match_takes_a_list_and_star_as_rfc_9110_says(client: TestClient) -> 
     assert_problem(client.patch("/calls/999", json={"title": "X"}, headers={"If-Match": "*"}), 404)
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("if_match", "says"),
     [
@@ -164,6 +168,7 @@ def test_a_stale_weak_or_malformed_if_match_is_412_in_plain_words(
     assert client.get(url).json()["title"] == "Three"
 
 
+@pytest.mark.sqlite_only
 def test_if_match_is_weighed_after_the_key_and_the_body(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -263,6 +268,7 @@ def _write(
     return holder.client.request(write.method, url, json=write.body, headers=headers)
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("passes", ["*", ""])
 @pytest.mark.parametrize("write", UNVERSIONED, ids=UNVERSIONED_IDS)
 def test_if_match_naming_a_version_of_what_has_none_is_412_and_only_star_passes(
@@ -281,6 +287,7 @@ def test_if_match_naming_a_version_of_what_has_none_is_412_and_only_star_passes(
     assert snapshot(engine) != before
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("write", UNVERSIONED, ids=UNVERSIONED_IDS)
 def test_a_key_or_a_missing_resource_is_refused_before_if_match_on_what_has_no_version(
     holder: Holder, engine: Engine, write: Unversioned
@@ -317,6 +324,7 @@ def test_a_patch_that_changes_nothing_keeps_the_version_and_logs_nothing(
     assert moved.headers["etag"] == '"2"'
 
 
+@pytest.mark.sqlite_only
 def test_a_stale_if_match_on_a_write_that_changes_nothing_is_still_412(
     client: TestClient,
 ) -> None:
@@ -352,6 +360,7 @@ def test_putting_a_member_again_with_its_role_keeps_the_draft_version(
 # 4. Credentials in web addresses
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -383,6 +392,7 @@ def test_a_web_address_with_a_user_or_password_is_422(
 # 5. Problem titles and bodies that cannot be read
 
 
+@pytest.mark.sqlite_only
 def test_every_problem_of_a_status_has_the_same_title(client: TestClient) -> None:
     """An unknown route and a missing resource are both "Not Found"; bad JSON "Bad Request"."""
     missing_route = assert_problem(client.get("/no-such-route"), 404)
@@ -398,6 +408,7 @@ def test_every_problem_of_a_status_has_the_same_title(client: TestClient) -> Non
     assert assert_problem(not_utf8, 400)["title"] == "Bad Request"
 
 
+@pytest.mark.sqlite_only
 def test_an_unknown_address_or_method_is_explained_not_just_titled(client: TestClient) -> None:
     """The detail of a 404 for an address no route has, and of a 405, says what went wrong
     with this request instead of repeating the title."""
@@ -413,6 +424,7 @@ def test_an_unknown_address_or_method_is_explained_not_just_titled(client: TestC
     assert "the same for every occurrence" in schema["properties"]["title"]["description"]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 1_000, 100_000])
 def test_a_body_nested_too_deeply_is_400_saying_so_with_the_limit(
     client: TestClient, depth: int
@@ -428,6 +440,7 @@ def test_a_body_nested_too_deeply_is_400_saying_so_with_the_limit(
     assert problem["title"] == "Bad Request"
 
 
+@pytest.mark.sqlite_only
 def test_a_body_nested_up_to_the_limit_is_read(client: TestClient) -> None:
     """Depth alone is no error up to the limit (brackets inside strings do not count)."""
     nested: Any = "[[[[" * 40
@@ -441,6 +454,7 @@ def test_a_body_nested_up_to_the_limit_is_read(client: TestClient) -> None:
     assert_problem(response, 422, "country.0")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("content_type", "content"),
     [
@@ -473,6 +487,7 @@ def test_a_body_not_sent_as_json_is_415(
 # 6. HEAD, and 204 without Content-Type
 
 
+@pytest.mark.sqlite_only
 def test_head_answers_as_get_without_the_body(client: TestClient) -> None:
     """Same status and headers as GET, no body, wherever GET is answered."""
     ids = _corpus(client)
@@ -496,6 +511,7 @@ def test_head_answers_as_get_without_the_body(client: TestClient) -> None:
     assert client.head("/search").headers["allow"] == "POST"
 
 
+@pytest.mark.sqlite_only
 def test_a_204_answer_has_no_content_type(client: TestClient) -> None:
     """No body, nothing to describe."""
     call = create_call(client)
@@ -505,6 +521,7 @@ def test_a_204_answer_has_no_content_type(client: TestClient) -> None:
     assert deleted.content == b""
 
 
+@pytest.mark.sqlite_only
 def test_head_and_204_through_a_real_server(database_url: str, engine: Engine) -> None:
     """Through uvicorn, HEAD keeps GET's length without a body, and 204 has no Content-Type;
     the connection serves the next request."""
@@ -523,6 +540,7 @@ def test_head_and_204_through_a_real_server(database_url: str, engine: Engine) -
 # 7. The documented suggestion
 
 
+@pytest.mark.sqlite_only
 def test_the_documented_suggestion_reads_like_a_real_one(client: TestClient) -> None:
     """Its text factor is cosine ** text coefficient and its reasons are real sentences."""
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
@@ -539,6 +557,7 @@ def test_the_documented_suggestion_reads_like_a_real_one(client: TestClient) -> 
     assert schemas["Reason"]["examples"] == [text] == [ex.REASON]
 
 
+@pytest.mark.sqlite_only
 def test_the_documented_suggestion_matches_a_real_answer_in_form(client: TestClient) -> None:
     """A real suggestion's reasons read as the example's do (same signals, same wording)."""
     ids = _corpus(client)
@@ -634,6 +653,7 @@ def test_offset_pages_through_search(client: TestClient) -> None:
 # 10. Small things
 
 
+@pytest.mark.sqlite_only
 def test_an_admin_key_for_an_organisation_is_refused_in_good_english(client: TestClient) -> None:
     """ "An admin key", not "A admin key"."""
     organisation = create_organisation(client)
@@ -808,6 +828,7 @@ def test_a_rate_limited_answer_says_when_to_retry_as_documented(database_url: st
         assert declared["Retry-After"]["required"] is True
 
 
+@pytest.mark.sqlite_only
 def test_every_documented_example_holds_every_field_its_schema_requires(
     anonymous: TestClient,
 ) -> None:
@@ -837,6 +858,7 @@ def test_every_documented_example_holds_every_field_its_schema_requires(
     assert table["application/json"]["example"] == ex.COUNTRY_STATUS_TABLE
 
 
+@pytest.mark.sqlite_only
 def test_lists_link_their_first_previous_next_and_last_pages(client: TestClient) -> None:
     """A page of a list carries a `Link` header (RFC 8288) to the first, previous, next and last
     pages, keeping the request's filters; following `next` reads the page after (a client had
@@ -880,6 +902,7 @@ def test_lists_link_their_first_previous_next_and_last_pages(client: TestClient)
         assert headers["Link"]["required"] is True, (method, path)
 
 
+@pytest.mark.sqlite_only
 def test_a_browser_on_an_allowed_origin_may_call_the_api_and_read_its_headers(
     database_url: str, client: TestClient
 ) -> None:

@@ -39,7 +39,7 @@ def _holding(folder: Path) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.sqlite_only
 def test_a_deleted_profile_leaves_no_trace_in_the_database_files(
     client: TestClient, database_url: str
 ) -> None:

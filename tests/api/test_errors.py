@@ -47,6 +47,7 @@ def test_waiting_too_long_for_the_database_is_a_retryable_503(
         assert "retry-after" not in response.headers
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("body", "where"),
     [
@@ -68,6 +69,7 @@ def test_a_body_that_is_not_json_is_400_saying_where(
     assert [error["field"] for error in problem["errors"]] == ["body"]
 
 
+@pytest.mark.sqlite_only
 def test_a_body_that_is_not_utf8_is_400_in_plain_words(anonymous: TestClient) -> None:
     """Bytes that are not text get a sentence saying what to send, not a parser's message."""
     response = anonymous.post(
@@ -77,6 +79,7 @@ def test_a_body_that_is_not_utf8_is_400_in_plain_words(anonymous: TestClient) ->
     assert problem["detail"] == "The request body could not be read: send JSON encoded as UTF-8."
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("body", "where"),
     [
@@ -107,6 +110,7 @@ def test_a_lone_surrogate_in_a_body_is_400_naming_where_not_a_500(
     assert client.get("/organisations").json()["total"] == 0
 
 
+@pytest.mark.sqlite_only
 def test_a_surrogate_pair_or_an_escaped_backslash_is_text(client: TestClient) -> None:
     """A whole pair is one character, and a backslash before "ud800" is a backslash."""
     body = rb'{"name": "Lab \ud83d\ude00 \\ud800", "stakeholder_type": "sme", "country": "DE"}'
@@ -115,6 +119,7 @@ def test_a_surrogate_pair_or_an_escaped_backslash_is_text(client: TestClient) ->
     assert response.json()["name"] == "Lab \U0001f600 \\ud800"
 
 
+@pytest.mark.sqlite_only
 def test_invalid_fields_are_named_with_messages_for_people(
     anonymous: TestClient, client: TestClient
 ) -> None:
@@ -144,6 +149,7 @@ def test_invalid_fields_are_named_with_messages_for_people(
         assert refused["errors"][0]["message"] == "Must be a whole number."
 
 
+@pytest.mark.sqlite_only
 def test_a_body_sent_to_an_operation_that_takes_none_is_422_not_ignored(
     anonymous: TestClient,
 ) -> None:
@@ -170,6 +176,7 @@ def test_a_body_sent_to_an_operation_that_takes_none_is_422_not_ignored(
     assert anonymous.post(path, headers=key).status_code == 201
 
 
+@pytest.mark.sqlite_only
 def test_a_compressed_body_is_415_naming_its_encoding(anonymous: TestClient) -> None:
     """A gzip body is 415 saying to send it uncompressed, with Accept-Encoding: identity,
     not 400 saying it is not UTF-8; `identity` is the body as sent."""

@@ -1,5 +1,6 @@
 """Health, migrations and durability."""
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -28,6 +29,7 @@ def test_health_is_503_when_schema_is_behind(settings: Settings, engine: Engine)
     assert "matchmaker db upgrade" in body["detail"]
 
 
+@pytest.mark.sqlite_only
 def test_docs_render(client: TestClient) -> None:
     """The OpenAPI document and its interactive page are served."""
     assert client.get("/docs").status_code == 200

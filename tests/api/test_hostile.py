@@ -232,6 +232,7 @@ def test_other_text_fields_check_length_after_normalisation(
     assert_problem(client.post(path, json=body), 422, field)
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("path", "field"),
     [("/organisations", "q"), ("/calls", "q"), ("/calls", "programme")],
@@ -244,6 +245,7 @@ def test_query_text_is_checked_after_normalisation(
     assert_problem(client.get(path, params={field: NOTE * 70}), 422, where)
 
 
+@pytest.mark.sqlite_only
 def test_a_website_that_grows_when_encoded_is_refused(anonymous: TestClient) -> None:
     """A URL under 500 characters that percent-encoding makes longer than the column is 422."""
     website = "https://example.org/" + "é" * 200
@@ -295,6 +297,7 @@ def test_a_coordinator_lists_no_drafts(client: TestClient, anonymous: TestClient
 # --- 4. an Authorization header that is not a bearer token is 401 ------------------------------
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "value",
     ["Basic dXNlcjpwYXNz", "mm_abc_def", "Bearer", "Bearer ", "Token abc", "", "Bearer a b"],
@@ -308,6 +311,7 @@ def test_an_authorization_that_is_not_a_bearer_token_is_401(
     assert response.headers["www-authenticate"] == "Bearer"
 
 
+@pytest.mark.sqlite_only
 def test_two_authorization_headers_are_401(client: TestClient, anonymous: TestClient) -> None:
     """Two credentials are ambiguous, even when one of them is valid."""
     headers = [("Authorization", f"Bearer {ADMIN_TOKEN}"), ("Authorization", "Basic eDp5")]
@@ -315,6 +319,7 @@ def test_two_authorization_headers_are_401(client: TestClient, anonymous: TestCl
     assert_problem(response, 401)
 
 
+@pytest.mark.sqlite_only
 def test_the_bearer_scheme_is_case_insensitive(anonymous: TestClient) -> None:
     """RFC 9110: the scheme's case does not matter."""
     response = anonymous.get("/admin/keys", headers={"Authorization": f"bearer {ADMIN_TOKEN}"})
@@ -554,6 +559,7 @@ def test_a_call_needing_more_countries_than_partners_is_refused(client: TestClie
 # --- 11. a chunked body over the limit is 413 ------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_a_chunked_body_over_the_limit_is_413(settings: Settings) -> None:
     """Without a Content-Length the body is counted as it streams: 413, not a parse error."""
     app = create_app(settings.model_copy(update={"max_body_bytes": 1024}))
@@ -575,6 +581,7 @@ def test_a_chunked_body_over_the_limit_is_413(settings: Settings) -> None:
         assert connection.sock.getsockname()[1] == port
 
 
+@pytest.mark.sqlite_only
 def test_a_chunked_body_under_the_limit_is_read(settings: Settings) -> None:
     """The same streamed body, small enough, is answered as usual."""
     app = create_app(settings.model_copy(update={"max_body_bytes": 1024}))
@@ -607,6 +614,7 @@ def test_call_identifiers_differing_only_in_case_conflict(client: TestClient) ->
 # --- 13. invisible and direction-changing characters ---------------------------------------
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "name",
     [
@@ -629,6 +637,7 @@ def test_invisible_or_direction_changing_names_are_refused(
     )
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("field", "value", "where"),
     [
@@ -660,12 +669,14 @@ def test_names_in_scripts_that_need_joiners_are_accepted(anonymous: TestClient) 
 # --- 14. HTTP details ----------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_an_unknown_page_is_404(anonymous: TestClient) -> None:
     """No catch-all route turns a missing page into 405."""
     for path in ("/ui/no-such-page", "/ui/calls/1/nothing", "/nothing"):
         assert_problem(anonymous.get(path), 404)
 
 
+@pytest.mark.sqlite_only
 def test_405_lists_every_method_the_path_allows(anonymous: TestClient) -> None:
     """Allow names the methods of every route on the path, not only the first route's."""
     for path, allowed in (
@@ -678,6 +689,7 @@ def test_405_lists_every_method_the_path_allows(anonymous: TestClient) -> None:
         assert {m.strip() for m in response.headers["allow"].split(",")} == allowed, path
 
 
+@pytest.mark.sqlite_only
 def test_every_form_posts_to_a_page_that_explains_scripts_are_needed(
     anonymous: TestClient,
 ) -> None:
@@ -710,6 +722,7 @@ def test_every_form_posts_to_a_page_that_explains_scripts_are_needed(
 # authorisation.
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
@@ -729,6 +742,7 @@ def test_numbers_booleans_and_dates_are_not_coerced(
     assert_problem(client.post(path, json={**payload, **body}), 422, field)
 
 
+@pytest.mark.sqlite_only
 def test_coerced_values_in_other_bodies_and_queries_are_422(client: TestClient) -> None:
     """The siblings: alternatives, a country status's dates, a deadline filter."""
     call = create_call(client)
@@ -741,6 +755,7 @@ def test_coerced_values_in_other_bodies_and_queries_are_422(client: TestClient) 
     assert client.get("/calls?deadline_to=2024-01-01").status_code == 200
 
 
+@pytest.mark.sqlite_only
 def test_null_for_a_field_that_cannot_be_null_is_422_before_if_match(
     client: TestClient, started: TestClient
 ) -> None:
@@ -769,6 +784,7 @@ def test_null_for_a_field_that_cannot_be_null_is_422_before_if_match(
         assert shown.get("type") != "null"
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [

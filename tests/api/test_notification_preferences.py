@@ -160,6 +160,7 @@ def test_one_click_post_unsubscribes_and_an_unknown_token_is_404(
     assert anonymous.get("/unsubscribe/not-a-token").status_code == 404
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("token", ["bad%20token", "token.", "t" * 101, "%C3%A9t%C3%A9"])
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_a_mangled_unsubscribe_link_answers_the_page_the_document_declares(
@@ -180,6 +181,7 @@ def test_a_mangled_unsubscribe_link_answers_the_page_the_document_declares(
     )
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_an_unsubscribe_link_a_tracker_added_parameters_to_still_works(
     anonymous: TestClient, engine: Engine, world: World, method: str

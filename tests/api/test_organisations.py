@@ -94,6 +94,7 @@ def test_list_organisations_paginates(client: TestClient) -> None:
     assert beyond["total"] == 5
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -171,6 +172,7 @@ def test_delete_organisation_with_stale_if_match_keeps_it(client: TestClient) ->
     assert client.delete(url, headers={"If-Match": '"2"'}).status_code == 204
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("method", ["get", "patch", "delete"])
 def test_unknown_organisation_is_404(client: TestClient, method: str) -> None:
     """Every verb on a missing id answers 404 problem details."""
@@ -179,6 +181,7 @@ def test_unknown_organisation_is_404(client: TestClient, method: str) -> None:
     assert body["detail"] == "No organisation with id 999."
 
 
+@pytest.mark.sqlite_only
 def test_non_integer_organisation_id_is_422(client: TestClient) -> None:
     """A path id that is not a number is invalid input, not a 500."""
     assert_problem(client.get("/organisations/abc"), 422, "path.organisation_id")
@@ -214,6 +217,7 @@ def test_activity_role_is_stored_and_returned(client: TestClient) -> None:
         ]
 
 
+@pytest.mark.sqlite_only
 def test_activity_with_an_unknown_role_is_422(client: TestClient) -> None:
     """A role that is not one of CORDIS's four is refused, naming the activity's field."""
     activities = [{"title": "EARLYDX", "role": "associatedPartner"}]
@@ -225,6 +229,7 @@ def test_activity_with_an_unknown_role_is_422(client: TestClient) -> None:
 LONG = "x" * 20_001
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -262,6 +267,7 @@ def test_create_organisation_validates_every_field(
     assert client.get("/organisations").json()["total"] == 0
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("field", ["name", "stakeholder_type", "country"])
 def test_create_organisation_requires_core_fields(client: TestClient, field: str) -> None:
     """Name, stakeholder type and country are required."""
@@ -277,6 +283,7 @@ def test_create_organisation_normalises_text_to_nfc(client: TestClient) -> None:
     assert body["name"] == "Universit\u00e9 de Li\u00e8ge"
 
 
+@pytest.mark.sqlite_only
 def test_malformed_json_is_400(client: TestClient) -> None:
     """A body that is not JSON is a bad request (tests/api/test_errors.py checks the wording)."""
     response = client.post(
@@ -285,6 +292,7 @@ def test_malformed_json_is_400(client: TestClient) -> None:
     assert_problem(response, 400)
 
 
+@pytest.mark.sqlite_only
 def test_over_large_body_is_413_and_stores_nothing(client: TestClient) -> None:
     """A body over the configured limit is refused before it is parsed."""
     payload = organisation_payload(description="d" * 2_100_000)
@@ -293,6 +301,7 @@ def test_over_large_body_is_413_and_stores_nothing(client: TestClient) -> None:
     assert client.get("/organisations").json()["total"] == 0
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [

@@ -9,6 +9,7 @@ import re
 from types import ModuleType
 from typing import Any
 
+import pytest
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -97,6 +98,7 @@ def revealing(answers: dict[str, str], address: str) -> list[str]:
     return sorted(url for url, text in answers.items() if address in text)
 
 
+@pytest.mark.sqlite_only
 def test_no_address_is_visible_to_the_other_party_before_acceptance_and_both_after(
     client: TestClient, anonymous: TestClient, engine: Engine
 ) -> None:

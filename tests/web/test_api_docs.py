@@ -3,9 +3,13 @@
 import re
 from html.parser import HTMLParser
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.docs import ASSETS_URL
+
+# The docs pages and their assets are the same whatever the database.
+pytestmark = pytest.mark.sqlite_only
 
 DOCS_PAGES = ("/docs", "/redoc")
 

@@ -5,6 +5,7 @@ import html
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from matchmaker.countries import name_order
@@ -41,6 +42,7 @@ def rows(markup: str) -> list[dict[str, str]]:
     ]
 
 
+@pytest.mark.sqlite_only
 def test_the_page_holds_a_labelled_form_and_only_an_administrator_reads_the_table(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -117,6 +119,7 @@ def test_the_table_lists_statuses_by_country_name_with_what_they_mean_and_their_
     ) in uk[1]["cells"]
 
 
+@pytest.mark.sqlite_only
 def test_an_added_row_shows_who_added_it_and_where_the_rows_before_it_stand(
     client: TestClient,
 ) -> None:
@@ -152,6 +155,7 @@ def test_an_added_row_shows_who_added_it_and_where_the_rows_before_it_stand(
     assert '<span class="badge badge-forthcoming">Not yet in force</span>' in jordan["cells"]
 
 
+@pytest.mark.sqlite_only
 def test_a_country_in_the_address_is_chosen_in_the_form(anonymous: TestClient) -> None:
     """`?country=ma` (as the table's "New status" links give it) chooses Morocco in the form;
     an unknown code chooses nothing."""

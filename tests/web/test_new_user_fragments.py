@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -56,6 +57,7 @@ def test_draft_finder_marks_members_and_is_private_to_the_drafts_owner(
     assert other.status_code == 404
 
 
+@pytest.mark.sqlite_only
 def test_contact_check_says_own_organisation_and_an_earlier_request_waiting(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -86,6 +88,7 @@ def test_contact_check_says_own_organisation_and_an_earlier_request_waiting(
     assert anonymous.get(check).status_code == 401
 
 
+@pytest.mark.sqlite_only
 def test_contact_check_says_when_their_message_waits_for_your_answer(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -154,6 +157,7 @@ def test_draft_finder_lists_the_organisations_of_a_type_chosen(
     assert agency["name"] not in none
 
 
+@pytest.mark.sqlite_only
 def test_contact_check_warns_when_no_one_from_the_organisation_can_read_a_message(
     client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
@@ -189,6 +193,7 @@ def test_contact_check_warns_when_no_one_from_the_organisation_can_read_a_messag
     assert "data-contact-unread" not in anonymous.get(check, headers=key).text
 
 
+@pytest.mark.sqlite_only
 def test_contact_check_says_an_answer_to_a_publisher_without_an_address_is_not_e_mailed(
     client: TestClient, anonymous: TestClient
 ) -> None:

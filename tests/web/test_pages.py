@@ -80,6 +80,7 @@ def _draft(
     return body
 
 
+@pytest.mark.sqlite_only
 def test_root_and_web_root_redirect_to_the_call_list(anonymous: TestClient) -> None:
     """The bare address and /ui send the visitor to the list of calls."""
     for path in ("/", "/ui", "/ui/"):
@@ -134,6 +135,7 @@ def test_call_list_searches_words_and_filters_programme_status_and_deadline(
     assert "Showing 1\N{EN DASH}3 of 3 calls" in page
 
 
+@pytest.mark.sqlite_only
 def test_call_list_ignores_filter_values_it_does_not_know(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -145,6 +147,7 @@ def test_call_list_ignores_filter_values_it_does_not_know(
     assert "Showing 1\N{EN DASH}1 of 1 call" in response.text
 
 
+@pytest.mark.sqlite_only
 def test_call_list_carries_what_marks_the_calls_new_since_the_last_visit(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -186,6 +189,7 @@ def test_call_list_pages_through_many_calls(client: TestClient, anonymous: TestC
     assert re.findall(r'<span class="identifier">([^<]+)</span>', second) == ["IHI-25", "IHI-26"]
 
 
+@pytest.mark.sqlite_only
 def test_call_page_shows_requirements_and_ranked_suggestions_with_shared_terms(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -226,6 +230,7 @@ def test_call_page_filters_suggestions_by_stakeholder_type_and_country(
     assert len(Page(unknown.text).rows) == 6
 
 
+@pytest.mark.sqlite_only
 def test_call_page_shows_more_suggestions_on_demand(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -262,6 +267,7 @@ def test_call_page_shows_more_suggestions_on_demand(
     assert too_many.headers["content-type"].startswith("text/html")
 
 
+@pytest.mark.sqlite_only
 def test_unknown_call_and_organisation_pages_are_html_404s(anonymous: TestClient) -> None:
     """A page for something that does not exist says so in HTML, with status 404."""
     for path in ("/ui/calls/999", "/ui/organisations/999", "/ui/organisations/999/edit"):
@@ -271,6 +277,7 @@ def test_unknown_call_and_organisation_pages_are_html_404s(anonymous: TestClient
         assert "with id 999" in response.text
 
 
+@pytest.mark.sqlite_only
 def test_calls_page_with_deadlines_the_wrong_way_round_says_so_and_offers_them_swapped(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -296,6 +303,7 @@ def test_calls_page_with_deadlines_the_wrong_way_round_says_so_and_offers_them_s
     assert "dates-backwards" not in found
 
 
+@pytest.mark.sqlite_only
 def test_a_malformed_repeated_query_value_is_named_without_its_place_in_the_list(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -311,6 +319,7 @@ def test_a_malformed_repeated_query_value_is_named_without_its_place_in_the_list
     assert response.text.count("must be a whole number") == 1
 
 
+@pytest.mark.sqlite_only
 def test_builder_page_shows_the_proposal_with_what_each_member_fills(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -329,6 +338,7 @@ def test_builder_page_shows_the_proposal_with_what_each_member_fills(
     assert 'id="draft-form"' in page
 
 
+@pytest.mark.sqlite_only
 def test_builder_page_says_which_required_places_it_fills_with_no_close_fit(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -359,6 +369,7 @@ def test_builder_page_says_which_required_places_it_fills_with_no_close_fit(
     assert 'id="builder-score-hint"' in fitting
 
 
+@pytest.mark.sqlite_only
 def test_builder_page_keeps_and_leaves_out_the_organisations_asked(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -377,6 +388,7 @@ def test_builder_page_keeps_and_leaves_out_the_organisations_asked(
     assert "Left out:" in page
 
 
+@pytest.mark.sqlite_only
 def test_builder_address_that_keeps_and_leaves_out_one_organisation_says_neither_holds(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -400,6 +412,7 @@ def test_builder_address_that_keeps_and_leaves_out_one_organisation_says_neither
     assert "Left out:" not in page
 
 
+@pytest.mark.sqlite_only
 def test_builder_words_keeping_and_leaving_out_alike_and_separates_an_alternatives_names(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -441,6 +454,7 @@ def test_builder_words_keeping_and_leaving_out_alike_and_separates_an_alternativ
         }, text
 
 
+@pytest.mark.sqlite_only
 def test_builder_page_explains_an_unknown_organisation_and_proposes_without_it(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -452,6 +466,7 @@ def test_builder_page_explains_an_unknown_organisation_and_proposes_without_it(
     assert "Meets every requirement" in response.text
 
 
+@pytest.mark.sqlite_only
 def test_organisation_page_shows_the_profile_but_never_the_contact_email(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -467,6 +482,7 @@ def test_organisation_page_shows_the_profile_but_never_the_contact_email(
     assert "@" not in re.sub(r"<footer.*</footer>", "", page, flags=re.S)
 
 
+@pytest.mark.sqlite_only
 def test_organisation_page_says_what_the_percentage_of_a_fitting_call_means(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -486,6 +502,7 @@ def test_organisation_page_says_what_the_percentage_of_a_fitting_call_means(
     assert '<ol class="compact-list" aria-describedby="calls-fit-hint">' in fitting
 
 
+@pytest.mark.sqlite_only
 def test_organisation_page_says_what_the_similarity_of_similar_organisations_means(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -505,6 +522,7 @@ def test_organisation_page_says_what_the_similarity_of_similar_organisations_mea
     assert '<table class="table responsive-table" aria-describedby="similar-hint">' in similar
 
 
+@pytest.mark.sqlite_only
 def test_a_profile_with_no_expertise_says_it_is_matched_on_its_name_alone(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -553,6 +571,7 @@ def test_a_profile_with_no_expertise_says_it_is_matched_on_its_name_alone(
     assert 'id="describe-prompt"' not in page
 
 
+@pytest.mark.sqlite_only
 def test_organisation_page_names_only_telling_terms_of_a_fitting_call(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -594,6 +613,7 @@ def test_organisation_page_names_only_telling_terms_of_a_fitting_call(
     assert "No shared terms" not in page
 
 
+@pytest.mark.sqlite_only
 def test_calls_that_share_a_few_words_only_wait_behind_the_close_fits(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -695,6 +715,7 @@ def test_lost_key_page_finds_the_organisation_by_the_beginnings_of_words_of_its_
     ]
 
 
+@pytest.mark.sqlite_only
 def test_organisation_page_says_the_part_played_in_each_past_project(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -739,6 +760,7 @@ def test_organisation_list_filters_by_name_type_and_country(
     assert listed("?stakeholder_type=sme&country=NL") == ["Biopsy Assays BV"]
 
 
+@pytest.mark.sqlite_only
 def test_every_form_control_has_a_label(client: TestClient, anonymous: TestClient) -> None:
     """Each input, select and textarea on every page is named by a label; no id is repeated."""
     corpus = _corpus(client)
@@ -761,6 +783,7 @@ def test_every_form_control_has_a_label(client: TestClient, anonymous: TestClien
         assert sorted(page.ids) == sorted(set(page.ids)), path
 
 
+@pytest.mark.sqlite_only
 def test_registration_form_says_which_type_a_university_hospital_is(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -779,6 +802,7 @@ def test_registration_form_says_which_type_a_university_hospital_is(
         )
 
 
+@pytest.mark.sqlite_only
 def test_edit_form_says_beside_a_verified_type_that_changing_it_drops_the_verification(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -842,6 +866,7 @@ FIELD_HINTS = {
 }
 
 
+@pytest.mark.sqlite_only
 def test_forms_with_required_fields_say_so_in_words_that_read_well_seen_and_heard(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -864,6 +889,7 @@ def test_forms_with_required_fields_say_so_in_words_that_read_well_seen_and_hear
         assert "marked required" not in page
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("field_id", list(FIELD_HINTS))
 def test_registration_form_says_in_plain_words_what_a_field_means_for_the_volunteer(
     client: TestClient, anonymous: TestClient, field_id: str
@@ -881,6 +907,7 @@ def test_registration_form_says_in_plain_words_what_a_field_means_for_the_volunt
         assert hint.group(1) == words
 
 
+@pytest.mark.sqlite_only
 def test_country_pickers_list_member_states_then_associated_countries_then_the_rest(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -907,6 +934,7 @@ def test_country_pickers_list_member_states_then_associated_countries_then_the_r
         assert countries.index((groups[1], "NO")) < countries.index((groups[2], "AQ"))
 
 
+@pytest.mark.sqlite_only
 def test_edit_form_is_filled_with_the_public_profile_only(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -921,6 +949,7 @@ def test_edit_form_is_filled_with_the_public_profile_only(
     assert f'data-organisation-id="{organisation["id"]}"' in page
 
 
+@pytest.mark.sqlite_only
 def test_edit_form_numbers_each_past_project_in_its_legend_and_remove_button(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -942,6 +971,7 @@ def test_edit_form_numbers_each_past_project_in_its_legend_and_remove_button(
     assert "Remove this project" not in page
 
 
+@pytest.mark.sqlite_only
 def test_session_says_whom_a_key_stands_for(client: TestClient, anonymous: TestClient) -> None:
     """The sign-in check names the key's organisation, and refuses a key that is not valid."""
     organisation = create_organisation(client, name="Oncomark Diagnostics")
@@ -958,6 +988,7 @@ def test_session_says_whom_a_key_stands_for(client: TestClient, anonymous: TestC
     assert invalid.status_code == 401
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_is_shown_only_to_the_owner_key_or_an_admin(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -976,6 +1007,7 @@ def test_draft_panel_is_shown_only_to_the_owner_key_or_an_admin(
     assert "Biopsy Assays BV" not in shell.text
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1010,6 +1042,7 @@ def test_draft_panel_marks_each_requirement_and_offers_candidates_for_gaps(
     assert 'aria-label="Remove Oslo Cancer Institute"' in page
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_offers_no_remove_for_the_coordinator_but_says_what_to_do(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1056,6 +1089,7 @@ def test_draft_panel_offers_no_remove_for_the_coordinator_but_says_what_to_do(
     ) in alone
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_names_the_new_country_a_candidate_brings(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1082,6 +1116,7 @@ def test_draft_panel_names_the_new_country_a_candidate_brings(
     assert not re.search(r"new country \([A-Z]{2}\)", page)
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_shows_two_candidates_a_gap_and_the_others_on_demand(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1114,6 +1149,7 @@ def test_draft_panel_shows_two_candidates_a_gap_and_the_others_on_demand(
     assert len(set(re.findall(added, gap))) == 5
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_says_when_no_organisation_of_a_missing_type_has_a_profile(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1143,6 +1179,7 @@ def test_draft_panel_says_when_no_organisation_of_a_missing_type_has_a_profile(
     assert 'id="publish-heading"' in page
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_says_when_no_candidate_of_a_gap_fits_closely(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1214,6 +1251,7 @@ def _horizon_call(client: TestClient, identifier: str) -> dict[str, Any]:
     )
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_says_first_which_programme_rule_fails_and_links_to_it(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1241,6 +1279,7 @@ def test_draft_panel_says_first_which_programme_rule_fails_and_links_to_it(
     assert 'id="rules-heading"' in page.text
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_counts_the_calls_requirements_apart_from_the_programme_rules(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1263,6 +1302,7 @@ def test_draft_panel_counts_the_calls_requirements_apart_from_the_programme_rule
     assert "3 requirements" not in text
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_says_what_its_countries_count_beside_an_unmet_entities_rule(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1318,6 +1358,7 @@ def _rules_listed(page: str) -> tuple[str, list[tuple[str, str]]]:
     return " ".join(re.sub(r"<[^>]+>", " ", heading.group(1)).split()), titles
 
 
+@pytest.mark.sqlite_only
 def test_builder_page_states_the_programme_rules_in_the_words_of_a_draft(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1356,6 +1397,7 @@ def test_builder_page_states_the_programme_rules_in_the_words_of_a_draft(
     assert "<dt>Countries</dt>" in unruled
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_flags_members_that_look_affiliated(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1400,6 +1442,7 @@ def test_draft_panel_flags_members_that_look_affiliated(
     ]
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_counts_read_as_people_write_them(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1435,6 +1478,7 @@ def test_draft_panel_counts_read_as_people_write_them(
     assert not re.search(r"\w\((?:s|es|ies)\)|_", text)
 
 
+@pytest.mark.sqlite_only
 def test_drafts_panel_lists_only_the_callers_drafts(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1453,6 +1497,7 @@ def test_drafts_panel_lists_only_the_callers_drafts(
     assert anonymous.get("/ui/drafts/panel").status_code == 401
 
 
+@pytest.mark.sqlite_only
 def test_drafts_panel_names_each_drafts_organisation_for_an_administrator(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1546,6 +1591,7 @@ def _exported_with_partner(
     return draft, owner, exported
 
 
+@pytest.mark.sqlite_only
 def test_draft_exports_as_csv_with_one_row_per_member(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1594,6 +1640,7 @@ def test_draft_exports_as_csv_with_one_row_per_member(
     assert anonymous.get(f"/ui/consortia/{draft['id']}/export.csv").status_code == 401
 
 
+@pytest.mark.sqlite_only
 def test_draft_pages_word_members_roles_as_the_csv_export_does(
     client: TestClient, anonymous: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1631,6 +1678,7 @@ def test_draft_pages_word_members_roles_as_the_csv_export_does(
     assert "<span>Lead partner: Biopsy Assays BV</span>" in sidebar
 
 
+@pytest.mark.sqlite_only
 def test_pages_say_which_types_a_call_counts_only_when_an_administrator_verified_them(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1700,6 +1748,7 @@ def test_pages_say_which_types_a_call_counts_only_when_an_administrator_verified
     assert "verified by an administrator" not in panel
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("name", "disposition"),
     [
@@ -1741,6 +1790,7 @@ def test_draft_downloads_are_named_after_the_draft_in_safe_characters(
         assert download.headers["content-disposition"] == expected
 
 
+@pytest.mark.sqlite_only
 def test_draft_exports_as_json_equal_to_the_api_answer(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1762,6 +1812,7 @@ def test_draft_exports_as_json_equal_to_the_api_answer(
     assert export.status_code == 404
 
 
+@pytest.mark.sqlite_only
 def test_pages_load_only_assets_of_this_site_and_send_a_strict_policy(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1802,6 +1853,7 @@ def test_pages_load_only_assets_of_this_site_and_send_a_strict_policy(
         assert re.findall(r"url\(|@import|https?://(?!www\.w3\.org/2000/svg)", body) == []
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "path", ["/ui/sign-in", "/ui/organisations/new", "/ui/drafts", "/ui/organisations/1/edit"]
 )
@@ -1815,6 +1867,7 @@ def test_a_form_posted_without_script_is_refused_and_stores_nothing(
     assert client.get("/organisations").json()["total"] == 0
 
 
+@pytest.mark.sqlite_only
 def test_web_pages_stay_out_of_the_openapi_schema(anonymous: TestClient) -> None:
     """The OpenAPI document describes the JSON API only, not the pages."""
     paths = anonymous.get("/openapi.json").json()["paths"]
@@ -1829,6 +1882,7 @@ def _requirements_listed(page: str) -> list[tuple[str, str]]:
     return [(term, " ".join(re.sub(r"<[^>]+>", " ", text).split())) for term, text in rows]
 
 
+@pytest.mark.sqlite_only
 def test_call_page_and_builder_list_a_calls_requirements_in_the_same_words(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1874,6 +1928,7 @@ def test_call_page_and_builder_list_a_calls_requirements_in_the_same_words(
     assert listed[("IHI-2024-LB-10", "/consortium")] == listed[("IHI-2024-LB-10", "")]
 
 
+@pytest.mark.sqlite_only
 def test_draft_for_a_call_without_a_partner_limit_is_never_over_one(
     client: TestClient, anonymous: TestClient
 ) -> None:

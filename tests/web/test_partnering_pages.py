@@ -87,6 +87,7 @@ def _item(page: str, request_id: int) -> str:
     )[0]
 
 
+@pytest.mark.sqlite_only
 def test_call_page_without_partner_requests_shows_no_count_of_zero(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -100,6 +101,7 @@ def test_call_page_without_partner_requests_shows_no_count_of_zero(
     assert "No organisation is looking for partners for this call yet." in page
 
 
+@pytest.mark.sqlite_only
 def test_call_page_says_the_countries_a_request_seeks_with_the_types_it_seeks(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -127,6 +129,7 @@ def test_call_page_says_the_countries_a_request_seeks_with_the_types_it_seeks(
     assert sought in answer
 
 
+@pytest.mark.sqlite_only
 def test_a_request_says_beside_its_answer_when_the_organisation_is_not_what_it_seeks(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -205,6 +208,7 @@ def test_a_request_says_beside_its_answer_when_the_organisation_is_not_what_it_s
     assert_problem(anonymous.get(missing, headers=bearer(belgian["api_key"])), 404)
 
 
+@pytest.mark.sqlite_only
 def test_call_page_lists_its_open_partner_requests_without_addresses(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -236,6 +240,7 @@ def test_call_page_lists_its_open_partner_requests_without_addresses(
     assert "(0)" not in withdrawn
 
 
+@pytest.mark.sqlite_only
 def test_call_suggestions_offer_contact_once_signed_in(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -370,6 +375,7 @@ def _unclaimed(engine: Engine, tmp_path: Path, kind: str, names: dict[str, str])
         return {organisation.name: stored_id(organisation) for organisation in found}
 
 
+@pytest.mark.sqlite_only
 def test_draft_candidates_say_which_no_one_reads_messages_for_yet(
     client: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
@@ -449,6 +455,7 @@ def test_draft_candidates_say_which_no_one_reads_messages_for_yet(
             assert "aria-describedby" not in item
 
 
+@pytest.mark.sqlite_only
 def test_builder_marks_proposed_members_no_one_reads_messages_for_yet(
     client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
@@ -486,6 +493,7 @@ def test_builder_marks_proposed_members_no_one_reads_messages_for_yet(
     assert "data-unread" not in page
 
 
+@pytest.mark.sqlite_only
 def test_lists_where_no_one_reads_messages_for_any_say_it_once(
     client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
@@ -560,6 +568,7 @@ def test_lists_where_no_one_reads_messages_for_any_say_it_once(
     assert page.count(f'id="{sentence[0]}"') == 1
 
 
+@pytest.mark.sqlite_only
 def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -604,6 +613,7 @@ def test_contact_page_names_the_call_and_draft_and_keeps_addresses_out(
     assert "This form needs JavaScript" in refused.text
 
 
+@pytest.mark.sqlite_only
 def test_inbox_panel_shows_received_and_sent_with_their_actions_and_messages_escaped(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -653,6 +663,7 @@ def test_inbox_panel_shows_received_and_sent_with_their_actions_and_messages_esc
     assert "@private.example" not in mine
 
 
+@pytest.mark.sqlite_only
 def test_inbox_counts_none_of_zero_and_its_empty_sent_box_links_say_where_they_go(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -675,6 +686,7 @@ def test_inbox_counts_none_of_zero_and_its_empty_sent_box_links_say_where_they_g
     assert 'tabindex="-1">Sent <span class="count">(1)</span></h2>' in writer
 
 
+@pytest.mark.sqlite_only
 def test_inbox_names_the_draft_a_sent_message_named(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -707,6 +719,7 @@ def test_inbox_names_the_draft_a_sent_message_named(
     assert "draft" not in _item(theirs, sent.json()["id"])
 
 
+@pytest.mark.sqlite_only
 def test_inbox_panel_shows_both_addresses_after_acceptance_and_lists_blocks(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -738,6 +751,7 @@ def test_inbox_panel_shows_both_addresses_after_acceptance_and_lists_blocks(
     assert 'aria-label="Block Writer University"' not in theirs
 
 
+@pytest.mark.sqlite_only
 def test_inbox_panel_warns_an_organisation_without_a_contact_address_before_it_accepts(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -800,6 +814,7 @@ def test_inbox_panel_warns_an_organisation_without_a_contact_address_before_it_a
     assert "Your profile gives no contact address" not in with_address
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_offers_contact_and_publishing_its_gaps(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -831,6 +846,7 @@ def test_draft_panel_offers_contact_and_publishing_its_gaps(
     assert "Publish as partner request" not in full.text
 
 
+@pytest.mark.sqlite_only
 def test_partnering_pages_load_only_this_sites_assets_under_the_policy(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -853,6 +869,7 @@ def test_partnering_pages_load_only_this_sites_assets_under_the_policy(
         }
 
 
+@pytest.mark.sqlite_only
 def test_partner_requests_are_answered_from_a_form_of_their_own(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -941,6 +958,7 @@ def test_inbox_pages_through_requests_and_filters_them_by_status(
     assert {control["id"] for control in parsed.controls} <= parsed.labels
 
 
+@pytest.mark.sqlite_only
 def test_draft_panel_lists_its_partner_requests_with_withdraw_while_open(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -983,6 +1001,7 @@ def test_draft_panel_lists_its_partner_requests_with_withdraw_while_open(
     assert anonymous.get(panel_url, headers=bearer(other["api_key"])).status_code == 404
 
 
+@pytest.mark.sqlite_only
 def test_fitting_requests_panel_is_the_organisations_own_with_its_answers(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -1090,6 +1109,7 @@ def test_call_page_shows_more_partner_requests_in_the_page_not_the_api(
     assert anonymous.get(f"/ui/calls/{call_id}?requests=0").status_code == 422
 
 
+@pytest.mark.sqlite_only
 def test_contact_page_without_any_open_call_says_so_instead_of_an_empty_choice(
     client: TestClient, anonymous: TestClient
 ) -> None:

@@ -4,6 +4,7 @@ the signed-in organisation's searches with Delete, and the form that saves anoth
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
@@ -45,6 +46,7 @@ def search_card(anonymous: TestClient, owner: dict[str, Any], search_id: int) ->
     return card.split('data-action="delete-search"')[0]
 
 
+@pytest.mark.sqlite_only
 def test_saved_searches_shell_is_public_and_loads_the_panel_with_the_key(
     anonymous: TestClient,
 ) -> None:
@@ -112,6 +114,7 @@ def test_saved_searches_panel_lists_the_organisations_own_searches_escaped(
     assert client.get("/ui/saved-searches/panel").status_code == 403
 
 
+@pytest.mark.sqlite_only
 def test_saved_search_form_says_what_the_type_means_for_each_kind_of_item(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -150,6 +153,7 @@ def test_saved_search_form_says_what_the_type_means_for_each_kind_of_item(
         assert words in search_card(anonymous, patients, searches[target])
 
 
+@pytest.mark.sqlite_only
 def test_saved_searches_panel_offers_no_form_at_the_limit(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -170,6 +174,7 @@ def test_saved_searches_panel_offers_no_form_at_the_limit(
     assert "keeps the most saved searches allowed (20)" in full
 
 
+@pytest.mark.sqlite_only
 def test_unsubscribed_page_leads_to_the_email_choice_not_the_api(
     anonymous: TestClient, client: TestClient, engine: Engine
 ) -> None:

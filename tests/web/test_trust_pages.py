@@ -41,6 +41,7 @@ def rows(page: str) -> dict[int, str]:
     }
 
 
+@pytest.mark.sqlite_only
 def test_profile_page_says_when_a_stale_profile_was_last_confirmed(
     anonymous: TestClient, engine: Engine
 ) -> None:
@@ -56,6 +57,7 @@ def test_profile_page_says_when_a_stale_profile_was_last_confirmed(
     assert "Last confirmed on" not in anonymous.get(f"/ui/organisations/{recent['id']}").text
 
 
+@pytest.mark.sqlite_only
 def test_suggestion_rows_mark_stale_profiles(
     client: TestClient, anonymous: TestClient, engine: Engine
 ) -> None:
@@ -87,6 +89,7 @@ def test_suggestion_rows_mark_stale_profiles(
         assert "Last confirmed on" not in shown[fresh["id"]], path
 
 
+@pytest.mark.sqlite_only
 def test_owner_actions_lead_to_the_claim_page_and_once_due_to_the_confirm_page(
     anonymous: TestClient, engine: Engine
 ) -> None:
@@ -114,6 +117,7 @@ def test_owner_actions_lead_to_the_claim_page_and_once_due_to_the_confirm_page(
     assert actions() == [edit, confirm, claim]
 
 
+@pytest.mark.sqlite_only
 def test_confirm_and_claim_pages_hold_labelled_forms_that_need_the_script(
     anonymous: TestClient, engine: Engine
 ) -> None:
@@ -159,6 +163,7 @@ def test_confirm_and_claim_pages_hold_labelled_forms_that_need_the_script(
     assert anonymous.get(f"/organisations/{organisation['id']}").json()["version"] == 1
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("contact", "shown"),
     [
@@ -180,6 +185,7 @@ def test_the_verification_page_names_the_administrators_contact_when_one_is_set(
     assert settings.mail_from not in page.text
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("contact", "reach"),
     [
@@ -214,6 +220,7 @@ def test_the_key_recovery_page_says_how_to_reach_the_administrators_as_verificat
     assert f"write to {administrators} from an address of your organisation" in verification.text
 
 
+@pytest.mark.sqlite_only
 def test_a_merged_profile_page_links_to_the_profile_it_became(
     client: TestClient, anonymous: TestClient
 ) -> None:
@@ -279,6 +286,7 @@ def test_the_claims_page_lists_pending_claims_by_name_for_an_administrator(
     assert "No claim is waiting." in client.get("/ui/admin/claims/panel").text
 
 
+@pytest.mark.sqlite_only
 def test_a_profile_page_offers_administrators_to_merge_its_lookalikes(
     anonymous: TestClient, client: TestClient
 ) -> None:
@@ -387,6 +395,7 @@ def test_lookalikes_show_what_decides_a_merge_for_each_and_for_this_profile(
     ) in panel
 
 
+@pytest.mark.sqlite_only
 def test_a_registered_profiles_lookalikes_say_to_claim_an_imported_record_only(
     anonymous: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
@@ -416,6 +425,7 @@ def test_a_registered_profiles_lookalikes_say_to_claim_an_imported_record_only(
     assert "claim" not in page.split('id="duplicates"')[1].split("</div>")[0]
 
 
+@pytest.mark.sqlite_only
 def test_the_claim_page_lists_the_imported_records_like_the_profile_with_their_pic(
     anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
@@ -499,6 +509,7 @@ def test_a_profile_shows_the_pics_of_every_record_merged_into_it_through_a_chain
     assert shown == ['<span id="cordis-pic">CORDIS PICs 111 and 222</span>']
 
 
+@pytest.mark.sqlite_only
 def test_deleting_an_imported_profile_is_asked_with_what_a_later_import_does(
     anonymous: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
