@@ -1,5 +1,6 @@
 """The OpenAPI document, completed with the problem responses every operation can give."""
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -543,45 +544,75 @@ def suggestion_example() -> dict[str, Any]:
     return example
 
 
+# The documents built in this process, by the routes they describe: every app `create_app`
+# makes has the same routes (settings change no route), and building the document takes most
+# of a second, which a process making many apps (the tests make one per test) pays once.
+_BUILT: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _routes_key(app: FastAPI) -> tuple[Any, ...]:
+    """What the document of `app` is built from: its texts and each route's path, methods and
+    function."""
+    return (
+        app.title,
+        app.version,
+        app.summary,
+        app.description,
+        tuple(
+            (
+                getattr(route, "path", ""),
+                tuple(sorted(getattr(route, "methods", None) or ())),
+                getattr(getattr(route, "endpoint", None), "__qualname__", ""),
+            )
+            for route in app.routes
+        ),
+    )
+
+
+def _build(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document of `app`, with the problem answers and examples it always holds."""
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    _restore_examples(schema, app.routes)
+    schema["components"]["securitySchemes"] = {SCHEME: SECURITY_SCHEME}
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components.update(
+        Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs")
+    )
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components["Problem"].pop("$defs", None)
+    suggestion = suggestion_example()
+    components["Suggestion"]["examples"] = [suggestion]
+    components["Reason"]["examples"] = [suggestion["reasons"][0]]
+    for path_format, path in schema["paths"].items():
+        for method, operation in path.items():
+            _describe_path_ids(path_format, operation)
+            _complete(path_format, method, operation)
+            _declare_etags(operation, components)
+            _declare_page_links(operation)
+            _add_examples(operation, components)
+    _require_answer_fields(schema["paths"], components)
+    _name_bounds(schema)
+    return schema
+
+
 def install_openapi(app: FastAPI) -> None:
     """Document, for every operation, the problem responses the service can always give."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                summary=app.summary,
-                description=app.description,
-                routes=app.routes,
-            )
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            _restore_examples(schema, app.routes)
-            schema["components"]["securitySchemes"] = {SCHEME: SECURITY_SCHEME}
-            components.pop("HTTPValidationError", None)
-            components.pop("ValidationError", None)
-            components.update(
-                Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs")
-            )
-            components["Problem"] = Problem.model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
-            components["Problem"].pop("$defs", None)
-            suggestion = suggestion_example()
-            components["Suggestion"]["examples"] = [suggestion]
-            components["Reason"]["examples"] = [suggestion["reasons"][0]]
-            for path_format, path in schema["paths"].items():
-                for method, operation in path.items():
-                    _describe_path_ids(path_format, operation)
-                    _complete(path_format, method, operation)
-                    _declare_etags(operation, components)
-                    _declare_page_links(operation)
-                    _add_examples(operation, components)
-            _require_answer_fields(schema["paths"], components)
-            _name_bounds(schema)
-            app.openapi_schema = schema
+            key = _routes_key(app)
+            if key not in _BUILT:
+                _BUILT[key] = _build(app)
+            # A copy of its own: nothing one app does to its document reaches another's.
+            app.openapi_schema = copy.deepcopy(_BUILT[key])
         return app.openapi_schema
 
-    # Replacing the method is FastAPI's documented way to extend the schema; mypy refuses
-    # assignments to methods.
     app.openapi = openapi  # type: ignore[method-assign]

@@ -31,6 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from numbers import Integral
 from typing import Any, Final, Self
 
@@ -120,17 +121,20 @@ def counter(ngram_range: tuple[int, int], extra_stop_words: Collection[str]) -> 
         "ngram_range": tuple(ngram_range),
         "dtype": np.float32,
     }
-    probe = CountVectorizer(**settings)
     return CountVectorizer(
         **{**settings, "token_pattern": None},
         preprocessor=preprocess,
-        tokenizer=Stems(_stop_words(probe, extra_stop_words)),
+        tokenizer=Stems(_stop_words(frozenset(extra_stop_words))),
     )
 
 
-def _stop_words(probe: CountVectorizer, extra: Collection[str]) -> frozenset[str]:
-    """The stems of the English and `extra` stop words, normalised with the probe vectorizer's
-    own preprocessing and tokenisation, and closed under stemming (a stem's own stem is in)."""
+@lru_cache(maxsize=16)
+def _stop_words(extra: frozenset[str]) -> frozenset[str]:
+    """The stems of the English and `extra` stop words, normalised as a vectorizer of
+    `counter`'s settings preprocesses and tokenises them, and closed under stemming (a stem's
+    own stem is in). Worked out once per process for each set of extra words: every fit makes
+    several vectorizers with the same few sets."""
+    probe = CountVectorizer(strip_accents="unicode", lowercase=True, token_pattern=WORD_PATTERN)
     preprocess, tokenize = probe.build_preprocessor(), probe.build_tokenizer()
     words = ENGLISH_STOP_WORDS | frozenset(extra)
     stems = set(stem_words([token for word in words for token in tokenize(preprocess(word))]))
