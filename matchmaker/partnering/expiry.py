@@ -29,6 +29,7 @@ from matchmaker.countries import country_name
 from matchmaker.db import for_writing, session_scope
 from matchmaker.partnering.contacts import RECEIVED, about_call, inbox_link, request_ids
 from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, web_page
+from matchmaker.repository import stored_id
 from matchmaker.wording import say_date, say_moment
 from models.call import Call
 from models.common import as_utc, utc_now
@@ -199,7 +200,7 @@ def _remind(session: Session, request: ContactRequest, *, base_url: str) -> None
             f"{say_date(as_utc(request.expires_at).date())}"
         ),
         body=reminder_body(request, sender, _call(session, request), base_url=base_url),
-        message_id=message_id(request.id or 0, _EXPIRING),
+        message_id=message_id(stored_id(request), _EXPIRING),
     )
 
 
@@ -250,7 +251,7 @@ def _announce(session: Session, request: ContactRequest, *, base_url: str) -> No
         event=Event.request_expired,
         subject=f"{what} expired unanswered",
         body=notice_body(request, recipient, _call(session, request), base_url=base_url),
-        message_id=message_id(request.id or 0, _EXPIRED),
+        message_id=message_id(stored_id(request), _EXPIRED),
     )
 
 
