@@ -154,6 +154,13 @@ class Settings(BaseSettings):
         description="Days a contact request or expression of interest waits for an answer "
         "before it expires.",
     )
+    contact_request_reminder_days: int = Field(
+        default=3,
+        ge=0,
+        description="Days before an unanswered contact request or expression of interest "
+        "expires that its recipient is reminded of it, once, by the delivery pass; none for a "
+        "request that waits no longer than that in all; 0: no reminders.",
+    )
     max_open_contact_requests: int = Field(
         default=20,
         ge=1,

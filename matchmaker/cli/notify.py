@@ -61,7 +61,8 @@ def notify_run(
     typer.echo(
         f"Events: {events.jobs} changes matched into {events.messages} messages; "
         f"{events.reminders} deadline reminders; {done.confirm_reminders} reminders to confirm "
-        "a profile."
+        f"a profile; {done.request_reminders} reminders of requests about to expire, "
+        f"{done.expiry_notices} notices of requests expired unanswered."
     )
     typer.echo(f"Sent {email.sent}, skipped {email.skipped} (no address), failed {email.failed}.")
     typer.echo(

@@ -50,24 +50,25 @@ from models.partnering import (
 )
 
 # What a notification calls each kind of request, in the words the web pages use.
-_RECEIVED = {
+RECEIVED = {
     ContactKind.interest: "an answer to your partner request",
     ContactKind.contact: "a message",
 }
-_SENT = {
+SENT = {
     ContactKind.interest: "your answer to their partner request",
     ContactKind.contact: "your message",
 }
 
 
-def _inbox(base_url: str) -> str:
+def inbox_link(base_url: str) -> str:
     """Where a notification sends its reader: the inbox page, signed in with the key."""
     return (
         f"Your inbox, once signed in with your organisation's key: {web_page(base_url, '/inbox')}"
     )
 
 
-def _about(call: Call | None) -> str:
+def about_call(call: Call | None) -> str:
+    """What a notification says a request is about: " about the call ID (title)", or nothing."""
     return f" about the call {call.identifier} ({call.title})" if call is not None else ""
 
 
@@ -215,7 +216,7 @@ def nobody_reads_among(session: Session, organisation_ids: Collection[int]) -> s
     )
 
 
-def _request_ids(request: ContactRequest) -> AboutIds:
+def request_ids(request: ContactRequest) -> AboutIds:
     """What a notification of a contact request reports: the request, and the call, partner
     request and draft it names, if any."""
     ids = AboutIds(contact_request_id=stored_id(request))
@@ -237,22 +238,22 @@ def _notify_received(
     base_url: str,
     note: str,
 ) -> None:
-    what = _RECEIVED[ContactKind(request.kind)]
+    what = RECEIVED[ContactKind(request.kind)]
     noted = f"{note}\n\n" if note else ""
     enqueue(
         session,
         organisation_id=request.recipient_organisation_id,
         about=request.sender_organisation_id,
-        ids=_request_ids(request),
+        ids=request_ids(request),
         event=Event.request_received,
         subject=f"{what.capitalize()} from {sender.name}",
         body=(
-            f"{sender.name} ({country_name(sender.country)}) sent you {what}{_about(call)}:\n\n"
+            f"{sender.name} ({country_name(sender.country)}) sent you {what}{about_call(call)}:\n\n"
             f"{request.message}\n\n{noted}"
             f"Accept it or decline it in your inbox by {say_moment(request.expires_at)}, "
             f"when it expires unanswered: {REPLIES_UNREAD}. Their contact address is shown to "
             "you, and yours to them, only if you accept.\n\n"
-            f"{_inbox(base_url)}\n"
+            f"{inbox_link(base_url)}\n"
         ),
     )
 
@@ -628,7 +629,7 @@ def answer_contact_request(
         session, request_id=request_id, actor=actor, now=now, by_recipient=True, status=status
     )
     recipient = _organisation(session, viewer_id)
-    what = _SENT[ContactKind(request.kind)]
+    what = SENT[ContactKind(request.kind)]
     call = session.get(Call, request.call_id) if request.call_id is not None else None
     if accept:
         address = recipient.contact_email or "(none given in its profile)"
@@ -636,14 +637,14 @@ def answer_contact_request(
             session,
             organisation_id=request.sender_organisation_id,
             about=viewer_id,
-            ids=_request_ids(request),
+            ids=request_ids(request),
             event=Event.request_accepted,
             subject=f"{recipient.name} accepted {what}",
             body=(
-                f"{recipient.name} accepted {what}{_about(call)}. "
+                f"{recipient.name} accepted {what}{about_call(call)}. "
                 f"Write to them at {address}: {REPLIES_UNREAD}.\n\n"
                 "They now see your contact address too.\n\n"
-                f"{_inbox(base_url)}\n"
+                f"{inbox_link(base_url)}\n"
             ),
         )
     else:
@@ -651,13 +652,13 @@ def answer_contact_request(
             session,
             organisation_id=request.sender_organisation_id,
             about=viewer_id,
-            ids=_request_ids(request),
+            ids=request_ids(request),
             event=Event.request_declined,
             subject=f"{recipient.name} declined {what}",
             body=(
-                f"{recipient.name} declined {what}{_about(call)}. Neither of you sees the "
+                f"{recipient.name} declined {what}{about_call(call)}. Neither of you sees the "
                 "other's contact address.\n\n"
-                f"{_inbox(base_url)}\n"
+                f"{inbox_link(base_url)}\n"
             ),
         )
     return present(session, [request], viewer_id=viewer_id, now=now)[0]

@@ -24,6 +24,9 @@ class Event(StrEnum):
     request_received = "request_received"
     request_accepted = "request_accepted"
     request_declined = "request_declined"
+    # A request's recipient reminded before it expires, and its sender told once it has.
+    request_expiring = "request_expiring"
+    request_expired = "request_expired"
     key_recovery = "key_recovery"
     claim_confirmation = "claim_confirmation"
     # Issue 16's events, expanded by `matchmaker.partnering.fanout`.

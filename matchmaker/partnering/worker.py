@@ -26,6 +26,7 @@ from matchmaker.partnering.delivery import (
     deliver_pending,
     parse_smtp_url,
 )
+from matchmaker.partnering.expiry import announce_expired, remind_recipients
 from matchmaker.partnering.fanout import Expanded, PassContext, run_events
 from matchmaker.partnering.webhooks import WebhooksDelivered, deliver_webhooks
 from matchmaker.settings import Settings
@@ -49,6 +50,10 @@ class Pass:
     events: Expanded = field(default_factory=Expanded)
     # Reminders to confirm a profile is current, written to the outbox by this pass.
     confirm_reminders: int = 0
+    # Reminders to the recipients of contact requests about to expire unanswered, and notices
+    # to the senders of those that expired, written to the outbox by this pass.
+    request_reminders: int = 0
+    expiry_notices: int = 0
 
     @property
     def busy(self) -> bool:
@@ -60,6 +65,8 @@ class Pass:
             or self.webhooks.attempted
             or self.events.jobs
             or self.confirm_reminders
+            or self.request_reminders
+            or self.expiry_notices
         )
 
 
@@ -73,7 +80,8 @@ def deliver_once(
     clock: Callable[[], datetime] = utc_now,
     context: PassContext | None = None,
 ) -> Pass:
-    """One pass: the pending events and the due reminders to confirm profiles become
+    """One pass: the pending events, the due reminders (to confirm a profile, to answer a
+    contact request before it expires) and the notices of requests expired unanswered become
     messages, then the due e-mail and digests (when there is a sender), then the webhooks.
     `context` keeps the saved searches' indexes and drafts' gaps for the next batch."""
     done = Pass()
@@ -87,6 +95,16 @@ def deliver_once(
         base_url=settings.public_base_url,
         limit=limit,
         clock=clock,
+    )
+    done.request_reminders = remind_recipients(
+        engine,
+        remind_days=settings.contact_request_reminder_days,
+        base_url=settings.public_base_url,
+        limit=limit,
+        clock=clock,
+    )
+    done.expiry_notices = announce_expired(
+        engine, base_url=settings.public_base_url, limit=limit, clock=clock
     )
     if send is not None:
         done.email = deliver_pending(

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from matchmaker import db
 from matchmaker.importers.runner import import_organisations_json
+from matchmaker.partnering.expiry import announce_expired, remind_recipients
 from matchmaker.partnering.fanout import run_events
 from matchmaker.partnering.outbox import about_of
 from matchmaker.partnering.webhooks import deliver_webhooks
@@ -117,6 +118,37 @@ def test_contact_request_webhooks_name_the_request_its_call_draft_and_other_part
         ("request_received", lab, interest | {"organisation_id": patients}),
         ("request_accepted", sme, sent | {"organisation_id": lab}),
         ("request_declined", patients, interest | {"organisation_id": lab}),
+    ]
+
+
+def test_expiry_webhooks_name_the_request_and_the_other_party(
+    client: TestClient, engine: Engine
+) -> None:
+    """The reminder to a request's recipient and the notice to its sender once it expired name
+    the request, its call and draft, and the other party, as the request's other webhooks do."""
+    call = create_call(client, opening_date=None, deadline=FAR)
+    receiver = Receiver(secret=SECRET)
+    with webhook_receiver(receiver) as url:
+        lab, _ = new(client, url, engine, name="Leiden Lab")
+        sme, sme_client = new(client, url, engine, name="Oncomark", stakeholder_type="sme")
+        draft = sme_client.post("/consortia", json={"name": "Screening", "call_id": call["id"]})
+        assert draft.status_code == 201, draft.text
+        asked = sme_client.post(
+            f"/organisations/{lab}/contact-requests",
+            json={"call_id": call["id"], "consortium_id": draft.json()["id"], "message": "Hi."},
+        )
+        assert asked.status_code == 201, asked.text
+        expires_at = datetime.fromisoformat(asked.json()["expires_at"])
+        soon = expires_at - timedelta(days=1)
+        assert remind_recipients(engine, remind_days=3, base_url=BASE, clock=lambda: soon) == 1
+        assert announce_expired(engine, base_url=BASE, clock=lambda: expires_at) == 1
+        received = delivered(engine, receiver)
+    sent = {"contact_request_id": asked.json()["id"], "call_id": call["id"]}
+    sent |= {"consortium_id": draft.json()["id"]}
+    assert received == [
+        ("request_received", lab, sent | {"organisation_id": sme}),
+        ("request_expiring", lab, sent | {"organisation_id": sme}),
+        ("request_expired", sme, sent | {"organisation_id": lab}),
     ]
 
 
