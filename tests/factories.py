@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
 
 
 def organisation_payload(**overrides: Any) -> dict[str, Any]:
@@ -101,3 +102,37 @@ ONCOLOGY_PATIENTS = {
     "keywords": ["cancer", "patient engagement"],
     "activities": [],
 }
+
+
+class Party:
+    """An organisation registered through the API, with a client sending its own key."""
+
+    def __init__(self, client: TestClient, **profile: Any) -> None:
+        body = create_organisation(client, **profile)
+        self.id: int = body["id"]
+        self.email: str | None = body["contact_email"]
+        self.client = TestClient(
+            client.app,
+            raise_server_exceptions=False,
+            headers={"Authorization": f"Bearer {body['api_key']}"},
+        )
+        self.client.portal = client.portal
+
+
+def publish(party: Party, call_id: int, **overrides: Any) -> dict[str, Any]:
+    """Publish a partner request as `party` and return the answer's body."""
+    body = {
+        "stakeholder_types": ["patient_organisation"],
+        "expertise": "Patient panels for liver disease screening.",
+        "pitch": "Join a consortium on early detection.",
+        **overrides,
+    }
+    response = party.client.post(f"/calls/{call_id}/partner-requests", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def interest(party: Party, request_id: int, message: str = "We would like to join.") -> Any:
+    """Express interest in a partner request as `party`."""
+    return party.client.post(f"/partner-requests/{request_id}/interest", json={"message": message})

@@ -264,7 +264,7 @@ class MatchingService:
         """
         # With no organisation there is nothing to share: the empty index fits at once, and a
         # new deployment (or a test's database) writes no files for it.
-        if self.index_dir is None or session.scalar(select(Organisation.id).limit(1)) is None:
+        if self.index_dir is None or session.scalar(select(col(Organisation.id)).limit(1)) is None:
             return _fit_organisations(session, calls)
         key = self._state_key(session, last_change)
         try:

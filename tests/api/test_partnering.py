@@ -14,7 +14,7 @@ from matchmaker.settings import Settings
 from matchmaker.wording import say_moment
 from models.common import utc_now, utc_today
 from models.partnering import ContactRequest, OutboxMessage
-from tests.factories import create_call, create_organisation
+from tests.factories import Party, create_call, interest, publish
 from tests.helpers import assert_problem, created, keyed, settings_for
 
 SOON = (utc_today() + timedelta(days=60)).isoformat()
@@ -25,21 +25,6 @@ LATER = (utc_today() + timedelta(days=90)).isoformat()
 def settings(database_url: str) -> Settings:
     """The test database, no write rate limit, and small abuse limits to reach in a test."""
     return settings_for(database_url, max_open_partner_requests=2, max_open_contact_requests=2)
-
-
-class Party:
-    """An organisation registered through the API, with a client sending its own key."""
-
-    def __init__(self, client: TestClient, **profile: Any) -> None:
-        body = create_organisation(client, **profile)
-        self.id: int = body["id"]
-        self.email: str | None = body["contact_email"]
-        self.client = TestClient(
-            client.app,
-            raise_server_exceptions=False,
-            headers={"Authorization": f"Bearer {body['api_key']}"},
-        )
-        self.client.portal = client.portal
 
 
 @pytest.fixture
@@ -74,25 +59,6 @@ def patients(client: TestClient) -> Party:
         activities=[],
         contact_email="hello@liver-patients.example",
     )
-
-
-def publish(party: Party, call_id: int, **overrides: Any) -> dict[str, Any]:
-    """Publish a partner request as `party` and return the answer's body."""
-    body = {
-        "stakeholder_types": ["patient_organisation"],
-        "expertise": "Patient panels for liver disease screening.",
-        "pitch": "Join a consortium on early detection.",
-        **overrides,
-    }
-    response = party.client.post(f"/calls/{call_id}/partner-requests", json=body)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def interest(party: Party, request_id: int, message: str = "We would like to join.") -> Any:
-    """Express interest in a partner request as `party`."""
-    return party.client.post(f"/partner-requests/{request_id}/interest", json={"message": message})
 
 
 def test_partner_request_is_listed_for_its_call_until_withdrawn(

@@ -17,12 +17,13 @@ from matchmaker.partnering.expiry import announce_expired, message_id, remind_re
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.settings import Settings
 from matchmaker.wording import say_date, say_moment
-from models.common import as_utc
+from models.common import as_utc, utc_today
 from models.partnering import ContactRequest, OutboxMessage
-from tests.api.test_partnering import LATER, Party, interest, publish
-from tests.factories import create_call
+from tests.factories import Party, create_call, interest, publish
 from tests.helpers import settings_for
 from tests.matchmaker.partnering.smtp import Recorder, smtp_server, worker_pass
+
+LATER = (utc_today() + timedelta(days=90)).isoformat()
 
 BASE_URL = "https://matchmaker.example"
 EXPIRY_EVENTS = (Event.request_expiring.value, Event.request_expired.value)
