@@ -194,7 +194,10 @@ def _write_organisations(
                 created.append({**values, **identity(values)})
                 continue
             # Only the fields the source gives are its to change (CORDIS has no keywords).
-            changes = _differences(row, data.model_dump(mode="json", exclude_unset=True))
+            # Each given field whole: a past project given without a summary is stored with an
+            # empty one, and must compare equal to it on the next run.
+            values = data.model_dump(mode="json")
+            changes = _differences(row, {name: values[name] for name in data.model_fields_set})
             if changes:
                 dropped = dropped_verification(row, changes)
                 updated.append((row, {**changes, **identity(changes), **dropped}))
