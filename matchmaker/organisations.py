@@ -36,6 +36,7 @@ from models.organisation import (
     OrganisationUpdate,
     PossibleDuplicate,
     dropped_verification,
+    owned_now,
 )
 from models.saved_search import JobKind
 from models.trust import Claim, ClaimStatus
@@ -145,6 +146,7 @@ def update_organisation(
         changes["activities"] = keep_verified(organisation.activities, changes["activities"])
     changes.update(identity(changes))
     changes.update(dropped_verification(organisation, changes))
+    changes.update(owned_now(organisation, changes))
     if unchanged(organisation, changes):
         check_version(organisation, expected_version)
         return organisation

@@ -219,6 +219,9 @@ class Organisation(OrganisationFields, table=True):
     confirmed_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     # Set only by an admin (matchmaker.trust.verification); cleared when the type changes.
     type_verified_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # An imported record's fields written here since its import (by its organisation, an admin
+    # or a merge): imports leave them as they are (`kept_from_import`). Empty for the others.
+    owned_fields: list[str] = Field(default_factory=list, sa_type=JSON)
 
     @property
     def type_verified(self) -> bool | None:
@@ -232,6 +235,31 @@ def dropped_verification(row: Organisation, changes: dict[str, Any]) -> dict[str
     new_type = changes.get("stakeholder_type")
     changed = new_type is not None and str(new_type) != str(row.stakeholder_type)
     return {"type_verified_at": None} if changed and row.type_verified_at is not None else {}
+
+
+def kept_from_import(row: Organisation) -> set[str]:
+    """The fields an import leaves as they are: those written here since the record was
+    imported (`owned_fields`), and the type while an admin's verification of it stands (an
+    import never drops a verification)."""
+    kept = set(row.owned_fields)
+    if row.type_verified_at is not None:
+        kept.add("stakeholder_type")
+    return kept
+
+
+def owned_now(row: Organisation, changes: dict[str, Any]) -> dict[str, Any]:
+    """The change that adds the profile fields a write changes to an imported record's
+    `owned_fields` (nothing for a profile registered here, which no import touches)."""
+    if row.external_id is None:
+        return {}
+    changed = {
+        name
+        for name, value in changes.items()
+        if name in OWNABLE_FIELDS and getattr(row, name) != value
+    }
+    if changed <= set(row.owned_fields):
+        return {}
+    return {"owned_fields": sorted(changed | set(row.owned_fields))}
 
 
 _EXAMPLE: JsonDict = {
@@ -345,6 +373,10 @@ class OrganisationUpdate(BaseModel):
     )
 
     _not_null = field_validator(*ORGANISATION_NOT_NULL, mode="before")(refuse_null)
+
+
+# The fields a write can make an imported record's own (`owned_now`): those an owner can edit.
+OWNABLE_FIELDS = frozenset(OrganisationUpdate.model_fields)
 
 
 class OrganisationSummary(BaseModel):

@@ -21,6 +21,7 @@ from matchmaker import db
 from matchmaker.partnering.webhooks import payload
 from matchmaker.search import is_search_table
 from matchmaker.settings import Settings
+from models.organisation import OrganisationUpdate
 from models.partnering import OutboxMessage
 from tests import postgres
 from tests.factories import create_call, create_organisation
@@ -518,6 +519,9 @@ def test_ids_never_reused_keeps_every_row_id_index_and_trigger(tmp_path: Path) -
         assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
+    # This release's service reads and writes the latest schema (its columns): it runs at the
+    # head revision, whose numbered tables are this revision's, and the rows come back down.
+    db.upgrade(engine)
     with TestClient(create_app(settings), raise_server_exceptions=False) as started:
         client = keyed(started, ADMIN_TOKEN)
         assert _search(client, "hepatology") == [ids["patients"]]
@@ -531,6 +535,7 @@ def test_ids_never_reused_keeps_every_row_id_index_and_trigger(tmp_path: Path) -
         assert _search(client, "KI") == []
         newer = create_organisation(client, name="Institut Curie", country="FR")
         assert newer["id"] == new["id"] + 1
+    db.downgrade(engine, IDS_REVISION)
     rows_upgraded = _rows(engine)
 
     db.downgrade(engine, f"{IDS_REVISION}-1")
@@ -773,3 +778,69 @@ def test_searches_saved_at_the_old_default_threshold_move_to_the_new_one(engine:
     assert _thresholds(engine) == [0.03, 0.5, 0.0, 0.03]
     db.downgrade(engine, f"{RELEVANCE_REVISION}-1")
     assert _thresholds(engine) == [0.1, 0.5, 0.0, 0.1]
+
+
+OWNED_REVISION = "e7a1c5b9d304"
+OWNED = sa.table(
+    "organisations",
+    sa.column("id", sa.Integer()),
+    sa.column("external_id", sa.String()),
+    sa.column("owned_fields", sa.JSON()),
+)
+ORGANISATION_KEYS = sa.table(
+    "api_keys",
+    sa.column("id", sa.Integer()),
+    sa.column("prefix", sa.String()),
+    sa.column("secret_hash", sa.String()),
+    sa.column("role", sa.String()),
+    sa.column("organisation_id", sa.Integer()),
+    sa.column("label", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+def test_imported_records_someone_here_could_have_edited_keep_every_field(
+    engine: Engine,
+) -> None:
+    """Imported records that hold a key or absorbed a profile count every field as their own,
+    since which ones were written before is recorded nowhere; an imported record nobody could
+    write to, and a registered profile with a key, own none. The downgrade drops the column."""
+    db.downgrade(engine, f"{OWNED_REVISION}-1")
+    for number in (1, 2, 3, 4):
+        _insert(engine, number, [])
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        for number in (1, 2, 3):
+            connection.execute(
+                OWNED.update().where(OWNED.c.id == number).values(external_id=f"cordis:{number}")
+            )
+        connection.execute(
+            ORGANISATION_KEYS.insert(),
+            [
+                {"id": key, "prefix": f"k{key}", "secret_hash": "h", "role": "organisation"}
+                | {"organisation_id": organisation, "label": "owner", "created_at": now}
+                for key, organisation in ((1, 1), (2, 4))
+            ],
+        )
+        connection.execute(
+            MERGES.insert().values(
+                survivor_id=2,
+                absorbed_id=99,
+                absorbed_external_id=None,
+                absorbed_name="Registered here",
+                reason="admin",
+                merged_at=now,
+            )
+        )
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(OWNED.c.id, OWNED.c.owned_fields).order_by(OWNED.c.id)
+        ).all()
+    owned = {number: fields for number, fields in rows}
+    every = sorted(OrganisationUpdate.model_fields)
+    assert owned == {1: every, 2: every, 3: [], 4: []}
+    db.downgrade(engine, f"{OWNED_REVISION}-1")
+    assert "owned_fields" not in {
+        column["name"] for column in inspect(engine).get_columns("organisations")
+    }

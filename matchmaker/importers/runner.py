@@ -43,10 +43,11 @@ from matchmaker.partnering import events
 from matchmaker.repository import create_many, stored_id, versioned_update_many
 from matchmaker.trust.duplicates import duplicates_of_many, identity, lookalikes_within
 from matchmaker.trust.history import absorbed_external_ids, deleted_external_ids, deleted_note
+from matchmaker.wording import plural
 from models.call import Call, CallCreate, CallStatus, call_status
 from models.change import Entity
 from models.common import utc_today
-from models.organisation import Organisation, OrganisationCreate, dropped_verification
+from models.organisation import Organisation, OrganisationCreate, kept_from_import
 from models.saved_search import JobKind
 
 __all__ = [
@@ -75,6 +76,9 @@ class ImportSummary:
     notes: list[str] = field(default_factory=list)
     # Organisations only: created profiles that look like stored ones (the first are noted).
     possible_duplicates: int = 0
+    # Organisations only: stored profiles where the source differs from fields written here
+    # since their import (by their organisation, an admin or a merge), which were kept.
+    kept_own: int = 0
     # Calls only: which identifiers were created, updated and left unchanged, and every
     # identifier the source listed (rejected rows included), for `matchmaker sync calls`.
     created_keys: list[str] = field(default_factory=list)
@@ -83,13 +87,19 @@ class ImportSummary:
     listed: set[str] = field(default_factory=set)
 
     def lines(self) -> list[str]:
-        """The summary as printable lines: the counts, then the rejected rows by reason, and
-        each note."""
-        return [
+        """The summary as printable lines: the counts, how many profiles kept fields written
+        here (when any did), then the rejected rows by reason, and each note."""
+        lines = [
             f"{self.entity}: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {len(self.rejected)} rejected.",
-            *rejected_and_notes(self.rejected, self.notes),
+            f"{self.unchanged} unchanged, {len(self.rejected)} rejected."
         ]
+        if self.kept_own:
+            lines.append(
+                f"{plural(self.kept_own, 'profile')} kept fields written here since their "
+                "import (by their organisation, an administrator or a merge) where the source "
+                "gives other values."
+            )
+        return lines + rejected_and_notes(self.rejected, self.notes)
 
 
 # A reason shared by more rows than this is summed up in a count and its first few rows.
@@ -193,11 +203,19 @@ def _write_organisations(
                 values = {**data.model_dump(mode="json"), "external_id": external_id}
                 created.append({**values, **identity(values)})
                 continue
-            # Only the fields the source gives are its to change (CORDIS has no keywords).
-            changes = _differences(row, data.model_dump(mode="json", exclude_unset=True))
+            # Each given field whole: a past project given without a summary is stored with an
+            # empty one, and must compare equal to it on the next run.
+            values = data.model_dump(mode="json")
+            # Only the fields the source gives are its to change (CORDIS has no keywords), and
+            # of those only the ones nobody wrote here since the import: an organisation's own
+            # description, a merge's projects and a verified type stay (`kept_from_import`).
+            given = _differences(row, {name: values[name] for name in data.model_fields_set})
+            kept = kept_from_import(row)
+            changes = {name: value for name, value in given.items() if name not in kept}
+            if len(changes) < len(given):
+                summary.kept_own += 1
             if changes:
-                dropped = dropped_verification(row, changes)
-                updated.append((row, {**changes, **identity(changes), **dropped}))
+                updated.append((row, {**changes, **identity(changes)}))
             else:
                 summary.unchanged += 1
         _note_duplicates(session, created, summary)

@@ -4,8 +4,10 @@ The survivor keeps its id, its fields (an empty one takes the absorbed profile's
 gains the absorbed profile's activities, keywords, keys, drafts, memberships, partner and
 contact requests, claims and any other row that refers to it. The absorbed profile is deleted;
 an `OrganisationMerge` row records it, so its old id answers 404 naming the survivor and an
-import does not create its external id again. Both rows are locked (in id order) and their
-versions checked, so a merge and a concurrent edit cannot both win.
+import does not create its external id again. When the survivor is an imported record, the
+fields the merge changes become its own (`owned_fields`): later imports leave them as they are.
+Both rows are locked (in id order) and their versions checked, so a merge and a concurrent edit
+cannot both win.
 """
 
 from collections.abc import Collection, Iterable
@@ -44,7 +46,7 @@ from models.change import Entity
 from models.common import type_verified
 from models.consortium import Consortium, ConsortiumMember
 from models.keyrecovery import KeyRecoveryToken
-from models.organisation import MAX_ACTIVITIES, MAX_KEYWORDS, Organisation
+from models.organisation import MAX_ACTIVITIES, MAX_KEYWORDS, Organisation, owned_now
 from models.partnering import ContactRequest, OrganisationBlock
 from models.trust import Claim, ClaimStatus, MergeReason, OrganisationMerge
 
@@ -90,6 +92,8 @@ def merge_organisations(
     check_version(survivor, expected_version)
     check_version(absorbed, absorbed_version)
     changes = _merged_fields(survivor, absorbed, verify_absorbed=verify_absorbed)
+    # What the merge writes into an imported survivor is kept by later imports.
+    changes.update(owned_now(survivor, changes))
     drafts = _drafts_of(session, absorbed_id)
     _move_references(session, survivor_id=survivor_id, absorbed_id=absorbed_id)
     versioned_update_many(session, [(draft, {}) for draft in drafts], entity=Entity.consortium)

@@ -7,8 +7,9 @@ Anyone can register as "European Medicines Agency" with type `regulator`. The ty
 whether its type is verified. A call with `verified_types_required` counts only verified
 members towards those types (`models.common.counts_as`, which the solver and the gap analysis
 use). Changing a profile's type drops its verification (`models.organisation.
-dropped_verification`, applied by every write that can change the type), and neither the owner
-nor a confirmed CORDIS claim can verify it: a claim proves the record, not the type.
+dropped_verification`, applied by `update_organisation`); an import leaves a verified type as
+it is (`models.organisation.kept_from_import`). Neither the owner nor a confirmed CORDIS claim
+can verify it: a claim proves the record, not the type.
 """
 
 from collections.abc import Callable

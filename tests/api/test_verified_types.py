@@ -243,8 +243,8 @@ def test_a_confirmed_cordis_claim_does_not_verify_the_type(
     anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
     """A claim merges an imported regulator's record into the claimant's profile, verifies
-    its projects, and leaves its type unverified; an import changing a verified type drops
-    the verification."""
+    its projects, and leaves its type unverified; an import giving a verified record another
+    type leaves the type and its verification as they are."""
     source = tmp_path / "record.json"
     record = {
         "external_id": "cordis:999990001",
@@ -279,10 +279,10 @@ def test_a_confirmed_cordis_claim_does_not_verify_the_type(
     source.write_text(
         json.dumps([{**record, "external_id": "cordis:999990002", "stakeholder_type": "other"}])
     )
-    assert import_organisations_json(engine, source).updated == 1
+    again = import_organisations_json(engine, source)
+    assert (again.updated, again.unchanged, again.kept_own) == (0, 1, 1)
     reimported = client.get(f"/organisations/{second['id']}").json()
-    assert (reimported["stakeholder_type"], reimported["type_verified"]) == ("other", None)
-    assert reimported["type_verified_at"] is None
+    assert (reimported["stakeholder_type"], reimported["type_verified"]) == ("regulator", True)
 
 
 def test_a_regulator_is_announced_to_a_verified_only_gap_once_verified(

@@ -379,7 +379,9 @@ def test_a_merge_refused_is_said_in_words_and_changes_nothing(
         f"its holder may edit it. This profile is the imported record {first['external_id']}; "
         f"{name} was registered here: the merged profile keeps this profile's name, type, "
         f"description, website and contact address ({name}'s fill only those left empty) and "
-        f"adds {name}'s keywords and projects. To keep {name}'s, merge the other way, from its "
-        f"page. {name} is deleted; this cannot be undone."
+        f"adds {name}'s keywords and projects. Later CORDIS imports keep what the merge adds or "
+        "fills and what its keys then edit, and update only the fields nobody here has changed. "
+        f"To keep {name}'s, merge the other way, from its page; imports then leave the merged "
+        f"profile alone. {name} is deleted; this cannot be undone."
     ]
     assert server.get(f"/organisations/{copy['id']}").status_code == 200

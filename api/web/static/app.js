@@ -2654,7 +2654,9 @@
       parts.push(
         "This profile is the imported record " + imported + "; " + name + " was registered here: the merged profile keeps " +
           "this profile's name, type, description, website and contact address (" + name + "'s fill only those left empty) " +
-          "and adds " + name + "'s keywords and projects. To keep " + name + "'s, merge the other way, from its page.",
+          "and adds " + name + "'s keywords and projects. Later CORDIS imports keep what the merge adds or fills and what " +
+          "its keys then edit, and update only the fields nobody here has changed. To keep " + name + "'s, merge the other " +
+          "way, from its page; imports then leave the merged profile alone.",
       );
     }
     parts.push(name + " is deleted; this cannot be undone.");

@@ -696,6 +696,34 @@ def test_organisations_json_update_bumps_the_version_once_and_a_rerun_nothing(
     assert snapshot(engine) == before
 
 
+def test_organisations_json_rerun_with_projects_missing_optional_fields_changes_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A past project given without its summary, link or role is stored with their defaults,
+    and the same file again finds the profile unchanged (it once rewrote the projects on every
+    run)."""
+    source = write_json(
+        tmp_path / "profiles.json",
+        [
+            {
+                "external_id": "demo:1",
+                "name": "Oncomark",
+                "stakeholder_type": "sme",
+                "country": "NL",
+                "activities": [{"title": "ctDNA screening", "year": 2023}],
+            }
+        ],
+    )
+    import_organisations_json(engine, source)
+    before = snapshot(engine)
+
+    again = import_organisations_json(engine, source)
+
+    assert counts(again) == (0, 0, 1, 0)
+    assert snapshot(engine) == before
+    assert organisation(engine, "demo:1").version == 1
+
+
 # --------------------------------------------------------------------------------------------
 # The command line
 

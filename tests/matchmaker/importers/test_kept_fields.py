@@ -1,0 +1,186 @@
+"""A CORDIS import leaves what was written into an imported record since its import (by its
+organisation, an admin or a merge) as it is, and still updates the fields nobody touched."""
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
+
+from matchmaker.importers.runner import import_cordis
+from models.organisation import Organisation
+from tests.factories import create_organisation
+from tests.helpers import keyed
+
+EXTRACT = Path(__file__).resolve().parents[2] / "data" / "cordis"
+EXTRACT_ORGANISATIONS = 52
+APHP = "cordis:999645432"
+ELIAVA = "cordis:949906936"
+KEPT_LINE = (
+    "1 profile kept fields written here since their import (by their organisation, an "
+    "administrator or a merge) where the source gives other values."
+)
+
+
+def copied_extract(tmp_path: Path) -> Path:
+    """The test extract, copied so that a test can change what CORDIS says."""
+    folder = tmp_path / "cordis"
+    shutil.copytree(EXTRACT, folder)
+    return folder
+
+
+def cordis_says(folder: Path, old: str, new: str) -> None:
+    """Change one organisation's row of organisations.csv, as a later CORDIS download would."""
+    path = folder / "organisations.csv"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def stored(engine: Engine, external_id: str) -> Organisation:
+    """One stored profile by its external id."""
+    with Session(engine) as session:
+        return session.scalars(
+            select(Organisation).where(col(Organisation.external_id) == external_id)
+        ).one()
+
+
+def profile(client: TestClient, organisation_id: int | None) -> dict[str, Any]:
+    """A profile as the API shows it."""
+    response = client.get(f"/organisations/{organisation_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_import_keeps_an_owners_description_and_verified_type_and_updates_the_rest(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """An owner's description and type, and an admin's verification of that type, survive an
+    import that gives other values; a field the owner sent back as it was (the city) is still
+    CORDIS's, and CORDIS's new city comes in."""
+    folder = copied_extract(tmp_path)
+    import_cordis(engine, folder)
+    record = stored(engine, APHP)
+    assert (record.stakeholder_type, record.city) == ("healthcare_provider", "Paris")
+    cordis_description = record.description
+    key = client.post(
+        "/admin/keys", json={"role": "organisation", "organisation_id": record.id}
+    ).json()
+    owner = keyed(client, key["token"])
+    edited = owner.patch(
+        f"/organisations/{record.id}",
+        json={
+            "description": "The hospitals of Paris, run as one public body.",
+            "stakeholder_type": "public_body",
+            "city": "Paris",
+        },
+    )
+    assert edited.status_code == 200, edited.text
+    verified = client.post(f"/admin/organisations/{record.id}/type-verification")
+    assert verified.status_code == 200, verified.text
+    assert stored(engine, APHP).owned_fields == ["description", "stakeholder_type"]
+    cordis_says(
+        folder,
+        "999645432,ASSISTANCE PUBLIQUE HOPITAUX DE PARIS,,REC,false,FR,Paris,",
+        "999645432,ASSISTANCE PUBLIQUE HOPITAUX DE PARIS,,REC,false,FR,Paris Cedex 04,",
+    )
+
+    summary = import_cordis(engine, folder)
+
+    assert (summary.created, summary.updated, summary.unchanged) == (
+        0,
+        1,
+        EXTRACT_ORGANISATIONS - 1,
+    )
+    assert summary.kept_own == 1
+    assert summary.lines()[1] == KEPT_LINE
+    after = profile(client, record.id)
+    assert after["description"] == "The hospitals of Paris, run as one public body."
+    assert (after["stakeholder_type"], after["type_verified"]) == ("public_body", True)
+    assert after["city"] == "Paris Cedex 04"
+    assert cordis_description.startswith("Research organisation in Paris, France.")
+    again = import_cordis(engine, folder)
+    assert (again.updated, again.unchanged, again.kept_own) == (0, EXTRACT_ORGANISATIONS, 1)
+    assert profile(client, record.id)["version"] == after["version"]
+
+
+def test_import_after_a_merge_kept_the_record_keeps_what_the_merge_and_the_owner_wrote(
+    client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A registered profile merged into the imported record it duplicates: the website and
+    projects the merge brought, and the description its key then wrote, survive an import;
+    CORDIS's new city comes in."""
+    folder = copied_extract(tmp_path)
+    import_cordis(engine, folder)
+    record = stored(engine, ELIAVA)
+    assert (record.website, record.city) == (None, "Tbilisi")
+    cordis_projects = [activity["title"] for activity in record.activities]
+    registered = create_organisation(
+        anonymous,
+        name="Eliava Institute",
+        stakeholder_type="academia",
+        country="GE",
+        city="Tbilisi",
+        website="https://eliava.example/",
+        keywords=["bacteriophages"],
+        activities=[{"title": "Phage therapy for burn wounds", "year": 2022}],
+    )
+    merged = client.post(
+        f"/admin/organisations/{record.id}/merge", json={"absorb": registered["id"]}
+    )
+    assert merged.status_code == 200, merged.text
+    owner = keyed(client, registered["api_key"])
+    edited = owner.patch(
+        f"/organisations/{record.id}",
+        json={"description": "Bacteriophage research and phage therapy since 1923."},
+    )
+    assert edited.status_code == 200, edited.text
+    assert stored(engine, ELIAVA).owned_fields == [
+        "activities",
+        "contact_email",
+        "description",
+        "keywords",
+        "website",
+    ]
+    cordis_says(folder, ",OTH,false,GE,Tbilisi,", ",OTH,false,GE,Tbilisi 0160,")
+
+    summary = import_cordis(engine, folder)
+
+    assert (summary.updated, summary.unchanged, summary.kept_own) == (
+        1,
+        EXTRACT_ORGANISATIONS - 1,
+        1,
+    )
+    after = profile(client, record.id)
+    assert after["description"] == "Bacteriophage research and phage therapy since 1923."
+    assert after["website"] == "https://eliava.example/"
+    assert after["keywords"] == ["bacteriophages"]
+    assert [activity["title"] for activity in after["activities"]] == [
+        *cordis_projects,
+        "Phage therapy for burn wounds",
+    ]
+    assert after["city"] == "Tbilisi 0160"
+    assert after["name"] == record.name
+
+
+def test_import_still_updates_an_imported_record_nobody_wrote_to(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A record with no fields of its own takes every change CORDIS makes, and the summary
+    says nothing of kept fields."""
+    folder = copied_extract(tmp_path)
+    import_cordis(engine, folder)
+    cordis_says(folder, ",OTH,false,GE,Tbilisi,", ",OTH,false,GE,Tbilisi 0160,")
+
+    summary = import_cordis(engine, folder)
+
+    record = stored(engine, ELIAVA)
+    assert (record.city, record.owned_fields) == ("Tbilisi 0160", [])
+    assert record.description.startswith("Organisation in Tbilisi 0160, Georgia.")
+    assert summary.kept_own == 0
+    assert summary.lines() == [
+        f"organisations: 0 created, 1 updated, {EXTRACT_ORGANISATIONS - 1} unchanged, 0 rejected."
+    ]
