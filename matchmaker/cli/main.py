@@ -1,6 +1,5 @@
 """The `matchmaker` command: serve the API, migrate the database, import data."""
 
-import copy
 import errno
 import os
 import socket
@@ -8,20 +7,19 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
 from sqlalchemy import make_url
 from sqlmodel import Session
-from uvicorn.config import LOGGING_CONFIG
 
 from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
 from matchmaker.cli import Commands, fail, migrated_engine, refuse_an_unknown_revision
-from matchmaker.cli.access_log import HideLinkTokens
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
+from matchmaker.cli.logs import log_config
 from matchmaker.cli.notify import SMTP_UNSET, notify_app
 from matchmaker.cli.rules import rules_app
 from matchmaker.cli.sync import sync_app
@@ -326,22 +324,6 @@ def _refuse_a_port_in_use(host: str, port: int) -> None:
                 else "check --host"
             )
             fail(f"cannot listen on {host}:{port} ({error.strerror or error}); {hint}.")
-
-
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the service's own loggers (`matchmaker.*`) in its format.
-
-    Without them, Python's last-resort handler printed the service's warnings bare and dropped
-    its INFO lines (the index ready at start, a refit abandoned at shutdown).
-    """
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["matchmaker"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    # The access log leaves out the secrets of e-mailed links (matchmaker/cli/access_log.py).
-    config.setdefault("filters", {})["link_tokens"] = {
-        "()": f"{HideLinkTokens.__module__}.HideLinkTokens"
-    }
-    config["handlers"]["access"]["filters"] = ["link_tokens"]
-    return config
 
 
 def main() -> None:
