@@ -16,7 +16,13 @@ from sqlmodel import Session
 
 from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
-from matchmaker.cli import Commands, fail, migrated_engine, refuse_an_unknown_revision
+from matchmaker.cli import (
+    Commands,
+    fail,
+    migrated_engine,
+    read_settings,
+    refuse_an_unknown_revision,
+)
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
 from matchmaker.cli.logs import log_config
@@ -58,7 +64,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
 ) -> None:
     """Apply the database migrations (to the latest revision by default)."""
-    engine = db.create_db_engine(get_settings())
+    engine = db.create_db_engine(read_settings())
     refuse_an_unknown_revision(engine)
     db.upgrade(engine, revision)
     typer.echo(f"Database at revision {db.current_revision(engine)}.")
@@ -70,7 +76,7 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")],
 ) -> None:
     """Undo migrations down to a revision (`base` removes every table)."""
-    engine = db.create_db_engine(get_settings())
+    engine = db.create_db_engine(read_settings())
     refuse_an_unknown_revision(engine)
     db.downgrade(engine, revision)
     typer.echo(f"Database at revision {db.current_revision(engine)}.")
@@ -89,7 +95,7 @@ def db_backup(
     FILE is readable by its owner only (mode 0600): it holds contact addresses and webhook
     secrets. For PostgreSQL use pg_dump (README, Operations).
     """
-    settings = get_settings()
+    settings = read_settings()
     if not db.is_sqlite(settings.database_url):
         fail("the database is not SQLite; back PostgreSQL up with pg_dump.")
     source = make_url(settings.database_url).database or ""
@@ -245,7 +251,7 @@ def serve(
     Notifications are delivered in the background every MATCHMAKER_DELIVERY_INTERVAL seconds.
     Their links lead to MATCHMAKER_PUBLIC_BASE_URL, or else to the address served on.
     """
-    settings = get_settings()
+    settings = read_settings()
     _refuse_a_port_in_use(host, port)
     engine = db.create_db_engine(settings)
     refuse_an_unknown_revision(engine)
