@@ -1,5 +1,7 @@
 """Service settings, read from `MATCHMAKER_*` environment variables."""
 
+import difflib
+from collections.abc import Mapping
 from email.errors import HeaderParseError
 from email.message import EmailMessage
 from functools import lru_cache
@@ -16,6 +18,9 @@ DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")
 # The shortest bootstrap admin token taken: one that can be guessed would open every write.
 # `openssl rand -hex 32` gives 64 characters; an issued key holds 256 random bits.
 ADMIN_TOKEN_MIN_LENGTH = 32
+# Variables of the test suite (`MATCHMAKER_TEST_DATABASES`, `MATCHMAKER_TEST_WORKERS`), which
+# the commands it runs inherit: not settings, and not mistaken ones.
+TEST_VARIABLES = "MATCHMAKER_TEST_"
 
 
 def check_smtp_url(url: str) -> None:
@@ -311,3 +316,25 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Return the settings read from the environment, once per process."""
     return Settings()
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each `MATCHMAKER_*` variable of `environ` that names no setting, which
+    the settings ignore: the closest setting's name when one is close (a misspelling, such as
+    MATCHMAKER_DATABSE_URL, would otherwise leave the service on its default without a word).
+
+    Only warnings: a deployment's environment may carry the settings of another version.
+    """
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    names = sorted(name.upper() for name in Settings.model_fields)
+    warnings = []
+    for variable in sorted(environ):
+        # As the settings read them: case aside.
+        upper = variable.upper()
+        name = upper.removeprefix(prefix)
+        if not upper.startswith(prefix) or upper.startswith(TEST_VARIABLES) or name in names:
+            continue
+        closest = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {prefix}{closest[0]}?" if closest else "."
+        warnings.append(f"{variable} is not a setting of matchmaker and is ignored{hint}")
+    return warnings

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +19,11 @@ import httpx
 from tests.postgres import free_port
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+# A line as `matchmaker serve` logs it: the time in UTC (ISO 8601, to the millisecond), the id
+# of the process that wrote it, then uvicorn's format (`INFO:     ...`).
+LOG_LINE = re.compile(
+    r"(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) \[(?P<pid>\d+)\] (?P<rest>.*)"
+)
 
 
 def wait_until_healthy(base_url: str, process: subprocess.Popen[Any], *, seconds: float) -> None:

@@ -19,7 +19,7 @@ from matchmaker.settings import get_settings
 from tests.factories import create_organisation
 from tests.helpers import settings_for
 from tests.postgres import free_port
-from tests.servers import wait_until_healthy
+from tests.servers import LOG_LINE, wait_until_healthy
 
 DEMO = Path(__file__).parent.parent / "matchmaker" / "importers" / "demo"
 
@@ -48,14 +48,16 @@ def test_serve_loads_the_demo_only_into_sqlite_unless_told(
 @pytest.mark.slow
 def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
     """`matchmaker serve` on a new database migrates it, loads the demo data and serves it,
-    and says at start where it serves and that e-mail waits without MATCHMAKER_SMTP_URL."""
+    and says at start where it serves and that e-mail waits without MATCHMAKER_SMTP_URL (and
+    which setting a misspelt variable likely meant); its log lines carry the time and its id."""
     port = free_port()
     environment = {
         name: value for name, value in os.environ.items() if name != "MATCHMAKER_SMTP_URL"
     }
+    misspelt = {"MATCHMAKER_SMTP_URI": "smtp://mail.example"}
     process = subprocess.Popen(
         [sys.executable, "-m", "matchmaker.cli.main", "serve", "--port", str(port)],
-        env={**environment, **_env(tmp_path / "new.db")},
+        env={**environment, **_env(tmp_path / "new.db"), **misspelt},
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -81,10 +83,16 @@ def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
         rf"{len(calls)} calls; memory-mapped from {re.escape(str(tmp_path))}/new\.db\.index\n",
         output,
     )
+    ready = [LOG_LINE.fullmatch(line) for line in output.splitlines() if "index ready" in line]
+    assert [line["pid"] if line else None for line in ready] == [str(process.pid)], output
     assert f"Web interface: {base}/ui/calls\n" in output
     assert f"API docs: {base}/docs (ReDoc: {base}/redoc)\n" in output
     # As `notify run` says it: the background delivery passes send no e-mail either.
     assert "MATCHMAKER_SMTP_URL is unset: e-mail waits in the outbox.\n" in output
+    assert (
+        "Warning: MATCHMAKER_SMTP_URI is not a setting of matchmaker and is ignored; did you "
+        "mean MATCHMAKER_SMTP_URL?\n" in output
+    )
 
 
 def test_db_upgrade_and_downgrade(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from matchmaker.settings import Settings
 from tests.factories import call_payload, organisation_payload
 from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
 from tests.matchmaker.partnering.smtp import Recorder, smtp_server
-from tests.servers import Server, running_server
+from tests.servers import LOG_LINE, Server, running_server
 
 
 def wait_until(condition: Callable[[], bool], *, seconds: float = 30) -> None:
@@ -125,7 +126,9 @@ def test_serve_links_e_mails_to_its_own_port_unless_the_setting_says_otherwise(
 ) -> None:
     """`matchmaker serve --port P --workers 2` without MATCHMAKER_PUBLIC_BASE_URL mails links to
     http://localhost:P from every worker (they led to port 8000) and says so once at start; a
-    set MATCHMAKER_PUBLIC_BASE_URL wins."""
+    set MATCHMAKER_PUBLIC_BASE_URL wins. Each line it logs starts with the time in UTC and the
+    id of the process that wrote it: a worker's for the e-mails sent and the link opened."""
+    started = datetime.now(UTC)
     recorder = Recorder()
     env = {"MATCHMAKER_DELIVERY_INTERVAL": "0.2", "MATCHMAKER_KEY_RECOVERY_RATE_LIMIT": "0"}
     if explicit:
@@ -153,6 +156,7 @@ def test_serve_links_e_mails_to_its_own_port_unless_the_setting_says_otherwise(
             workers = set(server.workers())
     # Read once the server has stopped: its last lines (the link opened) are all in.
     log = server.log
+    stopped = datetime.now(UTC)
 
     assert workers <= answered_by
     expected = (
@@ -166,9 +170,24 @@ def test_serve_links_e_mails_to_its_own_port_unless_the_setting_says_otherwise(
     assert len(links) == asked
     assert all(link.startswith(f"{expected}/ui/key-recovery/") for link in links), links
     assert log.count("E-mail links: ") == 1, log
-    assert re.search(r"INFO:     Sent \d+ notification e-mails?\.\n", log), log
+    # Only the lines `serve` prints before uvicorn starts are not logged.
+    printed = ("Database: ", "Web interface: ", "API docs: ", "E-mail links: ")
+    logged = [LOG_LINE.fullmatch(line) for line in log.splitlines() if not line.startswith(printed)]
+    assert all(logged), log
+    lines = [line for line in logged if line]
+    assert all(started <= datetime.fromisoformat(line["time"]) <= stopped for line in lines), log
+    assert {int(line["pid"]) for line in lines} <= {server.process.pid, *workers}, log
+    sent = [
+        line
+        for line in lines
+        if re.fullmatch(r"INFO:     Sent \d+ notification e-mails?\.", line["rest"])
+    ]
     token = opened.rsplit("/", 1)[1]
-    assert f'"GET /ui/key-recovery/{organisation["id"]}/<token> HTTP/1.1" 200' in log, log
+    request = f'"GET /ui/key-recovery/{organisation["id"]}/<token> HTTP/1.1" 200'
+    served = [line for line in lines if request in line["rest"]]
+    assert sent, log
+    assert served, log
+    assert {int(line["pid"]) for line in sent + served} <= workers, log
     assert token not in log
     assert "MATCHMAKER_SMTP_URL is unset" not in log  # it is set, to the test's SMTP server
     if explicit:

@@ -1,6 +1,7 @@
 """The `matchmaker` command: the place that wires settings, database, services and importers."""
 
 import logging
+import os
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -13,13 +14,24 @@ from typer.core import TyperGroup
 
 from matchmaker import db
 from matchmaker.errors import Unavailable
-from matchmaker.settings import Settings, get_settings
+from matchmaker.settings import Settings, get_settings, unknown_variables
 
 # The engine's warnings when the database cannot be reached or written describe what the
 # running service does (reads from memory, 503); a command that stops says it in its error.
 # They are logged once the service's logging is set up (`serve` hands uvicorn its config).
 _OUTAGE_LOGGER = "matchmaker.db"
 _SERVICE_LOGGER = "matchmaker"
+
+
+def read_settings() -> Settings:
+    """The settings, as every command reads them. Their first read in a process (or since the
+    cache was cleared) first says on stderr, in one `Warning:` line each, which `MATCHMAKER_*`
+    variables name no setting and are ignored: a misspelt one would leave its default in force
+    without a word. The command goes on."""
+    if not get_settings.cache_info().currsize:
+        for warning in unknown_variables(os.environ):
+            typer.echo(f"Warning: {warning}", err=True)
+    return get_settings()
 
 
 def fail(message: str) -> NoReturn:
@@ -42,7 +54,7 @@ def settings_error(error: ValidationError) -> str:
 
 def unreachable_error(error: Unavailable) -> str:
     """Why the configured database cannot be reached, in one line."""
-    url = make_url(get_settings().database_url).render_as_string(hide_password=True)
+    url = make_url(read_settings().database_url).render_as_string(hide_password=True)
     cause = error.__cause__
     reason = " ".join(str(getattr(cause, "orig", None) or cause or error.detail).split())
     if db.is_sqlite(url):
@@ -78,7 +90,7 @@ def refuse_an_unknown_revision(engine: Engine) -> None:
 
 def migrated_engine() -> Engine:
     """An engine on the configured database, which must be at this version's schema revision."""
-    settings = get_settings()
+    settings = read_settings()
     url = make_url(settings.database_url)
     if db.is_sqlite(settings.database_url) and url.database and not Path(url.database).exists():
         # Connecting would leave an empty file behind, which the next command takes for a

@@ -1,6 +1,5 @@
 """The `matchmaker` command: serve the API, migrate the database, import data."""
 
-import copy
 import errno
 import os
 import socket
@@ -8,20 +7,25 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
 from sqlalchemy import make_url
 from sqlmodel import Session
-from uvicorn.config import LOGGING_CONFIG
 
 from matchmaker import db, keys
 from matchmaker.auth import OPERATOR
-from matchmaker.cli import Commands, fail, migrated_engine, refuse_an_unknown_revision
-from matchmaker.cli.access_log import HideLinkTokens
+from matchmaker.cli import (
+    Commands,
+    fail,
+    migrated_engine,
+    read_settings,
+    refuse_an_unknown_revision,
+)
 from matchmaker.cli.evaluate import evaluate_command
 from matchmaker.cli.imports import import_app
+from matchmaker.cli.logs import log_config
 from matchmaker.cli.notify import SMTP_UNSET, notify_app
 from matchmaker.cli.rules import rules_app
 from matchmaker.cli.sync import sync_app
@@ -60,7 +64,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
 ) -> None:
     """Apply the database migrations (to the latest revision by default)."""
-    engine = db.create_db_engine(get_settings())
+    engine = db.create_db_engine(read_settings())
     refuse_an_unknown_revision(engine)
     db.upgrade(engine, revision)
     typer.echo(f"Database at revision {db.current_revision(engine)}.")
@@ -72,7 +76,7 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")],
 ) -> None:
     """Undo migrations down to a revision (`base` removes every table)."""
-    engine = db.create_db_engine(get_settings())
+    engine = db.create_db_engine(read_settings())
     refuse_an_unknown_revision(engine)
     db.downgrade(engine, revision)
     typer.echo(f"Database at revision {db.current_revision(engine)}.")
@@ -91,7 +95,7 @@ def db_backup(
     FILE is readable by its owner only (mode 0600): it holds contact addresses and webhook
     secrets. For PostgreSQL use pg_dump (README, Operations).
     """
-    settings = get_settings()
+    settings = read_settings()
     if not db.is_sqlite(settings.database_url):
         fail("the database is not SQLite; back PostgreSQL up with pg_dump.")
     source = make_url(settings.database_url).database or ""
@@ -247,7 +251,7 @@ def serve(
     Notifications are delivered in the background every MATCHMAKER_DELIVERY_INTERVAL seconds.
     Their links lead to MATCHMAKER_PUBLIC_BASE_URL, or else to the address served on.
     """
-    settings = get_settings()
+    settings = read_settings()
     _refuse_a_port_in_use(host, port)
     engine = db.create_db_engine(settings)
     refuse_an_unknown_revision(engine)
@@ -326,22 +330,6 @@ def _refuse_a_port_in_use(host: str, port: int) -> None:
                 else "check --host"
             )
             fail(f"cannot listen on {host}:{port} ({error.strerror or error}); {hint}.")
-
-
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the service's own loggers (`matchmaker.*`) in its format.
-
-    Without them, Python's last-resort handler printed the service's warnings bare and dropped
-    its INFO lines (the index ready at start, a refit abandoned at shutdown).
-    """
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["matchmaker"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    # The access log leaves out the secrets of e-mailed links (matchmaker/cli/access_log.py).
-    config.setdefault("filters", {})["link_tokens"] = {
-        "()": f"{HideLinkTokens.__module__}.HideLinkTokens"
-    }
-    config["handlers"]["access"]["filters"] = ["link_tokens"]
-    return config
 
 
 def main() -> None:

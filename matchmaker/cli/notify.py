@@ -6,10 +6,9 @@ import httpx
 import typer
 from sqlmodel import Session
 
-from matchmaker.cli import Commands, fail, migrated_engine
+from matchmaker.cli import Commands, fail, migrated_engine, read_settings
 from matchmaker.partnering.outbox import waiting
 from matchmaker.partnering.worker import deliver_once, smtp_sender
-from matchmaker.settings import get_settings
 from matchmaker.wording import plural
 
 # Said at start by `notify run` and by `serve`, whose background passes send e-mail too.
@@ -32,7 +31,7 @@ def notify_run(
 
     Exits with 2 if any message failed; it is retried on a later run.
     """
-    settings = get_settings()
+    settings = read_settings()
     try:
         sender = smtp_sender(settings)
     except ValueError as error:

@@ -10,10 +10,9 @@ from sqlmodel import Session
 
 from matchmaker import db, rules
 from matchmaker.auth import OPERATOR
-from matchmaker.cli import Commands, fail, migrated_engine
+from matchmaker.cli import Commands, fail, migrated_engine, read_settings
 from matchmaker.country_statuses import PARTS, sources
 from matchmaker.errors import DomainError
-from matchmaker.settings import get_settings
 from models.rules import CountryStatusCreate, CountryStatusPublic
 
 # How the command names each field of a row, for its errors.
@@ -35,7 +34,7 @@ rules_app = typer.Typer(
 
 def _rows() -> tuple[list[CountryStatusPublic], bool]:
     """Every row, and whether the database's added rows could be read."""
-    engine = db.create_db_engine(get_settings())
+    engine = db.create_db_engine(read_settings())
     try:
         with Session(engine) as session:
             return rules.table_rows(session), True

@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
-from matchmaker.cli import Commands, database_error, fail, migrated_engine
+from matchmaker.cli import Commands, database_error, fail, migrated_engine, read_settings
 from matchmaker.cli.imports import _progress_bar
 from matchmaker.errors import Unavailable
 from matchmaker.importers.runner import SourceError
@@ -20,7 +20,6 @@ from matchmaker.importers.sync import (
     repeat,
     sync_calls,
 )
-from matchmaker.settings import get_settings
 
 sync_app = typer.Typer(help="Keep calls current with a source.", no_args_is_help=True, cls=Commands)
 
@@ -86,7 +85,7 @@ def sync_calls_command(
             interval = parse_interval(every)
         except ValueError as error:
             fail(str(error))
-    state_path = state or default_state_path(get_settings().database_url)
+    state_path = state or default_state_path(read_settings().database_url)
     if state_path is None:
         fail("the database is not a SQLite file; name a state file with --state FILE.")
     engine = migrated_engine()

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
 from matchmaker.partnering.outbox import web_page
-from matchmaker.settings import Settings, split_origins
+from matchmaker.settings import Settings, split_origins, unknown_variables
 
 
 @pytest.mark.parametrize(
@@ -173,3 +173,45 @@ def test_cors_origins_are_a_comma_separated_list_or_a_star() -> None:
     ]
     assert split_origins("*") == ["*"]
     assert split_origins("") == split_origins(None) == []
+
+
+def test_a_variable_that_names_no_setting_is_named_with_the_closest_setting() -> None:
+    """Each `MATCHMAKER_*` variable that no setting reads gets one warning, with the setting it
+    most likely meant when one is close; settings (in any case), other programs' variables and
+    the test suite's are not warned of."""
+    environ = {
+        "MATCHMAKER_SMTP_URI": "smtp://mail.example",
+        "MATCHMAKER_DATABSE_URL": "sqlite:///m.db",
+        "MATCHMAKER_FLAVOUR": "vanilla",
+        "MATCHMAKER_DATABASE_URL": "sqlite:///m.db",
+        "matchmaker_admin_contact": "ops@example.org",
+        "MATCHMAKER_TEST_DATABASES": "sqlite",
+        "FORWARDED_ALLOW_IPS": "10.0.0.2",
+    }
+
+    assert unknown_variables(environ) == [
+        "MATCHMAKER_DATABSE_URL is not a setting of matchmaker and is ignored; did you mean "
+        "MATCHMAKER_DATABASE_URL?",
+        "MATCHMAKER_FLAVOUR is not a setting of matchmaker and is ignored.",
+        "MATCHMAKER_SMTP_URI is not a setting of matchmaker and is ignored; did you mean "
+        "MATCHMAKER_SMTP_URL?",
+    ]
+
+
+def test_a_command_warns_of_a_misspelt_setting_and_runs(tmp_path: Path) -> None:
+    """A misspelt variable no longer leaves its setting on the default without a word: the
+    command says, on stderr, which setting it likely meant, and runs (a deployment may carry
+    the variables of another version)."""
+    env = {
+        "MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
+        "MATCHMAKER_DATABSE_URL": f"sqlite:///{tmp_path / 'other.db'}",
+    }
+    result = CliRunner().invoke(app, ["db", "upgrade"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Warning: MATCHMAKER_DATABSE_URL is not a setting of matchmaker and is ignored; did you "
+        "mean MATCHMAKER_DATABASE_URL?\n"
+    )
+    assert "Database at revision" in result.stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["m.db"]

@@ -3,38 +3,53 @@
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from matchmaker.cli.main import app
+from tests.servers import LOG_LINE
 
 SHOW_LOGS = """
 import logging.config
-from matchmaker.cli.main import log_config
+from matchmaker.cli.logs import log_config
 logging.config.dictConfig(log_config())
 logging.getLogger("matchmaker.matching.service").info("Matching index ready")
 logging.getLogger("matchmaker.db").warning("The database cannot be reached")
 logging.getLogger("elsewhere").info("not ours")
+logging.getLogger("elsewhere").warning("A library's warning")
 """
 
 
 def test_serve_logs_the_services_info_and_warnings_in_uvicorns_format() -> None:
-    """The service's loggers print INFO and up with uvicorn's level prefix, on stderr; before,
-    INFO lines were dropped and warnings printed bare."""
-    shown = subprocess.run(
-        [sys.executable, "-c", SHOW_LOGS], capture_output=True, text=True, check=True, timeout=60
+    """The service's loggers print INFO and up with uvicorn's level prefix, on stderr, each
+    line after the time in UTC and the process id (before, INFO lines were dropped and warnings
+    printed bare, and no line said when or which worker wrote it); another library's warnings
+    are in it too, its INFO lines not."""
+    before = datetime.now(UTC)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SHOW_LOGS], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    stdout, stderr = process.communicate(timeout=60)
+    after = datetime.now(UTC)
 
-    assert shown.stderr == (
-        "INFO:     Matching index ready\nWARNING:  The database cannot be reached\n"
-    )
-    assert shown.stdout == ""
+    assert process.returncode == 0, stderr
+    lines = [LOG_LINE.fullmatch(line) for line in stderr.splitlines()]
+    assert all(lines), stderr
+    assert [(line["pid"], line["rest"]) for line in lines if line] == [
+        (str(process.pid), "INFO:     Matching index ready"),
+        (str(process.pid), "WARNING:  The database cannot be reached"),
+        (str(process.pid), "WARNING:  A library's warning"),
+    ]
+    times = [datetime.fromisoformat(line["time"]) for line in lines if line]
+    assert all(before - timedelta(seconds=1) <= time <= after for time in times), times
+    assert stdout == ""
 
 
 ACCESS_LINES = """
 import logging.config
-from matchmaker.cli.main import log_config
+from matchmaker.cli.logs import log_config
 logging.config.dictConfig(log_config())
 access = logging.getLogger("uvicorn.access")
 for path in [
