@@ -262,9 +262,7 @@ class MatchingService:
         With an index folder, one process at a time fits and saves while the others wait
         and then map what it saved, so the workers of one machine fit once and share it.
         """
-        # With no organisation there is nothing to share: the empty index fits at once, and a
-        # new deployment (or a test's database) writes no files for it.
-        if self.index_dir is None or session.scalar(select(col(Organisation.id)).limit(1)) is None:
+        if self.index_dir is None:
             return _fit_organisations(session, calls)
         key = self._state_key(session, last_change)
         try:
