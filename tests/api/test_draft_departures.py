@@ -1,0 +1,168 @@
+"""An organisation that deletes its profile leaves the drafts it was a member of: each of
+their owners is told once, naming its drafts and what each now lacks for its call, with no
+contact detail of the deleted organisation; a refused delete tells nobody."""
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
+
+from matchmaker import db
+from matchmaker.partnering.webhooks import deliver_webhooks
+from matchmaker.settings import Settings
+from models.notifications import Webhook
+from models.partnering import OutboxMessage
+from tests.factories import create_call, create_organisation
+from tests.helpers import assert_problem, keyed, settings_for
+from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
+
+BASE = "https://matchmaker.example"
+SECRET = "whsec_departure-test"
+ADDRESS = "hello@liver-patients.example"
+DESCRIPTION = "Hepatoqwz support groups for people living with liver disease."
+EVENT = "draft_member_left"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The test database, with the address the notifications' links start with."""
+    return settings_for(database_url, public_base_url=BASE)
+
+
+def _draft(
+    owner: dict[str, Any], client: TestClient, name: str, call_id: int, *members: int
+) -> int:
+    """A draft of `owner` for the call, with these members; its id."""
+    response = keyed(client, owner["api_key"]).post(
+        "/consortia",
+        json={
+            "name": name,
+            "call_id": call_id,
+            "members": [{"organisation_id": member, "role": "partner"} for member in members],
+        },
+    )
+    assert response.status_code == 201, response.text
+    draft_id: int = response.json()["id"]
+    return draft_id
+
+
+def _departures(engine: Engine) -> list[tuple[int, str, str, dict[str, int] | None]]:
+    """Every departure notice in the outbox: (recipient, subject, body, about ids)."""
+    with Session(engine) as session:
+        return [
+            (row.organisation_id, row.subject, row.body, row.about_ids)
+            for row in session.scalars(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.event) == EVENT)
+                .order_by(col(OutboxMessage.organisation_id))
+            )
+        ]
+
+
+def test_each_draft_owner_is_told_once_what_the_departure_left_missing(
+    client: TestClient, engine: Engine
+) -> None:
+    """Two owners of drafts with the same member each get one notice naming their drafts
+    and, for each, the call's requirements it now misses (none for a draft that still meets
+    them), with links to the drafts; the deleted organisation's own draft and a draft without
+    it tell nobody; neither the notice nor the webhook holds the deleted organisation's address
+    or description, and a delete refused for a stale If-Match writes nothing."""
+    call = create_call(
+        client,
+        identifier="IHI-2027-03-01",
+        title="Liver disease screening",
+        required_stakeholders={"patient_organisation": 1, "academia": 1},
+        min_countries=3,
+        opening_date=None,
+        deadline="2099-01-31",
+    )
+    patients = create_organisation(
+        client,
+        name="European Liver Patients",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        contact_email=ADDRESS,
+        description=DESCRIPTION,
+    )
+    leiden = create_organisation(client, name="Leiden University", contact_email="l@leiden.example")
+    karolinska = create_organisation(client, name="Karolinska Institutet", country="SE")
+    oncomark = create_organisation(client, name="Oncomark", stakeholder_type="sme")
+    registry = create_organisation(
+        client, name="Liver Registry", stakeholder_type="patient_organisation", country="DE"
+    )
+    gone = patients["id"]
+    screening = _draft(
+        leiden, client, "Liver screening", call["id"], gone, leiden["id"], karolinska["id"]
+    )
+    cohort = _draft(
+        leiden,
+        client,
+        "Liver cohort",
+        call["id"],
+        gone,
+        registry["id"],
+        leiden["id"],
+        karolinska["id"],
+    )
+    biomarkers = _draft(oncomark, client, "Biomarkers", call["id"], gone, oncomark["id"])
+    # Its own draft goes with it; a draft it was never in does not change.
+    _draft(patients, client, "Patients' own", call["id"], leiden["id"])
+    _draft(karolinska, client, "Without them", call["id"], leiden["id"])
+    member = keyed(client, patients["api_key"])
+
+    receiver = Receiver(secret=SECRET)
+    with webhook_receiver(receiver) as url:
+        with db.session_scope(db.for_writing(engine)) as session:
+            session.add(Webhook(organisation_id=oncomark["id"], url=f"{url}/hook", secret=SECRET))
+        stale = member.delete(f"/organisations/{gone}", headers={"If-Match": '"7"'})
+        assert_problem(stale, 412)
+        assert _departures(engine) == []
+        assert member.delete(f"/organisations/{gone}").status_code == 204
+        with httpx.Client() as http:
+            assert deliver_webhooks(engine, client=http, allow_private=True).failed == 0
+
+    for_call = "for the call IHI-2027-03-01, Liver disease screening"
+    assert _departures(engine) == [
+        (
+            leiden["id"],
+            'European Liver Patients left your drafts "Liver screening" and "Liver cohort"',
+            'European Liver Patients deleted its profile and left your drafts "Liver screening" '
+            'and "Liver cohort".\n\n'
+            f'Your draft "Liver screening", {for_call}, now lacks a patient organisation and '
+            "members from 3 countries (now 2), which the call requires: "
+            f"{BASE}/ui/consortia/{screening}\n"
+            f'Your draft "Liver cohort", {for_call}: {BASE}/ui/consortia/{cohort}\n\n'
+            "Each draft's page lists the organisations that could take its place.\n",
+            {"consortium_id": screening, "call_id": call["id"]},
+        ),
+        (
+            oncomark["id"],
+            'European Liver Patients left your draft "Biomarkers"',
+            'European Liver Patients deleted its profile and left your draft "Biomarkers".\n\n'
+            f'Your draft "Biomarkers", {for_call}, now lacks a patient organisation and members '
+            "from 3 countries (now 1), which the call requires: "
+            f"{BASE}/ui/consortia/{biomarkers}\n\n"
+            "Each draft's page lists the organisations that could take its place.\n",
+            {"consortium_id": biomarkers, "call_id": call["id"]},
+        ),
+    ]
+    # The owner's export shows it as it was written, and the webhook as the outbox holds it.
+    exported = keyed(client, leiden["api_key"]).get(f"/organisations/{leiden['id']}/export")
+    [notice] = [n for n in exported.json()["notifications"] if n["event"] == EVENT]
+    assert notice["about"] == {"call_id": call["id"], "consortium_id": screening}
+    [payload] = [json.loads(request.body) for request in receiver.received]
+    assert (payload["event"], payload["organisation_id"], payload["about"]) == (
+        EVENT,
+        oncomark["id"],
+        {"call_id": call["id"], "consortium_id": biomarkers},
+    )
+    for text in (
+        *(f"{s} {b}" for _, s, b, _ in _departures(engine)),
+        receiver.received[0].body.decode(),
+    ):
+        assert ADDRESS not in text
+        assert "Hepatoqwz" not in text
