@@ -166,3 +166,36 @@ def test_each_draft_owner_is_told_once_what_the_departure_left_missing(
     ):
         assert ADDRESS not in text
         assert "Hepatoqwz" not in text
+
+
+def test_an_owner_of_many_drafts_hears_of_the_first_ten_and_the_others_counted(
+    client: TestClient, engine: Engine
+) -> None:
+    """Twelve drafts with the longest names, for a call with the longest title, make one
+    notice the outbox takes (the delete succeeds): ten drafts named and listed, two counted,
+    with a link to all the owner's drafts, and a subject that counts them."""
+    call = create_call(client, title="T" * 500, opening_date=None, deadline="2099-01-31")
+    member = create_organisation(client, name="M" * 300, contact_email=ADDRESS)
+    owner = create_organisation(client, name="Leiden University")
+    drafts = [
+        _draft(owner, client, f"{number:02d}" + "d" * 198, call["id"], member["id"])
+        for number in range(12)
+    ]
+    gone = keyed(client, member["api_key"]).delete(f"/organisations/{member['id']}")
+    assert gone.status_code == 204
+
+    [(recipient, subject, body, about)] = _departures(engine)
+    assert (recipient, about) == (owner["id"], {"consortium_id": drafts[0], "call_id": call["id"]})
+    assert subject == f"{'M' * 300} left 12 of your drafts"[:300]
+    first, *lines, last = body.split("\n\n")
+    named = [f'"{number:02d}{"d" * 198}"' for number in range(10)]
+    assert first == (
+        f"{'M' * 300} deleted its profile and left your drafts {', '.join(named)} "
+        "and 2 other drafts."
+    )
+    listed = lines[0].split("\n")
+    assert [line.rsplit(": ", 1)[1] for line in listed] == [
+        *(f"{BASE}/ui/consortia/{draft}" for draft in drafts[:10]),
+        f"{BASE}/ui/drafts",
+    ]
+    assert last == "Each draft's page lists the organisations that could take its place.\n"
