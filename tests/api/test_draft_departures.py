@@ -19,6 +19,7 @@ from models.partnering import OutboxMessage
 from tests.factories import create_call, create_organisation
 from tests.helpers import assert_problem, keyed, settings_for
 from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
+from tests.matchmaker.partnering.smtp import Recorder, smtp_server, worker_pass
 
 BASE = "https://matchmaker.example"
 SECRET = "whsec_departure-test"
@@ -90,7 +91,9 @@ def test_each_draft_owner_is_told_once_what_the_departure_left_missing(
     )
     leiden = create_organisation(client, name="Leiden University", contact_email="l@leiden.example")
     karolinska = create_organisation(client, name="Karolinska Institutet", country="SE")
-    oncomark = create_organisation(client, name="Oncomark", stakeholder_type="sme")
+    oncomark = create_organisation(
+        client, name="Oncomark", stakeholder_type="sme", contact_email="bd@oncomark.example"
+    )
     registry = create_organisation(
         client, name="Liver Registry", stakeholder_type="patient_organisation", country="DE"
     )
@@ -160,9 +163,16 @@ def test_each_draft_owner_is_told_once_what_the_departure_left_missing(
         oncomark["id"],
         {"call_id": call["id"], "consortium_id": biomarkers},
     )
+    # The delivery pass e-mails each owner its one notice, at its own address.
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        worker_pass(engine, port, base_url=BASE)
+    mailed = [m for m in recorder.messages if m["X-Matchmaker-Event"] == EVENT]
+    assert sorted(str(m["To"]) for m in mailed) == ["bd@oncomark.example", "l@leiden.example"]
     for text in (
         *(f"{s} {b}" for _, s, b, _ in _departures(engine)),
         receiver.received[0].body.decode(),
+        *(m.as_string() for m in mailed),
     ):
         assert ADDRESS not in text
         assert "Hepatoqwz" not in text
