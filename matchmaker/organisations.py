@@ -12,6 +12,7 @@ from matchmaker.consortium.drafts import list_consortia, memberships_of, to_publ
 from matchmaker.errors import NotFound
 from matchmaker.keys import issue_key, list_keys
 from matchmaker.partnering import events
+from matchmaker.partnering.departures import announce_departure
 from matchmaker.repository import (
     ExpectedVersion,
     check_version,
@@ -184,12 +185,14 @@ def delete_organisation(
     *,
     organisation_id: int,
     actor: Principal | None,
+    base_url: str,
     expected_version: ExpectedVersion = None,
 ) -> None:
     """Delete a profile and everything stored about it: its keys, its drafts, its memberships.
 
     Other organisations' drafts it was in lose a member, which changes them: their versions
-    are bumped, so that a write based on the member list read before is refused (412).
+    are bumped, so that a write based on the member list read before is refused (412), and
+    their owners are told, one message each naming their drafts (`partnering.departures`).
     The external ids of the imported records it was (its own, and those merged into it, whose
     merge records go with it) are remembered as deleted, so that no import brings them back.
     """
@@ -210,6 +213,7 @@ def delete_organisation(
         .with_for_update()
     ).all()
     versioned_update_many(session, [(draft, {}) for draft in drafts], entity=Entity.consortium)
+    announce_departure(session, organisation=organisation, drafts=drafts, base_url=base_url)
     # Claims of this profile as a record can never be confirmed now (the database forgets
     # the record in them); the waiting ones say why they ended.
     session.execute(

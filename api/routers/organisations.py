@@ -13,6 +13,7 @@ from api.deps import (
     ProfileContext,
     QueryLine,
     SessionDep,
+    SettingsDep,
     WriterDep,
     paginated,
     private_profile,
@@ -184,13 +185,20 @@ def delete_organisation(
     actor: WriterDep,
     request: Request,
     after: BackgroundTasks,
+    settings: SettingsDep,
 ) -> None:
     """Delete your profile and everything stored about it: keys, drafts and memberships.
     Nothing of it stays readable in the database's files either (on SQLite). An imported
     profile (or one that imported records were merged into) is not imported again: only its
-    external ids and the time of the deletion are kept, for the importers to skip."""
+    external ids and the time of the deletion are kept, for the importers to skip. The owner
+    of each other draft it was a member of is told, by name only, that it left (event
+    `draft_member_left`)."""
     service.delete_organisation(
-        session, organisation_id=organisation_id, actor=actor, expected_version=if_match
+        session,
+        organisation_id=organisation_id,
+        actor=actor,
+        base_url=settings.public_base_url,
+        expected_version=if_match,
     )
     # Once the delete is committed (the session ends with this function) and answered.
     after.add_task(search.forget_deleted, request.app.state.engine)

@@ -9,7 +9,8 @@ ranks, for a failing rule, the organisations that would fix it. A call with
 `verified_types_required` counts only members whose type an admin verified towards its
 regulator, patient organisation and public body places (`models.common.counts_as`), and the
 gaps say so, naming the members they did not count. `needs_of_draft` and `missing_types` tell
-the suggestions for a draft and the notifications of its gaps what it still needs.
+the suggestions for a draft and the notifications of its gaps what it still needs, and
+`gaps_opened` the notice to its owner what a member's departure left it lacking.
 """
 
 from collections import Counter
@@ -43,7 +44,7 @@ from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
 from matchmaker.repository import stored_id
 from matchmaker.rules import call_context
-from matchmaker.wording import percent, plural, stakeholder_noun, whole_percent
+from matchmaker.wording import percent, plural, stakeholder_noun, whole_percent, with_article
 from models.call import Call
 from models.common import counts_as
 from models.consortium import (
@@ -446,6 +447,31 @@ def missing_types(call: Call, members: Sequence[Organisation]) -> list[str]:
     verified members where the call requires them)."""
     draft = _Draft(members, verified_types_required=call.verified_types_required)
     return _missing_types(effective_requirements(call), draft)
+
+
+def gaps_opened(call: Call, members: Sequence[Organisation], *, leaving: int) -> list[str]:
+    """What a draft with these members lacks for the call once the organisation `leaving`
+    leaves it, of the requirements its departure leaves unmet or further from met, in words:
+    "a patient organisation", "2 SMEs", "members from 3 countries (now 2)". Empty when its
+    departure takes nothing the call requires."""
+    requirements = effective_requirements(call)
+    verified = call.verified_types_required
+    before = _Draft(members, verified_types_required=verified)
+    after = _Draft(
+        [member for member in members if member.id != leaving], verified_types_required=verified
+    )
+    opened = []
+    for kind, needed in requirements.required_stakeholders.items():
+        lacking = needed - after.types[kind]
+        if lacking > 0 and after.types[kind] < before.types[kind]:
+            noun = stakeholder_noun(kind, lacking)
+            opened.append(with_article(noun) if lacking == 1 else f"{lacking} {noun}")
+    countries = len(after.countries)
+    if countries < requirements.min_countries and countries < len(before.countries):
+        opened.append(
+            f"members from {plural(requirements.min_countries, 'country')} (now {countries})"
+        )
+    return opened
 
 
 def _missing_types(requirements: EffectiveRequirements, draft: _Draft) -> list[str]:

@@ -37,6 +37,8 @@ class Event(StrEnum):
     deadline_soon = "deadline_soon"
     # Issue 18: a profile's owner is asked to confirm it is still current.
     confirm_reminder = "confirm_reminder"
+    # A member organisation deleted its profile and left the recipient's drafts.
+    draft_member_left = "draft_member_left"
 
 
 # Events whose body holds a secret (a one-time link): delivery blanks the body once it is sent.

@@ -47,7 +47,8 @@ def test_a_deleted_profile_leaves_no_trace_in_the_database_files(
     created = create_organisation(client, name=NAME, description=DESCRIPTION, contact_email=EMAIL)
     owner = keyed(client, created["api_key"])
     # Two other organisations hear of it: one is told its address (an accepted request), the
-    # other is sent its message. Both notifications wait in the outbox (no worker runs).
+    # other is sent its message (a third, below, has it in a draft). Both notifications wait
+    # in the outbox (no worker runs).
     asker, written = (create_organisation(client, name=name) for name in ("Asker Lab", "Writ Lab"))
     call_id = create_call(client)["id"]
     asked = keyed(client, asker["api_key"]).post(
@@ -61,6 +62,17 @@ def test_a_deleted_profile_leaves_no_trace_in_the_database_files(
         json={"call_id": call_id, "message": "Our qwzxvbn cohorts could serve your study."},
     )
     assert wrote.status_code == 201, wrote.text
+    # A third has it in a draft: it is told, by name only, that the profile left it.
+    drafting = create_organisation(client, name="Draft Lab")
+    drafted = keyed(client, drafting["api_key"]).post(
+        "/consortia",
+        json={
+            "name": "Cohorts",
+            "call_id": call_id,
+            "members": [{"organisation_id": created["id"]}],
+        },
+    )
+    assert drafted.status_code == 201, drafted.text
     # Written, and found by full-text search, before the delete.
     assert client.get("/organisations", params={"q": "qwzxvbn"}).json()["total"] == 1
     assert _holding(folder)[EMAIL]
@@ -71,6 +83,9 @@ def test_a_deleted_profile_leaves_no_trace_in_the_database_files(
     assert client.get("/organisations", params={"q": "qwzxvbn"}).json()["total"] == 0
     # The notifications about it went with it.
     assert "wzxvbn" not in _notifications(client, asker) + _notifications(client, written)
+    # The draft's owner hears that it left, under its public name (capitalised, so not the
+    # description's "qwzxvbn" looked for in the files below), without its address.
+    assert "Qwzxvbn Biobank deleted its profile" in _notifications(client, drafting)
     # While the service runs (its connections open, the log kept): nothing in any file.
     assert _holding(folder) == {EMAIL: [], "qwzxvbn": []}
 

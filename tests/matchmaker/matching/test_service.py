@@ -98,7 +98,12 @@ def test_writes_after_loading_are_applied_and_leave_the_saved_files_alone(
 
     newcomer = add(engine, name="Plasma SME", stakeholder_type="sme")
     with db.session_scope(db.for_writing(engine)) as session:
-        delete_organisation(session, organisation_id=biopsy, actor=Principal(KeyRole.admin))
+        delete_organisation(
+            session,
+            organisation_id=biopsy,
+            actor=Principal(KeyRole.admin),
+            base_url="https://matchmaker.example",
+        )
 
     assert [doc_id for doc_id, _ in ranked(service)] == [newcomer]
     assert service.stats().mapped
@@ -232,7 +237,9 @@ def test_the_change_log_keeps_one_row_per_entity_and_no_worker_misses_a_change(
             update_organisation(session, organisation_id=biopsy, data=renamed, actor=admin)
     plasma = add(engine, name="Plasma SME", stakeholder_type="sme")
     with db.session_scope(db.for_writing(engine)) as session:
-        delete_organisation(session, organisation_id=plasma, actor=admin)
+        delete_organisation(
+            session, organisation_id=plasma, actor=admin, base_url="https://matchmaker.example"
+        )
     before = change_rows(engine)
     started(engine, None)  # with the default slack, a log this short is left as it is
     assert change_rows(engine) == before
