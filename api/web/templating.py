@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -21,6 +22,7 @@ from matchmaker.wording import (
     member_role_label,
     percent,
     plural,
+    possessive,
     say_date,
     stakeholder_label,
     stakeholder_noun,
@@ -77,6 +79,15 @@ def moment(value: datetime) -> str:
     return as_utc(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def possessive_markup(name: str) -> markupsafe.Markup:
+    """A name's possessive for a page: the name escaped, its apostrophe written as it reads
+    (autoescaping would write "&#39;")."""
+    owner = possessive(name)
+    if owner.endswith("'s"):
+        return markupsafe.escape(owner[:-2]) + markupsafe.Markup("'s")
+    return markupsafe.escape(owner[:-1]) + markupsafe.Markup("'")
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
@@ -94,6 +105,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["day"] = say_date
     environment.filters["moment"] = moment
     environment.filters["and_list"] = and_list
+    environment.filters["possessive"] = possessive_markup
     environment.tests["close_fit"] = close_fit
     environment.tests["fitting_none"] = fitting_none
     environment.globals["close_fit_line"] = percent(CLOSE_FIT)
