@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from matchmaker.consortium.proposals import verified_only_types
 from matchmaker.countries import COUNTRY_GROUPS, country_name
+from matchmaker.trust.merging import FILLED_FROM_ABSORBED
 from matchmaker.wording import (
     CLOSE_FIT,
     PROJECT_ROLE_LABELS,
@@ -116,6 +117,8 @@ def _environment() -> jinja2.Environment:
         (item.value, STAKEHOLDER_LABELS[item]) for item in StakeholderType
     ]
     environment.globals["country_groups"] = COUNTRY_GROUPS
+    # The fields a merge fills where the profile kept leaves them empty, as its question lists them.
+    environment.globals["merge_fills"] = and_list(list(FILLED_FROM_ABSORBED.values()))
     # Why a profile looks like another (a PossibleDuplicate's reasons), in words.
     environment.globals["duplicate_reasons"] = {
         "website": "the same website",

@@ -25,6 +25,12 @@ def settings(database_url: str) -> Settings:
     return settings_for(database_url, stale_after_months=1)
 
 
+# What a merge fills where the profile kept leaves them empty, as its button tells the script.
+MERGE_FILLS = (
+    "city, description, website, contact address, group and IHI in-kind contributor answer"
+)
+
+
 def shown_date(moment: datetime) -> str:
     """How a page writes the date of a last confirmation."""
     return (
@@ -327,7 +333,8 @@ def test_a_profile_page_offers_administrators_to_merge_its_lookalikes(
         'data-version="1" data-external-id="" data-verified="null" '
         f'data-absorb="{second["id"]}" data-absorb-name="Nephron Labs" '
         'data-absorb-possessive="Nephron Labs\'" data-absorb-keys="1" '
-        'data-absorb-verified="null" data-absorb-external-id="">'
+        'data-absorb-verified="null" data-absorb-external-id="" '
+        f'data-fills="{MERGE_FILLS}">'
         "Merge it into this profile</button>" in box
     )
     assert (
@@ -393,7 +400,8 @@ def test_lookalikes_show_what_decides_a_merge_for_each_and_for_this_profile(
         'data-external-id="cordis:999990001" data-verified="false" '
         f'data-absorb="{registered["id"]}" data-absorb-name="EMA" '
         'data-absorb-possessive="EMA\'s" data-absorb-keys="2" '
-        'data-absorb-verified="true" data-absorb-external-id="">'
+        'data-absorb-verified="true" data-absorb-external-id="" '
+        f'data-fills="{MERGE_FILLS}">'
     ) in row
     assert "partnering" not in panel.casefold()
 
@@ -406,7 +414,8 @@ def test_lookalikes_show_what_decides_a_merge_for_each_and_for_this_profile(
         f'data-absorb="{imported["id"]}" data-absorb-name="EUROPEAN MEDICINES AGENCY" '
         'data-absorb-possessive="EUROPEAN MEDICINES AGENCY\'s" '
         'data-absorb-keys="0" data-absorb-verified="false" '
-        'data-absorb-external-id="cordis:999990001">'
+        'data-absorb-external-id="cordis:999990001" '
+        f'data-fills="{MERGE_FILLS}">'
     ) in panel
 
 

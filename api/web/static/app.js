@@ -2634,7 +2634,7 @@
   // What merging the profile a button names into this one will do, from the facts the server
   // put on it (matchmaker/trust/merging.py: the survivor keeps its own name, type,
   // verification and fields, takes the other's only where its own are empty, and gains the
-  // other's keys).
+  // other's keys; data-fills lists those fields, from FILLED_FROM_ABSORBED there).
   function mergeQuestion(button) {
     var name = button.getAttribute("data-absorb-name");
     // The name with its possessive ending (matchmaker.wording.possessive: "Denmark's").
@@ -2656,7 +2656,7 @@
     if (imported && !button.getAttribute("data-absorb-external-id")) {
       parts.push(
         "This profile is the imported record " + imported + "; " + name + " was registered here: the merged profile keeps " +
-          "this profile's name, type, description, website and contact address (" + owners + " fill only those left empty) " +
+          "this profile's name, type, " + button.getAttribute("data-fills") + " (" + owners + " fill only those left empty) " +
           "and adds " + owners + " keywords and projects. Later CORDIS imports keep what the merge adds or fills and what " +
           "its keys then edit, and update only the fields nobody here has changed. To keep " + owners + ", merge the other " +
           "way, from its page; imports then leave the merged profile alone.",
