@@ -2,10 +2,12 @@
 
 Messages never put a plural ending in brackets or show a raw `patient_organisation`: a count
 goes through `plural`, a stakeholder type through `stakeholder_label` (a heading, a badge) or
-`stakeholder_noun` (inside a sentence).
+`stakeholder_noun` (inside a sentence), a name's possessive through `possessive` (never "'s"
+written after a name by hand: "Denmark.'s").
 """
 
 import math
+import re
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 
@@ -177,6 +179,23 @@ def quoted(name: str) -> str:
     """A name someone gave (a draft's, a search's text) in double quotes, as written: never a
     Python repr, which picks its quote by the name's own quotes and escapes backslashes."""
     return f'"{name}"'
+
+
+# The last word of a name when it is an initialism written with stops: "S.A.", "e.V.".
+_STOPPED_INITIALISM = re.compile(r"(?:^|\s)(?:\w{1,2}\.){2,}$")
+
+
+def possessive(name: str) -> str:
+    """A name with its possessive ending, as every page and message writes it: "'s" after the
+    name ("Karolinska Institutet's"), a bare apostrophe after a final lower-case s ("Siemens'", as
+    after a plural), and a name's final full stop dropped
+    before it ("Technical University of Denmark." → "Technical University of Denmark's",
+    "Acme Inc." → "Acme Inc's"), except after an initialism written with stops, where the
+    stop is its last letter's ("Acme S.A." → "Acme S.A.'s")."""
+    name = name.rstrip()
+    if name.endswith(".") and not _STOPPED_INITIALISM.search(name):
+        name = name.rstrip(". ")
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def say_date(day: date, *, full_month: bool = False) -> str:

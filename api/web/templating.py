@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from matchmaker.consortium.proposals import verified_only_types
 from matchmaker.countries import COUNTRY_GROUPS, country_name
+from matchmaker.trust.merging import FILLED_FROM_ABSORBED
 from matchmaker.wording import (
     CLOSE_FIT,
     PROJECT_ROLE_LABELS,
@@ -21,6 +23,7 @@ from matchmaker.wording import (
     member_role_label,
     percent,
     plural,
+    possessive,
     say_date,
     stakeholder_label,
     stakeholder_noun,
@@ -77,6 +80,15 @@ def moment(value: datetime) -> str:
     return as_utc(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def possessive_markup(name: str) -> markupsafe.Markup:
+    """A name's possessive for a page: the name escaped, its apostrophe written as it reads
+    (autoescaping would write "&#39;")."""
+    owner = possessive(name)
+    if owner.endswith("'s"):
+        return markupsafe.escape(owner[:-2]) + markupsafe.Markup("'s")
+    return markupsafe.escape(owner[:-1]) + markupsafe.Markup("'")
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
@@ -94,6 +106,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["day"] = say_date
     environment.filters["moment"] = moment
     environment.filters["and_list"] = and_list
+    environment.filters["possessive"] = possessive_markup
     environment.tests["close_fit"] = close_fit
     environment.tests["fitting_none"] = fitting_none
     environment.globals["close_fit_line"] = percent(CLOSE_FIT)
@@ -104,6 +117,8 @@ def _environment() -> jinja2.Environment:
         (item.value, STAKEHOLDER_LABELS[item]) for item in StakeholderType
     ]
     environment.globals["country_groups"] = COUNTRY_GROUPS
+    # The fields a merge fills where the profile kept leaves them empty, as its question lists them.
+    environment.globals["merge_fills"] = and_list(list(FILLED_FROM_ABSORBED.values()))
     # Why a profile looks like another (a PossibleDuplicate's reasons), in words.
     environment.globals["duplicate_reasons"] = {
         "website": "the same website",

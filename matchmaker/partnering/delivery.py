@@ -44,11 +44,11 @@ from sqlalchemy import Engine, exists, or_, select
 from sqlmodel import Session, col
 
 from matchmaker.db import BackgroundWriter, first_claimed
-from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS
+from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS, Event
 from matchmaker.partnering.preferences import ensure_preference, unsubscribe_link
 from matchmaker.repository import stored_id
 from matchmaker.settings import check_smtp_url
-from matchmaker.wording import say_moment
+from matchmaker.wording import and_list, plural, say_moment
 from models.common import as_utc, utc_now
 from models.notifications import EmailFrequency, NotificationPreference
 from models.organisation import Organisation
@@ -238,6 +238,69 @@ def email_of(
     return email
 
 
+# What a digest's subject names, most important first: each kind as one notification of it
+# reads, and several. The events not named here (none is ever digested: one-time links go out
+# at once) are counted among the "other notifications".
+_DIGESTED_KINDS: tuple[tuple[frozenset[str], str, str], ...] = (
+    (
+        frozenset({Event.request_received, Event.request_accepted, Event.request_declined}),
+        "a message from a partner",
+        "messages from partners",
+    ),
+    (
+        frozenset({Event.request_expiring}),
+        "a request awaiting your answer",
+        "requests awaiting your answer",
+    ),
+    (frozenset({Event.request_expired}), "an expired request", "expired requests"),
+    (frozenset({Event.deadline_soon}), "a deadline reminder", "deadline reminders"),
+    (
+        frozenset({Event.profile_fills_gap}),
+        "a partner for a draft",
+        "partners for drafts",
+    ),
+    (
+        frozenset(
+            {
+                Event.call_matches_search,
+                Event.organisation_matches_search,
+                Event.partner_request_matches_search,
+            }
+        ),
+        "a match for a search",
+        "matches for searches",
+    ),
+    (
+        frozenset({Event.confirm_reminder}),
+        "a reminder to confirm your profile",
+        "reminders to confirm your profile",
+    ),
+)
+# A subject is written on one line (MAIL_POLICY): "Subject: " and this many characters keep it
+# within the 78 a mail client shows without folding.
+SUBJECT_LIMIT = 78 - len("Subject: ")
+
+
+def digest_subject(events: list[str]) -> str:
+    """A digest's subject: what it holds, most important first ("matchmaker: a message from a
+    partner and 2 other notifications today"), naming as many kinds as fit in SUBJECT_LIMIT
+    and counting the rest."""
+    named: list[tuple[str, int]] = []
+    for kinds, one, many in _DIGESTED_KINDS:
+        count = sum(1 for event in events if event in kinds)
+        if count:
+            named.append((one if count == 1 else f"{count} {many}", count))
+    total = len(events)
+    for shown in range(len(named), 0, -1):
+        rest = total - sum(count for _, count in named[:shown])
+        phrases = [phrase for phrase, _ in named[:shown]]
+        if rest:
+            phrases.append("another notification" if rest == 1 else f"{rest} other notifications")
+        if len(subject := f"matchmaker: {and_list(phrases)} today") <= SUBJECT_LIMIT:
+            return subject
+    return f"matchmaker: {plural(total, 'notification')} today"
+
+
 def digest_of(
     messages: list[OutboxMessage], *, to: str, mail_from: str, unsubscribe: str, now: datetime
 ) -> EmailMessage:
@@ -248,12 +311,12 @@ def digest_of(
     email["From"] = mail_from
     email["To"] = to
     count = len(messages)
-    email["Subject"] = f"matchmaker: {count} notification{'s' if count != 1 else ''} today"
+    email["Subject"] = digest_subject([message.event for message in messages])
     email["Message-ID"] = f"<digest-{hashlib.sha256(ids.encode()).hexdigest()[:32]}@matchmaker>"
     email["Date"] = format_datetime(now.astimezone(UTC), usegmt=True)
     email["Auto-Submitted"] = "auto-generated"
     email["X-Matchmaker-Event"] = "digest"
-    parts = [f"Your daily digest: {count} notification{'s' if count != 1 else ''}.\n"]
+    parts = [f"Your daily digest: {plural(count, 'notification')}.\n"]
     for number, message in enumerate(messages, 1):
         parts.append(
             f"{number}. {message.subject} ({say_moment(message.created_at)})\n\n"

@@ -51,8 +51,16 @@ from models.partnering import ContactRequest, OrganisationBlock
 from models.trust import Claim, ClaimStatus, MergeReason, OrganisationMerge
 
 # Fields the survivor keeps, taking the absorbed profile's value only where its own is empty
-# (the city only from a profile in the same country).
-_FILLED_FROM_ABSORBED = ("city", "description", "website", "contact_email", "group")
+# (the city only from a profile in the same country), each as the merge's question names it:
+# the one list of what a merge fills, for the merge and for what it is said to do.
+FILLED_FROM_ABSORBED = {
+    "city": "city",
+    "description": "description",
+    "website": "website",
+    "contact_email": "contact address",
+    "group": "group",
+    "ihi_contributor": "IHI in-kind contributor answer",
+}
 # References not moved: a claim of the absorbed record ends with it (set null above).
 _NOT_MOVED = frozenset({("claims", "record_id")})
 
@@ -183,14 +191,12 @@ def _merged_fields(
     """The survivor's new fields: its own, empty ones filled, lists joined without repeats."""
     changes: dict[str, Any] = {
         field: getattr(absorbed, field)
-        for field in _FILLED_FROM_ABSORBED
-        if not getattr(survivor, field) and getattr(absorbed, field)
+        for field in FILLED_FROM_ABSORBED
+        if _empty(getattr(survivor, field)) and not _empty(getattr(absorbed, field))
     }
     if absorbed.country != survivor.country:
         # A city is in its profile's country: Lahti does not go to a Swedish survivor.
         changes.pop("city", None)
-    if survivor.ihi_contributor is None and absorbed.ihi_contributor is not None:
-        changes["ihi_contributor"] = absorbed.ihi_contributor
     changes["keywords"] = _unique(
         [*survivor.keywords, *absorbed.keywords], key=str.casefold, limit=MAX_KEYWORDS
     )
@@ -220,6 +226,12 @@ def _merged_fields(
     ]
     changes.update(identity(changes))
     return changes
+
+
+def _empty(value: object) -> bool:
+    """Whether a profile's field is left empty: no text, or no answer (an IHI contributor's
+    "no" is an answer)."""
+    return value is None or value == ""
 
 
 def _activity_key(activity: dict[str, Any]) -> str:

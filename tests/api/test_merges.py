@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from matchmaker.importers.runner import import_organisations_json
 from matchmaker.trust.duplicates import name_key, website_host
+from matchmaker.trust.merging import FILLED_FROM_ABSORBED
 from models.change import Change
 from models.partnering import OrganisationBlock
 from models.trust import OrganisationMerge
@@ -371,3 +372,57 @@ def test_a_merge_takes_no_city_from_a_profile_in_another_country(client: TestCli
     ).json()
     assert (merged["country"], merged["city"]) == ("SE", None)
     assert merged["group"] == "Malt Group"
+
+
+def test_a_merge_fills_every_empty_field_it_says_it_fills_and_no_other(
+    client: TestClient,
+) -> None:
+    """Each field the merge's question lists (FILLED_FROM_ABSORBED) is filled where the kept
+    profile leaves it empty, the IHI answer among them; the name and type stay the kept
+    profile's; an answer of "no" is kept, not filled."""
+    survivor = create_organisation(
+        client,
+        name="Empty Lab",
+        city=None,
+        description="",
+        website=None,
+        contact_email=None,
+    )
+    absorbed = create_organisation(
+        client,
+        name="Full Lab BV",
+        stakeholder_type="industry",
+        city="Delft",
+        description="Assays.",
+        website="https://full.example/",
+        contact_email="hello@full.example",
+        group="Full Group",
+        ihi_contributor=True,
+    )
+    merged = client.post(
+        f"/admin/organisations/{survivor['id']}/merge", json={"absorb": absorbed["id"]}
+    ).json()
+    assert set(FILLED_FROM_ABSORBED) == {
+        "city",
+        "description",
+        "website",
+        "contact_email",
+        "group",
+        "ihi_contributor",
+    }
+    assert {field: merged[field] for field in FILLED_FROM_ABSORBED} == {
+        "city": "Delft",
+        "description": "Assays.",
+        "website": "https://full.example/",
+        "contact_email": "hello@full.example",
+        "group": "Full Group",
+        "ihi_contributor": True,
+    }
+    assert (merged["name"], merged["stakeholder_type"]) == ("Empty Lab", "academia")
+
+    answered_no = create_organisation(client, name="Said No Ltd", ihi_contributor=False)
+    answered_yes = create_organisation(client, name="Said Yes Ltd", ihi_contributor=True)
+    kept = client.post(
+        f"/admin/organisations/{answered_no['id']}/merge", json={"absorb": answered_yes["id"]}
+    ).json()
+    assert kept["ihi_contributor"] is False

@@ -478,6 +478,37 @@ VERSIONED = {
 }
 
 
+# What a 201 creates without a Location: the address it would have, where no GET answers, so
+# there is nowhere to point (RFC 9110: a 201's Location is where the new resource is read).
+# Keys and claims are read in their organisation's lists, blocks in /inbox/blocks; issuing a
+# key shows its token in the answer alone; the country-status table answers with itself.
+UNLOCATED = {
+    "/admin/keys": "/admin/keys/{key_id}",
+    "/organisations/{organisation_id}/keys": "/admin/keys/{key_id}",
+    "/organisations/{organisation_id}/keys/rotate": "/admin/keys/{key_id}",
+    "/organisations/{organisation_id}/key-recovery/{token}": "/admin/keys/{key_id}",
+    "/inbox/blocks": "/inbox/blocks/{organisation_id}",
+    "/organisations/{organisation_id}/claims": "/claims/{claim_id}",
+    "/admin/country-statuses": "/admin/country-statuses/{status_id}",
+}
+
+
+def test_a_201_without_location_creates_nothing_with_an_address_to_read(
+    document: dict[str, Any],
+) -> None:
+    """Every POST answering 201 declares Location, except those whose new thing has no address
+    a GET answers: once such an address is added, this fails until the POST points to it."""
+    unlocated = {
+        path
+        for method, path, operation in _operations(document)
+        if "201" in operation["responses"]
+        and "Location" not in operation["responses"]["201"].get("headers", {})
+    }
+    assert unlocated == set(UNLOCATED)
+    readable = {path for method, path, _ in _operations(document) if method == "get"}
+    assert {address for address in UNLOCATED.values() if address in readable} == set()
+
+
 def test_answers_declare_the_headers_a_client_reads(document: dict[str, Any]) -> None:
     """Location on what a POST created, ETag on every versioned resource, Retry-After on 429
     (and on a 503, when the database is busy): a generated client finds them documented."""

@@ -15,6 +15,7 @@ from matchmaker.wording import (
     organisations_by_id,
     percent,
     plural,
+    possessive,
     stakeholder_label,
     stakeholder_noun,
     with_article,
@@ -194,3 +195,45 @@ def test_or_list_joins_the_last_choice_with_or() -> None:
         "A or B",
         "A, B or C",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Karolinska Institutet", "Karolinska Institutet's"),
+        ("Technical University of Denmark.", "Technical University of Denmark's"),
+        ("Acme Inc.", "Acme Inc's"),
+        ("Acme S.A.", "Acme S.A.'s"),
+        ("Fraunhofer e.V.", "Fraunhofer e.V.'s"),
+        ("Nephron Labs", "Nephron Labs'"),
+        ("ABS", "ABS's"),
+        ("Erasmus MC ", "Erasmus MC's"),
+    ],
+)
+def test_possessive_neither_doubles_a_stop_nor_adds_s_after_s(name: str, expected: str) -> None:
+    """A name's final full stop goes before "'s" (not "Denmark.'s"), unless it ends an
+    initialism written with stops; a name ending in s takes the apostrophe alone."""
+    assert possessive(name) == expected
+
+
+# A possessive written by hand after a name: "{{ name }}'s", f"{name}'s", name + "'s".
+HAND_BUILT_POSSESSIVE = re.compile(r"""\}'s\b|[+~]\s*["']'s\b""")
+
+
+def test_product_code_writes_possessives_of_names_only_through_wording() -> None:
+    """Pages, messages and scripts write a name's possessive with `possessive` (a script reads
+    it from the page's data), so "Denmark." never reads "Denmark.'s"."""
+    sources = [
+        *ROOT.joinpath("matchmaker").rglob("*.py"),
+        *ROOT.joinpath("api").rglob("*.py"),
+        *ROOT.joinpath("api", "web", "templates").glob("*.html"),
+        *ROOT.joinpath("api", "web", "static").glob("*.js"),
+    ]
+    offenders = {
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sources
+        if path.name != "wording.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if HAND_BUILT_POSSESSIVE.search(line)
+    }
+    assert offenders == set()

@@ -326,7 +326,7 @@ def test_an_administrator_merges_a_lookalike_from_the_profile_page(
     expect(page.get_by_role("listitem").filter(has_text="patient panels").first).to_be_visible()
     assert asked == [
         "Merge Rare Disease Patients Denmark. into this profile? Rare Disease Patients "
-        "Denmark.'s 1 key will act for this profile from now on: its holder may edit it. Rare "
+        "Denmark's 1 key will act for this profile from now on: its holder may edit it. Rare "
         "Disease Patients Denmark. is verified; this profile is not: the merged profile keeps "
         "this profile's type and verification. Rare Disease Patients Denmark. is deleted; "
         "this cannot be undone."
@@ -374,14 +374,17 @@ def test_a_merge_refused_is_said_in_words_and_changes_nothing(
     )
     expect(status).to_be_focused()
     expect(merge).to_be_enabled()
+    # The name ends in a full stop, which its possessive does not repeat: "Denmark's".
+    owners = f"{first['name']}'s"
     assert asked == [
-        f"Merge {name} into this profile? {name}'s 1 key will act for this profile from now on: "
+        f"Merge {name} into this profile? {owners} 1 key will act for this profile from now on: "
         f"its holder may edit it. This profile is the imported record {first['external_id']}; "
         f"{name} was registered here: the merged profile keeps this profile's name, type, "
-        f"description, website and contact address ({name}'s fill only those left empty) and "
-        f"adds {name}'s keywords and projects. Later CORDIS imports keep what the merge adds or "
+        "city, description, website, contact address, group and IHI in-kind contributor answer "
+        f"({owners} fill only those left empty) and "
+        f"adds {owners} keywords and projects. Later CORDIS imports keep what the merge adds or "
         "fills and what its keys then edit, and update only the fields nobody here has changed. "
-        f"To keep {name}'s, merge the other way, from its page; imports then leave the merged "
+        f"To keep {owners}, merge the other way, from its page; imports then leave the merged "
         f"profile alone. {name} is deleted; this cannot be undone."
     ]
     assert server.get(f"/organisations/{copy['id']}").status_code == 200

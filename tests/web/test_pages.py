@@ -1114,6 +1114,11 @@ def test_draft_panel_names_the_new_country_a_candidate_brings(
     assert "; Brings a new country (Belgium): +" in reasons["Patients Against Cancer"]
     assert "new country" not in reasons["Leiden Liquid Biopsy Lab"]
     assert not re.search(r"new country \([A-Z]{2}\)", page)
+    # A screen reader hears what the percentage is and what the reasons are: "Score: 13%,
+    # made of: Fits the call (4%); ..." (the words are visually hidden; the meter is not read).
+    for item in candidates:
+        assert '<span class="score"><span class="visually-hidden">Score: </span><meter ' in item
+        assert '<span class="visually-hidden">, made of: </span><span class="reasons">' in item
 
 
 @pytest.mark.sqlite_only

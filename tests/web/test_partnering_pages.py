@@ -893,7 +893,7 @@ def test_partner_requests_are_answered_from_a_form_of_their_own(
     response = anonymous.get(f"/ui/partner-requests/{request_id}/answer")
     assert response.status_code == 200
     page = response.text
-    assert "<h1>Answer Writer University&#39;s partner request</h1>" in page
+    assert "<h1>Answer Writer University's partner request</h1>" in page
     assert "<strong>Looking for:</strong> Patient organisation" in page
     assert "Patient panels." in page
     assert f'data-partner-request-id="{request_id}"' in page

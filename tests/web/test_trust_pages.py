@@ -25,6 +25,12 @@ def settings(database_url: str) -> Settings:
     return settings_for(database_url, stale_after_months=1)
 
 
+# What a merge fills where the profile kept leaves them empty, as its button tells the script.
+MERGE_FILLS = (
+    "city, description, website, contact address, group and IHI in-kind contributor answer"
+)
+
+
 def shown_date(moment: datetime) -> str:
     """How a page writes the date of a last confirmation."""
     return (
@@ -164,6 +170,18 @@ def test_confirm_and_claim_pages_hold_labelled_forms_that_need_the_script(
 
 
 @pytest.mark.sqlite_only
+def test_the_claim_page_writes_the_possessive_of_a_name_ending_in_a_stop_once(
+    anonymous: TestClient,
+) -> None:
+    """A name ending in a full stop takes its possessive without a second stop: "Technical
+    University of Denmark's own key", not "Denmark.'s"."""
+    organisation = create_organisation(anonymous, name="Technical University of Denmark.")
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}/claim").text
+    assert "<p>Only Technical University of Denmark's own key can make a claim" in page
+    assert ".'s" not in page
+
+
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("contact", "shown"),
     [
@@ -273,7 +291,7 @@ def test_the_claims_page_lists_pending_claims_by_name_for_an_administrator(
     ]
     # What the question before confirming names (the script asks it).
     assert (
-        'data-claimant="Oncomark Diagnostics" '
+        'data-claimant="Oncomark Diagnostics" data-claimant-possessive="Oncomark Diagnostics\'" '
         'data-record="ONCOMARK DIAGNOSTICS BV (cordis:999991428)">Confirm</button>'
     ) in row
     assert panel.headers["cache-control"] == "no-store"
@@ -313,8 +331,10 @@ def test_a_profile_page_offers_administrators_to_merge_its_lookalikes(
     assert (
         f'data-action="merge-organisation" data-organisation-id="{first["id"]}" '
         'data-version="1" data-external-id="" data-verified="null" '
-        f'data-absorb="{second["id"]}" data-absorb-name="Nephron Labs" data-absorb-keys="1" '
-        'data-absorb-verified="null" data-absorb-external-id="">'
+        f'data-absorb="{second["id"]}" data-absorb-name="Nephron Labs" '
+        'data-absorb-possessive="Nephron Labs\'" data-absorb-keys="1" '
+        'data-absorb-verified="null" data-absorb-external-id="" '
+        f'data-fills="{MERGE_FILLS}">'
         "Merge it into this profile</button>" in box
     )
     assert (
@@ -378,8 +398,10 @@ def test_lookalikes_show_what_decides_a_merge_for_each_and_for_this_profile(
     assert (
         f'data-organisation-id="{imported["id"]}" data-version="{imported["version"]}" '
         'data-external-id="cordis:999990001" data-verified="false" '
-        f'data-absorb="{registered["id"]}" data-absorb-name="EMA" data-absorb-keys="2" '
-        'data-absorb-verified="true" data-absorb-external-id="">'
+        f'data-absorb="{registered["id"]}" data-absorb-name="EMA" '
+        'data-absorb-possessive="EMA\'s" data-absorb-keys="2" '
+        'data-absorb-verified="true" data-absorb-external-id="" '
+        f'data-fills="{MERGE_FILLS}">'
     ) in row
     assert "partnering" not in panel.casefold()
 
@@ -390,8 +412,10 @@ def test_lookalikes_show_what_decides_a_merge_for_each_and_for_this_profile(
     assert (
         'data-external-id="" data-verified="true" '
         f'data-absorb="{imported["id"]}" data-absorb-name="EUROPEAN MEDICINES AGENCY" '
+        'data-absorb-possessive="EUROPEAN MEDICINES AGENCY\'s" '
         'data-absorb-keys="0" data-absorb-verified="false" '
-        'data-absorb-external-id="cordis:999990001">'
+        'data-absorb-external-id="cordis:999990001" '
+        f'data-fills="{MERGE_FILLS}">'
     ) in panel
 
 

@@ -1643,7 +1643,7 @@
       var claimId = button.getAttribute("data-claim-id");
       var panel = button.closest("[data-fragment]");
       var question = confirming
-        ? "Confirm that " + button.getAttribute("data-claimant") + " is " + button.getAttribute("data-record") + "? The record's projects join " + button.getAttribute("data-claimant") + "'s profile and the record is deleted; this cannot be undone."
+        ? "Confirm that " + button.getAttribute("data-claimant") + " is " + button.getAttribute("data-record") + "? The record's projects join " + button.getAttribute("data-claimant-possessive") + " profile and the record is deleted; this cannot be undone."
         : "Refuse this claim? It is withdrawn and nothing changes.";
       if (!window.confirm(question)) {
         return;
@@ -2547,7 +2547,8 @@
         return;
       }
       var name = button.getAttribute("data-name");
-      var question = "Delete " + name + "'s profile and everything stored about it (its keys, drafts, requests and messages)? This cannot be undone.";
+      var owners = button.getAttribute("data-possessive");
+      var question = "Delete " + owners + " profile and everything stored about it (its keys, drafts, requests and messages)? This cannot be undone.";
       // An imported profile stays deleted: the question says so, and how it could come back.
       if (button.hasAttribute("data-imported")) {
         question += " It was imported from CORDIS: later imports will not create it again (only its CORDIS id and the date are kept), unless the service's operator allows it back (matchmaker import forget-deletion).";
@@ -2558,7 +2559,7 @@
         done.className = "notice notice-ok";
         done.tabIndex = -1;
         var text = document.createElement("p");
-        text.textContent = name + "'s profile was deleted. ";
+        text.textContent = owners + " profile was deleted. ";
         var back = document.createElement("a");
         back.href = "/ui/organisations";
         back.textContent = "Back to the organisations";
@@ -2633,14 +2634,16 @@
   // What merging the profile a button names into this one will do, from the facts the server
   // put on it (matchmaker/trust/merging.py: the survivor keeps its own name, type,
   // verification and fields, takes the other's only where its own are empty, and gains the
-  // other's keys).
+  // other's keys; data-fills lists those fields, from FILLED_FROM_ABSORBED there).
   function mergeQuestion(button) {
     var name = button.getAttribute("data-absorb-name");
+    // The name with its possessive ending (matchmaker.wording.possessive: "Denmark's").
+    var owners = button.getAttribute("data-absorb-possessive");
     var keys = Number(button.getAttribute("data-absorb-keys"));
     var parts = ["Merge " + name + " into this profile?"];
     if (keys > 0) {
       parts.push(
-        name + "'s " + keys + (keys === 1 ? " key" : " keys") + " will act for this profile from now on: " +
+        owners + " " + keys + (keys === 1 ? " key" : " keys") + " will act for this profile from now on: " +
           (keys === 1 ? "its holder" : "their holders") + " may edit it.",
       );
     } else {
@@ -2653,9 +2656,9 @@
     if (imported && !button.getAttribute("data-absorb-external-id")) {
       parts.push(
         "This profile is the imported record " + imported + "; " + name + " was registered here: the merged profile keeps " +
-          "this profile's name, type, description, website and contact address (" + name + "'s fill only those left empty) " +
-          "and adds " + name + "'s keywords and projects. Later CORDIS imports keep what the merge adds or fills and what " +
-          "its keys then edit, and update only the fields nobody here has changed. To keep " + name + "'s, merge the other " +
+          "this profile's name, type, " + button.getAttribute("data-fills") + " (" + owners + " fill only those left empty) " +
+          "and adds " + owners + " keywords and projects. Later CORDIS imports keep what the merge adds or fills and what " +
+          "its keys then edit, and update only the fields nobody here has changed. To keep " + owners + ", merge the other " +
           "way, from its page; imports then leave the merged profile alone.",
       );
     }

@@ -21,10 +21,12 @@ from sqlmodel import Session, col
 from matchmaker import db
 from matchmaker.partnering.delivery import (
     SEND_LEASE,
+    SUBJECT_LIMIT,
     SmtpSender,
     SmtpServer,
     deliver_pending,
     digest_of,
+    digest_subject,
     email_of,
     parse_smtp_url,
     retry_delay,
@@ -108,7 +110,30 @@ def test_a_digest_sent_again_carries_the_same_message_id(engine: Engine) -> None
     fewer = digest_of(messages[:2], now=utc_now(), **options)
     assert first["Message-ID"] == again["Message-ID"]
     assert first["Message-ID"] != fewer["Message-ID"]
-    assert first["Subject"] == "matchmaker: 3 notifications today"
+    assert first["Subject"] == "matchmaker: 3 messages from partners today"
+
+
+def test_a_digest_subject_says_what_it_holds_most_important_first() -> None:
+    """A partner's message (a request or an answer) comes first, then the other kinds by
+    name while they fit on a subject line; the rest are counted, never only "N notifications"
+    when a kind can be named."""
+    received, accepted = Event.request_received.value, Event.request_accepted.value
+    deadline, match = Event.deadline_soon.value, Event.call_matches_search.value
+    assert digest_subject([received]) == "matchmaker: a message from a partner today"
+    assert digest_subject([match, accepted, received]) == (
+        "matchmaker: 2 messages from partners and a match for a search today"
+    )
+    assert digest_subject([deadline, deadline, match]) == (
+        "matchmaker: 2 deadline reminders and a match for a search today"
+    )
+    crowded = [match, deadline, received, Event.confirm_reminder.value, deadline]
+    assert digest_subject(crowded) == (
+        "matchmaker: a message from a partner and 4 other notifications today"
+    )
+    assert digest_subject([Event.key_recovery.value] * 2) == "matchmaker: 2 notifications today"
+    every = [event.value for event in Event] * 3
+    assert len(digest_subject(every)) <= SUBJECT_LIMIT
+    assert digest_subject(every).startswith("matchmaker: 9 messages from partners and ")
 
 
 def test_retry_waits_double_each_time_up_to_a_day() -> None:
