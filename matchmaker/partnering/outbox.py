@@ -9,12 +9,21 @@ import re
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlmodel import Session, col
 
-from models.notifications import Webhook, WebhookDelivery
+from models.common import Page
+from models.notifications import (
+    FailingDelivery,
+    OutboxReport,
+    QueueFigures,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+)
+from models.organisation import Organisation
 from models.partnering import AboutIds, NotificationPublic, OutboxMessage, OutboxStatus
 
 
@@ -204,3 +213,139 @@ def waiting(session: Session) -> int:
     operator asking whether one went out."""
     statement = select(func.count()).where(col(OutboxMessage.status) == OutboxStatus.pending)
     return int(session.scalar(statement) or 0)
+
+
+def withheld(text: str) -> str:
+    """Text with every e-mail address in it withheld (a refused recipient's, in an error)."""
+    return _ADDRESS.sub(WITHHELD_ADDRESS, text)
+
+
+def _failing_page(
+    statement: Select[*tuple[Any, ...]], session: Session, *, limit: int, offset: int
+) -> Page[FailingDelivery]:
+    """A page of the failing deliveries `statement` selects (id, event, organisation id and
+    name, attempts, last error, next attempt, and for a webhook's its status), and how many
+    there are in all: two queries."""
+    total = int(
+        session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    )
+    rows = session.execute(statement.limit(limit).offset(offset))
+    items = [
+        FailingDelivery(
+            id=row.id,
+            event=row.event,
+            organisation_id=row.organisation_id,
+            organisation_name=row.name,
+            attempts=row.attempts,
+            last_error=withheld(row.last_error or "No error was recorded."),
+            # Given up: never tried again.
+            next_attempt_at=None
+            if row._mapping.get("status") == WebhookDeliveryStatus.failed.value
+            else row.next_attempt_at,
+        )
+        for row in rows
+    ]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def email_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
+    """How notification e-mail is doing: how many wait and since when, how many failed and are
+    retried (a page of them, oldest first, with their errors but no address, subject or body),
+    and when the last went out. Five queries, however many messages."""
+    pending = col(OutboxMessage.status) == OutboxStatus.pending.value
+    waiting_count, oldest = session.execute(
+        select(func.count(), func.min(col(OutboxMessage.created_at))).where(pending)
+    ).one()
+    retried: ColumnElement[bool] = pending & col(OutboxMessage.last_error).is_not(None)
+    failing = (
+        select(
+            col(OutboxMessage.id),
+            col(OutboxMessage.event),
+            col(OutboxMessage.organisation_id),
+            col(Organisation.name),
+            col(OutboxMessage.attempts),
+            col(OutboxMessage.last_error),
+            col(OutboxMessage.next_attempt_at),
+        )
+        .outerjoin(Organisation, col(Organisation.id) == col(OutboxMessage.organisation_id))
+        .where(retried)
+        .order_by(col(OutboxMessage.id))
+    )
+    page = _failing_page(failing, session, limit=limit, offset=offset)
+    last_sent = session.scalar(
+        select(func.max(col(OutboxMessage.sent_at))).where(
+            col(OutboxMessage.status) == OutboxStatus.sent.value
+        )
+    )
+    return QueueFigures(
+        waiting=int(waiting_count or 0),
+        oldest_waiting_at=oldest,
+        retrying=page.total,
+        given_up=0,
+        last_sent_at=last_sent,
+        failing=page,
+    )
+
+
+def webhook_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
+    """How webhook deliveries are doing, as `email_figures` says it of e-mail, with those given
+    up after their last attempt among the failing. Five queries, however many deliveries."""
+    status = col(WebhookDelivery.status)
+    pending = status == WebhookDeliveryStatus.pending.value
+    given_up = status == WebhookDeliveryStatus.failed.value
+    waiting_count, oldest, retrying, gone = session.execute(
+        select(
+            func.count().filter(pending),
+            func.min(col(WebhookDelivery.created_at)).filter(pending),
+            func.count().filter(pending & col(WebhookDelivery.last_error).is_not(None)),
+            func.count().filter(given_up),
+        ).where(status != WebhookDeliveryStatus.delivered.value)
+    ).one()
+    failing = (
+        select(
+            col(WebhookDelivery.id),
+            col(OutboxMessage.event),
+            col(Webhook.organisation_id),
+            col(Organisation.name),
+            col(WebhookDelivery.attempts),
+            col(WebhookDelivery.last_error),
+            col(WebhookDelivery.next_attempt_at),
+            status,
+        )
+        .join(OutboxMessage, col(OutboxMessage.id) == col(WebhookDelivery.outbox_message_id))
+        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+        .outerjoin(Organisation, col(Organisation.id) == col(Webhook.organisation_id))
+        .where((pending & col(WebhookDelivery.last_error).is_not(None)) | given_up)
+        .order_by(col(WebhookDelivery.id))
+    )
+    page = _failing_page(failing, session, limit=limit, offset=offset)
+    last_sent = session.scalar(
+        select(func.max(col(WebhookDelivery.delivered_at))).where(
+            status == WebhookDeliveryStatus.delivered.value
+        )
+    )
+    return QueueFigures(
+        waiting=int(waiting_count or 0),
+        oldest_waiting_at=oldest,
+        retrying=int(retrying or 0),
+        given_up=int(gone or 0),
+        last_sent_at=last_sent,
+        failing=page,
+    )
+
+
+def outbox_report(
+    session: Session,
+    *,
+    email_configured: bool,
+    limit: int,
+    offset: int = 0,
+    webhook_offset: int = 0,
+) -> OutboxReport:
+    """What the service's notifications are doing, for an administrator: e-mail's figures and
+    webhooks', each with a page of the failing (from `offset` and `webhook_offset`)."""
+    return OutboxReport(
+        email_configured=email_configured,
+        emails=email_figures(session, limit=limit, offset=offset),
+        webhooks=webhook_figures(session, limit=limit, offset=webhook_offset),
+    )
