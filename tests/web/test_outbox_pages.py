@@ -1,6 +1,7 @@
-"""The administrator's outbox page: how many e-mails and webhook deliveries wait and since
-when, which failed and why, and when the last went out, never an address, a subject or a body;
-and the count of waiting claims beside "Claims" in the administrator's menu."""
+"""The administrator's outbox page and GET /admin/outbox: how many e-mails and webhook
+deliveries wait and since when, which failed and why, and when the last went out, never an
+address, a subject or a body. (The count of claims waiting, beside "Claims" in the menu, is the
+page's script's: test_e2e_programme_office.)"""
 
 import html
 import re
@@ -9,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, update
@@ -28,25 +28,17 @@ from models.partnering import OutboxMessage
 from tests.factories import create_organisation
 from tests.helpers import bearer, keyed
 from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
-from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server
+from tests.matchmaker.partnering.smtp import (
+    Recorder,
+    RefusingRecorder,
+    loopback_sender,
+    smtp_server,
+)
 from tests.servers import ADMIN_TOKEN
 
 PAGE = "/ui/admin/outbox"
 PANEL = "/ui/admin/outbox/panel"
 REFUSED = "nobody@clinic.example"
-
-
-class RefusingRecorder(Recorder):
-    """A mail server that refuses one recipient (550) and keeps the rest."""
-
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        """Refuse REFUSED; take any other recipient."""
-        if address == REFUSED:
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
 
 
 def _organisation(session: Any, name: str, address: str) -> int:
@@ -85,7 +77,7 @@ def busy_outbox(engine: Engine) -> None:
         _enqueue(session, clinic, 2)
         later = _organisation(session, "Institute Not Yet Tried", "office@institute.example")
         _enqueue(session, later, 3)
-    with smtp_server(RefusingRecorder()) as port, loopback_sender(port) as sender:
+    with smtp_server(RefusingRecorder(REFUSED)) as port, loopback_sender(port) as sender:
         done = deliver_pending(engine, send=sender, mail_from="mm@example.org", limit=2)
     assert (done.sent, done.failed) == (0, 2)
 
@@ -227,7 +219,7 @@ def test_the_failing_e_mails_are_paged_and_a_page_past_the_end_shows_the_last(
         clinic = _organisation(session, "Clinic of Refused Mail", REFUSED)
         for number in range(30):
             _enqueue(session, clinic, number)
-    with smtp_server(RefusingRecorder()) as port, loopback_sender(port) as sender:
+    with smtp_server(RefusingRecorder(REFUSED)) as port, loopback_sender(port) as sender:
         assert deliver_pending(engine, send=sender, mail_from="mm@example.org").failed == 30
     first = client.get(PANEL).text
     assert "Showing 1\N{EN DASH}25 of 30 e-mails" in _text(first)
