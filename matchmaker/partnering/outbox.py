@@ -2,7 +2,9 @@
 
 A change and its notification commit together or not at all, so no event is lost and none is
 sent for a change that was rolled back. `matchmaker.partnering.delivery` sends them by e-mail,
-`matchmaker.partnering.webhooks` to the organisation's webhooks.
+`matchmaker.partnering.webhooks` to the organisation's webhooks. `outbox_report` says to an
+administrator how both are doing, in figures and the failing, never a message's address, subject
+or body.
 """
 
 import re
@@ -60,6 +62,11 @@ _ADDRESS = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 WITHHELD_ADDRESS = "(address withheld)"
 
 
+def withheld(text: str) -> str:
+    """Text with every e-mail address in it withheld (a refused recipient's, in an error)."""
+    return _ADDRESS.sub(WITHHELD_ADDRESS, text)
+
+
 def exported_notifications(session: Session, *, organisation_id: int) -> list[NotificationPublic]:
     """The notifications queued or sent to an organisation, oldest first, as its export shows
     them: no one-time link's text (even before it is sent) and no e-mail address."""
@@ -72,10 +79,8 @@ def exported_notifications(session: Session, *, organisation_id: int) -> list[No
         NotificationPublic(
             message_id=message.message_id,
             event=message.event,
-            subject=_ADDRESS.sub(WITHHELD_ADDRESS, message.subject),
-            body=REDACTED_BODY
-            if message.event in REDACTED_EVENTS
-            else _ADDRESS.sub(WITHHELD_ADDRESS, message.body),
+            subject=withheld(message.subject),
+            body=REDACTED_BODY if message.event in REDACTED_EVENTS else withheld(message.body),
             status=OutboxStatus(message.status),
             attempts=message.attempts,
             created_at=message.created_at,
@@ -215,11 +220,6 @@ def waiting(session: Session) -> int:
     return int(session.scalar(statement) or 0)
 
 
-def withheld(text: str) -> str:
-    """Text with every e-mail address in it withheld (a refused recipient's, in an error)."""
-    return _ADDRESS.sub(WITHHELD_ADDRESS, text)
-
-
 def _failing_page(
     statement: Select[*tuple[Any, ...]], session: Session, *, limit: int, offset: int
 ) -> Page[FailingDelivery]:
@@ -251,7 +251,7 @@ def _failing_page(
 def email_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
     """How notification e-mail is doing: how many wait and since when, how many failed and are
     retried (a page of them, oldest first, with their errors but no address, subject or body),
-    and when the last went out. Five queries, however many messages."""
+    and when the last went out. Four queries, however many messages."""
     pending = col(OutboxMessage.status) == OutboxStatus.pending.value
     waiting_count, oldest = session.execute(
         select(func.count(), func.min(col(OutboxMessage.created_at))).where(pending)
@@ -289,7 +289,7 @@ def email_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
 
 def webhook_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
     """How webhook deliveries are doing, as `email_figures` says it of e-mail, with those given
-    up after their last attempt among the failing. Five queries, however many deliveries."""
+    up after their last attempt among the failing. Four queries, however many deliveries."""
     status = col(WebhookDelivery.status)
     pending = status == WebhookDeliveryStatus.pending.value
     given_up = status == WebhookDeliveryStatus.failed.value
