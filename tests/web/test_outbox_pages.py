@@ -210,26 +210,40 @@ def test_an_empty_outbox_says_so(client: TestClient) -> None:
     assert "Showing" not in words
 
 
-def test_the_failing_e_mails_are_paged_and_a_page_past_the_end_shows_the_last(
+def test_each_list_of_the_failing_is_paged_apart_and_past_its_end_shows_its_last(
     client: TestClient, engine: Engine
 ) -> None:
-    """Thirty failing e-mails: 25 on the first page, 5 on the second (also past the end, and
-    a webhooks' page past theirs is their first), each linking to the other."""
-    with db.session_scope(db.for_writing(engine)) as session:
-        clinic = _organisation(session, "Clinic of Refused Mail", REFUSED)
-        for number in range(30):
-            _enqueue(session, clinic, number)
+    """Thirty e-mails refused and their thirty webhook deliveries answered 503: each list 25 on
+    its first page and 5 on its second, its links keeping the other list's page; a page past
+    either's end shows its last."""
+    receiver = Receiver(statuses=(503,))
+    with webhook_receiver(receiver) as url:
+        with db.session_scope(db.for_writing(engine)) as session:
+            clinic = _organisation(session, "Clinic of Refused Mail", REFUSED)
+            session.add(Webhook(organisation_id=clinic, url=f"{url}/hook", secret="whsec_x"))
+            session.flush()
+            for number in range(30):
+                _enqueue(session, clinic, number)
+        with httpx.Client() as http:
+            assert deliver_webhooks(engine, client=http, allow_private=True).failed == 30
     with smtp_server(RefusingRecorder(REFUSED)) as port, loopback_sender(port) as sender:
         assert deliver_pending(engine, send=sender, mail_from="mm@example.org").failed == 30
     first = client.get(PANEL).text
     assert "Showing 1\N{EN DASH}25 of 30 e-mails" in _text(first)
+    assert "Showing 1\N{EN DASH}25 of 30 webhook deliveries" in _text(first)
     assert first.count("<tr data-message-id=") == 25
-    assert 'href="/ui/admin/outbox?page=2"' in first
-    for page in (2, 9):
-        second = client.get(PANEL, params={"page": page, "webhook_page": 2}).text
+    assert first.count("<tr data-delivery-id=") == 25
+    assert 'href="/ui/admin/outbox?page=2" rel="next"' in first
+    assert 'href="/ui/admin/outbox?webhook_page=2" rel="next"' in first
+    for page, webhook_page in ((2, 2), (9, 7)):
+        second = client.get(PANEL, params={"page": page, "webhook_page": webhook_page}).text
         assert "Showing 26\N{EN DASH}30 of 30 e-mails" in _text(second)
+        assert "Showing 26\N{EN DASH}30 of 30 webhook deliveries" in _text(second)
         assert second.count("<tr data-message-id=") == 5
-        assert 'href="/ui/admin/outbox" rel="prev"' in second
+        assert second.count("<tr data-delivery-id=") == 5
+        # Back to the e-mails' first page on the webhooks' second, and the other way round.
+        assert 'href="/ui/admin/outbox?webhook_page=2" rel="prev"' in second
+        assert 'href="/ui/admin/outbox?page=2" rel="prev"' in second
 
 
 def test_the_oldest_waiting_e_mail_is_aged_in_words(client: TestClient, engine: Engine) -> None:
