@@ -222,6 +222,7 @@ _FAILING_EXAMPLE: JsonDict = {
     "organisation_name": "Leiden University Medical Center",
     "attempts": 3,
     "last_error": "SMTPRecipientsRefused: {'(address withheld)': (550, b'No such user')}",
+    "reason": "The mail server refused the recipient's address.",
     "next_attempt_at": "2026-12-06T09:07:00Z",
 }
 _OUTBOX_EXAMPLE: JsonDict = {
@@ -259,7 +260,12 @@ class FailingDelivery(BaseModel):
     )
     attempts: int = PydanticField(description="How many times it was tried.", ge=0)
     last_error: str = PydanticField(
-        description="Why the last attempt failed, with every e-mail address in it withheld."
+        description="Why the last attempt failed, as the error said it, with every e-mail "
+        "address in it withheld."
+    )
+    reason: str = PydanticField(
+        description='What that error means, in words ("The mail server refused the '
+        'connection: is it running, at that port?").'
     )
     next_attempt_at: UtcDatetime | None = PydanticField(
         description="When it is tried next (UTC); null once given up."

@@ -220,8 +220,43 @@ def waiting(session: Session) -> int:
     return int(session.scalar(statement) or 0)
 
 
+# A stored error (`delivery.failure_text`: "<type>: <text>", or "HTTP <status>" from a webhook)
+# in words, by its type: what an administrator can check. {peer} is "mail server" or "webhook".
+_FAILURE_WORDS = {
+    "SMTPRecipientsRefused": "The mail server refused the recipient's address.",
+    "SMTPSenderRefused": "The mail server refused the sender's address (MATCHMAKER_MAIL_FROM).",
+    "SMTPDataError": "The mail server refused the message.",
+    "SMTPAuthenticationError": "The mail server refused the login in MATCHMAKER_SMTP_URL.",
+    "SMTPNotSupportedError": "The mail server does not support what sending needs.",
+    "SMTPServerDisconnected": "The mail server closed the connection.",
+    "SSLError": "The secure connection to the {peer} failed.",
+    "SSLCertVerificationError": "The {peer}'s certificate could not be verified.",
+    "ConnectionRefusedError": "The {peer} refused the connection: is it running, at that port?",
+    "ConnectError": "The {peer} could not be reached.",
+    "gaierror": "The {peer}'s host name could not be found.",
+    "TimeoutError": "The {peer} did not answer in time.",
+    "ConnectTimeout": "The {peer} did not answer in time.",
+    "ReadTimeout": "The {peer} did not answer in time.",
+    "WriteTimeout": "The {peer} did not answer in time.",
+    "UnsafeAddress": "The webhook's address leads somewhere the service must not call.",
+}
+
+
+def failure_in_words(error: str, *, peer: str) -> str:
+    """What a stored error means, in words, for the `peer` it came from ("mail server",
+    "webhook"); the error itself is shown beside it."""
+    if error.startswith("HTTP "):
+        return f"The webhook answered {error}, not a success."
+    kind = error.split(":", 1)[0].strip()
+    if kind in _FAILURE_WORDS:
+        return _FAILURE_WORDS[kind].format(peer=peer)
+    if kind in {"OSError", "ConnectionResetError", "SMTPConnectError", "RemoteProtocolError"}:
+        return f"The connection to the {peer} failed."
+    return "The last attempt failed."
+
+
 def _failing_page(
-    statement: Select[*tuple[Any, ...]], session: Session, *, limit: int, offset: int
+    statement: Select[*tuple[Any, ...]], session: Session, *, limit: int, offset: int, peer: str
 ) -> Page[FailingDelivery]:
     """A page of the failing deliveries `statement` selects (id, event, organisation id and
     name, attempts, last error, next attempt, and for a webhook's its status), and how many
@@ -238,6 +273,7 @@ def _failing_page(
             organisation_name=row.name,
             attempts=row.attempts,
             last_error=withheld(row.last_error or "No error was recorded."),
+            reason=failure_in_words(row.last_error or "", peer=peer),
             # Given up: never tried again.
             next_attempt_at=None
             if row._mapping.get("status") == WebhookDeliveryStatus.failed.value
@@ -271,7 +307,7 @@ def email_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
         .where(retried)
         .order_by(col(OutboxMessage.id))
     )
-    page = _failing_page(failing, session, limit=limit, offset=offset)
+    page = _failing_page(failing, session, limit=limit, offset=offset, peer="mail server")
     last_sent = session.scalar(
         select(func.max(col(OutboxMessage.sent_at))).where(
             col(OutboxMessage.status) == OutboxStatus.sent.value
@@ -318,7 +354,7 @@ def webhook_figures(session: Session, *, limit: int, offset: int) -> QueueFigure
         .where((pending & col(WebhookDelivery.last_error).is_not(None)) | given_up)
         .order_by(col(WebhookDelivery.id))
     )
-    page = _failing_page(failing, session, limit=limit, offset=offset)
+    page = _failing_page(failing, session, limit=limit, offset=offset, peer="webhook")
     last_sent = session.scalar(
         select(func.max(col(WebhookDelivery.delivered_at))).where(
             status == WebhookDeliveryStatus.delivered.value

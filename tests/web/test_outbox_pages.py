@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from api.main import create_app
 from matchmaker import db
-from matchmaker.partnering.delivery import deliver_pending
+from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.partnering.webhooks import MAX_ATTEMPTS, deliver_webhooks
 from matchmaker.settings import Settings
@@ -34,6 +34,7 @@ from tests.matchmaker.partnering.smtp import (
     loopback_sender,
     smtp_server,
 )
+from tests.postgres import free_port
 from tests.servers import ADMIN_TOKEN
 
 PAGE = "/ui/admin/outbox"
@@ -122,21 +123,22 @@ def test_an_administrator_sees_what_waits_what_fails_and_when_mail_last_went(
         r"5 e-mails wait to be sent; the oldest was written (less than a minute|1 minute) ago",
         words,
     ), words
-    assert "2 e-mails failed and are being retried." in words
+    assert "Of these, 2 failed and are being retried." in words
     assert re.search(r"The last e-mail was sent (less than a minute|1 minute) ago", words)
     assert "Showing 1\N{EN DASH}2 of 2 e-mails" in words
     assert words.count("Clinic of Refused Mail") == 2
     assert "(address withheld)" in words
+    assert words.count("The mail server refused the recipient's address.") == 2
     assert "550, b'5.1.1 No such user here'" in words
     assert "Request received" in words
     # The webhooks' section.
     assert "2 webhook deliveries wait to be sent" not in words  # one is given up
     assert "1 webhook delivery waits to be sent" in words
-    assert "1 webhook delivery failed and is being retried." in words
+    assert "Of these, 1 failed and is being retried." in words
     assert "1 webhook delivery was given up after the last attempt." in words
     assert "No webhook delivery has been answered yet." in words
     assert "Showing 1\N{EN DASH}2 of 2 webhook deliveries" in words
-    assert words.count("HTTP 503") == 2
+    assert words.count("The webhook answered HTTP 503, not a success. HTTP 503") == 2
     assert "none: given up" in words
     # Nothing of what a message says nor where it goes.
     for private in ("@", "Secret subject", "Private body", "someone", "team@lab", "clinic.example"):
@@ -160,6 +162,7 @@ def test_the_api_answers_the_same_figures_and_says_when_e_mail_is_configured(
     assert failing["attempts"] == 1
     assert "@" not in failing["last_error"]
     assert "(address withheld)" in failing["last_error"]
+    assert failing["reason"] == "The mail server refused the recipient's address."
     assert (hooks["waiting"], hooks["retrying"], hooks["given_up"]) == (1, 1, 1)
     assert hooks["last_sent_at"] is None
     assert [item["next_attempt_at"] is None for item in hooks["failing"]["items"]] == [True]
@@ -256,4 +259,21 @@ def test_the_oldest_waiting_e_mail_is_aged_in_words(client: TestClient, engine: 
         )
     assert "1 e-mail waits to be sent; the oldest was written 3 hours ago" in _text(
         client.get(PANEL).text
+    )
+
+
+def test_a_mail_server_that_cannot_be_reached_is_said_so(
+    client: TestClient, engine: Engine
+) -> None:
+    """A pass against a port nothing listens on: the e-mail is retried, the reason says the
+    server refused the connection and asks whether it runs at that port."""
+    with db.session_scope(db.for_writing(engine)) as session:
+        lab = _organisation(session, "Lab", "team@lab.example")
+        _enqueue(session, lab, 0)
+    sender = SmtpSender(SmtpServer("127.0.0.1", free_port(), None, None, implicit_tls=False))
+    assert deliver_pending(engine, send=sender, mail_from="mm@example.org").failed == 1
+    [failing] = client.get("/admin/outbox").json()["emails"]["failing"]["items"]
+    assert failing["last_error"].startswith("ConnectionRefusedError: ")
+    assert failing["reason"] == (
+        "The mail server refused the connection: is it running, at that port?"
     )
