@@ -208,3 +208,13 @@ def say_moment(moment: datetime) -> str:
     one is read as UTC, as the database stores it)."""
     moment = as_utc(moment).astimezone(UTC)
     return f"{say_date(moment.date())}, {moment:%H:%M} UTC"
+
+
+def say_age(since: datetime, now: datetime) -> str:
+    """How long ago a moment was, in its largest whole unit: "less than a minute", "1 minute",
+    "5 hours", "3 days"."""
+    seconds = max(int((as_utc(now) - as_utc(since)).total_seconds()), 0)
+    for unit, length in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= length:
+            return plural(seconds // length, unit)
+    return "less than a minute"

@@ -16,7 +16,7 @@ from pydantic.json_schema import JsonDict
 from sqlalchemy import DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.common import IDS_NEVER_REUSED, UtcDatetime, reference, utc_now
+from models.common import IDS_NEVER_REUSED, Page, UtcDatetime, reference, utc_now
 
 MAX_URL = 2_000
 
@@ -210,3 +210,101 @@ class WebhookDeliveryPublic(BaseModel):
         description="When it is tried next, while pending; null once delivered or given up."
     )
     delivered_at: UtcDatetime | None = PydanticField(description="When a 2xx answer came.")
+
+
+# The administrator's view of the outbox (GET /admin/outbox, /ui/admin/outbox): figures and
+# the deliveries being retried, never an address, a subject or a body (they are personal data).
+
+_FAILING_EXAMPLE: JsonDict = {
+    "id": 311,
+    "event": "request_received",
+    "organisation_id": 45,
+    "organisation_name": "Leiden University Medical Center",
+    "attempts": 3,
+    "last_error": "SMTPRecipientsRefused: {'(address withheld)': (550, b'No such user')}",
+    "reason": "The mail server refused the recipient's address.",
+    "next_attempt_at": "2026-12-06T09:07:00Z",
+}
+_OUTBOX_EXAMPLE: JsonDict = {
+    "email_configured": True,
+    "emails": {
+        "waiting": 4,
+        "oldest_waiting_at": "2026-12-06T09:00:00Z",
+        "retrying": 1,
+        "given_up": 0,
+        "last_sent_at": "2026-12-06T08:58:12Z",
+        "failing": {"items": [_FAILING_EXAMPLE], "total": 1, "limit": 25, "offset": 0},
+    },
+    "webhooks": {
+        "waiting": 0,
+        "oldest_waiting_at": None,
+        "retrying": 0,
+        "given_up": 0,
+        "last_sent_at": None,
+        "failing": {"items": [], "total": 0, "limit": 25, "offset": 0},
+    },
+}
+
+
+class FailingDelivery(BaseModel):
+    """A notification whose last attempt failed: what it reports and to whom, never where it
+    goes nor what it says."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_FAILING_EXAMPLE]})
+
+    id: int = PydanticField(description="The outbox message's id, or the webhook delivery's.")
+    event: str = PydanticField(description="What it reports (`request_received`, ...).")
+    organisation_id: int = PydanticField(description="The organisation it is for.")
+    organisation_name: str | None = PydanticField(
+        description="That organisation's name; null when its profile is gone."
+    )
+    attempts: int = PydanticField(description="How many times it was tried.", ge=0)
+    last_error: str = PydanticField(
+        description="Why the last attempt failed, as the error said it, with every e-mail "
+        "address in it withheld."
+    )
+    reason: str = PydanticField(
+        description='What that error means, in words ("The mail server refused the '
+        'connection: is it running, at that port?").'
+    )
+    next_attempt_at: UtcDatetime | None = PydanticField(
+        description="When it is tried next (UTC); null once given up."
+    )
+
+
+class QueueFigures(BaseModel):
+    """How one way of delivering notifications (e-mail, webhooks) is doing."""
+
+    waiting: int = PydanticField(description="How many wait to be sent, due or retried.", ge=0)
+    oldest_waiting_at: UtcDatetime | None = PydanticField(
+        description="When the oldest of those was written (UTC); null when none waits."
+    )
+    retrying: int = PydanticField(
+        description="How many of those failed at their last attempt and are retried later.",
+        ge=0,
+    )
+    given_up: int = PydanticField(
+        description="How many were given up after their last attempt (webhooks only: an "
+        "e-mail is retried until it goes, so 0 for e-mail).",
+        ge=0,
+    )
+    last_sent_at: UtcDatetime | None = PydanticField(
+        description="When the last one went out (the mail server took it, or the webhook "
+        "answered 2xx), UTC; null when none has."
+    )
+    failing: Page[FailingDelivery] = PydanticField(
+        description="The ones being retried or given up, oldest first."
+    )
+
+
+class OutboxReport(BaseModel):
+    """What the service's notifications are doing, for an administrator."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_OUTBOX_EXAMPLE]})
+
+    email_configured: bool = PydanticField(
+        description="Whether MATCHMAKER_SMTP_URL is set; when it is not, e-mail waits in the "
+        "outbox and nothing is sent."
+    )
+    emails: QueueFigures = PydanticField(description="Notification e-mails.")
+    webhooks: QueueFigures = PydanticField(description="Deliveries to organisations' webhooks.")

@@ -61,6 +61,7 @@ NOT_FOR_AN_ORGANISATION = (
     "list_claims",
     "confirm_claim",
     "create_country_status",
+    "read_outbox",
     "create_key",
     "list_keys",
     "merge_organisations",

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import (
@@ -15,19 +15,22 @@ from api.deps import (
     Offset,
     ProfileContext,
     SessionDep,
+    SettingsDep,
     WriterDep,
     paginated,
 )
 from api.errors import problem_responses
 from api.openapi import PUBLIC, answer_example, security
 from matchmaker import export, keys, rules
+from matchmaker.auth import require_role
 from matchmaker.matching.service import request_refit
+from matchmaker.partnering.outbox import outbox_report
 from models import examples as ex
 from models.apikey import IssuedKey, KeyCreate, KeyPublic, KeyRole, OrganisationKeyCreate
-from models.common import Page, utc_now
+from models.common import MAX_ID, Page, utc_now
 from models.consortium import ConsortiumPublic, Membership
 from models.matching import RefitStarted
-from models.notifications import NotificationPreferences, WebhookPublic
+from models.notifications import NotificationPreferences, OutboxReport, WebhookPublic
 from models.organisation import OrganisationPrivate
 from models.partnering import BlockPublic, Inbox, NotificationPublic, PartnerRequestPublic
 from models.rules import CountryStatusCreate, CountryStatusPublic
@@ -204,6 +207,38 @@ def export_organisation(
 def refit_index(matching: MatchingDep, actor: ActorDep) -> RefitStarted:
     """Refit the matching vocabulary in the background (admin key); readers keep the old index."""
     return RefitStarted(started=request_refit(matching, actor=actor))
+
+
+@router.get(
+    "/admin/outbox",
+    openapi_extra=security(KeyRole.admin),
+    response_model=OutboxReport,
+    responses=problem_responses(401, 403, 422),
+)
+def read_outbox(
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    limit: Limit = 25,
+    offset: Offset = 0,
+    webhook_offset: Annotated[
+        int,
+        Query(ge=0, le=MAX_ID, description="How many failing webhook deliveries to skip."),
+    ] = 0,
+) -> OutboxReport:
+    """What the service's notifications are doing (admin key): how many e-mails and webhook
+    deliveries wait and since when, how many failed and are retried (`limit` of them from
+    `offset`, and of the webhook deliveries from `webhook_offset`, oldest first, each with its
+    error but never an address, a subject or a body), when the last went out, and whether
+    e-mail is configured at all (without MATCHMAKER_SMTP_URL it waits)."""
+    require_role(actor, ())
+    return outbox_report(
+        session,
+        email_configured=settings.smtp_url is not None,
+        limit=limit,
+        offset=offset,
+        webhook_offset=webhook_offset,
+    )
 
 
 @router.get(

@@ -15,6 +15,7 @@ from api.web import (
     country_statuses,
     drafts,
     organisations,
+    outbox,
     pages,
     partnering,
     saved_searches,
@@ -32,6 +33,7 @@ router.include_router(partnering.router)
 router.include_router(saved_searches.router)
 router.include_router(trust.router)
 router.include_router(country_statuses.router)
+router.include_router(outbox.router)
 
 
 def static_files() -> StaticFiles:

@@ -129,14 +129,19 @@ class Pager:
     next_url: str | None
 
 
-def pager_for(path: str, params: dict[str, str], *, page: int, total: int) -> Pager:
+def pager_for(
+    path: str, params: dict[str, str], *, page: int, total: int, param: str = "page"
+) -> Pager:
+    """Where page `page` of `total` items starts, and the links to its neighbours: `path` with
+    `params` (those set) and the page number as `param` (a page holding two lists names each
+    list's page apart)."""
     pages = max(1, -(-total // PER_PAGE))
     page = min(page, pages)
 
     def link(number: int) -> str:
         query = {key: value for key, value in params.items() if value}
         if number > 1:
-            query["page"] = str(number)
+            query[param] = str(number)
         return f"{path}?{urlencode(query)}" if query else path
 
     return Pager(

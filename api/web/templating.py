@@ -24,7 +24,9 @@ from matchmaker.wording import (
     percent,
     plural,
     possessive,
+    say_age,
     say_date,
+    say_moment,
     stakeholder_label,
     stakeholder_noun,
 )
@@ -111,6 +113,8 @@ def _environment() -> jinja2.Environment:
     environment.tests["fitting_none"] = fitting_none
     environment.globals["close_fit_line"] = percent(CLOSE_FIT)
     environment.globals["plural"] = plural
+    environment.globals["say_moment"] = say_moment
+    environment.globals["say_age"] = say_age
     environment.globals["verified_only_types"] = verified_only_types
     environment.globals["static_url"] = STATIC_URL
     environment.globals["stakeholder_types"] = [

@@ -44,7 +44,7 @@ from sqlalchemy import Engine, exists, or_, select
 from sqlmodel import Session, col
 
 from matchmaker.db import BackgroundWriter, first_claimed
-from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS, Event
+from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS, Event, withheld
 from matchmaker.partnering.preferences import ensure_preference, unsubscribe_link
 from matchmaker.repository import stored_id
 from matchmaker.settings import check_smtp_url
@@ -436,13 +436,14 @@ def _sent(send: Sender, email: EmailMessage) -> smtplib.SMTPException | OSError 
         send(email)
     except (smtplib.SMTPException, OSError) as failure:
         # The server named, so that an operator sees which setting to check; the recipient's
-        # address is personal data and stays out of the log.
+        # address is personal data and stays out of the log (a refused recipient's error
+        # names it: withheld).
         server = send.server if isinstance(send, SmtpSender) else None
         logger.warning(
             "Could not send %s%s: %s; it stays in the outbox and is tried again at a later pass.",
             email["Message-ID"],
             f" through the SMTP server {server.host}:{server.port}" if server else "",
-            failure,
+            withheld(str(failure)),
         )
         return failure
     return None

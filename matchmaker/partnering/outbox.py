@@ -2,19 +2,30 @@
 
 A change and its notification commit together or not at all, so no event is lost and none is
 sent for a change that was rolled back. `matchmaker.partnering.delivery` sends them by e-mail,
-`matchmaker.partnering.webhooks` to the organisation's webhooks.
+`matchmaker.partnering.webhooks` to the organisation's webhooks. `outbox_report` says to an
+administrator how both are doing, in figures and the failing, never a message's address, subject
+or body.
 """
 
 import re
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlmodel import Session, col
 
-from models.notifications import Webhook, WebhookDelivery
+from models.common import Page
+from models.notifications import (
+    FailingDelivery,
+    OutboxReport,
+    QueueFigures,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+)
+from models.organisation import Organisation
 from models.partnering import AboutIds, NotificationPublic, OutboxMessage, OutboxStatus
 
 
@@ -53,6 +64,11 @@ _ADDRESS = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 WITHHELD_ADDRESS = "(address withheld)"
 
 
+def withheld(text: str) -> str:
+    """Text with every e-mail address in it withheld (a refused recipient's, in an error)."""
+    return _ADDRESS.sub(WITHHELD_ADDRESS, text)
+
+
 def exported_notifications(session: Session, *, organisation_id: int) -> list[NotificationPublic]:
     """The notifications queued or sent to an organisation, oldest first, as its export shows
     them: no one-time link's text (even before it is sent) and no e-mail address."""
@@ -65,10 +81,8 @@ def exported_notifications(session: Session, *, organisation_id: int) -> list[No
         NotificationPublic(
             message_id=message.message_id,
             event=message.event,
-            subject=_ADDRESS.sub(WITHHELD_ADDRESS, message.subject),
-            body=REDACTED_BODY
-            if message.event in REDACTED_EVENTS
-            else _ADDRESS.sub(WITHHELD_ADDRESS, message.body),
+            subject=withheld(message.subject),
+            body=REDACTED_BODY if message.event in REDACTED_EVENTS else withheld(message.body),
             status=OutboxStatus(message.status),
             attempts=message.attempts,
             created_at=message.created_at,
@@ -206,3 +220,170 @@ def waiting(session: Session) -> int:
     operator asking whether one went out."""
     statement = select(func.count()).where(col(OutboxMessage.status) == OutboxStatus.pending)
     return int(session.scalar(statement) or 0)
+
+
+# A stored error (`delivery.failure_text`: "<type>: <text>", or "HTTP <status>" from a webhook)
+# in words, by its type: what an administrator can check. {peer} is "mail server" or "webhook".
+_FAILURE_WORDS = {
+    "SMTPRecipientsRefused": "The mail server refused the recipient's address.",
+    "SMTPSenderRefused": "The mail server refused the sender's address (MATCHMAKER_MAIL_FROM).",
+    "SMTPDataError": "The mail server refused the message.",
+    "SMTPAuthenticationError": "The mail server refused the login in MATCHMAKER_SMTP_URL.",
+    "SMTPNotSupportedError": "The mail server does not support what sending needs.",
+    "SMTPServerDisconnected": "The mail server closed the connection.",
+    "SSLError": "The secure connection to the {peer} failed.",
+    "SSLCertVerificationError": "The {peer}'s certificate could not be verified.",
+    "ConnectionRefusedError": "The {peer} refused the connection: is it running, at that port?",
+    "ConnectError": "The {peer} could not be reached.",
+    "gaierror": "The {peer}'s host name could not be found.",
+    "TimeoutError": "The {peer} did not answer in time.",
+    "ConnectTimeout": "The {peer} did not answer in time.",
+    "ReadTimeout": "The {peer} did not answer in time.",
+    "WriteTimeout": "The {peer} did not answer in time.",
+    "UnsafeAddress": "The webhook's address leads somewhere the service must not call.",
+}
+
+
+def failure_in_words(error: str, *, peer: str) -> str:
+    """What a stored error means, in words, for the `peer` it came from ("mail server",
+    "webhook"); the error itself is shown beside it."""
+    if error.startswith("HTTP "):
+        return f"The webhook answered {error}, not a success."
+    kind = error.split(":", 1)[0].strip()
+    if kind in _FAILURE_WORDS:
+        return _FAILURE_WORDS[kind].format(peer=peer)
+    if kind in {"OSError", "ConnectionResetError", "SMTPConnectError", "RemoteProtocolError"}:
+        return f"The connection to the {peer} failed."
+    return "The last attempt failed."
+
+
+def _failing_page(
+    statement: Select[*tuple[Any, ...]], session: Session, *, limit: int, offset: int, peer: str
+) -> Page[FailingDelivery]:
+    """A page of the failing deliveries `statement` selects (id, event, organisation id and
+    name, attempts, last error, next attempt, and for a webhook's its status), and how many
+    there are in all: two queries."""
+    total = int(
+        session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    )
+    rows = session.execute(statement.limit(limit).offset(offset))
+    items = [
+        FailingDelivery(
+            id=row.id,
+            event=row.event,
+            organisation_id=row.organisation_id,
+            organisation_name=row.name,
+            attempts=row.attempts,
+            last_error=withheld(row.last_error or "No error was recorded."),
+            reason=failure_in_words(row.last_error or "", peer=peer),
+            # Given up: never tried again.
+            next_attempt_at=None
+            if row._mapping.get("status") == WebhookDeliveryStatus.failed.value
+            else row.next_attempt_at,
+        )
+        for row in rows
+    ]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def email_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
+    """How notification e-mail is doing: how many wait and since when, how many failed and are
+    retried (a page of them, oldest first, with their errors but no address, subject or body),
+    and when the last went out. Four queries, however many messages."""
+    pending = col(OutboxMessage.status) == OutboxStatus.pending.value
+    waiting_count, oldest = session.execute(
+        select(func.count(), func.min(col(OutboxMessage.created_at))).where(pending)
+    ).one()
+    retried: ColumnElement[bool] = pending & col(OutboxMessage.last_error).is_not(None)
+    failing = (
+        select(
+            col(OutboxMessage.id),
+            col(OutboxMessage.event),
+            col(OutboxMessage.organisation_id),
+            col(Organisation.name),
+            col(OutboxMessage.attempts),
+            col(OutboxMessage.last_error),
+            col(OutboxMessage.next_attempt_at),
+        )
+        .outerjoin(Organisation, col(Organisation.id) == col(OutboxMessage.organisation_id))
+        .where(retried)
+        .order_by(col(OutboxMessage.id))
+    )
+    page = _failing_page(failing, session, limit=limit, offset=offset, peer="mail server")
+    last_sent = session.scalar(
+        select(func.max(col(OutboxMessage.sent_at))).where(
+            col(OutboxMessage.status) == OutboxStatus.sent.value
+        )
+    )
+    return QueueFigures(
+        waiting=int(waiting_count or 0),
+        oldest_waiting_at=oldest,
+        retrying=page.total,
+        given_up=0,
+        last_sent_at=last_sent,
+        failing=page,
+    )
+
+
+def webhook_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
+    """How webhook deliveries are doing, as `email_figures` says it of e-mail, with those given
+    up after their last attempt among the failing. Four queries, however many deliveries."""
+    status = col(WebhookDelivery.status)
+    pending = status == WebhookDeliveryStatus.pending.value
+    given_up = status == WebhookDeliveryStatus.failed.value
+    waiting_count, oldest, retrying, gone = session.execute(
+        select(
+            func.count().filter(pending),
+            func.min(col(WebhookDelivery.created_at)).filter(pending),
+            func.count().filter(pending & col(WebhookDelivery.last_error).is_not(None)),
+            func.count().filter(given_up),
+        ).where(status != WebhookDeliveryStatus.delivered.value)
+    ).one()
+    failing = (
+        select(
+            col(WebhookDelivery.id),
+            col(OutboxMessage.event),
+            col(Webhook.organisation_id),
+            col(Organisation.name),
+            col(WebhookDelivery.attempts),
+            col(WebhookDelivery.last_error),
+            col(WebhookDelivery.next_attempt_at),
+            status,
+        )
+        .join(OutboxMessage, col(OutboxMessage.id) == col(WebhookDelivery.outbox_message_id))
+        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+        .outerjoin(Organisation, col(Organisation.id) == col(Webhook.organisation_id))
+        .where((pending & col(WebhookDelivery.last_error).is_not(None)) | given_up)
+        .order_by(col(WebhookDelivery.id))
+    )
+    page = _failing_page(failing, session, limit=limit, offset=offset, peer="webhook")
+    last_sent = session.scalar(
+        select(func.max(col(WebhookDelivery.delivered_at))).where(
+            status == WebhookDeliveryStatus.delivered.value
+        )
+    )
+    return QueueFigures(
+        waiting=int(waiting_count or 0),
+        oldest_waiting_at=oldest,
+        retrying=int(retrying or 0),
+        given_up=int(gone or 0),
+        last_sent_at=last_sent,
+        failing=page,
+    )
+
+
+def outbox_report(
+    session: Session,
+    *,
+    email_configured: bool,
+    limit: int,
+    offset: int = 0,
+    webhook_offset: int = 0,
+) -> OutboxReport:
+    """What the service's notifications are doing, for an administrator: e-mail's figures and
+    webhooks', each with a page of the failing (from `offset` and `webhook_offset`)."""
+    return OutboxReport(
+        email_configured=email_configured,
+        emails=email_figures(session, limit=limit, offset=offset),
+        webhooks=webhook_figures(session, limit=limit, offset=webhook_offset),
+    )

@@ -36,6 +36,7 @@ from models.consortium import (
     RuleCheck,
 )
 from models.matching import CallMatch, RefitStarted, Suggestion
+from models.notifications import OutboxReport
 from models.organisation import OrganisationCreated, OrganisationPrivate, OrganisationPublic
 from models.rules import CountryStatusPublic
 from tests.factories import create_call
@@ -175,6 +176,7 @@ def test_public_reads_answer_without_a_key(anonymous: TestClient, client: TestCl
         (Programmes, examples.PROGRAMMES),
         (Health, examples.HEALTH),
         (Problem, examples.PROBLEM),
+        (OutboxReport, OutboxReport.model_json_schema()["examples"][0]),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else "",
 )

@@ -118,6 +118,8 @@ def audited_pages(audit: dict[str, Any], *, signed_in: bool) -> list[str]:
         f"/ui/organisations/{organisation}/claim",
         "/ui/calls/999999",
         "/ui/expertise?q=tumour+microenvironment&stakeholder_type=academia",
+        # An administrator's page, as others see it: what it says instead of the figures.
+        "/ui/admin/outbox",
     ]
     if signed_in:
         pages += [f"/ui/consortia/{audit['draft']['id']}", f"/ui/organisations/{organisation}/edit"]

@@ -5,6 +5,7 @@ a partner request, start a draft) and called it "another organisation"; an admin
 made a claim for an organisation was told that "an administrator will confirm it".
 """
 
+import re
 from typing import Any
 
 import httpx
@@ -163,9 +164,10 @@ def test_an_administrator_confirms_the_claim_it_made_on_the_page(
 def test_an_administrator_confirms_and_refuses_claims_from_the_claims_page(
     page: Any, server: httpx.Client, scene: dict[str, Any]
 ) -> None:
-    """The administrator's menu leads to the claims waiting (and has no Inbox: its key acts
-    for no organisation); "Refuse" withdraws one, "Confirm", asked first since it cannot be
-    undone, merges the record into the claiming profile; both leave the list."""
+    """The administrator's menu leads to the claims waiting, their count beside "Claims" (and
+    has no Inbox: its key acts for no organisation); "Refuse" withdraws one, "Confirm", asked
+    first since it cannot be undone, merges the record into the claiming profile; both leave
+    the list and the count, which is gone once none waits."""
     sme = scene["sme"]
     found = server.get("/organisations", params={"q": "universitat", "limit": 2}).json()
     claims = [
@@ -181,13 +183,18 @@ def test_an_administrator_confirms_and_refuses_claims_from_the_claims_page(
     sign_in(page, ADMIN_TOKEN, "an administrator")
     menu = page.get_by_role("navigation", name="Main")
     expect(menu.get_by_role("link", name="Inbox")).to_be_hidden()
-    menu.get_by_role("link", name="Claims").click()
+    claims_link = menu.locator("[data-claims-link]")
+    badge = claims_link.locator("[data-claims-waiting]")
+    expect(badge).to_have_text("2")
+    expect(claims_link).to_have_accessible_name("Claims, 2 waiting for an administrator")
+    claims_link.click()
     rows = page.locator("#claims-panel tbody tr")
     expect(rows).to_have_count(2)
     page.once("dialog", lambda dialog: dialog.accept())
     rows.nth(0).get_by_role("button", name="Refuse").click()
     expect(page.locator("#status")).to_have_text("Claim refused.")
     expect(rows).to_have_count(1)
+    expect(claims_link).to_have_accessible_name("Claims, 1 waiting for an administrator")
     asked: list[str] = []
     answer_next_dialog(page, asked, accept=False)
     rows.nth(0).get_by_role("button", name="Confirm").click()
@@ -200,6 +207,14 @@ def test_an_administrator_confirms_and_refuses_claims_from_the_claims_page(
         "Claim confirmed: its record is now part of Neuromuscular Wearables ApS."
     )
     expect(page.locator("#claims-panel")).to_contain_text("No claim is waiting.")
+    expect(badge).to_be_hidden()
+    expect(claims_link).to_have_accessible_name("Claims")
+    # Another admin page: its figures load with the administrator's key, and no count.
+    page.goto("/ui/admin/outbox")
+    page.wait_for_function(SETTLED)
+    expect(page.locator("#outbox-panel")).to_contain_text("No webhook delivery was given up.")
+    expect(badge).to_be_hidden()
+    expect(claims_link).not_to_have_attribute("aria-label", re.compile("."))
     statuses = {
         claim["id"]: claim["status"]
         for claim in server.get(f"/organisations/{sme['id']}/claims").json()["items"]

@@ -270,7 +270,46 @@
       }
     });
     showWaiting(who);
+    showClaimsWaiting(who);
     return who;
+  }
+
+  // A menu link's count of what waits: its badge shows the number and its name says it to a
+  // screen reader ("Inbox, 2 waiting for your answer"); neither says anything when none waits.
+  function showMenuCount(links, badgeSelector, waiting, name) {
+    links.forEach(function (link) {
+      var badge = link.querySelector(badgeSelector);
+      badge.textContent = waiting ? String(waiting) : "";
+      badge.hidden = !waiting;
+      if (waiting) {
+        link.setAttribute("aria-label", name(waiting));
+      } else {
+        link.removeAttribute("aria-label");
+      }
+      link.removeAttribute("aria-busy");
+    });
+  }
+
+  // One small request for a menu's count: `count` reads it from the answer; a refusal or a
+  // failure counts none, and an answer that comes after the tab signed out is dropped.
+  function askMenuCount(links, url, count, show) {
+    var key = currentKey();
+    links.forEach(function (link) {
+      link.setAttribute("aria-busy", "true");
+    });
+    request("GET", url)
+      .then(function (response) {
+        return response.ok ? response.json().then(count) : 0;
+      })
+      .catch(function () {
+        return 0;
+      })
+      .then(function (waiting) {
+        // Signed out meanwhile, the menu was cleared then: this answer is no longer the tab's.
+        if (currentKey() === key) {
+          show(waiting);
+        }
+      });
   }
 
   // The menu's "Inbox" says how many requests wait for the organisation's answer: one small
@@ -279,39 +318,36 @@
   function showWaiting(who) {
     var links = document.querySelectorAll("[data-inbox-link]");
     function show(waiting) {
-      links.forEach(function (link) {
-        var badge = link.querySelector("[data-inbox-waiting]");
-        badge.textContent = waiting ? String(waiting) : "";
-        badge.hidden = !waiting;
-        if (waiting) {
-          link.setAttribute("aria-label", "Inbox, " + waiting + " waiting for your answer");
-        } else {
-          link.removeAttribute("aria-label");
-        }
-        link.removeAttribute("aria-busy");
+      showMenuCount(links, "[data-inbox-waiting]", waiting, function (count) {
+        return "Inbox, " + count + " waiting for your answer";
       });
     }
     if (!links.length || !who || !who.organisation_id) {
       show(0);
       return;
     }
-    var key = currentKey();
-    links.forEach(function (link) {
-      link.setAttribute("aria-busy", "true");
-    });
-    request("GET", "/inbox/waiting")
-      .then(function (response) {
-        return response.ok ? response.json() : { waiting: 0 };
-      })
-      .catch(function () {
-        return { waiting: 0 };
-      })
-      .then(function (answer) {
-        // Signed out meanwhile, the menu was cleared then: this answer is no longer the tab's.
-        if (currentKey() === key) {
-          show(answer.waiting);
-        }
+    askMenuCount(links, "/inbox/waiting", function (answer) {
+      return answer.waiting;
+    }, show);
+  }
+
+  // The administrator's "Claims" says how many claims wait for an administrator: the total of
+  // one small request (GET /admin/claims?status=pending&limit=1) a page, none for other keys;
+  // the claims page asks again after each claim confirmed or refused.
+  function showClaimsWaiting(who) {
+    var links = document.querySelectorAll("[data-claims-link]");
+    function show(waiting) {
+      showMenuCount(links, "[data-claims-waiting]", waiting, function (count) {
+        return "Claims, " + count + " waiting for an administrator";
       });
+    }
+    if (!links.length || !who || who.role !== "admin") {
+      show(0);
+      return;
+    }
+    askMenuCount(links, "/admin/claims?status=pending&limit=1", function (answer) {
+      return answer.total;
+    }, show);
   }
 
   // Private fragments (drafts) are rendered by the server for the key in the header.
@@ -1659,6 +1695,7 @@
               if (panel && problem.status === 409) {
                 // The claim was closed meanwhile: the list is read again, without it.
                 loadFragment(panel);
+                showClaimsWaiting(currentWho());
               }
             });
           }
@@ -1669,6 +1706,7 @@
             }
             announce(confirming ? "Claim confirmed: its record is now part of " + body.name + "." : "Claim refused.", "ok");
             loadFragment(panel);
+            showClaimsWaiting(currentWho());
           });
         })
         .catch(function () {

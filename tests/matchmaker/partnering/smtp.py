@@ -65,6 +65,24 @@ class Recorder:
             time.sleep(0.02)
 
 
+class RefusingRecorder(Recorder):
+    """A Recorder whose server refuses one recipient (550 No such user, naming no address) and
+    takes the rest: SMTPRecipientsRefused at the client, whose text names the address."""
+
+    def __init__(self, refused: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.refused = refused
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        """Refuse `refused`; take any other recipient."""
+        if address == self.refused:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
 class Credentials:
     """An aiosmtpd authenticator accepting one user name and password."""
 

@@ -36,7 +36,7 @@ from matchmaker.partnering.outbox import Event, enqueue
 from models.common import StakeholderType, utc_now
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
-from tests.matchmaker.partnering.smtp import Credentials, Recorder, smtp_server
+from tests.matchmaker.partnering.smtp import Credentials, Recorder, RefusingRecorder, smtp_server
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -274,6 +274,29 @@ def test_unreachable_server_leaves_messages_for_a_later_pass(
             select(col(OutboxMessage.attempts)).order_by(col(OutboxMessage.id))
         ).all()
     assert attempts == [2, 1]
+
+
+def test_a_refused_recipient_is_retried_and_its_address_stays_out_of_the_log(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server that refuses the recipient (550): the message stays pending, the next one goes
+    out, and the warning, whose error would name the refused address, withholds it."""
+    seed(engine, 1, address="nobody@clinic.example")
+    seed(engine, 1, address="team@lab.example")
+    recorder = RefusingRecorder("nobody@clinic.example")
+    with (
+        smtp_server(recorder) as port,
+        caplog.at_level(logging.WARNING, logger="matchmaker.partnering.delivery"),
+    ):
+        sender = SmtpSender(local(port))
+        done = deliver_pending(engine, send=sender, mail_from="a@b.example")
+        sender.close()
+    assert (done.sent, done.failed) == (1, 1)
+    assert statuses(engine) == ["pending", "sent"]
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert "(address withheld)" in warning
+    assert "No such user here" in warning
+    assert "clinic.example" not in warning
 
 
 def _closed_port() -> int:
