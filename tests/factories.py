@@ -1,11 +1,14 @@
 """Plain keyword-only factories with realistic defaults."""
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+
+from models.common import utc_today
 
 
 def organisation_payload(**overrides: Any) -> dict[str, Any]:
@@ -136,3 +139,20 @@ def publish(party: Party, call_id: int, **overrides: Any) -> dict[str, Any]:
 def interest(party: Party, request_id: int, message: str = "We would like to join.") -> Any:
     """Express interest in a partner request as `party`."""
     return party.client.post(f"/partner-requests/{request_id}/interest", json={"message": message})
+
+
+def liver_screening_call(client: httpx.Client) -> dict[str, Any]:
+    """An open call on liver disease screening, its deadline 90 days away."""
+    return create_call(
+        client,
+        identifier="IHI-2027-01-01",
+        title="Liver disease screening",
+        description="Early detection of liver disease in primary care.",
+        opening_date=None,
+        deadline=(utc_today() + timedelta(days=90)).isoformat(),
+    )
+
+
+def leiden_university(client: TestClient) -> Party:
+    """A university with a contact address, registered through the API."""
+    return Party(client, name="Leiden University", contact_email="partnering@leiden.example")

@@ -22,13 +22,12 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Engine, String, cast, exists, literal, select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from matchmaker.countries import country_name
 from matchmaker.db import for_writing, session_scope
 from matchmaker.partnering.contacts import RECEIVED, about_call, inbox_link, request_ids
-from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, web_page
+from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, web_page, written_once
 from matchmaker.repository import stored_id
 from matchmaker.wording import say_date, say_moment
 from models.call import Call
@@ -143,15 +142,7 @@ def _write_due(
                 .order_by(col(ContactRequest.id))
                 .with_for_update()
             ).all()
-            chunk_written = 0
-            for request in requests:
-                try:
-                    # A savepoint: another worker's message for this request fails only itself.
-                    with session.begin_nested():
-                        write(session, request)
-                except IntegrityError:
-                    continue
-                chunk_written += 1
+            chunk_written = written_once(session, requests, lambda request: write(session, request))
         written += chunk_written
         if len(request_ids_due) < chunk or limit is not None or not chunk_written:
             return written

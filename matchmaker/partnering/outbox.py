@@ -9,11 +9,12 @@ or body.
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from models.common import Page
@@ -27,6 +28,8 @@ from models.notifications import (
 )
 from models.organisation import Organisation
 from models.partnering import AboutIds, NotificationPublic, OutboxMessage, OutboxStatus
+
+T = TypeVar("T")
 
 
 class Event(StrEnum):
@@ -181,6 +184,21 @@ def add_messages(session: Session, messages: list[OutboxMessage]) -> list[Outbox
         session.add_all(deliveries)
         session.flush()
     return messages
+
+
+def written_once(session: Session, items: Iterable[T], write: Callable[[T], None]) -> int:
+    """Write each item's message in a savepoint of its own and return how many were written:
+    a message another worker wrote first (its Message-ID is unique in the outbox) fails only
+    its own item."""
+    written = 0
+    for item in items:
+        try:
+            with session.begin_nested():
+                write(item)
+        except IntegrityError:
+            continue
+        written += 1
+    return written
 
 
 def enqueue(

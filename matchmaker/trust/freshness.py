@@ -14,15 +14,15 @@ by the page's script, can confirm (a forwarded or scanned mail confirms nothing)
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Engine, exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal, require_organisation
 from matchmaker.db import for_writing, session_scope
 from matchmaker.organisations import get_organisation
-from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, web_page
+from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, web_page, written_once
 from matchmaker.repository import ExpectedVersion, versioned_update
 from matchmaker.wording import say_date
 from models.change import Entity
@@ -133,6 +133,33 @@ def _reminder_body(
     )
 
 
+def _remind(
+    session: Session,
+    row: tuple[int, str, datetime],
+    *,
+    base_url: str,
+    stale_after_months: int,
+    now: datetime,
+) -> None:
+    """Enqueue the reminder to confirm one organisation's profile."""
+    organisation_id, name, confirmed_at = row
+    enqueue(
+        session,
+        organisation_id=organisation_id,
+        event=Event.confirm_reminder,
+        subject=f"Is the profile of {name} on matchmaker still current?",
+        body=_reminder_body(
+            name,
+            as_utc(confirmed_at),
+            link=confirm_page(base_url, organisation_id),
+            recovery=recovery_page(base_url, organisation_id),
+            stale_after_months=stale_after_months,
+            now=now,
+        ),
+        message_id=reminder_message_id(organisation_id, confirmed_at),
+    )
+
+
 def remind_owners(
     engine: Engine,
     *,
@@ -169,29 +196,15 @@ def remind_owners(
                 return written
         with session_scope(for_writing(engine)) as session:
             due = session.execute(statement).all()
-            chunk_written = 0
-            for organisation_id, name, confirmed_at in due:
-                try:
-                    # A savepoint: another worker's reminder for this period fails only itself.
-                    with session.begin_nested():
-                        enqueue(
-                            session,
-                            organisation_id=organisation_id,
-                            event=Event.confirm_reminder,
-                            subject=f"Is the profile of {name} on matchmaker still current?",
-                            body=_reminder_body(
-                                name,
-                                as_utc(confirmed_at),
-                                link=confirm_page(base_url, organisation_id),
-                                recovery=recovery_page(base_url, organisation_id),
-                                stale_after_months=stale_after_months,
-                                now=now,
-                            ),
-                            message_id=reminder_message_id(organisation_id, confirmed_at),
-                        )
-                except IntegrityError:
-                    continue
-                chunk_written += 1
+
+            remind = partial(
+                _remind,
+                session,
+                base_url=base_url,
+                stale_after_months=stale_after_months,
+                now=now,
+            )
+            chunk_written = written_once(session, due, remind)
         written += chunk_written
         if len(due) < chunk or limit is not None or not chunk_written:
             return written

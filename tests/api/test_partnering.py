@@ -14,7 +14,14 @@ from matchmaker.settings import Settings
 from matchmaker.wording import say_moment
 from models.common import utc_now, utc_today
 from models.partnering import ContactRequest, OutboxMessage
-from tests.factories import Party, create_call, interest, publish
+from tests.factories import (
+    Party,
+    create_call,
+    interest,
+    leiden_university,
+    liver_screening_call,
+    publish,
+)
 from tests.helpers import assert_problem, created, keyed, settings_for
 
 SOON = (utc_today() + timedelta(days=60)).isoformat()
@@ -30,20 +37,13 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def call(client: TestClient) -> dict[str, Any]:
     """An open call, its deadline 90 days away."""
-    return create_call(
-        client,
-        identifier="IHI-2027-01-01",
-        title="Liver disease screening",
-        description="Early detection of liver disease in primary care.",
-        opening_date=None,
-        deadline=LATER,
-    )
+    return liver_screening_call(client)
 
 
 @pytest.fixture
 def publisher(client: TestClient) -> Party:
     """A university looking for partners."""
-    return Party(client, name="Leiden University", contact_email="partnering@leiden.example")
+    return leiden_university(client)
 
 
 @pytest.fixture
