@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from api.main import create_app
@@ -164,7 +165,9 @@ def app_for(settings: Settings) -> FastAPI:
     """The app for these settings, made once per test process: an app holds no data between
     two starts (its lifespan opens the database and fits the indexes anew), and FastAPI builds
     each app's routes on its first requests, about 0.15 s of every test that made its own."""
-    key = settings.model_dump_json()
+    secrets = [v for v in settings.model_dump().values() if isinstance(v, SecretStr)]
+    # The JSON masks secrets: two admin tokens or SMTP addresses make two apps.
+    key = settings.model_dump_json() + repr([secret.get_secret_value() for secret in secrets])
     if key not in _apps:
         _apps[key] = create_app(settings)
     return _apps[key]

@@ -353,11 +353,17 @@
   // Private fragments (drafts) are rendered by the server for the key in the header.
   function loadFragment(container) {
     var url = container.getAttribute("data-fragment");
+    var key = currentKey();
     container.setAttribute("aria-busy", "true");
-    return request("GET", url, { accept: "text/html" })
+    return request("GET", url, { accept: "text/html", key: key })
       .then(function (response) {
         if (!response.ok) {
           return problemOf(response).then(function (problem) {
+            // Asked with a key this tab has replaced since (its owner replaced it while the
+            // fragment loaded): ask again with the new one rather than sign the tab out.
+            if (problem.status === 401 && key && currentKey() && key !== currentKey()) {
+              return loadFragment(container);
+            }
             showFragmentProblem(container, problem);
             return false;
           });
