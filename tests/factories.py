@@ -141,6 +141,10 @@ def interest(party: Party, request_id: int, message: str = "We would like to joi
     return party.client.post(f"/partner-requests/{request_id}/interest", json={"message": message})
 
 
+# Ninety days from today: the deadline of `liver_screening_call`.
+LATER = (utc_today() + timedelta(days=90)).isoformat()
+
+
 def liver_screening_call(client: httpx.Client) -> dict[str, Any]:
     """An open call on liver disease screening, its deadline 90 days away."""
     return create_call(
@@ -149,10 +153,22 @@ def liver_screening_call(client: httpx.Client) -> dict[str, Any]:
         title="Liver disease screening",
         description="Early detection of liver disease in primary care.",
         opening_date=None,
-        deadline=(utc_today() + timedelta(days=90)).isoformat(),
+        deadline=LATER,
     )
 
 
 def leiden_university(client: TestClient) -> Party:
     """A university with a contact address, registered through the API."""
     return Party(client, name="Leiden University", contact_email="partnering@leiden.example")
+
+
+def liver_patients(client: TestClient, **profile: Any) -> Party:
+    """A Belgian patient organisation with a contact address, and `profile`'s other fields."""
+    return Party(
+        client,
+        name="European Liver Patients",
+        stakeholder_type="patient_organisation",
+        country="BE",
+        contact_email="hello@liver-patients.example",
+        **profile,
+    )

@@ -15,17 +15,18 @@ from matchmaker.wording import say_moment
 from models.common import utc_now, utc_today
 from models.partnering import ContactRequest, OutboxMessage
 from tests.factories import (
+    LATER,
     Party,
     create_call,
     interest,
     leiden_university,
+    liver_patients,
     liver_screening_call,
     publish,
 )
 from tests.helpers import assert_problem, created, keyed, settings_for
 
 SOON = (utc_today() + timedelta(days=60)).isoformat()
-LATER = (utc_today() + timedelta(days=90)).isoformat()
 
 
 @pytest.fixture
@@ -49,15 +50,11 @@ def publisher(client: TestClient) -> Party:
 @pytest.fixture
 def patients(client: TestClient) -> Party:
     """A patient organisation that answers requests."""
-    return Party(
+    return liver_patients(
         client,
-        name="European Liver Patients",
-        stakeholder_type="patient_organisation",
-        country="BE",
         description="Patient panels and advocacy for people with liver disease.",
         keywords=["liver disease", "patient panels"],
         activities=[],
-        contact_email="hello@liver-patients.example",
     )
 
 

@@ -15,30 +15,21 @@ from sqlmodel import Session, col
 
 from matchmaker.partnering.expiry import announce_expired, message_id, remind_recipients
 from matchmaker.partnering.outbox import Event, enqueue
-from matchmaker.settings import Settings
 from matchmaker.wording import say_date, say_moment
-from models.common import as_utc, utc_today
+from models.common import as_utc
 from models.partnering import ContactRequest, OutboxMessage
 from tests.factories import (
     Party,
     interest,
     leiden_university,
+    liver_patients,
     liver_screening_call,
     publish,
 )
-from tests.helpers import settings_for
 from tests.matchmaker.partnering.smtp import Recorder, smtp_server, worker_pass
-
-LATER = (utc_today() + timedelta(days=90)).isoformat()
 
 BASE_URL = "https://matchmaker.example"
 EXPIRY_EVENTS = (Event.request_expiring.value, Event.request_expired.value)
-
-
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    """The test database, with no write rate limit."""
-    return settings_for(database_url)
 
 
 @pytest.fixture
@@ -56,13 +47,7 @@ def publisher(client: TestClient) -> Party:
 @pytest.fixture
 def patients(client: TestClient) -> Party:
     """A patient organisation that writes to others."""
-    return Party(
-        client,
-        name="European Liver Patients",
-        stakeholder_type="patient_organisation",
-        country="BE",
-        contact_email="hello@liver-patients.example",
-    )
+    return liver_patients(client)
 
 
 def write(sender: Party, recipient: Party, call_id: int, message: str = "Could we talk?") -> int:
