@@ -27,19 +27,26 @@ LOG_LINE = re.compile(
 
 
 def wait_until_healthy(base_url: str, process: subprocess.Popen[Any], *, seconds: float) -> None:
-    """Poll /health until it answers 200; fail if the process exits or time runs out."""
+    """Poll /health until it answers 200; fail if the process exits or time runs out.
+
+    One client for all the polls: each new client loads the system's certificates (tens of
+    milliseconds), and a server takes a second or two to start.
+    """
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if httpx.get(f"{base_url}/health", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not answer within {seconds} s")
-        time.sleep(0.1)
+    with httpx.Client(timeout=5) as client:
+        while not _healthy(client, f"{base_url}/health"):
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer within {seconds} s")
+            time.sleep(0.1)
+
+
+def _healthy(client: httpx.Client, url: str) -> bool:
+    try:
+        return client.get(url).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def stop(process: subprocess.Popen[Any], *, seconds: float = 30) -> None:

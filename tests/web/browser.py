@@ -38,15 +38,13 @@ SETTLED = (
 )
 
 
-def demo_database(path: Path, *, demo: bool = True) -> str:
-    """Create a migrated SQLite database at `path` holding the demo data (or, without `demo`,
-    nothing); return its URL."""
+def demo_database(path: Path) -> str:
+    """Create a migrated SQLite database at `path` holding the demo data; return its URL."""
     url = f"sqlite:///{path}"
     engine = db.create_db_engine(Settings(database_url=url))
     try:
         db.upgrade(engine)
-        if demo:
-            load_demo(engine)
+        load_demo(engine)
     finally:
         engine.dispose()
     return url

@@ -1,23 +1,47 @@
 """Browser fixtures: a real uvicorn serving the demo data, Debian's headless Chromium, and what
 the accessibility checks (test_accessibility, test_axe) sign in with and visit."""
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright import sync_api
 
+from matchmaker import db
+from matchmaker.importers.demo import load_demo
+from matchmaker.settings import Settings
 from tests.servers import uvicorn_server
-from tests.web.browser import DESKTOP, TIMEOUT_MS, demo_database, launch_chromium, watched_tab
+from tests.web.browser import DESKTOP, TIMEOUT_MS, launch_chromium, watched_tab
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated SQLite template with the demo data loaded, made once per test process:
+    each browser module gets a copy, where migrating and loading took seconds a module."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = db.create_db_engine(Settings(database_url=f"sqlite:///{path}"))
+    try:
+        load_demo(engine)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    return path
 
 
 @pytest.fixture(scope="module")
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URL of a migrated SQLite file holding the demo data, or nothing in a module that
-    sets ``DEMO_DATA = False``."""
+    """The URL of a migrated SQLite file of the module's own holding the demo data, or nothing
+    in a module that sets ``DEMO_DATA = False``."""
     demo = getattr(request.module, "DEMO_DATA", True)
-    return demo_database(tmp_path_factory.mktemp("e2e") / "e2e.db", demo=demo)
+    template = request.getfixturevalue("demo_template" if demo else "sqlite_template")
+    path = tmp_path_factory.mktemp("e2e") / "e2e.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="module")
