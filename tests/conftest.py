@@ -14,17 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from api.main import create_app
 from matchmaker import db
 from matchmaker.settings import Settings, get_settings
 from tests import postgres
 from tests.factories import create_organisation
-from tests.helpers import keyed, settings_for, sharing
+from tests.helpers import app_for, keyed, settings_for, sharing
 from tests.servers import ADMIN_TOKEN
 
 BACKENDS = [
@@ -54,13 +51,33 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `postgres` the tests that use the server directly (database_url's param has it),
-    and run the `slow` ones first: the processes sharing out the suite (pytest-xdist) then end
-    on short tests together, where a two-minute schemathesis run left last kept one of them
-    busy alone (each group keeps its order)."""
+    and order the suite for the processes sharing it out (`_shared_out`)."""
     for item in items:
         if "postgres_admin_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items[:] = _shared_out(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+
+
+def _shared_out(items: list[pytest.Item], processes: int) -> list[pytest.Item]:
+    """The tests in the order that lets `processes` end together: the `slow` ones first, where
+    a two-minute schemathesis run left last kept one process busy alone, and dealt out.
+
+    pytest-xdist's work stealing first hands each process an equal run of the list, then moves
+    tests from the end of a busy one's run to an idle one. With the slow tests all at the head
+    of the list, the first process got every one of them (70% of the suite's time) and the
+    others took its short tests; here each run begins with its share of the slow ones."""
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    fast = [item for item in items if item.get_closest_marker("slow") is None]
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for process in range(processes):
+        size = remaining // (processes - process)  # what xdist hands this process first
+        dealt = slow[process::processes]
+        taken = max(size - len(dealt), 0)
+        ordered += dealt + fast[:taken]
+        del fast[:taken]
+        remaining -= size
+    return ordered + fast
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -156,21 +173,6 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine = db.create_db_engine(settings)
     yield engine
     engine.dispose()
-
-
-_apps: dict[str, FastAPI] = {}
-
-
-def app_for(settings: Settings) -> FastAPI:
-    """The app for these settings, made once per test process: an app holds no data between
-    two starts (its lifespan opens the database and fits the indexes anew), and FastAPI builds
-    each app's routes on its first requests, about 0.15 s of every test that made its own."""
-    secrets = [v for v in settings.model_dump().values() if isinstance(v, SecretStr)]
-    # The JSON masks secrets: two admin tokens or SMTP addresses make two apps.
-    key = settings.model_dump_json() + repr([secret.get_secret_value() for secret in secrets])
-    if key not in _apps:
-        _apps[key] = create_app(settings)
-    return _apps[key]
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from playwright import sync_api
 from matchmaker import db
 from matchmaker.importers.demo import load_demo
 from matchmaker.settings import Settings
-from tests.servers import uvicorn_server
+from tests.helpers import app_for, bearer, settings_for
+from tests.servers import ADMIN_TOKEN, serving
 from tests.web.browser import DESKTOP, TIMEOUT_MS, launch_chromium, watched_tab
 
 
@@ -33,21 +34,36 @@ def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
     return path
 
 
+@pytest.fixture(scope="session")
+def browser_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of this test process's browser database, which each module gets afresh."""
+    return tmp_path_factory.mktemp("browser")
+
+
 @pytest.fixture(scope="module")
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URL of a migrated SQLite file of the module's own holding the demo data, or nothing
-    in a module that sets ``DEMO_DATA = False``."""
+def database(request: pytest.FixtureRequest, browser_folder: Path) -> str:
+    """The URL of a migrated SQLite file holding the demo data, or nothing in a module that
+    sets ``DEMO_DATA = False``: a copy of its template made afresh for each module, at one
+    address per test process (so one app serves every module: `server`)."""
     demo = getattr(request.module, "DEMO_DATA", True)
     template = request.getfixturevalue("demo_template" if demo else "sqlite_template")
-    path = tmp_path_factory.mktemp("e2e") / "e2e.db"
+    shutil.rmtree(browser_folder)
+    browser_folder.mkdir()
+    path = browser_folder / "e2e.db"
     shutil.copyfile(template, path)
     return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="module")
 def server(database: str) -> Iterator[httpx.Client]:
-    """A uvicorn process serving that database."""
-    with uvicorn_server(database) as client:
+    """A real uvicorn serving that database over HTTP on loopback, in a thread of this test
+    process, with an administrator's client. The app is made once per process (`app_for`):
+    its lifespan opens the module's database and fits its indexes anew. A server process of
+    its own per module spent seconds importing the service and building its routes."""
+    with (
+        serving(app_for(settings_for(database))) as base_url,
+        httpx.Client(base_url=base_url, timeout=30, headers=bearer(ADMIN_TOKEN)) as client,
+    ):
         yield client
 
 
