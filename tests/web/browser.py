@@ -4,7 +4,7 @@ demo data for a real uvicorn to serve, the screen sizes, signing in with a key, 
 the accessibility checks visit and what they check on each.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -171,18 +171,33 @@ def _nameless_controls(page: Any) -> list[str]:
     ]
 
 
-def page_problems(page: Any, path: str) -> list[str]:
+def page_problems(
+    page: Any, path: str, viewports: Sequence[sync_api.ViewportSize] = ()
+) -> list[str]:
     """What is wrong with one page as it is shown now (the checks of test_accessibility.py):
-    controls without a name, ids used twice, sideways scrolling, tables wider than their box."""
+    controls without a name, ids used twice, sideways scrolling, tables wider than their box.
+
+    With `viewports`, the page is loaded once and checked at each size in turn: its layout is
+    CSS's alone (no script reads the screen's width), which lays it out again as it is resized,
+    as it does when a tablet is turned."""
     page.goto(path)
     page.wait_for_function(SETTLED)
-    problems = [f"{path}: control without a name: {item}" for item in _nameless_controls(page)]
-    problems += [f"{path}: id used twice: {item}" for item in page.evaluate(DUPLICATE_IDS)]
+    problems = [f"{path}: id used twice: {item}" for item in page.evaluate(DUPLICATE_IDS)]
+    for viewport in viewports or [page.viewport_size]:
+        page.set_viewport_size(viewport)
+        problems += _layout_problems(page, path)
+    return problems
+
+
+def _layout_problems(page: Any, path: str) -> list[str]:
+    """Controls without a name, sideways scrolling and clipped tables at the page's size."""
+    width = page.viewport_size["width"]
+    problems = [
+        f"{path} at {width} px: control without a name: {item}" for item in _nameless_controls(page)
+    ]
     sideways = page.evaluate(SIDEWAYS)
     if sideways > 0:
-        width = page.viewport_size["width"]
         problems.append(f"{path}: {sideways} px wider than the {width} px screen")
     for extra in page.evaluate(CLIPPED_TABLES):
-        width = page.viewport_size["width"]
         problems.append(f"{path}: a table {extra} px wider than its box at {width} px")
     return problems
