@@ -232,6 +232,8 @@ _OUTBOX_EXAMPLE: JsonDict = {
         "oldest_waiting_at": "2026-12-06T09:00:00Z",
         "retrying": 1,
         "given_up": 0,
+        "muted": 3,
+        "no_address": 1,
         "last_sent_at": "2026-12-06T08:58:12Z",
         "failing": {"items": [_FAILING_EXAMPLE], "total": 1, "limit": 25, "offset": 0},
     },
@@ -240,6 +242,8 @@ _OUTBOX_EXAMPLE: JsonDict = {
         "oldest_waiting_at": None,
         "retrying": 0,
         "given_up": 0,
+        "muted": 0,
+        "no_address": 0,
         "last_sent_at": None,
         "failing": {"items": [], "total": 0, "limit": 25, "offset": 0},
     },
@@ -286,6 +290,16 @@ class QueueFigures(BaseModel):
     given_up: int = PydanticField(
         description="How many were given up after their last attempt (webhooks only: an "
         "e-mail is retried until it goes, so 0 for e-mail).",
+        ge=0,
+    )
+    muted: int = PydanticField(
+        description="How many were not sent, and never will be, because the organisation turned "
+        "notification e-mail off (e-mail only; 0 for webhooks).",
+        ge=0,
+    )
+    no_address: int = PydanticField(
+        description="How many were not sent, and never will be, because the organisation has no "
+        "contact address (e-mail only; 0 for webhooks).",
         ge=0,
     )
     last_sent_at: UtcDatetime | None = PydanticField(

@@ -307,10 +307,17 @@ def _failing_page(
 def email_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
     """How notification e-mail is doing: how many wait and since when, how many failed and are
     retried (a page of them, oldest first, with their errors but no address, subject or body),
-    and when the last went out. Four queries, however many messages."""
-    pending = col(OutboxMessage.status) == OutboxStatus.pending.value
-    waiting_count, oldest = session.execute(
-        select(func.count(), func.min(col(OutboxMessage.created_at))).where(pending)
+    how many were not sent by the organisations' own doing (e-mail turned off, no contact
+    address), and when the last went out. Four queries, however many messages."""
+    status = col(OutboxMessage.status)
+    pending = status == OutboxStatus.pending.value
+    waiting_count, oldest, muted, no_address = session.execute(
+        select(
+            func.count().filter(pending),
+            func.min(col(OutboxMessage.created_at)).filter(pending),
+            func.count().filter(status == OutboxStatus.muted.value),
+            func.count().filter(status == OutboxStatus.skipped.value),
+        )
     ).one()
     retried: ColumnElement[bool] = pending & col(OutboxMessage.last_error).is_not(None)
     failing = (
@@ -338,6 +345,8 @@ def email_figures(session: Session, *, limit: int, offset: int) -> QueueFigures:
         oldest_waiting_at=oldest,
         retrying=page.total,
         given_up=0,
+        muted=int(muted or 0),
+        no_address=int(no_address or 0),
         last_sent_at=last_sent,
         failing=page,
     )
@@ -385,6 +394,8 @@ def webhook_figures(session: Session, *, limit: int, offset: int) -> QueueFigure
         oldest_waiting_at=oldest,
         retrying=int(retrying or 0),
         given_up=int(gone or 0),
+        muted=0,
+        no_address=0,
         last_sent_at=last_sent,
         failing=page,
     )

@@ -19,10 +19,11 @@ from api.main import create_app
 from matchmaker import db
 from matchmaker.partnering.delivery import SmtpSender, SmtpServer, deliver_pending
 from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.preferences import ensure_preference
 from matchmaker.partnering.webhooks import MAX_ATTEMPTS, deliver_webhooks
 from matchmaker.settings import Settings
 from models.common import StakeholderType, utc_now
-from models.notifications import Webhook, WebhookDelivery
+from models.notifications import EmailFrequency, Webhook, WebhookDelivery
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
 from tests.factories import create_organisation
@@ -42,7 +43,7 @@ PANEL = "/ui/admin/outbox/panel"
 REFUSED = "nobody@clinic.example"
 
 
-def _organisation(session: Any, name: str, address: str) -> int:
+def _organisation(session: Any, name: str, address: str | None) -> int:
     organisation = Organisation(
         name=name, stakeholder_type=StakeholderType.academia, country="NL", contact_email=address
     )
@@ -208,9 +209,44 @@ def test_an_empty_outbox_says_so(client: TestClient) -> None:
         "No webhook delivery waits to be sent.",
         "No webhook delivery is being retried.",
         "No webhook delivery was given up.",
+        "No e-mail went unsent because an organisation turned e-mail off or has no contact "
+        "address.",
     ):
         assert said in words
     assert "Showing" not in words
+
+
+def test_e_mails_an_organisation_stopped_or_had_nowhere_to_go_are_counted_apart(
+    client: TestClient, engine: Engine
+) -> None:
+    """E-mails of an organisation that turned e-mail off, and of one without a contact address:
+    never sent and never retried, they are counted apart, in words and as JSON, and neither
+    wait nor fail; no address is on the page."""
+    with db.session_scope(db.for_writing(engine)) as session:
+        quiet = _organisation(session, "Quiet Lab", "quiet@lab.example")
+        ensure_preference(session, organisation_id=quiet).email = EmailFrequency.off.value
+        _enqueue(session, quiet, 1)
+        _enqueue(session, quiet, 2)
+        _enqueue(session, _organisation(session, "Clinic Without Address", None), 3)
+    with smtp_server(Recorder()) as port, loopback_sender(port) as sender:
+        done = deliver_pending(engine, send=sender, mail_from="mm@example.org")
+    assert (done.sent, done.muted, done.skipped) == (0, 2, 1)
+
+    words = _text(client.get(PANEL).text)
+    assert (
+        "Not sent, and never will be: 2 e-mails whose organisation turned notification e-mail "
+        "off; 1 e-mail whose organisation has no contact address."
+    ) in words
+    assert "No e-mail waits to be sent." in words
+    assert "No e-mail is failing." in words
+    assert "quiet@lab.example" not in words
+    emails = client.get("/admin/outbox").json()["emails"]
+    assert (emails["waiting"], emails["retrying"], emails["muted"], emails["no_address"]) == (
+        0,
+        0,
+        2,
+        1,
+    )
 
 
 def test_each_list_of_the_failing_is_paged_apart_and_past_its_end_shows_its_last(
