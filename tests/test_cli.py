@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import typer.rich_utils
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -259,3 +260,17 @@ def test_keys_list_shows_every_key_never_a_token(tmp_path: Path) -> None:
     # An organisation that does not exist is said to be missing, not to have no keys.
     mine = runner.invoke(app, ["keys", "list", "--organisation", "5"], env=env)
     assert (mine.exit_code, mine.output) == (1, "Error: No organisation with id 5.\n")
+
+
+def test_serve_help_shows_every_option_whole_at_a_hundred_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`matchmaker serve --help` on a 100-column terminal names each option whole, with what
+    its value is: `--worker-healthcheck-timeout` was cut to "--worker-healthcheck-time…" by
+    the values' type descriptions beside it."""
+    monkeypatch.setattr(typer.rich_utils, "MAX_WIDTH", 100)
+    shown = CliRunner().invoke(app, ["serve", "--help"]).output
+    for option in ("--host", "--port", "--workers", "--worker-healthcheck-timeout", "--no-demo"):
+        assert re.search(rf"{option}\s", shown), shown
+    for value in ("ADDRESS", "PORT", "SECONDS"):
+        assert value in shown, shown
