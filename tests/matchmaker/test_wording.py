@@ -91,21 +91,30 @@ def test_shortfall_messages_name_types_in_words_with_their_plural() -> None:
     ]
 
 
-def test_product_code_leaves_no_plural_in_brackets() -> None:
-    """No message, page or script of the product writes "(s)" for a count."""
-    sources = [
-        *ROOT.joinpath("matchmaker").rglob("*.py"),
-        *ROOT.joinpath("api").rglob("*.py"),
-        *ROOT.joinpath("api", "web", "templates").glob("*.html"),
-        *ROOT.joinpath("api", "web", "static").glob("*.js"),
-    ]
-    offenders = {
+def _lines_breaking(
+    rule: re.Pattern[str], *, pages: bool, spared: str = "", skip: str = "http(s)"
+) -> set[str]:
+    """Where the product's Python (and with `pages`, its templates and scripts) has a line
+    `rule` finds, as "path:line"; the file named `spared` is left out, and `skip` is taken out
+    of each line first."""
+    sources = [*ROOT.joinpath("matchmaker").rglob("*.py"), *ROOT.joinpath("api").rglob("*.py")]
+    if pages:
+        sources += [
+            *ROOT.joinpath("api", "web", "templates").glob("*.html"),
+            *ROOT.joinpath("api", "web", "static").glob("*.js"),
+        ]
+    return {
         f"{path.relative_to(ROOT)}:{number}"
         for path in sources
+        if path.name != spared
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if BRACKETED_PLURAL.search(line.replace("http(s)", ""))
+        if rule.search(line.replace(skip, ""))
     }
-    assert offenders == set()
+
+
+def test_product_code_leaves_no_plural_in_brackets() -> None:
+    """No message, page or script of the product writes "(s)" for a count."""
+    assert _lines_breaking(BRACKETED_PLURAL, pages=True) == set()
 
 
 # `replace("_", " ")` on a value: a stakeholder type written as its code with spaces ("a sme").
@@ -115,18 +124,7 @@ RAW_TYPE_AS_WORDS = re.compile(r"""\.replace\(\s*['"]_['"],\s*['"] ['"]\s*\)""")
 def test_product_code_names_stakeholder_types_only_through_wording() -> None:
     """Messages name a type by `stakeholder_label` or `stakeholder_noun`, never by its code
     with the underscores taken out ("A sme for your draft", "is a academia")."""
-    sources = [
-        *ROOT.joinpath("matchmaker").rglob("*.py"),
-        *ROOT.joinpath("api").rglob("*.py"),
-    ]
-    offenders = {
-        f"{path.relative_to(ROOT)}:{number}"
-        for path in sources
-        if path.name != "wording.py"
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if RAW_TYPE_AS_WORDS.search(line)
-    }
-    assert offenders == set()
+    assert _lines_breaking(RAW_TYPE_AS_WORDS, pages=False, spared="wording.py") == set()
 
 
 def test_a_type_takes_the_article_it_is_said_with() -> None:
@@ -223,17 +221,4 @@ HAND_BUILT_POSSESSIVE = re.compile(r"""\}'s\b|[+~]\s*["']'s\b""")
 def test_product_code_writes_possessives_of_names_only_through_wording() -> None:
     """Pages, messages and scripts write a name's possessive with `possessive` (a script reads
     it from the page's data), so "Denmark." never reads "Denmark.'s"."""
-    sources = [
-        *ROOT.joinpath("matchmaker").rglob("*.py"),
-        *ROOT.joinpath("api").rglob("*.py"),
-        *ROOT.joinpath("api", "web", "templates").glob("*.html"),
-        *ROOT.joinpath("api", "web", "static").glob("*.js"),
-    ]
-    offenders = {
-        f"{path.relative_to(ROOT)}:{number}"
-        for path in sources
-        if path.name != "wording.py"
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if HAND_BUILT_POSSESSIVE.search(line)
-    }
-    assert offenders == set()
+    assert _lines_breaking(HAND_BUILT_POSSESSIVE, pages=True, spared="wording.py") == set()
