@@ -22,6 +22,10 @@ the 500 best of every other signal) with:
   neighbours), where the product keeps only its first step;
 - ``sharp``: the text cosine with the query's rarer words weighing more (each query weight
   times idf ** (`SHARP_IDF` - 1), then normalised), a text fit of another shape;
+- ``part``: ln(1 + the organisation's past projects funded under the query's part of the
+  programme), capped at `PART_CAP` (`benchmarks.programme_part`: a past project's part is
+  known when the profile gives its CORDIS address, as imported profiles do, never over HTTP
+  as the benchmark submits profiles);
 - the shipped score with the cosine under pivoted length normalisation (Singhal, Buckley and
   Mitra, 1996): times |d| / ((1 - `PIVOT_SLOPE`) x mean |d| + `PIVOT_SLOPE` x |d|), |d| the
   length of the profile's TF-IDF vector before normalisation, so long profiles lose less;
@@ -65,6 +69,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from benchmarks.fit_score import MARGIN, conditional_logit
+from benchmarks.programme_part import DEFAULT_CAP, part_counts, programme_part, read_topic_codes
 from matchmaker.evaluation.protocol import KINDS, MODES, Benchmark, Profile, load_benchmark
 from matchmaker.evaluation.rankers import ranker_index
 from matchmaker.matching import scoring
@@ -78,6 +83,7 @@ HALF_LIVES = (1, 2, 4)
 # How many real partners the text hardly points to: cosine below FAINT, ranked FAR or beyond.
 FAINT, FAR = 0.05, 1000
 VOTES_CAP, SHARP_IDF, PIVOT_SLOPE = 5.0, 1.25, 0.8
+PART_CAP = DEFAULT_CAP
 PLAIN = ("text", "track_record", "similar_projects", "past_partners")
 FEATURE_SETS = {
     "plain": PLAIN,
@@ -87,10 +93,11 @@ FEATURE_SETS = {
     "+ votes": (*PLAIN, "votes"),
     "+ all": (*PLAIN, "lsa", "graph", "types", "votes"),
     "sharp text": ("sharp", "track_record", "similar_projects", "past_partners"),
+    "+ part": (*PLAIN, "part"),
 }
 # The feature sets also fitted under the product's constraint, and each evidence feature's
 # value at its cap (the text is first and unbounded).
-CONSTRAINED = ("plain", "+ votes", "sharp text")
+CONSTRAINED = ("plain", "+ votes", "sharp text", "+ part")
 # The nonlinear ceiling: gradient-boosted trees over the "+ all" features (any shape of each
 # feature and any interaction of them, where the conditional logits are linear).
 BOOSTING = {
@@ -105,6 +112,7 @@ CAPS = {
     "similar_projects": float(scoring.similar_feature(scoring.SIMILAR_CAP)),
     "past_partners": float(scoring.partners_feature(scoring.PARTNERS_CAP)),
     "votes": float(np.log1p(10 * VOTES_CAP)),
+    "part": float(np.log1p(PART_CAP)),
 }
 
 
@@ -122,7 +130,7 @@ class Pool:
     partner_ranks: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
 
 
-def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
+def gather(benchmark: Benchmark, topic_of: dict[str, str]) -> tuple[list[Pool], list[str]]:
     """Every query's pool with every candidate feature, and the stakeholder types' names."""
     profiles = benchmark.profiles
     index = ranker_index(benchmark)
@@ -151,6 +159,7 @@ def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
     pivot = _pivot_factors([by_id[int(i)] for i in ids], index.matcher.analyzer())
     idf = np.asarray(index.matcher._fitted().vocabulary.idf)
     rows_by_term = matrix.T.tocsr()
+    parts = part_counts([by_id[int(i)] for i in ids], topic_of)
     pools = []
     for query in benchmark.queries:
         found = index.evidence(query.text, partner_ids=query.partners, weights=weights)
@@ -176,6 +185,7 @@ def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
             "graph": np.log1p(10 * (partnered @ seeds)),
             "votes": np.log1p(10 * np.minimum(similar, VOTES_CAP)),
             "sharp": scoring.text_feature(sharp),
+            "part": np.log1p(np.minimum(parts.get(programme_part(query.topic), zeros), PART_CAP)),
             "product": weights.scores(cosine, found.projects, found.shared, found.similar),
             "product, pivoted": weights.scores(
                 cosine * pivot, found.projects, found.shared, found.similar
@@ -197,6 +207,7 @@ def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
             "popularity",
             "similar_projects",
             "sharp",
+            "part",
         ):
             chosen |= set(np.argsort(-columns[name], kind="stable")[:POOL_OTHER].tolist())
         chosen -= {position[p] for p in query.partners if p in position}
@@ -372,16 +383,19 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 
 def relaxed(pools: dict[str, list[Pool]], header: Sequence[str], ratios: Sequence[float]) -> None:
-    """The product's features fitted under the constraint relaxed to each ratio, and unbound."""
+    """The product's features, alone and with the part of the programme, fitted under the
+    constraint relaxed to each ratio, and unbound."""
     rows = []
-    fits: dict[str, np.ndarray | None] = {"shipped score": None}
-    for ratio in ratios:
-        fits[f"product's features, text wins at {ratio:g}x"] = fit(
-            pools["fit"], PLAIN, constrained=True, ratio=ratio
-        )
-    fits["product's features, unconstrained"] = fit(pools["fit"], PLAIN)
-    for label, slopes in fits.items():
-        score = _column("product") if slopes is None else linear(PLAIN, slopes)
+    fits: dict[str, tuple[Sequence[str], np.ndarray | None]] = {"shipped score": (PLAIN, None)}
+    for label, chosen in (("product's features", PLAIN), ("+ part", FEATURE_SETS["+ part"])):
+        for ratio in ratios:
+            fits[f"{label}, text wins at {ratio:g}x"] = (
+                chosen,
+                fit(pools["fit"], chosen, constrained=True, ratio=ratio),
+            )
+        fits[f"{label}, unconstrained"] = (chosen, fit(pools["fit"], chosen))
+    for label, (names, slopes) in fits.items():
+        score = _column("product") if slopes is None else linear(names, slopes)
         if slopes is not None:
             print(f"{label}: slopes {np.round(slopes, 3).tolist()}")
         cells = [recall(pools[s], score) for s in ("random 0", "temporal")]
@@ -405,9 +419,10 @@ def main() -> None:
         "temporal": {"split": "temporal", "seed": 0},
     }
     pools = {}
+    topic_of = read_topic_codes(args.data_dir)
     for name, shape in splits.items():
         benchmark = load_benchmark(args.data_dir, mode=args.mode, **shape)
-        pools[name], _ = gather(benchmark)
+        pools[name], _ = gather(benchmark, topic_of)
         print(f"{name}: {len(pools[name])} queries ({time.perf_counter() - started:.0f} s)")
     header = ["ranking", *(f"{s} {k}" for s in ("random 0", "temporal") for k in KINDS)]
     if args.ratios:
