@@ -22,8 +22,8 @@ the 500 best of every other signal) with:
   neighbours), where the product keeps only its first step;
 - ``sharp``: the text cosine with the query's rarer words weighing more (each query weight
   times idf ** (`SHARP_IDF` - 1), then normalised), a text fit of another shape;
-- ``part``: ln(1 + the organisation's past projects funded under the query's part of the
-  programme), capped at `PART_CAP` (`benchmarks.programme_part`: a past project's part is
+- ``area``: ln(1 + the organisation's past projects funded under the query's area of the work
+  programme), capped at `AREA_CAP` (`benchmarks.programme_area`: a past project's area is
   known when the profile gives its CORDIS address, as imported profiles do, never over HTTP
   as the benchmark submits profiles);
 - the shipped score with the cosine under pivoted length normalisation (Singhal, Buckley and
@@ -69,7 +69,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from benchmarks.fit_score import MARGIN, conditional_logit
-from benchmarks.programme_part import DEFAULT_CAP, part_counts, programme_part, read_topic_codes
+from benchmarks.programme_area import DEFAULT_CAP, area_counts, programme_area, read_topic_codes
 from matchmaker.evaluation.protocol import KINDS, MODES, Benchmark, Profile, load_benchmark
 from matchmaker.evaluation.rankers import ranker_index
 from matchmaker.matching import scoring
@@ -83,7 +83,7 @@ HALF_LIVES = (1, 2, 4)
 # How many real partners the text hardly points to: cosine below FAINT, ranked FAR or beyond.
 FAINT, FAR = 0.05, 1000
 VOTES_CAP, SHARP_IDF, PIVOT_SLOPE = 5.0, 1.25, 0.8
-PART_CAP = DEFAULT_CAP
+AREA_CAP = DEFAULT_CAP
 PLAIN = ("text", "track_record", "similar_projects", "past_partners")
 FEATURE_SETS = {
     "plain": PLAIN,
@@ -93,11 +93,11 @@ FEATURE_SETS = {
     "+ votes": (*PLAIN, "votes"),
     "+ all": (*PLAIN, "lsa", "graph", "types", "votes"),
     "sharp text": ("sharp", "track_record", "similar_projects", "past_partners"),
-    "+ part": (*PLAIN, "part"),
+    "+ area": (*PLAIN, "area"),
 }
 # The feature sets also fitted under the product's constraint, and each evidence feature's
 # value at its cap (the text is first and unbounded).
-CONSTRAINED = ("plain", "+ votes", "sharp text", "+ part")
+CONSTRAINED = ("plain", "+ votes", "sharp text", "+ area")
 # The nonlinear ceiling: gradient-boosted trees over the "+ all" features (any shape of each
 # feature and any interaction of them, where the conditional logits are linear).
 BOOSTING = {
@@ -112,7 +112,7 @@ CAPS = {
     "similar_projects": float(scoring.similar_feature(scoring.SIMILAR_CAP)),
     "past_partners": float(scoring.partners_feature(scoring.PARTNERS_CAP)),
     "votes": float(np.log1p(10 * VOTES_CAP)),
-    "part": float(np.log1p(PART_CAP)),
+    "area": float(np.log1p(AREA_CAP)),
 }
 
 
@@ -159,7 +159,7 @@ def gather(benchmark: Benchmark, topic_of: dict[str, str]) -> tuple[list[Pool], 
     pivot = _pivot_factors([by_id[int(i)] for i in ids], index.matcher.analyzer())
     idf = np.asarray(index.matcher._fitted().vocabulary.idf)
     rows_by_term = matrix.T.tocsr()
-    parts = part_counts([by_id[int(i)] for i in ids], topic_of)
+    areas = area_counts([by_id[int(i)] for i in ids], topic_of)
     pools = []
     for query in benchmark.queries:
         found = index.evidence(query.text, partner_ids=query.partners, weights=weights)
@@ -185,7 +185,7 @@ def gather(benchmark: Benchmark, topic_of: dict[str, str]) -> tuple[list[Pool], 
             "graph": np.log1p(10 * (partnered @ seeds)),
             "votes": np.log1p(10 * np.minimum(similar, VOTES_CAP)),
             "sharp": scoring.text_feature(sharp),
-            "part": np.log1p(np.minimum(parts.get(programme_part(query.topic), zeros), PART_CAP)),
+            "area": np.log1p(np.minimum(areas.get(programme_area(query.topic), zeros), AREA_CAP)),
             "product": weights.scores(cosine, found.projects, found.shared, found.similar),
             "product, pivoted": weights.scores(
                 cosine * pivot, found.projects, found.shared, found.similar
@@ -207,7 +207,7 @@ def gather(benchmark: Benchmark, topic_of: dict[str, str]) -> tuple[list[Pool], 
             "popularity",
             "similar_projects",
             "sharp",
-            "part",
+            "area",
         ):
             chosen |= set(np.argsort(-columns[name], kind="stable")[:POOL_OTHER].tolist())
         chosen -= {position[p] for p in query.partners if p in position}
@@ -383,11 +383,11 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 
 def relaxed(pools: dict[str, list[Pool]], header: Sequence[str], ratios: Sequence[float]) -> None:
-    """The product's features, alone and with the part of the programme, fitted under the
+    """The product's features, alone and with the area of the work programme, fitted under the
     constraint relaxed to each ratio, and unbound."""
     rows = []
     fits: dict[str, tuple[Sequence[str], np.ndarray | None]] = {"shipped score": (PLAIN, None)}
-    for label, chosen in (("product's features", PLAIN), ("+ part", FEATURE_SETS["+ part"])):
+    for label, chosen in (("product's features", PLAIN), ("+ area", FEATURE_SETS["+ area"])):
         for ratio in ratios:
             fits[f"{label}, text wins at {ratio:g}x"] = (
                 chosen,

@@ -1,31 +1,31 @@
-"""The part of the programme as evidence: what it would buy within the text-dominance budget,
+"""The work programme's area as evidence: what it would buy within the text-dominance budget,
 for all real partners and for those with short profiles, and on which paths it is known.
 
-    python -m benchmarks.programme_part [--data-dir DIR] [--mode imported|http]
+    python -m benchmarks.programme_area [--data-dir DIR] [--mode imported|http]
         [--split random|temporal] [--seed 0] [--cap 10]
 
 Horizon Europe names each call topic by a code that says where in the work programme it sits:
 ``HORIZON-CL5-2023-D3-01-05`` is Cluster 5's Destination 3, ``HORIZON-MSCA-2023-DN-01-01`` the
-MSCA doctoral networks, ``ERC-2023-STG`` the ERC starting grants (`programme_part`). Consortia
-form within a part: organisations come back to the destinations they know. A call is stored
+MSCA doctoral networks, ``ERC-2023-STG`` the ERC starting grants (`programme_area`). Consortia
+form within an area: organisations come back to the destinations they know. A call is stored
 with its code (its identifier), and a past project's code is known when the profile says which
 call funded it: every project `matchmaker import cordis` stores has its CORDIS address, whose
 project gives the code. Over HTTP, as the benchmark submits profiles (title, summary and year),
 no past project's code is known.
 
 The study keeps the shipped score and shares the track record's part of the evidence budget
-between the plain track record and the *part record*, ln(1 + past projects under the call's
-part), capped at `--cap` projects: at share s the track record's slope is (1 - s) of its
-shipped value and the part record's slope spends s of the same room, so all evidence together
+between the plain track record and the *area record*, ln(1 + past projects under the call's
+area), capped at `--cap` projects: at share s the track record's slope is (1 - s) of its
+shipped value and the area record's slope spends s of the same room, so all evidence together
 stays within the budget (a three-times better text fit still wins whatever the evidence).
 Similar projects and past partners are as shipped (past partners fill the room the others
 leave). Recall@50 is computed over every candidate as the product ranks them, over all real
 partners and over those whose profiles list at most `SHORT` distinct past projects.
 
-With ``--recognise``, it also asks how well a past project's part can be told from its text
+With ``--recognise``, it also asks how well a past project's area can be told from its text
 alone, where no code is given: each project with a real title and objective (about 1,000 in the
-slice) is given the part whose topics' texts (titles and descriptions, as a TF-IDF centroid per
-part) are closest to its title and objective, with its own topic's text counted or left out.
+slice) is given the area whose topics' texts (titles and descriptions, as a TF-IDF centroid per
+area) are closest to its title and objective, with its own topic's text counted or left out.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ SHARES = (0.0, 0.2, 0.35, 0.5, 0.65)
 CORDIS_PROJECT = re.compile(r"cordis\.europa\.eu/project/id/(\d+)")
 
 
-def programme_part(code: str) -> str:
-    """The part of the programme a topic code names: its programme or cluster and the first
+def programme_area(code: str) -> str:
+    """The area of the work programme a topic code names: its programme or cluster and the first
     word after the year (``HORIZON-CL5-2023-D3-01-05`` is ``CL5-D3``, ``ERC-2023-STG``
     ``ERC-STG``)."""
     words = code.strip().upper().split("-")
@@ -76,28 +76,28 @@ def read_topic_codes(folder: Path) -> dict[str, str]:
     return {row["id"].strip(): row["topics"].strip() for row in read_rows(folder, "projects.csv")}
 
 
-def part_counts(profiles: Sequence[Profile], topic_of: dict[str, str]) -> dict[str, np.ndarray]:
-    """Per part of the programme, each profile's past projects under it: those whose CORDIS
+def area_counts(profiles: Sequence[Profile], topic_of: dict[str, str]) -> dict[str, np.ndarray]:
+    """Per area of the work programme, each profile's past projects under it: those whose CORDIS
     address the profile gives (so none over HTTP)."""
     counts: dict[str, np.ndarray] = {}
     for row, profile in enumerate(profiles):
         found = Counter(
-            programme_part(topic_of[match.group(1)])
+            programme_area(topic_of[match.group(1)])
             for activity in distinct_activities(profile.activities)
             if (match := CORDIS_PROJECT.search(str(activity.get("url") or "")))
             and match.group(1) in topic_of
         )
-        for part, count in found.items():
-            counts.setdefault(part, np.zeros(len(profiles)))[row] = count
+        for area, count in found.items():
+            counts.setdefault(area, np.zeros(len(profiles)))[row] = count
     return counts
 
 
 def measure(
     data_dir: Path, *, mode: str, split: str, seed: int, cap: int
 ) -> tuple[dict[float, dict[str, float]], float]:
-    """Per share of the track record's room given to the part record, recall@50 per query kind
+    """Per share of the track record's room given to the area record, recall@50 per query kind
     over all real partners and over the short ones (keys ``<kind>`` and ``<kind> short``); and
-    the share of the profiles' past projects whose part is known."""
+    the share of the profiles' past projects whose area is known."""
     benchmark = load_benchmark(data_dir, mode=mode, split=split, seed=seed)
     index = ranker_index(benchmark)
     weights = Weights.fitted()
@@ -105,15 +105,15 @@ def measure(
     ids = np.asarray([p.id for p in profiles], dtype=np.int64)
     position = {int(doc_id): row for row, doc_id in enumerate(ids)}
     short = np.asarray([len(distinct_activities(p.activities)) <= SHORT for p in profiles])
-    parts = part_counts(profiles, read_topic_codes(data_dir))
-    known = sum(float(c.sum()) for c in parts.values())
+    areas = area_counts(profiles, read_topic_codes(data_dir))
+    known = sum(float(c.sum()) for c in areas.values())
     listed = sum(len(distinct_activities(p.activities)) for p in profiles)
     room = float(weights.track_record * track_feature(TRACK_RECORD_CAP))
     zeros = np.zeros(ids.size)
     hits: dict[float, dict[str, list[float]]] = {s: {} for s in SHARES}
     for query in benchmark.queries:
         found = index.evidence(query.text, partner_ids=query.partners, weights=weights)
-        record = np.log1p(np.minimum(parts.get(programme_part(query.topic), zeros), cap))
+        record = np.log1p(np.minimum(areas.get(programme_area(query.topic), zeros), cap))
         text = weights.text_term(found.cosine)
         close = weights.similar_term(found.similar) if found.similar is not None else 0.0
         members = [position[p] for p in query.partners if p in position]
@@ -139,7 +139,7 @@ def measure(
 
 
 def recognised(data_dir: Path) -> dict[str, float]:
-    """How often a project's part (and its programme or cluster alone) is the one whose topics'
+    """How often a project's area (and its programme or cluster alone) is the one whose topics'
     texts are closest to the project's title and objective, its own topic counted or not."""
     topics = read_rows(data_dir, "topics.csv")
     projects = [p for p in read_rows(data_dir, "projects.csv") if p["objective"].strip()]
@@ -148,11 +148,11 @@ def recognised(data_dir: Path) -> dict[str, float]:
     vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english")
     vectorizer.fit([*topic_texts, *project_texts])
     rows = normalize(vectorizer.transform(topic_texts))
-    labels = sorted({programme_part(t["topic"]) for t in topics})
-    label_of = np.asarray([labels.index(programme_part(t["topic"])) for t in topics])
+    labels = sorted({programme_area(t["topic"]) for t in topics})
+    label_of = np.asarray([labels.index(programme_area(t["topic"])) for t in topics])
     membership = np.zeros((len(labels), len(topics)))
     membership[label_of, np.arange(len(topics))] = 1.0
-    sums = (rows.T @ membership.T).T  # one summed row per part
+    sums = (rows.T @ membership.T).T  # one summed row per area
     row_of = {t["topic"].strip(): i for i, t in enumerate(topics)}
     queries = normalize(vectorizer.transform(project_texts))
     found: dict[str, list[bool]] = {}
@@ -166,9 +166,9 @@ def recognised(data_dir: Path) -> dict[str, float]:
             lengths = np.maximum(np.linalg.norm(centroids, axis=1), 1e-12)
             closeness = (queries[i] @ centroids.T).ravel() / lengths
             best = labels[int(np.argmax(closeness))]
-            truth = programme_part(code)
+            truth = programme_area(code)
             suffix = "own topic counted" if own_counted else "own topic left out"
-            found.setdefault(f"part, {suffix}", []).append(best == truth)
+            found.setdefault(f"area, {suffix}", []).append(best == truth)
             found.setdefault(f"programme or cluster, {suffix}", []).append(
                 best.split("-")[0] == truth.split("-")[0]
             )
@@ -194,11 +194,11 @@ def main() -> None:
         args.data_dir, mode=args.mode, split=args.split, seed=args.seed, cap=args.cap
     )
     print(
-        f"recall@{AT}, {args.split} split (seed {args.seed}), {args.mode} profiles, part record "
+        f"recall@{AT}, {args.split} split (seed {args.seed}), {args.mode} profiles, area record "
         f"capped at {args.cap}: all real partners / those listing at most {SHORT} past projects; "
-        f"{known:.0%} of the past projects' parts known ({time.perf_counter() - started:.0f} s)"
+        f"{known:.0%} of the past projects' areas known ({time.perf_counter() - started:.0f} s)"
     )
-    header = ["share to the part record", *KINDS, *(f"{kind}, short" for kind in KINDS)]
+    header = ["share to the area record", *KINDS, *(f"{kind}, short" for kind in KINDS)]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for share, cells in table.items():
@@ -206,7 +206,7 @@ def main() -> None:
         label = "shipped" if share == 0 else f"{share:g}"
         print(f"| {label} | {_cells(shown)} |")
     if args.recognise:
-        print("\nparts told from a project's title and objective:")
+        print("\nareas told from a project's title and objective:")
         for name, value in recognised(args.data_dir).items():
             print(f"- {name}: {value:.0%}")
 
