@@ -121,7 +121,8 @@ class Call(CallFields, table=True):
 
 
 # Topic identifiers are case-insensitive in practice: stored upper-case, so that "rt-call-1"
-# and "RT-CALL-1" are one identifier, which the unique index then holds once.
+# and "RT-CALL-1" are one identifier, which the unique index then holds once. A past
+# project's `call` (models.organisation.Activity) is one too.
 Identifier = Annotated[
     str,
     PydanticField(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"),

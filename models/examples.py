@@ -19,6 +19,7 @@ ACTIVITY: JsonDict = {
     "year": 2023,
     "url": "https://cordis.europa.eu/project/id/101057000",
     "role": "participant",
+    "call": "HORIZON-MISS-2021-CANCER-02-01",
 }
 # An activity as shown: from a CORDIS record its organisation claimed, so verified.
 ACTIVITY_SHOWN: JsonDict = {**ACTIVITY, "verified": True}

@@ -22,6 +22,7 @@ from sqlalchemy import JSON, DateTime, String
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
+from models.call import Identifier
 from models.common import (
     IDS_NEVER_REUSED,
     SNIPPET_DESCRIPTION,
@@ -131,6 +132,10 @@ ACTIVITY_FIELDS: dict[str, str] = {
     "summary": "What it was about, in a few sentences.",
     "year": "The year it started or was published.",
     "url": "Its page; an address without `https://` is read as https.",
+    "call": "The call (topic) the project was funded under, by its identifier as on the "
+    "grant agreement, such as HORIZON-CL5-2022-D3-01-05 (letters, digits, `.`, `_`, `/` and "
+    "`-`; given in any case, stored upper-case). Optional: null when not given, as for a "
+    "publication. Shown with the project, never matched: it changes no score.",
     "verified": "True for a project taken from a CORDIS record the organisation proved it "
     "owns (a confirmed claim); set by the service only, never by a client.",
 }
@@ -163,6 +168,8 @@ class Activity(BaseModel):
     role: ProjectRole | None = PydanticField(
         default=None, description="The organisation's part in the project (none for a publication)."
     )
+    # Checked as a call's own identifier is, so that it reads as the stored call's.
+    call: Identifier | None = PydanticField(default=None, description=ACTIVITY_FIELDS["call"])
     # Read-only, as answers show it: a client may send a list back as it read it.
     verified: Flag | None = PydanticField(
         default=None,

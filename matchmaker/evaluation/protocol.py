@@ -19,12 +19,13 @@ The protocol, on a CORDIS folder (the files `matchmaker import cordis` reads):
    found. Every profile goes through the schema the API validates (`OrganisationCreate`), as
    both the importer and ``POST /organisations`` do, and is kept as it would be stored; how the
    data arrived is the `mode`:
-   - ``imported``: as `matchmaker import cordis` stores it: each activity with its CORDIS URL
-     and the organisation's role, and the profile part's topics with a text stored as calls
-     (their texts weight query terms by call frequency).
+   - ``imported``: as `matchmaker import cordis` stores it: each activity with its CORDIS URL,
+     the organisation's role and the call it was funded under (its topic code, a profile-part
+     topic: no test topic is named in a profile), and the profile part's topics with a text
+     stored as calls (their texts weight query terms by call frequency).
    - ``http``: as an organisation submits itself over the API: each past project as
-     ``{title, summary, year}`` only (no URL, no role, no CORDIS id), and no call stored (a new
-     deployment). The same organisations, with the same facts, either way.
+     ``{title, summary, year}`` only (no URL, no role, no call, no CORDIS id), and no call
+     stored (a new deployment). The same organisations, with the same facts, either way.
 3. Queries. A test topic with a text asks with the topic's title and description (as the call
    importer would store it); its relevant set is every organisation in a project funded under
    the topic. A test project with an objective and at least `min_consortium` organisations asks

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from matchmaker.importers.classify import classify
 from matchmaker.importers.csv_source import Progress, Rejected, open_csv
-from models.call import RuleSet, default_rule_set
+from models.call import Identifier, RuleSet, default_rule_set
 from models.organisation import MAX_ACTIVITIES, ProjectRole, Url
 
 ORGANISATIONS_FILE = "organisations.csv"
@@ -49,6 +49,7 @@ COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s+")
 _URL = TypeAdapter(Url)
+_IDENTIFIER = TypeAdapter(Identifier)
 _TOP_LEVEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 
 
@@ -222,6 +223,8 @@ class Project(NamedTuple):
     title: str
     summary: str
     year: int | None
+    # The topic code it was funded under, as a call identifier; None when not a valid one.
+    call: str | None = None
 
 
 def topic_from_row(row: Mapping[str, str]) -> Topic:
@@ -256,7 +259,20 @@ def project_from_row(row: Mapping[str, str], topics: Mapping[str, Topic]) -> Pro
     year = _year(row.get("startDate", "")) or (topic.year if topic else None) or year_in_code(code)
     if year is not None and not 1900 <= year <= 2100:
         year = None
-    return Project(acronym=acronym, title=title, summary=summary, year=year)
+    return Project(
+        acronym=acronym, title=title, summary=summary, year=year, call=call_identifier(code)
+    )
+
+
+def call_identifier(code: str) -> str | None:
+    """A topic code as a past project's `call`: validated as a call's identifier is, and
+    upper-case as calls are stored (one string per code, shared by its projects); None for a
+    code that is no valid identifier, which leaves the project's call out rather than
+    rejecting the organisation."""
+    try:
+        return sys.intern(_IDENTIFIER.validate_python(code))
+    except ValidationError:
+        return None
 
 
 def build_activities(
@@ -277,6 +293,7 @@ def build_activities(
             "year": project.year,
             "url": PROJECT_URL.format(project_id=project_id),
             "role": ROLES.get(role),
+            "call": project.call,
         }
         for _, project_id, role, project in rows[:MAX_ACTIVITIES]
     ]

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from matchmaker.messages import NOT_NULL
 from tests.factories import create_organisation, organisation_payload
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, bearer
 
 
 def test_create_organisation_returns_profile_with_private_fields(client: TestClient) -> None:
@@ -204,6 +204,7 @@ def test_activity_role_is_stored_and_returned(client: TestClient) -> None:
                 "year": None,
                 "url": None,
                 "role": "coordinator",
+                "call": None,
                 "verified": False,
             },
             {
@@ -212,9 +213,69 @@ def test_activity_role_is_stored_and_returned(client: TestClient) -> None:
                 "year": None,
                 "url": None,
                 "role": None,
+                "call": None,
                 "verified": False,
             },
         ]
+
+
+def test_activity_call_is_stored_upper_case_changed_removed_and_exported(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A past project's call is stored upper-case, as a call's identifier is, and returned by
+    the create, read, update and export answers; a list sent again without it clears it."""
+    activities = [
+        {"title": "EARLYDX: early detection", "call": "horizon-miss-2021-cancer-02-01"},
+        {"title": "A review of liquid biopsy"},
+    ]
+    created = create_organisation(client, activities=activities)
+    url = f"/organisations/{created['id']}"
+    assert [a["call"] for a in created["activities"]] == ["HORIZON-MISS-2021-CANCER-02-01", None]
+    assert [a["call"] for a in client.get(url).json()["activities"]] == [
+        "HORIZON-MISS-2021-CANCER-02-01",
+        None,
+    ]
+
+    changed = [{**activities[0], "call": "HORIZON-CL5-2022-D3-01-05"}, activities[1]]
+    patched = client.patch(url, json={"activities": changed})
+    assert patched.status_code == 200, patched.text
+    assert [a["call"] for a in patched.json()["activities"]] == ["HORIZON-CL5-2022-D3-01-05", None]
+    export = anonymous.get(f"{url}/export", headers=bearer(created["api_key"])).json()
+    assert export["profile"]["activities"][0]["call"] == "HORIZON-CL5-2022-D3-01-05"
+
+    cleared = client.patch(url, json={"activities": [{"title": "EARLYDX: early detection"}]})
+    assert cleared.json()["activities"][0]["call"] is None
+    assert cleared.json()["version"] == 3
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("HORIZON CL5 2022", "Contains characters that are not allowed here."),
+        ("-HORIZON-CL5", "Contains characters that are not allowed here."),
+        ("HORIZON-CL5-2022-D3-01-05 ", "Contains characters that are not allowed here."),
+        ("", "Must not be empty."),
+        ("H" * 121, "Must be at most 120 characters long."),
+        (2022, "Must be text (a JSON string)."),
+    ],
+)
+def test_activity_with_a_bad_call_is_422_on_create_and_update(
+    client: TestClient, call: Any, message: str
+) -> None:
+    """A call that is not a call identifier is refused as a call's own identifier is, with a
+    problem naming the project's field, on create and on update; nothing changes."""
+    activities = [{"title": "EARLYDX", "call": call}]
+    created = client.post("/organisations", json=organisation_payload(activities=activities))
+    body = assert_problem(created, 422, "activities.0.call")
+    assert {"field": "activities.0.call", "message": message} in body["errors"], body
+    assert client.get("/organisations").json()["total"] == 0
+
+    profile = create_organisation(client)
+    updated = client.patch(f"/organisations/{profile['id']}", json={"activities": activities})
+    body = assert_problem(updated, 422, "activities.0.call")
+    assert {"field": "activities.0.call", "message": message} in body["errors"], body
+    assert client.get(f"/organisations/{profile['id']}").json()["version"] == 1
 
 
 @pytest.mark.sqlite_only

@@ -224,13 +224,17 @@ def test_split_holds_out_every_pattern_topic_and_a_seeded_share_of_others_with_t
 
 
 def test_profiles_hold_only_profile_part_projects(benchmark: Benchmark) -> None:
-    """Activities are the profile-part projects; organisations with none have no profile."""
+    """Activities are the profile-part projects, each naming its profile-part topic as its
+    call (no profile names a held-out one); organisations with none have no profile."""
     by_id = {profile.id: profile for profile in benchmark.profiles}
     assert set(by_id) == ids(1, 2, 3, 7, 8, 9)
-    assert [a["url"] for a in by_id[int(ORG[2])].activities] == [
-        "https://cordis.europa.eu/project/id/4",
-        "https://cordis.europa.eu/project/id/3",
+    assert [(a["url"], a["call"]) for a in by_id[int(ORG[2])].activities] == [
+        ("https://cordis.europa.eu/project/id/4", SOIL),
+        ("https://cordis.europa.eu/project/id/3", BATTERY),
     ]
+    named = {a["call"] for profile in benchmark.profiles for a in profile.activities}
+    assert named == {BATTERY, SOIL, CHIPS}
+    assert not named & benchmark.test_topics
     assert {p.id: p.participations for p in benchmark.profiles} == {
         int(ORG[n]): count for n, count in ((1, 1), (2, 2), (3, 1), (7, 1), (8, 1), (9, 1))
     }
@@ -475,7 +479,7 @@ def test_temporal_split_ignores_start_dates_and_stores_only_earlier_calls(slice_
 
 def test_http_mode_submits_past_projects_without_url_or_role_through_the_api_schema() -> None:
     """Over HTTP each past project is title, summary and year: the same facts as imported,
-    without a URL or a role, and every profile is one `POST /organisations` accepts."""
+    without a URL, a role or a call, and every profile is one `POST /organisations` accepts."""
     imported = load_benchmark(CORDIS_EXTRACT, test_share=0.5)
     http = load_benchmark(CORDIS_EXTRACT, test_share=0.5, mode="http")
     assert (http.mode, http.call_texts) == ("http", ())
@@ -485,7 +489,10 @@ def test_http_mode_submits_past_projects_without_url_or_role_through_the_api_sch
         assert by_import.activities
         assert all(a["url"].startswith("https://cordis.europa.eu/") for a in by_import.activities)
         assert {a["role"] for a in by_import.activities} <= {role.value for role in ProjectRole}
-        assert all(a["url"] is None and a["role"] is None for a in by_http.activities)
+        assert all(a["call"].startswith(("HORIZON-", "ERC-")) for a in by_import.activities)
+        assert all(
+            a["url"] is None and a["role"] is None and a["call"] is None for a in by_http.activities
+        )
         assert [(a["title"], a["summary"], a["year"]) for a in by_http.activities] == [
             (a["title"], a["summary"], a["year"]) for a in by_import.activities
         ]
@@ -505,8 +512,8 @@ def test_http_mode_submits_past_projects_without_url_or_role_through_the_api_sch
 
 
 def test_stored_profile_goes_through_the_api_schema_in_either_mode() -> None:
-    """The schema's normalisation applies (NFC, trimmed lines, upper-case country); over HTTP
-    a past project loses its URL and role; what the API would refuse raises."""
+    """The schema's normalisation applies (NFC, trimmed lines, upper-case country and call);
+    over HTTP a past project loses its URL, role and call; what the API would refuse raises."""
     fields: dict[str, Any] = {
         "name": " Cafe\u0301 Lab ",
         "stakeholder_type": "sme",
@@ -521,6 +528,7 @@ def test_stored_profile_goes_through_the_api_schema_in_either_mode() -> None:
                 "year": 2022,
                 "url": "https://cordis.europa.eu/project/id/7",
                 "role": ProjectRole.coordinator,
+                "call": "horizon-cl6-2022-soil-01-01",
             }
         ],
     }
@@ -533,6 +541,7 @@ def test_stored_profile_goes_through_the_api_schema_in_either_mode() -> None:
             "year": 2022,
             "url": "https://cordis.europa.eu/project/id/7",
             "role": "coordinator",
+            "call": SOIL,
         }
     ]
     http = stored_profile(fields, "http")
@@ -543,6 +552,7 @@ def test_stored_profile_goes_through_the_api_schema_in_either_mode() -> None:
             "year": 2022,
             "url": None,
             "role": None,
+            "call": None,
         }
     ]
     assert {k: v for k, v in http.items() if k != "activities"} == {

@@ -16,12 +16,14 @@ from matchmaker.importers.cordis import (
     Project,
     build_activities,
     call_from_topic,
+    call_identifier,
     merge_roles,
     normalise_country,
     normalise_website,
     organisation_from_row,
     parse_date,
     programme_for,
+    project_from_row,
     truncate,
     year_in_code,
 )
@@ -407,7 +409,9 @@ def test_call_from_topic_with_an_unreadable_date_is_an_error() -> None:
 def test_activities_keep_the_most_recent_three_hundred() -> None:
     """An organisation in 305 projects keeps the 300 most recent, newest first."""
     projects = {
-        str(100 + i): Project(acronym=f"P{i}", title=f"P{i}: t", summary="s", year=1990 + i % 40)
+        str(100 + i): Project(
+            acronym=f"P{i}", title=f"P{i}: t", summary="s", year=1990 + i % 40, call=f"T-{i}"
+        )
         for i in range(305)
     }
     activities = build_activities([(pid, "participant") for pid in projects], projects)
@@ -421,6 +425,7 @@ def test_activities_keep_the_most_recent_three_hundred() -> None:
         "year": 2029,
         "url": "https://cordis.europa.eu/project/id/379",
         "role": "participant",
+        "call": "T-279",
     }
 
 
@@ -450,6 +455,43 @@ def test_activities_carry_the_role_and_leave_the_title_alone() -> None:
         ("A: t", ProjectRole.coordinator),
     ]
     assert len(long_title) == MAX_ACTIVITY_TITLE
+
+
+@pytest.mark.parametrize(
+    ("code", "call"),
+    [
+        ("HORIZON-CL5-2022-D3-01-05", "HORIZON-CL5-2022-D3-01-05"),
+        ("ERC-2022-POC1", "ERC-2022-POC1"),
+        # Lower case in CORDIS's own files: stored upper-case, as the call importer stores it.
+        (
+            "HORIZON-WIDERA-2022-ACCESS-01-01-two-stage",
+            "HORIZON-WIDERA-2022-ACCESS-01-01-TWO-STAGE",
+        ),
+        ("HORIZON-CL5-2022 D3", None),
+        ("-HORIZON-CL5", None),
+        ("HORIZON-" + "X" * 113, None),
+        ("", None),
+    ],
+)
+def test_a_project_names_its_topic_code_as_its_call_when_a_valid_identifier(
+    code: str, call: str | None
+) -> None:
+    """A project's topic code is its activities' call, validated as a call's identifier is;
+    a code that is not one leaves the call out and keeps the project."""
+    row = {"id": "101059266", "acronym": "SUSNANO", "title": "Nano", "topics": code}
+    project = project_from_row(row, {})
+    assert (project.title, project.call) == ("Nano", call)
+    assert call_identifier(code) == call
+    (activity,) = build_activities([("101059266", "coordinator")], {"101059266": project})
+    assert activity["call"] == call
+
+
+def test_every_topic_code_of_the_extract_is_a_valid_call_identifier() -> None:
+    """Each code the CORDIS extract's projects give is accepted as their call, unchanged."""
+    with (ROOT / "tests" / "data" / "cordis" / "projects.csv").open(encoding="utf-8") as file:
+        codes = {row["topics"] for row in csv.DictReader(file)}
+    assert len(codes) == 9
+    assert {code: call_identifier(code) for code in codes} == {code: code for code in codes}
 
 
 def test_stronger_role_kept_when_listed_twice_in_a_project() -> None:

@@ -134,6 +134,13 @@ def test_cordis_profile_fields_and_activities_for_one_organisation(engine: Engin
         ),
     ]
     assert [a["role"] for a in profile.activities] == ["participant"] * 5
+    assert [a["call"] for a in profile.activities] == [
+        "HORIZON-WIDERA-2023-ACCESS-02-01",
+        "HORIZON-WIDERA-2023-ACCESS-02-01",
+        "HORIZON-WIDERA-2023-ACCESS-02-02",
+        "HORIZON-EIC-2023-PATHFINDEROPEN-01-01",
+        "HORIZON-WIDERA-2021-ACCESS-02-01",
+    ]
     summaries = [a["summary"] for a in profile.activities]
     assert summaries[0].startswith("ASCLEPIUS\u2019s overall aim is to boost the scientific")
     assert [len(s) for s in summaries[:3]] == [994, 991, 999]
@@ -159,6 +166,29 @@ def test_cordis_countries_uk_and_el_are_stored_as_gb_and_gr(engine: Engine) -> N
 
     assert organisation(engine, "cordis:999990752").country == "GB"  # LOUGHBOROUGH UNIVERSITY
     assert organisation(engine, "cordis:999588978").country == "GR"  # PANEPISTIMIO KRITIS
+
+
+def test_a_topic_code_that_is_no_call_identifier_leaves_the_call_out_and_imports(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A project whose topic code would fail a call identifier's validation is imported
+    without its call; its organisations are not rejected, and other projects keep theirs."""
+    folder = tmp_path / "cordis"
+    shutil.copytree(EXTRACT, folder)
+    projects = folder / "projects.csv"
+    projects.write_text(
+        projects.read_text(encoding="utf-8").replace(
+            "HORIZON-EIC-2023-PATHFINDEROPEN-01-01", "HORIZON EIC 2023 PATHFINDER OPEN"
+        ),
+        encoding="utf-8",
+    )
+
+    summary = import_cordis(engine, folder)
+
+    assert counts(summary) == (EXTRACT_ORGANISATIONS, 0, 0, 0)
+    calls = {a["title"]: a["call"] for a in organisation(engine, INTELLIGENTSIA).activities}
+    assert calls["QRC-4-ESP: EIC Pathfinder Open"] is None
+    assert calls["SUSNANO: Twinning Western Balkans Special"] == "HORIZON-WIDERA-2021-ACCESS-02-01"
 
 
 def test_second_cordis_import_changes_nothing(engine: Engine) -> None:
@@ -722,6 +752,44 @@ def test_organisations_json_rerun_with_projects_missing_optional_fields_changes_
     assert counts(again) == (0, 0, 1, 0)
     assert snapshot(engine) == before
     assert organisation(engine, "demo:1").version == 1
+
+
+def test_organisations_json_keeps_each_call_and_a_rerun_changes_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A past project's call comes through the JSON import upper-case; the same file again
+    changes nothing, also over projects stored before they had a call field at all (a new
+    optional field rewrites no profile); a changed call updates the profile once."""
+    profile = {
+        "external_id": "demo:1",
+        "name": "Oncomark",
+        "stakeholder_type": "sme",
+        "country": "NL",
+        "activities": [
+            {"title": "ctDNA screening", "call": "horizon-miss-2021-cancer-02-01"},
+            {"title": "A review of liquid biopsy"},
+        ],
+    }
+    source = write_json(tmp_path / "profiles.json", [profile])
+    import_organisations_json(engine, source)
+    stored = organisation(engine, "demo:1")
+    assert [a["call"] for a in stored.activities] == ["HORIZON-MISS-2021-CANCER-02-01", None]
+    # The second project as a profile stored before past projects had a call holds it.
+    with Session(engine) as session:
+        row = session.get_one(Organisation, stored.id)
+        row.activities = [row.activities[0], {"title": "A review of liquid biopsy", "summary": ""}]
+        session.commit()
+    before = snapshot(engine)
+
+    again = import_organisations_json(engine, source)
+
+    assert counts(again) == (0, 0, 1, 0)
+    assert snapshot(engine) == before
+    changed = {**profile, "activities": [{"title": "ctDNA screening", "call": "HORIZON-CL5-X"}]}
+    later = import_organisations_json(engine, write_json(tmp_path / "later.json", [changed]))
+    assert counts(later) == (0, 1, 0, 0)
+    stored = organisation(engine, "demo:1")
+    assert ([a["call"] for a in stored.activities], stored.version) == (["HORIZON-CL5-X"], 2)
 
 
 # --------------------------------------------------------------------------------------------
