@@ -35,7 +35,7 @@ class ProfileLike(Protocol):
 
     @property
     def activities(self) -> Sequence[Mapping[str, Any]]:
-        """Past projects or publications: title, summary, year, url, role."""
+        """Past projects or publications: title, summary, year, url, role, call."""
         ...
 
 
@@ -70,7 +70,8 @@ def activity_key(activity: Mapping[str, Any]) -> str:
     without case, accents or punctuation ("" when the title has no word).
 
     Never its URL (an organisation submitting its profile rarely gives one, and a URL must not
-    change a score), its role, or its year (often missing on one side of the same project).
+    change a score), its role, the call it was funded under (shown, never matched), or its
+    year (often missing on one side of the same project).
     """
     return title_key(str(activity.get("title") or ""))
 
@@ -96,7 +97,8 @@ def distinct_activities(activities: Iterable[Mapping[str, Any]]) -> list[Mapping
 
 
 def activity_text(activity: Mapping[str, Any]) -> str:
-    """One past project's or publication's text, the same for every partner: title and summary."""
+    """One past project's or publication's text, the same for every partner: title and summary
+    (never its URL, role or call, which change no score)."""
     return _join((activity.get("title"), activity.get("summary")))
 
 

@@ -333,6 +333,39 @@ def test_a_past_project_close_to_the_call_is_named_in_the_reasons(client: TestCl
     assert items[1]["reasons"][2]["factor"] == 1.0
 
 
+def test_a_past_projects_call_changes_no_score_through_the_service(client: TestClient) -> None:
+    """Past projects given the call they were funded under (one whose identifier holds the
+    call's own words) leave every suggestion, search result and fitting call as it was:
+    scores, shared terms, reasons and the projects they name."""
+    projects: list[dict[str, Any]] = [
+        {"title": "EARLYDX: liquid biopsy", "summary": CANCER_CALL["description"], "year": 2022},
+        {"title": "ONCO-HOME: oncology at home", "summary": "Remote follow-up of patients."},
+    ]
+    sme = create_organisation(client, **{**ONCOLOGY_SME, "activities": projects})["id"]
+    patients = create_organisation(client, **{**ONCOLOGY_PATIENTS, "activities": projects[1:]})
+    call = create_call(client, **CANCER_CALL)["id"]
+
+    def answers() -> list[Any]:
+        return [
+            client.get(f"/calls/{call}/suggestions").json(),
+            client.post("/search", json={"text": "liquid biopsy cancer detection"}).json(),
+            client.get(f"/organisations/{sme}/calls").json(),
+        ]
+
+    before = answers()
+    named = [
+        {**projects[0], "call": "HORIZON-MISS-2021-CANCER-LIQUID-BIOPSY-01"},
+        {**projects[1], "call": "IHI-2024-07-01"},
+    ]
+    for organisation, given in ((sme, named), (patients["id"], named[1:])):
+        response = client.patch(f"/organisations/{organisation}", json={"activities": given})
+        assert response.status_code == 200, response.text
+        assert [a["call"] for a in response.json()["activities"]] == [a["call"] for a in given]
+
+    assert answers() == before
+    assert before[0]["items"][0]["organisation"]["id"] == sme
+
+
 def test_draft_suggestions_favour_and_name_its_members_past_partners(client: TestClient) -> None:
     """For a draft, a member's past partner gets a bounded boost and a reason naming the member."""
     member = create_organisation(

@@ -206,6 +206,30 @@ def test_a_url_changes_no_score(profiles: list[Profile], data: st.DataObject) ->
     assert _ranked(with_urls) == pytest.approx(before, rel=1e-9)
 
 
+# Calls past projects may name, one with the query's own words in it: were a call indexed, or
+# part of a project's identity, some score would move.
+CALLS = ["HORIZON-HLTH-2022-WEARABLE-GAIT-01", "HORIZON-CL4-2023-DIGITAL-01-01", "ERC-2022-POC1"]
+
+
+@settings(DETERMINISTIC)
+@given(profiles=corpora(), data=st.data())
+def test_a_call_changes_no_score(profiles: list[Profile], data: st.DataObject) -> None:
+    """Giving past projects the call they were funded under, the same one or another for the
+    same project in different profiles, leaves every score exactly as it was."""
+    before = _ranked(profiles)
+    with_calls = [
+        Profile(
+            p.name,
+            p.description,
+            activities=tuple(
+                {**a, "call": data.draw(st.sampled_from([*CALLS, None]))} for a in p.activities
+            ),
+        )
+        for p in profiles
+    ]
+    assert _ranked(with_calls) == before
+
+
 @settings(DETERMINISTIC)
 @given(profiles=corpora(), data=st.data())
 def test_repeating_an_activity_raises_no_score(
