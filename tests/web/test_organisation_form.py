@@ -51,6 +51,7 @@ def test_past_projects_are_registered_edited_and_checked_through_the_form(
             "year": 2022,
             "url": None,
             "role": "coordinator",
+            "call": None,
             "verified": False,
         },
         {
@@ -59,6 +60,7 @@ def test_past_projects_are_registered_edited_and_checked_through_the_form(
             "year": None,
             "url": None,
             "role": None,
+            "call": None,
             "verified": False,
         },
     ]
@@ -97,6 +99,67 @@ def test_past_projects_are_registered_edited_and_checked_through_the_form(
         ("PD-HOME: home monitoring study", None),
     ]
     assert key.startswith("mm_")
+
+
+CALL_HINT = (
+    "The call it was funded under, as on the grant agreement, such as "
+    "HORIZON-CL5-2022-D3-01-05. Optional."
+)
+
+
+def test_a_past_projects_call_is_registered_shown_and_checked_through_the_form(
+    server: httpx.Client, page: Any
+) -> None:
+    """A past project's "Call identifier", described by its hint, is stored upper-case and
+    shown on the profile page; in a project the edit form adds, a bad one is marked at its own
+    field, described by its error beside the hint and named in the summary, and nothing is
+    saved; once corrected it is saved and the field shows it as stored."""
+    page.goto("/ui/organisations/new")
+    page.get_by_label("Name").fill("Windfarm Grid Services")
+    page.get_by_label("Stakeholder type").select_option("sme")
+    page.get_by_label("Country").select_option("DK")
+    page.get_by_role("button", name="Add a past project").click()
+    call = page.get_by_label("Call identifier")
+    expect(call).to_have_accessible_description(CALL_HINT)
+    page.get_by_label("Project title").fill("GRIDWIND: offshore grid balancing")
+    call.fill(" horizon-cl5-2022-d3-01-05 ")
+    page.get_by_role("button", name="Register and get my key").click()
+    expect(page.locator("#key-panel")).to_be_visible()
+    link = page.locator("#new-profile-link").get_attribute("href") or ""
+    organisation_id = int(link.rsplit("/", 1)[1])
+    stored = server.get(f"/organisations/{organisation_id}").json()["activities"]
+    assert [(a["title"], a["call"]) for a in stored] == [
+        ("GRIDWIND: offshore grid balancing", "HORIZON-CL5-2022-D3-01-05")
+    ]
+    page.goto(link)
+    expect(page.locator(".activity-call")).to_have_text("Funded under HORIZON-CL5-2022-D3-01-05")
+
+    # The edit form shows it; a project added there with a bad call is refused at that field,
+    # which its error then describes beside the hint, and nothing is saved.
+    page.goto(f"/ui/organisations/{organisation_id}/edit")
+    expect(page.get_by_label("Call identifier")).to_have_value("HORIZON-CL5-2022-D3-01-05")
+    page.get_by_role("button", name="Add a past project").click()
+    added = page.get_by_role("group", name="Past project 2")
+    call = added.get_by_label("Call identifier")
+    expect(call).to_have_accessible_description(CALL_HINT)
+    added.get_by_label("Project title").fill("ERC-WIND: wake physics")
+    call.fill("ERC 2022 POC1")
+    page.get_by_role("button", name="Save changes").click()
+    expect(call).to_have_attribute("aria-invalid", "true")
+    error = "Contains characters that are not allowed here."
+    expect(call).to_have_accessible_description(f"{CALL_HINT} {error}")
+    expect(page.locator("#form-errors").get_by_role("link")).to_have_text(
+        ["Past project 2, Call identifier"]
+    )
+    assert server.get(f"/organisations/{organisation_id}").json()["activities"] == stored
+
+    # Corrected in lower case, it is saved, and the field then shows it as stored.
+    call.fill("erc-2022-poc1")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#status")).to_have_text("Saved your profile.")
+    expect(call).to_have_value("ERC-2022-POC1")
+    after = server.get(f"/organisations/{organisation_id}").json()["activities"]
+    assert [a["call"] for a in after] == ["HORIZON-CL5-2022-D3-01-05", "ERC-2022-POC1"]
 
 
 def test_group_and_ihi_contribution_are_registered_shown_and_cleared_through_the_form(

@@ -745,6 +745,70 @@ def test_organisation_page_says_the_part_played_in_each_past_project(
     ]
 
 
+@pytest.mark.sqlite_only
+def test_organisation_page_says_the_call_each_past_project_was_funded_under(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A past project given its call reads "Funded under" that identifier, as stored
+    (upper-case), beside its part; one given none says nothing of a call."""
+    organisation = create_organisation(
+        client,
+        name="Vall Nova Hospital",
+        stakeholder_type="healthcare_provider",
+        country="ES",
+        activities=[
+            {"title": "PedCanRWD", "role": "coordinator", "call": "horizon-miss-2021-cancer-02-01"},
+            {"title": "HARMONY-Kids"},
+        ],
+    )
+    page = anonymous.get(f"/ui/organisations/{organisation['id']}").text
+    projects = page.split('id="activities-heading"')[1].split("</section>")[0]
+    items = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip()
+        for item in projects.split("<li>")[1:]
+    ]
+    assert items == [
+        "PedCanRWD Coordinator in this project Funded under HORIZON-MISS-2021-CANCER-02-01",
+        "HARMONY-Kids",
+    ]
+
+
+@pytest.mark.sqlite_only
+def test_edit_form_gives_each_past_project_its_call_with_a_label_and_a_hint(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Each past project of the edit form, and the template a new one copies, has a "Call
+    identifier" field labelled and described by its hint and its error slot, holding the
+    stored call; the registration form has the template only."""
+    organisation = create_organisation(
+        client,
+        activities=[{"title": "PedCanRWD", "call": "HORIZON-CL5-2022-D3-01-05"}, {"title": "X"}],
+    )
+    hint = (
+        "The call it was funded under, as on the grant agreement, such as "
+        "HORIZON-CL5-2022-D3-01-05. Optional."
+    )
+    for path, rows in (
+        (f"/ui/organisations/{organisation['id']}/edit", ["0", "1", "NEW"]),
+        ("/ui/organisations/new", ["NEW"]),
+    ):
+        page = anonymous.get(path).text
+        parsed = Page(page)
+        calls = [c for c in parsed.controls if c.get("data-part") == "call"]
+        assert [c["id"] for c in calls] == [f"activity-call-{row}" for row in rows], path
+        for control, row in zip(calls, rows, strict=True):
+            assert control["id"] in parsed.labels
+            assert control["aria-describedby"].split() == [
+                f"activity-call-hint-{row}",
+                f"error-activity-call-{row}",
+            ]
+            assert f'<label for="activity-call-{row}">Call identifier</label>' in page
+            assert f'<p class="hint" id="activity-call-hint-{row}">{hint}</p>' in page
+            assert f'id="error-activity-call-{row}" hidden' in page
+        values = [c.get("value") for c in calls]
+        assert values == (["HORIZON-CL5-2022-D3-01-05", "", ""] if len(rows) == 3 else [""])
+
+
 def test_organisation_list_filters_by_name_type_and_country(
     client: TestClient, anonymous: TestClient
 ) -> None:

@@ -2006,8 +2006,9 @@
       row.querySelectorAll("[id]").forEach(function (element) {
         element.id = element.id.replace("NEW", number);
       });
+      // A control may be described by several elements (its hint and its error): each one's id.
       row.querySelectorAll("[aria-describedby]").forEach(function (element) {
-        element.setAttribute("aria-describedby", element.getAttribute("aria-describedby").replace("NEW", number));
+        element.setAttribute("aria-describedby", element.getAttribute("aria-describedby").replace(/NEW/g, number));
       });
       row.querySelectorAll("label[for]").forEach(function (label) {
         label.htmlFor = label.htmlFor.replace("NEW", number);
@@ -2042,7 +2043,8 @@
     showIhiField();
 
     // The projects to send. A row left wholly empty is no project; a row with a summary, a
-    // year or a part but no title is one the user meant to give: it is refused, not dropped.
+    // year, a part or a call but no title is one the user meant to give: it is refused, not
+    // dropped.
     function activities() {
       var found = [];
       sentRows = [];
@@ -2052,7 +2054,7 @@
           return tidy(row.querySelector("[data-part='" + name + "']").value, name !== "summary");
         };
         if (!part("title")) {
-          if (part("summary") || part("year") || part("role")) {
+          if (part("summary") || part("year") || part("role") || part("call")) {
             untitled.push({ field: "activities." + sentRows.length + ".title", message: "Give this project a title, or remove it." });
             found.push(null);
             sentRows.push(row);
@@ -2065,6 +2067,9 @@
         }
         if (part("role")) {
           activity.role = part("role");
+        }
+        if (part("call")) {
+          activity.call = part("call");
         }
         // A link that came with the profile (an import, say) is kept as it was.
         if (row.getAttribute("data-url")) {
@@ -2133,6 +2138,13 @@
         form.elements[name].value = profile[name] || "";
       });
       form.elements.keywords.value = (profile.keywords || []).join(", ");
+      // Each project sent shows its call as stored (upper-case), in the order it was sent.
+      sentRows.forEach(function (row, index) {
+        var stored = (profile.activities || [])[index];
+        if (stored) {
+          row.querySelector("[data-part='call']").value = stored.call || "";
+        }
+      });
     }
 
     form.addEventListener("submit", function (event) {
