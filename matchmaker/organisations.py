@@ -8,7 +8,12 @@ from sqlmodel import Session, col
 
 from matchmaker import search
 from matchmaker.auth import OPERATOR, Principal, require_organisation
-from matchmaker.consortium.drafts import list_consortia, memberships_of, to_public
+from matchmaker.consortium.drafts import (
+    list_consortia,
+    memberships_of,
+    record_departures,
+    to_public,
+)
 from matchmaker.errors import NotFound
 from matchmaker.keys import issue_key, list_keys
 from matchmaker.partnering import events
@@ -191,8 +196,9 @@ def delete_organisation(
     """Delete a profile and everything stored about it: its keys, its drafts, its memberships.
 
     Other organisations' drafts it was in lose a member, which changes them: their versions
-    are bumped, so that a write based on the member list read before is refused (412), and
-    their owners are told, one message each naming their drafts (`partnering.departures`).
+    are bumped, so that a write based on the member list read before is refused (412), each
+    keeps that it left, by its name, type and role (`consortium.drafts.record_departures`),
+    and their owners are told, one message each naming their drafts (`partnering.departures`).
     The external ids of the imported records it was (its own, and those merged into it, whose
     merge records go with it) are remembered as deleted, so that no import brings them back.
     """
@@ -212,7 +218,9 @@ def delete_organisation(
         .order_by(col(Consortium.id))
         .with_for_update()
     ).all()
+    now = utc_now()
     versioned_update_many(session, [(draft, {}) for draft in drafts], entity=Entity.consortium)
+    record_departures(session, organisation=organisation, drafts=drafts, when=now)
     announce_departure(session, organisation=organisation, drafts=drafts, base_url=base_url)
     # Claims of this profile as a record can never be confirmed now (the database forgets
     # the record in them); the waiting ones say why they ended.
@@ -227,7 +235,7 @@ def delete_organisation(
     versioned_delete(
         session, organisation, entity=Entity.organisation, expected_version=expected_version
     )
-    remember_deleted(session, external_ids=records, when=utc_now())
+    remember_deleted(session, external_ids=records, when=now)
 
 
 def export_organisation(
@@ -255,6 +263,6 @@ def export_organisation(
             organisation, from_attributes=True, context=context
         ),
         "api_keys": [KeyPublic.model_validate(key, from_attributes=True) for key in keys],
-        "consortia_owned": [to_public(session, draft) for draft in drafts],
+        "consortia_owned": [to_public(session, draft, departures_shown=None) for draft in drafts],
         "consortia_member_of": memberships_of(session, organisation_id=organisation_id),
     }

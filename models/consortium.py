@@ -15,6 +15,7 @@ from models.common import (
     IDS_NEVER_REUSED,
     Id,
     Int,
+    StakeholderType,
     UtcDatetime,
     line,
     reference,
@@ -27,6 +28,9 @@ from models.organisation import OrganisationSummary
 from models.rules import Status
 
 MAX_MEMBERS = 200
+# A draft's answer lists this many of the members that left it, the most recent first (the
+# owner's export lists them all).
+DEPARTURES_SHOWN = 20
 
 
 class Role(StrEnum):
@@ -68,6 +72,22 @@ class ConsortiumMember(SQLModel, table=True):
     consortium_id: int = Field(sa_column=reference("consortia", nullable=False, index=True))
     organisation_id: int = Field(sa_column=reference("organisations", nullable=False, index=True))
     role: Role = Field(default=Role.partner, sa_type=String(20))
+
+
+class ConsortiumDeparture(SQLModel, table=True):
+    """A member that left a draft by deleting its profile, as it was then: its name, type and
+    role, and when. Nothing points at the deleted organisation, which the row outlives; it goes
+    with the draft."""
+
+    __tablename__ = "consortium_departures"
+    __table_args__ = IDS_NEVER_REUSED
+
+    id: int | None = Field(default=None, primary_key=True)
+    consortium_id: int = Field(sa_column=reference("consortia", nullable=False, index=True))
+    name: str = Field(max_length=300)
+    stakeholder_type: StakeholderType = Field(sa_type=String(32))
+    role: Role = Field(sa_type=String(20))
+    left_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 class MemberIn(BaseModel):
@@ -151,6 +171,26 @@ class MemberPublic(BaseModel):
     role: Role = PydanticField(description="`coordinator` (the consortium's lead) or `partner`.")
 
 
+class DeparturePublic(BaseModel):
+    """A member that left the draft by deleting its profile, as it was when it left."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.DEPARTURE))
+
+    name: str = PydanticField(
+        description="The organisation's name as it was when it left (its profile no longer exists)."
+    )
+    stakeholder_type: StakeholderType = PydanticField(
+        description="The kind of organisation it was when it left."
+    )
+    role: Role = PydanticField(
+        description="Its role in the draft when it left: `coordinator` (the consortium's lead) "
+        "or `partner`."
+    )
+    left_at: UtcDatetime = PydanticField(
+        description="When it deleted its profile, and so left the draft (UTC)."
+    )
+
+
 class ConsortiumPublic(BaseModel):
     """A draft as shown, with its members."""
 
@@ -164,6 +204,11 @@ class ConsortiumPublic(BaseModel):
     )
     members: list[MemberPublic] = PydanticField(
         description="The organisations in the draft, the coordinator first."
+    )
+    departures: list[DeparturePublic] = PydanticField(
+        description="Members that left the draft by deleting their profiles, the most recent "
+        f"first: the {DEPARTURES_SHOWN} most recent (the owner's export lists them all). A "
+        "member taken out of the draft by its owner is not listed."
     )
     created_at: UtcDatetime = PydanticField(description="When the draft was created (UTC).")
     updated_at: UtcDatetime = PydanticField(

@@ -135,12 +135,19 @@ SUGGESTION: JsonDict = {
 }
 CALL_MATCH: JsonDict = {"call": CALL_SUMMARY, "score": 0.13, "matched_terms": [MATCHED_TERM]}
 MEMBER_PUBLIC: JsonDict = {"organisation": ORGANISATION_SUMMARY, "role": "coordinator"}
+DEPARTURE: JsonDict = {
+    "name": "Helix Biotech",
+    "stakeholder_type": "sme",
+    "role": "partner",
+    "left_at": "2026-12-01T09:05:00Z",
+}
 CONSORTIUM_PUBLIC: JsonDict = {
     "id": 5,
     "name": "Liquid biopsy consortium",
     "call_id": 3,
     "owner_organisation_id": 12,
     "members": [MEMBER_PUBLIC],
+    "departures": [DEPARTURE],
     "created_at": "2026-12-01T09:00:00Z",
     "updated_at": "2026-12-01T09:05:00Z",
     "version": 2,

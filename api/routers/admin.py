@@ -46,7 +46,8 @@ class OrganisationExport(BaseModel):
     profile: OrganisationPrivate = Field(description="The profile, personal data included.")
     api_keys: list[KeyPublic] = Field(description="The organisation's keys, never their secrets.")
     consortia_owned: list[ConsortiumPublic] = Field(
-        description="The drafts the organisation created."
+        description="The drafts the organisation created, each with every member that left it "
+        "by deleting its profile (`departures`, not only the most recent)."
     )
     consortia_member_of: list[Membership] = Field(
         description="The drafts the organisation owns, with its role in each. Other "

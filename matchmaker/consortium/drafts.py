@@ -1,6 +1,8 @@
-"""Consortium drafts: create, read, list, update, delete, and their members."""
+"""Consortium drafts: create, read, list, update, delete, their members, and the members
+that left them by deleting their profiles."""
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
@@ -21,12 +23,15 @@ from models.call import Call
 from models.change import Entity
 from models.common import utc_now
 from models.consortium import (
+    DEPARTURES_SHOWN,
     MAX_MEMBERS,
     Consortium,
     ConsortiumCreate,
+    ConsortiumDeparture,
     ConsortiumMember,
     ConsortiumPublic,
     ConsortiumUpdate,
+    DeparturePublic,
     MemberIn,
     MemberPublic,
     Role,
@@ -149,8 +154,58 @@ def _member_rows(
     return [(member, organisation) for member, organisation in rows]
 
 
-def to_public(session: Session, consortium: Consortium) -> ConsortiumPublic:
-    """A draft as the API shows it, members included."""
+def record_departures(
+    session: Session, *, organisation: Organisation, drafts: Sequence[Consortium], when: datetime
+) -> None:
+    """Before the organisation's profile is deleted, in that transaction: keep in each of
+    `drafts` (other organisations' drafts it is a member of) that it left then, with its name,
+    type and role as they were (`ConsortiumDeparture`), for the draft's owner to read. Its
+    own drafts go with it, so nothing is kept in them."""
+    others = [
+        stored_id(draft) for draft in drafts if draft.owner_organisation_id != organisation.id
+    ]
+    if not others:
+        return
+    roles = session.execute(
+        select(col(ConsortiumMember.consortium_id), col(ConsortiumMember.role))
+        .where(
+            col(ConsortiumMember.organisation_id) == organisation.id,
+            col(ConsortiumMember.consortium_id).in_(others),
+        )
+        .order_by(col(ConsortiumMember.consortium_id))
+    ).all()
+    session.add_all(
+        ConsortiumDeparture(
+            consortium_id=consortium_id,
+            name=organisation.name,
+            stakeholder_type=organisation.stakeholder_type,
+            role=role,
+            left_at=when,
+        )
+        for consortium_id, role in roles
+    )
+    session.flush()
+
+
+def departures_of(
+    session: Session, *, consortium_id: int, limit: int | None
+) -> list[DeparturePublic]:
+    """The members that left a draft by deleting their profiles, the most recent first: the
+    first `limit` of them, or all with None."""
+    rows = session.scalars(
+        select(ConsortiumDeparture)
+        .where(col(ConsortiumDeparture.consortium_id) == consortium_id)
+        .order_by(col(ConsortiumDeparture.left_at).desc(), col(ConsortiumDeparture.id).desc())
+        .limit(limit)
+    ).all()
+    return [DeparturePublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+def to_public(
+    session: Session, consortium: Consortium, *, departures_shown: int | None = DEPARTURES_SHOWN
+) -> ConsortiumPublic:
+    """A draft as the API shows it, members included, and the members that left it (the
+    DEPARTURES_SHOWN most recent; all of them with `departures_shown` None, for the export)."""
     consortium_id = stored_id(consortium)
     members = members_of(session, consortium_id=consortium_id)
     return ConsortiumPublic(
@@ -164,6 +219,7 @@ def to_public(session: Session, consortium: Consortium) -> ConsortiumPublic:
             )
             for member, organisation in members
         ],
+        departures=departures_of(session, consortium_id=consortium_id, limit=departures_shown),
         created_at=consortium.created_at,
         updated_at=consortium.updated_at,
         version=consortium.version,

@@ -4,6 +4,8 @@ Deleting a profile deletes its memberships (`matchmaker.organisations.delete_org
 each other organisation's draft it was in loses a member. The owner of those drafts gets one
 notification (event `draft_member_left`) naming them (the first ten; more are counted),
 written in the transaction of the delete, so a delete refused or rolled back tells nobody.
+The drafts themselves keep that it left, beside this notice
+(`matchmaker.consortium.drafts.record_departures`), so an owner who missed it reads it there.
 For each draft it says what the call requires that the draft now lacks, if the departure
 opened such a gap (`consortium.gaps.gaps_opened`), and links the draft's page, which lists
 who could fill it.

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from models.consortium import DEPARTURES_SHOWN
 from tests.factories import call_payload, create_call, create_organisation, organisation_payload
 from tests.helpers import assert_problem, bearer, snapshot
 from tests.servers import ADMIN_TOKEN
@@ -270,7 +271,9 @@ def test_server_owned_fields_are_rejected_on_update(
 def test_deleting_organisation_removes_its_keys_and_drafts(
     client: TestClient, anonymous: TestClient, engine: Engine, world: World
 ) -> None:
-    """After deletion nothing of the organisation remains: profile, keys, drafts, memberships."""
+    """After deletion nothing of the organisation remains: profile, keys, drafts, memberships;
+    the other organisation's draft it was in keeps that it left, by its name, type and role
+    alone, and its own draft keeps nothing (it is gone)."""
     other_draft = client.post(
         "/consortia",
         json={
@@ -286,6 +289,8 @@ def test_deleting_organisation_removes_its_keys_and_drafts(
     assert all(row[4] != world.owner_id for row in tables["api_keys"])
     assert [row[0] for row in tables["consortia"]] == [other_draft["id"]]
     assert tables["consortium_members"] == []
+    [(_, draft_id, name, kind, role, _)] = tables["consortium_departures"]
+    assert (draft_id, name, kind, role) == (other_draft["id"], "Owner Org", "academia", "partner")
     assert "partnering@lumc.example" in repr(tables["organisations"])  # the other organisation's
     assert len(tables["organisations"]) == 1
     assert_problem(anonymous.get("/organisations", headers=owner), 401)
@@ -310,6 +315,29 @@ def test_export_holds_everything_about_the_organisation(
             "role": "partner",
         }
     ]
+
+
+def test_export_holds_every_member_that_left_its_drafts_where_the_draft_shows_the_latest(
+    client: TestClient, anonymous: TestClient, world: World
+) -> None:
+    """A draft answers with the members that left it by deleting their profiles, the
+    DEPARTURES_SHOWN most recent; its owner's export holds every one of them."""
+    names = [f"Member {number:02d}" for number in range(DEPARTURES_SHOWN + 1)]
+    for name in names:
+        member = create_organisation(client, name=name, stakeholder_type="sme")
+        added = client.put(f"/consortia/{world.consortium_id}/members/{member['id']}")
+        assert added.status_code == 200, added.text
+        assert client.delete(f"/organisations/{member['id']}").status_code == 204
+    owner = bearer(world.tokens["owner"])
+    newest_first = names[::-1]
+
+    draft = anonymous.get(f"/consortia/{world.consortium_id}", headers=owner).json()
+    assert [d["name"] for d in draft["departures"]] == newest_first[:DEPARTURES_SHOWN]
+    exported = anonymous.get(f"/organisations/{world.owner_id}/export", headers=owner).json()
+    [owned] = exported["consortia_owned"]
+    assert [d["name"] for d in owned["departures"]] == newest_first
+    assert {(d["stakeholder_type"], d["role"]) for d in owned["departures"]} == {("sme", "partner")}
+    assert owned["departures"][:DEPARTURES_SHOWN] == draft["departures"]
 
 
 def test_write_rate_limit_answers_429_with_retry_after(settings: Any, engine: Engine) -> None:

@@ -1,11 +1,14 @@
 """Consortium drafts over HTTP: the draft, its members and its errors."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from models.consortium import ConsortiumDeparture
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, count_rows, keyed
 
 
 def _post_draft(client: TestClient, *, json: dict[str, Any]) -> Any:
@@ -139,6 +142,61 @@ def test_deleting_organisation_removes_it_from_drafts(client: TestClient) -> Non
     client.delete(f"/organisations/{first}")
     members = client.get(f"/consortia/{draft['id']}").json()["members"]
     assert [m["organisation"]["id"] for m in members] == [second]
+
+
+def test_a_draft_lists_the_members_that_left_by_deleting_their_profiles(
+    client: TestClient, engine: Engine
+) -> None:
+    """Each member that deletes its profile is listed once in the draft, the most recent
+    first, by its name, type and role then and when it left; a draft it was not in lists
+    none, nor does its own draft, which goes with it; deleting the draft deletes them."""
+    call_id = create_call(client)["id"]
+    first = create_organisation(client, name="First University", stakeholder_type="academia")
+    second = create_organisation(client, name="Second SME", stakeholder_type="sme")
+    owner = create_organisation(client, name="Draft Owner")
+    owned = keyed(client, owner["api_key"])
+    members = [
+        {"organisation_id": first["id"], "role": "coordinator"},
+        {"organisation_id": second["id"]},
+    ]
+    draft = owned.post(
+        "/consortia", json={"name": "D", "call_id": call_id, "members": members}
+    ).json()
+    without = owned.post(
+        "/consortia",
+        json={"name": "W", "call_id": call_id, "members": [{"organisation_id": owner["id"]}]},
+    ).json()
+    # The second's own draft, with both in it, goes with the second.
+    own = keyed(client, second["api_key"]).post(
+        "/consortia", json={"name": "Own", "call_id": call_id, "members": members}
+    )
+    assert own.status_code == 201, own.text
+
+    before = datetime.now(UTC)
+    assert client.delete(f"/organisations/{second['id']}").status_code == 204
+    between = datetime.now(UTC)
+    assert client.delete(f"/organisations/{first['id']}").status_code == 204
+    after = datetime.now(UTC)
+
+    body = owned.get(f"/consortia/{draft['id']}").json()
+    assert body["members"] == []
+    departures = body["departures"]
+    assert [(d["name"], d["stakeholder_type"], d["role"]) for d in departures] == [
+        ("First University", "academia", "coordinator"),
+        ("Second SME", "sme", "partner"),
+    ]
+    left = [datetime.fromisoformat(d["left_at"]) for d in departures]
+    assert between <= left[0] <= after
+    assert before <= left[1] <= between
+    # The list shows each draft as its own address does.
+    listed = {item["id"]: item for item in owned.get("/consortia").json()["items"]}
+    assert listed[draft["id"]]["departures"] == departures
+    assert listed[without["id"]]["departures"] == []
+    assert_problem(client.get(f"/consortia/{own.json()['id']}"), 404)
+    assert count_rows(engine, ConsortiumDeparture) == 2
+
+    assert owned.delete(f"/consortia/{draft['id']}").status_code == 204
+    assert count_rows(engine, ConsortiumDeparture) == 0
 
 
 def test_call_with_drafts_cannot_be_deleted(client: TestClient) -> None:

@@ -14,10 +14,11 @@ from sqlmodel import Session, col
 from matchmaker import db
 from matchmaker.partnering.webhooks import deliver_webhooks
 from matchmaker.settings import Settings
+from models.consortium import ConsortiumDeparture
 from models.notifications import Webhook
 from models.partnering import OutboxMessage
 from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem, keyed, settings_for
+from tests.helpers import assert_problem, count_rows, keyed, settings_for
 from tests.matchmaker.partnering.receiver import Receiver, webhook_receiver
 from tests.matchmaker.partnering.smtp import Recorder, smtp_server, worker_pass
 
@@ -71,7 +72,9 @@ def test_each_draft_owner_is_told_once_what_the_departure_left_missing(
     and, for each, the call's requirements it now misses (none for a draft that still meets
     them), with links to the drafts; the deleted organisation's own draft and a draft without
     it tell nobody; neither the notice nor the webhook holds the deleted organisation's address
-    or description, and a delete refused for a stale If-Match writes nothing."""
+    or description, and a delete refused for a stale If-Match writes nothing. Each draft it
+    left shows it among its departures, by name, type and role; the draft without it shows
+    none."""
     call = create_call(
         client,
         identifier="IHI-2027-03-01",
@@ -114,7 +117,7 @@ def test_each_draft_owner_is_told_once_what_the_departure_left_missing(
     biomarkers = _draft(oncomark, client, "Biomarkers", call["id"], gone, oncomark["id"])
     # Its own draft goes with it; a draft it was never in does not change.
     _draft(patients, client, "Patients' own", call["id"], leiden["id"])
-    _draft(karolinska, client, "Without them", call["id"], leiden["id"])
+    without = _draft(karolinska, client, "Without them", call["id"], leiden["id"])
     member = keyed(client, patients["api_key"])
 
     receiver = Receiver(secret=SECRET)
@@ -124,9 +127,21 @@ def test_each_draft_owner_is_told_once_what_the_departure_left_missing(
         stale = member.delete(f"/organisations/{gone}", headers={"If-Match": '"7"'})
         assert_problem(stale, 412)
         assert _departures(engine) == []
+        assert count_rows(engine, ConsortiumDeparture) == 0
         assert member.delete(f"/organisations/{gone}").status_code == 204
         with httpx.Client() as http:
             assert deliver_webhooks(engine, client=http, allow_private=True).failed == 0
+
+    # Each draft it left says so itself; the draft without it says nothing.
+    for owner, draft_id in ((leiden, screening), (leiden, cohort), (oncomark, biomarkers)):
+        [left] = keyed(client, owner["api_key"]).get(f"/consortia/{draft_id}").json()["departures"]
+        assert (left["name"], left["stakeholder_type"], left["role"]) == (
+            "European Liver Patients",
+            "patient_organisation",
+            "partner",
+        )
+    unchanged = keyed(client, karolinska["api_key"]).get(f"/consortia/{without}").json()
+    assert unchanged["departures"] == []
 
     for_call = "for the call IHI-2027-03-01, Liver disease screening"
     assert _departures(engine) == [
