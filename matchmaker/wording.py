@@ -175,6 +175,12 @@ def with_article(noun: str, *, capital: bool = False) -> str:
     return f"{article.capitalize() if capital else article} {noun}"
 
 
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """How many of a noun, as a sentence says what is lacking: one with its article ("an
+    SME", "a patient organisation"), more with their number ("2 SMEs")."""
+    return with_article(singular) if count == 1 else f"{count} {plural or plural_form(singular)}"
+
+
 def quoted(name: str) -> str:
     """A name someone gave (a draft's, a search's text) in double quotes, as written: never a
     Python repr, which picks its quote by the name's own quotes and escapes backslashes."""

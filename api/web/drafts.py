@@ -42,10 +42,16 @@ from matchmaker.errors import InvalidInput, NotFound
 from matchmaker.partnering import contacts
 from matchmaker.partnering import requests as partner_requests
 from matchmaker.rules import call_context
-from matchmaker.wording import and_list, member_role_label, stakeholder_label
+from matchmaker.wording import (
+    and_list,
+    counted,
+    member_role_label,
+    stakeholder_label,
+    stakeholder_noun,
+)
 from models.call import RuleSet
 from models.common import Id, utc_now, utc_today
-from models.consortium import ConsortiumPublic, ProposalOut, ProposalRequest
+from models.consortium import ConsortiumPublic, Gaps, ProposalOut, ProposalRequest
 from models.partnering import MAX_EXPERTISE, MAX_PITCH
 
 router = APIRouter(include_in_schema=False)
@@ -300,6 +306,29 @@ def read_draft_page(request: Request, consortium_id: IdPath) -> HTMLResponse:
     return render(request, "draft.html", {"consortium_id": consortium_id})
 
 
+def _departure_lacks(draft: ConsortiumPublic, gaps: Gaps) -> dict[int, str]:
+    """What the draft now lacks of each stakeholder type a member that left it had, where its
+    coverage shows the type missing, by the index of the most recent such departure (the
+    others say nothing more): "an SME", "2 verified regulators"."""
+    missing = {
+        gap.stakeholder_type: gap
+        for gap in gaps.requirements
+        if gap.requirement == "stakeholder_type" and gap.missing
+    }
+    lacks: dict[int, str] = {}
+    for index, departure in enumerate(draft.departures):
+        gap = missing.pop(departure.stakeholder_type, None)
+        if gap is None or gap.stakeholder_type is None:
+            continue
+        verified = "verified " if gap.verified_only else ""
+        lacks[index] = counted(
+            gap.missing,
+            verified + stakeholder_noun(gap.stakeholder_type),
+            verified + stakeholder_noun(gap.stakeholder_type, 2),
+        )
+    return lacks
+
+
 @router.get("/ui/consortia/{consortium_id}/panel")
 def read_draft_panel(
     request: Request,
@@ -349,6 +378,7 @@ def read_draft_panel(
             "partner_requests": requests,
             "answers": answers,
             "unread": unread,
+            "departure_lacks": _departure_lacks(draft, gaps),
         },
         private=True,
     )

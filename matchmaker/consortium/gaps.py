@@ -44,7 +44,7 @@ from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
 from matchmaker.repository import stored_id
 from matchmaker.rules import call_context
-from matchmaker.wording import percent, plural, stakeholder_noun, whole_percent, with_article
+from matchmaker.wording import counted, percent, plural, stakeholder_noun, whole_percent
 from models.call import Call
 from models.common import counts_as
 from models.consortium import (
@@ -464,8 +464,7 @@ def gaps_opened(call: Call, members: Sequence[Organisation], *, leaving: int) ->
     for kind, needed in requirements.required_stakeholders.items():
         lacking = needed - after.types[kind]
         if lacking > 0 and after.types[kind] < before.types[kind]:
-            noun = stakeholder_noun(kind, lacking)
-            opened.append(with_article(noun) if lacking == 1 else f"{lacking} {noun}")
+            opened.append(counted(lacking, stakeholder_noun(kind), stakeholder_noun(kind, 2)))
     countries = len(after.countries)
     if countries < requirements.min_countries and countries < len(before.countries):
         opened.append(

@@ -11,6 +11,7 @@ from matchmaker.wording import (
     STAKEHOLDER_NOUNS,
     and_list,
     close_fit,
+    counted,
     or_list,
     organisations_by_id,
     percent,
@@ -144,6 +145,14 @@ def test_a_type_takes_the_article_it_is_said_with() -> None:
     assert with_article("GP practice") == "a GP practice"
     assert with_article("European network") == "a European network"
     assert with_article("hour") == "an hour"
+
+
+def test_counted_says_one_with_its_article_and_more_with_their_number() -> None:
+    """ "a patient organisation", "an SME", "2 SMEs", "3 public bodies": never "1 SME"."""
+    assert counted(1, "patient organisation") == "a patient organisation"
+    assert counted(1, "SME") == "an SME"
+    assert counted(2, "SME") == "2 SMEs"
+    assert counted(3, "public body", "public bodies") == "3 public bodies"
 
 
 def test_organisations_by_id_reads_as_a_sentence_not_a_python_list() -> None:

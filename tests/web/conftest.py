@@ -97,8 +97,9 @@ def page(server: httpx.Client, browser: Any) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def audit(server: httpx.Client) -> dict[str, Any]:
     """For the accessibility checks: a health call of the demo, an organisation of our own with
-    its key, a draft of it, a request waiting for its answer and a saved search that finds
-    calls (`browser.audited_pages` lists the pages they make)."""
+    its key, a draft of it that a member left by deleting its profile, a request waiting for
+    its answer and a saved search that finds calls (`browser.audited_pages` lists the pages
+    they make)."""
     calls = server.get("/calls", params={"q": "tumour-host", "limit": 1}).json()["items"]
     call = calls[0]
     created = server.post(
@@ -113,16 +114,30 @@ def audit(server: httpx.Client) -> dict[str, Any]:
     assert created.status_code == 201, created.text
     organisation = created.json()
     key = organisation["api_key"]
+    leaving = server.post(
+        "/organisations",
+        json={"name": "Rotterdam Tumour Biobank", "stakeholder_type": "academia", "country": "NL"},
+    )
+    assert leaving.status_code == 201, leaving.text
     draft = server.post(
         "/consortia",
         headers={"Authorization": f"Bearer {key}"},
         json={
             "name": "A draft with a long enough name to wrap in a narrow sidebar",
             "call_id": call["id"],
-            "members": [{"organisation_id": organisation["id"], "role": "coordinator"}],
+            "members": [
+                {"organisation_id": organisation["id"], "role": "coordinator"},
+                {"organisation_id": leaving.json()["id"]},
+            ],
         },
     )
     assert draft.status_code == 201, draft.text
+    # The draft's members part then lists it among those that left.
+    left = server.delete(
+        f"/organisations/{leaving.json()['id']}",
+        headers={"Authorization": f"Bearer {leaving.json()['api_key']}"},
+    )
+    assert left.status_code == 204, left.text
     # A request waiting for its answer (the menu's Inbox count, Accept and Decline in the
     # inbox) and a saved search that finds something (its finds, with their relevance bars).
     sender = server.post(

@@ -1154,6 +1154,52 @@ def test_draft_panel_offers_no_remove_for_the_coordinator_but_says_what_to_do(
 
 
 @pytest.mark.sqlite_only
+def test_draft_panel_says_which_members_left_by_deleting_their_profiles(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Each member that deleted its profile is a sentence under the members, the most recent
+    first: its name and type then, its role if it led the draft, the day it left, and, for
+    the type the coverage now shows missing, what the draft lacks with a pointer there; a
+    draft no member left shows no such list."""
+    corpus = _corpus(client)
+    organisations = corpus["organisations"]
+    names = ["Biopsy Assays BV", "Oslo Cancer Institute", "Patients Against Cancer", "Detect GmbH"]
+    draft = _draft(client, corpus, "Biopsy Assays BV", names)
+    owner = bearer(organisations["Biopsy Assays BV"]["api_key"])
+    panel = f"/ui/consortia/{draft['id']}/panel"
+    assert "Members that left" not in anonymous.get(panel, headers=owner).text
+    patients, detect = organisations["Patients Against Cancer"], organisations["Detect GmbH"]
+    led = client.put(
+        f"/consortia/{draft['id']}/members/{patients['id']}", json={"role": "coordinator"}
+    )
+    assert led.status_code == 200, led.text
+    for gone in (patients, detect):
+        assert client.delete(f"/organisations/{gone['id']}").status_code == 204
+
+    page = anonymous.get(panel, headers=owner).text
+    days = [
+        wording.say_date(datetime.fromisoformat(d["left_at"]), full_month=True)
+        for d in client.get(f"/consortia/{draft['id']}").json()["departures"]
+    ]
+    section = page.split('aria-labelledby="departures-heading">', 1)[1].split("</section>", 1)[0]
+    assert '<h3 id="departures-heading">Members that left</h3>' in section
+    sentences = [
+        html.unescape(re.sub(r"<[^>]+>", "", item))
+        for item in re.findall(r"<li data-departure>(.*?)</li>", section, re.S)
+    ]
+    assert sentences == [
+        f"Detect GmbH (SME) left on {days[0]}: it deleted its profile.",
+        f"Patients Against Cancer (Patient organisation), the draft's coordinator, left on "
+        f"{days[1]}: it deleted its profile. The draft now lacks a patient organisation: see "
+        "Coverage.",
+    ]
+    assert section.count('<a href="#coverage-heading">Coverage</a>') == 1
+    # The coverage itself says what is missing; the list only points to it.
+    assert "Needs 1 more patient organisation." in page
+    assert 'id="no-coordinator"' in page
+
+
+@pytest.mark.sqlite_only
 def test_draft_panel_names_the_new_country_a_candidate_brings(
     client: TestClient, anonymous: TestClient
 ) -> None:
