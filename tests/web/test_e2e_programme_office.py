@@ -283,7 +283,8 @@ def test_an_administrator_deletes_a_spam_profile_from_its_page(
     assert asked == [
         "Delete Cheap Pills Online's profile and everything stored about it (its keys, drafts, "
         "requests and messages)? This cannot be undone. Organisations whose drafts it is a "
-        "member of are told that it left, by its name only."
+        "member of are told that it left, by its name only, and their drafts show that it "
+        "left, by its name and type."
     ]
     assert server.get(f"/organisations/{spam['id']}").status_code == 404
 

@@ -2604,7 +2604,7 @@
       }
       var name = button.getAttribute("data-name");
       var owners = button.getAttribute("data-possessive");
-      var question = "Delete " + owners + " profile and everything stored about it (its keys, drafts, requests and messages)? This cannot be undone. Organisations whose drafts it is a member of are told that it left, by its name only.";
+      var question = "Delete " + owners + " profile and everything stored about it (its keys, drafts, requests and messages)? This cannot be undone. Organisations whose drafts it is a member of are told that it left, by its name only, and their drafts show that it left, by its name and type.";
       // An imported profile stays deleted: the question says so, and how it could come back.
       if (button.hasAttribute("data-imported")) {
         question += " It was imported from CORDIS: later imports will not create it again (only its CORDIS id and the date are kept), unless the service's operator allows it back (matchmaker import forget-deletion).";
