@@ -8,10 +8,10 @@ Horizon Europe names each call topic by a code that says where in the work progr
 ``HORIZON-CL5-2023-D3-01-05`` is Cluster 5's Destination 3, ``HORIZON-MSCA-2023-DN-01-01`` the
 MSCA doctoral networks, ``ERC-2023-STG`` the ERC starting grants (`programme_area`). Consortia
 form within an area: organisations come back to the destinations they know. A call is stored
-with its code (its identifier), and a past project's code is known when the profile says which
-call funded it: every project `matchmaker import cordis` stores has its CORDIS address, whose
-project gives the code. Over HTTP, as the benchmark submits profiles (title, summary and year),
-no past project's code is known.
+with its code (its identifier), and a past project's code is known when the profile names the
+call that funded it (`call`): `matchmaker import cordis` gives every project its topic code.
+Over HTTP, as the benchmark submits profiles (title, summary and year), no past project's code
+is known.
 
 The study keeps the shipped score and shares the track record's part of the evidence budget
 between the plain track record and the *area record*, ln(1 + past projects under the call's
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -50,7 +49,6 @@ from matchmaker.matching.text import distinct_activities
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cordis"
 AT, SHORT, DEFAULT_CAP = 50, 2, 10
 SHARES = (0.0, 0.2, 0.35, 0.5, 0.65)
-CORDIS_PROJECT = re.compile(r"cordis\.europa\.eu/project/id/(\d+)")
 
 
 def programme_area(code: str) -> str:
@@ -71,21 +69,16 @@ def read_rows(folder: Path, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-def read_topic_codes(folder: Path) -> dict[str, str]:
-    """Each CORDIS project's topic code, by project id."""
-    return {row["id"].strip(): row["topics"].strip() for row in read_rows(folder, "projects.csv")}
-
-
-def area_counts(profiles: Sequence[Profile], topic_of: dict[str, str]) -> dict[str, np.ndarray]:
-    """Per area of the work programme, each profile's past projects under it: those whose CORDIS
-    address the profile gives (so none over HTTP)."""
+def area_counts(profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
+    """Per area of the work programme, each profile's past projects under it: those whose call
+    the profile names (`call`; every imported project, none over HTTP as the benchmark submits
+    profiles)."""
     counts: dict[str, np.ndarray] = {}
     for row, profile in enumerate(profiles):
         found = Counter(
-            programme_area(topic_of[match.group(1)])
+            programme_area(str(activity["call"]))
             for activity in distinct_activities(profile.activities)
-            if (match := CORDIS_PROJECT.search(str(activity.get("url") or "")))
-            and match.group(1) in topic_of
+            if activity.get("call")
         )
         for area, count in found.items():
             counts.setdefault(area, np.zeros(len(profiles)))[row] = count
@@ -105,7 +98,7 @@ def measure(
     ids = np.asarray([p.id for p in profiles], dtype=np.int64)
     position = {int(doc_id): row for row, doc_id in enumerate(ids)}
     short = np.asarray([len(distinct_activities(p.activities)) <= SHORT for p in profiles])
-    areas = area_counts(profiles, read_topic_codes(data_dir))
+    areas = area_counts(profiles)
     known = sum(float(c.sum()) for c in areas.values())
     listed = sum(len(distinct_activities(p.activities)) for p in profiles)
     room = float(weights.track_record * track_feature(TRACK_RECORD_CAP))

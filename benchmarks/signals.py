@@ -24,8 +24,8 @@ the 500 best of every other signal) with:
   times idf ** (`SHARP_IDF` - 1), then normalised), a text fit of another shape;
 - ``area``: ln(1 + the organisation's past projects funded under the query's area of the work
   programme), capped at `AREA_CAP` (`benchmarks.programme_area`: a past project's area is
-  known when the profile gives its CORDIS address, as imported profiles do, never over HTTP
-  as the benchmark submits profiles);
+  known when the profile names its call, as imported profiles do, never over HTTP as the
+  benchmark submits profiles);
 - the shipped score with the cosine under pivoted length normalisation (Singhal, Buckley and
   Mitra, 1996): times |d| / ((1 - `PIVOT_SLOPE`) x mean |d| + `PIVOT_SLOPE` x |d|), |d| the
   length of the profile's TF-IDF vector before normalisation, so long profiles lose less;
@@ -69,7 +69,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from benchmarks.fit_score import MARGIN, conditional_logit
-from benchmarks.programme_area import DEFAULT_CAP, area_counts, programme_area, read_topic_codes
+from benchmarks.programme_area import DEFAULT_CAP, area_counts, programme_area
 from matchmaker.evaluation.protocol import KINDS, MODES, Benchmark, Profile, load_benchmark
 from matchmaker.evaluation.rankers import ranker_index
 from matchmaker.matching import scoring
@@ -130,7 +130,7 @@ class Pool:
     partner_ranks: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
 
 
-def gather(benchmark: Benchmark, topic_of: dict[str, str]) -> tuple[list[Pool], list[str]]:
+def gather(benchmark: Benchmark) -> tuple[list[Pool], list[str]]:
     """Every query's pool with every candidate feature, and the stakeholder types' names."""
     profiles = benchmark.profiles
     index = ranker_index(benchmark)
@@ -159,7 +159,7 @@ def gather(benchmark: Benchmark, topic_of: dict[str, str]) -> tuple[list[Pool], 
     pivot = _pivot_factors([by_id[int(i)] for i in ids], index.matcher.analyzer())
     idf = np.asarray(index.matcher._fitted().vocabulary.idf)
     rows_by_term = matrix.T.tocsr()
-    areas = area_counts([by_id[int(i)] for i in ids], topic_of)
+    areas = area_counts([by_id[int(i)] for i in ids])
     pools = []
     for query in benchmark.queries:
         found = index.evidence(query.text, partner_ids=query.partners, weights=weights)
@@ -419,10 +419,9 @@ def main() -> None:
         "temporal": {"split": "temporal", "seed": 0},
     }
     pools = {}
-    topic_of = read_topic_codes(args.data_dir)
     for name, shape in splits.items():
         benchmark = load_benchmark(args.data_dir, mode=args.mode, **shape)
-        pools[name], _ = gather(benchmark, topic_of)
+        pools[name], _ = gather(benchmark)
         print(f"{name}: {len(pools[name])} queries ({time.perf_counter() - started:.0f} s)")
     header = ["ranking", *(f"{s} {k}" for s in ("random 0", "temporal") for k in KINDS)]
     if args.ratios:
