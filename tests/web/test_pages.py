@@ -1200,6 +1200,25 @@ def test_draft_panel_says_which_members_left_by_deleting_their_profiles(
 
 
 @pytest.mark.sqlite_only
+def test_draft_panel_says_no_members_now_once_the_last_one_left(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A draft whose only member deleted its profile has no members *now*, not "yet"."""
+    corpus = _corpus(client)
+    organisations = corpus["organisations"]
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Detect GmbH"])
+    owner = bearer(organisations["Biopsy Assays BV"]["api_key"])
+    panel = f"/ui/consortia/{draft['id']}/panel"
+    before = anonymous.get(panel, headers=owner).text
+    assert "The draft has no members" not in before
+    gone = organisations["Detect GmbH"]["id"]
+    assert client.delete(f"/organisations/{gone}").status_code == 204
+    page = anonymous.get(panel, headers=owner).text
+    assert "The draft has no members now: add the candidates" in page
+    assert "no members yet" not in page
+
+
+@pytest.mark.sqlite_only
 def test_draft_panel_names_the_new_country_a_candidate_brings(
     client: TestClient, anonymous: TestClient
 ) -> None:
