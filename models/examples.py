@@ -57,6 +57,7 @@ ORGANISATION_FOUND: JsonDict = {
 ORGANISATION_PRIVATE: JsonDict = {
     **ORGANISATION_PUBLIC,
     "contact_email": "partnering@oncomark.example",
+    "kept_on_import": [],
 }
 ORGANISATION_CREATED: JsonDict = {
     **ORGANISATION_PRIVATE,

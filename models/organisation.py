@@ -111,6 +111,11 @@ ORGANISATION_FIELDS: dict[str, str] = {
     "industry, no for every other type.",
     "contact_email": "Who to write to about partnering: shown only to the organisation's own "
     "keys and admins.",
+    "kept_on_import": "The fields of an imported record that a CORDIS import leaves as they "
+    "are: those written here since the import (by the organisation, an admin or a merge), and "
+    "the stakeholder type while an admin's verification of it stands. Empty for a profile "
+    "registered here, which no import changes. Shown only to the organisation's own keys and "
+    "admins.",
     "created_at": "When the profile was created (UTC).",
     "updated_at": "When the profile last changed (UTC).",
     "confirmed_at": "When the profile was last confirmed as current (UTC): on creation, and "
@@ -234,6 +239,12 @@ class Organisation(OrganisationFields, table=True):
     def type_verified(self) -> bool | None:
         """Whether an admin verified the type; None for types that are never verified."""
         return type_verified(self.stakeholder_type, self.type_verified_at)
+
+    @property
+    def kept_on_import(self) -> list[str]:
+        """The fields an import leaves as they are (`kept_from_import`), sorted; none for a
+        profile registered here."""
+        return sorted(kept_from_import(self)) if self.external_id is not None else []
 
 
 def dropped_verification(row: Organisation, changes: dict[str, Any]) -> dict[str, Any]:
@@ -458,6 +469,9 @@ class OrganisationPrivate(OrganisationPublic):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.ORGANISATION_PRIVATE))
 
     contact_email: str | None = PydanticField(description=ORGANISATION_FIELDS["contact_email"])
+    kept_on_import: list[str] = PydanticField(
+        default=[], description=ORGANISATION_FIELDS["kept_on_import"]
+    )
 
 
 class DuplicateReason(StrEnum):

@@ -56,7 +56,7 @@ def profile(client: TestClient, organisation_id: int | None) -> dict[str, Any]:
 
 
 def test_import_keeps_an_owners_description_and_verified_type_and_updates_the_rest(
-    client: TestClient, engine: Engine, tmp_path: Path
+    client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
     """An owner's description and type, and an admin's verification of that type, survive an
     import that gives other values; a field the owner sent back as it was (the city) is still
@@ -82,6 +82,9 @@ def test_import_keeps_an_owners_description_and_verified_type_and_updates_the_re
     verified = client.post(f"/admin/organisations/{record.id}/type-verification")
     assert verified.status_code == 200, verified.text
     assert stored(engine, APHP).owned_fields == ["description", "stakeholder_type"]
+    # The owner and admins see which fields an import will leave; the public does not.
+    assert profile(owner, record.id)["kept_on_import"] == ["description", "stakeholder_type"]
+    assert "kept_on_import" not in anonymous.get(f"/organisations/{record.id}").json()
     cordis_says(
         folder,
         "999645432,ASSISTANCE PUBLIQUE HOPITAUX DE PARIS,,REC,false,FR,Paris,",
@@ -128,6 +131,8 @@ def test_import_after_a_merge_kept_the_record_keeps_what_the_merge_and_the_owner
         keywords=["bacteriophages"],
         activities=[{"title": "Phage therapy for burn wounds", "year": 2022}],
     )
+    # No import changes a profile registered here: nothing to keep from one.
+    assert profile(client, registered["id"])["kept_on_import"] == []
     merged = client.post(
         f"/admin/organisations/{record.id}/merge", json={"absorb": registered["id"]}
     )
@@ -155,6 +160,7 @@ def test_import_after_a_merge_kept_the_record_keeps_what_the_merge_and_the_owner
         1,
     )
     after = profile(client, record.id)
+    assert after["kept_on_import"] == stored(engine, ELIAVA).owned_fields
     assert after["description"] == "Bacteriophage research and phage therapy since 1923."
     assert after["website"] == "https://eliava.example/"
     assert after["keywords"] == ["bacteriophages"]
@@ -184,3 +190,24 @@ def test_import_still_updates_an_imported_record_nobody_wrote_to(
     assert summary.lines() == [
         f"organisations: 0 created, 1 updated, {EXTRACT_ORGANISATIONS - 1} unchanged, 0 rejected."
     ]
+
+
+def test_a_verified_type_is_kept_on_import_though_nobody_wrote_it(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """An admin's verification of an imported record's type keeps the type from the next
+    import, and the private answer says so, though no field was written here."""
+    import_cordis(engine, copied_extract(tmp_path))
+    with Session(engine) as session:
+        record = session.scalars(
+            select(Organisation)
+            .where(col(Organisation.stakeholder_type) == "public_body")
+            .order_by(col(Organisation.id))
+        ).first()
+    assert record is not None
+    assert record.external_id is not None
+    assert profile(client, record.id)["kept_on_import"] == []
+    verified = client.post(f"/admin/organisations/{record.id}/type-verification")
+    assert verified.status_code == 200, verified.text
+    assert stored(engine, record.external_id).owned_fields == []
+    assert profile(client, record.id)["kept_on_import"] == ["stakeholder_type"]
