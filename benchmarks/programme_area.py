@@ -2,7 +2,8 @@
 for all real partners and for those with short profiles, and on which paths it is known.
 
     python -m benchmarks.programme_area [--data-dir DIR] [--mode imported|http]
-        [--split random|temporal] [--seed 0] [--cap 10]
+        [--split random|temporal] [--seed 0] [--cap 10] [--named SHARE] [--raise-only]
+        [--recognise]
 
 Horizon Europe names each call topic by a code that says where in the work programme it sits:
 ``HORIZON-CL5-2023-D3-01-05`` is Cluster 5's Destination 3, ``HORIZON-MSCA-2023-DN-01-01`` the
@@ -22,6 +23,15 @@ Similar projects and past partners are as shipped (past partners fill the room t
 leave). Recall@50 is computed over every candidate as the product ranks them, over all real
 partners and over those whose profiles list at most `SHORT` distinct past projects.
 
+A deployment holds both kinds of profile: imported records name their calls, and profiles
+submitted over HTTP may not. With ``--named SHARE`` (imported mode), only that share of the
+profiles, a fixed draw by id, name their calls; the others keep the shipped track record, as
+the product would keep it for a profile that names none. A second table then gives recall@50
+over the real partners that name their calls and over those that do not: what the others pay
+for the first ones' gain. With ``--raise-only`` the area record can only raise a track record
+(each profile gets the larger of the shipped one and the shared one), so that naming one's
+calls could never cost a profile anything.
+
 With ``--recognise``, it also asks how well a past project's area can be told from its text
 alone, where no code is given: each project with a real title and objective (about 1,000 in the
 slice) is given the area whose topics' texts (titles and descriptions, as a TF-IDF centroid per
@@ -32,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -85,12 +96,30 @@ def area_counts(profiles: Sequence[Profile]) -> dict[str, np.ndarray]:
     return counts
 
 
+def naming(ids: np.ndarray, share: float) -> np.ndarray:
+    """Which profiles name their past projects' calls in a deployment where `share` of them
+    do: a fixed draw by id (the rest came over HTTP without them)."""
+    draws = [int(hashlib.sha256(str(int(i)).encode()).hexdigest()[:8], 16) for i in ids]
+    return np.asarray(draws) < share * 0xFFFFFFFF
+
+
 def measure(
-    data_dir: Path, *, mode: str, split: str, seed: int, cap: int
+    data_dir: Path,
+    *,
+    mode: str,
+    split: str,
+    seed: int,
+    cap: int,
+    named: float = 1.0,
+    raise_only: bool = False,
 ) -> tuple[dict[float, dict[str, float]], float]:
     """Per share of the track record's room given to the area record, recall@50 per query kind
-    over all real partners and over the short ones (keys ``<kind>`` and ``<kind> short``); and
-    the share of the profiles' past projects whose area is known."""
+    over all real partners, over the short ones, and over those that name their calls and
+    those that do not (keys ``<kind>``, ``<kind> short``, ``<kind> named``, ``<kind>
+    unnamed``); and the share of the profiles' past projects whose area is known. With `named`
+    below 1, only that share of the profiles name their calls (`naming`); the others keep
+    the shipped track record, as the product would keep it for a profile that names none. With
+    `raise_only`, the area record only ever raises a track record (the larger of the two)."""
     benchmark = load_benchmark(data_dir, mode=mode, split=split, seed=seed)
     index = ranker_index(benchmark)
     weights = Weights.fitted()
@@ -98,7 +127,8 @@ def measure(
     ids = np.asarray([p.id for p in profiles], dtype=np.int64)
     position = {int(doc_id): row for row, doc_id in enumerate(ids)}
     short = np.asarray([len(distinct_activities(p.activities)) <= SHORT for p in profiles])
-    areas = area_counts(profiles)
+    names = naming(ids, named)
+    areas = {area: np.where(names, counts, 0.0) for area, counts in area_counts(profiles).items()}
     known = sum(float(c.sum()) for c in areas.values())
     listed = sum(len(distinct_activities(p.activities)) for p in profiles)
     room = float(weights.track_record * track_feature(TRACK_RECORD_CAP))
@@ -112,8 +142,11 @@ def measure(
         members = [position[p] for p in query.partners if p in position]
         wanted = np.asarray([position[i] for i in query.relevant if i in position], dtype=int)
         for share in SHARES:
-            track = (1 - share) * weights.track_term(found.projects)
-            track = track + share * room * record / np.log1p(cap)
+            shipped = weights.track_term(found.projects)
+            aimed = (1 - share) * shipped + share * room * record / np.log1p(cap)
+            if raise_only:
+                aimed = np.maximum(aimed, shipped)
+            track = np.where(names, aimed, shipped)
             scores = text + track + close
             if found.shared is not None:
                 scores = scores + weights.partners_term(found.shared, weights.room(track, close))
@@ -122,10 +155,14 @@ def measure(
             hit = np.isin(wanted, np.argsort(-scores, kind="stable")[:AT])
             cells = hits[share]
             cells.setdefault(query.kind, []).append(hit.sum() / len(query.relevant))
-            if short[wanted].any():
-                cells.setdefault(f"{query.kind} short", []).extend(hit[short[wanted]].tolist())
+            for group, chosen in (
+                ("short", short[wanted]),
+                ("named", names[wanted]),
+                ("unnamed", ~names[wanted]),
+            ):
+                cells.setdefault(f"{query.kind} {group}", []).extend(hit[chosen].tolist())
     table = {
-        share: {name: float(np.mean(values)) for name, values in cells.items()}
+        share: {name: float(np.mean(values)) for name, values in cells.items() if values}
         for share, cells in hits.items()
     }
     return table, known / max(listed, 1)
@@ -180,11 +217,19 @@ def main() -> None:
     parser.add_argument("--split", choices=SPLITS, default="temporal")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cap", type=int, default=DEFAULT_CAP)
+    parser.add_argument("--named", type=float, default=1.0, metavar="SHARE")
+    parser.add_argument("--raise-only", action="store_true")
     parser.add_argument("--recognise", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     table, known = measure(
-        args.data_dir, mode=args.mode, split=args.split, seed=args.seed, cap=args.cap
+        args.data_dir,
+        mode=args.mode,
+        split=args.split,
+        seed=args.seed,
+        cap=args.cap,
+        named=args.named,
+        raise_only=args.raise_only,
     )
     print(
         f"recall@{AT}, {args.split} split (seed {args.seed}), {args.mode} profiles, area record "
@@ -198,6 +243,21 @@ def main() -> None:
         shown = [cells.get(k, 0.0) for k in KINDS] + [cells.get(f"{k} short", 0.0) for k in KINDS]
         label = "shipped" if share == 0 else f"{share:g}"
         print(f"| {label} | {_cells(shown)} |")
+    if 0 < args.named < 1:
+        print(
+            f"\nthe same, over the real partners that name their calls ({args.named:.0%} of the "
+            "profiles) / that do not"
+        )
+        header = ["share to the area record", *(f"{kind}, named / not" for kind in KINDS)]
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for share, cells in table.items():
+            label = "shipped" if share == 0 else f"{share:g}"
+            pairs = [
+                f"{cells.get(f'{k} named', 0.0):.3f} / {cells.get(f'{k} unnamed', 0.0):.3f}"
+                for k in KINDS
+            ]
+            print(f"| {label} | " + " | ".join(pairs) + " |")
     if args.recognise:
         print("\nareas told from a project's title and objective:")
         for name, value in recognised(args.data_dir).items():
