@@ -100,7 +100,7 @@ def naming(ids: np.ndarray, share: float) -> np.ndarray:
     """Which profiles name their past projects' calls in a deployment where `share` of them
     do: a fixed draw by id (the rest came over HTTP without them)."""
     draws = [int(hashlib.sha256(str(int(i)).encode()).hexdigest()[:8], 16) for i in ids]
-    return np.asarray(draws) < share * 0xFFFFFFFF
+    return np.asarray(draws) < share * (1 << 32)
 
 
 def measure(
