@@ -3,7 +3,7 @@ for all real partners and for those with short profiles, and on which paths it i
 
     python -m benchmarks.programme_area [--data-dir DIR] [--mode imported|http]
         [--split random|temporal] [--seed 0] [--cap 10] [--named SHARE] [--raise-only]
-        [--recognise]
+        [--expected] [--recognise]
 
 Horizon Europe names each call topic by a code that says where in the work programme it sits:
 ``HORIZON-CL5-2023-D3-01-05`` is Cluster 5's Destination 3, ``HORIZON-MSCA-2023-DN-01-01`` the
@@ -30,7 +30,9 @@ the product would keep it for a profile that names none. A second table then giv
 over the real partners that name their calls and over those that do not: what the others pay
 for the first ones' gain. With ``--raise-only`` the area record can only raise a track record
 (each profile gets the larger of the shipped one and the shared one), so that naming one's
-calls could never cost a profile anything.
+calls could never cost a profile anything. With ``--expected`` a profile that names no call
+gets the shared track record as well, its area record standing in as the number of its
+projects times the named projects' share in the call's area.
 
 With ``--recognise``, it also asks how well a past project's area can be told from its text
 alone, where no code is given: each project with a real title and objective (about 1,000 in the
@@ -112,6 +114,7 @@ def measure(
     cap: int,
     named: float = 1.0,
     raise_only: bool = False,
+    expected: bool = False,
 ) -> tuple[dict[float, dict[str, float]], float]:
     """Per share of the track record's room given to the area record, recall@50 per query kind
     over all real partners, over the short ones, and over those that name their calls and
@@ -119,7 +122,10 @@ def measure(
     unnamed``); and the share of the profiles' past projects whose area is known. With `named`
     below 1, only that share of the profiles name their calls (`naming`); the others keep
     the shipped track record, as the product would keep it for a profile that names none. With
-    `raise_only`, the area record only ever raises a track record (the larger of the two)."""
+    `raise_only`, the area record only ever raises a track record (the larger of the two).
+    With `expected`, a profile that names no call gets the shared track record too, its area
+    record standing in as the count its projects would have at the named projects' rate in
+    the call's area."""
     benchmark = load_benchmark(data_dir, mode=mode, split=split, seed=seed)
     index = ranker_index(benchmark)
     weights = Weights.fitted()
@@ -136,7 +142,11 @@ def measure(
     hits: dict[float, dict[str, list[float]]] = {s: {} for s in SHARES}
     for query in benchmark.queries:
         found = index.evidence(query.text, partner_ids=query.partners, weights=weights)
-        record = np.log1p(np.minimum(areas.get(programme_area(query.topic), zeros), cap))
+        here = areas.get(programme_area(query.topic), zeros)
+        if expected:
+            rate = float(here.sum()) / max(known, 1.0)
+            here = np.where(names, here, np.asarray(found.projects, dtype=np.float64) * rate)
+        record = np.log1p(np.minimum(here, cap))
         text = weights.text_term(found.cosine)
         close = weights.similar_term(found.similar) if found.similar is not None else 0.0
         members = [position[p] for p in query.partners if p in position]
@@ -146,7 +156,7 @@ def measure(
             aimed = (1 - share) * shipped + share * room * record / np.log1p(cap)
             if raise_only:
                 aimed = np.maximum(aimed, shipped)
-            track = np.where(names, aimed, shipped)
+            track = aimed if expected else np.where(names, aimed, shipped)
             scores = text + track + close
             if found.shared is not None:
                 scores = scores + weights.partners_term(found.shared, weights.room(track, close))
@@ -219,6 +229,7 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=DEFAULT_CAP)
     parser.add_argument("--named", type=float, default=1.0, metavar="SHARE")
     parser.add_argument("--raise-only", action="store_true")
+    parser.add_argument("--expected", action="store_true")
     parser.add_argument("--recognise", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -230,6 +241,7 @@ def main() -> None:
         cap=args.cap,
         named=args.named,
         raise_only=args.raise_only,
+        expected=args.expected,
     )
     print(
         f"recall@{AT}, {args.split} split (seed {args.seed}), {args.mode} profiles, area record "
