@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from matchmaker.wording import plural
+from models.call import IDENTIFIER_PATTERN
 
 WEB_ADDRESS = "Must be a web address, such as https://example.org."
 DATE = "Must be a date written YYYY-MM-DD, such as 2026-03-31."
@@ -37,6 +38,20 @@ def _characters(count: object) -> str:
 
 def _items(count: object) -> str:
     return plural(int(str(count)), "item")
+
+
+IDENTIFIER = (
+    "Must start with a letter or digit and hold only letters, digits, full stops, "
+    "underscores, slashes and hyphens, such as HORIZON-CL5-2022-D3-01-05."
+)
+CHARACTERS = "Contains characters that are not allowed here."
+# Patterns whose rule can be said in words (a call's identifier, and a past project's call);
+# any other says only that a character is wrong.
+_PATTERNS = {IDENTIFIER_PATTERN: IDENTIFIER}
+
+
+def _pattern(ctx: Mapping[str, Any]) -> str:
+    return _PATTERNS.get(str(ctx.get("pattern")), CHARACTERS)
 
 
 def _choices(ctx: Mapping[str, Any]) -> str:
@@ -68,7 +83,7 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "string_type": lambda ctx: "Must be text (a JSON string).",
     "string_too_short": _too_short,
     "string_too_long": lambda ctx: f"Must be at most {_characters(ctx['max_length'])} long.",
-    "string_pattern_mismatch": lambda ctx: "Contains characters that are not allowed here.",
+    "string_pattern_mismatch": _pattern,
     "string_unicode": lambda ctx: "Must be text in UTF-8.",
     "int_type": lambda ctx: WHOLE_NUMBER,
     "int_parsing": lambda ctx: WHOLE_NUMBER,

@@ -123,9 +123,10 @@ class Call(CallFields, table=True):
 # Topic identifiers are case-insensitive in practice: stored upper-case, so that "rt-call-1"
 # and "RT-CALL-1" are one identifier, which the unique index then holds once. A past
 # project's `call` (models.organisation.Activity) is one too.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
 Identifier = Annotated[
     str,
-    PydanticField(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"),
+    PydanticField(min_length=1, max_length=120, pattern=IDENTIFIER_PATTERN),
     AfterValidator(str.upper),
 ]
 Requirements = Annotated[

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, EmailStr, Field, ValidationError
 
-from matchmaker.messages import FALLBACK, TRANSLATED_TYPES, field_path, human_message
+from matchmaker.messages import (
+    CHARACTERS,
+    FALLBACK,
+    IDENTIFIER,
+    TRANSLATED_TYPES,
+    field_path,
+    human_message,
+)
+from models.call import Identifier
 from models.common import CountryCode, line
 
 
@@ -25,6 +33,7 @@ class Everything(BaseModel):
 
     name: Annotated[str, line(10, min_length=1)] = "x"
     code: Annotated[str, Field(pattern=r"^[A-Z]+$")] = "A"
+    identifier: Identifier = "IHI-2023-05-02"
     count: Annotated[int, Field(ge=1, le=5)] = 1
     ratio: float = 0.5
     flag: bool = False
@@ -52,7 +61,9 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"name": "x" * 11}, "name", "Must be at most 10 characters long."),
     ({"name": 5}, "name", "Must be text (a JSON string)."),
     ({"name": "a\x00"}, "name", "Must not contain control characters."),
-    ({"code": "a1"}, "code", "Contains characters that are not allowed here."),
+    ({"code": "a1"}, "code", CHARACTERS),
+    ({"identifier": "IHI 2023"}, "identifier", IDENTIFIER),
+    ({"identifier": "-IHI"}, "identifier", IDENTIFIER),
     ({"count": "many"}, "count", "Must be a whole number."),
     ({"count": 1.5}, "count", "Must be a whole number."),
     ({"count": 0}, "count", "Must be 1 or more."),

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from playwright import sync_api
 
+from matchmaker.messages import IDENTIFIER
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 expect = sync_api.expect
@@ -146,7 +148,7 @@ def test_a_past_projects_call_is_registered_shown_and_checked_through_the_form(
     call.fill("ERC 2022 POC1")
     page.get_by_role("button", name="Save changes").click()
     expect(call).to_have_attribute("aria-invalid", "true")
-    error = "Contains characters that are not allowed here."
+    error = IDENTIFIER
     expect(call).to_have_accessible_description(f"{CALL_HINT} {error}")
     expect(page.locator("#form-errors").get_by_role("link")).to_have_text(
         ["Past project 2, Call identifier"]
