@@ -12,7 +12,7 @@ from matchmaker.consortium.drafts import (
     list_consortia,
     memberships_of,
     record_departures,
-    to_public,
+    to_public_many,
 )
 from matchmaker.errors import NotFound
 from matchmaker.keys import issue_key, list_keys
@@ -263,6 +263,6 @@ def export_organisation(
             organisation, from_attributes=True, context=context
         ),
         "api_keys": [KeyPublic.model_validate(key, from_attributes=True) for key in keys],
-        "consortia_owned": [to_public(session, draft, departures_shown=None) for draft in drafts],
+        "consortia_owned": to_public_many(session, drafts, departures_shown=None),
         "consortia_member_of": memberships_of(session, organisation_id=organisation_id),
     }

@@ -73,14 +73,14 @@ def list_consortia(
     call_id: Annotated[Id | None, Query(description="Only drafts for this call.")] = None,
 ) -> Page[ConsortiumPublic]:
     """List your drafts (an admin sees all), optionally only those for one call."""
-    found = service.list_consortia(
+    drafts, total = service.list_consortia(
         session, actor=actor, call_id=call_id, limit=limit, offset=offset
     )
     return paginated(
         request,
         response,
-        found,
-        lambda draft: service.to_public(session, draft),
+        (service.to_public_many(session, drafts), total),
+        lambda draft: draft,
         limit=limit,
         offset=offset,
     )

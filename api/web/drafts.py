@@ -256,11 +256,11 @@ def _drafts(
     )
     calls: dict[int, dict[str, object]] = {}
     rows = []
-    for item in items:
-        if item.call_id not in calls:
-            call = calls_service.get_call(session, call_id=item.call_id)
-            calls[item.call_id] = {"id": call.id, "identifier": call.identifier}
-        rows.append((consortia_service.to_public(session, item), calls[item.call_id]))
+    for public in consortia_service.to_public_many(session, items):
+        if public.call_id not in calls:
+            call = calls_service.get_call(session, call_id=public.call_id)
+            calls[public.call_id] = {"id": call.id, "identifier": call.identifier}
+        rows.append((public, calls[public.call_id]))
     return rows, total
 
 

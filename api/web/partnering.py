@@ -236,7 +236,7 @@ def read_contact_drafts(
     drafts: list[ConsortiumPublic] = []
     if call_number is not None:
         rows, _ = _newest_drafts(session, actor, limit=DRAFTS_TO_NAME, call_id=call_number)
-        drafts = [consortia_service.to_public(session, row) for row in rows]
+        drafts = consortia_service.to_public_many(session, rows)
     return render(
         request,
         "_contact_drafts.html",
@@ -529,7 +529,9 @@ def _drafts_to_join(
         elif item.direction == "received" and item.partner_request_id in published:
             draft_ids[item.id] = published[item.partner_request_id]
     found = _caller_drafts(session, actor, draft_ids.values(), loaded)
-    public = {i: consortia_service.to_public(session, draft) for i, draft in found.items()}
+    public = dict(
+        zip(found, consortia_service.to_public_many(session, list(found.values())), strict=True)
+    )
     return {
         request_id: public[consortium_id]
         for request_id, consortium_id in draft_ids.items()

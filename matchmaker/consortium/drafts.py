@@ -187,18 +187,21 @@ def record_departures(
     session.flush()
 
 
-def departures_of(
-    session: Session, *, consortium_id: int, limit: int | None
-) -> list[DeparturePublic]:
-    """The members that left a draft by deleting their profiles, the most recent first: the
-    first `limit` of them, or all with None."""
-    rows = session.scalars(
+def departures_by_draft(
+    session: Session, consortium_ids: Collection[int], *, limit: int | None
+) -> dict[int, list[DeparturePublic]]:
+    """The members that left each of several drafts by deleting their profiles, the most
+    recent first, from one query: each draft's first `limit` of them, or all with None."""
+    found: dict[int, list[DeparturePublic]] = {}
+    for row in session.scalars(
         select(ConsortiumDeparture)
-        .where(col(ConsortiumDeparture.consortium_id) == consortium_id)
+        .where(col(ConsortiumDeparture.consortium_id).in_(list(consortium_ids)))
         .order_by(col(ConsortiumDeparture.left_at).desc(), col(ConsortiumDeparture.id).desc())
-        .limit(limit)
-    ).all()
-    return [DeparturePublic.model_validate(row, from_attributes=True) for row in rows]
+    ):
+        departed = found.setdefault(row.consortium_id, [])
+        if limit is None or len(departed) < limit:
+            departed.append(DeparturePublic.model_validate(row, from_attributes=True))
+    return found
 
 
 def to_public(
@@ -206,24 +209,43 @@ def to_public(
 ) -> ConsortiumPublic:
     """A draft as the API shows it, members included, and the members that left it (the
     DEPARTURES_SHOWN most recent; all of them with `departures_shown` None, for the export)."""
-    consortium_id = stored_id(consortium)
-    members = members_of(session, consortium_id=consortium_id)
-    return ConsortiumPublic(
-        id=consortium_id,
-        name=consortium.name,
-        call_id=consortium.call_id,
-        owner_organisation_id=consortium.owner_organisation_id,
-        members=[
+    [public] = to_public_many(session, [consortium], departures_shown=departures_shown)
+    return public
+
+
+def to_public_many(
+    session: Session,
+    consortia: Sequence[Consortium],
+    *,
+    departures_shown: int | None = DEPARTURES_SHOWN,
+) -> list[ConsortiumPublic]:
+    """Several drafts as `to_public` shows each, in their order, from one query for their
+    members and one for their departures (a page of drafts, say)."""
+    if not consortia:
+        return []
+    ids = [stored_id(consortium) for consortium in consortia]
+    members: dict[int, list[MemberPublic]] = {}
+    for member, organisation in _member_rows(session, ids):
+        members.setdefault(member.consortium_id, []).append(
             MemberPublic(
                 organisation=OrganisationSummary.model_validate(organisation), role=member.role
             )
-            for member, organisation in members
-        ],
-        departures=departures_of(session, consortium_id=consortium_id, limit=departures_shown),
-        created_at=consortium.created_at,
-        updated_at=consortium.updated_at,
-        version=consortium.version,
-    )
+        )
+    departures = departures_by_draft(session, ids, limit=departures_shown)
+    return [
+        ConsortiumPublic(
+            id=consortium_id,
+            name=consortium.name,
+            call_id=consortium.call_id,
+            owner_organisation_id=consortium.owner_organisation_id,
+            members=members.get(consortium_id, []),
+            departures=departures.get(consortium_id, []),
+            created_at=consortium.created_at,
+            updated_at=consortium.updated_at,
+            version=consortium.version,
+        )
+        for consortium_id, consortium in zip(ids, consortia, strict=True)
+    ]
 
 
 def list_consortia(
