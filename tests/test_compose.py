@@ -8,6 +8,7 @@ PostgreSQL server, `db` being that server and the volume a temporary folder.
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,10 @@ ADMIN_TOKEN = "compose-admin-token-0123456789abcdef"
 PASSWORD = "compose-password"
 # Compose's interpolation forms used in compose.yaml: ${NAME:-default} and ${NAME:?error}.
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<kind>[-?])(?P<rest>[^}]*))?\}")
+
+# What the Dockerfile copies into the image before `pip install .`.
+_COPY = re.compile(r"^COPY (?P<sources>.+?) \S+$", re.MULTILINE)
+_NOT_COPIED = shutil.ignore_patterns("__pycache__")
 
 # Building and installing the wheel takes seconds; the compose test also starts the service.
 pytestmark = pytest.mark.slow
@@ -48,9 +53,19 @@ def interpolate(value: str, environment: dict[str, str]) -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel of the checkout installed into its own folder, as the image's `pip install .`."""
     folder = tmp_path_factory.mktemp("image")
+    # The Dockerfile's COPY lines, into a folder of this process's own: building in the
+    # checkout wrote its build/ folder, where two test processes building at once collided.
+    source = folder / "source"
+    source.mkdir()
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    for name in (name for line in _COPY.finditer(dockerfile) for name in line["sources"].split()):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=_NOT_COPIED)
+        else:
+            shutil.copy2(ROOT / name, source / name)
     wheels = folder / "wheels"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", wheels, ROOT], check=True)
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", wheels, source], check=True)
     (wheel,) = wheels.glob("*.whl")
     subprocess.run([*pip, "install", "--no-deps", "--target", folder / "site", wheel], check=True)
     return folder / "site"
