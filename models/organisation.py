@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic import Field as PydanticField
 from pydantic.json_schema import JsonDict
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, DateTime, Dialect, String, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from models import examples as ex
@@ -209,6 +209,33 @@ class OrganisationFields(SQLModel):
     ihi_contributor: bool | None = Field(default=None)
 
 
+# What a past project's optional fields hold when not given (`verified` is set only by a claim).
+ACTIVITY_DEFAULTS: dict[str, Any] = {
+    name: field.default
+    for name, field in Activity.model_fields.items()
+    if not field.is_required() and name != "verified"
+}
+
+
+class StoredActivities(TypeDecorator[list[dict[str, Any]]]):
+    """Past projects as JSON, read back with every optional field present: one stored before a
+    field existed (`call`, say) has it at its default. So a stored list compares equal to the
+    same list sent again, and a new field rewrites nothing: not a profile sent back unchanged,
+    not an imported record whose source leaves the field empty."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_result_value(
+        self, value: list[dict[str, Any]] | None, dialect: Dialect
+    ) -> list[dict[str, Any]] | None:
+        """The stored list, each past project with the optional fields it lacks at their
+        defaults."""
+        if value is None:
+            return None
+        return [{**ACTIVITY_DEFAULTS, **activity} for activity in value]
+
+
 class Organisation(OrganisationFields, table=True):
     """An organisation profile as stored."""
 
@@ -218,7 +245,7 @@ class Organisation(OrganisationFields, table=True):
     id: int | None = Field(default=None, primary_key=True)
     external_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
     keywords: list[str] = Field(default_factory=list, sa_type=JSON)
-    activities: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    activities: list[dict[str, Any]] = Field(default_factory=list, sa_type=StoredActivities)
     contact_email: str | None = Field(default=None, max_length=320)
     # What duplicates are found by (matchmaker.trust.duplicates), kept in step on every write.
     name_key: str = Field(default="", max_length=300, index=True)

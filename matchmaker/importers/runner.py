@@ -47,7 +47,7 @@ from matchmaker.wording import plural
 from models.call import Call, CallCreate, CallStatus, call_status
 from models.change import Entity
 from models.common import utc_today
-from models.organisation import Activity, Organisation, OrganisationCreate, kept_from_import
+from models.organisation import Organisation, OrganisationCreate, kept_from_import
 from models.saved_search import JobKind
 
 __all__ = [
@@ -212,7 +212,7 @@ def _write_organisations(
             given = {
                 name: values[name]
                 for name in data.model_fields_set
-                if values[name] != _as_stored(row, name)
+                if values[name] != getattr(row, name)
             }
             kept = kept_from_import(row)
             changes = {name: value for name, value in given.items() if name not in kept}
@@ -362,24 +362,6 @@ def _not_closed(session: Session, ids: Sequence[int], today: date) -> list[int]:
 
 def _differences(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if getattr(row, name) != value}
-
-
-# What a past project's optional fields hold when not given (`verified` is never the source's).
-_ACTIVITY_DEFAULTS = {
-    name: field.default
-    for name, field in Activity.model_fields.items()
-    if not field.is_required() and name != "verified"
-}
-
-
-def _as_stored(row: Organisation, name: str) -> Any:
-    """A stored profile's field as an import compares it: a past project stored before one of
-    its optional fields existed (`call`) has that field at its default, so that a new field
-    does not rewrite every imported profile whose source leaves it empty."""
-    value = getattr(row, name)
-    if name == "activities":
-        return [{**_ACTIVITY_DEFAULTS, **activity} for activity in value]
-    return value
 
 
 # --------------------------------------------------------------------------------------------

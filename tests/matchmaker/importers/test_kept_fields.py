@@ -211,3 +211,45 @@ def test_a_verified_type_is_kept_on_import_though_nobody_wrote_it(
     assert verified.status_code == 200, verified.text
     assert stored(engine, record.external_id).owned_fields == []
     assert profile(client, record.id)["kept_on_import"] == ["stakeholder_type"]
+
+
+def test_past_projects_stored_before_a_field_existed_sent_back_as_read_change_nothing(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """An imported record whose past projects were stored before they had a call (or a role,
+    or a URL) reads with those fields at their defaults. Its owner sending the list back as it
+    read it writes nothing: no new version, and the past projects stay CORDIS's to update."""
+    folder = copied_extract(tmp_path)
+    import_cordis(engine, folder)
+    record = stored(engine, APHP)
+    assert record.activities, "the test needs a record with past projects"
+    legacy = [{"title": a["title"], "summary": a["summary"]} for a in record.activities]
+    with engine.begin() as connection:
+        connection.execute(
+            Organisation.__table__.update()  # type: ignore[attr-defined]
+            .where(Organisation.__table__.c.id == record.id)  # type: ignore[attr-defined]
+            .values(activities=legacy)
+        )
+    key = client.post(
+        "/admin/keys", json={"role": "organisation", "organisation_id": record.id}
+    ).json()
+    owner = keyed(client, key["token"])
+    read = profile(owner, record.id)
+    assert [(a["call"], a["role"], a["url"]) for a in read["activities"]] == [
+        (None, None, None)
+    ] * len(legacy)
+
+    sent = owner.patch(f"/organisations/{record.id}", json={"activities": read["activities"]})
+
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["version"], sent.headers["etag"]) == (
+        read["version"],
+        f'"{read["version"]}"',
+    )
+    assert sent.json()["kept_on_import"] == []
+    assert stored(engine, APHP).owned_fields == []
+    # A change to one of them is the owner's, as before.
+    changed = [{**read["activities"][0], "summary": "Rewritten here."}, *read["activities"][1:]]
+    edited = owner.patch(f"/organisations/{record.id}", json={"activities": changed})
+    assert edited.json()["version"] == read["version"] + 1
+    assert edited.json()["kept_on_import"] == ["activities"]
