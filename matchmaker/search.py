@@ -19,7 +19,9 @@ Punctuation inside a word makes a phrase of its parts, so a topic identifier suc
 import itertools
 import logging
 import re
-from collections.abc import Collection
+import sqlite3
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -231,7 +233,42 @@ def found_snippets(
     return snippets(session, searched, Query.parse(typed), ids)
 
 
-def forget_deleted(engine: Engine) -> None:
+# A checkpoint that finds a read still using the write-ahead log is tried again this many
+# times, this many seconds apart (outside any lock), before it is left to a later one.
+CHECKPOINT_TRIES = 40
+CHECKPOINT_PAUSE = 0.25
+
+
+def _checkpoint(engine: Engine) -> bool:
+    """Copy the write-ahead log into the file and empty it, if no read needs it now.
+
+    It does not wait: a TRUNCATE checkpoint that waits for reads (the busy timeout) holds off
+    every writer meanwhile, so a long read (an export, an index being built) would stall the
+    whole service's writes for up to the busy timeout. Outside any transaction (the raw
+    connection commits on its own), or it could not pass this connection's own snapshot.
+    """
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        (waited,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            (busy, _, _) = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # another connection checkpointing, say
+            busy = 1
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={int(waited)}")
+    finally:
+        raw.close()
+    return not busy
+
+
+def forget_deleted(
+    engine: Engine,
+    *,
+    tries: int = CHECKPOINT_TRIES,
+    pause: Callable[[float], None] = time.sleep,
+) -> None:
     """Leave no word of a deleted profile in a SQLite file (run once the delete is committed).
 
     FTS5 deletes a row by adding a segment that marks its words deleted; the words themselves
@@ -239,8 +276,8 @@ def forget_deleted(engine: Engine) -> None:
     rewrites the organisations' index once, which is why it runs after the answer is sent
     (deleting a profile is rare). The file's free pages are already zeroed (`secure_delete`,
     set on every connection), but the write-ahead log still holds the pages as they were
-    before: a checkpoint copies it into the file and truncates it. Both are best effort: a
-    database too busy to answer now is logged and left for later deletes.
+    before: a checkpoint copies it into the file and truncates it (`_checkpoint`). Both are
+    best effort: a database too busy to answer now is logged and left for later deletes.
     PostgreSQL keeps a deleted row's bytes until autovacuum reuses its space; nothing is done
     there.
     """
@@ -251,12 +288,14 @@ def forget_deleted(engine: Engine) -> None:
             connection.exec_driver_sql(
                 "INSERT INTO organisations_search(organisations_search) VALUES ('optimize')"
             )
-        # Outside any transaction (the raw connection commits on its own), or the checkpoint
-        # could not pass this connection's own snapshot.
-        raw = engine.raw_connection()
-        try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
+        for _ in range(tries):
+            if _checkpoint(engine):
+                return
+            pause(CHECKPOINT_PAUSE)
+        logger.warning(
+            "A deleted profile's old pages are still in the write-ahead log: reads kept it "
+            "in use through %d tries to empty it; the next delete tries again.",
+            tries,
+        )
     except OperationalError as error:
         logger.warning("A deleted profile's words are still in the search index: %s", error)

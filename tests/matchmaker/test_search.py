@@ -1,13 +1,17 @@
 """Full-text search on each database's own engine: ranking, snippets, accents, phrases, writes."""
 
+import sqlite3
+import threading
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from matchmaker import search
+from matchmaker import db, search
 from matchmaker.calls import CallFilters, list_calls
 from matchmaker.db import session_scope
 from matchmaker.organisations import list_organisations
@@ -16,6 +20,7 @@ from matchmaker.search import Query, Segment, Term
 from models.change import Entity
 from models.organisation import Organisation
 from tests.factories import create_call, create_organisation
+from tests.helpers import settings_for
 
 TODAY = date(2026, 12, 6)
 
@@ -309,3 +314,60 @@ def test_search_triggers_exist_after_every_migration(engine: Engine) -> None:
         else {"calls_search_sync", "organisations_search_sync"}
     )
     assert expected <= names
+
+
+@pytest.mark.sqlite_only
+def test_forgetting_a_delete_never_holds_writers_off_while_a_read_uses_the_log(
+    database_url: str,
+) -> None:
+    """The checkpoint after a delete waits for no read: a read that still uses the
+    write-ahead log (an export, an index being built) leaves it to try again, outside any
+    lock, and writes go through meanwhile. Once the read ends, the log is emptied. (A
+    checkpoint that waited for reads held off every writer for as long as it waited: up to the
+    busy timeout, which failed writes with "database is locked".)"""
+    path = Path(database_url.removeprefix("sqlite:///"))
+    engine = db.create_db_engine(settings_for(database_url, sqlite_busy_timeout_ms=WAITED_MS))
+    with session_scope(engine) as session:
+        create_many(
+            session, Organisation, [_profile("Before the read")], entity=Entity.organisation
+        )
+    reading = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reading.execute("BEGIN")
+    assert reading.execute("SELECT count(*) FROM organisations").fetchone() == (1,)
+    with session_scope(engine) as session:  # pages the read's snapshot predates
+        create_many(session, Organisation, [_profile("After the read")], entity=Entity.organisation)
+    tries: list[float] = []
+
+    def pause(seconds: float) -> None:
+        tries.append(seconds)
+        if len(tries) == 3:
+            reading.rollback()  # the read ends while the checkpoint keeps trying
+        time.sleep(seconds)
+
+    forgetting = threading.Thread(
+        target=search.forget_deleted, args=(engine,), kwargs={"pause": pause}
+    )
+    forgetting.start()
+    deadline = time.monotonic() + WAITED_MS / 3_000
+    while not tries and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert tries, "the first try waited for the read"
+    with session_scope(db.for_writing(engine)) as session:  # while the read still holds the log
+        create_many(session, Organisation, [_profile("Meanwhile")], entity=Entity.organisation)
+    forgetting.join(timeout=WAITED_MS / 1_000)
+
+    assert not forgetting.is_alive()
+    assert 3 <= len(tries) < search.CHECKPOINT_TRIES  # a write may hold off one more try
+    assert path.with_name(path.name + "-wal").stat().st_size == 0
+    with engine.connect() as connection:  # the connection it used waits as before
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == WAITED_MS
+    reading.close()
+    engine.dispose()
+
+
+# Long enough that a checkpoint waiting for the read would be seen waiting.
+WAITED_MS = 60_000
+
+
+def _profile(name: str) -> dict[str, object]:
+    return {"name": name, "stakeholder_type": "academia", "country": "NL"}
