@@ -14,7 +14,6 @@ from matchmaker.evaluation.protocol import (
     MIN_CONSORTIUM,
     TEST_SHARE,
 )
-from matchmaker.evaluation.report import format_table, run
 from matchmaker.importers.csv_source import SourceError
 
 
@@ -103,6 +102,10 @@ def evaluate_command(
         fail(f"--json {json_path} is a folder; name the file to write.")
     if json_path is not None and not json_path.parent.is_dir():
         fail(f"--json: the folder {json_path.parent} does not exist; create it or name another.")
+    # Here, not at the top: the report's baselines load scikit-learn, 1.4 s that every other
+    # command would wait for at its start.
+    from matchmaker.evaluation.report import format_table, run
+
     try:
         report = run(
             directory,

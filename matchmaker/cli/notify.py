@@ -8,7 +8,6 @@ from sqlmodel import Session
 
 from matchmaker.cli import Commands, fail, migrated_engine, read_settings
 from matchmaker.partnering.outbox import waiting
-from matchmaker.partnering.worker import deliver_once, smtp_sender
 from matchmaker.wording import plural
 
 # Said at start by `notify run` and by `serve`, whose background passes send e-mail too.
@@ -31,6 +30,10 @@ def notify_run(
 
     Exits with 2 if any message failed; it is retried on a later run.
     """
+    # Here, not at the top: the worker brings the whole matching stack (scikit-learn, SciPy),
+    # seconds that every other command would wait for at its start.
+    from matchmaker.partnering.worker import deliver_once, smtp_sender
+
     settings = read_settings()
     try:
         sender = smtp_sender(settings)

@@ -9,16 +9,15 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sklearn.feature_extraction.text import strip_accents_unicode
-
 from matchmaker.importers.type_overrides import TYPE_OVERRIDES
+from matchmaker.matching.text import strip_accents
 from matchmaker.trust.duplicates import website_host
 from models.common import StakeholderType
 
 
 def fold(text: str) -> str:
     """Lower-case and strip accents so that 'Hôpital' and 'HOPITAL' compare equal."""
-    return strip_accents_unicode(text.casefold())
+    return strip_accents(text.casefold())
 
 
 def base_type(activity_type: str, sme: str) -> StakeholderType:

@@ -10,6 +10,7 @@ from sklearn.feature_extraction.text import strip_accents_unicode
 
 from matchmaker.matching import saved_index
 from matchmaker.matching.analyzer import ADDRESS, WORD_PATTERN, counter, preprocess, wording
+from matchmaker.matching.text import strip_accents
 from matchmaker.matching.text_index import TfidfMatcher
 
 ANALYZER = counter((1, 2), ())
@@ -148,3 +149,10 @@ def test_every_term_of_a_text_is_named_by_words_that_make_it_again(text: str) ->
     for term, words in named.items():
         assert set(words.split()) <= written
         assert term in ANALYZE(words)
+
+
+@given(st.text() | st.sampled_from(["Hôpital", "São Paulo", "Łódź", "Ærøskøbing", "ﬁ", "Ⅻ"]))
+def test_strip_accents_is_the_analyzers_own(text: str) -> None:
+    """Titles and names are folded as the analyzer folds its words (scikit-learn's
+    `strip_accents_unicode`), by a copy the command line can load without scikit-learn."""
+    assert strip_accents(text) == strip_accents_unicode(text)
