@@ -14,7 +14,7 @@ from matchmaker.consortium.drafts import (
     record_departures,
     to_public_many,
 )
-from matchmaker.errors import NotFound
+from matchmaker.errors import Conflict, NotFound
 from matchmaker.keys import issue_key, list_keys
 from matchmaker.partnering import events
 from matchmaker.partnering.departures import announce_departure
@@ -30,11 +30,13 @@ from matchmaker.repository import (
 )
 from matchmaker.trust.duplicates import identity, possible_duplicates
 from matchmaker.trust.history import held_external_ids, merged_into, remember_deleted
+from matchmaker.wording import and_list, quoted
 from models.apikey import ApiKey, KeyCreate, KeyPublic, KeyRole
 from models.change import Entity
 from models.common import utc_now
 from models.consortium import Consortium, ConsortiumMember
 from models.organisation import (
+    OWNABLE_FIELDS,
     Activity,
     Organisation,
     OrganisationCreate,
@@ -165,6 +167,51 @@ def update_organisation(
     )
     events.record(session, kind=JobKind.organisation, item_id=organisation_id)
     return updated
+
+
+def hand_back_to_import(
+    session: Session,
+    *,
+    organisation_id: int,
+    field: str,
+    actor: Principal | None,
+    expected_version: ExpectedVersion = None,
+) -> Organisation:
+    """Let imports update a field of an imported record again, though it was written here
+    since the import: the field leaves `owned_fields`, and keeps its value until the next
+    import brings the source's. A field not kept is left as it is (nothing changes).
+
+    A profile registered here has nothing kept (no import updates it), and a verified type
+    stays kept while the verification stands: both are refused (409), saying why.
+    """
+    require_organisation(actor, organisation_id)
+    if field not in OWNABLE_FIELDS:
+        raise NotFound(
+            f"A profile has no field {quoted(field)} that imports could leave as written "
+            f"here; the fields are {and_list(sorted(OWNABLE_FIELDS))}."
+        )
+    organisation = get_organisation(session, organisation_id=organisation_id, for_update=True)
+    check_version(organisation, expected_version)
+    if organisation.external_id is None:
+        raise Conflict(
+            f"Organisation {organisation_id} was registered here, not imported: no import "
+            "updates it, so it has no field to hand back."
+        )
+    if field == "stakeholder_type" and organisation.type_verified_at is not None:
+        raise Conflict(
+            "The stakeholder type is kept while an administrator's verification of it "
+            "stands, so that an import never drops a verification. An administrator can "
+            f"withdraw it (DELETE /admin/organisations/{organisation_id}/type-verification)."
+        )
+    if field not in organisation.owned_fields:
+        return organisation
+    return versioned_update(
+        session,
+        organisation,
+        {"owned_fields": [name for name in organisation.owned_fields if name != field]},
+        entity=Entity.organisation,
+        expected_version=expected_version,
+    )
 
 
 def keep_verified(

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response, status
 
 from api.deps import (
     ActorDep,
@@ -166,6 +166,43 @@ def update_organisation(
         session,
         organisation_id=organisation_id,
         data=data,
+        actor=actor,
+        expected_version=if_match,
+    )
+    return private_profile(organisation, response, context)
+
+
+@router.delete(
+    "/{organisation_id}/kept-on-import/{field}",
+    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
+    response_model=OrganisationPrivate,
+    responses=problem_responses(401, 403, 404, 409, 412, 429),
+)
+def hand_back_to_import(
+    organisation_id: IdPath,
+    field: Annotated[
+        str,
+        Path(
+            max_length=40,
+            description="A field of `kept_on_import`, such as description.",
+            examples=["description"],
+        ),
+    ],
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch,
+    actor: WriterDep,
+    context: ProfileContext,
+) -> OrganisationPrivate:
+    """Let CORDIS imports update a field of your imported profile again, though it was written
+    here since the import: it leaves `kept_on_import` and keeps its value until the next
+    import brings the source's. A field not kept changes nothing. A profile registered here
+    has nothing kept, and a verified type stays kept while the verification stands (409).
+    If-Match refuses a stale write with 412."""
+    organisation = service.hand_back_to_import(
+        session,
+        organisation_id=organisation_id,
+        field=field,
         actor=actor,
         expected_version=if_match,
     )

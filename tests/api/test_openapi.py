@@ -463,6 +463,7 @@ VERSIONED = {
     ("post", "/organisations"),
     ("get", "/organisations/{organisation_id}"),
     ("patch", "/organisations/{organisation_id}"),
+    ("delete", "/organisations/{organisation_id}/kept-on-import/{field}"),
     ("post", "/organisations/{organisation_id}/confirm"),
     ("post", "/admin/organisations/{organisation_id}/merge"),
     ("post", "/admin/organisations/{organisation_id}/type-verification"),

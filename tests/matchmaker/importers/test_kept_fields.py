@@ -253,3 +253,72 @@ def test_past_projects_stored_before_a_field_existed_sent_back_as_read_change_no
     edited = owner.patch(f"/organisations/{record.id}", json={"activities": changed})
     assert edited.json()["version"] == read["version"] + 1
     assert edited.json()["kept_on_import"] == ["activities"]
+
+
+def test_a_field_handed_back_takes_the_next_imports_value(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """The owner hands its description back: the profile keeps it until the next import,
+    which brings CORDIS's; handing back what is not kept changes nothing."""
+    folder = copied_extract(tmp_path)
+    import_cordis(engine, folder)
+    record = stored(engine, APHP)
+    cordis_description = record.description
+    key = client.post(
+        "/admin/keys", json={"role": "organisation", "organisation_id": record.id}
+    ).json()
+    owner = keyed(client, key["token"])
+    edited = owner.patch(
+        f"/organisations/{record.id}", json={"description": "Our own words.", "city": "Paris 4e"}
+    )
+    assert edited.json()["kept_on_import"] == ["city", "description"]
+    url = f"/organisations/{record.id}/kept-on-import/description"
+    stale = owner.delete(url, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412, stale.text
+
+    handed = owner.delete(url, headers={"If-Match": edited.headers["etag"]})
+
+    assert handed.status_code == 200, handed.text
+    body = handed.json()
+    assert (body["kept_on_import"], body["description"]) == (["city"], "Our own words.")
+    assert body["version"] == edited.json()["version"] + 1
+    assert handed.headers["etag"] == f'"{body["version"]}"'
+    again = owner.delete(url)
+    assert (again.status_code, again.json()["version"]) == (200, body["version"])
+    summary = import_cordis(engine, folder)
+    after = profile(owner, record.id)
+    assert (after["description"], after["city"]) == (cordis_description, "Paris 4e")
+    assert after["kept_on_import"] == ["city"]
+    assert summary.updated == 1
+
+
+def test_handing_back_is_refused_where_nothing_can_be_handed_back(
+    client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A profile registered here has nothing kept, a verified type stays kept while the
+    verification stands, an unknown field is no field, and only the organisation's own keys
+    and admins may hand anything back: each refusal says why."""
+    import_cordis(engine, copied_extract(tmp_path))
+    record = stored(engine, APHP)
+    registered = create_organisation(client, name="Registered here")
+    refused = client.delete(f"/organisations/{registered['id']}/kept-on-import/description")
+    assert (refused.status_code, refused.json()["title"]) == (409, "Conflict")
+    assert "registered here, not imported" in refused.json()["detail"]
+    other = keyed(client, registered["api_key"])
+    url = f"/organisations/{record.id}/kept-on-import"
+    assert other.delete(f"{url}/description").status_code == 403
+    assert anonymous.delete(f"{url}/description").status_code == 401
+    unknown = client.delete(f"{url}/colour")
+    assert unknown.status_code == 404
+    assert "description" in unknown.json()["detail"]
+    client.patch(f"/organisations/{record.id}", json={"stakeholder_type": "public_body"})
+    assert client.post(f"/admin/organisations/{record.id}/type-verification").status_code == 200
+
+    verified = client.delete(f"{url}/stakeholder_type")
+
+    assert verified.status_code == 409, verified.text
+    assert "type-verification" in verified.json()["detail"]
+    assert profile(client, record.id)["kept_on_import"] == ["stakeholder_type"]
+    assert client.delete(f"/admin/organisations/{record.id}/type-verification").status_code == 200
+    handed = client.delete(f"{url}/stakeholder_type")
+    assert (handed.status_code, handed.json()["kept_on_import"]) == (200, [])
