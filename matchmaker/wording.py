@@ -45,6 +45,20 @@ PROJECT_ROLE_LABELS = {
 }
 # A member's role in a draft, as the draft's panel says it.
 MEMBER_ROLE_LABELS = {Role.coordinator: "Coordinator", Role.partner: "Partner"}
+# A profile's fields (`OrganisationUpdate`'s), as a sentence names them: "the city".
+PROFILE_FIELD_NOUNS = {
+    "name": "name",
+    "stakeholder_type": "stakeholder type",
+    "country": "country",
+    "city": "city",
+    "description": "description",
+    "keywords": "keywords",
+    "activities": "past projects",
+    "website": "website",
+    "contact_email": "contact address",
+    "group": "group",
+    "ihi_contributor": "IHI in-kind contributor answer",
+}
 _VOWELS = frozenset("aeiou")
 
 

@@ -16,6 +16,7 @@ from matchmaker.countries import COUNTRY_GROUPS, country_name
 from matchmaker.trust.merging import FILLED_FROM_ABSORBED
 from matchmaker.wording import (
     CLOSE_FIT,
+    PROFILE_FIELD_NOUNS,
     PROJECT_ROLE_LABELS,
     STAKEHOLDER_LABELS,
     and_list,
@@ -123,6 +124,8 @@ def _environment() -> jinja2.Environment:
     environment.globals["country_groups"] = COUNTRY_GROUPS
     # The fields a merge fills where the profile kept leaves them empty, as its question lists them.
     environment.globals["merge_fills"] = and_list(list(FILLED_FROM_ABSORBED.values()))
+    # The fields an imported profile may keep from imports (`kept_on_import`), as named.
+    environment.globals["profile_fields"] = PROFILE_FIELD_NOUNS
     # Why a profile looks like another (a PossibleDuplicate's reasons), in words.
     environment.globals["duplicate_reasons"] = {
         "website": "the same website",

@@ -41,6 +41,7 @@ from matchmaker.repository import (
     versioned_update_many,
 )
 from matchmaker.trust.duplicates import identity
+from matchmaker.wording import PROFILE_FIELD_NOUNS
 from models.apikey import ApiKey
 from models.change import Entity
 from models.common import type_verified
@@ -54,12 +55,8 @@ from models.trust import Claim, ClaimStatus, MergeReason, OrganisationMerge
 # (the city only from a profile in the same country), each as the merge's question names it:
 # the one list of what a merge fills, for the merge and for what it is said to do.
 FILLED_FROM_ABSORBED = {
-    "city": "city",
-    "description": "description",
-    "website": "website",
-    "contact_email": "contact address",
-    "group": "group",
-    "ihi_contributor": "IHI in-kind contributor answer",
+    field: PROFILE_FIELD_NOUNS[field]
+    for field in ("city", "description", "website", "contact_email", "group", "ihi_contributor")
 }
 # References not moved: a claim of the absorbed record ends with it (set null above).
 _NOT_MOVED = frozenset({("claims", "record_id")})

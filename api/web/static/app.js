@@ -2344,6 +2344,7 @@
         }
         return response.json().then(function (profile) {
           shown.textContent = profile.contact_email || "none given: add one by editing the profile, or a lost key cannot be recovered";
+          showKeptOnImport(profile);
         });
       })
       .catch(function () {
@@ -2352,6 +2353,43 @@
       .finally(function () {
         shown.removeAttribute("aria-busy");
       });
+  }
+
+  // An imported profile's fields that CORDIS imports leave as written here, each with a button
+  // that hands it back to them; a verified type stays kept while its verification stands.
+  function showKeptOnImport(profile) {
+    var panel = document.querySelector("[data-kept-on-import]");
+    var kept = profile.kept_on_import || [];
+    if (!panel || !kept.length) {
+      return;
+    }
+    kept.forEach(function (field) {
+      var item = panel.querySelector("[data-kept-field='" + field + "']");
+      if (!item) {
+        return;
+      }
+      item.hidden = false;
+      if (field === "stakeholder_type" && profile.type_verified) {
+        item.querySelector("[data-kept-verified]").hidden = false;
+        item.querySelector("button").hidden = true;
+      }
+    });
+    panel.hidden = false;
+  }
+
+  function setupHandBack() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action='hand-back']");
+      if (!button) {
+        return;
+      }
+      var noun = button.getAttribute("data-noun");
+      var question = "Let CORDIS imports update the " + noun + " again? It stays as written here until the next import, which brings CORDIS's.";
+      var url = "/organisations/" + button.getAttribute("data-organisation-id") + "/kept-on-import/" + button.getAttribute("data-field");
+      profileAction(button, question, "DELETE", url, undefined, "Not changed: ", function () {
+        reloadSaying("CORDIS imports update the " + noun + " again, from the next one on.");
+      });
+    });
   }
 
   // A form marked data-guard-typing that holds typed, unsent text makes leaving the page ask
@@ -2796,6 +2834,7 @@
     setupCopyKey();
     setupRotateKey();
     setupVerifyType();
+    setupHandBack();
     setupTypingGuard();
     setupFieldErrors();
     setupBuilder(who);

@@ -47,6 +47,14 @@ def stored(engine: Engine, external_id: str) -> Organisation:
         ).one()
 
 
+def owner_of(admin: TestClient, record: Organisation) -> TestClient:
+    """A client with a key an admin issued for the imported record, as after a claim."""
+    key = admin.post(
+        "/admin/keys", json={"role": "organisation", "organisation_id": record.id}
+    ).json()
+    return keyed(admin, key["token"])
+
+
 def profile(client: TestClient, organisation_id: int | None) -> dict[str, Any]:
     """A profile as the API shows it."""
     response = client.get(f"/organisations/{organisation_id}")
@@ -66,10 +74,7 @@ def test_import_keeps_an_owners_description_and_verified_type_and_updates_the_re
     record = stored(engine, APHP)
     assert (record.stakeholder_type, record.city) == ("healthcare_provider", "Paris")
     cordis_description = record.description
-    key = client.post(
-        "/admin/keys", json={"role": "organisation", "organisation_id": record.id}
-    ).json()
-    owner = keyed(client, key["token"])
+    owner = owner_of(client, record)
     edited = owner.patch(
         f"/organisations/{record.id}",
         json={
@@ -230,10 +235,7 @@ def test_past_projects_stored_before_a_field_existed_sent_back_as_read_change_no
             .where(Organisation.__table__.c.id == record.id)  # type: ignore[attr-defined]
             .values(activities=legacy)
         )
-    key = client.post(
-        "/admin/keys", json={"role": "organisation", "organisation_id": record.id}
-    ).json()
-    owner = keyed(client, key["token"])
+    owner = owner_of(client, record)
     read = profile(owner, record.id)
     assert [(a["call"], a["role"], a["url"]) for a in read["activities"]] == [
         (None, None, None)
@@ -264,10 +266,7 @@ def test_a_field_handed_back_takes_the_next_imports_value(
     import_cordis(engine, folder)
     record = stored(engine, APHP)
     cordis_description = record.description
-    key = client.post(
-        "/admin/keys", json={"role": "organisation", "organisation_id": record.id}
-    ).json()
-    owner = keyed(client, key["token"])
+    owner = owner_of(client, record)
     edited = owner.patch(
         f"/organisations/{record.id}", json={"description": "Our own words.", "city": "Paris 4e"}
     )
