@@ -7,6 +7,7 @@ import pytest
 
 from matchmaker.consortium.solver import Candidate, Requirements, propose_consortia
 from matchmaker.wording import (
+    PROFILE_FIELD_NOUNS,
     STAKEHOLDER_LABELS,
     STAKEHOLDER_NOUNS,
     and_list,
@@ -22,6 +23,7 @@ from matchmaker.wording import (
     with_article,
 )
 from models.common import StakeholderType
+from models.organisation import OWNABLE_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 # "partner(s)", "country(ies)": a plural left to the reader. "http(s)" is a scheme, not a count.
@@ -231,3 +233,9 @@ def test_product_code_writes_possessives_of_names_only_through_wording() -> None
     """Pages, messages and scripts write a name's possessive with `possessive` (a script reads
     it from the page's data), so "Denmark." never reads "Denmark.'s"."""
     assert _lines_breaking(HAND_BUILT_POSSESSIVE, pages=True, spared="wording.py") == set()
+
+
+def test_every_field_a_profile_can_keep_from_imports_has_a_noun() -> None:
+    """The profile page names each field of `kept_on_import` (and a merge the fields it
+    fills) from one list: a field added to profiles without its noun would go unnamed."""
+    assert set(PROFILE_FIELD_NOUNS) == OWNABLE_FIELDS
