@@ -20,7 +20,7 @@ from matchmaker.matching.scoring import (
 )
 from matchmaker.matching.text_index import Match, MatchedTerm
 from matchmaker.repository import stored_id
-from matchmaker.wording import listing, plural
+from matchmaker.wording import listing, plural, quoted
 from models import matching as schemas
 from models.call import Call, call_status
 from models.organisation import Organisation, OrganisationSummary
@@ -169,7 +169,9 @@ def reason_sentence(
             return (
                 f"None of its past projects is among the {NEIGHBOUR_PROJECTS} closest to {subject}"
             )
-        titles = [f"'{project.title}'" for project in projects]
+        # In double quotes, as every name someone gave: a title's own apostrophe ("Parkinson's")
+        # would end a single-quoted one.
+        titles = [quoted(project.title) for project in projects]
         many = plural(len(projects), "similar past project")
         return f"Took part in {many}: {listing(titles, PROJECTS_IN_SENTENCE)}"
     if reason.signal == FRESHNESS:

@@ -552,7 +552,7 @@ def test_the_documented_suggestion_reads_like_a_real_one(client: TestClient) -> 
     assert text["detail"] == "Shares liquid biopsy, ctdna, methylation with the call"
     assert [reason["detail"] for reason in example["reasons"][1:]] == [
         "Lists 6 past projects or activities",
-        "Took part in 1 similar past project: 'ctDNA screening in colorectal cancer'",
+        'Took part in 1 similar past project: "ctDNA screening in colorectal cancer"',
     ]
     assert schemas["Reason"]["examples"] == [text] == [ex.REASON]
 

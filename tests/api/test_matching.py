@@ -328,7 +328,7 @@ def test_a_past_project_close_to_the_call_is_named_in_the_reasons(client: TestCl
     assert named["cosine"] == pytest.approx(similar["value"], abs=1e-5)
     expected = (1 + 10 * min(similar["value"], 3)) ** WEIGHTS.similar_projects
     assert similar["factor"] == pytest.approx(expected, rel=1e-5)
-    assert similar["detail"] == f"Took part in 1 similar past project: '{title}'"
+    assert similar["detail"] == f'Took part in 1 similar past project: "{title}"'
     assert items[1]["reasons"][2]["projects"] == []
     assert items[1]["reasons"][2]["factor"] == 1.0
 

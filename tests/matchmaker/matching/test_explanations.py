@@ -110,7 +110,7 @@ def test_sentences_name_terms_projects_and_partners() -> None:
     projects = [schemas.PastProject(title=t, cosine=0.5) for t in ("A", "B", "C", "D")]
     similar = Reason("similar_projects", 2.0, 3.0, projects=((1, 0.5),))
     assert reason_sentence(similar, subject="the call", projects=projects) == (
-        "Took part in 4 similar past projects: 'A', 'B', 'C' and 1 more"
+        'Took part in 4 similar past projects: "A", "B", "C" and 1 more'
     )
     partners = Reason("past_partners", 3, 1.4, organisation_ids=(7, 9))
     assert reason_sentence(partners, subject="the call") == (
@@ -143,7 +143,7 @@ def test_past_projects_are_named_from_the_profile_with_or_without_a_url() -> Non
         ("GAITWEAR: gait sensors", None),
     ]
     assert shown.detail == (
-        "Took part in 2 similar past projects: 'Tremor registry', 'GAITWEAR: gait sensors'"
+        'Took part in 2 similar past projects: "Tremor registry", "GAITWEAR: gait sensors"'
     )
 
 
