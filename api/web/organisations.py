@@ -202,6 +202,8 @@ def read_organisation_page(
             "confirmation_due": freshness.confirmation_due(
                 organisation.confirmed_at, remind_after_months=settings.confirm_reminder_months
             ),
+            # Imported as a CORDIS record: CORDIS imports update it, bar the fields kept.
+            "imported_from_cordis": record_pic(organisation.external_id) is not None,
             # The CORDIS records it is: imported as one, or holding one it claimed (merged).
             "pics": [
                 pic

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from matchmaker.consortium.proposals import verified_only_types
 from matchmaker.countries import COUNTRY_GROUPS, country_name
+from matchmaker.importers.cordis import CORDIS_FIELDS
 from matchmaker.trust.merging import FILLED_FROM_ABSORBED
 from matchmaker.wording import (
     CLOSE_FIT,
@@ -124,8 +125,9 @@ def _environment() -> jinja2.Environment:
     environment.globals["country_groups"] = COUNTRY_GROUPS
     # The fields a merge fills where the profile kept leaves them empty, as its question lists them.
     environment.globals["merge_fills"] = and_list(list(FILLED_FROM_ABSORBED.values()))
-    # The fields an imported profile may keep from imports (`kept_on_import`), as named.
+    # A profile's fields as named, and those a CORDIS import updates unless they are kept.
     environment.globals["profile_fields"] = PROFILE_FIELD_NOUNS
+    environment.globals["cordis_fields"] = CORDIS_FIELDS
     # Why a profile looks like another (a PossibleDuplicate's reasons), in words.
     environment.globals["duplicate_reasons"] = {
         "website": "the same website",

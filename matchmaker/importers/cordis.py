@@ -331,6 +331,19 @@ def organisation_description(
     return text
 
 
+# The profile fields a CORDIS import gives (`organisation_from_row`): the only ones it updates,
+# so the only ones a profile page offers to hand back to it.
+CORDIS_FIELDS = (
+    "name",
+    "stakeholder_type",
+    "country",
+    "city",
+    "description",
+    "website",
+    "activities",
+)
+
+
 class OrganisationRecord(NamedTuple):
     """A CORDIS organisation row mapped to OrganisationCreate fields, keyed by external_id."""
 

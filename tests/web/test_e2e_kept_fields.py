@@ -18,8 +18,8 @@ def test_the_owner_hands_its_description_back_to_cordis_from_its_page(
     server: httpx.Client, page: Any
 ) -> None:
     """Kept: the description and city it wrote, each with its button; the type, verified,
-    without one. Handing the description back asks first, says what happened, and leaves the
-    city kept. Others see no such panel."""
+    without one; not its keywords, which no CORDIS import gives. Handing the description back
+    asks first, says what happened, and leaves the city kept. Others see no such panel."""
     expect = sync_api.expect
     record = server.get("/organisations", params={"stakeholder_type": "public_body"}).json()
     organisation = record["items"][0]
@@ -30,12 +30,13 @@ def test_the_owner_hands_its_description_back_to_cordis_from_its_page(
     ).json()["token"]
     edited = server.patch(
         url,
-        json={"description": "Our own words.", "city": "Elsewhere"},
+        json={"description": "Our own words.", "city": "Elsewhere", "keywords": ["ctDNA"]},
         headers=bearer(key),
     )
     assert edited.status_code == 200, edited.text
     verified = server.post(f"/admin{url}/type-verification")
-    assert verified.json()["kept_on_import"] == ["city", "description", "stakeholder_type"]
+    kept = ["city", "description", "keywords", "stakeholder_type"]
+    assert verified.json()["kept_on_import"] == kept
     profile = f"/ui/organisations/{organisation['id']}"
     page.goto(profile)
     expect(page.locator("#kept-on-import")).to_be_hidden()
@@ -67,7 +68,7 @@ def test_the_owner_hands_its_description_back_to_cordis_from_its_page(
     expect(page.get_by_role("button", name="Let CORDIS update the description")).to_be_hidden()
     after = server.get(url).json()
     assert (after["kept_on_import"], after["description"]) == (
-        ["city", "stakeholder_type"],
+        ["city", "keywords", "stakeholder_type"],
         "Our own words.",
     )
     assert page_problems(page, profile, [DESKTOP]) == []

@@ -2359,22 +2359,22 @@
   // that hands it back to them; a verified type stays kept while its verification stands.
   function showKeptOnImport(profile) {
     var panel = document.querySelector("[data-kept-on-import]");
-    var kept = profile.kept_on_import || [];
-    if (!panel || !kept.length) {
+    if (!panel) {
       return;
     }
-    kept.forEach(function (field) {
+    // Only the fields the page lists, those CORDIS gives: keywords, say, no import of it updates.
+    (profile.kept_on_import || []).forEach(function (field) {
       var item = panel.querySelector("[data-kept-field='" + field + "']");
       if (!item) {
         return;
       }
       item.hidden = false;
+      panel.hidden = false;
       if (field === "stakeholder_type" && profile.type_verified) {
         item.querySelector("[data-kept-verified]").hidden = false;
         item.querySelector("button").hidden = true;
       }
     });
-    panel.hidden = false;
   }
 
   function setupHandBack() {

@@ -11,6 +11,7 @@ import pytest
 from matchmaker.importers import cordis
 from matchmaker.importers.classify import RULES, Classification, base_type, classify
 from matchmaker.importers.cordis import (
+    CORDIS_FIELDS,
     MAX_ACTIVITY_TITLE,
     MAX_SUMMARY,
     Project,
@@ -192,6 +193,8 @@ def test_import_applies_the_override() -> None:
     }
     record = organisation_from_row(row, [], {})
     assert (record.fields["stakeholder_type"], record.rule) == ("other", "override")
+    # What the profile page offers to hand back to CORDIS imports: the fields they give.
+    assert sorted(record.fields) == sorted(CORDIS_FIELDS)
     # the built description still names CORDIS's own activity type
     assert record.fields["description"].startswith("Research organisation in SARRIA")
 
