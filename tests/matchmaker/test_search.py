@@ -316,6 +316,10 @@ def test_search_triggers_exist_after_every_migration(engine: Engine) -> None:
     assert expected <= names
 
 
+# Long enough that a checkpoint waiting for the read would be seen waiting.
+WAITED_MS = 60_000
+
+
 @pytest.mark.sqlite_only
 def test_forgetting_a_delete_never_holds_writers_off_while_a_read_uses_the_log(
     database_url: str,
@@ -363,10 +367,6 @@ def test_forgetting_a_delete_never_holds_writers_off_while_a_read_uses_the_log(
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == WAITED_MS
     reading.close()
     engine.dispose()
-
-
-# Long enough that a checkpoint waiting for the read would be seen waiting.
-WAITED_MS = 60_000
 
 
 def _profile(name: str) -> dict[str, object]:
