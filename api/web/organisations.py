@@ -221,11 +221,15 @@ def read_organisation_page(
 def update_organisation_page(
     request: Request, organisation: PageOrganisation, context: ProfileContext
 ) -> HTMLResponse:
-    """The form an organisation edits its own profile with, signed in with its key."""
+    """The form an organisation edits its own profile with, signed in with its key; an imported
+    profile's form says that what is changed here CORDIS imports no longer update."""
     return render(
         request,
         "organisation_form.html",
-        {"organisation": OrganisationPublic.model_validate(organisation, context=context)},
+        {
+            "organisation": OrganisationPublic.model_validate(organisation, context=context),
+            "imported_from_cordis": record_pic(organisation.external_id) is not None,
+        },
     )
 
 

@@ -321,3 +321,24 @@ def test_handing_back_is_refused_where_nothing_can_be_handed_back(
     assert client.delete(f"/admin/organisations/{record.id}/type-verification").status_code == 200
     handed = client.delete(f"{url}/stakeholder_type")
     assert (handed.status_code, handed.json()["kept_on_import"]) == (200, [])
+
+
+def test_the_edit_form_of_an_imported_profile_says_what_editing_keeps(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Before an owner changes a field, the form says CORDIS imports will no longer update
+    it, and where to hand it back; a profile registered here is told nothing of imports."""
+    import_cordis(engine, copied_extract(tmp_path))
+    record = stored(engine, APHP)
+    registered = create_organisation(client, name="Registered here")
+
+    imported_form = client.get(f"/ui/organisations/{record.id}/edit")
+    registered_form = client.get(f"/ui/organisations/{registered['id']}/edit")
+
+    assert imported_form.status_code == registered_form.status_code == 200
+    hint = (
+        "What you change here stays as you write it: CORDIS imports no longer update that "
+        "field. The profile page lists those fields and lets you hand one back to CORDIS."
+    )
+    assert hint in imported_form.text
+    assert 'id="kept-on-import-hint"' not in registered_form.text
