@@ -209,11 +209,7 @@ def _write_organisations(
             # Only the fields the source gives are its to change (CORDIS has no keywords), and
             # of those only the ones nobody wrote here since the import: an organisation's own
             # description, a merge's projects and a verified type stay (`kept_from_import`).
-            given = {
-                name: values[name]
-                for name in data.model_fields_set
-                if values[name] != getattr(row, name)
-            }
+            given = _differences(row, {name: values[name] for name in data.model_fields_set})
             kept = kept_from_import(row)
             changes = {name: value for name, value in given.items() if name not in kept}
             if len(changes) < len(given):
