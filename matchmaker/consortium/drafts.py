@@ -204,12 +204,10 @@ def departures_by_draft(
     return found
 
 
-def to_public(
-    session: Session, consortium: Consortium, *, departures_shown: int | None = DEPARTURES_SHOWN
-) -> ConsortiumPublic:
-    """A draft as the API shows it, members included, and the members that left it (the
-    DEPARTURES_SHOWN most recent; all of them with `departures_shown` None, for the export)."""
-    [public] = to_public_many(session, [consortium], departures_shown=departures_shown)
+def to_public(session: Session, consortium: Consortium) -> ConsortiumPublic:
+    """A draft as the API shows it, members included, and the DEPARTURES_SHOWN members that
+    left it most recently (`to_public_many`, which the export asks for all of them)."""
+    [public] = to_public_many(session, [consortium])
     return public
 
 
