@@ -26,10 +26,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from matchmaker import db, search
+from matchmaker.repository import create_many
 from matchmaker.settings import Settings
+from models.change import Entity
+from models.organisation import Organisation
 
 READ_STARTS_CLEAN_UP = 0.1  # seconds into the read
 READ_STARTS_WRITE = 0.2
@@ -45,16 +48,10 @@ def _waiting_checkpoint(engine: Engine) -> None:
 
 
 def _insert(engine: Engine, name: str) -> None:
-    with db.for_writing(engine).begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO organisations (name, stakeholder_type, country, description, "
-                "keywords, activities, created_at, updated_at, version, confirmed_at, name_key, "
-                "owned_fields) VALUES (:name, 'academia', 'NL', '', '[]', '[]', "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, CURRENT_TIMESTAMP, :name, '[]')"
-            ),
-            {"name": name},
-        )
+    """One profile, written as the service writes one (a write transaction, the change log)."""
+    with db.session_scope(db.for_writing(engine)) as session:
+        profile = {"name": name, "stakeholder_type": "academia", "country": "NL"}
+        create_many(session, Organisation, [profile], entity=Entity.organisation)
 
 
 def measure(
