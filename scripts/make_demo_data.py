@@ -119,11 +119,10 @@ def main() -> None:
     folder: Path = arguments.cordis
 
     rejected: list[Rejected] = []
-    topics = cordis.read_topics(folder / cordis.TOPICS_FILE, rejected)
-    projects = cordis.read_projects(folder / cordis.PROJECTS_FILE, topics, rejected)
-    participations = cordis.read_participations(
-        folder / cordis.PARTICIPATIONS_FILE, projects, rejected
-    )
+    source = cordis.CordisSource(folder)
+    topics = cordis.read_topics(source, rejected)
+    projects = cordis.read_projects(source, topics, rejected)
+    participations = cordis.read_participations(source, projects, rejected)
 
     # Which projects each topic funded (the lookups keep texts, not topic codes).
     projects_of_topic: dict[str, list[str]] = {}
@@ -169,9 +168,7 @@ def main() -> None:
         if project_id in chosen_projects
     )
     profiles: dict[str, dict[str, Any]] = {}
-    for _, record in cordis.iter_organisations(
-        folder / cordis.ORGANISATIONS_FILE, participations, projects, rejected
-    ):
+    for _, record in cordis.iter_organisations(source, participations, projects, rejected):
         organisation_id = record.external_id.removeprefix("cordis:")
         if organisation_id not in activity:
             continue

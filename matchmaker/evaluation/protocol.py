@@ -59,9 +59,9 @@ from pydantic import ValidationError
 
 from matchmaker.importers.cordis import (
     ORGANISATIONS_FILE,
-    PARTICIPATIONS_FILE,
     PROJECTS_FILE,
     TOPICS_FILE,
+    CordisSource,
     call_from_topic,
     clean_paragraphs,
     iter_organisations,
@@ -319,9 +319,10 @@ def load_benchmark(
     with open_csv(folder / PROJECTS_FILE, required=("id", "acronym", "topics")) as rows:
         for _, row in rows:
             project_rows.setdefault(row["id"].strip(), row)
-    topics = read_topics(folder / TOPICS_FILE, rejected)
-    projects = read_projects(folder / PROJECTS_FILE, topics, rejected)
-    participations = read_participations(folder / PARTICIPATIONS_FILE, projects, rejected)
+    source = CordisSource(folder)
+    topics = read_topics(source, rejected)
+    projects = read_projects(source, topics, rejected)
+    participations = read_participations(source, projects, rejected)
 
     topic_of = {pid: project_rows[pid]["topics"].strip() for pid in projects}
     codes = set(topic_rows) | set(topic_of.values())
@@ -353,9 +354,7 @@ def load_benchmark(
     profiles = []
     # iter_organisations takes each organisation's participations out of the mapping it reads.
     remaining = {org: list(rows_of) for org, rows_of in participations.items()}
-    for line, record in iter_organisations(
-        folder / ORGANISATIONS_FILE, remaining, profile_projects, rejected
-    ):
+    for line, record in iter_organisations(source, remaining, profile_projects, rejected):
         if not record.fields["activities"]:
             continue
         try:

@@ -1,5 +1,5 @@
 """CORDIS open data: its texts and values cleaned, its rows mapped to profiles and calls, its
-four files read.
+files read (the four files of a folder, or CORDIS's own download).
 
 Pure functions over rows and files: nothing here touches the database (runner.py does).
 Reading a CSV file is csv_source.py's; an organisation's stakeholder type is classify.py's.
@@ -7,17 +7,25 @@ Reading a CSV file is csv_source.py's; an organisation's stakeholder type is cla
 
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 import pycountry
 from pydantic import TypeAdapter, ValidationError
 
 from matchmaker.importers.classify import classify
-from matchmaker.importers.csv_source import Progress, Rejected, open_csv
+from matchmaker.importers.csv_source import (
+    CsvRows,
+    Progress,
+    Rejected,
+    SourceError,
+    open_csv,
+    read_csv,
+)
 from models.call import Identifier, RuleSet, default_rule_set
 from models.organisation import MAX_ACTIVITIES, ProjectRole, Url
 
@@ -25,6 +33,10 @@ ORGANISATIONS_FILE = "organisations.csv"
 PARTICIPATIONS_FILE = "participations.csv"
 PROJECTS_FILE = "projects.csv"
 TOPICS_FILE = "topics.csv"
+# CORDIS's own download (cordis-HORIZONprojects-csv.zip): semicolon-separated, one row per
+# participation in organization.csv, and topics.csv one row per project (code and title only).
+DOWNLOAD_ORGANISATIONS = "organization.csv"
+DOWNLOAD_PROJECTS = "project.csv"
 
 # Activity summaries are capped so that a project text copied into each partner's profile
 # keeps the database small (see docs/import.md for the measured size).
@@ -32,10 +44,9 @@ MAX_SUMMARY = 1000
 MAX_ACTIVITY_TITLE = 500
 MAX_CALL_DESCRIPTION = 50_000
 
-# What a summary counts rejected rows by, for the reasons that name the row's own values.
-MISSING_ORGANISATION = f"organisationID not in {ORGANISATIONS_FILE}"
-MISSING_PROJECT = f"projectID not in {PROJECTS_FILE}"
 ORGANISATION_COLUMNS = ("organisationID", "name", "activityType", "SME", "country", "city")
+# Every column of an organisation's row that a profile is made from (organisation_from_row).
+ORGANISATION_FIELDS = (*ORGANISATION_COLUMNS, "organizationURL")
 
 PROJECT_URL = "https://cordis.europa.eu/project/id/{project_id}"
 
@@ -227,10 +238,10 @@ class Project(NamedTuple):
     call: str | None = None
 
 
-def topic_from_row(row: Mapping[str, str]) -> Topic:
+def topic_from_row(row: Mapping[str, str], *, title_column: str = "topicTitle") -> Topic:
     """Keep a topic's title, its description cut to MAX_SUMMARY, and its year."""
     code = row["topic"].strip()
-    title = one_line(row.get("topicTitle", ""))
+    title = one_line(row.get(title_column, ""))
     description = truncate(clean_paragraphs(row.get("description", "")), MAX_SUMMARY)
     year = (
         _year(row.get("opening_date", "")) or _year(row.get("deadline", "")) or year_in_code(code)
@@ -504,55 +515,158 @@ def call_from_topic(row: Mapping[str, str]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# Reading a CORDIS folder
+# Reading a CORDIS source: the four files of a folder, or CORDIS's own download
+
+
+class Layout(NamedTuple):
+    """Which file of a CORDIS source holds what."""
+
+    organisations: str
+    participations: str
+    projects: str
+    topics: str
+    # CORDIS's download: organisations come once per participation, topics once per project
+    # (with no text: `title` only), and a source without topics.csv still imports.
+    download: bool = False
+
+    @property
+    def missing_project(self) -> str:
+        """What a summary counts a participation whose project is missing by."""
+        return f"projectID not in {self.projects}"
+
+    @property
+    def missing_organisation(self) -> str:
+        """What a summary counts a participation whose organisation is missing by."""
+        return f"organisationID not in {self.organisations}"
+
+
+FOUR_FILES = Layout(ORGANISATIONS_FILE, PARTICIPATIONS_FILE, PROJECTS_FILE, TOPICS_FILE)
+DOWNLOAD = Layout(
+    DOWNLOAD_ORGANISATIONS, DOWNLOAD_ORGANISATIONS, DOWNLOAD_PROJECTS, TOPICS_FILE, download=True
+)
+
+WHAT_TO_GIVE = (
+    "give a folder with organisations.csv, participations.csv, projects.csv and topics.csv, or "
+    "CORDIS's download of Horizon Europe projects (cordis-HORIZONprojects-csv.zip, or the folder "
+    "it unzips to, with project.csv and organization.csv)"
+)
+
+
+class CordisSource:
+    """The CSV files of a CORDIS source, opened by name: a folder, or a zip file (CORDIS's
+    download as published). Which layout it has follows from the names it holds."""
+
+    def __init__(self, location: Path) -> None:
+        self.location = location
+        self._archive: Path | None = None
+        if location.is_dir():
+            names = {entry.name: entry.name for entry in location.iterdir() if entry.is_file()}
+        elif location.is_file():
+            if not zipfile.is_zipfile(location):
+                raise SourceError(
+                    f"{location.name} is neither a folder nor a zip file (a download cut short "
+                    f"is not one either): {WHAT_TO_GIVE}."
+                )
+            self._archive = location
+            with zipfile.ZipFile(location) as archive:
+                # A zip may hold its files in a folder; they are found by name wherever.
+                names = {
+                    PurePosixPath(member).name: member
+                    for member in archive.namelist()
+                    if not member.endswith("/")
+                }
+        else:
+            raise SourceError(f"{location} is not a folder.")
+        self._members = names
+        if ORGANISATIONS_FILE not in names and {DOWNLOAD_ORGANISATIONS, DOWNLOAD_PROJECTS} <= set(
+            names
+        ):
+            self.layout = DOWNLOAD
+        elif ORGANISATIONS_FILE in names or self._archive is None:
+            # A folder missing a file is told which one when it is opened.
+            self.layout = FOUR_FILES
+        else:
+            raise SourceError(f"{location.name} holds no CORDIS files: {WHAT_TO_GIVE}.")
+
+    def has(self, name: str) -> bool:
+        return name in self._members
+
+    def open(
+        self, name: str, *, required: Sequence[str], progress: Progress | None = None
+    ) -> CsvRows:
+        """One file for streaming, to be used in a `with` block."""
+        if self._archive is None:
+            return open_csv(self.location / name, required=required, progress=progress)
+        member = self._members.get(name)
+        if member is None:
+            raise SourceError(f"{self.location.name} holds no {name}: {WHAT_TO_GIVE}.")
+        try:
+            with zipfile.ZipFile(self._archive) as archive:
+                info = archive.getinfo(member)
+                # The member's stream keeps the file open after the archive is closed.
+                stream = archive.open(info)
+        except (OSError, zipfile.BadZipFile) as error:
+            raise SourceError(f"Cannot read {name} in {self.location.name}: {error}.") from None
+        return read_csv(
+            stream, name=name, required=required, progress=progress, size=info.file_size
+        )
 
 
 def read_topics(
-    path: Path, rejected: list[Rejected], *, progress: Progress | None = None
+    source: CordisSource, rejected: list[Rejected], *, progress: Progress | None = None
 ) -> dict[str, Topic]:
-    """topics.csv as {topic code: Topic}; bad rows are appended to `rejected`."""
+    """topics.csv as {topic code: Topic}; bad rows are appended to `rejected`.
+
+    CORDIS's download lists a topic once per project it funded, with its title only; its
+    topics.csv may be left out (projects then give activities no topic title)."""
+    layout = source.layout
+    if layout.download and not source.has(layout.topics):
+        return {}
+    title = "title" if layout.download else "topicTitle"
     topics: dict[str, Topic] = {}
     first_line: dict[str, int] = {}
-    with open_csv(path, required=("topic", "topicTitle"), progress=progress) as rows:
+    with source.open(layout.topics, required=("topic", title), progress=progress) as rows:
         for line, row in rows:
             code = row["topic"].strip()
             if not code:
-                rejected.append(Rejected(path.name, "topic is empty", line=line))
-            elif code in topics:
+                rejected.append(Rejected(layout.topics, "topic is empty", line=line))
+            elif code not in topics:
+                topics[code] = topic_from_row(row, title_column=title)
+                first_line[code] = line
+            elif not layout.download:
                 rejected.append(
                     Rejected(
-                        path.name,
+                        layout.topics,
                         f"topic {code} appears again (first on line {first_line[code]})",
                         line=line,
                         kind="topic appears again",
                     )
                 )
-            else:
-                topics[code] = topic_from_row(row)
-                first_line[code] = line
     rejected.extend(rows.rejected)
     return topics
 
 
 def read_projects(
-    path: Path,
+    source: CordisSource,
     topics: Mapping[str, Topic],
     rejected: list[Rejected],
     *,
     progress: Progress | None = None,
 ) -> dict[str, Project]:
-    """projects.csv as {project id: Project}; bad rows are appended to `rejected`."""
+    """projects.csv (the download's project.csv) as {project id: Project}; bad rows are
+    appended to `rejected`."""
+    name = source.layout.projects
     projects: dict[str, Project] = {}
     first_line: dict[str, int] = {}
-    with open_csv(path, required=("id", "acronym", "topics"), progress=progress) as rows:
+    with source.open(name, required=("id", "acronym", "topics"), progress=progress) as rows:
         for line, row in rows:
             project_id = row["id"].strip()
             if not project_id:
-                rejected.append(Rejected(path.name, "id is empty", line=line))
+                rejected.append(Rejected(name, "id is empty", line=line))
             elif project_id in projects:
                 rejected.append(
                     Rejected(
-                        path.name,
+                        name,
                         f"project {project_id} appears again (first on line "
                         f"{first_line[project_id]})",
                         line=line,
@@ -570,8 +684,41 @@ Participations = dict[str, list[tuple[str, str, int]]]
 """{organisation id: [(project id, role, line in participations.csv)]}."""
 
 
+def _add_participation(
+    by_organisation: Participations,
+    row: Mapping[str, str],
+    line: int,
+    projects: Mapping[str, Project],
+    rejected: list[Rejected],
+    layout: Layout,
+) -> None:
+    """File one participation row under its organisation, or reject it (a key empty, or a
+    project the projects file lacks)."""
+    project_id = row["projectID"].strip()
+    organisation_id = row["organisationID"].strip()
+    if not project_id or not organisation_id:
+        missing = "projectID" if not project_id else "organisationID"
+        rejected.append(Rejected(layout.participations, f"{missing} is empty", line=line))
+    elif project_id not in projects:
+        rejected.append(
+            Rejected(
+                layout.participations,
+                f"projectID {project_id} is not in {layout.projects}",
+                line=line,
+                kind=layout.missing_project,
+            )
+        )
+    else:
+        by_organisation.setdefault(organisation_id, []).append(
+            (sys.intern(project_id), sys.intern(row["role"].strip()), line)
+        )
+
+
+PARTICIPATION_COLUMNS = ("projectID", "organisationID", "role")
+
+
 def read_participations(
-    path: Path,
+    source: CordisSource,
     projects: Mapping[str, Project],
     rejected: list[Rejected],
     *,
@@ -579,81 +726,115 @@ def read_participations(
 ) -> Participations:
     """participations.csv grouped by organisation, as small tuples (texts stay in projects)."""
     by_organisation: Participations = {}
-    with open_csv(
-        path, required=("projectID", "organisationID", "role"), progress=progress
+    layout = source.layout
+    with source.open(
+        layout.participations, required=PARTICIPATION_COLUMNS, progress=progress
     ) as rows:
         for line, row in rows:
-            project_id = row["projectID"].strip()
-            organisation_id = row["organisationID"].strip()
-            if not project_id or not organisation_id:
-                missing = "projectID" if not project_id else "organisationID"
-                rejected.append(Rejected(path.name, f"{missing} is empty", line=line))
-                continue
-            if project_id not in projects:
-                rejected.append(
-                    Rejected(
-                        path.name,
-                        f"projectID {project_id} is not in {PROJECTS_FILE}",
-                        line=line,
-                        kind=MISSING_PROJECT,
-                    )
-                )
-                continue
-            by_organisation.setdefault(organisation_id, []).append(
-                (sys.intern(project_id), sys.intern(row["role"].strip()), line)
-            )
+            _add_participation(by_organisation, row, line, projects, rejected, layout)
     rejected.extend(rows.rejected)
     return by_organisation
 
 
-def organisation_ids(path: Path) -> set[str]:
+OrganisationRows = list[tuple[int, dict[str, str]]]
+"""Organisation rows with the line each is on, in the order organisations first appear."""
+
+
+def read_download_organisations(
+    source: CordisSource,
+    projects: Mapping[str, Project],
+    rejected: list[Rejected],
+    *,
+    progress: Progress | None = None,
+) -> tuple[Participations, OrganisationRows]:
+    """The download's organization.csv, one row per participation: the participations grouped
+    by organisation, as read_participations gives them, and each organisation's row once.
+
+    An organisation's attributes come from its latest row: the one CORDIS updated last
+    (`contentUpdateDate`), the later line when they tie or the column is missing."""
+    layout = source.layout
+    by_organisation: Participations = {}
+    latest: dict[str, tuple[str, int, dict[str, str]]] = {}
+    with source.open(
+        layout.organisations,
+        required=tuple(dict.fromkeys((*PARTICIPATION_COLUMNS, *ORGANISATION_COLUMNS))),
+        progress=progress,
+    ) as rows:
+        for line, row in rows:
+            _add_participation(by_organisation, row, line, projects, rejected, layout)
+            organisation_id = row["organisationID"].strip()
+            updated = row.get("contentUpdateDate", "").strip()
+            kept = latest.get(organisation_id)
+            if organisation_id and (kept is None or updated >= kept[0]):
+                fields = {column: row.get(column, "") for column in ORGANISATION_FIELDS}
+                latest[organisation_id] = (updated, line, fields)
+    rejected.extend(rows.rejected)
+    return by_organisation, [(line, fields) for _, line, fields in latest.values()]
+
+
+def organisation_ids(source: CordisSource) -> set[str]:
     """Every organisationID organisations.csv gives, read ahead of the import: it raises
     CutShort for a file cut off in the middle of a record before anything is written."""
-    with open_csv(path, required=ORGANISATION_COLUMNS) as rows:
+    with source.open(source.layout.organisations, required=ORGANISATION_COLUMNS) as rows:
         return {key for _, row in rows if (key := row["organisationID"].strip())}
 
 
+def organisation_records(
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    participations: Participations,
+    projects: Mapping[str, Project],
+    rejected: list[Rejected],
+    *,
+    file: str,
+) -> Iterator[tuple[int, OrganisationRecord]]:
+    """Organisation rows as (line, mapped record), not yet validated; rows without a usable
+    organisationID or country go to `rejected`.
+
+    Each organisation's participations are taken out of `participations` as it is read, so
+    what is left at the end refers to organisations the rows do not have.
+    """
+    first_line: dict[str, int] = {}
+    for line, row in rows:
+        organisation_id = row["organisationID"].strip()
+        reason = kind = None
+        if not organisation_id:
+            reason = "organisationID is empty"
+        elif not organisation_id.isdigit():
+            reason = f"organisationID {organisation_id!r} is not a number"
+            kind = "organisationID is not a number"
+        elif organisation_id in first_line:
+            reason = (
+                f"organisationID {organisation_id} appears again "
+                f"(first on line {first_line[organisation_id]})"
+            )
+            kind = "organisationID appears again"
+        if reason is not None:
+            rejected.append(Rejected(file, reason, line=line, kind=kind))
+            continue
+        first_line[organisation_id] = line
+        taken = participations.pop(organisation_id, [])
+        if not row["country"].strip():
+            rejected.append(Rejected(file, "country is empty", line=line))
+            continue
+        yield (
+            line,
+            organisation_from_row(
+                row, [(project_id, role) for project_id, role, _ in taken], projects
+            ),
+        )
+
+
 def iter_organisations(
-    path: Path,
+    source: CordisSource,
     participations: Participations,
     projects: Mapping[str, Project],
     rejected: list[Rejected],
     *,
     progress: Progress | None = None,
 ) -> Iterator[tuple[int, OrganisationRecord]]:
-    """Stream organisations.csv as (line, mapped record), not yet validated.
-
-    Each organisation's participations are taken out of `participations` as it is read, so
-    what is left at the end refers to organisations the file does not have.
-    """
-    first_line: dict[str, int] = {}
-    with open_csv(path, required=ORGANISATION_COLUMNS, progress=progress) as rows:
-        for line, row in rows:
-            organisation_id = row["organisationID"].strip()
-            reason = kind = None
-            if not organisation_id:
-                reason = "organisationID is empty"
-            elif not organisation_id.isdigit():
-                reason = f"organisationID {organisation_id!r} is not a number"
-                kind = "organisationID is not a number"
-            elif organisation_id in first_line:
-                reason = (
-                    f"organisationID {organisation_id} appears again "
-                    f"(first on line {first_line[organisation_id]})"
-                )
-                kind = "organisationID appears again"
-            if reason is not None:
-                rejected.append(Rejected(path.name, reason, line=line, kind=kind))
-                continue
-            first_line[organisation_id] = line
-            taken = participations.pop(organisation_id, [])
-            if not row["country"].strip():
-                rejected.append(Rejected(path.name, "country is empty", line=line))
-                continue
-            yield (
-                line,
-                organisation_from_row(
-                    row, [(project_id, role) for project_id, role, _ in taken], projects
-                ),
-            )
+    """Stream organisations.csv as (line, mapped record), not yet validated (see
+    organisation_records)."""
+    name = source.layout.organisations
+    with source.open(name, required=ORGANISATION_COLUMNS, progress=progress) as rows:
+        yield from organisation_records(rows, participations, projects, rejected, file=name)
     rejected.extend(rows.rejected)

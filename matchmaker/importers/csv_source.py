@@ -7,6 +7,7 @@ Every import reports through these: the CORDIS files, call lists and `sync calls
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,7 @@ class _RecordLines:
         return line
 
 
-def _ends_inside(record: Sequence[str]) -> bool:
+def _ends_inside(record: Sequence[str], delimiter: str = ",") -> bool:
     """Whether these lines of one record stop short of its end: the last has no line end, or a
     quoted field is still open (csv.reader hands such a record back as if it were complete)."""
     if not record[-1].endswith(("\n", "\r")):
@@ -100,14 +101,15 @@ def _ends_inside(record: Sequence[str]) -> bool:
     # unless a stray quote stands inside an unquoted field: only then is it read char by char.
     if sum(line.count('"') for line in record) % 2 == 0:
         return False
+    ends = delimiter + "\r\n"
     state = "start"  # of a field; then "field", "quoted", or "quote" (a quote inside quotes)
     for char in "".join(record):
         if state == "quoted":
             if char == '"':
                 state = "quote"
         elif state == "quote":  # closes the field, or escapes a second quote
-            state = "quoted" if char == '"' else "start" if char in ",\r\n" else "field"
-        elif char in ",\r\n":
+            state = "quoted" if char == '"' else "start" if char in ends else "field"
+        elif char in ends:
             state = "start"
         elif state == "start" and char == '"':
             state = "quoted"
@@ -126,14 +128,17 @@ def read_csv(
 ) -> CsvRows:
     """Stream a UTF-8 CSV file; rows with the wrong number of fields go to `rejected`.
 
-    A file whose last record is incomplete (no line end after it, or a quote left open) raises
-    CutShort when that record is reached, before it is yielded. The result owns `stream` from
-    here on: closing it (leaving its `with` block) closes both.
+    Fields are separated by commas, or by semicolons when the header line holds more of those
+    (CORDIS's own download). A file whose last record is incomplete (no line end after it, or a
+    quote left open) raises CutShort when that record is reached, before it is yielded. The
+    result owns `stream` from here on: closing it (leaving its `with` block) closes both.
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    lines = _RecordLines(text)
-    reader = csv.reader(lines)
     try:
+        first = text.readline()
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        lines = _RecordLines(itertools.chain([first] if first else [], text))
+        reader = csv.reader(lines, delimiter=delimiter)
         header = next(reader)
         columns = [column.strip() for column in header]
         missing = [column for column in required if column not in columns]
@@ -181,7 +186,7 @@ def read_csv(
                 continue
             start = end_of_previous + 1
             end_of_previous = reader.line_num
-            if lines.record and _ends_inside(lines.record):
+            if lines.record and _ends_inside(lines.record, delimiter):
                 raise CutShort(name, start)
             count += 1
             if progress is not None and count % 2000 == 0:

@@ -22,16 +22,16 @@ from matchmaker.calls import check_call_rules
 from matchmaker.db import for_writing, session_scope
 from matchmaker.errors import InvalidInput
 from matchmaker.importers.cordis import (
-    MISSING_ORGANISATION,
-    MISSING_PROJECT,
-    ORGANISATIONS_FILE,
-    PARTICIPATIONS_FILE,
-    PROJECTS_FILE,
-    TOPICS_FILE,
+    DOWNLOAD,
+    FOUR_FILES,
+    CordisSource,
+    Layout,
     Participations,
     call_from_topic,
     iter_organisations,
     organisation_ids,
+    organisation_records,
+    read_download_organisations,
     read_participations,
     read_projects,
     read_topics,
@@ -372,59 +372,71 @@ def import_cordis(
     progress: Progress | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Create or update organisations (with their projects as activities) from a CORDIS folder.
+    """Create or update organisations (with their projects as activities) from a CORDIS
+    source: a folder of the four files, or CORDIS's download (its zip, or the folder it
+    unzips to; `CordisSource`).
 
-    Reads organisations.csv's ids ahead, and topics.csv, projects.csv and participations.csv
-    into compact lookups, then streams organisations.csv and writes `batch_size` profiles per
+    Reads the organisations' ids ahead, and the topics, projects and participations into
+    compact lookups, then streams the organisations and writes `batch_size` profiles per
     transaction. Nothing is written when a file ends in the middle of a record (CutShort) or
     the files disagree beyond MAX_MISSING_SHARE (SourceError). `progress` follows the files as
     they are read; `on_batch` is called with the number of profiles handled so far after each
     committed batch (raising from it stops the import, as an interruption would).
     """
-    folder = Path(directory)
-    if not folder.is_dir():
-        raise SourceError(f"{folder} is not a folder.")
+    source = CordisSource(Path(directory))
+    layout = source.layout
     summary = ImportSummary("organisations")
     # The one file streamed while writing is read ahead, whole, so that a cut-off one writes
     # nothing (0.07 s for the slice's 2.2 MB; the other three are read whole before the first
-    # write anyway).
-    listed = organisation_ids(folder / ORGANISATIONS_FILE)
-    topics = read_topics(folder / TOPICS_FILE, summary.rejected, progress=progress)
-    projects = read_projects(folder / PROJECTS_FILE, topics, summary.rejected, progress=progress)
+    # write anyway). The download's organisations are read whole with their participations.
+    listed = set() if layout.download else organisation_ids(source)
+    topics = read_topics(source, summary.rejected, progress=progress)
+    projects = read_projects(source, topics, summary.rejected, progress=progress)
     del topics  # the projects keep the one copy of each topic text they use
-    participations = read_participations(
-        folder / PARTICIPATIONS_FILE, projects, summary.rejected, progress=progress
-    )
+    if layout.download:
+        participations, organisation_rows = read_download_organisations(
+            source, projects, summary.rejected, progress=progress
+        )
+        listed = {row["organisationID"].strip() for _, row in organisation_rows}
+    else:
+        participations = read_participations(source, projects, summary.rejected, progress=progress)
     problems = inconsistencies(
+        layout,
         organisations=listed,
         participations=participations,
-        missing_projects=sum(1 for row in summary.rejected if row.kind == MISSING_PROJECT),
+        missing_projects=sum(1 for row in summary.rejected if row.kind == layout.missing_project),
     )
     if problems:
         raise SourceError(
             " ".join(problems)
             + " Download the files again and re-run the import; nothing was imported."
         )
-    del listed
     # The lookups are a few hundred thousand long-lived objects; without freezing them the
     # cyclic garbage collector rescans them all, over and over (a fifth of the run time).
     gc.freeze()
     try:
+        records = (
+            organisation_records(
+                organisation_rows,
+                participations,
+                projects,
+                summary.rejected,
+                file=layout.organisations,
+            )
+            if layout.download
+            else iter_organisations(
+                source, participations, projects, summary.rejected, progress=progress
+            )
+        )
         batch: list[tuple[str, OrganisationCreate]] = []
         handled = 0
-        for line, record in iter_organisations(
-            folder / ORGANISATIONS_FILE,
-            participations,
-            projects,
-            summary.rejected,
-            progress=progress,
-        ):
+        for line, record in records:
             try:
                 data = OrganisationCreate.model_validate(record.fields)
             except ValidationError as error:
                 summary.rejected.append(
                     Rejected(
-                        ORGANISATIONS_FILE,
+                        layout.organisations,
                         validation_reason(error),
                         line=line,
                         kind=validation_kind(error),
@@ -433,7 +445,7 @@ def import_cordis(
                 continue
             if record.website_dropped:
                 summary.notes.append(
-                    f"{ORGANISATIONS_FILE} line {line}: website {record.website_dropped!r} "
+                    f"{layout.organisations} line {line}: website {record.website_dropped!r} "
                     "left out (not a usable URL)"
                 )
             batch.append((record.external_id, data))
@@ -449,13 +461,15 @@ def import_cordis(
     finally:
         gc.unfreeze()
     for organisation_id, rows in participations.items():
+        if organisation_id in listed:
+            continue  # its organisation's row was rejected, and says why
         for _, _, line in rows:
             summary.rejected.append(
                 Rejected(
-                    PARTICIPATIONS_FILE,
-                    f"organisationID {organisation_id} is not in {ORGANISATIONS_FILE}",
+                    layout.participations,
+                    f"organisationID {organisation_id} is not in {layout.organisations}",
                     line=line,
-                    kind=MISSING_ORGANISATION,
+                    kind=layout.missing_organisation,
                 )
             )
     summary.rejected.sort(key=_rejected_order)
@@ -474,43 +488,55 @@ def _too_many(count: int, total: int) -> bool:
 
 
 def inconsistencies(
-    *, organisations: set[str], participations: Participations, missing_projects: int
+    layout: Layout,
+    *,
+    organisations: set[str],
+    participations: Participations,
+    missing_projects: int,
 ) -> list[str]:
     """What the CORDIS files lack of each other beyond MAX_MISSING_SHARE, one sentence a file.
 
-    `participations` holds the rows whose project projects.csv has; `missing_projects` counts
-    the others.
+    `participations` holds the rows whose project the projects file has; `missing_projects`
+    counts the others.
     """
     problems = []
     total = missing_projects + sum(len(rows) for rows in participations.values())
     if _too_many(missing_projects, total):
         problems.append(
-            f"{missing_projects:,} of the {total:,} rows of {PARTICIPATIONS_FILE} "
-            f"({missing_projects / total:.1%}) name a project that {PROJECTS_FILE} lacks: "
-            f"{PROJECTS_FILE} looks cut short, or the files come from different downloads."
+            f"{missing_projects:,} of the {total:,} rows of {layout.participations} "
+            f"({missing_projects / total:.1%}) name a project that {layout.projects} lacks: "
+            f"{layout.projects} looks cut short, or the files come from different downloads."
         )
+    if layout.download:
+        # Its organisations are read from its participations: neither can lack the other.
+        return problems
     absent = [key for key in participations if key not in organisations]
     orphans = sum(len(participations[key]) for key in absent)
     if _too_many(orphans, total):
         problems.append(
-            f"{orphans:,} of the {total:,} rows of {PARTICIPATIONS_FILE} ({orphans / total:.1%}) "
-            f"name one of {len(absent):,} organisations that {ORGANISATIONS_FILE} lacks: "
-            f"{ORGANISATIONS_FILE} looks cut short, or the files come from different downloads."
+            f"{orphans:,} of the {total:,} rows of {layout.participations} "
+            f"({orphans / total:.1%}) name one of {len(absent):,} organisations that "
+            f"{layout.organisations} lacks: {layout.organisations} looks cut short, or the "
+            "files come from different downloads."
         )
     idle = sum(1 for key in organisations if key not in participations)
     if not problems and _too_many(idle, len(organisations)):
         # Every organisation in CORDIS's files comes from a participation: many without one
         # means participations.csv lost rows (unless projects.csv did, said above).
         problems.append(
-            f"{idle:,} of the {len(organisations):,} organisations in {ORGANISATIONS_FILE} "
+            f"{idle:,} of the {len(organisations):,} organisations in {layout.organisations} "
             f"({idle / len(organisations):.1%}) take part in no project of "
-            f"{PARTICIPATIONS_FILE}: {PARTICIPATIONS_FILE} looks cut short, or the files come "
-            "from different downloads."
+            f"{layout.participations}: {layout.participations} looks cut short, or the files "
+            "come from different downloads."
         )
     return problems
 
 
-_FILE_ORDER = {ORGANISATIONS_FILE: 0, PARTICIPATIONS_FILE: 1, PROJECTS_FILE: 2, TOPICS_FILE: 3}
+# Rejected rows by file, in the order each layout's files are listed (DOWNLOAD has one file
+# for organisations and participations).
+_FILE_ORDER = {
+    name: index for layout in (FOUR_FILES, DOWNLOAD) for index, name in enumerate(layout[:4])
+}
 
 
 def _rejected_order(rejected: Rejected) -> tuple[int, str, int]:

@@ -28,7 +28,7 @@ from matchmaker.importers.cordis import (
     truncate,
     year_in_code,
 )
-from matchmaker.importers.csv_source import Rejected, read_csv
+from matchmaker.importers.csv_source import CutShort, Rejected, read_csv
 from matchmaker.importers.type_overrides import TYPE_OVERRIDES
 from models.common import StakeholderType
 from models.organisation import MAX_ACTIVITIES, ProjectRole
@@ -511,6 +511,19 @@ def test_csv_rows_carry_the_physical_line_they_start_on() -> None:
     rows = read_csv(io.BytesIO(text.encode()), name="t.csv", required=("id",))
     assert [(line, row["id"]) for line, row in rows] == [(2, "1"), (4, "2"), (8, "4")]
     assert rows.rejected == [Rejected("t.csv", "expected 2 fields, found 1", line=7)]
+
+
+def test_semicolons_separate_fields_when_the_header_holds_more_of_them() -> None:
+    """CORDIS's download is semicolon-separated: commas and semicolons inside quotes stay text,
+    and a quoted field left open at the end is still a file cut short."""
+    text = 'id;text;place\n1;"a; b\nc";"Paris, France"\n2;plain, with a comma;x\n3;"open\n'
+    rows = iter(read_csv(io.BytesIO(text.encode()), name="t.csv", required=("id", "text")))
+    assert [next(rows), next(rows)] == [
+        (2, {"id": "1", "text": "a; b\nc", "place": "Paris, France"}),
+        (4, {"id": "2", "text": "plain, with a comma", "place": "x"}),
+    ]
+    with pytest.raises(CutShort, match=r"^t\.csv ends in the middle of a record at line 5"):
+        next(rows)
 
 
 @pytest.mark.parametrize(

@@ -796,12 +796,6 @@ def test_organisations_json_keeps_each_call_and_a_rerun_changes_nothing(
 # The command line
 
 
-@pytest.fixture
-def cli_env(settings: Settings) -> dict[str, str]:
-    """Environment pointing the CLI at the test database."""
-    return {"MATCHMAKER_DATABASE_URL": settings.database_url}
-
-
 def test_cli_import_cordis_prints_the_summary(engine: Engine, cli_env: dict[str, str]) -> None:
     """`matchmaker import cordis DIR` imports and prints created/updated/unchanged/rejected."""
     result = CliRunner().invoke(import_app, ["cordis", str(EXTRACT)], env=cli_env)

@@ -25,7 +25,6 @@ from matchmaker.importers.sync import (
     source_key,
     sync_calls,
 )
-from matchmaker.settings import Settings
 from models.call import Call, CallStatus, call_status
 from models.change import Change, Entity
 from models.common import StakeholderType
@@ -356,12 +355,6 @@ def test_repeat_runs_rounds_every_interval() -> None:
 
 # --------------------------------------------------------------------------------------------
 # The command line
-
-
-@pytest.fixture
-def cli_env(settings: Settings) -> dict[str, str]:
-    """Environment pointing the CLI at the test database."""
-    return {"MATCHMAKER_DATABASE_URL": settings.database_url}
 
 
 def test_cli_sync_once_prints_what_changed(
