@@ -136,8 +136,10 @@ def import_cordis_command(
     directory: Annotated[
         Path,
         typer.Argument(
-            metavar="DIR",
-            help="Folder with organisations.csv, participations.csv, projects.csv, topics.csv.",
+            metavar="PATH",
+            help="CORDIS's download of Horizon Europe projects (cordis-HORIZONprojects-csv.zip, "
+            "or the folder it unzips to), or a folder with organisations.csv, "
+            "participations.csv, projects.csv and topics.csv.",
         ),
     ],
     batch_size: Annotated[
@@ -147,7 +149,7 @@ def import_cordis_command(
         Path | None, typer.Option("--rejected", metavar="FILE", help=REJECTED_HELP)
     ] = None,
 ) -> None:
-    """Create or update organisations, with their projects as activities, from CORDIS CSVs."""
+    """Create or update organisations, with their projects as activities, from CORDIS data."""
     _run(
         lambda engine, progress: import_cordis(
             engine, directory, batch_size=batch_size, progress=progress
