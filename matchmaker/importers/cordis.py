@@ -8,6 +8,7 @@ Reading a CSV file is csv_source.py's; an organisation's stakeholder type is cla
 import re
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
@@ -608,7 +609,12 @@ class CordisSource:
         except (OSError, zipfile.BadZipFile) as error:
             raise SourceError(f"Cannot read {name} in {self.location.name}: {error}.") from None
         return read_csv(
-            stream, name=name, required=required, progress=progress, size=info.file_size
+            stream,
+            name=name,
+            required=required,
+            progress=progress,
+            size=info.file_size,
+            damaged=(zipfile.BadZipFile, zlib.error, EOFError),
         )
 
 

@@ -118,6 +118,10 @@ def _ends_inside(record: Sequence[str], delimiter: str = ",") -> bool:
     return state == "quoted"
 
 
+def _damaged(name: str, error: Exception) -> SourceError:
+    return SourceError(f"{name} is damaged ({error}): download it again and re-run the import.")
+
+
 def read_csv(
     stream: IO[bytes],
     *,
@@ -125,12 +129,14 @@ def read_csv(
     required: Sequence[str],
     progress: Progress | None = None,
     size: int = 0,
+    damaged: tuple[type[Exception], ...] = (),
 ) -> CsvRows:
     """Stream a UTF-8 CSV file; rows with the wrong number of fields go to `rejected`.
 
     Fields are separated by commas, or by semicolons when the header line holds more of those
     (CORDIS's own download). A file whose last record is incomplete (no line end after it, or a
-    quote left open) raises CutShort when that record is reached, before it is yielded. The
+    quote left open) raises CutShort when that record is reached, before it is yielded; a
+    `damaged` error from reading `stream` (a zip member's failed checksum) is a SourceError. The
     result owns `stream` from here on: closing it (leaving its `with` block) closes both.
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
@@ -153,6 +159,9 @@ def read_csv(
     except (UnicodeDecodeError, csv.Error) as error:
         text.close()
         raise SourceError(f"{name} is not a readable UTF-8 CSV file: {error}") from None
+    except damaged as error:
+        text.close()
+        raise _damaged(name, error) from None
     except SourceError:
         text.close()
         raise
@@ -173,6 +182,8 @@ def read_csv(
                 raise SourceError(
                     f"{name} is not UTF-8 text (after line {end_of_previous})."
                 ) from None
+            except damaged as error:
+                raise _damaged(name, error) from None
             except csv.Error as error:
                 result.rejected.append(
                     Rejected(

@@ -194,6 +194,28 @@ def test_what_is_no_cordis_source_is_told(engine: Engine, tmp_path: Path) -> Non
     assert count_rows(engine, Organisation) == 0
 
 
+def test_a_damaged_zip_writes_nothing(engine: Engine, tmp_path: Path) -> None:
+    """A zip whose organization.csv fails its checksum (a byte changed on the way) is refused
+    with what to do, before anything is written."""
+    folder = download_folder(EXTRACT, tmp_path / "download")
+    source = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_STORED) as archive:
+        for file in sorted(folder.iterdir()):
+            archive.write(file, file.name)
+    data = source.read_bytes()
+    assert data.count(b"INTELLIGENTSIA") == 5  # organization.csv's rows, stored as they are
+    source.write_bytes(data.replace(b"INTELLIGENTSIA", b"INTELLIGENTSIB", 1))
+
+    with pytest.raises(SourceError) as raised:
+        import_cordis(engine, source)
+
+    assert str(raised.value) == (
+        "organization.csv is damaged (Bad CRC-32 for file 'organization.csv'): download it "
+        "again and re-run the import."
+    )
+    assert count_rows(engine, Organisation) == 0
+
+
 def test_cli_imports_the_zip(engine: Engine, tmp_path: Path, cli_env: dict[str, str]) -> None:
     """`matchmaker import cordis cordis-HORIZONprojects-csv.zip` imports it and says as each
     of the download's files has been read."""
