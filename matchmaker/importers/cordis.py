@@ -577,7 +577,7 @@ class CordisSource:
                     if not member.endswith("/")
                 }
         else:
-            raise SourceError(f"{location} is not a folder.")
+            raise SourceError(f"{location} does not exist: {WHAT_TO_GIVE}.")
         self._members = names
         if ORGANISATIONS_FILE not in names and {DOWNLOAD_ORGANISATIONS, DOWNLOAD_PROJECTS} <= set(
             names
@@ -590,6 +590,7 @@ class CordisSource:
             raise SourceError(f"{location.name} holds no CORDIS files: {WHAT_TO_GIVE}.")
 
     def has(self, name: str) -> bool:
+        """Whether the source holds a file of this name."""
         return name in self._members
 
     def open(
@@ -687,7 +688,8 @@ def read_projects(
 
 
 Participations = dict[str, list[tuple[str, str, int]]]
-"""{organisation id: [(project id, role, line in participations.csv)]}."""
+"""{organisation id: [(project id, role, line in participations.csv or the download's
+organization.csv)]}."""
 
 
 def _add_participation(

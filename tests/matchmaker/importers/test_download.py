@@ -166,8 +166,8 @@ def test_a_download_cut_short_writes_nothing(engine: Engine, tmp_path: Path) -> 
 
 
 def test_what_is_no_cordis_source_is_told(engine: Engine, tmp_path: Path) -> None:
-    """A file that is no zip (a zip cut short among them), or a zip without CORDIS's files,
-    is refused with what to give instead."""
+    """A path that does not exist, a file that is no zip (a zip cut short among them), or a
+    zip without CORDIS's files, is refused with what to give instead."""
     whole = zipped(download_folder(EXTRACT, tmp_path / "download"), tmp_path / "whole.zip")
     cut = tmp_path / "cordis-HORIZONprojects-csv.zip"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
@@ -181,6 +181,7 @@ def test_what_is_no_cordis_source_is_told(engine: Engine, tmp_path: Path) -> Non
     )
 
     for source, start in [
+        (tmp_path / "missing.zip", f"{tmp_path / 'missing.zip'} does not exist: "),
         (
             cut,
             "cordis-HORIZONprojects-csv.zip is neither a folder nor a zip file (a download "
