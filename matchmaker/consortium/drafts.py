@@ -275,13 +275,32 @@ def update_consortium(
     actor: Principal | None,
     expected_version: ExpectedVersion = None,
 ) -> Consortium:
-    """Rename a draft or move it to another call."""
+    """Rename a draft or move it to another call; a move withdraws the partner requests
+    published for it, which seek partners for the call it leaves."""
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
     changes = data.model_dump(exclude_unset=True)
-    if changes.get("call_id") is not None:
+    moved = changes.get("call_id") is not None and changes["call_id"] != consortium.call_id
+    if moved:
         _check_call(session, changes["call_id"])
-    return versioned_update(
+    updated = versioned_update(
         session, consortium, changes, entity=Entity.consortium, expected_version=expected_version
+    )
+    if moved:
+        _withdraw_requests(session, consortium_id)
+    return updated
+
+
+def _withdraw_requests(session: Session, consortium_id: int) -> None:
+    """Withdraw the open partner requests published for a draft. An update here rather than
+    matchmaker.partnering.requests, which imports this module."""
+    now = utc_now()
+    session.execute(
+        update(PartnerRequest)
+        .where(
+            col(PartnerRequest.consortium_id) == consortium_id,
+            col(PartnerRequest.withdrawn_at).is_(None),
+        )
+        .values(withdrawn_at=now, updated_at=now)
     )
 
 
@@ -295,16 +314,7 @@ def delete_consortium(
     """Delete a draft and its member list (never the organisations); the partner requests
     published for it are withdrawn, as nobody is left to answer for them."""
     consortium = get_consortium(session, consortium_id=consortium_id, actor=actor, for_update=True)
-    now = utc_now()
-    # An update here rather than matchmaker.partnering.requests, which imports this module.
-    session.execute(
-        update(PartnerRequest)
-        .where(
-            col(PartnerRequest.consortium_id) == consortium_id,
-            col(PartnerRequest.withdrawn_at).is_(None),
-        )
-        .values(withdrawn_at=now, updated_at=now)
-    )
+    _withdraw_requests(session, consortium_id)
     session.execute(
         delete(ConsortiumMember).where(col(ConsortiumMember.consortium_id) == consortium.id)
     )

@@ -746,6 +746,30 @@ def test_deleting_a_draft_withdraws_its_partner_requests(
     assert publish(publisher, call["id"])["status"] == "open"
 
 
+def test_moving_a_draft_to_another_call_withdraws_its_partner_requests(
+    client: TestClient, anonymous: TestClient, call: dict[str, Any], publisher: Party
+) -> None:
+    """A request seeks partners for the draft's call: once the draft moves to another call,
+    it reads withdrawn and leaves the old call's page, and the draft publishes its gaps for
+    the new call. Renaming the draft, or naming its own call again, withdraws nothing."""
+    draft = draft_of(publisher, call["id"], publisher.id)
+    path = f"/consortia/{draft['id']}"
+    tied = publisher.client.post(f"{path}/partner-requests").json()
+    other = create_call(client, identifier="OTHER-1", opening_date=None, deadline=LATER)
+    for unchanged in ({"name": "Renamed"}, {"call_id": call["id"]}):
+        assert publisher.client.patch(path, json=unchanged).status_code == 200
+        assert anonymous.get(f"/partner-requests/{tied['id']}").json()["status"] == "open"
+
+    moved = publisher.client.patch(path, json={"call_id": other["id"]})
+
+    assert moved.status_code == 200, moved.text
+    assert anonymous.get(f"/partner-requests/{tied['id']}").json()["status"] == "withdrawn"
+    assert anonymous.get(f"/calls/{call['id']}/partner-requests").json()["items"] == []
+    again = publisher.client.post(f"{path}/partner-requests")
+    assert again.status_code == 201, again.text
+    assert again.json()["call"]["id"] == other["id"]
+
+
 def test_a_second_request_to_the_same_organisation_says_when_the_first_was_sent(
     call: dict[str, Any], publisher: Party, patients: Party
 ) -> None:
