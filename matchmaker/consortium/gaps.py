@@ -16,6 +16,7 @@ the suggestions for a draft and the notifications of its gaps what it still need
 from collections import Counter
 from collections.abc import Collection, Sequence
 from itertools import pairwise
+from typing import NamedTuple
 
 from sqlmodel import Session
 
@@ -412,11 +413,22 @@ def _fixes(session: Session, organisation_id: int, groups: set[str], *, in_kind:
     return participant.entity not in groups and (participant.in_kind or not in_kind)
 
 
+class DraftNeeds(NamedTuple):
+    """What a draft for a call still needs (`needs_of_draft`)."""
+
+    types: list[str]
+    countries: frozenset[str]
+    members: set[int]
+    # The missing types only an organisation whose type an admin verified fills (the call
+    # requires verified members).
+    verified_only: frozenset[str]
+
+
 def needs_of_draft(
     session: Session, *, consortium_id: int, call_id: int, actor: Principal | None
-) -> tuple[list[str], frozenset[str], set[int]]:
+) -> DraftNeeds:
     """What a draft for the call still needs: missing types, the countries to look in, current
-    members.
+    members, and which of the types count only verified organisations.
 
     The types it lacks come first: while it lacks one, the countries are all those that may
     take part (`allowed_countries`), so that an organisation of a missing type counts whatever
@@ -439,7 +451,7 @@ def needs_of_draft(
     countries = ALL_COUNTRIES if allowed is None else allowed
     if not types:
         countries = countries - draft.countries if short_of_countries else frozenset()
-    return types, countries, draft.ids
+    return DraftNeeds(types, countries, draft.ids, verified_only_types(requirements) & set(types))
 
 
 def missing_types(call: Call, members: Sequence[Organisation]) -> list[str]:

@@ -19,11 +19,14 @@ from sqlmodel import Session
 from matchmaker.auth import Principal
 from matchmaker.calls import call_ids_with_status, get_call
 from matchmaker.consortium.gaps import needs_of_draft
+from matchmaker.consortium.proposals import of_type
 from matchmaker.errors import Unavailable
 from matchmaker.matching import explanations
 from matchmaker.matching.directory import OrganisationCard
+from matchmaker.matching.profile_index import Selection
 from matchmaker.matching.scoring import RankedMatch
 from matchmaker.matching.service import MatchingService
+from matchmaker.matching.text import call_text
 from matchmaker.matching.text_index import Match
 from matchmaker.organisations import get_organisation
 from models.call import Call, CallStatus
@@ -125,16 +128,27 @@ def suggestions_for_call(
     )
     exclude: Collection[int] = ()
     if missing_for is not None:
-        types, needed_countries, exclude = needs_of_draft(
-            session, consortium_id=missing_for, call_id=call_id, actor=actor
-        )
-        if types:
-            stakeholder_types = _narrow(stakeholder_types, types)
+        needs = needs_of_draft(session, consortium_id=missing_for, call_id=call_id, actor=actor)
+        exclude = needs.members
+        if needs.types:
+            stakeholder_types = _narrow(stakeholder_types, needs.types)
             if not stakeholder_types:
                 return [], 0  # only types the draft has were asked for
-        countries = _narrow(countries, needed_countries)
+        countries = _narrow(countries, needs.countries)
         if not countries:
             return [], 0  # nothing is missing, or only countries it may not add
+        if needs.verified_only & set(stakeholder_types):
+            return _verified_where_required(
+                session,
+                matching,
+                call,
+                types=stakeholder_types,
+                verified_only=needs.verified_only,
+                countries=countries,
+                members=exclude,
+                limit=limit,
+                offset=offset,
+            )
     count = available(
         matching, stakeholder_types=stakeholder_types, countries=countries, exclude_ids=exclude
     )
@@ -147,6 +161,45 @@ def suggestions_for_call(
         limit=offset + limit,
     )
     return _load_organisations(session, matching, matches[offset:]), count
+
+
+def _verified_where_required(
+    session: Session,
+    matching: MatchingService,
+    call: Call,
+    *,
+    types: Collection[str],
+    verified_only: Collection[str],
+    countries: Collection[str],
+    members: Collection[int],
+    limit: int,
+    offset: int,
+) -> tuple[list[Found[Suggested, RankedMatch]], int]:
+    """What a draft still needs of a call that counts only verified members of some types: the
+    best of each type from one scoring of the call (only verified organisations of the types in
+    `verified_only`, as its gaps offer them), merged best first, and how many there are."""
+    selections = [
+        Selection(
+            k=offset + limit,
+            filters=of_type(
+                kind, verified_types_required=kind in verified_only, countries=frozenset(countries)
+            ),
+            fill=True,
+        )
+        for kind in types
+    ]
+    found = matching.suggest_many(
+        call_text(call), selections, exclude_ids=members, partner_ids=members
+    )
+    # The types are disjoint, so the best of their best are the best overall (ties by id).
+    merged = sorted((m for best in found for m in best), key=lambda m: (-m.score, m.id))
+    counts = matching.type_counts(
+        types, exclude_ids=members, verified_only=verified_only, countries=countries
+    )
+    return (
+        _load_organisations(session, matching, merged[offset : offset + limit]),
+        sum(counts.values()),
+    )
 
 
 def available(

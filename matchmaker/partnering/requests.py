@@ -179,9 +179,9 @@ def publish_draft_gaps(
     tied to the draft (its owner only; the limits of `create_partner_request` apply)."""
     require_organisation_key(actor)
     draft = get_consortium(session, consortium_id=consortium_id, actor=actor)
-    missing, _, _ = needs_of_draft(
+    missing = needs_of_draft(
         session, consortium_id=consortium_id, call_id=draft.call_id, actor=actor
-    )
+    ).types
     if not missing:
         raise Conflict(
             "Your draft already has every stakeholder type its call requires, so there is no "

@@ -355,3 +355,48 @@ def test_a_verified_regulator_is_proposed_behind_better_fitting_unverified_ones(
     assert best["feasible"] is True, best
     fills = {member["organisation"]["id"]: member["fills"] for member in best["members"]}
     assert fills.get(agency["id"]) == "regulator"
+
+
+def test_suggestions_missing_for_offer_only_verified_organisations_where_the_call_counts_them(
+    anonymous: TestClient, client: TestClient
+) -> None:
+    """A draft that lacks a verified regulator and an academic partner is offered the
+    university, not the unverified regulator, and `available` counts as its gaps do; once an
+    admin verifies the regulator, it is offered too."""
+    made = setup(anonymous, client)
+    ema, university, call = made["ema"], made["university"], made["call"]
+    sme = create_organisation(
+        anonymous,
+        name="Biopsy Devices BV",
+        stakeholder_type="sme",
+        country="NL",
+        description="Liquid biopsy devices.",
+    )
+    draft = anonymous.post(
+        "/consortia",
+        json={
+            "name": "Liquid biopsy devices",
+            "call_id": call["id"],
+            "members": [{"organisation_id": sme["id"], "role": "coordinator"}],
+        },
+        headers=bearer(sme["api_key"]),
+    ).json()
+    path = f"/calls/{call['id']}/suggestions?missing_for={draft['id']}"
+
+    def offered() -> tuple[list[int], int]:
+        body = anonymous.get(path, headers=bearer(sme["api_key"])).json()
+        return [item["organisation"]["id"] for item in body["items"]], body["available"]
+
+    assert offered() == ([university["id"]], 1)
+    only_regulators = anonymous.get(
+        path + "&stakeholder_type=regulator", headers=bearer(sme["api_key"])
+    ).json()
+    assert (only_regulators["items"], only_regulators["available"]) == ([], 0)
+    gap = regulator_gap(anonymous, draft["id"], sme["api_key"])
+    assert gap["available"] == 0
+
+    assert client.post(verification_url(ema["id"])).status_code == 200
+
+    ids, count = offered()
+    assert sorted(ids) == sorted([university["id"], ema["id"]])
+    assert count == 2
