@@ -137,24 +137,25 @@ def _candidate_matches(
     matching: MatchingService,
     text: str,
     *,
-    types: Iterable[str],
+    types: Mapping[str, int],
     include: Collection[int],
     exclude: Collection[int],
     verified_types_required: bool,
     countries: frozenset[str] | None,
 ) -> dict[int, Match]:
     """The solver's candidates, from one scoring of the call: the best of each required type
-    (the best verified ones where the call requires verified members), the best overall, all
-    from the countries that may take part, and the organisations the caller includes."""
+    (the best verified ones where the call requires verified members; never fewer than the
+    type's required number), the best overall, all from the countries that may take part, and
+    the organisations the caller includes."""
     selections = [
         Selection(
-            k=CANDIDATES_PER_TYPE,
+            k=max(CANDIDATES_PER_TYPE, needed),
             filters=of_type(
                 kind, verified_types_required=verified_types_required, countries=countries
             ),
             fill=True,
         )
-        for kind in types
+        for kind, needed in types.items()
     ]
     selections.append(
         Selection(
@@ -168,6 +169,24 @@ def _candidate_matches(
         for match in batch:
             found.setdefault(match.id, match)
     return found
+
+
+def _country_candidates(
+    matching: MatchingService,
+    text: str,
+    *,
+    covered: Collection[str],
+    exclude: Collection[int],
+    countries: frozenset[str] | None,
+) -> dict[int, Match]:
+    """The best candidate of each country that may take part and that the candidates so far
+    do not cover (sharing a term with the call, as the suggestions list them): asked for when a
+    call needs more countries than its best candidates come from, so that a proposal falls
+    short of countries only when the organisations do."""
+    uncovered = sorted((ALL_COUNTRIES if countries is None else countries) - set(covered))
+    selections = [Selection(k=1, filters={"country": country}) for country in uncovered]
+    found = matching.suggest_many(text, selections, exclude_ids=exclude) if selections else []
+    return {match.id: match for batch in found for match in batch}
 
 
 def _required_fit(candidates: Sequence[Candidate], requirements: EffectiveRequirements) -> float:
@@ -247,6 +266,7 @@ def propose_for_call(
         raise InvalidInput(f"Unknown {organisations_by_id(unknown)}.", field="include")
     text = call_text(call)
     context = call_context(session, call)
+    allowed = allowed_countries(context)
     matches = _candidate_matches(
         matching,
         text,
@@ -254,9 +274,20 @@ def propose_for_call(
         include=include,
         exclude=exclude,
         verified_types_required=call.verified_types_required,
-        countries=allowed_countries(context),
+        countries=allowed,
     )
     organisations = {**load_organisations(session, matches), **known}
+    covered = {row.country for row in organisations.values()}
+    if len(covered) < requirements.min_countries:
+        more = _country_candidates(
+            matching,
+            text,
+            covered=covered,
+            exclude=exclude | set(matches),
+            countries=allowed,
+        )
+        matches.update(more)
+        organisations.update(load_organisations(session, more))
     # Every vector from one read of the index, so that all are of one vocabulary.
     vectors = matching.profile_vectors(list(organisations))
     candidates = [

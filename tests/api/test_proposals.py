@@ -447,3 +447,57 @@ def test_a_proposal_stops_where_relevance_stops(client: TestClient, ids: dict[st
     required = [m["score"] for m in best["members"] if m["fills"]]
     extras = [m["score"] for m in best["members"] if not m["fills"]]
     assert all(score >= 0.75 * statistics.median(required) for score in extras)
+
+
+def _many(client: TestClient, count: int, *, country: str, kind: str, text: str) -> list[int]:
+    """`count` organisations alike: of one type and country, described by one text."""
+    return [
+        create_organisation(
+            client,
+            name=f"Cohort Centre {country} {index}",
+            stakeholder_type=kind,
+            country=country,
+            description=text,
+        )["id"]
+        for index in range(count)
+    ]
+
+
+def test_a_proposal_falls_short_only_where_the_organisations_do(client: TestClient) -> None:
+    """A call asking for more partners of a type than the solver's usual share of candidates,
+    or for more countries than its best candidates come from, is met when the organisations
+    exist: the candidates reach the required number of each type and every country that
+    shares a term with the call."""
+    text = "Paediatric asthma cohort registries and inhaler adherence"
+    # Registered first, so that the best candidates overall (ties by id) are these SMEs.
+    _many(client, 60, country="NL", kind="sme", text=text)
+    _many(client, 35, country="NL", kind="academia", text=text)
+    elsewhere = {
+        country: _many(client, 1, country=country, kind="sme", text="Inhaler adherence")[0]
+        for country in ("BE", "DE", "FR")
+    }
+    many = create_call(
+        client,
+        identifier="ASTHMA-MANY-01",
+        programme=None,
+        description=text,
+        required_stakeholders={"academia": 32},
+        min_countries=1,
+        max_partners=40,
+    )
+    spread = create_call(
+        client,
+        identifier="ASTHMA-SPREAD-01",
+        programme=None,
+        description=text,
+        required_stakeholders={"academia": 1},
+        min_countries=4,
+        max_partners=6,
+    )
+
+    best = client.post(f"/calls/{many['id']}/consortium", json={}).json()["items"][0]
+    assert (best["feasible"], best["shortfalls"]) == (True, [])
+    assert sum(m["organisation"]["stakeholder_type"] == "academia" for m in best["members"]) >= 32
+    best = client.post(f"/calls/{spread['id']}/consortium", json={}).json()["items"][0]
+    assert (best["feasible"], best["shortfalls"]) == (True, [])
+    assert {m["organisation"]["id"] for m in best["members"]} >= set(elsewhere.values())
