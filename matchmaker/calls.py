@@ -25,7 +25,15 @@ from matchmaker.repository import (
 )
 from matchmaker.wording import plural
 from models.apikey import KeyRole
-from models.call import Call, CallCreate, CallPublic, CallStatus, CallUpdate, call_status
+from models.call import (
+    Call,
+    CallCreate,
+    CallPublic,
+    CallStatus,
+    CallUpdate,
+    call_status,
+    default_rule_set,
+)
 from models.change import Entity
 from models.common import in_utc, utc_today
 from models.consortium import Consortium
@@ -217,7 +225,9 @@ def update_call(
     """Change the fields given (its publisher's key or an admin), if the version is current."""
     call = _editable_call(session, call_id=call_id, actor=actor)
     changes = data.model_dump(mode="json", exclude_unset=True)
-    merged = {**call.model_dump(), **data.model_dump(exclude_unset=True)}
+    followed = _rule_set_following_programme(call, changes)
+    changes.update(followed)
+    merged = {**call.model_dump(), **data.model_dump(exclude_unset=True), **followed}
     check_call_rules(merged)
     if "identifier" in changes:
         _check_identifier_free(session, changes["identifier"], except_id=call.id)
@@ -233,6 +243,25 @@ def update_call(
     return versioned_update(
         session, call, changes, entity=Entity.call, expected_version=expected_version
     )
+
+
+def _rule_set_following_programme(call: Call, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A new programme (or number of countries) brings the rule set it gives, as creating the
+    call with it would, unless the update names one or the stored rule set is not the one its
+    old programme gave (someone chose it)."""
+    if changes.get("rule_set") is not None or not {"programme", "min_countries"} & set(changes):
+        return {}
+    old_rules, old_part = default_rule_set(call.programme, min_countries=call.min_countries)
+    if (call.rule_set, call.programme_part) != (old_rules.value, old_part):
+        return {}
+    new_rules, new_part = default_rule_set(
+        changes.get("programme", call.programme),
+        min_countries=changes.get("min_countries", call.min_countries),
+    )
+    followed: dict[str, Any] = {"rule_set": new_rules.value}
+    if "programme_part" not in changes:
+        followed["programme_part"] = new_part
+    return followed
 
 
 def delete_call(

@@ -70,14 +70,21 @@ def default_rule_set(
     """The rule set and programme part a call gets from its programme label when it names none.
 
     IHI calls get ``ihi`` (an institutionalised partnership of Pillar II); Horizon Europe
-    clusters and missions get ``horizon-europe`` in Pillar II, unless the call asks for fewer
-    than three countries (ERC, MSCA and CSAs are not bound by the three-entity rule); anything
-    else gets ``none`` (docs/eligibility.md).
+    clusters and missions, and a call naming only the framework programme (``HORIZON``), get
+    ``horizon-europe`` in Pillar II, unless the call asks for fewer than three countries (ERC,
+    MSCA and CSAs are not bound by the three-entity rule); anything else gets ``none``
+    (docs/eligibility.md).
     """
     label = (programme or "").casefold()
     if "ihi" in label.split() or "innovative health" in label or label.startswith("ihi"):
         return RuleSet.ihi, "pillar-2"
-    collaborative = label.startswith("horizon europe cluster") or label.startswith("eu mission")
+    collaborative = (
+        label.startswith("horizon europe cluster")
+        or label.startswith("eu mission")
+        # The framework programme alone, as CORDIS names it: a call spanning three countries
+        # is a collaborative action under the three-entity rule.
+        or label.strip() in {"horizon", "horizon europe"}
+    )
     if collaborative and min_countries >= 3:
         return RuleSet.horizon_europe, "pillar-2"
     return RuleSet.none, None
@@ -217,8 +224,10 @@ class CallCreate(BaseModel):
         default=None,
         description="The programme's consortium rules (`horizon-europe`, `horizon-europe-csa`, "
         "`horizon-europe-single`, `ihi` or `none`); by default taken from the programme (IHI "
-        "-> ihi, Horizon Europe clusters and missions -> horizon-europe, else none; the CORDIS "
-        "import also names CSAs and ERC grants).",
+        "-> ihi; Horizon Europe clusters and missions, and HORIZON alone, for three countries "
+        "or more -> horizon-europe; else none; the CORDIS import also names CSAs and ERC "
+        "grants). A later change of programme or countries brings its default along, unless "
+        "the rule set was chosen.",
     )
     programme_part: ProgrammePart | None = PydanticField(
         default=None, description="The part of Horizon Europe, where associations differ by part."

@@ -395,6 +395,14 @@ def _participation(participant: Participant, context: Context) -> ParticipantSta
             funded=False,
             note="Takes part with in-kind contributions; not eligible for IHI funding.",
         )
+    if status is CountryStatus.excluded and context.rule_set is RuleSet.none:
+        return ParticipantStatus(
+            participant.id,
+            status,
+            funded=False,
+            note=f"Entities established in {name} are excluded from Horizon Europe calls; this "
+            "call names no programme rules (rule set none), so its own terms decide.",
+        )
     if status is CountryStatus.excluded:
         return ParticipantStatus(
             participant.id,

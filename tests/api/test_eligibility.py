@@ -67,6 +67,57 @@ def test_call_takes_its_rule_set_from_the_programme(client: TestClient) -> None:
     assert explicit["rule_set"] == "horizon-europe"
 
 
+def test_the_framework_programme_alone_gives_horizon_europe_for_three_countries(
+    client: TestClient,
+) -> None:
+    """A call naming only HORIZON, as CORDIS names the programme, is a collaborative action
+    when it spans three countries, and a single-beneficiary one when it asks for fewer."""
+    three = create_call(client, identifier="HZ-3", programme="HORIZON")
+    one = create_call(client, identifier="HZ-1", programme="Horizon Europe", min_countries=1)
+    assert (three["rule_set"], three["programme_part"]) == ("horizon-europe", "pillar-2")
+    assert (one["rule_set"], one["programme_part"]) == ("none", None)
+
+
+def test_a_new_programme_brings_its_rule_set_unless_one_was_chosen(client: TestClient) -> None:
+    """Changing a call's programme, or its countries, gives it the rule set creating it so
+    would; a rule set named on creation, or in the same update, stays."""
+    call = create_call(client, identifier="MOVE-1", programme="EIT")
+    path = f"/calls/{call['id']}"
+    assert call["rule_set"] == "none"
+
+    ihi = client.patch(path, json={"programme": "IHI"}).json()
+    assert (ihi["rule_set"], ihi["programme_part"]) == ("ihi", "pillar-2")
+    horizon = client.patch(path, json={"programme": "HORIZON"}).json()
+    assert (horizon["rule_set"], horizon["programme_part"]) == ("horizon-europe", "pillar-2")
+    single = client.patch(path, json={"min_countries": 1}).json()
+    assert (single["rule_set"], single["programme_part"]) == ("none", None)
+    named = client.patch(path, json={"programme": "IHI", "rule_set": "horizon-europe-csa"})
+    assert named.json()["rule_set"] == "horizon-europe-csa"
+    kept = client.patch(path, json={"programme": "EIT"}).json()
+    assert kept["rule_set"] == "horizon-europe-csa"
+    chosen = create_call(client, identifier="MOVE-2", programme="EIT", rule_set="horizon-europe")
+    after = client.patch(f"/calls/{chosen['id']}", json={"programme": "IHI"}).json()
+    assert after["rule_set"] == "horizon-europe"
+
+
+def test_a_call_with_no_programme_rules_does_not_say_a_member_cannot_take_part(
+    client: TestClient,
+) -> None:
+    """Under rule set none nothing is checked: the report is eligible, and a Russian member's
+    note says what Horizon Europe rules, not that it cannot take part in this call."""
+    call = create_call(client, identifier="EIT-RU-1", programme="EIT", deadline="2024-09-17")
+    members = _org(client, "Heidelberg", "DE"), _org(client, "Moscow institute", "RU")
+    body = client.get(f"/consortia/{_draft(client, call['id'], *members)}/eligibility").json()
+
+    assert (body["rule_set"], body["eligible"], body["rules"]) == ("none", True, [])
+    russian = next(p for p in body["participants"] if p["organisation"]["id"] == members[1])
+    assert (russian["country_status"], russian["funded"]) == ("excluded", False)
+    assert russian["note"] == (
+        "Entities established in Russian Federation are excluded from Horizon Europe calls; "
+        "this call names no programme rules (rule set none), so its own terms decide."
+    )
+
+
 def test_draft_eligibility_reports_each_rule_and_who_could_fix_it(client: TestClient) -> None:
     """DE + FR + a Swiss partner in 2024: two entities, and a Norwegian candidate would fix it."""
     call = _horizon_call(client)
