@@ -3,6 +3,7 @@ that fit it and the organisations like it, the forms to register and edit one, a
 that adds one to a draft."""
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -103,7 +104,9 @@ def find_expertise_page(
     shown: Annotated[int, Query(ge=1, le=MOST_SUGGESTIONS)] = EXPERTISE_LIMIT,
 ) -> HTMLResponse:
     """Organisations whose expertise fits a free text, ranked by the matching engine (the best
-    `shown`, EXPERTISE_LIMIT more with each "Show more")."""
+    `shown`, EXPERTISE_LIMIT more with each "Show more"). Without text, every organisation of
+    the type chosen (and country), oldest first, as the draft's "Add an organisation" lists
+    them (`find_as_typed`); sent with no text and no type, the field says what to write."""
     stakeholder_type, country = valid_stakeholder_type(stakeholder_type), valid_country(country)
     words = " ".join(q.split())
     found = (
@@ -118,7 +121,13 @@ def find_expertise_page(
         if words
         else []
     )
+    listed, total = (
+        find_as_typed(session, "", limit=shown, stakeholder_type=stakeholder_type, country=country)
+        if not words
+        else ([], 0)
+    )
     filters = {"q": q, "stakeholder_type": stakeholder_type, "country": country}
+    sent = any(name in request.query_params for name in filters)
     return render(
         request,
         "expertise.html",
@@ -130,11 +139,20 @@ def find_expertise_page(
                 session=session,
                 stale_after_months=settings.stale_after_months,
             ),
-            "more": show_more(filters, ranked=len(found), shown=shown, step=EXPERTISE_LIMIT),
+            "more": show_more(
+                filters, ranked=len(found) if words else total, shown=shown, step=EXPERTISE_LIMIT
+            ),
             "filters": filters,
             "searched": bool(words),
-            # Sent with nothing but spaces: say what to write rather than show nothing.
-            "blank": bool(q) and not words,
+            "listed": listed,
+            "listed_total": total,
+            # Past the most "Show more" reaches, the Organisations page lists them all.
+            "all_listed_url": "/ui/organisations?"
+            + urlencode({key: value for key, value in filters.items() if key != "q" and value}),
+            # A type chosen without text: its organisations are listed, not ranked.
+            "by_type": not words and bool(stakeholder_type),
+            # Sent with no words and no type: say what to write rather than show nothing.
+            "blank": sent and not words and not stakeholder_type,
         },
     )
 

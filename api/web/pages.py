@@ -223,18 +223,20 @@ def read_web_root() -> RedirectResponse:
 
 
 def find_as_typed(
-    session: Session, q: str, *, limit: int, stakeholder_type: str = ""
+    session: Session, q: str, *, limit: int, stakeholder_type: str = "", country: str = ""
 ) -> tuple[list[Organisation], int]:
     """The first `limit` organisations whose name or expertise has words that begin as those
     typed (typed as one goes: every word may be the beginning of a longer one), and how many
-    there are; only those of `stakeholder_type` when given, every one of them (oldest first)
-    for no words; none for no words and no type."""
+    there are; only those of `stakeholder_type` (and from `country`) when given, every one of
+    them (oldest first) for no words; none for no words and no type. The draft's "Add an
+    organisation" and Find expertise without text both list a type so."""
     if not q.strip() and not stakeholder_type:
         return [], 0
     as_prefixes = " ".join(f"{word.rstrip('*')}*" for word in q.split())
     return organisations_service.list_organisations(
         session,
         stakeholder_types=[stakeholder_type] if stakeholder_type else (),
+        countries=[country] if country else (),
         q=as_prefixes or None,
         limit=limit,
         offset=0,

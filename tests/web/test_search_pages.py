@@ -2,8 +2,10 @@
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
+from api.web import pages
 from tests.factories import create_call, create_organisation
 
 
@@ -269,6 +271,103 @@ def test_expertise_page_shows_more_organisations_on_demand(
     assert "data-show-more" not in everyone
     too_many = anonymous.get("/ui/expertise?q=organoid&shown=500", headers={"Accept": "text/html"})
     assert too_many.status_code == 400
+
+
+def test_find_expertise_without_text_lists_a_types_organisations_or_asks_for_words(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """ "Find organisations" with the text box empty lists every organisation of the type
+    chosen (of the country too, when one is), oldest first, as the draft's "Add an
+    organisation" finder does; with no type chosen, alone or with a country, the field is
+    marked and says what to write, as for a text of spaces. A first visit says nothing."""
+    for name, kind, country in [
+        ("Charite Labs", "academia", "DE"),
+        ("Soil GmbH", "industry", "DE"),
+        ("Leiden Lab", "academia", "NL"),
+        ("Munich Institute", "academia", "DE"),
+    ]:
+        create_organisation(
+            client, name=name, stakeholder_type=kind, country=country, keywords=[], activities=[]
+        )
+
+    def listed(page: str) -> list[str]:
+        return re.findall(r'<th scope="row" data-label="Name"><a [^>]+>([^<]+)</a>', page)
+
+    academics = anonymous.get(
+        "/ui/expertise", params={"q": "", "stakeholder_type": "academia", "country": ""}
+    ).text
+    assert listed(academics) == ["Charite Labs", "Leiden Lab", "Munich Institute"]
+    assert '<h2 id="results-heading">Academic partners</h2>' in academics
+    assert (
+        "3 academic partners, oldest profile first. To rank them by how well they fit the "
+        "expertise you need, describe it above."
+    ) in academics
+    assert 'id="q-error"' not in academics
+    assert '<caption class="visually-hidden">Academic partners, oldest profile first</caption>' in (
+        academics
+    )
+    in_germany = anonymous.get(
+        "/ui/expertise", params={"q": "  ", "stakeholder_type": "academia", "country": "DE"}
+    ).text
+    assert listed(in_germany) == ["Charite Labs", "Munich Institute"]
+    assert '<h2 id="results-heading">Academic partners from Germany</h2>' in in_germany
+    nobody = anonymous.get(
+        "/ui/expertise", params={"q": "", "stakeholder_type": "regulator", "country": "DE"}
+    ).text
+    assert '<p class="empty">No regulator from Germany has registered yet.</p>' in nobody
+    error = (
+        '<p class="field-error" id="q-error">Write the expertise you need in words first, for '
+        "example the topic of a call or the skills a partner should bring; or choose a "
+        "stakeholder type alone, to list every organisation of it.</p>"
+    )
+    for params in ({"q": "", "stakeholder_type": "", "country": ""}, {"q": "", "country": "DE"}):
+        page = anonymous.get("/ui/expertise", params=params).text
+        assert error in page, params
+        assert 'aria-invalid="true"' in page
+        assert listed(page) == []
+    first_visit = anonymous.get("/ui/expertise").text
+    assert 'id="q-error"' not in first_visit
+    assert 'id="results-heading"' not in first_visit
+
+
+def test_find_expertise_without_text_shows_more_of_a_type_on_demand(
+    client: TestClient, anonymous: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A type listed without text shows 25 organisations first; "Show more" keeps the filters
+    and leads to the first new one; past the most it reaches, a link leads to them all."""
+    for number in range(27):
+        create_organisation(
+            client,
+            name=f"Registry {number}",
+            stakeholder_type="patient_organisation",
+            country="NL",
+            keywords=[],
+            activities=[],
+        )
+    first = anonymous.get(
+        "/ui/expertise", params={"q": "", "stakeholder_type": "patient_organisation"}
+    ).text
+    assert len(re.findall(r'data-label="Name"', first)) == 25
+    assert "27 patient organisations, the first 25 shown, oldest profile first." in first
+    link = re.search(r'href="([^"]+)" data-show-more>Show more<', first)
+    assert link is not None
+    assert link.group(1) == (
+        "/ui/expertise?stakeholder_type=patient_organisation&amp;shown=50#listed-26"
+    )
+    second = anonymous.get(link.group(1).replace("&amp;", "&")).text
+    assert 'id="listed-26" tabindex="-1"' in second
+    assert len(re.findall(r'data-label="Name"', second)) == 27
+    assert "data-show-more" not in second
+    # Past the most "Show more" reaches, the Organisations page lists them all.
+    monkeypatch.setattr(pages, "MOST_SUGGESTIONS", 25)
+    capped = anonymous.get(
+        "/ui/expertise", params={"stakeholder_type": "patient_organisation", "country": "NL"}
+    ).text
+    assert "data-show-more" not in capped
+    assert (
+        '<a href="/ui/organisations?stakeholder_type=patient_organisation&amp;country=NL">All 27 '
+        "patient organisations on the Organisations page</a>"
+    ) in capped
 
 
 def test_a_weaker_text_fit_ranked_first_says_the_track_record_put_it_there(

@@ -219,7 +219,8 @@ def test_finding_expertise_with_only_spaces_says_what_to_write(page: Any) -> Non
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#q-error")).to_have_text(
         "Write the expertise you need in words first, for example the topic of a call or the "
-        "skills a partner should bring."
+        "skills a partner should bring; or choose a stakeholder type alone, to list every "
+        "organisation of it."
     )
     expect(page.get_by_role("heading", name="Organisations that fit")).to_have_count(0)
 
