@@ -43,16 +43,32 @@ from models.saved_search import JobKind
 CallSort = Literal["id", "deadline", "relevance"]
 
 
-def check_call_rules(values: Mapping[str, Any]) -> None:
-    """Refuse calls whose fields contradict each other."""
+def check_call_rules(values: Mapping[str, Any], *, sent: Collection[str] = ()) -> None:
+    """Refuse calls whose fields contradict each other, naming the field the request `sent`
+    of the two that disagree (an update that sends one of them), else the later one."""
+
+    def blame(usual: str, other: str) -> bool:
+        """Whether to name `other` rather than `usual`: the request sent it and not `usual`."""
+        return other in sent and usual not in sent
+
     opening, deadline = values.get("opening_date"), values.get("deadline")
     if opening is not None and deadline is not None and str(opening) > str(deadline):
+        if blame("deadline", "opening_date"):
+            raise InvalidInput(
+                "The opening date cannot be after the deadline (deadline).", field="opening_date"
+            )
         raise InvalidInput(
             "The deadline cannot be before the opening date (opening_date).", field="deadline"
         )
     max_partners = values.get("max_partners")
     required = sum((values.get("required_stakeholders") or {}).values())
     if max_partners is not None and max_partners < required:
+        if blame("max_partners", "required_stakeholders"):
+            raise InvalidInput(
+                f"required_stakeholders asks for {required} partners, more than max_partners "
+                f"({max_partners}) allows.",
+                field="required_stakeholders",
+            )
         raise InvalidInput(
             f"max_partners ({max_partners}) is smaller than the {required} partners "
             "required_stakeholders asks for.",
@@ -60,6 +76,12 @@ def check_call_rules(values: Mapping[str, Any]) -> None:
         )
     min_countries = values.get("min_countries") or 0
     if max_partners is not None and max_partners < min_countries:
+        if blame("min_countries", "max_partners"):
+            raise InvalidInput(
+                f"max_partners ({max_partners}) is less than min_countries ({min_countries}): "
+                "each country needs a partner of its own, so no consortium could meet the call.",
+                field="max_partners",
+            )
         raise InvalidInput(
             f"min_countries ({min_countries}) is more than max_partners ({max_partners}): "
             "each country needs a partner of its own, so no consortium could meet the call.",
@@ -228,7 +250,7 @@ def update_call(
     followed = _rule_set_following_programme(call, changes)
     changes.update(followed)
     merged = {**call.model_dump(), **data.model_dump(exclude_unset=True), **followed}
-    check_call_rules(merged)
+    check_call_rules(merged, sent=changes)
     if "identifier" in changes:
         _check_identifier_free(session, changes["identifier"], except_id=call.id)
     for field in ("opening_date", "deadline"):

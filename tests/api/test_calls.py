@@ -204,6 +204,48 @@ def test_update_call_checks_rules_against_stored_values(client: TestClient) -> N
     assert client.get(url).json()["version"] == 1
 
 
+@pytest.mark.parametrize(
+    ("change", "field", "detail"),
+    [
+        (
+            {"opening_date": "2025-01-01"},
+            "opening_date",
+            "The opening date cannot be after the deadline (deadline).",
+        ),
+        (
+            {"deadline": "2020-01-01"},
+            "deadline",
+            "The deadline cannot be before the opening date (opening_date).",
+        ),
+        (
+            {"required_stakeholders": {"academia": 20}},
+            "required_stakeholders",
+            "required_stakeholders asks for 20 partners, more than max_partners (12) allows.",
+        ),
+        (
+            {"max_partners": 2, "required_stakeholders": {}},
+            "max_partners",
+            "max_partners (2) is less than min_countries (3): each country needs a partner of its "
+            "own, so no consortium could meet the call.",
+        ),
+        (
+            {"min_countries": 20},
+            "min_countries",
+            "min_countries (20) is more than max_partners (12): each country needs a partner of "
+            "its own, so no consortium could meet the call.",
+        ),
+    ],
+)
+def test_update_call_names_the_field_it_sent_of_two_that_disagree(
+    client: TestClient, change: dict[str, Any], field: str, detail: str
+) -> None:
+    """Of two fields that contradict each other, the refusal names the one the update sent
+    (an opening date after the stored deadline is the opening date's fault)."""
+    created = create_call(client)
+    body = assert_problem(client.patch(f"/calls/{created['id']}", json=change), 422, field)
+    assert body["detail"] == detail
+
+
 def test_update_call_identifier_to_taken_one_is_409(client: TestClient) -> None:
     """Renaming a call to another call's identifier is a conflict."""
     create_call(client, identifier="A-1")
