@@ -12,7 +12,7 @@ against the write rate limit (api.deps). Messages are plain text, rendered escap
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlmodel import Session, col
 
 from matchmaker.auth import Principal
@@ -45,6 +45,8 @@ from models.partnering import (
     Inbox,
     InterestCreate,
     OrganisationBlock,
+    OutboxMessage,
+    OutboxStatus,
     PartnerRequest,
     PartnerRequestStatus,
 )
@@ -710,7 +712,8 @@ def _close_pending(
 def block_organisation(
     session: Session, *, organisation_id: int, actor: Principal | None, now: datetime
 ) -> BlockPublic:
-    """Refuse further requests from an organisation; its pending ones are declined, silently."""
+    """Refuse further requests from an organisation; its pending ones are declined, silently,
+    and the notifications of them not yet sent to the blocker are dropped."""
     _, viewer_id = require_organisation_key(actor)
     if organisation_id == viewer_id:
         raise InvalidInput("An organisation cannot block itself.", field="organisation_id")
@@ -734,6 +737,15 @@ def block_organisation(
         request.status = ContactStatus.declined.value
         request.answered_at = now
         session.add(request)
+    # Nor is the blocker told any more of the requests it has not been sent word of yet.
+    session.execute(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.organisation_id) == viewer_id,
+            col(OutboxMessage.about_organisation_id) == organisation_id,
+            col(OutboxMessage.event) == Event.request_received.value,
+            col(OutboxMessage.status) == OutboxStatus.pending.value,
+        )
+    )
     session.flush()
     return BlockPublic(
         organisation=OrganisationSummary.model_validate(blocked), created_at=block.created_at

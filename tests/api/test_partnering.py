@@ -386,9 +386,16 @@ def test_expiry_follows_the_setting(
 def test_blocked_sender_is_refused_and_its_pending_requests_declined(
     call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
 ) -> None:
-    """A block declines the sender's pending requests and refuses new ones; unblocking ends it."""
+    """A block declines the sender's pending requests, drops their notifications not yet sent
+    to the blocker, and refuses new ones; unblocking ends it."""
     request = publish(publisher, call["id"])
     pending = interest(patients, request["id"]).json()
+    with Session(engine) as session:
+        told = select(func.count()).where(
+            col(OutboxMessage.organisation_id) == publisher.id,
+            col(OutboxMessage.about_organisation_id) == patients.id,
+        )
+        assert session.scalar(told) == 1  # the answer's notification, not yet sent
     blocked = publisher.client.post("/inbox/blocks", json={"organisation_id": patients.id})
     assert blocked.status_code == 201, blocked.text
     assert blocked.json()["organisation"]["id"] == patients.id
@@ -396,6 +403,7 @@ def test_blocked_sender_is_refused_and_its_pending_requests_declined(
         "declined"
     )
     with Session(engine) as session:
+        assert session.scalar(told) == 0  # nor is the blocker told of it any more
         before = session.scalar(select(func.count()).select_from(OutboxMessage))
     assert_problem(interest(patients, request["id"]), 403)
     body = {"call_id": call["id"], "message": "Hello again."}
