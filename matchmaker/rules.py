@@ -70,9 +70,8 @@ def add_country_status(
     good, and mark a row that still holds, with its source, as replaced."""
     require_role(actor, set())
     if data.valid_to is not None and data.valid_to < data.valid_from:
-        raise InvalidInput(
-            "A status cannot end (valid_to) before it starts (valid_from).", field="valid_to"
-        )
+        # `field` names it for the API; the page shows it beside "Until" and lists it so.
+        raise InvalidInput("A status cannot end before it starts.", field="valid_to")
     row = CountryStatusRow(
         country=data.country,
         programme=data.programme,

@@ -89,9 +89,10 @@ def records_like(
 def claim_address(email: str, *, host: str | None) -> str:
     """The full address a link goes to, checked to be on the record's web domain."""
     if host is None or host in SHARED_HOSTS:
+        # `field` names it for the API; the claim form marks the field it labels so.
         raise InvalidInput(
-            "The record has no website of its own, so no address can confirm the claim: leave "
-            "email out and an administrator will confirm it.",
+            "The record has no website of its own, so no address can confirm the claim: make "
+            "the claim without an address and an administrator will confirm it.",
             field="email",
         )
     address = email if "@" in email else f"{email}@{host}"

@@ -81,6 +81,37 @@ def test_the_page_holds_a_labelled_form_and_only_an_administrator_reads_the_tabl
     assert panel.headers["cache-control"] == "no-store"
 
 
+def test_an_end_before_the_start_is_refused_in_words_that_fit_the_form_and_the_api(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Until before From: the refusal names the field for the API (`valid_to`) and says what
+    is wrong without the API's field names, since the form shows it beside "Until" (the control
+    named `valid_to`, its message slot `error-valid_to`) and lists it by that label."""
+    refused = client.post(
+        "/admin/country-statuses",
+        json={
+            "country": "MA",
+            "status": "associated",
+            "valid_from": "2026-01-01",
+            "valid_to": "2025-12-31",
+            "parts": ["all"],
+            "source": "Commission list",
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["detail"] == "A status cannot end before it starts."
+    assert problem["errors"] == [
+        {"field": "valid_to", "message": "A status cannot end before it starts."}
+    ]
+    form = anonymous.get("/ui/admin/country-statuses").text
+    assert '<label for="status-valid-to">Until</label>' in form
+    assert (
+        '<input type="date" id="status-valid-to" name="valid_to" '
+        'aria-describedby="to-hint error-valid_to">'
+    ) in form
+
+
 def test_the_table_lists_statuses_by_country_name_with_what_they_mean_and_their_dates(
     client: TestClient,
 ) -> None:

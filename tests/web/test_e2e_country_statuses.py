@@ -76,9 +76,8 @@ def test_an_administrator_gives_morocco_a_new_status_from_the_menu(
     expect(errors.locator("p")).to_have_text(
         "Not saved: correct the field below, where it is marked."
     )
-    expect(page.locator("#error-valid_to")).to_have_text(
-        "A status cannot end (valid_to) before it starts (valid_from)."
-    )
+    expect(page.locator("#error-valid_to")).to_have_text("A status cannot end before it starts.")
+    expect(errors.get_by_role("link", name="Until")).to_have_attribute("href", "#status-valid-to")
     expect(page.get_by_label("Until")).to_have_attribute("aria-invalid", "true")
     assert len(server.get("/rules/countries").json()) == shipped
 

@@ -495,6 +495,34 @@ def test_the_claim_page_lists_the_imported_records_like_the_profile_with_their_p
     assert '<span id="cordis-pic">CORDIS PIC 999991428</span>' in claimed_page
 
 
+def test_a_claim_of_a_record_without_a_website_is_refused_in_words_for_the_form_and_the_api(
+    anonymous: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """An address for a record with no website of its own is refused naming the field for the
+    API (`email`) and saying what to do without the API's field name, since the claim form
+    shows the refusal and marks the field it labels "Where to send the link (optional)"."""
+    source = tmp_path / "record.json"
+    record = {"external_id": "cordis:999991428", "name": "ONCOMARK DIAGNOSTICS BV"}
+    source.write_text(json.dumps([{**record, "stakeholder_type": "sme", "country": "NL"}]))
+    assert import_organisations_json(engine, source).created == 1
+    owner = create_organisation(anonymous, name="Oncomark Diagnostics", country="NL")
+    refused = anonymous.post(
+        f"/organisations/{owner['id']}/claims",
+        json={"record": "999991428", "email": "partnering"},
+        headers=bearer(owner["api_key"]),
+    )
+    assert refused.status_code == 422, refused.text
+    said = (
+        "The record has no website of its own, so no address can confirm the claim: make the "
+        "claim without an address and an administrator will confirm it."
+    )
+    assert refused.json()["detail"] == said
+    assert refused.json()["errors"] == [{"field": "email", "message": said}]
+    form = anonymous.get(f"/ui/organisations/{owner['id']}/claim").text
+    assert '<label for="claim-email">Where to send the link (optional)</label>' in form
+    assert 'id="claim-email" name="email"' in form
+
+
 def test_a_profile_shows_the_pics_of_every_record_merged_into_it_through_a_chain(
     anonymous: TestClient, client: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
