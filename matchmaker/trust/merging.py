@@ -2,12 +2,13 @@
 
 The survivor keeps its id, its fields (an empty one takes the absorbed profile's value) and
 gains the absorbed profile's activities, keywords, keys, drafts, memberships, partner and
-contact requests, claims and any other row that refers to it. The absorbed profile is deleted;
-an `OrganisationMerge` row records it, so its old id answers 404 naming the survivor and an
-import does not create its external id again. When the survivor is an imported record, the
-fields the merge changes become its own (`owned_fields`): later imports leave them as they are.
-Both rows are locked (in id order) and their versions checked, so a merge and a concurrent edit
-cannot both win.
+contact requests, claims and any other row that refers to it. Where both profiles had a row of
+the same thing, what it meant stays true of the one organisation (`_move_references`). The
+absorbed profile is deleted; an `OrganisationMerge` row records it, so its old id answers 404
+naming the survivor and an import does not create its external id again. When the survivor is
+an imported record, the fields the merge changes become its own (`owned_fields`): later imports
+leave them as they are. Both rows are locked (in id order) and their versions checked, so a
+merge and a concurrent edit cannot both win.
 """
 
 from collections.abc import Collection, Iterable
@@ -24,6 +25,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    or_,
     select,
     update,
 )
@@ -44,11 +46,12 @@ from matchmaker.trust.duplicates import identity
 from matchmaker.wording import PROFILE_FIELD_NOUNS
 from models.apikey import ApiKey
 from models.change import Entity
-from models.common import type_verified
-from models.consortium import Consortium, ConsortiumMember
+from models.common import type_verified, utc_now
+from models.consortium import Consortium, ConsortiumMember, Role
 from models.keyrecovery import KeyRecoveryToken
+from models.notifications import EmailFrequency, NotificationPreference
 from models.organisation import MAX_ACTIVITIES, MAX_KEYWORDS, Organisation, owned_now
-from models.partnering import ContactRequest, OrganisationBlock
+from models.partnering import ContactRequest, ContactStatus, OrganisationBlock
 from models.trust import Claim, ClaimStatus, MergeReason, OrganisationMerge
 
 # Fields the survivor keeps, taking the absorbed profile's value only where its own is empty
@@ -60,6 +63,9 @@ FILLED_FROM_ABSORBED = {
 }
 # References not moved: a claim of the absorbed record ends with it (set null above).
 _NOT_MOVED = frozenset({("claims", "record_id")})
+# E-mail preferences from the loudest to the quietest: an address both profiles gave keeps
+# the quieter, so that a merge never mails someone who turned e-mail down.
+_QUIETER = (EmailFrequency.immediately, EmailFrequency.daily, EmailFrequency.off)
 
 
 def merge_organisations(
@@ -100,7 +106,8 @@ def merge_organisations(
     # What the merge writes into an imported survivor is kept by later imports.
     changes.update(owned_now(survivor, changes))
     drafts = _drafts_of(session, absorbed_id)
-    _move_references(session, survivor_id=survivor_id, absorbed_id=absorbed_id)
+    _keep_preference(session, survivor, absorbed)
+    _move_references(session, survivor_id=survivor_id, absorbed_id=absorbed_id, now=utc_now())
     versioned_update_many(session, [(draft, {}) for draft in drafts], entity=Entity.consortium)
     session.add(
         OrganisationMerge(
@@ -264,14 +271,19 @@ def _drafts_of(session: Session, organisation_id: int) -> list[Consortium]:
     )
 
 
-def _move_references(session: Session, *, survivor_id: int, absorbed_id: int) -> None:
+def _move_references(
+    session: Session, *, survivor_id: int, absorbed_id: int, now: datetime
+) -> None:
     """Point every row that refers to the absorbed profile at the survivor.
 
     Rows between the two (a block, a contact request) would refer to the survivor itself and
     are deleted; so are the absorbed profile's recovery links. Every other reference to
     `organisations.id`, in any table, moves; where a unique key would then repeat one of the
     survivor's rows (a draft listing both, a block of the same organisation, a one-row-per-
-    organisation table), the survivor's row is kept and the absorbed profile's dropped.
+    organisation table), the survivor's row is kept and the absorbed profile's dropped, having
+    first given the kept row what it meant: a draft's coordinator stays its coordinator, a
+    block dates from the earlier of the two (`_keep_earliest_blocks`). Then what the service
+    refuses of one organisation is ended as it would have been (`_end_what_is_now_refused`).
     """
     both = (survivor_id, absorbed_id)
     session.execute(
@@ -301,6 +313,22 @@ def _move_references(session: Session, *, survivor_id: int, absorbed_id: int) ->
         .values(status=ClaimStatus.record_merged.value)
     )
     session.execute(update(Claim).where(col(Claim.record_id) == absorbed_id).values(record_id=None))
+    # A draft has one coordinator: the absorbed profile's role in a draft that lists both
+    # passes to the survivor's row, the one kept.
+    session.execute(
+        update(ConsortiumMember)
+        .where(
+            col(ConsortiumMember.organisation_id) == survivor_id,
+            col(ConsortiumMember.consortium_id).in_(
+                select(col(ConsortiumMember.consortium_id)).where(
+                    col(ConsortiumMember.organisation_id) == absorbed_id,
+                    col(ConsortiumMember.role) == Role.coordinator.value,
+                )
+            ),
+        )
+        .values(role=Role.coordinator.value)
+    )
+    _keep_earliest_blocks(session, survivor_id=survivor_id, absorbed_id=absorbed_id)
     for table in SQLModel.metadata.sorted_tables:
         for column in table.columns:
             if (table.name, column.name) in _NOT_MOVED:
@@ -311,7 +339,149 @@ def _move_references(session: Session, *, survivor_id: int, absorbed_id: int) ->
                 session.execute(
                     update(table).where(column == absorbed_id).values({column.name: survivor_id})
                 )
+    _end_what_is_now_refused(session, survivor_id=survivor_id, now=now)
     session.expire_all()
+
+
+def _keep_preference(session: Session, survivor: Organisation, absorbed: Organisation) -> None:
+    """Leave the e-mail preference of the address the merged profile mails, for the move to
+    keep: the absorbed profile's (its row, or none: e-mail at once) when the survivor takes its
+    address; the survivor's when it keeps its own, or the quieter of the two when both gave
+    that address; with no address on either side, the survivor's if it has one. The other
+    row is deleted here."""
+    ours = session.get(NotificationPreference, survivor.id)
+    theirs = session.get(NotificationPreference, absorbed.id)
+    if ours is None and theirs is None:
+        return
+    own, other = survivor.contact_email, absorbed.contact_email
+    if not _empty(own):
+        same = not _empty(other) and str(other).casefold() == str(own).casefold()
+        keep_theirs = theirs is not None and same and _quietness(theirs) > _quietness(ours)
+    elif not _empty(other):
+        keep_theirs = True
+    else:
+        keep_theirs = ours is None
+    dropped = ours if keep_theirs else theirs
+    if dropped is not None:
+        session.delete(dropped)
+        session.flush()
+
+
+def _quietness(preference: NotificationPreference | None) -> int:
+    """How little e-mail a preference lets through (no row: e-mail at once)."""
+    if preference is None:
+        return 0
+    return _QUIETER.index(EmailFrequency(preference.email))
+
+
+def _keep_earliest_blocks(session: Session, *, survivor_id: int, absorbed_id: int) -> None:
+    """Date each of the survivor's blocks that the absorbed profile also held (of the same
+    organisation, or by it) from the earlier of the two: the organisation was blocked, or
+    blocking, since then."""
+    both = (survivor_id, absorbed_id)
+    blocks = session.scalars(
+        select(OrganisationBlock).where(
+            col(OrganisationBlock.organisation_id).in_(both)
+            | col(OrganisationBlock.blocked_organisation_id).in_(both)
+        )
+    ).all()
+
+    def merged(block: OrganisationBlock) -> tuple[int, int]:
+        return (
+            survivor_id if block.organisation_id == absorbed_id else block.organisation_id,
+            survivor_id
+            if block.blocked_organisation_id == absorbed_id
+            else block.blocked_organisation_id,
+        )
+
+    earliest: dict[tuple[int, int], datetime] = {}
+    for block in blocks:
+        key = merged(block)
+        earliest[key] = min(earliest.get(key, block.created_at), block.created_at)
+    for block in blocks:
+        if absorbed_id not in (block.organisation_id, block.blocked_organisation_id):
+            block.created_at = earliest[merged(block)]
+    session.flush()
+
+
+def _end_what_is_now_refused(session: Session, *, survivor_id: int, now: datetime) -> None:
+    """End, as the service would have refused or ended them for one organisation, the
+    survivor's requests and claims that its two profiles made twice or that a block now bars.
+
+    A request still waiting between an organisation and one that blocks it is declined,
+    silently, as blocking declines them. Of the requests still waiting from one organisation to
+    another about the same thing (a message, or an answer to one partner request), a second
+    would have been refused: the earliest keeps waiting, the others are withdrawn, each listed
+    so in both inboxes. Of the survivor's pending claims of one record, the earliest stays
+    pending, the others are withdrawn (their links void), as a second would have been refused.
+    """
+    survivors = or_(
+        col(ContactRequest.sender_organisation_id) == survivor_id,
+        col(ContactRequest.recipient_organisation_id) == survivor_id,
+    )
+    waiting = and_(
+        survivors,
+        col(ContactRequest.status) == ContactStatus.pending.value,
+        col(ContactRequest.expires_at) > now,
+    )
+    blocked = exists().where(
+        col(OrganisationBlock.organisation_id) == col(ContactRequest.recipient_organisation_id),
+        col(OrganisationBlock.blocked_organisation_id)
+        == col(ContactRequest.sender_organisation_id),
+    )
+    session.execute(
+        update(ContactRequest)
+        .where(waiting, blocked)
+        .values(status=ContactStatus.declined.value, answered_at=now)
+    )
+    repeated = _repeats(
+        session.execute(
+            select(
+                col(ContactRequest.id),
+                col(ContactRequest.sender_organisation_id),
+                col(ContactRequest.recipient_organisation_id),
+                col(ContactRequest.partner_request_id),
+            )
+            .where(waiting)
+            .order_by(col(ContactRequest.id))
+        ).all()
+    )
+    if repeated:
+        session.execute(
+            update(ContactRequest)
+            .where(col(ContactRequest.id).in_(repeated))
+            .values(status=ContactStatus.withdrawn.value, answered_at=now)
+        )
+    claimed = _repeats(
+        session.execute(
+            select(col(Claim.id), col(Claim.record_id))
+            .where(
+                col(Claim.organisation_id) == survivor_id,
+                col(Claim.status) == ClaimStatus.pending.value,
+                col(Claim.record_id).is_not(None),
+            )
+            .order_by(col(Claim.id))
+        ).all()
+    )
+    if claimed:
+        session.execute(
+            update(Claim)
+            .where(col(Claim.id).in_(claimed))
+            .values(status=ClaimStatus.withdrawn.value, token_hash=None)
+        )
+
+
+def _repeats(rows: Iterable[Any]) -> list[int]:
+    """The ids of rows (id first, then what makes two the same) after the first of each kind,
+    the rows in id order."""
+    seen: set[tuple[Any, ...]] = set()
+    repeated = []
+    for row_id, *kind in rows:
+        if tuple(kind) in seen:
+            repeated.append(row_id)
+        else:
+            seen.add(tuple(kind))
+    return repeated
 
 
 def _unique_keys(table: Table, column: Column[Any]) -> list[list[Column[Any]]]:

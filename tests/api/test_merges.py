@@ -4,6 +4,7 @@ If-Match even when an edit races the merge."""
 
 import json
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,20 @@ from matchmaker.importers.runner import import_organisations_json
 from matchmaker.trust.duplicates import name_key, website_host
 from matchmaker.trust.merging import FILLED_FROM_ABSORBED
 from models.change import Change
+from models.common import utc_now
 from models.partnering import OrganisationBlock
 from models.trust import OrganisationMerge
-from tests.factories import create_call, create_organisation
-from tests.helpers import assert_problem, bearer
+from tests.factories import (
+    Party,
+    create_call,
+    create_organisation,
+    interest,
+    leiden_university,
+    liver_patients,
+    liver_screening_call,
+    publish,
+)
+from tests.helpers import assert_problem, bearer, created
 
 
 def summary(body: dict[str, Any]) -> dict[str, Any]:
@@ -426,3 +437,283 @@ def test_a_merge_fills_every_empty_field_it_says_it_fills_and_no_other(
         f"/admin/organisations/{answered_no['id']}/merge", json={"absorb": answered_yes["id"]}
     ).json()
     assert kept["ihi_contributor"] is False
+
+
+def _draft_with_roles(
+    client: TestClient, owner_key: str, call_id: int, roles: dict[int, str]
+) -> dict[str, Any]:
+    """A draft owned by `owner_key`'s organisation, with each member in its role."""
+    members = [{"organisation_id": member, "role": role} for member, role in roles.items()]
+    response = client.post(
+        "/consortia",
+        json={"name": "Liver screening", "call_id": call_id, "members": members},
+        headers=bearer(owner_key),
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_a_draft_both_profiles_were_in_keeps_its_coordinator(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Where the absorbed profile coordinated a draft the survivor was a partner in, the
+    survivor becomes its coordinator (the draft is never left without one); where the survivor
+    coordinated, or both were partners, its role stays."""
+    survivor = create_organisation(client, name="Oncomark Diagnostics")
+    absorbed = create_organisation(client, name="Oncomark")
+    owner = create_organisation(client, name="Karolinska Institutet", country="SE")
+    call = create_call(client)
+    led_by_absorbed = _draft_with_roles(
+        anonymous,
+        owner["api_key"],
+        call["id"],
+        {owner["id"]: "partner", survivor["id"]: "partner", absorbed["id"]: "coordinator"},
+    )
+    led_by_survivor = _draft_with_roles(
+        anonymous,
+        owner["api_key"],
+        call["id"],
+        {survivor["id"]: "coordinator", absorbed["id"]: "partner", owner["id"]: "partner"},
+    )
+    led_by_owner = _draft_with_roles(
+        anonymous,
+        owner["api_key"],
+        call["id"],
+        {owner["id"]: "coordinator", absorbed["id"]: "partner", survivor["id"]: "partner"},
+    )
+    merged = client.post(
+        f"/admin/organisations/{survivor['id']}/merge", json={"absorb": absorbed["id"]}
+    )
+    assert merged.status_code == 200, merged.text
+
+    def roles(draft: dict[str, Any]) -> dict[int, str]:
+        answer = anonymous.get(f"/consortia/{draft['id']}", headers=bearer(owner["api_key"]))
+        assert answer.json()["version"] == draft["version"] + 1
+        return {m["organisation"]["id"]: m["role"] for m in answer.json()["members"]}
+
+    assert roles(led_by_absorbed) == {survivor["id"]: "coordinator", owner["id"]: "partner"}
+    assert roles(led_by_survivor) == {survivor["id"]: "coordinator", owner["id"]: "partner"}
+    assert roles(led_by_owner) == {owner["id"]: "coordinator", survivor["id"]: "partner"}
+
+
+def _contact(sender: Party, recipient: Party, call_id: int) -> int:
+    """A message from `sender` to `recipient` about the call; its id."""
+    return int(
+        created(
+            sender.client.post(
+                f"/organisations/{recipient.id}/contact-requests",
+                json={"call_id": call_id, "message": "Shall we write a proposal together?"},
+            )
+        )["id"]
+    )
+
+
+def test_a_merge_leaves_one_request_waiting_between_two_organisations_and_withdraws_the_rest(
+    client: TestClient, engine: Engine
+) -> None:
+    """Requests that wait between the same two organisations about the same thing (a message,
+    or an answer to one partner request), once one side's two profiles are one: the earliest
+    keeps waiting and the others are withdrawn, as a second one would have been refused; both
+    inboxes list them as such. Requests about other things, and answered ones, stay as they
+    were."""
+    call = liver_screening_call(client)
+    survivor = Party(client, name="Oncomark Diagnostics")
+    absorbed = Party(client, name="Oncomark")
+    patients = liver_patients(client)
+    other = leiden_university(client)
+    wanted = publish(patients, call["id"])
+
+    sent_by_absorbed = _contact(absorbed, patients, call["id"])
+    sent_by_survivor = _contact(survivor, patients, call["id"])
+    received_by_absorbed = _contact(patients, absorbed, call["id"])
+    received_by_survivor = _contact(patients, survivor, call["id"])
+    answer_of_survivor = created(interest(survivor, wanted["id"]))["id"]
+    answer_of_absorbed = created(interest(absorbed, wanted["id"]))["id"]
+    to_another = _contact(absorbed, other, call["id"])
+    answered = _contact(other, absorbed, call["id"])
+    assert absorbed.client.post(f"/contact-requests/{answered}/decline").is_success
+    also_from_other = _contact(other, survivor, call["id"])
+
+    merged = client.post(f"/admin/organisations/{survivor.id}/merge", json={"absorb": absorbed.id})
+    assert merged.status_code == 200, merged.text
+
+    def status(request_id: int) -> tuple[str, bool]:
+        shown = patients.client.get(f"/contact-requests/{request_id}")
+        if shown.status_code == 404:
+            shown = other.client.get(f"/contact-requests/{request_id}")
+        body = shown.json()
+        return body["status"], body["answered_at"] is not None
+
+    assert {
+        request_id: status(request_id)
+        for request_id in (
+            sent_by_absorbed,
+            sent_by_survivor,
+            received_by_absorbed,
+            received_by_survivor,
+            answer_of_survivor,
+            answer_of_absorbed,
+            to_another,
+            answered,
+            also_from_other,
+        )
+    } == {
+        sent_by_absorbed: ("pending", False),
+        sent_by_survivor: ("withdrawn", True),
+        received_by_absorbed: ("pending", False),
+        received_by_survivor: ("withdrawn", True),
+        answer_of_survivor: ("pending", False),
+        answer_of_absorbed: ("withdrawn", True),
+        to_another: ("pending", False),
+        answered: ("declined", True),
+        also_from_other: ("pending", False),
+    }
+    # Each inbox tells the truth: one request waits each way, nothing vanished.
+    pending = patients.client.get("/inbox", params={"status": "pending"}).json()
+    assert sorted(item["id"] for item in pending["received"]) == [
+        sent_by_absorbed,
+        answer_of_survivor,
+    ]
+    assert [item["id"] for item in pending["sent"]] == [received_by_absorbed]
+    everything = survivor.client.get("/inbox").json()
+    assert (everything["received_total"], everything["sent_total"]) == (4, 5)
+    # As before the merge, a second message waits for the first to be answered.
+    refused = assert_problem(
+        survivor.client.post(
+            f"/organisations/{patients.id}/contact-requests",
+            json={"call_id": call["id"], "message": "Any news?"},
+        ),
+        409,
+    )
+    assert "still waiting" in refused["detail"]
+    assert patients.client.post(f"/contact-requests/{sent_by_absorbed}/accept").is_success
+
+
+def test_a_merge_declines_what_a_block_now_refuses_and_keeps_the_earliest_block(
+    client: TestClient, engine: Engine
+) -> None:
+    """A block one profile held, or was the object of, refuses the merged organisation's
+    waiting requests as blocking does (declined, silently), whichever profile they were
+    to or from; a block both profiles held is kept from the earlier of the two."""
+    call = liver_screening_call(client)
+    survivor = Party(client, name="Oncomark Diagnostics")
+    absorbed = Party(client, name="Oncomark")
+    patients = liver_patients(client)
+    university = leiden_university(client)
+    third = Party(client, name="Charité", country="DE")
+    to_blocker = _contact(survivor, patients, call["id"])
+    from_blocked = _contact(university, absorbed, call["id"])
+    from_third = _contact(third, absorbed, call["id"])
+    assert patients.client.post("/inbox/blocks", json={"organisation_id": absorbed.id}).is_success
+    assert survivor.client.post("/inbox/blocks", json={"organisation_id": university.id}).is_success
+    earlier = utc_now() - timedelta(days=30)
+    with Session(engine) as session:
+        session.add_all(
+            [
+                OrganisationBlock(
+                    organisation_id=absorbed.id,
+                    blocked_organisation_id=third.id,
+                    created_at=earlier,
+                ),
+                OrganisationBlock(organisation_id=survivor.id, blocked_organisation_id=third.id),
+            ]
+        )
+        session.commit()
+
+    merged = client.post(f"/admin/organisations/{survivor.id}/merge", json={"absorb": absorbed.id})
+    assert merged.status_code == 200, merged.text
+
+    assert survivor.client.get(f"/contact-requests/{to_blocker}").json()["status"] == "declined"
+    assert survivor.client.get(f"/contact-requests/{from_blocked}").json()["status"] == "declined"
+    assert survivor.client.get(f"/contact-requests/{from_third}").json()["status"] == "declined"
+    assert survivor.client.get("/inbox", params={"status": "pending"}).json()["received"] == []
+    blocks = {
+        item["organisation"]["id"]: item["created_at"]
+        for item in survivor.client.get("/inbox/blocks").json()
+    }
+    assert set(blocks) == {university.id, third.id}
+    assert blocks[third.id][:10] == earlier.date().isoformat()
+
+
+def test_a_merge_withdraws_the_later_of_two_pending_claims_of_one_record(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Both profiles claimed the same record, one after the other: once merged the earlier
+    claim still waits and the later is withdrawn, as a second pending claim of one record is
+    refused."""
+    source = tmp_path / "record.json"
+    source.write_text(
+        json.dumps(
+            [
+                {
+                    "external_id": "cordis:999991428",
+                    "name": "ONCOMARK DIAGNOSTICS BV",
+                    "stakeholder_type": "sme",
+                    "country": "NL",
+                }
+            ]
+        )
+    )
+    assert import_organisations_json(engine, source).created == 1
+    survivor = create_organisation(client, name="Oncomark Diagnostics", stakeholder_type="sme")
+    absorbed = create_organisation(client, name="Oncomark", stakeholder_type="sme")
+    claims = [
+        created(
+            client.post(
+                f"/organisations/{organisation['id']}/claims",
+                json={"record": "999991428"},
+                headers=bearer(organisation["api_key"]),
+            )
+        )["id"]
+        for organisation in (absorbed, survivor)
+    ]
+    merged = client.post(
+        f"/admin/organisations/{survivor['id']}/merge", json={"absorb": absorbed["id"]}
+    )
+    assert merged.status_code == 200, merged.text
+    listed = client.get(f"/organisations/{survivor['id']}/claims").json()["items"]
+    assert [(item["id"], item["status"]) for item in listed] == [
+        (claims[0], "pending"),
+        (claims[1], "withdrawn"),
+    ]
+
+
+def test_a_merge_keeps_the_email_preference_of_the_address_it_keeps(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """E-mail goes to one contact address once merged, as that address's owner chose: the
+    absorbed profile's choice when the survivor takes its address, the survivor's when it
+    keeps its own, and the quieter when both gave the same address."""
+
+    def profile(name: str, email: str | None, preference: str | None) -> dict[str, Any]:
+        body = create_organisation(client, name=name, contact_email=email)
+        if preference is not None:
+            answer = anonymous.put(
+                f"/organisations/{body['id']}/notification-preferences",
+                json={"email": preference},
+                headers=bearer(body["api_key"]),
+            )
+            assert answer.status_code == 200, answer.text
+        return body
+
+    def merged_preference(survivor: dict[str, Any], absorbed: dict[str, Any]) -> str:
+        answer = client.post(
+            f"/admin/organisations/{survivor['id']}/merge", json={"absorb": absorbed["id"]}
+        )
+        assert answer.status_code == 200, answer.text
+        shown = client.get(f"/organisations/{survivor['id']}/notification-preferences")
+        return str(shown.json()["email"])
+
+    taken = merged_preference(
+        profile("Empty Lab", None, "daily"), profile("Full Lab", "hello@full.example", "off")
+    )
+    own = merged_preference(
+        profile("Own Lab", "hello@own.example", None),
+        profile("Other Lab", "hello@other.example", "off"),
+    )
+    shared = merged_preference(
+        profile("Same Lab", "hello@same.example", "daily"),
+        profile("Same Lab BV", "hello@same.example", "off"),
+    )
+    assert (taken, own, shared) == ("off", "immediately", "off")
