@@ -117,8 +117,9 @@ def test_an_administrator_verifies_a_type_on_the_profile_and_withdraws_it(
     server: httpx.Client, page: Any
 ) -> None:
     """Signed in with an admin's key, an unverified regulator's profile offers "Verify its
-    type" (asked first); once verified, the badge says so and "Withdraw the verification"
-    undoes it. A page older than the profile is refused with a way forward."""
+    type" (asked first); once verified, the page loads again, its badge says so and its status
+    region what changed, and "Withdraw the verification" undoes it, said so too. A page older
+    than the profile is refused with a way forward."""
     created = server.post(
         "/organisations",
         json={
@@ -134,6 +135,12 @@ def test_an_administrator_verifies_a_type_on_the_profile_and_withdraws_it(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Verify its type").click()
     expect(badge).to_have_text("Verified")
+    status = page.get_by_role("status")
+    expect(status).to_have_text(
+        "Agencia Reguladora Ejemplo's type, regulator, is now verified: calls that require a "
+        "verified regulator count it."
+    )
+    expect(status).to_be_focused()
     assert server.get(f"/organisations/{created['id']}").json()["type_verified"] is True
 
     # A profile changed after the page was loaded: the page's version is refused.
@@ -149,6 +156,11 @@ def test_an_administrator_verifies_a_type_on_the_profile_and_withdraws_it(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Withdraw the verification").click()
     expect(badge).to_have_text("Unverified")
+    expect(status).to_have_text(
+        "Agencia Reguladora Ejemplo's type, regulator, is no longer verified: calls that "
+        "require a verified regulator stop counting it."
+    )
+    expect(status).to_be_focused()
 
 
 def test_the_owner_alone_sees_its_contact_email_and_keywords_show_as_stored_after_saving(

@@ -2570,7 +2570,8 @@
 
   // An administrator verifies a profile's stakeholder type, or withdraws the verification
   // (POST or DELETE /admin/organisations/{id}/type-verification), with the version the page
-  // showed: a profile changed meanwhile is refused (412) and the page says to reload.
+  // showed: a profile changed meanwhile is refused (412) and the page says to reload. Done, the
+  // page loads again to show the badge and says what changed, as a merge does.
   function setupVerifyType() {
     document.addEventListener("click", function (event) {
       var button = event.target.closest("[data-action='verify-type']");
@@ -2581,28 +2582,16 @@
       var question = verify
         ? "Verify this organisation's type? Calls that require a verified member will count it."
         : "Withdraw the verification of this organisation's type? Calls that require a verified member stop counting it.";
-      if (!window.confirm(question)) {
-        return;
-      }
-      button.disabled = true;
       var url = "/admin/organisations/" + button.getAttribute("data-organisation-id") + "/type-verification";
-      request(button.getAttribute("data-method"), url, { version: button.getAttribute("data-version") })
-        .then(function (response) {
-          if (response.ok) {
-            location.reload();
-            return null;
-          }
-          return problemOf(response).then(function (problem) {
-            button.disabled = false;
-            var detail = response.status === 412 ? "the profile changed since this page was loaded; reload the page and check it again." : problem.detail;
-            announce((verify ? "Not verified: " : "Not withdrawn: ") + detail, "error");
-            document.getElementById("status").focus();
-          });
-        })
-        .catch(function () {
-          button.disabled = false;
-          announce("Not saved: the server could not be reached.", "error");
-        });
+      var kind = button.getAttribute("data-noun");
+      var type = button.getAttribute("data-possessive") + " type, " + kind + ", ";
+      profileAction(button, question, button.getAttribute("data-method"), url, undefined, verify ? "Not verified: " : "Not withdrawn: ", function () {
+        reloadSaying(
+          verify
+            ? type + "is now verified: calls that require a verified " + kind + " count it."
+            : type + "is no longer verified: calls that require a verified " + kind + " stop counting it.",
+        );
+      });
     });
   }
 
