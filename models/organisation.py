@@ -1,6 +1,7 @@
 """Organisation profiles: the table and the schemas the API reads and writes."""
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -45,6 +46,23 @@ MAX_KEYWORDS = 50
 MAX_ACTIVITIES = 300
 
 Keyword = Annotated[str, line(100, min_length=1)]
+
+
+def distinct_keywords(keywords: Iterable[str]) -> list[str]:
+    """Keywords without repeats: the first of those alike but for case. A keyword listed twice
+    says nothing more, and must weigh no more in matching."""
+    seen: set[str] = set()
+    kept = []
+    for keyword in keywords:
+        if (key := keyword.casefold()) not in seen:
+            seen.add(key)
+            kept.append(keyword)
+    return kept
+
+
+Keywords = Annotated[
+    list[Keyword], PydanticField(max_length=MAX_KEYWORDS), AfterValidator(distinct_keywords)
+]
 # A bare host name, optionally with a port and a path: what people type for a website.
 _BARE_HOST = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?([/?#]|$)")
 
@@ -96,7 +114,8 @@ ORGANISATION_FIELDS: dict[str, str] = {
     "external_id": "Its id in the source it was imported from (CORDIS's organisation id); "
     "null for profiles registered over the API.",
     "description": "What the organisation does and knows: the main text it is matched on.",
-    "keywords": "Areas of expertise, a few words each; matched like the description.",
+    "keywords": "Areas of expertise, a few words each; matched like the description. A "
+    "keyword listed again (in any case) is kept once.",
     "activities": "Past projects and publications that show the organisation's expertise; "
     "their titles and summaries are matched too.",
     "website": "The organisation's web address; one given without `https://` "
@@ -345,9 +364,7 @@ class OrganisationCreate(BaseModel):
     description: Annotated[str, text(MAX_DESCRIPTION)] = PydanticField(
         default="", description=ORGANISATION_FIELDS["description"]
     )
-    keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] = PydanticField(
-        default=[], description=ORGANISATION_FIELDS["keywords"]
-    )
+    keywords: Keywords = PydanticField(default=[], description=ORGANISATION_FIELDS["keywords"])
     activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] = PydanticField(
         default=[], description=ORGANISATION_FIELDS["activities"]
     )
@@ -400,8 +417,8 @@ class OrganisationUpdate(BaseModel):
     description: Annotated[str, text(MAX_DESCRIPTION)] | None = PydanticField(
         default=None, description=ORGANISATION_FIELDS["description"]
     )
-    keywords: Annotated[list[Keyword], PydanticField(max_length=MAX_KEYWORDS)] | None = (
-        PydanticField(default=None, description=ORGANISATION_FIELDS["keywords"])
+    keywords: Keywords | None = PydanticField(
+        default=None, description=ORGANISATION_FIELDS["keywords"]
     )
     activities: Annotated[list[Activity], PydanticField(max_length=MAX_ACTIVITIES)] | None = (
         PydanticField(default=None, description=ORGANISATION_FIELDS["activities"])

@@ -6,6 +6,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from models.organisation import distinct_keywords
+
 # Keywords are the organisation's own words for its expertise; repeating them gives them more
 # weight than a passing mention in a long description. Profiles are indexed with 1 + ln(tf)
 # (`MATCHER_SETTINGS` in matchmaker.matching.profile_index), so 3 copies weigh 2.1x one
@@ -114,7 +116,7 @@ def activity_text(activity: Mapping[str, Any]) -> str:
 
 def organisation_text(organisation: ProfileLike) -> str:
     """The text an organisation is matched on: name, description, keywords, activities."""
-    keywords = " . ".join(organisation.keywords)
+    keywords = " . ".join(distinct_keywords(organisation.keywords))
     return _join(
         (
             organisation.name,

@@ -385,3 +385,14 @@ def test_a_website_without_its_scheme_is_read_as_https(
     organisation_id = created.json()["id"]
     edited = client.patch(f"/organisations/{organisation_id}", json={"website": typed})
     assert edited.json()["website"] == stored
+
+
+def test_a_keyword_listed_again_is_kept_once(client: TestClient) -> None:
+    """Repeats alike but for case are stored once, the first spelling kept, on registering
+    and on editing: a keyword listed twice must weigh no more in matching."""
+    created = create_organisation(client, keywords=["Liver", "liver", "LIVER", "biobank"])
+    assert created["keywords"] == ["Liver", "biobank"]
+    edited = client.patch(
+        f"/organisations/{created['id']}", json={"keywords": ["cohort", "Cohort", "liver"]}
+    )
+    assert edited.json()["keywords"] == ["cohort", "liver"]

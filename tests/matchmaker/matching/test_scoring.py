@@ -266,3 +266,22 @@ def test_the_new_sme_outranks_a_popular_organisation_with_little_text_fit() -> N
     )
     ranked = _ranked([graphene, sme])
     assert list(ranked) == [1, 0]
+
+
+@settings(DETERMINISTIC)
+@given(profiles=corpora(), data=st.data())
+def test_repeating_a_keyword_raises_no_score(profiles: list[Profile], data: st.DataObject) -> None:
+    """Listing a keyword again, in any case, changes no organisation's score."""
+    who = data.draw(st.integers(0, len(profiles) - 1))
+    keywords = data.draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique=True))
+    profiles = list(profiles)
+    profiles[who] = Profile(
+        profiles[who].name, profiles[who].description, keywords, profiles[who].activities
+    )
+    before = _ranked(profiles)
+    repeated = data.draw(st.sampled_from(keywords))
+    again = [*keywords, data.draw(st.sampled_from([repeated, repeated.upper()]))]
+    profiles[who] = Profile(
+        profiles[who].name, profiles[who].description, again, profiles[who].activities
+    )
+    assert _ranked(profiles) == pytest.approx(before, rel=1e-9)
