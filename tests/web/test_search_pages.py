@@ -233,6 +233,91 @@ def test_a_type_whose_organisations_share_no_term_says_none_of_them_fits(
     assert 'id="no-shared-terms"' not in anonymous.get(f"/ui/calls/{call['id']}").text
 
 
+def test_captions_and_empty_lists_say_what_is_shown(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """Listed for their type because none shares a term, the table's caption says so, as the
+    notice above it does, never "best first"; an empty list names only the filters chosen: a
+    country alone, "No organisation from Germany shares terms ...", and a type, that none of
+    it is registered (every organisation of a type chosen is listed)."""
+    create_organisation(
+        client,
+        name="Soil Works",
+        stakeholder_type="industry",
+        country="ES",
+        description="Compost and soil improvers.",
+        keywords=[],
+        activities=[],
+    )
+    create_organisation(
+        client,
+        name="Biopsia SL",
+        stakeholder_type="sme",
+        country="ES",
+        description="Liquid biopsy assays.",
+        keywords=[],
+        activities=[],
+    )
+    call = create_call(
+        client,
+        identifier="IHI-2025-LB",
+        title="Liquid biopsy",
+        description="Liquid biopsy assays for early cancer detection.",
+    )
+    call_page = f"/ui/calls/{call['id']}"
+
+    def caption(page: str) -> str:
+        found = re.search(r'<caption class="visually-hidden">([^<]+)</caption>', page)
+        assert found, page
+        return found[1]
+
+    def empty(page: str) -> str:
+        found = re.search(r'<p class="empty">([^<]+)</p>', page)
+        assert found, page
+        return found[1]
+
+    unrelated = anonymous.get(
+        "/ui/expertise", params={"q": "liquid biopsy", "stakeholder_type": "industry"}
+    ).text
+    assert caption(unrelated) == (
+        "Industry partners, listed by track record: none shares a term with your text"
+    )
+    in_spain = anonymous.get(call_page, params={"stakeholder_type": "industry", "country": "ES"})
+    assert caption(in_spain.text) == (
+        "Industry partners from Spain, listed by track record: none shares a term with the call"
+    )
+    assert '<h2 id="results-heading">Industry partners from Spain, listed by track record</h2>' in (
+        anonymous.get(
+            "/ui/expertise",
+            params={"q": "liquid biopsy", "stakeholder_type": "industry", "country": "ES"},
+        ).text
+    )
+    related = anonymous.get(
+        "/ui/expertise", params={"q": "soil compost", "stakeholder_type": "industry"}
+    ).text
+    assert caption(related) == "Organisations whose expertise fits the text, best first"
+    assert caption(anonymous.get(call_page, params={"country": "ES"}).text) == (
+        "Suggested partners, best first"
+    )
+
+    in_germany = anonymous.get("/ui/expertise", params={"q": "soil", "country": "DE"}).text
+    assert empty(in_germany) == "No organisation from Germany shares terms with this text."
+    assert empty(anonymous.get(call_page, params={"country": "DE"}).text) == (
+        "No organisation from Germany shares terms with this call."
+    )
+    assert empty(anonymous.get("/ui/expertise", params={"q": "kidney"}).text) == (
+        "No organisation shares terms with this text."
+    )
+    regulators = anonymous.get(call_page, params={"stakeholder_type": "regulator"}).text
+    assert empty(regulators) == "No regulator has registered yet."
+    german_industry = anonymous.get(
+        "/ui/expertise", params={"q": "soil", "stakeholder_type": "industry", "country": "DE"}
+    ).text
+    assert empty(german_industry) == "No industry partner from Germany has registered yet."
+    for page in (in_germany, regulators, german_industry):
+        assert "of this type and country" not in page
+
+
 def test_expertise_page_shows_more_organisations_on_demand(
     client: TestClient, anonymous: TestClient
 ) -> None:
