@@ -22,11 +22,12 @@ from matchmaker import db
 from matchmaker.keys import MAX_ACTIVE_KEYS
 from matchmaker.repository import create_many
 from matchmaker.settings import Settings
+from models.apikey import ApiKey
 from models.change import Entity
 from models.consortium import MAX_MEMBERS, ConsortiumMember, Role
 from models.organisation import Organisation
 from tests.factories import call_payload, create_call, create_organisation, organisation_payload
-from tests.helpers import assert_problem, bearer
+from tests.helpers import assert_problem, bearer, count_rows
 from tests.servers import ADMIN_TOKEN, serving, uvicorn_server
 
 TOO_BIG = [2**31, 99999999999999999999]
@@ -537,11 +538,39 @@ def test_an_organisation_holds_a_bounded_number_of_keys(anonymous: TestClient) -
     assert anonymous.post(url, headers=key).status_code == 201
 
 
+def test_an_admin_issues_no_organisation_key_past_the_limit(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    """`POST /admin/keys` counts against the same MAX_ACTIVE_KEYS as the organisation's own
+    issuing: past it, 409 saying to revoke one, and no key is stored; other roles are not
+    counted, and revoking one makes room again."""
+    organisation = create_organisation(anonymous)
+    body = {"role": "organisation", "organisation_id": organisation["id"]}
+    issued = [client.post("/admin/keys", json=body) for _ in range(MAX_ACTIVE_KEYS - 1)]
+    assert {response.status_code for response in issued} == {201}
+    before = count_rows(engine, ApiKey)
+    refused = assert_problem(client.post("/admin/keys", json=body), 409)
+    assert refused["detail"] == (
+        f"The organisation already has {MAX_ACTIVE_KEYS} keys that are not revoked; revoke one "
+        "(DELETE /admin/keys/{key_id}) before issuing another."
+    )
+    own = bearer(organisation["api_key"])
+    url = f"/organisations/{organisation['id']}/keys"
+    assert assert_problem(anonymous.post(url, headers=own), 409)["detail"] == refused["detail"]
+    assert assert_problem(client.post(url), 409)["detail"] == refused["detail"]
+    assert count_rows(engine, ApiKey) == before
+    assert client.post("/admin/keys", json={"role": "publisher"}).status_code == 201
+    client.delete(f"/admin/keys/{issued[0].json()['id']}").raise_for_status()
+    assert client.post("/admin/keys", json=body).status_code == 201
+    assert_problem(client.post("/admin/keys", json=body), 409)
+
+
 # --- 10. a call that can never be met is refused -----------------------------------------------
 
 
 def test_a_call_needing_more_countries_than_partners_is_refused(client: TestClient) -> None:
-    """Every country needs a partner: min_countries above max_partners is 422, on both verbs."""
+    """Every country needs a partner: min_countries above max_partners is 422, on both verbs,
+    naming the field an update sent."""
     assert_problem(
         client.post(
             "/calls", json=call_payload(min_countries=10, max_partners=1, required_stakeholders={})
@@ -551,7 +580,7 @@ def test_a_call_needing_more_countries_than_partners_is_refused(client: TestClie
     )
     call = create_call(client, min_countries=3, max_partners=5, required_stakeholders={})
     assert_problem(
-        client.patch(f"/calls/{call['id']}", json={"max_partners": 2}), 422, "min_countries"
+        client.patch(f"/calls/{call['id']}", json={"max_partners": 2}), 422, "max_partners"
     )
     assert client.patch(f"/calls/{call['id']}", json={"max_partners": 3}).status_code == 200
 
