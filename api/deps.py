@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.limits import is_json
-from api.openapi import TAKES_ANY_QUERY
+from api.openapi import NO_STORE, TAKES_ANY_QUERY
 from matchmaker.auth import Principal, authenticate
 from matchmaker.db import for_writing, session_scope
 from matchmaker.errors import Unauthenticated
@@ -154,6 +154,15 @@ def refuse_unknown_query(request: Request) -> None:
             for name in unknown
         ]
     )
+
+
+def forbid_storing(request: Request, response: Response) -> None:
+    """`Cache-Control: no-store` on the answer of an operation marked `NOT_STORED` (a new key's
+    token, a webhook's secret, an export), as on the private web pages; a refusal holds no
+    secret and goes without it."""
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and (route.openapi_extra or {}).get(NO_STORE):
+        response.headers["Cache-Control"] = "no-store"
 
 
 NO_BODY = "This operation takes no request body; leave it out."

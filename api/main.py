@@ -7,7 +7,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import web
-from api.deps import get_actor, refuse_unexpected_body, refuse_unknown_query
+from api.deps import forbid_storing, get_actor, refuse_unexpected_body, refuse_unknown_query
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.head import HeadAndBodiless
@@ -97,11 +97,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Every request's key is checked, so a wrong or revoked key is 401 even on public reads.
         # A query parameter no operation declares, or a body sent to an operation that takes
-        # none, is refused (422) rather than ignored.
+        # none, is refused (422) rather than ignored. An answer holding a secret is not cached.
         dependencies=[
             Depends(get_actor),
             Depends(refuse_unknown_query),
             Depends(refuse_unexpected_body),
+            Depends(forbid_storing),
         ],
         # Served by install_docs from the package's own copies of Swagger UI and ReDoc.
         docs_url=None,

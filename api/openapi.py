@@ -50,6 +50,12 @@ READS_ONLY: Final = {_READS_ONLY: True}
 # (`api.deps.refuse_unknown_query`), and its documentation says so.
 TAKES_ANY_QUERY = "x-ignores-other-query-parameters"
 FROM_EMAIL_LINK: Final = {TAKES_ANY_QUERY: True}
+# Marks an operation whose answer holds a secret (a new key's token, a webhook's secret) or an
+# organisation's whole export: it is sent with `Cache-Control: no-store`, as the private web
+# pages are, so that no browser or proxy cache keeps it (`api.deps.forbid_storing`), and its
+# documentation says so. Consumed by `_declare_no_store`.
+NO_STORE = "x-no-store"
+NOT_STORED: Final = {NO_STORE: True}
 
 
 def security(*roles: KeyRole, optional: bool = False) -> dict[str, Any]:
@@ -86,6 +92,12 @@ LINK_HEADER = {
             'rel="next", </calls?limit=50&offset=100>; rel="last"'
         ],
     },
+}
+CACHE_CONTROL_HEADER = {
+    "description": "`no-store`: the answer holds a secret shown only in it, or an "
+    "organisation's private data; no cache (a browser's, a proxy's) may keep it.",
+    "required": True,
+    "schema": {"type": "string", "const": "no-store", "examples": ["no-store"]},
 }
 RETRY_AFTER_HEADER = {
     "description": "Seconds to wait before trying again.",
@@ -366,6 +378,15 @@ def _declare_page_links(operation: dict[str, Any]) -> None:
             answer.setdefault("headers", {})["Link"] = dict(LINK_HEADER)
 
 
+def _declare_no_store(operation: dict[str, Any]) -> None:
+    """Every success answer of an operation marked NOT_STORED says it must not be cached."""
+    if not operation.pop(NO_STORE, False):
+        return
+    for status, response in operation["responses"].items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})["Cache-Control"] = dict(CACHE_CONTROL_HEADER)
+
+
 # Pydantic writes a bound that follows a validator (every `Int` and `Id` of models/common.py
 # refuses true and false before its bounds) under the Field's own names, `ge` and `le`, which
 # JSON Schema does not know: clients, code generators and validators would see no bound at all.
@@ -597,6 +618,7 @@ def _build(app: FastAPI) -> dict[str, Any]:
             _complete(path_format, method, operation)
             _declare_etags(operation, components)
             _declare_page_links(operation)
+            _declare_no_store(operation)
             _add_examples(operation, components)
     _require_answer_fields(schema["paths"], components)
     _name_bounds(schema)

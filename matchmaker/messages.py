@@ -41,8 +41,8 @@ def _items(count: object) -> str:
 
 
 IDENTIFIER = (
-    "Must start with a letter or digit and hold only letters, digits, full stops, "
-    "underscores, slashes and hyphens, such as HORIZON-CL5-2022-D3-01-05."
+    "Must start with a letter (A to Z, without accents) or a digit and hold only such letters, "
+    "digits, full stops, underscores, slashes and hyphens, such as HORIZON-CL5-2022-D3-01-05."
 )
 CHARACTERS = "Contains characters that are not allowed here."
 # Patterns whose rule can be said in words (a call's identifier, and a past project's call);

@@ -164,10 +164,14 @@ def not_a_boolean(value: object) -> object:
 
 def id_number(value: object) -> object:
     """An id as `not_a_boolean` takes a number, and, written as text (a path or a query), in
-    digits alone: pydantic reads "1.0", "+1" and "1_0" as numbers, which made `/calls/1.0`
-    answer call 1 at a second address."""
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise PydanticCustomError("int_parsing", "Input should be a valid integer")
+    digits alone (a minus sign allowed, to be refused as below 1): pydantic reads "1.0", "+1"
+    and "1_0" as numbers, which made `/calls/1.0` answer call 1 at a second address."""
+    if isinstance(value, str):
+        digits = value.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):
+            raise PydanticCustomError("int_parsing", "Input should be a valid integer")
+        # A negative id is a whole number, refused as below 1 (it can name no second address).
+        return int(value)
     return not_a_boolean(value)
 
 

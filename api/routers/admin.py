@@ -20,7 +20,7 @@ from api.deps import (
     paginated,
 )
 from api.errors import problem_responses
-from api.openapi import PUBLIC, answer_example, security
+from api.openapi import NOT_STORED, PUBLIC, answer_example, security
 from matchmaker import export, keys, rules
 from matchmaker.auth import require_role
 from matchmaker.matching.service import request_refit
@@ -79,7 +79,7 @@ class OrganisationExport(BaseModel):
 
 @router.post(
     "/admin/keys",
-    openapi_extra=security(KeyRole.admin),
+    openapi_extra={**security(KeyRole.admin), **NOT_STORED},
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
     responses=problem_responses(401, 403, 422),
@@ -125,7 +125,7 @@ def revoke_key(
 
 @router.post(
     "/organisations/{organisation_id}/keys",
-    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
+    openapi_extra={**security(KeyRole.organisation, KeyRole.admin), **NOT_STORED},
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
     responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
@@ -176,7 +176,7 @@ def list_organisation_keys(
 
 @router.get(
     "/organisations/{organisation_id}/export",
-    openapi_extra=security(KeyRole.organisation, KeyRole.admin),
+    openapi_extra={**security(KeyRole.organisation, KeyRole.admin), **NOT_STORED},
     response_model=OrganisationExport,
     responses=problem_responses(401, 403, 404),
     tags=["organisations"],

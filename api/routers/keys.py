@@ -5,7 +5,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import IdPath, LinkToken, SessionDep, SettingsDep, WriterDep
 from api.errors import problem_responses
-from api.openapi import PUBLIC, security
+from api.openapi import NOT_STORED, PUBLIC, security
 from api.web.templating import render
 from matchmaker import key_recovery, keys
 from matchmaker import organisations as organisations_service
@@ -64,7 +64,7 @@ def request_key_recovery(
 
 @router.post(
     "/organisations/{organisation_id}/key-recovery/{token}",
-    openapi_extra=PUBLIC,
+    openapi_extra={**PUBLIC, **NOT_STORED},
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
     responses=problem_responses(404),
@@ -83,7 +83,7 @@ def redeem_key_recovery(
 
 @router.post(
     "/organisations/{organisation_id}/keys/rotate",
-    openapi_extra=security(KeyRole.organisation),
+    openapi_extra={**security(KeyRole.organisation), **NOT_STORED},
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
     responses=problem_responses(401, 403),

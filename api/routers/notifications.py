@@ -21,7 +21,7 @@ from api.deps import (
     paginated,
 )
 from api.errors import problem_responses
-from api.openapi import FROM_EMAIL_LINK, PUBLIC, created_at_location, security
+from api.openapi import FROM_EMAIL_LINK, NOT_STORED, PUBLIC, created_at_location, security
 from api.web.templating import render
 from matchmaker.errors import NotFound
 from matchmaker.partnering import preferences, webhooks
@@ -190,7 +190,7 @@ def _public(webhook: Webhook) -> WebhookPublic:
 
 @router.post(
     "/organisations/{organisation_id}/webhooks",
-    openapi_extra=ORGANISATION_KEY,
+    openapi_extra={**ORGANISATION_KEY, **NOT_STORED},
     status_code=status.HTTP_201_CREATED,
     response_model=WebhookCreated,
     responses={**problem_responses(401, 403, 404, 409, 413, 422, 429), **created_at_location()},

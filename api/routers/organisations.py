@@ -20,7 +20,7 @@ from api.deps import (
     set_etag,
 )
 from api.errors import problem_responses
-from api.openapi import PUBLIC, created_at_location, security
+from api.openapi import NOT_STORED, PUBLIC, created_at_location, security
 from matchmaker import organisations as service
 from matchmaker import search
 from matchmaker.auth import can_see_private
@@ -41,7 +41,7 @@ router = APIRouter(prefix="/organisations", tags=["organisations"])
 
 @router.post(
     "",
-    openapi_extra=PUBLIC,
+    openapi_extra={**PUBLIC, **NOT_STORED},
     status_code=status.HTTP_201_CREATED,
     response_model=OrganisationCreated,
     responses={**problem_responses(401, 413, 422, 429), **created_at_location()},

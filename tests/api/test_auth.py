@@ -208,6 +208,39 @@ def test_invalid_and_revoked_keys_are_401(
     assert_problem(revoked, 401)
 
 
+def test_answers_holding_a_token_or_an_export_are_never_stored(
+    client: TestClient, anonymous: TestClient, world: World
+) -> None:
+    """A key's token, whoever issues it, and an export are sent with `Cache-Control: no-store`,
+    so that no browser or proxy cache keeps them; answers holding neither (a private profile,
+    the lists of keys, a refusal) say nothing of caching."""
+    owner = bearer(world.tokens["owner"])
+    organisation_key = {"role": "organisation", "organisation_id": world.owner_id}
+    secret_answers = [
+        client.post("/admin/keys", json={"role": "publisher"}),
+        client.post("/admin/keys", json=organisation_key),
+        anonymous.post(f"/organisations/{world.owner_id}/keys", headers=owner),
+        client.post(f"/organisations/{world.owner_id}/keys"),
+        anonymous.get(f"/organisations/{world.owner_id}/export", headers=owner),
+        client.get(f"/organisations/{world.owner_id}/export"),
+        anonymous.head(f"/organisations/{world.owner_id}/export", headers=owner),
+    ]
+    for response in secret_answers:
+        assert response.status_code in (200, 201), response.text
+        assert response.headers["cache-control"] == "no-store", response.request.url
+    ordinary = [
+        anonymous.get(f"/organisations/{world.owner_id}"),
+        anonymous.get(f"/organisations/{world.owner_id}", headers=owner),
+        anonymous.get(f"/organisations/{world.owner_id}/keys", headers=owner),
+        client.get("/admin/keys"),
+        anonymous.post("/admin/keys", json=organisation_key, headers=owner),
+        anonymous.get(f"/organisations/{world.other_id}/export", headers=owner),
+    ]
+    assert [response.status_code for response in ordinary] == [200, 200, 200, 200, 403, 403]
+    for response in ordinary:
+        assert "cache-control" not in response.headers, response.request.url
+
+
 def test_keys_are_stored_only_as_hashes(client: TestClient, engine: Engine, world: World) -> None:
     """No table holds a token's secret; listings never show one."""
     dump = repr(snapshot(engine))

@@ -147,6 +147,10 @@ def test_invalid_fields_are_named_with_messages_for_people(
     for written in (f"{call['id']}.0", f"+{call['id']}", f"{call['id']}_0", f" {call['id']}"):
         refused = assert_problem(anonymous.get(f"/calls/{written}"), 422, "path.call_id")
         assert refused["errors"][0]["message"] == "Must be a whole number."
+    # A negative id is a whole number: refused for being below 1, as 0 is.
+    for written in ("-5", "-0", "0"):
+        refused = assert_problem(anonymous.get(f"/calls/{written}"), 422, "path.call_id")
+        assert refused["errors"][0]["message"] == "Must be 1 or more."
 
 
 @pytest.mark.sqlite_only

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from api.deps import UNVERSIONED_412
 from api.errors import PROBLEM_JSON, Problem, title_of
 from api.main import create_app
-from api.openapi import TAKES_ANY_QUERY
+from api.openapi import NO_STORE, TAKES_ANY_QUERY
 from api.routers.calls import Programmes
 from api.routers.health import Health
 from matchmaker.consortium.solver import Method
@@ -531,6 +531,52 @@ def test_answers_declare_the_headers_a_client_reads(document: dict[str, Any]) ->
         assert operation["responses"]["503"]["headers"]["Retry-After"]["required"] is False
     assert located == LOCATED
     assert versioned == VERSIONED
+
+
+# The answers that hold a secret shown only in them (a key's token, a webhook's secret) or an
+# organisation's whole export: sent, and documented, with `Cache-Control: no-store`.
+NOT_STORED = {
+    ("post", "/organisations", "201"),
+    ("post", "/organisations/{organisation_id}/keys", "201"),
+    ("post", "/organisations/{organisation_id}/keys/rotate", "201"),
+    ("post", "/organisations/{organisation_id}/key-recovery/{token}", "201"),
+    ("post", "/admin/keys", "201"),
+    ("post", "/organisations/{organisation_id}/webhooks", "201"),
+    ("get", "/organisations/{organisation_id}/export", "200"),
+}
+
+
+def test_answers_holding_a_secret_declare_they_are_not_stored(document: dict[str, Any]) -> None:
+    """Exactly the answers that hold a token, a webhook's secret or an export declare a
+    required `Cache-Control: no-store`, on their success answer alone; the marker that asks
+    for it is not left in the document."""
+    declared = set()
+    for method, path, operation in _operations(document):
+        assert NO_STORE not in operation, (method, path)
+        for status, answer in operation["responses"].items():
+            header = answer.get("headers", {}).get("Cache-Control")
+            if header is not None:
+                assert (header["required"], header["schema"]["const"]) == (True, "no-store")
+                declared.add((method, path, status))
+    assert declared == NOT_STORED
+    schemas = document["components"]["schemas"]
+    secrets = {
+        (method, path)
+        for method, path, operation in _operations(document)
+        for status, answer in operation["responses"].items()
+        if status.startswith("2")
+        for media in answer.get("content", {}).values()
+        if {"token", "secret", "api_key"} & set(_properties(media.get("schema", {}), schemas))
+    }
+    assert secrets <= {(method, path) for method, path, _ in NOT_STORED}
+
+
+def _properties(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """The properties of a schema, through one `$ref`."""
+    if "$ref" in schema:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+    properties: dict[str, Any] = schema.get("properties", {})
+    return properties
 
 
 def test_operation_ids_are_the_functions_names(document: dict[str, Any]) -> None:

@@ -25,6 +25,24 @@ def test_create_organisation_returns_profile_with_private_fields(client: TestCli
     assert body["activities"][0]["year"] == 2022
 
 
+def test_the_registration_answer_is_never_stored_but_a_profile_read_may_be(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """The answer that holds the owner key's token is sent with `Cache-Control: no-store`; a
+    read of the profile, public or private, and an edit say nothing of caching."""
+    response = anonymous.post("/organisations", json=organisation_payload())
+    assert response.status_code == 201, response.text
+    assert response.headers["cache-control"] == "no-store"
+    url = f"/organisations/{response.json()['id']}"
+    own = bearer(response.json()["api_key"])
+    for read in (anonymous.get(url), anonymous.get(url, headers=own), client.get(url)):
+        assert read.status_code == 200, read.text
+        assert "cache-control" not in read.headers
+    edited = anonymous.patch(url, json={"city": "Gent"}, headers=own)
+    assert edited.status_code == 200, edited.text
+    assert "cache-control" not in edited.headers
+
+
 def test_read_organisation_hides_contact_email(client: TestClient, anonymous: TestClient) -> None:
     """Anyone can read a profile, but not its personal data."""
     created = create_organisation(client)

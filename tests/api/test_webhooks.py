@@ -36,7 +36,10 @@ def test_owner_registers_lists_and_deletes_a_webhook(owner: tuple[int, TestClien
     assert body["secret"].startswith("whsec_")
     assert len(body["secret"]) > 40
     assert created.headers["Location"] == f"/organisations/{organisation_id}/webhooks/{body['id']}"
+    # The secret is in this answer alone: no cache may keep it.
+    assert created.headers["Cache-Control"] == "no-store"
     listed = client.get(f"/organisations/{organisation_id}/webhooks")
+    assert "cache-control" not in listed.headers
     assert listed.json() == [
         {"id": body["id"], "url": "http://127.0.0.1:9/hook", "created_at": body["created_at"]}
     ]
