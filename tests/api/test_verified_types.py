@@ -114,7 +114,7 @@ def test_an_impostor_regulator_is_unverified_everywhere_until_an_admin_verifies_
     assert shortfall["stakeholder_type"] == "regulator"
     assert (shortfall["needed"], shortfall["achieved"]) == (1, 0)
     assert shortfall["message"] == (
-        f"Needs 1 verified regulator; only 0 verified candidates exist. {NOT_COUNTED}"
+        f"Needs 1 verified regulator; no verified candidate exists. {NOT_COUNTED}"
     )
     assert [(o["id"], o["type_verified"]) for o in shortfall["unverified"]] == [(ema["id"], False)]
     assert all(member["fills"] != "regulator" for member in best["members"])

@@ -129,11 +129,12 @@ def _coverage_shortfalls(pool: Pool, selection: Mask) -> list[Shortfall]:
         eligible = int(pool.eligible_per_type[t])
         verified = name in pool.verified_types
         kind = "verified candidate" if verified else "eligible candidate"
-        reason = (
-            f"only {plural(eligible, kind)} {'exists' if eligible == 1 else 'exist'}"
-            if eligible < needed
-            else f"the best consortium within the other requirements has {achieved}"
-        )
+        if eligible == 0:
+            reason = f"no {kind} exists"
+        elif eligible < needed:
+            reason = f"only {plural(eligible, kind)} {'exists' if eligible == 1 else 'exist'}"
+        else:
+            reason = f"the best consortium within the other requirements has {achieved}"
         noun = f"{'verified ' if verified else ''}{stakeholder_noun(name, needed)}"
         shortfalls.append(
             Shortfall(

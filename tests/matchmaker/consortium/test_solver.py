@@ -448,7 +448,7 @@ def test_missing_patient_organisation_is_named_and_rest_is_filled() -> None:
     ] == [
         ("stakeholder_type", "patient_organisation", 1, 0),
     ]
-    assert "only 0 eligible" in proposal.shortfalls[0].message
+    assert "no eligible candidate exists" in proposal.shortfalls[0].message
     assert proposal.member_ids == {1, 2, 3, 4, 5, 7}
     assert {m.fills for m in proposal.members} >= {"academia", "industry", "sme"}
 

@@ -30,7 +30,7 @@ def test_unverified_candidates_fill_no_verified_place_and_are_named(method: Meth
     assert not short.feasible
     [shortfall] = short.shortfalls
     assert (shortfall.stakeholder_type, shortfall.needed, shortfall.achieved) == ("regulator", 1, 0)
-    assert shortfall.message == "Needs 1 verified regulator; only 0 verified candidates exist."
+    assert shortfall.message == "Needs 1 verified regulator; no verified candidate exists."
     assert shortfall.unverified == (1,)
 
     [met] = propose_consortia(
