@@ -491,11 +491,40 @@ def _csv_cell(value: object) -> str:
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
+def _opened_without_key(request: Request, actor: ActorDep) -> bool:
+    """Whether a download was opened in the browser itself, which sends no key (the tab keeps
+    it for its scripts): no key, and HTML asked for, as api/errors.py tells a page from what a
+    script fetches. The Download buttons ask for the file, and keep problem details."""
+    return actor is None and "text/html" in request.headers.get("accept", "")
+
+
+def _download_opened_page(request: Request, consortium_id: int, button: str) -> HTMLResponse:
+    """The site's page, in words, for a download opened in the browser (401)."""
+    response = render(
+        request,
+        "not_found.html",
+        {
+            "heading": "Download the draft from its page",
+            "detail": "A draft is private: its file downloads from the draft's own page, with "
+            f"the key you signed in with there. Open the draft and press “{button}”.",
+            "way_on": {"href": f"/ui/consortia/{consortium_id}", "text": "Open the draft"},
+        },
+        status_code=401,
+        private=True,
+    )
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 @router.get("/ui/consortia/{consortium_id}/export.csv")
-def export_draft_csv(consortium_id: IdPath, session: SessionDep, actor: ActorDep) -> Response:
+def export_draft_csv(
+    request: Request, consortium_id: IdPath, session: SessionDep, actor: ActorDep
+) -> Response:
     """The draft's members as CSV: organisation id, name, stakeholder type, country, role, then
     the type, the country and the role as the pages word them ("Healthcare provider",
     "Germany", "Coordinator")."""
+    if _opened_without_key(request, actor):
+        return _download_opened_page(request, consortium_id, "Download CSV")
     draft = _readable_draft(session, consortium_id, actor)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -520,8 +549,12 @@ def export_draft_csv(consortium_id: IdPath, session: SessionDep, actor: ActorDep
 
 
 @router.get("/ui/consortia/{consortium_id}/export.json")
-def export_draft_json(consortium_id: IdPath, session: SessionDep, actor: ActorDep) -> Response:
+def export_draft_json(
+    request: Request, consortium_id: IdPath, session: SessionDep, actor: ActorDep
+) -> Response:
     """The draft as the JSON API shows it (`GET /consortia/{id}`), as a file."""
+    if _opened_without_key(request, actor):
+        return _download_opened_page(request, consortium_id, "Download JSON")
     draft = _readable_draft(session, consortium_id, actor)
     return _download(
         json.dumps(draft.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",

@@ -1775,6 +1775,41 @@ def test_draft_exports_as_csv_with_one_row_per_member(
 
 
 @pytest.mark.sqlite_only
+def test_a_drafts_download_opened_in_a_browser_answers_a_page_that_says_where_to_download_it(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """A draft's CSV or JSON address opened in the browser itself carries no key (the tab
+    keeps it for its scripts): it answers the site's page in words, 401, with the way to the
+    draft's page, whose buttons download it; a fetch asking for the file, as those buttons
+    do, or a client asking for no HTML keeps problem details."""
+    corpus = _corpus(client)
+    draft = _draft(client, corpus, "Biopsy Assays BV", ["Biopsy Assays BV"])
+    owner = corpus["organisations"]["Biopsy Assays BV"]
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    for suffix, button in (("csv", "Download CSV"), ("json", "Download JSON")):
+        address = f"/ui/consortia/{draft['id']}/export.{suffix}"
+        page = anonymous.get(address, headers=browser)
+        assert page.status_code == 401
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["www-authenticate"] == "Bearer"
+        assert "<h1>Download the draft from its page</h1>" in page.text
+        assert (
+            "A draft is private: its file downloads from the draft's own page, with the key "
+            f"you signed in with there. Open the draft and press “{button}”."
+        ) in html.unescape(page.text)
+        assert f'<a href="/ui/consortia/{draft["id"]}">Open the draft</a>' in page.text
+        for accept in ("text/csv" if suffix == "csv" else "application/json", "*/*"):
+            fetched = anonymous.get(address, headers={"Accept": accept})
+            assert fetched.status_code == 401
+            assert fetched.headers["content-type"] == "application/problem+json"
+        downloaded = anonymous.get(
+            address, headers={"Accept": "text/csv", **bearer(owner["api_key"])}
+        )
+        assert downloaded.status_code == 200
+        assert "attachment" in downloaded.headers["content-disposition"]
+
+
+@pytest.mark.sqlite_only
 def test_draft_pages_word_members_roles_as_the_csv_export_does(
     client: TestClient, anonymous: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

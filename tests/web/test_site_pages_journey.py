@@ -65,6 +65,33 @@ def test_an_address_under_ui_that_names_nothing_is_the_sites_own_page(
     expect(page).to_have_url(re.compile(r"/ui/calls$"))
 
 
+def test_a_drafts_download_opened_in_the_browser_says_where_to_download_it(
+    page: Any, server: httpx.Client
+) -> None:
+    """A draft's CSV address opened in the browser (which sends no key: the tab keeps it for
+    the page's scripts) answers the site's page in words, 401, leading to the draft's page,
+    not problem details; the page passes the checks every page passes."""
+    owner = server.post(
+        "/organisations",
+        json={"name": "Opened Download BV", "stakeholder_type": "sme", "country": "NL"},
+    ).json()
+    call = server.get("/calls", params={"limit": 1}).json()["items"][0]
+    draft = server.post(
+        "/consortia",
+        headers=bearer(owner["api_key"]),
+        json={"name": "Opened draft", "call_id": call["id"]},
+    ).json()
+    path = f"/ui/consortia/{draft['id']}/export.csv"
+    response = page.goto(path)
+    assert response.status == 401
+    assert response.headers["content-type"].startswith("text/html")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Download the draft from its page")
+    expect(page.locator("main")).to_contain_text("Open the draft and press “Download CSV”.")
+    assert page_problems(page, path) == []
+    page.get_by_role("link", name="Open the draft").click()
+    expect(page).to_have_url(re.compile(rf"/ui/consortia/{draft['id']}$"))
+
+
 def test_the_json_api_and_the_pages_scripts_keep_problem_details(server: httpx.Client) -> None:
     """Outside /ui, for what the pages' scripts fetch under /ui (though they ask for HTML),
     and for a client that does not ask for HTML, errors stay problem+json."""
