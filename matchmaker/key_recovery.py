@@ -132,6 +132,9 @@ def redeem_recovery(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
+    # The organisation is locked before its keys, in the order a delete takes them; the new key
+    # is then checked against the limit (`keys.issue_key`) like any other, and always has room.
+    session.get(Organisation, organisation_id, with_for_update=True)
     session.execute(
         update(ApiKey)
         .where(col(ApiKey.organisation_id) == organisation_id, col(ApiKey.revoked_at).is_(None))

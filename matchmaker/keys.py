@@ -38,7 +38,11 @@ MAX_ACTIVE_KEYS = 20
 
 
 def issue_key(session: Session, *, data: KeyCreate, actor: Principal | None) -> tuple[ApiKey, str]:
-    """Store a new key of any role (admins only) and return it with its token, never stored."""
+    """Store a new key of any role (admins only) and return it with its token, never stored.
+
+    An organisation key is refused past the organisation's MAX_ACTIVE_KEYS (`_check_room`), on
+    every path that issues one: an admin's, the organisation's own, a recovery's.
+    """
     require_role(actor, ADMIN_ONLY)
     if data.role is KeyRole.organisation:
         if data.organisation_id is None:
@@ -49,11 +53,36 @@ def issue_key(session: Session, *, data: KeyCreate, actor: Principal | None) -> 
             raise InvalidInput(
                 f"No organisation with id {data.organisation_id}.", field="organisation_id"
             )
+        _check_room(session, organisation_id=data.organisation_id)
     elif data.organisation_id is not None:
         article = "An" if data.role.value[0] in "aeiou" else "A"
         raise InvalidInput(
             f"{article} {data.role} key belongs to no organisation.", field="organisation_id"
         )
+    return _store(session, data)
+
+
+def _check_room(session: Session, *, organisation_id: int) -> None:
+    """Refuse (409) a key past the organisation's MAX_ACTIVE_KEYS keys that are not revoked.
+
+    The organisation's row is locked first, so that two concurrent issues cannot both pass the
+    count (on PostgreSQL; SQLite's write transactions already hold the database lock).
+    """
+    session.get(Organisation, organisation_id, with_for_update=True)
+    active = session.scalar(
+        select(func.count()).where(
+            col(ApiKey.organisation_id) == organisation_id, col(ApiKey.revoked_at).is_(None)
+        )
+    )
+    if (active or 0) >= MAX_ACTIVE_KEYS:
+        raise Conflict(
+            f"The organisation already has {MAX_ACTIVE_KEYS} keys that are not revoked; revoke "
+            "one (DELETE /admin/keys/{key_id}) before issuing another."
+        )
+
+
+def _store(session: Session, data: KeyCreate) -> tuple[ApiKey, str]:
+    """Store a key as `data` says, checked by the caller, and return it with its token."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
@@ -82,16 +111,6 @@ def issue_organisation_key(
     """
     require_organisation(actor, organisation_id)
     get_or_raise(session, Organisation, organisation_id, noun="organisation")
-    active = session.scalar(
-        select(func.count()).where(
-            col(ApiKey.organisation_id) == organisation_id, col(ApiKey.revoked_at).is_(None)
-        )
-    )
-    if (active or 0) >= MAX_ACTIVE_KEYS:
-        raise Conflict(
-            f"The organisation already has {MAX_ACTIVE_KEYS} keys; revoke one before issuing "
-            "another."
-        )
     data = KeyCreate(role=KeyRole.organisation, organisation_id=organisation_id, label=label)
     return issue_key(session, data=data, actor=OPERATOR)
 
@@ -146,7 +165,8 @@ def revoke_key(
 def rotate_key(
     session: Session, *, organisation_id: int, actor: Principal | None
 ) -> tuple[ApiKey, str]:
-    """Replace the organisation key that calls: revoke it and issue a new one, at once.
+    """Replace the organisation key that calls: revoke it and issue a new one, at once (at
+    MAX_ACTIVE_KEYS too: the count does not grow).
 
     Only an organisation's own issued key rotates (an admin issues keys instead). The key is
     revoked by one conditional UPDATE, so two rotations with one key cannot both pass: the
@@ -166,8 +186,11 @@ def rotate_key(
     )
     if int(cast(CursorResult[Any], revoked).rowcount) != 1:
         raise Unauthenticated("The API key is not valid (unknown, malformed or revoked).")
-    # The new key takes the old one's place, so it keeps its label (which system holds it).
+    # The new key takes the old one's place, so it keeps its label (which system holds it). One
+    # key out, one in: the count stays as it was, so rotation is never refused for the limit,
+    # even for an organisation a merge left above it.
     label = session.scalar(select(col(ApiKey.label)).where(col(ApiKey.id) == actor.key_id))
-    return issue_organisation_key(
-        session, organisation_id=organisation_id, actor=OPERATOR, label=label or OWNER_LABEL
+    data = KeyCreate(
+        role=KeyRole.organisation, organisation_id=organisation_id, label=label or OWNER_LABEL
     )
+    return _store(session, data)

@@ -82,10 +82,12 @@ class OrganisationExport(BaseModel):
     openapi_extra={**security(KeyRole.admin), **NOT_STORED},
     status_code=status.HTTP_201_CREATED,
     response_model=IssuedKey,
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 409, 422),
 )
 def create_key(data: KeyCreate, session: SessionDep, actor: WriterDep) -> IssuedKey:
-    """Issue a key of any role (admin key); its token is shown only in this answer."""
+    """Issue a key of any role (admin key); its token is shown only in this answer. An
+    organisation holds at most 20 keys that are not revoked, whoever issues them (409 past it:
+    revoke one first)."""
     key, token = keys.issue_key(session, data=data, actor=actor)
     return IssuedKey.of(key, token)
 

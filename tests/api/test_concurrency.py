@@ -4,7 +4,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 
+from matchmaker.keys import MAX_ACTIVE_KEYS
 from tests.factories import create_organisation
+from tests.helpers import bearer
 
 WRITERS = 4
 WRITES_EACH = 6
@@ -73,3 +75,28 @@ def test_concurrent_creates_are_all_stored(client: TestClient) -> None:
         )
     assert len(set(ids)) == 20
     assert client.get("/organisations", params={"limit": 200}).json()["total"] == 20
+
+
+def test_concurrent_key_issues_never_pass_the_key_limit(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    """An organisation a few keys short of MAX_ACTIVE_KEYS, issued more at once by its own key
+    and by an admin: exactly as many as fit are issued, the others are 409."""
+    organisation = create_organisation(client)
+    own = bearer(organisation["api_key"])
+    path = f"/organisations/{organisation['id']}/keys"
+    room = 3
+    for _ in range(MAX_ACTIVE_KEYS - 1 - room):
+        client.post(path).raise_for_status()
+
+    def issue(number: int) -> int:
+        if number % 2:
+            body = {"role": "organisation", "organisation_id": organisation["id"]}
+            return client.post("/admin/keys", json=body).status_code
+        return anonymous.post(path, headers=own).status_code
+
+    with ThreadPoolExecutor(3 * room) as pool:
+        statuses = list(pool.map(issue, range(3 * room)))
+    assert sorted(statuses) == [201] * room + [409] * (2 * room)
+    keys = client.get(path, params={"limit": 200}).json()["items"]
+    assert sum(key["revoked_at"] is None for key in keys) == MAX_ACTIVE_KEYS

@@ -2,6 +2,7 @@
 rotation: each link works once, for its organisation, within 30 minutes; old keys get 401."""
 
 import re
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -11,11 +12,13 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from api.main import create_app
+from matchmaker.key_recovery import request_recovery
+from matchmaker.keys import MAX_ACTIVE_KEYS
 from matchmaker.partnering.delivery import deliver_pending
 from matchmaker.partnering.outbox import REDACTED_BODY
 from matchmaker.ratelimit import WriteRateLimit
 from matchmaker.settings import Settings
-from models.apikey import ApiKey
+from models.apikey import ApiKey, KeyRole
 from models.common import utc_now
 from models.keyrecovery import KeyRecoveryToken
 from models.partnering import OutboxMessage
@@ -62,6 +65,30 @@ def deliver(engine: Engine, recorder: Recorder, port: int) -> int:
 def redeem(client: TestClient, organisation_id: int, token: str) -> Any:
     """Use a token through the API."""
     return client.post(f"/organisations/{organisation_id}/key-recovery/{token}")
+
+
+def fill_keys(client: TestClient, organisation: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue the organisation's own keys up to MAX_ACTIVE_KEYS (its owner key counts); the
+    keys issued."""
+    path = f"/organisations/{organisation['id']}/keys"
+    own = bearer(organisation["api_key"])
+    issued = [client.post(path, headers=own) for _ in range(MAX_ACTIVE_KEYS - 1)]
+    assert {response.status_code for response in issued} == {201}
+    assert_problem(client.post(path, headers=own), 409)
+    return [response.json() for response in issued]
+
+
+def working_keys(engine: Engine, organisation_id: int) -> int:
+    """How many keys of the organisation are not revoked."""
+    with Session(engine) as session:
+        return len(
+            session.scalars(
+                select(ApiKey).where(
+                    col(ApiKey.organisation_id) == organisation_id,
+                    col(ApiKey.revoked_at).is_(None),
+                )
+            ).all()
+        )
 
 
 def test_recovery_link_is_mailed_and_issues_a_working_key_once(
@@ -389,3 +416,69 @@ def test_rotation_needs_the_organisations_own_key(
     assert count_rows(engine, ApiKey) == before
     assert works(anonymous, organisation["id"], organisation["api_key"])
     assert works(anonymous, stranger["id"], stranger["api_key"])
+
+
+def test_recovery_works_at_the_key_limit_and_leaves_one_key(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """An organisation holding MAX_ACTIVE_KEYS keys still recovers (every key is revoked
+    first, so the new one is counted alone); the answer is not stored by any cache."""
+    organisation = create_organisation(anonymous, contact_email="partnering@lumc.example")
+    fill_keys(anonymous, organisation)
+    with Session(engine) as session:
+        token = request_recovery(
+            session,
+            organisation_id=organisation["id"],
+            contact_email="partnering@lumc.example",
+            base_url=BASE_URL,
+        )
+        session.commit()
+    assert token is not None
+    answer = redeem(anonymous, organisation["id"], token)
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert working_keys(engine, organisation["id"]) == 1
+    assert not works(anonymous, organisation["id"], organisation["api_key"])
+    new_key = bearer(answer.json()["token"])
+    path = f"/organisations/{organisation['id']}/keys"
+    assert anonymous.post(path, headers=new_key).status_code == 201
+    assert "cache-control" not in anonymous.get(path, headers=new_key).headers
+    used = redeem(anonymous, organisation["id"], token)
+    assert_problem(used, 404)
+    assert "cache-control" not in used.headers
+
+
+def test_rotation_works_at_the_key_limit_and_keeps_the_count(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    """Rotation replaces a key: at MAX_ACTIVE_KEYS it still answers 201 (not stored by any
+    cache), the count stays, and issuing another is still 409. An organisation above the limit
+    (a merge brings the absorbed profile's keys) rotates too, and its count does not grow."""
+    organisation = create_organisation(anonymous)
+    issued = fill_keys(anonymous, organisation)
+    rotate = f"/organisations/{organisation['id']}/keys/rotate"
+    rotated = anonymous.post(rotate, headers=bearer(issued[0]["token"]))
+    assert rotated.status_code == 201, rotated.text
+    assert rotated.headers["Cache-Control"] == "no-store"
+    assert working_keys(engine, organisation["id"]) == MAX_ACTIVE_KEYS
+    assert not works(anonymous, organisation["id"], issued[0]["token"])
+    assert works(anonymous, organisation["id"], rotated.json()["token"])
+    path = f"/organisations/{organisation['id']}/keys"
+    assert_problem(anonymous.post(path, headers=bearer(organisation["api_key"])), 409)
+
+    with Session(engine) as session:
+        session.add_all(
+            ApiKey(
+                prefix=secrets.token_hex(6),
+                secret_hash=secrets.token_hex(32),
+                role=KeyRole.organisation,
+                organisation_id=organisation["id"],
+                label="merged",
+            )
+            for _ in range(2)
+        )
+        session.commit()
+    again = anonymous.post(rotate, headers=bearer(rotated.json()["token"]))
+    assert again.status_code == 201, again.text
+    assert working_keys(engine, organisation["id"]) == MAX_ACTIVE_KEYS + 2
+    assert_problem(anonymous.post(path, headers=bearer(again.json()["token"])), 409)

@@ -228,6 +228,7 @@ def test_number_bounds_are_written_in_json_schema_keywords(document: dict[str, A
     ("method", "path", "limit"),
     [
         ("post", "/organisations/{organisation_id}/keys", f"at most {MAX_ACTIVE_KEYS} keys"),
+        ("post", "/admin/keys", f"at most {MAX_ACTIVE_KEYS} keys"),
         ("post", "/organisations/{organisation_id}/claims", f"At most {MAX_PENDING_CLAIMS}"),
         ("post", "/organisations/{organisation_id}/webhooks", f"At most {MAX_WEBHOOKS}"),
         (
