@@ -152,7 +152,8 @@ def put_consortium_member(
     data: MemberRole | None = None,
 ) -> ConsortiumPublic:
     """Add an organisation to the draft, or change its role; a new coordinator demotes the old
-    (the coordinator is never made a partner otherwise: 409)."""
+    (the coordinator is never made a partner otherwise: 409). A draft holding 200 members
+    takes no more (409)."""
     consortium = service.put_member(
         session,
         consortium_id=consortium_id,

@@ -340,10 +340,7 @@ def put_member(
         raise NotFound(f"No organisation with id {organisation_id}.")
     members = {m.organisation_id: m for m, _ in members_of(session, consortium_id=consortium_id)}
     if organisation_id not in members and len(members) >= MAX_MEMBERS:
-        raise InvalidInput(
-            f"A draft has at most {MAX_MEMBERS} members; remove one first.",
-            field="organisation_id",
-        )
+        raise Conflict(f"A draft has at most {MAX_MEMBERS} members; remove one first.")
     if organisation_id in members and members[organisation_id].role == role:
         check_version(consortium, expected_version)
         return consortium  # already a member in this role: nothing changes, nor the version
