@@ -190,15 +190,30 @@ def test_an_administrator_confirms_and_refuses_claims_from_the_claims_page(
     claims_link.click()
     rows = page.locator("#claims-panel tbody tr")
     expect(rows).to_have_count(2)
-    page.once("dialog", lambda dialog: dialog.accept())
+    # Each row's buttons are named by its claim, not "Confirm, Refuse" again and again.
+    claimed = [
+        f"Neuromuscular Wearables ApS's claim to be {record['name']} ({record['external_id']})"
+        for record in found["items"]
+    ]
+    for number, claim in enumerate(claimed):
+        for words in ("Confirm", "Refuse"):
+            button = rows.nth(number).get_by_role("button", name=f"{words} {claim}", exact=True)
+            expect(button).to_have_text(words)
+    refused: list[str] = []
+    answer_next_dialog(page, refused, accept=True)
     rows.nth(0).get_by_role("button", name="Refuse").click()
-    expect(page.locator("#status")).to_have_text("Claim refused.")
+    expect(page.locator("#status")).to_have_text(
+        f"Refused {claimed[0]}: it is withdrawn and nothing changed."
+    )
+    assert refused == [f"Refuse {claimed[0]}? It is withdrawn and nothing changes."]
     expect(rows).to_have_count(1)
     expect(claims_link).to_have_accessible_name("Claims, 1 waiting for an administrator")
     asked: list[str] = []
     answer_next_dialog(page, asked, accept=False)
     rows.nth(0).get_by_role("button", name="Confirm").click()
-    expect(page.locator("#status")).to_have_text("Claim refused.")
+    expect(page.locator("#status")).to_have_text(
+        f"Refused {claimed[0]}: it is withdrawn and nothing changed."
+    )
     waiting = server.get(f"/organisations/{sme['id']}/claims").json()["items"]
     assert [claim["status"] for claim in waiting if claim["id"] == claims[1]["id"]] == ["pending"]
     answer_next_dialog(page, asked, accept=True)

@@ -265,7 +265,8 @@ def test_the_claims_page_lists_pending_claims_by_name_for_an_administrator(
     client: TestClient, anonymous: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
     """An administrator's key reads the pending claims with the claiming profile and the record
-    by name, each with "Confirm" and "Refuse"; other keys get problem details, not the list."""
+    by name, each with "Confirm" and "Refuse" named by the claim; other keys get problem
+    details, not the list."""
     source = tmp_path / "record.json"
     record = {"external_id": "cordis:999991428", "name": "ONCOMARK DIAGNOSTICS BV"}
     source.write_text(json.dumps([{**record, "stakeholder_type": "sme", "country": "NL"}]))
@@ -289,11 +290,15 @@ def test_the_claims_page_lists_pending_claims_by_name_for_an_administrator(
         ("confirm-claim", str(made.json()["id"])),
         ("refuse-claim", str(made.json()["id"])),
     ]
-    # What the question before confirming names (the script asks it).
-    assert (
-        'data-claimant="Oncomark Diagnostics" data-claimant-possessive="Oncomark Diagnostics\'" '
-        'data-record="ONCOMARK DIAGNOSTICS BV (cordis:999991428)">Confirm</button>'
-    ) in row
+    # What the questions before confirming and refusing name (the script asks them), and each
+    # button's name, which says whose claim it is, as the draft's "Remove X" does.
+    for words in ("Confirm", "Refuse"):
+        assert (
+            'data-claimant="Oncomark Diagnostics" data-claimant-possessive="Oncomark '
+            'Diagnostics\'" data-record="ONCOMARK DIAGNOSTICS BV (cordis:999991428)" '
+            f"aria-label=\"{words} Oncomark Diagnostics' claim to be ONCOMARK DIAGNOSTICS BV "
+            f'(cordis:999991428)">{words}</button>'
+        ) in row
     assert panel.headers["cache-control"] == "no-store"
 
     assert anonymous.get("/ui/admin/claims/panel").status_code == 401

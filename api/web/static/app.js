@@ -1684,9 +1684,11 @@
       var confirming = button.getAttribute("data-action") === "confirm-claim";
       var claimId = button.getAttribute("data-claim-id");
       var panel = button.closest("[data-fragment]");
+      // The claim in words, as the list's buttons are named: "X's claim to be Y".
+      var claim = button.getAttribute("data-claimant-possessive") + " claim to be " + button.getAttribute("data-record");
       var question = confirming
         ? "Confirm that " + button.getAttribute("data-claimant") + " is " + button.getAttribute("data-record") + "? The record's projects join " + button.getAttribute("data-claimant-possessive") + " profile and the record is deleted; this cannot be undone."
-        : "Refuse this claim? It is withdrawn and nothing changes.";
+        : "Refuse " + claim + "? It is withdrawn and nothing changes.";
       if (!window.confirm(question)) {
         return;
       }
@@ -1710,7 +1712,7 @@
               location.assign("/ui/organisations/" + body.id);
               return;
             }
-            announce(confirming ? "Claim confirmed: its record is now part of " + body.name + "." : "Claim refused.", "ok");
+            announce(confirming ? "Claim confirmed: its record is now part of " + body.name + "." : "Refused " + claim + ": it is withdrawn and nothing changed.", "ok");
             loadFragment(panel);
             showClaimsWaiting(currentWho());
           });
