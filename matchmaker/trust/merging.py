@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlmodel import Session, SQLModel, col
 
 from matchmaker.auth import Principal, require_role
-from matchmaker.errors import InvalidInput, NotFound
+from matchmaker.errors import InvalidInput, NotFound, PreconditionFailed
 from matchmaker.keys import ADMIN_ONLY
 from matchmaker.organisations import activity_content, get_organisation
 from matchmaker.repository import (
@@ -101,7 +101,11 @@ def merge_organisations(
             raise NotFound(error.detail, field="absorb") from None
     survivor, absorbed = locked[survivor_id], locked[absorbed_id]
     check_version(survivor, expected_version)
-    check_version(absorbed, absorbed_version)
+    if absorbed_version is not None and absorbed.version != absorbed_version:
+        raise PreconditionFailed(
+            f"The profile to absorb, {absorbed.name} (id {absorbed_id}), is at version "
+            f"{absorbed.version}, not absorb_version {absorbed_version}; read it again and retry."
+        )
     changes = _merged_fields(survivor, absorbed, verify_absorbed=verify_absorbed)
     # What the merge writes into an imported survivor is kept by later imports.
     changes.update(owned_now(survivor, changes))

@@ -232,7 +232,11 @@ def test_merge_refuses_non_admins_itself_unknown_and_stale_versions(
     assert_problem(client.post(url, json={"absorb": 99_999}), 404, "absorb")
     assert_problem(client.post(url, json={"absorb": "x"}), 422, "absorb")
     client.patch(f"/organisations/{absorbed['id']}", json={"city": "Delft"})
-    assert_problem(client.post(url, json={"absorb": absorbed["id"], "absorb_version": 1}), 412)
+    stale = client.post(url, json={"absorb": absorbed["id"], "absorb_version": 1})
+    assert assert_problem(stale, 412)["detail"] == (
+        f"The profile to absorb, Oncomark (id {absorbed['id']}), is at version 2, not "
+        "absorb_version 1; read it again and retry."
+    )
     assert_problem(
         client.post(url, json={"absorb": absorbed["id"]}, headers={"If-Match": '"7"'}), 412
     )
