@@ -229,6 +229,8 @@ def to_public_many(
                 organisation=OrganisationSummary.model_validate(organisation), role=member.role
             )
         )
+    for listed in members.values():
+        listed.sort(key=lambda member: member.role != Role.coordinator)  # then as they joined
     departures = departures_by_draft(session, ids, limit=departures_shown)
     return [
         ConsortiumPublic(

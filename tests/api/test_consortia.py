@@ -80,8 +80,8 @@ def test_members_are_added_changed_and_removed(client: TestClient) -> None:
     assert added.json()["version"] == 2
     body = client.put(f"{url}/{second}", json={"role": "coordinator"}).json()
     assert [(m["organisation"]["id"], m["role"]) for m in body["members"]] == [
-        (first, "partner"),
         (second, "coordinator"),
+        (first, "partner"),
     ]
     body = client.delete(f"{url}/{first}").json()
     assert [m["organisation"]["id"] for m in body["members"]] == [second]
@@ -254,3 +254,28 @@ def test_the_coordinator_is_neither_removed_nor_demoted(client: TestClient) -> N
     assert [(m["organisation"]["id"], m["role"]) for m in body["members"]] == [
         (second, "coordinator")
     ]
+
+
+def test_a_draft_lists_its_coordinator_first(client: TestClient) -> None:
+    """Members are listed the coordinator first, then as they joined, as the schema says:
+    whether the coordinator joined last or was made coordinator later."""
+    call_id, first, second = _setup(client)
+    third = create_organisation(client, name="Third Institute")["id"]
+    draft = _post_draft(
+        client,
+        json={
+            "name": "D",
+            "call_id": call_id,
+            "members": [
+                {"organisation_id": first},
+                {"organisation_id": second},
+                {"organisation_id": third, "role": "coordinator"},
+            ],
+        },
+    ).json()
+    assert [m["organisation"]["id"] for m in draft["members"]] == [third, first, second]
+    moved = client.put(f"/consortia/{draft['id']}/members/{second}", json={"role": "coordinator"})
+    assert [m["organisation"]["id"] for m in moved.json()["members"]] == [second, first, third]
+    listed = client.get("/consortia").json()["items"]
+    [again] = [item for item in listed if item["id"] == draft["id"]]
+    assert [m["organisation"]["id"] for m in again["members"]] == [second, first, third]
