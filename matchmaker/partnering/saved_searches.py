@@ -50,6 +50,31 @@ from models.organisation import Organisation
 from models.partnering import PartnerRequest
 from models.saved_search import SavedSearch, SavedSearchCreate, SearchTarget
 
+# What makes two saved searches the same: they would notify the same items.
+_SEARCH_FIELDS = (
+    "target",
+    "text",
+    "fits_profile",
+    "stakeholder_types",
+    "countries",
+    "programme",
+    "threshold",
+)
+
+
+def _same_search(session: Session, search: SavedSearch) -> int | None:
+    """The id of the organisation's saved search that is this one (text alike but for case)."""
+    for other in session.scalars(
+        select(SavedSearch).where(col(SavedSearch.organisation_id) == search.organisation_id)
+    ):
+        if other.text.casefold() == search.text.casefold() and all(
+            getattr(other, name) == getattr(search, name)
+            for name in _SEARCH_FIELDS
+            if name != "text"
+        ):
+            return other.id
+    return None
+
 
 def create_saved_search(
     session: Session,
@@ -99,6 +124,11 @@ def create_saved_search(
         programme=data.programme,
         threshold=data.threshold,
     )
+    if same := _same_search(session, search):
+        raise Conflict(
+            f"Your organisation already saves this search (saved search {same}): each item "
+            "would be notified twice."
+        )
     session.add(search)
     session.flush()
     return search

@@ -181,13 +181,26 @@ def create_webhook(
     allow_private: bool,
     resolver: Resolver = resolve,
 ) -> Webhook:
-    """Register a webhook for the caller's organisation; its secret is readable only now."""
-    _owned(session, organisation_id=organisation_id, actor=actor)
+    """Register a webhook for the caller's organisation; its secret is readable only now. A
+    URL it already has is refused: every event would reach it twice."""
+    require_organisation(actor, organisation_id)
+    # Locked, so that two concurrent registrations cannot both pass the checks below.
+    get_organisation(session, organisation_id=organisation_id, for_update=True)
     try:
         url = parse_url(data.url)
         pinned_address(url, allow_private=allow_private, resolver=resolver)
     except UnsafeAddress as error:
         raise InvalidInput(str(error), field="url") from None
+    same = session.scalar(
+        select(col(Webhook.id)).where(
+            col(Webhook.organisation_id) == organisation_id, col(Webhook.url) == str(url)
+        )
+    )
+    if same is not None:
+        raise Conflict(
+            f"Your organisation's webhook {same} already posts to {url}; every event would "
+            "reach it twice. To get a new secret, delete that webhook and register the URL again."
+        )
     count = session.scalar(
         select(func.count())
         .select_from(Webhook)

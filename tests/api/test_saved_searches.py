@@ -123,6 +123,21 @@ def test_saved_searches_stop_at_the_limit(owner: tuple[int, TestClient]) -> None
     assert answer.status_code == 201
 
 
+def test_the_same_search_saved_twice_is_409(owner: tuple[int, TestClient]) -> None:
+    """A search alike in every field (its text but for case) would notify each item twice:
+    409 naming the first; one differing in a filter or the threshold is another search."""
+    organisation_id, client = owner
+    body = {"target": "calls", "text": "Liver biobank", "programme": "IHI"}
+    first = client.post(path(organisation_id), json=body).json()
+    again = client.post(path(organisation_id), json={**body, "text": "liver BIOBANK"})
+    assert assert_problem(again, 409)["detail"] == (
+        f"Your organisation already saves this search (saved search {first['id']}): each item "
+        "would be notified twice."
+    )
+    for other in ({**body, "programme": None}, {**body, "threshold": 0.1}):
+        assert client.post(path(organisation_id), json=other).status_code == 201
+
+
 def test_saved_searches_belong_to_their_organisation(
     owner: tuple[int, TestClient], client: TestClient, anonymous: TestClient
 ) -> None:

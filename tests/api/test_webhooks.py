@@ -152,6 +152,26 @@ def test_at_most_five_webhooks(owner: tuple[int, TestClient]) -> None:
     assert_problem(client.post(path, json={"url": "http://127.0.0.1:9/x"}), 409)
 
 
+def test_a_url_registered_twice_is_409(owner: tuple[int, TestClient]) -> None:
+    """Every event would reach it twice: the second registration names the first; another
+    organisation may register the same URL."""
+    organisation_id, client = owner
+    path = f"/organisations/{organisation_id}/webhooks"
+    first = client.post(path, json={"url": "http://127.0.0.1:9/hook"}).json()
+    again = assert_problem(client.post(path, json={"url": "http://127.0.0.1:9/hook"}), 409)
+    assert again["detail"] == (
+        f"Your organisation's webhook {first['id']} already posts to http://127.0.0.1:9/hook; "
+        "every event would reach it twice. To get a new secret, delete that webhook and "
+        "register the URL again."
+    )
+    assert [hook["id"] for hook in client.get(path).json()] == [first["id"]]
+    other = create_organisation(client, name="Other Institute")
+    elsewhere = keyed(client, other["api_key"]).post(
+        f"/organisations/{other['id']}/webhooks", json={"url": "http://127.0.0.1:9/hook"}
+    )
+    assert elsewhere.status_code == 201, elsewhere.text
+
+
 def _contact(sender: TestClient, recipient_id: int, call_id: int) -> int:
     answer = sender.post(
         f"/organisations/{recipient_id}/contact-requests",
