@@ -625,7 +625,8 @@ def answer_contact_request(
     base_url: str,
     now: datetime,
 ) -> ContactRequestPublic:
-    """Accept or decline a pending request (its recipient only); the sender is told."""
+    """Accept or decline a pending request (its recipient only); the sender is told, and, on
+    an acceptance, given the recipient's contact address, or told it has none to give."""
     status = ContactStatus.accepted if accept else ContactStatus.declined
     request, viewer_id = _close_pending(
         session, request_id=request_id, actor=actor, now=now, by_recipient=True, status=status
@@ -634,7 +635,28 @@ def answer_contact_request(
     what = SENT[ContactKind(request.kind)]
     call = session.get(Call, request.call_id) if request.call_id is not None else None
     if accept:
-        address = recipient.contact_email or "(none given in its profile)"
+        sender = _organisation(session, request.sender_organisation_id)
+        if recipient.contact_email and sender.contact_email:
+            told = (
+                f"Write to them at {recipient.contact_email}: {REPLIES_UNREAD}.\n\n"
+                "They now see your contact address too."
+            )
+        elif recipient.contact_email:
+            told = (
+                f"Write to them at {recipient.contact_email}: {REPLIES_UNREAD}.\n\n"
+                "Your profile gives no contact address, so they cannot write to you until you "
+                "add one."
+            )
+        elif sender.contact_email:
+            told = (
+                "Their profile gives no contact address: they now see yours, and will write "
+                f"to you ({REPLIES_UNREAD})."
+            )
+        else:
+            told = (
+                "Neither profile gives a contact address: add one to yours, so that they can "
+                "write to you."
+            )
         enqueue(
             session,
             organisation_id=request.sender_organisation_id,
@@ -643,9 +665,7 @@ def answer_contact_request(
             event=Event.request_accepted,
             subject=f"{recipient.name} accepted {what}",
             body=(
-                f"{recipient.name} accepted {what}{about_call(call)}. "
-                f"Write to them at {address}: {REPLIES_UNREAD}.\n\n"
-                "They now see your contact address too.\n\n"
+                f"{recipient.name} accepted {what}{about_call(call)}. {told}\n\n"
                 f"{inbox_link(base_url)}\n"
             ),
         )
@@ -678,7 +698,36 @@ def withdraw_contact_request(
         by_recipient=False,
         status=ContactStatus.withdrawn,
     )
+    # Nor is the recipient told of it any more, if it has not been yet.
+    _drop_unsent_notices(
+        session,
+        recipient_id=request.recipient_organisation_id,
+        sender_id=viewer_id,
+        request_id=stored_id(request),
+    )
     return present(session, [request], viewer_id=viewer_id, now=now)[0]
+
+
+def _drop_unsent_notices(
+    session: Session, *, recipient_id: int, sender_id: int, request_id: int | None = None
+) -> None:
+    """Drop the notices of requests from `sender_id` not yet sent to `recipient_id` (e-mail
+    and webhooks), of one request or, without `request_id`, of all of them."""
+    unsent = session.scalars(
+        select(OutboxMessage).where(
+            col(OutboxMessage.organisation_id) == recipient_id,
+            col(OutboxMessage.about_organisation_id) == sender_id,
+            col(OutboxMessage.event) == Event.request_received.value,
+            col(OutboxMessage.status) == OutboxStatus.pending.value,
+        )
+    ).all()
+    dropped = [
+        stored_id(message)
+        for message in unsent
+        if request_id is None or (message.about_ids or {}).get("contact_request_id") == request_id
+    ]
+    if dropped:
+        session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(dropped)))
 
 
 def _close_pending(
@@ -738,14 +787,7 @@ def block_organisation(
         request.answered_at = now
         session.add(request)
     # Nor is the blocker told any more of the requests it has not been sent word of yet.
-    session.execute(
-        delete(OutboxMessage).where(
-            col(OutboxMessage.organisation_id) == viewer_id,
-            col(OutboxMessage.about_organisation_id) == organisation_id,
-            col(OutboxMessage.event) == Event.request_received.value,
-            col(OutboxMessage.status) == OutboxStatus.pending.value,
-        )
-    )
+    _drop_unsent_notices(session, recipient_id=viewer_id, sender_id=organisation_id)
     session.flush()
     return BlockPublic(
         organisation=OrganisationSummary.model_validate(blocked), created_at=block.created_at

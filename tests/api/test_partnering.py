@@ -310,6 +310,71 @@ def test_declined_and_withdrawn_requests_reveal_nothing(
         assert [r["contact_email"] for r in inbox["received"] + inbox["sent"]] == [None, None]
 
 
+def test_a_withdrawn_request_is_not_told_to_its_recipient_afterwards(
+    call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+) -> None:
+    """The notice of a request withdrawn before it was sent (a digest's, or before the next
+    delivery pass) is dropped, e-mail and webhooks alike; another request's stays."""
+    request = publish(publisher, call["id"])
+    answer = interest(patients, request["id"]).json()
+    body = {"call_id": call["id"], "message": "Join our biobank work package?"}
+    direct = patients.client.post(f"/organisations/{publisher.id}/contact-requests", json=body)
+    assert direct.status_code == 201, direct.text
+
+    def unsent() -> list[int]:
+        with Session(engine) as session:
+            messages = session.scalars(
+                select(OutboxMessage).where(
+                    col(OutboxMessage.organisation_id) == publisher.id,
+                    col(OutboxMessage.event) == "request_received",
+                    col(OutboxMessage.status) == "pending",
+                )
+            ).all()
+            return sorted((m.about_ids or {})["contact_request_id"] for m in messages)
+
+    assert unsent() == sorted([answer["id"], direct.json()["id"]])
+    withdrawn = patients.client.post(f"/contact-requests/{answer['id']}/withdraw")
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert unsent() == [direct.json()["id"]]
+
+
+def test_an_acceptance_tells_the_sender_how_to_reach_the_other_side(
+    client: TestClient, call: dict[str, Any], publisher: Party, engine: Engine
+) -> None:
+    """The sender of an accepted request is given the recipient's address, or told the
+    recipient has none and will write; a sender without one of its own is told to add one."""
+    silent = Party(client, name="Quiet Biobank", contact_email=None)
+
+    def told(to: Party) -> str:
+        with Session(engine) as session:
+            bodies = session.scalars(
+                select(col(OutboxMessage.body))
+                .where(
+                    col(OutboxMessage.organisation_id) == to.id,
+                    col(OutboxMessage.event) == "request_accepted",
+                )
+                .order_by(col(OutboxMessage.id).desc())
+            ).all()
+        return bodies[0]
+
+    answer = interest(publisher, publish(silent, call["id"])["id"]).json()
+    assert silent.client.post(f"/contact-requests/{answer['id']}/accept").status_code == 200
+    assert told(publisher).startswith("Quiet Biobank accepted your answer to their partner request")
+    assert (
+        "Their profile gives no contact address: they now see yours, and will write to you "
+        "(replies to this e-mail are not read)." in told(publisher)
+    )
+    assert "(none given" not in told(publisher)
+
+    theirs = interest(silent, publish(publisher, call["id"])["id"]).json()
+    assert publisher.client.post(f"/contact-requests/{theirs['id']}/accept").status_code == 200
+    assert f"Write to them at {publisher.email}" in told(silent)
+    assert (
+        "Your profile gives no contact address, so they cannot write to you until you add one."
+        in told(silent)
+    )
+
+
 def test_unanswered_request_expires_and_cannot_be_accepted(
     call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
 ) -> None:
