@@ -560,8 +560,11 @@ class CordisSource:
     def __init__(self, location: Path) -> None:
         self.location = location
         self._archive: Path | None = None
+        self._folder = location
         if location.is_dir():
-            names = {entry.name: entry.name for entry in location.iterdir() if entry.is_file()}
+            # The files may sit in a folder of the one given, as a zip unzips.
+            self._folder = _holding_folder(location)
+            names = {entry.name: entry.name for entry in self._folder.iterdir() if entry.is_file()}
         elif location.is_file():
             if not zipfile.is_zipfile(location):
                 raise SourceError(
@@ -579,13 +582,10 @@ class CordisSource:
         else:
             raise SourceError(f"{location} does not exist: {WHAT_TO_GIVE}.")
         self._members = names
-        if ORGANISATIONS_FILE not in names and {DOWNLOAD_ORGANISATIONS, DOWNLOAD_PROJECTS} <= set(
-            names
-        ):
-            self.layout = DOWNLOAD
-        elif ORGANISATIONS_FILE in names or self._archive is None:
-            # A folder missing a file is told which one when it is opened.
+        if ORGANISATIONS_FILE in names:
             self.layout = FOUR_FILES
+        elif {DOWNLOAD_ORGANISATIONS, DOWNLOAD_PROJECTS} & set(names):
+            self.layout = DOWNLOAD  # a file it lacks is told when it is opened
         else:
             raise SourceError(f"{location.name} holds no CORDIS files: {WHAT_TO_GIVE}.")
 
@@ -597,11 +597,11 @@ class CordisSource:
         self, name: str, *, required: Sequence[str], progress: Progress | None = None
     ) -> CsvRows:
         """One file for streaming, to be used in a `with` block."""
-        if self._archive is None:
-            return open_csv(self.location / name, required=required, progress=progress)
         member = self._members.get(name)
         if member is None:
             raise SourceError(f"{self.location.name} holds no {name}: {WHAT_TO_GIVE}.")
+        if self._archive is None:
+            return open_csv(self._folder / member, required=required, progress=progress)
         try:
             with zipfile.ZipFile(self._archive) as archive:
                 info = archive.getinfo(member)
@@ -617,6 +617,23 @@ class CordisSource:
             size=info.file_size,
             damaged=(zipfile.BadZipFile, zlib.error, EOFError),
         )
+
+
+# The files that tell a folder of CORDIS data, in either layout.
+_TELLING = (ORGANISATIONS_FILE, DOWNLOAD_ORGANISATIONS, DOWNLOAD_PROJECTS)
+
+
+def _holding_folder(folder: Path) -> Path:
+    """The folder that holds the CORDIS files: the one given, or its only subfolder holding
+    them (a download unzipped into a folder of its own)."""
+    if any((folder / name).is_file() for name in _TELLING):
+        return folder
+    holding = [
+        entry
+        for entry in sorted(folder.iterdir())
+        if entry.is_dir() and any((entry / name).is_file() for name in _TELLING)
+    ]
+    return holding[0] if len(holding) == 1 else folder
 
 
 def read_topics(

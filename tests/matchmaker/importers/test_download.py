@@ -195,6 +195,30 @@ def test_what_is_no_cordis_source_is_told(engine: Engine, tmp_path: Path) -> Non
     assert count_rows(engine, Organisation) == 0
 
 
+def test_a_folder_is_read_as_its_files_say_or_told_what_to_give(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A download unzipped into a folder of its own imports from the folder above it; an
+    empty folder, or a download lacking project.csv, is refused naming what to give."""
+    download_folder(EXTRACT, tmp_path / "unzipped" / "cordis")
+    assert counts(import_cordis(engine, tmp_path / "unzipped"))[0] == EXTRACT_ORGANISATIONS
+    (tmp_path / "empty").mkdir()
+    lacking = download_folder(EXTRACT, tmp_path / "lacking")
+    (lacking / "project.csv").unlink()
+    what_to_give = (
+        "give a folder with organisations.csv, participations.csv, projects.csv and topics.csv, "
+        "or CORDIS's download of Horizon Europe projects (cordis-HORIZONprojects-csv.zip, or the "
+        "folder it unzips to, with project.csv and organization.csv)."
+    )
+    for folder, start in [
+        (tmp_path / "empty", "empty holds no CORDIS files: "),
+        (lacking, "lacking holds no project.csv: "),
+    ]:
+        with pytest.raises(SourceError) as raised:
+            import_cordis(engine, folder)
+        assert str(raised.value) == start + what_to_give
+
+
 def test_a_damaged_zip_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     """A zip whose organization.csv fails its checksum (a byte changed on the way) is refused
     with what to do, before anything is written."""
