@@ -90,3 +90,38 @@ def test_backup_refuses_postgresql_and_names_pg_dump(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "pg_dump" in result.output
     assert not (tmp_path / "copy.db").exists()
+
+
+def test_backup_refuses_a_target_that_is_no_regular_file(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """A named pipe (as a device such as /dev/null would be) or a symbolic link given as FILE
+    is refused with one line and left as it was: the copy, renamed over it, replaced it with a
+    regular file (`db backup /dev/full` said it had backed up, and /dev/full became a file)."""
+    source = tmp_path / "live.db"
+    source.write_bytes(sqlite_template.read_bytes())
+    env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{source}"}
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    elsewhere = tmp_path / "elsewhere.db"
+    elsewhere.write_bytes(b"")
+    link = tmp_path / "link.db"
+    link.symlink_to(elsewhere)
+    before = sorted(path.name for path in tmp_path.iterdir())
+
+    piped = CliRunner().invoke(app, ["db", "backup", str(fifo)], env=env)
+    linked = CliRunner().invoke(app, ["db", "backup", str(link)], env=env)
+
+    assert (piped.exit_code, piped.output) == (
+        1,
+        f"Error: {fifo} is a named pipe (FIFO), which the copy would replace; name a file to "
+        "write.\n",
+    )
+    assert (linked.exit_code, linked.output) == (
+        1,
+        f"Error: {link} is a symbolic link, which the copy would replace; name a file to write.\n",
+    )
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert link.is_symlink()
+    assert elsewhere.read_bytes() == b""
+    assert sorted(path.name for path in tmp_path.iterdir()) == before

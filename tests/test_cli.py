@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from api.main import create_app
 from matchmaker.cli.main import app, loads_demo
 from matchmaker.db import head_revision
+from matchmaker.keys import MAX_ACTIVE_KEYS
 from matchmaker.settings import get_settings
 from tests.factories import create_organisation
 from tests.helpers import settings_for
@@ -27,6 +28,11 @@ DEMO = Path(__file__).parent.parent / "matchmaker" / "importers" / "demo"
 
 def _env(database: Path) -> dict[str, str]:
     return {"MATCHMAKER_DATABASE_URL": f"sqlite:///{database}"}
+
+
+def _unboxed(output: str) -> str:
+    """A usage error's words without the box rich draws around them, in one line."""
+    return " ".join(output.replace("│", " ").split())
 
 
 @pytest.mark.parametrize(
@@ -97,15 +103,18 @@ def test_serve_migrates_loads_demo_and_answers(tmp_path: Path) -> None:
 
 
 def test_db_upgrade_and_downgrade(tmp_path: Path) -> None:
-    """`db upgrade` reaches the latest revision; `db downgrade base` removes it."""
+    """`db upgrade` reaches the latest revision; `db downgrade base` removes it, and says the
+    database is at base with no tables (it said "at revision None")."""
     runner = CliRunner()
     env = _env(tmp_path / "m.db")
     upgraded = runner.invoke(app, ["db", "upgrade"], env=env)
     assert upgraded.exit_code == 0, upgraded.output
-    assert "Database at revision" in upgraded.output
+    assert upgraded.output == f"Database at revision {head_revision()}.\n"
     downgraded = runner.invoke(app, ["db", "downgrade", "base"], env=env)
-    assert downgraded.exit_code == 0
-    assert "Database at revision None." in downgraded.output
+    assert (downgraded.exit_code, downgraded.output) == (
+        0,
+        "Database at base: every migration undone, it holds no tables.\n",
+    )
 
 
 def test_keys_create_and_revoke(tmp_path: Path) -> None:
@@ -147,6 +156,92 @@ def test_keys_create_names_the_option_an_error_is_about(tmp_path: Path) -> None:
     assert (publisher.exit_code, publisher.output) == (
         1,
         "Error: publisher keys act for no organisation: leave --organisation out.\n",
+    )
+
+
+def test_keys_create_names_the_option_a_refused_value_is_given_with(tmp_path: Path) -> None:
+    """A label too long or over two lines is one `Error:` line naming --label in the words
+    the API uses (matchmaker.messages), and an organisation id out of range a usage error
+    (exit code 2), as any option's number out of range: each was a ValidationError traceback."""
+    runner = CliRunner()
+    env = _env(tmp_path / "k.db")
+    runner.invoke(app, ["db", "upgrade"], env=env)
+
+    long = runner.invoke(app, ["keys", "create", "--role", "admin", "--label", "x" * 201], env=env)
+    two_lines = runner.invoke(
+        app, ["keys", "create", "--role", "admin", "--label", "a\nb"], env=env
+    )
+
+    assert (long.exit_code, long.output) == (
+        1,
+        "Error: --label: Must be at most 200 characters long.\n",
+    )
+    assert (two_lines.exit_code, two_lines.output) == (
+        1,
+        "Error: --label: Must be a single line.\n",
+    )
+    for organisation, said in [
+        ("0", "Input should be greater than or equal to 1"),
+        ("-1", "Input should be greater than or equal to 1"),
+        ("99999999999999999999", "Input should be less than or equal to 2147483647"),
+    ]:
+        refused = runner.invoke(
+            app,
+            ["keys", "create", "--role", "organisation", "--organisation", organisation],
+            env=env,
+        )
+        assert refused.exit_code == 2, refused.output
+        assert f"Invalid value for '--organisation': {said}" in _unboxed(refused.output)
+        assert "Traceback" not in refused.output
+    assert runner.invoke(app, ["keys", "list"], env=env).output == "No keys.\n"
+
+
+def test_keys_list_and_revoke_refuse_an_id_out_of_range(tmp_path: Path) -> None:
+    """An id past SQLite's integers is a usage error (exit code 2), not an OverflowError."""
+    runner = CliRunner()
+    env = _env(tmp_path / "k.db")
+    runner.invoke(app, ["db", "upgrade"], env=env)
+    huge = "99999999999999999999"
+
+    listed = runner.invoke(app, ["keys", "list", "--organisation", huge], env=env)
+    revoked = runner.invoke(app, ["keys", "revoke", huge], env=env)
+    zero = runner.invoke(app, ["keys", "revoke", "0"], env=env)
+
+    assert listed.exit_code == 2, listed.output
+    assert (
+        "Invalid value for '--organisation': Input should be less than or equal to 2147483647"
+        in _unboxed(listed.output)
+    )
+    assert revoked.exit_code == 2, revoked.output
+    assert "Invalid value for 'ID': Input should be less than or equal to 2147483647" in (
+        _unboxed(revoked.output)
+    )
+    assert zero.exit_code == 2, zero.output
+    assert "Invalid value for 'ID': Input should be greater than or equal to 1" in _unboxed(
+        zero.output
+    )
+
+
+def test_keys_create_past_the_limit_names_the_command_that_revokes(tmp_path: Path) -> None:
+    """At an organisation's limit of keys not revoked, `keys create` names `matchmaker keys
+    revoke`, not the API's route (DELETE /admin/keys/{key_id}) a command line user cannot use."""
+    runner = CliRunner()
+    database = tmp_path / "k.db"
+    env = _env(database)
+    runner.invoke(app, ["db", "upgrade"], env=env)
+    with TestClient(create_app(settings_for(f"sqlite:///{database}"))) as client:
+        organisation = create_organisation(client)["id"]
+    arguments = ["keys", "create", "--role", "organisation", "--organisation", str(organisation)]
+    for _ in range(MAX_ACTIVE_KEYS - 1):  # the organisation's creation issued its first key
+        assert runner.invoke(app, arguments, env=env).exit_code == 0
+
+    refused = runner.invoke(app, arguments, env=env)
+
+    assert (refused.exit_code, refused.output) == (
+        1,
+        f"Error: organisation {organisation} already has {MAX_ACTIVE_KEYS} keys that are not "
+        "revoked; revoke one with `matchmaker keys revoke ID` (`matchmaker keys list "
+        f"--organisation {organisation}` lists them) before issuing another.\n",
     )
 
 

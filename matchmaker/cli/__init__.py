@@ -88,17 +88,40 @@ def refuse_an_unknown_revision(engine: Engine) -> None:
         )
 
 
+def missing_sqlite_file(database_url: str) -> str | None:
+    """The path of a SQLite database file that does not exist, or None (it exists, or the
+    database is not a SQLite file). Connecting would leave an empty file behind, which the next
+    command takes for a database that was never migrated."""
+    url = make_url(database_url)
+    if db.is_sqlite(database_url) and url.database and not Path(url.database).exists():
+        return url.database
+    return None
+
+
+def no_sqlite_file(path: str) -> str:
+    """What to do about a SQLite database file that does not exist, in a sentence."""
+    return (
+        f"the SQLite file {path} does not exist; run `matchmaker db upgrade` first (it creates "
+        "it), or check MATCHMAKER_DATABASE_URL."
+    )
+
+
+def refuse_an_unwritable_file(path: Path, option: str) -> None:
+    """End the command if `option`'s FILE cannot be written: it is a folder, or its folder does
+    not exist. Checked before the command's work, not after it (an import's database writes, a
+    benchmark's minutes)."""
+    if path.is_dir():
+        fail(f"{option} {path} is a folder; name the file to write.")
+    if not path.parent.is_dir():
+        fail(f"{option}: the folder {path.parent} does not exist; create it or name another.")
+
+
 def migrated_engine() -> Engine:
     """An engine on the configured database, which must be at this version's schema revision."""
     settings = read_settings()
-    url = make_url(settings.database_url)
-    if db.is_sqlite(settings.database_url) and url.database and not Path(url.database).exists():
-        # Connecting would leave an empty file behind, which the next command takes for a
-        # database that was never migrated.
-        fail(
-            f"the SQLite file {url.database} does not exist; run `matchmaker db upgrade` first "
-            "(it creates it), or check MATCHMAKER_DATABASE_URL."
-        )
+    missing = missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        fail(no_sqlite_file(missing))
     engine = db.create_db_engine(settings)
     refuse_an_unknown_revision(engine)
     current, head = db.current_revision(engine), db.head_revision()
@@ -115,7 +138,8 @@ def migrated_engine() -> Engine:
 
 class Commands(TyperGroup):
     """A group of commands that ends on a bad setting, an unreachable database or an unknown
-    revision with one `Error:` line and exit code 1, not a traceback."""
+    revision with one `Error:` line and exit code 1, not a traceback. A value an option refuses
+    is said without pydantic's "Value error, " (Typer validates choices with pydantic)."""
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; the engine's outage warnings wait for the service's logging."""
@@ -127,6 +151,9 @@ class Commands(TyperGroup):
         outages.addFilter(only_when_serving)
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as error:
+            error.message = error.message.removeprefix("Value error, ")
+            raise
         except ValidationError as error:
             if error.title != Settings.__name__:
                 raise

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from matchmaker.cli import fail
+from matchmaker.cli import fail, refuse_an_unwritable_file
 from matchmaker.evaluation.protocol import (
     CANCER_MISSION,
     MIN_CONSORTIUM,
@@ -98,10 +98,8 @@ def evaluate_command(
     except re.error as error:
         fail(f"--test-pattern {test_pattern!r} is not a regular expression ({error}).")
     # Checked before the run, which takes minutes on the full data, rather than after it.
-    if json_path is not None and json_path.is_dir():
-        fail(f"--json {json_path} is a folder; name the file to write.")
-    if json_path is not None and not json_path.parent.is_dir():
-        fail(f"--json: the folder {json_path.parent} does not exist; create it or name another.")
+    if json_path is not None:
+        refuse_an_unwritable_file(json_path, "--json")
     # Here, not at the top: the report's baselines load scikit-learn, 1.4 s that every other
     # command would wait for at its start.
     from matchmaker.evaluation.report import format_table, run

@@ -21,7 +21,7 @@ from rich.progress import (
 from sqlalchemy import Engine
 
 from matchmaker import db
-from matchmaker.cli import Commands, fail, migrated_engine
+from matchmaker.cli import Commands, fail, migrated_engine, refuse_an_unwritable_file
 from matchmaker.errors import DomainError
 from matchmaker.importers.csv_source import Progress as ProgressCallback
 from matchmaker.importers.runner import (
@@ -105,7 +105,7 @@ def _write_rejected(path: Path, rejected: Sequence[Rejected]) -> None:
             writer.writerow(["file", "line", "item", "reason"])
             writer.writerows([row.file, row.line, row.item, row.reason] for row in rejected)
     except OSError as error:
-        fail(f"Cannot write the rejected rows to {path}: {error.strerror or error}.")
+        fail(f"could not write the rejected rows to {path} ({error.strerror or error}).")
 
 
 REJECTED_HELP = "Write every rejected row to FILE as CSV (file, line, item, reason)."
@@ -117,7 +117,10 @@ def _run(
     rejected: Path | None = None,
 ) -> None:
     """Run one import on the migrated database with a progress bar, print its summary, and
-    write its rejected rows to `rejected` when given."""
+    write its rejected rows to `rejected` when given (a FILE checked before the import: the
+    import's writes are not undone when the rows cannot be written after it)."""
+    if rejected is not None:
+        refuse_an_unwritable_file(rejected, "--rejected")
     engine = migrated_engine()
     try:
         with _progress_bar() as progress:

@@ -4,6 +4,7 @@ import errno
 import os
 import socket
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from sqlalchemy import make_url
+from pydantic import ValidationError
+from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
 from matchmaker import db, keys
@@ -29,10 +31,11 @@ from matchmaker.cli.logs import log_config
 from matchmaker.cli.notify import SMTP_UNSET, notify_app
 from matchmaker.cli.rules import rules_app
 from matchmaker.cli.sync import sync_app
-from matchmaker.errors import DomainError
+from matchmaker.errors import Conflict, DomainError
+from matchmaker.messages import human_message
 from matchmaker.settings import get_settings
 from models.apikey import ROLE_ALIASES, KeyCreate, KeyRole
-from models.common import as_utc, utc_now
+from models.common import MAX_ID, as_utc, utc_now
 
 # uvicorn's default is 5 s. A worker fitting a large index, or starved of CPU under load, can
 # miss a 5 s ping; the supervisor then kills it mid-request and the replacement fits again
@@ -42,6 +45,8 @@ WORKER_HEALTHCHECK_TIMEOUT = 120
 MAX_KEYS_LISTED = 10_000
 # The files SQLite keeps beside a database in WAL mode.
 SIDECARS = ("-wal", "-shm")
+# How `keys create` names the fields of a key, for its errors.
+_KEY_OPTIONS = {"role": "--role", "organisation_id": "--organisation", "label": "--label"}
 
 app = typer.Typer(
     help="Partner suggestions for research consortia.", no_args_is_help=True, cls=Commands
@@ -67,7 +72,7 @@ def db_upgrade(
     engine = db.create_db_engine(read_settings())
     refuse_an_unknown_revision(engine)
     db.upgrade(engine, revision)
-    typer.echo(f"Database at revision {db.current_revision(engine)}.")
+    typer.echo(_at_revision(engine))
     engine.dispose()
 
 
@@ -79,8 +84,40 @@ def db_downgrade(
     engine = db.create_db_engine(read_settings())
     refuse_an_unknown_revision(engine)
     db.downgrade(engine, revision)
-    typer.echo(f"Database at revision {db.current_revision(engine)}.")
+    typer.echo(_at_revision(engine))
     engine.dispose()
+
+
+def _at_revision(engine: Engine) -> str:
+    """Where the migrations left the database, in a sentence."""
+    current = db.current_revision(engine)
+    if current is None:
+        return "Database at base: every migration undone, it holds no tables."
+    return f"Database at revision {current}."
+
+
+# What `db backup` says a FILE is that is not a regular file, by its kind (`stat`'s tests).
+_SPECIAL_FILES = (
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_a_regular_file(file: Path) -> str | None:
+    """What an existing FILE is when it is not a regular file (a device, a FIFO, a socket, a
+    symbolic link), or None: renamed over, it would be replaced by the copy, and a device such
+    as /dev/null replaced by a file breaks everything that writes to it."""
+    try:
+        mode = file.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _SPECIAL_FILES if test(mode)), "not a regular file")
 
 
 @db_app.command("backup")
@@ -110,6 +147,9 @@ def db_backup(
         # Renamed over the live file, the copy would take the place of the database the
         # service is writing to, and its later writes would be lost.
         fail(f"{file} is the database itself; name another file for the copy.")
+    kind = _not_a_regular_file(file)
+    if kind is not None:
+        fail(f"{file} is {kind}, which the copy would replace; name a file to write.")
     try:
         pages = db.backup_sqlite(settings.database_url, file)
     except (OSError, sqlite3.Error) as error:
@@ -156,11 +196,15 @@ def keys_create(
     organisation: Annotated[
         int | None,
         typer.Option(
+            min=1,
+            max=MAX_ID,
             help="The organisation an organisation key belongs to (required for that role, "
-            "refused for the others)."
+            "refused for the others).",
         ),
     ] = None,
-    label: Annotated[str, typer.Option(help="A note on who holds the key.")] = "",
+    label: Annotated[
+        str, typer.Option(help="A note on who holds the key (one line, 200 characters at most).")
+    ] = "",
 ) -> None:
     """Issue an API key and print its token (shown this once; only its hash is stored)."""
     # The service's own words name the API's field (organisation_id); here it is an option.
@@ -168,16 +212,37 @@ def keys_create(
         fail("an organisation key acts for one organisation: name it with --organisation ID.")
     if role is not KeyRole.organisation and organisation is not None:
         fail(f"{role.value} keys act for no organisation: leave --organisation out.")
-    with _writing() as session:
+    try:
         data = KeyCreate(role=role, organisation_id=organisation, label=label)
-        key, token = keys.issue_key(session, data=data, actor=OPERATOR)
+    except ValidationError as error:
+        fail(
+            "; ".join(
+                f"{_KEY_OPTIONS.get(str(problem['loc'][0]), problem['loc'][0])}: "
+                f"{human_message(problem)}"
+                if problem["loc"]
+                else human_message(problem)
+                for problem in error.errors(include_url=False)
+            )
+        )
+    with _writing() as session:
+        try:
+            key, token = keys.issue_key(session, data=data, actor=OPERATOR)
+        except Conflict:
+            # The one conflict issuing a key meets (`keys._check_room`): the organisation holds
+            # the most keys that are not revoked. Its words name the API's route to revoke one;
+            # here the command that does it is named.
+            fail(
+                f"organisation {organisation} already has {keys.MAX_ACTIVE_KEYS} keys that are "
+                "not revoked; revoke one with `matchmaker keys revoke ID` (`matchmaker keys "
+                f"list --organisation {organisation}` lists them) before issuing another."
+            )
     typer.echo(f"Key {key.id} ({data.role}): {token}")
 
 
 @keys_app.command("list")
 def keys_list(
     organisation: Annotated[
-        int | None, typer.Option(help="Only the keys of this organisation.")
+        int | None, typer.Option(min=1, max=MAX_ID, help="Only the keys of this organisation.")
     ] = None,
 ) -> None:
     """List the API keys, oldest first, with when each was issued and revoked.
@@ -208,7 +273,7 @@ def keys_list(
 
 @keys_app.command("revoke")
 def keys_revoke(
-    key_id: Annotated[int, typer.Argument(metavar="ID", help="The key's id.")],
+    key_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="The key's id.")],
 ) -> None:
     """Revoke an API key for good."""
     started = utc_now()

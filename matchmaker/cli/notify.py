@@ -61,15 +61,17 @@ def notify_run(
     email, digests, webhooks = done.email, done.digests, done.webhooks
     events = done.events
     typer.echo(
-        f"Events: {events.jobs} changes matched into {events.messages} messages; "
-        f"{events.reminders} deadline reminders; {done.confirm_reminders} reminders to confirm "
-        f"a profile; {done.request_reminders} reminders of requests about to expire, "
-        f"{done.expiry_notices} notices of requests expired unanswered."
+        f"Events: {plural(events.jobs, 'change')} matched into "
+        f"{plural(events.messages, 'message')}; {plural(events.reminders, 'deadline reminder')}; "
+        f"{plural(done.confirm_reminders, 'reminder')} to confirm a profile; "
+        f"{plural(done.request_reminders, 'reminder')} of requests about to expire, "
+        f"{plural(done.expiry_notices, 'notice')} of requests expired unanswered."
     )
     typer.echo(f"Sent {email.sent}, skipped {email.skipped} (no address), failed {email.failed}.")
     typer.echo(
-        f"Muted {email.muted} (e-mail off); {digests.digests} digests of {digests.messages} "
-        f"messages; webhooks: delivered {webhooks.delivered}, failed {webhooks.failed}."
+        f"Muted {email.muted} (e-mail off); {plural(digests.digests, 'digest')} of "
+        f"{plural(digests.messages, 'message')}; webhooks: delivered {webhooks.delivered}, "
+        f"failed {webhooks.failed}."
     )
     # Whether an e-mail someone waits for has gone: those left are sent by a later run (with
     # MATCHMAKER_SMTP_URL set, once due: a digest's day, a retry's time).

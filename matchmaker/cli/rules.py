@@ -10,7 +10,14 @@ from sqlmodel import Session
 
 from matchmaker import db, rules
 from matchmaker.auth import OPERATOR
-from matchmaker.cli import Commands, fail, migrated_engine, read_settings
+from matchmaker.cli import (
+    Commands,
+    fail,
+    migrated_engine,
+    missing_sqlite_file,
+    no_sqlite_file,
+    read_settings,
+)
 from matchmaker.country_statuses import PARTS, sources
 from matchmaker.errors import DomainError
 from models.rules import CountryStatusCreate, CountryStatusPublic
@@ -32,16 +39,48 @@ rules_app = typer.Typer(
 )
 
 
-def _rows() -> tuple[list[CountryStatusPublic], bool]:
-    """Every row, and whether the database's added rows could be read."""
-    engine = db.create_db_engine(read_settings())
+def _rows() -> tuple[list[CountryStatusPublic], str | None]:
+    """Every row, and why only the shipped ones are when the database's added rows could not
+    be read (None when they were)."""
+    settings = read_settings()
+    missing = missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        # Not opened: SQLite would leave an empty file behind, taken next for a database never
+        # migrated. The shipped rows need no database.
+        return rules.shipped_table_rows(), f"Shipped rows only: {no_sqlite_file(missing)}"
+    engine = db.create_db_engine(settings)
     try:
         with Session(engine) as session:
-            return rules.table_rows(session), True
+            return rules.table_rows(session), None
     except (OperationalError, ProgrammingError):  # not migrated yet: the shipped rows alone
-        return rules.shipped_table_rows(), False
+        return rules.shipped_table_rows(), (
+            "Shipped rows only: the database is not migrated; run `matchmaker db upgrade` first."
+        )
     finally:
         engine.dispose()
+
+
+def _cite(rows: list[CountryStatusPublic]) -> tuple[list[str], dict[str, str]]:
+    """How the table cites each row's source, and the sources cited, by citation in order of
+    first citing: a shipped source by its key (`reg-2021-695`) with its title, section and URL,
+    any other (an added row's, as the admin gave it) by a number."""
+    # A shipped row's source as `rules.shipped_table_rows` spells it out, back to its key.
+    shipped = {
+        f"{source.title}, {source.section}: {source.url}": source for source in sources().values()
+    }
+    citations: list[str] = []
+    cited: dict[str, str] = {}
+    numbers: dict[str, str] = {}
+    for row in rows:
+        source = shipped.get(row.source) if row.shipped else None
+        if source is not None:
+            citation = source.key
+            cited[citation] = f"{source.title}; {source.section}. {source.url}"
+        else:
+            citation = numbers.setdefault(row.source, str(len(numbers) + 1))
+            cited[citation] = row.source
+        citations.append(citation)
+    return citations, cited
 
 
 def _problem(problem: ErrorDetails) -> str:
@@ -58,8 +97,12 @@ def rules_show(
         str | None, typer.Option(help="Only this country's rows (its ISO code, in any case).")
     ] = None,
 ) -> None:
-    """Print each country's status per programme part and period, with the sources."""
-    rows, from_database = _rows()
+    """Print each country's status per programme part and period, with the sources.
+
+    Each row's note starts with its source's citation ([reg-2021-695] for a shipped source,
+    [1] for an added row's); the sources the rows shown cite follow the table.
+    """
+    rows, only_shipped = _rows()
     if country:
         rows = [row for row in rows if row.country == country.upper()]
         if not rows:
@@ -68,12 +111,20 @@ def rules_show(
                 "(add a row with `matchmaker rules add`)."
             )
             return
-    typer.echo(rules.render_table(rows))
-    if not from_database:
-        typer.echo("\n(The database is not migrated: shipped rows only.)")
+    citations, cited = _cite(rows)
+    typer.echo(
+        rules.render_table(
+            [
+                row.model_copy(update={"note": f"[{citation}] {row.note}".rstrip()})
+                for row, citation in zip(rows, citations, strict=True)
+            ]
+        )
+    )
+    if only_shipped:
+        typer.echo(f"\n{only_shipped}")
     typer.echo("\nSources:")
-    for source in sources().values():
-        typer.echo(f"  [{source.key}] {source.title}; {source.section}. {source.url}")
+    for citation, source in cited.items():
+        typer.echo(f"  [{citation}] {source}")
 
 
 @rules_app.command("add")

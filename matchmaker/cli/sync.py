@@ -9,7 +9,14 @@ import typer
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
-from matchmaker.cli import Commands, database_error, fail, migrated_engine, read_settings
+from matchmaker.cli import (
+    Commands,
+    database_error,
+    fail,
+    migrated_engine,
+    read_settings,
+    refuse_an_unwritable_file,
+)
 from matchmaker.cli.imports import _progress_bar
 from matchmaker.errors import Unavailable
 from matchmaker.importers.runner import SourceError
@@ -28,6 +35,14 @@ sync_app = typer.Typer(help="Keep calls current with a source.", no_args_is_help
 def sync_group() -> None:
     """Keep calls current with a source (`sync calls`), once or repeatedly."""
     # A callback keeps `sync` a group of commands, though it has one so far.
+
+
+def _interval(value: str) -> float:
+    """--every's INTERVAL in seconds; a malformed one is a wrong command line (exit code 2)."""
+    try:
+        return parse_interval(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def default_state_path(database_url: str) -> Path | None:
@@ -49,9 +64,11 @@ def sync_calls_command(
             "Portal's topic search results: a path or an http(s) URL.",
         ),
     ],
-    every: Annotated[
-        str | None,
+    interval: Annotated[
+        float | None,
         typer.Option(
+            "--every",
+            parser=_interval,
             metavar="INTERVAL",
             help="Sync again every INTERVAL (such as 6h, 30m, 1d: a unit is required) until "
             "stopped; without it, sync once.",
@@ -79,15 +96,11 @@ def sync_calls_command(
     client = ctx.obj.get("http_client") if isinstance(ctx.obj, dict) else None
     if client is not None and not isinstance(client, httpx.Client):
         fail("http_client must be an httpx.Client.")
-    interval: float | None = None
-    if every is not None:
-        try:
-            interval = parse_interval(every)
-        except ValueError as error:
-            fail(str(error))
     state_path = state or default_state_path(read_settings().database_url)
     if state_path is None:
         fail("the database is not a SQLite file; name a state file with --state FILE.")
+    if state is not None:
+        refuse_an_unwritable_file(state, "--state")
     engine = migrated_engine()
 
     def once() -> SyncSummary:

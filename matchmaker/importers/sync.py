@@ -39,7 +39,7 @@ from matchmaker.db import for_writing, session_scope
 from matchmaker.importers.csv_source import Progress, Rejected, SourceError
 from matchmaker.importers.runner import BATCH_SIZE, import_calls, rejected_and_notes
 from matchmaker.repository import versioned_update_many
-from matchmaker.wording import listing
+from matchmaker.wording import listing, plural
 from models.call import Call, CallStatus, call_status
 from models.change import Entity
 from models.common import utc_today
@@ -75,8 +75,15 @@ class SyncState:
 
     @classmethod
     def load(cls, path: Path | str) -> "SyncState":
-        """The state in `path`; an empty state when the file does not exist yet."""
+        """The state in `path`; an empty state when the file does not exist yet. Its folder
+        must exist: it is not created, so a mistyped folder is refused before the sync writes
+        anything, rather than made."""
         file = Path(path)
+        if not file.parent.is_dir():
+            raise SourceError(
+                f"The folder {file.parent} of the sync state {file} does not exist; create it "
+                "or name another."
+            )
         try:
             payload = json.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -100,7 +107,6 @@ class SyncState:
 
     def save(self) -> None:
         """Write the file whole or not at all (a temporary file, then an atomic rename)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": STATE_VERSION, "sources": self.sources}
         handle, name = tempfile.mkstemp(prefix=".sync-", dir=self.path.parent)
         try:
@@ -190,7 +196,8 @@ def sync_calls(
     if not listed and previous:
         # An empty answer is more likely an outage or a wrong query than every topic gone.
         summary.notes.append(
-            f"the source lists no calls; the {len(previous)} it listed before are left open"
+            f"the source lists no calls; the {plural(len(previous), 'call')} it listed before "
+            f"{'is' if len(previous) == 1 else 'are'} left open"
         )
         return summary
     vanished = previous - listed - state.listed_elsewhere(key)

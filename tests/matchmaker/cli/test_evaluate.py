@@ -39,3 +39,14 @@ def test_evaluate_refuses_a_json_path_that_is_a_folder(tmp_path: Path) -> None:
         1,
         f"Error: --json {tmp_path} is a folder; name the file to write.\n",
     )
+
+
+def test_evaluate_names_the_splits_without_pydantics_prefix() -> None:
+    """A split that is none of the choices is a usage error in plain words: it said "Value
+    error, 'sideways' is not one of ...", pydantic's words (Typer checks choices with it)."""
+    result = CliRunner().invoke(app, ["evaluate", str(CORDIS_EXTRACT), "--split", "sideways"])
+
+    assert result.exit_code == 2
+    said = " ".join(result.output.replace("│", " ").split())
+    assert "Invalid value for '--split': 'sideways' is not one of 'random', 'temporal'." in said
+    assert "Value error" not in said

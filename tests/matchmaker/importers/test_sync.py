@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from matchmaker.cli.main import app
 from matchmaker.cli.sync import sync_app
 from matchmaker.importers import sync as sync_module
-from matchmaker.importers.runner import import_calls
+from matchmaker.importers.runner import SourceError, import_calls
 from matchmaker.importers.sync import (
     IDENTIFIERS_SHOWN,
     SyncState,
@@ -67,8 +67,11 @@ def snapshot(engine: Engine) -> dict[str, tuple[Any, ...]]:
 
 @pytest.fixture
 def state(tmp_path: Path) -> Path:
-    """Where the syncs of a test remember their sources."""
-    return tmp_path / "state" / "calls-sync.json"
+    """Where the syncs of a test remember their sources (a folder of its own, which a sync
+    does not create)."""
+    folder = tmp_path / "state"
+    folder.mkdir()
+    return folder / "calls-sync.json"
 
 
 def test_first_sync_creates_and_second_changes_nothing(
@@ -256,7 +259,7 @@ def test_an_empty_source_closes_nothing(engine: Engine, tmp_path: Path, state: P
     summary = sync_calls(engine, write_calls(path, []), state_path=state, today=TODAY)
 
     assert summary.closed == []
-    assert "left open" in summary.notes[0]
+    assert summary.notes == ["the source lists no calls; the 1 call it listed before is left open"]
     assert stored(engine)["T-1"].version == 1
     assert SyncState.load(state).listed(source_key(path)) == {"T-1"}
 
@@ -437,23 +440,74 @@ def test_cli_every_keeps_going_after_a_failed_round(
     assert once.output == f"Error: Could not fetch {url}: HTTP 503 Service Unavailable.\n"
 
 
+def _unboxed(output: str) -> str:
+    """A usage error's words without the box rich draws around them, in one line."""
+    return " ".join(output.replace("│", " ").split())
+
+
 def test_cli_rejects_a_bad_interval(
     engine: Engine, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
-    """A malformed --every ends the command with one error line."""
-    result = CliRunner().invoke(
-        sync_app, ["calls", str(tmp_path / "x.json"), "--every", "soon"], env=cli_env
+    """A malformed --every is a wrong command line: a usage error naming the option, exit code
+    2 as for any option's bad value (it was 1, as for a source that cannot be read)."""
+    for every, said in [
+        ("soon", "'soon' is not an interval such as 6h, 30m, 90s or 1d."),
+        ("5", "'5' has no unit: write 5s, 5m, 5h or 5d (seconds, minutes, hours or days)."),
+        ("0s", "'0s' must be longer than zero."),
+    ]:
+        result = CliRunner().invoke(
+            sync_app, ["calls", str(tmp_path / "x.json"), "--every", every], env=cli_env
+        )
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '--every': {said}" in _unboxed(result.output)
+
+
+def test_cli_refuses_a_state_file_in_a_missing_folder(
+    engine: Engine, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    """--state in a folder that does not exist is refused before the sync, with the words of
+    `db backup`, and the folder is not made (it was, silently, with its parents); a folder
+    given as --state is named as such."""
+    source = write_calls(tmp_path / "calls.json", [call_source("T-1")])
+    nowhere = tmp_path / "nowhere" / "deeper" / "state.json"
+
+    missing = CliRunner().invoke(
+        sync_app, ["calls", str(source), "--state", str(nowhere)], env=cli_env
     )
-    assert result.exit_code == 1
-    assert "is not an interval" in result.output
-    bare = CliRunner().invoke(
-        sync_app, ["calls", str(tmp_path / "x.json"), "--every", "5"], env=cli_env
+    folder = CliRunner().invoke(
+        sync_app, ["calls", str(source), "--state", str(tmp_path)], env=cli_env
     )
-    assert bare.exit_code == 1
-    assert (
-        bare.output
-        == "Error: '5' has no unit: write 5s, 5m, 5h or 5d (seconds, minutes, hours or days).\n"
+
+    assert (missing.exit_code, missing.output) == (
+        1,
+        f"Error: --state: the folder {nowhere.parent} does not exist; create it or name another.\n",
     )
+    assert (folder.exit_code, folder.output) == (
+        1,
+        f"Error: --state {tmp_path} is a folder; name the file to write.\n",
+    )
+    assert not (tmp_path / "nowhere").exists()
+    assert stored(engine) == {}
+
+
+def test_a_sync_refuses_a_state_file_in_a_missing_folder_before_writing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """`sync_calls` itself refuses a state file whose folder does not exist before it imports
+    anything, and makes no folder."""
+    source = write_calls(tmp_path / "calls.json", [call_source("T-1")])
+    nowhere = tmp_path / "nowhere" / "state.json"
+
+    with pytest.raises(SourceError) as refused:
+        sync_calls(engine, source, state_path=nowhere, today=TODAY)
+
+    assert str(refused.value) == (
+        f"The folder {nowhere.parent} of the sync state {nowhere} does not exist; create it or "
+        "name another."
+    )
+
+    assert not nowhere.parent.exists()
+    assert stored(engine) == {}
 
 
 def test_cli_every_keeps_going_after_a_round_the_database_refused(tmp_path: Path) -> None:
