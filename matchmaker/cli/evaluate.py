@@ -36,8 +36,9 @@ def evaluate_command(
         Path,
         typer.Argument(
             metavar="DIR",
-            help="A CORDIS folder (organisations.csv, participations.csv, projects.csv, "
-            "topics.csv), as `matchmaker import cordis` reads.",
+            help="A folder of the four CORDIS files `matchmaker import cordis` reads "
+            "(organisations.csv, participations.csv, projects.csv, topics.csv with the topics' "
+            "texts, which the queries are made of; CORDIS's download has none).",
         ),
     ],
     json_path: Annotated[
