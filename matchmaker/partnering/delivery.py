@@ -26,6 +26,7 @@ whatever the preference, and carry no unsubscribe link.
 import hashlib
 import io
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -44,7 +45,13 @@ from sqlalchemy import Engine, exists, or_, select
 from sqlmodel import Session, col
 
 from matchmaker.db import BackgroundWriter, first_claimed
-from matchmaker.partnering.outbox import REDACTED_BODY, REDACTED_EVENTS, Event, withheld
+from matchmaker.partnering.outbox import (
+    REDACTED_BODY,
+    REDACTED_EVENTS,
+    Event,
+    mail_domain,
+    withheld,
+)
 from matchmaker.partnering.preferences import ensure_preference, unsubscribe_link
 from matchmaker.repository import stored_id
 from matchmaker.settings import check_smtp_url
@@ -211,9 +218,17 @@ class SmtpSender:
             self._smtp = None
 
 
+# A line that is the signature separator (RFC 3676: "-- "), or looks like it to a mail program.
+_SEPARATOR = re.compile(r"^--[ \t]*$", re.MULTILINE)
+
+
 def _unsubscribable(email: EmailMessage, body: str, unsubscribe: str | None) -> None:
     """Set the text, with the unsubscribe link at its foot and in the headers (RFC 2369, and
-    RFC 8058's one-click POST)."""
+    RFC 8058's one-click POST). The one signature separator is the footer's: a line of the
+    text that would be one (a sender's own words, should a notification not quote them,
+    `outbox.quoted_text`) is written quoted, so that mail programs do not take the rest of the
+    e-mail (its links, its real footer) for a signature and hide it."""
+    body = _SEPARATOR.sub(lambda separator: f"> {separator.group()}", re.sub(r"\r\n?", "\n", body))
     if unsubscribe is not None:
         email["List-Unsubscribe"] = f"<{unsubscribe}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -239,13 +254,21 @@ def email_of(
 
 
 # What a digest's subject names, most important first: each kind as one notification of it
-# reads, and several. The events not named here (none is ever digested: one-time links go out
-# at once) are counted among the "other notifications".
+# reads, and several. Every event a digest can hold is named here (a test checks it); the
+# others are ALWAYS_SENT, one-time links sent at once and never digested. Kinds that do not
+# fit on the subject line are counted as "other notifications".
 _DIGESTED_KINDS: tuple[tuple[frozenset[str], str, str], ...] = (
     (
-        frozenset({Event.request_received, Event.request_accepted, Event.request_declined}),
-        "a message from a partner",
-        "messages from partners",
+        # From an organisation, a partner or not yet: a message, or an answer to a partner
+        # request (a message too).
+        frozenset({Event.request_received}),
+        "a new message",
+        "new messages",
+    ),
+    (
+        frozenset({Event.request_accepted, Event.request_declined}),
+        "an answer to your message",
+        "answers to your messages",
     ),
     (
         frozenset({Event.request_expiring}),
@@ -254,6 +277,11 @@ _DIGESTED_KINDS: tuple[tuple[frozenset[str], str, str], ...] = (
     ),
     (frozenset({Event.request_expired}), "an expired request", "expired requests"),
     (frozenset({Event.deadline_soon}), "a deadline reminder", "deadline reminders"),
+    (
+        frozenset({Event.draft_member_left}),
+        "a member who left your drafts",
+        "members who left your drafts",
+    ),
     (
         frozenset({Event.profile_fills_gap}),
         "a partner for a draft",
@@ -282,37 +310,49 @@ SUBJECT_LIMIT = 78 - len("Subject: ")
 
 
 def digest_subject(events: list[str]) -> str:
-    """A digest's subject: what it holds, most important first ("matchmaker: a message from a
-    partner and 2 other notifications today"), naming as many kinds as fit in SUBJECT_LIMIT
-    and counting the rest."""
+    """A digest's subject: what it holds, most important first ("matchmaker: a new message and 2
+    other notifications today"), naming as many kinds as fit in SUBJECT_LIMIT and counting the
+    rest. The most important kind is named whatever the counts:
+    when it and the rest's count do not fit with "today", they go without it, and then the
+    rest as "N more"."""
     named: list[tuple[str, int]] = []
     for kinds, one, many in _DIGESTED_KINDS:
         count = sum(1 for event in events if event in kinds)
         if count:
             named.append((one if count == 1 else f"{count} {many}", count))
     total = len(events)
+    candidates = []
     for shown in range(len(named), 0, -1):
         rest = total - sum(count for _, count in named[:shown])
         phrases = [phrase for phrase, _ in named[:shown]]
         if rest:
             phrases.append("another notification" if rest == 1 else f"{rest} other notifications")
-        if len(subject := f"matchmaker: {and_list(phrases)} today") <= SUBJECT_LIMIT:
-            return subject
-    return f"matchmaker: {plural(total, 'notification')} today"
+        candidates.append(f"matchmaker: {and_list(phrases)} today")
+        if shown == 1:
+            candidates.append(f"matchmaker: {and_list(phrases)}")
+            if rest:
+                candidates.append(f"matchmaker: {phrases[0]} and {rest} more")
+    candidates.append(f"matchmaker: {plural(total, 'notification')} today")
+    return next(subject for subject in candidates if len(subject) <= SUBJECT_LIMIT)
 
 
 def digest_of(
     messages: list[OutboxMessage], *, to: str, mail_from: str, unsubscribe: str, now: datetime
 ) -> EmailMessage:
-    """One e-mail listing several messages; its Message-ID follows from theirs, so a digest
-    sent again after a crash carries the same one."""
-    ids = ",".join(message.message_id for message in messages)
+    """One e-mail listing several messages. Its Message-ID follows from theirs and the moments
+    they were written (which set apart the messages written before Message-IDs were random), so
+    a digest sent again after a crash carries the same one and no other digest, of this
+    installation or another, does; its right side is the domain of `mail_from`."""
+    ids = ",".join(
+        f"{message.message_id} {as_utc(message.created_at).isoformat()}" for message in messages
+    )
     email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = mail_from
     email["To"] = to
     count = len(messages)
     email["Subject"] = digest_subject([message.event for message in messages])
-    email["Message-ID"] = f"<digest-{hashlib.sha256(ids.encode()).hexdigest()[:32]}@matchmaker>"
+    digest = hashlib.sha256(ids.encode()).hexdigest()[:32]
+    email["Message-ID"] = f"<digest-{digest}@{mail_domain(mail_from)}>"
     email["Date"] = format_datetime(now.astimezone(UTC), usegmt=True)
     email["Auto-Submitted"] = "auto-generated"
     email["X-Matchmaker-Event"] = "digest"

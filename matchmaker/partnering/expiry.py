@@ -11,29 +11,40 @@ A request waits MATCHMAKER_CONTACT_REQUEST_DAYS for an answer, then reads as exp
   so, that neither address was shared, and where to send a new request or find other partners.
 
 Neither is written for a request accepted, declined (a block declines silently) or withdrawn,
-and deleting an organisation deletes its requests. Each message's Message-ID is derived from
-the request, and Message-IDs are unique in the outbox, so passes run again, or in several
-worker processes at once, write each at most once (as `trust.freshness.remind_owners` does).
-The messages follow the organisation's e-mail preference and go to its webhooks.
+and deleting an organisation deletes its requests. Each message is written with a unique
+`NotificationKey` derived from the request (`contact-request:<id>:expiring`, `...:expired`),
+so passes run again, or in several worker processes at once, write each at most once (as
+`trust.freshness.remind_owners` does); its Message-ID is random, as every notification's
+(`outbox.new_message_id`). Messages written before the keys were kept have a Message-ID derived
+from the request (`legacy_message_id`), which counts as written too. The messages follow the
+organisation's e-mail preference and go to its webhooks.
 """
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Engine, String, cast, exists, literal, select
+from sqlalchemy import ColumnElement, Engine, String, cast, exists, literal, or_, select
 from sqlmodel import Session, col
 
 from matchmaker.countries import country_name
 from matchmaker.db import for_writing, session_scope
 from matchmaker.partnering.contacts import RECEIVED, about_call, inbox_link, request_ids
-from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, web_page, written_once
+from matchmaker.partnering.outbox import (
+    REPLIES_UNREAD,
+    Event,
+    enqueue,
+    quoted_text,
+    web_page,
+    written_once,
+)
 from matchmaker.repository import stored_id
 from matchmaker.wording import say_date, say_moment
 from models.call import Call
 from models.common import as_utc, utc_now
 from models.organisation import Organisation
 from models.partnering import ContactKind, ContactRequest, ContactStatus, OutboxMessage
+from models.saved_search import NotificationKey
 
 # A request that had expired longer ago than this when a pass first finds it (it expired before
 # these notices existed, or while no pass ran) is not announced: its sender has seen it expired
@@ -42,7 +53,7 @@ ANNOUNCE_WITHIN = timedelta(days=7)
 # Messages written per transaction when a pass has no limit of its own.
 CHUNK = 500
 
-# The two messages a request may get, by the word in their Message-ID.
+# The two messages a request may get, by the word in their key.
 _EXPIRING = "expiring"
 _EXPIRED = "expired"
 
@@ -54,21 +65,30 @@ _SENT_TO = {
 }
 
 
-def message_id(request_id: int, what: str) -> str:
-    """The Message-ID of a request's one reminder (`what` "expiring") or expiry notice
-    ("expired")."""
+def notice_key(request_id: int, what: str) -> str:
+    """The key of a request's one reminder (`what` "expiring") or expiry notice ("expired")."""
+    return f"contact-request:{request_id}:{what}"
+
+
+def legacy_message_id(request_id: int, what: str) -> str:
+    """The Message-ID a request's reminder or notice was written under before keys were kept
+    (not unique across installations: no longer written). Such a message keeps it, and counts
+    as the request's."""
     return f"<contact-request-{request_id}-{what}@matchmaker>"
 
 
 def _written(what: str) -> ColumnElement[bool]:
-    """Whether the request's message of `what` is in the outbox (by its Message-ID, as
-    `message_id` writes it)."""
-    written_id = (
-        literal("<contact-request-", String)
-        + cast(col(ContactRequest.id), String)
-        + literal(f"-{what}@matchmaker>", String)
+    """Whether the request's message of `what` was written: its key taken (`notice_key`), or
+    the message in the outbox under its old Message-ID (`legacy_message_id`)."""
+    request_id = cast(col(ContactRequest.id), String)
+    key = literal("contact-request:", String) + request_id + literal(f":{what}", String)
+    legacy_id = (
+        literal("<contact-request-", String) + request_id + literal(f"-{what}@matchmaker>", String)
     )
-    return exists().where(col(OutboxMessage.message_id) == written_id)
+    return or_(
+        exists().where(col(NotificationKey.key) == key),
+        exists().where(col(OutboxMessage.message_id) == legacy_id),
+    )
 
 
 def _pending() -> ColumnElement[bool]:
@@ -168,7 +188,7 @@ def reminder_body(
     return (
         f"{sender.name} ({country_name(sender.country)}) sent you {what}{about_call(call)} on "
         f"{say_date(as_utc(request.created_at).date())}, still unanswered:\n\n"
-        f"{request.message}\n\n"
+        f"{quoted_text(request.message)}\n\n"
         f"Accept it or decline it in your inbox by {say_moment(request.expires_at)}, when it "
         f"expires unanswered: {REPLIES_UNREAD}. Their contact address is shown to you, and "
         "yours to them, only if you accept. This is the only reminder.\n\n"
@@ -191,7 +211,7 @@ def _remind(session: Session, request: ContactRequest, *, base_url: str) -> None
             f"{say_date(as_utc(request.expires_at).date())}"
         ),
         body=reminder_body(request, sender, _call(session, request), base_url=base_url),
-        message_id=message_id(stored_id(request), _EXPIRING),
+        key=notice_key(stored_id(request), _EXPIRING),
     )
 
 
@@ -242,7 +262,7 @@ def _announce(session: Session, request: ContactRequest, *, base_url: str) -> No
         event=Event.request_expired,
         subject=f"{what} expired unanswered",
         body=notice_body(request, recipient, _call(session, request), base_url=base_url),
-        message_id=message_id(stored_id(request), _EXPIRED),
+        key=notice_key(stored_id(request), _EXPIRED),
     )
 
 

@@ -10,13 +10,16 @@ or body.
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from email.utils import parseaddr
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from matchmaker.settings import get_settings
 from models.common import Page
 from models.notifications import (
     FailingDelivery,
@@ -28,6 +31,7 @@ from models.notifications import (
 )
 from models.organisation import Organisation
 from models.partnering import AboutIds, NotificationPublic, OutboxMessage, OutboxStatus
+from models.saved_search import NotificationKey
 
 T = TypeVar("T")
 
@@ -117,9 +121,42 @@ def web_page(base_url: str, path: str) -> str:
     return f"{base_url.rstrip('/')}/ui{path}"
 
 
-def new_message_id() -> str:
-    """A Message-ID unique to one notification, kept on every attempt to deliver it."""
-    return f"<{uuid.uuid4().hex}@matchmaker>"
+def quoted_text(text: str) -> str:
+    """Another organisation's own words (a message, an answer, a pitch) as e-mail quotes them:
+    each line behind "> " (an empty one behind ">"), so that none of it passes for the
+    service's text. A "-- " of theirs cannot begin the e-mail's signature, hiding what follows
+    it, nor a line of theirs pass for the service's footer or its links."""
+    return "\n".join(f"> {line}" if line else ">" for line in text.strip("\r\n").splitlines())
+
+
+# What a Message-ID's right side may be (RFC 5322's dot-atom-text), and the right side of an
+# address that is not one (`matchmaker@localhost` is the default MATCHMAKER_MAIL_FROM).
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+NO_DOMAIN = "localhost"
+
+
+@lru_cache(maxsize=16)
+def mail_domain(mail_from: str) -> str:
+    """The domain of a From address (`Matchmaker <noreply@matchmaker.example>`:
+    `matchmaker.example`), as the right side of a Message-ID: lower case, a domain that is not
+    ASCII in its `xn--` form."""
+    domain = parseaddr(mail_from)[1].rpartition("@")[2].strip().lower()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return NO_DOMAIN
+    return domain if _DOT_ATOM.fullmatch(domain) else NO_DOMAIN
+
+
+def new_message_id(domain: str | None = None) -> str:
+    """A Message-ID for one notification, stored with it and kept on every attempt to deliver
+    it, so that receivers drop a repeat. Its left side is 128 random bits, never derived from
+    ids or dates: another installation (a staging copy, a database rebuilt from a backup) holds
+    the same ids, and mail providers drop a second, different e-mail under a Message-ID they
+    have seen. Its right side is `domain`, by default that of MATCHMAKER_MAIL_FROM, the address
+    the e-mail comes from. What must be written once (a reminder) says so by a key
+    (`enqueue`'s `key`), not by its Message-ID."""
+    return f"<{uuid.uuid4().hex}@{domain or mail_domain(get_settings().mail_from)}>"
 
 
 def outbox_message(
@@ -188,8 +225,7 @@ def add_messages(session: Session, messages: list[OutboxMessage]) -> list[Outbox
 
 def written_once(session: Session, items: Iterable[T], write: Callable[[T], None]) -> int:
     """Write each item's message in a savepoint of its own and return how many were written:
-    a message another worker wrote first (its Message-ID is unique in the outbox) fails only
-    its own item."""
+    a message another worker wrote first (its `key` is unique) fails only its own item."""
     written = 0
     for item in items:
         try:
@@ -212,13 +248,16 @@ def enqueue(
     message_id: str | None = None,
     about: int | None = None,
     ids: AboutIds | None = None,
+    key: str | None = None,
 ) -> OutboxMessage:
     """Add a notification for an organisation to the caller's transaction, with one delivery
-    for each of its webhooks (none for a message holding a secret). A given `message_id` is a
-    unique key: a second message under it fails with IntegrityError, so it is sent once.
-    `about` is the other organisation whose data the text holds: deleting its profile deletes
-    the message, queued or sent, and its webhook deliveries. `ids` names what else it reports
-    (never a secret: they go to webhooks and exports)."""
+    for each of its webhooks (none for a message holding a secret), under `message_id` or a
+    new one (`new_message_id`). A given `key` (a `NotificationKey`, such as
+    `contact-request:12:expiring`) is written with it and is unique: a second message under it
+    fails with IntegrityError, so it is written once (`written_once`). `about` is the other
+    organisation whose data the text holds: deleting its profile deletes the message, queued
+    or sent, and its webhook deliveries. `ids` names what else it reports (never a secret:
+    they go to webhooks and exports)."""
     message = outbox_message(
         organisation_id=organisation_id,
         event=event,
@@ -229,6 +268,8 @@ def enqueue(
         about=about,
         ids=ids,
     )
+    if key is not None:
+        session.add(NotificationKey(key=key, created_at=message.created_at))
     (added,) = add_messages(session, [message])
     return added
 

@@ -5,9 +5,10 @@ A profile is confirmed on creation and by its owner (`confirm_organisation`). Pa
 `stale: true` beside its `confirmed_at`, so that readers see "last confirmed on ...".
 
 `remind_owners` (run by every delivery pass) writes one reminder to the outbox for each profile
-whose last confirmation is `confirm_reminder_months` old. Its Message-ID is derived from the
-profile and that confirmation, and Message-IDs are unique, so re-running a pass (or two passes
-at once) never reminds twice for one confirmation; the next confirmation starts a new period.
+whose last confirmation is `confirm_reminder_months` old. It is written with a unique key
+derived from the profile and that confirmation (`reminder_key`), so re-running a pass (or two
+passes at once) never reminds twice for one confirmation; the next confirmation starts a new
+period. Its Message-ID is random, as every notification's (`outbox.new_message_id`).
 The mail links to the profile's confirm page, which holds no secret: only the owner's key, sent
 by the page's script, can confirm (a forwarded or scanned mail confirms nothing).
 """
@@ -99,10 +100,10 @@ def recovery_page(base_url: str, organisation_id: int) -> str:
     return web_page(base_url, f"/key-recovery?organisation={organisation_id}")
 
 
-def reminder_message_id(organisation_id: int, confirmed_at: datetime) -> str:
-    """The Message-ID of the one reminder for this confirmation of this profile."""
+def reminder_key(organisation_id: int, confirmed_at: datetime) -> str:
+    """The key of the one reminder for this confirmation of this profile."""
     stamp = as_utc(confirmed_at).strftime("%Y%m%dT%H%M%S%f")
-    return f"<confirm-reminder-{organisation_id}-{stamp}@matchmaker>"
+    return f"confirm-reminder:{organisation_id}:{stamp}"
 
 
 def _reminder_body(
@@ -156,7 +157,7 @@ def _remind(
             stale_after_months=stale_after_months,
             now=now,
         ),
-        message_id=reminder_message_id(organisation_id, confirmed_at),
+        key=reminder_key(organisation_id, confirmed_at),
     )
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 from api.main import create_app
 from matchmaker.partnering.outbox import Event, enqueue
 from matchmaker.settings import Settings
-from matchmaker.trust.freshness import remind_owners, reminder_message_id
+from matchmaker.trust.freshness import remind_owners, reminder_key
 from models.common import StakeholderType, months_before, utc_now
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
@@ -160,7 +160,7 @@ def test_owner_is_reminded_once_per_confirmation(anonymous: TestClient, engine: 
     assert len(ids) == len(set(ids)) == 3
 
 
-def test_reminder_message_id_is_the_key_of_one_period(engine: Engine) -> None:
+def test_reminder_key_is_the_key_of_one_period(engine: Engine) -> None:
     """A reminder already written for a confirmation (another worker's) makes a second write
     for it fail on its own: nothing else in the pass is lost."""
     with Session(engine) as session:
@@ -183,9 +183,9 @@ def test_reminder_message_id_is_the_key_of_one_period(engine: Engine) -> None:
             event=Event.confirm_reminder,
             subject="Another worker's reminder",
             body="...",
-            message_id=reminder_message_id(organisation_id, moment),
+            key=reminder_key(organisation_id, moment),
         )
-        # Written "before" the confirmation, so that only the unique Message-ID stops a repeat.
+        # Written "before" the confirmation, so that only the unique key stops a repeat.
         session.execute(update(OutboxMessage).values(created_at=months_before(utc_now(), 14)))
         session.commit()
     assert (

@@ -213,7 +213,7 @@ def test_daily_digest_lists_pending_messages_once_a_day(engine: Engine, world: W
     tomorrow = utc_now() + timedelta(days=1, seconds=5)
     [digest] = deliver(engine, clock=lambda: tomorrow)
     assert digest["To"] == "partnering@lumc.example"
-    assert digest["Subject"] == "matchmaker: 2 messages from partners today"
+    assert digest["Subject"] == "matchmaker: 2 new messages today"
     text = digest.get_content()
     assert "Message number 1." in text
     assert "Message number 2." in text
@@ -223,7 +223,7 @@ def test_daily_digest_lists_pending_messages_once_a_day(engine: Engine, world: W
     world.notify()
     assert deliver(engine, clock=lambda: tomorrow + timedelta(hours=23)) == []
     [later] = deliver(engine, clock=lambda: tomorrow + timedelta(days=1))
-    assert later["Subject"] == "matchmaker: a message from a partner today"
+    assert later["Subject"] == "matchmaker: a new message today"
     assert later["Message-ID"] != digest["Message-ID"]
 
 

@@ -1,6 +1,8 @@
 """Contact requests about to expire remind their recipient once, and those that expired
 unanswered tell their sender once, through the delivery pass and a real SMTP server."""
 
+import json
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,14 +12,22 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlmodel import Session, col
 
-from matchmaker.partnering.expiry import announce_expired, message_id, remind_recipients
+from matchmaker.partnering.expiry import (
+    announce_expired,
+    legacy_message_id,
+    notice_key,
+    remind_recipients,
+)
 from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.webhooks import payload
+from matchmaker.settings import get_settings
 from matchmaker.wording import say_date, say_moment
 from models.common import as_utc
 from models.partnering import ContactRequest, OutboxMessage
+from models.saved_search import NotificationKey
 from tests.factories import (
     Party,
     interest,
@@ -133,7 +143,7 @@ def test_recipient_is_reminded_once_and_sender_told_once_when_a_request_expires(
     assert reminder.get_content().startswith(
         "European Liver Patients (Belgium) sent you a message about the call IHI-2027-01-01 "
         f"(Liver disease screening) on {say_date(sent_at.date())}, still unanswered:\n\n"
-        "Could we talk?\n\n"
+        "> Could we talk?\n\n"
         f"Accept it or decline it in your inbox by {say_moment(expires_at)}, when it expires "
         "unanswered: replies to this e-mail are not read. Their contact address is shown to "
         "you, and yours to them, only if you accept. This is the only reminder.\n\n"
@@ -219,11 +229,14 @@ def test_a_request_expired_long_before_the_pass_is_not_announced(
     assert announce_expired(engine, base_url=BASE_URL, clock=lambda: late) == 0
 
 
+@pytest.mark.parametrize("written_as", ["key", "legacy Message-ID"])
 def test_a_message_already_written_is_not_written_again_and_the_pass_goes_on(
-    call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+    call: dict[str, Any], publisher: Party, patients: Party, engine: Engine, written_as: str
 ) -> None:
-    """A reminder or notice already in the outbox for a request (under its Message-ID, as
-    another worker writes it) is not written again, and the pass writes the next request's."""
+    """A reminder or notice already written for a request (its key taken, as another worker
+    takes it, or in the outbox under the Message-ID derived from the request, as they were
+    written before keys were kept) is not written again, and the pass writes the next
+    request's."""
     first = write(patients, publisher, call["id"])
     second = write(publisher, patients, call["id"])
     _, expires_at = dates(engine, second)
@@ -232,13 +245,15 @@ def test_a_message_already_written_is_not_written_again_and_the_pass_goes_on(
             ("expiring", Event.request_expiring),
             ("expired", Event.request_expired),
         ):
+            by_key = written_as == "key"
             enqueue(
                 session,
                 organisation_id=publisher.id,
                 event=event,
                 subject="Another worker's message",
                 body="...",
-                message_id=message_id(first, what),
+                key=notice_key(first, what) if by_key else None,
+                message_id=None if by_key else legacy_message_id(first, what),
             )
         session.commit()
     soon = expires_at - timedelta(days=1)
@@ -250,6 +265,75 @@ def test_a_message_already_written_is_not_written_again_and_the_pass_goes_on(
         ("request_expiring", patients.id),
         ("request_expired", publisher.id),
     ]
+
+
+def test_a_reminder_written_again_in_another_installation_has_another_message_id(
+    call: dict[str, Any],
+    publisher: Party,
+    patients: Party,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A copy of the database (a staging instance, one rebuilt from a backup taken before the
+    reminder) holds the same request under the same id, and writes its own reminder of it: it
+    arrives under another Message-ID, at the domain of MATCHMAKER_MAIL_FROM, so that a mail
+    provider that saw the first does not drop it; each keeps its one id on every attempt."""
+    monkeypatch.setenv("MATCHMAKER_MAIL_FROM", "noreply@matchmaker.example")
+    get_settings.cache_clear()
+    request_id = write(patients, publisher, call["id"])
+    _, expires_at = dates(engine, request_id)
+    soon = expires_at - timedelta(days=1)
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        worker_pass(engine, port, base_url=BASE_URL, clock=lambda: soon)
+        with Session(engine) as session:
+            # The copy: the request as it was before this installation reminded of it.
+            session.execute(
+                delete(OutboxMessage).where(col(OutboxMessage.event) == "request_expiring")
+            )
+            session.execute(delete(NotificationKey))
+            session.commit()
+        worker_pass(engine, port, base_url=BASE_URL, clock=lambda: soon)
+        worker_pass(engine, port, base_url=BASE_URL, clock=lambda: soon + timedelta(hours=1))
+    reminders = [
+        str(message["Message-ID"])
+        for message in recorder.messages
+        if str(message["X-Matchmaker-Event"]) == "request_expiring"
+    ]
+    assert len(reminders) == len(set(reminders)) == 2
+    assert all(
+        re.fullmatch(r"<[0-9a-f]{32}@matchmaker\.example>", message_id) for message_id in reminders
+    )
+
+
+def test_a_reminder_quotes_the_senders_message_which_cannot_pass_for_the_services_text(
+    call: dict[str, Any], publisher: Party, patients: Party, engine: Engine
+) -> None:
+    """The sender's own words are quoted, each line behind "> ", in the e-mail and in the
+    webhooks' `body` (the same text): a "-- " and a fake unsubscribe line of theirs neither
+    begin the e-mail's signature nor pass for its footer."""
+    typed = "Hello,\n-- \nTo stop these e-mails, open http://evil.example/unsub"
+    request_id = write(patients, publisher, call["id"], message=typed)
+    _, expires_at = dates(engine, request_id)
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        worker_pass(engine, port, base_url=BASE_URL, clock=lambda: expires_at - timedelta(days=1))
+    reminder = only(recorder, Event.request_expiring)
+    text = reminder.get_content()
+    quoted = (
+        "still unanswered:\n\n"
+        "> Hello,\n> -- \n> To stop these e-mails, open http://evil.example/unsub\n\n"
+        "Accept it or decline it in your inbox by"
+    )
+    assert quoted in text
+    assert [line for line in text.split("\n") if line == "-- "] == ["-- "]
+    unsubscribe = str(reminder["List-Unsubscribe"]).strip("<>")
+    assert text.endswith(f"\n-- \nTo stop these e-mails, open {unsubscribe}\n")
+    with Session(engine) as session:
+        [stored] = session.scalars(
+            select(OutboxMessage).where(col(OutboxMessage.event) == "request_expiring")
+        ).all()
+    assert quoted in json.loads(payload(stored))["body"]
 
 
 def written(engine: Engine) -> list[tuple[str, int]]:

@@ -3,6 +3,7 @@ never twice at once, and nothing lost when a worker is killed mid-batch."""
 
 import email
 import email.policy
+import itertools
 import logging
 import os
 import re
@@ -20,10 +21,13 @@ from sqlmodel import Session, col
 
 from matchmaker import db
 from matchmaker.partnering.delivery import (
+    ALWAYS_SENT,
+    DIGEST_LIMIT,
     SEND_LEASE,
     SUBJECT_LIMIT,
     SmtpSender,
     SmtpServer,
+    deliver_digests,
     deliver_pending,
     digest_of,
     digest_subject,
@@ -32,8 +36,11 @@ from matchmaker.partnering.delivery import (
     retry_delay,
     wire_bytes,
 )
-from matchmaker.partnering.outbox import Event, enqueue
+from matchmaker.partnering.outbox import Event, enqueue, quoted_text
+from matchmaker.partnering.preferences import ensure_preference
+from matchmaker.settings import get_settings
 from models.common import StakeholderType, utc_now
+from models.notifications import EmailFrequency
 from models.organisation import Organisation
 from models.partnering import OutboxMessage
 from tests.matchmaker.partnering.smtp import Credentials, Recorder, RefusingRecorder, smtp_server
@@ -110,30 +117,107 @@ def test_a_digest_sent_again_carries_the_same_message_id(engine: Engine) -> None
     fewer = digest_of(messages[:2], now=utc_now(), **options)
     assert first["Message-ID"] == again["Message-ID"]
     assert first["Message-ID"] != fewer["Message-ID"]
-    assert first["Subject"] == "matchmaker: 3 messages from partners today"
+    assert re.fullmatch(r"<digest-[0-9a-f]{32}@d\.example>", first["Message-ID"])
+    assert first["Subject"] == "matchmaker: 3 new messages today"
+    # Messages another installation wrote before Message-IDs were random held the same ids,
+    # written at other moments: its digest has another id.
+    elsewhere = [
+        OutboxMessage(
+            message_id=message.message_id,
+            event=message.event,
+            organisation_id=message.organisation_id,
+            subject=message.subject,
+            body=message.body,
+            created_at=message.created_at - timedelta(seconds=1),
+        )
+        for message in messages
+    ]
+    assert digest_of(elsewhere, now=utc_now(), **options)["Message-ID"] != first["Message-ID"]
 
 
 def test_a_digest_subject_says_what_it_holds_most_important_first() -> None:
-    """A partner's message (a request or an answer) comes first, then the other kinds by
-    name while they fit on a subject line; the rest are counted, never only "N notifications"
-    when a kind can be named."""
+    """A new message from an organisation (a partner or not yet) comes first, then an answer
+    to one's own message, then the other kinds by name while they fit on a subject line; the
+    rest are counted, never only "N notifications" when a kind can be named."""
     received, accepted = Event.request_received.value, Event.request_accepted.value
+    declined = Event.request_declined.value
     deadline, match = Event.deadline_soon.value, Event.call_matches_search.value
-    assert digest_subject([received]) == "matchmaker: a message from a partner today"
-    assert digest_subject([match, accepted, received]) == (
-        "matchmaker: 2 messages from partners and a match for a search today"
+    assert digest_subject([received]) == "matchmaker: a new message today"
+    assert digest_subject([accepted]) == "matchmaker: an answer to your message today"
+    assert digest_subject([match, accepted, received, declined]) == (
+        "matchmaker: a new message and 3 other notifications today"
+    )
+    assert digest_subject([accepted, received, declined]) == (
+        "matchmaker: a new message and 2 answers to your messages today"
     )
     assert digest_subject([deadline, deadline, match]) == (
         "matchmaker: 2 deadline reminders and a match for a search today"
     )
-    crowded = [match, deadline, received, Event.confirm_reminder.value, deadline]
-    assert digest_subject(crowded) == (
-        "matchmaker: a message from a partner and 4 other notifications today"
+    crowded = [match, deadline, received, Event.confirm_reminder.value, deadline, accepted]
+    assert digest_subject(crowded) == "matchmaker: a new message and 5 other notifications today"
+    expiring = Event.request_expiring.value
+    assert digest_subject([expiring] * 50 + [match] * 50) == (
+        "matchmaker: 50 requests awaiting your answer and 50 more"
     )
     assert digest_subject([Event.key_recovery.value] * 2) == "matchmaker: 2 notifications today"
     every = [event.value for event in Event] * 3
     assert len(digest_subject(every)) <= SUBJECT_LIMIT
-    assert digest_subject(every).startswith("matchmaker: 9 messages from partners and ")
+    assert digest_subject(every).startswith("matchmaker: 3 new messages and ")
+
+
+def test_every_event_a_digest_can_hold_is_named_in_its_subject() -> None:
+    """Each event but the one-time links (sent at once, never digested) has its own words: a
+    digest holding only that event never reads "1 notification", nor one holding two."""
+    digested = [event for event in Event if event.value not in ALWAYS_SENT]
+    assert Event.draft_member_left in digested
+    for event in digested:
+        for count in (1, 2):
+            subject = digest_subject([event.value] * count)
+            assert "notification" not in subject, (event, subject)
+    assert digest_subject([Event.draft_member_left.value]) == (
+        "matchmaker: a member who left your drafts today"
+    )
+    # Nor, beside others, does the most important it holds go unnamed, however many of each.
+    for first, then in itertools.product(digested, repeat=2):
+        for count, rest in itertools.product((1, 2, 10, 50, 99), (0, 1, 2, 10, 50, 99)):
+            if count + rest <= DIGEST_LIMIT:
+                subject = digest_subject([first.value] * count + [then.value] * rest)
+                assert len(subject) <= SUBJECT_LIMIT, subject
+                assert not re.fullmatch(r"matchmaker: \d+ notifications today", subject)
+
+
+def test_a_digest_of_a_member_leaving_says_so_in_its_subject(engine: Engine) -> None:
+    """Through a real SMTP server: the daily digest holding only the notice that an organisation
+    left the recipient's drafts names it in its subject, not "1 notification"."""
+    with db.session_scope(db.for_writing(engine)) as session:
+        organisation = Organisation(
+            name="Lab",
+            stakeholder_type=StakeholderType.academia,
+            country="NL",
+            contact_email="team@lab.example",
+        )
+        session.add(organisation)
+        session.flush()
+        assert organisation.id is not None
+        preference = ensure_preference(session, organisation_id=organisation.id, now=utc_now())
+        preference.email = EmailFrequency.daily.value
+        preference.digest_since = utc_now() - timedelta(days=2)
+        session.add(preference)
+        enqueue(
+            session,
+            organisation_id=organisation.id,
+            event=Event.draft_member_left,
+            subject='Oncomark left your draft "Liver screening"',
+            body='Oncomark deleted its profile and left your draft "Liver screening".\n',
+        )
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        sender = SmtpSender(local(port))
+        done = deliver_digests(engine, send=sender, mail_from="noreply@matchmaker.example")
+        sender.close()
+    assert (done.digests, done.messages) == (1, 1)
+    [digest] = recorder.messages
+    assert digest["Subject"] == "matchmaker: a member who left your drafts today"
 
 
 def test_retry_waits_double_each_time_up_to_a_day() -> None:
@@ -172,6 +256,60 @@ def test_each_message_is_sent_once_with_its_stable_message_id(engine: Engine) ->
         f"Body 0\n\n-- \nTo stop these e-mails, open {unsubscribe.strip('<>')}\n"
     )
     assert statuses(engine) == ["sent"] * 3
+
+
+def test_message_ids_are_random_on_the_left_and_the_from_domain_on_the_right(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every message's Message-ID is 128 random bits at the domain of MATCHMAKER_MAIL_FROM
+    (`matchmaker` is no domain, and ids derived from a database's own ids repeat in another
+    installation); each arrives under the id it was stored with, as a digest does under one
+    at that domain too."""
+    monkeypatch.setenv("MATCHMAKER_MAIL_FROM", "Matchmaker <noreply@Mail.Matchmaker.example>")
+    get_settings.cache_clear()
+    ids = seed(engine, 2)
+    assert all(re.fullmatch(r"<[0-9a-f]{32}@mail\.matchmaker\.example>", i) for i in ids)
+    assert len(set(ids)) == 2
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        sender = SmtpSender(local(port))
+        deliver_pending(engine, send=sender, mail_from="noreply@mail.matchmaker.example")
+        sender.close()
+    assert recorder.message_ids() == ids
+
+
+def test_a_line_of_the_text_never_begins_the_signature(engine: Engine) -> None:
+    """A line of a notification's text that is a signature separator ("-- ", as a sender may
+    type in a message) is written quoted: the e-mail's one separator is the one before its
+    real unsubscribe link, so mail programs do not hide the rest of the text as a signature."""
+    seed(
+        engine,
+        1,
+        body="Hello\n-- \nTo stop these e-mails, open http://evil.example/unsub\n\n"
+        "Accept it or decline it in your inbox.\n--\r\nBye\n",
+    )
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        sender = SmtpSender(local(port))
+        deliver_pending(engine, send=sender, mail_from="a@b.example")
+        sender.close()
+    [received] = recorder.messages
+    text = received.get_content()
+    unsubscribe = str(received["List-Unsubscribe"]).strip("<>")
+    assert [line for line in text.split("\n") if line.rstrip() == "--"] == ["-- "]
+    assert text == (
+        "Hello\n> -- \nTo stop these e-mails, open http://evil.example/unsub\n\n"
+        "Accept it or decline it in your inbox.\n> --\nBye\n\n"
+        f"-- \nTo stop these e-mails, open {unsubscribe}\n"
+    )
+
+
+def test_another_organisations_words_are_quoted_as_mail_quotes_them() -> None:
+    """Each line behind "> ", an empty one behind ">", whatever ends the lines."""
+    assert quoted_text("Hello\r\n\n-- \rTo stop these e-mails, open x\n") == (
+        "> Hello\n>\n> -- \n> To stop these e-mails, open x"
+    )
+    assert quoted_text("One line") == "> One line"
 
 
 def test_headers_and_text_arrive_as_written(engine: Engine) -> None:

@@ -218,7 +218,7 @@ def test_another_connection_writes_while_a_digest_is_being_sent(
         done = running.join()
     assert claimed == 2
     assert (done.digests, done.messages, done.failed) == (1, 2, 0)
-    assert recorder.messages[0]["Subject"] == "matchmaker: 2 messages from partners today"
+    assert recorder.messages[0]["Subject"] == "matchmaker: 2 new messages today"
     assert messages(engine) == [("sent", 1), ("sent", 1)]
 
 
@@ -332,9 +332,7 @@ def test_a_digest_claimed_by_a_pass_that_died_is_sent_when_its_lease_ends(
         soon = digest_pass(engine, port, clock=lambda: now + timedelta(minutes=1))
         later = digest_pass(engine, port, clock=lambda: now + SEND_LEASE + timedelta(seconds=1))
     assert (soon.digests, later.digests, later.messages) == (0, 1, 3)
-    assert [m["Subject"] for m in recorder.messages] == [
-        "matchmaker: 3 messages from partners today"
-    ]
+    assert [m["Subject"] for m in recorder.messages] == ["matchmaker: 3 new messages today"]
     assert messages(engine) == [("sent", 2), ("sent", 2), ("sent", 1)]
 
 
