@@ -21,7 +21,7 @@ from matchmaker.consortium.drafts import body_draft
 from matchmaker.countries import country_name
 from matchmaker.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from matchmaker.matching.explanations import call_summary
-from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, web_page
+from matchmaker.partnering.outbox import REPLIES_UNREAD, Event, enqueue, quoted_text, web_page
 from matchmaker.partnering.requests import (
     get_partner_request,
     request_fit,
@@ -251,7 +251,7 @@ def _notify_received(
         subject=f"{what.capitalize()} from {sender.name}",
         body=(
             f"{sender.name} ({country_name(sender.country)}) sent you {what}{about_call(call)}:\n\n"
-            f"{request.message}\n\n{noted}"
+            f"{quoted_text(request.message)}\n\n{noted}"
             f"Accept it or decline it in your inbox by {say_moment(request.expires_at)}, "
             f"when it expires unanswered: {REPLIES_UNREAD}. Their contact address is shown to "
             "you, and yours to them, only if you accept.\n\n"

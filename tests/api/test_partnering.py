@@ -279,7 +279,7 @@ def test_notifications_name_the_request_and_the_call_and_link_the_inbox_page(
     # When it expires unanswered, as the inbox shows it, so that no answer is missed unseen.
     assert sent[0].body == (
         f"European Liver Patients (Belgium) sent you an answer to your partner request {about}:\n\n"
-        "We would like to join.\n\n"
+        "> We would like to join.\n\n"
         f"Accept it or decline it in your inbox by {say_moment(expires)}, when it expires "
         "unanswered: replies to this e-mail are not read. Their contact address is shown to "
         f"you, and yours to them, only if you accept.\n\n{inbox}"
