@@ -6,20 +6,23 @@ serve`), before the e-mail goes out:
 - each pending `NotificationJob` (written by `matchmaker.partnering.events` in the transaction
   of its change) is matched against the saved searches of its kind (`saved_searches.SearchIndex`,
   one query for all of them; a partner request only for the searches of organisations it fits,
-  `requests.request_fit`) and, for a new or changed profile, against the drafts that lack its
-  stakeholder type (`consortium.gaps.missing_types`, read once per pass; to the draft's owner);
+  `requests.request_fit`, and its publisher does not block) and, for a new or changed profile,
+  against the drafts that lack its stakeholder type (`consortium.gaps.missing_types`, read once
+  per pass; to the draft's owner) and whose call it is relevant to (`GAP_THRESHOLD`, as a
+  saved search of calls that fit a profile), at most `GAP_PROFILES_PER_PASS` a draft a pass;
 - every draft whose call's deadline is 7 days away or less (and not past) reminds its owner.
 
 A job writes one message per organisation and event: an organisation two of whose searches
 match a new call hears of it once, in a message naming both searches, and the owner of two
 drafts lacking a new profile's type once, naming both drafts (a search match and a draft's gap
-stay two messages: two events, which webhooks act on apart). Each reason is written with a
-unique `NotificationKey` naming what it is about (`search:<id>:call:<id>`,
-`gap:<draft>:<organisation>`, `deadline:<draft>:<date>`), and a message names only the
-reasons whose keys it took. A job's messages are planned without the write lock (the item
-read and matched, the texts built, in a read), then written in one short write transaction,
-which also marks the job done: a pass killed half way, or two passes at once, never notify
-one thing twice.
+stay two messages: two events, which webhooks act on apart); a deadline, once per owner and
+call, naming its drafts. Each reason is written with a unique `NotificationKey` naming what it
+is about (`search:<id>:call:<id>`, `gap:<draft>:<organisation>`, `deadline:<draft>:<date>`,
+and `deadline:<draft>:call:<id>`, which tells a moved deadline from a first one), and a message
+names only the reasons whose keys it took. A job's messages are planned without the write
+lock (the item read and matched, the texts built, in a read), then written in one short write
+transaction, which also marks the job done: a pass killed half way, or two passes at once,
+never notify one thing twice.
 That transaction checks again that the item is there (and open) and each search still saved:
 an item deleted or closed since it was planned is announced to nobody. Jobs with nothing to
 write are marked done together. The write transactions are a `db.BackgroundWriter`'s: on SQLite
@@ -29,6 +32,7 @@ pass, outside the write transactions, and serve every batch of the worker's pass
 (`PassContext`); a search deleted since is skipped, one saved since hears of the next item.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -43,11 +47,12 @@ from matchmaker.consortium.gaps import missing_types
 from matchmaker.consortium.proposals import effective_requirements
 from matchmaker.countries import country_name
 from matchmaker.db import BackgroundWriter, first_claimed, for_writing, session_scope
+from matchmaker.matching.call_terms import CallTerms
+from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.partnering.outbox import (
     REPLIES_UNREAD,
     Event,
     add_messages,
-    enqueue,
     outbox_message,
     web_page,
 )
@@ -59,6 +64,9 @@ from matchmaker.partnering.saved_searches import (
     call_item,
     organisation_item,
     partner_request_item,
+    relevance,
+    stored_calls,
+    weigh,
 )
 from matchmaker.repository import stored_id
 from matchmaker.wording import (
@@ -75,24 +83,51 @@ from models.call import Call, CallStatus, call_status
 from models.common import as_utc, counts_as, utc_now
 from models.consortium import Consortium
 from models.organisation import Organisation
-from models.partnering import AboutIds, OutboxMessage, PartnerRequest, PartnerRequestStatus
-from models.saved_search import JobKind, NotificationJob, NotificationKey, SavedSearch, SearchTarget
+from models.partnering import (
+    AboutIds,
+    OrganisationBlock,
+    OutboxMessage,
+    PartnerRequest,
+    PartnerRequestStatus,
+)
+from models.saved_search import (
+    DEFAULT_THRESHOLD,
+    JobKind,
+    NotificationJob,
+    NotificationKey,
+    SavedSearch,
+    SearchTarget,
+)
 
 # A draft's owner hears of its call's deadline once, when it is this many days away or less.
 REMINDER_DAYS = 7
 # Jobs with nothing to write (an item gone, or fitting no search) marked done per transaction.
 IDLE_CHUNK = 500
+# The new profiles one pass tells a draft's owner of, at most, for that draft's gap: an import
+# creating thousands of profiles must not send one e-mail per fitting profile. They are the
+# first recorded, not the best: the draft's page ranks every candidate (5 a gap) by its fit.
+GAP_PROFILES_PER_PASS = 3
+# The relevance to a draft's call a profile needs to fill the draft's gap: a saved search's
+# default (`relevance` of the profile's text and the call's, as a search of "calls that fit
+# your profile" measures it).
+GAP_THRESHOLD = DEFAULT_THRESHOLD
 
 
 @dataclass(slots=True)
 class PassContext:
     """What a pass reads once, in a read and never inside a write transaction: the saved
     searches' index of each kind of job it meets and, at its first profile job, the drafts'
-    gaps. One serves every batch of a worker's pass (`expand_jobs`' `context`). A draft whose
-    gap closes during the pass may still hear of a profile of that type once."""
+    gaps (with their calls' weighed texts). One serves every batch of a worker's pass
+    (`expand_jobs`' `context`), and counts the profiles each draft was told of in the pass
+    (`GAP_PROFILES_PER_PASS`). A draft whose gap closes during the pass may still hear of a
+    profile of that type once."""
 
     indexes: dict[SearchTarget, SearchIndex] = field(default_factory=dict)
     drafts_lacking: list["DraftGap"] | None = None
+    # The call-frequency weights the drafts' calls were weighed with, read with the gaps.
+    call_terms: CallTerms | None = None
+    # How many new profiles each draft (by id) was told of in this pass, for its gap.
+    gap_told: Counter[int] = field(default_factory=Counter)
 
     def index(self, session: Session, target: SearchTarget) -> SearchIndex:
         """The saved searches of `target`, indexed at the first call."""
@@ -103,7 +138,8 @@ class PassContext:
     def gaps(self, session: Session, *, today: date) -> list["DraftGap"]:
         """The drafts that lack a stakeholder type, read at the first call."""
         if self.drafts_lacking is None:
-            self.drafts_lacking = draft_gaps(session, today=today)
+            self.call_terms = stored_calls(session)
+            self.drafts_lacking = draft_gaps(session, today=today, calls=self.call_terms)
         return self.drafts_lacking
 
 
@@ -132,56 +168,27 @@ def claim_many(session: Session, keys: list[str], *, now: datetime) -> set[str]:
     return set(rows.scalars())
 
 
-def claim(session: Session, key: str, *, now: datetime) -> bool:
-    """Take a notification key in the caller's transaction; False when it was taken before."""
-    return key in claim_many(session, [key], now=now)
-
-
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One reason an organisation hears of an item, under its own notification key: a saved
     search it matches (`search_id`, which must still exist when the message is written) or a
-    draft whose gap it fills."""
+    draft whose gap it fills (`draft_id`, told of `GAP_PROFILES_PER_PASS` profiles a pass at
+    most)."""
 
     key: str
     search_id: int | None = None
+    draft_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Planned:
     """One message to one organisation about one item, built without the write lock: its
     reasons, and how to word it for those still news when it is written (`compose`, given
-    the positions in `reasons` of the ones kept, in order)."""
+    the positions in `reasons` of the ones kept, in order, and of those among them whose
+    draft is told of its last profile of the pass)."""
 
     reasons: tuple[Reason, ...]
-    compose: Callable[[list[int]], OutboxMessage]
-
-
-def _notify_once(
-    session: Session,
-    key: str,
-    *,
-    organisation_id: int,
-    event: Event,
-    subject: str,
-    body: str,
-    about: int | None = None,
-    ids: AboutIds | None = None,
-    now: datetime,
-) -> int:
-    """Write the message unless its key was taken before: 1 when written, 0 when not."""
-    if not claim(session, key, now=now):
-        return 0
-    enqueue(
-        session,
-        organisation_id=organisation_id,
-        event=event,
-        subject=subject,
-        body=body,
-        about=about,
-        ids=ids,
-    )
-    return 1
+    compose: Callable[[list[int], set[int]], OutboxMessage]
 
 
 def _describe(search: SavedSearch) -> str:
@@ -235,8 +242,10 @@ def _search_plans(
                 _SearchHit(hit.search_id, _describe(search), hit.score, search.threshold)
             )
 
-    def compose(owner: int, found: list[_SearchHit]) -> Callable[[list[int]], OutboxMessage]:
-        def message(kept: list[int]) -> OutboxMessage:
+    def compose(
+        owner: int, found: list[_SearchHit]
+    ) -> Callable[[list[int], set[int]], OutboxMessage]:
+        def message(kept: list[int], _: set[int]) -> OutboxMessage:
             named = [found[position] for position in kept]
             # In percent, as the saved-searches page asks for the relevance needed.
             reasons = and_list(
@@ -320,9 +329,20 @@ def _open_request(
 
 
 def _fitting(session: Session, hits: list[Hit], request: PartnerRequest) -> list[Hit]:
-    """The hits whose searches' organisations fit the request (`request_fit`): a search's
-    filters say what it watches, but no one is told of a request that seeks another type or
-    other countries than its own."""
+    """The hits whose searches' organisations fit the request (`request_fit`) and are not
+    blocked by its publisher: a search's filters say what it watches, but no one is told of a
+    request that seeks another type or other countries than its own, nor invited to answer
+    one whose publisher refuses its answers (403)."""
+    if not hits:
+        return []
+    blocked = set(
+        session.scalars(
+            select(col(OrganisationBlock.blocked_organisation_id)).where(
+                col(OrganisationBlock.organisation_id) == request.organisation_id
+            )
+        )
+    )
+    hits = [hit for hit in hits if hit.organisation_id not in blocked]
     if not hits:
         return []
     owners = {
@@ -381,7 +401,8 @@ def _partner_request_job(
 
 @dataclass(frozen=True, slots=True)
 class DraftGap:
-    """A draft (of a call still open) that lacks some stakeholder types, as a pass reads it."""
+    """A draft (of a call still open) that lacks some stakeholder types, as a pass reads it,
+    with its call's text weighed (`call_terms`, one mapping shared by the drafts of a call)."""
 
     draft_id: int
     owner_id: int
@@ -393,12 +414,13 @@ class DraftGap:
     members: frozenset[int]
     verified_types_required: bool
     created_at: datetime
+    call_terms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
 
 
-def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
+def draft_gaps(session: Session, *, today: date, calls: CallTerms | None = None) -> list[DraftGap]:
     """Every draft of a call still open that lacks a stakeholder type: read once per pass (the
-    drafts and all their members in two queries), so that a profile job checks them without a
-    query per draft."""
+    drafts and all their members in two queries, each call's text weighed once by `calls`),
+    so that a profile job checks them without a query per draft."""
     rows = session.execute(
         select(Consortium, Call)
         .join(Call, col(Call.id) == col(Consortium.call_id))
@@ -409,11 +431,14 @@ def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
         (draft, call) for draft, call in rows if effective_requirements(call).required_stakeholders
     ]
     members = members_by_draft(session, [stored_id(draft) for draft, _ in drafts])
+    weighed: dict[int, dict[str, float]] = {}
     gaps = []
     for draft, call in drafts:
         organisations = members.get(stored_id(draft), [])
         missing = missing_types(call, organisations)
         if missing:
+            if stored_id(call) not in weighed:
+                weighed[stored_id(call)] = weigh(call_text(call), calls)
             gaps.append(
                 DraftGap(
                     stored_id(draft),
@@ -426,16 +451,18 @@ def draft_gaps(session: Session, *, today: date) -> list[DraftGap]:
                     frozenset(stored_id(organisation) for organisation in organisations),
                     call.verified_types_required,
                     as_utc(draft.created_at),
+                    weighed[stored_id(call)],
                 )
             )
     return gaps
 
 
 def _gap_message(
-    organisation: Organisation, gaps: list[DraftGap], *, base_url: str
+    organisation: Organisation, gaps: list[DraftGap], *, full: list[DraftGap], base_url: str
 ) -> OutboxMessage:
     """The message telling a draft owner that the organisation could fill the gap of `gaps`,
-    its drafts (one or more) that lack the organisation's type."""
+    its drafts (one or more) that lack the organisation's type; `full`, those of them told of
+    their last profile of the pass, are said to have more candidates on their pages."""
     noun = stakeholder_noun(organisation.stakeholder_type)
     who = f"{organisation.name} ({country_name(organisation.country)}) is {with_article(noun)}"
     profile = f"Their profile: {web_page(base_url, f'/organisations/{organisation.id}')}"
@@ -456,6 +483,15 @@ def _gap_message(
             for gap in gaps
         )
         body = f"{who}, a kind of partner your drafts {names} still lack.\n{profile}\n{drafts}"
+    if full:
+        one = len(full) == 1
+        gap_of = "gap" if one else "gaps"
+        pages = "the draft's page lists its" if one else "their pages list their"
+        body += (
+            f"\nMore new profiles may fill the {gap_of} of "
+            f"{and_list([quoted(gap.name) for gap in full])}: of those registered at once you "
+            f"hear of {GAP_PROFILES_PER_PASS} at most; {pages} best candidates."
+        )
     return outbox_message(
         organisation_id=first.owner_id,
         event=Event.profile_fills_gap,
@@ -467,13 +503,34 @@ def _gap_message(
 
 
 def _gap_plans(
-    organisation: Organisation, gaps: list[DraftGap], *, base_url: str, recorded_at: datetime
+    organisation: Organisation,
+    gaps: list[DraftGap],
+    *,
+    calls: CallTerms | None,
+    told: Counter[int],
+    base_url: str,
+    recorded_at: datetime,
 ) -> list[Planned]:
     """Tell the owner of the drafts that lack the organisation's type, in one message naming
     them all, those made before the profile's change was recorded (a draft made since offered
-    it among its candidates already). Each draft keeps its own key, so a draft told of the
-    organisation before is not named again."""
+    it among its candidates already) whose call the profile is relevant to: `relevance` of
+    its text to the call's, weighed by `calls`, as a saved search of calls that fit a profile
+    scores it, at least `GAP_THRESHOLD` (a composites SME does not fill the SME gap of a draft
+    on liver digital twins), and not told of `GAP_PROFILES_PER_PASS` profiles in this pass yet
+    (`told`; `_write_planned` checks again). Each draft keeps its own key, so a draft told of
+    the organisation before is not named again."""
     kind = organisation.stakeholder_type
+    text: str | None = None
+    scores: dict[int, float] = {}  # by call: the drafts of one call score alike
+
+    def relevant(gap: DraftGap) -> bool:
+        nonlocal text
+        if gap.call_id not in scores:
+            text = organisation_text(organisation) if text is None else text
+            scores[gap.call_id] = relevance(text, gap.call_terms, calls)
+        score = scores[gap.call_id]
+        return score > 0 and score >= GAP_THRESHOLD
+
     by_owner: dict[int, list[DraftGap]] = {}
     for gap in gaps:
         if (
@@ -481,22 +538,30 @@ def _gap_plans(
             and organisation.id not in gap.members
             and gap.owner_id != organisation.id
             and gap.created_at <= recorded_at
+            and told[gap.draft_id] < GAP_PROFILES_PER_PASS
             and counts_as(
                 kind,
                 organisation.type_verified,
                 verified_types_required=gap.verified_types_required,
             )
+            and relevant(gap)
         ):
             by_owner.setdefault(gap.owner_id, []).append(gap)
 
-    def compose(lacking: list[DraftGap]) -> Callable[[list[int]], OutboxMessage]:
-        return lambda kept: _gap_message(
-            organisation, [lacking[position] for position in kept], base_url=base_url
+    def compose(lacking: list[DraftGap]) -> Callable[[list[int], set[int]], OutboxMessage]:
+        return lambda kept, full: _gap_message(
+            organisation,
+            [lacking[position] for position in kept],
+            full=[lacking[position] for position in kept if position in full],
+            base_url=base_url,
         )
 
     return [
         Planned(
-            tuple(Reason(f"gap:{gap.draft_id}:{organisation.id}") for gap in lacking),
+            tuple(
+                Reason(f"gap:{gap.draft_id}:{organisation.id}", draft_id=gap.draft_id)
+                for gap in lacking
+            ),
             compose(lacking),
         )
         for lacking in by_owner.values()
@@ -535,7 +600,14 @@ def _organisation_job(
         recorded_at=recorded_at,
     )
     gaps = found.gaps(session, today=today)
-    return planned + _gap_plans(organisation, gaps, base_url=base_url, recorded_at=recorded_at)
+    return planned + _gap_plans(
+        organisation,
+        gaps,
+        calls=found.call_terms,
+        told=found.gap_told,
+        base_url=base_url,
+        recorded_at=recorded_at,
+    )
 
 
 _EXPANDERS = {
@@ -555,9 +627,13 @@ def _still_there(session: Session, kind: JobKind, item_id: int, *, today: date) 
     return session.get(Organisation, item_id) is not None
 
 
-def _write_planned(session: Session, planned: list[Planned], *, now: datetime) -> int:
+def _write_planned(
+    session: Session, planned: list[Planned], *, told: Counter[int], now: datetime
+) -> int:
     """Write each planned message naming the reasons still news (a search that still exists,
-    a key free), none where no reason is left; how many were written."""
+    a draft told of fewer than `GAP_PROFILES_PER_PASS` profiles in this pass, by `told`, which
+    counts those written, a key free), none where no reason is left; how many were written. A
+    draft left out keeps its key free: a later change of the profile may still tell it."""
     searches = {
         reason.search_id
         for plan in planned
@@ -573,7 +649,8 @@ def _write_planned(session: Session, planned: list[Planned], *, now: datetime) -
         [
             position
             for position, reason in enumerate(plan.reasons)
-            if reason.search_id is None or reason.search_id in kept
+            if (reason.search_id is None or reason.search_id in kept)
+            and (reason.draft_id is None or told[reason.draft_id] < GAP_PROFILES_PER_PASS)
         ]
         for plan in planned
     ]
@@ -589,8 +666,14 @@ def _write_planned(session: Session, planned: list[Planned], *, now: datetime) -
     messages = []
     for plan, positions in zip(planned, live, strict=True):
         news = [position for position in positions if plan.reasons[position].key in taken]
+        full = set()
+        for position in news:
+            if (draft := plan.reasons[position].draft_id) is not None:
+                told[draft] += 1
+                if told[draft] == GAP_PROFILES_PER_PASS:
+                    full.add(position)
         if news:
-            messages.append(plan.compose(news))
+            messages.append(plan.compose(news, full))
     return len(add_messages(session, messages))
 
 
@@ -651,7 +734,7 @@ def expand_jobs(
             if job is None:  # another pass took it
                 continue
             if _still_there(session, kind, item_id, today=now.date()):
-                done.messages += _write_planned(session, planned, now=now)
+                done.messages += _write_planned(session, planned, told=found.gap_told, now=now)
             job.done_at = now
             session.add(job)
             done.jobs += 1
@@ -676,11 +759,56 @@ def _deadline_key(draft: Consortium, call: Call) -> str:
     return f"deadline:{draft.id}:{call.deadline}"
 
 
+def _reminded_key(draft: Consortium, call: Call) -> str:
+    """Taken with a draft's first deadline reminder for its call: a reminder that finds it
+    taken is of a deadline moved since (written from this key's introduction on)."""
+    return f"deadline:{draft.id}:call:{call.id}"
+
+
+def _deadline_message(
+    call: Call, drafts: list[Consortium], *, moved: bool, today: date, base_url: str
+) -> OutboxMessage:
+    """The reminder to the owner of `drafts`, all for `call`, that its deadline is near;
+    `moved`: the owner was reminded of another deadline of the call before."""
+    deadline = call.deadline
+    assert deadline is not None  # the query keeps calls with a deadline
+    days = (deadline - today).days
+    when = "today" if days == 0 else f"in {plural(days, 'day')}"
+    first = drafts[0]
+    names = and_list([quoted(draft.name) for draft in drafts])
+    yours = f"your draft {names} is" if len(drafts) == 1 else f"your drafts {names} are"
+    closes = f"closes {when}, on {say_date(deadline)}"
+    if moved:
+        opening = (
+            f"The deadline of the call {call.identifier}, {call.title}, that {yours} written "
+            f"for has changed: it now {closes}."
+        )
+    else:
+        opening = f"The call {call.identifier}, {call.title}, that {yours} written for {closes}."
+    if len(drafts) == 1:
+        links = web_page(base_url, f"/consortia/{first.id}")
+    else:
+        links = "\n".join(
+            f"Your draft {quoted(draft.name)}: {web_page(base_url, f'/consortia/{draft.id}')}"
+            for draft in drafts
+        )
+    subject = f"{call.identifier} closes {when} ({say_date(deadline)})"
+    return outbox_message(
+        organisation_id=first.owner_organisation_id,
+        event=Event.deadline_soon,
+        subject=f"Deadline changed: {subject}" if moved else subject,
+        body=f"{opening}\n{links}",
+        ids=AboutIds(consortium_id=stored_id(first), call_id=stored_id(call)),
+    )
+
+
 def remind_deadlines(
     engine: Engine, *, base_url: str, clock: Callable[[], datetime] = utc_now
 ) -> int:
     """Remind each draft's owner once per deadline, when its call's deadline is at most
-    `REMINDER_DAYS` days away (a pass that missed a day still reminds)."""
+    `REMINDER_DAYS` days away (a pass that missed a day still reminds): one message per owner
+    and call, naming its drafts not reminded of that deadline yet (each keeps its key), and
+    saying the deadline changed when one of them was reminded of another before."""
     now = clock()
     today = now.date()
     due = (
@@ -702,26 +830,30 @@ def remind_deadlines(
         )
     if not set(keys) - taken:
         return 0
-    sent = 0
     with session_scope(for_writing(engine)) as session:
+        groups: dict[tuple[int, int], tuple[Call, list[Consortium]]] = {}
         for draft, call in session.execute(due).all():
-            deadline = call.deadline
-            assert deadline is not None  # the query keeps calls with a deadline
-            days = (deadline - today).days
-            when = "today" if days == 0 else f"in {plural(days, 'day')}"
-            sent += _notify_once(
-                session,
-                _deadline_key(draft, call),
-                organisation_id=draft.owner_organisation_id,
-                event=Event.deadline_soon,
-                subject=f"{call.identifier} closes {when} ({say_date(deadline)})",
-                body=f"The call {call.identifier}, {call.title}, that your draft "
-                f"{quoted(draft.name)} is written for closes {when}, on {say_date(deadline)}.\n"
-                f"{web_page(base_url, f'/consortia/{draft.id}')}",
-                ids=AboutIds(consortium_id=stored_id(draft), call_id=stored_id(call)),
-                now=now,
-            )
-    return sent
+            group = groups.setdefault((draft.owner_organisation_id, stored_id(call)), (call, []))
+            group[1].append(draft)
+        new = claim_many(
+            session,
+            [
+                key
+                for call, drafts in groups.values()
+                for draft in drafts
+                for key in (_deadline_key(draft, call), _reminded_key(draft, call))
+            ],
+            now=now,
+        )
+        messages = []
+        for call, drafts in groups.values():
+            news = [draft for draft in drafts if _deadline_key(draft, call) in new]
+            if news:
+                moved = any(_reminded_key(draft, call) not in new for draft in news)
+                messages.append(
+                    _deadline_message(call, news, moved=moved, today=today, base_url=base_url)
+                )
+        return len(add_messages(session, messages))
 
 
 def run_events(

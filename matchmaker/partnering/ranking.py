@@ -4,7 +4,8 @@ Requests are indexed like calls: a `TfidfMatcher` over each request's text, quer
 organisation's text (`matchmaker.matching.text.organisation_text`), so a request's score is the
 cosine a call's would be, explained by the same shared terms and reason sentence. A request
 fits when the organisation is of a type and in a country it seeks; fitting requests that share
-no term with the profile follow the others, soonest closing first.
+no term with the profile follow the others, soonest closing first. A request whose publisher
+blocks the organisation is left out: its answer would be refused (403).
 
 The index is refitted when the set of open requests changes (their ids and last updates, and
 the day: requests close at midnight), under a lock, and swapped in with one assignment.
@@ -16,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from matchmaker.matching import explanations
@@ -27,7 +29,7 @@ from matchmaker.partnering.requests import closing_day, open_requests, request_f
 from models.call import Call
 from models.matching import Reason
 from models.organisation import Organisation
-from models.partnering import PartnerRequest, PartnerRequestMatch
+from models.partnering import OrganisationBlock, PartnerRequest, PartnerRequestMatch
 
 SUBJECT = "the request"
 
@@ -78,17 +80,27 @@ class PartnerRequestIndex:
     def rank(
         self, session: Session, *, organisation_id: int, today: date, limit: int
     ) -> list[PartnerRequestMatch]:
-        """The open requests that fit an organisation's profile, best first (not its own)."""
+        """The open requests that fit an organisation's profile, best first (not its own, nor
+        those of organisations that block it)."""
         organisation = get_organisation(session, organisation_id=organisation_id)
         rows = list(session.execute(open_requests(today).order_by(col(PartnerRequest.id))).all())
         matcher = self._matcher([(r, c, o) for r, c, o in rows], today)
         if matcher is None:
             return []
         by_id = {request.id: (request, call, owner) for request, call, owner in rows}
+        blocking = set(
+            session.scalars(
+                select(col(OrganisationBlock.organisation_id)).where(
+                    col(OrganisationBlock.blocked_organisation_id) == organisation_id
+                )
+            )
+        )
         eligible = [
             request_id
             for request_id, (request, _, owner) in by_id.items()
-            if owner.id != organisation_id and request_fit(request, organisation).fits
+            if owner.id != organisation_id
+            and owner.id not in blocking
+            and request_fit(request, organisation).fits
         ]
         text = organisation_text(organisation)
         found = matcher.query(text, k=limit, include_ids=eligible)

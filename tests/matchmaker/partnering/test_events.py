@@ -15,9 +15,9 @@ from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
 from matchmaker.importers.runner import import_organisations_json
-from matchmaker.matching.text import call_text
+from matchmaker.matching.text import call_text, organisation_text
 from matchmaker.partnering.delivery import deliver_digests, deliver_pending
-from matchmaker.partnering.fanout import PassContext, run_events
+from matchmaker.partnering.fanout import GAP_PROFILES_PER_PASS, PassContext, run_events
 from matchmaker.partnering.saved_searches import (
     SearchIndex,
     call_counts,
@@ -25,8 +25,9 @@ from matchmaker.partnering.saved_searches import (
     stored_calls,
 )
 from models.call import Call
+from models.organisation import Organisation
 from models.partnering import OutboxMessage
-from models.saved_search import NotificationJob, SavedSearch, SearchTarget
+from models.saved_search import DEFAULT_THRESHOLD, NotificationJob, SavedSearch, SearchTarget
 from tests.factories import create_call, create_organisation, organisation_payload
 from tests.helpers import keyed
 from tests.matchmaker.partnering.smtp import Recorder, loopback_sender, smtp_server, worker_pass
@@ -620,6 +621,43 @@ def test_new_partner_request_is_told_only_to_organisations_it_fits(
     )
 
 
+def test_a_partner_request_is_not_announced_to_an_organisation_its_publisher_blocks(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """Helix blocks Nord, then publishes a partner request: Nord's saved search is not told
+    of it (it was invited to answer, then refused with 403), another organisation's is; once
+    the block is lifted, Nord hears of Helix's next request."""
+    helix = orgs.new(name="Helix Biotech", stakeholder_type="sme")
+    nord = orgs.new(name="Nord Liver Patients", stakeholder_type="patient_organisation")
+    sud = orgs.new(name="Sud Liver Patients", stakeholder_type="patient_organisation")
+    for watcher in (nord, sud):
+        save(watcher, target="partner_requests", text="patient panels liver screening")
+    call = create_call(client, opening_date=None, deadline=FAR)
+    blocked = helix[1].post("/inbox/blocks", json={"organisation_id": nord[0]})
+    assert blocked.status_code == 201, blocked.text
+    run(engine)
+    before = len(outbox(engine))
+    request = {
+        "stakeholder_types": ["patient_organisation"],
+        "expertise": "Patient panels for liver disease screening studies.",
+    }
+    answer = helix[1].post(f"/calls/{call['id']}/partner-requests", json=request)
+    assert answer.status_code == 201, answer.text
+    assert run(engine).messages == 1
+    (told,) = outbox(engine)[before:]
+    assert (told.organisation_id, told.event) == (sud[0], "partner_request_matches_search")
+    assert helix[1].delete(f"/inbox/blocks/{nord[0]}").status_code == 204
+    again = helix[1].post(
+        f"/calls/{call['id']}/partner-requests", json={**request, "pitch": "Second round."}
+    )
+    assert again.status_code == 201, again.text
+    assert run(engine).messages == 2
+    assert {message.organisation_id for message in outbox(engine)[before + 1 :]} == {
+        nord[0],
+        sud[0],
+    }
+
+
 def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
     client: TestClient, engine: Engine, orgs: Orgs
 ) -> None:
@@ -665,6 +703,118 @@ def test_profile_filling_a_draft_gap_tells_the_draft_owner_once(
     owner[1].put(f"/consortia/{draft_id}/members/{patients[0]}", json={"role": "partner"})
     orgs.new(name="Second Patients", stakeholder_type="patient_organisation")
     assert run(engine).messages == 0
+
+
+DIGITAL_LIVER = {
+    "identifier": "IHI-2027-DIGITAL-LIVER-01",
+    "title": "Digital twins of the liver",
+    "programme": "IHI",
+    "description": "Digital twin models of chronic liver disease: imaging, hepatology data "
+    "and simulation software to predict fibrosis progression and personalise treatment.",
+    "required_stakeholders": {"academia": 1, "sme": 1},
+}
+
+
+def sme(number: int, description: str, keywords: list[str]) -> dict[str, Any]:
+    """An SME profile with only its own words (the factory's oncology activity left out)."""
+    return {
+        "name": f"SME {number}",
+        "stakeholder_type": "sme",
+        "description": description,
+        "keywords": keywords,
+        "activities": [],
+    }
+
+
+UNRELATED_SMES = [
+    sme(1, "Carbon fibre composites and resin moulding for aircraft wings.", ["composites"]),
+    sme(2, "Quantum computing hardware: superconducting qubits and cryostats.", ["quantum"]),
+    sme(3, "Precision agriculture: soil sensors and irrigation for wheat farms.", ["farming"]),
+]
+LIVER_SME = sme(
+    4,
+    "Simulation software for digital twins of the liver: fibrosis progression models from "
+    "hepatology imaging.",
+    ["digital twin", "liver"],
+)
+
+
+def test_a_profile_reaches_a_draft_gap_only_when_relevant_to_its_call(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """A composites, a quantum-computing and an agriculture SME do not fill the SME gap of a
+    hospital's draft for a call on digital twins of the liver (it got an e-mail "An SME for
+    your draft" for each): a profile reaches a gap only when its relevance to the draft's call
+    reaches the saved searches' default threshold, measured as a search of calls that fit a
+    profile measures it. An SME on liver digital twins is announced."""
+    call = create_call(client, opening_date=None, deadline=FAR, **DIGITAL_LIVER)
+    hospital = orgs.new(name="University Hospital", contact_email="draft@hospital.example")
+    answer = hospital[1].post(
+        "/consortia", json={"name": "Digital liver", "call_id": call["id"], "members": []}
+    )
+    assert answer.status_code == 201, answer.text
+    run(engine)
+    before = len(outbox(engine))
+    unrelated = [orgs.new(**profile)[0] for profile in UNRELATED_SMES]
+    fitting = orgs.new(**LIVER_SME)[0]
+    with Session(engine) as session:
+        calls = stored_calls(session)
+        stored = session.get(Call, call["id"])
+        assert stored is not None
+        scores = {
+            organisation.id: relevance(organisation_text(organisation), call_text(stored), calls)
+            for organisation in session.scalars(select(Organisation))
+        }
+    assert all(scores[organisation] < DEFAULT_THRESHOLD for organisation in unrelated)
+    assert scores[fitting] >= DEFAULT_THRESHOLD
+    done = run(engine)
+    assert (done.jobs, done.messages) == (4, 1)
+    (message,) = outbox(engine)[before:]
+    assert (message.event, message.organisation_id, message.about_organisation_id) == (
+        "profile_fills_gap",
+        hospital[0],
+        fitting,
+    )
+    assert message.subject == 'An SME for your draft "Digital liver"'
+
+
+def test_a_draft_hears_of_at_most_a_few_profiles_filling_its_gap_per_pass(
+    client: TestClient, engine: Engine, orgs: Orgs, tmp_path: Path
+) -> None:
+    """An import of many fitting profiles (a CORDIS import creates thousands) tells a draft of
+    the first `GAP_PROFILES_PER_PASS` of them, the last saying that more may fit and that the
+    draft's page lists its best candidates, not one e-mail per profile; the next pass tells it
+    of a new profile again."""
+    call = create_call(client, opening_date=None, deadline=FAR, **DIGITAL_LIVER)
+    hospital = orgs.new(name="University Hospital")
+    answer = hospital[1].post(
+        "/consortia", json={"name": "Digital liver", "call_id": call["id"], "members": []}
+    )
+    assert answer.status_code == 201, answer.text
+    run(engine)
+    before = len(outbox(engine))
+    many = GAP_PROFILES_PER_PASS + 3
+    source = tmp_path / "organisations.json"
+    rows = [
+        organisation_payload(**{**LIVER_SME, "name": f"Liver Twins {n}"}, external_id=f"t{n}")
+        for n in range(many)
+    ]
+    source.write_text(json.dumps(rows), encoding="utf-8")
+    assert import_organisations_json(engine, source).created == many
+    done = run(engine)
+    assert (done.jobs, done.messages) == (many, GAP_PROFILES_PER_PASS)
+    messages = outbox(engine)[before:]
+    assert {message.organisation_id for message in messages} == {hospital[0]}
+    *first, last = messages
+    more = (
+        'More new profiles may fill the gap of "Digital liver": of those registered at once '
+        f"you hear of {GAP_PROFILES_PER_PASS} at most; the draft's page lists its best "
+        "candidates."
+    )
+    assert all(more not in message.body for message in first)
+    assert last.body.endswith(more), last.body
+    orgs.new(**{**LIVER_SME, "name": "Liver Twins Later"})
+    assert run(engine).messages == 1
 
 
 def test_the_batches_of_one_pass_read_the_searches_and_gaps_once_and_miss_nothing(
@@ -724,7 +874,8 @@ def test_deadline_reminder_goes_once_per_draft_and_deadline(
     client: TestClient, engine: Engine, orgs: Orgs
 ) -> None:
     """Seven days before the deadline the draft's owner is reminded, once; a later pass and a
-    pass the next day send nothing more; a moved deadline is reminded again."""
+    pass the next day send nothing more; a moved deadline is reminded again, saying that it
+    changed."""
     today = date(2030, 3, 1)
     deadline = today + timedelta(days=7)
     call = create_call(client, opening_date=None, deadline=deadline.isoformat())
@@ -743,6 +894,67 @@ def test_deadline_reminder_goes_once_per_draft_and_deadline(
     moved = client.patch(f"/calls/{call['id']}", json={"deadline": "2030-03-10"})
     assert moved.status_code == 200, moved.text
     assert run(engine, on=today + timedelta(days=3)).reminders == 1
+    (again,) = [m for m in outbox(engine) if m.event == "deadline_soon"][1:]
+    assert again.subject == "Deadline changed: IHI-2023-05-02 closes in 6 days (10 Mar 2030)"
+    assert again.body.startswith(
+        "The deadline of the call IHI-2023-05-02, Early detection of cancer with liquid biopsy, "
+        'that your draft "D" is written for has changed: it now closes in 6 days, on '
+        "10 Mar 2030.\n"
+    ), again.body
+
+
+def test_deadline_reminder_is_one_per_organisation_and_call_naming_its_drafts(
+    client: TestClient, engine: Engine, orgs: Orgs
+) -> None:
+    """An owner of two drafts for one call gets one deadline reminder naming both (it got two
+    identical e-mails, one per draft); once the deadline moved, one more that says the deadline
+    changed (it got two more that did not). A draft made after the first reminder is reminded
+    alone, of the deadline as new to it."""
+    today = date(2030, 3, 1)
+    call = create_call(client, opening_date=None, deadline=(today + timedelta(days=5)).isoformat())
+    owner = orgs.new(name="Draft Owner")
+    other = orgs.new(name="Other Owner")
+    drafts = []
+    for name in ("Liver A", "Liver B"):
+        answer = owner[1].post("/consortia", json={"name": name, "call_id": call["id"]})
+        assert answer.status_code == 201, answer.text
+        drafts.append(answer.json()["id"])
+    elsewhere = other[1].post("/consortia", json={"name": "Theirs", "call_id": call["id"]})
+    assert elsewhere.status_code == 201, elsewhere.text
+    before = len(outbox(engine))
+    assert run(engine, on=today).reminders == 2
+    mine, theirs = sorted(
+        outbox(engine)[before:], key=lambda message: message.organisation_id != owner[0]
+    )
+    assert (mine.organisation_id, theirs.organisation_id) == (owner[0], other[0])
+    assert mine.subject == theirs.subject == "IHI-2023-05-02 closes in 5 days (6 Mar 2030)"
+    assert mine.body == (
+        "The call IHI-2023-05-02, Early detection of cancer with liquid biopsy, that your drafts "
+        '"Liver A" and "Liver B" are written for closes in 5 days, on 6 Mar 2030.\n'
+        f'Your draft "Liver A": {BASE}/ui/consortia/{drafts[0]}\n'
+        f'Your draft "Liver B": {BASE}/ui/consortia/{drafts[1]}'
+    )
+    assert mine.about_ids == {"consortium_id": drafts[0], "call_id": call["id"]}
+    assert run(engine, on=today).reminders == 0
+
+    later = owner[1].post("/consortia", json={"name": "Liver C", "call_id": call["id"]})
+    assert later.status_code == 201, later.text
+    assert run(engine, on=today + timedelta(days=1)).reminders == 1
+    (alone,) = outbox(engine)[before + 2 :]
+    assert alone.subject == "IHI-2023-05-02 closes in 4 days (6 Mar 2030)"
+    assert '"Liver C" is written for closes in 4 days' in alone.body
+
+    moved = client.patch(f"/calls/{call['id']}", json={"deadline": "2030-03-09"})
+    assert moved.status_code == 200, moved.text
+    before = len(outbox(engine))
+    assert run(engine, on=today + timedelta(days=2)).reminders == 2
+    mine = next(m for m in outbox(engine)[before:] if m.organisation_id == owner[0])
+    assert mine.subject == "Deadline changed: IHI-2023-05-02 closes in 6 days (9 Mar 2030)"
+    assert mine.body.startswith(
+        "The deadline of the call IHI-2023-05-02, Early detection of cancer with liquid biopsy, "
+        'that your drafts "Liver A", "Liver B" and "Liver C" are written for has changed: it '
+        "now closes in 6 days, on 9 Mar 2030.\n"
+    ), mine.body
 
 
 def test_event_email_reaches_a_real_smtp_server(
