@@ -221,7 +221,7 @@ def test_admin_row_changes_later_deadlines_only(client: TestClient, anonymous: T
 
 def test_rules_show_prints_the_table_with_sources(tmp_path: Path) -> None:
     """`matchmaker rules show` lists statuses with dates and parts (`excluded` too), and cites
-    the sources."""
+    the sources of the rows it shows."""
     env = {"MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
     runner = CliRunner()
     assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
@@ -246,7 +246,10 @@ def test_rules_show_prints_the_table_with_sources(tmp_path: Path) -> None:
     ]
     assert lines[1].split()[:6] == ["GB", "non_associated", "all", "-", "2021-01-01", "2023-12-31"]
     assert lines[2].split()[:6] == ["GB", "associated", "all", "eic-fund", "2024-01-01", "-"]
-    assert "eur-lex.europa.eu" in shown.output
+    # Only the sources the rows shown cite, each row naming its own.
+    assert "[uk-association-2024]" in lines[1]
+    assert "accelopment.com" in shown.output
+    assert "eur-lex.europa.eu" not in shown.output
     morocco = runner.invoke(app, ["rules", "show", "--country", "MA"], env=env)
     shipped_row, added_row = morocco.output.splitlines()[1:3]
     assert shipped_row.split()[:7] == [
