@@ -151,6 +151,10 @@ def _run(
         text=True,
         timeout=600,
         check=False,
+        # Schemathesis keeps the cases that failed in `.schemathesis/` under its working folder
+        # and replays them first on its next run there: run from the test's own folder, it
+        # judges this code alone, not a case recorded against a schema since changed.
+        cwd=report_dir,
     )
     output = result.stdout + result.stderr
     (report_dir / "output.txt").write_text(output)
