@@ -54,6 +54,7 @@ from matchmaker.partnering.outbox import (
     Event,
     add_messages,
     outbox_message,
+    quoted_text,
     web_page,
 )
 from matchmaker.partnering.requests import request_fit, status_of
@@ -389,8 +390,9 @@ def _partner_request_job(
         event=Event.partner_request_matches_search,
         subject=lambda _: f"{publisher.name} is looking for partners for {call.identifier}",
         body=f"{publisher.name} ({country_name(publisher.country)}) looks for {sought} for the "
-        f"call {call.identifier}, {call.title}.\n{request.pitch}\n"
-        f"To answer, use Answer on the call's page ({REPLIES_UNREAD}):\n"
+        f"call {call.identifier}, {call.title}.\n"
+        + (f"\n{quoted_text(request.pitch)}\n\n" if request.pitch.strip() else "")
+        + f"To answer, use Answer on the call's page ({REPLIES_UNREAD}):\n"
         f"{web_page(base_url, f'/calls/{call.id}#partner-requests')}",
         about=publisher.id,
         ids=AboutIds(partner_request_id=request_id, call_id=stored_id(call)),

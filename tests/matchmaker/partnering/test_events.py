@@ -570,6 +570,8 @@ def test_new_partner_request_notifies_matching_searches_not_its_publisher(
     assert message.about_organisation_id == publisher[0]
     assert "Oncomark Diagnostics is looking for partners" in message.subject
     assert "looks for patient organisations for the call" in message.body
+    # The publisher's own words are quoted, as mail quotes them.
+    assert "\n\n> Our consortium needs patients involved from the start.\n\n" in message.body
     # Answered on the call's page, never by Reply, which nobody reads.
     assert (
         "To answer, use Answer on the call's page (replies to this e-mail are not read):\n"
