@@ -55,9 +55,12 @@ def seed(
     address: str | None = "team@lab.example",
     subject: str = "Message {}",
     body: str = "Body {}\n",
+    event: Event = Event.request_received,
+    daily: bool = False,
 ) -> list[str]:
-    """Store one organisation and `count` notifications for it (subject and body numbered
-    where they hold "{}"); return their Message-IDs."""
+    """Store one organisation and `count` notifications of `event` for it (subject and body
+    numbered where they hold "{}"; a digest a day, its last two days ago, if `daily`); return
+    their Message-IDs."""
     with db.session_scope(db.for_writing(engine)) as session:
         organisation = Organisation(
             name="Lab",
@@ -68,11 +71,16 @@ def seed(
         session.add(organisation)
         session.flush()
         assert organisation.id is not None
+        if daily:
+            preference = ensure_preference(session, organisation_id=organisation.id, now=utc_now())
+            preference.email = EmailFrequency.daily.value
+            preference.digest_since = utc_now() - timedelta(days=2)
+            session.add(preference)
         return [
             enqueue(
                 session,
                 organisation_id=organisation.id,
-                event=Event.request_received,
+                event=event,
                 subject=subject.format(number),
                 body=body.format(number),
             ).message_id
@@ -189,27 +197,14 @@ def test_every_event_a_digest_can_hold_is_named_in_its_subject() -> None:
 def test_a_digest_of_a_member_leaving_says_so_in_its_subject(engine: Engine) -> None:
     """Through a real SMTP server: the daily digest holding only the notice that an organisation
     left the recipient's drafts names it in its subject, not "1 notification"."""
-    with db.session_scope(db.for_writing(engine)) as session:
-        organisation = Organisation(
-            name="Lab",
-            stakeholder_type=StakeholderType.academia,
-            country="NL",
-            contact_email="team@lab.example",
-        )
-        session.add(organisation)
-        session.flush()
-        assert organisation.id is not None
-        preference = ensure_preference(session, organisation_id=organisation.id, now=utc_now())
-        preference.email = EmailFrequency.daily.value
-        preference.digest_since = utc_now() - timedelta(days=2)
-        session.add(preference)
-        enqueue(
-            session,
-            organisation_id=organisation.id,
-            event=Event.draft_member_left,
-            subject='Oncomark left your draft "Liver screening"',
-            body='Oncomark deleted its profile and left your draft "Liver screening".\n',
-        )
+    seed(
+        engine,
+        1,
+        subject='Oncomark left your draft "Liver screening"',
+        body='Oncomark deleted its profile and left your draft "Liver screening".\n',
+        event=Event.draft_member_left,
+        daily=True,
+    )
     recorder = Recorder()
     with smtp_server(recorder) as port:
         sender = SmtpSender(local(port))
